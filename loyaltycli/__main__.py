@@ -1,0 +1,3 @@
+from loyaltycli.cli import main
+
+main()

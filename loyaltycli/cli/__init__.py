@@ -1,0 +1,129 @@
+"""The root Typer app: global options, error handling at the edge, sub-apps by noun.
+
+Command modules import only Typer at load time; the core (SQLAlchemy, rules) and Rich are imported
+inside the commands that need them, so `loyalty --help` starts fast.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from typer.core import TyperGroup
+
+from loyaltycli import __version__
+from loyaltycli.cli import options
+
+# Options that belong to the root but are welcome anywhere on the line (`loyalty balance C1 --json`).
+GLOBAL_FLAGS = {"--json", "--csv", "--no-input", "--debug"}
+GLOBAL_VALUED = {"--db"}
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move global options found after the command name to the front."""
+    front, rest = [], []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg in GLOBAL_FLAGS:
+            front.append(arg)
+        elif arg in GLOBAL_VALUED and i + 1 < len(args):
+            front.extend(args[i:i + 2])
+            i += 1
+        elif any(arg.startswith(name + "=") for name in GLOBAL_VALUED):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+def fail(message: str, code: int = 1) -> None:
+    """One line on stderr, then exit with ``code``."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+class LoyaltyGroup(TyperGroup):
+    """Root group: global options anywhere, and every domain error turned into one line + exit code."""
+
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, hoist_global_options(list(args)))
+
+    def invoke(self, ctx):
+        from loyaltycli.core.errors import LoyaltyError
+
+        try:
+            return super().invoke(ctx)
+        except LoyaltyError as exc:
+            if options.current.debug:
+                raise
+            fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            fail("interrupted; the command's changes were rolled back", 130)
+        except Exception as exc:  # noqa: BLE001  the edge: no traceback for users
+            if options.current.debug or _is_control_flow(exc):
+                raise
+            from sqlalchemy.exc import IntegrityError
+
+            if isinstance(exc, IntegrityError):
+                fail("the change conflicts with data already recorded (another till?); nothing was "
+                     "changed, try again", 1)
+            fail(f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+                 "(rerun with --debug for details)", 1)
+
+
+def _is_control_flow(exc: BaseException) -> bool:
+    """Typer's (and Click's) own exits, aborts and usage errors pass through untouched."""
+    return type(exc).__module__.split(".")[0] in ("typer", "click")
+
+
+app = typer.Typer(
+    cls=LoyaltyGroup,
+    name="loyalty",
+    help="Loyalty program manager for small shops: customers, points, tiers, rewards, surveys, reports.\n\n"
+         "Global options (--db, --json, --csv, --no-input, --debug) may stand anywhere on the line.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"loyalty {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    db: Optional[str] = typer.Option(None, "--db", envvar="LOYALTY_DB", metavar="PATH_OR_URL",
+                                     help="Database file or SQLAlchemy URL (default: the user data directory)."),
+    json_: bool = typer.Option(False, "--json", help="Print data as JSON (stable keys)."),
+    csv_: bool = typer.Option(False, "--csv", help="Print lists and reports as CSV."),
+    no_input: bool = typer.Option(False, "--no-input", help="Never prompt (implied when stdin is not a terminal)."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Show the version and exit."),
+) -> None:
+    options.reset(db=db, json=json_, csv=csv_, no_input=no_input, debug=debug)
+
+
+def _register() -> None:
+    from loyaltycli.cli import customers, points, setup
+
+    setup.register(app)
+    customers.register(app)
+    points.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

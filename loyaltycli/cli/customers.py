@@ -1,0 +1,159 @@
+"""Customer commands: enroll, customer show / list / edit."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from loyaltycli.cli import fail, options
+from loyaltycli.cli.render import emit, print_line
+
+customer_app = typer.Typer(help="Look up, list and edit customers.", no_args_is_help=True)
+
+
+def _money(cents):
+    from loyaltycli.core.money import format_amount
+
+    return None if cents is None else format_amount(cents)
+
+
+def customer_json(acct: dict) -> dict:
+    """The public JSON of a customer (SPEC keys first)."""
+    out = dict(acct)
+    out["spend"] = _money(acct["spend"])
+    out["missing_for_next"] = _money(acct["missing_for_next"])
+    out["recent"] = [{"at": r["at"], "kind": r["kind"], "points": r["points"], "balance": r["balance"],
+                      "note": r["note"]} for r in acct["recent"]]
+    return out
+
+
+def show_account(acct: dict) -> None:
+    """A customer's card for people: profile, balance, tier progress, expiring points, recent rows."""
+    from loyaltycli.cli.render import table, table_of_fields
+
+    data = customer_json(acct)
+    if options.current.json:
+        emit(data)
+        return
+    fields = {k: data[k] for k in ("code", "name", "phone", "email", "card", "birthday", "enrolled_at",
+                                   "balance", "tier", "spend", "referral_code")}
+    if data["next_tier"]:
+        fields["next tier"] = f"{data['next_tier']}: spend {data['missing_for_next']} more within the window"
+    else:
+        fields["next tier"] = "top tier reached"
+    for lot in data["expiring_soon"]:
+        fields.setdefault("expiring soon", "")
+        from loyaltycli.core.clock import local_text
+
+        fields["expiring soon"] += f"{lot['points']} points on {local_text(lot['expires_at'])[:10]}  "
+    table_of_fields(fields, title=f"{data['name'] or data['code']}")
+    table(data["recent"], columns=["at", "kind", "points", "balance", "note"], title="Recent")
+
+
+def enroll(
+    name: Optional[str] = typer.Argument(None, help="Full name (asked for on a terminal when omitted)."),
+    phone: Optional[str] = typer.Option(None, "--phone", help="Phone, +country code or a local number."),
+    email: Optional[str] = typer.Option(None, "--email", help="E-mail address."),
+    card: Optional[str] = typer.Option(None, "--card", help="Loyalty card number."),
+    birthday: Optional[str] = typer.Option(None, "--birthday", help="YYYY-MM-DD."),
+    referral_code: Optional[str] = typer.Option(None, "--referral-code", help="Code of the customer who referred them."),
+    consent: bool = typer.Option(False, "--consent/--no-consent", help="Agreed to receive offers."),
+    at: Optional[str] = typer.Option(None, "--at", help="Enrollment time (ISO-8601), for back-dating."),
+) -> None:
+    """Enroll a customer: flags for scripts, step-by-step questions at the counter when NAME is omitted.
+
+    Example: loyalty enroll "Aoife Byrne" --phone 0851234567 --email aoife@example.ie --consent
+    """
+    from loyaltycli.core import accounts, clock, customers
+    from loyaltycli.core.program import load_program
+
+    db = options.database()
+    if name is None:
+        if not options.current.interactive:
+            fail("NAME is required (run on a terminal without --no-input to be asked step by step)")
+        from loyaltycli.cli import prompts
+
+        with db.session(write=False) as session:
+            program = load_program(session)
+        answers = prompts.enroll_flow(program)
+        if answers is None:
+            fail("enrollment cancelled; nothing was saved")
+        name, phone, email, birthday, referral_code, consent = (
+            answers["name"], answers["phone"], answers["email"], answers["birthday"], answers["referral_code"],
+            answers["consent"])
+    when = clock.parse_timestamp(at, what="--at") if at else None
+    with db.session() as session:
+        program = load_program(session)
+        customer = customers.enroll(session, program, name, phone=phone, email=email, card=card,
+                                    birthday=birthday, consent=consent, referral_code=referral_code, at=when)
+        acct = accounts.account(session, program, customer)
+    emit(customer_json(acct), message=f"enrolled {acct['code']} {acct['name']}: balance {acct['balance']} points, "
+                                      f"tier {acct['tier']}, referral code {acct['referral_code']}")
+
+
+@customer_app.command("show")
+def customer_show(key: str = typer.Argument(..., help="Code, card, e-mail or phone.")) -> None:
+    """Profile, balance, tier and progress to the next, points expiring soon, recent ledger.
+
+    Example: loyalty customer show C000001
+    """
+    from loyaltycli.core import accounts, customers
+    from loyaltycli.core.program import load_program
+
+    with options.database().session(write=False) as session:
+        program = load_program(session)
+        customer = customers.find(session, key, program, usable=False)
+        acct = accounts.account(session, program, customer)
+    show_account(acct)
+
+
+@customer_app.command("list")
+def customer_list(tier: Optional[str] = typer.Option(None, "--tier", help="Only this tier."),
+                  search: Optional[str] = typer.Option(None, "--search", help="Text in name, code, phone, e-mail or card."),
+                  ) -> None:
+    """List customers with balance and tier (table, --json or --csv).
+
+    Example: loyalty customer list --tier Gold --csv
+    """
+    from loyaltycli.core import accounts
+    from loyaltycli.core.program import load_program
+
+    with options.database().session(write=False) as session:
+        program = load_program(session)
+        rows = accounts.list_accounts(session, program, search=search, tier=tier)
+    out = [{**r, "spend": _money(r["spend"])} for r in rows]
+    emit(out, columns=["code", "name", "phone", "email", "card", "balance", "tier", "spend"], title="Customers")
+
+
+@customer_app.command("edit")
+def customer_edit(
+    key: str = typer.Argument(..., help="Code, card, e-mail or phone."),
+    name: Optional[str] = typer.Option(None, "--name"),
+    phone: Optional[str] = typer.Option(None, "--phone", help="New phone ('' clears it)."),
+    email: Optional[str] = typer.Option(None, "--email", help="New e-mail ('' clears it)."),
+    card: Optional[str] = typer.Option(None, "--card", help="New card ('' clears it)."),
+    birthday: Optional[str] = typer.Option(None, "--birthday", help="YYYY-MM-DD ('' clears it)."),
+    consent: Optional[bool] = typer.Option(None, "--consent/--no-consent"),
+) -> None:
+    """Change a customer's details; give only the fields to change.
+
+    Example: loyalty customer edit C000001 --email new@example.ie
+    """
+    from loyaltycli.core import accounts, customers
+    from loyaltycli.core.program import load_program
+
+    if all(v is None for v in (name, phone, email, card, birthday, consent)):
+        fail("nothing to change: give --name, --phone, --email, --card, --birthday or --consent")
+    with options.database().session() as session:
+        program = load_program(session)
+        customer = customers.find(session, key, program)
+        customers.edit(session, program, customer, name=name, phone=phone, email=email, card=card,
+                       birthday=birthday, consent=consent)
+        acct = accounts.account(session, program, customer)
+    emit(customer_json(acct), message=f"updated {acct['code']} {acct['name']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("enroll")(enroll)
+    app.add_typer(customer_app, name="customer")

@@ -1,0 +1,177 @@
+"""Counter commands: purchase, refund, award, redeem, balance, history."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from loyaltycli.cli import options
+from loyaltycli.cli.render import emit
+
+
+def _money(cents: int) -> str:
+    from loyaltycli.core.money import format_amount
+
+    return format_amount(cents)
+
+
+def _when(at: Optional[str]):
+    from loyaltycli.core import clock
+
+    return clock.parse_timestamp(at, what="--at") if at else None
+
+
+def purchase(
+    key: str = typer.Argument(..., help="Customer code, card, e-mail or phone."),
+    amount: str = typer.Argument(..., help="Amount paid, e.g. 24.50."),
+    receipt: Optional[str] = typer.Option(None, "--receipt", help="Receipt id (unique per source; made up when omitted)."),
+    channel: str = typer.Option("store", "--channel", help="store, online, phone, ..."),
+    at: Optional[str] = typer.Option(None, "--at", help="Time of sale (ISO-8601), for back-dated sales."),
+    item: Optional[List[str]] = typer.Option(None, "--item", help="Line item SKU:QTY:PRICE (repeatable)."),
+) -> None:
+    """Record a purchase and earn its points (tier, membership, milestone and referral rules).
+
+    Example: loyalty purchase C000001 24.50 --receipt R-1001 --item COF-250:1:24.50
+    """
+    from loyaltycli.core import customers, points
+    from loyaltycli.core.money import parse_amount
+    from loyaltycli.core.program import load_program
+
+    cents = parse_amount(amount, allow_zero=False)
+    items = [points.parse_item(text) for text in item or []]
+    when = _when(at)
+    with options.database().session() as session:
+        program = load_program(session)
+        customer = customers.find(session, key, program)
+        result = points.post_purchase(session, program, customer, cents, at=when, receipt_id=receipt,
+                                      channel=channel, items=items)
+    data = {"receipt_id": result.receipt_id, "code": result.code, "amount": _money(result.amount),
+            "points": result.points, "balance": result.balance, "tier": result.tier,
+            "earn_tier": result.earn_tier, "multiplier": result.multiplier,
+            "bonuses": [{"kind": b.kind, "points": b.points, "note": b.note} for b in result.bonuses]}
+    extra = "".join(f" + {b.points} {b.kind}" for b in result.bonuses if b.note and b.customer_id == customer.id)
+    emit(data, message=f"{result.code}: +{result.points} points{extra} for {_money(result.amount)} "
+                       f"(receipt {result.receipt_id}); balance {result.balance}, tier {result.tier}")
+
+
+def refund(
+    receipt: str = typer.Argument(..., help="Receipt id of the sale."),
+    amount: Optional[str] = typer.Option(None, "--amount", help="Part of the sale to refund (default: all that is left)."),
+    source: Optional[str] = typer.Option(None, "--source", help="Source of the receipt when several have it."),
+    at: Optional[str] = typer.Option(None, "--at", help="Time of the refund (ISO-8601)."),
+) -> None:
+    """Refund a sale, wholly or in part, reversing its points in proportion (rounded down).
+
+    Example: loyalty refund R-1001 --amount 10.00
+    """
+    from loyaltycli.core import points
+    from loyaltycli.core.money import parse_amount
+    from loyaltycli.core.program import load_program
+
+    cents = parse_amount(amount, allow_zero=False) if amount is not None else None
+    when = _when(at)
+    with options.database().session() as session:
+        program = load_program(session)
+        sale = points.find_sale(session, receipt, source)
+        result = points.post_refund(session, program, sale, cents, at=when)
+    data = {"receipt_id": result.receipt_id, "refund_id": result.refund_id, "code": result.code,
+            "amount": _money(result.amount), "points": result.points, "balance": result.balance}
+    emit(data, message=f"{result.code}: refunded {_money(result.amount)} of receipt {result.receipt_id}, "
+                       f"{result.points} points; balance {result.balance}")
+
+
+def award(
+    key: str = typer.Argument(..., help="Customer code, card, e-mail or phone."),
+    points_: int = typer.Argument(..., metavar="POINTS", help="Points to give (negative: a correction)."),
+    reason: str = typer.Option(..., "--reason", help="Why: shown on the statement."),
+    at: Optional[str] = typer.Option(None, "--at", help="Time (ISO-8601)."),
+) -> None:
+    """Give points by hand (a surprise, a goodwill gesture) or correct with a negative number.
+
+    Example: loyalty award C000001 100 --reason "sorry for the wait"
+    """
+    from loyaltycli.core import customers, points
+    from loyaltycli.core.program import load_program
+
+    when = _when(at)
+    with options.database().session() as session:
+        program = load_program(session)
+        customer = customers.find(session, key, program)
+        balance = points.award(session, program, customer, points_, reason, at=when)
+    emit({"code": customer.code, "points": points_, "balance": balance, "reason": reason.strip()},
+         message=f"{customer.code}: {points_:+d} points ({reason.strip()}); balance {balance}")
+
+
+def redeem(
+    key: str = typer.Argument(..., help="Customer code, card, e-mail or phone."),
+    points_: Optional[int] = typer.Argument(None, metavar="[POINTS]", help="Points to spend."),
+    reward: Optional[str] = typer.Option(None, "--reward", help="A catalogue reward, at its cost."),
+    basket: Optional[str] = typer.Option(None, "--basket", help="Amount of the basket it is used on."),
+    at: Optional[str] = typer.Option(None, "--at", help="Time (ISO-8601)."),
+) -> None:
+    """Spend points (oldest first) for money off, or for a catalogue reward; never below zero.
+
+    Example: loyalty redeem C000001 200 --basket 30.00
+    """
+    from loyaltycli.core import customers, points
+    from loyaltycli.core.money import parse_amount
+    from loyaltycli.core.program import load_program
+
+    basket_cents = parse_amount(basket, what="basket") if basket is not None else None
+    when = _when(at)
+    with options.database().session() as session:
+        program = load_program(session)
+        customer = customers.find(session, key, program)
+        result = points.redeem(session, program, customer, points_, reward=reward, basket=basket_cents, at=when)
+    data = {"code": result.code, "points": result.points, "value": _money(result.value),
+            "balance": result.balance, "reward": result.reward}
+    what = f"reward {result.reward}" if result.reward else f"{_money(result.value)} off"
+    emit(data, message=f"{result.code}: redeemed {result.points} points for {what}; balance {result.balance}")
+
+
+def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone.")) -> None:
+    """Show a customer's points balance and tier.
+
+    Example: loyalty balance C000001
+    """
+    from loyaltycli.core import customers, ledger, rules
+    from loyaltycli.core.program import load_program
+
+    with options.database().session(write=False) as session:
+        program = load_program(session)
+        customer = customers.find(session, key, program, usable=False)
+        points_ = ledger.balance(session, customer.id)
+        tier = rules.current_tier(session, program, customer.id).name
+    emit({"code": customer.code, "name": customer.name, "balance": points_, "tier": tier,
+          "value": _money(max(points_, 0) * program.point_value)},
+         message=f"{customer.code} {customer.name or ''}: {points_} points "
+                 f"(worth {_money(max(points_, 0) * program.point_value)}), tier {tier}")
+
+
+def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone.")) -> None:
+    """The statement: every ledger row, oldest first, with the running balance.
+
+    Example: loyalty history C000001 --csv
+    """
+    from loyaltycli.core import customers, ledger
+
+    with options.database().session(write=False) as session:
+        customer = customers.find(session, key, usable=False)
+        rows = ledger.history(session, customer.id)
+    out = [{"at": r["at"], "kind": r["kind"], "points": r["points"], "balance": r["balance"], "note": r["note"]}
+           for r in rows]
+    emit(out, columns=["at", "kind", "points", "balance", "note"], title=f"Statement of {customer.code}")
+
+
+# Negative numbers ('-5') reach the command as values, to be refused with a clear reason.
+NUMBERS = {"ignore_unknown_options": True}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("purchase", context_settings=NUMBERS)(purchase)
+    app.command("refund", context_settings=NUMBERS)(refund)
+    app.command("award", context_settings=NUMBERS)(award)
+    app.command("redeem", context_settings=NUMBERS)(redeem)
+    app.command("balance")(balance)
+    app.command("history")(history)

@@ -1,0 +1,128 @@
+"""All output in one place: Rich tables for people, JSON and CSV for scripts.
+
+Machine formats go to stdout without colour; messages for people go to stdout as one line;
+errors go to stderr (see ``loyaltycli.cli.fail``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Iterable, Sequence
+
+from loyaltycli.cli import options
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        from loyaltycli.core.clock import iso
+
+        return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(_plain(data), ensure_ascii=False, indent=2)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        from loyaltycli.core.clock import local_text
+
+        return local_text(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, dict)):
+        return json.dumps(_plain(value), ensure_ascii=False)
+    return str(_plain(value))
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def emit(data: Any, *, columns: Sequence[str] | None = None, title: str | None = None,
+         message: str | None = None) -> None:
+    """Print ``data`` (a dict, or a list of dicts) as JSON, CSV or a Rich table.
+
+    ``message`` is the one-line answer for people, printed instead of a table when given.
+    """
+    if options.current.json:
+        sys.stdout.write(to_json(data) + "\n")
+        return
+    rows = data if isinstance(data, list) else [data]
+    if options.current.csv:
+        write_csv(sys.stdout, rows, columns)
+        return
+    if message is not None:
+        print_line(message)
+        return
+    if isinstance(data, dict):
+        table_of_fields(data, title=title)
+    else:
+        table(rows, columns=columns, title=title)
+
+
+def write_csv(stream, rows: Iterable[dict], columns: Sequence[str] | None = None) -> None:
+    rows = list(rows)
+    columns = list(columns or (rows[0].keys() if rows else []))
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(col)) for col in columns])
+
+
+def table(rows: list[dict], *, columns: Sequence[str] | None = None, title: str | None = None) -> None:
+    from rich.table import Table
+
+    columns = list(columns or (rows[0].keys() if rows else []))
+    t = Table(title=title, show_lines=False, header_style="bold")
+    for col in columns:
+        numeric = bool(rows) and all(isinstance(r.get(col), (int, Decimal)) and not isinstance(r.get(col), bool)
+                                     for r in rows if r.get(col) is not None)
+        t.add_column(col.replace("_", " "), justify="right" if numeric else "left", overflow="fold")
+    for row in rows:
+        t.add_row(*[_escape(_cell(row.get(col))) for col in columns])
+    if not rows:
+        print_line(f"{title}: nothing to show" if title else "nothing to show")
+        return
+    console().print(t)
+
+
+def table_of_fields(data: dict, *, title: str | None = None) -> None:
+    from rich.table import Table
+
+    t = Table(title=title, show_header=False, box=None, padding=(0, 2))
+    t.add_column(style="bold")
+    t.add_column(overflow="fold")
+    for key, value in data.items():
+        if isinstance(value, list):
+            continue
+        t.add_row(key.replace("_", " "), _escape(_cell(value)))
+    console().print(t)
+
+
+def print_line(message: str) -> None:
+    """One line for people (no markup interpretation of user data)."""
+    sys.stdout.write(message + "\n")
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

@@ -1,0 +1,127 @@
+"""Set-up commands: init, program, db."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from loyaltycli.cli import options
+from loyaltycli.cli.render import emit, print_line
+
+program_app = typer.Typer(help="Show and change the program's rules.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance: upgrade the schema.", no_args_is_help=True)
+
+
+def init(demo: bool = typer.Option(False, "--demo", help="Load sample_data (customers, a till CSV, surveys) "
+                                                          "into a fresh database."),
+         sample_dir: Path = typer.Option(None, "--sample-dir", help="Folder of the demo files (default: the "
+                                                                     "project's sample_data/).")) -> None:
+    """Create the database (idempotent); with --demo, fill a fresh one with the sample shop.
+
+    Example: loyalty init --demo
+    """
+    db = options.database()
+    db.ensure_schema()
+    summary = {"database": db.url, "demo": None}
+    if demo:
+        from loyaltycli.core.demo import load_demo
+
+        with db.session() as session:
+            summary["demo"] = load_demo(session, sample_dir)
+    emit(summary, message=_init_message(summary))
+
+
+def _init_message(summary: dict) -> str:
+    text = f"database ready: {summary['database']}"
+    demo = summary.get("demo")
+    if demo:
+        text += (f"\ndemo loaded: {demo['customers']} customers, {demo['purchases']} purchases, "
+                 f"{demo['refunds']} refunds, {demo['surveys']} survey answers; "
+                 "try `loyalty customer list` or `loyalty report summary`")
+    return text
+
+
+@program_app.command("show")
+def program_show() -> None:
+    """Show every setting of the program with its meaning.
+
+    Example: loyalty program show
+    """
+    from loyaltycli.core.program import load_program
+
+    with options.database().session(write=False) as session:
+        program = load_program(session)
+    rows = [{"key": key, "value": value, "meaning": meaning} for key, value, meaning in program.items()]
+    if options.current.json:
+        emit({key: value for key, value, _ in program.items()})
+    else:
+        emit(rows, columns=["key", "value", "meaning"], title="Program")
+
+
+@program_app.command("set")
+def program_set(key: str = typer.Argument(..., help="Setting name, see `program show`."),
+                value: str = typer.Argument(..., help="New value, e.g. 75 or 0.05 or Bronze:0:1,Gold:1000:2.")) -> None:
+    """Change one setting (validated; an invalid value changes nothing).
+
+    Example: loyalty program set welcome_bonus 75
+    """
+    from loyaltycli.core.program import set_setting
+
+    with options.database().session() as session:
+        canonical = set_setting(session, key, value)
+    emit({"key": key, "value": canonical}, message=f"{key} = {canonical}")
+
+
+@program_app.command("load")
+def program_load(file: Path = typer.Argument(..., help="TOML file as written by `program dump`.")) -> None:
+    """Apply the settings of a TOML file (all or nothing).
+
+    Example: loyalty program load program.toml
+    """
+    from loyaltycli.core.errors import InvalidInput
+    from loyaltycli.core.program import load_toml
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read {file}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"{file} is not valid TOML: {exc}") from None
+    with options.database().session() as session:
+        keys = load_toml(session, data)
+    emit({"loaded": keys}, message=f"loaded {len(keys)} settings from {file}")
+
+
+@program_app.command("dump")
+def program_dump() -> None:
+    """Print the program as TOML (to keep, edit and `program load` again).
+
+    Example: loyalty program dump > program.toml
+    """
+    from loyaltycli.core.program import dump_toml, load_program
+
+    with options.database().session(write=False) as session:
+        program = load_program(session)
+    typer.echo(dump_toml(program), nl=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Upgrade the database schema to this program's version (also done automatically).
+
+    Example: loyalty db upgrade
+    """
+    before, after = options.database().upgrade()
+    emit({"from": before, "to": after},
+         message=f"schema {before} -> {after}" if before != after else f"schema is up to date ({after})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.add_typer(program_app, name="program")
+    app.add_typer(db_app, name="db")

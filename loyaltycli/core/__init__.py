@@ -1,0 +1,1 @@
+"""The loyaltycli library: no Typer, no Rich; importable and testable alone."""

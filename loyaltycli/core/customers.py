@@ -1,0 +1,215 @@
+"""Customers: enroll, look up by KEY, edit; referral codes."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from loyaltycli.core import clock, ledger
+from loyaltycli.core.errors import (AmbiguousCustomer, DuplicateCustomer, InvalidInput, RuleNotMet,
+                                    UnknownCustomer)
+from loyaltycli.core.models import Customer, Referral
+from loyaltycli.core.program import Program
+
+# No look-alikes: no 0/O, 1/I/L.
+REFERRAL_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+REFERRAL_LENGTH = 8
+_CODE = re.compile(r"^[cC]\d{1,12}$")
+_CARD = re.compile(r"^[A-Za-z0-9-]{4,40}$")
+
+
+def customer_code(customer_id: int) -> str:
+    return f"C{customer_id:06d}"
+
+
+def clean_name(name: str | None) -> str:
+    """A display name: trimmed, no control characters, 1 to 200 characters."""
+    value = unicodedata.normalize("NFC", (name or "").strip())
+    if not value:
+        raise InvalidInput("name is empty")
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+        raise InvalidInput("name contains control characters")
+    if len(value) > 200:
+        raise InvalidInput("name is longer than 200 characters")
+    return value
+
+
+def normalize_phone(text: str, region: str) -> str:
+    """E.164 form of a valid phone number (+353851234567)."""
+    import phonenumbers
+
+    raw = (text or "").strip()
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidInput(f"phone {raw!r} is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidInput(f"phone {raw!r} is not a valid number (add the country code, e.g. +353...)")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_email(text: str) -> str:
+    """The normalized address of a syntactically valid e-mail (no DNS look-up)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    raw = (text or "").strip()
+    try:
+        result = validate_email(raw, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"e-mail {raw!r} is not valid: {exc}") from None
+    return result.normalized.lower()
+
+
+def normalize_card(text: str) -> str:
+    raw = (text or "").strip()
+    if not _CARD.match(raw):
+        raise InvalidInput(f"card {raw!r} must be 4 to 40 letters, digits or dashes")
+    return raw.upper()
+
+
+def new_referral_code(session: Session) -> str:
+    while True:
+        code = "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(REFERRAL_LENGTH))
+        if session.execute(select(Customer.id).where(Customer.referral_code == code)).first() is None:
+            return code
+
+
+def _check_unique(session: Session, column, value, label: str, exclude_id: int | None = None) -> None:
+    if value is None:
+        return
+    query = select(Customer.code).where(column == value)
+    if exclude_id is not None:
+        query = query.where(Customer.id != exclude_id)
+    other = session.execute(query).scalar()
+    if other:
+        raise DuplicateCustomer(f"{label} {value} already belongs to customer {other}")
+
+
+@dataclass
+class Profile:
+    """Validated personal fields (None: not given)."""
+
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    card: str | None = None
+    birthday: date | None = None
+
+
+def validate_profile(program: Program, name=None, phone=None, email=None, card=None,
+                     birthday: str | date | None = None) -> Profile:
+    """Check and normalize every given field; raises InvalidInput on the first bad one."""
+    return Profile(
+        name=clean_name(name) if name is not None else None,
+        phone=normalize_phone(phone, program.phone_region) if phone else None,
+        email=normalize_email(email) if email else None,
+        card=normalize_card(card) if card else None,
+        birthday=(birthday if isinstance(birthday, date) else clock.parse_date(birthday, what="birthday"))
+        if birthday else None,
+    )
+
+
+def enroll(session: Session, program: Program, name: str, *, phone: str | None = None,
+           email: str | None = None, card: str | None = None, birthday: str | date | None = None,
+           consent: bool = False, referral_code: str | None = None, at: datetime | None = None) -> Customer:
+    """Enroll a customer: validate, refuse duplicates, link the referrer, post the welcome bonus."""
+    profile = validate_profile(program, name, phone, email, card, birthday)
+    at = at or clock.now()
+    if profile.birthday and profile.birthday > at.date():
+        raise InvalidInput("birthday is in the future")
+    _check_unique(session, Customer.phone, profile.phone, "phone")
+    _check_unique(session, Customer.email, profile.email, "e-mail")
+    _check_unique(session, Customer.card, profile.card, "card")
+    referrer = find_by_referral_code(session, referral_code) if referral_code else None
+    if referrer is not None:
+        if (profile.phone and profile.phone == referrer.phone) or (profile.email and profile.email == referrer.email):
+            raise RuleNotMet(f"self-referral: code {referrer.referral_code} belongs to the same phone or e-mail")
+        if referrer.enrolled_at > at:
+            raise RuleNotMet(f"referral code {referrer.referral_code} was issued after {clock.local_text(at)}")
+    customer = Customer(code="tmp-" + uuid.uuid4().hex[:10], name=profile.name, phone=profile.phone,
+                        email=profile.email, card=profile.card, birthday=profile.birthday, consent=consent,
+                        referral_code=new_referral_code(session), enrolled_at=at)
+    session.add(customer)
+    session.flush()
+    customer.code = customer_code(customer.id)
+    session.flush()
+    if referrer is not None:
+        session.add(Referral(referee_id=customer.id, referrer_id=referrer.id, code=referrer.referral_code, at=at))
+    if program.welcome_bonus:
+        ledger.post(session, customer.id, "welcome", program.welcome_bonus, at,
+                    expires_at=program.expiry_for(at), bonus_key="welcome", note="welcome bonus")
+    return customer
+
+
+def find_by_referral_code(session: Session, code: str) -> Customer:
+    norm = (code or "").strip().upper()
+    customer = session.execute(select(Customer).where(Customer.referral_code == norm)).scalar()
+    if customer is None or customer.status != "active":
+        raise RuleNotMet(f"unknown referral code {code.strip()!r}; check it with `loyalty referral code KEY`")
+    return customer
+
+
+def find(session: Session, key: str, program: Program | None = None, *, usable: bool = True) -> Customer:
+    """The customer named by KEY: code, card, e-mail or phone. Unknown or ambiguous keys raise."""
+    raw = (key or "").strip()
+    if not raw:
+        raise UnknownCustomer("customer KEY is empty; give a code (C000042), card, e-mail or phone")
+    candidates = [raw, raw.upper(), raw.lower()]
+    if _CODE.match(raw):
+        candidates.append(customer_code(int(raw[1:])))
+    conditions = [Customer.code.in_(candidates), Customer.card.in_(candidates),
+                  Customer.email == raw.lower(), Customer.phone == raw]
+    matches = session.execute(select(Customer).where(or_(*conditions))).scalars().all()
+    if not matches and re.match(r"^[+0-9][0-9 ()./-]{5,}$", raw):
+        region = program.phone_region if program else "IE"
+        try:
+            phone = normalize_phone(raw, region)
+        except InvalidInput:
+            phone = None
+        if phone:
+            matches = session.execute(select(Customer).where(Customer.phone == phone)).scalars().all()
+    if not matches:
+        raise UnknownCustomer(f"unknown customer {raw!r}; try `loyalty customer list --search {raw}`")
+    if len(matches) > 1:
+        listed = ", ".join(f"{c.code} ({c.name})" for c in matches)
+        raise AmbiguousCustomer(f"customer {raw!r} is ambiguous: it matches {listed}; use the code")
+    customer = matches[0]
+    if usable and customer.status == "merged":
+        target = session.get(Customer, customer.merged_into_id)
+        raise UnknownCustomer(f"customer {customer.code} was merged into {target.code if target else '?'}; "
+                              f"use {target.code if target else 'that code'}")
+    if usable and customer.status == "forgotten":
+        raise UnknownCustomer(f"customer {customer.code} was forgotten (personal data erased)")
+    return customer
+
+
+def edit(session: Session, program: Program, customer: Customer, *, name=None, phone=None, email=None,
+         card=None, birthday=None, consent: bool | None = None) -> Customer:
+    """Change the given fields; '' clears phone, e-mail, card or birthday."""
+    profile = validate_profile(program, name, phone or None, email or None, card or None, birthday or None)
+    if name is not None:
+        customer.name = profile.name
+    for field_name, given in (("phone", phone), ("email", email), ("card", card), ("birthday", birthday)):
+        if given is None:
+            continue
+        value = getattr(profile, field_name)
+        if field_name != "birthday":
+            _check_unique(session, getattr(Customer, field_name), value, field_name, exclude_id=customer.id)
+        setattr(customer, field_name, value)
+    if consent is not None:
+        customer.consent = consent
+    session.flush()
+    return customer
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, case-insensitively, wildcards escaped."""
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -1,0 +1,223 @@
+"""Engine, pragmas, schema version check and one transaction per command."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from loyaltycli.core.errors import DatabaseUnavailable
+
+# The newest migration this program knows, and every older one it can upgrade from.
+SCHEMA_HEAD = "0001"
+KNOWN_REVISIONS = ("0001",)
+
+BUSY_TIMEOUT_SECONDS = float(os.environ.get("LOYALTY_BUSY_TIMEOUT", "15"))
+
+
+def default_path() -> Path:
+    """The default database file in the user's data directory."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("loyaltycli", appauthor=False)) / "loyalty.db"
+
+
+def resolve_url(db: str | None = None) -> str:
+    """--db, then LOYALTY_DB, then the default file; a plain path becomes a sqlite URL."""
+    value = db or os.environ.get("LOYALTY_DB") or str(default_path())
+    if "://" in value:
+        return value
+    return "sqlite:///" + str(Path(value).expanduser().resolve())
+
+
+def _prepare_sqlite_file(url: str) -> None:
+    """Create the file's folder and the file itself, readable by its owner only."""
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return
+    path = Path(database)
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+class Database:
+    """One database: an engine whose transactions each hold one command."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.engine = self._make_engine(url)
+        self._checked = False
+
+    def _make_engine(self, url: str) -> Engine:
+        if not self.is_sqlite:
+            try:
+                return create_engine(url, pool_pre_ping=False)
+            except Exception as exc:  # missing driver, malformed URL
+                raise DatabaseUnavailable(f"cannot use database {url!r}: {exc}") from exc
+        try:
+            _prepare_sqlite_file(url)
+        except OSError as exc:
+            raise DatabaseUnavailable(f"cannot create database file: {exc}") from exc
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            # We issue BEGIN ourselves (below), so that writers can take the lock up front.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            # A writer takes SQLite's write lock at BEGIN: two tills never read the same balance
+            # and both spend it.
+            write = conn.get_execution_options().get("loyalty_write", True)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+
+    # -- schema ---------------------------------------------------------------------------
+    def schema_version(self) -> str | None:
+        """The alembic revision of the database, or None for an empty one."""
+        try:
+            with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    conn = conn.execution_options(loyalty_write=False)
+                    has = conn.exec_driver_sql(
+                        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+                    ).first()
+                else:
+                    has = conn.execute(text(
+                        "SELECT 1 FROM information_schema.tables WHERE table_name='alembic_version'"
+                        " AND table_schema = current_schema()")).first()
+                if not has:
+                    others = self._table_count(conn)
+                    if others:
+                        raise DatabaseUnavailable(
+                            f"{self.url} is not a loyaltycli database (it has tables but no schema version)")
+                    return None
+                return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        except DBAPIError as exc:
+            raise _unavailable(exc) from exc
+
+    def _table_count(self, conn) -> int:
+        if self.is_sqlite:
+            return conn.exec_driver_sql(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'").scalar()
+        return conn.execute(text(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()")).scalar()
+
+    def ensure_schema(self) -> None:
+        """Create a new database, upgrade an old one, refuse a newer one."""
+        if self._checked:
+            return
+        version = self.schema_version()
+        if version == SCHEMA_HEAD:
+            self._checked = True
+            return
+        if version is None:
+            self._create()
+        elif version in KNOWN_REVISIONS:
+            self.upgrade()
+        else:
+            raise DatabaseUnavailable(
+                f"the database schema ({version}) is newer than this program ({SCHEMA_HEAD}); "
+                "upgrade loyaltycli")
+        self._checked = True
+
+    def _create(self) -> None:
+        from sqlmodel import SQLModel
+
+        from loyaltycli.core import models  # noqa: F401  (registers the tables)
+
+        try:
+            with self.engine.begin() as conn:
+                if not self.is_sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(7412001)"))
+                # Another process may have created it while we waited for the lock.
+                exists = conn.execute(text(
+                    "SELECT 1 FROM sqlite_master WHERE name='alembic_version'" if self.is_sqlite else
+                    "SELECT 1 FROM information_schema.tables WHERE table_name='alembic_version' "
+                    "AND table_schema = current_schema()")).first()
+                if exists:
+                    return
+                SQLModel.metadata.create_all(conn)
+                conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                                  "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"))
+                conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": SCHEMA_HEAD})
+        except DBAPIError as exc:
+            raise _unavailable(exc) from exc
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Run the Alembic migrations up to the newest; returns (from, to)."""
+        from loyaltycli.migrations import run_upgrade
+
+        before = self.schema_version()
+        if before is None:
+            self._create()
+            return None, SCHEMA_HEAD
+        if before not in KNOWN_REVISIONS:
+            raise DatabaseUnavailable(
+                f"the database schema ({before}) is newer than this program ({SCHEMA_HEAD}); upgrade loyaltycli")
+        if before != SCHEMA_HEAD:
+            try:
+                run_upgrade(self.engine)
+            except DBAPIError as exc:
+                raise _unavailable(exc) from exc
+        self._checked = True
+        return before, SCHEMA_HEAD
+
+    # -- transactions -----------------------------------------------------------------------
+    @contextmanager
+    def session(self, write: bool = True) -> Iterator[Session]:
+        """One transaction: commits when the block ends, rolls back on any error."""
+        self.ensure_schema()
+        session = Session(self.engine, expire_on_commit=False, autoflush=True)
+        try:
+            session.connection(execution_options={"loyalty_write": write})
+            yield session
+            session.commit()
+        except DBAPIError as exc:
+            session.rollback()
+            raise _unavailable(exc) from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+def _unavailable(exc: DBAPIError) -> Exception:
+    """Locked or unreadable databases exit 4; anything else is re-raised as it is."""
+    message = str(exc.orig) if exc.orig is not None else str(exc)
+    lowered = message.lower()
+    if isinstance(exc, OperationalError) and any(word in lowered for word in (
+            "locked", "busy", "unable to open", "not a database", "disk i/o", "malformed",
+            "readonly", "read-only", "connection", "could not connect", "does not exist")):
+        return DatabaseUnavailable(f"the database cannot be used: {message.splitlines()[0]}")
+    return exc
+
+
+_databases: dict[str, Database] = {}
+
+
+def open_database(db: str | None = None) -> Database:
+    """The Database for --db / LOYALTY_DB / the default, one per URL per process."""
+    url = resolve_url(db)
+    if url not in _databases:
+        _databases[url] = Database(url)
+    return _databases[url]

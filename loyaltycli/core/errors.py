@@ -1,0 +1,51 @@
+"""Domain exceptions. The CLI maps each to one line on stderr and an exit code."""
+
+from __future__ import annotations
+
+
+class LoyaltyError(Exception):
+    """Base class: a refusal the user can fix. Nothing was changed."""
+
+    exit_code = 1
+
+
+class InvalidInput(LoyaltyError):
+    """A value could not be parsed or is out of range."""
+
+
+class UnknownCustomer(LoyaltyError):
+    """No customer matches the KEY."""
+
+
+class AmbiguousCustomer(LoyaltyError):
+    """More than one customer matches the KEY."""
+
+
+class DuplicateCustomer(LoyaltyError):
+    """Phone, e-mail or card already belongs to another customer."""
+
+
+class DuplicateReceipt(LoyaltyError):
+    """The receipt was already recorded from this source."""
+
+
+class UnknownReceipt(LoyaltyError):
+    """No purchase has that receipt id."""
+
+
+class InsufficientPoints(LoyaltyError):
+    """The balance does not cover the redemption."""
+
+
+class RuleNotMet(LoyaltyError):
+    """A program rule refuses the operation (minimum, limit, once-only...)."""
+
+
+class NotFound(LoyaltyError):
+    """A named thing (reward, plan, cause, setting) does not exist."""
+
+
+class DatabaseUnavailable(LoyaltyError):
+    """The database cannot be used: locked, unreadable, or newer than this program."""
+
+    exit_code = 4

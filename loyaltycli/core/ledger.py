@@ -1,0 +1,165 @@
+"""The points ledger: post entries, balances, lots, expiry.
+
+A balance is the sum of a customer's rows. Earned rows are lots that expire; debits use the
+oldest (soonest-expiring) points first; an expiry row writes off what was left of one lot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from loyaltycli.core import clock
+from loyaltycli.core.models import Customer, LedgerEntry
+
+MAX_POINTS = 10**9
+
+
+def post(session: Session, customer_id: int, kind: str, delta: int, at: datetime, *,
+         expires_at: datetime | None = None, purchase_id: int | None = None, lot_id: int | None = None,
+         bonus_key: str | None = None, note: str = "") -> LedgerEntry:
+    """Append one row to the ledger."""
+    entry = LedgerEntry(customer_id=customer_id, kind=kind, delta=int(delta), at=at, expires_at=expires_at,
+                        purchase_id=purchase_id, lot_id=lot_id, bonus_key=bonus_key, note=note[:500],
+                        recorded_at=clock.now())
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def balance(session: Session, customer_id: int) -> int:
+    """The customer's balance: the sum of the ledger."""
+    return session.execute(
+        select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(LedgerEntry.customer_id == customer_id)
+    ).scalar_one()
+
+
+def has_bonus(session: Session, customer_id: int, bonus_key: str) -> bool:
+    return session.execute(select(LedgerEntry.id).where(
+        LedgerEntry.customer_id == customer_id, LedgerEntry.bonus_key == bonus_key)).first() is not None
+
+
+def lock_customer(session: Session, customer_id: int) -> None:
+    """Serialize writers of one customer's ledger (row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE
+    already holds the database's write lock)."""
+    session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
+
+
+@dataclass
+class Lot:
+    entry_id: int
+    at: datetime
+    expires_at: datetime | None
+    amount: int
+    remaining: int
+    expired_written: int = 0
+
+
+@dataclass
+class LotState:
+    lots: list[Lot]
+    # points that expired (by the lot's date) beyond what expiry rows already wrote off, per lot
+    due: dict[int, int]
+    deficit: int
+
+
+def lot_state(session: Session, customer_id: int, as_of: datetime) -> LotState:
+    """Replay the customer's ledger up to ``as_of``: what is left of each lot, what is due to expire."""
+    rows = session.execute(
+        select(LedgerEntry.id, LedgerEntry.kind, LedgerEntry.delta, LedgerEntry.at, LedgerEntry.expires_at,
+               LedgerEntry.lot_id)
+        .where(LedgerEntry.customer_id == customer_id)
+        .order_by(LedgerEntry.at, LedgerEntry.id)
+    ).all()
+    return replay(rows, as_of)
+
+
+def replay(rows, as_of: datetime) -> LotState:
+    """FIFO replay of ledger rows (id, kind, delta, at, expires_at, lot_id) ordered by time."""
+    lots: list[Lot] = []
+    by_id: dict[int, Lot] = {}
+    written: dict[int, int] = {}
+    due: dict[int, int] = {}
+    deficit = 0
+    expired_ids: set[int] = set()
+
+    def expire_until(moment: datetime) -> None:
+        for lot in lots:
+            if (lot.expires_at is not None and lot.expires_at <= moment and lot.entry_id not in expired_ids):
+                expired_ids.add(lot.entry_id)
+                if lot.remaining > 0:
+                    due[lot.entry_id] = lot.remaining
+                    lot.remaining = 0
+
+    for entry_id, kind, delta, at, expires_at, lot_id in rows:
+        if kind == "expire":
+            written[lot_id] = written.get(lot_id, 0) - delta
+            continue
+        if at > as_of:
+            break
+        expire_until(at)
+        if delta > 0:
+            # a credit first pays back any deficit left by a refund
+            paid = min(deficit, delta)
+            deficit -= paid
+            lot = Lot(entry_id, at, expires_at, delta, delta - paid)
+            lots.append(lot)
+            by_id[entry_id] = lot
+        elif delta < 0:
+            need = -delta
+            for lot in sorted((lt for lt in lots if lt.remaining > 0),
+                              key=lambda lt: (lt.expires_at is None, lt.expires_at or lt.at, lt.at)):
+                take = min(lot.remaining, need)
+                lot.remaining -= take
+                need -= take
+                if not need:
+                    break
+            deficit += need
+    expire_until(as_of)
+    for lot_id, amount in written.items():
+        if lot_id in by_id:
+            by_id[lot_id].expired_written = amount
+    outstanding = {}
+    for lot_id, amount in due.items():
+        left = amount - written.get(lot_id, 0)
+        if left > 0:
+            outstanding[lot_id] = left
+    return LotState(lots, outstanding, deficit)
+
+
+def expire_customer(session: Session, customer_id: int, as_of: datetime) -> int:
+    """Write expiry rows for every lot of one customer that expired by ``as_of``; returns points expired."""
+    state = lot_state(session, customer_id, as_of)
+    total = 0
+    for lot in state.lots:
+        amount = state.due.get(lot.entry_id, 0)
+        if amount > 0:
+            post(session, customer_id, "expire", -amount, lot.expires_at, lot_id=lot.entry_id,
+                 note=f"{amount} points earned {clock.local_text(lot.at)[:10]} expired")
+            total += amount
+    return total
+
+
+def expiring_soon(session: Session, customer_id: int, now: datetime, days: int = 30) -> list[tuple[datetime, int]]:
+    """(expiry date, points) of lots that still hold points and expire within ``days``."""
+    state = lot_state(session, customer_id, now)
+    horizon = now + clock.DAY * days
+    return sorted((lot.expires_at, lot.remaining) for lot in state.lots
+                  if lot.remaining > 0 and lot.expires_at is not None and now < lot.expires_at <= horizon)
+
+
+def history(session: Session, customer_id: int) -> list[dict]:
+    """The statement: every row oldest first with the running balance."""
+    rows = session.execute(
+        select(LedgerEntry).where(LedgerEntry.customer_id == customer_id).order_by(LedgerEntry.at, LedgerEntry.id)
+    ).scalars().all()
+    running = 0
+    out = []
+    for row in rows:
+        running += row.delta
+        out.append({"at": row.at, "kind": row.kind, "points": row.delta, "balance": running, "note": row.note,
+                    "purchase_id": row.purchase_id})
+    return out

@@ -1,0 +1,210 @@
+"""SQLModel tables. The ledger is the truth: balances, lots and tiers derive from it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint, text
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from loyaltycli.core.clock import UTC
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def ts(nullable: bool = False, index: bool = False):
+    """A timestamp column."""
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Customer(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=16)
+    name: Optional[str] = Field(default=None, max_length=200)
+    phone: Optional[str] = Field(default=None, unique=True, max_length=32)
+    email: Optional[str] = Field(default=None, unique=True, max_length=254)
+    card: Optional[str] = Field(default=None, unique=True, max_length=40)
+    birthday: Optional[date] = None
+    consent: bool = False
+    referral_code: str = Field(unique=True, max_length=16)
+    enrolled_at: datetime = ts()
+    # active | merged | forgotten
+    status: str = Field(default="active", max_length=16)
+    merged_into_id: Optional[int] = Field(default=None, foreign_key="customer.id")
+
+
+class Purchase(SQLModel, table=True):
+    """A sale (amount > 0) or a refund (amount < 0, refund_of set when it names its sale)."""
+
+    __table_args__ = (
+        UniqueConstraint("source", "receipt_id", name="uq_purchase_source_receipt"),
+        Index("ix_purchase_customer_at", "customer_id", "at"),
+        Index("ix_purchase_at", "at"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    source: str = Field(default="counter", max_length=64)
+    receipt_id: str = Field(max_length=64)
+    at: datetime = ts()
+    amount: int
+    channel: str = Field(default="store", max_length=32)
+    refund_of_id: Optional[int] = Field(default=None, foreign_key="purchase.id", index=True)
+    # provenance of imported rows: file name and first line
+    import_file: Optional[str] = Field(default=None, max_length=255)
+    import_line: Optional[int] = None
+
+
+class PurchaseItem(SQLModel, table=True):
+    __tablename__ = "purchase_item"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    purchase_id: int = Field(foreign_key="purchase.id", index=True)
+    sku: str = Field(max_length=64, index=True)
+    quantity: int
+    unit_price: int
+    amount: int
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One change of a balance. Append-only: never updated, never deleted."""
+
+    __tablename__ = "ledger"
+    __table_args__ = (
+        Index("ix_ledger_customer_at", "customer_id", "at"),
+        Index("ix_ledger_kind_at", "kind", "at"),
+        # once-only bonuses (welcome, milestone:2026, referral:7...) cannot be written twice
+        Index("uq_ledger_bonus", "customer_id", "bonus_key", unique=True,
+              sqlite_where=text("bonus_key IS NOT NULL"),
+              postgresql_where=text("bonus_key IS NOT NULL")),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    # earn, refund, welcome, milestone, referral, award, adjust, redeem, expire, donate, ...
+    kind: str = Field(max_length=24)
+    delta: int
+    at: datetime = ts()
+    expires_at: Optional[datetime] = ts(nullable=True)
+    purchase_id: Optional[int] = Field(default=None, foreign_key="purchase.id", index=True)
+    # for kind=expire: the earning row whose remainder expired
+    lot_id: Optional[int] = Field(default=None, foreign_key="ledger.id")
+    bonus_key: Optional[str] = Field(default=None, max_length=64)
+    note: str = Field(default="", max_length=500)
+    recorded_at: datetime = ts()
+
+
+class ProgramSetting(SQLModel, table=True):
+    __tablename__ = "program_setting"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+
+
+class Referral(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    referee_id: int = Field(foreign_key="customer.id", unique=True)
+    referrer_id: int = Field(foreign_key="customer.id", index=True)
+    code: str = Field(max_length=16)
+    at: datetime = ts()
+    rewarded_purchase_id: Optional[int] = Field(default=None, foreign_key="purchase.id")
+    rewarded_at: Optional[datetime] = ts(nullable=True)
+
+
+class Reward(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    cost: int
+    active: bool = True
+    created_at: datetime = ts()
+
+
+class Redemption(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ledger_id: int = Field(foreign_key="ledger.id", unique=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    points: int
+    value: int
+    reward_id: Optional[int] = Field(default=None, foreign_key="reward.id")
+    basket: Optional[int] = None
+    at: datetime = ts(index=True)
+
+
+class MembershipPlan(SQLModel, table=True):
+    __tablename__ = "membership_plan"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    fee: int
+    months: int
+    multiplier: str = Field(default="1", max_length=16)
+    perk: str = Field(default="", max_length=500)
+    active: bool = True
+
+
+class Membership(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    plan_id: int = Field(foreign_key="membership_plan.id")
+    started_at: datetime = ts()
+    ends_at: datetime = ts()
+    cancelled_at: Optional[datetime] = ts(nullable=True)
+    # the fee paid for this period: a payment, never qualifying spend
+    fee: int
+
+
+class Cause(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    created_at: datetime = ts()
+
+
+class Donation(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ledger_id: int = Field(foreign_key="ledger.id", unique=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    cause_id: int = Field(foreign_key="cause.id", index=True)
+    points: int
+    value: int
+    at: datetime = ts()
+
+
+class SurveyResponse(SQLModel, table=True):
+    __tablename__ = "survey_response"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: Optional[int] = Field(default=None, foreign_key="customer.id", index=True)
+    at: datetime = ts(index=True)
+    nps: Optional[int] = None
+    csat: Optional[int] = None
+    cli1: Optional[int] = None
+    cli2: Optional[int] = None
+    cli3: Optional[int] = None
+    comment: Optional[str] = Field(default=None, max_length=2000)
+
+
+class ImportRun(SQLModel, table=True):
+    __tablename__ = "import_run"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64)
+    file: str = Field(max_length=255)
+    started_at: datetime = ts()
+    finished_at: Optional[datetime] = ts(nullable=True)
+    read: int = 0
+    imported: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    points_awarded: int = 0

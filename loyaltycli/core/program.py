@@ -1,0 +1,258 @@
+"""The program's settings: SPEC defaults in code, the shop's changes in the database."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loyaltycli.core.errors import InvalidInput, NotFound
+from loyaltycli.core.models import ProgramSetting
+from loyaltycli.core.money import format_amount, parse_amount, parse_decimal
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    min_spend: int  # minor units
+    multiplier: Decimal
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: how to read it from text, how to write it back, and what it means."""
+
+    key: str
+    default: str
+    help: str
+    parse: Callable[[str], Any]
+    format: Callable[[Any], str] = str
+    toml_type: str = "str"  # str | int | tiers
+
+
+def _int(minimum: int = 0, maximum: int = 10**9):
+    def parse(text: str) -> int:
+        try:
+            value = int(str(text).strip())
+        except ValueError:
+            raise InvalidInput(f"{text!r} is not a whole number") from None
+        if not minimum <= value <= maximum:
+            raise InvalidInput(f"{value} is out of range ({minimum} to {maximum})")
+        return value
+    return parse
+
+
+def _amount(text: str) -> int:
+    return parse_amount(str(text))
+
+
+def _decimal(minimum: str = "0", maximum: str = "1000"):
+    def parse(text: str) -> Decimal:
+        return parse_decimal(text, minimum=Decimal(minimum), maximum=Decimal(maximum))
+    return parse
+
+
+def _bool(text: str) -> bool:
+    lowered = str(text).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise InvalidInput(f"{text!r} is not true or false")
+
+
+def _text(max_length: int = 64):
+    def parse(text: str) -> str:
+        value = str(text).strip()
+        if not value or len(value) > max_length:
+            raise InvalidInput(f"{text!r} must be 1 to {max_length} characters")
+        return value
+    return parse
+
+
+def parse_tiers(text: str) -> tuple[Tier, ...]:
+    """'Bronze:0:1.0,Silver:500:1.25,Gold:1500:1.5' -> tiers sorted by minimum spend."""
+    tiers = []
+    for part in str(text).split(","):
+        bits = [b.strip() for b in part.split(":")]
+        if len(bits) != 3 or not bits[0]:
+            raise InvalidInput(f"tier {part.strip()!r} is not NAME:MIN_SPEND:MULTIPLIER (e.g. Silver:500:1.25)")
+        tiers.append(Tier(bits[0], parse_amount(bits[1], what="tier minimum spend"),
+                          parse_decimal(bits[2], what="tier multiplier", minimum=Decimal(0),
+                                        maximum=Decimal(100))))
+    tiers.sort(key=lambda t: t.min_spend)
+    if tiers[0].min_spend != 0:
+        raise InvalidInput("the first tier must start at 0 spend")
+    names = [t.name.lower() for t in tiers]
+    if len(set(names)) != len(names) or len({t.min_spend for t in tiers}) != len(tiers):
+        raise InvalidInput("tier names and minimum spends must be unique")
+    return tuple(tiers)
+
+
+def format_tiers(tiers: tuple[Tier, ...]) -> str:
+    return ",".join(f"{t.name}:{format_amount(t.min_spend)}:{t.multiplier}" for t in tiers)
+
+
+def parse_steps(text: str) -> tuple[tuple[int, int], ...]:
+    """'1:200,5:300': from the 1st successful referral 200 points, from the 5th 300."""
+    steps = []
+    for part in str(text).split(","):
+        bits = [b.strip() for b in part.split(":")]
+        if len(bits) != 2:
+            raise InvalidInput(f"step {part.strip()!r} is not FROM_COUNT:POINTS (e.g. 5:300)")
+        steps.append((_int(1, 10**6)(bits[0]), _int(0, 10**9)(bits[1])))
+    steps.sort()
+    if steps[0][0] != 1:
+        raise InvalidInput("the first referral step must start at 1")
+    return tuple(steps)
+
+
+def format_steps(steps) -> str:
+    return ",".join(f"{n}:{p}" for n, p in steps)
+
+
+SETTINGS: dict[str, Setting] = {s.key: s for s in [
+    Setting("currency", "EUR", "currency code shown with amounts", _text(8)),
+    Setting("earn_rate", "1", "points per whole currency unit spent, before multipliers", _decimal()),
+    Setting("tiers", "Bronze:0.00:1.0,Silver:500.00:1.25,Gold:1500.00:1.5",
+            "tiers as NAME:MIN_SPEND:MULTIPLIER, by qualifying spend in the window", parse_tiers,
+            format_tiers, "tiers"),
+    Setting("tier_window_days", "365", "days of qualifying spend that set the tier", _int(1, 3650), str, "int"),
+    Setting("welcome_bonus", "50", "points at enrollment", _int(), str, "int"),
+    Setting("milestone_spend", "500.00", "calendar-year spend that earns the milestone bonus", _amount,
+            format_amount),
+    Setting("milestone_bonus", "250", "points when the year's spend first reaches milestone_spend (0: off)",
+            _int(), str, "int"),
+    Setting("point_value", "0.05", "currency value of one point when redeemed", _amount, format_amount),
+    Setting("min_redemption", "100", "fewest points one redemption may use", _int(1), str, "int"),
+    Setting("min_basket", "0.00", "smallest basket a redemption may be used on (0: any)", _amount, format_amount),
+    Setting("expiry_days", "365", "days after which earned points expire (0: never)", _int(0, 36500), str, "int"),
+    Setting("referral_min_purchase", "10.00", "the referee's first purchase of at least this rewards both",
+            _amount, format_amount),
+    Setting("referral_referee_bonus", "100", "points for the new customer", _int(), str, "int"),
+    Setting("referral_steps", "1:200,5:300",
+            "referrer points by count of successful referrals, FROM:POINTS", parse_steps, format_steps),
+    Setting("phone_region", "IE", "region for phone numbers written without +country code", _text(2)),
+]}
+
+
+class Program:
+    """The settings in force: typed attributes (``program.welcome_bonus``)."""
+
+    def __init__(self, values: dict[str, Any]):
+        self._values = values
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._values[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def text(self, key: str) -> str:
+        return SETTINGS[key].format(self._values[key])
+
+    def items(self):
+        return [(key, self.text(key), SETTINGS[key].help) for key in SETTINGS]
+
+    def tier_for_spend(self, spend: int) -> Tier:
+        """The highest tier whose minimum the spend reaches."""
+        chosen = self.tiers[0]
+        for tier in self.tiers:
+            if spend >= tier.min_spend:
+                chosen = tier
+        return chosen
+
+    def next_tier(self, spend: int) -> Tier | None:
+        for tier in self.tiers:
+            if tier.min_spend > spend:
+                return tier
+        return None
+
+    def expiry_for(self, at):
+        """When points earned at ``at`` expire (None: never)."""
+        from loyaltycli.core.clock import DAY
+
+        return at + DAY * self.expiry_days if self.expiry_days else None
+
+    def referrer_bonus(self, successful_count: int) -> int:
+        """Points for the referrer's ``successful_count``-th successful referral."""
+        points = 0
+        for start, value in self.referral_steps:
+            if successful_count >= start:
+                points = value
+        return points
+
+
+def load_program(session: Session) -> Program:
+    """The program in force: defaults overlaid with the stored settings."""
+    stored = dict(session.execute(select(ProgramSetting.key, ProgramSetting.value)).all())
+    values = {}
+    for key, setting in SETTINGS.items():
+        raw = json.loads(stored[key]) if key in stored else setting.default
+        values[key] = setting.parse(raw)
+    return Program(values)
+
+
+def set_setting(session: Session, key: str, value: str) -> str:
+    """Validate and store one setting; returns its canonical text."""
+    key = key.strip().lower().replace("-", "_")
+    if key not in SETTINGS:
+        raise NotFound(f"unknown setting {key!r}; see `loyalty program show` for the keys")
+    setting = SETTINGS[key]
+    try:
+        canonical = setting.format(setting.parse(value))
+    except InvalidInput as exc:
+        raise InvalidInput(f"{key}: {exc}") from None
+    row = session.get(ProgramSetting, key)
+    if row is None:
+        session.add(ProgramSetting(key=key, value=json.dumps(canonical)))
+    else:
+        row.value = json.dumps(canonical)
+    session.flush()
+    return canonical
+
+
+def load_toml(session: Session, data: dict) -> list[str]:
+    """Apply a TOML document's settings (all validated before any is stored)."""
+    texts = {}
+    for key, value in data.items():
+        norm = key.strip().lower().replace("-", "_")
+        if norm == "tiers" and isinstance(value, list):
+            try:
+                value = ",".join(f"{t['name']}:{t['min_spend']}:{t['multiplier']}" for t in value)
+            except (KeyError, TypeError):
+                raise InvalidInput("tiers: each [[tiers]] needs name, min_spend and multiplier") from None
+        if isinstance(value, (dict, list)):
+            raise InvalidInput(f"{key}: expected a single value")
+        texts[norm] = str(value).lower() if isinstance(value, bool) else str(value)
+    for key, value in texts.items():  # validate all first: a bad file changes nothing
+        if key not in SETTINGS:
+            raise NotFound(f"unknown setting {key!r}; see `loyalty program show` for the keys")
+        try:
+            SETTINGS[key].parse(value)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{key}: {exc}") from None
+    return [set_setting(session, key, value) and key for key, value in texts.items()]
+
+
+def dump_toml(program: Program) -> str:
+    """The program as a TOML document that `program load` reads back."""
+    import tomli_w
+
+    doc: dict[str, Any] = {}
+    tiers = []
+    for key, setting in SETTINGS.items():
+        value = getattr(program, key)
+        if setting.toml_type == "int":
+            doc[key] = value
+        elif setting.toml_type == "tiers":
+            tiers = [{"name": t.name, "min_spend": format_amount(t.min_spend), "multiplier": str(t.multiplier)}
+                     for t in value]
+        else:
+            doc[key] = setting.format(value)
+    doc["tiers"] = tiers
+    return tomli_w.dumps(doc)
