@@ -113,12 +113,16 @@ def root(
     options.reset(db=db, json=json_, csv=csv_, no_input=no_input, debug=debug)
 
 
-def _register() -> None:
-    from loyaltycli.cli import customers, points, setup
+# One module per concern, each with register(app); they import only Typer at load time.
+COMMAND_MODULES = ("setup", "customers", "points", "programs", "imports", "surveys", "reports", "safety",
+                   "counter", "chain")
 
-    setup.register(app)
-    customers.register(app)
-    points.register(app)
+
+def _register() -> None:
+    from importlib import import_module
+
+    for name in COMMAND_MODULES:
+        import_module(f"loyaltycli.cli.{name}").register(app)
 
 
 _register()
