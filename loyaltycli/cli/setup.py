@@ -59,7 +59,7 @@ def program_show() -> None:
         emit(rows, columns=["key", "value", "meaning"], title="Program")
 
 
-@program_app.command("set")
+@program_app.command("set", context_settings={"ignore_unknown_options": True})
 def program_set(key: str = typer.Argument(..., help="Setting name, see `program show`."),
                 value: str = typer.Argument(..., help="New value, e.g. 75 or 0.05 or Bronze:0:1,Gold:1000:2.")) -> None:
     """Change one setting (validated; an invalid value changes nothing).

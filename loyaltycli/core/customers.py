@@ -21,7 +21,7 @@ from loyaltycli.core.program import Program
 # No look-alikes: no 0/O, 1/I/L.
 REFERRAL_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REFERRAL_LENGTH = 8
-_CODE = re.compile(r"^[cC]\d{1,12}$")
+_CODE = re.compile(r"^[cC][0-9]{1,12}$")
 _CARD = re.compile(r"^[A-Za-z0-9-]{4,40}$")
 
 
@@ -124,15 +124,16 @@ def enroll(session: Session, program: Program, name: str, *, phone: str | None =
     at = at or clock.now()
     if profile.birthday and profile.birthday > at.date():
         raise InvalidInput("birthday is in the future")
-    _check_unique(session, Customer.phone, profile.phone, "phone")
-    _check_unique(session, Customer.email, profile.email, "e-mail")
-    _check_unique(session, Customer.card, profile.card, "card")
     referrer = find_by_referral_code(session, referral_code) if referral_code else None
     if referrer is not None:
         if (profile.phone and profile.phone == referrer.phone) or (profile.email and profile.email == referrer.email):
-            raise RuleNotMet(f"self-referral: code {referrer.referral_code} belongs to the same phone or e-mail")
+            raise RuleNotMet(f"self-referral: code {referrer.referral_code} belongs to {referrer.code}, "
+                             "who has the same phone or e-mail")
         if referrer.enrolled_at > at:
             raise RuleNotMet(f"referral code {referrer.referral_code} was issued after {clock.local_text(at)}")
+    _check_unique(session, Customer.phone, profile.phone, "phone")
+    _check_unique(session, Customer.email, profile.email, "e-mail")
+    _check_unique(session, Customer.card, profile.card, "card")
     customer = Customer(code="tmp-" + uuid.uuid4().hex[:10], name=profile.name, phone=profile.phone,
                         email=profile.email, card=profile.card, birthday=profile.birthday, consent=consent,
                         referral_code=new_referral_code(session), enrolled_at=at)
@@ -166,7 +167,7 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
         candidates.append(customer_code(int(raw[1:])))
     conditions = [Customer.code.in_(candidates), Customer.card.in_(candidates),
                   Customer.email == raw.lower(), Customer.phone == raw]
-    matches = session.execute(select(Customer).where(or_(*conditions))).scalars().all()
+    matches = session.execute(select(Customer).where(or_(*conditions)).order_by(Customer.id)).scalars().all()
     if not matches and re.match(r"^[+0-9][0-9 ()./-]{5,}$", raw):
         region = program.phone_region if program else "IE"
         try:

@@ -11,7 +11,7 @@ from loyaltycli.core.errors import InvalidInput
 _AMOUNT = re.compile(
     r"^\s*(?P<sign>[-+]?)\s*(?:[€$£]|EUR|USD|GBP)?\s*(?P<sign2>[-+]?)"
     r"(?P<int>\d{1,3}(?:,\d{3})+|\d+)?(?:\.(?P<frac>\d*))?\s*(?:€|EUR)?\s*$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
 
 # 1,000,000,000.00 in cents: far above any sale, far below 64-bit overflow.
