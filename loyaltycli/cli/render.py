@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from datetime import date, datetime
 from decimal import Decimal
@@ -53,7 +54,10 @@ def _cell(value: Any) -> str:
 def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped into a file or a pager, a table is not cut at 80 columns.
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else 160
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def emit(data: Any, *, columns: Sequence[str] | None = None, title: str | None = None,
@@ -87,6 +91,10 @@ def write_csv(stream, rows: Iterable[dict], columns: Sequence[str] | None = None
         writer.writerow([_cell(row.get(col)) for col in columns])
 
 
+# Free-text columns wrap; codes, numbers and dates stay on one line.
+WRAPPING = {"name", "note", "comment", "meaning", "email", "description", "perk", "reason"}
+
+
 def table(rows: list[dict], *, columns: Sequence[str] | None = None, title: str | None = None) -> None:
     from rich.table import Table
 
@@ -95,7 +103,9 @@ def table(rows: list[dict], *, columns: Sequence[str] | None = None, title: str 
     for col in columns:
         numeric = bool(rows) and all(isinstance(r.get(col), (int, Decimal)) and not isinstance(r.get(col), bool)
                                      for r in rows if r.get(col) is not None)
-        t.add_column(col.replace("_", " "), justify="right" if numeric else "left", overflow="fold")
+        wraps = col in WRAPPING
+        t.add_column(col.replace("_", " "), justify="right" if numeric else "left",
+                     overflow="fold" if wraps else "ellipsis", no_wrap=not wraps)
     for row in rows:
         t.add_row(*[_escape(_cell(row.get(col))) for col in columns])
     if not rows:
