@@ -6,6 +6,7 @@ oldest (soonest-expiring) points first; an expiry row writes off what was left o
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -78,21 +79,26 @@ def lot_state(session: Session, customer_id: int, as_of: datetime) -> LotState:
 
 
 def replay(rows, as_of: datetime) -> LotState:
-    """FIFO replay of ledger rows (id, kind, delta, at, expires_at, lot_id) ordered by time."""
+    """FIFO replay of ledger rows (id, kind, delta, at, expires_at, lot_id) ordered by time.
+
+    Two heaps keep it O(n log n): lots by expiry date (to expire them as time passes) and lots in
+    the order debits use them (soonest-expiring first, lots without expiry last).
+    """
     lots: list[Lot] = []
     by_id: dict[int, Lot] = {}
     written: dict[int, int] = {}
     due: dict[int, int] = {}
     deficit = 0
-    expired_ids: set[int] = set()
+    by_expiry: list[tuple[datetime, int]] = []
+    by_use: list[tuple[bool, datetime, datetime, int]] = []
 
     def expire_until(moment: datetime) -> None:
-        for lot in lots:
-            if (lot.expires_at is not None and lot.expires_at <= moment and lot.entry_id not in expired_ids):
-                expired_ids.add(lot.entry_id)
-                if lot.remaining > 0:
-                    due[lot.entry_id] = lot.remaining
-                    lot.remaining = 0
+        while by_expiry and by_expiry[0][0] <= moment:
+            _, index = heapq.heappop(by_expiry)
+            lot = lots[index]
+            if lot.remaining > 0:
+                due[lot.entry_id] = lot.remaining
+                lot.remaining = 0
 
     for entry_id, kind, delta, at, expires_at, lot_id in rows:
         if kind == "expire":
@@ -106,17 +112,21 @@ def replay(rows, as_of: datetime) -> LotState:
             paid = min(deficit, delta)
             deficit -= paid
             lot = Lot(entry_id, at, expires_at, delta, delta - paid)
+            index = len(lots)
             lots.append(lot)
             by_id[entry_id] = lot
+            if expires_at is not None:
+                heapq.heappush(by_expiry, (expires_at, index))
+            heapq.heappush(by_use, (expires_at is None, expires_at or at, at, index))
         elif delta < 0:
             need = -delta
-            for lot in sorted((lt for lt in lots if lt.remaining > 0),
-                              key=lambda lt: (lt.expires_at is None, lt.expires_at or lt.at, lt.at)):
+            while need and by_use:
+                lot = lots[by_use[0][3]]
                 take = min(lot.remaining, need)
                 lot.remaining -= take
                 need -= take
-                if not need:
-                    break
+                if lot.remaining == 0:
+                    heapq.heappop(by_use)
             deficit += need
     expire_until(as_of)
     for lot_id, amount in written.items():
