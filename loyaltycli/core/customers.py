@@ -124,15 +124,16 @@ def enroll(session: Session, program: Program, name: str, *, phone: str | None =
     at = at or clock.now()
     if profile.birthday and profile.birthday > at.date():
         raise InvalidInput("birthday is in the future")
-    _check_unique(session, Customer.phone, profile.phone, "phone")
-    _check_unique(session, Customer.email, profile.email, "e-mail")
-    _check_unique(session, Customer.card, profile.card, "card")
+    # self-referral first: its reason is clearer than 'phone already belongs to ...'
     referrer = find_by_referral_code(session, referral_code) if referral_code else None
     if referrer is not None:
         if (profile.phone and profile.phone == referrer.phone) or (profile.email and profile.email == referrer.email):
             raise RuleNotMet(f"self-referral: code {referrer.referral_code} belongs to the same phone or e-mail")
         if referrer.enrolled_at > at:
             raise RuleNotMet(f"referral code {referrer.referral_code} was issued after {clock.local_text(at)}")
+    _check_unique(session, Customer.phone, profile.phone, "phone")
+    _check_unique(session, Customer.email, profile.email, "e-mail")
+    _check_unique(session, Customer.card, profile.card, "card")
     customer = Customer(code="tmp-" + uuid.uuid4().hex[:10], name=profile.name, phone=profile.phone,
                         email=profile.email, card=profile.card, birthday=profile.birthday, consent=consent,
                         referral_code=new_referral_code(session), enrolled_at=at)
