@@ -74,8 +74,8 @@ def birthdays(session: Session, program: Program, *, as_of: date | None = None, 
                             "age": year - birthday.year, "bonus_key": f"birthday:{year}"})
                 break
     keys = {d["bonus_key"] for d in due}
-    given = set(session.execute(select(LedgerEntry.customer_id, LedgerEntry.bonus_key)
-                                .where(LedgerEntry.bonus_key.in_(keys or {""}))).tuples())
+    given = {(cid, key) for cid, key in session.execute(
+        select(LedgerEntry.customer_id, LedgerEntry.bonus_key).where(LedgerEntry.bonus_key.in_(sorted(keys))))}
     run = BirthdayRun(first, days)
     new_rows = []
     for d in due:
