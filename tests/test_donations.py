@@ -69,3 +69,16 @@ def test_core_donation_totals(session, program):
     assert donations.donation_totals(session) == [
         {"cause": "Library", "donations": 1, "donors": 1, "points": 75, "value": 375}]
     assert donations.donation_totals(session, clock.parse_timestamp("2026-06-16")) == []
+
+
+def test_report_donations_joins_a_report_group_when_there_is_one(monkeypatch):
+    import typer
+
+    from loyaltycli.cli import programs, reports
+
+    report_app = typer.Typer()
+    monkeypatch.setattr(reports, "report_app", report_app, raising=False)
+    programs._register_report_donations()
+    programs._register_report_donations()  # never twice
+    assert [c.name for c in report_app.registered_commands] == ["donations"]
+    assert report_app.registered_commands[0].callback is programs.donations_report
