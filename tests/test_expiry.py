@@ -118,3 +118,26 @@ def test_expire_all_scales(session, program):
     assert elapsed < 3
     total = session.execute(select(LedgerEntry.delta).where(LedgerEntry.kind == "expire")).scalars().all()
     assert sum(total) == -2000
+
+
+def test_after_expire_all_nothing_is_outstanding(session, program):
+    """Batched expiry writes exactly what the per-customer replay says is due, refunds and debits included."""
+    shoppers = [customers.enroll(session, program, f"S{i}", email=f"s{i}@example.ie", at=at("2024-12-01"))
+                for i in range(6)]
+    for i, c in enumerate(shoppers):
+        sale = points.post_purchase(session, program, c, 1000 * (i + 1), at=at("2025-01-05"), receipt_id=f"A{i}")
+        points.post_purchase(session, program, c, 5000, at=at("2025-09-01"), receipt_id=f"B{i}")
+        if i % 2:
+            points.redeem(session, program, c, 100, at=at("2025-10-01"))
+        if i % 3 == 0:
+            points.post_refund(session, program, points.find_sale(session, sale.receipt_id), 500,
+                               at=at("2025-11-01"))
+    expected = {c.id: sum(ledger.lot_state(session, c.id, clock.now()).due.values()) for c in shoppers}
+    result = expiry.expire_all(session)
+    assert result.points == sum(expected.values()) > 0
+    for c in shoppers:
+        assert ledger.lot_state(session, c.id, clock.now()).due == {}
+    # welcome 50 (expired 2025-12-01) + first sale's lot (expired 2026-01-05), less what debits took:
+    # S0: 50 + 10 - 5 (refund of half) = 55; S1: 50 + 20 - 100 (redeemed, oldest first) -> 0 of those lots
+    assert ledger.balance(session, shoppers[0].id) == 50 + 10 + 50 - 5 - 55
+    assert ledger.balance(session, shoppers[1].id) == 50 + 20 + 50 - 100
