@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, insert, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock
@@ -77,18 +77,18 @@ def birthdays(session: Session, program: Program, *, as_of: date | None = None, 
     given = {(cid, key) for cid, key in session.execute(
         select(LedgerEntry.customer_id, LedgerEntry.bonus_key).where(LedgerEntry.bonus_key.in_(sorted(keys))))}
     run = BirthdayRun(first, days)
+    now, expires = clock.now(), program.expiry_for(at)
     new_rows = []
     for d in due:
         d["awarded"] = (d["id"], d["bonus_key"]) in given
         if award and not d["awarded"]:
             new_rows.append(_row(d["id"], "birthday", program.birthday_bonus, at, program, d["bonus_key"],
-                                 f"happy birthday ({d['on'].isoformat()})"))
+                                 f"happy birthday ({d['on'].isoformat()})", expires_at=expires, recorded_at=now))
             d["awarded"] = True
             d["points"] = program.birthday_bonus
         else:
             d.setdefault("points", 0)
-    if new_rows:
-        session.execute(insert(LedgerEntry), new_rows)
+    bulk_post(session, new_rows)
     run.customers = due
     run.awarded = len(new_rows)
     run.points = len(new_rows) * program.birthday_bonus
@@ -96,10 +96,16 @@ def birthdays(session: Session, program: Program, *, as_of: date | None = None, 
 
 
 def _row(customer_id: int, kind: str, points: int, at: datetime, program: Program, bonus_key: str,
-         note: str) -> dict:
+         note: str, *, expires_at: datetime | None = None, recorded_at: datetime | None = None) -> dict:
     return {"customer_id": customer_id, "kind": kind, "delta": points, "at": at,
-            "expires_at": program.expiry_for(at), "purchase_id": None, "lot_id": None, "bonus_key": bonus_key,
-            "note": note[:500], "recorded_at": clock.now()}
+            "expires_at": expires_at if expires_at is not None else program.expiry_for(at), "purchase_id": None,
+            "lot_id": None, "bonus_key": bonus_key, "note": note[:500], "recorded_at": recorded_at or clock.now()}
+
+
+def bulk_post(session: Session, rows: list[dict]) -> None:
+    """Append many ledger rows in one executemany (Core insert: no per-row ORM work)."""
+    if rows:
+        session.execute(LedgerEntry.__table__.insert(), rows)
 
 
 @dataclass
@@ -134,6 +140,7 @@ def rebate(session: Session, program: Program, year: int, percent: str | Decimal
             .where(Customer.status == "active", Purchase.at >= start, Purchase.at < end)
             .group_by(Customer.id, Customer.code, Customer.name).having(spend > 0))
     run = RebateRun(year, pct, dry_run)
+    expires = program.expiry_for(now)
     run.already = session.execute(select(func.count()).select_from(base.where(has_key).subquery())).scalar_one()
     rows = []
     for customer_id, code, name, net in session.execute(base.where(~has_key).order_by(Customer.id)):
@@ -144,7 +151,8 @@ def rebate(session: Session, program: Program, year: int, percent: str | Decimal
         run.points += points
         run.spend += net
         rows.append(_row(customer_id, "rebate", points, now, program, key,
-                         f"rebate {pct.normalize()}% on {year} spend {format_amount(net)}"))
-    if rows and not dry_run:
-        session.execute(insert(LedgerEntry), rows)
+                         f"rebate {pct.normalize()}% on {year} spend {format_amount(net)}",
+                         expires_at=expires, recorded_at=now))
+    if not dry_run:
+        bulk_post(session, rows)
     return run

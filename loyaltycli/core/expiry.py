@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock, ledger
@@ -92,7 +92,7 @@ def expire_all(session: Session, as_of: datetime | None = None) -> ExpiryResult:
                 touched += 1
                 total += expired
         if new_rows:
-            session.execute(insert(LedgerEntry), new_rows)
+            session.execute(LedgerEntry.__table__.insert(), new_rows)
     return ExpiryResult(as_of=as_of, candidates=len(ids), customers=touched, points=total)
 
 
