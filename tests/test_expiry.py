@@ -141,3 +141,69 @@ def test_after_expire_all_nothing_is_outstanding(session, program):
     # S0: 50 + 10 - 5 (refund of half) = 55; S1: 50 + 20 - 100 (redeemed, oldest first) -> 0 of those lots
     assert ledger.balance(session, shoppers[0].id) == 50 + 10 + 50 - 5 - 55
     assert ledger.balance(session, shoppers[1].id) == 50 + 20 + 50 - 100
+
+
+def test_expiry_invariants_hold_for_any_history(session, program):
+    """Hypothesis: whatever the sales, redemptions and refunds, a back-dated run then a run now write off
+    exactly what the replay says is due, once; a further run writes nothing."""
+    from itertools import count
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    serial = count()
+    day = st.integers(min_value=0, max_value=520)  # days after 2025-01-01
+    step = st.tuples(st.sampled_from(["sale", "redeem", "refund"]), day, st.integers(min_value=100, max_value=40000))
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(steps=st.lists(step, max_size=8), cut=day)
+    def check(steps, cut):
+        n = next(serial)
+        start = at("2025-01-01")
+        c = customers.enroll(session, program, f"H{n}", email=f"h{n}@example.ie", at=start)
+        sales = []
+        for i, (kind, offset, amount) in enumerate(sorted(steps, key=lambda s: s[1])):
+            when = start + clock.DAY * offset + clock.DAY / 2
+            if kind == "sale":
+                sales.append(points.post_purchase(session, program, c, amount, at=when, receipt_id=f"H{n}-{i}"))
+            elif kind == "redeem" and ledger.balance(session, c.id) >= 100:
+                points.redeem(session, program, c, 100, at=when)
+            elif kind == "refund" and sales:
+                sale = points.find_sale(session, sales[-1].receipt_id)
+                try:
+                    points.post_refund(session, program, sale, min(amount, sale.amount), at=when)
+                except Exception:  # already fully refunded: nothing to do
+                    pass
+        back = min(start + clock.DAY * cut, clock.now())
+        due_back = sum(ledger.lot_state(session, c.id, back).due.values())
+        before = ledger.balance(session, c.id)
+        first = expiry.expire_all(session, back)
+        due_now = sum(ledger.lot_state(session, c.id, clock.now()).due.values())
+        second = expiry.expire_all(session)
+        assert ledger.lot_state(session, c.id, clock.now()).due == {}
+        assert expiry.expire_all(session).points == 0
+        # other customers were settled by earlier examples, so the runs' totals are this customer's
+        assert first.points == due_back
+        assert second.points == due_now
+        assert ledger.balance(session, c.id) == before - first.points - second.points
+
+    check()
+
+
+def test_refund_of_expired_points_gives_the_same_result_whenever_expire_runs(cli):
+    """A refund reverses the points its sale earned, even if they have expired since: the balance ends
+    the same whether `expire` ran before the refund or after it."""
+    cli("program", "set", "welcome_bonus", "0")
+    for name in ("Ann", "Bob"):
+        cli("enroll", name, "--email", f"{name.lower()}@example.ie", "--at", "2025-01-01")
+    cli("purchase", "C000001", "100.00", "--receipt", "A1", "--at", "2025-01-05")
+    cli("purchase", "C000002", "100.00", "--receipt", "B1", "--at", "2025-01-05")
+    cli("expire", "--as-of", "2026-01-31")        # both lots written off on time (2026-01-05)...
+    cli("refund", "A1", "--at", "2026-02-01")      # ...then Ann's refund reverses the 100 points earned
+    assert cli.json("balance", "C000001")["balance"] == -100
+    cli("purchase", "C000002", "1.00", "--receipt", "B2", "--at", "2025-01-06")  # a lot that expired unwritten
+    cli("refund", "B2", "--at", "2026-02-01")      # refund before that lot was written off: balance 0
+    assert cli.json("balance", "C000002")["balance"] == 100 - 100 + 1 - 1
+    result = cli.json("expire")                    # Bob's balance is 0, but his refund makes him a candidate
+    assert (result["candidates"], result["points"]) == (1, 1)
+    assert cli.json("balance", "C000002")["balance"] == -1

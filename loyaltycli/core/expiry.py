@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock, ledger
@@ -40,14 +40,18 @@ def as_of_moment(day: date | None) -> datetime:
 
 def candidates(session: Session, as_of: datetime) -> list[int]:
     """Customers who may have points to expire by ``as_of``: a lot expired by then that no expiry row
-    names yet, and a positive balance at that moment. Everyone else has nothing to write off."""
+    names yet, and a positive balance at that moment. Everyone else has nothing to write off: points
+    still due to expire are in the balance, unless a refund took more points than were left (the only
+    debit that may overdraw), so customers with a refund are replayed whatever their balance."""
     written = select(LedgerEntry.lot_id).where(LedgerEntry.kind == "expire", LedgerEntry.lot_id.is_not(None))
     open_lot = (select(LedgerEntry.customer_id)
                 .where(LedgerEntry.delta > 0, LedgerEntry.expires_at.is_not(None), LedgerEntry.expires_at <= as_of,
                        LedgerEntry.id.not_in(written)))
     balance_then = (select(LedgerEntry.customer_id)
                     .where(LedgerEntry.customer_id.in_(open_lot), LedgerEntry.at <= as_of)
-                    .group_by(LedgerEntry.customer_id).having(func.sum(LedgerEntry.delta) > 0))
+                    .group_by(LedgerEntry.customer_id)
+                    .having(or_(func.sum(LedgerEntry.delta) > 0,
+                                func.max(case((LedgerEntry.kind == "refund", 1), else_=0)) == 1)))
     return list(session.execute(balance_then.order_by(LedgerEntry.customer_id)).scalars())
 
 
