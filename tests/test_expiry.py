@@ -155,8 +155,8 @@ def test_expiry_invariants_hold_for_any_history(session, program):
     day = st.integers(min_value=0, max_value=520)  # days after 2025-01-01
     step = st.tuples(st.sampled_from(["sale", "redeem", "refund"]), day, st.integers(min_value=100, max_value=40000))
 
-    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(steps=st.lists(step, max_size=8), cut=day)
+    @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(steps=st.lists(step, max_size=6), cut=day)
     def check(steps, cut):
         n = next(serial)
         start = at("2025-01-01")
