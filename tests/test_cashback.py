@@ -53,3 +53,19 @@ def test_earn_mode_setting_validates(cli):
     result = cli("program", "set", "earn_mode", "stamps")
     assert result.exit_code == 1
     assert result.stderr == "error: earn_mode: 'stamps' is not one of points, cashback\n"
+
+
+def test_new_settings_survive_dump_and_load(cli, tmp_path):
+    cli("program", "preset", "cashback", "--percent", "2.5")
+    cli("program", "set", "birthday_bonus", "40")
+    dumped = cli("program", "dump").stdout
+    assert 'earn_mode = "cashback"' in dumped and 'cashback_percent = "2.5"' in dumped
+    assert "birthday_bonus = 40" in dumped
+    cli("program", "preset", "points")
+    cli("program", "set", "birthday_bonus", "100")
+    path = tmp_path / "program.toml"
+    path.write_text(dumped, encoding="utf-8")
+    assert cli("program", "load", str(path)).exit_code == 0
+    shown = cli.json("program", "show")
+    assert (shown["earn_mode"], shown["cashback_percent"], shown["birthday_bonus"], shown["point_value"]) == (
+        "cashback", "2.5", "40", "0.01")
