@@ -48,9 +48,14 @@ def purchase(
                                       channel=channel, items=items)
     data = {"receipt_id": result.receipt_id, "code": result.code, "amount": _money(result.amount),
             "points": result.points, "balance": result.balance, "tier": result.tier,
-            "earn_tier": result.earn_tier, "multiplier": result.multiplier,
+            "earn_tier": result.earn_tier, "multiplier": result.multiplier, "channel": channel.strip().lower(),
+            "value": _money(result.points * program.point_value),
             "bonuses": [{"kind": b.kind, "points": b.points, "note": b.note} for b in result.bonuses]}
     extra = "".join(f" + {b.points} {b.kind}" for b in result.bonuses if b.note and b.customer_id == customer.id)
+    if program.earn_mode == "cashback":  # points are cents of store credit: speak currency
+        emit(data, message=f"{result.code}: +{_money(result.points)} credit{extra} for {_money(result.amount)} "
+                           f"(receipt {result.receipt_id}); credit {_money(result.balance)}, tier {result.tier}")
+        return
     emit(data, message=f"{result.code}: +{result.points} points{extra} for {_money(result.amount)} "
                        f"(receipt {result.receipt_id}); balance {result.balance}, tier {result.tier}")
 
@@ -145,7 +150,9 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
         tier = rules.current_tier(session, program, customer.id).name
     emit({"code": customer.code, "name": customer.name, "balance": points_, "tier": tier,
           "value": _money(max(points_, 0) * program.point_value)},
-         message=f"{customer.code} {customer.name or ''}: {points_} points "
+         message=f"{customer.code} {customer.name or ''}: credit {_money(points_ * program.point_value)}, "
+                 f"tier {tier}" if program.earn_mode == "cashback" else
+                 f"{customer.code} {customer.name or ''}: {points_} points "
                  f"(worth {_money(max(points_, 0) * program.point_value)}), tier {tier}")
 
 

@@ -124,6 +124,7 @@ def enroll(session: Session, program: Program, name: str, *, phone: str | None =
     at = at or clock.now()
     if profile.birthday and profile.birthday > at.date():
         raise InvalidInput("birthday is in the future")
+    # self-referral first: its reason is clearer than 'phone already belongs to ...'
     referrer = find_by_referral_code(session, referral_code) if referral_code else None
     if referrer is not None:
         if (profile.phone and profile.phone == referrer.phone) or (profile.email and profile.email == referrer.email):

@@ -74,6 +74,15 @@ def _text(max_length: int = 64):
     return parse
 
 
+def _choice(*allowed: str):
+    def parse(text: str) -> str:
+        value = str(text).strip().lower()
+        if value not in allowed:
+            raise InvalidInput(f"{text!r} is not one of {', '.join(allowed)}")
+        return value
+    return parse
+
+
 def parse_tiers(text: str) -> tuple[Tier, ...]:
     """'Bronze:0:1.0,Silver:500:1.25,Gold:1500:1.5' -> tiers sorted by minimum spend."""
     tiers = []
@@ -136,6 +145,11 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("referral_referee_bonus", "100", "points for the new customer", _int(), str, "int"),
     Setting("referral_steps", "1:200,5:300",
             "referrer points by count of successful referrals, FROM:POINTS", parse_steps, format_steps),
+    Setting("earn_mode", "points", "points: units spent x earn_rate; cashback: store credit in cents, "
+            "cashback_percent of the amount (see `program preset`)", _choice("points", "cashback")),
+    Setting("cashback_percent", "5", "cashback: percent of the amount given back as credit (1 point = 1 cent)",
+            _decimal("0", "100")),
+    Setting("birthday_bonus", "100", "points `birthdays --award` gives once a year (0: off)", _int(), str, "int"),
     Setting("phone_region", "IE", "region for phone numbers written without +country code", _text(2)),
 ]}
 
@@ -256,3 +270,28 @@ def dump_toml(program: Program) -> str:
             doc[key] = setting.format(value)
     doc["tiers"] = tiers
     return tomli_w.dumps(doc)
+
+
+# `program preset NAME`: several settings that only make sense together.
+PRESETS = ("points", "cashback")
+
+
+def apply_preset(session: Session, name: str, percent: str | None = None) -> dict[str, str]:
+    """Switch the program to plain points (SPEC defaults) or to cashback: points are store credit in
+    cents (point_value 0.01, no minimum redemption), ``percent`` of each amount."""
+    name = (name or "").strip().lower()
+    if name == "cashback":
+        values = {"earn_mode": "cashback", "cashback_percent": percent or SETTINGS["cashback_percent"].default,
+                  "point_value": "0.01", "min_redemption": "1"}
+    elif name == "points":
+        if percent is not None:
+            raise InvalidInput("--percent belongs to the cashback preset")
+        values = {key: SETTINGS[key].default for key in ("earn_mode", "point_value", "min_redemption")}
+    else:
+        raise NotFound(f"unknown preset {name!r}; presets are {', '.join(PRESETS)}")
+    for key, value in values.items():  # validate all first: a bad value changes nothing
+        try:
+            SETTINGS[key].parse(value)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{key}: {exc}") from None
+    return {key: set_setting(session, key, value) for key, value in values.items()}

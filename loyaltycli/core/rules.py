@@ -52,6 +52,8 @@ def points_for_amount(program: Program, amount: int, multiplier: Decimal) -> int
     """Points for a purchase: whole currency units x earn rate x multipliers, rounded down."""
     if amount <= 0:
         return 0
+    if program.earn_mode == "cashback":  # 1 point = 1 cent of store credit
+        return floor_int(Decimal(amount) * program.cashback_percent / 100 * multiplier)
     return floor_int(Decimal(amount // 100) * program.earn_rate * multiplier)
 
 
