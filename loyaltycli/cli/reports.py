@@ -76,7 +76,7 @@ def report_tiers(from_: Optional[str] = _from_option(), to: Optional[str] = _to_
     """
     from loyaltycli.cli.render import table
 
-    data = _run("tiers", from_, to)
+    data = _run("tiers", from_, to, close_list=0 if _machine() else 20)
     columns = ["tier", "customers", "spend", "share", "close_to_next"]
     if _machine():
         emit(data["tiers"], columns=columns)
@@ -190,11 +190,12 @@ def report_segments(
     from_: Optional[str] = _from_option(), to: Optional[str] = _to_option(),
     segment: Optional[str] = typer.Option(None, "--segment", help="Only this segment (e.g. 'at risk')."),
     consented: bool = typer.Option(False, "--consented", help="Only customers who agreed to receive offers."),
+    members: bool = typer.Option(False, "--members", help="With --json: list the customers too (--csv always does)."),
 ) -> None:
     """Recency/frequency/monetary segments: champions, loyal, occasional, new, at risk, lapsed.
 
-    The table counts each segment; --csv lists the customers with name, phone, e-mail and consent, ready
-    for an e-mail or SMS campaign; --json gives both.
+    The table (and --json) counts each segment; --csv lists the customers with name, phone, e-mail and
+    consent, ready for an e-mail or SMS campaign; --json --members adds that list to the JSON.
 
     Example: loyalty report segments --segment "at risk" --consented --csv > win-back.csv
     """
@@ -206,14 +207,15 @@ def report_segments(
     with options.database().session(write=False) as session:
         program = load_program(session)
         summary = reports.segments_report(session, program, period)
-        members = (reports.segment_members(session, program, period, segment=segment, consent_only=consented)
-                   if _machine() else None)
+        listed = options.current.csv or (options.current.json and (members or segment or consented))
+        rows = (reports.segment_members(session, program, period, segment=segment, consent_only=consented)
+                if listed else None)
     columns = ["code", "name", "phone", "email", "consent", "segment", "recency_days", "frequency", "monetary"]
     if options.current.csv:
-        emit(amounts(members), columns=columns)
+        emit(amounts(rows), columns=columns)
         return
     if options.current.json:
-        emit(amounts({**summary, "members": members}))
+        emit(amounts({**summary, "members": rows} if rows is not None else summary))
         return
     emit(amounts(summary["segments"]), columns=["segment", "customers", "share", "spend", "with_consent"],
          title=_title("Segments", summary))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select
+from sqlalchemy import and_, case, distinct, exists, func, literal, literal_column, or_, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock
@@ -99,11 +99,39 @@ def _days(session: Session, column):
     return func.julianday(column)
 
 
-def _month(session: Session, column):
-    """'YYYY-MM' of a UTC timestamp."""
-    if _dialect(session) == "postgresql":
-        return func.to_char(column, "YYYY-MM")
-    return func.strftime("%Y-%m", column)
+def by_customer_at(session: Session):
+    """Purchase.at for per-customer aggregates. On SQLite it is written ``+purchase.at``, which keeps the
+    planner from ranging over the at index and sorting: it walks the (customer_id, at, amount) index in
+    customer order instead, with no temporary B-tree."""
+    if _dialect(session) == "sqlite":
+        return type_coerce(literal_column("+purchase.at"), Purchase.at.type)
+    return Purchase.at
+
+
+def tune(session: Session) -> None:
+    """Reports read a lot: on SQLite, map the file and give the page cache room (this connection only)."""
+    if _dialect(session) == "sqlite":
+        session.execute(text("PRAGMA mmap_size=1073741824"))
+        session.execute(text("PRAGMA cache_size=-65536"))
+
+
+def month_bounds(period: Period) -> list[tuple[str, datetime, datetime]]:
+    """('YYYY-MM', start, end) for every UTC month the period touches, clipped to the period."""
+    out = []
+    for label in months(period):
+        year, month = int(label[:4]), int(label[5:])
+        start = datetime(year, month, 1, tzinfo=clock.UTC)
+        end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=clock.UTC)
+        out.append((label, max(start, period.start), min(end, period.end)))
+    return out
+
+
+def ledger_kinds(session: Session) -> list[str]:
+    """Every ledger kind in use, by a loose index scan (one index seek per kind)."""
+    return [k for (k,) in session.execute(text(
+        "WITH RECURSIVE k(kind) AS (SELECT min(kind) FROM ledger UNION ALL "
+        "SELECT (SELECT min(kind) FROM ledger WHERE kind > k.kind) FROM k WHERE k.kind IS NOT NULL) "
+        "SELECT kind FROM k WHERE kind IS NOT NULL")).all()]
 
 
 def tier_case(program: Program, spend):
@@ -119,14 +147,6 @@ def counted_customers(period_end: datetime):
     return and_(Customer.enrolled_at < period_end, Customer.status != "merged")
 
 
-def _qualifying(program: Program, period: Period):
-    """Per customer: net spend in the tier window before the period's end (their tier at the end)."""
-    window_start = period.end - timedelta(days=program.tier_window_days)
-    return (select(Purchase.customer_id.label("customer_id"), func.sum(Purchase.amount).label("qual"))
-            .where(Purchase.at >= window_start, Purchase.at < period.end)
-            .group_by(Purchase.customer_id).subquery("qual"))
-
-
 def months(period: Period) -> list[str]:
     """Every 'YYYY-MM' (UTC) the period touches, oldest first."""
     out = []
@@ -140,15 +160,18 @@ def months(period: Period) -> list[str]:
 
 # ---------------------------------------------------------------- tiers
 
-def tiers_report(session: Session, program: Program, period: Period, *, close_list: int = 20) -> dict:
+def tiers_report(session: Session, program: Program, period: Period, *, close_list: int = 0) -> dict:
     """Customers and net spend in the period by tier (the tier at the period's end), and who is close
-    to the next tier (missing at most CLOSE_TO_NEXT_PCT % of its minimum)."""
+    to the next tier (missing at most CLOSE_TO_NEXT_PCT % of its minimum); ``close_list`` names the
+    closest customers (a second pass)."""
+    tune(session)
     window_start = period.end - timedelta(days=program.tier_window_days)
     lower = min(window_start, period.start)
+    at = by_customer_at(session)
     per = (select(Purchase.customer_id.label("customer_id"),
-                  func.sum(case((Purchase.at >= window_start, Purchase.amount), else_=0)).label("qual"),
-                  func.sum(case((Purchase.at >= period.start, Purchase.amount), else_=0)).label("spend"))
-           .where(Purchase.at >= lower, Purchase.at < period.end)
+                  func.sum(case((at >= window_start, Purchase.amount), else_=0)).label("qual"),
+                  func.sum(case((at >= period.start, Purchase.amount), else_=0)).label("spend"))
+           .where(at >= lower, at < period.end)
            .group_by(Purchase.customer_id).subquery("per"))
     qual = func.coalesce(per.c.qual, 0)
     tier = tier_case(program, qual).label("tier")
@@ -175,7 +198,7 @@ def tiers_report(session: Session, program: Program, period: Period, *, close_li
                       "min_spend": t.min_spend, "close_to_next": close})
     close_rows = session.execute(
         select(base.c.code, base.c.name, base.c.tier, base.c.qual)
-        .where(base.c.close).order_by(base.c.qual.desc(), base.c.code).limit(close_list)).all()
+        .where(base.c.close).order_by(base.c.qual.desc(), base.c.code).limit(close_list)).all() if close_list else []
     close = [{"code": code, "name": name, "tier": t, "qualifying_spend": q, "next_tier": nxt[t].name,
               "missing": nxt[t].min_spend - q} for code, name, t, q in close_rows]
     return {"period": period.as_dict(), "tiers": tiers, "total_spend": total, "close_to_next": close}
@@ -185,6 +208,7 @@ def tiers_report(session: Session, program: Program, period: Period, *, close_li
 
 def nps_report(session: Session, program: Program, period: Period, *, comments: int = 5) -> dict:
     """NPS (% promoters 9-10 - % detractors 0-6), CSAT (% of 4-5), CLI (mean of the three question means)."""
+    tune(session)
     in_period = and_(SurveyResponse.at >= period.start, SurveyResponse.at < period.end)
     s = SurveyResponse
     row = session.execute(select(
@@ -198,25 +222,25 @@ def nps_report(session: Session, program: Program, period: Period, *, comments: 
            "detractors": detractors, "nps": _nps(promoters, detractors, responses),
            "csat_responses": row[4], "csat": pct(row[5] or 0, row[4]),
            "cli": _round(sum(cli_means) / len(cli_means), 2) if len(cli_means) == 3 else None}
-    qual = _qualifying(program, period)
-    tier = tier_case(program, func.coalesce(qual.c.qual, 0))
+    window_start = period.end - timedelta(days=program.tier_window_days)
+    qual = (select(func.coalesce(func.sum(Purchase.amount), 0))
+            .where(Purchase.customer_id == s.customer_id, Purchase.at >= window_start, Purchase.at < period.end)
+            .correlate(s).scalar_subquery())
+    scored = (select(tier_case(program, qual).label("tier"), s.nps.label("nps"))
+              .where(in_period, s.nps.is_not(None), s.customer_id.is_not(None)).subquery())
     by_tier = session.execute(
-        select(tier, func.count(s.nps), func.sum(case((s.nps >= 9, 1), else_=0)),
-               func.sum(case((s.nps <= 6, 1), else_=0)))
-        .join(Customer, Customer.id == s.customer_id).outerjoin(qual, qual.c.customer_id == s.customer_id)
-        .where(in_period, s.nps.is_not(None)).group_by(tier)).all()
+        select(scored.c.tier, func.count(), func.sum(case((scored.c.nps >= 9, 1), else_=0)),
+               func.sum(case((scored.c.nps <= 6, 1), else_=0))).group_by(scored.c.tier)).all()
     found = {r[0]: r for r in by_tier}
     out["by_tier"] = [{"tier": t.name, "responses": found[t.name][1] if t.name in found else 0,
                        "nps": _nps(found[t.name][2], found[t.name][3], found[t.name][1]) if t.name in found else None}
                       for t in program.tiers]
-    month = _month(session, s.at)
-    trend = {r[0]: r for r in session.execute(
-        select(month, func.count(s.nps), func.sum(case((s.nps >= 9, 1), else_=0)),
-               func.sum(case((s.nps <= 6, 1), else_=0)))
-        .where(in_period, s.nps.is_not(None)).group_by(month)).all()}
-    out["trend"] = [{"month": m, "responses": trend[m][1] if m in trend else 0,
-                     "nps": _nps(trend[m][2], trend[m][3], trend[m][1]) if m in trend else None}
-                    for m in months(period)]
+    out["trend"] = []
+    for label, start, end in month_bounds(period):
+        n, p, d = session.execute(select(func.count(s.nps), func.sum(case((s.nps >= 9, 1), else_=0)),
+                                         func.sum(case((s.nps <= 6, 1), else_=0)))
+                                  .where(s.at >= start, s.at < end)).one()
+        out["trend"].append({"month": label, "responses": n, "nps": _nps(p or 0, d or 0, n)})
     out["comments"] = [{"at": at, "code": code, "nps": nps, "comment": comment} for at, code, nps, comment in
                        session.execute(select(s.at, Customer.code, s.nps, s.comment)
                                        .outerjoin(Customer, Customer.id == s.customer_id)
@@ -244,6 +268,7 @@ def active_count(session: Session, at: datetime) -> int:
 
 def retention_report(session: Session, program: Program, period: Period) -> dict:
     """CRR = (E - N) / S x 100; churn = (S + N - E) / (S + N) x 100."""
+    tune(session)
     start_count = active_count(session, period.start)
     end_count = active_count(session, period.end)
     new = session.execute(select(func.count()).select_from(Customer).where(
@@ -262,18 +287,23 @@ def clv_report(session: Session, program: Program, period: Period) -> dict:
     customers / period years; a customer's lifespan runs from their first to their last sale (all
     history up to the period's end), at least one period long.
     """
+    tune(session)
     window_start = period.end - timedelta(days=program.tier_window_days)
     sale = Purchase.amount > 0
-    in_period = Purchase.at >= period.start
+    at = by_customer_at(session)
+    in_period = at >= period.start
     per = (select(Purchase.customer_id.label("customer_id"),
                   func.sum(case((and_(sale, in_period), 1), else_=0)).label("orders"),
                   func.sum(case((in_period, Purchase.amount), else_=0)).label("spend"),
-                  func.sum(case((Purchase.at >= window_start, Purchase.amount), else_=0)).label("qual"),
-                  func.min(case((sale, _days(session, Purchase.at)))).label("first"),
-                  func.max(case((sale, _days(session, Purchase.at)))).label("last"))
-           .where(Purchase.at < period.end).group_by(Purchase.customer_id).subquery("per"))
-    lifespan = func.max(per.c.last - per.c.first, period.days) if _dialect(session) == "sqlite" else \
-        func.greatest(per.c.last - per.c.first, period.days)
+                  func.sum(case((at >= window_start, Purchase.amount), else_=0)).label("qual"),
+                  func.max(case((sale, at))).label("last"))
+           .where(at >= min(period.start, window_start), at < period.end)
+           .group_by(Purchase.customer_id).subquery("per"))
+    # The first purchase, from all history: one index seek per customer.
+    first = (select(func.min(Purchase.at)).where(Purchase.customer_id == per.c.customer_id)
+             .correlate(per).scalar_subquery())
+    span = _days(session, per.c.last) - _days(session, first)
+    lifespan = func.max(span, period.days) if _dialect(session) == "sqlite" else func.greatest(span, period.days)
     tier = tier_case(program, per.c.qual)
     base = (select(per.c.orders, per.c.spend, lifespan.label("life"), tier.label("tier"))
             .where(per.c.orders > 0)).subquery("base")
@@ -302,33 +332,49 @@ def clv_report(session: Session, program: Program, period: Period) -> dict:
 # ---------------------------------------------------------------- redemption
 
 def points_by_month(session: Session, period: Period) -> dict[str, tuple[int, int]]:
-    """month -> (points issued, points redeemed)."""
-    month = _month(session, LedgerEntry.at)
-    return {m: (issued or 0, redeemed or 0) for m, issued, redeemed in session.execute(
-        select(month, func.sum(case((LedgerEntry.delta > 0, LedgerEntry.delta), else_=0)),
-               -func.sum(case((LedgerEntry.kind == "redeem", LedgerEntry.delta), else_=0)))
-        .where(LedgerEntry.at >= period.start, LedgerEntry.at < period.end).group_by(month)).all()}
+    """month -> (points issued: every positive ledger row, points redeemed)."""
+    kinds = ledger_kinds(session)
+    out = {}
+    for label, start, end in month_bounds(period):
+        issued, redeemed = session.execute(
+            select(func.sum(case((LedgerEntry.delta > 0, LedgerEntry.delta), else_=0)),
+                   -func.sum(case((LedgerEntry.kind == "redeem", LedgerEntry.delta), else_=0)))
+            .where(LedgerEntry.kind.in_(kinds), LedgerEntry.at >= start, LedgerEntry.at < end)).one()
+        out[label] = (issued or 0, redeemed or 0)
+    return out
+
+
+def _day_bounds(session: Session, column):
+    """Start of the (UTC) day of a timestamp, and of the next day, comparable with timestamp columns."""
+    if _dialect(session) == "postgresql":
+        day = func.date_trunc("day", column)
+        return day, day + literal(timedelta(days=1))
+    return func.date(column), func.date(column, "+1 day")
 
 
 def redemption_report(session: Session, program: Program, period: Period) -> dict:
     """Redemption rate = points redeemed / points earned (issued: every positive ledger row) in the period;
-    average basket of sales on a day the customer redeemed vs the other sales."""
+    average basket of the sales made on a day the customer redeemed vs the other sales."""
+    tune(session)
     by_month = points_by_month(session, period)
     earned = sum(v[0] for v in by_month.values())
     redeemed = sum(v[1] for v in by_month.values())
     count, value = session.execute(select(func.count(), func.coalesce(func.sum(Redemption.value), 0)).where(
         Redemption.at >= period.start, Redemption.at < period.end)).one()
-    same_day = exists().where(Redemption.customer_id == Purchase.customer_id,
-                              Redemption.at >= period.start - timedelta(days=1),
-                              Redemption.at < period.end + timedelta(days=1),
-                              func.date(Redemption.at) == func.date(Purchase.at))
-    with_r = case((same_day, 1), else_=0).label("with_r")
-    sales = (select(with_r, Purchase.amount).where(Purchase.at >= period.start, Purchase.at < period.end,
-                                                   Purchase.amount > 0)).subquery()
-    baskets = {w: (n, total) for w, n, total in session.execute(
-        select(sales.c.with_r, func.count(), func.sum(sales.c.amount)).group_by(sales.c.with_r)).all()}
-    n_with, sum_with = baskets.get(1, (0, 0))
-    n_without, sum_without = baskets.get(0, (0, 0))
+    day_start, day_end = _day_bounds(session, Redemption.at)
+    # From each redemption to the same customer's sales that day (few redemptions, indexed sales).
+    matched = (select(Purchase.id, Purchase.amount)
+               .join(Redemption, and_(Redemption.customer_id == Purchase.customer_id,
+                                      Purchase.at >= day_start, Purchase.at < day_end))
+               .where(Redemption.at >= period.start - timedelta(days=1),
+                      Redemption.at < period.end + timedelta(days=1),
+                      Purchase.at >= period.start, Purchase.at < period.end, Purchase.amount > 0)
+               .distinct().subquery())
+    n_with, sum_with = session.execute(select(func.count(), func.coalesce(func.sum(matched.c.amount), 0))).one()
+    n_all, sum_all = session.execute(
+        select(func.count(), func.coalesce(func.sum(Purchase.amount), 0))
+        .where(Purchase.at >= period.start, Purchase.at < period.end, Purchase.amount > 0)).one()
+    n_without, sum_without = n_all - n_with, sum_all - sum_with
     return {"period": period.as_dict(), "points_earned": earned, "points_redeemed": redeemed,
             "rate": ratio(redeemed, earned, 4), "redemptions": count, "value": value,
             "sales_with_redemption": n_with, "avg_basket_with": _cents(Decimal(sum_with) / n_with) if n_with else None,
@@ -341,12 +387,16 @@ def redemption_report(session: Session, program: Program, period: Period) -> dic
 def upsell_report(session: Session, program: Program, period: Period) -> dict:
     """Upsell ratio = customers who bought more than one distinct product / customers who bought exactly one
     (from the line items of the period's sales)."""
-    per = (select(Purchase.customer_id, func.count(distinct(PurchaseItem.sku)).label("products"))
+    tune(session)
+    # More than one distinct product <=> the smallest and largest SKU differ (no DISTINCT needed).
+    per = (select(Purchase.customer_id, func.min(PurchaseItem.sku).label("low"),
+                  func.max(PurchaseItem.sku).label("high"))
            .join(PurchaseItem, PurchaseItem.purchase_id == Purchase.id)
-           .where(Purchase.at >= period.start, Purchase.at < period.end, Purchase.amount > 0)
+           .where(by_customer_at(session) >= period.start, by_customer_at(session) < period.end,
+                  Purchase.amount > 0)
            .group_by(Purchase.customer_id)).subquery()
-    multi, single = session.execute(select(func.coalesce(func.sum(case((per.c.products > 1, 1), else_=0)), 0),
-                                           func.coalesce(func.sum(case((per.c.products == 1, 1), else_=0)), 0))
+    multi, single = session.execute(select(func.coalesce(func.sum(case((per.c.low != per.c.high, 1), else_=0)), 0),
+                                           func.coalesce(func.sum(case((per.c.low == per.c.high, 1), else_=0)), 0))
                                     ).one()
     return {"period": period.as_dict(), "customers_multi": multi, "customers_single": single,
             "customers": multi + single, "ratio": ratio(multi, single, 2)}
@@ -356,6 +406,7 @@ def upsell_report(session: Session, program: Program, period: Period) -> dict:
 
 def channels_report(session: Session, program: Program, period: Period) -> dict:
     """Sales, refunds, net spend, customers and average basket by channel."""
+    tune(session)
     sale = Purchase.amount > 0
     rows = session.execute(
         select(Purchase.channel, func.sum(case((sale, 1), else_=0)),
@@ -376,11 +427,12 @@ def channels_report(session: Session, program: Program, period: Period) -> dict:
 def _segment_base(session: Session, program: Program, period: Period):
     """Per active customer: recency (days since last sale), frequency, monetary, segment."""
     end = period.end
+    at = by_customer_at(session)
     per = (select(Purchase.customer_id.label("customer_id"),
-                  func.max(case((Purchase.amount > 0, Purchase.at))).label("last_sale"),
-                  func.sum(case((and_(Purchase.amount > 0, Purchase.at >= period.start), 1), else_=0)).label("freq"),
-                  func.sum(case((Purchase.at >= period.start, Purchase.amount), else_=0)).label("money"))
-           .where(Purchase.at < end, Purchase.at >= min(period.start, end - timedelta(days=LAPSED_DAYS)))
+                  func.max(case((Purchase.amount > 0, at))).label("last_sale"),
+                  func.sum(case((and_(Purchase.amount > 0, at >= period.start), 1), else_=0)).label("freq"),
+                  func.sum(case((at >= period.start, Purchase.amount), else_=0)).label("money"))
+           .where(at < end, at >= min(period.start, end - timedelta(days=LAPSED_DAYS)))
            .group_by(Purchase.customer_id)).subquery("per")
     last = per.c.last_sale
     freq = func.coalesce(per.c.freq, 0)
@@ -405,6 +457,7 @@ def _segment_base(session: Session, program: Program, period: Period):
 
 def segments_report(session: Session, program: Program, period: Period) -> dict:
     """Customers per segment with their spend in the period."""
+    tune(session)
     base = _segment_base(session, program, period)
     rows = {r[0]: r for r in session.execute(
         select(base.c.segment, func.count(), func.sum(base.c.monetary), func.sum(case((base.c.consent, 1), else_=0)))
@@ -422,6 +475,7 @@ def segment_members(session: Session, program: Program, period: Period, *, segme
     """One row per customer with contact details and consent, for an e-mail or SMS campaign."""
     if segment is not None and segment.strip().lower() not in SEGMENTS:
         raise InvalidInput(f"unknown segment {segment!r}; segments are {', '.join(SEGMENTS)}")
+    tune(session)
     base = _segment_base(session, program, period)
     query = select(base.c.code, base.c.name, base.c.phone, base.c.email, base.c.consent, base.c.segment,
                    base.c.recency_days, base.c.frequency, base.c.monetary).order_by(base.c.id)
@@ -439,14 +493,17 @@ def segment_members(session: Session, program: Program, period: Period, *, segme
 
 def sales_by_month(session: Session, period: Period) -> dict[str, tuple[int, int]]:
     """month -> (sales, net spend)."""
-    month = _month(session, Purchase.at)
-    return {m: (n or 0, net or 0) for m, n, net in session.execute(
-        select(month, func.sum(case((Purchase.amount > 0, 1), else_=0)), func.sum(Purchase.amount))
-        .where(Purchase.at >= period.start, Purchase.at < period.end).group_by(month)).all()}
+    out = {}
+    for label, start, end in month_bounds(period):
+        n, net = session.execute(select(func.sum(case((Purchase.amount > 0, 1), else_=0)), func.sum(Purchase.amount))
+                                 .where(Purchase.at >= start, Purchase.at < end)).one()
+        out[label] = (n or 0, net or 0)
+    return out
 
 
 def summary_report(session: Session, program: Program, period: Period) -> dict:
     """The headline figures and monthly series of the one-screen dashboard."""
+    tune(session)
     customers = session.execute(select(func.count()).select_from(Customer).where(
         Customer.status == "active", Customer.enrolled_at < period.end)).scalar_one()
     sales = sales_by_month(session, period)
@@ -470,21 +527,37 @@ def summary_report(session: Session, program: Program, period: Period) -> dict:
 
 # ---------------------------------------------------------------- suggestions
 
-def suggest_products(session: Session, customer_id: int, *, limit: int = 5, neighbours: int = 50) -> list[dict]:
-    """Products bought by the customers with the most similar baskets (most products in common) that
-    this customer has not bought yet; scored by the similarity of the customers who bought them."""
-    mine = (select(PurchaseItem.sku).join(Purchase, Purchase.id == PurchaseItem.purchase_id)
-            .where(Purchase.customer_id == customer_id, Purchase.amount > 0).distinct())
+def suggest_products(session: Session, customer_id: int, *, limit: int = 5, neighbours: int = 50,
+                     favourites: int = 10, days: int = YEAR_DAYS) -> list[dict]:
+    """Products bought by the customers with the most similar baskets that this customer has not bought.
+
+    Similar customers: those who bought most of this customer's ``favourites`` most bought products in
+    the last ``days`` days (the top ``neighbours``). Each product they bought and this customer never did
+    scores the number of favourites its buyers share; ties go to the product more of them bought.
+    """
+    tune(session)
+    since = clock.now() - timedelta(days=days)
+    bought = (select(PurchaseItem.sku).join(Purchase, Purchase.id == PurchaseItem.purchase_id)
+              .where(Purchase.customer_id == customer_id, Purchase.amount > 0))
+    mine = {sku for (sku,) in session.execute(bought.distinct()).all()}
+    if not mine:
+        return []
+    top = [sku for (sku,) in session.execute(
+        select(PurchaseItem.sku).join(Purchase, Purchase.id == PurchaseItem.purchase_id)
+        .where(Purchase.customer_id == customer_id, Purchase.amount > 0)
+        .group_by(PurchaseItem.sku).order_by(func.sum(PurchaseItem.quantity).desc(), PurchaseItem.sku)
+        .limit(favourites)).all()]
     near = (select(Purchase.customer_id.label("customer_id"), func.count(distinct(PurchaseItem.sku)).label("shared"))
-            .join(PurchaseItem, PurchaseItem.purchase_id == Purchase.id)
-            .where(PurchaseItem.sku.in_(mine), Purchase.customer_id != customer_id, Purchase.amount > 0)
+            .join(Purchase, Purchase.id == PurchaseItem.purchase_id)
+            .where(PurchaseItem.sku.in_(top), Purchase.customer_id != customer_id, Purchase.amount > 0,
+                   Purchase.at >= since)
             .group_by(Purchase.customer_id).order_by(func.count(distinct(PurchaseItem.sku)).desc(),
                                                      Purchase.customer_id)
             .limit(neighbours).subquery("near"))
     their = (select(Purchase.customer_id.label("customer_id"), PurchaseItem.sku.label("sku"))
              .join(PurchaseItem, PurchaseItem.purchase_id == Purchase.id)
-             .join(near, near.c.customer_id == Purchase.customer_id)
-             .where(Purchase.amount > 0, PurchaseItem.sku.not_in(mine)).distinct().subquery("their"))
+             .where(Purchase.customer_id.in_(select(near.c.customer_id)), Purchase.amount > 0,
+                    PurchaseItem.sku.not_in(mine)).distinct().subquery("their"))
     rows = session.execute(
         select(their.c.sku, func.sum(near.c.shared).label("score"), func.count().label("buyers"))
         .join(near, near.c.customer_id == their.c.customer_id)
