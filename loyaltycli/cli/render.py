@@ -17,6 +17,8 @@ from loyaltycli.cli import options
 
 
 def _plain(value: Any) -> Any:
+    if type(value) in _SIMPLE:  # the common case, fast for long lists
+        return value
     if isinstance(value, datetime):
         from loyaltycli.core.clock import iso
 
@@ -32,11 +34,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_SIMPLE = (str, int, float, type(None))
+
+
 def to_json(data: Any) -> str:
     return json.dumps(_plain(data), ensure_ascii=False, indent=2)
 
 
 def _cell(value: Any) -> str:
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, datetime):

@@ -211,11 +211,16 @@ def report_segments(
         rows = (reports.segment_members(session, program, period, segment=segment, consent_only=consented)
                 if listed else None)
     columns = ["code", "name", "phone", "email", "consent", "segment", "recency_days", "frequency", "monetary"]
+    if rows is not None:
+        from loyaltycli.core.money import format_amount
+
+        for row in rows:  # flat rows: format in place rather than walking them recursively
+            row["monetary"] = format_amount(row["monetary"])
     if options.current.csv:
-        emit(amounts(rows), columns=columns)
+        emit(rows, columns=columns)
         return
     if options.current.json:
-        emit(amounts({**summary, "members": rows} if rows is not None else summary))
+        emit({**amounts(summary), "members": rows} if rows is not None else amounts(summary))
         return
     emit(amounts(summary["segments"]), columns=["segment", "customers", "share", "spend", "with_consent"],
          title=_title("Segments", summary))
