@@ -304,3 +304,27 @@ def test_report_commands_have_help_with_an_example(cli):
     for command in report_app.registered_commands:
         assert command.callback.__doc__.strip().splitlines()[-1].strip().startswith("Example: loyalty report ")
     assert cli("report", "--help").exit_code == 0
+
+
+def test_core_nps_report_in_one_session(session, program):
+    from loyaltycli.core import customers, surveys
+
+    customer = customers.enroll(session, program, "Core Respondent", at=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    for day, score in enumerate([10, 9, 9, 8, 7, 6, 5, 10, 3, 9], start=1):
+        surveys.record_survey(session, customer, nps=score, at=datetime(2026, 3, day, tzinfo=timezone.utc))
+    surveys.record_survey(session, None, csat=3, at=datetime(2026, 3, 20, tzinfo=timezone.utc))
+    data = reports.nps_report(session, program, reports.make_period(date(2026, 3, 1), date(2026, 4, 1)))
+    assert (data["responses"], data["promoters"], data["passives"], data["detractors"], data["nps"]) == (
+        10, 5, 2, 3, 20.0)
+    assert (data["csat_responses"], data["csat"]) == (1, 0.0)
+    assert data["by_tier"][0] == {"tier": "Bronze", "responses": 10, "nps": 20.0}
+
+
+def test_pct_ratio_and_charts():
+    from loyaltycli.cli.render import bar, sparkline
+
+    assert reports.pct(2, 3) == 66.7 and reports.pct(1, 0) is None
+    assert reports.ratio(3, 2) == 1.5 and reports.ratio(1, 0) is None
+    assert sparkline([0, 5, 10, None]) == "▁▄█ "
+    assert sparkline([0, 0]) == "▁▁" and sparkline([None]) == " "
+    assert bar(5, 10, 10) == "█████" and bar(0, 10) == "" and bar(-3, 10) == ""
