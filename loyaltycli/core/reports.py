@@ -88,6 +88,38 @@ def _cents(value) -> int:
     return int(Decimal(value or 0).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def _number(value):
+    """PostgreSQL sums integers into NUMERIC (Decimal): whole ones come back as int, like on SQLite."""
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+class _Rows:
+    """A fetched result with whole Decimals turned into ints."""
+
+    def __init__(self, result):
+        self.rows = [tuple(_number(v) for v in row) for row in result]
+
+    def all(self) -> list[tuple]:
+        return self.rows
+
+    def one(self) -> tuple:
+        if len(self.rows) != 1:
+            raise ValueError(f"expected one row, got {len(self.rows)}")
+        return self.rows[0]
+
+    def scalar_one(self):
+        return self.one()[0]
+
+    def __iter__(self):
+        return iter(self.rows)
+
+
+def _run(session: Session, statement) -> _Rows:
+    return _Rows(session.execute(statement))
+
+
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
@@ -128,7 +160,7 @@ def month_bounds(period: Period) -> list[tuple[str, datetime, datetime]]:
 
 def ledger_kinds(session: Session) -> list[str]:
     """Every ledger kind in use, by a loose index scan (one index seek per kind)."""
-    return [k for (k,) in session.execute(text(
+    return [k for (k,) in _run(session, text(
         "WITH RECURSIVE k(kind) AS (SELECT min(kind) FROM ledger UNION ALL "
         "SELECT (SELECT min(kind) FROM ledger WHERE kind > k.kind) FROM k WHERE k.kind IS NOT NULL) "
         "SELECT kind FROM k WHERE kind IS NOT NULL")).all()]
@@ -184,7 +216,7 @@ def tiers_report(session: Session, program: Program, period: Period, *, close_li
                    func.coalesce(per.c.spend, 0).label("spend"), is_close.label("close"))
             .outerjoin(per, per.c.customer_id == Customer.id)
             .where(counted_customers(period.end))).subquery("base")
-    rows = session.execute(
+    rows = _run(session, 
         select(base.c.tier, func.count(), func.sum(base.c.spend),
                func.sum(case((base.c.close, 1), else_=0)))
         .group_by(base.c.tier)).all()
@@ -196,7 +228,7 @@ def tiers_report(session: Session, program: Program, period: Period, *, close_li
         customers, spend, close = (r[1], r[2] or 0, r[3] or 0) if r else (0, 0, 0)
         tiers.append({"tier": t.name, "customers": customers, "spend": spend, "share": pct(spend, total),
                       "min_spend": t.min_spend, "close_to_next": close})
-    close_rows = session.execute(
+    close_rows = _run(session, 
         select(base.c.code, base.c.name, base.c.tier, base.c.qual)
         .where(base.c.close).order_by(base.c.qual.desc(), base.c.code).limit(close_list)).all() if close_list else []
     close = [{"code": code, "name": name, "tier": t, "qualifying_spend": q, "next_tier": nxt[t].name,
@@ -211,7 +243,7 @@ def nps_report(session: Session, program: Program, period: Period, *, comments: 
     tune(session)
     in_period = and_(SurveyResponse.at >= period.start, SurveyResponse.at < period.end)
     s = SurveyResponse
-    row = session.execute(select(
+    row = _run(session, select(
         func.count(s.nps), func.sum(case((s.nps >= 9, 1), else_=0)),
         func.sum(case((and_(s.nps >= 7, s.nps <= 8), 1), else_=0)), func.sum(case((s.nps <= 6, 1), else_=0)),
         func.count(s.csat), func.sum(case((s.csat >= 4, 1), else_=0)),
@@ -228,7 +260,7 @@ def nps_report(session: Session, program: Program, period: Period, *, comments: 
             .correlate(s).scalar_subquery())
     scored = (select(tier_case(program, qual).label("tier"), s.nps.label("nps"))
               .where(in_period, s.nps.is_not(None), s.customer_id.is_not(None)).subquery())
-    by_tier = session.execute(
+    by_tier = _run(session, 
         select(scored.c.tier, func.count(), func.sum(case((scored.c.nps >= 9, 1), else_=0)),
                func.sum(case((scored.c.nps <= 6, 1), else_=0))).group_by(scored.c.tier)).all()
     found = {r[0]: r for r in by_tier}
@@ -237,12 +269,12 @@ def nps_report(session: Session, program: Program, period: Period, *, comments: 
                       for t in program.tiers]
     out["trend"] = []
     for label, start, end in month_bounds(period):
-        n, p, d = session.execute(select(func.count(s.nps), func.sum(case((s.nps >= 9, 1), else_=0)),
+        n, p, d = _run(session, select(func.count(s.nps), func.sum(case((s.nps >= 9, 1), else_=0)),
                                          func.sum(case((s.nps <= 6, 1), else_=0)))
                                   .where(s.at >= start, s.at < end)).one()
         out["trend"].append({"month": label, "responses": n, "nps": _nps(p or 0, d or 0, n)})
     out["comments"] = [{"at": at, "code": code, "nps": nps, "comment": comment} for at, code, nps, comment in
-                       session.execute(select(s.at, Customer.code, s.nps, s.comment)
+                       _run(session, select(s.at, Customer.code, s.nps, s.comment)
                                        .outerjoin(Customer, Customer.id == s.customer_id)
                                        .where(in_period, s.comment.is_not(None), s.comment != "")
                                        .order_by(s.at.desc(), s.id.desc()).limit(comments)).all()]
@@ -262,7 +294,7 @@ def active_count(session: Session, at: datetime) -> int:
     since = at - timedelta(days=RETENTION_DAYS)
     bought = exists().where(Purchase.customer_id == Customer.id, Purchase.at >= since, Purchase.at < at,
                             Purchase.amount > 0)
-    return session.execute(select(func.count()).select_from(Customer).where(
+    return _run(session, select(func.count()).select_from(Customer).where(
         counted_customers(at), or_(Customer.enrolled_at >= since, bought))).scalar_one()
 
 
@@ -271,7 +303,7 @@ def retention_report(session: Session, program: Program, period: Period) -> dict
     tune(session)
     start_count = active_count(session, period.start)
     end_count = active_count(session, period.end)
-    new = session.execute(select(func.count()).select_from(Customer).where(
+    new = _run(session, select(func.count()).select_from(Customer).where(
         Customer.enrolled_at >= period.start, counted_customers(period.end))).scalar_one()
     return {"period": period.as_dict(), "start_count": start_count, "end_count": end_count, "new": new,
             "crr": pct(end_count - new, start_count),
@@ -307,7 +339,7 @@ def clv_report(session: Session, program: Program, period: Period) -> dict:
     tier = tier_case(program, per.c.qual)
     base = (select(per.c.orders, per.c.spend, lifespan.label("life"), tier.label("tier"))
             .where(per.c.orders > 0)).subquery("base")
-    rows = session.execute(select(base.c.tier, func.count(), func.sum(base.c.orders), func.sum(base.c.spend),
+    rows = _run(session, select(base.c.tier, func.count(), func.sum(base.c.orders), func.sum(base.c.spend),
                                   func.sum(base.c.life)).group_by(base.c.tier)).all()
 
     def figures(customers, orders, spend, life_days) -> dict:
@@ -336,7 +368,7 @@ def points_by_month(session: Session, period: Period) -> dict[str, tuple[int, in
     kinds = ledger_kinds(session)
     out = {}
     for label, start, end in month_bounds(period):
-        issued, redeemed = session.execute(
+        issued, redeemed = _run(session, 
             select(func.sum(case((LedgerEntry.delta > 0, LedgerEntry.delta), else_=0)),
                    -func.sum(case((LedgerEntry.kind == "redeem", LedgerEntry.delta), else_=0)))
             .where(LedgerEntry.kind.in_(kinds), LedgerEntry.at >= start, LedgerEntry.at < end)).one()
@@ -359,7 +391,7 @@ def redemption_report(session: Session, program: Program, period: Period) -> dic
     by_month = points_by_month(session, period)
     earned = sum(v[0] for v in by_month.values())
     redeemed = sum(v[1] for v in by_month.values())
-    count, value = session.execute(select(func.count(), func.coalesce(func.sum(Redemption.value), 0)).where(
+    count, value = _run(session, select(func.count(), func.coalesce(func.sum(Redemption.value), 0)).where(
         Redemption.at >= period.start, Redemption.at < period.end)).one()
     day_start, day_end = _day_bounds(session, Redemption.at)
     # From each redemption to the same customer's sales that day (few redemptions, indexed sales).
@@ -370,8 +402,8 @@ def redemption_report(session: Session, program: Program, period: Period) -> dic
                       Redemption.at < period.end + timedelta(days=1),
                       Purchase.at >= period.start, Purchase.at < period.end, Purchase.amount > 0)
                .distinct().subquery())
-    n_with, sum_with = session.execute(select(func.count(), func.coalesce(func.sum(matched.c.amount), 0))).one()
-    n_all, sum_all = session.execute(
+    n_with, sum_with = _run(session, select(func.count(), func.coalesce(func.sum(matched.c.amount), 0))).one()
+    n_all, sum_all = _run(session, 
         select(func.count(), func.coalesce(func.sum(Purchase.amount), 0))
         .where(Purchase.at >= period.start, Purchase.at < period.end, Purchase.amount > 0)).one()
     n_without, sum_without = n_all - n_with, sum_all - sum_with
@@ -395,7 +427,7 @@ def upsell_report(session: Session, program: Program, period: Period) -> dict:
            .where(by_customer_at(session) >= period.start, by_customer_at(session) < period.end,
                   Purchase.amount > 0)
            .group_by(Purchase.customer_id)).subquery()
-    multi, single = session.execute(select(func.coalesce(func.sum(case((per.c.low != per.c.high, 1), else_=0)), 0),
+    multi, single = _run(session, select(func.coalesce(func.sum(case((per.c.low != per.c.high, 1), else_=0)), 0),
                                            func.coalesce(func.sum(case((per.c.low == per.c.high, 1), else_=0)), 0))
                                     ).one()
     return {"period": period.as_dict(), "customers_multi": multi, "customers_single": single,
@@ -408,7 +440,7 @@ def channels_report(session: Session, program: Program, period: Period) -> dict:
     """Sales, refunds, net spend, customers and average basket by channel."""
     tune(session)
     sale = Purchase.amount > 0
-    rows = session.execute(
+    rows = _run(session, 
         select(Purchase.channel, func.sum(case((sale, 1), else_=0)),
                func.sum(case((sale, Purchase.amount), else_=0)),
                -func.sum(case((sale, 0), else_=Purchase.amount)), func.sum(Purchase.amount),
@@ -459,7 +491,7 @@ def segments_report(session: Session, program: Program, period: Period) -> dict:
     """Customers per segment with their spend in the period."""
     tune(session)
     base = _segment_base(session, program, period)
-    rows = {r[0]: r for r in session.execute(
+    rows = {r[0]: r for r in _run(session, 
         select(base.c.segment, func.count(), func.sum(base.c.monetary), func.sum(case((base.c.consent, 1), else_=0)))
         .group_by(base.c.segment)).all()}
     total = sum(r[1] for r in rows.values())
@@ -486,7 +518,7 @@ def segment_members(session: Session, program: Program, period: Period, *, segme
     return [{"code": code, "name": name, "phone": phone, "email": email, "consent": bool(consent),
              "segment": seg, "recency_days": int(rec) if rec is not None else None, "frequency": freq,
              "monetary": money}
-            for code, name, phone, email, consent, seg, rec, freq, money in session.execute(query)]
+            for code, name, phone, email, consent, seg, rec, freq, money in _run(session, query)]
 
 
 # ---------------------------------------------------------------- summary
@@ -495,7 +527,7 @@ def sales_by_month(session: Session, period: Period) -> dict[str, tuple[int, int
     """month -> (sales, net spend)."""
     out = {}
     for label, start, end in month_bounds(period):
-        n, net = session.execute(select(func.sum(case((Purchase.amount > 0, 1), else_=0)), func.sum(Purchase.amount))
+        n, net = _run(session, select(func.sum(case((Purchase.amount > 0, 1), else_=0)), func.sum(Purchase.amount))
                                  .where(Purchase.at >= start, Purchase.at < end)).one()
         out[label] = (n or 0, net or 0)
     return out
@@ -504,7 +536,7 @@ def sales_by_month(session: Session, period: Period) -> dict[str, tuple[int, int
 def summary_report(session: Session, program: Program, period: Period) -> dict:
     """The headline figures and monthly series of the one-screen dashboard."""
     tune(session)
-    customers = session.execute(select(func.count()).select_from(Customer).where(
+    customers = _run(session, select(func.count()).select_from(Customer).where(
         Customer.status == "active", Customer.enrolled_at < period.end)).scalar_one()
     sales = sales_by_month(session, period)
     points = points_by_month(session, period)
@@ -539,10 +571,10 @@ def suggest_products(session: Session, customer_id: int, *, limit: int = 5, neig
     since = clock.now() - timedelta(days=days)
     bought = (select(PurchaseItem.sku).join(Purchase, Purchase.id == PurchaseItem.purchase_id)
               .where(Purchase.customer_id == customer_id, Purchase.amount > 0))
-    mine = {sku for (sku,) in session.execute(bought.distinct()).all()}
+    mine = {sku for (sku,) in _run(session, bought.distinct()).all()}
     if not mine:
         return []
-    top = [sku for (sku,) in session.execute(
+    top = [sku for (sku,) in _run(session, 
         select(PurchaseItem.sku).join(Purchase, Purchase.id == PurchaseItem.purchase_id)
         .where(Purchase.customer_id == customer_id, Purchase.amount > 0)
         .group_by(PurchaseItem.sku).order_by(func.sum(PurchaseItem.quantity).desc(), PurchaseItem.sku)
@@ -558,9 +590,9 @@ def suggest_products(session: Session, customer_id: int, *, limit: int = 5, neig
              .join(PurchaseItem, PurchaseItem.purchase_id == Purchase.id)
              .where(Purchase.customer_id.in_(select(near.c.customer_id)), Purchase.amount > 0,
                     PurchaseItem.sku.not_in(mine)).distinct().subquery("their"))
-    rows = session.execute(
+    rows = _run(session, 
         select(their.c.sku, func.sum(near.c.shared).label("score"), func.count().label("buyers"))
         .join(near, near.c.customer_id == their.c.customer_id)
         .group_by(their.c.sku).order_by(func.sum(near.c.shared).desc(), func.count().desc(), their.c.sku)
         .limit(limit)).all()
-    return [{"sku": sku, "score": score, "buyers": buyers} for sku, score, buyers in rows]
+    return [{"sku": sku, "score": int(score), "buyers": int(buyers)} for sku, score, buyers in rows]
