@@ -30,8 +30,9 @@ def buy(cli, code, amount, at, *items, channel="store", receipt=None):
 
 def test_period_defaults_to_the_last_365_days_up_to_now():
     period = reports.make_period()
-    assert period.end == datetime(2026, 6, 15, 12, tzinfo=timezone.utc)
-    assert period.start == datetime(2025, 6, 15, 12, tzinfo=timezone.utc)
+    # up to now, now included
+    assert period.end == datetime(2026, 6, 15, 12, 0, 0, 1, tzinfo=timezone.utc)
+    assert period.start == datetime(2025, 6, 15, 12, 0, 0, 1, tzinfo=timezone.utc)
     period = reports.make_period(date(2026, 1, 1), date(2026, 2, 1))
     assert (period.start.isoformat(), period.end.isoformat(), period.days) == (
         "2026-01-01T00:00:00+00:00", "2026-02-01T00:00:00+00:00", 31)
@@ -328,3 +329,15 @@ def test_pct_ratio_and_charts():
     assert sparkline([0, 5, 10, None]) == "▁▄█ "
     assert sparkline([0, 0]) == "▁▁" and sparkline([None]) == " "
     assert bar(5, 10, 10) == "█████" and bar(0, 10) == "" and bar(-3, 10) == ""
+
+
+def test_default_period_includes_what_happened_just_now(cli):
+    a = enroll(cli, "Ann Now", "2025-01-01T09:00")
+    buy(cli, a, "12.00", "2026-06-15T12:00")                 # now (pinned)
+    buy(cli, a, "8.00", "2025-06-15T11:59")                  # 365 days and a minute ago: outside
+    assert cli("survey", a, "--nps", "9").exit_code == 0     # answered now
+    assert cli.json("report", "nps")["responses"] == 1
+    assert cli.json("report", "channels") == [
+        {"channel": "store", "sales": 1, "gross": "12.00", "refunds": "0.00", "spend": "12.00", "customers": 1,
+         "avg_basket": "12.00", "share": 100.0}]
+    assert cli.json("report", "summary")["monthly"][-1]["spend"] == "12.00"

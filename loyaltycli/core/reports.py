@@ -54,13 +54,15 @@ class Period:
 
 def make_period(start: date | datetime | None = None, end: date | datetime | None = None, *,
                 default_days: int = YEAR_DAYS) -> Period:
-    """[start, end): dates are local midnights; no end = now; no start = ``default_days`` before the end."""
+    """[start, end): dates are local midnights; no end = now (included); no start = ``default_days`` before
+    the end."""
     def moment(value):
         if isinstance(value, datetime):
             return clock.as_utc(value)
         return clock.start_of_day(value)
 
-    end_at = moment(end) if end is not None else clock.now()
+    # "Up to now" includes what was recorded this very moment (a sale rung up, then the report).
+    end_at = moment(end) if end is not None else clock.now() + timedelta(microseconds=1)
     start_at = moment(start) if start is not None else end_at - timedelta(days=default_days)
     if start_at >= end_at:
         raise InvalidInput("--from must be before --to (the period is [from, to))")
