@@ -68,6 +68,7 @@ def test_retention_by_hand(cli):
     enroll(cli, "Fin New", "2026-05-31T09:00")             # new in the period, counts at end
     enroll(cli, "Gus Later", "2026-06-05T09:00")           # after the period: nowhere
     data = cli.json("report", "retention", "--from", "2026-01-01", "--to", "2026-06-01")
+    assert data == cli.json("report", "retention", "--from", "2026-01-01T00:00", "--to", "2026-06-01T00:00:00Z")
     # S = 3 (A, B, C), E = 4 (B, C, E, F), N = 2 (E, F)
     # CRR = (4 - 2) / 3 x 100 = 66.7; churn = (3 + 2 - 4) / (3 + 2) x 100 = 20
     assert {k: data[k] for k in ("start_count", "end_count", "new", "crr", "churn")} == {

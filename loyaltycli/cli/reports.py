@@ -32,21 +32,34 @@ def amounts(data):
 
 def _from_option():
     return typer.Option(None, "--from", metavar="YYYY-MM-DD",
-                        help="First day of the period (default: 365 days before --to).")
+                        help="First day of the period, or an ISO-8601 time (default: 365 days before --to).")
 
 
 def _to_option():
     return typer.Option(None, "--to", metavar="YYYY-MM-DD",
-                        help="Day after the period, excluded (default: now).")
+                        help="Day after the period, excluded, or an ISO-8601 time (default: now).")
+
+
+def _period(from_: Optional[str], to: Optional[str]):
+    """The report period from --from/--to: dates (local midnight) or ISO-8601 timestamps."""
+    from loyaltycli.core import clock, reports
+
+    def moment(text: Optional[str], what: str):
+        if text is None:
+            return None
+        if len(text.strip()) <= 10:
+            return clock.parse_date(text, what=what)
+        return clock.parse_timestamp(text, what=what)
+
+    return reports.make_period(moment(from_, "--from"), moment(to, "--to"))
 
 
 def _run(report: str, from_: Optional[str], to: Optional[str], **kwargs):
     """Open a read-only session and run core.reports.<report>_report over the period."""
-    from loyaltycli.core import clock, reports
+    from loyaltycli.core import reports
     from loyaltycli.core.program import load_program
 
-    period = reports.make_period(clock.parse_date(from_, what="--from") if from_ else None,
-                                 clock.parse_date(to, what="--to") if to else None)
+    period = _period(from_, to)
     with options.database().session(write=False) as session:
         program = load_program(session)
         data = getattr(reports, f"{report}_report")(session, program, period, **kwargs)
@@ -199,11 +212,10 @@ def report_segments(
 
     Example: loyalty report segments --segment "at risk" --consented --csv > win-back.csv
     """
-    from loyaltycli.core import clock, reports
+    from loyaltycli.core import reports
     from loyaltycli.core.program import load_program
 
-    period = reports.make_period(clock.parse_date(from_, what="--from") if from_ else None,
-                                 clock.parse_date(to, what="--to") if to else None)
+    period = _period(from_, to)
     with options.database().session(write=False) as session:
         program = load_program(session)
         summary = reports.segments_report(session, program, period)
