@@ -50,3 +50,37 @@ def enroll_flow(program) -> dict | None:
     return {"name": name, "phone": phone.strip() or None, "email": email.strip() or None,
             "birthday": birthday.strip() or None, "referral_code": referral.strip() or None,
             "consent": bool(consent)}
+
+
+def survey_flow(code: str) -> dict | None:
+    """Ask NPS, CSAT, the three CLI questions and a comment; empty answers skip. None when cancelled."""
+    import questionary
+
+    from loyaltycli.core import surveys
+
+    def score(low, high, what):
+        return _validator(lambda t: surveys.check_score(t, low, high, what))
+
+    nps = questionary.text(f"{code}: how likely to recommend us to a friend? (0-10, empty to skip)",
+                           validate=score(*surveys.NPS_RANGE, "NPS")).ask()
+    if nps is None:
+        return None
+    csat = questionary.text("How satisfied with this visit? (1-5, empty to skip)",
+                            validate=score(*surveys.CSAT_RANGE, "CSAT")).ask()
+    if csat is None:
+        return None
+    cli = []
+    for i, question in enumerate(surveys.CLI_QUESTIONS):
+        answer = questionary.text(f"{question} (1 = definitely .. 6 = not at all, empty to skip)",
+                                  validate=score(*surveys.CLI_RANGE, f"CLI question {i + 1}")).ask()
+        if answer is None:
+            return None
+        if not answer.strip():
+            cli = []
+            break
+        cli.append(answer.strip())
+    comment = questionary.text("Comment (optional):").ask()
+    if comment is None:
+        return None
+    return {"nps": nps.strip() or None, "csat": csat.strip() or None, "cli": cli or None,
+            "comment": comment.strip() or None}

@@ -18,6 +18,8 @@ from loyaltycli.cli import options
 
 
 def _plain(value: Any) -> Any:
+    if type(value) in _SIMPLE:  # the common case, fast for long lists
+        return value
     if isinstance(value, datetime):
         from loyaltycli.core.clock import iso
 
@@ -33,11 +35,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_SIMPLE = (str, int, float, type(None))
+
+
 def to_json(data: Any) -> str:
     return json.dumps(_plain(data), ensure_ascii=False, indent=2)
 
 
 def _cell(value: Any) -> str:
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -136,3 +143,24 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float | int | None]) -> str:
+    """A one-line chart: one block per value, scaled between the smallest and largest (gaps for None)."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return " " * len(values)
+    low, high = min(known), max(known)
+    span = (high - low) or 1
+    return "".join(" " if v is None else SPARKS[int((v - low) / span * (len(SPARKS) - 1))] if high != low
+                   else SPARKS[0 if high == 0 else len(SPARKS) // 2] for v in values)
+
+
+def bar(value: float | int, largest: float | int, width: int = 30) -> str:
+    """A horizontal bar of ``value`` against ``largest`` (negative values show as empty)."""
+    if not largest or value is None or value <= 0:
+        return ""
+    return "█" * max(1, round(value / largest * width))

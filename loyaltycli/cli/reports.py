@@ -1,9 +1,347 @@
-"""Commands of this concern; register(app) adds them to the root app."""
+"""Report commands (`loyalty report ...`) and `customer suggest`. The figures come from core.reports."""
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
+
+from loyaltycli.cli import options
+from loyaltycli.cli.render import emit
+
+report_app = typer.Typer(help="Reports for the owner: tiers, NPS, retention, CLV, redemption, upsell, channels, "
+                              "segments and a one-screen summary. Each takes --from/--to, --json and --csv.",
+                         no_args_is_help=True)
+
+# Keys that hold cents in the core's answers; printed as decimal strings.
+AMOUNT_KEYS = {"spend", "total_spend", "min_spend", "qualifying_spend", "missing", "aov", "clv", "value",
+               "avg_basket", "avg_basket_with", "avg_basket_without", "gross", "refunds", "monetary"}
+
+
+def amounts(data):
+    """Cents -> decimal strings for every amount key, recursively."""
+    from loyaltycli.core.money import format_amount
+
+    if isinstance(data, list):
+        return [amounts(v) for v in data]
+    if isinstance(data, dict):
+        return {k: (format_amount(v) if k in AMOUNT_KEYS and isinstance(v, int) and not isinstance(v, bool)
+                    else amounts(v)) for k, v in data.items()}
+    return data
+
+
+def _from_option():
+    return typer.Option(None, "--from", metavar="YYYY-MM-DD",
+                        help="First day of the period, or an ISO-8601 time (default: 365 days before --to).")
+
+
+def _to_option():
+    return typer.Option(None, "--to", metavar="YYYY-MM-DD",
+                        help="Day after the period, excluded, or an ISO-8601 time (default: now).")
+
+
+def _period(from_: Optional[str], to: Optional[str]):
+    """The report period from --from/--to: dates (local midnight) or ISO-8601 timestamps."""
+    from loyaltycli.core import clock, reports
+
+    def moment(text: Optional[str], what: str):
+        if text is None:
+            return None
+        if len(text.strip()) <= 10:
+            return clock.parse_date(text, what=what)
+        return clock.parse_timestamp(text, what=what)
+
+    return reports.make_period(moment(from_, "--from"), moment(to, "--to"))
+
+
+def _run(report: str, from_: Optional[str], to: Optional[str], **kwargs):
+    """Open a read-only session and run core.reports.<report>_report over the period."""
+    from loyaltycli.core import reports
+    from loyaltycli.core.program import load_program
+
+    period = _period(from_, to)
+    with options.database().session(write=False) as session:
+        program = load_program(session)
+        data = getattr(reports, f"{report}_report")(session, program, period, **kwargs)
+    return amounts(data)
+
+
+def _title(name: str, data: dict) -> str:
+    from loyaltycli.core.clock import local_text
+
+    period = data["period"]
+    return f"{name}, {local_text(period['from'])[:10]} to {local_text(period['to'])[:16]}"
+
+
+def _machine() -> bool:
+    return options.current.json or options.current.csv
+
+
+def _fields(data: dict, keys) -> dict:
+    return {k: data[k] for k in keys}
+
+
+@report_app.command("tiers")
+def report_tiers(from_: Optional[str] = _from_option(), to: Optional[str] = _to_option()) -> None:
+    """Customers and net spend by tier (the tier at the end of the period), and who is close to the next.
+
+    Example: loyalty report tiers --json
+    """
+    from loyaltycli.cli.render import table
+
+    data = _run("tiers", from_, to, close_list=0 if _machine() else 20)
+    columns = ["tier", "customers", "spend", "share", "close_to_next"]
+    if _machine():
+        emit(data["tiers"], columns=columns)
+        return
+    table(data["tiers"], columns=columns, title=_title("Tiers", data))
+    table(data["close_to_next"], columns=["code", "name", "tier", "qualifying_spend", "next_tier", "missing"],
+          title="Close to the next tier")
+
+
+@report_app.command("nps")
+def report_nps(from_: Optional[str] = _from_option(), to: Optional[str] = _to_option()) -> None:
+    """Net Promoter Score (% promoters 9-10 minus % detractors 0-6), CSAT, CLI, by tier, recent comments.
+
+    Example: loyalty report nps --from 2026-01-01
+    """
+    from loyaltycli.cli.render import sparkline, table, table_of_fields
+
+    data = _run("nps", from_, to)
+    head = ["responses", "promoters", "passives", "detractors", "nps", "csat_responses", "csat", "cli"]
+    if options.current.csv:
+        emit([_fields(data, head)], columns=head)
+        return
+    if options.current.json:
+        emit(data)
+        return
+    fields = _fields(data, head)
+    fields["trend"] = sparkline([t["nps"] for t in data["trend"]])
+    table_of_fields(fields, title=_title("NPS", data))
+    table(data["by_tier"], columns=["tier", "responses", "nps"], title="By tier")
+    table(data["comments"], columns=["at", "code", "nps", "comment"], title="Recent comments")
+
+
+@report_app.command("retention")
+def report_retention(from_: Optional[str] = _from_option(), to: Optional[str] = _to_option()) -> None:
+    """Customer retention rate CRR = (E - N) / S x 100 and churn = (S + N - E) / (S + N) x 100.
+
+    Example: loyalty report retention --from 2026-01-01 --to 2026-07-01
+    """
+    data = _run("retention", from_, to)
+    keys = ["start_count", "end_count", "new", "crr", "churn"]
+    if options.current.csv:
+        emit([{"from": data["period"]["from"], "to": data["period"]["to"], **_fields(data, keys)}],
+             columns=["from", "to", *keys])
+        return
+    emit(data if options.current.json else _fields(data, keys), title=_title("Retention", data))
+
+
+@report_app.command("clv")
+def report_clv(from_: Optional[str] = _from_option(), to: Optional[str] = _to_option()) -> None:
+    """Customer lifetime value = average order value x purchases per customer per year x lifespan, by tier.
+
+    Example: loyalty report clv --json
+    """
+    from loyaltycli.cli.render import table, table_of_fields
+
+    data = _run("clv", from_, to)
+    keys = ["customers", "orders", "spend", "aov", "purchases_per_year", "lifespan_years", "clv"]
+    rows = [{"tier": "all", **_fields(data, keys)}] + data["by_tier"]
+    if options.current.csv:
+        emit(rows, columns=["tier", *keys])
+        return
+    if options.current.json:
+        emit(data)
+        return
+    table_of_fields(_fields(data, keys), title=_title("Customer lifetime value", data))
+    table(data["by_tier"], columns=["tier", *keys], title="By tier")
+
+
+@report_app.command("redemption")
+def report_redemption(from_: Optional[str] = _from_option(), to: Optional[str] = _to_option()) -> None:
+    """Redemption rate = points redeemed / points earned; value given; average basket with vs without.
+
+    Example: loyalty report redemption --from 2026-01-01
+    """
+    data = _run("redemption", from_, to)
+    keys = ["points_earned", "points_redeemed", "rate", "redemptions", "value", "sales_with_redemption",
+            "avg_basket_with", "sales_without_redemption", "avg_basket_without"]
+    if options.current.csv:
+        emit([_fields(data, keys)], columns=keys)
+        return
+    emit(data if options.current.json else _fields(data, keys), title=_title("Redemption", data))
+
+
+@report_app.command("upsell")
+def report_upsell(from_: Optional[str] = _from_option(), to: Optional[str] = _to_option()) -> None:
+    """Upsell ratio = customers who bought 2+ distinct products / customers who bought exactly one.
+
+    Example: loyalty report upsell --json
+    """
+    data = _run("upsell", from_, to)
+    keys = ["customers", "customers_multi", "customers_single", "ratio"]
+    if options.current.csv:
+        emit([_fields(data, keys)], columns=keys)
+        return
+    emit(data if options.current.json else _fields(data, keys), title=_title("Upsell", data))
+
+
+@report_app.command("channels")
+def report_channels(from_: Optional[str] = _from_option(), to: Optional[str] = _to_option()) -> None:
+    """Sales, refunds, net spend, customers, average basket and share by channel (store, online...).
+
+    Example: loyalty report channels --csv
+    """
+    data = _run("channels", from_, to)
+    emit(data["channels"], columns=["channel", "sales", "gross", "refunds", "spend", "customers", "avg_basket",
+                                    "share"], title=_title("Channels", data))
+
+
+@report_app.command("segments")
+def report_segments(
+    from_: Optional[str] = _from_option(), to: Optional[str] = _to_option(),
+    segment: Optional[str] = typer.Option(None, "--segment", help="Only this segment (e.g. 'at risk')."),
+    consented: bool = typer.Option(False, "--consented", help="Only customers who agreed to receive offers."),
+    members: bool = typer.Option(False, "--members", help="With --json: list the customers too (--csv always does)."),
+) -> None:
+    """Recency/frequency/monetary segments: champions, loyal, occasional, new, at risk, lapsed.
+
+    The table (and --json) counts each segment; --csv lists the customers with name, phone, e-mail and
+    consent, ready for an e-mail or SMS campaign; --json --members adds that list to the JSON.
+
+    Example: loyalty report segments --segment "at risk" --consented --csv > win-back.csv
+    """
+    from loyaltycli.core import reports
+    from loyaltycli.core.program import load_program
+
+    period = _period(from_, to)
+    with options.database().session(write=False) as session:
+        program = load_program(session)
+        summary = reports.segments_report(session, program, period)
+        listed = options.current.csv or (options.current.json and (members or segment or consented))
+        rows = (reports.segment_members(session, program, period, segment=segment, consent_only=consented)
+                if listed else None)
+    columns = ["code", "name", "phone", "email", "consent", "segment", "recency_days", "frequency", "monetary"]
+    if rows is not None:
+        from loyaltycli.core.money import format_amount
+
+        for row in rows:  # flat rows: format in place rather than walking them recursively
+            row["monetary"] = format_amount(row["monetary"])
+    if options.current.csv:
+        emit(rows, columns=columns)
+        return
+    if options.current.json:
+        emit({**amounts(summary), "members": rows} if rows is not None else amounts(summary))
+        return
+    emit(amounts(summary["segments"]), columns=["segment", "customers", "share", "spend", "with_consent"],
+         title=_title("Segments", summary))
+
+
+@report_app.command("summary")
+def report_summary(from_: Optional[str] = _from_option(), to: Optional[str] = _to_option()) -> None:
+    """One-screen dashboard: headline figures, monthly sales and points, NPS trend, latest comments.
+
+    Example: loyalty report summary
+    """
+    data = _run("summary", from_, to)
+    if options.current.csv:
+        emit(data["monthly"], columns=["month", "sales", "spend", "points_earned", "points_redeemed", "nps"])
+        return
+    if options.current.json:
+        emit(data)
+        return
+    _dashboard(data)
+
+
+def _dashboard(data: dict) -> None:
+    """Rich layout: headline figures on top, charts below (where a picture reads faster than a table)."""
+    from decimal import Decimal
+
+    from rich.console import Group
+    from rich.layout import Layout
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    from loyaltycli.cli.render import bar, console, sparkline
+
+    def show(value, suffix=""):
+        return "-" if value is None else f"{value}{suffix}"
+
+    head = Table.grid(padding=(0, 3))
+    for _ in range(3):
+        head.add_column(style="bold")
+        head.add_column(justify="right")
+    rate = data["redemption_rate"]
+    cells = [("customers", show(data["customers"])), ("new", show(data["new"])),
+             ("sales", show(data["sales"])), ("net spend", show(data["spend"])),
+             ("avg order", show(data["aov"])), ("CLV", show(data["clv"])),
+             ("points earned", show(data["points_earned"])), ("points redeemed", show(data["points_redeemed"])),
+             ("redeemed %", "-" if rate is None else f"{rate * 100:.1f}%"), ("NPS", show(data["nps"])),
+             ("retention", show(data["crr"], "%")), ("churn", show(data["churn"], "%"))]
+    for i in range(0, len(cells), 3):
+        head.add_row(*[x for cell in cells[i:i + 3] for x in cell])
+
+    monthly = data["monthly"][-12:]
+    spend = [Decimal(m["spend"]) for m in monthly]
+    largest = max(spend, default=0)
+    sales_chart = Table.grid(padding=(0, 1))
+    sales_chart.add_column()
+    sales_chart.add_column(style="green")
+    sales_chart.add_column(justify="right")
+    for m, value in zip(monthly, spend):
+        sales_chart.add_row(m["month"], bar(value, largest, 16), m["spend"])
+
+    trends = Table.grid(padding=(0, 2))
+    trends.add_column(style="bold")
+    trends.add_column()
+    trends.add_column(justify="right")
+    earned = [m["points_earned"] for m in monthly]
+    redeemed = [m["points_redeemed"] for m in monthly]
+    nps = [m["nps"] for m in monthly]
+    trends.add_row("earned", Text(sparkline(earned), style="cyan"), f"max {max(earned, default=0)}")
+    trends.add_row("redeemed", Text(sparkline(redeemed), style="magenta"), f"max {max(redeemed, default=0)}")
+    known = [v for v in nps if v is not None]
+    trends.add_row("NPS", Text(sparkline(nps), style="yellow"), f"last {known[-1]}" if known else "no answers")
+    if monthly:
+        trends.add_row("", Text(f"{monthly[0]['month']} .. {monthly[-1]['month']}", style="dim"), "")
+    comments = Group(*[Text(f"{c['nps'] if c['nps'] is not None else '-'}  {c['comment']}", overflow="fold")
+                       for c in data["comments"]]) if data["comments"] else Text("no comments in the period")
+
+    layout = Layout()
+    head_rows = (len(cells) + 2) // 3 + 2
+    layout.split_column(Layout(Panel(head, title=_title("Summary", data)), size=head_rows),
+                        Layout(name="charts", size=len(monthly) + 2),
+                        Layout(Panel(comments, title="Latest comments"), size=len(data["comments"]) + 2 or 3))
+    layout["charts"].split_row(Layout(Panel(sales_chart, title="Net spend by month")),
+                               Layout(Panel(Group(trends), title="Trends by month")))
+    out = console()
+    height = head_rows + len(monthly) + 2 + (len(data["comments"]) + 2 or 3)
+    out.print(layout, height=height)
+
+
+def suggest(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone."),
+            limit: int = typer.Option(5, "--limit", min=1, max=100, help="How many products to suggest.")) -> None:
+    """Products that customers with similar baskets bought and this customer has not: for a personal offer.
+
+    Example: loyalty customer suggest C000001 --limit 3
+    """
+    from loyaltycli.core import customers, reports
+    from loyaltycli.core.program import load_program
+
+    with options.database().session(write=False) as session:
+        customer = customers.find(session, key, load_program(session), usable=False)
+        rows = reports.suggest_products(session, customer.id, limit=limit)
+    if not rows and not _machine():
+        emit(rows, message=f"{customer.code}: nothing to suggest: customers with similar baskets bought nothing new "
+                           "to them (suggestions come from sales recorded with --item line items)")
+        return
+    emit(rows, columns=["sku", "score", "buyers"], title=f"Suggestions for {customer.code}")
 
 
 def register(app: typer.Typer) -> None:
-    """Nothing here yet."""
+    from loyaltycli.cli.customers import customer_app
+
+    app.add_typer(report_app, name="report")
+    customer_app.command("suggest")(suggest)

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock, customers, points
+from loyaltycli.core import surveys as surveys_core
 from loyaltycli.core.errors import InvalidInput, RuleNotMet
-from loyaltycli.core.models import Customer, SurveyResponse
+from loyaltycli.core.models import Customer
 from loyaltycli.core.money import parse_amount
 from loyaltycli.core.program import load_program
 
@@ -66,11 +67,10 @@ def load_demo(session: Session, folder: Path | None = None) -> dict:
     surveys = 0
     for row in _rows(folder / "surveys.csv"):
         customer = customers.find(session, row["customer"], program)
-        session.add(SurveyResponse(
-            customer_id=customer.id, at=clock.parse_timestamp(row["at"]),
-            nps=int(row["nps"]) if row["nps"] else None, csat=int(row["csat"]) if row["csat"] else None,
-            cli1=int(row["cli1"]) if row["cli1"] else None, cli2=int(row["cli2"]) if row["cli2"] else None,
-            cli3=int(row["cli3"]) if row["cli3"] else None, comment=row["comment"] or None))
+        cli = [row["cli1"], row["cli2"], row["cli3"]]
+        surveys_core.record_survey(
+            session, customer, nps=row["nps"] or None, csat=row["csat"] or None,
+            cli=cli if any(cli) else None, comment=row["comment"] or None, at=clock.parse_timestamp(row["at"]))
         surveys += 1
     session.flush()
     enrolled = session.execute(select(func.count()).select_from(Customer)).scalar_one()

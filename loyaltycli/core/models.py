@@ -57,8 +57,9 @@ class Purchase(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("source", "receipt_id", name="uq_purchase_source_receipt"),
-        Index("ix_purchase_customer_at", "customer_id", "at"),
-        Index("ix_purchase_at", "at"),
+        # amount (and channel) ride along so that reports aggregate from the index alone
+        Index("ix_purchase_customer_at", "customer_id", "at", "amount"),
+        Index("ix_purchase_at", "at", "amount", "customer_id", "channel"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
@@ -75,8 +76,9 @@ class Purchase(SQLModel, table=True):
 
 class PurchaseItem(SQLModel, table=True):
     __tablename__ = "purchase_item"
+    __table_args__ = (Index("ix_purchase_item_purchase_id", "purchase_id", "sku"),)
     id: Optional[int] = Field(default=None, primary_key=True)
-    purchase_id: int = Field(foreign_key="purchase.id", index=True)
+    purchase_id: int = Field(foreign_key="purchase.id")
     sku: str = Field(max_length=64, index=True)
     quantity: int
     unit_price: int
@@ -89,7 +91,7 @@ class LedgerEntry(SQLModel, table=True):
     __tablename__ = "ledger"
     __table_args__ = (
         Index("ix_ledger_customer_at", "customer_id", "at"),
-        Index("ix_ledger_kind_at", "kind", "at"),
+        Index("ix_ledger_kind_at", "kind", "at", "delta"),
         # once-only bonuses (welcome, milestone:2026, referral:7...) cannot be written twice
         Index("uq_ledger_bonus", "customer_id", "bonus_key", unique=True,
               sqlite_where=text("bonus_key IS NOT NULL"),

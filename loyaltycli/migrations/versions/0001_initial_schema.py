@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 10:59:25.254618
+Create Date: 2026-11-23 11:17:57.538268
 """
 from alembic import op
 import sqlalchemy as sa
@@ -116,8 +116,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('source', 'receipt_id', name='uq_purchase_source_receipt')
     )
     with op.batch_alter_table('purchase', schema=None) as batch_op:
-        batch_op.create_index('ix_purchase_at', ['at'], unique=False)
-        batch_op.create_index('ix_purchase_customer_at', ['customer_id', 'at'], unique=False)
+        batch_op.create_index('ix_purchase_at', ['at', 'amount', 'customer_id', 'channel'], unique=False)
+        batch_op.create_index('ix_purchase_customer_at', ['customer_id', 'at', 'amount'], unique=False)
         batch_op.create_index(batch_op.f('ix_purchase_refund_of_id'), ['refund_of_id'], unique=False)
 
     op.create_table('survey_response',
@@ -156,7 +156,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ledger', schema=None) as batch_op:
         batch_op.create_index('ix_ledger_customer_at', ['customer_id', 'at'], unique=False)
-        batch_op.create_index('ix_ledger_kind_at', ['kind', 'at'], unique=False)
+        batch_op.create_index('ix_ledger_kind_at', ['kind', 'at', 'delta'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_purchase_id'), ['purchase_id'], unique=False)
         batch_op.create_index('uq_ledger_bonus', ['customer_id', 'bonus_key'], unique=True, sqlite_where=sa.text('bonus_key IS NOT NULL'), postgresql_where=sa.text('bonus_key IS NOT NULL'))
 
@@ -171,7 +171,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('purchase_item', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_purchase_item_purchase_id'), ['purchase_id'], unique=False)
+        batch_op.create_index('ix_purchase_item_purchase_id', ['purchase_id', 'sku'], unique=False)
         batch_op.create_index(batch_op.f('ix_purchase_item_sku'), ['sku'], unique=False)
 
     op.create_table('referral',
@@ -249,7 +249,7 @@ def downgrade() -> None:
     op.drop_table('referral')
     with op.batch_alter_table('purchase_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_purchase_item_sku'))
-        batch_op.drop_index(batch_op.f('ix_purchase_item_purchase_id'))
+        batch_op.drop_index('ix_purchase_item_purchase_id')
 
     op.drop_table('purchase_item')
     with op.batch_alter_table('ledger', schema=None) as batch_op:

@@ -1,0 +1,600 @@
+"""The SQL aggregates behind every report. No Rich here: plain dicts with cents, points and counts.
+
+Every report covers a period [start, end): by default the 365 days up to now. Spend is net of refunds
+(a refund is a purchase row with a negative amount, counted at its own date). The aggregation runs in
+SQL (one or two set-based queries per report) so that reports stay fast on a shop with a million sales.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import and_, case, distinct, exists, func, literal, literal_column, or_, select, text, type_coerce
+from sqlalchemy.orm import Session
+
+from loyaltycli.core import clock
+from loyaltycli.core.errors import InvalidInput
+from loyaltycli.core.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, SurveyResponse
+from loyaltycli.core.program import Program
+
+YEAR_DAYS = 365
+RETENTION_DAYS = 365  # SPEC: counted at D when enrolled or purchased within the 365 days before D
+CLOSE_TO_NEXT_PCT = 20  # "close to the next tier": missing at most 20% of the next tier's minimum
+
+# Segments (recency / frequency / monetary), first matching rule wins; see README "Segments".
+NEW_DAYS = 90
+LAPSED_DAYS = 180
+AT_RISK_DAYS = 90
+CHAMPION_RECENCY_DAYS = 30
+CHAMPION_PURCHASES = 6
+LOYAL_PURCHASES = 4
+SEGMENTS = ("champions", "loyal", "occasional", "new", "at risk", "lapsed")
+
+
+# ---------------------------------------------------------------- period and helpers
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+
+    @property
+    def days(self) -> float:
+        return (self.end - self.start).total_seconds() / 86400
+
+    @property
+    def years(self) -> float:
+        return self.days / YEAR_DAYS
+
+    def as_dict(self) -> dict:
+        return {"from": self.start, "to": self.end}
+
+
+def make_period(start: date | datetime | None = None, end: date | datetime | None = None, *,
+                default_days: int = YEAR_DAYS) -> Period:
+    """[start, end): dates are local midnights; no end = now (included); no start = ``default_days`` before
+    the end."""
+    def moment(value):
+        if isinstance(value, datetime):
+            return clock.as_utc(value)
+        return clock.start_of_day(value)
+
+    # "Up to now" includes what was recorded this very moment (a sale rung up, then the report).
+    end_at = moment(end) if end is not None else clock.now() + timedelta(microseconds=1)
+    start_at = moment(start) if start is not None else end_at - timedelta(days=default_days)
+    if start_at >= end_at:
+        raise InvalidInput("--from must be before --to (the period is [from, to))")
+    return Period(start_at, end_at)
+
+
+def pct(part, whole, places: int = 1) -> float | None:
+    """part / whole x 100, rounded half up; None when whole is 0."""
+    if not whole:
+        return None
+    return _round(Decimal(part) * 100 / Decimal(whole), places)
+
+
+def ratio(part, whole, places: int = 2) -> float | None:
+    if not whole:
+        return None
+    return _round(Decimal(part) / Decimal(whole), places)
+
+
+def _round(value: Decimal, places: int) -> float:
+    return float(Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def _cents(value) -> int:
+    return int(Decimal(value or 0).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _number(value):
+    """PostgreSQL sums integers into NUMERIC (Decimal): whole ones come back as int, like on SQLite."""
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+class _Rows:
+    """A fetched result with whole Decimals turned into ints."""
+
+    def __init__(self, result):
+        self.rows = [tuple(_number(v) for v in row) for row in result]
+
+    def all(self) -> list[tuple]:
+        return self.rows
+
+    def one(self) -> tuple:
+        if len(self.rows) != 1:
+            raise ValueError(f"expected one row, got {len(self.rows)}")
+        return self.rows[0]
+
+    def scalar_one(self):
+        return self.one()[0]
+
+    def __iter__(self):
+        return iter(self.rows)
+
+
+def _run(session: Session, statement) -> _Rows:
+    return _Rows(session.execute(statement))
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _days(session: Session, column):
+    """A timestamp as a number of days (for differences), on SQLite and PostgreSQL."""
+    if _dialect(session) == "postgresql":
+        return func.extract("epoch", column) / 86400.0
+    return func.julianday(column)
+
+
+def by_customer_at(session: Session):
+    """Purchase.at for per-customer aggregates. On SQLite it is written ``+purchase.at``, which keeps the
+    planner from ranging over the at index and sorting: it walks the (customer_id, at, amount) index in
+    customer order instead, with no temporary B-tree."""
+    if _dialect(session) == "sqlite":
+        return type_coerce(literal_column("+purchase.at"), Purchase.at.type)
+    return Purchase.at
+
+
+def tune(session: Session) -> None:
+    """Reports read a lot: on SQLite, map the file and give the page cache room (this connection only)."""
+    if _dialect(session) == "sqlite":
+        session.execute(text("PRAGMA mmap_size=1073741824"))
+        session.execute(text("PRAGMA cache_size=-65536"))
+
+
+def month_bounds(period: Period) -> list[tuple[str, datetime, datetime]]:
+    """('YYYY-MM', start, end) for every UTC month the period touches, clipped to the period."""
+    out = []
+    for label in months(period):
+        year, month = int(label[:4]), int(label[5:])
+        start = datetime(year, month, 1, tzinfo=clock.UTC)
+        end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=clock.UTC)
+        out.append((label, max(start, period.start), min(end, period.end)))
+    return out
+
+
+def ledger_kinds(session: Session) -> list[str]:
+    """Every ledger kind in use, by a loose index scan (one index seek per kind)."""
+    return [k for (k,) in _run(session, text(
+        "WITH RECURSIVE k(kind) AS (SELECT min(kind) FROM ledger UNION ALL "
+        "SELECT (SELECT min(kind) FROM ledger WHERE kind > k.kind) FROM k WHERE k.kind IS NOT NULL) "
+        "SELECT kind FROM k WHERE kind IS NOT NULL")).all()]
+
+
+def tier_case(program: Program, spend):
+    """SQL CASE naming the tier of a qualifying spend."""
+    whens = [(spend >= t.min_spend, literal(t.name)) for t in reversed(program.tiers) if t.min_spend > 0]
+    if not whens:
+        return literal(program.tiers[0].name)
+    return case(*whens, else_=literal(program.tiers[0].name))
+
+
+def counted_customers(period_end: datetime):
+    """Customers that exist at the end of the period (merged duplicates are not counted twice)."""
+    return and_(Customer.enrolled_at < period_end, Customer.status != "merged")
+
+
+def months(period: Period) -> list[str]:
+    """Every 'YYYY-MM' (UTC) the period touches, oldest first."""
+    out = []
+    year, month = period.start.year, period.start.month
+    last = (period.end - timedelta(microseconds=1)).astimezone(clock.UTC)
+    while (year, month) <= (last.year, last.month):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+# ---------------------------------------------------------------- tiers
+
+def tiers_report(session: Session, program: Program, period: Period, *, close_list: int = 0) -> dict:
+    """Customers and net spend in the period by tier (the tier at the period's end), and who is close
+    to the next tier (missing at most CLOSE_TO_NEXT_PCT % of its minimum); ``close_list`` names the
+    closest customers (a second pass)."""
+    tune(session)
+    window_start = period.end - timedelta(days=program.tier_window_days)
+    lower = min(window_start, period.start)
+    at = by_customer_at(session)
+    per = (select(Purchase.customer_id.label("customer_id"),
+                  func.sum(case((at >= window_start, Purchase.amount), else_=0)).label("qual"),
+                  func.sum(case((at >= period.start, Purchase.amount), else_=0)).label("spend"))
+           .where(at >= lower, at < period.end)
+           .group_by(Purchase.customer_id).subquery("per"))
+    qual = func.coalesce(per.c.qual, 0)
+    tier = tier_case(program, qual).label("tier")
+    # The next tier's minimum for each tier, and the threshold from which a customer is "close".
+    nxt = {t.name: program.tiers[i + 1] for i, t in enumerate(program.tiers[:-1])}
+    close_whens = [(tier_case(program, qual) == literal(name),
+                    qual >= n.min_spend * (100 - CLOSE_TO_NEXT_PCT) // 100) for name, n in nxt.items()]
+    is_close = case(*close_whens, else_=False) if close_whens else literal(False)
+    base = (select(Customer.id, Customer.code, Customer.name, tier, qual.label("qual"),
+                   func.coalesce(per.c.spend, 0).label("spend"), is_close.label("close"))
+            .outerjoin(per, per.c.customer_id == Customer.id)
+            .where(counted_customers(period.end))).subquery("base")
+    rows = _run(session, 
+        select(base.c.tier, func.count(), func.sum(base.c.spend),
+               func.sum(case((base.c.close, 1), else_=0)))
+        .group_by(base.c.tier)).all()
+    found = {r[0]: r for r in rows}
+    total = sum(r[2] or 0 for r in rows)
+    tiers = []
+    for t in program.tiers:
+        r = found.get(t.name)
+        customers, spend, close = (r[1], r[2] or 0, r[3] or 0) if r else (0, 0, 0)
+        tiers.append({"tier": t.name, "customers": customers, "spend": spend, "share": pct(spend, total),
+                      "min_spend": t.min_spend, "close_to_next": close})
+    close_rows = _run(session, 
+        select(base.c.code, base.c.name, base.c.tier, base.c.qual)
+        .where(base.c.close).order_by(base.c.qual.desc(), base.c.code).limit(close_list)).all() if close_list else []
+    close = [{"code": code, "name": name, "tier": t, "qualifying_spend": q, "next_tier": nxt[t].name,
+              "missing": nxt[t].min_spend - q} for code, name, t, q in close_rows]
+    return {"period": period.as_dict(), "tiers": tiers, "total_spend": total, "close_to_next": close}
+
+
+# ---------------------------------------------------------------- surveys
+
+def nps_report(session: Session, program: Program, period: Period, *, comments: int = 5) -> dict:
+    """NPS (% promoters 9-10 - % detractors 0-6), CSAT (% of 4-5), CLI (mean of the three question means)."""
+    tune(session)
+    in_period = and_(SurveyResponse.at >= period.start, SurveyResponse.at < period.end)
+    s = SurveyResponse
+    row = _run(session, select(
+        func.count(s.nps), func.sum(case((s.nps >= 9, 1), else_=0)),
+        func.sum(case((and_(s.nps >= 7, s.nps <= 8), 1), else_=0)), func.sum(case((s.nps <= 6, 1), else_=0)),
+        func.count(s.csat), func.sum(case((s.csat >= 4, 1), else_=0)),
+        func.avg(s.cli1), func.avg(s.cli2), func.avg(s.cli3)).where(in_period)).one()
+    responses, promoters, passives, detractors = row[0], row[1] or 0, row[2] or 0, row[3] or 0
+    cli_means = [Decimal(str(v)) for v in row[6:9] if v is not None]
+    out = {"period": period.as_dict(), "responses": responses, "promoters": promoters, "passives": passives,
+           "detractors": detractors, "nps": _nps(promoters, detractors, responses),
+           "csat_responses": row[4], "csat": pct(row[5] or 0, row[4]),
+           "cli": _round(sum(cli_means) / len(cli_means), 2) if len(cli_means) == 3 else None}
+    window_start = period.end - timedelta(days=program.tier_window_days)
+    qual = (select(func.coalesce(func.sum(Purchase.amount), 0))
+            .where(Purchase.customer_id == s.customer_id, Purchase.at >= window_start, Purchase.at < period.end)
+            .correlate(s).scalar_subquery())
+    scored = (select(tier_case(program, qual).label("tier"), s.nps.label("nps"))
+              .where(in_period, s.nps.is_not(None), s.customer_id.is_not(None)).subquery())
+    by_tier = _run(session, 
+        select(scored.c.tier, func.count(), func.sum(case((scored.c.nps >= 9, 1), else_=0)),
+               func.sum(case((scored.c.nps <= 6, 1), else_=0))).group_by(scored.c.tier)).all()
+    found = {r[0]: r for r in by_tier}
+    out["by_tier"] = [{"tier": t.name, "responses": found[t.name][1] if t.name in found else 0,
+                       "nps": _nps(found[t.name][2], found[t.name][3], found[t.name][1]) if t.name in found else None}
+                      for t in program.tiers]
+    out["trend"] = []
+    for label, start, end in month_bounds(period):
+        n, p, d = _run(session, select(func.count(s.nps), func.sum(case((s.nps >= 9, 1), else_=0)),
+                                         func.sum(case((s.nps <= 6, 1), else_=0)))
+                                  .where(s.at >= start, s.at < end)).one()
+        out["trend"].append({"month": label, "responses": n, "nps": _nps(p or 0, d or 0, n)})
+    out["comments"] = [{"at": at, "code": code, "nps": nps, "comment": comment} for at, code, nps, comment in
+                       _run(session, select(s.at, Customer.code, s.nps, s.comment)
+                                       .outerjoin(Customer, Customer.id == s.customer_id)
+                                       .where(in_period, s.comment.is_not(None), s.comment != "")
+                                       .order_by(s.at.desc(), s.id.desc()).limit(comments)).all()]
+    return out
+
+
+def _nps(promoters, detractors, responses) -> float | None:
+    if not responses:
+        return None
+    return _round(Decimal(promoters - detractors) * 100 / Decimal(responses), 1)
+
+
+# ---------------------------------------------------------------- retention
+
+def active_count(session: Session, at: datetime) -> int:
+    """SPEC: customers enrolled before ``at`` who enrolled or purchased within the 365 days before it."""
+    since = at - timedelta(days=RETENTION_DAYS)
+    bought = exists().where(Purchase.customer_id == Customer.id, Purchase.at >= since, Purchase.at < at,
+                            Purchase.amount > 0)
+    return _run(session, select(func.count()).select_from(Customer).where(
+        counted_customers(at), or_(Customer.enrolled_at >= since, bought))).scalar_one()
+
+
+def retention_report(session: Session, program: Program, period: Period) -> dict:
+    """CRR = (E - N) / S x 100; churn = (S + N - E) / (S + N) x 100."""
+    tune(session)
+    start_count = active_count(session, period.start)
+    end_count = active_count(session, period.end)
+    new = _run(session, select(func.count()).select_from(Customer).where(
+        Customer.enrolled_at >= period.start, counted_customers(period.end))).scalar_one()
+    return {"period": period.as_dict(), "start_count": start_count, "end_count": end_count, "new": new,
+            "crr": pct(end_count - new, start_count),
+            "churn": pct(start_count + new - end_count, start_count + new)}
+
+
+# ---------------------------------------------------------------- CLV
+
+def clv_report(session: Session, program: Program, period: Period) -> dict:
+    """CLV = average order value x purchases per customer per year x average lifespan in years.
+
+    Over the customers who bought in the period: AOV = net spend / sales; purchases per year = sales /
+    customers / period years; a customer's lifespan runs from their first to their last sale (all
+    history up to the period's end), at least one period long.
+    """
+    tune(session)
+    window_start = period.end - timedelta(days=program.tier_window_days)
+    sale = Purchase.amount > 0
+    at = by_customer_at(session)
+    in_period = at >= period.start
+    per = (select(Purchase.customer_id.label("customer_id"),
+                  func.sum(case((and_(sale, in_period), 1), else_=0)).label("orders"),
+                  func.sum(case((in_period, Purchase.amount), else_=0)).label("spend"),
+                  func.sum(case((at >= window_start, Purchase.amount), else_=0)).label("qual"),
+                  func.max(case((sale, at))).label("last"))
+           .where(at >= min(period.start, window_start), at < period.end)
+           .group_by(Purchase.customer_id).subquery("per"))
+    # The first purchase, from all history: one index seek per customer.
+    first = (select(func.min(Purchase.at)).where(Purchase.customer_id == per.c.customer_id)
+             .correlate(per).scalar_subquery())
+    span = _days(session, per.c.last) - _days(session, first)
+    lifespan = func.max(span, period.days) if _dialect(session) == "sqlite" else func.greatest(span, period.days)
+    tier = tier_case(program, per.c.qual)
+    base = (select(per.c.orders, per.c.spend, lifespan.label("life"), tier.label("tier"))
+            .where(per.c.orders > 0)).subquery("base")
+    rows = _run(session, select(base.c.tier, func.count(), func.sum(base.c.orders), func.sum(base.c.spend),
+                                  func.sum(base.c.life)).group_by(base.c.tier)).all()
+
+    def figures(customers, orders, spend, life_days) -> dict:
+        if not customers:
+            return {"customers": 0, "orders": 0, "spend": 0, "aov": None, "purchases_per_year": None,
+                    "lifespan_years": None, "clv": None}
+        aov = Decimal(spend) / orders
+        per_year = Decimal(orders) / customers / Decimal(str(period.years))
+        life_years = Decimal(str(life_days)) / customers / YEAR_DAYS
+        return {"customers": customers, "orders": orders, "spend": spend, "aov": _cents(aov),
+                "purchases_per_year": _round(per_year, 2), "lifespan_years": _round(life_years, 2),
+                "clv": _cents(aov * per_year * life_years)}
+
+    found = {r[0]: r for r in rows}
+    total = figures(sum(r[1] for r in rows), sum(r[2] for r in rows), sum(r[3] for r in rows),
+                    sum(r[4] for r in rows))
+    by_tier = [{"tier": t.name, **(figures(*found[t.name][1:]) if t.name in found else figures(0, 0, 0, 0))}
+               for t in program.tiers]
+    return {"period": period.as_dict(), **total, "by_tier": by_tier}
+
+
+# ---------------------------------------------------------------- redemption
+
+def points_by_month(session: Session, period: Period) -> dict[str, tuple[int, int]]:
+    """month -> (points issued: every positive ledger row, points redeemed)."""
+    kinds = ledger_kinds(session)
+    out = {}
+    for label, start, end in month_bounds(period):
+        issued, redeemed = _run(session, 
+            select(func.sum(case((LedgerEntry.delta > 0, LedgerEntry.delta), else_=0)),
+                   -func.sum(case((LedgerEntry.kind == "redeem", LedgerEntry.delta), else_=0)))
+            .where(LedgerEntry.kind.in_(kinds), LedgerEntry.at >= start, LedgerEntry.at < end)).one()
+        out[label] = (issued or 0, redeemed or 0)
+    return out
+
+
+def _day_bounds(session: Session, column):
+    """Start of the (UTC) day of a timestamp, and of the next day, comparable with timestamp columns."""
+    if _dialect(session) == "postgresql":
+        day = func.date_trunc("day", column)
+        return day, day + literal(timedelta(days=1))
+    return func.date(column), func.date(column, "+1 day")
+
+
+def redemption_report(session: Session, program: Program, period: Period) -> dict:
+    """Redemption rate = points redeemed / points earned (issued: every positive ledger row) in the period;
+    average basket of the sales made on a day the customer redeemed vs the other sales."""
+    tune(session)
+    by_month = points_by_month(session, period)
+    earned = sum(v[0] for v in by_month.values())
+    redeemed = sum(v[1] for v in by_month.values())
+    count, value = _run(session, select(func.count(), func.coalesce(func.sum(Redemption.value), 0)).where(
+        Redemption.at >= period.start, Redemption.at < period.end)).one()
+    day_start, day_end = _day_bounds(session, Redemption.at)
+    # From each redemption to the same customer's sales that day (few redemptions, indexed sales).
+    matched = (select(Purchase.id, Purchase.amount)
+               .join(Redemption, and_(Redemption.customer_id == Purchase.customer_id,
+                                      Purchase.at >= day_start, Purchase.at < day_end))
+               .where(Redemption.at >= period.start - timedelta(days=1),
+                      Redemption.at < period.end + timedelta(days=1),
+                      Purchase.at >= period.start, Purchase.at < period.end, Purchase.amount > 0)
+               .distinct().subquery())
+    n_with, sum_with = _run(session, select(func.count(), func.coalesce(func.sum(matched.c.amount), 0))).one()
+    n_all, sum_all = _run(session, 
+        select(func.count(), func.coalesce(func.sum(Purchase.amount), 0))
+        .where(Purchase.at >= period.start, Purchase.at < period.end, Purchase.amount > 0)).one()
+    n_without, sum_without = n_all - n_with, sum_all - sum_with
+    return {"period": period.as_dict(), "points_earned": earned, "points_redeemed": redeemed,
+            "rate": ratio(redeemed, earned, 4), "redemptions": count, "value": value,
+            "sales_with_redemption": n_with, "avg_basket_with": _cents(Decimal(sum_with) / n_with) if n_with else None,
+            "sales_without_redemption": n_without,
+            "avg_basket_without": _cents(Decimal(sum_without) / n_without) if n_without else None}
+
+
+# ---------------------------------------------------------------- upsell
+
+def upsell_report(session: Session, program: Program, period: Period) -> dict:
+    """Upsell ratio = customers who bought more than one distinct product / customers who bought exactly one
+    (from the line items of the period's sales)."""
+    tune(session)
+    # More than one distinct product <=> the smallest and largest SKU differ (no DISTINCT needed).
+    per = (select(Purchase.customer_id, func.min(PurchaseItem.sku).label("low"),
+                  func.max(PurchaseItem.sku).label("high"))
+           .join(PurchaseItem, PurchaseItem.purchase_id == Purchase.id)
+           .where(by_customer_at(session) >= period.start, by_customer_at(session) < period.end,
+                  Purchase.amount > 0)
+           .group_by(Purchase.customer_id)).subquery()
+    multi, single = _run(session, select(func.coalesce(func.sum(case((per.c.low != per.c.high, 1), else_=0)), 0),
+                                           func.coalesce(func.sum(case((per.c.low == per.c.high, 1), else_=0)), 0))
+                                    ).one()
+    return {"period": period.as_dict(), "customers_multi": multi, "customers_single": single,
+            "customers": multi + single, "ratio": ratio(multi, single, 2)}
+
+
+# ---------------------------------------------------------------- channels
+
+def channels_report(session: Session, program: Program, period: Period) -> dict:
+    """Sales, refunds, net spend, customers and average basket by channel."""
+    tune(session)
+    sale = Purchase.amount > 0
+    rows = _run(session, 
+        select(Purchase.channel, func.sum(case((sale, 1), else_=0)),
+               func.sum(case((sale, Purchase.amount), else_=0)),
+               -func.sum(case((sale, 0), else_=Purchase.amount)), func.sum(Purchase.amount),
+               func.count(distinct(Purchase.customer_id)))
+        .where(Purchase.at >= period.start, Purchase.at < period.end)
+        .group_by(Purchase.channel).order_by(func.sum(Purchase.amount).desc(), Purchase.channel)).all()
+    total = sum(r[4] for r in rows)
+    out = [{"channel": ch, "sales": n, "gross": gross, "refunds": refunds, "spend": net, "customers": customers,
+            "avg_basket": _cents(Decimal(gross) / n) if n else None, "share": pct(net, total)}
+           for ch, n, gross, refunds, net, customers in rows]
+    return {"period": period.as_dict(), "channels": out, "total_spend": total}
+
+
+# ---------------------------------------------------------------- segments
+
+def _segment_base(session: Session, program: Program, period: Period):
+    """Per active customer: recency (days since last sale), frequency, monetary, segment."""
+    end = period.end
+    at = by_customer_at(session)
+    per = (select(Purchase.customer_id.label("customer_id"),
+                  func.max(case((Purchase.amount > 0, at))).label("last_sale"),
+                  func.sum(case((and_(Purchase.amount > 0, at >= period.start), 1), else_=0)).label("freq"),
+                  func.sum(case((at >= period.start, Purchase.amount), else_=0)).label("money"))
+           .where(at < end, at >= min(period.start, end - timedelta(days=LAPSED_DAYS)))
+           .group_by(Purchase.customer_id)).subquery("per")
+    last = per.c.last_sale
+    freq = func.coalesce(per.c.freq, 0)
+    money = func.coalesce(per.c.money, 0)
+    champion_spend = min((t.min_spend for t in program.tiers if t.min_spend > 0), default=0)
+    segment = case(
+        (Customer.enrolled_at >= end - timedelta(days=NEW_DAYS), literal("new")),
+        (or_(last.is_(None), last < end - timedelta(days=LAPSED_DAYS)), literal("lapsed")),
+        (last < end - timedelta(days=AT_RISK_DAYS), literal("at risk")),
+        (and_(last >= end - timedelta(days=CHAMPION_RECENCY_DAYS), freq >= CHAMPION_PURCHASES,
+              money >= champion_spend), literal("champions")),
+        (freq >= LOYAL_PURCHASES, literal("loyal")),
+        else_=literal("occasional"))
+    recency = func.round(_days(session, literal(end, Purchase.at.type)) - _days(session, last))
+    return (select(Customer.id.label("id"), Customer.code.label("code"), Customer.name.label("name"),
+                   Customer.phone.label("phone"), Customer.email.label("email"),
+                   Customer.consent.label("consent"), segment.label("segment"), recency.label("recency_days"),
+                   freq.label("frequency"), money.label("monetary"), last.label("last_sale"))
+            .outerjoin(per, per.c.customer_id == Customer.id)
+            .where(Customer.status == "active", Customer.enrolled_at < end)).subquery("seg")
+
+
+def segments_report(session: Session, program: Program, period: Period) -> dict:
+    """Customers per segment with their spend in the period."""
+    tune(session)
+    base = _segment_base(session, program, period)
+    rows = {r[0]: r for r in _run(session, 
+        select(base.c.segment, func.count(), func.sum(base.c.monetary), func.sum(case((base.c.consent, 1), else_=0)))
+        .group_by(base.c.segment)).all()}
+    total = sum(r[1] for r in rows.values())
+    return {"period": period.as_dict(), "customers": total, "segments": [
+        {"segment": name, "customers": rows[name][1] if name in rows else 0,
+         "share": pct(rows[name][1], total) if name in rows else (0.0 if total else None),
+         "spend": rows[name][2] or 0 if name in rows else 0,
+         "with_consent": rows[name][3] or 0 if name in rows else 0} for name in SEGMENTS]}
+
+
+def segment_members(session: Session, program: Program, period: Period, *, segment: str | None = None,
+                    consent_only: bool = False) -> list[dict]:
+    """One row per customer with contact details and consent, for an e-mail or SMS campaign."""
+    if segment is not None and segment.strip().lower() not in SEGMENTS:
+        raise InvalidInput(f"unknown segment {segment!r}; segments are {', '.join(SEGMENTS)}")
+    tune(session)
+    base = _segment_base(session, program, period)
+    query = select(base.c.code, base.c.name, base.c.phone, base.c.email, base.c.consent, base.c.segment,
+                   base.c.recency_days, base.c.frequency, base.c.monetary).order_by(base.c.id)
+    if segment is not None:
+        query = query.where(base.c.segment == segment.strip().lower())
+    if consent_only:
+        query = query.where(base.c.consent)
+    return [{"code": code, "name": name, "phone": phone, "email": email, "consent": bool(consent),
+             "segment": seg, "recency_days": int(rec) if rec is not None else None, "frequency": freq,
+             "monetary": money}
+            for code, name, phone, email, consent, seg, rec, freq, money in _run(session, query)]
+
+
+# ---------------------------------------------------------------- summary
+
+def sales_by_month(session: Session, period: Period) -> dict[str, tuple[int, int]]:
+    """month -> (sales, net spend)."""
+    out = {}
+    for label, start, end in month_bounds(period):
+        n, net = _run(session, select(func.sum(case((Purchase.amount > 0, 1), else_=0)), func.sum(Purchase.amount))
+                                 .where(Purchase.at >= start, Purchase.at < end)).one()
+        out[label] = (n or 0, net or 0)
+    return out
+
+
+def summary_report(session: Session, program: Program, period: Period) -> dict:
+    """The headline figures and monthly series of the one-screen dashboard."""
+    tune(session)
+    customers = _run(session, select(func.count()).select_from(Customer).where(
+        Customer.status == "active", Customer.enrolled_at < period.end)).scalar_one()
+    sales = sales_by_month(session, period)
+    points = points_by_month(session, period)
+    nps = nps_report(session, program, period, comments=3)
+    retention = retention_report(session, program, period)
+    clv = clv_report(session, program, period)
+    n_sales = sum(v[0] for v in sales.values())
+    spend = sum(v[1] for v in sales.values())
+    issued = sum(v[0] for v in points.values())
+    redeemed = sum(v[1] for v in points.values())
+    monthly = [{"month": m, "sales": sales.get(m, (0, 0))[0], "spend": sales.get(m, (0, 0))[1],
+                "points_earned": points.get(m, (0, 0))[0], "points_redeemed": points.get(m, (0, 0))[1],
+                "nps": t["nps"]} for m, t in zip(months(period), nps["trend"])]
+    return {"period": period.as_dict(), "customers": customers, "new": retention["new"], "sales": n_sales,
+            "spend": spend, "aov": clv["aov"], "points_earned": issued, "points_redeemed": redeemed,
+            "redemption_rate": ratio(redeemed, issued, 4), "nps": nps["nps"], "responses": nps["responses"],
+            "crr": retention["crr"], "churn": retention["churn"], "clv": clv["clv"],
+            "monthly": monthly, "comments": nps["comments"]}
+
+
+# ---------------------------------------------------------------- suggestions
+
+def suggest_products(session: Session, customer_id: int, *, limit: int = 5, neighbours: int = 50,
+                     favourites: int = 10, days: int = YEAR_DAYS) -> list[dict]:
+    """Products bought by the customers with the most similar baskets that this customer has not bought.
+
+    Similar customers: those who bought most of this customer's ``favourites`` most bought products in
+    the last ``days`` days (the top ``neighbours``). Each product they bought and this customer never did
+    scores the number of favourites its buyers share; ties go to the product more of them bought.
+    """
+    tune(session)
+    since = clock.now() - timedelta(days=days)
+    bought = (select(PurchaseItem.sku).join(Purchase, Purchase.id == PurchaseItem.purchase_id)
+              .where(Purchase.customer_id == customer_id, Purchase.amount > 0))
+    mine = {sku for (sku,) in _run(session, bought.distinct()).all()}
+    if not mine:
+        return []
+    top = [sku for (sku,) in _run(session, 
+        select(PurchaseItem.sku).join(Purchase, Purchase.id == PurchaseItem.purchase_id)
+        .where(Purchase.customer_id == customer_id, Purchase.amount > 0)
+        .group_by(PurchaseItem.sku).order_by(func.sum(PurchaseItem.quantity).desc(), PurchaseItem.sku)
+        .limit(favourites)).all()]
+    near = (select(Purchase.customer_id.label("customer_id"), func.count(distinct(PurchaseItem.sku)).label("shared"))
+            .join(Purchase, Purchase.id == PurchaseItem.purchase_id)
+            .where(PurchaseItem.sku.in_(top), Purchase.customer_id != customer_id, Purchase.amount > 0,
+                   Purchase.at >= since)
+            .group_by(Purchase.customer_id).order_by(func.count(distinct(PurchaseItem.sku)).desc(),
+                                                     Purchase.customer_id)
+            .limit(neighbours).subquery("near"))
+    their = (select(Purchase.customer_id.label("customer_id"), PurchaseItem.sku.label("sku"))
+             .join(PurchaseItem, PurchaseItem.purchase_id == Purchase.id)
+             .where(Purchase.customer_id.in_(select(near.c.customer_id)), Purchase.amount > 0,
+                    PurchaseItem.sku.not_in(mine)).distinct().subquery("their"))
+    rows = _run(session, 
+        select(their.c.sku, func.sum(near.c.shared).label("score"), func.count().label("buyers"))
+        .join(near, near.c.customer_id == their.c.customer_id)
+        .group_by(their.c.sku).order_by(func.sum(near.c.shared).desc(), func.count().desc(), their.c.sku)
+        .limit(limit)).all()
+    return [{"sku": sku, "score": int(score), "buyers": int(buyers)} for sku, score, buyers in rows]
