@@ -24,11 +24,11 @@ def test_donate_and_report(cli, shop):
     cli("donate", "C000002", "100", "--cause", "Food bank", "--at", "2026-05-01")
     cli("donate", "C000001", "40", "--cause", "Animal shelter", "--at", "2026-05-02")
     assert cli.json("balance", "C000001")["balance"] == 110
-    assert cli.json("cause", "report") == [
+    assert cli.json("report", "donations") == [
         {"cause": "Animal shelter", "donations": 1, "donors": 1, "points": 40, "value": "2.00"},
         {"cause": "Food bank", "donations": 2, "donors": 2, "points": 300, "value": "15.00"}]
     # period [from, to): May only
-    assert cli.json("cause", "report", "--from", "2026-05-01", "--to", "2026-06-01") == [
+    assert cli.json("report", "donations", "--from", "2026-05-01", "--to", "2026-06-01") == [
         {"cause": "Animal shelter", "donations": 1, "donors": 1, "points": 40, "value": "2.00"},
         {"cause": "Food bank", "donations": 1, "donors": 1, "points": 100, "value": "5.00"}]
     assert [(r["cause"], r["points"], r["value"]) for r in cli.json("cause", "list")] == [
@@ -48,7 +48,7 @@ def test_refusals(cli, shop):
     assert zero.exit_code == 1 and zero.stderr == "error: points to donate must be a positive whole number\n"
     dup = cli("cause", "add", "food bank")
     assert dup.exit_code == 1 and dup.stderr == "error: cause 'food bank' already exists; see `loyalty cause list`\n"
-    bad = cli("cause", "report", "--from", "2026-06-01", "--to", "2026-05-01")
+    bad = cli("report", "donations", "--from", "2026-06-01", "--to", "2026-05-01")
     assert bad.exit_code == 1
     assert cli.json("balance", "C000002")["balance"] == 150
 
@@ -70,15 +70,3 @@ def test_core_donation_totals(session, program):
         {"cause": "Library", "donations": 1, "donors": 1, "points": 75, "value": 375}]
     assert donations.donation_totals(session, clock.parse_timestamp("2026-06-16")) == []
 
-
-def test_report_donations_joins_a_report_group_when_there_is_one(monkeypatch):
-    import typer
-
-    from loyaltycli.cli import programs, reports
-
-    report_app = typer.Typer()
-    monkeypatch.setattr(reports, "report_app", report_app, raising=False)
-    programs._register_report_donations()
-    programs._register_report_donations()  # never twice
-    assert [c.name for c in report_app.registered_commands] == ["donations"]
-    assert report_app.registered_commands[0].callback is programs.donations_report

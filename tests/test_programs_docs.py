@@ -9,7 +9,7 @@ import typer.main
 
 COMMANDS = [
     "referral code", "referral list", "referral add", "expire", "donate", "cause add", "cause list",
-    "cause report", "membership plan add", "membership plan list", "membership join", "membership renew",
+    "report donations", "membership plan add", "membership plan list", "membership join", "membership renew",
     "membership cancel", "membership list", "reward add", "reward list", "reward remove", "program preset",
     "birthdays", "rebate",
 ]

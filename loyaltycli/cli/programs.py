@@ -176,7 +176,7 @@ def donations_report(start: Optional[str] = typer.Option(None, "--from", help="F
                      end: Optional[str] = typer.Option(None, "--to", help="Day after the period (exclusive).")) -> None:
     """Donations per cause in the period [from, to): donations, donors, points and their value.
 
-    Example: loyalty cause report --from 2026-01-01 --to 2027-01-01
+    Example: loyalty report donations --from 2026-01-01 --to 2027-01-01
     """
     from loyaltycli.core import donations
 
@@ -403,26 +403,17 @@ def rebate(year: int = typer.Option(..., "--year", help="A finished calendar yea
 
 
 def register(app: typer.Typer) -> None:
+    from loyaltycli.cli.reports import report_app
     from loyaltycli.cli.setup import program_app
 
     app.add_typer(referral_app, name="referral")
     app.command("expire")(expire)
     app.command("donate", context_settings=NUMBERS)(donate)
-    cause_app.command("report")(donations_report)
     app.add_typer(cause_app, name="cause")
     app.add_typer(membership_app, name="membership")
     app.add_typer(reward_app, name="reward")
     program_app.command("preset")(program_preset)
     app.command("birthdays")(birthdays)
     app.command("rebate")(rebate)
-    _register_report_donations()
+    report_app.command("donations")(donations_report)
 
-
-def _register_report_donations() -> None:
-    """`report donations` too, when the reports module offers a `report` sub-app without one."""
-    try:
-        from loyaltycli.cli.reports import report_app
-    except ImportError:
-        return
-    if not any(c.name == "donations" for c in report_app.registered_commands):
-        report_app.command("donations")(donations_report)
