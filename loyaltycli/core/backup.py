@@ -104,39 +104,42 @@ def backup(database, dest: str | Path) -> dict:
     return {"file": str(dest), "bytes": dest.stat().st_size, "schema": version, **facts}
 
 
-def inspect_file(path: Path) -> dict:
+def inspect_file(path: Path, name: str | Path | None = None) -> dict:
     """Validate a would-be loyaltycli database file: SQLite, our schema, integrity_check ok.
 
     Returns counts of customers and ledger rows; raises InvalidInput saying what is wrong."""
     from loyaltycli.core.db import KNOWN_REVISIONS, SCHEMA_HEAD
 
     path = Path(path)
+    label = name or path
     try:
         with open(path, "rb") as fh:
             head = fh.read(len(SQLITE_MAGIC))
     except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise InvalidInput(f"cannot read {label}: {exc.strerror or exc}") from None
     if head != SQLITE_MAGIC:
-        raise InvalidInput(f"{path} is not a SQLite database")
+        raise InvalidInput(f"{label} is not a SQLite database")
     try:
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             missing = REQUIRED_TABLES - tables
             if missing:
-                raise InvalidInput(f"{path} is not a loyaltycli database (no {', '.join(sorted(missing))} table)")
+                raise InvalidInput(f"{label} is not a loyaltycli database (no {', '.join(sorted(missing))} table)")
             versions = [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")]
             if len(versions) != 1:
-                raise InvalidInput(f"{path} has no single schema version")
+                raise InvalidInput(f"{label} has no single schema version")
             if versions[0] not in KNOWN_REVISIONS:
-                raise InvalidInput(f"{path} has schema {versions[0]}, newer than this program ({SCHEMA_HEAD}); "
+                raise InvalidInput(f"{label} has schema {versions[0]}, newer than this program ({SCHEMA_HEAD}); "
                                    "upgrade loyaltycli first")
             problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
             if problems != ["ok"]:
-                raise InvalidInput(f"{path} is damaged (integrity_check: {problems[0]})")
+                first = " ".join(problems[0].split())
+                raise InvalidInput(f"{label} is damaged: integrity_check found {len(problems)} problems, "
+                                   f"the first: {first[:200]}")
             customers = conn.execute("SELECT count(*) FROM customer").fetchone()[0]
             rows = conn.execute("SELECT count(*) FROM ledger").fetchone()[0]
     except sqlite3.Error as exc:
-        raise InvalidInput(f"{path} cannot be read as a database: {exc}") from None
+        raise InvalidInput(f"{label} cannot be read as a database: {exc}") from None
     return {"schema": versions[0], "customers": customers, "ledger_rows": rows}
 
 
@@ -156,7 +159,7 @@ def restore(database, source: str | Path) -> dict:
         with open(source, "rb") as src, open(staged, "wb") as dst:
             while chunk := src.read(1 << 20):
                 dst.write(chunk)
-        facts = inspect_file(staged)
+        facts = inspect_file(staged, source)
         database.engine.dispose()
         aside = _aside_name(target)
         if target.exists():
