@@ -1,0 +1,197 @@
+"""customer merge (points travel lot by lot through merge_out / merge_in rows; the rest is re-pointed)
+and customer forget (personal data gone from the file itself, the anonymous ledger kept)."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from loyaltycli.core import clock
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+def test_merge_moves_points_lot_by_lot_with_their_expiry(session, program):
+    from loyaltycli.core import customers, ledger, points
+    from loyaltycli.core.check import check_database
+    from loyaltycli.core.merge import merge_customers
+    from loyaltycli.core.models import LedgerEntry, Purchase, Redemption
+
+    keep = customers.enroll(session, program, "Aoife Byrne", phone="+353851234567", at=at("2026-01-10T10:00"))
+    dup = customers.enroll(session, program, "Aoife B", email="aoife@example.ie", at=at("2025-09-01T10:00"))
+    points.post_purchase(session, program, dup, 30000, receipt_id="D-1", at=at("2025-10-01T10:00"))
+    # 300.00 already in the window: Bronze, 600 points, and the 2026 milestone (250)
+    sale = points.post_purchase(session, program, dup, 60000, receipt_id="D-2", at=at("2026-03-01T10:00"))
+    assert (sale.points, [b.points for b in sale.bonuses]) == (600, [250])
+    points.redeem(session, program, dup, 100, at=at("2026-04-01T10:00"))
+    # the redemption used the oldest points: the welcome 50, then 50 of the 300
+    assert ledger.balance(session, dup.id) == 50 + 300 + 600 + 250 - 100 == 1100
+
+    result = merge_customers(session, keep, dup)
+    assert result.points == 1100
+    assert [(lot["points"], lot["expires_at"]) for lot in result.lots] == [
+        (250, at("2026-10-01T10:00")), (600, at("2027-03-01T10:00")), (250, at("2027-03-01T10:00"))]
+    assert result.moved == {"purchases": 2, "surveys": 0, "redemptions": 1, "donations": 0, "memberships": 0,
+                            "referrals": 0}
+    assert result.filled == ["email"]
+    assert ledger.balance(session, keep.id) == 50 + 1100 == result.balance
+    assert ledger.balance(session, dup.id) == 0
+    assert (dup.status, dup.merged_into_id, dup.email, keep.email) == ("merged", keep.id, None, "aoife@example.ie")
+    rows = session.execute(select(LedgerEntry.customer_id, LedgerEntry.kind, LedgerEntry.delta, LedgerEntry.bonus_key)
+                           .where(LedgerEntry.kind.in_(["merge_out", "merge_in"])).order_by(LedgerEntry.id)).all()
+    assert rows == [(dup.id, "merge_out", -1100, None), (keep.id, "merge_in", 250, None),
+                    (keep.id, "merge_in", 600, None), (keep.id, "merge_in", 250, None),
+                    (keep.id, "merge_in", 0, "milestone:2026")]
+    assert session.execute(select(func.count()).where(Purchase.customer_id == keep.id)).scalar() == 2
+    assert session.execute(select(Redemption.customer_id)).scalar() == keep.id
+    assert check_database(session) == []
+
+    # the merged account: Silver (900.00 in the window), and the 2026 milestone is not paid twice
+    after = points.post_purchase(session, program, keep, 1000, receipt_id="K-1")
+    assert (after.earn_tier, after.points, after.bonuses) == ("Silver", 12, [])
+    # the duplicate's lots still expire on their own dates
+    assert ledger.expire_customer(session, keep.id, at("2026-10-02T00:00")) == 250
+    assert ledger.balance(session, keep.id) == 1150 + 12 - 250
+    # a KEY naming the duplicate now says where it went
+    from loyaltycli.core.errors import UnknownCustomer
+
+    with pytest.raises(UnknownCustomer, match="C000002 was merged into C000001; use C000001"):
+        customers.find(session, "C000002", program)
+
+
+def test_merge_carries_a_negative_balance_as_a_debt(session, program):
+    from loyaltycli.core import customers, ledger, points
+    from loyaltycli.core.merge import merge_customers
+
+    keep = customers.enroll(session, program, "Keep")
+    dup = customers.enroll(session, program, "Dup")
+    points.post_purchase(session, program, dup, 20000, receipt_id="D-1")
+    points.redeem(session, program, dup, 250)
+    points.post_refund(session, program, points.find_sale(session, "D-1"))
+    assert ledger.balance(session, dup.id) == -200
+    result = merge_customers(session, keep, dup)
+    assert (result.points, result.lots, result.balance) == (-200, [], 50 - 200)
+    assert ledger.balance(session, dup.id) == 0
+
+
+def test_merge_repoints_referrals_surveys_and_memberships(session, program):
+    from loyaltycli.core import customers, ledger, points
+    from loyaltycli.core.merge import merge_customers
+    from loyaltycli.core.models import Membership, MembershipPlan, Referral, SurveyResponse
+
+    keep = customers.enroll(session, program, "Keep", at=at("2026-01-01T10:00"))
+    dup = customers.enroll(session, program, "Dup", at=at("2026-01-01T10:00"))
+    friend = customers.enroll(session, program, "Friend", referral_code=dup.referral_code)
+    session.add(SurveyResponse(customer_id=dup.id, at=clock.now(), nps=9, comment="great"))
+    plan = MembershipPlan(name="Club", fee=2000, months=12, multiplier="2")
+    session.add(plan)
+    session.flush()
+    session.add(Membership(customer_id=dup.id, plan_id=plan.id, started_at=at("2026-02-01T00:00"),
+                           ends_at=at("2027-02-01T00:00"), fee=2000))
+    session.flush()
+    result = merge_customers(session, keep, dup)
+    assert result.moved == {"purchases": 0, "surveys": 1, "redemptions": 0, "donations": 0, "memberships": 1,
+                            "referrals": 1}
+    assert session.execute(select(Referral.referrer_id)).scalar() == keep.id
+    # the friend's first purchase rewards the customer kept; the membership doubles keep's points
+    points.post_purchase(session, program, friend, 1500, receipt_id="F-1")
+    assert ledger.balance(session, keep.id) == 50 + 50 + 200
+    assert points.post_purchase(session, program, keep, 1000, receipt_id="K-1").points == 20
+
+
+def test_merge_through_the_cli(cli):
+    assert cli("enroll", "Aoife Byrne", "--phone", "0851234567").exit_code == 0
+    assert cli("enroll", "Aoife", "--email", "aoife@example.ie", "--card", "CARD-7").exit_code == 0
+    assert cli("purchase", "C000002", "80.00", "--receipt", "R-1").exit_code == 0
+
+    result = cli("customer", "merge", "C000001", "C000001")
+    assert (result.exit_code, result.stderr) == (1, "error: C000001 and C000001 are the same customer; "
+                                                    "nothing to merge\n")
+    result = cli("customer", "merge", "0851234567", "aoife@example.ie")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "merged C000002 into C000001: 130 points, 1 purchases moved; balance 180\n"
+    # the e-mail and card came along, the duplicate can no longer be used
+    shown = cli.json("customer", "show", "aoife@example.ie")
+    assert (shown["code"], shown["balance"], shown["card"]) == ("C000001", 180, "CARD-7")
+    for args in (("purchase", "C000002", "5.00"), ("customer", "merge", "C000001", "C000002"),
+                 ("customer", "forget", "C000002")):
+        result = cli(*args)
+        assert (result.exit_code, result.stderr) == (1, "error: customer C000002 was merged into C000001; "
+                                                        "use C000001\n"), args
+    statement = cli.json("history", "C000002")
+    assert [(r["kind"], r["points"], r["balance"]) for r in statement] == [
+        ("welcome", 50, 50), ("earn", 80, 130), ("merge_out", -130, 0)]
+    assert statement[-1]["note"] == "merged C000002 into C000001"
+    assert cli("db", "check").exit_code == 0
+
+
+SECRETS = ("Siobhán Ní Bhriain".encode(), b"siobhan.secret@example.ie", b"+353871112233", b"CARD-SECRET-9",
+           b"xyzzy-private-comment")
+
+
+def file_bytes(db_path) -> bytes:
+    data = db_path.read_bytes()
+    wal = db_path.with_name(db_path.name + "-wal")
+    return data + (wal.read_bytes() if wal.exists() else b"")
+
+
+def test_forget_erases_personal_data_from_the_file_and_keeps_the_ledger(cli, db_path, database):
+    from loyaltycli.core.models import SurveyResponse
+
+    assert cli("enroll", "Siobhán Ní Bhriain", "--email", "siobhan.secret@example.ie", "--phone", "+353871112233",
+               "--card", "CARD-SECRET-9", "--birthday", "1990-05-04").exit_code == 0
+    assert cli("enroll", "Other Person", "--email", "other@example.ie").exit_code == 0
+    assert cli("purchase", "C000001", "120.00", "--receipt", "R-1").exit_code == 0
+    assert cli("redeem", "C000001", "100").exit_code == 0
+    with database.session() as s:
+        s.add(SurveyResponse(customer_id=1, at=clock.now(), nps=3, comment="xyzzy-private-comment"))
+    before = file_bytes(db_path)
+    assert all(secret in before for secret in SECRETS)
+    with closing(sqlite3.connect(db_path)) as conn:
+        rows_before = conn.execute("SELECT count(*), sum(delta) FROM ledger").fetchone()
+
+    result = cli("customer", "forget", "siobhan.secret@example.ie")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ("forgot C000001: erased name, phone, email, card, birthday and 1 survey comments; "
+                             "70 points forfeited\n")
+    after = file_bytes(db_path)
+    for secret in SECRETS:
+        assert secret not in after, secret
+    assert b"other@example.ie" in after
+
+    with closing(sqlite3.connect(db_path)) as conn:
+        count, total = conn.execute("SELECT count(*), sum(delta) FROM ledger").fetchone()
+        customer = conn.execute("SELECT name, phone, email, card, birthday, status FROM customer WHERE id=1").fetchone()
+        survey = conn.execute("SELECT nps, comment FROM survey_response").fetchone()
+    # the anonymous ledger stays; one row writes off the 70 points nobody can spend any more
+    assert (count, total) == (rows_before[0] + 1, rows_before[1] - 70)
+    assert customer == (None, None, None, None, None, "forgotten")
+    assert survey == (3, None)
+    assert [r["kind"] for r in cli.json("history", "C000001")] == ["welcome", "earn", "redeem", "forget"]
+
+    result = cli("balance", "siobhan.secret@example.ie")
+    assert (result.exit_code, result.stderr) == (
+        1, "error: unknown customer 'siobhan.secret@example.ie'; try `loyalty customer list --search "
+           "siobhan.secret@example.ie`\n")
+    result = cli("customer", "forget", "C000001")
+    assert (result.exit_code, result.stderr) == (1, "error: customer C000001 was forgotten (personal data erased)\n")
+    assert cli("db", "check").exit_code == 0
+
+
+def test_forget_from_the_library(session, program):
+    from loyaltycli.core import customers, ledger
+    from loyaltycli.core.errors import RuleNotMet
+    from loyaltycli.core.merge import forget_customer
+
+    c = customers.enroll(session, program, "Niamh", email="niamh@example.ie")
+    result = forget_customer(session, c)
+    assert (result.code, result.forfeited, result.erased, result.comments) == ("C000001", 50, ["name", "email"], 0)
+    assert ledger.balance(session, c.id) == 0
+    with pytest.raises(RuleNotMet, match="already forgotten"):
+        forget_customer(session, c)
