@@ -43,6 +43,8 @@ def hoist_global_options(args: list[str]) -> list[str]:
 
 def fail(message: str, code: int = 1) -> None:
     """One line on stderr, then exit with ``code``."""
+    # User text quoted in a message (a file name, a KEY) may hold line breaks: keep it one line.
+    message = str(message).replace("\r", "\\r").replace("\n", "\\n")
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 

@@ -78,6 +78,14 @@ def _known_version(database) -> str:
 
 
 def backup(database, dest: str | Path) -> dict:
+    """Write a consistent copy of the live database to ``dest`` (see _backup)."""
+    try:
+        return _backup(database, dest)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write the backup: {exc.strerror or exc}") from None
+
+
+def _backup(database, dest: str | Path) -> dict:
     """Write a consistent copy of the live database to ``dest`` (a file, or a folder to put a dated file in).
 
     The copy is made beside the target and renamed into place, so a crash never leaves half a backup."""
@@ -144,6 +152,14 @@ def inspect_file(path: Path, name: str | Path | None = None) -> dict:
 
 
 def restore(database, source: str | Path) -> dict:
+    """Replace the live database with a validated copy of ``source`` (see _restore)."""
+    try:
+        return _restore(database, source)
+    except OSError as exc:
+        raise InvalidInput(f"restore failed: {exc.strerror or exc}") from None
+
+
+def _restore(database, source: str | Path) -> dict:
     """Replace the live database with a validated copy of ``source``; the replaced database is kept aside
     as ``<db>.before-restore-<timestamp>``."""
     target = sqlite_path(database)
@@ -220,6 +236,14 @@ def _install(staged: Path, target: Path) -> None:
 
 
 def export(database, folder: str | Path) -> dict:
+    """Write every table as CSV into ``folder`` (see _export)."""
+    try:
+        return _export(database, folder)
+    except OSError as exc:
+        raise InvalidInput(f"cannot export to {str(folder)[:100]}: {exc.strerror or exc}") from None
+
+
+def _export(database, folder: str | Path) -> dict:
     """Write every table as ``<table>.csv`` (header row; values as stored: cents, UTC times) into ``folder``,
     all from one read transaction."""
     from sqlmodel import SQLModel
