@@ -172,3 +172,29 @@ def test_random_bytes_as_arguments(seeded, db_path, seed):
     assert b"Traceback" not in output
     assert proc.returncode in (1, 2), output
     assert dump(db_path) == before
+
+
+# Regressions found by the fuzz tests above.
+
+def test_unknown_key_with_a_line_break_is_one_line(cli):
+    result = cli("balance", "line\nbreak")
+    assert result.exit_code == 1
+    assert result.stderr == "error: unknown customer 'line\\nbreak'; try `loyalty customer list --search TEXT`\n"
+
+
+def test_any_error_message_is_one_line(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("program", "load", "two\nlines.toml")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: cannot read two\\nlines.toml: ")
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["backup", "export", "restore"])
+def test_file_name_too_long_is_a_refusal(cli, db_path, tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    before = dump(db_path)
+    result = cli(command, "x" * 5000)
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.endswith("File name too long\n") and result.stderr.count("\n") == 1
+    assert dump(db_path) == before
