@@ -169,7 +169,7 @@ def test_random_bytes_as_arguments(seeded, db_path, seed):
     proc = subprocess.run([sys.executable, "-m", "loyaltycli", *path, junk, b"\xff\xfe1.00"], capture_output=True,
                           timeout=60, env={**os.environ})
     output = proc.stdout + proc.stderr
-    assert b"Traceback" not in output
+    assert b"Traceback" not in output and b"internal error" not in output
     assert proc.returncode in (1, 2), output
     assert dump(db_path) == before
 
@@ -188,6 +188,26 @@ def test_any_error_message_is_one_line(cli, tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert result.stderr.startswith("error: cannot read two\\nlines.toml: ")
     assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("args", [("balance", "C\udc80"), ("backup", "b\udcff.db"), ("enroll", "Ana", "--email", "\udcfe")])
+def test_arguments_that_are_not_utf8_are_refused(cli, db_path, args):
+    before = dump(db_path)
+    result = cli(*args)
+    assert result.exit_code == 1
+    bad = next(a for a in args if not a.isascii())
+    shown = repr(bad).encode("utf-8", "backslashreplace").decode()
+    assert result.stderr == f"error: argument {shown} is not valid UTF-8 text; check the terminal's encoding\n"
+    assert dump(db_path) == before
+
+
+def test_paths_with_uri_characters_work(cli, tmp_path, monkeypatch):
+    """Regression: backups are opened through SQLite URIs, where '?', '#' and '%' mean something."""
+    monkeypatch.chdir(tmp_path)
+    assert cli("enroll", "Ana").exit_code == 0
+    info = cli.json("backup", "a?b#c%d.db")
+    assert info["customers"] == 1 and (tmp_path / "a?b#c%d.db").is_file()
+    assert cli("restore", "a?b#c%d.db").exit_code == 0
 
 
 @pytest.mark.parametrize("command", ["backup", "export", "restore"])

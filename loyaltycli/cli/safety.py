@@ -108,6 +108,11 @@ def customer_forget(key: str = typer.Argument(..., help="Code, card, e-mail or p
         customer = customers.find(session, key, load_program(session))
         result = forget_customer(session, customer)
     scrubbed = scrub_file(db)
+    if not scrubbed:
+        import sys
+
+        sys.stderr.write("note: another process is using the database: the erased values are overwritten, "
+                         "but the file is compacted only by the next `customer forget`\n")
     data = {"code": result.code, "erased": result.erased, "comments": result.comments,
             "forfeited": result.forfeited, "file_scrubbed": scrubbed}
     emit(data, message=f"forgot {result.code}: erased {', '.join(result.erased) or 'nothing'}"

@@ -34,6 +34,18 @@ def sqlite_path(database) -> Path:
     return Path(name)
 
 
+def shown(path) -> str:
+    """A path as text that can always be printed (undecodable bytes of a file name as \\xNN escapes)."""
+    return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _read_only_uri(path: Path) -> str:
+    """A read-only SQLite URI for any file name ('?', '#', '%' and undecodable bytes included)."""
+    from urllib.parse import quote
+
+    return "file:" + quote(os.fsencode(Path(path).absolute())) + "?mode=ro"
+
+
 def _private_file(path: Path) -> None:
     """Create ``path`` empty with mode 0600 (replacing what is there)."""
     fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
@@ -57,8 +69,8 @@ def _copy_online(source: Path, dest: Path) -> None:
     """Copy a live database into ``dest`` (a new 0600 file) in one consistent step, then make the copy a
     self-contained file (no WAL beside it)."""
     _private_file(dest)
-    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)) as src, \
-            closing(sqlite3.connect(dest)) as dst:
+    with closing(sqlite3.connect(_read_only_uri(source), uri=True, timeout=30)) as src, \
+            closing(sqlite3.connect(os.fsencode(dest))) as dst:
         # pages=-1: the whole database in one step, under one read snapshot (writers carry on in WAL mode).
         src.backup(dst, pages=-1)
         dst.execute("PRAGMA journal_mode=DELETE")
@@ -90,12 +102,13 @@ def _backup(database, dest: str | Path) -> dict:
 
     The copy is made beside the target and renamed into place, so a crash never leaves half a backup."""
     source = sqlite_path(database)
+    database.ensure_schema()  # like every command: creates or upgrades; refuses a newer or foreign file
     version = _known_version(database)
     dest = Path(dest).expanduser()
     if dest.is_dir():
         dest = dest / f"loyalty-{clock.now():%Y%m%d-%H%M%S}.db"
     if not dest.parent.is_dir():
-        raise InvalidInput(f"folder {dest.parent} does not exist; create it first")
+        raise InvalidInput(f"folder {shown(dest.parent)} does not exist; create it first")
     if dest.exists() and dest.resolve() == source.resolve():
         raise InvalidInput("the backup cannot be the database itself; give another file")
     temp = _temp_beside(dest, "backup")
@@ -106,10 +119,10 @@ def _backup(database, dest: str | Path) -> dict:
     except sqlite3.Error as exc:
         raise DatabaseUnavailable(f"backup failed: {exc}") from None
     except OSError as exc:
-        raise InvalidInput(f"cannot write {dest}: {exc.strerror or exc}") from None
+        raise InvalidInput(f"cannot write {shown(dest)}: {exc.strerror or exc}") from None
     finally:
         _remove(temp)
-    return {"file": str(dest), "bytes": dest.stat().st_size, "schema": version, **facts}
+    return {"file": shown(dest), "bytes": dest.stat().st_size, "schema": version, **facts}
 
 
 def inspect_file(path: Path, name: str | Path | None = None) -> dict:
@@ -119,7 +132,7 @@ def inspect_file(path: Path, name: str | Path | None = None) -> dict:
     from loyaltycli.core.db import KNOWN_REVISIONS, SCHEMA_HEAD
 
     path = Path(path)
-    label = name or path
+    label = shown(name or path)
     try:
         with open(path, "rb") as fh:
             head = fh.read(len(SQLITE_MAGIC))
@@ -128,7 +141,7 @@ def inspect_file(path: Path, name: str | Path | None = None) -> dict:
     if head != SQLITE_MAGIC:
         raise InvalidInput(f"{label} is not a SQLite database")
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        with closing(sqlite3.connect(_read_only_uri(path), uri=True)) as conn:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             missing = REQUIRED_TABLES - tables
             if missing:
@@ -165,7 +178,7 @@ def _restore(database, source: str | Path) -> dict:
     target = sqlite_path(database)
     source = Path(source).expanduser()
     if not source.is_file():
-        raise InvalidInput(f"{source} is not a file")
+        raise InvalidInput(f"{shown(source)} is not a file")
     if target.exists() and source.resolve() == target.resolve():
         raise InvalidInput("that file is the database itself; give a backup file")
     staged = _temp_beside(target, "restore")
@@ -188,7 +201,8 @@ def _restore(database, source: str | Path) -> dict:
     finally:
         _remove(staged)
     database._checked = False
-    return {"file": str(source), "database": str(target), "kept_aside": str(aside) if aside else None, **facts}
+    return {"file": shown(source), "database": shown(target), "kept_aside": shown(aside) if aside else None,
+            **facts}
 
 
 def _aside_name(target: Path) -> Path:
@@ -221,7 +235,8 @@ def _install(staged: Path, target: Path) -> None:
     if not target.exists():
         _private_file(target)
     try:
-        with closing(sqlite3.connect(staged)) as src, closing(sqlite3.connect(target, timeout=30)) as dst:
+        with closing(sqlite3.connect(os.fsencode(staged))) as src, \
+                closing(sqlite3.connect(os.fsencode(target), timeout=30)) as dst:
             dst.execute("PRAGMA journal_mode=WAL")
             src.backup(dst, pages=-1)
             problems = [row[0] for row in dst.execute("PRAGMA integrity_check")]
@@ -240,7 +255,7 @@ def export(database, folder: str | Path) -> dict:
     try:
         return _export(database, folder)
     except OSError as exc:
-        raise InvalidInput(f"cannot export to {str(folder)[:100]}: {exc.strerror or exc}") from None
+        raise InvalidInput(f"cannot export to {shown(folder)[:100]}: {exc.strerror or exc}") from None
 
 
 def _export(database, folder: str | Path) -> dict:
@@ -252,11 +267,11 @@ def _export(database, folder: str | Path) -> dict:
 
     folder = Path(folder).expanduser()
     if folder.exists() and not folder.is_dir():
-        raise InvalidInput(f"{folder} is a file; give a folder for the CSV files")
+        raise InvalidInput(f"{shown(folder)} is a file; give a folder for the CSV files")
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise InvalidInput(f"cannot create {folder}: {exc.strerror or exc}") from None
+        raise InvalidInput(f"cannot create {shown(folder)}: {exc.strerror or exc}") from None
     counts = {}
     with database.session(write=False) as session:
         for table in SQLModel.metadata.sorted_tables:
@@ -274,11 +289,11 @@ def _export(database, folder: str | Path) -> dict:
                         n += 1
                 os.replace(temp, path)
             except OSError as exc:
-                raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
+                raise InvalidInput(f"cannot write {shown(path)}: {exc.strerror or exc}") from None
             finally:
                 _remove(temp)
             counts[table.name] = n
-    return {"folder": str(folder), "tables": counts}
+    return {"folder": shown(folder), "tables": counts}
 
 
 def _csv_value(value):

@@ -151,12 +151,20 @@ def scrub_file(database) -> bool:
     """VACUUM (outside any transaction) and fold the WAL back, so erased values leave the file.
 
     Returns False when another process kept the WAL from being truncated (it is on the next checkpoint)."""
+    import sqlite3
+
     if not database.is_sqlite:
         return True
     with database.engine.connect() as conn:
         raw = conn.connection.dbapi_connection
-        raw.execute("PRAGMA secure_delete=ON")
-        raw.execute("VACUUM")
-        busy, _log, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        raw.execute("PRAGMA secure_delete=OFF")
+        try:
+            raw.execute("PRAGMA secure_delete=ON")
+            raw.execute("VACUUM")
+            busy, _log, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            # Another till held the lock past the timeout: the erasure is committed and its freed pages
+            # were zeroed (secure_delete); only the compaction is left for the next forget.
+            return False
+        finally:
+            raw.execute("PRAGMA secure_delete=OFF")
     return busy == 0
