@@ -18,7 +18,7 @@ NASTY = ["", " ", "-", "--", "-1", "0", "00", "1", "100", "-100", "1e309", "nan"
          "12.50", "€12.50", "1,000.00", "C000001", "c1", "C999999", "aoife@example.ie", "0851234567",
          "+353851234567", "2026-06-15", "2026-02-30", "9999-12-31T23:59", "0001-01-01", "Gold", "welcome_bonus",
          "' OR 1=1 --", "%", "_", "\\", "\x1b[31mred", "line\nbreak", "tab\there", "ǅ" * 3, "\u202e", "x" * 5000,
-         "R-1", "SKU:1:1.00", "a:b:c", ":::", "A=B", "store", "ONLINE", "Bronze:0:1,Gold:1000:2"]
+         "C\udc80", "a?b#c%d", "R-1", "SKU:1:1.00", "a:b:c", ":::", "A=B", "store", "ONLINE", "Bronze:0:1,Gold:1000:2"]
 
 # Where each command may exit: import may end with rejected rows (3); nothing may claim the database unusable.
 ALLOWED = {0, 1, 2}
@@ -210,11 +210,12 @@ def test_paths_with_uri_characters_work(cli, tmp_path, monkeypatch):
     assert cli("restore", "a?b#c%d.db").exit_code == 0
 
 
-@pytest.mark.parametrize("command", ["backup", "export", "restore"])
+@pytest.mark.parametrize("command", [("backup",), ("export",), ("restore",), ("init", "--demo", "--sample-dir")])
 def test_file_name_too_long_is_a_refusal(cli, db_path, tmp_path, monkeypatch, command):
     monkeypatch.chdir(tmp_path)
     before = dump(db_path)
-    result = cli(command, "x" * 5000)
+    result = cli(*command, "x" * 5000)
     assert result.exit_code == 1, result.stderr
-    assert result.stderr.endswith("File name too long\n") and result.stderr.count("\n") == 1
+    assert result.stderr.endswith("File name too long\n" if command[0] != "init" else "; give --sample-dir\n")
+    assert result.stderr.count("\n") == 1
     assert dump(db_path) == before
