@@ -17,16 +17,40 @@ import pytest
 from safety_helpers import balance_of, dump
 
 
+SHOP = [("enroll", "Aoife Byrne", "--email", "aoife@example.ie"), ("enroll", "Brian Walsh", "--phone", "+353851234567"),
+        ("purchase", "C000001", "240.00", "--receipt", "R-1"), ("purchase", "C000002", "35.50", "--receipt", "R-2"),
+        ("refund", "R-1", "--amount", "40.00"), ("redeem", "C000001", "100")]
+
+
+@pytest.fixture(scope="module")
+def shop_file(tmp_path_factory, template_db):
+    """Two customers with purchases, a refund and a redemption, built once through the CLI."""
+    from typer.testing import CliRunner
+
+    from loyaltycli.cli import app
+    from loyaltycli.core import db as dbmod
+
+    path = tmp_path_factory.mktemp("shop") / "shop.db"
+    path.write_bytes(template_db.read_bytes())
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LOYALTY_NOW", "2026-06-15T12:00:00+00:00")
+        mp.setenv("TZ", "UTC")
+        for args in SHOP:
+            assert CliRunner().invoke(app, ["--db", str(path), *args]).exit_code == 0, args
+        dbmod.open_database(str(path)).engine.dispose()
+        dbmod._databases.pop(dbmod.resolve_url(str(path)), None)
+    with closing(sqlite3.connect(path)) as conn:  # one self-contained file to copy
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
 @pytest.fixture
-def shop(cli):
-    """Two customers with purchases, a refund and a redemption."""
-    assert cli("enroll", "Aoife Byrne", "--email", "aoife@example.ie").exit_code == 0
-    assert cli("enroll", "Brian Walsh", "--phone", "+353851234567").exit_code == 0
-    assert cli("purchase", "C000001", "240.00", "--receipt", "R-1").exit_code == 0
-    assert cli("purchase", "C000002", "35.50", "--receipt", "R-2").exit_code == 0
-    assert cli("refund", "R-1", "--amount", "40.00").exit_code == 0
-    assert cli("redeem", "C000001", "100").exit_code == 0
-    # 50 + 240 - 40*240//24000 ... = 50 + 240 - 40 - 100
+def shop(cli, shop_file, db_path):
+    """A copy of the shop as the test's database: C000001 has 50 + 240 - 40 - 100 = 150 points."""
+    close_connections()
+    for extra in ("-wal", "-shm"):
+        db_path.with_name(db_path.name + extra).unlink(missing_ok=True)
+    db_path.write_bytes(shop_file.read_bytes())
     assert balance_of_current(cli, "C000001") == 150
 
 

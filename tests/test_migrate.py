@@ -122,16 +122,6 @@ def test_newer_database_exits_4_on_every_command(cli, newer_db, tmp_path, args):
     assert dump(newer_db) == before
 
 
-def test_newer_database_exits_4_in_a_real_process(newer_db):
-    import subprocess
-    import sys
-
-    proc = subprocess.run([sys.executable, "-m", "loyaltycli", "balance", "C000001"], capture_output=True,
-                          text=True, env={**os.environ, "LOYALTY_DB": str(newer_db)}, timeout=60)
-    assert proc.returncode == 4
-    assert proc.stderr == NEWER
-
-
 def test_foreign_sqlite_file_exits_4(cli, tmp_path):
     path = tmp_path / "notes.db"
     with closing(sqlite3.connect(path)) as conn:
