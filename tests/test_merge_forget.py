@@ -195,3 +195,30 @@ def test_forget_from_the_library(session, program):
     assert ledger.balance(session, c.id) == 0
     with pytest.raises(RuleNotMet, match="already forgotten"):
         forget_customer(session, c)
+
+
+def test_db_check_notices_points_on_a_merged_or_personal_data_on_a_forgotten_customer(cli, db_path):
+    import json
+
+    for name in ("Keep", "Dup", "Gone"):
+        assert cli("enroll", name).exit_code == 0
+    assert cli("customer", "merge", "C000001", "C000002").exit_code == 0
+    assert cli("customer", "forget", "C000003").exit_code == 0
+    assert cli("db", "check").exit_code == 0
+    from loyaltycli.core import db as dbmod
+
+    for database in dbmod._databases.values():
+        database.engine.dispose()
+    with closing(sqlite3.connect(db_path)) as conn:
+        conn.execute("INSERT INTO ledger (customer_id, kind, delta, at, note, recorded_at) "
+                     "VALUES (2, 'award', 5, '2026-06-15', 'late', '2026-06-15')")
+        conn.execute("UPDATE customer SET name = 'Gone Again' WHERE id = 3")
+        conn.execute("INSERT INTO survey_response (customer_id, at, nps, comment) VALUES (3, '2026-06-15', 5, 'hi')")
+        conn.commit()
+    result = cli("db", "check", "--json")
+    assert result.exit_code == 1
+    assert [(p["check"], p["detail"]) for p in json.loads(result.stdout)["problems"]] == [
+        ("merged", "C000002 is merged but still has a balance of 5"),
+        ("forgotten", "C000003 is forgotten but still holds personal data"),
+        ("forgotten", "survey response 1 of a forgotten customer keeps its comment"),
+    ]
