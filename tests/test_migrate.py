@@ -146,3 +146,21 @@ def test_random_bytes_file_exits_4_with_one_line(cli, tmp_path, content):
         assert result.stderr.startswith("error: the database cannot be used: ")
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
     assert path.read_bytes() == content
+
+
+def test_a_table_missing_from_the_schema_exits_4(cli, db_path):
+    """Regression: a damaged schema used to end as 'internal error' (exit 1)."""
+    assert cli("enroll", "Aoife Byrne").exit_code == 0
+    from loyaltycli.core import db as dbmod
+
+    for database in dbmod._databases.values():
+        database.engine.dispose()
+    with closing(sqlite3.connect(db_path)) as conn:
+        conn.execute("PRAGMA foreign_keys=OFF")
+        conn.execute("DROP TABLE redemption")
+        conn.execute("DROP TABLE donation")
+        conn.execute("DROP TABLE ledger")
+        conn.commit()
+    result = cli("balance", "C000001")
+    assert result.exit_code == 4
+    assert result.stderr == "error: the database cannot be used: no such table: ledger\n"

@@ -210,7 +210,8 @@ def _unavailable(exc: DBAPIError) -> Exception:
         isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError))
     if unusable and any(word in lowered for word in (
             "locked", "busy", "unable to open", "not a database", "disk i/o", "malformed",
-            "readonly", "read-only", "connection", "could not connect", "does not exist")):
+            "readonly", "read-only", "connection", "could not connect", "does not exist", "no such table",
+            "no such column")):
         return DatabaseUnavailable(f"the database cannot be used: {message.splitlines()[0]}")
     return exc
 
