@@ -333,3 +333,32 @@ def test_check_database_from_the_library(session, program):
     assert [(p.check, p.detail) for p in found] == [("forgotten", "C000001 is forgotten but still holds personal data")]
     aoife.status = "active"
     assert isinstance(aoife, Customer)
+
+
+def test_db_check_reports_a_damaged_file(cli, shop, db_path, tmp_path):
+    good = tmp_path / "good.db"
+    assert cli("backup", str(good)).exit_code == 0
+    damaged = tmp_path / "damaged.db"
+    _corrupt_copy(good, damaged)
+    result = cli("--db", str(damaged), "db", "check", "--json")
+    assert result.exit_code == 1
+    import json
+
+    problems = json.loads(result.stdout)["problems"]
+    assert problems[-1] == {"check": "integrity", "detail": "the file is damaged, other checks skipped: restore "
+                                                            "the latest good backup (`loyalty restore FILE`)"}
+    assert len(problems) >= 2 and all(p["check"] == "integrity" for p in problems)
+
+
+def test_backup_restore_and_export_from_the_library(database, session, program, tmp_path):
+    from loyaltycli.core import customers
+    from loyaltycli.core.backup import backup, export, inspect_file, restore
+
+    customers.enroll(session, program, "Aoife Byrne")
+    session.commit()
+    info = backup(database, tmp_path / "b.db")
+    assert (info["customers"], info["ledger_rows"]) == (1, 1)
+    assert inspect_file(tmp_path / "b.db") == {"schema": "0001", "customers": 1, "ledger_rows": 1}
+    assert export(database, tmp_path / "csv")["tables"]["customer"] == 1
+    restored = restore(database, tmp_path / "b.db")
+    assert restored["kept_aside"].endswith("loyalty.db.before-restore-20260615T120000Z")

@@ -54,11 +54,9 @@ def db_check() -> None:
 
     Example: loyalty db check
     """
-    from loyaltycli.core.check import CHECKS, check_database
+    from loyaltycli.core.check import CHECKS, run_checks
 
-    db = options.database()
-    with db.session(write=False) as session:
-        problems = check_database(session, sqlite=db.is_sqlite)
+    problems = run_checks(options.database())
     data = {"ok": not problems, "checks": [name for name, _ in CHECKS],
             "problems": [{"check": p.check, "detail": p.detail} for p in problems]}
     if options.current.json:

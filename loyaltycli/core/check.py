@@ -42,17 +42,44 @@ def _owner(merged: dict[int, int], customer_id: int) -> int:
     return customer_id
 
 
-def check_database(session: Session, *, sqlite: bool = True) -> list[Problem]:
+DAMAGED = Problem("integrity", "the file is damaged, other checks skipped: restore the latest good backup "
+                              "(`loyalty restore FILE`)")
+
+
+def run_checks(database) -> list[Problem]:
+    """All checks of one database; a damaged SQLite file is reported without reading it further."""
+    if database.is_sqlite:
+        database.ensure_schema()
+        problems = []
+        with database.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            try:
+                for (message,) in raw.execute("PRAGMA integrity_check").fetchall():
+                    if message != "ok":
+                        problems.append(Problem("integrity", " ".join(message.split())))
+            except Exception as exc:  # noqa: BLE001  sqlite3.DatabaseError: too damaged to check at all
+                problems.append(Problem("integrity", str(exc).splitlines()[0]))
+        if problems:
+            return problems + [DAMAGED]
+    with database.session(write=False) as session:
+        return check_database(session, sqlite=database.is_sqlite, integrity=False)
+
+
+def check_database(session: Session, *, sqlite: bool = True, integrity: bool = True) -> list[Problem]:
     """Every difference found; an empty list means the database is consistent."""
     out: list[Problem] = []
 
     def add(check: str, detail: str) -> None:
         out.append(Problem(check, detail))
 
-    if sqlite:
+    if sqlite and integrity:
         for (message,) in _rows(session, "PRAGMA integrity_check"):
             if message != "ok":
-                add("integrity", message)
+                add("integrity", " ".join(message.split()))
+        if out:
+            out.append(DAMAGED)
+            return out
+    if sqlite:
         for table, rowid, parent, _fk in _rows(session, "PRAGMA foreign_key_check"):
             add("integrity", f"{table} row {rowid} points at a missing {parent} row")
 
