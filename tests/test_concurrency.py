@@ -138,6 +138,7 @@ def test_a_lock_held_past_the_timeout_exits_4(cli, db_path):
         holder.execute("ROLLBACK")
         holder.close()
     assert proc.returncode == 4, proc.stderr
-    assert proc.stderr == "error: the database cannot be used: database is locked\n"
+    assert proc.stderr == ("error: the database cannot be used: database is locked (another till or program held "
+                           "it longer than 0.2 s; nothing was changed, try again)\n")
     assert elapsed < 10
     assert balance_of(db_path, "C000001") == 50

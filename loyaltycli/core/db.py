@@ -212,7 +212,11 @@ def _unavailable(exc: DBAPIError) -> Exception:
             "locked", "busy", "unable to open", "not a database", "disk i/o", "malformed",
             "readonly", "read-only", "connection", "could not connect", "does not exist", "no such table",
             "no such column")):
-        return DatabaseUnavailable(f"the database cannot be used: {message.splitlines()[0]}")
+        hint = ""
+        if "locked" in lowered or "busy" in lowered:
+            hint = (f" (another till or program held it longer than {BUSY_TIMEOUT_SECONDS:g} s; nothing was "
+                    "changed, try again)")
+        return DatabaseUnavailable(f"the database cannot be used: {message.splitlines()[0]}{hint}")
     return exc
 
 
