@@ -112,6 +112,7 @@ def check_outcome(args, result, before, after):
         assert result.stderr.startswith("error: "), (args, output)
         assert result.stderr.count("\n") == 1, (args, output)
         assert "internal error" not in result.stderr, (args, output)
+        assert "\x1b" not in result.stderr, (args, output)
     if result.exit_code not in (0, 3):
         assert after == before, args
 
@@ -179,7 +180,15 @@ def test_random_bytes_as_arguments(seeded, db_path, seed):
 def test_unknown_key_with_a_line_break_is_one_line(cli):
     result = cli("balance", "line\nbreak")
     assert result.exit_code == 1
-    assert result.stderr == "error: unknown customer 'line\\nbreak'; try `loyalty customer list --search TEXT`\n"
+    assert result.stderr == ("error: unknown customer 'line\\nbreak'; try `loyalty customer list --search "
+                             "line\\nbreak`\n")
+
+
+def test_terminal_escapes_in_arguments_are_not_echoed_raw(cli):
+    result = cli("balance", "\x1b[2J\x1b[31mred\u202e")
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
+    assert result.stderr.endswith("--search \\x1b[2J\\x1b[31mred\\u202e`\n")
 
 
 def test_any_error_message_is_one_line(cli, tmp_path, monkeypatch):

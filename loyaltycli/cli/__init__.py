@@ -43,9 +43,9 @@ def hoist_global_options(args: list[str]) -> list[str]:
 
 def fail(message: str, code: int = 1) -> None:
     """One line on stderr, then exit with ``code``."""
-    # User text quoted in a message (a file name, a KEY) may hold line breaks: keep it one line.
-    message = str(message).replace("\r", "\\r").replace("\n", "\\n")
-    message = message.encode("utf-8", "backslashreplace").decode("utf-8")  # undecodable bytes of argv
+    # User text quoted in a message (a file name, a KEY) may hold line breaks, terminal escapes or
+    # undecodable bytes: show them escaped, on one line.
+    message = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(message))
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 

@@ -176,8 +176,7 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
         if phone:
             matches = session.execute(select(Customer).where(Customer.phone == phone)).scalars().all()
     if not matches:
-        hint = raw if raw.isprintable() else "TEXT"  # the message stays one line
-        raise UnknownCustomer(f"unknown customer {raw!r}; try `loyalty customer list --search {hint}`")
+        raise UnknownCustomer(f"unknown customer {raw!r}; try `loyalty customer list --search {raw}`")
     if len(matches) > 1:
         listed = ", ".join(f"{c.code} ({c.name})" for c in matches)
         raise AmbiguousCustomer(f"customer {raw!r} is ambiguous: it matches {listed}; use the code")
