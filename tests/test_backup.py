@@ -362,3 +362,15 @@ def test_backup_restore_and_export_from_the_library(database, session, program, 
     assert export(database, tmp_path / "csv")["tables"]["customer"] == 1
     restored = restore(database, tmp_path / "b.db")
     assert restored["kept_aside"].endswith("loyalty.db.before-restore-20260615T120000Z")
+
+
+def test_restore_into_a_new_database(cli, shop, db_path, tmp_path):
+    backup = tmp_path / "b.db"
+    assert cli("backup", str(backup)).exit_code == 0
+    fresh = tmp_path / "elsewhere" / "new.db"
+    result = cli("--db", str(fresh), "restore", str(backup))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"restored 2 customers and 6 ledger rows from {backup}\n"
+    assert dump(fresh) == dump(db_path)
+    assert not list(fresh.parent.glob("*.before-restore-*"))
+    assert cli.json("--db", str(fresh), "balance", "C000001")["balance"] == 150

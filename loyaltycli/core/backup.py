@@ -191,7 +191,7 @@ def _restore(database, source: str | Path) -> dict:
         facts = inspect_file(staged, source)
         database.engine.dispose()
         aside = _aside_name(target)
-        if target.exists():
+        if target.exists() and target.stat().st_size > 0:  # an empty new file has nothing to keep
             _keep_aside(target, aside)
         else:
             aside = None
