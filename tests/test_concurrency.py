@@ -142,3 +142,34 @@ def test_a_lock_held_past_the_timeout_exits_4(cli, db_path):
                            "it longer than 0.2 s; nothing was changed, try again)\n")
     assert elapsed < 10
     assert balance_of(db_path, "C000001") == 50
+
+
+def _has_command(name: str) -> bool:
+    from typer.main import get_command
+
+    from loyaltycli.cli import app
+
+    return name in get_command(app).commands
+
+
+def test_concurrent_imports_of_overlapping_files_land_every_receipt_once(cli, db_path, tmp_path):
+    """Four processes import two overlapping till files at once (SPEC `import FILE --source`)."""
+    if not _has_command("import"):
+        import pytest
+
+        pytest.skip("the import command is not part of this build")
+    for name in ("Aoife Byrne", "Brian Walsh"):
+        assert cli("enroll", name, "--at", "2026-01-01T09:00").exit_code == 0
+    header = "receipt_id,timestamp,customer,amount,channel,sku,quantity,unit_price\n"
+
+    def row(i):
+        return f"T-{i:03d},2026-03-{1 + i % 28:02d}T10:{i % 60:02d}:00,C00000{1 + i % 2},10.00,store,COF,1,10.00\n"
+
+    (tmp_path / "a.csv").write_text(header + "".join(row(i) for i in range(0, 30)))
+    (tmp_path / "b.csv").write_text(header + "".join(row(i) for i in range(10, 40)))
+    outcomes = run_tills([("import", str(tmp_path / name), "--source", "till") for name in
+                          ("a.csv", "b.csv", "a.csv", "b.csv")])
+    assert [code for _, code, _, _ in outcomes] == [0, 0, 0, 0], outcomes
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("SELECT count(*), count(DISTINCT receipt_id) FROM purchase").fetchone() == (40, 40)
+    assert balance_of(db_path, "C000001") == balance_of(db_path, "C000002") == 50 + 20 * 10
