@@ -8,9 +8,12 @@ from contextlib import closing
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from loyaltycli.core import clock
+from loyaltycli.core.models import Purchase
 
 
 def at(text: str) -> datetime:
@@ -222,3 +225,69 @@ def test_db_check_notices_points_on_a_merged_or_personal_data_on_a_forgotten_cus
         ("forgotten", "C000003 is forgotten but still holds personal data"),
         ("forgotten", "survey response 1 of a forgotten customer keeps its comment"),
     ]
+
+
+# (operation, day after 2025-06-01, size): most lots are still unexpired on 2026-06-15, some are not.
+OPS = st.lists(st.tuples(st.sampled_from(["buy", "buy", "redeem", "refund", "award"]), st.integers(0, 379),
+                         st.integers(1, 400)), min_size=1, max_size=8)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(keep_ops=OPS, dup_ops=OPS)
+def test_merge_keeps_every_point_property(database, keep_ops, dup_ops):
+    """Whatever two customers did, a merge moves exactly the duplicate's unexpired balance, zeroes it, and
+    the points still expire on their own dates."""
+    from loyaltycli.core import customers, ledger, points
+    from loyaltycli.core.check import check_database
+    from loyaltycli.core.errors import LoyaltyError
+    from loyaltycli.core.merge import merge_customers
+    from loyaltycli.core.program import load_program
+
+    with database.session() as session:
+        program = load_program(session)
+        start = at("2025-06-01T09:00")
+        keep = customers.enroll(session, program, "Keep", at=start)
+        dup = customers.enroll(session, program, "Dup", at=start)
+        for who, ops in ((keep, keep_ops), (dup, dup_ops)):
+            for n, (op, day, size) in enumerate(ops):
+                when = start + clock.DAY * day + clock.DAY / 24 * n
+                when = min(when, clock.now())
+                try:
+                    if op == "buy":
+                        points.post_purchase(session, program, who, size * 100, at=when,
+                                             receipt_id=f"{who.code}-{n}")
+                    elif op == "redeem":
+                        points.redeem(session, program, who, 100 + size, at=max(when, ledger_last(session, who)))
+                    elif op == "refund":
+                        sale = session.execute(select(Purchase).where(Purchase.customer_id == who.id,
+                                                                      Purchase.amount > 0)).scalars().first()
+                        if sale is not None:
+                            points.post_refund(session, program, sale, None, at=max(when, sale.at))
+                    else:
+                        points.award(session, program, who, size, "goodwill", at=when)
+                except LoyaltyError:
+                    pass
+        now = clock.now()
+        ledger.expire_customer(session, dup.id, now)
+        owed = ledger.balance(session, dup.id)
+        keep_before = ledger.balance(session, keep.id)
+        later = now + clock.DAY * 200
+        dup_expiring = sum(lot.remaining for lot in ledger.lot_state(session, dup.id, now).lots
+                           if lot.remaining > 0 and lot.expires_at is not None and lot.expires_at <= later)
+
+        result = merge_customers(session, keep, dup)
+        assert result.points == owed
+        assert ledger.balance(session, dup.id) == 0
+        assert ledger.balance(session, keep.id) == keep_before + owed
+        merged_in_expiring = sum(lot["points"] for lot in result.lots if lot["expires_at"] <= later)
+        assert merged_in_expiring == dup_expiring
+        assert check_database(session) == []
+        session.rollback()
+
+
+def ledger_last(session, customer):
+    """Redemptions are recorded after the customer's latest row (the statement stays in order)."""
+    from loyaltycli.core.models import LedgerEntry
+
+    last = session.execute(select(func.max(LedgerEntry.at)).where(LedgerEntry.customer_id == customer.id)).scalar()
+    return min(max(last, customer.enrolled_at), clock.now()) if last else customer.enrolled_at
