@@ -316,6 +316,8 @@ def test_db_check_reports_every_difference(cli, shop, db_path):
     ]
     table = cli("db", "check")
     assert table.exit_code == 1 and "7 problems" in table.stdout
+    assert table.stderr == ("error: db check found 7 problems (listed above); restore a good backup or correct "
+                            "them with new ledger rows\n")
 
 
 def test_check_database_from_the_library(session, program):

@@ -66,7 +66,10 @@ def db_check() -> None:
     else:
         emit(data, message=f"database OK: {len(CHECKS)} checks passed")
     if problems:
-        raise typer.Exit(1)
+        from loyaltycli.cli import fail
+
+        fail(f"db check found {len(problems)} problems (listed above); restore a good backup or correct them "
+             "with new ledger rows")
 
 
 def customer_merge(keep: str = typer.Argument(..., help="The customer to keep (code, card, e-mail or phone)."),
