@@ -43,6 +43,9 @@ def hoist_global_options(args: list[str]) -> list[str]:
 
 def fail(message: str, code: int = 1) -> None:
     """One line on stderr, then exit with ``code``."""
+    # User text quoted in a message (a file name, a KEY) may hold line breaks, terminal escapes or
+    # undecodable bytes: show them escaped, on one line.
+    message = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(message))
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
@@ -51,6 +54,11 @@ class LoyaltyGroup(TyperGroup):
     """Root group: global options anywhere, and every domain error turned into one line + exit code."""
 
     def parse_args(self, ctx, args):
+        for arg in args:
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:  # argv bytes that are not UTF-8 (a Latin-1 terminal, junk)
+                fail(f"argument {arg!r} is not valid UTF-8 text; check the terminal's encoding")
         return super().parse_args(ctx, hoist_global_options(list(args)))
 
     def invoke(self, ctx):

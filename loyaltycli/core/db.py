@@ -9,7 +9,7 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from loyaltycli.core.errors import DatabaseUnavailable
@@ -205,10 +205,18 @@ def _unavailable(exc: DBAPIError) -> Exception:
     """Locked or unreadable databases exit 4; anything else is re-raised as it is."""
     message = str(exc.orig) if exc.orig is not None else str(exc)
     lowered = message.lower()
-    if isinstance(exc, OperationalError) and any(word in lowered for word in (
+    # "file is not a database" arrives as a plain DatabaseError, not an OperationalError.
+    unusable = isinstance(exc, OperationalError) or (
+        isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError))
+    if unusable and any(word in lowered for word in (
             "locked", "busy", "unable to open", "not a database", "disk i/o", "malformed",
-            "readonly", "read-only", "connection", "could not connect", "does not exist")):
-        return DatabaseUnavailable(f"the database cannot be used: {message.splitlines()[0]}")
+            "readonly", "read-only", "connection", "could not connect", "does not exist", "no such table",
+            "no such column")):
+        hint = ""
+        if "locked" in lowered or "busy" in lowered:
+            hint = (f" (another till or program held it longer than {BUSY_TIMEOUT_SECONDS:g} s; nothing was "
+                    "changed, try again)")
+        return DatabaseUnavailable(f"the database cannot be used: {message.splitlines()[0]}{hint}")
     return exc
 
 

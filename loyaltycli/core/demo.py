@@ -30,7 +30,11 @@ def _rows(path: Path):
 def load_demo(session: Session, folder: Path | None = None) -> dict:
     """Enroll the sample customers, record the sample till's sales and refunds, store the surveys."""
     folder = Path(folder) if folder else sample_dir()
-    if not (folder / "customers.csv").exists():
+    try:
+        found = (folder / "customers.csv").is_file()
+    except OSError:  # a name too long for the file system
+        found = False
+    if not found:
         raise InvalidInput(f"no sample data in {folder}; give --sample-dir")
     if session.execute(select(func.count()).select_from(Customer)).scalar_one():
         raise RuleNotMet("the demo needs a fresh database: this one already has customers "

@@ -1,0 +1,147 @@
+"""`db check`: recompute what can be recomputed and report every difference (beancount's balance
+assertions, for a loyalty ledger)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+@dataclass
+class Problem:
+    check: str
+    detail: str
+
+
+# (name, what it verifies) in the order they run.
+CHECKS = (
+    ("integrity", "SQLite's integrity_check and foreign_key_check pass"),
+    ("ledger_links", "every ledger row names an existing customer and, if any, an existing purchase"),
+    ("expiry", "expiry rows name an earning row of the same customer and never exceed it"),
+    ("bonuses", "no once-only bonus was written twice to one customer"),
+    ("redemptions", "every redemption has its ledger row (same points, same customer) and vice versa"),
+    ("donations", "every donation has its ledger row (same points, same customer)"),
+    ("refunds", "refunds of a sale never exceed the sale"),
+    ("merged", "merged customers have a balance of zero and point at an existing customer"),
+    ("forgotten", "forgotten customers hold no personal data"),
+)
+
+
+def _rows(session: Session, sql: str):
+    return session.execute(text(sql)).all()
+
+
+def _owner(merged: dict[int, int], customer_id: int) -> int:
+    """The customer that now holds ``customer_id``'s account (following merges)."""
+    seen = set()
+    while customer_id in merged and customer_id not in seen:
+        seen.add(customer_id)
+        customer_id = merged[customer_id]
+    return customer_id
+
+
+DAMAGED = Problem("integrity", "the file is damaged, other checks skipped: restore the latest good backup "
+                              "(`loyalty restore FILE`)")
+
+
+def run_checks(database) -> list[Problem]:
+    """All checks of one database; a damaged SQLite file is reported without reading it further."""
+    if database.is_sqlite:
+        database.ensure_schema()
+        problems = []
+        with database.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            try:
+                for (message,) in raw.execute("PRAGMA integrity_check").fetchall():
+                    if message != "ok":
+                        problems.append(Problem("integrity", " ".join(message.split())))
+            except Exception as exc:  # noqa: BLE001  sqlite3.DatabaseError: too damaged to check at all
+                problems.append(Problem("integrity", str(exc).splitlines()[0]))
+        if problems:
+            return problems + [DAMAGED]
+    with database.session(write=False) as session:
+        return check_database(session, sqlite=database.is_sqlite, integrity=False)
+
+
+def check_database(session: Session, *, sqlite: bool = True, integrity: bool = True) -> list[Problem]:
+    """Every difference found; an empty list means the database is consistent."""
+    out: list[Problem] = []
+
+    def add(check: str, detail: str) -> None:
+        out.append(Problem(check, detail))
+
+    if sqlite and integrity:
+        for (message,) in _rows(session, "PRAGMA integrity_check"):
+            if message != "ok":
+                add("integrity", " ".join(message.split()))
+        if out:
+            out.append(DAMAGED)
+            return out
+    if sqlite:
+        for table, rowid, parent, _fk in _rows(session, "PRAGMA foreign_key_check"):
+            add("integrity", f"{table} row {rowid} points at a missing {parent} row")
+
+    for entry_id, customer_id in _rows(session, """
+            SELECT l.id, l.customer_id FROM ledger l LEFT JOIN customer c ON c.id = l.customer_id
+            WHERE c.id IS NULL"""):
+        add("ledger_links", f"ledger row {entry_id} belongs to missing customer {customer_id}")
+    for entry_id, purchase_id in _rows(session, """
+            SELECT l.id, l.purchase_id FROM ledger l LEFT JOIN purchase p ON p.id = l.purchase_id
+            WHERE l.purchase_id IS NOT NULL AND p.id IS NULL"""):
+        add("ledger_links", f"ledger row {entry_id} references missing purchase {purchase_id}")
+
+    for entry_id, lot_id in _rows(session, """
+            SELECT e.id, e.lot_id FROM ledger e LEFT JOIN ledger lot ON lot.id = e.lot_id
+            WHERE e.kind = 'expire' AND (lot.id IS NULL OR lot.customer_id != e.customer_id
+                                         OR lot.delta <= 0 OR e.delta > 0)"""):
+        add("expiry", f"expiry row {entry_id} does not write off an earning row of its customer (lot {lot_id})")
+    for lot_id, earned, expired in _rows(session, """
+            SELECT lot.id, lot.delta, -SUM(e.delta) FROM ledger e JOIN ledger lot ON lot.id = e.lot_id
+            WHERE e.kind = 'expire' GROUP BY lot.id, lot.delta HAVING -SUM(e.delta) > lot.delta"""):
+        add("expiry", f"{expired} points expired from ledger row {lot_id}, which earned only {earned}")
+
+    for customer_id, key, n in _rows(session, """
+            SELECT customer_id, bonus_key, COUNT(*) FROM ledger WHERE bonus_key IS NOT NULL
+            GROUP BY customer_id, bonus_key HAVING COUNT(*) > 1"""):
+        add("bonuses", f"bonus {key} was written {n} times to customer {customer_id}")
+
+    merged = dict(_rows(session, "SELECT id, merged_into_id FROM customer WHERE merged_into_id IS NOT NULL"))
+    for kind, table in (("redemptions", "redemption"), ("donations", "donation")):
+        for row_id, entry_id, points, customer_id, delta, entry_customer in _rows(session, f"""
+                SELECT r.id, r.ledger_id, r.points, r.customer_id, l.delta, l.customer_id
+                FROM {table} r LEFT JOIN ledger l ON l.id = r.ledger_id"""):
+            if delta is None:
+                add(kind, f"{table} {row_id} references missing ledger row {entry_id}")
+            elif delta != -points:
+                add(kind, f"{table} {row_id} is {points} points but its ledger row {entry_id} is {delta}")
+            elif _owner(merged, entry_customer) != _owner(merged, customer_id):
+                add(kind, f"{table} {row_id} belongs to customer {customer_id} but its ledger row {entry_id} "
+                          f"to customer {entry_customer}")
+    for entry_id, delta in _rows(session, """
+            SELECT l.id, l.delta FROM ledger l LEFT JOIN redemption r ON r.ledger_id = l.id
+            WHERE l.kind = 'redeem' AND r.id IS NULL"""):
+        add("redemptions", f"ledger row {entry_id} redeems {-delta} points but has no redemption record")
+
+    for sale_id, receipt, amount, refunded in _rows(session, """
+            SELECT s.id, s.receipt_id, s.amount, -SUM(r.amount) FROM purchase r JOIN purchase s ON s.id = r.refund_of_id
+            GROUP BY s.id, s.receipt_id, s.amount HAVING -SUM(r.amount) > s.amount"""):
+        add("refunds", f"receipt {receipt} (purchase {sale_id}) of {amount} cents has {refunded} cents refunded")
+
+    for code, target, balance in _rows(session, """
+            SELECT c.code, t.id, COALESCE((SELECT SUM(delta) FROM ledger WHERE customer_id = c.id), 0)
+            FROM customer c LEFT JOIN customer t ON t.id = c.merged_into_id WHERE c.status = 'merged'"""):
+        if target is None:
+            add("merged", f"{code} is merged into a missing customer")
+        if balance != 0:
+            add("merged", f"{code} is merged but still has a balance of {balance}")
+    for (code,) in _rows(session, """
+            SELECT code FROM customer WHERE status = 'forgotten' AND (name IS NOT NULL OR phone IS NOT NULL
+            OR email IS NOT NULL OR card IS NOT NULL OR birthday IS NOT NULL)"""):
+        add("forgotten", f"{code} is forgotten but still holds personal data")
+    for (response_id,) in _rows(session, """
+            SELECT s.id FROM survey_response s JOIN customer c ON c.id = s.customer_id
+            WHERE c.status = 'forgotten' AND s.comment IS NOT NULL"""):
+        add("forgotten", f"survey response {response_id} of a forgotten customer keeps its comment")
+    return out

@@ -1,0 +1,170 @@
+"""Merging duplicate customers and forgetting a customer's personal data.
+
+The ledger stays append-only through both: a merge moves points with a `merge_out` row on the
+duplicate and `merge_in` rows on the customer kept; forgetting erases the profile but keeps the
+anonymous rows, so every total still adds up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from loyaltycli.core import clock, ledger
+from loyaltycli.core.errors import RuleNotMet
+from loyaltycli.core.models import (Customer, Donation, LedgerEntry, Membership, Purchase, Redemption, Referral,
+                                    SurveyResponse)
+
+
+@dataclass
+class MergeResult:
+    keep: str
+    duplicate: str
+    points: int
+    lots: list[dict] = field(default_factory=list)
+    moved: dict[str, int] = field(default_factory=dict)
+    filled: list[str] = field(default_factory=list)
+    balance: int = 0
+
+
+def merge_customers(session: Session, keep: Customer, duplicate: Customer, *,
+                    at: datetime | None = None) -> MergeResult:
+    """Fold ``duplicate`` into ``keep``: points (lot by lot, each with its own expiry date), purchases,
+    surveys, referrals, redemptions, donations and memberships. The duplicate becomes unusable."""
+    if keep.id == duplicate.id:
+        raise RuleNotMet(f"{keep.code} and {duplicate.code} are the same customer; nothing to merge")
+    for customer in (keep, duplicate):
+        if customer.status != "active":
+            raise RuleNotMet(f"customer {customer.code} is {customer.status}; only active customers can be merged")
+    at = at or clock.now()
+    for customer_id in sorted((keep.id, duplicate.id)):
+        ledger.lock_customer(session, customer_id)
+    # Points that expired by now are written off first: they do not travel.
+    ledger.expire_customer(session, duplicate.id, at)
+    points = ledger.balance(session, duplicate.id)
+    state = ledger.lot_state(session, duplicate.id, at)
+    note = f"merged {duplicate.code} into {keep.code}"
+    ledger.post(session, duplicate.id, "merge_out", -points, at, note=note)
+    lots = []
+    carried = 0
+    for lot in state.lots:
+        if lot.remaining > 0:
+            ledger.post(session, keep.id, "merge_in", lot.remaining, at, expires_at=lot.expires_at,
+                        note=f"{note}: {lot.remaining} points earned {clock.local_text(lot.at)[:10]}")
+            lots.append({"points": lot.remaining, "expires_at": lot.expires_at})
+            carried += lot.remaining
+    rest = points - carried
+    if rest or not lots:
+        # A negative balance (after refunds) travels as a debt; a zero balance still records the merge.
+        ledger.post(session, keep.id, "merge_in", rest, at, note=note)
+    # Once-only bonuses the duplicate already had stay once-only for the merged customer.
+    keep_keys = set(session.execute(select(LedgerEntry.bonus_key).where(
+        LedgerEntry.customer_id == keep.id, LedgerEntry.bonus_key.is_not(None))).scalars())
+    for key in session.execute(select(LedgerEntry.bonus_key).where(
+            LedgerEntry.customer_id == duplicate.id, LedgerEntry.bonus_key.is_not(None))).scalars().all():
+        if key not in keep_keys:
+            ledger.post(session, keep.id, "merge_in", 0, at, bonus_key=key,
+                        note=f"{note}: bonus {key} was already given to {duplicate.code}")
+
+    moved = {}
+    for name, model in (("purchases", Purchase), ("surveys", SurveyResponse), ("redemptions", Redemption),
+                        ("donations", Donation), ("memberships", Membership)):
+        moved[name] = session.execute(update(model).where(model.customer_id == duplicate.id)
+                                      .values(customer_id=keep.id)).rowcount
+    # Referrals: those the duplicate made now count for the customer kept (not a referral of keep by
+    # itself); the duplicate's own referrer moves over only if the customer kept has none.
+    moved["referrals"] = session.execute(
+        update(Referral).where(Referral.referrer_id == duplicate.id, Referral.referee_id != keep.id)
+        .values(referrer_id=keep.id)).rowcount
+    has_referrer = session.execute(select(Referral.id).where(Referral.referee_id == keep.id)).first()
+    if not has_referrer:
+        moved["referrals"] += session.execute(
+            update(Referral).where(Referral.referee_id == duplicate.id, Referral.referrer_id != keep.id)
+            .values(referee_id=keep.id)).rowcount
+    # Customers merged into the duplicate earlier now point at the customer kept.
+    session.execute(update(Customer).where(Customer.merged_into_id == duplicate.id)
+                    .values(merged_into_id=keep.id))
+
+    # Contact details the customer kept lacks come from the duplicate (unique ones leave it first).
+    filled = []
+    for name in ("phone", "email", "card", "name", "birthday"):
+        if getattr(keep, name) in (None, "") and getattr(duplicate, name) not in (None, ""):
+            value = getattr(duplicate, name)
+            if name in ("phone", "email", "card"):
+                setattr(duplicate, name, None)
+                session.flush()
+            setattr(keep, name, value)
+            filled.append(name)
+    keep.consent = keep.consent or duplicate.consent
+    duplicate.status = "merged"
+    duplicate.merged_into_id = keep.id
+    session.flush()
+    return MergeResult(keep=keep.code, duplicate=duplicate.code, points=points, lots=lots, moved=moved,
+                       filled=filled, balance=ledger.balance(session, keep.id))
+
+
+PERSONAL_FIELDS = ("name", "phone", "email", "card", "birthday")
+
+
+@dataclass
+class ForgetResult:
+    code: str
+    forfeited: int
+    erased: list[str]
+    comments: int
+
+
+def forget_customer(session: Session, customer: Customer, *, at: datetime | None = None) -> ForgetResult:
+    """Erase a customer's personal data (profile, survey comments); keep the anonymous ledger.
+
+    Call inside a write session; overwrite freed space with ``PRAGMA secure_delete`` before, and
+    ``vacuum`` after the commit, so the old values are gone from the file itself."""
+    if customer.status == "forgotten":
+        raise RuleNotMet(f"customer {customer.code} was already forgotten")
+    if customer.status == "merged":
+        raise RuleNotMet(f"customer {customer.code} was merged; forget the customer it was merged into")
+    at = at or clock.now()
+    ledger.lock_customer(session, customer.id)
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
+    ledger.expire_customer(session, customer.id, at)
+    left = ledger.balance(session, customer.id)
+    if left > 0:
+        # Nobody can spend them any more: write them off so the points owed add up.
+        ledger.post(session, customer.id, "forget", -left, at, note="points forfeited: personal data erased")
+    erased = [name for name in PERSONAL_FIELDS if getattr(customer, name) not in (None, "")]
+    for name in PERSONAL_FIELDS:
+        setattr(customer, name, None)
+    customer.consent = False
+    customer.status = "forgotten"
+    comments = session.execute(update(SurveyResponse).where(SurveyResponse.customer_id == customer.id,
+                                                            SurveyResponse.comment.is_not(None))
+                               .values(comment=None)).rowcount
+    session.flush()
+    return ForgetResult(code=customer.code, forfeited=max(left, 0), erased=erased, comments=comments)
+
+
+def scrub_file(database) -> bool:
+    """VACUUM (outside any transaction) and fold the WAL back, so erased values leave the file.
+
+    Returns False when another process kept the WAL from being truncated (it is on the next checkpoint)."""
+    import sqlite3
+
+    if not database.is_sqlite:
+        return True
+    with database.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        try:
+            raw.execute("PRAGMA secure_delete=ON")
+            raw.execute("VACUUM")
+            busy, _log, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            # Another till held the lock past the timeout: the erasure is committed and its freed pages
+            # were zeroed (secure_delete); only the compaction is left for the next forget.
+            return False
+        finally:
+            raw.execute("PRAGMA secure_delete=OFF")
+    return busy == 0
