@@ -11,7 +11,7 @@ import typer
 from loyaltycli.cli import options
 from loyaltycli.cli.render import emit
 
-SUMMARY_KEYS = ("read", "imported", "skipped", "rejected", "points_awarded", "receipts", "refunds",
+SUMMARY_KEYS = ("read", "imported", "skipped", "rejected", "points_awarded", "sales", "refunds",
                 "customers_enrolled")
 
 
@@ -80,7 +80,7 @@ def _stderr_console():
 def _report(data: dict) -> None:
     what = "would import" if data["dry_run"] else "imported"
     line = (f"{data['file']}: read {data['read']}, {what} {data['imported']}, skipped {data['skipped']}, "
-            f"rejected {data['rejected']}; {data['receipts']} receipts, {data['refunds']} refunds, "
+            f"rejected {data['rejected']}; {data['sales']} sales, {data['refunds']} refunds, "
             f"{data['customers_enrolled']} customers enrolled, {data['points_awarded']} points")
     if options.current.json or options.current.csv:
         emit(data, columns=["file", "source", "dry_run", *SUMMARY_KEYS, "rejects_file", "run_id"])

@@ -25,9 +25,10 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock, customers, points, rules
+from loyaltycli.core.clock import UTC
 from loyaltycli.core.errors import InvalidInput, LoyaltyError, NotFound
 from loyaltycli.core.models import (Customer, ImportRun, LedgerEntry, Membership, MembershipPlan, Purchase,
-                                    PurchaseItem, Referral)
+                                    PurchaseItem, Referral, UTCDateTime)
 from loyaltycli.core.money import format_amount, parse_amount
 from loyaltycli.core.program import Program, load_program
 
@@ -126,7 +127,7 @@ class ImportSummary:
     def as_dict(self) -> dict:
         return {"file": self.file, "source": self.source, "dry_run": self.dry_run, "read": self.read,
                 "imported": self.imported, "skipped": self.skipped, "rejected": self.rejected,
-                "points_awarded": self.points_awarded, "receipts": self.receipts, "refunds": self.refunds,
+                "points_awarded": self.points_awarded, "sales": self.receipts, "refunds": self.refunds,
                 "customers_enrolled": self.enrolled, "rejects_file": self.rejects_file, "run_id": self.run_id,
                 "legacy_encoding_lines": self.legacy_encoding_lines, "first_rejects": self.first_rejects}
 
@@ -283,6 +284,8 @@ class Importer:
         self._last_when: tuple[str, datetime | None, str | None] = ("", None, None)
         self._watermark = 0
         self.total_bytes = 0
+        self._zone = clock.local_zone()
+        self._year_starts: dict[int, datetime] = {}
 
     # -- entry points ----------------------------------------------------------------------------
     def run(self, database) -> ImportSummary:
@@ -486,7 +489,7 @@ class Importer:
         if i_sku is not None:
             sku = fields[i_sku].strip()
             if sku:
-                line.sku = points.check_sku(sku)
+                line.sku = sku if len(sku) <= 64 and sku.isprintable() else points.check_sku(sku)
         line.quantity = quantity
         line.unit_price = unit_price if unit_price is not None else (amount // quantity if amount % quantity == 0
                                                                        else amount)
@@ -658,19 +661,20 @@ class Importer:
         # 6. write: purchases (ids back), their items, their ledger rows
         ids = self._insert_purchases(session, purchases)
         for info in sales_in_batch.values():
-            info["id"] = ids[info["index"]]
+            if info["index"] is not None:
+                info["id"] = ids[info["index"]]
         for receipt in accepted:
             if receipt.sale_link is not None and receipt.sale_link.get("pending"):
                 session.execute(update(Purchase).where(Purchase.id == ids[receipt.index])
                                 .values(refund_of_id=ids[receipt.sale_link["index"]]))
         if items:
-            session.execute(insert(PurchaseItem.__table__), [
+            _bulk_insert(session, PurchaseItem.__table__, [
                 {"purchase_id": ids[i], "sku": line.sku, "quantity": line.quantity,
                  "unit_price": line.unit_price, "amount": line.amount} for i, line in items])
         if ledger_rows:
             for i, row in ledger_rows:
                 row["purchase_id"] = ids[i]
-            session.execute(insert(LedgerEntry.__table__), [row for _, row in ledger_rows])
+            _bulk_insert(session, LedgerEntry.__table__, [row for _, row in ledger_rows])
         awarded = sum(row["delta"] for _, row in ledger_rows)
         # 7. referral rewards (rare): the shared rule, now that the purchases exist
         for i, receipt in referral_checks:
@@ -685,6 +689,13 @@ class Importer:
 
     def _insert_purchases(self, session: Session, purchases: list[dict]) -> list[int]:
         table = Purchase.__table__
+        if session.get_bind().dialect.name == "sqlite":
+            # BEGIN IMMEDIATE holds the database's write lock: the next ids are ours to take.
+            first = (session.execute(select(func.max(Purchase.id))).scalar() or 0) + 1
+            for offset, row in enumerate(purchases):
+                row["id"] = first + offset
+            _bulk_insert(session, table, purchases)
+            return list(range(first, first + len(purchases)))
         result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), purchases)
         return list(result.scalars())
 
@@ -706,10 +717,10 @@ class Importer:
                                          f"receipt {receipt.receipt_id} {format_amount(amount)} {receipt.channel} "
                                          f"({tier.name} x{multiplier.normalize()})"))
         if program.milestone_bonus and program.milestone_spend:
-            year = clock.local_year(at)
+            year = at.astimezone(self._zone).year
             key = f"milestone:{year}"
             if key not in state.bonus_keys:
-                start, _end = clock.year_bounds(year)
+                start = self._year_start(year)
                 year_spend = state.spend_between(start, at, inclusive=True) + amount
                 if year_spend >= program.milestone_spend:
                     state.bonus_keys.add(key)
@@ -798,6 +809,12 @@ class Importer:
                 "refunds": len(refunds), "receipt_id": sale.receipt_id}
         return info
 
+    def _year_start(self, year: int) -> datetime:
+        start = self._year_starts.get(year)
+        if start is None:
+            start = self._year_starts[year] = clock.year_bounds(year)[0]
+        return start
+
     @staticmethod
     def _ledger_row(customer_id: int, kind: str, delta: int, at: datetime, expires: datetime | None,
                     recorded: datetime, note: str) -> dict:
@@ -882,12 +899,22 @@ class Importer:
                                           Customer.status, Customer.enrolled_at, Customer.merged_into_id)
                                    .where(Customer.code.in_(candidates) | Customer.card.in_(candidates)
                                           | Customer.email.in_(lowered) | Customer.phone.in_(chunk))).all()
+            index: dict[str, dict] = {}
+            for row in rows:
+                for value in {row.code, row.card}:
+                    if value:
+                        index.setdefault(("id", value), {})[row.id] = row
+                if row.email:
+                    index.setdefault(("email", row.email), {})[row.id] = row
+                if row.phone:
+                    index.setdefault(("phone", row.phone), {})[row.id] = row
             for key in chunk:
                 cands = {key, key.upper(), key.lower()}
                 if customers._CODE.match(key):
                     cands.add(customers.customer_code(int(key[1:])))
-                matches = {r.id: r for r in rows if r.code in cands or r.card in cands
-                           or r.email == key.lower() or r.phone == key}
+                matches = {}
+                for probe in [("id", c) for c in cands] + [("email", key.lower()), ("phone", key)]:
+                    matches.update(index.get(probe, {}))
                 if len(matches) == 1:
                     row = next(iter(matches.values()))
                     if row.status == "active":
@@ -922,8 +949,8 @@ class Importer:
 
     def _load_states(self, session: Session, program: Program, states: dict, ready: list[_Receipt]) -> None:
         ids = list(states)
-        lo = min(min(r.at - clock.DAY * program.tier_window_days, clock.year_bounds(clock.local_year(r.at))[0])
-                 for r in ready)
+        first = min(r.at for r in ready)
+        lo = min(first - clock.DAY * program.tier_window_days, self._year_start(first.astimezone(self._zone).year))
         hi = max(r.at for r in ready)
         for chunk in _chunks(ids):
             for customer_id, at, amount in session.execute(
@@ -964,6 +991,37 @@ class _Same:
         if exc[0] is None:
             self.session.flush()
         return False
+
+
+def _bulk_insert(session: Session, table, rows: list[dict]) -> None:
+    """One executemany of many rows. On SQLite straight to the driver (times written the way the
+    UTCDateTime column stores them): SQLAlchemy's per-row parameter processing costs more than the insert."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})")
+    cache: dict[datetime, str] = {}
+
+    def stored(value):
+        if value is None:
+            return None
+        text = cache.get(value)
+        if text is None:
+            text = cache[value] = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return text
+
+    if times:
+        params = []
+        for row in rows:
+            values = list(row.values())
+            for i in times:
+                values[i] = stored(values[i])
+            params.append(tuple(values))
+    else:
+        params = [tuple(row.values()) for row in rows]
+    session.connection().exec_driver_sql(sql, params)
 
 
 def _chunks(values: list, size: int = _IN_CHUNK):
