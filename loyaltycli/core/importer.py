@@ -416,6 +416,7 @@ class Importer:
         negate_rules = self._rule_columns["negate_when"]
         skip_rules = self._rule_columns["skip_when"]
         anonymous_skip = self.preset.anonymous == "skip"
+        card_numbers = self.preset.customer_kind == "card"
         default_channel = self.preset.default_channel
         summary = self.summary
         for start, fields, error in stream:
@@ -430,6 +431,8 @@ class Importer:
                 continue
             receipt_id = fields[i_receipt].strip()
             key = fields[i_customer].strip()
+            if card_numbers and key.endswith(".0") and key[:-2].isdigit():
+                key = key[:-2]  # spreadsheets write customer numbers as 17850.0
             if not key and anonymous_skip:
                 summary.skipped += 1
                 continue
@@ -934,12 +937,8 @@ class Importer:
         kind = self.preset.customer_kind
         if kind is None:
             kind = "email" if "@" in key else "phone" if key.startswith("+") else "card"
-        if kind == "card" and re.fullmatch(r"\d+\.0", key):  # spreadsheets write numbers as 17850.0
-            key_value = key[:-2]
-        else:
-            key_value = key
         try:
-            customer = customers.enroll(session, program, None, **{kind: key_value}, at=first_at)
+            customer = customers.enroll(session, program, None, **{kind: key}, at=first_at)
         except LoyaltyError as exc:
             return f"cannot enroll unknown customer {key!r}: {exc}"
         self.summary.enrolled += 1
