@@ -216,7 +216,22 @@ class _Receipt:
         self.index = -1
 
 
+_AMOUNTS: dict[str, int] = {}
+
+
 def _amount(text: str, what: str) -> int:
+    """Cents of a decimal string; till files repeat their prices, so answers are remembered."""
+    cents = _AMOUNTS.get(text)
+    if cents is not None:
+        return cents
+    cents = _parse_cents(text, what)
+    if len(_AMOUNTS) > 100_000:
+        _AMOUNTS.clear()
+    _AMOUNTS[text] = cents
+    return cents
+
+
+def _parse_cents(text: str, what: str) -> int:
     m = _SIMPLE_AMOUNT.fullmatch(text)
     if m:
         cents = int(m.group(2)) * 100 + (int(m.group(3).ljust(2, "0")) if m.group(3) else 0)
@@ -1008,7 +1023,9 @@ def _bulk_insert(session: Session, table, rows: list[dict]) -> None:
             return None
         text = cache.get(value)
         if text is None:
-            text = cache[value] = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if value.tzinfo is not UTC:
+                value = value.astimezone(UTC)
+            text = cache[value] = value.isoformat(" ", "microseconds")[:26]
         return text
 
     if times:
