@@ -101,3 +101,13 @@ def test_parse_map_refuses_bad_items(item, message):
 
     with pytest.raises(InvalidInput, match=message):
         importer.parse_map([item])
+
+
+def test_loyverse_enrolls_unknown_contacts_as_phone_or_email(cli, tmp_path):
+    till = tmp_path / "receipts.csv"
+    till.write_text(LOYVERSE.replace("+353851234567", "0861234567"))
+    data = cli.json("import", till, "--preset", "loyverse", "--enroll-unknown")
+    assert data["customers_enrolled"] == 2
+    assert cli.json("customer", "show", "ann@example.ie")["balance"] == 50 + 30
+    phone = cli.json("customer", "show", "+353861234567")
+    assert phone["phone"] == "+353861234567" and phone["balance"] == 50 - 10

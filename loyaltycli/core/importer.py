@@ -55,7 +55,7 @@ class Preset:
     default_channel: str = "store"
     cancellation_prefix: str | None = None
     anonymous: str = "reject"  # or "skip": rows without a customer are not loyalty sales
-    customer_kind: str | None = None  # card | email | phone: how to enroll an unknown customer
+    customer_kind: str | None = None  # card | email | phone | contact: how to enroll an unknown customer
     negate_when: dict[str, str] = field(default_factory=dict)
     skip_when: dict[str, str] = field(default_factory=dict)
 
@@ -950,7 +950,9 @@ class Importer:
 
     def _enroll(self, session: Session, program: Program, key: str, first_at: datetime):
         kind = self.preset.customer_kind
-        if kind is None:
+        if kind == "contact":  # a phone or an e-mail, never a card
+            kind = "email" if "@" in key else "phone"
+        elif kind not in ("card", "email", "phone"):
             kind = "email" if "@" in key else "phone" if key.startswith("+") else "card"
         try:
             customer = customers.enroll(session, program, None, **{kind: key}, at=first_at)
