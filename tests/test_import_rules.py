@@ -205,3 +205,24 @@ def test_dry_run_reports_what_a_real_run_does(database, tmp_path):
     assert sums(database) == before
     real = importer.import_file(database, till, batch_rows=10)
     assert (dry.read, dry.imported, dry.points_awarded) == (real.read, real.imported, real.points_awarded)
+
+
+def test_progress_reports_bytes_up_to_the_whole_file(database, tmp_path):
+    text, _plan = generate(random.Random(6), receipts=40)
+    till = tmp_path / "till.csv"
+    till.write_text(text)
+    setup_shop(database)
+    seen = []
+    importer.Importer(till, batch_rows=20, progress=lambda done, total: seen.append((done, total))).run(database)
+    size = till.stat().st_size
+    assert len(seen) > 2 and seen[-1] == (size, size)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+def test_import_command_has_help_with_an_example(cli):
+    result = cli("import", "--help")
+    assert result.exit_code == 0
+    assert "Example: loyalty import till.csv --source shop1 --enroll-unknown" in result.stdout
+    readme = (__import__("pathlib").Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "loyalty import FILE" in readme or "`loyalty import FILE" in readme
+    assert "loyalty import-presets" in readme

@@ -301,6 +301,8 @@ class Importer:
         self.total_bytes = 0
         self._zone = clock.local_zone()
         self._year_starts: dict[int, datetime] = {}
+        self._channels: dict[str, str] = {}
+        self._rates: dict[tuple, str] = {}
 
     # -- entry points ----------------------------------------------------------------------------
     def run(self, database) -> ImportSummary:
@@ -586,7 +588,10 @@ class Importer:
                 continue
             try:
                 points.check_receipt(receipt.receipt_id)
-                receipt.channel = points.check_channel(receipt.channel)
+                channel = self._channels.get(receipt.channel)
+                if channel is None:
+                    channel = self._channels[receipt.channel] = points.check_channel(receipt.channel)
+                receipt.channel = channel
                 receipt.at = self._when(receipt.at_text)
             except LoyaltyError as exc:
                 self._reject_receipt(receipt, str(exc))
@@ -731,9 +736,12 @@ class Importer:
         rows = []
         expires = program.expiry_for(at)
         if earned:
+            rate = self._rates.get((tier.name, multiplier))
+            if rate is None:
+                rate = self._rates[(tier.name, multiplier)] = f"({tier.name} x{multiplier.normalize()})"
             rows.append(self._ledger_row(state.id, "earn", earned, at, expires, recorded,
                                          f"receipt {receipt.receipt_id} {format_amount(amount)} {receipt.channel} "
-                                         f"({tier.name} x{multiplier.normalize()})"))
+                                         f"{rate}"))
         if program.milestone_bonus and program.milestone_spend:
             year = at.astimezone(self._zone).year
             key = f"milestone:{year}"
@@ -855,6 +863,15 @@ class Importer:
         return value
 
     def _parse_when(self, text: str) -> datetime:
+        # clock.parse_timestamp's answer, without asking the system for the local zone twice per receipt
+        try:
+            value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+            if 1900 < value.year < 9998:
+                if value.tzinfo is None:
+                    value = value.replace(tzinfo=self._zone)
+                return value.astimezone(UTC)
+        except ValueError:
+            pass
         try:
             return clock.parse_timestamp(text)
         except InvalidInput:
