@@ -184,3 +184,17 @@ def test_unknown_preset(cli, tmp_path):
     till.write_text(HEADER)
     result = cli("import", till, "--preset", "../../etc/passwd")
     assert result.exit_code == 1 and "unknown preset '../../etc/passwd'; known presets: loyverse" in result.stderr
+
+
+def test_a_refused_file_leaves_no_import_run(cli, tmp_path, database):
+    till = tmp_path / "till.csv"
+    till.write_text("a,b\n1,2\n")
+    assert cli("import", till).exit_code == 1
+    from sqlalchemy import func, select
+
+    from loyaltycli.core.models import ImportRun
+
+    with database.session(write=False) as s:
+        assert s.execute(select(func.count()).select_from(ImportRun)).scalar_one() == 0
+    till.write_text(HEADER)
+    assert cli.json("import", till)["run_id"] == 1

@@ -302,6 +302,8 @@ class Importer:
         self._zone = clock.local_zone()
         self._year_starts: dict[int, datetime] = {}
         self._channels: dict[str, str] = {}
+        self._record_run = False
+        self._started = clock.now()
         self._rates: dict[tuple, str] = {}
 
     # -- entry points ----------------------------------------------------------------------------
@@ -314,11 +316,7 @@ class Importer:
                     self._run(handle, lambda: _Same(session), session)
                     session.rollback()
                 return self.summary
-            with database.session() as session:
-                run = ImportRun(source=self.source, file=self.label[-255:], started_at=clock.now())
-                session.add(run)
-                session.flush()
-                self.summary.run_id = run.id
+            self._record_run = True
             self._run(handle, database.session, None)
             return self.summary
         finally:
@@ -560,6 +558,12 @@ class Importer:
             program = load_program(session)
             if not self._watermark:
                 self._watermark = session.execute(select(func.coalesce(func.max(Purchase.id), 0))).scalar_one() or -1
+            if self._record_run and self.summary.run_id is None:
+                # written with the first batch: a file refused at its header leaves no trace
+                run = ImportRun(source=self.source, file=self.label[-255:], started_at=self._started)
+                session.add(run)
+                session.flush()
+                self.summary.run_id = run.id
             self._process(session, program, batch)
             if self.summary.run_id is not None and not self.dry_run:
                 values = dict(read=self.summary.read, imported=self.summary.imported,
