@@ -646,6 +646,8 @@ class Importer:
         # 4. what the rules need, loaded once for the batch
         self._load_states(session, program, states, ready)
         # 5. the rules, in time order (per customer this is the order of the sales)
+        self._db_sales = self._sales_in_db(session, states, [
+            candidate for r in ready if r.amount < 0 for candidate in self._sale_candidates(r.receipt_id)])
         ready.sort(key=lambda r: (r.at, r.first_line))
         sales_in_batch: dict[str, dict] = {}
         purchases: list[dict] = []
@@ -765,11 +767,7 @@ class Importer:
         amount = -receipt.amount
         sale = None
         for candidate in self._sale_candidates(receipt.receipt_id):
-            sale = sales_in_batch.get(candidate)
-            if sale is None:
-                sale = self._sale_in_db(session, candidate)
-                if sale is not None:  # later refunds of it in this batch see this one
-                    sales_in_batch[candidate] = sale
+            sale = sales_in_batch.get(candidate) or self._db_sales.get(candidate)
             if sale is not None:
                 break
         if sale is None:
@@ -819,25 +817,36 @@ class Importer:
             out.append(receipt_id[len(prefix):])
         return out
 
-    def _sale_in_db(self, session: Session, receipt_id: str) -> dict | None:
-        sale = session.execute(select(Purchase).where(
-            Purchase.source == self.source, Purchase.receipt_id == receipt_id, Purchase.amount > 0,
-            Purchase.refund_of_id.is_(None))).scalar()
-        if sale is None:
-            return None
-        state = self._states.get(sale.customer_id)
-        if state is None:
-            row = session.get(Customer, sale.customer_id)
-            state = _CustomerState(row.id, row.code, row.enrolled_at)
-        refunds = session.execute(select(Purchase.id, Purchase.amount).where(Purchase.refund_of_id == sale.id)).all()
-        earned = session.execute(select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(
-            LedgerEntry.purchase_id == sale.id, LedgerEntry.kind == "earn")).scalar_one()
-        reversed_before = -session.execute(select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(
-            LedgerEntry.purchase_id.in_([r.id for r in refunds] or [-1]), LedgerEntry.kind == "refund")).scalar_one()
-        info = {"index": None, "id": sale.id, "customer": state, "at": sale.at, "amount": sale.amount,
-                "earned": earned, "refunded": -sum(r.amount for r in refunds), "reversed": reversed_before,
-                "refunds": len(refunds), "receipt_id": sale.receipt_id}
-        return info
+    def _sales_in_db(self, session: Session, states: dict, receipt_ids: list[str]) -> dict[str, dict]:
+        """The sales these refunds may name, with what they earned and what was refunded of them."""
+        found: dict[str, dict] = {}
+        for chunk in _chunks(sorted(set(receipt_ids))):
+            sales = session.execute(select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at,
+                                           Purchase.amount).where(
+                Purchase.source == self.source, Purchase.receipt_id.in_(chunk), Purchase.amount > 0,
+                Purchase.refund_of_id.is_(None))).all()
+            if not sales:
+                continue
+            ids = [sale.id for sale in sales]
+            earned = dict(session.execute(select(LedgerEntry.purchase_id, func.sum(LedgerEntry.delta)).where(
+                LedgerEntry.purchase_id.in_(ids), LedgerEntry.kind == "earn").group_by(LedgerEntry.purchase_id)).all())
+            refunds = session.execute(select(Purchase.id, Purchase.refund_of_id, Purchase.amount)
+                                      .where(Purchase.refund_of_id.in_(ids))).all()
+            reversed_ = dict(session.execute(select(LedgerEntry.purchase_id, func.sum(LedgerEntry.delta)).where(
+                LedgerEntry.purchase_id.in_([r.id for r in refunds] or [-1]), LedgerEntry.kind == "refund")
+                .group_by(LedgerEntry.purchase_id)).all())
+            for sale in sales:
+                state = states.get(sale.customer_id)
+                if state is None:
+                    row = session.get(Customer, sale.customer_id)
+                    state = _CustomerState(row.id, row.code, row.enrolled_at)
+                mine = [r for r in refunds if r.refund_of_id == sale.id]
+                found[sale.receipt_id] = {
+                    "index": None, "id": sale.id, "customer": state, "at": sale.at, "amount": sale.amount,
+                    "earned": earned.get(sale.id, 0), "refunded": -sum(r.amount for r in mine),
+                    "reversed": -sum(reversed_.get(r.id, 0) for r in mine), "refunds": len(mine),
+                    "receipt_id": sale.receipt_id}
+        return found
 
     def _year_start(self, year: int) -> datetime:
         start = self._year_starts.get(year)
