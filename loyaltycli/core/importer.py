@@ -38,6 +38,7 @@ PRESET_DIR = Path(__file__).resolve().parents[1] / "presets"
 # A line longer than this is rejected without being held in memory.
 MAX_LINE_BYTES = 1 << 20
 BATCH_ROWS = 20_000
+SQLITE_CACHE_KIB = 32_768
 _IN_CHUNK = 500
 _SIMPLE_AMOUNT = re.compile(r"(-?)(\d{1,9})(?:\.(\d\d?))?")
 _REFUND_SUFFIX = re.compile(r"^(.+?)(?:-R|/R\d+)$")
@@ -303,6 +304,7 @@ class Importer:
         self._year_starts: dict[int, datetime] = {}
         self._channels: dict[str, str] = {}
         self._record_run = False
+        self._tuned = False
         self._started = clock.now()
         self._rates: dict[tuple, str] = {}
 
@@ -555,6 +557,10 @@ class Importer:
         if not batch and not last:
             return
         with transaction() as session:
+            if session.get_bind().dialect.name == "sqlite" and not self._tuned:
+                # a bigger page cache for this connection: index pages of a long backfill stay in memory
+                session.connection().exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+                self._tuned = True
             program = load_program(session)
             if not self._watermark:
                 self._watermark = session.execute(select(func.coalesce(func.max(Purchase.id), 0))).scalar_one() or -1
