@@ -198,3 +198,11 @@ def test_a_refused_file_leaves_no_import_run(cli, tmp_path, database):
         assert s.execute(select(func.count()).select_from(ImportRun)).scalar_one() == 0
     till.write_text(HEADER)
     assert cli.json("import", till)["run_id"] == 1
+
+
+def test_rejects_file_cannot_be_the_input(cli, tmp_path):
+    till = tmp_path / "till.csv"
+    till.write_text(HEADER + "R1,2026-02-01T10:00:00,x@example.ie,5.00,store,A,1,5.00\n")
+    result = cli("import", till, "--rejects", till)
+    assert result.exit_code == 1 and "is the file being imported" in result.stderr
+    assert till.read_text().startswith(HEADER)

@@ -336,6 +336,8 @@ class Importer:
             self._close_rejects()
 
     def _open(self):
+        if self.rejects_path is not None and self.rejects_path.resolve() == self.path.resolve():
+            raise InvalidInput(f"--rejects {self.rejects_path} is the file being imported; give another file")
         try:
             handle = self.path.open("rb")
             self.total_bytes = self.path.stat().st_size
