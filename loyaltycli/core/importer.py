@@ -21,7 +21,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock, customers, points, rules
@@ -628,9 +628,7 @@ class Importer:
         # 2. receipts already recorded from this source: skipped (or, recorded by this very run: duplicates)
         existing = {}
         for chunk in _chunks([r.receipt_id for r in ready]):
-            for receipt_id, purchase_id, line in session.execute(
-                    select(Purchase.receipt_id, Purchase.id, Purchase.import_line)
-                    .where(Purchase.source == self.source, Purchase.receipt_id.in_(chunk))):
+            for receipt_id, purchase_id, line in session.execute(_Q_EXISTING, {"source": self.source, "ids": chunk}):
                 existing[receipt_id] = (purchase_id, line)
         if existing:
             kept = []
@@ -1007,29 +1005,36 @@ class Importer:
         lo = min(first - clock.DAY * program.tier_window_days, self._year_start(first.astimezone(self._zone).year))
         hi = max(r.at for r in ready)
         for chunk in _chunks(ids):
-            for customer_id, at, amount in session.execute(
-                    select(Purchase.customer_id, Purchase.at, Purchase.amount)
-                    .where(Purchase.customer_id.in_(chunk), Purchase.at >= lo, Purchase.at <= hi)
-                    .order_by(Purchase.customer_id, Purchase.at)):
+            for customer_id, at, amount in session.execute(_Q_SPEND, {"ids": chunk, "lo": lo, "hi": hi}):
                 state = states[customer_id]
                 state.times.append(at)
                 state.amounts.append(amount)
-            for customer_id, start, end, cancelled, multiplier in session.execute(
-                    select(Membership.customer_id, Membership.started_at, Membership.ends_at, Membership.cancelled_at,
-                           MembershipPlan.multiplier).join(MembershipPlan, Membership.plan_id == MembershipPlan.id)
-                    .where(Membership.customer_id.in_(chunk))):
+            for customer_id, start, end, cancelled, multiplier in session.execute(_Q_MEMBERSHIPS, {"ids": chunk}):
                 states[customer_id].memberships.append((start, end, cancelled, Decimal(multiplier)))
-            for customer_id, key in session.execute(
-                    select(LedgerEntry.customer_id, LedgerEntry.bonus_key)
-                    .where(LedgerEntry.customer_id.in_(chunk), LedgerEntry.bonus_key.like("milestone:%"))):
+            for customer_id, key in session.execute(_Q_MILESTONES, {"ids": chunk}):
                 states[customer_id].bonus_keys.add(key)
-            for (customer_id,) in session.execute(
-                    select(Referral.referee_id).where(Referral.referee_id.in_(chunk),
-                                                      Referral.rewarded_purchase_id.is_(None))):
+            for (customer_id,) in session.execute(_Q_REFERRALS, {"ids": chunk}):
                 states[customer_id].referral_pending = True
             # PostgreSQL: hold the batch's customers against a counter till writing at the same time
             if session.get_bind().dialect.name != "sqlite":
                 session.execute(select(Customer.id).where(Customer.id.in_(chunk)).with_for_update())
+
+
+# Built once: compiled once and cached, the id lists expanded at execution.
+_Q_SPEND = (select(Purchase.customer_id, Purchase.at, Purchase.amount)
+            .where(Purchase.customer_id.in_(bindparam("ids", expanding=True)), Purchase.at >= bindparam("lo"),
+                   Purchase.at <= bindparam("hi"))
+            .order_by(Purchase.customer_id, Purchase.at))
+_Q_MEMBERSHIPS = (select(Membership.customer_id, Membership.started_at, Membership.ends_at, Membership.cancelled_at,
+                         MembershipPlan.multiplier).join(MembershipPlan, Membership.plan_id == MembershipPlan.id)
+                  .where(Membership.customer_id.in_(bindparam("ids", expanding=True))))
+_Q_MILESTONES = (select(LedgerEntry.customer_id, LedgerEntry.bonus_key)
+                 .where(LedgerEntry.customer_id.in_(bindparam("ids", expanding=True)),
+                        LedgerEntry.bonus_key.like("milestone:%")))
+_Q_REFERRALS = select(Referral.referee_id).where(Referral.referee_id.in_(bindparam("ids", expanding=True)),
+                                                 Referral.rewarded_purchase_id.is_(None))
+_Q_EXISTING = (select(Purchase.receipt_id, Purchase.id, Purchase.import_line)
+               .where(Purchase.source == bindparam("source"), Purchase.receipt_id.in_(bindparam("ids", expanding=True))))
 
 
 class _Same:
