@@ -746,7 +746,7 @@ class Importer:
         amount = receipt.amount
         earned = rules.points_for_amount(program, amount, multiplier)
         rows = []
-        expires = program.expiry_for(at)
+        expires = at + self._expiry if program.expiry_days else None  # program.expiry_for, without its import
         if earned:
             rate = self._rates.get((tier.name, multiplier))
             if rate is None:
