@@ -564,6 +564,7 @@ class Importer:
                 session.connection().exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
                 self._tuned = True
             program = load_program(session)
+            self._expiry = clock.DAY * program.expiry_days
             if not self._watermark:
                 self._watermark = session.execute(select(func.coalesce(func.max(Purchase.id), 0))).scalar_one() or -1
             if self._record_run and self.summary.run_id is None:
