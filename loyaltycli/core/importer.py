@@ -315,11 +315,11 @@ class Importer:
         try:
             if self.dry_run:
                 with database.session() as session:
-                    self._run(handle, lambda: _Same(session), session)
+                    self._run(handle, lambda: _Same(session))
                     session.rollback()
                 return self.summary
             self._record_run = True
-            self._run(handle, database.session, None)
+            self._run(handle, database.session)
             return self.summary
         finally:
             handle.close()
@@ -329,7 +329,7 @@ class Importer:
         """Import inside the caller's transaction (used by `init --demo`); no rejects file unless given."""
         handle = self._open()
         try:
-            self._run(handle, lambda: _Same(session), session)
+            self._run(handle, lambda: _Same(session))
             return self.summary
         finally:
             handle.close()
@@ -415,7 +415,7 @@ class Importer:
                 continue
             yield start, fields, error
 
-    def _run(self, handle, transaction, shared_session) -> None:
+    def _run(self, handle, transaction) -> None:
         records = self._records(handle)
         # the header is read by the first step of the generator
         try:
@@ -460,7 +460,7 @@ class Importer:
                 if current is not None:
                     batch.append(current)
                     if rows_in_batch >= self.batch_rows:
-                        self._flush(batch, transaction, shared_session)
+                        self._flush(batch, transaction)
                         batch, rows_in_batch = [], 0
                 channel = fields[i_channel].strip() if i_channel is not None else ""
                 current = _Receipt(receipt_id, start, when, key, channel or default_channel)
@@ -486,7 +486,7 @@ class Importer:
                 current.error = _Reject(str(exc), start)
         if current is not None:
             batch.append(current)
-        self._flush(batch, transaction, shared_session, last=True)
+        self._flush(batch, transaction, last=True)
 
     def _parse_line(self, line: _Line, fields: list[str], i_amount, i_sku, i_qty, i_price) -> None:
         qty_text = fields[i_qty].strip() if i_qty is not None else ""
@@ -555,7 +555,7 @@ class Importer:
             self._rejects_handle = None
 
     # -- one batch: one transaction ----------------------------------------------------------------
-    def _flush(self, batch: list[_Receipt], transaction, shared_session, last: bool = False) -> None:
+    def _flush(self, batch: list[_Receipt], transaction, last: bool = False) -> None:
         if not batch and not last:
             return
         with transaction() as session:
