@@ -226,3 +226,17 @@ def test_import_command_has_help_with_an_example(cli):
     readme = (__import__("pathlib").Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert "loyalty import FILE" in readme or "`loyalty import FILE" in readme
     assert "loyalty import-presets" in readme
+
+
+def test_portable_write_path_gives_the_same_ledger(database, other_db, tmp_path, monkeypatch):
+    """The statements used on PostgreSQL (RETURNING ids, SQLAlchemy inserts), run here on SQLite."""
+    text, _plan = generate(random.Random(11), receipts=60)
+    till = tmp_path / "till.csv"
+    till.write_text(text)
+    setup_shop(database)
+    setup_shop(other_db)
+    importer.import_file(other_db, till, batch_rows=25)
+    monkeypatch.setattr(importer, "_sqlite_fast_path", lambda session: False)
+    summary = importer.import_file(database, till, batch_rows=25)
+    assert summary.rejected == 0 and summary.imported > 90
+    assert sums(database) == sums(other_db)

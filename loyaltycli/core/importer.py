@@ -725,7 +725,7 @@ class Importer:
 
     def _insert_purchases(self, session: Session, purchases: list[dict]) -> list[int]:
         table = Purchase.__table__
-        if session.get_bind().dialect.name == "sqlite":
+        if _sqlite_fast_path(session):
             # BEGIN IMMEDIATE holds the database's write lock: the next ids are ours to take.
             first = (session.execute(select(func.max(Purchase.id))).scalar() or 0) + 1
             for offset, row in enumerate(purchases):
@@ -1053,10 +1053,16 @@ class _Same:
         return False
 
 
+def _sqlite_fast_path(session: Session) -> bool:
+    """SQLite: ids taken under the write lock and rows handed straight to the driver. Elsewhere
+    (PostgreSQL) the portable SQLAlchemy statements, which tests also run on SQLite."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
 def _bulk_insert(session: Session, table, rows: list[dict]) -> None:
     """One executemany of many rows. On SQLite straight to the driver (times written the way the
     UTCDateTime column stores them): SQLAlchemy's per-row parameter processing costs more than the insert."""
-    if session.get_bind().dialect.name != "sqlite":
+    if not _sqlite_fast_path(session):
         session.execute(insert(table), rows)
         return
     columns = list(rows[0])
