@@ -206,3 +206,13 @@ def test_rejects_file_cannot_be_the_input(cli, tmp_path):
     result = cli("import", till, "--rejects", till)
     assert result.exit_code == 1 and "is the file being imported" in result.stderr
     assert till.read_text().startswith(HEADER)
+
+
+def test_refund_of_a_rejected_sale_is_rejected_too(cli, ann, tmp_path):
+    till = tmp_path / "till.csv"
+    till.write_text(HEADER + ("R1,2026-02-01T10:00:00,ann@example.ie,abc,store,A,1,5.00\n"
+                              "R1-R,2026-02-02T10:00:00,ann@example.ie,-5.00,store,A,-1,5.00\n"))
+    result = cli("import", till, "--json")
+    assert result.exit_code == 3 and json.loads(result.stdout)["rejected"] == 2
+    assert rejects_of(till)[2][-1] == f"{till}:3: refund R1-R is of receipt R1, which was rejected"
+    assert cli.json("balance", ann)["balance"] == 50

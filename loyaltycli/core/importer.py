@@ -304,6 +304,7 @@ class Importer:
         self._year_starts: dict[int, datetime] = {}
         self._channels: dict[str, str] = {}
         self._record_run = False
+        self._rejected_ids: set[str] = set()
         self._tuned = False
         self._started = clock.now()
         self._rates: dict[tuple, str] = {}
@@ -542,6 +543,8 @@ class Importer:
         self._rejects_writer.writerow([*row, text])
 
     def _reject_receipt(self, receipt: _Receipt, reason: str, line: int | None = None) -> None:
+        if len(self._rejected_ids) < 100_000:  # so that a refund of a rejected sale is rejected too
+            self._rejected_ids.add(receipt.receipt_id)
         for item in receipt.lines:
             if line is None or item.line == line:
                 self._reject_row(item.line, item.fields, reason)
@@ -778,6 +781,9 @@ class Importer:
             if sale is not None:
                 break
         if sale is None:
+            for candidate in self._sale_candidates(receipt.receipt_id):
+                if candidate in self._rejected_ids:
+                    raise _Reject(f"refund {receipt.receipt_id} is of receipt {candidate}, which was rejected")
             # Not linked to a sale: reverse points at the customer's earn rate at the time of the refund.
             spend = state.spend_between(at - clock.DAY * program.tier_window_days, at)
             tier = program.tier_for_spend(spend)
