@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import csv
-from itertools import groupby
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from loyaltycli.core import clock, customers, points
+from loyaltycli.core import clock, customers
 from loyaltycli.core import surveys as surveys_core
 from loyaltycli.core.errors import InvalidInput, RuleNotMet
 from loyaltycli.core.models import Customer
-from loyaltycli.core.money import parse_amount
 from loyaltycli.core.program import load_program
 
 
@@ -50,24 +48,13 @@ def load_demo(session: Session, folder: Path | None = None) -> dict:
             at=clock.parse_timestamp(row["enrolled_at"]))
         if customer.email:
             by_email[customer.email] = customer
-    sales = refunds = 0
-    rows = list(_rows(folder / "till.csv"))
-    for receipt_id, lines in groupby(rows, key=lambda r: r["receipt_id"]):
-        lines = list(lines)
-        first = lines[0]
-        customer = customers.find(session, first["customer"], program)
-        at = clock.parse_timestamp(first["timestamp"])
-        amount = sum(parse_amount(line["amount"], allow_negative=True) for line in lines)
-        if amount > 0:
-            items = [points.Item(line["sku"], int(line["quantity"]), parse_amount(line["unit_price"]))
-                     for line in lines]
-            points.post_purchase(session, program, customer, amount, at=at, receipt_id=receipt_id,
-                                 source="demo-till", channel=first["channel"], items=items)
-            sales += 1
-        elif amount < 0:
-            sale = points.find_sale(session, receipt_id.removesuffix("-R"), "demo-till")
-            points.post_refund(session, program, sale, -amount, at=at, refund_receipt=receipt_id)
-            refunds += 1
+    # The sample till goes through the nightly importer, exactly as a shop's own export would.
+    from loyaltycli.core.importer import Importer
+
+    result = Importer(folder / "till.csv", source="demo-till").run_in(session)
+    if result.rejected:
+        raise InvalidInput(f"the sample till has {result.rejected} bad rows: {'; '.join(result.first_rejects[:3])}")
+    sales, refunds = result.receipts, result.refunds
     surveys = 0
     for row in _rows(folder / "surveys.csv"):
         customer = customers.find(session, row["customer"], program)

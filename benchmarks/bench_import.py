@@ -1,0 +1,163 @@
+"""Time `loyalty import` against `sqlite3 .import` of the same till file, and its peak memory.
+
+    python benchmarks/bench_import.py                 # 1,000,000 rows (takes minutes)
+    python benchmarks/bench_import.py --rows 100000   # quicker
+    python benchmarks/bench_import.py --rows 100000 --keep /tmp/bench   # keep the files
+
+It generates a deterministic till file (receipts of 1 to 5 lines over five years, about 2% of them
+refunded later with an `-R` receipt), enrolls the customers it names (not timed), then runs each
+command as a child process and reads the child's own rusage (os.wait4) for its peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = "2026-06-15T12:00:00+00:00"
+SKUS = [(f"SKU-{i:04d}", random.Random(i).randint(150, 4500)) for i in range(400)]
+
+
+def generate(path: Path, rows: int, customers: int, seed: int = 7) -> int:
+    """Write ``rows`` till lines; returns the number of receipts."""
+    rng = random.Random(seed)
+    start = datetime(2021, 6, 1, 8, 0, tzinfo=timezone.utc)
+    span = (datetime(2026, 6, 1, tzinfo=timezone.utc) - start).total_seconds()
+    # receipts are spread evenly over five years: average 3 lines each
+    receipts = max(1, rows // 3)
+    step = span / receipts
+    written = 0
+    count = 0
+    pending_refunds: list[tuple[float, str, str, str, int, str, str]] = []
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle, lineterminator="\n")
+        out.writerow(["receipt_id", "timestamp", "customer", "amount", "channel", "sku", "quantity", "unit_price"])
+        t = 0.0
+        while written < rows:
+            t += step * rng.uniform(0.5, 1.5)
+            while pending_refunds and pending_refunds[0][0] <= t and written < rows:
+                _, rid, when, key, cents, channel, sku = pending_refunds.pop(0)
+                out.writerow([rid + "-R", when, key, f"-{cents // 100}.{cents % 100:02d}", channel, sku, -1,
+                              f"{cents // 100}.{cents % 100:02d}"])
+                written += 1
+            count += 1
+            rid = f"B{count:08d}"
+            when = (start + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%S")
+            key = f"7{rng.randrange(customers):012d}"
+            channel = "store" if rng.random() < 0.8 else "online"
+            n = min(rng.randint(1, 5), rows - written)
+            first_price = None
+            for _ in range(n):
+                sku, price = SKUS[rng.randrange(len(SKUS))]
+                qty = rng.randint(1, 3)
+                first_price = first_price or (sku, price)
+                out.writerow([rid, when, key, f"{qty * price // 100}.{qty * price % 100:02d}", channel, sku, qty,
+                              f"{price // 100}.{price % 100:02d}"])
+                written += 1
+            if first_price and rng.random() < 0.02:  # a later refund of one unit of the first line
+                sku, price = first_price
+                pending_refunds.append((t + step * rng.randint(5, 500), rid, when, key, price, channel, sku))
+                pending_refunds.sort()
+    return count
+
+
+def enroll(db: Path, customers: int) -> None:
+    """Enroll the customers the file names (card numbers), with their welcome bonus (not timed)."""
+    os.environ["LOYALTY_DB"] = str(db)
+    sys.path.insert(0, str(ROOT))
+    from sqlalchemy import insert
+
+    from loyaltycli.core import clock
+    from loyaltycli.core.db import open_database
+    from loyaltycli.core.models import Customer, LedgerEntry
+
+    database = open_database(str(db))
+    at = datetime(2021, 1, 1, tzinfo=timezone.utc)
+    with database.session() as session:
+        rows = [{"id": i + 1, "code": f"C{i + 1:06d}", "card": f"7{i:012d}", "consent": True, "status": "active",
+                 "referral_code": secrets.token_hex(5).upper()[:8] + str(i), "enrolled_at": at}
+                for i in range(customers)]
+        session.execute(insert(Customer.__table__), rows)
+        session.execute(insert(LedgerEntry.__table__), [
+            {"customer_id": i + 1, "kind": "welcome", "delta": 50, "at": at, "expires_at": at + clock.DAY * 365,
+             "bonus_key": "welcome", "note": "welcome bonus", "recorded_at": at} for i in range(customers)])
+    database.engine.dispose()
+
+
+def run_child(args: list[str], env: dict | None = None) -> tuple[float, int, int, float]:
+    """(seconds, peak RSS in MB, exit code, CPU seconds) of one child process."""
+    began = time.perf_counter()
+    child = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - began
+    out = child.stdout.read().decode()
+    err = child.stderr.read().decode()
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 3):
+        print(out, err, file=sys.stderr)
+    return elapsed, usage.ru_maxrss // 1024, code, usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--keep", type=Path, help="folder to keep the files in")
+    parser.add_argument("--enroll-only", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.enroll_only:
+        enroll(args.enroll_only, args.customers)
+        return
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="bench_import_"))
+    folder.mkdir(parents=True, exist_ok=True)
+    till = folder / "till.csv"
+    db = folder / "loyalty.db"
+    plain = folder / "plain.db"
+    for path in (db, plain):
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    began = time.perf_counter()
+    receipts = generate(till, args.rows, args.customers)
+    print(f"generated {args.rows:,} rows ({receipts:,} receipts, {till.stat().st_size / 1e6:.0f} MB) "
+          f"in {time.perf_counter() - began:.1f}s")
+    os.environ["LOYALTY_NOW"] = NOW
+    # in a child of its own: a forked child's peak RSS starts from its parent's, so the parent stays small
+    subprocess.run([sys.executable, __file__, "--enroll-only", str(db), "--customers", str(args.customers)], check=True)
+
+    sqlite_s, sqlite_mb, _, sqlite_cpu = run_child(["sqlite3", str(plain), ".mode csv", f".import {till} till"])
+    env = dict(os.environ, LOYALTY_DB=str(db), LOYALTY_NOW=NOW)
+    loyalty = [sys.executable, "-m", "loyaltycli", "import", str(till), "--source", "bench", "--json"]
+    import_s, import_mb, code, import_cpu = run_child(loyalty, env)
+    rerun_s, rerun_mb, rerun_code, rerun_cpu = run_child(loyalty, env)
+
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    purchases, ledger_rows, points = con.execute(
+        "SELECT (SELECT count(*) FROM purchase), (SELECT count(*) FROM ledger), (SELECT sum(delta) FROM ledger)"
+    ).fetchone()
+    con.close()
+    print(f"sqlite3 .import     : {sqlite_s:7.2f}s (cpu {sqlite_cpu:6.2f}s)  {args.rows / sqlite_s:>9,.0f} rows/s"
+          f"  peak RSS {sqlite_mb} MB")
+    print(f"loyalty import      : {import_s:7.2f}s (cpu {import_cpu:6.2f}s)  {args.rows / import_s:>9,.0f} rows/s"
+          f"  peak RSS {import_mb} MB  exit {code}  ratio {import_s / sqlite_s:.1f}x (cpu {import_cpu / sqlite_cpu:.1f}x)")
+    print(f"loyalty import again: {rerun_s:7.2f}s (cpu {rerun_cpu:6.2f}s)  {args.rows / rerun_s:>9,.0f} rows/s"
+          f"  peak RSS {rerun_mb} MB  exit {rerun_code}  (everything skipped)")
+    print(f"database: {purchases:,} purchases, {ledger_rows:,} ledger rows, {points:,} points")
+    if not args.keep:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

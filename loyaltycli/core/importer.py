@@ -1,0 +1,1119 @@
+"""Streaming CSV import of till exports: presets, batches of whole receipts, rejects with file:line.
+
+The file is read once, line by line; rows are grouped into receipts (consecutive rows sharing a
+receipt id) and receipts into batches. Each batch is one transaction: its purchases, line items and
+ledger rows are written with a few set-based INSERTs, after the points were computed in Python with the
+same rules as ``points.post_purchase`` / ``points.post_refund`` (tier at the time of each sale, membership
+multiplier, milestone and referral bonuses), keeping per-customer spend in memory for the batch instead
+of asking the database once per sale. A receipt already recorded from the same source is skipped, so a
+re-run (or the run after a kill) completes the file without writing anything twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from itertools import chain
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from loyaltycli.core import clock, customers, points, rules
+from loyaltycli.core.clock import UTC
+from loyaltycli.core.errors import InvalidInput, LoyaltyError, NotFound
+from loyaltycli.core.models import (Customer, ImportRun, LedgerEntry, Membership, MembershipPlan, Purchase,
+                                    PurchaseItem, Referral, UTCDateTime)
+from loyaltycli.core.money import format_amount, parse_amount
+from loyaltycli.core.program import Program, load_program
+
+CANONICAL = ("receipt_id", "timestamp", "customer", "amount", "channel", "sku", "quantity", "unit_price")
+REQUIRED = ("receipt_id", "timestamp", "customer")
+PRESET_DIR = Path(__file__).resolve().parents[1] / "presets"
+# A line longer than this is rejected without being held in memory.
+MAX_LINE_BYTES = 1 << 20
+BATCH_ROWS = 20_000
+SQLITE_CACHE_KIB = 32_768
+_IN_CHUNK = 500
+_SIMPLE_AMOUNT = re.compile(r"(-?)(\d{1,9})(?:\.(\d\d?))?")
+_REFUND_SUFFIX = re.compile(r"^(.+?)(?:-R|/R\d+)$")
+
+
+# -- presets -------------------------------------------------------------------------------------
+@dataclass
+class Preset:
+    """How an export's columns map onto ours, and its quirks (data in loyaltycli/presets/*.toml)."""
+
+    name: str = "canonical"
+    description: str = "receipt_id, timestamp, customer, amount, channel, sku, quantity, unit_price"
+    columns: dict[str, str] = field(default_factory=dict)
+    date_formats: list[str] = field(default_factory=list)
+    default_channel: str = "store"
+    cancellation_prefix: str | None = None
+    anonymous: str = "reject"  # or "skip": rows without a customer are not loyalty sales
+    customer_kind: str | None = None  # card | email | phone | contact: how to enroll an unknown customer
+    negate_when: dict[str, str] = field(default_factory=dict)
+    skip_when: dict[str, str] = field(default_factory=dict)
+
+
+def list_presets() -> list[Preset]:
+    return [load_preset(path.stem) for path in sorted(PRESET_DIR.glob("*.toml"))]
+
+
+def load_preset(name: str) -> Preset:
+    """The preset of that name from loyaltycli/presets/, validated."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    norm = (name or "").strip().lower()
+    path = PRESET_DIR / f"{norm}.toml"
+    if not re.fullmatch(r"[a-z0-9_-]{1,64}", norm) or not path.is_file():
+        known = ", ".join(p.stem for p in sorted(PRESET_DIR.glob("*.toml")))
+        raise NotFound(f"unknown preset {name!r}; known presets: {known}")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    preset = Preset(name=norm, description=data.get("description", ""),
+                    columns={str(k): str(v) for k, v in data.get("columns", {}).items()},
+                    date_formats=list(data.get("date_formats", [])),
+                    default_channel=data.get("default_channel", "store"),
+                    cancellation_prefix=data.get("cancellation_prefix"),
+                    anonymous=data.get("anonymous", "reject"), customer_kind=data.get("customer_kind"),
+                    negate_when={str(k): str(v) for k, v in data.get("negate_when", {}).items()},
+                    skip_when={str(k): str(v) for k, v in data.get("skip_when", {}).items()})
+    bad = [v for v in preset.columns.values() if v not in CANONICAL]
+    if bad or preset.anonymous not in ("reject", "skip"):
+        raise InvalidInput(f"preset {norm} is broken: fields {bad} / anonymous {preset.anonymous!r}")
+    return preset
+
+
+def parse_map(items: Iterable[str]) -> dict[str, str]:
+    """['Invoice=receipt_id', ...] -> {'Invoice': 'receipt_id'}."""
+    out = {}
+    for item in items or []:
+        column, sep, target = (item or "").rpartition("=")
+        column, target = column.strip(), target.strip().lower()
+        if not sep or not column:
+            raise InvalidInput(f"--map {item!r} is not COLUMN=FIELD (e.g. --map Invoice=receipt_id)")
+        if target not in CANONICAL:
+            raise InvalidInput(f"--map {item!r}: {target!r} is not one of {', '.join(CANONICAL)}")
+        out[column] = target
+    return out
+
+
+# -- results -------------------------------------------------------------------------------------
+@dataclass
+class ImportSummary:
+    file: str
+    source: str
+    dry_run: bool = False
+    read: int = 0
+    imported: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    points_awarded: int = 0
+    receipts: int = 0
+    refunds: int = 0
+    enrolled: int = 0
+    rejects_file: str | None = None
+    run_id: int | None = None
+    legacy_encoding_lines: int = 0
+    first_rejects: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "source": self.source, "dry_run": self.dry_run, "read": self.read,
+                "imported": self.imported, "skipped": self.skipped, "rejected": self.rejected,
+                "points_awarded": self.points_awarded, "sales": self.receipts, "refunds": self.refunds,
+                "customers_enrolled": self.enrolled, "rejects_file": self.rejects_file, "run_id": self.run_id,
+                "legacy_encoding_lines": self.legacy_encoding_lines, "first_rejects": self.first_rejects}
+
+
+class _Reject(Exception):
+    """A receipt (or row) that cannot be imported: the reason, and the line it concerns."""
+
+    def __init__(self, reason: str, line: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+# -- reading ---------------------------------------------------------------------------------------
+class _Lines:
+    """Decoded lines of a binary file: UTF-8 (BOM dropped) or, line by line, Windows-1252 / Latin-1."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.bytes_read = 0
+        self.count = 0
+        self.oversized: set[int] = set()
+        self.legacy = 0
+
+    def __iter__(self) -> Iterator[str]:
+        readline = self.handle.readline
+        first = True
+        while True:
+            raw = readline(MAX_LINE_BYTES)
+            if not raw:
+                return
+            self.bytes_read += len(raw)
+            self.count += 1
+            if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while True:  # drop the rest of the line without keeping it
+                    more = readline(MAX_LINE_BYTES)
+                    self.bytes_read += len(more)
+                    if not more or more.endswith(b"\n"):
+                        break
+                self.oversized.add(self.count)
+                yield "\n"
+                continue
+            if first:
+                first = False
+                if raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                self.legacy += 1
+                try:
+                    text = raw.decode("cp1252")
+                except UnicodeDecodeError:
+                    text = raw.decode("latin-1")
+            if "\x00" in text:
+                text = text.replace("\x00", "\ufffd")
+            yield text
+
+
+@dataclass
+class _Line:
+    line: int
+    fields: list[str]
+    amount: int = 0
+    sku: str = ""
+    quantity: int = 1
+    unit_price: int = 0
+
+
+class _Receipt:
+    __slots__ = ("receipt_id", "first_line", "at_text", "at", "customer_key", "channel", "lines", "error",
+                 "negate", "amount", "customer", "sale_link", "index")
+
+    def __init__(self, receipt_id: str, first_line: int, at_text: str, customer_key: str, channel: str):
+        self.receipt_id = receipt_id
+        self.first_line = first_line
+        self.at_text = at_text
+        self.at: datetime | None = None
+        self.customer_key = customer_key
+        self.channel = channel
+        self.lines: list[_Line] = []
+        self.error: _Reject | None = None
+        self.amount = 0
+        self.customer = None
+        self.sale_link = None
+        self.index = -1
+
+
+_AMOUNTS: dict[str, int] = {}
+
+
+def _amount(text: str, what: str) -> int:
+    """Cents of a decimal string; till files repeat their prices, so answers are remembered."""
+    cents = _AMOUNTS.get(text)
+    if cents is not None:
+        return cents
+    cents = _parse_cents(text, what)
+    if len(_AMOUNTS) > 100_000:
+        _AMOUNTS.clear()
+    _AMOUNTS[text] = cents
+    return cents
+
+
+def _parse_cents(text: str, what: str) -> int:
+    m = _SIMPLE_AMOUNT.fullmatch(text)
+    if m:
+        cents = int(m.group(2)) * 100 + (int(m.group(3).ljust(2, "0")) if m.group(3) else 0)
+        return -cents if m.group(1) else cents
+    return parse_amount(text, allow_negative=True, what=what)
+
+
+class _CustomerState:
+    """What the rules need to know of one customer during a batch."""
+
+    __slots__ = ("id", "code", "enrolled_at", "times", "amounts", "memberships", "bonus_keys", "referral_pending")
+
+    def __init__(self, id_: int, code: str, enrolled_at: datetime):
+        self.id = id_
+        self.code = code
+        self.enrolled_at = enrolled_at
+        self.times: list[datetime] = []
+        self.amounts: list[int] = []
+        self.memberships: list[tuple] = []
+        self.bonus_keys: set[str] = set()
+        self.referral_pending = False
+
+    def spend_between(self, start: datetime, end: datetime, *, inclusive: bool = False) -> int:
+        i = bisect_left(self.times, start)
+        j = bisect_right(self.times, end) if inclusive else bisect_left(self.times, end)
+        return sum(self.amounts[i:j])
+
+    def add(self, at: datetime, amount: int) -> None:
+        k = bisect_right(self.times, at)
+        self.times.insert(k, at)
+        self.amounts.insert(k, amount)
+
+    def membership_multiplier(self, at: datetime) -> Decimal:
+        return max((m for start, end, cancelled, m in self.memberships
+                    if start <= at < end and (cancelled is None or cancelled > at)), default=Decimal(1))
+
+
+# -- the engine --------------------------------------------------------------------------------------
+class Importer:
+    """One import of one file. ``run()`` returns the summary; it raises only when the file cannot be read."""
+
+    def __init__(self, path: str | Path, *, source: str = "till", preset: str | None = None,
+                 mapping: dict[str, str] | None = None, enroll_unknown: bool = False, dry_run: bool = False,
+                 rejects: str | Path | None = None, batch_rows: int = BATCH_ROWS,
+                 progress: Callable[[int, int], None] | None = None,
+                 after_batch: Callable[[Session, int], None] | None = None):
+        self.path = Path(path)
+        self.label = str(path)
+        self.source = (source or "till").strip()
+        if not re.fullmatch(r"[\w.:-]{1,64}", self.source):
+            raise InvalidInput(f"--source {source!r} must be 1 to 64 letters, digits or . : - _")
+        self.preset = load_preset(preset) if preset else Preset()
+        self.mapping = mapping or {}
+        self.enroll_unknown = enroll_unknown
+        self.dry_run = dry_run
+        self.rejects_path = Path(rejects) if rejects else None
+        self.batch_rows = max(1, batch_rows)
+        self.progress = progress
+        self.after_batch = after_batch
+        self.summary = ImportSummary(file=self.label, source=self.source, dry_run=dry_run)
+        self._rejects_writer = None
+        self._rejects_handle = None
+        self._header: list[str] = []
+        self._customer_cache: dict[str, object] = {}
+        self._last_when: tuple[str, datetime | None, str | None] = ("", None, None)
+        self._watermark = 0
+        self.total_bytes = 0
+        self._zone = clock.local_zone()
+        self._year_starts: dict[int, datetime] = {}
+        self._channels: dict[str, str] = {}
+        self._record_run = False
+        self._rejected_ids: set[str] = set()
+        self._tuned = False
+        self._started = clock.now()
+        self._rates: dict[tuple, str] = {}
+
+    # -- entry points ----------------------------------------------------------------------------
+    def run(self, database) -> ImportSummary:
+        """Import into ``database`` (a Database: one transaction per batch; dry run: one rolled back)."""
+        handle = self._open()
+        try:
+            if self.dry_run:
+                with database.session() as session:
+                    self._run(handle, lambda: _Same(session))
+                    session.rollback()
+                return self.summary
+            self._record_run = True
+            self._run(handle, database.session)
+            return self.summary
+        finally:
+            handle.close()
+            self._close_rejects()
+
+    def run_in(self, session: Session) -> ImportSummary:
+        """Import inside the caller's transaction (used by `init --demo`); no rejects file unless given."""
+        handle = self._open()
+        try:
+            self._run(handle, lambda: _Same(session))
+            return self.summary
+        finally:
+            handle.close()
+            self._close_rejects()
+
+    def _open(self):
+        if self.rejects_path is not None and self.rejects_path.resolve() == self.path.resolve():
+            raise InvalidInput(f"--rejects {self.rejects_path} is the file being imported; give another file")
+        try:
+            handle = self.path.open("rb")
+            self.total_bytes = self.path.stat().st_size
+        except IsADirectoryError:
+            raise InvalidInput(f"{self.label} is a folder, not a CSV file") from None
+        except FileNotFoundError:
+            raise InvalidInput(f"cannot read {self.label}: no such file") from None
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {self.label}: {exc.strerror or exc}") from None
+        return handle
+
+    # -- reading and grouping -----------------------------------------------------------------------
+    def _columns(self, header: list[str]) -> dict[str, int]:
+        """Canonical field -> column index, from the header, the preset and --map."""
+        names = [h.strip() for h in header]
+        lowered = {n.lower(): i for i, n in enumerate(names)}
+        index: dict[str, int] = {}
+        for name, i in lowered.items():
+            if name in CANONICAL:
+                index[name] = i
+        for column, target in self.preset.columns.items():
+            if column.lower() in lowered:
+                index[target] = lowered[column.lower()]
+        for column, target in self.mapping.items():
+            if column.lower() not in lowered:
+                raise InvalidInput(f"{self.label}:1: --map column {column!r} is not in the header "
+                                   f"({', '.join(names)[:300]})")
+            index[target] = lowered[column.lower()]
+        missing = [f for f in REQUIRED if f not in index]
+        if "amount" not in index and "unit_price" not in index:
+            missing.append("amount (or quantity and unit_price)")
+        if missing:
+            raise InvalidInput(f"{self.label}:1: missing column(s) {', '.join(missing)}; the header has "
+                               f"{', '.join(names)[:300]!r} (use --map COLUMN=FIELD or --preset NAME)")
+        self._rule_columns = {}
+        for kind in ("negate_when", "skip_when"):
+            rules_ = []
+            for column, value in getattr(self.preset, kind).items():
+                if column.lower() in lowered:
+                    rules_.append((lowered[column.lower()], value.strip().lower()))
+            self._rule_columns[kind] = rules_
+        return index
+
+    def _records(self, handle) -> Iterator[tuple[int, list[str] | None, str | None]]:
+        """(first line, fields, error) of each CSV record after the header."""
+        lines = _Lines(handle)
+        self._lines = lines
+        it = iter(lines)
+        first = next(it, None)
+        if first is None:
+            raise InvalidInput(f"{self.label} is empty: expected a header line such as "
+                               f"{','.join(CANONICAL)}")
+        delimiter = ";" if first.count(";") > first.count(",") else ","
+        reader = csv.reader(chain([first], it), delimiter=delimiter)
+        try:
+            self._header = next(reader)
+        except csv.Error as exc:
+            raise InvalidInput(f"{self.label}:1: the header cannot be read: {exc}") from None
+        self._width = len(self._header)
+        previous_end = reader.line_num
+        while True:
+            try:
+                fields = next(reader)
+                error = None
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                fields, error = None, f"not a readable CSV line: {exc}"
+            start = previous_end + 1
+            previous_end = reader.line_num
+            if start in lines.oversized:
+                yield start, None, f"line longer than {MAX_LINE_BYTES} bytes"
+                continue
+            if fields == [] and error is None:
+                continue
+            yield start, fields, error
+
+    def _run(self, handle, transaction) -> None:
+        records = self._records(handle)
+        # the header is read by the first step of the generator
+        try:
+            first = next(records)
+        except StopIteration:
+            first = None
+        index = self._columns(self._header)
+        batch: list[_Receipt] = []
+        rows_in_batch = 0
+        current: _Receipt | None = None
+        stream = chain([first], records) if first is not None else iter(())
+        get = {f: index.get(f) for f in CANONICAL}
+        width = self._width
+        i_receipt, i_when, i_customer = get["receipt_id"], get["timestamp"], get["customer"]
+        i_amount, i_channel, i_sku = get["amount"], get["channel"], get["sku"]
+        i_qty, i_price = get["quantity"], get["unit_price"]
+        negate_rules = self._rule_columns["negate_when"]
+        skip_rules = self._rule_columns["skip_when"]
+        anonymous_skip = self.preset.anonymous == "skip"
+        card_numbers = self.preset.customer_kind == "card"
+        default_channel = self.preset.default_channel
+        summary = self.summary
+        for start, fields, error in stream:
+            summary.read += 1
+            if error is not None:
+                self._reject_row(start, fields or [], error)
+                continue
+            if len(fields) < width:
+                fields = fields + [""] * (width - len(fields))
+            if skip_rules and any(fields[i].strip().lower() == v for i, v in skip_rules):
+                summary.skipped += 1
+                continue
+            receipt_id = fields[i_receipt].strip()
+            key = fields[i_customer].strip()
+            if card_numbers and key.endswith(".0") and key[:-2].isdigit():
+                key = key[:-2]  # spreadsheets write customer numbers as 17850.0
+            if not key and anonymous_skip:
+                summary.skipped += 1
+                continue
+            when = fields[i_when].strip()
+            if current is None or receipt_id != current.receipt_id or not receipt_id:
+                if current is not None:
+                    batch.append(current)
+                    if rows_in_batch >= self.batch_rows:
+                        self._flush(batch, transaction)
+                        batch, rows_in_batch = [], 0
+                channel = fields[i_channel].strip() if i_channel is not None else ""
+                current = _Receipt(receipt_id, start, when, key, channel or default_channel)
+            line = _Line(start, fields)
+            current.lines.append(line)
+            rows_in_batch += 1
+            if current.error is not None:
+                continue
+            try:
+                if not receipt_id:
+                    raise _Reject("receipt id is empty", start)
+                if when != current.at_text or key != current.customer_key:
+                    raise _Reject(f"lines of receipt {receipt_id} disagree on timestamp or customer "
+                                  f"(line {current.first_line} has {current.at_text!r}, {current.customer_key!r})",
+                                  start)
+                self._parse_line(line, fields, i_amount, i_sku, i_qty, i_price)
+                if negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules):
+                    line.amount = -abs(line.amount)
+                current.amount += line.amount
+            except _Reject as exc:
+                current.error = exc if exc.line else _Reject(exc.reason, start)
+            except LoyaltyError as exc:
+                current.error = _Reject(str(exc), start)
+        if current is not None:
+            batch.append(current)
+        self._flush(batch, transaction, last=True)
+
+    def _parse_line(self, line: _Line, fields: list[str], i_amount, i_sku, i_qty, i_price) -> None:
+        qty_text = fields[i_qty].strip() if i_qty is not None else ""
+        price_text = fields[i_price].strip() if i_price is not None else ""
+        amount_text = fields[i_amount].strip() if i_amount is not None else ""
+        if qty_text:
+            try:
+                quantity = int(qty_text)
+            except ValueError:
+                raise _Reject(f"quantity {qty_text[:40]!r} is not a whole number") from None
+            if quantity == 0 or abs(quantity) > 100_000:
+                raise _Reject(f"quantity {quantity} must be 1 to 100000 (or -1 to -100000 for a return)")
+        else:
+            quantity = 1
+        unit_price = _amount(price_text, "unit price") if price_text else None
+        if amount_text:
+            amount = _amount(amount_text, "amount")
+        elif unit_price is not None:
+            amount = quantity * unit_price
+        else:
+            raise _Reject("amount is empty (and there is no unit_price to compute it)")
+        if i_sku is not None:
+            sku = fields[i_sku].strip()
+            if sku:
+                line.sku = sku if len(sku) <= 64 and sku.isprintable() else points.check_sku(sku)
+        line.quantity = quantity
+        line.unit_price = unit_price if unit_price is not None else (amount // quantity if amount % quantity == 0
+                                                                       else amount)
+        if unit_price is None and amount % quantity:
+            line.quantity = 1
+        line.amount = amount
+
+    # -- rejects --------------------------------------------------------------------------------------
+    def _reject_row(self, line: int, fields: list[str], reason: str) -> None:
+        self.summary.rejected += 1
+        text = f"{self.label}:{line}: {reason}"
+        if len(self.summary.first_rejects) < 20:
+            self.summary.first_rejects.append(text)
+        if self.rejects_path is None or self.dry_run:
+            return
+        if self._rejects_writer is None:
+            try:
+                self._rejects_handle = self.rejects_path.open("w", newline="", encoding="utf-8")
+            except OSError as exc:
+                raise InvalidInput(f"cannot write the rejects file {self.rejects_path}: "
+                                   f"{exc.strerror or exc}") from None
+            self._rejects_writer = csv.writer(self._rejects_handle)
+            self._rejects_writer.writerow([*self._header, "reason"])
+            self.summary.rejects_file = str(self.rejects_path)
+        row = list(fields[:self._width]) + [""] * (self._width - len(fields))
+        if len(fields) > self._width:  # keep what did not fit, rather than lose it
+            row[-1] = ",".join([row[-1], *fields[self._width:]]) if self._width else ",".join(fields)
+        self._rejects_writer.writerow([*row, text])
+
+    def _reject_receipt(self, receipt: _Receipt, reason: str, line: int | None = None) -> None:
+        if len(self._rejected_ids) < 100_000:  # so that a refund of a rejected sale is rejected too
+            self._rejected_ids.add(receipt.receipt_id)
+        for item in receipt.lines:
+            if line is None or item.line == line:
+                self._reject_row(item.line, item.fields, reason)
+            else:
+                self._reject_row(item.line, item.fields,
+                                 f"receipt {receipt.receipt_id} rejected: see line {line}")
+
+    def _close_rejects(self) -> None:
+        if self._rejects_handle is not None:
+            self._rejects_handle.close()
+            self._rejects_handle = None
+
+    # -- one batch: one transaction ----------------------------------------------------------------
+    def _flush(self, batch: list[_Receipt], transaction, last: bool = False) -> None:
+        if not batch and not last:
+            return
+        with transaction() as session:
+            if session.get_bind().dialect.name == "sqlite" and not self._tuned:
+                # a bigger page cache for this connection: index pages of a long backfill stay in memory
+                session.connection().exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+                self._tuned = True
+            program = load_program(session)
+            self._expiry = clock.DAY * program.expiry_days
+            if not self._watermark:
+                self._watermark = session.execute(select(func.coalesce(func.max(Purchase.id), 0))).scalar_one() or -1
+            if self._record_run and self.summary.run_id is None:
+                # written with the first batch: a file refused at its header leaves no trace
+                run = ImportRun(source=self.source, file=self.label[-255:], started_at=self._started)
+                session.add(run)
+                session.flush()
+                self.summary.run_id = run.id
+            self._process(session, program, batch)
+            if self.summary.run_id is not None and not self.dry_run:
+                values = dict(read=self.summary.read, imported=self.summary.imported,
+                              skipped=self.summary.skipped, rejected=self.summary.rejected,
+                              points_awarded=self.summary.points_awarded)
+                if last:
+                    values["finished_at"] = clock.now()
+                session.execute(update(ImportRun).where(ImportRun.id == self.summary.run_id).values(**values))
+            if self.after_batch is not None:
+                self.after_batch(session, len(batch))
+        if self._rejects_handle is not None:
+            self._rejects_handle.flush()
+        if self.progress is not None:
+            self.progress(self._lines.bytes_read, self.total_bytes)
+
+    def _process(self, session: Session, program: Program, batch: list[_Receipt]) -> None:
+        summary = self.summary
+        self.summary.legacy_encoding_lines = self._lines.legacy
+        # 1. receipts with a bad line, bad id or time; duplicates within the batch
+        seen: dict[str, _Receipt] = {}
+        ready: list[_Receipt] = []
+        now_limit = clock.now() + points.FUTURE_SLACK
+        for receipt in batch:
+            if receipt.error is not None:
+                self._reject_receipt(receipt, receipt.error.reason, receipt.error.line)
+                continue
+            try:
+                points.check_receipt(receipt.receipt_id)
+                channel = self._channels.get(receipt.channel)
+                if channel is None:
+                    channel = self._channels[receipt.channel] = points.check_channel(receipt.channel)
+                receipt.channel = channel
+                receipt.at = self._when(receipt.at_text)
+            except LoyaltyError as exc:
+                self._reject_receipt(receipt, str(exc))
+                continue
+            if receipt.at > now_limit:
+                self._reject_receipt(receipt, f"time {clock.local_text(receipt.at)} is in the future")
+                continue
+            if receipt.amount == 0:
+                self._reject_receipt(receipt, f"receipt {receipt.receipt_id} adds up to 0.00: nothing to record")
+                continue
+            if not receipt.customer_key:
+                self._reject_receipt(receipt, "customer is empty; give a code, card, e-mail or phone")
+                continue
+            earlier = seen.get(receipt.receipt_id)
+            if earlier is not None:
+                self._reject_receipt(receipt, f"receipt {receipt.receipt_id} appears twice in the file "
+                                              f"(first at line {earlier.first_line}); lines of a receipt must "
+                                              "be consecutive")
+                continue
+            seen[receipt.receipt_id] = receipt
+            ready.append(receipt)
+        # 2. receipts already recorded from this source: skipped (or, recorded by this very run: duplicates)
+        existing = {}
+        for chunk in _chunks([r.receipt_id for r in ready]):
+            for receipt_id, purchase_id, line in session.execute(_Q_EXISTING, {"source": self.source, "ids": chunk}):
+                existing[receipt_id] = (purchase_id, line)
+        if existing:
+            kept = []
+            for receipt in ready:
+                found = existing.get(receipt.receipt_id)
+                if found is None:
+                    kept.append(receipt)
+                elif found[0] > self._watermark and found[1] != receipt.first_line:
+                    self._reject_receipt(receipt, f"receipt {receipt.receipt_id} appears twice in the file "
+                                                  f"(first at line {found[1]})")
+                else:
+                    summary.skipped += len(receipt.lines)
+            ready = kept
+        if not ready:
+            return
+        # 3. customers
+        states = self._resolve_customers(session, program, ready)
+        ready = [r for r in ready if r.customer is not None]
+        if not ready:
+            return
+        # 4. what the rules need, loaded once for the batch
+        self._load_states(session, program, states, ready)
+        # 5. the rules, in time order (per customer this is the order of the sales)
+        self._db_sales = self._sales_in_db(session, states, [
+            candidate for r in ready if r.amount < 0 for candidate in self._sale_candidates(r.receipt_id)])
+        ready.sort(key=lambda r: (r.at, r.first_line))
+        sales_in_batch: dict[str, dict] = {}
+        purchases: list[dict] = []
+        items: list[tuple[int, _Line]] = []
+        ledger_rows: list[tuple[int, dict]] = []
+        referral_checks: list[tuple[int, _Receipt]] = []
+        recorded = clock.now()
+        accepted: list[_Receipt] = []
+        for receipt in ready:
+            state: _CustomerState = receipt.customer
+            at = receipt.at
+            try:
+                if receipt.amount > 0:
+                    rows = self._sale(program, receipt, state, at, recorded)
+                    sales_in_batch[receipt.receipt_id] = {
+                        "index": len(purchases), "id": None, "customer": state, "at": at, "amount": receipt.amount,
+                        "earned": rows[0]["delta"] if rows and rows[0]["kind"] == "earn" else 0,
+                        "refunded": 0, "reversed": 0, "refunds": 0, "receipt_id": receipt.receipt_id}
+                    if state.referral_pending and receipt.amount >= program.referral_min_purchase:
+                        referral_checks.append((len(purchases), receipt))
+                    refund_of = None
+                else:
+                    rows, refund_of = self._refund(session, program, receipt, state, at, recorded, sales_in_batch)
+            except _Reject as exc:
+                self._reject_receipt(receipt, exc.reason)
+                continue
+            index = len(purchases)
+            receipt.index = index
+            purchases.append({"customer_id": state.id, "source": self.source, "receipt_id": receipt.receipt_id,
+                              "at": at, "amount": receipt.amount, "channel": receipt.channel,
+                              "refund_of_id": refund_of, "import_file": self.label[-255:],
+                              "import_line": receipt.first_line})
+            if receipt.amount > 0:
+                items.extend((index, line) for line in receipt.lines if line.sku)
+            ledger_rows.extend((index, row) for row in rows)
+            state.add(at, receipt.amount)
+            accepted.append(receipt)
+        if not purchases:
+            return
+        # 6. write: purchases (ids back), their items, their ledger rows
+        ids = self._insert_purchases(session, purchases)
+        for info in sales_in_batch.values():
+            if info["index"] is not None:
+                info["id"] = ids[info["index"]]
+        for receipt in accepted:
+            if receipt.sale_link is not None and receipt.sale_link.get("pending"):
+                session.execute(update(Purchase).where(Purchase.id == ids[receipt.index])
+                                .values(refund_of_id=ids[receipt.sale_link["index"]]))
+        if items:
+            _bulk_insert(session, PurchaseItem.__table__, [
+                {"purchase_id": ids[i], "sku": line.sku, "quantity": line.quantity,
+                 "unit_price": line.unit_price, "amount": line.amount} for i, line in items])
+        if ledger_rows:
+            for i, row in ledger_rows:
+                row["purchase_id"] = ids[i]
+            _bulk_insert(session, LedgerEntry.__table__, [row for _, row in ledger_rows])
+        awarded = sum(row["delta"] for _, row in ledger_rows)
+        # 7. referral rewards (rare): the shared rule, now that the purchases exist
+        for i, receipt in referral_checks:
+            customer = session.get(Customer, receipt.customer.id)
+            for bonus in rules.referral_bonuses(session, program, customer, receipt.at, receipt.amount, ids[i]):
+                awarded += bonus.points
+            receipt.customer.referral_pending = False
+        summary.points_awarded += awarded
+        summary.imported += sum(len(r.lines) for r in accepted)
+        summary.receipts += sum(1 for r in accepted if r.amount > 0)
+        summary.refunds += sum(1 for r in accepted if r.amount < 0)
+
+    def _insert_purchases(self, session: Session, purchases: list[dict]) -> list[int]:
+        table = Purchase.__table__
+        if _sqlite_fast_path(session):
+            # BEGIN IMMEDIATE holds the database's write lock: the next ids are ours to take.
+            first = (session.execute(select(func.max(Purchase.id))).scalar() or 0) + 1
+            for offset, row in enumerate(purchases):
+                row["id"] = first + offset
+            _bulk_insert(session, table, purchases)
+            return list(range(first, first + len(purchases)))
+        result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), purchases)
+        return list(result.scalars())
+
+    # -- the rules ------------------------------------------------------------------------------------
+    def _sale(self, program: Program, receipt: _Receipt, state: _CustomerState, at: datetime,
+              recorded: datetime) -> list[dict]:
+        if at < state.enrolled_at:
+            raise _Reject(f"{clock.local_text(at)} is before {state.code} enrolled "
+                          f"({clock.local_text(state.enrolled_at)})")
+        spend = state.spend_between(at - clock.DAY * program.tier_window_days, at)
+        tier = program.tier_for_spend(spend)
+        multiplier = tier.multiplier * state.membership_multiplier(at) if state.memberships else tier.multiplier
+        amount = receipt.amount
+        earned = rules.points_for_amount(program, amount, multiplier)
+        rows = []
+        expires = at + self._expiry if program.expiry_days else None  # program.expiry_for, without its import
+        if earned:
+            rate = self._rates.get((tier.name, multiplier))
+            if rate is None:
+                rate = self._rates[(tier.name, multiplier)] = f"({tier.name} x{multiplier.normalize()})"
+            rows.append(self._ledger_row(state.id, "earn", earned, at, expires, recorded,
+                                         f"receipt {receipt.receipt_id} {format_amount(amount)} {receipt.channel} "
+                                         f"{rate}"))
+        if program.milestone_bonus and program.milestone_spend:
+            year = at.astimezone(self._zone).year
+            key = f"milestone:{year}"
+            if key not in state.bonus_keys:
+                start = self._year_start(year)
+                year_spend = state.spend_between(start, at, inclusive=True) + amount
+                if year_spend >= program.milestone_spend:
+                    state.bonus_keys.add(key)
+                    row = self._ledger_row(state.id, "milestone", program.milestone_bonus, at, expires, recorded,
+                                           f"milestone: {year} spend reached {program.milestone_spend // 100}")
+                    row["bonus_key"] = key
+                    rows.append(row)
+        return rows
+
+    def _refund(self, session: Session, program: Program, receipt: _Receipt, state: _CustomerState,
+                at: datetime, recorded: datetime, sales_in_batch: dict) -> tuple[list[dict], int | None]:
+        amount = -receipt.amount
+        sale = None
+        for candidate in self._sale_candidates(receipt.receipt_id):
+            sale = sales_in_batch.get(candidate) or self._db_sales.get(candidate)
+            if sale is not None:
+                break
+        if sale is None:
+            for candidate in self._sale_candidates(receipt.receipt_id):
+                if candidate in self._rejected_ids:
+                    raise _Reject(f"refund {receipt.receipt_id} is of receipt {candidate}, which was rejected")
+            # Not linked to a sale: reverse points at the customer's earn rate at the time of the refund.
+            spend = state.spend_between(at - clock.DAY * program.tier_window_days, at)
+            tier = program.tier_for_spend(spend)
+            multiplier = tier.multiplier * state.membership_multiplier(at) if state.memberships else tier.multiplier
+            reverse = rules.points_for_amount(program, amount, multiplier)
+            rows = []
+            if reverse:
+                rows.append(self._ledger_row(state.id, "refund", -reverse, at, None, recorded,
+                                             f"refund {receipt.receipt_id}: {format_amount(amount)} "
+                                             f"({tier.name} x{multiplier.normalize()}, no sale linked)"))
+            return rows, None
+        if sale["customer"].id != state.id:
+            raise _Reject(f"refund {receipt.receipt_id} names {state.code} but sale {sale['receipt_id']} "
+                          f"belongs to {sale['customer'].code}")
+        remaining = sale["amount"] - sale["refunded"]
+        if remaining <= 0:
+            raise _Reject(f"receipt {sale['receipt_id']} is already fully refunded")
+        if amount > remaining:
+            raise _Reject(f"refund {format_amount(amount)} is more than what is left of receipt "
+                          f"{sale['receipt_id']} ({format_amount(remaining)})")
+        if at < sale["at"]:
+            raise _Reject("a refund cannot be earlier than its sale")
+        reversed_total = sale["earned"] * (sale["refunded"] + amount) // sale["amount"]
+        reverse = reversed_total - sale["reversed"]
+        sale["refunded"] += amount
+        sale["reversed"] = reversed_total
+        sale["refunds"] += 1
+        rows = []
+        if reverse:
+            rows.append(self._ledger_row(state.id, "refund", -reverse, at, None, recorded,
+                                         f"refund of receipt {sale['receipt_id']}: {format_amount(amount)}"))
+        if sale["id"] is None:  # the sale is in this batch: link once its id is known
+            receipt.sale_link = {"pending": True, "index": sale["index"]}
+            return rows, None
+        return rows, sale["id"]
+
+    def _sale_candidates(self, receipt_id: str) -> list[str]:
+        out = []
+        m = _REFUND_SUFFIX.match(receipt_id)
+        if m:
+            out.append(m.group(1))
+        prefix = self.preset.cancellation_prefix
+        if prefix and receipt_id.startswith(prefix) and len(receipt_id) > len(prefix):
+            out.append(receipt_id[len(prefix):])
+        return out
+
+    def _sales_in_db(self, session: Session, states: dict, receipt_ids: list[str]) -> dict[str, dict]:
+        """The sales these refunds may name, with what they earned and what was refunded of them."""
+        found: dict[str, dict] = {}
+        for chunk in _chunks(sorted(set(receipt_ids))):
+            sales = session.execute(select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at,
+                                           Purchase.amount).where(
+                Purchase.source == self.source, Purchase.receipt_id.in_(chunk), Purchase.amount > 0,
+                Purchase.refund_of_id.is_(None))).all()
+            if not sales:
+                continue
+            ids = [sale.id for sale in sales]
+            earned = dict(session.execute(select(LedgerEntry.purchase_id, func.sum(LedgerEntry.delta)).where(
+                LedgerEntry.purchase_id.in_(ids), LedgerEntry.kind == "earn").group_by(LedgerEntry.purchase_id)).all())
+            refunds = session.execute(select(Purchase.id, Purchase.refund_of_id, Purchase.amount)
+                                      .where(Purchase.refund_of_id.in_(ids))).all()
+            reversed_ = dict(session.execute(select(LedgerEntry.purchase_id, func.sum(LedgerEntry.delta)).where(
+                LedgerEntry.purchase_id.in_([r.id for r in refunds] or [-1]), LedgerEntry.kind == "refund")
+                .group_by(LedgerEntry.purchase_id)).all())
+            for sale in sales:
+                state = states.get(sale.customer_id)
+                if state is None:
+                    row = session.get(Customer, sale.customer_id)
+                    state = _CustomerState(row.id, row.code, row.enrolled_at)
+                mine = [r for r in refunds if r.refund_of_id == sale.id]
+                found[sale.receipt_id] = {
+                    "index": None, "id": sale.id, "customer": state, "at": sale.at, "amount": sale.amount,
+                    "earned": earned.get(sale.id, 0), "refunded": -sum(r.amount for r in mine),
+                    "reversed": -sum(reversed_.get(r.id, 0) for r in mine), "refunds": len(mine),
+                    "receipt_id": sale.receipt_id}
+        return found
+
+    def _year_start(self, year: int) -> datetime:
+        start = self._year_starts.get(year)
+        if start is None:
+            start = self._year_starts[year] = clock.year_bounds(year)[0]
+        return start
+
+    @staticmethod
+    def _ledger_row(customer_id: int, kind: str, delta: int, at: datetime, expires: datetime | None,
+                    recorded: datetime, note: str) -> dict:
+        return {"customer_id": customer_id, "kind": kind, "delta": delta, "at": at, "expires_at": expires,
+                "purchase_id": None, "lot_id": None, "bonus_key": None, "note": note[:500],
+                "recorded_at": recorded}
+
+    def _when(self, text: str) -> datetime:
+        last_text, last_value, last_error = self._last_when
+        if text == last_text and (last_value is not None or last_error is not None):
+            if last_error:
+                raise InvalidInput(last_error)
+            return last_value
+        try:
+            value = self._parse_when(text)
+        except InvalidInput as exc:
+            self._last_when = (text, None, str(exc))
+            raise
+        self._last_when = (text, value, None)
+        return value
+
+    def _parse_when(self, text: str) -> datetime:
+        # clock.parse_timestamp's answer, without asking the system for the local zone twice per receipt
+        try:
+            value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+            if 1900 < value.year < 9998:
+                if value.tzinfo is None:
+                    value = value.replace(tzinfo=self._zone)
+                return value.astimezone(UTC)
+        except ValueError:
+            pass
+        try:
+            return clock.parse_timestamp(text)
+        except InvalidInput:
+            for fmt in self.preset.date_formats:
+                try:
+                    naive = datetime.strptime(text.strip(), fmt)
+                except ValueError:
+                    continue
+                return clock.parse_timestamp(naive.isoformat())
+            raise
+
+    # -- customers ----------------------------------------------------------------------------------
+    def _resolve_customers(self, session: Session, program: Program, ready: list[_Receipt]) -> dict:
+        cache = self._customer_cache
+        if len(cache) > 200_000:
+            cache.clear()
+        keys = {r.customer_key for r in ready} - cache.keys()
+        if keys:
+            self._lookup(session, program, keys)
+        unknown: dict[str, datetime] = {}
+        for receipt in ready:
+            found = cache.get(receipt.customer_key)
+            if found is None and receipt.customer_key not in unknown:
+                unknown[receipt.customer_key] = receipt.at
+            elif found is None:
+                unknown[receipt.customer_key] = min(unknown[receipt.customer_key], receipt.at)
+        if unknown and self.enroll_unknown:
+            for key, first_at in unknown.items():
+                cache[key] = self._enroll(session, program, key, first_at)
+        states: dict[int, _CustomerState] = {}
+        for receipt in ready:
+            found = cache.get(receipt.customer_key)
+            if found is None:
+                self._reject_receipt(receipt, f"unknown customer {receipt.customer_key!r}; enroll them first or "
+                                              "run the import with --enroll-unknown")
+                continue
+            if isinstance(found, str):
+                self._reject_receipt(receipt, found)
+                continue
+            id_, code, enrolled_at = found
+            state = states.get(id_)
+            if state is None:
+                state = states[id_] = _CustomerState(id_, code, enrolled_at)
+            receipt.customer = state
+        self._states = states
+        return states
+
+    def _lookup(self, session: Session, program: Program, keys: set[str]) -> None:
+        """customers.find semantics for many keys at once; odd ones (phones to normalize) one by one."""
+        cache = self._customer_cache
+        keys = list(keys)
+        for chunk in _chunks(keys, 200):
+            candidates, lowered = set(), set()
+            for key in chunk:
+                candidates.update((key, key.upper(), key.lower()))
+                if customers._CODE.match(key):
+                    candidates.add(customers.customer_code(int(key[1:])))
+                lowered.add(key.lower())
+            rows = session.execute(select(Customer.id, Customer.code, Customer.card, Customer.email, Customer.phone,
+                                          Customer.status, Customer.enrolled_at, Customer.merged_into_id)
+                                   .where(Customer.code.in_(candidates) | Customer.card.in_(candidates)
+                                          | Customer.email.in_(lowered) | Customer.phone.in_(chunk))).all()
+            index: dict[str, dict] = {}
+            for row in rows:
+                for value in {row.code, row.card}:
+                    if value:
+                        index.setdefault(("id", value), {})[row.id] = row
+                if row.email:
+                    index.setdefault(("email", row.email), {})[row.id] = row
+                if row.phone:
+                    index.setdefault(("phone", row.phone), {})[row.id] = row
+            for key in chunk:
+                cands = {key, key.upper(), key.lower()}
+                if customers._CODE.match(key):
+                    cands.add(customers.customer_code(int(key[1:])))
+                matches = {}
+                for probe in [("id", c) for c in cands] + [("email", key.lower()), ("phone", key)]:
+                    matches.update(index.get(probe, {}))
+                if len(matches) == 1:
+                    row = next(iter(matches.values()))
+                    if row.status == "active":
+                        cache[key] = (row.id, row.code, row.enrolled_at)
+                        continue
+                if matches or re.match(r"^[+0-9][0-9 ()./-]{5,}$", key):
+                    # the library says it best: ambiguous, merged, forgotten, or a phone to normalize
+                    try:
+                        customer = customers.find(session, key, program)
+                        cache[key] = (customer.id, customer.code, customer.enrolled_at)
+                    except LoyaltyError as exc:
+                        cache[key] = None if "unknown customer" in str(exc) else str(exc)
+                else:
+                    cache[key] = None
+
+    def _enroll(self, session: Session, program: Program, key: str, first_at: datetime):
+        kind = self.preset.customer_kind
+        if kind == "contact":  # a phone or an e-mail, never a card
+            kind = "email" if "@" in key else "phone"
+        elif kind not in ("card", "email", "phone"):
+            kind = "email" if "@" in key else "phone" if key.startswith("+") else "card"
+        try:
+            customer = customers.enroll(session, program, None, **{kind: key}, at=first_at)
+        except LoyaltyError as exc:
+            return f"cannot enroll unknown customer {key!r}: {exc}"
+        self.summary.enrolled += 1
+        if program.welcome_bonus:
+            self.summary.points_awarded += program.welcome_bonus
+        return (customer.id, customer.code, customer.enrolled_at)
+
+    def _load_states(self, session: Session, program: Program, states: dict, ready: list[_Receipt]) -> None:
+        ids = list(states)
+        first = min(r.at for r in ready)
+        lo = min(first - clock.DAY * program.tier_window_days, self._year_start(first.astimezone(self._zone).year))
+        hi = max(r.at for r in ready)
+        for chunk in _chunks(ids):
+            for customer_id, at, amount in session.execute(_Q_SPEND, {"ids": chunk, "lo": lo, "hi": hi}):
+                state = states[customer_id]
+                state.times.append(at)
+                state.amounts.append(amount)
+            for customer_id, start, end, cancelled, multiplier in session.execute(_Q_MEMBERSHIPS, {"ids": chunk}):
+                states[customer_id].memberships.append((start, end, cancelled, Decimal(multiplier)))
+            for customer_id, key in session.execute(_Q_MILESTONES, {"ids": chunk}):
+                states[customer_id].bonus_keys.add(key)
+            for (customer_id,) in session.execute(_Q_REFERRALS, {"ids": chunk}):
+                states[customer_id].referral_pending = True
+            # PostgreSQL: hold the batch's customers against a counter till writing at the same time
+            if session.get_bind().dialect.name != "sqlite":
+                session.execute(select(Customer.id).where(Customer.id.in_(chunk)).with_for_update())
+
+
+# Built once: compiled once and cached, the id lists expanded at execution.
+_Q_SPEND = (select(Purchase.customer_id, Purchase.at, Purchase.amount)
+            .where(Purchase.customer_id.in_(bindparam("ids", expanding=True)), Purchase.at >= bindparam("lo"),
+                   Purchase.at <= bindparam("hi"))
+            .order_by(Purchase.customer_id, Purchase.at))
+_Q_MEMBERSHIPS = (select(Membership.customer_id, Membership.started_at, Membership.ends_at, Membership.cancelled_at,
+                         MembershipPlan.multiplier).join(MembershipPlan, Membership.plan_id == MembershipPlan.id)
+                  .where(Membership.customer_id.in_(bindparam("ids", expanding=True))))
+_Q_MILESTONES = (select(LedgerEntry.customer_id, LedgerEntry.bonus_key)
+                 .where(LedgerEntry.customer_id.in_(bindparam("ids", expanding=True)),
+                        LedgerEntry.bonus_key.like("milestone:%")))
+_Q_REFERRALS = select(Referral.referee_id).where(Referral.referee_id.in_(bindparam("ids", expanding=True)),
+                                                 Referral.rewarded_purchase_id.is_(None))
+_Q_EXISTING = (select(Purchase.receipt_id, Purchase.id, Purchase.import_line)
+               .where(Purchase.source == bindparam("source"), Purchase.receipt_id.in_(bindparam("ids", expanding=True))))
+
+
+class _Same:
+    """A 'transaction' that reuses the caller's session (dry run, demo)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def __enter__(self) -> Session:
+        return self.session
+
+    def __exit__(self, *exc) -> bool:
+        if exc[0] is None:
+            self.session.flush()
+        return False
+
+
+def _sqlite_fast_path(session: Session) -> bool:
+    """SQLite: ids taken under the write lock and rows handed straight to the driver. Elsewhere
+    (PostgreSQL) the portable SQLAlchemy statements, which tests also run on SQLite."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _bulk_insert(session: Session, table, rows: list[dict]) -> None:
+    """One executemany of many rows. On SQLite straight to the driver (times written the way the
+    UTCDateTime column stores them): SQLAlchemy's per-row parameter processing costs more than the insert."""
+    if not _sqlite_fast_path(session):
+        session.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})")
+    cache: dict[datetime, str] = {}
+
+    def stored(value):
+        if value is None:
+            return None
+        text = cache.get(value)
+        if text is None:
+            if value.tzinfo is not UTC:
+                value = value.astimezone(UTC)
+            text = cache[value] = value.isoformat(" ", "microseconds")[:26]
+        return text
+
+    if times:
+        params = []
+        for row in rows:
+            values = list(row.values())
+            for i in times:
+                values[i] = stored(values[i])
+            params.append(tuple(values))
+    else:
+        params = [tuple(row.values()) for row in rows]
+    session.connection().exec_driver_sql(sql, params)
+
+
+def _chunks(values: list, size: int = _IN_CHUNK):
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def default_rejects_path(path: str | Path) -> Path:
+    """till.csv -> till.csv.rejects.csv, next to the input."""
+    path = Path(path)
+    return path.with_name(path.name + ".rejects.csv")
+
+
+def import_file(database, path: str | Path, **kwargs) -> ImportSummary:
+    """Import one CSV file; see ``Importer`` for the options."""
+    return Importer(path, **kwargs).run(database)
+
+
+__all__ = ["CANONICAL", "Importer", "ImportSummary", "Preset", "default_rejects_path", "import_file",
+           "list_presets", "load_preset", "parse_map"]
+

@@ -1,0 +1,218 @@
+"""Hostile till files: nothing crashes, every row is accepted or rejected with a reason."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+
+import pytest
+
+HEADER = "receipt_id,timestamp,customer,amount,channel,sku,quantity,unit_price\n"
+
+
+@pytest.fixture
+def ann(cli):
+    assert cli("enroll", "Ann Walsh", "--email", "ann@example.ie", "--card", "6000100000001",
+               "--at", "2026-01-01T09:00:00", "--no-input").exit_code == 0
+    return "C000001"
+
+
+def rejects_of(path):
+    return list(csv.reader((path.parent / (path.name + ".rejects.csv")).open(encoding="utf-8")))
+
+
+def test_missing_file_and_folder_exit_1(cli, tmp_path):
+    result = cli("import", tmp_path / "nope.csv")
+    assert result.exit_code == 1 and result.stderr == f"error: cannot read {tmp_path / 'nope.csv'}: no such file\n"
+    result = cli("import", tmp_path)
+    assert result.exit_code == 1 and "is a folder, not a CSV file" in result.stderr
+
+
+def test_empty_file_exit_1(cli, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    result = cli("import", empty)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {empty} is empty: expected a header line such as receipt_id,")
+
+
+def test_header_only_reads_nothing_and_succeeds(cli, tmp_path):
+    till = tmp_path / "till.csv"
+    till.write_text(HEADER)
+    data = cli.json("import", till)
+    assert (data["read"], data["imported"], data["rejected"]) == (0, 0, 0)
+
+
+def test_missing_columns_exit_1_and_name_them(cli, tmp_path):
+    till = tmp_path / "till.csv"
+    till.write_text("receipt_id,customer,amount\nR1,ann@example.ie,1.00\n")
+    result = cli("import", till)
+    assert result.exit_code == 1
+    assert f"{till}:1: missing column(s) timestamp;" in result.stderr and "--map COLUMN=FIELD" in result.stderr
+
+
+def test_random_bytes_exit_1_without_traceback(cli, tmp_path):
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(random.Random(3).randbytes(50_000))
+    result = cli("import", junk)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert "missing column(s)" in result.stderr
+
+
+def test_random_bytes_after_a_good_header_are_rejected(cli, ann, tmp_path):
+    till = tmp_path / "till.csv"
+    junk = random.Random(5).randbytes(20_000).replace(b"\r", b"\n")
+    till.write_bytes(HEADER.encode() + b"R1,2026-02-01T10:00:00,ann@example.ie,5.00,store,A,1,5.00\n" + junk)
+    result = cli("import", till, "--json")
+    assert result.exit_code == 3
+    data = json.loads(result.stdout)
+    assert data["imported"] == 1 and data["rejected"] >= 1 and data["read"] == data["imported"] + data["rejected"]
+    assert cli.json("balance", ann)["balance"] == 55
+
+
+def test_bad_amounts_and_dates(cli, ann, tmp_path):
+    till = tmp_path / "till.csv"
+    till.write_text(HEADER + (
+        "R1,2026-02-01T10:00:00,ann@example.ie,1e309,store,A,1,1.00\n"
+        "R2,2026-02-01T10:00:00,ann@example.ie,nan,store,A,1,1.00\n"
+        "R3,2026-02-01T10:00:00,ann@example.ie,1.005,store,A,1,1.00\n"
+        "R4,2026-02-30T10:00:00,ann@example.ie,1.00,store,A,1,1.00\n"
+        "R5,,ann@example.ie,1.00,store,A,1,1.00\n"
+        "R6,2026-02-01T10:00:00,ann@example.ie,,store,A,1.5,1.00\n"
+        "R7,2026-02-01T10:00:00,ann@example.ie,0.00,store,A,1,0.00\n"
+        "R8,2025-06-01T10:00:00,ann@example.ie,3.00,store,A,1,3.00\n"
+        "R9,2026-02-01T10:00:00,ann@example.ie,99999999999.00,store,A,1,1.00\n"
+        "R 10,2026-02-01T10:00:00,ann@example.ie,1.00,store,A,1,1.00\n"
+        ",2026-02-01T10:00:00,ann@example.ie,1.00,store,A,1,1.00\n"
+        "R12,2026-02-01T10:00:00,ann@example.ie,1.00,in store!,A,1,1.00\n"
+        "R13,2026-02-01T10:00:00,,1.00,store,A,1,1.00\n"))
+    result = cli("import", till)
+    assert result.exit_code == 3
+    # the rejects file holds them in the order they were found; by line they are:
+    cited = sorted((int(row[-1].split(":")[1]), row[-1].split(": ", 1)[1]) for row in rejects_of(till)[1:])
+    assert [line for line, _ in cited] == list(range(2, 15))
+    assert [reason for _, reason in cited] == [
+        "amount '1e309' is not a decimal amount like 12.50",
+        "amount 'nan' is not a decimal amount like 12.50",
+        "amount '1.005' has more than 2 decimals",
+        "timestamp '2026-02-30T10:00:00' is not a date like 2026-03-01 or 2026-03-01T14:05",
+        "timestamp is empty",
+        "quantity '1.5' is not a whole number",
+        "receipt R7 adds up to 0.00: nothing to record",
+        "2025-06-01 10:00 is before C000001 enrolled (2026-01-01 09:00)",
+        "amount '99999999999.00' is too large (at most 1000000000.00)",
+        "receipt id 'R 10' must be 1 to 64 letters, digits or . / : # - _",
+        "receipt id is empty",
+        "channel 'in store!' must be a short word such as store or online",
+        "customer is empty; give a code, card, e-mail or phone",
+    ]
+    assert cli.json("balance", ann)["balance"] == 50
+
+
+def test_duplicate_receipt_within_the_file_is_rejected(cli, ann, tmp_path):
+    till = tmp_path / "till.csv"
+    till.write_text(HEADER + (
+        "R1,2026-02-01T10:00:00,ann@example.ie,5.00,store,A,1,5.00\n"
+        "R2,2026-02-01T11:00:00,ann@example.ie,6.00,store,A,1,6.00\n"
+        "R1,2026-02-01T10:00:00,ann@example.ie,5.00,store,A,1,5.00\n"))
+    result = cli("import", till, "--json")
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["imported"] == 2
+    assert rejects_of(till)[1][-1] == (f"{till}:4: receipt R1 appears twice in the file (first at line 2); "
+                                       "lines of a receipt must be consecutive")
+    # across batches too (one receipt per batch)
+    other = tmp_path / "other.csv"
+    other.write_text(till.read_text().replace("R1,", "S1,").replace("R2,", "S2,"))
+    result = cli("import", other, "--batch-rows", "1", "--json")
+    assert result.exit_code == 3 and json.loads(result.stdout)["imported"] == 2
+    assert rejects_of(other)[1][-1] == f"{other}:4: receipt S1 appears twice in the file (first at line 2)"
+    assert cli.json("balance", ann)["balance"] == 50 + 5 + 6 + 5 + 6
+
+
+def test_huge_line_is_rejected_and_the_rest_imported(cli, ann, tmp_path):
+    till = tmp_path / "till.csv"
+    huge = "R2,2026-02-01T10:00:00,ann@example.ie,5.00,store," + "X" * (3 << 20) + ",1,5.00\n"
+    till.write_text(HEADER + "R1,2026-02-01T10:00:00,ann@example.ie,5.00,store,A,1,5.00\n" + huge
+                    + "R3,2026-02-01T11:00:00,ann@example.ie,7.00,store,A,1,7.00\n")
+    result = cli("import", till, "--json")
+    assert result.exit_code == 3
+    data = json.loads(result.stdout)
+    assert (data["read"], data["imported"], data["rejected"]) == (3, 2, 1)
+    assert rejects_of(till)[1][-1] == f"{till}:3: line longer than 1048576 bytes"
+    # a long sku that fits in a line is a bad value, not a crash
+    long_sku = tmp_path / "sku.csv"
+    long_sku.write_text(HEADER + "R9,2026-02-01T10:00:00,ann@example.ie,5.00,store," + "Y" * 100 + ",1,5.00\n")
+    assert cli("import", long_sku).exit_code == 3
+    assert "must be 1 to 64 printable characters" in rejects_of(long_sku)[1][-1]
+
+
+def test_latin1_file_is_read(cli, ann, tmp_path):
+    till = tmp_path / "till.csv"
+    till.write_bytes((HEADER + "R1,2026-02-01T10:00:00,ann@example.ie,5.00,store,CAFÉ-1,1,5.00\n").encode("latin-1"))
+    data = cli.json("import", till)
+    assert data["imported"] == 1 and data["legacy_encoding_lines"] == 1
+    from sqlalchemy import select
+
+    from loyaltycli.core.db import open_database
+    from loyaltycli.core.models import PurchaseItem
+
+    with open_database().session(write=False) as s:
+        assert s.execute(select(PurchaseItem.sku)).scalar_one() == "CAFÉ-1"
+
+
+def test_lines_of_a_receipt_that_disagree_are_rejected(cli, ann, tmp_path):
+    till = tmp_path / "till.csv"
+    till.write_text(HEADER + ("R1,2026-02-01T10:00:00,ann@example.ie,5.00,store,A,1,5.00\n"
+                              "R1,2026-02-01T10:00:00,C000002,5.00,store,A,1,5.00\n"))
+    assert cli("import", till).exit_code == 3
+    assert "lines of receipt R1 disagree on timestamp or customer" in rejects_of(till)[2][-1]
+
+
+def test_short_and_long_rows(cli, ann, tmp_path):
+    till = tmp_path / "till.csv"
+    till.write_text(HEADER + ("R1,2026-02-01T10:00:00,ann@example.ie\n"
+                              "R2,2026-02-01T10:00:00,ann@example.ie,5.00,store,A,1,5.00,extra,more\n"))
+    result = cli("import", till, "--json")
+    assert result.exit_code == 3 and json.loads(result.stdout)["imported"] == 1
+    assert "amount is empty" in rejects_of(till)[1][-1]
+
+
+def test_unknown_preset(cli, tmp_path):
+    till = tmp_path / "till.csv"
+    till.write_text(HEADER)
+    result = cli("import", till, "--preset", "../../etc/passwd")
+    assert result.exit_code == 1 and "unknown preset '../../etc/passwd'; known presets: loyverse" in result.stderr
+
+
+def test_a_refused_file_leaves_no_import_run(cli, tmp_path, database):
+    till = tmp_path / "till.csv"
+    till.write_text("a,b\n1,2\n")
+    assert cli("import", till).exit_code == 1
+    from sqlalchemy import func, select
+
+    from loyaltycli.core.models import ImportRun
+
+    with database.session(write=False) as s:
+        assert s.execute(select(func.count()).select_from(ImportRun)).scalar_one() == 0
+    till.write_text(HEADER)
+    assert cli.json("import", till)["run_id"] == 1
+
+
+def test_rejects_file_cannot_be_the_input(cli, tmp_path):
+    till = tmp_path / "till.csv"
+    till.write_text(HEADER + "R1,2026-02-01T10:00:00,x@example.ie,5.00,store,A,1,5.00\n")
+    result = cli("import", till, "--rejects", till)
+    assert result.exit_code == 1 and "is the file being imported" in result.stderr
+    assert till.read_text().startswith(HEADER)
+
+
+def test_refund_of_a_rejected_sale_is_rejected_too(cli, ann, tmp_path):
+    till = tmp_path / "till.csv"
+    till.write_text(HEADER + ("R1,2026-02-01T10:00:00,ann@example.ie,abc,store,A,1,5.00\n"
+                              "R1-R,2026-02-02T10:00:00,ann@example.ie,-5.00,store,A,-1,5.00\n"))
+    result = cli("import", till, "--json")
+    assert result.exit_code == 3 and json.loads(result.stdout)["rejected"] == 2
+    assert rejects_of(till)[2][-1] == f"{till}:3: refund R1-R is of receipt R1, which was rejected"
+    assert cli.json("balance", ann)["balance"] == 50

@@ -1,0 +1,242 @@
+"""The importer gives the counter's balances, and a killed import completes to the same end state."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from loyaltycli.core import clock, customers, importer, points
+from loyaltycli.core.db import Database
+from loyaltycli.core.models import Customer, ImportRun, LedgerEntry, Membership, MembershipPlan, Purchase, PurchaseItem
+from loyaltycli.core.program import load_program
+
+HEADER = "receipt_id,timestamp,customer,amount,channel,sku,quantity,unit_price\n"
+START = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def setup_shop(database: Database) -> None:
+    """Twelve customers (some referred, one with a x2 membership), the same in every database."""
+    with database.session() as s:
+        program = load_program(s)
+        made = []
+        for n in range(12):
+            referrer = made[n // 3 - 1] if n % 3 == 2 and n >= 3 else None
+            made.append(customers.enroll(
+                s, program, f"Customer {n}", card=f"600010000{n:04d}", email=f"c{n}@example.ie",
+                referral_code=referrer.referral_code if referrer else None, at=START - timedelta(days=30 - n)))
+        plan = MembershipPlan(name="Plus", fee=1000, months=12, multiplier="2")
+        s.add(plan)
+        s.flush()
+        s.add(Membership(customer_id=made[4].id, plan_id=plan.id, started_at=START + timedelta(days=100),
+                         ends_at=START + timedelta(days=300), fee=1000))
+
+
+def generate(rng: random.Random, receipts: int = 100) -> tuple[str, list[dict]]:
+    """A till file in timestamp order: sales of 1-3 lines crossing tiers and milestones, partial refunds."""
+    lines, plan = [HEADER], []
+    sales = []
+    t = START
+    for n in range(receipts):
+        t += timedelta(hours=rng.randint(1, 120), minutes=rng.randint(0, 59))
+        key_n = rng.randrange(12)
+        key = rng.choice([f"600010000{key_n:04d}", f"c{key_n}@example.ie", f"C{key_n + 1:06d}"])
+        if sales and rng.random() < 0.12:
+            sale = rng.choice(sales)
+            left = sale["amount"] - sale["refunded"]
+            if left <= 0:
+                continue
+            amount = rng.randint(1, left)
+            sale["refunded"] += amount
+            sale["refunds"] += 1
+            rid = f"{sale['rid']}/R{sale['refunds']}" if rng.random() < 0.5 or sale["refunds"] > 1 else \
+                f"{sale['rid']}-R"
+            if rid.endswith("-R"):
+                sale["refunds"] = 99  # one -R per sale; later refunds would need another id
+            when = t.strftime("%Y-%m-%dT%H:%M:%S")
+            lines.append(f"{rid},{when},{sale['key']},-{amount // 100}.{amount % 100:02d},store,RET,-1,"
+                         f"{amount // 100}.{amount % 100:02d}\n")
+            plan.append({"kind": "refund", "rid": rid, "sale": sale["rid"], "amount": amount, "at": when})
+            continue
+        rid = f"R{n:05d}"
+        when = t.strftime("%Y-%m-%dT%H:%M:%S")
+        total = 0
+        items = []
+        for i in range(rng.randint(1, 3)):
+            qty = rng.randint(1, 4)
+            price = rng.choice([199, 450, 1250, 2999, 8999, 15000])
+            items.append(points.Item(f"SKU-{i}-{price}", qty, price))
+            total += qty * price
+            lines.append(f"{rid},{when},{key},,{'online' if n % 5 == 0 else 'store'},SKU-{i}-{price},{qty},"
+                         f"{price // 100}.{price % 100:02d}\n")
+        sale = {"rid": rid, "key": key, "amount": total, "refunded": 0, "refunds": 0}
+        sales.append(sale)
+        plan.append({"kind": "sale", "rid": rid, "key": key, "amount": total, "at": when, "items": items,
+                     "channel": "online" if n % 5 == 0 else "store"})
+    return "".join(lines), plan
+
+
+def counter(database: Database, plan: list[dict]) -> None:
+    """The same receipts typed at the counter, one by one (in one transaction, to keep the test quick)."""
+    with database.session() as s:
+        program = load_program(s)
+        for step in plan:
+            at = clock.parse_timestamp(step["at"])
+            if step["kind"] == "sale":
+                customer = customers.find(s, step["key"], program)
+                points.post_purchase(s, program, customer, step["amount"], at=at, receipt_id=step["rid"],
+                                     source="till", channel=step["channel"], items=step["items"])
+            else:
+                sale = points.find_sale(s, step["sale"], "till")
+                points.post_refund(s, program, sale, step["amount"], at=at, refund_receipt=step["rid"])
+
+
+def sums(database: Database) -> dict:
+    with database.session(write=False) as s:
+        ledger = s.execute(select(Customer.code, LedgerEntry.kind, func.sum(LedgerEntry.delta), func.count())
+                           .join(Customer, Customer.id == LedgerEntry.customer_id)
+                           .group_by(Customer.code, LedgerEntry.kind)).all()
+        purchases = s.execute(select(Purchase.receipt_id, Purchase.amount, Purchase.at, Customer.code,
+                                     Purchase.refund_of_id.is_not(None))
+                              .join(Customer, Customer.id == Purchase.customer_id)).all()
+        items = s.execute(select(func.count(), func.sum(PurchaseItem.amount))).one()
+    return {"ledger": sorted(map(tuple, ledger)), "purchases": sorted(map(tuple, purchases)), "items": tuple(items)}
+
+
+@pytest.fixture
+def other_db(tmp_path):
+    database = Database("sqlite:///" + str(tmp_path / "counter.db"))
+    database.ensure_schema()
+    yield database
+    database.engine.dispose()
+
+
+@pytest.mark.parametrize("seed, batch_rows", [(1, 20_000), (2, 3)])
+def test_import_gives_the_counters_ledger(database, other_db, tmp_path, seed, batch_rows):
+    text, plan = generate(random.Random(seed))
+    till = tmp_path / "till.csv"
+    till.write_text(text)
+    setup_shop(database)
+    setup_shop(other_db)
+    summary = importer.import_file(database, till, batch_rows=batch_rows, rejects=tmp_path / "rejects.csv")
+    assert summary.rejected == 0, summary.first_rejects
+    counter(other_db, plan)
+    imported, typed = sums(database), sums(other_db)
+    assert imported["ledger"] == typed["ledger"]
+    assert imported["purchases"] == typed["purchases"]
+    assert imported["items"] == typed["items"]
+    kinds = {kind for _, kind, _, _ in imported["ledger"]}
+    assert {"earn", "refund", "milestone", "referral", "welcome"} <= kinds
+    with database.session(write=False) as s:  # the x2 membership was in force for some sales
+        notes = s.execute(select(LedgerEntry.note).where(LedgerEntry.customer_id == 5, LedgerEntry.kind == "earn")).scalars()
+        assert any(" x2)" in n or " x2.5)" in n or " x3)" in n for n in notes)
+    # the points awarded are what the ledger gained, welcome bonuses (already there) aside
+    with database.session(write=False) as s:
+        gained = s.execute(select(func.sum(LedgerEntry.delta)).where(LedgerEntry.kind != "welcome")).scalar_one()
+    assert summary.points_awarded == gained
+
+
+def test_tier_follows_time_order_not_file_order(cli, tmp_path):
+    assert cli("enroll", "Ann", "--card", "6000100000001", "--at", "2026-01-01T00:00:00", "--no-input").exit_code == 0
+    till = tmp_path / "till.csv"
+    # the 10.00 sale is later in time than the 600.00 one: it earns at Silver (x1.25 -> 12)
+    till.write_text(HEADER + "S2,2026-02-10T10:00:00,6000100000001,10.00,store,A,1,10.00\n"
+                             "S1,2026-02-01T10:00:00,6000100000001,600.00,store,A,1,600.00\n")
+    assert cli("import", till).exit_code == 0
+    assert [h["points"] for h in cli.json("history", "6000100000001")] == [50, 600, 250, 12]
+
+
+class Killed(Exception):
+    pass
+
+
+def test_killed_import_leaves_whole_receipts_and_rerun_completes_it(database, other_db, tmp_path):
+    text, _plan = generate(random.Random(9))
+    till = tmp_path / "till.csv"
+    till.write_text(text)
+    setup_shop(database)
+    setup_shop(other_db)
+    batches = []
+
+    def kill_in_third_batch(session, receipts):
+        batches.append(receipts)
+        if len(batches) == 3:  # writes of this batch done, commit not yet
+            raise Killed()
+
+    with pytest.raises(Killed):
+        importer.import_file(database, till, batch_rows=50, after_batch=kill_in_third_batch)
+    # two whole batches are in: every purchase has all its lines and its points
+    with database.session(write=False) as s:
+        purchases = s.execute(select(func.count()).select_from(Purchase)).scalar_one()
+        assert 0 < purchases < text.count("\n") - 1
+        lines_in_file = {}
+        for row in text.splitlines()[1:]:
+            rid = row.split(",")[0]
+            lines_in_file[rid] = lines_in_file.get(rid, 0) + 1
+        per_sale = s.execute(select(Purchase.receipt_id, func.count(PurchaseItem.id))
+                             .join(PurchaseItem, PurchaseItem.purchase_id == Purchase.id)
+                             .group_by(Purchase.receipt_id)).all()
+        assert per_sale and all(lines_in_file[rid] == n for rid, n in per_sale)
+        unearned = s.execute(select(func.count()).select_from(Purchase).where(
+            Purchase.amount >= 100, ~Purchase.id.in_(select(LedgerEntry.purchase_id).where(
+                LedgerEntry.kind == "earn")))).scalar_one()
+        assert unearned == 0
+        run = s.execute(select(ImportRun)).scalar_one()
+        assert run.finished_at is None and run.imported > 0
+    again = importer.import_file(database, till, batch_rows=50)
+    assert again.skipped == run.imported and again.rejected == 0
+    importer.import_file(other_db, till)
+    assert sums(database) == sums(other_db)
+    # and a third run changes nothing at all
+    before = sums(database)
+    third = importer.import_file(database, till)
+    assert third.imported == 0 and third.points_awarded == 0 and sums(database) == before
+
+
+def test_dry_run_reports_what_a_real_run_does(database, tmp_path):
+    text, _plan = generate(random.Random(4), receipts=80)
+    till = tmp_path / "till.csv"
+    till.write_text(text)
+    setup_shop(database)
+    before = sums(database)
+    dry = importer.import_file(database, till, dry_run=True, batch_rows=10)
+    assert sums(database) == before
+    real = importer.import_file(database, till, batch_rows=10)
+    assert (dry.read, dry.imported, dry.points_awarded) == (real.read, real.imported, real.points_awarded)
+
+
+def test_progress_reports_bytes_up_to_the_whole_file(database, tmp_path):
+    text, _plan = generate(random.Random(6), receipts=40)
+    till = tmp_path / "till.csv"
+    till.write_text(text)
+    setup_shop(database)
+    seen = []
+    importer.Importer(till, batch_rows=20, progress=lambda done, total: seen.append((done, total))).run(database)
+    size = till.stat().st_size
+    assert len(seen) > 2 and seen[-1] == (size, size)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+def test_import_command_has_help_with_an_example(cli):
+    result = cli("import", "--help")
+    assert result.exit_code == 0
+    assert "Example: loyalty import till.csv --source shop1 --enroll-unknown" in result.stdout
+    readme = (__import__("pathlib").Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "loyalty import FILE" in readme or "`loyalty import FILE" in readme
+    assert "loyalty import-presets" in readme
+
+
+def test_portable_write_path_gives_the_same_ledger(database, other_db, tmp_path, monkeypatch):
+    """The statements used on PostgreSQL (RETURNING ids, SQLAlchemy inserts), run here on SQLite."""
+    text, _plan = generate(random.Random(11), receipts=60)
+    till = tmp_path / "till.csv"
+    till.write_text(text)
+    setup_shop(database)
+    setup_shop(other_db)
+    importer.import_file(other_db, till, batch_rows=25)
+    monkeypatch.setattr(importer, "_sqlite_fast_path", lambda session: False)
+    summary = importer.import_file(database, till, batch_rows=25)
+    assert summary.rejected == 0 and summary.imported > 90
+    assert sums(database) == sums(other_db)
