@@ -88,6 +88,8 @@ app = typer.Typer(
          "Global options (--db, --json, --csv, --no-input, --debug) may stand anywhere on the line.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Click's plain help: Rich's help formatter (rich.markdown, pygments...) would triple the time of --help.
+    rich_markup_mode=None,
     add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -123,6 +125,15 @@ def _register() -> None:
 
     for name in COMMAND_MODULES:
         import_module(f"loyaltycli.cli.{name}").register(app)
+    _plain_help(app)
+
+
+def _plain_help(typer_app: typer.Typer) -> None:
+    """Sub-apps print help and usage errors like the root: without importing Rich."""
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            group.typer_instance.rich_markup_mode = None
+            _plain_help(group.typer_instance)
 
 
 _register()

@@ -1,0 +1,76 @@
+"""What a fresh process imports: help and version stay clear of the database layer and Rich; the counter
+commands stay clear of prompts, migrations, validators and Rich. (Timing lives in benchmarks/.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import json, sys
+sys.argv = ["loyalty", *json.loads(sys.argv[1])]
+from loyaltycli.cli import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+"""
+
+
+def probe(*args: str) -> tuple[dict, str]:
+    """Run `loyalty ARGS` in a fresh interpreter; its exit code, top-level modules and stdout."""
+    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(list(args))], capture_output=True,
+                          text=True, timeout=60)
+    report = json.loads(done.stderr.rsplit("PROBE ", 1)[1])
+    return report, done.stdout
+
+
+HEAVY_FOR_HELP = {"sqlalchemy", "sqlmodel", "pydantic", "rich", "questionary", "prompt_toolkit", "alembic",
+                  "phonenumbers", "email_validator", "markdown_it", "pygments"}
+NOT_AT_THE_COUNTER = {"questionary", "prompt_toolkit", "alembic", "phonenumbers", "email_validator", "rich",
+                      "markdown_it", "pygments"}
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], []])
+def test_help_and_version_import_no_database_layer_and_no_rich(args):
+    report, out = probe(*args)
+    assert report["code"] in (0, 2)  # `loyalty` alone shows the help (no_args_is_help)
+    assert HEAVY_FOR_HELP.isdisjoint(report["modules"]), HEAVY_FOR_HELP & set(report["modules"])
+    if args == ["--version"]:
+        assert out == "loyalty 0.1.0\n"
+    elif args:
+        assert "purchase" in out and "counter" in out and "Usage: loyalty" in out
+
+
+def test_help_lists_every_command_of_every_module():
+    import re
+
+    from loyaltycli.cli import app
+
+    report, out = probe("--help")
+    names = [c.name for c in app.registered_commands] + [g.name for g in app.registered_groups]
+    assert "counter" in names and "balance" in names
+    for name in names:
+        assert re.search(rf"^  {re.escape(name)}(\s|$)", out, re.M), name
+
+
+def test_balance_imports_nothing_needless(cli):
+    assert cli("enroll", "Aoife Murphy", "--email", "aoife@example.ie", "--no-input").exit_code == 0
+    report, out = probe("balance", "C000001")
+    assert report["code"] == 0
+    assert out == "C000001 Aoife Murphy: 50 points (worth 2.50), tier Bronze\n"
+    assert NOT_AT_THE_COUNTER.isdisjoint(report["modules"]), NOT_AT_THE_COUNTER & set(report["modules"])
+
+
+def test_purchase_imports_nothing_needless(cli):
+    assert cli("enroll", "Aoife Murphy", "--no-input").exit_code == 0
+    report, out = probe("purchase", "C000001", "12.50", "--receipt", "R-1")
+    assert report["code"] == 0
+    assert out == "C000001: +12 points for 12.50 (receipt R-1); balance 62, tier Bronze\n"
+    assert NOT_AT_THE_COUNTER.isdisjoint(report["modules"]), NOT_AT_THE_COUNTER & set(report["modules"])
