@@ -6,7 +6,9 @@ Method
 - A demo database (``loyalty init --demo``) in a temporary folder; LOYALTY_DB points at it.
 - Each one-shot command and its floor (the bare interpreter importing the library the command cannot
   do without) run as subprocesses, interleaved round by round in a shuffled order, so that a busy
-  machine slows both alike; the figure is the median wall time of ``--runs`` rounds after warm-up runs.
+  machine slows both alike; the figures are the median wall time and the median CPU time (user +
+  system, from getrusage) of ``--runs`` rounds after warm-up rounds. On a shared machine the CPU
+  time is the steadier of the two.
 - Bytecode caching is on (PYTHONDONTWRITEBYTECODE is removed), as for an installed package.
 - Counter mode: ``run_line`` of the warm process (engine open, schema checked, Typer command built)
   timed in-process for ``balance`` and ``purchase``; median and 95th percentile.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -49,23 +52,31 @@ def cases(receipts) -> list[tuple[str, list[str] | None, list[str]]]:
     ]
 
 
-def run(argv: list[str], env: dict) -> float:
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(argv: list[str], env: dict) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one run of ``argv``."""
+    cpu = _cpu()
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.decode()[-500:]}")
-    return elapsed
+    return elapsed, _cpu() - cpu
 
 
-def whole_process(env: dict, runs: int, warmup: int) -> list[tuple[str, float, str, float]]:
+def whole_process(env: dict, runs: int, warmup: int) -> list[tuple[str, tuple, str, tuple]]:
+    """(command, (median wall, median CPU), floor, (median wall, median CPU)) per case."""
     counter = iter(f"BENCH-{i}" for i in range(10**6))
     table = cases(counter)
     jobs = {}
     for name, cmd, base in table:
         jobs[name] = cmd
         jobs["floor: " + " ".join(base[1:])] = base
-    times: dict[str, list[float]] = {name: [] for name in jobs}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in jobs}
     for round_ in range(warmup + runs):
         order = list(jobs)
         random.shuffle(order)
@@ -74,15 +85,17 @@ def whole_process(env: dict, runs: int, warmup: int) -> list[tuple[str, float, s
             took = run(argv, env)
             if round_ >= warmup:
                 times[name].append(took)
+    def medians(samples):
+        return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+
     out = []
     for name, _cmd, base in table:
         floor_name = "floor: " + " ".join(base[1:])
-        out.append((name, statistics.median(times[name]), " ".join(["python", *base[1:]]),
-                    statistics.median(times[floor_name])))
+        out.append((name, medians(times[name]), " ".join(["python", *base[1:]]), medians(times[floor_name])))
     return out
 
 
-def counter_latency(runs: int) -> list[tuple[str, float, float]]:
+def counter_latency(runs: int) -> list[tuple[str, float, float, float]]:
     """Per-command time of the warm counter (in this process, against LOYALTY_DB)."""
     from loyaltycli.cli.dispatch import run_line
 
@@ -95,14 +108,16 @@ def counter_latency(runs: int) -> list[tuple[str, float, float]]:
         for i in range(5):  # warm: first command builds the Typer command and opens the engine
             code, text = run_line(make(-1 - i))
             assert code == 0, text
-        samples = []
+        samples, cpu = [], []
         for i in range(runs):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             code, text = run_line(make(i))
             samples.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
             assert code == 0, text
         samples.sort()
-        out.append((label, statistics.median(samples), samples[int(0.95 * (len(samples) - 1))]))
+        out.append((label, statistics.median(samples), samples[int(0.95 * (len(samples) - 1))],
+                    statistics.median(cpu)))
     return out
 
 
@@ -122,14 +137,16 @@ def main() -> None:
         subprocess.run(loyalty("init", "--demo"), env=env, check=True, stdout=subprocess.DEVNULL)
         print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; "
               f"{args.runs} rounds, median wall time")
-        print(f"{'command':34} {'ms':>7}  {'floor':28} {'ms':>7}  ratio")
+        print(f"{'command':31} {'wall ms':>8} {'cpu ms':>7}  {'floor':25} {'wall ms':>8} {'cpu ms':>7}"
+              f"  {'ratio wall':>10} {'ratio cpu':>9}")
         for name, took, base, base_took in whole_process(env, args.runs, args.warmup):
-            print(f"{name:34} {took * 1000:7.1f}  {base:28} {base_took * 1000:7.1f}  {took / base_took:5.2f}")
+            print(f"{name:31} {took[0] * 1000:8.1f} {took[1] * 1000:7.1f}  {base:25} {base_took[0] * 1000:8.1f}"
+                  f" {base_took[1] * 1000:7.1f}  {took[0] / base_took[0]:10.2f} {took[1] / base_took[1]:9.2f}")
         os.environ["LOYALTY_DB"] = env["LOYALTY_DB"]
         print(f"\ncounter mode (warm process, run_line, {args.counter_runs} calls each)")
-        print(f"{'line':34} {'median ms':>10} {'p95 ms':>8}")
-        for label, median, p95 in counter_latency(args.counter_runs):
-            print(f"{label:34} {median * 1000:10.2f} {p95 * 1000:8.2f}")
+        print(f"{'line':31} {'median ms':>10} {'p95 ms':>8} {'cpu ms':>8}")
+        for label, median, p95, cpu in counter_latency(args.counter_runs):
+            print(f"{label:31} {median * 1000:10.2f} {p95 * 1000:8.2f} {cpu * 1000:8.2f}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
