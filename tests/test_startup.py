@@ -79,3 +79,24 @@ def test_purchase_imports_nothing_needless(cli):
     assert NOT_AT_THE_COUNTER.isdisjoint(report["packages"]), NOT_AT_THE_COUNTER & report["packages"]
     # SQLite needs none of SQLAlchemy's PostgreSQL dialect (nor the drivers' modules it pulls in)
     assert "sqlalchemy.dialects.postgresql" not in report["modules"]
+
+
+def test_one_shot_builds_only_the_named_command():
+    from loyaltycli.cli import _app_for, app
+
+    def names(view):
+        return [c.name for c in view.registered_commands] + [g.name for g in view.registered_groups]
+
+    assert names(_app_for(["balance", "C000001"])) == ["balance"]
+    assert names(_app_for(["--db", "shop.db", "--json", "purchase", "C1", "5"])) == ["purchase"]
+    assert names(_app_for(["C1", "--json"])) == names(app)  # not a command: the full app answers
+    assert names(_app_for(["customer", "show", "C1"])) == ["customer"]
+    assert _app_for(["--help"]) is app and _app_for([]) is app and _app_for(["balanc"]) is app
+    assert app.registered_commands and len(names(app)) > 2  # the root app itself is untouched
+
+
+def test_a_mistyped_command_still_gets_a_suggestion():
+    done = subprocess.run([sys.executable, "-m", "loyaltycli", "balanc", "C000001"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    assert "No such command 'balanc'. Did you mean 'balance'?" in done.stderr
