@@ -100,3 +100,12 @@ def test_a_mistyped_command_still_gets_a_suggestion():
                           text=True, timeout=60)
     assert done.returncode == 2
     assert "No such command 'balanc'. Did you mean 'balance'?" in done.stderr
+
+
+def test_shell_completion_imports_no_database_layer(monkeypatch):
+    monkeypatch.setenv("_LOYALTY_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", "loyalty bal")
+    monkeypatch.setenv("COMP_CWORD", "1")
+    report, out = probe()
+    assert out.split() == ["balance"]
+    assert {"sqlalchemy", "sqlmodel", "rich", "questionary", "alembic"}.isdisjoint(report["packages"])
