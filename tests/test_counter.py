@@ -49,6 +49,8 @@ def test_bad_lines_report_and_the_session_goes_on(aoife):
         2, "error: already at the counter; type a command such as `balance C000001`\n")
     assert run_line("purchase C000001 -5")[0] == 1
     assert run_line("   ") == (0, "")
+    code, out = run_line("purchase --help")
+    assert code == 0 and out.startswith("Usage: loyalty purchase [OPTIONS]")
     # after all of that, the counter still serves
     assert run_line("purchase C000001 10.00 --receipt R-2")[0] == 0
     assert run_line("balance C000001")[1].startswith("C000001 Aoife Murphy: 60 points")
@@ -125,10 +127,12 @@ def test_prompt_loop_ends_on_ctrl_d(aoife, tmp_path, capsys):
     from prompt_toolkit.output import DummyOutput
 
     with create_pipe_input() as keys:
-        keys.send_text("balance C000001\r\x04")
+        keys.send_text("balance C000001\rhelp\r\x04")
         session = counter.prompt_session(tmp_path / "h", input=keys, output=DummyOutput())
         assert counter.serve(session) == 0
-    assert capsys.readouterr().out == "C000001 Aoife Murphy: 50 points (worth 2.50), tier Bronze\n"
+    out = capsys.readouterr().out
+    assert out.startswith("C000001 Aoife Murphy: 50 points (worth 2.50), tier Bronze\nUsage: loyalty [OPTIONS]")
+    assert "  counter " in out
 
 
 def test_history_lives_in_the_user_data_directory(monkeypatch, tmp_path):
