@@ -195,3 +195,18 @@ def test_prompt_completer_replaces_the_typed_word(aoife):
     completions = list(counter.make_completer().get_completions(Document("balance aoi"), CompleteEvent()))
     assert [(c.text, c.start_position, c.display_text, c.display_meta_text) for c in completions] == [
         ("C000001", -3, "C000001 Aoife Murphy", "aoife@example.ie")]
+
+
+def test_lookup_in_the_core_by_prefix_with_a_limit(session, program):
+    from loyaltycli.core import customers
+    from loyaltycli.core.lookup import customers_starting_with
+
+    for name in ("Aoife Murphy", "Brid Murray", "Cian O'Murchu", "Dara Mur_phy"):
+        customers.enroll(session, program, name)
+    session.flush()
+    # a word of the name must start with it: "O'Murchu" does not
+    assert [m.code for m in customers_starting_with(session, "MUR")] == ["C000001", "C000002", "C000004"]
+    assert [m.code for m in customers_starting_with(session, "mur", limit=1)] == ["C000001"]
+    assert [m.name for m in customers_starting_with(session, "mur_")] == ["Dara Mur_phy"]  # _ is literal
+    assert [m.code for m in customers_starting_with(session, "c3")] == ["C000003"]
+    assert customers_starting_with(session, "  ") == []
