@@ -6,6 +6,9 @@ inside the commands that need them, so `loyalty --help` starts fast.
 
 from __future__ import annotations
 
+import copy
+import os
+import sys
 from typing import Optional
 
 import typer
@@ -96,6 +99,8 @@ app = typer.Typer(
          "Global options (--db, --json, --csv, --no-input, --debug) may stand anywhere on the line.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Click's plain help: Rich's help formatter (rich.markdown, pygments...) about doubles the time of --help.
+    rich_markup_mode=None,
     add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -131,6 +136,15 @@ def _register() -> None:
 
     for name in COMMAND_MODULES:
         import_module(f"loyaltycli.cli.{name}").register(app)
+    _plain_help(app)
+
+
+def _plain_help(typer_app: typer.Typer) -> None:
+    """Sub-apps print help and usage errors like the root: without importing Rich."""
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            group.typer_instance.rich_markup_mode = None
+            _plain_help(group.typer_instance)
 
 
 _register()
@@ -138,4 +152,24 @@ _register()
 
 def main() -> None:
     """Console entry point."""
-    app()
+    _app_for(sys.argv[1:])()
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """The root app with only the command named on the line (when there is one it knows), so that a
+    one-shot command builds the Click command of itself alone, not of every command of every module."""
+    words = hoist_global_options(list(args))
+    i = 0
+    while i < len(words) and words[i].startswith("-"):
+        i += 2 if words[i] in GLOBAL_VALUED else 1
+    if i >= len(words) or any(key.endswith("_COMPLETE") for key in os.environ):
+        return app
+    name = words[i]
+    commands = [c for c in app.registered_commands
+                if (c.name or typer.main.get_command_name(c.callback.__name__)) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app  # unknown: the full app says so and suggests the nearest names
+    view = copy.copy(app)
+    view.registered_commands, view.registered_groups = commands, groups
+    return view

@@ -11,6 +11,10 @@ from sqlmodel import Field, SQLModel
 
 from loyaltycli.core.clock import UTC
 
+# Table models are built without pydantic validation (SQLModel fills them field by field), so their
+# validators need not be compiled at import: a faster start for every command; built on first use if ever.
+SQLModel.model_config["defer_build"] = True
+
 
 class UTCDateTime(TypeDecorator):
     """Aware datetimes in, aware UTC datetimes out; stored as naive UTC on every backend."""
@@ -92,10 +96,12 @@ class LedgerEntry(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ledger_customer_at", "customer_id", "at"),
         Index("ix_ledger_kind_at", "kind", "at", "delta"),
-        # once-only bonuses (welcome, milestone:2026, referral:7...) cannot be written twice
+        # once-only bonuses (welcome, milestone:2026, referral:7...) cannot be written twice. Rows without
+        # a bonus key never clash: NULLs are distinct in a unique index on SQLite and PostgreSQL alike.
+        # (No postgresql_where: naming a postgresql_* option imports SQLAlchemy's PostgreSQL dialect and
+        # its drivers' modules into every SQLite command, some 30 ms of each counter command's start.)
         Index("uq_ledger_bonus", "customer_id", "bonus_key", unique=True,
-              sqlite_where=text("bonus_key IS NOT NULL"),
-              postgresql_where=text("bonus_key IS NOT NULL")),
+              sqlite_where=text("bonus_key IS NOT NULL")),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")

@@ -158,7 +158,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_ledger_customer_at', ['customer_id', 'at'], unique=False)
         batch_op.create_index('ix_ledger_kind_at', ['kind', 'at', 'delta'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_purchase_id'), ['purchase_id'], unique=False)
-        batch_op.create_index('uq_ledger_bonus', ['customer_id', 'bonus_key'], unique=True, sqlite_where=sa.text('bonus_key IS NOT NULL'), postgresql_where=sa.text('bonus_key IS NOT NULL'))
+        batch_op.create_index('uq_ledger_bonus', ['customer_id', 'bonus_key'], unique=True, sqlite_where=sa.text('bonus_key IS NOT NULL'))
 
     op.create_table('purchase_item',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -253,7 +253,7 @@ def downgrade() -> None:
 
     op.drop_table('purchase_item')
     with op.batch_alter_table('ledger', schema=None) as batch_op:
-        batch_op.drop_index('uq_ledger_bonus', sqlite_where=sa.text('bonus_key IS NOT NULL'), postgresql_where=sa.text('bonus_key IS NOT NULL'))
+        batch_op.drop_index('uq_ledger_bonus', sqlite_where=sa.text('bonus_key IS NOT NULL'))
         batch_op.drop_index(batch_op.f('ix_ledger_purchase_id'))
         batch_op.drop_index('ix_ledger_kind_at')
         batch_op.drop_index('ix_ledger_customer_at')

@@ -1,0 +1,111 @@
+"""What a fresh process imports: help and version stay clear of the database layer and Rich; the counter
+commands stay clear of prompts, migrations, validators and Rich. (Timing lives in benchmarks/.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import json, sys
+sys.argv = ["loyalty", *json.loads(sys.argv[1])]
+from loyaltycli.cli import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def probe(*args: str) -> tuple[dict, str]:
+    """Run `loyalty ARGS` in a fresh interpreter; its exit code, top-level modules and stdout."""
+    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(list(args))], capture_output=True,
+                          text=True, timeout=60)
+    report = json.loads(done.stderr.rsplit("PROBE ", 1)[1])
+    report["packages"] = {name.split(".")[0] for name in report["modules"]}
+    return report, done.stdout
+
+
+HEAVY_FOR_HELP = {"sqlalchemy", "sqlmodel", "pydantic", "rich", "questionary", "prompt_toolkit", "alembic",
+                  "phonenumbers", "email_validator", "markdown_it", "pygments"}
+NOT_AT_THE_COUNTER = {"questionary", "prompt_toolkit", "alembic", "phonenumbers", "email_validator", "rich",
+                      "markdown_it", "pygments"}
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], []])
+def test_help_and_version_import_no_database_layer_and_no_rich(args):
+    report, out = probe(*args)
+    assert report["code"] in (0, 2)  # `loyalty` alone shows the help (no_args_is_help)
+    assert HEAVY_FOR_HELP.isdisjoint(report["packages"]), HEAVY_FOR_HELP & report["packages"]
+    if args == ["--version"]:
+        assert out == "loyalty 0.1.0\n"
+    elif args:
+        assert "purchase" in out and "counter" in out and "Usage: loyalty" in out
+
+
+def test_help_lists_every_command_of_every_module():
+    import re
+
+    from loyaltycli.cli import app
+
+    report, out = probe("--help")
+    names = [c.name for c in app.registered_commands] + [g.name for g in app.registered_groups]
+    assert "counter" in names and "balance" in names
+    for name in names:
+        assert re.search(rf"^  {re.escape(name)}(\s|$)", out, re.M), name
+
+
+def test_balance_imports_nothing_needless(cli):
+    assert cli("enroll", "Aoife Murphy", "--email", "aoife@example.ie", "--no-input").exit_code == 0
+    report, out = probe("balance", "C000001")
+    assert report["code"] == 0
+    assert out == "C000001 Aoife Murphy: 50 points (worth 2.50), tier Bronze\n"
+    assert NOT_AT_THE_COUNTER.isdisjoint(report["packages"]), NOT_AT_THE_COUNTER & report["packages"]
+    # SQLite needs none of SQLAlchemy's PostgreSQL dialect (nor the drivers' modules it pulls in)
+    assert "sqlalchemy.dialects.postgresql" not in report["modules"]
+
+
+def test_purchase_imports_nothing_needless(cli):
+    assert cli("enroll", "Aoife Murphy", "--no-input").exit_code == 0
+    report, out = probe("purchase", "C000001", "12.50", "--receipt", "R-1")
+    assert report["code"] == 0
+    assert out == "C000001: +12 points for 12.50 (receipt R-1); balance 62, tier Bronze\n"
+    assert NOT_AT_THE_COUNTER.isdisjoint(report["packages"]), NOT_AT_THE_COUNTER & report["packages"]
+    # SQLite needs none of SQLAlchemy's PostgreSQL dialect (nor the drivers' modules it pulls in)
+    assert "sqlalchemy.dialects.postgresql" not in report["modules"]
+
+
+def test_one_shot_builds_only_the_named_command():
+    from loyaltycli.cli import _app_for, app
+
+    def names(view):
+        return [c.name for c in view.registered_commands] + [g.name for g in view.registered_groups]
+
+    assert names(_app_for(["balance", "C000001"])) == ["balance"]
+    assert names(_app_for(["--db", "shop.db", "--json", "purchase", "C1", "5"])) == ["purchase"]
+    assert names(_app_for(["C1", "--json"])) == names(app)  # not a command: the full app answers
+    assert names(_app_for(["customer", "show", "C1"])) == ["customer"]
+    assert _app_for(["--help"]) is app and _app_for([]) is app and _app_for(["balanc"]) is app
+    assert app.registered_commands and len(names(app)) > 2  # the root app itself is untouched
+
+
+def test_a_mistyped_command_still_gets_a_suggestion():
+    done = subprocess.run([sys.executable, "-m", "loyaltycli", "balanc", "C000001"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    assert "No such command 'balanc'. Did you mean 'balance'?" in done.stderr
+
+
+def test_shell_completion_imports_no_database_layer(monkeypatch):
+    monkeypatch.setenv("_LOYALTY_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", "loyalty bal")
+    monkeypatch.setenv("COMP_CWORD", "1")
+    report, out = probe()
+    assert out.split() == ["balance"]
+    assert {"sqlalchemy", "sqlmodel", "rich", "questionary", "alembic"}.isdisjoint(report["packages"])
