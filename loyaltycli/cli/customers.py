@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from loyaltycli.cli import fail, options
-from loyaltycli.cli.render import emit, print_line
+from loyaltycli.cli.render import emit
 
 customer_app = typer.Typer(help="Look up, list and edit customers.", no_args_is_help=True)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from loyaltycli.cli import options
-from loyaltycli.cli.render import emit, print_line
+from loyaltycli.cli.render import emit
 
 program_app = typer.Typer(help="Show and change the program's rules.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance: upgrade the schema.", no_args_is_help=True)

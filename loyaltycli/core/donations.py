@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock, ledger
-from loyaltycli.core.errors import InsufficientPoints, InvalidInput, NotFound, RuleNotMet
+from loyaltycli.core.errors import InvalidInput, NotFound, RuleNotMet
 from loyaltycli.core.models import Cause, Customer, Donation
 from loyaltycli.core.program import Program
 
@@ -70,19 +70,14 @@ def donate(session: Session, program: Program, customer: Customer, points: int, 
         raise InvalidInput("points to donate must be a positive whole number")
     cause = find_cause(session, cause_name)
     at = check_when(at)
-    ledger.lock_customer(session, customer.id)
-    ledger.expire_customer(session, customer.id, at)
-    available = ledger.balance(session, customer.id)
-    if available < points:
-        raise InsufficientPoints(f"{customer.code} has {available} points; {points} needed")
     if customer.status != "active":
         raise RuleNotMet(f"customer {customer.code} is not active")
     value = points * program.point_value
-    entry = ledger.post(session, customer.id, "donate", -points, at, note=f"donated to {cause.name}")
+    entry, left = ledger.spend(session, customer, points, at, "donate", f"donated to {cause.name}")
     session.add(Donation(ledger_id=entry.id, customer_id=customer.id, cause_id=cause.id, points=points,
                          value=value, at=at))
     session.flush()
-    return DonationResult(customer.code, cause.name, points, value, available - points)
+    return DonationResult(customer.code, cause.name, points, value, left)
 
 
 def donation_totals(session: Session, start: datetime | None = None, end: datetime | None = None) -> list[dict]:

@@ -49,6 +49,19 @@ def lock_customer(session: Session, customer_id: int) -> None:
     session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
 
 
+def spend(session: Session, customer, points: int, at: datetime, kind: str, note: str) -> tuple[LedgerEntry, int]:
+    """Take ``points`` from a customer (oldest first), after writing off lots that have expired by ``at``;
+    never below zero. Returns the new row and the balance after it."""
+    from loyaltycli.core.errors import InsufficientPoints
+
+    lock_customer(session, customer.id)
+    expire_customer(session, customer.id, at)
+    available = balance(session, customer.id)
+    if available < points:
+        raise InsufficientPoints(f"{customer.code} has {available} points; {points} needed")
+    return post(session, customer.id, kind, -points, at, note=note), available - points
+
+
 @dataclass
 class Lot:
     entry_id: int

@@ -276,14 +276,9 @@ def redeem(session: Session, program: Program, customer: Customer, points: int |
         raise RuleNotMet(f"{points} points are worth {format_amount(value)}, more than the basket "
                          f"{format_amount(basket)}")
     at = check_when(at)
-    ledger.lock_customer(session, customer.id)
-    ledger.expire_customer(session, customer.id, at)
-    available = ledger.balance(session, customer.id)
-    if available < points:
-        raise InsufficientPoints(f"{customer.code} has {available} points; {points} needed")
-    entry = ledger.post(session, customer.id, "redeem", -points, at,
-                        note=f"reward {chosen.name}" if chosen else f"redeemed for {format_amount(value)}")
+    entry, left = ledger.spend(session, customer, points, at, "redeem",
+                               f"reward {chosen.name}" if chosen else f"redeemed for {format_amount(value)}")
     session.add(Redemption(ledger_id=entry.id, customer_id=customer.id, points=points, value=value,
                            reward_id=chosen.id if chosen else None, basket=basket, at=at))
-    return RedeemResult(code=customer.code, points=points, value=value,
-                        balance=available - points, reward=chosen.name if chosen else None)
+    return RedeemResult(code=customer.code, points=points, value=value, balance=left,
+                        reward=chosen.name if chosen else None)
