@@ -1,7 +1,15 @@
-"""Every test gets its own database (LOYALTY_DB points at a temp file) and a pinned clock."""
+"""Every test gets its own database and a pinned clock.
+
+By default the database is a temp SQLite file. With LOYALTY_TEST_PG_URL set (a SQLAlchemy URL of a
+PostgreSQL server we may create databases on, e.g. postgresql+psycopg://postgres@127.0.0.1:54329/postgres),
+every test gets a fresh PostgreSQL database instead, cloned from a template database built once; tests
+marked ``@pytest.mark.sqlite_only`` (file permissions, backup API, raw file bytes) are skipped there.
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
 
 import pytest
@@ -10,9 +18,88 @@ from typer.testing import CliRunner
 NOW = "2026-06-15T12:00:00+00:00"
 
 
+PG_URL = os.environ.get("LOYALTY_TEST_PG_URL") or None
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: the test checks something only SQLite has (a file); "
+                                       "skipped when the suite runs on PostgreSQL")
+
+
+def pytest_report_header(config):
+    return f"loyaltycli database backend: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not PG_URL:
+        return
+    skip = pytest.mark.skip(reason="SQLite-only test (LOYALTY_TEST_PG_URL is set)")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
+class PgServer:
+    """Creates and drops databases on the server of LOYALTY_TEST_PG_URL (names unique to this run)."""
+
+    def __init__(self, url: str):
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+
+        self.base = make_url(url)
+        self.admin = create_engine(self.base, isolation_level="AUTOCOMMIT", poolclass=_null_pool())
+        self.prefix = f"loyalty_t{os.getpid()}"
+        self.template = f"{self.prefix}_template"
+        self.counter = itertools.count(1)
+
+    def url(self, name: str) -> str:
+        return self.base.set(database=name).render_as_string(hide_password=False)
+
+    def execute(self, sql: str) -> None:
+        from sqlalchemy import text
+
+        with self.admin.connect() as conn:
+            conn.execute(text(sql))
+
+    def drop(self, name: str) -> None:
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def fresh(self) -> str:
+        """A new empty database at the newest schema, cloned from the template; returns its URL."""
+        name = f"{self.prefix}_{next(self.counter)}"
+        self.drop(name)
+        self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name
+
+
+def _null_pool():
+    from sqlalchemy.pool import NullPool
+
+    return NullPool
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The PostgreSQL test server with a template database at the newest schema (None on SQLite)."""
+    if not PG_URL:
+        yield None
+        return
+    from loyaltycli.core.db import Database
+
+    server = PgServer(PG_URL)
+    server.drop(server.template)
+    server.execute(f'CREATE DATABASE "{server.template}"')
+    database = Database(server.url(server.template))
+    database.ensure_schema()
+    database.engine.dispose()
+    yield server
+    server.drop(server.template)
+    server.admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory):
-    """An empty database at the newest schema, built once and copied for each test."""
+    """An empty SQLite database at the newest schema, built once and copied for each test."""
     from loyaltycli.core.db import Database
 
     path = tmp_path_factory.mktemp("template") / "template.db"
@@ -23,12 +110,23 @@ def template_db(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def db_path(tmp_path, monkeypatch, template_db):
-    """Point the app at a fresh copy of the template database; pin 'now'."""
-    path = tmp_path / "loyalty.db"
-    shutil.copy(template_db, path)
-    path.chmod(0o600)
-    monkeypatch.setenv("LOYALTY_DB", str(path))
+def db_path(request, tmp_path, monkeypatch):
+    """Point the app at a fresh copy of the template database; pin 'now'.
+
+    On SQLite this is the Path of the test's file; on PostgreSQL it is the URL (a str) of the test's
+    own database, dropped afterwards.
+    """
+    pg_server = request.getfixturevalue("pg_server")
+    if pg_server is not None:
+        name = pg_server.fresh()
+        path = pg_server.url(name)
+        monkeypatch.setenv("LOYALTY_DB", path)
+    else:
+        name = None
+        path = tmp_path / "loyalty.db"
+        shutil.copy(request.getfixturevalue("template_db"), path)
+        path.chmod(0o600)
+        monkeypatch.setenv("LOYALTY_DB", str(path))
     monkeypatch.setenv("LOYALTY_NOW", NOW)
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.delenv("NO_COLOR", raising=False)
@@ -38,6 +136,8 @@ def db_path(tmp_path, monkeypatch, template_db):
     for database in dbmod._databases.values():
         database.engine.dispose()
     dbmod._databases.clear()
+    if name is not None:
+        pg_server.drop(name)
 
 
 @pytest.fixture
