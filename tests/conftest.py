@@ -2,13 +2,12 @@
 
 By default the database is a temp SQLite file. With LOYALTY_TEST_PG_URL set (a SQLAlchemy URL of a
 PostgreSQL server we may create databases on, e.g. postgresql+psycopg://postgres@127.0.0.1:54329/postgres),
-every test gets a fresh PostgreSQL database instead, cloned from a template database built once; tests
+every test gets a fresh, empty PostgreSQL database instead (tests/pg_testdb.py); tests
 marked ``@pytest.mark.sqlite_only`` (file permissions, backup API, raw file bytes) are skipped there.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 
@@ -39,62 +38,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-class PgServer:
-    """Creates and drops databases on the server of LOYALTY_TEST_PG_URL (names unique to this run)."""
-
-    def __init__(self, url: str):
-        from sqlalchemy import create_engine
-        from sqlalchemy.engine import make_url
-
-        self.base = make_url(url)
-        self.admin = create_engine(self.base, isolation_level="AUTOCOMMIT", poolclass=_null_pool())
-        self.prefix = f"loyalty_t{os.getpid()}"
-        self.template = f"{self.prefix}_template"
-        self.counter = itertools.count(1)
-
-    def url(self, name: str) -> str:
-        return self.base.set(database=name).render_as_string(hide_password=False)
-
-    def execute(self, sql: str) -> None:
-        from sqlalchemy import text
-
-        with self.admin.connect() as conn:
-            conn.execute(text(sql))
-
-    def drop(self, name: str) -> None:
-        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    def fresh(self) -> str:
-        """A new empty database at the newest schema, cloned from the template; returns its URL."""
-        name = f"{self.prefix}_{next(self.counter)}"
-        self.drop(name)
-        self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
-        return name
-
-
-def _null_pool():
-    from sqlalchemy.pool import NullPool
-
-    return NullPool
-
-
 @pytest.fixture(scope="session")
 def pg_server():
-    """The PostgreSQL test server with a template database at the newest schema (None on SQLite)."""
+    """The PostgreSQL test server with its template database (None when testing on SQLite)."""
     if not PG_URL:
         yield None
         return
-    from loyaltycli.core.db import Database
+    from pg_testdb import PgTestServer
 
-    server = PgServer(PG_URL)
-    server.drop(server.template)
-    server.execute(f'CREATE DATABASE "{server.template}"')
-    database = Database(server.url(server.template))
-    database.ensure_schema()
-    database.engine.dispose()
+    server = PgTestServer(PG_URL)
+    server.start()
     yield server
-    server.drop(server.template)
-    server.admin.dispose()
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -114,11 +69,11 @@ def db_path(request, tmp_path, monkeypatch):
     """Point the app at a fresh copy of the template database; pin 'now'.
 
     On SQLite this is the Path of the test's file; on PostgreSQL it is the URL (a str) of the test's
-    own database, dropped afterwards.
+    own database (emptied or dropped afterwards, see pg_testdb.py).
     """
     pg_server = request.getfixturevalue("pg_server")
     if pg_server is not None:
-        name = pg_server.fresh()
+        name = pg_server.checkout()
         path = pg_server.url(name)
         monkeypatch.setenv("LOYALTY_DB", path)
     else:
@@ -137,7 +92,7 @@ def db_path(request, tmp_path, monkeypatch):
         database.engine.dispose()
     dbmod._databases.clear()
     if name is not None:
-        pg_server.drop(name)
+        pg_server.checkin(name)
 
 
 @pytest.fixture
