@@ -74,8 +74,11 @@ class Database:
                 if parsed.get_backend_name() == "postgresql":
                     # Like SQLite's busy timeout: a till waiting for another till's row lock (or for an
                     # unreachable server) gives up with exit 4 instead of hanging.
-                    connect_args = {"connect_timeout": max(1, int(BUSY_TIMEOUT_SECONDS)),
-                                    "options": f"-c lock_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}"}
+                    # Settings in the URL (?options=-csearch_path%3Dshop2&connect_timeout=5) win.
+                    given = parsed.query.get("options") or ""
+                    connect_args = {
+                        "connect_timeout": parsed.query.get("connect_timeout") or max(1, int(BUSY_TIMEOUT_SECONDS)),
+                        "options": f"-c lock_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)} {given}".strip()}
                 return create_engine(parsed, pool_pre_ping=False, connect_args=connect_args)
             except ModuleNotFoundError as exc:
                 raise DatabaseUnavailable(
