@@ -99,7 +99,7 @@ def _copy_table(src: Connection, dst: Connection, table: Table) -> int:
                 if row[column] is not None and row[column] >= row["id"]:
                     pending.append({"b_id": row["id"], "b_column": column, "b_value": row[column]})
                     row[column] = None
-        dst.execute(table.insert(), rows)
+        _insert(dst, table, rows)
         copied += len(rows)
     for column in self_refs:
         fixes = [{"b_id": p["b_id"], "b_value": p["b_value"]} for p in pending if p["b_column"] == column]
@@ -107,6 +107,24 @@ def _copy_table(src: Connection, dst: Connection, table: Table) -> int:
             dst.execute(update(table).where(table.c.id == bindparam("b_id"))
                         .values({column: bindparam("b_value")}), fixes)
     return copied
+
+
+def _insert(dst: Connection, table: Table, rows: list[dict]) -> None:
+    """Bulk insert: PostgreSQL's COPY with psycopg (tens of times faster than INSERTs), else executemany."""
+    if not (dst.dialect.name == "postgresql" and dst.dialect.driver == "psycopg"):
+        dst.execute(table.insert(), rows)
+        return
+    columns = list(table.columns)
+    processors = [column.type.bind_processor(dst.dialect) for column in columns]
+    quote = dst.dialect.identifier_preparer.quote
+    sql = (f"COPY {quote(table.name)} ({', '.join(quote(column.name) for column in columns)}) "
+           "FROM STDIN")
+    cursor = dst.connection.driver_connection.cursor()
+    with cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([value if process is None or value is None else process(value)
+                            for value, process in
+                            ((row[column.name], process) for column, process in zip(columns, processors))])
 
 
 def _reset_sequences(dst: Connection) -> None:
