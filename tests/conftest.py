@@ -38,6 +38,26 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+class PgDatabaseUrl(str):
+    """``db_path`` on PostgreSQL: the test database's URL. A test that uses it as a Path (``.stat()``,
+    ``.parent``, ``/``, ``os.fspath``) checks something only the SQLite file has: it is skipped, as if
+    marked ``sqlite_only``. (``open()`` and ``sqlite3.connect()`` take it as a plain string and fail:
+    such tests need the marker.)"""
+
+    def _skip(self, *args, **kwargs):
+        pytest.skip("SQLite-only: the test uses the database file (LOYALTY_TEST_PG_URL is set)")
+
+    __fspath__ = _skip
+    __truediv__ = _skip
+
+    def __getattr__(self, name):
+        from pathlib import Path
+
+        if hasattr(Path, name):
+            self._skip()
+        raise AttributeError(name)
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     """The PostgreSQL test server with its template database (None when testing on SQLite)."""
@@ -69,12 +89,13 @@ def db_path(request, tmp_path, monkeypatch):
     """Point the app at a fresh copy of the template database; pin 'now'.
 
     On SQLite this is the Path of the test's file; on PostgreSQL it is the URL (a str) of the test's
-    own database (emptied or dropped afterwards, see pg_testdb.py).
+    own database (emptied or dropped afterwards, see pg_testdb.py), and a test using it as a file is
+    skipped there.
     """
     pg_server = request.getfixturevalue("pg_server")
     if pg_server is not None:
         name = pg_server.checkout()
-        path = pg_server.url(name)
+        path = PgDatabaseUrl(pg_server.url(name))
         monkeypatch.setenv("LOYALTY_DB", path)
     else:
         name = None

@@ -207,3 +207,15 @@ def test_each_test_gets_its_own_empty_database(db_path, database):
     assert database.engine.dialect.name == "postgresql"
     with database.session() as s:
         assert s.execute(select(func.count()).select_from(Customer)).scalar_one() == 0
+
+
+@needs_pg
+def test_a_test_using_the_database_as_a_file_is_skipped(db_path):
+    """On PostgreSQL, db_path is a URL; using it as a Path means the test is about the SQLite file."""
+    assert db_path.startswith("postgresql")
+    for use_as_file in (lambda: os.fspath(db_path), lambda: db_path.stat(), lambda: db_path.parent,
+                        lambda: db_path / "x"):
+        with pytest.raises(pytest.skip.Exception, match="SQLite-only: the test uses the database file"):
+            use_as_file()
+    with pytest.raises(AttributeError):
+        db_path.no_such_attribute
