@@ -40,14 +40,13 @@ def pytest_collection_modifyitems(config, items):
 
 class PgDatabaseUrl(str):
     """``db_path`` on PostgreSQL: the test database's URL. A test that uses it as a Path (``.stat()``,
-    ``.parent``, ``/``, ``os.fspath``) checks something only the SQLite file has: it is skipped, as if
-    marked ``sqlite_only``. (``open()`` and ``sqlite3.connect()`` take it as a plain string and fail:
-    such tests need the marker.)"""
+    ``.parent``, ``/``) checks something only the SQLite file has: it is skipped, as if marked
+    ``sqlite_only``. (``open()``, ``os.fspath()`` and ``sqlite3.connect()`` take it as a plain string
+    and fail: such tests need the marker.)"""
 
     def _skip(self, *args, **kwargs):
         pytest.skip("SQLite-only: the test uses the database file (LOYALTY_TEST_PG_URL is set)")
 
-    __fspath__ = _skip
     __truediv__ = _skip
 
     def __getattr__(self, name):
