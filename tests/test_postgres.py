@@ -219,3 +219,35 @@ def test_a_test_using_the_database_as_a_file_is_skipped(db_path):
             use_as_file()
     with pytest.raises(AttributeError):
         db_path.no_such_attribute
+
+
+@needs_pg
+def test_the_migration_builds_the_same_schema_as_a_new_database(pg_server, db_path):
+    """`db upgrade` on a chain's server runs the Alembic migrations: they must build exactly what a new
+    database gets (columns, types, nullability, indexes, constraints)."""
+    from sqlalchemy import create_engine
+
+    from loyaltycli.migrations import run_upgrade
+
+    shape = [
+        "SELECT table_name, column_name, data_type, is_nullable, coalesce(column_default, '') "
+        "FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2",
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1",
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE connamespace = 'public'::regnamespace ORDER BY 1",
+        "SELECT version_num FROM alembic_version"]
+    name = f"{pg_server.prefix}_migrated"
+    migrated = create_engine(pg_server.create(name))
+    created = create_engine(str(db_path))
+    try:
+        run_upgrade(migrated)
+        with migrated.connect() as a, created.connect() as b:
+            for sql in shape:
+                assert a.exec_driver_sql(sql).all() == b.exec_driver_sql(sql).all(), sql
+            amount = a.exec_driver_sql("SELECT data_type FROM information_schema.columns "
+                                       "WHERE table_name = 'purchase' AND column_name = 'amount'").scalar()
+            assert amount == "bigint"
+    finally:
+        migrated.dispose()
+        created.dispose()
+        pg_server.drop(name)

@@ -79,7 +79,9 @@ class Database:
                     connect_args = {
                         "connect_timeout": parsed.query.get("connect_timeout") or max(1, int(BUSY_TIMEOUT_SECONDS)),
                         "options": f"-c lock_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)} {given}".strip()}
-                return create_engine(parsed, pool_pre_ping=False, connect_args=connect_args)
+                # A server restart must not break a till that stays open (`counter`): test pooled
+                # connections before use (one round trip; SQLite needs none).
+                return create_engine(parsed, pool_pre_ping=bool(connect_args), connect_args=connect_args)
             except ModuleNotFoundError as exc:
                 raise DatabaseUnavailable(
                     f"cannot use database {self.safe_url}: the driver is not installed ({exc}); "
