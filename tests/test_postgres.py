@@ -82,7 +82,18 @@ def test_unreachable_server_exits_4():
     assert "Connection refused" in result.stderr
 
 
-def test_missing_driver_says_how_to_install_it(cli):
+def test_missing_driver_says_how_to_install_it(cli, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if `.[postgres]` was not installed
+    result = cli("--db", "postgresql+psycopg://till:secret@127.0.0.1/shop", "balance", "C1")
+    assert result.exit_code == 4
+    assert result.stderr == ("error: cannot use database postgresql+psycopg://till:***@127.0.0.1/shop: the driver "
+                             "is not installed (import of psycopg halted; None in sys.modules); install it with "
+                             "`pip install -e '.[postgres]'` and use a postgresql+psycopg:// URL\n")
+
+
+def test_unknown_driver_exits_4_without_showing_the_password(cli):
     result = cli("--db", "postgresql+nosuchdriver://till:secret@127.0.0.1/shop", "balance", "C1")
     assert result.exit_code == 4
     assert result.stderr.startswith("error: cannot use database postgresql+nosuchdriver://till:***@127.0.0.1/shop")
