@@ -1,7 +1,14 @@
-"""Every test gets its own database (LOYALTY_DB points at a temp file) and a pinned clock."""
+"""Every test gets its own database and a pinned clock.
+
+By default the database is a temp SQLite file. With LOYALTY_TEST_PG_URL set (a SQLAlchemy URL of a
+PostgreSQL server we may create databases on, e.g. postgresql+psycopg://postgres@127.0.0.1:54329/postgres),
+every test gets a fresh, empty PostgreSQL database instead (tests/pg_testdb.py); tests
+marked ``@pytest.mark.sqlite_only`` (file permissions, backup API, raw file bytes) are skipped there.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -10,9 +17,63 @@ from typer.testing import CliRunner
 NOW = "2026-06-15T12:00:00+00:00"
 
 
+PG_URL = os.environ.get("LOYALTY_TEST_PG_URL") or None
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: the test checks something only SQLite has (a file); "
+                                       "skipped when the suite runs on PostgreSQL")
+
+
+def pytest_report_header(config):
+    return f"loyaltycli database backend: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not PG_URL:
+        return
+    skip = pytest.mark.skip(reason="SQLite-only test (LOYALTY_TEST_PG_URL is set)")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
+class PgDatabaseUrl(str):
+    """``db_path`` on PostgreSQL: the test database's URL. A test that uses it as a Path (``.stat()``,
+    ``.parent``, ``/``) checks something only the SQLite file has: it is skipped, as if marked
+    ``sqlite_only``. (``open()``, ``os.fspath()`` and ``sqlite3.connect()`` take it as a plain string
+    and fail: such tests need the marker.)"""
+
+    def _skip(self, *args, **kwargs):
+        pytest.skip("SQLite-only: the test uses the database file (LOYALTY_TEST_PG_URL is set)")
+
+    __truediv__ = _skip
+
+    def __getattr__(self, name):
+        from pathlib import Path
+
+        if hasattr(Path, name):
+            self._skip()
+        raise AttributeError(name)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The PostgreSQL test server with its template database (None when testing on SQLite)."""
+    if not PG_URL:
+        yield None
+        return
+    from pg_testdb import PgTestServer
+
+    server = PgTestServer(PG_URL)
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory):
-    """An empty database at the newest schema, built once and copied for each test."""
+    """An empty SQLite database at the newest schema, built once and copied for each test."""
     from loyaltycli.core.db import Database
 
     path = tmp_path_factory.mktemp("template") / "template.db"
@@ -23,12 +84,24 @@ def template_db(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def db_path(tmp_path, monkeypatch, template_db):
-    """Point the app at a fresh copy of the template database; pin 'now'."""
-    path = tmp_path / "loyalty.db"
-    shutil.copy(template_db, path)
-    path.chmod(0o600)
-    monkeypatch.setenv("LOYALTY_DB", str(path))
+def db_path(request, tmp_path, monkeypatch):
+    """Point the app at a fresh copy of the template database; pin 'now'.
+
+    On SQLite this is the Path of the test's file; on PostgreSQL it is the URL (a str) of the test's
+    own database (emptied or dropped afterwards, see pg_testdb.py), and a test using it as a file is
+    skipped there.
+    """
+    pg_server = request.getfixturevalue("pg_server")
+    if pg_server is not None:
+        name = pg_server.checkout()
+        path = PgDatabaseUrl(pg_server.url(name))
+        monkeypatch.setenv("LOYALTY_DB", path)
+    else:
+        name = None
+        path = tmp_path / "loyalty.db"
+        shutil.copy(request.getfixturevalue("template_db"), path)
+        path.chmod(0o600)
+        monkeypatch.setenv("LOYALTY_DB", str(path))
     monkeypatch.setenv("LOYALTY_NOW", NOW)
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.delenv("NO_COLOR", raising=False)
@@ -38,6 +111,8 @@ def db_path(tmp_path, monkeypatch, template_db):
     for database in dbmod._databases.values():
         database.engine.dispose()
     dbmod._databases.clear()
+    if name is not None:
+        pg_server.checkin(name)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ def init(demo: bool = typer.Option(False, "--demo", help="Load sample_data (cust
     """
     db = options.database()
     db.ensure_schema()
-    summary = {"database": db.url, "demo": None}
+    summary = {"database": db.safe_url, "demo": None}
     if demo:
         from loyaltycli.core.demo import load_demo
 

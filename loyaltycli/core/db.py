@@ -58,12 +58,36 @@ class Database:
         self.engine = self._make_engine(url)
         self._checked = False
 
+    @property
+    def safe_url(self) -> str:
+        """The URL to show people: the password, if any, masked."""
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001  a malformed URL is shown as given
+            return self.url
+
     def _make_engine(self, url: str) -> Engine:
         if not self.is_sqlite:
             try:
-                return create_engine(url, pool_pre_ping=False)
-            except Exception as exc:  # missing driver, malformed URL
-                raise DatabaseUnavailable(f"cannot use database {url!r}: {exc}") from exc
+                parsed = make_url(url)
+                connect_args = {}
+                if parsed.get_backend_name() == "postgresql":
+                    # Like SQLite's busy timeout: a till waiting for another till's row lock (or for an
+                    # unreachable server) gives up with exit 4 instead of hanging.
+                    # Settings in the URL (?options=-csearch_path%3Dshop2&connect_timeout=5) win.
+                    given = parsed.query.get("options") or ""
+                    connect_args = {
+                        "connect_timeout": parsed.query.get("connect_timeout") or max(1, int(BUSY_TIMEOUT_SECONDS)),
+                        "options": f"-c lock_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)} {given}".strip()}
+                # A server restart must not break a till that stays open (`counter`): test pooled
+                # connections before use (one round trip; SQLite needs none).
+                return create_engine(parsed, pool_pre_ping=bool(connect_args), connect_args=connect_args)
+            except ModuleNotFoundError as exc:
+                raise DatabaseUnavailable(
+                    f"cannot use database {self.safe_url}: the driver is not installed ({exc}); "
+                    "install it with `pip install -e '.[postgres]'` and use a postgresql+psycopg:// URL") from exc
+            except Exception as exc:  # malformed URL, unknown dialect
+                raise DatabaseUnavailable(f"cannot use database {self.safe_url}: {exc}") from exc
         try:
             _prepare_sqlite_file(url)
         except OSError as exc:
@@ -108,7 +132,7 @@ class Database:
                     others = self._table_count(conn)
                     if others:
                         raise DatabaseUnavailable(
-                            f"{self.url} is not a loyaltycli database (it has tables but no schema version)")
+                            f"{self.safe_url} is not a loyaltycli database (it has tables but no schema version)")
                     return None
                 return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
         except DBAPIError as exc:
@@ -211,9 +235,12 @@ def _unavailable(exc: DBAPIError) -> Exception:
     if unusable and any(word in lowered for word in (
             "locked", "busy", "unable to open", "not a database", "disk i/o", "malformed",
             "readonly", "read-only", "connection", "could not connect", "does not exist", "no such table",
-            "no such column")):
+            "no such column",
+            # PostgreSQL: server unreachable, login refused, another till's lock held too long
+            "resolve host", "authentication", "password", "timeout", "server closed", "terminating",
+            "deadlock", "too many clients")):
         hint = ""
-        if "locked" in lowered or "busy" in lowered:
+        if "locked" in lowered or "busy" in lowered or "timeout" in lowered:
             hint = (f" (another till or program held it longer than {BUSY_TIMEOUT_SECONDS:g} s; nothing was "
                     "changed, try again)")
         return DatabaseUnavailable(f"the database cannot be used: {message.splitlines()[0]}{hint}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Column, DateTime, Index, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, UniqueConstraint, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -33,6 +33,22 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+class BigInt(TypeDecorator):
+    """64-bit integers for money and points (PostgreSQL's INTEGER stops at 2**31), read back as int:
+    PostgreSQL sums BIGINT into NUMERIC, which would otherwise arrive as Decimal."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else int(value)
+
+
+def big(default=..., **kwargs):
+    """A 64-bit integer column (cents or points)."""
+    return Field(default=default, sa_type=BigInt, **kwargs)
 
 
 def ts(nullable: bool = False, index: bool = False):
@@ -70,7 +86,7 @@ class Purchase(SQLModel, table=True):
     source: str = Field(default="counter", max_length=64)
     receipt_id: str = Field(max_length=64)
     at: datetime = ts()
-    amount: int
+    amount: int = big()
     channel: str = Field(default="store", max_length=32)
     refund_of_id: Optional[int] = Field(default=None, foreign_key="purchase.id", index=True)
     # provenance of imported rows: file name and first line
@@ -85,8 +101,8 @@ class PurchaseItem(SQLModel, table=True):
     purchase_id: int = Field(foreign_key="purchase.id")
     sku: str = Field(max_length=64, index=True)
     quantity: int
-    unit_price: int
-    amount: int
+    unit_price: int = big()
+    amount: int = big()
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -107,7 +123,7 @@ class LedgerEntry(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customer.id")
     # earn, refund, welcome, milestone, referral, award, adjust, redeem, expire, donate, ...
     kind: str = Field(max_length=24)
-    delta: int
+    delta: int = big()
     at: datetime = ts()
     expires_at: Optional[datetime] = ts(nullable=True)
     purchase_id: Optional[int] = Field(default=None, foreign_key="purchase.id", index=True)
@@ -137,7 +153,7 @@ class Referral(SQLModel, table=True):
 class Reward(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(unique=True, max_length=100)
-    cost: int
+    cost: int = big()
     active: bool = True
     created_at: datetime = ts()
 
@@ -146,10 +162,10 @@ class Redemption(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     ledger_id: int = Field(foreign_key="ledger.id", unique=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
-    points: int
-    value: int
+    points: int = big()
+    value: int = big()
     reward_id: Optional[int] = Field(default=None, foreign_key="reward.id")
-    basket: Optional[int] = None
+    basket: Optional[int] = big(None)
     at: datetime = ts(index=True)
 
 
@@ -157,7 +173,7 @@ class MembershipPlan(SQLModel, table=True):
     __tablename__ = "membership_plan"
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(unique=True, max_length=100)
-    fee: int
+    fee: int = big()
     months: int
     multiplier: str = Field(default="1", max_length=16)
     perk: str = Field(default="", max_length=500)
@@ -172,7 +188,7 @@ class Membership(SQLModel, table=True):
     ends_at: datetime = ts()
     cancelled_at: Optional[datetime] = ts(nullable=True)
     # the fee paid for this period: a payment, never qualifying spend
-    fee: int
+    fee: int = big()
 
 
 class Cause(SQLModel, table=True):
@@ -186,8 +202,8 @@ class Donation(SQLModel, table=True):
     ledger_id: int = Field(foreign_key="ledger.id", unique=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     cause_id: int = Field(foreign_key="cause.id", index=True)
-    points: int
-    value: int
+    points: int = big()
+    value: int = big()
     at: datetime = ts()
 
 
@@ -215,4 +231,4 @@ class ImportRun(SQLModel, table=True):
     imported: int = 0
     skipped: int = 0
     rejected: int = 0
-    points_awarded: int = 0
+    points_awarded: int = big(0)

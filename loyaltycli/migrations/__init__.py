@@ -24,6 +24,12 @@ def run_upgrade(engine, revision: str = "head") -> None:
     with engine.connect() as connection:
         connection = connection.execution_options(loyalty_write=True)
         with connection.begin():
+            if connection.dialect.name == "postgresql":
+                # Tills of a chain may all start the new version at once: one upgrades, the others
+                # wait here and then find nothing left to do.
+                from sqlalchemy import text
+
+                connection.execute(text("SELECT pg_advisory_xact_lock(7412001)"))
             command.upgrade(alembic_config(connection), revision)
 
 

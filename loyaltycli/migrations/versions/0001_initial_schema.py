@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:17:57.538268
+Create Date: 2026-11-23 12:04:32.374749
 """
 from alembic import op
 import sqlalchemy as sa
@@ -56,13 +56,13 @@ def upgrade() -> None:
     sa.Column('imported', sa.Integer(), nullable=False),
     sa.Column('skipped', sa.Integer(), nullable=False),
     sa.Column('rejected', sa.Integer(), nullable=False),
-    sa.Column('points_awarded', sa.Integer(), nullable=False),
+    sa.Column('points_awarded', loyaltycli.core.models.BigInt(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('membership_plan',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('fee', sa.Integer(), nullable=False),
+    sa.Column('fee', loyaltycli.core.models.BigInt(), nullable=False),
     sa.Column('months', sa.Integer(), nullable=False),
     sa.Column('multiplier', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('perk', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
@@ -78,7 +78,7 @@ def upgrade() -> None:
     op.create_table('reward',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('cost', sa.Integer(), nullable=False),
+    sa.Column('cost', loyaltycli.core.models.BigInt(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', loyaltycli.core.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
@@ -91,7 +91,7 @@ def upgrade() -> None:
     sa.Column('started_at', loyaltycli.core.models.UTCDateTime(), nullable=False),
     sa.Column('ends_at', loyaltycli.core.models.UTCDateTime(), nullable=False),
     sa.Column('cancelled_at', loyaltycli.core.models.UTCDateTime(), nullable=True),
-    sa.Column('fee', sa.Integer(), nullable=False),
+    sa.Column('fee', loyaltycli.core.models.BigInt(), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.ForeignKeyConstraint(['plan_id'], ['membership_plan.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -105,7 +105,7 @@ def upgrade() -> None:
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('receipt_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('at', loyaltycli.core.models.UTCDateTime(), nullable=False),
-    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('amount', loyaltycli.core.models.BigInt(), nullable=False),
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('refund_of_id', sa.Integer(), nullable=True),
     sa.Column('import_file', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
@@ -141,7 +141,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
-    sa.Column('delta', sa.Integer(), nullable=False),
+    sa.Column('delta', loyaltycli.core.models.BigInt(), nullable=False),
     sa.Column('at', loyaltycli.core.models.UTCDateTime(), nullable=False),
     sa.Column('expires_at', loyaltycli.core.models.UTCDateTime(), nullable=True),
     sa.Column('purchase_id', sa.Integer(), nullable=True),
@@ -165,8 +165,8 @@ def upgrade() -> None:
     sa.Column('purchase_id', sa.Integer(), nullable=False),
     sa.Column('sku', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
-    sa.Column('unit_price', sa.Integer(), nullable=False),
-    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('unit_price', loyaltycli.core.models.BigInt(), nullable=False),
+    sa.Column('amount', loyaltycli.core.models.BigInt(), nullable=False),
     sa.ForeignKeyConstraint(['purchase_id'], ['purchase.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -196,8 +196,8 @@ def upgrade() -> None:
     sa.Column('ledger_id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('cause_id', sa.Integer(), nullable=False),
-    sa.Column('points', sa.Integer(), nullable=False),
-    sa.Column('value', sa.Integer(), nullable=False),
+    sa.Column('points', loyaltycli.core.models.BigInt(), nullable=False),
+    sa.Column('value', loyaltycli.core.models.BigInt(), nullable=False),
     sa.Column('at', loyaltycli.core.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['cause_id'], ['cause.id'], ),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
@@ -213,10 +213,10 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ledger_id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
-    sa.Column('points', sa.Integer(), nullable=False),
-    sa.Column('value', sa.Integer(), nullable=False),
+    sa.Column('points', loyaltycli.core.models.BigInt(), nullable=False),
+    sa.Column('value', loyaltycli.core.models.BigInt(), nullable=False),
     sa.Column('reward_id', sa.Integer(), nullable=True),
-    sa.Column('basket', sa.Integer(), nullable=True),
+    sa.Column('basket', loyaltycli.core.models.BigInt(), nullable=True),
     sa.Column('at', loyaltycli.core.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.ForeignKeyConstraint(['ledger_id'], ['ledger.id'], ),
