@@ -213,6 +213,7 @@ def test_demo_loads_its_till_through_the_importer(cli, database, monkeypatch):
                          ).scalar_one() == 596
         assert s.execute(select(func.count()).select_from(Purchase).where(Purchase.refund_of_id.is_not(None))
                          ).scalar_one() == 8
-        total = s.execute(select(func.sum(LedgerEntry.delta))).scalar_one()
-    # the total the counter loop (post_purchase/post_refund per receipt) gave before the importer existed
+        total = s.execute(select(func.sum(LedgerEntry.delta)).where(
+            LedgerEntry.kind.not_in(("redeem", "expire")))).scalar_one()
+    # the points the counter loop (post_purchase/post_refund per receipt) gave before the importer existed
     assert total == 35606

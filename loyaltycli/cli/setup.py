@@ -37,7 +37,8 @@ def _init_message(summary: dict) -> str:
     demo = summary.get("demo")
     if demo:
         text += (f"\ndemo loaded: {demo['customers']} customers, {demo['purchases']} purchases, "
-                 f"{demo['refunds']} refunds, {demo['surveys']} survey answers; "
+                 f"{demo['refunds']} refunds, {demo['surveys']} survey answers, {demo['redemptions']} rewards "
+                 f"redeemed, {demo['points_expired']} points expired; "
                  "try `loyalty customer list` or `loyalty report summary`")
     return text
 

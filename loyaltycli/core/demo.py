@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from loyaltycli.core import clock, customers
 from loyaltycli.core import surveys as surveys_core
 from loyaltycli.core.errors import InvalidInput, RuleNotMet
-from loyaltycli.core.models import Customer
+from loyaltycli.core.models import Customer, Purchase
 from loyaltycli.core.program import load_program
 
 
@@ -64,5 +65,28 @@ def load_demo(session: Session, folder: Path | None = None) -> dict:
             cli=cli if any(cli) else None, comment=row["comment"] or None, at=clock.parse_timestamp(row["at"]))
         surveys += 1
     session.flush()
+    redemptions, expired = _living_program(session, program)
     enrolled = session.execute(select(func.count()).select_from(Customer)).scalar_one()
-    return {"customers": enrolled, "purchases": sales, "refunds": refunds, "surveys": surveys}
+    return {"customers": enrolled, "purchases": sales, "refunds": refunds, "surveys": surveys,
+            "redemptions": redemptions, "points_expired": expired}
+
+
+def _living_program(session: Session, program) -> tuple[int, int]:
+    """A reward catalogue, a membership plan, a free coffee for every customer who could afford one at
+    their latest visit, and the expiry of lots older than a year: a program as it looks after a while."""
+    from loyaltycli.core import expiry, ledger, memberships, points, rewards
+
+    rewards.add_reward(session, program, "Free coffee", 150)
+    rewards.add_reward(session, program, "Tote bag", 400)
+    memberships.add_plan(session, "Friends of the Shop", 3000, 12, "1.5", "double stamps on event nights")
+    now = clock.now()
+    latest = session.execute(select(Purchase.customer_id, func.max(Purchase.at)).where(Purchase.amount > 0)
+                             .group_by(Purchase.customer_id).order_by(Purchase.customer_id)).all()
+    redeemed = 0
+    for customer_id, last in latest:
+        at = min(last + timedelta(minutes=1), now)
+        ledger.expire_customer(session, customer_id, at)
+        if ledger.balance(session, customer_id) >= 400:
+            points.redeem(session, program, session.get(Customer, customer_id), reward="Free coffee", at=at)
+            redeemed += 1
+    return redeemed, expiry.expire_all(session, now).points

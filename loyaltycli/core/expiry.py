@@ -99,7 +99,3 @@ def expire_all(session: Session, as_of: datetime | None = None) -> ExpiryResult:
             session.execute(LedgerEntry.__table__.insert(), new_rows)
     return ExpiryResult(as_of=as_of, candidates=len(ids), customers=touched, points=total)
 
-
-def expiring_within(session: Session, customer: Customer, days: int = 30) -> list[tuple[datetime, int]]:
-    """(expiry, points) of the customer's lots that expire within ``days`` (for the counter's warning)."""
-    return ledger.expiring_soon(session, customer.id, clock.now(), days)
