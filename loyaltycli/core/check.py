@@ -62,12 +62,13 @@ def run_checks(database) -> list[Problem]:
         if problems:
             return problems + [DAMAGED]
     with database.session(write=False) as session:
-        return check_database(session, sqlite=database.is_sqlite, integrity=False)
+        return check_database(session, integrity=False)
 
 
-def check_database(session: Session, *, sqlite: bool = True, integrity: bool = True) -> list[Problem]:
+def check_database(session: Session, *, integrity: bool = True) -> list[Problem]:
     """Every difference found; an empty list means the database is consistent."""
     out: list[Problem] = []
+    sqlite = session.get_bind().dialect.name == "sqlite"
 
     def add(check: str, detail: str) -> None:
         out.append(Problem(check, detail))
