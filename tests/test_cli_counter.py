@@ -319,3 +319,26 @@ def test_internal_errors_print_one_line_and_a_hint(cli, monkeypatch):
     refused(cli("balance", "C1"), "internal error: ZeroDivisionError: division by zero (rerun with --debug")
     with pytest.raises(ZeroDivisionError):
         cli("--debug", "balance", "C1")
+
+
+def test_a_reader_that_leaves_early_is_no_error(db_path, database):
+    """`loyalty history KEY | head -1`: no 'internal error' when the pipe closes."""
+    import subprocess
+    import sys
+
+    from loyaltycli.core import customers, points
+    from loyaltycli.core.program import load_program
+
+    with database.session() as session:
+        program = load_program(session)
+        customer = customers.enroll(session, program, "Busy", at=points.clock.parse_timestamp("2026-01-01"))
+        for n in range(3000):
+            points.award(session, program, customer, 1, f"visit {n} " + "x" * 40,
+                         at=points.clock.parse_timestamp("2026-02-01"))
+    proc = subprocess.Popen([sys.executable, "-m", "loyaltycli", "history", "C000001", "--csv"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.read(10)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert "error" not in err and "Traceback" not in err

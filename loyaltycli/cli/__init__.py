@@ -75,6 +75,11 @@ class LoyaltyGroup(TyperGroup):
             fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             fail("interrupted; the command's changes were rolled back", 130)
+        except BrokenPipeError:
+            # `loyalty customer list | head`: the reader left; the command itself is done.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except Exception as exc:  # noqa: BLE001  the edge: no traceback for users
             if options.current.debug or _is_control_flow(exc):
                 raise
