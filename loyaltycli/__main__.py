@@ -1,3 +1,3 @@
-from loyaltycli.cli import main
+from loyaltycli.startup import main
 
 main()

@@ -109,3 +109,47 @@ def test_shell_completion_imports_no_database_layer(monkeypatch):
     report, out = probe()
     assert out.split() == ["balance"]
     assert {"sqlalchemy", "sqlmodel", "rich", "questionary", "alembic"}.isdisjoint(report["packages"])
+
+
+GC_PROBE = """
+import gc, json, sys
+sys.argv = ["loyalty", *json.loads(sys.argv[1])]
+seen = {}
+import loyaltycli.cli.options as options
+real = options.database
+def spy():
+    seen["at_database"] = gc.isenabled()  # paused through the command's imports
+    return real()
+options.database = spy
+from loyaltycli.startup import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("\\nPROBE " + json.dumps({"at_database": seen.get("at_database"), "enabled": gc.isenabled(),
+                                           "frozen": gc.get_freeze_count()}))
+"""
+
+
+def test_the_collector_waits_for_startup_then_resumes(cli):
+    assert cli("enroll", "Aoife Murphy", "--no-input").exit_code == 0
+    done = subprocess.run([sys.executable, "-c", GC_PROBE, json.dumps(["balance", "C000001"])],
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout == "C000001 Aoife Murphy: 50 points (worth 2.50), tier Bronze\n", done.stderr
+    report = json.loads(done.stderr.rsplit("PROBE ", 1)[1])
+    assert report["at_database"] is False  # still paused when the command asks for its database
+    assert report["enabled"] is True  # then collecting again, as for long commands
+    assert report["frozen"] > 10_000  # with the startup objects frozen out of its sight
+
+
+def test_a_library_user_keeps_its_collector_setting():
+    import gc
+
+    from loyaltycli.startup import resume_gc
+
+    gc.disable()
+    try:
+        resume_gc()  # main() did not pause it: not ours to turn on
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -118,6 +118,9 @@ def counter() -> None:
 
     Example: loyalty counter
     """
+    from loyaltycli.startup import resume_gc
+
+    resume_gc()  # a long session: collect garbage as usual even before its first database command
     if not sys.stdin.isatty():
         code = run_lines(sys.stdin, base_args())
         raise typer.Exit(code)
