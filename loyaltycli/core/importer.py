@@ -188,14 +188,19 @@ class _Lines:
             yield text
 
 
-@dataclass
 class _Line:
-    line: int
-    fields: list[str]
-    amount: int = 0
-    sku: str = ""
-    quantity: int = 1
-    unit_price: int = 0
+    """One row of a receipt (a plain slotted class: one is made per row of the file)."""
+
+    __slots__ = ("line", "fields", "amount", "sku", "quantity", "unit_price")
+
+    def __init__(self, line: int, fields: list[str], amount: int = 0, sku: str = "", quantity: int = 1,
+                 unit_price: int = 0):
+        self.line = line
+        self.fields = fields
+        self.amount = amount
+        self.sku = sku
+        self.quantity = quantity
+        self.unit_price = unit_price
 
 
 class _Receipt:
@@ -439,6 +444,10 @@ class Importer:
         card_numbers = self.preset.customer_kind == "card"
         default_channel = self.preset.default_channel
         summary = self.summary
+        # the common canonical row (whole quantity, prices seen before, a plain SKU) is parsed inline;
+        # anything else goes through _parse_line, which has the full rules and messages
+        fast = None not in (i_amount, i_sku, i_qty, i_price)
+        known_amount = _AMOUNTS.get
         for start, fields, error in stream:
             summary.read += 1
             if error is not None:
@@ -465,11 +474,26 @@ class Importer:
                         batch, rows_in_batch = [], 0
                 channel = fields[i_channel].strip() if i_channel is not None else ""
                 current = _Receipt(receipt_id, start, when, key, channel or default_channel)
-            line = _Line(start, fields)
-            current.lines.append(line)
             rows_in_batch += 1
             if current.error is not None:
+                current.lines.append(_Line(start, fields))
                 continue
+            if fast and receipt_id and when == current.at_text and key == current.customer_key:
+                qty_text = fields[i_qty].strip()
+                unit_price = known_amount(fields[i_price].strip())
+                amount = known_amount(fields[i_amount].strip())
+                sku = fields[i_sku].strip()
+                if (unit_price is not None and amount is not None and qty_text.isdecimal()
+                        and 0 < len(sku) <= 64 and sku.isprintable()):
+                    quantity = int(qty_text)
+                    if 0 < quantity <= 100_000:
+                        if negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules):
+                            amount = -abs(amount)
+                        current.lines.append(_Line(start, fields, amount, sku, quantity, unit_price))
+                        current.amount += amount
+                        continue
+            line = _Line(start, fields)
+            current.lines.append(line)
             try:
                 if not receipt_id:
                     raise _Reject("receipt id is empty", start)
@@ -662,7 +686,8 @@ class Importer:
         sales_in_batch: dict[str, dict] = {}
         purchases: list[dict] = []
         items: list[tuple[int, _Line]] = []
-        ledger_rows: list[tuple[int, dict]] = []
+        ledger_rows: list[list] = []
+        source, import_file = self.source, self.label[-255:]
         referral_checks: list[tuple[int, _Receipt]] = []
         recorded = clock.now()
         accepted: list[_Receipt] = []
@@ -674,7 +699,7 @@ class Importer:
                     rows = self._sale(program, receipt, state, at, recorded)
                     sales_in_batch[receipt.receipt_id] = {
                         "index": len(purchases), "id": None, "customer": state, "at": at, "amount": receipt.amount,
-                        "earned": rows[0]["delta"] if rows and rows[0]["kind"] == "earn" else 0,
+                        "earned": rows[0][_DELTA] if rows and rows[0][_KIND] == "earn" else 0,
                         "refunded": 0, "reversed": 0, "refunds": 0, "receipt_id": receipt.receipt_id}
                     if state.referral_pending and receipt.amount >= program.referral_min_purchase:
                         referral_checks.append((len(purchases), receipt))
@@ -686,13 +711,15 @@ class Importer:
                 continue
             index = len(purchases)
             receipt.index = index
-            purchases.append({"customer_id": state.id, "source": self.source, "receipt_id": receipt.receipt_id,
-                              "at": at, "amount": receipt.amount, "channel": receipt.channel,
-                              "refund_of_id": refund_of, "import_file": self.label[-255:],
-                              "import_line": receipt.first_line})
+            purchases.append([None, state.id, source, receipt.receipt_id, at, receipt.amount, receipt.channel,
+                              refund_of, import_file, receipt.first_line])
             if receipt.amount > 0:
-                items.extend((index, line) for line in receipt.lines if line.sku)
-            ledger_rows.extend((index, row) for row in rows)
+                for line in receipt.lines:
+                    if line.sku:
+                        items.append((index, line))
+            for row in rows:
+                row[_PURCHASE] = index  # the purchase's index for now; its id once written
+                ledger_rows.append(row)
             state.add(at, receipt.amount)
             accepted.append(receipt)
         if not purchases:
@@ -707,14 +734,13 @@ class Importer:
                 session.execute(update(Purchase).where(Purchase.id == ids[receipt.index])
                                 .values(refund_of_id=ids[receipt.sale_link["index"]]))
         if items:
-            _bulk_insert(session, PurchaseItem.__table__, [
-                {"purchase_id": ids[i], "sku": line.sku, "quantity": line.quantity,
-                 "unit_price": line.unit_price, "amount": line.amount} for i, line in items])
+            _write_rows(session, PurchaseItem.__table__, _ITEM_COLUMNS, [
+                (ids[i], line.sku, line.quantity, line.unit_price, line.amount) for i, line in items])
         if ledger_rows:
-            for i, row in ledger_rows:
-                row["purchase_id"] = ids[i]
-            _bulk_insert(session, LedgerEntry.__table__, [row for _, row in ledger_rows])
-        awarded = sum(row["delta"] for _, row in ledger_rows)
+            for row in ledger_rows:
+                row[_PURCHASE] = ids[row[_PURCHASE]]
+            _write_rows(session, LedgerEntry.__table__, _LEDGER_COLUMNS, ledger_rows)
+        awarded = sum(row[_DELTA] for row in ledger_rows)
         # 7. referral rewards (rare): the shared rule, now that the purchases exist
         for i, receipt in referral_checks:
             customer = session.get(Customer, receipt.customer.id)
@@ -726,16 +752,17 @@ class Importer:
         summary.receipts += sum(1 for r in accepted if r.amount > 0)
         summary.refunds += sum(1 for r in accepted if r.amount < 0)
 
-    def _insert_purchases(self, session: Session, purchases: list[dict]) -> list[int]:
+    def _insert_purchases(self, session: Session, purchases: list[list]) -> list[int]:
         table = Purchase.__table__
         if _sqlite_fast_path(session):
             # BEGIN IMMEDIATE holds the database's write lock: the next ids are ours to take.
             first = (session.execute(select(func.max(Purchase.id))).scalar() or 0) + 1
             for offset, row in enumerate(purchases):
-                row["id"] = first + offset
-            _bulk_insert(session, table, purchases)
+                row[0] = first + offset
+            _write_rows(session, table, _PURCHASE_COLUMNS, purchases)
             return list(range(first, first + len(purchases)))
-        result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), purchases)
+        rows = [dict(zip(_PURCHASE_COLUMNS[1:], row[1:])) for row in purchases]
+        result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
         return list(result.scalars())
 
     # -- the rules ------------------------------------------------------------------------------------
@@ -768,7 +795,7 @@ class Importer:
                     state.bonus_keys.add(key)
                     row = self._ledger_row(state.id, "milestone", program.milestone_bonus, at, expires, recorded,
                                            f"milestone: {year} spend reached {program.milestone_spend // 100}")
-                    row["bonus_key"] = key
+                    row[_BONUS_KEY] = key
                     rows.append(row)
         return rows
 
@@ -869,10 +896,9 @@ class Importer:
 
     @staticmethod
     def _ledger_row(customer_id: int, kind: str, delta: int, at: datetime, expires: datetime | None,
-                    recorded: datetime, note: str) -> dict:
-        return {"customer_id": customer_id, "kind": kind, "delta": delta, "at": at, "expires_at": expires,
-                "purchase_id": None, "lot_id": None, "bonus_key": None, "note": note[:500],
-                "recorded_at": recorded}
+                    recorded: datetime, note: str) -> list:
+        """A ledger row as a list in _LEDGER_COLUMNS order."""
+        return [customer_id, kind, delta, at, expires, None, None, None, note[:500], recorded]
 
     def _when(self, text: str) -> datetime:
         last_text, last_value, last_error = self._last_when
@@ -1096,6 +1122,49 @@ def _bulk_insert(session: Session, table, rows: list[dict]) -> None:
     else:
         params = [tuple(row.values()) for row in rows]
     session.connection().exec_driver_sql(sql, params)
+
+
+_PURCHASE_COLUMNS = ("id", "customer_id", "source", "receipt_id", "at", "amount", "channel", "refund_of_id",
+                     "import_file", "import_line")
+_ITEM_COLUMNS = ("purchase_id", "sku", "quantity", "unit_price", "amount")
+_LEDGER_COLUMNS = ("customer_id", "kind", "delta", "at", "expires_at", "purchase_id", "lot_id", "bonus_key", "note",
+                   "recorded_at")
+_KIND, _DELTA, _PURCHASE, _BONUS_KEY = 1, 2, 5, 7
+_STORED_TIMES: dict[datetime, str] = {}
+
+
+def _write_rows(session: Session, table, columns: tuple[str, ...], rows: list) -> None:
+    """One executemany of rows given as sequences in ``columns`` order. On SQLite straight to the driver,
+    with times written the way the UTCDateTime column stores them (each distinct time formatted once);
+    elsewhere through SQLAlchemy."""
+    if not _sqlite_fast_path(session):
+        session.execute(insert(table), [dict(zip(columns, row)) for row in rows])
+        return
+    times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
+    if times:
+        cache = _STORED_TIMES
+        if len(cache) > 200_000:
+            cache.clear()
+        params = []
+        for row in rows:
+            row = list(row)
+            for i in times:
+                value = row[i]
+                if value is not None:
+                    text = cache.get(value)
+                    if text is None:
+                        stored = value if value.tzinfo is UTC else value.astimezone(UTC)
+                        text = cache[value] = stored.isoformat(" ", "microseconds")[:26]
+                    row[i] = text
+            params.append(row)
+    else:
+        params = rows
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    cursor = session.connection().connection.cursor()  # the DBAPI cursor, in the session's transaction
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()
 
 
 def _chunks(values: list, size: int = _IN_CHUNK):
