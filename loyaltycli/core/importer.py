@@ -12,6 +12,7 @@ re-run (or the run after a kill) completes the file without writing anything twi
 from __future__ import annotations
 
 import csv
+import json
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock, customers, points, rules
@@ -590,6 +591,8 @@ class Importer:
                 # a bigger page cache for this connection: index pages of a long backfill stay in memory
                 session.connection().exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
                 self._tuned = True
+            self._sqlite = session.get_bind().dialect.name == "sqlite"
+            self._q = _QUERIES["sqlite" if self._sqlite else "other"]
             program = load_program(session)
             self._expiry = clock.DAY * program.expiry_days
             if not self._watermark:
@@ -655,8 +658,9 @@ class Importer:
             ready.append(receipt)
         # 2. receipts already recorded from this source: skipped (or, recorded by this very run: duplicates)
         existing = {}
-        for chunk in _chunks([r.receipt_id for r in ready]):
-            for receipt_id, purchase_id, line in session.execute(_Q_EXISTING, {"source": self.source, "ids": chunk}):
+        q = self._q
+        for chunk in self._id_lists([r.receipt_id for r in ready]):
+            for receipt_id, purchase_id, line in session.execute(q["existing"], {"source": self.source, "ids": chunk}):
                 existing[receipt_id] = (purchase_id, line)
         if existing:
             kept = []
@@ -1037,37 +1041,64 @@ class Importer:
         first = min(r.at for r in ready)
         lo = min(first - clock.DAY * program.tier_window_days, self._year_start(first.astimezone(self._zone).year))
         hi = max(r.at for r in ready)
-        for chunk in _chunks(ids):
-            for customer_id, at, amount in session.execute(_Q_SPEND, {"ids": chunk, "lo": lo, "hi": hi}):
+        q = self._q
+        for chunk in _chunks(ids, len(ids) if self._sqlite else _IN_CHUNK):
+            param = self._id_param(chunk)
+            for customer_id, at, amount in session.execute(q["spend"], {"ids": param, "lo": lo, "hi": hi}):
                 state = states[customer_id]
                 state.times.append(at)
                 state.amounts.append(amount)
-            for customer_id, start, end, cancelled, multiplier in session.execute(_Q_MEMBERSHIPS, {"ids": chunk}):
+            for customer_id, start, end, cancelled, multiplier in session.execute(q["memberships"], {"ids": param}):
                 states[customer_id].memberships.append((start, end, cancelled, Decimal(multiplier)))
-            for customer_id, key in session.execute(_Q_MILESTONES, {"ids": chunk}):
+            for customer_id, key in session.execute(q["milestones"], {"ids": param}):
                 states[customer_id].bonus_keys.add(key)
-            for (customer_id,) in session.execute(_Q_REFERRALS, {"ids": chunk}):
+            for (customer_id,) in session.execute(q["referrals"], {"ids": param}):
                 states[customer_id].referral_pending = True
             # PostgreSQL: hold the batch's customers against a counter till writing at the same time
-            if session.get_bind().dialect.name != "sqlite":
+            if not self._sqlite:
                 session.execute(select(Customer.id).where(Customer.id.in_(chunk)).with_for_update())
 
+    def _id_param(self, values: list):
+        return json.dumps(values) if self._sqlite else values
 
-# Built once: compiled once and cached, the id lists expanded at execution.
-_Q_SPEND = (select(Purchase.customer_id, Purchase.at, Purchase.amount)
-            .where(Purchase.customer_id.in_(bindparam("ids", expanding=True)), Purchase.at >= bindparam("lo"),
-                   Purchase.at <= bindparam("hi"))
-            .order_by(Purchase.customer_id, Purchase.at))
-_Q_MEMBERSHIPS = (select(Membership.customer_id, Membership.started_at, Membership.ends_at, Membership.cancelled_at,
-                         MembershipPlan.multiplier).join(MembershipPlan, Membership.plan_id == MembershipPlan.id)
-                  .where(Membership.customer_id.in_(bindparam("ids", expanding=True))))
-_Q_MILESTONES = (select(LedgerEntry.customer_id, LedgerEntry.bonus_key)
-                 .where(LedgerEntry.customer_id.in_(bindparam("ids", expanding=True)),
-                        LedgerEntry.bonus_key.like("milestone:%")))
-_Q_REFERRALS = select(Referral.referee_id).where(Referral.referee_id.in_(bindparam("ids", expanding=True)),
-                                                 Referral.rewarded_purchase_id.is_(None))
-_Q_EXISTING = (select(Purchase.receipt_id, Purchase.id, Purchase.import_line)
-               .where(Purchase.source == bindparam("source"), Purchase.receipt_id.in_(bindparam("ids", expanding=True))))
+    def _id_lists(self, values: list):
+        """The parameter values for ``ids`` that cover ``values``: one JSON list on SQLite, else chunks."""
+        if self._sqlite:
+            if values:
+                yield json.dumps(values)
+            return
+        yield from _chunks(values)
+
+
+def _expanding(column):
+    return column.in_(bindparam("ids", expanding=True))
+
+
+def _json_each(column):
+    # SQLite: the whole id list as one JSON parameter, instead of one bound parameter per id
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam("ids"))))
+
+
+def _queries(ids_in) -> dict:
+    return {
+        "spend": (select(Purchase.customer_id, Purchase.at, Purchase.amount)
+                  .where(ids_in(Purchase.customer_id), Purchase.at >= bindparam("lo"), Purchase.at <= bindparam("hi"))
+                  .order_by(Purchase.customer_id, Purchase.at)),
+        "memberships": (select(Membership.customer_id, Membership.started_at, Membership.ends_at,
+                               Membership.cancelled_at, MembershipPlan.multiplier)
+                        .join(MembershipPlan, Membership.plan_id == MembershipPlan.id)
+                        .where(ids_in(Membership.customer_id))),
+        "milestones": (select(LedgerEntry.customer_id, LedgerEntry.bonus_key)
+                       .where(ids_in(LedgerEntry.customer_id), LedgerEntry.bonus_key.like("milestone:%"))),
+        "referrals": select(Referral.referee_id).where(ids_in(Referral.referee_id),
+                                                       Referral.rewarded_purchase_id.is_(None)),
+        "existing": (select(Purchase.receipt_id, Purchase.id, Purchase.import_line)
+                     .where(Purchase.source == bindparam("source"), ids_in(Purchase.receipt_id))),
+    }
+
+
+# Built once: compiled once and cached. Elsewhere the id lists are expanded at execution, in chunks.
+_QUERIES = {"sqlite": _queries(_json_each), "other": _queries(_expanding)}
 
 
 class _Same:
