@@ -16,7 +16,7 @@ import json
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from itertools import chain
 from pathlib import Path
@@ -236,6 +236,19 @@ def _amount(text: str, what: str) -> int:
         _AMOUNTS.clear()
     _AMOUNTS[text] = cents
     return cents
+
+
+_AMOUNT_TEXTS: dict[int, str] = {}
+
+
+def _amount_text(cents: int) -> str:
+    """format_amount, remembered."""
+    text = _AMOUNT_TEXTS.get(cents)
+    if text is None:
+        if len(_AMOUNT_TEXTS) > 100_000:
+            _AMOUNT_TEXTS.clear()
+        text = _AMOUNT_TEXTS[cents] = format_amount(cents)
+    return text
 
 
 def _parse_cents(text: str, what: str) -> int:
@@ -595,6 +608,12 @@ class Importer:
             self._q = _QUERIES["sqlite" if self._sqlite else "other"]
             program = load_program(session)
             self._expiry = clock.DAY * program.expiry_days
+            self._window = clock.DAY * program.tier_window_days
+            self._milestone = (program.milestone_bonus, program.milestone_spend)
+            self._cashback = program.earn_mode == "cashback"
+            self._points_memo: dict[tuple, int] = {}
+            # times are held in UTC: where the shop's zone is UTC too, a sale's year needs no conversion
+            self._utc = isinstance(self._zone, timezone) and self._zone.utcoffset(None) == timedelta(0)
             if not self._watermark:
                 self._watermark = session.execute(select(func.coalesce(func.max(Purchase.id), 0))).scalar_one() or -1
             if self._record_run and self.summary.run_id is None:
@@ -775,33 +794,44 @@ class Importer:
         if at < state.enrolled_at:
             raise _Reject(f"{clock.local_text(at)} is before {state.code} enrolled "
                           f"({clock.local_text(state.enrolled_at)})")
-        spend = state.spend_between(at - clock.DAY * program.tier_window_days, at)
+        spend = state.spend_between(at - self._window, at)
         tier = program.tier_for_spend(spend)
         multiplier = tier.multiplier * state.membership_multiplier(at) if state.memberships else tier.multiplier
         amount = receipt.amount
-        earned = rules.points_for_amount(program, amount, multiplier)
+        earned = self._points(program, amount, multiplier)
         rows = []
-        expires = at + self._expiry if program.expiry_days else None  # program.expiry_for, without its import
+        expires = at + self._expiry if self._expiry else None  # program.expiry_for, without its import
         if earned:
             rate = self._rates.get((tier.name, multiplier))
             if rate is None:
                 rate = self._rates[(tier.name, multiplier)] = f"({tier.name} x{multiplier.normalize()})"
-            rows.append(self._ledger_row(state.id, "earn", earned, at, expires, recorded,
-                                         f"receipt {receipt.receipt_id} {format_amount(amount)} {receipt.channel} "
-                                         f"{rate}"))
-        if program.milestone_bonus and program.milestone_spend:
-            year = at.astimezone(self._zone).year
+            rows.append([state.id, "earn", earned, at, expires, None, None, None,
+                         f"receipt {receipt.receipt_id} {_amount_text(amount)} {receipt.channel} {rate}"[:500],
+                         recorded])
+        milestone_bonus, milestone_spend = self._milestone
+        if milestone_bonus and milestone_spend:
+            year = at.year if self._utc else at.astimezone(self._zone).year
             key = f"milestone:{year}"
             if key not in state.bonus_keys:
                 start = self._year_start(year)
                 year_spend = state.spend_between(start, at, inclusive=True) + amount
-                if year_spend >= program.milestone_spend:
+                if year_spend >= milestone_spend:
                     state.bonus_keys.add(key)
-                    row = self._ledger_row(state.id, "milestone", program.milestone_bonus, at, expires, recorded,
-                                           f"milestone: {year} spend reached {program.milestone_spend // 100}")
+                    row = self._ledger_row(state.id, "milestone", milestone_bonus, at, expires, recorded,
+                                           f"milestone: {year} spend reached {milestone_spend // 100}")
                     row[_BONUS_KEY] = key
                     rows.append(row)
         return rows
+
+    def _points(self, program: Program, amount: int, multiplier: Decimal) -> int:
+        """rules.points_for_amount, remembered: it depends only on whole units (or cents in cashback mode)."""
+        if amount <= 0:
+            return 0
+        key = (amount if self._cashback else amount // 100, multiplier)
+        earned = self._points_memo.get(key)
+        if earned is None:
+            earned = self._points_memo[key] = rules.points_for_amount(program, amount, multiplier)
+        return earned
 
     def _refund(self, session: Session, program: Program, receipt: _Receipt, state: _CustomerState,
                 at: datetime, recorded: datetime, sales_in_batch: dict) -> tuple[list[dict], int | None]:
@@ -979,17 +1009,17 @@ class Importer:
         """customers.find semantics for many keys at once; odd ones (phones to normalize) one by one."""
         cache = self._customer_cache
         keys = list(keys)
-        for chunk in _chunks(keys, 200):
+        code_match = customers._CODE.match
+        for chunk in _chunks(keys, 5_000 if self._sqlite else 200):
             candidates, lowered = set(), set()
             for key in chunk:
                 candidates.update((key, key.upper(), key.lower()))
-                if customers._CODE.match(key):
+                if code_match(key):
                     candidates.add(customers.customer_code(int(key[1:])))
                 lowered.add(key.lower())
-            rows = session.execute(select(Customer.id, Customer.code, Customer.card, Customer.email, Customer.phone,
-                                          Customer.status, Customer.enrolled_at, Customer.merged_into_id)
-                                   .where(Customer.code.in_(candidates) | Customer.card.in_(candidates)
-                                          | Customer.email.in_(lowered) | Customer.phone.in_(chunk))).all()
+            rows = session.execute(self._q["customers"], {"ids": self._id_param(sorted(candidates)),
+                                                          "lowered": self._id_param(sorted(lowered)),
+                                                          "keys": self._id_param(chunk)}).all()
             index: dict[str, dict] = {}
             for row in rows:
                 for value in {row.code, row.card}:
@@ -1070,13 +1100,13 @@ class Importer:
         yield from _chunks(values)
 
 
-def _expanding(column):
-    return column.in_(bindparam("ids", expanding=True))
+def _expanding(column, name="ids"):
+    return column.in_(bindparam(name, expanding=True))
 
 
-def _json_each(column):
+def _json_each(column, name="ids"):
     # SQLite: the whole id list as one JSON parameter, instead of one bound parameter per id
-    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam("ids"))))
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(name))))
 
 
 def _queries(ids_in) -> dict:
@@ -1092,6 +1122,10 @@ def _queries(ids_in) -> dict:
                        .where(ids_in(LedgerEntry.customer_id), LedgerEntry.bonus_key.like("milestone:%"))),
         "referrals": select(Referral.referee_id).where(ids_in(Referral.referee_id),
                                                        Referral.rewarded_purchase_id.is_(None)),
+        "customers": (select(Customer.id, Customer.code, Customer.card, Customer.email, Customer.phone,
+                             Customer.status, Customer.enrolled_at, Customer.merged_into_id)
+                      .where(ids_in(Customer.code) | ids_in(Customer.card) | ids_in(Customer.email, "lowered")
+                             | ids_in(Customer.phone, "keys"))),
         "existing": (select(Purchase.receipt_id, Purchase.id, Purchase.import_line)
                      .where(Purchase.source == bindparam("source"), ids_in(Purchase.receipt_id))),
     }
