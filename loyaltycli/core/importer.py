@@ -748,14 +748,13 @@ class Importer:
         if not purchases:
             return
         # 6. write: purchases (ids back), their items, their ledger rows
-        ids = self._insert_purchases(session, purchases)
+        # refunds of a sale in this batch: (refund's index, sale's index), linked once ids are known
+        links = [(r.index, r.sale_link["index"]) for r in accepted
+                 if r.sale_link is not None and r.sale_link.get("pending")]
+        ids = self._insert_purchases(session, purchases, links)
         for info in sales_in_batch.values():
             if info["index"] is not None:
                 info["id"] = ids[info["index"]]
-        for receipt in accepted:
-            if receipt.sale_link is not None and receipt.sale_link.get("pending"):
-                session.execute(update(Purchase).where(Purchase.id == ids[receipt.index])
-                                .values(refund_of_id=ids[receipt.sale_link["index"]]))
         if items:
             _write_rows(session, PurchaseItem.__table__, _ITEM_COLUMNS, [
                 (ids[i], line.sku, line.quantity, line.unit_price, line.amount) for i, line in items])
@@ -775,18 +774,26 @@ class Importer:
         summary.receipts += sum(1 for r in accepted if r.amount > 0)
         summary.refunds += sum(1 for r in accepted if r.amount < 0)
 
-    def _insert_purchases(self, session: Session, purchases: list[list]) -> list[int]:
+    def _insert_purchases(self, session: Session, purchases: list[list], links: list[tuple[int, int]]) -> list[int]:
         table = Purchase.__table__
         if _sqlite_fast_path(session):
-            # BEGIN IMMEDIATE holds the database's write lock: the next ids are ours to take.
+            # BEGIN IMMEDIATE holds the database's write lock: the next ids are ours to take,
+            # so a refund of a sale in the same batch is written already linked (the sale comes first).
             first = (session.execute(select(func.max(Purchase.id))).scalar() or 0) + 1
             for offset, row in enumerate(purchases):
                 row[0] = first + offset
+            for refund, sale in links:
+                purchases[refund][7] = first + sale
             _write_rows(session, table, _PURCHASE_COLUMNS, purchases)
             return list(range(first, first + len(purchases)))
         rows = [dict(zip(_PURCHASE_COLUMNS[1:], row[1:])) for row in purchases]
         result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-        return list(result.scalars())
+        ids = list(result.scalars())
+        if links:
+            session.execute(update(table).where(table.c.id == bindparam("refund_id"))
+                            .values(refund_of_id=bindparam("sale_id")),
+                            [{"refund_id": ids[refund], "sale_id": ids[sale]} for refund, sale in links])
+        return ids
 
     # -- the rules ------------------------------------------------------------------------------------
     def _sale(self, program: Program, receipt: _Receipt, state: _CustomerState, at: datetime,
