@@ -245,7 +245,7 @@ def _amount_text(cents: int) -> str:
     """format_amount, remembered."""
     text = _AMOUNT_TEXTS.get(cents)
     if text is None:
-        if len(_AMOUNT_TEXTS) > 100_000:
+        if len(_AMOUNT_TEXTS) > 20_000:
             _AMOUNT_TEXTS.clear()
         text = _AMOUNT_TEXTS[cents] = format_amount(cents)
     return text
@@ -1084,9 +1084,7 @@ class Importer:
             if _sqlite_fast_path(session):
                 # the driver's rows, each stored time parsed once (SQLAlchemy's per-row conversion costs more)
                 spend = session.connection().exec_driver_sql(_SQLITE_SPEND, (param, _stored(lo), _stored(hi)))
-                parsed = _PARSED_TIMES
-                if len(parsed) > 200_000:
-                    parsed.clear()
+                parsed: dict[str, datetime] = {}
                 for customer_id, text, amount in spend:
                     at = parsed.get(text)
                     if at is None:
@@ -1216,8 +1214,6 @@ _ITEM_COLUMNS = ("purchase_id", "sku", "quantity", "unit_price", "amount")
 _LEDGER_COLUMNS = ("customer_id", "kind", "delta", "at", "expires_at", "purchase_id", "lot_id", "bonus_key", "note",
                    "recorded_at")
 _KIND, _DELTA, _PURCHASE, _BONUS_KEY = 1, 2, 5, 7
-_STORED_TIMES: dict[datetime, str] = {}
-_PARSED_TIMES: dict[str, datetime] = {}
 _SQLITE_SPEND = ("SELECT customer_id, at, amount FROM purchase WHERE customer_id IN (SELECT value FROM json_each(?)) "
                  "AND at >= ? AND at <= ? ORDER BY customer_id, at")
 
@@ -1236,9 +1232,7 @@ def _write_rows(session: Session, table, columns: tuple[str, ...], rows: list) -
         return
     times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
     if times:
-        cache = _STORED_TIMES
-        if len(cache) > 200_000:
-            cache.clear()
+        cache: dict[datetime, str] = {}  # one batch's times: a sale's time recurs in its ledger rows
         params = []
         for row in rows:
             row = list(row)
@@ -1269,6 +1263,8 @@ def _chunks(values: list, size: int = _IN_CHUNK):
 def default_rejects_path(path: str | Path) -> Path:
     """till.csv -> till.csv.rejects.csv, next to the input."""
     path = Path(path)
+    if not path.name:
+        raise InvalidInput(f"{str(path)!r} is not a file name; give the CSV file to import")
     return path.with_name(path.name + ".rejects.csv")
 
 
