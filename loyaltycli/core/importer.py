@@ -1175,39 +1175,6 @@ def _sqlite_fast_path(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def _bulk_insert(session: Session, table, rows: list[dict]) -> None:
-    """One executemany of many rows. On SQLite straight to the driver (times written the way the
-    UTCDateTime column stores them): SQLAlchemy's per-row parameter processing costs more than the insert."""
-    if not _sqlite_fast_path(session):
-        session.execute(insert(table), rows)
-        return
-    columns = list(rows[0])
-    times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})")
-    cache: dict[datetime, str] = {}
-
-    def stored(value):
-        if value is None:
-            return None
-        text = cache.get(value)
-        if text is None:
-            if value.tzinfo is not UTC:
-                value = value.astimezone(UTC)
-            text = cache[value] = value.isoformat(" ", "microseconds")[:26]
-        return text
-
-    if times:
-        params = []
-        for row in rows:
-            values = list(row.values())
-            for i in times:
-                values[i] = stored(values[i])
-            params.append(tuple(values))
-    else:
-        params = [tuple(row.values()) for row in rows]
-    session.connection().exec_driver_sql(sql, params)
-
-
 _PURCHASE_COLUMNS = ("id", "customer_id", "source", "receipt_id", "at", "amount", "channel", "refund_of_id",
                      "import_file", "import_line")
 _ITEM_COLUMNS = ("purchase_id", "sku", "quantity", "unit_price", "amount")
