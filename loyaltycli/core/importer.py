@@ -707,7 +707,7 @@ class Importer:
             candidate for r in ready if r.amount < 0 for candidate in self._sale_candidates(r.receipt_id)])
         ready.sort(key=lambda r: (r.at, r.first_line))
         sales_in_batch: dict[str, dict] = {}
-        purchases: list[dict] = []
+        purchases: list[list] = []
         items: list[tuple[int, _Line]] = []
         ledger_rows: list[list] = []
         source, import_file = self.source, self.label[-255:]
@@ -797,7 +797,7 @@ class Importer:
 
     # -- the rules ------------------------------------------------------------------------------------
     def _sale(self, program: Program, receipt: _Receipt, state: _CustomerState, at: datetime,
-              recorded: datetime) -> list[dict]:
+              recorded: datetime) -> list[list]:
         if at < state.enrolled_at:
             raise _Reject(f"{clock.local_text(at)} is before {state.code} enrolled "
                           f"({clock.local_text(state.enrolled_at)})")
@@ -841,7 +841,7 @@ class Importer:
         return earned
 
     def _refund(self, session: Session, program: Program, receipt: _Receipt, state: _CustomerState,
-                at: datetime, recorded: datetime, sales_in_batch: dict) -> tuple[list[dict], int | None]:
+                at: datetime, recorded: datetime, sales_in_batch: dict) -> tuple[list[list], int | None]:
         amount = -receipt.amount
         sale = None
         for candidate in self._sale_candidates(receipt.receipt_id):
