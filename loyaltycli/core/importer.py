@@ -12,16 +12,17 @@ re-run (or the run after a kill) completes the file without writing anything twi
 from __future__ import annotations
 
 import csv
+import json
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from itertools import chain
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock, customers, points, rules
@@ -188,14 +189,19 @@ class _Lines:
             yield text
 
 
-@dataclass
 class _Line:
-    line: int
-    fields: list[str]
-    amount: int = 0
-    sku: str = ""
-    quantity: int = 1
-    unit_price: int = 0
+    """One row of a receipt (a plain slotted class: one is made per row of the file)."""
+
+    __slots__ = ("line", "fields", "amount", "sku", "quantity", "unit_price")
+
+    def __init__(self, line: int, fields: list[str], amount: int = 0, sku: str = "", quantity: int = 1,
+                 unit_price: int = 0):
+        self.line = line
+        self.fields = fields
+        self.amount = amount
+        self.sku = sku
+        self.quantity = quantity
+        self.unit_price = unit_price
 
 
 class _Receipt:
@@ -230,6 +236,19 @@ def _amount(text: str, what: str) -> int:
         _AMOUNTS.clear()
     _AMOUNTS[text] = cents
     return cents
+
+
+_AMOUNT_TEXTS: dict[int, str] = {}
+
+
+def _amount_text(cents: int) -> str:
+    """format_amount, remembered."""
+    text = _AMOUNT_TEXTS.get(cents)
+    if text is None:
+        if len(_AMOUNT_TEXTS) > 20_000:
+            _AMOUNT_TEXTS.clear()
+        text = _AMOUNT_TEXTS[cents] = format_amount(cents)
+    return text
 
 
 def _parse_cents(text: str, what: str) -> int:
@@ -439,6 +458,10 @@ class Importer:
         card_numbers = self.preset.customer_kind == "card"
         default_channel = self.preset.default_channel
         summary = self.summary
+        # the common canonical row (whole quantity, prices seen before, a plain SKU) is parsed inline;
+        # anything else goes through _parse_line, which has the full rules and messages
+        fast = None not in (i_amount, i_sku, i_qty, i_price)
+        known_amount = _AMOUNTS.get
         for start, fields, error in stream:
             summary.read += 1
             if error is not None:
@@ -465,11 +488,26 @@ class Importer:
                         batch, rows_in_batch = [], 0
                 channel = fields[i_channel].strip() if i_channel is not None else ""
                 current = _Receipt(receipt_id, start, when, key, channel or default_channel)
-            line = _Line(start, fields)
-            current.lines.append(line)
             rows_in_batch += 1
             if current.error is not None:
+                current.lines.append(_Line(start, fields))
                 continue
+            if fast and receipt_id and when == current.at_text and key == current.customer_key:
+                qty_text = fields[i_qty].strip()
+                unit_price = known_amount(fields[i_price].strip())
+                amount = known_amount(fields[i_amount].strip())
+                sku = fields[i_sku].strip()
+                if (unit_price is not None and amount is not None and qty_text.isdecimal()
+                        and 0 < len(sku) <= 64 and sku.isprintable()):
+                    quantity = int(qty_text)
+                    if 0 < quantity <= 100_000:
+                        if negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules):
+                            amount = -abs(amount)
+                        current.lines.append(_Line(start, fields, amount, sku, quantity, unit_price))
+                        current.amount += amount
+                        continue
+            line = _Line(start, fields)
+            current.lines.append(line)
             try:
                 if not receipt_id:
                     raise _Reject("receipt id is empty", start)
@@ -566,8 +604,16 @@ class Importer:
                 # a bigger page cache for this connection: index pages of a long backfill stay in memory
                 session.connection().exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
                 self._tuned = True
+            self._sqlite = session.get_bind().dialect.name == "sqlite"
+            self._q = _QUERIES["sqlite" if self._sqlite else "other"]
             program = load_program(session)
             self._expiry = clock.DAY * program.expiry_days
+            self._window = clock.DAY * program.tier_window_days
+            self._milestone = (program.milestone_bonus, program.milestone_spend)
+            self._cashback = program.earn_mode == "cashback"
+            self._points_memo: dict[tuple, int] = {}
+            # times are held in UTC: where the shop's zone is UTC too, a sale's year needs no conversion
+            self._utc = isinstance(self._zone, timezone) and self._zone.utcoffset(None) == timedelta(0)
             if not self._watermark:
                 self._watermark = session.execute(select(func.coalesce(func.max(Purchase.id), 0))).scalar_one() or -1
             if self._record_run and self.summary.run_id is None:
@@ -631,8 +677,9 @@ class Importer:
             ready.append(receipt)
         # 2. receipts already recorded from this source: skipped (or, recorded by this very run: duplicates)
         existing = {}
-        for chunk in _chunks([r.receipt_id for r in ready]):
-            for receipt_id, purchase_id, line in session.execute(_Q_EXISTING, {"source": self.source, "ids": chunk}):
+        q = self._q
+        for chunk in self._id_lists([r.receipt_id for r in ready]):
+            for receipt_id, purchase_id, line in session.execute(q["existing"], {"source": self.source, "ids": chunk}):
                 existing[receipt_id] = (purchase_id, line)
         if existing:
             kept = []
@@ -660,9 +707,10 @@ class Importer:
             candidate for r in ready if r.amount < 0 for candidate in self._sale_candidates(r.receipt_id)])
         ready.sort(key=lambda r: (r.at, r.first_line))
         sales_in_batch: dict[str, dict] = {}
-        purchases: list[dict] = []
+        purchases: list[list] = []
         items: list[tuple[int, _Line]] = []
-        ledger_rows: list[tuple[int, dict]] = []
+        ledger_rows: list[list] = []
+        source, import_file = self.source, self.label[-255:]
         referral_checks: list[tuple[int, _Receipt]] = []
         recorded = clock.now()
         accepted: list[_Receipt] = []
@@ -674,7 +722,7 @@ class Importer:
                     rows = self._sale(program, receipt, state, at, recorded)
                     sales_in_batch[receipt.receipt_id] = {
                         "index": len(purchases), "id": None, "customer": state, "at": at, "amount": receipt.amount,
-                        "earned": rows[0]["delta"] if rows and rows[0]["kind"] == "earn" else 0,
+                        "earned": rows[0][_DELTA] if rows and rows[0][_KIND] == "earn" else 0,
                         "refunded": 0, "reversed": 0, "refunds": 0, "receipt_id": receipt.receipt_id}
                     if state.referral_pending and receipt.amount >= program.referral_min_purchase:
                         referral_checks.append((len(purchases), receipt))
@@ -686,35 +734,35 @@ class Importer:
                 continue
             index = len(purchases)
             receipt.index = index
-            purchases.append({"customer_id": state.id, "source": self.source, "receipt_id": receipt.receipt_id,
-                              "at": at, "amount": receipt.amount, "channel": receipt.channel,
-                              "refund_of_id": refund_of, "import_file": self.label[-255:],
-                              "import_line": receipt.first_line})
+            purchases.append([None, state.id, source, receipt.receipt_id, at, receipt.amount, receipt.channel,
+                              refund_of, import_file, receipt.first_line])
             if receipt.amount > 0:
-                items.extend((index, line) for line in receipt.lines if line.sku)
-            ledger_rows.extend((index, row) for row in rows)
+                for line in receipt.lines:
+                    if line.sku:
+                        items.append((index, line))
+            for row in rows:
+                row[_PURCHASE] = index  # the purchase's index for now; its id once written
+                ledger_rows.append(row)
             state.add(at, receipt.amount)
             accepted.append(receipt)
         if not purchases:
             return
         # 6. write: purchases (ids back), their items, their ledger rows
-        ids = self._insert_purchases(session, purchases)
+        # refunds of a sale in this batch: (refund's index, sale's index), linked once ids are known
+        links = [(r.index, r.sale_link["index"]) for r in accepted
+                 if r.sale_link is not None and r.sale_link.get("pending")]
+        ids = self._insert_purchases(session, purchases, links)
         for info in sales_in_batch.values():
             if info["index"] is not None:
                 info["id"] = ids[info["index"]]
-        for receipt in accepted:
-            if receipt.sale_link is not None and receipt.sale_link.get("pending"):
-                session.execute(update(Purchase).where(Purchase.id == ids[receipt.index])
-                                .values(refund_of_id=ids[receipt.sale_link["index"]]))
         if items:
-            _bulk_insert(session, PurchaseItem.__table__, [
-                {"purchase_id": ids[i], "sku": line.sku, "quantity": line.quantity,
-                 "unit_price": line.unit_price, "amount": line.amount} for i, line in items])
+            _write_rows(session, PurchaseItem.__table__, _ITEM_COLUMNS, [
+                (ids[i], line.sku, line.quantity, line.unit_price, line.amount) for i, line in items])
         if ledger_rows:
-            for i, row in ledger_rows:
-                row["purchase_id"] = ids[i]
-            _bulk_insert(session, LedgerEntry.__table__, [row for _, row in ledger_rows])
-        awarded = sum(row["delta"] for _, row in ledger_rows)
+            for row in ledger_rows:
+                row[_PURCHASE] = ids[row[_PURCHASE]]
+            _write_rows(session, LedgerEntry.__table__, _LEDGER_COLUMNS, ledger_rows)
+        awarded = sum(row[_DELTA] for row in ledger_rows)
         # 7. referral rewards (rare): the shared rule, now that the purchases exist
         for i, receipt in referral_checks:
             customer = session.get(Customer, receipt.customer.id)
@@ -726,54 +774,74 @@ class Importer:
         summary.receipts += sum(1 for r in accepted if r.amount > 0)
         summary.refunds += sum(1 for r in accepted if r.amount < 0)
 
-    def _insert_purchases(self, session: Session, purchases: list[dict]) -> list[int]:
+    def _insert_purchases(self, session: Session, purchases: list[list], links: list[tuple[int, int]]) -> list[int]:
         table = Purchase.__table__
         if _sqlite_fast_path(session):
-            # BEGIN IMMEDIATE holds the database's write lock: the next ids are ours to take.
+            # BEGIN IMMEDIATE holds the database's write lock: the next ids are ours to take,
+            # so a refund of a sale in the same batch is written already linked (the sale comes first).
             first = (session.execute(select(func.max(Purchase.id))).scalar() or 0) + 1
             for offset, row in enumerate(purchases):
-                row["id"] = first + offset
-            _bulk_insert(session, table, purchases)
+                row[0] = first + offset
+            for refund, sale in links:
+                purchases[refund][7] = first + sale
+            _write_rows(session, table, _PURCHASE_COLUMNS, purchases)
             return list(range(first, first + len(purchases)))
-        result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), purchases)
-        return list(result.scalars())
+        rows = [dict(zip(_PURCHASE_COLUMNS[1:], row[1:])) for row in purchases]
+        result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        ids = list(result.scalars())
+        if links:
+            session.execute(update(table).where(table.c.id == bindparam("refund_id"))
+                            .values(refund_of_id=bindparam("sale_id")),
+                            [{"refund_id": ids[refund], "sale_id": ids[sale]} for refund, sale in links])
+        return ids
 
     # -- the rules ------------------------------------------------------------------------------------
     def _sale(self, program: Program, receipt: _Receipt, state: _CustomerState, at: datetime,
-              recorded: datetime) -> list[dict]:
+              recorded: datetime) -> list[list]:
         if at < state.enrolled_at:
             raise _Reject(f"{clock.local_text(at)} is before {state.code} enrolled "
                           f"({clock.local_text(state.enrolled_at)})")
-        spend = state.spend_between(at - clock.DAY * program.tier_window_days, at)
+        spend = state.spend_between(at - self._window, at)
         tier = program.tier_for_spend(spend)
         multiplier = tier.multiplier * state.membership_multiplier(at) if state.memberships else tier.multiplier
         amount = receipt.amount
-        earned = rules.points_for_amount(program, amount, multiplier)
+        earned = self._points(program, amount, multiplier)
         rows = []
-        expires = at + self._expiry if program.expiry_days else None  # program.expiry_for, without its import
+        expires = at + self._expiry if self._expiry else None  # program.expiry_for, without its import
         if earned:
             rate = self._rates.get((tier.name, multiplier))
             if rate is None:
                 rate = self._rates[(tier.name, multiplier)] = f"({tier.name} x{multiplier.normalize()})"
-            rows.append(self._ledger_row(state.id, "earn", earned, at, expires, recorded,
-                                         f"receipt {receipt.receipt_id} {format_amount(amount)} {receipt.channel} "
-                                         f"{rate}"))
-        if program.milestone_bonus and program.milestone_spend:
-            year = at.astimezone(self._zone).year
+            rows.append([state.id, "earn", earned, at, expires, None, None, None,
+                         f"receipt {receipt.receipt_id} {_amount_text(amount)} {receipt.channel} {rate}"[:500],
+                         recorded])
+        milestone_bonus, milestone_spend = self._milestone
+        if milestone_bonus and milestone_spend:
+            year = at.year if self._utc else at.astimezone(self._zone).year
             key = f"milestone:{year}"
             if key not in state.bonus_keys:
                 start = self._year_start(year)
                 year_spend = state.spend_between(start, at, inclusive=True) + amount
-                if year_spend >= program.milestone_spend:
+                if year_spend >= milestone_spend:
                     state.bonus_keys.add(key)
-                    row = self._ledger_row(state.id, "milestone", program.milestone_bonus, at, expires, recorded,
-                                           f"milestone: {year} spend reached {program.milestone_spend // 100}")
-                    row["bonus_key"] = key
+                    row = self._ledger_row(state.id, "milestone", milestone_bonus, at, expires, recorded,
+                                           f"milestone: {year} spend reached {milestone_spend // 100}")
+                    row[_BONUS_KEY] = key
                     rows.append(row)
         return rows
 
+    def _points(self, program: Program, amount: int, multiplier: Decimal) -> int:
+        """rules.points_for_amount, remembered: it depends only on whole units (or cents in cashback mode)."""
+        if amount <= 0:
+            return 0
+        key = (amount if self._cashback else amount // 100, multiplier)
+        earned = self._points_memo.get(key)
+        if earned is None:
+            earned = self._points_memo[key] = rules.points_for_amount(program, amount, multiplier)
+        return earned
+
     def _refund(self, session: Session, program: Program, receipt: _Receipt, state: _CustomerState,
-                at: datetime, recorded: datetime, sales_in_batch: dict) -> tuple[list[dict], int | None]:
+                at: datetime, recorded: datetime, sales_in_batch: dict) -> tuple[list[list], int | None]:
         amount = -receipt.amount
         sale = None
         for candidate in self._sale_candidates(receipt.receipt_id):
@@ -869,10 +937,9 @@ class Importer:
 
     @staticmethod
     def _ledger_row(customer_id: int, kind: str, delta: int, at: datetime, expires: datetime | None,
-                    recorded: datetime, note: str) -> dict:
-        return {"customer_id": customer_id, "kind": kind, "delta": delta, "at": at, "expires_at": expires,
-                "purchase_id": None, "lot_id": None, "bonus_key": None, "note": note[:500],
-                "recorded_at": recorded}
+                    recorded: datetime, note: str) -> list:
+        """A ledger row as a list in _LEDGER_COLUMNS order."""
+        return [customer_id, kind, delta, at, expires, None, None, None, note[:500], recorded]
 
     def _when(self, text: str) -> datetime:
         last_text, last_value, last_error = self._last_when
@@ -949,17 +1016,17 @@ class Importer:
         """customers.find semantics for many keys at once; odd ones (phones to normalize) one by one."""
         cache = self._customer_cache
         keys = list(keys)
-        for chunk in _chunks(keys, 200):
+        code_match = customers._CODE.match
+        for chunk in _chunks(keys, 5_000 if self._sqlite else 200):
             candidates, lowered = set(), set()
             for key in chunk:
                 candidates.update((key, key.upper(), key.lower()))
-                if customers._CODE.match(key):
+                if code_match(key):
                     candidates.add(customers.customer_code(int(key[1:])))
                 lowered.add(key.lower())
-            rows = session.execute(select(Customer.id, Customer.code, Customer.card, Customer.email, Customer.phone,
-                                          Customer.status, Customer.enrolled_at, Customer.merged_into_id)
-                                   .where(Customer.code.in_(candidates) | Customer.card.in_(candidates)
-                                          | Customer.email.in_(lowered) | Customer.phone.in_(chunk))).all()
+            rows = session.execute(self._q["customers"], {"ids": self._id_param(sorted(candidates)),
+                                                          "lowered": self._id_param(sorted(lowered)),
+                                                          "keys": self._id_param(chunk)}).all()
             index: dict[str, dict] = {}
             for row in rows:
                 for value in {row.code, row.card}:
@@ -1011,37 +1078,80 @@ class Importer:
         first = min(r.at for r in ready)
         lo = min(first - clock.DAY * program.tier_window_days, self._year_start(first.astimezone(self._zone).year))
         hi = max(r.at for r in ready)
-        for chunk in _chunks(ids):
-            for customer_id, at, amount in session.execute(_Q_SPEND, {"ids": chunk, "lo": lo, "hi": hi}):
-                state = states[customer_id]
-                state.times.append(at)
-                state.amounts.append(amount)
-            for customer_id, start, end, cancelled, multiplier in session.execute(_Q_MEMBERSHIPS, {"ids": chunk}):
+        q = self._q
+        for chunk in _chunks(ids, len(ids) if self._sqlite else _IN_CHUNK):
+            param = self._id_param(chunk)
+            if _sqlite_fast_path(session):
+                # the driver's rows, each stored time parsed once (SQLAlchemy's per-row conversion costs more)
+                spend = session.connection().exec_driver_sql(_SQLITE_SPEND, (param, _stored(lo), _stored(hi)))
+                parsed: dict[str, datetime] = {}
+                for customer_id, text, amount in spend:
+                    at = parsed.get(text)
+                    if at is None:
+                        at = parsed[text] = datetime.fromisoformat(text).replace(tzinfo=UTC)
+                    state = states[customer_id]
+                    state.times.append(at)
+                    state.amounts.append(amount)
+            else:
+                for customer_id, at, amount in session.execute(q["spend"], {"ids": param, "lo": lo, "hi": hi}):
+                    state = states[customer_id]
+                    state.times.append(at)
+                    state.amounts.append(amount)
+            for customer_id, start, end, cancelled, multiplier in session.execute(q["memberships"], {"ids": param}):
                 states[customer_id].memberships.append((start, end, cancelled, Decimal(multiplier)))
-            for customer_id, key in session.execute(_Q_MILESTONES, {"ids": chunk}):
+            for customer_id, key in session.execute(q["milestones"], {"ids": param}):
                 states[customer_id].bonus_keys.add(key)
-            for (customer_id,) in session.execute(_Q_REFERRALS, {"ids": chunk}):
+            for (customer_id,) in session.execute(q["referrals"], {"ids": param}):
                 states[customer_id].referral_pending = True
             # PostgreSQL: hold the batch's customers against a counter till writing at the same time
-            if session.get_bind().dialect.name != "sqlite":
+            if not self._sqlite:
                 session.execute(select(Customer.id).where(Customer.id.in_(chunk)).with_for_update())
 
+    def _id_param(self, values: list):
+        return json.dumps(values) if self._sqlite else values
 
-# Built once: compiled once and cached, the id lists expanded at execution.
-_Q_SPEND = (select(Purchase.customer_id, Purchase.at, Purchase.amount)
-            .where(Purchase.customer_id.in_(bindparam("ids", expanding=True)), Purchase.at >= bindparam("lo"),
-                   Purchase.at <= bindparam("hi"))
-            .order_by(Purchase.customer_id, Purchase.at))
-_Q_MEMBERSHIPS = (select(Membership.customer_id, Membership.started_at, Membership.ends_at, Membership.cancelled_at,
-                         MembershipPlan.multiplier).join(MembershipPlan, Membership.plan_id == MembershipPlan.id)
-                  .where(Membership.customer_id.in_(bindparam("ids", expanding=True))))
-_Q_MILESTONES = (select(LedgerEntry.customer_id, LedgerEntry.bonus_key)
-                 .where(LedgerEntry.customer_id.in_(bindparam("ids", expanding=True)),
-                        LedgerEntry.bonus_key.like("milestone:%")))
-_Q_REFERRALS = select(Referral.referee_id).where(Referral.referee_id.in_(bindparam("ids", expanding=True)),
-                                                 Referral.rewarded_purchase_id.is_(None))
-_Q_EXISTING = (select(Purchase.receipt_id, Purchase.id, Purchase.import_line)
-               .where(Purchase.source == bindparam("source"), Purchase.receipt_id.in_(bindparam("ids", expanding=True))))
+    def _id_lists(self, values: list):
+        """The parameter values for ``ids`` that cover ``values``: one JSON list on SQLite, else chunks."""
+        if self._sqlite:
+            if values:
+                yield json.dumps(values)
+            return
+        yield from _chunks(values)
+
+
+def _expanding(column, name="ids"):
+    return column.in_(bindparam(name, expanding=True))
+
+
+def _json_each(column, name="ids"):
+    # SQLite: the whole id list as one JSON parameter, instead of one bound parameter per id
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(name))))
+
+
+def _queries(ids_in) -> dict:
+    return {
+        "spend": (select(Purchase.customer_id, Purchase.at, Purchase.amount)
+                  .where(ids_in(Purchase.customer_id), Purchase.at >= bindparam("lo"), Purchase.at <= bindparam("hi"))
+                  .order_by(Purchase.customer_id, Purchase.at)),
+        "memberships": (select(Membership.customer_id, Membership.started_at, Membership.ends_at,
+                               Membership.cancelled_at, MembershipPlan.multiplier)
+                        .join(MembershipPlan, Membership.plan_id == MembershipPlan.id)
+                        .where(ids_in(Membership.customer_id))),
+        "milestones": (select(LedgerEntry.customer_id, LedgerEntry.bonus_key)
+                       .where(ids_in(LedgerEntry.customer_id), LedgerEntry.bonus_key.like("milestone:%"))),
+        "referrals": select(Referral.referee_id).where(ids_in(Referral.referee_id),
+                                                       Referral.rewarded_purchase_id.is_(None)),
+        "customers": (select(Customer.id, Customer.code, Customer.card, Customer.email, Customer.phone,
+                             Customer.status, Customer.enrolled_at, Customer.merged_into_id)
+                      .where(ids_in(Customer.code) | ids_in(Customer.card) | ids_in(Customer.email, "lowered")
+                             | ids_in(Customer.phone, "keys"))),
+        "existing": (select(Purchase.receipt_id, Purchase.id, Purchase.import_line)
+                     .where(Purchase.source == bindparam("source"), ids_in(Purchase.receipt_id))),
+    }
+
+
+# Built once: compiled once and cached. Elsewhere the id lists are expanded at execution, in chunks.
+_QUERIES = {"sqlite": _queries(_json_each), "other": _queries(_expanding)}
 
 
 class _Same:
@@ -1065,37 +1175,51 @@ def _sqlite_fast_path(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def _bulk_insert(session: Session, table, rows: list[dict]) -> None:
-    """One executemany of many rows. On SQLite straight to the driver (times written the way the
-    UTCDateTime column stores them): SQLAlchemy's per-row parameter processing costs more than the insert."""
+_PURCHASE_COLUMNS = ("id", "customer_id", "source", "receipt_id", "at", "amount", "channel", "refund_of_id",
+                     "import_file", "import_line")
+_ITEM_COLUMNS = ("purchase_id", "sku", "quantity", "unit_price", "amount")
+_LEDGER_COLUMNS = ("customer_id", "kind", "delta", "at", "expires_at", "purchase_id", "lot_id", "bonus_key", "note",
+                   "recorded_at")
+_KIND, _DELTA, _PURCHASE, _BONUS_KEY = 1, 2, 5, 7
+_SQLITE_SPEND = ("SELECT customer_id, at, amount FROM purchase WHERE customer_id IN (SELECT value FROM json_each(?)) "
+                 "AND at >= ? AND at <= ? ORDER BY customer_id, at")
+
+
+def _stored(value: datetime) -> str:
+    """How the UTCDateTime column stores an aware time on SQLite (naive UTC, microseconds)."""
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+
+
+def _write_rows(session: Session, table, columns: tuple[str, ...], rows: list) -> None:
+    """One executemany of rows given as sequences in ``columns`` order. On SQLite straight to the driver,
+    with times written the way the UTCDateTime column stores them (each distinct time formatted once);
+    elsewhere through SQLAlchemy."""
     if not _sqlite_fast_path(session):
-        session.execute(insert(table), rows)
+        session.execute(insert(table), [dict(zip(columns, row)) for row in rows])
         return
-    columns = list(rows[0])
     times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})")
-    cache: dict[datetime, str] = {}
-
-    def stored(value):
-        if value is None:
-            return None
-        text = cache.get(value)
-        if text is None:
-            if value.tzinfo is not UTC:
-                value = value.astimezone(UTC)
-            text = cache[value] = value.isoformat(" ", "microseconds")[:26]
-        return text
-
     if times:
+        cache: dict[datetime, str] = {}  # one batch's times: a sale's time recurs in its ledger rows
         params = []
         for row in rows:
-            values = list(row.values())
+            row = list(row)
             for i in times:
-                values[i] = stored(values[i])
-            params.append(tuple(values))
+                value = row[i]
+                if value is not None:
+                    text = cache.get(value)
+                    if text is None:
+                        stored = value if value.tzinfo is UTC else value.astimezone(UTC)
+                        text = cache[value] = stored.isoformat(" ", "microseconds")[:26]
+                    row[i] = text
+            params.append(row)
     else:
-        params = [tuple(row.values()) for row in rows]
-    session.connection().exec_driver_sql(sql, params)
+        params = rows
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    cursor = session.connection().connection.cursor()  # the DBAPI cursor, in the session's transaction
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()
 
 
 def _chunks(values: list, size: int = _IN_CHUNK):
@@ -1106,6 +1230,8 @@ def _chunks(values: list, size: int = _IN_CHUNK):
 def default_rejects_path(path: str | Path) -> Path:
     """till.csv -> till.csv.rejects.csv, next to the input."""
     path = Path(path)
+    if not path.name:
+        raise InvalidInput(f"{str(path)!r} is not a file name; give the CSV file to import")
     return path.with_name(path.name + ".rejects.csv")
 
 
