@@ -1,37 +1,94 @@
-"""Helpers shared by the data-safety tests: a full dump of a database file, a customer with points."""
+"""Helpers shared by the data-safety tests: a full dump of a database, a customer's balance, the schema.
+
+They take the test's ``db_path`` as it comes: a SQLite file's path, or a database URL (PostgreSQL),
+and read through SQLAlchemy, so the same assertions hold on both backends.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
+from contextlib import contextmanager
 from pathlib import Path
+
+from sqlalchemy import MetaData, Table, create_engine, inspect, select, text
+from sqlalchemy.pool import NullPool
+
+
+def _url(path: Path | str) -> str:
+    path = str(path)
+    return path if "://" in path else "sqlite:///" + path
+
+
+_engines: dict = {}
+
+
+@contextmanager
+def _connect(path: Path | str):
+    """A connection to the test's database. The engine (without a pool: nothing stays open between
+    calls) is kept per URL, so its compiled statements are too: the fuzz tests dump hundreds of times."""
+    url = _url(path)
+    engine = _engines.get(url)
+    if engine is None:
+        engine = _engines[url] = create_engine(url, poolclass=NullPool)
+    with engine.connect() as conn:
+        yield conn
+
+
+def _select_all(conn, name: str) -> str:
+    """SELECT every row of table ``name`` in key order (the key from the models, else from the database)."""
+    from sqlmodel import SQLModel
+
+    from loyaltycli.core import models  # noqa: F401  (registers the program's tables)
+
+    table = SQLModel.metadata.tables.get(name)
+    if table is None:  # alembic_version, or a table the test added
+        table = Table(name, MetaData(), autoload_with=conn)
+    order = [c.name for c in (list(table.primary_key.columns) or list(table.columns))]
+    return f'SELECT * FROM "{name}" ORDER BY ' + ", ".join(f'"{c}"' for c in order)
 
 
 def dump(path: Path | str) -> dict[str, list[tuple]]:
     """Every row of every table (alembic_version included), in primary-key order."""
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-        return {t: conn.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall() for t in tables}
+    with _connect(path) as conn:
+        return {name: [tuple(r) for r in conn.exec_driver_sql(_select_all(conn, name))]
+                for name in sorted(inspect(conn).get_table_names())}
 
 
 def balance_of(path: Path | str, code: str) -> int:
-    with closing(sqlite3.connect(path)) as conn:
-        return conn.execute("SELECT COALESCE(SUM(l.delta), 0) FROM ledger l JOIN customer c ON c.id = l.customer_id "
-                            "WHERE c.code = ?", (code,)).fetchone()[0]
+    with _connect(path) as conn:
+        return int(conn.execute(text("SELECT COALESCE(SUM(l.delta), 0) FROM ledger l JOIN customer c "
+                                     "ON c.id = l.customer_id WHERE c.code = :code"), {"code": code}).scalar())
 
 
 def schema_of(path: Path | str) -> dict[str, object]:
-    """Tables with their columns (name, type, notnull, pk) and indexes with their columns and uniqueness."""
-    with closing(sqlite3.connect(path)) as conn:
+    """Tables with their columns (name, type, nullable, pk) and indexes with their columns and uniqueness."""
+    with _connect(path) as conn:
+        insp = inspect(conn)
         out = {}
-        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table' "
-                                     "AND name NOT LIKE 'sqlite_%' ORDER BY name"):
-            cols = tuple((r[1], r[2], r[3], r[5]) for r in conn.execute(f'PRAGMA table_info("{table}")'))
+        for table in sorted(insp.get_table_names()):
+            pk = set(insp.get_pk_constraint(table).get("constrained_columns") or [])
+            cols = tuple((c["name"], str(c["type"]), c["nullable"], c["name"] in pk)
+                         for c in insp.get_columns(table))
             idx = set()
-            for r in conn.execute(f'PRAGMA index_list("{table}")'):
-                names = tuple(c[2] for c in conn.execute(f'PRAGMA index_info("{r[1]}")'))
-                idx.add((names, r[2], r[4]))  # columns, unique, partial
-            fks = {(r[2], r[3], r[4]) for r in conn.execute(f'PRAGMA foreign_key_list("{table}")')}
+            for i in insp.get_indexes(table):
+                where = (i.get("dialect_options") or {})
+                partial = any(k.endswith("_where") and v is not None for k, v in where.items())
+                idx.add((tuple(i["column_names"]), bool(i["unique"]), partial))
+            for u in insp.get_unique_constraints(table):
+                idx.add((tuple(u["column_names"]), True, False))
+            fks = {(tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]))
+                   for f in insp.get_foreign_keys(table)}
             out[table] = (cols, frozenset(idx), frozenset(fks))
         return out
+
+
+def query(path: Path | str, sql: str) -> tuple:
+    """The first row of ``sql`` (plain, backend-neutral SQL) on the test's database."""
+    with _connect(path) as conn:
+        return tuple(conn.execute(text(sql)).one())
+
+
+def execute(path: Path | str, *statements: str) -> None:
+    """Run ``statements`` (plain SQL) in one committed transaction, behind the program's back."""
+    with _connect(path) as conn, conn.begin():
+        for sql in statements:
+            conn.execute(text(sql))

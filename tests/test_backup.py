@@ -352,6 +352,7 @@ def test_db_check_reports_a_damaged_file(cli, shop, db_path, tmp_path):
     assert len(problems) >= 2 and all(p["check"] == "integrity" for p in problems)
 
 
+@pytest.mark.sqlite_only  # backup and restore copy SQLite files
 def test_backup_restore_and_export_from_the_library(database, session, program, tmp_path):
     from loyaltycli.core import customers
     from loyaltycli.core.backup import backup, export, inspect_file, restore

@@ -9,9 +9,10 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
 
-from safety_helpers import balance_of
+import pytest
+
+from safety_helpers import balance_of, query
 
 
 def _till(args, start, results):
@@ -56,8 +57,7 @@ def test_sixteen_tills_redeeming_one_balance_never_overdraw(cli, db_path):
     refusals = {stderr for _, code, _, stderr in outcomes if code == 1}
     assert refusals == {"error: C000001 has 50 points; 100 needed\n"}
     assert balance_of(db_path, "C000001") == 50
-    with closing(sqlite3.connect(db_path)) as conn:
-        assert conn.execute("SELECT count(*), sum(points) FROM redemption").fetchone() == (10, 1000)
+    assert query(db_path, "SELECT count(*), sum(points) FROM redemption") == (10, 1000)
     assert cli("db", "check").exit_code == 0
 
 
@@ -82,7 +82,7 @@ def _redeem_in_core(path):
     from loyaltycli.core.errors import InsufficientPoints
     from loyaltycli.core.program import load_program
 
-    database = Database("sqlite:///" + path)
+    database = Database(path if "://" in path else "sqlite:///" + path)
     try:
         with database.session() as session:
             program = load_program(session)
@@ -107,8 +107,7 @@ def test_concurrent_purchases_all_land_and_a_receipt_lands_once(cli, db_path):
         assert by_receipt[f"R-{i}"] == [(0, "")]
     assert sorted(by_receipt["SAME-1"]) == [
         (0, ""), (1, "error: receipt SAME-1 was already recorded (source counter); nothing changed\n")]
-    with closing(sqlite3.connect(db_path)) as conn:
-        assert conn.execute("SELECT count(*) FROM purchase").fetchone()[0] == 15
+    assert query(db_path, "SELECT count(*) FROM purchase") == (15,)
     assert balance_of(db_path, "C000001") == 50 + 14 * 10
     assert balance_of(db_path, "C000002") == 50 + 25
 
@@ -119,11 +118,11 @@ def test_concurrent_purchases_cross_the_milestone_once(cli, db_path):
     assert cli("purchase", "C000001", "450.00", "--receipt", "R-0").exit_code == 0
     outcomes = run_tills([("purchase", "C000001", "60.00", "--receipt", f"R-{i}") for i in range(1, 9)])
     assert [code for _, code, _, _ in outcomes] == [0] * 8
-    with closing(sqlite3.connect(db_path)) as conn:
-        assert conn.execute("SELECT count(*) FROM ledger WHERE kind='milestone'").fetchone()[0] == 1
+    assert query(db_path, "SELECT count(*) FROM ledger WHERE kind='milestone'") == (1,)
     assert balance_of(db_path, "C000001") == 50 + 450 + 8 * 60 + 250
 
 
+@pytest.mark.sqlite_only
 def test_a_lock_held_past_the_timeout_exits_4(cli, db_path):
     assert cli("enroll", "Aoife Byrne").exit_code == 0
     holder = sqlite3.connect(db_path, isolation_level=None)
@@ -170,6 +169,5 @@ def test_concurrent_imports_of_overlapping_files_land_every_receipt_once(cli, db
     outcomes = run_tills([("import", str(tmp_path / name), "--source", "till") for name in
                           ("a.csv", "b.csv", "a.csv", "b.csv")])
     assert [code for _, code, _, _ in outcomes] == [0, 0, 0, 0], outcomes
-    with closing(sqlite3.connect(db_path)) as conn:
-        assert conn.execute("SELECT count(*), count(DISTINCT receipt_id) FROM purchase").fetchone() == (40, 40)
+    assert query(db_path, "SELECT count(*), count(DISTINCT receipt_id) FROM purchase") == (40, 40)
     assert balance_of(db_path, "C000001") == balance_of(db_path, "C000002") == 50 + 20 * 10

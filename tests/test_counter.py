@@ -72,12 +72,12 @@ def test_options_hold_for_one_line_only(aoife):
     assert run_line("balance C000001")[1] == "C000001 Aoife Murphy: 50 points (worth 2.50), tier Bronze\n"
 
 
-def test_counter_options_pass_to_every_line(aoife, tmp_path, cli):
+def test_counter_options_pass_to_every_line(aoife, tmp_path, cli, db_path):
     other = tmp_path / "other.db"
     assert cli("--db", str(other), "enroll", "Brid Walsh", "--no-input").exit_code == 0
     assert run_line("balance C000001", base_args=["--db", str(other)])[1].startswith("C000001 Brid Walsh: 50")
     # the line's own --db wins over the counter's
-    own = tmp_path / "loyalty.db"  # the test's database (conftest)
+    own = db_path  # the test's database (conftest): a file, or a PostgreSQL URL
     assert run_line(f"balance C000001 --db {own}", base_args=["--db", str(other)])[1] \
         .startswith("C000001 Aoife Murphy")
 

@@ -144,6 +144,7 @@ def file_bytes(db_path) -> bytes:
     return data + (wal.read_bytes() if wal.exists() else b"")
 
 
+@pytest.mark.sqlite_only  # the personal data must be gone from the file itself
 def test_forget_erases_personal_data_from_the_file_and_keeps_the_ledger(cli, db_path, database):
     from loyaltycli.core.models import SurveyResponse
 
@@ -212,12 +213,13 @@ def test_db_check_notices_points_on_a_merged_or_personal_data_on_a_forgotten_cus
 
     for database in dbmod._databases.values():
         database.engine.dispose()
-    with closing(sqlite3.connect(db_path)) as conn:
-        conn.execute("INSERT INTO ledger (customer_id, kind, delta, at, note, recorded_at) "
-                     "VALUES (2, 'award', 5, '2026-06-15', 'late', '2026-06-15')")
-        conn.execute("UPDATE customer SET name = 'Gone Again' WHERE id = 3")
-        conn.execute("INSERT INTO survey_response (customer_id, at, nps, comment) VALUES (3, '2026-06-15', 5, 'hi')")
-        conn.commit()
+    from safety_helpers import execute
+
+    execute(db_path,
+            "INSERT INTO ledger (customer_id, kind, delta, at, note, recorded_at) "
+            "VALUES (2, 'award', 5, '2026-06-15', 'late', '2026-06-15')",
+            "UPDATE customer SET name = 'Gone Again' WHERE id = 3",
+            "INSERT INTO survey_response (customer_id, at, nps, comment) VALUES (3, '2026-06-15', 5, 'hi')")
     result = cli("db", "check", "--json")
     assert result.exit_code == 1
     assert [(p["check"], p["detail"]) for p in json.loads(result.stdout)["problems"]] == [

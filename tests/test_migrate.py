@@ -10,7 +10,7 @@ from contextlib import closing
 import pytest
 from sqlalchemy import create_engine
 
-from safety_helpers import dump, schema_of
+from safety_helpers import dump, execute, schema_of
 
 NEWER = "error: the database schema (ffff) is newer than this program (0001); upgrade loyaltycli\n"
 
@@ -103,9 +103,7 @@ def test_new_database_and_migrated_database_have_the_same_schema(tmp_path, templ
 
 @pytest.fixture
 def newer_db(db_path):
-    with closing(sqlite3.connect(db_path)) as conn:
-        conn.execute("UPDATE alembic_version SET version_num = 'ffff'")
-        conn.commit()
+    execute(db_path, "UPDATE alembic_version SET version_num = 'ffff'")
     return db_path
 
 
@@ -115,6 +113,8 @@ def newer_db(db_path):
     ("export", "{tmp}/csv"), ("customer", "merge", "C000001", "C000002"), ("customer", "forget", "C000001"),
 ])
 def test_newer_database_exits_4_on_every_command(cli, newer_db, tmp_path, args):
+    if args[0] == "backup" and "://" in str(newer_db):
+        pytest.skip("backup refuses PostgreSQL before it opens the database (exit 1, see test_postgres.py)")
     before = dump(newer_db)
     result = cli(*[a.format(tmp=tmp_path) for a in args])
     assert result.exit_code == 4
@@ -148,6 +148,7 @@ def test_random_bytes_file_exits_4_with_one_line(cli, tmp_path, content):
     assert path.read_bytes() == content
 
 
+@pytest.mark.sqlite_only  # the message is SQLite's
 def test_a_table_missing_from_the_schema_exits_4(cli, db_path):
     """Regression: a damaged schema used to end as 'internal error' (exit 1)."""
     assert cli("enroll", "Aoife Byrne").exit_code == 0

@@ -33,6 +33,7 @@ def test_new_database_file_is_owner_only(cli, tmp_path, open_umask):
             assert mode(extra) == 0o600, extra
 
 
+@pytest.mark.sqlite_only  # backup and restore copy SQLite files
 def test_backup_restore_and_export_files_are_owner_only(cli, tmp_path, db_path, open_umask):
     cli("enroll", "Aoife Byrne", "--email", "aoife@example.ie")
     backup = tmp_path / "nightly.db"

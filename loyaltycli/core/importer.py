@@ -22,7 +22,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import bindparam, func, insert, literal_column, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, select, text, update
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock, customers, points, rules
@@ -600,6 +600,12 @@ class Importer:
         if not batch and not last:
             return
         with transaction() as session:
+            if session.get_bind().dialect.name != "sqlite":
+                # PostgreSQL: SQLite's BEGIN IMMEDIATE lets one writer at a time take the watermark and look
+                # for the batch's receipts; here two imports of overlapping files would both find a receipt
+                # missing and both insert it. One batch per source at a time, until its transaction ends.
+                session.execute(text("SELECT pg_advisory_xact_lock(7412002, hashtext(:source))"),
+                                {"source": self.source})
             if session.get_bind().dialect.name == "sqlite" and not self._tuned:
                 # a bigger page cache for this connection: index pages of a long backfill stay in memory
                 session.connection().exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
