@@ -1091,10 +1091,10 @@ class Importer:
                 # the driver's rows, each stored time parsed once (SQLAlchemy's per-row conversion costs more)
                 spend = session.connection().exec_driver_sql(_SQLITE_SPEND, (param, _stored(lo), _stored(hi)))
                 parsed: dict[str, datetime] = {}
-                for customer_id, text, amount in spend:
-                    at = parsed.get(text)
+                for customer_id, stamp, amount in spend:
+                    at = parsed.get(stamp)
                     if at is None:
-                        at = parsed[text] = datetime.fromisoformat(text).replace(tzinfo=UTC)
+                        at = parsed[stamp] = datetime.fromisoformat(stamp).replace(tzinfo=UTC)
                     state = states[customer_id]
                     state.times.append(at)
                     state.amounts.append(amount)
