@@ -81,6 +81,16 @@ def _fields(data: dict, keys) -> dict:
     return {k: data[k] for k in keys}
 
 
+def _emit_figures(data: dict, keys: list[str], name: str, *, csv_period: bool = False) -> None:
+    """A report of single figures: all of ``data`` as JSON, one CSV row of ``keys`` (with the period
+    first when ``csv_period``), or a two-column table for people."""
+    if options.current.csv:
+        period = {"from": data["period"]["from"], "to": data["period"]["to"]} if csv_period else {}
+        emit([{**period, **_fields(data, keys)}], columns=[*period, *keys])
+        return
+    emit(data if options.current.json else _fields(data, keys), title=_title(name, data))
+
+
 @report_app.command("tiers")
 def report_tiers(from_: Optional[str] = _from_option(), to: Optional[str] = _to_option()) -> None:
     """Customers and net spend by tier (the tier at the end of the period), and who is close to the next.
@@ -129,12 +139,7 @@ def report_retention(from_: Optional[str] = _from_option(), to: Optional[str] = 
     Example: loyalty report retention --from 2026-01-01 --to 2026-07-01
     """
     data = _run("retention", from_, to)
-    keys = ["start_count", "end_count", "new", "crr", "churn"]
-    if options.current.csv:
-        emit([{"from": data["period"]["from"], "to": data["period"]["to"], **_fields(data, keys)}],
-             columns=["from", "to", *keys])
-        return
-    emit(data if options.current.json else _fields(data, keys), title=_title("Retention", data))
+    _emit_figures(data, ["start_count", "end_count", "new", "crr", "churn"], "Retention", csv_period=True)
 
 
 @report_app.command("clv")
@@ -165,12 +170,9 @@ def report_redemption(from_: Optional[str] = _from_option(), to: Optional[str] =
     Example: loyalty report redemption --from 2026-01-01
     """
     data = _run("redemption", from_, to)
-    keys = ["points_earned", "points_redeemed", "rate", "redemptions", "value", "sales_with_redemption",
-            "avg_basket_with", "sales_without_redemption", "avg_basket_without"]
-    if options.current.csv:
-        emit([_fields(data, keys)], columns=keys)
-        return
-    emit(data if options.current.json else _fields(data, keys), title=_title("Redemption", data))
+    _emit_figures(data, ["points_earned", "points_redeemed", "rate", "redemptions", "value",
+                         "sales_with_redemption", "avg_basket_with", "sales_without_redemption",
+                         "avg_basket_without"], "Redemption")
 
 
 @report_app.command("upsell")
@@ -180,11 +182,7 @@ def report_upsell(from_: Optional[str] = _from_option(), to: Optional[str] = _to
     Example: loyalty report upsell --json
     """
     data = _run("upsell", from_, to)
-    keys = ["customers", "customers_multi", "customers_single", "ratio"]
-    if options.current.csv:
-        emit([_fields(data, keys)], columns=keys)
-        return
-    emit(data if options.current.json else _fields(data, keys), title=_title("Upsell", data))
+    _emit_figures(data, ["customers", "customers_multi", "customers_single", "ratio"], "Upsell")
 
 
 @report_app.command("channels")
