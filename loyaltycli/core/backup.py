@@ -6,6 +6,7 @@ Every file written here is readable by its owner only (0600): loyalty data is pe
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import sqlite3
 from contextlib import closing
@@ -76,6 +77,19 @@ def _copy_online(source: Path, dest: Path) -> None:
         dst.execute("PRAGMA journal_mode=DELETE")
 
 
+def _os_errors(what):
+    """A file system error the user can fix (a full disk, a bad path) becomes one line: ``what(path): reason``."""
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(database, path):
+            try:
+                return func(database, path)
+            except OSError as exc:
+                raise InvalidInput(f"{what(path)}: {exc.strerror or exc}") from None
+        return wrapper
+    return decorate
+
+
 def _known_version(database) -> str:
     """The schema version of the live database; refuses foreign or newer files (exit 4)."""
     from loyaltycli.core.db import KNOWN_REVISIONS, SCHEMA_HEAD
@@ -89,15 +103,8 @@ def _known_version(database) -> str:
     return version
 
 
+@_os_errors(lambda dest: "cannot write the backup")
 def backup(database, dest: str | Path) -> dict:
-    """Write a consistent copy of the live database to ``dest`` (see _backup)."""
-    try:
-        return _backup(database, dest)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write the backup: {exc.strerror or exc}") from None
-
-
-def _backup(database, dest: str | Path) -> dict:
     """Write a consistent copy of the live database to ``dest`` (a file, or a folder to put a dated file in).
 
     The copy is made beside the target and renamed into place, so a crash never leaves half a backup."""
@@ -164,15 +171,8 @@ def inspect_file(path: Path, name: str | Path | None = None) -> dict:
     return {"schema": versions[0], "customers": customers, "ledger_rows": rows}
 
 
+@_os_errors(lambda source: "restore failed")
 def restore(database, source: str | Path) -> dict:
-    """Replace the live database with a validated copy of ``source`` (see _restore)."""
-    try:
-        return _restore(database, source)
-    except OSError as exc:
-        raise InvalidInput(f"restore failed: {exc.strerror or exc}") from None
-
-
-def _restore(database, source: str | Path) -> dict:
     """Replace the live database with a validated copy of ``source``; the replaced database is kept aside
     as ``<db>.before-restore-<timestamp>``."""
     target = sqlite_path(database)
@@ -250,15 +250,8 @@ def _install(staged: Path, target: Path) -> None:
     os.chmod(target, 0o600)
 
 
+@_os_errors(lambda folder: f"cannot export to {shown(folder)[:100]}")
 def export(database, folder: str | Path) -> dict:
-    """Write every table as CSV into ``folder`` (see _export)."""
-    try:
-        return _export(database, folder)
-    except OSError as exc:
-        raise InvalidInput(f"cannot export to {shown(folder)[:100]}: {exc.strerror or exc}") from None
-
-
-def _export(database, folder: str | Path) -> dict:
     """Write every table as ``<table>.csv`` (header row; values as stored: cents, UTC times) into ``folder``,
     all from one read transaction."""
     from sqlmodel import SQLModel
