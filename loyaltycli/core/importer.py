@@ -12,13 +12,15 @@ re-run (or the run after a kill) completes the file without writing anything twi
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import re
+from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from itertools import chain
+from itertools import accumulate, chain
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -38,9 +40,18 @@ REQUIRED = ("receipt_id", "timestamp", "customer")
 PRESET_DIR = Path(__file__).resolve().parents[1] / "presets"
 # A line longer than this is rejected without being held in memory.
 MAX_LINE_BYTES = 1 << 20
-BATCH_ROWS = 20_000
+# rows per transaction, and rows held in memory and applied at once
+BATCH_ROWS = 200_000
+BLOCK_ROWS = 20_000
 SQLITE_CACHE_KIB = 32_768
 _IN_CHUNK = 500
+# customers whose state is kept from block to block, and purchases kept per customer, before forgetting
+MAX_STATES = 100_000
+MAX_HISTORY = 400
+_END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
 _SIMPLE_AMOUNT = re.compile(r"(-?)(\d{1,9})(?:\.(\d\d?))?")
 _REFUND_SUFFIX = re.compile(r"^(.+?)(?:-R|/R\d+)$")
 
@@ -206,7 +217,7 @@ class _Line:
 
 class _Receipt:
     __slots__ = ("receipt_id", "first_line", "at_text", "at", "customer_key", "channel", "lines", "error",
-                 "negate", "amount", "customer", "sale_link", "index")
+                 "negate", "amount", "customer", "sale_link", "index", "us")
 
     def __init__(self, receipt_id: str, first_line: int, at_text: str, customer_key: str, channel: str):
         self.receipt_id = receipt_id
@@ -262,27 +273,50 @@ def _parse_cents(text: str, what: str) -> int:
 class _CustomerState:
     """What the rules need to know of one customer during a batch."""
 
-    __slots__ = ("id", "code", "enrolled_at", "times", "amounts", "memberships", "bonus_keys", "referral_pending")
+    __slots__ = ("id", "code", "enrolled_at", "times", "amounts", "cum", "memberships", "bonus_keys", "referral_pending",
+                 "loaded_from")
 
     def __init__(self, id_: int, code: str, enrolled_at: datetime):
         self.id = id_
         self.code = code
         self.enrolled_at = enrolled_at
-        self.times: list[datetime] = []
-        self.amounts: list[int] = []
+        self.reset(None)
+
+    def reset(self, loaded_from: int | None) -> None:
+        """Empty, to be read from the database from ``loaded_from`` on (None: not read yet)."""
+        # purchases in time order as compact arrays: times (microseconds since 1970, UTC), amounts, and
+        # running totals (cum[k] = sum of amounts[:k]) so that a window's spend is one subtraction
+        self.times = array("q")
+        self.amounts = array("q")
+        self.cum = array("q", [0])
         self.memberships: list[tuple] = []
         self.bonus_keys: set[str] = set()
         self.referral_pending = False
+        self.loaded_from = loaded_from
 
-    def spend_between(self, start: datetime, end: datetime, *, inclusive: bool = False) -> int:
+    def trim(self, start: int) -> None:
+        """Forget purchases before ``start`` (a later sale before it has the state read again)."""
+        i = bisect_left(self.times, start)
+        del self.times[:i], self.amounts[:i], self.cum[:i]
+        self.loaded_from = start
+
+    def spend_between(self, start: int, end: int, *, inclusive: bool = False) -> int:
+        """Net spend from ``start`` up to ``end`` (excluded unless ``inclusive``), times in microseconds."""
         i = bisect_left(self.times, start)
         j = bisect_right(self.times, end) if inclusive else bisect_left(self.times, end)
-        return sum(self.amounts[i:j])
+        return self.cum[j] - self.cum[i]
 
-    def add(self, at: datetime, amount: int) -> None:
-        k = bisect_right(self.times, at)
-        self.times.insert(k, at)
+    def add(self, at: int, amount: int) -> None:
+        times = self.times
+        if not times or at >= times[-1]:  # the usual case: the newest purchase
+            times.append(at)
+            self.amounts.append(amount)
+            self.cum.append(self.cum[-1] + amount)
+            return
+        k = bisect_right(times, at)
+        times.insert(k, at)
         self.amounts.insert(k, amount)
+        self.cum = array("q", accumulate(self.amounts, initial=self.cum[0]))
 
     def membership_multiplier(self, at: datetime) -> Decimal:
         return max((m for start, end, cancelled, m in self.memberships
@@ -327,6 +361,10 @@ class Importer:
         self._tuned = False
         self._started = clock.now()
         self._rates: dict[tuple, str] = {}
+        self._tx = None
+        self._session: Session | None = None
+        self._states: dict[int, _CustomerState] = {}
+        self._data_version = None
 
     # -- entry points ----------------------------------------------------------------------------
     def run(self, database) -> ImportSummary:
@@ -436,6 +474,23 @@ class Importer:
             yield start, fields, error
 
     def _run(self, handle, transaction) -> None:
+        # The run allocates millions of short-lived objects (rows, receipts, ledger rows) beside the
+        # long-lived customer states, and makes no reference cycles of its own: Python's cyclic collector
+        # would walk the states over and over (a third of the time of a 1M-row import). Reference counting
+        # frees the rows; the collector runs once per transaction instead.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._read(handle, transaction)
+        except BaseException as exc:
+            if self._tx is None:
+                raise
+            self._abort(exc)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _read(self, handle, transaction) -> None:
         records = self._records(handle)
         # the header is read by the first step of the generator
         try:
@@ -445,6 +500,7 @@ class Importer:
         index = self._columns(self._header)
         batch: list[_Receipt] = []
         rows_in_batch = 0
+        block_rows = min(self.batch_rows, BLOCK_ROWS)
         current: _Receipt | None = None
         stream = chain([first], records) if first is not None else iter(())
         get = {f: index.get(f) for f in CANONICAL}
@@ -483,8 +539,8 @@ class Importer:
             if current is None or receipt_id != current.receipt_id or not receipt_id:
                 if current is not None:
                     batch.append(current)
-                    if rows_in_batch >= self.batch_rows:
-                        self._flush(batch, transaction)
+                    if rows_in_batch >= block_rows:
+                        self._flush(batch, transaction, rows_in_batch)
                         batch, rows_in_batch = [], 0
                 channel = fields[i_channel].strip() if i_channel is not None else ""
                 current = _Receipt(receipt_id, start, when, key, channel or default_channel)
@@ -525,7 +581,7 @@ class Importer:
                 current.error = _Reject(str(exc), start)
         if current is not None:
             batch.append(current)
-        self._flush(batch, transaction, last=True)
+        self._flush(batch, transaction, rows_in_batch, last=True)
 
     def _parse_line(self, line: _Line, fields: list[str], i_amount, i_sku, i_qty, i_price) -> None:
         qty_text = fields[i_qty].strip() if i_qty is not None else ""
@@ -595,40 +651,23 @@ class Importer:
             self._rejects_handle.close()
             self._rejects_handle = None
 
-    # -- one batch: one transaction ----------------------------------------------------------------
-    def _flush(self, batch: list[_Receipt], transaction, last: bool = False) -> None:
-        if not batch and not last:
-            return
-        with transaction() as session:
-            if session.get_bind().dialect.name != "sqlite":
-                # PostgreSQL: SQLite's BEGIN IMMEDIATE lets one writer at a time take the watermark and look
-                # for the batch's receipts; here two imports of overlapping files would both find a receipt
-                # missing and both insert it. One batch per source at a time, until its transaction ends.
-                session.execute(text("SELECT pg_advisory_xact_lock(7412002, hashtext(:source))"),
-                                {"source": self.source})
-            if session.get_bind().dialect.name == "sqlite" and not self._tuned:
-                # a bigger page cache for this connection: index pages of a long backfill stay in memory
-                session.connection().exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-                self._tuned = True
-            self._sqlite = session.get_bind().dialect.name == "sqlite"
-            self._q = _QUERIES["sqlite" if self._sqlite else "other"]
-            program = load_program(session)
-            self._expiry = clock.DAY * program.expiry_days
-            self._window = clock.DAY * program.tier_window_days
-            self._milestone = (program.milestone_bonus, program.milestone_spend)
-            self._cashback = program.earn_mode == "cashback"
-            self._points_memo: dict[tuple, int] = {}
-            # times are held in UTC: where the shop's zone is UTC too, a sale's year needs no conversion
-            self._utc = isinstance(self._zone, timezone) and self._zone.utcoffset(None) == timedelta(0)
-            if not self._watermark:
-                self._watermark = session.execute(select(func.coalesce(func.max(Purchase.id), 0))).scalar_one() or -1
-            if self._record_run and self.summary.run_id is None:
-                # written with the first batch: a file refused at its header leaves no trace
-                run = ImportRun(source=self.source, file=self.label[-255:], started_at=self._started)
-                session.add(run)
-                session.flush()
-                self.summary.run_id = run.id
-            self._process(session, program, batch)
+    # -- blocks of receipts; batches of blocks: one transaction ----------------------------------------
+    def _flush(self, batch: list[_Receipt], transaction, rows: int, last: bool = False) -> None:
+        """Apply one block of whole receipts in the open transaction (opened first if need be); commit once
+        the transaction holds ``batch_rows`` rows, and at the end."""
+        if self._tx is None:
+            if not batch and not last:
+                return
+            tx = transaction()
+            self._session = tx.__enter__()
+            self._tx = tx
+            self._tx_rows = self._tx_receipts = 0
+            self._begin(self._session)
+        session = self._session
+        self._process(session, self._program, batch)
+        self._tx_rows += rows
+        self._tx_receipts += len(batch)
+        if last or self._tx_rows >= self.batch_rows:
             if self.summary.run_id is not None and not self.dry_run:
                 values = dict(read=self.summary.read, imported=self.summary.imported,
                               skipped=self.summary.skipped, rejected=self.summary.rejected,
@@ -637,11 +676,62 @@ class Importer:
                     values["finished_at"] = clock.now()
                 session.execute(update(ImportRun).where(ImportRun.id == self.summary.run_id).values(**values))
             if self.after_batch is not None:
-                self.after_batch(session, len(batch))
-        if self._rejects_handle is not None:
-            self._rejects_handle.flush()
+                self.after_batch(session, self._tx_receipts)
+            tx, self._tx, self._session = self._tx, None, None
+            tx.__exit__(None, None, None)  # commits
+            gc.collect(1)
+            if self._rejects_handle is not None:
+                self._rejects_handle.flush()
         if self.progress is not None:
             self.progress(self._lines.bytes_read, self.total_bytes)
+
+    def _abort(self, exc: BaseException) -> None:
+        """Roll the open transaction back (the database's context manager does it) and re-raise."""
+        tx, self._tx, self._session = self._tx, None, None
+        if tx is not None and tx.__exit__(type(exc), exc, exc.__traceback__):
+            return
+        raise exc
+
+    def _begin(self, session: Session) -> None:
+        """What every transaction needs first: locks, settings, the run's row, still-valid caches."""
+        self._sqlite = session.get_bind().dialect.name == "sqlite"
+        if not self._sqlite:
+            # PostgreSQL: SQLite's BEGIN IMMEDIATE lets one writer at a time take the watermark and look
+            # for the batch's receipts; here two imports of overlapping files would both find a receipt
+            # missing and both insert it. One batch per source at a time, until its transaction ends.
+            session.execute(text("SELECT pg_advisory_xact_lock(7412002, hashtext(:source))"),
+                            {"source": self.source})
+            self._states.clear()  # row locks are per transaction: reload (and lock) the customers
+        else:
+            driver = session.connection().connection.dbapi_connection
+            if not self._tuned:
+                # a bigger page cache for this connection: index pages of a long backfill stay in memory
+                session.connection().exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+                self._tuned = True
+            # Customer states carry over from one transaction to the next unless another connection wrote
+            # in between (a till's sale, a merge): then they are read again.
+            version = (id(driver), session.connection().exec_driver_sql("PRAGMA data_version").scalar())
+            if version != self._data_version:
+                self._states.clear()
+                self._customer_cache.clear()
+                self._data_version = version
+        self._q = _QUERIES["sqlite" if self._sqlite else "other"]
+        program = self._program = load_program(session)
+        self._expiry = clock.DAY * program.expiry_days
+        self._window_us = program.tier_window_days * 86_400_000_000
+        self._milestone = (program.milestone_bonus, program.milestone_spend)
+        self._cashback = program.earn_mode == "cashback"
+        self._points_memo: dict[tuple, int] = {}
+        # times are held in UTC: where the shop's zone is UTC too, a sale's year needs no conversion
+        self._utc = isinstance(self._zone, timezone) and self._zone.utcoffset(None) == timedelta(0)
+        if not self._watermark:
+            self._watermark = session.execute(select(func.coalesce(func.max(Purchase.id), 0))).scalar_one() or -1
+        if self._record_run and self.summary.run_id is None:
+            # written with the first batch: a file refused at its header leaves no trace
+            run = ImportRun(source=self.source, file=self.label[-255:], started_at=self._started)
+            session.add(run)
+            session.flush()
+            self.summary.run_id = run.id
 
     def _process(self, session: Session, program: Program, batch: list[_Receipt]) -> None:
         summary = self.summary
@@ -661,6 +751,7 @@ class Importer:
                     channel = self._channels[receipt.channel] = points.check_channel(receipt.channel)
                 receipt.channel = channel
                 receipt.at = self._when(receipt.at_text)
+                receipt.us = (receipt.at - _EPOCH) // _MICROSECOND
             except LoyaltyError as exc:
                 self._reject_receipt(receipt, str(exc))
                 continue
@@ -749,7 +840,7 @@ class Importer:
             for row in rows:
                 row[_PURCHASE] = index  # the purchase's index for now; its id once written
                 ledger_rows.append(row)
-            state.add(at, receipt.amount)
+            state.add(receipt.us, receipt.amount)
             accepted.append(receipt)
         if not purchases:
             return
@@ -807,7 +898,8 @@ class Importer:
         if at < state.enrolled_at:
             raise _Reject(f"{clock.local_text(at)} is before {state.code} enrolled "
                           f"({clock.local_text(state.enrolled_at)})")
-        spend = state.spend_between(at - self._window, at)
+        us = receipt.us
+        spend = state.spend_between(us - self._window_us, us)
         tier = program.tier_for_spend(spend)
         multiplier = tier.multiplier * state.membership_multiplier(at) if state.memberships else tier.multiplier
         amount = receipt.amount
@@ -826,8 +918,8 @@ class Importer:
             year = at.year if self._utc else at.astimezone(self._zone).year
             key = f"milestone:{year}"
             if key not in state.bonus_keys:
-                start = self._year_start(year)
-                year_spend = state.spend_between(start, at, inclusive=True) + amount
+                start = self._year_start_us(year)
+                year_spend = state.spend_between(start, us, inclusive=True) + amount
                 if year_spend >= milestone_spend:
                     state.bonus_keys.add(key)
                     row = self._ledger_row(state.id, "milestone", milestone_bonus, at, expires, recorded,
@@ -859,7 +951,7 @@ class Importer:
                 if candidate in self._rejected_ids:
                     raise _Reject(f"refund {receipt.receipt_id} is of receipt {candidate}, which was rejected")
             # Not linked to a sale: reverse points at the customer's earn rate at the time of the refund.
-            spend = state.spend_between(at - clock.DAY * program.tier_window_days, at)
+            spend = state.spend_between(receipt.us - self._window_us, receipt.us)
             tier = program.tier_for_spend(spend)
             multiplier = tier.multiplier * state.membership_multiplier(at) if state.memberships else tier.multiplier
             reverse = rules.points_for_amount(program, amount, multiplier)
@@ -935,6 +1027,9 @@ class Importer:
                     "receipt_id": sale.receipt_id}
         return found
 
+    def _year_start_us(self, year: int) -> int:
+        return (self._year_start(year) - _EPOCH) // _MICROSECOND
+
     def _year_start(self, year: int) -> datetime:
         start = self._year_starts.get(year)
         if start is None:
@@ -1000,7 +1095,7 @@ class Importer:
         if unknown and self.enroll_unknown:
             for key, first_at in unknown.items():
                 cache[key] = self._enroll(session, program, key, first_at)
-        states: dict[int, _CustomerState] = {}
+        states = self._states
         for receipt in ready:
             found = cache.get(receipt.customer_key)
             if found is None:
@@ -1015,7 +1110,6 @@ class Importer:
             if state is None:
                 state = states[id_] = _CustomerState(id_, code, enrolled_at)
             receipt.customer = state
-        self._states = states
         return states
 
     def _lookup(self, session: Session, program: Program, keys: set[str]) -> None:
@@ -1080,29 +1174,46 @@ class Importer:
         return (customer.id, customer.code, customer.enrolled_at)
 
     def _load_states(self, session: Session, program: Program, states: dict, ready: list[_Receipt]) -> None:
-        ids = list(states)
+        """Read what the rules need of the block's customers, unless an earlier block of the run already did
+        (their states then hold everything since, the run's own sales included)."""
         first = min(r.at for r in ready)
         lo = min(first - clock.DAY * program.tier_window_days, self._year_start(first.astimezone(self._zone).year))
-        hi = max(r.at for r in ready)
+        mine = {r.customer.id: r.customer for r in ready}
+        if len(states) > MAX_STATES:  # memory stays flat: forget customers this block does not name
+            for id_ in [i for i in states if i not in mine]:
+                del states[id_]
+        lo_us = (lo - _EPOCH) // _MICROSECOND
+        ids = []
+        for state in mine.values():
+            if state.loaded_from is None or state.loaded_from > lo_us:
+                state.reset(lo_us)
+                ids.append(state.id)
+            elif len(state.times) > MAX_HISTORY:
+                state.trim(lo_us)
+        if not ids:
+            return
+        hi = _END_OF_TIME
         q = self._q
         for chunk in _chunks(ids, len(ids) if self._sqlite else _IN_CHUNK):
             param = self._id_param(chunk)
             if _sqlite_fast_path(session):
                 # the driver's rows, each stored time parsed once (SQLAlchemy's per-row conversion costs more)
                 spend = session.connection().exec_driver_sql(_SQLITE_SPEND, (param, _stored(lo), _stored(hi)))
-                parsed: dict[str, datetime] = {}
+                parsed: dict[str, int] = {}
+                rows = []
                 for customer_id, stamp, amount in spend:
-                    at = parsed.get(stamp)
-                    if at is None:
-                        at = parsed[stamp] = datetime.fromisoformat(stamp).replace(tzinfo=UTC)
-                    state = states[customer_id]
-                    state.times.append(at)
-                    state.amounts.append(amount)
+                    us = parsed.get(stamp)
+                    if us is None:
+                        us = parsed[stamp] = (datetime.fromisoformat(stamp) - _EPOCH_NAIVE) // _MICROSECOND
+                    rows.append((customer_id, us, amount))
             else:
-                for customer_id, at, amount in session.execute(q["spend"], {"ids": param, "lo": lo, "hi": hi}):
-                    state = states[customer_id]
-                    state.times.append(at)
-                    state.amounts.append(amount)
+                rows = [(customer_id, (at - _EPOCH) // _MICROSECOND, amount) for customer_id, at, amount
+                        in session.execute(q["spend"], {"ids": param, "lo": lo, "hi": hi})]
+            for customer_id, us, amount in rows:  # by customer and time
+                state = states[customer_id]
+                state.times.append(us)
+                state.amounts.append(amount)
+                state.cum.append(state.cum[-1] + amount)
             for customer_id, start, end, cancelled, multiplier in session.execute(q["memberships"], {"ids": param}):
                 states[customer_id].memberships.append((start, end, cancelled, Decimal(multiplier)))
             for customer_id, key in session.execute(q["milestones"], {"ids": param}):
