@@ -127,7 +127,8 @@ def test_duplicate_receipt_within_the_file_is_rejected(cli, ann, tmp_path):
     other.write_text(till.read_text().replace("R1,", "S1,").replace("R2,", "S2,"))
     result = cli("import", other, "--batch-rows", "1", "--json")
     assert result.exit_code == 3 and json.loads(result.stdout)["imported"] == 2
-    assert rejects_of(other)[1][-1] == f"{other}:4: receipt S1 appears twice in the file (first at line 2)"
+    assert rejects_of(other)[1][-1] == (f"{other}:4: receipt S1 appears twice in the file (first at line 2); "
+                                        "lines of a receipt must be consecutive")
     assert cli.json("balance", ann)["balance"] == 50 + 5 + 6 + 5 + 6
 
 

@@ -20,7 +20,8 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from itertools import accumulate, chain
+from itertools import accumulate, chain, compress, islice, repeat
+from operator import gt, ne
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -215,6 +216,48 @@ class _Line:
         self.unit_price = unit_price
 
 
+class _Block:
+    """Rows of the file parsed column by column: the receipts' lines refer to them by position."""
+
+    __slots__ = ("rows", "starts", "skus", "quantities", "prices", "amounts")
+
+    def __init__(self, rows, starts, skus, quantities, prices, amounts):
+        self.rows = rows
+        self.starts = starts
+        self.skus = skus
+        self.quantities = quantities
+        self.prices = prices
+        self.amounts = amounts
+
+
+class _Span:
+    """The lines of one receipt in a _Block: what ``receipt.lines`` is on the column-by-column path."""
+
+    __slots__ = ("block", "first", "end")
+
+    def __init__(self, block: _Block, first: int, end: int):
+        self.block = block
+        self.first = first
+        self.end = end
+
+    def __len__(self) -> int:
+        return self.end - self.first
+
+    def __iter__(self) -> Iterator[_Line]:
+        b = self.block
+        for i in range(self.first, self.end):
+            yield _Line(b.starts[i], b.rows[i], b.amounts[i], b.skus[i], b.quantities[i], b.prices[i])
+
+
+def _items(lines, purchase_id: int) -> Iterable[tuple]:
+    """(purchase_id, sku, quantity, unit_price, amount) of a receipt's lines that name a product."""
+    if isinstance(lines, _Span):
+        b, i, j = lines.block, lines.first, lines.end
+        rows = zip(repeat(purchase_id, j - i), b.skus[i:j], b.quantities[i:j], b.prices[i:j], b.amounts[i:j])
+        return rows if "" not in b.skus[i:j] else [row for row in rows if row[1]]
+    return [(purchase_id, line.sku, line.quantity, line.unit_price, line.amount) for line in lines if line.sku]
+
+
 class _Receipt:
     __slots__ = ("receipt_id", "first_line", "at_text", "at", "customer_key", "channel", "lines", "error",
                  "negate", "amount", "customer", "sale_link", "index", "us")
@@ -247,6 +290,42 @@ def _amount(text: str, what: str) -> int:
         _AMOUNTS.clear()
     _AMOUNTS[text] = cents
     return cents
+
+
+_QUANTITIES: dict[str, int] = {}
+
+
+def _amount_or_none(text: str) -> int | None:
+    try:
+        return _amount(text, "amount")
+    except LoyaltyError:
+        return None
+
+
+def _quantity_or_none(text: str) -> int | None:
+    """A line's quantity (-100000 to 100000, not 0), remembered; None if it is not one."""
+    try:
+        quantity = int(text)
+    except ValueError:
+        return None
+    if quantity == 0 or abs(quantity) > 100_000:
+        return None
+    if len(_QUANTITIES) < 10_000:
+        _QUANTITIES[text] = quantity
+    return quantity
+
+
+def _parsed(texts, memo: dict, parse) -> list | None:
+    """A column's values: looked up in ``memo`` (in C), the few new ones parsed; None if one does not parse."""
+    texts = list(map(str.strip, texts))
+    values = list(map(memo.get, texts))
+    if None in values:
+        for i, value in enumerate(values):
+            if value is None:
+                value = values[i] = parse(texts[i])
+                if value is None:
+                    return None
+    return values
 
 
 _AMOUNT_TEXTS: dict[int, str] = {}
@@ -439,8 +518,8 @@ class Importer:
             self._rule_columns[kind] = rules_
         return index
 
-    def _records(self, handle) -> Iterator[tuple[int, list[str] | None, str | None]]:
-        """(first line, fields, error) of each CSV record after the header."""
+    def _open_reader(self, handle):
+        """The CSV reader after the header (read here); delimiter from the header line."""
         lines = _Lines(handle)
         self._lines = lines
         it = iter(lines)
@@ -455,23 +534,40 @@ class Importer:
         except csv.Error as exc:
             raise InvalidInput(f"{self.label}:1: the header cannot be read: {exc}") from None
         self._width = len(self._header)
-        previous_end = reader.line_num
+        return reader
+
+    def _record_blocks(self, reader, size: int) -> Iterator[tuple[list, list[int], dict[int, str], bool]]:
+        """Blocks of up to ``size`` records: (rows, first line of each, errors by position, last block?).
+        A record the CSV reader cannot read is an empty row with its error; so is an over-long line."""
+        oversized = self._lines.oversized
         while True:
+            before = reader.line_num
+            rows: list = []
+            errors: dict[int, str] = {}
             try:
-                fields = next(reader)
-                error = None
-            except StopIteration:
-                return
+                rows.extend(islice(reader, size))  # in C; what was read before an error stays in the list
+                ended = len(rows) < size
             except csv.Error as exc:
-                fields, error = None, f"not a readable CSV line: {exc}"
-            start = previous_end + 1
-            previous_end = reader.line_num
-            if start in lines.oversized:
-                yield start, None, f"line longer than {MAX_LINE_BYTES} bytes"
-                continue
-            if fields == [] and error is None:
-                continue
-            yield start, fields, error
+                errors[len(rows)] = f"not a readable CSV line: {exc}"
+                rows.append([])
+                ended = False
+            if not rows:
+                yield rows, [], {}, True
+                return
+            if not errors and reader.line_num - before == len(rows):
+                starts = list(range(before + 1, before + 1 + len(rows)))  # one line a record
+            else:  # records over several lines (quoted line breaks), or an error: count the lines
+                starts, line = [], before
+                for row in rows:
+                    starts.append(line + 1)
+                    line += 1 + sum(field.count("\n") for field in row)
+            if oversized:
+                for i, start in enumerate(starts):
+                    if start in oversized and not rows[i]:
+                        errors[i] = f"line longer than {MAX_LINE_BYTES} bytes"
+            yield rows, starts, errors, ended
+            if ended:
+                return
 
     def _run(self, handle, transaction) -> None:
         # The run allocates millions of short-lived objects (rows, receipts, ledger rows) beside the
@@ -491,19 +587,95 @@ class Importer:
                 gc.enable()
 
     def _read(self, handle, transaction) -> None:
-        records = self._records(handle)
-        # the header is read by the first step of the generator
-        try:
-            first = next(records)
-        except StopIteration:
-            first = None
+        reader = self._open_reader(handle)
         index = self._columns(self._header)
-        batch: list[_Receipt] = []
-        rows_in_batch = 0
-        block_rows = min(self.batch_rows, BLOCK_ROWS)
+        self._get = {f: index.get(f) for f in CANONICAL}
+        i_receipt = self._get["receipt_id"]
+        held_rows: list = []
+        held_starts: list[int] = []
+        for rows, starts, errors, ended in self._record_blocks(reader, min(self.batch_rows, BLOCK_ROWS)):
+            if held_rows:
+                errors = {i + len(held_rows): e for i, e in errors.items()}
+                rows, starts = held_rows + rows, held_starts + starts
+            if ended:
+                self._flush(self._receipts(rows, starts, errors), transaction, len(rows), last=True)
+                return
+            # the last receipt is held back: its lines may go on in the next block
+            cut = len(rows)
+            last = rows[-1]
+            if cut - 1 not in errors and len(last) > i_receipt and last[i_receipt].strip():
+                receipt_id = last[i_receipt].strip()
+                cut -= 1
+                while (cut and cut - 1 not in errors and len(rows[cut - 1]) > i_receipt
+                       and rows[cut - 1][i_receipt].strip() == receipt_id):
+                    cut -= 1
+            held_rows, held_starts = rows[cut:], starts[cut:]
+            del rows[cut:], starts[cut:]
+            self._flush(self._receipts(rows, starts, errors), transaction, cut)
+
+    def _receipts(self, rows: list, starts: list[int], errors: dict[int, str]) -> list[_Receipt]:
+        """The whole receipts of a block of records."""
+        if not errors and rows:
+            receipts = self._fast_receipts(rows, starts)
+            if receipts is not None:
+                return receipts
+        return self._slow_receipts(rows, starts, errors)
+
+    def _fast_receipts(self, rows: list, starts: list[int]) -> list[_Receipt] | None:
+        """The common block (every row as wide as the header, plain amounts and quantities, whole receipts
+        on consecutive lines, no preset rule to apply) is parsed column by column, in C; None for any
+        other block, which the row-by-row path takes with its full rules and messages."""
+        get, width, preset = self._get, self._width, self.preset
+        i_amount, i_sku, i_qty, i_price = get["amount"], get["sku"], get["quantity"], get["unit_price"]
+        if (None in (i_amount, i_sku, i_qty, i_price) or self._rule_columns["negate_when"]
+                or self._rule_columns["skip_when"]):
+            return None
+        widths = set(map(len, rows))
+        if widths != {width}:
+            return None
+        columns = list(zip(*rows))
+        strip = str.strip
+        receipt_ids = list(map(strip, columns[get["receipt_id"]]))
+        whens = list(map(strip, columns[get["timestamp"]]))
+        keys = list(map(strip, columns[get["customer"]]))
+        if "" in receipt_ids or ("" in keys and preset.anonymous == "skip"):
+            return None
+        if preset.customer_kind == "card" and ".0\x00" in "\x00".join(keys) + "\x00":
+            return None
+        # a new receipt where the id changes; within a receipt, time and customer must not change
+        new = list(map(ne, receipt_ids[1:], receipt_ids[:-1]))
+        if (any(map(gt, map(ne, whens[1:], whens[:-1]), new))
+                or any(map(gt, map(ne, keys[1:], keys[:-1]), new))):
+            return None
+        amounts = _parsed(columns[i_amount], _AMOUNTS, _amount_or_none)
+        prices = _parsed(columns[i_price], _AMOUNTS, _amount_or_none)
+        quantities = _parsed(columns[i_qty], _QUANTITIES, _quantity_or_none)
+        if amounts is None or prices is None or quantities is None:
+            return None
+        skus = list(map(strip, columns[i_sku]))
+        if max(map(len, skus)) > 64 or not all(map(str.isprintable, skus)):
+            return None
+        i_channel = get["channel"]
+        channels = list(map(strip, columns[i_channel])) if i_channel is not None else None
+        default_channel = preset.default_channel
+        block = _Block(rows, starts, skus, quantities, prices, amounts)
+        totals = list(accumulate(amounts, initial=0))
+        firsts = [0, *compress(range(1, len(rows)), new)]
+        out = []
+        for first, end in zip(firsts, firsts[1:] + [len(rows)]):
+            receipt = _Receipt(receipt_ids[first], starts[first], whens[first], keys[first],
+                               (channels[first] if channels is not None else "") or default_channel)
+            receipt.lines = _Span(block, first, end)
+            receipt.amount = totals[end] - totals[first]
+            out.append(receipt)
+        self.summary.read += len(rows)
+        return out
+
+    def _slow_receipts(self, rows: list, starts: list[int], errors: dict[int, str]) -> list[_Receipt]:
+        """Row by row, with every rule and message: short or long rows, preset rules, odd values."""
+        get = self._get
+        out: list[_Receipt] = []
         current: _Receipt | None = None
-        stream = chain([first], records) if first is not None else iter(())
-        get = {f: index.get(f) for f in CANONICAL}
         width = self._width
         i_receipt, i_when, i_customer = get["receipt_id"], get["timestamp"], get["customer"]
         i_amount, i_channel, i_sku = get["amount"], get["channel"], get["sku"]
@@ -518,7 +690,10 @@ class Importer:
         # anything else goes through _parse_line, which has the full rules and messages
         fast = None not in (i_amount, i_sku, i_qty, i_price)
         known_amount = _AMOUNTS.get
-        for start, fields, error in stream:
+        for i, fields in enumerate(rows):
+            start, error = starts[i], errors.get(i)
+            if error is None and not fields:
+                continue  # a blank line
             summary.read += 1
             if error is not None:
                 self._reject_row(start, fields or [], error)
@@ -538,13 +713,9 @@ class Importer:
             when = fields[i_when].strip()
             if current is None or receipt_id != current.receipt_id or not receipt_id:
                 if current is not None:
-                    batch.append(current)
-                    if rows_in_batch >= block_rows:
-                        self._flush(batch, transaction, rows_in_batch)
-                        batch, rows_in_batch = [], 0
+                    out.append(current)
                 channel = fields[i_channel].strip() if i_channel is not None else ""
                 current = _Receipt(receipt_id, start, when, key, channel or default_channel)
-            rows_in_batch += 1
             if current.error is not None:
                 current.lines.append(_Line(start, fields))
                 continue
@@ -580,8 +751,8 @@ class Importer:
             except LoyaltyError as exc:
                 current.error = _Reject(str(exc), start)
         if current is not None:
-            batch.append(current)
-        self._flush(batch, transaction, rows_in_batch, last=True)
+            out.append(current)
+        return out
 
     def _parse_line(self, line: _Line, fields: list[str], i_amount, i_sku, i_qty, i_price) -> None:
         qty_text = fields[i_qty].strip() if i_qty is not None else ""
@@ -786,7 +957,8 @@ class Importer:
                     kept.append(receipt)
                 elif found[0] > self._watermark and found[1] != receipt.first_line:
                     self._reject_receipt(receipt, f"receipt {receipt.receipt_id} appears twice in the file "
-                                                  f"(first at line {found[1]})")
+                                                  f"(first at line {found[1]}); lines of a receipt must "
+                                                  "be consecutive")
                 else:
                     summary.skipped += len(receipt.lines)
             ready = kept
@@ -805,7 +977,6 @@ class Importer:
         ready.sort(key=lambda r: (r.at, r.first_line))
         sales_in_batch: dict[str, dict] = {}
         purchases: list[list] = []
-        items: list[tuple[int, _Line]] = []
         ledger_rows: list[list] = []
         source, import_file = self.source, self.label[-255:]
         referral_checks: list[tuple[int, _Receipt]] = []
@@ -833,10 +1004,6 @@ class Importer:
             receipt.index = index
             purchases.append([None, state.id, source, receipt.receipt_id, at, receipt.amount, receipt.channel,
                               refund_of, import_file, receipt.first_line])
-            if receipt.amount > 0:
-                for line in receipt.lines:
-                    if line.sku:
-                        items.append((index, line))
             for row in rows:
                 row[_PURCHASE] = index  # the purchase's index for now; its id once written
                 ledger_rows.append(row)
@@ -852,9 +1019,12 @@ class Importer:
         for info in sales_in_batch.values():
             if info["index"] is not None:
                 info["id"] = ids[info["index"]]
+        items: list[tuple] = []
+        for receipt in accepted:
+            if receipt.amount > 0:
+                items.extend(_items(receipt.lines, ids[receipt.index]))
         if items:
-            _write_rows(session, PurchaseItem.__table__, _ITEM_COLUMNS, [
-                (ids[i], line.sku, line.quantity, line.unit_price, line.amount) for i, line in items])
+            _write_rows(session, PurchaseItem.__table__, _ITEM_COLUMNS, items)
         if ledger_rows:
             for row in ledger_rows:
                 row[_PURCHASE] = ids[row[_PURCHASE]]
