@@ -240,3 +240,30 @@ def test_portable_write_path_gives_the_same_ledger(database, other_db, tmp_path,
     summary = importer.import_file(database, till, batch_rows=25)
     assert summary.rejected == 0 and summary.imported > 90
     assert sums(database) == sums(other_db)
+
+
+def test_a_till_sale_between_two_batches_counts_for_the_next_batch(database, tmp_path):
+    """Customer states carry over between batches; another connection's sale in between is seen."""
+    till = tmp_path / "till.csv"
+    till.write_text(HEADER + "T1,2026-02-01T10:00:00,6000100000001,10.00,store,A,1,10.00\n"
+                             "T2,2026-02-10T10:00:00,6000100000001,10.00,store,A,1,10.00\n")
+    with database.session() as s:
+        ann = customers.enroll(s, load_program(s), "Ann", card="6000100000001", at=START)
+    counter = Database(database.url)  # a till of its own: another connection
+
+    calls = []
+
+    def sell_at_the_till(done, total):
+        calls.append(done)
+        if len(calls) == 1:  # after the first batch (T1) is committed
+            with counter.session() as s:
+                points.post_purchase(s, load_program(s), s.get(Customer, ann.id), 60000,
+                                     at=datetime(2026, 2, 5, tzinfo=timezone.utc), receipt_id="TILL1")
+
+    importer.Importer(till, batch_rows=1, progress=sell_at_the_till).run(database)
+    with database.session(write=False) as s:
+        earned = dict(s.execute(select(Purchase.receipt_id, LedgerEntry.delta).join(
+            LedgerEntry, LedgerEntry.purchase_id == Purchase.id).where(LedgerEntry.kind == "earn")).all())
+    # T2 comes after 610.00 of spend: Silver, x1.25
+    assert len(calls) == 2 and earned == {"T1": 10, "TILL1": 600, "T2": 12}
+    counter.engine.dispose()

@@ -434,6 +434,7 @@ class Importer:
         self.total_bytes = 0
         self._zone = clock.local_zone()
         self._year_starts: dict[int, datetime] = {}
+        self._year_starts_us: dict[int, int] = {}
         self._channels: dict[str, str] = {}
         self._record_run = False
         self._rejected_ids: set[str] = set()
@@ -890,6 +891,8 @@ class Importer:
         program = self._program = load_program(session)
         self._expiry = clock.DAY * program.expiry_days
         self._window_us = program.tier_window_days * 86_400_000_000
+        self._tiers = program.tiers
+        self._tier_minimums = [tier.min_spend for tier in program.tiers]
         self._milestone = (program.milestone_bonus, program.milestone_spend)
         self._cashback = program.earn_mode == "cashback"
         self._points_memo: dict[tuple, int] = {}
@@ -975,6 +978,7 @@ class Importer:
         self._db_sales = self._sales_in_db(session, states, [
             candidate for r in ready if r.amount < 0 for candidate in self._sale_candidates(r.receipt_id)])
         ready.sort(key=lambda r: (r.at, r.first_line))
+        self._stored_times: dict[datetime, str] = {}
         sales_in_batch: dict[str, dict] = {}
         purchases: list[list] = []
         ledger_rows: list[list] = []
@@ -988,10 +992,9 @@ class Importer:
             try:
                 if receipt.amount > 0:
                     rows = self._sale(program, receipt, state, at, recorded)
-                    sales_in_batch[receipt.receipt_id] = {
-                        "index": len(purchases), "id": None, "customer": state, "at": at, "amount": receipt.amount,
-                        "earned": rows[0][_DELTA] if rows and rows[0][_KIND] == "earn" else 0,
-                        "refunded": 0, "reversed": 0, "refunds": 0, "receipt_id": receipt.receipt_id}
+                    # what a refund in this block needs of the sale (made into a record if one does)
+                    sales_in_batch[receipt.receipt_id] = (
+                        receipt, len(purchases), rows[0][_DELTA] if rows and rows[0][_KIND] == "earn" else 0)
                     if state.referral_pending and receipt.amount >= program.referral_min_purchase:
                         referral_checks.append((len(purchases), receipt))
                     refund_of = None
@@ -1016,19 +1019,16 @@ class Importer:
         links = [(r.index, r.sale_link["index"]) for r in accepted
                  if r.sale_link is not None and r.sale_link.get("pending")]
         ids = self._insert_purchases(session, purchases, links)
-        for info in sales_in_batch.values():
-            if info["index"] is not None:
-                info["id"] = ids[info["index"]]
         items: list[tuple] = []
         for receipt in accepted:
             if receipt.amount > 0:
                 items.extend(_items(receipt.lines, ids[receipt.index]))
         if items:
-            _write_rows(session, PurchaseItem.__table__, _ITEM_COLUMNS, items)
+            _write_rows(session, PurchaseItem.__table__, _ITEM_COLUMNS, items, self._stored_times)
         if ledger_rows:
             for row in ledger_rows:
                 row[_PURCHASE] = ids[row[_PURCHASE]]
-            _write_rows(session, LedgerEntry.__table__, _LEDGER_COLUMNS, ledger_rows)
+            _write_rows(session, LedgerEntry.__table__, _LEDGER_COLUMNS, ledger_rows, self._stored_times)
         awarded = sum(row[_DELTA] for row in ledger_rows)
         # 7. referral rewards (rare): the shared rule, now that the purchases exist
         for i, receipt in referral_checks:
@@ -1051,7 +1051,7 @@ class Importer:
                 row[0] = first + offset
             for refund, sale in links:
                 purchases[refund][7] = first + sale
-            _write_rows(session, table, _PURCHASE_COLUMNS, purchases)
+            _write_rows(session, table, _PURCHASE_COLUMNS, purchases, self._stored_times)
             return list(range(first, first + len(purchases)))
         rows = [dict(zip(_PURCHASE_COLUMNS[1:], row[1:])) for row in purchases]
         result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
@@ -1070,7 +1070,7 @@ class Importer:
                           f"({clock.local_text(state.enrolled_at)})")
         us = receipt.us
         spend = state.spend_between(us - self._window_us, us)
-        tier = program.tier_for_spend(spend)
+        tier = self._tiers[max(bisect_right(self._tier_minimums, spend) - 1, 0)]  # program.tier_for_spend
         multiplier = tier.multiplier * state.membership_multiplier(at) if state.memberships else tier.multiplier
         amount = receipt.amount
         earned = self._points(program, amount, multiplier)
@@ -1113,7 +1113,14 @@ class Importer:
         amount = -receipt.amount
         sale = None
         for candidate in self._sale_candidates(receipt.receipt_id):
-            sale = sales_in_batch.get(candidate) or self._db_sales.get(candidate)
+            sale = sales_in_batch.get(candidate)
+            if isinstance(sale, tuple):
+                original, index, earned = sale
+                sale = sales_in_batch[candidate] = {
+                    "index": index, "id": None, "customer": original.customer, "at": original.at,
+                    "amount": original.amount, "earned": earned, "refunded": 0, "reversed": 0, "refunds": 0,
+                    "receipt_id": original.receipt_id}
+            sale = sale or self._db_sales.get(candidate)
             if sale is not None:
                 break
         if sale is None:
@@ -1198,7 +1205,10 @@ class Importer:
         return found
 
     def _year_start_us(self, year: int) -> int:
-        return (self._year_start(year) - _EPOCH) // _MICROSECOND
+        start = self._year_starts_us.get(year)
+        if start is None:
+            start = self._year_starts_us[year] = (self._year_start(year) - _EPOCH) // _MICROSECOND
+        return start
 
     def _year_start(self, year: int) -> datetime:
         start = self._year_starts.get(year)
@@ -1477,16 +1487,18 @@ def _stored(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
 
 
-def _write_rows(session: Session, table, columns: tuple[str, ...], rows: list) -> None:
+def _write_rows(session: Session, table, columns: tuple[str, ...], rows: list,
+                cache: dict[datetime, str] | None = None) -> None:
     """One executemany of rows given as sequences in ``columns`` order. On SQLite straight to the driver,
-    with times written the way the UTCDateTime column stores them (each distinct time formatted once);
-    elsewhere through SQLAlchemy."""
+    with times written the way the UTCDateTime column stores them (each distinct time formatted once:
+    ``cache`` holds a block's times, as a sale's time recurs in its ledger rows); elsewhere through
+    SQLAlchemy."""
     if not _sqlite_fast_path(session):
         session.execute(insert(table), [dict(zip(columns, row)) for row in rows])
         return
     times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
     if times:
-        cache: dict[datetime, str] = {}  # one batch's times: a sale's time recurs in its ledger rows
+        cache = {} if cache is None else cache
         params = []
         for row in rows:
             row = list(row)
