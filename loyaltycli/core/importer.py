@@ -1526,7 +1526,7 @@ def _stored(value: datetime) -> str:
 def _write_rows(session: Session, table, columns: tuple[str, ...], rows: list,
                 cache: dict[datetime, str] | None = None) -> None:
     """One executemany of rows given as sequences in ``columns`` order. On SQLite straight to the driver,
-    with times written the way the UTCDateTime column stores them (each distinct time formatted once:
+    with times written the way the UTCDateTime column stores them (lists in place; each distinct time formatted once:
     ``cache`` holds a block's times, as a sale's time recurs in its ledger rows); elsewhere through
     SQLAlchemy."""
     if not _sqlite_fast_path(session):
@@ -1537,7 +1537,8 @@ def _write_rows(session: Session, table, columns: tuple[str, ...], rows: list,
         cache = {} if cache is None else cache
         params = []
         for row in rows:
-            row = list(row)
+            if not isinstance(row, list):
+                row = list(row)
             for i in times:
                 value = row[i]
                 if value is not None:
