@@ -27,7 +27,7 @@ def import_(
     dry_run: bool = typer.Option(False, "--dry-run", help="Report what would happen; write nothing."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE",
                                            help="Where rejected rows go (default: FILE.rejects.csv)."),
-    batch_rows: int = typer.Option(200_000, "--batch-rows", hidden=True, min=1,
+    batch_rows: int = typer.Option(100_000, "--batch-rows", hidden=True, min=1,
                                    help="Rows per transaction (whole receipts)."),
 ) -> None:
     """Import a till's CSV export: sales, line items and refunds, with the counter's points rules.

@@ -1,12 +1,15 @@
-"""Streaming CSV import of till exports: presets, batches of whole receipts, rejects with file:line.
+"""Streaming CSV import of till exports: presets, blocks of whole receipts, rejects with file:line.
 
-The file is read once, line by line; rows are grouped into receipts (consecutive rows sharing a
-receipt id) and receipts into batches. Each batch is one transaction: its purchases, line items and
-ledger rows are written with a few set-based INSERTs, after the points were computed in Python with the
-same rules as ``points.post_purchase`` / ``points.post_refund`` (tier at the time of each sale, membership
-multiplier, milestone and referral bonuses), keeping per-customer spend in memory for the batch instead
-of asking the database once per sale. A receipt already recorded from the same source is skipped, so a
-re-run (or the run after a kill) completes the file without writing anything twice.
+The file is decoded a megabyte at a time and read by the CSV reader in blocks of records (about 20,000);
+a block of plain rows is parsed column by column in C (amounts and quantities by lookup, a new value
+parsed once), any other block row by row with every rule and message. Consecutive rows sharing a
+receipt id form a receipt; a block ends on a receipt boundary. The receipts of a block get their points
+in Python with the same rules as ``points.post_purchase`` / ``points.post_refund`` (tier at the time of
+each sale, membership multiplier, milestone and referral bonuses), from per-customer states (purchases
+in the tier window and the year as running totals) read once and kept from block to block, and are
+written with a few set-based INSERTs. Blocks are committed in batches (about 100,000 rows, one
+transaction each). A receipt already recorded from the same source is skipped, so a re-run (or the run
+after a kill) completes the file without writing anything twice.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ PRESET_DIR = Path(__file__).resolve().parents[1] / "presets"
 MAX_LINE_BYTES = 1 << 20
 _CHUNK_BYTES = 1 << 20
 # rows per transaction, and rows held in memory and applied at once
-BATCH_ROWS = 200_000
+BATCH_ROWS = 100_000
 BLOCK_ROWS = 20_000
 SQLITE_CACHE_KIB = 32_768
 _IN_CHUNK = 500
