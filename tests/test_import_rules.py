@@ -113,8 +113,12 @@ def other_db(tmp_path):
     database.engine.dispose()
 
 
-@pytest.mark.parametrize("seed, batch_rows", [(1, 20_000), (2, 3)])
-def test_import_gives_the_counters_ledger(database, other_db, tmp_path, seed, batch_rows):
+@pytest.mark.parametrize("seed, batch_rows, small", [(1, 20_000, False), (2, 3, False), (3, 7, True)])
+def test_import_gives_the_counters_ledger(database, other_db, tmp_path, monkeypatch, seed, batch_rows, small):
+    if small:  # blocks of 5 rows, and customer states forgotten or trimmed all the time
+        monkeypatch.setattr(importer, "BLOCK_ROWS", 5)
+        monkeypatch.setattr(importer, "MAX_STATES", 3)
+        monkeypatch.setattr(importer, "MAX_HISTORY", 2)
     text, plan = generate(random.Random(seed))
     till = tmp_path / "till.csv"
     till.write_text(text)
@@ -267,3 +271,28 @@ def test_a_till_sale_between_two_batches_counts_for_the_next_batch(database, tmp
     # T2 comes after 610.00 of spend: Silver, x1.25
     assert len(calls) == 2 and earned == {"T1": 10, "TILL1": 600, "T2": 12}
     counter.engine.dispose()
+
+
+def test_states_forgotten_or_trimmed_change_nothing_in_a_file_out_of_time_order(database, other_db, tmp_path,
+                                                                               monkeypatch):
+    """Blocks of a file that goes back in time: states trimmed to a later window are read again."""
+    text, _plan = generate(random.Random(5), receipts=400)  # nearly three years
+    lines = text.splitlines(keepends=True)
+    receipts: list[list[str]] = []
+    for line in lines[1:]:
+        if receipts and receipts[-1][0].split(",")[0] == line.split(",")[0]:
+            receipts[-1].append(line)
+        else:
+            receipts.append([line])
+    # the first third, the last third (trimming what came before), then the middle third (which needs it)
+    third = len(receipts) // 3
+    order = receipts[:third] + receipts[2 * third:] + receipts[third:2 * third]
+    till = tmp_path / "till.csv"
+    till.write_text(lines[0] + "".join(line for receipt in order for line in receipt))
+    setup_shop(database)
+    setup_shop(other_db)
+    monkeypatch.setattr(importer, "BLOCK_ROWS", 6)
+    importer.import_file(other_db, till, batch_rows=6)
+    monkeypatch.setattr(importer, "MAX_HISTORY", 1)
+    importer.import_file(database, till, batch_rows=6)
+    assert sums(database) == sums(other_db)

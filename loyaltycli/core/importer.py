@@ -52,7 +52,7 @@ SQLITE_CACHE_KIB = 32_768
 _IN_CHUNK = 500
 # customers whose state is kept from block to block, and purchases kept per customer, before forgetting
 MAX_STATES = 100_000
-MAX_HISTORY = 400
+MAX_HISTORY = 64
 _END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
