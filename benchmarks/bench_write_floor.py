@@ -31,6 +31,22 @@ WHERE = {"ledger": "WHERE kind <> 'welcome'"}
 BATCH_PURCHASES = 33_000  # the enrolled database has the welcome rows already
 
 
+def in_batches(con: sqlite3.Connection, batches, write) -> dict[str, float]:
+    """CPU seconds per table (and for the commits) of ``write(table, columns, low, high)`` per batch."""
+    spent = dict.fromkeys(TABLES, 0.0)
+    spent["commit"] = 0.0
+    for low, high in batches:
+        con.execute("BEGIN IMMEDIATE")
+        for table, columns in TABLES.items():
+            began = time.process_time()
+            write(table, columns, low, high)
+            spent[table] += time.process_time() - began
+        began = time.process_time()
+        con.execute("COMMIT")
+        spent["commit"] += time.process_time() - began
+    return spent
+
+
 def report(how: str, spent: dict, rows: dict, scale: float) -> None:
     for table, seconds in spent.items():
         count = f"{len(rows[table]):>10,} rows" if table in rows else " " * 15
@@ -72,19 +88,13 @@ def main() -> None:
     key = {"purchase": 0, "purchase_item": 0, "ledger": 5}  # the column holding the purchase id
 
     con = fresh(args.folder, "floor_executemany.db")
-    spent = dict.fromkeys(TABLES, 0.0)
-    for low, high in batches:
-        con.execute("BEGIN IMMEDIATE")
-        for table, columns in TABLES.items():
-            chunk = [row for row in rows[table] if low <= row[key[table]] < high]
-            began = time.process_time()
-            con.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(columns.split(',')))})",
-                            chunk)
-            spent[table] += time.process_time() - began
-        began = time.process_time()
-        con.execute("COMMIT")
-        spent["commit"] = spent.get("commit", 0.0) + time.process_time() - began
-    report("executemany", spent, rows, sqlite_cpu)
+
+    def from_python(table: str, columns: str, low: int, high: int) -> None:
+        chunk = [row for row in rows[table] if low <= row[key[table]] < high]
+        con.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(columns.split(',')))})",
+                        chunk)
+
+    report("executemany", in_batches(con, batches, from_python), rows, sqlite_cpu)
     con.close()
 
     con = fresh(args.folder, "floor_insert_select.db")
@@ -93,19 +103,13 @@ def main() -> None:
     for table, columns in TABLES.items():
         con.execute(f"CREATE TEMP TABLE copy_{table} AS SELECT {columns} FROM src.{table} {WHERE.get(table, '')} "
                     "ORDER BY rowid")
-    spent = dict.fromkeys(TABLES, 0.0)
-    for low, high in batches:
-        con.execute("BEGIN IMMEDIATE")
-        for table, columns in TABLES.items():
-            column = columns.split(", ")[key[table]]
-            began = time.process_time()
-            con.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM copy_{table} "
-                        f"WHERE {column} >= ? AND {column} < ?", (low, high))
-            spent[table] += time.process_time() - began
-        began = time.process_time()
-        con.execute("COMMIT")
-        spent["commit"] = spent.get("commit", 0.0) + time.process_time() - began
-    report("insert..select", spent, rows, sqlite_cpu)
+
+    def within_sqlite(table: str, columns: str, low: int, high: int) -> None:
+        column = columns.split(", ")[key[table]]
+        con.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM copy_{table} "
+                    f"WHERE {column} >= ? AND {column} < ?", (low, high))
+
+    report("insert..select", in_batches(con, batches, within_sqlite), rows, sqlite_cpu)
     con.close()
     for name in ("floor_executemany.db", "floor_insert_select.db"):
         for suffix in ("", "-wal", "-shm"):

@@ -26,7 +26,7 @@ from decimal import Decimal
 from itertools import accumulate, chain, compress, islice, repeat
 from operator import gt, ne
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 from sqlalchemy import bindparam, func, insert, literal_column, select, text, update
 from sqlalchemy.orm import Session
@@ -255,18 +255,15 @@ class _Line:
         self.unit_price = unit_price
 
 
-class _Block:
+class _Block(NamedTuple):
     """Rows of the file parsed column by column: the receipts' lines refer to them by position."""
 
-    __slots__ = ("rows", "starts", "skus", "quantities", "prices", "amounts")
-
-    def __init__(self, rows, starts, skus, quantities, prices, amounts):
-        self.rows = rows
-        self.starts = starts
-        self.skus = skus
-        self.quantities = quantities
-        self.prices = prices
-        self.amounts = amounts
+    rows: list
+    starts: list[int]
+    skus: list[str]
+    quantities: list[int]
+    prices: list[int]
+    amounts: list[int]
 
 
 class _Span:
