@@ -135,7 +135,7 @@ def test_merge_through_the_cli(cli):
 
 
 SECRETS = ("Siobhán Ní Bhriain".encode(), b"siobhan.secret@example.ie", b"+353871112233", b"CARD-SECRET-9",
-           b"xyzzy-private-comment")
+           b"xyzzy-private-comment", b"Siobhan-private-reason")
 
 
 def file_bytes(db_path) -> bytes:
@@ -153,6 +153,8 @@ def test_forget_erases_personal_data_from_the_file_and_keeps_the_ledger(cli, db_
     assert cli("enroll", "Other Person", "--email", "other@example.ie").exit_code == 0
     assert cli("purchase", "C000001", "120.00", "--receipt", "R-1").exit_code == 0
     assert cli("redeem", "C000001", "100").exit_code == 0
+    assert cli("award", "C000001", "20", "--reason", "sorry Siobhan-private-reason, wrong order").exit_code == 0
+    assert cli("award", "C000001", "-20", "--reason", "undo Siobhan-private-reason").exit_code == 0
     with database.session() as s:
         s.add(SurveyResponse(customer_id=1, at=clock.now(), nps=3, comment="xyzzy-private-comment"))
     before = file_bytes(db_path)
@@ -162,8 +164,8 @@ def test_forget_erases_personal_data_from_the_file_and_keeps_the_ledger(cli, db_
 
     result = cli("customer", "forget", "siobhan.secret@example.ie")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == ("forgot C000001: erased name, phone, email, card, birthday and 1 survey comments; "
-                             "70 points forfeited\n")
+    assert result.stdout == ("forgot C000001: erased name, phone, email, card, birthday and 1 survey comments "
+                             "and 2 award reasons; 70 points forfeited\n")
     after = file_bytes(db_path)
     for secret in SECRETS:
         assert secret not in after, secret
@@ -177,7 +179,10 @@ def test_forget_erases_personal_data_from_the_file_and_keeps_the_ledger(cli, db_
     assert (count, total) == (rows_before[0] + 1, rows_before[1] - 70)
     assert customer == (None, None, None, None, None, "forgotten")
     assert survey == (3, None)
-    assert [r["kind"] for r in cli.json("history", "C000001")] == ["welcome", "earn", "redeem", "forget"]
+    history = cli.json("history", "C000001")
+    assert [r["kind"] for r in history] == ["welcome", "earn", "redeem", "award", "adjust", "forget"]
+    assert [r["points"] for r in history if r["kind"] in ("award", "adjust")] == [20, -20]
+    assert {r["note"] for r in history if r["kind"] in ("award", "adjust")} == {"reason erased: customer forgotten"}
 
     result = cli("balance", "siobhan.secret@example.ie")
     assert (result.exit_code, result.stderr) == (

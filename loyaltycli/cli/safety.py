@@ -115,10 +115,11 @@ def customer_forget(key: str = typer.Argument(..., help="Code, card, e-mail or p
         sys.stderr.write("note: another process is using the database: the erased values are overwritten, "
                          "but the file is compacted only by the next `customer forget`\n")
     data = {"code": result.code, "erased": result.erased, "comments": result.comments,
-            "forfeited": result.forfeited, "file_scrubbed": scrubbed}
+            "reasons": result.reasons, "forfeited": result.forfeited, "file_scrubbed": scrubbed}
+    also = ([f"{result.comments} survey comments"] if result.comments else []) + (
+        [f"{result.reasons} award reasons"] if result.reasons else [])
     emit(data, message=f"forgot {result.code}: erased {', '.join(result.erased) or 'nothing'}"
-                       f"{f' and {result.comments} survey comments' if result.comments else ''}; "
-                       f"{result.forfeited} points forfeited")
+                       f"{''.join(f' and {part}' for part in also)}; {result.forfeited} points forfeited")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,8 +1,8 @@
 """Merging duplicate customers and forgetting a customer's personal data.
 
 The ledger stays append-only through both: a merge moves points with a `merge_out` row on the
-duplicate and `merge_in` rows on the customer kept; forgetting erases the profile but keeps the
-anonymous rows, so every total still adds up.
+duplicate and `merge_in` rows on the customer kept; forgetting erases the profile (and the reasons
+typed for the customer's awards) but keeps the anonymous rows, so every total still adds up.
 """
 
 from __future__ import annotations
@@ -107,6 +107,9 @@ def merge_customers(session: Session, keep: Customer, duplicate: Customer, *,
 
 
 PERSONAL_FIELDS = ("name", "phone", "email", "card", "birthday")
+# ledger rows whose note is a reason typed by staff (`award --reason`), and what replaces it on forget
+FREE_TEXT_KINDS = ("award", "adjust")
+ERASED_REASON = "reason erased: customer forgotten"
 
 
 @dataclass
@@ -115,6 +118,7 @@ class ForgetResult:
     forfeited: int
     erased: list[str]
     comments: int
+    reasons: int = 0
 
 
 def forget_customer(session: Session, customer: Customer, *, at: datetime | None = None) -> ForgetResult:
@@ -143,8 +147,15 @@ def forget_customer(session: Session, customer: Customer, *, at: datetime | None
     comments = session.execute(update(SurveyResponse).where(SurveyResponse.customer_id == customer.id,
                                                             SurveyResponse.comment.is_not(None))
                                .values(comment=None)).rowcount
+    # The one change ever made to ledger rows: the free text staff typed as a reason (award, adjust) may
+    # name the person. Kind, points and times stay; the text goes.
+    reasons = session.execute(update(LedgerEntry).where(LedgerEntry.customer_id == customer.id,
+                                                        LedgerEntry.kind.in_(FREE_TEXT_KINDS),
+                                                        LedgerEntry.note != ERASED_REASON)
+                              .values(note=ERASED_REASON)).rowcount
     session.flush()
-    return ForgetResult(code=customer.code, forfeited=max(left, 0), erased=erased, comments=comments)
+    return ForgetResult(code=customer.code, forfeited=max(left, 0), erased=erased, comments=comments,
+                        reasons=reasons)
 
 
 def scrub_file(database) -> bool:

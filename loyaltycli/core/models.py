@@ -106,7 +106,8 @@ class PurchaseItem(SQLModel, table=True):
 
 
 class LedgerEntry(SQLModel, table=True):
-    """One change of a balance. Append-only: never updated, never deleted."""
+    """One change of a balance. Append-only: never deleted, never updated (but for the free-text reason of
+    an award, erased when its customer is forgotten)."""
 
     __tablename__ = "ledger"
     __table_args__ = (
