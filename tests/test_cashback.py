@@ -32,6 +32,14 @@ def test_preset_cashback_and_back(cli):
     assert cli.json("purchase", "C000001", "24.99")["points"] == 24
 
 
+def test_cashback_bonuses_are_shown_as_credit(cli):
+    assert cli("program", "preset", "cashback", "--percent", "5").exit_code == 0
+    cli("enroll", "Ann", "--email", "ann@example.ie")
+    # the year's spend reaches 500.00: the 250-point milestone is 2.50 of credit (welcome 0.50 before)
+    sale = cli("purchase", "C000001", "500.00", "--receipt", "R1")
+    assert sale.stdout == "C000001: +25.00 credit + 2.50 milestone for 500.00 (receipt R1); credit 28.00, tier Silver\n"
+
+
 def test_cashback_with_multipliers_and_fractions(session):
     apply_preset(session, "cashback", "2.5")
     program = load_program(session)

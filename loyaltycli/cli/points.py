@@ -51,11 +51,13 @@ def purchase(
             "earn_tier": result.earn_tier, "multiplier": result.multiplier, "channel": channel.strip().lower(),
             "value": _money(result.points * program.point_value),
             "bonuses": [{"kind": b.kind, "points": b.points, "note": b.note} for b in result.bonuses]}
-    extra = "".join(f" + {b.points} {b.kind}" for b in result.bonuses if b.note and b.customer_id == customer.id)
+    mine = [b for b in result.bonuses if b.note and b.customer_id == customer.id]
     if program.earn_mode == "cashback":  # points are cents of store credit: speak currency
+        extra = "".join(f" + {_money(b.points)} {b.kind}" for b in mine)
         emit(data, message=f"{result.code}: +{_money(result.points)} credit{extra} for {_money(result.amount)} "
                            f"(receipt {result.receipt_id}); credit {_money(result.balance)}, tier {result.tier}")
         return
+    extra = "".join(f" + {b.points} {b.kind}" for b in mine)
     emit(data, message=f"{result.code}: +{result.points} points{extra} for {_money(result.amount)} "
                        f"(receipt {result.receipt_id}); balance {result.balance}, tier {result.tier}")
 
