@@ -217,3 +217,35 @@ def test_refund_of_a_rejected_sale_is_rejected_too(cli, ann, tmp_path):
     assert result.exit_code == 3 and json.loads(result.stdout)["rejected"] == 2
     assert rejects_of(till)[2][-1] == f"{till}:3: refund R1-R is of receipt R1, which was rejected"
     assert cli.json("balance", ann)["balance"] == 50
+
+
+@pytest.mark.parametrize("batch_rows", ["2", "3", "4", "100"])
+def test_a_blank_or_unreadable_line_inside_a_receipt_does_not_cut_it_at_a_block_edge(cli, ann, tmp_path, batch_rows):
+    till = tmp_path / "till.csv"
+    huge = "x" * 140_000  # over the CSV reader's field limit: that record cannot be read
+    till.write_text(HEADER + "R1,2026-02-01T10:00:00,ann@example.ie,5.00,store,A,1,5.00\n"
+                             "RX,2026-02-02T10:00:00,ann@example.ie,10.00,store,A,1,10.00\n"
+                             "\n"
+                             f"RX,2026-02-02T10:00:00,ann@example.ie,10.00,store,\"{huge}\",1,10.00\n"
+                             "RX,2026-02-02T10:00:00,ann@example.ie,10.00,store,B,1,10.00\n"
+                             "R2,2026-02-03T10:00:00,ann@example.ie,6.00,store,A,1,6.00\n")
+    result = cli("import", till, "--batch-rows", batch_rows, "--json")
+    data = json.loads(result.stdout)
+    # as row by row: the unreadable record is rejected alone; RX keeps both its other lines
+    assert (result.exit_code, data["imported"], data["rejected"]) == (3, 4, 1)
+    assert rejects_of(till)[1][-1].startswith(f"{till}:5: not a readable CSV line")
+    history = cli.json("history", "ann@example.ie")
+    assert [h["points"] for h in history] == [50, 5, 20, 6]
+
+
+@pytest.mark.parametrize("batch_rows", ["2", "3", "100"])
+def test_a_receipt_with_a_bad_line_stays_rejected_whole_across_block_edges(cli, ann, tmp_path, batch_rows):
+    till = tmp_path / "till.csv"
+    till.write_text(HEADER + "RX,2026-02-02T10:00:00,ann@example.ie,10.00,store,A,x,10.00\n"
+                             "\n\n"
+                             "RX,2026-02-02T10:00:00,ann@example.ie,10.00,store,B,1,10.00\n"
+                             "R2,2026-02-03T10:00:00,ann@example.ie,6.00,store,A,1,6.00\n")
+    result = cli("import", till, "--batch-rows", batch_rows, "--json")
+    data = json.loads(result.stdout)
+    assert (result.exit_code, data["imported"], data["rejected"]) == (3, 1, 2)
+    assert [h["points"] for h in cli.json("history", "ann@example.ie")] == [50, 6]

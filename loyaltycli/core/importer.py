@@ -1,6 +1,6 @@
 """Streaming CSV import of till exports: presets, blocks of whole receipts, rejects with file:line.
 
-The file is decoded a megabyte at a time and read by the CSV reader in blocks of records (about 20,000);
+The file is decoded a megabyte at a time and read by the CSV reader in blocks of records (about 10,000);
 a block of plain rows is parsed column by column in C (amounts and quantities by lookup, a new value
 parsed once), any other block row by row with every rule and message. Consecutive rows sharing a
 receipt id form a receipt; a block ends on a receipt boundary. The receipts of a block get their points
@@ -47,7 +47,7 @@ MAX_LINE_BYTES = 1 << 20
 _CHUNK_BYTES = 1 << 20
 # rows per transaction, and rows held in memory and applied at once
 BATCH_ROWS = 100_000
-BLOCK_ROWS = 20_000
+BLOCK_ROWS = 10_000
 SQLITE_CACHE_KIB = 32_768
 _IN_CHUNK = 500
 # customers whose state is kept from block to block, and purchases kept per customer, before forgetting
@@ -57,6 +57,7 @@ _END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
+_NONE: frozenset = frozenset()
 _SIMPLE_AMOUNT = re.compile(r"(-?)(\d{1,9})(?:\.(\d\d?))?")
 _REFUND_SUFFIX = re.compile(r"^(.+?)(?:-R|/R\d+)$")
 
@@ -404,8 +405,9 @@ class _CustomerState:
         self.times = array("q")
         self.amounts = array("q")
         self.cum = array("q", [0])
-        self.memberships: list[tuple] = []
-        self.bonus_keys: set[str] = set()
+        # most customers have neither: one shared empty value until they do (a set costs 216 bytes)
+        self.memberships: list[tuple] | tuple = ()
+        self.bonus_keys: set[str] | frozenset = _NONE
         self.referral_pending = False
         self.loaded_from = loaded_from
 
@@ -414,6 +416,11 @@ class _CustomerState:
         i = bisect_left(self.times, start)
         del self.times[:i], self.amounts[:i], self.cum[:i]
         self.loaded_from = start
+
+    def add_bonus(self, key: str) -> None:
+        if self.bonus_keys is _NONE:
+            self.bonus_keys = set()
+        self.bonus_keys.add(key)
 
     def spend_between(self, start: int, end: int, *, inclusive: bool = False) -> int:
         """Net spend from ``start`` up to ``end`` (excluded unless ``inclusive``), times in microseconds."""
@@ -627,28 +634,59 @@ class Importer:
         reader = self._open_reader(handle)
         index = self._columns(self._header)
         self._get = {f: index.get(f) for f in CANONICAL}
-        i_receipt = self._get["receipt_id"]
-        held_rows: list = []
+        held: list = []  # the rows of the receipt held back from the last block, their lines and errors
         held_starts: list[int] = []
+        held_errors: dict[int, str] = {}
+        held_id: str | None = None
         for rows, starts, errors, ended in self._record_blocks(reader, min(self.batch_rows, BLOCK_ROWS)):
-            if held_rows:
-                errors = {i + len(held_rows): e for i, e in errors.items()}
-                rows, starts = held_rows + rows, held_starts + starts
+            # The last receipt of a block is held back: its lines may go on in the next block. It starts
+            # after the last row naming another receipt; rows the row-by-row path passes over (blank,
+            # unreadable, skipped by the preset) do not end a receipt there, so they do not here.
+            cut, receipt_id = self._last_receipt(rows, errors)
+            if held:
+                if cut is None and (receipt_id is None or (receipt_id == held_id and receipt_id)):
+                    receipt_id = held_id  # the new rows go on with the receipt held
+                else:
+                    cut = (cut or 0) + len(held)
+                errors = {**held_errors, **{i + len(held): e for i, e in errors.items()}}
+                held.extend(rows)
+                held_starts.extend(starts)
+                rows, starts = held, held_starts
+            cut = cut or 0
             if ended:
                 self._flush(self._receipts(rows, starts, errors), transaction, len(rows), last=True)
                 return
-            # the last receipt is held back: its lines may go on in the next block
-            cut = len(rows)
-            last = rows[-1]
-            if cut - 1 not in errors and len(last) > i_receipt and last[i_receipt].strip():
-                receipt_id = last[i_receipt].strip()
-                cut -= 1
-                while (cut and cut - 1 not in errors and len(rows[cut - 1]) > i_receipt
-                       and rows[cut - 1][i_receipt].strip() == receipt_id):
-                    cut -= 1
-            held_rows, held_starts = rows[cut:], starts[cut:]
+            held_id = receipt_id
+            if cut == 0:  # one receipt so far: hold it all (the lists grow; nothing is copied)
+                held, held_starts, held_errors = rows, starts, errors
+                continue
+            held, held_starts = rows[cut:], starts[cut:]
+            held_errors = {i - cut: e for i, e in errors.items() if i >= cut}
             del rows[cut:], starts[cut:]
-            self._flush(self._receipts(rows, starts, errors), transaction, cut)
+            self._flush(self._receipts(rows, starts, {i: e for i, e in errors.items() if i < cut}), transaction, cut)
+
+    def _last_receipt(self, rows: list, errors: dict[int, str]) -> tuple[int | None, str | None]:
+        """Where the last receipt of ``rows`` starts, and its id; (None, id) when every row belongs to it or
+        is passed over (None, None: every row is passed over)."""
+        i_receipt, i_customer = self._get["receipt_id"], self._get["customer"]
+        skip_rules = self._rule_columns["skip_when"]
+        anonymous_skip = self.preset.anonymous == "skip"
+        receipt_id = None
+        i = len(rows)
+        while i:
+            row = rows[i - 1]
+            if (i - 1 in errors or len(row) <= i_receipt
+                    or (skip_rules and any(len(row) > c and row[c].strip().lower() == v for c, v in skip_rules))
+                    or (anonymous_skip and len(row) > i_customer and not row[i_customer].strip())):
+                i -= 1  # passed over by the row-by-row path
+                continue
+            this = row[i_receipt].strip()
+            if receipt_id is None:
+                receipt_id = this
+            elif this != receipt_id or not this:
+                return i, receipt_id
+            i -= 1
+        return None, receipt_id
 
     def _receipts(self, rows: list, starts: list[int], errors: dict[int, str]) -> list[_Receipt]:
         """The whole receipts of a block of records."""
@@ -885,6 +923,9 @@ class Importer:
                 session.execute(update(ImportRun).where(ImportRun.id == self.summary.run_id).values(**values))
             if self.after_batch is not None:
                 self.after_batch(session, self._tx_receipts)
+            if self._sqlite and self._data_version is not None:  # this import's own changes
+                driver = session.connection().connection.dbapi_connection
+                self._data_version = (*self._data_version[:2], driver.total_changes)
             tx, self._tx, self._session = self._tx, None, None
             tx.__exit__(None, None, None)  # commits
             gc.collect(1)
@@ -916,9 +957,11 @@ class Importer:
                 # a bigger page cache for this connection: index pages of a long backfill stay in memory
                 session.connection().exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
                 self._tuned = True
-            # Customer states carry over from one transaction to the next unless another connection wrote
-            # in between (a till's sale, a merge): then they are read again.
-            version = (id(driver), session.connection().exec_driver_sql("PRAGMA data_version").scalar())
+            # Customer states carry over from one transaction to the next unless something else wrote in
+            # between (a till's sale, a merge): another connection (data_version), or this very connection
+            # used by someone else (its count of changes moved since this import's last commit).
+            version = (id(driver), session.connection().exec_driver_sql("PRAGMA data_version").scalar(),
+                       driver.total_changes)
             if version != self._data_version:
                 self._states.clear()
                 self._customer_cache.clear()
@@ -1127,7 +1170,7 @@ class Importer:
                 start = self._year_start_us(year)
                 year_spend = state.spend_between(start, us, inclusive=True) + amount
                 if year_spend >= milestone_spend:
-                    state.bonus_keys.add(key)
+                    state.add_bonus(key)
                     row = self._ledger_row(state.id, "milestone", milestone_bonus, at, expires, recorded,
                                            f"milestone: {year} spend reached {milestone_spend // 100}")
                     row[_BONUS_KEY] = key
@@ -1431,9 +1474,10 @@ class Importer:
                 state.amounts.append(amount)
                 state.cum.append(state.cum[-1] + amount)
             for customer_id, start, end, cancelled, multiplier in session.execute(q["memberships"], {"ids": param}):
-                states[customer_id].memberships.append((start, end, cancelled, Decimal(multiplier)))
+                state = states[customer_id]
+                state.memberships = [*state.memberships, (start, end, cancelled, Decimal(multiplier))]
             for customer_id, key in session.execute(q["milestones"], {"ids": param}):
-                states[customer_id].bonus_keys.add(key)
+                states[customer_id].add_bonus(key)
             for (customer_id,) in session.execute(q["referrals"], {"ids": param}):
                 states[customer_id].referral_pending = True
             # PostgreSQL: hold the batch's customers against a counter till writing at the same time
