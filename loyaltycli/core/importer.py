@@ -51,7 +51,7 @@ BLOCK_ROWS = 10_000
 SQLITE_CACHE_KIB = 32_768
 _IN_CHUNK = 500
 # customers whose state is kept from block to block, and purchases kept per customer, before forgetting
-MAX_STATES = 100_000
+MAX_STATES = 50_000
 MAX_HISTORY = 64
 _END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
