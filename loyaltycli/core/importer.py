@@ -970,8 +970,6 @@ class Importer:
         program = self._program = load_program(session)
         self._expiry = clock.DAY * program.expiry_days
         self._window_us = program.tier_window_days * 86_400_000_000
-        self._tiers = program.tiers
-        self._tier_minimums = [tier.min_spend for tier in program.tiers]
         self._milestone = (program.milestone_bonus, program.milestone_spend)
         self._cashback = program.earn_mode == "cashback"
         self._points_memo: dict[tuple, int] = {}
@@ -1149,7 +1147,7 @@ class Importer:
                           f"({clock.local_text(state.enrolled_at)})")
         us = receipt.us
         spend = state.spend_between(us - self._window_us, us)
-        tier = self._tiers[max(bisect_right(self._tier_minimums, spend) - 1, 0)]  # program.tier_for_spend
+        tier = program.tier_for_spend(spend)
         multiplier = tier.multiplier * state.membership_multiplier(at) if state.memberships else tier.multiplier
         amount = receipt.amount
         earned = self._points(program, amount, multiplier)

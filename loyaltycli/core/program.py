@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
@@ -159,6 +160,7 @@ class Program:
 
     def __init__(self, values: dict[str, Any]):
         self._values = values
+        self._minimums = [tier.min_spend for tier in values["tiers"]]
 
     def __getattr__(self, key: str) -> Any:
         try:
@@ -173,12 +175,9 @@ class Program:
         return [(key, self.text(key), SETTINGS[key].help) for key in SETTINGS]
 
     def tier_for_spend(self, spend: int) -> Tier:
-        """The highest tier whose minimum the spend reaches."""
-        chosen = self.tiers[0]
-        for tier in self.tiers:
-            if spend >= tier.min_spend:
-                chosen = tier
-        return chosen
+        """The highest tier whose minimum the spend reaches (the first tier below every minimum)."""
+        # tiers are sorted by minimum spend: found by bisection (the importer asks once per sale)
+        return self.tiers[max(bisect_right(self._minimums, spend) - 1, 0)]
 
     def next_tier(self, spend: int) -> Tier | None:
         for tier in self.tiers:
