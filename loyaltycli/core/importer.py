@@ -295,6 +295,22 @@ def _items(lines, purchase_id: int) -> Iterable[tuple]:
     return [(purchase_id, line.sku, line.quantity, line.unit_price, line.amount) for line in lines if line.sku]
 
 
+@dataclass
+class _Sale:
+    """What a refund needs of the sale it names: from this block (``index``) or the database (``id``)."""
+
+    receipt_id: str
+    customer: object  # _CustomerState
+    at: datetime
+    amount: int
+    earned: int
+    index: int | None = None
+    id: int | None = None
+    refunded: int = 0
+    reversed: int = 0
+    refunds: int = 0
+
+
 class _Receipt:
     __slots__ = ("receipt_id", "first_line", "at_text", "at", "customer_key", "channel", "lines", "error",
                  "negate", "amount", "customer", "sale_link", "index", "us")
@@ -310,7 +326,7 @@ class _Receipt:
         self.error: _Reject | None = None
         self.amount = 0
         self.customer = None
-        self.sale_link = None
+        self.sale_link: int | None = None  # a refund of a sale in the same block: the sale's index there
         self.index = -1
 
 
@@ -1056,7 +1072,7 @@ class Importer:
             candidate for r in ready if r.amount < 0 for candidate in self._sale_candidates(r.receipt_id)])
         ready.sort(key=lambda r: (r.at, r.first_line))
         self._stored_times: dict[datetime, str] = {}
-        sales_in_batch: dict[str, dict] = {}
+        sales_in_batch: dict[str, tuple | _Sale] = {}
         purchases: list[list] = []
         ledger_rows: list[list] = []
         source, import_file = self.source, self.label[-255:]
@@ -1093,8 +1109,7 @@ class Importer:
             return
         # 6. write: purchases (ids back), their items, their ledger rows
         # refunds of a sale in this batch: (refund's index, sale's index), linked once ids are known
-        links = [(r.index, r.sale_link["index"]) for r in accepted
-                 if r.sale_link is not None and r.sale_link.get("pending")]
+        links = [(r.index, r.sale_link) for r in accepted if r.sale_link is not None]
         ids = self._insert_purchases(session, purchases, links)
         items: list[tuple] = []
         for receipt in accepted:
@@ -1193,10 +1208,8 @@ class Importer:
             sale = sales_in_batch.get(candidate)
             if isinstance(sale, tuple):
                 original, index, earned = sale
-                sale = sales_in_batch[candidate] = {
-                    "index": index, "id": None, "customer": original.customer, "at": original.at,
-                    "amount": original.amount, "earned": earned, "refunded": 0, "reversed": 0, "refunds": 0,
-                    "receipt_id": original.receipt_id}
+                sale = sales_in_batch[candidate] = _Sale(original.receipt_id, original.customer, original.at,
+                                                         original.amount, earned, index=index)
             sale = sale or self._db_sales.get(candidate)
             if sale is not None:
                 break
@@ -1215,30 +1228,30 @@ class Importer:
                                              f"refund {receipt.receipt_id}: {format_amount(amount)} "
                                              f"({tier.name} x{multiplier.normalize()}, no sale linked)"))
             return rows, None
-        if sale["customer"].id != state.id:
-            raise _Reject(f"refund {receipt.receipt_id} names {state.code} but sale {sale['receipt_id']} "
-                          f"belongs to {sale['customer'].code}")
-        remaining = sale["amount"] - sale["refunded"]
+        if sale.customer.id != state.id:
+            raise _Reject(f"refund {receipt.receipt_id} names {state.code} but sale {sale.receipt_id} "
+                          f"belongs to {sale.customer.code}")
+        remaining = sale.amount - sale.refunded
         if remaining <= 0:
-            raise _Reject(f"receipt {sale['receipt_id']} is already fully refunded")
+            raise _Reject(f"receipt {sale.receipt_id} is already fully refunded")
         if amount > remaining:
             raise _Reject(f"refund {format_amount(amount)} is more than what is left of receipt "
-                          f"{sale['receipt_id']} ({format_amount(remaining)})")
-        if at < sale["at"]:
+                          f"{sale.receipt_id} ({format_amount(remaining)})")
+        if at < sale.at:
             raise _Reject("a refund cannot be earlier than its sale")
-        reversed_total = sale["earned"] * (sale["refunded"] + amount) // sale["amount"]
-        reverse = reversed_total - sale["reversed"]
-        sale["refunded"] += amount
-        sale["reversed"] = reversed_total
-        sale["refunds"] += 1
+        reversed_total = sale.earned * (sale.refunded + amount) // sale.amount
+        reverse = reversed_total - sale.reversed
+        sale.refunded += amount
+        sale.reversed = reversed_total
+        sale.refunds += 1
         rows = []
         if reverse:
             rows.append(self._ledger_row(state.id, "refund", -reverse, at, None, recorded,
-                                         f"refund of receipt {sale['receipt_id']}: {format_amount(amount)}"))
-        if sale["id"] is None:  # the sale is in this batch: link once its id is known
-            receipt.sale_link = {"pending": True, "index": sale["index"]}
+                                         f"refund of receipt {sale.receipt_id}: {format_amount(amount)}"))
+        if sale.id is None:  # the sale is in this batch: link once its id is known
+            receipt.sale_link = sale.index
             return rows, None
-        return rows, sale["id"]
+        return rows, sale.id
 
     def _sale_candidates(self, receipt_id: str) -> list[str]:
         out = []
@@ -1250,9 +1263,9 @@ class Importer:
             out.append(receipt_id[len(prefix):])
         return out
 
-    def _sales_in_db(self, session: Session, states: dict, receipt_ids: list[str]) -> dict[str, dict]:
+    def _sales_in_db(self, session: Session, states: dict, receipt_ids: list[str]) -> dict[str, _Sale]:
         """The sales these refunds may name, with what they earned and what was refunded of them."""
-        found: dict[str, dict] = {}
+        found: dict[str, _Sale] = {}
         for chunk in _chunks(sorted(set(receipt_ids))):
             sales = session.execute(select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at,
                                            Purchase.amount).where(
@@ -1274,11 +1287,10 @@ class Importer:
                     row = session.get(Customer, sale.customer_id)
                     state = _CustomerState(row.id, row.code, row.enrolled_at)
                 mine = [r for r in refunds if r.refund_of_id == sale.id]
-                found[sale.receipt_id] = {
-                    "index": None, "id": sale.id, "customer": state, "at": sale.at, "amount": sale.amount,
-                    "earned": earned.get(sale.id, 0), "refunded": -sum(r.amount for r in mine),
-                    "reversed": -sum(reversed_.get(r.id, 0) for r in mine), "refunds": len(mine),
-                    "receipt_id": sale.receipt_id}
+                found[sale.receipt_id] = _Sale(
+                    sale.receipt_id, state, sale.at, sale.amount, earned.get(sale.id, 0), id=sale.id,
+                    refunded=-sum(r.amount for r in mine), reversed=-sum(reversed_.get(r.id, 0) for r in mine),
+                    refunds=len(mine))
         return found
 
     def _year_start_us(self, year: int) -> int:
