@@ -403,7 +403,8 @@ def _parse_cents(text: str, what: str) -> int:
 
 
 class _CustomerState:
-    """What the rules need to know of one customer during a batch."""
+    """What the rules need to know of one customer, kept from block to block during a run (the in-memory
+    twin of the rules in core/rules.py: tier spend, membership multiplier, milestone keys)."""
 
     __slots__ = ("id", "code", "enrolled_at", "times", "amounts", "cum", "memberships", "bonus_keys", "referral_pending",
                  "loaded_from")
