@@ -53,7 +53,10 @@ def _period(start: Optional[str], end: Optional[str]):
 
 # -- referrals ------------------------------------------------------------------------------------
 @referral_app.command("code")
-def referral_code(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone.")) -> None:
+def referral_code(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone."),
+                  quiet: bool = typer.Option(False, "--quiet", "-q",
+                                             help="Print the code alone (for a script: code=$(loyalty referral code C1 -q)).")
+                  ) -> None:
     """Show a customer's referral code (issuing one if the customer has none).
 
     Example: loyalty referral code C000001
@@ -64,8 +67,11 @@ def referral_code(key: str = typer.Argument(..., help="Customer code, card, e-ma
         customer = customers.find(session, key)
         code = referrals.referral_code(session, customer)
         count = referrals.successful_count(session, customer.id)
+    if quiet and not options.current.json:
+        typer.echo(code)
+        return
     emit({"code": customer.code, "referral_code": code, "successful_referrals": count},
-         message=f"{customer.code} {customer.name or ''}: referral code {code} ({count} successful referrals)")
+         message=f"{customer.code} {customer.name or ''}: referral code {code} ({count} successful referral{'' if count == 1 else 's'})")
 
 
 @referral_app.command("list")

@@ -35,7 +35,10 @@ def init(demo: bool = typer.Option(False, "--demo", help="Load sample_data (cust
 def _init_message(summary: dict) -> str:
     text = f"database ready: {summary['database']}"
     demo = summary.get("demo")
-    if demo:
+    if demo and demo.get("already_loaded"):
+        text += (f"\nthe demo shop is already loaded ({demo['customers']} customers); nothing was changed. "
+                 "Try `loyalty customer list` or `loyalty report summary`")
+    elif demo:
         text += (f"\ndemo loaded: {demo['customers']} customers, {demo['purchases']} purchases, "
                  f"{demo['refunds']} refunds, {demo['surveys']} survey answers, {demo['redemptions']} rewards "
                  f"redeemed, {demo['points_expired']} points expired; "
