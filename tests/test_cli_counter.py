@@ -209,13 +209,13 @@ def test_enroll_prompts_on_a_terminal(cli, monkeypatch):
     from loyaltycli.cli import options, prompts
 
     monkeypatch.setattr(options.Options, "interactive", property(lambda self: True))
-    monkeypatch.setattr(prompts, "enroll_flow", lambda program: {
-        "name": "Prompted Person", "phone": "0851234567", "email": None, "birthday": "1990-05-01",
+    monkeypatch.setattr(prompts, "enroll_flow", lambda program, **kw: {
+        "name": "Prompted Person", "phone": "0851234567", "email": None, "card": None, "birthday": "1990-05-01",
         "referral_code": None, "consent": True})
     data = cli.json("enroll")
     assert (data["name"], data["phone"], data["birthday"], data["consent"]) == (
         "Prompted Person", "+353851234567", "1990-05-01", True)
-    monkeypatch.setattr(prompts, "enroll_flow", lambda program: None)
+    monkeypatch.setattr(prompts, "enroll_flow", lambda program, **kw: None)
     refused(cli("enroll"), "enrollment cancelled; nothing was saved")
 
 

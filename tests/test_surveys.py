@@ -27,7 +27,7 @@ def test_survey_records_every_score_and_comment(cli, database):
     code = enroll(cli)
     result = cli("survey", code, "--nps", "9", "--csat", "4", "--cli", "1", "2", "3", "--comment", " Lovely scones ")
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == f"{code}: survey recorded (NPS 9, CSAT 4, CLI 1 2 3)"
+    assert result.stdout.strip() == f"{code}: survey recorded (NPS 9, CSAT 4, CLI 1 2 3, a comment)"
     [row] = stored(database)
     assert (row.nps, row.csat, row.cli1, row.cli2, row.cli3, row.comment) == (9, 4, 1, 2, 3, "Lovely scones")
     assert row.at.isoformat() == "2026-06-15T12:00:00+00:00"

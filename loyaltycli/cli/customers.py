@@ -76,12 +76,21 @@ def enroll(
 
         with db.session(write=False) as session:
             program = load_program(session)
-        answers = prompts.enroll_flow(program)
+
+        def check(field, text, answers):
+            # one short read per answer: the counter's other till may enroll meanwhile
+            with db.session(write=False) as session:
+                return customers.check_new_field(session, program, field, text, phone=answers.get("phone"),
+                                                 email=answers.get("email"))
+
+        given = {"phone": phone, "email": email, "card": card, "birthday": birthday,
+                 "referral_code": referral_code, "consent": True if consent else None}
+        answers = prompts.enroll_flow(program, check=check, given=given)
         if answers is None:
             fail("enrollment cancelled; nothing was saved")
-        name, phone, email, birthday, referral_code, consent = (
-            answers["name"], answers["phone"], answers["email"], answers["birthday"], answers["referral_code"],
-            answers["consent"])
+        name, phone, email, card, birthday, referral_code, consent = (
+            answers["name"], answers["phone"], answers["email"], answers["card"], answers["birthday"],
+            answers["referral_code"], answers["consent"])
     when = clock.parse_timestamp(at, what="--at") if at else None
     with db.session() as session:
         program = load_program(session)

@@ -1,15 +1,31 @@
-"""Questionary flows for the counter. Each prompt has a flag equivalent; tests replace these functions."""
+"""Questionary flows for the counter. Each prompt has a flag equivalent; tests replace these functions
+or drive them in a pseudo-terminal (tests/test_prompts.py).
+
+Ctrl-C (or Ctrl-D) at any question ends the whole flow at once: the flow returns None and the command
+says nothing was saved. Every answer is checked as it is typed, against the database too (a phone,
+e-mail or card already in use, an unknown or self referral code), so nothing typed is lost to a refusal
+after the final "Yes".
+"""
 
 from __future__ import annotations
 
+from typing import Callable
 
-def _validator(check):
-    """Turn a core validator (raises InvalidInput) into questionary's True-or-message form."""
+# check(field, text, answers_so_far) -> normalized value; raises a LoyaltyError with the reason.
+Check = Callable[[str, str, dict], object]
+
+
+class _Cancelled(Exception):
+    """Ctrl-C or Ctrl-D at a question."""
+
+
+def _validator(check, optional: bool = True):
+    """Turn a check (raises LoyaltyError) into questionary's True-or-message form."""
     from loyaltycli.core.errors import LoyaltyError
 
     def validate(text: str):
         if not text.strip():
-            return True
+            return True if optional else "an answer is needed (Ctrl-C cancels, nothing is saved)"
         try:
             check(text)
         except LoyaltyError as exc:
@@ -18,42 +34,96 @@ def _validator(check):
     return validate
 
 
-def enroll_flow(program) -> dict | None:
-    """Ask name, phone, e-mail, birthday, referral code, consent; confirm. None when cancelled."""
+def _ask(question):
+    """The answer, or _Cancelled at once on Ctrl-C / Ctrl-D (questionary's ask() would print
+    "Cancelled by user" and let the flow go on to the next question)."""
+    try:
+        answer = question.unsafe_ask()
+    except (KeyboardInterrupt, EOFError):
+        raise _Cancelled from None
+    if answer is None:
+        raise _Cancelled
+    return answer
+
+
+def enroll_flow(program, check: Check | None = None, given: dict | None = None) -> dict | None:
+    """Ask name, phone, e-mail, card, birthday, referral code, consent; confirm. None when cancelled.
+
+    ``check`` validates an answer against the database (see cli/customers.py); ``given`` holds values
+    already given as flags, whose questions are not asked."""
+    try:
+        return _enroll_flow(program, check, dict(given or {}))
+    except _Cancelled:
+        return None
+
+
+def _enroll_flow(program, check: Check | None, answers: dict) -> dict | None:
     import questionary
 
     from loyaltycli.core import clock, customers
 
-    def name_ok(text):
-        try:
-            customers.clean_name(text)
-        except Exception as exc:  # noqa: BLE001
-            return str(exc)
-        return True
+    def db_check(field):
+        def run(text):
+            if field == "phone":
+                customers.normalize_phone(text, program.phone_region)
+            elif field == "email":
+                customers.normalize_email(text)
+            elif field == "card":
+                customers.normalize_card(text)
+            if check is not None:
+                check(field, text, answers)
+        return run
 
-    name = questionary.text("Name:", validate=name_ok).ask()
-    if name is None:
+    if not answers.get("name"):
+        answers["name"] = _ask(questionary.text("Name:", validate=_validator(customers.clean_name, optional=False))).strip()
+    questions = [
+        ("phone", "Phone (optional):", db_check("phone")),
+        ("email", "E-mail (optional):", db_check("email")),
+        ("card", "Card number (optional):", db_check("card")),
+        ("birthday", "Birthday YYYY-MM-DD (optional):", lambda t: clock.parse_date(t, what="birthday")),
+        ("referral_code", "Referral code (optional):", db_check("referral_code")),
+    ]
+    for field, text, validate in questions:
+        if answers.get(field):
+            continue
+        answers[field] = _ask(questionary.text(text, validate=_validator(validate))).strip() or None
+    if answers.get("consent") is None:
+        answers["consent"] = bool(_ask(questionary.confirm("Agrees to receive offers?", default=False)))
+    phone = answers.get("phone")
+    if phone:
+        try:
+            phone = customers.phone_display(customers.normalize_phone(phone, program.phone_region))
+        except Exception:  # noqa: BLE001  the enroll itself says why
+            pass
+    parts = [answers["name"], phone, answers.get("email"), answers.get("card") and f"card {answers['card']}",
+             answers.get("birthday") and f"born {answers['birthday']}",
+             answers.get("referral_code") and f"referral code {answers['referral_code'].upper()}",
+             "agrees to offers" if answers["consent"] else "no offers"]
+    summary = "Enroll " + ", ".join(p for p in parts if p) + "?"
+    if not _ask(questionary.confirm(summary, default=True)):
         return None
-    phone = questionary.text("Phone (optional):",
-                             validate=_validator(lambda t: customers.normalize_phone(t, program.phone_region))).ask()
-    email = questionary.text("E-mail (optional):", validate=_validator(customers.normalize_email)).ask()
-    birthday = questionary.text("Birthday YYYY-MM-DD (optional):",
-                                validate=_validator(lambda t: clock.parse_date(t, what="birthday"))).ask()
-    referral = questionary.text("Referral code (optional):").ask()
-    consent = questionary.confirm("Agrees to receive offers?", default=False).ask()
-    if None in (phone, email, birthday, referral, consent):
-        return None
-    summary = f"Enroll {name.strip()}" + (f", {phone}" if phone.strip() else "") + (
-        f", {email}" if email.strip() else "") + "?"
-    if not questionary.confirm(summary, default=True).ask():
-        return None
-    return {"name": name, "phone": phone.strip() or None, "email": email.strip() or None,
-            "birthday": birthday.strip() or None, "referral_code": referral.strip() or None,
-            "consent": bool(consent)}
+    return answers
+
+
+NPS_QUESTION = "{code}: how likely is it that you would recommend us to a friend? 0 (not at all) .. 10 (extremely)"
+CSAT_QUESTION = "How satisfied were you with this visit? 1 (very unhappy) .. 5 (very happy)"
+# The loyalty index's own three questions; its first is "recommend us" too, so when the NPS question was
+# just answered it is worded apart (speaking well of us is what the index's first question measures).
+CLI_WORDING_AFTER_NPS = "Would you speak well of us to others?"
+SKIP_WORD = "skip"
 
 
 def survey_flow(code: str) -> dict | None:
-    """Ask NPS, CSAT, the three CLI questions and a comment; empty answers skip. None when cancelled."""
+    """Ask NPS, CSAT, the three CLI questions and a comment; empty answers skip. None when cancelled.
+
+    The answer has a "skipped" list: what was not answered, so the command can say what was recorded."""
+    try:
+        return _survey_flow(code)
+    except _Cancelled:
+        return None
+
+
+def _survey_flow(code: str) -> dict | None:
     import questionary
 
     from loyaltycli.core import surveys
@@ -61,26 +131,46 @@ def survey_flow(code: str) -> dict | None:
     def score(low, high, what):
         return _validator(lambda t: surveys.check_score(t, low, high, what))
 
-    nps = questionary.text(f"{code}: how likely to recommend us to a friend? (0-10, empty to skip)",
-                           validate=score(*surveys.NPS_RANGE, "NPS")).ask()
+    skipped = []
+    nps = _ask(questionary.text(NPS_QUESTION.format(code=code) + " (empty to skip)",
+                                validate=score(*surveys.NPS_RANGE, "NPS"))).strip() or None
     if nps is None:
-        return None
-    csat = questionary.text("How satisfied with this visit? (1-5, empty to skip)",
-                            validate=score(*surveys.CSAT_RANGE, "CSAT")).ask()
+        skipped.append("NPS")
+    csat = _ask(questionary.text(CSAT_QUESTION + " (empty to skip)",
+                                 validate=score(*surveys.CSAT_RANGE, "CSAT"))).strip() or None
     if csat is None:
-        return None
-    cli = []
+        skipped.append("CSAT")
+    cli: list[str] = []
     for i, question in enumerate(surveys.CLI_QUESTIONS):
-        answer = questionary.text(f"{question} (1 = definitely .. 6 = not at all, empty to skip)",
-                                  validate=score(*surveys.CLI_RANGE, f"CLI question {i + 1}")).ask()
-        if answer is None:
-            return None
-        if not answer.strip():
-            cli = []
-            break
-        cli.append(answer.strip())
-    comment = questionary.text("Comment (optional):").ask()
+        if i == 0 and nps is not None:
+            question = CLI_WORDING_AFTER_NPS
+        label = f"Loyalty index {i + 1}/3: {question} 1 (definitely) .. 6 (not at all)"
+        if i == 0:
+            answer = _ask(questionary.text(label + " (empty skips the index)",
+                                           validate=score(*surveys.CLI_RANGE, "CLI question 1"))).strip()
+            if not answer:
+                skipped.append("loyalty index")
+                break
+        else:
+            # The index needs all three answers: an empty one would silently drop the first.
+            check = score(*surveys.CLI_RANGE, f"CLI question {i + 1}")
+
+            def needed(text, check=check):
+                if text.strip().lower() == SKIP_WORD:
+                    return True
+                if not text.strip():
+                    return f"the loyalty index needs all three answers; type {SKIP_WORD!r} to leave it out"
+                return check(text)
+            answer = _ask(questionary.text(label + f" ({SKIP_WORD!r} leaves the index out)",
+                                           validate=needed)).strip()
+            if answer.lower() == SKIP_WORD:
+                cli = []
+                skipped.append("loyalty index")
+                break
+        cli.append(answer)
+    comment = _ask(questionary.text("Comment (optional):")).strip() or None
     if comment is None:
-        return None
-    return {"nps": nps.strip() or None, "csat": csat.strip() or None, "cli": cli or None,
-            "comment": comment.strip() or None}
+        skipped.append("comment")
+    if nps is None and csat is None and not cli:
+        return {"nps": None, "csat": None, "cli": None, "comment": comment, "skipped": skipped}
+    return {"nps": nps, "csat": csat, "cli": cli or None, "comment": comment, "skipped": skipped}

@@ -44,6 +44,11 @@ def survey(
             fail("survey cancelled; nothing was saved")
         nps, csat, cli_scores = answers.get("nps"), answers.get("csat"), answers.get("cli")
         comment = answers.get("comment") if comment is None else comment
+        skipped = answers.get("skipped") or []
+        if nps is None and csat is None and cli_scores is None:
+            fail("no score was given; nothing was saved")
+    else:
+        skipped = []
     with db.session() as session:
         customer = customers.find(session, key, load_program(session))
         response = core.record_survey(session, customer, nps=nps, csat=csat, cli=cli_scores, comment=comment,
@@ -54,8 +59,12 @@ def survey(
                 "comment": response.comment}
     parts = [f"NPS {data['nps']}" if data["nps"] is not None else "",
              f"CSAT {data['csat']}" if data["csat"] is not None else "",
-             "CLI " + " ".join(map(str, data["cli"])) if data["cli"] else ""]
-    emit(data, message=f"{data['code']}: survey recorded ({', '.join(p for p in parts if p)})")
+             "CLI " + " ".join(map(str, data["cli"])) if data["cli"] else "",
+             "a comment" if data["comment"] else ""]
+    message = f"{data['code']}: survey recorded ({', '.join(p for p in parts if p)})"
+    if skipped:
+        message += "; skipped: " + ", ".join(skipped)
+    emit(data, message=message)
 
 
 # Negative numbers ('--nps -1') reach the command as values, to be refused with a clear reason.

@@ -150,6 +150,46 @@ def enroll(session: Session, program: Program, name: str, *, phone: str | None =
     return customer
 
 
+def check_new_field(session: Session, program: Program, field: str, value: str, *, phone: str | None = None,
+                    email: str | None = None) -> str:
+    """One answer of an enrollment, checked as it is typed: a phone, e-mail or card is valid and not
+    anyone's yet; a referral code exists and is not the new customer's own (same ``phone`` or ``email``).
+    Returns the normalized value; raises InvalidInput, DuplicateCustomer or RuleNotMet."""
+    if field == "phone":
+        norm = normalize_phone(value, program.phone_region)
+        _check_unique(session, Customer.phone, norm, "phone")
+    elif field == "email":
+        norm = normalize_email(value)
+        _check_unique(session, Customer.email, norm, "e-mail")
+    elif field == "card":
+        norm = normalize_card(value)
+        _check_unique(session, Customer.card, norm, "card")
+    elif field == "referral_code":
+        referrer = find_by_referral_code(session, value)
+        phone = normalize_phone(phone, program.phone_region) if phone else None
+        email = normalize_email(email) if email else None
+        if (phone and phone == referrer.phone) or (email and email == referrer.email):
+            raise RuleNotMet(f"self-referral: code {referrer.referral_code} belongs to {referrer.code}, "
+                             "who has the same phone or e-mail")
+        norm = referrer.referral_code
+    else:
+        raise ValueError(field)
+    return norm
+
+
+def phone_display(e164: str | None) -> str | None:
+    """A stored phone as people read it: +351 912 345 678."""
+    if not e164:
+        return e164
+    import phonenumbers
+
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164, None),
+                                          phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
 def find_by_referral_code(session: Session, code: str) -> Customer:
     norm = (code or "").strip().upper()
     customer = session.execute(select(Customer).where(Customer.referral_code == norm)).scalar()

@@ -1,0 +1,123 @@
+"""The counter's step-by-step flows (enroll, survey) in a real pseudo-terminal (pexpect): what a person
+at the till sees and types, Ctrl-C included."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+from sqlalchemy import func, select
+
+pexpect = pytest.importorskip("pexpect")
+
+CLEAR = "\x15"  # Ctrl-U: clear the answer typed so far
+
+
+def spawn(*args: str):
+    env = dict(os.environ, TERM="xterm", COLUMNS="200", LINES="40", PYTHONUNBUFFERED="1")
+    child = pexpect.spawn(sys.executable, ["-m", "loyaltycli", *args], env=env, encoding="utf-8",
+                          timeout=30, dimensions=(40, 200))
+    return child
+
+
+def finish(child) -> int:
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.exitstatus
+
+
+def customers(database) -> int:
+    from loyaltycli.core.models import Customer
+
+    with database.session(write=False) as s:
+        return s.execute(select(func.count()).select_from(Customer)).scalar_one()
+
+
+def test_ctrl_c_during_enroll_cancels_at_once_and_saves_nothing(database):
+    child = spawn("enroll")
+    child.expect("Name:")
+    child.send("Ana Silva\r")
+    child.expect("Phone")
+    child.send("0851")
+    child.sendintr()
+    child.expect("enrollment cancelled; nothing was saved")
+    assert "E-mail" not in child.before  # no further question was asked
+    assert finish(child) == 1
+    assert customers(database) == 0
+
+
+def test_enroll_flags_what_is_in_use_at_that_question(cli, database):
+    first = cli.json("enroll", "Ann Walsh", "--phone", "0851234567", "--email", "ann@example.ie",
+                     "--card", "6000100000001")
+    child = spawn("enroll")
+    child.expect("Name:")
+    child.send("Bob Byrne\r")
+    child.expect("Phone")
+    child.send("085 123 4567\r")
+    child.expect("phone \\+353851234567 already belongs to customer C000001")
+    child.send(CLEAR + "0851234568\r")
+    child.expect("E-mail")
+    child.send("ANN@example.ie\r")
+    child.expect("e-mail ann@example.ie already belongs to customer C000001")
+    child.send(CLEAR + "\r")
+    child.expect("Card number")
+    child.send("6000100000001\r")
+    child.expect("card 6000100000001 already belongs to customer C000001")
+    child.send(CLEAR + "\r")
+    child.expect("Birthday")
+    child.send("\r")
+    child.expect("Referral code")
+    child.send("ZZZZZZZZ\r")
+    child.expect("unknown referral code 'ZZZZZZZZ'")
+    child.send(CLEAR + first["referral_code"].lower() + "\r")
+    child.expect("Agrees to receive offers")
+    child.send("y")
+    # the confirmation shows the phone as people read it
+    child.expect("Enroll Bob Byrne, \\+353 85 123 4568, referral code " + first["referral_code"])
+    child.send("\r")
+    child.expect("enrolled C000002 Bob Byrne")
+    assert finish(child) == 0
+    bob = cli.json("customer", "show", "C000002")
+    assert (bob["phone"], bob["email"]) == ("+353851234568", None)
+    assert cli.json("referral", "list", "C000001")[0]["referee"] == "C000002"
+
+
+def test_ctrl_c_during_survey_cancels_and_saves_nothing(cli, database):
+    cli.json("enroll", "Ann Walsh", "--email", "ann@example.ie")
+    child = spawn("survey", "C000001")
+    child.expect("recommend us to a friend")
+    child.send("9\r")
+    child.expect("How satisfied")
+    child.sendintr()
+    child.expect("survey cancelled; nothing was saved")
+    assert finish(child) == 1
+    from loyaltycli.core.models import SurveyResponse
+
+    with database.session(write=False) as s:
+        assert s.execute(select(func.count()).select_from(SurveyResponse)).scalar_one() == 0
+
+
+def test_survey_asks_recommend_once_keeps_nothing_half_and_says_what_was_recorded(cli, database):
+    cli.json("enroll", "Ann Walsh", "--email", "ann@example.ie")
+    child = spawn("survey", "C000001")
+    child.expect("recommend us to a friend")
+    child.send("9\r")
+    child.expect("How satisfied")
+    child.send("\r")
+    child.expect("Loyalty index 1/3: Would you speak well of us to others")
+    assert "recommend" not in child.after
+    child.send("2\r")
+    child.expect("Loyalty index 2/3")
+    child.send("\r")  # an empty answer would drop the first: it is refused with the way out
+    child.expect("the loyalty index needs all three answers; type 'skip' to leave it out")
+    child.send("skip\r")
+    child.expect("Comment")
+    child.send("\r")
+    child.expect("C000001: survey recorded \\(NPS 9\\); skipped: CSAT, loyalty index, comment")
+    assert finish(child) == 0
+    from loyaltycli.core.models import SurveyResponse
+
+    with database.session(write=False) as s:
+        [row] = s.execute(select(SurveyResponse)).scalars().all()
+    assert (row.nps, row.csat, row.cli1) == (9, None, None)
