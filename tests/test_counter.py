@@ -41,7 +41,7 @@ def test_bad_lines_report_and_the_session_goes_on(aoife):
     assert run_line("balance nobody") == (
         1, "error: unknown customer 'nobody'; try `loyalty customer list --search nobody`\n")
     code, out = run_line("purchase C000001")
-    assert code == 2 and "Missing argument 'amount'" in out
+    assert code == 2 and "Missing argument 'AMOUNT'" in out
     code, out = run_line("bogus")
     assert code == 2 and "No such command 'bogus'" in out
     assert run_line('enroll "Brid') == (2, "error: cannot read the line (No closing quotation); close the quotes\n")

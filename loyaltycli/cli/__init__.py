@@ -15,7 +15,9 @@ import typer
 from typer.core import TyperGroup
 
 from loyaltycli import __version__
-from loyaltycli.cli import options
+from loyaltycli.cli import options, wording
+
+wording.install()
 
 # Options that belong to the root but are welcome anywhere on the line (`loyalty balance C1 --json`).
 GLOBAL_FLAGS = {"--json", "--csv", "--no-input", "--debug"}
@@ -81,7 +83,10 @@ class LoyaltyGroup(TyperGroup):
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(0) from None
         except Exception as exc:  # noqa: BLE001  the edge: no traceback for users
-            if options.current.debug or _is_control_flow(exc):
+            if _is_control_flow(exc):
+                wording.improve(exc)
+                raise
+            if options.current.debug:
                 raise
             from sqlalchemy.exc import IntegrityError
 

@@ -210,11 +210,20 @@ def load_program(session: Session) -> Program:
     return Program(values)
 
 
+def unknown_setting(key: str) -> str:
+    """The refusal of an unknown setting, with the nearest key when one is close."""
+    import difflib
+
+    close = difflib.get_close_matches(key, list(SETTINGS), n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return f"unknown setting {key!r}; {hint}see `loyalty program show` for the keys"
+
+
 def set_setting(session: Session, key: str, value: str) -> str:
     """Validate and store one setting; returns its canonical text."""
     key = key.strip().lower().replace("-", "_")
     if key not in SETTINGS:
-        raise NotFound(f"unknown setting {key!r}; see `loyalty program show` for the keys")
+            raise NotFound(unknown_setting(key))
     setting = SETTINGS[key]
     try:
         canonical = setting.format(setting.parse(value))
@@ -244,7 +253,7 @@ def load_toml(session: Session, data: dict) -> list[str]:
         texts[norm] = str(value).lower() if isinstance(value, bool) else str(value)
     for key, value in texts.items():  # validate all first: a bad file changes nothing
         if key not in SETTINGS:
-            raise NotFound(f"unknown setting {key!r}; see `loyalty program show` for the keys")
+            raise NotFound(unknown_setting(key))
         try:
             SETTINGS[key].parse(value)
         except InvalidInput as exc:
