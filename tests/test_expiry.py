@@ -52,7 +52,7 @@ def test_expire_message(cli):
     _shop(cli)
     result = cli("expire")
     assert result.exit_code == 0
-    assert result.stdout == "expired 150 points of 1 customers (as of 2026-06-15T12:00:00+00:00; 1 checked)\n"
+    assert result.stdout == "expired 150 points of 1 customer (as of 2026-06-15T12:00:00+00:00; 1 checked)\n"
 
 
 def test_future_as_of_is_refused(cli):

@@ -58,3 +58,51 @@ def test_fractional_points_are_refused_in_words(cli):
     cli("enroll", "Ann", "--email", "ann@example.ie", "--no-input")
     usage_error(cli("redeem", "C000001", "100.5"), "Invalid value for 'POINTS': points are whole numbers, e.g. 100")
     usage_error(cli("customer", "show"), "Missing argument 'KEY'")
+
+
+def shop(cli):
+    cli("enroll", "Ann Walsh", "--email", "ann@example.ie", "--birthday", "1990-07-02", "--no-input",
+        "--at", "2025-01-01T10:00:00")
+    assert cli("purchase", "C000001", "24.50", "--receipt", "R-1005", "--at", "2025-06-01T10:00:00").exit_code == 0
+
+
+def test_customer_show_csv_is_one_row_of_the_profile(cli):
+    shop(cli)
+    result = cli("customer", "show", "C000001", "--csv")
+    assert result.exit_code == 0
+    header, row, *rest = result.stdout.splitlines()
+    assert rest == [] and header.startswith("code,name,phone,email,card,birthday")
+    assert row.startswith("C000001,Ann Walsh,,ann@example.ie,,1990-07-02")
+
+
+def test_csv_refused_where_it_does_not_apply(cli):
+    result = cli("program", "dump", "--csv")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("error: program dump prints TOML; --csv does not apply "
+                                     "(for a table: loyalty program show --csv)")
+
+
+def test_plurals_agree_with_their_count(cli):
+    shop(cli)
+    result = cli("award", "C000001", "1", "--reason", "a penny")
+    assert result.stdout == "C000001: +1 point (a penny); balance 75\n"
+    result = cli("expire", "--as-of", "2026-06-14")
+    assert result.stdout == ("expired 74 points of 1 customer (as of the end of 2026-06-14; 1 checked)\n"
+                             ), result.stdout
+
+
+def test_expire_reports_the_day_it_was_given(cli):
+    result = cli("expire", "--as-of", "2026-06-01")
+    assert result.exit_code == 0
+    assert result.stdout == "expired 0 points of 0 customers (as of the end of 2026-06-01; 0 checked)\n"
+
+
+def test_birthdays_as_of_a_future_day_plans_but_does_not_award(cli):
+    shop(cli)
+    result = cli("birthdays", "--as-of", "2026-07-01", "--days", "3", "--csv")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith("C000001,Ann Walsh,1990-07-02,2026-07-02,36,no,0")
+    refused = cli("birthdays", "--as-of", "2026-07-01", "--award")
+    assert refused.exit_code == 1
+    assert refused.stderr.strip() == ("error: --as-of 2026-07-01 is in the future: list its birthdays without "
+                                      "--award to plan, and award them on the day")

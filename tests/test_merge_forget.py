@@ -118,7 +118,7 @@ def test_merge_through_the_cli(cli):
                                                     "nothing to merge\n")
     result = cli("customer", "merge", "0851234567", "aoife@example.ie")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == "merged C000002 into C000001: 130 points, 1 purchases moved; balance 180\n"
+    assert result.stdout == "merged C000002 into C000001: 130 points, 1 purchase moved; balance 180\n"
     # the e-mail and card came along, the duplicate can no longer be used
     shown = cli.json("customer", "show", "aoife@example.ie")
     assert (shown["code"], shown["balance"], shown["card"]) == ("C000001", 180, "CARD-7")

@@ -36,6 +36,9 @@ def show_account(acct: dict) -> None:
     if options.current.json:
         emit(data)
         return
+    if options.current.csv:  # one row: the profile (the statement is `history KEY --csv`)
+        emit({k: v for k, v in data.items() if not isinstance(v, list)})
+        return
     fields = {k: data[k] for k in ("code", "name", "phone", "email", "card", "birthday", "enrolled_at",
                                    "balance", "tier", "spend", "referral_code")}
     if data["next_tier"]:

@@ -78,10 +78,12 @@ def _stderr_console():
 
 
 def _report(data: dict) -> None:
+    from loyaltycli.cli.render import plural
+
     what = "would import" if data["dry_run"] else "imported"
     line = (f"{data['file']}: read {data['read']}, {what} {data['imported']}, skipped {data['skipped']}, "
-            f"rejected {data['rejected']}; {data['sales']} sales, {data['refunds']} refunds, "
-            f"{data['customers_enrolled']} customers enrolled, {data['points_awarded']} points")
+            f"rejected {data['rejected']}; {plural(data['sales'], 'sale')}, {plural(data['refunds'], 'refund')}, "
+            f"{plural(data['customers_enrolled'], 'customer')} enrolled, {plural(data['points_awarded'], 'point')}")
     if options.current.json or options.current.csv:
         emit(data, columns=["file", "source", "dry_run", *SUMMARY_KEYS, "rejects_file", "run_id"])
     elif sys.stdout.isatty():

@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from loyaltycli.cli import options
-from loyaltycli.cli.render import emit
+from loyaltycli.cli.render import emit, plural
 
 
 def _money(cents: int) -> str:
@@ -58,7 +58,7 @@ def purchase(
                            f"(receipt {result.receipt_id}); credit {_money(result.balance)}, tier {result.tier}")
         return
     extra = "".join(f" + {b.points} {b.kind}" for b in mine)
-    emit(data, message=f"{result.code}: +{result.points} points{extra} for {_money(result.amount)} "
+    emit(data, message=f"{result.code}: +{plural(result.points, 'point')}{extra} for {_money(result.amount)} "
                        f"(receipt {result.receipt_id}); balance {result.balance}, tier {result.tier}")
 
 
@@ -85,7 +85,7 @@ def refund(
     data = {"receipt_id": result.receipt_id, "refund_id": result.refund_id, "code": result.code,
             "amount": _money(result.amount), "points": result.points, "balance": result.balance}
     emit(data, message=f"{result.code}: refunded {_money(result.amount)} of receipt {result.receipt_id}, "
-                       f"{result.points} points; balance {result.balance}")
+                       f"{plural(result.points, 'point')}; balance {result.balance}")
 
 
 def award(
@@ -107,7 +107,7 @@ def award(
         customer = customers.find(session, key, program)
         balance = points.award(session, program, customer, points_, reason, at=when)
     emit({"code": customer.code, "points": points_, "balance": balance, "reason": reason.strip()},
-         message=f"{customer.code}: {points_:+d} points ({reason.strip()}); balance {balance}")
+         message=f"{customer.code}: {points_:+d} point{'' if abs(points_) == 1 else 's'} ({reason.strip()}); balance {balance}")
 
 
 def redeem(
@@ -134,7 +134,7 @@ def redeem(
     data = {"code": result.code, "points": result.points, "value": _money(result.value),
             "balance": result.balance, "reward": result.reward}
     what = f"reward {result.reward}" if result.reward else f"{_money(result.value)} off"
-    emit(data, message=f"{result.code}: redeemed {result.points} points for {what}; balance {result.balance}")
+    emit(data, message=f"{result.code}: redeemed {plural(result.points, 'point')} for {what}; balance {result.balance}")
 
 
 def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone.")) -> None:
@@ -154,7 +154,7 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
           "value": _money(max(points_, 0) * program.point_value)},
          message=f"{customer.code} {customer.name or ''}: credit {_money(points_ * program.point_value)}, "
                  f"tier {tier}" if program.earn_mode == "cashback" else
-                 f"{customer.code} {customer.name or ''}: {points_} points "
+                 f"{customer.code} {customer.name or ''}: {plural(points_, 'point')} "
                  f"(worth {_money(max(points_, 0) * program.point_value)}), tier {tier}")
 
 

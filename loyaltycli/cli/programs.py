@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from loyaltycli.cli import options
-from loyaltycli.cli.render import emit
+from loyaltycli.cli.render import emit, plural
 
 referral_app = typer.Typer(help="Referral codes and who referred whom.", no_args_is_help=True)
 cause_app = typer.Typer(help="Causes customers can donate points to.", no_args_is_help=True)
@@ -120,13 +120,16 @@ def expire(as_of: Optional[str] = typer.Option(None, "--as-of", help="YYYY-MM-DD
     """
     from loyaltycli.core import expiry
 
-    moment = expiry.as_of_moment(_day(as_of, "--as-of"))
+    day = _day(as_of, "--as-of")
+    moment = expiry.as_of_moment(day)
     with options.database().session() as session:
         result = expiry.expire_all(session, moment)
+    # the day given is what the owner asked about; the moment is its end (local midnight after it)
+    when = f"the end of {day.isoformat()}" if day else result.as_of.isoformat(timespec='seconds')
     emit({"as_of": result.as_of, "candidates": result.candidates, "customers": result.customers,
           "points": result.points},
-         message=f"expired {result.points} points of {result.customers} customers "
-                 f"(as of {result.as_of.isoformat(timespec='seconds')}; {result.candidates} checked)")
+         message=f"expired {plural(result.points, 'point')} of {plural(result.customers, 'customer')} "
+                 f"(as of {when}; {result.candidates} checked)")
 
 
 # -- donations ------------------------------------------------------------------------------------
@@ -147,7 +150,7 @@ def donate(key: str = typer.Argument(..., help="Customer code, card, e-mail or p
         result = donations.donate(session, program, customer, points_, cause, at=_when(at))
     emit({"code": result.code, "cause": result.cause, "points": result.points, "value": _money(result.value),
           "balance": result.balance},
-         message=f"{result.code}: donated {result.points} points ({_money(result.value)}) to {result.cause}; "
+         message=f"{result.code}: donated {plural(result.points, 'point')} ({_money(result.value)}) to {result.cause}; "
                  f"balance {result.balance}")
 
 
@@ -376,7 +379,7 @@ def birthdays(days: int = typer.Option(0, "--days", help="Also the next N days (
     rows = [{"code": c["code"], "name": c["name"], "birthday": c["birthday"], "on": c["on"], "age": c["age"],
              "awarded": c["awarded"], "points": c["points"]} for c in run.customers]
     if award and not options.current.json and not options.current.csv:
-        emit(rows, message=f"birthday bonus: {run.awarded} customers, {run.points} points "
+        emit(rows, message=f"birthday bonus: {plural(run.awarded, 'customer')}, {plural(run.points, 'point')} "
                            f"({len(rows) - run.awarded} had it already)")
         return
     emit(rows, columns=["code", "name", "birthday", "on", "age", "awarded", "points"], title="Birthdays")
@@ -403,7 +406,7 @@ def rebate(year: int = typer.Option(..., "--year", help="A finished calendar yea
               "already_rebated": run.already, "rebates": rows})
         return
     emit(rows, columns=["code", "name", "spend", "points"],
-         message=None if dry_run else f"rebate {run.year}: {verb} {run.points} points to {len(rows)} customers "
+         message=None if dry_run else f"rebate {run.year}: {verb} {plural(run.points, 'point')} to {plural(len(rows), 'customer')} "
                                       f"({run.already} had it already)",
          title=f"Rebate {run.year} ({run.percent.normalize()}%, {verb} {run.points} points)")
 

@@ -134,6 +134,11 @@ def table_of_fields(data: dict, *, title: str | None = None) -> None:
     console().print(t)
 
 
+def plural(count, word: str, many: str | None = None) -> str:
+    """"1 customer", "2 customers", "-1 point": the count with its word agreeing."""
+    return f"{count} {word if abs(count) == 1 else (many or word + 's')}"
+
+
 def print_line(message: str) -> None:
     """One line for people (no markup interpretation of user data)."""
     sys.stdout.write(message + "\n")

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from loyaltycli.cli import options
-from loyaltycli.cli.render import emit
+from loyaltycli.cli.render import emit, plural
 
 
 def backup(file: Path = typer.Argument(..., help="Backup file to write (replaced atomically), or a folder to "
@@ -19,7 +19,7 @@ def backup(file: Path = typer.Argument(..., help="Backup file to write (replaced
     from loyaltycli.core.backup import backup as run_backup
 
     info = run_backup(options.database(), file)
-    emit(info, message=f"backed up {info['customers']} customers and {info['ledger_rows']} ledger rows "
+    emit(info, message=f"backed up {plural(info['customers'], 'customer')} and {plural(info['ledger_rows'], 'ledger row')} "
                        f"to {info['file']} ({info['bytes']} bytes)")
 
 
@@ -32,7 +32,7 @@ def restore(file: Path = typer.Argument(..., help="A backup written by `loyalty 
 
     info = run_restore(options.database(), file)
     kept = f"; the previous database is kept as {info['kept_aside']}" if info["kept_aside"] else ""
-    emit(info, message=f"restored {info['customers']} customers and {info['ledger_rows']} ledger rows "
+    emit(info, message=f"restored {plural(info['customers'], 'customer')} and {plural(info['ledger_rows'], 'ledger row')} "
                        f"from {info['file']}{kept}")
 
 
@@ -90,8 +90,8 @@ def customer_merge(keep: str = typer.Argument(..., help="The customer to keep (c
         result = merge_customers(session, kept, dup)
     data = {"code": result.keep, "merged": result.duplicate, "points": result.points,
             "lots": result.lots, "moved": result.moved, "filled": result.filled, "balance": result.balance}
-    emit(data, message=f"merged {result.duplicate} into {result.keep}: {result.points} points, "
-                       f"{result.moved['purchases']} purchases moved; balance {result.balance}")
+    emit(data, message=f"merged {result.duplicate} into {result.keep}: {plural(result.points, 'point')}, "
+                       f"{plural(result.moved['purchases'], 'purchase')} moved; balance {result.balance}")
 
 
 def customer_forget(key: str = typer.Argument(..., help="Code, card, e-mail or phone.")) -> None:

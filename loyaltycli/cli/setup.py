@@ -109,6 +109,10 @@ def program_dump() -> None:
     """
     from loyaltycli.core.program import dump_toml, load_program
 
+    if options.current.csv:
+        from loyaltycli.cli import fail
+
+        fail("program dump prints TOML; --csv does not apply (for a table: loyalty program show --csv)", 2)
     with options.database().session(write=False) as session:
         program = load_program(session)
     typer.echo(dump_toml(program), nl=False)

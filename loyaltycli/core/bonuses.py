@@ -59,7 +59,12 @@ def birthdays(session: Session, program: Program, *, as_of: date | None = None, 
         raise InvalidInput("--days must be 0 to 366")
     if award and not program.birthday_bonus:
         raise RuleNotMet("birthday_bonus is 0 (off); set it with `loyalty program set birthday_bonus 100`")
-    at = moment_of(as_of)
+    # A future day is fine for planning (who has a birthday next week?), not for giving a bonus.
+    future = as_of is not None and clock.start_of_day(as_of) > clock.now()
+    if future and award:
+        raise InvalidInput(f"--as-of {as_of.isoformat()} is in the future: list its birthdays without --award "
+                           "to plan, and award them on the day")
+    at = clock.now() if future else moment_of(as_of)
     first = as_of or _local_date(at)
     last = date.fromordinal(first.toordinal() + days)
     rows = session.execute(select(Customer.id, Customer.code, Customer.name, Customer.birthday)
