@@ -106,3 +106,62 @@ def test_birthdays_as_of_a_future_day_plans_but_does_not_award(cli):
     assert refused.exit_code == 1
     assert refused.stderr.strip() == ("error: --as-of 2026-07-01 is in the future: list its birthdays without "
                                       "--award to plan, and award them on the day")
+
+
+def test_merged_customer_balance_and_show_say_where_it_went(cli):
+    shop(cli)
+    cli("enroll", "Ann W.", "--phone", "0851234567", "--no-input")
+    merge = cli("customer", "merge", "C000001", "C000002", "--yes")
+    if merge.exit_code == 2:  # before the confirmation (issue 16) exists
+        merge = cli("customer", "merge", "C000001", "C000002")
+    assert merge.exit_code == 0, merge.stderr
+    result = cli("balance", "C000002")
+    assert result.exit_code == 0
+    assert result.stdout == "C000002 Ann W.: merged into C000001; its points are there (loyalty balance C000001)\n"
+    assert cli.json("balance", "C000002")["merged_into"] == "C000001"
+    show = cli("customer", "show", "C000002")
+    assert show.exit_code == 0 and "merged into C000001" in show.stdout
+    assert cli.json("customer", "show", "C000002")["merged_into"] == "C000001"
+    assert cli.json("customer", "show", "C000001")["merged_into"] is None
+
+
+def test_receipt_ids_are_found_in_any_case(cli):
+    shop(cli)
+    result = cli("refund", "r-1005", "--amount", "4.50")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("C000001: refunded 4.50 of receipt R-1005")
+    unknown = cli("refund", "r-9999")
+    assert unknown.exit_code == 1
+    assert unknown.stderr.strip() == "error: unknown receipt 'r-9999'; see `loyalty history KEY` for receipt ids"
+
+
+def test_referral_refusals_name_the_real_reason(cli):
+    shop(cli)
+    ann = cli.json("customer", "show", "C000001")["referral_code"]
+    cli("enroll", "Bob", "--email", "bob@example.ie", "--no-input")
+    cli("purchase", "C000002", "5.00", "--receipt", "B-1")
+    late = cli("referral", "add", "C000002", ann)
+    assert late.exit_code == 1
+    assert late.stderr.startswith("error: a referral code is accepted only at enrollment (or the same day, "
+                                  "before the first purchase): C000002 already bought (receipt B-1, ")
+    own = cli("referral", "add", "C000001", ann)
+    assert own.stderr.strip() == f"error: self-referral: code {ann} is C000001's own code"
+
+
+def test_hints_are_shell_quoted(cli):
+    result = cli("balance", "Ann Walsh")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("error: unknown customer 'Ann Walsh'; try "
+                                     "`loyalty customer list --search 'Ann Walsh'`")
+
+
+def test_postgres_urls_are_read_and_others_refused_in_shop_words(cli):
+    from loyaltycli.core.db import resolve_url
+
+    assert resolve_url("postgres://till:pw@db.example.ie/chain") == "postgresql+psycopg://till:pw@db.example.ie/chain"
+    assert resolve_url("postgresql://till@db/chain") == "postgresql+psycopg://till@db/chain"
+    result = cli("--db", "foo://x", "balance", "C1")
+    assert result.exit_code == 4
+    assert result.stderr.strip() == (
+        "error: cannot use database foo://x: not a kind of database loyalty knows; give a file path (shop.db), "
+        "sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DATABASE")

@@ -41,6 +41,10 @@ def show_account(acct: dict) -> None:
         return
     fields = {k: data[k] for k in ("code", "name", "phone", "email", "card", "birthday", "enrolled_at",
                                    "balance", "tier", "spend", "referral_code")}
+    if data.get("merged_into"):
+        fields["status"] = f"merged into {data['merged_into']}: its points and purchases are there"
+    elif data["status"] != "active":
+        fields["status"] = data["status"]
     if data["next_tier"]:
         fields["next tier"] = f"{data['next_tier']}: spend {data['missing_for_next']} more within the window"
     else:

@@ -142,7 +142,7 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
 
     Example: loyalty balance C000001
     """
-    from loyaltycli.core import customers, ledger, rules
+    from loyaltycli.core import accounts, customers, ledger, rules
     from loyaltycli.core.program import load_program
 
     with options.database().session(write=False) as session:
@@ -150,8 +150,14 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
         customer = customers.find(session, key, program, usable=False)
         points_ = ledger.balance(session, customer.id)
         tier = rules.current_tier(session, program, customer.id).name
-    emit({"code": customer.code, "name": customer.name, "balance": points_, "tier": tier,
-          "value": _money(max(points_, 0) * program.point_value)},
+        merged = accounts.merged_into(session, customer)
+    data = {"code": customer.code, "name": customer.name, "balance": points_, "tier": tier,
+            "value": _money(max(points_, 0) * program.point_value), "merged_into": merged}
+    if merged:
+        emit(data, message=f"{customer.code} {customer.name or ''}: merged into {merged}; its points are there "
+                           f"(loyalty balance {merged})")
+        return
+    emit(data,
          message=f"{customer.code} {customer.name or ''}: credit {_money(points_ * program.point_value)}, "
                  f"tier {tier}" if program.earn_mode == "cashback" else
                  f"{customer.code} {customer.name or ''}: {plural(points_, 'point')} "

@@ -10,6 +10,14 @@ from loyaltycli.core.models import Customer, LedgerEntry, Purchase
 from loyaltycli.core.program import Program
 
 
+def merged_into(session: Session, customer: Customer) -> str | None:
+    """The code of the customer a merged duplicate was folded into (None for everyone else)."""
+    if customer.status != "merged" or customer.merged_into_id is None:
+        return None
+    target = session.get(Customer, customer.merged_into_id)
+    return target.code if target is not None else None
+
+
 def account(session: Session, program: Program, customer: Customer, *, recent: int = 10) -> dict:
     """A customer's profile with balance, tier, progress to the next tier, expiring points, recent rows."""
     now = clock.now()
@@ -21,6 +29,7 @@ def account(session: Session, program: Program, customer: Customer, *, recent: i
         "code": customer.code, "name": customer.name, "phone": customer.phone, "email": customer.email,
         "card": customer.card, "birthday": customer.birthday, "consent": customer.consent,
         "enrolled_at": customer.enrolled_at, "status": customer.status,
+        "merged_into": merged_into(session, customer),
         "balance": rows[-1]["balance"] if rows else 0,
         "tier": tier.name, "spend": spend,
         "next_tier": nxt.name if nxt else None, "missing_for_next": (nxt.min_spend - spend) if nxt else None,

@@ -218,7 +218,9 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
         if phone:
             matches = session.execute(select(Customer).where(Customer.phone == phone)).scalars().all()
     if not matches:
-        raise UnknownCustomer(f"unknown customer {raw!r}; try `loyalty customer list --search {raw}`")
+        import shlex  # the hint is pasted into a shell: quote what needs it ('Ann Walsh', O'Brien)
+
+        raise UnknownCustomer(f"unknown customer {raw!r}; try `loyalty customer list --search {shlex.quote(raw)}`")
     if len(matches) > 1:
         listed = ", ".join(f"{c.code} ({c.name})" for c in matches)
         raise AmbiguousCustomer(f"customer {raw!r} is ambiguous: it matches {listed}; use the code")

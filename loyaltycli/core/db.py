@@ -32,6 +32,10 @@ def resolve_url(db: str | None = None) -> str:
     """--db, then LOYALTY_DB, then the default file; a plain path becomes a sqlite URL."""
     value = db or os.environ.get("LOYALTY_DB") or str(default_path())
     if "://" in value:
+        # postgres:// (Heroku, Render, many hosts) and postgresql:// without a driver: ours is psycopg 3.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix):]
         return value
     return "sqlite:///" + str(Path(value).expanduser().resolve())
 
@@ -87,6 +91,12 @@ class Database:
                     f"cannot use database {self.safe_url}: the driver is not installed ({exc}); "
                     "install it with `pip install -e '.[postgres]'` and use a postgresql+psycopg:// URL") from exc
             except Exception as exc:  # malformed URL, unknown dialect
+                from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+                if isinstance(exc, (NoSuchModuleError, ArgumentError)):
+                    raise DatabaseUnavailable(
+                        f"cannot use database {self.safe_url}: not a kind of database loyalty knows; give a file "
+                        "path (shop.db), sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DATABASE") from exc
                 raise DatabaseUnavailable(f"cannot use database {self.safe_url}: {exc}") from exc
         try:
             _prepare_sqlite_file(url)

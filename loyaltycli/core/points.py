@@ -161,6 +161,17 @@ def find_sale(session: Session, receipt_id: str, source: str | None = None) -> P
         query = query.where(Purchase.source == source)
     sales = session.execute(query).scalars().all()
     if not sales:
+        # Receipt ids are read as typed first; a clerk typing `r-1005` for R-1005 finds it too, as codes
+        # are found in any case (only on a miss: the case-insensitive look-up cannot use the index).
+        query = select(Purchase).where(func.upper(Purchase.receipt_id) == receipt_id.strip().upper(),
+                                       Purchase.refund_of_id.is_(None), Purchase.amount > 0)
+        if source:
+            query = query.where(Purchase.source == source)
+        sales = session.execute(query).scalars().all()
+        if len({s.receipt_id for s in sales}) > 1:
+            raise AmbiguousCustomer(f"receipt {receipt_id.strip()!r} matches "
+                                    f"{', '.join(sorted({s.receipt_id for s in sales}))}; type it exactly")
+    if not sales:
         raise UnknownReceipt(f"unknown receipt {receipt_id.strip()!r}; see `loyalty history KEY` for receipt ids")
     if len(sales) > 1:
         raise AmbiguousCustomer(f"receipt {receipt_id!r} exists in several sources "

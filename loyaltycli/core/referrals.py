@@ -50,16 +50,27 @@ def add_referral(session: Session, program: Program, customer: Customer, code: s
         raise RuleNotMet(f"{customer.code} was already referred by {referrer.code} (code {existing.code}); "
                          "one referrer per customer")
     referrer = find_by_referral_code(session, code)
-    if referrer.id == customer.id or (customer.phone and customer.phone == referrer.phone) or \
-            (customer.email and customer.email == referrer.email):
-        raise RuleNotMet(f"self-referral: code {referrer.referral_code} belongs to {customer.code} "
-                         "or the same phone or e-mail")
+    # Each refusal names its own reason: the owner of the code, or which detail they share.
+    if referrer.id == customer.id:
+        raise RuleNotMet(f"self-referral: code {referrer.referral_code} is {customer.code}'s own code")
+    if customer.phone and customer.phone == referrer.phone:
+        raise RuleNotMet(f"self-referral: code {referrer.referral_code} belongs to {referrer.code}, who has "
+                         f"the same phone {customer.phone}")
+    if customer.email and customer.email == referrer.email:
+        raise RuleNotMet(f"self-referral: code {referrer.referral_code} belongs to {referrer.code}, who has "
+                         f"the same e-mail {customer.email}")
     if referrer.enrolled_at > customer.enrolled_at:
         raise RuleNotMet(f"referral code {referrer.referral_code} was issued after {customer.code} enrolled")
-    bought = session.execute(select(Purchase.id).where(Purchase.customer_id == customer.id)).first()
-    if bought is not None or at - customer.enrolled_at > LATE_CODE_WINDOW:
+    bought = session.execute(select(Purchase.receipt_id, Purchase.at).where(Purchase.customer_id == customer.id)
+                             .order_by(Purchase.at).limit(1)).first()
+    if bought is not None:
         raise RuleNotMet(f"a referral code is accepted only at enrollment (or the same day, before the first "
-                         f"purchase); {customer.code} enrolled {clock.local_text(customer.enrolled_at)}")
+                         f"purchase): {customer.code} already bought (receipt {bought.receipt_id}, "
+                         f"{clock.local_text(bought.at)})")
+    if at - customer.enrolled_at > LATE_CODE_WINDOW:
+        raise RuleNotMet(f"a referral code is accepted only at enrollment (or the same day, before the first "
+                         f"purchase): {customer.code} enrolled {clock.local_text(customer.enrolled_at)}, "
+                         "more than a day ago")
     referral = Referral(referee_id=customer.id, referrer_id=referrer.id, code=referrer.referral_code, at=at)
     session.add(referral)
     session.flush()
