@@ -183,14 +183,14 @@ def test_unknown_key_with_a_line_break_is_one_line(cli):
     result = cli("balance", "line\nbreak")
     assert result.exit_code == 1
     assert result.stderr == ("error: unknown customer 'line\\nbreak'; try `loyalty customer list --search "
-                             "line\\nbreak`\n")
+                             "'line\\nbreak'`\n")
 
 
 def test_terminal_escapes_in_arguments_are_not_echoed_raw(cli):
     result = cli("balance", "\x1b[2J\x1b[31mred\u202e")
     assert result.exit_code == 1
     assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
-    assert result.stderr.endswith("--search \\x1b[2J\\x1b[31mred\\u202e`\n")
+    assert result.stderr.endswith("--search '\\x1b[2J\\x1b[31mred\\u202e'`\n")
 
 
 def test_any_error_message_is_one_line(cli, tmp_path, monkeypatch):
