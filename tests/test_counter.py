@@ -91,7 +91,8 @@ def test_piped_lines_run_one_by_one(aoife, cli):
         "C000001: +20 points for 20.00 (receipt P-1); balance 70, tier Bronze",
         "C000001 Aoife Murphy: 70 points (worth 3.50), tier Bronze",
     ]
-    assert "unknown customer 'nobody'" in result.stderr
+    assert result.stderr == ("line 3: error: unknown customer 'nobody'; try `loyalty customer list --search "
+                             "nobody`\n")
 
 
 def test_piped_lines_stop_at_exit(aoife, cli):

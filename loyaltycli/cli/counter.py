@@ -96,12 +96,22 @@ def run_lines(stream, extra: list[str]) -> int:
     """Lines from a pipe or file, one command each; exit code of the last failing line, else 0."""
     from loyaltycli.cli.dispatch import EXIT_WORDS, run_line
 
+    import io
+    from contextlib import redirect_stderr
+
     worst = 0
-    for line in stream:
+    for number, line in enumerate(stream, start=1):
         if line.strip() in EXIT_WORDS:
             break
-        code, _ = run_line(line, capture=False, base_args=extra)
+        # A script's 40th line failing must say so: each message of a line is prefixed with its number.
+        errors = io.StringIO()
+        with redirect_stderr(errors):
+            code, _ = run_line(line, capture=False, base_args=extra)
         sys.stdout.flush()
+        for message in errors.getvalue().splitlines():
+            if message.strip():
+                sys.stderr.write(f"line {number}: {message}\n")
+        sys.stderr.flush()
         if code:
             worst = code
     return worst

@@ -152,8 +152,9 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
         tier = rules.current_tier(session, program, customer.id).name
         merged = accounts.merged_into(session, customer)
     data = {"code": customer.code, "name": customer.name, "balance": points_, "tier": tier,
-            "value": _money(max(points_, 0) * program.point_value), "merged_into": merged}
+            "value": _money(max(points_, 0) * program.point_value)}
     if merged:
+        data["merged_into"] = merged
         emit(data, message=f"{customer.code} {customer.name or ''}: merged into {merged}; its points are there "
                            f"(loyalty balance {merged})")
         return
