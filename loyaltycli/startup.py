@@ -21,9 +21,15 @@ def main() -> None:
     if gc.isenabled():
         gc.disable()
         _paused = True
-    from loyaltycli.cli import main as cli_main
+    try:
+        from loyaltycli.cli import main as cli_main
 
-    cli_main()
+        cli_main()
+    except KeyboardInterrupt:  # Ctrl-C while Python starts, before the command's own handling
+        import sys
+
+        sys.stderr.write("error: interrupted; nothing was changed\n")
+        raise SystemExit(130) from None
 
 
 def resume_gc() -> None:

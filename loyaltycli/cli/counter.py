@@ -112,6 +112,8 @@ def run_lines(stream, extra: list[str]) -> int:
             if message.strip():
                 sys.stderr.write(f"line {number}: {message}\n")
         sys.stderr.flush()
+        if code == 130:  # Ctrl-C stopped that line: it stops the script too, never ignored
+            return code
         if code:
             worst = code
     return worst

@@ -60,15 +60,33 @@ def import_(
                 bar.update(task, completed=done, total=total or None)
 
             engine.progress = progress
-            summary = engine.run(database)
+            summary = _run(engine, database, file)
     else:
-        summary = engine.run(database)
+        summary = _run(engine, database, file)
     data = summary.as_dict()
     _report(data)
     if summary.rejected:
         where = f"see {summary.rejects_file}" if summary.rejects_file else "; ".join(summary.first_rejects[:3])
         typer.echo(f"{summary.rejected} row(s) rejected: {where}", err=True)
         raise typer.Exit(3)
+
+
+def _run(engine, database, file: Path):
+    """The import; Ctrl-C says what was kept (whole batches are committed) and how to finish."""
+    from loyaltycli.cli import fail
+    from loyaltycli.cli.render import plural
+
+    try:
+        return engine.run(database)
+    except KeyboardInterrupt:
+        if engine.dry_run:
+            fail("interrupted; a dry run writes nothing", 130)
+        if not engine.kept_receipts:
+            fail(f"interrupted; nothing of {file} was imported yet (the batch in progress was rolled back)", 130)
+        kept = engine.kept_receipts
+        fail(f"interrupted; {plural(kept, 'receipt')} of {file} {'was' if kept == 1 else 'were'} kept (committed "
+             "in whole batches; the batch in progress was rolled back). Run the same command again to finish "
+             "the job: it skips the receipts already kept", 130)
 
 
 def _stderr_console():

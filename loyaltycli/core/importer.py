@@ -502,6 +502,7 @@ class Importer:
         self._started = clock.now()
         self._rates: dict[tuple, str] = {}
         self._tx = None
+        self.kept_receipts = 0  # receipts in committed batches: what a killed run keeps (issue 17)
         self._session: Session | None = None
         self._states: dict[int, _CustomerState] = {}
         self._data_version = None
@@ -945,6 +946,7 @@ class Importer:
                 self._data_version = (*self._data_version[:2], driver.total_changes)
             tx, self._tx, self._session = self._tx, None, None
             tx.__exit__(None, None, None)  # commits
+            self.kept_receipts += self._tx_receipts
             gc.collect(1)
             if self._rejects_handle is not None:
                 self._rejects_handle.flush()
