@@ -121,3 +121,25 @@ def test_survey_asks_recommend_once_keeps_nothing_half_and_says_what_was_recorde
     with database.session(write=False) as s:
         [row] = s.execute(select(SurveyResponse)).scalars().all()
     assert (row.nps, row.csat, row.cli1) == (9, None, None)
+
+
+def test_long_listings_page_on_a_terminal_never_when_piped(cli, db_path):
+    import subprocess
+
+    for i in range(60):
+        cli("enroll", f"Customer {i}", "--no-input")
+    env = dict(os.environ, PAGER="sed 's/^/PAGED:/'")
+    child = pexpect.spawn(sys.executable, ["-m", "loyaltycli", "customer", "list"], env=dict(env, TERM="xterm"),
+                          encoding="utf-8", timeout=30, dimensions=(24, 120))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "PAGED:" in child.before and "C000060" in child.before
+    piped = subprocess.run([sys.executable, "-m", "loyaltycli", "customer", "list"], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert piped.returncode == 0 and "PAGED:" not in piped.stdout and "C000060" in piped.stdout
+    # a short listing is not paged
+    short = pexpect.spawn(sys.executable, ["-m", "loyaltycli", "customer", "list", "--search", "Customer 7"],
+                          env=dict(env, TERM="xterm"), encoding="utf-8", timeout=30, dimensions=(24, 120))
+    short.expect(pexpect.EOF)
+    assert "PAGED:" not in short.before and "C000008" in short.before

@@ -118,7 +118,14 @@ def table(rows: list[dict], *, columns: Sequence[str] | None = None, title: str 
     if not rows:
         print_line(f"{title}: nothing to show" if title else "nothing to show")
         return
-    console().print(t)
+    out = console()
+    if sys.stdout.isatty() and sys.stdin.isatty() and len(rows) + 6 > out.height:
+        # A busy customer's history, a shop's whole customer list: page on a terminal ($PAGER, else
+        # less/more), never when piped or redirected.
+        with out.pager(styles=False):
+            out.print(t)
+        return
+    out.print(t)
 
 
 def table_of_fields(data: dict, *, title: str | None = None) -> None:
