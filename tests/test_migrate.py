@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import create_engine
 
 from safety_helpers import dump, execute, schema_of
+from loyaltycli.core.db import SCHEMA_HEAD
 
-NEWER = "error: the database schema (ffff) is newer than this program (0001); upgrade loyaltycli\n"
+NEWER = f"error: the database schema (ffff) is newer than this program ({SCHEMA_HEAD}); upgrade loyaltycli\n"
 
 
 def oldest_revision() -> str:

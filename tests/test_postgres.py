@@ -10,6 +10,7 @@ import multiprocessing
 import os
 
 import pytest
+from loyaltycli.core.db import SCHEMA_HEAD
 
 PG_URL = os.environ.get("LOYALTY_TEST_PG_URL")
 needs_pg = pytest.mark.skipif(not PG_URL, reason="needs a PostgreSQL server: set LOYALTY_TEST_PG_URL")
@@ -199,7 +200,7 @@ def test_tills_creating_the_schema_at_once_create_it_once(pg_server):
 
         engine = create_engine(url)
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [SCHEMA_HEAD]
             assert conn.execute(text("SELECT count(*) FROM information_schema.tables "
                                      "WHERE table_schema = 'public'")).scalar() == 15
         engine.dispose()

@@ -80,6 +80,7 @@ def test_enroll_flags_what_is_in_use_at_that_question(cli, database):
     assert finish(child) == 0
     bob = cli.json("customer", "show", "C000002")
     assert (bob["phone"], bob["email"]) == ("+353851234568", None)
+    assert (bob["consent"], bob["consent_how"]) == (True, "asked at the counter (loyalty enroll, step by step)")
     assert cli.json("referral", "list", "C000001")[0]["referee"] == "C000002"
 
 

@@ -222,7 +222,7 @@ def test_segments_by_hand_and_campaign_export(cli):
     buy(cli, lapsed, "10.00", "2025-11-01T10:00")                # 226 days ago
     assert cli("customer", "edit", lapsed, "--consent").exit_code == 0
     assert "members" not in cli.json("report", "segments")
-    data = cli.json("report", "segments", "--members")
+    data = cli.json("report", "segments", "--members", "--all")
     counts = {s["segment"]: s["customers"] for s in data["segments"]}
     assert counts == {"champions": 1, "loyal": 1, "occasional": 1, "new": 1, "at risk": 1, "lapsed": 1}
     members = {m["code"]: m for m in data["members"]}
@@ -232,8 +232,12 @@ def test_segments_by_hand_and_campaign_export(cli):
         9, 6, "600.00")
     assert members[new]["recency_days"] is None and members[new]["frequency"] == 0
     lines = cli("report", "segments", "--segment", "lapsed", "--consented", "--csv").stdout.splitlines()
-    assert lines == ["code,name,phone,email,consent,segment,recency_days,frequency,monetary",
-                     f"{lapsed},Lea Lapsed,,lea@example.ie,yes,lapsed,226,1,10.00"]
+    assert lines == ["code,name,phone,email,consent,segment,recency_days,frequency,monetary,consent_at,consent_how",
+                     f"{lapsed},Lea Lapsed,,lea@example.ie,yes,lapsed,226,1,10.00,2026-06-15 12:00,"
+                     "loyalty customer edit --consent"]
+    # the campaign export lists consented customers only, unless --all (internal use)
+    assert len(cli("report", "segments", "--csv").stdout.splitlines()) == 2
+    assert len(cli("report", "segments", "--csv", "--all").stdout.splitlines()) == 7
     result = cli("report", "segments", "--segment", "vip", "--csv")
     assert result.exit_code == 1
     assert result.stderr.strip() == ("error: unknown segment 'vip'; segments are champions, loyal, occasional, "

@@ -41,6 +41,13 @@ def show_account(acct: dict) -> None:
         return
     fields = {k: data[k] for k in ("code", "name", "phone", "email", "card", "birthday", "enrolled_at",
                                    "balance", "tier", "spend", "referral_code")}
+    if data["consent"]:
+        from loyaltycli.core.clock import local_text
+
+        fields["offers"] = (f"agreed {local_text(data['consent_at'])}, {data['consent_how']}" if data.get("consent_at")
+                            else "agreed")
+    else:
+        fields["offers"] = "no consent: not in campaign exports"
     if data.get("merged_into"):
         fields["status"] = f"merged into {data['merged_into']}: its points and purchases are there"
     elif data["status"] != "active":
@@ -66,6 +73,9 @@ def enroll(
     birthday: Optional[str] = typer.Option(None, "--birthday", help="YYYY-MM-DD."),
     referral_code: Optional[str] = typer.Option(None, "--referral-code", help="Code of the customer who referred them."),
     consent: bool = typer.Option(False, "--consent/--no-consent", help="Agreed to receive offers."),
+    consent_how: Optional[str] = typer.Option(None, "--consent-how", metavar="TEXT",
+                                              help="How consent was given, e.g. 'signed paper form' (kept with "
+                                                   "its time; default: this command)."),
     at: Optional[str] = typer.Option(None, "--at", help="Enrollment time (ISO-8601), for back-dating."),
 ) -> None:
     """Enroll a customer: flags for scripts, step-by-step questions at the counter when NAME is omitted.
@@ -95,14 +105,18 @@ def enroll(
         answers = prompts.enroll_flow(program, check=check, given=given)
         if answers is None:
             fail("enrollment cancelled; nothing was saved")
+        consent_how = consent_how or "asked at the counter (loyalty enroll, step by step)"
         name, phone, email, card, birthday, referral_code, consent = (
             answers["name"], answers["phone"], answers["email"], answers["card"], answers["birthday"],
             answers["referral_code"], answers["consent"])
+    else:
+        consent_how = consent_how or "loyalty enroll --consent"
     when = clock.parse_timestamp(at, what="--at") if at else None
     with db.session() as session:
         program = load_program(session)
         customer = customers.enroll(session, program, name, phone=phone, email=email, card=card,
-                                    birthday=birthday, consent=consent, referral_code=referral_code, at=when)
+                                    birthday=birthday, consent=consent, referral_code=referral_code, at=when,
+                                    consent_how=consent_how)
         acct = accounts.account(session, program, customer)
     emit(customer_json(acct), message=f"enrolled {acct['code']} {acct['name']}: balance {acct['balance']} points, "
                                       f"tier {acct['tier']}, referral code {acct['referral_code']}")
@@ -151,6 +165,8 @@ def customer_edit(
     card: Optional[str] = typer.Option(None, "--card", help="New card ('' clears it)."),
     birthday: Optional[str] = typer.Option(None, "--birthday", help="YYYY-MM-DD ('' clears it)."),
     consent: Optional[bool] = typer.Option(None, "--consent/--no-consent"),
+    consent_how: Optional[str] = typer.Option(None, "--consent-how", metavar="TEXT",
+                                              help="How consent was given or withdrawn (kept with its time)."),
 ) -> None:
     """Change a customer's details; give only the fields to change.
 
@@ -164,8 +180,9 @@ def customer_edit(
     with options.database().session() as session:
         program = load_program(session)
         customer = customers.find(session, key, program)
+        how = consent_how or f"loyalty customer edit --{'' if consent else 'no-'}consent"
         customers.edit(session, program, customer, name=name, phone=phone, email=email, card=card,
-                       birthday=birthday, consent=consent)
+                       birthday=birthday, consent=consent, consent_how=how)
         acct = accounts.account(session, program, customer)
     emit(customer_json(acct), message=f"updated {acct['code']} {acct['name']}")
 

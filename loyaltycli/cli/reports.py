@@ -200,15 +200,19 @@ def report_channels(from_: Optional[str] = _from_option(), to: Optional[str] = _
 def report_segments(
     from_: Optional[str] = _from_option(), to: Optional[str] = _to_option(),
     segment: Optional[str] = typer.Option(None, "--segment", help="Only this segment (e.g. 'at risk')."),
-    consented: bool = typer.Option(False, "--consented", help="Only customers who agreed to receive offers."),
+    consented: bool = typer.Option(False, "--consented", help="Only customers who agreed to receive offers "
+                                                              "(the default for the lists)."),
+    all_: bool = typer.Option(False, "--all", help="List every customer, with or without consent: for internal "
+                                                   "use only, never for sending offers."),
     members: bool = typer.Option(False, "--members", help="With --json: list the customers too (--csv always does)."),
 ) -> None:
     """Recency/frequency/monetary segments: champions, loyal, occasional, new, at risk, lapsed.
 
-    The table (and --json) counts each segment; --csv lists the customers with name, phone, e-mail and
-    consent, ready for an e-mail or SMS campaign; --json --members adds that list to the JSON.
+    The table (and --json) counts each segment; --csv lists the customers who agreed to receive offers,
+    with name, phone, e-mail and when and how they agreed, ready for an e-mail or SMS campaign (--all
+    lists everyone, for internal use); --json --members adds that list to the JSON.
 
-    Example: loyalty report segments --segment "at risk" --consented --csv > win-back.csv
+    Example: loyalty report segments --segment "at risk" --csv > win-back.csv
     """
     from loyaltycli.core import reports
     from loyaltycli.core.program import load_program
@@ -217,10 +221,13 @@ def report_segments(
     with options.database().session(write=False) as session:
         program = load_program(session)
         summary = reports.segments_report(session, program, period)
-        listed = options.current.csv or (options.current.json and (members or segment or consented))
-        rows = (reports.segment_members(session, program, period, segment=segment, consent_only=consented)
+        listed = options.current.csv or (options.current.json and (members or segment or consented or all_))
+        # GDPR and ePrivacy (PT, RO, IT, ES...): offers go only to customers who agreed; --all is for
+        # the shop's own analysis.
+        rows = (reports.segment_members(session, program, period, segment=segment, consent_only=not all_)
                 if listed else None)
-    columns = ["code", "name", "phone", "email", "consent", "segment", "recency_days", "frequency", "monetary"]
+    columns = ["code", "name", "phone", "email", "consent", "segment", "recency_days", "frequency", "monetary",
+               "consent_at", "consent_how"]
     if rows is not None:
         from loyaltycli.core.money import format_amount
 

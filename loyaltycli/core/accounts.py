@@ -10,6 +10,14 @@ from loyaltycli.core.models import Customer, LedgerEntry, Purchase
 from loyaltycli.core.program import Program
 
 
+def _consent(session: Session, customer: Customer) -> dict:
+    """When and how the current consent was given (None when never recorded)."""
+    from loyaltycli.core.customers import consent_record
+
+    record = consent_record(session, customer.id) if customer.consent else None
+    return {"consent_at": record.at if record else None, "consent_how": record.how if record else None}
+
+
 def merged_into(session: Session, customer: Customer) -> str | None:
     """The code of the customer a merged duplicate was folded into (None for everyone else)."""
     if customer.status != "merged" or customer.merged_into_id is None:
@@ -30,6 +38,7 @@ def account(session: Session, program: Program, customer: Customer, *, recent: i
         "card": customer.card, "birthday": customer.birthday, "consent": customer.consent,
         "enrolled_at": customer.enrolled_at, "status": customer.status,
         "merged_into": merged_into(session, customer),
+        **_consent(session, customer),
         "balance": rows[-1]["balance"] if rows else 0,
         "tier": tier.name, "spend": spend,
         "next_tier": nxt.name if nxt else None, "missing_for_next": (nxt.min_spend - spend) if nxt else None,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from loyaltycli.core import clock, ledger
 from loyaltycli.core.errors import (AmbiguousCustomer, DuplicateCustomer, InvalidInput, RuleNotMet,
                                     UnknownCustomer)
-from loyaltycli.core.models import Customer, Referral
+from loyaltycli.core.models import ConsentRecord, Customer, Referral
 from loyaltycli.core.program import Program
 
 # No look-alikes: no 0/O, 1/I/L.
@@ -118,7 +118,8 @@ def validate_profile(program: Program, name=None, phone=None, email=None, card=N
 
 def enroll(session: Session, program: Program, name: str, *, phone: str | None = None,
            email: str | None = None, card: str | None = None, birthday: str | date | None = None,
-           consent: bool = False, referral_code: str | None = None, at: datetime | None = None) -> Customer:
+           consent: bool = False, referral_code: str | None = None, at: datetime | None = None,
+           consent_how: str = "enroll --consent") -> Customer:
     """Enroll a customer: validate, refuse duplicates, link the referrer, post the welcome bonus."""
     profile = validate_profile(program, name, phone, email, card, birthday)
     at = at or clock.now()
@@ -144,6 +145,8 @@ def enroll(session: Session, program: Program, name: str, *, phone: str | None =
     session.flush()
     if referrer is not None:
         session.add(Referral(referee_id=customer.id, referrer_id=referrer.id, code=referrer.referral_code, at=at))
+    if consent:
+        record_consent(session, customer, True, consent_how, at)
     if program.welcome_bonus:
         ledger.post(session, customer.id, "welcome", program.welcome_bonus, at,
                     expires_at=program.expiry_for(at), bonus_key="welcome", note="welcome bonus")
@@ -235,8 +238,10 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
 
 
 def edit(session: Session, program: Program, customer: Customer, *, name=None, phone=None, email=None,
-         card=None, birthday=None, consent: bool | None = None) -> Customer:
-    """Change the given fields; '' clears phone, e-mail, card or birthday."""
+         card=None, birthday=None, consent: bool | None = None,
+         consent_how: str = "customer edit") -> Customer:
+    """Change the given fields; '' clears phone, e-mail, card or birthday. A change of consent is
+    recorded with when and ``consent_how``."""
     profile = validate_profile(program, name, phone or None, email or None, card or None, birthday or None)
     if name is not None:
         customer.name = profile.name
@@ -247,10 +252,27 @@ def edit(session: Session, program: Program, customer: Customer, *, name=None, p
         if field_name != "birthday":
             _check_unique(session, getattr(Customer, field_name), value, field_name, exclude_id=customer.id)
         setattr(customer, field_name, value)
-    if consent is not None:
+    if consent is not None and bool(consent) != bool(customer.consent):
         customer.consent = consent
+        record_consent(session, customer, bool(consent), consent_how)
     session.flush()
     return customer
+
+
+def record_consent(session: Session, customer: Customer, given: bool, how: str,
+                   at: datetime | None = None) -> ConsentRecord:
+    """Keep the proof of a consent given or withdrawn: when, and how it was asked."""
+    if customer.id is None:
+        session.flush()
+    record = ConsentRecord(customer_id=customer.id, at=at or clock.now(), given=given, how=how[:200])
+    session.add(record)
+    return record
+
+
+def consent_record(session: Session, customer_id: int) -> ConsentRecord | None:
+    """The latest consent record of a customer (None: never asked, or before records were kept)."""
+    return session.execute(select(ConsentRecord).where(ConsentRecord.customer_id == customer_id)
+                           .order_by(ConsentRecord.at.desc(), ConsentRecord.id.desc()).limit(1)).scalar()
 
 
 def like_pattern(text: str) -> str:

@@ -49,7 +49,7 @@ def load_demo(session: Session, folder: Path | None = None) -> dict:
         customer = customers.enroll(
             session, program, row["name"], phone=row["phone"] or None, email=row["email"] or None,
             card=row["card"] or None, birthday=row["birthday"] or None, consent=True,
-            referral_code=referrer.referral_code if referrer else None,
+            referral_code=referrer.referral_code if referrer else None, consent_how="demo data (sample_data)",
             at=clock.parse_timestamp(row["enrolled_at"]))
         if customer.email:
             by_email[customer.email] = customer

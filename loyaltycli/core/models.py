@@ -72,6 +72,19 @@ class Customer(SQLModel, table=True):
     merged_into_id: Optional[int] = Field(default=None, foreign_key="customer.id")
 
 
+class ConsentRecord(SQLModel, table=True):
+    """When and how a customer agreed to (or withdrew from) receiving offers: the proof GDPR and
+    ePrivacy ask for before a campaign. Append-only; ``customer.consent`` is the latest answer."""
+
+    __tablename__ = "consent_record"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    at: datetime = ts()
+    given: bool
+    # how it was given: "enroll --consent", "asked at the counter (enroll)", "customer edit --no-consent"...
+    how: str = Field(max_length=200)
+
+
 class Purchase(SQLModel, table=True):
     """A sale (amount > 0) or a refund (amount < 0, refund_of set when it names its sale)."""
 

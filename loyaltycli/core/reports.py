@@ -511,16 +511,25 @@ def segment_members(session: Session, program: Program, period: Period, *, segme
         raise InvalidInput(f"unknown segment {segment!r}; segments are {', '.join(SEGMENTS)}")
     tune(session)
     base = _segment_base(session, program, period)
-    query = select(base.c.code, base.c.name, base.c.phone, base.c.email, base.c.consent, base.c.segment,
-                   base.c.recency_days, base.c.frequency, base.c.monetary).order_by(base.c.id)
+    from loyaltycli.core.models import ConsentRecord
+
+    # the proof of consent: the latest record of each customer (when and how it was given)
+    latest = (select(ConsentRecord.customer_id, func.max(ConsentRecord.id).label("record_id"))
+              .group_by(ConsentRecord.customer_id).subquery())
+    query = (select(base.c.code, base.c.name, base.c.phone, base.c.email, base.c.consent, base.c.segment,
+                    base.c.recency_days, base.c.frequency, base.c.monetary, ConsentRecord.at, ConsentRecord.how)
+             .select_from(base)
+             .outerjoin(latest, latest.c.customer_id == base.c.id)
+             .outerjoin(ConsentRecord, ConsentRecord.id == latest.c.record_id)
+             .order_by(base.c.id))
     if segment is not None:
         query = query.where(base.c.segment == segment.strip().lower())
     if consent_only:
         query = query.where(base.c.consent)
     return [{"code": code, "name": name, "phone": phone, "email": email, "consent": bool(consent),
              "segment": seg, "recency_days": int(rec) if rec is not None else None, "frequency": freq,
-             "monetary": money}
-            for code, name, phone, email, consent, seg, rec, freq, money in _run(session, query)]
+             "monetary": money, "consent_at": at if consent else None, "consent_how": how if consent else None}
+            for code, name, phone, email, consent, seg, rec, freq, money, at, how in _run(session, query)]
 
 
 # ---------------------------------------------------------------- summary
