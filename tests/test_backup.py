@@ -14,6 +14,8 @@ from contextlib import closing
 
 import pytest
 
+from loyaltycli.core.db import SCHEMA_HEAD
+
 from safety_helpers import balance_of, dump
 
 
@@ -70,7 +72,7 @@ def test_backup_is_a_complete_self_contained_copy(cli, shop, db_path, tmp_path):
     target = tmp_path / "backup.db"
     info = cli.json("backup", str(target))
     assert info["file"] == str(target)
-    assert info["customers"] == 2 and info["ledger_rows"] == 6 and info["schema"] == "0001"
+    assert info["customers"] == 2 and info["ledger_rows"] == 6 and info["schema"] == SCHEMA_HEAD
     assert dump(target) == dump(db_path)
     # no WAL needed beside it: the copy is in rollback-journal mode, one file to carry away
     with closing(sqlite3.connect(target)) as conn:
@@ -150,7 +152,7 @@ def test_restore_brings_back_the_backup_and_keeps_the_replaced_database(cli, sho
     assert cli("purchase", "C000002", "100.00", "--receipt", "R-3").exit_code == 0
     changed = dump(db_path)
 
-    result = cli("restore", str(backup))
+    result = cli("restore", str(backup), "--yes")
     assert result.exit_code == 0, result.stderr
     aside = tmp_path / "loyalty.db.before-restore-20260615T120000Z"
     assert result.stdout == (f"restored 2 customers and 6 ledger rows from {backup}; the previous database is "
@@ -160,7 +162,7 @@ def test_restore_brings_back_the_backup_and_keeps_the_replaced_database(cli, sho
     assert cli.json("balance", "C000002")["balance"] == 50 + 35
     # the restored database takes new work normally, and a second restore keeps a second copy
     assert cli("purchase", "C000002", "10.00", "--receipt", "R-4").exit_code == 0
-    assert cli("restore", str(backup)).exit_code == 0
+    assert cli("restore", str(backup), "--yes").exit_code == 0
     assert (tmp_path / "loyalty.db.before-restore-20260615T120000Z-2").exists()
 
 
@@ -174,7 +176,7 @@ def test_restore_replaces_an_unreadable_database(cli, shop, db_path, tmp_path):
         (tmp_path / f"loyalty.db{extra}").unlink(missing_ok=True)
     db_path.write_bytes(garbage)
     assert cli("balance", "C000001").exit_code == 4
-    result = cli("restore", str(backup))
+    result = cli("restore", str(backup), "--yes")
     assert result.exit_code == 0, result.stderr
     assert dump(db_path) == saved
     assert (tmp_path / "loyalty.db.before-restore-20260615T120000Z").read_bytes() == garbage
@@ -213,18 +215,18 @@ def test_restore_refuses_a_bad_file_and_changes_nothing(cli, shop, db_path, tmp_
         with closing(sqlite3.connect(bad)) as conn:
             conn.execute("UPDATE alembic_version SET version_num='ffff'")
             conn.commit()
-        expected = f"error: {bad} has schema ffff, newer than this program (0001); upgrade loyaltycli first\n"
+        expected = f"error: {bad} has schema ffff, newer than this program ({SCHEMA_HEAD}); upgrade loyaltycli first\n"
     elif kind == "corrupt":
         good = tmp_path / "good.db"
         assert cli("backup", str(good)).exit_code == 0
         _corrupt_copy(good, bad)
     elif kind == "missing":
-        expected = f"error: {bad} is not a file\n"
+        expected = f"error: backup file {bad} does not exist\n"
     elif kind == "folder":
         bad.mkdir()
-        expected = f"error: {bad} is not a file\n"
+        expected = f"error: {bad} is a folder; give a backup file\n"
     before = dump(db_path)
-    result = cli("restore", str(bad))
+    result = cli("restore", str(bad), "--yes")
     assert result.exit_code == 1
     if expected:
         assert result.stderr == expected
@@ -361,7 +363,7 @@ def test_backup_restore_and_export_from_the_library(database, session, program, 
     session.commit()
     info = backup(database, tmp_path / "b.db")
     assert (info["customers"], info["ledger_rows"]) == (1, 1)
-    assert inspect_file(tmp_path / "b.db") == {"schema": "0001", "customers": 1, "ledger_rows": 1}
+    assert inspect_file(tmp_path / "b.db") == {"schema": SCHEMA_HEAD, "customers": 1, "ledger_rows": 1}
     assert export(database, tmp_path / "csv")["tables"]["customer"] == 1
     restored = restore(database, tmp_path / "b.db")
     assert restored["kept_aside"].endswith("loyalty.db.before-restore-20260615T120000Z")
@@ -371,7 +373,7 @@ def test_restore_into_a_new_database(cli, shop, db_path, tmp_path):
     backup = tmp_path / "b.db"
     assert cli("backup", str(backup)).exit_code == 0
     fresh = tmp_path / "elsewhere" / "new.db"
-    result = cli("--db", str(fresh), "restore", str(backup))
+    result = cli("--db", str(fresh), "restore", str(backup), "--yes")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == f"restored 2 customers and 6 ledger rows from {backup}\n"
     assert dump(fresh) == dump(db_path)

@@ -29,6 +29,8 @@ def base_args() -> list[str]:
     """The global options given to `loyalty counter`, passed on to every line."""
     current = options.current
     args = ["--db", current.db] if current.db else []
+    if current.by:
+        args += ["--by", current.by]
     for flag, on in (("--json", current.json), ("--csv", current.csv), ("--no-input", current.no_input),
                      ("--debug", current.debug)):
         if on:

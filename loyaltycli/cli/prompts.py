@@ -84,3 +84,10 @@ def survey_flow(code: str) -> dict | None:
         return None
     return {"nps": nps.strip() or None, "csat": csat.strip() or None, "cli": cli or None,
             "comment": comment.strip() or None}
+
+
+def confirm(question: str) -> bool:
+    """Ask a yes/no question on the terminal (default: no). False when cancelled."""
+    import questionary
+
+    return bool(questionary.confirm(question, default=False).ask())

@@ -7,8 +7,11 @@ oldest (soonest-expiring) points first; an expiry row writes off what was left o
 from __future__ import annotations
 
 import heapq
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Iterator
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,6 +21,34 @@ from loyaltycli.core.models import Customer, LedgerEntry
 
 MAX_POINTS = 10**9
 
+# Who writes rows by hand right now (award, refund, redeem, merge, forget): set by the command around
+# its transaction (``acting``); rows written by rules alone (purchases, imports, expiry) carry none.
+_operator: ContextVar[str | None] = ContextVar("loyalty_operator", default=None)
+
+
+def operator_name(given: str | None = None) -> str:
+    """``--by NAME``, else LOYALTY_OPERATOR, else the OS user; trimmed to 64 characters."""
+    import getpass
+    import os
+
+    name = (given or "").strip() or os.environ.get("LOYALTY_OPERATOR", "").strip()
+    if not name:
+        try:
+            name = getpass.getuser()
+        except Exception:  # noqa: BLE001  no user name known (a container without passwd entry)
+            name = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    return "".join(ch for ch in name if ch.isprintable())[:64]
+
+
+@contextmanager
+def acting(operator: str) -> Iterator[None]:
+    """Rows posted inside the block record ``operator`` as the person who wrote them."""
+    token = _operator.set(operator)
+    try:
+        yield
+    finally:
+        _operator.reset(token)
+
 
 def post(session: Session, customer_id: int, kind: str, delta: int, at: datetime, *,
          expires_at: datetime | None = None, purchase_id: int | None = None, lot_id: int | None = None,
@@ -25,7 +56,7 @@ def post(session: Session, customer_id: int, kind: str, delta: int, at: datetime
     """Append one row to the ledger."""
     entry = LedgerEntry(customer_id=customer_id, kind=kind, delta=int(delta), at=at, expires_at=expires_at,
                         purchase_id=purchase_id, lot_id=lot_id, bonus_key=bonus_key, note=note[:500],
-                        recorded_at=clock.now())
+                        recorded_at=clock.now(), operator=_operator.get())
     session.add(entry)
     session.flush()
     return entry
@@ -184,5 +215,5 @@ def history(session: Session, customer_id: int) -> list[dict]:
     for row in rows:
         running += row.delta
         out.append({"at": row.at, "kind": row.kind, "points": row.delta, "balance": running, "note": row.note,
-                    "purchase_id": row.purchase_id})
+                    "purchase_id": row.purchase_id, "operator": row.operator})
     return out
