@@ -108,6 +108,10 @@ def _preflight_sqlite(path: Path, label: str, create: bool, url_label: str) -> N
         message = str(exc)
         if "locked" in message or "busy" in message:
             return  # a writer holds it: the engine's own busy timeout decides
+        from loyaltycli.core.files import disk_full_error, no_space
+
+        if "disk" in message and no_space(path.parent):  # SQLite could not even create its -shm file
+            raise disk_full_error(f"cannot open {label}") from None
         raise DatabaseUnavailable(f"the database cannot be used: {message}") from None
     if len(versions) == 1 and versions[0] not in KNOWN_REVISIONS:
         raise DatabaseUnavailable(f"the database schema ({versions[0]}) is newer than this program "

@@ -30,6 +30,15 @@ def disk_full(exc: BaseException) -> bool:
     return "disk is full" in text or "no space left" in text or "quota exceeded" in text
 
 
+def no_space(folder: Path) -> bool:
+    """True when the file system of ``folder`` has (almost) no room left for us."""
+    try:
+        info = os.statvfs(folder)
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < 256 * 1024
+
+
 def disk_full_error(what: str) -> DatabaseUnavailable:
     """The one message for a full disk (exit 4)."""
     return DatabaseUnavailable(f"disk full: {what}; nothing was changed (free some space and run it again)")
