@@ -108,6 +108,17 @@ def db_check() -> None:
              "with new ledger rows")
 
 
+def _fault_point(name: str) -> None:
+    """Fault injection for the kill tests: with ``name`` set in the environment the process stops itself
+    here (SIGSTOP) so a test can kill it at exactly this point."""
+    import os
+
+    if os.environ.get(name):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+
 def _describe(session, customer) -> str:
     from loyaltycli.core import ledger
 
@@ -183,6 +194,7 @@ def customer_forget(key: str = typer.Argument(..., help="Code, card, e-mail or p
         if not yes and customer.id != shown:
             raise RuleNotMet("the customer changed while you were deciding; nothing was erased, run it again")
         result = forget_customer(session, customer)
+    _fault_point("LOYALTY_FAULT_BEFORE_SCRUB")
     scrubbed = scrub_file(db)
     if not scrubbed:
         import sys
