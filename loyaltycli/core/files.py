@@ -140,7 +140,7 @@ def remove_stale_temps(folder: Path, tags: tuple[str, ...]) -> list[Path]:
 _SECRET_KEYS = r"(?:password|passwd|pass|pwd|sslpassword|secret|token|api_key|apikey)"
 _QUERY_SECRET = re.compile(r"(?i)([?&;]" + _SECRET_KEYS + r"=)[^&;#\s]*")
 _USERINFO = re.compile(r"(://[^/@:\s]*:)[^@/\s]*@")
-_ENV_SECRET = re.compile(r"(?i)\b([A-Z0-9_]*" + _SECRET_KEYS + r"[A-Z0-9_]*=)\S*")
+_ENV_SECRET = re.compile(r"(?i)(?<![?&;\w])([A-Z0-9_]*" + _SECRET_KEYS + r"[A-Z0-9_]*=)(?!\*\*\*)[^\s&;]*")
 
 
 def mask_secrets(text: str) -> str:
