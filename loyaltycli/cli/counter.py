@@ -59,11 +59,12 @@ def make_completer():
     return CounterCompleter()
 
 
-# Words a history line may keep: command and option names, customer codes, receipts, numbers, dates.
+# Words a history line may keep: command and option names, codes, receipts and cards (upper-case ids),
+# amounts and points, dates.
 # Anything else (a name, an e-mail, a phone, a card, a typed reason or comment) keeps the line out of the
 # file: it stays in this session's memory only.
-_SAFE_WORD = re.compile(r"^(?:--?[a-z][a-z-]*(?:=[\w.:-]{0,20})?|[a-z][a-z-]*|C\d{1,9}|R-[\w-]{1,20}|"
-                        r"-?\d{1,5}(?:[.,]\d{1,2})?|\d{4}-\d{2}-\d{2}(?:T[\d:]+)?)$")
+_SAFE_WORD = re.compile(r"^(?:--?[a-z][a-z-]*(?:=[\w.:-]{0,20})?|[a-z][a-z-]*|[A-Z][A-Z0-9]*(?:[-_/][A-Z0-9]+)*|"
+                        r"-?\d{1,6}(?:[.,]\d{1,2})?|\d{4}-\d{2}-\d{2}(?:T[\d:]+)?)$")
 _PERSONAL_COMMANDS = {"enroll", "edit", "survey", "referral"}
 
 
