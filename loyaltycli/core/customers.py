@@ -195,6 +195,9 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
 def edit(session: Session, program: Program, customer: Customer, *, name=None, phone=None, email=None,
          card=None, birthday=None, consent: bool | None = None) -> Customer:
     """Change the given fields; '' clears phone, e-mail, card or birthday."""
+    from loyaltycli.core import ledger
+
+    ledger.lock_customer(session, customer.id)  # merged or forgotten meanwhile: refused, no data written back
     profile = validate_profile(program, name, phone or None, email or None, card or None, birthday or None)
     if name is not None:
         customer.name = profile.name

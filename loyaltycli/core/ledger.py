@@ -74,10 +74,22 @@ def has_bonus(session: Session, customer_id: int, bonus_key: str) -> bool:
         LedgerEntry.customer_id == customer_id, LedgerEntry.bonus_key == bonus_key)).first() is not None
 
 
-def lock_customer(session: Session, customer_id: int) -> None:
+def lock_customer(session: Session, customer_id: int, *, require_active: bool = True) -> Customer:
     """Serialize writers of one customer's ledger (row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE
-    already holds the database's write lock)."""
-    session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
+    already holds the database's write lock), and re-read the customer under the lock: a customer merged
+    or forgotten by another till since it was looked up is refused (``require_active``)."""
+    customer = session.get(Customer, customer_id, populate_existing=True, with_for_update=True)
+    if require_active and customer is not None and customer.status != "active":
+        from loyaltycli.core.errors import UnknownCustomer
+
+        if customer.status == "merged":
+            target = session.get(Customer, customer.merged_into_id)
+            code = target.code if target else "?"
+            raise UnknownCustomer(f"customer {customer.code} was merged into {code} (by another till, just now); "
+                                  f"nothing was changed, use {code}")
+        raise UnknownCustomer(f"customer {customer.code} was {customer.status} (by another till, just now); "
+                              "nothing was changed")
+    return customer
 
 
 def spend(session: Session, customer, points: int, at: datetime, kind: str, note: str) -> tuple[LedgerEntry, int]:

@@ -138,8 +138,7 @@ def forget_customer(session: Session, customer: Customer, *, at: datetime | None
     if customer.status == "merged":
         raise RuleNotMet(f"customer {customer.code} was merged; forget the customer it was merged into")
     at = at or clock.now()
-    ledger.lock_customer(session, customer.id)
-    session.refresh(customer)
+    ledger.lock_customer(session, customer.id, require_active=False)
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite:
         session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
