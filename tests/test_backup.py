@@ -14,6 +14,8 @@ from contextlib import closing
 
 import pytest
 
+from loyaltycli.core.db import SCHEMA_HEAD
+
 from safety_helpers import balance_of, dump
 from loyaltycli.core.db import SCHEMA_HEAD
 
@@ -151,7 +153,7 @@ def test_restore_brings_back_the_backup_and_keeps_the_replaced_database(cli, sho
     assert cli("purchase", "C000002", "100.00", "--receipt", "R-3").exit_code == 0
     changed = dump(db_path)
 
-    result = cli("restore", str(backup))
+    result = cli("restore", str(backup), "--yes")
     assert result.exit_code == 0, result.stderr
     aside = tmp_path / "loyalty.db.before-restore-20260615T120000Z"
     assert result.stdout == (f"restored 2 customers and 6 ledger rows from {backup}; the previous database is "
@@ -161,7 +163,7 @@ def test_restore_brings_back_the_backup_and_keeps_the_replaced_database(cli, sho
     assert cli.json("balance", "C000002")["balance"] == 50 + 35
     # the restored database takes new work normally, and a second restore keeps a second copy
     assert cli("purchase", "C000002", "10.00", "--receipt", "R-4").exit_code == 0
-    assert cli("restore", str(backup)).exit_code == 0
+    assert cli("restore", str(backup), "--yes").exit_code == 0
     assert (tmp_path / "loyalty.db.before-restore-20260615T120000Z-2").exists()
 
 
@@ -175,7 +177,7 @@ def test_restore_replaces_an_unreadable_database(cli, shop, db_path, tmp_path):
         (tmp_path / f"loyalty.db{extra}").unlink(missing_ok=True)
     db_path.write_bytes(garbage)
     assert cli("balance", "C000001").exit_code == 4
-    result = cli("restore", str(backup))
+    result = cli("restore", str(backup), "--yes")
     assert result.exit_code == 0, result.stderr
     assert dump(db_path) == saved
     assert (tmp_path / "loyalty.db.before-restore-20260615T120000Z").read_bytes() == garbage
@@ -220,12 +222,12 @@ def test_restore_refuses_a_bad_file_and_changes_nothing(cli, shop, db_path, tmp_
         assert cli("backup", str(good)).exit_code == 0
         _corrupt_copy(good, bad)
     elif kind == "missing":
-        expected = f"error: {bad} is not a file\n"
+        expected = f"error: backup file {bad} does not exist\n"
     elif kind == "folder":
         bad.mkdir()
-        expected = f"error: {bad} is not a file\n"
+        expected = f"error: {bad} is a folder; give a backup file\n"
     before = dump(db_path)
-    result = cli("restore", str(bad))
+    result = cli("restore", str(bad), "--yes")
     assert result.exit_code == 1
     if expected:
         assert result.stderr == expected
@@ -372,7 +374,7 @@ def test_restore_into_a_new_database(cli, shop, db_path, tmp_path):
     backup = tmp_path / "b.db"
     assert cli("backup", str(backup)).exit_code == 0
     fresh = tmp_path / "elsewhere" / "new.db"
-    result = cli("--db", str(fresh), "restore", str(backup))
+    result = cli("--db", str(fresh), "restore", str(backup), "--yes")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == f"restored 2 customers and 6 ledger rows from {backup}\n"
     assert dump(fresh) == dump(db_path)

@@ -246,7 +246,7 @@ def test_history_is_a_statement_with_running_balance(cli):
     rows = cli.json("history", "C1")
     assert [(r["kind"], r["points"], r["balance"]) for r in rows] == [
         ("welcome", 50, 50), ("earn", 100, 150), ("redeem", -100, 50)]
-    assert set(rows[0]) == {"at", "kind", "points", "balance", "note"}
+    assert set(rows[0]) == {"at", "kind", "points", "balance", "note", "operator"}
     assert "R-1" in rows[1]["note"] and "online" in rows[1]["note"]
     csv_out = cli("history", "C1", "--csv").stdout.splitlines()
     assert csv_out[0] == "at,kind,points,balance,note" and len(csv_out) == 4

@@ -81,6 +81,7 @@ def test_copy_to_new_sqlite_file_keeps_every_row(cli, database, tmp_path):
 def test_copy_refuses_a_target_with_data_and_changes_nothing(cli, database, tmp_path):
     fill_shop(cli, database)
     target = tmp_path / "busy.db"
+    assert cli("--db", str(target), "init").exit_code == 0
     assert cli("--db", str(target), "enroll", "Someone Else").exit_code == 0
 
     result = cli("db", "copy", "--to", str(target))

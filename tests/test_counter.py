@@ -74,6 +74,7 @@ def test_options_hold_for_one_line_only(aoife):
 
 def test_counter_options_pass_to_every_line(aoife, tmp_path, cli, db_path):
     other = tmp_path / "other.db"
+    assert cli("--db", str(other), "init").exit_code == 0
     assert cli("--db", str(other), "enroll", "Brid Walsh", "--no-input").exit_code == 0
     assert run_line("balance C000001", base_args=["--db", str(other)])[1].startswith("C000001 Brid Walsh: 50")
     # the line's own --db wins over the counter's

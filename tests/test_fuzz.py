@@ -219,7 +219,7 @@ def test_paths_with_uri_characters_work(cli, tmp_path, monkeypatch):
     assert cli("enroll", "Ana").exit_code == 0
     info = cli.json("backup", "a?b#c%d.db")
     assert info["customers"] == 1 and (tmp_path / "a?b#c%d.db").is_file()
-    assert cli("restore", "a?b#c%d.db").exit_code == 0
+    assert cli("restore", "a?b#c%d.db", "--yes").exit_code == 0
 
 
 @pytest.mark.parametrize("command", [("backup",), ("export",), ("restore",), ("init", "--demo", "--sample-dir")])

@@ -113,17 +113,17 @@ def test_merge_through_the_cli(cli):
     assert cli("enroll", "Aoife", "--email", "aoife@example.ie", "--card", "CARD-7").exit_code == 0
     assert cli("purchase", "C000002", "80.00", "--receipt", "R-1").exit_code == 0
 
-    result = cli("customer", "merge", "C000001", "C000001")
+    result = cli("customer", "merge", "C000001", "C000001", "--yes")
     assert (result.exit_code, result.stderr) == (1, "error: C000001 and C000001 are the same customer; "
                                                     "nothing to merge\n")
-    result = cli("customer", "merge", "0851234567", "aoife@example.ie")
+    result = cli("customer", "merge", "0851234567", "aoife@example.ie", "--yes")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "merged C000002 into C000001: 130 points, 1 purchase moved; balance 180\n"
     # the e-mail and card came along, the duplicate can no longer be used
     shown = cli.json("customer", "show", "aoife@example.ie")
     assert (shown["code"], shown["balance"], shown["card"]) == ("C000001", 180, "CARD-7")
-    for args in (("purchase", "C000002", "5.00"), ("customer", "merge", "C000001", "C000002"),
-                 ("customer", "forget", "C000002")):
+    for args in (("purchase", "C000002", "5.00"), ("customer", "merge", "C000001", "C000002", "--yes"),
+                 ("customer", "forget", "C000002", "--yes")):
         result = cli(*args)
         assert (result.exit_code, result.stderr) == (1, "error: customer C000002 was merged into C000001; "
                                                         "use C000001\n"), args
@@ -162,7 +162,7 @@ def test_forget_erases_personal_data_from_the_file_and_keeps_the_ledger(cli, db_
     with closing(sqlite3.connect(db_path)) as conn:
         rows_before = conn.execute("SELECT count(*), sum(delta) FROM ledger").fetchone()
 
-    result = cli("customer", "forget", "siobhan.secret@example.ie")
+    result = cli("customer", "forget", "siobhan.secret@example.ie", "--yes")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ("forgot C000001: erased name, phone, email, card, birthday and 1 survey comments "
                              "and 2 award reasons; 70 points forfeited\n")
@@ -188,8 +188,12 @@ def test_forget_erases_personal_data_from_the_file_and_keeps_the_ledger(cli, db_
     assert (result.exit_code, result.stderr) == (
         1, "error: unknown customer 'siobhan.secret@example.ie'; try `loyalty customer list --search "
            "siobhan.secret@example.ie`\n")
-    result = cli("customer", "forget", "C000001")
-    assert (result.exit_code, result.stderr) == (1, "error: customer C000001 was forgotten (personal data erased)\n")
+    # forgetting again is allowed: it finishes an erasure that was stopped (and changes no ledger row)
+    result = cli("customer", "forget", "C000001", "--yes")
+    assert (result.exit_code, result.stdout) == (
+        0, "C000001 was already forgotten; erased what was left and compacted the file\n")
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("SELECT count(*), sum(delta) FROM ledger").fetchone() == (count, total)
     assert cli("db", "check").exit_code == 0
 
 
@@ -202,8 +206,13 @@ def test_forget_from_the_library(session, program):
     result = forget_customer(session, c)
     assert (result.code, result.forfeited, result.erased, result.comments) == ("C000001", 50, ["name", "email"], 0)
     assert ledger.balance(session, c.id) == 0
-    with pytest.raises(RuleNotMet, match="already forgotten"):
-        forget_customer(session, c)
+    again = forget_customer(session, c)  # a second forget finishes what a stopped one left
+    assert (again.again, again.forfeited, again.erased) == (True, 0, [])
+    c2 = customers.enroll(session, program, "Dup", email="dup@example.ie")
+    from loyaltycli.core.merge import merge_customers
+
+    with pytest.raises(RuleNotMet, match="only active customers"):
+        merge_customers(session, c2, c)
 
 
 def test_db_check_notices_points_on_a_merged_or_personal_data_on_a_forgotten_customer(cli, db_path):
@@ -211,8 +220,8 @@ def test_db_check_notices_points_on_a_merged_or_personal_data_on_a_forgotten_cus
 
     for name in ("Keep", "Dup", "Gone"):
         assert cli("enroll", name).exit_code == 0
-    assert cli("customer", "merge", "C000001", "C000002").exit_code == 0
-    assert cli("customer", "forget", "C000003").exit_code == 0
+    assert cli("customer", "merge", "C000001", "C000002", "--yes").exit_code == 0
+    assert cli("customer", "forget", "C000003", "--yes").exit_code == 0
     assert cli("db", "check").exit_code == 0
     from loyaltycli.core import db as dbmod
 

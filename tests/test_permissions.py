@@ -41,7 +41,7 @@ def test_backup_restore_and_export_files_are_owner_only(cli, tmp_path, db_path, 
     assert mode(backup) == 0o600
     # a backup over an existing, world-readable file leaves it owner-only too
     backup.chmod(0o644)
-    assert cli("backup", str(backup)).exit_code == 0
+    assert cli("backup", str(backup), "--force").exit_code == 0
     assert mode(backup) == 0o600
 
     assert cli("export", str(tmp_path / "csv")).exit_code == 0
@@ -54,7 +54,7 @@ def test_backup_restore_and_export_files_are_owner_only(cli, tmp_path, db_path, 
     assert all(mode(f) == 0o600 for f in files)
     assert mode(tmp_path / "csv") == 0o700
 
-    assert cli("restore", str(backup)).exit_code == 0
+    assert cli("restore", str(backup), "--yes").exit_code == 0
     assert mode(db_path) == 0o600
     aside = list(tmp_path.glob("loyalty.db.before-restore-*"))
     assert len(aside) == 1 and mode(aside[0]) == 0o600

@@ -21,7 +21,7 @@ wording.install()
 
 # Options that belong to the root but are welcome anywhere on the line (`loyalty balance C1 --json`).
 GLOBAL_FLAGS = {"--json", "--csv", "--no-input", "--debug"}
-GLOBAL_VALUED = {"--db"}
+GLOBAL_VALUED = {"--db", "--by"}
 
 
 def hoist_global_options(args: list[str]) -> list[str]:
@@ -70,7 +70,10 @@ class LoyaltyGroup(TyperGroup):
         from loyaltycli.core.errors import LoyaltyError
 
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:
+                _checkpoint()
         except LoyaltyError as exc:
             if options.current.debug:
                 raise
@@ -90,11 +93,24 @@ class LoyaltyGroup(TyperGroup):
                 raise
             from sqlalchemy.exc import IntegrityError
 
+            from loyaltycli.core.files import disk_full, mask_secrets
+
+            if disk_full(exc):
+                fail("disk full: the command could not finish writing; nothing was changed (free some space "
+                     "and run it again)", 4)
             if isinstance(exc, IntegrityError):
                 fail("the change conflicts with data already recorded (another till?); nothing was "
                      "changed, try again", 1)
-            fail(f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+            fail(f"internal error: {type(exc).__name__}: {mask_secrets(str(exc).splitlines()[0]) if str(exc) else ''} "
                  "(rerun with --debug for details)", 1)
+
+
+def _checkpoint() -> None:
+    """A command that wrote leaves the .db file current (its WAL copied in), so the file alone is a
+    usable copy; a command that only read costs nothing here."""
+    db = sys.modules.get("loyaltycli.core.db")
+    if db is not None:
+        db.checkpoint_all()
 
 
 def _is_control_flow(exc: BaseException) -> bool:
@@ -106,7 +122,7 @@ app = typer.Typer(
     cls=LoyaltyGroup,
     name="loyalty",
     help="Loyalty program manager for small shops: customers, points, tiers, rewards, surveys, reports.\n\n"
-         "Global options (--db, --json, --csv, --no-input, --debug) may stand anywhere on the line.",
+         "Global options (--db, --json, --csv, --no-input, --debug, --by) may stand anywhere on the line.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # Click's plain help: Rich's help formatter (rich.markdown, pygments...) about doubles the time of --help.
@@ -130,10 +146,13 @@ def root(
     csv_: bool = typer.Option(False, "--csv", help="Print lists and reports as CSV."),
     no_input: bool = typer.Option(False, "--no-input", help="Never prompt (implied when stdin is not a terminal)."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors."),
+    by: Optional[str] = typer.Option(None, "--by", metavar="NAME",
+                                     help="Operator recorded on rows written by hand (award, refund, redeem, "
+                                          "merge, forget, restore); default LOYALTY_OPERATOR, else the OS user."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Show the version and exit."),
 ) -> None:
-    options.reset(db=db, json=json_, csv=csv_, no_input=no_input, debug=debug)
+    options.reset(db=db, json=json_, csv=csv_, no_input=no_input, debug=debug, by=by)
 
 
 # One module per concern, each with register(app); they import only Typer at load time.

@@ -6,6 +6,8 @@ a terminal; this module is the prompt around it (prompt_toolkit, which questiona
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -29,6 +31,8 @@ def base_args() -> list[str]:
     """The global options given to `loyalty counter`, passed on to every line."""
     current = options.current
     args = ["--db", current.db] if current.db else []
+    if current.by:
+        args += ["--by", current.by]
     for flag, on in (("--json", current.json), ("--csv", current.csv), ("--no-input", current.no_input),
                      ("--debug", current.debug)):
         if on:
@@ -55,15 +59,64 @@ def make_completer():
     return CounterCompleter()
 
 
+# Words a history line may keep: command and option names, codes, receipts and cards (upper-case ids),
+# amounts and points, dates.
+# Anything else (a name, an e-mail, a phone, a card, a typed reason or comment) keeps the line out of the
+# file: it stays in this session's memory only.
+_SAFE_WORD = re.compile(r"^(?:--?[a-z][a-z-]*(?:=[\w.:-]{0,20})?|[a-z][a-z-]*|[A-Z][A-Z0-9]*(?:[-_/][A-Z0-9]+)*|"
+                        r"-?\d{1,6}(?:[.,]\d{1,2})?|\d{4}-\d{2}-\d{2}(?:T[\d:]+)?)$")
+_PERSONAL_COMMANDS = {"enroll", "edit", "survey", "referral"}
+
+
+def line_is_safe_to_keep(line: str) -> bool:
+    """Whether a counter line holds nothing personal, so it may be written to the history file."""
+    import shlex
+
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        return False
+    return bool(words) and not _PERSONAL_COMMANDS.intersection(words) and all(_SAFE_WORD.match(w) for w in words)
+
+
+def private_history(path: Path):
+    """A prompt_toolkit FileHistory that is 0600 and keeps only lines without personal data; lines already
+    in an older file that hold personal data are dropped when it is opened."""
+    from prompt_toolkit.history import FileHistory
+
+    class PrivateHistory(FileHistory):
+        def store_string(self, string: str) -> None:
+            if not line_is_safe_to_keep(string):
+                return
+            fd = os.open(self.filename, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0),
+                         0o600)
+            os.fchmod(fd, 0o600)
+            os.close(fd)
+            super().store_string(string)
+
+    if path.exists() and not path.is_symlink():
+        os.chmod(path, 0o600)
+        kept = [line for line in PrivateHistory(str(path)).load_history_strings() if line_is_safe_to_keep(line)]
+        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            for line in reversed(kept):  # load_history_strings gives the newest first
+                fh.write("\n# kept\n" + "".join(f"+{part}\n" for part in line.split("\n")))
+        os.replace(temp, path)
+    return PrivateHistory(str(path))
+
+
 def prompt_session(history_file: Path | None = None, **kwargs):
-    """The prompt of the counter: completion while typing, history kept between days."""
+    """The prompt of the counter: completion while typing, history (without personal data) kept between days."""
     from prompt_toolkit import PromptSession
-    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    from prompt_toolkit.history import InMemoryHistory
 
     path = history_file or history_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        history = FileHistory(str(path))
+        if path.is_symlink():
+            raise OSError("the history file is a link")
+        history = private_history(path)
     except OSError:
         history = InMemoryHistory()
     return PromptSession(history=history, completer=make_completer(), complete_while_typing=True,
@@ -124,7 +177,8 @@ def counter() -> None:
 
     Type commands as in the CLI without `loyalty` (purchase C000001 12.50, balance aoife@example.ie,
     enroll ..., customer show C000001); Tab completes command names and customers (code, name, e-mail,
-    card or phone; it inserts the code). History is kept in the user data directory; `exit` or Ctrl-D
+    card or phone; it inserts the code). History is kept in the user data directory (0600, and only lines
+    with no personal data: codes, amounts, receipts; never names, e-mails or phones); `exit` or Ctrl-D
     leaves. Global options given before `counter` (--db, --json...) apply to every line. Without a
     terminal, lines are read from stdin and the exit code is that of the last failing line.
 

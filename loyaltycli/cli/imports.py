@@ -26,7 +26,9 @@ def import_(
                                                                         "time (card, phone or e-mail)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Report what would happen; write nothing."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE",
-                                           help="Where rejected rows go (default: FILE.rejects.csv)."),
+                                           help="Where rejected rows go (default: FILE.rejects.csv); created "
+                                                "0600, never through a link."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --rejects FILE."),
     batch_rows: int = typer.Option(100_000, "--batch-rows", hidden=True, min=1,
                                    help="Rows per transaction (whole receipts)."),
 ) -> None:
@@ -47,6 +49,7 @@ def import_(
     database.ensure_schema()
     engine = importer.Importer(file, source=source, preset=preset, mapping=mapping, enroll_unknown=enroll_unknown,
                                dry_run=dry_run, rejects=rejects_path, batch_rows=batch_rows)
+    engine.force_rejects, engine.default_rejects = force, rejects is None
     if show_bar:
         from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn,
                                    TimeRemainingColumn)

@@ -13,6 +13,7 @@ class Options:
     csv: bool = False
     no_input: bool = False
     debug: bool = False
+    by: str | None = None  # --by NAME: the operator recorded on rows written by hand
 
     @property
     def interactive(self) -> bool:
@@ -29,10 +30,18 @@ def reset(**values) -> Options:
     return current
 
 
-def database():
-    """The Database named by --db / LOYALTY_DB / the default."""
+def database(create: bool = False):
+    """The Database named by --db / LOYALTY_DB / the default (created only with ``create``: `init`)."""
     from loyaltycli.core.db import open_database
     from loyaltycli.startup import resume_gc
 
     resume_gc()  # the command's imports are done: collect garbage again from here on
-    return open_database(current.db)
+    return open_database(current.db, create=create)
+
+
+def by_hand():
+    """Context for a command whose ledger rows are written by hand (award, refund, redeem, merge, forget,
+    restore): they record the operator (--by, LOYALTY_OPERATOR, else the OS user)."""
+    from loyaltycli.core import ledger
+
+    return ledger.acting(ledger.operator_name(current.by))

@@ -78,7 +78,7 @@ def refund(
 
     cents = parse_amount(amount, allow_zero=False) if amount is not None else None
     when = _when(at)
-    with options.database().session() as session:
+    with options.database().session() as session, options.by_hand():
         program = load_program(session)
         sale = points.find_sale(session, receipt, source)
         result = points.post_refund(session, program, sale, cents, at=when)
@@ -102,7 +102,7 @@ def award(
     from loyaltycli.core.program import load_program
 
     when = _when(at)
-    with options.database().session() as session:
+    with options.database().session() as session, options.by_hand():
         program = load_program(session)
         customer = customers.find(session, key, program)
         balance = points.award(session, program, customer, points_, reason, at=when)
@@ -127,7 +127,7 @@ def redeem(
 
     basket_cents = parse_amount(basket, what="basket") if basket is not None else None
     when = _when(at)
-    with options.database().session() as session:
+    with options.database().session() as session, options.by_hand():
         program = load_program(session)
         customer = customers.find(session, key, program)
         result = points.redeem(session, program, customer, points_, reward=reward, basket=basket_cents, at=when)
@@ -175,9 +175,9 @@ def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
     with options.database().session(write=False) as session:
         customer = customers.find(session, key, usable=False)
         rows = ledger.history(session, customer.id)
-    out = [{"at": r["at"], "kind": r["kind"], "points": r["points"], "balance": r["balance"], "note": r["note"]}
-           for r in rows]
-    emit(out, columns=["at", "kind", "points", "balance", "note"], title=f"Statement of {customer.code}")
+    out = [{"at": r["at"], "kind": r["kind"], "points": r["points"], "balance": r["balance"], "note": r["note"],
+            "operator": r["operator"] or ""} for r in rows]
+    emit(out, columns=["at", "kind", "points", "balance", "note", "operator"], title=f"Statement of {customer.code}")
 
 
 # Negative numbers ('-5') reach the command as values, to be refused with a clear reason.

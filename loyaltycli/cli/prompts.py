@@ -174,3 +174,13 @@ def _survey_flow(code: str) -> dict | None:
     if nps is None and csat is None and not cli:
         return {"nps": None, "csat": None, "cli": None, "comment": comment, "skipped": skipped}
     return {"nps": nps, "csat": csat, "cli": cli or None, "comment": comment, "skipped": skipped}
+
+
+def confirm(question: str) -> bool:
+    """Ask a yes/no question on the terminal (default: no). False when cancelled (Ctrl-C / Ctrl-D)."""
+    import questionary
+
+    try:
+        return bool(_ask(questionary.confirm(question, default=False)))
+    except _Cancelled:
+        return False

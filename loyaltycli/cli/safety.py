@@ -10,27 +10,63 @@ from loyaltycli.cli import options
 from loyaltycli.cli.render import emit, plural
 
 
-def backup(file: Path = typer.Argument(..., help="Backup file to write (replaced atomically), or a folder to "
-                                                 "put loyalty-YYYYMMDD-HHMMSS.db in.")) -> None:
+def confirmed(yes: bool, what: str, details: list[str]) -> None:
+    """Irreversible commands: go on with --yes; on a terminal show ``details`` and ask; else refuse."""
+    from loyaltycli.core.errors import Cancelled
+
+    if yes:
+        return
+    if not options.current.interactive:
+        raise Cancelled(f"{what} cannot be undone; add --yes to confirm (there is no terminal to ask on)")
+    for line in details:
+        typer.echo(line, err=True)
+    from loyaltycli.cli import prompts
+
+    if not prompts.confirm(f"{what}: this cannot be undone. Go ahead?"):
+        raise Cancelled(f"{what} cancelled; nothing was changed")
+
+
+YES = typer.Option(False, "--yes", "-y", help="Do it without asking (scripts); without it a terminal asks and "
+                                              "--no-input refuses.")
+
+
+def backup(file: Path = typer.Argument(..., help="Backup file to write (0600, via a temporary file and an "
+                                                 "atomic rename), or a folder to put loyalty-YYYYMMDD-HHMMSS.db in."),
+           force: bool = typer.Option(False, "--force", help="Replace an existing loyalty backup (never any "
+                                                             "other file).")) -> None:
     """Write a consistent copy of the database while tills keep working (SQLite online backup).
 
-    Example: loyalty backup /var/backups/loyalty-$(date +%a).db
+    An existing file is replaced only when it is a loyalty backup and --force is given; links, devices,
+    pipes and the database's own files are refused.
+
+    Example: loyalty backup /var/backups/loyalty-$(date +%a).db --force
     """
     from loyaltycli.core.backup import backup as run_backup
 
-    info = run_backup(options.database(), file)
+    info = run_backup(options.database(), file, force=force)
     emit(info, message=f"backed up {plural(info['customers'], 'customer')} and {plural(info['ledger_rows'], 'ledger row')} "
                        f"to {info['file']} ({info['bytes']} bytes)")
 
 
-def restore(file: Path = typer.Argument(..., help="A backup written by `loyalty backup`.")) -> None:
+def restore(file: Path = typer.Argument(..., help="A backup written by `loyalty backup`."), yes: bool = YES) -> None:
     """Replace the database with a checked backup; the replaced one is kept as <db>.before-restore-<time>.
 
-    Example: loyalty restore /var/backups/loyalty-Mon.db
+    Tills wait (they are not lost) while the database is copied aside and replaced. On a terminal it shows
+    the backup's date and counts and asks first; --yes for scripts.
+
+    Example: loyalty restore /var/backups/loyalty-Mon.db --yes
     """
+    from loyaltycli.core import ledger
     from loyaltycli.core.backup import restore as run_restore
 
-    info = run_restore(options.database(), file)
+    def ask(facts: dict) -> bool:
+        confirmed(yes, "restore", [f"restore {file}: written {facts['backup_time']}, {facts['customers']} "
+                                   f"customers, {facts['ledger_rows']} ledger rows, schema {facts['schema']}",
+                                   "the current database is replaced (and kept aside)"])
+        return True
+
+    info = run_restore(options.database(), file, confirm=ask)
+    info["operator"] = ledger.operator_name(options.current.by)
     kept = f"; the previous database is kept as {info['kept_aside']}" if info["kept_aside"] else ""
     emit(info, message=f"restored {plural(info['customers'], 'customer')} and {plural(info['ledger_rows'], 'ledger row')} "
                        f"from {info['file']}{kept}")
@@ -72,21 +108,53 @@ def db_check() -> None:
              "with new ledger rows")
 
 
+def _fault_point(name: str) -> None:
+    """Fault injection for the kill tests: with ``name`` set in the environment the process stops itself
+    here (SIGSTOP) so a test can kill it at exactly this point."""
+    import os
+
+    if os.environ.get(name):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+
+def _describe(session, customer) -> str:
+    from loyaltycli.core import ledger
+
+    return (f"{customer.code} {customer.name or '(no name)'}, {customer.email or customer.phone or customer.card or 'no contact'}"
+            f", balance {ledger.balance(session, customer.id)} points")
+
+
 def customer_merge(keep: str = typer.Argument(..., help="The customer to keep (code, card, e-mail or phone)."),
-                   duplicate: str = typer.Argument(..., help="The duplicate to fold into KEEP.")) -> None:
+                   duplicate: str = typer.Argument(..., help="The duplicate to fold into KEEP."),
+                   yes: bool = YES) -> None:
     """Fold a duplicate customer into another: points (with their expiry dates), purchases, surveys,
     referrals, redemptions, donations and memberships; the duplicate can no longer be used.
 
-    Example: loyalty customer merge C000001 C000007
+    On a terminal it shows both customers (names, balances) and asks first; --yes for scripts.
+
+    Example: loyalty customer merge C000001 C000007 --yes
     """
     from loyaltycli.core import customers
+    from loyaltycli.core.errors import RuleNotMet
     from loyaltycli.core.merge import merge_customers
     from loyaltycli.core.program import load_program
 
-    with options.database().session() as session:
+    db = options.database()
+    if not yes:
+        with db.session(write=False) as session:
+            program = load_program(session)
+            kept, dup = customers.find(session, keep, program), customers.find(session, duplicate, program)
+            shown = {"keep": kept.id, "duplicate": dup.id}
+            details = [f"keep:      {_describe(session, kept)}", f"duplicate: {_describe(session, dup)}"]
+        confirmed(yes, f"merge {dup.code} into {kept.code}", details)
+    with db.session() as session, options.by_hand():
         program = load_program(session)
         kept = customers.find(session, keep, program)
         dup = customers.find(session, duplicate, program)
+        if not yes and shown != {"keep": kept.id, "duplicate": dup.id}:
+            raise RuleNotMet("the customers changed while you were deciding; nothing was merged, run it again")
         result = merge_customers(session, kept, dup)
     data = {"code": result.keep, "merged": result.duplicate, "points": result.points,
             "lots": result.lots, "moved": result.moved, "filled": result.filled, "balance": result.balance}
@@ -94,32 +162,58 @@ def customer_merge(keep: str = typer.Argument(..., help="The customer to keep (c
                        f"{plural(result.moved['purchases'], 'purchase')} moved; balance {result.balance}")
 
 
-def customer_forget(key: str = typer.Argument(..., help="Code, card, e-mail or phone.")) -> None:
-    """Erase a customer's personal data (name, phone, e-mail, card, birthday, survey comments) from the
-    database file; the anonymous ledger stays so totals still add up; remaining points are forfeited.
+def customer_forget(key: str = typer.Argument(..., help="Code, card, e-mail or phone."), yes: bool = YES) -> None:
+    """Erase a customer's personal data (name, phone, e-mail, card, birthday, survey comments, award
+    reasons; also on duplicates merged into it) from the database file; the anonymous ledger stays so
+    totals still add up; remaining points are forfeited. Run it again on a forgotten customer to finish
+    an erasure that was interrupted.
 
-    Example: loyalty customer forget C000007
+    On a terminal it shows the customer and asks first; --yes for scripts.
+
+    Example: loyalty customer forget C000007 --yes
     """
     from loyaltycli.core import customers
+    from loyaltycli.core.errors import RuleNotMet
     from loyaltycli.core.merge import forget_customer, scrub_file
     from loyaltycli.core.program import load_program
 
     db = options.database()
-    with db.session() as session:
-        customer = customers.find(session, key, load_program(session))
+    if not yes:
+        with db.session(write=False) as session:
+            program = load_program(session)
+            customer = customers.find(session, key, program, usable=False)
+            if customer.status == "merged":
+                customers.find(session, key, program)  # says which customer it was merged into
+            shown, details = customer.id, [f"forget: {_describe(session, customer)}"]
+        confirmed(yes, f"forget {customer.code}", details)
+    with db.session() as session, options.by_hand():
+        program = load_program(session)
+        customer = customers.find(session, key, program, usable=False)
+        if customer.status == "merged":
+            customers.find(session, key, program)  # says which customer it was merged into
+        if not yes and customer.id != shown:
+            raise RuleNotMet("the customer changed while you were deciding; nothing was erased, run it again")
         result = forget_customer(session, customer)
+    _fault_point("LOYALTY_FAULT_BEFORE_SCRUB")
     scrubbed = scrub_file(db)
     if not scrubbed:
         import sys
 
         sys.stderr.write("note: another process is using the database: the erased values are overwritten, "
-                         "but the file is compacted only by the next `customer forget`\n")
+                         "but the file is compacted only when it is free; run `loyalty customer forget "
+                         f"{result.code}` again later to finish\n")
     data = {"code": result.code, "erased": result.erased, "comments": result.comments,
-            "reasons": result.reasons, "forfeited": result.forfeited, "file_scrubbed": scrubbed}
+            "reasons": result.reasons, "forfeited": result.forfeited, "file_scrubbed": scrubbed,
+            "duplicates": result.duplicates}
     also = ([f"{result.comments} survey comments"] if result.comments else []) + (
-        [f"{result.reasons} award reasons"] if result.reasons else [])
-    emit(data, message=f"forgot {result.code}: erased {', '.join(result.erased) or 'nothing'}"
-                       f"{''.join(f' and {part}' for part in also)}; {result.forfeited} points forfeited")
+        [f"{result.reasons} award reasons"] if result.reasons else []) + (
+        [f"{len(result.duplicates)} merged duplicates"] if result.duplicates else [])
+    if result.again:
+        message = f"{result.code} was already forgotten; erased what was left and compacted the file"
+    else:
+        message = (f"forgot {result.code}: erased {', '.join(result.erased) or 'nothing'}"
+                   f"{''.join(f' and {part}' for part in also)}; {result.forfeited} points forfeited")
+    emit(data, message=message)
 
 
 def register(app: typer.Typer) -> None:

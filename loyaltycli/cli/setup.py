@@ -21,8 +21,8 @@ def init(demo: bool = typer.Option(False, "--demo", help="Load sample_data (cust
 
     Example: loyalty init --demo
     """
-    db = options.database()
-    db.ensure_schema()
+    db = options.database(create=True)
+    db.ensure_schema(create=True)
     summary = {"database": db.safe_url, "demo": None}
     if demo:
         from loyaltycli.core.demo import load_demo

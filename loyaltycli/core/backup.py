@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import os
 import sqlite3
 from contextlib import closing
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from loyaltycli.core import clock
+from loyaltycli.core import clock, files
 from loyaltycli.core.errors import DatabaseUnavailable, InvalidInput
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -37,7 +38,7 @@ def sqlite_path(database) -> Path:
 
 def shown(path) -> str:
     """A path as text that can always be printed (undecodable bytes of a file name as \\xNN escapes)."""
-    return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
+    return files.shown(path)
 
 
 def _read_only_uri(path: Path) -> str:
@@ -48,14 +49,12 @@ def _read_only_uri(path: Path) -> str:
 
 
 def _private_file(path: Path) -> None:
-    """Create ``path`` empty with mode 0600 (replacing what is there)."""
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
+    """Create ``path`` empty with mode 0600, exclusively (no file or link may be there)."""
+    files.create_private_empty(path)
 
 
 def _temp_beside(path: Path, tag: str) -> Path:
-    return path.with_name(f".{path.name}.{tag}-{os.getpid()}.tmp")
+    return files.temp_beside(path, tag)
 
 
 def _remove(path: Path) -> None:
@@ -78,13 +77,18 @@ def _copy_online(source: Path, dest: Path) -> None:
 
 
 def _os_errors(what):
-    """A file system error the user can fix (a full disk, a bad path) becomes one line: ``what(path): reason``."""
+    """A file system error the user can fix (a bad path) becomes one line: ``what(path): reason``; a full
+    disk says so (exit 4)."""
     def decorate(func):
         @functools.wraps(func)
-        def wrapper(database, path):
+        def wrapper(database, path, *args, **kwargs):
             try:
-                return func(database, path)
-            except OSError as exc:
+                return func(database, path, *args, **kwargs)
+            except (OSError, sqlite3.Error) as exc:
+                if files.disk_full(exc):
+                    raise files.disk_full_error(what(path)) from None
+                if isinstance(exc, sqlite3.Error):
+                    raise DatabaseUnavailable(f"{what(path)}: {exc}") from None
                 raise InvalidInput(f"{what(path)}: {exc.strerror or exc}") from None
         return wrapper
     return decorate
@@ -104,32 +108,77 @@ def _known_version(database) -> str:
 
 
 @_os_errors(lambda dest: "cannot write the backup")
-def backup(database, dest: str | Path) -> dict:
+def backup(database, dest: str | Path, *, force: bool = False) -> dict:
     """Write a consistent copy of the live database to ``dest`` (a file, or a folder to put a dated file in).
 
-    The copy is made beside the target and renamed into place, so a crash never leaves half a backup."""
+    The copy is made beside the target (0600) and renamed into place, so a crash never leaves half a
+    backup. A target that exists is replaced only when it is a loyalty backup and ``force`` is given;
+    links, devices, pipes and the database's own files are never written to."""
     source = sqlite_path(database)
-    database.ensure_schema()  # like every command: creates or upgrades; refuses a newer or foreign file
+    database.ensure_schema()  # like every command: upgrades; refuses a missing, newer or foreign file
     version = _known_version(database)
     dest = Path(dest).expanduser()
-    if dest.is_dir():
+    if dest.is_dir() and not dest.is_symlink():
         dest = dest / f"loyalty-{clock.now():%Y%m%d-%H%M%S}.db"
     if not dest.parent.is_dir():
         raise InvalidInput(f"folder {shown(dest.parent)} does not exist; create it first")
-    if dest.exists() and dest.resolve() == source.resolve():
-        raise InvalidInput("the backup cannot be the database itself; give another file")
+    _refuse_own_file(source, dest)
+    _check_backup_target(dest, force)
+    files.remove_stale_temps(dest.parent, ("backup",))
     temp = _temp_beside(dest, "backup")
     try:
         _copy_online(source, temp)
         facts = inspect_file(temp)
         os.replace(temp, dest)
     except sqlite3.Error as exc:
+        if files.disk_full(exc):
+            raise files.disk_full_error(f"cannot write the backup {shown(dest)}") from None
         raise DatabaseUnavailable(f"backup failed: {exc}") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {shown(dest)}: {exc.strerror or exc}") from None
     finally:
         _remove(temp)
     return {"file": shown(dest), "bytes": dest.stat().st_size, "schema": version, **facts}
+
+
+def _own_files(database_file: Path) -> list[Path]:
+    return [Path(str(database_file) + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+
+
+def _refuse_own_file(database_file: Path, dest: Path) -> None:
+    """The live database's own files (the .db, its -wal, -shm, -journal) are never a backup target."""
+    resolved = dest.resolve()
+    for own in _own_files(database_file):
+        same = own.resolve() == resolved
+        if not same and own.exists() and dest.exists():
+            try:
+                same = os.path.samefile(own, dest)
+            except OSError:
+                same = False
+        if same and own == database_file:
+            raise InvalidInput("the backup cannot be the database itself; give another file")
+        if same:
+            raise InvalidInput(f"{shown(dest)} is the live database's own {own.name[len(database_file.name):]} "
+                               "file; give another file for the backup")
+
+
+def _check_backup_target(dest: Path, force: bool) -> None:
+    """A target that exists must be a regular file holding a loyalty backup, and ``force`` given."""
+    import stat
+
+    try:
+        info = os.lstat(dest)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(info.st_mode):
+        raise InvalidInput(f"{shown(dest)} is a symbolic link; give the backup file itself")
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidInput(f"{shown(dest)} exists and is not a regular file; give another name")
+    try:
+        inspect_file(dest)
+    except InvalidInput:
+        raise InvalidInput(f"{shown(dest)} exists and is not a loyalty backup; refusing to replace it "
+                           "(give another name)") from None
+    if not force:
+        raise InvalidInput(f"{shown(dest)} already exists; add --force to replace that backup")
 
 
 def inspect_file(path: Path, name: str | Path | None = None) -> dict:
@@ -171,38 +220,151 @@ def inspect_file(path: Path, name: str | Path | None = None) -> dict:
     return {"schema": versions[0], "customers": customers, "ledger_rows": rows}
 
 
-@_os_errors(lambda source: "restore failed")
-def restore(database, source: str | Path) -> dict:
-    """Replace the live database with a validated copy of ``source``; the replaced database is kept aside
-    as ``<db>.before-restore-<timestamp>``."""
+def check_restore_source(database, source: str | Path) -> Path:
+    """The backup file to restore, after the checks that need no copy: a regular file, not the database
+    itself, no newer data in a ``-wal`` beside it."""
     target = sqlite_path(database)
-    source = Path(source).expanduser()
-    if not source.is_file():
-        raise InvalidInput(f"{shown(source)} is not a file")
+    source = files.regular_file(Path(source).expanduser(), "backup file")
     if target.exists() and source.resolve() == target.resolve():
         raise InvalidInput("that file is the database itself; give a backup file")
+    wal = Path(str(source) + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise InvalidInput(f"the latest data of {shown(source)} sits in {shown(wal)} beside it (the file alone is "
+                           f"stale); make a proper copy with `loyalty --db {shown(source)} backup COPY.db` and "
+                           "restore that")
+    return source
+
+
+@_os_errors(lambda source: "restore failed")
+def restore(database, source: str | Path, *, confirm=None) -> dict:
+    """Replace the live database with a validated copy of ``source``; the replaced database is kept aside
+    as ``<db>.before-restore-<timestamp>``.
+
+    The write lock is held from the moment the current database is copied aside until the restored one is
+    in place (one transaction), so a sale a till was told succeeded is in one of the two. ``confirm``
+    (optional) is called with the backup's facts before anything changes; False cancels."""
+    from loyaltycli.core.db import BUSY_TIMEOUT_SECONDS
+
+    target = sqlite_path(database)
+    source = check_restore_source(database, source)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise InvalidInput(f"cannot create the folder of {shown(target)}: {exc.strerror or exc}") from None
+    files.remove_stale_temps(target.parent, ("restore", "aside"))
     staged = _temp_beside(target, "restore")
+    aside = None
     try:
         # Validate a private copy, never the caller's file in place (it might change under us).
-        _private_file(staged)
-        with open(source, "rb") as src, open(staged, "wb") as dst:
+        with open(source, "rb") as src, files.create_private(staged) as dst:
             while chunk := src.read(1 << 20):
                 dst.write(chunk)
         facts = inspect_file(staged, source)
+        facts["backup_time"] = clock.iso(datetime.fromtimestamp(source.stat().st_mtime, tz=timezone.utc))
+        if confirm is not None and not confirm(facts):
+            from loyaltycli.core.errors import Cancelled
+
+            raise Cancelled("restore cancelled; nothing was changed")
         database.engine.dispose()
-        aside = _aside_name(target)
-        if target.exists() and target.stat().st_size > 0:  # an empty new file has nothing to keep
-            _keep_aside(target, aside)
+        if not target.exists() or target.stat().st_size == 0:  # an empty new file has nothing to keep
+            os.replace(staged, target)
+            os.chmod(target, 0o600)
         else:
-            aside = None
-        _install(staged, target)
-    except OSError as exc:
-        raise InvalidInput(f"restore failed: {exc.strerror or exc}") from None
+            aside = _aside_name(target)
+            _swap_locked(target, staged, aside, BUSY_TIMEOUT_SECONDS)
+    except BaseException:
+        if aside is not None and aside.exists() and not _target_replaced(target, staged):
+            _remove(aside)  # a refused or failed restore leaves no copy of the database behind
+        raise
     finally:
         _remove(staged)
     database._checked = False
     return {"file": shown(source), "database": shown(target), "kept_aside": shown(aside) if aside else None,
             **facts}
+
+
+def _target_replaced(target: Path, staged: Path) -> bool:
+    return not staged.exists()
+
+
+def _swap_locked(target: Path, staged: Path, aside: Path, timeout: float) -> None:
+    """Under the database's write lock: copy it aside (consistently), then replace its content with the
+    staged backup in one transaction. A target that is no readable database is kept aside byte for byte
+    and replaced as a file."""
+    try:
+        conn = sqlite3.connect(os.fsencode(target), timeout=timeout, isolation_level=None)
+    except sqlite3.Error:
+        conn = None
+    if conn is not None:
+        try:
+            conn.execute("PRAGMA foreign_keys=OFF")
+            conn.execute("ATTACH DATABASE ? AS restored", (_read_only_uri(staged),))
+            conn.execute("BEGIN IMMEDIATE")  # tills wait from here until COMMIT
+        except sqlite3.Error as exc:
+            conn.close()
+            if _locked(exc):
+                raise DatabaseUnavailable(f"the database is busy (another program held the write lock "
+                                          f"longer than {timeout:g} s); nothing was restored, try again") from None
+            conn = None
+    if conn is None:
+        # Not a readable database (that may be why we restore): keep its bytes as they are.
+        with open(target, "rb") as src, files.create_private(aside) as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+        _remove(target)
+        os.replace(staged, target)
+        os.chmod(target, 0o600)
+        return
+    try:
+        # A reader's snapshot under our lock is the last committed state: nobody can commit after it.
+        _copy_online(target, aside)
+        _replace_content(conn, "restored")
+        conn.execute("COMMIT")
+        _remove(staged)  # marks the swap as done
+    except BaseException:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+        raise
+    finally:
+        conn.close()
+    os.chmod(target, 0o600)
+
+
+def _locked(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _replace_content(conn, schema: str) -> None:
+    """Inside the open transaction: drop everything in main, recreate the schema of ``schema`` and copy
+    its rows (the backup is ours and validated: plain tables, indexes, triggers, views)."""
+    def quote(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    for kind in ("view", "trigger", "table"):
+        for (name,) in conn.execute(f"SELECT name FROM main.sqlite_master WHERE type = ? "
+                                    "AND name NOT LIKE 'sqlite_%'", (kind,)).fetchall():
+            conn.execute(f"DROP {kind.upper()} IF EXISTS main.{quote(name)}")
+    objects = conn.execute(f"SELECT type, name, sql FROM {schema}.sqlite_master WHERE sql IS NOT NULL "
+                           "AND name NOT LIKE 'sqlite_%'").fetchall()
+    order = {"table": 0, "index": 1, "trigger": 2, "view": 3}
+    tables = [name for kind, name, _ in objects if kind == "table"]
+    for kind, _name, sql in sorted(objects, key=lambda o: order.get(o[0], 9)):
+        if kind == "table":
+            conn.execute(sql)
+    for name in tables:
+        conn.execute(f"INSERT INTO main.{quote(name)} SELECT * FROM {schema}.{quote(name)}")
+    for kind, _name, sql in sorted(objects, key=lambda o: order.get(o[0], 9)):
+        if kind != "table":
+            conn.execute(sql)
+    has_sequence = conn.execute(f"SELECT 1 FROM {schema}.sqlite_master WHERE name = 'sqlite_sequence'").fetchone()
+    if has_sequence and conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+        conn.execute("DELETE FROM main.sqlite_sequence")
+        conn.execute(f"INSERT INTO main.sqlite_sequence SELECT * FROM {schema}.sqlite_sequence")
+    version = conn.execute(f"PRAGMA {schema}.user_version").fetchone()[0]
+    conn.execute(f"PRAGMA main.user_version = {int(version)}")
 
 
 def _aside_name(target: Path) -> Path:
@@ -213,41 +375,6 @@ def _aside_name(target: Path) -> Path:
         n += 1
         aside = target.with_name(f"{target.name}.before-restore-{stamp}-{n}")
     return aside
-
-
-def _keep_aside(target: Path, aside: Path) -> None:
-    """Copy the current database aside (consistently, if it is readable at all; else byte for byte)."""
-    try:
-        _copy_online(target, aside)
-        return
-    except sqlite3.Error:
-        _remove(aside)
-    # Not a readable database (that may be why we restore): keep its bytes as they are.
-    _private_file(aside)
-    with open(target, "rb") as src, open(aside, "wb") as dst:
-        while chunk := src.read(1 << 20):
-            dst.write(chunk)
-
-
-def _install(staged: Path, target: Path) -> None:
-    """Write the staged copy into the target through SQLite's backup API (so other processes see a proper
-    transaction); a target that is not a readable database is replaced as a file."""
-    if not target.exists():
-        _private_file(target)
-    try:
-        with closing(sqlite3.connect(os.fsencode(staged))) as src, \
-                closing(sqlite3.connect(os.fsencode(target), timeout=30)) as dst:
-            dst.execute("PRAGMA journal_mode=WAL")
-            src.backup(dst, pages=-1)
-            problems = [row[0] for row in dst.execute("PRAGMA integrity_check")]
-        if problems == ["ok"]:
-            os.chmod(target, 0o600)
-            return
-    except sqlite3.Error:
-        pass
-    _remove(target)
-    os.replace(staged, target)
-    os.chmod(target, 0o600)
 
 
 @_os_errors(lambda folder: f"cannot export to {shown(folder)[:100]}")
@@ -265,14 +392,15 @@ def export(database, folder: str | Path) -> dict:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise InvalidInput(f"cannot create {shown(folder)}: {exc.strerror or exc}") from None
+    files.remove_stale_temps(folder, ("export",))
     counts = {}
     with database.session(write=False) as session:
         for table in SQLModel.metadata.sorted_tables:
             path = folder / f"{table.name}.csv"
             temp = _temp_beside(path, "export")
             try:
-                _private_file(temp)
-                with open(temp, "w", newline="", encoding="utf-8") as fh:
+                with files.create_private(temp) as raw, \
+                        io.TextIOWrapper(raw, encoding="utf-8", newline="") as fh:
                     writer = csv.writer(fh, lineterminator="\n")
                     writer.writerow([c.name for c in table.columns])
                     n = 0
@@ -282,6 +410,8 @@ def export(database, folder: str | Path) -> dict:
                         n += 1
                 os.replace(temp, path)
             except OSError as exc:
+                if files.disk_full(exc):
+                    raise files.disk_full_error(f"cannot write {shown(path)}") from None
                 raise InvalidInput(f"cannot write {shown(path)}: {exc.strerror or exc}") from None
             finally:
                 _remove(temp)

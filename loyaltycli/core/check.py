@@ -25,7 +25,8 @@ CHECKS = (
     ("donations", "every donation has its ledger row (same points, same customer)"),
     ("refunds", "refunds of a sale never exceed the sale"),
     ("merged", "merged customers have a balance of zero and point at an existing customer"),
-    ("forgotten", "forgotten customers hold no personal data"),
+    ("forgotten", "forgotten customers (and duplicates merged into them) hold no personal data, and no "
+                  "erasure waits for the file to be compacted"),
 )
 
 
@@ -143,6 +144,25 @@ def check_database(session: Session, *, integrity: bool = True) -> list[Problem]
         add("forgotten", f"{code} is forgotten but still holds personal data")
     for (response_id,) in _rows(session, """
             SELECT s.id FROM survey_response s JOIN customer c ON c.id = s.customer_id
-            WHERE c.status = 'forgotten' AND s.comment IS NOT NULL"""):
+            LEFT JOIN customer t ON t.id = c.merged_into_id
+            WHERE (c.status = 'forgotten' OR t.status = 'forgotten') AND s.comment IS NOT NULL"""):
         add("forgotten", f"survey response {response_id} of a forgotten customer keeps its comment")
+    for code, target in _rows(session, """
+            SELECT c.code, t.code FROM customer c JOIN customer t ON t.id = c.merged_into_id
+            WHERE t.status = 'forgotten' AND (c.name IS NOT NULL OR c.phone IS NOT NULL OR c.email IS NOT NULL
+            OR c.card IS NOT NULL OR c.birthday IS NOT NULL)"""):
+        add("forgotten", f"{code} was merged into forgotten {target} but still holds personal data "
+                         f"(run `loyalty customer forget {target} --yes` again)")
+    for (entry_id,) in _rows(session, """
+            SELECT l.id FROM ledger l JOIN customer c ON c.id = l.customer_id
+            LEFT JOIN customer t ON t.id = c.merged_into_id
+            WHERE (c.status = 'forgotten' OR t.status = 'forgotten') AND l.kind IN ('award', 'adjust')
+            AND l.note != 'reason erased: customer forgotten'"""):
+        add("forgotten", f"ledger row {entry_id} of a forgotten customer keeps its typed reason")
+    if sqlite:
+        from loyaltycli.core.merge import scrub_pending
+
+        for code in scrub_pending(session):
+            add("forgotten", f"erased data of {code} may still sit in the file's free space (a forget was "
+                             f"stopped before compacting it); run `loyalty customer forget {code} --yes` again")
     return out

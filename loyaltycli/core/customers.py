@@ -242,6 +242,9 @@ def edit(session: Session, program: Program, customer: Customer, *, name=None, p
          consent_how: str = "customer edit") -> Customer:
     """Change the given fields; '' clears phone, e-mail, card or birthday. A change of consent is
     recorded with when and ``consent_how``."""
+    from loyaltycli.core import ledger
+
+    ledger.lock_customer(session, customer.id)  # merged or forgotten meanwhile: refused, no data written back
     profile = validate_profile(program, name, phone or None, email or None, card or None, birthday or None)
     if name is not None:
         customer.name = profile.name

@@ -16,7 +16,7 @@ from loyaltycli.core.errors import DatabaseUnavailable
 
 # The newest migration this program knows, and every older one it can upgrade from.
 SCHEMA_HEAD = "0004_consent"
-KNOWN_REVISIONS = ("0001", "0004_consent")
+KNOWN_REVISIONS = ("0001", "0003_safety", "0004_consent")
 
 BUSY_TIMEOUT_SECONDS = float(os.environ.get("LOYALTY_BUSY_TIMEOUT", "15"))
 
@@ -31,6 +31,8 @@ def default_path() -> Path:
 def resolve_url(db: str | None = None) -> str:
     """--db, then LOYALTY_DB, then the default file; a plain path becomes a sqlite URL."""
     value = db or os.environ.get("LOYALTY_DB") or str(default_path())
+    if not value.strip():
+        raise DatabaseUnavailable("the database name is blank (--db or LOYALTY_DB); give a file or a URL")
     if "://" in value:
         # postgres:// (Heroku, Render, many hosts) and postgresql:// without a driver: ours is psycopg 3.
         for prefix in ("postgres://", "postgresql://"):
@@ -53,22 +55,117 @@ def _prepare_sqlite_file(url: str) -> None:
     os.close(fd)
 
 
-class Database:
-    """One database: an engine whose transactions each hold one command."""
+def sqlite_file(url: str) -> Path | None:
+    """The file behind a sqlite URL (None for other backends and in-memory databases)."""
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
 
-    def __init__(self, url: str):
+
+def _preflight_sqlite(path: Path, label: str, create: bool, url_label: str) -> None:
+    """Look at a SQLite file read-only before any connection that may write to it (WAL mode, -wal and
+    -shm files): refuse a missing file (unless creating), a foreign file and a newer schema unchanged."""
+    import sqlite3
+    from contextlib import closing
+    from urllib.parse import quote
+
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        if create:
+            return
+        raise DatabaseUnavailable(f"no database at {label}; run `loyalty init` to create one "
+                                  "(or check --db / LOYALTY_DB)") from None
+    except OSError as exc:
+        raise DatabaseUnavailable(f"cannot use database {label}: {exc.strerror or exc}") from None
+    if path.is_dir():
+        raise DatabaseUnavailable(f"{label} is a folder, not a database file")
+    if size == 0:
+        if create:
+            return
+        raise DatabaseUnavailable(f"no database at {label} (the file is empty); run `loyalty init` to create one")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise DatabaseUnavailable(f"cannot read database {label}: {exc.strerror or exc}") from None
+    if head != b"SQLite format 3\x00":
+        raise DatabaseUnavailable(f"the database cannot be used: {label} is not a SQLite file (nothing was changed)")
+    uri = "file:" + quote(os.fsencode(path.absolute())) + "?mode=ro"
+    try:
+        with closing(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)) as conn:
+            tables = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")}
+            if "alembic_version" not in tables:
+                if tables:
+                    raise DatabaseUnavailable(
+                        f"{url_label} is not a loyaltycli database (it has tables but no schema version)")
+                if not create:
+                    raise DatabaseUnavailable(f"no database at {label} (the file has no tables); "
+                                              "run `loyalty init` to create one")
+                return
+            versions = [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")]
+    except sqlite3.Error as exc:
+        message = str(exc)
+        if "locked" in message or "busy" in message:
+            return  # a writer holds it: the engine's own busy timeout decides
+        from loyaltycli.core.files import disk_full_error, no_space
+
+        if "disk" in message and no_space(path.parent):  # SQLite could not even create its -shm file
+            raise disk_full_error(f"cannot open {label}") from None
+        raise DatabaseUnavailable(f"the database cannot be used: {message}") from None
+    if len(versions) == 1 and versions[0] not in KNOWN_REVISIONS:
+        raise DatabaseUnavailable(f"the database schema ({versions[0]}) is newer than this program "
+                                  f"({SCHEMA_HEAD}); upgrade loyaltycli")
+
+
+class Database:
+    """One database: an engine whose transactions each hold one command.
+
+    ``create``: whether this handle may create the database (only `loyalty init` and `db copy`'s target
+    do; every other command refuses a missing database with exit 4)."""
+
+    def __init__(self, url: str, *, create: bool = True):
         self.url = url
+        self.create = create
         self.is_sqlite = url.startswith("sqlite")
         self.engine = self._make_engine(url)
         self._checked = False
+        self.wrote = False  # a write transaction committed since the last checkpoint
 
     @property
     def safe_url(self) -> str:
-        """The URL to show people: the password, if any, masked."""
+        """The URL to show people: every password in it masked (also ``?password=``)."""
+        from loyaltycli.core.files import mask_secrets
+
         try:
-            return make_url(self.url).render_as_string(hide_password=True)
-        except Exception:  # noqa: BLE001  a malformed URL is shown as given
-            return self.url
+            return mask_secrets(make_url(self.url).render_as_string(hide_password=True))
+        except Exception:  # noqa: BLE001  a malformed URL is shown with its secrets masked
+            return mask_secrets(self.url)
+
+    def checkpoint(self) -> None:
+        """After a command that wrote: copy the WAL into the database file (passive: never waits for
+        anyone), and empty the WAL when nobody else is reading, so the .db file alone is current."""
+        if not self.is_sqlite or not self.wrote:
+            return
+        self.wrote = False
+        import sqlite3
+
+        try:
+            with self.engine.connect() as conn:
+                raw = conn.connection.dbapi_connection
+                busy, log, done = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if busy == 0 and log >= 0 and log == done:
+                    raw.execute("PRAGMA busy_timeout=0")
+                    try:
+                        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                    finally:
+                        raw.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        except (sqlite3.Error, DBAPIError):
+            pass  # another process holds the file; its own checkpoint (or the next command's) does it
 
     def _make_engine(self, url: str) -> Engine:
         if not self.is_sqlite:
@@ -93,15 +190,13 @@ class Database:
             except Exception as exc:  # malformed URL, unknown dialect
                 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+                from loyaltycli.core.files import mask_secrets
+
                 if isinstance(exc, (NoSuchModuleError, ArgumentError)):
                     raise DatabaseUnavailable(
                         f"cannot use database {self.safe_url}: not a kind of database loyalty knows; give a file "
                         "path (shop.db), sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DATABASE") from exc
-                raise DatabaseUnavailable(f"cannot use database {self.safe_url}: {exc}") from exc
-        try:
-            _prepare_sqlite_file(url)
-        except OSError as exc:
-            raise DatabaseUnavailable(f"cannot create database file: {exc}") from exc
+                raise DatabaseUnavailable(f"cannot use database {self.safe_url}: {mask_secrets(exc)}") from exc
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
 
         @event.listens_for(engine, "connect")
@@ -155,15 +250,33 @@ class Database:
         return conn.execute(text(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()")).scalar()
 
-    def ensure_schema(self) -> None:
-        """Create a new database, upgrade an old one, refuse a newer one."""
+    def _preflight(self, create: bool) -> None:
+        """Before the first connection: a SQLite file is looked at read-only (a missing, foreign or newer
+        file is refused and left as it is); a new one is created (0600) only when ``create``."""
+        path = sqlite_file(self.url)
+        if path is None:
+            return
+        _preflight_sqlite(path, _shown(path), create, self.safe_url)
+        if create:
+            try:
+                _prepare_sqlite_file(self.url)
+            except OSError as exc:
+                raise DatabaseUnavailable(f"cannot create database file: {exc.strerror or exc}") from exc
+
+    def ensure_schema(self, create: bool | None = None) -> None:
+        """Create a new database (only when ``create``), upgrade an old one, refuse a newer one."""
         if self._checked:
             return
+        create = self.create if create is None else create
+        self._preflight(create)
         version = self.schema_version()
         if version == SCHEMA_HEAD:
             self._checked = True
             return
         if version is None:
+            if not create:
+                raise DatabaseUnavailable(f"no loyaltycli database at {self.safe_url}; run `loyalty init` "
+                                          "to create one")
             self._create()
         elif version in KNOWN_REVISIONS:
             self.upgrade()
@@ -200,8 +313,12 @@ class Database:
         """Run the Alembic migrations up to the newest; returns (from, to)."""
         from loyaltycli.migrations import run_upgrade
 
+        self._preflight(self.create)
         before = self.schema_version()
         if before is None:
+            if not self.create:
+                raise DatabaseUnavailable(f"no loyaltycli database at {self.safe_url}; run `loyalty init` "
+                                          "to create one")
             self._create()
             return None, SCHEMA_HEAD
         if before not in KNOWN_REVISIONS:
@@ -225,6 +342,8 @@ class Database:
             session.connection(execution_options={"loyalty_write": write})
             yield session
             session.commit()
+            if write:
+                self.wrote = True
         except DBAPIError as exc:
             session.rollback()
             raise _unavailable(exc) from exc
@@ -235,10 +354,18 @@ class Database:
             session.close()
 
 
+def _shown(path) -> str:
+    return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _unavailable(exc: DBAPIError) -> Exception:
-    """Locked or unreadable databases exit 4; anything else is re-raised as it is."""
-    message = str(exc.orig) if exc.orig is not None else str(exc)
+    """Locked, full or unreadable databases exit 4; anything else is re-raised as it is."""
+    from loyaltycli.core.files import disk_full, disk_full_error, mask_secrets
+
+    message = mask_secrets(str(exc.orig) if exc.orig is not None else str(exc))
     lowered = message.lower()
+    if disk_full(exc):
+        return disk_full_error("the database could not grow")
     # "file is not a database" arrives as a plain DatabaseError, not an OperationalError.
     unusable = isinstance(exc, OperationalError) or (
         isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError))
@@ -260,9 +387,18 @@ def _unavailable(exc: DBAPIError) -> Exception:
 _databases: dict[str, Database] = {}
 
 
-def open_database(db: str | None = None) -> Database:
-    """The Database for --db / LOYALTY_DB / the default, one per URL per process."""
+def open_database(db: str | None = None, *, create: bool = False) -> Database:
+    """The Database for --db / LOYALTY_DB / the default, one per URL per process. Only ``create`` (`init`)
+    may create it; otherwise a missing database is refused (exit 4)."""
     url = resolve_url(db)
     if url not in _databases:
-        _databases[url] = Database(url)
+        _databases[url] = Database(url, create=create)
+    elif create:
+        _databases[url].create = True
     return _databases[url]
+
+
+def checkpoint_all() -> None:
+    """Checkpoint every database this process wrote to (called when a command ends)."""
+    for database in list(_databases.values()):
+        database.checkpoint()

@@ -45,6 +45,10 @@ class NotFound(LoyaltyError):
     """A named thing (reward, plan, cause, setting) does not exist."""
 
 
+class Cancelled(LoyaltyError):
+    """The user (or a missing --yes) declined an operation that cannot be undone; nothing was changed."""
+
+
 class DatabaseUnavailable(LoyaltyError):
     """The database cannot be used: locked, unreadable, or newer than this program."""
 

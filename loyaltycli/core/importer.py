@@ -31,7 +31,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple
 from sqlalchemy import bindparam, func, insert, literal_column, select, text, update
 from sqlalchemy.orm import Session
 
-from loyaltycli.core import clock, customers, points, rules
+from loyaltycli.core import clock, customers, import_files, points, rules
 from loyaltycli.core.clock import UTC
 from loyaltycli.core.errors import InvalidInput, LoyaltyError, NotFound
 from loyaltycli.core.models import (Customer, ImportRun, LedgerEntry, Membership, MembershipPlan, Purchase,
@@ -537,6 +537,11 @@ class Importer:
     def _open(self):
         if self.rejects_path is not None and self.rejects_path.resolve() == self.path.resolve():
             raise InvalidInput(f"--rejects {self.rejects_path} is the file being imported; give another file")
+        import_files.check_input(self.path, self.label)
+        if self.rejects_path is not None and not self.dry_run:
+            self._replace_rejects = import_files.check_rejects(
+                self.rejects_path, force=getattr(self, "force_rejects", False),
+                default=getattr(self, "default_rejects", False))
         try:
             handle = self.path.open("rb")
             self.total_bytes = self.path.stat().st_size
@@ -563,14 +568,14 @@ class Importer:
         for column, target in self.mapping.items():
             if column.lower() not in lowered:
                 raise InvalidInput(f"{self.label}:1: --map column {column!r} is not in the header "
-                                   f"({', '.join(names)[:300]})")
+                                   f"({import_files.describe_header(names)})")
             index[target] = lowered[column.lower()]
         missing = [f for f in REQUIRED if f not in index]
         if "amount" not in index and "unit_price" not in index:
             missing.append("amount (or quantity and unit_price)")
         if missing:
             raise InvalidInput(f"{self.label}:1: missing column(s) {', '.join(missing)}; the header has "
-                               f"{', '.join(names)[:300]!r} (use --map COLUMN=FIELD or --preset NAME)")
+                               f"{import_files.describe_header(names)} (use --map COLUMN=FIELD or --preset NAME)")
         self._rule_columns = {}
         for kind in ("negate_when", "skip_when"):
             rules_ = []
@@ -888,7 +893,8 @@ class Importer:
             return
         if self._rejects_writer is None:
             try:
-                self._rejects_handle = self.rejects_path.open("w", newline="", encoding="utf-8")
+                self._rejects_handle = import_files.open_rejects(
+                    self.rejects_path, replace=getattr(self, "_replace_rejects", False))
             except OSError as exc:
                 raise InvalidInput(f"cannot write the rejects file {self.rejects_path}: "
                                    f"{exc.strerror or exc}") from None

@@ -7,8 +7,11 @@ oldest (soonest-expiring) points first; an expiry row writes off what was left o
 from __future__ import annotations
 
 import heapq
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Iterator
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,6 +21,34 @@ from loyaltycli.core.models import Customer, LedgerEntry
 
 MAX_POINTS = 10**9
 
+# Who writes rows by hand right now (award, refund, redeem, merge, forget): set by the command around
+# its transaction (``acting``); rows written by rules alone (purchases, imports, expiry) carry none.
+_operator: ContextVar[str | None] = ContextVar("loyalty_operator", default=None)
+
+
+def operator_name(given: str | None = None) -> str:
+    """``--by NAME``, else LOYALTY_OPERATOR, else the OS user; trimmed to 64 characters."""
+    import getpass
+    import os
+
+    name = (given or "").strip() or os.environ.get("LOYALTY_OPERATOR", "").strip()
+    if not name:
+        try:
+            name = getpass.getuser()
+        except Exception:  # noqa: BLE001  no user name known (a container without passwd entry)
+            name = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    return "".join(ch for ch in name if ch.isprintable())[:64]
+
+
+@contextmanager
+def acting(operator: str) -> Iterator[None]:
+    """Rows posted inside the block record ``operator`` as the person who wrote them."""
+    token = _operator.set(operator)
+    try:
+        yield
+    finally:
+        _operator.reset(token)
+
 
 def post(session: Session, customer_id: int, kind: str, delta: int, at: datetime, *,
          expires_at: datetime | None = None, purchase_id: int | None = None, lot_id: int | None = None,
@@ -25,7 +56,7 @@ def post(session: Session, customer_id: int, kind: str, delta: int, at: datetime
     """Append one row to the ledger."""
     entry = LedgerEntry(customer_id=customer_id, kind=kind, delta=int(delta), at=at, expires_at=expires_at,
                         purchase_id=purchase_id, lot_id=lot_id, bonus_key=bonus_key, note=note[:500],
-                        recorded_at=clock.now())
+                        recorded_at=clock.now(), operator=_operator.get())
     session.add(entry)
     session.flush()
     return entry
@@ -43,10 +74,22 @@ def has_bonus(session: Session, customer_id: int, bonus_key: str) -> bool:
         LedgerEntry.customer_id == customer_id, LedgerEntry.bonus_key == bonus_key)).first() is not None
 
 
-def lock_customer(session: Session, customer_id: int) -> None:
+def lock_customer(session: Session, customer_id: int, *, require_active: bool = True) -> Customer:
     """Serialize writers of one customer's ledger (row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE
-    already holds the database's write lock)."""
-    session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
+    already holds the database's write lock), and re-read the customer under the lock: a customer merged
+    or forgotten by another till since it was looked up is refused (``require_active``)."""
+    customer = session.get(Customer, customer_id, populate_existing=True, with_for_update=True)
+    if require_active and customer is not None and customer.status != "active":
+        from loyaltycli.core.errors import UnknownCustomer
+
+        if customer.status == "merged":
+            target = session.get(Customer, customer.merged_into_id)
+            code = target.code if target else "?"
+            raise UnknownCustomer(f"customer {customer.code} was merged into {code} (by another till, just now); "
+                                  f"nothing was changed, use {code}")
+        raise UnknownCustomer(f"customer {customer.code} was {customer.status} (by another till, just now); "
+                              "nothing was changed")
+    return customer
 
 
 def spend(session: Session, customer, points: int, at: datetime, kind: str, note: str) -> tuple[LedgerEntry, int]:
@@ -184,5 +227,5 @@ def history(session: Session, customer_id: int) -> list[dict]:
     for row in rows:
         running += row.delta
         out.append({"at": row.at, "kind": row.kind, "points": row.delta, "balance": running, "note": row.note,
-                    "purchase_id": row.purchase_id})
+                    "purchase_id": row.purchase_id, "operator": row.operator})
     return out

@@ -112,6 +112,11 @@ FREE_TEXT_KINDS = ("award", "adjust")
 ERASED_REASON = "reason erased: customer forgotten"
 
 
+# program_setting row that marks erased values that may still sit in the file's free space or WAL (a
+# forget killed before its VACUUM): `db check` reports it, the next forget (or the same one again) clears it
+SCRUB_PENDING = "_scrub_pending"
+
+
 @dataclass
 class ForgetResult:
     code: str
@@ -119,49 +124,90 @@ class ForgetResult:
     erased: list[str]
     comments: int
     reasons: int = 0
+    duplicates: list[str] = field(default_factory=list)
+    again: bool = False
 
 
 def forget_customer(session: Session, customer: Customer, *, at: datetime | None = None) -> ForgetResult:
-    """Erase a customer's personal data (profile, survey comments); keep the anonymous ledger.
+    """Erase a customer's personal data (profile, survey comments, award reasons), and that of every
+    duplicate merged into it; keep the anonymous ledger.
 
     Call inside a write session; overwrite freed space with ``PRAGMA secure_delete`` before, and
-    ``vacuum`` after the commit, so the old values are gone from the file itself."""
-    if customer.status == "forgotten":
-        raise RuleNotMet(f"customer {customer.code} was already forgotten")
+    ``scrub_file`` after the commit, so the old values are gone from the file itself. A customer already
+    forgotten is not refused: what is left is erased (and the caller scrubs the file again)."""
     if customer.status == "merged":
         raise RuleNotMet(f"customer {customer.code} was merged; forget the customer it was merged into")
     at = at or clock.now()
-    ledger.lock_customer(session, customer.id)
-    if session.get_bind().dialect.name == "sqlite":
+    ledger.lock_customer(session, customer.id, require_active=False)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
         session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
-    ledger.expire_customer(session, customer.id, at)
-    left = ledger.balance(session, customer.id)
-    if left > 0:
-        # Nobody can spend them any more: write them off so the points owed add up.
-        ledger.post(session, customer.id, "forget", -left, at, note="points forfeited: personal data erased")
-    erased = [name for name in PERSONAL_FIELDS if getattr(customer, name) not in (None, "")]
-    for name in PERSONAL_FIELDS:
-        setattr(customer, name, None)
-    customer.consent = False
+    again = customer.status == "forgotten"
+    left = 0
+    if not again:
+        ledger.expire_customer(session, customer.id, at)
+        left = ledger.balance(session, customer.id)
+        if left > 0:
+            # Nobody can spend them any more: write them off so the points owed add up.
+            ledger.post(session, customer.id, "forget", -left, at, note="points forfeited: personal data erased")
+    duplicates = session.execute(select(Customer).where(Customer.merged_into_id == customer.id)
+                                 .order_by(Customer.id)).scalars().all()
+    people = [customer, *duplicates]
+    erased = [name for name in PERSONAL_FIELDS if any(getattr(c, name) not in (None, "") for c in people)]
+    for person in people:
+        for name in PERSONAL_FIELDS:
+            setattr(person, name, None)
+        person.consent = False
     customer.status = "forgotten"
-    comments = session.execute(update(SurveyResponse).where(SurveyResponse.customer_id == customer.id,
+    ids = [person.id for person in people]
+    comments = session.execute(update(SurveyResponse).where(SurveyResponse.customer_id.in_(ids),
                                                             SurveyResponse.comment.is_not(None))
                                .values(comment=None)).rowcount
     # The one change ever made to ledger rows: the free text staff typed as a reason (award, adjust) may
     # name the person. Kind, points and times stay; the text goes.
-    reasons = session.execute(update(LedgerEntry).where(LedgerEntry.customer_id == customer.id,
+    reasons = session.execute(update(LedgerEntry).where(LedgerEntry.customer_id.in_(ids),
                                                         LedgerEntry.kind.in_(FREE_TEXT_KINDS),
                                                         LedgerEntry.note != ERASED_REASON)
                               .values(note=ERASED_REASON)).rowcount
+    if sqlite:
+        _mark_scrub_pending(session, customer.code)
     session.flush()
     return ForgetResult(code=customer.code, forfeited=max(left, 0), erased=erased, comments=comments,
-                        reasons=reasons)
+                        reasons=reasons, duplicates=[d.code for d in duplicates], again=again)
+
+
+def _mark_scrub_pending(session: Session, code: str) -> None:
+    import json
+
+    from loyaltycli.core.models import ProgramSetting
+
+    row = session.get(ProgramSetting, SCRUB_PENDING)
+    codes = json.loads(row.value) if row is not None else []
+    if code not in codes:
+        codes.append(code)
+    if row is None:
+        session.add(ProgramSetting(key=SCRUB_PENDING, value=json.dumps(codes)))
+    else:
+        row.value = json.dumps(codes)
+
+
+def scrub_pending(session: Session) -> list[str]:
+    """Codes of forgotten customers whose erased values may still be in the file (a forget was stopped
+    before it compacted the file)."""
+    import json
+
+    from loyaltycli.core.models import ProgramSetting
+
+    row = session.get(ProgramSetting, SCRUB_PENDING)
+    return json.loads(row.value) if row is not None else []
 
 
 def scrub_file(database) -> bool:
-    """VACUUM (outside any transaction) and fold the WAL back, so erased values leave the file.
+    """VACUUM (outside any transaction) and fold the WAL back, so erased values leave the file; then clear
+    the pending mark.
 
-    Returns False when another process kept the WAL from being truncated (it is on the next checkpoint)."""
+    Returns False when another process kept the WAL from being truncated (the mark stays: `db check`
+    reports it and the next forget finishes it)."""
     import sqlite3
 
     if not database.is_sqlite:
@@ -172,9 +218,16 @@ def scrub_file(database) -> bool:
             raw.execute("PRAGMA secure_delete=ON")
             raw.execute("VACUUM")
             busy, _log, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if busy == 0:
+                raw.execute("BEGIN IMMEDIATE")
+                raw.execute("DELETE FROM program_setting WHERE key = ?", (SCRUB_PENDING,))
+                raw.execute("COMMIT")
+                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error:
             # Another till held the lock past the timeout: the erasure is committed and its freed pages
             # were zeroed (secure_delete); only the compaction is left for the next forget.
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
             return False
         finally:
             raw.execute("PRAGMA secure_delete=OFF")

@@ -146,6 +146,8 @@ class LedgerEntry(SQLModel, table=True):
     bonus_key: Optional[str] = Field(default=None, max_length=64)
     note: str = Field(default="", max_length=500)
     recorded_at: datetime = ts()
+    # who wrote the row by hand (award, refund, redeem, merge, forget); None for rows written by rules
+    operator: Optional[str] = Field(default=None, max_length=64)
 
 
 class ProgramSetting(SQLModel, table=True):

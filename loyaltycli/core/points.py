@@ -182,7 +182,13 @@ def find_sale(session: Session, receipt_id: str, source: str | None = None) -> P
 def post_refund(session: Session, program: Program, sale: Purchase, amount: int | None = None, *,
                 at: datetime | None = None, refund_receipt: str | None = None) -> RefundResult:
     """Refund all or part of a sale and reverse its earned points in proportion (rounded down)."""
-    ledger.lock_customer(session, sale.customer_id)
+    # The sale as it is now, under its customer's lock (a merge that committed meanwhile moved it to the
+    # customer kept: the refund follows it there).
+    looked_up = sale.customer_id
+    ledger.lock_customer(session, looked_up, require_active=False)
+    session.refresh(sale)
+    if sale.customer_id != looked_up:
+        ledger.lock_customer(session, sale.customer_id)
     customer = session.get(Customer, sale.customer_id)
     refunds = session.execute(select(Purchase).where(Purchase.refund_of_id == sale.id)).scalars().all()
     refunded = -sum(r.amount for r in refunds)

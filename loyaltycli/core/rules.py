@@ -96,7 +96,7 @@ def referral_bonuses(session: Session, program: Program, customer: Customer, at:
     if referral is None or referral.rewarded_purchase_id is not None:
         return []
     referrer = session.get(Customer, referral.referrer_id)
-    ledger.lock_customer(session, referrer.id)
+    ledger.lock_customer(session, referrer.id, require_active=False)
     referral.rewarded_purchase_id = purchase_id
     referral.rewarded_at = at
     session.flush()

@@ -1,7 +1,7 @@
 """consent records: when and how a customer agreed to receive offers
 
 Revision ID: 0004_consent
-Revises: 0001
+Revises: 0003_safety
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import loyaltycli.core.models
 
 
 revision = '0004_consent'
-down_revision = '0001'
+down_revision = '0003_safety'
 branch_labels = None
 depends_on = None
 
