@@ -8,7 +8,7 @@
     python benchmarks/bench_import.py --one-line      # one line per receipt
 
 It generates a deterministic till file (receipts of 1 to 5 lines over five years, about 2% of them
-refunded later with an `-R` receipt), enrolls the customers it names (not timed), then runs each
+refunded later with an `-R` receipt at its own time), enrolls the customers it names (not timed), then runs each
 command as a child process and reads the child's own rusage (os.wait4) for its peak RSS.
 """
 
@@ -50,7 +50,9 @@ def generate(path: Path, rows: int, customers: int, seed: int = 7, one_line: boo
         while written < rows:
             t += step * rng.uniform(0.5, 1.5)
             while pending_refunds and pending_refunds[0][0] <= t and written < rows:
-                _, rid, when, key, cents, channel, sku = pending_refunds.pop(0)
+                due, rid, _, key, cents, channel, sku = pending_refunds.pop(0)
+                # the refund at its own time: the file stays in time order, as a till's export is
+                when = (start + timedelta(seconds=due)).strftime("%Y-%m-%dT%H:%M:%S")
                 out.writerow([rid + "-R", when, key, f"-{cents // 100}.{cents % 100:02d}", channel, sku, -1,
                               f"{cents // 100}.{cents % 100:02d}"])
                 written += 1

@@ -54,6 +54,7 @@ class ImportSummary:
     points_awarded: int = 0
     receipts: int = 0
     refunds: int = 0
+    refunds_linked: int = 0
     enrolled: int = 0
     rejects_file: str | None = None
     run_id: int | None = None
@@ -64,6 +65,7 @@ class ImportSummary:
         return {"file": self.file, "source": self.source, "dry_run": self.dry_run, "read": self.read,
                 "imported": self.imported, "skipped": self.skipped, "rejected": self.rejected,
                 "points_awarded": self.points_awarded, "sales": self.receipts, "refunds": self.refunds,
+                "refunds_linked": self.refunds_linked, "refunds_unlinked": self.refunds - self.refunds_linked,
                 "customers_enrolled": self.enrolled, "rejects_file": self.rejects_file, "run_id": self.run_id,
                 "legacy_encoding_lines": self.legacy_encoding_lines, "first_rejects": self.first_rejects}
 
@@ -350,6 +352,7 @@ class Importer:
                     decision = engine.refund(account, receipt.receipt_id, receipt.at, -receipt.amount, sale,
                                              receipt.us)
                     if sale is not None:
+                        summary.refunds_linked += 1
                         receipt.channel = sale.channel  # a refund goes back through the sale's channel
                         if sale.id is None:  # the sale is in this batch: linked once its id is known
                             receipt.sale_link = sale.index

@@ -192,6 +192,7 @@ def find_many(session: Session, program: Program, keys: Iterable[str], cache: di
     normalize) go one by one through customers.find; the counter's find is the one-key case."""
     sqlite = is_sqlite(session)
     keys = list(keys)
+    phones: dict[str, str | None] = {}
     code_match = customers._CODE.match
     for chunk in chunks(keys, 5_000 if sqlite else 200):
         candidates, lowered = set(), set()
@@ -224,15 +225,53 @@ def find_many(session: Session, program: Program, keys: Iterable[str], cache: di
                 if row.status == "active":
                     cache[key] = (row.id, row.code, row.enrolled_at)
                     continue
-            if matches or re.match(r"^[+0-9][0-9 ()./-]{5,}$", key):
-                # the library says it best: ambiguous, merged, forgotten, or a phone to normalize
-                try:
-                    customer = customers.find(session, key, program)
-                    cache[key] = (customer.id, customer.code, customer.enrolled_at)
-                except LoyaltyError as exc:
-                    cache[key] = None if "unknown customer" in str(exc) else str(exc)
+            if matches:
+                _find_one(session, program, key, cache)  # the library says it best: ambiguous, merged, forgotten
+            elif _PHONE_LIKE.match(key):
+                phones[key] = None
             else:
                 cache[key] = None
+    if phones:  # keys that may be phones written another way: normalized, then looked up at once
+        from loyaltycli.core.errors import InvalidInput
+
+        # a phone a key normalizes to ends in the key's last seven digits: only keys whose seven last
+        # digits end some customer's phone are worth normalizing (parsing a phone number is slow)
+        tails = {key: re.sub(r"\D", "", key)[-7:] for key in phones}
+        ending = func.substr(Customer.phone, -7) if is_sqlite(session) else func.right(Customer.phone, 7)
+        known: set[str] = set()
+        for chunk in chunks(sorted(set(tails.values()))):
+            known.update(session.execute(select(ending).where(ending.in_(chunk))).scalars())
+        for key in phones:
+            if tails[key] not in known:
+                continue
+            try:
+                phones[key] = customers.normalize_phone(key, program.phone_region if program else "IE")
+            except InvalidInput:
+                pass
+        owners: dict[str, list] = {}
+        for chunk in chunks(sorted({p for p in phones.values() if p})):
+            for row in session.execute(select(Customer.id, Customer.code, Customer.enrolled_at, Customer.phone,
+                                              Customer.status).where(Customer.phone.in_(chunk))):
+                owners.setdefault(row.phone, []).append(row)
+        for key, phone in phones.items():
+            found = owners.get(phone) if phone else None
+            if not found:
+                cache[key] = None
+            elif len(found) == 1 and found[0].status == "active":
+                cache[key] = (found[0].id, found[0].code, found[0].enrolled_at)
+            else:
+                _find_one(session, program, key, cache)
+
+
+_PHONE_LIKE = re.compile(r"^[+0-9][0-9 ()./-]{5,}$")
+
+
+def _find_one(session: Session, program: Program, key: str, cache: dict) -> None:
+    try:
+        customer = customers.find(session, key, program)
+        cache[key] = (customer.id, customer.code, customer.enrolled_at)
+    except LoyaltyError as exc:
+        cache[key] = None if "unknown customer" in str(exc) else str(exc)
 
 
 # -- writing ---------------------------------------------------------------------------------------------
@@ -415,9 +454,13 @@ def _referral_codes(session: Session, count: int) -> list[str]:
     import secrets
 
     alphabet, length = customers.REFERRAL_ALPHABET, customers.REFERRAL_LENGTH
+    limit = 256 - 256 % len(alphabet)  # bytes at or over this are dropped: every letter equally likely
     codes: list[str] = []
     while len(codes) < count:
-        fresh = {"".join(secrets.choice(alphabet) for _ in range(length)) for _ in range(count - len(codes))}
+        letters = "".join(alphabet[b % len(alphabet)] for b in secrets.token_bytes(2 * length * (count - len(codes)))
+                          if b < limit)
+        fresh = {letters[i:i + length] for i in range(0, len(letters) - length + 1, length)}
+        fresh = set(list(fresh)[:count - len(codes)])
         fresh -= set(codes)
         for chunk in chunks(sorted(fresh)):
             fresh -= set(session.execute(select(Customer.referral_code).where(
