@@ -49,7 +49,7 @@ def import_(
     database.ensure_schema()
     engine = importer.Importer(file, source=source, preset=preset, mapping=mapping, enroll_unknown=enroll_unknown,
                                dry_run=dry_run, rejects=rejects_path, batch_rows=batch_rows)
-    engine.force_rejects, engine.default_rejects = force, rejects is None
+    engine.reader.force_rejects, engine.reader.default_rejects = force, rejects is None
     if show_bar:
         from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn,
                                    TimeRemainingColumn)
