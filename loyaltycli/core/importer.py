@@ -226,6 +226,7 @@ class Importer:
             session.execute(text("SELECT pg_advisory_xact_lock(7412002, hashtext(:source))"),
                             {"source": self.source})
             self._forget_accounts()  # row locks are per transaction: reload (and lock) the customers
+            self._customer_cache.clear()  # and look their keys up again (merged or forgotten meanwhile?)
         else:
             driver = session.connection().connection.dbapi_connection
             if not self._tuned:
