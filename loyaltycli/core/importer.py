@@ -38,6 +38,7 @@ from loyaltycli.core.models import (Customer, ImportRun, LedgerEntry, Membership
                                     PurchaseItem, Referral, UTCDateTime)
 from loyaltycli.core.money import format_amount, parse_amount
 from loyaltycli.core.program import Program, load_program
+from loyaltycli.tillcsv import numbers
 
 CANONICAL = ("receipt_id", "timestamp", "customer", "amount", "channel", "sku", "quantity", "unit_price")
 REQUIRED = ("receipt_id", "timestamp", "customer")
@@ -246,7 +247,7 @@ class _Line:
 
     __slots__ = ("line", "fields", "amount", "sku", "quantity", "unit_price")
 
-    def __init__(self, line: int, fields: list[str], amount: int = 0, sku: str = "", quantity: int = 1,
+    def __init__(self, line: int, fields: list[str], amount: int = 0, sku: str = "", quantity: int = 1000,
                  unit_price: int = 0):
         self.line = line
         self.fields = fields
@@ -356,12 +357,16 @@ def _amount_or_none(text: str) -> int | None:
 
 
 def _quantity_or_none(text: str) -> int | None:
-    """A line's quantity (-100000 to 100000, not 0), remembered; None if it is not one."""
+    """A line's quantity in thousandths (-100000 to 100000 units, not 0; up to 3 decimals), remembered;
+    None if it is not one."""
     try:
-        quantity = int(text)
+        quantity = int(text) * 1000
     except ValueError:
-        return None
-    if quantity == 0 or abs(quantity) > 100_000:
+        try:
+            quantity = numbers.milli(numbers.parse_quantity(text))
+        except LoyaltyError:
+            return None
+    if quantity == 0 or abs(quantity) > 100_000_000:
         return None
     if len(_QUANTITIES) < 10_000:
         _QUANTITIES[text] = quantity
@@ -818,8 +823,8 @@ class Importer:
                 sku = fields[i_sku].strip()
                 if (unit_price is not None and amount is not None and qty_text.isdecimal()
                         and 0 < len(sku) <= 64 and sku.isprintable()):
-                    quantity = int(qty_text)
-                    if 0 < quantity <= 100_000:
+                    quantity = int(qty_text) * 1000  # thousandths
+                    if 0 < quantity <= 100_000_000:
                         if negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules):
                             amount = -abs(amount)
                         current.lines.append(_Line(start, fields, amount, sku, quantity, unit_price))
@@ -850,20 +855,22 @@ class Importer:
         qty_text = fields[i_qty].strip() if i_qty is not None else ""
         price_text = fields[i_price].strip() if i_price is not None else ""
         amount_text = fields[i_amount].strip() if i_amount is not None else ""
+        # quantities whole or up to 3 decimals (weighed goods), unit prices to 6 decimals: tillcsv/numbers.py
         if qty_text:
             try:
-                quantity = int(qty_text)
-            except ValueError:
-                raise _Reject(f"quantity {qty_text[:40]!r} is not a whole number") from None
-            if quantity == 0 or abs(quantity) > 100_000:
-                raise _Reject(f"quantity {quantity} must be 1 to 100000 (or -1 to -100000 for a return)")
+                exact = numbers.parse_quantity(qty_text[:40])
+            except InvalidInput:
+                raise _Reject(f"quantity {qty_text[:40]!r} must be a number from 0.001 to 100000 "
+                              "(negative for a return; at most 3 decimals)") from None
         else:
-            quantity = 1
-        unit_price = _amount(price_text, "unit price") if price_text else None
+            exact = Decimal(1)
+        quantity = numbers.milli(exact)
+        price = numbers.to_decimal(price_text, decimals=6, what="unit price") if price_text else None
+        unit_price = numbers.cents(price) if price is not None else None
         if amount_text:
             amount = _amount(amount_text, "amount")
-        elif unit_price is not None:
-            amount = quantity * unit_price
+        elif price is not None:
+            amount = numbers.line_amount(exact, price)
         else:
             raise _Reject("amount is empty (and there is no unit_price to compute it)")
         if i_sku is not None:
@@ -871,10 +878,10 @@ class Importer:
             if sku:
                 line.sku = sku if len(sku) <= 64 and sku.isprintable() else points.check_sku(sku)
         line.quantity = quantity
-        line.unit_price = unit_price if unit_price is not None else (amount // quantity if amount % quantity == 0
-                                                                       else amount)
-        if unit_price is None and amount % quantity:
-            line.quantity = 1
+        line.unit_price = unit_price if unit_price is not None else (
+            amount * 1000 // quantity if amount * 1000 % quantity == 0 else amount)
+        if unit_price is None and amount * 1000 % quantity:
+            line.quantity = 1000
         line.amount = amount
 
     # -- rejects --------------------------------------------------------------------------------------
@@ -1565,7 +1572,7 @@ def _sqlite_fast_path(session: Session) -> bool:
 
 _PURCHASE_COLUMNS = ("id", "customer_id", "source", "receipt_id", "at", "amount", "channel", "refund_of_id",
                      "import_file", "import_line")
-_ITEM_COLUMNS = ("purchase_id", "sku", "quantity", "unit_price", "amount")
+_ITEM_COLUMNS = ("purchase_id", "sku", "quantity_milli", "unit_price", "amount")
 _LEDGER_COLUMNS = ("customer_id", "kind", "delta", "at", "expires_at", "purchase_id", "lot_id", "bonus_key", "note",
                    "recorded_at")
 _KIND, _DELTA, _PURCHASE, _BONUS_KEY = 1, 2, 5, 7

@@ -579,7 +579,7 @@ def suggest_products(session: Session, customer_id: int, *, limit: int = 5, neig
     top = [sku for (sku,) in _run(session, 
         select(PurchaseItem.sku).join(Purchase, Purchase.id == PurchaseItem.purchase_id)
         .where(Purchase.customer_id == customer_id, Purchase.amount > 0)
-        .group_by(PurchaseItem.sku).order_by(func.sum(PurchaseItem.quantity).desc(), PurchaseItem.sku)
+        .group_by(PurchaseItem.sku).order_by(func.sum(PurchaseItem.quantity_milli).desc(), PurchaseItem.sku)
         .limit(favourites)).all()]
     near = (select(Purchase.customer_id.label("customer_id"), func.count(distinct(PurchaseItem.sku)).label("shared"))
             .join(Purchase, Purchase.id == PurchaseItem.purchase_id)
