@@ -7,17 +7,17 @@ import io
 
 import pytest
 
-from loyaltycli.core import importer
+from loyaltycli.tillcsv import lines as tilllines
 
 
-def read(data: bytes) -> tuple[list[str], importer._Lines]:
-    lines = importer._Lines(io.BytesIO(data))
+def read(data: bytes) -> tuple[list[str], tilllines.Lines]:
+    lines = tilllines.Lines(io.BytesIO(data))
     return list(lines), lines
 
 
 @pytest.mark.parametrize("chunk", [3, 7, 64, 1 << 20])
 def test_lines_are_the_same_whatever_the_chunk_size(monkeypatch, chunk):
-    monkeypatch.setattr(importer, "_CHUNK_BYTES", chunk)
+    monkeypatch.setattr(tilllines, "_CHUNK_BYTES", chunk)
     data = b'\xef\xbb\xbfh1,h2\r\nab,cd\r\nef,"g\r\nh"\r\n\r\ncaf\xc3\xa9,1\nlast,2'
     lines, reader = read(data)
     assert lines == ["h1,h2\r\n", "ab,cd\r\n", 'ef,"g\r\n', 'h"\r\n', "\r\n", "café,1\n", "last,2\n"]
@@ -33,8 +33,8 @@ def test_a_line_that_is_not_utf8_is_read_as_windows_1252_and_counted(monkeypatch
 
 @pytest.mark.parametrize("chunk", [5, 1 << 20])
 def test_an_over_long_line_is_dropped_and_numbered(monkeypatch, chunk):
-    monkeypatch.setattr(importer, "_CHUNK_BYTES", chunk)
-    monkeypatch.setattr(importer, "MAX_LINE_BYTES", 64)
+    monkeypatch.setattr(tilllines, "_CHUNK_BYTES", chunk)
+    monkeypatch.setattr(tilllines, "MAX_LINE_BYTES", 64)
     data = b"x,y\n" + b"z" * 300 + b"\nq,r\n" + b"w" * 100
     lines, reader = read(data)
     assert lines == ["x,y\n", "\n", "q,r\n", "\n"]

@@ -1,20 +1,16 @@
-"""Streaming CSV import of till exports: presets, blocks of whole receipts, rejects with file:line.
+"""Import of till exports: the file read by loyaltycli.tillcsv into blocks of whole receipts, the rules
+applied, the rows written with a few set-based INSERTs.
 
-The file is decoded a megabyte at a time and read by the CSV reader in blocks of records (about 10,000);
-a block of plain rows is parsed column by column in C (amounts and quantities by lookup, a new value
-parsed once), any other block row by row with every rule and message. Consecutive rows sharing a
-receipt id form a receipt; a block ends on a receipt boundary. The receipts of a block get their points
-in Python with the same rules as ``points.post_purchase`` / ``points.post_refund`` (tier at the time of
-each sale, membership multiplier, milestone and referral bonuses), from per-customer states (purchases
-in the tier window and the year as running totals) read once and kept from block to block, and are
-written with a few set-based INSERTs. Blocks are committed in batches (about 100,000 rows, one
-transaction each). A receipt already recorded from the same source is skipped, so a re-run (or the run
-after a kill) completes the file without writing anything twice.
+The receipts of a block get their points in Python with the same rules as ``points.post_purchase`` /
+``points.post_refund`` (tier at the time of each sale, membership multiplier, milestone and referral
+bonuses), from per-customer states (purchases in the tier window and the year as running totals) read once
+and kept from block to block. Blocks are committed in batches (about 100,000 rows, one transaction each).
+A receipt already recorded from the same source is skipped, so a re-run (or the run after a kill)
+completes the file without writing anything twice.
 """
 
 from __future__ import annotations
 
-import csv
 import gc
 import json
 import re
@@ -23,29 +19,24 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from itertools import accumulate, chain, compress, islice, repeat
-from operator import gt, ne
+from itertools import accumulate
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import Callable
 
 from sqlalchemy import bindparam, func, insert, literal_column, select, text, update
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock, customers, points, rules
 from loyaltycli.core.clock import UTC
-from loyaltycli.core.errors import InvalidInput, LoyaltyError, NotFound
+from loyaltycli.core.errors import InvalidInput, LoyaltyError
 from loyaltycli.core.models import (Customer, ImportRun, LedgerEntry, Membership, MembershipPlan, Purchase,
                                     PurchaseItem, Referral, UTCDateTime)
-from loyaltycli.core.money import format_amount, parse_amount
+from loyaltycli.core.money import format_amount
 from loyaltycli.core.program import Program, load_program
-from loyaltycli.tillcsv import numbers
+from loyaltycli.tillcsv.presets import CANONICAL, Preset, list_presets, load_preset, parse_map
+from loyaltycli.tillcsv.reader import Reader
+from loyaltycli.tillcsv.records import Receipt, Reject, amount_text, receipt_items
 
-CANONICAL = ("receipt_id", "timestamp", "customer", "amount", "channel", "sku", "quantity", "unit_price")
-REQUIRED = ("receipt_id", "timestamp", "customer")
-PRESET_DIR = Path(__file__).resolve().parents[1] / "presets"
-# A line longer than this is rejected without being held in memory.
-MAX_LINE_BYTES = 1 << 20
-_CHUNK_BYTES = 1 << 20
 # rows per transaction, and rows held in memory and applied at once
 BATCH_ROWS = 100_000
 BLOCK_ROWS = 10_000
@@ -59,70 +50,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
 _NONE: frozenset = frozenset()
-_SIMPLE_AMOUNT = re.compile(r"(-?)(\d{1,9})(?:\.(\d\d?))?")
-_REFUND_SUFFIX = re.compile(r"^(.+?)(?:-R|/R\d+)$")
-
-
-# -- presets -------------------------------------------------------------------------------------
-@dataclass
-class Preset:
-    """How an export's columns map onto ours, and its quirks (data in loyaltycli/presets/*.toml)."""
-
-    name: str = "canonical"
-    description: str = "receipt_id, timestamp, customer, amount, channel, sku, quantity, unit_price"
-    columns: dict[str, str] = field(default_factory=dict)
-    date_formats: list[str] = field(default_factory=list)
-    default_channel: str = "store"
-    cancellation_prefix: str | None = None
-    anonymous: str = "reject"  # or "skip": rows without a customer are not loyalty sales
-    customer_kind: str | None = None  # card | email | phone | contact: how to enroll an unknown customer
-    negate_when: dict[str, str] = field(default_factory=dict)
-    skip_when: dict[str, str] = field(default_factory=dict)
-
-
-def list_presets() -> list[Preset]:
-    return [load_preset(path.stem) for path in sorted(PRESET_DIR.glob("*.toml"))]
-
-
-def load_preset(name: str) -> Preset:
-    """The preset of that name from loyaltycli/presets/, validated."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-
-    norm = (name or "").strip().lower()
-    path = PRESET_DIR / f"{norm}.toml"
-    if not re.fullmatch(r"[a-z0-9_-]{1,64}", norm) or not path.is_file():
-        known = ", ".join(p.stem for p in sorted(PRESET_DIR.glob("*.toml")))
-        raise NotFound(f"unknown preset {name!r}; known presets: {known}")
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    preset = Preset(name=norm, description=data.get("description", ""),
-                    columns={str(k): str(v) for k, v in data.get("columns", {}).items()},
-                    date_formats=list(data.get("date_formats", [])),
-                    default_channel=data.get("default_channel", "store"),
-                    cancellation_prefix=data.get("cancellation_prefix"),
-                    anonymous=data.get("anonymous", "reject"), customer_kind=data.get("customer_kind"),
-                    negate_when={str(k): str(v) for k, v in data.get("negate_when", {}).items()},
-                    skip_when={str(k): str(v) for k, v in data.get("skip_when", {}).items()})
-    bad = [v for v in preset.columns.values() if v not in CANONICAL]
-    if bad or preset.anonymous not in ("reject", "skip"):
-        raise InvalidInput(f"preset {norm} is broken: fields {bad} / anonymous {preset.anonymous!r}")
-    return preset
-
-
-def parse_map(items: Iterable[str]) -> dict[str, str]:
-    """['Invoice=receipt_id', ...] -> {'Invoice': 'receipt_id'}."""
-    out = {}
-    for item in items or []:
-        column, sep, target = (item or "").rpartition("=")
-        column, target = column.strip(), target.strip().lower()
-        if not sep or not column:
-            raise InvalidInput(f"--map {item!r} is not COLUMN=FIELD (e.g. --map Invoice=receipt_id)")
-        if target not in CANONICAL:
-            raise InvalidInput(f"--map {item!r}: {target!r} is not one of {', '.join(CANONICAL)}")
-        out[column] = target
-    return out
 
 
 # -- results -------------------------------------------------------------------------------------
@@ -151,151 +78,6 @@ class ImportSummary:
                 "customers_enrolled": self.enrolled, "rejects_file": self.rejects_file, "run_id": self.run_id,
                 "legacy_encoding_lines": self.legacy_encoding_lines, "first_rejects": self.first_rejects}
 
-
-class _Reject(Exception):
-    """A receipt (or row) that cannot be imported: the reason, and the line it concerns."""
-
-    def __init__(self, reason: str, line: int | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.line = line
-
-
-# -- reading ---------------------------------------------------------------------------------------
-class _Lines:
-    """Decoded lines of a binary file: UTF-8 (BOM dropped) or, line by line, Windows-1252 / Latin-1."""
-
-    def __init__(self, handle):
-        self.handle = handle
-        self.bytes_read = 0
-        self.count = 0
-        self.oversized: set[int] = set()
-        self.legacy = 0
-
-    def __iter__(self) -> Iterator[str]:
-        """Lines, decoded a megabyte at a time (each line on its own only where that fails)."""
-        read = self.handle.read
-        rest = b""
-        first = True
-        while True:
-            chunk = read(_CHUNK_BYTES)
-            if not chunk:
-                if rest:
-                    yield from self._decoded(rest if rest.endswith(b"\n") else rest + b"\n")
-                return
-            self.bytes_read += len(chunk)
-            data = rest + chunk if rest else chunk
-            if first:
-                if len(data) < 3 and b"\n" not in data:
-                    rest = data
-                    continue
-                first = False
-                if data.startswith(b"\xef\xbb\xbf"):
-                    data = data[3:]
-            end = data.rfind(b"\n") + 1
-            if end == 0 and len(data) > MAX_LINE_BYTES:
-                # a line longer than the limit: dropped without being held, rejected by its number
-                while True:
-                    more = read(_CHUNK_BYTES)
-                    self.bytes_read += len(more)
-                    cut = more.find(b"\n")
-                    if not more or cut >= 0:
-                        break
-                rest = more[cut + 1:] if more else b""
-                self.count += 1
-                self.oversized.add(self.count)
-                yield "\n"
-                continue
-            rest = data[end:]
-            if end:
-                yield from self._decoded(data[:end])
-
-    def _decoded(self, block: bytes) -> list[str]:
-        """The lines of ``block`` (whole lines, each ending in a line feed) as text."""
-        lines = block.split(b"\n")
-        lines.pop()
-        self.count += len(lines)
-        if max(map(len, lines)) > MAX_LINE_BYTES:  # a long line within the block: line by line
-            return [self._line(raw, self.count - len(lines) + 1 + i) for i, raw in enumerate(lines)]
-        try:
-            text = block.decode("utf-8")
-        except UnicodeDecodeError:
-            return [self._line(raw, 0) for raw in lines]
-        if "\x00" in text:
-            text = text.replace("\x00", "\ufffd")
-        out = text.split("\n")
-        out.pop()
-        return [line + "\n" for line in out]  # the CSV reader keeps a quoted line break only if it sees one
-
-    def _line(self, raw: bytes, number: int) -> str:
-        if len(raw) > MAX_LINE_BYTES:
-            self.oversized.add(number)
-            return "\n"
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            self.legacy += 1
-            try:
-                text = raw.decode("cp1252")
-            except UnicodeDecodeError:
-                text = raw.decode("latin-1")
-        return (text.replace("\x00", "\ufffd") if "\x00" in text else text) + "\n"
-
-
-class _Line:
-    """One row of a receipt (a plain slotted class: one is made per row of the file)."""
-
-    __slots__ = ("line", "fields", "amount", "sku", "quantity", "unit_price")
-
-    def __init__(self, line: int, fields: list[str], amount: int = 0, sku: str = "", quantity: int = 1000,
-                 unit_price: int = 0):
-        self.line = line
-        self.fields = fields
-        self.amount = amount
-        self.sku = sku
-        self.quantity = quantity
-        self.unit_price = unit_price
-
-
-class _Block(NamedTuple):
-    """Rows of the file parsed column by column: the receipts' lines refer to them by position."""
-
-    rows: list
-    starts: list[int]
-    skus: list[str]
-    quantities: list[int]
-    prices: list[int]
-    amounts: list[int]
-
-
-class _Span:
-    """The lines of one receipt in a _Block: what ``receipt.lines`` is on the column-by-column path."""
-
-    __slots__ = ("block", "first", "end")
-
-    def __init__(self, block: _Block, first: int, end: int):
-        self.block = block
-        self.first = first
-        self.end = end
-
-    def __len__(self) -> int:
-        return self.end - self.first
-
-    def __iter__(self) -> Iterator[_Line]:
-        b = self.block
-        for i in range(self.first, self.end):
-            yield _Line(b.starts[i], b.rows[i], b.amounts[i], b.skus[i], b.quantities[i], b.prices[i])
-
-
-def _items(lines, purchase_id: int) -> Iterable[tuple]:
-    """(purchase_id, sku, quantity, unit_price, amount) of a receipt's lines that name a product."""
-    if isinstance(lines, _Span):
-        b, i, j = lines.block, lines.first, lines.end
-        rows = zip(repeat(purchase_id, j - i), b.skus[i:j], b.quantities[i:j], b.prices[i:j], b.amounts[i:j])
-        return rows if "" not in b.skus[i:j] else [row for row in rows if row[1]]
-    return [(purchase_id, line.sku, line.quantity, line.unit_price, line.amount) for line in lines if line.sku]
-
-
 @dataclass
 class _Sale:
     """What a refund needs of the sale it names: from this block (``index``) or the database (``id``)."""
@@ -310,101 +92,6 @@ class _Sale:
     refunded: int = 0
     reversed: int = 0
     refunds: int = 0
-
-
-class _Receipt:
-    __slots__ = ("receipt_id", "first_line", "at_text", "at", "customer_key", "channel", "lines", "error",
-                 "negate", "amount", "customer", "sale_link", "index", "us")
-
-    def __init__(self, receipt_id: str, first_line: int, at_text: str, customer_key: str, channel: str):
-        self.receipt_id = receipt_id
-        self.first_line = first_line
-        self.at_text = at_text
-        self.at: datetime | None = None
-        self.customer_key = customer_key
-        self.channel = channel
-        self.lines: list[_Line] = []
-        self.error: _Reject | None = None
-        self.amount = 0
-        self.customer = None
-        self.sale_link: int | None = None  # a refund of a sale in the same block: the sale's index there
-        self.index = -1
-
-
-_AMOUNTS: dict[str, int] = {}
-
-
-def _amount(text: str, what: str) -> int:
-    """Cents of a decimal string; till files repeat their prices, so answers are remembered."""
-    cents = _AMOUNTS.get(text)
-    if cents is not None:
-        return cents
-    cents = _parse_cents(text, what)
-    if len(_AMOUNTS) > 100_000:
-        _AMOUNTS.clear()
-    _AMOUNTS[text] = cents
-    return cents
-
-
-_QUANTITIES: dict[str, int] = {}
-
-
-def _amount_or_none(text: str) -> int | None:
-    try:
-        return _amount(text, "amount")
-    except LoyaltyError:
-        return None
-
-
-def _quantity_or_none(text: str) -> int | None:
-    """A line's quantity in thousandths (-100000 to 100000 units, not 0; up to 3 decimals), remembered;
-    None if it is not one."""
-    try:
-        quantity = int(text) * 1000
-    except ValueError:
-        try:
-            quantity = numbers.milli(numbers.parse_quantity(text))
-        except LoyaltyError:
-            return None
-    if quantity == 0 or abs(quantity) > 100_000_000:
-        return None
-    if len(_QUANTITIES) < 10_000:
-        _QUANTITIES[text] = quantity
-    return quantity
-
-
-def _parsed(texts, memo: dict, parse) -> list | None:
-    """A column's values: looked up in ``memo`` (in C), the few new ones parsed; None if one does not parse."""
-    texts = list(map(str.strip, texts))
-    values = list(map(memo.get, texts))
-    if None in values:
-        for i, value in enumerate(values):
-            if value is None:
-                value = values[i] = parse(texts[i])
-                if value is None:
-                    return None
-    return values
-
-
-_AMOUNT_TEXTS: dict[int, str] = {}
-
-
-def _amount_text(cents: int) -> str:
-    """format_amount, remembered."""
-    text = _AMOUNT_TEXTS.get(cents)
-    if text is None:
-        if len(_AMOUNT_TEXTS) > 20_000:
-            _AMOUNT_TEXTS.clear()
-        text = _AMOUNT_TEXTS[cents] = format_amount(cents)
-    return text
-
-
-def _parse_cents(text: str, what: str) -> int:
-    m = _SIMPLE_AMOUNT.fullmatch(text)
-    if m:
-        cents = int(m.group(2)) * 100 + (int(m.group(3).ljust(2, "0")) if m.group(3) else 0)
-        return -cents if m.group(1) else cents
-    return parse_amount(text, allow_negative=True, what=what)
 
 
 class _CustomerState:
@@ -490,19 +177,14 @@ class Importer:
         self.progress = progress
         self.after_batch = after_batch
         self.summary = ImportSummary(file=self.label, source=self.source, dry_run=dry_run)
-        self._rejects_writer = None
-        self._rejects_handle = None
-        self._header: list[str] = []
+        self.reader = Reader(self.path, self.label, self.preset, self.mapping, self.summary, self.rejects_path, dry_run)
         self._customer_cache: dict[str, object] = {}
-        self._last_when: tuple[str, datetime | None, str | None] = ("", None, None)
         self._watermark = 0
-        self.total_bytes = 0
         self._zone = clock.local_zone()
         self._year_starts: dict[int, datetime] = {}
         self._year_starts_us: dict[int, int] = {}
         self._channels: dict[str, str] = {}
         self._record_run = False
-        self._rejected_ids: set[str] = set()
         self._tuned = False
         self._started = clock.now()
         self._rates: dict[tuple, str] = {}
@@ -514,7 +196,7 @@ class Importer:
     # -- entry points ----------------------------------------------------------------------------
     def run(self, database) -> ImportSummary:
         """Import into ``database`` (a Database: one transaction per batch; dry run: one rolled back)."""
-        handle = self._open()
+        handle = self.reader.open()
         try:
             if self.dry_run:
                 with database.session() as session:
@@ -526,114 +208,18 @@ class Importer:
             return self.summary
         finally:
             handle.close()
-            self._close_rejects()
+            self.reader.close_rejects()
 
     def run_in(self, session: Session) -> ImportSummary:
         """Import inside the caller's transaction (used by `init --demo`); no rejects file unless given."""
-        handle = self._open()
+        handle = self.reader.open()
         try:
             self._run(handle, lambda: _Same(session))
             return self.summary
         finally:
             handle.close()
-            self._close_rejects()
+            self.reader.close_rejects()
 
-    def _open(self):
-        if self.rejects_path is not None and self.rejects_path.resolve() == self.path.resolve():
-            raise InvalidInput(f"--rejects {self.rejects_path} is the file being imported; give another file")
-        try:
-            handle = self.path.open("rb")
-            self.total_bytes = self.path.stat().st_size
-        except IsADirectoryError:
-            raise InvalidInput(f"{self.label} is a folder, not a CSV file") from None
-        except FileNotFoundError:
-            raise InvalidInput(f"cannot read {self.label}: no such file") from None
-        except OSError as exc:
-            raise InvalidInput(f"cannot read {self.label}: {exc.strerror or exc}") from None
-        return handle
-
-    # -- reading and grouping -----------------------------------------------------------------------
-    def _columns(self, header: list[str]) -> dict[str, int]:
-        """Canonical field -> column index, from the header, the preset and --map."""
-        names = [h.strip() for h in header]
-        lowered = {n.lower(): i for i, n in enumerate(names)}
-        index: dict[str, int] = {}
-        for name, i in lowered.items():
-            if name in CANONICAL:
-                index[name] = i
-        for column, target in self.preset.columns.items():
-            if column.lower() in lowered:
-                index[target] = lowered[column.lower()]
-        for column, target in self.mapping.items():
-            if column.lower() not in lowered:
-                raise InvalidInput(f"{self.label}:1: --map column {column!r} is not in the header "
-                                   f"({', '.join(names)[:300]})")
-            index[target] = lowered[column.lower()]
-        missing = [f for f in REQUIRED if f not in index]
-        if "amount" not in index and "unit_price" not in index:
-            missing.append("amount (or quantity and unit_price)")
-        if missing:
-            raise InvalidInput(f"{self.label}:1: missing column(s) {', '.join(missing)}; the header has "
-                               f"{', '.join(names)[:300]!r} (use --map COLUMN=FIELD or --preset NAME)")
-        self._rule_columns = {}
-        for kind in ("negate_when", "skip_when"):
-            rules_ = []
-            for column, value in getattr(self.preset, kind).items():
-                if column.lower() in lowered:
-                    rules_.append((lowered[column.lower()], value.strip().lower()))
-            self._rule_columns[kind] = rules_
-        return index
-
-    def _open_reader(self, handle):
-        """The CSV reader after the header (read here); delimiter from the header line."""
-        lines = _Lines(handle)
-        self._lines = lines
-        it = iter(lines)
-        first = next(it, None)
-        if first is None:
-            raise InvalidInput(f"{self.label} is empty: expected a header line such as "
-                               f"{','.join(CANONICAL)}")
-        delimiter = ";" if first.count(";") > first.count(",") else ","
-        reader = csv.reader(chain([first], it), delimiter=delimiter)
-        try:
-            self._header = next(reader)
-        except csv.Error as exc:
-            raise InvalidInput(f"{self.label}:1: the header cannot be read: {exc}") from None
-        self._width = len(self._header)
-        return reader
-
-    def _record_blocks(self, reader, size: int) -> Iterator[tuple[list, list[int], dict[int, str], bool]]:
-        """Blocks of up to ``size`` records: (rows, first line of each, errors by position, last block?).
-        A record the CSV reader cannot read is an empty row with its error; so is an over-long line."""
-        oversized = self._lines.oversized
-        while True:
-            before = reader.line_num
-            rows: list = []
-            errors: dict[int, str] = {}
-            try:
-                rows.extend(islice(reader, size))  # in C; what was read before an error stays in the list
-                ended = len(rows) < size
-            except csv.Error as exc:
-                errors[len(rows)] = f"not a readable CSV line: {exc}"
-                rows.append([])
-                ended = False
-            if not rows:
-                yield rows, [], {}, True
-                return
-            if not errors and reader.line_num - before == len(rows):
-                starts = list(range(before + 1, before + 1 + len(rows)))  # one line a record
-            else:  # records over several lines (quoted line breaks), or an error: count the lines
-                starts, line = [], before
-                for row in rows:
-                    starts.append(line + 1)
-                    line += 1 + sum(field.count("\n") for field in row)
-            if oversized:
-                for i, start in enumerate(starts):
-                    if start in oversized and not rows[i]:
-                        errors[i] = f"line longer than {MAX_LINE_BYTES} bytes"
-            yield rows, starts, errors, ended
-            if ended:
-                return
 
     def _run(self, handle, transaction) -> None:
         # The run allocates millions of short-lived objects (rows, receipts, ledger rows) beside the
@@ -653,276 +239,11 @@ class Importer:
                 gc.enable()
 
     def _read(self, handle, transaction) -> None:
-        reader = self._open_reader(handle)
-        index = self._columns(self._header)
-        self._get = {f: index.get(f) for f in CANONICAL}
-        held: list = []  # the rows of the receipt held back from the last block, their lines and errors
-        held_starts: list[int] = []
-        held_errors: dict[int, str] = {}
-        held_id: str | None = None
-        for rows, starts, errors, ended in self._record_blocks(reader, min(self.batch_rows, BLOCK_ROWS)):
-            # The last receipt of a block is held back: its lines may go on in the next block. It starts
-            # after the last row naming another receipt; rows the row-by-row path passes over (blank,
-            # unreadable, skipped by the preset) do not end a receipt there, so they do not here.
-            cut, receipt_id = self._last_receipt(rows, errors)
-            if held:
-                if cut is None and (receipt_id is None or (receipt_id == held_id and receipt_id)):
-                    receipt_id = held_id  # the new rows go on with the receipt held
-                else:
-                    cut = (cut or 0) + len(held)
-                errors = {**held_errors, **{i + len(held): e for i, e in errors.items()}}
-                held.extend(rows)
-                held_starts.extend(starts)
-                rows, starts = held, held_starts
-            cut = cut or 0
-            if ended:
-                self._flush(self._receipts(rows, starts, errors), transaction, len(rows), last=True)
-                return
-            held_id = receipt_id
-            if cut == 0:  # one receipt so far: hold it all (the lists grow; nothing is copied)
-                held, held_starts, held_errors = rows, starts, errors
-                continue
-            held, held_starts = rows[cut:], starts[cut:]
-            held_errors = {i - cut: e for i, e in errors.items() if i >= cut}
-            del rows[cut:], starts[cut:]
-            self._flush(self._receipts(rows, starts, {i: e for i, e in errors.items() if i < cut}), transaction, cut)
-
-    def _last_receipt(self, rows: list, errors: dict[int, str]) -> tuple[int | None, str | None]:
-        """Where the last receipt of ``rows`` starts, and its id; (None, id) when every row belongs to it or
-        is passed over (None, None: every row is passed over)."""
-        i_receipt, i_customer = self._get["receipt_id"], self._get["customer"]
-        skip_rules = self._rule_columns["skip_when"]
-        anonymous_skip = self.preset.anonymous == "skip"
-        receipt_id = None
-        i = len(rows)
-        while i:
-            row = rows[i - 1]
-            if (i - 1 in errors or len(row) <= i_receipt
-                    or (skip_rules and any(len(row) > c and row[c].strip().lower() == v for c, v in skip_rules))
-                    or (anonymous_skip and len(row) > i_customer and not row[i_customer].strip())):
-                i -= 1  # passed over by the row-by-row path
-                continue
-            this = row[i_receipt].strip()
-            if receipt_id is None:
-                receipt_id = this
-            elif this != receipt_id or not this:
-                return i, receipt_id
-            i -= 1
-        return None, receipt_id
-
-    def _receipts(self, rows: list, starts: list[int], errors: dict[int, str]) -> list[_Receipt]:
-        """The whole receipts of a block of records."""
-        if not errors and rows:
-            receipts = self._fast_receipts(rows, starts)
-            if receipts is not None:
-                return receipts
-        return self._slow_receipts(rows, starts, errors)
-
-    def _fast_receipts(self, rows: list, starts: list[int]) -> list[_Receipt] | None:
-        """The common block (every row as wide as the header, plain amounts and quantities, whole receipts
-        on consecutive lines, no preset rule to apply) is parsed column by column, in C; None for any
-        other block, which the row-by-row path takes with its full rules and messages."""
-        get, width, preset = self._get, self._width, self.preset
-        i_amount, i_sku, i_qty, i_price = get["amount"], get["sku"], get["quantity"], get["unit_price"]
-        if (None in (i_amount, i_sku, i_qty, i_price) or self._rule_columns["negate_when"]
-                or self._rule_columns["skip_when"]):
-            return None
-        widths = set(map(len, rows))
-        if widths != {width}:
-            return None
-        columns = list(zip(*rows))
-        strip = str.strip
-        receipt_ids = list(map(strip, columns[get["receipt_id"]]))
-        whens = list(map(strip, columns[get["timestamp"]]))
-        keys = list(map(strip, columns[get["customer"]]))
-        if "" in receipt_ids or ("" in keys and preset.anonymous == "skip"):
-            return None
-        if preset.customer_kind == "card" and ".0\x00" in "\x00".join(keys) + "\x00":
-            return None
-        # a new receipt where the id changes; within a receipt, time and customer must not change
-        new = list(map(ne, receipt_ids[1:], receipt_ids[:-1]))
-        if (any(map(gt, map(ne, whens[1:], whens[:-1]), new))
-                or any(map(gt, map(ne, keys[1:], keys[:-1]), new))):
-            return None
-        amounts = _parsed(columns[i_amount], _AMOUNTS, _amount_or_none)
-        prices = _parsed(columns[i_price], _AMOUNTS, _amount_or_none)
-        quantities = _parsed(columns[i_qty], _QUANTITIES, _quantity_or_none)
-        if amounts is None or prices is None or quantities is None:
-            return None
-        skus = list(map(strip, columns[i_sku]))
-        if max(map(len, skus)) > 64 or not all(map(str.isprintable, skus)):
-            return None
-        i_channel = get["channel"]
-        channels = list(map(strip, columns[i_channel])) if i_channel is not None else None
-        default_channel = preset.default_channel
-        block = _Block(rows, starts, skus, quantities, prices, amounts)
-        totals = list(accumulate(amounts, initial=0))
-        firsts = [0, *compress(range(1, len(rows)), new)]
-        out = []
-        for first, end in zip(firsts, firsts[1:] + [len(rows)]):
-            receipt = _Receipt(receipt_ids[first], starts[first], whens[first], keys[first],
-                               (channels[first] if channels is not None else "") or default_channel)
-            receipt.lines = _Span(block, first, end)
-            receipt.amount = totals[end] - totals[first]
-            out.append(receipt)
-        self.summary.read += len(rows)
-        return out
-
-    def _slow_receipts(self, rows: list, starts: list[int], errors: dict[int, str]) -> list[_Receipt]:
-        """Row by row, with every rule and message: short or long rows, preset rules, odd values."""
-        get = self._get
-        out: list[_Receipt] = []
-        current: _Receipt | None = None
-        width = self._width
-        i_receipt, i_when, i_customer = get["receipt_id"], get["timestamp"], get["customer"]
-        i_amount, i_channel, i_sku = get["amount"], get["channel"], get["sku"]
-        i_qty, i_price = get["quantity"], get["unit_price"]
-        negate_rules = self._rule_columns["negate_when"]
-        skip_rules = self._rule_columns["skip_when"]
-        anonymous_skip = self.preset.anonymous == "skip"
-        card_numbers = self.preset.customer_kind == "card"
-        default_channel = self.preset.default_channel
-        summary = self.summary
-        # the common canonical row (whole quantity, prices seen before, a plain SKU) is parsed inline;
-        # anything else goes through _parse_line, which has the full rules and messages
-        fast = None not in (i_amount, i_sku, i_qty, i_price)
-        known_amount = _AMOUNTS.get
-        for i, fields in enumerate(rows):
-            start, error = starts[i], errors.get(i)
-            if error is None and not fields:
-                continue  # a blank line
-            summary.read += 1
-            if error is not None:
-                self._reject_row(start, fields or [], error)
-                continue
-            if len(fields) < width:
-                fields = fields + [""] * (width - len(fields))
-            if skip_rules and any(fields[i].strip().lower() == v for i, v in skip_rules):
-                summary.skipped += 1
-                continue
-            receipt_id = fields[i_receipt].strip()
-            key = fields[i_customer].strip()
-            if card_numbers and key.endswith(".0") and key[:-2].isdigit():
-                key = key[:-2]  # spreadsheets write customer numbers as 17850.0
-            if not key and anonymous_skip:
-                summary.skipped += 1
-                continue
-            when = fields[i_when].strip()
-            if current is None or receipt_id != current.receipt_id or not receipt_id:
-                if current is not None:
-                    out.append(current)
-                channel = fields[i_channel].strip() if i_channel is not None else ""
-                current = _Receipt(receipt_id, start, when, key, channel or default_channel)
-            if current.error is not None:
-                current.lines.append(_Line(start, fields))
-                continue
-            if fast and receipt_id and when == current.at_text and key == current.customer_key:
-                qty_text = fields[i_qty].strip()
-                unit_price = known_amount(fields[i_price].strip())
-                amount = known_amount(fields[i_amount].strip())
-                sku = fields[i_sku].strip()
-                if (unit_price is not None and amount is not None and qty_text.isdecimal()
-                        and 0 < len(sku) <= 64 and sku.isprintable()):
-                    quantity = int(qty_text) * 1000  # thousandths
-                    if 0 < quantity <= 100_000_000:
-                        if negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules):
-                            amount = -abs(amount)
-                        current.lines.append(_Line(start, fields, amount, sku, quantity, unit_price))
-                        current.amount += amount
-                        continue
-            line = _Line(start, fields)
-            current.lines.append(line)
-            try:
-                if not receipt_id:
-                    raise _Reject("receipt id is empty", start)
-                if when != current.at_text or key != current.customer_key:
-                    raise _Reject(f"lines of receipt {receipt_id} disagree on timestamp or customer "
-                                  f"(line {current.first_line} has {current.at_text!r}, {current.customer_key!r})",
-                                  start)
-                self._parse_line(line, fields, i_amount, i_sku, i_qty, i_price)
-                if negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules):
-                    line.amount = -abs(line.amount)
-                current.amount += line.amount
-            except _Reject as exc:
-                current.error = exc if exc.line else _Reject(exc.reason, start)
-            except LoyaltyError as exc:
-                current.error = _Reject(str(exc), start)
-        if current is not None:
-            out.append(current)
-        return out
-
-    def _parse_line(self, line: _Line, fields: list[str], i_amount, i_sku, i_qty, i_price) -> None:
-        qty_text = fields[i_qty].strip() if i_qty is not None else ""
-        price_text = fields[i_price].strip() if i_price is not None else ""
-        amount_text = fields[i_amount].strip() if i_amount is not None else ""
-        # quantities whole or up to 3 decimals (weighed goods), unit prices to 6 decimals: tillcsv/numbers.py
-        if qty_text:
-            try:
-                exact = numbers.parse_quantity(qty_text[:40])
-            except InvalidInput:
-                raise _Reject(f"quantity {qty_text[:40]!r} must be a number from 0.001 to 100000 "
-                              "(negative for a return; at most 3 decimals)") from None
-        else:
-            exact = Decimal(1)
-        quantity = numbers.milli(exact)
-        price = numbers.to_decimal(price_text, decimals=6, what="unit price") if price_text else None
-        unit_price = numbers.cents(price) if price is not None else None
-        if amount_text:
-            amount = _amount(amount_text, "amount")
-        elif price is not None:
-            amount = numbers.line_amount(exact, price)
-        else:
-            raise _Reject("amount is empty (and there is no unit_price to compute it)")
-        if i_sku is not None:
-            sku = fields[i_sku].strip()
-            if sku:
-                line.sku = sku if len(sku) <= 64 and sku.isprintable() else points.check_sku(sku)
-        line.quantity = quantity
-        line.unit_price = unit_price if unit_price is not None else (
-            amount * 1000 // quantity if amount * 1000 % quantity == 0 else amount)
-        if unit_price is None and amount * 1000 % quantity:
-            line.quantity = 1000
-        line.amount = amount
-
-    # -- rejects --------------------------------------------------------------------------------------
-    def _reject_row(self, line: int, fields: list[str], reason: str) -> None:
-        self.summary.rejected += 1
-        text = f"{self.label}:{line}: {reason}"
-        if len(self.summary.first_rejects) < 20:
-            self.summary.first_rejects.append(text)
-        if self.rejects_path is None or self.dry_run:
-            return
-        if self._rejects_writer is None:
-            try:
-                self._rejects_handle = self.rejects_path.open("w", newline="", encoding="utf-8")
-            except OSError as exc:
-                raise InvalidInput(f"cannot write the rejects file {self.rejects_path}: "
-                                   f"{exc.strerror or exc}") from None
-            self._rejects_writer = csv.writer(self._rejects_handle)
-            self._rejects_writer.writerow([*self._header, "reason"])
-            self.summary.rejects_file = str(self.rejects_path)
-        row = list(fields[:self._width]) + [""] * (self._width - len(fields))
-        if len(fields) > self._width:  # keep what did not fit, rather than lose it
-            row[-1] = ",".join([row[-1], *fields[self._width:]]) if self._width else ",".join(fields)
-        self._rejects_writer.writerow([*row, text])
-
-    def _reject_receipt(self, receipt: _Receipt, reason: str, line: int | None = None) -> None:
-        if len(self._rejected_ids) < 100_000:  # so that a refund of a rejected sale is rejected too
-            self._rejected_ids.add(receipt.receipt_id)
-        for item in receipt.lines:
-            if line is None or item.line == line:
-                self._reject_row(item.line, item.fields, reason)
-            else:
-                self._reject_row(item.line, item.fields,
-                                 f"receipt {receipt.receipt_id} rejected: see line {line}")
-
-    def _close_rejects(self) -> None:
-        if self._rejects_handle is not None:
-            self._rejects_handle.close()
-            self._rejects_handle = None
+        for receipts, rows, last in self.reader.blocks(handle, min(self.batch_rows, BLOCK_ROWS)):
+            self._flush(receipts, transaction, rows, last)
 
     # -- blocks of receipts; batches of blocks: one transaction ----------------------------------------
-    def _flush(self, batch: list[_Receipt], transaction, rows: int, last: bool = False) -> None:
+    def _flush(self, batch: list[Receipt], transaction, rows: int, last: bool = False) -> None:
         """Apply one block of whole receipts in the open transaction (opened first if need be); commit once
         the transaction holds ``batch_rows`` rows, and at the end."""
         if self._tx is None:
@@ -953,10 +274,9 @@ class Importer:
             tx, self._tx, self._session = self._tx, None, None
             tx.__exit__(None, None, None)  # commits
             gc.collect(1)
-            if self._rejects_handle is not None:
-                self._rejects_handle.flush()
+            self.reader.flush_rejects()
         if self.progress is not None:
-            self.progress(self._lines.bytes_read, self.total_bytes)
+            self.progress(self.reader.lines.bytes_read, self.reader.total_bytes)
 
     def _abort(self, exc: BaseException) -> None:
         """Roll the open transaction back (the database's context manager does it) and re-raise."""
@@ -1008,16 +328,16 @@ class Importer:
             session.flush()
             self.summary.run_id = run.id
 
-    def _process(self, session: Session, program: Program, batch: list[_Receipt]) -> None:
+    def _process(self, session: Session, program: Program, batch: list[Receipt]) -> None:
         summary = self.summary
-        self.summary.legacy_encoding_lines = self._lines.legacy
+        self.summary.legacy_encoding_lines = self.reader.lines.legacy
         # 1. receipts with a bad line, bad id or time; duplicates within the batch
-        seen: dict[str, _Receipt] = {}
-        ready: list[_Receipt] = []
+        seen: dict[str, Receipt] = {}
+        ready: list[Receipt] = []
         now_limit = clock.now() + points.FUTURE_SLACK
         for receipt in batch:
             if receipt.error is not None:
-                self._reject_receipt(receipt, receipt.error.reason, receipt.error.line)
+                self.reader.reject_receipt(receipt, receipt.error.reason, receipt.error.line)
                 continue
             try:
                 points.check_receipt(receipt.receipt_id)
@@ -1025,23 +345,23 @@ class Importer:
                 if channel is None:
                     channel = self._channels[receipt.channel] = points.check_channel(receipt.channel)
                 receipt.channel = channel
-                receipt.at = self._when(receipt.at_text)
+                receipt.at = self.reader.when(receipt.at_text)
                 receipt.us = (receipt.at - _EPOCH) // _MICROSECOND
             except LoyaltyError as exc:
-                self._reject_receipt(receipt, str(exc))
+                self.reader.reject_receipt(receipt, str(exc))
                 continue
             if receipt.at > now_limit:
-                self._reject_receipt(receipt, f"time {clock.local_text(receipt.at)} is in the future")
+                self.reader.reject_receipt(receipt, f"time {clock.local_text(receipt.at)} is in the future")
                 continue
             if receipt.amount == 0:
-                self._reject_receipt(receipt, f"receipt {receipt.receipt_id} adds up to 0.00: nothing to record")
+                self.reader.reject_receipt(receipt, f"receipt {receipt.receipt_id} adds up to 0.00: nothing to record")
                 continue
             if not receipt.customer_key:
-                self._reject_receipt(receipt, "customer is empty; give a code, card, e-mail or phone")
+                self.reader.reject_receipt(receipt, "customer is empty; give a code, card, e-mail or phone")
                 continue
             earlier = seen.get(receipt.receipt_id)
             if earlier is not None:
-                self._reject_receipt(receipt, f"receipt {receipt.receipt_id} appears twice in the file "
+                self.reader.reject_receipt(receipt, f"receipt {receipt.receipt_id} appears twice in the file "
                                               f"(first at line {earlier.first_line}); lines of a receipt must "
                                               "be consecutive")
                 continue
@@ -1060,7 +380,7 @@ class Importer:
                 if found is None:
                     kept.append(receipt)
                 elif found[0] > self._watermark and found[1] != receipt.first_line:
-                    self._reject_receipt(receipt, f"receipt {receipt.receipt_id} appears twice in the file "
+                    self.reader.reject_receipt(receipt, f"receipt {receipt.receipt_id} appears twice in the file "
                                                   f"(first at line {found[1]}); lines of a receipt must "
                                                   "be consecutive")
                 else:
@@ -1077,16 +397,16 @@ class Importer:
         self._load_states(session, program, states, ready)
         # 5. the rules, in time order (per customer this is the order of the sales)
         self._db_sales = self._sales_in_db(session, states, [
-            candidate for r in ready if r.amount < 0 for candidate in self._sale_candidates(r.receipt_id)])
+            candidate for r in ready if r.amount < 0 for candidate in self.reader.sale_candidates(r.receipt_id)])
         ready.sort(key=lambda r: (r.at, r.first_line))
         self._stored_times: dict[datetime, str] = {}
         sales_in_batch: dict[str, tuple | _Sale] = {}
         purchases: list[list] = []
         ledger_rows: list[list] = []
         source, import_file = self.source, self.label[-255:]
-        referral_checks: list[tuple[int, _Receipt]] = []
+        referral_checks: list[tuple[int, Receipt]] = []
         recorded = clock.now()
-        accepted: list[_Receipt] = []
+        accepted: list[Receipt] = []
         for receipt in ready:
             state: _CustomerState = receipt.customer
             at = receipt.at
@@ -1101,8 +421,8 @@ class Importer:
                     refund_of = None
                 else:
                     rows, refund_of = self._refund(session, program, receipt, state, at, recorded, sales_in_batch)
-            except _Reject as exc:
-                self._reject_receipt(receipt, exc.reason)
+            except Reject as exc:
+                self.reader.reject_receipt(receipt, exc.reason)
                 continue
             index = len(purchases)
             receipt.index = index
@@ -1122,7 +442,7 @@ class Importer:
         items: list[tuple] = []
         for receipt in accepted:
             if receipt.amount > 0:
-                items.extend(_items(receipt.lines, ids[receipt.index]))
+                items.extend(receipt_items(receipt.lines, ids[receipt.index]))
         if items:
             _write_rows(session, PurchaseItem.__table__, _ITEM_COLUMNS, items, self._stored_times)
         if ledger_rows:
@@ -1163,10 +483,10 @@ class Importer:
         return ids
 
     # -- the rules ------------------------------------------------------------------------------------
-    def _sale(self, program: Program, receipt: _Receipt, state: _CustomerState, at: datetime,
+    def _sale(self, program: Program, receipt: Receipt, state: _CustomerState, at: datetime,
               recorded: datetime) -> list[list]:
         if at < state.enrolled_at:
-            raise _Reject(f"{clock.local_text(at)} is before {state.code} enrolled "
+            raise Reject(f"{clock.local_text(at)} is before {state.code} enrolled "
                           f"({clock.local_text(state.enrolled_at)})")
         us = receipt.us
         spend = state.spend_between(us - self._window_us, us)
@@ -1181,7 +501,7 @@ class Importer:
             if rate is None:
                 rate = self._rates[(tier.name, multiplier)] = f"({tier.name} x{multiplier.normalize()})"
             rows.append([state.id, "earn", earned, at, expires, None, None, None,
-                         f"receipt {receipt.receipt_id} {_amount_text(amount)} {receipt.channel} {rate}"[:500],
+                         f"receipt {receipt.receipt_id} {amount_text(amount)} {receipt.channel} {rate}"[:500],
                          recorded])
         milestone_bonus, milestone_spend = self._milestone
         if milestone_bonus and milestone_spend:
@@ -1208,11 +528,11 @@ class Importer:
             earned = self._points_memo[key] = rules.points_for_amount(program, amount, multiplier)
         return earned
 
-    def _refund(self, session: Session, program: Program, receipt: _Receipt, state: _CustomerState,
+    def _refund(self, session: Session, program: Program, receipt: Receipt, state: _CustomerState,
                 at: datetime, recorded: datetime, sales_in_batch: dict) -> tuple[list[list], int | None]:
         amount = -receipt.amount
         sale = None
-        for candidate in self._sale_candidates(receipt.receipt_id):
+        for candidate in self.reader.sale_candidates(receipt.receipt_id):
             sale = sales_in_batch.get(candidate)
             if isinstance(sale, tuple):
                 original, index, earned = sale
@@ -1222,9 +542,9 @@ class Importer:
             if sale is not None:
                 break
         if sale is None:
-            for candidate in self._sale_candidates(receipt.receipt_id):
-                if candidate in self._rejected_ids:
-                    raise _Reject(f"refund {receipt.receipt_id} is of receipt {candidate}, which was rejected")
+            for candidate in self.reader.sale_candidates(receipt.receipt_id):
+                if candidate in self.reader.rejected_ids:
+                    raise Reject(f"refund {receipt.receipt_id} is of receipt {candidate}, which was rejected")
             # Not linked to a sale: reverse points at the customer's earn rate at the time of the refund.
             spend = state.spend_between(receipt.us - self._window_us, receipt.us)
             tier = program.tier_for_spend(spend)
@@ -1237,16 +557,16 @@ class Importer:
                                              f"({tier.name} x{multiplier.normalize()}, no sale linked)"))
             return rows, None
         if sale.customer.id != state.id:
-            raise _Reject(f"refund {receipt.receipt_id} names {state.code} but sale {sale.receipt_id} "
+            raise Reject(f"refund {receipt.receipt_id} names {state.code} but sale {sale.receipt_id} "
                           f"belongs to {sale.customer.code}")
         remaining = sale.amount - sale.refunded
         if remaining <= 0:
-            raise _Reject(f"receipt {sale.receipt_id} is already fully refunded")
+            raise Reject(f"receipt {sale.receipt_id} is already fully refunded")
         if amount > remaining:
-            raise _Reject(f"refund {format_amount(amount)} is more than what is left of receipt "
+            raise Reject(f"refund {format_amount(amount)} is more than what is left of receipt "
                           f"{sale.receipt_id} ({format_amount(remaining)})")
         if at < sale.at:
-            raise _Reject("a refund cannot be earlier than its sale")
+            raise Reject("a refund cannot be earlier than its sale")
         reversed_total = sale.earned * (sale.refunded + amount) // sale.amount
         reverse = reversed_total - sale.reversed
         sale.refunded += amount
@@ -1260,16 +580,6 @@ class Importer:
             receipt.sale_link = sale.index
             return rows, None
         return rows, sale.id
-
-    def _sale_candidates(self, receipt_id: str) -> list[str]:
-        out = []
-        m = _REFUND_SUFFIX.match(receipt_id)
-        if m:
-            out.append(m.group(1))
-        prefix = self.preset.cancellation_prefix
-        if prefix and receipt_id.startswith(prefix) and len(receipt_id) > len(prefix):
-            out.append(receipt_id[len(prefix):])
-        return out
 
     def _sales_in_db(self, session: Session, states: dict, receipt_ids: list[str]) -> dict[str, _Sale]:
         """The sales these refunds may name, with what they earned and what was refunded of them."""
@@ -1319,43 +629,9 @@ class Importer:
         """A ledger row as a list in _LEDGER_COLUMNS order."""
         return [customer_id, kind, delta, at, expires, None, None, None, note[:500], recorded]
 
-    def _when(self, text: str) -> datetime:
-        last_text, last_value, last_error = self._last_when
-        if text == last_text and (last_value is not None or last_error is not None):
-            if last_error:
-                raise InvalidInput(last_error)
-            return last_value
-        try:
-            value = self._parse_when(text)
-        except InvalidInput as exc:
-            self._last_when = (text, None, str(exc))
-            raise
-        self._last_when = (text, value, None)
-        return value
-
-    def _parse_when(self, text: str) -> datetime:
-        # clock.parse_timestamp's answer, without asking the system for the local zone twice per receipt
-        try:
-            value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-            if 1900 < value.year < 9998:
-                if value.tzinfo is None:
-                    value = value.replace(tzinfo=self._zone)
-                return value.astimezone(UTC)
-        except ValueError:
-            pass
-        try:
-            return clock.parse_timestamp(text)
-        except InvalidInput:
-            for fmt in self.preset.date_formats:
-                try:
-                    naive = datetime.strptime(text.strip(), fmt)
-                except ValueError:
-                    continue
-                return clock.parse_timestamp(naive.isoformat())
-            raise
 
     # -- customers ----------------------------------------------------------------------------------
-    def _resolve_customers(self, session: Session, program: Program, ready: list[_Receipt]) -> dict:
+    def _resolve_customers(self, session: Session, program: Program, ready: list[Receipt]) -> dict:
         cache = self._customer_cache
         if len(cache) > 200_000:
             cache.clear()
@@ -1376,11 +652,11 @@ class Importer:
         for receipt in ready:
             found = cache.get(receipt.customer_key)
             if found is None:
-                self._reject_receipt(receipt, f"unknown customer {receipt.customer_key!r}; enroll them first or "
+                self.reader.reject_receipt(receipt, f"unknown customer {receipt.customer_key!r}; enroll them first or "
                                               "run the import with --enroll-unknown")
                 continue
             if isinstance(found, str):
-                self._reject_receipt(receipt, found)
+                self.reader.reject_receipt(receipt, found)
                 continue
             id_, code, enrolled_at = found
             state = states.get(id_)
@@ -1450,7 +726,7 @@ class Importer:
             self.summary.points_awarded += program.welcome_bonus
         return (customer.id, customer.code, customer.enrolled_at)
 
-    def _load_states(self, session: Session, program: Program, states: dict, ready: list[_Receipt]) -> None:
+    def _load_states(self, session: Session, program: Program, states: dict, ready: list[Receipt]) -> None:
         """Read what the rules need of the block's customers, unless an earlier block of the run already did
         (their states then hold everything since, the run's own sales included)."""
         first = min(r.at for r in ready)

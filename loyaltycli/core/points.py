@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock, ledger, rules
+from loyaltycli.core.checks import check_channel, check_receipt, check_sku  # noqa: F401 (callers use points.check_*)
 from loyaltycli.core.errors import (AmbiguousCustomer, DuplicateReceipt, InsufficientPoints, InvalidInput,
                                     NotFound, RuleNotMet, UnknownReceipt)
 from loyaltycli.core.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, Reward
@@ -19,7 +19,6 @@ from loyaltycli.core.money import format_amount, parse_amount
 from loyaltycli.core.program import Program
 from loyaltycli.tillcsv import numbers
 
-_CHANNEL = re.compile(r"^[a-z0-9_-]{1,32}$")
 # Clocks of two tills may differ a little; anything later than this is a typo.
 FUTURE_SLACK = clock.DAY / 24 / 12
 
@@ -58,28 +57,6 @@ def parse_item(text: str) -> Item:
         raise InvalidInput(f"item {text!r}: unit price must not be negative")
     exact = price if price != price.quantize(Decimal("0.01")) else None
     return Item(check_sku(bits[0]), quantity, numbers.cents(price), exact)
-
-
-def check_sku(text: str) -> str:
-    sku = (text or "").strip()
-    if not sku or len(sku) > 64 or any(ord(ch) < 32 for ch in sku):
-        raise InvalidInput(f"sku {text!r} must be 1 to 64 printable characters")
-    return sku
-
-
-def check_receipt(text: str) -> str:
-    """1 to 64 printable characters, spaces inside allowed (a Portuguese 'FS 2026/101')."""
-    value = (text or "").strip()
-    if not value or len(value) > 64 or not value.isprintable():
-        raise InvalidInput(f"receipt id {text!r} must be 1 to 64 printable characters (e.g. 0042 or FS 2026/101)")
-    return value
-
-
-def check_channel(text: str) -> str:
-    value = (text or "").strip().lower()
-    if not _CHANNEL.match(value):
-        raise InvalidInput(f"channel {text!r} must be a short word such as store or online")
-    return value
 
 
 def check_when(at: datetime | None, customer: Customer | None = None) -> datetime:

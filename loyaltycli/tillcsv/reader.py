@@ -1,0 +1,466 @@
+"""Reading a till file into receipts and row rejects, with no database: the header mapped onto our fields
+(preset, --map), records read in blocks, a block of plain rows parsed column by column in C and any other
+block row by row with every rule and message; the last receipt of a block is held back for the next."""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import datetime
+from decimal import Decimal
+from itertools import accumulate, chain, compress, islice
+from operator import gt, ne
+from pathlib import Path
+from typing import Iterator
+
+from loyaltycli.core import clock
+from loyaltycli.core.checks import check_sku
+from loyaltycli.core.clock import UTC
+from loyaltycli.core.errors import InvalidInput, LoyaltyError
+from loyaltycli.tillcsv import numbers
+from loyaltycli.tillcsv.lines import MAX_LINE_BYTES, Lines
+from loyaltycli.tillcsv.presets import CANONICAL, REQUIRED, Preset
+from loyaltycli.tillcsv.records import (AMOUNT_MEMO, QUANTITY_MEMO, Block, Line, Receipt, Reject, Span, cents,
+                                        cents_or_none, parsed_column, quantity_or_none)
+
+_REFUND_SUFFIX = re.compile(r"^(.+?)(?:-R|/R\d+)$")
+
+
+class Reader:
+    """One till file read into blocks of whole receipts; rows that cannot be read are rejected here (counted in
+    ``summary``, written to the rejects file with the reason and file:line)."""
+
+    def __init__(self, path: Path, label: str, preset: Preset, mapping: dict[str, str], summary,
+                 rejects_path: Path | None = None, dry_run: bool = False):
+        self.path = path
+        self.label = label
+        self.preset = preset
+        self.mapping = mapping
+        self.summary = summary
+        self.rejects_path = rejects_path
+        self.dry_run = dry_run
+        self.rejected_ids: set[str] = set()
+        self.total_bytes = 0
+        self.lines: Lines | None = None
+        self._rejects_writer = None
+        self._rejects_handle = None
+        self._header: list[str] = []
+        self._last_when: tuple[str, datetime | None, str | None] = ("", None, None)
+        self._zone = clock.local_zone()
+
+    def open(self):
+        if self.rejects_path is not None and self.rejects_path.resolve() == self.path.resolve():
+            raise InvalidInput(f"--rejects {self.rejects_path} is the file being imported; give another file")
+        try:
+            handle = self.path.open("rb")
+            self.total_bytes = self.path.stat().st_size
+        except IsADirectoryError:
+            raise InvalidInput(f"{self.label} is a folder, not a CSV file") from None
+        except FileNotFoundError:
+            raise InvalidInput(f"cannot read {self.label}: no such file") from None
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {self.label}: {exc.strerror or exc}") from None
+        return handle
+
+    # -- reading and grouping -----------------------------------------------------------------------
+    def _columns(self, header: list[str]) -> dict[str, int]:
+        """Canonical field -> column index, from the header, the preset and --map."""
+        names = [h.strip() for h in header]
+        lowered = {n.lower(): i for i, n in enumerate(names)}
+        index: dict[str, int] = {}
+        for name, i in lowered.items():
+            if name in CANONICAL:
+                index[name] = i
+        for column, target in self.preset.columns.items():
+            if column.lower() in lowered:
+                index[target] = lowered[column.lower()]
+        for column, target in self.mapping.items():
+            if column.lower() not in lowered:
+                raise InvalidInput(f"{self.label}:1: --map column {column!r} is not in the header "
+                                   f"({', '.join(names)[:300]})")
+            index[target] = lowered[column.lower()]
+        missing = [f for f in REQUIRED if f not in index]
+        if "amount" not in index and "unit_price" not in index:
+            missing.append("amount (or quantity and unit_price)")
+        if missing:
+            raise InvalidInput(f"{self.label}:1: missing column(s) {', '.join(missing)}; the header has "
+                               f"{', '.join(names)[:300]!r} (use --map COLUMN=FIELD or --preset NAME)")
+        self._rule_columns = {}
+        for kind in ("negate_when", "skip_when"):
+            rules_ = []
+            for column, value in getattr(self.preset, kind).items():
+                if column.lower() in lowered:
+                    rules_.append((lowered[column.lower()], value.strip().lower()))
+            self._rule_columns[kind] = rules_
+        return index
+
+    def _open_reader(self, handle):
+        """The CSV reader after the header (read here); delimiter from the header line."""
+        lines = Lines(handle)
+        self.lines = lines
+        it = iter(lines)
+        first = next(it, None)
+        if first is None:
+            raise InvalidInput(f"{self.label} is empty: expected a header line such as "
+                               f"{','.join(CANONICAL)}")
+        delimiter = ";" if first.count(";") > first.count(",") else ","
+        reader = csv.reader(chain([first], it), delimiter=delimiter)
+        try:
+            self._header = next(reader)
+        except csv.Error as exc:
+            raise InvalidInput(f"{self.label}:1: the header cannot be read: {exc}") from None
+        self._width = len(self._header)
+        return reader
+
+    def _record_blocks(self, reader, size: int) -> Iterator[tuple[list, list[int], dict[int, str], bool]]:
+        """Blocks of up to ``size`` records: (rows, first line of each, errors by position, last block?).
+        A record the CSV reader cannot read is an empty row with its error; so is an over-long line."""
+        oversized = self.lines.oversized
+        while True:
+            before = reader.line_num
+            rows: list = []
+            errors: dict[int, str] = {}
+            try:
+                rows.extend(islice(reader, size))  # in C; what was read before an error stays in the list
+                ended = len(rows) < size
+            except csv.Error as exc:
+                errors[len(rows)] = f"not a readable CSV line: {exc}"
+                rows.append([])
+                ended = False
+            if not rows:
+                yield rows, [], {}, True
+                return
+            if not errors and reader.line_num - before == len(rows):
+                starts = list(range(before + 1, before + 1 + len(rows)))  # one line a record
+            else:  # records over several lines (quoted line breaks), or an error: count the lines
+                starts, line = [], before
+                for row in rows:
+                    starts.append(line + 1)
+                    line += 1 + sum(field.count("\n") for field in row)
+            if oversized:
+                for i, start in enumerate(starts):
+                    if start in oversized and not rows[i]:
+                        errors[i] = f"line longer than {MAX_LINE_BYTES} bytes"
+            yield rows, starts, errors, ended
+            if ended:
+                return
+
+    def blocks(self, handle, block_rows: int) -> Iterator[tuple[list[Receipt], int, bool]]:
+        """(whole receipts, rows they took, last?) for each block of about ``block_rows`` records."""
+        reader = self._open_reader(handle)
+        index = self._columns(self._header)
+        self._get = {f: index.get(f) for f in CANONICAL}
+        held: list = []  # the rows of the receipt held back from the last block, their lines and errors
+        held_starts: list[int] = []
+        held_errors: dict[int, str] = {}
+        held_id: str | None = None
+        for rows, starts, errors, ended in self._record_blocks(reader, block_rows):
+            # The last receipt of a block is held back: its lines may go on in the next block. It starts
+            # after the last row naming another receipt; rows the row-by-row path passes over (blank,
+            # unreadable, skipped by the preset) do not end a receipt there, so they do not here.
+            cut, receipt_id = self._last_receipt(rows, errors)
+            if held:
+                if cut is None and (receipt_id is None or (receipt_id == held_id and receipt_id)):
+                    receipt_id = held_id  # the new rows go on with the receipt held
+                else:
+                    cut = (cut or 0) + len(held)
+                errors = {**held_errors, **{i + len(held): e for i, e in errors.items()}}
+                held.extend(rows)
+                held_starts.extend(starts)
+                rows, starts = held, held_starts
+            cut = cut or 0
+            if ended:
+                yield self._receipts(rows, starts, errors), len(rows), True
+                return
+            held_id = receipt_id
+            if cut == 0:  # one receipt so far: hold it all (the lists grow; nothing is copied)
+                held, held_starts, held_errors = rows, starts, errors
+                continue
+            held, held_starts = rows[cut:], starts[cut:]
+            held_errors = {i - cut: e for i, e in errors.items() if i >= cut}
+            del rows[cut:], starts[cut:]
+            yield self._receipts(rows, starts, {i: e for i, e in errors.items() if i < cut}), cut, False
+
+    def _last_receipt(self, rows: list, errors: dict[int, str]) -> tuple[int | None, str | None]:
+        """Where the last receipt of ``rows`` starts, and its id; (None, id) when every row belongs to it or
+        is passed over (None, None: every row is passed over)."""
+        i_receipt, i_customer = self._get["receipt_id"], self._get["customer"]
+        skip_rules = self._rule_columns["skip_when"]
+        anonymous_skip = self.preset.anonymous == "skip"
+        receipt_id = None
+        i = len(rows)
+        while i:
+            row = rows[i - 1]
+            if (i - 1 in errors or len(row) <= i_receipt
+                    or (skip_rules and any(len(row) > c and row[c].strip().lower() == v for c, v in skip_rules))
+                    or (anonymous_skip and len(row) > i_customer and not row[i_customer].strip())):
+                i -= 1  # passed over by the row-by-row path
+                continue
+            this = row[i_receipt].strip()
+            if receipt_id is None:
+                receipt_id = this
+            elif this != receipt_id or not this:
+                return i, receipt_id
+            i -= 1
+        return None, receipt_id
+
+    def _receipts(self, rows: list, starts: list[int], errors: dict[int, str]) -> list[Receipt]:
+        """The whole receipts of a block of records."""
+        if not errors and rows:
+            receipts = self._fast_receipts(rows, starts)
+            if receipts is not None:
+                return receipts
+        return self._slow_receipts(rows, starts, errors)
+
+    def _fast_receipts(self, rows: list, starts: list[int]) -> list[Receipt] | None:
+        """The common block (every row as wide as the header, plain amounts and quantities, whole receipts
+        on consecutive lines, no preset rule to apply) is parsed column by column, in C; None for any
+        other block, which the row-by-row path takes with its full rules and messages."""
+        get, width, preset = self._get, self._width, self.preset
+        i_amount, i_sku, i_qty, i_price = get["amount"], get["sku"], get["quantity"], get["unit_price"]
+        if (None in (i_amount, i_sku, i_qty, i_price) or self._rule_columns["negate_when"]
+                or self._rule_columns["skip_when"]):
+            return None
+        widths = set(map(len, rows))
+        if widths != {width}:
+            return None
+        columns = list(zip(*rows))
+        strip = str.strip
+        receipt_ids = list(map(strip, columns[get["receipt_id"]]))
+        whens = list(map(strip, columns[get["timestamp"]]))
+        keys = list(map(strip, columns[get["customer"]]))
+        if "" in receipt_ids or ("" in keys and preset.anonymous == "skip"):
+            return None
+        if preset.customer_kind == "card" and ".0\x00" in "\x00".join(keys) + "\x00":
+            return None
+        # a new receipt where the id changes; within a receipt, time and customer must not change
+        new = list(map(ne, receipt_ids[1:], receipt_ids[:-1]))
+        if (any(map(gt, map(ne, whens[1:], whens[:-1]), new))
+                or any(map(gt, map(ne, keys[1:], keys[:-1]), new))):
+            return None
+        amounts = parsed_column(columns[i_amount], AMOUNT_MEMO, cents_or_none)
+        prices = parsed_column(columns[i_price], AMOUNT_MEMO, cents_or_none)
+        quantities = parsed_column(columns[i_qty], QUANTITY_MEMO, quantity_or_none)
+        if amounts is None or prices is None or quantities is None:
+            return None
+        skus = list(map(strip, columns[i_sku]))
+        if max(map(len, skus)) > 64 or not all(map(str.isprintable, skus)):
+            return None
+        i_channel = get["channel"]
+        channels = list(map(strip, columns[i_channel])) if i_channel is not None else None
+        default_channel = preset.default_channel
+        block = Block(rows, starts, skus, quantities, prices, amounts)
+        totals = list(accumulate(amounts, initial=0))
+        firsts = [0, *compress(range(1, len(rows)), new)]
+        out = []
+        for first, end in zip(firsts, firsts[1:] + [len(rows)]):
+            receipt = Receipt(receipt_ids[first], starts[first], whens[first], keys[first],
+                               (channels[first] if channels is not None else "") or default_channel)
+            receipt.lines = Span(block, first, end)
+            receipt.amount = totals[end] - totals[first]
+            out.append(receipt)
+        self.summary.read += len(rows)
+        return out
+
+    def _slow_receipts(self, rows: list, starts: list[int], errors: dict[int, str]) -> list[Receipt]:
+        """Row by row, with every rule and message: short or long rows, preset rules, odd values."""
+        get = self._get
+        out: list[Receipt] = []
+        current: Receipt | None = None
+        width = self._width
+        i_receipt, i_when, i_customer = get["receipt_id"], get["timestamp"], get["customer"]
+        i_amount, i_channel, i_sku = get["amount"], get["channel"], get["sku"]
+        i_qty, i_price = get["quantity"], get["unit_price"]
+        negate_rules = self._rule_columns["negate_when"]
+        skip_rules = self._rule_columns["skip_when"]
+        anonymous_skip = self.preset.anonymous == "skip"
+        card_numbers = self.preset.customer_kind == "card"
+        default_channel = self.preset.default_channel
+        summary = self.summary
+        # the common canonical row (whole quantity, prices seen before, a plain SKU) is parsed inline;
+        # anything else goes through _parse_line, which has the full rules and messages
+        fast = None not in (i_amount, i_sku, i_qty, i_price)
+        known_amount = AMOUNT_MEMO.get
+        for i, fields in enumerate(rows):
+            start, error = starts[i], errors.get(i)
+            if error is None and not fields:
+                continue  # a blank line
+            summary.read += 1
+            if error is not None:
+                self.reject_row(start, fields or [], error)
+                continue
+            if len(fields) < width:
+                fields = fields + [""] * (width - len(fields))
+            if skip_rules and any(fields[i].strip().lower() == v for i, v in skip_rules):
+                summary.skipped += 1
+                continue
+            receipt_id = fields[i_receipt].strip()
+            key = fields[i_customer].strip()
+            if card_numbers and key.endswith(".0") and key[:-2].isdigit():
+                key = key[:-2]  # spreadsheets write customer numbers as 17850.0
+            if not key and anonymous_skip:
+                summary.skipped += 1
+                continue
+            when = fields[i_when].strip()
+            if current is None or receipt_id != current.receipt_id or not receipt_id:
+                if current is not None:
+                    out.append(current)
+                channel = fields[i_channel].strip() if i_channel is not None else ""
+                current = Receipt(receipt_id, start, when, key, channel or default_channel)
+            if current.error is not None:
+                current.lines.append(Line(start, fields))
+                continue
+            if fast and receipt_id and when == current.at_text and key == current.customer_key:
+                qty_text = fields[i_qty].strip()
+                unit_price = known_amount(fields[i_price].strip())
+                amount = known_amount(fields[i_amount].strip())
+                sku = fields[i_sku].strip()
+                if (unit_price is not None and amount is not None and qty_text.isdecimal()
+                        and 0 < len(sku) <= 64 and sku.isprintable()):
+                    quantity = int(qty_text) * 1000  # thousandths
+                    if 0 < quantity <= 100_000_000:
+                        if negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules):
+                            amount = -abs(amount)
+                        current.lines.append(Line(start, fields, amount, sku, quantity, unit_price))
+                        current.amount += amount
+                        continue
+            line = Line(start, fields)
+            current.lines.append(line)
+            try:
+                if not receipt_id:
+                    raise Reject("receipt id is empty", start)
+                if when != current.at_text or key != current.customer_key:
+                    raise Reject(f"lines of receipt {receipt_id} disagree on timestamp or customer "
+                                  f"(line {current.first_line} has {current.at_text!r}, {current.customer_key!r})",
+                                  start)
+                self._parse_line(line, fields, i_amount, i_sku, i_qty, i_price)
+                if negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules):
+                    line.amount = -abs(line.amount)
+                current.amount += line.amount
+            except Reject as exc:
+                current.error = exc if exc.line else Reject(exc.reason, start)
+            except LoyaltyError as exc:
+                current.error = Reject(str(exc), start)
+        if current is not None:
+            out.append(current)
+        return out
+
+    def _parse_line(self, line: Line, fields: list[str], i_amount, i_sku, i_qty, i_price) -> None:
+        qty_text = fields[i_qty].strip() if i_qty is not None else ""
+        price_text = fields[i_price].strip() if i_price is not None else ""
+        amount_text = fields[i_amount].strip() if i_amount is not None else ""
+        # quantities whole or up to 3 decimals (weighed goods), in thousandths; unit prices to 6 decimals
+        if qty_text:
+            try:
+                exact = numbers.parse_quantity(qty_text[:40])
+            except InvalidInput:
+                raise Reject(f"quantity {qty_text[:40]!r} must be a number from 0.001 to 100000 "
+                             "(negative for a return; at most 3 decimals)") from None
+        else:
+            exact = Decimal(1)
+        quantity = numbers.milli(exact)
+        price = numbers.to_decimal(price_text, decimals=6, what="unit price") if price_text else None
+        unit_price = numbers.cents(price) if price is not None else None
+        if amount_text:
+            amount = cents(amount_text, "amount")
+        elif price is not None:
+            amount = numbers.line_amount(exact, price)
+        else:
+            raise Reject("amount is empty (and there is no unit_price to compute it)")
+        if i_sku is not None:
+            sku = fields[i_sku].strip()
+            if sku:
+                line.sku = sku if len(sku) <= 64 and sku.isprintable() else check_sku(sku)
+        line.quantity = quantity
+        line.unit_price = unit_price if unit_price is not None else (
+            amount * 1000 // quantity if amount * 1000 % quantity == 0 else amount)
+        if unit_price is None and amount * 1000 % quantity:
+            line.quantity = 1000
+        line.amount = amount
+
+    # -- rejects --------------------------------------------------------------------------------------
+    def reject_row(self, line: int, fields: list[str], reason: str) -> None:
+        self.summary.rejected += 1
+        text = f"{self.label}:{line}: {reason}"
+        if len(self.summary.first_rejects) < 20:
+            self.summary.first_rejects.append(text)
+        if self.rejects_path is None or self.dry_run:
+            return
+        if self._rejects_writer is None:
+            try:
+                self._rejects_handle = self.rejects_path.open("w", newline="", encoding="utf-8")
+            except OSError as exc:
+                raise InvalidInput(f"cannot write the rejects file {self.rejects_path}: "
+                                   f"{exc.strerror or exc}") from None
+            self._rejects_writer = csv.writer(self._rejects_handle)
+            self._rejects_writer.writerow([*self._header, "reason"])
+            self.summary.rejects_file = str(self.rejects_path)
+        row = list(fields[:self._width]) + [""] * (self._width - len(fields))
+        if len(fields) > self._width:  # keep what did not fit, rather than lose it
+            row[-1] = ",".join([row[-1], *fields[self._width:]]) if self._width else ",".join(fields)
+        self._rejects_writer.writerow([*row, text])
+
+    def reject_receipt(self, receipt: Receipt, reason: str, line: int | None = None) -> None:
+        if len(self.rejected_ids) < 100_000:  # so that a refund of a rejected sale is rejected too
+            self.rejected_ids.add(receipt.receipt_id)
+        for item in receipt.lines:
+            if line is None or item.line == line:
+                self.reject_row(item.line, item.fields, reason)
+            else:
+                self.reject_row(item.line, item.fields,
+                                 f"receipt {receipt.receipt_id} rejected: see line {line}")
+
+    def flush_rejects(self) -> None:
+        if self._rejects_handle is not None:
+            self._rejects_handle.flush()
+
+    def close_rejects(self) -> None:
+        if self._rejects_handle is not None:
+            self._rejects_handle.close()
+            self._rejects_handle = None
+
+
+    def sale_candidates(self, receipt_id: str) -> list[str]:
+        out = []
+        m = _REFUND_SUFFIX.match(receipt_id)
+        if m:
+            out.append(m.group(1))
+        prefix = self.preset.cancellation_prefix
+        if prefix and receipt_id.startswith(prefix) and len(receipt_id) > len(prefix):
+            out.append(receipt_id[len(prefix):])
+        return out
+
+    def when(self, text: str) -> datetime:
+        last_text, last_value, last_error = self._last_when
+        if text == last_text and (last_value is not None or last_error is not None):
+            if last_error:
+                raise InvalidInput(last_error)
+            return last_value
+        try:
+            value = self._parse_when(text)
+        except InvalidInput as exc:
+            self._last_when = (text, None, str(exc))
+            raise
+        self._last_when = (text, value, None)
+        return value
+
+    def _parse_when(self, text: str) -> datetime:
+        # clock.parse_timestamp's answer, without asking the system for the local zone twice per receipt
+        try:
+            value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+            if 1900 < value.year < 9998:
+                if value.tzinfo is None:
+                    value = value.replace(tzinfo=self._zone)
+                return value.astimezone(UTC)
+        except ValueError:
+            pass
+        try:
+            return clock.parse_timestamp(text)
+        except InvalidInput:
+            for fmt in self.preset.date_formats:
+                try:
+                    naive = datetime.strptime(text.strip(), fmt)
+                except ValueError:
+                    continue
+                return clock.parse_timestamp(naive.isoformat())
+            raise
