@@ -79,8 +79,14 @@ def test_rerun_imports_nothing_and_changes_no_balance(cli, ann, tmp_path, databa
         assert s.execute(select(func.count()).select_from(Purchase)).scalar_one() == 5
         assert s.execute(select(func.count()).select_from(LedgerEntry)).scalar_one() == 7
         assert s.execute(select(func.count()).select_from(ImportRun)).scalar_one() == 2
-    # another source is another till: the same receipt ids are new there
-    other = cli.json("import", till, "--source", "shop2")
+    # the same file under another source (issue 12.5): refused, nothing changed, unless --again
+    refused = cli("import", till, "--source", "shop2")
+    assert refused.exit_code == 1
+    assert refused.stderr == (f"error: {till} was already imported on 2026-06-15 12:00 (source till, run 1); "
+                              "nothing changed. Give --again to import it anyway\n")
+    assert cli.json("balance", ann)["balance"] == 628
+    # another source is another till: with --again the same receipt ids are new there
+    other = cli.json("import", till, "--source", "shop2", "--again")
     assert other["imported"] == 6
 
 

@@ -68,7 +68,8 @@ def test_random_bytes_after_a_good_header_are_rejected(cli, ann, tmp_path):
     result = cli("import", till, "--json")
     assert result.exit_code == 3
     data = json.loads(result.stdout)
-    assert data["imported"] == 1 and data["rejected"] >= 1 and data["read"] == data["imported"] + data["rejected"]
+    assert data["imported"] == 1 and data["rejected"] >= 1
+    assert data["read"] == data["imported"] + data["rejected"] + data["anonymous"]
     assert cli.json("balance", ann)["balance"] == 55
 
 
@@ -92,7 +93,7 @@ def test_bad_amounts_and_dates(cli, ann, tmp_path):
     assert result.exit_code == 3
     # the rejects file holds them in the order they were found; by line they are:
     cited = sorted((int(row[-1].split(":")[1]), row[-1].split(": ", 1)[1]) for row in rejects_of(till)[1:])
-    assert [line for line, _ in cited] == list(range(2, 15))
+    assert [line for line, _ in cited] == list(range(2, 14))  # R13 has no customer: anonymous, skipped
     assert [reason for _, reason in cited] == [
         "amount '1e309' is not a decimal amount like 12.50",
         "amount 'nan' is not a decimal amount like 12.50",
@@ -106,7 +107,6 @@ def test_bad_amounts_and_dates(cli, ann, tmp_path):
         f"receipt id {'R' * 65!r} must be 1 to 64 printable characters (e.g. 0042 or FS 2026/101)",
         "receipt id is empty",
         "channel 'in store!' must be a short word such as store or online",
-        "customer is empty; give a code, card, e-mail or phone",
     ]
     assert cli.json("balance", ann)["balance"] == 50
 

@@ -33,6 +33,8 @@ from loyaltycli.core.models import (Customer, ImportRun, LedgerEntry, Membership
                                     PurchaseItem, Referral, UTCDateTime)
 from loyaltycli.core.money import format_amount
 from loyaltycli.core.program import Program, load_program
+from loyaltycli.tillcsv import runs
+from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.presets import CANONICAL, Preset, list_presets, load_preset, parse_map
 from loyaltycli.tillcsv.reader import Reader
 from loyaltycli.tillcsv.records import Receipt, Reject, amount_text, receipt_items
@@ -61,6 +63,7 @@ class ImportSummary:
     read: int = 0
     imported: int = 0
     skipped: int = 0
+    anonymous: int = 0
     rejected: int = 0
     points_awarded: int = 0
     receipts: int = 0
@@ -73,7 +76,8 @@ class ImportSummary:
 
     def as_dict(self) -> dict:
         return {"file": self.file, "source": self.source, "dry_run": self.dry_run, "read": self.read,
-                "imported": self.imported, "skipped": self.skipped, "rejected": self.rejected,
+                "imported": self.imported, "skipped": self.skipped, "anonymous": self.anonymous,
+                "rejected": self.rejected,
                 "points_awarded": self.points_awarded, "sales": self.receipts, "refunds": self.refunds,
                 "customers_enrolled": self.enrolled, "rejects_file": self.rejects_file, "run_id": self.run_id,
                 "legacy_encoding_lines": self.legacy_encoding_lines, "first_rejects": self.first_rejects}
@@ -162,7 +166,8 @@ class Importer:
                  mapping: dict[str, str] | None = None, enroll_unknown: bool = False, dry_run: bool = False,
                  rejects: str | Path | None = None, batch_rows: int = BATCH_ROWS,
                  progress: Callable[[int, int], None] | None = None,
-                 after_batch: Callable[[Session, int], None] | None = None):
+                 after_batch: Callable[[Session, int], None] | None = None,
+                 options: ReadOptions | None = None, again: bool = False):
         self.path = Path(path)
         self.label = str(path)
         self.source = (source or "till").strip()
@@ -177,7 +182,12 @@ class Importer:
         self.progress = progress
         self.after_batch = after_batch
         self.summary = ImportSummary(file=self.label, source=self.source, dry_run=dry_run)
-        self.reader = Reader(self.path, self.label, self.preset, self.mapping, self.summary, self.rejects_path, dry_run)
+        self.reader = Reader(self.path, self.label, self.preset, self.mapping, self.summary, self.rejects_path, dry_run,
+                             options=options)
+        self.again = again
+        self._digest: tuple[str, int] | None = None
+        self._first_block = True
+        self._temp: Path | None = None
         self._customer_cache: dict[str, object] = {}
         self._watermark = 0
         self._zone = clock.local_zone()
@@ -196,6 +206,7 @@ class Importer:
     # -- entry points ----------------------------------------------------------------------------
     def run(self, database) -> ImportSummary:
         """Import into ``database`` (a Database: one transaction per batch; dry run: one rolled back)."""
+        self._prepare(database)
         handle = self.reader.open()
         try:
             if self.dry_run:
@@ -209,9 +220,37 @@ class Importer:
         finally:
             handle.close()
             self.reader.close_rejects()
+            self._cleanup()
+
+    def _prepare(self, database=None) -> None:
+        """Before anything is read: the file's digest checked against earlier runs (unless --again); a
+        SAF-T (PT) file turned into canonical rows in a temporary file (tillcsv/saft.py)."""
+        if not self.path.is_file():
+            self.reader.open().close()  # its one-line message for a folder or a missing file
+        if database is not None:
+            self._digest = runs.digest(self.path)
+            if not self.again:
+                with database.session() as session:
+                    runs.check_not_imported(session, *self._digest, self.label, self.source)
+        if self.preset.format == "saft-pt":
+            import tempfile
+
+            from loyaltycli.tillcsv import saft
+
+            fd, name = tempfile.mkstemp(prefix="loyalty-saft-", suffix=".csv")
+            self._temp = Path(name)
+            with open(fd, "w", encoding="utf-8", newline="") as out, self.path.open("rb") as xml:
+                saft.to_csv(xml, out, self.label)
+            self.reader.path = self._temp
+
+    def _cleanup(self) -> None:
+        if self._temp is not None:
+            self._temp.unlink(missing_ok=True)
+            self._temp = None
 
     def run_in(self, session: Session) -> ImportSummary:
         """Import inside the caller's transaction (used by `init --demo`); no rejects file unless given."""
+        self._prepare()
         handle = self.reader.open()
         try:
             self._run(handle, lambda: _Same(session))
@@ -219,6 +258,7 @@ class Importer:
         finally:
             handle.close()
             self.reader.close_rejects()
+            self._cleanup()
 
 
     def _run(self, handle, transaction) -> None:
@@ -327,6 +367,8 @@ class Importer:
             session.add(run)
             session.flush()
             self.summary.run_id = run.id
+            if self._digest is not None:
+                runs.record(session, run.id, *self._digest, self.source)
 
     def _process(self, session: Session, program: Program, batch: list[Receipt]) -> None:
         summary = self.summary
@@ -367,6 +409,9 @@ class Importer:
                 continue
             seen[receipt.receipt_id] = receipt
             ready.append(receipt)
+        if self._first_block and ready and not self.again:  # the same export under another --source?
+            runs.check_other_sources(session, [r.receipt_id for r in ready], self.source, self.label)
+        self._first_block = False
         # 2. receipts already recorded from this source: skipped (or, recorded by this very run: duplicates)
         existing = {}
         q = self._q
@@ -712,11 +757,14 @@ class Importer:
                     cache[key] = None
 
     def _enroll(self, session: Session, program: Program, key: str, first_at: datetime):
-        kind = self.preset.customer_kind
+        kind = self.reader.options.customer_kind
+        if kind == "code":  # the file names our customer codes: an unknown one is not enrolled
+            return f"unknown customer code {key!r}; --customer-kind code enrolls no one"
         if kind == "contact":  # a phone or an e-mail, never a card
             kind = "email" if "@" in key else "phone"
         elif kind not in ("card", "email", "phone"):
-            kind = "email" if "@" in key else "phone" if key.startswith("+") else "card"
+            # a number valid for the shop's phone region is a phone; anything else a card
+            kind = "email" if "@" in key else "phone" if _is_phone(key, program.phone_region) else "card"
         try:
             customer = customers.enroll(session, program, None, **{kind: key}, at=first_at)
         except LoyaltyError as exc:
@@ -788,6 +836,17 @@ class Importer:
                 yield json.dumps(values)
             return
         yield from _chunks(values)
+
+
+def _is_phone(key: str, region: str) -> bool:
+    """A key that is a valid phone number for the shop's region (or with its +country code)."""
+    if not key or key[0] not in "+0123456789" or not any(ch.isdigit() for ch in key):
+        return False
+    try:
+        customers.normalize_phone(key, region)
+    except LoyaltyError:
+        return False
+    return True
 
 
 def _expanding(column, name="ids"):

@@ -17,7 +17,8 @@ from loyaltycli.core import clock
 from loyaltycli.core.checks import check_sku
 from loyaltycli.core.clock import UTC
 from loyaltycli.core.errors import InvalidInput, LoyaltyError
-from loyaltycli.tillcsv import numbers
+from loyaltycli.tillcsv import numbers, translate
+from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.lines import MAX_LINE_BYTES, Lines
 from loyaltycli.tillcsv.presets import CANONICAL, REQUIRED, Preset
 from loyaltycli.tillcsv.records import (AMOUNT_MEMO, QUANTITY_MEMO, Block, Line, Receipt, Reject, Span, cents,
@@ -31,8 +32,9 @@ class Reader:
     ``summary``, written to the rejects file with the reason and file:line)."""
 
     def __init__(self, path: Path, label: str, preset: Preset, mapping: dict[str, str], summary,
-                 rejects_path: Path | None = None, dry_run: bool = False):
+                 rejects_path: Path | None = None, dry_run: bool = False, options: ReadOptions | None = None):
         self.path = path
+        self.options = (options or ReadOptions()).merged(preset)
         self.label = label
         self.preset = preset
         self.mapping = mapping
@@ -79,6 +81,8 @@ class Reader:
                 raise InvalidInput(f"{self.label}:1: --map column {column!r} is not in the header "
                                    f"({', '.join(names)[:300]})")
             index[target] = lowered[column.lower()]
+        if "timestamp" not in index and "date" in index:  # separate date and time columns
+            index["timestamp"] = index["date"]
         missing = [f for f in REQUIRED if f not in index]
         if "amount" not in index and "unit_price" not in index:
             missing.append("amount (or quantity and unit_price)")
@@ -96,14 +100,14 @@ class Reader:
 
     def _open_reader(self, handle):
         """The CSV reader after the header (read here); delimiter from the header line."""
-        lines = Lines(handle)
+        lines = translate.lines_for(handle, self.options)  # --encoding, or UTF-8 then Windows-1252
         self.lines = lines
         it = iter(lines)
         first = next(it, None)
         if first is None:
             raise InvalidInput(f"{self.label} is empty: expected a header line such as "
                                f"{','.join(CANONICAL)}")
-        delimiter = ";" if first.count(";") > first.count(",") else ","
+        delimiter = self._delimiter = ";" if first.count(";") > first.count(",") else ","
         reader = csv.reader(chain([first], it), delimiter=delimiter)
         try:
             self._header = next(reader)
@@ -150,6 +154,8 @@ class Reader:
         reader = self._open_reader(handle)
         index = self._columns(self._header)
         self._get = {f: index.get(f) for f in CANONICAL}
+        # dates in the file's one order, decimal commas, date and time columns, anonymous values (tillcsv/translate.py)
+        reader = translate.translated(reader, self.path, self._delimiter, self._get, self.options, self.label)
         held: list = []  # the rows of the receipt held back from the last block, their lines and errors
         held_starts: list[int] = []
         held_errors: dict[int, str] = {}
@@ -299,7 +305,7 @@ class Reader:
             if card_numbers and key.endswith(".0") and key[:-2].isdigit():
                 key = key[:-2]  # spreadsheets write customer numbers as 17850.0
             if not key and anonymous_skip:
-                summary.skipped += 1
+                summary.anonymous += 1
                 continue
             when = fields[i_when].strip()
             if current is None or receipt_id != current.receipt_id or not receipt_id:
@@ -454,13 +460,5 @@ class Reader:
                 return value.astimezone(UTC)
         except ValueError:
             pass
-        try:
-            return clock.parse_timestamp(text)
-        except InvalidInput:
-            for fmt in self.preset.date_formats:
-                try:
-                    naive = datetime.strptime(text.strip(), fmt)
-                except ValueError:
-                    continue
-                return clock.parse_timestamp(naive.isoformat())
-            raise
+        # other forms (01/12/2010 08:26...) were rewritten in the file's one date order (tillcsv/translate.py)
+        return clock.parse_timestamp(text)
