@@ -132,7 +132,8 @@ def presets() -> None:
 
     rows = [{"preset": p.name, "from": p.origin, "columns": ", ".join(f"{k}={v}" for k, v in p.columns.items()),
              "description": p.description} for p in importer.list_presets()]
-    emit(rows, columns=["preset", "from", "description", "columns"], title="Import presets")
+    machine = options.current.json or options.current.csv
+    emit(rows, columns=["preset", "from", "description", *(["columns"] if machine else [])], title="Import presets")
 
 
 def _inspect(path: Path, save: Optional[str], encoding: Optional[str]) -> None:

@@ -26,7 +26,7 @@ from typing import Callable
 from sqlalchemy import bindparam, func, insert, literal_column, select, text, update
 from sqlalchemy.orm import Session
 
-from loyaltycli.core import clock, customers, points, rules
+from loyaltycli.core import clock, customers, points, products, rules
 from loyaltycli.core.clock import UTC
 from loyaltycli.core.errors import InvalidInput, LoyaltyError
 from loyaltycli.core.models import (Customer, ImportRun, LedgerEntry, Membership, MembershipPlan, Purchase,
@@ -490,6 +490,9 @@ class Importer:
                 items.extend(receipt_items(receipt.lines, ids[receipt.index]))
         if items:
             _write_rows(session, PurchaseItem.__table__, _ITEM_COLUMNS, items, self._stored_times)
+            names = self.reader.descriptions(accepted)  # the description column, per SKU (latest wins)
+            if names:
+                products.remember(session, names, recorded)
         if ledger_rows:
             for row in ledger_rows:
                 row[_PURCHASE] = ids[row[_PURCHASE]]

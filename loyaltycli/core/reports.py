@@ -597,4 +597,8 @@ def suggest_products(session: Session, customer_id: int, *, limit: int = 5, neig
         .join(near, near.c.customer_id == their.c.customer_id)
         .group_by(their.c.sku).order_by(func.sum(near.c.shared).desc(), func.count().desc(), their.c.sku)
         .limit(limit)).all()
-    return [{"sku": sku, "score": int(score), "buyers": int(buyers)} for sku, score, buyers in rows]
+    from loyaltycli.core import products
+
+    names = products.descriptions(session, [sku for sku, _, _ in rows])
+    return [{"sku": sku, "description": names.get(sku, ""), "score": int(score), "buyers": int(buyers)}
+            for sku, score, buyers in rows]

@@ -10,13 +10,14 @@ The values are naive local times; the importer turns them into UTC with the cloc
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone
 
 from loyaltycli.core.errors import InvalidInput
 
 ORDERS = ("DMY", "MDY", "YMD")
 _DATE = re.compile(r"(\d{1,4})([./-])(\d{1,2})\2(\d{1,4})")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*([AaPp]\.?[Mm]\.?)?")
+_OFFSET = re.compile(r"\s*(?:(Z)|(?:UTC|GMT)?([+-])(\d{2}):?(\d{2}))$")
 _ISO_START = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -140,7 +141,7 @@ def parse_time(text: str) -> time:
 
 
 def parse(text: str, order: str | None, time_text: str | None = None) -> datetime:
-    """A naive local datetime of ``text`` (a date, with or without a time) read in ``order``; a separate
+    """A naive local datetime (aware when the value writes its offset) of ``text`` (a date, with or without a time) read in ``order``; a separate
     time column's value as ``time_text``. Year-first values read as such whatever the order."""
     raw = (text or "").strip()
     parts = _split(raw)
@@ -165,8 +166,15 @@ def parse(text: str, order: str | None, time_text: str | None = None) -> datetim
         if rest:
             raise InvalidInput(f"date {raw!r} has a time and the time column too")
         rest = time_text
+    zone = None
+    m = _OFFSET.search(rest) if rest else None
+    if m and (m.group(1) or m.start() > 0):  # a written offset (Shopify: 2026-03-01 14:05:09 +0100)
+        rest = rest[:m.start()]
+        minutes = 0 if m.group(1) else int(m.group(3)) * 60 + int(m.group(4))
+        zone = timezone(timedelta(minutes=-minutes if m.group(2) == "-" else minutes))
     when = parse_time(rest) if rest else time(0, 0)
-    return datetime.combine(date(year, month, day), when)
+    value = datetime.combine(date(year, month, day), when)
+    return value.replace(tzinfo=zone) if zone is not None else value
 
 
 def iso_text(value: datetime) -> str:

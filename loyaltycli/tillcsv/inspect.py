@@ -23,9 +23,11 @@ SYNONYMS = {
     "customer": ["customer", "customerid", "customer id", "customer contacts", "email", "customer email", "phone",
                  "nif", "client", "cliente", "card"],
     "amount": ["amount", "total", "net sales", "gross sales", "total collected", "valor", "valoare", "suma"],
-    "sku": ["sku", "stockcode", "stock code", "productcode", "product code", "item code", "cod", "código"],
+    "sku": ["sku", "stockcode", "stock code", "productcode", "product code", "item code", "cod", "cod produs",
+            "código", "referência"],
     "quantity": ["quantity", "qty", "lineitem quantity", "cantitate", "quantidade", "qtd"],
-    "unit_price": ["unit_price", "unit price", "unitprice", "price", "lineitem price", "preț", "pret", "preço"],
+    "unit_price": ["unit_price", "unit price", "unitprice", "price", "lineitem price", "preț unitar",
+                   "preţ unitar", "pret unitar", "preț", "preţ", "pret", "preço", "preço unitário"],
     "description": ["description", "lineitem name", "item", "item name", "product", "denumire", "descrição"],
     "channel": ["channel"],
 }
@@ -55,8 +57,8 @@ def inspect_file(path: Path, *, encoding: str | None = None) -> dict:
             text = raw.decode("utf-8")
             name = "utf-8"
         except UnicodeDecodeError:
-            name = "cp1252"
-            text = raw.decode("cp1252", errors="replace")
+            name = _legacy_encoding(raw)
+            text = raw.decode(name, errors="replace")
     else:
         text = raw.decode(name, errors="replace")
     lines = text.splitlines()
@@ -83,6 +85,21 @@ def inspect_file(path: Path, *, encoding: str | None = None) -> dict:
     return {"file": str(path), "delimiter": delimiter, "encoding": name, "decimal": decimal,
             "date_order": order, "header": header, "columns": columns, "rows_read": len(body),
             "preset_toml": presets.to_toml(preset)}
+
+
+_CENTRAL = set("ăşţłřěůőűčćęąńśźżďťľĺŕĂŞŢŁŘĚŮŐŰČĆĘĄŃŚŹŻĎŤĽĹŔ")
+_WESTERN = set("ãõàèìòùñÃÕÀÈÌÒÙÑ")
+_ODD = set("þºðÞÐ¾¼½³¹²ª")
+
+
+def _legacy_encoding(raw: bytes) -> str:
+    """cp1250 (Central Europe, Romania) or cp1252 (Western Europe) for bytes that are not UTF-8: the one
+    whose letters look like words; cp1252 when in doubt."""
+    central = raw.decode("cp1250", errors="replace")
+    western = raw.decode("cp1252", errors="replace")
+    score_central = sum(ch in _CENTRAL for ch in central) - sum(ch in _ODD for ch in central)
+    score_western = sum(ch in _WESTERN for ch in western) - sum(ch in _ODD for ch in western)
+    return "cp1250" if score_central > score_western else "cp1252"
 
 
 def _guess_columns(header: list[str]) -> dict[str, str]:

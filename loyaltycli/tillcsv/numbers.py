@@ -47,7 +47,7 @@ def to_decimal(text: str, *, decimal_comma: bool = False, decimals: int = 2, wha
     if len(frac) > decimals:
         raise InvalidInput(f"{what} {raw!r} has more than {decimals} decimals")
     whole = re.sub(r"[^0-9]", "", s[:len(s) - len(frac) - (1 if frac or s.endswith((".", ",")) else 0)]) or "0"
-    value = Decimal(f"{whole}.{frac or '0'}")
+    value = Decimal(f"{whole}.{frac}") if frac else Decimal(whole)
     return -value if negative else value
 
 

@@ -426,6 +426,21 @@ class Reader:
             self._rejects_handle = None
 
 
+    def descriptions(self, receipts: list[Receipt]) -> dict[str, str]:
+        """SKU -> the description column's text on its lines (the last line wins); {} without the column."""
+        i = self._get.get("description")
+        if i is None:
+            return {}
+        out: dict[str, str] = {}
+        for receipt in receipts:
+            if receipt.amount > 0:
+                for line in receipt.lines:
+                    if line.sku and i < len(line.fields):
+                        text = line.fields[i].strip()
+                        if text and text.isprintable():
+                            out[line.sku] = text
+        return out
+
     def sale_candidates(self, receipt_id: str) -> list[str]:
         out = []
         m = _REFUND_SUFFIX.match(receipt_id)

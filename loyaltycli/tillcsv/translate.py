@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import chain
 
 from loyaltycli.core.errors import InvalidInput, LoyaltyError
@@ -19,6 +21,8 @@ from loyaltycli.tillcsv import dates, numbers
 from loyaltycli.tillcsv.lines import Lines
 
 CUSTOMER_KINDS = ("card", "phone", "email", "code")
+_CHANNEL = re.compile(r"[a-z0-9_-]{1,32}")
+_SLUG = re.compile(r"[^a-z0-9_]+")
 
 
 @dataclass
@@ -129,6 +133,7 @@ class RowTranslator:
         self.i_time = get.get("time")
         self.numbers = [(get[f], f) for f in ("amount", "unit_price", "quantity") if get.get(f) is not None]
         self.i_customer = get.get("customer")
+        self.i_channel = get.get("channel")
         self.anonymous = {v.strip().lower() for v in options.anonymous if v.strip()}
         self.options = options
         self.order = order
@@ -146,6 +151,9 @@ class RowTranslator:
         for i, what in self.numbers:
             if i < width:
                 row[i] = self._number(row[i], what)
+        i = self.i_channel
+        if i is not None and i < width and row[i] and not _CHANNEL.fullmatch(row[i]):
+            row[i] = _SLUG.sub("-", row[i].strip().lower()).strip("-")[:32]  # "Point of Sale" -> point-of-sale
         i = self.i_customer
         if self.anonymous and i is not None and i < width and row[i].strip().lower() in self.anonymous:
             row[i] = ""
@@ -189,7 +197,12 @@ def needed(get: dict[str, int | None], options: ReadOptions, first_row: list[str
     i = get.get("timestamp")
     if first_row is None or i is None or i >= len(first_row):
         return False
-    return not dates.is_iso(first_row[i])
+    value = first_row[i].strip()
+    try:
+        datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        return True
+    return False
 
 
 def find_date_order(rows, i_when: int, label: str, first_line: int = 2) -> str | None:
