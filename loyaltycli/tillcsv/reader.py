@@ -49,6 +49,7 @@ class Reader:
         self._header: list[str] = []
         self._last_when: tuple[str, datetime | None, str | None] = ("", None, None)
         self._zone = clock.local_zone()
+        self._translator = None
 
     def open(self):
         if self.rejects_path is not None and self.rejects_path.resolve() == self.path.resolve():
@@ -156,6 +157,7 @@ class Reader:
         self._get = {f: index.get(f) for f in CANONICAL}
         # dates in the file's one order, decimal commas, date and time columns, anonymous values (tillcsv/translate.py)
         reader = translate.translated(reader, self.path, self._delimiter, self._get, self.options, self.label)
+        self._translator = translate.translator_of(reader)
         held: list = []  # the rows of the receipt held back from the last block, their lines and errors
         held_starts: list[int] = []
         held_errors: dict[int, str] = {}
@@ -476,4 +478,10 @@ class Reader:
         except ValueError:
             pass
         # other forms (01/12/2010 08:26...) were rewritten in the file's one date order (tillcsv/translate.py)
-        return clock.parse_timestamp(text)
+        try:
+            return clock.parse_timestamp(text)
+        except InvalidInput:
+            why = self._translator.date_errors.get(text.strip()) if self._translator is not None else None
+            if why:
+                raise InvalidInput(why) from None
+            raise

@@ -139,6 +139,7 @@ class RowTranslator:
         self.order = order
         self._dates: dict[tuple[str, str], str] = {}
         self._numbers: dict[tuple[str, str], str] = {}
+        self.date_errors: dict[str, str] = {}  # text left as it was -> why (the reader's reject reason)
 
     def __call__(self, row: list[str]) -> list[str]:
         width = len(row)
@@ -165,8 +166,10 @@ class RowTranslator:
         if out is None:
             try:
                 out = dates.iso_text(dates.parse(text, self.order, time_text or None))
-            except LoyaltyError:
+            except LoyaltyError as exc:
                 out = text if not time_text else f"{text.strip()} {time_text.strip()}"
+                if len(self.date_errors) < 10_000:
+                    self.date_errors[out.strip()] = str(exc)
             if len(self._dates) > 50_000:
                 self._dates.clear()
             self._dates[key] = out
@@ -236,3 +239,7 @@ def translated(reader, path, delimiter: str, get: dict[str, int | None], options
         if order is None and i_when is not None and first is not None:
             order = find_date_order(chain([first], scan), i_when, label)
     return _Translated(reader, RowTranslator(get, options, order))
+
+
+def translator_of(reader) -> RowTranslator | None:
+    return reader._translate if isinstance(reader, _Translated) else None
