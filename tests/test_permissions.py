@@ -46,7 +46,7 @@ def test_backup_restore_and_export_files_are_owner_only(cli, tmp_path, db_path, 
 
     assert cli("export", str(tmp_path / "csv")).exit_code == 0
     files = list((tmp_path / "csv").iterdir())
-    assert len(files) == 14
+    assert len(files) == 16  # 14 + import_file and product (0005_imports)
     assert all(mode(f) == 0o600 for f in files)
     assert mode(tmp_path / "csv") == 0o700
 
