@@ -10,26 +10,12 @@ long commands (an import, the counter) collect as usual.
 
 from __future__ import annotations
 
-import gc
-
-_paused = False
+from loyaltycli.gcpause import pause, resume_gc  # noqa: F401 (resume_gc: for callers of the entry point)
 
 
 def main() -> None:
     """Console entry point (`loyalty`, `python -m loyaltycli`)."""
-    global _paused
-    if gc.isenabled():
-        gc.disable()
-        _paused = True
+    pause()
     from loyaltycli.cli import main as cli_main
 
     cli_main()
-
-
-def resume_gc() -> None:
-    """Start collecting again, if main() paused it (library users and tests keep their own setting)."""
-    global _paused
-    if _paused:
-        _paused = False
-        gc.freeze()
-        gc.enable()

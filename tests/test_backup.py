@@ -251,7 +251,7 @@ def test_export_writes_every_table_as_csv(cli, shop, tmp_path):
         rows = list(csv.DictReader(fh))
     assert [(r["receipt_id"], r["amount"], r["at"]) for r in rows] == [
         ("R-1", "24000", "2026-06-15T12:00:00+00:00"), ("R-2", "3550", "2026-06-15T12:00:00+00:00"),
-        ("R-1/R1", "-4000", "2026-06-15T12:00:00+00:00")]
+        ("R-1/C1", "-4000", "2026-06-15T12:00:00+00:00")]
     with open(folder / "ledger.csv", newline="") as fh:
         ledger = list(csv.DictReader(fh))
     assert [int(r["delta"]) for r in ledger] == [50, 50, 240, 35, -40, -100]

@@ -21,6 +21,7 @@ UCI = (
 
 
 def test_uci_online_retail(cli, tmp_path):
+    cli("program", "set", "expiry_days", "0")  # 2010's points would have expired: balances show what is spendable
     till = tmp_path / "Online Retail.csv"
     till.write_text(UCI)
     result = cli("import", till, "--preset", "uci-online-retail", "--enroll-unknown", "--date-order", "MDY", "--json")
@@ -86,6 +87,7 @@ def test_presets_are_data_and_listed(cli):
 
 
 def test_map_overrides_a_preset(cli, tmp_path):
+    cli("program", "set", "expiry_days", "0")  # 2010's points would have expired: balances show what is spendable
     assert cli("enroll", "Bo", "--card", "9999", "--at", "2010-01-01T00:00:00", "--no-input").exit_code == 0
     till = tmp_path / "retail.csv"
     till.write_text("\n".join(UCI.replace("CustomerID", "Customer").replace(",17850,", ",9999,").splitlines()[:2]))

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from loyaltycli.core import clock, customers, importer, points
+from loyaltycli.core import clock, customers, importer, points, storage
 from loyaltycli.core.db import Database
 from loyaltycli.core.models import Customer, ImportRun, LedgerEntry, Membership, MembershipPlan, Purchase, PurchaseItem
 from loyaltycli.core.program import load_program
@@ -240,7 +240,7 @@ def test_portable_write_path_gives_the_same_ledger(database, other_db, tmp_path,
     setup_shop(database)
     setup_shop(other_db)
     importer.import_file(other_db, till, batch_rows=25)
-    monkeypatch.setattr(importer, "_sqlite_fast_path", lambda session: False)
+    monkeypatch.setattr(storage, "is_sqlite", lambda session: False)
     summary = importer.import_file(database, till, batch_rows=25)
     assert summary.rejected == 0 and summary.imported > 90
     assert sums(database) == sums(other_db)

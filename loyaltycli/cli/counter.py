@@ -118,7 +118,7 @@ def counter() -> None:
 
     Example: loyalty counter
     """
-    from loyaltycli.startup import resume_gc
+    from loyaltycli.gcpause import resume_gc
 
     resume_gc()  # a long session: collect garbage as usual even before its first database command
     if not sys.stdin.isatty():

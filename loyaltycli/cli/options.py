@@ -32,7 +32,7 @@ def reset(**values) -> Options:
 def database():
     """The Database named by --db / LOYALTY_DB / the default."""
     from loyaltycli.core.db import open_database
-    from loyaltycli.startup import resume_gc
+    from loyaltycli.gcpause import resume_gc
 
     resume_gc()  # the command's imports are done: collect garbage again from here on
     return open_database(current.db)

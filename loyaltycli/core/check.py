@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from loyaltycli.tillcsv.reader import _REFUND_SUFFIX  # how a till names the sale it refunds
+
 
 @dataclass
 class Problem:
@@ -23,7 +25,7 @@ CHECKS = (
     ("bonuses", "no once-only bonus was written twice to one customer"),
     ("redemptions", "every redemption has its ledger row (same points, same customer) and vice versa"),
     ("donations", "every donation has its ledger row (same points, same customer)"),
-    ("refunds", "refunds of a sale never exceed the sale"),
+    ("refunds", "refunds of a sale never exceed the sale; no refund is of a refund"),
     ("merged", "merged customers have a balance of zero and point at an existing customer"),
     ("forgotten", "forgotten customers hold no personal data"),
 )
@@ -129,6 +131,16 @@ def check_database(session: Session, *, integrity: bool = True) -> list[Problem]
             SELECT s.id, s.receipt_id, s.amount, -SUM(r.amount) FROM purchase r JOIN purchase s ON s.id = r.refund_of_id
             GROUP BY s.id, s.receipt_id, s.amount HAVING -SUM(r.amount) > s.amount"""):
         add("refunds", f"receipt {receipt} (purchase {sale_id}) of {amount} cents has {refunded} cents refunded")
+    for refund_id, receipt, sale_receipt in _rows(session, """
+            SELECT r.id, r.receipt_id, s.receipt_id FROM purchase r JOIN purchase s ON s.id = r.refund_of_id
+            WHERE s.amount <= 0 OR s.refund_of_id IS NOT NULL"""):
+        add("refunds", f"refund {receipt} (purchase {refund_id}) is of {sale_receipt}, which is a refund")
+    refunds = {(source, receipt) for source, receipt in _rows(session, """
+            SELECT source, receipt_id FROM purchase WHERE amount < 0""")}
+    for source, receipt in sorted(refunds):
+        named = _REFUND_SUFFIX.match(receipt)
+        if named and (source, named.group(1)) in refunds:
+            add("refunds", f"refund {receipt} (source {source}) names {named.group(1)}, which is a refund")
 
     for code, target, balance in _rows(session, """
             SELECT c.code, t.id, COALESCE((SELECT SUM(delta) FROM ledger WHERE customer_id = c.id), 0)

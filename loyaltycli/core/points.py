@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from loyaltycli.core import clock, ledger, rules
+from loyaltycli.core import clock, ledger, rules, storage
 from loyaltycli.core.checks import check_channel, check_receipt, check_sku  # noqa: F401 (callers use points.check_*)
 from loyaltycli.core.errors import (AmbiguousCustomer, DuplicateReceipt, InsufficientPoints, InvalidInput,
                                     NotFound, RuleNotMet, UnknownReceipt)
@@ -18,6 +18,7 @@ from loyaltycli.core.models import Customer, LedgerEntry, Purchase, PurchaseItem
 from loyaltycli.core.money import format_amount, parse_amount
 from loyaltycli.core.program import Program
 from loyaltycli.tillcsv import numbers
+from loyaltycli.engine.earning import DELTA, KIND, LEDGER_COLUMNS, PURCHASE, Engine
 
 # Clocks of two tills may differ a little; anything later than this is a typo.
 FUTURE_SLACK = clock.DAY / 24 / 12
@@ -103,30 +104,38 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
     if session.execute(select(Purchase.id).where(Purchase.source == source,
                                                  Purchase.receipt_id == receipt_id)).first():
         raise DuplicateReceipt(f"receipt {receipt_id} was already recorded (source {source}); nothing changed")
-    tier = rules.tier_at(session, program, customer.id, at)
-    multiplier = tier.multiplier * rules.membership_multiplier(session, customer.id, at)
-    purchase = Purchase(customer_id=customer.id, source=source, receipt_id=receipt_id, at=at, amount=amount,
-                        channel=channel, import_file=import_file, import_line=import_line)
-    session.add(purchase)
-    session.flush()
-    for item in items:
-        session.add(PurchaseItem(purchase_id=purchase.id, sku=item.sku, quantity_milli=item.quantity_milli,
-                                 unit_price=item.unit_price, amount=item.amount))
-    points = rules.points_for_amount(program, amount, multiplier)
-    if points:
-        ledger.post(session, customer.id, "earn", points, at, expires_at=program.expiry_for(at),
-                    purchase_id=purchase.id,
-                    note=f"receipt {receipt_id} {format_amount(amount)} {channel} ({tier.name} x{multiplier.normalize()})")
-    bonuses = []
-    milestone = rules.milestone_bonus(session, program, customer, at, purchase.id)
-    if milestone:
-        bonuses.append(milestone)
-    bonuses.extend(rules.referral_bonuses(session, program, customer, at, amount, purchase.id))
+    engine = Engine(program, clock.local_zone(), clock.now())
+    account = storage.load_account(session, customer, engine.since(at))
+    decision = engine.sale(account, receipt_id, at, amount, channel)
+    if decision.rewarded is not None:  # the referrer's ledger is written too
+        ledger.lock_customer(session, decision.rewarded.referrer.id)
+    purchase_id = _write(session, [None, customer.id, source, receipt_id, at, amount, channel, None, import_file,
+                                   import_line], decision.rows,
+                         [(sku_item.sku, sku_item.quantity_milli, sku_item.unit_price, sku_item.amount) for sku_item in items])
+    if decision.rewarded is not None:
+        storage.mark_rewarded(session, [(customer.id, purchase_id, at)])
+        session.expire_all()  # the referral was updated past the ORM: what it holds is read again
+    bonuses = [rules.Bonus(row[KIND], row[DELTA], row[0], row[8]) for row in decision.rows if row[KIND] != "earn"]
+    tier, multiplier = decision.tier, decision.multiplier
     return PurchaseResult(
-        receipt_id=receipt_id, code=customer.code, amount=amount, points=points,
+        receipt_id=receipt_id, code=customer.code, amount=amount, points=decision.earned,
         balance=ledger.balance(session, customer.id),
         tier=rules.current_tier(session, program, customer.id).name, earn_tier=tier.name,
-        multiplier=str(multiplier.normalize()), bonuses=bonuses, purchase_id=purchase.id)
+        multiplier=str(multiplier.normalize()), bonuses=bonuses, purchase_id=purchase_id)
+
+
+def _write(session: Session, purchase: list, rows: list[list], items: list[tuple] = ()) -> int:
+    """One purchase (a list in storage.PURCHASE_COLUMNS order), its items and ledger rows: the import's
+    writer with a batch of one. Returns the purchase's id."""
+    [purchase_id] = storage.insert_purchases(session, [purchase])
+    if items:
+        storage.write_rows(session, PurchaseItem.__table__, storage.ITEM_COLUMNS,
+                           [(purchase_id, *item) for item in items])
+    if rows:
+        for row in rows:
+            row[PURCHASE] = purchase_id
+        storage.write_rows(session, LedgerEntry.__table__, LEDGER_COLUMNS, rows)
+    return purchase_id
 
 
 def new_receipt_id(at: datetime) -> str:
@@ -163,40 +172,35 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
     """Refund all or part of a sale and reverse its earned points in proportion (rounded down)."""
     ledger.lock_customer(session, sale.customer_id)
     customer = session.get(Customer, sale.customer_id)
-    refunds = session.execute(select(Purchase).where(Purchase.refund_of_id == sale.id)).scalars().all()
-    refunded = -sum(r.amount for r in refunds)
-    remaining = sale.amount - refunded
+    record = storage.sale_record(session, sale)
+    remaining = record.amount - record.refunded
     if remaining <= 0:
         raise RuleNotMet(f"receipt {sale.receipt_id} is already fully refunded")
     amount = remaining if amount is None else amount
-    if amount <= 0:
-        raise InvalidInput("refund amount must be more than zero")
-    if amount > remaining:
-        raise RuleNotMet(f"refund {format_amount(amount)} is more than what is left of receipt "
-                         f"{sale.receipt_id} ({format_amount(remaining)})")
     at = check_when(at)
-    if at < sale.at:
-        raise InvalidInput("a refund cannot be earlier than its sale")
-    earned = session.execute(select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(
-        LedgerEntry.purchase_id == sale.id, LedgerEntry.kind == "earn")).scalar_one()
-    reversed_before = -session.execute(select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(
-        LedgerEntry.purchase_id.in_([r.id for r in refunds] or [-1]), LedgerEntry.kind == "refund")).scalar_one()
-    # Cumulative rounding: after a full refund exactly the earned points are reversed.
-    reversed_total = earned * (refunded + amount) // sale.amount
-    points = reversed_total - reversed_before
-    refund_id = check_receipt(refund_receipt) if refund_receipt else f"{sale.receipt_id}/R{len(refunds) + 1}"
+    engine = Engine(program, clock.local_zone(), clock.now())
+    account = storage.load_account(session, customer, engine.since(at))
+    decision = engine.refund(account, refund_receipt or sale.receipt_id, at, amount, record)
+    refund_id = check_receipt(refund_receipt) if refund_receipt else _refund_id(session, sale)
     if session.execute(select(Purchase.id).where(Purchase.source == sale.source,
                                                  Purchase.receipt_id == refund_id)).first():
         raise DuplicateReceipt(f"refund {refund_id} was already recorded; nothing changed")
-    refund = Purchase(customer_id=sale.customer_id, source=sale.source, receipt_id=refund_id, at=at,
-                      amount=-amount, channel=sale.channel, refund_of_id=sale.id)
-    session.add(refund)
-    session.flush()
-    if points:
-        ledger.post(session, sale.customer_id, "refund", -points, at, purchase_id=refund.id,
-                    note=f"refund of receipt {sale.receipt_id}: {format_amount(amount)}")
+    # a refund goes back through the sale's channel
+    _write(session, [None, sale.customer_id, sale.source, refund_id, at, -amount, sale.channel, sale.id, None, None],
+           decision.rows)
     return RefundResult(receipt_id=sale.receipt_id, refund_id=refund_id, code=customer.code, amount=amount,
-                        points=-points, balance=ledger.balance(session, sale.customer_id))
+                        points=decision.earned, balance=ledger.balance(session, sale.customer_id))
+
+
+def _refund_id(session: Session, sale: Purchase) -> str:
+    """The counter's id for a refund of ``sale``: ``<receipt>/C1``, ``/C2``... the first number free in the
+    sale's source. Tills write their own refunds as ``/R1`` or ``-R``: the two never collide."""
+    taken = set(session.execute(select(Purchase.receipt_id).where(
+        Purchase.source == sale.source, Purchase.receipt_id.like(f"{sale.receipt_id}/C%"))).scalars())
+    n = 1
+    while f"{sale.receipt_id}/C{n}" in taken:
+        n += 1
+    return f"{sale.receipt_id}/C{n}"
 
 
 def award(session: Session, program: Program, customer: Customer, points: int, reason: str, *,

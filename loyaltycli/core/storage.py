@@ -1,0 +1,337 @@
+"""Storage for the rules engine: accounts loaded for one customer or a batch (``load_accounts``), customers
+found by many keys at once (``find_many``), the sales refunds name (``sales_by_receipt``), and one bulk
+writer (``write_rows``; a row is a batch of one). The counter and the import both go through here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Iterable
+
+from sqlalchemy import bindparam, func, insert, literal_column, select, update
+from sqlalchemy.orm import Session
+
+from loyaltycli.core import customers
+from loyaltycli.core.clock import UTC
+from loyaltycli.core.errors import LoyaltyError
+from loyaltycli.core.models import (Customer, LedgerEntry, Membership, MembershipPlan, Purchase, Referral,
+                                    UTCDateTime)
+from loyaltycli.core.program import Program
+from loyaltycli.engine.account import Account, Referral as PendingReferral, Referrer
+from loyaltycli.engine.earning import EPOCH, MICROSECOND, Sale
+
+_IN_CHUNK = 500
+_END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+PURCHASE_COLUMNS = ("id", "customer_id", "source", "receipt_id", "at", "amount", "channel", "refund_of_id",
+                    "import_file", "import_line")
+ITEM_COLUMNS = ("purchase_id", "sku", "quantity_milli", "unit_price", "amount")
+_SQLITE_SPEND = ("SELECT customer_id, at, amount FROM purchase WHERE customer_id IN (SELECT value FROM json_each(?)) "
+                 "AND at >= ? AND at <= ? ORDER BY customer_id, at")
+
+
+def is_sqlite(session: Session) -> bool:
+    """SQLite: ids taken under the write lock and rows handed straight to the driver. Elsewhere
+    (PostgreSQL) the portable SQLAlchemy statements, which tests also run on SQLite."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def id_param(session: Session, values: list):
+    return json.dumps(values) if is_sqlite(session) else values
+
+
+def id_lists(session: Session, values: list):
+    """The parameter values for ``ids`` that cover ``values``: one JSON list on SQLite, else chunks."""
+    if is_sqlite(session):
+        if values:
+            yield json.dumps(values)
+        return
+    yield from chunks(values)
+
+
+def chunks(values: list, size: int = _IN_CHUNK):
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def queries(session: Session) -> dict:
+    return _QUERIES["sqlite" if is_sqlite(session) else "other"]
+
+
+# -- accounts ------------------------------------------------------------------------------------------
+def load_accounts(session: Session, accounts: Iterable[Account], since: datetime,
+                  referrers: dict[int, Referrer] | None = None) -> None:
+    """Read what the rules need of ``accounts`` from ``since`` on (purchases, memberships, milestone keys, a
+    pending referral); accounts already read from ``since`` or earlier are left as they are. ``referrers``
+    (kept by the caller for a run) shares one Referrer per referrer among all their referees."""
+    referrers = {} if referrers is None else referrers
+    sqlite = is_sqlite(session)
+    lo_us = (since - EPOCH) // MICROSECOND
+    states = {}
+    for account in accounts:
+        if account.loaded_from is None or account.loaded_from > lo_us:
+            account.reset(lo_us)
+            states[account.id] = account
+    if not states:
+        return
+    ids = list(states)
+    q = queries(session)
+    for chunk in chunks(ids, len(ids) if sqlite else _IN_CHUNK):
+        param = id_param(session, chunk)
+        if sqlite:
+            # the driver's rows, each stored time parsed once (SQLAlchemy's per-row conversion costs more)
+            spend = session.connection().exec_driver_sql(_SQLITE_SPEND, (param, stored(since), stored(_END_OF_TIME)))
+            parsed: dict[str, int] = {}
+            rows = []
+            for customer_id, stamp, amount in spend:
+                us = parsed.get(stamp)
+                if us is None:
+                    us = parsed[stamp] = (datetime.fromisoformat(stamp) - _EPOCH_NAIVE) // MICROSECOND
+                rows.append((customer_id, us, amount))
+        else:
+            rows = [(customer_id, (at - EPOCH) // MICROSECOND, amount) for customer_id, at, amount
+                    in session.execute(q["spend"], {"ids": param, "lo": since, "hi": _END_OF_TIME})]
+        for customer_id, us, amount in rows:  # by customer and time
+            state = states[customer_id]
+            state.times.append(us)
+            state.amounts.append(amount)
+            state.cum.append(state.cum[-1] + amount)
+        for customer_id, start, end, cancelled, multiplier in session.execute(q["memberships"], {"ids": param}):
+            states[customer_id].add_membership(start, end, cancelled, Decimal(multiplier))
+        for customer_id, key in session.execute(q["milestones"], {"ids": param}):
+            states[customer_id].add_bonus(key)
+        pending = session.execute(q["referrals"], {"ids": param}).all()
+        if pending:
+            new = sorted({r.referrer_id for r in pending} - referrers.keys())
+            counts = dict(session.execute(
+                select(Referral.referrer_id, func.count()).where(Referral.referrer_id.in_(new or [-1]),
+                                                                 Referral.rewarded_purchase_id.is_not(None))
+                .group_by(Referral.referrer_id)).all())
+            for row in pending:
+                if row.referrer_id not in referrers:
+                    referrers[row.referrer_id] = Referrer(row.referrer_id, row.code, row.status == "active",
+                                                          counts.get(row.referrer_id, 0))
+                states[row.referee_id].referral = PendingReferral(referrers[row.referrer_id])
+        # PostgreSQL: hold these customers against a counter till writing at the same time
+        if not sqlite:
+            session.execute(select(Customer.id).where(Customer.id.in_(chunk)).with_for_update())
+
+
+def load_account(session: Session, customer: Customer, since: datetime) -> Account:
+    """One customer's account (the counter's case of ``load_accounts``)."""
+    account = Account(customer.id, customer.code, customer.enrolled_at)
+    load_accounts(session, [account], since)
+    return account
+
+
+def mark_rewarded(session: Session, rewarded: list[tuple[int, int, datetime]]) -> None:
+    """Referrals rewarded: (referee id, purchase id, time)."""
+    if rewarded:
+        table = Referral.__table__
+        session.execute(update(table).where(table.c.referee_id == bindparam("referee"))
+                        .values(rewarded_purchase_id=bindparam("purchase"), rewarded_at=bindparam("when")),
+                        [{"referee": r, "purchase": p, "when": at} for r, p, at in rewarded])
+
+
+# -- sales that refunds name --------------------------------------------------------------------------
+def sales_by_receipt(session: Session, source: str, receipt_ids: list[str]) -> tuple[dict[str, Sale], set[str]]:
+    """The sales of ``source`` with these receipt ids, with what they earned and what was refunded of them;
+    and the ids among them that are refunds (a refund of a refund is refused)."""
+    found: dict[str, Sale] = {}
+    refunds_named: set[str] = set()
+    for chunk in chunks(sorted(set(receipt_ids))):
+        rows = session.execute(select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at,
+                                      Purchase.amount, Purchase.channel, Purchase.refund_of_id, Customer.code)
+                               .join(Customer, Customer.id == Purchase.customer_id)
+                               .where(Purchase.source == source, Purchase.receipt_id.in_(chunk))).all()
+        sales = []
+        for row in rows:
+            if row.amount > 0 and row.refund_of_id is None:
+                sales.append(row)
+            else:
+                refunds_named.add(row.receipt_id)
+        found.update((sale.receipt_id, sale) for sale in _sales(session, sales))
+    return found, refunds_named
+
+
+def sale_record(session: Session, purchase: Purchase) -> Sale:
+    """The counter's case: one sale, by its row."""
+    code = session.execute(select(Customer.code).where(Customer.id == purchase.customer_id)).scalar_one()
+    row = type("Row", (), dict(id=purchase.id, receipt_id=purchase.receipt_id, customer_id=purchase.customer_id,
+                                at=purchase.at, amount=purchase.amount, channel=purchase.channel, code=code))
+    return next(iter(_sales(session, [row])))
+
+
+def _sales(session: Session, sales: list) -> Iterable[Sale]:
+    if not sales:
+        return []
+    ids = [sale.id for sale in sales]
+    earned = dict(session.execute(select(LedgerEntry.purchase_id, func.sum(LedgerEntry.delta)).where(
+        LedgerEntry.purchase_id.in_(ids), LedgerEntry.kind == "earn").group_by(LedgerEntry.purchase_id)).all())
+    refunds = session.execute(select(Purchase.id, Purchase.refund_of_id, Purchase.amount)
+                              .where(Purchase.refund_of_id.in_(ids))).all()
+    reversed_ = dict(session.execute(select(LedgerEntry.purchase_id, func.sum(LedgerEntry.delta)).where(
+        LedgerEntry.purchase_id.in_([r.id for r in refunds] or [-1]), LedgerEntry.kind == "refund")
+        .group_by(LedgerEntry.purchase_id)).all())
+    out = []
+    for sale in sales:
+        mine = [r for r in refunds if r.refund_of_id == sale.id]
+        out.append(Sale(sale.receipt_id, sale.customer_id, sale.code, sale.at, sale.amount, earned.get(sale.id, 0),
+                        sale.channel, id=sale.id, refunded=-sum(r.amount for r in mine),
+                        reversed=-sum(reversed_.get(r.id, 0) for r in mine), refunds=len(mine)))
+    return out
+
+
+# -- customers ---------------------------------------------------------------------------------------------
+def find_many(session: Session, program: Program, keys: Iterable[str], cache: dict) -> None:
+    """customers.find for many keys at once, answers into ``cache``: (id, code, enrolled_at) of an active
+    customer, None for an unknown key, else the reason (ambiguous, merged, forgotten). Odd keys (phones to
+    normalize) go one by one through customers.find; the counter's find is the one-key case."""
+    sqlite = is_sqlite(session)
+    keys = list(keys)
+    code_match = customers._CODE.match
+    for chunk in chunks(keys, 5_000 if sqlite else 200):
+        candidates, lowered = set(), set()
+        for key in chunk:
+            candidates.update((key, key.upper(), key.lower()))
+            if code_match(key):
+                candidates.add(customers.customer_code(int(key[1:])))
+            lowered.add(key.lower())
+        rows = session.execute(queries(session)["customers"], {"ids": id_param(session, sorted(candidates)),
+                                                      "lowered": id_param(session, sorted(lowered)),
+                                                      "keys": id_param(session, chunk)}).all()
+        index: dict[str, dict] = {}
+        for row in rows:
+            for value in {row.code, row.card}:
+                if value:
+                    index.setdefault(("id", value), {})[row.id] = row
+            if row.email:
+                index.setdefault(("email", row.email), {})[row.id] = row
+            if row.phone:
+                index.setdefault(("phone", row.phone), {})[row.id] = row
+        for key in chunk:
+            cands = {key, key.upper(), key.lower()}
+            if customers._CODE.match(key):
+                cands.add(customers.customer_code(int(key[1:])))
+            matches = {}
+            for probe in [("id", c) for c in cands] + [("email", key.lower()), ("phone", key)]:
+                matches.update(index.get(probe, {}))
+            if len(matches) == 1:
+                row = next(iter(matches.values()))
+                if row.status == "active":
+                    cache[key] = (row.id, row.code, row.enrolled_at)
+                    continue
+            if matches or re.match(r"^[+0-9][0-9 ()./-]{5,}$", key):
+                # the library says it best: ambiguous, merged, forgotten, or a phone to normalize
+                try:
+                    customer = customers.find(session, key, program)
+                    cache[key] = (customer.id, customer.code, customer.enrolled_at)
+                except LoyaltyError as exc:
+                    cache[key] = None if "unknown customer" in str(exc) else str(exc)
+            else:
+                cache[key] = None
+
+
+# -- writing ---------------------------------------------------------------------------------------------
+def insert_purchases(session: Session, purchases: list[list], links: list[tuple[int, int]] = (),
+                     cache: dict | None = None) -> list[int]:
+    """Purchases as lists in PURCHASE_COLUMNS order (id left None); their ids back. ``links``: (refund's index,
+    sale's index) of refunds of a sale in the same list."""
+    table = Purchase.__table__
+    if is_sqlite(session):
+        # BEGIN IMMEDIATE holds the database's write lock: the next ids are ours to take,
+        # so a refund of a sale in the same batch is written already linked (the sale comes first).
+        first = (session.execute(select(func.max(Purchase.id))).scalar() or 0) + 1
+        for offset, row in enumerate(purchases):
+            row[0] = first + offset
+        for refund, sale in links:
+            purchases[refund][7] = first + sale
+        write_rows(session, table, PURCHASE_COLUMNS, purchases, cache)
+        return list(range(first, first + len(purchases)))
+    rows = [dict(zip(PURCHASE_COLUMNS[1:], row[1:])) for row in purchases]
+    result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    ids = list(result.scalars())
+    if links:
+        session.execute(update(table).where(table.c.id == bindparam("refund_id"))
+                        .values(refund_of_id=bindparam("sale_id")),
+                        [{"refund_id": ids[refund], "sale_id": ids[sale]} for refund, sale in links])
+    return ids
+
+
+def _expanding(column, name="ids"):
+    return column.in_(bindparam(name, expanding=True))
+
+
+def _json_each(column, name="ids"):
+    # SQLite: the whole id list as one JSON parameter, instead of one bound parameter per id
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(name))))
+
+
+def _queries(ids_in) -> dict:
+    return {
+        "spend": (select(Purchase.customer_id, Purchase.at, Purchase.amount)
+                  .where(ids_in(Purchase.customer_id), Purchase.at >= bindparam("lo"), Purchase.at <= bindparam("hi"))
+                  .order_by(Purchase.customer_id, Purchase.at)),
+        "memberships": (select(Membership.customer_id, Membership.started_at, Membership.ends_at,
+                               Membership.cancelled_at, MembershipPlan.multiplier)
+                        .join(MembershipPlan, Membership.plan_id == MembershipPlan.id)
+                        .where(ids_in(Membership.customer_id))),
+        "milestones": (select(LedgerEntry.customer_id, LedgerEntry.bonus_key)
+                       .where(ids_in(LedgerEntry.customer_id), LedgerEntry.bonus_key.like("milestone:%"))),
+        "referrals": (select(Referral.referee_id, Referral.referrer_id, Customer.code, Customer.status)
+                      .join(Customer, Customer.id == Referral.referrer_id)
+                      .where(ids_in(Referral.referee_id), Referral.rewarded_purchase_id.is_(None))),
+        "customers": (select(Customer.id, Customer.code, Customer.card, Customer.email, Customer.phone,
+                             Customer.status, Customer.enrolled_at, Customer.merged_into_id)
+                      .where(ids_in(Customer.code) | ids_in(Customer.card) | ids_in(Customer.email, "lowered")
+                             | ids_in(Customer.phone, "keys"))),
+        "existing": (select(Purchase.receipt_id, Purchase.id, Purchase.import_line)
+                     .where(Purchase.source == bindparam("source"), ids_in(Purchase.receipt_id))),
+    }
+
+
+# Built once: compiled once and cached. Elsewhere the id lists are expanded at execution, in chunks.
+_QUERIES = {"sqlite": _queries(_json_each), "other": _queries(_expanding)}
+
+
+def stored(value: datetime) -> str:
+    """How the UTCDateTime column stores an aware time on SQLite (naive UTC, microseconds)."""
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+
+
+def write_rows(session: Session, table, columns: tuple[str, ...], rows: list,
+                cache: dict[datetime, str] | None = None) -> None:
+    """One executemany of rows given as sequences in ``columns`` order. On SQLite straight to the driver,
+    with times written the way the UTCDateTime column stores them (lists in place; each distinct time formatted once:
+    ``cache`` holds a block's times, as a sale's time recurs in its ledger rows); elsewhere through
+    SQLAlchemy."""
+    if not is_sqlite(session):
+        session.execute(insert(table), [dict(zip(columns, row)) for row in rows])
+        return
+    times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
+    if times:
+        cache = {} if cache is None else cache
+        params = []
+        for row in rows:
+            if not isinstance(row, list):
+                row = list(row)
+            for i in times:
+                value = row[i]
+                if value is not None:
+                    text = cache.get(value)
+                    if text is None:
+                        stored = value if value.tzinfo is UTC else value.astimezone(UTC)
+                        text = cache[value] = stored.isoformat(" ", "microseconds")[:26]
+                    row[i] = text
+            params.append(row)
+    else:
+        params = rows
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    cursor = session.connection().connection.cursor()  # the DBAPI cursor, in the session's transaction
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()

@@ -1,0 +1,144 @@
+"""Where the counter and the import once disagreed: one rule now, the same through both callers."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+HEADER = "receipt_id,timestamp,customer,amount,channel,sku,quantity,unit_price\n"
+
+
+def write(path, text: str):
+    path.write_text(HEADER + text)
+    return path
+
+
+def enroll(cli, name: str, card: str, *extra: str) -> str:
+    result = cli("enroll", name, "--card", card, "--at", "2026-01-01T09:00:00", "--no-input", *extra, "--json")
+    assert result.exit_code == 0, result.stderr
+    import json
+
+    return json.loads(result.stdout)["code"]
+
+
+def imported(cli, path) -> dict:
+    """`import --json`: exit 0, or 3 when rows were rejected; the summary either way."""
+    import json
+
+    result = cli("import", path, "--json")
+    assert result.exit_code in (0, 3), result.stderr
+    return json.loads(result.stdout)
+
+
+def purchases(database) -> dict:
+    from loyaltycli.core.models import Purchase
+
+    with database.session(write=False) as s:
+        return {p.receipt_id: (p.amount, p.channel, p.refund_of_id) for p in s.execute(select(Purchase)).scalars()}
+
+
+def test_a_refund_takes_its_sales_channel_in_an_import_as_at_the_counter(cli, database, tmp_path):
+    enroll(cli, "Ann", "6000100000001")
+    till = write(tmp_path / "till.csv", "R1,2026-02-01T10:00:00,6000100000001,40.00,online,A,1,40.00\n"
+                                        "R1-R,2026-02-02T10:00:00,6000100000001,-10.00,store,A,-1,10.00\n")
+    assert cli.json("import", till)["rejected"] == 0
+    cli.json("refund", "R1", "--amount", "5.00", "--at", "2026-02-03T10:00:00")
+    rows = purchases(database)
+    assert rows["R1-R"][1] == "online" and rows["R1/C1"][1] == "online"
+
+
+def test_referral_rewards_are_written_in_the_order_of_events(cli, database, tmp_path):
+    import json
+
+    ann = enroll(cli, "Ann", "6000100000001")
+    code = json.loads(cli("referral", "code", ann, "--json").stdout)["referral_code"]
+    enroll(cli, "Bob", "6000100000002", "--referral-code", code)
+    # Bob's first purchase (which rewards Ann) comes before Ann's own sale at the same moment
+    till = write(tmp_path / "till.csv", "B1,2026-02-01T10:00:00,6000100000002,40.00,store,A,1,40.00\n"
+                                        "A1,2026-02-01T10:00:00,6000100000001,20.00,store,A,1,20.00\n")
+    assert cli.json("import", till)["rejected"] == 0
+    kinds = [h["kind"] for h in cli.json("history", ann)]
+    assert kinds == ["welcome", "referral", "earn"]
+
+
+def test_a_refund_before_its_sale_is_refused_in_one_file_as_at_the_counter(cli, database, tmp_path):
+    enroll(cli, "Ann", "6000100000001")
+    till = write(tmp_path / "till.csv", "R1-R,2026-02-01T10:00:00,6000100000001,-10.00,store,A,-1,10.00\n"
+                                        "R1,2026-02-02T10:00:00,6000100000001,40.00,store,A,1,40.00\n")
+    data = imported(cli, till)
+    assert data["rejected"] == 1 and data["sales"] == 1 and data["refunds"] == 0
+    assert "a refund cannot be earlier than its sale" in data["first_rejects"][0]
+    # the whole sale is still there to refund, once
+    assert cli.json("refund", "R1", "--at", "2026-02-03T10:00:00")["points"] == -40
+    result = cli("refund", "R1", "--at", "2026-02-03T11:00:00")
+    assert result.exit_code != 0 and "already fully refunded" in result.stderr
+
+
+def test_a_refund_of_a_refund_is_refused_and_db_check_finds_one(cli, database, tmp_path):
+    enroll(cli, "Ann", "6000100000001")
+    till = write(tmp_path / "till.csv", "R1,2026-02-01T10:00:00,6000100000001,40.00,store,A,1,40.00\n"
+                                        "R1/R1,2026-02-02T10:00:00,6000100000001,-40.00,store,A,-1,40.00\n"
+                                        "R1/R1-R,2026-02-03T10:00:00,6000100000001,-40.00,store,A,-1,40.00\n")
+    data = imported(cli, till)
+    assert data["rejected"] == 1 and data["refunds"] == 1
+    assert "R1/R1, which is a refund: a refund of a refund is refused" in data["first_rejects"][0]
+    # the same in a later file
+    later = write(tmp_path / "later.csv", "R1/R1-R,2026-02-03T10:00:00,6000100000001,-40.00,store,A,-1,40.00\n")
+    assert imported(cli, later)["rejected"] == 1
+    assert cli("db", "check").exit_code == 0
+    # a refund of a refund written behind the program's back is reported
+    from loyaltycli.core.models import Purchase
+
+    with database.session() as s:
+        s.add(Purchase(customer_id=1, source="till", receipt_id="R1/R1-R", at=s.execute(
+            select(Purchase.at).where(Purchase.receipt_id == "R1")).scalar(), amount=-4000, channel="store"))
+    result = cli("db", "check")
+    assert result.exit_code != 0 and "names R1/R1, which is a refund" in result.stdout + result.stderr
+
+
+def test_counter_refund_ids_never_collide_with_a_tills(cli, database, tmp_path):
+    enroll(cli, "Ann", "6000100000001")
+    till = write(tmp_path / "till.csv", "R1,2026-02-01T10:00:00,6000100000001,40.00,store,A,1,40.00\n"
+                                        "R1/R1,2026-02-02T10:00:00,6000100000001,-5.00,store,A,-1,5.00\n")
+    cli.json("import", till)
+    # the till's own R1/R1 does not block the counter, and the counter's refunds number on
+    assert cli.json("refund", "R1", "--amount", "5.00", "--at", "2026-02-03T10:00:00")["refund_id"] == "R1/C1"
+    assert cli.json("refund", "R1", "--amount", "5.00", "--at", "2026-02-03T11:00:00")["refund_id"] == "R1/C2"
+    # the till's next refund is imported, not skipped as if the counter's were the same
+    later = write(tmp_path / "later.csv", "R1/R2,2026-02-04T10:00:00,6000100000001,-5.00,store,A,-1,5.00\n")
+    data = imported(cli, later)
+    assert data["refunds"] == 1 and data["skipped"] == 0
+    rows = purchases(database)
+    assert sum(amount for rid, (amount, _, link) in rows.items() if link) == -2000
+
+
+def test_a_refund_after_the_sales_points_expired_takes_nothing_back(cli, database, tmp_path):
+    # expiry_days 365: the sale's 40 points expired on 2025-02-01 (written off or not)
+    enroll_old = cli("enroll", "Ann", "--card", "6000100000001", "--at", "2024-01-01T09:00:00", "--no-input")
+    assert enroll_old.exit_code == 0
+    till = write(tmp_path / "till.csv", "R1,2024-02-01T10:00:00,6000100000001,40.00,store,A,1,40.00\n"
+                                        "R2,2024-02-01T10:00:00,6000100000001,40.00,store,A,1,40.00\n"
+                                        "R1-R,2025-03-01T10:00:00,6000100000001,-40.00,store,A,-1,40.00\n")
+    assert imported(cli, till)["rejected"] == 0
+    assert cli.json("refund", "R2", "--at", "2025-03-02T10:00:00")["points"] == 0
+    assert cli.json("balance", "C000001")["balance"] == 0
+    cli("expire")
+    assert cli.json("balance", "C000001")["balance"] == 0
+
+
+def test_balances_shown_are_spendable_with_expiring_points_apart(cli, database, tmp_path):
+    cli("enroll", "Ann", "--card", "6000100000001", "--at", "2025-01-01T09:00:00", "--no-input")
+    # 2025-06-01: 100 points that expired on 2026-06-01, not written off yet; 2025-06-20: 30 points still good
+    till = write(tmp_path / "till.csv", "R1,2025-06-01T10:00:00,6000100000001,100.00,store,A,1,100.00\n"
+                                        "R2,2025-06-20T10:00:00,6000100000001,30.00,store,A,1,30.00\n")
+    assert imported(cli, till)["rejected"] == 0
+    # now is 2026-06-15: the welcome bonus (2025-01-01) and R1's points have expired
+    balance = cli.json("balance", "C000001")
+    assert balance["balance"] == 30 and balance["value"] == "1.50"
+    assert [e["points"] for e in balance["expiring_soon"]] == [30]
+    assert "30 of them expire within 30 days" in cli("balance", "C000001").stdout
+    assert cli.json("customer", "show", "C000001")["balance"] == 30
+    assert [c["balance"] for c in cli.json("customer", "list")] == [30]
+    result = cli("redeem", "C000001", "100")
+    assert result.exit_code != 0 and "has 30 points" in result.stderr
+    cli("expire")
+    assert cli.json("balance", "C000001")["balance"] == 30
