@@ -34,6 +34,7 @@ def ledger_of(cli, db, keys):
 
 
 # -- 12.1 dates ------------------------------------------------------------------------------------------
+@pytest.mark.sqlite_only  # three database files side by side
 def test_uk_us_and_iso_dated_files_give_the_same_ledger(cli, tmp_path, db_path):
     """One year of invoices in three date forms: identical ledgers (the UK file was read two ways before)."""
     import csv

@@ -203,7 +203,7 @@ def test_tills_creating_the_schema_at_once_create_it_once(pg_server):
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [SCHEMA_HEAD]
             assert conn.execute(text("SELECT count(*) FROM information_schema.tables "
-                                     "WHERE table_schema = 'public'")).scalar() == 15
+                                     "WHERE table_schema = 'public'")).scalar() == 17  # 15 + import_file and product (0005_imports)
         engine.dispose()
     finally:
         pg_server.drop(f"{pg_server.prefix}_fresh_server")
