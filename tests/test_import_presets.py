@@ -110,8 +110,10 @@ def test_parse_map_refuses_bad_items(item, message):
 def test_loyverse_enrolls_unknown_contacts_as_phone_or_email(cli, tmp_path):
     till = tmp_path / "receipts.csv"
     till.write_text(LOYVERSE.replace("+353851234567", "0861234567"))
-    data = cli.json("import", till, "--preset", "loyverse", "--date-order", "MDY", "--enroll-unknown")
-    assert data["customers_enrolled"] == 2
+    result = cli("import", till, "--preset", "loyverse", "--date-order", "MDY", "--enroll-unknown", "--json")
+    data = json.loads(result.stdout)
+    # a return never enrolls anyone (nor earns a welcome bonus): the phone's only receipt is a return
+    assert result.exit_code == 3 and data["customers_enrolled"] == 1 and data["rejected"] == 1
+    assert "unknown customer '0861234567'" in data["first_rejects"][0]
     assert cli.json("customer", "show", "ann@example.ie")["balance"] == 50 + 30
-    phone = cli.json("customer", "show", "+353861234567")
-    assert phone["phone"] == "+353861234567" and phone["balance"] == 50 - 10
+    assert cli("customer", "show", "+353861234567").exit_code != 0

@@ -21,8 +21,9 @@ from typing import Callable
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from loyaltycli.core import clock, customers, points, products, storage
+from loyaltycli.core import clock, customers, points, products, spill, storage
 from loyaltycli.core.errors import InvalidInput, LoyaltyError, RuleNotMet
+from loyaltycli.core.money import format_amount
 from loyaltycli.core.models import ImportRun, LedgerEntry, Purchase, PurchaseItem
 from loyaltycli.core.program import Program, load_program
 from loyaltycli.engine.account import Account, Referrer
@@ -97,6 +98,7 @@ class Importer:
         self.reader = Reader(self.path, self.label, self.preset, self.mapping, self.summary, self.rejects_path, dry_run,
                              options=options)
         self.again = again
+        self._options = options
         self._digest: tuple[str, int] | None = None
         self._first_block = True
         self._temp: Path | None = None
@@ -189,8 +191,25 @@ class Importer:
                 gc.enable()
 
     def _read(self, handle, transaction) -> None:
-        for receipts, rows, last in self.reader.blocks(handle, min(self.batch_rows, BLOCK_ROWS)):
-            self._flush(receipts, transaction, rows, last)
+        size = min(self.batch_rows, BLOCK_ROWS)
+        scan = Reader(self.reader.path, self.label, self.preset, self.mapping,
+                      ImportSummary(file=self.label, source=self.source), None, True,
+                      options=self._options)  # the same file (SAF-T: its canonical rows), read the same way
+        with self.reader.path.open("rb") as again:
+            streamed = spill.in_order(scan, again, size)
+        if streamed:  # receipts in time order, each on consecutive lines: applied as they are read
+            for receipts, rows, last in self.reader.blocks(handle, size):
+                self._flush(receipts, transaction, rows, last)
+            return
+        # out of time order, or a receipt's lines apart: every receipt set aside first, then applied oldest first
+        aside = spill.Spill(self.reader)
+        try:
+            for receipts, _, _ in self.reader.blocks(handle, size):
+                aside.add(receipts)
+            for receipts, rows, last in aside.blocks(size):
+                self._flush(receipts, transaction, rows, last)
+        finally:
+            aside.close()
 
     # -- blocks of receipts; batches of blocks: one transaction ----------------------------------------
     def _flush(self, batch: list[Receipt], transaction, rows: int, last: bool = False) -> None:
@@ -305,6 +324,10 @@ class Importer:
                 continue
             if receipt.amount == 0:
                 reject(receipt, f"receipt {receipt.receipt_id} adds up to 0.00: nothing to record")
+                continue
+            if receipt.amount > program.max_purchase:  # as at the counter: an amount typed in the wrong box?
+                reject(receipt, f"receipt {receipt.receipt_id} of {format_amount(receipt.amount)} is more than "
+                                f"max_purchase {format_amount(program.max_purchase)}")
                 continue
             if not receipt.customer_key:
                 reject(receipt, "customer is empty; give a code, card, e-mail or phone")
@@ -450,14 +473,26 @@ class Importer:
             storage.find_many(session, program, keys, cache)
         unknown: dict[str, datetime] = {}
         for receipt in ready:
+            if receipt.amount < 0:
+                continue  # a return never enrolls anyone (nor earns a welcome bonus)
             found = cache.get(receipt.customer_key)
             if found is None and receipt.customer_key not in unknown:
                 unknown[receipt.customer_key] = receipt.at
             elif found is None:
                 unknown[receipt.customer_key] = min(unknown[receipt.customer_key], receipt.at)
         if unknown and self.enroll_unknown:
-            for key, first_at in unknown.items():
-                cache[key] = self._enroll(session, program, key, first_at)
+            wanted = []
+            for key, at in unknown.items():
+                kind = self._kind(key, program)
+                if kind == "code":  # the file names our customer codes: an unknown one is not enrolled
+                    cache[key] = f"unknown customer code {key!r}; --customer-kind code enrolls no one"
+                else:
+                    wanted.append((key, kind, at))
+            enrolled = storage.enroll_many(session, program, wanted, self._engine.recorded) if wanted else {}
+            cache.update(enrolled)
+            fresh = sum(1 for found in enrolled.values() if not isinstance(found, str))
+            self.summary.enrolled += fresh
+            self.summary.points_awarded += fresh * program.welcome_bonus
         states = self._accounts
         for receipt in ready:
             found = cache.get(receipt.customer_key)
@@ -474,23 +509,16 @@ class Importer:
                 state = states[id_] = Account(id_, code, enrolled_at)
             receipt.customer = state
 
-    def _enroll(self, session: Session, program: Program, key: str, first_at: datetime):
+    def _kind(self, key: str, program: Program) -> str:
+        """How an unknown customer's key enrolls them: card, email, phone, or code (not enrolled); the
+        preset or --customer-kind may say."""
         kind = self.reader.options.customer_kind
-        if kind == "code":  # the file names our customer codes: an unknown one is not enrolled
-            return f"unknown customer code {key!r}; --customer-kind code enrolls no one"
         if kind == "contact":  # a phone or an e-mail, never a card
-            kind = "email" if "@" in key else "phone"
-        elif kind not in ("card", "email", "phone"):
+            return "email" if "@" in key else "phone"
+        if kind not in ("card", "email", "phone", "code"):
             # a number valid for the shop's phone region is a phone; anything else a card
-            kind = "email" if "@" in key else "phone" if _is_phone(key, program.phone_region) else "card"
-        try:
-            customer = customers.enroll(session, program, None, **{kind: key}, at=first_at)
-        except LoyaltyError as exc:
-            return f"cannot enroll unknown customer {key!r}: {exc}"
-        self.summary.enrolled += 1
-        if program.welcome_bonus:
-            self.summary.points_awarded += program.welcome_bonus
-        return (customer.id, customer.code, customer.enrolled_at)
+            return "email" if "@" in key else "phone" if _is_phone(key, program.phone_region) else "card"
+        return kind
 
     def _load_accounts(self, session: Session, ready: list[Receipt]) -> None:
         """Read what the rules need of the block's customers, unless an earlier block of the run already did
