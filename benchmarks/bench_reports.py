@@ -61,8 +61,8 @@ def build(path: Path, customers: int, purchases: int) -> None:
             UPDATE customer SET enrolled_at = (SELECT at FROM first_sale WHERE customer_id = customer.id)
             WHERE enrolled_at > (SELECT at FROM first_sale WHERE customer_id = customer.id)""")
         con.execute("""
-            INSERT INTO purchase_item (purchase_id, sku, quantity, unit_price, amount)
-            SELECT p.id, 'SKU-' || ((p.customer_id * 7 + k.k * 13 + abs(random()) % 40) % 300), 1, p.amount / k.n,
+            INSERT INTO purchase_item (purchase_id, sku, quantity_milli, unit_price, amount)
+            SELECT p.id, 'SKU-' || ((p.customer_id * 7 + k.k * 13 + abs(random()) % 40) % 300), 1000, p.amount / k.n,
                    p.amount / k.n
             FROM purchase p JOIN (SELECT 1 AS k, 1 AS n UNION ALL SELECT 2, 2 UNION ALL SELECT 3, 3) k
               ON k.k <= 1 + p.id % 3 WHERE p.amount > 0""")

@@ -24,7 +24,7 @@ from bench_import import run_child  # noqa: E402  (this folder is on the path wh
 
 TABLES = {
     "purchase": "id, customer_id, source, receipt_id, at, amount, channel, refund_of_id, import_file, import_line",
-    "purchase_item": "purchase_id, sku, quantity, unit_price, amount",
+    "purchase_item": "purchase_id, sku, quantity_milli, unit_price, amount",
     "ledger": "customer_id, kind, delta, at, expires_at, purchase_id, lot_id, bonus_key, note, recorded_at",
 }
 WHERE = {"ledger": "WHERE kind <> 'welcome'"}

@@ -103,6 +103,7 @@ def db_path(request, tmp_path, monkeypatch):
         path.chmod(0o600)
         monkeypatch.setenv("LOYALTY_DB", str(path))
     monkeypatch.setenv("LOYALTY_NOW", NOW)
+    monkeypatch.setenv("LOYALTY_PRESETS_DIR", str(tmp_path / "user-presets"))  # never the user's own folder
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.delenv("NO_COLOR", raising=False)
     yield path

@@ -3,6 +3,8 @@ export (CSV per table) and db check (recomputes and reports every difference).""
 
 from __future__ import annotations
 
+from loyaltycli.core.db import SCHEMA_HEAD
+
 import csv
 import os
 import sqlite3

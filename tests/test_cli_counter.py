@@ -85,7 +85,25 @@ def test_line_items_must_add_up(cli):
     assert ok.exit_code == 0
     refused(cli("purchase", "C1", "10.00", "--item", "COF-250:2:4.50", "--receipt", "X"),
             "items add up to 9.00 but the amount is 10.00")
-    refused(cli("purchase", "C1", "10.00", "--item", "COF-250:two:5"), "quantity 'two' is not a whole number")
+    refused(cli("purchase", "C1", "10.00", "--item", "COF-250:two:5"), "quantity 'two' is not a number like 2 or 0.750")
+
+
+def test_weighed_items_and_receipt_ids_with_spaces_at_the_counter(cli, database):
+    """Issue 12.4: half a loaf and a Portuguese document number, at the counter."""
+    from sqlalchemy import select
+
+    from loyaltycli.core.models import Purchase, PurchaseItem
+
+    enroll(cli)
+    ok = cli("purchase", "C1", "4.49", "--item", "PAO:0.5:3.00", "--item", "QUEIJO:0.125:23.90",
+             "--receipt", "FS 2026/101")
+    assert ok.exit_code == 0, ok.output
+    with database.session() as s:
+        assert s.execute(select(Purchase.receipt_id, Purchase.amount)).one() == ("FS 2026/101", 449)
+        assert s.execute(select(PurchaseItem.sku, PurchaseItem.quantity_milli, PurchaseItem.unit_price,
+                                PurchaseItem.amount).order_by(PurchaseItem.id)).all() == [
+            ("PAO", 500, 300, 150), ("QUEIJO", 125, 2390, 299)]  # 2.9875 -> 2.99
+    refused(cli("purchase", "C1", "1.00", "--receipt", "FS\t2026/1"), "must be 1 to 64 printable characters")
 
 
 def test_refund_reverses_points_in_proportion(cli):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from loyaltycli.core.db import SCHEMA_HEAD
+
 import os
 
 import pytest

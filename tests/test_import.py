@@ -59,9 +59,9 @@ def test_import_applies_the_counter_rules(cli, ann, tmp_path, database):
         assert purchases["R3"].import_line == 5
         assert purchases["R2-R"].refund_of_id == purchases["R2"].id and purchases["R2-R"].amount == -30000
         assert purchases["R9-R"].refund_of_id is None and purchases["R9-R"].amount == -800
-        items = s.execute(select(PurchaseItem.sku, PurchaseItem.quantity, PurchaseItem.unit_price, PurchaseItem.amount)
+        items = s.execute(select(PurchaseItem.sku, PurchaseItem.quantity_milli, PurchaseItem.unit_price, PurchaseItem.amount)
                           .where(PurchaseItem.purchase_id == purchases["R1"].id).order_by(PurchaseItem.id)).all()
-        assert [tuple(i) for i in items] == [("COF-250", 2, 1000, 2000), ("MUG-001", 1, 450, 450)]
+        assert [tuple(i) for i in items] == [("COF-250", 2000, 1000, 2000), ("MUG-001", 1000, 450, 450)]
         run = s.execute(select(ImportRun)).scalar_one()
         assert (run.read, run.imported, run.rejected, run.points_awarded) == (6, 6, 0, 578)
         assert run.finished_at is not None and run.source == "till"
@@ -80,8 +80,14 @@ def test_rerun_imports_nothing_and_changes_no_balance(cli, ann, tmp_path, databa
         assert s.execute(select(func.count()).select_from(Purchase)).scalar_one() == 5
         assert s.execute(select(func.count()).select_from(LedgerEntry)).scalar_one() == 7
         assert s.execute(select(func.count()).select_from(ImportRun)).scalar_one() == 2
-    # another source is another till: the same receipt ids are new there
-    other = cli.json("import", till, "--source", "shop2")
+    # the same file under another source (issue 12.5): refused, nothing changed, unless --again
+    refused = cli("import", till, "--source", "shop2")
+    assert refused.exit_code == 1
+    assert refused.stderr == (f"error: {till} was already imported on 2026-06-15 12:00 (source till, run 1); "
+                              "nothing changed. Give --again to import it anyway\n")
+    assert cli.json("balance", ann)["balance"] == 628
+    # another source is another till: with --again the same receipt ids are new there
+    other = cli.json("import", till, "--source", "shop2", "--again")
     assert other["imported"] == 6
 
 

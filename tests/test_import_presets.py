@@ -24,11 +24,11 @@ def test_uci_online_retail(cli, tmp_path):
     cli("program", "set", "expiry_days", "0")  # 2010's points would have expired: balances show what is spendable
     till = tmp_path / "Online Retail.csv"
     till.write_text(UCI)
-    result = cli("import", till, "--preset", "uci-online-retail", "--enroll-unknown", "--json")
+    result = cli("import", till, "--preset", "uci-online-retail", "--enroll-unknown", "--date-order", "MDY", "--json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    # the anonymous sale (no CustomerID) is skipped, not rejected
-    assert (data["read"], data["imported"], data["skipped"], data["rejected"]) == (7, 6, 1, 0)
+    # the anonymous sale (no CustomerID) is skipped and counted, not rejected
+    assert (data["read"], data["imported"], data["skipped"], data["anonymous"], data["rejected"]) == (7, 6, 0, 1, 0)
     assert (data["sales"], data["refunds"], data["customers_enrolled"]) == (2, 2, 2)
     # 17850: 6 x 2.55 + 6 x 3.39 = 35.64 -> 35 points, + welcome 50 (the 17850.0 line is the same customer)
     assert cli.json("balance", "17850")["balance"] == 85
@@ -44,7 +44,7 @@ def test_uci_online_retail(cli, tmp_path):
 def test_uci_unknown_customers_rejected_without_enroll(cli, tmp_path):
     till = tmp_path / "retail.csv"
     till.write_text(UCI)
-    result = cli("import", till, "--preset", "uci-online-retail", "--json")
+    result = cli("import", till, "--preset", "uci-online-retail", "--date-order", "MDY", "--json")
     assert result.exit_code == 3
     assert json.loads(result.stdout)["rejected"] == 6
 
@@ -68,9 +68,9 @@ def test_loyverse_receipts(cli, tmp_path):
                "--at", "2026-01-01T09:00:00", "--no-input").exit_code == 0
     till = tmp_path / "receipts.csv"
     till.write_text(LOYVERSE)
-    data = cli.json("import", till, "--preset", "loyverse", "--source", "loyverse")
-    # the cancelled receipt and the anonymous one are skipped; the refund is made negative
-    assert (data["read"], data["imported"], data["skipped"], data["rejected"]) == (4, 2, 2, 0)
+    data = cli.json("import", till, "--preset", "loyverse-us", "--source", "loyverse")
+    # the cancelled receipt is skipped, the anonymous one counted as such; the refund is made negative
+    assert (data["read"], data["imported"], data["skipped"], data["anonymous"], data["rejected"]) == (4, 2, 1, 1, 0)
     assert cli.json("balance", "ann@example.ie")["balance"] == 50 + 30 - 10
     history = cli.json("history", "ann@example.ie")
     assert history[1]["at"] == "2026-03-01T10:15:00+00:00"
@@ -78,7 +78,8 @@ def test_loyverse_receipts(cli, tmp_path):
 
 def test_presets_are_data_and_listed(cli):
     names = [p.name for p in importer.list_presets()]
-    assert names == ["loyverse", "uci-online-retail"]
+    assert names == ["loyverse", "loyverse-eu", "loyverse-us", "online-retail-ii", "saft-pt", "shopify-orders",
+                     "square-items", "uci-online-retail"]
     uci = importer.load_preset("UCI-Online-Retail")
     assert uci.columns["InvoiceNo"] == "receipt_id" and uci.cancellation_prefix == "C"
     listed = cli.json("import-presets")
@@ -90,7 +91,8 @@ def test_map_overrides_a_preset(cli, tmp_path):
     assert cli("enroll", "Bo", "--card", "9999", "--at", "2010-01-01T00:00:00", "--no-input").exit_code == 0
     till = tmp_path / "retail.csv"
     till.write_text("\n".join(UCI.replace("CustomerID", "Customer").replace(",17850,", ",9999,").splitlines()[:2]))
-    result = cli("import", till, "--preset", "uci-online-retail", "--map", "Customer=customer", "--json")
+    result = cli("import", till, "--preset", "uci-online-retail", "--map", "Customer=customer", "--date-order", "MDY",
+                 "--json")
     data = json.loads(result.stdout)
     assert data["imported"] == 1 and cli.json("balance", "9999")["balance"] == 50 + 15  # 6 x 2.55 = 15.30
 
@@ -108,7 +110,7 @@ def test_parse_map_refuses_bad_items(item, message):
 def test_loyverse_enrolls_unknown_contacts_as_phone_or_email(cli, tmp_path):
     till = tmp_path / "receipts.csv"
     till.write_text(LOYVERSE.replace("+353851234567", "0861234567"))
-    result = cli("import", till, "--preset", "loyverse", "--enroll-unknown", "--json")
+    result = cli("import", till, "--preset", "loyverse", "--date-order", "MDY", "--enroll-unknown", "--json")
     data = json.loads(result.stdout)
     # a return never enrolls anyone (nor earns a welcome bonus): the phone's only receipt is a return
     assert result.exit_code == 3 and data["customers_enrolled"] == 1 and data["rejected"] == 1

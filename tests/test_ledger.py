@@ -32,8 +32,8 @@ def test_purchase_rows_keep_items_and_provenance(session, program, aoife):
                                   channel="Online", items=[points.Item("COF", 2, 450)])
     sale = session.get(Purchase, result.purchase_id)
     assert (sale.source, sale.receipt_id, sale.amount, sale.channel) == ("till-2", "R1", 900, "online")
-    items = session.execute(select(PurchaseItem.sku, PurchaseItem.quantity, PurchaseItem.amount)).all()
-    assert items == [("COF", 2, 900)]
+    items = session.execute(select(PurchaseItem.sku, PurchaseItem.quantity_milli, PurchaseItem.amount)).all()
+    assert items == [("COF", 2000, 900)]
     # the same receipt from another source is another sale
     points.post_purchase(session, program, aoife, 900, at=T0 + DAY, receipt_id="R1", source="till-3")
     with pytest.raises(DuplicateReceipt):

@@ -6,6 +6,8 @@ LOYALTY_TEST_PG_URL is set); the ones marked `needs_pg` only on PostgreSQL.
 
 from __future__ import annotations
 
+from loyaltycli.core.db import SCHEMA_HEAD
+
 import multiprocessing
 import os
 

@@ -285,9 +285,11 @@ def test_customer_suggest_by_hand(cli):
     buy(cli, d, "9.00", "2026-03-04T10:00", "XYZ-001:1:9.00")
     data = cli.json("customer", "suggest", a)
     # TEA: bought by Bob (2 shared products); CAK, JAM: by Cara (1 shared); XYZ never
-    assert data == [{"sku": "TEA-100", "score": 2, "buyers": 1}, {"sku": "CAK-001", "score": 1, "buyers": 1},
-                    {"sku": "JAM-001", "score": 1, "buyers": 1}]
-    assert cli.json("customer", "suggest", a, "--limit", "1") == [{"sku": "TEA-100", "score": 2, "buyers": 1}]
+    assert data == [{"sku": "TEA-100", "description": "", "score": 2, "buyers": 1},
+                    {"sku": "CAK-001", "description": "", "score": 1, "buyers": 1},
+                    {"sku": "JAM-001", "description": "", "score": 1, "buyers": 1}]
+    assert cli.json("customer", "suggest", a, "--limit", "1") == [
+        {"sku": "TEA-100", "description": "", "score": 2, "buyers": 1}]
     result = cli("customer", "suggest", d)
     assert result.exit_code == 0 and "nothing to suggest" in result.stdout
     assert cli("customer", "suggest", "C000999").exit_code == 1

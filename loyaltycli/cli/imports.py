@@ -11,15 +11,19 @@ import typer
 from loyaltycli.cli import options
 from loyaltycli.cli.render import emit
 
-SUMMARY_KEYS = ("read", "imported", "skipped", "rejected", "points_awarded", "sales", "refunds",
+SUMMARY_KEYS = ("read", "imported", "skipped", "anonymous", "rejected", "points_awarded", "sales", "refunds",
                 "customers_enrolled")
 
 
 def import_(
-    file: Path = typer.Argument(..., metavar="FILE", help="CSV export of the till (UTF-8 or Latin-1; , or ;)."),
+    file: Path = typer.Argument(..., metavar="FILE", help="CSV export of the till (UTF-8 or Latin-1; , or ;), "
+                                                          "or a SAF-T (PT) XML file with --preset saft-pt."),
+    inspected: Optional[Path] = typer.Argument(None, metavar="[FILE]", hidden=True,
+                                               help="With `import inspect FILE`: the file to look at."),
     source: str = typer.Option("till", "--source", help="Name of the till or shop; receipts are unique per source."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="Column layout of a known export "
-                                                                "(uci-online-retail, loyverse)."),
+    preset: Optional[str] = typer.Option(None, "--preset", metavar="NAME|PATH.toml",
+                                         help="Column layout of a known export (see `loyalty import-presets`), "
+                                              "or a preset file."),
     map_: Optional[List[str]] = typer.Option(None, "--map", metavar="COLUMN=FIELD",
                                              help="Read the file's COLUMN as our FIELD (repeatable)."),
     enroll_unknown: bool = typer.Option(False, "--enroll-unknown", help="Enroll customers seen for the first "
@@ -31,6 +35,22 @@ def import_(
     force: bool = typer.Option(False, "--force", help="Replace an existing --rejects FILE."),
     batch_rows: int = typer.Option(100_000, "--batch-rows", hidden=True, min=1,
                                    help="Rows per transaction (whole receipts)."),
+    date_order: Optional[str] = typer.Option(None, "--date-order", metavar="DMY|MDY|YMD",
+                                             help="How the file writes dates (default: what the file shows; "
+                                                  "a file readable two ways is refused)."),
+    decimal_comma: bool = typer.Option(False, "--decimal-comma", help="Amounts like 1.234,56 and 0,750."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", metavar="NAME",
+                                           help="The file's encoding (cp1250, iso-8859-2...; default UTF-8, "
+                                                "else Windows-1252 line by line)."),
+    anonymous: Optional[List[str]] = typer.Option(None, "--anonymous", metavar="VALUE",
+                                                  help="A customer value meaning no customer (repeatable); such "
+                                                       "rows and empty ones are skipped and counted."),
+    customer_kind: Optional[str] = typer.Option(None, "--customer-kind", metavar="card|phone|email|code",
+                                                help="What the customer column holds (default: e-mail if it has "
+                                                     "@, phone if valid for the shop's region, else card)."),
+    again: bool = typer.Option(False, "--again", help="Import a file even if it was imported before."),
+    save: Optional[str] = typer.Option(None, "--save", metavar="NAME",
+                                       help="With `import inspect FILE`: save the preset under NAME."),
 ) -> None:
     """Import a till's CSV export: sales, line items and refunds, with the counter's points rules.
 
@@ -38,17 +58,29 @@ def import_(
     batch of whole receipts is one transaction). Rejected rows go to the rejects file with the reason
     and file:line; the exit code is 3 when any row was rejected.
 
+    `loyalty import inspect FILE [--save NAME]` reads the first rows of FILE and prints its delimiter,
+    encoding, decimal style, date order and header, and a preset to start from.
+
     Example: loyalty import till.csv --source shop1 --enroll-unknown
     """
     from loyaltycli.core import importer
+    from loyaltycli.tillcsv.translate import ReadOptions
 
+    if str(file) == "inspect" and inspected is not None:
+        _inspect(inspected, save, encoding)
+        return
+    if inspected is not None:
+        raise typer.BadParameter(f"one file at a time (got {file} and {inspected})")
+    read_options = ReadOptions(date_order=date_order, decimal_comma=decimal_comma, encoding=encoding,
+                               anonymous=list(anonymous or []), customer_kind=customer_kind)
     mapping = importer.parse_map(map_ or [])
     rejects_path = rejects or importer.default_rejects_path(file)
     show_bar = sys.stderr.isatty() and not options.current.json and not options.current.csv
     database = options.database()
     database.ensure_schema()
     engine = importer.Importer(file, source=source, preset=preset, mapping=mapping, enroll_unknown=enroll_unknown,
-                               dry_run=dry_run, rejects=rejects_path, batch_rows=batch_rows)
+                               dry_run=dry_run, rejects=rejects_path, batch_rows=batch_rows,
+                               options=read_options, again=again)
     engine.reader.force_rejects, engine.reader.default_rejects = force, rejects is None
     if show_bar:
         from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn,
@@ -121,9 +153,28 @@ def presets() -> None:
     """
     from loyaltycli.core import importer
 
-    rows = [{"preset": p.name, "columns": ", ".join(f"{k}={v}" for k, v in p.columns.items()),
+    rows = [{"preset": p.name, "from": p.origin, "columns": ", ".join(f"{k}={v}" for k, v in p.columns.items()),
              "description": p.description} for p in importer.list_presets()]
-    emit(rows, columns=["preset", "description", "columns"], title="Import presets")
+    machine = options.current.json or options.current.csv
+    emit(rows, columns=["preset", "from", "description", *(["columns"] if machine else [])], title="Import presets")
+
+
+def _inspect(path: Path, save: Optional[str], encoding: Optional[str]) -> None:
+    from loyaltycli.tillcsv import inspect as inspecting
+
+    report = inspecting.inspect_file(path, encoding=encoding)
+    if save:
+        report["saved_to"] = str(inspecting.save_preset(report, save))
+    if options.current.json or options.current.csv:
+        emit(report)
+        return
+    shown = {k: report[k] for k in ("file", "delimiter", "encoding", "decimal", "date_order", "header")}
+    shown["header"] = ", ".join(report["header"])
+    emit(shown, title="Inspect")
+    typer.echo("# a preset to start from (--save NAME keeps it):")
+    typer.echo(report["preset_toml"])
+    if save:
+        typer.echo(f"saved to {report['saved_to']}; use it with --preset {save}", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -342,7 +342,7 @@ def suggest(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
         emit(rows, message=f"{customer.code}: nothing to suggest: customers with similar baskets bought nothing new "
                            "to them (suggestions come from sales recorded with --item line items)")
         return
-    emit(rows, columns=["sku", "score", "buyers"], title=f"Suggestions for {customer.code}")
+    emit(rows, columns=["sku", "description", "score", "buyers"], title=f"Suggestions for {customer.code}")
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,6 @@ import re
 
 from loyaltycli.core.errors import InvalidInput
 
-_RECEIPT = re.compile(r"^[\w./:#-]{1,64}$")
 _CHANNEL = re.compile(r"^[a-z0-9_-]{1,32}$")
 
 
@@ -18,9 +17,10 @@ def check_sku(text: str) -> str:
 
 
 def check_receipt(text: str) -> str:
+    """1 to 64 printable characters, spaces inside allowed (a Portuguese 'FS 2026/101')."""
     value = (text or "").strip()
-    if not _RECEIPT.match(value):
-        raise InvalidInput(f"receipt id {text!r} must be 1 to 64 letters, digits or . / : # - _")
+    if not value or len(value) > 64 or not value.isprintable():
+        raise InvalidInput(f"receipt id {text!r} must be 1 to 64 printable characters (e.g. 0042 or FS 2026/101)")
     return value
 
 

@@ -21,13 +21,15 @@ from typing import Callable
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from loyaltycli.core import clock, points, spill, storage
+from loyaltycli.core import clock, customers, points, products, spill, storage
 from loyaltycli.core.errors import InvalidInput, LoyaltyError, RuleNotMet
 from loyaltycli.core.money import format_amount
 from loyaltycli.core.models import ImportRun, LedgerEntry, Purchase, PurchaseItem
 from loyaltycli.core.program import Program, load_program
 from loyaltycli.engine.account import Account, Referrer
 from loyaltycli.engine.earning import LEDGER_COLUMNS, PURCHASE, Engine, Sale, microseconds
+from loyaltycli.tillcsv import runs
+from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.presets import CANONICAL, Preset, list_presets, load_preset, parse_map
 from loyaltycli.tillcsv.reader import Reader
 from loyaltycli.tillcsv.records import Receipt, receipt_items
@@ -50,6 +52,7 @@ class ImportSummary:
     read: int = 0
     imported: int = 0
     skipped: int = 0
+    anonymous: int = 0
     rejected: int = 0
     points_awarded: int = 0
     receipts: int = 0
@@ -63,7 +66,8 @@ class ImportSummary:
 
     def as_dict(self) -> dict:
         return {"file": self.file, "source": self.source, "dry_run": self.dry_run, "read": self.read,
-                "imported": self.imported, "skipped": self.skipped, "rejected": self.rejected,
+                "imported": self.imported, "skipped": self.skipped, "anonymous": self.anonymous,
+                "rejected": self.rejected,
                 "points_awarded": self.points_awarded, "sales": self.receipts, "refunds": self.refunds,
                 "refunds_linked": self.refunds_linked, "refunds_unlinked": self.refunds - self.refunds_linked,
                 "customers_enrolled": self.enrolled, "rejects_file": self.rejects_file, "run_id": self.run_id,
@@ -77,7 +81,8 @@ class Importer:
                  mapping: dict[str, str] | None = None, enroll_unknown: bool = False, dry_run: bool = False,
                  rejects: str | Path | None = None, batch_rows: int = BATCH_ROWS,
                  progress: Callable[[int, int], None] | None = None,
-                 after_batch: Callable[[Session, int], None] | None = None):
+                 after_batch: Callable[[Session, int], None] | None = None,
+                 options: ReadOptions | None = None, again: bool = False):
         self.path = Path(path)
         self.label = str(path)
         self.source = (source or "till").strip()
@@ -92,7 +97,13 @@ class Importer:
         self.progress = progress
         self.after_batch = after_batch
         self.summary = ImportSummary(file=self.label, source=self.source, dry_run=dry_run)
-        self.reader = Reader(self.path, self.label, self.preset, self.mapping, self.summary, self.rejects_path, dry_run)
+        self.reader = Reader(self.path, self.label, self.preset, self.mapping, self.summary, self.rejects_path, dry_run,
+                             options=options)
+        self.again = again
+        self._options = options
+        self._digest: tuple[str, int] | None = None
+        self._first_block = True
+        self._temp: Path | None = None
         self._customer_cache: dict[str, object] = {}
         self._watermark = 0
         self._zone = clock.local_zone()
@@ -110,6 +121,7 @@ class Importer:
     # -- entry points ----------------------------------------------------------------------------
     def run(self, database) -> ImportSummary:
         """Import into ``database`` (a Database: one transaction per batch; dry run: one rolled back)."""
+        self._prepare(database)
         handle = self.reader.open()
         try:
             if self.dry_run:
@@ -123,9 +135,37 @@ class Importer:
         finally:
             handle.close()
             self.reader.close_rejects()
+            self._cleanup()
+
+    def _prepare(self, database=None) -> None:
+        """Before anything is read: the file's digest checked against earlier runs (unless --again); a
+        SAF-T (PT) file turned into canonical rows in a temporary file (tillcsv/saft.py)."""
+        if not self.path.is_file():
+            self.reader.open().close()  # its one-line message for a folder or a missing file
+        if database is not None:
+            self._digest = runs.digest(self.path)
+            if not self.again:
+                with database.session() as session:
+                    runs.check_not_imported(session, *self._digest, self.label, self.source)
+        if self.preset.format == "saft-pt":
+            import tempfile
+
+            from loyaltycli.tillcsv import saft
+
+            fd, name = tempfile.mkstemp(prefix="loyalty-saft-", suffix=".csv")
+            self._temp = Path(name)
+            with open(fd, "w", encoding="utf-8", newline="") as out, self.path.open("rb") as xml:
+                saft.to_csv(xml, out, self.label)
+            self.reader.path = self._temp
+
+    def _cleanup(self) -> None:
+        if self._temp is not None:
+            self._temp.unlink(missing_ok=True)
+            self._temp = None
 
     def run_in(self, session: Session) -> ImportSummary:
         """Import inside the caller's transaction (used by `init --demo`); no rejects file unless given."""
+        self._prepare()
         handle = self.reader.open()
         try:
             self._run(handle, lambda: _Same(session))
@@ -133,6 +173,7 @@ class Importer:
         finally:
             handle.close()
             self.reader.close_rejects()
+            self._cleanup()
 
 
     def _run(self, handle, transaction) -> None:
@@ -154,9 +195,10 @@ class Importer:
 
     def _read(self, handle, transaction) -> None:
         size = min(self.batch_rows, BLOCK_ROWS)
-        scan = Reader(self.path, self.label, self.preset, self.mapping,
-                      ImportSummary(file=self.label, source=self.source), None, True)
-        with self.path.open("rb") as again:
+        scan = Reader(self.reader.path, self.label, self.preset, self.mapping,
+                      ImportSummary(file=self.label, source=self.source), None, True,
+                      options=self._options)  # the same file (SAF-T: its canonical rows), read the same way
+        with self.reader.path.open("rb") as again:
             streamed = spill.in_order(scan, again, size)
         if streamed:  # receipts in time order, each on consecutive lines: applied as they are read
             for receipts, rows, last in self.reader.blocks(handle, size):
@@ -252,6 +294,8 @@ class Importer:
             session.add(run)
             session.flush()
             self.summary.run_id = run.id
+            if self._digest is not None:
+                runs.record(session, run.id, *self._digest, self.source)
 
     def _forget_accounts(self) -> None:
         self._accounts.clear()
@@ -300,6 +344,9 @@ class Importer:
                 continue
             seen[receipt.receipt_id] = receipt
             ready.append(receipt)
+        if self._first_block and ready and not self.again:  # the same export under another --source?
+            runs.check_other_sources(session, [r.receipt_id for r in ready], self.source, self.label)
+        self._first_block = False
         # 2. receipts already recorded from this source: skipped (or, recorded by this very run: duplicates)
         existing = {}
         q = storage.queries(session)
@@ -384,6 +431,9 @@ class Importer:
                 items.extend(receipt_items(receipt.lines, ids[receipt.index]))
         if items:
             storage.write_rows(session, PurchaseItem.__table__, storage.ITEM_COLUMNS, items, times)
+            names = self.reader.descriptions(accepted)  # the description column, per SKU (latest wins)
+            if names:
+                products.remember(session, names, clock.now())
         if ledger_rows:
             for row in ledger_rows:
                 row[PURCHASE] = ids[row[PURCHASE]]
@@ -437,8 +487,14 @@ class Importer:
             elif found is None:
                 unknown[receipt.customer_key] = min(unknown[receipt.customer_key], receipt.at)
         if unknown and self.enroll_unknown:
-            enrolled = storage.enroll_many(session, program, [(key, self._kind(key), at) for key, at in unknown.items()],
-                                           self._engine.recorded)
+            wanted = []
+            for key, at in unknown.items():
+                kind = self._kind(key, program)
+                if kind == "code":  # the file names our customer codes: an unknown one is not enrolled
+                    cache[key] = f"unknown customer code {key!r}; --customer-kind code enrolls no one"
+                else:
+                    wanted.append((key, kind, at))
+            enrolled = storage.enroll_many(session, program, wanted, self._engine.recorded) if wanted else {}
             cache.update(enrolled)
             fresh = sum(1 for found in enrolled.values() if not isinstance(found, str))
             self.summary.enrolled += fresh
@@ -459,13 +515,15 @@ class Importer:
                 state = states[id_] = Account(id_, code, enrolled_at)
             receipt.customer = state
 
-    def _kind(self, key: str) -> str:
-        """How an unknown customer's key enrolls them: card, email or phone (the preset may say)."""
-        kind = self.preset.customer_kind
+    def _kind(self, key: str, program: Program) -> str:
+        """How an unknown customer's key enrolls them: card, email, phone, or code (not enrolled); the
+        preset or --customer-kind may say."""
+        kind = self.reader.options.customer_kind
         if kind == "contact":  # a phone or an e-mail, never a card
             return "email" if "@" in key else "phone"
-        if kind not in ("card", "email", "phone"):
-            return "email" if "@" in key else "phone" if key.startswith("+") else "card"
+        if kind not in ("card", "email", "phone", "code"):
+            # a number valid for the shop's phone region is a phone; anything else a card
+            return "email" if "@" in key else "phone" if _is_phone(key, program.phone_region) else "card"
         return kind
 
     def _load_accounts(self, session: Session, ready: list[Receipt]) -> None:
@@ -482,6 +540,17 @@ class Importer:
             if account.loaded_from is not None and account.loaded_from <= since_us and len(account.times) > MAX_HISTORY:
                 account.trim(since_us)
         storage.load_accounts(session, mine.values(), since, self._referrers)
+
+
+def _is_phone(key: str, region: str) -> bool:
+    """A key that is a valid phone number for the shop's region (or with its +country code)."""
+    if not key or key[0] not in "+0123456789" or not any(ch.isdigit() for ch in key):
+        return False
+    try:
+        customers.normalize_phone(key, region)
+    except LoyaltyError:
+        return False
+    return True
 
 
 class _Same:

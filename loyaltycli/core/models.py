@@ -113,7 +113,8 @@ class PurchaseItem(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     purchase_id: int = Field(foreign_key="purchase.id")
     sku: str = Field(max_length=64, index=True)
-    quantity: int
+    # thousandths of a unit, exact: 2 items = 2000, 0.750 kg = 750 (tillcsv/numbers.py)
+    quantity_milli: int
     unit_price: int = big()
     amount: int = big()
 
@@ -234,6 +235,27 @@ class SurveyResponse(SQLModel, table=True):
     cli2: Optional[int] = None
     cli3: Optional[int] = None
     comment: Optional[str] = Field(default=None, max_length=2000)
+
+
+class Product(SQLModel, table=True):
+    """A product's name as the till exports describe it (the latest import wins)."""
+
+    __tablename__ = "product"
+    sku: str = Field(primary_key=True, max_length=64)
+    description: str = Field(max_length=200)
+    updated_at: datetime = ts()
+
+
+class ImportFile(SQLModel, table=True):
+    """A file an import run read: its SHA-256 and size, so that the same file is not imported twice."""
+
+    __tablename__ = "import_file"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="import_run.id", index=True)
+    sha256: str = Field(max_length=64, index=True)
+    size: int = big()
+    source: str = Field(max_length=64)
+    imported_at: datetime = ts()
 
 
 class ImportRun(SQLModel, table=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from loyaltycli.core.errors import (AmbiguousCustomer, DuplicateReceipt, Insuffi
 from loyaltycli.core.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, Reward
 from loyaltycli.core.money import format_amount, parse_amount
 from loyaltycli.core.program import Program
+from loyaltycli.tillcsv import numbers
 from loyaltycli.engine.earning import DELTA, KIND, LEDGER_COLUMNS, PURCHASE, Engine
 
 # Clocks of two tills may differ a little; anything later than this is a typo.
@@ -25,12 +27,19 @@ FUTURE_SLACK = clock.DAY / 24 / 12
 @dataclass
 class Item:
     sku: str
-    quantity: int
-    unit_price: int
+    quantity: Decimal | int  # whole, or up to 3 decimals for weighed goods (0.750 kg)
+    unit_price: int  # cents (rounded half-even when the price has more decimals)
+    price: Decimal | None = None  # the exact unit price, when it has more than 2 decimals
 
     @property
     def amount(self) -> int:
-        return self.quantity * self.unit_price
+        """quantity x unit price, rounded half-even to cents."""
+        price = self.price if self.price is not None else Decimal(self.unit_price) / 100
+        return numbers.line_amount(Decimal(self.quantity), price)
+
+    @property
+    def quantity_milli(self) -> int:
+        return numbers.milli(Decimal(self.quantity))
 
 
 def parse_item(text: str) -> Item:
@@ -39,12 +48,16 @@ def parse_item(text: str) -> Item:
     if len(bits) != 3 or not bits[0].strip():
         raise InvalidInput(f"item {text!r} is not SKU:QTY:PRICE (e.g. COF-250:2:4.50)")
     try:
-        quantity = int(bits[1])
-    except ValueError:
-        raise InvalidInput(f"item {text!r}: quantity {bits[1]!r} is not a whole number") from None
-    if quantity == 0 or abs(quantity) > 100_000:
-        raise InvalidInput(f"item {text!r}: quantity must be 1 to 100000")
-    return Item(check_sku(bits[0]), quantity, parse_amount(bits[2], what="unit price"))
+        quantity = numbers.parse_quantity(bits[1])
+    except InvalidInput:
+        raise InvalidInput(f"item {text!r}: quantity {bits[1]!r} is not a number like 2 or 0.750") from None
+    if quantity < 0:
+        raise InvalidInput(f"item {text!r}: quantity must be 0.001 to 100000")
+    price = numbers.to_decimal(bits[2], decimals=6, what="unit price")
+    if price < 0:
+        raise InvalidInput(f"item {text!r}: unit price must not be negative")
+    exact = price if price != price.quantize(Decimal("0.01")) else None
+    return Item(check_sku(bits[0]), quantity, numbers.cents(price), exact)
 
 
 def check_when(at: datetime | None, customer: Customer | None = None) -> datetime:
@@ -98,7 +111,7 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
         ledger.lock_customer(session, decision.rewarded.referrer.id, require_active=False)
     purchase_id = _write(session, [None, customer.id, source, receipt_id, at, amount, channel, None, import_file,
                                    import_line], decision.rows,
-                         [(sku_item.sku, sku_item.quantity, sku_item.unit_price, sku_item.amount) for sku_item in items])
+                         [(sku_item.sku, sku_item.quantity_milli, sku_item.unit_price, sku_item.amount) for sku_item in items])
     if decision.rewarded is not None:
         storage.mark_rewarded(session, [(customer.id, purchase_id, at)])
         session.expire_all()  # the referral was updated past the ORM: what it holds is read again

@@ -588,7 +588,7 @@ def suggest_products(session: Session, customer_id: int, *, limit: int = 5, neig
     top = [sku for (sku,) in _run(session, 
         select(PurchaseItem.sku).join(Purchase, Purchase.id == PurchaseItem.purchase_id)
         .where(Purchase.customer_id == customer_id, Purchase.amount > 0)
-        .group_by(PurchaseItem.sku).order_by(func.sum(PurchaseItem.quantity).desc(), PurchaseItem.sku)
+        .group_by(PurchaseItem.sku).order_by(func.sum(PurchaseItem.quantity_milli).desc(), PurchaseItem.sku)
         .limit(favourites)).all()]
     near = (select(Purchase.customer_id.label("customer_id"), func.count(distinct(PurchaseItem.sku)).label("shared"))
             .join(Purchase, Purchase.id == PurchaseItem.purchase_id)
@@ -606,4 +606,8 @@ def suggest_products(session: Session, customer_id: int, *, limit: int = 5, neig
         .join(near, near.c.customer_id == their.c.customer_id)
         .group_by(their.c.sku).order_by(func.sum(near.c.shared).desc(), func.count().desc(), their.c.sku)
         .limit(limit)).all()
-    return [{"sku": sku, "score": int(score), "buyers": int(buyers)} for sku, score, buyers in rows]
+    from loyaltycli.core import products
+
+    names = products.descriptions(session, [sku for sku, _, _ in rows])
+    return [{"sku": sku, "description": names.get(sku, ""), "score": int(score), "buyers": int(buyers)}
+            for sku, score, buyers in rows]

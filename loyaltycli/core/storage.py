@@ -28,7 +28,7 @@ _END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 PURCHASE_COLUMNS = ("id", "customer_id", "source", "receipt_id", "at", "amount", "channel", "refund_of_id",
                     "import_file", "import_line")
-ITEM_COLUMNS = ("purchase_id", "sku", "quantity", "unit_price", "amount")
+ITEM_COLUMNS = ("purchase_id", "sku", "quantity_milli", "unit_price", "amount")
 _SQLITE_SPEND = ("SELECT customer_id, at, amount FROM purchase WHERE customer_id IN (SELECT value FROM json_each(?)) "
                  "AND at >= ? AND at <= ? ORDER BY customer_id, at")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,9 +10,14 @@ from typing import Iterable
 
 from loyaltycli.core.errors import InvalidInput, NotFound
 
-CANONICAL = ("receipt_id", "timestamp", "customer", "amount", "channel", "sku", "quantity", "unit_price")
+CANONICAL = ("receipt_id", "timestamp", "customer", "amount", "channel", "sku", "quantity", "unit_price",
+             "date", "time", "description", "refund_of")
 REQUIRED = ("receipt_id", "timestamp", "customer")
 PRESET_DIR = Path(__file__).resolve().parents[1] / "presets"
+_NAME = re.compile(r"[a-z0-9_-]{1,64}")
+_KEYS = {"description", "columns", "date_formats", "default_channel", "cancellation_prefix", "anonymous",
+         "customer_kind", "negate_when", "skip_when", "anonymous_values", "date_order", "decimal", "encoding",
+         "currency", "format"}
 
 
 # -- presets -------------------------------------------------------------------------------------
@@ -25,41 +31,131 @@ class Preset:
     date_formats: list[str] = field(default_factory=list)
     default_channel: str = "store"
     cancellation_prefix: str | None = None
-    anonymous: str = "reject"  # or "skip": rows without a customer are not loyalty sales
+    anonymous: str = "skip"  # rows without a customer are not loyalty sales: skipped, counted ("reject" refuses them)
+    anonymous_values: list[str] = field(default_factory=list)  # customer values meaning none ("Consumidor final")
+    date_order: str | None = None  # DMY | MDY | YMD; None: read from the file
+    decimal: str = "."  # "," for 1.234,56
+    encoding: str | None = None
+    currency: str | None = None  # noted (e.g. GBP); amounts are read as they are
+    format: str = "csv"  # or "saft-pt" (the Portuguese SAF-T XML file)
+    origin: str = "built-in"  # built-in, user (config folder) or a file path
     customer_kind: str | None = None  # card | email | phone | contact: how to enroll an unknown customer
     negate_when: dict[str, str] = field(default_factory=dict)
     skip_when: dict[str, str] = field(default_factory=dict)
 
 
+def user_dir() -> Path:
+    """The user's own presets: LOYALTY_PRESETS_DIR, else <config folder>/loyaltycli/presets (platformdirs)."""
+    pinned = os.environ.get("LOYALTY_PRESETS_DIR")
+    if pinned:
+        return Path(pinned)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("loyaltycli", appauthor=False)) / "presets"
+
+
+def _named(folder: Path) -> dict[str, Path]:
+    try:
+        return {p.stem.lower(): p for p in sorted(folder.glob("*.toml")) if _NAME.fullmatch(p.stem.lower())}
+    except OSError:
+        return {}
+
+
 def list_presets() -> list[Preset]:
-    return [load_preset(path.stem) for path in sorted(PRESET_DIR.glob("*.toml"))]
+    """The user's presets, then the built-in ones a user preset of the same name does not hide."""
+    users = _named(user_dir())
+    built = {name: path for name, path in _named(PRESET_DIR).items() if name not in users}
+    return ([_load_file(path, name, "user: " + str(path)) for name, path in sorted(users.items())]
+            + [_load_file(path, name, "built-in") for name, path in sorted(built.items())])
 
 
 def load_preset(name: str) -> Preset:
-    """The preset of that name from loyaltycli/presets/, validated."""
+    """A preset: a TOML file's path (ends in .toml), else a name from the user's folder, else built in."""
+    raw = (name or "").strip()
+    if raw.lower().endswith(".toml"):
+        path = Path(raw).expanduser()
+        if not path.is_file():
+            raise NotFound(f"preset file {raw} does not exist")
+        return _load_file(path, path.stem.lower(), str(path))
+    norm = raw.lower()
+    if _NAME.fullmatch(norm):
+        path = _named(user_dir()).get(norm)
+        if path is not None:
+            return _load_file(path, norm, "user: " + str(path))
+        path = PRESET_DIR / f"{norm}.toml"
+        if path.is_file():
+            return _load_file(path, norm, "built-in")
+    known = ", ".join(sorted({*_named(user_dir()), *_named(PRESET_DIR)}))
+    raise NotFound(f"unknown preset {name!r}; known presets: {known} (or give a file: --preset my-till.toml)")
+
+
+def _load_file(path: Path, name: str, origin: str) -> Preset:
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
 
-    norm = (name or "").strip().lower()
-    path = PRESET_DIR / f"{norm}.toml"
-    if not re.fullmatch(r"[a-z0-9_-]{1,64}", norm) or not path.is_file():
-        known = ", ".join(p.stem for p in sorted(PRESET_DIR.glob("*.toml")))
-        raise NotFound(f"unknown preset {name!r}; known presets: {known}")
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    preset = Preset(name=norm, description=data.get("description", ""),
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read preset {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"preset {path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise InvalidInput(f"preset {path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}")
+    anonymous_values = data.get("anonymous_values", [])
+    if isinstance(anonymous_values, str):
+        anonymous_values = [anonymous_values]
+    preset = Preset(name=name, description=str(data.get("description", "")),
                     columns={str(k): str(v) for k, v in data.get("columns", {}).items()},
                     date_formats=list(data.get("date_formats", [])),
                     default_channel=data.get("default_channel", "store"),
                     cancellation_prefix=data.get("cancellation_prefix"),
-                    anonymous=data.get("anonymous", "reject"), customer_kind=data.get("customer_kind"),
+                    anonymous=data.get("anonymous", "skip"), customer_kind=data.get("customer_kind"),
                     negate_when={str(k): str(v) for k, v in data.get("negate_when", {}).items()},
-                    skip_when={str(k): str(v) for k, v in data.get("skip_when", {}).items()})
+                    skip_when={str(k): str(v) for k, v in data.get("skip_when", {}).items()},
+                    anonymous_values=[str(v) for v in anonymous_values],
+                    date_order=data.get("date_order"), decimal=str(data.get("decimal", ".")),
+                    encoding=data.get("encoding"), currency=data.get("currency"),
+                    format=str(data.get("format", "csv")), origin=origin)
     bad = [v for v in preset.columns.values() if v not in CANONICAL]
-    if bad or preset.anonymous not in ("reject", "skip"):
-        raise InvalidInput(f"preset {norm} is broken: fields {bad} / anonymous {preset.anonymous!r}")
+    problems = []
+    if bad:
+        problems.append(f"fields {bad} are not among {', '.join(CANONICAL)}")
+    if preset.anonymous not in ("reject", "skip"):
+        problems.append(f"anonymous {preset.anonymous!r} is not skip or reject")
+    if preset.date_order is not None and str(preset.date_order).upper() not in ("DMY", "MDY", "YMD"):
+        problems.append(f"date_order {preset.date_order!r} is not DMY, MDY or YMD")
+    if preset.decimal not in (".", ","):
+        problems.append(f"decimal {preset.decimal!r} is not . or ,")
+    if preset.format not in ("csv", "saft-pt"):
+        problems.append(f"format {preset.format!r} is not csv or saft-pt")
+    if preset.customer_kind not in (None, "card", "phone", "email", "code", "contact"):
+        problems.append(f"customer_kind {preset.customer_kind!r} is not card, phone, email, code or contact")
+    if problems:
+        raise InvalidInput(f"preset {name} ({path}) is broken: {'; '.join(problems)}")
     return preset
+
+
+def to_toml(preset: Preset) -> str:
+    """A preset as TOML text (what `loyalty import inspect --save` writes)."""
+    import tomli_w
+
+    data: dict = {"description": preset.description}
+    for key in ("date_order", "encoding", "currency"):
+        if getattr(preset, key):
+            data[key] = getattr(preset, key)
+    if preset.decimal != ".":
+        data["decimal"] = preset.decimal
+    if preset.format != "csv":
+        data["format"] = preset.format
+    if preset.anonymous_values:
+        data["anonymous_values"] = list(preset.anonymous_values)
+    if preset.customer_kind:
+        data["customer_kind"] = preset.customer_kind
+    data["columns"] = dict(preset.columns)
+    return tomli_w.dumps(data)
 
 
 def parse_map(items: Iterable[str]) -> dict[str, str]:

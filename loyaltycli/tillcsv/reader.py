@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import re
 from datetime import datetime
+from decimal import Decimal
 from itertools import accumulate, chain, compress, islice
 from operator import gt, ne
 from pathlib import Path
@@ -16,6 +17,8 @@ from loyaltycli.core import clock, import_files
 from loyaltycli.core.checks import check_sku
 from loyaltycli.core.clock import UTC
 from loyaltycli.core.errors import InvalidInput, LoyaltyError
+from loyaltycli.tillcsv import numbers, translate
+from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.lines import MAX_LINE_BYTES, Lines
 from loyaltycli.tillcsv.presets import CANONICAL, REQUIRED, Preset
 from loyaltycli.tillcsv.records import (AMOUNT_MEMO, QUANTITY_MEMO, Block, Line, Receipt, Reject, Span, cents,
@@ -29,8 +32,9 @@ class Reader:
     ``summary``, written to the rejects file with the reason and file:line)."""
 
     def __init__(self, path: Path, label: str, preset: Preset, mapping: dict[str, str], summary,
-                 rejects_path: Path | None = None, dry_run: bool = False):
+                 rejects_path: Path | None = None, dry_run: bool = False, options: ReadOptions | None = None):
         self.path = path
+        self.options = (options or ReadOptions()).merged(preset)
         self.label = label
         self.preset = preset
         self.mapping = mapping
@@ -49,6 +53,7 @@ class Reader:
         self._header: list[str] = []
         self._last_when: tuple[str, datetime | None, str | None] = ("", None, None)
         self._zone = clock.local_zone()
+        self._translator = None
 
     def open(self):
         if self.rejects_path is not None and self.rejects_path.resolve() == self.path.resolve():
@@ -85,6 +90,8 @@ class Reader:
                 raise InvalidInput(f"{self.label}:1: --map column {column!r} is not in the header "
                                    f"({import_files.describe_header(names)})")
             index[target] = lowered[column.lower()]
+        if "timestamp" not in index and "date" in index:  # separate date and time columns
+            index["timestamp"] = index["date"]
         missing = [f for f in REQUIRED if f not in index]
         if "amount" not in index and "unit_price" not in index:
             missing.append("amount (or quantity and unit_price)")
@@ -102,14 +109,14 @@ class Reader:
 
     def _open_reader(self, handle):
         """The CSV reader after the header (read here); delimiter from the header line."""
-        lines = Lines(handle)
+        lines = translate.lines_for(handle, self.options)  # --encoding, or UTF-8 then Windows-1252
         self.lines = lines
         it = iter(lines)
         first = next(it, None)
         if first is None:
             raise InvalidInput(f"{self.label} is empty: expected a header line such as "
                                f"{','.join(CANONICAL)}")
-        delimiter = ";" if first.count(";") > first.count(",") else ","
+        delimiter = self._delimiter = ";" if first.count(";") > first.count(",") else ","
         reader = csv.reader(chain([first], it), delimiter=delimiter)
         try:
             self._header = next(reader)
@@ -156,6 +163,9 @@ class Reader:
         reader = self._open_reader(handle)
         index = self._columns(self._header)
         self._get = {f: index.get(f) for f in CANONICAL}
+        # dates in the file's one order, decimal commas, date and time columns, anonymous values (tillcsv/translate.py)
+        reader = translate.translated(reader, self.path, self._delimiter, self._get, self.options, self.label)
+        self._translator = translate.translator_of(reader)
         held: list = []  # the rows of the receipt held back from the last block, their lines and errors
         held_starts: list[int] = []
         held_errors: dict[int, str] = {}
@@ -305,7 +315,7 @@ class Reader:
             if card_numbers and key.endswith(".0") and key[:-2].isdigit():
                 key = key[:-2]  # spreadsheets write customer numbers as 17850.0
             if not key and anonymous_skip:
-                summary.skipped += 1
+                summary.anonymous += 1
                 continue
             when = fields[i_when].strip()
             if current is None or receipt_id != current.receipt_id or not receipt_id:
@@ -323,8 +333,8 @@ class Reader:
                 sku = fields[i_sku].strip()
                 if (unit_price is not None and amount is not None and qty_text.isdecimal()
                         and 0 < len(sku) <= 64 and sku.isprintable()):
-                    quantity = int(qty_text)
-                    if 0 < quantity <= 100_000:
+                    quantity = int(qty_text) * 1000  # thousandths
+                    if 0 < quantity <= 100_000_000:
                         if negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules):
                             amount = -abs(amount)
                         current.lines.append(Line(start, fields, amount, sku, quantity, unit_price))
@@ -355,20 +365,22 @@ class Reader:
         qty_text = fields[i_qty].strip() if i_qty is not None else ""
         price_text = fields[i_price].strip() if i_price is not None else ""
         amount_text = fields[i_amount].strip() if i_amount is not None else ""
+        # quantities whole or up to 3 decimals (weighed goods), in thousandths; unit prices to 6 decimals
         if qty_text:
             try:
-                quantity = int(qty_text)
-            except ValueError:
-                raise Reject(f"quantity {qty_text[:40]!r} is not a whole number") from None
-            if quantity == 0 or abs(quantity) > 100_000:
-                raise Reject(f"quantity {quantity} must be 1 to 100000 (or -1 to -100000 for a return)")
+                exact = numbers.parse_quantity(qty_text[:40])
+            except InvalidInput:
+                raise Reject(f"quantity {qty_text[:40]!r} must be a number from 0.001 to 100000 "
+                             "(negative for a return; at most 3 decimals)") from None
         else:
-            quantity = 1
-        unit_price = cents(price_text, "unit price") if price_text else None
+            exact = Decimal(1)
+        quantity = numbers.milli(exact)
+        price = numbers.to_decimal(price_text, decimals=6, what="unit price") if price_text else None
+        unit_price = numbers.cents(price) if price is not None else None
         if amount_text:
             amount = cents(amount_text, "amount")
-        elif unit_price is not None:
-            amount = quantity * unit_price
+        elif price is not None:
+            amount = numbers.line_amount(exact, price)
         else:
             raise Reject("amount is empty (and there is no unit_price to compute it)")
         if i_sku is not None:
@@ -376,10 +388,10 @@ class Reader:
             if sku:
                 line.sku = sku if len(sku) <= 64 and sku.isprintable() else check_sku(sku)
         line.quantity = quantity
-        line.unit_price = unit_price if unit_price is not None else (amount // quantity if amount % quantity == 0
-                                                                       else amount)
-        if unit_price is None and amount % quantity:
-            line.quantity = 1
+        line.unit_price = unit_price if unit_price is not None else (
+            amount * 1000 // quantity if amount * 1000 % quantity == 0 else amount)
+        if unit_price is None and amount * 1000 % quantity:
+            line.quantity = 1000
         line.amount = amount
 
     # -- rejects --------------------------------------------------------------------------------------
@@ -424,6 +436,21 @@ class Reader:
             self._rejects_handle = None
 
 
+    def descriptions(self, receipts: list[Receipt]) -> dict[str, str]:
+        """SKU -> the description column's text on its lines (the last line wins); {} without the column."""
+        i = self._get.get("description")
+        if i is None:
+            return {}
+        out: dict[str, str] = {}
+        for receipt in receipts:
+            if receipt.amount > 0:
+                for line in receipt.lines:
+                    if line.sku and i < len(line.fields):
+                        text = line.fields[i].strip()
+                        if text and text.isprintable():
+                            out[line.sku] = text
+        return out
+
     def sale_candidates(self, receipt_id: str) -> list[str]:
         out = []
         m = _REFUND_SUFFIX.match(receipt_id)
@@ -458,13 +485,11 @@ class Reader:
                 return value.astimezone(UTC)
         except ValueError:
             pass
+        # other forms (01/12/2010 08:26...) were rewritten in the file's one date order (tillcsv/translate.py)
         try:
             return clock.parse_timestamp(text)
         except InvalidInput:
-            for fmt in self.preset.date_formats:
-                try:
-                    naive = datetime.strptime(text.strip(), fmt)
-                except ValueError:
-                    continue
-                return clock.parse_timestamp(naive.isoformat())
+            why = self._translator.date_errors.get(text.strip()) if self._translator is not None else None
+            if why:
+                raise InvalidInput(why) from None
             raise

@@ -9,6 +9,7 @@ from typing import Iterable, Iterator, NamedTuple
 
 from loyaltycli.core.errors import LoyaltyError
 from loyaltycli.core.money import format_amount, parse_amount
+from loyaltycli.tillcsv import numbers
 
 _SIMPLE_AMOUNT = re.compile(r"(-?)(\d{1,9})(?:\.(\d\d?))?")
 
@@ -28,7 +29,7 @@ class Line:
 
     __slots__ = ("line", "fields", "amount", "sku", "quantity", "unit_price")
 
-    def __init__(self, line: int, fields: list[str], amount: int = 0, sku: str = "", quantity: int = 1,
+    def __init__(self, line: int, fields: list[str], amount: int = 0, sku: str = "", quantity: int = 1000,
                  unit_price: int = 0):
         self.line = line
         self.fields = fields
@@ -124,12 +125,16 @@ def cents_or_none(text: str) -> int | None:
 
 
 def quantity_or_none(text: str) -> int | None:
-    """A line's quantity (-100000 to 100000, not 0), remembered; None if it is not one."""
+    """A line's quantity in thousandths (-100000 to 100000 units, not 0; up to 3 decimals), remembered;
+    None if it is not one."""
     try:
-        quantity = int(text)
+        quantity = int(text) * 1000
     except ValueError:
-        return None
-    if quantity == 0 or abs(quantity) > 100_000:
+        try:
+            quantity = numbers.milli(numbers.parse_quantity(text))
+        except LoyaltyError:
+            return None
+    if quantity == 0 or abs(quantity) > 100_000_000:
         return None
     if len(QUANTITY_MEMO) < 10_000:
         QUANTITY_MEMO[text] = quantity

@@ -1,0 +1,245 @@
+"""Local exports into the canonical shape the reader parses fast: dates in the file's one order, decimal
+commas and currency signs, separate date and time columns, anonymous customer values, a chosen encoding.
+
+Off for a canonical file (ISO times, plain amounts, no option): the reader then runs as it always did.
+On, each row's mapped fields are rewritten in place before the reader groups them; a value that does not
+read is left as it was, for the reader to reject with the row's file:line. The times stay naive local
+times ('2010-12-01 08:26:00'); the reader turns them into UTC with the clock's rules (DST included).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import chain
+
+from loyaltycli.core.errors import InvalidInput, LoyaltyError
+from loyaltycli.tillcsv import dates, numbers
+from loyaltycli.tillcsv.lines import Lines
+
+CUSTOMER_KINDS = ("card", "phone", "email", "code")
+_CHANNEL = re.compile(r"[a-z0-9_-]{1,32}")
+_SLUG = re.compile(r"[^a-z0-9_]+")
+
+
+@dataclass
+class ReadOptions:
+    """What the command line (or the preset) says of the file beyond its columns."""
+
+    date_order: str | None = None  # DMY | MDY | YMD; None: the file shows it
+    decimal_comma: bool = False
+    encoding: str | None = None  # None: UTF-8, line by line Windows-1252 where that fails
+    anonymous: list[str] = field(default_factory=list)  # customer values that mean "no customer"
+    customer_kind: str | None = None
+
+    def merged(self, preset) -> "ReadOptions":
+        """These options over the preset's keys (date_order, decimal, encoding, anonymous_values)."""
+        return ReadOptions(
+            date_order=dates.check_order(self.date_order or getattr(preset, "date_order", None)),
+            decimal_comma=self.decimal_comma or getattr(preset, "decimal", ".") == ",",
+            encoding=check_encoding(self.encoding or getattr(preset, "encoding", None)),
+            anonymous=[*getattr(preset, "anonymous_values", []), *self.anonymous],
+            customer_kind=check_kind(self.customer_kind) or getattr(preset, "customer_kind", None))
+
+
+def check_encoding(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name.strip()).name
+    except LookupError:
+        raise InvalidInput(f"--encoding {name!r} is not an encoding Python knows (e.g. utf-8, cp1250, "
+                           "iso-8859-2, iso-8859-16, cp1252)") from None
+
+
+def check_kind(kind: str | None) -> str | None:
+    if kind is None:
+        return None
+    value = kind.strip().lower()
+    if value not in CUSTOMER_KINDS:
+        raise InvalidInput(f"--customer-kind {kind!r} must be one of {', '.join(CUSTOMER_KINDS)}")
+    return value
+
+
+class EncodedLines(Lines):
+    """Lines of a file in one given encoding (a wrong byte becomes U+FFFD and the line is counted)."""
+
+    def __init__(self, handle, encoding: str):
+        super().__init__(handle)
+        self.encoding = encoding
+
+    def _decoded(self, block: bytes) -> list[str]:
+        lines = block.split(b"\n")
+        lines.pop()
+        self.count += len(lines)
+        if max(map(len, lines)) > self._max_line():
+            return [self._line(raw, self.count - len(lines) + 1 + i) for i, raw in enumerate(lines)]
+        return [self._text(raw) for raw in lines]
+
+    def _line(self, raw: bytes, number: int) -> str:
+        if len(raw) > self._max_line():
+            self.oversized.add(number)
+            return "\n"
+        return self._text(raw)
+
+    def _text(self, raw: bytes) -> str:
+        try:
+            text = raw.decode(self.encoding)
+        except UnicodeDecodeError:
+            self.legacy += 1
+            text = raw.decode(self.encoding, errors="replace")
+        return (text.replace("\x00", "\ufffd") if "\x00" in text else text) + "\n"
+
+    @staticmethod
+    def _max_line() -> int:
+        from loyaltycli.tillcsv import lines
+
+        return lines.MAX_LINE_BYTES
+
+
+def lines_for(handle, options: ReadOptions | None) -> Lines:
+    """The decoder of a file: the given encoding, or UTF-8 with the Windows-1252 fallback."""
+    if options is not None and options.encoding and options.encoding != "utf-8":
+        return EncodedLines(handle, options.encoding)
+    return Lines(handle)
+
+
+class _Translated:
+    """The CSV reader with each row rewritten; ``line_num`` as the reader counts it."""
+
+    def __init__(self, reader, translate):
+        self._reader = reader
+        self._translate = translate
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self._translate(next(self._reader))
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num
+
+
+class RowTranslator:
+    """Rewrites one row's mapped fields into canonical text (see the module's docstring)."""
+
+    def __init__(self, get: dict[str, int | None], options: ReadOptions, order: str | None):
+        self.i_when = get.get("timestamp")
+        self.i_time = get.get("time")
+        self.numbers = [(get[f], f) for f in ("amount", "unit_price", "quantity") if get.get(f) is not None]
+        self.i_customer = get.get("customer")
+        self.i_channel = get.get("channel")
+        self.anonymous = {v.strip().lower() for v in options.anonymous if v.strip()}
+        self.options = options
+        self.order = order
+        self._dates: dict[tuple[str, str], str] = {}
+        self._numbers: dict[tuple[str, str], str] = {}
+        self.date_errors: dict[str, str] = {}  # text left as it was -> why (the reader's reject reason)
+
+    def __call__(self, row: list[str]) -> list[str]:
+        width = len(row)
+        if not width:
+            return row
+        i = self.i_when
+        if i is not None and i < width:
+            time_text = row[self.i_time] if self.i_time is not None and self.i_time < width else ""
+            row[i] = self._date(row[i], time_text)
+        for i, what in self.numbers:
+            if i < width:
+                row[i] = self._number(row[i], what)
+        i = self.i_channel
+        if i is not None and i < width and row[i] and not _CHANNEL.fullmatch(row[i]):
+            row[i] = _SLUG.sub("-", row[i].strip().lower()).strip("-")[:32]  # "Point of Sale" -> point-of-sale
+        i = self.i_customer
+        if self.anonymous and i is not None and i < width and row[i].strip().lower() in self.anonymous:
+            row[i] = ""
+        return row
+
+    def _date(self, text: str, time_text: str) -> str:
+        key = (text, time_text)
+        out = self._dates.get(key)
+        if out is None:
+            try:
+                out = dates.iso_text(dates.parse(text, self.order, time_text or None))
+            except LoyaltyError as exc:
+                out = text if not time_text else f"{text.strip()} {time_text.strip()}"
+                if len(self.date_errors) < 10_000:
+                    self.date_errors[out.strip()] = str(exc)
+            if len(self._dates) > 50_000:
+                self._dates.clear()
+            self._dates[key] = out
+        return out
+
+    def _number(self, text: str, what: str) -> str:
+        key = (text, what)
+        out = self._numbers.get(key)
+        if out is None:
+            raw = text.strip()
+            if not raw:
+                return text
+            try:
+                decimals = 3 if what == "quantity" else 6 if what == "unit_price" else 2
+                out = f"{numbers.to_decimal(raw, decimal_comma=self.options.decimal_comma, decimals=decimals, what=what):f}"
+            except LoyaltyError:
+                out = text
+            if len(self._numbers) > 50_000:
+                self._numbers.clear()
+            self._numbers[key] = out
+        return out
+
+
+def needed(get: dict[str, int | None], options: ReadOptions, first_row: list[str] | None) -> bool:
+    """Whether rows need rewriting: an option, a separate time column, or a first time that is not ISO."""
+    if options.date_order or options.decimal_comma or options.anonymous or get.get("time") is not None:
+        return True
+    i = get.get("timestamp")
+    if first_row is None or i is None or i >= len(first_row):
+        return False
+    value = first_row[i].strip()
+    try:
+        datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        return True
+    return False
+
+
+def find_date_order(rows, i_when: int, label: str, first_line: int = 2) -> str | None:
+    """The order the file's dates show (read until one shows it); refused when they read two ways."""
+    finder = dates.OrderFinder()
+    line = first_line - 1
+    for row in rows:
+        line += 1
+        if i_when < len(row):
+            finder.add(row[i_when], line)
+            if finder.day_first or finder.month_first:
+                break
+    return finder.order(label)
+
+
+def translated(reader, path, delimiter: str, get: dict[str, int | None], options: ReadOptions,
+               label: str):
+    """``reader`` as it is, or wrapped in a RowTranslator. The file is opened once more to look at its first
+    row and, unless the order is given, to find the order its dates show (read up to the first value that
+    shows it), before anything is imported."""
+    with open(path, "rb") as handle:
+        scan = csv.reader(lines_for(handle, options), delimiter=delimiter)
+        next(scan, None)
+        first = next(scan, None)
+        while first == []:
+            first = next(scan, None)
+        if not needed(get, options, first):
+            return reader
+        order = options.date_order
+        i_when = get.get("timestamp")
+        if order is None and i_when is not None and first is not None:
+            order = find_date_order(chain([first], scan), i_when, label)
+    return _Translated(reader, RowTranslator(get, options, order))
+
+
+def translator_of(reader) -> RowTranslator | None:
+    return reader._translate if isinstance(reader, _Translated) else None
