@@ -201,8 +201,8 @@ def test_every_preset_ships_a_sample_export_the_readme_imports():
 
     text = README.read_text(encoding="utf-8")
     for preset in importer.list_presets():
-        samples = sorted((ROOT / "sample_data").glob(f"{preset.name}*.csv"))
-        assert samples, f"preset {preset.name} has no sample_data/{preset.name}*.csv"
+        samples = sorted((ROOT / "sample_data").glob(f"{preset.name}*.*"))
+        assert samples, f"preset {preset.name} has no sample_data/{preset.name}*.* sample"
         assert any(f"import sample_data/{s.name} --preset {preset.name}" in text for s in samples), preset.name
 
 
