@@ -12,7 +12,9 @@ from sqlalchemy import create_engine
 
 from safety_helpers import dump, execute, schema_of
 
-NEWER = "error: the database schema (ffff) is newer than this program (0001); upgrade loyaltycli\n"
+from loyaltycli.core.db import SCHEMA_HEAD  # noqa: E402
+
+NEWER = f"error: the database schema (ffff) is newer than this program ({SCHEMA_HEAD}); upgrade loyaltycli\n"
 
 
 def oldest_revision() -> str:
