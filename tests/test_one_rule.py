@@ -109,3 +109,36 @@ def test_counter_refund_ids_never_collide_with_a_tills(cli, database, tmp_path):
     assert data["refunds"] == 1 and data["skipped"] == 0
     rows = purchases(database)
     assert sum(amount for rid, (amount, _, link) in rows.items() if link) == -2000
+
+
+def test_a_refund_after_the_sales_points_expired_takes_nothing_back(cli, database, tmp_path):
+    # expiry_days 365: the sale's 40 points expired on 2025-02-01 (written off or not)
+    enroll_old = cli("enroll", "Ann", "--card", "6000100000001", "--at", "2024-01-01T09:00:00", "--no-input")
+    assert enroll_old.exit_code == 0
+    till = write(tmp_path / "till.csv", "R1,2024-02-01T10:00:00,6000100000001,40.00,store,A,1,40.00\n"
+                                        "R2,2024-02-01T10:00:00,6000100000001,40.00,store,A,1,40.00\n"
+                                        "R1-R,2025-03-01T10:00:00,6000100000001,-40.00,store,A,-1,40.00\n")
+    assert imported(cli, till)["rejected"] == 0
+    assert cli.json("refund", "R2", "--at", "2025-03-02T10:00:00")["points"] == 0
+    assert cli.json("balance", "C000001")["balance"] == 0
+    cli("expire")
+    assert cli.json("balance", "C000001")["balance"] == 0
+
+
+def test_balances_shown_are_spendable_with_expiring_points_apart(cli, database, tmp_path):
+    cli("enroll", "Ann", "--card", "6000100000001", "--at", "2025-01-01T09:00:00", "--no-input")
+    # 2025-06-01: 100 points that expired on 2026-06-01, not written off yet; 2025-06-20: 30 points still good
+    till = write(tmp_path / "till.csv", "R1,2025-06-01T10:00:00,6000100000001,100.00,store,A,1,100.00\n"
+                                        "R2,2025-06-20T10:00:00,6000100000001,30.00,store,A,1,30.00\n")
+    assert imported(cli, till)["rejected"] == 0
+    # now is 2026-06-15: the welcome bonus (2025-01-01) and R1's points have expired
+    balance = cli.json("balance", "C000001")
+    assert balance["balance"] == 30 and balance["value"] == "1.50"
+    assert [e["points"] for e in balance["expiring_soon"]] == [30]
+    assert "30 of them expire within 30 days" in cli("balance", "C000001").stdout
+    assert cli.json("customer", "show", "C000001")["balance"] == 30
+    assert [c["balance"] for c in cli.json("customer", "list")] == [30]
+    result = cli("redeem", "C000001", "100")
+    assert result.exit_code != 0 and "has 30 points" in result.stderr
+    cli("expire")
+    assert cli.json("balance", "C000001")["balance"] == 30

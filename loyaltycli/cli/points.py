@@ -169,19 +169,25 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
     with options.database().session(write=False) as session:
         program = load_program(session)
         customer = customers.find(session, key, program, usable=False)
-        points_ = ledger.balance(session, customer.id)
+        from loyaltycli.core import clock
+
+        points_ = ledger.spendable(session, customer.id, clock.now())  # expired points are not spendable
         tier = rules.current_tier(session, program, customer.id).name
+        expiring = [{"expires_at": when, "points": pts}
+                    for when, pts in ledger.expiring_soon(session, customer.id, clock.now())]
         stamp_cards = cards.customer_cards(session, customer.id) if program.cards else []
+    soon = sum(e["points"] for e in expiring)
     stamped = f"; {cards.describe(stamp_cards)}" if stamp_cards else ""
     data = {"code": customer.code, "name": customer.name, "balance": points_, "tier": tier,
-            "value": _money(max(points_, 0) * program.point_value)}
+            "value": _money(max(points_, 0) * program.point_value), "expiring_soon": expiring}
     if program.cards:  # a shop with stamp cards: the customer's cards (stamps, vouchers)
         data["cards"] = stamp_cards
     emit(data,
          message=f"{customer.code} {customer.name or ''}: credit {_money(points_ * program.point_value)}, "
                  f"tier {tier}{stamped}" if program.earn_mode == "cashback" else
                  f"{customer.code} {customer.name or ''}: {points_} points "
-                 f"(worth {_money(max(points_, 0) * program.point_value)}), tier {tier}{stamped}")
+                 f"(worth {_money(max(points_, 0) * program.point_value)}), tier {tier}"
+                 + (f"; {soon} of them expire within 30 days" if soon else "") + stamped)
 
 
 def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone.")) -> None:

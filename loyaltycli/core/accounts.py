@@ -21,7 +21,7 @@ def account(session: Session, program: Program, customer: Customer, *, recent: i
         "code": customer.code, "name": customer.name, "phone": customer.phone, "email": customer.email,
         "card": customer.card, "birthday": customer.birthday, "consent": customer.consent,
         "enrolled_at": customer.enrolled_at, "status": customer.status,
-        "balance": rows[-1]["balance"] if rows else 0,
+        "balance": ledger.spendable(session, customer.id, now),
         "tier": tier.name, "spend": spend,
         "next_tier": nxt.name if nxt else None, "missing_for_next": (nxt.min_spend - spend) if nxt else None,
         "referral_code": customer.referral_code,
@@ -51,7 +51,7 @@ def list_accounts(session: Session, program: Program, *, search: str | None = No
     spends = (select(Purchase.customer_id, func.sum(Purchase.amount).label("spend"))
               .where(Purchase.at >= now - clock.DAY * program.tier_window_days, Purchase.at <= now)
               .group_by(Purchase.customer_id).subquery())
-    query = (select(Customer.code, Customer.name, Customer.phone, Customer.email, Customer.card,
+    query = (select(Customer.id, Customer.code, Customer.name, Customer.phone, Customer.email, Customer.card,
                     func.coalesce(balances.c.balance, 0), func.coalesce(spends.c.spend, 0))
              .outerjoin(balances, balances.c.customer_id == Customer.id)
              .outerjoin(spends, spends.c.customer_id == Customer.id)
@@ -66,7 +66,12 @@ def list_accounts(session: Session, program: Program, *, search: str | None = No
 
         raise InvalidInput(f"unknown tier {tier!r}; tiers are {', '.join(t.name for t in program.tiers)}")
     out = []
-    for code, name, phone, email, card, balance, spend in session.execute(query):
+    # points expired but not written off yet are not spendable: only customers who may have some are replayed
+    from loyaltycli.core.expiry import candidates
+
+    expired = ledger.unwritten_expiry(session, candidates(session, now), now)
+    for id_, code, name, phone, email, card, balance, spend in session.execute(query):
+        balance -= expired.get(id_, 0)
         tier_name = program.tier_for_spend(spend).name
         if wanted and tier_name.lower() != wanted:
             continue

@@ -38,6 +38,33 @@ def balance(session: Session, customer_id: int) -> int:
     ).scalar_one()
 
 
+def spendable(session: Session, customer_id: int, now: datetime) -> int:
+    """The balance that can be spent at ``now``: the sum of the ledger less points of lots that have expired
+    but are not written off yet (the `expire` run writes them; a debit writes them first)."""
+    total = balance(session, customer_id)
+    due = sum(lot_state(session, customer_id, now).due.values()) if total > 0 else 0
+    return total - due
+
+
+def unwritten_expiry(session: Session, customer_ids: list[int], now: datetime) -> dict[int, int]:
+    """Points expired by ``now`` but not written off, per customer (only customers who have any)."""
+    from itertools import groupby
+
+    out: dict[int, int] = {}
+    for start in range(0, len(customer_ids), 500):
+        chunk = customer_ids[start:start + 500]
+        rows = session.execute(
+            select(LedgerEntry.customer_id, LedgerEntry.id, LedgerEntry.kind, LedgerEntry.delta, LedgerEntry.at,
+                   LedgerEntry.expires_at, LedgerEntry.lot_id)
+            .where(LedgerEntry.customer_id.in_(chunk))
+            .order_by(LedgerEntry.customer_id, LedgerEntry.at, LedgerEntry.id)).all()
+        for customer_id, group in groupby(rows, key=lambda r: r[0]):
+            due = sum(replay([r[1:] for r in group], now).due.values())
+            if due:
+                out[customer_id] = due
+    return out
+
+
 def has_bonus(session: Session, customer_id: int, bonus_key: str) -> bool:
     return session.execute(select(LedgerEntry.id).where(
         LedgerEntry.customer_id == customer_id, LedgerEntry.bonus_key == bonus_key)).first() is not None

@@ -221,8 +221,11 @@ class Engine:
             raise RuleNotMet(f"refund {receipt_id} names {account.code} but sale {sale.receipt_id} "
                              f"belongs to {sale.customer_code}")
         check_refund(sale, amount, at)
-        # Cumulative rounding: after a full refund exactly the earned points are reversed.
+        # Cumulative rounding: after a full refund exactly the earned points are reversed. Expiry comes
+        # before any debit: once the sale's points have expired there is nothing of them to take back.
         reversed_total = sale.earned * (sale.refunded + amount) // sale.amount
+        if self.expiry is not None and at >= sale.at + self.expiry:
+            reversed_total = sale.reversed
         reverse = reversed_total - sale.reversed
         card_rows = []
         if sale.stamps:
