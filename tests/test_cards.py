@@ -195,3 +195,64 @@ def test_item_rule_and_visit_points_at_the_counter(cli):
     assert rules == [{"name": "Croissant bonus", "skus": "CRO-*", "points": 5, "per": "item"}]
     bad = cli("program", "rule", "add", "Nothing", "--sku", "X-*", "--points", "0")
     assert (bad.exit_code, bad.stderr) == (1, "error: --points must be 1 to 1000000\n")
+
+
+# -- the same sales at the counter and from a till file ------------------------------------------------
+VISITS = [  # (receipt, day, [(sku, qty, unit price)])
+    ("V1", "01", [("COF-250", 2, "3.00"), ("BRD-1", 1, "3.50")]),
+    ("V2", "02", [("COF-250", 1, "3.00")]),
+    ("V3", "03", [("COF-250", 3, "3.00"), ("CRO-1", 2, "2.00"), ("BRD-1", 1, "3.50")]),
+    ("V4", "04", [("CRO-1", 1, "2.00")]),
+    ("V5", "05", [("COF-250", 5, "3.00")]),
+]
+REFUNDS = [("V3", "06", "COF-250", 1, "3.00"), ("V5", "07", "COF-250", 5, "3.00")]  # a part, then a whole sale
+
+
+def _cents(text):
+    return int(text.replace(".", ""))
+
+
+def _state(cli, key):
+    balance = cli.json("balance", key)
+    history = [(r["kind"], r["points"], r["note"].split(": ", 1)[0]) for r in cli.json("history", key)]
+    return balance["balance"], balance["cards"], [(k, p) for k, p, _ in history]
+
+
+def test_the_same_sales_imported_from_a_till_file_give_the_same_stamps_vouchers_and_points(cli, tmp_path):
+    cli("card", "add", "Coffee", "--stamps", "5", "--reward", "Free coffee", "--sku", "COF-*", "--per", "item")
+    cli("card", "add", "Bread", "--stamps", "2", "--reward", "Free loaf", "--sku", "BRD-*", "--per", "visit",
+        "--min-amount", "3.00", "--expires-days", "30")
+    cli("program", "rule", "add", "Croissant bonus", "--sku", "CRO-*", "--points", "5")
+    cli("program", "set", "earn_per_visit", "10")
+    cli("program", "set", "visit_min_amount", "5.00")
+    for name, email in (("Counter Ann", "ann@example.ie"), ("Till Bob", "bob@example.ie")):
+        assert cli("enroll", name, "--email", email, "--at", "2026-05-01T09:00:00+00:00").exit_code == 0
+    lines = ["receipt_id,timestamp,customer,amount,channel,sku,quantity,unit_price"]
+    for receipt, day, items in VISITS:
+        total = sum(q * _cents(p) for _, q, p in items)
+        args = [a for sku, q, p in items for a in ("--item", f"{sku}:{q}:{p}")]
+        result = cli("purchase", "C000001", f"{total / 100:.2f}", "--receipt", receipt,
+                     "--at", f"2026-06-{day}T09:00:00+00:00", *args)
+        assert result.exit_code == 0, result.stderr
+        for sku, q, p in items:
+            lines.append(f"{receipt},2026-06-{day}T09:00:00+00:00,bob@example.ie,{q * _cents(p) / 100:.2f},store,"
+                         f"{sku},{q},{p}")
+    for receipt, day, sku, q, p in REFUNDS:
+        amount = f"{q * _cents(p) / 100:.2f}"
+        assert cli("refund", receipt, "--amount", amount, "--at", f"2026-06-{day}T09:00:00+00:00").exit_code == 0
+        lines.append(f"{receipt}-R,2026-06-{day}T09:00:00+00:00,bob@example.ie,-{amount},store,{sku},-{q},{p}")
+    till = tmp_path / "till.csv"
+    till.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = cli.json("import", till)
+    assert summary["rejected"] == 0 and summary["refunds"] == 2
+    counter, imported = _state(cli, "C000001"), _state(cli, "C000002")
+    assert counter == imported
+    balance, cards, _ = counter
+    # coffees 2+1+3+5 = 11: two vouchers and 1 stamp; 3.00 back of V3 (16.50, 3 stamps): floor(3 x 300 / 1650) = 0
+    # stamps back, all of V5: 5 back; bread: 2 visits of 3.00 or more, one voucher
+    assert {c["card"]: (c["stamps"], c["vouchers"]) for c in cards} == {"Coffee": (-4, 2), "Bread": (0, 1)}
+    # spend 10.00+3.00+16.50+2.00+15.00 = 46 points (units per sale: 9+3+16+2+15 = 45), visits of 5.00+: 3 x 10,
+    # croissants 3 x 5; refunds: 3.00 of 16.50 (floor(16+10+10)*300/1650 = 6), all of V5 (15+10 = 25)
+    assert balance == 50 + 45 + 30 + 15 - 6 - 25
+    report = {r["card"]: r for r in cli.json("report", "cards")}
+    assert report["Coffee"]["vouchers_issued"] == 4 and report["Bread"]["vouchers_issued"] == 2

@@ -216,3 +216,21 @@ def report(session: Session, now: datetime | None = None) -> list[dict]:
                     "vouchers_used": used, "vouchers_expired": expired,
                     "vouchers_open": issued - used - expired})
     return out
+
+
+# -- the import's hooks -----------------------------------------------------------------------------------
+def sale_items(engine, lines) -> list[tuple]:
+    """A till receipt's items as the engine reads them ((sku, quantity, amount)), read only when a stamp
+    card or an item rule may need them."""
+    if not (engine.cards or engine.item_rules):
+        return []
+    from loyaltycli.tillcsv.records import receipt_items
+
+    return [(sku, quantity, amount) for _, sku, quantity, _, amount in receipt_items(lines, 0)]
+
+
+def placed(rows: list[list], index: int) -> list[list]:
+    """Card rows with their purchase's index (its id once written, see ``write``)."""
+    for row in rows:
+        row[C_PURCHASE] = index
+    return rows
