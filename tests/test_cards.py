@@ -256,3 +256,18 @@ def test_the_same_sales_imported_from_a_till_file_give_the_same_stamps_vouchers_
     assert balance == 50 + 45 + 30 + 15 - 6 - 25
     report = {r["card"]: r for r in cli.json("report", "cards")}
     assert report["Coffee"]["vouchers_issued"] == 4 and report["Bread"]["vouchers_issued"] == 2
+
+
+def test_a_merge_moves_stamps_and_usable_vouchers(cafe):
+    cli = cafe
+    cli("enroll", "Aoife B", "--email", "aoife@example.ie", "--at", "2026-05-01T09:00:00+00:00")
+    cli("purchase", "C000002", "39.00", "--receipt", "D1", "--item", "COF-1:13:3.00")  # a voucher and 3 stamps
+    cli("purchase", "C000001", "6.00", "--receipt", "K1", "--item", "COF-1:2:3.00")
+    result = cli("customer", "merge", "C000001", "C000002")
+    assert result.exit_code == 0, result.stderr
+    assert stamps(cli, "C000001") == {"Coffee": (5, 1)}
+    assert stamps(cli, "C000002") == {"Coffee": (0, 0)}
+    assert cli("redeem", "C000001", "--voucher", "Free coffee").exit_code == 0
+    report = cli.json("report", "cards")[0]
+    assert (report["vouchers_issued"], report["vouchers_used"], report["vouchers_open"]) == (1, 1, 0)
+    assert cli.json("balance", "C000001")["balance"] == 50 + 50 + 39 + 6  # points moved as before

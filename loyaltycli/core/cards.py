@@ -18,6 +18,7 @@ from loyaltycli.core.models import Card, CardEntry, Customer
 from loyaltycli.engine.cards import CARD_COLUMNS, C_PURCHASE, PER, CardRule
 
 MAX_STAMPS = 1000
+VOUCHER_GONE = ("voucher_used", "merge_out")  # rows that end a voucher (naming it by voucher_id)
 
 
 # -- definitions ---------------------------------------------------------------------------------------
@@ -110,7 +111,7 @@ def write(session: Session, rows: list[list], purchase_ids=None) -> None:
 # -- a customer's cards ---------------------------------------------------------------------------------
 def _unused_vouchers(session: Session, customer_id: int, card_ids: list[int] | None = None):
     used = select(CardEntry.voucher_id).where(CardEntry.customer_id == customer_id,
-                                              CardEntry.kind == "voucher_used")
+                                              CardEntry.kind.in_(VOUCHER_GONE))
     query = (select(CardEntry).where(CardEntry.customer_id == customer_id, CardEntry.kind == "voucher",
                                      CardEntry.id.not_in(used)).order_by(CardEntry.at, CardEntry.id))
     if card_ids is not None:
@@ -203,9 +204,9 @@ def report(session: Session, now: datetime | None = None) -> list[dict]:
         def count(*conditions, what=func.count()):
             return int(session.execute(select(what).where(CardEntry.card_id == card.id, *conditions)).scalar() or 0)
 
-        issued = count(CardEntry.kind == "voucher")
+        issued = count(CardEntry.kind == "voucher") - count(CardEntry.kind == "merge_out", CardEntry.unit == "voucher")
         used = count(CardEntry.kind == "voucher_used")
-        used_ids = select(CardEntry.voucher_id).where(CardEntry.card_id == card.id, CardEntry.kind == "voucher_used")
+        used_ids = select(CardEntry.voucher_id).where(CardEntry.card_id == card.id, CardEntry.kind.in_(VOUCHER_GONE))
         expired = count(CardEntry.kind == "voucher", CardEntry.expires_at.is_not(None), CardEntry.expires_at <= now,
                         CardEntry.id.not_in(used_ids))
         out.append({"card": card.name, "reward": card.reward, "stamps_needed": card.stamps, "per": card.per,
@@ -234,3 +235,28 @@ def placed(rows: list[list], index: int) -> list[list]:
     for row in rows:
         row[C_PURCHASE] = index
     return rows
+
+
+# -- merge -----------------------------------------------------------------------------------------------
+def merge(session: Session, keep_id: int, duplicate_id: int, at: datetime, note: str) -> None:
+    """Move the duplicate's stamps (per card) and usable vouchers (each with its own expiry) to the customer
+    kept, with merge_out / merge_in rows: the stamp-card ledger stays append-only."""
+    now = clock.now()
+    rows = []
+
+    def row(customer_id, card_id, kind, unit, delta, expires=None, voucher_id=None):
+        rows.append(CardEntry(customer_id=customer_id, card_id=card_id, kind=kind, unit=unit, delta=delta, at=at,
+                              expires_at=expires, voucher_id=voucher_id, note=note, recorded_at=now))
+
+    for card_id, stamps in session.execute(
+            select(CardEntry.card_id, func.sum(CardEntry.delta))
+            .where(CardEntry.customer_id == duplicate_id, CardEntry.unit == "stamp").group_by(CardEntry.card_id)):
+        if stamps:
+            row(duplicate_id, card_id, "merge_out", "stamp", -int(stamps))
+            row(keep_id, card_id, "merge_in", "stamp", int(stamps))
+    for voucher in _unused_vouchers(session, duplicate_id):
+        if voucher.expires_at is None or voucher.expires_at > at:
+            row(duplicate_id, voucher.card_id, "merge_out", "voucher", -1, voucher_id=voucher.id)
+            row(keep_id, voucher.card_id, "voucher", "voucher", 1, expires=voucher.expires_at)
+    session.add_all(rows)
+    session.flush()
