@@ -271,3 +271,16 @@ def test_a_merge_moves_stamps_and_usable_vouchers(cafe):
     report = cli.json("report", "cards")[0]
     assert (report["vouchers_issued"], report["vouchers_used"], report["vouchers_open"]) == (1, 1, 0)
     assert cli.json("balance", "C000001")["balance"] == 50 + 50 + 39 + 6  # points moved as before
+
+
+def test_the_demo_cafe_runs_a_coffee_card_shown_in_report_cards_and_the_summary(cli, monkeypatch):
+    monkeypatch.setenv("LOYALTY_NOW", "2026-12-01T12:00:00+00:00")
+    assert cli("init", "--demo").exit_code == 0
+    [coffee] = cli.json("report", "cards")
+    assert coffee["card"] == "Coffee" and coffee["vouchers_issued"] == coffee["completed"] > 0
+    assert coffee["vouchers_issued"] == coffee["vouchers_used"] + coffee["vouchers_expired"] + coffee["vouchers_open"]
+    assert coffee["vouchers_used"] > 0
+    assert cli.json("report", "summary")["cards"] == [coffee]
+    csv = cli("report", "cards", "--csv").stdout.splitlines()
+    assert csv[0].startswith("card,reward,stamps_needed,started") and csv[1].startswith("Coffee,Free coffee,10,")
+    assert cli("db", "check").exit_code == 0
