@@ -284,3 +284,17 @@ def test_the_demo_cafe_runs_a_coffee_card_shown_in_report_cards_and_the_summary(
     csv = cli("report", "cards", "--csv").stdout.splitlines()
     assert csv[0].startswith("card,reward,stamps_needed,started") and csv[1].startswith("Coffee,Free coffee,10,")
     assert cli("db", "check").exit_code == 0
+
+
+def test_db_check_reports_a_voucher_used_twice(cafe, database):
+    from sqlalchemy import text
+
+    cli = cafe
+    cli("purchase", "C000001", "30.00", "--receipt", "R1", "--item", "COF-1:10:3.00")
+    assert cli("redeem", "C000001", "--voucher", "Free coffee").exit_code == 0
+    with database.session() as s:  # a second use of the same voucher written past the rules
+        s.execute(text("INSERT INTO card_ledger (customer_id, card_id, kind, unit, delta, at, voucher_id, note, "
+                       "recorded_at) SELECT customer_id, card_id, kind, unit, delta, at, voucher_id, note, recorded_at "
+                       "FROM card_ledger WHERE kind = 'voucher_used'"))
+    result = cli("db", "check")
+    assert result.exit_code != 0 and "was used or moved 2 times" in result.stdout + result.stderr
