@@ -4,9 +4,11 @@
     python benchmarks/bench_import.py --rows 100000   # quicker
     python benchmarks/bench_import.py --rows 100000 --keep /tmp/bench   # keep the files
     python benchmarks/bench_import.py --repeat 3      # each command three times, taking turns
+    python benchmarks/bench_import.py --new-customers # nobody enrolled first: the import enrolls them all
+    python benchmarks/bench_import.py --one-line      # one line per receipt
 
 It generates a deterministic till file (receipts of 1 to 5 lines over five years, about 2% of them
-refunded later with an `-R` receipt), enrolls the customers it names (not timed), then runs each
+refunded later with an `-R` receipt at its own time), enrolls the customers it names (not timed), then runs each
 command as a child process and reads the child's own rusage (os.wait4) for its peak RSS.
 """
 
@@ -30,13 +32,13 @@ NOW = "2026-06-15T12:00:00+00:00"
 SKUS = [(f"SKU-{i:04d}", random.Random(i).randint(150, 4500)) for i in range(400)]
 
 
-def generate(path: Path, rows: int, customers: int, seed: int = 7) -> int:
+def generate(path: Path, rows: int, customers: int, seed: int = 7, one_line: bool = False) -> int:
     """Write ``rows`` till lines; returns the number of receipts."""
     rng = random.Random(seed)
     start = datetime(2021, 6, 1, 8, 0, tzinfo=timezone.utc)
     span = (datetime(2026, 6, 1, tzinfo=timezone.utc) - start).total_seconds()
     # receipts are spread evenly over five years: average 3 lines each
-    receipts = max(1, rows // 3)
+    receipts = max(1, rows if one_line else rows // 3)
     step = span / receipts
     written = 0
     count = 0
@@ -48,7 +50,9 @@ def generate(path: Path, rows: int, customers: int, seed: int = 7) -> int:
         while written < rows:
             t += step * rng.uniform(0.5, 1.5)
             while pending_refunds and pending_refunds[0][0] <= t and written < rows:
-                _, rid, when, key, cents, channel, sku = pending_refunds.pop(0)
+                due, rid, _, key, cents, channel, sku = pending_refunds.pop(0)
+                # the refund at its own time: the file stays in time order, as a till's export is
+                when = (start + timedelta(seconds=due)).strftime("%Y-%m-%dT%H:%M:%S")
                 out.writerow([rid + "-R", when, key, f"-{cents // 100}.{cents % 100:02d}", channel, sku, -1,
                               f"{cents // 100}.{cents % 100:02d}"])
                 written += 1
@@ -57,7 +61,7 @@ def generate(path: Path, rows: int, customers: int, seed: int = 7) -> int:
             when = (start + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%S")
             key = f"7{rng.randrange(customers):012d}"
             channel = "store" if rng.random() < 0.8 else "online"
-            n = min(rng.randint(1, 5), rows - written)
+            n = 1 if one_line else min(rng.randint(1, 5), rows - written)
             first_price = None
             for _ in range(n):
                 sku, price = SKUS[rng.randrange(len(SKUS))]
@@ -86,6 +90,8 @@ def enroll(db: Path, customers: int) -> None:
     database = open_database(str(db))
     at = datetime(2021, 1, 1, tzinfo=timezone.utc)
     with database.session() as session:
+        if not customers:
+            return
         rows = [{"id": i + 1, "code": f"C{i + 1:06d}", "card": f"7{i:012d}", "consent": True, "status": "active",
                  "referral_code": secrets.token_hex(5).upper()[:8] + str(i), "enrolled_at": at}
                 for i in range(customers)]
@@ -116,6 +122,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--keep", type=Path, help="folder to keep the files in")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each command (the fastest counts)")
+    parser.add_argument("--new-customers", action="store_true",
+                        help="enroll nobody first: the import enrolls every customer (--enroll-unknown)")
+    parser.add_argument("--one-line", action="store_true", help="one line per receipt")
     parser.add_argument("--enroll-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.enroll_only:
@@ -130,17 +139,19 @@ def main() -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
     began = time.perf_counter()
-    receipts = generate(till, args.rows, args.customers)
+    receipts = generate(till, args.rows, args.customers, one_line=args.one_line)
     print(f"generated {args.rows:,} rows ({receipts:,} receipts, {till.stat().st_size / 1e6:.0f} MB) "
           f"in {time.perf_counter() - began:.1f}s")
     os.environ["LOYALTY_NOW"] = NOW
     # in a child of its own: a forked child's peak RSS starts from its parent's, so the parent stays small
-    subprocess.run([sys.executable, __file__, "--enroll-only", str(db), "--customers", str(args.customers)], check=True)
+    subprocess.run([sys.executable, __file__, "--enroll-only", str(db), "--customers",
+                    str(0 if args.new_customers else args.customers)], check=True)
 
     template = folder / "enrolled.db"
     shutil.copyfile(db, template)
     env = dict(os.environ, LOYALTY_DB=str(db), LOYALTY_NOW=NOW)
-    loyalty = [sys.executable, "-m", "loyaltycli", "import", str(till), "--source", "bench", "--json"]
+    loyalty = [sys.executable, "-m", "loyaltycli", "import", str(till), "--source", "bench", "--json",
+               *(["--enroll-unknown"] if args.new_customers else [])]
     # The machine's speed drifts from minute to minute: the two commands take turns, and each one's
     # fastest run (by CPU time) is compared with the other's.
     sqlite_runs, import_runs = [], []

@@ -29,7 +29,8 @@ def test_milestone_once_a_year(cli):
     assert [(b["kind"], b["points"]) for b in second["bonuses"]] == [("milestone", 250)]
     third = cli.json("purchase", "C000001", "100.00", "--at", "2025-11-03")  # tier Silver now: x1.25
     assert (third["points"], third["bonuses"]) == (125, [])
-    assert cli.json("balance", "C000001")["balance"] == 50 + 480 + 20 + 250 + 125
+    # spendable now (2026-06-15): the welcome bonus of 2025-01-01 has expired
+    assert cli.json("balance", "C000001")["balance"] == 480 + 20 + 250 + 125
     # a new year: the milestone can be reached again (Silver x1.25 on 500.00 = 625)
     again = cli.json("purchase", "C000001", "500.00", "--at", "2026-01-10")
     assert (again["points"], [b["points"] for b in again["bonuses"]]) == (625, [250])

@@ -64,8 +64,9 @@ def test_copy_to_new_sqlite_file_keeps_every_row(cli, database, tmp_path):
     kinds = [row[2] for row in dump("sqlite:///" + str(target))["ledger"]]
     assert kinds == ["welcome", "welcome", "welcome", "earn", "earn", "refund", "earn", "expire", "expire",
                      "redeem"]
-    # the copy is a working database: C000002 has welcome 50 + 30 earned
-    assert cli.json("--db", str(target), "balance", "C000002")["balance"] == 80
+    # the copy is a working database: C000002 has welcome 50 + 30 earned, the welcome points expired by now
+    assert cli.json("--db", str(target), "history", "C000002")[-1]["balance"] == 80
+    assert cli.json("--db", str(target), "balance", "C000002")["balance"] == 30
     # C000001 (merged now) kept 50 + 120 - 20 refunded + 300 - 30 - 120 expired - 100 redeemed
     from loyaltycli.core import ledger
     from loyaltycli.core.db import Database
@@ -74,7 +75,7 @@ def test_copy_to_new_sqlite_file_keeps_every_row(cli, database, tmp_path):
     with copied.session() as s:
         assert ledger.balance(s, 1) == 200
     copied.engine.dispose()
-    assert cli.json("--db", str(target), "balance", "C000003")["balance"] == 50
+    assert cli.json("--db", str(target), "history", "C000003")[-1]["balance"] == 50
 
 
 def test_copy_refuses_a_target_with_data_and_changes_nothing(cli, database, tmp_path):

@@ -43,6 +43,7 @@ def test_import_applies_the_counter_rules(cli, ann, tmp_path, database):
     assert {k: data[k] for k in ("read", "imported", "skipped", "rejected", "points_awarded")} == {
         "read": 6, "imported": 6, "skipped": 0, "rejected": 0, "points_awarded": 24 + 600 + 250 + 12 - 300 - 8}
     assert data["sales"] == 3 and data["refunds"] == 2
+    assert data["refunds_linked"] == 1 and data["refunds_unlinked"] == 1  # R2-R names R2; R9-R names nothing
     assert cli.json("balance", ann)["balance"] == 50 + 578
     history = cli.json("history", ann)
     assert [(h["kind"], h["points"]) for h in history] == [

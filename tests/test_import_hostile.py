@@ -111,25 +111,37 @@ def test_bad_amounts_and_dates(cli, ann, tmp_path):
     assert cli.json("balance", ann)["balance"] == 50
 
 
-def test_duplicate_receipt_within_the_file_is_rejected(cli, ann, tmp_path):
+def test_the_lines_of_a_receipt_apart_in_the_file_are_one_receipt(cli, ann, tmp_path, database):
+    from sqlalchemy import func, select
+
+    from loyaltycli.core.models import Purchase, PurchaseItem
+
     till = tmp_path / "till.csv"
     till.write_text(HEADER + (
-        "R1,2026-02-01T10:00:00,ann@example.ie,5.00,store,A,1,5.00\n"
+        "R1,2026-02-01T10:05:00,ann@example.ie,5.00,store,A,1,5.00\n"
         "R2,2026-02-01T11:00:00,ann@example.ie,6.00,store,A,1,6.00\n"
-        "R1,2026-02-01T10:00:00,ann@example.ie,5.00,store,A,1,5.00\n"))
-    result = cli("import", till, "--json")
-    assert result.exit_code == 3
-    assert json.loads(result.stdout)["imported"] == 2
-    assert rejects_of(till)[1][-1] == (f"{till}:4: receipt R1 appears twice in the file (first at line 2); "
-                                       "lines of a receipt must be consecutive")
+        "R1,2026-02-01T10:00:00,ann@example.ie,5.00,store,B,1,5.00\n"))
+    data = json.loads(cli("import", till, "--json").stdout)
+    assert (data["imported"], data["sales"], data["rejected"]) == (3, 2, 0)
     # across batches too (one receipt per batch)
     other = tmp_path / "other.csv"
     other.write_text(till.read_text().replace("R1,", "S1,").replace("R2,", "S2,"))
-    result = cli("import", other, "--batch-rows", "1", "--json")
-    assert result.exit_code == 3 and json.loads(result.stdout)["imported"] == 2
-    assert rejects_of(other)[1][-1] == (f"{other}:4: receipt S1 appears twice in the file (first at line 2); "
-                                        "lines of a receipt must be consecutive")
-    assert cli.json("balance", ann)["balance"] == 50 + 5 + 6 + 5 + 6
+    data = json.loads(cli("import", other, "--batch-rows", "1", "--json").stdout)
+    assert (data["imported"], data["sales"], data["rejected"]) == (3, 2, 0)
+    with database.session(write=False) as s:
+        r1 = s.execute(select(Purchase).where(Purchase.receipt_id == "S1")).scalar_one()
+        assert r1.amount == 1000 and r1.import_line == 2
+        assert r1.at.isoformat() == "2026-02-01T10:00:00+00:00"  # its time is its earliest line's
+        assert s.execute(select(func.count()).select_from(PurchaseItem).where(PurchaseItem.purchase_id == r1.id)).scalar() == 2
+    assert cli.json("balance", ann)["balance"] == 50 + 10 + 6 + 10 + 6
+    # a line of the receipt naming another customer: the receipt is rejected
+    third = tmp_path / "third.csv"
+    third.write_text(HEADER + "T1,2026-02-01T10:00:00,ann@example.ie,5.00,store,A,1,5.00\n"
+                              "T2,2026-02-01T11:00:00,ann@example.ie,6.00,store,A,1,6.00\n"
+                              "T1,2026-02-01T10:00:00,C000009,5.00,store,B,1,5.00\n")
+    data = json.loads(cli("import", third, "--json").stdout)
+    assert (data["imported"], data["rejected"]) == (1, 2)
+    assert "lines of receipt T1 disagree on the customer" in " ".join(data["first_rejects"])
 
 
 def test_huge_line_is_rejected_and_the_rest_imported(cli, ann, tmp_path):

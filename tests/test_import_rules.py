@@ -6,6 +6,8 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from loyaltycli.core import clock, customers, importer, points, storage
@@ -298,3 +300,70 @@ def test_states_forgotten_or_trimmed_change_nothing_in_a_file_out_of_time_order(
     monkeypatch.setattr(importer, "MAX_HISTORY", 1)
     importer.import_file(database, till, batch_rows=6)
     assert sums(database) == sums(other_db)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_a_shuffled_file_gives_the_ledger_of_the_sorted_one_wherever_blocks_fall(database, other_db, tmp_path,
+                                                                                monkeypatch, seed):
+    """Rows in any order (a receipt's lines apart too) are applied in time order: the outcome does not
+    depend on where the reader's blocks fall."""
+    rng = random.Random(seed)
+    text, _ = generate(rng, receipts=60)
+    header, *rows = text.splitlines(keepends=True)
+    shuffled = rows[:]
+    rng.shuffle(shuffled)
+    (tmp_path / "sorted.csv").write_text(header + "".join(rows))
+    (tmp_path / "shuffled.csv").write_text(header + "".join(shuffled))
+    setup_shop(database)
+    setup_shop(other_db)
+    first = importer.import_file(other_db, tmp_path / "sorted.csv")
+    monkeypatch.setattr(importer, "BLOCK_ROWS", 5)
+    second = importer.import_file(database, tmp_path / "shuffled.csv", batch_rows=7)
+    assert second.rejected == first.rejected == 0, second.first_rejects
+    shuffled_sums, sorted_sums = sums(database), sums(other_db)
+    assert shuffled_sums["ledger"] == sorted_sums["ledger"]
+    assert shuffled_sums["purchases"] == sorted_sums["purchases"]
+    assert shuffled_sums["items"] == sorted_sums["items"]
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10**6), files=st.integers(1, 3), program_changes=st.sampled_from([
+    {}, {"earn_mode": "cashback"}, {"milestone_spend": "200.00", "referral_min_purchase": "50.00"},
+    {"tiers": "Bronze:0.00:1.0,Silver:100.00:1.5"}]))
+def test_differential_counter_against_one_to_three_imported_files(tmp_path_factory, seed, files, program_changes):
+    """Random sales, refunds, memberships, referrals and settings: typed at the counter one by one, or
+    imported as 1 to 3 files (cut anywhere between receipts), the ledgers are identical."""
+    from loyaltycli.core.program import set_setting
+
+    folder = tmp_path_factory.mktemp("diff")
+    rng = random.Random(seed)
+    text, plan = generate(rng, receipts=40)
+    header, *rows = text.splitlines(keepends=True)
+    # cut between receipts only (a receipt's lines stay in one file, as in real exports)
+    bounds = [i for i in range(1, len(rows)) if rows[i].split(",")[0] != rows[i - 1].split(",")[0]]
+    cuts = sorted(rng.sample(bounds, min(files - 1, len(bounds))))
+    parts = [rows[a:b] for a, b in zip([0, *cuts], [*cuts, len(rows)])]
+    databases = []
+    for name in ("imported", "typed"):
+        db = Database("sqlite:///" + str(folder / f"{name}.db"))
+        db.ensure_schema()
+        setup_shop(db)
+        with db.session() as s:
+            for key, value in program_changes.items():
+                set_setting(s, key, value)
+        databases.append(db)
+    imported_db, typed_db = databases
+    try:
+        for n, part in enumerate(parts):
+            path = folder / f"till-{n}.csv"
+            path.write_text(header + "".join(part))
+            assert importer.import_file(imported_db, path, batch_rows=rng.choice([5, 50, 10_000])).rejected == 0
+        counter(typed_db, plan)
+        assert sums(imported_db) == sums(typed_db)
+        with imported_db.session(write=False) as a, typed_db.session(write=False) as b:
+            order = select(LedgerEntry.customer_id, LedgerEntry.kind, LedgerEntry.delta, LedgerEntry.at).order_by(
+                LedgerEntry.customer_id, LedgerEntry.at, LedgerEntry.id)
+            assert a.execute(order).all() == b.execute(order).all()  # row by row, in the order of events
+    finally:
+        for db in databases:
+            db.engine.dispose()

@@ -37,7 +37,8 @@ def test_multiplier_applies_while_active_and_fee_is_not_spend(cli, club):
     assert result.stdout == "C000001 joined Club until 2027-06-15 (fee 30.00 paid; points x2)\n"
     sale = cli.json("purchase", "C000001", "24.50")
     assert (sale["points"], sale["multiplier"]) == (24 * 2, "2")
-    assert cli.json("balance", "C000001")["balance"] == 50 + 48
+    assert cli.json("history", "C000001")[-1]["balance"] == 50 + 48
+    assert cli.json("balance", "C000001")["balance"] == 48  # spendable: the welcome points have expired
     # the 30.00 fee is not qualifying spend: only the 24.50 sale counts
     assert cli.json("customer", "show", "C000001")["spend"] == "24.50"
     cli("membership", "cancel", "C000001")

@@ -73,8 +73,9 @@ def test_oldest_schema_upgrades_to_newest_with_every_row_kept(tmp_path, cli):
     for table, rows in before.items():
         if table != "alembic_version":
             assert after[table] == rows, table
-    # and the program reads the old rows: balance 74, the shop's own welcome bonus setting
-    assert cli.json("--db", str(path), "balance", "aoife@example.ie")["balance"] == 74
+    # and the program reads the old rows: balance 74, the shop's own welcome bonus setting (all expired by now)
+    assert cli.json("--db", str(path), "history", "aoife@example.ie")[-1]["balance"] == 74
+    assert cli.json("--db", str(path), "balance", "aoife@example.ie")["balance"] == 0
     db = Database("sqlite:///" + str(path))
     assert db.upgrade() == (SCHEMA_HEAD, SCHEMA_HEAD)
     db.engine.dispose()

@@ -142,3 +142,43 @@ def test_balances_shown_are_spendable_with_expiring_points_apart(cli, database, 
     assert result.exit_code != 0 and "has 30 points" in result.stderr
     cli("expire")
     assert cli.json("balance", "C000001")["balance"] == 30
+
+
+def test_an_imported_receipt_over_max_purchase_is_rejected_with_the_reason(cli, database, tmp_path):
+    enroll(cli, "Ann", "6000100000001")
+    cli("program", "set", "max_purchase", "500.00")
+    till = write(tmp_path / "till.csv", "R1,2026-02-01T10:00:00,6000100000001,400.00,store,A,1,400.00\n"
+                                        "R1,2026-02-01T10:00:00,6000100000001,200.00,store,B,1,200.00\n"
+                                        "R2,2026-02-01T11:00:00,6000100000001,500.00,store,A,1,500.00\n")
+    data = imported(cli, till)
+    assert (data["sales"], data["rejected"]) == (1, 2)
+    assert data["first_rejects"][0].endswith("receipt R1 of 600.00 is more than max_purchase 500.00")
+
+
+def test_an_import_enrolls_unknown_customers_set_based_as_enroll_would(cli, database, tmp_path):
+    from sqlalchemy import func
+
+    from loyaltycli.core.models import Customer, LedgerEntry
+
+    enroll(cli, "Ann", "6000100000001")
+    lines = [f"R{n},2026-02-01T10:{n:02d}:00,70000000{n:04d},10.00,store,A,1,10.00\n" for n in range(40)]
+    lines.append("X1,2026-02-01T11:00:00,bad card!,10.00,store,A,1,10.00\n")          # not a valid card
+    lines.append("X2,2026-02-01T11:00:00,+353 85 123 4567,10.00,store,A,1,10.00\n")  # a phone
+    lines.append("X3,2026-02-01T11:01:00,+353851234567,10.00,store,A,1,10.00\n")     # the same phone again
+    lines.append("X4,2026-02-01T11:02:00,6000100000001,10.00,store,A,1,10.00\n")     # Ann
+    result = cli("import", write(tmp_path / "till.csv", "".join(lines)), "--enroll-unknown", "--json")
+    import json
+
+    data = json.loads(result.stdout)
+    assert data["customers_enrolled"] == 41 and data["sales"] == 42 and data["rejected"] == 2
+    reasons = " ".join(data["first_rejects"])
+    assert "cannot enroll unknown customer 'bad card!'" in reasons
+    assert "cannot enroll unknown customer '+353851234567': phone +353851234567 is given twice" in reasons
+    with database.session(write=False) as s:
+        assert s.execute(select(func.count(func.distinct(Customer.referral_code)))).scalar() == 42
+        assert s.execute(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "welcome")).scalar() == 42
+        codes = s.execute(select(Customer.id, Customer.code, Customer.enrolled_at).order_by(Customer.id)).all()
+    assert all(code == f"C{id_:06d}" for id_, code, _ in codes)
+    assert codes[1][2].isoformat() == "2026-02-01T10:00:00+00:00"  # enrolled at their first receipt
+    new = cli.json("balance", "700000000005")
+    assert new["balance"] == 50 + 10 and new["code"] == "C000007"

@@ -21,8 +21,9 @@ from typing import Callable
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from loyaltycli.core import cards, clock, customers, points, storage
+from loyaltycli.core import cards, clock, points, spill, storage
 from loyaltycli.core.errors import InvalidInput, LoyaltyError, RuleNotMet
+from loyaltycli.core.money import format_amount
 from loyaltycli.core.models import ImportRun, LedgerEntry, Purchase, PurchaseItem
 from loyaltycli.core.program import Program, load_program
 from loyaltycli.engine.account import Account, Referrer
@@ -53,6 +54,7 @@ class ImportSummary:
     points_awarded: int = 0
     receipts: int = 0
     refunds: int = 0
+    refunds_linked: int = 0
     enrolled: int = 0
     rejects_file: str | None = None
     run_id: int | None = None
@@ -63,6 +65,7 @@ class ImportSummary:
         return {"file": self.file, "source": self.source, "dry_run": self.dry_run, "read": self.read,
                 "imported": self.imported, "skipped": self.skipped, "rejected": self.rejected,
                 "points_awarded": self.points_awarded, "sales": self.receipts, "refunds": self.refunds,
+                "refunds_linked": self.refunds_linked, "refunds_unlinked": self.refunds - self.refunds_linked,
                 "customers_enrolled": self.enrolled, "rejects_file": self.rejects_file, "run_id": self.run_id,
                 "legacy_encoding_lines": self.legacy_encoding_lines, "first_rejects": self.first_rejects}
 
@@ -149,8 +152,24 @@ class Importer:
                 gc.enable()
 
     def _read(self, handle, transaction) -> None:
-        for receipts, rows, last in self.reader.blocks(handle, min(self.batch_rows, BLOCK_ROWS)):
-            self._flush(receipts, transaction, rows, last)
+        size = min(self.batch_rows, BLOCK_ROWS)
+        scan = Reader(self.path, self.label, self.preset, self.mapping,
+                      ImportSummary(file=self.label, source=self.source), None, True)
+        with self.path.open("rb") as again:
+            streamed = spill.in_order(scan, again, size)
+        if streamed:  # receipts in time order, each on consecutive lines: applied as they are read
+            for receipts, rows, last in self.reader.blocks(handle, size):
+                self._flush(receipts, transaction, rows, last)
+            return
+        # out of time order, or a receipt's lines apart: every receipt set aside first, then applied oldest first
+        aside = spill.Spill(self.reader)
+        try:
+            for receipts, _, _ in self.reader.blocks(handle, size):
+                aside.add(receipts)
+            for receipts, rows, last in aside.blocks(size):
+                self._flush(receipts, transaction, rows, last)
+        finally:
+            aside.close()
 
     # -- blocks of receipts; batches of blocks: one transaction ----------------------------------------
     def _flush(self, batch: list[Receipt], transaction, rows: int, last: bool = False) -> None:
@@ -264,6 +283,10 @@ class Importer:
             if receipt.amount == 0:
                 reject(receipt, f"receipt {receipt.receipt_id} adds up to 0.00: nothing to record")
                 continue
+            if receipt.amount > program.max_purchase:  # as at the counter: an amount typed in the wrong box?
+                reject(receipt, f"receipt {receipt.receipt_id} of {format_amount(receipt.amount)} is more than "
+                                f"max_purchase {format_amount(program.max_purchase)}")
+                continue
             if not receipt.customer_key:
                 reject(receipt, "customer is empty; give a code, card, e-mail or phone")
                 continue
@@ -330,6 +353,7 @@ class Importer:
                     decision = engine.refund(account, receipt.receipt_id, receipt.at, -receipt.amount, sale,
                                              receipt.us)
                     if sale is not None:
+                        summary.refunds_linked += 1
                         receipt.channel = sale.channel  # a refund goes back through the sale's channel
                         if sale.id is None:  # the sale is in this batch: linked once its id is known
                             receipt.sale_link = sale.index
@@ -406,14 +430,20 @@ class Importer:
             storage.find_many(session, program, keys, cache)
         unknown: dict[str, datetime] = {}
         for receipt in ready:
+            if receipt.amount < 0:
+                continue  # a return never enrolls anyone (nor earns a welcome bonus)
             found = cache.get(receipt.customer_key)
             if found is None and receipt.customer_key not in unknown:
                 unknown[receipt.customer_key] = receipt.at
             elif found is None:
                 unknown[receipt.customer_key] = min(unknown[receipt.customer_key], receipt.at)
         if unknown and self.enroll_unknown:
-            for key, first_at in unknown.items():
-                cache[key] = self._enroll(session, program, key, first_at)
+            enrolled = storage.enroll_many(session, program, [(key, self._kind(key), at) for key, at in unknown.items()],
+                                           self._engine.recorded)
+            cache.update(enrolled)
+            fresh = sum(1 for found in enrolled.values() if not isinstance(found, str))
+            self.summary.enrolled += fresh
+            self.summary.points_awarded += fresh * program.welcome_bonus
         states = self._accounts
         for receipt in ready:
             found = cache.get(receipt.customer_key)
@@ -430,20 +460,14 @@ class Importer:
                 state = states[id_] = Account(id_, code, enrolled_at)
             receipt.customer = state
 
-    def _enroll(self, session: Session, program: Program, key: str, first_at: datetime):
+    def _kind(self, key: str) -> str:
+        """How an unknown customer's key enrolls them: card, email or phone (the preset may say)."""
         kind = self.preset.customer_kind
         if kind == "contact":  # a phone or an e-mail, never a card
-            kind = "email" if "@" in key else "phone"
-        elif kind not in ("card", "email", "phone"):
-            kind = "email" if "@" in key else "phone" if key.startswith("+") else "card"
-        try:
-            customer = customers.enroll(session, program, None, **{kind: key}, at=first_at)
-        except LoyaltyError as exc:
-            return f"cannot enroll unknown customer {key!r}: {exc}"
-        self.summary.enrolled += 1
-        if program.welcome_bonus:
-            self.summary.points_awarded += program.welcome_bonus
-        return (customer.id, customer.code, customer.enrolled_at)
+            return "email" if "@" in key else "phone"
+        if kind not in ("card", "email", "phone"):
+            return "email" if "@" in key else "phone" if key.startswith("+") else "card"
+        return kind
 
     def _load_accounts(self, session: Session, ready: list[Receipt]) -> None:
         """Read what the rules need of the block's customers, unless an earlier block of the run already did

@@ -148,6 +148,8 @@ def _format_item_rules(rules) -> str:
 
 SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("currency", "EUR", "currency code shown with amounts", _text(8)),
+    Setting("max_purchase", "10000.00", "largest counter sale accepted without confirmation", _amount,
+            format_amount),
     Setting("earn_rate", "1", "points per whole currency unit spent, before multipliers", _decimal()),
     Setting("tiers", "Bronze:0.00:1.0,Silver:500.00:1.25,Gold:1500.00:1.5",
             "tiers as NAME:MIN_SPEND:MULTIPLIER, by qualifying spend in the window", parse_tiers,

@@ -199,6 +199,7 @@ def find_many(session: Session, program: Program, keys: Iterable[str], cache: di
     normalize) go one by one through customers.find; the counter's find is the one-key case."""
     sqlite = is_sqlite(session)
     keys = list(keys)
+    phones: dict[str, str | None] = {}
     code_match = customers._CODE.match
     for chunk in chunks(keys, 5_000 if sqlite else 200):
         candidates, lowered = set(), set()
@@ -231,15 +232,53 @@ def find_many(session: Session, program: Program, keys: Iterable[str], cache: di
                 if row.status == "active":
                     cache[key] = (row.id, row.code, row.enrolled_at)
                     continue
-            if matches or re.match(r"^[+0-9][0-9 ()./-]{5,}$", key):
-                # the library says it best: ambiguous, merged, forgotten, or a phone to normalize
-                try:
-                    customer = customers.find(session, key, program)
-                    cache[key] = (customer.id, customer.code, customer.enrolled_at)
-                except LoyaltyError as exc:
-                    cache[key] = None if "unknown customer" in str(exc) else str(exc)
+            if matches:
+                _find_one(session, program, key, cache)  # the library says it best: ambiguous, merged, forgotten
+            elif _PHONE_LIKE.match(key):
+                phones[key] = None
             else:
                 cache[key] = None
+    if phones:  # keys that may be phones written another way: normalized, then looked up at once
+        from loyaltycli.core.errors import InvalidInput
+
+        # a phone a key normalizes to ends in the key's last seven digits: only keys whose seven last
+        # digits end some customer's phone are worth normalizing (parsing a phone number is slow)
+        tails = {key: re.sub(r"\D", "", key)[-7:] for key in phones}
+        ending = func.substr(Customer.phone, -7) if is_sqlite(session) else func.right(Customer.phone, 7)
+        known: set[str] = set()
+        for chunk in chunks(sorted(set(tails.values()))):
+            known.update(session.execute(select(ending).where(ending.in_(chunk))).scalars())
+        for key in phones:
+            if tails[key] not in known:
+                continue
+            try:
+                phones[key] = customers.normalize_phone(key, program.phone_region if program else "IE")
+            except InvalidInput:
+                pass
+        owners: dict[str, list] = {}
+        for chunk in chunks(sorted({p for p in phones.values() if p})):
+            for row in session.execute(select(Customer.id, Customer.code, Customer.enrolled_at, Customer.phone,
+                                              Customer.status).where(Customer.phone.in_(chunk))):
+                owners.setdefault(row.phone, []).append(row)
+        for key, phone in phones.items():
+            found = owners.get(phone) if phone else None
+            if not found:
+                cache[key] = None
+            elif len(found) == 1 and found[0].status == "active":
+                cache[key] = (found[0].id, found[0].code, found[0].enrolled_at)
+            else:
+                _find_one(session, program, key, cache)
+
+
+_PHONE_LIKE = re.compile(r"^[+0-9][0-9 ()./-]{5,}$")
+
+
+def _find_one(session: Session, program: Program, key: str, cache: dict) -> None:
+    try:
+        customer = customers.find(session, key, program)
+        cache[key] = (customer.id, customer.code, customer.enrolled_at)
+    except LoyaltyError as exc:
+        cache[key] = None if "unknown customer" in str(exc) else str(exc)
 
 
 # -- writing ---------------------------------------------------------------------------------------------
@@ -342,3 +381,96 @@ def write_rows(session: Session, table, columns: tuple[str, ...], rows: list,
         cursor.executemany(sql, params)
     finally:
         cursor.close()
+
+
+# -- enrolling many --------------------------------------------------------------------------------------
+def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str, datetime]],
+                recorded: datetime) -> dict[str, tuple | str]:
+    """Enroll customers first seen in an import, set-based: (key, kind, enrolled_at) with kind card, email
+    or phone. Each key gets (id, code, enrolled_at), or the reason it cannot be enrolled, as
+    customers.enroll would say it (a value that is not valid, or already another customer's). One INSERT
+    for the customers, one for their welcome bonuses."""
+    from loyaltycli.core.errors import InvalidInput
+
+    out: dict[str, tuple | str] = {}
+    rows = []  # (key, column, value, at)
+    taken: dict[tuple[str, str], str] = {}
+    for key, kind, at in wanted:
+        try:
+            profile = customers.validate_profile(program, **{kind: key})
+        except InvalidInput as exc:
+            out[key] = f"cannot enroll unknown customer {key!r}: {exc}"
+            continue
+        value = getattr(profile, kind)
+        if (kind, value) in taken:  # two keys of the file, one customer: the first one enrolls
+            label = "e-mail" if kind == "email" else kind
+            out[key] = f"cannot enroll unknown customer {key!r}: {label} {value} is given twice ({taken[kind, value]!r})"
+            continue
+        taken[kind, value] = key
+        rows.append((key, kind, value, at))
+    # values that normalize to an existing customer's
+    for kind in ("card", "email", "phone"):
+        values = sorted({value for _, k, value, _ in rows if k == kind})
+        column = getattr(Customer, kind)
+        for chunk in chunks(values):
+            for value, code in session.execute(select(column, Customer.code).where(column.in_(chunk))):
+                label = "e-mail" if kind == "email" else kind
+                taken[kind, value] = f"{label} {value} already belongs to customer {code}"
+    kept = []
+    for key, kind, value, at in rows:
+        owner = taken.get((kind, value))
+        if owner != key:
+            out[key] = f"cannot enroll unknown customer {key!r}: {owner}"
+        else:
+            kept.append((key, kind, value, at))
+    if not kept:
+        return out
+    codes = _referral_codes(session, len(kept))
+    table = Customer.__table__
+    records = [{"code": f"tmp-{i}-{code}", "name": None, "phone": None, "email": None, "card": None,
+                "birthday": None, "consent": False, "referral_code": code, "enrolled_at": at, "status": "active",
+                "merged_into_id": None, kind: value}
+               for i, ((key, kind, value, at), code) in enumerate(zip(kept, codes))]
+    if is_sqlite(session):  # the write lock is ours: so are the next ids
+        first = (session.execute(select(func.max(Customer.id))).scalar() or 0) + 1
+        ids = list(range(first, first + len(records)))
+        for id_, record in zip(ids, records):
+            record["id"] = id_
+            record["code"] = customers.customer_code(id_)
+        session.execute(insert(table), records)
+    else:
+        ids = list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                   records).scalars())
+        session.execute(update(table).where(table.c.id == bindparam("cid")).values(code=bindparam("new_code")),
+                        [{"cid": id_, "new_code": customers.customer_code(id_)} for id_ in ids])
+    welcome = []
+    for id_, (key, _, _, at) in zip(ids, kept):
+        out[key] = (id_, customers.customer_code(id_), at)
+        if program.welcome_bonus:
+            welcome.append([id_, "welcome", program.welcome_bonus, at, program.expiry_for(at), None, None, "welcome",
+                            "welcome bonus", recorded])
+    if welcome:
+        from loyaltycli.engine.earning import LEDGER_COLUMNS
+
+        write_rows(session, LedgerEntry.__table__, LEDGER_COLUMNS, welcome)
+    return out
+
+
+def _referral_codes(session: Session, count: int) -> list[str]:
+    """``count`` new referral codes, none in use (checked set-based)."""
+    import secrets
+
+    alphabet, length = customers.REFERRAL_ALPHABET, customers.REFERRAL_LENGTH
+    limit = 256 - 256 % len(alphabet)  # bytes at or over this are dropped: every letter equally likely
+    codes: list[str] = []
+    while len(codes) < count:
+        letters = "".join(alphabet[b % len(alphabet)] for b in secrets.token_bytes(2 * length * (count - len(codes)))
+                          if b < limit)
+        fresh = {letters[i:i + length] for i in range(0, len(letters) - length + 1, length)}
+        fresh = set(list(fresh)[:count - len(codes)])
+        fresh -= set(codes)
+        for chunk in chunks(sorted(fresh)):
+            fresh -= set(session.execute(select(Customer.referral_code).where(
+                Customer.referral_code.in_(chunk))).scalars())
+        codes.extend(fresh)
+    return codes

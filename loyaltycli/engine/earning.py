@@ -93,6 +93,7 @@ class Engine:
         self._points: dict[tuple, int] = {}
         self._rates: dict[tuple, str] = {}
         self._year_starts: dict[int, datetime] = {}
+        self._amounts: dict[int, str] = {}
         # stamp cards, item rules and visit points (engine.cards); absent from programs made by hand
         self.cards = tuple(getattr(program, "cards", None) or ())
         self.item_rules = tuple(getattr(program, "item_rules", None) or ())
@@ -123,6 +124,15 @@ class Engine:
             earned = self._points[key] = points_for_amount(self.program, amount, multiplier)
         return earned
 
+    def amount_text(self, cents: int) -> str:
+        """format_amount, remembered (a till's prices repeat)."""
+        text = self._amounts.get(cents)
+        if text is None:
+            if len(self._amounts) > 20_000:
+                self._amounts.clear()
+            text = self._amounts[cents] = format_amount(cents)
+        return text
+
     def rate(self, account: Account, at: datetime, us: int) -> tuple[Tier, Decimal]:
         """The tier in force at ``at`` (spend in the window before it) and the multiplier with membership."""
         tier = self.program.tier_for_spend(account.spend_between(us - self.window_us, us))
@@ -152,7 +162,7 @@ class Engine:
             if rate is None:
                 rate = self._rates[(tier.name, multiplier)] = f"({tier.name} x{multiplier.normalize()})"
             rows.append([account.id, "earn", earned, at, expires, None, None, None,
-                         f"receipt {receipt_id} {format_amount(amount)} {channel} {rate}"[:500], self.recorded])
+                         f"receipt {receipt_id} {self.amount_text(amount)} {channel} {rate}"[:500], self.recorded])
         if self.visit_points or self.item_rules:  # fixed points: earn rows, reversed by a refund with the rest
             earned += self._fixed_points(rows, account, receipt_id, at, amount, items, expires)
         bonus, goal = program.milestone_bonus, program.milestone_spend
