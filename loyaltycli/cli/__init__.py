@@ -157,7 +157,7 @@ def root(
 
 # One module per concern, each with register(app); they import only Typer at load time.
 COMMAND_MODULES = ("setup", "customers", "points", "programs", "imports", "surveys", "reports", "safety",
-                   "counter", "chain")
+                   "counter", "chain", "cards")
 
 
 def _register() -> None:

@@ -61,6 +61,10 @@ def show_account(acct: dict) -> None:
         from loyaltycli.core.clock import local_text
 
         fields["expiring soon"] += f"{lot['points']} points on {local_text(lot['expires_at'])[:10]}  "
+    if data.get("cards"):
+        from loyaltycli.core.cards import describe
+
+        fields["stamp cards"] = describe(data["cards"])
     table_of_fields(fields, title=f"{data['name'] or data['code']}")
     table(data["recent"], columns=["at", "kind", "points", "balance", "note"], title="Recent")
 

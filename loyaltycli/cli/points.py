@@ -34,7 +34,7 @@ def purchase(
 
     Example: loyalty purchase C000001 24.50 --receipt R-1001 --item COF-250:1:24.50
     """
-    from loyaltycli.core import customers, points
+    from loyaltycli.core import cards, customers, points
     from loyaltycli.core.money import parse_amount
     from loyaltycli.core.program import load_program
 
@@ -51,6 +51,8 @@ def purchase(
             "earn_tier": result.earn_tier, "multiplier": result.multiplier, "channel": channel.strip().lower(),
             "value": _money(result.points * program.point_value),
             "bonuses": [{"kind": b.kind, "points": b.points, "note": b.note} for b in result.bonuses]}
+    if program.cards:
+        data["cards"] = result.cards
     mine = [b for b in result.bonuses if b.note and b.customer_id == customer.id]
     if program.earn_mode == "cashback":  # points are cents of store credit: speak currency
         extra = "".join(f" + {_money(b.points)} {b.kind}" for b in mine)
@@ -58,8 +60,9 @@ def purchase(
                            f"(receipt {result.receipt_id}); credit {_money(result.balance)}, tier {result.tier}")
         return
     extra = "".join(f" + {b.points} {b.kind}" for b in mine)
+    stamped = f"; {cards.describe(result.cards)}" if result.cards else ""
     emit(data, message=f"{result.code}: +{plural(result.points, 'point')}{extra} for {_money(result.amount)} "
-                       f"(receipt {result.receipt_id}); balance {result.balance}, tier {result.tier}")
+                       f"(receipt {result.receipt_id}); balance {result.balance}, tier {result.tier}{stamped}")
 
 
 def refund(
@@ -114,6 +117,7 @@ def redeem(
     key: str = typer.Argument(..., help="Customer code, card, e-mail or phone."),
     points_: Optional[int] = typer.Argument(None, metavar="[POINTS]", help="Points to spend."),
     reward: Optional[str] = typer.Option(None, "--reward", help="A catalogue reward, at its cost."),
+    voucher: Optional[str] = typer.Option(None, "--voucher", help="Use a stamp-card voucher (its reward), oldest first."),
     basket: Optional[str] = typer.Option(None, "--basket", help="Amount of the basket it is used on."),
     at: Optional[str] = typer.Option(None, "--at", help="Time (ISO-8601)."),
 ) -> None:
@@ -125,6 +129,8 @@ def redeem(
     from loyaltycli.core.money import parse_amount
     from loyaltycli.core.program import load_program
 
+    if voucher is not None:
+        return _use_voucher(key, voucher, points_, reward, basket, at)
     basket_cents = parse_amount(basket, what="basket") if basket is not None else None
     when = _when(at)
     with options.database().session() as session, options.by_hand():
@@ -137,12 +143,27 @@ def redeem(
     emit(data, message=f"{result.code}: redeemed {plural(result.points, 'point')} for {what}; balance {result.balance}")
 
 
+def _use_voucher(key: str, voucher: str, points_, reward, basket, at) -> None:
+    """`redeem KEY --voucher REWARD`: one stamp-card voucher, no points."""
+    from loyaltycli.core import cards, customers
+    from loyaltycli.core.errors import InvalidInput
+
+    if points_ is not None or reward is not None or basket is not None:
+        raise InvalidInput("--voucher uses a stamp-card voucher: give no POINTS, --reward or --basket with it")
+    when = _when(at)
+    with options.database().session() as session:
+        customer = customers.find(session, key)
+        used = cards.use_voucher(session, customer, voucher, when)
+    emit(used, message=f"{used['code']}: used a voucher for {used['reward']} ({used['card']} card); "
+                       f"{used['vouchers_left']} left")
+
+
 def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone.")) -> None:
     """Show a customer's points balance and tier.
 
     Example: loyalty balance C000001
     """
-    from loyaltycli.core import accounts, customers, ledger, rules
+    from loyaltycli.core import accounts, cards, customers, ledger, rules
     from loyaltycli.core.program import load_program
 
     with options.database().session(write=False) as session:
@@ -155,9 +176,13 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
         merged = accounts.merged_into(session, customer)
         expiring = [{"expires_at": when, "points": pts}
                     for when, pts in ledger.expiring_soon(session, customer.id, clock.now())]
+        stamp_cards = cards.customer_cards(session, customer.id) if program.cards else []
     soon = sum(e["points"] for e in expiring)
+    stamped = f"; {cards.describe(stamp_cards)}" if stamp_cards else ""
     data = {"code": customer.code, "name": customer.name, "balance": points_, "tier": tier,
             "value": _money(max(points_, 0) * program.point_value), "expiring_soon": expiring}
+    if program.cards:  # a shop with stamp cards: the customer's cards (stamps, vouchers)
+        data["cards"] = stamp_cards
     if merged:
         data["merged_into"] = merged
         emit(data, message=f"{customer.code} {customer.name or ''}: merged into {merged}; its points are there "
@@ -165,10 +190,10 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
         return
     emit(data,
          message=f"{customer.code} {customer.name or ''}: credit {_money(points_ * program.point_value)}, "
-                 f"tier {tier}" if program.earn_mode == "cashback" else
+                 f"tier {tier}{stamped}" if program.earn_mode == "cashback" else
                  f"{customer.code} {customer.name or ''}: {plural(points_, 'point')} "
                  f"(worth {_money(max(points_, 0) * program.point_value)}), tier {tier}"
-                 + (f"; {soon} of them expire within 30 days" if soon else ""))
+                 + (f"; {soon} of them expire within 30 days" if soon else "") + stamped)
 
 
 def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone.")) -> None:
@@ -176,14 +201,36 @@ def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
 
     Example: loyalty history C000001 --csv
     """
-    from loyaltycli.core import customers, ledger
+    from loyaltycli.core import cards, customers, ledger
 
     with options.database().session(write=False) as session:
         customer = customers.find(session, key, usable=False)
         rows = ledger.history(session, customer.id)
+        stamps = cards.history(session, customer.id)
     out = [{"at": r["at"], "kind": r["kind"], "points": r["points"], "balance": r["balance"], "note": r["note"],
             "operator": r["operator"] or ""} for r in rows]
+    if stamps:  # stamp-card rows in time order among the points rows: 0 points, the balance unchanged
+        out = _with_stamps(out, stamps)
     emit(out, columns=["at", "kind", "points", "balance", "note", "operator"], title=f"Statement of {customer.code}")
+
+
+def _with_stamps(rows: list[dict], stamps: list[dict]) -> list[dict]:
+    merged, balance, i = [], 0, 0
+    for row in rows:
+        while i < len(stamps) and stamps[i]["at"] < row["at"]:
+            merged.append(_stamp_row(stamps[i], balance))
+            i += 1
+        merged.append(row)
+        balance = row["balance"]
+    merged.extend(_stamp_row(s, balance) for s in stamps[i:])
+    return merged
+
+
+def _stamp_row(row: dict, balance: int) -> dict:
+    unit = "stamp" if row["unit"] == "stamp" else "voucher"
+    delta = f"{row['delta']:+d} {unit}{'s' if abs(row['delta']) != 1 else ''}"
+    return {"at": row["at"], "kind": row["kind"], "points": 0, "balance": balance, "note": f"{delta}: {row['note']}",
+            "operator": ""}
 
 
 # Negative numbers ('-5') reach the command as values, to be refused with a clear reason.

@@ -324,6 +324,10 @@ def _dashboard(data: dict) -> None:
     out = console()
     height = head_rows + len(monthly) + 2 + (len(data["comments"]) + 2 or 3)
     out.print(layout, height=height)
+    for card in data.get("cards", []):  # stamp cards, one line each
+        out.print(f"stamp card {card['card']}: {card['started']} customers started, {card['completed']} completed; "
+                  f"vouchers {card['vouchers_issued']} issued, {card['vouchers_used']} used, "
+                  f"{card['vouchers_expired']} expired, {card['vouchers_open']} open")
 
 
 def suggest(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone."),

@@ -33,7 +33,7 @@ def account(session: Session, program: Program, customer: Customer, *, recent: i
     tier = program.tier_for_spend(spend)
     nxt = program.next_tier(spend)
     rows = ledger.history(session, customer.id)
-    return {
+    out = {
         "code": customer.code, "name": customer.name, "phone": customer.phone, "email": customer.email,
         "card": customer.card, "birthday": customer.birthday, "consent": customer.consent,
         "enrolled_at": customer.enrolled_at, "status": customer.status,
@@ -47,6 +47,15 @@ def account(session: Session, program: Program, customer: Customer, *, recent: i
                           for when, pts in ledger.expiring_soon(session, customer.id, now)],
         "recent": rows[-recent:],
     }
+    if program.cards:  # a shop with stamp cards: the customer's cards (stamps, vouchers)
+        out["cards"] = _cards(session, customer.id, now)
+    return out
+
+
+def _cards(session: Session, customer_id: int, now) -> list[dict]:
+    from loyaltycli.core.cards import customer_cards
+
+    return customer_cards(session, customer_id, now)
 
 
 def list_accounts(session: Session, program: Program, *, search: str | None = None,

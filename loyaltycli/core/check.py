@@ -29,6 +29,7 @@ CHECKS = (
     ("merged", "merged customers have a balance of zero and point at an existing customer"),
     ("forgotten", "forgotten customers (and duplicates merged into them) hold no personal data, and no "
                   "erasure waits for the file to be compacted"),
+    ("cards", "every used (or moved) voucher names a voucher of the same customer and card, once"),
 )
 
 
@@ -177,4 +178,15 @@ def check_database(session: Session, *, integrity: bool = True) -> list[Problem]
         for code in scrub_pending(session):
             add("forgotten", f"erased data of {code} may still sit in the file's free space (a forget was "
                              f"stopped before compacting it); run `loyalty customer forget {code} --yes` again")
+    # stamp cards: a voucher ends once (used, or moved by a merge), and only its own customer's on its card
+    for row_id, voucher_id, kind in _rows(session, """
+            SELECT e.id, e.voucher_id, v.kind FROM card_ledger e LEFT JOIN card_ledger v ON v.id = e.voucher_id
+            WHERE e.unit = 'voucher' AND e.delta < 0 AND (v.id IS NULL OR v.kind != 'voucher'
+            OR v.customer_id != e.customer_id OR v.card_id != e.card_id)"""):
+        add("cards", f"card ledger row {row_id} ends voucher {voucher_id}, which is not a voucher of the same "
+                     "customer and card")
+    for voucher_id, times in _rows(session, """
+            SELECT voucher_id, COUNT(*) FROM card_ledger WHERE unit = 'voucher' AND delta < 0
+            GROUP BY voucher_id HAVING COUNT(*) > 1"""):
+        add("cards", f"voucher {voucher_id} was used or moved {times} times")
     return out

@@ -53,6 +53,10 @@ def load_demo(session: Session, folder: Path | None = None) -> dict:
             at=clock.parse_timestamp(row["enrolled_at"]))
         if customer.email:
             by_email[customer.email] = customer
+    # A café's coffee card: every latte, espresso or cappuccino a stamp, the 10th is on the house.
+    from loyaltycli.core.cards import add_card
+
+    add_card(session, "Coffee", 10, "Free coffee", skus=["LAT-*", "ESP-*", "CAP-*"], per="item", expires_days=90)
     # The sample till goes through the nightly importer, exactly as a shop's own export would.
     from loyaltycli.core.importer import Importer
 
@@ -78,7 +82,7 @@ def load_demo(session: Session, folder: Path | None = None) -> dict:
 def _living_program(session: Session, program) -> tuple[int, int]:
     """A reward catalogue, a membership plan, a free coffee for every customer who could afford one at
     their latest visit, and the expiry of lots older than a year: a program as it looks after a while."""
-    from loyaltycli.core import expiry, ledger, memberships, points, rewards
+    from loyaltycli.core import cards, expiry, ledger, memberships, points, rewards
 
     rewards.add_reward(session, program, "Free coffee", 150)
     rewards.add_reward(session, program, "Tote bag", 400)
@@ -93,4 +97,8 @@ def _living_program(session: Session, program) -> tuple[int, int]:
         if ledger.balance(session, customer_id) >= 400:
             points.redeem(session, program, session.get(Customer, customer_id), reward="Free coffee", at=at)
             redeemed += 1
+        try:  # a coffee card's voucher is used at the latest visit, while it is valid
+            cards.use_voucher(session, session.get(Customer, customer_id), "Free coffee", at)
+        except RuleNotMet:
+            pass
     return redeemed, expiry.expire_all(session, now).points

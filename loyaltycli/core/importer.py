@@ -21,7 +21,7 @@ from typing import Callable
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from loyaltycli.core import clock, customers, points, products, spill, storage
+from loyaltycli.core import cards, clock, customers, points, products, spill, storage
 from loyaltycli.core.errors import InvalidInput, LoyaltyError, RuleNotMet
 from loyaltycli.core.money import format_amount
 from loyaltycli.core.models import ImportRun, LedgerEntry, Purchase, PurchaseItem
@@ -382,6 +382,7 @@ class Importer:
         sales: dict[str, tuple | Sale] = {}
         purchases: list[list] = []
         ledger_rows: list[list] = []
+        card_rows: list[list] = []
         rewarded: list[tuple[int, int, datetime]] = []
         source, import_file = self.source, self.label[-255:]
         accepted: list[Receipt] = []
@@ -392,9 +393,9 @@ class Importer:
             try:
                 if receipt.amount > 0:
                     decision = engine.sale(account, receipt.receipt_id, receipt.at, receipt.amount, receipt.channel,
-                                           receipt.us)
+                                           receipt.us, cards.sale_items(engine, receipt.lines))
                     # what a refund in this batch needs of the sale (made into a record if one does)
-                    sales[receipt.receipt_id] = (receipt, index, decision.earned)
+                    sales[receipt.receipt_id] = (receipt, index, decision.earned, decision.stamps)
                     if decision.rewarded is not None:
                         rewarded.append((account.id, index, receipt.at))
                 else:
@@ -417,6 +418,7 @@ class Importer:
             for row in decision.rows:
                 row[PURCHASE] = index  # the purchase's index for now; its id once written
                 ledger_rows.append(row)
+            card_rows.extend(cards.placed(decision.card_rows, index))  # stamp cards: index for now too
             accepted.append(receipt)
         if not purchases:
             return
@@ -438,6 +440,7 @@ class Importer:
             for row in ledger_rows:
                 row[PURCHASE] = ids[row[PURCHASE]]
             storage.write_rows(session, LedgerEntry.__table__, LEDGER_COLUMNS, ledger_rows, times)
+        cards.write(session, card_rows, ids)
         storage.mark_rewarded(session, [(referee, ids[i], at) for referee, i, at in rewarded])
         summary.points_awarded += sum(row[2] for row in ledger_rows)
         summary.imported += sum(len(r.lines) for r in accepted)
@@ -452,9 +455,10 @@ class Importer:
         for candidate in candidates:
             sale = sales.get(candidate)
             if isinstance(sale, tuple):
-                original, index, earned = sale
+                original, index, earned, stamps = sale
                 sale = sales[candidate] = Sale(original.receipt_id, original.customer.id, original.customer.code,
-                                               original.at, original.amount, earned, original.channel, index=index)
+                                               original.at, original.amount, earned, original.channel, index=index,
+                                               stamps=stamps)
             sale = sale or db_sales.get(candidate)
             if sale is not None:
                 return sale

@@ -69,6 +69,9 @@ def merge_customers(session: Session, keep: Customer, duplicate: Customer, *,
             ledger.post(session, keep.id, "merge_in", 0, at, bonus_key=key,
                         note=f"{note}: bonus {key} was already given to {duplicate.code}")
 
+    from loyaltycli.core import cards
+
+    cards.merge(session, keep.id, duplicate.id, at, note)  # stamps and vouchers travel too
     moved = {}
     for name, model in (("purchases", Purchase), ("surveys", SurveyResponse), ("redemptions", Redemption),
                         ("donations", Donation), ("memberships", Membership)):

@@ -270,3 +270,40 @@ class ImportRun(SQLModel, table=True):
     skipped: int = 0
     rejected: int = 0
     points_awarded: int = big(0)
+
+
+class Card(SQLModel, table=True):
+    """A stamp card: ``stamps`` stamps (one per matching item unit, or per visit) make a voucher for ``reward``."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    stamps: int
+    reward: str = Field(max_length=200)
+    # SKU patterns (fnmatch), one per line; empty: every item (per item) or any purchase (per visit)
+    skus: str = Field(default="", max_length=1000)
+    min_amount: int = big(0)
+    per: str = Field(default="visit", max_length=8)  # visit | item
+    expires_days: Optional[int] = None  # a voucher expires this many days after it is issued
+    active: bool = True
+    created_at: datetime = ts()
+
+
+class CardEntry(SQLModel, table=True):
+    """The stamp-card ledger: stamps and vouchers, never points. Append-only like the points ledger.
+    kind stamp (+, a sale), unstamp (-, its refund), complete (-, a full card) in unit stamp; voucher (+1,
+    issued), voucher_used (-1, naming its voucher) in unit voucher."""
+
+    __tablename__ = "card_ledger"
+    __table_args__ = (Index("ix_card_ledger_customer_card", "customer_id", "card_id", "at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    card_id: int = Field(foreign_key="card.id", index=True)
+    kind: str = Field(max_length=24)
+    unit: str = Field(max_length=8)  # stamp | voucher
+    delta: int
+    at: datetime = ts()
+    expires_at: Optional[datetime] = ts(nullable=True)
+    purchase_id: Optional[int] = Field(default=None, foreign_key="purchase.id", index=True)
+    voucher_id: Optional[int] = Field(default=None, foreign_key="card_ledger.id")
+    note: str = Field(default="", max_length=500)
+    recorded_at: datetime = ts()

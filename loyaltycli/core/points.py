@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from loyaltycli.core import clock, ledger, rules, storage
+from loyaltycli.core import cards, clock, ledger, rules, storage
 from loyaltycli.core.checks import check_channel, check_receipt, check_sku  # noqa: F401 (callers use points.check_*)
 from loyaltycli.core.errors import (AmbiguousCustomer, DuplicateReceipt, InsufficientPoints, InvalidInput,
                                     NotFound, RuleNotMet, UnknownReceipt)
@@ -84,6 +84,7 @@ class PurchaseResult:
     multiplier: str
     bonuses: list[rules.Bonus] = field(default_factory=list)
     purchase_id: int = 0
+    cards: list[dict] = field(default_factory=list)  # the stamp cards this sale stamped, after it
 
 
 def post_purchase(session: Session, program: Program, customer: Customer, amount: int, *,
@@ -106,12 +107,14 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
         raise DuplicateReceipt(f"receipt {receipt_id} was already recorded (source {source}); nothing changed")
     engine = Engine(program, clock.local_zone(), clock.now())
     account = storage.load_account(session, customer, engine.since(at))
-    decision = engine.sale(account, receipt_id, at, amount, channel)
+    decision = engine.sale(account, receipt_id, at, amount, channel,
+                           items=[(i.sku, int(i.quantity), i.amount) for i in items])
     if decision.rewarded is not None:  # the referrer's ledger is written too
         ledger.lock_customer(session, decision.rewarded.referrer.id, require_active=False)
     purchase_id = _write(session, [None, customer.id, source, receipt_id, at, amount, channel, None, import_file,
                                    import_line], decision.rows,
                          [(sku_item.sku, sku_item.quantity_milli, sku_item.unit_price, sku_item.amount) for sku_item in items])
+    cards.write(session, decision.card_rows, {None: purchase_id})
     if decision.rewarded is not None:
         storage.mark_rewarded(session, [(customer.id, purchase_id, at)])
         session.expire_all()  # the referral was updated past the ORM: what it holds is read again
@@ -121,7 +124,8 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
         receipt_id=receipt_id, code=customer.code, amount=amount, points=decision.earned,
         balance=ledger.balance(session, customer.id),
         tier=rules.current_tier(session, program, customer.id).name, earn_tier=tier.name,
-        multiplier=str(multiplier.normalize()), bonuses=bonuses, purchase_id=purchase_id)
+        multiplier=str(multiplier.normalize()), bonuses=bonuses, purchase_id=purchase_id,
+        cards=cards.customer_cards(session, customer.id) if decision.card_rows else [])
 
 
 def _write(session: Session, purchase: list, rows: list[list], items: list[tuple] = ()) -> int:
@@ -203,8 +207,9 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
                                                  Purchase.receipt_id == refund_id)).first():
         raise DuplicateReceipt(f"refund {refund_id} was already recorded; nothing changed")
     # a refund goes back through the sale's channel
-    _write(session, [None, sale.customer_id, sale.source, refund_id, at, -amount, sale.channel, sale.id, None, None],
-           decision.rows)
+    refund_pk = _write(session, [None, sale.customer_id, sale.source, refund_id, at, -amount, sale.channel, sale.id,
+                                 None, None], decision.rows)
+    cards.write(session, decision.card_rows, {None: refund_pk})
     return RefundResult(receipt_id=sale.receipt_id, refund_id=refund_id, code=customer.code, amount=amount,
                         points=decision.earned, balance=ledger.balance(session, sale.customer_id))
 

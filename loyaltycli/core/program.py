@@ -125,6 +125,27 @@ def format_steps(steps) -> str:
     return ",".join(f"{n}:{p}" for n, p in steps)
 
 
+def _item_rules(text: str):
+    """The item rules as stored (a JSON list of {name, skus, points, per}) -> engine ItemRules."""
+    from loyaltycli.engine.cards import ItemRule
+
+    try:
+        data = json.loads(str(text) or "[]")
+        rules = tuple(ItemRule(str(r["name"]), tuple(str(p) for p in r["skus"]), int(r["points"]),
+                               str(r.get("per", "item"))) for r in data)
+    except (ValueError, TypeError, KeyError):
+        raise InvalidInput("item_rules must be a JSON list of {name, skus, points, per}; use `program rule add`")
+    for rule in rules:
+        if not rule.name or not rule.skus or rule.per not in ("item", "visit") or not 0 < rule.points <= 10**6:
+            raise InvalidInput(f"item rule {rule.name!r} needs a name, SKU patterns, 1 to 1000000 points and "
+                               "per item or visit")
+    return rules
+
+
+def _format_item_rules(rules) -> str:
+    return json.dumps([{"name": r.name, "skus": list(r.skus), "points": r.points, "per": r.per} for r in rules])
+
+
 SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("currency", "EUR", "currency code shown with amounts", _text(8)),
     Setting("max_purchase", "10000.00", "largest counter sale accepted without confirmation", _amount,
@@ -153,6 +174,12 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("cashback_percent", "5", "cashback: percent of the amount given back as credit (1 point = 1 cent)",
             _decimal("0", "100")),
     Setting("birthday_bonus", "100", "points `birthdays --award` gives once a year (0: off)", _int(), str, "int"),
+    Setting("earn_per_visit", "0", "points for every purchase of at least visit_min_amount (0: off)", _int(),
+            str, "int"),
+    Setting("visit_min_amount", "0.00", "smallest purchase that earns earn_per_visit points", _amount,
+            format_amount),
+    Setting("item_rules", "[]", "bonus points for items of SKU patterns (see `program rule add`)", _item_rules,
+            _format_item_rules),
     Setting("phone_region", "IE", "region for phone numbers written without +country code", _text(2)),
 ]}
 
@@ -209,6 +236,9 @@ def load_program(session: Session) -> Program:
     for key, setting in SETTINGS.items():
         raw = json.loads(stored[key]) if key in stored else setting.default
         values[key] = setting.parse(raw)
+    from loyaltycli.core.cards import load_rules
+
+    values["cards"] = load_rules(session)  # the stamp cards in force, for the rules engine
     return Program(values)
 
 
@@ -219,6 +249,28 @@ def unknown_setting(key: str) -> str:
     close = difflib.get_close_matches(key, list(SETTINGS), n=1, cutoff=0.6)
     hint = f"did you mean {close[0]}? " if close else ""
     return f"unknown setting {key!r}; {hint}see `loyalty program show` for the keys"
+
+
+def add_item_rule(session: Session, name: str, skus: list[str], points: int, per: str = "item") -> dict:
+    """`program rule add`: bonus points for items of SKU patterns, on top of the spend points."""
+    from loyaltycli.engine.cards import ItemRule
+
+    name = (name or "").strip()
+    patterns = tuple(p.strip() for p in skus or [] if p.strip())
+    if not name or len(name) > 100:
+        raise InvalidInput("rule name must be 1 to 100 characters")
+    if not patterns:
+        raise InvalidInput("give at least one --sku pattern (e.g. --sku 'CRO-*')")
+    if not 0 < points <= 10**6:
+        raise InvalidInput("--points must be 1 to 1000000")
+    per = (per or "").strip().lower()
+    if per not in ("item", "visit"):
+        raise InvalidInput(f"--per {per!r} is not one of item, visit")
+    current = load_program(session).item_rules
+    if any(r.name.lower() == name.lower() for r in current):
+        raise InvalidInput(f"a rule named {name!r} already exists; see `loyalty program rule list`")
+    set_setting(session, "item_rules", _format_item_rules((*current, ItemRule(name, patterns, points, per))))
+    return {"name": name, "skus": list(patterns), "points": points, "per": per}
 
 
 def set_setting(session: Session, key: str, value: str) -> str:

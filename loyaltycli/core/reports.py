@@ -561,11 +561,16 @@ def summary_report(session: Session, program: Program, period: Period) -> dict:
     monthly = [{"month": m, "sales": sales.get(m, (0, 0))[0], "spend": sales.get(m, (0, 0))[1],
                 "points_earned": points.get(m, (0, 0))[0], "points_redeemed": points.get(m, (0, 0))[1],
                 "nps": t["nps"]} for m, t in zip(months(period), nps["trend"])]
-    return {"period": period.as_dict(), "customers": customers, "new": retention["new"], "sales": n_sales,
-            "spend": spend, "aov": clv["aov"], "points_earned": issued, "points_redeemed": redeemed,
-            "redemption_rate": ratio(redeemed, issued, 4), "nps": nps["nps"], "responses": nps["responses"],
-            "crr": retention["crr"], "churn": retention["churn"], "clv": clv["clv"],
-            "monthly": monthly, "comments": nps["comments"]}
+    out = {"period": period.as_dict(), "customers": customers, "new": retention["new"], "sales": n_sales,
+           "spend": spend, "aov": clv["aov"], "points_earned": issued, "points_redeemed": redeemed,
+           "redemption_rate": ratio(redeemed, issued, 4), "nps": nps["nps"], "responses": nps["responses"],
+           "crr": retention["crr"], "churn": retention["churn"], "clv": clv["clv"],
+           "monthly": monthly, "comments": nps["comments"]}
+    if program.cards:  # a shop with stamp cards: `report cards` (all time) in the summary
+        from loyaltycli.core.cards import report as cards_report
+
+        out["cards"] = cards_report(session)
+    return out
 
 
 # ---------------------------------------------------------------- suggestions

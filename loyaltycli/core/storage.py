@@ -118,6 +118,9 @@ def load_accounts(session: Session, accounts: Iterable[Account], since: datetime
         # PostgreSQL: hold these customers against a counter till writing at the same time
         if not sqlite:
             session.execute(select(Customer.id).where(Customer.id.in_(chunk)).with_for_update())
+    from loyaltycli.core.cards import load_held
+
+    load_held(session, states)  # stamps on each current stamp card
 
 
 def load_account(session: Session, customer: Customer, since: datetime) -> Account:
@@ -176,12 +179,16 @@ def _sales(session: Session, sales: list) -> Iterable[Sale]:
     reversed_ = dict(session.execute(select(LedgerEntry.purchase_id, func.sum(LedgerEntry.delta)).where(
         LedgerEntry.purchase_id.in_([r.id for r in refunds] or [-1]), LedgerEntry.kind == "refund")
         .group_by(LedgerEntry.purchase_id)).all())
+    from loyaltycli.core.cards import stamps_of_sales
+
+    stamps = stamps_of_sales(session, ids)  # what each sale earned on stamp cards
     out = []
     for sale in sales:
         mine = [r for r in refunds if r.refund_of_id == sale.id]
         out.append(Sale(sale.receipt_id, sale.customer_id, sale.code, sale.at, sale.amount, earned.get(sale.id, 0),
                         sale.channel, id=sale.id, refunded=-sum(r.amount for r in mine),
-                        reversed=-sum(reversed_.get(r.id, 0) for r in mine), refunds=len(mine)))
+                        reversed=-sum(reversed_.get(r.id, 0) for r in mine), refunds=len(mine),
+                        stamps=stamps.get(sale.id)))
     return out
 
 

@@ -35,7 +35,7 @@ class Account:
     """One customer as the rules see it (purchases in time order from ``loaded_from`` on)."""
 
     __slots__ = ("id", "code", "enrolled_at", "times", "amounts", "cum", "memberships", "bonus_keys", "referral",
-                 "loaded_from")
+                 "loaded_from", "cards")
 
     def __init__(self, id_: int, code: str, enrolled_at: datetime):
         self.id = id_
@@ -55,6 +55,7 @@ class Account:
         self.bonus_keys: set[str] | frozenset = _NONE
         self.referral: Referral | None = None
         self.loaded_from = loaded_from
+        self.cards: dict[int, int] | None = None  # stamp card id -> stamps on the current card (read with the rest)
 
     def trim(self, start: int) -> None:
         """Forget purchases before ``start`` (a later sale before it has the account read again)."""

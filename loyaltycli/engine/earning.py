@@ -10,7 +10,7 @@ the rows are recorded, loads the accounts, and writes the rows the engine return
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from loyaltycli.core.errors import InvalidInput, RuleNotMet
 from loyaltycli.core.money import floor_int, format_amount
 from loyaltycli.engine.account import Account, Referral
+from loyaltycli.engine.cards import card_refund, card_sale, item_points
 
 if TYPE_CHECKING:  # the Program is read by attribute only: the engine does not import the settings' storage
     from loyaltycli.core.program import Program, Tier
@@ -60,6 +61,7 @@ class Sale:
     refunded: int = 0
     reversed: int = 0
     refunds: int = 0
+    stamps: dict | None = None  # card id -> stamps the sale earned (stamp cards)
 
 
 @dataclass
@@ -71,6 +73,8 @@ class Decision:
     tier: Tier | None = None
     multiplier: Decimal = Decimal(1)
     rewarded: Referral | None = None  # a referral this sale rewarded: mark it rewarded
+    card_rows: list = field(default_factory=list)  # stamp-card ledger rows (engine.cards.CARD_COLUMNS)
+    stamps: dict | None = None  # card id -> stamps this sale earned
 
 
 class Engine:
@@ -90,6 +94,11 @@ class Engine:
         self._rates: dict[tuple, str] = {}
         self._year_starts: dict[int, datetime] = {}
         self._amounts: dict[int, str] = {}
+        # stamp cards, item rules and visit points (engine.cards); absent from programs made by hand
+        self.cards = tuple(getattr(program, "cards", None) or ())
+        self.item_rules = tuple(getattr(program, "item_rules", None) or ())
+        self.visit_points = getattr(program, "earn_per_visit", 0) or 0
+        self.visit_min = getattr(program, "visit_min_amount", 0) or 0
 
     # -- helpers ------------------------------------------------------------------------------------
     def year_of(self, at: datetime) -> int:
@@ -137,7 +146,7 @@ class Engine:
 
     # -- the rules ------------------------------------------------------------------------------------
     def sale(self, account: Account, receipt_id: str, at: datetime, amount: int, channel: str,
-             us: int | None = None) -> Decision:
+             us: int | None = None, items: tuple | list = ()) -> Decision:
         """A sale of ``amount`` cents at ``at``: its points and bonuses. The account takes the sale."""
         if at < account.enrolled_at:
             raise RuleNotMet(f"{_local(at, self.zone)} is before {account.code} enrolled "
@@ -154,6 +163,8 @@ class Engine:
                 rate = self._rates[(tier.name, multiplier)] = f"({tier.name} x{multiplier.normalize()})"
             rows.append([account.id, "earn", earned, at, expires, None, None, None,
                          f"receipt {receipt_id} {self.amount_text(amount)} {channel} {rate}"[:500], self.recorded])
+        if self.visit_points or self.item_rules:  # fixed points: earn rows, reversed by a refund with the rest
+            earned += self._fixed_points(rows, account, receipt_id, at, amount, items, expires)
         bonus, goal = program.milestone_bonus, program.milestone_spend
         if bonus and goal:
             year = self.year_of(at)
@@ -181,7 +192,25 @@ class Engine:
             account.referral = None
             decision.rewarded = referral
         account.add(us, amount)
+        if self.cards:
+            if account.cards is None:
+                account.cards = {}
+            decision.card_rows, decision.stamps = card_sale(self.cards, account.cards, account.id, receipt_id, at,
+                                                            amount, items, self.recorded)
         return decision
+
+    def _fixed_points(self, rows: list, account: Account, receipt_id: str, at: datetime, amount: int, items,
+                      expires: datetime | None) -> int:
+        """Visit points and item rules' points of a sale, appended to ``rows`` as earn rows; their sum."""
+        total = 0
+        if self.visit_points and amount >= self.visit_min:
+            total += self.visit_points
+            rows.append(self.row(account.id, "earn", self.visit_points, at, expires,
+                                 f"receipt {receipt_id}: visit points"))
+        for rule, points in item_points(self.item_rules, items):
+            total += points
+            rows.append(self.row(account.id, "earn", points, at, expires, f"receipt {receipt_id}: {rule.name}"))
+        return total
 
     def refund(self, account: Account, receipt_id: str, at: datetime, amount: int, sale: Sale | None,
                us: int | None = None) -> Decision:
@@ -208,6 +237,12 @@ class Engine:
         if self.expiry is not None and at >= sale.at + self.expiry:
             reversed_total = sale.reversed
         reverse = reversed_total - sale.reversed
+        card_rows = []
+        if sale.stamps:
+            if account.cards is None:
+                account.cards = {}
+            card_rows = card_refund(sale.stamps, account.cards, account.id, sale.receipt_id, at, sale.amount,
+                                    sale.refunded, amount, self.recorded)
         sale.refunded += amount
         sale.reversed = reversed_total
         sale.refunds += 1
@@ -216,7 +251,7 @@ class Engine:
             rows.append(self.row(account.id, "refund", -reverse, at, None,
                                  f"refund of receipt {sale.receipt_id}: {format_amount(amount)}"))
         account.add(us, -amount)
-        return Decision(rows, -reverse)
+        return Decision(rows, -reverse, card_rows=card_rows)
 
 
 def check_refund(sale: Sale, amount: int, at: datetime) -> None:

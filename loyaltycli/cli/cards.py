@@ -1,0 +1,125 @@
+"""Stamp cards and item rules: `card add`, `card list`, `program rule add`, `program rule list`,
+`report cards`."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from loyaltycli.cli import options
+from loyaltycli.cli.render import emit
+
+card_app = typer.Typer(help="Stamp cards: the 10th coffee is on us (vouchers: `loyalty redeem KEY --voucher`).",
+                       no_args_is_help=True)
+rule_app = typer.Typer(help="Item rules: bonus points for items of SKU patterns.", no_args_is_help=True)
+NUMBERS = {"ignore_unknown_options": True}
+
+
+def _money(cents):
+    from loyaltycli.core.money import format_amount
+
+    return format_amount(cents)
+
+
+def _card_json(card) -> dict:
+    return {"card": card.name, "stamps": card.stamps, "reward": card.reward,
+            "skus": [p for p in card.skus.split("\n") if p], "min_amount": _money(card.min_amount),
+            "per": card.per, "expires_days": card.expires_days, "active": card.active}
+
+
+@card_app.command("add", context_settings=NUMBERS)
+def card_add(
+    name: str = typer.Argument(..., help="Card name, e.g. Coffee."),
+    stamps: int = typer.Option(..., "--stamps", help="Stamps that fill the card, e.g. 10."),
+    reward: str = typer.Option(..., "--reward", help="What a full card gives, e.g. \"Free coffee\"."),
+    sku: Optional[List[str]] = typer.Option(None, "--sku", help="SKU pattern of items that count, e.g. 'COF-*' (repeatable)."),
+    min_amount: str = typer.Option("0.00", "--min-amount", help="Smallest purchase that earns a stamp."),
+    per: str = typer.Option("visit", "--per", help="visit: one stamp per purchase; item: one per matching item unit."),
+    expires_days: Optional[int] = typer.Option(None, "--expires-days", help="A voucher expires this many days after it is issued."),
+) -> None:
+    """Add a stamp card: every purchase (or matching item) earns a stamp; a full card becomes a voucher.
+
+    Example: loyalty card add Coffee --stamps 10 --reward "Free coffee" --sku 'COF-*' --per item
+    """
+    from loyaltycli.core import cards
+    from loyaltycli.core.money import parse_amount
+
+    minimum = parse_amount(min_amount, what="--min-amount")
+    with options.database().session() as session:
+        card = cards.add_card(session, name, stamps, reward, skus=sku, min_amount=minimum, per=per,
+                              expires_days=expires_days)
+        data = _card_json(card)
+    what = f"per matching item ({', '.join(data['skus'])})" if data["per"] == "item" and data["skus"] else \
+        f"per {data['per']}"
+    emit(data, message=f"card {data['card']}: {data['stamps']} stamps {what} give {data['reward']}")
+
+
+@card_app.command("list")
+def card_list() -> None:
+    """List the stamp cards: stamps needed, reward, what earns a stamp.
+
+    Example: loyalty card list --json
+    """
+    from loyaltycli.core import cards
+
+    with options.database().session(write=False) as session:
+        rows = [_card_json(c) for c in cards.list_cards(session)]
+    emit([{**r, "skus": " ".join(r["skus"])} for r in rows] if options.current.csv or not options.current.json
+         else rows, columns=["card", "stamps", "reward", "per", "skus", "min_amount", "expires_days", "active"],
+         title="Stamp cards")
+
+
+@rule_app.command("add", context_settings=NUMBERS)
+def rule_add(
+    name: str = typer.Argument(..., help="Rule name, e.g. \"Croissant bonus\"."),
+    sku: List[str] = typer.Option(..., "--sku", help="SKU pattern, e.g. 'CRO-*' (repeatable)."),
+    points: int = typer.Option(..., "--points", help="Bonus points."),
+    per: str = typer.Option("item", "--per", help="item: per matching item unit; visit: once per purchase."),
+) -> None:
+    """Add an item rule: bonus points for items of SKU patterns, on top of the spend points.
+
+    Example: loyalty program rule add "Croissant bonus" --sku 'CRO-*' --points 5 --per item
+    """
+    from loyaltycli.core.program import add_item_rule
+
+    with options.database().session() as session:
+        rule = add_item_rule(session, name, sku, points, per)
+    emit(rule, message=f"rule {rule['name']}: +{rule['points']} points per {rule['per']} "
+                       f"({', '.join(rule['skus'])})")
+
+
+@rule_app.command("list")
+def rule_list() -> None:
+    """List the item rules.
+
+    Example: loyalty program rule list
+    """
+    from loyaltycli.core.program import load_program
+
+    with options.database().session(write=False) as session:
+        rules = load_program(session).item_rules
+    emit([{"name": r.name, "skus": " ".join(r.skus), "points": r.points, "per": r.per} for r in rules],
+         columns=["name", "skus", "points", "per"], title="Item rules")
+
+
+def report_cards() -> None:
+    """Stamp cards: customers who started each, cards completed, vouchers issued, used, expired, open.
+
+    Example: loyalty report cards --csv
+    """
+    from loyaltycli.core import cards
+
+    with options.database().session(write=False) as session:
+        rows = cards.report(session)
+    emit(rows, columns=["card", "reward", "stamps_needed", "started", "stamps", "completed", "vouchers_issued",
+                        "vouchers_used", "vouchers_expired", "vouchers_open"], title="Stamp cards")
+
+
+def register(app: typer.Typer) -> None:
+    from loyaltycli.cli.reports import report_app
+    from loyaltycli.cli.setup import program_app
+
+    app.add_typer(card_app, name="card")
+    program_app.add_typer(rule_app, name="rule")
+    report_app.command("cards")(report_cards)

@@ -1,0 +1,262 @@
+"""Stamp cards: definitions (`card add`, `card list`), the stamp-card ledger read for the rules (stamps held,
+stamps a sale earned), a customer's cards and vouchers, voucher use, and the cards report.
+
+The rules themselves are in loyaltycli.engine.cards; stamps and vouchers are rows of the ``card_ledger``
+table (units stamp and voucher), never of the points ledger, so no points balance ever counts them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from loyaltycli.core import clock
+from loyaltycli.core.errors import InvalidInput, NotFound, RuleNotMet
+from loyaltycli.core.models import Card, CardEntry, Customer
+from loyaltycli.engine.cards import CARD_COLUMNS, C_PURCHASE, PER, CardRule
+
+MAX_STAMPS = 1000
+VOUCHER_GONE = ("voucher_used", "merge_out")  # rows that end a voucher (naming it by voucher_id)
+
+
+# -- definitions ---------------------------------------------------------------------------------------
+def rule_of(card: Card) -> CardRule:
+    return CardRule(card.id, card.name, card.stamps, card.reward, tuple(p for p in card.skus.split("\n") if p),
+                    card.min_amount, card.per, card.expires_days)
+
+
+def load_rules(session: Session) -> tuple[CardRule, ...]:
+    """The active cards, as the engine reads them."""
+    return tuple(rule_of(card) for card in session.execute(
+        select(Card).where(Card.active.is_(True)).order_by(Card.id)).scalars())
+
+
+def add_card(session: Session, name: str, stamps: int, reward: str, *, skus: list[str] | None = None,
+             min_amount: int = 0, per: str = "visit", expires_days: int | None = None) -> Card:
+    """A new stamp card; refused with a clear reason when a value is wrong or the name is taken."""
+    name = (name or "").strip()
+    reward = (reward or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("card name must be 1 to 100 characters")
+    if not reward or len(reward) > 200:
+        raise InvalidInput("--reward must be 1 to 200 characters (e.g. \"Free coffee\")")
+    if not 1 <= stamps <= MAX_STAMPS:
+        raise InvalidInput(f"--stamps must be 1 to {MAX_STAMPS}")
+    per = (per or "").strip().lower()
+    if per not in PER:
+        raise InvalidInput(f"--per {per!r} is not one of {', '.join(PER)}")
+    patterns = [p.strip() for p in skus or [] if p.strip()]
+    if any(len(p) > 64 or "\n" in p for p in patterns) or sum(len(p) + 1 for p in patterns) > 1000:
+        raise InvalidInput("--sku patterns must be at most 64 characters each")
+    if min_amount < 0:
+        raise InvalidInput("--min-amount cannot be negative")
+    if expires_days is not None and not 1 <= expires_days <= 36500:
+        raise InvalidInput("--expires-days must be 1 to 36500")
+    if session.execute(select(Card.id).where(func.lower(Card.name) == name.lower())).first():
+        raise InvalidInput(f"a card named {name!r} already exists; see `loyalty card list`")
+    card = Card(name=name, stamps=stamps, reward=reward, skus="\n".join(patterns), min_amount=min_amount, per=per,
+                expires_days=expires_days, created_at=clock.now())
+    session.add(card)
+    session.flush()
+    return card
+
+
+def list_cards(session: Session) -> list[Card]:
+    return list(session.execute(select(Card).order_by(Card.id)).scalars())
+
+
+# -- what the rules need ----------------------------------------------------------------------------------
+def load_held(session: Session, accounts: dict) -> None:
+    """Stamps on each current card of ``accounts`` (id -> engine Account), into ``account.cards``."""
+    ids = list(accounts)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for customer_id, card_id, stamps in session.execute(
+                select(CardEntry.customer_id, CardEntry.card_id, func.sum(CardEntry.delta))
+                .where(CardEntry.customer_id.in_(chunk), CardEntry.unit == "stamp")
+                .group_by(CardEntry.customer_id, CardEntry.card_id)):
+            account = accounts[customer_id]
+            if account.cards is None:
+                account.cards = {}
+            account.cards[card_id] = int(stamps)
+
+
+def stamps_of_sales(session: Session, purchase_ids: list[int]) -> dict[int, dict[int, int]]:
+    """purchase id -> {card id: stamps that sale earned}."""
+    out: dict[int, dict[int, int]] = {}
+    for i in range(0, len(purchase_ids), 500):
+        for purchase_id, card_id, stamps in session.execute(
+                select(CardEntry.purchase_id, CardEntry.card_id, func.sum(CardEntry.delta))
+                .where(CardEntry.purchase_id.in_(purchase_ids[i:i + 500]), CardEntry.kind == "stamp")
+                .group_by(CardEntry.purchase_id, CardEntry.card_id)):
+            out.setdefault(purchase_id, {})[card_id] = int(stamps)
+    return out
+
+
+def write(session: Session, rows: list[list], purchase_ids=None) -> None:
+    """Write engine card rows; ``purchase_ids`` maps each row's purchase placeholder to its id (a list or
+    dict indexed by the placeholder), or None when the rows already hold ids."""
+    if not rows:
+        return
+    from loyaltycli.core import storage
+
+    if purchase_ids is not None:
+        for row in rows:
+            row[C_PURCHASE] = purchase_ids[row[C_PURCHASE]]
+    storage.write_rows(session, CardEntry.__table__, CARD_COLUMNS, rows)
+
+
+# -- a customer's cards ---------------------------------------------------------------------------------
+def _unused_vouchers(session: Session, customer_id: int, card_ids: list[int] | None = None):
+    used = select(CardEntry.voucher_id).where(CardEntry.customer_id == customer_id,
+                                              CardEntry.kind.in_(VOUCHER_GONE))
+    query = (select(CardEntry).where(CardEntry.customer_id == customer_id, CardEntry.kind == "voucher",
+                                     CardEntry.id.not_in(used)).order_by(CardEntry.at, CardEntry.id))
+    if card_ids is not None:
+        query = query.where(CardEntry.card_id.in_(card_ids))
+    return list(session.execute(query).scalars())
+
+
+def customer_cards(session: Session, customer_id: int, now: datetime | None = None) -> list[dict]:
+    """Each card the customer has stamps or vouchers on: stamps now, of how many, usable vouchers."""
+    now = now or clock.now()
+    stamps = dict(((card_id, int(total)) for card_id, total in session.execute(
+        select(CardEntry.card_id, func.sum(CardEntry.delta))
+        .where(CardEntry.customer_id == customer_id, CardEntry.unit == "stamp").group_by(CardEntry.card_id))))
+    vouchers: dict[int, list] = {}
+    for voucher in _unused_vouchers(session, customer_id):
+        if voucher.expires_at is None or voucher.expires_at > now:
+            vouchers.setdefault(voucher.card_id, []).append(voucher)
+    out = []
+    for card in list_cards(session):
+        if card.id not in stamps and card.id not in vouchers:
+            continue
+        mine = vouchers.get(card.id, [])
+        out.append({"card": card.name, "stamps": stamps.get(card.id, 0), "stamps_needed": card.stamps,
+                    "reward": card.reward, "vouchers": len(mine),
+                    "voucher_expires": [clock.local_text(v.expires_at) for v in mine if v.expires_at]})
+    return out
+
+
+def describe(cards: list[dict]) -> str:
+    """'Coffee 7/10, 1 voucher: Free coffee'."""
+    parts = []
+    for c in cards:
+        text = f"{c['card']} {c['stamps']}/{c['stamps_needed']}"
+        if c["vouchers"]:
+            text += f", {c['vouchers']} voucher{'s' if c['vouchers'] != 1 else ''}: {c['reward']}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def use_voucher(session: Session, customer: Customer, reward: str, at: datetime | None = None) -> dict:
+    """Use the customer's oldest usable voucher for ``reward`` (a card's reward or name)."""
+    from loyaltycli.core import ledger, points
+
+    wanted = (reward or "").strip().lower()
+    if not wanted:
+        raise InvalidInput("--voucher needs the reward, e.g. --voucher \"Free coffee\"")
+    cards = [c for c in list_cards(session) if c.reward.lower() == wanted or c.name.lower() == wanted]
+    if not cards:
+        raise NotFound(f"no stamp card gives {reward.strip()!r}; see `loyalty card list`")
+    at = points.check_when(at)
+    ledger.lock_customer(session, customer.id)
+    found = _unused_vouchers(session, customer.id, [c.id for c in cards])
+    usable = [v for v in found if v.expires_at is None or v.expires_at > at]
+    if not usable:
+        if found:
+            raise RuleNotMet(f"{customer.code}'s voucher for {cards[0].reward} expired on "
+                             f"{clock.local_text(found[-1].expires_at)[:10]}")
+        raise RuleNotMet(f"{customer.code} has no voucher for {cards[0].reward}")
+    voucher = usable[0]
+    card = next(c for c in cards if c.id == voucher.card_id)
+    session.add(CardEntry(customer_id=customer.id, card_id=card.id, kind="voucher_used", unit="voucher", delta=-1,
+                          at=at, voucher_id=voucher.id, note=f"used: {card.reward}", recorded_at=clock.now()))
+    session.flush()
+    return {"code": customer.code, "card": card.name, "reward": card.reward,
+            "vouchers_left": len(usable) - 1}
+
+
+def history(session: Session, customer_id: int) -> list[dict]:
+    """The customer's stamp-card rows, oldest first, with the stamps on the card after each."""
+    names = {c.id: c for c in list_cards(session)}
+    held: dict[int, int] = {}
+    out = []
+    for row in session.execute(select(CardEntry).where(CardEntry.customer_id == customer_id)
+                               .order_by(CardEntry.at, CardEntry.id)).scalars():
+        card = names[row.card_id]
+        if row.unit == "stamp":
+            held[row.card_id] = held.get(row.card_id, 0) + row.delta
+        out.append({"at": row.at, "kind": row.kind, "card": card.name, "unit": row.unit, "delta": row.delta,
+                    "note": f"{row.note} ({card.name} {held.get(row.card_id, 0)}/{card.stamps})"})
+    return out
+
+
+# -- report --------------------------------------------------------------------------------------------
+def report(session: Session, now: datetime | None = None) -> list[dict]:
+    """Per card: customers who started it, cards completed, vouchers issued, used, expired (unused past
+    their date), open (usable now)."""
+    now = now or clock.now()
+    out = []
+    for card in list_cards(session):
+        def count(*conditions, what=func.count()):
+            return int(session.execute(select(what).where(CardEntry.card_id == card.id, *conditions)).scalar() or 0)
+
+        issued = count(CardEntry.kind == "voucher") - count(CardEntry.kind == "merge_out", CardEntry.unit == "voucher")
+        used = count(CardEntry.kind == "voucher_used")
+        used_ids = select(CardEntry.voucher_id).where(CardEntry.card_id == card.id, CardEntry.kind.in_(VOUCHER_GONE))
+        expired = count(CardEntry.kind == "voucher", CardEntry.expires_at.is_not(None), CardEntry.expires_at <= now,
+                        CardEntry.id.not_in(used_ids))
+        out.append({"card": card.name, "reward": card.reward, "stamps_needed": card.stamps, "per": card.per,
+                    "active": card.active,
+                    "started": count(CardEntry.kind == "stamp", what=func.count(CardEntry.customer_id.distinct())),
+                    "stamps": count(CardEntry.kind == "stamp", what=func.sum(CardEntry.delta)),
+                    "completed": count(CardEntry.kind == "complete"), "vouchers_issued": issued,
+                    "vouchers_used": used, "vouchers_expired": expired,
+                    "vouchers_open": issued - used - expired})
+    return out
+
+
+# -- the import's hooks -----------------------------------------------------------------------------------
+def sale_items(engine, lines) -> list[tuple]:
+    """A till receipt's items as the engine reads them ((sku, quantity, amount)), read only when a stamp
+    card or an item rule may need them."""
+    if not (engine.cards or engine.item_rules):
+        return []
+    from loyaltycli.tillcsv.records import receipt_items
+
+    return [(sku, int(quantity / 1000), amount) for _, sku, quantity, _, amount in receipt_items(lines, 0)]  # thousandths to whole units
+
+
+def placed(rows: list[list], index: int) -> list[list]:
+    """Card rows with their purchase's index (its id once written, see ``write``)."""
+    for row in rows:
+        row[C_PURCHASE] = index
+    return rows
+
+
+# -- merge -----------------------------------------------------------------------------------------------
+def merge(session: Session, keep_id: int, duplicate_id: int, at: datetime, note: str) -> None:
+    """Move the duplicate's stamps (per card) and usable vouchers (each with its own expiry) to the customer
+    kept, with merge_out / merge_in rows: the stamp-card ledger stays append-only."""
+    now = clock.now()
+    rows = []
+
+    def row(customer_id, card_id, kind, unit, delta, expires=None, voucher_id=None):
+        rows.append(CardEntry(customer_id=customer_id, card_id=card_id, kind=kind, unit=unit, delta=delta, at=at,
+                              expires_at=expires, voucher_id=voucher_id, note=note, recorded_at=now))
+
+    for card_id, stamps in session.execute(
+            select(CardEntry.card_id, func.sum(CardEntry.delta))
+            .where(CardEntry.customer_id == duplicate_id, CardEntry.unit == "stamp").group_by(CardEntry.card_id)):
+        if stamps:
+            row(duplicate_id, card_id, "merge_out", "stamp", -int(stamps))
+            row(keep_id, card_id, "merge_in", "stamp", int(stamps))
+    for voucher in _unused_vouchers(session, duplicate_id):
+        if voucher.expires_at is None or voucher.expires_at > at:
+            row(duplicate_id, voucher.card_id, "merge_out", "voucher", -1, voucher_id=voucher.id)
+            row(keep_id, voucher.card_id, "voucher", "voucher", 1, expires=voucher.expires_at)
+    session.add_all(rows)
+    session.flush()
