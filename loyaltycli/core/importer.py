@@ -974,6 +974,7 @@ class Importer:
             session.execute(text("SELECT pg_advisory_xact_lock(7412002, hashtext(:source))"),
                             {"source": self.source})
             self._states.clear()  # row locks are per transaction: reload (and lock) the customers
+            self._customer_cache.clear()  # and look their keys up again (merged or forgotten meanwhile?)
         else:
             driver = session.connection().connection.dbapi_connection
             if not self._tuned:
@@ -1470,8 +1471,11 @@ class Importer:
             return
         hi = _END_OF_TIME
         q = self._q
+        ids.sort()
         for chunk in _chunks(ids, len(ids) if self._sqlite else _IN_CHUNK):
             param = self._id_param(chunk)
+            if not self._sqlite:  # PostgreSQL: lock first, then read (another import may add a bonus)
+                import_files.lock_active(session, chunk)
             if _sqlite_fast_path(session):
                 # the driver's rows, each stored time parsed once (SQLAlchemy's per-row conversion costs more)
                 spend = session.connection().exec_driver_sql(_SQLITE_SPEND, (param, _stored(lo), _stored(hi)))
@@ -1497,9 +1501,6 @@ class Importer:
                 states[customer_id].add_bonus(key)
             for (customer_id,) in session.execute(q["referrals"], {"ids": param}):
                 states[customer_id].referral_pending = True
-            # PostgreSQL: hold the batch's customers against a counter till writing at the same time
-            if not self._sqlite:
-                session.execute(select(Customer.id).where(Customer.id.in_(chunk)).with_for_update())
 
     def _id_param(self, values: list):
         return json.dumps(values) if self._sqlite else values
