@@ -142,3 +142,15 @@ def test_a_customer_merged_during_an_import_receives_nothing_after(cli, db_path,
     engine.dispose()
     assert (after, balance) == (0, 0)
     assert cli("db", "check").exit_code == 0
+
+
+# -- 14. `init` and `db copy` never print a password given in the URL ---------------------------------------------
+def test_init_and_db_copy_mask_a_password_given_as_a_url_parameter(cli, db_path, tmp_path):
+    url = str(db_path) + ("&" if "?" in str(db_path) else "?") + "password=s3cret"
+    result = cli("--db", url, "init")
+    assert result.exit_code == 0, result.stderr
+    assert "s3cret" not in result.stdout and "password=***" in result.stdout
+    shop = tmp_path / "shop.db"
+    assert cli("--db", str(shop), "init").exit_code == 0
+    result = cli("--db", str(shop), "db", "copy", "--to", url)
+    assert "s3cret" not in result.stdout + result.stderr
