@@ -249,7 +249,7 @@ def test_history_is_a_statement_with_running_balance(cli):
     assert set(rows[0]) == {"at", "kind", "points", "balance", "note", "operator"}
     assert "R-1" in rows[1]["note"] and "online" in rows[1]["note"]
     csv_out = cli("history", "C1", "--csv").stdout.splitlines()
-    assert csv_out[0] == "at,kind,points,balance,note" and len(csv_out) == 4
+    assert csv_out[0] == "at,kind,points,balance,note,operator" and len(csv_out) == 4
 
 
 def test_award_needs_a_reason_and_corrections_never_overdraw(cli):

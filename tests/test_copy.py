@@ -7,6 +7,8 @@ import os
 import pytest
 from sqlalchemy import select, text
 
+from loyaltycli.core.db import SCHEMA_HEAD
+
 PG_URL = os.environ.get("LOYALTY_TEST_PG_URL")
 
 
@@ -140,6 +142,7 @@ def test_copy_sqlite_shop_to_postgresql(cli, tmp_path, monkeypatch, pg_server):
     shop = tmp_path / "shop.db"
     monkeypatch.setenv("LOYALTY_DB", str(shop))
     database = Database("sqlite:///" + str(shop))
+    assert cli("init").exit_code == 0
     fill_shop(cli, database)
     # a brand-new database without any table: copy creates the schema
     name = f"{pg_server.prefix}_copy_target"
@@ -154,7 +157,7 @@ def test_copy_sqlite_shop_to_postgresql(cli, tmp_path, monkeypatch, pg_server):
         assert cli.json("--db", target, "purchase", "C000002", "10.00", "--receipt", "R-4")["balance"] == 90
         with Database(target).engine.connect() as conn:
             assert conn.execute(text("SELECT max(id) FROM ledger")).scalar() == 12
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
         again = cli("db", "copy", "--to", target)
         assert again.exit_code == 1
         assert "is not empty (table customer has rows)" in again.stderr

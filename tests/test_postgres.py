@@ -197,9 +197,11 @@ def test_tills_creating_the_schema_at_once_create_it_once(pg_server):
         assert outcomes == [(0, "")] * 6
         from sqlalchemy import create_engine, text
 
+        from loyaltycli.core.db import SCHEMA_HEAD
+
         engine = create_engine(url)
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [SCHEMA_HEAD]
             assert conn.execute(text("SELECT count(*) FROM information_schema.tables "
                                      "WHERE table_schema = 'public'")).scalar() == 15
         engine.dispose()
