@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select, text
 from loyaltycli.core.db import SCHEMA_HEAD
 
+from loyaltycli.core.db import SCHEMA_HEAD
+
 PG_URL = os.environ.get("LOYALTY_TEST_PG_URL")
 
 
@@ -144,6 +146,7 @@ def test_copy_sqlite_shop_to_postgresql(cli, tmp_path, monkeypatch, pg_server):
     shop = tmp_path / "shop.db"
     monkeypatch.setenv("LOYALTY_DB", str(shop))
     database = Database("sqlite:///" + str(shop))
+    assert cli("init").exit_code == 0
     fill_shop(cli, database)
     # a brand-new database without any table: copy creates the schema
     name = f"{pg_server.prefix}_copy_target"

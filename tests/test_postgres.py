@@ -203,6 +203,8 @@ def test_tills_creating_the_schema_at_once_create_it_once(pg_server):
 
         from loyaltycli.core import models  # noqa: F401  every table, and alembic_version
 
+        from loyaltycli.core.db import SCHEMA_HEAD
+
         engine = create_engine(url)
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [SCHEMA_HEAD]

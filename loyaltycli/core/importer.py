@@ -543,7 +543,7 @@ class Importer:
         for account in mine.values():
             if account.loaded_from is not None and account.loaded_from <= since_us and len(account.times) > MAX_HISTORY:
                 account.trim(since_us)
-        storage.load_accounts(session, mine.values(), since, self._referrers)
+        storage.load_accounts(session, mine.values(), since, self._referrers, importing=True)
 
 
 def _is_phone(key: str, region: str) -> bool:

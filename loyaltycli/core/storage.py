@@ -14,7 +14,7 @@ from typing import Iterable
 from sqlalchemy import bindparam, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
-from loyaltycli.core import customers
+from loyaltycli.core import customers, import_files
 from loyaltycli.core.clock import UTC
 from loyaltycli.core.errors import LoyaltyError
 from loyaltycli.core.models import (Customer, LedgerEntry, Membership, MembershipPlan, Purchase, Referral,
@@ -63,7 +63,7 @@ def queries(session: Session) -> dict:
 
 # -- accounts ------------------------------------------------------------------------------------------
 def load_accounts(session: Session, accounts: Iterable[Account], since: datetime,
-                  referrers: dict[int, Referrer] | None = None) -> None:
+                  referrers: dict[int, Referrer] | None = None, *, importing: bool = False) -> None:
     """Read what the rules need of ``accounts`` from ``since`` on (purchases, memberships, milestone keys, a
     pending referral); accounts already read from ``since`` or earlier are left as they are. ``referrers``
     (kept by the caller for a run) shares one Referrer per referrer among all their referees."""
@@ -77,10 +77,16 @@ def load_accounts(session: Session, accounts: Iterable[Account], since: datetime
             states[account.id] = account
     if not states:
         return
-    ids = list(states)
+    ids = sorted(states)
     q = queries(session)
     for chunk in chunks(ids, len(ids) if sqlite else _IN_CHUNK):
         param = id_param(session, chunk)
+        if not sqlite:  # PostgreSQL: lock first (in id order), then read: another import may add a bonus
+            if importing:  # and a batch whose customer was merged or forgotten meanwhile rolls back
+                import_files.lock_active(session, chunk)
+            else:
+                session.execute(select(Customer.id).where(Customer.id.in_(chunk)).order_by(Customer.id)
+                                .with_for_update())
         if sqlite:
             # the driver's rows, each stored time parsed once (SQLAlchemy's per-row conversion costs more)
             spend = session.connection().exec_driver_sql(_SQLITE_SPEND, (param, stored(since), stored(_END_OF_TIME)))
@@ -115,9 +121,6 @@ def load_accounts(session: Session, accounts: Iterable[Account], since: datetime
                     referrers[row.referrer_id] = Referrer(row.referrer_id, row.code, row.status == "active",
                                                           counts.get(row.referrer_id, 0))
                 states[row.referee_id].referral = PendingReferral(referrers[row.referrer_id])
-        # PostgreSQL: hold these customers against a counter till writing at the same time
-        if not sqlite:
-            session.execute(select(Customer.id).where(Customer.id.in_(chunk)).with_for_update())
     from loyaltycli.core.cards import load_held
 
     load_held(session, states)  # stamps on each current stamp card
