@@ -82,7 +82,7 @@ def enroll(
         name, phone, email, birthday, referral_code, consent = (
             answers["name"], answers["phone"], answers["email"], answers["birthday"], answers["referral_code"],
             answers["consent"])
-    when = clock.parse_timestamp(at, what="--at") if at else None
+    when = clock.parse_timestamp(at, what="--at", local_formats=True) if at else None
     with db.session() as session:
         program = load_program(session)
         customer = customers.enroll(session, program, name, phone=phone, email=email, card=card,

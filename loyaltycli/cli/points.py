@@ -19,7 +19,7 @@ def _money(cents: int) -> str:
 def _when(at: Optional[str]):
     from loyaltycli.core import clock
 
-    return clock.parse_timestamp(at, what="--at") if at else None
+    return clock.parse_timestamp(at, what="--at", local_formats=True) if at else None
 
 
 def purchase(

@@ -37,7 +37,7 @@ def _day(text: Optional[str], what: str):
 def _when(at: Optional[str]):
     from loyaltycli.core import clock
 
-    return clock.parse_timestamp(at, what="--at") if at else None
+    return clock.parse_timestamp(at, what="--at", local_formats=True) if at else None
 
 
 def _period(start: Optional[str], end: Optional[str]):

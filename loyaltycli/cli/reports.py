@@ -49,7 +49,7 @@ def _period(from_: Optional[str], to: Optional[str]):
             return None
         if len(text.strip()) <= 10:
             return clock.parse_date(text, what=what)
-        return clock.parse_timestamp(text, what=what)
+        return clock.parse_timestamp(text, what=what, local_formats=True)
 
     return reports.make_period(moment(from_, "--from"), moment(to, "--to"))
 

@@ -140,7 +140,7 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
 
 
 def new_receipt_id(at: datetime) -> str:
-    local = clock.as_utc(at).astimezone(clock.local_zone())
+    local = clock.to_local(at)
     return f"S{local:%Y%m%d-%H%M%S}-{secrets.token_hex(2).upper()}"
 
 

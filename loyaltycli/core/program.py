@@ -33,6 +33,9 @@ class Setting:
     parse: Callable[[str], Any]
     format: Callable[[Any], str] = str
     toml_type: str = "str"  # str | int | tiers
+    # Strict validation when a person sets the value (imports that cost start-up time live here, not
+    # in ``parse``, which reads the stored value at every command); returns the canonical text.
+    check: Callable[[str], str] | None = None
 
 
 def _int(minimum: int = 0, maximum: int = 10**9):
@@ -125,8 +128,32 @@ def format_steps(steps) -> str:
     return ",".join(f"{n}:{p}" for n, p in steps)
 
 
+def _place_check(key: str):
+    def check(text: str) -> str:
+        from loyaltycli.core import country
+
+        return country.validate(key, text)
+    return check
+
+
+def _timezone(text: str) -> str:
+    from loyaltycli.core import clock
+
+    value = str(text).strip()
+    return value or clock.system_zone_name()
+
+
 SETTINGS: dict[str, Setting] = {s.key: s for s in [
-    Setting("currency", "EUR", "currency code shown with amounts", _text(8)),
+    Setting("country", "", "ISO 3166 country of the shop; `program set country PT` also sets currency, "
+            "phone_region, timezone and locale", lambda t: str(t).strip().upper(), check=_place_check("country")),
+    Setting("currency", "EUR", "ISO 4217 currency of every amount", lambda t: str(t).strip().upper(),
+            check=_place_check("currency")),
+    Setting("timezone", "", "IANA time zone of the shop's clock (default: the machine's zone)", _timezone,
+            check=_place_check("timezone")),
+    Setting("locale", "en_IE", "how amounts and dates are shown and typed (pt_PT, ro_RO, it_IT, es_ES, en_IE...)",
+            lambda t: str(t).strip().replace("-", "_"), check=_place_check("locale")),
+    Setting("max_purchase", "10000.00", "largest counter sale accepted without confirmation", _amount,
+            format_amount),
     Setting("earn_rate", "1", "points per whole currency unit spent, before multipliers", _decimal()),
     Setting("tiers", "Bronze:0.00:1.0,Silver:500.00:1.25,Gold:1500.00:1.5",
             "tiers as NAME:MIN_SPEND:MULTIPLIER, by qualifying spend in the window", parse_tiers,
@@ -151,7 +178,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("cashback_percent", "5", "cashback: percent of the amount given back as credit (1 point = 1 cent)",
             _decimal("0", "100")),
     Setting("birthday_bonus", "100", "points `birthdays --award` gives once a year (0: off)", _int(), str, "int"),
-    Setting("phone_region", "IE", "region for phone numbers written without +country code", _text(2)),
+    Setting("phone_region", "IE", "region for phone numbers written without +country code",
+            lambda t: str(t).strip().upper(), check=_place_check("phone_region")),
 ]}
 
 
@@ -207,6 +235,9 @@ def load_program(session: Session) -> Program:
     for key, setting in SETTINGS.items():
         raw = json.loads(stored[key]) if key in stored else setting.default
         values[key] = setting.parse(raw)
+    from loyaltycli.core import place
+
+    place.activate(values)
     return Program(values)
 
 
@@ -217,6 +248,8 @@ def set_setting(session: Session, key: str, value: str) -> str:
         raise NotFound(f"unknown setting {key!r}; see `loyalty program show` for the keys")
     setting = SETTINGS[key]
     try:
+        if setting.check is not None:
+            value = setting.check(value)
         canonical = setting.format(setting.parse(value))
     except InvalidInput as exc:
         raise InvalidInput(f"{key}: {exc}") from None
@@ -246,6 +279,8 @@ def load_toml(session: Session, data: dict) -> list[str]:
         if key not in SETTINGS:
             raise NotFound(f"unknown setting {key!r}; see `loyalty program show` for the keys")
         try:
+            if SETTINGS[key].check is not None:
+                SETTINGS[key].check(value)
             SETTINGS[key].parse(value)
         except InvalidInput as exc:
             raise InvalidInput(f"{key}: {exc}") from None
