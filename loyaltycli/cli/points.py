@@ -38,14 +38,29 @@ def purchase(
     from loyaltycli.core.money import parse_amount
     from loyaltycli.core.program import load_program
 
+    from loyaltycli.core.errors import AboveMaxPurchase
+
     cents = parse_amount(amount, allow_zero=False)
     items = [points.parse_item(text) for text in item or []]
     when = _when(at)
-    with options.database().session() as session:
-        program = load_program(session)
-        customer = customers.find(session, key, program)
-        result = points.post_purchase(session, program, customer, cents, at=when, receipt_id=receipt,
-                                      channel=channel, items=items)
+
+    def record(confirmed: bool):
+        with options.database().session() as session:
+            program = load_program(session)
+            if not confirmed:
+                points.check_max_purchase(program, cents)
+            customer = customers.find(session, key, program)
+            return program, customer, points.post_purchase(session, program, customer, cents, at=when,
+                                                           receipt_id=receipt, channel=channel, items=items)
+
+    try:
+        program, customer, result = record(False)
+    except AboveMaxPurchase as exc:
+        if not options.current.interactive:
+            raise
+        # Asked outside the transaction: no lock is held while the person thinks.
+        typer.confirm(f"{exc}. Record it anyway?", abort=True, err=True)
+        program, customer, result = record(True)
     data = {"receipt_id": result.receipt_id, "code": result.code, "amount": _money(result.amount),
             "points": result.points, "balance": result.balance, "tier": result.tier,
             "earn_tier": result.earn_tier, "multiplier": result.multiplier, "channel": channel.strip().lower(),

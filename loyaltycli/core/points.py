@@ -139,6 +139,18 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
         multiplier=str(multiplier.normalize()), bonuses=bonuses, purchase_id=purchase.id)
 
 
+def check_max_purchase(program, amount: int) -> None:
+    """Refuse a sale above ``max_purchase`` (the CLI asks on a terminal and then skips this check)."""
+    from loyaltycli.core.errors import AboveMaxPurchase
+    from loyaltycli.core.money import format_amount
+
+    if amount > program.max_purchase:
+        raise AboveMaxPurchase(f"{format_amount(amount)} is more than max_purchase "
+                               f"{format_amount(program.max_purchase)} (an amount typed in the wrong box?); "
+                               "raise it with `loyalty program set max_purchase AMOUNT` if it is right",
+                               amount, program.max_purchase)
+
+
 def new_receipt_id(at: datetime) -> str:
     local = clock.to_local(at)
     return f"S{local:%Y%m%d-%H%M%S}-{secrets.token_hex(2).upper()}"
