@@ -13,9 +13,9 @@ customer_app = typer.Typer(help="Look up, list and edit customers.", no_args_is_
 
 
 def _money(cents):
-    from loyaltycli.core.money import format_amount
+    from loyaltycli.core.money import money
 
-    return None if cents is None else format_amount(cents)
+    return money(cents)
 
 
 def customer_json(acct: dict) -> dict:

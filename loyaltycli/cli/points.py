@@ -11,9 +11,9 @@ from loyaltycli.cli.render import emit
 
 
 def _money(cents: int) -> str:
-    from loyaltycli.core.money import format_amount
+    from loyaltycli.core.money import Money
 
-    return format_amount(cents)
+    return Money(cents)
 
 
 def _when(at: Optional[str]):
@@ -35,12 +35,12 @@ def purchase(
     Example: loyalty purchase C000001 24.50 --receipt R-1001 --item COF-250:1:24.50
     """
     from loyaltycli.core import customers, points
-    from loyaltycli.core.money import parse_amount
+    from loyaltycli.core.money import parse_money
     from loyaltycli.core.program import load_program
 
     from loyaltycli.core.errors import AboveMaxPurchase
 
-    cents = parse_amount(amount, allow_zero=False)
+    cents = parse_money(amount, allow_zero=False)
     items = [points.parse_item(text) for text in item or []]
     when = _when(at)
 
@@ -88,10 +88,10 @@ def refund(
     Example: loyalty refund R-1001 --amount 10.00
     """
     from loyaltycli.core import points
-    from loyaltycli.core.money import parse_amount
+    from loyaltycli.core.money import parse_money
     from loyaltycli.core.program import load_program
 
-    cents = parse_amount(amount, allow_zero=False) if amount is not None else None
+    cents = parse_money(amount, allow_zero=False) if amount is not None else None
     when = _when(at)
     with options.database().session() as session:
         program = load_program(session)
@@ -137,10 +137,10 @@ def redeem(
     Example: loyalty redeem C000001 200 --basket 30.00
     """
     from loyaltycli.core import customers, points
-    from loyaltycli.core.money import parse_amount
+    from loyaltycli.core.money import parse_money
     from loyaltycli.core.program import load_program
 
-    basket_cents = parse_amount(basket, what="basket") if basket is not None else None
+    basket_cents = parse_money(basket, what="basket") if basket is not None else None
     when = _when(at)
     with options.database().session() as session:
         program = load_program(session)

@@ -15,11 +15,14 @@ from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
 from loyaltycli.cli import options
+from loyaltycli.core.money import Money
 
 
 def _plain(value: Any) -> Any:
     if type(value) in _SIMPLE:  # the common case, fast for long lists
         return value
+    if isinstance(value, str):  # Money: its plain decimal string
+        return str(value)
     if isinstance(value, datetime):
         from loyaltycli.core.clock import iso
 
@@ -29,7 +32,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        out = {k: _plain(v) for k, v in value.items()}
+        if "currency" not in value and any(isinstance(v, Money) for v in value.values()):
+            from loyaltycli.core.money import shop_currency
+
+            out["currency"] = shop_currency()  # beside the amounts: which money they are
+        return out
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
@@ -47,6 +55,8 @@ def _cell(value: Any) -> str:
         return value
     if value is None:
         return ""
+    if isinstance(value, Money):
+        return value.shown() if not options.current.csv else str(value)
     if isinstance(value, datetime):
         from loyaltycli.core.clock import local_text
 

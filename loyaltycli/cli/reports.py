@@ -20,12 +20,12 @@ AMOUNT_KEYS = {"spend", "total_spend", "min_spend", "qualifying_spend", "missing
 
 def amounts(data):
     """Cents -> decimal strings for every amount key, recursively."""
-    from loyaltycli.core.money import format_amount
+    from loyaltycli.core.money import Money
 
     if isinstance(data, list):
         return [amounts(v) for v in data]
     if isinstance(data, dict):
-        return {k: (format_amount(v) if k in AMOUNT_KEYS and isinstance(v, int) and not isinstance(v, bool)
+        return {k: (Money(v) if k in AMOUNT_KEYS and isinstance(v, int) and not isinstance(v, bool)
                     else amounts(v)) for k, v in data.items()}
     return data
 

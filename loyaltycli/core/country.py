@@ -57,6 +57,8 @@ def _locale(text: str) -> str:
     from babel import Locale, UnknownLocaleError
 
     value = str(text or "").strip().replace("-", "_")
+    if not value:
+        return ""  # plain amounts (12.50), dates ISO or day first
     try:
         locale = Locale.parse(value)
     except (UnknownLocaleError, ValueError, TypeError):

@@ -18,7 +18,7 @@ _STAMP = re.compile(r"^(?P<date>\d{1,2}([./-])\d{1,2}\2\d{4})(?:[ T,]+(?P<h>\d{1
 def locale_name() -> str:
     from loyaltycli.core import place
 
-    return place.get("locale", "en_IE") or "en_IE"
+    return place.get("locale", "") or "en_IE"
 
 
 def date_order(locale: str | None = None) -> str:

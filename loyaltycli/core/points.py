@@ -14,7 +14,7 @@ from loyaltycli.core import clock, ledger, rules
 from loyaltycli.core.errors import (AmbiguousCustomer, DuplicateReceipt, InsufficientPoints, InvalidInput,
                                     NotFound, RuleNotMet, UnknownReceipt)
 from loyaltycli.core.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, Reward
-from loyaltycli.core.money import format_amount, parse_amount
+from loyaltycli.core.money import format_amount, parse_amount, parse_money
 from loyaltycli.core.program import Program
 
 _RECEIPT = re.compile(r"^[\w./:#-]{1,64}$")
@@ -45,7 +45,7 @@ def parse_item(text: str) -> Item:
         raise InvalidInput(f"item {text!r}: quantity {bits[1]!r} is not a whole number") from None
     if quantity == 0 or abs(quantity) > 100_000:
         raise InvalidInput(f"item {text!r}: quantity must be 1 to 100000")
-    return Item(check_sku(bits[0]), quantity, parse_amount(bits[2], what="unit price"))
+    return Item(check_sku(bits[0]), quantity, parse_money(bits[2], what="unit price"))
 
 
 def check_sku(text: str) -> str:

@@ -150,7 +150,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             check=_place_check("currency")),
     Setting("timezone", "", "IANA time zone of the shop's clock (default: the machine's zone)", _timezone,
             check=_place_check("timezone")),
-    Setting("locale", "en_IE", "how amounts and dates are shown and typed (pt_PT, ro_RO, it_IT, es_ES, en_IE...)",
+    Setting("locale", "", "how amounts and dates are shown and typed (pt_PT, ro_RO, it_IT, es_ES, en_IE...; "
+            "empty: plain 12.50)",
             lambda t: str(t).strip().replace("-", "_"), check=_place_check("locale")),
     Setting("max_purchase", "10000.00", "largest counter sale accepted without confirmation", _amount,
             format_amount),
