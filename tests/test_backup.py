@@ -3,6 +3,8 @@ export (CSV per table) and db check (recomputes and reports every difference).""
 
 from __future__ import annotations
 
+from loyaltycli.core.db import SCHEMA_HEAD
+
 import csv
 import os
 import sqlite3
@@ -70,7 +72,7 @@ def test_backup_is_a_complete_self_contained_copy(cli, shop, db_path, tmp_path):
     target = tmp_path / "backup.db"
     info = cli.json("backup", str(target))
     assert info["file"] == str(target)
-    assert info["customers"] == 2 and info["ledger_rows"] == 6 and info["schema"] == "0001"
+    assert info["customers"] == 2 and info["ledger_rows"] == 6 and info["schema"] == SCHEMA_HEAD
     assert dump(target) == dump(db_path)
     # no WAL needed beside it: the copy is in rollback-journal mode, one file to carry away
     with closing(sqlite3.connect(target)) as conn:
@@ -213,7 +215,7 @@ def test_restore_refuses_a_bad_file_and_changes_nothing(cli, shop, db_path, tmp_
         with closing(sqlite3.connect(bad)) as conn:
             conn.execute("UPDATE alembic_version SET version_num='ffff'")
             conn.commit()
-        expected = f"error: {bad} has schema ffff, newer than this program (0001); upgrade loyaltycli first\n"
+        expected = f"error: {bad} has schema ffff, newer than this program ({SCHEMA_HEAD}); upgrade loyaltycli first\n"
     elif kind == "corrupt":
         good = tmp_path / "good.db"
         assert cli("backup", str(good)).exit_code == 0
@@ -361,7 +363,7 @@ def test_backup_restore_and_export_from_the_library(database, session, program, 
     session.commit()
     info = backup(database, tmp_path / "b.db")
     assert (info["customers"], info["ledger_rows"]) == (1, 1)
-    assert inspect_file(tmp_path / "b.db") == {"schema": "0001", "customers": 1, "ledger_rows": 1}
+    assert inspect_file(tmp_path / "b.db") == {"schema": SCHEMA_HEAD, "customers": 1, "ledger_rows": 1}
     assert export(database, tmp_path / "csv")["tables"]["customer"] == 1
     restored = restore(database, tmp_path / "b.db")
     assert restored["kept_aside"].endswith("loyalty.db.before-restore-20260615T120000Z")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from loyaltycli.core.db import SCHEMA_HEAD
+
 import os
 
 import pytest
@@ -153,7 +155,7 @@ def test_copy_sqlite_shop_to_postgresql(cli, tmp_path, monkeypatch, pg_server):
         assert cli.json("--db", target, "purchase", "C000002", "10.00", "--receipt", "R-4")["balance"] == 90
         with Database(target).engine.connect() as conn:
             assert conn.execute(text("SELECT max(id) FROM ledger")).scalar() == 12
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
         again = cli("db", "copy", "--to", target)
         assert again.exit_code == 1
         assert "is not empty (table customer has rows)" in again.stderr

@@ -6,6 +6,8 @@ LOYALTY_TEST_PG_URL is set); the ones marked `needs_pg` only on PostgreSQL.
 
 from __future__ import annotations
 
+from loyaltycli.core.db import SCHEMA_HEAD
+
 import multiprocessing
 import os
 
@@ -200,7 +202,7 @@ def test_tills_creating_the_schema_at_once_create_it_once(pg_server):
 
         engine = create_engine(url)
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [SCHEMA_HEAD]
             assert conn.execute(text("SELECT count(*) FROM information_schema.tables "
                                      "WHERE table_schema = 'public'")).scalar() == 15
         engine.dispose()

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock, ledger
@@ -160,9 +160,15 @@ def find_by_referral_code(session: Session, code: str) -> Customer:
 
 def find(session: Session, key: str, program: Program | None = None, *, usable: bool = True) -> Customer:
     """The customer named by KEY: code, card, e-mail or phone. Unknown or ambiguous keys raise."""
-    raw = (key or "").strip()
-    if not raw:
+    import unicodedata
+
+    from loyaltycli.core.textkey import plain_digits
+
+    given = (key or "").strip()
+    if not given:
         raise UnknownCustomer("customer KEY is empty; give a code (C000042), card, e-mail or phone")
+    # Looked up as stored: NFC (an NFD e-mail), ASCII digits (fullwidth or Arabic-Indic ones in a phone)
+    raw = unicodedata.normalize("NFC", plain_digits(given)).strip()
     candidates = [raw, raw.upper(), raw.lower()]
     if _CODE.match(raw):
         candidates.append(customer_code(int(raw[1:])))
@@ -178,7 +184,7 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
         if phone:
             matches = session.execute(select(Customer).where(Customer.phone == phone)).scalars().all()
     if not matches:
-        raise UnknownCustomer(f"unknown customer {raw!r}; try `loyalty customer list --search {raw}`")
+        raise UnknownCustomer(f"unknown customer {given!r}; try `loyalty customer list --search {given}`")
     if len(matches) > 1:
         listed = ", ".join(f"{c.code} ({c.name})" for c in matches)
         raise AmbiguousCustomer(f"customer {raw!r} is ambiguous: it matches {listed}; use the code")
@@ -209,6 +215,28 @@ def edit(session: Session, program: Program, customer: Customer, *, name=None, p
         customer.consent = consent
     session.flush()
     return customer
+
+
+def search_conditions(text: str, program: Program | None = None) -> list:
+    """Where `--search TEXT` may match: the stored name key (case and accents folded), code, e-mail
+    and card as typed (NFC, lower-case), and the phone as typed or as the E.164 number it means."""
+    import unicodedata
+
+    from loyaltycli.core.textkey import fold, plain_digits
+
+    typed = unicodedata.normalize("NFC", plain_digits(text)).strip()
+    pattern = like_pattern(typed)
+    out = [Customer.search_key.like(like_pattern(fold(text)), escape="\\"),
+           *[func.lower(col).like(pattern, escape="\\") for col in
+             (Customer.code, Customer.phone, Customer.email, Customer.card)]]
+    if re.match(r"^[+0-9][0-9 ()./-]{5,}$", typed):
+        try:
+            phone = normalize_phone(typed, program.phone_region if program else "IE")
+        except InvalidInput:
+            phone = None
+        if phone:
+            out.append(Customer.phone == phone)
+    return out
 
 
 def like_pattern(text: str) -> str:

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from loyaltycli.core.errors import DatabaseUnavailable
 
 # The newest migration this program knows, and every older one it can upgrade from.
-SCHEMA_HEAD = "0001"
-KNOWN_REVISIONS = ("0001",)
+SCHEMA_HEAD = "0002_shop"
+KNOWN_REVISIONS = ("0001", "0002_shop")
 
 BUSY_TIMEOUT_SECONDS = float(os.environ.get("LOYALTY_BUSY_TIMEOUT", "15"))
 

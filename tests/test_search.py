@@ -1,0 +1,85 @@
+"""Search is case- and accent-insensitive on a stored, indexed key; look-ups normalize like storage."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+
+@pytest.fixture
+def people(cli):
+    cli("program", "set", "phone_region", "PT")
+    for name, phone, email in (("Álvaro Conceição", "912345678", "alvaro@example.pt"),
+                               ("Élodie Marchand", None, "élodie@exemple.fr"),
+                               ("Ștefan Popescu", "+40712345678", None),
+                               ("Şerban Ionescu", None, None),
+                               ("Zoë O'Brien", None, None)):
+        args = ["enroll", name, "--no-input"]
+        if phone:
+            args += ["--phone", phone]
+        if email:
+            args += ["--email", email]
+        result = cli(*args)
+        assert result.exit_code == 0, result.stderr
+
+
+def names(rows):
+    return [row["name"] for row in rows]
+
+
+@pytest.mark.parametrize("typed,found", [
+    ("alvaro", ["Álvaro Conceição"]),
+    ("ALVARO", ["Álvaro Conceição"]),
+    ("conceicao", ["Álvaro Conceição"]),
+    ("elodie", ["Élodie Marchand"]),
+    ("stefan", ["Ștefan Popescu"]),
+    ("ştefan", ["Ștefan Popescu"]),        # cedilla typed, comma-below stored
+    ("șerban", ["Şerban Ionescu"]),        # comma-below typed, cedilla stored
+    (unicodedata.normalize("NFD", "Élodie"), ["Élodie Marchand"]),
+    ("zoe", ["Zoë O'Brien"]),
+    ("ｓｔｅｆａｎ", ["Ștefan Popescu"]),   # fullwidth
+])
+def test_search_folds_case_and_accents(cli, people, typed, found):
+    assert names(cli.json("customer", "list", "--search", typed)) == found
+
+
+def test_search_by_phone_with_spaces_and_other_digits(cli, people):
+    assert names(cli.json("customer", "list", "--search", "912 345 678")) == ["Álvaro Conceição"]
+    assert names(cli.json("customer", "list", "--search", "+40 712 345 678")) == ["Ștefan Popescu"]
+    fullwidth = "９１２３４５６７８"
+    assert cli.json("balance", fullwidth)["code"] == "C000001"
+    arabic_indic = "٩١٢٣٤٥٦٧٨"
+    assert cli.json("balance", arabic_indic)["code"] == "C000001"
+
+
+def test_an_nfd_email_finds_its_customer(cli, people):
+    nfd = unicodedata.normalize("NFD", "élodie@exemple.fr")
+    assert nfd != "élodie@exemple.fr"
+    assert cli.json("balance", nfd)["code"] == "C000002"
+
+
+def test_the_key_follows_edits_and_forget(cli, people, database):
+    from sqlalchemy import text
+
+    cli("customer", "edit", "C000005", "--name", "Zoé Ørsted")
+    assert names(cli.json("customer", "list", "--search", "zoe orsted")) == ["Zoé Ørsted"]
+    assert cli("customer", "forget", "C000005").exit_code == 0
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SELECT search_key FROM customer WHERE code='C000005'")).scalar() is None
+
+
+def test_counter_completion_uses_the_key(people, database):
+    from loyaltycli.core.lookup import customers_starting_with
+
+    with database.session(write=False) as session:
+        assert [m.code for m in customers_starting_with(session, "stef")] == ["C000003"]
+        assert [m.code for m in customers_starting_with(session, "popes")] == ["C000003"]
+        assert [m.code for m in customers_starting_with(session, "ser")] == ["C000004"]
+
+
+def test_the_key_is_indexed(database):
+    from sqlalchemy import inspect
+
+    indexes = inspect(database.engine).get_indexes("customer")
+    assert any(ix["column_names"] == ["search_key"] for ix in indexes)
