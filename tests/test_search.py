@@ -83,3 +83,13 @@ def test_the_key_is_indexed(database):
 
     indexes = inspect(database.engine).get_indexes("customer")
     assert any(ix["column_names"] == ["search_key"] for ix in indexes)
+
+
+def test_a_card_shaped_like_a_code_or_equal_to_a_phone_is_refused(cli, people):
+    result = cli("enroll", "Ana", "--card", "C000001", "--no-input")
+    assert result.exit_code == 1 and "looks like a customer code" in result.stderr
+    result = cli("enroll", "Ana", "--card", "912345678", "--no-input")  # Álvaro's phone (PT)
+    assert result.exit_code == 1 and "is the phone number of customer C000001" in result.stderr
+    result = cli("customer", "edit", "C000002", "--card", "912345678")
+    assert result.exit_code == 1 and "is the phone number of customer C000001" in result.stderr
+    assert cli("enroll", "Ana", "--card", "6000100000001", "--no-input").exit_code == 0

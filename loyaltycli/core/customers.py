@@ -71,7 +71,25 @@ def normalize_card(text: str) -> str:
     raw = (text or "").strip()
     if not _CARD.match(raw):
         raise InvalidInput(f"card {raw!r} must be 4 to 40 letters, digits or dashes")
+    if _CODE.match(raw):
+        raise InvalidInput(f"card {raw!r} looks like a customer code; a KEY would name two customers")
     return raw.upper()
+
+
+def _check_card_not_a_phone(session: Session, program: Program, card: str | None, exclude_id: int | None = None) -> None:
+    """A card number that is another customer's phone would make that KEY name two customers."""
+    if not card or not card.isdigit():
+        return
+    try:
+        phone = normalize_phone(card, program.phone_region)
+    except InvalidInput:
+        return
+    query = select(Customer.code).where(Customer.phone == phone)
+    if exclude_id is not None:
+        query = query.where(Customer.id != exclude_id)
+    other = session.execute(query).scalar()
+    if other:
+        raise DuplicateCustomer(f"card {card} is the phone number of customer {other}; a KEY would name both")
 
 
 def new_referral_code(session: Session) -> str:
@@ -135,6 +153,7 @@ def enroll(session: Session, program: Program, name: str, *, phone: str | None =
     _check_unique(session, Customer.phone, profile.phone, "phone")
     _check_unique(session, Customer.email, profile.email, "e-mail")
     _check_unique(session, Customer.card, profile.card, "card")
+    _check_card_not_a_phone(session, program, profile.card)
     customer = Customer(code="tmp-" + uuid.uuid4().hex[:10], name=profile.name, phone=profile.phone,
                         email=profile.email, card=profile.card, birthday=profile.birthday, consent=consent,
                         referral_code=new_referral_code(session), enrolled_at=at)
@@ -210,6 +229,8 @@ def edit(session: Session, program: Program, customer: Customer, *, name=None, p
         value = getattr(profile, field_name)
         if field_name != "birthday":
             _check_unique(session, getattr(Customer, field_name), value, field_name, exclude_id=customer.id)
+        if field_name == "card":
+            _check_card_not_a_phone(session, program, value, exclude_id=customer.id)
         setattr(customer, field_name, value)
     if consent is not None:
         customer.consent = consent
