@@ -93,3 +93,10 @@ def test_a_card_shaped_like_a_code_or_equal_to_a_phone_is_refused(cli, people):
     result = cli("customer", "edit", "C000002", "--card", "912345678")
     assert result.exit_code == 1 and "is the phone number of customer C000001" in result.stderr
     assert cli("enroll", "Ana", "--card", "6000100000001", "--no-input").exit_code == 0
+
+
+def test_phones_are_shown_in_the_national_format_and_stored_e164(cli, people):
+    table = cli("customer", "list").stdout
+    assert "912 345 678" in table and "+40 712 345 678" in table
+    assert cli.json("customer", "list", "--search", "alvaro")[0]["phone"] == "+351912345678"
+    assert "912 345 678" in cli("customer", "show", "C000001").stdout

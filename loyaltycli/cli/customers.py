@@ -18,6 +18,19 @@ def _money(cents):
     return money(cents)
 
 
+def _shown_phone(e164):
+    from loyaltycli.core import place
+    from loyaltycli.core.customers import shown_phone
+
+    return shown_phone(e164, place.get("phone_region", "IE"))
+
+
+def customers_phone(e164, program):
+    from loyaltycli.core.customers import shown_phone
+
+    return shown_phone(e164, program.phone_region)
+
+
 def customer_json(acct: dict) -> dict:
     """The public JSON of a customer (SPEC keys first)."""
     out = dict(acct)
@@ -38,6 +51,7 @@ def show_account(acct: dict) -> None:
         return
     fields = {k: data[k] for k in ("code", "name", "phone", "email", "card", "birthday", "enrolled_at",
                                    "balance", "tier", "spend", "referral_code")}
+    fields["phone"] = _shown_phone(fields["phone"])
     if data["next_tier"]:
         fields["next tier"] = f"{data['next_tier']}: spend {data['missing_for_next']} more within the window"
     else:
@@ -123,6 +137,8 @@ def customer_list(tier: Optional[str] = typer.Option(None, "--tier", help="Only 
         program = load_program(session)
         rows = accounts.list_accounts(session, program, search=search, tier=tier)
     out = [{**r, "spend": _money(r["spend"])} for r in rows]
+    if not (options.current.json or options.current.csv):  # people read national numbers; scripts E.164
+        out = [{**r, "phone": customers_phone(r["phone"], program)} for r in out]
     emit(out, columns=["code", "name", "phone", "email", "card", "balance", "tier", "spend"], title="Customers")
 
 

@@ -55,6 +55,22 @@ def normalize_phone(text: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def shown_phone(e164: str | None, region: str) -> str | None:
+    """A stored E.164 phone as people of the shop's region write it: national format at home
+    (912 345 678), international abroad (+40 712 345 678)."""
+    if not e164:
+        return e164
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    home = phonenumbers.region_code_for_number(number) == (region or "").upper()
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL if home
+                                      else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def normalize_email(text: str) -> str:
     """The normalized address of a syntactically valid e-mail (no DNS look-up)."""
     from email_validator import EmailNotValidError, validate_email
