@@ -105,7 +105,25 @@ def write_csv(stream, rows: Iterable[dict], columns: Sequence[str] | None = None
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_cell(row.get(col)) for col in columns])
+        writer.writerow([safe_cell(_cell(row.get(col))) for col in columns])
+
+
+_NUMBER = None
+
+
+def safe_cell(text: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection): text starting with
+    = + - @, TAB or CR gets a leading apostrophe; plain numbers (-5, -3.00) stay numbers."""
+    if not text or text[0] not in "=+-@\t\r":
+        return text
+    global _NUMBER
+    if _NUMBER is None:
+        import re
+
+        _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+    if _NUMBER.fullmatch(text):
+        return text
+    return "'" + text
 
 
 # Free-text columns wrap; codes, numbers and dates stay on one line.
