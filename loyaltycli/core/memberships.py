@@ -34,7 +34,10 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 def add_plan(session: Session, name: str, fee: int, months: int, multiplier: str, perk: str = "") -> MembershipPlan:
     """A new plan: ``fee`` (cents) for ``months`` months, points x ``multiplier`` while active."""
-    value = " ".join((name or "").split())
+    from loyaltycli.core.textkey import check_plain_text
+
+    check_plain_text(perk, "perk")
+    value = " ".join((check_plain_text(name, "plan name") or "").split())
     if not value or len(value) > 100:
         raise InvalidInput("plan name must be 1 to 100 characters")
     if fee < 0:

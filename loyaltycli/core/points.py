@@ -224,7 +224,9 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
 def award(session: Session, program: Program, customer: Customer, points: int, reason: str, *,
           at: datetime | None = None, kind: str = "award", bonus_key: str | None = None) -> int:
     """Give (or, negative, take back) points for a stated reason; returns the new balance."""
-    reason = (reason or "").strip()
+    from loyaltycli.core.textkey import check_plain_text
+
+    reason = (check_plain_text(reason, "reason") or "").strip()
     if not reason:
         raise InvalidInput("--reason is required: say why the points are given")
     if points == 0 or abs(points) > ledger.MAX_POINTS:

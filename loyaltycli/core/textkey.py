@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from loyaltycli.core.errors import InvalidInput
+
 # Letters that carry no combining mark to strip in Unicode, folded by hand.
 _LETTERS = str.maketrans({"ø": "o", "đ": "d", "ł": "l", "ı": "i", "ħ": "h", "þ": "th", "ð": "d",
                           "æ": "ae", "œ": "oe", "ŋ": "n", "ŧ": "t", "ʼ": "'", "’": "'"})
@@ -36,3 +38,19 @@ def plain_digits(text: str) -> str:
         digit = unicodedata.decimal(ch, None)
         out.append(str(digit) if digit is not None and not ch.isascii() else ch)
     return "".join(out)
+
+
+# Bidirectional overrides and isolates: they can make a line read differently from what it holds.
+_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_plain_text(value: str | None, what: str) -> str | None:
+    """Free text kept in the database (a reason, a comment, a name of a reward, cause or plan) must not
+    carry terminal control characters (ESC sequences, bells, backspaces) or bidi overrides."""
+    if not value:
+        return value
+    for ch in value:
+        if (unicodedata.category(ch) == "Cc" and ch not in "\n\t") or ch in _BIDI:
+            raise InvalidInput(f"{what} contains a control character ({ch.encode('unicode_escape').decode()}); "
+                               "type plain text")
+    return value
