@@ -116,8 +116,8 @@ def test_rebate_dry_run_then_once_per_year(cli, rebate_shop):
     before = {c: cli.json("balance", c)["balance"] for c in ("C000001", "C000002", "C000003")}
     dry = cli.json("rebate", "--year", "2025", "--percent", "2", "--dry-run")
     # Ann: 2% of net 900.00 = 18.00 = 360 points at 0.05; Bob: 2% of 10.00 = 0.20 = 4 points
-    assert dry["rebates"] == [{"code": "C000001", "name": "Ann", "spend": "900.00", "points": 360},
-                              {"code": "C000002", "name": "Bob", "spend": "10.00", "points": 4}]
+    assert dry["rebates"] == [{"code": "C000001", "name": "Ann", "spend": "900.00", "points": 360, "currency": "EUR"},
+                              {"code": "C000002", "name": "Bob", "spend": "10.00", "points": 4, "currency": "EUR"}]
     assert (dry["points"], dry["dry_run"], dry["already_rebated"]) == (364, True, 0)
     assert {c: cli.json("balance", c)["balance"] for c in before} == before
     result = cli("rebate", "--year", "2025", "--percent", "2")

@@ -26,7 +26,7 @@ def test_preset_cashback_and_back(cli):
     assert cli.json("balance", "C000001")["value"] == "2.73"
     # no minimum redemption: one cent may be spent
     assert cli.json("redeem", "C000001", "1") == {"code": "C000001", "points": 1, "value": "0.01",
-                                                  "balance": 272, "reward": None}
+                                                  "balance": 272, "reward": None, "currency": "EUR"}
     back = cli("program", "preset", "points")
     assert back.stdout == "program preset points: earn_mode = points, point_value = 0.05, min_redemption = 100\n"
     assert cli.json("purchase", "C000001", "24.99")["points"] == 24

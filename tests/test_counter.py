@@ -68,7 +68,7 @@ def test_options_hold_for_one_line_only(aoife):
     code, out = run_line("balance C000001 --json")
     assert code == 0
     assert json.loads(out) == {"code": "C000001", "name": "Aoife Murphy", "balance": 50, "tier": "Bronze",
-                               "value": "2.50", "expiring_soon": []}
+                               "value": "2.50", "currency": "EUR", "expiring_soon": []}
     assert run_line("balance C000001")[1] == "C000001 Aoife Murphy: 50 points (worth 2.50), tier Bronze\n"
 
 

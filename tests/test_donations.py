@@ -25,12 +25,12 @@ def test_donate_and_report(cli, shop):
     cli("donate", "C000001", "40", "--cause", "Animal shelter", "--at", "2026-05-02")
     assert cli.json("balance", "C000001")["balance"] == 110
     assert cli.json("report", "donations") == [
-        {"cause": "Animal shelter", "donations": 1, "donors": 1, "points": 40, "value": "2.00"},
-        {"cause": "Food bank", "donations": 2, "donors": 2, "points": 300, "value": "15.00"}]
+        {"cause": "Animal shelter", "donations": 1, "donors": 1, "points": 40, "value": "2.00", "currency": "EUR"},
+        {"cause": "Food bank", "donations": 2, "donors": 2, "points": 300, "value": "15.00", "currency": "EUR"}]
     # period [from, to): May only
     assert cli.json("report", "donations", "--from", "2026-05-01", "--to", "2026-06-01") == [
-        {"cause": "Animal shelter", "donations": 1, "donors": 1, "points": 40, "value": "2.00"},
-        {"cause": "Food bank", "donations": 1, "donors": 1, "points": 100, "value": "5.00"}]
+        {"cause": "Animal shelter", "donations": 1, "donors": 1, "points": 40, "value": "2.00", "currency": "EUR"},
+        {"cause": "Food bank", "donations": 1, "donors": 1, "points": 100, "value": "5.00", "currency": "EUR"}]
     assert [(r["cause"], r["points"], r["value"]) for r in cli.json("cause", "list")] == [
         ("Animal shelter", 40, "2.00"), ("Food bank", 300, "15.00")]
     history = cli.json("history", "C000001")

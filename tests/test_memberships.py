@@ -27,7 +27,8 @@ def club(cli):
 
 def test_plan_list(cli, club):
     assert cli.json("membership", "plan", "list") == [
-        {"plan": "Club", "fee": "30.00", "months": 12, "multiplier": "2", "perk": "free delivery", "members": 0}]
+        {"plan": "Club", "fee": "30.00", "months": 12, "multiplier": "2", "perk": "free delivery", "members": 0,
+         "currency": "EUR"}]
     cli("membership", "join", "C000001", "club")
     assert cli.json("membership", "plan", "list")[0]["members"] == 1
 
@@ -60,7 +61,7 @@ def test_renew_extends_by_one_period_and_records_the_fee(cli, club):
     rows = cli.json("membership", "list")
     assert rows == [{"code": "C000001", "name": "Ann", "plan": "Club", "since": "2026-06-15T12:00:00+00:00",
                      "paid_until": "2028-06-15T12:00:00+00:00", "status": "active", "cancelled_at": None,
-                     "fees_paid": "60.00"}]
+                     "fees_paid": "60.00", "currency": "EUR"}]
     # the multiplier runs on into the renewed period
     assert cli.json("purchase", "C000001", "10.00", "--at", "2026-06-15T12:00:00Z")["points"] == 20
 

@@ -24,6 +24,7 @@ def test_amounts_and_balances_beyond_32_bits(cli):
     """PostgreSQL's INTEGER stops at 2,147,483,647: cents and points are 64-bit, and sums come back as
     whole numbers (PostgreSQL sums BIGINT into NUMERIC)."""
     cli("enroll", "Big Spender", "--at", "2026-06-01T09:00")
+    cli("program", "set", "max_purchase", "1000000000")
     first = cli.json("purchase", "C000001", "999999999.99", "--receipt", "A", "--at", "2026-06-14T12:00")
     # Bronze x1: 999,999,999 points, + 250 milestone; + 50 welcome
     assert (first["points"], first["balance"]) == (999_999_999, 1_000_000_299)
@@ -32,7 +33,7 @@ def test_amounts_and_balances_beyond_32_bits(cli):
     assert (second["points"], second["balance"], second["earn_tier"]) == (1_499_999_998, 2_500_000_297, "Gold")
     listed = cli.json("customer", "list")
     assert listed == [{"code": "C000001", "name": "Big Spender", "phone": None, "email": None, "card": None,
-                       "balance": 2_500_000_297, "tier": "Gold", "spend": "1999999999.98"}]
+                       "balance": 2_500_000_297, "tier": "Gold", "spend": "1999999999.98", "currency": "EUR"}]
     assert type(listed[0]["balance"]) is int
     refund = cli.json("refund", "B")
     assert (refund["amount"], refund["points"], refund["balance"]) == ("999999999.99", -1_499_999_998,

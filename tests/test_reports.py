@@ -103,7 +103,8 @@ def test_clv_by_hand(cli):
     bronze = data["by_tier"][0]
     assert bronze["tier"] == "Bronze" and bronze["clv"] == "105.15"
     assert data["by_tier"][1] == {"tier": "Silver", "customers": 0, "orders": 0, "spend": "0.00", "aov": None,
-                                  "purchases_per_year": None, "lifespan_years": None, "clv": None}
+                                  "purchases_per_year": None, "lifespan_years": None, "clv": None,
+                                  "currency": "EUR"}
 
 
 # ---------------------------------------------------------------- upsell
@@ -198,9 +199,9 @@ def test_channels_by_hand(cli):
     data = cli.json("report", "channels")
     assert data == [
         {"channel": "online", "sales": 2, "gross": "120.00", "refunds": "20.00", "spend": "100.00",
-         "customers": 2, "avg_basket": "60.00", "share": 71.4},
+         "customers": 2, "avg_basket": "60.00", "share": 71.4, "currency": "EUR"},
         {"channel": "store", "sales": 2, "gross": "40.00", "refunds": "0.00", "spend": "40.00",
-         "customers": 1, "avg_basket": "20.00", "share": 28.6}]
+         "customers": 1, "avg_basket": "20.00", "share": 28.6, "currency": "EUR"}]
 
 
 # ---------------------------------------------------------------- segments
@@ -346,5 +347,5 @@ def test_default_period_includes_what_happened_just_now(cli):
     assert cli.json("report", "nps")["responses"] == 1
     assert cli.json("report", "channels") == [
         {"channel": "store", "sales": 1, "gross": "12.00", "refunds": "0.00", "spend": "12.00", "customers": 1,
-         "avg_basket": "12.00", "share": 100.0}]
+         "avg_basket": "12.00", "share": 100.0, "currency": "EUR"}]
     assert cli.json("report", "summary")["monthly"][-1]["spend"] == "12.00"

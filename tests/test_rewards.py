@@ -21,10 +21,11 @@ def test_add_list_and_redeem_a_reward(cli, shop):
     assert (result.exit_code, result.stdout) == (0, "reward Free coffee: 100 points\n")
     cli("reward", "add", "Tote bag", "--cost", "400")
     redeemed = cli.json("redeem", "C000001", "--reward", "free COFFEE")
-    assert redeemed == {"code": "C000001", "points": 100, "value": "5.00", "balance": 150, "reward": "Free coffee"}
+    assert redeemed == {"code": "C000001", "points": 100, "value": "5.00", "balance": 150, "reward": "Free coffee",
+                        "currency": "EUR"}
     assert cli.json("reward", "list") == [
-        {"reward": "Free coffee", "cost": 100, "value": "5.00", "redeemed": 1},
-        {"reward": "Tote bag", "cost": 400, "value": "20.00", "redeemed": 0}]
+        {"reward": "Free coffee", "cost": 100, "value": "5.00", "redeemed": 1, "currency": "EUR"},
+        {"reward": "Tote bag", "cost": 400, "value": "20.00", "redeemed": 0, "currency": "EUR"}]
     short = cli("redeem", "C000001", "--reward", "Tote bag")
     assert short.exit_code == 1
     assert short.stderr == "error: C000001 has 150 points; 400 needed\n"

@@ -75,6 +75,7 @@ class LoyaltyGroup(TyperGroup):
             finally:
                 _checkpoint()
         except LoyaltyError as exc:
+            _print_notes()
             if options.current.debug:
                 raise
             fail(str(exc), exc.exit_code)
@@ -103,6 +104,16 @@ class LoyaltyGroup(TyperGroup):
                      "changed, try again", 1)
             fail(f"internal error: {type(exc).__name__}: {mask_secrets(str(exc).splitlines()[0]) if str(exc) else ''} "
                  "(rerun with --debug for details)", 1)
+        finally:
+            _print_notes()
+
+
+def _print_notes() -> None:
+    """How input was read when it could be read two ways (an autumn hour): one line each, on stderr."""
+    from loyaltycli.core import clock
+
+    for text in clock.take_notes():
+        typer.echo(f"note: {text}", err=True)
 
 
 def _checkpoint() -> None:

@@ -13,9 +13,22 @@ customer_app = typer.Typer(help="Look up, list and edit customers.", no_args_is_
 
 
 def _money(cents):
-    from loyaltycli.core.money import format_amount
+    from loyaltycli.core.money import money
 
-    return None if cents is None else format_amount(cents)
+    return money(cents)
+
+
+def _shown_phone(e164):
+    from loyaltycli.core import place
+    from loyaltycli.core.customers import shown_phone
+
+    return shown_phone(e164, place.get("phone_region", "IE"))
+
+
+def customers_phone(e164, program):
+    from loyaltycli.core.customers import shown_phone
+
+    return shown_phone(e164, program.phone_region)
 
 
 def customer_json(acct: dict) -> dict:
@@ -41,6 +54,7 @@ def show_account(acct: dict) -> None:
         return
     fields = {k: data[k] for k in ("code", "name", "phone", "email", "card", "birthday", "enrolled_at",
                                    "balance", "tier", "spend", "referral_code")}
+    fields["phone"] = _shown_phone(fields["phone"])
     if data["consent"]:
         from loyaltycli.core.clock import local_text
 
@@ -115,7 +129,7 @@ def enroll(
             answers["referral_code"], answers["consent"])
     else:
         consent_how = consent_how or "loyalty enroll --consent"
-    when = clock.parse_timestamp(at, what="--at") if at else None
+    when = clock.parse_timestamp(at, what="--at", local_formats=True) if at else None
     with db.session() as session:
         program = load_program(session)
         customer = customers.enroll(session, program, name, phone=phone, email=email, card=card,
@@ -157,6 +171,8 @@ def customer_list(tier: Optional[str] = typer.Option(None, "--tier", help="Only 
         program = load_program(session)
         rows = accounts.list_accounts(session, program, search=search, tier=tier)
     out = [{**r, "spend": _money(r["spend"])} for r in rows]
+    if not (options.current.json or options.current.csv):  # people read national numbers; scripts E.164
+        out = [{**r, "phone": customers_phone(r["phone"], program)} for r in out]
     emit(out, columns=["code", "name", "phone", "email", "card", "balance", "tier", "spend"], title="Customers")
 
 

@@ -27,7 +27,21 @@ current = Options()
 def reset(**values) -> Options:
     global current
     current = Options(**values)
+    from loyaltycli.core import place
+
+    # Amounts and times typed on the line are read the shop's way: its settings, read when first needed.
+    place.set_loader(_read_place)
+    from loyaltycli.core import clock
+
+    clock.take_notes()
     return current
+
+
+def _read_place():
+    from loyaltycli.core import place
+
+    with database().session(write=False) as session:
+        return place.read_settings(session)
 
 
 def database(create: bool = False):

@@ -11,15 +11,15 @@ from loyaltycli.cli.render import emit, plural
 
 
 def _money(cents: int) -> str:
-    from loyaltycli.core.money import format_amount
+    from loyaltycli.core.money import Money
 
-    return format_amount(cents)
+    return Money(cents)
 
 
 def _when(at: Optional[str]):
     from loyaltycli.core import clock
 
-    return clock.parse_timestamp(at, what="--at") if at else None
+    return clock.parse_timestamp(at, what="--at", local_formats=True) if at else None
 
 
 def purchase(
@@ -35,17 +35,32 @@ def purchase(
     Example: loyalty purchase C000001 24.50 --receipt R-1001 --item COF-250:1:24.50
     """
     from loyaltycli.core import cards, customers, points
-    from loyaltycli.core.money import parse_amount
+    from loyaltycli.core.money import parse_money
     from loyaltycli.core.program import load_program
 
-    cents = parse_amount(amount, allow_zero=False)
+    from loyaltycli.core.errors import AboveMaxPurchase
+
+    cents = parse_money(amount, allow_zero=False)
     items = [points.parse_item(text) for text in item or []]
     when = _when(at)
-    with options.database().session() as session:
-        program = load_program(session)
-        customer = customers.find(session, key, program)
-        result = points.post_purchase(session, program, customer, cents, at=when, receipt_id=receipt,
-                                      channel=channel, items=items)
+
+    def record(confirmed: bool):
+        with options.database().session() as session:
+            program = load_program(session)
+            if not confirmed:
+                points.check_max_purchase(program, cents)
+            customer = customers.find(session, key, program)
+            return program, customer, points.post_purchase(session, program, customer, cents, at=when,
+                                                           receipt_id=receipt, channel=channel, items=items)
+
+    try:
+        program, customer, result = record(False)
+    except AboveMaxPurchase as exc:
+        if not options.current.interactive:
+            raise
+        # Asked outside the transaction: no lock is held while the person thinks.
+        typer.confirm(f"{exc}. Record it anyway?", abort=True, err=True)
+        program, customer, result = record(True)
     data = {"receipt_id": result.receipt_id, "code": result.code, "amount": _money(result.amount),
             "points": result.points, "balance": result.balance, "tier": result.tier,
             "earn_tier": result.earn_tier, "multiplier": result.multiplier, "channel": channel.strip().lower(),
@@ -76,10 +91,10 @@ def refund(
     Example: loyalty refund R-1001 --amount 10.00
     """
     from loyaltycli.core import points
-    from loyaltycli.core.money import parse_amount
+    from loyaltycli.core.money import parse_money
     from loyaltycli.core.program import load_program
 
-    cents = parse_amount(amount, allow_zero=False) if amount is not None else None
+    cents = parse_money(amount, allow_zero=False) if amount is not None else None
     when = _when(at)
     with options.database().session() as session, options.by_hand():
         program = load_program(session)
@@ -126,12 +141,12 @@ def redeem(
     Example: loyalty redeem C000001 200 --basket 30.00
     """
     from loyaltycli.core import customers, points
-    from loyaltycli.core.money import parse_amount
+    from loyaltycli.core.money import parse_money
     from loyaltycli.core.program import load_program
 
     if voucher is not None:
         return _use_voucher(key, voucher, points_, reward, basket, at)
-    basket_cents = parse_amount(basket, what="basket") if basket is not None else None
+    basket_cents = parse_money(basket, what="basket") if basket is not None else None
     when = _when(at)
     with options.database().session() as session, options.by_hand():
         program = load_program(session)

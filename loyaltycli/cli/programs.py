@@ -23,9 +23,9 @@ NUMBERS = {"ignore_unknown_options": True}
 
 
 def _money(cents):
-    from loyaltycli.core.money import format_amount
+    from loyaltycli.core.money import money
 
-    return None if cents is None else format_amount(cents)
+    return money(cents)
 
 
 def _day(text: Optional[str], what: str):
@@ -37,7 +37,7 @@ def _day(text: Optional[str], what: str):
 def _when(at: Optional[str]):
     from loyaltycli.core import clock
 
-    return clock.parse_timestamp(at, what="--at") if at else None
+    return clock.parse_timestamp(at, what="--at", local_formats=True) if at else None
 
 
 def _period(start: Optional[str], end: Optional[str]):
@@ -213,9 +213,9 @@ def plan_add(name: str = typer.Argument(..., help="Plan name."),
     Example: loyalty membership plan add Club --fee 30.00 --months 12 --multiplier 2 --perk "free delivery"
     """
     from loyaltycli.core import memberships
-    from loyaltycli.core.money import parse_amount
+    from loyaltycli.core.money import parse_money
 
-    cents = parse_amount(fee, what="--fee")
+    cents = parse_money(fee, what="--fee")
     with options.database().session() as session:
         plan = memberships.add_plan(session, name, cents, months, multiplier, perk)
         text = memberships.fee_text(plan)

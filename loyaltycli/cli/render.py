@@ -15,11 +15,14 @@ from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
 from loyaltycli.cli import options
+from loyaltycli.core.money import Money
 
 
 def _plain(value: Any) -> Any:
     if type(value) in _SIMPLE:  # the common case, fast for long lists
         return value
+    if isinstance(value, str):  # Money: its plain decimal string
+        return str(value)
     if isinstance(value, datetime):
         from loyaltycli.core.clock import iso
 
@@ -29,7 +32,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        out = {k: _plain(v) for k, v in value.items()}
+        if "currency" not in value and any(isinstance(v, Money) for v in value.values()):
+            from loyaltycli.core.money import shop_currency
+
+            out["currency"] = shop_currency()  # beside the amounts: which money they are
+        return out
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
@@ -47,6 +55,8 @@ def _cell(value: Any) -> str:
         return value
     if value is None:
         return ""
+    if isinstance(value, Money):
+        return value.shown() if not options.current.csv else str(value)
     if isinstance(value, datetime):
         from loyaltycli.core.clock import local_text
 
@@ -95,7 +105,25 @@ def write_csv(stream, rows: Iterable[dict], columns: Sequence[str] | None = None
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_cell(row.get(col)) for col in columns])
+        writer.writerow([safe_cell(_cell(row.get(col))) for col in columns])
+
+
+_NUMBER = None
+
+
+def safe_cell(text: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection): text starting with
+    = + - @, TAB or CR gets a leading apostrophe; plain numbers (-5, -3.00) stay numbers."""
+    if not text or text[0] not in "=+-@\t\r":
+        return text
+    global _NUMBER
+    if _NUMBER is None:
+        import re
+
+        _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+    if _NUMBER.fullmatch(text):
+        return text
+    return "'" + text
 
 
 # Free-text columns wrap; codes, numbers and dates stay on one line.

@@ -20,12 +20,12 @@ AMOUNT_KEYS = {"spend", "total_spend", "min_spend", "qualifying_spend", "missing
 
 def amounts(data):
     """Cents -> decimal strings for every amount key, recursively."""
-    from loyaltycli.core.money import format_amount
+    from loyaltycli.core.money import Money
 
     if isinstance(data, list):
         return [amounts(v) for v in data]
     if isinstance(data, dict):
-        return {k: (format_amount(v) if k in AMOUNT_KEYS and isinstance(v, int) and not isinstance(v, bool)
+        return {k: (Money(v) if k in AMOUNT_KEYS and isinstance(v, int) and not isinstance(v, bool)
                     else amounts(v)) for k, v in data.items()}
     return data
 
@@ -49,7 +49,7 @@ def _period(from_: Optional[str], to: Optional[str]):
             return None
         if len(text.strip()) <= 10:
             return clock.parse_date(text, what=what)
-        return clock.parse_timestamp(text, what=what)
+        return clock.parse_timestamp(text, what=what, local_formats=True)
 
     return reports.make_period(moment(from_, "--from"), moment(to, "--to"))
 

@@ -16,14 +16,27 @@ db_app = typer.Typer(help="Database maintenance: upgrade the schema.", no_args_i
 def init(demo: bool = typer.Option(False, "--demo", help="Load sample_data (customers, a till CSV, surveys) "
                                                           "into a fresh database."),
          sample_dir: Path = typer.Option(None, "--sample-dir", help="Folder of the demo files (default: the "
-                                                                     "project's sample_data/).")) -> None:
-    """Create the database (idempotent); with --demo, fill a fresh one with the sample shop.
+                                                                     "project's sample_data/)."),
+         country: str = typer.Option(None, "--country", metavar="CC",
+                                     help="The shop's country (PT, RO, IT, ES, IE, GB...): sets currency, "
+                                          "phone_region, timezone and locale.")) -> None:
+    """Create the database (idempotent); with --demo, fill a fresh one with the sample shop; with
+    --country, set the shop's currency, phone region, time zone and locale.
 
-    Example: loyalty init --demo
+    Example: loyalty init --country PT
     """
+    if country is not None:
+        from loyaltycli.core.country import place_for
+
+        place_for(country)  # a wrong code is refused before the database is created
     db = options.database(create=True)
     db.ensure_schema(create=True)
     summary = {"database": db.safe_url, "demo": None}
+    if country is not None:
+        from loyaltycli.core.country import set_country
+
+        with db.session() as session:
+            summary["place"] = set_country(session, country)
     if demo:
         from loyaltycli.core.demo import load_demo
 
@@ -34,6 +47,8 @@ def init(demo: bool = typer.Option(False, "--demo", help="Load sample_data (cust
 
 def _init_message(summary: dict) -> str:
     text = f"database ready: {summary['database']}"
+    if summary.get("place"):
+        text += "\n" + _place_message(summary["place"])
     demo = summary.get("demo")
     if demo and demo.get("already_loaded"):
         text += (f"\nthe demo shop is already loaded ({demo['customers']} customers); nothing was changed. "
@@ -44,6 +59,10 @@ def _init_message(summary: dict) -> str:
                  f"redeemed, {demo['points_expired']} points expired; "
                  "try `loyalty customer list` or `loyalty report summary`")
     return text
+
+
+def _place_message(values: dict) -> str:
+    return "set " + ", ".join(f"{key} = {value}" for key, value in values.items())
 
 
 @program_app.command("show")
@@ -66,12 +85,21 @@ def program_show() -> None:
 @program_app.command("set", context_settings={"ignore_unknown_options": True})
 def program_set(key: str = typer.Argument(..., help="Setting name, see `program show`."),
                 value: str = typer.Argument(..., help="New value, e.g. 75 or 0.05 or Bronze:0:1,Gold:1000:2.")) -> None:
-    """Change one setting (validated; an invalid value changes nothing).
+    """Change one setting (validated; an invalid value changes nothing). `country` also sets currency,
+    phone_region, timezone and locale, and prints them.
 
-    Example: loyalty program set welcome_bonus 75
+    Example: loyalty program set country RO
     """
     from loyaltycli.core.program import set_setting
 
+    if key.strip().lower() == "country" and value.strip():
+        from loyaltycli.core.country import place_for, set_country
+
+        place_for(value)
+        with options.database().session() as session:
+            values = set_country(session, value)
+        emit({"key": "country", "value": values["country"], "set": values}, message=_place_message(values))
+        return
     with options.database().session() as session:
         canonical = set_setting(session, key, value)
     emit({"key": key, "value": canonical}, message=f"{key} = {canonical}")

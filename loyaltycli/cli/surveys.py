@@ -30,7 +30,7 @@ def survey(
 
     cli_scores = list(cli_) if cli_ and any(v is not None for v in cli_) else None
     db = options.database()
-    when = clock.parse_timestamp(at, what="--at") if at else None
+    when = clock.parse_timestamp(at, what="--at", local_formats=True) if at else None
     with db.session(write=False) as session:
         customer = customers.find(session, key, load_program(session))
         code = customer.code

@@ -75,9 +75,9 @@ def list_accounts(session: Session, program: Program, *, search: str | None = No
              .outerjoin(spends, spends.c.customer_id == Customer.id)
              .where(Customer.status == "active").order_by(Customer.id))
     if search:
-        pattern = like_pattern(search)
-        query = query.where(or_(*[func.lower(col).like(pattern, escape="\\") for col in
-                                  (Customer.name, Customer.code, Customer.phone, Customer.email, Customer.card)]))
+        from loyaltycli.core.customers import search_conditions
+
+        query = query.where(or_(*search_conditions(search, program)))
     wanted = tier.strip().lower() if tier else None
     if wanted and wanted not in {t.name.lower() for t in program.tiers}:
         from loyaltycli.core.errors import InvalidInput

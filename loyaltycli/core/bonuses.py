@@ -35,11 +35,11 @@ def moment_of(day: date | None) -> datetime:
         return now
     if clock.start_of_day(day) > now:
         raise InvalidInput(f"--as-of {day.isoformat()} is in the future")
-    return min(clock.start_of_day(day) + clock.DAY, now)
+    return min(clock.end_of_day(day), now)
 
 
 def _local_date(moment: datetime) -> date:
-    return clock.as_utc(moment).astimezone(clock.local_zone()).date()
+    return clock.local_date(moment)
 
 
 @dataclass

@@ -1,22 +1,128 @@
 """Timestamps: timezone-aware everywhere, stored as UTC.
 
-Naive input (``2026-03-01 14:05``) is read as the shop's local time (the machine's zone, or the
-``TZ`` environment variable); ``LOYALTY_NOW`` pins "now" for tests and demos.
+Naive input (``2026-03-01 14:05``) is read as the shop's local time in the program's ``timezone``
+setting, an IANA zone (``Europe/Lisbon``), with the offset of *that* date (summer or winter time),
+never the offset the machine has today. A time inside the spring-forward gap does not exist and is
+refused; a time in the autumn hour that happens twice takes its first reading, and says so (a note).
+``LOYALTY_NOW`` pins "now" for tests and demos.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable
 
 from loyaltycli.core.errors import InvalidInput
 
 UTC = timezone.utc
+DAY = timedelta(days=1)
+
+# The shop's zone in force (set from the program's `timezone` setting); None: not known yet.
+_zone = None
+# Where to find the setting when a time is read before the program is loaded (the CLI installs it).
+_loader: Callable[[], str | None] | None = None
+# Things worth telling the person (an ambiguous time read one way); the CLI prints them on stderr.
+_notes: list[str] = []
+
+
+def _zoneinfo(name: str):
+    if name in ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Zulu", "Etc/Zulu"):
+        return UTC  # no summer time: the importer's fast path knows this one
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
+def zone_name_ok(name: str) -> bool:
+    """Whether ``name`` is an IANA zone this machine (or the tzdata package) knows."""
+    if not name or name.startswith(("/", ".")) or ".." in name or name != name.strip():
+        return False
+    try:
+        _zoneinfo(name)
+    except Exception:  # noqa: BLE001  ZoneInfoNotFoundError, ValueError, IsADirectoryError...
+        return False
+    return True
+
+
+def parse_zone(text: str) -> str:
+    """Validate an IANA zone name (``Europe/Bucharest``); a wrong case is answered with the right one."""
+    name = str(text or "").strip()
+    if name.upper() in ("UTC", "Z", "ETC/UTC"):
+        return "UTC"
+    if zone_name_ok(name) and "/" in name or name == "UTC":
+        return name
+    from zoneinfo import available_timezones
+
+    known = {z.lower(): z for z in available_timezones()}
+    hint = known.get(name.lower())
+    if hint:
+        raise InvalidInput(f"{text!r} is not an IANA time zone; did you mean {hint}?")
+    raise InvalidInput(f"{text!r} is not an IANA time zone like Europe/Lisbon, Europe/Bucharest or UTC")
+
+
+def system_zone_name() -> str:
+    """The machine's zone name (``TZ``, /etc/localtime, /etc/timezone), else UTC."""
+    tz = os.environ.get("TZ", "").lstrip(":").strip()
+    if tz:
+        return tz if zone_name_ok(tz) else "UTC"
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            name = target.split("zoneinfo/", 1)[1]
+            if zone_name_ok(name):
+                return name
+    except OSError:
+        pass
+    try:
+        with open("/etc/timezone", encoding="utf-8") as handle:
+            name = handle.read().strip()
+        if zone_name_ok(name):
+            return name
+    except OSError:
+        pass
+    return "UTC"
+
+
+def use_zone(name: str | None) -> None:
+    """Put the shop's zone in force (None: forget it, so that it is looked up again)."""
+    global _zone
+    _zone = _zoneinfo(name) if name else None
+
+
+def set_loader(loader: Callable[[], str | None] | None) -> None:
+    """How to find the shop's zone name when it is first needed; forgets the zone in force."""
+    global _loader, _zone
+    _loader, _zone = loader, None
 
 
 def local_zone():
-    """The shop's time zone: the machine's local zone."""
-    return datetime.now().astimezone().tzinfo
+    """The shop's time zone (a ZoneInfo): the `timezone` setting, else the machine's zone."""
+    global _zone
+    if _zone is None:
+        name = None
+        if _loader is not None:
+            try:
+                name = _loader()
+            except Exception:  # noqa: BLE001  no database yet: the machine's zone
+                name = None
+        if not name or not zone_name_ok(name):
+            return _zoneinfo(system_zone_name())
+        _zone = _zoneinfo(name)
+    return _zone
+
+
+def note(message: str) -> None:
+    """Something the person should know about how their input was read (printed on stderr)."""
+    if message not in _notes and len(_notes) < 20:
+        _notes.append(message)
+
+
+def take_notes() -> list[str]:
+    """The notes so far, forgotten once taken."""
+    out = list(_notes)
+    _notes.clear()
+    return out
 
 
 def now() -> datetime:
@@ -27,8 +133,42 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_timestamp(text: str, *, what: str = "timestamp") -> datetime:
-    """Parse ISO-8601 (date, or date and time, with or without zone) into an aware datetime."""
+def _offset_text(value: datetime) -> str:
+    offset = value.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def localize(naive: datetime, *, what: str = "time", text: str | None = None, strict: bool = True) -> datetime:
+    """A naive local time of the shop as an aware UTC datetime, with the offset of that very date.
+
+    ``strict``: a time in the spring-forward gap is refused (it never happened on a clock there), and
+    a time of the autumn hour that happens twice takes the first (summer) reading, with a note. Not
+    strict (day and month bounds): a gap moves to the moment the clocks jumped to.
+    """
+    zone = local_zone()
+    first = naive.replace(tzinfo=zone, fold=0)
+    if strict:
+        second = naive.replace(tzinfo=zone, fold=1)
+        if first.utcoffset() != second.utcoffset():
+            shown = text if text is not None else naive.isoformat(" ", "minutes")
+            back = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+            if back != naive.replace(tzinfo=None):
+                raise InvalidInput(f"{what} {shown!r} does not exist in {zone.key}: the clocks jumped "
+                                   f"forward that night; give the time after the change, or a UTC offset")
+            note(f"{what} {shown!r} happened twice in {zone.key} (the clocks went back); read as the "
+                 f"first one, {_offset_text(first)}; add a UTC offset for the other")
+    else:
+        # In a gap, fold=0 reads the wall time with the offset before the jump: the instant of the jump.
+        pass
+    return first.astimezone(UTC)
+
+
+def parse_timestamp(text: str, *, what: str = "timestamp", local_formats: bool = False) -> datetime:
+    """Parse ISO-8601 (date, or date and time, with or without zone) into an aware datetime.
+
+    ``local_formats`` (what a person types): also the shop's date order, 14/03/2026 14:05."""
     raw = (text or "").strip()
     if not raw:
         raise InvalidInput(f"{what} is empty")
@@ -37,30 +177,47 @@ def parse_timestamp(text: str, *, what: str = "timestamp") -> datetime:
             raw = raw[:-1] + "+00:00"
         value = datetime.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"{what} {text!r} is not a date like 2026-03-01 or 2026-03-01T14:05") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=local_zone())
-        # Resolve the local offset for that very date (summer time).
-        value = value.astimezone(UTC).astimezone(local_zone())
+        value = _local_format_timestamp(raw) if local_formats else None
+        if value is None:
+            raise InvalidInput(f"{what} {text!r} is not a date like 2026-03-01 or 2026-03-01T14:05") from None
     if not (1900 <= value.year <= 9998):
         raise InvalidInput(f"{what} {text!r} is out of range")
+    if value.tzinfo is None:
+        return localize(value, what=what, text=text.strip())
     return value.astimezone(UTC)
 
 
+def _local_format_timestamp(raw: str) -> datetime | None:
+    """A date the shop's locale writes (14/03/2026, 14.03.2026 14:05), or None."""
+    from loyaltycli.core import localformat
+
+    return localformat.parse_local_timestamp(raw)
+
+
 def parse_date(text: str, *, what: str = "date") -> date:
-    """Parse YYYY-MM-DD."""
+    """Parse YYYY-MM-DD, or the day-first date the shop's locale writes (14/03/1985, 14.03.1985)."""
+    raw = (text or "").strip()
     try:
-        value = date.fromisoformat((text or "").strip())
+        value = date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"{what} {text!r} is not a date like 2026-03-01") from None
+        from loyaltycli.core import localformat
+
+        value = localformat.parse_local_date(raw, what=what)
+        if value is None:
+            raise InvalidInput(f"{what} {text!r} is not a date like 2026-03-01") from None
     if not (1900 <= value.year <= 9998):
         raise InvalidInput(f"{what} {text!r} is out of range")
     return value
 
 
 def start_of_day(day: date) -> datetime:
-    """Local midnight at the start of ``day``, as UTC."""
-    return datetime.combine(day, time(0, 0)).replace(tzinfo=local_zone()).astimezone(UTC)
+    """Local midnight at the start of ``day`` (or the first moment of it, in a DST gap), as UTC."""
+    return localize(datetime.combine(day, time(0, 0)), strict=False)
+
+
+def end_of_day(day: date) -> datetime:
+    """The start of the next local day, as UTC (a day is 23 or 25 hours long when the clocks change)."""
+    return start_of_day(day + DAY)
 
 
 def as_utc(value: datetime) -> datetime:
@@ -70,14 +227,30 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def to_local(value: datetime) -> datetime:
+    """An aware datetime in the shop's zone."""
+    return as_utc(value).astimezone(local_zone())
+
+
+def local_date(value: datetime) -> date:
+    """The shop's calendar day of ``value``."""
+    return to_local(value).date()
+
+
 def local_year(value: datetime) -> int:
     """Calendar year of ``value`` in the shop's local time."""
-    return as_utc(value).astimezone(local_zone()).year
+    return to_local(value).year
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
     """[start, end) of a local calendar year, as UTC."""
     return start_of_day(date(year, 1, 1)), start_of_day(date(year + 1, 1, 1))
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    """[start, end) of a local calendar month, as UTC."""
+    nxt = date(year + (month == 12), month % 12 + 1, 1)
+    return start_of_day(date(year, month, 1)), start_of_day(nxt)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -88,10 +261,7 @@ def iso(value: datetime | None) -> str | None:
 
 
 def local_text(value: datetime | None) -> str:
-    """Short local time for tables: 2026-03-01 14:05."""
+    """Short local time for tables: 2026-03-01 14:05 (ISO order: one reading in every locale)."""
     if value is None:
         return ""
-    return as_utc(value).astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
-
-
-DAY = timedelta(days=1)
+    return to_local(value).strftime("%Y-%m-%d %H:%M")

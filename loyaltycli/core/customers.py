@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock, ledger
@@ -55,6 +55,22 @@ def normalize_phone(text: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def shown_phone(e164: str | None, region: str) -> str | None:
+    """A stored E.164 phone as people of the shop's region write it: national format at home
+    (912 345 678), international abroad (+40 712 345 678)."""
+    if not e164:
+        return e164
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    home = phonenumbers.region_code_for_number(number) == (region or "").upper()
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL if home
+                                      else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def normalize_email(text: str) -> str:
     """The normalized address of a syntactically valid e-mail (no DNS look-up)."""
     from email_validator import EmailNotValidError, validate_email
@@ -71,7 +87,25 @@ def normalize_card(text: str) -> str:
     raw = (text or "").strip()
     if not _CARD.match(raw):
         raise InvalidInput(f"card {raw!r} must be 4 to 40 letters, digits or dashes")
+    if _CODE.match(raw):
+        raise InvalidInput(f"card {raw!r} looks like a customer code; a KEY would name two customers")
     return raw.upper()
+
+
+def _check_card_not_a_phone(session: Session, program: Program, card: str | None, exclude_id: int | None = None) -> None:
+    """A card number that is another customer's phone would make that KEY name two customers."""
+    if not card or not card.isdigit():
+        return
+    try:
+        phone = normalize_phone(card, program.phone_region)
+    except InvalidInput:
+        return
+    query = select(Customer.code).where(Customer.phone == phone)
+    if exclude_id is not None:
+        query = query.where(Customer.id != exclude_id)
+    other = session.execute(query).scalar()
+    if other:
+        raise DuplicateCustomer(f"card {card} is the phone number of customer {other}; a KEY would name both")
 
 
 def new_referral_code(session: Session) -> str:
@@ -136,6 +170,7 @@ def enroll(session: Session, program: Program, name: str, *, phone: str | None =
     _check_unique(session, Customer.phone, profile.phone, "phone")
     _check_unique(session, Customer.email, profile.email, "e-mail")
     _check_unique(session, Customer.card, profile.card, "card")
+    _check_card_not_a_phone(session, program, profile.card)
     customer = Customer(code="tmp-" + uuid.uuid4().hex[:10], name=profile.name, phone=profile.phone,
                         email=profile.email, card=profile.card, birthday=profile.birthday, consent=consent,
                         referral_code=new_referral_code(session), enrolled_at=at)
@@ -203,9 +238,15 @@ def find_by_referral_code(session: Session, code: str) -> Customer:
 
 def find(session: Session, key: str, program: Program | None = None, *, usable: bool = True) -> Customer:
     """The customer named by KEY: code, card, e-mail or phone. Unknown or ambiguous keys raise."""
-    raw = (key or "").strip()
-    if not raw:
+    import unicodedata
+
+    from loyaltycli.core.textkey import plain_digits
+
+    given = (key or "").strip()
+    if not given:
         raise UnknownCustomer("customer KEY is empty; give a code (C000042), card, e-mail or phone")
+    # Looked up as stored: NFC (an NFD e-mail), ASCII digits (fullwidth or Arabic-Indic ones in a phone)
+    raw = unicodedata.normalize("NFC", plain_digits(given)).strip()
     candidates = [raw, raw.upper(), raw.lower()]
     if _CODE.match(raw):
         candidates.append(customer_code(int(raw[1:])))
@@ -254,6 +295,8 @@ def edit(session: Session, program: Program, customer: Customer, *, name=None, p
         value = getattr(profile, field_name)
         if field_name != "birthday":
             _check_unique(session, getattr(Customer, field_name), value, field_name, exclude_id=customer.id)
+        if field_name == "card":
+            _check_card_not_a_phone(session, program, value, exclude_id=customer.id)
         setattr(customer, field_name, value)
     if consent is not None and bool(consent) != bool(customer.consent):
         customer.consent = consent
@@ -276,6 +319,28 @@ def consent_record(session: Session, customer_id: int) -> ConsentRecord | None:
     """The latest consent record of a customer (None: never asked, or before records were kept)."""
     return session.execute(select(ConsentRecord).where(ConsentRecord.customer_id == customer_id)
                            .order_by(ConsentRecord.at.desc(), ConsentRecord.id.desc()).limit(1)).scalar()
+
+
+def search_conditions(text: str, program: Program | None = None) -> list:
+    """Where `--search TEXT` may match: the stored name key (case and accents folded), code, e-mail
+    and card as typed (NFC, lower-case), and the phone as typed or as the E.164 number it means."""
+    import unicodedata
+
+    from loyaltycli.core.textkey import fold, plain_digits
+
+    typed = unicodedata.normalize("NFC", plain_digits(text)).strip()
+    pattern = like_pattern(typed)
+    out = [Customer.search_key.like(like_pattern(fold(text)), escape="\\"),
+           *[func.lower(col).like(pattern, escape="\\") for col in
+             (Customer.code, Customer.phone, Customer.email, Customer.card)]]
+    if re.match(r"^[+0-9][0-9 ()./-]{5,}$", typed):
+        try:
+            phone = normalize_phone(typed, program.phone_region if program else "IE")
+        except InvalidInput:
+            phone = None
+        if phone:
+            out.append(Customer.phone == phone)
+    return out
 
 
 def like_pattern(text: str) -> str:

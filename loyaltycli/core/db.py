@@ -16,7 +16,7 @@ from loyaltycli.core.errors import DatabaseUnavailable
 
 # The newest migration this program knows, and every older one it can upgrade from.
 SCHEMA_HEAD = "0006_cards"
-KNOWN_REVISIONS = ("0001", "0003_safety", "0004_consent", "0005_imports", "0006_cards")
+KNOWN_REVISIONS = ("0001", "0002_shop", "0003_safety", "0004_consent", "0005_imports", "0006_cards")
 
 BUSY_TIMEOUT_SECONDS = float(os.environ.get("LOYALTY_BUSY_TIMEOUT", "15"))
 

@@ -15,7 +15,9 @@ from loyaltycli.core.program import Program
 
 
 def _clean(name: str) -> str:
-    value = " ".join((name or "").split())
+    from loyaltycli.core.textkey import check_plain_text
+
+    value = " ".join((check_plain_text(name, "cause name") or "").split())
     if not value or len(value) > 100:
         raise InvalidInput("cause name must be 1 to 100 characters")
     return value

@@ -53,3 +53,11 @@ class DatabaseUnavailable(LoyaltyError):
     """The database cannot be used: locked, unreadable, or newer than this program."""
 
     exit_code = 4
+
+
+class AboveMaxPurchase(LoyaltyError):
+    """A sale larger than the program's max_purchase, not confirmed (a phone number typed as an amount?)."""
+
+    def __init__(self, message: str, amount: int, limit: int):
+        super().__init__(message)
+        self.amount, self.limit = amount, limit

@@ -32,7 +32,7 @@ def as_of_moment(day: date | None) -> datetime:
     now = clock.now()
     if day is None:
         return now
-    end = clock.start_of_day(day) + clock.DAY
+    end = clock.end_of_day(day)
     if clock.start_of_day(day) > now:
         raise InvalidInput(f"--as-of {day.isoformat()} is in the future")
     return min(end, now)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from loyaltycli.core.customers import customer_code
 from loyaltycli.core.models import Customer
+from loyaltycli.core.textkey import fold
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,9 @@ def customers_starting_with(session: Session, text: str, *, limit: int = 12) -> 
         .where(Customer.status == "active", or_(
             Customer.code.in_(exact),
             func.lower(Customer.code).like(_prefix(low), escape="\\"),
-            func.lower(Customer.name).like(_prefix(low), escape="\\"),
-            func.lower(Customer.name).like("% " + _prefix(low), escape="\\"),
+            # the stored name key: case and accents folded (alvaro finds Álvaro), by word start
+            Customer.search_key.like(_prefix(fold(raw)), escape="\\"),
+            Customer.search_key.like("% " + _prefix(fold(raw)), escape="\\"),
             Customer.email.like(_prefix(low), escape="\\"),
             func.upper(Customer.card).like(_prefix(raw.upper()), escape="\\"),
             Customer.phone.like(_prefix(raw), escape="\\"),

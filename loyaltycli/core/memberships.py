@@ -23,17 +23,21 @@ from loyaltycli.core.money import format_amount, parse_decimal
 
 def add_months(moment: datetime, months: int) -> datetime:
     """The same local day and time ``months`` later (the 31st becomes the month's last day)."""
-    local = clock.as_utc(moment).astimezone(clock.local_zone())
+    local = clock.to_local(moment)
     index = local.month - 1 + months
     year, month = local.year + index // 12, index % 12 + 1
     day = min(local.day, calendar.monthrange(year, month)[1])
     naive = local.replace(tzinfo=None, year=year, month=month, day=day)
-    return clock.parse_timestamp(naive.isoformat())
+    # A month later may fall in a DST gap or the autumn hour: the nearest real moment, no question asked.
+    return clock.localize(naive, strict=False)
 
 
 def add_plan(session: Session, name: str, fee: int, months: int, multiplier: str, perk: str = "") -> MembershipPlan:
     """A new plan: ``fee`` (cents) for ``months`` months, points x ``multiplier`` while active."""
-    value = " ".join((name or "").split())
+    from loyaltycli.core.textkey import check_plain_text
+
+    check_plain_text(perk, "perk")
+    value = " ".join((check_plain_text(name, "plan name") or "").split())
     if not value or len(value) > 100:
         raise InvalidInput("plan name must be 1 to 100 characters")
     if fee < 0:

@@ -70,6 +70,8 @@ class Customer(SQLModel, table=True):
     # active | merged | forgotten
     status: str = Field(default="active", max_length=16)
     merged_into_id: Optional[int] = Field(default=None, foreign_key="customer.id")
+    # The name folded for search (case, accents; core/textkey.py), kept in step by the listener below.
+    search_key: Optional[str] = Field(default=None, max_length=200, index=True)
 
 
 class ConsentRecord(SQLModel, table=True):
@@ -307,3 +309,15 @@ class CardEntry(SQLModel, table=True):
     voucher_id: Optional[int] = Field(default=None, foreign_key="card_ledger.id")
     note: str = Field(default="", max_length=500)
     recorded_at: datetime = ts()
+
+
+def _keep_search_key(_mapper, _connection, target) -> None:
+    from loyaltycli.core.textkey import search_key
+
+    target.search_key = search_key(target.name)
+
+
+from sqlalchemy import event  # noqa: E402  (after the tables: listeners on the Customer class)
+
+event.listen(Customer, "before_insert", _keep_search_key)
+event.listen(Customer, "before_update", _keep_search_key)

@@ -74,3 +74,164 @@ def parse_decimal(text: str, *, what: str = "value", minimum: Decimal | None = N
 def floor_int(value: Decimal) -> int:
     """Round a Decimal down to an integer (towards minus infinity)."""
     return int(value.to_integral_value(rounding=ROUND_FLOOR))
+
+
+# -- the shop's way: shown and typed in its locale and currency -----------------------------------
+
+# Where the local name of a currency differs from Babel's symbol (Romanians write "lei", not "RON").
+LOCAL_SYMBOLS = {("ro", "RON"): "lei", ("ro", "MDL"): "lei"}
+# Signs people type, and the currency each means.
+SIGNS = {"€": "EUR", "£": "GBP", "$": "USD", "lei": "RON", "leu": "RON", "kr": "SEK", "zł": "PLN", "zl": "PLN",
+         "ft": "HUF", "kč": "CZK", "r$": "BRL", "us$": "USD", "¥": "JPY", "chf": "CHF"}
+
+
+def shop_currency() -> str:
+    from loyaltycli.core import place
+
+    return (place.get("currency", "EUR") or "EUR").upper()
+
+
+def shop_locale() -> str:
+    """The locale amounts are shown and typed in ('' : plain 12.50 with a decimal point)."""
+    from loyaltycli.core import place
+
+    return place.get("locale", "") or ""
+
+
+def format_money(cents: int, *, currency: str | None = None, locale: str | None = None) -> str:
+    """Minor units the shop's way: '12,50 €' (pt_PT), '149,90 lei' (ro_RO), '€12.50' (en_IE); with no
+    locale set, the plain decimal '12.50'."""
+    locale = shop_locale() if locale is None else locale
+    if not locale:
+        return format_amount(cents)
+    currency = currency or shop_currency()
+    from babel.numbers import format_currency
+
+    value = Decimal(int(cents)).scaleb(-2)
+    text = format_currency(value, currency, locale=locale, currency_digits=False, format_type="standard")
+    local = LOCAL_SYMBOLS.get((locale.split("_")[0], currency))
+    if local:
+        text = text.replace(currency, local)
+    return text
+
+
+class Money(str):
+    """An amount: the plain decimal string ('12.50') for JSON and CSV, shown the shop's way in tables
+    and in messages (``f"{amount}"``)."""
+
+    cents: int
+
+    def __new__(cls, cents: int):
+        obj = str.__new__(cls, format_amount(cents))
+        obj.cents = int(cents)
+        return obj
+
+    def __format__(self, spec: str) -> str:
+        return format_money(self.cents) if not spec else format(str(self), spec)
+
+    def shown(self) -> str:
+        return format_money(self.cents)
+
+
+def money(cents: int | None) -> Money | None:
+    """``Money`` of minor units (None stays None)."""
+    return None if cents is None else Money(cents)
+
+
+_TYPED = re.compile(r"^[+-]?[\d\s.,'\u00a0\u202f]*$")
+
+
+def _separators(locale: str) -> tuple[str, str]:
+    """(decimal, group) of the locale; ('.', ',') when none is set."""
+    if not locale:
+        return ".", ","
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    return get_decimal_symbol(locale), get_group_symbol(locale)
+
+
+def _strip_currency(raw: str, what: str) -> str:
+    """The number of '12,50 €', '€12.50', '12.50 RON', '12,50 lei'; another currency is refused."""
+    text = raw.strip()
+    m = re.match(r"^(?P<pre>[^\d\s.,+-]+)?\s*(?P<num>[-+]?[^A-Za-z€£$¥]*?)\s*(?P<post>[^\d\s.,]+)?$", text)
+    if not m:
+        return text
+    sign_text = [part for part in (m.group("pre"), m.group("post")) if part]
+    number = m.group("num")
+    if m.group("pre") and m.group("pre").endswith(("-", "+")):
+        pass
+    if not sign_text:
+        return text
+    if not re.search(r"\d", number or ""):
+        raise InvalidInput(f"{what} {raw.strip()!r} is not a decimal amount like 12.50")
+    if len(sign_text) > 1:
+        raise InvalidInput(f"{what} {raw.strip()!r} names a currency twice")
+    token = sign_text[0].strip()
+    sign = ""
+    if token.startswith(("-", "+")):
+        sign, token = token[0], token[1:].strip()
+    shop = shop_currency()
+    meant = token.upper() if re.fullmatch(r"[A-Za-z]{3}", token) and token.lower() not in SIGNS else \
+        SIGNS.get(token.lower())
+    local = LOCAL_SYMBOLS.get((shop_locale().split("_")[0], shop))
+    if token.lower() == (local or "").lower():
+        meant = shop
+    if meant is None:
+        raise InvalidInput(f"{what} {raw.strip()!r} is not an amount like 12.50")
+    if meant != shop:
+        raise InvalidInput(f"{what} {raw.strip()!r} is in {meant}; this shop counts in {shop}")
+    return sign + number
+
+
+def parse_money(text: str, *, allow_negative: bool = False, allow_zero: bool = True, what: str = "amount") -> int:
+    """An amount typed the shop's way into minor units: '12,50', '1.234,56', '12,50 €', '12.50 RON'.
+
+    A decimal point or comma is read as such wherever only one reading exists ('12,50' anywhere); an
+    amount the locale could read two ways ('2,500' in English, '1.234' in Portuguese) is refused with
+    both readings in the message.
+    """
+    if text is None:
+        raise InvalidInput(f"{what} is missing")
+    raw = str(text)
+    number = _strip_currency(raw, what).strip()
+    if not number or not _TYPED.match(number):
+        raise InvalidInput(f"{what} {raw.strip()!r} is not a decimal amount like 12.50")
+    sign = ""
+    if number[0] in "+-":
+        sign, number = number[0], number[1:].strip()
+    for space in (" ", "\u00a0", "\u202f", "'"):  # group separators people type
+        number = number.replace(space, "")
+    decimal_symbol, _group = _separators(shop_locale())
+    canonical = _read_separators(number, raw.strip(), decimal_symbol, what)
+    return parse_amount(sign + canonical, allow_negative=allow_negative, allow_zero=allow_zero, what=what)
+
+
+def _read_separators(number: str, shown: str, decimal_symbol: str, what: str) -> str:
+    """'1.234,56' -> '1234.56'; refuses what has two readings."""
+    marks = [ch for ch in number if ch in ".,"]
+    if not marks:
+        return number
+    kinds = set(marks)
+    if len(kinds) == 2:  # both: the last is the decimal mark, the other groups thousands
+        decimal = number[max(number.rfind("."), number.rfind(","))]
+        group = "," if decimal == "." else "."
+        whole, _, frac = number.rpartition(decimal)
+        if not re.fullmatch(r"\d{1,3}(?:" + re.escape(group) + r"\d{3})*", whole):
+            raise InvalidInput(f"{what} {shown!r} is not a decimal amount like 12.50")
+        return whole.replace(group, "") + "." + frac
+    mark = marks[0]
+    parts = number.split(mark)
+    if len(parts) > 2:  # 1.234.567: only thousands
+        if not re.fullmatch(r"\d{1,3}(?:" + re.escape(mark) + r"\d{3})+", number):
+            raise InvalidInput(f"{what} {shown!r} is not a decimal amount like 12.50")
+        return number.replace(mark, "")
+    whole, frac = parts
+    if len(frac) == 3 and whole and len(whole) <= 3 and whole != "0" and mark != decimal_symbol.strip():
+        # 2,500 or 1.234: thousands or decimals?
+        as_group = format_money(int(whole + frac) * 100)
+        as_decimal = format_money(int(whole) * 100 + int(frac[:2])) if frac[2] == "0" else f"{whole}{mark}{frac}"
+        # (error lines escape what is not printable: plain spaces rather than no-break ones)
+        as_group, as_decimal = (t.replace("\xa0", " ").replace("\u202f", " ") for t in (as_group, as_decimal))
+        raise InvalidInput(f"{what} {shown!r} could be {as_group} or {as_decimal}; "
+                           f"write {whole}{frac} or {whole}{decimal_symbol}{frac[:2]}")
+    return whole + "." + frac

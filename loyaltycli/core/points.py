@@ -15,7 +15,7 @@ from loyaltycli.core.checks import check_channel, check_receipt, check_sku  # no
 from loyaltycli.core.errors import (AmbiguousCustomer, DuplicateReceipt, InsufficientPoints, InvalidInput,
                                     NotFound, RuleNotMet, UnknownReceipt)
 from loyaltycli.core.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, Reward
-from loyaltycli.core.money import format_amount, parse_amount
+from loyaltycli.core.money import format_amount, parse_amount, parse_money
 from loyaltycli.core.program import Program
 from loyaltycli.tillcsv import numbers
 from loyaltycli.engine.earning import DELTA, KIND, LEDGER_COLUMNS, PURCHASE, Engine
@@ -53,7 +53,10 @@ def parse_item(text: str) -> Item:
         raise InvalidInput(f"item {text!r}: quantity {bits[1]!r} is not a number like 2 or 0.750") from None
     if quantity < 0:
         raise InvalidInput(f"item {text!r}: quantity must be 0.001 to 100000")
-    price = numbers.to_decimal(bits[2], decimals=6, what="unit price")
+    try:
+        price = numbers.to_decimal(bits[2], decimals=6, what="unit price")
+    except InvalidInput:  # the shop's own way (3,50 in a decimal-comma locale), to the cent
+        price = Decimal(parse_money(bits[2], what="unit price")) / 100
     if price < 0:
         raise InvalidInput(f"item {text!r}: unit price must not be negative")
     exact = price if price != price.quantize(Decimal("0.01")) else None
@@ -142,8 +145,20 @@ def _write(session: Session, purchase: list, rows: list[list], items: list[tuple
     return purchase_id
 
 
+def check_max_purchase(program, amount: int) -> None:
+    """Refuse a sale above ``max_purchase`` (the CLI asks on a terminal and then skips this check)."""
+    from loyaltycli.core.errors import AboveMaxPurchase
+    from loyaltycli.core.money import format_amount
+
+    if amount > program.max_purchase:
+        raise AboveMaxPurchase(f"{format_amount(amount)} is more than max_purchase "
+                               f"{format_amount(program.max_purchase)} (an amount typed in the wrong box?); "
+                               "raise it with `loyalty program set max_purchase AMOUNT` if it is right",
+                               amount, program.max_purchase)
+
+
 def new_receipt_id(at: datetime) -> str:
-    local = clock.as_utc(at).astimezone(clock.local_zone())
+    local = clock.to_local(at)
     return f"S{local:%Y%m%d-%H%M%S}-{secrets.token_hex(2).upper()}"
 
 
@@ -228,7 +243,9 @@ def _refund_id(session: Session, sale: Purchase) -> str:
 def award(session: Session, program: Program, customer: Customer, points: int, reason: str, *,
           at: datetime | None = None, kind: str = "award", bonus_key: str | None = None) -> int:
     """Give (or, negative, take back) points for a stated reason; returns the new balance."""
-    reason = (reason or "").strip()
+    from loyaltycli.core.textkey import check_plain_text
+
+    reason = (check_plain_text(reason, "reason") or "").strip()
     if not reason:
         raise InvalidInput("--reason is required: say why the points are given")
     if points == 0 or abs(points) > ledger.MAX_POINTS:

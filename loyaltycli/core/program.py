@@ -33,6 +33,9 @@ class Setting:
     parse: Callable[[str], Any]
     format: Callable[[Any], str] = str
     toml_type: str = "str"  # str | int | tiers
+    # Strict validation when a person sets the value (imports that cost start-up time live here, not
+    # in ``parse``, which reads the stored value at every command); returns the canonical text.
+    check: Callable[[str], str] | None = None
 
 
 def _int(minimum: int = 0, maximum: int = 10**9):
@@ -146,8 +149,31 @@ def _format_item_rules(rules) -> str:
     return json.dumps([{"name": r.name, "skus": list(r.skus), "points": r.points, "per": r.per} for r in rules])
 
 
+def _place_check(key: str):
+    def check(text: str) -> str:
+        from loyaltycli.core import country
+
+        return country.validate(key, text)
+    return check
+
+
+def _timezone(text: str) -> str:
+    from loyaltycli.core import clock
+
+    value = str(text).strip()
+    return value or clock.system_zone_name()
+
+
 SETTINGS: dict[str, Setting] = {s.key: s for s in [
-    Setting("currency", "EUR", "currency code shown with amounts", _text(8)),
+    Setting("country", "", "ISO 3166 country of the shop; `program set country PT` also sets currency, "
+            "phone_region, timezone and locale", lambda t: str(t).strip().upper(), check=_place_check("country")),
+    Setting("currency", "EUR", "ISO 4217 currency of every amount", lambda t: str(t).strip().upper(),
+            check=_place_check("currency")),
+    Setting("timezone", "", "IANA time zone of the shop's clock (default: the machine's zone)", _timezone,
+            check=_place_check("timezone")),
+    Setting("locale", "", "how amounts and dates are shown and typed (pt_PT, ro_RO, it_IT, es_ES, en_IE...; "
+            "empty: plain 12.50)",
+            lambda t: str(t).strip().replace("-", "_"), check=_place_check("locale")),
     Setting("max_purchase", "10000.00", "largest counter sale accepted without confirmation", _amount,
             format_amount),
     Setting("earn_rate", "1", "points per whole currency unit spent, before multipliers", _decimal()),
@@ -180,7 +206,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             format_amount),
     Setting("item_rules", "[]", "bonus points for items of SKU patterns (see `program rule add`)", _item_rules,
             _format_item_rules),
-    Setting("phone_region", "IE", "region for phone numbers written without +country code", _text(2)),
+    Setting("phone_region", "IE", "region for phone numbers written without +country code",
+            lambda t: str(t).strip().upper(), check=_place_check("phone_region")),
 ]}
 
 
@@ -239,6 +266,9 @@ def load_program(session: Session) -> Program:
     from loyaltycli.core.cards import load_rules
 
     values["cards"] = load_rules(session)  # the stamp cards in force, for the rules engine
+    from loyaltycli.core import place
+
+    place.activate(values)
     return Program(values)
 
 
@@ -277,9 +307,11 @@ def set_setting(session: Session, key: str, value: str) -> str:
     """Validate and store one setting; returns its canonical text."""
     key = key.strip().lower().replace("-", "_")
     if key not in SETTINGS:
-            raise NotFound(unknown_setting(key))
+        raise NotFound(unknown_setting(key))
     setting = SETTINGS[key]
     try:
+        if setting.check is not None:
+            value = setting.check(value)
         canonical = setting.format(setting.parse(value))
     except InvalidInput as exc:
         raise InvalidInput(f"{key}: {exc}") from None
@@ -309,6 +341,8 @@ def load_toml(session: Session, data: dict) -> list[str]:
         if key not in SETTINGS:
             raise NotFound(unknown_setting(key))
         try:
+            if SETTINGS[key].check is not None:
+                SETTINGS[key].check(value)
             SETTINGS[key].parse(value)
         except InvalidInput as exc:
             raise InvalidInput(f"{key}: {exc}") from None

@@ -150,12 +150,11 @@ def tune(session: Session) -> None:
 
 
 def month_bounds(period: Period) -> list[tuple[str, datetime, datetime]]:
-    """('YYYY-MM', start, end) for every UTC month the period touches, clipped to the period."""
+    """('YYYY-MM', start, end) for every local month the period touches, clipped to the period."""
     out = []
     for label in months(period):
         year, month = int(label[:4]), int(label[5:])
-        start = datetime(year, month, 1, tzinfo=clock.UTC)
-        end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=clock.UTC)
+        start, end = clock.month_bounds(year, month)
         out.append((label, max(start, period.start), min(end, period.end)))
     return out
 
@@ -182,10 +181,11 @@ def counted_customers(period_end: datetime):
 
 
 def months(period: Period) -> list[str]:
-    """Every 'YYYY-MM' (UTC) the period touches, oldest first."""
+    """Every 'YYYY-MM' (the shop's local months) the period touches, oldest first."""
     out = []
-    year, month = period.start.year, period.start.month
-    last = (period.end - timedelta(microseconds=1)).astimezone(clock.UTC)
+    first = clock.to_local(period.start)
+    year, month = first.year, first.month
+    last = clock.to_local(period.end - timedelta(microseconds=1))
     while (year, month) <= (last.year, last.month):
         out.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)

@@ -58,7 +58,9 @@ def check_answers(nps=None, csat=None, cli: Sequence | None = None, comment: str
     if out.nps is None and out.csat is None and out.cli is None:
         raise InvalidInput("give at least one score: --nps 0..10, --csat 1..5 or --cli A B C (1..6 each)")
     if comment is not None:
-        comment = comment.strip() or None
+        from loyaltycli.core.textkey import check_plain_text
+
+        comment = check_plain_text(comment, "comment").strip() or None
         if comment and len(comment) > MAX_COMMENT:
             raise InvalidInput(f"comment is too long ({len(comment)} characters; at most {MAX_COMMENT})")
         out.comment = comment

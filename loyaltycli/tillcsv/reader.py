@@ -481,7 +481,7 @@ class Reader:
             value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
             if 1900 < value.year < 9998:
                 if value.tzinfo is None:
-                    value = value.replace(tzinfo=self._zone)
+                    return clock.localize(value, text=text)  # the shop's zone, this date's offset; a DST gap refused
                 return value.astimezone(UTC)
         except ValueError:
             pass

@@ -1,7 +1,7 @@
 """safety: the operator who wrote a ledger row by hand
 
 Revision ID: 0003_safety
-Revises: 0001
+Revises: 0002_shop
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlmodel
 
 
 revision = '0003_safety'
-down_revision = '0001'
+down_revision = '0002_shop'
 branch_labels = None
 depends_on = None
 

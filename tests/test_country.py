@@ -1,0 +1,95 @@
+"""Where the shop is: `init --country`, `program set country`, each place setting validated, max_purchase."""
+
+from __future__ import annotations
+
+import pytest
+
+PLACES = {
+    "PT": ("EUR", "PT", "Europe/Lisbon", "pt_PT"),
+    "RO": ("RON", "RO", "Europe/Bucharest", "ro_RO"),
+    "IT": ("EUR", "IT", "Europe/Rome", "it_IT"),
+    "ES": ("EUR", "ES", "Europe/Madrid", "es_ES"),
+    "IE": ("EUR", "IE", "Europe/Dublin", "en_IE"),
+    "GB": ("GBP", "GB", "Europe/London", "en_GB"),
+}
+
+
+@pytest.mark.parametrize("code", sorted(PLACES))
+def test_init_country_sets_the_place_and_says_so(cli, code):
+    result = cli("init", "--country", code.lower())
+    assert result.exit_code == 0, result.stderr
+    currency, region, zone, locale = PLACES[code]
+    assert (f"set country = {code}, currency = {currency}, phone_region = {region}, timezone = {zone}, "
+            f"locale = {locale}") in result.stdout
+    shown = cli.json("program", "show")
+    assert (shown["country"], shown["currency"], shown["phone_region"], shown["timezone"], shown["locale"]) == \
+        (code, currency, region, zone, locale)
+
+
+def test_program_set_country_then_each_alone(cli):
+    data = cli.json("program", "set", "country", "ro")
+    assert data["set"] == {"country": "RO", "currency": "RON", "phone_region": "RO",
+                           "timezone": "Europe/Bucharest", "locale": "ro_RO"}
+    assert cli.json("program", "set", "currency", "eur")["value"] == "EUR"
+    assert cli.json("program", "show")["timezone"] == "Europe/Bucharest"
+
+
+def test_a_country_derived_from_babel_and_the_zone_table(cli):
+    data = cli.json("program", "set", "country", "HU")
+    assert data["set"]["currency"] == "HUF" and data["set"]["timezone"] == "Europe/Budapest"
+    assert data["set"]["locale"] == "hu_HU"
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("country", "UK", "'UK' is not an ISO 3166 region code; did you mean GB?"),
+    ("country", "XX", "'XX' is not an ISO 3166 region code"),
+    ("phone_region", "UK", "did you mean GB?"),
+    ("phone_region", "XX", "is not an ISO 3166 region code"),
+    ("currency", "EURO", "is not an ISO 4217 currency code"),
+    ("currency", "XYZ", "is not an ISO 4217 currency code"),
+    ("timezone", "Europe/Atlantis", "is not an IANA time zone"),
+    ("locale", "xx_YY", "is not a known locale"),
+    ("max_purchase", "lots", "is not a decimal amount"),
+])
+def test_place_settings_are_validated(cli, key, value, message):
+    before = cli.json("program", "show")
+    result = cli("program", "set", key, value)
+    assert result.exit_code == 1, result.stdout
+    assert message in result.stderr
+    assert cli.json("program", "show") == before
+
+
+def test_init_with_an_unknown_country_changes_nothing(cli):
+    result = cli("init", "--country", "UK")
+    assert result.exit_code == 1 and "did you mean GB?" in result.stderr
+    assert cli.json("program", "show")["currency"] == "EUR"
+
+
+def test_phone_region_is_upper_cased_and_used(cli):
+    assert cli.json("program", "set", "phone_region", "pt")["value"] == "PT"
+    data = cli.json("enroll", "Rui", "--phone", "912 345 678", "--no-input")
+    assert data["phone"] == "+351912345678"
+
+
+def test_a_sale_above_max_purchase_is_refused_in_scripts(cli):
+    cli("enroll", "Ana", "--no-input")
+    result = cli("purchase", "C000001", "912345678")
+    assert result.exit_code == 1
+    assert "is more than max_purchase 10000.00" in result.stderr
+    assert cli.json("balance", "C000001")["balance"] == 50
+    assert cli("purchase", "C000001", "10000.00").exit_code == 0
+    assert cli.json("program", "set", "max_purchase", "20000")["value"] == "20000.00"
+    assert cli("purchase", "C000001", "15000.00").exit_code == 0
+
+
+def test_a_sale_above_max_purchase_asks_on_a_terminal(cli, monkeypatch):
+    from loyaltycli.cli import options
+
+    cli("enroll", "Ana", "--no-input")
+    monkeypatch.setattr(options.Options, "interactive", property(lambda self: not self.no_input))
+    result = cli("purchase", "C000001", "12000", "--receipt", "BIG1", input="n\n")
+    assert result.exit_code == 1
+    assert cli.json("balance", "C000001")["balance"] == 50
+    result = cli("purchase", "C000001", "12000", "--receipt", "BIG1", input="y\n")
+    assert result.exit_code == 0, result.stderr
+    assert cli.json("balance", "C000001")["balance"] == 50 + 12000 + 250  # and the milestone
