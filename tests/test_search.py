@@ -64,7 +64,7 @@ def test_the_key_follows_edits_and_forget(cli, people, database):
 
     cli("customer", "edit", "C000005", "--name", "Zoé Ørsted")
     assert names(cli.json("customer", "list", "--search", "zoe orsted")) == ["Zoé Ørsted"]
-    assert cli("customer", "forget", "C000005").exit_code == 0
+    assert cli("customer", "forget", "C000005", "--yes").exit_code == 0
     with database.engine.connect() as conn:
         assert conn.execute(text("SELECT search_key FROM customer WHERE code='C000005'")).scalar() is None
 

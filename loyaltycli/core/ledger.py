@@ -40,6 +40,11 @@ def operator_name(given: str | None = None) -> str:
     return "".join(ch for ch in name if ch.isprintable())[:64]
 
 
+def current_operator() -> str | None:
+    """The operator of rows written by hand in this block (see ``acting``), else None."""
+    return _operator.get()
+
+
 @contextmanager
 def acting(operator: str) -> Iterator[None]:
     """Rows posted inside the block record ``operator`` as the person who wrote them."""

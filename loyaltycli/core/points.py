@@ -141,7 +141,10 @@ def _write(session: Session, purchase: list, rows: list[list], items: list[tuple
     if rows:
         for row in rows:
             row[PURCHASE] = purchase_id
-        storage.write_rows(session, LedgerEntry.__table__, LEDGER_COLUMNS, rows)
+        columns, operator = LEDGER_COLUMNS, ledger.current_operator()
+        if operator:  # a refund by hand records who did it, as ledger.post does
+            columns, rows = (*LEDGER_COLUMNS, "operator"), [[*row, operator] for row in rows]
+        storage.write_rows(session, LedgerEntry.__table__, columns, rows)
     return purchase_id
 
 
