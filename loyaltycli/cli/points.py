@@ -186,11 +186,11 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
         customer = customers.find(session, key, program, usable=False)
         from loyaltycli.core import clock
 
-        points_ = ledger.spendable(session, customer.id, clock.now())  # expired points are not spendable
+        # expired points are not spendable; the points due soon, from the same replay of the ledger
+        points_, due_soon = ledger.spendable_and_expiring(session, customer.id, clock.now())
         tier = rules.current_tier(session, program, customer.id).name
         merged = accounts.merged_into(session, customer)
-        expiring = [{"expires_at": when, "points": pts}
-                    for when, pts in ledger.expiring_soon(session, customer.id, clock.now())]
+        expiring = [{"expires_at": when, "points": pts} for when, pts in due_soon]
         stamp_cards = cards.customer_cards(session, customer.id) if program.cards else []
     soon = sum(e["points"] for e in expiring)
     stamped = f"; {cards.describe(stamp_cards)}" if stamp_cards else ""

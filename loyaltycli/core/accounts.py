@@ -33,18 +33,19 @@ def account(session: Session, program: Program, customer: Customer, *, recent: i
     tier = program.tier_for_spend(spend)
     nxt = program.next_tier(spend)
     rows = ledger.history(session, customer.id)
+    points, expiring = ledger.spendable_and_expiring(session, customer.id, now)  # one replay for both
     out = {
         "code": customer.code, "name": customer.name, "phone": customer.phone, "email": customer.email,
         "card": customer.card, "birthday": customer.birthday, "consent": customer.consent,
         "enrolled_at": customer.enrolled_at, "status": customer.status,
         "merged_into": merged_into(session, customer),
         **_consent(session, customer),
-        "balance": ledger.spendable(session, customer.id, now),
+        "balance": points,
         "tier": tier.name, "spend": spend,
         "next_tier": nxt.name if nxt else None, "missing_for_next": (nxt.min_spend - spend) if nxt else None,
         "referral_code": customer.referral_code,
         "expiring_soon": [{"expires_at": when, "points": pts}
-                          for when, pts in ledger.expiring_soon(session, customer.id, now)],
+                          for when, pts in expiring],
         "recent": rows[-recent:],
     }
     if program.cards:  # a shop with stamp cards: the customer's cards (stamps, vouchers)

@@ -243,7 +243,18 @@ def expire_customer(session: Session, customer_id: int, as_of: datetime) -> int:
 
 def expiring_soon(session: Session, customer_id: int, now: datetime, days: int = 30) -> list[tuple[datetime, int]]:
     """(expiry date, points) of lots that still hold points and expire within ``days``."""
+    return _expiring(lot_state(session, customer_id, now), now, days)
+
+
+def spendable_and_expiring(session: Session, customer_id: int, now: datetime,
+                           days: int = 30) -> tuple[int, list[tuple[datetime, int]]]:
+    """``spendable`` and ``expiring_soon`` from one replay of the ledger (`balance`, `customer show`)."""
+    total = balance(session, customer_id)
     state = lot_state(session, customer_id, now)
+    return total - (sum(state.due.values()) if total > 0 else 0), _expiring(state, now, days)
+
+
+def _expiring(state: LotState, now: datetime, days: int) -> list[tuple[datetime, int]]:
     horizon = now + clock.DAY * days
     return sorted((lot.expires_at, lot.remaining) for lot in state.lots
                   if lot.remaining > 0 and lot.expires_at is not None and now < lot.expires_at <= horizon)
