@@ -237,11 +237,6 @@ def local_date(value: datetime) -> date:
     return to_local(value).date()
 
 
-def local_year(value: datetime) -> int:
-    """Calendar year of ``value`` in the shop's local time."""
-    return to_local(value).year
-
-
 def year_bounds(year: int) -> tuple[datetime, datetime]:
     """[start, end) of a local calendar year, as UTC."""
     return start_of_day(date(year, 1, 1)), start_of_day(date(year + 1, 1, 1))

@@ -74,14 +74,6 @@ def balance(session: Session, customer_id: int) -> int:
     ).scalar_one()
 
 
-def spendable(session: Session, customer_id: int, now: datetime) -> int:
-    """The balance that can be spent at ``now``: the sum of the ledger less points of lots that have expired
-    but are not written off yet (the `expire` run writes them; a debit writes them first)."""
-    total = balance(session, customer_id)
-    due = sum(lot_state(session, customer_id, now).due.values()) if total > 0 else 0
-    return total - due
-
-
 def unwritten_expiry(session: Session, customer_ids: list[int], now: datetime) -> dict[int, int]:
     """Points expired by ``now`` but not written off, per customer (only customers who have any)."""
     from itertools import groupby
@@ -99,11 +91,6 @@ def unwritten_expiry(session: Session, customer_ids: list[int], now: datetime) -
             if due:
                 out[customer_id] = due
     return out
-
-
-def has_bonus(session: Session, customer_id: int, bonus_key: str) -> bool:
-    return session.execute(select(LedgerEntry.id).where(
-        LedgerEntry.customer_id == customer_id, LedgerEntry.bonus_key == bonus_key)).first() is not None
 
 
 def lock_customer(session: Session, customer_id: int, *, require_active: bool = True) -> Customer:

@@ -15,7 +15,7 @@ from loyaltycli.core.checks import check_channel, check_receipt, check_sku  # no
 from loyaltycli.core.errors import (AmbiguousCustomer, DuplicateReceipt, InsufficientPoints, InvalidInput,
                                     NotFound, RuleNotMet, UnknownReceipt)
 from loyaltycli.core.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, Reward
-from loyaltycli.core.money import format_amount, parse_amount, parse_money
+from loyaltycli.core.money import format_amount, parse_money
 from loyaltycli.core.program import Program
 from loyaltycli.tillcsv import numbers
 from loyaltycli.engine.earning import DELTA, KIND, LEDGER_COLUMNS, PURCHASE, Engine

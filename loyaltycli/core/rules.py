@@ -28,11 +28,6 @@ def qualifying_spend(session: Session, program: Program, customer_id: int, at: d
     ).scalar_one()
 
 
-def tier_at(session: Session, program: Program, customer_id: int, at: datetime) -> Tier:
-    """The tier in force for a purchase at ``at``."""
-    return program.tier_for_spend(qualifying_spend(session, program, customer_id, at))
-
-
 def current_tier(session: Session, program: Program, customer_id: int, now: datetime | None = None) -> Tier:
     """The tier now, counting every purchase up to now."""
     now = now or clock.now()

@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 
 CARD_COLUMNS = ("customer_id", "card_id", "kind", "unit", "delta", "at", "expires_at", "purchase_id", "voucher_id",
                 "note", "recorded_at")
-C_CARD, C_KIND, C_DELTA, C_PURCHASE = 1, 2, 4, 7
+C_KIND, C_DELTA, C_PURCHASE = 2, 4, 7  # columns of a card row (engine tests read kind and delta)
 PER = ("visit", "item")
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the Program is read by attribute only: the engine does not 
 
 LEDGER_COLUMNS = ("customer_id", "kind", "delta", "at", "expires_at", "purchase_id", "lot_id", "bonus_key", "note",
                   "recorded_at")
-KIND, DELTA, PURCHASE, BONUS_KEY = 1, 2, 5, 7
+KIND, DELTA, PURCHASE = 1, 2, 5
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MICROSECOND = timedelta(microseconds=1)
 DAY = timedelta(days=1)

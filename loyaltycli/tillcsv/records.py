@@ -8,7 +8,7 @@ from itertools import repeat
 from typing import Iterable, Iterator, NamedTuple
 
 from loyaltycli.core.errors import LoyaltyError
-from loyaltycli.core.money import format_amount, parse_amount
+from loyaltycli.core.money import parse_amount
 from loyaltycli.tillcsv import numbers
 
 _SIMPLE_AMOUNT = re.compile(r"(-?)(\d{1,9})(?:\.(\d\d?))?")
@@ -152,19 +152,6 @@ def parsed_column(texts, memo: dict, parse) -> list | None:
                 if value is None:
                     return None
     return values
-
-
-_AMOUNT_TEXTS: dict[int, str] = {}
-
-
-def amount_text(cents: int) -> str:
-    """format_amount, remembered."""
-    text = _AMOUNT_TEXTS.get(cents)
-    if text is None:
-        if len(_AMOUNT_TEXTS) > 20_000:
-            _AMOUNT_TEXTS.clear()
-        text = _AMOUNT_TEXTS[cents] = format_amount(cents)
-    return text
 
 
 def parse_cents(text: str, what: str) -> int:
