@@ -269,8 +269,26 @@ def test_saft_pt(cli, tmp_path, database):
         assert got == {"FT 2026/5": 2650, "FS 2026/103": 1750, "NC 2026/7": -350}
         assert s.execute(select(PurchaseItem.quantity_milli).where(PurchaseItem.sku == "QUEIJO-KG")).scalar_one() == 750
         assert s.get(Product, "PAO-500").description == "Pão de centeio 500 g"
+        # the credit note is linked to the invoice it references (SAF-T's Reference, our refund_of)
+        nc, ft = (s.execute(select(Purchase).where(Purchase.receipt_id == r)).scalar_one() for r in ("NC 2026/7", "FT 2026/5"))
+        assert nc.refund_of_id == ft.id
+    assert (data["refunds_linked"], data["refunds_unlinked"]) == (1, 0)
     # the NIF is the key, enrolled as a card number (a Portuguese NIF may look like a phone number)
     assert cli.json("customer", "show", "215876342")["card"] == "215876342"
+
+
+def test_a_return_names_its_sale_in_refund_of_even_from_an_earlier_file(cli, tmp_path, database):
+    first, second = tmp_path / "day1.csv", tmp_path / "day2.csv"
+    first.write_text("receipt_id,timestamp,customer,amount\nFS 2026/40,2026-03-02T10:00:00,c1@example.pt,20.00\n")
+    second.write_text("receipt_id,timestamp,customer,amount,refund_of\n"
+                      "NC 2026/3,2026-03-03T10:00:00,c1@example.pt,-5.00,FS 2026/40\n")
+    assert cli("import", first, "--enroll-unknown").exit_code == 0
+    data = cli.json("import", second)
+    assert (data["refunds_linked"], data["refunds_unlinked"], data["rejected"]) == (1, 0, 0)
+    with database.session(write=False) as s:
+        sale, ret = (s.execute(select(Purchase).where(Purchase.receipt_id == r)).scalar_one()
+                     for r in ("FS 2026/40", "NC 2026/3"))
+        assert ret.refund_of_id == sale.id
 
 
 def test_not_a_saft_file(cli, tmp_path):

@@ -374,7 +374,8 @@ class Importer:
             return
         # 4. what the rules need, loaded once for the batch
         self._load_accounts(session, ready)
-        named = [c for r in ready if r.amount < 0 for c in self.reader.sale_candidates(r.receipt_id)]
+        named = [c for r in ready if r.amount < 0
+                 for c in self.reader.sale_candidates(r.receipt_id, self.reader.refund_of(r))]
         db_sales, db_refunds = storage.sales_by_receipt(session, self.source, named) if named else ({}, set())
         # 5. the rules, in time order (per customer this is the order of the sales)
         ready.sort(key=lambda r: (r.at, r.first_line))
@@ -451,7 +452,7 @@ class Importer:
                     batch: dict[str, Receipt]) -> Sale | None:
         """The sale a refund's id names (``R123-R``, ``R123/R2``, a preset's prefix), from this batch or the
         database; None when it names none. A refund of a refund, or of a sale later than itself, is refused."""
-        candidates = self.reader.sale_candidates(receipt.receipt_id)
+        candidates = self.reader.sale_candidates(receipt.receipt_id, self.reader.refund_of(receipt))
         for candidate in candidates:
             sale = sales.get(candidate)
             if isinstance(sale, tuple):

@@ -451,8 +451,20 @@ class Reader:
                             out[line.sku] = text
         return out
 
-    def sale_candidates(self, receipt_id: str) -> list[str]:
-        out = []
+    def refund_of(self, receipt: Receipt) -> str:
+        """The `refund_of` column of a return (the sale's receipt id, e.g. a credit note's invoice); ''."""
+        i = self._get.get("refund_of")
+        if i is None:
+            return ""
+        for line in receipt.lines:
+            if i < len(line.fields) and line.fields[i].strip():
+                return line.fields[i].strip()
+        return ""
+
+    def sale_candidates(self, receipt_id: str, refund_of: str = "") -> list[str]:
+        """The receipt ids a return may name: its `refund_of` first, then what its own id says (``R1-R``,
+        ``R1/R2``, a preset's cancellation prefix)."""
+        out = [refund_of] if refund_of else []
         m = _REFUND_SUFFIX.match(receipt_id)
         if m:
             out.append(m.group(1))
