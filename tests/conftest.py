@@ -104,7 +104,9 @@ def db_path(request, tmp_path, monkeypatch):
         monkeypatch.setenv("LOYALTY_DB", str(path))
     monkeypatch.setenv("LOYALTY_NOW", NOW)
     monkeypatch.setenv("LOYALTY_PRESETS_DIR", str(tmp_path / "user-presets"))  # never the user's own folder
-    monkeypatch.setenv("TZ", "UTC")
+    # The machine's zone: UTC unless LOYALTY_TEST_TZ names another (the suite runs under Europe/Lisbon
+    # in .ci/run too; tests that need a zone of their own set it, see tests/test_timezone.py).
+    monkeypatch.setenv("TZ", os.environ.get("LOYALTY_TEST_TZ", "UTC"))
     monkeypatch.delenv("NO_COLOR", raising=False)
     yield path
     from loyaltycli.core import db as dbmod
