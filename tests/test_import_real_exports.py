@@ -291,6 +291,13 @@ def test_a_return_names_its_sale_in_refund_of_even_from_an_earlier_file(cli, tmp
         assert ret.refund_of_id == sale.id
 
 
+def test_customer_kind_card_reads_a_spreadsheet_number_as_the_card(cli, tmp_path):
+    till = tmp_path / "t.csv"  # a card number saved by a spreadsheet as 17850.0, as the UCI preset expects
+    till.write_text("receipt_id,timestamp,customer,amount\nA1,2026-03-02T10:00:00,17850.0,20.00\n")
+    assert cli("import", till, "--enroll-unknown", "--customer-kind", "card").exit_code == 0
+    assert cli.json("customer", "show", "17850")["card"] == "17850"
+
+
 def test_not_a_saft_file(cli, tmp_path):
     bad = tmp_path / "saft.xml"
     bad.write_text("<html></html>")

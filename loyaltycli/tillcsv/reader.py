@@ -5,7 +5,6 @@ block row by row with every rule and message; the last receipt of a block is hel
 from __future__ import annotations
 
 import csv
-import re
 from datetime import datetime
 from decimal import Decimal
 from itertools import accumulate, chain, compress, islice
@@ -21,10 +20,9 @@ from loyaltycli.tillcsv import numbers, translate
 from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.lines import MAX_LINE_BYTES, Lines
 from loyaltycli.tillcsv.presets import CANONICAL, REQUIRED, Preset
-from loyaltycli.tillcsv.records import (AMOUNT_MEMO, QUANTITY_MEMO, Block, Line, Receipt, Reject, Span, cents,
+from loyaltycli.tillcsv.records import (AMOUNT_MEMO, QUANTITY_MEMO, REFUND_SUFFIX, Block, Line, Receipt, Reject, Span, cents,
                                         cents_or_none, parsed_column, quantity_or_none)
 
-_REFUND_SUFFIX = re.compile(r"^(.+?)(?:-R|/R\d+)$")
 
 
 class Reader:
@@ -247,7 +245,7 @@ class Reader:
         keys = list(map(strip, columns[get["customer"]]))
         if "" in receipt_ids or ("" in keys and preset.anonymous == "skip"):
             return None
-        if preset.customer_kind == "card" and ".0\x00" in "\x00".join(keys) + "\x00":
+        if self.options.customer_kind == "card" and ".0\x00" in "\x00".join(keys) + "\x00":
             return None
         # a new receipt where the id changes; within a receipt, time and customer must not change
         new = list(map(ne, receipt_ids[1:], receipt_ids[:-1]))
@@ -290,7 +288,7 @@ class Reader:
         negate_rules = self._rule_columns["negate_when"]
         skip_rules = self._rule_columns["skip_when"]
         anonymous_skip = self.preset.anonymous == "skip"
-        card_numbers = self.preset.customer_kind == "card"
+        card_numbers = self.options.customer_kind == "card"  # the preset's, or --customer-kind
         default_channel = self.preset.default_channel
         summary = self.summary
         # the common canonical row (whole quantity, prices seen before, a plain SKU) is parsed inline;
@@ -465,7 +463,7 @@ class Reader:
         """The receipt ids a return may name: its `refund_of` first, then what its own id says (``R1-R``,
         ``R1/R2``, a preset's cancellation prefix)."""
         out = [refund_of] if refund_of else []
-        m = _REFUND_SUFFIX.match(receipt_id)
+        m = REFUND_SUFFIX.match(receipt_id)
         if m:
             out.append(m.group(1))
         prefix = self.preset.cancellation_prefix
