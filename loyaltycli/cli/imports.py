@@ -151,10 +151,10 @@ def presets() -> None:
 
     Example: loyalty import-presets
     """
-    from loyaltycli.core import importer
+    from loyaltycli.tillcsv.presets import list_presets
 
     rows = [{"preset": p.name, "from": p.origin, "columns": ", ".join(f"{k}={v}" for k, v in p.columns.items()),
-             "description": p.description} for p in importer.list_presets()]
+             "description": p.description} for p in list_presets()]
     machine = options.current.json or options.current.csv
     emit(rows, columns=["preset", "from", "description", *(["columns"] if machine else [])], title="Import presets")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from loyaltycli.tillcsv.reader import _REFUND_SUFFIX  # how a till names the sale it refunds
+from loyaltycli.tillcsv.records import REFUND_SUFFIX  # how a till names the sale it refunds
 
 
 @dataclass
@@ -140,7 +140,7 @@ def check_database(session: Session, *, integrity: bool = True) -> list[Problem]
     refunds = {(source, receipt) for source, receipt in _rows(session, """
             SELECT source, receipt_id FROM purchase WHERE amount < 0""")}
     for source, receipt in sorted(refunds):
-        named = _REFUND_SUFFIX.match(receipt)
+        named = REFUND_SUFFIX.match(receipt)
         if named and (source, named.group(1)) in refunds:
             add("refunds", f"refund {receipt} (source {source}) names {named.group(1)}, which is a refund")
 

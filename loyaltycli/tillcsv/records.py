@@ -11,6 +11,9 @@ from loyaltycli.core.errors import LoyaltyError
 from loyaltycli.core.money import parse_amount
 from loyaltycli.tillcsv import numbers
 
+# how a till names the sale a refund belongs to: R1-R, R1/R2
+REFUND_SUFFIX = re.compile(r"^(.+?)(?:-R|/R\d+)$")
+
 _SIMPLE_AMOUNT = re.compile(r"(-?)(\d{1,9})(?:\.(\d\d?))?")
 
 
