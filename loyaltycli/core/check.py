@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from loyaltycli.core.merge import ERASED_REASON, FREE_TEXT_KINDS, PERSONAL_FIELDS  # what forget erases
 from loyaltycli.tillcsv.records import REFUND_SUFFIX  # how a till names the sale it refunds
 
 
@@ -31,6 +32,11 @@ CHECKS = (
                   "erasure waits for the file to be compacted"),
     ("cards", "every used (or moved) voucher names a voucher of the same customer and card, once"),
 )
+
+
+def _holds_personal_data(alias: str) -> str:
+    """SQL: the customer row ``alias`` still holds a field that `customer forget` erases."""
+    return "(" + " OR ".join(f"{alias}.{name} IS NOT NULL" for name in PERSONAL_FIELDS) + ")"
 
 
 def _rows(session: Session, sql: str):
@@ -151,26 +157,25 @@ def check_database(session: Session, *, integrity: bool = True) -> list[Problem]
             add("merged", f"{code} is merged into a missing customer")
         if balance != 0:
             add("merged", f"{code} is merged but still has a balance of {balance}")
-    for (code,) in _rows(session, """
-            SELECT code FROM customer WHERE status = 'forgotten' AND (name IS NOT NULL OR phone IS NOT NULL
-            OR email IS NOT NULL OR card IS NOT NULL OR birthday IS NOT NULL)"""):
+    for (code,) in _rows(session, f"""
+            SELECT c.code FROM customer c WHERE c.status = 'forgotten' AND {_holds_personal_data("c")}"""):
         add("forgotten", f"{code} is forgotten but still holds personal data")
     for (response_id,) in _rows(session, """
             SELECT s.id FROM survey_response s JOIN customer c ON c.id = s.customer_id
             LEFT JOIN customer t ON t.id = c.merged_into_id
             WHERE (c.status = 'forgotten' OR t.status = 'forgotten') AND s.comment IS NOT NULL"""):
         add("forgotten", f"survey response {response_id} of a forgotten customer keeps its comment")
-    for code, target in _rows(session, """
+    for code, target in _rows(session, f"""
             SELECT c.code, t.code FROM customer c JOIN customer t ON t.id = c.merged_into_id
-            WHERE t.status = 'forgotten' AND (c.name IS NOT NULL OR c.phone IS NOT NULL OR c.email IS NOT NULL
-            OR c.card IS NOT NULL OR c.birthday IS NOT NULL)"""):
+            WHERE t.status = 'forgotten' AND {_holds_personal_data("c")}"""):
         add("forgotten", f"{code} was merged into forgotten {target} but still holds personal data "
                          f"(run `loyalty customer forget {target} --yes` again)")
-    for (entry_id,) in _rows(session, """
+    kinds = ", ".join(f"'{kind}'" for kind in FREE_TEXT_KINDS)
+    for (entry_id,) in _rows(session, f"""
             SELECT l.id FROM ledger l JOIN customer c ON c.id = l.customer_id
             LEFT JOIN customer t ON t.id = c.merged_into_id
-            WHERE (c.status = 'forgotten' OR t.status = 'forgotten') AND l.kind IN ('award', 'adjust')
-            AND l.note != 'reason erased: customer forgotten'"""):
+            WHERE (c.status = 'forgotten' OR t.status = 'forgotten') AND l.kind IN ({kinds})
+            AND l.note != '{ERASED_REASON}'"""):
         add("forgotten", f"ledger row {entry_id} of a forgotten customer keeps its typed reason")
     if sqlite:
         from loyaltycli.core.merge import scrub_pending
