@@ -34,6 +34,19 @@ def test_program_set_country_then_each_alone(cli):
     assert cli.json("program", "show")["timezone"] == "Europe/Bucharest"
 
 
+def test_program_load_of_a_country_brings_its_place_unless_the_file_says(cli, tmp_path):
+    shop = tmp_path / "shop.toml"
+    shop.write_text('country = "RO"\nlocale = "en_IE"\n')
+    assert cli("program", "load", str(shop)).exit_code == 0
+    shown = cli.json("program", "show")
+    assert (shown["country"], shown["currency"], shown["timezone"], shown["locale"]) == (
+        "RO", "RON", "Europe/Bucharest", "en_IE")
+    shop.write_text('country = "UK"\n')
+    result = cli("program", "load", str(shop))
+    assert result.exit_code == 1 and "did you mean GB?" in result.stderr
+    assert cli.json("program", "show")["currency"] == "RON"
+
+
 def test_a_country_derived_from_babel_and_the_zone_table(cli):
     data = cli.json("program", "set", "country", "HU")
     assert data["set"]["currency"] == "HUF" and data["set"]["timezone"] == "Europe/Budapest"

@@ -337,6 +337,13 @@ def load_toml(session: Session, data: dict) -> list[str]:
         if isinstance(value, (dict, list)):
             raise InvalidInput(f"{key}: expected a single value")
         texts[norm] = str(value).lower() if isinstance(value, bool) else str(value)
+    if texts.get("country", "").strip():  # a country brings its currency, zone, locale... unless the file says
+        from loyaltycli.core.country import place_for
+
+        try:
+            texts = {**place_for(texts["country"]), **texts}
+        except InvalidInput as exc:
+            raise InvalidInput(f"country: {exc}") from None
     for key, value in texts.items():  # validate all first: a bad file changes nothing
         if key not in SETTINGS:
             raise NotFound(unknown_setting(key))
