@@ -111,19 +111,10 @@ def program_load(file: Path = typer.Argument(..., help="TOML file as written by 
 
     Example: loyalty program load program.toml
     """
-    from loyaltycli.core.errors import InvalidInput
+    from loyaltycli.core.files import read_toml
     from loyaltycli.core.program import load_toml
 
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read {file}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"{file} is not valid TOML: {exc}") from None
+    data = read_toml(file, str(file))
     with options.database().session() as session:
         keys = load_toml(session, data)
     emit({"loaded": keys}, message=f"loaded {len(keys)} settings from {file}")

@@ -149,3 +149,18 @@ def mask_secrets(text: str) -> str:
     text = _USERINFO.sub(r"\1***@", str(text))
     text = _QUERY_SECRET.sub(r"\1***", text)
     return _ENV_SECRET.sub(r"\1***", text)
+
+
+def read_toml(path: Path, label: str) -> dict:
+    """A TOML file's document; one clear InvalidInput (naming ``label``) when it cannot be read or parsed."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read {label}: {getattr(exc, 'strerror', None) or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"{label} is not valid TOML: {exc}") from None

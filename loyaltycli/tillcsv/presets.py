@@ -90,17 +90,9 @@ def load_preset(name: str) -> Preset:
 
 
 def _load_file(path: Path, name: str, origin: str) -> Preset:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
+    from loyaltycli.core.files import read_toml
 
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read preset {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"preset {path} is not valid TOML: {exc}") from None
+    data = read_toml(path, f"preset {path}")
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise InvalidInput(f"preset {path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}")
