@@ -185,9 +185,12 @@ def _sales(session: Session, sales: list) -> Iterable[Sale]:
     from loyaltycli.core.cards import stamps_of_sales
 
     stamps = stamps_of_sales(session, ids)  # what each sale earned on stamp cards
+    by_sale: dict[int, list] = {}
+    for refund in refunds:
+        by_sale.setdefault(refund.refund_of_id, []).append(refund)
     out = []
     for sale in sales:
-        mine = [r for r in refunds if r.refund_of_id == sale.id]
+        mine = by_sale.get(sale.id, ())
         out.append(Sale(sale.receipt_id, sale.customer_id, sale.code, sale.at, sale.amount, earned.get(sale.id, 0),
                         sale.channel, id=sale.id, refunded=-sum(r.amount for r in mine),
                         reversed=-sum(reversed_.get(r.id, 0) for r in mine), refunds=len(mine),
