@@ -30,7 +30,7 @@ from loyaltycli.engine.account import Account, Referrer
 from loyaltycli.engine.earning import LEDGER_COLUMNS, PURCHASE, Engine, Sale, microseconds
 from loyaltycli.tillcsv import runs
 from loyaltycli.tillcsv.translate import ReadOptions
-from loyaltycli.tillcsv.presets import CANONICAL, Preset, list_presets, load_preset, parse_map
+from loyaltycli.tillcsv.presets import CANONICAL, CUSTOMER_KINDS, Preset, list_presets, load_preset, parse_map
 from loyaltycli.tillcsv.reader import Reader
 from loyaltycli.tillcsv.records import Receipt, receipt_items
 
@@ -526,7 +526,7 @@ class Importer:
         kind = self.reader.options.customer_kind
         if kind == "contact":  # a phone or an e-mail, never a card
             return "email" if "@" in key else "phone"
-        if kind not in ("card", "email", "phone", "code"):
+        if kind not in CUSTOMER_KINDS:
             # a number valid for the shop's phone region is a phone; anything else a card
             return "email" if "@" in key else "phone" if _is_phone(key, program.phone_region) else "card"
         return kind

@@ -10,6 +10,9 @@ from typing import Iterable
 
 from loyaltycli.core.errors import InvalidInput, NotFound
 
+# what a customer column holds (--customer-kind); a preset may also say "contact": a phone or an e-mail
+CUSTOMER_KINDS = ("card", "phone", "email", "code")
+PRESET_CUSTOMER_KINDS = (*CUSTOMER_KINDS, "contact")
 CANONICAL = ("receipt_id", "timestamp", "customer", "amount", "channel", "sku", "quantity", "unit_price",
              "date", "time", "description", "refund_of")
 REQUIRED = ("receipt_id", "timestamp", "customer")
@@ -123,8 +126,9 @@ def _load_file(path: Path, name: str, origin: str) -> Preset:
         problems.append(f"decimal {preset.decimal!r} is not . or ,")
     if preset.format not in ("csv", "saft-pt"):
         problems.append(f"format {preset.format!r} is not csv or saft-pt")
-    if preset.customer_kind not in (None, "card", "phone", "email", "code", "contact"):
-        problems.append(f"customer_kind {preset.customer_kind!r} is not card, phone, email, code or contact")
+    if preset.customer_kind is not None and preset.customer_kind not in PRESET_CUSTOMER_KINDS:
+        problems.append(f"customer_kind {preset.customer_kind!r} is not {', '.join(PRESET_CUSTOMER_KINDS[:-1])} "
+                        f"or {PRESET_CUSTOMER_KINDS[-1]}")
     if problems:
         raise InvalidInput(f"preset {name} ({path}) is broken: {'; '.join(problems)}")
     return preset

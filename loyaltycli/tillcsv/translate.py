@@ -19,8 +19,8 @@ from itertools import chain
 from loyaltycli.core.errors import InvalidInput, LoyaltyError
 from loyaltycli.tillcsv import dates, numbers
 from loyaltycli.tillcsv.lines import Lines
+from loyaltycli.tillcsv.presets import CUSTOMER_KINDS
 
-CUSTOMER_KINDS = ("card", "phone", "email", "code")
 _CHANNEL = re.compile(r"[a-z0-9_-]{1,32}")
 _SLUG = re.compile(r"[^a-z0-9_]+")
 
