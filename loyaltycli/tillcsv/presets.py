@@ -120,7 +120,9 @@ def _load_file(path: Path, name: str, origin: str) -> Preset:
         problems.append(f"fields {bad} are not among {', '.join(CANONICAL)}")
     if preset.anonymous not in ("reject", "skip"):
         problems.append(f"anonymous {preset.anonymous!r} is not skip or reject")
-    if preset.date_order is not None and str(preset.date_order).upper() not in ("DMY", "MDY", "YMD"):
+    from loyaltycli.tillcsv.dates import ORDERS
+
+    if preset.date_order is not None and str(preset.date_order).upper() not in ORDERS:
         problems.append(f"date_order {preset.date_order!r} is not DMY, MDY or YMD")
     if preset.decimal not in (".", ","):
         problems.append(f"decimal {preset.decimal!r} is not . or ,")
