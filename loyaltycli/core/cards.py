@@ -129,6 +129,8 @@ def customer_cards(session: Session, customer_id: int, now: datetime | None = No
     for voucher in _unused_vouchers(session, customer_id):
         if voucher.expires_at is None or voucher.expires_at > now:
             vouchers.setdefault(voucher.card_id, []).append(voucher)
+    if not stamps and not vouchers:  # no stamp or voucher: the cards need not be read
+        return []
     out = []
     for card in list_cards(session):
         if card.id not in stamps and card.id not in vouchers:
