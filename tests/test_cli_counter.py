@@ -338,7 +338,7 @@ def test_internal_errors_print_one_line_and_a_hint(cli, monkeypatch):
     from loyaltycli.core import ledger
 
     enroll(cli)
-    monkeypatch.setattr(ledger, "balance", lambda *a: 1 / 0)
+    monkeypatch.setattr(ledger, "spendable_and_expiring", lambda *a: 1 / 0)
     refused(cli("balance", "C1"), "internal error: ZeroDivisionError: division by zero (rerun with --debug")
     with pytest.raises(ZeroDivisionError):
         cli("--debug", "balance", "C1")

@@ -40,13 +40,13 @@ def purchase(
 
     from loyaltycli.core.errors import AboveMaxPurchase
 
-    cents = parse_money(amount, allow_zero=False)
-    items = [points.parse_item(text) for text in item or []]
-    when = _when(at)
-
     def record(confirmed: bool):
         with options.database().session() as session:
             program = load_program(session)
+            # read the shop's way (its locale and zone) from the settings just loaded: no read of its own
+            cents = parse_money(amount, allow_zero=False)
+            items = [points.parse_item(text) for text in item or []]
+            when = _when(at)
             if not confirmed:
                 points.check_max_purchase(program, cents)
             customer = customers.find(session, key, program)
@@ -178,20 +178,16 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
 
     Example: loyalty balance C000001
     """
-    from loyaltycli.core import accounts, cards, customers, ledger, rules
+    from loyaltycli.core import accounts, cards, customers
     from loyaltycli.core.program import load_program
 
     with options.database().session(write=False) as session:
         program = load_program(session)
         customer = customers.find(session, key, program, usable=False)
-        from loyaltycli.core import clock
-
         # expired points are not spendable; the points due soon, from the same replay of the ledger
-        points_, due_soon = ledger.spendable_and_expiring(session, customer.id, clock.now())
-        tier = rules.current_tier(session, program, customer.id).name
-        merged = accounts.merged_into(session, customer)
-        expiring = [{"expires_at": when, "points": pts} for when, pts in due_soon]
-        stamp_cards = cards.customer_cards(session, customer.id) if program.cards else []
+        found = accounts.balance(session, program, customer)
+    points_, tier, merged, expiring = found["balance"], found["tier"], found["merged_into"], found["expiring_soon"]
+    stamp_cards = found.get("cards", [])
     soon = sum(e["points"] for e in expiring)
     stamped = f"; {cards.describe(stamp_cards)}" if stamp_cards else ""
     data = {"code": customer.code, "name": customer.name, "balance": points_, "tier": tier,

@@ -26,14 +26,27 @@ def merged_into(session: Session, customer: Customer) -> str | None:
     return target.code if target is not None else None
 
 
+def balance(session: Session, program: Program, customer: Customer) -> dict:
+    """What `balance` shows of a customer: the spendable balance, the tier, the points due to expire soon, the
+    customer a merged duplicate went into and, in a shop with stamp cards, the customer's cards."""
+    now = clock.now()
+    points, expiring = ledger.spendable_and_expiring(session, customer.id, now)  # one read, one replay
+    spend = rules.qualifying_spend(session, program, customer.id, now, inclusive=True)
+    out = {"balance": points, "tier": program.tier_for_spend(spend).name,
+           "expiring_soon": [{"expires_at": when, "points": pts} for when, pts in expiring],
+           "merged_into": merged_into(session, customer)}
+    if program.cards:
+        out["cards"] = _cards(session, customer.id, now, program)
+    return out
+
+
 def account(session: Session, program: Program, customer: Customer, *, recent: int = 10) -> dict:
     """A customer's profile with balance, tier, progress to the next tier, expiring points, recent rows."""
     now = clock.now()
     spend = rules.qualifying_spend(session, program, customer.id, now, inclusive=True)
     tier = program.tier_for_spend(spend)
     nxt = program.next_tier(spend)
-    rows = ledger.history(session, customer.id)
-    points, expiring = ledger.spendable_and_expiring(session, customer.id, now)  # one replay for both
+    rows, points, expiring = ledger.statement_and_spendable(session, customer.id, now)  # one read of the ledger
     out = {
         "code": customer.code, "name": customer.name, "phone": customer.phone, "email": customer.email,
         "card": customer.card, "birthday": customer.birthday, "consent": customer.consent,
@@ -49,14 +62,14 @@ def account(session: Session, program: Program, customer: Customer, *, recent: i
         "recent": rows[-recent:],
     }
     if program.cards:  # a shop with stamp cards: the customer's cards (stamps, vouchers)
-        out["cards"] = _cards(session, customer.id, now)
+        out["cards"] = _cards(session, customer.id, now, program)
     return out
 
 
-def _cards(session: Session, customer_id: int, now) -> list[dict]:
+def _cards(session: Session, customer_id: int, now, program: Program) -> list[dict]:
     from loyaltycli.core.cards import customer_cards
 
-    return customer_cards(session, customer_id, now)
+    return customer_cards(session, customer_id, now, program.cards)
 
 
 def list_accounts(session: Session, program: Program, *, search: str | None = None,

@@ -119,8 +119,11 @@ def _unused_vouchers(session: Session, customer_id: int, card_ids: list[int] | N
     return list(session.execute(query).scalars())
 
 
-def customer_cards(session: Session, customer_id: int, now: datetime | None = None) -> list[dict]:
-    """Each card the customer has stamps or vouchers on: stamps now, of how many, usable vouchers."""
+def customer_cards(session: Session, customer_id: int, now: datetime | None = None,
+                   active: tuple[CardRule, ...] | None = None) -> list[dict]:
+    """Each card the customer has stamps or vouchers on: stamps now, of how many, usable vouchers.
+    ``active``: the active cards already loaded (``Program.cards``); the card table is read only for a
+    card no longer active."""
     now = now or clock.now()
     stamps = dict(((card_id, int(total)) for card_id, total in session.execute(
         select(CardEntry.card_id, func.sum(CardEntry.delta))
@@ -132,7 +135,9 @@ def customer_cards(session: Session, customer_id: int, now: datetime | None = No
     if not stamps and not vouchers:  # no stamp or voucher: the cards need not be read
         return []
     out = []
-    for card in list_cards(session):
+    known = {rule.id: rule for rule in active or ()}
+    held = sorted(stamps.keys() | vouchers.keys())
+    for card in ([known[i] for i in held] if all(i in known for i in held) else list_cards(session)):
         if card.id not in stamps and card.id not in vouchers:
             continue
         mine = vouchers.get(card.id, [])

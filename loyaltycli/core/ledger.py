@@ -97,7 +97,9 @@ def lock_customer(session: Session, customer_id: int, *, require_active: bool = 
     """Serialize writers of one customer's ledger (row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE
     already holds the database's write lock), and re-read the customer under the lock: a customer merged
     or forgotten by another till since it was looked up is refused (``require_active``)."""
-    customer = session.get(Customer, customer_id, populate_existing=True, with_for_update=True)
+    customer = _held(session, customer_id)
+    if customer is None:
+        customer = session.get(Customer, customer_id, populate_existing=True, with_for_update=True)
     if require_active and customer is not None and customer.status != "active":
         from loyaltycli.core.errors import UnknownCustomer
 
@@ -109,6 +111,19 @@ def lock_customer(session: Session, customer_id: int, *, require_active: bool = 
         raise UnknownCustomer(f"customer {customer.code} was {customer.status} (by another till, just now); "
                               "nothing was changed")
     return customer
+
+
+def _held(session: Session, customer_id: int) -> Customer | None:
+    """The customer as this transaction already read it, when reading it again cannot tell more: on SQLite
+    a write transaction holds the database's write lock from its BEGIN IMMEDIATE, so a customer read
+    inside it (the counter's look-up) is current. None elsewhere (PostgreSQL takes the row lock)."""
+    if session.get_bind().dialect.name != "sqlite" or not session.in_transaction():
+        return None
+    if not session.connection().get_execution_options().get("loyalty_write", True):
+        return None
+    from sqlalchemy.orm.util import identity_key
+
+    return session.identity_map.get(identity_key(Customer, customer_id))
 
 
 def spend(session: Session, customer, points: int, at: datetime, kind: str, note: str) -> tuple[LedgerEntry, int]:
@@ -235,10 +250,31 @@ def expiring_soon(session: Session, customer_id: int, now: datetime, days: int =
 
 def spendable_and_expiring(session: Session, customer_id: int, now: datetime,
                            days: int = 30) -> tuple[int, list[tuple[datetime, int]]]:
-    """``spendable`` and ``expiring_soon`` from one replay of the ledger (`balance`, `customer show`)."""
-    total = balance(session, customer_id)
-    state = lot_state(session, customer_id, now)
+    """``spendable`` and ``expiring_soon`` from one read and one replay of the ledger (`balance`)."""
+    rows = session.execute(
+        select(LedgerEntry.id, LedgerEntry.kind, LedgerEntry.delta, LedgerEntry.at, LedgerEntry.expires_at,
+               LedgerEntry.lot_id)
+        .where(LedgerEntry.customer_id == customer_id)
+        .order_by(LedgerEntry.at, LedgerEntry.id)
+    ).all()
+    return _spendable(rows, now, days)
+
+
+def _spendable(rows, now: datetime, days: int) -> tuple[int, list[tuple[datetime, int]]]:
+    """The balance (every row, as ``balance`` sums them) less the points expired and not yet written off,
+    and the points due soon, from the customer's rows (id, kind, delta, at, expires_at, lot_id) by time."""
+    total = sum(row[2] for row in rows)
+    state = replay(rows, now)
     return total - (sum(state.due.values()) if total > 0 else 0), _expiring(state, now, days)
+
+
+def statement_and_spendable(session: Session, customer_id: int, now: datetime,
+                            days: int = 30) -> tuple[list[dict], int, list[tuple[datetime, int]]]:
+    """``history``, ``spendable`` and ``expiring_soon`` from one read of the ledger (`customer show`)."""
+    entries = _entries(session, customer_id)
+    points, expiring = _spendable([(e.id, e.kind, e.delta, e.at, e.expires_at, e.lot_id) for e in entries],
+                                  now, days)
+    return _statement(entries), points, expiring
 
 
 def _expiring(state: LotState, now: datetime, days: int) -> list[tuple[datetime, int]]:
@@ -249,9 +285,16 @@ def _expiring(state: LotState, now: datetime, days: int) -> list[tuple[datetime,
 
 def history(session: Session, customer_id: int) -> list[dict]:
     """The statement: every row oldest first with the running balance."""
-    rows = session.execute(
+    return _statement(_entries(session, customer_id))
+
+
+def _entries(session: Session, customer_id: int) -> list[LedgerEntry]:
+    return session.execute(
         select(LedgerEntry).where(LedgerEntry.customer_id == customer_id).order_by(LedgerEntry.at, LedgerEntry.id)
     ).scalars().all()
+
+
+def _statement(rows: list[LedgerEntry]) -> list[dict]:
     running = 0
     out = []
     for row in rows:

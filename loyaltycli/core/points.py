@@ -109,7 +109,7 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
                                                  Purchase.receipt_id == receipt_id)).first():
         raise DuplicateReceipt(f"receipt {receipt_id} was already recorded (source {source}); nothing changed")
     engine = Engine(program, clock.local_zone(), clock.now())
-    account = storage.load_account(session, customer, engine.since(at))
+    account = storage.load_account(session, customer, engine.since(at), cards=bool(program.cards))
     decision = engine.sale(account, receipt_id, at, amount, channel,
                            items=[(i.sku, int(i.quantity), i.amount) for i in items])
     if decision.rewarded is not None:  # the referrer's ledger is written too
@@ -123,12 +123,23 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
         session.expire_all()  # the referral was updated past the ORM: what it holds is read again
     bonuses = [rules.Bonus(row[KIND], row[DELTA], row[0], row[8]) for row in decision.rows if row[KIND] != "earn"]
     tier, multiplier = decision.tier, decision.multiplier
+    balance, spend = _balance_and_spend(session, program, customer.id)
     return PurchaseResult(
         receipt_id=receipt_id, code=customer.code, amount=amount, points=decision.earned,
-        balance=ledger.balance(session, customer.id),
-        tier=rules.current_tier(session, program, customer.id).name, earn_tier=tier.name,
+        balance=balance, tier=program.tier_for_spend(spend).name, earn_tier=tier.name,
         multiplier=str(multiplier.normalize()), bonuses=bonuses, purchase_id=purchase_id,
-        cards=cards.customer_cards(session, customer.id) if decision.card_rows else [])
+        cards=cards.customer_cards(session, customer.id, active=program.cards) if decision.card_rows else [])
+
+
+def _balance_and_spend(session: Session, program: Program, customer_id: int) -> tuple[int, int]:
+    """``ledger.balance`` and the qualifying spend now (``rules.current_tier``'s), in one statement."""
+    now = clock.now()
+    points = (select(func.coalesce(func.sum(LedgerEntry.delta), 0))
+              .where(LedgerEntry.customer_id == customer_id).scalar_subquery())
+    spend = (select(func.coalesce(func.sum(Purchase.amount), 0))
+             .where(Purchase.customer_id == customer_id, Purchase.at >= now - clock.DAY * program.tier_window_days,
+                    Purchase.at <= now).scalar_subquery())
+    return tuple(session.execute(select(points, spend)).one())
 
 
 def _write(session: Session, purchase: list, rows: list[list], items: list[tuple] = ()) -> int:

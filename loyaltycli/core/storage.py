@@ -63,10 +63,13 @@ def queries(session: Session) -> dict:
 
 # -- accounts ------------------------------------------------------------------------------------------
 def load_accounts(session: Session, accounts: Iterable[Account], since: datetime,
-                  referrers: dict[int, Referrer] | None = None, *, importing: bool = False) -> None:
+                  referrers: dict[int, Referrer] | None = None, *, importing: bool = False,
+                  locked: bool = False, cards: bool = True) -> None:
     """Read what the rules need of ``accounts`` from ``since`` on (purchases, memberships, milestone keys, a
     pending referral); accounts already read from ``since`` or earlier are left as they are. ``referrers``
-    (kept by the caller for a run) shares one Referrer per referrer among all their referees."""
+    (kept by the caller for a run) shares one Referrer per referrer among all their referees. ``locked``: the
+    caller holds the customers' row locks already (``ledger.lock_customer``); ``cards``: the program has
+    stamp cards (else the stamps held are not read)."""
     referrers = {} if referrers is None else referrers
     sqlite = is_sqlite(session)
     lo_us = (since - EPOCH) // MICROSECOND
@@ -81,7 +84,7 @@ def load_accounts(session: Session, accounts: Iterable[Account], since: datetime
     q = queries(session)
     for chunk in chunks(ids, len(ids) if sqlite else _IN_CHUNK):
         param = id_param(session, chunk)
-        if not sqlite:  # PostgreSQL: lock first (in id order), then read: another import may add a bonus
+        if not sqlite and not locked:  # PostgreSQL: lock first (in id order), then read: another import may add a bonus
             if importing:  # and a batch whose customer was merged or forgotten meanwhile rolls back
                 import_files.lock_active(session, chunk)
             else:
@@ -121,15 +124,17 @@ def load_accounts(session: Session, accounts: Iterable[Account], since: datetime
                     referrers[row.referrer_id] = Referrer(row.referrer_id, row.code, row.status == "active",
                                                           counts.get(row.referrer_id, 0))
                 states[row.referee_id].referral = PendingReferral(referrers[row.referrer_id])
-    from loyaltycli.core.cards import load_held
+    if cards:
+        from loyaltycli.core.cards import load_held
 
-    load_held(session, states)  # stamps on each current stamp card
+        load_held(session, states)  # stamps on each current stamp card
 
 
-def load_account(session: Session, customer: Customer, since: datetime) -> Account:
-    """One customer's account (the counter's case of ``load_accounts``)."""
+def load_account(session: Session, customer: Customer, since: datetime, *, cards: bool = True) -> Account:
+    """One customer's account (the counter's case of ``load_accounts``), read under the customer's lock,
+    which the caller holds (``ledger.lock_customer``)."""
     account = Account(customer.id, customer.code, customer.enrolled_at)
-    load_accounts(session, [account], since)
+    load_accounts(session, [account], since, locked=True, cards=cards)
     return account
 
 
