@@ -45,6 +45,22 @@ def test_counter_history_is_owner_only_and_keeps_no_personal_data(tmp_path):
     assert "enroll 'Niamh Byrne' --email niamh@example.ie" in session.history.get_strings()
 
 
+def test_counter_history_cleaning_uses_a_temp_file_of_its_own_and_removes_a_stale_one(tmp_path):
+    from loyaltycli.cli import counter
+    from loyaltycli.core.files import temp_beside
+
+    path = tmp_path / "data" / "counter_history"
+    path.parent.mkdir()
+    path.write_text("\n# old\n+balance C000001\n")
+    # a counter killed while it rewrote the file (pid 2**22 + 1 is above Linux's pid_max: never alive)
+    stale = path.with_name(f".counter_history.history-{2**22 + 1}.tmp")
+    stale.write_text("+enroll 'Siobhan Keane'\n")
+    counter.prompt_session(path)
+    assert not stale.exists() and not temp_beside(path, "history").exists()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["counter_history"]
+    assert [line[1:] for line in path.read_text().splitlines() if line.startswith("+")] == ["balance C000001"]
+
+
 # -- 12. the rejects file ----------------------------------------------------------------------------------------
 def test_rejects_file_refuses_a_planted_link_and_changes_nothing(cli, db_path, tmp_path, aoife):
     till = tmp_path / "till.csv"

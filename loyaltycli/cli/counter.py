@@ -97,7 +97,10 @@ def private_history(path: Path):
     if path.exists() and not path.is_symlink():
         os.chmod(path, 0o600)
         kept = [line for line in PrivateHistory(str(path)).load_history_strings() if line_is_safe_to_keep(line)]
-        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        from loyaltycli.core.files import remove_stale_temps, temp_beside
+
+        remove_stale_temps(path.parent, ("history",))  # left by a counter killed while it cleaned the file
+        temp = temp_beside(path, "history")
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             for line in reversed(kept):  # load_history_strings gives the newest first

@@ -62,8 +62,20 @@ def parse_zone(text: str) -> str:
 
 
 def system_zone_name() -> str:
-    """The machine's zone name (``TZ``, /etc/localtime, /etc/timezone), else UTC."""
-    tz = os.environ.get("TZ", "").lstrip(":").strip()
+    """The machine's zone name (``TZ``, /etc/localtime, /etc/timezone), else UTC; looked up once per value
+    of ``TZ`` (every program load asks when the `timezone` setting is empty)."""
+    tz = os.environ.get("TZ", "")
+    name = _system_zones.get(tz)
+    if name is None:
+        name = _system_zones[tz] = _system_zone_name(tz)
+    return name
+
+
+_system_zones: dict[str, str] = {}
+
+
+def _system_zone_name(tz: str) -> str:
+    tz = tz.lstrip(":").strip()
     if tz:
         return tz if zone_name_ok(tz) else "UTC"
     try:
