@@ -101,3 +101,13 @@ def test_a_purchase_asks_a_fixed_few_statements_in_one_transaction(cli, cards):
     within("purchase, stamp cards" if cards else "purchase", counted)
     assert counted[1] == 1  # the shop's settings (locale, zone) are read in the purchase's own transaction
     assert line(f"purchase C000001 4.50 --receipt Q-2{item}")[0] == counted[0]
+
+
+def test_a_mistyped_amount_is_the_error_shown_even_without_a_database(cli, tmp_path):
+    """The amount is read in the purchase's transaction now; with no database it is still read first."""
+    missing = tmp_path / "none.db"
+    result = cli("--db", str(missing), "purchase", "C000001", "abc")
+    assert (result.exit_code, result.stderr) == (1, "error: amount 'abc' is not a decimal amount like 12.50\n")
+    result = cli("--db", str(missing), "purchase", "C000001", "12.50")
+    assert result.exit_code == 4 and result.stderr.startswith("error: no database at ")
+    assert not missing.exists()

@@ -38,7 +38,7 @@ def purchase(
     from loyaltycli.core.money import parse_money
     from loyaltycli.core.program import load_program
 
-    from loyaltycli.core.errors import AboveMaxPurchase
+    from loyaltycli.core.errors import AboveMaxPurchase, DatabaseUnavailable
 
     def record(confirmed: bool):
         with options.database().session() as session:
@@ -55,6 +55,13 @@ def purchase(
 
     try:
         program, customer, result = record(False)
+    except DatabaseUnavailable:
+        # no database (or it stayed locked): a mistyped amount is still the error shown, as the input is
+        # read first the plain way when the shop's settings cannot be read
+        parse_money(amount, allow_zero=False)
+        [points.parse_item(text) for text in item or []]
+        _when(at)
+        raise
     except AboveMaxPurchase as exc:
         if not options.current.interactive:
             raise
