@@ -69,13 +69,14 @@ def purchase(
     if program.cards:
         data["cards"] = result.cards
     mine = [b for b in result.bonuses if b.note and b.customer_id == customer.id]
+    stamped = f"; {cards.describe(result.cards)}" if result.cards else ""
     if program.earn_mode == "cashback":  # points are cents of store credit: speak currency
         extra = "".join(f" + {_money(b.points)} {b.kind}" for b in mine)
         emit(data, message=f"{result.code}: +{_money(result.points)} credit{extra} for {_money(result.amount)} "
-                           f"(receipt {result.receipt_id}); credit {_money(result.balance)}, tier {result.tier}")
+                           f"(receipt {result.receipt_id}); credit {_money(result.balance)}, tier {result.tier}"
+                           f"{stamped}")
         return
     extra = "".join(f" + {b.points} {b.kind}" for b in mine)
-    stamped = f"; {cards.describe(result.cards)}" if result.cards else ""
     emit(data, message=f"{result.code}: +{plural(result.points, 'point')}{extra} for {_money(result.amount)} "
                        f"(receipt {result.receipt_id}); balance {result.balance}, tier {result.tier}{stamped}")
 
