@@ -32,3 +32,94 @@ def test_cashback_purchase_line_shows_the_stamps_earned(cafe):
     assert points_mode.exit_code == 0
     result = cli("purchase", "C000001", "3.00", "--receipt", "R2", "--item", "COF-1:1:3.00")
     assert result.stdout.rstrip("\n").endswith("tier Bronze; Coffee 4/10")
+
+
+# -- 2. a refund takes back the stamps its items earned -------------------------------------------------
+def test_a_counter_refund_takes_back_the_stamps_of_the_items_it_names(cafe):
+    cli = cafe
+    assert cli("card", "add", "Bread", "--stamps", "8", "--reward", "Free loaf", "--sku", "BRD-*", "--per", "visit",
+               "--min-amount", "3.00").exit_code == 0
+    sale = cli("purchase", "C000001", "15.50", "--receipt", "M1", "--item", "COF-250:4:3.00", "--item", "BRD-1:1:3.50")
+    assert sale.exit_code == 0, sale.stderr
+    assert cards_of(cli) == {"Coffee": (4, 0), "Bread": (1, 0)}
+    one = cli.json("refund", "M1", "--item", "cof-250:1")  # at the sale's price: 3.00
+    assert (one["amount"], one["points"]) == ("3.00", -2)  # points in proportion: 15 x 3.00 / 15.50 = 2.9
+    assert cards_of(cli) == {"Coffee": (3, 0), "Bread": (1, 0)}
+    # 9.00 back naming no items of a sale of two products: no coffee is named, no stamp goes back
+    assert cli("refund", "M1", "--amount", "9.00").exit_code == 0
+    assert cards_of(cli) == {"Coffee": (3, 0), "Bread": (1, 0)}
+    # the loaf (3.50): nothing is left of the sale, every stamp it still holds goes back
+    assert cli("refund", "M1", "--item", "BRD-1:1:3.50").exit_code == 0
+    assert cards_of(cli) == {"Coffee": (0, 0), "Bread": (0, 0)}
+    notes = [r["note"] for r in cli.json("history", "C000001") if r["kind"] == "unstamp"]
+    assert notes == ["-1 stamp: refund of receipt M1: 1 stamp taken back (Coffee 3/10)",
+                     "-3 stamps: refund of receipt M1: 3 stamps taken back (Coffee 0/10)",
+                     "-1 stamp: refund of receipt M1: 1 stamp taken back (Bread 0/8)"]
+    assert cli("db", "check").exit_code == 0
+
+
+def test_a_partial_refund_of_a_one_product_sale_is_read_as_that_many_items(cafe):
+    cli = cafe
+    cli("purchase", "C000001", "9.00", "--receipt", "P1", "--item", "COF-250:3:3.00")
+    assert cli("refund", "P1", "--amount", "3.00").exit_code == 0  # one coffee of three
+    assert cards_of(cli) == {"Coffee": (2, 0)}
+    assert cli("refund", "P1", "--amount", "1.50").exit_code == 0  # half a coffee: no item, no stamp
+    assert cards_of(cli) == {"Coffee": (2, 0)}
+    assert cli("refund", "P1").exit_code == 0  # the rest
+    assert cards_of(cli) == {"Coffee": (0, 0)}
+
+
+def test_a_refund_keeps_a_used_voucher_and_the_card_goes_below_zero(cafe):
+    cli = cafe
+    cli("purchase", "C000001", "33.00", "--receipt", "B1", "--item", "COF-250:11:3.00")
+    assert cards_of(cli) == {"Coffee": (1, 1)}
+    assert cli("redeem", "C000001", "--voucher", "Free coffee").exit_code == 0
+    assert cli("refund", "B1", "--item", "COF-250:4").exit_code == 0
+    assert cards_of(cli) == {"Coffee": (-3, 0)}
+    kinds = [r["kind"] for r in cli.json("history", "C000001")]
+    assert kinds.count("voucher") == 1 and kinds.count("voucher_used") == 1 and kinds.count("unstamp") == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--item", "TEA-1:1"], "error: item 'TEA-1:1' is not SKU:QTY (a SKU of the sale) or SKU:QTY:PRICE (e.g. COF-250:1)\n"),
+    (["--item", "TEA-1:1:3.00"], "error: receipt R1 has no item TEA-1; its items: COF-250\n"),
+    (["--item", "COF-250:3"], "error: item COF-250: 3 is more than receipt R1 sold (2)\n"),
+    (["--item", "COF-250:1", "--amount", "2.00"], "error: items add up to 3.00 but the amount is 2.00\n"),
+])
+def test_refund_items_are_checked_and_nothing_changes(cafe, args, message):
+    cli = cafe
+    cli("purchase", "C000001", "6.00", "--receipt", "R1", "--item", "COF-250:2:3.00")
+    result = cli("refund", "R1", *args)
+    assert (result.exit_code, result.stderr) == (1, message)
+    assert cards_of(cli) == {"Coffee": (2, 0)}
+    assert [r["kind"] for r in cli.json("history", "C000001")] == ["welcome", "earn", "stamp"]
+
+
+def test_an_imported_return_takes_back_the_stamps_of_its_lines(cafe, tmp_path):
+    cli = cafe
+    till = tmp_path / "till.csv"
+    till.write_text("receipt_id,timestamp,customer,amount,channel,sku,quantity,unit_price\n"
+                    "T1,2026-06-01T09:00:00+00:00,C000001,9.00,store,COF-250,3,3.00\n"
+                    "T1,2026-06-01T09:00:00+00:00,C000001,4.00,store,CRO-1,2,2.00\n"
+                    "T1-R,2026-06-02T09:00:00+00:00,C000001,-6.00,store,COF-250,-2,3.00\n"
+                    "T1-R,2026-06-02T09:00:00+00:00,C000001,-2.00,store,CRO-1,-1,2.00\n", encoding="utf-8")
+    summary = cli.json("import", till)
+    assert (summary["rejected"], summary["refunds"]) == (0, 1)
+    assert cards_of(cli) == {"Coffee": (1, 0)}  # two coffees back: two stamps (in proportion 3 x 8/13 = 1)
+
+
+def test_library_refund_with_items(session):
+    from loyaltycli.core import cards, customers, points
+    from loyaltycli.core.program import load_program
+
+    cards.add_card(session, "Coffee", 10, "Free coffee", skus=["COF-*"], per="item")
+    program = load_program(session)
+    customer = customers.enroll(session, program, "Ann", email="ann@example.ie")
+    points.post_purchase(session, program, customer, 1_300, receipt_id="L1",
+                         items=[points.parse_item("COF-1:3:3.00"), points.parse_item("CRO-1:2:2.00")])
+    sale = points.find_sale(session, "L1")
+    result = points.post_refund(session, program, sale, items=points.refund_items(session, sale, ["CRO-1:2"]))
+    assert result.amount == 400
+    assert cards.customer_cards(session, customer.id)[0]["stamps"] == 3  # croissants earn no coffee stamp
+    points.post_refund(session, program, sale, items=points.refund_items(session, sale, ["COF-1:2"]))
+    assert cards.customer_cards(session, customer.id)[0]["stamps"] == 1

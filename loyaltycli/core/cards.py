@@ -95,6 +95,20 @@ def stamps_of_sales(session: Session, purchase_ids: list[int]) -> dict[int, dict
     return out
 
 
+def stamps_taken_back(session: Session, refunds: dict[int, int]) -> dict[int, dict[int, int]]:
+    """sale id -> {card id: stamps its refunds took back}; ``refunds``: refund id -> the sale's id."""
+    out: dict[int, dict[int, int]] = {}
+    ids = list(refunds)
+    for i in range(0, len(ids), 500):
+        for refund_id, card_id, stamps in session.execute(
+                select(CardEntry.purchase_id, CardEntry.card_id, func.sum(CardEntry.delta))
+                .where(CardEntry.purchase_id.in_(ids[i:i + 500]), CardEntry.kind == "unstamp")
+                .group_by(CardEntry.purchase_id, CardEntry.card_id)):
+            mine = out.setdefault(refunds[refund_id], {})
+            mine[card_id] = mine.get(card_id, 0) - int(stamps)
+    return out
+
+
 def write(session: Session, rows: list[list], purchase_ids=None) -> None:
     """Write engine card rows; ``purchase_ids`` maps each row's purchase placeholder to its id (a list or
     dict indexed by the placeholder), or None when the rows already hold ids."""
@@ -230,6 +244,17 @@ def sale_items(engine, lines) -> list[tuple]:
     from loyaltycli.tillcsv.records import receipt_items
 
     return [(sku, int(quantity / 1000), amount) for _, sku, quantity, _, amount in receipt_items(lines, 0)]  # thousandths to whole units
+
+
+def returned_items(engine, lines) -> list[tuple]:
+    """A till return's items as the engine reads them ((sku, quantity, amount), positive): its lines of a
+    negative amount (a return line's quantity may be written negative or, negated by a preset, positive)."""
+    if not engine.cards:
+        return []
+    from loyaltycli.tillcsv.records import receipt_items
+
+    return [(sku, abs(int(quantity / 1000)), -amount) for _, sku, quantity, _, amount in receipt_items(lines, 0)
+            if amount < 0]
 
 
 def placed(rows: list[list], index: int) -> list[list]:

@@ -402,7 +402,7 @@ class Importer:
                 else:
                     sale = self._sale_named(receipt, sales, db_sales, db_refunds, seen)
                     decision = engine.refund(account, receipt.receipt_id, receipt.at, -receipt.amount, sale,
-                                             receipt.us)
+                                             receipt.us, cards.returned_items(engine, receipt.lines) if sale else ())
                     if sale is not None:
                         summary.refunds_linked += 1
                         receipt.channel = sale.channel  # a refund goes back through the sale's channel

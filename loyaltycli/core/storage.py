@@ -182,9 +182,10 @@ def _sales(session: Session, sales: list) -> Iterable[Sale]:
     reversed_ = dict(session.execute(select(LedgerEntry.purchase_id, func.sum(LedgerEntry.delta)).where(
         LedgerEntry.purchase_id.in_([r.id for r in refunds] or [-1]), LedgerEntry.kind == "refund")
         .group_by(LedgerEntry.purchase_id)).all())
-    from loyaltycli.core.cards import stamps_of_sales
+    from loyaltycli.core.cards import stamps_of_sales, stamps_taken_back
 
     stamps = stamps_of_sales(session, ids)  # what each sale earned on stamp cards
+    taken = stamps_taken_back(session, {r.id: r.refund_of_id for r in refunds}) if stamps else {}
     by_sale: dict[int, list] = {}
     for refund in refunds:
         by_sale.setdefault(refund.refund_of_id, []).append(refund)
@@ -194,7 +195,7 @@ def _sales(session: Session, sales: list) -> Iterable[Sale]:
         out.append(Sale(sale.receipt_id, sale.customer_id, sale.code, sale.at, sale.amount, earned.get(sale.id, 0),
                         sale.channel, id=sale.id, refunded=-sum(r.amount for r in mine),
                         reversed=-sum(reversed_.get(r.id, 0) for r in mine), refunds=len(mine),
-                        stamps=stamps.get(sale.id)))
+                        stamps=stamps.get(sale.id), stamps_back=taken.get(sale.id, {})))
     return out
 
 

@@ -2,8 +2,9 @@
 
 A stamp card earns one stamp per matching item unit (``per item``) or one per visit (``per visit``), for a
 purchase of at least its minimum amount; a full card becomes a voucher for its reward and a new card
-starts with the extra stamps. A refund takes back the stamps its sale earned, in proportion to the amount
-refunded (cumulative, rounded down: a full refund takes back all of them); a card may go below zero.
+starts with the extra stamps. A refund takes back the stamps its items earned (per item and quantity; a
+per-visit stamp once what is left of the sale is below the minimum; a full refund all of them); a card may
+go below zero, and a voucher already issued is kept.
 
 Item rules give fixed points per matching item unit (or once per purchase with a matching item); visit
 points are a fixed number per purchase of at least a minimum amount. Both are points (``earn`` rows of
@@ -111,14 +112,34 @@ def card_sale(cards: Sequence[CardRule], held: dict, customer_id: int, receipt_i
     return rows, earned
 
 
-def card_refund(stamps: dict[int, int], held: dict, customer_id: int, receipt_id: str, at: datetime,
-                sale_amount: int, refunded_before: int, amount: int, recorded: datetime) -> list[list]:
-    """The rows taking back the stamps of a sale (``stamps``: card id -> stamps it earned) for a refund of
-    ``amount`` after ``refunded_before`` was refunded; cumulative rounding down. ``held`` is updated."""
+def card_refund(cards: Sequence[CardRule], stamps: dict[int, int], taken: dict[int, int], held: dict,
+                customer_id: int, receipt_id: str, at: datetime, left: int, items: Sequence[tuple],
+                recorded: datetime) -> list[list]:
+    """The rows taking back the stamps a refund's items earned. ``stamps``: card id -> stamps the sale earned;
+    ``taken``: card id -> stamps refunds of it took back already (updated); ``left``: what is left of the
+    sale after this refund; ``items``: the items returned ((sku, quantity, ...), quantities positive).
+
+    A per-item card loses one stamp per matching unit returned; a per-visit card its stamp once what is left
+    of the sale is below the card's minimum. Nothing left of the sale: every stamp it still holds goes back.
+    A refund naming no items takes back no per-item stamp until the sale is fully refunded. ``held`` is
+    updated (a card may go below zero); a voucher already issued is kept."""
+    rules = {card.id: card for card in cards}
     rows = []
-    for card_id, n in stamps.items():
-        back = n * (refunded_before + amount) // sale_amount - n * refunded_before // sale_amount
+    for card_id, earned in stamps.items():
+        due = earned - taken.get(card_id, 0)
+        if due <= 0:
+            continue
+        card = rules.get(card_id)  # None: the card was retired since; only a full refund takes its stamps
+        if left <= 0:
+            back = due
+        elif card is None:
+            back = 0
+        elif card.per == "item":
+            back = min(due, units(items, card.skus))
+        else:
+            back = due if left < card.min_amount else 0
         if back:
+            taken[card_id] = taken.get(card_id, 0) + back
             held[card_id] = held.get(card_id, 0) - back
             rows.append([customer_id, card_id, "unstamp", "stamp", -back, at, None, None, None,
                          f"refund of receipt {receipt_id}: {_plural(back, 'stamp')} taken back"[:500], recorded])

@@ -62,6 +62,7 @@ class Sale:
     reversed: int = 0
     refunds: int = 0
     stamps: dict | None = None  # card id -> stamps the sale earned (stamp cards)
+    stamps_back: dict = field(default_factory=dict)  # card id -> stamps its refunds took back so far
 
 
 @dataclass
@@ -213,9 +214,11 @@ class Engine:
         return total
 
     def refund(self, account: Account, receipt_id: str, at: datetime, amount: int, sale: Sale | None,
-               us: int | None = None) -> Decision:
+               us: int | None = None, items: tuple | list = ()) -> Decision:
         """A refund of ``amount`` cents (positive) at ``at``, of ``sale`` (None: no sale linked, the points
-        reversed at the customer's earn rate at the time). ``sale`` is updated; the account takes the refund."""
+        reversed at the customer's earn rate at the time), returning ``items`` ((sku, quantity, amount),
+        quantities positive; they decide the stamps taken back). ``sale`` is updated; the account takes the
+        refund."""
         us = microseconds(at) if us is None else us
         if sale is None:
             tier, multiplier = self.rate(account, at, us)
@@ -241,8 +244,8 @@ class Engine:
         if sale.stamps:
             if account.cards is None:
                 account.cards = {}
-            card_rows = card_refund(sale.stamps, account.cards, account.id, sale.receipt_id, at, sale.amount,
-                                    sale.refunded, amount, self.recorded)
+            card_rows = card_refund(self.cards, sale.stamps, sale.stamps_back, account.cards, account.id,
+                                    sale.receipt_id, at, sale.amount - sale.refunded - amount, items, self.recorded)
         sale.refunded += amount
         sale.reversed = reversed_total
         sale.refunds += 1
