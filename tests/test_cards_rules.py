@@ -123,3 +123,71 @@ def test_library_refund_with_items(session):
     assert cards.customer_cards(session, customer.id)[0]["stamps"] == 3  # croissants earn no coffee stamp
     points.post_refund(session, program, sale, items=points.refund_items(session, sale, ["COF-1:2"]))
     assert cards.customer_cards(session, customer.id)[0]["stamps"] == 1
+
+
+# -- 4. `report cards`: the period, set-based ----------------------------------------------------------
+def _report(cli, *args):
+    return {r["card"]: r for r in cli.json("report", "cards", *args)}
+
+
+def test_report_cards_counts_what_happened_in_the_period(cli):
+    cli("card", "add", "Coffee", "--stamps", "2", "--reward", "Free coffee", "--sku", "COF-*", "--per", "item",
+        "--expires-days", "10")
+    cli("card", "add", "Tea", "--stamps", "5", "--reward", "Free tea", "--sku", "TEA-*", "--per", "item")
+    cli("enroll", "Aoife Byrne", "--phone", "0851234567", "--at", "2026-04-01T09:00:00+00:00")
+    cli("purchase", "C000001", "6.00", "--receipt", "M1", "--item", "COF-1:2:3.00", "--at", "2026-05-02T09:00:00+00:00")
+    cli("purchase", "C000001", "9.00", "--receipt", "J1", "--item", "COF-1:3:3.00", "--at", "2026-06-01T09:00:00+00:00")
+    assert cli("redeem", "C000001", "--voucher", "Free coffee", "--at", "2026-06-02T09:00:00+00:00").exit_code == 0
+    assert cli("refund", "J1", "--item", "COF-1:1", "--at", "2026-06-03T09:00:00+00:00").exit_code == 0
+    keys = ("started", "stamps", "stamps_taken_back", "stamps_expired", "completed", "vouchers_issued",
+            "vouchers_used", "vouchers_expired", "vouchers_open")
+
+    def figures(*args):
+        return {card: tuple(r[k] for k in keys) for card, r in _report(cli, *args).items()}
+
+    # June: 3 stamps, a card completed, its voucher used, a stamp back; May's voucher expired on 12 May
+    assert figures("--from", "2026-06-01", "--to", "2026-07-01") == {"Coffee": (1, 3, 1, 0, 1, 1, 1, 0, 0),
+                                                                     "Tea": (0, 0, 0, 0, 0, 0, 0, 0, 0)}
+    assert figures("--from", "2026-05-01", "--to", "2026-06-01")["Coffee"] == (1, 2, 0, 0, 1, 1, 0, 1, 0)
+    # up to 10 May the voucher of 2 May was still usable: open at the end of that period
+    assert figures("--from", "2026-05-01", "--to", "2026-05-10")["Coffee"] == (1, 2, 0, 0, 1, 1, 0, 0, 1)
+    # the default period (the 365 days up to now) holds it all
+    assert figures()["Coffee"] == (1, 5, 1, 0, 2, 2, 1, 1, 0)
+    csv = cli("report", "cards", "--from", "2026-06-01", "--csv").stdout.splitlines()
+    assert csv == ["card,reward,stamps_needed,started,stamps,stamps_taken_back,stamps_expired,completed,"
+                   "vouchers_issued,vouchers_used,vouchers_expired,vouchers_open",
+                   "Coffee,Free coffee,2,1,3,1,0,1,1,1,0,0", "Tea,Free tea,5,0,0,0,0,0,0,0,0,0"]
+    bad = cli("report", "cards", "--from", "2026-07-01", "--to", "2026-06-01")
+    assert (bad.exit_code, bad.stderr) == (1, "error: --from must be before --to (the period is [from, to))\n")
+    summary = cli.json("report", "summary", "--from", "2026-06-01", "--to", "2026-07-01")
+    assert summary["cards"] == cli.json("report", "cards", "--from", "2026-06-01", "--to", "2026-07-01")
+
+
+def test_cards_report_is_one_query_however_many_cards(session):
+    from datetime import datetime, timezone
+
+    from sqlalchemy import event
+
+    from loyaltycli.core import cards, customers, points, reports
+    from loyaltycli.core.program import load_program
+
+    for n in range(12):
+        cards.add_card(session, f"Card {n}", 3, f"Reward {n}", skus=[f"S{n}-*"], per="item")
+    program = load_program(session)
+    customer = customers.enroll(session, program, "Ann", email="ann@example.ie")
+    for n in range(12):
+        points.post_purchase(session, program, customer, 300 * (n + 1), receipt_id=f"R{n}",
+                             items=[points.parse_item(f"S{n}-1:{n + 1}:3.00")])
+    period = reports.make_period(datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 7, 1, tzinfo=timezone.utc))
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(session.get_bind(), "before_cursor_execute", listener)
+    try:
+        data = reports.cards_report(session, program, period)
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", listener)
+    assert len([s for s in statements if "card_ledger" in s]) == 1
+    rows = {r["card"]: r for r in data["cards"]}
+    assert (rows["Card 0"]["stamps"], rows["Card 0"]["completed"]) == (1, 0)
+    assert (rows["Card 11"]["stamps"], rows["Card 11"]["completed"], rows["Card 11"]["vouchers_open"]) == (12, 4, 4)
+    assert sum(r["vouchers_issued"] for r in data["cards"]) == sum(n // 3 for n in range(1, 13))

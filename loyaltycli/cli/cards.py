@@ -1,5 +1,5 @@
-"""Stamp cards and item rules: `card add`, `card list`, `program rule add`, `program rule list`,
-`report cards`."""
+"""Stamp cards and item rules: `card add`, `card list`, `program rule add`, `program rule list` (`report cards`
+is with the other reports, in cli/reports.py)."""
 
 from __future__ import annotations
 
@@ -103,23 +103,8 @@ def rule_list() -> None:
          columns=["name", "skus", "points", "per"], title="Item rules")
 
 
-def report_cards() -> None:
-    """Stamp cards: customers who started each, cards completed, vouchers issued, used, expired, open.
-
-    Example: loyalty report cards --csv
-    """
-    from loyaltycli.core import cards
-
-    with options.database().session(write=False) as session:
-        rows = cards.report(session)
-    emit(rows, columns=["card", "reward", "stamps_needed", "started", "stamps", "completed", "vouchers_issued",
-                        "vouchers_used", "vouchers_expired", "vouchers_open"], title="Stamp cards")
-
-
 def register(app: typer.Typer) -> None:
-    from loyaltycli.cli.reports import report_app
     from loyaltycli.cli.setup import program_app
 
     app.add_typer(card_app, name="card")
     program_app.add_typer(rule_app, name="rule")
-    report_app.command("cards")(report_cards)

@@ -196,6 +196,19 @@ def report_channels(from_: Optional[str] = _from_option(), to: Optional[str] = _
                                     "share"], title=_title("Channels", data))
 
 
+@report_app.command("cards")
+def report_cards(from_: Optional[str] = _from_option(), to: Optional[str] = _to_option()) -> None:
+    """Stamp cards in the period: customers who started each, stamps given, taken back and expired, cards
+    completed, vouchers issued, used, expired; vouchers open at the end of the period.
+
+    Example: loyalty report cards --from 2026-01-01 --to 2026-07-01 --csv
+    """
+    data = _run("cards", from_, to)
+    emit(data["cards"], columns=["card", "reward", "stamps_needed", "started", "stamps", "stamps_taken_back",
+                                 "stamps_expired", "completed", "vouchers_issued", "vouchers_used",
+                                 "vouchers_expired", "vouchers_open"], title=_title("Stamp cards", data))
+
+
 @report_app.command("segments")
 def report_segments(
     from_: Optional[str] = _from_option(), to: Optional[str] = _to_option(),

@@ -1,5 +1,5 @@
 """Stamp cards: definitions (`card add`, `card list`), the stamp-card ledger read for the rules (stamps held,
-stamps a sale earned), a customer's cards and vouchers, voucher use, and the cards report.
+stamps a sale earned), a customer's cards and vouchers, voucher use (`report cards` is in core/reports.py).
 
 The rules themselves are in loyaltycli.engine.cards; stamps and vouchers are rows of the ``card_ledger``
 table (units stamp and voucher), never of the points ledger, so no points balance ever counts them.
@@ -207,31 +207,6 @@ def history(session: Session, customer_id: int) -> list[dict]:
             held[row.card_id] = held.get(row.card_id, 0) + row.delta
         out.append({"at": row.at, "kind": row.kind, "card": card.name, "unit": row.unit, "delta": row.delta,
                     "note": f"{row.note} ({card.name} {held.get(row.card_id, 0)}/{card.stamps})"})
-    return out
-
-
-# -- report --------------------------------------------------------------------------------------------
-def report(session: Session, now: datetime | None = None) -> list[dict]:
-    """Per card: customers who started it, cards completed, vouchers issued, used, expired (unused past
-    their date), open (usable now)."""
-    now = now or clock.now()
-    out = []
-    for card in list_cards(session):
-        def count(*conditions, what=func.count()):
-            return int(session.execute(select(what).where(CardEntry.card_id == card.id, *conditions)).scalar() or 0)
-
-        issued = count(CardEntry.kind == "voucher") - count(CardEntry.kind == "merge_out", CardEntry.unit == "voucher")
-        used = count(CardEntry.kind == "voucher_used")
-        used_ids = select(CardEntry.voucher_id).where(CardEntry.card_id == card.id, CardEntry.kind.in_(VOUCHER_GONE))
-        expired = count(CardEntry.kind == "voucher", CardEntry.expires_at.is_not(None), CardEntry.expires_at <= now,
-                        CardEntry.id.not_in(used_ids))
-        out.append({"card": card.name, "reward": card.reward, "stamps_needed": card.stamps, "per": card.per,
-                    "active": card.active,
-                    "started": count(CardEntry.kind == "stamp", what=func.count(CardEntry.customer_id.distinct())),
-                    "stamps": count(CardEntry.kind == "stamp", what=func.sum(CardEntry.delta)),
-                    "completed": count(CardEntry.kind == "complete"), "vouchers_issued": issued,
-                    "vouchers_used": used, "vouchers_expired": expired,
-                    "vouchers_open": issued - used - expired})
     return out
 
 
