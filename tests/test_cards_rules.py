@@ -27,7 +27,7 @@ def test_cashback_purchase_line_shows_the_stamps_earned(cafe):
     assert result.stdout == "C000001: +0.30 credit for 6.00 (receipt R1); credit 0.80, tier Bronze; Coffee 2/10\n"
     assert cli.json("purchase", "C000001", "3.00", "--receipt", "R1b", "--item", "COF-1:1:3.00")["cards"] == [
         {"card": "Coffee", "stamps": 3, "stamps_needed": 10, "reward": "Free coffee", "vouchers": 0,
-         "voucher_expires": []}]
+         "voucher_expires": [], "stamps_expire": None}]
     points_mode = cli("program", "preset", "points")
     assert points_mode.exit_code == 0
     result = cli("purchase", "C000001", "3.00", "--receipt", "R2", "--item", "COF-1:1:3.00")
@@ -191,3 +191,107 @@ def test_cards_report_is_one_query_however_many_cards(session):
     assert (rows["Card 0"]["stamps"], rows["Card 0"]["completed"]) == (1, 0)
     assert (rows["Card 11"]["stamps"], rows["Card 11"]["completed"], rows["Card 11"]["vouchers_open"]) == (12, 4, 4)
     assert sum(r["vouchers_issued"] for r in data["cards"]) == sum(n // 3 for n in range(1, 13))
+
+
+# -- 1. stamps expire with the card: a card not filled within --expires-days of its first stamp ------------
+def test_engine_a_card_not_filled_in_time_expires_and_the_next_stamp_starts_a_new_one():
+    from datetime import datetime, timedelta, timezone
+
+    from loyaltycli.core.program import SETTINGS, Program
+    from loyaltycli.engine.account import Account
+    from loyaltycli.engine.cards import CardRule
+    from loyaltycli.engine.earning import Engine, Sale
+
+    t0 = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
+    day = timedelta(days=1)
+    card = CardRule(1, "Coffee", 3, "Free coffee", ("COF-*",), 0, "item", 10)
+    values = {key: setting.parse(setting.default) for key, setting in SETTINGS.items()}
+    values.update(cards=(card,))
+    engine = Engine(Program(values), timezone.utc, t0)
+    a = Account(1, "C000001", t0 - 30 * day)
+    a.reset(0)
+
+    def rows(d):
+        return [(r[2], r[4], r[5], r[6]) for r in d.card_rows]  # kind, delta, at, expires_at
+
+    d1 = engine.sale(a, "R1", t0, 600, "store", items=[("COF-1", 2, 600)])
+    assert rows(d1) == [("stamp", 2, t0, t0 + 10 * day)]
+    # day 11: the card of day 0 was not filled by day 10: its 2 stamps expire (dated day 10), a new card starts
+    d2 = engine.sale(a, "R2", t0 + 11 * day, 300, "store", items=[("COF-1", 1, 300)])
+    assert rows(d2) == [("expire", -2, t0 + 10 * day, None), ("stamp", 1, t0 + 11 * day, t0 + 21 * day)]
+    assert a.cards == {1: 1} and a.card_ends == {1: t0 + 21 * day}
+    # day 12: filled (1 + 3 = 4): a voucher valid 10 days, and the extra stamp starts a new card today
+    d3 = engine.sale(a, "R3", t0 + 12 * day, 900, "store", items=[("COF-1", 3, 900)])
+    assert rows(d3) == [("stamp", 3, t0 + 12 * day, t0 + 22 * day), ("complete", -3, t0 + 12 * day, None),
+                        ("voucher", 1, t0 + 12 * day, t0 + 22 * day)]
+    # a refund at day 30 finds that card past its deadline: its stamp expires first, then R3's coffee goes back
+    sale = Sale("R3", 1, "C000001", t0 + 12 * day, 900, d3.earned, stamps=d3.stamps)
+    back = engine.refund(a, "R3/C1", t0 + 30 * day, 300, sale, items=[("COF-1", 1, 300)])
+    assert rows(back) == [("expire", -1, t0 + 22 * day, None), ("unstamp", -1, t0 + 30 * day, None)]
+    assert a.cards == {1: -1}
+
+
+@pytest.fixture
+def timed(cli):
+    assert cli("card", "add", "Coffee", "--stamps", "10", "--reward", "Free coffee", "--sku", "COF-*",
+               "--per", "item", "--expires-days", "30").exit_code == 0
+    for name, email in (("Counter Ann", "ann@example.ie"), ("Till Bob", "bob@example.ie")):
+        assert cli("enroll", name, "--email", email, "--at", "2026-04-01T09:00:00+00:00").exit_code == 0
+    return cli
+
+
+def _card_rows(cli, key):
+    return [(r["at"][:10], r["kind"], r["note"]) for r in cli.json("history", key) if r["kind"] in
+            ("stamp", "unstamp", "expire", "complete", "voucher")]
+
+
+def test_counter_and_import_expire_the_stamps_of_a_card_not_filled_in_time(timed, tmp_path):
+    cli = timed
+    sales = [("S1", "2026-05-01", 3), ("S2", "2026-06-05", 2)]
+    lines = ["receipt_id,timestamp,customer,amount,channel,sku,quantity,unit_price"]
+    for receipt, day, cups in sales:
+        assert cli("purchase", "C000001", f"{cups * 3}.00", "--receipt", receipt, "--at", f"{day}T09:00:00+00:00",
+                   "--item", f"COF-1:{cups}:3.00").exit_code == 0
+        lines.append(f"T{receipt},{day}T09:00:00+00:00,bob@example.ie,{cups * 3}.00,store,COF-1,{cups},3.00")
+    till = tmp_path / "till.csv"
+    till.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert cli.json("import", till)["rejected"] == 0
+    counter = _card_rows(cli, "C000001")
+    assert counter == [
+        ("2026-05-01", "stamp", "+3 stamps: receipt S1: 3 stamps on Coffee (Coffee 3/10)"),
+        ("2026-05-31", "expire", "-3 stamps: 3 stamps on Coffee expired: the card was not filled within 30 days "
+                                 "(Coffee 0/10)"),
+        ("2026-06-05", "stamp", "+2 stamps: receipt S2: 2 stamps on Coffee (Coffee 2/10)")]
+    assert [(at, kind) for at, kind, _ in _card_rows(cli, "C000002")] == [(at, kind) for at, kind, _ in counter]
+    for key in ("C000001", "C000002"):
+        [card] = cli.json("balance", key)["cards"]
+        assert (card["stamps"], card["stamps_expire"]) == (2, "2026-07-05 09:00")
+    report = _report(cli, "--from", "2026-05-01", "--to", "2026-07-01")["Coffee"]
+    assert (report["stamps"], report["stamps_expired"], report["started"]) == (10, 6, 2)
+
+
+def test_expire_writes_off_the_stamps_of_cards_past_their_deadline_once(timed):
+    cli = timed
+    cli("purchase", "C000001", "9.00", "--receipt", "S1", "--at", "2026-05-01T09:00:00+00:00", "--item", "COF-1:3:3.00")
+    cli("purchase", "C000002", "6.00", "--receipt", "S2", "--at", "2026-06-01T09:00:00+00:00", "--item", "COF-1:2:3.00")
+    # now is 15 June: Ann's card (deadline 31 May) shows no stamps even before `expire` writes the row
+    assert cards_of(cli, "C000001") == {"Coffee": (0, 0)}
+    assert [k for _, k, _ in _card_rows(cli, "C000001")] == ["stamp"]
+    assert cli.json("balance", "C000001")["cards"][0]["stamps_expire"] is None
+    result = cli("expire")
+    assert result.exit_code == 0
+    assert result.stdout.endswith("; 3 stamps of 1 customer on stamp cards not filled in time\n")
+    assert cli.json("expire")["stamps"] == 0  # run again: nothing more
+    assert [(at, k) for at, k, _ in _card_rows(cli, "C000001")] == [("2026-05-01", "stamp"), ("2026-05-31", "expire")]
+    assert cards_of(cli, "C000002") == {"Coffee": (2, 0)}  # Bob's card runs until 1 July
+    assert [k for _, k, _ in _card_rows(cli, "C000002")] == ["stamp"]
+    assert cli("db", "check").exit_code == 0
+
+
+def test_expire_as_of_a_past_day_and_card_add_help(timed):
+    cli = timed
+    cli("purchase", "C000001", "9.00", "--receipt", "S1", "--at", "2026-05-01T09:00:00+00:00", "--item", "COF-1:3:3.00")
+    assert cli.json("expire", "--as-of", "2026-05-30")["stamps"] == 0
+    assert cli.json("expire", "--as-of", "2026-05-31")["stamps"] == 3
+    help_text = " ".join(cli("card", "add", "--help").stdout.split())
+    assert "not filled within N days of its first stamp" in help_text

@@ -36,11 +36,18 @@ def card_add(
     sku: Optional[List[str]] = typer.Option(None, "--sku", help="SKU pattern of items that count, e.g. 'COF-*' (repeatable)."),
     min_amount: str = typer.Option("0.00", "--min-amount", help="Smallest purchase that earns a stamp."),
     per: str = typer.Option("visit", "--per", help="visit: one stamp per purchase; item: one per matching item unit."),
-    expires_days: Optional[int] = typer.Option(None, "--expires-days", help="A voucher expires this many days after it is issued."),
+    expires_days: Optional[int] = typer.Option(None, "--expires-days", metavar="N",
+                                               help="A card not filled within N days of its first stamp expires "
+                                                    "(its stamps are written off); a voucher expires N days after "
+                                                    "it is issued."),
 ) -> None:
     """Add a stamp card: every purchase (or matching item) earns a stamp; a full card becomes a voucher.
 
-    Example: loyalty card add Coffee --stamps 10 --reward "Free coffee" --sku 'COF-*' --per item
+    With --expires-days N, a card not filled within N days of its first stamp expires: its stamps are
+    written off (an `expire` row, dated at the deadline) and the next stamp starts a new card; stamps
+    carried over from a full card start the new card at once. A voucher is valid N days.
+
+    Example: loyalty card add Coffee --stamps 10 --reward "Free coffee" --sku 'COF-*' --per item --expires-days 90
     """
     from loyaltycli.core import cards
     from loyaltycli.core.money import parse_amount
