@@ -295,3 +295,58 @@ def test_expire_as_of_a_past_day_and_card_add_help(timed):
     assert cli.json("expire", "--as-of", "2026-05-31")["stamps"] == 3
     help_text = " ".join(cli("card", "add", "--help").stdout.split())
     assert "not filled within N days of its first stamp" in help_text
+
+
+# -- 5. the "Done when": the counter, and the same sales from a till file ---------------------------
+DONE_VISITS = [("V1", "01", [("COF-250", 2, "3.00"), ("CRO-1", 1, "2.00")]), ("V2", "02", [("COF-250", 1, "3.00")]),
+               ("V3", "03", [("COF-250", 3, "3.00")]), ("V4", "04", [("COF-250", 1, "3.00")]),
+               ("V5", "05", [("COF-250", 4, "3.00")])]  # 11 coffees over five visits, some in one purchase
+
+
+def _stamp_rows(cli, key):
+    return [(r["kind"], r["note"].split(":", 1)[0]) for r in cli.json("history", key)
+            if r["kind"] in ("stamp", "unstamp", "complete", "voucher", "voucher_used")]
+
+
+def test_done_when_ten_coffees_at_the_counter_and_from_a_till_file(cli, tmp_path):
+    assert cli("card", "add", "Coffee", "--stamps", "10", "--reward", "Free coffee", "--sku", "COF-*",
+               "--per", "item").exit_code == 0
+    for name, email in (("Counter Ann", "ann@example.ie"), ("Till Bob", "bob@example.ie")):
+        assert cli("enroll", name, "--email", email, "--at", "2026-05-01T09:00:00+00:00").exit_code == 0
+    lines = ["receipt_id,timestamp,customer,amount,channel,sku,quantity,unit_price"]
+    after = []
+    for receipt, day, items in DONE_VISITS:
+        args = [a for sku, q, p in items for a in ("--item", f"{sku}:{q}:{p}")]
+        total = sum(q * int(p.replace(".", "")) for _, q, p in items)
+        sale = cli("purchase", "C000001", f"{total / 100:.2f}", "--receipt", receipt,
+                   "--at", f"2026-06-{day}T09:00:00+00:00", *args)
+        assert sale.exit_code == 0, sale.stderr
+        after.append(cards_of(cli)["Coffee"])
+        lines += [f"T{receipt},2026-06-{day}T09:00:00+00:00,bob@example.ie,{q * int(p.replace('.', '')) / 100:.2f},"
+                  f"store,{sku},{q},{p}" for sku, q, p in items]
+    assert after == [(2, 0), (3, 0), (6, 0), (7, 0), (1, 1)]  # the tenth coffee: a voucher, 1 stamp carried over
+    assert cli("redeem", "C000001", "--voucher", "Free coffee").exit_code == 0
+    twice = cli("redeem", "C000001", "--voucher", "Free coffee")
+    assert (twice.exit_code, twice.stderr) == (1, "error: C000001 has no voucher for Free coffee\n")
+    refund = cli("refund", "V3", "--item", "COF-250:1", "--at", "2026-06-06T09:00:00+00:00")
+    assert refund.exit_code == 0, refund.stderr
+    assert cards_of(cli) == {"Coffee": (0, 0)}  # the refunded coffee's stamp is taken back; the used voucher kept
+    # the same sales and the return of one coffee, from the till
+    lines.append("TV3-R,2026-06-06T09:00:00+00:00,bob@example.ie,-3.00,store,COF-250,-1,3.00")
+    till = tmp_path / "till.csv"
+    till.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = cli.json("import", till)
+    assert (summary["rejected"], summary["refunds"], summary["refunds_linked"]) == (0, 1, 1)
+    assert cards_of(cli, "C000002") == {"Coffee": (0, 1)}  # one voucher waiting, the card at 0 after the return
+    assert cli("redeem", "C000002", "--voucher", "Free coffee").exit_code == 0
+    assert cards_of(cli, "C000002") == {"Coffee": (0, 0)}
+    expected = [("stamp", "+2 stamps"), ("stamp", "+1 stamp"), ("stamp", "+3 stamps"), ("stamp", "+1 stamp"),
+                ("stamp", "+4 stamps"), ("complete", "-10 stamps"), ("voucher", "+1 voucher"),
+                ("unstamp", "-1 stamp"), ("voucher_used", "-1 voucher")]  # in time order: the use is dated now
+    assert _stamp_rows(cli, "C000001") == expected
+    assert _stamp_rows(cli, "C000002") == expected
+    # points: 8 + 3 + 9 + 3 + 12 = 35 and the welcome 50; the coffee back: 9 x 3.00 / 9.00 = 3
+    assert cli.json("balance", "C000001")["balance"] == cli.json("balance", "C000002")["balance"] == 82
+    report = _report(cli, "--from", "2026-06-01", "--to", "2026-07-01")["Coffee"]
+    assert (report["started"], report["stamps"], report["stamps_taken_back"], report["completed"],
+            report["vouchers_issued"], report["vouchers_used"], report["vouchers_open"]) == (2, 22, 2, 2, 2, 2, 0)
