@@ -231,7 +231,7 @@ def main() -> None:
         db.unlink(missing_ok=True)
         Path(str(path) + ".rejects.csv").unlink(missing_ok=True)
         summary = run_import(path, db)
-        print(f"{form}: {summary['seconds']} s, peak {summary['peak_mib']} MiB, "
+        print(f"{form}: {summary['seconds']} s ({summary['cpu_seconds']} s CPU), peak {summary['peak_mib']} MiB, "
               + ", ".join(f"{k} {summary[k]}" for k in ("read", "imported", "anonymous", "rejected", "sales",
                                                          "refunds", "refunds_linked", "refunds_unlinked",
                                                          "customers_enrolled", "points_awarded")))

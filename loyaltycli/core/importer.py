@@ -378,7 +378,7 @@ class Importer:
         named = [c for r in ready if r.amount < 0
                  for c in self.reader.sale_candidates(r.receipt_id, self.reader.refund_of(r))]
         db_sales, db_refunds = storage.sales_by_receipt(session, self.source, named) if named else ({}, set())
-        matcher, db_by_id = self._returnable(session, ready, db_sales)  # returns without a link (issue 12)
+        matcher, db_by_id = self._returnable(session, ready, db_sales, seen)  # returns without a link (issue 12)
         # 5. the rules, in time order (per customer this is the order of the sales)
         ready.sort(key=lambda r: (r.at, r.first_line))
         engine = self._engine
@@ -457,12 +457,16 @@ class Importer:
         summary.receipts += sum(1 for r in accepted if r.amount > 0)
         summary.refunds += sum(1 for r in accepted if r.amount < 0)
 
-    def _returnable(self, session: Session, ready: list[Receipt], db_sales: dict[str, Sale]
-                    ) -> tuple[ReturnMatcher | None, dict[int, Sale]]:
-        """For the batch's returns (any that a link or its id may not resolve): the earlier sales of their
-        customers with their SKUs, from the database, read set-based at once (storage.returnable_sales).
-        None when the batch has no return with SKUs."""
-        returns = [r for r in ready if r.amount < 0]
+    def _returnable(self, session: Session, ready: list[Receipt], db_sales: dict[str, Sale],
+                    batch: dict[str, Receipt]) -> tuple[ReturnMatcher | None, dict[int, Sale]]:
+        """For the batch's returns that name no sale we have: the earlier sales of their customers with their
+        SKUs, from the database, read set-based at once (storage.returnable_sales). None when every return
+        names its sale (a till's `R1-R`: nothing more is read) or none has SKUs."""
+        def named(receipt: Receipt) -> bool:
+            return any(c in db_sales or (c in batch and batch[c].amount > 0)
+                       for c in self.reader.sale_candidates(receipt.receipt_id, self.reader.refund_of(receipt)))
+
+        returns = [r for r in ready if r.amount < 0 and not named(r)]
         if not returns:
             return None, {}
         skus = {line.sku for r in returns for line in r.lines if line.sku}
