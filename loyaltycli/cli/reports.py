@@ -177,12 +177,17 @@ def report_redemption(from_: Optional[str] = _from_option(), to: Optional[str] =
 
 @report_app.command("upsell")
 def report_upsell(from_: Optional[str] = _from_option(), to: Optional[str] = _to_option()) -> None:
-    """Upsell ratio = customers who bought 2+ distinct products / customers who bought exactly one.
+    """Upsell ratio = customers who bought 2+ distinct products / customers who bought exactly one; and the
+    period's most bought products with their names (the description column of imports).
 
     Example: loyalty report upsell --json
     """
     data = _run("upsell", from_, to)
     _emit_figures(data, ["customers", "customers_multi", "customers_single", "ratio"], "Upsell")
+    if not _machine() and data["products"]:
+        from loyaltycli.cli.render import table
+
+        table(data["products"], columns=["sku", "description", "customers", "quantity"], title="Most bought products")
 
 
 @report_app.command("channels")

@@ -433,7 +433,26 @@ def upsell_report(session: Session, program: Program, period: Period) -> dict:
                                            func.coalesce(func.sum(case((per.c.low == per.c.high, 1), else_=0)), 0))
                                     ).one()
     return {"period": period.as_dict(), "customers_multi": multi, "customers_single": single,
-            "customers": multi + single, "ratio": ratio(multi, single, 2)}
+            "customers": multi + single, "ratio": ratio(multi, single, 2),
+            "products": top_products(session, period)}
+
+
+def top_products(session: Session, period: Period, limit: int = 10) -> list[dict]:
+    """The period's most bought products (by customers who bought them, then quantity), with the product's
+    name (the description column of imports, core.products)."""
+    from loyaltycli.core import products
+    from loyaltycli.tillcsv.numbers import quantity_text
+
+    buyers = func.count(distinct(Purchase.customer_id))
+    quantity = func.sum(PurchaseItem.quantity_milli)
+    rows = _run(session, select(PurchaseItem.sku, buyers, quantity)
+                .join(Purchase, Purchase.id == PurchaseItem.purchase_id)
+                .where(Purchase.at >= period.start, Purchase.at < period.end, Purchase.amount > 0)
+                .group_by(PurchaseItem.sku).order_by(buyers.desc(), quantity.desc(), PurchaseItem.sku)
+                .limit(limit)).all()
+    names = products.descriptions(session, [sku for sku, _, _ in rows])
+    return [{"sku": sku, "description": names.get(sku, ""), "customers": int(n), "quantity": quantity_text(q)}
+            for sku, n, q in rows]
 
 
 # ---------------------------------------------------------------- channels
