@@ -70,15 +70,35 @@ def test_several_cards_at_once_and_a_voucher_expires_with_the_card_setting():
     assert voucher[C_KIND] == "voucher" and voucher[6] == T0 + timedelta(days=30)
 
 
-def test_a_refund_takes_back_the_stamps_of_its_sale_in_proportion_and_may_go_below_zero():
-    e, a = engine(), account()
-    d = e.sale(a, "R1", T0, 1_200, "store", items=[("COF-1", 4, 1_200)])
+def test_a_refund_takes_back_the_stamps_of_its_items_and_may_go_below_zero():
+    e, a = engine((COFFEE, BREAD)), account()
+    d = e.sale(a, "R1", T0, 1_550, "store", items=[("COF-1", 4, 1_200), ("BRD-1", 1, 350)])
+    assert d.stamps == {1: 4, 2: 1}
     a.cards[1] = 1  # meanwhile the card filled and was used: 1 stamp left
-    sale = Sale("R1", 1, "C000001", T0, 1_200, d.earned, stamps=d.stamps)
-    part = e.refund(a, "R1/C1", T0 + timedelta(hours=1), 300, sale)  # one coffee of four
-    assert cards_of(part) == [(1, "unstamp", -1)] and a.cards == {1: 0}
-    rest = e.refund(a, "R1/C2", T0 + timedelta(hours=2), 900, sale)
-    assert cards_of(rest) == [(1, "unstamp", -3)] and a.cards == {1: -3}
+    sale = Sale("R1", 1, "C000001", T0, 1_550, d.earned, stamps=d.stamps)
+    # one coffee of four (3.00 of 15.50): its stamp, not 4 x 300 / 1550 = 0 in proportion
+    part = e.refund(a, "R1/C1", T0 + timedelta(hours=1), 300, sale, items=[("COF-1", 1, 300)])
+    assert cards_of(part) == [(1, "unstamp", -1)] and a.cards == {1: 0, 2: 1}
+    assert sale.stamps_back == {1: 1}
+    # 9.00 back naming no items: no coffee stamp; what is left (3.50) still earns the bread visit
+    nameless = e.refund(a, "R1/C2", T0 + timedelta(hours=2), 900, sale)
+    assert cards_of(nameless) == [] and a.cards == {1: 0, 2: 1}
+    # the last 3.50: nothing left of the sale, every stamp it still holds goes back
+    rest = e.refund(a, "R1/C3", T0 + timedelta(hours=3), 350, sale)
+    assert cards_of(rest) == [(1, "unstamp", -3), (2, "unstamp", -1)] and a.cards == {1: -3, 2: 0}
+    assert sale.stamps_back == {1: 4, 2: 1}
+
+
+def test_a_refund_of_items_takes_back_at_most_what_they_earned_and_the_visit_stamp_below_the_minimum():
+    e, a = engine((COFFEE, BREAD)), account()
+    d = e.sale(a, "R1", T0, 950, "store", items=[("COF-1", 2, 600), ("BRD-1", 1, 350)])
+    sale = Sale("R1", 1, "C000001", T0, 950, d.earned, stamps=d.stamps)
+    # a croissant-free refund of 3 coffees claims more than the 2 stamps the sale gave: 2 go back
+    back = e.refund(a, "R1/C1", T0, 650, sale, items=[("COF-1", 3, 650)])
+    assert cards_of(back) == [(1, "unstamp", -2)]
+    # 3.00 left, below the bread card's 3.00 minimum? no: 3.00 is the minimum, the stamp stays
+    assert cards_of(e.refund(a, "R1/C2", T0, 1, sale)) == [(2, "unstamp", -1)]  # 2.99 left: below it
+    assert a.cards == {1: 0, 2: 0}
 
 
 def test_item_rules_and_visit_points_are_earn_rows_on_top_of_the_spend():
@@ -241,7 +261,7 @@ def test_the_same_sales_imported_from_a_till_file_give_the_same_stamps_vouchers_
                          f"{sku},{q},{p}")
     for receipt, day, sku, q, p in REFUNDS:
         amount = f"{q * _cents(p) / 100:.2f}"
-        assert cli("refund", receipt, "--amount", amount, "--at", f"2026-06-{day}T09:00:00+00:00").exit_code == 0
+        assert cli("refund", receipt, "--item", f"{sku}:{q}", "--at", f"2026-06-{day}T09:00:00+00:00").exit_code == 0
         lines.append(f"T{receipt}-R,2026-06-{day}T09:00:00+00:00,bob@example.ie,-{amount},store,{sku},-{q},{p}")
     till = tmp_path / "till.csv"
     till.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -250,9 +270,9 @@ def test_the_same_sales_imported_from_a_till_file_give_the_same_stamps_vouchers_
     counter, imported = _state(cli, "C000001"), _state(cli, "C000002")
     assert counter == imported
     balance, cards, _ = counter
-    # coffees 2+1+3+5 = 11: two vouchers and 1 stamp; 3.00 back of V3 (16.50, 3 stamps): floor(3 x 300 / 1650) = 0
-    # stamps back, all of V5: 5 back; bread: 2 visits of 3.00 or more, one voucher
-    assert {c["card"]: (c["stamps"], c["vouchers"]) for c in cards} == {"Coffee": (-4, 2), "Bread": (0, 1)}
+    # coffees 2+1+3+5 = 11: two vouchers and 1 stamp; one coffee back of V3: its stamp, all of V5: 5 back;
+    # bread: 2 visits of 3.00 or more, one voucher (V3's 13.50 left still earns its visit stamp)
+    assert {c["card"]: (c["stamps"], c["vouchers"]) for c in cards} == {"Coffee": (-5, 2), "Bread": (0, 1)}
     # spend 10.00+3.00+16.50+2.00+15.00 = 46 points (units per sale: 9+3+16+2+15 = 45), visits of 5.00+: 3 x 10,
     # croissants 3 x 5; refunds: 3.00 of 16.50 (floor(16+10+10)*300/1650 = 6), all of V5 (15+10 = 25)
     assert balance == 50 + 45 + 30 + 15 - 6 - 25
@@ -278,11 +298,12 @@ def test_a_merge_moves_stamps_and_usable_vouchers(cafe):
 def test_the_demo_cafe_runs_a_coffee_card_shown_in_report_cards_and_the_summary(cli, monkeypatch):
     monkeypatch.setenv("LOYALTY_NOW", "2026-12-01T12:00:00+00:00")
     assert cli("init", "--demo").exit_code == 0
-    [coffee] = cli.json("report", "cards")
+    [coffee] = cli.json("report", "cards", "--from", "2020-01-01")  # all of it
     assert coffee["card"] == "Coffee" and coffee["vouchers_issued"] == coffee["completed"] > 0
     assert coffee["vouchers_issued"] == coffee["vouchers_used"] + coffee["vouchers_expired"] + coffee["vouchers_open"]
-    assert coffee["vouchers_used"] > 0
-    assert cli.json("report", "summary")["cards"] == [coffee]
+    assert coffee["vouchers_used"] > 0 and coffee["stamps_expired"] > 0  # cards not filled within the year
+    [year] = cli.json("report", "cards")
+    assert cli.json("report", "summary")["cards"] == [year]
     csv = cli("report", "cards", "--csv").stdout.splitlines()
     assert csv[0].startswith("card,reward,stamps_needed,started") and csv[1].startswith("Coffee,Free coffee,10,")
     assert cli("db", "check").exit_code == 0

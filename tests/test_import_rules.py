@@ -103,7 +103,10 @@ def sums(database: Database) -> dict:
         purchases = s.execute(select(Purchase.receipt_id, Purchase.amount, Purchase.at, Customer.code,
                                      Purchase.refund_of_id.is_not(None))
                               .join(Customer, Customer.id == Purchase.customer_id)).all()
-        items = s.execute(select(func.count(), func.sum(PurchaseItem.amount))).one()
+        # the sales' items (an imported return's items are stored too, to match later returns by them;
+        # the counter's refund has none)
+        items = s.execute(select(func.count(), func.sum(PurchaseItem.amount))
+                          .join(Purchase, Purchase.id == PurchaseItem.purchase_id).where(Purchase.amount > 0)).one()
     return {"ledger": sorted(map(tuple, ledger)), "purchases": sorted(map(tuple, purchases)), "items": tuple(items)}
 
 

@@ -144,3 +144,42 @@ def test_long_listings_page_on_a_terminal_never_when_piped(cli, db_path):
                           env=dict(env, TERM="xterm"), encoding="utf-8", timeout=30, dimensions=(24, 120))
     short.expect(pexpect.EOF)
     assert "PAGED:" not in short.before and "C000008" in short.before
+
+
+DOWN, UP = "\x1b[B", "\x1b[A"
+
+
+def test_import_inspect_walks_through_the_mapping_and_saves_it(cli, tmp_path):
+    """`import inspect FILE` on a terminal (issue 12): each column offered its guessed field (or skip), the
+    choices saved as a preset that then imports the file."""
+    till = tmp_path / "vendas.csv"
+    till.write_text("Número,Data,Hora,Cliente,Valor,Observações\n"
+                    "FS 2026/1,2026-03-01,10:15,ana@example.pt,12.50,Pão\n", encoding="utf-8")
+    child = spawn("import", "inspect", str(till))
+    child.expect("Walk through the column mapping")
+    child.send("\r")
+    for column in ("Número", "Data", "Hora", "Cliente", "Valor"):  # the guesses, taken as they are
+        child.expect(f"Column '{column}' is:")
+        child.send("\r")
+    child.expect("Column 'Observações' is:")  # no guess: skip is the default; two up is `description`
+    child.send(UP + UP + "\r")
+    child.expect("Save as preset")
+    child.send("pt-loja\r")
+    child.expect("saved to .*pt-loja.toml; use it with --preset pt-loja")
+    assert finish(child) == 0
+    import tomllib
+
+    saved = tomllib.loads((tmp_path / "user-presets" / "pt-loja.toml").read_text(encoding="utf-8"))
+    assert saved["columns"] == {"Número": "receipt_id", "Data": "date", "Hora": "time", "Cliente": "customer",
+                                "Valor": "amount", "Observações": "description"}
+    data = cli.json("import", till, "--preset", "pt-loja", "--enroll-unknown")
+    assert (data["imported"], data["rejected"], data["customers_enrolled"]) == (1, 0, 1)
+    assert cli.json("balance", "ana@example.pt")["balance"] == 50 + 12
+
+
+def test_import_inspect_piped_asks_nothing(cli, tmp_path):
+    till = tmp_path / "vendas.csv"
+    till.write_text("Número,Data,Hora,Cliente,Valor\nFS 2026/1,2026-03-01,10:15,ana@example.pt,12.50\n")
+    result = cli("import", "inspect", till)
+    assert result.exit_code == 0 and "Walk through" not in result.output
+    assert '"Número" = "receipt_id"' in result.stdout

@@ -349,3 +349,27 @@ def test_default_period_includes_what_happened_just_now(cli):
         {"channel": "store", "sales": 1, "gross": "12.00", "refunds": "0.00", "spend": "12.00", "customers": 1,
          "avg_basket": "12.00", "share": 100.0, "currency": "EUR"}]
     assert cli.json("report", "summary")["monthly"][-1]["spend"] == "12.00"
+
+
+def test_upsell_lists_the_most_bought_products_with_their_names(cli, tmp_path):
+    """The description column of an import names the products the reports list (issue 12)."""
+    till = tmp_path / "retail.csv"
+    till.write_text(
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        "536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2026-03-01 08:26,2.55,17850,United Kingdom\n"
+        "536365,71053,WHITE METAL LANTERN,6,2026-03-01 08:26,3.39,17850,United Kingdom\n"
+        "536366,85123A,WHITE HANGING HEART T-LIGHT HOLDER,2,2026-03-02 08:28,2.55,13047,United Kingdom\n"
+        "536367,22960,JAM MAKING SET WITH JARS,1,2026-03-03 08:34,4.25,13047,United Kingdom\n"
+        "536368,22960,JAM MAKING SET WITH JARS,3,2025-03-03 08:34,4.25,12583,United Kingdom\n"  # outside
+    )
+    assert cli("import", till, "--preset", "uci-online-retail", "--enroll-unknown").exit_code == 0
+    data = cli.json("report", "upsell", "--from", "2026-01-01")
+    assert (data["customers_multi"], data["customers_single"]) == (2, 0)
+    assert data["products"] == [
+        {"sku": "85123A", "description": "WHITE HANGING HEART T-LIGHT HOLDER", "customers": 2, "quantity": "8"},
+        {"sku": "71053", "description": "WHITE METAL LANTERN", "customers": 1, "quantity": "6"},
+        {"sku": "22960", "description": "JAM MAKING SET WITH JARS", "customers": 1, "quantity": "1"}]
+    shown = cli("report", "upsell", "--from", "2026-01-01")
+    assert shown.exit_code == 0 and "Most bought products" in shown.stdout
+    assert "WHITE HANGING HEART T-LIGHT" in shown.stdout
+    assert cli("report", "upsell", "--csv").stdout.splitlines()[0] == "customers,customers_multi,customers_single,ratio"

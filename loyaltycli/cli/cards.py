@@ -1,5 +1,5 @@
-"""Stamp cards and item rules: `card add`, `card list`, `program rule add`, `program rule list`,
-`report cards`."""
+"""Stamp cards and item rules: `card add`, `card list`, `program rule add`, `program rule list` (`report cards`
+is with the other reports, in cli/reports.py)."""
 
 from __future__ import annotations
 
@@ -36,11 +36,18 @@ def card_add(
     sku: Optional[List[str]] = typer.Option(None, "--sku", help="SKU pattern of items that count, e.g. 'COF-*' (repeatable)."),
     min_amount: str = typer.Option("0.00", "--min-amount", help="Smallest purchase that earns a stamp."),
     per: str = typer.Option("visit", "--per", help="visit: one stamp per purchase; item: one per matching item unit."),
-    expires_days: Optional[int] = typer.Option(None, "--expires-days", help="A voucher expires this many days after it is issued."),
+    expires_days: Optional[int] = typer.Option(None, "--expires-days", metavar="N",
+                                               help="A card not filled within N days of its first stamp expires "
+                                                    "(its stamps are written off); a voucher expires N days after "
+                                                    "it is issued."),
 ) -> None:
     """Add a stamp card: every purchase (or matching item) earns a stamp; a full card becomes a voucher.
 
-    Example: loyalty card add Coffee --stamps 10 --reward "Free coffee" --sku 'COF-*' --per item
+    With --expires-days N, a card not filled within N days of its first stamp expires: its stamps are
+    written off (an `expire` row, dated at the deadline) and the next stamp starts a new card; stamps
+    carried over from a full card start the new card at once. A voucher is valid N days.
+
+    Example: loyalty card add Coffee --stamps 10 --reward "Free coffee" --sku 'COF-*' --per item --expires-days 90
     """
     from loyaltycli.core import cards
     from loyaltycli.core.money import parse_amount
@@ -103,23 +110,8 @@ def rule_list() -> None:
          columns=["name", "skus", "points", "per"], title="Item rules")
 
 
-def report_cards() -> None:
-    """Stamp cards: customers who started each, cards completed, vouchers issued, used, expired, open.
-
-    Example: loyalty report cards --csv
-    """
-    from loyaltycli.core import cards
-
-    with options.database().session(write=False) as session:
-        rows = cards.report(session)
-    emit(rows, columns=["card", "reward", "stamps_needed", "started", "stamps", "completed", "vouchers_issued",
-                        "vouchers_used", "vouchers_expired", "vouchers_open"], title="Stamp cards")
-
-
 def register(app: typer.Typer) -> None:
-    from loyaltycli.cli.reports import report_app
     from loyaltycli.cli.setup import program_app
 
     app.add_typer(card_app, name="card")
     program_app.add_typer(rule_app, name="rule")
-    report_app.command("cards")(report_cards)

@@ -163,9 +163,13 @@ def _inspect(path: Path, save: Optional[str], encoding: Optional[str]) -> None:
     from loyaltycli.tillcsv import inspect as inspecting
 
     report = inspecting.inspect_file(path, encoding=encoding)
+    machine = options.current.json or options.current.csv
+    if not machine and options.current.interactive:
+        _walk_mapping(report, save)  # on a terminal: the mapping walked through, then saved
+        return
     if save:
         report["saved_to"] = str(inspecting.save_preset(report, save))
-    if options.current.json or options.current.csv:
+    if machine:
         emit(report)
         return
     shown = {k: report[k] for k in ("file", "delimiter", "encoding", "decimal", "date_order", "header")}
@@ -175,6 +179,31 @@ def _inspect(path: Path, save: Optional[str], encoding: Optional[str]) -> None:
     typer.echo(report["preset_toml"])
     if save:
         typer.echo(f"saved to {report['saved_to']}; use it with --preset {save}", err=True)
+
+
+def _walk_mapping(report: dict, save: Optional[str]) -> None:
+    """`import inspect` on a terminal: what was found, then each column's field asked (questionary; the
+    guess is the default), the preset printed and saved (--save NAME, or a name asked for)."""
+    from loyaltycli.cli import prompts
+    from loyaltycli.tillcsv import inspect as inspecting
+    from loyaltycli.tillcsv.presets import CANONICAL
+
+    shown = {k: report[k] for k in ("file", "delimiter", "encoding", "decimal", "date_order", "header")}
+    shown["header"] = ", ".join(report["header"])
+    emit(shown, title="Inspect")
+    columns = prompts.mapping_flow(report["header"], report["columns"], CANONICAL)
+    if columns is not None:
+        report = inspecting.with_columns(report, columns)
+        missing = inspecting.missing_fields(columns)
+        if missing:
+            typer.echo(f"note: no column is {', '.join(missing)}; an import with this preset needs "
+                       f"{'it' if len(missing) == 1 else 'them'} (add --map COLUMN=FIELD)", err=True)
+    typer.echo("# a preset to start from (--save NAME keeps it):")
+    typer.echo(report["preset_toml"])
+    name = save or (prompts.ask_name("Save as preset (name; empty: do not save):") if columns is not None else None)
+    if name:
+        target = inspecting.save_preset(report, name)
+        typer.echo(f"saved to {target}; use it with --preset {name.strip().lower()}", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -76,13 +76,14 @@ def purchase(
     if program.cards:
         data["cards"] = result.cards
     mine = [b for b in result.bonuses if b.note and b.customer_id == customer.id]
+    stamped = f"; {cards.describe(result.cards)}" if result.cards else ""
     if program.earn_mode == "cashback":  # points are cents of store credit: speak currency
         extra = "".join(f" + {_money(b.points)} {b.kind}" for b in mine)
         emit(data, message=f"{result.code}: +{_money(result.points)} credit{extra} for {_money(result.amount)} "
-                           f"(receipt {result.receipt_id}); credit {_money(result.balance)}, tier {result.tier}")
+                           f"(receipt {result.receipt_id}); credit {_money(result.balance)}, tier {result.tier}"
+                           f"{stamped}")
         return
     extra = "".join(f" + {b.points} {b.kind}" for b in mine)
-    stamped = f"; {cards.describe(result.cards)}" if result.cards else ""
     emit(data, message=f"{result.code}: +{plural(result.points, 'point')}{extra} for {_money(result.amount)} "
                        f"(receipt {result.receipt_id}); balance {result.balance}, tier {result.tier}{stamped}")
 
@@ -92,10 +93,16 @@ def refund(
     amount: Optional[str] = typer.Option(None, "--amount", help="Part of the sale to refund (default: all that is left)."),
     source: Optional[str] = typer.Option(None, "--source", help="Source of the receipt when several have it."),
     at: Optional[str] = typer.Option(None, "--at", help="Time of the refund (ISO-8601)."),
+    item: Optional[List[str]] = typer.Option(None, "--item", help="Item returned, SKU:QTY (at the sale's price) or "
+                                             "SKU:QTY:PRICE (repeatable); takes back the stamps it earned."),
 ) -> None:
     """Refund a sale, wholly or in part, reversing its points in proportion (rounded down).
 
-    Example: loyalty refund R-1001 --amount 10.00
+    Stamps go back by item: `--item COF-250:1` returns one coffee and its stamp (the amount is the items'
+    unless `--amount` is given too); a refund naming no items takes back the stamps once the sale is fully
+    refunded (a per-visit stamp once what is left is below the card's minimum).
+
+    Example: loyalty refund R-1001 --item COF-250:1
     """
     from loyaltycli.core import points
     from loyaltycli.core.money import parse_money
@@ -106,7 +113,8 @@ def refund(
     with options.database().session() as session, options.by_hand():
         program = load_program(session)
         sale = points.find_sale(session, receipt, source)
-        result = points.post_refund(session, program, sale, cents, at=when)
+        returned = points.refund_items(session, sale, item) if item else None
+        result = points.post_refund(session, program, sale, cents, at=when, items=returned)
     data = {"receipt_id": result.receipt_id, "refund_id": result.refund_id, "code": result.code,
             "amount": _money(result.amount), "points": result.points, "balance": result.balance}
     emit(data, message=f"{result.code}: refunded {_money(result.amount)} of receipt {result.receipt_id}, "

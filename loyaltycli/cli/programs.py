@@ -114,7 +114,8 @@ def referral_add(key: str = typer.Argument(..., help="The new customer (referee)
 # -- expiry ---------------------------------------------------------------------------------------
 def expire(as_of: Optional[str] = typer.Option(None, "--as-of", help="YYYY-MM-DD: expire what had expired by "
                                                                       "the end of that day (default: now).")) -> None:
-    """Write off points whose lots have expired, for every customer (safe to run again; back-datable).
+    """Write off points whose lots have expired, and stamps on cards not filled by their deadline, for
+    every customer (safe to run again; back-datable).
 
     Example: loyalty expire --as-of 2026-06-30
     """
@@ -126,10 +127,12 @@ def expire(as_of: Optional[str] = typer.Option(None, "--as-of", help="YYYY-MM-DD
         result = expiry.expire_all(session, moment)
     # the day given is what the owner asked about; the moment is its end (local midnight after it)
     when = f"the end of {day.isoformat()}" if day else result.as_of.isoformat(timespec='seconds')
+    stamps = (f"; {plural(result.stamps, 'stamp')} of {plural(result.stamp_customers, 'customer')} on stamp "
+              "cards not filled in time") if result.stamps else ""
     emit({"as_of": result.as_of, "candidates": result.candidates, "customers": result.customers,
-          "points": result.points},
+          "points": result.points, "stamps": result.stamps},
          message=f"expired {plural(result.points, 'point')} of {plural(result.customers, 'customer')} "
-                 f"(as of {when}; {result.candidates} checked)")
+                 f"(as of {when}; {result.candidates} checked){stamps}")
 
 
 # -- donations ------------------------------------------------------------------------------------

@@ -184,3 +184,42 @@ def confirm(question: str) -> bool:
         return bool(_ask(questionary.confirm(question, default=False)))
     except _Cancelled:
         return False
+
+
+SKIP = "skip (not imported)"
+
+
+def mapping_flow(header: list[str], guessed: dict[str, str], fields: tuple[str, ...]) -> dict[str, str] | None:
+    """`import inspect` on a terminal: for each column of the header, its field (the guess first) or skip; a
+    field is offered to one column only. The mapping, or None when declined or cancelled."""
+    try:
+        return _mapping_flow(header, guessed, fields)
+    except _Cancelled:
+        return None
+
+
+def _mapping_flow(header: list[str], guessed: dict[str, str], fields: tuple[str, ...]) -> dict[str, str] | None:
+    import questionary
+
+    if not _ask(questionary.confirm("Walk through the column mapping?", default=True)):
+        return None
+    chosen: dict[str, str] = {}
+    for column in header:
+        free = [f for f in fields if f not in chosen.values()]
+        guess = guessed.get(column)
+        default = guess if guess in free else SKIP
+        answer = _ask(questionary.select(f"Column {column!r} is:", choices=[*free, SKIP], default=default))
+        if answer != SKIP:
+            chosen[column] = answer
+    return chosen
+
+
+def ask_name(question: str) -> str | None:
+    """A name typed on a terminal; None when left empty or cancelled."""
+    import questionary
+
+    try:
+        answer = _ask(questionary.text(question)).strip()
+    except _Cancelled:
+        return None
+    return answer or None

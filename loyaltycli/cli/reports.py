@@ -177,12 +177,17 @@ def report_redemption(from_: Optional[str] = _from_option(), to: Optional[str] =
 
 @report_app.command("upsell")
 def report_upsell(from_: Optional[str] = _from_option(), to: Optional[str] = _to_option()) -> None:
-    """Upsell ratio = customers who bought 2+ distinct products / customers who bought exactly one.
+    """Upsell ratio = customers who bought 2+ distinct products / customers who bought exactly one; and the
+    period's most bought products with their names (the description column of imports).
 
     Example: loyalty report upsell --json
     """
     data = _run("upsell", from_, to)
     _emit_figures(data, ["customers", "customers_multi", "customers_single", "ratio"], "Upsell")
+    if not _machine() and data["products"]:
+        from loyaltycli.cli.render import table
+
+        table(data["products"], columns=["sku", "description", "customers", "quantity"], title="Most bought products")
 
 
 @report_app.command("channels")
@@ -194,6 +199,19 @@ def report_channels(from_: Optional[str] = _from_option(), to: Optional[str] = _
     data = _run("channels", from_, to)
     emit(data["channels"], columns=["channel", "sales", "gross", "refunds", "spend", "customers", "avg_basket",
                                     "share"], title=_title("Channels", data))
+
+
+@report_app.command("cards")
+def report_cards(from_: Optional[str] = _from_option(), to: Optional[str] = _to_option()) -> None:
+    """Stamp cards in the period: customers who started each, stamps given, taken back and expired, cards
+    completed, vouchers issued, used, expired; vouchers open at the end of the period.
+
+    Example: loyalty report cards --from 2026-01-01 --to 2026-07-01 --csv
+    """
+    data = _run("cards", from_, to)
+    emit(data["cards"], columns=["card", "reward", "stamps_needed", "started", "stamps", "stamps_taken_back",
+                                 "stamps_expired", "completed", "vouchers_issued", "vouchers_used",
+                                 "vouchers_expired", "vouchers_open"], title=_title("Stamp cards", data))
 
 
 @report_app.command("segments")

@@ -1,5 +1,5 @@
 """Stamp cards: definitions (`card add`, `card list`), the stamp-card ledger read for the rules (stamps held,
-stamps a sale earned), a customer's cards and vouchers, voucher use, and the cards report.
+stamps a sale earned), a customer's cards and vouchers, voucher use (`report cards` is in core/reports.py).
 
 The rules themselves are in loyaltycli.engine.cards; stamps and vouchers are rows of the ``card_ledger``
 table (units stamp and voucher), never of the points ledger, so no points balance ever counts them.
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock
 from loyaltycli.core.errors import InvalidInput, NotFound, RuleNotMet
 from loyaltycli.core.models import Card, CardEntry, Customer
-from loyaltycli.engine.cards import CARD_COLUMNS, C_PURCHASE, PER, CardRule
+from loyaltycli.engine.cards import CARD_COLUMNS, C_DELTA, C_PURCHASE, PER, CardRule
 
 MAX_STAMPS = 1000
 VOUCHER_GONE = ("voucher_used", "merge_out")  # rows that end a voucher (naming it by voucher_id)
@@ -81,6 +81,82 @@ def load_held(session: Session, accounts: dict) -> None:
             if account.cards is None:
                 account.cards = {}
             account.cards[card_id] = int(stamps)
+    for (customer_id, card_id), end in deadlines(session, ids).items():
+        account = accounts[customer_id]
+        if account.card_ends is None:
+            account.card_ends = {}
+        account.card_ends[card_id] = end
+
+
+OPENING = ("stamp", "merge_in")  # stamp rows that carry the deadline of the card they leave open
+
+
+def deadlines(session: Session, customer_ids: list[int]) -> dict[tuple[int, int], datetime | None]:
+    """(customer id, card id) -> the deadline of the current card (cards with --expires-days): the
+    ``expires_at`` of its latest stamp row (None: no card open)."""
+    expiring = list(session.execute(select(Card.id).where(Card.expires_days.is_not(None))).scalars())
+    out: dict[tuple[int, int], datetime | None] = {}
+    if not expiring:
+        return out
+    for i in range(0, len(customer_ids), 500):
+        chunk = customer_ids[i:i + 500]
+        latest = (select(CardEntry.customer_id, CardEntry.card_id, func.max(CardEntry.at).label("at"))
+                  .where(CardEntry.customer_id.in_(chunk), CardEntry.card_id.in_(expiring),
+                         CardEntry.kind.in_(OPENING))
+                  .group_by(CardEntry.customer_id, CardEntry.card_id).subquery())
+        for customer_id, card_id, end in session.execute(
+                select(CardEntry.customer_id, CardEntry.card_id, CardEntry.expires_at)
+                .join(latest, (latest.c.customer_id == CardEntry.customer_id)
+                      & (latest.c.card_id == CardEntry.card_id) & (latest.c.at == CardEntry.at))
+                .where(CardEntry.kind.in_(OPENING)).order_by(CardEntry.id)):
+            out[(customer_id, card_id)] = end  # the latest row wins (ties of time: the last written)
+    return out
+
+
+def expire_customers(session: Session, customer_ids: list[int], as_of: datetime) -> int:
+    """Write off the stamps of these customers' cards not filled by their deadline, as of ``as_of`` (the
+    engine's rule, as a sale or refund applies it); returns the stamps expired."""
+    return -sum(row[C_DELTA] for row in _expire(session, customer_ids, as_of))
+
+
+def _expire(session: Session, customer_ids: list[int], as_of: datetime) -> list[list]:
+    from types import SimpleNamespace
+
+    from loyaltycli.engine.cards import expire_cards
+
+    rules = [rule_of(card) for card in list_cards(session) if card.expires_days]
+    if not rules or not customer_ids:
+        return []
+    accounts = {i: SimpleNamespace(cards=None, card_ends=None) for i in customer_ids}
+    load_held(session, accounts)
+    rows, recorded = [], clock.now()
+    for customer_id, account in accounts.items():
+        if account.card_ends and account.cards:
+            rows.extend(expire_cards(rules, account.cards, account.card_ends, customer_id, as_of, recorded))
+    write(session, rows)
+    return rows
+
+
+def expire_due(session: Session, as_of: datetime) -> tuple[int, int]:
+    """`expire`: every customer's stamps on cards past their deadline by ``as_of``; (customers, stamps)."""
+    expiring = list(session.execute(select(Card.id).where(Card.expires_days.is_not(None))).scalars())
+    if not expiring:
+        return 0, 0
+    due = case((CardEntry.kind.in_(OPENING) & CardEntry.expires_at.is_not(None) & (CardEntry.expires_at <= as_of), 1),
+               else_=0)
+    ids = sorted(set(session.execute(
+        select(CardEntry.customer_id).where(CardEntry.card_id.in_(expiring), CardEntry.unit == "stamp")
+        .group_by(CardEntry.customer_id, CardEntry.card_id)
+        .having((func.sum(CardEntry.delta) > 0) & (func.max(due) == 1))).scalars()))
+    touched = stamps = 0
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        # PostgreSQL: hold these customers as a sale would (SQLite already holds the write lock)
+        session.execute(select(Customer.id).where(Customer.id.in_(chunk)).with_for_update())
+        rows = _expire(session, chunk, as_of)
+        touched += len({row[0] for row in rows})
+        stamps -= sum(row[C_DELTA] for row in rows)
+    return touched, stamps
 
 
 def stamps_of_sales(session: Session, purchase_ids: list[int]) -> dict[int, dict[int, int]]:
@@ -92,6 +168,20 @@ def stamps_of_sales(session: Session, purchase_ids: list[int]) -> dict[int, dict
                 .where(CardEntry.purchase_id.in_(purchase_ids[i:i + 500]), CardEntry.kind == "stamp")
                 .group_by(CardEntry.purchase_id, CardEntry.card_id)):
             out.setdefault(purchase_id, {})[card_id] = int(stamps)
+    return out
+
+
+def stamps_taken_back(session: Session, refunds: dict[int, int]) -> dict[int, dict[int, int]]:
+    """sale id -> {card id: stamps its refunds took back}; ``refunds``: refund id -> the sale's id."""
+    out: dict[int, dict[int, int]] = {}
+    ids = list(refunds)
+    for i in range(0, len(ids), 500):
+        for refund_id, card_id, stamps in session.execute(
+                select(CardEntry.purchase_id, CardEntry.card_id, func.sum(CardEntry.delta))
+                .where(CardEntry.purchase_id.in_(ids[i:i + 500]), CardEntry.kind == "unstamp")
+                .group_by(CardEntry.purchase_id, CardEntry.card_id)):
+            mine = out.setdefault(refunds[refund_id], {})
+            mine[card_id] = mine.get(card_id, 0) - int(stamps)
     return out
 
 
@@ -134,6 +224,7 @@ def customer_cards(session: Session, customer_id: int, now: datetime | None = No
             vouchers.setdefault(voucher.card_id, []).append(voucher)
     if not stamps and not vouchers:  # no stamp or voucher: the cards need not be read
         return []
+    ends = deadlines(session, [customer_id])
     out = []
     known = {rule.id: rule for rule in active or ()}
     held = sorted(stamps.keys() | vouchers.keys())
@@ -141,9 +232,13 @@ def customer_cards(session: Session, customer_id: int, now: datetime | None = No
         if card.id not in stamps and card.id not in vouchers:
             continue
         mine = vouchers.get(card.id, [])
-        out.append({"card": card.name, "stamps": stamps.get(card.id, 0), "stamps_needed": card.stamps,
+        held, end = stamps.get(card.id, 0), ends.get((customer_id, card.id))
+        if end is not None and end <= now and held > 0:  # past its deadline: expired, written at the next event
+            held = 0
+        out.append({"card": card.name, "stamps": held, "stamps_needed": card.stamps,
                     "reward": card.reward, "vouchers": len(mine),
-                    "voucher_expires": [clock.local_text(v.expires_at) for v in mine if v.expires_at]})
+                    "voucher_expires": [clock.local_text(v.expires_at) for v in mine if v.expires_at],
+                    "stamps_expire": clock.local_text(end) if end is not None and held > 0 else None})
     return out
 
 
@@ -201,31 +296,6 @@ def history(session: Session, customer_id: int) -> list[dict]:
     return out
 
 
-# -- report --------------------------------------------------------------------------------------------
-def report(session: Session, now: datetime | None = None) -> list[dict]:
-    """Per card: customers who started it, cards completed, vouchers issued, used, expired (unused past
-    their date), open (usable now)."""
-    now = now or clock.now()
-    out = []
-    for card in list_cards(session):
-        def count(*conditions, what=func.count()):
-            return int(session.execute(select(what).where(CardEntry.card_id == card.id, *conditions)).scalar() or 0)
-
-        issued = count(CardEntry.kind == "voucher") - count(CardEntry.kind == "merge_out", CardEntry.unit == "voucher")
-        used = count(CardEntry.kind == "voucher_used")
-        used_ids = select(CardEntry.voucher_id).where(CardEntry.card_id == card.id, CardEntry.kind.in_(VOUCHER_GONE))
-        expired = count(CardEntry.kind == "voucher", CardEntry.expires_at.is_not(None), CardEntry.expires_at <= now,
-                        CardEntry.id.not_in(used_ids))
-        out.append({"card": card.name, "reward": card.reward, "stamps_needed": card.stamps, "per": card.per,
-                    "active": card.active,
-                    "started": count(CardEntry.kind == "stamp", what=func.count(CardEntry.customer_id.distinct())),
-                    "stamps": count(CardEntry.kind == "stamp", what=func.sum(CardEntry.delta)),
-                    "completed": count(CardEntry.kind == "complete"), "vouchers_issued": issued,
-                    "vouchers_used": used, "vouchers_expired": expired,
-                    "vouchers_open": issued - used - expired})
-    return out
-
-
 # -- the import's hooks -----------------------------------------------------------------------------------
 def sale_items(engine, lines) -> list[tuple]:
     """A till receipt's items as the engine reads them ((sku, quantity, amount)), read only when a stamp
@@ -235,6 +305,17 @@ def sale_items(engine, lines) -> list[tuple]:
     from loyaltycli.tillcsv.records import receipt_items
 
     return [(sku, int(quantity / 1000), amount) for _, sku, quantity, _, amount in receipt_items(lines, 0)]  # thousandths to whole units
+
+
+def returned_items(engine, lines) -> list[tuple]:
+    """A till return's items as the engine reads them ((sku, quantity, amount), positive): its lines of a
+    negative amount (a return line's quantity may be written negative or, negated by a preset, positive)."""
+    if not engine.cards:
+        return []
+    from loyaltycli.tillcsv.records import receipt_items
+
+    return [(sku, abs(int(quantity / 1000)), -amount) for _, sku, quantity, _, amount in receipt_items(lines, 0)
+            if amount < 0]
 
 
 def placed(rows: list[list], index: int) -> list[list]:
@@ -248,6 +329,8 @@ def placed(rows: list[list], index: int) -> list[list]:
 def merge(session: Session, keep_id: int, duplicate_id: int, at: datetime, note: str) -> None:
     """Move the duplicate's stamps (per card) and usable vouchers (each with its own expiry) to the customer
     kept, with merge_out / merge_in rows: the stamp-card ledger stays append-only."""
+    expire_customers(session, [keep_id, duplicate_id], at)  # cards past their deadline expire first
+    ends = deadlines(session, [keep_id, duplicate_id])
     now = clock.now()
     rows = []
 
@@ -259,8 +342,10 @@ def merge(session: Session, keep_id: int, duplicate_id: int, at: datetime, note:
             select(CardEntry.card_id, func.sum(CardEntry.delta))
             .where(CardEntry.customer_id == duplicate_id, CardEntry.unit == "stamp").group_by(CardEntry.card_id)):
         if stamps:
+            # the stamps join the kept customer's open card (its deadline), else keep their own card's
+            kept, own = ends.get((keep_id, card_id)), ends.get((duplicate_id, card_id))
             row(duplicate_id, card_id, "merge_out", "stamp", -int(stamps))
-            row(keep_id, card_id, "merge_in", "stamp", int(stamps))
+            row(keep_id, card_id, "merge_in", "stamp", int(stamps), expires=kept if kept is not None else own)
     for voucher in _unused_vouchers(session, duplicate_id):
         if voucher.expires_at is None or voucher.expires_at > at:
             row(duplicate_id, voucher.card_id, "merge_out", "voucher", -1, voucher_id=voucher.id)

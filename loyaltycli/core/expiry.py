@@ -25,6 +25,8 @@ class ExpiryResult:
     candidates: int
     customers: int
     points: int
+    stamps: int = 0  # stamps on cards not filled by their deadline (stamp cards with --expires-days)
+    stamp_customers: int = 0
 
 
 def as_of_moment(day: date | None) -> datetime:
@@ -97,5 +99,9 @@ def expire_all(session: Session, as_of: datetime | None = None) -> ExpiryResult:
                 total += expired
         if new_rows:
             session.execute(LedgerEntry.__table__.insert(), new_rows)
-    return ExpiryResult(as_of=as_of, candidates=len(ids), customers=touched, points=total)
+    from loyaltycli.core.cards import expire_due
+
+    stamp_customers, stamps = expire_due(session, as_of)
+    return ExpiryResult(as_of=as_of, candidates=len(ids), customers=touched, points=total, stamps=stamps,
+                        stamp_customers=stamp_customers)
 

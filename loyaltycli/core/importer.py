@@ -28,6 +28,7 @@ from loyaltycli.core.models import ImportRun, LedgerEntry, Purchase, PurchaseIte
 from loyaltycli.core.program import Program, load_program
 from loyaltycli.engine.account import Account, Referrer
 from loyaltycli.engine.earning import LEDGER_COLUMNS, PURCHASE, Engine, Sale, microseconds
+from loyaltycli.engine.returns import ReturnMatcher, wanted
 from loyaltycli.tillcsv import runs
 from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.presets import CANONICAL, CUSTOMER_KINDS, Preset, list_presets, load_preset, parse_map
@@ -377,6 +378,7 @@ class Importer:
         named = [c for r in ready if r.amount < 0
                  for c in self.reader.sale_candidates(r.receipt_id, self.reader.refund_of(r))]
         db_sales, db_refunds = storage.sales_by_receipt(session, self.source, named) if named else ({}, set())
+        matcher, db_by_id = self._returnable(session, ready, db_sales, seen)  # returns without a link (issue 12)
         # 5. the rules, in time order (per customer this is the order of the sales)
         ready.sort(key=lambda r: (r.at, r.first_line))
         engine = self._engine
@@ -397,12 +399,20 @@ class Importer:
                                            receipt.us, cards.sale_items(engine, receipt.lines))
                     # what a refund in this batch needs of the sale (made into a record if one does)
                     sales[receipt.receipt_id] = (receipt, index, decision.earned, decision.stamps)
+                    if matcher is not None:
+                        matcher.add(account.id, receipt.receipt_id, receipt.us,
+                                    [(line.sku, line.quantity, line.unit_price) for line in receipt.lines])
                     if decision.rewarded is not None:
                         rewarded.append((account.id, index, receipt.at))
                 else:
                     sale = self._sale_named(receipt, sales, db_sales, db_refunds, seen)
+                    if matcher is not None:
+                        sale = self._sale_matched(receipt, sale, matcher, sales, db_by_id)
+                    if sale is None and receipt.at < account.enrolled_at:  # nothing to return yet
+                        raise RuleNotMet(f"return {receipt.receipt_id} at {clock.local_text(receipt.at)} is before "
+                                         f"{account.code} enrolled ({clock.local_text(account.enrolled_at)})")
                     decision = engine.refund(account, receipt.receipt_id, receipt.at, -receipt.amount, sale,
-                                             receipt.us)
+                                             receipt.us, cards.returned_items(engine, receipt.lines) if sale else ())
                     if sale is not None:
                         summary.refunds_linked += 1
                         receipt.channel = sale.channel  # a refund goes back through the sale's channel
@@ -429,9 +439,8 @@ class Importer:
         times: dict[datetime, str] = {}
         ids = storage.insert_purchases(session, purchases, links, times)
         items: list[tuple] = []
-        for receipt in accepted:
-            if receipt.amount > 0:
-                items.extend(receipt_items(receipt.lines, ids[receipt.index]))
+        for receipt in accepted:  # a return's items too (negative quantities): what is left of a sale to return
+            items.extend(receipt_items(receipt.lines, ids[receipt.index]))
         if items:
             storage.write_rows(session, PurchaseItem.__table__, storage.ITEM_COLUMNS, items, times)
             names = self.reader.descriptions(accepted)  # the description column, per SKU (latest wins)
@@ -447,6 +456,63 @@ class Importer:
         summary.imported += sum(len(r.lines) for r in accepted)
         summary.receipts += sum(1 for r in accepted if r.amount > 0)
         summary.refunds += sum(1 for r in accepted if r.amount < 0)
+
+    def _returnable(self, session: Session, ready: list[Receipt], db_sales: dict[str, Sale],
+                    batch: dict[str, Receipt]) -> tuple[ReturnMatcher | None, dict[int, Sale]]:
+        """For the batch's returns that name no sale we have: the earlier sales of their customers with their
+        SKUs, from the database, read set-based at once (storage.returnable_sales). None when every return
+        names its sale (a till's `R1-R`: nothing more is read) or none has SKUs."""
+        def named(receipt: Receipt) -> bool:
+            return any(c in db_sales or (c in batch and batch[c].amount > 0)
+                       for c in self.reader.sale_candidates(receipt.receipt_id, self.reader.refund_of(receipt)))
+
+        returns = [r for r in ready if r.amount < 0 and not named(r)]
+        if not returns:
+            return None, {}
+        skus = {line.sku for r in returns for line in r.lines if line.sku}
+        if not skus:
+            return None, {}
+        items, records = storage.returnable_sales(session, {r.customer.id for r in returns}, skus,
+                                                  max(r.at for r in returns))
+        by_id = {sale.id: sale for sale in db_sales.values()}  # one Sale per purchase, named or matched
+        for purchase_id, sale in records.items():
+            by_id.setdefault(purchase_id, sale)
+        matcher = ReturnMatcher()
+        for purchase_id, sale_items in items.items():
+            sale = by_id[purchase_id]
+            matcher.add(sale.customer_id, purchase_id, microseconds(sale.at), sale_items)
+        return matcher, by_id
+
+    def _sale_matched(self, receipt: Receipt, sale: Sale | None, matcher: ReturnMatcher, sales: dict,
+                      db_by_id: dict[int, Sale]) -> Sale | None:
+        """A return's sale: the one it names (its items then no longer left to return), else the same
+        customer's latest earlier sale with every returned SKU at the same unit price and enough of it and of
+        its amount left (engine.returns), else None (the documented fallback)."""
+        need = wanted(receipt.lines)
+        if sale is not None:
+            matcher.take(sale.id if sale.id is not None else sale.receipt_id, need)
+            return sale
+
+        def resolve(key) -> Sale:
+            return db_by_id[key] if isinstance(key, int) else self._batch_sale(sales, key)
+
+        def fits(key) -> bool:
+            found = resolve(key)
+            return found.at <= receipt.at and found.amount - found.refunded >= -receipt.amount
+
+        key = matcher.match(receipt.customer.id, receipt.us, need, fits)
+        return resolve(key) if key is not None else None
+
+    @staticmethod
+    def _batch_sale(sales: dict, receipt_id: str) -> Sale:
+        """A sale of this batch as a Sale record (made once, when a return needs it)."""
+        sale = sales[receipt_id]
+        if isinstance(sale, tuple):
+            original, index, earned, stamps = sale
+            sale = sales[receipt_id] = Sale(original.receipt_id, original.customer.id, original.customer.code,
+                                            original.at, original.amount, earned, original.channel, index=index,
+                                            stamps=stamps)
+        return sale
 
     def _sale_named(self, receipt: Receipt, sales: dict, db_sales: dict[str, Sale], db_refunds: set[str],
                     batch: dict[str, Receipt]) -> Sale | None:

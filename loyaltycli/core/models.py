@@ -285,15 +285,16 @@ class Card(SQLModel, table=True):
     skus: str = Field(default="", max_length=1000)
     min_amount: int = big(0)
     per: str = Field(default="visit", max_length=8)  # visit | item
-    expires_days: Optional[int] = None  # a voucher expires this many days after it is issued
+    expires_days: Optional[int] = None  # a card not filled within N days of its first stamp expires; a voucher N days
     active: bool = True
     created_at: datetime = ts()
 
 
 class CardEntry(SQLModel, table=True):
     """The stamp-card ledger: stamps and vouchers, never points. Append-only like the points ledger.
-    kind stamp (+, a sale), unstamp (-, its refund), complete (-, a full card) in unit stamp; voucher (+1,
-    issued), voucher_used (-1, naming its voucher) in unit voucher."""
+    kind stamp (+, a sale), unstamp (-, its refund), complete (-, a full card), expire (-, a card not filled
+    by its deadline) in unit stamp; voucher (+1, issued), voucher_used (-1, naming its voucher) in unit voucher.
+    A stamp row's expires_at is the deadline of the card it leaves open (cards with --expires-days)."""
 
     __tablename__ = "card_ledger"
     __table_args__ = (Index("ix_card_ledger_customer_card", "customer_id", "card_id", "at"),)

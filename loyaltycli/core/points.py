@@ -211,9 +211,59 @@ def find_sale(session: Session, receipt_id: str, source: str | None = None) -> P
     return sales[0]
 
 
+def refund_items(session: Session, sale: Purchase, texts: list[str]) -> list[Item]:
+    """The items a refund returns, 'SKU:QTY' (at the sale's price) or 'SKU:QTY:PRICE'; a sale recorded with
+    items is refunded only of its own SKUs, at most the quantity sold."""
+    sold = _sold(session, sale)
+    out = []
+    for text in texts:
+        bits = (text or "").rsplit(":", 2)
+        if len(bits) == 3:
+            item = parse_item(text)
+        else:
+            bits = (text or "").rsplit(":", 1)
+            line = sold.get(bits[0].strip().upper()) if len(bits) == 2 else None
+            if line is None:
+                raise InvalidInput(f"item {text!r} is not SKU:QTY (a SKU of the sale) or SKU:QTY:PRICE "
+                                   "(e.g. COF-250:1)")
+            item = parse_item(f"{bits[0]}:{bits[1]}:{numbers.plain(Decimal(line.unit_price) / 100)}")
+        if sold:
+            line = sold.get(item.sku.upper())
+            if line is None:
+                raise InvalidInput(f"receipt {sale.receipt_id} has no item {item.sku}; its items: "
+                                   f"{', '.join(sorted(r.sku for r in sold.values()))}")
+            if item.quantity_milli > line.quantity_milli:
+                raise RuleNotMet(f"item {item.sku}: {item.quantity} is more than receipt {sale.receipt_id} sold "
+                                 f"({numbers.quantity_text(line.quantity_milli)})")
+        out.append(item)
+    return out
+
+
+def _sold(session: Session, sale: Purchase) -> dict[str, PurchaseItem]:
+    """The sale's items by SKU (upper case)."""
+    sold: dict[str, PurchaseItem] = {}
+    for row in session.execute(select(PurchaseItem).where(PurchaseItem.purchase_id == sale.id)).scalars():
+        sold.setdefault(row.sku.upper(), row)
+    return sold
+
+
+def _one_product(session: Session, sale: Purchase, amount: int) -> list[Item]:
+    """A partial refund naming no items, of a sale of one product at one price, read as that many of it
+    (3.00 back of three coffees at 3.00: one coffee); else no items."""
+    rows = list(session.execute(select(PurchaseItem).where(PurchaseItem.purchase_id == sale.id)).scalars())
+    if not rows or len({(r.sku.upper(), r.unit_price) for r in rows}) != 1 or rows[0].unit_price <= 0:
+        return []
+    price = rows[0].unit_price
+    if amount % price or amount // price * 1000 > sum(r.quantity_milli for r in rows):
+        return []
+    return [Item(rows[0].sku, amount // price, price)]
+
+
 def post_refund(session: Session, program: Program, sale: Purchase, amount: int | None = None, *,
-                at: datetime | None = None, refund_receipt: str | None = None) -> RefundResult:
-    """Refund all or part of a sale and reverse its earned points in proportion (rounded down)."""
+                at: datetime | None = None, refund_receipt: str | None = None,
+                items: list[Item] | None = None) -> RefundResult:
+    """Refund all or part of a sale and reverse its earned points in proportion (rounded down); the stamps
+    its returned ``items`` earned go back (all of them when nothing is left of the sale)."""
     # The sale as it is now, under its customer's lock (a merge that committed meanwhile moved it to the
     # customer kept: the refund follows it there).
     looked_up = sale.customer_id
@@ -226,11 +276,20 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
     remaining = record.amount - record.refunded
     if remaining <= 0:
         raise RuleNotMet(f"receipt {sale.receipt_id} is already fully refunded")
+    items = items or []
+    if items:
+        total = sum(i.amount for i in items)
+        if amount is not None and amount != total:
+            raise InvalidInput(f"items add up to {format_amount(total)} but the amount is {format_amount(amount)}")
+        amount = total
+    elif amount is not None and amount < remaining:
+        items = _one_product(session, sale, amount)
     amount = remaining if amount is None else amount
     at = check_when(at)
     engine = Engine(program, clock.local_zone(), clock.now())
     account = storage.load_account(session, customer, engine.since(at))
-    decision = engine.refund(account, refund_receipt or sale.receipt_id, at, amount, record)
+    decision = engine.refund(account, refund_receipt or sale.receipt_id, at, amount, record,
+                             items=[(i.sku, int(i.quantity), i.amount) for i in items])
     refund_id = check_receipt(refund_receipt) if refund_receipt else _refund_id(session, sale)
     if session.execute(select(Purchase.id).where(Purchase.source == sale.source,
                                                  Purchase.receipt_id == refund_id)).first():

@@ -433,7 +433,26 @@ def upsell_report(session: Session, program: Program, period: Period) -> dict:
                                            func.coalesce(func.sum(case((per.c.low == per.c.high, 1), else_=0)), 0))
                                     ).one()
     return {"period": period.as_dict(), "customers_multi": multi, "customers_single": single,
-            "customers": multi + single, "ratio": ratio(multi, single, 2)}
+            "customers": multi + single, "ratio": ratio(multi, single, 2),
+            "products": top_products(session, period)}
+
+
+def top_products(session: Session, period: Period, limit: int = 10) -> list[dict]:
+    """The period's most bought products (by customers who bought them, then quantity), with the product's
+    name (the description column of imports, core.products)."""
+    from loyaltycli.core import products
+    from loyaltycli.tillcsv.numbers import quantity_text
+
+    buyers = func.count(distinct(Purchase.customer_id))
+    quantity = func.sum(PurchaseItem.quantity_milli)
+    rows = _run(session, select(PurchaseItem.sku, buyers, quantity)
+                .join(Purchase, Purchase.id == PurchaseItem.purchase_id)
+                .where(Purchase.at >= period.start, Purchase.at < period.end, Purchase.amount > 0)
+                .group_by(PurchaseItem.sku).order_by(buyers.desc(), quantity.desc(), PurchaseItem.sku)
+                .limit(limit)).all()
+    names = products.descriptions(session, [sku for sku, _, _ in rows])
+    return [{"sku": sku, "description": names.get(sku, ""), "customers": int(n), "quantity": quantity_text(q)}
+            for sku, n, q in rows]
 
 
 # ---------------------------------------------------------------- channels
@@ -566,11 +585,60 @@ def summary_report(session: Session, program: Program, period: Period) -> dict:
            "redemption_rate": ratio(redeemed, issued, 4), "nps": nps["nps"], "responses": nps["responses"],
            "crr": retention["crr"], "churn": retention["churn"], "clv": clv["clv"],
            "monthly": monthly, "comments": nps["comments"]}
-    if program.cards:  # a shop with stamp cards: `report cards` (all time) in the summary
-        from loyaltycli.core.cards import report as cards_report
-
-        out["cards"] = cards_report(session)
+    if program.cards:  # a shop with stamp cards: `report cards` over the same period in the summary
+        out["cards"] = cards_report(session, program, period)["cards"]
     return out
+
+
+# ---------------------------------------------------------------- stamp cards
+
+def cards_report(session: Session, program: Program, period: Period) -> dict:
+    """Per stamp card, in the period: customers who got a stamp (started), stamps given, taken back by
+    refunds and expired, cards completed, vouchers issued, used, expired (their date in the period, unused);
+    vouchers open (usable) at the end of the period. One GROUP BY over the stamp-card ledger."""
+    from loyaltycli.core.cards import VOUCHER_GONE
+    from loyaltycli.core.models import Card, CardEntry
+
+    tune(session)
+    start, end = period.start, period.end
+    moment = min(end, clock.now())  # "open at the end": a voucher is not expired before its date has come
+    gone = (select(CardEntry.voucher_id.label("voucher_id"), func.min(CardEntry.at).label("gone_at"))
+            .where(CardEntry.kind.in_(VOUCHER_GONE), CardEntry.voucher_id.is_not(None))
+            .group_by(CardEntry.voucher_id).subquery())
+    row = CardEntry
+    within = and_(row.at >= start, row.at < end)
+
+    def total(condition, value=row.delta):
+        return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+    voucher = row.kind == "voucher"
+    unused_at = lambda when: or_(gone.c.gone_at.is_(None), gone.c.gone_at >= when)  # noqa: E731
+    ledger = (select(row.card_id.label("card_id"),
+                     func.count(distinct(case((and_(within, row.kind == "stamp"), row.customer_id)))).label("started"),
+                     total(and_(within, row.kind == "stamp")).label("stamps"),
+                     -total(and_(within, row.kind == "unstamp")).label("stamps_taken_back"),
+                     -total(and_(within, row.kind == "expire", row.unit == "stamp")).label("stamps_expired"),
+                     total(and_(within, row.kind == "complete"), 1).label("completed"),
+                     (total(and_(within, voucher), 1)
+                      - total(and_(within, row.kind == "merge_out", row.unit == "voucher"), 1)).label("issued"),
+                     total(and_(within, row.kind == "voucher_used"), 1).label("used"),
+                     total(and_(voucher, row.expires_at.is_not(None), row.expires_at >= start, row.expires_at < end,
+                                row.expires_at <= moment, unused_at(row.expires_at)), 1).label("expired"),
+                     total(and_(voucher, row.at < end, or_(row.expires_at.is_(None), row.expires_at > moment),
+                                unused_at(end)), 1).label("open"))
+              .select_from(row).outerjoin(gone, gone.c.voucher_id == row.id)
+              .group_by(row.card_id).subquery())
+    zero = lambda column: func.coalesce(column, 0)  # noqa: E731  (a card without a row: all zeros)
+    rows = _run(session, select(Card.name, Card.reward, Card.stamps, Card.per, Card.active,
+                                *(zero(c) for c in list(ledger.c)[1:]))
+                .select_from(Card).outerjoin(ledger, ledger.c.card_id == Card.id).order_by(Card.id)).all()
+    out = [{"card": name, "reward": reward, "stamps_needed": needed, "per": per, "active": bool(active),
+            "started": started, "stamps": stamps, "stamps_taken_back": back, "stamps_expired": expired_stamps,
+            "completed": completed, "vouchers_issued": issued, "vouchers_used": used, "vouchers_expired": expired,
+            "vouchers_open": open_}
+           for name, reward, needed, per, active, started, stamps, back, expired_stamps, completed, issued, used,
+           expired, open_ in rows]
+    return {"period": period.as_dict(), "cards": out}
 
 
 # ---------------------------------------------------------------- suggestions

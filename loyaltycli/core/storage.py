@@ -187,9 +187,10 @@ def _sales(session: Session, sales: list) -> Iterable[Sale]:
     reversed_ = dict(session.execute(select(LedgerEntry.purchase_id, func.sum(LedgerEntry.delta)).where(
         LedgerEntry.purchase_id.in_([r.id for r in refunds] or [-1]), LedgerEntry.kind == "refund")
         .group_by(LedgerEntry.purchase_id)).all())
-    from loyaltycli.core.cards import stamps_of_sales
+    from loyaltycli.core.cards import stamps_of_sales, stamps_taken_back
 
     stamps = stamps_of_sales(session, ids)  # what each sale earned on stamp cards
+    taken = stamps_taken_back(session, {r.id: r.refund_of_id for r in refunds}) if stamps else {}
     by_sale: dict[int, list] = {}
     for refund in refunds:
         by_sale.setdefault(refund.refund_of_id, []).append(refund)
@@ -199,7 +200,7 @@ def _sales(session: Session, sales: list) -> Iterable[Sale]:
         out.append(Sale(sale.receipt_id, sale.customer_id, sale.code, sale.at, sale.amount, earned.get(sale.id, 0),
                         sale.channel, id=sale.id, refunded=-sum(r.amount for r in mine),
                         reversed=-sum(reversed_.get(r.id, 0) for r in mine), refunds=len(mine),
-                        stamps=stamps.get(sale.id)))
+                        stamps=stamps.get(sale.id), stamps_back=taken.get(sale.id, {})))
     return out
 
 
@@ -485,3 +486,58 @@ def _referral_codes(session: Session, count: int) -> list[str]:
                 Customer.referral_code.in_(chunk))).scalars())
         codes.extend(fresh)
     return codes
+
+
+# -- returns without a link: the sales they may belong to (issue 12) ----------------------------------------
+def _returnable_query(ids_in):
+    """Per sale of the given customers (at or before ``until``) and per (sku, unit price) of the given SKUs:
+    the quantity sold and the quantity already returned by the refunds linked to it."""
+    from sqlalchemy.orm import aliased
+
+    from loyaltycli.core.models import PurchaseItem
+
+    refund, returned_item = aliased(Purchase), aliased(PurchaseItem)
+    returned = (select(func.coalesce(-func.sum(returned_item.quantity_milli), 0))
+                .select_from(returned_item).join(refund, refund.id == returned_item.purchase_id)
+                .where(refund.refund_of_id == Purchase.id, returned_item.sku == PurchaseItem.sku,
+                       returned_item.unit_price == PurchaseItem.unit_price)
+                .scalar_subquery())
+    return (select(Purchase.id, Purchase.customer_id, PurchaseItem.sku, PurchaseItem.unit_price,
+                   func.sum(PurchaseItem.quantity_milli), returned)
+            .join(PurchaseItem, PurchaseItem.purchase_id == Purchase.id)
+            .where(ids_in(Purchase.customer_id), ids_in(PurchaseItem.sku, "skus"), Purchase.amount > 0,
+                   Purchase.refund_of_id.is_(None), Purchase.at <= bindparam("until"))
+            .group_by(Purchase.id, Purchase.customer_id, PurchaseItem.sku, PurchaseItem.unit_price))
+
+
+_RETURNABLE: dict = {}
+
+
+def returnable_sales(session: Session, customer_ids: Iterable[int], skus: Iterable[str], until: datetime
+                     ) -> tuple[dict[int, list[tuple[str, int, int]]], dict[int, Sale]]:
+    """The sales (any source) of ``customer_ids`` up to ``until`` that sold one of ``skus``: per purchase id
+    its items not returned yet (sku, quantity left in thousandths, unit price), and the Sale records (what
+    they earned, what was refunded of them). One query for the items of a batch (SQLite; elsewhere one per
+    500 customers), a few for the records, whatever the number of returns."""
+    sqlite = is_sqlite(session)
+    kind = "sqlite" if sqlite else "other"
+    if kind not in _RETURNABLE:
+        _RETURNABLE[kind] = _returnable_query(_json_each if sqlite else _expanding)
+    query = _RETURNABLE[kind]
+    ids, skus = sorted(set(customer_ids)), sorted(set(skus))
+    items: dict[int, list[tuple[str, int, int]]] = {}
+    if not ids or not skus:
+        return items, {}
+    for chunk in chunks(ids, len(ids) if sqlite else _IN_CHUNK):
+        for purchase_id, _, sku, price, sold, returned in session.execute(
+                query, {"ids": id_param(session, chunk), "skus": id_param(session, skus), "until": until}):
+            if sold - returned > 0:
+                items.setdefault(purchase_id, []).append((sku, sold - returned, price))
+    records: dict[int, Sale] = {}
+    for chunk in chunks(sorted(items)):
+        rows = session.execute(select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at,
+                                      Purchase.amount, Purchase.channel, Customer.code)
+                               .join(Customer, Customer.id == Purchase.customer_id)
+                               .where(Purchase.id.in_(chunk))).all()
+        records.update((sale.id, sale) for sale in _sales(session, rows))
+    return items, records

@@ -2,8 +2,9 @@
 
 A stamp card earns one stamp per matching item unit (``per item``) or one per visit (``per visit``), for a
 purchase of at least its minimum amount; a full card becomes a voucher for its reward and a new card
-starts with the extra stamps. A refund takes back the stamps its sale earned, in proportion to the amount
-refunded (cumulative, rounded down: a full refund takes back all of them); a card may go below zero.
+starts with the extra stamps. A refund takes back the stamps its items earned (per item and quantity; a
+per-visit stamp once what is left of the sale is below the minimum; a full refund all of them); a card may
+go below zero, and a voucher already issued is kept.
 
 Item rules give fixed points per matching item unit (or once per purchase with a matching item); visit
 points are a fixed number per purchase of at least a minimum amount. Both are points (``earn`` rows of
@@ -86,39 +87,93 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if abs(n) == 1 else f"{n} {word}s"
 
 
+def expire_cards(cards: Sequence[CardRule], held: dict, ends: dict, customer_id: int, at: datetime,
+                 recorded: datetime) -> list[list]:
+    """The rows writing off the stamps of cards not filled by their deadline (``ends``: card id -> the
+    current card's deadline, N days after its first stamp), for a deadline at or before ``at``. Each row is
+    dated at its card's deadline; ``held`` and ``ends`` are updated (the next stamp starts a new card)."""
+    rows = []
+    for card in cards:
+        end = ends.get(card.id)
+        if end is None or end > at:
+            continue
+        stamps = held.get(card.id, 0)
+        if stamps > 0:
+            rows.append([customer_id, card.id, "expire", "stamp", -stamps, end, None, None, None,
+                         f"{_plural(stamps, 'stamp')} on {card.name} expired: the card was not filled within "
+                         f"{card.expires_days} days"[:500], recorded])
+            held[card.id] = 0
+        ends[card.id] = None
+    return rows
+
+
 def card_sale(cards: Sequence[CardRule], held: dict, customer_id: int, receipt_id: str, at: datetime,
-              amount: int, items: Sequence[tuple], recorded: datetime) -> tuple[list[list], dict[int, int]]:
+              amount: int, items: Sequence[tuple], recorded: datetime,
+              ends: dict | None = None) -> tuple[list[list], dict[int, int]]:
     """The stamp and voucher rows of a sale, and the stamps it earned per card id. ``held`` (card id ->
-    stamps on the current card) is updated."""
+    stamps on the current card) and ``ends`` (card id -> its deadline, cards with ``expires_days``) are
+    updated. A card past its deadline has its stamps expired first; a stamp row carries the deadline of the
+    card it leaves open (None: none open)."""
     rows: list[list] = []
     earned: dict[int, int] = {}
+    if ends is None:
+        ends = {}
+    if ends:
+        rows.extend(expire_cards(cards, held, ends, customer_id, at, recorded))
     for card in cards:
         n = stamps_for(card, amount, items)
         if not n:
             continue
         earned[card.id] = n
+        days = timedelta(days=card.expires_days) if card.expires_days else None
+        if days is not None and ends.get(card.id) is None:
+            ends[card.id] = at + days  # the first stamp of a new card: it must be filled within N days
         stamps = held.get(card.id, 0) + n
-        rows.append([customer_id, card.id, "stamp", "stamp", n, at, None, None, None,
-                     f"receipt {receipt_id}: {_plural(n, 'stamp')} on {card.name}"[:500], recorded])
+        stamp_row = [customer_id, card.id, "stamp", "stamp", n, at, None, None, None,
+                     f"receipt {receipt_id}: {_plural(n, 'stamp')} on {card.name}"[:500], recorded]
+        rows.append(stamp_row)
         while stamps >= card.stamps:
             stamps -= card.stamps
-            expires = at + timedelta(days=card.expires_days) if card.expires_days else None
             rows.append([customer_id, card.id, "complete", "stamp", -card.stamps, at, None, None, None,
                          f"{card.name} card complete ({card.stamps} stamps)"[:500], recorded])
-            rows.append([customer_id, card.id, "voucher", "voucher", 1, at, expires, None, None,
-                         f"{card.reward}"[:500], recorded])
+            rows.append([customer_id, card.id, "voucher", "voucher", 1, at, at + days if days else None, None,
+                         None, f"{card.reward}"[:500], recorded])
+            if days is not None:  # the extra stamps start a new card now; none: the next stamp starts it
+                ends[card.id] = at + days if stamps > 0 else None
         held[card.id] = stamps
+        if days is not None:
+            stamp_row[6] = ends[card.id]
     return rows, earned
 
 
-def card_refund(stamps: dict[int, int], held: dict, customer_id: int, receipt_id: str, at: datetime,
-                sale_amount: int, refunded_before: int, amount: int, recorded: datetime) -> list[list]:
-    """The rows taking back the stamps of a sale (``stamps``: card id -> stamps it earned) for a refund of
-    ``amount`` after ``refunded_before`` was refunded; cumulative rounding down. ``held`` is updated."""
+def card_refund(cards: Sequence[CardRule], stamps: dict[int, int], taken: dict[int, int], held: dict,
+                customer_id: int, receipt_id: str, at: datetime, left: int, items: Sequence[tuple],
+                recorded: datetime) -> list[list]:
+    """The rows taking back the stamps a refund's items earned. ``stamps``: card id -> stamps the sale earned;
+    ``taken``: card id -> stamps refunds of it took back already (updated); ``left``: what is left of the
+    sale after this refund; ``items``: the items returned ((sku, quantity, ...), quantities positive).
+
+    A per-item card loses one stamp per matching unit returned; a per-visit card its stamp once what is left
+    of the sale is below the card's minimum. Nothing left of the sale: every stamp it still holds goes back.
+    A refund naming no items takes back no per-item stamp until the sale is fully refunded. ``held`` is
+    updated (a card may go below zero); a voucher already issued is kept."""
+    rules = {card.id: card for card in cards}
     rows = []
-    for card_id, n in stamps.items():
-        back = n * (refunded_before + amount) // sale_amount - n * refunded_before // sale_amount
+    for card_id, earned in stamps.items():
+        due = earned - taken.get(card_id, 0)
+        if due <= 0:
+            continue
+        card = rules.get(card_id)  # None: the card was retired since; only a full refund takes its stamps
+        if left <= 0:
+            back = due
+        elif card is None:
+            back = 0
+        elif card.per == "item":
+            back = min(due, units(items, card.skus))
+        else:
+            back = due if left < card.min_amount else 0
         if back:
+            taken[card_id] = taken.get(card_id, 0) + back
             held[card_id] = held.get(card_id, 0) - back
             rows.append([customer_id, card_id, "unstamp", "stamp", -back, at, None, None, None,
                          f"refund of receipt {receipt_id}: {_plural(back, 'stamp')} taken back"[:500], recorded])

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from loyaltycli.core.errors import InvalidInput, RuleNotMet
 from loyaltycli.core.money import floor_int, format_amount
 from loyaltycli.engine.account import Account, Referral
-from loyaltycli.engine.cards import card_refund, card_sale, item_points
+from loyaltycli.engine.cards import card_refund, card_sale, expire_cards, item_points
 
 if TYPE_CHECKING:  # the Program is read by attribute only: the engine does not import the settings' storage
     from loyaltycli.core.program import Program, Tier
@@ -62,6 +62,7 @@ class Sale:
     reversed: int = 0
     refunds: int = 0
     stamps: dict | None = None  # card id -> stamps the sale earned (stamp cards)
+    stamps_back: dict = field(default_factory=dict)  # card id -> stamps its refunds took back so far
 
 
 @dataclass
@@ -96,6 +97,7 @@ class Engine:
         self._amounts: dict[int, str] = {}
         # stamp cards, item rules and visit points (engine.cards); absent from programs made by hand
         self.cards = tuple(getattr(program, "cards", None) or ())
+        self.cards_expire = any(card.expires_days for card in self.cards)
         self.item_rules = tuple(getattr(program, "item_rules", None) or ())
         self.visit_points = getattr(program, "earn_per_visit", 0) or 0
         self.visit_min = getattr(program, "visit_min_amount", 0) or 0
@@ -195,8 +197,10 @@ class Engine:
         if self.cards:
             if account.cards is None:
                 account.cards = {}
+            if account.card_ends is None and self.cards_expire:
+                account.card_ends = {}
             decision.card_rows, decision.stamps = card_sale(self.cards, account.cards, account.id, receipt_id, at,
-                                                            amount, items, self.recorded)
+                                                            amount, items, self.recorded, account.card_ends)
         return decision
 
     def _fixed_points(self, rows: list, account: Account, receipt_id: str, at: datetime, amount: int, items,
@@ -213,9 +217,11 @@ class Engine:
         return total
 
     def refund(self, account: Account, receipt_id: str, at: datetime, amount: int, sale: Sale | None,
-               us: int | None = None) -> Decision:
+               us: int | None = None, items: tuple | list = ()) -> Decision:
         """A refund of ``amount`` cents (positive) at ``at``, of ``sale`` (None: no sale linked, the points
-        reversed at the customer's earn rate at the time). ``sale`` is updated; the account takes the refund."""
+        reversed at the customer's earn rate at the time), returning ``items`` ((sku, quantity, amount),
+        quantities positive; they decide the stamps taken back). ``sale`` is updated; the account takes the
+        refund."""
         us = microseconds(at) if us is None else us
         if sale is None:
             tier, multiplier = self.rate(account, at, us)
@@ -238,11 +244,13 @@ class Engine:
             reversed_total = sale.reversed
         reverse = reversed_total - sale.reversed
         card_rows = []
+        if account.card_ends and account.cards is not None:  # cards past their deadline expire first
+            card_rows = expire_cards(self.cards, account.cards, account.card_ends, account.id, at, self.recorded)
         if sale.stamps:
             if account.cards is None:
                 account.cards = {}
-            card_rows = card_refund(sale.stamps, account.cards, account.id, sale.receipt_id, at, sale.amount,
-                                    sale.refunded, amount, self.recorded)
+            card_rows += card_refund(self.cards, sale.stamps, sale.stamps_back, account.cards, account.id,
+                                    sale.receipt_id, at, sale.amount - sale.refunded - amount, items, self.recorded)
         sale.refunded += amount
         sale.reversed = reversed_total
         sale.refunds += 1

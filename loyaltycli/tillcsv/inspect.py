@@ -140,6 +140,26 @@ def _date_order(header: list[str], columns: dict[str, str], body: list[list[str]
     return order or ("YMD" if iso else "none found")
 
 
+def with_columns(report: dict, columns: dict[str, str]) -> dict:
+    """The report with another column mapping (from the walk-through of `import inspect` on a terminal): its
+    columns and preset TOML redone, the rest as found."""
+    order = report["date_order"]
+    path = Path(report["file"])
+    preset = presets.Preset(name=path.stem.lower(), description=f"made by `loyalty import inspect {path.name}`",
+                            columns=dict(columns), decimal=report["decimal"],
+                            date_order=order if order in ("DMY", "MDY") else None,
+                            encoding=None if report["encoding"] == "utf-8" else report["encoding"])
+    return {**report, "columns": dict(columns), "preset_toml": presets.to_toml(preset)}
+
+
+def missing_fields(columns: dict[str, str]) -> list[str]:
+    """The fields an import needs that a mapping leaves out (a timestamp, or a date and a time)."""
+    fields = set(columns.values())
+    if "date" in fields and "time" in fields:
+        fields.add("timestamp")
+    return [f for f in presets.REQUIRED if f not in fields]
+
+
 def save_preset(report: dict, name: str) -> Path:
     """Write the report's preset into the user's preset folder as NAME.toml."""
     norm = (name or "").strip().lower()
