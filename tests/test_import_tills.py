@@ -16,17 +16,31 @@ import time
 from safety_helpers import balance_of, query
 
 # A till: a process that has loaded the program already (start-up is not what is measured), then runs each
-# command it is sent and reports how long the command took.
+# command it is sent and reports how long the command took, and its longest SQL statement: the wait for
+# the lock (SQLite: its BEGIN IMMEDIATE; PostgreSQL: the SELECT ... FOR UPDATE of the customer).
 TILL = """
 import json, sys, time
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 from loyaltycli.cli import app
 runner = CliRunner()
+longest = [0.0]
+
+@event.listens_for(Engine, "before_cursor_execute")
+def before(conn, cursor, statement, parameters, context, executemany):
+    conn.info["began"] = time.monotonic()
+
+@event.listens_for(Engine, "after_cursor_execute")
+def after(conn, cursor, statement, parameters, context, executemany):
+    longest[0] = max(longest[0], time.monotonic() - conn.info.pop("began", time.monotonic()))
+
 print("ready", flush=True)
 for line in sys.stdin:
+    longest[0] = 0.0
     began = time.monotonic()
     result = runner.invoke(app, line.split())
-    print(json.dumps([result.exit_code, time.monotonic() - began, result.stderr]), flush=True)
+    print(json.dumps([result.exit_code, time.monotonic() - began, longest[0], result.stderr]), flush=True)
 """
 
 
@@ -83,9 +97,11 @@ def test_a_purchase_during_a_long_import_waits_under_two_seconds_and_both_land(c
     finally:
         till.stdin.close()
         till.wait(30)
+    print("till sales during the import", sales)
     assert still_running, "the import ended before the till sold: nothing was measured"
-    assert [code for code, _, _ in sales] == [0, 0, 0], sales
-    assert max(seconds for _, seconds, _ in sales) < 2.0, sales
+    assert [code for code, _, _, _ in sales] == [0, 0, 0], sales
+    # the wait for the lock (the issue asks about one second; 2 s leaves room for a loaded CI machine)
+    assert max(wait for _, _, wait, _ in sales) < 2.0, sales
     assert importing.returncode == 0, err
     summary = json.loads(out)
     assert (summary["imported"], summary["rejected"], summary["customers_enrolled"]) == (rows, 0, 400)
