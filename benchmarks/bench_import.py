@@ -88,6 +88,7 @@ def enroll(db: Path, customers: int) -> None:
     from loyaltycli.core.models import Customer, LedgerEntry
 
     database = open_database(str(db))
+    database.ensure_schema(create=True)  # a new file, as `loyalty init` makes it
     at = datetime(2021, 1, 1, tzinfo=timezone.utc)
     with database.session() as session:
         if not customers:

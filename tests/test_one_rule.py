@@ -182,3 +182,70 @@ def test_an_import_enrolls_unknown_customers_set_based_as_enroll_would(cli, data
     assert codes[1][2].isoformat() == "2026-02-01T10:00:00+00:00"  # enrolled at their first receipt
     new = cli.json("balance", "700000000005")
     assert new["balance"] == 50 + 10 and new["code"] == "C000007"
+
+
+# -- divergence 7: items checked in imports as at the counter (one function: core/checks.check_items) ------------
+def test_the_one_item_check_quantity_times_price_rounded_half_even():
+    from decimal import Decimal
+
+    import pytest
+
+    from loyaltycli.core.checks import check_item, check_items
+    from loyaltycli.core.errors import InvalidInput
+
+    check_item("PAO", Decimal("0.755"), Decimal("3.99"), 301)    # 3.01245 -> 3.01
+    check_item("X", Decimal("0.5"), Decimal("0.05"), 2)          # 0.025 -> 0.02 (half-even, not 0.03)
+    check_item("X", Decimal("-1"), Decimal("4.50"), -450)        # a return: the sign on both
+    check_item("X", Decimal("1"), Decimal("4.50"), -450)         # or on the amount only
+    with pytest.raises(InvalidInput) as bad:
+        check_item("X", Decimal("0.5"), Decimal("0.05"), 3)
+    assert str(bad.value) == "item X: amount 0.03 is not quantity 0.5 x unit price 0.05 = 0.02 (rounded half-even to cents)"
+    with pytest.raises(InvalidInput) as bad:
+        check_item("GAS", Decimal("2"), Decimal("1.2345"), 246)
+    assert str(bad.value) == ("item GAS: amount 2.46 is not quantity 2 x unit price 1.2345 = 2.47 "
+                              "(rounded half-even to cents)")
+    check_items(750, [("A", Decimal(1), Decimal("4.50"), 450), ("B", Decimal(2), Decimal("1.50"), 300)])
+    with pytest.raises(InvalidInput) as bad:
+        check_items(800, [("A", Decimal(1), Decimal("4.50"), 450), ("B", Decimal(2), Decimal("1.50"), 300)])
+    assert str(bad.value) == "items add up to 7.50 but the amount is 8.00"
+
+
+def test_an_imported_item_that_is_not_quantity_times_price_is_rejected_with_the_reason(cli, database, tmp_path):
+    enroll(cli, "Ann", "6000100000001")
+    till = write(tmp_path / "till.csv",
+                 "R1,2026-02-01T10:00:00,6000100000001,6.00,store,A,2,3.00\n"       # right
+                 "R2,2026-02-01T11:00:00,6000100000001,5.00,store,A,2,3.00\n"       # 2 x 3.00 is not 5.00
+                 "R3,2026-02-01T12:00:00,6000100000001,4.50,store,A,1,4.50\n"
+                 "R3,2026-02-01T12:00:00,6000100000001,3.02,store,PAO,0.755,3.99\n"  # 3.01245 -> 3.01
+                 "R4,2026-02-01T13:00:00,6000100000001,3.01,store,PAO,0.755,3.99\n"  # right, weighed
+                 "R5,2026-02-01T14:00:00,6000100000001,0.02,store,X,0.5,0.05\n"      # 0.025 -> 0.02
+                 "R6,2026-02-01T15:00:00,6000100000001,0.03,store,X,0.5,0.05\n")     # half-up: refused
+    data = imported(cli, till)
+    assert (data["sales"], data["rejected"]) == (3, 4)
+    assert sorted(purchases(database)) == ["R1", "R4", "R5"]
+    assert data["first_rejects"] == [
+        f"{till}:3: item A: amount 5.00 is not quantity 2 x unit price 3.00 = 6.00 (rounded half-even to cents)",
+        f"{till}:4: receipt R3 rejected: see line 5",
+        f"{till}:5: item PAO: amount 3.02 is not quantity 0.755 x unit price 3.99 = 3.01 (rounded half-even to cents)",
+        f"{till}:8: item X: amount 0.03 is not quantity 0.5 x unit price 0.05 = 0.02 (rounded half-even to cents)",
+    ]
+
+
+def test_the_counter_refuses_items_that_do_not_make_the_amount_with_the_same_check(cli):
+    enroll(cli, "Ann", "6000100000001")
+    result = cli("purchase", "C000001", "5.00", "--item", "A:2:3.00")
+    assert result.exit_code == 1
+    assert result.stderr == "error: items add up to 6.00 but the amount is 5.00\n"
+    assert cli("purchase", "C000001", "3.01", "--item", "PAO:0.755:3.99").exit_code == 0
+
+
+def test_a_plain_block_with_one_wrong_item_is_read_row_by_row_and_the_item_rejected(cli, database, tmp_path):
+    """Whole quantities and cent prices: the column-wise reader checks every line in one pass."""
+    enroll(cli, "Ann", "6000100000001")
+    lines = [f"R{n},2026-02-01T10:{n:02d}:00,6000100000001,{2 * (n + 1)}.00,store,A,2,{n + 1}.00\n" for n in range(30)]
+    lines[17] = "R17,2026-02-01T10:17:00,6000100000001,35.00,store,A,2,18.00\n"
+    data = imported(cli, write(tmp_path / "till.csv", "".join(lines)))
+    assert (data["sales"], data["rejected"]) == (29, 1)
+    assert data["first_rejects"][0].endswith(":19: item A: amount 35.00 is not quantity 2 x unit price 18.00 = 36.00 "
+                                             "(rounded half-even to cents)")
+    assert "R17" not in purchases(database)

@@ -1,10 +1,15 @@
-"""What a receipt id, a channel and a SKU may be: plain checks, shared by the counter and the till reader."""
+"""What a receipt id, a channel, a SKU and a receipt's items may be: plain checks, shared by the counter and
+the till reader."""
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
+from typing import Iterable
 
 from loyaltycli.core.errors import InvalidInput
+from loyaltycli.core.money import format_amount
+from loyaltycli.tillcsv import numbers
 
 _CHANNEL = re.compile(r"^[a-z0-9_-]{1,32}$")
 
@@ -30,3 +35,28 @@ def check_channel(text: str) -> str:
         raise InvalidInput(f"channel {text!r} must be a short word such as store or online")
     return value
 
+
+
+def check_item(sku: str, quantity: Decimal, unit_price: Decimal, amount: int) -> None:
+    """An item's amount (cents) is its quantity (up to 3 decimals) x its unit price, rounded half-even to
+    cents. A return may carry its sign on the quantity, the amount or both (tills differ), so the sign is
+    not compared."""
+    expected = numbers.line_amount(quantity, unit_price)
+    if abs(amount) != abs(expected):
+        quantity_text = numbers.plain(quantity, 3).rstrip("0").rstrip(".")
+        price_text = numbers.plain(unit_price, 6).rstrip("0")
+        price_text = price_text if len(price_text.partition(".")[2]) > 2 else numbers.plain(unit_price)
+        raise InvalidInput(f"item {sku or '(no sku)'}: amount {format_amount(amount)} is not quantity "
+                           f"{quantity_text} x unit price {price_text} = {format_amount(expected)} "
+                           "(rounded half-even to cents)")
+
+
+def check_items(amount: int, items: Iterable[tuple[str, Decimal, Decimal, int]]) -> None:
+    """A receipt's items, (sku, quantity, unit price, amount in cents) each: every item's amount is its
+    quantity x unit price (``check_item``) and they add up to the receipt's ``amount``."""
+    total = 0
+    for sku, quantity, unit_price, item_amount in items:
+        check_item(sku, quantity, unit_price, item_amount)
+        total += item_amount
+    if total != amount:
+        raise InvalidInput(f"items add up to {format_amount(total)} but the amount is {format_amount(amount)}")

@@ -108,6 +108,19 @@ def set_loader(loader: Callable[[], str | None] | None) -> None:
     _loader, _zone = loader, None
 
 
+_system: tuple[str, object] | None = None
+
+
+def _system_zone():
+    """The machine's zone, looked up once per value of ``TZ`` (an import asks for it per receipt: resolving
+    /etc/localtime each time was a sixth of a 100k-row import)."""
+    global _system
+    tz = os.environ.get("TZ", "")
+    if _system is None or _system[0] != tz:
+        _system = (tz, _zoneinfo(system_zone_name()))
+    return _system[1]
+
+
 def local_zone():
     """The shop's time zone (a ZoneInfo): the `timezone` setting, else the machine's zone."""
     global _zone
@@ -119,7 +132,7 @@ def local_zone():
             except Exception:  # noqa: BLE001  no database yet: the machine's zone
                 name = None
         if not name or not zone_name_ok(name):
-            return _zoneinfo(system_zone_name())
+            return _system_zone()
         _zone = _zoneinfo(name)
     return _zone
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +38,12 @@ from loyaltycli.tillcsv.records import Receipt, receipt_items
 
 # rows per transaction, and rows held in memory and applied at once
 BATCH_ROWS = 100_000
-BLOCK_ROWS = 10_000
+BLOCK_ROWS = 2_500
+# Tills keep selling during an import: a transaction is committed once it has held the write lock this
+# long (at the end of a block), and the next one starts no sooner than LOCK_GAP_SECONDS after: a till
+# waiting for the lock (SQLite retries about every 0.1 s) gets it between two transactions.
+HOLD_SECONDS = 0.3
+LOCK_GAP_SECONDS = 0.12
 SQLITE_CACHE_KIB = 32_768
 # customers whose state is kept from block to block, and purchases kept per customer, before forgetting
 MAX_STATES = 50_000
@@ -118,6 +124,8 @@ class Importer:
         self._accounts: dict[int, Account] = {}
         self._referrers: dict[int, Referrer] = {}
         self._data_version = None
+        self._released = float("-inf")  # when the last transaction ended (the write lock given back)
+        self.hold_seconds = HOLD_SECONDS if not dry_run else float("inf")
 
     # -- entry points ----------------------------------------------------------------------------
     def run(self, database) -> ImportSummary:
@@ -167,6 +175,7 @@ class Importer:
     def run_in(self, session: Session) -> ImportSummary:
         """Import inside the caller's transaction (used by `init --demo`); no rejects file unless given."""
         self._prepare()
+        self.hold_seconds = float("inf")  # the caller's one transaction
         handle = self.reader.open()
         try:
             self._run(handle, lambda: _Same(session))
@@ -222,16 +231,20 @@ class Importer:
         if self._tx is None:
             if not batch and not last:
                 return
+            pause = self._released + LOCK_GAP_SECONDS - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
             tx = transaction()
             self._session = tx.__enter__()
             self._tx = tx
             self._tx_rows = self._tx_receipts = 0
+            self._tx_began = time.monotonic()
             self._begin(self._session)
         session = self._session
         self._process(session, self._program, batch)
         self._tx_rows += rows
         self._tx_receipts += len(batch)
-        if last or self._tx_rows >= self.batch_rows:
+        if last or self._tx_rows >= self.batch_rows or time.monotonic() - self._tx_began >= self.hold_seconds:
             if self.summary.run_id is not None and not self.dry_run:
                 values = dict(read=self.summary.read, imported=self.summary.imported,
                               skipped=self.summary.skipped, rejected=self.summary.rejected,
@@ -247,6 +260,8 @@ class Importer:
             tx, self._tx, self._session = self._tx, None, None
             tx.__exit__(None, None, None)  # commits
             self.kept_receipts += self._tx_receipts
+            if self.hold_seconds != float("inf"):
+                self._released = time.monotonic()
             gc.collect(1)
             self.reader.flush_rejects()
         if self.progress is not None:
@@ -617,11 +632,47 @@ def _is_phone(key: str, region: str) -> bool:
     """A key that is a valid phone number for the shop's region (or with its +country code)."""
     if not key or key[0] not in "+0123456789" or not any(ch.isdigit() for ch in key):
         return False
+    if key.isdigit() and _too_long_for_a_phone(key, region):
+        return False
     try:
         customers.normalize_phone(key, region)
     except LoyaltyError:
         return False
     return True
+
+
+_LENGTHS: dict[str, tuple | None] = {}
+
+
+def _too_long_for_a_phone(digits: str, region: str) -> bool:
+    """True when a key of digits only (no +) has more digits than any national number of the region could
+    keep after the prefixes phonenumbers strips (its country code, its national prefix); the full parse
+    (a sixth of an import enrolling card numbers) is then skipped. Anything unsure (an international
+    prefix, a region that rewrites its prefix) is left to the parse."""
+    import re
+
+    rule = _LENGTHS.get(region, ())
+    if rule == ():
+        from phonenumbers import PhoneMetadata
+
+        meta = PhoneMetadata.metadata_for_region(region.upper()) if region else None
+        if meta is None or meta.national_prefix_transform_rule or not meta.general_desc.possible_length:
+            rule = None
+        else:
+            rule = (max(meta.general_desc.possible_length), str(meta.country_code),
+                    re.compile(meta.national_prefix_for_parsing or meta.national_prefix or "(?!)"),
+                    re.compile(meta.international_prefix or "(?!)"))
+        _LENGTHS[region] = rule
+    if rule is None:
+        return False
+    longest, country_code, national, international = rule
+    if international.match(digits):
+        return False
+    shortest = len(digits)
+    for rest in (digits, digits[len(country_code):] if digits.startswith(country_code) else digits):
+        match = national.match(rest)
+        shortest = min(shortest, len(rest) - (match.end() if match else 0))
+    return shortest > longest + 2  # a margin: never skip a number the parse might still accept
 
 
 class _Same:

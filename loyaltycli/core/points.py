@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import cards, clock, ledger, rules, storage
-from loyaltycli.core.checks import check_channel, check_receipt, check_sku  # noqa: F401 (callers use points.check_*)
+from loyaltycli.core.checks import check_channel, check_items, check_receipt, check_sku  # noqa: F401 (callers use points.check_*)
 from loyaltycli.core.errors import (AmbiguousCustomer, DuplicateReceipt, InsufficientPoints, InvalidInput,
                                     NotFound, RuleNotMet, UnknownReceipt)
 from loyaltycli.core.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, Reward
@@ -32,10 +32,13 @@ class Item:
     price: Decimal | None = None  # the exact unit price, when it has more than 2 decimals
 
     @property
+    def exact_price(self) -> Decimal:
+        return self.price if self.price is not None else Decimal(self.unit_price) / 100
+
+    @property
     def amount(self) -> int:
         """quantity x unit price, rounded half-even to cents."""
-        price = self.price if self.price is not None else Decimal(self.unit_price) / 100
-        return numbers.line_amount(Decimal(self.quantity), price)
+        return numbers.line_amount(Decimal(self.quantity), self.exact_price)
 
     @property
     def quantity_milli(self) -> int:
@@ -98,9 +101,8 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
     if amount <= 0:
         raise InvalidInput("purchase amount must be more than zero (use `loyalty refund` for returns)")
     items = items or []
-    if items and sum(i.amount for i in items) != amount:
-        raise InvalidInput(f"items add up to {format_amount(sum(i.amount for i in items))} "
-                           f"but the amount is {format_amount(amount)}")
+    if items:  # the same check as an import's lines (core/checks.py)
+        check_items(amount, [(i.sku, Decimal(i.quantity), i.exact_price, i.amount) for i in items])
     at = check_when(at, customer)
     channel = check_channel(channel)
     receipt_id = check_receipt(receipt_id) if receipt_id else new_receipt_id(at)

@@ -21,6 +21,7 @@ from loyaltycli.engine.earning import microseconds
 from loyaltycli.tillcsv.records import Line, Receipt, Reject
 
 _FETCH = 2_000
+_KEYS = 500  # ids per look-up (SQLite allows 999 parameters in older builds)
 
 
 def in_order(scan, handle, block_rows: int) -> bool:
@@ -65,18 +66,27 @@ class Spill:
     def add(self, receipts: list[Receipt]) -> None:
         """Put a block's receipts aside (lines of an id already aside are merged into it)."""
         db = self._db
+        # the receipts of ids already aside: one query per block (not one per receipt)
+        keys = list({r.receipt_id for r in receipts if r.error is None and r.receipt_id})
+        aside: dict[str, Receipt] = {}
+        for start in range(0, len(keys), _KEYS):
+            chunk = keys[start:start + _KEYS]
+            aside.update((key, _receipt(data)) for key, data in db.execute(
+                f"SELECT key, data FROM spill WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        rows = {}
         for receipt in receipts:
             key = receipt.receipt_id
             if receipt.error is not None or not key:
                 self._odd += 1
                 key = f"\x00{self._odd}"  # rejected anyway, on its own
             else:
-                row = db.execute("SELECT data FROM spill WHERE key = ?", (key,)).fetchone()
-                if row is not None:
-                    receipt = _merged(_receipt(row[0]), receipt, self.reader)
-            us = self._us(receipt)
-            db.execute("INSERT OR REPLACE INTO spill VALUES (?, ?, ?, ?, ?)",
-                       (key, us, receipt.first_line, len(receipt.lines), _data(receipt)))
+                earlier = aside.get(key)
+                if earlier is not None:  # lines of this id set aside before (or earlier in this block)
+                    receipt = _merged(earlier, receipt, self.reader)
+                aside[key] = receipt
+            rows[key] = receipt
+        db.executemany("INSERT OR REPLACE INTO spill VALUES (?, ?, ?, ?, ?)",
+                       [(key, self._us(r), r.first_line, len(r.lines), _data(r)) for key, r in rows.items()])
 
     def _us(self, receipt: Receipt) -> int:
         if receipt.error is not None:

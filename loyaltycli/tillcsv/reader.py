@@ -7,13 +7,13 @@ from __future__ import annotations
 import csv
 from datetime import datetime
 from decimal import Decimal
-from itertools import accumulate, chain, compress, islice
-from operator import gt, ne
+from itertools import accumulate, chain, compress, islice, repeat
+from operator import gt, mul, ne
 from pathlib import Path
 from typing import Iterator
 
 from loyaltycli.core import clock, import_files
-from loyaltycli.core.checks import check_sku
+from loyaltycli.core.checks import check_item, check_sku
 from loyaltycli.core.clock import UTC
 from loyaltycli.core.errors import InvalidInput, LoyaltyError
 from loyaltycli.tillcsv import numbers, translate
@@ -257,6 +257,10 @@ class Reader:
         quantities = parsed_column(columns[i_qty], QUANTITY_MEMO, quantity_or_none)
         if amounts is None or prices is None or quantities is None:
             return None
+        # every amount quantity x unit price (checks.check_item), compared in thousandths of a cent, in C;
+        # a weighed quantity to round, or an amount that is not that, goes row by row (with the reason)
+        if any(map(ne, map(abs, map(mul, quantities, prices)), map(abs, map(mul, amounts, repeat(1000))))):
+            return None
         skus = list(map(strip, columns[i_sku]))
         if max(map(len, skus)) > 64 or not all(map(str.isprintable, skus)):
             return None
@@ -332,7 +336,7 @@ class Reader:
                 if (unit_price is not None and amount is not None and qty_text.isdecimal()
                         and 0 < len(sku) <= 64 and sku.isprintable()):
                     quantity = int(qty_text) * 1000  # thousandths
-                    if 0 < quantity <= 100_000_000:
+                    if 0 < quantity <= 100_000_000 and abs(amount) == abs(quantity // 1000 * unit_price):
                         if negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules):
                             amount = -abs(amount)
                         current.lines.append(Line(start, fields, amount, sku, quantity, unit_price))
@@ -377,6 +381,8 @@ class Reader:
         unit_price = numbers.cents(price) if price is not None else None
         if amount_text:
             amount = cents(amount_text, "amount")
+            if price is not None and qty_text:  # as at the counter: quantity x unit price
+                check_item(fields[i_sku].strip() if i_sku is not None else "", exact, price, amount)
         elif price is not None:
             amount = numbers.line_amount(exact, price)
         else:
