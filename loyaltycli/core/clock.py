@@ -108,17 +108,10 @@ def set_loader(loader: Callable[[], str | None] | None) -> None:
     _loader, _zone = loader, None
 
 
-_system: tuple[str, object] | None = None
-
-
 def _system_zone():
-    """The machine's zone, looked up once per value of ``TZ`` (an import asks for it per receipt: resolving
-    /etc/localtime each time was a sixth of a 100k-row import)."""
-    global _system
-    tz = os.environ.get("TZ", "")
-    if _system is None or _system[0] != tz:
-        _system = (tz, _zoneinfo(system_zone_name()))
-    return _system[1]
+    """The machine's zone (an import asks for it per receipt: the name is cached per ``TZ`` value and
+    ZoneInfo caches its instances, so this is two dictionary look-ups)."""
+    return _zoneinfo(system_zone_name())
 
 
 def local_zone():
