@@ -36,7 +36,7 @@ def account(session: Session, program: Program, customer: Customer, *, recent: i
     points, expiring = ledger.spendable_and_expiring(session, customer.id, now)  # one replay for both
     out = {
         "code": customer.code, "name": customer.name, "phone": customer.phone, "email": customer.email,
-        "card": customer.card, "birthday": customer.birthday, "consent": customer.consent,
+        "card": customer.card, "tax_id": customer.tax_id, "birthday": customer.birthday, "consent": customer.consent,
         "enrolled_at": customer.enrolled_at, "status": customer.status,
         "merged_into": merged_into(session, customer),
         **_consent(session, customer),
