@@ -180,7 +180,8 @@ def customer_list(tier: Optional[str] = typer.Option(None, "--tier", help="Only 
     out = [{**r, "spend": _money(r["spend"])} for r in rows]
     if not (options.current.json or options.current.csv):  # people read national numbers; scripts E.164
         out = [{**r, "phone": customers_phone(r["phone"], program)} for r in out]
-    emit(out, columns=["code", "name", "phone", "email", "card", "balance", "tier", "spend"], title="Customers")
+    emit(out, columns=["code", "name", "phone", "email", "card", "balance", "tier", "spend"], title="Customers",
+         optional=["card", "phone", "email"])
 
 
 @customer_app.command("edit")
