@@ -16,6 +16,7 @@ from typing import Any, Iterable, Sequence
 
 from loyaltycli.cli import options
 from loyaltycli.core.money import Money
+from loyaltycli.core.spreadsheet import BOM, safe_cell  # noqa: F401  (safe_cell: one home, used here)
 
 
 def _plain(value: Any) -> Any:
@@ -118,30 +119,28 @@ def emit(data: Any, *, columns: Sequence[str] | None = None, title: str | None =
 
 
 def write_csv(stream, rows: Iterable[dict], columns: Sequence[str] | None = None) -> None:
+    """CSV for people: formula-like cells escaped (core/spreadsheet.py); with --excel a UTF-8 BOM, and
+    ``;`` with decimal commas where the shop's locale writes them."""
+    from loyaltycli.core.spreadsheet import PLAIN, excel_dialect
+
     rows = list(rows)
     columns = list(columns or (rows[0].keys() if rows else []))
-    writer = csv.writer(stream, lineterminator="\n")
+    dialect = PLAIN
+    if options.current.excel:
+        from loyaltycli.core import place
+
+        dialect = excel_dialect(place.get("locale", ""))
+        stream.write(BOM)
+    writer = csv.writer(stream, lineterminator="\n", delimiter=dialect.delimiter)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([safe_cell(_cell(row.get(col))) for col in columns])
+        writer.writerow([safe_cell(_csv_cell(row.get(col), dialect)) for col in columns])
 
 
-_NUMBER = None
-
-
-def safe_cell(text: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection): text starting with
-    = + - @, TAB or CR gets a leading apostrophe; plain numbers (-5, -3.00) stay numbers."""
-    if not text or text[0] not in "=+-@\t\r":
-        return text
-    global _NUMBER
-    if _NUMBER is None:
-        import re
-
-        _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-    if _NUMBER.fullmatch(text):
-        return text
-    return "'" + text
+def _csv_cell(value: Any, dialect) -> str:
+    if dialect.decimal != "." and isinstance(value, (Money, Decimal, float)) and not isinstance(value, bool):
+        return dialect.amount(str(value))
+    return _cell(value)
 
 
 # Free-text columns wrap; codes, numbers and dates stay on one line.
