@@ -150,3 +150,18 @@ def test_program_set_refuses_an_amount_with_two_readings_or_another_currency(cli
     result = cli("program", "set", "min_basket", typed)
     assert result.exit_code == 1 and message in result.stderr, result.stderr
     assert cli.json("program", "show")["min_basket"] == "0.00"
+
+
+def test_card_min_amount_is_typed_the_shops_way(cli):
+    assert cli("init", "--country", "PT").exit_code == 0
+    data = cli.json("card", "add", "Café", "--stamps", "10", "--reward", "Um café", "--min-amount", "2,50")
+    assert data["min_amount"] == "2.50"
+
+
+def test_one_phone_formatter():
+    from loyaltycli.core.customers import shown_phone
+
+    assert shown_phone("+351912345678", "PT") == "912 345 678"
+    assert shown_phone("+40712345678", "PT") == "+40 712 345 678"
+    assert shown_phone("+351912345678") == "+351 912 345 678"
+    assert shown_phone("not a phone", "PT") == "not a phone" and shown_phone(None, "PT") is None

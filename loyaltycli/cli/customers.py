@@ -19,16 +19,11 @@ def _money(cents):
 
 
 def _shown_phone(e164):
+    """A phone as the shop's region writes it (core.customers.shown_phone, the one formatter)."""
     from loyaltycli.core import place
     from loyaltycli.core.customers import shown_phone
 
     return shown_phone(e164, place.get("phone_region", "IE"))
-
-
-def customers_phone(e164, program):
-    from loyaltycli.core.customers import shown_phone
-
-    return shown_phone(e164, program.phone_region)
 
 
 def customer_json(acct: dict) -> dict:
@@ -179,7 +174,7 @@ def customer_list(tier: Optional[str] = typer.Option(None, "--tier", help="Only 
         rows = accounts.list_accounts(session, program, search=search, tier=tier)
     out = [{**r, "spend": _money(r["spend"])} for r in rows]
     if not (options.current.json or options.current.csv):  # people read national numbers; scripts E.164
-        out = [{**r, "phone": customers_phone(r["phone"], program)} for r in out]
+        out = [{**r, "phone": _shown_phone(r["phone"])} for r in out]
     emit(out, columns=["code", "name", "phone", "email", "card", "balance", "tier", "spend"], title="Customers",
          optional=["card", "phone", "email"])
 

@@ -55,9 +55,10 @@ def normalize_phone(text: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def shown_phone(e164: str | None, region: str) -> str | None:
-    """A stored E.164 phone as people of the shop's region write it: national format at home
-    (912 345 678), international abroad (+40 712 345 678)."""
+def shown_phone(e164: str | None, region: str | None = None) -> str | None:
+    """A stored E.164 phone as people read it (the one phone formatter): as the shop's ``region`` writes
+    it, national at home (912 345 678) and international abroad (+40 712 345 678); with no region,
+    international (+351 912 345 678). A value that is not a phone number is returned as it is."""
     if not e164:
         return e164
     import phonenumbers
@@ -66,7 +67,7 @@ def shown_phone(e164: str | None, region: str) -> str | None:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return e164
-    home = phonenumbers.region_code_for_number(number) == (region or "").upper()
+    home = bool(region) and phonenumbers.region_code_for_number(number) == region.upper()
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL if home
                                       else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
@@ -244,19 +245,6 @@ def check_new_field(session: Session, program: Program, field: str, value: str, 
     else:
         raise ValueError(field)
     return norm
-
-
-def phone_display(e164: str | None) -> str | None:
-    """A stored phone as people read it: +351 912 345 678."""
-    if not e164:
-        return e164
-    import phonenumbers
-
-    try:
-        return phonenumbers.format_number(phonenumbers.parse(e164, None),
-                                          phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    except phonenumbers.NumberParseException:
-        return e164
 
 
 def find_by_referral_code(session: Session, code: str) -> Customer:
