@@ -108,25 +108,6 @@ def test_a_sale_above_max_purchase_asks_on_a_terminal(cli, monkeypatch):
     assert cli.json("balance", "C000001")["balance"] == 50 + 12000 + 250  # and the milestone
 
 
-def test_init_without_country_keeps_the_machines_zone(cli, monkeypatch):
-    monkeypatch.setenv("TZ", "Europe/Lisbon")
-    result = cli("init")
-    assert result.exit_code == 0 and "set timezone = Europe/Lisbon" in result.stdout
-    assert cli.json("program", "show")["timezone"] == "Europe/Lisbon"
-    # idempotent: a zone set since is kept
-    assert cli("program", "set", "timezone", "Europe/Rome").exit_code == 0
-    assert "timezone" not in cli("init").stdout
-    assert cli.json("program", "show")["timezone"] == "Europe/Rome"
-
-
-def test_init_without_country_on_a_machine_without_a_zone_stores_utc(cli, monkeypatch):
-    from loyaltycli.core import clock
-
-    monkeypatch.setenv("TZ", "Not/AZone")
-    assert clock.system_zone_name() == "UTC"
-    assert cli.json("init")["place"] == {"timezone": "UTC"}
-
-
 @pytest.mark.parametrize("country,key,typed,stored", [
     ("PT", "min_basket", "12,50", "12.50"),
     ("PT", "max_purchase", "12.345,60 €", "12345.60"),

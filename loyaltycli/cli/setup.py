@@ -21,8 +21,7 @@ def init(demo: bool = typer.Option(False, "--demo", help="Load sample_data (cust
                                      help="The shop's country (PT, RO, IT, ES, IE, GB...): sets currency, "
                                           "phone_region, timezone and locale.")) -> None:
     """Create the database (idempotent); with --demo, fill a fresh one with the sample shop; with
-    --country, set the shop's currency, phone region, time zone and locale. Without --country, the
-    machine's time zone (else UTC) is stored as the shop's `timezone` when none is set yet.
+    --country, set the shop's currency, phone region, time zone and locale.
 
     Example: loyalty init --country PT
     """
@@ -38,13 +37,6 @@ def init(demo: bool = typer.Option(False, "--demo", help="Load sample_data (cust
 
         with db.session() as session:
             summary["place"] = set_country(session, country)
-    else:
-        from loyaltycli.core.program import keep_system_zone
-
-        with db.session() as session:
-            zone = keep_system_zone(session)
-        if zone:
-            summary["place"] = {"timezone": zone}
     if demo:
         from loyaltycli.core.demo import load_demo
 

@@ -335,18 +335,6 @@ def set_setting(session: Session, key: str, value: str) -> str:
     return canonical
 
 
-def keep_system_zone(session: Session) -> str | None:
-    """Store the machine's zone name (else UTC) as the shop's `timezone` when none is stored yet (`init`
-    without --country), so that moving the database to another machine keeps the shop's days; returns it,
-    or None when a zone was already set."""
-    from loyaltycli.core import clock
-
-    row = session.get(ProgramSetting, "timezone")
-    if row is not None and json.loads(row.value):
-        return None
-    return set_setting(session, "timezone", clock.system_zone_name())
-
-
 def load_toml(session: Session, data: dict) -> list[str]:
     """Apply a TOML document's settings (all validated before any is stored)."""
     texts = {}
