@@ -36,7 +36,7 @@ def account(session: Session, program: Program, customer: Customer, *, recent: i
     points, expiring = ledger.spendable_and_expiring(session, customer.id, now)  # one replay for both
     out = {
         "code": customer.code, "name": customer.name, "phone": customer.phone, "email": customer.email,
-        "card": customer.card, "tax_id": customer.tax_id, "birthday": customer.birthday, "consent": customer.consent,
+        "card": customer.card, "birthday": customer.birthday, "consent": customer.consent,
         "enrolled_at": customer.enrolled_at, "status": customer.status,
         "merged_into": merged_into(session, customer),
         **_consent(session, customer),
@@ -44,6 +44,7 @@ def account(session: Session, program: Program, customer: Customer, *, recent: i
         "tier": tier.name, "spend": spend,
         "next_tier": nxt.name if nxt else None, "missing_for_next": (nxt.min_spend - spend) if nxt else None,
         "referral_code": customer.referral_code,
+        "tax_id": customer.tax_id,  # after the older keys: CSV columns keep their places
         "expiring_soon": [{"expires_at": when, "points": pts}
                           for when, pts in expiring],
         "recent": rows[-recent:],
