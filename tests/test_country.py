@@ -106,3 +106,43 @@ def test_a_sale_above_max_purchase_asks_on_a_terminal(cli, monkeypatch):
     result = cli("purchase", "C000001", "12000", "--receipt", "BIG1", input="y\n")
     assert result.exit_code == 0, result.stderr
     assert cli.json("balance", "C000001")["balance"] == 50 + 12000 + 250  # and the milestone
+
+
+@pytest.mark.parametrize("country,key,typed,stored", [
+    ("PT", "min_basket", "12,50", "12.50"),
+    ("PT", "max_purchase", "12.345,60 €", "12345.60"),
+    ("RO", "milestone_spend", "1.500,00 lei", "1500.00"),
+    ("IT", "point_value", "0,05", "0.05"),
+    ("IE", "referral_min_purchase", "€1,500.00", "1500.00"),
+    ("PT", "visit_min_amount", "5.00", "5.00"),  # one reading: a decimal point works everywhere
+])
+def test_program_set_reads_amounts_the_shops_way(cli, country, key, typed, stored):
+    assert cli("init", "--country", country).exit_code == 0
+    assert cli.json("program", "set", key, typed)["value"] == stored
+    assert cli.json("program", "show")[key] == stored
+
+
+@pytest.mark.parametrize("country,typed,message", [
+    ("IE", "2,500", "could be €2,500.00 or €2.50"),
+    ("PT", "20 RON", "is in RON; this shop counts in EUR"),
+])
+def test_program_set_refuses_an_amount_with_two_readings_or_another_currency(cli, country, typed, message):
+    assert cli("init", "--country", country).exit_code == 0
+    result = cli("program", "set", "min_basket", typed)
+    assert result.exit_code == 1 and message in result.stderr, result.stderr
+    assert cli.json("program", "show")["min_basket"] == "0.00"
+
+
+def test_card_min_amount_is_typed_the_shops_way(cli):
+    assert cli("init", "--country", "PT").exit_code == 0
+    data = cli.json("card", "add", "Café", "--stamps", "10", "--reward", "Um café", "--min-amount", "2,50")
+    assert data["min_amount"] == "2.50"
+
+
+def test_one_phone_formatter():
+    from loyaltycli.core.customers import shown_phone
+
+    assert shown_phone("+351912345678", "PT") == "912 345 678"
+    assert shown_phone("+40712345678", "PT") == "+40 712 345 678"
+    assert shown_phone("+351912345678") == "+351 912 345 678"
+    assert shown_phone("not a phone", "PT") == "not a phone" and shown_phone(None, "PT") is None

@@ -373,3 +373,30 @@ def test_upsell_lists_the_most_bought_products_with_their_names(cli, tmp_path):
     assert shown.exit_code == 0 and "Most bought products" in shown.stdout
     assert "WHITE HANGING HEART T-LIGHT" in shown.stdout
     assert cli("report", "upsell", "--csv").stdout.splitlines()[0] == "customers,customers_multi,customers_single,ratio"
+
+
+def test_the_same_day_of_a_redemption_is_the_shops_local_day(cli):
+    """Bucharest in summer is UTC+3: a redemption at 01:00 local is the day before in UTC."""
+    assert cli("program", "set", "timezone", "Europe/Bucharest").exit_code == 0
+    a = enroll(cli, "Ana Local", "2026-01-01T09:00")
+    buy(cli, a, "80.00", "2026-06-09T23:30")                # 20:30Z on 06-09: the redemption's UTC day only
+    assert cli("redeem", a, "100", "--at", "2026-06-10T01:00").exit_code == 0   # 22:00Z on 06-09
+    buy(cli, a, "100.00", "2026-06-10T20:00")               # 17:00Z on 06-10: the same local day
+    data = cli.json("report", "redemption", "--from", "2026-06-01", "--to", "2026-07-01")
+    assert (data["sales_with_redemption"], data["avg_basket_with"]) == (1, "100.00")
+    assert (data["sales_without_redemption"], data["avg_basket_without"]) == (1, "80.00")
+
+
+def test_offsets_of_the_shop_zone_change_to_the_second():
+    from datetime import datetime, timezone
+
+    from loyaltycli.core import clock
+
+    clock.use_zone("Europe/Lisbon")
+    try:
+        shifts = clock.offsets(datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 1, 1, tzinfo=timezone.utc))
+    finally:
+        clock.use_zone(None)
+    assert shifts == [(datetime(2026, 1, 1, tzinfo=timezone.utc), 0),
+                      (datetime(2026, 3, 29, 1, 0, tzinfo=timezone.utc), 3600),
+                      (datetime(2026, 10, 25, 1, 0, tzinfo=timezone.utc), 0)]

@@ -20,7 +20,7 @@ from loyaltycli.cli import options, wording
 wording.install()
 
 # Options that belong to the root but are welcome anywhere on the line (`loyalty balance C1 --json`).
-GLOBAL_FLAGS = {"--json", "--csv", "--no-input", "--debug"}
+GLOBAL_FLAGS = {"--json", "--csv", "--excel", "--no-input", "--debug"}
 GLOBAL_VALUED = {"--db", "--by"}
 
 
@@ -133,7 +133,7 @@ app = typer.Typer(
     cls=LoyaltyGroup,
     name="loyalty",
     help="Loyalty program manager for small shops: customers, points, tiers, rewards, surveys, reports.\n\n"
-         "Global options (--db, --json, --csv, --no-input, --debug, --by) may stand anywhere on the line.",
+         "Global options (--db, --json, --csv, --excel, --no-input, --debug, --by) may stand anywhere on the line.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # Click's plain help: Rich's help formatter (rich.markdown, pygments...) about doubles the time of --help.
@@ -155,6 +155,9 @@ def root(
                                      help="Database file or SQLAlchemy URL (default: the user data directory)."),
     json_: bool = typer.Option(False, "--json", help="Print data as JSON (stable keys)."),
     csv_: bool = typer.Option(False, "--csv", help="Print lists and reports as CSV."),
+    excel: bool = typer.Option(False, "--excel",
+                               help="CSV that European Excel opens directly: UTF-8 BOM, and ';' with decimal "
+                                    "commas where the shop's locale writes 12,50 (implies --csv)."),
     no_input: bool = typer.Option(False, "--no-input", help="Never prompt (implied when stdin is not a terminal)."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors."),
     by: Optional[str] = typer.Option(None, "--by", metavar="NAME",
@@ -163,7 +166,7 @@ def root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Show the version and exit."),
 ) -> None:
-    options.reset(db=db, json=json_, csv=csv_, no_input=no_input, debug=debug, by=by)
+    options.reset(db=db, json=json_, csv=csv_ or excel, excel=excel, no_input=no_input, debug=debug, by=by)
 
 
 # One module per concern, each with register(app); they import only Typer at load time.

@@ -50,9 +50,9 @@ def card_add(
     Example: loyalty card add Coffee --stamps 10 --reward "Free coffee" --sku 'COF-*' --per item --expires-days 90
     """
     from loyaltycli.core import cards
-    from loyaltycli.core.money import parse_amount
+    from loyaltycli.core.money import parse_money
 
-    minimum = parse_amount(min_amount, what="--min-amount")
+    minimum = parse_money(min_amount, what="--min-amount")  # typed the shop's way, like every amount
     with options.database().session() as session:
         card = cards.add_card(session, name, stamps, reward, skus=sku, min_amount=minimum, per=per,
                               expires_days=expires_days)

@@ -19,16 +19,11 @@ def _money(cents):
 
 
 def _shown_phone(e164):
+    """A phone as the shop's region writes it (core.customers.shown_phone, the one formatter)."""
     from loyaltycli.core import place
     from loyaltycli.core.customers import shown_phone
 
     return shown_phone(e164, place.get("phone_region", "IE"))
-
-
-def customers_phone(e164, program):
-    from loyaltycli.core.customers import shown_phone
-
-    return shown_phone(e164, program.phone_region)
 
 
 def customer_json(acct: dict) -> dict:
@@ -52,8 +47,9 @@ def show_account(acct: dict) -> None:
     if options.current.csv:  # one row: the profile (the statement is `history KEY --csv`)
         emit({k: v for k, v in data.items() if not isinstance(v, list)})
         return
-    fields = {k: data[k] for k in ("code", "name", "phone", "email", "card", "birthday", "enrolled_at",
-                                   "balance", "tier", "spend", "referral_code")}
+    fields = {k: data[k] for k in ("code", "name", "phone", "email", "card", "tax_id", "birthday",
+                                   "enrolled_at", "balance", "tier", "spend", "referral_code")}
+    fields["tax id"] = fields.pop("tax_id")
     fields["phone"] = _shown_phone(fields["phone"])
     if data["consent"]:
         from loyaltycli.core.clock import local_text
@@ -89,6 +85,10 @@ def enroll(
     email: Optional[str] = typer.Option(None, "--email", help="E-mail address."),
     card: Optional[str] = typer.Option(None, "--card", help="Loyalty card number."),
     birthday: Optional[str] = typer.Option(None, "--birthday", help="YYYY-MM-DD."),
+    tax_id: Optional[str] = typer.Option(None, "--tax-id", metavar="ID",
+                                         help="Tax id for the shop's country: PT NIF, ES NIF/NIE, RO CNP/CUI, "
+                                              "IT codice fiscale (any of them when the country is another "
+                                              "or not set); a KEY."),
     referral_code: Optional[str] = typer.Option(None, "--referral-code", help="Code of the customer who referred them."),
     consent: bool = typer.Option(False, "--consent/--no-consent", help="Agreed to receive offers."),
     consent_how: Optional[str] = typer.Option(None, "--consent-how", metavar="TEXT",
@@ -97,6 +97,8 @@ def enroll(
     at: Optional[str] = typer.Option(None, "--at", help="Enrollment time (ISO-8601), for back-dating."),
 ) -> None:
     """Enroll a customer: flags for scripts, step-by-step questions at the counter when NAME is omitted.
+
+    A shop in Portugal: loyalty enroll "Ana Sousa" --phone 912345678 --tax-id 123456789
 
     Example: loyalty enroll "Aoife Byrne" --phone 0851234567 --email aoife@example.ie --consent
     """
@@ -134,14 +136,14 @@ def enroll(
         program = load_program(session)
         customer = customers.enroll(session, program, name, phone=phone, email=email, card=card,
                                     birthday=birthday, consent=consent, referral_code=referral_code, at=when,
-                                    consent_how=consent_how)
+                                    consent_how=consent_how, tax_id=tax_id)
         acct = accounts.account(session, program, customer)
     emit(customer_json(acct), message=f"enrolled {acct['code']} {acct['name']}: balance {acct['balance']} points, "
                                       f"tier {acct['tier']}, referral code {acct['referral_code']}")
 
 
 @customer_app.command("show")
-def customer_show(key: str = typer.Argument(..., help="Code, card, e-mail or phone.")) -> None:
+def customer_show(key: str = typer.Argument(..., help="Code, card, e-mail, phone or tax id.")) -> None:
     """Profile, balance, tier and progress to the next, points expiring soon, recent ledger.
 
     Example: loyalty customer show C000001
@@ -172,8 +174,9 @@ def customer_list(tier: Optional[str] = typer.Option(None, "--tier", help="Only 
         rows = accounts.list_accounts(session, program, search=search, tier=tier)
     out = [{**r, "spend": _money(r["spend"])} for r in rows]
     if not (options.current.json or options.current.csv):  # people read national numbers; scripts E.164
-        out = [{**r, "phone": customers_phone(r["phone"], program)} for r in out]
-    emit(out, columns=["code", "name", "phone", "email", "card", "balance", "tier", "spend"], title="Customers")
+        out = [{**r, "phone": _shown_phone(r["phone"])} for r in out]
+    emit(out, columns=["code", "name", "phone", "email", "card", "balance", "tier", "spend"], title="Customers",
+         optional=["card", "phone", "email"])
 
 
 @customer_app.command("edit")
@@ -184,25 +187,29 @@ def customer_edit(
     email: Optional[str] = typer.Option(None, "--email", help="New e-mail ('' clears it)."),
     card: Optional[str] = typer.Option(None, "--card", help="New card ('' clears it)."),
     birthday: Optional[str] = typer.Option(None, "--birthday", help="YYYY-MM-DD ('' clears it)."),
+    tax_id: Optional[str] = typer.Option(None, "--tax-id", metavar="ID",
+                                         help="New tax id: NIF, NIE, CNP, CUI or codice fiscale ('' clears it)."),
     consent: Optional[bool] = typer.Option(None, "--consent/--no-consent"),
     consent_how: Optional[str] = typer.Option(None, "--consent-how", metavar="TEXT",
                                               help="How consent was given or withdrawn (kept with its time)."),
 ) -> None:
     """Change a customer's details; give only the fields to change.
 
+    Also: loyalty customer edit C000001 --tax-id "PT 123 456 789"
+
     Example: loyalty customer edit C000001 --email new@example.ie
     """
     from loyaltycli.core import accounts, customers
     from loyaltycli.core.program import load_program
 
-    if all(v is None for v in (name, phone, email, card, birthday, consent)):
-        fail("nothing to change: give --name, --phone, --email, --card, --birthday or --consent")
+    if all(v is None for v in (name, phone, email, card, birthday, consent, tax_id)):
+        fail("nothing to change: give --name, --phone, --email, --card, --birthday, --tax-id or --consent")
     with options.database().session() as session:
         program = load_program(session)
         customer = customers.find(session, key, program)
         how = consent_how or f"loyalty customer edit --{'' if consent else 'no-'}consent"
         customers.edit(session, program, customer, name=name, phone=phone, email=email, card=card,
-                       birthday=birthday, consent=consent, consent_how=how)
+                       birthday=birthday, consent=consent, consent_how=how, tax_id=tax_id)
         acct = accounts.account(session, program, customer)
     emit(customer_json(acct), message=f"updated {acct['code']} {acct['name']}")
 

@@ -11,6 +11,7 @@ class Options:
     db: str | None = None
     json: bool = False
     csv: bool = False
+    excel: bool = False  # --excel: CSV for European Excel (BOM, ; and decimal commas per the locale)
     no_input: bool = False
     debug: bool = False
     by: str | None = None  # --by NAME: the operator recorded on rows written by hand

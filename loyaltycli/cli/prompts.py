@@ -92,7 +92,7 @@ def _enroll_flow(program, check: Check | None, answers: dict) -> dict | None:
     phone = answers.get("phone")
     if phone:
         try:
-            phone = customers.phone_display(customers.normalize_phone(phone, program.phone_region))
+            phone = customers.shown_phone(customers.normalize_phone(phone, program.phone_region))
         except Exception:  # noqa: BLE001  the enroll itself says why
             pass
     parts = [answers["name"], phone, answers.get("email"), answers.get("card") and f"card {answers['card']}",

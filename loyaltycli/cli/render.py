@@ -16,6 +16,7 @@ from typing import Any, Iterable, Sequence
 
 from loyaltycli.cli import options
 from loyaltycli.core.money import Money
+from loyaltycli.core.spreadsheet import BOM, safe_cell  # noqa: F401  (safe_cell: one home, used here)
 
 
 def _plain(value: Any) -> Any:
@@ -68,20 +69,38 @@ def _cell(value: Any) -> str:
     return str(_plain(value))
 
 
-def console(stderr: bool = False):
+def console(stderr: bool = False, width: int | None = None):
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
     # Piped into a file or a pager, a table is not cut at 80 columns.
-    width = None if stream.isatty() or os.environ.get("COLUMNS") else 160
+    if width is None:
+        width = None if stream.isatty() or os.environ.get("COLUMNS") else 160
     return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
+# Below this width a table is printed one record per block.
+NARROW = 60
+
+
+def fit_width() -> int | None:
+    """The width tables must fit: the terminal's, else COLUMNS when set (piped output), else None (a
+    plain layout: no borders, every row on one line, nothing cut)."""
+    if sys.stdout.isatty():
+        return console().width
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        return None
+    return columns if columns > 0 else None
+
+
 def emit(data: Any, *, columns: Sequence[str] | None = None, title: str | None = None,
-         message: str | None = None) -> None:
+         message: str | None = None, optional: Sequence[str] = ()) -> None:
     """Print ``data`` (a dict, or a list of dicts) as JSON, CSV or a Rich table.
 
-    ``message`` is the one-line answer for people, printed instead of a table when given.
+    ``message`` is the one-line answer for people, printed instead of a table when given;
+    ``optional``: table columns left out, in this order, when the table would not fit the width.
     """
     if options.current.json:
         sys.stdout.write(to_json(data) + "\n")
@@ -96,57 +115,99 @@ def emit(data: Any, *, columns: Sequence[str] | None = None, title: str | None =
     if isinstance(data, dict):
         table_of_fields(data, title=title)
     else:
-        table(rows, columns=columns, title=title)
+        table(rows, columns=columns, title=title, optional=optional)
 
 
 def write_csv(stream, rows: Iterable[dict], columns: Sequence[str] | None = None) -> None:
+    """CSV for people: formula-like cells escaped (core/spreadsheet.py); with --excel a UTF-8 BOM, and
+    ``;`` with decimal commas where the shop's locale writes them."""
+    from loyaltycli.core.spreadsheet import PLAIN, excel_dialect
+
     rows = list(rows)
     columns = list(columns or (rows[0].keys() if rows else []))
-    writer = csv.writer(stream, lineterminator="\n")
+    dialect = PLAIN
+    if options.current.excel:
+        from loyaltycli.core import place
+
+        dialect = excel_dialect(place.get("locale", ""))
+        stream.write(BOM)
+    writer = csv.writer(stream, lineterminator="\n", delimiter=dialect.delimiter)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([safe_cell(_cell(row.get(col))) for col in columns])
+        writer.writerow([safe_cell(_csv_cell(row.get(col), dialect)) for col in columns])
 
 
-_NUMBER = None
-
-
-def safe_cell(text: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection): text starting with
-    = + - @, TAB or CR gets a leading apostrophe; plain numbers (-5, -3.00) stay numbers."""
-    if not text or text[0] not in "=+-@\t\r":
-        return text
-    global _NUMBER
-    if _NUMBER is None:
-        import re
-
-        _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-    if _NUMBER.fullmatch(text):
-        return text
-    return "'" + text
+def _csv_cell(value: Any, dialect) -> str:
+    if dialect.decimal != "." and isinstance(value, (Money, Decimal, float)) and not isinstance(value, bool):
+        return dialect.amount(str(value))
+    return _cell(value)
 
 
 # Free-text columns wrap; codes, numbers and dates stay on one line.
-WRAPPING = {"name", "note", "comment", "meaning", "email", "description", "perk", "reason"}
+WRAPPING = {"name", "note", "comment", "meaning", "email", "description", "perk", "reason", "value"}
 
 
-def table(rows: list[dict], *, columns: Sequence[str] | None = None, title: str | None = None) -> None:
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, Decimal, Money)) and not isinstance(value, bool)
+
+
+def _build(rows: list[dict], columns: list[str], cells: dict[str, list[str]], title: str | None, plain: bool):
+    """A Rich table of ``columns``: numbers right-aligned, never wrapped nor cut (no_wrap, min_width);
+    free text folds; other columns stay on one line."""
+    from rich import box
     from rich.table import Table
 
-    columns = list(columns or (rows[0].keys() if rows else []))
-    t = Table(title=title, show_lines=False, header_style="bold")
+    t = Table(title=_escape(printable(title)) if title else None, show_lines=False, header_style="bold",
+              box=None if plain else box.HEAVY_HEAD,
+              padding=(0, 1))
     for col in columns:
-        numeric = bool(rows) and all(isinstance(r.get(col), (int, Decimal)) and not isinstance(r.get(col), bool)
-                                     for r in rows if r.get(col) is not None)
-        wraps = col in WRAPPING
+        given = [r.get(col) for r in rows if r.get(col) is not None]
+        numeric = bool(given) and all(_is_number(v) for v in given)
+        wraps = col in WRAPPING and not plain and not numeric
+        widest = max((len(c) for c in cells[col]), default=0)
         t.add_column(col.replace("_", " "), justify="right" if numeric else "left",
-                     overflow="fold" if wraps else "ellipsis", no_wrap=not wraps)
-    for row in rows:
-        t.add_row(*[_escape(_cell(row.get(col))) for col in columns])
+                     overflow="fold" if wraps else "ellipsis", no_wrap=not wraps,
+                     min_width=widest if numeric or plain else None)
+    for i in range(len(rows)):
+        t.add_row(*[cells[col][i] for col in columns])
+    return t
+
+
+def table(rows: list[dict], *, columns: Sequence[str] | None = None, title: str | None = None,
+          optional: Sequence[str] = ()) -> None:
+    """Rows as a table that fits the width (``fit_width``): ``optional`` columns are dropped first, in
+    order; when it still does not fit, or below NARROW columns, one record per block. A number is
+    never cut. Piped output without COLUMNS: a plain layout, every row on one line."""
+    from rich.measure import Measurement
+
+    columns = list(columns or (rows[0].keys() if rows else []))
     if not rows:
         print_line(f"{title}: nothing to show" if title else "nothing to show")
         return
-    out = console()
+    cells = {col: [_escape(printable(_cell(row.get(col)))) for row in rows] for col in columns}
+    width = fit_width()
+    if width is None:  # piped, no COLUMNS: as wide as it needs
+        t = _build(rows, columns, cells, title, plain=True)
+        out = console(width=10_000)
+        out.print(t, width=Measurement.get(out, out.options, t).maximum)
+        return
+    out = console(width=width)
+    wide = console(width=10_000)  # measures unclamped by the width
+
+    def measure(t):
+        return Measurement.get(wide, wide.options, t)
+
+    shown = list(columns)
+    t = _build(rows, shown, cells, title, plain=False)
+    for col in optional:
+        if measure(t).maximum <= width:
+            break
+        if col in shown:
+            shown.remove(col)
+            t = _build(rows, shown, cells, title, plain=False)
+    if width < NARROW or measure(t).minimum > width:
+        records(rows, columns, title=title, width=width)
+        return
     if sys.stdout.isatty() and sys.stdin.isatty() and len(rows) + 6 > out.height:
         # A busy customer's history, a shop's whole customer list: page on a terminal ($PAGER, else
         # less/more), never when piped or redirected.
@@ -156,17 +217,28 @@ def table(rows: list[dict], *, columns: Sequence[str] | None = None, title: str 
     out.print(t)
 
 
-def table_of_fields(data: dict, *, title: str | None = None) -> None:
+def records(rows: list[dict], columns: Sequence[str], *, title: str | None = None, width: int | None = None) -> None:
+    """Rows one record per block (a narrow terminal): every field on its own line, a blank line between."""
+    out = console(width=width)
+    if title:
+        out.print(_escape(printable(title)), style="bold")
+    for i, row in enumerate(rows):
+        if i:
+            out.print()
+        table_of_fields({col: row.get(col) for col in columns}, width=width)
+
+
+def table_of_fields(data: dict, *, title: str | None = None, width: int | None = None) -> None:
     from rich.table import Table
 
-    t = Table(title=title, show_header=False, box=None, padding=(0, 2))
-    t.add_column(style="bold")
+    t = Table(title=_escape(printable(title)) if title else None, show_header=False, box=None, padding=(0, 2))
+    t.add_column(style="bold", no_wrap=True)
     t.add_column(overflow="fold")
     for key, value in data.items():
         if isinstance(value, list):
             continue
-        t.add_row(key.replace("_", " "), _escape(_cell(value)))
-    console().print(t)
+        t.add_row(key.replace("_", " "), _escape(printable(_cell(value))))
+    console(width=width if width is not None else fit_width()).print(t)
 
 
 def plural(count, word: str, many: str | None = None) -> str:
@@ -175,8 +247,24 @@ def plural(count, word: str, many: str | None = None) -> str:
 
 
 def print_line(message: str) -> None:
-    """One line for people (no markup interpretation of user data)."""
-    sys.stdout.write(message + "\n")
+    """One line for people (no markup interpretation of user data; control characters escaped)."""
+    sys.stdout.write(printable(message) + "\n")
+
+
+# Bidirectional overrides and isolates (as core/textkey.py refuses them at entry).
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str) -> str:
+    """Stored free text made safe for a terminal: control characters (ESC sequences, bells, backspaces,
+    carriage returns) and bidi overrides shown escaped (``\\x1b``), line breaks kept. Rows stored
+    before the entry check existed (or written by another program) may hold them."""
+    if text.isprintable():  # the common case, fast
+        return text
+    import unicodedata
+
+    return "".join(ch.encode("unicode_escape").decode("ascii")
+                   if (ch != "\n" and unicodedata.category(ch) == "Cc") or ch in _BIDI else ch for ch in text)
 
 
 def _escape(text: str) -> str:

@@ -247,10 +247,13 @@ def report_segments(
     columns = ["code", "name", "phone", "email", "consent", "segment", "recency_days", "frequency", "monetary",
                "consent_at", "consent_how"]
     if rows is not None:
-        from loyaltycli.core.money import format_amount
+        from loyaltycli.core.money import format_amount, money
 
-        for row in rows:  # flat rows: format in place rather than walking them recursively
-            row["monetary"] = format_amount(row["monetary"])
+        # flat rows: format in place rather than walking them recursively (CSV: an amount, so that
+        # --excel writes it with the locale's decimal mark)
+        shown = money if options.current.csv else format_amount
+        for row in rows:
+            row["monetary"] = shown(row["monetary"])
     if options.current.csv:
         emit(rows, columns=columns)
         return

@@ -79,7 +79,7 @@ def program_show() -> None:
     if options.current.json:
         emit({key: value for key, value, _ in program.items()})
     else:
-        emit(rows, columns=["key", "value", "meaning"], title="Program")
+        emit(rows, columns=["key", "value", "meaning"], title="Program", optional=["meaning"])
 
 
 @program_app.command("set", context_settings={"ignore_unknown_options": True})

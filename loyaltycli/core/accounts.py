@@ -57,6 +57,7 @@ def account(session: Session, program: Program, customer: Customer, *, recent: i
         "tier": tier.name, "spend": spend,
         "next_tier": nxt.name if nxt else None, "missing_for_next": (nxt.min_spend - spend) if nxt else None,
         "referral_code": customer.referral_code,
+        "tax_id": customer.tax_id,  # after the older keys: CSV columns keep their places
         "expiring_soon": [{"expires_at": when, "points": pts}
                           for when, pts in expiring],
         "recent": rows[-recent:],

@@ -420,8 +420,14 @@ def export(database, folder: str | Path) -> dict:
 
 
 def _csv_value(value):
+    """A stored value as an export cell: times ISO, booleans 0/1, text that a spreadsheet would run as a
+    formula escaped (core/spreadsheet.py)."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        from loyaltycli.core.spreadsheet import safe_cell
+
+        return safe_cell(value)
     if isinstance(value, datetime):
         return clock.iso(value)
     if isinstance(value, date):

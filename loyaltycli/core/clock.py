@@ -255,6 +255,34 @@ def local_date(value: datetime) -> date:
     return to_local(value).date()
 
 
+def offsets(start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    """The shop zone's UTC offsets (seconds) in force from ``start`` to ``end``: (UTC moment from which it
+    holds, offset), the first from ``start``. A day-by-day walk, each change found to the second: for
+    local days in SQL (an offset per interval) without a time-zone database in the server."""
+    zone = local_zone()
+
+    def offset(moment: datetime) -> int:
+        return int(moment.astimezone(zone).utcoffset().total_seconds())
+
+    start, end = as_utc(start), as_utc(end)
+    out = [(start, offset(start))]
+    here = start
+    while here < end:
+        nxt = min(here + DAY, end)
+        if offset(nxt) != out[-1][1]:
+            low, high = here, nxt  # the change is in (low, high]
+            while high - low > timedelta(seconds=1):
+                mid = low + (high - low) / 2
+                if offset(mid) == out[-1][1]:
+                    low = mid
+                else:
+                    high = mid
+            out.append((high.replace(microsecond=0) if offset(high.replace(microsecond=0)) != out[-1][1]
+                        else high, offset(high)))
+        here = nxt
+    return out
+
+
 def year_bounds(year: int) -> tuple[datetime, datetime]:
     """[start, end) of a local calendar year, as UTC."""
     return start_of_day(date(year, 1, 1)), start_of_day(date(year + 1, 1, 1))

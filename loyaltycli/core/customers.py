@@ -55,9 +55,10 @@ def normalize_phone(text: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def shown_phone(e164: str | None, region: str) -> str | None:
-    """A stored E.164 phone as people of the shop's region write it: national format at home
-    (912 345 678), international abroad (+40 712 345 678)."""
+def shown_phone(e164: str | None, region: str | None = None) -> str | None:
+    """A stored E.164 phone as people read it (the one phone formatter): as the shop's ``region`` writes
+    it, national at home (912 345 678) and international abroad (+40 712 345 678); with no region,
+    international (+351 912 345 678). A value that is not a phone number is returned as it is."""
     if not e164:
         return e164
     import phonenumbers
@@ -66,7 +67,7 @@ def shown_phone(e164: str | None, region: str) -> str | None:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return e164
-    home = phonenumbers.region_code_for_number(number) == (region or "").upper()
+    home = bool(region) and phonenumbers.region_code_for_number(number) == region.upper()
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL if home
                                       else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
@@ -108,6 +109,22 @@ def _check_card_not_a_phone(session: Session, program: Program, card: str | None
         raise DuplicateCustomer(f"card {card} is the phone number of customer {other}; a KEY would name both")
 
 
+def _check_key_crossing(session: Session, card: str | None, tax_id: str | None,
+                        exclude_id: int | None = None) -> None:
+    """A card that is another customer's tax id (or a tax id that is another's card) would make that KEY
+    name two customers."""
+    for value, column, label, other_label in ((card, Customer.tax_id, "card", "tax id"),
+                                              (tax_id, Customer.card, "tax id", "card")):
+        if not value:
+            continue
+        query = select(Customer.code).where(column == value)
+        if exclude_id is not None:
+            query = query.where(Customer.id != exclude_id)
+        other = session.execute(query).scalar()
+        if other:
+            raise DuplicateCustomer(f"{label} {value} is the {other_label} of customer {other}; a KEY would name both")
+
+
 def new_referral_code(session: Session) -> str:
     while True:
         code = "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(REFERRAL_LENGTH))
@@ -135,10 +152,18 @@ class Profile:
     email: str | None = None
     card: str | None = None
     birthday: date | None = None
+    tax_id: str | None = None
+
+
+def normalize_tax_id(text: str, program: Program | None) -> str:
+    """The compact form of a valid tax id for the shop's country (core/taxid.py)."""
+    from loyaltycli.core import taxid
+
+    return taxid.normalize(text, getattr(program, "country", None) if program is not None else None)
 
 
 def validate_profile(program: Program, name=None, phone=None, email=None, card=None,
-                     birthday: str | date | None = None) -> Profile:
+                     birthday: str | date | None = None, tax_id=None) -> Profile:
     """Check and normalize every given field; raises InvalidInput on the first bad one."""
     return Profile(
         name=clean_name(name) if name is not None else None,
@@ -147,15 +172,16 @@ def validate_profile(program: Program, name=None, phone=None, email=None, card=N
         card=normalize_card(card) if card else None,
         birthday=(birthday if isinstance(birthday, date) else clock.parse_date(birthday, what="birthday"))
         if birthday else None,
+        tax_id=normalize_tax_id(tax_id, program) if tax_id else None,
     )
 
 
 def enroll(session: Session, program: Program, name: str, *, phone: str | None = None,
            email: str | None = None, card: str | None = None, birthday: str | date | None = None,
            consent: bool = False, referral_code: str | None = None, at: datetime | None = None,
-           consent_how: str = "enroll --consent") -> Customer:
+           consent_how: str = "enroll --consent", tax_id: str | None = None) -> Customer:
     """Enroll a customer: validate, refuse duplicates, link the referrer, post the welcome bonus."""
-    profile = validate_profile(program, name, phone, email, card, birthday)
+    profile = validate_profile(program, name, phone, email, card, birthday, tax_id)
     at = at or clock.now()
     if profile.birthday and profile.birthday > at.date():
         raise InvalidInput("birthday is in the future")
@@ -171,8 +197,11 @@ def enroll(session: Session, program: Program, name: str, *, phone: str | None =
     _check_unique(session, Customer.email, profile.email, "e-mail")
     _check_unique(session, Customer.card, profile.card, "card")
     _check_card_not_a_phone(session, program, profile.card)
+    _check_unique(session, Customer.tax_id, profile.tax_id, "tax id")
+    _check_key_crossing(session, profile.card, profile.tax_id)
     customer = Customer(code="tmp-" + uuid.uuid4().hex[:10], name=profile.name, phone=profile.phone,
                         email=profile.email, card=profile.card, birthday=profile.birthday, consent=consent,
+                        tax_id=profile.tax_id,
                         referral_code=new_referral_code(session), enrolled_at=at)
     session.add(customer)
     session.flush()
@@ -202,6 +231,9 @@ def check_new_field(session: Session, program: Program, field: str, value: str, 
     elif field == "card":
         norm = normalize_card(value)
         _check_unique(session, Customer.card, norm, "card")
+    elif field == "tax_id":
+        norm = normalize_tax_id(value, program)
+        _check_unique(session, Customer.tax_id, norm, "tax id")
     elif field == "referral_code":
         referrer = find_by_referral_code(session, value)
         phone = normalize_phone(phone, program.phone_region) if phone else None
@@ -215,19 +247,6 @@ def check_new_field(session: Session, program: Program, field: str, value: str, 
     return norm
 
 
-def phone_display(e164: str | None) -> str | None:
-    """A stored phone as people read it: +351 912 345 678."""
-    if not e164:
-        return e164
-    import phonenumbers
-
-    try:
-        return phonenumbers.format_number(phonenumbers.parse(e164, None),
-                                          phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    except phonenumbers.NumberParseException:
-        return e164
-
-
 def find_by_referral_code(session: Session, code: str) -> Customer:
     norm = (code or "").strip().upper()
     customer = session.execute(select(Customer).where(Customer.referral_code == norm)).scalar()
@@ -237,7 +256,7 @@ def find_by_referral_code(session: Session, code: str) -> Customer:
 
 
 def find(session: Session, key: str, program: Program | None = None, *, usable: bool = True) -> Customer:
-    """The customer named by KEY: code, card, e-mail or phone. Unknown or ambiguous keys raise."""
+    """The customer named by KEY: code, card, e-mail, phone or tax id. Unknown or ambiguous keys raise."""
     import unicodedata
 
     from loyaltycli.core.textkey import plain_digits
@@ -250,8 +269,10 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
     candidates = [raw, raw.upper(), raw.lower()]
     if _CODE.match(raw):
         candidates.append(customer_code(int(raw[1:])))
+    from loyaltycli.core.taxid import loose
+
     conditions = [Customer.code.in_(candidates), Customer.card.in_(candidates),
-                  Customer.email == raw.lower(), Customer.phone == raw]
+                  Customer.email == raw.lower(), Customer.phone == raw, Customer.tax_id == loose(raw)]
     matches = session.execute(select(Customer).where(or_(*conditions)).order_by(Customer.id)).scalars().all()
     if not matches and re.match(r"^[+0-9][0-9 ()./-]{5,}$", raw):
         region = program.phone_region if program else "IE"
@@ -280,23 +301,29 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
 
 def edit(session: Session, program: Program, customer: Customer, *, name=None, phone=None, email=None,
          card=None, birthday=None, consent: bool | None = None,
-         consent_how: str = "customer edit") -> Customer:
-    """Change the given fields; '' clears phone, e-mail, card or birthday. A change of consent is
+         consent_how: str = "customer edit", tax_id=None) -> Customer:
+    """Change the given fields; '' clears phone, e-mail, card, birthday or tax id. A change of consent is
     recorded with when and ``consent_how``."""
     from loyaltycli.core import ledger
 
     ledger.lock_customer(session, customer.id)  # merged or forgotten meanwhile: refused, no data written back
-    profile = validate_profile(program, name, phone or None, email or None, card or None, birthday or None)
+    profile = validate_profile(program, name, phone or None, email or None, card or None, birthday or None,
+                               tax_id or None)
     if name is not None:
         customer.name = profile.name
-    for field_name, given in (("phone", phone), ("email", email), ("card", card), ("birthday", birthday)):
+    for field_name, given in (("phone", phone), ("email", email), ("card", card), ("birthday", birthday),
+                              ("tax_id", tax_id)):
         if given is None:
             continue
         value = getattr(profile, field_name)
         if field_name != "birthday":
-            _check_unique(session, getattr(Customer, field_name), value, field_name, exclude_id=customer.id)
+            label = {"email": "e-mail", "tax_id": "tax id"}.get(field_name, field_name)
+            _check_unique(session, getattr(Customer, field_name), value, label, exclude_id=customer.id)
         if field_name == "card":
             _check_card_not_a_phone(session, program, value, exclude_id=customer.id)
+            _check_key_crossing(session, value, None, exclude_id=customer.id)
+        if field_name == "tax_id":
+            _check_key_crossing(session, None, value, exclude_id=customer.id)
         setattr(customer, field_name, value)
     if consent is not None and bool(consent) != bool(customer.consent):
         customer.consent = consent

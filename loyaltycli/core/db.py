@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from loyaltycli.core.errors import DatabaseUnavailable
 
 # The newest migration this program knows, and every older one it can upgrade from.
-SCHEMA_HEAD = "0006_cards"
-KNOWN_REVISIONS = ("0001", "0002_shop", "0003_safety", "0004_consent", "0005_imports", "0006_cards")
+SCHEMA_HEAD = "0007_taxid"
+KNOWN_REVISIONS = ("0001", "0002_shop", "0003_safety", "0004_consent", "0005_imports", "0006_cards",
+                   "0007_taxid")
 
 BUSY_TIMEOUT_SECONDS = float(os.environ.get("LOYALTY_BUSY_TIMEOUT", "15"))
 

@@ -93,10 +93,10 @@ def merge_customers(session: Session, keep: Customer, duplicate: Customer, *,
 
     # Contact details the customer kept lacks come from the duplicate (unique ones leave it first).
     filled = []
-    for name in ("phone", "email", "card", "name", "birthday"):
+    for name in ("phone", "email", "card", "tax_id", "name", "birthday"):
         if getattr(keep, name) in (None, "") and getattr(duplicate, name) not in (None, ""):
             value = getattr(duplicate, name)
-            if name in ("phone", "email", "card"):
+            if name in ("phone", "email", "card", "tax_id"):
                 setattr(duplicate, name, None)
                 session.flush()
             setattr(keep, name, value)
@@ -109,7 +109,7 @@ def merge_customers(session: Session, keep: Customer, duplicate: Customer, *,
                        filled=filled, balance=ledger.balance(session, keep.id))
 
 
-PERSONAL_FIELDS = ("name", "phone", "email", "card", "birthday")
+PERSONAL_FIELDS = ("name", "phone", "email", "card", "birthday", "tax_id")
 # ledger rows whose note is a reason typed by staff (`award --reason`), and what replaces it on forget
 FREE_TEXT_KINDS = ("award", "adjust")
 ERASED_REASON = "reason erased: customer forgotten"

@@ -72,6 +72,8 @@ class Customer(SQLModel, table=True):
     merged_into_id: Optional[int] = Field(default=None, foreign_key="customer.id")
     # The name folded for search (case, accents; core/textkey.py), kept in step by the listener below.
     search_key: Optional[str] = Field(default=None, max_length=200, index=True)
+    # A tax id (NIF, NIE, CNP, CUI, codice fiscale) in stdnum's compact form (core/taxid.py): a KEY.
+    tax_id: Optional[str] = Field(default=None, unique=True, index=True, max_length=32)
 
 
 class ConsentRecord(SQLModel, table=True):

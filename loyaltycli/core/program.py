@@ -54,6 +54,14 @@ def _amount(text: str) -> int:
     return parse_amount(str(text))
 
 
+def _money_check(text: str) -> str:
+    """An amount setting as a person types it: the shop's way (12,50 in pt_PT, like every other amount
+    option); stored canonical (12.50), which ``_amount`` reads back."""
+    from loyaltycli.core.money import parse_money
+
+    return format_amount(parse_money(str(text)))
+
+
 def _decimal(minimum: str = "0", maximum: str = "1000"):
     def parse(text: str) -> Decimal:
         return parse_decimal(text, minimum=Decimal(minimum), maximum=Decimal(maximum))
@@ -175,7 +183,7 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             "empty: plain 12.50)",
             lambda t: str(t).strip().replace("-", "_"), check=_place_check("locale")),
     Setting("max_purchase", "10000.00", "largest counter sale accepted without confirmation", _amount,
-            format_amount),
+            format_amount, check=_money_check),
     Setting("earn_rate", "1", "points per whole currency unit spent, before multipliers", _decimal()),
     Setting("tiers", "Bronze:0.00:1.0,Silver:500.00:1.25,Gold:1500.00:1.5",
             "tiers as NAME:MIN_SPEND:MULTIPLIER, by qualifying spend in the window", parse_tiers,
@@ -183,15 +191,18 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("tier_window_days", "365", "days of qualifying spend that set the tier", _int(1, 3650), str, "int"),
     Setting("welcome_bonus", "50", "points at enrollment", _int(), str, "int"),
     Setting("milestone_spend", "500.00", "calendar-year spend that earns the milestone bonus", _amount,
-            format_amount),
+            format_amount, check=_money_check),
     Setting("milestone_bonus", "250", "points when the year's spend first reaches milestone_spend (0: off)",
             _int(), str, "int"),
-    Setting("point_value", "0.05", "currency value of one point when redeemed", _amount, format_amount),
+    Setting("point_value", "0.05", "currency value of one point when redeemed", _amount, format_amount,
+            check=_money_check),
     Setting("min_redemption", "100", "fewest points one redemption may use", _int(1), str, "int"),
-    Setting("min_basket", "0.00", "smallest basket a redemption may be used on (0: any)", _amount, format_amount),
+    Setting("min_basket", "0.00", "smallest basket a redemption may be used on (0: any)", _amount, format_amount,
+            check=_money_check),
     Setting("expiry_days", "365", "days after which earned points expire (0: never)", _int(0, 36500), str, "int"),
     Setting("referral_min_purchase", "10.00", "the referee's first purchase of at least this rewards both",
-            _amount, format_amount),
+            _amount, format_amount,
+            check=_money_check),
     Setting("referral_referee_bonus", "100", "points for the new customer", _int(), str, "int"),
     Setting("referral_steps", "1:200,5:300",
             "referrer points by count of successful referrals, FROM:POINTS", parse_steps, format_steps),
@@ -203,7 +214,7 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("earn_per_visit", "0", "points for every purchase of at least visit_min_amount (0: off)", _int(),
             str, "int"),
     Setting("visit_min_amount", "0.00", "smallest purchase that earns earn_per_visit points", _amount,
-            format_amount),
+            format_amount, check=_money_check),
     Setting("item_rules", "[]", "bonus points for items of SKU patterns (see `program rule add`)", _item_rules,
             _format_item_rules),
     Setting("phone_region", "IE", "region for phone numbers written without +country code",

@@ -378,12 +378,20 @@ def points_by_month(session: Session, period: Period) -> dict[str, tuple[int, in
     return out
 
 
-def _day_bounds(session: Session, column):
-    """Start of the (UTC) day of a timestamp, and of the next day, comparable with timestamp columns."""
-    if _dialect(session) == "postgresql":
-        day = func.date_trunc("day", column)
-        return day, day + literal(timedelta(days=1))
-    return func.date(column), func.date(column, "+1 day")
+def _local_day(session: Session, column, shifts: list[tuple[datetime, int]]):
+    """SQL: the shop's calendar date of a (UTC) timestamp column, from the zone's offsets in force
+    (``clock.offsets``: one CASE branch per daylight-saving change), on SQLite and PostgreSQL alike."""
+    postgres = _dialect(session) == "postgresql"
+
+    def shifted(seconds: int):
+        if postgres:
+            return func.date(column + literal(timedelta(seconds=seconds)))
+        return func.date(column, f"{seconds:+d} seconds")
+
+    if len(shifts) == 1:
+        return shifted(shifts[0][1])
+    return case(*[(column < shifts[i + 1][0], shifted(offset)) for i, (_, offset) in enumerate(shifts[:-1])],
+                else_=shifted(shifts[-1][1]))
 
 
 def redemption_report(session: Session, program: Program, period: Period) -> dict:
@@ -395,16 +403,24 @@ def redemption_report(session: Session, program: Program, period: Period) -> dic
     redeemed = sum(v[1] for v in by_month.values())
     count, value = _run(session, select(func.count(), func.coalesce(func.sum(Redemption.value), 0)).where(
         Redemption.at >= period.start, Redemption.at < period.end)).one()
-    day_start, day_end = _day_bounds(session, Redemption.at)
-    # From each redemption to the same customer's sales that day (few redemptions, indexed sales).
-    matched = (select(Purchase.id, Purchase.amount)
-               .join(Redemption, and_(Redemption.customer_id == Purchase.customer_id,
-                                      Purchase.at >= day_start, Purchase.at < day_end))
-               .where(Redemption.at >= period.start - timedelta(days=1),
-                      Redemption.at < period.end + timedelta(days=1),
-                      Purchase.at >= period.start, Purchase.at < period.end, Purchase.amount > 0)
-               .distinct().subquery())
-    n_with, sum_with = _run(session, select(func.count(), func.coalesce(func.sum(matched.c.amount), 0))).one()
+    # "The same day" is the shop's calendar day (its time zone), not a UTC day.
+    lo, hi = period.start - timedelta(days=1), period.end + timedelta(days=1)
+    first, last = _run(session, select(func.min(Redemption.at), func.max(Redemption.at))
+                       .where(Redemption.at >= lo, Redemption.at < hi)).one()
+    n_with = sum_with = 0
+    if first is not None:
+        first, last = clock.as_utc(first), clock.as_utc(last)
+        shifts = clock.offsets(first - timedelta(days=2), last + timedelta(days=2))
+        # From each redemption to the same customer's sales that local day (few redemptions, indexed sales).
+        matched = (select(Purchase.id, Purchase.amount)
+                   .join(Redemption, and_(Redemption.customer_id == Purchase.customer_id,
+                                          _local_day(session, Purchase.at, shifts)
+                                          == _local_day(session, Redemption.at, shifts)))
+                   .where(Redemption.at >= lo, Redemption.at < hi,
+                          Purchase.at >= max(period.start, first - timedelta(days=2)),
+                          Purchase.at < min(period.end, last + timedelta(days=2)), Purchase.amount > 0)
+                   .distinct().subquery())
+        n_with, sum_with = _run(session, select(func.count(), func.coalesce(func.sum(matched.c.amount), 0))).one()
     n_all, sum_all = _run(session, 
         select(func.count(), func.coalesce(func.sum(Purchase.amount), 0))
         .where(Purchase.at >= period.start, Purchase.at < period.end, Purchase.amount > 0)).one()

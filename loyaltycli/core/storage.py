@@ -20,6 +20,7 @@ from loyaltycli.core.errors import LoyaltyError
 from loyaltycli.core.models import (Customer, LedgerEntry, Membership, MembershipPlan, Purchase, Referral,
                                     UTCDateTime)
 from loyaltycli.core.program import Program
+from loyaltycli.core.taxid import loose as loose_tax_id
 from loyaltycli.engine.account import Account, Referral as PendingReferral, Referrer
 from loyaltycli.engine.earning import EPOCH, MICROSECOND, Sale
 
@@ -220,9 +221,12 @@ def find_many(session: Session, program: Program, keys: Iterable[str], cache: di
             if code_match(key):
                 candidates.add(customers.customer_code(int(key[1:])))
             lowered.add(key.lower())
+        tax_ids = {key: loose_tax_id(key) for key in chunk}  # a NIF (SAF-T) finds the customer whose tax id it is
         rows = session.execute(queries(session)["customers"], {"ids": id_param(session, sorted(candidates)),
                                                       "lowered": id_param(session, sorted(lowered)),
-                                                      "keys": id_param(session, chunk)}).all()
+                                                      "keys": id_param(session, chunk),
+                                                      "tax_ids": id_param(session, sorted(set(tax_ids.values())))
+                                                      }).all()
         index: dict[str, dict] = {}
         for row in rows:
             for value in {row.code, row.card}:
@@ -232,12 +236,15 @@ def find_many(session: Session, program: Program, keys: Iterable[str], cache: di
                 index.setdefault(("email", row.email), {})[row.id] = row
             if row.phone:
                 index.setdefault(("phone", row.phone), {})[row.id] = row
+            if row.tax_id:
+                index.setdefault(("tax_id", row.tax_id), {})[row.id] = row
         for key in chunk:
             cands = {key, key.upper(), key.lower()}
             if customers._CODE.match(key):
                 cands.add(customers.customer_code(int(key[1:])))
             matches = {}
-            for probe in [("id", c) for c in cands] + [("email", key.lower()), ("phone", key)]:
+            for probe in [("id", c) for c in cands] + [("email", key.lower()), ("phone", key),
+                                                       ("tax_id", tax_ids[key])]:
                 matches.update(index.get(probe, {}))
             if len(matches) == 1:
                 row = next(iter(matches.values()))
@@ -343,9 +350,9 @@ def _queries(ids_in) -> dict:
                       .join(Customer, Customer.id == Referral.referrer_id)
                       .where(ids_in(Referral.referee_id), Referral.rewarded_purchase_id.is_(None))),
         "customers": (select(Customer.id, Customer.code, Customer.card, Customer.email, Customer.phone,
-                             Customer.status, Customer.enrolled_at, Customer.merged_into_id)
+                             Customer.status, Customer.enrolled_at, Customer.merged_into_id, Customer.tax_id)
                       .where(ids_in(Customer.code) | ids_in(Customer.card) | ids_in(Customer.email, "lowered")
-                             | ids_in(Customer.phone, "keys"))),
+                             | ids_in(Customer.phone, "keys") | ids_in(Customer.tax_id, "tax_ids"))),
         "existing": (select(Purchase.receipt_id, Purchase.id, Purchase.import_line)
                      .where(Purchase.source == bindparam("source"), ids_in(Purchase.receipt_id))),
     }

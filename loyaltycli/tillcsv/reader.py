@@ -14,6 +14,7 @@ from typing import Iterator
 
 from loyaltycli.core import clock, import_files
 from loyaltycli.core.checks import check_item, check_sku
+from loyaltycli.core.spreadsheet import safe_row
 from loyaltycli.core.clock import UTC
 from loyaltycli.core.errors import InvalidInput, LoyaltyError
 from loyaltycli.tillcsv import numbers, translate
@@ -418,7 +419,8 @@ class Reader:
         row = list(fields[:self._width]) + [""] * (self._width - len(fields))
         if len(fields) > self._width:  # keep what did not fit, rather than lose it
             row[-1] = ",".join([row[-1], *fields[self._width:]]) if self._width else ",".join(fields)
-        self._rejects_writer.writerow([*row, text])
+        # meant for people (a spreadsheet): formula-like cells escaped, as --csv does
+        self._rejects_writer.writerow(safe_row([*row, text]))
 
     def reject_receipt(self, receipt: Receipt, reason: str, line: int | None = None) -> None:
         if len(self.rejected_ids) < 100_000:  # so that a refund of a rejected sale is rejected too

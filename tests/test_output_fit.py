@@ -1,0 +1,112 @@
+"""Tables fit the width: at 80 columns `customer list` and `program show` drop their less important
+columns; below 60 one record per block; a number is never cut; piped output without COLUMNS is plain
+(every row on one line, nothing cut). Stored control characters are escaped when printed."""
+
+from __future__ import annotations
+
+import pytest
+
+NAMES = ["Álvaro Magalhães Gonçalves", "Ștefan Popescu-Ionescu", "Aoife Byrne"]
+
+
+@pytest.fixture
+def shop(cli):
+    assert cli("init", "--country", "PT").exit_code == 0
+    for i, name in enumerate(NAMES, start=1):
+        assert cli("enroll", name, "--phone", f"91234567{i}", "--email", f"customer.number.{i}@example.pt",
+                   "--card", f"600010000000{i}").exit_code == 0
+    assert cli("award", "C000001", "123456789", "--reason", "a big number").exit_code == 0
+    assert cli("program", "set", "max_purchase", "99999").exit_code == 0
+    assert cli("purchase", "C000002", "98765,43").exit_code == 0
+    return cli
+
+
+def lines_of(result):
+    assert result.exit_code == 0, result.stderr
+    # Babel's pt_PT writes 98 765,43 € with a narrow no-break space and a no-break space
+    return result.stdout.replace("\u202f", " ").replace("\xa0", " ").splitlines()
+
+
+def test_customer_list_at_80_columns_keeps_code_name_and_numbers(shop, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = lines_of(shop("customer", "list"))
+    text = "\n".join(lines)
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in text
+    for code, name in zip(("C000001", "C000002", "C000003"), NAMES):
+        assert code in text and name in text
+    assert "123456839" in text  # 123456789 awarded + 50 welcome, whole
+    assert "98 765,43 €" in text  # spend, whole
+    assert "card" not in text and "6000100000001" not in text  # the less important columns left out
+
+
+def test_customer_list_below_60_columns_is_one_record_per_block_with_every_value(shop, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "50")
+    lines = lines_of(shop("customer", "list"))
+    text = "\n".join(lines)
+    assert max(len(line) for line in lines) <= 50
+    assert "…" not in text
+    for i, name in enumerate(NAMES, start=1):
+        assert f"C00000{i}" in text and name in text and f"customer.number.{i}@example.pt" in text
+        assert f"600010000000{i}" in text and f"912 345 67{i}" in text
+    assert "123456839" in text and "98 765,43 €" in text
+    # one block per record: a blank line between them
+    assert text.count("\n\n") == 2
+
+
+def test_piped_without_columns_is_plain_one_line_per_row(shop, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    lines = lines_of(shop("customer", "list"))
+    assert "…" not in "\n".join(lines)
+    row = next(line for line in lines if "C000001" in line)
+    for value in (NAMES[0], "912 345 671", "customer.number.1@example.pt", "6000100000001", "123456839"):
+        assert value in row
+    assert not any(ch in "\n".join(lines) for ch in "│┃━")  # no borders
+
+
+@pytest.mark.parametrize("columns", ["80", "50"])
+def test_program_show_fits(cli, monkeypatch, columns):
+    assert cli("init", "--country", "RO").exit_code == 0
+    expected = cli.json("program", "show")
+    monkeypatch.setenv("COLUMNS", columns)
+    lines = lines_of(cli("program", "show"))
+    text = "\n".join(lines)
+    assert max(len(line) for line in lines) <= int(columns)
+    assert "…" not in text
+    for key in expected:
+        assert key in text
+    assert "Europe/Bucharest" in text and "ro_RO" in text
+    if columns == "80":
+        assert "meaning" not in text and "ISO 4217" not in text  # the meaning column is left out
+    else:
+        assert "ISO 4217" in text  # one block per setting, its meaning folded
+
+
+def test_a_number_is_never_cut_in_a_narrow_wide_table(shop, monkeypatch):
+    """history: a wide statement at 60 columns keeps every number whole (or goes to blocks)."""
+    monkeypatch.setenv("COLUMNS", "60")
+    text = "\n".join(lines_of(shop("history", "C000001")))
+    assert "…" not in text
+    assert "123456789" in text and "123456839" in text
+
+
+def test_stored_control_characters_are_escaped_when_printed(shop, database, monkeypatch):
+    """A row stored before the entry check (or by another program) holds an escape sequence: tables,
+    fields and messages show it escaped, never send it to the terminal."""
+    from sqlalchemy import update
+
+    from loyaltycli.core.models import Customer, LedgerEntry
+
+    with database.session() as s:
+        s.execute(update(Customer).where(Customer.code == "C000003").values(name="Evil\x1b[2J\x07Name\u202e"))
+        s.execute(update(LedgerEntry).where(LedgerEntry.kind == "award").values(note="wipe\x1b]0;title\x07"))
+    for columns in ("120", "50"):
+        monkeypatch.setenv("COLUMNS", columns)
+        for args in (("customer", "list"), ("customer", "show", "C000003"), ("history", "C000001")):
+            out = shop(*args).stdout
+            assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out, args
+    monkeypatch.setenv("COLUMNS", "120")
+    assert "Evil\\x1b[2J\\x07Name\\u202e" in shop("customer", "list").stdout
+    assert "wipe\\x1b]0;title\\x07" in shop("history", "C000001").stdout
+    result = shop("customer", "edit", "C000003", "--email", "evil@example.pt")
+    assert result.stdout == "updated C000003 Evil\\x1b[2J\\x07Name\\u202e\n"
