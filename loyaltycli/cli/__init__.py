@@ -15,9 +15,10 @@ import typer
 from typer.core import TyperGroup
 
 from loyaltycli import __version__
-from loyaltycli.cli import options, wording
+from loyaltycli.cli import language, options, wording
 
 wording.install()
+language.install()
 
 # Options that belong to the root but are welcome anywhere on the line (`loyalty balance C1 --json`).
 GLOBAL_FLAGS = {"--json", "--csv", "--no-input", "--debug"}
