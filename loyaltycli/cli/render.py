@@ -16,6 +16,7 @@ from typing import Any, Iterable, Sequence
 
 from loyaltycli.cli import options
 from loyaltycli.core.money import Money
+from loyaltycli.i18n import _, ngettext
 
 
 def _plain(value: Any) -> Any:
@@ -62,7 +63,9 @@ def _cell(value: Any) -> str:
 
         return local_text(value)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        if options.current.csv:  # CSV stays the same in every language
+            return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, (list, dict)):
         return json.dumps(_plain(value), ensure_ascii=False)
     return str(_plain(value))
@@ -139,12 +142,12 @@ def table(rows: list[dict], *, columns: Sequence[str] | None = None, title: str 
         numeric = bool(rows) and all(isinstance(r.get(col), (int, Decimal)) and not isinstance(r.get(col), bool)
                                      for r in rows if r.get(col) is not None)
         wraps = col in WRAPPING
-        t.add_column(col.replace("_", " "), justify="right" if numeric else "left",
+        t.add_column(label(col), justify="right" if numeric else "left",
                      overflow="fold" if wraps else "ellipsis", no_wrap=not wraps)
     for row in rows:
         t.add_row(*[_escape(_cell(row.get(col))) for col in columns])
     if not rows:
-        print_line(f"{title}: nothing to show" if title else "nothing to show")
+        print_line(_("{title}: nothing to show").format(title=title) if title else _("nothing to show"))
         return
     out = console()
     if sys.stdout.isatty() and sys.stdin.isatty() and len(rows) + 6 > out.height:
@@ -165,12 +168,20 @@ def table_of_fields(data: dict, *, title: str | None = None) -> None:
     for key, value in data.items():
         if isinstance(value, list):
             continue
-        t.add_row(key.replace("_", " "), _escape(_cell(value)))
+        t.add_row(label(key), _escape(_cell(value)))
     console().print(t)
 
 
+def label(key: str) -> str:
+    """A column or field name as people read it (in their language); JSON and CSV keep the key."""
+    from loyaltycli.cli import columns  # noqa: F401  (the marked labels, for extraction)
+
+    return _(key.replace("_", " "))
+
+
 def plural(count, word: str, many: str | None = None) -> str:
-    """"1 customer", "2 customers", "-1 point": the count with its word agreeing."""
+    """"1 customer", "2 customers", "-1 point": the count with its word agreeing (English only: for
+    messages, use ngettext with the whole sentence)."""
     return f"{count} {word if abs(count) == 1 else (many or word + 's')}"
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from loyaltycli.core import clock
 from loyaltycli.core.errors import InvalidInput
 from loyaltycli.core.models import Customer, SurveyResponse
+from loyaltycli.i18n import N_, _
 
 NPS_RANGE = (0, 10)
 CSAT_RANGE = (1, 5)
@@ -18,10 +19,10 @@ CLI_RANGE = (1, 6)
 MAX_COMMENT = 2000
 
 # The three Customer Loyalty Index questions (each 1 = very likely/good ... 6 = not at all).
-CLI_QUESTIONS = (
-    "How likely are you to recommend us to a friend?",
-    "How likely are you to shop with us again?",
-    "How likely are you to try our other products?",
+CLI_QUESTIONS = (  # English msgids, translated where they are asked (cli/prompts.py)
+    N_("How likely are you to recommend us to a friend?"),
+    N_("How likely are you to shop with us again?"),
+    N_("How likely are you to try our other products?"),
 )
 
 
