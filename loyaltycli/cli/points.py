@@ -227,14 +227,17 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
             code=customer.code, name=customer.name or "", credit=_money(points_ * program.point_value), tier=tier,
             cards=stamped)
     else:
-        message = ngettext("{code} {name}: {points} point (worth {value}), tier {tier}",
-                           "{code} {name}: {points} points (worth {value}), tier {tier}", abs(points_)).format(
-            code=customer.code, name=customer.name or "", points=points_,
-            value=_money(max(points_, 0) * program.point_value), tier=tier)
         if soon:
-            message += ngettext("; {count} of them expire within 30 days", "; {count} of them expire within 30 days",
-                                soon).format(count=soon)
-        message += stamped
+            message = ngettext("{code} {name}: {points} point (worth {value}), tier {tier}; {soon} of them expire "
+                               "within 30 days{cards}",
+                               "{code} {name}: {points} points (worth {value}), tier {tier}; {soon} of them expire "
+                               "within 30 days{cards}", abs(points_))
+        else:
+            message = ngettext("{code} {name}: {points} point (worth {value}), tier {tier}{cards}",
+                               "{code} {name}: {points} points (worth {value}), tier {tier}{cards}", abs(points_))
+        message = message.format(code=customer.code, name=customer.name or "", points=points_,
+                                 value=_money(max(points_, 0) * program.point_value), tier=tier, soon=soon,
+                                 cards=stamped)
     emit(data, message=message)
 
 
