@@ -73,3 +73,19 @@ def english_words(output: str, data=frozenset()) -> list[tuple[str, str]]:
                 continue
             found.append((word, line.strip()))
     return found
+
+
+def command_names() -> set[str]:
+    """Names of every command and group: never translated."""
+    import typer
+
+    from loyaltycli.cli import app
+
+    names = set()
+
+    def walk(command):
+        for name, sub in getattr(command, "commands", {}).items():
+            names.update(name.split("-"))
+            walk(sub)
+    walk(typer.main.get_command(app))
+    return names

@@ -145,7 +145,8 @@ def table(rows: list[dict], *, columns: Sequence[str] | None = None, title: str 
         t.add_column(label(col), justify="right" if numeric else "left",
                      overflow="fold" if wraps else "ellipsis", no_wrap=not wraps)
     for row in rows:
-        t.add_row(*[_escape(_cell(row.get(col))) for col in columns])
+        t.add_row(*[_escape(label(row[col]) if col == "kind" and type(row.get(col)) is str else _cell(row.get(col)))
+                    for col in columns])
     if not rows:
         print_line(_("{title}: nothing to show").format(title=title) if title else _("nothing to show"))
         return

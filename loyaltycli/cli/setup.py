@@ -77,7 +77,9 @@ def program_show() -> None:
 
     with options.database().session(write=False) as session:
         program = load_program(session)
-    rows = [{"key": key, "value": value, "meaning": meaning} for key, value, meaning in program.items()]
+    machine = options.current.json or options.current.csv
+    rows = [{"key": key, "value": value, "meaning": meaning if machine else _(meaning)}
+            for key, value, meaning in program.items()]
     if options.current.json:
         emit({key: value for key, value, _ in program.items()})
     else:

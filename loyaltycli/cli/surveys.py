@@ -33,14 +33,16 @@ def survey(
     db = options.database()
     when = clock.parse_timestamp(at, what="--at", local_formats=True) if at else None
     with db.session(write=False) as session:
-        customer = customers.find(session, key, load_program(session))
+        program = load_program(session)
+        customer = customers.find(session, key, program)
         code = customer.code
     if nps is None and csat is None and cli_scores is None:
         if not options.current.interactive:
             fail(_("give at least one score: --nps 0..10, --csat 1..5 or --cli A B C (1..6 each)"))
         from loyaltycli.cli import prompts
 
-        answers = prompts.survey_flow(code)
+        answers = prompts.survey_flow(code, nps_question=program.survey_nps_question,
+                                      csat_question=program.survey_csat_question)
         if answers is None:
             fail(_("survey cancelled; nothing was saved"))
         nps, csat, cli_scores = answers.get("nps"), answers.get("csat"), answers.get("cli")

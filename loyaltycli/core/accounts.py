@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from loyaltycli.core import clock, ledger, rules
 from loyaltycli.core.models import Customer, LedgerEntry, Purchase
 from loyaltycli.core.program import Program
+from loyaltycli.i18n import _
 
 
 def _consent(session: Session, customer: Customer) -> dict:
@@ -83,7 +84,7 @@ def list_accounts(session: Session, program: Program, *, search: str | None = No
     if wanted and wanted not in {t.name.lower() for t in program.tiers}:
         from loyaltycli.core.errors import InvalidInput
 
-        raise InvalidInput(f"unknown tier {tier!r}; tiers are {', '.join(t.name for t in program.tiers)}")
+        raise InvalidInput(_('unknown tier {tier!r}; tiers are {value}').format(tier=tier, value=', '.join(t.name for t in program.tiers)))
     out = []
     # points expired but not written off yet are not spendable: only customers who may have some are replayed
     from loyaltycli.core.expiry import candidates

@@ -33,6 +33,7 @@ from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.presets import CANONICAL, CUSTOMER_KINDS, Preset, list_presets, load_preset, parse_map
 from loyaltycli.tillcsv.reader import Reader
 from loyaltycli.tillcsv.records import Receipt, receipt_items
+from loyaltycli.i18n import gettext
 
 # rows per transaction, and rows held in memory and applied at once
 BATCH_ROWS = 100_000
@@ -87,7 +88,7 @@ class Importer:
         self.label = str(path)
         self.source = (source or "till").strip()
         if not re.fullmatch(r"[\w.:-]{1,64}", self.source):
-            raise InvalidInput(f"--source {source!r} must be 1 to 64 letters, digits or . : - _")
+            raise InvalidInput(gettext('--source {source!r} must be 1 to 64 letters, digits or . : - _').format(source=source))
         self.preset = load_preset(preset) if preset else Preset()
         self.mapping = mapping or {}
         self.enroll_unknown = enroll_unknown
@@ -465,13 +466,12 @@ class Importer:
                 return sale
             other = batch.get(candidate)
             if candidate in db_refunds or (other is not None and other.amount < 0):
-                raise RuleNotMet(f"refund {receipt.receipt_id} names {candidate}, which is a refund: a refund "
-                                 "of a refund is refused")
+                raise RuleNotMet(gettext('refund {receipt_id} names {candidate}, which is a refund: a refund of a refund is refused').format(receipt_id=receipt.receipt_id, candidate=candidate))
         for candidate in candidates:
             if candidate in self.reader.rejected_ids:
-                raise RuleNotMet(f"refund {receipt.receipt_id} is of receipt {candidate}, which was rejected")
+                raise RuleNotMet(gettext('refund {receipt_id} is of receipt {candidate}, which was rejected').format(receipt_id=receipt.receipt_id, candidate=candidate))
             if candidate in batch:  # a sale of this batch not applied yet: it comes later than the refund
-                raise InvalidInput("a refund cannot be earlier than its sale")
+                raise InvalidInput(gettext('a refund cannot be earlier than its sale'))
         return None
 
     # -- customers ----------------------------------------------------------------------------------
@@ -577,7 +577,7 @@ def default_rejects_path(path: str | Path) -> Path:
     """till.csv -> till.csv.rejects.csv, next to the input."""
     path = Path(path)
     if not path.name:
-        raise InvalidInput(f"{str(path)!r} is not a file name; give the CSV file to import")
+        raise InvalidInput(gettext('{path!r} is not a file name; give the CSV file to import').format(path=str(path)))
     return path.with_name(path.name + ".rejects.csv")
 
 
