@@ -326,22 +326,20 @@ class Importer:
                 reject(receipt, str(exc))
                 continue
             if receipt.at > now_limit:
-                reject(receipt, f"time {clock.local_text(receipt.at)} is in the future")
+                reject(receipt, gettext('time {at} is in the future').format(at=clock.local_text(receipt.at)))
                 continue
             if receipt.amount == 0:
-                reject(receipt, f"receipt {receipt.receipt_id} adds up to 0.00: nothing to record")
+                reject(receipt, gettext('receipt {receipt_id} adds up to 0.00: nothing to record').format(receipt_id=receipt.receipt_id))
                 continue
             if receipt.amount > program.max_purchase:  # as at the counter: an amount typed in the wrong box?
-                reject(receipt, f"receipt {receipt.receipt_id} of {format_amount(receipt.amount)} is more than "
-                                f"max_purchase {format_amount(program.max_purchase)}")
+                reject(receipt, gettext('receipt {receipt_id} of {amount} is more than max_purchase {max_purchase}').format(receipt_id=receipt.receipt_id, amount=format_amount(receipt.amount), max_purchase=format_amount(program.max_purchase)))
                 continue
             if not receipt.customer_key:
-                reject(receipt, "customer is empty; give a code, card, e-mail or phone")
+                reject(receipt, gettext('customer is empty; give a code, card, e-mail or phone'))
                 continue
             earlier = seen.get(receipt.receipt_id)
             if earlier is not None:
-                reject(receipt, f"receipt {receipt.receipt_id} appears twice in the file (first at line "
-                                f"{earlier.first_line}); lines of a receipt must be consecutive")
+                reject(receipt, gettext('receipt {receipt_id} appears twice in the file (first at line {first_line}); lines of a receipt must be consecutive').format(receipt_id=receipt.receipt_id, first_line=earlier.first_line))
                 continue
             seen[receipt.receipt_id] = receipt
             ready.append(receipt)
@@ -361,8 +359,7 @@ class Importer:
                 if found is None:
                     kept.append(receipt)
                 elif found[0] > self._watermark and found[1] != receipt.first_line:
-                    reject(receipt, f"receipt {receipt.receipt_id} appears twice in the file (first at line "
-                                    f"{found[1]}); lines of a receipt must be consecutive")
+                    reject(receipt, gettext('receipt {receipt_id} appears twice in the file (first at line {found}); lines of a receipt must be consecutive').format(receipt_id=receipt.receipt_id, found=found[1]))
                 else:
                     summary.skipped += len(receipt.lines)
             ready = kept
@@ -508,8 +505,7 @@ class Importer:
         for receipt in ready:
             found = cache.get(receipt.customer_key)
             if found is None:
-                self.reader.reject_receipt(receipt, f"unknown customer {receipt.customer_key!r}; enroll them first or "
-                                              "run the import with --enroll-unknown")
+                self.reader.reject_receipt(receipt, gettext('unknown customer {customer_key!r}; enroll them first or run the import with --enroll-unknown').format(customer_key=receipt.customer_key))
                 continue
             if isinstance(found, str):
                 self.reader.reject_receipt(receipt, found)

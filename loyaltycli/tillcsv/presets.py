@@ -118,20 +118,19 @@ def _load_file(path: Path, name: str, origin: str) -> Preset:
     bad = [v for v in preset.columns.values() if v not in CANONICAL]
     problems = []
     if bad:
-        problems.append(f"fields {bad} are not among {', '.join(CANONICAL)}")
+        problems.append(_('fields {bad} are not among {canonical}').format(bad=bad, canonical=', '.join(CANONICAL)))
     if preset.anonymous not in ("reject", "skip"):
-        problems.append(f"anonymous {preset.anonymous!r} is not skip or reject")
+        problems.append(_('anonymous {anonymous!r} is not skip or reject').format(anonymous=preset.anonymous))
     from loyaltycli.tillcsv.dates import ORDERS
 
     if preset.date_order is not None and str(preset.date_order).upper() not in ORDERS:
-        problems.append(f"date_order {preset.date_order!r} is not DMY, MDY or YMD")
+        problems.append(_('date_order {date_order!r} is not DMY, MDY or YMD').format(date_order=preset.date_order))
     if preset.decimal not in (".", ","):
-        problems.append(f"decimal {preset.decimal!r} is not . or ,")
+        problems.append(_('decimal {decimal!r} is not . or ,').format(decimal=preset.decimal))
     if preset.format not in ("csv", "saft-pt"):
-        problems.append(f"format {preset.format!r} is not csv or saft-pt")
+        problems.append(_('format {format!r} is not csv or saft-pt').format(format=preset.format))
     if preset.customer_kind is not None and preset.customer_kind not in PRESET_CUSTOMER_KINDS:
-        problems.append(f"customer_kind {preset.customer_kind!r} is not {', '.join(PRESET_CUSTOMER_KINDS[:-1])} "
-                        f"or {PRESET_CUSTOMER_KINDS[-1]}")
+        problems.append(_('customer_kind {customer_kind!r} is not {preset_customer_kinds} or {preset_customer_kinds2}').format(customer_kind=preset.customer_kind, preset_customer_kinds=', '.join(PRESET_CUSTOMER_KINDS[:-1]), preset_customer_kinds2=PRESET_CUSTOMER_KINDS[-1]))
     if problems:
         raise InvalidInput(_('preset {name} ({path}) is broken: {problems}').format(name=name, path=path, problems='; '.join(problems)))
     return preset

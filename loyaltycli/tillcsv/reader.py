@@ -417,7 +417,7 @@ class Reader:
                 self.reject_row(item.line, item.fields, reason)
             else:
                 self.reject_row(item.line, item.fields,
-                                 f"receipt {receipt.receipt_id} rejected: see line {line}")
+                                 _('receipt {receipt_id} rejected: see line {line}').format(receipt_id=receipt.receipt_id, line=line))
 
     def flush_rejects(self) -> None:
         if self._rejects_handle is not None:
