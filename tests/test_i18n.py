@@ -131,6 +131,36 @@ def test_romanian_has_three_plural_forms_from_babel(tmp_path, monkeypatch, i18n,
     assert i18n.gettext("a message nobody translated") == "a message nobody translated"
 
 
+def test_the_catalog_looked_up_in_place_answers_as_gettext_does(tmp_path, i18n):
+    import gettext
+
+    root = build_fake_language(tmp_path)
+    mo = (root / "xx" / "LC_MESSAGES" / "loyaltycli.mo").read_bytes()
+    ours, reference = i18n.Catalog(mo), gettext.GNUTranslations(io.BytesIO(mo))
+    for message in pot_catalog():
+        if isinstance(message.id, (tuple, list)):
+            for n in (0, 1, 2, 5, 21, 101):
+                assert ours.ngettext(*message.id, n) == reference.ngettext(*message.id, n)
+        elif message.id:
+            assert ours.gettext(message.id) == reference.gettext(message.id)
+    assert ours.gettext("not in the catalog") == "not in the catalog"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_shipped_catalog_is_sorted_for_lookup_in_place(lang):
+    import struct
+
+    from loyaltycli.i18n_tools import po_path
+
+    data = po_path(lang).with_suffix(".mo").read_bytes()
+    _magic, _rev, count, originals, _translated = struct.unpack("<5I", data[:20])
+    keys = []
+    for i in range(count):
+        length, offset = struct.unpack_from("<II", data, originals + 8 * i)
+        keys.append(data[offset:offset + length])
+    assert keys == sorted(keys)
+
+
 def test_english_plurals_without_catalog(i18n):
     assert i18n.ngettext("{count} point", "{count} points", 1).format(count=1) == "1 point"
     assert i18n.ngettext("{count} point", "{count} points", 0).format(count=0) == "0 points"
