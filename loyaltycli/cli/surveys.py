@@ -41,8 +41,10 @@ def survey(
             fail(_("give at least one score: --nps 0..10, --csat 1..5 or --cli A B C (1..6 each)"))
         from loyaltycli.cli import prompts
 
-        answers = prompts.survey_flow(code, nps_question=program.survey_nps_question,
-                                      csat_question=program.survey_csat_question)
+        # the shop's own wording of the questions, when it has one (else the translated defaults)
+        wording = {name: text for name, text in (("nps_question", program.survey_nps_question),
+                                                 ("csat_question", program.survey_csat_question)) if text}
+        answers = prompts.survey_flow(code, **wording)
         if answers is None:
             fail(_("survey cancelled; nothing was saved"))
         nps, csat, cli_scores = answers.get("nps"), answers.get("csat"), answers.get("cli")
