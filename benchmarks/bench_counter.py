@@ -48,7 +48,11 @@ def cases(receipts) -> list[tuple[str, list[str] | None, list[str]]]:
     return [
         ("loyalty --help", loyalty("--help"), floor("typer")),
         ("loyalty --version", loyalty("--version"), floor("typer")),
+        # In another language: the catalog is opened when the first message is translated.
+        ("LOYALTY_LANG=pt_PT loyalty --help", ["env", "LOYALTY_LANG=pt_PT", *loyalty("--help")], floor("typer")),
         ("loyalty balance C000001", loyalty("balance", "C000001"), floor("sqlmodel")),
+        ("LOYALTY_LANG=pt_PT loyalty balance C000001", ["env", "LOYALTY_LANG=pt_PT", *loyalty("balance", "C000001")],
+         floor("sqlmodel")),
         ("loyalty purchase C000001 12.50", lambda: loyalty("purchase", "C000001", "12.50",
                                                            "--receipt", next(receipts)), floor("sqlmodel")),
         # For reference: the floor itself with the cyclic GC paused as `loyalty` pauses it at startup.

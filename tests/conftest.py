@@ -108,6 +108,11 @@ def db_path(request, tmp_path, monkeypatch):
     # in .ci/run too; tests that need a zone of their own set it, see tests/test_timezone.py).
     monkeypatch.setenv("TZ", os.environ.get("LOYALTY_TEST_TZ", "UTC"))
     monkeypatch.delenv("NO_COLOR", raising=False)
+    # Messages in English (the source language), whatever the machine's locale; i18n tests set another.
+    monkeypatch.setenv("LOYALTY_LANG", "en")
+    from loyaltycli import i18n
+
+    i18n.reset()
     yield path
     from loyaltycli.core import db as dbmod
 

@@ -164,7 +164,7 @@ def test_forget_erases_personal_data_from_the_file_and_keeps_the_ledger(cli, db_
 
     result = cli("customer", "forget", "siobhan.secret@example.ie", "--yes")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == ("forgot C000001: erased name, phone, email, card, birthday and 1 survey comments "
+    assert result.stdout == ("forgot C000001: erased name, phone, email, card, birthday and 1 survey comment "
                              "and 2 award reasons; 70 points forfeited\n")
     after = file_bytes(db_path)
     for secret in SECRETS:

@@ -15,9 +15,11 @@ import typer
 from typer.core import TyperGroup
 
 from loyaltycli import __version__
-from loyaltycli.cli import options, wording
+from loyaltycli.cli import language, options, wording
+from loyaltycli.i18n import _, help_gettext
 
 wording.install()
+language.install()
 
 # Options that belong to the root but are welcome anywhere on the line (`loyalty balance C1 --json`).
 GLOBAL_FLAGS = {"--json", "--csv", "--excel", "--no-input", "--debug"}
@@ -51,7 +53,7 @@ def fail(message: str, code: int = 1) -> None:
     # User text quoted in a message (a file name, a KEY) may hold line breaks, terminal escapes or
     # undecodable bytes: show them escaped, on one line.
     message = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(message))
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(_("error: {message}").format(message=message), err=True)
     raise typer.Exit(code)
 
 
@@ -63,7 +65,8 @@ class LoyaltyGroup(TyperGroup):
             try:
                 arg.encode("utf-8")
             except UnicodeEncodeError:  # argv bytes that are not UTF-8 (a Latin-1 terminal, junk)
-                fail(f"argument {arg!r} is not valid UTF-8 text; check the terminal's encoding")
+                fail(help_gettext("argument {argument!r} is not valid UTF-8 text; check the terminal's encoding")
+                     .format(argument=arg))
         return super().parse_args(ctx, hoist_global_options(list(args)))
 
     def invoke(self, ctx):
@@ -80,7 +83,7 @@ class LoyaltyGroup(TyperGroup):
                 raise
             fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
-            fail("interrupted; the command's changes were rolled back", 130)
+            fail(_("interrupted; the command's changes were rolled back"), 130)
         except BrokenPipeError:
             # `loyalty customer list | head`: the reader left; the command itself is done.
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -97,13 +100,13 @@ class LoyaltyGroup(TyperGroup):
             from loyaltycli.core.files import disk_full, mask_secrets
 
             if disk_full(exc):
-                fail("disk full: the command could not finish writing; nothing was changed (free some space "
-                     "and run it again)", 4)
+                fail(_("disk full: the command could not finish writing; nothing was changed (free some space "
+                       "and run it again)"), 4)
             if isinstance(exc, IntegrityError):
-                fail("the change conflicts with data already recorded (another till?); nothing was "
-                     "changed, try again", 1)
-            fail(f"internal error: {type(exc).__name__}: {mask_secrets(str(exc).splitlines()[0]) if str(exc) else ''} "
-                 "(rerun with --debug for details)", 1)
+                fail(_("the change conflicts with data already recorded (another till?); nothing was "
+                       "changed, try again"), 1)
+            fail(_("internal error: {error}: {detail} (rerun with --debug for details)").format(
+                error=type(exc).__name__, detail=mask_secrets(str(exc).splitlines()[0]) if str(exc) else ""), 1)
         finally:
             _print_notes()
 
@@ -113,7 +116,7 @@ def _print_notes() -> None:
     from loyaltycli.core import clock
 
     for text in clock.take_notes():
-        typer.echo(f"note: {text}", err=True)
+        typer.echo(_("note: {text}").format(text=text), err=True)
 
 
 def _checkpoint() -> None:

@@ -9,6 +9,7 @@ import typer
 
 from loyaltycli.cli import options
 from loyaltycli.cli.render import emit
+from loyaltycli.i18n import _
 
 card_app = typer.Typer(help="Stamp cards: the 10th coffee is on us (vouchers: `loyalty redeem KEY --voucher`).",
                        no_args_is_help=True)
@@ -57,9 +58,13 @@ def card_add(
         card = cards.add_card(session, name, stamps, reward, skus=sku, min_amount=minimum, per=per,
                               expires_days=expires_days)
         data = _card_json(card)
-    what = f"per matching item ({', '.join(data['skus'])})" if data["per"] == "item" and data["skus"] else \
-        f"per {data['per']}"
-    emit(data, message=f"card {data['card']}: {data['stamps']} stamps {what} give {data['reward']}")
+    if data["per"] == "item" and data["skus"]:
+        message = _("card {card}: {stamps} stamps per matching item ({skus}) give {reward}").format(
+            card=data["card"], stamps=data["stamps"], skus=", ".join(data["skus"]), reward=data["reward"])
+    else:
+        message = _("card {card}: {stamps} stamps per {per} give {reward}").format(
+            card=data["card"], stamps=data["stamps"], per=_(data["per"]), reward=data["reward"])
+    emit(data, message=message)
 
 
 @card_app.command("list")
@@ -74,7 +79,7 @@ def card_list() -> None:
         rows = [_card_json(c) for c in cards.list_cards(session)]
     emit([{**r, "skus": " ".join(r["skus"])} for r in rows] if options.current.csv or not options.current.json
          else rows, columns=["card", "stamps", "reward", "per", "skus", "min_amount", "expires_days", "active"],
-         title="Stamp cards")
+         title=_("Stamp cards"))
 
 
 @rule_app.command("add", context_settings=NUMBERS)
@@ -92,8 +97,8 @@ def rule_add(
 
     with options.database().session() as session:
         rule = add_item_rule(session, name, sku, points, per)
-    emit(rule, message=f"rule {rule['name']}: +{rule['points']} points per {rule['per']} "
-                       f"({', '.join(rule['skus'])})")
+    emit(rule, message=_("rule {rule}: +{points} points per {per} ({skus})").format(
+        rule=rule["name"], points=rule["points"], per=_(rule["per"]), skus=", ".join(rule["skus"])))
 
 
 @rule_app.command("list")
@@ -107,7 +112,7 @@ def rule_list() -> None:
     with options.database().session(write=False) as session:
         rules = load_program(session).item_rules
     emit([{"name": r.name, "skus": " ".join(r.skus), "points": r.points, "per": r.per} for r in rules],
-         columns=["name", "skus", "points", "per"], title="Item rules")
+         columns=["name", "skus", "points", "per"], title=_("Item rules"))
 
 
 def register(app: typer.Typer) -> None:

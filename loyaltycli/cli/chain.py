@@ -6,6 +6,7 @@ import typer
 
 from loyaltycli.cli import options
 from loyaltycli.cli.render import emit, print_line
+from loyaltycli.i18n import _
 
 
 def db_copy(to: str = typer.Option(..., "--to", metavar="URL_OR_PATH",
@@ -24,10 +25,10 @@ def db_copy(to: str = typer.Option(..., "--to", metavar="URL_OR_PATH",
     if options.current.json:
         emit(result)
         return
-    emit(result["tables"], columns=["table", "rows"], title="Copied")
+    emit(result["tables"], columns=["table", "rows"], title=_("Copied"))
     if not options.current.csv:
-        print_line(f"copied {result['rows']} rows in {len(result['tables'])} tables from {result['source']} "
-                   f"to {result['target']}")
+        print_line(_("copied {rows} rows in {tables} tables from {source} to {target}").format(
+            rows=result["rows"], tables=len(result["tables"]), source=result["source"], target=result["target"]))
 
 
 def register(app: typer.Typer) -> None:

@@ -14,10 +14,11 @@ from pathlib import Path
 import typer
 
 from loyaltycli.cli import options
+from loyaltycli.i18n import N_, _
 
 PROMPT = "loyalty> "
-GREETING = ("counter: type commands without `loyalty` (purchase C000001 12.50, balance aoife@example.ie); "
-            "Tab completes commands and customers; exit or Ctrl-D leaves")
+GREETING = N_("counter: type commands without `loyalty` (purchase C000001 12.50, balance aoife@example.ie); "
+              "Tab completes commands and customers; exit or Ctrl-D leaves")
 
 
 def history_path() -> Path:
@@ -162,11 +163,11 @@ def run_lines(stream, extra: list[str]) -> int:
         # A script's 40th line failing must say so: each message of a line is prefixed with its number.
         errors = io.StringIO()
         with redirect_stderr(errors):
-            code, _ = run_line(line, capture=False, base_args=extra)
+            code, _output = run_line(line, capture=False, base_args=extra)
         sys.stdout.flush()
         for message in errors.getvalue().splitlines():
             if message.strip():
-                sys.stderr.write(f"line {number}: {message}\n")
+                sys.stderr.write(_("line {number}: {message}").format(number=number, message=message) + "\n")
         sys.stderr.flush()
         if code == 130:  # Ctrl-C stopped that line: it stops the script too, never ignored
             return code
@@ -195,7 +196,7 @@ def counter() -> None:
         raise typer.Exit(code)
     from loyaltycli.cli.render import print_line
 
-    print_line(GREETING)
+    print_line(_(GREETING))
     raise typer.Exit(serve(prompt_session()))
 
 

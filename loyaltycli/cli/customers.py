@@ -8,6 +8,7 @@ import typer
 
 from loyaltycli.cli import fail, options
 from loyaltycli.cli.render import emit
+from loyaltycli.i18n import _, ngettext
 
 customer_app = typer.Typer(help="Look up, list and edit customers.", no_args_is_help=True)
 
@@ -54,29 +55,34 @@ def show_account(acct: dict) -> None:
     if data["consent"]:
         from loyaltycli.core.clock import local_text
 
-        fields["offers"] = (f"agreed {local_text(data['consent_at'])}, {data['consent_how']}" if data.get("consent_at")
-                            else "agreed")
+        fields["offers"] = (_("agreed {when}, {how}").format(when=local_text(data["consent_at"]),
+                                                              how=data["consent_how"]) if data.get("consent_at")
+                            else _("agreed"))
     else:
-        fields["offers"] = "no consent: not in campaign exports"
+        fields["offers"] = _("no consent: not in campaign exports")
     if data.get("merged_into"):
-        fields["status"] = f"merged into {data['merged_into']}: its points and purchases are there"
+        fields["status"] = _("merged into {code}: its points and purchases are there").format(
+            code=data["merged_into"])
     elif data["status"] != "active":
         fields["status"] = data["status"]
     if data["next_tier"]:
-        fields["next tier"] = f"{data['next_tier']}: spend {data['missing_for_next']} more within the window"
+        fields["next tier"] = _("{tier}: spend {amount} more within the window").format(
+            tier=data["next_tier"], amount=data["missing_for_next"])
     else:
-        fields["next tier"] = "top tier reached"
+        fields["next tier"] = _("top tier reached")
     for lot in data["expiring_soon"]:
         fields.setdefault("expiring soon", "")
         from loyaltycli.core.clock import local_text
 
-        fields["expiring soon"] += f"{lot['points']} points on {local_text(lot['expires_at'])[:10]}  "
+        fields["expiring soon"] += ngettext("{points} point on {day}", "{points} points on {day}",
+                                           abs(lot["points"])).format(points=lot["points"],
+                                                                     day=local_text(lot["expires_at"])[:10]) + "  "
     if data.get("cards"):
         from loyaltycli.core.cards import describe
 
         fields["stamp cards"] = describe(data["cards"])
     table_of_fields(fields, title=f"{data['name'] or data['code']}")
-    table(data["recent"], columns=["at", "kind", "points", "balance", "note"], title="Recent")
+    table(data["recent"], columns=["at", "kind", "points", "balance", "note"], title=_("Recent"))
 
 
 def enroll(
@@ -108,7 +114,7 @@ def enroll(
     db = options.database()
     if name is None:
         if not options.current.interactive:
-            fail("NAME is required (run on a terminal without --no-input to be asked step by step)")
+            fail(_("NAME is required (run on a terminal without --no-input to be asked step by step)"))
         from loyaltycli.cli import prompts
 
         with db.session(write=False) as session:
@@ -124,7 +130,7 @@ def enroll(
                  "referral_code": referral_code, "consent": True if consent else None}
         answers = prompts.enroll_flow(program, check=check, given=given)
         if answers is None:
-            fail("enrollment cancelled; nothing was saved")
+            fail(_("enrollment cancelled; nothing was saved"))
         consent_how = consent_how or "asked at the counter (loyalty enroll, step by step)"
         name, phone, email, card, birthday, referral_code, consent = (
             answers["name"], answers["phone"], answers["email"], answers["card"], answers["birthday"],
@@ -138,8 +144,10 @@ def enroll(
                                     birthday=birthday, consent=consent, referral_code=referral_code, at=when,
                                     consent_how=consent_how, tax_id=tax_id)
         acct = accounts.account(session, program, customer)
-    emit(customer_json(acct), message=f"enrolled {acct['code']} {acct['name']}: balance {acct['balance']} points, "
-                                      f"tier {acct['tier']}, referral code {acct['referral_code']}")
+    emit(customer_json(acct), message=_("enrolled {code} {name}: balance {balance} points, tier {tier}, referral "
+                                        "code {referral_code}").format(code=acct["code"], name=acct["name"],
+                                                                        balance=acct["balance"], tier=acct["tier"],
+                                                                        referral_code=acct["referral_code"]))
 
 
 @customer_app.command("show")
@@ -175,7 +183,7 @@ def customer_list(tier: Optional[str] = typer.Option(None, "--tier", help="Only 
     out = [{**r, "spend": _money(r["spend"])} for r in rows]
     if not (options.current.json or options.current.csv):  # people read national numbers; scripts E.164
         out = [{**r, "phone": _shown_phone(r["phone"])} for r in out]
-    emit(out, columns=["code", "name", "phone", "email", "card", "balance", "tier", "spend"], title="Customers",
+    emit(out, columns=["code", "name", "phone", "email", "card", "balance", "tier", "spend"], title=_("Customers"),
          optional=["card", "phone", "email"])
 
 
@@ -203,7 +211,7 @@ def customer_edit(
     from loyaltycli.core.program import load_program
 
     if all(v is None for v in (name, phone, email, card, birthday, consent, tax_id)):
-        fail("nothing to change: give --name, --phone, --email, --card, --birthday, --tax-id or --consent")
+        fail(_("nothing to change: give --name, --phone, --email, --card, --birthday, --tax-id or --consent"))
     with options.database().session() as session:
         program = load_program(session)
         customer = customers.find(session, key, program)
@@ -211,7 +219,7 @@ def customer_edit(
         customers.edit(session, program, customer, name=name, phone=phone, email=email, card=card,
                        birthday=birthday, consent=consent, consent_how=how, tax_id=tax_id)
         acct = accounts.account(session, program, customer)
-    emit(customer_json(acct), message=f"updated {acct['code']} {acct['name']}")
+    emit(customer_json(acct), message=_("updated {code} {name}").format(code=acct["code"], name=acct["name"]))
 
 
 def register(app: typer.Typer) -> None:

@@ -17,6 +17,8 @@ from typing import Sequence
 
 import typer
 
+from loyaltycli.i18n import _
+
 # Words that end the counter session (handled by the session loop, listed here for completion).
 EXIT_WORDS = ("exit", "quit")
 # Positional arguments that name a customer: completed with customer codes.
@@ -63,11 +65,11 @@ def _run(line: str, base_args: Sequence[str]) -> int:
     try:
         words = split_line(line)
     except ValueError as exc:
-        return _error(f"cannot read the line ({exc}); close the quotes", 2)
+        return _error(_("cannot read the line ({problem}); close the quotes").format(problem=exc), 2)
     if not words:
         return 0
     if words[0] == "counter":
-        return _error("already at the counter; type a command such as `balance C000001`", 2)
+        return _error(_("already at the counter; type a command such as `balance C000001`"), 2)
     if words[0] in EXIT_WORDS:
         return 0
     return invoke([*base_args, *words])
@@ -87,23 +89,24 @@ def invoke(args: Sequence[str]) -> int:
             _error(exc.format_message())
         return getattr(exc, "exit_code", 2)
     except typer.Abort:
-        return _error("aborted; nothing was changed", 1)
+        return _error(_("aborted; nothing was changed"), 1)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
-        return _error("interrupted; the command's changes were rolled back", 130)
+        return _error(_("interrupted; the command's changes were rolled back"), 130)
     except Exception as exc:  # noqa: BLE001  a bad line never ends the session
         if options.current.debug:
             import traceback
 
             traceback.print_exc()
         first = str(exc).splitlines()[0] if str(exc) else ""
-        return _error(f"internal error: {type(exc).__name__}: {first} (rerun with --debug for details)", 1)
+        return _error(_("internal error: {error}: {detail} (rerun with --debug for details)").format(
+            error=type(exc).__name__, detail=first), 1)
     return result if isinstance(result, int) else 0
 
 
 def _error(message: str, code: int = 1) -> int:
-    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.write(_("error: {message}").format(message=message) + "\n")
     return code
 
 

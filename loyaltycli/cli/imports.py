@@ -10,6 +10,7 @@ import typer
 
 from loyaltycli.cli import options
 from loyaltycli.cli.render import emit
+from loyaltycli.i18n import _, ngettext
 
 SUMMARY_KEYS = ("read", "imported", "skipped", "anonymous", "rejected", "points_awarded", "sales", "refunds",
                 "customers_enrolled")
@@ -70,7 +71,7 @@ def import_(
         _inspect(inspected, save, encoding)
         return
     if inspected is not None:
-        raise typer.BadParameter(f"one file at a time (got {file} and {inspected})")
+        raise typer.BadParameter(_("one file at a time (got {file} and {other})").format(file=file, other=inspected))
     read_options = ReadOptions(date_order=date_order, decimal_comma=decimal_comma, encoding=encoding,
                                anonymous=list(anonymous or []), customer_kind=customer_kind)
     mapping = importer.parse_map(map_ or [])
@@ -86,7 +87,7 @@ def import_(
         from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn,
                                    TimeRemainingColumn)
 
-        with Progress(TextColumn("importing {task.description}"), BarColumn(), DownloadColumn(),
+        with Progress(TextColumn(_("importing {file}").replace("{file}", "{task.description}")), BarColumn(), DownloadColumn(),
                       TimeElapsedColumn(), TimeRemainingColumn(), transient=True,
                       console=_stderr_console()) as bar:
             task = bar.add_task(file.name, total=None)
@@ -101,27 +102,30 @@ def import_(
     data = summary.as_dict()
     _report(data)
     if summary.rejected:
-        where = f"see {summary.rejects_file}" if summary.rejects_file else "; ".join(summary.first_rejects[:3])
-        typer.echo(f"{summary.rejected} row(s) rejected: {where}", err=True)
+        where = (_("see {file}").format(file=summary.rejects_file) if summary.rejects_file
+                 else "; ".join(summary.first_rejects[:3]))
+        typer.echo(_("{count} row(s) rejected: {where}").format(count=summary.rejected, where=where), err=True)
         raise typer.Exit(3)
 
 
 def _run(engine, database, file: Path):
     """The import; Ctrl-C says what was kept (whole batches are committed) and how to finish."""
     from loyaltycli.cli import fail
-    from loyaltycli.cli.render import plural
-
     try:
         return engine.run(database)
     except KeyboardInterrupt:
         if engine.dry_run:
-            fail("interrupted; a dry run writes nothing", 130)
+            fail(_("interrupted; a dry run writes nothing"), 130)
         if not engine.kept_receipts:
-            fail(f"interrupted; nothing of {file} was imported yet (the batch in progress was rolled back)", 130)
+            fail(_("interrupted; nothing of {file} was imported yet (the batch in progress was rolled back)").format(
+                file=file), 130)
         kept = engine.kept_receipts
-        fail(f"interrupted; {plural(kept, 'receipt')} of {file} {'was' if kept == 1 else 'were'} kept (committed "
-             "in whole batches; the batch in progress was rolled back). Run the same command again to finish "
-             "the job: it skips the receipts already kept", 130)
+        fail(ngettext("interrupted; {count} receipt of {file} was kept (committed in whole batches; the batch in "
+                      "progress was rolled back). Run the same command again to finish the job: it skips the "
+                      "receipts already kept",
+                      "interrupted; {count} receipts of {file} were kept (committed in whole batches; the batch in "
+                      "progress was rolled back). Run the same command again to finish the job: it skips the "
+                      "receipts already kept", kept).format(count=kept, file=file), 130)
 
 
 def _stderr_console():
@@ -131,17 +135,24 @@ def _stderr_console():
 
 
 def _report(data: dict) -> None:
-    from loyaltycli.cli.render import plural
-
-    what = "would import" if data["dry_run"] else "imported"
-    line = (f"{data['file']}: read {data['read']}, {what} {data['imported']}, skipped {data['skipped']}, "
-            f"rejected {data['rejected']}; {plural(data['sales'], 'sale')}, {plural(data['refunds'], 'refund')}, "
-            f"{plural(data['customers_enrolled'], 'customer')} enrolled, {plural(data['points_awarded'], 'point')}")
+    counts = {
+        "sales": ngettext("{count} sale", "{count} sales", data["sales"]).format(count=data["sales"]),
+        "refunds": ngettext("{count} refund", "{count} refunds", data["refunds"]).format(count=data["refunds"]),
+        "customers": ngettext("{count} customer", "{count} customers", data["customers_enrolled"]).format(
+            count=data["customers_enrolled"]),
+        "points": ngettext("{count} point", "{count} points", abs(data["points_awarded"])).format(
+            count=data["points_awarded"])}
+    line = (_("{file}: read {read}, would import {imported}, skipped {skipped}, rejected {rejected}; {sales}, "
+              "{refunds}, {customers} enrolled, {points}") if data["dry_run"] else
+            _("{file}: read {read}, imported {imported}, skipped {skipped}, rejected {rejected}; {sales}, "
+              "{refunds}, {customers} enrolled, {points}")).format(
+        file=data["file"], read=data["read"], imported=data["imported"], skipped=data["skipped"],
+        rejected=data["rejected"], **counts)
     if options.current.json or options.current.csv:
         emit(data, columns=["file", "source", "dry_run", *SUMMARY_KEYS, "rejects_file", "run_id"])
     elif sys.stdout.isatty():
         shown = {k: data[k] for k in ("file", "source", *SUMMARY_KEYS, "rejects_file")}
-        emit(shown, title="Import (dry run: nothing written)" if data["dry_run"] else "Import")
+        emit(shown, title=_("Import (dry run: nothing written)") if data["dry_run"] else _("Import"))
     else:
         emit(data, message=line)  # a cron job's mail: one line
 
@@ -156,7 +167,7 @@ def presets() -> None:
     rows = [{"preset": p.name, "from": p.origin, "columns": ", ".join(f"{k}={v}" for k, v in p.columns.items()),
              "description": p.description} for p in list_presets()]
     machine = options.current.json or options.current.csv
-    emit(rows, columns=["preset", "from", "description", *(["columns"] if machine else [])], title="Import presets")
+    emit(rows, columns=["preset", "from", "description", *(["columns"] if machine else [])], title=_("Import presets"))
 
 
 def _inspect(path: Path, save: Optional[str], encoding: Optional[str]) -> None:
@@ -174,11 +185,12 @@ def _inspect(path: Path, save: Optional[str], encoding: Optional[str]) -> None:
         return
     shown = {k: report[k] for k in ("file", "delimiter", "encoding", "decimal", "date_order", "header")}
     shown["header"] = ", ".join(report["header"])
-    emit(shown, title="Inspect")
-    typer.echo("# a preset to start from (--save NAME keeps it):")
+    emit(shown, title=_("Inspect"))
+    typer.echo(_("# a preset to start from (--save NAME keeps it):"))
     typer.echo(report["preset_toml"])
     if save:
-        typer.echo(f"saved to {report['saved_to']}; use it with --preset {save}", err=True)
+        typer.echo(_("saved to {file}; use it with --preset {name}").format(file=report["saved_to"], name=save),
+                   err=True)
 
 
 def _walk_mapping(report: dict, save: Optional[str]) -> None:

@@ -7,7 +7,8 @@ from typing import List, Optional
 import typer
 
 from loyaltycli.cli import options
-from loyaltycli.cli.render import emit, plural
+from loyaltycli.cli.render import emit
+from loyaltycli.i18n import _, ngettext
 
 
 def _money(cents: int) -> str:
@@ -66,7 +67,7 @@ def purchase(
         if not options.current.interactive:
             raise
         # Asked outside the transaction: no lock is held while the person thinks.
-        typer.confirm(f"{exc}. Record it anyway?", abort=True, err=True)
+        typer.confirm(_("{problem}. Record it anyway?").format(problem=exc), abort=True, err=True)
         program, customer, result = record(True)
     data = {"receipt_id": result.receipt_id, "code": result.code, "amount": _money(result.amount),
             "points": result.points, "balance": result.balance, "tier": result.tier,
@@ -79,13 +80,19 @@ def purchase(
     stamped = f"; {cards.describe(result.cards)}" if result.cards else ""
     if program.earn_mode == "cashback":  # points are cents of store credit: speak currency
         extra = "".join(f" + {_money(b.points)} {b.kind}" for b in mine)
-        emit(data, message=f"{result.code}: +{_money(result.points)} credit{extra} for {_money(result.amount)} "
-                           f"(receipt {result.receipt_id}); credit {_money(result.balance)}, tier {result.tier}"
-                           f"{stamped}")
+        emit(data, message=_("{code}: +{credit} credit{bonuses} for {amount} (receipt {receipt}); credit {balance}, "
+                             "tier {tier}{cards}").format(code=result.code, credit=_money(result.points),
+                                                          bonuses=extra, amount=_money(result.amount),
+                                                          receipt=result.receipt_id, balance=_money(result.balance),
+                                                          tier=result.tier, cards=stamped))
         return
     extra = "".join(f" + {b.points} {b.kind}" for b in mine)
-    emit(data, message=f"{result.code}: +{plural(result.points, 'point')}{extra} for {_money(result.amount)} "
-                       f"(receipt {result.receipt_id}); balance {result.balance}, tier {result.tier}{stamped}")
+    emit(data, message=ngettext(
+        "{code}: +{points} point{bonuses} for {amount} (receipt {receipt}); balance {balance}, tier {tier}{cards}",
+        "{code}: +{points} points{bonuses} for {amount} (receipt {receipt}); balance {balance}, tier {tier}{cards}",
+        abs(result.points)).format(code=result.code, points=result.points, bonuses=extra, amount=_money(result.amount),
+                                   receipt=result.receipt_id, balance=result.balance, tier=result.tier,
+                                   cards=stamped))
 
 
 def refund(
@@ -117,8 +124,11 @@ def refund(
         result = points.post_refund(session, program, sale, cents, at=when, items=returned)
     data = {"receipt_id": result.receipt_id, "refund_id": result.refund_id, "code": result.code,
             "amount": _money(result.amount), "points": result.points, "balance": result.balance}
-    emit(data, message=f"{result.code}: refunded {_money(result.amount)} of receipt {result.receipt_id}, "
-                       f"{plural(result.points, 'point')}; balance {result.balance}")
+    emit(data, message=ngettext(
+        "{code}: refunded {amount} of receipt {receipt}, {points} point; balance {balance}",
+        "{code}: refunded {amount} of receipt {receipt}, {points} points; balance {balance}",
+        abs(result.points)).format(code=result.code, amount=_money(result.amount), receipt=result.receipt_id,
+                                   points=result.points, balance=result.balance))
 
 
 def award(
@@ -140,7 +150,9 @@ def award(
         customer = customers.find(session, key, program)
         balance = points.award(session, program, customer, points_, reason, at=when)
     emit({"code": customer.code, "points": points_, "balance": balance, "reason": reason.strip()},
-         message=f"{customer.code}: {points_:+d} point{'' if abs(points_) == 1 else 's'} ({reason.strip()}); balance {balance}")
+         message=ngettext("{code}: {points} point ({reason}); balance {balance}",
+                          "{code}: {points} points ({reason}); balance {balance}", abs(points_)).format(
+             code=customer.code, points=f"{points_:+d}", reason=reason.strip(), balance=balance))
 
 
 def redeem(
@@ -169,8 +181,15 @@ def redeem(
         result = points.redeem(session, program, customer, points_, reward=reward, basket=basket_cents, at=when)
     data = {"code": result.code, "points": result.points, "value": _money(result.value),
             "balance": result.balance, "reward": result.reward}
-    what = f"reward {result.reward}" if result.reward else f"{_money(result.value)} off"
-    emit(data, message=f"{result.code}: redeemed {plural(result.points, 'point')} for {what}; balance {result.balance}")
+    if result.reward:
+        message = ngettext("{code}: redeemed {points} point for reward {reward}; balance {balance}",
+                           "{code}: redeemed {points} points for reward {reward}; balance {balance}",
+                           abs(result.points))
+    else:
+        message = ngettext("{code}: redeemed {points} point for {value} off; balance {balance}",
+                           "{code}: redeemed {points} points for {value} off; balance {balance}", abs(result.points))
+    emit(data, message=message.format(code=result.code, points=result.points, reward=result.reward,
+                                      value=_money(result.value), balance=result.balance))
 
 
 def _use_voucher(key: str, voucher: str, points_, reward, basket, at) -> None:
@@ -179,13 +198,13 @@ def _use_voucher(key: str, voucher: str, points_, reward, basket, at) -> None:
     from loyaltycli.core.errors import InvalidInput
 
     if points_ is not None or reward is not None or basket is not None:
-        raise InvalidInput("--voucher uses a stamp-card voucher: give no POINTS, --reward or --basket with it")
+        raise InvalidInput(_("--voucher uses a stamp-card voucher: give no POINTS, --reward or --basket with it"))
     when = _when(at)
     with options.database().session() as session:
         customer = customers.find(session, key)
         used = cards.use_voucher(session, customer, voucher, when)
-    emit(used, message=f"{used['code']}: used a voucher for {used['reward']} ({used['card']} card); "
-                       f"{used['vouchers_left']} left")
+    emit(used, message=_("{code}: used a voucher for {reward} ({card} card); {left} left").format(
+        code=used["code"], reward=used["reward"], card=used["card"], left=used["vouchers_left"]))
 
 
 def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone.")) -> None:
@@ -211,15 +230,26 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
         data["cards"] = stamp_cards
     if merged:
         data["merged_into"] = merged
-        emit(data, message=f"{customer.code} {customer.name or ''}: merged into {merged}; its points are there "
-                           f"(loyalty balance {merged})")
+        emit(data, message=_("{code} {name}: merged into {merged}; its points are there (loyalty balance {merged})")
+             .format(code=customer.code, name=customer.name or "", merged=merged))
         return
-    emit(data,
-         message=f"{customer.code} {customer.name or ''}: credit {_money(points_ * program.point_value)}, "
-                 f"tier {tier}{stamped}" if program.earn_mode == "cashback" else
-                 f"{customer.code} {customer.name or ''}: {plural(points_, 'point')} "
-                 f"(worth {_money(max(points_, 0) * program.point_value)}), tier {tier}"
-                 + (f"; {soon} of them expire within 30 days" if soon else "") + stamped)
+    if program.earn_mode == "cashback":
+        message = _("{code} {name}: credit {credit}, tier {tier}{cards}").format(
+            code=customer.code, name=customer.name or "", credit=_money(points_ * program.point_value), tier=tier,
+            cards=stamped)
+    else:
+        if soon:
+            message = ngettext("{code} {name}: {points} point (worth {value}), tier {tier}; {soon} of them expire "
+                               "within 30 days{cards}",
+                               "{code} {name}: {points} points (worth {value}), tier {tier}; {soon} of them expire "
+                               "within 30 days{cards}", abs(points_))
+        else:
+            message = ngettext("{code} {name}: {points} point (worth {value}), tier {tier}{cards}",
+                               "{code} {name}: {points} points (worth {value}), tier {tier}{cards}", abs(points_))
+        message = message.format(code=customer.code, name=customer.name or "", points=points_,
+                                 value=_money(max(points_, 0) * program.point_value), tier=tier, soon=soon,
+                                 cards=stamped)
+    emit(data, message=message)
 
 
 def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone.")) -> None:
@@ -237,7 +267,7 @@ def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
             "operator": r["operator"] or ""} for r in rows]
     if stamps:  # stamp-card rows in time order among the points rows: 0 points, the balance unchanged
         out = _with_stamps(out, stamps)
-    emit(out, columns=["at", "kind", "points", "balance", "note", "operator"], title=f"Statement of {customer.code}")
+    emit(out, columns=["at", "kind", "points", "balance", "note", "operator"], title=_("Statement of {code}").format(code=customer.code))
 
 
 def _with_stamps(rows: list[dict], stamps: list[dict]) -> list[dict]:
@@ -253,8 +283,10 @@ def _with_stamps(rows: list[dict], stamps: list[dict]) -> list[dict]:
 
 
 def _stamp_row(row: dict, balance: int) -> dict:
-    unit = "stamp" if row["unit"] == "stamp" else "voucher"
-    delta = f"{row['delta']:+d} {unit}{'s' if abs(row['delta']) != 1 else ''}"
+    if row["unit"] == "stamp":
+        delta = ngettext("{count} stamp", "{count} stamps", abs(row["delta"])).format(count=f"{row['delta']:+d}")
+    else:
+        delta = ngettext("{count} voucher", "{count} vouchers", abs(row["delta"])).format(count=f"{row['delta']:+d}")
     return {"at": row["at"], "kind": row["kind"], "points": 0, "balance": balance, "note": f"{delta}: {row['note']}",
             "operator": ""}
 

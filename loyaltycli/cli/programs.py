@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 
 from loyaltycli.cli import options
-from loyaltycli.cli.render import emit, plural
+from loyaltycli.cli.render import emit
+from loyaltycli.i18n import _, ngettext
 
 referral_app = typer.Typer(help="Referral codes and who referred whom.", no_args_is_help=True)
 cause_app = typer.Typer(help="Causes customers can donate points to.", no_args_is_help=True)
@@ -47,7 +48,7 @@ def _period(start: Optional[str], end: Optional[str]):
 
     first, last = _day(start, "--from"), _day(end, "--to")
     if first and last and last <= first:
-        raise InvalidInput("--to must be after --from (the period is [from, to))")
+        raise InvalidInput(_("--to must be after --from (the period is [from, to))"))
     return (clock.start_of_day(first) if first else None), (clock.start_of_day(last) if last else None)
 
 
@@ -71,7 +72,9 @@ def referral_code(key: str = typer.Argument(..., help="Customer code, card, e-ma
         typer.echo(code)
         return
     emit({"code": customer.code, "referral_code": code, "successful_referrals": count},
-         message=f"{customer.code} {customer.name or ''}: referral code {code} ({count} successful referral{'' if count == 1 else 's'})")
+         message=ngettext("{code} {name}: referral code {referral_code} ({count} successful referral)",
+                          "{code} {name}: referral code {referral_code} ({count} successful referrals)", count).format(
+             code=customer.code, name=customer.name or "", referral_code=code, count=count))
 
 
 @referral_app.command("list")
@@ -86,7 +89,7 @@ def referral_list(key: Optional[str] = typer.Argument(None, help="Only this refe
         referrer = customers.find(session, key, usable=False) if key else None
         rows = referrals.list_referrals(session, referrer)
     emit(rows, columns=["referrer", "referee", "referee_name", "code", "at", "status", "rewarded_at",
-                        "referee_points", "referrer_points"], title="Referrals")
+                        "referee_points", "referrer_points"], title=_("Referrals"))
 
 
 @referral_app.command("add")
@@ -107,8 +110,10 @@ def referral_add(key: str = typer.Argument(..., help="The new customer (referee)
         referral = referrals.add_referral(session, program, customer, code)
         referrer = session.get(Customer, referral.referrer_id)
     emit({"referee": customer.code, "referrer": referrer.code, "code": referral.code, "at": referral.at},
-         message=f"{customer.code} referred by {referrer.code} (code {referral.code}); both are rewarded on "
-                 f"{customer.code}'s first purchase of at least {_money(program.referral_min_purchase)}")
+         message=_("{code} referred by {referrer} (code {referral_code}); both are rewarded on {code}'s first "
+                   "purchase of at least {amount}").format(code=customer.code, referrer=referrer.code,
+                                                           referral_code=referral.code,
+                                                           amount=_money(program.referral_min_purchase)))
 
 
 # -- expiry ---------------------------------------------------------------------------------------
@@ -126,13 +131,22 @@ def expire(as_of: Optional[str] = typer.Option(None, "--as-of", help="YYYY-MM-DD
     with options.database().session() as session:
         result = expiry.expire_all(session, moment)
     # the day given is what the owner asked about; the moment is its end (local midnight after it)
-    when = f"the end of {day.isoformat()}" if day else result.as_of.isoformat(timespec='seconds')
-    stamps = (f"; {plural(result.stamps, 'stamp')} of {plural(result.stamp_customers, 'customer')} on stamp "
-              "cards not filled in time") if result.stamps else ""
+    when = (_("the end of {day}").format(day=day.isoformat()) if day
+            else result.as_of.isoformat(timespec='seconds'))
+    counts = {"points": ngettext("{count} point", "{count} points", abs(result.points)).format(count=result.points),
+              "customers": ngettext("{count} customer", "{count} customers", result.customers).format(
+                  count=result.customers),
+              "when": when, "checked": result.candidates}
+    if result.stamps:
+        message = _("expired {points} of {customers} (as of {when}; {checked} checked); {stamps} of "
+                    "{stamp_customers} on stamp cards not filled in time").format(
+            stamps=ngettext("{count} stamp", "{count} stamps", result.stamps).format(count=result.stamps),
+            stamp_customers=ngettext("{count} customer", "{count} customers", result.stamp_customers).format(
+                count=result.stamp_customers), **counts)
+    else:
+        message = _("expired {points} of {customers} (as of {when}; {checked} checked)").format(**counts)
     emit({"as_of": result.as_of, "candidates": result.candidates, "customers": result.customers,
-          "points": result.points, "stamps": result.stamps},
-         message=f"expired {plural(result.points, 'point')} of {plural(result.customers, 'customer')} "
-                 f"(as of {when}; {result.candidates} checked){stamps}")
+          "points": result.points, "stamps": result.stamps}, message=message)
 
 
 # -- donations ------------------------------------------------------------------------------------
@@ -153,8 +167,10 @@ def donate(key: str = typer.Argument(..., help="Customer code, card, e-mail or p
         result = donations.donate(session, program, customer, points_, cause, at=_when(at))
     emit({"code": result.code, "cause": result.cause, "points": result.points, "value": _money(result.value),
           "balance": result.balance},
-         message=f"{result.code}: donated {plural(result.points, 'point')} ({_money(result.value)}) to {result.cause}; "
-                 f"balance {result.balance}")
+         message=ngettext("{code}: donated {points} point ({value}) to {cause}; balance {balance}",
+                          "{code}: donated {points} points ({value}) to {cause}; balance {balance}",
+                          abs(result.points)).format(code=result.code, points=result.points, value=_money(result.value),
+                                                     cause=result.cause, balance=result.balance))
 
 
 @cause_app.command("add")
@@ -167,7 +183,7 @@ def cause_add(name: str = typer.Argument(..., help="Name of the cause.")) -> Non
 
     with options.database().session() as session:
         cause = donations.add_cause(session, name)
-    emit({"cause": cause.name}, message=f"cause {cause.name} added")
+    emit({"cause": cause.name}, message=_("cause {cause} added").format(cause=cause.name))
 
 
 @cause_app.command("list")
@@ -181,7 +197,7 @@ def cause_list() -> None:
     with options.database().session(write=False) as session:
         rows = donations.list_causes(session)
     emit([{**r, "value": _money(r["value"])} for r in rows],
-         columns=["cause", "donations", "points", "value", "created_at"], title="Causes")
+         columns=["cause", "donations", "points", "value", "created_at"], title=_("Causes"))
 
 
 def donations_report(start: Optional[str] = typer.Option(None, "--from", help="First day (YYYY-MM-DD)."),
@@ -196,7 +212,7 @@ def donations_report(start: Optional[str] = typer.Option(None, "--from", help="F
     with options.database().session(write=False) as session:
         rows = donations.donation_totals(session, first, last)
     emit([{**r, "value": _money(r["value"])} for r in rows],
-         columns=["cause", "donations", "donors", "points", "value"], title="Donations")
+         columns=["cause", "donations", "donors", "points", "value"], title=_("Donations"))
 
 
 # -- memberships ----------------------------------------------------------------------------------
@@ -223,7 +239,8 @@ def plan_add(name: str = typer.Argument(..., help="Plan name."),
         plan = memberships.add_plan(session, name, cents, months, multiplier, perk)
         text = memberships.fee_text(plan)
     emit({"plan": plan.name, "fee": _money(plan.fee), "months": plan.months, "multiplier": plan.multiplier,
-          "perk": plan.perk}, message=f"plan {plan.name}: {text}, points x{plan.multiplier}")
+          "perk": plan.perk}, message=_("plan {plan}: {fee}, points x{multiplier}").format(
+              plan=plan.name, fee=text, multiplier=plan.multiplier))
 
 
 @plan_app.command("list")
@@ -237,7 +254,7 @@ def plan_list() -> None:
     with options.database().session(write=False) as session:
         rows = memberships.list_plans(session)
     emit([{**r, "fee": _money(r["fee"])} for r in rows],
-         columns=["plan", "fee", "months", "multiplier", "perk", "members"], title="Membership plans")
+         columns=["plan", "fee", "months", "multiplier", "perk", "members"], title=_("Membership plans"))
 
 
 @membership_app.command("join")
@@ -254,8 +271,9 @@ def membership_join(key: str = typer.Argument(..., help="Customer code, card, e-
         customer = customers.find(session, key)
         result = memberships.join(session, customer, plan, _when(at))
     emit(_membership_data(result),
-         message=f"{result.code} joined {result.plan} until {result.ends_at.date().isoformat()} "
-                 f"(fee {_money(result.fee)} paid; points x{result.multiplier})")
+         message=_("{code} joined {plan} until {until} (fee {fee} paid; points x{multiplier})").format(
+             code=result.code, plan=result.plan, until=result.ends_at.date().isoformat(), fee=_money(result.fee),
+             multiplier=result.multiplier))
 
 
 @membership_app.command("renew")
@@ -271,8 +289,8 @@ def membership_renew(key: str = typer.Argument(..., help="Customer code, card, e
         customer = customers.find(session, key)
         result = memberships.renew(session, customer, _when(at))
     emit(_membership_data(result),
-         message=f"{result.code} renewed {result.plan} until {result.ends_at.date().isoformat()} "
-                 f"(fee {_money(result.fee)} paid)")
+         message=_("{code} renewed {plan} until {until} (fee {fee} paid)").format(
+             code=result.code, plan=result.plan, until=result.ends_at.date().isoformat(), fee=_money(result.fee)))
 
 
 @membership_app.command("cancel")
@@ -287,7 +305,7 @@ def membership_cancel(key: str = typer.Argument(..., help="Customer code, card, 
         customer = customers.find(session, key)
         result = memberships.cancel(session, customer)
     emit({"code": result.code, "plan": result.plan, "cancelled_at": result.ends_at},
-         message=f"{result.code}: {result.plan} membership cancelled")
+         message=_("{code}: {plan} membership cancelled").format(code=result.code, plan=result.plan))
 
 
 @membership_app.command("list")
@@ -301,7 +319,7 @@ def membership_list(active: bool = typer.Option(False, "--active", help="Only ru
     with options.database().session(write=False) as session:
         rows = memberships.list_memberships(session, active_only=active)
     emit([{**r, "fees_paid": _money(r["fees_paid"])} for r in rows],
-         columns=["code", "name", "plan", "since", "paid_until", "status", "fees_paid"], title="Memberships")
+         columns=["code", "name", "plan", "since", "paid_until", "status", "fees_paid"], title=_("Memberships"))
 
 
 # -- rewards --------------------------------------------------------------------------------------
@@ -320,7 +338,8 @@ def reward_add(name: str = typer.Argument(..., help="Reward name."),
         reward = rewards.add_reward(session, program, name, cost)
         value = reward.cost * program.point_value
     emit({"reward": reward.name, "cost": reward.cost, "value": _money(value)},
-         message=f"reward {reward.name}: {reward.cost} points")
+         message=ngettext("reward {reward}: {cost} point", "reward {reward}: {cost} points", abs(reward.cost))
+         .format(reward=reward.name, cost=reward.cost))
 
 
 @reward_app.command("list")
@@ -335,7 +354,7 @@ def reward_list() -> None:
     with options.database().session(write=False) as session:
         rows = rewards.list_rewards(session, load_program(session))
     emit([{**r, "value": _money(r["value"])} for r in rows], columns=["reward", "cost", "value", "redeemed"],
-         title="Rewards")
+         title=_("Rewards"))
 
 
 @reward_app.command("remove")
@@ -348,7 +367,7 @@ def reward_remove(name: str = typer.Argument(..., help="Reward name.")) -> None:
 
     with options.database().session() as session:
         reward = rewards.remove_reward(session, name)
-    emit({"reward": reward.name, "removed": True}, message=f"reward {reward.name} removed")
+    emit({"reward": reward.name, "removed": True}, message=_("reward {reward} removed").format(reward=reward.name))
 
 
 # -- presets, birthdays, rebate -------------------------------------------------------------------
@@ -362,8 +381,8 @@ def program_preset(name: str = typer.Argument(..., help="cashback or points."),
 
     with options.database().session() as session:
         values = apply_preset(session, name, percent)
-    emit(values, message=f"program preset {name.strip().lower()}: "
-                         + ", ".join(f"{k} = {v}" for k, v in values.items()))
+    emit(values, message=_("program preset {name}: {settings}").format(
+        name=name.strip().lower(), settings=", ".join(f"{k} = {v}" for k, v in values.items())))
 
 
 def birthdays(days: int = typer.Option(0, "--days", help="Also the next N days (0: today only)."),
@@ -382,10 +401,12 @@ def birthdays(days: int = typer.Option(0, "--days", help="Also the next N days (
     rows = [{"code": c["code"], "name": c["name"], "birthday": c["birthday"], "on": c["on"], "age": c["age"],
              "awarded": c["awarded"], "points": c["points"]} for c in run.customers]
     if award and not options.current.json and not options.current.csv:
-        emit(rows, message=f"birthday bonus: {plural(run.awarded, 'customer')}, {plural(run.points, 'point')} "
-                           f"({len(rows) - run.awarded} had it already)")
+        emit(rows, message=_("birthday bonus: {customers}, {points} ({already} had it already)").format(
+            customers=ngettext("{count} customer", "{count} customers", run.awarded).format(count=run.awarded),
+            points=ngettext("{count} point", "{count} points", abs(run.points)).format(count=run.points),
+            already=len(rows) - run.awarded))
         return
-    emit(rows, columns=["code", "name", "birthday", "on", "age", "awarded", "points"], title="Birthdays")
+    emit(rows, columns=["code", "name", "birthday", "on", "age", "awarded", "points"], title=_("Birthdays"))
 
 
 def rebate(year: int = typer.Option(..., "--year", help="A finished calendar year."),
@@ -402,16 +423,19 @@ def rebate(year: int = typer.Option(..., "--year", help="A finished calendar yea
         program = load_program(session)
         run = bonuses.rebate(session, program, year, percent, dry_run=dry_run)
     rows = [{**c, "spend": _money(c["spend"])} for c in run.customers]
-    verb = "would give" if dry_run else "gave"
     if options.current.json:
         emit({"year": run.year, "percent": str(run.percent.normalize()), "dry_run": dry_run,
               "customers": len(rows), "points": run.points, "spend": _money(run.spend),
               "already_rebated": run.already, "rebates": rows})
         return
     emit(rows, columns=["code", "name", "spend", "points"],
-         message=None if dry_run else f"rebate {run.year}: {verb} {plural(run.points, 'point')} to {plural(len(rows), 'customer')} "
-                                      f"({run.already} had it already)",
-         title=f"Rebate {run.year} ({run.percent.normalize()}%, {verb} {run.points} points)")
+         message=None if dry_run else _("rebate {year}: gave {points} to {customers} ({already} had it already)").format(
+             year=run.year, points=ngettext("{count} point", "{count} points", abs(run.points)).format(count=run.points),
+             customers=ngettext("{count} customer", "{count} customers", len(rows)).format(count=len(rows)),
+             already=run.already),
+         title=(_("Rebate {year} ({percent}%, would give {points} points)") if dry_run
+                else _("Rebate {year} ({percent}%, gave {points} points)")).format(
+             year=run.year, percent=run.percent.normalize(), points=run.points))
 
 
 def register(app: typer.Typer) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from loyaltycli.i18n import N_, _
+
 # check(field, text, answers_so_far) -> normalized value; raises a LoyaltyError with the reason.
 Check = Callable[[str, str, dict], object]
 
@@ -25,7 +27,7 @@ def _validator(check, optional: bool = True):
 
     def validate(text: str):
         if not text.strip():
-            return True if optional else "an answer is needed (Ctrl-C cancels, nothing is saved)"
+            return True if optional else _("an answer is needed (Ctrl-C cancels, nothing is saved)")
         try:
             check(text)
         except LoyaltyError as exc:
@@ -75,55 +77,58 @@ def _enroll_flow(program, check: Check | None, answers: dict) -> dict | None:
         return run
 
     if not answers.get("name"):
-        answers["name"] = _ask(questionary.text("Name:", validate=_validator(customers.clean_name, optional=False))).strip()
+        answers["name"] = _ask(questionary.text(_("Name:"), validate=_validator(customers.clean_name, optional=False))).strip()
     questions = [
-        ("phone", "Phone (optional):", db_check("phone")),
-        ("email", "E-mail (optional):", db_check("email")),
-        ("card", "Card number (optional):", db_check("card")),
-        ("birthday", "Birthday YYYY-MM-DD (optional):", lambda t: clock.parse_date(t, what="birthday")),
-        ("referral_code", "Referral code (optional):", db_check("referral_code")),
+        ("phone", _("Phone (optional):"), db_check("phone")),
+        ("email", _("E-mail (optional):"), db_check("email")),
+        ("card", _("Card number (optional):"), db_check("card")),
+        ("birthday", _("Birthday YYYY-MM-DD (optional):"), lambda t: clock.parse_date(t, what=_("birthday"))),
+        ("referral_code", _("Referral code (optional):"), db_check("referral_code")),
     ]
     for field, text, validate in questions:
         if answers.get(field):
             continue
         answers[field] = _ask(questionary.text(text, validate=_validator(validate))).strip() or None
     if answers.get("consent") is None:
-        answers["consent"] = bool(_ask(questionary.confirm("Agrees to receive offers?", default=False)))
+        answers["consent"] = bool(_ask(questionary.confirm(_("Agrees to receive offers?"), default=False)))
     phone = answers.get("phone")
     if phone:
         try:
             phone = customers.shown_phone(customers.normalize_phone(phone, program.phone_region))
         except Exception:  # noqa: BLE001  the enroll itself says why
             pass
-    parts = [answers["name"], phone, answers.get("email"), answers.get("card") and f"card {answers['card']}",
-             answers.get("birthday") and f"born {answers['birthday']}",
-             answers.get("referral_code") and f"referral code {answers['referral_code'].upper()}",
-             "agrees to offers" if answers["consent"] else "no offers"]
-    summary = "Enroll " + ", ".join(p for p in parts if p) + "?"
+    parts = [answers["name"], phone, answers.get("email"),
+             answers.get("card") and _("card {card}").format(card=answers["card"]),
+             answers.get("birthday") and _("born {birthday}").format(birthday=answers["birthday"]),
+             answers.get("referral_code") and _("referral code {code}").format(code=answers["referral_code"].upper()),
+             _("agrees to offers") if answers["consent"] else _("no offers")]
+    summary = _("Enroll {details}?").format(details=", ".join(p for p in parts if p))
     if not _ask(questionary.confirm(summary, default=True)):
         return None
     return answers
 
 
-NPS_QUESTION = "{code}: how likely is it that you would recommend us to a friend? 0 (not at all) .. 10 (extremely)"
-CSAT_QUESTION = "How satisfied were you with this visit? 1 (very unhappy) .. 5 (very happy)"
+# The questions read to customers (a shop may word them its own way: `program set survey_nps_question`).
+NPS_QUESTION = N_("how likely is it that you would recommend us to a friend?")
+CSAT_QUESTION = N_("How satisfied were you with this visit?")
 # The loyalty index's own three questions; its first is "recommend us" too, so when the NPS question was
 # just answered it is worded apart (speaking well of us is what the index's first question measures).
-CLI_WORDING_AFTER_NPS = "Would you speak well of us to others?"
-SKIP_WORD = "skip"
+CLI_WORDING_AFTER_NPS = N_("Would you speak well of us to others?")
+SKIP_WORD = N_("skip")  # typed to leave the loyalty index out (the English word works in every language)
 
 
-def survey_flow(code: str) -> dict | None:
+def survey_flow(code: str, nps_question: str | None = None, csat_question: str | None = None) -> dict | None:
     """Ask NPS, CSAT, the three CLI questions and a comment; empty answers skip. None when cancelled.
 
+    ``nps_question``/``csat_question``: the shop's own wording (shown as typed), else the translated default.
     The answer has a "skipped" list: what was not answered, so the command can say what was recorded."""
     try:
-        return _survey_flow(code)
+        return _survey_flow(code, nps_question or _(NPS_QUESTION), csat_question or _(CSAT_QUESTION))
     except _Cancelled:
         return None
 
 
-def _survey_flow(code: str) -> dict | None:
+def _survey_flow(code: str, nps_question: str, csat_question: str) -> dict | None:
     import questionary
 
     from loyaltycli.core import surveys
@@ -132,45 +137,52 @@ def _survey_flow(code: str) -> dict | None:
         return _validator(lambda t: surveys.check_score(t, low, high, what))
 
     skipped = []
-    nps = _ask(questionary.text(NPS_QUESTION.format(code=code) + " (empty to skip)",
-                                validate=score(*surveys.NPS_RANGE, "NPS"))).strip() or None
+    skip_word = _(SKIP_WORD)
+    nps = _ask(questionary.text(_("{code}: {question} 0 (not at all) .. 10 (extremely) (empty to skip)").format(
+        code=code, question=nps_question), validate=score(*surveys.NPS_RANGE, "NPS"))).strip() or None
     if nps is None:
         skipped.append("NPS")
-    csat = _ask(questionary.text(CSAT_QUESTION + " (empty to skip)",
-                                 validate=score(*surveys.CSAT_RANGE, "CSAT"))).strip() or None
+    csat = _ask(questionary.text(_("{question} 1 (very unhappy) .. 5 (very happy) (empty to skip)").format(
+        question=csat_question), validate=score(*surveys.CSAT_RANGE, "CSAT"))).strip() or None
     if csat is None:
         skipped.append("CSAT")
     cli: list[str] = []
     for i, question in enumerate(surveys.CLI_QUESTIONS):
         if i == 0 and nps is not None:
             question = CLI_WORDING_AFTER_NPS
-        label = f"Loyalty index {i + 1}/3: {question} 1 (definitely) .. 6 (not at all)"
+        question = _(question)
         if i == 0:
-            answer = _ask(questionary.text(label + " (empty skips the index)",
-                                           validate=score(*surveys.CLI_RANGE, "CLI question 1"))).strip()
+            label = _("Loyalty index {number}/3: {question} 1 (definitely) .. 6 (not at all) (empty skips the index)")
+            answer = _ask(questionary.text(label.format(number=i + 1, question=question),
+                                           validate=score(*surveys.CLI_RANGE,
+                                                          _("CLI question {number}").format(number=1)))).strip()
             if not answer:
-                skipped.append("loyalty index")
+                skipped.append(_("loyalty index"))
                 break
         else:
             # The index needs all three answers: an empty one would silently drop the first.
-            check = score(*surveys.CLI_RANGE, f"CLI question {i + 1}")
+            check = score(*surveys.CLI_RANGE, _("CLI question {number}").format(number=i + 1))
+            skipping = {SKIP_WORD, skip_word.lower()}
 
-            def needed(text, check=check):
-                if text.strip().lower() == SKIP_WORD:
+            def needed(text, check=check, skipping=skipping):
+                if text.strip().lower() in skipping:
                     return True
                 if not text.strip():
-                    return f"the loyalty index needs all three answers; type {SKIP_WORD!r} to leave it out"
+                    return _("the loyalty index needs all three answers; type {word!r} to leave it out").format(
+                        word=skip_word)
                 return check(text)
-            answer = _ask(questionary.text(label + f" ({SKIP_WORD!r} leaves the index out)",
+            label = _("Loyalty index {number}/3: {question} 1 (definitely) .. 6 (not at all) ({word!r} leaves the "
+                      "index out)")
+            answer = _ask(questionary.text(label.format(number=i + 1, question=question, word=skip_word),
                                            validate=needed)).strip()
-            if answer.lower() == SKIP_WORD:
+            if answer.lower() in skipping:
                 cli = []
-                skipped.append("loyalty index")
+                skipped.append(_("loyalty index"))
                 break
         cli.append(answer)
-    comment = _ask(questionary.text("Comment (optional):")).strip() or None
+    comment = _ask(questionary.text(_("Comment (optional):"))).strip() or None
     if comment is None:
-        skipped.append("comment")
+        skipped.append(_("comment"))
     if nps is None and csat is None and not cli:
         return {"nps": None, "csat": None, "cli": None, "comment": comment, "skipped": skipped}
     return {"nps": nps, "csat": csat, "cli": cli or None, "comment": comment, "skipped": skipped}

@@ -17,6 +17,7 @@ from typing import Any, Iterable, Sequence
 from loyaltycli.cli import options
 from loyaltycli.core.money import Money
 from loyaltycli.core.spreadsheet import BOM, safe_cell  # noqa: F401  (safe_cell: one home, used here)
+from loyaltycli.i18n import _
 
 
 def _plain(value: Any) -> Any:
@@ -63,7 +64,9 @@ def _cell(value: Any) -> str:
 
         return local_text(value)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        if options.current.csv:  # CSV stays the same in every language
+            return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, (list, dict)):
         return json.dumps(_plain(value), ensure_ascii=False)
     return str(_plain(value))
@@ -165,7 +168,7 @@ def _build(rows: list[dict], columns: list[str], cells: dict[str, list[str]], ti
         numeric = bool(given) and all(_is_number(v) for v in given)
         wraps = col in WRAPPING and not plain and not numeric
         widest = max((len(c) for c in cells[col]), default=0)
-        t.add_column(col.replace("_", " "), justify="right" if numeric else "left",
+        t.add_column(label(col), justify="right" if numeric else "left",
                      overflow="fold" if wraps else "ellipsis", no_wrap=not wraps,
                      min_width=widest if numeric or plain else None)
     for i in range(len(rows)):
@@ -182,9 +185,10 @@ def table(rows: list[dict], *, columns: Sequence[str] | None = None, title: str 
 
     columns = list(columns or (rows[0].keys() if rows else []))
     if not rows:
-        print_line(f"{title}: nothing to show" if title else "nothing to show")
+        print_line(_("{title}: nothing to show").format(title=title) if title else _("nothing to show"))
         return
-    cells = {col: [_escape(printable(_cell(row.get(col)))) for row in rows] for col in columns}
+    cells = {col: [_escape(printable(label(row[col]) if col == "kind" and type(row.get(col)) is str
+                                     else _cell(row.get(col)))) for row in rows] for col in columns}
     width = fit_width()
     if width is None:  # piped, no COLUMNS: as wide as it needs
         t = _build(rows, columns, cells, title, plain=True)
@@ -237,12 +241,20 @@ def table_of_fields(data: dict, *, title: str | None = None, width: int | None =
     for key, value in data.items():
         if isinstance(value, list):
             continue
-        t.add_row(key.replace("_", " "), _escape(printable(_cell(value))))
+        t.add_row(label(key), _escape(printable(_cell(value))))
     console(width=width if width is not None else fit_width()).print(t)
 
 
+def label(key: str) -> str:
+    """A column or field name as people read it (in their language); JSON and CSV keep the key."""
+    from loyaltycli.cli import columns  # noqa: F401  (the marked labels, for extraction)
+
+    return _(key.replace("_", " "))
+
+
 def plural(count, word: str, many: str | None = None) -> str:
-    """"1 customer", "2 customers", "-1 point": the count with its word agreeing."""
+    """"1 customer", "2 customers", "-1 point": the count with its word agreeing (English only: for
+    messages, use ngettext with the whole sentence)."""
     return f"{count} {word if abs(count) == 1 else (many or word + 's')}"
 
 

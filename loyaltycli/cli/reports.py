@@ -8,6 +8,7 @@ import typer
 
 from loyaltycli.cli import options
 from loyaltycli.cli.render import emit
+from loyaltycli.i18n import _
 
 report_app = typer.Typer(help="Reports for the owner: tiers, NPS, retention, CLV, redemption, upsell, channels, "
                               "segments and a one-screen summary. Each takes --from/--to, --json and --csv.",
@@ -70,7 +71,8 @@ def _title(name: str, data: dict) -> str:
     from loyaltycli.core.clock import local_text
 
     period = data["period"]
-    return f"{name}, {local_text(period['from'])[:10]} to {local_text(period['to'])[:16]}"
+    return _("{report}, {start} to {end}").format(report=name, start=local_text(period["from"])[:10],
+                                                  end=local_text(period["to"])[:16])
 
 
 def _machine() -> bool:
@@ -104,9 +106,9 @@ def report_tiers(from_: Optional[str] = _from_option(), to: Optional[str] = _to_
     if _machine():
         emit(data["tiers"], columns=columns)
         return
-    table(data["tiers"], columns=columns, title=_title("Tiers", data))
+    table(data["tiers"], columns=columns, title=_title(_("Tiers"), data))
     table(data["close_to_next"], columns=["code", "name", "tier", "qualifying_spend", "next_tier", "missing"],
-          title="Close to the next tier")
+          title=_("Close to the next tier"))
 
 
 @report_app.command("nps")
@@ -127,9 +129,9 @@ def report_nps(from_: Optional[str] = _from_option(), to: Optional[str] = _to_op
         return
     fields = _fields(data, head)
     fields["trend"] = sparkline([t["nps"] for t in data["trend"]])
-    table_of_fields(fields, title=_title("NPS", data))
-    table(data["by_tier"], columns=["tier", "responses", "nps"], title="By tier")
-    table(data["comments"], columns=["at", "code", "nps", "comment"], title="Recent comments")
+    table_of_fields(fields, title=_title(_("NPS"), data))
+    table(data["by_tier"], columns=["tier", "responses", "nps"], title=_("By tier"))
+    table(data["comments"], columns=["at", "code", "nps", "comment"], title=_("Recent comments"))
 
 
 @report_app.command("retention")
@@ -139,7 +141,7 @@ def report_retention(from_: Optional[str] = _from_option(), to: Optional[str] = 
     Example: loyalty report retention --from 2026-01-01 --to 2026-07-01
     """
     data = _run("retention", from_, to)
-    _emit_figures(data, ["start_count", "end_count", "new", "crr", "churn"], "Retention", csv_period=True)
+    _emit_figures(data, ["start_count", "end_count", "new", "crr", "churn"], _("Retention"), csv_period=True)
 
 
 @report_app.command("clv")
@@ -159,8 +161,8 @@ def report_clv(from_: Optional[str] = _from_option(), to: Optional[str] = _to_op
     if options.current.json:
         emit(data)
         return
-    table_of_fields(_fields(data, keys), title=_title("Customer lifetime value", data))
-    table(data["by_tier"], columns=["tier", *keys], title="By tier")
+    table_of_fields(_fields(data, keys), title=_title(_("Customer lifetime value"), data))
+    table(data["by_tier"], columns=["tier", *keys], title=_("By tier"))
 
 
 @report_app.command("redemption")
@@ -172,7 +174,7 @@ def report_redemption(from_: Optional[str] = _from_option(), to: Optional[str] =
     data = _run("redemption", from_, to)
     _emit_figures(data, ["points_earned", "points_redeemed", "rate", "redemptions", "value",
                          "sales_with_redemption", "avg_basket_with", "sales_without_redemption",
-                         "avg_basket_without"], "Redemption")
+                         "avg_basket_without"], _("Redemption"))
 
 
 @report_app.command("upsell")
@@ -183,11 +185,12 @@ def report_upsell(from_: Optional[str] = _from_option(), to: Optional[str] = _to
     Example: loyalty report upsell --json
     """
     data = _run("upsell", from_, to)
-    _emit_figures(data, ["customers", "customers_multi", "customers_single", "ratio"], "Upsell")
+    _emit_figures(data, ["customers", "customers_multi", "customers_single", "ratio"], _("Upsell"))
     if not _machine() and data["products"]:
         from loyaltycli.cli.render import table
 
-        table(data["products"], columns=["sku", "description", "customers", "quantity"], title="Most bought products")
+        table(data["products"], columns=["sku", "description", "customers", "quantity"],
+              title=_("Most bought products"))
 
 
 @report_app.command("channels")
@@ -198,7 +201,7 @@ def report_channels(from_: Optional[str] = _from_option(), to: Optional[str] = _
     """
     data = _run("channels", from_, to)
     emit(data["channels"], columns=["channel", "sales", "gross", "refunds", "spend", "customers", "avg_basket",
-                                    "share"], title=_title("Channels", data))
+                                    "share"], title=_title(_("Channels"), data))
 
 
 @report_app.command("cards")
@@ -211,7 +214,7 @@ def report_cards(from_: Optional[str] = _from_option(), to: Optional[str] = _to_
     data = _run("cards", from_, to)
     emit(data["cards"], columns=["card", "reward", "stamps_needed", "started", "stamps", "stamps_taken_back",
                                  "stamps_expired", "completed", "vouchers_issued", "vouchers_used",
-                                 "vouchers_expired", "vouchers_open"], title=_title("Stamp cards", data))
+                                 "vouchers_expired", "vouchers_open"], title=_title(_("Stamp cards"), data))
 
 
 @report_app.command("segments")
@@ -261,7 +264,7 @@ def report_segments(
         emit({**amounts(summary), "members": rows} if rows is not None else amounts(summary))
         return
     emit(amounts(summary["segments"]), columns=["segment", "customers", "share", "spend", "with_consent"],
-         title=_title("Segments", summary))
+         title=_title(_("Segments"), summary))
 
 
 @report_app.command("summary")
@@ -296,16 +299,16 @@ def _dashboard(data: dict) -> None:
         return "-" if value is None else f"{value}{suffix}"
 
     head = Table.grid(padding=(0, 3))
-    for _ in range(3):
+    for _column in range(3):
         head.add_column(style="bold")
         head.add_column(justify="right")
     rate = data["redemption_rate"]
-    cells = [("customers", show(data["customers"])), ("new", show(data["new"])),
-             ("sales", show(data["sales"])), ("net spend", show(data["spend"])),
-             ("avg order", show(data["aov"])), ("CLV", show(data["clv"])),
-             ("points earned", show(data["points_earned"])), ("points redeemed", show(data["points_redeemed"])),
-             ("redeemed %", "-" if rate is None else f"{rate * 100:.1f}%"), ("NPS", show(data["nps"])),
-             ("retention", show(data["crr"], "%")), ("churn", show(data["churn"], "%"))]
+    cells = [(_("customers"), show(data["customers"])), (_("new"), show(data["new"])),
+             (_("sales"), show(data["sales"])), (_("net spend"), show(data["spend"])),
+             (_("avg order"), show(data["aov"])), (_("CLV"), show(data["clv"])),
+             (_("points earned"), show(data["points_earned"])), (_("points redeemed"), show(data["points_redeemed"])),
+             (_("redeemed %"), "-" if rate is None else f"{rate * 100:.1f}%"), (_("NPS"), show(data["nps"])),
+             (_("retention"), show(data["crr"], "%")), (_("churn"), show(data["churn"], "%"))]
     for i in range(0, len(cells), 3):
         head.add_row(*[x for cell in cells[i:i + 3] for x in cell])
 
@@ -326,29 +329,33 @@ def _dashboard(data: dict) -> None:
     earned = [m["points_earned"] for m in monthly]
     redeemed = [m["points_redeemed"] for m in monthly]
     nps = [m["nps"] for m in monthly]
-    trends.add_row("earned", Text(sparkline(earned), style="cyan"), f"max {max(earned, default=0)}")
-    trends.add_row("redeemed", Text(sparkline(redeemed), style="magenta"), f"max {max(redeemed, default=0)}")
+    trends.add_row(_("earned"), Text(sparkline(earned), style="cyan"),
+                   _("max {value}").format(value=max(earned, default=0)))
+    trends.add_row(_("redeemed"), Text(sparkline(redeemed), style="magenta"),
+                   _("max {value}").format(value=max(redeemed, default=0)))
     known = [v for v in nps if v is not None]
-    trends.add_row("NPS", Text(sparkline(nps), style="yellow"), f"last {known[-1]}" if known else "no answers")
+    trends.add_row(_("NPS"), Text(sparkline(nps), style="yellow"),
+                   _("last {value}").format(value=known[-1]) if known else _("no answers"))
     if monthly:
         trends.add_row("", Text(f"{monthly[0]['month']} .. {monthly[-1]['month']}", style="dim"), "")
     comments = Group(*[Text(f"{c['nps'] if c['nps'] is not None else '-'}  {c['comment']}", overflow="fold")
-                       for c in data["comments"]]) if data["comments"] else Text("no comments in the period")
+                       for c in data["comments"]]) if data["comments"] else Text(_("no comments in the period"))
 
     layout = Layout()
     head_rows = (len(cells) + 2) // 3 + 2
-    layout.split_column(Layout(Panel(head, title=_title("Summary", data)), size=head_rows),
+    layout.split_column(Layout(Panel(head, title=_title(_("Summary"), data)), size=head_rows),
                         Layout(name="charts", size=len(monthly) + 2),
-                        Layout(Panel(comments, title="Latest comments"), size=len(data["comments"]) + 2 or 3))
-    layout["charts"].split_row(Layout(Panel(sales_chart, title="Net spend by month")),
-                               Layout(Panel(Group(trends), title="Trends by month")))
+                        Layout(Panel(comments, title=_("Latest comments")), size=len(data["comments"]) + 2 or 3))
+    layout["charts"].split_row(Layout(Panel(sales_chart, title=_("Net spend by month"))),
+                               Layout(Panel(Group(trends), title=_("Trends by month"))))
     out = console()
     height = head_rows + len(monthly) + 2 + (len(data["comments"]) + 2 or 3)
     out.print(layout, height=height)
     for card in data.get("cards", []):  # stamp cards, one line each
-        out.print(f"stamp card {card['card']}: {card['started']} customers started, {card['completed']} completed; "
-                  f"vouchers {card['vouchers_issued']} issued, {card['vouchers_used']} used, "
-                  f"{card['vouchers_expired']} expired, {card['vouchers_open']} open")
+        out.print(_("stamp card {card}: {started} customers started, {completed} completed; vouchers {issued} "
+                    "issued, {used} used, {expired} expired, {open} open").format(
+            card=card["card"], started=card["started"], completed=card["completed"], issued=card["vouchers_issued"],
+            used=card["vouchers_used"], expired=card["vouchers_expired"], open=card["vouchers_open"]))
 
 
 def suggest(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone."),
@@ -364,10 +371,10 @@ def suggest(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
         customer = customers.find(session, key, load_program(session), usable=False)
         rows = reports.suggest_products(session, customer.id, limit=limit)
     if not rows and not _machine():
-        emit(rows, message=f"{customer.code}: nothing to suggest: customers with similar baskets bought nothing new "
-                           "to them (suggestions come from sales recorded with --item line items)")
+        emit(rows, message=_("{code}: nothing to suggest: customers with similar baskets bought nothing new to them "
+                             "(suggestions come from sales recorded with --item line items)").format(code=customer.code))
         return
-    emit(rows, columns=["sku", "description", "score", "buyers"], title=f"Suggestions for {customer.code}")
+    emit(rows, columns=["sku", "description", "score", "buyers"], title=_("Suggestions for {code}").format(code=customer.code))
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 
 from loyaltycli.cli import options
-from loyaltycli.cli.render import emit, plural
+from loyaltycli.cli.render import emit
+from loyaltycli.i18n import _, ngettext
 
 
 def confirmed(yes: bool, what: str, details: list[str]) -> None:
@@ -17,13 +18,14 @@ def confirmed(yes: bool, what: str, details: list[str]) -> None:
     if yes:
         return
     if not options.current.interactive:
-        raise Cancelled(f"{what} cannot be undone; add --yes to confirm (there is no terminal to ask on)")
+        raise Cancelled(_("{what} cannot be undone; add --yes to confirm (there is no terminal to ask on)").format(
+            what=what))
     for line in details:
         typer.echo(line, err=True)
     from loyaltycli.cli import prompts
 
-    if not prompts.confirm(f"{what}: this cannot be undone. Go ahead?"):
-        raise Cancelled(f"{what} cancelled; nothing was changed")
+    if not prompts.confirm(_("{what}: this cannot be undone. Go ahead?").format(what=what)):
+        raise Cancelled(_("{what} cancelled; nothing was changed").format(what=what))
 
 
 YES = typer.Option(False, "--yes", "-y", help="Do it without asking (scripts); without it a terminal asks and "
@@ -44,8 +46,10 @@ def backup(file: Path = typer.Argument(..., help="Backup file to write (0600, vi
     from loyaltycli.core.backup import backup as run_backup
 
     info = run_backup(options.database(), file, force=force)
-    emit(info, message=f"backed up {plural(info['customers'], 'customer')} and {plural(info['ledger_rows'], 'ledger row')} "
-                       f"to {info['file']} ({info['bytes']} bytes)")
+    emit(info, message=_("backed up {customers} and {rows} to {file} ({bytes} bytes)").format(
+        customers=ngettext("{count} customer", "{count} customers", info["customers"]).format(count=info["customers"]),
+        rows=ngettext("{count} ledger row", "{count} ledger rows", info["ledger_rows"]).format(count=info["ledger_rows"]),
+        file=info["file"], bytes=info["bytes"]))
 
 
 def restore(file: Path = typer.Argument(..., help="A backup written by `loyalty backup`."), yes: bool = YES) -> None:
@@ -60,16 +64,24 @@ def restore(file: Path = typer.Argument(..., help="A backup written by `loyalty 
     from loyaltycli.core.backup import restore as run_restore
 
     def ask(facts: dict) -> bool:
-        confirmed(yes, "restore", [f"restore {file}: written {facts['backup_time']}, {facts['customers']} "
-                                   f"customers, {facts['ledger_rows']} ledger rows, schema {facts['schema']}",
-                                   "the current database is replaced (and kept aside)"])
+        confirmed(yes, _("restore"), [
+            _("restore {file}: written {time}, {customers} customers, {rows} ledger rows, schema {schema}").format(
+                file=file, time=facts["backup_time"], customers=facts["customers"], rows=facts["ledger_rows"],
+                schema=facts["schema"]),
+            _("the current database is replaced (and kept aside)")])
         return True
 
     info = run_restore(options.database(), file, confirm=ask)
     info["operator"] = ledger.operator_name(options.current.by)
-    kept = f"; the previous database is kept as {info['kept_aside']}" if info["kept_aside"] else ""
-    emit(info, message=f"restored {plural(info['customers'], 'customer')} and {plural(info['ledger_rows'], 'ledger row')} "
-                       f"from {info['file']}{kept}")
+    customers = ngettext("{count} customer", "{count} customers", info["customers"]).format(count=info["customers"])
+    rows = ngettext("{count} ledger row", "{count} ledger rows", info["ledger_rows"]).format(count=info["ledger_rows"])
+    if info["kept_aside"]:
+        message = _("restored {customers} and {rows} from {file}; the previous database is kept as {kept}").format(
+            customers=customers, rows=rows, file=info["file"], kept=info["kept_aside"])
+    else:
+        message = _("restored {customers} and {rows} from {file}").format(customers=customers, rows=rows,
+                                                                        file=info["file"])
+    emit(info, message=message)
 
 
 def export(folder: Path = typer.Argument(..., help="Folder for the CSV files (created if missing).")) -> None:
@@ -81,7 +93,8 @@ def export(folder: Path = typer.Argument(..., help="Folder for the CSV files (cr
 
     info = run_export(options.database(), folder)
     rows = sum(info["tables"].values())
-    emit(info, message=f"exported {len(info['tables'])} tables ({rows} rows) to {info['folder']}")
+    emit(info, message=_("exported {tables} tables ({rows} rows) to {folder}").format(
+        tables=len(info["tables"]), rows=rows, folder=info["folder"]))
 
 
 def db_check() -> None:
@@ -98,14 +111,14 @@ def db_check() -> None:
     if options.current.json:
         emit(data)
     elif problems:
-        emit(data["problems"], columns=["check", "detail"], title=f"{len(problems)} problems")
+        emit(data["problems"], columns=["check", "detail"], title=ngettext("{count} problem", "{count} problems", len(problems)).format(count=len(problems)))
     else:
-        emit(data, message=f"database OK: {len(CHECKS)} checks passed")
+        emit(data, message=_("database OK: {count} checks passed").format(count=len(CHECKS)))
     if problems:
         from loyaltycli.cli import fail
 
-        fail(f"db check found {len(problems)} problems (listed above); restore a good backup or correct them "
-             "with new ledger rows")
+        fail(_("db check found {count} problems (listed above); restore a good backup or correct them with new "
+               "ledger rows").format(count=len(problems)))
 
 
 def _fault_point(name: str) -> None:
@@ -122,8 +135,10 @@ def _fault_point(name: str) -> None:
 def _describe(session, customer) -> str:
     from loyaltycli.core import ledger
 
-    return (f"{customer.code} {customer.name or '(no name)'}, {customer.email or customer.phone or customer.card or 'no contact'}"
-            f", balance {ledger.balance(session, customer.id)} points")
+    return _("{code} {name}, {contact}, balance {balance} points").format(
+        code=customer.code, name=customer.name or _("(no name)"),
+        contact=customer.email or customer.phone or customer.card or _("no contact"),
+        balance=ledger.balance(session, customer.id))
 
 
 def customer_merge(keep: str = typer.Argument(..., help="The customer to keep (code, card, e-mail or phone)."),
@@ -147,19 +162,24 @@ def customer_merge(keep: str = typer.Argument(..., help="The customer to keep (c
             program = load_program(session)
             kept, dup = customers.find(session, keep, program), customers.find(session, duplicate, program)
             shown = {"keep": kept.id, "duplicate": dup.id}
-            details = [f"keep:      {_describe(session, kept)}", f"duplicate: {_describe(session, dup)}"]
-        confirmed(yes, f"merge {dup.code} into {kept.code}", details)
+            details = [_("keep:      {customer}").format(customer=_describe(session, kept)),
+                       _("duplicate: {customer}").format(customer=_describe(session, dup))]
+        confirmed(yes, _("merge {duplicate} into {keep}").format(duplicate=dup.code, keep=kept.code), details)
     with db.session() as session, options.by_hand():
         program = load_program(session)
         kept = customers.find(session, keep, program)
         dup = customers.find(session, duplicate, program)
         if not yes and shown != {"keep": kept.id, "duplicate": dup.id}:
-            raise RuleNotMet("the customers changed while you were deciding; nothing was merged, run it again")
+            raise RuleNotMet(_("the customers changed while you were deciding; nothing was merged, run it again"))
         result = merge_customers(session, kept, dup)
     data = {"code": result.keep, "merged": result.duplicate, "points": result.points,
             "lots": result.lots, "moved": result.moved, "filled": result.filled, "balance": result.balance}
-    emit(data, message=f"merged {result.duplicate} into {result.keep}: {plural(result.points, 'point')}, "
-                       f"{plural(result.moved['purchases'], 'purchase')} moved; balance {result.balance}")
+    emit(data, message=_("merged {duplicate} into {keep}: {points}, {purchases} moved; balance {balance}").format(
+        duplicate=result.duplicate, keep=result.keep,
+        points=ngettext("{count} point", "{count} points", abs(result.points)).format(count=result.points),
+        purchases=ngettext("{count} purchase", "{count} purchases", result.moved["purchases"]).format(
+            count=result.moved["purchases"]),
+        balance=result.balance))
 
 
 def customer_forget(key: str = typer.Argument(..., help="Code, card, e-mail or phone."), yes: bool = YES) -> None:
@@ -184,35 +204,42 @@ def customer_forget(key: str = typer.Argument(..., help="Code, card, e-mail or p
             customer = customers.find(session, key, program, usable=False)
             if customer.status == "merged":
                 customers.find(session, key, program)  # says which customer it was merged into
-            shown, details = customer.id, [f"forget: {_describe(session, customer)}"]
-        confirmed(yes, f"forget {customer.code}", details)
+            shown, details = customer.id, [_("forget: {customer}").format(customer=_describe(session, customer))]
+        confirmed(yes, _("forget {code}").format(code=customer.code), details)
     with db.session() as session, options.by_hand():
         program = load_program(session)
         customer = customers.find(session, key, program, usable=False)
         if customer.status == "merged":
             customers.find(session, key, program)  # says which customer it was merged into
         if not yes and customer.id != shown:
-            raise RuleNotMet("the customer changed while you were deciding; nothing was erased, run it again")
+            raise RuleNotMet(_("the customer changed while you were deciding; nothing was erased, run it again"))
         result = forget_customer(session, customer)
     _fault_point("LOYALTY_FAULT_BEFORE_SCRUB")
     scrubbed = scrub_file(db)
     if not scrubbed:
         import sys
 
-        sys.stderr.write("note: another process is using the database: the erased values are overwritten, "
-                         "but the file is compacted only when it is free; run `loyalty customer forget "
-                         f"{result.code}` again later to finish\n")
+        sys.stderr.write(_("note: another process is using the database: the erased values are overwritten, but "
+                           "the file is compacted only when it is free; run `loyalty customer forget {code}` again "
+                           "later to finish").format(code=result.code) + "\n")
     data = {"code": result.code, "erased": result.erased, "comments": result.comments,
             "reasons": result.reasons, "forfeited": result.forfeited, "file_scrubbed": scrubbed,
             "duplicates": result.duplicates}
-    also = ([f"{result.comments} survey comments"] if result.comments else []) + (
-        [f"{result.reasons} award reasons"] if result.reasons else []) + (
-        [f"{len(result.duplicates)} merged duplicates"] if result.duplicates else [])
+    also = ([ngettext("{count} survey comment", "{count} survey comments", result.comments).format(
+        count=result.comments)] if result.comments else []) + (
+        [ngettext("{count} award reason", "{count} award reasons", result.reasons).format(count=result.reasons)]
+        if result.reasons else []) + (
+        [ngettext("{count} merged duplicate", "{count} merged duplicates", len(result.duplicates)).format(
+            count=len(result.duplicates))] if result.duplicates else [])
     if result.again:
-        message = f"{result.code} was already forgotten; erased what was left and compacted the file"
+        message = _("{code} was already forgotten; erased what was left and compacted the file").format(
+            code=result.code)
     else:
-        message = (f"forgot {result.code}: erased {', '.join(result.erased) or 'nothing'}"
-                   f"{''.join(f' and {part}' for part in also)}; {result.forfeited} points forfeited")
+        erased = ", ".join(result.erased) or _("nothing")
+        erased += "".join(_(" and {part}").format(part=part) for part in also)
+        message = ngettext("forgot {code}: erased {erased}; {points} point forfeited",
+                           "forgot {code}: erased {erased}; {points} points forfeited", abs(result.forfeited)).format(
+            code=result.code, erased=erased, points=result.forfeited)
     emit(data, message=message)
 
 

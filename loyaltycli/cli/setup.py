@@ -8,6 +8,7 @@ import typer
 
 from loyaltycli.cli import options
 from loyaltycli.cli.render import emit
+from loyaltycli.i18n import _
 
 program_app = typer.Typer(help="Show and change the program's rules.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance: upgrade the schema.", no_args_is_help=True)
@@ -46,23 +47,24 @@ def init(demo: bool = typer.Option(False, "--demo", help="Load sample_data (cust
 
 
 def _init_message(summary: dict) -> str:
-    text = f"database ready: {summary['database']}"
+    text = _("database ready: {database}").format(database=summary["database"])
     if summary.get("place"):
         text += "\n" + _place_message(summary["place"])
     demo = summary.get("demo")
     if demo and demo.get("already_loaded"):
-        text += (f"\nthe demo shop is already loaded ({demo['customers']} customers); nothing was changed. "
-                 "Try `loyalty customer list` or `loyalty report summary`")
+        text += "\n" + _("the demo shop is already loaded ({customers} customers); nothing was changed. Try "
+                         "`loyalty customer list` or `loyalty report summary`").format(customers=demo["customers"])
     elif demo:
-        text += (f"\ndemo loaded: {demo['customers']} customers, {demo['purchases']} purchases, "
-                 f"{demo['refunds']} refunds, {demo['surveys']} survey answers, {demo['redemptions']} rewards "
-                 f"redeemed, {demo['points_expired']} points expired; "
-                 "try `loyalty customer list` or `loyalty report summary`")
+        text += "\n" + _("demo loaded: {customers} customers, {purchases} purchases, {refunds} refunds, {surveys} "
+                         "survey answers, {redemptions} rewards redeemed, {expired} points expired; try `loyalty "
+                         "customer list` or `loyalty report summary`").format(
+            customers=demo["customers"], purchases=demo["purchases"], refunds=demo["refunds"],
+            surveys=demo["surveys"], redemptions=demo["redemptions"], expired=demo["points_expired"])
     return text
 
 
 def _place_message(values: dict) -> str:
-    return "set " + ", ".join(f"{key} = {value}" for key, value in values.items())
+    return _("set {settings}").format(settings=", ".join(f"{key} = {value}" for key, value in values.items()))
 
 
 @program_app.command("show")
@@ -75,11 +77,13 @@ def program_show() -> None:
 
     with options.database().session(write=False) as session:
         program = load_program(session)
-    rows = [{"key": key, "value": value, "meaning": meaning} for key, value, meaning in program.items()]
+    machine = options.current.json or options.current.csv
+    rows = [{"key": key, "value": value, "meaning": meaning if machine else _(meaning)}
+            for key, value, meaning in program.items()]
     if options.current.json:
         emit({key: value for key, value, _ in program.items()})
     else:
-        emit(rows, columns=["key", "value", "meaning"], title="Program", optional=["meaning"])
+        emit(rows, columns=["key", "value", "meaning"], title=_("Program"), optional=["meaning"])
 
 
 @program_app.command("set", context_settings={"ignore_unknown_options": True})
@@ -117,7 +121,7 @@ def program_load(file: Path = typer.Argument(..., help="TOML file as written by 
     data = read_toml(file, str(file))
     with options.database().session() as session:
         keys = load_toml(session, data)
-    emit({"loaded": keys}, message=f"loaded {len(keys)} settings from {file}")
+    emit({"loaded": keys}, message=_("loaded {count} settings from {file}").format(count=len(keys), file=file))
 
 
 @program_app.command("dump")
@@ -131,7 +135,7 @@ def program_dump() -> None:
     if options.current.csv:
         from loyaltycli.cli import fail
 
-        fail("program dump prints TOML; --csv does not apply (for a table: loyalty program show --csv)", 2)
+        fail(_("program dump prints TOML; --csv does not apply (for a table: loyalty program show --csv)"), 2)
     with options.database().session(write=False) as session:
         program = load_program(session)
     typer.echo(dump_toml(program), nl=False)
@@ -145,7 +149,8 @@ def db_upgrade() -> None:
     """
     before, after = options.database().upgrade()
     emit({"from": before, "to": after},
-         message=f"schema {before} -> {after}" if before != after else f"schema is up to date ({after})")
+         message=_("schema {before} -> {after}").format(before=before, after=after) if before != after
+         else _("schema is up to date ({schema})").format(schema=after))
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ import typer
 
 from loyaltycli.cli import fail, options
 from loyaltycli.cli.render import emit
+from loyaltycli.i18n import _
 
 
 def survey(
@@ -32,21 +33,25 @@ def survey(
     db = options.database()
     when = clock.parse_timestamp(at, what="--at", local_formats=True) if at else None
     with db.session(write=False) as session:
-        customer = customers.find(session, key, load_program(session))
+        program = load_program(session)
+        customer = customers.find(session, key, program)
         code = customer.code
     if nps is None and csat is None and cli_scores is None:
         if not options.current.interactive:
-            fail("give at least one score: --nps 0..10, --csat 1..5 or --cli A B C (1..6 each)")
+            fail(_("give at least one score: --nps 0..10, --csat 1..5 or --cli A B C (1..6 each)"))
         from loyaltycli.cli import prompts
 
-        answers = prompts.survey_flow(code)
+        # the shop's own wording of the questions, when it has one (else the translated defaults)
+        wording = {name: text for name, text in (("nps_question", program.survey_nps_question),
+                                                 ("csat_question", program.survey_csat_question)) if text}
+        answers = prompts.survey_flow(code, **wording)
         if answers is None:
-            fail("survey cancelled; nothing was saved")
+            fail(_("survey cancelled; nothing was saved"))
         nps, csat, cli_scores = answers.get("nps"), answers.get("csat"), answers.get("cli")
         comment = answers.get("comment") if comment is None else comment
         skipped = answers.get("skipped") or []
         if nps is None and csat is None and cli_scores is None:
-            fail("no score was given; nothing was saved")
+            fail(_("no score was given; nothing was saved"))
     else:
         skipped = []
     with db.session() as session:
@@ -60,10 +65,13 @@ def survey(
     parts = [f"NPS {data['nps']}" if data["nps"] is not None else "",
              f"CSAT {data['csat']}" if data["csat"] is not None else "",
              "CLI " + " ".join(map(str, data["cli"])) if data["cli"] else "",
-             "a comment" if data["comment"] else ""]
-    message = f"{data['code']}: survey recorded ({', '.join(p for p in parts if p)})"
+             _("a comment") if data["comment"] else ""]
+    answers = ", ".join(p for p in parts if p)
     if skipped:
-        message += "; skipped: " + ", ".join(skipped)
+        message = _("{code}: survey recorded ({answers}); skipped: {skipped}").format(
+            code=data["code"], answers=answers, skipped=", ".join(skipped))
+    else:
+        message = _("{code}: survey recorded ({answers})").format(code=data["code"], answers=answers)
     emit(data, message=message)
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from typer import core as typer_core
 from typer._click import exceptions as click_exc
 
+from loyaltycli.i18n import help_gettext as _
+
 # Words shown for option values, by Python type.
 _WORDS = {str: "TEXT", int: "N", float: "NUMBER", Path: "PATH"}
 
@@ -113,13 +115,13 @@ def _did_you_mean(token: str, command, ctx=None) -> str:
                  if getattr(p, "param_type_name", "") == "argument"}
     matches = difflib.get_close_matches(name, _option_names(command) + list(arguments), n=1, cutoff=0.6)
     if not matches:
-        return f"no such option {token}"
+        return _("no such option {option}").format(option=token)
     if matches[0] in arguments:
         usage = " ".join(_usage_display_name(p) for p in arguments.values())
         path = getattr(ctx, "command_path", None) or "loyalty"
-        return (f"no such option {token}; {_argument_name(arguments[matches[0]])} is given without an option "
-                f"name: {path} {usage}")
-    return f"no such option {token}; did you mean {matches[0]}?"
+        return _("no such option {option}; {argument} is given without an option name: {usage}").format(
+            option=token, argument=_argument_name(arguments[matches[0]]), usage=f"{path} {usage}")
+    return _("no such option {option}; did you mean {match}?").format(option=token, match=matches[0])
 
 
 def _looks_like_option(token: str) -> bool:
@@ -150,5 +152,5 @@ def improve(exc) -> None:
     elif isinstance(exc, click_exc.BadParameter) and "valid integer" in message:
         param = getattr(exc, "param", None)
         name = (getattr(param, "name", "") or "value").strip("_").replace("_", " ")
-        exc.message = ("points are whole numbers, e.g. 100" if name == "points"
-                       else f"{name} is a whole number, e.g. 3")
+        exc.message = (_("points are whole numbers, e.g. 100") if name == "points"
+                       else _("{name} is a whole number, e.g. 3").format(name=name))

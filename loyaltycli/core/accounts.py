@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from loyaltycli.core import clock, ledger, rules
 from loyaltycli.core.models import Customer, LedgerEntry, Purchase
 from loyaltycli.core.program import Program
+from loyaltycli.i18n import _
 
 
 def _consent(session: Session, customer: Customer) -> dict:
@@ -76,8 +77,6 @@ def _cards(session: Session, customer_id: int, now, program: Program) -> list[di
 def list_accounts(session: Session, program: Program, *, search: str | None = None,
                   tier: str | None = None) -> list[dict]:
     """Active customers with balance, qualifying spend and tier, in one set-based query."""
-    from loyaltycli.core.customers import like_pattern
-
     now = clock.now()
     balances = (select(LedgerEntry.customer_id, func.sum(LedgerEntry.delta).label("balance"))
                 .group_by(LedgerEntry.customer_id).subquery())
@@ -97,7 +96,7 @@ def list_accounts(session: Session, program: Program, *, search: str | None = No
     if wanted and wanted not in {t.name.lower() for t in program.tiers}:
         from loyaltycli.core.errors import InvalidInput
 
-        raise InvalidInput(f"unknown tier {tier!r}; tiers are {', '.join(t.name for t in program.tiers)}")
+        raise InvalidInput(_('unknown tier {tier!r}; tiers are {value}').format(tier=tier, value=', '.join(t.name for t in program.tiers)))
     out = []
     # points expired but not written off yet are not spendable: only customers who may have some are replayed
     from loyaltycli.core.expiry import candidates

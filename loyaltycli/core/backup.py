@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from loyaltycli.core import clock, files
 from loyaltycli.core.errors import DatabaseUnavailable, InvalidInput
+from loyaltycli.i18n import gettext
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # Tables a file must have to be taken for a loyaltycli database.
@@ -28,11 +29,10 @@ REQUIRED_TABLES = {"customer", "ledger", "purchase", "program_setting", "alembic
 def sqlite_path(database) -> Path:
     """The file behind a SQLite Database; other backends have their own tools."""
     if not database.is_sqlite:
-        raise InvalidInput("backup and restore work on SQLite files; for PostgreSQL use pg_dump and pg_restore "
-                           "(`loyalty export DIR` works on both)")
+        raise InvalidInput(gettext('backup and restore work on SQLite files; for PostgreSQL use pg_dump and pg_restore (`loyalty export DIR` works on both)'))
     name = make_url(database.url).database
     if not name or name == ":memory:":
-        raise InvalidInput("an in-memory database cannot be backed up")
+        raise InvalidInput(gettext('an in-memory database cannot be backed up'))
     return Path(name)
 
 
@@ -88,8 +88,8 @@ def _os_errors(what):
                 if files.disk_full(exc):
                     raise files.disk_full_error(what(path)) from None
                 if isinstance(exc, sqlite3.Error):
-                    raise DatabaseUnavailable(f"{what(path)}: {exc}") from None
-                raise InvalidInput(f"{what(path)}: {exc.strerror or exc}") from None
+                    raise DatabaseUnavailable(gettext('{what}: {exc}').format(what=gettext(what)(path), exc=exc)) from None
+                raise InvalidInput(gettext('{what}: {value}').format(what=gettext(what)(path), value=exc.strerror or exc)) from None
         return wrapper
     return decorate
 
@@ -100,10 +100,9 @@ def _known_version(database) -> str:
 
     version = database.schema_version()
     if version is None:
-        raise DatabaseUnavailable(f"{database.url} is empty; nothing to back up (run `loyalty init`)")
+        raise DatabaseUnavailable(gettext('{url} is empty; nothing to back up (run `loyalty init`)').format(url=database.url))
     if version not in KNOWN_REVISIONS:
-        raise DatabaseUnavailable(f"the database schema ({version}) is newer than this program ({SCHEMA_HEAD}); "
-                                  "upgrade loyaltycli")
+        raise DatabaseUnavailable(gettext('the database schema ({version}) is newer than this program ({schema_head}); upgrade loyaltycli').format(version=version, schema_head=SCHEMA_HEAD))
     return version
 
 
@@ -121,7 +120,7 @@ def backup(database, dest: str | Path, *, force: bool = False) -> dict:
     if dest.is_dir() and not dest.is_symlink():
         dest = dest / f"loyalty-{clock.now():%Y%m%d-%H%M%S}.db"
     if not dest.parent.is_dir():
-        raise InvalidInput(f"folder {shown(dest.parent)} does not exist; create it first")
+        raise InvalidInput(gettext('folder {parent} does not exist; create it first').format(parent=shown(dest.parent)))
     _refuse_own_file(source, dest)
     _check_backup_target(dest, force)
     files.remove_stale_temps(dest.parent, ("backup",))
@@ -133,7 +132,7 @@ def backup(database, dest: str | Path, *, force: bool = False) -> dict:
     except sqlite3.Error as exc:
         if files.disk_full(exc):
             raise files.disk_full_error(f"cannot write the backup {shown(dest)}") from None
-        raise DatabaseUnavailable(f"backup failed: {exc}") from None
+        raise DatabaseUnavailable(gettext('backup failed: {exc}').format(exc=exc)) from None
     finally:
         _remove(temp)
     return {"file": shown(dest), "bytes": dest.stat().st_size, "schema": version, **facts}
@@ -154,10 +153,9 @@ def _refuse_own_file(database_file: Path, dest: Path) -> None:
             except OSError:
                 same = False
         if same and own == database_file:
-            raise InvalidInput("the backup cannot be the database itself; give another file")
+            raise InvalidInput(gettext('the backup cannot be the database itself; give another file'))
         if same:
-            raise InvalidInput(f"{shown(dest)} is the live database's own {own.name[len(database_file.name):]} "
-                               "file; give another file for the backup")
+            raise InvalidInput(gettext("{dest} is the live database's own {name} file; give another file for the backup").format(dest=shown(dest), name=own.name[len(database_file.name):]))
 
 
 def _check_backup_target(dest: Path, force: bool) -> None:
@@ -169,16 +167,15 @@ def _check_backup_target(dest: Path, force: bool) -> None:
     except FileNotFoundError:
         return
     if stat.S_ISLNK(info.st_mode):
-        raise InvalidInput(f"{shown(dest)} is a symbolic link; give the backup file itself")
+        raise InvalidInput(gettext('{dest} is a symbolic link; give the backup file itself').format(dest=shown(dest)))
     if not stat.S_ISREG(info.st_mode):
-        raise InvalidInput(f"{shown(dest)} exists and is not a regular file; give another name")
+        raise InvalidInput(gettext('{dest} exists and is not a regular file; give another name').format(dest=shown(dest)))
     try:
         inspect_file(dest)
     except InvalidInput:
-        raise InvalidInput(f"{shown(dest)} exists and is not a loyalty backup; refusing to replace it "
-                           "(give another name)") from None
+        raise InvalidInput(gettext('{dest} exists and is not a loyalty backup; refusing to replace it (give another name)').format(dest=shown(dest))) from None
     if not force:
-        raise InvalidInput(f"{shown(dest)} already exists; add --force to replace that backup")
+        raise InvalidInput(gettext('{dest} already exists; add --force to replace that backup').format(dest=shown(dest)))
 
 
 def inspect_file(path: Path, name: str | Path | None = None) -> dict:
@@ -193,30 +190,28 @@ def inspect_file(path: Path, name: str | Path | None = None) -> dict:
         with open(path, "rb") as fh:
             head = fh.read(len(SQLITE_MAGIC))
     except OSError as exc:
-        raise InvalidInput(f"cannot read {label}: {exc.strerror or exc}") from None
+        raise InvalidInput(gettext('cannot read {label}: {value}').format(label=label, value=exc.strerror or exc)) from None
     if head != SQLITE_MAGIC:
-        raise InvalidInput(f"{label} is not a SQLite database")
+        raise InvalidInput(gettext('{label} is not a SQLite database').format(label=label))
     try:
         with closing(sqlite3.connect(_read_only_uri(path), uri=True)) as conn:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             missing = REQUIRED_TABLES - tables
             if missing:
-                raise InvalidInput(f"{label} is not a loyaltycli database (no {', '.join(sorted(missing))} table)")
+                raise InvalidInput(gettext('{label} is not a loyaltycli database (no {missing} table)').format(label=label, missing=', '.join(sorted(missing))))
             versions = [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")]
             if len(versions) != 1:
-                raise InvalidInput(f"{label} has no single schema version")
+                raise InvalidInput(gettext('{label} has no single schema version').format(label=label))
             if versions[0] not in KNOWN_REVISIONS:
-                raise InvalidInput(f"{label} has schema {versions[0]}, newer than this program ({SCHEMA_HEAD}); "
-                                   "upgrade loyaltycli first")
+                raise InvalidInput(gettext('{label} has schema {versions}, newer than this program ({schema_head}); upgrade loyaltycli first').format(label=label, versions=versions[0], schema_head=SCHEMA_HEAD))
             problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
             if problems != ["ok"]:
                 first = " ".join(problems[0].split())
-                raise InvalidInput(f"{label} is damaged: integrity_check found {len(problems)} problems, "
-                                   f"the first: {first[:200]}")
+                raise InvalidInput(gettext('{label} is damaged: integrity_check found {count} problems, the first: {first}').format(label=label, count=len(problems), first=first[:200]))
             customers = conn.execute("SELECT count(*) FROM customer").fetchone()[0]
             rows = conn.execute("SELECT count(*) FROM ledger").fetchone()[0]
     except sqlite3.Error as exc:
-        raise InvalidInput(f"{label} cannot be read as a database: {exc}") from None
+        raise InvalidInput(gettext('{label} cannot be read as a database: {exc}').format(label=label, exc=exc)) from None
     return {"schema": versions[0], "customers": customers, "ledger_rows": rows}
 
 
@@ -226,12 +221,10 @@ def check_restore_source(database, source: str | Path) -> Path:
     target = sqlite_path(database)
     source = files.regular_file(Path(source).expanduser(), "backup file")
     if target.exists() and source.resolve() == target.resolve():
-        raise InvalidInput("that file is the database itself; give a backup file")
+        raise InvalidInput(gettext('that file is the database itself; give a backup file'))
     wal = Path(str(source) + "-wal")
     if wal.exists() and wal.stat().st_size > 0:
-        raise InvalidInput(f"the latest data of {shown(source)} sits in {shown(wal)} beside it (the file alone is "
-                           f"stale); make a proper copy with `loyalty --db {shown(source)} backup COPY.db` and "
-                           "restore that")
+        raise InvalidInput(gettext('the latest data of {source} sits in {wal} beside it (the file alone is stale); make a proper copy with `loyalty --db {source} backup COPY.db` and restore that').format(source=shown(source), wal=shown(wal)))
     return source
 
 
@@ -250,7 +243,7 @@ def restore(database, source: str | Path, *, confirm=None) -> dict:
     try:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise InvalidInput(f"cannot create the folder of {shown(target)}: {exc.strerror or exc}") from None
+        raise InvalidInput(gettext('cannot create the folder of {target}: {value}').format(target=shown(target), value=exc.strerror or exc)) from None
     files.remove_stale_temps(target.parent, ("restore", "aside"))
     staged = _temp_beside(target, "restore")
     aside = None
@@ -264,7 +257,7 @@ def restore(database, source: str | Path, *, confirm=None) -> dict:
         if confirm is not None and not confirm(facts):
             from loyaltycli.core.errors import Cancelled
 
-            raise Cancelled("restore cancelled; nothing was changed")
+            raise Cancelled(gettext('restore cancelled; nothing was changed'))
         database.engine.dispose()
         if not target.exists() or target.stat().st_size == 0:  # an empty new file has nothing to keep
             os.replace(staged, target)
@@ -303,8 +296,7 @@ def _swap_locked(target: Path, staged: Path, aside: Path, timeout: float) -> Non
         except sqlite3.Error as exc:
             conn.close()
             if _locked(exc):
-                raise DatabaseUnavailable(f"the database is busy (another program held the write lock "
-                                          f"longer than {timeout:g} s); nothing was restored, try again") from None
+                raise DatabaseUnavailable(gettext('the database is busy (another program held the write lock longer than {timeout:g} s); nothing was restored, try again').format(timeout=timeout)) from None
             conn = None
     if conn is None:
         # Not a readable database (that may be why we restore): keep its bytes as they are.
@@ -387,11 +379,11 @@ def export(database, folder: str | Path) -> dict:
 
     folder = Path(folder).expanduser()
     if folder.exists() and not folder.is_dir():
-        raise InvalidInput(f"{shown(folder)} is a file; give a folder for the CSV files")
+        raise InvalidInput(gettext('{folder} is a file; give a folder for the CSV files').format(folder=shown(folder)))
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise InvalidInput(f"cannot create {shown(folder)}: {exc.strerror or exc}") from None
+        raise InvalidInput(gettext('cannot create {folder}: {value}').format(folder=shown(folder), value=exc.strerror or exc)) from None
     files.remove_stale_temps(folder, ("export",))
     counts = {}
     with database.session(write=False) as session:
@@ -412,7 +404,7 @@ def export(database, folder: str | Path) -> dict:
             except OSError as exc:
                 if files.disk_full(exc):
                     raise files.disk_full_error(f"cannot write {shown(path)}") from None
-                raise InvalidInput(f"cannot write {shown(path)}: {exc.strerror or exc}") from None
+                raise InvalidInput(gettext('cannot write {path}: {value}').format(path=shown(path), value=exc.strerror or exc)) from None
             finally:
                 _remove(temp)
             counts[table.name] = n

@@ -19,6 +19,7 @@ from loyaltycli.core.errors import InvalidInput, RuleNotMet
 from loyaltycli.core.models import Customer, LedgerEntry, Purchase
 from loyaltycli.core.money import floor_int, format_amount, parse_decimal
 from loyaltycli.core.program import Program
+from loyaltycli.i18n import _
 
 
 def birthday_in(year: int, birthday: date) -> date:
@@ -34,7 +35,7 @@ def moment_of(day: date | None) -> datetime:
     if day is None:
         return now
     if clock.start_of_day(day) > now:
-        raise InvalidInput(f"--as-of {day.isoformat()} is in the future")
+        raise InvalidInput(_('--as-of {day} is in the future').format(day=day.isoformat()))
     return min(clock.end_of_day(day), now)
 
 
@@ -56,14 +57,13 @@ def birthdays(session: Session, program: Program, *, as_of: date | None = None, 
     """Active customers whose birthday falls from ``as_of`` to ``days`` days later; with ``award``, give
     each the birthday bonus once for that year's birthday."""
     if not 0 <= days <= 366:
-        raise InvalidInput("--days must be 0 to 366")
+        raise InvalidInput(_('--days must be 0 to 366'))
     if award and not program.birthday_bonus:
-        raise RuleNotMet("birthday_bonus is 0 (off); set it with `loyalty program set birthday_bonus 100`")
+        raise RuleNotMet(_('birthday_bonus is 0 (off); set it with `loyalty program set birthday_bonus 100`'))
     # A future day is fine for planning (who has a birthday next week?), not for giving a bonus.
     future = as_of is not None and clock.start_of_day(as_of) > clock.now()
     if future and award:
-        raise InvalidInput(f"--as-of {as_of.isoformat()} is in the future: list its birthdays without --award "
-                           "to plan, and award them on the day")
+        raise InvalidInput(_('--as-of {as_of} is in the future: list its birthdays without --award to plan, and award them on the day').format(as_of=as_of.isoformat()))
     at = clock.now() if future else moment_of(as_of)
     first = as_of or _local_date(at)
     last = date.fromordinal(first.toordinal() + days)
@@ -130,13 +130,13 @@ def rebate(session: Session, program: Program, year: int, percent: str | Decimal
     ``point_value``, rounded down), once per year per customer."""
     pct = parse_decimal(str(percent), what="--percent", minimum=Decimal(0), maximum=Decimal(100))
     if pct <= 0:
-        raise InvalidInput("--percent must be more than 0")
+        raise InvalidInput(_('--percent must be more than 0'))
     if not 1900 <= year <= 9998:
-        raise InvalidInput(f"--year {year} is out of range")
+        raise InvalidInput(_('--year {year} is out of range').format(year=year))
     start, end = clock.year_bounds(year)
     now = clock.now()
     if end > now:
-        raise RuleNotMet(f"{year} has not ended yet; the rebate is paid on a finished year's spend")
+        raise RuleNotMet(_("{year} has not ended yet; the rebate is paid on a finished year's spend").format(year=year))
     key = f"rebate:{year}"
     has_key = exists().where(and_(LedgerEntry.customer_id == Customer.id, LedgerEntry.bonus_key == key))
     spend = func.sum(Purchase.amount)

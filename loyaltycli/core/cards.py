@@ -16,6 +16,7 @@ from loyaltycli.core import clock
 from loyaltycli.core.errors import InvalidInput, NotFound, RuleNotMet
 from loyaltycli.core.models import Card, CardEntry, Customer
 from loyaltycli.engine.cards import CARD_COLUMNS, C_DELTA, C_PURCHASE, PER, CardRule
+from loyaltycli.i18n import gettext, ngettext
 
 MAX_STAMPS = 1000
 VOUCHER_GONE = ("voucher_used", "merge_out")  # rows that end a voucher (naming it by voucher_id)
@@ -39,23 +40,23 @@ def add_card(session: Session, name: str, stamps: int, reward: str, *, skus: lis
     name = (name or "").strip()
     reward = (reward or "").strip()
     if not name or len(name) > 100:
-        raise InvalidInput("card name must be 1 to 100 characters")
+        raise InvalidInput(gettext('card name must be 1 to 100 characters'))
     if not reward or len(reward) > 200:
-        raise InvalidInput("--reward must be 1 to 200 characters (e.g. \"Free coffee\")")
+        raise InvalidInput(gettext('--reward must be 1 to 200 characters (e.g. "Free coffee")'))
     if not 1 <= stamps <= MAX_STAMPS:
-        raise InvalidInput(f"--stamps must be 1 to {MAX_STAMPS}")
+        raise InvalidInput(gettext('--stamps must be 1 to {max_stamps}').format(max_stamps=MAX_STAMPS))
     per = (per or "").strip().lower()
     if per not in PER:
-        raise InvalidInput(f"--per {per!r} is not one of {', '.join(PER)}")
+        raise InvalidInput(gettext('--per {per!r} is not one of {per2}').format(per=per, per2=', '.join(PER)))
     patterns = [p.strip() for p in skus or [] if p.strip()]
     if any(len(p) > 64 or "\n" in p for p in patterns) or sum(len(p) + 1 for p in patterns) > 1000:
-        raise InvalidInput("--sku patterns must be at most 64 characters each")
+        raise InvalidInput(gettext('--sku patterns must be at most 64 characters each'))
     if min_amount < 0:
-        raise InvalidInput("--min-amount cannot be negative")
+        raise InvalidInput(gettext('--min-amount cannot be negative'))
     if expires_days is not None and not 1 <= expires_days <= 36500:
-        raise InvalidInput("--expires-days must be 1 to 36500")
+        raise InvalidInput(gettext('--expires-days must be 1 to 36500'))
     if session.execute(select(Card.id).where(func.lower(Card.name) == name.lower())).first():
-        raise InvalidInput(f"a card named {name!r} already exists; see `loyalty card list`")
+        raise InvalidInput(gettext('a card named {name!r} already exists; see `loyalty card list`').format(name=name))
     card = Card(name=name, stamps=stamps, reward=reward, skus="\n".join(patterns), min_amount=min_amount, per=per,
                 expires_days=expires_days, created_at=clock.now())
     session.add(card)
@@ -246,9 +247,13 @@ def describe(cards: list[dict]) -> str:
     """'Coffee 7/10, 1 voucher: Free coffee'."""
     parts = []
     for c in cards:
-        text = f"{c['card']} {c['stamps']}/{c['stamps_needed']}"
         if c["vouchers"]:
-            text += f", {c['vouchers']} voucher{'s' if c['vouchers'] != 1 else ''}: {c['reward']}"
+            text = ngettext("{card} {stamps}/{needed}, {count} voucher: {reward}",
+                            "{card} {stamps}/{needed}, {count} vouchers: {reward}", c["vouchers"]).format(
+                card=c["card"], stamps=c["stamps"], needed=c["stamps_needed"], count=c["vouchers"],
+                reward=c["reward"])
+        else:
+            text = f"{c['card']} {c['stamps']}/{c['stamps_needed']}"
         parts.append(text)
     return "; ".join(parts)
 
@@ -259,19 +264,18 @@ def use_voucher(session: Session, customer: Customer, reward: str, at: datetime 
 
     wanted = (reward or "").strip().lower()
     if not wanted:
-        raise InvalidInput("--voucher needs the reward, e.g. --voucher \"Free coffee\"")
+        raise InvalidInput(gettext('--voucher needs the reward, e.g. --voucher "Free coffee"'))
     cards = [c for c in list_cards(session) if c.reward.lower() == wanted or c.name.lower() == wanted]
     if not cards:
-        raise NotFound(f"no stamp card gives {reward.strip()!r}; see `loyalty card list`")
+        raise NotFound(gettext('no stamp card gives {reward!r}; see `loyalty card list`').format(reward=reward.strip()))
     at = points.check_when(at)
     ledger.lock_customer(session, customer.id)
     found = _unused_vouchers(session, customer.id, [c.id for c in cards])
     usable = [v for v in found if v.expires_at is None or v.expires_at > at]
     if not usable:
         if found:
-            raise RuleNotMet(f"{customer.code}'s voucher for {cards[0].reward} expired on "
-                             f"{clock.local_text(found[-1].expires_at)[:10]}")
-        raise RuleNotMet(f"{customer.code} has no voucher for {cards[0].reward}")
+            raise RuleNotMet(gettext("{code}'s voucher for {reward} expired on {expires_at}").format(code=customer.code, reward=cards[0].reward, expires_at=clock.local_text(found[-1].expires_at)[:10]))
+        raise RuleNotMet(gettext('{code} has no voucher for {reward}').format(code=customer.code, reward=cards[0].reward))
     voucher = usable[0]
     card = next(c for c in cards if c.id == voucher.card_id)
     session.add(CardEntry(customer_id=customer.id, card_id=card.id, kind="voucher_used", unit="voucher", delta=-1,

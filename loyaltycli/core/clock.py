@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable
 
 from loyaltycli.core.errors import InvalidInput
+from loyaltycli.i18n import _
 
 UTC = timezone.utc
 DAY = timedelta(days=1)
@@ -57,8 +58,8 @@ def parse_zone(text: str) -> str:
     known = {z.lower(): z for z in available_timezones()}
     hint = known.get(name.lower())
     if hint:
-        raise InvalidInput(f"{text!r} is not an IANA time zone; did you mean {hint}?")
-    raise InvalidInput(f"{text!r} is not an IANA time zone like Europe/Lisbon, Europe/Bucharest or UTC")
+        raise InvalidInput(_('{text!r} is not an IANA time zone; did you mean {hint}?').format(text=text, hint=hint))
+    raise InvalidInput(_('{text!r} is not an IANA time zone like Europe/Lisbon, Europe/Bucharest or UTC').format(text=text))
 
 
 def system_zone_name() -> str:
@@ -173,10 +174,10 @@ def localize(naive: datetime, *, what: str = "time", text: str | None = None, st
             shown = text if text is not None else naive.isoformat(" ", "minutes")
             back = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
             if back != naive.replace(tzinfo=None):
-                raise InvalidInput(f"{what} {shown!r} does not exist in {zone.key}: the clocks jumped "
-                                   f"forward that night; give the time after the change, or a UTC offset")
-            note(f"{what} {shown!r} happened twice in {zone.key} (the clocks went back); read as the "
-                 f"first one, {_offset_text(first)}; add a UTC offset for the other")
+                raise InvalidInput(_('{what} {shown!r} does not exist in {key}: the clocks jumped forward that night; give the time after the change, or a UTC offset').format(what=_(what), shown=shown, key=zone.key))
+            note(_("{what} {shown!r} happened twice in {zone} (the clocks went back); read as the first one, "
+                   "{offset}; add a UTC offset for the other").format(what=_(what), shown=shown, zone=zone.key,
+                                                                        offset=_offset_text(first)))
     else:
         # In a gap, fold=0 reads the wall time with the offset before the jump: the instant of the jump.
         pass
@@ -189,7 +190,7 @@ def parse_timestamp(text: str, *, what: str = "timestamp", local_formats: bool =
     ``local_formats`` (what a person types): also the shop's date order, 14/03/2026 14:05."""
     raw = (text or "").strip()
     if not raw:
-        raise InvalidInput(f"{what} is empty")
+        raise InvalidInput(_('{what} is empty').format(what=_(what)))
     try:
         if raw.endswith("Z"):
             raw = raw[:-1] + "+00:00"
@@ -197,11 +198,11 @@ def parse_timestamp(text: str, *, what: str = "timestamp", local_formats: bool =
     except ValueError:
         value = _local_format_timestamp(raw) if local_formats else None
         if value is None:
-            raise InvalidInput(f"{what} {text!r} is not a date like 2026-03-01 or 2026-03-01T14:05") from None
+            raise InvalidInput(_('{what} {text!r} is not a date like 2026-03-01 or 2026-03-01T14:05').format(what=_(what), text=text)) from None
     if not (1900 <= value.year <= 9998):
-        raise InvalidInput(f"{what} {text!r} is out of range")
+        raise InvalidInput(_('{what} {text!r} is out of range').format(what=_(what), text=text))
     if value.tzinfo is None:
-        return localize(value, what=what, text=text.strip())
+        return localize(value, what=_(what), text=text.strip())
     return value.astimezone(UTC)
 
 
@@ -220,11 +221,11 @@ def parse_date(text: str, *, what: str = "date") -> date:
     except ValueError:
         from loyaltycli.core import localformat
 
-        value = localformat.parse_local_date(raw, what=what)
+        value = localformat.parse_local_date(raw, what=_(what))
         if value is None:
-            raise InvalidInput(f"{what} {text!r} is not a date like 2026-03-01") from None
+            raise InvalidInput(_('{what} {text!r} is not a date like 2026-03-01').format(what=_(what), text=text)) from None
     if not (1900 <= value.year <= 9998):
-        raise InvalidInput(f"{what} {text!r} is out of range")
+        raise InvalidInput(_('{what} {text!r} is out of range').format(what=_(what), text=text))
     return value
 
 

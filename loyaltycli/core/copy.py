@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from loyaltycli.core.db import Database, _unavailable, resolve_url
 from loyaltycli.core.errors import LoyaltyError
+from loyaltycli.i18n import _
 
 BATCH_ROWS = 5000
 
@@ -33,7 +34,7 @@ def copy_database(source: Database, target_url: str) -> dict:
     """Copy every row of ``source`` into the empty database at ``target_url``; returns rows per table."""
     target_url = resolve_url(target_url)
     if target_url == source.url:
-        raise TargetNotEmpty("the target is the database being copied; give another --to URL")
+        raise TargetNotEmpty(_('the target is the database being copied; give another --to URL'))
     source.ensure_schema()
     target = Database(target_url)
     try:
@@ -67,16 +68,14 @@ def _check_target_schema(target: Database) -> None:
         target.schema_version()
     except DatabaseUnavailable as exc:
         if "not a loyaltycli database" in str(exc):
-            raise TargetNotEmpty(f"{target.safe_url} already has tables of another program; "
-                                 "copy into a new, empty database") from None
+            raise TargetNotEmpty(_('{safe_url} already has tables of another program; copy into a new, empty database').format(safe_url=target.safe_url)) from None
         raise
 
 
 def _refuse_rows(target: Database, dst: Connection) -> None:
     for table in tables():
         if dst.execute(select(func.count()).select_from(table)).scalar_one():
-            raise TargetNotEmpty(f"{target.safe_url} is not empty (table {table.name} has rows); "
-                                 "copy into a new, empty database")
+            raise TargetNotEmpty(_('{safe_url} is not empty (table {name} has rows); copy into a new, empty database').format(safe_url=target.safe_url, name=table.name))
 
 
 def _self_references(table: Table) -> list[str]:
@@ -142,5 +141,4 @@ def _verify(dst: Connection, counts: dict[str, int]) -> None:
     for table in tables():
         found = dst.execute(select(func.count()).select_from(table)).scalar_one()
         if found != counts[table.name]:
-            raise LoyaltyError(f"copy check failed: table {table.name} has {found} rows in the target, "
-                               f"{counts[table.name]} in the source; nothing was copied")
+            raise LoyaltyError(_('copy check failed: table {name} has {found} rows in the target, {counts} in the source; nothing was copied').format(name=table.name, found=found, counts=counts[table.name]))

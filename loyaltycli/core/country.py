@@ -7,6 +7,7 @@ locales) imports its library only when a person sets a value, never at a command
 from __future__ import annotations
 
 from loyaltycli.core.errors import InvalidInput
+from loyaltycli.i18n import _
 
 # The countries the first shops are in, and their neighbours; others are derived from Babel and the
 # zone table (`place_for`).
@@ -40,8 +41,8 @@ def _region(text: str, what: str) -> str:
     if value in phonenumbers.SUPPORTED_REGIONS:
         return value
     if value in REGION_ALIASES:
-        raise InvalidInput(f"{what} {text!r} is not an ISO 3166 region code; did you mean {REGION_ALIASES[value]}?")
-    raise InvalidInput(f"{what} {text!r} is not an ISO 3166 region code like PT, RO, IT, ES, IE or GB")
+        raise InvalidInput(_('{what} {text!r} is not an ISO 3166 region code; did you mean {region_aliases}?').format(what=_(what), text=text, region_aliases=REGION_ALIASES[value]))
+    raise InvalidInput(_('{what} {text!r} is not an ISO 3166 region code like PT, RO, IT, ES, IE or GB').format(what=_(what), text=text))
 
 
 def _currency(text: str) -> str:
@@ -50,7 +51,7 @@ def _currency(text: str) -> str:
     value = str(text or "").strip().upper()
     if len(value) == 3 and value in list_currencies():
         return value
-    raise InvalidInput(f"{text!r} is not an ISO 4217 currency code like EUR, RON or GBP")
+    raise InvalidInput(_('{text!r} is not an ISO 4217 currency code like EUR, RON or GBP').format(text=text))
 
 
 def _locale(text: str) -> str:
@@ -62,7 +63,7 @@ def _locale(text: str) -> str:
     try:
         locale = Locale.parse(value)
     except (UnknownLocaleError, ValueError, TypeError):
-        raise InvalidInput(f"{text!r} is not a known locale like pt_PT, ro_RO, it_IT, es_ES or en_IE") from None
+        raise InvalidInput(_('{text!r} is not a known locale like pt_PT, ro_RO, it_IT, es_ES or en_IE').format(text=text)) from None
     return str(locale)
 
 
@@ -120,8 +121,7 @@ def place_for(text: str) -> dict[str, str]:
         language = max(languages, key=lambda lang: languages[lang].get("population_percent", 0), default=None)
         zone = _zone_of(code)
         if not currencies or not language or not zone:
-            raise InvalidInput(f"no currency, language or time zone known for {code}; set currency, "
-                               "phone_region, timezone and locale one by one with `loyalty program set`")
+            raise InvalidInput(_('no currency, language or time zone known for {code}; set currency, phone_region, timezone and locale one by one with `loyalty program set`').format(code=code))
         currency = currencies[0]
         try:
             locale = str(Locale.parse(f"{language}_{code}"))

@@ -17,6 +17,7 @@ from loyaltycli.core.errors import (AmbiguousCustomer, DuplicateCustomer, Invali
                                     UnknownCustomer)
 from loyaltycli.core.models import ConsentRecord, Customer, Referral
 from loyaltycli.core.program import Program
+from loyaltycli.i18n import gettext
 
 # No look-alikes: no 0/O, 1/I/L.
 REFERRAL_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -33,11 +34,11 @@ def clean_name(name: str | None) -> str:
     """A display name: trimmed, no control characters, 1 to 200 characters."""
     value = unicodedata.normalize("NFC", (name or "").strip())
     if not value:
-        raise InvalidInput("name is empty")
+        raise InvalidInput(gettext('name is empty'))
     if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
-        raise InvalidInput("name contains control characters")
+        raise InvalidInput(gettext('name contains control characters'))
     if len(value) > 200:
-        raise InvalidInput("name is longer than 200 characters")
+        raise InvalidInput(gettext('name is longer than 200 characters'))
     return value
 
 
@@ -49,9 +50,9 @@ def normalize_phone(text: str, region: str) -> str:
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
-        raise InvalidInput(f"phone {raw!r} is not a phone number") from None
+        raise InvalidInput(gettext('phone {raw!r} is not a phone number').format(raw=raw)) from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidInput(f"phone {raw!r} is not a valid number (add the country code, e.g. +353...)")
+        raise InvalidInput(gettext('phone {raw!r} is not a valid number (add the country code, e.g. +353...)').format(raw=raw))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -80,16 +81,16 @@ def normalize_email(text: str) -> str:
     try:
         result = validate_email(raw, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise InvalidInput(f"e-mail {raw!r} is not valid: {exc}") from None
+        raise InvalidInput(gettext('e-mail {raw!r} is not valid: {exc}').format(raw=raw, exc=exc)) from None
     return result.normalized.lower()
 
 
 def normalize_card(text: str) -> str:
     raw = (text or "").strip()
     if not _CARD.match(raw):
-        raise InvalidInput(f"card {raw!r} must be 4 to 40 letters, digits or dashes")
+        raise InvalidInput(gettext('card {raw!r} must be 4 to 40 letters, digits or dashes').format(raw=raw))
     if _CODE.match(raw):
-        raise InvalidInput(f"card {raw!r} looks like a customer code; a KEY would name two customers")
+        raise InvalidInput(gettext('card {raw!r} looks like a customer code; a KEY would name two customers').format(raw=raw))
     return raw.upper()
 
 
@@ -106,7 +107,7 @@ def _check_card_not_a_phone(session: Session, program: Program, card: str | None
         query = query.where(Customer.id != exclude_id)
     other = session.execute(query).scalar()
     if other:
-        raise DuplicateCustomer(f"card {card} is the phone number of customer {other}; a KEY would name both")
+        raise DuplicateCustomer(gettext('card {card} is the phone number of customer {other}; a KEY would name both').format(card=card, other=other))
 
 
 def _check_key_crossing(session: Session, card: str | None, tax_id: str | None,
@@ -140,7 +141,7 @@ def _check_unique(session: Session, column, value, label: str, exclude_id: int |
         query = query.where(Customer.id != exclude_id)
     other = session.execute(query).scalar()
     if other:
-        raise DuplicateCustomer(f"{label} {value} already belongs to customer {other}")
+        raise DuplicateCustomer(gettext('{label} {value} already belongs to customer {other}').format(label=label, value=value, other=other))
 
 
 @dataclass
@@ -184,15 +185,14 @@ def enroll(session: Session, program: Program, name: str, *, phone: str | None =
     profile = validate_profile(program, name, phone, email, card, birthday, tax_id)
     at = at or clock.now()
     if profile.birthday and profile.birthday > at.date():
-        raise InvalidInput("birthday is in the future")
+        raise InvalidInput(gettext('birthday is in the future'))
     # self-referral first: its reason is clearer than 'phone already belongs to ...'
     referrer = find_by_referral_code(session, referral_code) if referral_code else None
     if referrer is not None:
         if (profile.phone and profile.phone == referrer.phone) or (profile.email and profile.email == referrer.email):
-            raise RuleNotMet(f"self-referral: code {referrer.referral_code} belongs to {referrer.code}, "
-                             "who has the same phone or e-mail")
+            raise RuleNotMet(gettext('self-referral: code {referral_code} belongs to {code}, who has the same phone or e-mail').format(referral_code=referrer.referral_code, code=referrer.code))
         if referrer.enrolled_at > at:
-            raise RuleNotMet(f"referral code {referrer.referral_code} was issued after {clock.local_text(at)}")
+            raise RuleNotMet(gettext('referral code {referral_code} was issued after {at}').format(referral_code=referrer.referral_code, at=clock.local_text(at)))
     _check_unique(session, Customer.phone, profile.phone, "phone")
     _check_unique(session, Customer.email, profile.email, "e-mail")
     _check_unique(session, Customer.card, profile.card, "card")
@@ -239,8 +239,7 @@ def check_new_field(session: Session, program: Program, field: str, value: str, 
         phone = normalize_phone(phone, program.phone_region) if phone else None
         email = normalize_email(email) if email else None
         if (phone and phone == referrer.phone) or (email and email == referrer.email):
-            raise RuleNotMet(f"self-referral: code {referrer.referral_code} belongs to {referrer.code}, "
-                             "who has the same phone or e-mail")
+            raise RuleNotMet(gettext('self-referral: code {referral_code} belongs to {code}, who has the same phone or e-mail').format(referral_code=referrer.referral_code, code=referrer.code))
         norm = referrer.referral_code
     else:
         raise ValueError(field)
@@ -251,7 +250,7 @@ def find_by_referral_code(session: Session, code: str) -> Customer:
     norm = (code or "").strip().upper()
     customer = session.execute(select(Customer).where(Customer.referral_code == norm)).scalar()
     if customer is None or customer.status != "active":
-        raise RuleNotMet(f"unknown referral code {code.strip()!r}; check it with `loyalty referral code KEY`")
+        raise RuleNotMet(gettext('unknown referral code {code!r}; check it with `loyalty referral code KEY`').format(code=code.strip()))
     return customer
 
 
@@ -263,7 +262,7 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
 
     given = (key or "").strip()
     if not given:
-        raise UnknownCustomer("customer KEY is empty; give a code (C000042), card, e-mail or phone")
+        raise UnknownCustomer(gettext('customer KEY is empty; give a code (C000042), card, e-mail or phone'))
     # Looked up as stored: NFC (an NFD e-mail), ASCII digits (fullwidth or Arabic-Indic ones in a phone)
     raw = unicodedata.normalize("NFC", plain_digits(given)).strip()
     candidates = [raw, raw.upper(), raw.lower()]
@@ -285,17 +284,16 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
     if not matches:
         import shlex  # the hint is pasted into a shell: quote what needs it ('Ann Walsh', O'Brien)
 
-        raise UnknownCustomer(f"unknown customer {raw!r}; try `loyalty customer list --search {shlex.quote(raw)}`")
+        raise UnknownCustomer(gettext('unknown customer {raw!r}; try `loyalty customer list --search {quote}`').format(raw=raw, quote=shlex.quote(raw)))
     if len(matches) > 1:
         listed = ", ".join(f"{c.code} ({c.name})" for c in matches)
-        raise AmbiguousCustomer(f"customer {raw!r} is ambiguous: it matches {listed}; use the code")
+        raise AmbiguousCustomer(gettext('customer {raw!r} is ambiguous: it matches {listed}; use the code').format(raw=raw, listed=listed))
     customer = matches[0]
     if usable and customer.status == "merged":
         target = session.get(Customer, customer.merged_into_id)
-        raise UnknownCustomer(f"customer {customer.code} was merged into {target.code if target else '?'}; "
-                              f"use {target.code if target else 'that code'}")
+        raise UnknownCustomer(gettext('customer {code} was merged into {code2}; use {code3}').format(code=customer.code, code2=target.code if target else '?', code3=target.code if target else 'that code'))
     if usable and customer.status == "forgotten":
-        raise UnknownCustomer(f"customer {customer.code} was forgotten (personal data erased)")
+        raise UnknownCustomer(gettext('customer {code} was forgotten (personal data erased)').format(code=customer.code))
     return customer
 
 

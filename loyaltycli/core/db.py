@@ -13,6 +13,7 @@ from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, Operationa
 from sqlalchemy.orm import Session
 
 from loyaltycli.core.errors import DatabaseUnavailable
+from loyaltycli.i18n import _
 
 # The newest migration this program knows, and every older one it can upgrade from.
 SCHEMA_HEAD = "0007_taxid"
@@ -33,7 +34,7 @@ def resolve_url(db: str | None = None) -> str:
     """--db, then LOYALTY_DB, then the default file; a plain path becomes a sqlite URL."""
     value = db or os.environ.get("LOYALTY_DB") or str(default_path())
     if not value.strip():
-        raise DatabaseUnavailable("the database name is blank (--db or LOYALTY_DB); give a file or a URL")
+        raise DatabaseUnavailable(_('the database name is blank (--db or LOYALTY_DB); give a file or a URL'))
     if "://" in value:
         # postgres:// (Heroku, Render, many hosts) and postgresql:// without a driver: ours is psycopg 3.
         for prefix in ("postgres://", "postgresql://"):
@@ -78,23 +79,22 @@ def _preflight_sqlite(path: Path, label: str, create: bool, url_label: str) -> N
     except FileNotFoundError:
         if create:
             return
-        raise DatabaseUnavailable(f"no database at {label}; run `loyalty init` to create one "
-                                  "(or check --db / LOYALTY_DB)") from None
+        raise DatabaseUnavailable(_('no database at {label}; run `loyalty init` to create one (or check --db / LOYALTY_DB)').format(label=label)) from None
     except OSError as exc:
-        raise DatabaseUnavailable(f"cannot use database {label}: {exc.strerror or exc}") from None
+        raise DatabaseUnavailable(_('cannot use database {label}: {value}').format(label=label, value=exc.strerror or exc)) from None
     if path.is_dir():
-        raise DatabaseUnavailable(f"{label} is a folder, not a database file")
+        raise DatabaseUnavailable(_('{label} is a folder, not a database file').format(label=label))
     if size == 0:
         if create:
             return
-        raise DatabaseUnavailable(f"no database at {label} (the file is empty); run `loyalty init` to create one")
+        raise DatabaseUnavailable(_('no database at {label} (the file is empty); run `loyalty init` to create one').format(label=label))
     try:
         with open(path, "rb") as fh:
             head = fh.read(16)
     except OSError as exc:
-        raise DatabaseUnavailable(f"cannot read database {label}: {exc.strerror or exc}") from None
+        raise DatabaseUnavailable(_('cannot read database {label}: {value}').format(label=label, value=exc.strerror or exc)) from None
     if head != b"SQLite format 3\x00":
-        raise DatabaseUnavailable(f"the database cannot be used: {label} is not a SQLite file (nothing was changed)")
+        raise DatabaseUnavailable(_('the database cannot be used: {label} is not a SQLite file (nothing was changed)').format(label=label))
     uri = "file:" + quote(os.fsencode(path.absolute())) + "?mode=ro"
     try:
         with closing(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)) as conn:
@@ -103,10 +103,9 @@ def _preflight_sqlite(path: Path, label: str, create: bool, url_label: str) -> N
             if "alembic_version" not in tables:
                 if tables:
                     raise DatabaseUnavailable(
-                        f"{url_label} is not a loyaltycli database (it has tables but no schema version)")
+                        _('{url_label} is not a loyaltycli database (it has tables but no schema version)').format(url_label=url_label))
                 if not create:
-                    raise DatabaseUnavailable(f"no database at {label} (the file has no tables); "
-                                              "run `loyalty init` to create one")
+                    raise DatabaseUnavailable(_('no database at {label} (the file has no tables); run `loyalty init` to create one').format(label=label))
                 return
             versions = [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")]
     except sqlite3.Error as exc:
@@ -117,10 +116,9 @@ def _preflight_sqlite(path: Path, label: str, create: bool, url_label: str) -> N
 
         if "disk" in message and no_space(path.parent):  # SQLite could not even create its -shm file
             raise disk_full_error(f"cannot open {label}") from None
-        raise DatabaseUnavailable(f"the database cannot be used: {message}") from None
+        raise DatabaseUnavailable(_('the database cannot be used: {message}').format(message=message)) from None
     if len(versions) == 1 and versions[0] not in KNOWN_REVISIONS:
-        raise DatabaseUnavailable(f"the database schema ({versions[0]}) is newer than this program "
-                                  f"({SCHEMA_HEAD}); upgrade loyaltycli")
+        raise DatabaseUnavailable(_('the database schema ({versions}) is newer than this program ({schema_head}); upgrade loyaltycli').format(versions=versions[0], schema_head=SCHEMA_HEAD))
 
 
 class Database:
@@ -186,8 +184,7 @@ class Database:
                 return create_engine(parsed, pool_pre_ping=bool(connect_args), connect_args=connect_args)
             except ModuleNotFoundError as exc:
                 raise DatabaseUnavailable(
-                    f"cannot use database {self.safe_url}: the driver is not installed ({exc}); "
-                    "install it with `pip install -e '.[postgres]'` and use a postgresql+psycopg:// URL") from exc
+                    _("cannot use database {safe_url}: the driver is not installed ({exc}); install it with `pip install -e '.[postgres]'` and use a postgresql+psycopg:// URL").format(safe_url=self.safe_url, exc=exc)) from exc
             except Exception as exc:  # malformed URL, unknown dialect
                 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -195,9 +192,8 @@ class Database:
 
                 if isinstance(exc, (NoSuchModuleError, ArgumentError)):
                     raise DatabaseUnavailable(
-                        f"cannot use database {self.safe_url}: not a kind of database loyalty knows; give a file "
-                        "path (shop.db), sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DATABASE") from exc
-                raise DatabaseUnavailable(f"cannot use database {self.safe_url}: {mask_secrets(exc)}") from exc
+                        _('cannot use database {safe_url}: not a kind of database loyalty knows; give a file path (shop.db), sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DATABASE').format(safe_url=self.safe_url)) from exc
+                raise DatabaseUnavailable(_('cannot use database {safe_url}: {mask_secrets}').format(safe_url=self.safe_url, mask_secrets=mask_secrets(exc))) from exc
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
 
         @event.listens_for(engine, "connect")
@@ -238,7 +234,7 @@ class Database:
                     others = self._table_count(conn)
                     if others:
                         raise DatabaseUnavailable(
-                            f"{self.safe_url} is not a loyaltycli database (it has tables but no schema version)")
+                            _('{safe_url} is not a loyaltycli database (it has tables but no schema version)').format(safe_url=self.safe_url))
                     return None
                 return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
         except DBAPIError as exc:
@@ -262,7 +258,7 @@ class Database:
             try:
                 _prepare_sqlite_file(self.url)
             except OSError as exc:
-                raise DatabaseUnavailable(f"cannot create database file: {exc.strerror or exc}") from exc
+                raise DatabaseUnavailable(_('cannot create database file: {value}').format(value=exc.strerror or exc)) from exc
 
     def ensure_schema(self, create: bool | None = None) -> None:
         """Create a new database (only when ``create``), upgrade an old one, refuse a newer one."""
@@ -276,15 +272,13 @@ class Database:
             return
         if version is None:
             if not create:
-                raise DatabaseUnavailable(f"no loyaltycli database at {self.safe_url}; run `loyalty init` "
-                                          "to create one")
+                raise DatabaseUnavailable(_('no loyaltycli database at {safe_url}; run `loyalty init` to create one').format(safe_url=self.safe_url))
             self._create()
         elif version in KNOWN_REVISIONS:
             self.upgrade()
         else:
             raise DatabaseUnavailable(
-                f"the database schema ({version}) is newer than this program ({SCHEMA_HEAD}); "
-                "upgrade loyaltycli")
+                _('the database schema ({version}) is newer than this program ({schema_head}); upgrade loyaltycli').format(version=version, schema_head=SCHEMA_HEAD))
         self._checked = True
 
     def _create(self) -> None:
@@ -318,13 +312,12 @@ class Database:
         before = self.schema_version()
         if before is None:
             if not self.create:
-                raise DatabaseUnavailable(f"no loyaltycli database at {self.safe_url}; run `loyalty init` "
-                                          "to create one")
+                raise DatabaseUnavailable(_('no loyaltycli database at {safe_url}; run `loyalty init` to create one').format(safe_url=self.safe_url))
             self._create()
             return None, SCHEMA_HEAD
         if before not in KNOWN_REVISIONS:
             raise DatabaseUnavailable(
-                f"the database schema ({before}) is newer than this program ({SCHEMA_HEAD}); upgrade loyaltycli")
+                _('the database schema ({before}) is newer than this program ({schema_head}); upgrade loyaltycli').format(before=before, schema_head=SCHEMA_HEAD))
         if before != SCHEMA_HEAD:
             try:
                 run_upgrade(self.engine)
@@ -381,7 +374,7 @@ def _unavailable(exc: DBAPIError) -> Exception:
         if "locked" in lowered or "busy" in lowered or "timeout" in lowered:
             hint = (f" (another till or program held it longer than {BUSY_TIMEOUT_SECONDS:g} s; nothing was "
                     "changed, try again)")
-        return DatabaseUnavailable(f"the database cannot be used: {message.splitlines()[0]}{hint}")
+        return DatabaseUnavailable(_('the database cannot be used: {splitlines}{hint}').format(splitlines=message.splitlines()[0], hint=hint))
     return exc
 
 

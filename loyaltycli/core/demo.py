@@ -14,6 +14,7 @@ from loyaltycli.core import surveys as surveys_core
 from loyaltycli.core.errors import InvalidInput, RuleNotMet
 from loyaltycli.core.models import Customer, Purchase
 from loyaltycli.core.program import load_program
+from loyaltycli.i18n import _
 
 
 def sample_dir() -> Path:
@@ -34,14 +35,13 @@ def load_demo(session: Session, folder: Path | None = None) -> dict:
     except OSError:  # a name too long for the file system
         found = False
     if not found:
-        raise InvalidInput(f"no sample data in {folder}; give --sample-dir")
+        raise InvalidInput(_('no sample data in {folder}; give --sample-dir').format(folder=folder))
     existing = session.execute(select(func.count()).select_from(Customer)).scalar_one()
     if existing:
         # Running the Quick start twice: the demo is there already, which is what was asked for.
         if session.execute(select(Purchase.id).where(Purchase.source == "demo-till").limit(1)).first():
             return {"customers": existing, "already_loaded": True}
-        raise RuleNotMet("the demo needs a fresh database: this one already has customers of its own; "
-                         "give the demo a new file (`loyalty --db demo.db init --demo`, or another name)")
+        raise RuleNotMet(_('the demo needs a fresh database: this one already has customers of its own; give the demo a new file (`loyalty --db demo.db init --demo`, or another name)'))
     program = load_program(session)
     by_email = {}
     for row in _rows(folder / "customers.csv"):
@@ -62,7 +62,7 @@ def load_demo(session: Session, folder: Path | None = None) -> dict:
 
     result = Importer(folder / "till.csv", source="demo-till").run_in(session)
     if result.rejected:
-        raise InvalidInput(f"the sample till has {result.rejected} bad rows: {'; '.join(result.first_rejects[:3])}")
+        raise InvalidInput(_('the sample till has {rejected} bad rows: {first_rejects}').format(rejected=result.rejected, first_rejects='; '.join(result.first_rejects[:3])))
     sales, refunds = result.receipts, result.refunds
     surveys = 0
     for row in _rows(folder / "surveys.csv"):

@@ -12,6 +12,7 @@ from loyaltycli.core import clock, ledger
 from loyaltycli.core.errors import InvalidInput, NotFound, RuleNotMet
 from loyaltycli.core.models import Cause, Customer, Donation
 from loyaltycli.core.program import Program
+from loyaltycli.i18n import _
 
 
 def _clean(name: str) -> str:
@@ -19,7 +20,7 @@ def _clean(name: str) -> str:
 
     value = " ".join((check_plain_text(name, "cause name") or "").split())
     if not value or len(value) > 100:
-        raise InvalidInput("cause name must be 1 to 100 characters")
+        raise InvalidInput(_('cause name must be 1 to 100 characters'))
     return value
 
 
@@ -27,7 +28,7 @@ def add_cause(session: Session, name: str) -> Cause:
     """A new cause customers can donate to (names are unique, case-insensitively)."""
     value = _clean(name)
     if session.execute(select(Cause.id).where(func.lower(Cause.name) == value.lower())).first():
-        raise RuleNotMet(f"cause {value!r} already exists; see `loyalty cause list`")
+        raise RuleNotMet(_('cause {value!r} already exists; see `loyalty cause list`').format(value=value))
     cause = Cause(name=value, created_at=clock.now())
     session.add(cause)
     session.flush()
@@ -38,7 +39,7 @@ def find_cause(session: Session, name: str) -> Cause:
     value = " ".join((name or "").split())
     cause = session.execute(select(Cause).where(func.lower(Cause.name) == value.lower())).scalar()
     if cause is None:
-        raise NotFound(f"unknown cause {value!r}; add it with `loyalty cause add NAME` or see `loyalty cause list`")
+        raise NotFound(_('unknown cause {value!r}; add it with `loyalty cause add NAME` or see `loyalty cause list`').format(value=value))
     return cause
 
 
@@ -69,11 +70,11 @@ def donate(session: Session, program: Program, customer: Customer, points: int, 
     from loyaltycli.core.points import check_when
 
     if points <= 0 or points > ledger.MAX_POINTS:
-        raise InvalidInput("points to donate must be a positive whole number")
+        raise InvalidInput(_('points to donate must be a positive whole number'))
     cause = find_cause(session, cause_name)
     at = check_when(at)
     if customer.status != "active":
-        raise RuleNotMet(f"customer {customer.code} is not active")
+        raise RuleNotMet(_('customer {code} is not active').format(code=customer.code))
     value = points * program.point_value
     entry, left = ledger.spend(session, customer, points, at, "donate", f"donated to {cause.name}")
     session.add(Donation(ledger_id=entry.id, customer_id=customer.id, cause_id=cause.id, points=points,

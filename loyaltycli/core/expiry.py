@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from loyaltycli.core import clock, ledger
 from loyaltycli.core.errors import InvalidInput
 from loyaltycli.core.models import Customer, LedgerEntry
+from loyaltycli.i18n import _
 
 
 @dataclass
@@ -36,7 +37,7 @@ def as_of_moment(day: date | None) -> datetime:
         return now
     end = clock.end_of_day(day)
     if clock.start_of_day(day) > now:
-        raise InvalidInput(f"--as-of {day.isoformat()} is in the future")
+        raise InvalidInput(_('--as-of {day} is in the future').format(day=day.isoformat()))
     return min(end, now)
 
 
@@ -68,7 +69,7 @@ def expire_all(session: Session, as_of: datetime | None = None) -> ExpiryResult:
     """
     as_of = as_of or clock.now()
     if as_of > clock.now():
-        raise InvalidInput("cannot expire points as of a future time")
+        raise InvalidInput(_('cannot expire points as of a future time'))
     ids = candidates(session, as_of)
     touched = total = 0
     recorded = clock.now()

@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 
 from loyaltycli.core.errors import DatabaseUnavailable, InvalidInput
+from loyaltycli.i18n import _
 
 
 def shown(path) -> str:
@@ -41,7 +42,7 @@ def no_space(folder: Path) -> bool:
 
 def disk_full_error(what: str) -> DatabaseUnavailable:
     """The one message for a full disk (exit 4)."""
-    return DatabaseUnavailable(f"disk full: {what}; nothing was changed (free some space and run it again)")
+    return DatabaseUnavailable(_('disk full: {what}; nothing was changed (free some space and run it again)').format(what=_(what)))
 
 
 def create_private(path: Path, *, force: bool = False, what: str = "file"):
@@ -56,16 +57,15 @@ def create_private(path: Path, *, force: bool = False, what: str = "file"):
     except FileExistsError:
         info = os.lstat(path)
         if stat.S_ISLNK(info.st_mode):
-            raise InvalidInput(f"{what} {shown(path)} is a symbolic link; refusing to write through it") from None
+            raise InvalidInput(_('{what} {path} is a symbolic link; refusing to write through it').format(what=_(what), path=shown(path))) from None
         if not stat.S_ISREG(info.st_mode):
-            raise InvalidInput(f"{what} {shown(path)} exists and is not a regular file; give another name") from None
+            raise InvalidInput(_('{what} {path} exists and is not a regular file; give another name').format(what=_(what), path=shown(path))) from None
         if not force:
-            raise InvalidInput(f"{what} {shown(path)} already exists; remove it, give another name, or add --force "
-                               "to replace it") from None
+            raise InvalidInput(_('{what} {path} already exists; remove it, give another name, or add --force to replace it').format(what=_(what), path=shown(path))) from None
         fd = os.open(path, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
         if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped between lstat and open
             os.close(fd)
-            raise InvalidInput(f"{what} {shown(path)} is not a regular file; give another name")
+            raise InvalidInput(_('{what} {path} is not a regular file; give another name').format(what=_(what), path=shown(path)))
         os.fchmod(fd, 0o600)
     return os.fdopen(fd, "wb")
 
@@ -81,15 +81,15 @@ def regular_file(path: Path, what: str = "file") -> Path:
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise InvalidInput(f"{what} {shown(path)} does not exist") from None
+        raise InvalidInput(_('{what} {path} does not exist').format(what=_(what), path=shown(path))) from None
     except OSError as exc:
-        raise InvalidInput(f"cannot read {shown(path)}: {exc.strerror or exc}") from None
+        raise InvalidInput(_('cannot read {path}: {value}').format(path=shown(path), value=exc.strerror or exc)) from None
     if stat.S_ISDIR(mode):
-        raise InvalidInput(f"{shown(path)} is a folder; give a {what}")
+        raise InvalidInput(_('{path} is a folder; give a {what}').format(path=shown(path), what=_(what)))
     if not stat.S_ISREG(mode):
         kind = ("a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
                 "a pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
-        raise InvalidInput(f"{shown(path)} is {kind}; give a regular {what} (or `-` for standard input)")
+        raise InvalidInput(_('{path} is {kind}; give a regular {what} (or `-` for standard input)').format(path=shown(path), kind=kind, what=_(what)))
     return path
 
 
@@ -161,6 +161,6 @@ def read_toml(path: Path, label: str) -> dict:
     try:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read {label}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise InvalidInput(_('cannot read {label}: {value}').format(label=label, value=getattr(exc, 'strerror', None) or exc)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"{label} is not valid TOML: {exc}") from None
+        raise InvalidInput(_('{label} is not valid TOML: {exc}').format(label=label, exc=exc)) from None

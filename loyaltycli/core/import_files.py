@@ -13,6 +13,7 @@ from pathlib import Path
 
 from loyaltycli.core import files
 from loyaltycli.core.errors import InvalidInput
+from loyaltycli.i18n import _
 
 
 def check_input(path: Path, label: str) -> None:
@@ -28,7 +29,7 @@ def check_input(path: Path, label: str) -> None:
     if not stat.S_ISREG(mode):
         kind = "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a pipe" if stat.S_ISFIFO(mode) \
             else "not a regular file"
-        raise InvalidInput(f"{files.shown(label)} is {kind}; give a CSV file")
+        raise InvalidInput(_('{label} is {kind}; give a CSV file').format(label=files.shown(label), kind=kind))
 
 
 def _is_our_rejects_file(path: Path) -> bool:
@@ -49,16 +50,14 @@ def check_rejects(path: Path, *, force: bool, default: bool) -> bool:
     except FileNotFoundError:
         return False
     except OSError as exc:
-        raise InvalidInput(f"cannot use the rejects file {files.shown(path)}: {exc.strerror or exc}") from None
+        raise InvalidInput(_('cannot use the rejects file {path}: {value}').format(path=files.shown(path), value=exc.strerror or exc)) from None
     if stat.S_ISLNK(info.st_mode):
-        raise InvalidInput(f"the rejects file {files.shown(path)} is a symbolic link; refusing to write through it "
-                           "(remove it or give --rejects FILE)")
+        raise InvalidInput(_('the rejects file {path} is a symbolic link; refusing to write through it (remove it or give --rejects FILE)').format(path=files.shown(path)))
     if not stat.S_ISREG(info.st_mode):
-        raise InvalidInput(f"the rejects file {files.shown(path)} is not a regular file; give --rejects FILE")
+        raise InvalidInput(_('the rejects file {path} is not a regular file; give --rejects FILE').format(path=files.shown(path)))
     if force or (default and _is_our_rejects_file(path)):
         return True
-    raise InvalidInput(f"the rejects file {files.shown(path)} already exists; remove it, give another "
-                       "--rejects FILE, or add --force to replace it")
+    raise InvalidInput(_('the rejects file {path} already exists; remove it, give another --rejects FILE, or add --force to replace it').format(path=files.shown(path)))
 
 
 def open_rejects(path: Path, *, replace: bool):
@@ -98,6 +97,4 @@ def lock_active(session, ids: list[int]) -> None:
                            .where(Customer.id.in_(sorted(ids))).order_by(Customer.id).with_for_update()).all()
     gone = [f"{code} ({status})" for _id, code, status in rows if status != "active"]
     if gone:
-        raise DatabaseUnavailable(f"customer {', '.join(gone[:5])} changed while this import ran (another till); "
-                                  "this batch was rolled back, the batches before it are kept: run the import "
-                                  "again to finish it (what was imported is skipped)")
+        raise DatabaseUnavailable(_('customer {gone} changed while this import ran (another till); this batch was rolled back, the batches before it are kept: run the import again to finish it (what was imported is skipped)').format(gone=', '.join(gone[:5])))

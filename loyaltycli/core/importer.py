@@ -35,6 +35,7 @@ from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.presets import CANONICAL, CUSTOMER_KINDS, Preset, list_presets, load_preset, parse_map
 from loyaltycli.tillcsv.reader import Reader
 from loyaltycli.tillcsv.records import Receipt, receipt_items
+from loyaltycli.i18n import gettext
 
 # rows per transaction, and rows held in memory and applied at once
 BATCH_ROWS = 100_000
@@ -94,7 +95,7 @@ class Importer:
         self.label = str(path)
         self.source = (source or "till").strip()
         if not re.fullmatch(r"[\w.:-]{1,64}", self.source):
-            raise InvalidInput(f"--source {source!r} must be 1 to 64 letters, digits or . : - _")
+            raise InvalidInput(gettext('--source {source!r} must be 1 to 64 letters, digits or . : - _').format(source=source))
         self.preset = load_preset(preset) if preset else Preset()
         self.mapping = mapping or {}
         self.enroll_unknown = enroll_unknown
@@ -341,22 +342,20 @@ class Importer:
                 reject(receipt, str(exc))
                 continue
             if receipt.at > now_limit:
-                reject(receipt, f"time {clock.local_text(receipt.at)} is in the future")
+                reject(receipt, gettext('time {at} is in the future').format(at=clock.local_text(receipt.at)))
                 continue
             if receipt.amount == 0:
-                reject(receipt, f"receipt {receipt.receipt_id} adds up to 0.00: nothing to record")
+                reject(receipt, gettext('receipt {receipt_id} adds up to 0.00: nothing to record').format(receipt_id=receipt.receipt_id))
                 continue
             if receipt.amount > program.max_purchase:  # as at the counter: an amount typed in the wrong box?
-                reject(receipt, f"receipt {receipt.receipt_id} of {format_amount(receipt.amount)} is more than "
-                                f"max_purchase {format_amount(program.max_purchase)}")
+                reject(receipt, gettext('receipt {receipt_id} of {amount} is more than max_purchase {max_purchase}').format(receipt_id=receipt.receipt_id, amount=format_amount(receipt.amount), max_purchase=format_amount(program.max_purchase)))
                 continue
             if not receipt.customer_key:
-                reject(receipt, "customer is empty; give a code, card, e-mail or phone")
+                reject(receipt, gettext('customer is empty; give a code, card, e-mail or phone'))
                 continue
             earlier = seen.get(receipt.receipt_id)
             if earlier is not None:
-                reject(receipt, f"receipt {receipt.receipt_id} appears twice in the file (first at line "
-                                f"{earlier.first_line}); lines of a receipt must be consecutive")
+                reject(receipt, gettext('receipt {receipt_id} appears twice in the file (first at line {first_line}); lines of a receipt must be consecutive').format(receipt_id=receipt.receipt_id, first_line=earlier.first_line))
                 continue
             seen[receipt.receipt_id] = receipt
             ready.append(receipt)
@@ -376,8 +375,7 @@ class Importer:
                 if found is None:
                     kept.append(receipt)
                 elif found[0] > self._watermark and found[1] != receipt.first_line:
-                    reject(receipt, f"receipt {receipt.receipt_id} appears twice in the file (first at line "
-                                    f"{found[1]}); lines of a receipt must be consecutive")
+                    reject(receipt, gettext('receipt {receipt_id} appears twice in the file (first at line {found}); lines of a receipt must be consecutive').format(receipt_id=receipt.receipt_id, found=found[1]))
                 else:
                     summary.skipped += len(receipt.lines)
             ready = kept
@@ -546,13 +544,12 @@ class Importer:
                 return sale
             other = batch.get(candidate)
             if candidate in db_refunds or (other is not None and other.amount < 0):
-                raise RuleNotMet(f"refund {receipt.receipt_id} names {candidate}, which is a refund: a refund "
-                                 "of a refund is refused")
+                raise RuleNotMet(gettext('refund {receipt_id} names {candidate}, which is a refund: a refund of a refund is refused').format(receipt_id=receipt.receipt_id, candidate=candidate))
         for candidate in candidates:
             if candidate in self.reader.rejected_ids:
-                raise RuleNotMet(f"refund {receipt.receipt_id} is of receipt {candidate}, which was rejected")
+                raise RuleNotMet(gettext('refund {receipt_id} is of receipt {candidate}, which was rejected').format(receipt_id=receipt.receipt_id, candidate=candidate))
             if candidate in batch:  # a sale of this batch not applied yet: it comes later than the refund
-                raise InvalidInput("a refund cannot be earlier than its sale")
+                raise InvalidInput(gettext('a refund cannot be earlier than its sale'))
         return None
 
     # -- customers ----------------------------------------------------------------------------------
@@ -589,8 +586,7 @@ class Importer:
         for receipt in ready:
             found = cache.get(receipt.customer_key)
             if found is None:
-                self.reader.reject_receipt(receipt, f"unknown customer {receipt.customer_key!r}; enroll them first or "
-                                              "run the import with --enroll-unknown")
+                self.reader.reject_receipt(receipt, gettext('unknown customer {customer_key!r}; enroll them first or run the import with --enroll-unknown').format(customer_key=receipt.customer_key))
                 continue
             if isinstance(found, str):
                 self.reader.reject_receipt(receipt, found)
@@ -694,7 +690,7 @@ def default_rejects_path(path: str | Path) -> Path:
     """till.csv -> till.csv.rejects.csv, next to the input."""
     path = Path(path)
     if not path.name:
-        raise InvalidInput(f"{str(path)!r} is not a file name; give the CSV file to import")
+        raise InvalidInput(gettext('{path!r} is not a file name; give the CSV file to import').format(path=str(path)))
     return path.with_name(path.name + ".rejects.csv")
 
 

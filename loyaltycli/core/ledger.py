@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock
 from loyaltycli.core.models import Customer, LedgerEntry
+from loyaltycli.i18n import gettext
 
 MAX_POINTS = 10**9
 
@@ -106,10 +107,8 @@ def lock_customer(session: Session, customer_id: int, *, require_active: bool = 
         if customer.status == "merged":
             target = session.get(Customer, customer.merged_into_id)
             code = target.code if target else "?"
-            raise UnknownCustomer(f"customer {customer.code} was merged into {code} (by another till, just now); "
-                                  f"nothing was changed, use {code}")
-        raise UnknownCustomer(f"customer {customer.code} was {customer.status} (by another till, just now); "
-                              "nothing was changed")
+            raise UnknownCustomer(gettext('customer {code} was merged into {code2} (by another till, just now); nothing was changed, use {code2}').format(code=customer.code, code2=code))
+        raise UnknownCustomer(gettext('customer {code} was {status} (by another till, just now); nothing was changed').format(code=customer.code, status=customer.status))
     return customer
 
 
@@ -135,7 +134,7 @@ def spend(session: Session, customer, points: int, at: datetime, kind: str, note
     expire_customer(session, customer.id, at)
     available = balance(session, customer.id)
     if available < points:
-        raise InsufficientPoints(f"{customer.code} has {available} points; {points} needed")
+        raise InsufficientPoints(gettext('{code} has {available} points; {points} needed').format(code=customer.code, available=available, points=points))
     return post(session, customer.id, kind, -points, at, note=note), available - points
 
 

@@ -10,6 +10,7 @@ import re
 from datetime import date, datetime
 
 from loyaltycli.core.errors import InvalidInput
+from loyaltycli.i18n import gettext
 
 _DATE = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{4})$")
 _STAMP = re.compile(r"^(?P<date>\d{1,2}([./-])\d{1,2}\2\d{4})(?:[ T,]+(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?)?$")
@@ -41,14 +42,13 @@ def parse_local_date(raw: str, *, what: str = "date") -> date | None:
     first, second, year = int(m.group(1)), int(m.group(3)), int(m.group(4))
     order = date_order()
     if order == "YMD":
-        raise InvalidInput(f"{what} {raw!r}: write it year first, like 1985-03-14")
+        raise InvalidInput(gettext('{what} {raw!r}: write it year first, like 1985-03-14').format(what=gettext(what), raw=raw))
     day, month = (second, first) if order == "MDY" else (first, second)
     try:
         return date(year, month, day)
     except ValueError:
         example = "03/14/1985" if order == "MDY" else "14/03/1985"
-        raise InvalidInput(f"{what} {raw!r} is not a date (this shop writes dates like {example}, or "
-                           "ISO 1985-03-14)") from None
+        raise InvalidInput(gettext('{what} {raw!r} is not a date (this shop writes dates like {example}, or ISO 1985-03-14)').format(what=gettext(what), raw=raw, example=example)) from None
 
 
 def parse_local_timestamp(raw: str) -> datetime | None:
@@ -63,4 +63,4 @@ def parse_local_timestamp(raw: str) -> datetime | None:
         return datetime(day.year, day.month, day.day, int(m.group("h") or 0), int(m.group("m") or 0),
                         int(m.group("s") or 0))
     except ValueError:
-        raise InvalidInput(f"time {raw!r} is not a time of day") from None
+        raise InvalidInput(gettext('time {raw!r} is not a time of day').format(raw=raw)) from None

@@ -19,6 +19,7 @@ from loyaltycli.core import clock
 from loyaltycli.core.errors import InvalidInput, NotFound, RuleNotMet
 from loyaltycli.core.models import Customer, Membership, MembershipPlan
 from loyaltycli.core.money import format_amount, parse_decimal
+from loyaltycli.i18n import _, ngettext
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -39,14 +40,14 @@ def add_plan(session: Session, name: str, fee: int, months: int, multiplier: str
     check_plain_text(perk, "perk")
     value = " ".join((check_plain_text(name, "plan name") or "").split())
     if not value or len(value) > 100:
-        raise InvalidInput("plan name must be 1 to 100 characters")
+        raise InvalidInput(_('plan name must be 1 to 100 characters'))
     if fee < 0:
-        raise InvalidInput("the fee must not be negative")
+        raise InvalidInput(_('the fee must not be negative'))
     if not 1 <= months <= 120:
-        raise InvalidInput("--months must be 1 to 120")
+        raise InvalidInput(_('--months must be 1 to 120'))
     factor = parse_decimal(multiplier, what="--multiplier", minimum=Decimal(1), maximum=Decimal(10))
     if session.execute(select(MembershipPlan.id).where(func.lower(MembershipPlan.name) == value.lower())).first():
-        raise RuleNotMet(f"plan {value!r} already exists; see `loyalty membership plan list`")
+        raise RuleNotMet(_('plan {value!r} already exists; see `loyalty membership plan list`').format(value=value))
     plan = MembershipPlan(name=value, fee=fee, months=months, multiplier=str(factor.normalize()),
                           perk=(perk or "").strip()[:500])
     session.add(plan)
@@ -59,7 +60,7 @@ def find_plan(session: Session, name: str) -> MembershipPlan:
     plan = session.execute(select(MembershipPlan).where(func.lower(MembershipPlan.name) == value.lower(),
                                                         MembershipPlan.active.is_(True))).scalar()
     if plan is None:
-        raise NotFound(f"unknown plan {value!r}; see `loyalty membership plan list`")
+        raise NotFound(_('unknown plan {value!r}; see `loyalty membership plan list`').format(value=value))
     return plan
 
 
@@ -104,8 +105,7 @@ def join(session: Session, customer: Customer, plan_name: str, at: datetime | No
     last = _latest(session, customer)
     if last is not None and last.cancelled_at is None and last.ends_at > at:
         current = session.get(MembershipPlan, last.plan_id)
-        raise RuleNotMet(f"{customer.code} is already a {current.name} member until "
-                         f"{clock.local_text(last.ends_at)[:10]}; use `loyalty membership renew` or cancel first")
+        raise RuleNotMet(_('{code} is already a {name} member until {ends_at}; use `loyalty membership renew` or cancel first').format(code=customer.code, name=current.name, ends_at=clock.local_text(last.ends_at)[:10]))
     row = Membership(customer_id=customer.id, plan_id=plan.id, started_at=at, ends_at=add_months(at, plan.months),
                      fee=plan.fee)
     session.add(row)
@@ -120,12 +120,12 @@ def renew(session: Session, customer: Customer, at: datetime | None = None) -> M
     at = check_when(at, customer)
     last = _latest(session, customer)
     if last is None:
-        raise RuleNotMet(f"{customer.code} has no membership; use `loyalty membership join {customer.code} PLAN`")
+        raise RuleNotMet(_('{code} has no membership; use `loyalty membership join {code} PLAN`').format(code=customer.code))
     if last.cancelled_at is not None:
-        raise RuleNotMet(f"{customer.code}'s membership was cancelled; use `loyalty membership join` to start again")
+        raise RuleNotMet(_("{code}'s membership was cancelled; use `loyalty membership join` to start again").format(code=customer.code))
     plan = session.get(MembershipPlan, last.plan_id)
     if not plan.active:
-        raise RuleNotMet(f"plan {plan.name} is no longer offered; join another plan")
+        raise RuleNotMet(_('plan {name} is no longer offered; join another plan').format(name=plan.name))
     start = max(last.ends_at, at)
     row = Membership(customer_id=customer.id, plan_id=plan.id, started_at=start,
                      ends_at=add_months(start, plan.months), fee=plan.fee)
@@ -143,7 +143,7 @@ def cancel(session: Session, customer: Customer, at: datetime | None = None) -> 
                                                     Membership.cancelled_at.is_(None), Membership.ends_at > at)
                            ).scalars().all()
     if not rows:
-        raise RuleNotMet(f"{customer.code} has no running membership to cancel")
+        raise RuleNotMet(_('{code} has no running membership to cancel').format(code=customer.code))
     for row in rows:
         row.cancelled_at = at
     session.flush()
@@ -187,4 +187,5 @@ def list_memberships(session: Session, *, active_only: bool = False) -> list[dic
 
 
 def fee_text(plan: MembershipPlan) -> str:
-    return f"{format_amount(plan.fee)} per {plan.months} month{'s' if plan.months != 1 else ''}"
+    return ngettext("{fee} per {months} month", "{fee} per {months} months", plan.months).format(
+        fee=format_amount(plan.fee), months=plan.months)

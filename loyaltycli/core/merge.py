@@ -17,6 +17,7 @@ from loyaltycli.core import clock, ledger
 from loyaltycli.core.errors import RuleNotMet
 from loyaltycli.core.models import (Customer, Donation, LedgerEntry, Membership, Purchase, Redemption, Referral,
                                     SurveyResponse)
+from loyaltycli.i18n import _
 
 
 @dataclass
@@ -35,10 +36,10 @@ def merge_customers(session: Session, keep: Customer, duplicate: Customer, *,
     """Fold ``duplicate`` into ``keep``: points (lot by lot, each with its own expiry date), purchases,
     surveys, referrals, redemptions, donations and memberships. The duplicate becomes unusable."""
     if keep.id == duplicate.id:
-        raise RuleNotMet(f"{keep.code} and {duplicate.code} are the same customer; nothing to merge")
+        raise RuleNotMet(_('{code} and {code2} are the same customer; nothing to merge').format(code=keep.code, code2=duplicate.code))
     for customer in (keep, duplicate):
         if customer.status != "active":
-            raise RuleNotMet(f"customer {customer.code} is {customer.status}; only active customers can be merged")
+            raise RuleNotMet(_('customer {code} is {status}; only active customers can be merged').format(code=customer.code, status=customer.status))
     at = at or clock.now()
     for customer_id in sorted((keep.id, duplicate.id)):
         ledger.lock_customer(session, customer_id)
@@ -139,7 +140,7 @@ def forget_customer(session: Session, customer: Customer, *, at: datetime | None
     ``scrub_file`` after the commit, so the old values are gone from the file itself. A customer already
     forgotten is not refused: what is left is erased (and the caller scrubs the file again)."""
     if customer.status == "merged":
-        raise RuleNotMet(f"customer {customer.code} was merged; forget the customer it was merged into")
+        raise RuleNotMet(_('customer {code} was merged; forget the customer it was merged into').format(code=customer.code))
     at = at or clock.now()
     ledger.lock_customer(session, customer.id, require_active=False)
     sqlite = session.get_bind().dialect.name == "sqlite"

@@ -6,6 +6,7 @@ import re
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from loyaltycli.core.errors import InvalidInput
+from loyaltycli.i18n import gettext
 
 # Optional currency sign or code, optional sign, digits with optional thousands separators, decimals.
 _AMOUNT = re.compile(
@@ -22,26 +23,26 @@ def parse_amount(text: str, *, decimals: int = 2, allow_negative: bool = False,
                  allow_zero: bool = True, what: str = "amount") -> int:
     """Parse a decimal string such as '12.50', '€8', '1,234.56' into minor units."""
     if text is None:
-        raise InvalidInput(f"{what} is missing")
+        raise InvalidInput(gettext('{what} is missing').format(what=gettext(what)))
     raw = str(text)
     m = _AMOUNT.match(raw)
     if not m or (m.group("int") is None and not m.group("frac")):
-        raise InvalidInput(f"{what} {raw.strip()!r} is not a decimal amount like 12.50")
+        raise InvalidInput(gettext('{what} {raw!r} is not a decimal amount like 12.50').format(what=gettext(what), raw=raw.strip()))
     if m.group("sign") and m.group("sign2"):
-        raise InvalidInput(f"{what} {raw.strip()!r} is not a decimal amount like 12.50")
+        raise InvalidInput(gettext('{what} {raw!r} is not a decimal amount like 12.50').format(what=gettext(what), raw=raw.strip()))
     sign = -1 if "-" in (m.group("sign") + m.group("sign2")) else 1
     whole = int((m.group("int") or "0").replace(",", ""))
     frac = m.group("frac") or ""
     if len(frac) > decimals:
-        raise InvalidInput(f"{what} {raw.strip()!r} has more than {decimals} decimals")
+        raise InvalidInput(gettext('{what} {raw!r} has more than {decimals} decimals').format(what=gettext(what), raw=raw.strip(), decimals=decimals))
     cents = whole * 10**decimals + (int(frac.ljust(decimals, "0")) if decimals else 0)
     cents *= sign
     if cents < 0 and not allow_negative:
-        raise InvalidInput(f"{what} {raw.strip()!r} must not be negative")
+        raise InvalidInput(gettext('{what} {raw!r} must not be negative').format(what=gettext(what), raw=raw.strip()))
     if cents == 0 and not allow_zero:
-        raise InvalidInput(f"{what} must be more than zero")
+        raise InvalidInput(gettext('{what} must be more than zero').format(what=gettext(what)))
     if abs(cents) > MAX_AMOUNT:
-        raise InvalidInput(f"{what} {raw.strip()!r} is too large (at most {format_amount(MAX_AMOUNT)})")
+        raise InvalidInput(gettext('{what} {raw!r} is too large (at most {max_amount})').format(what=gettext(what), raw=raw.strip(), max_amount=format_amount(MAX_AMOUNT)))
     return cents
 
 
@@ -61,13 +62,13 @@ def parse_decimal(text: str, *, what: str = "value", minimum: Decimal | None = N
     try:
         value = Decimal(str(text).strip())
     except (InvalidOperation, ValueError):
-        raise InvalidInput(f"{what} {text!r} is not a number") from None
+        raise InvalidInput(gettext('{what} {text!r} is not a number').format(what=gettext(what), text=text)) from None
     if not value.is_finite():
-        raise InvalidInput(f"{what} {text!r} is not a finite number")
+        raise InvalidInput(gettext('{what} {text!r} is not a finite number').format(what=gettext(what), text=text))
     if minimum is not None and value < minimum:
-        raise InvalidInput(f"{what} {text!r} must be at least {minimum}")
+        raise InvalidInput(gettext('{what} {text!r} must be at least {minimum}').format(what=gettext(what), text=text, minimum=minimum))
     if maximum is not None and value > maximum:
-        raise InvalidInput(f"{what} {text!r} must be at most {maximum}")
+        raise InvalidInput(gettext('{what} {text!r} must be at most {maximum}').format(what=gettext(what), text=text, maximum=maximum))
     return value
 
 
@@ -163,9 +164,9 @@ def _strip_currency(raw: str, what: str) -> str:
     if not sign_text:
         return text
     if not re.search(r"\d", number or ""):
-        raise InvalidInput(f"{what} {raw.strip()!r} is not a decimal amount like 12.50")
+        raise InvalidInput(gettext('{what} {raw!r} is not a decimal amount like 12.50').format(what=gettext(what), raw=raw.strip()))
     if len(sign_text) > 1:
-        raise InvalidInput(f"{what} {raw.strip()!r} names a currency twice")
+        raise InvalidInput(gettext('{what} {raw!r} names a currency twice').format(what=gettext(what), raw=raw.strip()))
     token = sign_text[0].strip()
     sign = ""
     if token.startswith(("-", "+")):
@@ -177,9 +178,9 @@ def _strip_currency(raw: str, what: str) -> str:
     if token.lower() == (local or "").lower():
         meant = shop
     if meant is None:
-        raise InvalidInput(f"{what} {raw.strip()!r} is not an amount like 12.50")
+        raise InvalidInput(gettext('{what} {raw!r} is not an amount like 12.50').format(what=gettext(what), raw=raw.strip()))
     if meant != shop:
-        raise InvalidInput(f"{what} {raw.strip()!r} is in {meant}; this shop counts in {shop}")
+        raise InvalidInput(gettext('{what} {raw!r} is in {meant}; this shop counts in {shop}').format(what=gettext(what), raw=raw.strip(), meant=meant, shop=shop))
     return sign + number
 
 
@@ -191,11 +192,11 @@ def parse_money(text: str, *, allow_negative: bool = False, allow_zero: bool = T
     both readings in the message.
     """
     if text is None:
-        raise InvalidInput(f"{what} is missing")
+        raise InvalidInput(gettext('{what} is missing').format(what=gettext(what)))
     raw = str(text)
     number = _strip_currency(raw, what).strip()
     if not number or not _TYPED.match(number):
-        raise InvalidInput(f"{what} {raw.strip()!r} is not a decimal amount like 12.50")
+        raise InvalidInput(gettext('{what} {raw!r} is not a decimal amount like 12.50').format(what=gettext(what), raw=raw.strip()))
     sign = ""
     if number[0] in "+-":
         sign, number = number[0], number[1:].strip()
@@ -203,7 +204,7 @@ def parse_money(text: str, *, allow_negative: bool = False, allow_zero: bool = T
         number = number.replace(space, "")
     decimal_symbol, _group = _separators(shop_locale())
     canonical = _read_separators(number, raw.strip(), decimal_symbol, what)
-    return parse_amount(sign + canonical, allow_negative=allow_negative, allow_zero=allow_zero, what=what)
+    return parse_amount(sign + canonical, allow_negative=allow_negative, allow_zero=allow_zero, what=gettext(what))
 
 
 def _read_separators(number: str, shown: str, decimal_symbol: str, what: str) -> str:
@@ -217,13 +218,13 @@ def _read_separators(number: str, shown: str, decimal_symbol: str, what: str) ->
         group = "," if decimal == "." else "."
         whole, _, frac = number.rpartition(decimal)
         if not re.fullmatch(r"\d{1,3}(?:" + re.escape(group) + r"\d{3})*", whole):
-            raise InvalidInput(f"{what} {shown!r} is not a decimal amount like 12.50")
+            raise InvalidInput(gettext('{what} {shown!r} is not a decimal amount like 12.50').format(what=gettext(what), shown=shown))
         return whole.replace(group, "") + "." + frac
     mark = marks[0]
     parts = number.split(mark)
     if len(parts) > 2:  # 1.234.567: only thousands
         if not re.fullmatch(r"\d{1,3}(?:" + re.escape(mark) + r"\d{3})+", number):
-            raise InvalidInput(f"{what} {shown!r} is not a decimal amount like 12.50")
+            raise InvalidInput(gettext('{what} {shown!r} is not a decimal amount like 12.50').format(what=gettext(what), shown=shown))
         return number.replace(mark, "")
     whole, frac = parts
     if len(frac) == 3 and whole and len(whole) <= 3 and whole != "0" and mark != decimal_symbol.strip():
@@ -232,6 +233,5 @@ def _read_separators(number: str, shown: str, decimal_symbol: str, what: str) ->
         as_decimal = format_money(int(whole) * 100 + int(frac[:2])) if frac[2] == "0" else f"{whole}{mark}{frac}"
         # (error lines escape what is not printable: plain spaces rather than no-break ones)
         as_group, as_decimal = (t.replace("\xa0", " ").replace("\u202f", " ") for t in (as_group, as_decimal))
-        raise InvalidInput(f"{what} {shown!r} could be {as_group} or {as_decimal}; "
-                           f"write {whole}{frac} or {whole}{decimal_symbol}{frac[:2]}")
+        raise InvalidInput(gettext('{what} {shown!r} could be {as_group} or {as_decimal}; write {whole}{frac} or {whole}{decimal_symbol}{frac2}').format(what=gettext(what), shown=shown, as_group=as_group, as_decimal=as_decimal, whole=whole, frac=frac, decimal_symbol=decimal_symbol, frac2=frac[:2]))
     return whole + "." + frac

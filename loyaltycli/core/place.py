@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from loyaltycli import i18n
+
 # Keys of the place, and what they are when nothing is stored.
 KEYS = ("country", "currency", "phone_region", "timezone", "locale")
 
@@ -23,6 +25,7 @@ def set_loader(loader: Callable[[], dict | None] | None) -> None:
 
     _values, _loader = None, loader
     clock.set_loader(lambda: get("timezone"))
+    i18n.forget_shop()
 
 
 def activate(values: dict) -> None:
@@ -31,6 +34,7 @@ def activate(values: dict) -> None:
     from loyaltycli.core import clock
 
     _values = {key: values.get(key) for key in KEYS}
+    i18n.set_shop_locale(_values.get("locale"))  # messages in the shop's language from here on
     if _values.get("timezone"):
         clock.use_zone(_values["timezone"])
 

@@ -19,6 +19,7 @@ from loyaltycli.core.money import format_amount, parse_money
 from loyaltycli.core.program import Program
 from loyaltycli.tillcsv import numbers
 from loyaltycli.engine.earning import DELTA, KIND, LEDGER_COLUMNS, PURCHASE, Engine
+from loyaltycli.i18n import _
 
 # Clocks of two tills may differ a little; anything later than this is a typo.
 FUTURE_SLACK = clock.DAY / 24 / 12
@@ -49,19 +50,19 @@ def parse_item(text: str) -> Item:
     """'SKU:QTY:PRICE' -> Item ('COF-250:2:4.50')."""
     bits = (text or "").rsplit(":", 2)
     if len(bits) != 3 or not bits[0].strip():
-        raise InvalidInput(f"item {text!r} is not SKU:QTY:PRICE (e.g. COF-250:2:4.50)")
+        raise InvalidInput(_('item {text!r} is not SKU:QTY:PRICE (e.g. COF-250:2:4.50)').format(text=text))
     try:
         quantity = numbers.parse_quantity(bits[1])
     except InvalidInput:
-        raise InvalidInput(f"item {text!r}: quantity {bits[1]!r} is not a number like 2 or 0.750") from None
+        raise InvalidInput(_('item {text!r}: quantity {bits!r} is not a number like 2 or 0.750').format(text=text, bits=bits[1])) from None
     if quantity < 0:
-        raise InvalidInput(f"item {text!r}: quantity must be 0.001 to 100000")
+        raise InvalidInput(_('item {text!r}: quantity must be 0.001 to 100000').format(text=text))
     try:
         price = numbers.to_decimal(bits[2], decimals=6, what="unit price")
     except InvalidInput:  # the shop's own way (3,50 in a decimal-comma locale), to the cent
         price = Decimal(parse_money(bits[2], what="unit price")) / 100
     if price < 0:
-        raise InvalidInput(f"item {text!r}: unit price must not be negative")
+        raise InvalidInput(_('item {text!r}: unit price must not be negative').format(text=text))
     exact = price if price != price.quantize(Decimal("0.01")) else None
     return Item(check_sku(bits[0]), quantity, numbers.cents(price), exact)
 
@@ -71,10 +72,9 @@ def check_when(at: datetime | None, customer: Customer | None = None) -> datetim
     now = clock.now()
     at = at or now
     if at > now + FUTURE_SLACK:
-        raise InvalidInput(f"time {clock.local_text(at)} is in the future")
+        raise InvalidInput(_('time {at} is in the future').format(at=clock.local_text(at)))
     if customer is not None and at < customer.enrolled_at:
-        raise RuleNotMet(f"{clock.local_text(at)} is before {customer.code} enrolled "
-                         f"({clock.local_text(customer.enrolled_at)})")
+        raise RuleNotMet(_('{at} is before {code} enrolled ({enrolled_at})').format(at=clock.local_text(at), code=customer.code, enrolled_at=clock.local_text(customer.enrolled_at)))
     return at
 
 
@@ -99,7 +99,7 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
                   import_file: str | None = None, import_line: int | None = None) -> PurchaseResult:
     """Record a sale and earn its points: tier at the time of sale, multipliers, bonuses."""
     if amount <= 0:
-        raise InvalidInput("purchase amount must be more than zero (use `loyalty refund` for returns)")
+        raise InvalidInput(_('purchase amount must be more than zero (use `loyalty refund` for returns)'))
     items = items or []
     if items:  # the same check as an import's lines (core/checks.py)
         check_items(amount, [(i.sku, Decimal(i.quantity), i.exact_price, i.amount) for i in items])
@@ -109,7 +109,7 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
     ledger.lock_customer(session, customer.id)
     if session.execute(select(Purchase.id).where(Purchase.source == source,
                                                  Purchase.receipt_id == receipt_id)).first():
-        raise DuplicateReceipt(f"receipt {receipt_id} was already recorded (source {source}); nothing changed")
+        raise DuplicateReceipt(_('receipt {receipt_id} was already recorded (source {source}); nothing changed').format(receipt_id=receipt_id, source=source))
     engine = Engine(program, clock.local_zone(), clock.now())
     account = storage.load_account(session, customer, engine.since(at), cards=bool(program.cards))
     decision = engine.sale(account, receipt_id, at, amount, channel,
@@ -167,9 +167,7 @@ def check_max_purchase(program, amount: int) -> None:
     from loyaltycli.core.money import format_amount
 
     if amount > program.max_purchase:
-        raise AboveMaxPurchase(f"{format_amount(amount)} is more than max_purchase "
-                               f"{format_amount(program.max_purchase)} (an amount typed in the wrong box?); "
-                               "raise it with `loyalty program set max_purchase AMOUNT` if it is right",
+        raise AboveMaxPurchase(_('{amount} is more than max_purchase {max_purchase} (an amount typed in the wrong box?); raise it with `loyalty program set max_purchase AMOUNT` if it is right').format(amount=format_amount(amount), max_purchase=format_amount(program.max_purchase)),
                                amount, program.max_purchase)
 
 
@@ -203,13 +201,11 @@ def find_sale(session: Session, receipt_id: str, source: str | None = None) -> P
             query = query.where(Purchase.source == source)
         sales = session.execute(query).scalars().all()
         if len({s.receipt_id for s in sales}) > 1:
-            raise AmbiguousCustomer(f"receipt {receipt_id.strip()!r} matches "
-                                    f"{', '.join(sorted({s.receipt_id for s in sales}))}; type it exactly")
+            raise AmbiguousCustomer(_('receipt {receipt_id!r} matches {value}; type it exactly').format(receipt_id=receipt_id.strip(), value=', '.join(sorted({s.receipt_id for s in sales}))))
     if not sales:
-        raise UnknownReceipt(f"unknown receipt {receipt_id.strip()!r}; see `loyalty history KEY` for receipt ids")
+        raise UnknownReceipt(_('unknown receipt {receipt_id!r}; see `loyalty history KEY` for receipt ids').format(receipt_id=receipt_id.strip()))
     if len(sales) > 1:
-        raise AmbiguousCustomer(f"receipt {receipt_id!r} exists in several sources "
-                                f"({', '.join(s.source for s in sales)}); give --source")
+        raise AmbiguousCustomer(_('receipt {receipt_id!r} exists in several sources ({value}); give --source').format(receipt_id=receipt_id, value=', '.join(s.source for s in sales)))
     return sales[0]
 
 
@@ -277,12 +273,13 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
     record = storage.sale_record(session, sale)
     remaining = record.amount - record.refunded
     if remaining <= 0:
-        raise RuleNotMet(f"receipt {sale.receipt_id} is already fully refunded")
+        raise RuleNotMet(_('receipt {receipt_id} is already fully refunded').format(receipt_id=sale.receipt_id))
     items = items or []
     if items:
         total = sum(i.amount for i in items)
         if amount is not None and amount != total:
-            raise InvalidInput(f"items add up to {format_amount(total)} but the amount is {format_amount(amount)}")
+            raise InvalidInput(_('items add up to {sum} but the amount is {amount}').format(
+                sum=format_amount(total), amount=format_amount(amount)))
         amount = total
     elif amount is not None and amount < remaining:
         items = _one_product(session, sale, amount)
@@ -295,7 +292,7 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
     refund_id = check_receipt(refund_receipt) if refund_receipt else _refund_id(session, sale)
     if session.execute(select(Purchase.id).where(Purchase.source == sale.source,
                                                  Purchase.receipt_id == refund_id)).first():
-        raise DuplicateReceipt(f"refund {refund_id} was already recorded; nothing changed")
+        raise DuplicateReceipt(_('refund {refund_id} was already recorded; nothing changed').format(refund_id=refund_id))
     # a refund goes back through the sale's channel
     refund_pk = _write(session, [None, sale.customer_id, sale.source, refund_id, at, -amount, sale.channel, sale.id,
                                  None, None], decision.rows)
@@ -322,16 +319,16 @@ def award(session: Session, program: Program, customer: Customer, points: int, r
 
     reason = (check_plain_text(reason, "reason") or "").strip()
     if not reason:
-        raise InvalidInput("--reason is required: say why the points are given")
+        raise InvalidInput(_('--reason is required: say why the points are given'))
     if points == 0 or abs(points) > ledger.MAX_POINTS:
-        raise InvalidInput(f"points must be a non-zero whole number up to {ledger.MAX_POINTS}")
+        raise InvalidInput(_('points must be a non-zero whole number up to {max_points}').format(max_points=ledger.MAX_POINTS))
     at = check_when(at)
     ledger.lock_customer(session, customer.id)
     if points < 0:
         ledger.expire_customer(session, customer.id, at)
         available = ledger.balance(session, customer.id)
         if available + points < 0:
-            raise InsufficientPoints(f"{customer.code} has {available} points; cannot take back {-points}")
+            raise InsufficientPoints(_('{code} has {available} points; cannot take back {value}').format(code=customer.code, available=available, value=-points))
         kind = "adjust"
         expires = None
     else:
@@ -353,7 +350,7 @@ def find_reward(session: Session, name: str) -> Reward:
     reward = session.execute(select(Reward).where(func.lower(Reward.name) == name.strip().lower(),
                                                   Reward.active.is_(True))).scalar()
     if reward is None:
-        raise NotFound(f"unknown reward {name.strip()!r}; see `loyalty reward list`")
+        raise NotFound(_('unknown reward {name!r}; see `loyalty reward list`').format(name=name.strip()))
     return reward
 
 
@@ -364,25 +361,22 @@ def redeem(session: Session, program: Program, customer: Customer, points: int |
     if reward:
         chosen = find_reward(session, reward)
         if points is not None and points != chosen.cost:
-            raise InvalidInput(f"reward {chosen.name} costs {chosen.cost} points, not {points}")
+            raise InvalidInput(_('reward {name} costs {cost} points, not {points}').format(name=chosen.name, cost=chosen.cost, points=points))
         points = chosen.cost
     if points is None:
-        raise InvalidInput("give the points to redeem or --reward NAME")
+        raise InvalidInput(_('give the points to redeem or --reward NAME'))
     if points <= 0 or points > ledger.MAX_POINTS:
-        raise InvalidInput("points to redeem must be a positive whole number")
+        raise InvalidInput(_('points to redeem must be a positive whole number'))
     if points < program.min_redemption:
-        raise RuleNotMet(f"the minimum redemption is {program.min_redemption} points")
+        raise RuleNotMet(_('the minimum redemption is {min_redemption} points').format(min_redemption=program.min_redemption))
     if program.min_basket:
         if basket is None:
-            raise RuleNotMet(f"redemptions need a basket of at least {format_amount(program.min_basket)} "
-                             "(give --basket AMOUNT)")
+            raise RuleNotMet(_('redemptions need a basket of at least {min_basket} (give --basket AMOUNT)').format(min_basket=format_amount(program.min_basket)))
         if basket < program.min_basket:
-            raise RuleNotMet(f"basket {format_amount(basket)} is below the minimum "
-                             f"{format_amount(program.min_basket)} for a redemption")
+            raise RuleNotMet(_('basket {basket} is below the minimum {min_basket} for a redemption').format(basket=format_amount(basket), min_basket=format_amount(program.min_basket)))
     value = points * program.point_value
     if basket is not None and chosen is None and value > basket:
-        raise RuleNotMet(f"{points} points are worth {format_amount(value)}, more than the basket "
-                         f"{format_amount(basket)}")
+        raise RuleNotMet(_('{points} points are worth {value}, more than the basket {basket}').format(points=points, value=format_amount(value), basket=format_amount(basket)))
     at = check_when(at)
     entry, left = ledger.spend(session, customer, points, at, "redeem",
                                f"reward {chosen.name}" if chosen else f"redeemed for {format_amount(value)}")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from loyaltycli.core.errors import InvalidInput, NotFound
 from loyaltycli.core.models import ProgramSetting
 from loyaltycli.core.money import format_amount, parse_amount, parse_decimal
+from loyaltycli.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,9 @@ def _int(minimum: int = 0, maximum: int = 10**9):
         try:
             value = int(str(text).strip())
         except ValueError:
-            raise InvalidInput(f"{text!r} is not a whole number") from None
+            raise InvalidInput(_('{text!r} is not a whole number').format(text=text)) from None
         if not minimum <= value <= maximum:
-            raise InvalidInput(f"{value} is out of range ({minimum} to {maximum})")
+            raise InvalidInput(_('{value} is out of range ({minimum} to {maximum})').format(value=value, minimum=minimum, maximum=maximum))
         return value
     return parse
 
@@ -74,14 +75,14 @@ def _bool(text: str) -> bool:
         return True
     if lowered in ("0", "false", "no", "off"):
         return False
-    raise InvalidInput(f"{text!r} is not true or false")
+    raise InvalidInput(_('{text!r} is not true or false').format(text=text))
 
 
 def _text(max_length: int = 64):
     def parse(text: str) -> str:
         value = str(text).strip()
         if not value or len(value) > max_length:
-            raise InvalidInput(f"{text!r} must be 1 to {max_length} characters")
+            raise InvalidInput(_('{text!r} must be 1 to {max_length} characters').format(text=text, max_length=max_length))
         return value
     return parse
 
@@ -90,7 +91,7 @@ def _choice(*allowed: str):
     def parse(text: str) -> str:
         value = str(text).strip().lower()
         if value not in allowed:
-            raise InvalidInput(f"{text!r} is not one of {', '.join(allowed)}")
+            raise InvalidInput(_('{text!r} is not one of {allowed}').format(text=text, allowed=', '.join(allowed)))
         return value
     return parse
 
@@ -101,16 +102,16 @@ def parse_tiers(text: str) -> tuple[Tier, ...]:
     for part in str(text).split(","):
         bits = [b.strip() for b in part.split(":")]
         if len(bits) != 3 or not bits[0]:
-            raise InvalidInput(f"tier {part.strip()!r} is not NAME:MIN_SPEND:MULTIPLIER (e.g. Silver:500:1.25)")
+            raise InvalidInput(_('tier {part!r} is not NAME:MIN_SPEND:MULTIPLIER (e.g. Silver:500:1.25)').format(part=part.strip()))
         tiers.append(Tier(bits[0], parse_amount(bits[1], what="tier minimum spend"),
                           parse_decimal(bits[2], what="tier multiplier", minimum=Decimal(0),
                                         maximum=Decimal(100))))
     tiers.sort(key=lambda t: t.min_spend)
     if tiers[0].min_spend != 0:
-        raise InvalidInput("the first tier must start at 0 spend")
+        raise InvalidInput(_('the first tier must start at 0 spend'))
     names = [t.name.lower() for t in tiers]
     if len(set(names)) != len(names) or len({t.min_spend for t in tiers}) != len(tiers):
-        raise InvalidInput("tier names and minimum spends must be unique")
+        raise InvalidInput(_('tier names and minimum spends must be unique'))
     return tuple(tiers)
 
 
@@ -124,11 +125,11 @@ def parse_steps(text: str) -> tuple[tuple[int, int], ...]:
     for part in str(text).split(","):
         bits = [b.strip() for b in part.split(":")]
         if len(bits) != 2:
-            raise InvalidInput(f"step {part.strip()!r} is not FROM_COUNT:POINTS (e.g. 5:300)")
+            raise InvalidInput(_('step {part!r} is not FROM_COUNT:POINTS (e.g. 5:300)').format(part=part.strip()))
         steps.append((_int(1, 10**6)(bits[0]), _int(0, 10**9)(bits[1])))
     steps.sort()
     if steps[0][0] != 1:
-        raise InvalidInput("the first referral step must start at 1")
+        raise InvalidInput(_('the first referral step must start at 1'))
     return tuple(steps)
 
 
@@ -145,11 +146,11 @@ def _item_rules(text: str):
         rules = tuple(ItemRule(str(r["name"]), tuple(str(p) for p in r["skus"]), int(r["points"]),
                                str(r.get("per", "item"))) for r in data)
     except (ValueError, TypeError, KeyError):
-        raise InvalidInput("item_rules must be a JSON list of {name, skus, points, per}; use `program rule add`")
+        raise InvalidInput(_("item_rules must be a JSON list of {fields}; use `program rule add`").format(
+            fields="{name, skus, points, per}"))
     for rule in rules:
         if not rule.name or not rule.skus or rule.per not in ("item", "visit") or not 0 < rule.points <= 10**6:
-            raise InvalidInput(f"item rule {rule.name!r} needs a name, SKU patterns, 1 to 1000000 points and "
-                               "per item or visit")
+            raise InvalidInput(_('item rule {name!r} needs a name, SKU patterns, 1 to 1000000 points and per item or visit').format(name=rule.name))
     return rules
 
 
@@ -165,6 +166,13 @@ def _place_check(key: str):
     return check
 
 
+def _question(text: str) -> str:
+    value = " ".join(str(text).split())
+    if len(value) > 300:
+        raise InvalidInput(_("a survey question is at most 300 characters"))
+    return value
+
+
 def _timezone(text: str) -> str:
     from loyaltycli.core import clock
 
@@ -173,52 +181,56 @@ def _timezone(text: str) -> str:
 
 
 SETTINGS: dict[str, Setting] = {s.key: s for s in [
-    Setting("country", "", "ISO 3166 country of the shop; `program set country PT` also sets currency, "
-            "phone_region, timezone and locale", lambda t: str(t).strip().upper(), check=_place_check("country")),
-    Setting("currency", "EUR", "ISO 4217 currency of every amount", lambda t: str(t).strip().upper(),
+    Setting("country", "", N_("ISO 3166 country of the shop; `program set country PT` also sets currency, "
+            "phone_region, timezone and locale"), lambda t: str(t).strip().upper(), check=_place_check("country")),
+    Setting("currency", "EUR", N_("ISO 4217 currency of every amount"), lambda t: str(t).strip().upper(),
             check=_place_check("currency")),
-    Setting("timezone", "", "IANA time zone of the shop's clock (default: the machine's zone)", _timezone,
+    Setting("timezone", "", N_("IANA time zone of the shop's clock (default: the machine's zone)"), _timezone,
             check=_place_check("timezone")),
-    Setting("locale", "", "how amounts and dates are shown and typed (pt_PT, ro_RO, it_IT, es_ES, en_IE...; "
-            "empty: plain 12.50)",
+    Setting("locale", "", N_("how amounts and dates are shown and typed (pt_PT, ro_RO, it_IT, es_ES, en_IE...; "
+            "empty: plain 12.50)"),
             lambda t: str(t).strip().replace("-", "_"), check=_place_check("locale")),
-    Setting("max_purchase", "10000.00", "largest counter sale accepted without confirmation", _amount,
+    Setting("max_purchase", "10000.00", N_("largest counter sale accepted without confirmation"), _amount,
             format_amount, check=_money_check),
-    Setting("earn_rate", "1", "points per whole currency unit spent, before multipliers", _decimal()),
+    Setting("earn_rate", "1", N_("points per whole currency unit spent, before multipliers"), _decimal()),
     Setting("tiers", "Bronze:0.00:1.0,Silver:500.00:1.25,Gold:1500.00:1.5",
-            "tiers as NAME:MIN_SPEND:MULTIPLIER, by qualifying spend in the window", parse_tiers,
+            N_("tiers as NAME:MIN_SPEND:MULTIPLIER, by qualifying spend in the window"), parse_tiers,
             format_tiers, "tiers"),
-    Setting("tier_window_days", "365", "days of qualifying spend that set the tier", _int(1, 3650), str, "int"),
-    Setting("welcome_bonus", "50", "points at enrollment", _int(), str, "int"),
-    Setting("milestone_spend", "500.00", "calendar-year spend that earns the milestone bonus", _amount,
+    Setting("tier_window_days", "365", N_("days of qualifying spend that set the tier"), _int(1, 3650), str, "int"),
+    Setting("welcome_bonus", "50", N_("points at enrollment"), _int(), str, "int"),
+    Setting("milestone_spend", "500.00", N_("calendar-year spend that earns the milestone bonus"), _amount,
             format_amount, check=_money_check),
-    Setting("milestone_bonus", "250", "points when the year's spend first reaches milestone_spend (0: off)",
+    Setting("milestone_bonus", "250", N_("points when the year's spend first reaches milestone_spend (0: off)"),
             _int(), str, "int"),
-    Setting("point_value", "0.05", "currency value of one point when redeemed", _amount, format_amount,
+    Setting("point_value", "0.05", N_("currency value of one point when redeemed"), _amount, format_amount,
             check=_money_check),
-    Setting("min_redemption", "100", "fewest points one redemption may use", _int(1), str, "int"),
-    Setting("min_basket", "0.00", "smallest basket a redemption may be used on (0: any)", _amount, format_amount,
+    Setting("min_redemption", "100", N_("fewest points one redemption may use"), _int(1), str, "int"),
+    Setting("min_basket", "0.00", N_("smallest basket a redemption may be used on (0: any)"), _amount, format_amount,
             check=_money_check),
-    Setting("expiry_days", "365", "days after which earned points expire (0: never)", _int(0, 36500), str, "int"),
-    Setting("referral_min_purchase", "10.00", "the referee's first purchase of at least this rewards both",
+    Setting("expiry_days", "365", N_("days after which earned points expire (0: never)"), _int(0, 36500), str, "int"),
+    Setting("referral_min_purchase", "10.00", N_("the referee's first purchase of at least this rewards both"),
             _amount, format_amount,
             check=_money_check),
-    Setting("referral_referee_bonus", "100", "points for the new customer", _int(), str, "int"),
+    Setting("referral_referee_bonus", "100", N_("points for the new customer"), _int(), str, "int"),
     Setting("referral_steps", "1:200,5:300",
-            "referrer points by count of successful referrals, FROM:POINTS", parse_steps, format_steps),
-    Setting("earn_mode", "points", "points: units spent x earn_rate; cashback: store credit in cents, "
-            "cashback_percent of the amount (see `program preset`)", _choice("points", "cashback")),
-    Setting("cashback_percent", "5", "cashback: percent of the amount given back as credit (1 point = 1 cent)",
+            N_("referrer points by count of successful referrals, FROM:POINTS"), parse_steps, format_steps),
+    Setting("earn_mode", "points", N_("points: units spent x earn_rate; cashback: store credit in cents, "
+            "cashback_percent of the amount (see `program preset`)"), _choice("points", "cashback")),
+    Setting("cashback_percent", "5", N_("cashback: percent of the amount given back as credit (1 point = 1 cent)"),
             _decimal("0", "100")),
-    Setting("birthday_bonus", "100", "points `birthdays --award` gives once a year (0: off)", _int(), str, "int"),
-    Setting("earn_per_visit", "0", "points for every purchase of at least visit_min_amount (0: off)", _int(),
+    Setting("birthday_bonus", "100", N_("points `birthdays --award` gives once a year (0: off)"), _int(), str, "int"),
+    Setting("earn_per_visit", "0", N_("points for every purchase of at least visit_min_amount (0: off)"), _int(),
             str, "int"),
-    Setting("visit_min_amount", "0.00", "smallest purchase that earns earn_per_visit points", _amount,
+    Setting("visit_min_amount", "0.00", N_("smallest purchase that earns earn_per_visit points"), _amount,
             format_amount, check=_money_check),
-    Setting("item_rules", "[]", "bonus points for items of SKU patterns (see `program rule add`)", _item_rules,
+    Setting("item_rules", "[]", N_("bonus points for items of SKU patterns (see `program rule add`)"), _item_rules,
             _format_item_rules),
-    Setting("phone_region", "IE", "region for phone numbers written without +country code",
+    Setting("phone_region", "IE", N_("region for phone numbers written without +country code"),
             lambda t: str(t).strip().upper(), check=_place_check("phone_region")),
+    Setting("survey_nps_question", "", N_("the NPS question as the shop words it, read to customers by `loyalty "
+            "survey` (empty: the default, in the shop's language)"), _question),
+    Setting("survey_csat_question", "", N_("the CSAT question as the shop words it (empty: the default, in the "
+            "shop's language)"), _question),
 ]}
 
 
@@ -288,8 +300,10 @@ def unknown_setting(key: str) -> str:
     import difflib
 
     close = difflib.get_close_matches(key, list(SETTINGS), n=1, cutoff=0.6)
-    hint = f"did you mean {close[0]}? " if close else ""
-    return f"unknown setting {key!r}; {hint}see `loyalty program show` for the keys"
+    if close:
+        return _("unknown setting {key!r}; did you mean {match}? see `loyalty program show` for the keys").format(
+            key=key, match=close[0])
+    return _("unknown setting {key!r}; see `loyalty program show` for the keys").format(key=key)
 
 
 def add_item_rule(session: Session, name: str, skus: list[str], points: int, per: str = "item") -> dict:
@@ -299,17 +313,17 @@ def add_item_rule(session: Session, name: str, skus: list[str], points: int, per
     name = (name or "").strip()
     patterns = tuple(p.strip() for p in skus or [] if p.strip())
     if not name or len(name) > 100:
-        raise InvalidInput("rule name must be 1 to 100 characters")
+        raise InvalidInput(_('rule name must be 1 to 100 characters'))
     if not patterns:
-        raise InvalidInput("give at least one --sku pattern (e.g. --sku 'CRO-*')")
+        raise InvalidInput(_("give at least one --sku pattern (e.g. --sku 'CRO-*')"))
     if not 0 < points <= 10**6:
-        raise InvalidInput("--points must be 1 to 1000000")
+        raise InvalidInput(_('--points must be 1 to 1000000'))
     per = (per or "").strip().lower()
     if per not in ("item", "visit"):
-        raise InvalidInput(f"--per {per!r} is not one of item, visit")
+        raise InvalidInput(_('--per {per!r} is not one of item, visit').format(per=per))
     current = load_program(session).item_rules
     if any(r.name.lower() == name.lower() for r in current):
-        raise InvalidInput(f"a rule named {name!r} already exists; see `loyalty program rule list`")
+        raise InvalidInput(_('a rule named {name!r} already exists; see `loyalty program rule list`').format(name=name))
     set_setting(session, "item_rules", _format_item_rules((*current, ItemRule(name, patterns, points, per))))
     return {"name": name, "skus": list(patterns), "points": points, "per": per}
 
@@ -325,7 +339,7 @@ def set_setting(session: Session, key: str, value: str) -> str:
             value = setting.check(value)
         canonical = setting.format(setting.parse(value))
     except InvalidInput as exc:
-        raise InvalidInput(f"{key}: {exc}") from None
+        raise InvalidInput(_('{key}: {exc}').format(key=key, exc=exc)) from None
     row = session.get(ProgramSetting, key)
     if row is None:
         session.add(ProgramSetting(key=key, value=json.dumps(canonical)))
@@ -344,9 +358,9 @@ def load_toml(session: Session, data: dict) -> list[str]:
             try:
                 value = ",".join(f"{t['name']}:{t['min_spend']}:{t['multiplier']}" for t in value)
             except (KeyError, TypeError):
-                raise InvalidInput("tiers: each [[tiers]] needs name, min_spend and multiplier") from None
+                raise InvalidInput(_('tiers: each [[tiers]] needs name, min_spend and multiplier')) from None
         if isinstance(value, (dict, list)):
-            raise InvalidInput(f"{key}: expected a single value")
+            raise InvalidInput(_('{key}: expected a single value').format(key=key))
         texts[norm] = str(value).lower() if isinstance(value, bool) else str(value)
     if texts.get("country", "").strip():  # a country brings its currency, zone, locale... unless the file says
         from loyaltycli.core.country import place_for
@@ -354,7 +368,7 @@ def load_toml(session: Session, data: dict) -> list[str]:
         try:
             texts = {**place_for(texts["country"]), **texts}
         except InvalidInput as exc:
-            raise InvalidInput(f"country: {exc}") from None
+            raise InvalidInput(_('country: {exc}').format(exc=exc)) from None
     for key, value in texts.items():  # validate all first: a bad file changes nothing
         if key not in SETTINGS:
             raise NotFound(unknown_setting(key))
@@ -363,7 +377,7 @@ def load_toml(session: Session, data: dict) -> list[str]:
                 SETTINGS[key].check(value)
             SETTINGS[key].parse(value)
         except InvalidInput as exc:
-            raise InvalidInput(f"{key}: {exc}") from None
+            raise InvalidInput(_('{key}: {exc}').format(key=key, exc=exc)) from None
     return [set_setting(session, key, value) and key for key, value in texts.items()]
 
 
@@ -399,13 +413,13 @@ def apply_preset(session: Session, name: str, percent: str | None = None) -> dic
                   "point_value": "0.01", "min_redemption": "1"}
     elif name == "points":
         if percent is not None:
-            raise InvalidInput("--percent belongs to the cashback preset")
+            raise InvalidInput(_('--percent belongs to the cashback preset'))
         values = {key: SETTINGS[key].default for key in ("earn_mode", "point_value", "min_redemption")}
     else:
-        raise NotFound(f"unknown preset {name!r}; presets are {', '.join(PRESETS)}")
+        raise NotFound(_('unknown preset {name!r}; presets are {presets}').format(name=name, presets=', '.join(PRESETS)))
     for key, value in values.items():  # validate all first: a bad value changes nothing
         try:
             SETTINGS[key].parse(value)
         except InvalidInput as exc:
-            raise InvalidInput(f"{key}: {exc}") from None
+            raise InvalidInput(_('{key}: {exc}').format(key=key, exc=exc)) from None
     return {key: set_setting(session, key, value) for key, value in values.items()}

@@ -15,6 +15,7 @@ from loyaltycli.core.customers import find_by_referral_code, new_referral_code
 from loyaltycli.core.errors import RuleNotMet
 from loyaltycli.core.models import Customer, LedgerEntry, Purchase, Referral
 from loyaltycli.core.program import Program
+from loyaltycli.i18n import _
 
 # A code forgotten at enrollment may still be given the same day, before the first purchase.
 LATE_CODE_WINDOW = clock.DAY
@@ -47,30 +48,23 @@ def add_referral(session: Session, program: Program, customer: Customer, code: s
     existing = session.execute(select(Referral).where(Referral.referee_id == customer.id)).scalar()
     if existing is not None:
         referrer = session.get(Customer, existing.referrer_id)
-        raise RuleNotMet(f"{customer.code} was already referred by {referrer.code} (code {existing.code}); "
-                         "one referrer per customer")
+        raise RuleNotMet(_('{code} was already referred by {code2} (code {code3}); one referrer per customer').format(code=customer.code, code2=referrer.code, code3=existing.code))
     referrer = find_by_referral_code(session, code)
     # Each refusal names its own reason: the owner of the code, or which detail they share.
     if referrer.id == customer.id:
-        raise RuleNotMet(f"self-referral: code {referrer.referral_code} is {customer.code}'s own code")
+        raise RuleNotMet(_("self-referral: code {referral_code} is {code}'s own code").format(referral_code=referrer.referral_code, code=customer.code))
     if customer.phone and customer.phone == referrer.phone:
-        raise RuleNotMet(f"self-referral: code {referrer.referral_code} belongs to {referrer.code}, who has "
-                         f"the same phone {customer.phone}")
+        raise RuleNotMet(_('self-referral: code {referral_code} belongs to {code}, who has the same phone {phone}').format(referral_code=referrer.referral_code, code=referrer.code, phone=customer.phone))
     if customer.email and customer.email == referrer.email:
-        raise RuleNotMet(f"self-referral: code {referrer.referral_code} belongs to {referrer.code}, who has "
-                         f"the same e-mail {customer.email}")
+        raise RuleNotMet(_('self-referral: code {referral_code} belongs to {code}, who has the same e-mail {email}').format(referral_code=referrer.referral_code, code=referrer.code, email=customer.email))
     if referrer.enrolled_at > customer.enrolled_at:
-        raise RuleNotMet(f"referral code {referrer.referral_code} was issued after {customer.code} enrolled")
+        raise RuleNotMet(_('referral code {referral_code} was issued after {code} enrolled').format(referral_code=referrer.referral_code, code=customer.code))
     bought = session.execute(select(Purchase.receipt_id, Purchase.at).where(Purchase.customer_id == customer.id)
                              .order_by(Purchase.at).limit(1)).first()
     if bought is not None:
-        raise RuleNotMet(f"a referral code is accepted only at enrollment (or the same day, before the first "
-                         f"purchase): {customer.code} already bought (receipt {bought.receipt_id}, "
-                         f"{clock.local_text(bought.at)})")
+        raise RuleNotMet(_('a referral code is accepted only at enrollment (or the same day, before the first purchase): {code} already bought (receipt {receipt_id}, {at})').format(code=customer.code, receipt_id=bought.receipt_id, at=clock.local_text(bought.at)))
     if at - customer.enrolled_at > LATE_CODE_WINDOW:
-        raise RuleNotMet(f"a referral code is accepted only at enrollment (or the same day, before the first "
-                         f"purchase): {customer.code} enrolled {clock.local_text(customer.enrolled_at)}, "
-                         "more than a day ago")
+        raise RuleNotMet(_('a referral code is accepted only at enrollment (or the same day, before the first purchase): {code} enrolled {enrolled_at}, more than a day ago').format(code=customer.code, enrolled_at=clock.local_text(customer.enrolled_at)))
     referral = Referral(referee_id=customer.id, referrer_id=referrer.id, code=referrer.referral_code, at=at)
     session.add(referral)
     session.flush()

@@ -18,6 +18,7 @@ from loyaltycli.core import clock
 from loyaltycli.core.errors import InvalidInput
 from loyaltycli.core.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, SurveyResponse
 from loyaltycli.core.program import Program
+from loyaltycli.i18n import gettext
 
 YEAR_DAYS = 365
 RETENTION_DAYS = 365  # SPEC: counted at D when enrolled or purchased within the 365 days before D
@@ -65,7 +66,7 @@ def make_period(start: date | datetime | None = None, end: date | datetime | Non
     end_at = moment(end) if end is not None else clock.now() + timedelta(microseconds=1)
     start_at = moment(start) if start is not None else end_at - timedelta(days=default_days)
     if start_at >= end_at:
-        raise InvalidInput("--from must be before --to (the period is [from, to))")
+        raise InvalidInput(gettext('--from must be before --to (the period is [from, to))'))
     return Period(start_at, end_at)
 
 
@@ -543,7 +544,7 @@ def segment_members(session: Session, program: Program, period: Period, *, segme
                     consent_only: bool = False) -> list[dict]:
     """One row per customer with contact details and consent, for an e-mail or SMS campaign."""
     if segment is not None and segment.strip().lower() not in SEGMENTS:
-        raise InvalidInput(f"unknown segment {segment!r}; segments are {', '.join(SEGMENTS)}")
+        raise InvalidInput(gettext('unknown segment {segment!r}; segments are {segments}').format(segment=segment, segments=', '.join(SEGMENTS)))
     tune(session)
     base = _segment_base(session, program, period)
     from loyaltycli.core.models import ConsentRecord

@@ -9,6 +9,7 @@ from loyaltycli.core import clock, ledger
 from loyaltycli.core.errors import InvalidInput, NotFound, RuleNotMet
 from loyaltycli.core.models import Redemption, Reward
 from loyaltycli.core.program import Program
+from loyaltycli.i18n import _
 
 
 def _clean(name: str) -> str:
@@ -16,7 +17,7 @@ def _clean(name: str) -> str:
 
     value = " ".join((check_plain_text(name, "reward name") or "").split())
     if not value or len(value) > 100:
-        raise InvalidInput("reward name must be 1 to 100 characters")
+        raise InvalidInput(_('reward name must be 1 to 100 characters'))
     return value
 
 
@@ -24,14 +25,12 @@ def add_reward(session: Session, program: Program, name: str, cost: int) -> Rewa
     """Offer a reward at ``cost`` points; a removed reward of the same name comes back at the new cost."""
     value = _clean(name)
     if not 0 < cost <= ledger.MAX_POINTS:
-        raise InvalidInput("--cost must be a positive whole number of points")
+        raise InvalidInput(_('--cost must be a positive whole number of points'))
     if cost < program.min_redemption:
-        raise RuleNotMet(f"--cost {cost} is below the minimum redemption ({program.min_redemption} points); "
-                         "raise the cost or `loyalty program set min_redemption N`")
+        raise RuleNotMet(_('--cost {cost} is below the minimum redemption ({min_redemption} points); raise the cost or `loyalty program set min_redemption N`').format(cost=cost, min_redemption=program.min_redemption))
     reward = session.execute(select(Reward).where(func.lower(Reward.name) == value.lower())).scalar()
     if reward is not None and reward.active:
-        raise RuleNotMet(f"reward {reward.name!r} already exists at {reward.cost} points; remove it first "
-                         "to change its cost")
+        raise RuleNotMet(_('reward {name!r} already exists at {cost} points; remove it first to change its cost').format(name=reward.name, cost=reward.cost))
     if reward is None:
         reward = Reward(name=value, cost=cost, active=True, created_at=clock.now())
         session.add(reward)
@@ -47,7 +46,7 @@ def remove_reward(session: Session, name: str) -> Reward:
     reward = session.execute(select(Reward).where(func.lower(Reward.name) == value.lower(),
                                                   Reward.active.is_(True))).scalar()
     if reward is None:
-        raise NotFound(f"unknown reward {value!r}; see `loyalty reward list`")
+        raise NotFound(_('unknown reward {value!r}; see `loyalty reward list`').format(value=value))
     reward.active = False
     session.flush()
     return reward

@@ -19,6 +19,7 @@ from typing import Iterator
 from loyaltycli.core.errors import LoyaltyError
 from loyaltycli.engine.earning import microseconds
 from loyaltycli.tillcsv.records import Line, Receipt, Reject
+from loyaltycli.i18n import gettext
 
 _FETCH = 2_000
 _KEYS = 500  # ids per look-up (SQLite allows 999 parameters in older builds)
@@ -133,8 +134,7 @@ def _receipt(data: bytes) -> Receipt:
 def _merged(first: Receipt, later: Receipt, reader) -> Receipt:
     """One receipt of the lines of both: its time the earliest line's, its first line the first line's."""
     if first.error is None and later.error is None and first.customer_key != later.customer_key:
-        first.error = Reject(f"lines of receipt {first.receipt_id} disagree on the customer (line "
-                             f"{first.first_line} has {first.customer_key!r})", later.first_line)
+        first.error = Reject(gettext('lines of receipt {receipt_id} disagree on the customer (line {first_line} has {customer_key!r})').format(receipt_id=first.receipt_id, first_line=first.first_line, customer_key=first.customer_key), later.first_line)
     elif first.error is None and later.error is not None:
         first.error = later.error
     try:

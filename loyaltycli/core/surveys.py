@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from loyaltycli.core import clock
 from loyaltycli.core.errors import InvalidInput
 from loyaltycli.core.models import Customer, SurveyResponse
+from loyaltycli.i18n import N_, _
 
 NPS_RANGE = (0, 10)
 CSAT_RANGE = (1, 5)
@@ -18,10 +19,10 @@ CLI_RANGE = (1, 6)
 MAX_COMMENT = 2000
 
 # The three Customer Loyalty Index questions (each 1 = very likely/good ... 6 = not at all).
-CLI_QUESTIONS = (
-    "How likely are you to recommend us to a friend?",
-    "How likely are you to shop with us again?",
-    "How likely are you to try our other products?",
+CLI_QUESTIONS = (  # English msgids, translated where they are asked (cli/prompts.py)
+    N_("How likely are you to recommend us to a friend?"),
+    N_("How likely are you to shop with us again?"),
+    N_("How likely are you to try our other products?"),
 )
 
 
@@ -38,9 +39,9 @@ def check_score(value, low: int, high: int, what: str) -> int:
     try:
         score = int(str(value).strip())
     except (TypeError, ValueError):
-        raise InvalidInput(f"{what} score {value!r} must be a whole number from {low} to {high}") from None
+        raise InvalidInput(_('{what} score {value!r} must be a whole number from {low} to {high}').format(what=_(what), value=value, low=low, high=high)) from None
     if not low <= score <= high:
-        raise InvalidInput(f"{what} score {score} is out of range: give a whole number from {low} to {high}")
+        raise InvalidInput(_('{what} score {score} is out of range: give a whole number from {low} to {high}').format(what=_(what), score=score, low=low, high=high))
     return score
 
 
@@ -53,16 +54,16 @@ def check_answers(nps=None, csat=None, cli: Sequence | None = None, comment: str
         out.csat = check_score(csat, *CSAT_RANGE, "CSAT")
     if cli is not None:
         if len(cli) != 3:
-            raise InvalidInput(f"--cli takes three scores (one per question), not {len(cli)}")
+            raise InvalidInput(_('--cli takes three scores (one per question), not {count}').format(count=len(cli)))
         out.cli = tuple(check_score(v, *CLI_RANGE, f"CLI question {i + 1}") for i, v in enumerate(cli))
     if out.nps is None and out.csat is None and out.cli is None:
-        raise InvalidInput("give at least one score: --nps 0..10, --csat 1..5 or --cli A B C (1..6 each)")
+        raise InvalidInput(_('give at least one score: --nps 0..10, --csat 1..5 or --cli A B C (1..6 each)'))
     if comment is not None:
         from loyaltycli.core.textkey import check_plain_text
 
         comment = check_plain_text(comment, "comment").strip() or None
         if comment and len(comment) > MAX_COMMENT:
-            raise InvalidInput(f"comment is too long ({len(comment)} characters; at most {MAX_COMMENT})")
+            raise InvalidInput(_('comment is too long ({count} characters; at most {max_comment})').format(count=len(comment), max_comment=MAX_COMMENT))
         out.comment = comment
     return out
 
@@ -75,7 +76,7 @@ def record_survey(session: Session, customer: Customer | None, *, nps=None, csat
     now = clock.now()
     at = at or now
     if at > now + clock.DAY / 24 / 12:  # a few minutes of clock skew between tills
-        raise InvalidInput(f"time {clock.local_text(at)} is in the future")
+        raise InvalidInput(_('time {at} is in the future').format(at=clock.local_text(at)))
     cli1, cli2, cli3 = answers.cli or (None, None, None)
     response = SurveyResponse(customer_id=customer.id if customer else None, at=at, nps=answers.nps,
                               csat=answers.csat, cli1=cli1, cli2=cli2, cli3=cli3, comment=answers.comment)

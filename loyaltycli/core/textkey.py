@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 
 from loyaltycli.core.errors import InvalidInput
+from loyaltycli.i18n import _
 
 # Letters that carry no combining mark to strip in Unicode, folded by hand.
 _LETTERS = str.maketrans({"ø": "o", "đ": "d", "ł": "l", "ı": "i", "ħ": "h", "þ": "th", "ð": "d",
@@ -51,6 +52,5 @@ def check_plain_text(value: str | None, what: str) -> str | None:
         return value
     for ch in value:
         if (unicodedata.category(ch) == "Cc" and ch not in "\n\t") or ch in _BIDI:
-            raise InvalidInput(f"{what} contains a control character ({ch.encode('unicode_escape').decode()}); "
-                               "type plain text")
+            raise InvalidInput(_('{what} contains a control character ({decode}); type plain text').format(what=_(what), decode=ch.encode('unicode_escape').decode()))
     return value

@@ -19,6 +19,7 @@ from loyaltycli.core.errors import InvalidInput, RuleNotMet
 from loyaltycli.core.money import floor_int, format_amount
 from loyaltycli.engine.account import Account, Referral
 from loyaltycli.engine.cards import card_refund, card_sale, expire_cards, item_points
+from loyaltycli.i18n import _
 
 if TYPE_CHECKING:  # the Program is read by attribute only: the engine does not import the settings' storage
     from loyaltycli.core.program import Program, Tier
@@ -151,8 +152,7 @@ class Engine:
              us: int | None = None, items: tuple | list = ()) -> Decision:
         """A sale of ``amount`` cents at ``at``: its points and bonuses. The account takes the sale."""
         if at < account.enrolled_at:
-            raise RuleNotMet(f"{_local(at, self.zone)} is before {account.code} enrolled "
-                             f"({_local(account.enrolled_at, self.zone)})")
+            raise RuleNotMet(_('{at} is before {code} enrolled ({enrolled_at})').format(at=_local(at, self.zone), code=account.code, enrolled_at=_local(account.enrolled_at, self.zone)))
         us = microseconds(at) if us is None else us
         program = self.program
         tier, multiplier = self.rate(account, at, us)
@@ -234,8 +234,7 @@ class Engine:
             account.add(us, -amount)
             return Decision(rows, -reverse, tier, multiplier)
         if sale.customer_id != account.id:
-            raise RuleNotMet(f"refund {receipt_id} names {account.code} but sale {sale.receipt_id} "
-                             f"belongs to {sale.customer_code}")
+            raise RuleNotMet(_('refund {receipt_id} names {code} but sale {receipt_id2} belongs to {customer_code}').format(receipt_id=receipt_id, code=account.code, receipt_id2=sale.receipt_id, customer_code=sale.customer_code))
         check_refund(sale, amount, at)
         # Cumulative rounding: after a full refund exactly the earned points are reversed. Expiry comes
         # before any debit: once the sale's points have expired there is nothing of them to take back.
@@ -266,14 +265,13 @@ def check_refund(sale: Sale, amount: int, at: datetime) -> None:
     """What may be refunded of a sale: something left, no more than is left, never before the sale."""
     remaining = sale.amount - sale.refunded
     if remaining <= 0:
-        raise RuleNotMet(f"receipt {sale.receipt_id} is already fully refunded")
+        raise RuleNotMet(_('receipt {receipt_id} is already fully refunded').format(receipt_id=sale.receipt_id))
     if amount <= 0:
-        raise InvalidInput("refund amount must be more than zero")
+        raise InvalidInput(_('refund amount must be more than zero'))
     if amount > remaining:
-        raise RuleNotMet(f"refund {format_amount(amount)} is more than what is left of receipt "
-                         f"{sale.receipt_id} ({format_amount(remaining)})")
+        raise RuleNotMet(_('refund {amount} is more than what is left of receipt {receipt_id} ({remaining})').format(amount=format_amount(amount), receipt_id=sale.receipt_id, remaining=format_amount(remaining)))
     if at < sale.at:
-        raise InvalidInput("a refund cannot be earlier than its sale")
+        raise InvalidInput(_('a refund cannot be earlier than its sale'))
 
 
 def _local(at: datetime, zone) -> str:

@@ -13,6 +13,7 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 
 from loyaltycli.core.errors import InvalidInput
+from loyaltycli.i18n import gettext
 
 ORDERS = ("DMY", "MDY", "YMD")
 _DATE = re.compile(r"(\d{1,4})([./-])(\d{1,2})\2(\d{1,4})")
@@ -27,7 +28,7 @@ def check_order(text: str | None) -> str | None:
         return None
     order = text.strip().upper()
     if order not in ORDERS:
-        raise InvalidInput(f"--date-order {text!r} must be one of {', '.join(ORDERS)}")
+        raise InvalidInput(gettext('--date-order {text!r} must be one of {orders}').format(text=text, orders=', '.join(ORDERS)))
     return order
 
 
@@ -110,16 +111,14 @@ class OrderFinder:
         file shows both orders, or none while some value reads two ways."""
         if self.day_first and self.month_first:
             (l1, v1), (l2, v2) = self.day_first, self.month_first
-            raise InvalidInput(f"{label}: dates in two orders: line {l1} has {v1!r} (day first), line {l2} has "
-                               f"{v2!r} (month first); fix the file, nothing was imported")
+            raise InvalidInput(gettext('{label}: dates in two orders: line {l1} has {v1!r} (day first), line {l2} has {v2!r} (month first); fix the file, nothing was imported').format(label=label, l1=l1, v1=v1, l2=l2, v2=v2))
         if self.day_first:
             return "DMY"
         if self.month_first:
             return "MDY"
         if self.ambiguous:
             line, value = self.ambiguous
-            raise InvalidInput(f"{label}: the dates can be read day-first or month-first (line {line}: {value!r}) "
-                               "and none shows which; give --date-order DMY or --date-order MDY")
+            raise InvalidInput(gettext('{label}: the dates can be read day-first or month-first (line {line}: {value!r}) and none shows which; give --date-order DMY or --date-order MDY').format(label=label, line=line, value=value))
         return None
 
 
@@ -128,15 +127,15 @@ def parse_time(text: str) -> time:
     raw = (text or "").strip()
     m = _TIME.fullmatch(raw)
     if not m:
-        raise InvalidInput(f"time {raw!r} is not a time like 14:05")
+        raise InvalidInput(gettext('time {raw!r} is not a time like 14:05').format(raw=raw))
     hour, minute, second = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
     meridiem = (m.group(4) or "").replace(".", "").lower()
     if meridiem:
         if not 1 <= hour <= 12:
-            raise InvalidInput(f"time {raw!r} is not a time like 2:05 PM")
+            raise InvalidInput(gettext('time {raw!r} is not a time like 2:05 PM').format(raw=raw))
         hour = hour % 12 + (12 if meridiem == "pm" else 0)
     if hour > 23 or minute > 59 or second > 59:
-        raise InvalidInput(f"time {raw!r} is not a time like 14:05")
+        raise InvalidInput(gettext('time {raw!r} is not a time like 14:05').format(raw=raw))
     return time(hour, minute, second)
 
 
@@ -146,7 +145,7 @@ def parse(text: str, order: str | None, time_text: str | None = None) -> datetim
     raw = (text or "").strip()
     parts = _split(raw)
     if parts is None:
-        raise InvalidInput(f"date {raw!r} is not a date like 2026-03-01, 01/03/2026 or 01.03.2026")
+        raise InvalidInput(gettext('date {raw!r} is not a date like 2026-03-01, 01/03/2026 or 01.03.2026').format(raw=raw))
     (a, b, c), rest = parts
     if len(a) == 4:
         year, month, day = int(a), int(b), int(c)
@@ -155,16 +154,16 @@ def parse(text: str, order: str | None, time_text: str | None = None) -> datetim
     elif order == "MDY":
         year, month, day = _year(c), int(a), int(b)
     elif order == "YMD":
-        raise InvalidInput(f"date {raw!r} is not year-first as --date-order YMD says")
+        raise InvalidInput(gettext('date {raw!r} is not year-first as --date-order YMD says').format(raw=raw))
     else:
-        raise InvalidInput(f"date {raw!r} can be read day-first or month-first; give --date-order DMY or MDY")
+        raise InvalidInput(gettext('date {raw!r} can be read day-first or month-first; give --date-order DMY or MDY').format(raw=raw))
     if len(a) != 4 and len(c) not in (2, 4):
-        raise InvalidInput(f"date {raw!r} has a year of {len(c)} digits")
+        raise InvalidInput(gettext('date {raw!r} has a year of {count} digits').format(raw=raw, count=len(c)))
     if not _valid(year, month, day):
-        raise InvalidInput(f"date {raw!r} is not a real day read as {order or 'YMD'}")
+        raise InvalidInput(gettext('date {raw!r} is not a real day read as {value}').format(raw=raw, value=order or 'YMD'))
     if time_text is not None and time_text.strip():
         if rest:
-            raise InvalidInput(f"date {raw!r} has a time and the time column too")
+            raise InvalidInput(gettext('date {raw!r} has a time and the time column too').format(raw=raw))
         rest = time_text
     zone = None
     m = _OFFSET.search(rest) if rest else None

@@ -10,6 +10,7 @@ from pathlib import Path
 from loyaltycli.core.errors import InvalidInput
 from loyaltycli.tillcsv import dates, presets
 from loyaltycli.tillcsv.translate import check_encoding
+from loyaltycli.i18n import _
 
 SAMPLE_BYTES = 256 * 1024
 SAMPLE_ROWS = 2000
@@ -41,11 +42,11 @@ def inspect_file(path: Path, *, encoding: str | None = None) -> dict:
         with open(path, "rb") as handle:
             raw = handle.read(SAMPLE_BYTES)
     except IsADirectoryError:
-        raise InvalidInput(f"{path} is a folder, not a CSV file") from None
+        raise InvalidInput(_('{path} is a folder, not a CSV file').format(path=path)) from None
     except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise InvalidInput(_('cannot read {path}: {value}').format(path=path, value=exc.strerror or exc)) from None
     if not raw.strip():
-        raise InvalidInput(f"{path} is empty")
+        raise InvalidInput(_('{path} is empty').format(path=path))
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     cut = raw.rfind(b"\n")
@@ -164,12 +165,12 @@ def save_preset(report: dict, name: str) -> Path:
     """Write the report's preset into the user's preset folder as NAME.toml."""
     norm = (name or "").strip().lower()
     if not re.fullmatch(r"[a-z0-9_-]{1,64}", norm):
-        raise InvalidInput(f"--save {name!r}: a preset name is 1 to 64 letters, digits, - or _")
+        raise InvalidInput(_('--save {name!r}: a preset name is 1 to 64 letters, digits, - or _').format(name=name))
     folder = presets.user_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{norm}.toml"
         target.write_text(report["preset_toml"], encoding="utf-8")
     except OSError as exc:
-        raise InvalidInput(f"cannot save the preset in {folder}: {exc.strerror or exc}") from None
+        raise InvalidInput(_('cannot save the preset in {folder}: {value}').format(folder=folder, value=exc.strerror or exc)) from None
     return target

@@ -11,6 +11,7 @@ import re
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from loyaltycli.core.errors import InvalidInput
+from loyaltycli.i18n import gettext
 
 MILLI = 1000
 MAX_QUANTITY = 100_000
@@ -42,10 +43,10 @@ def to_decimal(text: str, *, decimal_comma: bool = False, decimals: int = 2, wha
     m = (_COMMA if decimal_comma else _DOT).fullmatch(s)
     if not s or not m or s in (".", ","):
         hint = "" if decimal_comma or "," not in s else " (a decimal comma? give --decimal-comma)"
-        raise InvalidInput(f"{what} {raw!r} is not a number like {'12,50' if decimal_comma else '12.50'}{hint}")
+        raise InvalidInput(gettext('{what} {raw!r} is not a number like {value}{hint}').format(what=gettext(what), raw=raw, value='12,50' if decimal_comma else '12.50', hint=hint))
     frac = m.group(1) or ""
     if len(frac) > decimals:
-        raise InvalidInput(f"{what} {raw!r} has more than {decimals} decimals")
+        raise InvalidInput(gettext('{what} {raw!r} has more than {decimals} decimals').format(what=gettext(what), raw=raw, decimals=decimals))
     whole = re.sub(r"[^0-9]", "", s[:len(s) - len(frac) - (1 if frac or s.endswith((".", ",")) else 0)]) or "0"
     value = Decimal(f"{whole}.{frac}") if frac else Decimal(whole)
     return -value if negative else value
@@ -57,14 +58,14 @@ def cents(value: Decimal) -> int:
 
 
 def parse_cents(text: str, *, decimal_comma: bool = False, what: str = "amount") -> int:
-    return cents(to_decimal(text, decimal_comma=decimal_comma, what=what))
+    return cents(to_decimal(text, decimal_comma=decimal_comma, what=gettext(what)))
 
 
 def parse_quantity(text: str, *, decimal_comma: bool = False, what: str = "quantity") -> Decimal:
     """A line's quantity: whole or up to 3 decimals (weighed goods), not 0, at most 100000 either way."""
-    value = to_decimal(text, decimal_comma=decimal_comma, decimals=3, what=what)
+    value = to_decimal(text, decimal_comma=decimal_comma, decimals=3, what=gettext(what))
     if value == 0 or abs(value) > MAX_QUANTITY:
-        raise InvalidInput(f"{what} {text.strip()!r} must be 0.001 to 100000 (or negative for a return)")
+        raise InvalidInput(gettext('{what} {text!r} must be 0.001 to 100000 (or negative for a return)').format(what=gettext(what), text=text.strip()))
     return value
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterable
 
 from loyaltycli.core.errors import InvalidInput, NotFound
+from loyaltycli.i18n import _
 
 # what a customer column holds (--customer-kind); a preset may also say "contact": a phone or an e-mail
 CUSTOMER_KINDS = ("card", "phone", "email", "code")
@@ -78,7 +79,7 @@ def load_preset(name: str) -> Preset:
     if raw.lower().endswith(".toml"):
         path = Path(raw).expanduser()
         if not path.is_file():
-            raise NotFound(f"preset file {raw} does not exist")
+            raise NotFound(_('preset file {raw} does not exist').format(raw=raw))
         return _load_file(path, path.stem.lower(), str(path))
     norm = raw.lower()
     if _NAME.fullmatch(norm):
@@ -89,7 +90,7 @@ def load_preset(name: str) -> Preset:
         if path.is_file():
             return _load_file(path, norm, "built-in")
     known = ", ".join(sorted({*_named(user_dir()), *_named(PRESET_DIR)}))
-    raise NotFound(f"unknown preset {name!r}; known presets: {known} (or give a file: --preset my-till.toml)")
+    raise NotFound(_('unknown preset {name!r}; known presets: {known} (or give a file: --preset my-till.toml)').format(name=name, known=known))
 
 
 def _load_file(path: Path, name: str, origin: str) -> Preset:
@@ -98,7 +99,7 @@ def _load_file(path: Path, name: str, origin: str) -> Preset:
     data = read_toml(path, f"preset {path}")
     unknown = sorted(set(data) - _KEYS)
     if unknown:
-        raise InvalidInput(f"preset {path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}")
+        raise InvalidInput(_('preset {path}: unknown key(s) {unknown}; known: {keys}').format(path=path, unknown=', '.join(unknown), keys=', '.join(sorted(_KEYS))))
     anonymous_values = data.get("anonymous_values", [])
     if isinstance(anonymous_values, str):
         anonymous_values = [anonymous_values]
@@ -117,22 +118,21 @@ def _load_file(path: Path, name: str, origin: str) -> Preset:
     bad = [v for v in preset.columns.values() if v not in CANONICAL]
     problems = []
     if bad:
-        problems.append(f"fields {bad} are not among {', '.join(CANONICAL)}")
+        problems.append(_('fields {bad} are not among {canonical}').format(bad=bad, canonical=', '.join(CANONICAL)))
     if preset.anonymous not in ("reject", "skip"):
-        problems.append(f"anonymous {preset.anonymous!r} is not skip or reject")
+        problems.append(_('anonymous {anonymous!r} is not skip or reject').format(anonymous=preset.anonymous))
     from loyaltycli.tillcsv.dates import ORDERS
 
     if preset.date_order is not None and str(preset.date_order).upper() not in ORDERS:
-        problems.append(f"date_order {preset.date_order!r} is not DMY, MDY or YMD")
+        problems.append(_('date_order {date_order!r} is not DMY, MDY or YMD').format(date_order=preset.date_order))
     if preset.decimal not in (".", ","):
-        problems.append(f"decimal {preset.decimal!r} is not . or ,")
+        problems.append(_('decimal {decimal!r} is not . or ,').format(decimal=preset.decimal))
     if preset.format not in ("csv", "saft-pt"):
-        problems.append(f"format {preset.format!r} is not csv or saft-pt")
+        problems.append(_('format {format!r} is not csv or saft-pt').format(format=preset.format))
     if preset.customer_kind is not None and preset.customer_kind not in PRESET_CUSTOMER_KINDS:
-        problems.append(f"customer_kind {preset.customer_kind!r} is not {', '.join(PRESET_CUSTOMER_KINDS[:-1])} "
-                        f"or {PRESET_CUSTOMER_KINDS[-1]}")
+        problems.append(_('customer_kind {customer_kind!r} is not {preset_customer_kinds} or {preset_customer_kinds2}').format(customer_kind=preset.customer_kind, preset_customer_kinds=', '.join(PRESET_CUSTOMER_KINDS[:-1]), preset_customer_kinds2=PRESET_CUSTOMER_KINDS[-1]))
     if problems:
-        raise InvalidInput(f"preset {name} ({path}) is broken: {'; '.join(problems)}")
+        raise InvalidInput(_('preset {name} ({path}) is broken: {problems}').format(name=name, path=path, problems='; '.join(problems)))
     return preset
 
 
@@ -163,9 +163,9 @@ def parse_map(items: Iterable[str]) -> dict[str, str]:
         column, sep, target = (item or "").rpartition("=")
         column, target = column.strip(), target.strip().lower()
         if not sep or not column:
-            raise InvalidInput(f"--map {item!r} is not COLUMN=FIELD (e.g. --map Invoice=receipt_id)")
+            raise InvalidInput(_('--map {item!r} is not COLUMN=FIELD (e.g. --map Invoice=receipt_id)').format(item=item))
         if target not in CANONICAL:
-            raise InvalidInput(f"--map {item!r}: {target!r} is not one of {', '.join(CANONICAL)}")
+            raise InvalidInput(_('--map {item!r}: {target!r} is not one of {canonical}').format(item=item, target=target, canonical=', '.join(CANONICAL)))
         out[column] = target
     return out
 

@@ -23,6 +23,7 @@ from loyaltycli.tillcsv.lines import MAX_LINE_BYTES, Lines
 from loyaltycli.tillcsv.presets import CANONICAL, REQUIRED, Preset
 from loyaltycli.tillcsv.records import (AMOUNT_MEMO, QUANTITY_MEMO, REFUND_SUFFIX, Block, Line, Receipt, Reject, Span, cents,
                                         cents_or_none, parsed_column, quantity_or_none)
+from loyaltycli.i18n import _
 
 
 
@@ -56,7 +57,7 @@ class Reader:
 
     def open(self):
         if self.rejects_path is not None and self.rejects_path.resolve() == self.path.resolve():
-            raise InvalidInput(f"--rejects {self.rejects_path} is the file being imported; give another file")
+            raise InvalidInput(_('--rejects {rejects_path} is the file being imported; give another file').format(rejects_path=self.rejects_path))
         import_files.check_input(self.path, self.label)
         if self.rejects_path is not None and not self.dry_run:
             self._replace_rejects = import_files.check_rejects(
@@ -65,11 +66,11 @@ class Reader:
             handle = self.path.open("rb")
             self.total_bytes = self.path.stat().st_size
         except IsADirectoryError:
-            raise InvalidInput(f"{self.label} is a folder, not a CSV file") from None
+            raise InvalidInput(_('{label} is a folder, not a CSV file').format(label=self.label)) from None
         except FileNotFoundError:
-            raise InvalidInput(f"cannot read {self.label}: no such file") from None
+            raise InvalidInput(_('cannot read {label}: no such file').format(label=self.label)) from None
         except OSError as exc:
-            raise InvalidInput(f"cannot read {self.label}: {exc.strerror or exc}") from None
+            raise InvalidInput(_('cannot read {label}: {value}').format(label=self.label, value=exc.strerror or exc)) from None
         return handle
 
     # -- reading and grouping -----------------------------------------------------------------------
@@ -86,8 +87,7 @@ class Reader:
                 index[target] = lowered[column.lower()]
         for column, target in self.mapping.items():
             if column.lower() not in lowered:
-                raise InvalidInput(f"{self.label}:1: --map column {column!r} is not in the header "
-                                   f"({import_files.describe_header(names)})")
+                raise InvalidInput(_('{label}:1: --map column {column!r} is not in the header ({describe_header})').format(label=self.label, column=column, describe_header=import_files.describe_header(names)))
             index[target] = lowered[column.lower()]
         if "timestamp" not in index and "date" in index:  # separate date and time columns
             index["timestamp"] = index["date"]
@@ -95,8 +95,7 @@ class Reader:
         if "amount" not in index and "unit_price" not in index:
             missing.append("amount (or quantity and unit_price)")
         if missing:
-            raise InvalidInput(f"{self.label}:1: missing column(s) {', '.join(missing)}; the header has "
-                               f"{import_files.describe_header(names)} (use --map COLUMN=FIELD or --preset NAME)")
+            raise InvalidInput(_('{label}:1: missing column(s) {missing}; the header has {describe_header} (use --map COLUMN=FIELD or --preset NAME)').format(label=self.label, missing=', '.join(missing), describe_header=import_files.describe_header(names)))
         self._rule_columns = {}
         for kind in ("negate_when", "skip_when"):
             rules_ = []
@@ -113,14 +112,13 @@ class Reader:
         it = iter(lines)
         first = next(it, None)
         if first is None:
-            raise InvalidInput(f"{self.label} is empty: expected a header line such as "
-                               f"{','.join(CANONICAL)}")
+            raise InvalidInput(_('{label} is empty: expected a header line such as {canonical}').format(label=self.label, canonical=','.join(CANONICAL)))
         delimiter = self._delimiter = ";" if first.count(";") > first.count(",") else ","
         reader = csv.reader(chain([first], it), delimiter=delimiter)
         try:
             self._header = next(reader)
         except csv.Error as exc:
-            raise InvalidInput(f"{self.label}:1: the header cannot be read: {exc}") from None
+            raise InvalidInput(_('{label}:1: the header cannot be read: {exc}').format(label=self.label, exc=exc)) from None
         self._width = len(self._header)
         return reader
 
@@ -347,10 +345,9 @@ class Reader:
             current.lines.append(line)
             try:
                 if not receipt_id:
-                    raise Reject("receipt id is empty", start)
+                    raise Reject(_('receipt id is empty'), start)
                 if when != current.at_text or key != current.customer_key:
-                    raise Reject(f"lines of receipt {receipt_id} disagree on timestamp or customer "
-                                  f"(line {current.first_line} has {current.at_text!r}, {current.customer_key!r})",
+                    raise Reject(_('lines of receipt {receipt_id} disagree on timestamp or customer (line {first_line} has {at_text!r}, {customer_key!r})').format(receipt_id=receipt_id, first_line=current.first_line, at_text=current.at_text, customer_key=current.customer_key),
                                   start)
                 self._parse_line(line, fields, i_amount, i_sku, i_qty, i_price)
                 if negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules):
@@ -373,8 +370,7 @@ class Reader:
             try:
                 exact = numbers.parse_quantity(qty_text[:40])
             except InvalidInput:
-                raise Reject(f"quantity {qty_text[:40]!r} must be a number from 0.001 to 100000 "
-                             "(negative for a return; at most 3 decimals)") from None
+                raise Reject(_('quantity {qty_text!r} must be a number from 0.001 to 100000 (negative for a return; at most 3 decimals)').format(qty_text=qty_text[:40])) from None
         else:
             exact = Decimal(1)
         quantity = numbers.milli(exact)
@@ -387,7 +383,7 @@ class Reader:
         elif price is not None:
             amount = numbers.line_amount(exact, price)
         else:
-            raise Reject("amount is empty (and there is no unit_price to compute it)")
+            raise Reject(_('amount is empty (and there is no unit_price to compute it)'))
         if i_sku is not None:
             sku = fields[i_sku].strip()
             if sku:
@@ -411,8 +407,7 @@ class Reader:
             try:
                 self._rejects_handle = import_files.open_rejects(self.rejects_path, replace=self._replace_rejects)
             except OSError as exc:
-                raise InvalidInput(f"cannot write the rejects file {self.rejects_path}: "
-                                   f"{exc.strerror or exc}") from None
+                raise InvalidInput(_('cannot write the rejects file {rejects_path}: {value}').format(rejects_path=self.rejects_path, value=exc.strerror or exc)) from None
             self._rejects_writer = csv.writer(self._rejects_handle)
             self._rejects_writer.writerow([*self._header, "reason"])
             self.summary.rejects_file = str(self.rejects_path)
@@ -430,7 +425,7 @@ class Reader:
                 self.reject_row(item.line, item.fields, reason)
             else:
                 self.reject_row(item.line, item.fields,
-                                 f"receipt {receipt.receipt_id} rejected: see line {line}")
+                                 _('receipt {receipt_id} rejected: see line {line}').format(receipt_id=receipt.receipt_id, line=line))
 
     def flush_rejects(self) -> None:
         if self._rejects_handle is not None:

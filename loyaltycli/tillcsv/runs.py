@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from loyaltycli.core import clock
 from loyaltycli.core.errors import InvalidInput
 from loyaltycli.core.models import ImportFile, ImportRun, Purchase
+from loyaltycli.i18n import _
 
 # a file is "mostly known" when more than this share of its first receipts exist under other sources
 KNOWN_SHARE = 0.5
@@ -44,9 +45,7 @@ def check_not_imported(session: Session, sha256: str, size: int, label: str, sou
                ImportRun.finished_at.is_not(None))
         .order_by(ImportFile.id).limit(1)).first()
     if earlier is not None:
-        raise InvalidInput(f"{label} was already imported on {clock.local_text(earlier.imported_at)} "
-                           f"(source {earlier.source}, run {earlier.run_id}); nothing changed. "
-                           "Give --again to import it anyway")
+        raise InvalidInput(_('{label} was already imported on {imported_at} (source {source}, run {run_id}); nothing changed. Give --again to import it anyway').format(label=label, imported_at=clock.local_text(earlier.imported_at), source=earlier.source, run_id=earlier.run_id))
 
 
 def record(session: Session, run_id: int, sha256: str, size: int, source: str) -> None:
@@ -72,6 +71,4 @@ def check_other_sources(session: Session, receipt_ids: list[str], source: str, l
     other, found = rows[0]
     last = session.execute(select(func.max(ImportRun.started_at)).where(ImportRun.source == other)).scalar()
     when = f", last imported on {clock.local_text(last)}" if last else ""
-    raise InvalidInput(f"{label}: {found} of its first {len(sample)} receipts already exist under source "
-                       f"{other}{when}; is this the same export under another --source? Nothing changed. "
-                       "Give --again to import it anyway")
+    raise InvalidInput(_('{label}: {found} of its first {count} receipts already exist under source {other}{when}; is this the same export under another --source? Nothing changed. Give --again to import it anyway').format(label=label, found=found, count=len(sample), other=other, when=when))

@@ -23,6 +23,7 @@ from xml.etree.ElementTree import ParseError, iterparse
 
 from loyaltycli.core.errors import InvalidInput
 from loyaltycli.tillcsv import numbers
+from loyaltycli.i18n import _
 
 ANONYMOUS_NIF = "999999990"
 SALES = {"FT", "FS", "FR"}
@@ -65,7 +66,7 @@ def _decimal(text: str, what: str, where: str) -> Decimal:
     try:
         return Decimal(text)
     except (InvalidOperation, ValueError):
-        raise InvalidInput(f"{where}: {what} {text!r} is not a number") from None
+        raise InvalidInput(_('{where}: {what} {text!r} is not a number').format(where=where, what=_(what), text=text)) from None
 
 
 def rows(handle: IO[bytes], label: str = "saft.xml", counts: SaftCounts | None = None) -> Iterator[dict]:
@@ -80,8 +81,7 @@ def rows(handle: IO[bytes], label: str = "saft.xml", counts: SaftCounts | None =
                 if not seen_root:
                     seen_root = True
                     if _local(elem.tag) != "AuditFile":
-                        raise InvalidInput(f"{label} is not a SAF-T (PT) file: its root is <{_local(elem.tag)}>, "
-                                           "not <AuditFile>")
+                        raise InvalidInput(_('{label} is not a SAF-T (PT) file: its root is <{tag}>, not <AuditFile>').format(label=label, tag=_local(elem.tag)))
                 stack.append(elem)
                 continue
             stack.pop()
@@ -100,9 +100,9 @@ def rows(handle: IO[bytes], label: str = "saft.xml", counts: SaftCounts | None =
                 yield from _invoice(elem, customers, counts, label)
                 stack[-1].remove(elem)
     except ParseError as exc:
-        raise InvalidInput(f"{label}: not well-formed XML ({exc})") from None
+        raise InvalidInput(_('{label}: not well-formed XML ({exc})').format(label=label, exc=exc)) from None
     if not seen_root:
-        raise InvalidInput(f"{label} is empty: expected a SAF-T (PT) XML file")
+        raise InvalidInput(_('{label} is empty: expected a SAF-T (PT) XML file').format(label=label))
 
 
 def _invoice(elem, customers: dict[str, str], counts: SaftCounts, label: str) -> Iterator[dict]:

@@ -20,6 +20,7 @@ from loyaltycli.core.errors import InvalidInput, LoyaltyError
 from loyaltycli.tillcsv import dates, numbers
 from loyaltycli.tillcsv.lines import Lines
 from loyaltycli.tillcsv.presets import CUSTOMER_KINDS
+from loyaltycli.i18n import _
 
 _CHANNEL = re.compile(r"[a-z0-9_-]{1,32}")
 _SLUG = re.compile(r"[^a-z0-9_]+")
@@ -51,8 +52,7 @@ def check_encoding(name: str | None) -> str | None:
     try:
         return codecs.lookup(name.strip()).name
     except LookupError:
-        raise InvalidInput(f"--encoding {name!r} is not an encoding Python knows (e.g. utf-8, cp1250, "
-                           "iso-8859-2, iso-8859-16, cp1252)") from None
+        raise InvalidInput(_('--encoding {name!r} is not an encoding Python knows (e.g. utf-8, cp1250, iso-8859-2, iso-8859-16, cp1252)').format(name=name)) from None
 
 
 def check_kind(kind: str | None) -> str | None:
@@ -60,7 +60,7 @@ def check_kind(kind: str | None) -> str | None:
         return None
     value = kind.strip().lower()
     if value not in CUSTOMER_KINDS:
-        raise InvalidInput(f"--customer-kind {kind!r} must be one of {', '.join(CUSTOMER_KINDS)}")
+        raise InvalidInput(_('--customer-kind {kind!r} must be one of {customer_kinds}').format(kind=kind, customer_kinds=', '.join(CUSTOMER_KINDS)))
     return value
 
 
@@ -184,7 +184,7 @@ class RowTranslator:
                 return text
             try:
                 decimals = 3 if what == "quantity" else 6 if what == "unit_price" else 2
-                out = f"{numbers.to_decimal(raw, decimal_comma=self.options.decimal_comma, decimals=decimals, what=what):f}"
+                out = f"{numbers.to_decimal(raw, decimal_comma=self.options.decimal_comma, decimals=decimals, what=_(what)):f}"
             except LoyaltyError:
                 out = text
             if len(self._numbers) > 50_000:

@@ -1,0 +1,256 @@
+"""Messages in the shop's language: standard gettext catalogs, read on first use.
+
+English is the source language: an English message is its own msgid and needs no catalog. A catalog
+(``locale/<lang>/LC_MESSAGES/loyaltycli.mo``) is opened only when the first message is translated into
+another language, so `loyalty --help` and counter commands in English never read one.
+
+Which language:
+  1. ``LOYALTY_LANG`` (one person's choice, e.g. ``LOYALTY_LANG=pt_PT``);
+  2. the shop's ``locale`` setting (``program set locale ro_RO``), once the program's settings are known;
+  3. ``LANGUAGE`` (a colon list), ``LC_ALL``, ``LC_MESSAGES``, ``LANG``;
+  4. English.
+A source that names a language without a catalog (``fr_FR``) is skipped; ``C``, ``POSIX`` and ``en*``
+mean English. Help texts and Click's usage errors are drawn before any database is opened: they follow
+1 and 3 only (``help_gettext``), so `--help` never reads the database.
+
+Plural forms come from the catalogs (Babel writes each language's ``Plural-Forms``: Romanian has three).
+No Typer or Rich here: the core and the CLI both use it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+DOMAIN = "loyaltycli"
+LOCALE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
+ENV_VARS = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+ENGLISH = "en"
+
+_UNSET = object()
+_shop_locale = _UNSET        # the shop's `locale` setting once known ("" or None: not set)
+_message_language = None     # resolved language for messages (None: not resolved yet)
+_resolving = False           # re-entrancy guard: reading the settings may itself raise a message
+_catalogs: dict = {}         # language -> gettext translations object (opened once)
+_available = None            # languages with a catalog, listed on first need
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction without translating it here (translated where it is shown)."""
+    return message
+
+
+def available_languages() -> list[str]:
+    """Languages with a compiled catalog in the package."""
+    global _available
+    if _available is None:
+        try:
+            names = sorted(os.listdir(LOCALE_DIR))
+        except OSError:
+            names = []
+        _available = [n for n in names
+                      if os.path.isfile(os.path.join(LOCALE_DIR, n, "LC_MESSAGES", DOMAIN + ".mo"))]
+    return _available
+
+
+def match(tag: str | None) -> str | None:
+    """The language we speak for a locale tag: 'pt_PT.UTF-8' -> 'pt_PT', 'ro_RO' -> 'ro', 'es-MX' -> 'es',
+    'C'/'POSIX'/'en_IE' -> 'en'; None when we have no catalog for it (or the tag is empty)."""
+    if not tag:
+        return None
+    tag = str(tag).strip().split(".")[0].split("@")[0].replace("-", "_")
+    if not tag:
+        return None
+    if tag in ("C", "POSIX") or tag.lower() == "en" or tag.lower().startswith("en_"):
+        return ENGLISH
+    langs = available_languages()
+    lower = {name.lower(): name for name in langs}
+    if tag.lower() in lower:
+        return lower[tag.lower()]
+    base = tag.split("_")[0].lower()
+    if base in lower:
+        return lower[base]
+    for name in langs:  # pt_BR -> pt_PT: the same language, another country, beats English
+        if name.split("_")[0].lower() == base:
+            return name
+    return None
+
+
+def _from_environment() -> str | None:
+    for var in ENV_VARS:
+        value = os.environ.get(var)
+        if not value:
+            continue
+        for tag in value.split(":") if var == "LANGUAGE" else [value]:
+            found = match(tag)
+            if found:
+                return found
+    return None
+
+
+def help_language() -> str:
+    """The language of help texts and usage errors: LOYALTY_LANG, then the environment (no database)."""
+    return match(os.environ.get("LOYALTY_LANG")) or _from_environment() or ENGLISH
+
+
+def _shop_language() -> str | None:
+    global _shop_locale
+    if _shop_locale is _UNSET:
+        place = sys.modules.get("loyaltycli.core.place")
+        if place is None:
+            return None
+        value = place.get("locale")  # reads the settings on first need (the CLI installs the reader)
+        if place._values is None and place._loader is None:
+            return None  # nothing known yet: asked again later
+        _shop_locale = value or None
+    return match(_shop_locale) if _shop_locale else None
+
+
+def language() -> str:
+    """The language of messages (see the module's docstring for the order)."""
+    global _message_language, _resolving
+    if _message_language is not None:
+        return _message_language
+    explicit = match(os.environ.get("LOYALTY_LANG"))
+    if explicit:
+        _message_language = explicit
+        return explicit
+    if _resolving:  # a message raised while the settings are read: the environment decides
+        return _from_environment() or ENGLISH
+    _resolving = True
+    try:
+        chosen = _shop_language() or _from_environment() or ENGLISH
+    finally:
+        _resolving = False
+    _message_language = chosen
+    return chosen
+
+
+def set_shop_locale(locale: str | None) -> None:
+    """The shop's `locale` setting is in force (called when the program's settings are loaded)."""
+    global _shop_locale, _message_language
+    if locale != _shop_locale:
+        _shop_locale = locale or None
+        _message_language = None
+
+
+def forget_shop() -> None:
+    """A new command (or test) starts: the shop's locale is read again when first needed."""
+    global _shop_locale, _message_language
+    _shop_locale = _UNSET
+    _message_language = None
+
+
+def reset() -> None:
+    """Forget everything resolved or opened (tests that switch languages or catalogs)."""
+    global _available
+    forget_shop()
+    _catalogs.clear()
+    _available = None
+
+
+class Catalog:
+    """A compiled .mo catalog looked up in place: one read of the file, then a binary search of its
+    sorted msgid table per message (gettext.GNUTranslations decodes every message first: some 5 ms for
+    a thousand messages, paid by every command in another language)."""
+
+    def __init__(self, data: bytes):
+        import struct
+
+        magic, = struct.unpack("<I", data[:4])
+        order = "<" if magic == 0x950412DE else ">"
+        _rev, self.count, self.originals, self.translated = struct.unpack(order + "4I", data[4:20])
+        self.data, self.unpack = data, struct.Struct(order + "II").unpack_from
+        self.plural = lambda n: int(n != 1)
+        header = self._lookup(b"")
+        for line in (header or b"").decode("utf-8", "replace").splitlines():
+            if line.lower().startswith("plural-forms:"):
+                import gettext
+
+                expression = line.split("plural=", 1)[1].rstrip().rstrip(";")
+                self.plural = gettext.c2py(expression)
+
+    def _lookup(self, key: bytes) -> bytes | None:
+        low, high = 0, self.count - 1
+        data, unpack = self.data, self.unpack
+        while low <= high:
+            middle = (low + high) // 2
+            length, offset = unpack(data, self.originals + 8 * middle)
+            found = data[offset:offset + length]
+            if found == key:
+                length, offset = unpack(data, self.translated + 8 * middle)
+                return data[offset:offset + length]
+            if found < key:
+                low = middle + 1
+            else:
+                high = middle - 1
+        return None
+
+    def gettext(self, message: str) -> str:
+        found = self._lookup(message.encode("utf-8"))
+        return found.decode("utf-8") if found else message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        found = self._lookup(singular.encode("utf-8") + b"\0" + plural.encode("utf-8"))
+        if found:
+            forms = found.decode("utf-8").split("\0")
+            index = self.plural(n)
+            if 0 <= index < len(forms) and forms[index]:
+                return forms[index]
+        return singular if n == 1 else plural
+
+
+class _English:
+    def gettext(self, message: str) -> str:
+        return message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return singular if n == 1 else plural
+
+
+def translations(lang: str):
+    """The catalog for ``lang`` (read on first use; English and a missing catalog translate nothing)."""
+    found = _catalogs.get(lang)
+    if found is None:
+        path = os.path.join(LOCALE_DIR, lang, "LC_MESSAGES", DOMAIN + ".mo")
+        try:
+            with open(path, "rb") as fh:
+                found = Catalog(fh.read()) if lang != ENGLISH else _English()
+        except (OSError, ValueError, IndexError):
+            found = _English()
+        _catalogs[lang] = found
+    return found
+
+
+def gettext(message: str) -> str:
+    """``message`` in the language of messages."""
+    lang = language()
+    if lang == ENGLISH or not message:
+        return message
+    return translations(lang).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a message for the count ``n`` (the language's own plural rules)."""
+    lang = language()
+    if lang == ENGLISH:
+        return singular if n == 1 else plural
+    return translations(lang).ngettext(singular, plural, n)
+
+
+def help_gettext(message: str) -> str:
+    """``message`` in the language of help texts (no database read)."""
+    lang = help_language()
+    if lang == ENGLISH or not message:
+        return message
+    return translations(lang).gettext(message)
+
+
+def help_ngettext(singular: str, plural: str, n: int) -> str:
+    lang = help_language()
+    if lang == ENGLISH:
+        return singular if n == 1 else plural
+    return translations(lang).ngettext(singular, plural, n)
+
+
+_ = gettext
