@@ -17,7 +17,7 @@ LABELS = (
     N_("customers"), N_("customers enrolled"), N_("customers multi"), N_("customers single"),
     N_("database"), N_("date order"), N_("decimal"), N_("delimiter"), N_("delta"), N_("demo"),
     N_("description"), N_("detail"), N_("detractors"), N_("donations"), N_("donors"), N_("dry run"),
-    N_("duplicate"), N_("duplicates"), N_("earn tier"), N_("email"), N_("encoding"), N_("end count"),
+    N_("duplicate"), N_("duplicates"), N_("earn tier"), N_("email"), N_("e-mail"), N_("tax id"), N_("stamps taken back"), N_("stamps expired"), N_("quantity"), N_("encoding"), N_("end count"),
     N_("ends at"), N_("enrolled at"), N_("erased"), N_("expires at"), N_("expires days"),
     N_("expiring soon"), N_("fee"), N_("fees paid"), N_("file"), N_("file scrubbed"), N_("filled"),
     N_("forfeited"), N_("forgotten"), N_("frequency"), N_("from"), N_("gross"), N_("header"), N_("id"),

@@ -202,20 +202,24 @@ def _walk_mapping(report: dict, save: Optional[str]) -> None:
 
     shown = {k: report[k] for k in ("file", "delimiter", "encoding", "decimal", "date_order", "header")}
     shown["header"] = ", ".join(report["header"])
-    emit(shown, title="Inspect")
+    emit(shown, title=_("Inspect"))
     columns = prompts.mapping_flow(report["header"], report["columns"], CANONICAL)
     if columns is not None:
         report = inspecting.with_columns(report, columns)
         missing = inspecting.missing_fields(columns)
         if missing:
-            typer.echo(f"note: no column is {', '.join(missing)}; an import with this preset needs "
-                       f"{'it' if len(missing) == 1 else 'them'} (add --map COLUMN=FIELD)", err=True)
-    typer.echo("# a preset to start from (--save NAME keeps it):")
+            typer.echo(ngettext("note: no column is {fields}; an import with this preset needs it (add --map "
+                                "COLUMN=FIELD)",
+                                "note: no column is {fields}; an import with this preset needs them (add --map "
+                                "COLUMN=FIELD)", len(missing)).format(fields=", ".join(missing)), err=True)
+    typer.echo(_("# a preset to start from (--save NAME keeps it):"))
     typer.echo(report["preset_toml"])
-    name = save or (prompts.ask_name("Save as preset (name; empty: do not save):") if columns is not None else None)
+    name = save or (prompts.ask_name(_("Save as preset (name; empty: do not save):")) if columns is not None
+                    else None)
     if name:
         target = inspecting.save_preset(report, name)
-        typer.echo(f"saved to {target}; use it with --preset {name.strip().lower()}", err=True)
+        typer.echo(_("saved to {file}; use it with --preset {name}").format(file=target, name=name.strip().lower()),
+                   err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -198,7 +198,7 @@ def confirm(question: str) -> bool:
         return False
 
 
-SKIP = "skip (not imported)"
+SKIP = N_("skip (not imported)")
 
 
 def mapping_flow(header: list[str], guessed: dict[str, str], fields: tuple[str, ...]) -> dict[str, str] | None:
@@ -213,15 +213,17 @@ def mapping_flow(header: list[str], guessed: dict[str, str], fields: tuple[str, 
 def _mapping_flow(header: list[str], guessed: dict[str, str], fields: tuple[str, ...]) -> dict[str, str] | None:
     import questionary
 
-    if not _ask(questionary.confirm("Walk through the column mapping?", default=True)):
+    if not _ask(questionary.confirm(_("Walk through the column mapping?"), default=True)):
         return None
     chosen: dict[str, str] = {}
+    skip = _(SKIP)
     for column in header:
         free = [f for f in fields if f not in chosen.values()]
         guess = guessed.get(column)
-        default = guess if guess in free else SKIP
-        answer = _ask(questionary.select(f"Column {column!r} is:", choices=[*free, SKIP], default=default))
-        if answer != SKIP:
+        default = guess if guess in free else skip
+        answer = _ask(questionary.select(_("Column {column!r} is:").format(column=column), choices=[*free, skip],
+                                          default=default))
+        if answer != skip:
             chosen[column] = answer
     return chosen
 

@@ -47,9 +47,10 @@ def check_item(sku: str, quantity: Decimal, unit_price: Decimal, amount: int) ->
         quantity_text = numbers.plain(quantity, 3).rstrip("0").rstrip(".")
         price_text = numbers.plain(unit_price, 6).rstrip("0")
         price_text = price_text if len(price_text.partition(".")[2]) > 2 else numbers.plain(unit_price)
-        raise InvalidInput(f"item {sku or '(no sku)'}: amount {format_amount(amount)} is not quantity "
-                           f"{quantity_text} x unit price {price_text} = {format_amount(expected)} "
-                           "(rounded half-even to cents)")
+        raise InvalidInput(_("item {sku}: amount {amount} is not quantity {quantity} x unit price {price} = "
+                             "{expected} (rounded half-even to cents)").format(
+            sku=sku or _("(no sku)"), amount=format_amount(amount), quantity=quantity_text, price=price_text,
+            expected=format_amount(expected)))
 
 
 def check_items(amount: int, items: Iterable[tuple[str, Decimal, Decimal, int]]) -> None:
@@ -60,4 +61,5 @@ def check_items(amount: int, items: Iterable[tuple[str, Decimal, Decimal, int]])
         check_item(sku, quantity, unit_price, item_amount)
         total += item_amount
     if total != amount:
-        raise InvalidInput(f"items add up to {format_amount(total)} but the amount is {format_amount(amount)}")
+        raise InvalidInput(_("items add up to {sum} but the amount is {amount}").format(
+            sum=format_amount(total), amount=format_amount(amount)))

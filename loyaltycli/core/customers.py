@@ -123,7 +123,9 @@ def _check_key_crossing(session: Session, card: str | None, tax_id: str | None,
             query = query.where(Customer.id != exclude_id)
         other = session.execute(query).scalar()
         if other:
-            raise DuplicateCustomer(f"{label} {value} is the {other_label} of customer {other}; a KEY would name both")
+            raise DuplicateCustomer(gettext("{label} {value} is the {other_label} of customer {other}; a KEY would "
+                                            "name both").format(label=gettext(label), value=value,
+                                                                other_label=gettext(other_label), other=other))
 
 
 def new_referral_code(session: Session) -> str:
@@ -141,7 +143,7 @@ def _check_unique(session: Session, column, value, label: str, exclude_id: int |
         query = query.where(Customer.id != exclude_id)
     other = session.execute(query).scalar()
     if other:
-        raise DuplicateCustomer(gettext('{label} {value} already belongs to customer {other}').format(label=label, value=value, other=other))
+        raise DuplicateCustomer(gettext('{label} {value} already belongs to customer {other}').format(label=gettext(label), value=value, other=other))
 
 
 @dataclass

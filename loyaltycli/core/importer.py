@@ -422,8 +422,9 @@ class Importer:
                     if matcher is not None:
                         sale = self._sale_matched(receipt, sale, matcher, sales, db_by_id)
                     if sale is None and receipt.at < account.enrolled_at:  # nothing to return yet
-                        raise RuleNotMet(f"return {receipt.receipt_id} at {clock.local_text(receipt.at)} is before "
-                                         f"{account.code} enrolled ({clock.local_text(account.enrolled_at)})")
+                        raise RuleNotMet(gettext("return {receipt_id} at {at} is before {code} enrolled ({enrolled})")
+                                         .format(receipt_id=receipt.receipt_id, at=clock.local_text(receipt.at),
+                                                 code=account.code, enrolled=clock.local_text(account.enrolled_at)))
                     decision = engine.refund(account, receipt.receipt_id, receipt.at, -receipt.amount, sale,
                                              receipt.us, cards.returned_items(engine, receipt.lines) if sale else ())
                     if sale is not None:

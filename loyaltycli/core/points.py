@@ -222,17 +222,18 @@ def refund_items(session: Session, sale: Purchase, texts: list[str]) -> list[Ite
             bits = (text or "").rsplit(":", 1)
             line = sold.get(bits[0].strip().upper()) if len(bits) == 2 else None
             if line is None:
-                raise InvalidInput(f"item {text!r} is not SKU:QTY (a SKU of the sale) or SKU:QTY:PRICE "
-                                   "(e.g. COF-250:1)")
+                raise InvalidInput(_("item {text!r} is not SKU:QTY (a SKU of the sale) or SKU:QTY:PRICE "
+                                     "(e.g. COF-250:1)").format(text=text))
             item = parse_item(f"{bits[0]}:{bits[1]}:{numbers.plain(Decimal(line.unit_price) / 100)}")
         if sold:
             line = sold.get(item.sku.upper())
             if line is None:
-                raise InvalidInput(f"receipt {sale.receipt_id} has no item {item.sku}; its items: "
-                                   f"{', '.join(sorted(r.sku for r in sold.values()))}")
+                raise InvalidInput(_("receipt {receipt_id} has no item {sku}; its items: {skus}").format(
+                    receipt_id=sale.receipt_id, sku=item.sku, skus=", ".join(sorted(r.sku for r in sold.values()))))
             if item.quantity_milli > line.quantity_milli:
-                raise RuleNotMet(f"item {item.sku}: {item.quantity} is more than receipt {sale.receipt_id} sold "
-                                 f"({numbers.quantity_text(line.quantity_milli)})")
+                raise RuleNotMet(_("item {sku}: {quantity} is more than receipt {receipt_id} sold ({sold})").format(
+                    sku=item.sku, quantity=item.quantity, receipt_id=sale.receipt_id,
+                    sold=numbers.quantity_text(line.quantity_milli)))
         out.append(item)
     return out
 

@@ -14,6 +14,7 @@ import importlib
 import re
 
 from loyaltycli.core.errors import InvalidInput
+from loyaltycli.i18n import gettext
 
 # country -> (name people use, stdnum module), in the order they are tried
 SCHEMES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -28,7 +29,9 @@ _LOOSE = re.compile(r"[\s./-]")
 
 def _names(schemes) -> str:
     names = [f"{country} {name}" for country, name, _ in schemes]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    if len(names) == 1:
+        return names[0]
+    return gettext("{first} or {last}").format(first=", ".join(names[:-1]), last=names[-1])
 
 
 def schemes_for(country: str | None) -> list[tuple[str, str, str]]:
@@ -44,9 +47,10 @@ def normalize(text: str, country: str | None) -> str:
 
     raw = (text or "").strip()
     if not raw:
-        raise InvalidInput("tax id is empty")
+        raise InvalidInput(gettext("tax id is empty"))
     if len(raw) > 64 or any(not (ch.isalnum() or ch in " ./-") for ch in raw):
-        raise InvalidInput(f"tax id {raw[:64]!r} may hold only letters, digits, spaces, dots and dashes")
+        raise InvalidInput(gettext("tax id {raw!r} may hold only letters, digits, spaces, dots and dashes").format(
+            raw=raw[:64]))
     schemes = schemes_for(country)
     for _country, _name, module_name in schemes:
         module = importlib.import_module(module_name)
@@ -54,7 +58,7 @@ def normalize(text: str, country: str | None) -> str:
             return module.compact(module.validate(raw))
         except ValidationError:
             continue
-    raise InvalidInput(f"tax id {raw!r} is not a valid {_names(schemes)}")
+    raise InvalidInput(gettext("tax id {raw!r} is not a valid {names}").format(raw=raw, names=_names(schemes)))
 
 
 def loose(text: str) -> str:
