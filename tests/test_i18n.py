@@ -196,6 +196,7 @@ COMMANDS = [
     ("purchase", "C000001", "--amout", "3"),
     ("customer", "show", "C000001"),
     ("nosuch",),
+    ("purcase", "C000001"),  # Typer's "Did you mean 'purchase'?"
     ("balance",),
 ]
 # Names, tiers, typed words, and the notes stored on ledger rows when they were written (history is data).

@@ -31,6 +31,7 @@ CLICK_WORDS = (
     N_("Install completion for the current shell."),
     N_("Show completion for the current shell, to copy it or customize the installation."),
     N_("{value!r} is not one of {choices}."), N_("{value!r} is not a valid integer."),
+    N_("{message} Did you mean {suggestions}?"),
 )
 
 
@@ -108,6 +109,12 @@ def _missing_message(self):
 
 def translate_usage_message(message: str) -> str:
     """Click's own usage-error sentences (built in English inside Click) in the person's language."""
+    marker = ". Did you mean "  # Typer appends it to "No such command 'x'" (already translated)
+    if marker in message and message.endswith("?"):
+        head, suggestions = message.rsplit(marker, 1)
+        head = head if head.endswith((".", "!", "?")) else head + "."
+        return help_gettext("{message} Did you mean {suggestions}?").format(message=head,
+                                                                           suggestions=suggestions[:-1])
     if message.startswith("No such option: "):
         return help_gettext("No such option: {name}").format(name=message[len("No such option: "):])
     if message.startswith("Got unexpected extra argument") and message.endswith(")") and "(" in message:
