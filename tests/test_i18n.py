@@ -200,7 +200,7 @@ COMMANDS = [
     ("balance",),
 ]
 # Names, tiers, typed words, and the notes stored on ledger rows when they were written (history is data).
-DATA = {"Ann", "Walsh", "Bronze", "nosuch", "welcome", "bonus", "receipt"}
+DATA = {"Ann", "Walsh", "Bronze", "nosuch", "purcase", "welcome", "bonus", "receipt"}
 
 
 def _shop(cli):
