@@ -115,7 +115,7 @@ def test_rejected_rows_go_to_the_rejects_file_with_file_and_line(cli, ann, tmp_p
     assert (data["read"], data["imported"], data["rejected"]) == (7, 1, 6)
     rejects = tmp_path / "till.csv.rejects.csv"
     assert data["rejects_file"] == str(rejects)
-    assert f"6 row(s) rejected: see {rejects}" in result.stderr
+    assert f"6 rows rejected: see {rejects}" in result.stderr
     rows = list(csv.reader(rejects.open(encoding="utf-8")))
     assert rows[0] == HEADER.strip().split(",") + ["reason"]
     reasons = {row[0] + ":" + row[3]: row[-1] for row in rows[1:]}
@@ -197,7 +197,7 @@ def test_map_renames_columns(cli, ann, tmp_path):
     till = write(tmp_path / "export.csv", "Bon,Zeit,Kunde,Betrag\nB1,2026-03-01 10:00,ann@example.ie,42.00\n")
     result = cli("import", till)
     assert result.exit_code == 1
-    assert "missing column(s) receipt_id, timestamp, customer, amount (or quantity and unit_price)" in result.stderr
+    assert "missing columns receipt_id, timestamp, customer, amount (or quantity and unit_price)" in result.stderr
     data = cli.json("import", till, "--map", "Bon=receipt_id", "--map", "Zeit=timestamp", "--map", "Kunde=customer",
                     "--map", "Betrag=amount")
     assert data["imported"] == 1 and cli.json("balance", ann)["balance"] == 92

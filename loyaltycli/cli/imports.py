@@ -104,7 +104,8 @@ def import_(
     if summary.rejected:
         where = (_("see {file}").format(file=summary.rejects_file) if summary.rejects_file
                  else "; ".join(summary.first_rejects[:3]))
-        typer.echo(_("{count} row(s) rejected: {where}").format(count=summary.rejected, where=where), err=True)
+        typer.echo(ngettext("{count} row rejected: {where}", "{count} rows rejected: {where}", summary.rejected)
+                   .format(count=summary.rejected, where=where), err=True)
         raise typer.Exit(3)
 
 

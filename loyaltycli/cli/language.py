@@ -10,6 +10,7 @@ below are marked so that extraction puts them in the catalog. Command and option
 from __future__ import annotations
 
 import inspect
+import re
 
 from typer import core as typer_core
 from typer._click import core as click_core
@@ -117,8 +118,9 @@ def translate_usage_message(message: str) -> str:
                                                                            suggestions=suggestions[:-1])
     if message.startswith("No such option: "):
         return help_gettext("No such option: {name}").format(name=message[len("No such option: "):])
-    if message.startswith("Got unexpected extra argument") and message.endswith(")") and "(" in message:
-        arguments = message[message.index("(") + 1:-1]
+    extra = _EXTRA.fullmatch(message)  # Click writes "argument(s) (a b)"
+    if extra:
+        arguments = extra.group(1)
         text = (N_("Got unexpected extra arguments ({arguments})") if " " in arguments
                 else N_("Got unexpected extra argument ({arguments})"))
         return help_gettext(text).format(arguments=arguments)
@@ -131,6 +133,9 @@ def translate_usage_message(message: str) -> str:
         value, choices = message[:-1].split(" is not one of ", 1)
         return help_gettext("{value!r} is not one of {choices}.").format(value=_unquote(value), choices=choices)
     return message
+
+
+_EXTRA = re.compile(r"Got unexpected extra arguments?(?:\(s\))? \((.*)\)")
 
 
 def _unquote(text: str) -> str:

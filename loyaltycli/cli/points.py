@@ -8,7 +8,7 @@ import typer
 
 from loyaltycli.cli import options
 from loyaltycli.cli.render import emit
-from loyaltycli.i18n import _, ngettext
+from loyaltycli.i18n import N_, _, ngettext
 
 
 def _money(cents: int) -> str:
@@ -173,7 +173,7 @@ def redeem(
 
     if voucher is not None:
         return _use_voucher(key, voucher, points_, reward, basket, at)
-    basket_cents = parse_money(basket, what="basket") if basket is not None else None
+    basket_cents = parse_money(basket, what=N_("basket")) if basket is not None else None
     when = _when(at)
     with options.database().session() as session, options.by_hand():
         program = load_program(session)

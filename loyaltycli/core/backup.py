@@ -88,8 +88,8 @@ def _os_errors(what):
                 if files.disk_full(exc):
                     raise files.disk_full_error(what(path)) from None
                 if isinstance(exc, sqlite3.Error):
-                    raise DatabaseUnavailable(gettext('{what}: {exc}').format(what=gettext(what)(path), exc=exc)) from None
-                raise InvalidInput(gettext('{what}: {value}').format(what=gettext(what)(path), value=exc.strerror or exc)) from None
+                    raise DatabaseUnavailable(gettext('{what}: {exc}').format(what=what(path), exc=exc)) from None
+                raise InvalidInput(gettext('{what}: {value}').format(what=what(path), value=exc.strerror or exc)) from None
         return wrapper
     return decorate
 

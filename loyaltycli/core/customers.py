@@ -17,7 +17,7 @@ from loyaltycli.core.errors import (AmbiguousCustomer, DuplicateCustomer, Invali
                                     UnknownCustomer)
 from loyaltycli.core.models import ConsentRecord, Customer, Referral
 from loyaltycli.core.program import Program
-from loyaltycli.i18n import gettext
+from loyaltycli.i18n import N_, gettext
 
 # No look-alikes: no 0/O, 1/I/L.
 REFERRAL_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -173,7 +173,7 @@ def validate_profile(program: Program, name=None, phone=None, email=None, card=N
         phone=normalize_phone(phone, program.phone_region) if phone else None,
         email=normalize_email(email) if email else None,
         card=normalize_card(card) if card else None,
-        birthday=(birthday if isinstance(birthday, date) else clock.parse_date(birthday, what="birthday"))
+        birthday=(birthday if isinstance(birthday, date) else clock.parse_date(birthday, what=N_("birthday")))
         if birthday else None,
         tax_id=normalize_tax_id(tax_id, program) if tax_id else None,
     )

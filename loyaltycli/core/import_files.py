@@ -13,7 +13,7 @@ from pathlib import Path
 
 from loyaltycli.core import files
 from loyaltycli.core.errors import InvalidInput
-from loyaltycli.i18n import _
+from loyaltycli.i18n import N_, _
 
 
 def check_input(path: Path, label: str) -> None:
@@ -69,7 +69,7 @@ def open_rejects(path: Path, *, replace: bool):
                 os.unlink(path)
         except FileNotFoundError:
             pass
-    raw = files.create_private(path, what="the rejects file")
+    raw = files.create_private(path, what=N_("the rejects file"))
     return io.TextIOWrapper(raw, encoding="utf-8", newline="")
 
 
@@ -80,7 +80,7 @@ def describe_header(names: list[str]) -> str:
     looks_like_csv = (len(names) > 1 and all(name.isprintable() for name in names)
                       and all(len(name) <= 64 for name in names) and "=" not in text)
     if not looks_like_csv:
-        return "no CSV header (the file does not look like a CSV export)"
+        return _("no CSV header (the file does not look like a CSV export)")
     return repr(files.mask_secrets(text)[:300])
 
 

@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime
 
 from loyaltycli.core.errors import InvalidInput
-from loyaltycli.i18n import gettext
+from loyaltycli.i18n import N_, gettext
 
 _DATE = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{4})$")
 _STAMP = re.compile(r"^(?P<date>\d{1,2}([./-])\d{1,2}\2\d{4})(?:[ T,]+(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?)?$")
@@ -56,7 +56,7 @@ def parse_local_timestamp(raw: str) -> datetime | None:
     m = _STAMP.match(raw.strip())
     if not m:
         return None
-    day = parse_local_date(m.group("date"), what="time")
+    day = parse_local_date(m.group("date"), what=N_("time"))
     if day is None:
         return None
     try:

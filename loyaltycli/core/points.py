@@ -19,7 +19,7 @@ from loyaltycli.core.money import format_amount, parse_money
 from loyaltycli.core.program import Program
 from loyaltycli.tillcsv import numbers
 from loyaltycli.engine.earning import DELTA, KIND, LEDGER_COLUMNS, PURCHASE, Engine
-from loyaltycli.i18n import _
+from loyaltycli.i18n import N_, _
 
 # Clocks of two tills may differ a little; anything later than this is a typo.
 FUTURE_SLACK = clock.DAY / 24 / 12
@@ -58,9 +58,9 @@ def parse_item(text: str) -> Item:
     if quantity < 0:
         raise InvalidInput(_('item {text!r}: quantity must be 0.001 to 100000').format(text=text))
     try:
-        price = numbers.to_decimal(bits[2], decimals=6, what="unit price")
+        price = numbers.to_decimal(bits[2], decimals=6, what=N_("unit price"))
     except InvalidInput:  # the shop's own way (3,50 in a decimal-comma locale), to the cent
-        price = Decimal(parse_money(bits[2], what="unit price")) / 100
+        price = Decimal(parse_money(bits[2], what=N_("unit price"))) / 100
     if price < 0:
         raise InvalidInput(_('item {text!r}: unit price must not be negative').format(text=text))
     exact = price if price != price.quantize(Decimal("0.01")) else None

@@ -103,8 +103,8 @@ def parse_tiers(text: str) -> tuple[Tier, ...]:
         bits = [b.strip() for b in part.split(":")]
         if len(bits) != 3 or not bits[0]:
             raise InvalidInput(_('tier {part!r} is not NAME:MIN_SPEND:MULTIPLIER (e.g. Silver:500:1.25)').format(part=part.strip()))
-        tiers.append(Tier(bits[0], parse_amount(bits[1], what="tier minimum spend"),
-                          parse_decimal(bits[2], what="tier multiplier", minimum=Decimal(0),
+        tiers.append(Tier(bits[0], parse_amount(bits[1], what=N_("tier minimum spend")),
+                          parse_decimal(bits[2], what=N_("tier multiplier"), minimum=Decimal(0),
                                         maximum=Decimal(100))))
     tiers.sort(key=lambda t: t.min_spend)
     if tiers[0].min_spend != 0:

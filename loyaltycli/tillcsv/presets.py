@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterable
 
 from loyaltycli.core.errors import InvalidInput, NotFound
-from loyaltycli.i18n import _
+from loyaltycli.i18n import _, ngettext
 
 # what a customer column holds (--customer-kind); a preset may also say "contact": a phone or an e-mail
 CUSTOMER_KINDS = ("card", "phone", "email", "code")
@@ -99,7 +99,9 @@ def _load_file(path: Path, name: str, origin: str) -> Preset:
     data = read_toml(path, f"preset {path}")
     unknown = sorted(set(data) - _KEYS)
     if unknown:
-        raise InvalidInput(_('preset {path}: unknown key(s) {unknown}; known: {keys}').format(path=path, unknown=', '.join(unknown), keys=', '.join(sorted(_KEYS))))
+        raise InvalidInput(ngettext('preset {path}: unknown key {unknown}; known: {keys}',
+                                    'preset {path}: unknown keys {unknown}; known: {keys}', len(unknown)).format(
+            path=path, unknown=', '.join(unknown), keys=', '.join(sorted(_KEYS))))
     anonymous_values = data.get("anonymous_values", [])
     if isinstance(anonymous_values, str):
         anonymous_values = [anonymous_values]

@@ -23,7 +23,7 @@ from loyaltycli.tillcsv.lines import MAX_LINE_BYTES, Lines
 from loyaltycli.tillcsv.presets import CANONICAL, REQUIRED, Preset
 from loyaltycli.tillcsv.records import (AMOUNT_MEMO, QUANTITY_MEMO, REFUND_SUFFIX, Block, Line, Receipt, Reject, Span, cents,
                                         cents_or_none, parsed_column, quantity_or_none)
-from loyaltycli.i18n import _
+from loyaltycli.i18n import N_, _, ngettext
 
 
 
@@ -93,9 +93,14 @@ class Reader:
             index["timestamp"] = index["date"]
         missing = [f for f in REQUIRED if f not in index]
         if "amount" not in index and "unit_price" not in index:
-            missing.append("amount (or quantity and unit_price)")
+            missing.append(_("amount (or quantity and unit_price)"))
         if missing:
-            raise InvalidInput(_('{label}:1: missing column(s) {missing}; the header has {describe_header} (use --map COLUMN=FIELD or --preset NAME)').format(label=self.label, missing=', '.join(missing), describe_header=import_files.describe_header(names)))
+            raise InvalidInput(ngettext(
+                '{label}:1: missing column {missing}; the header has {describe_header} (use --map COLUMN=FIELD or '
+                '--preset NAME)',
+                '{label}:1: missing columns {missing}; the header has {describe_header} (use --map COLUMN=FIELD or '
+                '--preset NAME)', len(missing)).format(label=self.label, missing=', '.join(missing),
+                                                      describe_header=import_files.describe_header(names)))
         self._rule_columns = {}
         for kind in ("negate_when", "skip_when"):
             rules_ = []
@@ -374,7 +379,7 @@ class Reader:
         else:
             exact = Decimal(1)
         quantity = numbers.milli(exact)
-        price = numbers.to_decimal(price_text, decimals=6, what="unit price") if price_text else None
+        price = numbers.to_decimal(price_text, decimals=6, what=N_("unit price")) if price_text else None
         unit_price = numbers.cents(price) if price is not None else None
         if amount_text:
             amount = cents(amount_text, "amount")
