@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from loyaltycli.cli import options
-from loyaltycli.cli.render import emit
+from loyaltycli.cli.render import emit, label
 from loyaltycli.i18n import _, ngettext
 
 
@@ -235,7 +235,7 @@ def customer_forget(key: str = typer.Argument(..., help="Code, card, e-mail or p
         message = _("{code} was already forgotten; erased what was left and compacted the file").format(
             code=result.code)
     else:
-        erased = ", ".join(result.erased) or _("nothing")
+        erased = ", ".join(label(field) for field in result.erased) or _("nothing")
         erased += "".join(_(" and {part}").format(part=part) for part in also)
         message = ngettext("forgot {code}: erased {erased}; {points} point forfeited",
                            "forgot {code}: erased {erased}; {points} points forfeited", abs(result.forfeited)).format(

@@ -15,7 +15,7 @@ import stat
 from pathlib import Path
 
 from loyaltycli.core.errors import DatabaseUnavailable, InvalidInput
-from loyaltycli.i18n import _
+from loyaltycli.i18n import N_, _
 
 
 def shown(path) -> str:
@@ -87,8 +87,9 @@ def regular_file(path: Path, what: str = "file") -> Path:
     if stat.S_ISDIR(mode):
         raise InvalidInput(_('{path} is a folder; give a {what}').format(path=shown(path), what=_(what)))
     if not stat.S_ISREG(mode):
-        kind = ("a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
-                "a pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        kind = _(N_("a device") if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+                 N_("a pipe") if stat.S_ISFIFO(mode) else N_("a socket") if stat.S_ISSOCK(mode)
+                 else N_("not a regular file"))
         raise InvalidInput(_('{path} is {kind}; give a regular {what} (or `-` for standard input)').format(path=shown(path), kind=kind, what=_(what)))
     return path
 

@@ -108,7 +108,7 @@ def lock_customer(session: Session, customer_id: int, *, require_active: bool = 
             target = session.get(Customer, customer.merged_into_id)
             code = target.code if target else "?"
             raise UnknownCustomer(gettext('customer {code} was merged into {code2} (by another till, just now); nothing was changed, use {code2}').format(code=customer.code, code2=code))
-        raise UnknownCustomer(gettext('customer {code} was {status} (by another till, just now); nothing was changed').format(code=customer.code, status=customer.status))
+        raise UnknownCustomer(gettext('customer {code} was {status} (by another till, just now); nothing was changed').format(code=customer.code, status=gettext(customer.status)))
     return customer
 
 

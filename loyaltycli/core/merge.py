@@ -39,7 +39,7 @@ def merge_customers(session: Session, keep: Customer, duplicate: Customer, *,
         raise RuleNotMet(_('{code} and {code2} are the same customer; nothing to merge').format(code=keep.code, code2=duplicate.code))
     for customer in (keep, duplicate):
         if customer.status != "active":
-            raise RuleNotMet(_('customer {code} is {status}; only active customers can be merged').format(code=customer.code, status=customer.status))
+            raise RuleNotMet(_('customer {code} is {status}; only active customers can be merged').format(code=customer.code, status=_(customer.status)))
     at = at or clock.now()
     for customer_id in sorted((keep.id, duplicate.id)):
         ledger.lock_customer(session, customer_id)
