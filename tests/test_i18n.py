@@ -339,3 +339,31 @@ def test_the_survey_reads_the_shops_own_question(cli):
     child.expect("How satisfied were you with this visit\\?")
     child.sendintr()
     child.expect(pexpect.EOF)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_enroll_on_a_terminal_speaks_the_language(cli, lang, i18n):
+    """The issue's "enroll on a terminal": every question and the confirmation in the person's language
+    (questionary's own Yes/No answer words excepted), and the customer enrolled."""
+    pexpect = pytest.importorskip("pexpect")
+    t = i18n.translations(lang)
+    env = dict(os.environ, TERM="xterm", COLUMNS="200", LINES="40", PYTHONUNBUFFERED="1", LOYALTY_LANG=lang)
+    child = pexpect.spawn(sys.executable, ["-m", "loyaltycli", "enroll"], env=env, encoding="utf-8",
+                          timeout=30, dimensions=(40, 200))
+    seen = io.StringIO()
+    child.logfile_read = seen
+    for question, answer in [("Name:", "Ana Sousa\r"), ("Phone (optional):", "\r"), ("E-mail (optional):", "\r"),
+                             ("Card number (optional):", "\r"), ("Birthday YYYY-MM-DD (optional):", "\r"),
+                             ("Referral code (optional):", "\r"), ("Agrees to receive offers?", "y")]:
+        translated = t.gettext(question)
+        assert translated != question
+        child.expect_exact(translated)
+        child.send(answer)
+    child.expect_exact(t.gettext("Enroll {details}?").split("{")[0])
+    child.send("\r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    escaped = [chunk for chunk in _english_chunks(lang) if chunk in seen.getvalue()]
+    assert escaped == []
+    assert cli.json("customer", "show", "C000001")["name"] == "Ana Sousa"
