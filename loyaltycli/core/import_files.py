@@ -27,8 +27,8 @@ def check_input(path: Path, label: str) -> None:
     if stat.S_ISDIR(mode):
         return
     if not stat.S_ISREG(mode):
-        kind = "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a pipe" if stat.S_ISFIFO(mode) \
-            else "not a regular file"
+        kind = _(N_("a device") if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else N_("a pipe")
+                 if stat.S_ISFIFO(mode) else N_("not a regular file"))
         raise InvalidInput(_('{label} is {kind}; give a CSV file').format(label=files.shown(label), kind=kind))
 
 
