@@ -90,7 +90,7 @@ def _enroll_flow(program, check: Check | None, answers: dict) -> dict | None:
             continue
         answers[field] = _ask(questionary.text(text, validate=_validator(validate))).strip() or None
     if answers.get("consent") is None:
-        answers["consent"] = bool(_ask(questionary.confirm(_("Agrees to receive offers?"), default=False)))
+        answers["consent"] = bool(_ask(_yes_no(_("Agrees to receive offers?"), default=False)))
     phone = answers.get("phone")
     if phone:
         try:
@@ -103,7 +103,7 @@ def _enroll_flow(program, check: Check | None, answers: dict) -> dict | None:
              answers.get("referral_code") and _("referral code {code}").format(code=answers["referral_code"].upper()),
              _("agrees to offers") if answers["consent"] else _("no offers")]
     summary = _("Enroll {details}?").format(details=", ".join(p for p in parts if p))
-    if not _ask(questionary.confirm(summary, default=True)):
+    if not _ask(_yes_no(summary, default=True)):
         return None
     return answers
 
@@ -188,12 +188,21 @@ def _survey_flow(code: str, nps_question: str, csat_question: str) -> dict | Non
     return {"nps": nps, "csat": csat, "cli": cli or None, "comment": comment, "skipped": skipped}
 
 
+def _yes_no(question: str, *, default: bool):
+    """questionary's yes/no question with its hint and the answer it echoes in the person's language; the
+    keys stay y and n (questionary binds those), so the hint says which is which."""
+    import questionary
+    from questionary.prompts import confirm as confirm_prompt
+
+    confirm_prompt.YES, confirm_prompt.NO = _("Yes"), _("No")
+    hint = _("(Y/n)") if default else _("(y/N)")
+    return questionary.confirm(question, default=default, instruction=hint + " ")
+
+
 def confirm(question: str) -> bool:
     """Ask a yes/no question on the terminal (default: no). False when cancelled (Ctrl-C / Ctrl-D)."""
-    import questionary
-
     try:
-        return bool(_ask(questionary.confirm(question, default=False)))
+        return bool(_ask(_yes_no(question, default=False)))
     except _Cancelled:
         return False
 
@@ -213,7 +222,7 @@ def mapping_flow(header: list[str], guessed: dict[str, str], fields: tuple[str, 
 def _mapping_flow(header: list[str], guessed: dict[str, str], fields: tuple[str, ...]) -> dict[str, str] | None:
     import questionary
 
-    if not _ask(questionary.confirm(_("Walk through the column mapping?"), default=True)):
+    if not _ask(_yes_no(_("Walk through the column mapping?"), default=True)):
         return None
     chosen: dict[str, str] = {}
     skip = _(SKIP)
