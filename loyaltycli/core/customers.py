@@ -118,14 +118,19 @@ def _check_key_crossing(session: Session, card: str | None, tax_id: str | None,
                                               (tax_id, Customer.card, "tax id", "card")):
         if not value:
             continue
-        query = select(Customer.code).where(column == value)
-        if exclude_id is not None:
-            query = query.where(Customer.id != exclude_id)
-        other = session.execute(query).scalar()
+        other = _holder(session, column, value, exclude_id)
         if other:
             raise DuplicateCustomer(gettext("{label} {value} is the {other_label} of customer {other}; a KEY would "
                                             "name both").format(label=gettext(label), value=value,
                                                                 other_label=gettext(other_label), other=other))
+
+
+def _holder(session: Session, column, value, exclude_id: int | None) -> str | None:
+    """The code of the customer (other than ``exclude_id``) whose ``column`` holds ``value``, if any."""
+    query = select(Customer.code).where(column == value)
+    if exclude_id is not None:
+        query = query.where(Customer.id != exclude_id)
+    return session.execute(query).scalar()
 
 
 def new_referral_code(session: Session) -> str:
@@ -138,10 +143,7 @@ def new_referral_code(session: Session) -> str:
 def _check_unique(session: Session, column, value, label: str, exclude_id: int | None = None) -> None:
     if value is None:
         return
-    query = select(Customer.code).where(column == value)
-    if exclude_id is not None:
-        query = query.where(Customer.id != exclude_id)
-    other = session.execute(query).scalar()
+    other = _holder(session, column, value, exclude_id)
     if other:
         raise DuplicateCustomer(gettext('{label} {value} already belongs to customer {other}').format(label=gettext(label), value=value, other=other))
 

@@ -158,13 +158,17 @@ class LotState:
 
 def lot_state(session: Session, customer_id: int, as_of: datetime) -> LotState:
     """Replay the customer's ledger up to ``as_of``: what is left of each lot, what is due to expire."""
-    rows = session.execute(
+    return replay(_lot_rows(session, customer_id), as_of)
+
+
+def _lot_rows(session: Session, customer_id: int) -> list:
+    """The customer's ledger rows as the lot replay reads them, in time order."""
+    return session.execute(
         select(LedgerEntry.id, LedgerEntry.kind, LedgerEntry.delta, LedgerEntry.at, LedgerEntry.expires_at,
                LedgerEntry.lot_id)
         .where(LedgerEntry.customer_id == customer_id)
         .order_by(LedgerEntry.at, LedgerEntry.id)
     ).all()
-    return replay(rows, as_of)
 
 
 def replay(rows, as_of: datetime) -> LotState:
@@ -250,13 +254,7 @@ def expiring_soon(session: Session, customer_id: int, now: datetime, days: int =
 def spendable_and_expiring(session: Session, customer_id: int, now: datetime,
                            days: int = 30) -> tuple[int, list[tuple[datetime, int]]]:
     """``spendable`` and ``expiring_soon`` from one read and one replay of the ledger (`balance`)."""
-    rows = session.execute(
-        select(LedgerEntry.id, LedgerEntry.kind, LedgerEntry.delta, LedgerEntry.at, LedgerEntry.expires_at,
-               LedgerEntry.lot_id)
-        .where(LedgerEntry.customer_id == customer_id)
-        .order_by(LedgerEntry.at, LedgerEntry.id)
-    ).all()
-    return _spendable(rows, now, days)
+    return _spendable(_lot_rows(session, customer_id), now, days)
 
 
 def _spendable(rows, now: datetime, days: int) -> tuple[int, list[tuple[datetime, int]]]:
