@@ -321,3 +321,12 @@ def test_db_check_reports_a_voucher_used_twice(cafe, database):
                        "FROM card_ledger WHERE kind = 'voucher_used'"))
     result = cli("db", "check")
     assert result.exit_code != 0 and "was used or moved 2 times" in result.stdout + result.stderr
+
+
+def test_a_card_name_or_reward_with_a_control_character_is_refused(cli):
+    """Stored free text carries no terminal escapes (issue 13), stamp cards included."""
+    bad = cli("card", "add", "Coffee", "--stamps", "10", "--reward", "Free \x1b[31mcoffee")
+    assert bad.exit_code == 1
+    assert "reward contains a control character (\\x1b); type plain text" in bad.stderr
+    assert cli("card", "add", "Cof\x07fee", "--stamps", "10", "--reward", "Free coffee").exit_code == 1
+    assert cli.json("card", "list") == []

@@ -37,8 +37,10 @@ def load_rules(session: Session) -> tuple[CardRule, ...]:
 def add_card(session: Session, name: str, stamps: int, reward: str, *, skus: list[str] | None = None,
              min_amount: int = 0, per: str = "visit", expires_days: int | None = None) -> Card:
     """A new stamp card; refused with a clear reason when a value is wrong or the name is taken."""
-    name = (name or "").strip()
-    reward = (reward or "").strip()
+    from loyaltycli.core.textkey import check_plain_text
+
+    name = (check_plain_text(name, "name") or "").strip()
+    reward = (check_plain_text(reward, "reward") or "").strip()
     if not name or len(name) > 100:
         raise InvalidInput(gettext('card name must be 1 to 100 characters'))
     if not reward or len(reward) > 200:
