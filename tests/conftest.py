@@ -23,6 +23,9 @@ PG_URL = os.environ.get("LOYALTY_TEST_PG_URL") or None
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: the test checks something only SQLite has (a file); "
                                        "skipped when the suite runs on PostgreSQL")
+    config.addinivalue_line("markers", "shop_zone(name): the shop's `timezone` setting is NAME before the test "
+                                       "starts, so times typed or imported without an offset are read in "
+                                       "that zone whatever the machine's (LOYALTY_TEST_TZ)")
 
 
 def pytest_report_header(config):
@@ -104,15 +107,28 @@ def db_path(request, tmp_path, monkeypatch):
         monkeypatch.setenv("LOYALTY_DB", str(path))
     monkeypatch.setenv("LOYALTY_NOW", NOW)
     monkeypatch.setenv("LOYALTY_PRESETS_DIR", str(tmp_path / "user-presets"))  # never the user's own folder
-    # The machine's zone: UTC unless LOYALTY_TEST_TZ names another (the suite runs under Europe/Lisbon
-    # in .ci/run too; tests that need a zone of their own set it, see tests/test_timezone.py).
+    # The machine's zone: UTC unless LOYALTY_TEST_TZ names another (.ci/run's PostgreSQL pass runs under
+    # Europe/Bucharest); tests that need a zone of their own set it (tests/test_timezone.py), and tests
+    # whose expected instants are UTC say so with @pytest.mark.shop_zone("UTC").
     monkeypatch.setenv("TZ", os.environ.get("LOYALTY_TEST_TZ", "UTC"))
     monkeypatch.delenv("NO_COLOR", raising=False)
     # Messages in English (the source language), whatever the machine's locale; i18n tests set another.
     monkeypatch.setenv("LOYALTY_LANG", "en")
     from loyaltycli import i18n
+    from loyaltycli.core import clock, place
 
     i18n.reset()
+    place.set_loader(None)  # no shop's place or zone left over from the test before
+    zone = request.node.get_closest_marker("shop_zone")
+    if zone is not None:
+        from loyaltycli.core.db import open_database
+        from loyaltycli.core.program import set_setting
+
+        shop = open_database(str(path))
+        with shop.session() as s:
+            set_setting(s, "timezone", zone.args[0])
+        shop.engine.dispose()  # SQLite: checkpointed into the file, so a copy of the file has it too
+        clock.use_zone(zone.args[0])  # in force for library calls too, as after load_program
     yield path
     from loyaltycli.core import db as dbmod
 

@@ -9,6 +9,7 @@ from contextlib import closing
 import pytest
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_enroll_and_edit_keep_when_and_how(cli):
     cli("enroll", "Ann", "--email", "ann@example.ie", "--consent", "--consent-how", "signed paper form",
         "--no-input")

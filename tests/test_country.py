@@ -96,14 +96,20 @@ def test_a_sale_above_max_purchase_is_refused_in_scripts(cli):
 
 
 def test_a_sale_above_max_purchase_asks_on_a_terminal(cli, monkeypatch):
-    from loyaltycli.cli import options
+    from loyaltycli.cli import options, prompts
 
     cli("enroll", "Ana", "--no-input")
     monkeypatch.setattr(options.Options, "interactive", property(lambda self: not self.no_input))
-    result = cli("purchase", "C000001", "12000", "--receipt", "BIG1", input="n\n")
-    assert result.exit_code == 1
+    asked = []
+    monkeypatch.setattr(prompts, "confirm", lambda question: asked.append(question) or answer)
+    answer = False
+    result = cli("purchase", "C000001", "12000", "--receipt", "BIG1")
+    assert len(asked) == 1 and asked[0].startswith("12000.00 is more than max_purchase 10000.00 (")
+    assert asked[0].endswith(". Record it anyway?")
+    assert result.exit_code == 1 and result.stderr.strip() == "error: purchase cancelled; nothing was recorded"
     assert cli.json("balance", "C000001")["balance"] == 50
-    result = cli("purchase", "C000001", "12000", "--receipt", "BIG1", input="y\n")
+    answer = True
+    result = cli("purchase", "C000001", "12000", "--receipt", "BIG1")
     assert result.exit_code == 0, result.stderr
     assert cli.json("balance", "C000001")["balance"] == 50 + 12000 + 250  # and the milestone
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import time
 
 from sqlalchemy import select
@@ -22,6 +23,7 @@ def _shop(cli):
     assert cli("purchase", "C000001", "40.00", "--at", "2025-08-01").exit_code == 0
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_expire_is_back_datable_and_idempotent(cli):
     _shop(cli)
     first = cli.json("expire", "--as-of", "2026-02-01")

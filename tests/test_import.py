@@ -67,6 +67,7 @@ def test_import_applies_the_counter_rules(cli, ann, tmp_path, database):
         assert run.finished_at is not None and run.source == "till"
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_rerun_imports_nothing_and_changes_no_balance(cli, ann, tmp_path, database):
     till = write(tmp_path / "till.csv", EXAMPLE)
     cli.json("import", till)
@@ -139,6 +140,7 @@ def test_rejects_option_and_clean_run_exit_zero(cli, ann, tmp_path):
     assert result.exit_code == 0 and not (tmp_path / "good.csv.rejects.csv").exists()
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_enroll_unknown_customers_by_card_email_or_phone(cli, tmp_path):
     till = write(tmp_path / "till.csv", HEADER + (
         "R1,2026-02-01T10:00:00,6000100000099,10.00,store,A,1,10.00\n"

@@ -111,6 +111,7 @@ def test_bad_amounts_and_dates(cli, ann, tmp_path):
     assert cli.json("balance", ann)["balance"] == 50
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_the_lines_of_a_receipt_apart_in_the_file_are_one_receipt(cli, ann, tmp_path, database):
     from sqlalchemy import func, select
 

@@ -20,6 +20,7 @@ UCI = (
 )
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_uci_online_retail(cli, tmp_path):
     cli("program", "set", "expiry_days", "0")  # 2010's points would have expired: balances show what is spendable
     till = tmp_path / "Online Retail.csv"
@@ -63,6 +64,7 @@ LOYVERSE = (
 )
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_loyverse_receipts(cli, tmp_path):
     assert cli("enroll", "Ann Walsh", "--email", "ann@example.ie", "--phone", "+353851234567",
                "--at", "2026-01-01T09:00:00", "--no-input").exit_code == 0

@@ -35,6 +35,7 @@ def ledger_of(cli, db, keys):
 
 # -- 12.1 dates ------------------------------------------------------------------------------------------
 @pytest.mark.sqlite_only  # three database files side by side
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_uk_us_and_iso_dated_files_give_the_same_ledger(cli, tmp_path, db_path):
     """One year of invoices in three date forms: identical ledgers (the UK file was read two ways before)."""
     import csv
@@ -64,6 +65,7 @@ def test_uk_us_and_iso_dated_files_give_the_same_ledger(cli, tmp_path, db_path):
         "2010-12-01T08:26:00+00:00", "2010-12-16T17:26:00+00:00"]
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_a_file_readable_two_ways_is_refused_before_anything_is_written(cli, tmp_path, database):
     till = tmp_path / "uk.csv"
     till.write_text("".join(ISO_UCI.splitlines(keepends=True)[:6]))  # 01/12/2010 only: no day over 12
@@ -76,6 +78,7 @@ def test_a_file_readable_two_ways_is_refused_before_anything_is_written(cli, tmp
     assert ok["imported"] == 4 and cli.json("history", "17850")[1]["at"] == "2010-12-01T08:26:00+00:00"
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_a_file_showing_both_orders_is_read_the_way_it_first_shows(cli, tmp_path):
     """Never two readings: the first day over 12 sets the order; a date that cannot be read so is rejected."""
     assert cli("enroll", "Ann", "--card", "4001", "--at", "2020-01-01T00:00", "--no-input").exit_code == 0
@@ -91,6 +94,7 @@ def test_a_file_showing_both_orders_is_read_the_way_it_first_shows(cli, tmp_path
                                                                   "2026-01-13T10:00:00+00:00"]
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_dotted_dates_two_digit_years_and_separate_date_and_time_columns(cli, tmp_path):
     assert cli("enroll", "Ana", "--card", "4001", "--at", "2020-01-01T00:00", "--no-input").exit_code == 0
     till = tmp_path / "bonos.csv"
@@ -141,6 +145,7 @@ def test_empty_customers_are_anonymous_without_a_preset(cli, tmp_path):
 
 
 # -- 12.5 the same file twice ----------------------------------------------------------------------------
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_the_same_invoices_under_another_source_are_refused(cli, tmp_path, database):
     uk = sample(tmp_path, "online-retail-uk.csv")
     us = sample(tmp_path, "online-retail-us.csv")  # other bytes, the same invoices
@@ -229,6 +234,7 @@ def test_inspect_reports_and_saves_a_starting_preset(cli, tmp_path):
 
 
 # -- presets for what shops have ---------------------------------------------------------------------------
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_square_items(cli, tmp_path):
     data = cli.json("import", sample(tmp_path, "square-items.csv"), "--preset", "square-items", "--enroll-unknown")
     # the Payment of 2 lines (5.25 + 7.00) and the refund; the sale without a Customer ID is anonymous
@@ -252,6 +258,7 @@ def test_online_retail_ii(cli, tmp_path):
     assert (data["read"], data["imported"], data["anonymous"], data["sales"], data["refunds"]) == (6, 5, 1, 3, 1)
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_loyverse_day_first_with_decimal_commas(cli, tmp_path):
     data = cli.json("import", sample(tmp_path, "loyverse-eu.csv"), "--preset", "loyverse-eu", "--enroll-unknown")
     assert (data["read"], data["imported"], data["anonymous"], data["sales"], data["refunds"]) == (3, 2, 1, 1, 1)

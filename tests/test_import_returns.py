@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+import pytest
 from sqlalchemy import select
 
 from loyaltycli.core import importer, storage
@@ -134,6 +135,7 @@ def test_matcher_latest_sale_with_enough_left():
     assert wanted([Line(1, [], 500, "A", 2000, 250)]) is None
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_returnable_sales_one_query_per_batch(cli, tmp_path, database):
     _import(cli, tmp_path, "day1.csv", DAY1)
     with database.session() as s:

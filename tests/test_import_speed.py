@@ -11,7 +11,7 @@ def test_a_key_skipped_as_too_long_for_a_phone_is_never_one_the_full_parse_accep
 
     from loyaltycli.core import customers
     from loyaltycli.core.errors import LoyaltyError
-    from loyaltycli.core.importer import _too_long_for_a_phone
+    from loyaltycli.core.customers import _too_long_for_a_phone
 
     def valid(key, region):
         try:

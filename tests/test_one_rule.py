@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 HEADER = "receipt_id,timestamp,customer,amount,channel,sku,quantity,unit_price\n"
@@ -155,6 +156,7 @@ def test_an_imported_receipt_over_max_purchase_is_rejected_with_the_reason(cli, 
     assert data["first_rejects"][0].endswith("receipt R1 of 600.00 is more than max_purchase 500.00")
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_an_import_enrolls_unknown_customers_set_based_as_enroll_would(cli, database, tmp_path):
     from sqlalchemy import func
 

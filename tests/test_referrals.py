@@ -85,6 +85,7 @@ def test_unknown_code_is_refused(cli):
                              "`loyalty referral code KEY`\n")
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_code_given_after_enrollment(cli):
     cli("enroll", "Ann", "--email", "ann@example.ie", "--at", "2026-01-01")
     cli("enroll", "Eve", "--email", "eve@example.ie", "--at", "2026-01-01")

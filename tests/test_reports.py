@@ -28,6 +28,7 @@ def buy(cli, code, amount, at, *items, channel="store", receipt=None):
 
 # ---------------------------------------------------------------- period
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_period_defaults_to_the_last_365_days_up_to_now():
     period = reports.make_period()
     # up to now, now included
@@ -52,6 +53,7 @@ def test_bad_periods_are_refused(cli, args, message):
 
 # ---------------------------------------------------------------- retention
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_retention_by_hand(cli):
     # Period [2026-01-01, 2026-06-01). A customer counts at D when enrolled before D and enrolled or
     # bought within the 365 days before D.
@@ -206,6 +208,7 @@ def test_channels_by_hand(cli):
 
 # ---------------------------------------------------------------- segments
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_segments_by_hand_and_campaign_export(cli):
     # now = 2026-06-15 12:00
     champ = enroll(cli, "Cha Champion", "2025-01-01T09:00")
@@ -315,6 +318,7 @@ def test_report_commands_have_help_with_an_example(cli):
     assert cli("report", "--help").exit_code == 0
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_core_nps_report_in_one_session(session, program):
     from loyaltycli.core import customers, surveys
 
@@ -339,6 +343,7 @@ def test_pct_ratio_and_charts():
     assert bar(5, 10, 10) == "█████" and bar(0, 10) == "" and bar(-3, 10) == ""
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_default_period_includes_what_happened_just_now(cli):
     a = enroll(cli, "Ann Now", "2025-01-01T09:00")
     buy(cli, a, "12.00", "2026-06-15T12:00")                 # now (pinned)

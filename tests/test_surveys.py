@@ -33,6 +33,7 @@ def test_survey_records_every_score_and_comment(cli, database):
     assert row.at.isoformat() == "2026-06-15T12:00:00+00:00"
 
 
+@pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_survey_json_and_backdating(cli):
     code = enroll(cli)
     data = cli.json("survey", code, "--nps", "0", "--at", "2026-03-01T10:00")

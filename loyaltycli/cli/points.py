@@ -67,7 +67,11 @@ def purchase(
         if not options.current.interactive:
             raise
         # Asked outside the transaction: no lock is held while the person thinks.
-        typer.confirm(_("{problem}. Record it anyway?").format(problem=exc), abort=True, err=True)
+        from loyaltycli.cli import prompts
+        from loyaltycli.core.errors import Cancelled
+
+        if not prompts.confirm(_("{problem}. Record it anyway?").format(problem=exc)):
+            raise Cancelled(_("purchase cancelled; nothing was recorded"))
         program, customer, result = record(True)
     data = {"receipt_id": result.receipt_id, "code": result.code, "amount": _money(result.amount),
             "points": result.points, "balance": result.balance, "tier": result.tier,

@@ -56,6 +56,51 @@ def normalize_phone(text: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def is_phone_key(key: str, region: str) -> bool:
+    """A key that is a valid phone number for the shop's region (or with its +country code)."""
+    if not key or key[0] not in "+0123456789" or not any(ch.isdigit() for ch in key):
+        return False
+    if key.isdigit() and _too_long_for_a_phone(key, region):
+        return False
+    try:
+        normalize_phone(key, region)
+    except InvalidInput:
+        return False
+    return True
+
+
+_LENGTHS: dict[str, tuple | None] = {}
+
+
+def _too_long_for_a_phone(digits: str, region: str) -> bool:
+    """True when a key of digits only (no +) has more digits than any national number of the region could
+    keep after the prefixes phonenumbers strips (its country code, its national prefix); the full parse
+    (a sixth of an import enrolling card numbers) is then skipped. Anything unsure (an international
+    prefix, a region that rewrites its prefix) is left to the parse."""
+    rule = _LENGTHS.get(region, ())
+    if rule == ():
+        from phonenumbers import PhoneMetadata
+
+        meta = PhoneMetadata.metadata_for_region(region.upper()) if region else None
+        if meta is None or meta.national_prefix_transform_rule or not meta.general_desc.possible_length:
+            rule = None
+        else:
+            rule = (max(meta.general_desc.possible_length), str(meta.country_code),
+                    re.compile(meta.national_prefix_for_parsing or meta.national_prefix or "(?!)"),
+                    re.compile(meta.international_prefix or "(?!)"))
+        _LENGTHS[region] = rule
+    if rule is None:
+        return False
+    longest, country_code, national, international = rule
+    if international.match(digits):
+        return False
+    shortest = len(digits)
+    for rest in (digits, digits[len(country_code):] if digits.startswith(country_code) else digits):
+        match = national.match(rest)
+        shortest = min(shortest, len(rest) - (match.end() if match else 0))
+    return shortest > longest + 2  # a margin: never skip a number the parse might still accept
+
+
 def shown_phone(e164: str | None, region: str | None = None) -> str | None:
     """A stored E.164 phone as people read it (the one phone formatter): as the shop's ``region`` writes
     it, national at home (912 345 678) and international abroad (+40 712 345 678); with no region,

@@ -4,7 +4,8 @@ applied, the rows written with a few set-based INSERTs.
 The receipts of a block get their points in Python with the same rules as ``points.post_purchase`` /
 ``points.post_refund`` (tier at the time of each sale, membership multiplier, milestone and referral
 bonuses), from per-customer states (purchases in the tier window and the year as running totals) read once
-and kept from block to block. Blocks are committed in batches (about 100,000 rows, one transaction each).
+and kept from block to block. Blocks are committed in short transactions paced so that tills keep selling
+(core/batches.py); returns find their sales in core/import_returns.py.
 A receipt already recorded from the same source is skipped, so a re-run (or the run after a kill)
 completes the file without writing anything twice.
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,13 +23,14 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import cards, clock, customers, points, products, spill, storage
+from loyaltycli.core.batches import BATCH_ROWS, HOLD_SECONDS, Transactions
+from loyaltycli.core.import_returns import BlockReturns
 from loyaltycli.core.errors import InvalidInput, LoyaltyError, RuleNotMet
 from loyaltycli.core.money import format_amount
 from loyaltycli.core.models import ImportRun, LedgerEntry, Purchase, PurchaseItem
 from loyaltycli.core.program import Program, load_program
 from loyaltycli.engine.account import Account, Referrer
-from loyaltycli.engine.earning import LEDGER_COLUMNS, PURCHASE, Engine, Sale, microseconds
-from loyaltycli.engine.returns import ReturnMatcher, wanted
+from loyaltycli.engine.earning import LEDGER_COLUMNS, PURCHASE, Engine, microseconds
 from loyaltycli.tillcsv import runs
 from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.presets import CANONICAL, CUSTOMER_KINDS, Preset, list_presets, load_preset, parse_map
@@ -37,14 +38,8 @@ from loyaltycli.tillcsv.reader import Reader
 from loyaltycli.tillcsv.records import Receipt, receipt_items
 from loyaltycli.i18n import gettext
 
-# rows per transaction, and rows held in memory and applied at once
-BATCH_ROWS = 100_000
+# rows held in memory and applied at once (transactions: core/batches.py)
 BLOCK_ROWS = 2_500
-# Tills keep selling during an import: a transaction is committed once it has held the write lock this
-# long (at the end of a block), and the next one starts no sooner than LOCK_GAP_SECONDS after: a till
-# waiting for the lock (SQLite retries about every 0.1 s) gets it between two transactions.
-HOLD_SECONDS = 0.3
-LOCK_GAP_SECONDS = 0.12
 SQLITE_CACHE_KIB = 32_768
 # customers whose state is kept from block to block, and purchases kept per customer, before forgetting
 MAX_STATES = 50_000
@@ -119,33 +114,35 @@ class Importer:
         self._record_run = False
         self._tuned = False
         self._started = clock.now()
-        self._tx = None
-        self.kept_receipts = 0  # receipts in committed batches: what a killed run keeps (issue 17)
-        self._session: Session | None = None
+        self._transactions: Transactions | None = None
         self._accounts: dict[int, Account] = {}
         self._referrers: dict[int, Referrer] = {}
         self._data_version = None
-        self._released = float("-inf")  # when the last transaction ended (the write lock given back)
-        self.hold_seconds = HOLD_SECONDS if not dry_run else float("inf")
 
     # -- entry points ----------------------------------------------------------------------------
     def run(self, database) -> ImportSummary:
-        """Import into ``database`` (a Database: one transaction per batch; dry run: one rolled back)."""
+        """Import into ``database`` (a Database: paced transactions, core/batches.py; dry run: one, rolled
+        back)."""
         self._prepare(database)
-        handle = self.reader.open()
-        try:
-            if self.dry_run:
-                with database.session() as session:
-                    self._run(handle, lambda: _Same(session))
-                    session.rollback()
-                return self.summary
+        if self.dry_run:
+            with database.session() as session:
+                self._run(lambda: _Same(session), float("inf"))
+                session.rollback()
+        else:
             self._record_run = True
-            self._run(handle, database.session)
-            return self.summary
-        finally:
-            handle.close()
-            self.reader.close_rejects()
-            self._cleanup()
+            self._run(database.session, HOLD_SECONDS)
+        return self.summary
+
+    def run_in(self, session: Session) -> ImportSummary:
+        """Import inside the caller's transaction (used by `init --demo`); no rejects file unless given."""
+        self._prepare()
+        self._run(lambda: _Same(session), float("inf"))
+        return self.summary
+
+    @property
+    def kept_receipts(self) -> int:
+        """Receipts in committed transactions: what a killed run keeps."""
+        return self._transactions.kept_receipts if self._transactions is not None else 0
 
     def _prepare(self, database=None) -> None:
         """Before anything is read: the file's digest checked against earlier runs (unless --again); a
@@ -168,43 +165,34 @@ class Importer:
                 saft.to_csv(xml, out, self.label)
             self.reader.path = self._temp
 
-    def _cleanup(self) -> None:
-        if self._temp is not None:
-            self._temp.unlink(missing_ok=True)
-            self._temp = None
-
-    def run_in(self, session: Session) -> ImportSummary:
-        """Import inside the caller's transaction (used by `init --demo`); no rejects file unless given."""
-        self._prepare()
-        self.hold_seconds = float("inf")  # the caller's one transaction
-        handle = self.reader.open()
-        try:
-            self._run(handle, lambda: _Same(session))
-            return self.summary
-        finally:
-            handle.close()
-            self.reader.close_rejects()
-            self._cleanup()
-
-
-    def _run(self, handle, transaction) -> None:
+    def _run(self, transaction, hold_seconds: float) -> None:
         # The run allocates millions of short-lived objects (rows, receipts, ledger rows) beside the
         # long-lived customer states, and makes no reference cycles of its own: Python's cyclic collector
         # would walk the states over and over (a third of the time of a 1M-row import). Reference counting
         # frees the rows; the collector runs once per transaction instead.
+        self._transactions = Transactions(transaction, batch_rows=self.batch_rows, hold_seconds=hold_seconds,
+                                          begin=self._begin, end=self._end)
         collecting = gc.isenabled()
         gc.disable()
+        handle = None
         try:
-            self._read(handle, transaction)
+            handle = self.reader.open()
+            self._read(handle)
         except BaseException as exc:
-            if self._tx is None:
+            if not self._transactions.open:
                 raise
-            self._abort(exc)
+            self._transactions.abort(exc)
         finally:
             if collecting:
                 gc.enable()
+            if handle is not None:
+                handle.close()
+            self.reader.close_rejects()
+            if self._temp is not None:
+                self._temp.unlink(missing_ok=True)
+                self._temp = None
 
-    def _read(self, handle, transaction) -> None:
+    def _read(self, handle) -> None:
         size = min(self.batch_rows, BLOCK_ROWS)
         scan = Reader(self.reader.path, self.label, self.preset, self.mapping,
                       ImportSummary(file=self.label, source=self.source), None, True,
@@ -213,7 +201,7 @@ class Importer:
             streamed = spill.in_order(scan, again, size)
         if streamed:  # receipts in time order, each on consecutive lines: applied as they are read
             for receipts, rows, last in self.reader.blocks(handle, size):
-                self._flush(receipts, transaction, rows, last)
+                self._flush(receipts, rows, last)
             return
         # out of time order, or a receipt's lines apart: every receipt set aside first, then applied oldest first
         aside = spill.Spill(self.reader)
@@ -221,59 +209,39 @@ class Importer:
             for receipts, _, _ in self.reader.blocks(handle, size):
                 aside.add(receipts)
             for receipts, rows, last in aside.blocks(size):
-                self._flush(receipts, transaction, rows, last)
+                self._flush(receipts, rows, last)
         finally:
             aside.close()
 
-    # -- blocks of receipts; batches of blocks: one transaction ----------------------------------------
-    def _flush(self, batch: list[Receipt], transaction, rows: int, last: bool = False) -> None:
-        """Apply one block of whole receipts in the open transaction (opened first if need be); commit once
-        the transaction holds ``batch_rows`` rows, and at the end."""
-        if self._tx is None:
-            if not batch and not last:
-                return
-            pause = self._released + LOCK_GAP_SECONDS - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            tx = transaction()
-            self._session = tx.__enter__()
-            self._tx = tx
-            self._tx_rows = self._tx_receipts = 0
-            self._tx_began = time.monotonic()
-            self._begin(self._session)
-        session = self._session
+    # -- blocks of receipts, in paced transactions ------------------------------------------------------
+    def _flush(self, batch: list[Receipt], rows: int, last: bool = False) -> None:
+        """Apply one block of whole receipts in the open transaction (opened first if need be)."""
+        transactions = self._transactions
+        if not transactions.open and not batch and not last:
+            return
+        session = transactions.enter()
         self._process(session, self._program, batch)
-        self._tx_rows += rows
-        self._tx_receipts += len(batch)
-        if last or self._tx_rows >= self.batch_rows or time.monotonic() - self._tx_began >= self.hold_seconds:
-            if self.summary.run_id is not None and not self.dry_run:
-                values = dict(read=self.summary.read, imported=self.summary.imported,
-                              skipped=self.summary.skipped, rejected=self.summary.rejected,
-                              points_awarded=self.summary.points_awarded)
-                if last:
-                    values["finished_at"] = clock.now()
-                session.execute(update(ImportRun).where(ImportRun.id == self.summary.run_id).values(**values))
-            if self.after_batch is not None:
-                self.after_batch(session, self._tx_receipts)
-            if self._sqlite and self._data_version is not None:  # this import's own changes
-                driver = session.connection().connection.dbapi_connection
-                self._data_version = (*self._data_version[:2], driver.total_changes)
-            tx, self._tx, self._session = self._tx, None, None
-            tx.__exit__(None, None, None)  # commits
-            self.kept_receipts += self._tx_receipts
-            if self.hold_seconds != float("inf"):
-                self._released = time.monotonic()
+        if transactions.done(rows, len(batch), last):
             gc.collect(1)
             self.reader.flush_rejects()
         if self.progress is not None:
             self.progress(self.reader.lines.bytes_read, self.reader.total_bytes)
 
-    def _abort(self, exc: BaseException) -> None:
-        """Roll the open transaction back (the database's context manager does it) and re-raise."""
-        tx, self._tx, self._session = self._tx, None, None
-        if tx is not None and tx.__exit__(type(exc), exc, exc.__traceback__):
-            return
-        raise exc
+    def _end(self, session: Session, receipts: int, last: bool) -> None:
+        """Before each commit: the run's row brought up to date, the caller's hook, this import's own
+        changes noted (so that they do not count as another writer's)."""
+        if self.summary.run_id is not None and not self.dry_run:
+            values = dict(read=self.summary.read, imported=self.summary.imported,
+                          skipped=self.summary.skipped, rejected=self.summary.rejected,
+                          points_awarded=self.summary.points_awarded)
+            if last:
+                values["finished_at"] = clock.now()
+            session.execute(update(ImportRun).where(ImportRun.id == self.summary.run_id).values(**values))
+        if self.after_batch is not None:
+            self.after_batch(session, receipts)
+        if self._sqlite and self._data_version is not None:
+            driver = session.connection().connection.dbapi_connection
+            self._data_version = (*self._data_version[:2], driver.total_changes)
 
     def _begin(self, session: Session) -> None:
         """What every transaction needs first: locks, settings, the run's row, still-valid caches."""
@@ -388,14 +356,10 @@ class Importer:
             return
         # 4. what the rules need, loaded once for the batch
         self._load_accounts(session, ready)
-        named = [c for r in ready if r.amount < 0
-                 for c in self.reader.sale_candidates(r.receipt_id, self.reader.refund_of(r))]
-        db_sales, db_refunds = storage.sales_by_receipt(session, self.source, named) if named else ({}, set())
-        matcher, db_by_id = self._returnable(session, ready, db_sales, seen)  # returns without a link (issue 12)
+        returns = BlockReturns(session, self.reader, self.source, ready, seen)
         # 5. the rules, in time order (per customer this is the order of the sales)
         ready.sort(key=lambda r: (r.at, r.first_line))
         engine = self._engine
-        sales: dict[str, tuple | Sale] = {}
         purchases: list[list] = []
         ledger_rows: list[list] = []
         card_rows: list[list] = []
@@ -410,17 +374,11 @@ class Importer:
                 if receipt.amount > 0:
                     decision = engine.sale(account, receipt.receipt_id, receipt.at, receipt.amount, receipt.channel,
                                            receipt.us, cards.sale_items(engine, receipt.lines))
-                    # what a refund in this batch needs of the sale (made into a record if one does)
-                    sales[receipt.receipt_id] = (receipt, index, decision.earned, decision.stamps)
-                    if matcher is not None:
-                        matcher.add(account.id, receipt.receipt_id, receipt.us,
-                                    [(line.sku, line.quantity, line.unit_price) for line in receipt.lines])
+                    returns.add_sale(receipt, index, decision.earned, decision.stamps)
                     if decision.rewarded is not None:
                         rewarded.append((account.id, index, receipt.at))
                 else:
-                    sale = self._sale_named(receipt, sales, db_sales, db_refunds, seen)
-                    if matcher is not None:
-                        sale = self._sale_matched(receipt, sale, matcher, sales, db_by_id)
+                    sale = returns.sale_of(receipt)
                     if sale is None and receipt.at < account.enrolled_at:  # nothing to return yet
                         raise RuleNotMet(gettext("return {receipt_id} at {at} is before {code} enrolled ({enrolled})")
                                          .format(receipt_id=receipt.receipt_id, at=clock.local_text(receipt.at),
@@ -470,88 +428,6 @@ class Importer:
         summary.imported += sum(len(r.lines) for r in accepted)
         summary.receipts += sum(1 for r in accepted if r.amount > 0)
         summary.refunds += sum(1 for r in accepted if r.amount < 0)
-
-    def _returnable(self, session: Session, ready: list[Receipt], db_sales: dict[str, Sale],
-                    batch: dict[str, Receipt]) -> tuple[ReturnMatcher | None, dict[int, Sale]]:
-        """For the batch's returns that name no sale we have: the earlier sales of their customers with their
-        SKUs, from the database, read set-based at once (storage.returnable_sales). None when every return
-        names its sale (a till's `R1-R`: nothing more is read) or none has SKUs."""
-        def named(receipt: Receipt) -> bool:
-            return any(c in db_sales or (c in batch and batch[c].amount > 0)
-                       for c in self.reader.sale_candidates(receipt.receipt_id, self.reader.refund_of(receipt)))
-
-        returns = [r for r in ready if r.amount < 0 and not named(r)]
-        if not returns:
-            return None, {}
-        skus = {line.sku for r in returns for line in r.lines if line.sku}
-        if not skus:
-            return None, {}
-        items, records = storage.returnable_sales(session, {r.customer.id for r in returns}, skus,
-                                                  max(r.at for r in returns))
-        by_id = {sale.id: sale for sale in db_sales.values()}  # one Sale per purchase, named or matched
-        for purchase_id, sale in records.items():
-            by_id.setdefault(purchase_id, sale)
-        matcher = ReturnMatcher()
-        for purchase_id, sale_items in items.items():
-            sale = by_id[purchase_id]
-            matcher.add(sale.customer_id, purchase_id, microseconds(sale.at), sale_items)
-        return matcher, by_id
-
-    def _sale_matched(self, receipt: Receipt, sale: Sale | None, matcher: ReturnMatcher, sales: dict,
-                      db_by_id: dict[int, Sale]) -> Sale | None:
-        """A return's sale: the one it names (its items then no longer left to return), else the same
-        customer's latest earlier sale with every returned SKU at the same unit price and enough of it and of
-        its amount left (engine.returns), else None (the documented fallback)."""
-        need = wanted(receipt.lines)
-        if sale is not None:
-            matcher.take(sale.id if sale.id is not None else sale.receipt_id, need)
-            return sale
-
-        def resolve(key) -> Sale:
-            return db_by_id[key] if isinstance(key, int) else self._batch_sale(sales, key)
-
-        def fits(key) -> bool:
-            found = resolve(key)
-            return found.at <= receipt.at and found.amount - found.refunded >= -receipt.amount
-
-        key = matcher.match(receipt.customer.id, receipt.us, need, fits)
-        return resolve(key) if key is not None else None
-
-    @staticmethod
-    def _batch_sale(sales: dict, receipt_id: str) -> Sale:
-        """A sale of this batch as a Sale record (made once, when a return needs it)."""
-        sale = sales[receipt_id]
-        if isinstance(sale, tuple):
-            original, index, earned, stamps = sale
-            sale = sales[receipt_id] = Sale(original.receipt_id, original.customer.id, original.customer.code,
-                                            original.at, original.amount, earned, original.channel, index=index,
-                                            stamps=stamps)
-        return sale
-
-    def _sale_named(self, receipt: Receipt, sales: dict, db_sales: dict[str, Sale], db_refunds: set[str],
-                    batch: dict[str, Receipt]) -> Sale | None:
-        """The sale a refund's id names (``R123-R``, ``R123/R2``, a preset's prefix), from this batch or the
-        database; None when it names none. A refund of a refund, or of a sale later than itself, is refused."""
-        candidates = self.reader.sale_candidates(receipt.receipt_id, self.reader.refund_of(receipt))
-        for candidate in candidates:
-            sale = sales.get(candidate)
-            if isinstance(sale, tuple):
-                original, index, earned, stamps = sale
-                sale = sales[candidate] = Sale(original.receipt_id, original.customer.id, original.customer.code,
-                                               original.at, original.amount, earned, original.channel, index=index,
-                                               stamps=stamps)
-            sale = sale or db_sales.get(candidate)
-            if sale is not None:
-                return sale
-            other = batch.get(candidate)
-            if candidate in db_refunds or (other is not None and other.amount < 0):
-                raise RuleNotMet(gettext('refund {receipt_id} names {candidate}, which is a refund: a refund of a refund is refused').format(receipt_id=receipt.receipt_id, candidate=candidate))
-        for candidate in candidates:
-            if candidate in self.reader.rejected_ids:
-                raise RuleNotMet(gettext('refund {receipt_id} is of receipt {candidate}, which was rejected').format(receipt_id=receipt.receipt_id, candidate=candidate))
-            if candidate in batch:  # a sale of this batch not applied yet: it comes later than the refund
-                raise InvalidInput(gettext('a refund cannot be earlier than its sale'))
-        return None
 
     # -- customers ----------------------------------------------------------------------------------
     def _resolve_customers(self, session: Session, program: Program, ready: list[Receipt]) -> None:
@@ -606,7 +482,7 @@ class Importer:
             return "email" if "@" in key else "phone"
         if kind not in CUSTOMER_KINDS:
             # a number valid for the shop's phone region is a phone; anything else a card
-            return "email" if "@" in key else "phone" if _is_phone(key, program.phone_region) else "card"
+            return "email" if "@" in key else "phone" if customers.is_phone_key(key, program.phone_region) else "card"
         return kind
 
     def _load_accounts(self, session: Session, ready: list[Receipt]) -> None:
@@ -623,53 +499,6 @@ class Importer:
             if account.loaded_from is not None and account.loaded_from <= since_us and len(account.times) > MAX_HISTORY:
                 account.trim(since_us)
         storage.load_accounts(session, mine.values(), since, self._referrers, importing=True)
-
-
-def _is_phone(key: str, region: str) -> bool:
-    """A key that is a valid phone number for the shop's region (or with its +country code)."""
-    if not key or key[0] not in "+0123456789" or not any(ch.isdigit() for ch in key):
-        return False
-    if key.isdigit() and _too_long_for_a_phone(key, region):
-        return False
-    try:
-        customers.normalize_phone(key, region)
-    except LoyaltyError:
-        return False
-    return True
-
-
-_LENGTHS: dict[str, tuple | None] = {}
-
-
-def _too_long_for_a_phone(digits: str, region: str) -> bool:
-    """True when a key of digits only (no +) has more digits than any national number of the region could
-    keep after the prefixes phonenumbers strips (its country code, its national prefix); the full parse
-    (a sixth of an import enrolling card numbers) is then skipped. Anything unsure (an international
-    prefix, a region that rewrites its prefix) is left to the parse."""
-    import re
-
-    rule = _LENGTHS.get(region, ())
-    if rule == ():
-        from phonenumbers import PhoneMetadata
-
-        meta = PhoneMetadata.metadata_for_region(region.upper()) if region else None
-        if meta is None or meta.national_prefix_transform_rule or not meta.general_desc.possible_length:
-            rule = None
-        else:
-            rule = (max(meta.general_desc.possible_length), str(meta.country_code),
-                    re.compile(meta.national_prefix_for_parsing or meta.national_prefix or "(?!)"),
-                    re.compile(meta.international_prefix or "(?!)"))
-        _LENGTHS[region] = rule
-    if rule is None:
-        return False
-    longest, country_code, national, international = rule
-    if international.match(digits):
-        return False
-    shortest = len(digits)
-    for rest in (digits, digits[len(country_code):] if digits.startswith(country_code) else digits):
-        match = national.match(rest)
-        shortest = min(shortest, len(rest) - (match.end() if match else 0))
-    return shortest > longest + 2  # a margin: never skip a number the parse might still accept
 
 
 class _Same:

@@ -1,0 +1,78 @@
+"""core/batches.py: an import's transactions end when full, when they have held the lock long enough, or at
+the end of the file, and the next one starts no sooner than the gap (a fake clock; the real lock wait of
+a till during an import is measured with processes in tests/test_import_tills.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from loyaltycli.core import batches
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 6))
+        self.now += seconds
+
+
+class Tx:
+    """A transaction that records how it ended."""
+
+    log: list[str] = []
+
+    def __enter__(self):
+        Tx.log.append("begin")
+        return "session"
+
+    def __exit__(self, kind, exc, tb):
+        Tx.log.append("rollback" if kind else "commit")
+        return False
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(batches, "time", fake)
+    Tx.log = []
+    return fake
+
+
+def paced(**kwargs):
+    ends = []
+    transactions = batches.Transactions(Tx, begin=lambda s: Tx.log.append("first"),
+                                        end=lambda s, receipts, last: ends.append((receipts, last)), **kwargs)
+    return transactions, ends
+
+
+def test_a_transaction_ends_when_full_when_it_held_the_lock_long_enough_and_at_the_end(clock):
+    transactions, ends = paced(batch_rows=100, hold_seconds=0.3)
+    assert transactions.enter() == "session" and Tx.log == ["begin", "first"]
+    assert transactions.done(60, 20, False) is False          # 60 rows, 0 s: go on
+    assert transactions.done(50, 10, False) is True           # 110 rows: full
+    assert ends == [(30, False)] and transactions.kept_receipts == 30 and not transactions.open
+    clock.now += 1  # the gap has passed: no pause
+    transactions.enter()
+    clock.now += 0.31
+    assert transactions.done(5, 2, False) is True             # held the lock 0.31 s
+    transactions.enter()
+    assert clock.slept == [batches.LOCK_GAP_SECONDS]          # started right after a commit: waited the gap
+    assert transactions.done(1, 1, True) is True              # the file's end
+    assert ends == [(30, False), (2, False), (1, True)] and transactions.kept_receipts == 33
+    assert Tx.log == ["begin", "first", "commit"] * 3
+
+
+def test_one_transaction_when_the_hold_is_infinite_and_a_failure_rolls_back(clock):
+    transactions, ends = paced(batch_rows=10**9, hold_seconds=float("inf"))
+    transactions.enter()
+    clock.now += 60
+    assert transactions.done(1000, 10, False) is False
+    with pytest.raises(ValueError):
+        transactions.abort(ValueError("disk full"))
+    assert Tx.log == ["begin", "first", "rollback"] and ends == [] and transactions.kept_receipts == 0
