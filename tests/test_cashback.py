@@ -77,3 +77,12 @@ def test_new_settings_survive_dump_and_load(cli, tmp_path):
     shown = cli.json("program", "show")
     assert (shown["earn_mode"], shown["cashback_percent"], shown["birthday_bonus"], shown["point_value"]) == (
         "cashback", "2.5", "40", "0.01")
+
+
+def test_a_bonus_on_the_sale_line_is_named_in_the_shops_language(cli, monkeypatch):
+    cli("enroll", "Ana", "--email", "ana@example.pt")
+    monkeypatch.setenv("LOYALTY_LANG", "pt_PT")
+    sale = cli("purchase", "C000001", "500.00", "--receipt", "R1")
+    assert sale.exit_code == 0, sale.stderr
+    assert "+ 250 meta " in sale.stdout and "milestone" not in sale.stdout
+    assert cli.json("history", "C000001")[-1]["kind"] == "milestone"  # JSON keeps the code

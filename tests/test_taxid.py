@@ -47,6 +47,7 @@ def test_spanish_nie_and_romanian_cui(cli):
     # an id of another country is refused where the country is set
     ("PT", "RSSMRA85T10A562S", "error: tax id 'RSSMRA85T10A562S' is not a valid PT NIF\n"),
     ("PT", "123\x1b[2J", "error: tax id '123\\x1b[2J' may hold only letters, digits, spaces, dots and dashes\n"),
+    ("PT", "1" * 80, "error: tax id '11111111111111111111'... is longer than 64 characters\n"),
 ])
 def test_a_wrong_tax_id_is_refused_and_nothing_is_saved(cli, country, typed, message):
     assert cli("init", "--country", country).exit_code == 0

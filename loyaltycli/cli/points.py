@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from loyaltycli.cli import options
-from loyaltycli.cli.render import emit
+from loyaltycli.cli.render import emit, label
 from loyaltycli.i18n import N_, _, ngettext
 
 
@@ -83,14 +83,14 @@ def purchase(
     mine = [b for b in result.bonuses if b.note and b.customer_id == customer.id]
     stamped = f"; {cards.describe(result.cards)}" if result.cards else ""
     if program.earn_mode == "cashback":  # points are cents of store credit: speak currency
-        extra = "".join(f" + {_money(b.points)} {b.kind}" for b in mine)
+        extra = "".join(f" + {_money(b.points)} {label(b.kind)}" for b in mine)
         emit(data, message=_("{code}: +{credit} credit{bonuses} for {amount} (receipt {receipt}); credit {balance}, "
                              "tier {tier}{cards}").format(code=result.code, credit=_money(result.points),
                                                           bonuses=extra, amount=_money(result.amount),
                                                           receipt=result.receipt_id, balance=_money(result.balance),
                                                           tier=result.tier, cards=stamped))
         return
-    extra = "".join(f" + {b.points} {b.kind}" for b in mine)
+    extra = "".join(f" + {b.points} {label(b.kind)}" for b in mine)
     emit(data, message=ngettext(
         "{code}: +{points} point{bonuses} for {amount} (receipt {receipt}); balance {balance}, tier {tier}{cards}",
         "{code}: +{points} points{bonuses} for {amount} (receipt {receipt}); balance {balance}, tier {tier}{cards}",

@@ -48,7 +48,9 @@ def normalize(text: str, country: str | None) -> str:
     raw = (text or "").strip()
     if not raw:
         raise InvalidInput(gettext("tax id is empty"))
-    if len(raw) > 64 or any(not (ch.isalnum() or ch in " ./-") for ch in raw):
+    if len(raw) > 64:
+        raise InvalidInput(gettext("tax id {raw!r}... is longer than 64 characters").format(raw=raw[:20]))
+    if any(not (ch.isalnum() or ch in " ./-") for ch in raw):
         raise InvalidInput(gettext("tax id {raw!r} may hold only letters, digits, spaces, dots and dashes").format(
             raw=raw[:64]))
     schemes = schemes_for(country)
