@@ -6,9 +6,11 @@ winter (now = 30 November), so that a summer time typed today must take the summ
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 WINTER_NOW = "2026-11-30T12:00:00+00:00"
 
@@ -137,3 +139,37 @@ def test_dates_typed_day_first_where_the_locale_writes_so(cli, monkeypatch):
     result = cli("purchase", "C000001", "5.00", "--at", "15/06/2026 10:00", "--receipt", "P1")
     assert result.exit_code == 0, result.stderr
     assert cli.json("history", "C000001")[-1]["at"] == "2026-06-15T09:00:00+00:00"  # 10:00 summer time
+
+
+@settings(max_examples=400, deadline=None)
+@example(zone="Europe/Lisbon", naive=datetime(2026, 3, 29, 1, 30))        # the gap
+@example(zone="Europe/Lisbon", naive=datetime(2026, 10, 25, 1, 30))       # the hour that happens twice
+@example(zone="Australia/Lord_Howe", naive=datetime(2026, 4, 5, 1, 45))   # half an hour twice
+@example(zone="Australia/Lord_Howe", naive=datetime(2026, 4, 5, 1, 15))   # its hour, before the change
+@example(zone="Australia/Lord_Howe", naive=datetime(2026, 10, 4, 2, 15))  # a half-hour gap
+@given(zone=st.sampled_from(["Europe/Lisbon", "Europe/Bucharest", "America/New_York", "Australia/Lord_Howe",
+                             "Asia/Kolkata", "America/St_Johns", "UTC"]),
+       naive=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2040, 12, 31)))
+def test_the_hour_cache_reads_every_time_as_the_zone_does(zone, naive):
+    """clock.localize answers from a cache of whole hours without a change of the clocks; times in an hour with
+    a change (gap, repeated hour, Lord Howe's half-hour shift) take the full reading: the same answer."""
+    from zoneinfo import ZoneInfo
+
+    from loyaltycli.core import clock
+    from loyaltycli.core.errors import InvalidInput
+
+    tz = ZoneInfo(zone)
+    first, second = naive.replace(tzinfo=tz), naive.replace(tzinfo=tz, fold=1)
+    in_gap = first.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None) != naive
+    twice = not in_gap and first.utcoffset() != second.utcoffset()
+    for _ in range(2):  # the second time from the cache
+        clock.take_notes()
+        if in_gap:
+            with pytest.raises(InvalidInput):
+                clock.localize(naive, zone=tz)
+        else:
+            assert clock.localize(naive, zone=tz) == first.astimezone(timezone.utc)
+            assert bool(clock.take_notes()) == twice  # "happened twice ... read as the first one"
+        assert clock.localize(naive, zone=tz, strict=False) == first.astimezone(timezone.utc)
+    if first.utcoffset() == second.utcoffset():
+        assert clock._hour_offset(tz, naive) in (None, first.utcoffset())

@@ -159,14 +159,45 @@ def _offset_text(value: datetime) -> str:
     return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def localize(naive: datetime, *, what: str = "time", text: str | None = None, strict: bool = True) -> datetime:
+# zone -> {a naive whole hour (hours since year 1) -> the UTC offset of every moment of that hour, or None
+# when a change of the clocks falls inside it}: an import reads hundreds of thousands of times, in a few
+# tens of thousands of hours
+_hours: dict = {}
+
+
+def _hour_offset(zone, naive: datetime) -> timedelta | None:
+    """The one offset of ``naive``'s whole hour in ``zone``, or None when the clocks change within it (a
+    gap, a repeated hour, or any change not on the hour: those take the full reading)."""
+    hours = _hours.get(zone)
+    if hours is None:
+        hours = _hours[zone] = {}
+    key = naive.toordinal() * 24 + naive.hour
+    try:
+        return hours[key]
+    except KeyError:
+        pass
+    start = naive.replace(minute=0, second=0, microsecond=0, fold=0, tzinfo=zone)
+    end = start.replace(minute=59, second=59, microsecond=999_999)
+    offsets = {start.utcoffset(), start.replace(fold=1).utcoffset(), end.utcoffset(), end.replace(fold=1).utcoffset()}
+    if len(hours) > 100_000:
+        hours.clear()
+    offset = hours[key] = offsets.pop() if len(offsets) == 1 else None
+    return offset
+
+
+def localize(naive: datetime, *, what: str = "time", text: str | None = None, strict: bool = True,
+             zone=None) -> datetime:
     """A naive local time of the shop as an aware UTC datetime, with the offset of that very date.
 
     ``strict``: a time in the spring-forward gap is refused (it never happened on a clock there), and
     a time of the autumn hour that happens twice takes the first (summer) reading, with a note. Not
-    strict (day and month bounds): a gap moves to the moment the clocks jumped to.
+    strict (day and month bounds): a gap moves to the moment the clocks jumped to. ``zone``: the shop's
+    zone when the caller has it at hand (an import), else looked up.
     """
-    zone = local_zone()
+    zone = zone if zone is not None else local_zone()
+    offset = _hour_offset(zone, naive)
+    if offset is not None:  # no change of the clocks in that hour: one subtraction
+        return (naive - offset).replace(tzinfo=UTC)
     first = naive.replace(tzinfo=zone, fold=0)
     if strict:
         second = naive.replace(tzinfo=zone, fold=1)

@@ -499,7 +499,8 @@ class Reader:
             value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
             if 1900 < value.year < 9998:
                 if value.tzinfo is None:
-                    return clock.localize(value, text=text)  # the shop's zone, this date's offset; a DST gap refused
+                    # the shop's zone, this date's offset; a DST gap refused
+                    return clock.localize(value, text=text, zone=self._zone)
                 return value.astimezone(UTC)
         except ValueError:
             pass
