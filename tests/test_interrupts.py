@@ -73,8 +73,11 @@ def test_ctrl_c_before_anything_was_kept(cli, database, tmp_path, monkeypatch):
 def test_sigint_to_a_real_process_is_one_line(db_path, tmp_path):
     """A real Ctrl-C (SIGINT) at any moment of a command: one line, exit 130, never a traceback."""
     env = dict(os.environ)
+    # Ctrl-C as a terminal sends it: a suite started in the background (`.ci/run &`) hands its children
+    # SIGINT ignored, and Python then leaves it ignored
     proc = subprocess.Popen([sys.executable, "-m", "loyaltycli", "counter"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     proc.stdin.write(b"balance nobody\n")
     proc.stdin.flush()
     first = proc.stderr.readline()  # the first line has run; the counter waits for the next one
