@@ -6,6 +6,7 @@
     python benchmarks/bench_import.py --repeat 3      # each command three times, taking turns
     python benchmarks/bench_import.py --new-customers # nobody enrolled first: the import enrolls them all
     python benchmarks/bench_import.py --one-line      # one line per receipt
+    python benchmarks/bench_import.py --unsorted      # the file's tenths in reverse order: the spill path
 
 It generates a deterministic till file (receipts of 1 to 5 lines over five years, about 2% of them
 refunded later with an `-R` receipt at its own time), enrolls the customers it names (not timed), then runs each
@@ -77,6 +78,27 @@ def generate(path: Path, rows: int, customers: int, seed: int = 7, one_line: boo
     return count
 
 
+def unsort(path: Path) -> None:
+    """Rewrite the file with its tenths (cut at receipt boundaries) in reverse order: each receipt's lines
+    stay together but the file is out of time order, so the import sets every receipt aside first
+    (core/spill.py) before applying them oldest first."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    header, body = rows[0], rows[1:]
+    cuts = [0]
+    for k in range(1, 10):
+        i = len(body) * k // 10
+        while 0 < i < len(body) and body[i][0] == body[i - 1][0]:
+            i += 1
+        cuts.append(i)
+    cuts.append(len(body))
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle, lineterminator="\n")
+        out.writerow(header)
+        for low, high in reversed(list(zip(cuts, cuts[1:]))):
+            out.writerows(body[low:high])
+
+
 def enroll(db: Path, customers: int) -> None:
     """Enroll the customers the file names (card numbers), with their welcome bonus (not timed)."""
     os.environ["LOYALTY_DB"] = str(db)
@@ -126,6 +148,8 @@ def main() -> None:
     parser.add_argument("--new-customers", action="store_true",
                         help="enroll nobody first: the import enrolls every customer (--enroll-unknown)")
     parser.add_argument("--one-line", action="store_true", help="one line per receipt")
+    parser.add_argument("--unsorted", action="store_true",
+                        help="the file's tenths in reverse order (out of time order: the spill path)")
     parser.add_argument("--enroll-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.enroll_only:
@@ -141,6 +165,8 @@ def main() -> None:
             Path(str(path) + suffix).unlink(missing_ok=True)
     began = time.perf_counter()
     receipts = generate(till, args.rows, args.customers, one_line=args.one_line)
+    if args.unsorted:
+        unsort(till)
     print(f"generated {args.rows:,} rows ({receipts:,} receipts, {till.stat().st_size / 1e6:.0f} MB) "
           f"in {time.perf_counter() - began:.1f}s")
     os.environ["LOYALTY_NOW"] = NOW
