@@ -151,7 +151,11 @@ def main() -> None:
     parser.add_argument("--unsorted", action="store_true",
                         help="the file's tenths in reverse order (out of time order: the spill path)")
     parser.add_argument("--enroll-only", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--unsort-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.unsort_only:
+        unsort(args.unsort_only)
+        return
     if args.enroll_only:
         enroll(args.enroll_only, args.customers)
         return
@@ -165,8 +169,8 @@ def main() -> None:
             Path(str(path) + suffix).unlink(missing_ok=True)
     began = time.perf_counter()
     receipts = generate(till, args.rows, args.customers, one_line=args.one_line)
-    if args.unsorted:
-        unsort(till)
+    if args.unsorted:  # in a child: the file held in memory would become every later child's peak RSS
+        subprocess.run([sys.executable, __file__, "--unsort-only", str(till)], check=True)
     print(f"generated {args.rows:,} rows ({receipts:,} receipts, {till.stat().st_size / 1e6:.0f} MB) "
           f"in {time.perf_counter() - began:.1f}s")
     os.environ["LOYALTY_NOW"] = NOW
