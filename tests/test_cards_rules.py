@@ -172,7 +172,7 @@ def test_cards_report_is_one_query_however_many_cards(session):
 
     from sqlalchemy import event
 
-    from loyaltycli.core import cards, customers, points, reports
+    from loyaltycli.core import cards, customers, points, report_sql, reports
     from loyaltycli.core.program import load_program
 
     for n in range(12):
@@ -182,7 +182,7 @@ def test_cards_report_is_one_query_however_many_cards(session):
     for n in range(12):
         points.post_purchase(session, program, customer, 300 * (n + 1), receipt_id=f"R{n}",
                              items=[points.parse_item(f"S{n}-1:{n + 1}:3.00")])
-    period = reports.make_period(datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 7, 1, tzinfo=timezone.utc))
+    period = report_sql.make_period(datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 7, 1, tzinfo=timezone.utc))
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(session.get_bind(), "before_cursor_execute", listener)

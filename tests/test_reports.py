@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from loyaltycli.core import reports
+from loyaltycli.core import report_sql, reports
 
 
 def enroll(cli, name, at):
@@ -30,14 +30,14 @@ def buy(cli, code, amount, at, *items, channel="store", receipt=None):
 
 @pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_period_defaults_to_the_last_365_days_up_to_now():
-    period = reports.make_period()
+    period = report_sql.make_period()
     # up to now, now included
     assert period.end == datetime(2026, 6, 15, 12, 0, 0, 1, tzinfo=timezone.utc)
     assert period.start == datetime(2025, 6, 15, 12, 0, 0, 1, tzinfo=timezone.utc)
-    period = reports.make_period(date(2026, 1, 1), date(2026, 2, 1))
+    period = report_sql.make_period(date(2026, 1, 1), date(2026, 2, 1))
     assert (period.start.isoformat(), period.end.isoformat(), period.days) == (
         "2026-01-01T00:00:00+00:00", "2026-02-01T00:00:00+00:00", 31)
-    assert reports.make_period(end=date(2026, 1, 1)).start == datetime(2025, 1, 1, tzinfo=timezone.utc)
+    assert report_sql.make_period(end=date(2026, 1, 1)).start == datetime(2025, 1, 1, tzinfo=timezone.utc)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -81,7 +81,7 @@ def test_retention_by_hand(cli):
 
 
 def test_retention_core_with_no_customers(session, program):
-    data = reports.retention_report(session, program, reports.make_period())
+    data = reports.retention_report(session, program, report_sql.make_period())
     assert (data["start_count"], data["end_count"], data["new"], data["crr"], data["churn"]) == (0, 0, 0, None, None)
 
 
@@ -185,7 +185,7 @@ def test_tiers_core_lists_who_is_close(cli, database):
     buy(cli, a, "1300.00", "2026-01-10T10:00")                          # Silver, 200 short of Gold (1200+)
     with database.session(write=False) as s:
         program = load_program(s)
-        data = reports.tiers_report(s, program, reports.make_period(), close_list=5)
+        data = reports.tiers_report(s, program, report_sql.make_period(), close_list=5)
     assert data["close_to_next"] == [{"code": a, "name": "Ann Almost", "tier": "Silver",
                                       "qualifying_spend": 130000, "next_tier": "Gold", "missing": 20000}]
 
@@ -326,7 +326,7 @@ def test_core_nps_report_in_one_session(session, program):
     for day, score in enumerate([10, 9, 9, 8, 7, 6, 5, 10, 3, 9], start=1):
         surveys.record_survey(session, customer, nps=score, at=datetime(2026, 3, day, tzinfo=timezone.utc))
     surveys.record_survey(session, None, csat=3, at=datetime(2026, 3, 20, tzinfo=timezone.utc))
-    data = reports.nps_report(session, program, reports.make_period(date(2026, 3, 1), date(2026, 4, 1)))
+    data = reports.nps_report(session, program, report_sql.make_period(date(2026, 3, 1), date(2026, 4, 1)))
     assert (data["responses"], data["promoters"], data["passives"], data["detractors"], data["nps"]) == (
         10, 5, 2, 3, 20.0)
     assert (data["csat_responses"], data["csat"]) == (1, 0.0)
@@ -336,8 +336,8 @@ def test_core_nps_report_in_one_session(session, program):
 def test_pct_ratio_and_charts():
     from loyaltycli.cli.render import bar, sparkline
 
-    assert reports.pct(2, 3) == 66.7 and reports.pct(1, 0) is None
-    assert reports.ratio(3, 2) == 1.5 and reports.ratio(1, 0) is None
+    assert report_sql.pct(2, 3) == 66.7 and report_sql.pct(1, 0) is None
+    assert report_sql.ratio(3, 2) == 1.5 and report_sql.ratio(1, 0) is None
     assert sparkline([0, 5, 10, None]) == "▁▄█ "
     assert sparkline([0, 0]) == "▁▁" and sparkline([None]) == " "
     assert bar(5, 10, 10) == "█████" and bar(0, 10) == "" and bar(-3, 10) == ""

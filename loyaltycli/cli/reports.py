@@ -43,7 +43,7 @@ def _to_option():
 
 def _period(from_: Optional[str], to: Optional[str]):
     """The report period from --from/--to: dates (local midnight) or ISO-8601 timestamps."""
-    from loyaltycli.core import clock, reports
+    from loyaltycli.core import clock, report_sql
 
     def moment(text: Optional[str], what: str):
         if text is None:
@@ -52,7 +52,7 @@ def _period(from_: Optional[str], to: Optional[str]):
             return clock.parse_date(text, what=what)
         return clock.parse_timestamp(text, what=what, local_formats=True)
 
-    return reports.make_period(moment(from_, "--from"), moment(to, "--to"))
+    return report_sql.make_period(moment(from_, "--from"), moment(to, "--to"))
 
 
 def _run(report: str, from_: Optional[str], to: Optional[str], **kwargs):
@@ -364,12 +364,12 @@ def suggest(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
 
     Example: loyalty customer suggest C000001 --limit 3
     """
-    from loyaltycli.core import customers, reports
+    from loyaltycli.core import customers, products
     from loyaltycli.core.program import load_program
 
     with options.database().session(write=False) as session:
         customer = customers.find(session, key, load_program(session), usable=False)
-        rows = reports.suggest_products(session, customer.id, limit=limit)
+        rows = products.suggest_products(session, customer.id, limit=limit)
     if not rows and not _machine():
         emit(rows, message=_("{code}: nothing to suggest: customers with similar baskets bought nothing new to them "
                              "(suggestions come from sales recorded with --item line items)").format(code=customer.code))

@@ -1,26 +1,27 @@
 """The SQL aggregates behind every report. No Rich here: plain dicts with cents, points and counts.
 
-Every report covers a period [start, end): by default the 365 days up to now. Spend is net of refunds
+Every report covers a period [start, end) (core/report_sql.py): by default the 365 days up to now. Spend is net of refunds
 (a refund is a purchase row with a negative amount, counted at its own date). The aggregation runs in
 SQL (one or two set-based queries per report) so that reports stay fast on a shop with a million sales.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import datetime, timedelta
+from decimal import Decimal
 
-from sqlalchemy import and_, case, distinct, exists, func, literal, literal_column, or_, select, text, type_coerce
+from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.core import clock
 from loyaltycli.core.errors import InvalidInput
 from loyaltycli.core.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, SurveyResponse
 from loyaltycli.core.program import Program
+from loyaltycli.core.report_sql import (YEAR_DAYS, Period, as_days, by_customer_at, counted_customers, dialect,
+                                        fetch, ledger_kinds, month_bounds, months, pct, ratio, rounded,
+                                        tier_case, to_cents, tune)
 from loyaltycli.i18n import gettext
 
-YEAR_DAYS = 365
 RETENTION_DAYS = 365  # SPEC: counted at D when enrolled or purchased within the 365 days before D
 CLOSE_TO_NEXT_PCT = 20  # "close to the next tier": missing at most 20% of the next tier's minimum
 
@@ -32,165 +33,6 @@ CHAMPION_RECENCY_DAYS = 30
 CHAMPION_PURCHASES = 6
 LOYAL_PURCHASES = 4
 SEGMENTS = ("champions", "loyal", "occasional", "new", "at risk", "lapsed")
-
-
-# ---------------------------------------------------------------- period and helpers
-
-@dataclass(frozen=True)
-class Period:
-    start: datetime
-    end: datetime
-
-    @property
-    def days(self) -> float:
-        return (self.end - self.start).total_seconds() / 86400
-
-    @property
-    def years(self) -> float:
-        return self.days / YEAR_DAYS
-
-    def as_dict(self) -> dict:
-        return {"from": self.start, "to": self.end}
-
-
-def make_period(start: date | datetime | None = None, end: date | datetime | None = None, *,
-                default_days: int = YEAR_DAYS) -> Period:
-    """[start, end): dates are local midnights; no end = now (included); no start = ``default_days`` before
-    the end."""
-    def moment(value):
-        if isinstance(value, datetime):
-            return clock.as_utc(value)
-        return clock.start_of_day(value)
-
-    # "Up to now" includes what was recorded this very moment (a sale rung up, then the report).
-    end_at = moment(end) if end is not None else clock.now() + timedelta(microseconds=1)
-    start_at = moment(start) if start is not None else end_at - timedelta(days=default_days)
-    if start_at >= end_at:
-        raise InvalidInput(gettext('--from must be before --to (the period is [from, to))'))
-    return Period(start_at, end_at)
-
-
-def pct(part, whole, places: int = 1) -> float | None:
-    """part / whole x 100, rounded half up; None when whole is 0."""
-    if not whole:
-        return None
-    return _round(Decimal(part) * 100 / Decimal(whole), places)
-
-
-def ratio(part, whole, places: int = 2) -> float | None:
-    if not whole:
-        return None
-    return _round(Decimal(part) / Decimal(whole), places)
-
-
-def _round(value: Decimal, places: int) -> float:
-    return float(Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
-
-
-def _cents(value) -> int:
-    return int(Decimal(value or 0).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def _number(value):
-    """PostgreSQL sums integers into NUMERIC (Decimal): whole ones come back as int, like on SQLite."""
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
-    return value
-
-
-class _Rows:
-    """A fetched result with whole Decimals turned into ints."""
-
-    def __init__(self, result):
-        self.rows = [tuple(_number(v) for v in row) for row in result]
-
-    def all(self) -> list[tuple]:
-        return self.rows
-
-    def one(self) -> tuple:
-        if len(self.rows) != 1:
-            raise ValueError(f"expected one row, got {len(self.rows)}")
-        return self.rows[0]
-
-    def scalar_one(self):
-        return self.one()[0]
-
-    def __iter__(self):
-        return iter(self.rows)
-
-
-def _run(session: Session, statement) -> _Rows:
-    return _Rows(session.execute(statement))
-
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
-def _days(session: Session, column):
-    """A timestamp as a number of days (for differences), on SQLite and PostgreSQL."""
-    if _dialect(session) == "postgresql":
-        return func.extract("epoch", column) / 86400.0
-    return func.julianday(column)
-
-
-def by_customer_at(session: Session):
-    """Purchase.at for per-customer aggregates. On SQLite it is written ``+purchase.at``, which keeps the
-    planner from ranging over the at index and sorting: it walks the (customer_id, at, amount) index in
-    customer order instead, with no temporary B-tree."""
-    if _dialect(session) == "sqlite":
-        return type_coerce(literal_column("+purchase.at"), Purchase.at.type)
-    return Purchase.at
-
-
-def tune(session: Session) -> None:
-    """Reports read a lot: on SQLite, map the file and give the page cache room (this connection only)."""
-    if _dialect(session) == "sqlite":
-        session.execute(text("PRAGMA mmap_size=1073741824"))
-        session.execute(text("PRAGMA cache_size=-65536"))
-
-
-def month_bounds(period: Period) -> list[tuple[str, datetime, datetime]]:
-    """('YYYY-MM', start, end) for every local month the period touches, clipped to the period."""
-    out = []
-    for label in months(period):
-        year, month = int(label[:4]), int(label[5:])
-        start, end = clock.month_bounds(year, month)
-        out.append((label, max(start, period.start), min(end, period.end)))
-    return out
-
-
-def ledger_kinds(session: Session) -> list[str]:
-    """Every ledger kind in use, by a loose index scan (one index seek per kind)."""
-    return [k for (k,) in _run(session, text(
-        "WITH RECURSIVE k(kind) AS (SELECT min(kind) FROM ledger UNION ALL "
-        "SELECT (SELECT min(kind) FROM ledger WHERE kind > k.kind) FROM k WHERE k.kind IS NOT NULL) "
-        "SELECT kind FROM k WHERE kind IS NOT NULL")).all()]
-
-
-def tier_case(program: Program, spend):
-    """SQL CASE naming the tier of a qualifying spend."""
-    whens = [(spend >= t.min_spend, literal(t.name)) for t in reversed(program.tiers) if t.min_spend > 0]
-    if not whens:
-        return literal(program.tiers[0].name)
-    return case(*whens, else_=literal(program.tiers[0].name))
-
-
-def counted_customers(period_end: datetime):
-    """Customers that exist at the end of the period (merged duplicates are not counted twice)."""
-    return and_(Customer.enrolled_at < period_end, Customer.status != "merged")
-
-
-def months(period: Period) -> list[str]:
-    """Every 'YYYY-MM' (the shop's local months) the period touches, oldest first."""
-    out = []
-    first = clock.to_local(period.start)
-    year, month = first.year, first.month
-    last = clock.to_local(period.end - timedelta(microseconds=1))
-    while (year, month) <= (last.year, last.month):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
 
 
 # ---------------------------------------------------------------- tiers
@@ -219,7 +61,7 @@ def tiers_report(session: Session, program: Program, period: Period, *, close_li
                    func.coalesce(per.c.spend, 0).label("spend"), is_close.label("close"))
             .outerjoin(per, per.c.customer_id == Customer.id)
             .where(counted_customers(period.end))).subquery("base")
-    rows = _run(session, 
+    rows = fetch(session, 
         select(base.c.tier, func.count(), func.sum(base.c.spend),
                func.sum(case((base.c.close, 1), else_=0)))
         .group_by(base.c.tier)).all()
@@ -231,7 +73,7 @@ def tiers_report(session: Session, program: Program, period: Period, *, close_li
         customers, spend, close = (r[1], r[2] or 0, r[3] or 0) if r else (0, 0, 0)
         tiers.append({"tier": t.name, "customers": customers, "spend": spend, "share": pct(spend, total),
                       "min_spend": t.min_spend, "close_to_next": close})
-    close_rows = _run(session, 
+    close_rows = fetch(session, 
         select(base.c.code, base.c.name, base.c.tier, base.c.qual)
         .where(base.c.close).order_by(base.c.qual.desc(), base.c.code).limit(close_list)).all() if close_list else []
     close = [{"code": code, "name": name, "tier": t, "qualifying_spend": q, "next_tier": nxt[t].name,
@@ -246,7 +88,7 @@ def nps_report(session: Session, program: Program, period: Period, *, comments: 
     tune(session)
     in_period = and_(SurveyResponse.at >= period.start, SurveyResponse.at < period.end)
     s = SurveyResponse
-    row = _run(session, select(
+    row = fetch(session, select(
         func.count(s.nps), func.sum(case((s.nps >= 9, 1), else_=0)),
         func.sum(case((and_(s.nps >= 7, s.nps <= 8), 1), else_=0)), func.sum(case((s.nps <= 6, 1), else_=0)),
         func.count(s.csat), func.sum(case((s.csat >= 4, 1), else_=0)),
@@ -256,14 +98,14 @@ def nps_report(session: Session, program: Program, period: Period, *, comments: 
     out = {"period": period.as_dict(), "responses": responses, "promoters": promoters, "passives": passives,
            "detractors": detractors, "nps": _nps(promoters, detractors, responses),
            "csat_responses": row[4], "csat": pct(row[5] or 0, row[4]),
-           "cli": _round(sum(cli_means) / len(cli_means), 2) if len(cli_means) == 3 else None}
+           "cli": rounded(sum(cli_means) / len(cli_means), 2) if len(cli_means) == 3 else None}
     window_start = period.end - timedelta(days=program.tier_window_days)
     qual = (select(func.coalesce(func.sum(Purchase.amount), 0))
             .where(Purchase.customer_id == s.customer_id, Purchase.at >= window_start, Purchase.at < period.end)
             .correlate(s).scalar_subquery())
     scored = (select(tier_case(program, qual).label("tier"), s.nps.label("nps"))
               .where(in_period, s.nps.is_not(None), s.customer_id.is_not(None)).subquery())
-    by_tier = _run(session, 
+    by_tier = fetch(session, 
         select(scored.c.tier, func.count(), func.sum(case((scored.c.nps >= 9, 1), else_=0)),
                func.sum(case((scored.c.nps <= 6, 1), else_=0))).group_by(scored.c.tier)).all()
     found = {r[0]: r for r in by_tier}
@@ -272,12 +114,12 @@ def nps_report(session: Session, program: Program, period: Period, *, comments: 
                       for t in program.tiers]
     out["trend"] = []
     for label, start, end in month_bounds(period):
-        n, p, d = _run(session, select(func.count(s.nps), func.sum(case((s.nps >= 9, 1), else_=0)),
+        n, p, d = fetch(session, select(func.count(s.nps), func.sum(case((s.nps >= 9, 1), else_=0)),
                                          func.sum(case((s.nps <= 6, 1), else_=0)))
                                   .where(s.at >= start, s.at < end)).one()
         out["trend"].append({"month": label, "responses": n, "nps": _nps(p or 0, d or 0, n)})
     out["comments"] = [{"at": at, "code": code, "nps": nps, "comment": comment} for at, code, nps, comment in
-                       _run(session, select(s.at, Customer.code, s.nps, s.comment)
+                       fetch(session, select(s.at, Customer.code, s.nps, s.comment)
                                        .outerjoin(Customer, Customer.id == s.customer_id)
                                        .where(in_period, s.comment.is_not(None), s.comment != "")
                                        .order_by(s.at.desc(), s.id.desc()).limit(comments)).all()]
@@ -287,7 +129,7 @@ def nps_report(session: Session, program: Program, period: Period, *, comments: 
 def _nps(promoters, detractors, responses) -> float | None:
     if not responses:
         return None
-    return _round(Decimal(promoters - detractors) * 100 / Decimal(responses), 1)
+    return rounded(Decimal(promoters - detractors) * 100 / Decimal(responses), 1)
 
 
 # ---------------------------------------------------------------- retention
@@ -297,7 +139,7 @@ def active_count(session: Session, at: datetime) -> int:
     since = at - timedelta(days=RETENTION_DAYS)
     bought = exists().where(Purchase.customer_id == Customer.id, Purchase.at >= since, Purchase.at < at,
                             Purchase.amount > 0)
-    return _run(session, select(func.count()).select_from(Customer).where(
+    return fetch(session, select(func.count()).select_from(Customer).where(
         counted_customers(at), or_(Customer.enrolled_at >= since, bought))).scalar_one()
 
 
@@ -306,7 +148,7 @@ def retention_report(session: Session, program: Program, period: Period) -> dict
     tune(session)
     start_count = active_count(session, period.start)
     end_count = active_count(session, period.end)
-    new = _run(session, select(func.count()).select_from(Customer).where(
+    new = fetch(session, select(func.count()).select_from(Customer).where(
         Customer.enrolled_at >= period.start, counted_customers(period.end))).scalar_one()
     return {"period": period.as_dict(), "start_count": start_count, "end_count": end_count, "new": new,
             "crr": pct(end_count - new, start_count),
@@ -337,12 +179,12 @@ def clv_report(session: Session, program: Program, period: Period) -> dict:
     # The first purchase, from all history: one index seek per customer.
     first = (select(func.min(Purchase.at)).where(Purchase.customer_id == per.c.customer_id)
              .correlate(per).scalar_subquery())
-    span = _days(session, per.c.last) - _days(session, first)
-    lifespan = func.max(span, period.days) if _dialect(session) == "sqlite" else func.greatest(span, period.days)
+    span = as_days(session, per.c.last) - as_days(session, first)
+    lifespan = func.max(span, period.days) if dialect(session) == "sqlite" else func.greatest(span, period.days)
     tier = tier_case(program, per.c.qual)
     base = (select(per.c.orders, per.c.spend, lifespan.label("life"), tier.label("tier"))
             .where(per.c.orders > 0)).subquery("base")
-    rows = _run(session, select(base.c.tier, func.count(), func.sum(base.c.orders), func.sum(base.c.spend),
+    rows = fetch(session, select(base.c.tier, func.count(), func.sum(base.c.orders), func.sum(base.c.spend),
                                   func.sum(base.c.life)).group_by(base.c.tier)).all()
 
     def figures(customers, orders, spend, life_days) -> dict:
@@ -352,9 +194,9 @@ def clv_report(session: Session, program: Program, period: Period) -> dict:
         aov = Decimal(spend) / orders
         per_year = Decimal(orders) / customers / Decimal(str(period.years))
         life_years = Decimal(str(life_days)) / customers / YEAR_DAYS
-        return {"customers": customers, "orders": orders, "spend": spend, "aov": _cents(aov),
-                "purchases_per_year": _round(per_year, 2), "lifespan_years": _round(life_years, 2),
-                "clv": _cents(aov * per_year * life_years)}
+        return {"customers": customers, "orders": orders, "spend": spend, "aov": to_cents(aov),
+                "purchases_per_year": rounded(per_year, 2), "lifespan_years": rounded(life_years, 2),
+                "clv": to_cents(aov * per_year * life_years)}
 
     found = {r[0]: r for r in rows}
     total = figures(sum(r[1] for r in rows), sum(r[2] for r in rows), sum(r[3] for r in rows),
@@ -371,7 +213,7 @@ def points_by_month(session: Session, period: Period) -> dict[str, tuple[int, in
     kinds = ledger_kinds(session)
     out = {}
     for label, start, end in month_bounds(period):
-        issued, redeemed = _run(session, 
+        issued, redeemed = fetch(session, 
             select(func.sum(case((LedgerEntry.delta > 0, LedgerEntry.delta), else_=0)),
                    -func.sum(case((LedgerEntry.kind == "redeem", LedgerEntry.delta), else_=0)))
             .where(LedgerEntry.kind.in_(kinds), LedgerEntry.at >= start, LedgerEntry.at < end)).one()
@@ -382,7 +224,7 @@ def points_by_month(session: Session, period: Period) -> dict[str, tuple[int, in
 def _local_day(session: Session, column, shifts: list[tuple[datetime, int]]):
     """SQL: the shop's calendar date of a (UTC) timestamp column, from the zone's offsets in force
     (``clock.offsets``: one CASE branch per daylight-saving change), on SQLite and PostgreSQL alike."""
-    postgres = _dialect(session) == "postgresql"
+    postgres = dialect(session) == "postgresql"
 
     def shifted(seconds: int):
         if postgres:
@@ -402,11 +244,11 @@ def redemption_report(session: Session, program: Program, period: Period) -> dic
     by_month = points_by_month(session, period)
     earned = sum(v[0] for v in by_month.values())
     redeemed = sum(v[1] for v in by_month.values())
-    count, value = _run(session, select(func.count(), func.coalesce(func.sum(Redemption.value), 0)).where(
+    count, value = fetch(session, select(func.count(), func.coalesce(func.sum(Redemption.value), 0)).where(
         Redemption.at >= period.start, Redemption.at < period.end)).one()
     # "The same day" is the shop's calendar day (its time zone), not a UTC day.
     lo, hi = period.start - timedelta(days=1), period.end + timedelta(days=1)
-    first, last = _run(session, select(func.min(Redemption.at), func.max(Redemption.at))
+    first, last = fetch(session, select(func.min(Redemption.at), func.max(Redemption.at))
                        .where(Redemption.at >= lo, Redemption.at < hi)).one()
     n_with = sum_with = 0
     if first is not None:
@@ -421,16 +263,16 @@ def redemption_report(session: Session, program: Program, period: Period) -> dic
                           Purchase.at >= max(period.start, first - timedelta(days=2)),
                           Purchase.at < min(period.end, last + timedelta(days=2)), Purchase.amount > 0)
                    .distinct().subquery())
-        n_with, sum_with = _run(session, select(func.count(), func.coalesce(func.sum(matched.c.amount), 0))).one()
-    n_all, sum_all = _run(session, 
+        n_with, sum_with = fetch(session, select(func.count(), func.coalesce(func.sum(matched.c.amount), 0))).one()
+    n_all, sum_all = fetch(session, 
         select(func.count(), func.coalesce(func.sum(Purchase.amount), 0))
         .where(Purchase.at >= period.start, Purchase.at < period.end, Purchase.amount > 0)).one()
     n_without, sum_without = n_all - n_with, sum_all - sum_with
     return {"period": period.as_dict(), "points_earned": earned, "points_redeemed": redeemed,
             "rate": ratio(redeemed, earned, 4), "redemptions": count, "value": value,
-            "sales_with_redemption": n_with, "avg_basket_with": _cents(Decimal(sum_with) / n_with) if n_with else None,
+            "sales_with_redemption": n_with, "avg_basket_with": to_cents(Decimal(sum_with) / n_with) if n_with else None,
             "sales_without_redemption": n_without,
-            "avg_basket_without": _cents(Decimal(sum_without) / n_without) if n_without else None}
+            "avg_basket_without": to_cents(Decimal(sum_without) / n_without) if n_without else None}
 
 
 # ---------------------------------------------------------------- upsell
@@ -446,7 +288,7 @@ def upsell_report(session: Session, program: Program, period: Period) -> dict:
            .where(by_customer_at(session) >= period.start, by_customer_at(session) < period.end,
                   Purchase.amount > 0)
            .group_by(Purchase.customer_id)).subquery()
-    multi, single = _run(session, select(func.coalesce(func.sum(case((per.c.low != per.c.high, 1), else_=0)), 0),
+    multi, single = fetch(session, select(func.coalesce(func.sum(case((per.c.low != per.c.high, 1), else_=0)), 0),
                                            func.coalesce(func.sum(case((per.c.low == per.c.high, 1), else_=0)), 0))
                                     ).one()
     return {"period": period.as_dict(), "customers_multi": multi, "customers_single": single,
@@ -462,7 +304,7 @@ def top_products(session: Session, period: Period, limit: int = 10) -> list[dict
 
     buyers = func.count(distinct(Purchase.customer_id))
     quantity = func.sum(PurchaseItem.quantity_milli)
-    rows = _run(session, select(PurchaseItem.sku, buyers, quantity)
+    rows = fetch(session, select(PurchaseItem.sku, buyers, quantity)
                 .join(Purchase, Purchase.id == PurchaseItem.purchase_id)
                 .where(Purchase.at >= period.start, Purchase.at < period.end, Purchase.amount > 0)
                 .group_by(PurchaseItem.sku).order_by(buyers.desc(), quantity.desc(), PurchaseItem.sku)
@@ -478,7 +320,7 @@ def channels_report(session: Session, program: Program, period: Period) -> dict:
     """Sales, refunds, net spend, customers and average basket by channel."""
     tune(session)
     sale = Purchase.amount > 0
-    rows = _run(session, 
+    rows = fetch(session, 
         select(Purchase.channel, func.sum(case((sale, 1), else_=0)),
                func.sum(case((sale, Purchase.amount), else_=0)),
                -func.sum(case((sale, 0), else_=Purchase.amount)), func.sum(Purchase.amount),
@@ -487,7 +329,7 @@ def channels_report(session: Session, program: Program, period: Period) -> dict:
         .group_by(Purchase.channel).order_by(func.sum(Purchase.amount).desc(), Purchase.channel)).all()
     total = sum(r[4] for r in rows)
     out = [{"channel": ch, "sales": n, "gross": gross, "refunds": refunds, "spend": net, "customers": customers,
-            "avg_basket": _cents(Decimal(gross) / n) if n else None, "share": pct(net, total)}
+            "avg_basket": to_cents(Decimal(gross) / n) if n else None, "share": pct(net, total)}
            for ch, n, gross, refunds, net, customers in rows]
     return {"period": period.as_dict(), "channels": out, "total_spend": total}
 
@@ -516,7 +358,7 @@ def _segment_base(session: Session, program: Program, period: Period):
               money >= champion_spend), literal("champions")),
         (freq >= LOYAL_PURCHASES, literal("loyal")),
         else_=literal("occasional"))
-    recency = func.round(_days(session, literal(end, Purchase.at.type)) - _days(session, last))
+    recency = func.round(as_days(session, literal(end, Purchase.at.type)) - as_days(session, last))
     return (select(Customer.id.label("id"), Customer.code.label("code"), Customer.name.label("name"),
                    Customer.phone.label("phone"), Customer.email.label("email"),
                    Customer.consent.label("consent"), segment.label("segment"), recency.label("recency_days"),
@@ -529,7 +371,7 @@ def segments_report(session: Session, program: Program, period: Period) -> dict:
     """Customers per segment with their spend in the period."""
     tune(session)
     base = _segment_base(session, program, period)
-    rows = {r[0]: r for r in _run(session, 
+    rows = {r[0]: r for r in fetch(session, 
         select(base.c.segment, func.count(), func.sum(base.c.monetary), func.sum(case((base.c.consent, 1), else_=0)))
         .group_by(base.c.segment)).all()}
     total = sum(r[1] for r in rows.values())
@@ -565,7 +407,7 @@ def segment_members(session: Session, program: Program, period: Period, *, segme
     return [{"code": code, "name": name, "phone": phone, "email": email, "consent": bool(consent),
              "segment": seg, "recency_days": int(rec) if rec is not None else None, "frequency": freq,
              "monetary": money, "consent_at": at if consent else None, "consent_how": how if consent else None}
-            for code, name, phone, email, consent, seg, rec, freq, money, at, how in _run(session, query)]
+            for code, name, phone, email, consent, seg, rec, freq, money, at, how in fetch(session, query)]
 
 
 # ---------------------------------------------------------------- summary
@@ -574,7 +416,7 @@ def sales_by_month(session: Session, period: Period) -> dict[str, tuple[int, int
     """month -> (sales, net spend)."""
     out = {}
     for label, start, end in month_bounds(period):
-        n, net = _run(session, select(func.sum(case((Purchase.amount > 0, 1), else_=0)), func.sum(Purchase.amount))
+        n, net = fetch(session, select(func.sum(case((Purchase.amount > 0, 1), else_=0)), func.sum(Purchase.amount))
                                  .where(Purchase.at >= start, Purchase.at < end)).one()
         out[label] = (n or 0, net or 0)
     return out
@@ -583,7 +425,7 @@ def sales_by_month(session: Session, period: Period) -> dict[str, tuple[int, int
 def summary_report(session: Session, program: Program, period: Period) -> dict:
     """The headline figures and monthly series of the one-screen dashboard."""
     tune(session)
-    customers = _run(session, select(func.count()).select_from(Customer).where(
+    customers = fetch(session, select(func.count()).select_from(Customer).where(
         Customer.status == "active", Customer.enrolled_at < period.end)).scalar_one()
     sales = sales_by_month(session, period)
     points = points_by_month(session, period)
@@ -646,7 +488,7 @@ def cards_report(session: Session, program: Program, period: Period) -> dict:
               .select_from(row).outerjoin(gone, gone.c.voucher_id == row.id)
               .group_by(row.card_id).subquery())
     zero = lambda column: func.coalesce(column, 0)  # noqa: E731  (a card without a row: all zeros)
-    rows = _run(session, select(Card.name, Card.reward, Card.stamps, Card.per, Card.active,
+    rows = fetch(session, select(Card.name, Card.reward, Card.stamps, Card.per, Card.active,
                                 *(zero(c) for c in list(ledger.c)[1:]))
                 .select_from(Card).outerjoin(ledger, ledger.c.card_id == Card.id).order_by(Card.id)).all()
     out = [{"card": name, "reward": reward, "stamps_needed": needed, "per": per, "active": bool(active),
@@ -656,48 +498,3 @@ def cards_report(session: Session, program: Program, period: Period) -> dict:
            for name, reward, needed, per, active, started, stamps, back, expired_stamps, completed, issued, used,
            expired, open_ in rows]
     return {"period": period.as_dict(), "cards": out}
-
-
-# ---------------------------------------------------------------- suggestions
-
-def suggest_products(session: Session, customer_id: int, *, limit: int = 5, neighbours: int = 50,
-                     favourites: int = 10, days: int = YEAR_DAYS) -> list[dict]:
-    """Products bought by the customers with the most similar baskets that this customer has not bought.
-
-    Similar customers: those who bought most of this customer's ``favourites`` most bought products in
-    the last ``days`` days (the top ``neighbours``). Each product they bought and this customer never did
-    scores the number of favourites its buyers share; ties go to the product more of them bought.
-    """
-    tune(session)
-    since = clock.now() - timedelta(days=days)
-    bought = (select(PurchaseItem.sku).join(Purchase, Purchase.id == PurchaseItem.purchase_id)
-              .where(Purchase.customer_id == customer_id, Purchase.amount > 0))
-    mine = {sku for (sku,) in _run(session, bought.distinct()).all()}
-    if not mine:
-        return []
-    top = [sku for (sku,) in _run(session, 
-        select(PurchaseItem.sku).join(Purchase, Purchase.id == PurchaseItem.purchase_id)
-        .where(Purchase.customer_id == customer_id, Purchase.amount > 0)
-        .group_by(PurchaseItem.sku).order_by(func.sum(PurchaseItem.quantity_milli).desc(), PurchaseItem.sku)
-        .limit(favourites)).all()]
-    near = (select(Purchase.customer_id.label("customer_id"), func.count(distinct(PurchaseItem.sku)).label("shared"))
-            .join(Purchase, Purchase.id == PurchaseItem.purchase_id)
-            .where(PurchaseItem.sku.in_(top), Purchase.customer_id != customer_id, Purchase.amount > 0,
-                   Purchase.at >= since)
-            .group_by(Purchase.customer_id).order_by(func.count(distinct(PurchaseItem.sku)).desc(),
-                                                     Purchase.customer_id)
-            .limit(neighbours).subquery("near"))
-    their = (select(Purchase.customer_id.label("customer_id"), PurchaseItem.sku.label("sku"))
-             .join(PurchaseItem, PurchaseItem.purchase_id == Purchase.id)
-             .where(Purchase.customer_id.in_(select(near.c.customer_id)), Purchase.amount > 0,
-                    PurchaseItem.sku.not_in(mine)).distinct().subquery("their"))
-    rows = _run(session, 
-        select(their.c.sku, func.sum(near.c.shared).label("score"), func.count().label("buyers"))
-        .join(near, near.c.customer_id == their.c.customer_id)
-        .group_by(their.c.sku).order_by(func.sum(near.c.shared).desc(), func.count().desc(), their.c.sku)
-        .limit(limit)).all()
-    from loyaltycli.core import products
-
-    names = products.descriptions(session, [sku for sku, _, _ in rows])
-    return [{"sku": sku, "description": names.get(sku, ""), "score": int(score), "buyers": int(buyers)}
-            for sku, score, buyers in rows]
