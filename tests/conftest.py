@@ -182,3 +182,13 @@ class Cli:
 @pytest.fixture
 def cli():
     return Cli()
+
+
+@pytest.fixture
+def cafe(cli):
+    """A stamp-card shop (tests/test_cards*.py): a coffee card of 10 stamps, one per COF-* item, and one
+    customer, Aoife (C000001)."""
+    assert cli("card", "add", "Coffee", "--stamps", "10", "--reward", "Free coffee", "--sku", "COF-*",
+               "--per", "item").exit_code == 0
+    assert cli("enroll", "Aoife Byrne", "--phone", "0851234567", "--at", "2026-05-01T09:00:00+00:00").exit_code == 0
+    return cli

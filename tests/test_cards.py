@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 
-import pytest
+from cards_helpers import stamps
 
 from loyaltycli.core.program import SETTINGS, Program
 from loyaltycli.engine.account import Account
@@ -114,18 +113,6 @@ def test_item_rules_and_visit_points_are_earn_rows_on_top_of_the_spend():
 
 
 # -- through the CLI ---------------------------------------------------------------------------------
-@pytest.fixture
-def cafe(cli):
-    assert cli("card", "add", "Coffee", "--stamps", "10", "--reward", "Free coffee", "--sku", "COF-*",
-               "--per", "item").exit_code == 0
-    assert cli("enroll", "Aoife Byrne", "--phone", "0851234567", "--at", "2026-05-01T09:00:00+00:00").exit_code == 0
-    return cli
-
-
-def stamps(cli, key="C000001"):
-    return {c["card"]: (c["stamps"], c["vouchers"]) for c in cli.json("balance", key)["cards"]}
-
-
 def test_ten_coffees_over_several_visits_give_one_voucher_used_once_and_a_refund_takes_its_stamp(cafe):
     cli = cafe
     visits = [("V1", 2), ("V2", 1), ("V3", 3), ("V4", 1), ("V5", 4)]  # 11 coffees, some in one purchase

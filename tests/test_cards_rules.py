@@ -6,20 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from cards_helpers import stamps
 
 from loyaltycli.core import clock
-
-
-@pytest.fixture
-def cafe(cli):
-    assert cli("card", "add", "Coffee", "--stamps", "10", "--reward", "Free coffee", "--sku", "COF-*",
-               "--per", "item").exit_code == 0
-    assert cli("enroll", "Aoife Byrne", "--phone", "0851234567", "--at", "2026-05-01T09:00:00+00:00").exit_code == 0
-    return cli
-
-
-def cards_of(cli, key="C000001"):
-    return {c["card"]: (c["stamps"], c["vouchers"]) for c in cli.json("balance", key)["cards"]}
 
 
 # -- 3. the cashback line shows the stamps, as the points line does ------------------------------------
@@ -45,16 +34,16 @@ def test_a_counter_refund_takes_back_the_stamps_of_the_items_it_names(cafe):
                "--min-amount", "3.00").exit_code == 0
     sale = cli("purchase", "C000001", "15.50", "--receipt", "M1", "--item", "COF-250:4:3.00", "--item", "BRD-1:1:3.50")
     assert sale.exit_code == 0, sale.stderr
-    assert cards_of(cli) == {"Coffee": (4, 0), "Bread": (1, 0)}
+    assert stamps(cli) == {"Coffee": (4, 0), "Bread": (1, 0)}
     one = cli.json("refund", "M1", "--item", "cof-250:1")  # at the sale's price: 3.00
     assert (one["amount"], one["points"]) == ("3.00", -2)  # points in proportion: 15 x 3.00 / 15.50 = 2.9
-    assert cards_of(cli) == {"Coffee": (3, 0), "Bread": (1, 0)}
+    assert stamps(cli) == {"Coffee": (3, 0), "Bread": (1, 0)}
     # 9.00 back naming no items of a sale of two products: no coffee is named, no stamp goes back
     assert cli("refund", "M1", "--amount", "9.00").exit_code == 0
-    assert cards_of(cli) == {"Coffee": (3, 0), "Bread": (1, 0)}
+    assert stamps(cli) == {"Coffee": (3, 0), "Bread": (1, 0)}
     # the loaf (3.50): nothing is left of the sale, every stamp it still holds goes back
     assert cli("refund", "M1", "--item", "BRD-1:1:3.50").exit_code == 0
-    assert cards_of(cli) == {"Coffee": (0, 0), "Bread": (0, 0)}
+    assert stamps(cli) == {"Coffee": (0, 0), "Bread": (0, 0)}
     notes = [r["note"] for r in cli.json("history", "C000001") if r["kind"] == "unstamp"]
     assert notes == ["-1 stamp: refund of receipt M1: 1 stamp taken back (Coffee 3/10)",
                      "-3 stamps: refund of receipt M1: 3 stamps taken back (Coffee 0/10)",
@@ -66,20 +55,20 @@ def test_a_partial_refund_of_a_one_product_sale_is_read_as_that_many_items(cafe)
     cli = cafe
     cli("purchase", "C000001", "9.00", "--receipt", "P1", "--item", "COF-250:3:3.00")
     assert cli("refund", "P1", "--amount", "3.00").exit_code == 0  # one coffee of three
-    assert cards_of(cli) == {"Coffee": (2, 0)}
+    assert stamps(cli) == {"Coffee": (2, 0)}
     assert cli("refund", "P1", "--amount", "1.50").exit_code == 0  # half a coffee: no item, no stamp
-    assert cards_of(cli) == {"Coffee": (2, 0)}
+    assert stamps(cli) == {"Coffee": (2, 0)}
     assert cli("refund", "P1").exit_code == 0  # the rest
-    assert cards_of(cli) == {"Coffee": (0, 0)}
+    assert stamps(cli) == {"Coffee": (0, 0)}
 
 
 def test_a_refund_keeps_a_used_voucher_and_the_card_goes_below_zero(cafe):
     cli = cafe
     cli("purchase", "C000001", "33.00", "--receipt", "B1", "--item", "COF-250:11:3.00")
-    assert cards_of(cli) == {"Coffee": (1, 1)}
+    assert stamps(cli) == {"Coffee": (1, 1)}
     assert cli("redeem", "C000001", "--voucher", "Free coffee").exit_code == 0
     assert cli("refund", "B1", "--item", "COF-250:4").exit_code == 0
-    assert cards_of(cli) == {"Coffee": (-3, 0)}
+    assert stamps(cli) == {"Coffee": (-3, 0)}
     kinds = [r["kind"] for r in cli.json("history", "C000001")]
     assert kinds.count("voucher") == 1 and kinds.count("voucher_used") == 1 and kinds.count("unstamp") == 1
 
@@ -95,7 +84,7 @@ def test_refund_items_are_checked_and_nothing_changes(cafe, args, message):
     cli("purchase", "C000001", "6.00", "--receipt", "R1", "--item", "COF-250:2:3.00")
     result = cli("refund", "R1", *args)
     assert (result.exit_code, result.stderr) == (1, message)
-    assert cards_of(cli) == {"Coffee": (2, 0)}
+    assert stamps(cli) == {"Coffee": (2, 0)}
     assert [r["kind"] for r in cli.json("history", "C000001")] == ["welcome", "earn", "stamp"]
 
 
@@ -109,7 +98,7 @@ def test_an_imported_return_takes_back_the_stamps_of_its_lines(cafe, tmp_path):
                     "T1-R,2026-06-02T09:00:00+00:00,C000001,-2.00,store,CRO-1,-1,2.00\n", encoding="utf-8")
     summary = cli.json("import", till)
     assert (summary["rejected"], summary["refunds"]) == (0, 1)
-    assert cards_of(cli) == {"Coffee": (1, 0)}  # two coffees back: two stamps (in proportion 3 x 8/13 = 1)
+    assert stamps(cli) == {"Coffee": (1, 0)}  # two coffees back: two stamps (in proportion 3 x 8/13 = 1)
 
 
 def test_library_refund_with_items(session):
@@ -281,7 +270,7 @@ def test_expire_writes_off_the_stamps_of_cards_past_their_deadline_once(timed):
     cli("purchase", "C000001", "9.00", "--receipt", "S1", "--at", "2026-05-01T09:00:00+00:00", "--item", "COF-1:3:3.00")
     cli("purchase", "C000002", "6.00", "--receipt", "S2", "--at", "2026-06-01T09:00:00+00:00", "--item", "COF-1:2:3.00")
     # now is 15 June: Ann's card (deadline 31 May) shows no stamps even before `expire` writes the row
-    assert cards_of(cli, "C000001") == {"Coffee": (0, 0)}
+    assert stamps(cli, "C000001") == {"Coffee": (0, 0)}
     assert [k for _, k, _ in _card_rows(cli, "C000001")] == ["stamp"]
     assert cli.json("balance", "C000001")["cards"][0]["stamps_expire"] is None
     result = cli("expire")
@@ -289,7 +278,7 @@ def test_expire_writes_off_the_stamps_of_cards_past_their_deadline_once(timed):
     assert result.stdout.endswith("; 3 stamps of 1 customer on stamp cards not filled in time\n")
     assert cli.json("expire")["stamps"] == 0  # run again: nothing more
     assert [(at, k) for at, k, _ in _card_rows(cli, "C000001")] == [("2026-05-01", "stamp"), ("2026-05-31", "expire")]
-    assert cards_of(cli, "C000002") == {"Coffee": (2, 0)}  # Bob's card runs until 1 July
+    assert stamps(cli, "C000002") == {"Coffee": (2, 0)}  # Bob's card runs until 1 July
     assert [k for _, k, _ in _card_rows(cli, "C000002")] == ["stamp"]
     assert cli("db", "check").exit_code == 0
 
@@ -327,7 +316,7 @@ def test_done_when_ten_coffees_at_the_counter_and_from_a_till_file(cli, tmp_path
         sale = cli("purchase", "C000001", f"{total / 100:.2f}", "--receipt", receipt,
                    "--at", f"2026-06-{day}T09:00:00+00:00", *args)
         assert sale.exit_code == 0, sale.stderr
-        after.append(cards_of(cli)["Coffee"])
+        after.append(stamps(cli)["Coffee"])
         lines += [f"T{receipt},2026-06-{day}T09:00:00+00:00,bob@example.ie,{q * int(p.replace('.', '')) / 100:.2f},"
                   f"store,{sku},{q},{p}" for sku, q, p in items]
     assert after == [(2, 0), (3, 0), (6, 0), (7, 0), (1, 1)]  # the tenth coffee: a voucher, 1 stamp carried over
@@ -336,16 +325,16 @@ def test_done_when_ten_coffees_at_the_counter_and_from_a_till_file(cli, tmp_path
     assert (twice.exit_code, twice.stderr) == (1, "error: C000001 has no voucher for Free coffee\n")
     refund = cli("refund", "V3", "--item", "COF-250:1", "--at", "2026-06-06T09:00:00+00:00")
     assert refund.exit_code == 0, refund.stderr
-    assert cards_of(cli) == {"Coffee": (0, 0)}  # the refunded coffee's stamp is taken back; the used voucher kept
+    assert stamps(cli) == {"Coffee": (0, 0)}  # the refunded coffee's stamp is taken back; the used voucher kept
     # the same sales and the return of one coffee, from the till
     lines.append("TV3-R,2026-06-06T09:00:00+00:00,bob@example.ie,-3.00,store,COF-250,-1,3.00")
     till = tmp_path / "till.csv"
     till.write_text("\n".join(lines) + "\n", encoding="utf-8")
     summary = cli.json("import", till)
     assert (summary["rejected"], summary["refunds"], summary["refunds_linked"]) == (0, 1, 1)
-    assert cards_of(cli, "C000002") == {"Coffee": (0, 1)}  # one voucher waiting, the card at 0 after the return
+    assert stamps(cli, "C000002") == {"Coffee": (0, 1)}  # one voucher waiting, the card at 0 after the return
     assert cli("redeem", "C000002", "--voucher", "Free coffee").exit_code == 0
-    assert cards_of(cli, "C000002") == {"Coffee": (0, 0)}
+    assert stamps(cli, "C000002") == {"Coffee": (0, 0)}
     expected = [("stamp", "+2 stamps"), ("stamp", "+1 stamp"), ("stamp", "+3 stamps"), ("stamp", "+1 stamp"),
                 ("stamp", "+4 stamps"), ("complete", "-10 stamps"), ("voucher", "+1 voucher"),
                 ("unstamp", "-1 stamp"), ("voucher_used", "-1 voucher")]  # in time order: the use is dated now
