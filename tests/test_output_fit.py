@@ -27,12 +27,18 @@ def lines_of(result):
     return result.stdout.replace("\u202f", " ").replace("\xa0", " ").splitlines()
 
 
-def test_customer_list_at_80_columns_keeps_code_name_and_numbers(shop, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "80")
-    lines = lines_of(shop("customer", "list"))
+def shown_at(width: int, monkeypatch, run, *args) -> str:
+    """The output of ``run(*args)`` at ``width`` columns, checked to fit it with no value cut short."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    lines = lines_of(run(*args))
     text = "\n".join(lines)
-    assert max(len(line) for line in lines) <= 80
+    assert max(len(line) for line in lines) <= width
     assert "…" not in text
+    return text
+
+
+def test_customer_list_at_80_columns_keeps_code_name_and_numbers(shop, monkeypatch):
+    text = shown_at(80, monkeypatch, shop, "customer", "list")
     for code, name in zip(("C000001", "C000002", "C000003"), NAMES):
         assert code in text and name in text
     assert "123456839" in text  # 123456789 awarded + 50 welcome, whole
@@ -41,11 +47,7 @@ def test_customer_list_at_80_columns_keeps_code_name_and_numbers(shop, monkeypat
 
 
 def test_customer_list_below_60_columns_is_one_record_per_block_with_every_value(shop, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "50")
-    lines = lines_of(shop("customer", "list"))
-    text = "\n".join(lines)
-    assert max(len(line) for line in lines) <= 50
-    assert "…" not in text
+    text = shown_at(50, monkeypatch, shop, "customer", "list")
     for i, name in enumerate(NAMES, start=1):
         assert f"C00000{i}" in text and name in text and f"customer.number.{i}@example.pt" in text
         assert f"600010000000{i}" in text and f"912 345 67{i}" in text
@@ -68,11 +70,7 @@ def test_piped_without_columns_is_plain_one_line_per_row(shop, monkeypatch):
 def test_program_show_fits(cli, monkeypatch, columns):
     assert cli("init", "--country", "RO").exit_code == 0
     expected = cli.json("program", "show")
-    monkeypatch.setenv("COLUMNS", columns)
-    lines = lines_of(cli("program", "show"))
-    text = "\n".join(lines)
-    assert max(len(line) for line in lines) <= int(columns)
-    assert "…" not in text
+    text = shown_at(int(columns), monkeypatch, cli, "program", "show")
     for key in expected:
         assert key in text
     assert "Europe/Bucharest" in text and "ro_RO" in text
