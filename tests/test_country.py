@@ -152,3 +152,13 @@ def test_one_phone_formatter():
     assert shown_phone("+40712345678", "PT") == "+40 712 345 678"
     assert shown_phone("+351912345678") == "+351 912 345 678"
     assert shown_phone("not a phone", "PT") == "not a phone" and shown_phone(None, "PT") is None
+
+
+def test_a_phone_typed_the_shops_way_finds_the_customer_in_every_command(cli):
+    """A Portuguese mobile typed without +351 names the customer in commands that look it up without
+    loading the whole program (history, redeem history...), not only in those that do."""
+    assert cli("init", "--country", "PT").exit_code == 0
+    assert cli("enroll", "Rui", "--phone", "+351 912 345 678", "--no-input").exit_code == 0
+    assert cli.json("history", "912345678")[0]["kind"] == "welcome"
+    assert cli.json("balance", "912 345 678")["code"] == "C000001"
+    assert cli.json("customer", "show", "912345678")["phone"] == "+351912345678"

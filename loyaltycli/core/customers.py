@@ -323,7 +323,7 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
                   Customer.email == raw.lower(), Customer.phone == raw, Customer.tax_id == loose(raw)]
     matches = session.execute(select(Customer).where(or_(*conditions)).order_by(Customer.id)).scalars().all()
     if not matches and re.match(r"^[+0-9][0-9 ()./-]{5,}$", raw):
-        region = program.phone_region if program else "IE"
+        region = program.phone_region if program else _phone_region(session)
         try:
             phone = normalize_phone(raw, region)
         except InvalidInput:
@@ -344,6 +344,15 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
     if usable and customer.status == "forgotten":
         raise UnknownCustomer(gettext('customer {code} was forgotten (personal data erased)').format(code=customer.code))
     return customer
+
+
+def _phone_region(session: Session) -> str:
+    """The shop's `phone_region` when the caller has no Program at hand (a look-up by KEY): the setting as
+    stored, else its default."""
+    from loyaltycli.core import place
+    from loyaltycli.core.program import SETTINGS
+
+    return place.read_settings(session).get("phone_region") or SETTINGS["phone_region"].default
 
 
 def edit(session: Session, program: Program, customer: Customer, *, name=None, phone=None, email=None,

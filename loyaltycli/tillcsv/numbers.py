@@ -42,7 +42,7 @@ def to_decimal(text: str, *, decimal_comma: bool = False, decimals: int = 2, wha
         s = s[1:].strip()
     m = (_COMMA if decimal_comma else _DOT).fullmatch(s)
     if not s or not m or s in (".", ","):
-        hint = "" if decimal_comma or "," not in s else " (a decimal comma? give --decimal-comma)"
+        hint = "" if decimal_comma or "," not in s else " ({})".format(gettext("a decimal comma? give --decimal-comma"))
         raise InvalidInput(gettext('{what} {raw!r} is not a number like {value}{hint}').format(what=gettext(what), raw=raw, value='12,50' if decimal_comma else '12.50', hint=hint))
     frac = m.group(1) or ""
     if len(frac) > decimals:
