@@ -48,9 +48,8 @@ def show_account(acct: dict) -> None:
     if options.current.csv:  # one row: the profile (the statement is `history KEY --csv`)
         emit({k: v for k, v in data.items() if not isinstance(v, list)})
         return
-    fields = {k: data[k] for k in ("code", "name", "phone", "email", "card", "tax_id", "birthday",
-                                   "enrolled_at", "balance", "tier", "spend", "referral_code")}
-    fields["tax id"] = fields.pop("tax_id")
+    fields = {k: data[k] for k in ("code", "name", "phone", "email", "card", "birthday", "enrolled_at", "balance",
+                                   "tier", "spend", "referral_code", "tax_id")}
     fields["phone"] = _shown_phone(fields["phone"])
     if data["consent"]:
         from loyaltycli.core.clock import local_text

@@ -16,7 +16,6 @@ from typing import Any, Iterable, Sequence
 
 from loyaltycli.cli import options
 from loyaltycli.core.money import Money
-from loyaltycli.core.spreadsheet import BOM, safe_cell  # noqa: F401  (safe_cell: one home, used here)
 from loyaltycli.i18n import _
 
 
@@ -124,7 +123,7 @@ def emit(data: Any, *, columns: Sequence[str] | None = None, title: str | None =
 def write_csv(stream, rows: Iterable[dict], columns: Sequence[str] | None = None) -> None:
     """CSV for people: formula-like cells escaped (core/spreadsheet.py); with --excel a UTF-8 BOM, and
     ``;`` with decimal commas where the shop's locale writes them."""
-    from loyaltycli.core.spreadsheet import PLAIN, excel_dialect
+    from loyaltycli.core.spreadsheet import BOM, PLAIN, excel_dialect, safe_cell
 
     rows = list(rows)
     columns = list(columns or (rows[0].keys() if rows else []))
@@ -263,10 +262,6 @@ def print_line(message: str) -> None:
     sys.stdout.write(printable(message) + "\n")
 
 
-# Bidirectional overrides and isolates (as core/textkey.py refuses them at entry).
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
 def printable(text: str) -> str:
     """Stored free text made safe for a terminal: control characters (ESC sequences, bells, backspaces,
     carriage returns) and bidi overrides shown escaped (``\\x1b``), line breaks kept. Rows stored
@@ -275,8 +270,10 @@ def printable(text: str) -> str:
         return text
     import unicodedata
 
+    from loyaltycli.core.textkey import BIDI  # the overrides refused at entry
+
     return "".join(ch.encode("unicode_escape").decode("ascii")
-                   if (ch != "\n" and unicodedata.category(ch) == "Cc") or ch in _BIDI else ch for ch in text)
+                   if (ch != "\n" and unicodedata.category(ch) == "Cc") or ch in BIDI else ch for ch in text)
 
 
 def _escape(text: str) -> str:

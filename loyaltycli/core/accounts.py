@@ -27,14 +27,17 @@ def merged_into(session: Session, customer: Customer) -> str | None:
     return target.code if target is not None else None
 
 
+def _expiring(expiring) -> list[dict]:
+    return [{"expires_at": when, "points": pts} for when, pts in expiring]
+
+
 def balance(session: Session, program: Program, customer: Customer) -> dict:
     """What `balance` shows of a customer: the spendable balance, the tier, the points due to expire soon, the
     customer a merged duplicate went into and, in a shop with stamp cards, the customer's cards."""
     now = clock.now()
     points, expiring = ledger.spendable_and_expiring(session, customer.id, now)  # one read, one replay
-    spend = rules.qualifying_spend(session, program, customer.id, now, inclusive=True)
-    out = {"balance": points, "tier": program.tier_for_spend(spend).name,
-           "expiring_soon": [{"expires_at": when, "points": pts} for when, pts in expiring],
+    out = {"balance": points, "tier": rules.current_tier(session, program, customer.id, now).name,
+           "expiring_soon": _expiring(expiring),
            "merged_into": merged_into(session, customer)}
     if program.cards:
         out["cards"] = _cards(session, customer.id, now, program)
@@ -59,8 +62,7 @@ def account(session: Session, program: Program, customer: Customer, *, recent: i
         "next_tier": nxt.name if nxt else None, "missing_for_next": (nxt.min_spend - spend) if nxt else None,
         "referral_code": customer.referral_code,
         "tax_id": customer.tax_id,  # after the older keys: CSV columns keep their places
-        "expiring_soon": [{"expires_at": when, "points": pts}
-                          for when, pts in expiring],
+        "expiring_soon": _expiring(expiring),
         "recent": rows[-recent:],
     }
     if program.cards:  # a shop with stamp cards: the customer's cards (stamps, vouchers)

@@ -498,7 +498,8 @@ class Importer:
         for account in mine.values():
             if account.loaded_from is not None and account.loaded_from <= since_us and len(account.times) > MAX_HISTORY:
                 account.trim(since_us)
-        storage.load_accounts(session, mine.values(), since, self._referrers, importing=True)
+        storage.load_accounts(session, mine.values(), since, self._referrers, importing=True,
+                              cards=bool(self._program.cards))  # as the counter: stamps only where cards run
 
 
 class _Same:

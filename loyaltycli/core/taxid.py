@@ -23,7 +23,6 @@ SCHEMES: dict[str, tuple[tuple[str, str], ...]] = {
     "RO": (("CNP", "stdnum.ro.cnp"), ("CUI", "stdnum.ro.cui")),
     "IT": (("codice fiscale", "stdnum.it.codicefiscale"),),
 }
-MAX_LENGTH = 32
 _LOOSE = re.compile(r"[\s./-]")
 
 

@@ -42,7 +42,7 @@ def plain_digits(text: str) -> str:
 
 
 # Bidirectional overrides and isolates: they can make a line read differently from what it holds.
-_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def check_plain_text(value: str | None, what: str) -> str | None:
@@ -51,6 +51,6 @@ def check_plain_text(value: str | None, what: str) -> str | None:
     if not value:
         return value
     for ch in value:
-        if (unicodedata.category(ch) == "Cc" and ch not in "\n\t") or ch in _BIDI:
+        if (unicodedata.category(ch) == "Cc" and ch not in "\n\t") or ch in BIDI:
             raise InvalidInput(_('{what} contains a control character ({decode}); type plain text').format(what=_(what), decode=ch.encode('unicode_escape').decode()))
     return value

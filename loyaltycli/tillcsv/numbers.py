@@ -57,10 +57,6 @@ def cents(value: Decimal) -> int:
     return int(value.quantize(_CENT, rounding=ROUND_HALF_EVEN) * 100)
 
 
-def parse_cents(text: str, *, decimal_comma: bool = False, what: str = "amount") -> int:
-    return cents(to_decimal(text, decimal_comma=decimal_comma, what=gettext(what)))
-
-
 def parse_quantity(text: str, *, decimal_comma: bool = False, what: str = "quantity") -> Decimal:
     """A line's quantity: whole or up to 3 decimals (weighed goods), not 0, at most 100000 either way."""
     value = to_decimal(text, decimal_comma=decimal_comma, decimals=3, what=gettext(what))
