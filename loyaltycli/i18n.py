@@ -211,12 +211,16 @@ class _English:
 def translations(lang: str):
     """The catalog for ``lang`` (read on first use; English and a missing catalog translate nothing)."""
     found = _catalogs.get(lang)
+    if found is None and lang == ENGLISH:
+        found = _catalogs[lang] = _English()
     if found is None:
+        import struct
+
         path = os.path.join(LOCALE_DIR, lang, "LC_MESSAGES", DOMAIN + ".mo")
         try:
             with open(path, "rb") as fh:
-                found = Catalog(fh.read()) if lang != ENGLISH else _English()
-        except (OSError, ValueError, IndexError):
+                found = Catalog(fh.read())
+        except (OSError, ValueError, IndexError, struct.error):  # missing, or truncated / not a .mo
             found = _English()
         _catalogs[lang] = found
     return found

@@ -365,3 +365,14 @@ def test_enroll_on_a_terminal_speaks_the_language(cli, lang, i18n):
     escaped = [chunk for chunk in _english_chunks(lang) if chunk in seen.getvalue()]
     assert escaped == []
     assert cli.json("customer", "show", "C000001")["name"] == "Ana Sousa"
+
+
+def test_a_truncated_catalog_falls_back_to_english(tmp_path, monkeypatch):
+    from loyaltycli import i18n
+
+    folder = tmp_path / "xx" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / (i18n.DOMAIN + ".mo")).write_bytes(b"\xde\x12")  # cut after two bytes
+    monkeypatch.setattr(i18n, "LOCALE_DIR", str(tmp_path))
+    monkeypatch.setattr(i18n, "_catalogs", {})
+    assert i18n.translations("xx").gettext("unknown customer") == "unknown customer"

@@ -26,13 +26,16 @@ class BlockReturns:
         # this block's sales applied so far: receipt id -> (receipt, index, earned, stamps), or its Sale
         # once a return needs it
         self.sales: dict[str, tuple | Sale] = {}
-        named = [c for r in ready if r.amount < 0 for c in self._candidates(r)]
+        # the sales each return's id may name, worked out once (a preset's rules, the lines' refund_of)
+        self._named_by: dict[str, list[str]] = {
+            r.receipt_id: reader.sale_candidates(r.receipt_id, reader.refund_of(r)) for r in ready if r.amount < 0}
+        named = [c for candidates in self._named_by.values() for c in candidates]
         self.db_sales, self.db_refunds = (storage.sales_by_receipt(session, source, named) if named
                                           else ({}, set()))
         self.matcher, self.db_by_id = self._returnable(session, ready)
 
     def _candidates(self, receipt: Receipt) -> list[str]:
-        return self.reader.sale_candidates(receipt.receipt_id, self.reader.refund_of(receipt))
+        return self._named_by[receipt.receipt_id]
 
     def add_sale(self, receipt: Receipt, index: int, earned: int, stamps) -> None:
         """A sale of the block, applied (``index``: its purchase row, written later)."""
