@@ -110,3 +110,14 @@ def test_babel_is_not_imported_without_a_locale(cli):
             "money.parse_money('12.50'); money.format_money(1250); print('babel' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_a_refused_amount_is_quoted_as_it_was_typed(cli):
+    """In a decimal-comma shop the message quotes '2,500' (what the person typed), not the dot form it was
+    turned into before the checks."""
+    assert cli("init", "--country", "RO").exit_code == 0
+    assert cli("enroll", "Ana", "--no-input").exit_code == 0
+    result = cli("purchase", "C000001", "2,500")
+    assert result.exit_code == 1 and result.stderr == "error: amount '2,500' has more than 2 decimals\n"
+    result = cli("purchase", "C000001", "1.234,567 lei")
+    assert result.exit_code == 1 and "'1.234,567 lei' has more than 2 decimals" in result.stderr

@@ -20,12 +20,14 @@ MAX_AMOUNT = 100_000_000_000
 
 
 def parse_amount(text: str, *, decimals: int = 2, allow_negative: bool = False,
-                 allow_zero: bool = True, what: str = "amount") -> int:
-    """Parse a decimal string such as '12.50', '€8', '1,234.56' into minor units."""
+                 allow_zero: bool = True, what: str = "amount", shown: str | None = None) -> int:
+    """Parse a decimal string such as '12.50', '€8', '1,234.56' into minor units. ``shown``: the text as the
+    person typed it, for messages (parse_money hands over its canonical form)."""
     if text is None:
         raise InvalidInput(gettext('{what} is missing').format(what=gettext(what)))
-    raw = str(text)
-    m = _AMOUNT.match(raw)
+    raw = str(text) if shown is None else shown
+    text = str(text)
+    m = _AMOUNT.match(text)
     if not m or (m.group("int") is None and not m.group("frac")):
         raise InvalidInput(gettext('{what} {raw!r} is not a decimal amount like 12.50').format(what=gettext(what), raw=raw.strip()))
     if m.group("sign") and m.group("sign2"):
@@ -204,7 +206,8 @@ def parse_money(text: str, *, allow_negative: bool = False, allow_zero: bool = T
         number = number.replace(space, "")
     decimal_symbol, _group = _separators(shop_locale())
     canonical = _read_separators(number, raw.strip(), decimal_symbol, what)
-    return parse_amount(sign + canonical, allow_negative=allow_negative, allow_zero=allow_zero, what=gettext(what))
+    return parse_amount(sign + canonical, allow_negative=allow_negative, allow_zero=allow_zero, what=gettext(what),
+                        shown=raw.strip())
 
 
 def _read_separators(number: str, shown: str, decimal_symbol: str, what: str) -> str:
