@@ -81,7 +81,7 @@ def generate(path: Path, rows: int, customers: int, seed: int = 7, one_line: boo
 def unsort(path: Path) -> None:
     """Rewrite the file with its tenths (cut at receipt boundaries) in reverse order: each receipt's lines
     stay together but the file is out of time order, so the import sets every receipt aside first
-    (core/spill.py) before applying them oldest first."""
+    (store/spill.py) before applying them oldest first."""
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     header, body = rows[0], rows[1:]
@@ -105,9 +105,9 @@ def enroll(db: Path, customers: int) -> None:
     sys.path.insert(0, str(ROOT))
     from sqlalchemy import insert
 
-    from loyaltycli.core import clock
-    from loyaltycli.core.db import open_database
-    from loyaltycli.core.models import Customer, LedgerEntry
+    from loyaltycli.shop import clock
+    from loyaltycli.store.db import open_database
+    from loyaltycli.store.models import Customer, LedgerEntry
 
     database = open_database(str(db))
     database.ensure_schema(create=True)  # a new file, as `loyalty init` makes it

@@ -19,10 +19,11 @@ os.environ.setdefault("TZ", "UTC")
 
 from sqlalchemy import insert  # noqa: E402
 
-from loyaltycli.core import bonuses, clock, expiry  # noqa: E402
-from loyaltycli.core.db import Database  # noqa: E402
-from loyaltycli.core.models import Customer, LedgerEntry, Purchase  # noqa: E402
-from loyaltycli.core.program import load_program  # noqa: E402
+from loyaltycli.services import bonuses, expiry  # noqa: E402
+from loyaltycli.shop import clock
+from loyaltycli.store.db import Database  # noqa: E402
+from loyaltycli.store.models import Customer, LedgerEntry, Purchase  # noqa: E402
+from loyaltycli.store.program import load_program  # noqa: E402
 
 
 def main(n: int) -> None:

@@ -23,7 +23,7 @@ TS = "strftime('%Y-%m-%d %H:%M:%S', {}) || '.000000'"  # SQLAlchemy's SQLite Dat
 
 
 def build(path: Path, customers: int, purchases: int) -> None:
-    from loyaltycli.core.db import Database
+    from loyaltycli.store.db import Database
 
     database = Database("sqlite:///" + str(path))
     database.ensure_schema()

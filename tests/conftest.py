@@ -77,7 +77,7 @@ def pg_server():
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory):
     """An empty SQLite database at the newest schema, built once and copied for each test."""
-    from loyaltycli.core.db import Database
+    from loyaltycli.store.db import Database
 
     path = tmp_path_factory.mktemp("template") / "template.db"
     database = Database("sqlite:///" + str(path))
@@ -115,14 +115,14 @@ def db_path(request, tmp_path, monkeypatch):
     # Messages in English (the source language), whatever the machine's locale; i18n tests set another.
     monkeypatch.setenv("LOYALTY_LANG", "en")
     from loyaltycli import i18n
-    from loyaltycli.core import clock, place
+    from loyaltycli.shop import clock, place
 
     i18n.reset()
     place.set_loader(None)  # no shop's place or zone left over from the test before
     zone = request.node.get_closest_marker("shop_zone")
     if zone is not None:
-        from loyaltycli.core.db import open_database
-        from loyaltycli.core.program import set_setting
+        from loyaltycli.store.db import open_database
+        from loyaltycli.store.program import set_setting
 
         shop = open_database(str(path))
         with shop.session() as s:
@@ -130,7 +130,7 @@ def db_path(request, tmp_path, monkeypatch):
         shop.engine.dispose()  # SQLite: checkpointed into the file, so a copy of the file has it too
         clock.use_zone(zone.args[0])  # in force for library calls too, as after load_program
     yield path
-    from loyaltycli.core import db as dbmod
+    from loyaltycli.store import db as dbmod
 
     for database in dbmod._databases.values():
         database.engine.dispose()
@@ -141,7 +141,7 @@ def db_path(request, tmp_path, monkeypatch):
 
 @pytest.fixture
 def database(db_path):
-    from loyaltycli.core.db import open_database
+    from loyaltycli.store.db import open_database
 
     return open_database(str(db_path))
 
@@ -155,7 +155,7 @@ def session(database):
 
 @pytest.fixture
 def program(session):
-    from loyaltycli.core.program import load_program
+    from loyaltycli.store.program import load_program
 
     return load_program(session)
 

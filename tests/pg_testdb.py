@@ -64,7 +64,7 @@ class PgTestServer:
     # -- the template and the per-test databases --------------------------------------------------
     def start(self) -> None:
         """Build the template: an empty database at the newest schema."""
-        from loyaltycli.core.db import Database
+        from loyaltycli.store.db import Database
 
         database = Database(self.create(self.template))
         database.ensure_schema()
@@ -122,7 +122,7 @@ SMALL = 2000
 def _tables() -> list:
     from sqlmodel import SQLModel
 
-    from loyaltycli.core import models  # noqa: F401  (registers the tables)
+    from loyaltycli.store import models  # noqa: F401  (registers the tables)
 
     return list(SQLModel.metadata.sorted_tables)
 

@@ -37,7 +37,7 @@ def _select_all(conn, name: str) -> str:
     """SELECT every row of table ``name`` in key order (the key from the models, else from the database)."""
     from sqlmodel import SQLModel
 
-    from loyaltycli.core import models  # noqa: F401  (registers the program's tables)
+    from loyaltycli.store import models  # noqa: F401  (registers the program's tables)
 
     table = SQLModel.metadata.tables.get(name)
     if table is None:  # alembic_version, or a table the test added

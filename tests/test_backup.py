@@ -3,7 +3,7 @@ export (CSV per table) and db check (recomputes and reports every difference).""
 
 from __future__ import annotations
 
-from loyaltycli.core.db import SCHEMA_HEAD
+from loyaltycli.store.db import SCHEMA_HEAD
 
 import csv
 import os
@@ -15,12 +15,12 @@ import time
 from contextlib import closing
 
 import pytest
-from loyaltycli.core.db import SCHEMA_HEAD
+from loyaltycli.store.db import SCHEMA_HEAD
 
-from loyaltycli.core.db import SCHEMA_HEAD
+from loyaltycli.store.db import SCHEMA_HEAD
 
 from safety_helpers import balance_of, dump
-from loyaltycli.core.db import SCHEMA_HEAD
+from loyaltycli.store.db import SCHEMA_HEAD
 
 
 SHOP = [("enroll", "Aoife Byrne", "--email", "aoife@example.ie"), ("enroll", "Brian Walsh", "--phone", "+353851234567"),
@@ -34,7 +34,7 @@ def shop_file(tmp_path_factory, template_db):
     from typer.testing import CliRunner
 
     from loyaltycli.cli import app
-    from loyaltycli.core import db as dbmod
+    from loyaltycli.store import db as dbmod
 
     path = tmp_path_factory.mktemp("shop") / "shop.db"
     path.write_bytes(template_db.read_bytes())
@@ -62,7 +62,7 @@ def shop(cli, shop_file, db_path):
 
 def close_connections():
     """Let go of this process's pooled connections (as a new process would start without them)."""
-    from loyaltycli.core import db as dbmod
+    from loyaltycli.store import db as dbmod
 
     for database in dbmod._databases.values():
         database.engine.dispose()
@@ -127,7 +127,7 @@ WRITER = textwrap.dedent("""
 
 def test_backup_is_consistent_while_another_process_writes(cli, shop, db_path, tmp_path, database):
     """Every backup taken during a stream of two-row transactions holds whole transactions only."""
-    from loyaltycli.core.backup import backup
+    from loyaltycli.services.backup import backup
 
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db_path), "1.5"], stdout=subprocess.PIPE,
                               text=True)
@@ -273,7 +273,7 @@ def test_export_writes_every_table_as_csv(cli, shop, tmp_path):
 def test_db_check_passes_on_a_consistent_database(cli, shop):
     result = cli("db", "check")
     assert result.exit_code == 0
-    from loyaltycli.core.check import CHECKS
+    from loyaltycli.services.check import CHECKS
 
     assert result.stdout == f"database OK: {len(CHECKS)} checks passed\n"
     data = cli.json("db", "check")
@@ -329,13 +329,13 @@ def test_db_check_reports_every_difference(cli, shop, db_path):
 
 
 def test_check_database_from_the_library(session, program):
-    from loyaltycli.core import customers, points
-    from loyaltycli.core.check import check_database
+    from loyaltycli.services import customers, points
+    from loyaltycli.services.check import check_database
 
     aoife = customers.enroll(session, program, "Aoife Byrne")
     points.post_purchase(session, program, aoife, 12000, receipt_id="R-1")
     assert check_database(session) == []
-    from loyaltycli.core.models import Customer
+    from loyaltycli.store.models import Customer
 
     aoife.status = "forgotten"
     session.flush()
@@ -362,8 +362,8 @@ def test_db_check_reports_a_damaged_file(cli, shop, db_path, tmp_path):
 
 @pytest.mark.sqlite_only  # backup and restore copy SQLite files
 def test_backup_restore_and_export_from_the_library(database, session, program, tmp_path):
-    from loyaltycli.core import customers
-    from loyaltycli.core.backup import backup, export, inspect_file, restore
+    from loyaltycli.services import customers
+    from loyaltycli.services.backup import backup, export, inspect_file, restore
 
     customers.enroll(session, program, "Aoife Byrne")
     session.commit()

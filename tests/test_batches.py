@@ -1,4 +1,4 @@
-"""core/batches.py: an import's transactions end when full, when they have held the lock long enough, or at
+"""store/batches.py: an import's transactions end when full, when they have held the lock long enough, or at
 the end of the file, and the next one starts no sooner than the gap (a fake clock; the real lock wait of
 a till during an import is measured with processes in tests/test_import_tills.py)."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from loyaltycli.core import batches
+from loyaltycli.store import batches
 
 
 class FakeClock:

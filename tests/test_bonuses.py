@@ -7,9 +7,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from loyaltycli.core import bonuses, clock, customers, ledger, points
-from loyaltycli.core.errors import RuleNotMet
-from loyaltycli.core.models import LedgerEntry
+from loyaltycli.services import bonuses, customers, points
+from loyaltycli.shop import clock
+from loyaltycli.store import ledger
+from loyaltycli.base.errors import RuleNotMet
+from loyaltycli.store.models import LedgerEntry
 
 
 def at(text: str):
@@ -138,7 +140,7 @@ def test_rebate_refuses_an_unfinished_year(cli, rebate_shop):
 
 
 def test_rebate_core_uses_point_value(session, program):
-    from loyaltycli.core.program import set_setting, load_program
+    from loyaltycli.store.program import set_setting, load_program
 
     ann = customers.enroll(session, program, "Ann", email="ann@example.ie", at=at("2025-01-01"))
     points.post_purchase(session, program, ann, 12345, at=at("2025-05-01"))

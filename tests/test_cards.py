@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from cards_helpers import stamps
 
-from loyaltycli.core.program import SETTINGS, Program
+from loyaltycli.store.program import SETTINGS, Program
 from loyaltycli.engine.account import Account
 from loyaltycli.engine.cards import C_DELTA, C_KIND, CardRule, ItemRule, stamps_for
 from loyaltycli.engine.earning import DELTA, KIND, Engine, Sale

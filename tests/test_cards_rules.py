@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from cards_helpers import stamps
 
-from loyaltycli.core import clock
+from loyaltycli.shop import clock
 
 
 # -- 3. the cashback line shows the stamps, as the points line does ------------------------------------
@@ -102,8 +102,8 @@ def test_an_imported_return_takes_back_the_stamps_of_its_lines(cafe, tmp_path):
 
 
 def test_library_refund_with_items(session):
-    from loyaltycli.core import cards, customers, points
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import cards, customers, points
+    from loyaltycli.store.program import load_program
 
     cards.add_card(session, "Coffee", 10, "Free coffee", skus=["COF-*"], per="item")
     program = load_program(session)
@@ -161,8 +161,9 @@ def test_cards_report_is_one_query_however_many_cards(session):
 
     from sqlalchemy import event
 
-    from loyaltycli.core import cards, customers, points, report_sql, reports
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import cards, customers, points
+    from loyaltycli.reports import sql as report_sql, aggregates as reports
+    from loyaltycli.store.program import load_program
 
     for n in range(12):
         cards.add_card(session, f"Card {n}", 3, f"Reward {n}", skus=[f"S{n}-*"], per="item")
@@ -190,7 +191,7 @@ def test_cards_report_is_one_query_however_many_cards(session):
 def test_engine_a_card_not_filled_in_time_expires_and_the_next_stamp_starts_a_new_one():
     from datetime import datetime, timedelta, timezone
 
-    from loyaltycli.core.program import SETTINGS, Program
+    from loyaltycli.store.program import SETTINGS, Program
     from loyaltycli.engine.account import Account
     from loyaltycli.engine.cards import CardRule
     from loyaltycli.engine.earning import Engine, Sale

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from loyaltycli.core import rules
-from loyaltycli.core.program import apply_preset, load_program
+from loyaltycli.store import tiers as rules
+from loyaltycli.store.program import apply_preset, load_program
 
 
 def test_preset_cashback_and_back(cli):

@@ -92,7 +92,7 @@ def test_weighed_items_and_receipt_ids_with_spaces_at_the_counter(cli, database)
     """Issue 12.4: half a loaf and a Portuguese document number, at the counter."""
     from sqlalchemy import select
 
-    from loyaltycli.core.models import Purchase, PurchaseItem
+    from loyaltycli.store.models import Purchase, PurchaseItem
 
     enroll(cli)
     ok = cli("purchase", "C1", "4.49", "--item", "PAO:0.5:3.00", "--item", "QUEIJO:0.125:23.90",
@@ -335,7 +335,7 @@ def test_version(cli):
 
 
 def test_internal_errors_print_one_line_and_a_hint(cli, monkeypatch):
-    from loyaltycli.core import ledger
+    from loyaltycli.store import ledger
 
     enroll(cli)
     monkeypatch.setattr(ledger, "spendable_and_expiring", lambda *a: 1 / 0)
@@ -349,8 +349,8 @@ def test_a_reader_that_leaves_early_is_no_error(db_path, database):
     import subprocess
     import sys
 
-    from loyaltycli.core import customers, points
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import customers, points
+    from loyaltycli.store.program import load_program
 
     with database.session() as session:
         program = load_program(session)

@@ -20,7 +20,7 @@ def _till(args, start, results):
     from typer.testing import CliRunner
 
     from loyaltycli.cli import app
-    from loyaltycli.core import db as dbmod
+    from loyaltycli.store import db as dbmod
 
     dbmod._databases.clear()  # never share the parent's SQLite connections across fork
     start.wait(30)
@@ -30,7 +30,7 @@ def _till(args, start, results):
 
 def run_tills(commands):
     """Run every command in its own process, all released at the same moment; returns their outcomes."""
-    from loyaltycli.core import db as dbmod
+    from loyaltycli.store import db as dbmod
 
     for database in dbmod._databases.values():
         database.engine.dispose()
@@ -66,7 +66,7 @@ def test_eight_tills_redeeming_through_the_library(cli, db_path):
     assert cli("enroll", "Aoife Byrne").exit_code == 0
     assert cli("award", "C000001", "700", "--reason", "opening balance").exit_code == 0
     ctx = multiprocessing.get_context("fork")
-    from loyaltycli.core import db as dbmod
+    from loyaltycli.store import db as dbmod
 
     for database in dbmod._databases.values():
         database.engine.dispose()
@@ -77,10 +77,10 @@ def test_eight_tills_redeeming_through_the_library(cli, db_path):
 
 
 def _redeem_in_core(path):
-    from loyaltycli.core import customers, points
-    from loyaltycli.core.db import Database
-    from loyaltycli.core.errors import InsufficientPoints
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import customers, points
+    from loyaltycli.store.db import Database
+    from loyaltycli.base.errors import InsufficientPoints
+    from loyaltycli.store.program import load_program
 
     database = Database(path if "://" in path else "sqlite:///" + path)
     try:

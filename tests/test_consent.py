@@ -31,7 +31,7 @@ def test_enroll_and_edit_keep_when_and_how(cli):
 def test_every_change_is_a_record(cli, database):
     from sqlalchemy import select
 
-    from loyaltycli.core.models import ConsentRecord
+    from loyaltycli.store.models import ConsentRecord
 
     cli("enroll", "Ann", "--email", "ann@example.ie", "--consent", "--no-input")
     cli("customer", "edit", "C000001", "--no-consent")

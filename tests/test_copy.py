@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from loyaltycli.core.db import SCHEMA_HEAD
+from loyaltycli.store.db import SCHEMA_HEAD
 
 import os
 
 import pytest
 from sqlalchemy import select, text
-from loyaltycli.core.db import SCHEMA_HEAD
+from loyaltycli.store.db import SCHEMA_HEAD
 
-from loyaltycli.core.db import SCHEMA_HEAD
+from loyaltycli.store.db import SCHEMA_HEAD
 
 PG_URL = os.environ.get("LOYALTY_TEST_PG_URL")
 
@@ -29,7 +29,7 @@ def fill_shop(cli, database):
     assert cli("purchase", "C000001", "300.00", "--receipt", "R-3").exit_code == 0
     # welcome 50 and R-1's 120 less the 20 refunded expired: two expiry rows, then the redemption
     assert cli("redeem", "C000001", "100").exit_code == 0
-    from loyaltycli.core.models import Customer
+    from loyaltycli.store.models import Customer
 
     with database.session() as s:
         first, third = s.get(Customer, 1), s.get(Customer, 3)
@@ -39,8 +39,8 @@ def fill_shop(cli, database):
 
 def dump(url: str) -> dict[str, list[tuple]]:
     """Every row of every table, ordered by key."""
-    from loyaltycli.core.copy import tables
-    from loyaltycli.core.db import Database
+    from loyaltycli.store.copy import tables
+    from loyaltycli.store.db import Database
 
     database = Database(url)
     try:
@@ -73,8 +73,8 @@ def test_copy_to_new_sqlite_file_keeps_every_row(cli, database, tmp_path):
     assert cli.json("--db", str(target), "history", "C000002")[-1]["balance"] == 80
     assert cli.json("--db", str(target), "balance", "C000002")["balance"] == 30
     # C000001 (merged now) kept 50 + 120 - 20 refunded + 300 - 30 - 120 expired - 100 redeemed
-    from loyaltycli.core import ledger
-    from loyaltycli.core.db import Database
+    from loyaltycli.store import ledger
+    from loyaltycli.store.db import Database
 
     copied = Database("sqlite:///" + str(target))
     with copied.session() as s:
@@ -119,7 +119,7 @@ def test_copy_refuses_itself(cli, database):
 
 
 def test_a_failed_copy_leaves_the_target_empty(cli, database, tmp_path, monkeypatch):
-    from loyaltycli.core import copy
+    from loyaltycli.store import copy
 
     fill_shop(cli, database)
     real = copy._copy_table
@@ -141,7 +141,7 @@ def test_a_failed_copy_leaves_the_target_empty(cli, database, tmp_path, monkeypa
 
 @pytest.mark.skipif(not PG_URL, reason="needs a PostgreSQL server: set LOYALTY_TEST_PG_URL")
 def test_copy_sqlite_shop_to_postgresql(cli, tmp_path, monkeypatch, pg_server):
-    from loyaltycli.core.db import Database
+    from loyaltycli.store.db import Database
 
     shop = tmp_path / "shop.db"
     monkeypatch.setenv("LOYALTY_DB", str(shop))
@@ -166,7 +166,7 @@ def test_copy_sqlite_shop_to_postgresql(cli, tmp_path, monkeypatch, pg_server):
         assert again.exit_code == 1
         assert "is not empty (table customer has rows)" in again.stderr
     finally:
-        from loyaltycli.core import db as dbmod
+        from loyaltycli.store import db as dbmod
 
         for db in dbmod._databases.values():
             db.engine.dispose()

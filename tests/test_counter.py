@@ -27,8 +27,8 @@ def test_balance_line_answers_like_the_cli(aoife):
 def test_purchase_line_records_the_sale(aoife, database):
     code, out = run_line("purchase C000001 12.50 --receipt R-1")
     assert (code, out) == (0, "C000001: +12 points for 12.50 (receipt R-1); balance 62, tier Bronze\n")
-    from loyaltycli.core import ledger
-    from loyaltycli.core.points import find_sale
+    from loyaltycli.store import ledger
+    from loyaltycli.services.points import find_sale
 
     with database.session(write=False) as session:
         sale = find_sale(session, "R-1")
@@ -172,8 +172,8 @@ def test_completes_customers_by_code_name_email_card(aoife, cli):
 
 
 def test_merged_and_forgotten_customers_are_not_offered(aoife, database):
-    from loyaltycli.core.lookup import customers_starting_with
-    from loyaltycli.core.models import Customer
+    from loyaltycli.services.lookup import customers_starting_with
+    from loyaltycli.store.models import Customer
 
     with database.session() as session:
         session.get(Customer, 1).status = "forgotten"
@@ -200,8 +200,8 @@ def test_prompt_completer_replaces_the_typed_word(aoife):
 
 
 def test_lookup_in_the_core_by_prefix_with_a_limit(session, program):
-    from loyaltycli.core import customers
-    from loyaltycli.core.lookup import customers_starting_with
+    from loyaltycli.services import customers
+    from loyaltycli.services.lookup import customers_starting_with
 
     for name in ("Aoife Murphy", "Brid Murray", "Cian O'Murchu", "Dara Mur_phy"):
         customers.enroll(session, program, name)

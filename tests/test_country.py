@@ -146,7 +146,7 @@ def test_card_min_amount_is_typed_the_shops_way(cli):
 
 
 def test_one_phone_formatter():
-    from loyaltycli.core.customers import shown_phone
+    from loyaltycli.services.customers import shown_phone
 
     assert shown_phone("+351912345678", "PT") == "912 345 678"
     assert shown_phone("+40712345678", "PT") == "+40 712 345 678"

@@ -1,5 +1,5 @@
 """CSV meant for people (--csv, --excel, export, report segments, the import's rejects file): cells a
-spreadsheet would run as formulas are escaped in one place (core/spreadsheet.py); --excel writes what
+spreadsheet would run as formulas are escaped in one place (base/spreadsheet.py); --excel writes what
 European Excel opens directly."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from loyaltycli.core.spreadsheet import excel_dialect, safe_cell
+from loyaltycli.base.spreadsheet import excel_dialect, safe_cell
 
 FORMULA = "=HYPERLINK(\"http://x\",\"y\")"
 

@@ -24,7 +24,7 @@ def tops(modules: set[str]) -> set[str]:
 def test_the_rules_engine_needs_no_database_and_no_clock(module):
     modules = loaded(module)
     assert not tops(modules) & {"sqlalchemy", "sqlmodel", "typer", "rich", "pydantic"}
-    assert "loyaltycli.core.clock" not in modules and "loyaltycli.core.db" not in modules
+    assert "loyaltycli.shop.clock" not in modules and "loyaltycli.store.db" not in modules
 
 
 @pytest.mark.parametrize("module", ["loyaltycli.tillcsv.reader", "loyaltycli.tillcsv.presets",
@@ -33,7 +33,7 @@ def test_the_till_reader_needs_no_database(module):
     modules = loaded(module)
     assert not tops(modules) & {"sqlalchemy", "sqlmodel", "typer", "rich", "pydantic"}
     assert not {m for m in modules if m.startswith("loyaltycli.")} & {
-        "loyaltycli.core.db", "loyaltycli.core.models", "loyaltycli.core.storage", "loyaltycli.core.importer"}
+        "loyaltycli.store.db", "loyaltycli.store.models", "loyaltycli.store.storage", "loyaltycli.services.importer"}
 
 
 def test_the_cli_does_not_import_the_entry_point_that_imports_it():

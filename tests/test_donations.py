@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from loyaltycli.core import clock, customers, donations, ledger, points
-from loyaltycli.core.errors import InsufficientPoints, NotFound, RuleNotMet
+from loyaltycli.shop import clock
+from loyaltycli.services import customers, donations, points
+from loyaltycli.store import ledger
+from loyaltycli.base.errors import InsufficientPoints, NotFound, RuleNotMet
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyaltycli.core.errors import InvalidInput, RuleNotMet
-from loyaltycli.core.program import SETTINGS, Program
+from loyaltycli.base.errors import InvalidInput, RuleNotMet
+from loyaltycli.store.program import SETTINGS, Program
 from loyaltycli.engine.account import Account, Referral, Referrer
 from loyaltycli.engine.earning import DELTA, KIND, Engine, Sale
 

@@ -7,9 +7,11 @@ import time
 
 from sqlalchemy import select
 
-from loyaltycli.core import clock, customers, expiry, ledger, points
-from loyaltycli.core.errors import InsufficientPoints
-from loyaltycli.core.models import LedgerEntry
+from loyaltycli.shop import clock
+from loyaltycli.services import customers, expiry, points
+from loyaltycli.store import ledger
+from loyaltycli.base.errors import InsufficientPoints
+from loyaltycli.store.models import LedgerEntry
 
 
 def at(text: str):
@@ -106,7 +108,7 @@ def test_expire_all_scales(session, program):
     """2,000 customers, 200 with expired lots: one run stays well under a second or two."""
     from sqlalchemy import insert
 
-    from loyaltycli.core.models import Customer
+    from loyaltycli.store.models import Customer
 
     rows = [{"code": f"C{i:06d}", "name": f"N{i}", "referral_code": f"R{i:07d}", "enrolled_at": at("2025-01-01"),
              "consent": False, "status": "active"} for i in range(1, 2001)]

@@ -156,7 +156,7 @@ def test_hints_are_shell_quoted(cli):
 
 
 def test_postgres_urls_are_read_and_others_refused_in_shop_words(cli):
-    from loyaltycli.core.db import resolve_url
+    from loyaltycli.store.db import resolve_url
 
     assert resolve_url("postgres://till:pw@db.example.ie/chain") == "postgresql+psycopg://till:pw@db.example.ie/chain"
     assert resolve_url("postgresql://till@db/chain") == "postgresql+psycopg://till@db/chain"

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def i18n():
     from loyaltycli import i18n as module
-    from loyaltycli.core import place
+    from loyaltycli.shop import place
 
     place.set_loader(None)  # no shop settings left over from an earlier test of this process
     module.reset()
@@ -315,8 +315,8 @@ def test_no_english_escapes_in_a_real_language(cli, lang, monkeypatch, i18n):
 def test_program_set_survey_questions_are_kept_as_written(cli):
     assert cli("program", "set", "survey_nps_question", "  Would you tell a friend about   our bakery? ").exit_code == 0
     assert cli("program", "set", "survey_csat_question", "Did you enjoy your visit?").exit_code == 0
-    from loyaltycli.core.program import load_program
-    from loyaltycli.core.db import open_database
+    from loyaltycli.store.program import load_program
+    from loyaltycli.store.db import open_database
 
     with open_database(os.environ["LOYALTY_DB"]).session(write=False) as session:
         program = load_program(session)

@@ -50,7 +50,7 @@ def test_import_applies_the_counter_rules(cli, ann, tmp_path, database):
         ("welcome", 50), ("earn", 24), ("earn", 600), ("milestone", 250), ("earn", 12), ("refund", -300),
         ("refund", -8)]
     assert "Silver x1.25" in history[4]["note"]
-    from loyaltycli.core.models import ImportRun, Purchase, PurchaseItem
+    from loyaltycli.store.models import ImportRun, Purchase, PurchaseItem
 
     with database.session(write=False) as s:
         purchases = {p.receipt_id: p for p in s.execute(select(Purchase)).scalars()}
@@ -75,7 +75,7 @@ def test_rerun_imports_nothing_and_changes_no_balance(cli, ann, tmp_path, databa
     assert (again["read"], again["imported"], again["skipped"], again["rejected"], again["points_awarded"]) == \
         (6, 0, 6, 0, 0)
     assert cli.json("balance", ann)["balance"] == 628
-    from loyaltycli.core.models import ImportRun, LedgerEntry, Purchase
+    from loyaltycli.store.models import ImportRun, LedgerEntry, Purchase
 
     with database.session(write=False) as s:
         assert s.execute(select(func.count()).select_from(Purchase)).scalar_one() == 5
@@ -167,7 +167,7 @@ def test_dry_run_writes_nothing(cli, ann, tmp_path, database):
     data = json.loads(result.stdout)
     assert data["dry_run"] is True and data["imported"] == 7 and data["customers_enrolled"] == 1
     assert data["points_awarded"] == 578 + 50 + 5 and data["run_id"] is None
-    from loyaltycli.core.models import Customer, ImportRun, Purchase
+    from loyaltycli.store.models import Customer, ImportRun, Purchase
 
     with database.session(write=False) as s:
         for model in (Purchase, ImportRun):
@@ -215,7 +215,7 @@ def test_demo_loads_its_till_through_the_importer(cli, database, monkeypatch):
     assert result.exit_code == 0, result.stderr
     demo = json.loads(result.stdout)["demo"]
     assert (demo["purchases"], demo["refunds"]) == (588, 8)
-    from loyaltycli.core.models import LedgerEntry, Purchase
+    from loyaltycli.store.models import LedgerEntry, Purchase
 
     with database.session(write=False) as s:
         assert s.execute(select(func.count()).select_from(Purchase).where(Purchase.source == "demo-till")

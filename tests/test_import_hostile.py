@@ -115,7 +115,7 @@ def test_bad_amounts_and_dates(cli, ann, tmp_path):
 def test_the_lines_of_a_receipt_apart_in_the_file_are_one_receipt(cli, ann, tmp_path, database):
     from sqlalchemy import func, select
 
-    from loyaltycli.core.models import Purchase, PurchaseItem
+    from loyaltycli.store.models import Purchase, PurchaseItem
 
     till = tmp_path / "till.csv"
     till.write_text(HEADER + (
@@ -169,8 +169,8 @@ def test_latin1_file_is_read(cli, ann, tmp_path):
     assert data["imported"] == 1 and data["legacy_encoding_lines"] == 1
     from sqlalchemy import select
 
-    from loyaltycli.core.db import open_database
-    from loyaltycli.core.models import PurchaseItem
+    from loyaltycli.store.db import open_database
+    from loyaltycli.store.models import PurchaseItem
 
     with open_database().session(write=False) as s:
         assert s.execute(select(PurchaseItem.sku)).scalar_one() == "CAFÉ-1"
@@ -206,7 +206,7 @@ def test_a_refused_file_leaves_no_import_run(cli, tmp_path, database):
     assert cli("import", till).exit_code == 1
     from sqlalchemy import func, select
 
-    from loyaltycli.core.models import ImportRun
+    from loyaltycli.store.models import ImportRun
 
     with database.session(write=False) as s:
         assert s.execute(select(func.count()).select_from(ImportRun)).scalar_one() == 0

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from loyaltycli.core import importer
+from loyaltycli.services import importer
 
 UCI = (
     "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
@@ -103,7 +103,7 @@ def test_map_overrides_a_preset(cli, tmp_path):
     ("x", "is not COLUMN=FIELD"), ("=amount", "is not COLUMN=FIELD"), ("a=b", "'b' is not one of"),
 ])
 def test_parse_map_refuses_bad_items(item, message):
-    from loyaltycli.core.errors import InvalidInput
+    from loyaltycli.base.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match=message):
         importer.parse_map([item])

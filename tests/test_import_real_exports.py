@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from loyaltycli.core.models import ImportFile, ImportRun, Product, Purchase, PurchaseItem
+from loyaltycli.store.models import ImportFile, ImportRun, Product, Purchase, PurchaseItem
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_data"
 ISO_UCI = (SAMPLES / "online-retail-uk.csv").read_text()

@@ -11,8 +11,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from loyaltycli.core import importer, storage
-from loyaltycli.core.models import Customer, LedgerEntry, Purchase, PurchaseItem
+from loyaltycli.services import importer
+from loyaltycli.store import storage
+from loyaltycli.store.models import Customer, LedgerEntry, Purchase, PurchaseItem
 from loyaltycli.engine.returns import ReturnMatcher, wanted
 from loyaltycli.tillcsv.records import Line
 

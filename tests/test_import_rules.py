@@ -10,10 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from loyaltycli.core import clock, customers, importer, points, storage
-from loyaltycli.core.db import Database
-from loyaltycli.core.models import Customer, ImportRun, LedgerEntry, Membership, MembershipPlan, Purchase, PurchaseItem
-from loyaltycli.core.program import load_program
+from loyaltycli.shop import clock
+from loyaltycli.services import customers, importer, points
+from loyaltycli.store import storage
+from loyaltycli.store.db import Database
+from loyaltycli.store.models import Customer, ImportRun, LedgerEntry, Membership, MembershipPlan, Purchase, PurchaseItem
+from loyaltycli.store.program import load_program
 
 HEADER = "receipt_id,timestamp,customer,amount,channel,sku,quantity,unit_price\n"
 START = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc)
@@ -336,7 +338,7 @@ def test_a_shuffled_file_gives_the_ledger_of_the_sorted_one_wherever_blocks_fall
 def test_differential_counter_against_one_to_three_imported_files(tmp_path_factory, seed, files, program_changes):
     """Random sales, refunds, memberships, referrals and settings: typed at the counter one by one, or
     imported as 1 to 3 files (cut anywhere between receipts), the ledgers are identical."""
-    from loyaltycli.core.program import set_setting
+    from loyaltycli.store.program import set_setting
 
     folder = tmp_path_factory.mktemp("diff")
     rng = random.Random(seed)

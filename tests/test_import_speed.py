@@ -9,9 +9,9 @@ def test_a_key_skipped_as_too_long_for_a_phone_is_never_one_the_full_parse_accep
     import phonenumbers
     from phonenumbers import PhoneMetadata
 
-    from loyaltycli.core import customers
-    from loyaltycli.core.errors import LoyaltyError
-    from loyaltycli.core.customers import _too_long_for_a_phone
+    from loyaltycli.services import customers
+    from loyaltycli.base.errors import LoyaltyError
+    from loyaltycli.services.customers import _too_long_for_a_phone
 
     def valid(key, region):
         try:

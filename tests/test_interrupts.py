@@ -20,14 +20,14 @@ def till(tmp_path, n=12):
 
 
 def purchases(database) -> int:
-    from loyaltycli.core.models import Purchase
+    from loyaltycli.store.models import Purchase
 
     with database.session(write=False) as s:
         return s.execute(select(func.count()).select_from(Purchase)).scalar_one()
 
 
 def test_interrupted_import_says_what_was_kept_and_the_rerun_finishes(cli, database, tmp_path, monkeypatch):
-    from loyaltycli.core import importer
+    from loyaltycli.services import importer
 
     path = till(tmp_path)
     original = importer.Importer._flush
@@ -56,7 +56,7 @@ def test_interrupted_import_says_what_was_kept_and_the_rerun_finishes(cli, datab
 
 
 def test_ctrl_c_before_anything_was_kept(cli, database, tmp_path, monkeypatch):
-    from loyaltycli.core import importer
+    from loyaltycli.services import importer
 
     def interrupted(self, *args, **kwargs):
         raise KeyboardInterrupt

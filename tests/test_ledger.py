@@ -5,9 +5,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from loyaltycli.core import customers, ledger, points
-from loyaltycli.core.errors import DuplicateReceipt, InsufficientPoints
-from loyaltycli.core.models import LedgerEntry, Purchase, PurchaseItem
+from loyaltycli.services import customers, points
+from loyaltycli.store import ledger
+from loyaltycli.base.errors import DuplicateReceipt, InsufficientPoints
+from loyaltycli.store.models import LedgerEntry, Purchase, PurchaseItem
 
 T0 = datetime(2025, 1, 10, 10, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
@@ -89,7 +90,7 @@ def test_expiring_soon(session, program, aoife):
 
 
 def test_expiry_disabled(session, program, aoife):
-    from loyaltycli.core.program import load_program, set_setting
+    from loyaltycli.store.program import load_program, set_setting
 
     set_setting(session, "expiry_days", "0")
     program = load_program(session)
@@ -106,7 +107,7 @@ def test_milestone_once_per_calendar_year(session, program, aoife):
 
 
 def test_referrer_steps(session, program):
-    from loyaltycli.core.program import load_program, set_setting
+    from loyaltycli.store.program import load_program, set_setting
 
     set_setting(session, "referral_steps", "1:200,3:300")
     program = load_program(session)

@@ -7,9 +7,11 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from loyaltycli.core import clock, customers, ledger, memberships, points, rules
-from loyaltycli.core.errors import NotFound, RuleNotMet
-from loyaltycli.core.models import Membership
+from loyaltycli.shop import clock
+from loyaltycli.services import customers, memberships, points
+from loyaltycli.store import ledger, tiers as rules
+from loyaltycli.base.errors import NotFound, RuleNotMet
+from loyaltycli.store.models import Membership
 
 
 def at(text: str) -> datetime:

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from loyaltycli.core import clock
-from loyaltycli.core.models import Purchase
+from loyaltycli.shop import clock
+from loyaltycli.store.models import Purchase
 
 
 def at(text: str) -> datetime:
@@ -21,10 +21,11 @@ def at(text: str) -> datetime:
 
 
 def test_merge_moves_points_lot_by_lot_with_their_expiry(session, program):
-    from loyaltycli.core import customers, ledger, points
-    from loyaltycli.core.check import check_database
-    from loyaltycli.core.merge import merge_customers
-    from loyaltycli.core.models import LedgerEntry, Purchase, Redemption
+    from loyaltycli.services import customers, points
+    from loyaltycli.store import ledger
+    from loyaltycli.services.check import check_database
+    from loyaltycli.services.merge import merge_customers
+    from loyaltycli.store.models import LedgerEntry, Purchase, Redemption
 
     keep = customers.enroll(session, program, "Aoife Byrne", phone="+353851234567", at=at("2026-01-10T10:00"))
     dup = customers.enroll(session, program, "Aoife B", email="aoife@example.ie", at=at("2025-09-01T10:00"))
@@ -62,15 +63,16 @@ def test_merge_moves_points_lot_by_lot_with_their_expiry(session, program):
     assert ledger.expire_customer(session, keep.id, at("2026-10-02T00:00")) == 250
     assert ledger.balance(session, keep.id) == 1150 + 12 - 250
     # a KEY naming the duplicate now says where it went
-    from loyaltycli.core.errors import UnknownCustomer
+    from loyaltycli.base.errors import UnknownCustomer
 
     with pytest.raises(UnknownCustomer, match="C000002 was merged into C000001; use C000001"):
         customers.find(session, "C000002", program)
 
 
 def test_merge_carries_a_negative_balance_as_a_debt(session, program):
-    from loyaltycli.core import customers, ledger, points
-    from loyaltycli.core.merge import merge_customers
+    from loyaltycli.services import customers, points
+    from loyaltycli.store import ledger
+    from loyaltycli.services.merge import merge_customers
 
     keep = customers.enroll(session, program, "Keep")
     dup = customers.enroll(session, program, "Dup")
@@ -84,9 +86,10 @@ def test_merge_carries_a_negative_balance_as_a_debt(session, program):
 
 
 def test_merge_repoints_referrals_surveys_and_memberships(session, program):
-    from loyaltycli.core import customers, ledger, points
-    from loyaltycli.core.merge import merge_customers
-    from loyaltycli.core.models import Membership, MembershipPlan, Referral, SurveyResponse
+    from loyaltycli.services import customers, points
+    from loyaltycli.store import ledger
+    from loyaltycli.services.merge import merge_customers
+    from loyaltycli.store.models import Membership, MembershipPlan, Referral, SurveyResponse
 
     keep = customers.enroll(session, program, "Keep", at=at("2026-01-01T10:00"))
     dup = customers.enroll(session, program, "Dup", at=at("2026-01-01T10:00"))
@@ -146,7 +149,7 @@ def file_bytes(db_path) -> bytes:
 
 @pytest.mark.sqlite_only  # the personal data must be gone from the file itself
 def test_forget_erases_personal_data_from_the_file_and_keeps_the_ledger(cli, db_path, database):
-    from loyaltycli.core.models import SurveyResponse
+    from loyaltycli.store.models import SurveyResponse
 
     assert cli("enroll", "Siobhán Ní Bhriain", "--email", "siobhan.secret@example.ie", "--phone", "+353871112233",
                "--card", "CARD-SECRET-9", "--birthday", "1990-05-04").exit_code == 0
@@ -198,9 +201,10 @@ def test_forget_erases_personal_data_from_the_file_and_keeps_the_ledger(cli, db_
 
 
 def test_forget_from_the_library(session, program):
-    from loyaltycli.core import customers, ledger
-    from loyaltycli.core.errors import RuleNotMet
-    from loyaltycli.core.merge import forget_customer
+    from loyaltycli.services import customers
+    from loyaltycli.store import ledger
+    from loyaltycli.base.errors import RuleNotMet
+    from loyaltycli.services.merge import forget_customer
 
     c = customers.enroll(session, program, "Niamh", email="niamh@example.ie")
     result = forget_customer(session, c)
@@ -209,7 +213,7 @@ def test_forget_from_the_library(session, program):
     again = forget_customer(session, c)  # a second forget finishes what a stopped one left
     assert (again.again, again.forfeited, again.erased) == (True, 0, [])
     c2 = customers.enroll(session, program, "Dup", email="dup@example.ie")
-    from loyaltycli.core.merge import merge_customers
+    from loyaltycli.services.merge import merge_customers
 
     with pytest.raises(RuleNotMet, match="only active customers"):
         merge_customers(session, c2, c)
@@ -223,7 +227,7 @@ def test_db_check_notices_points_on_a_merged_or_personal_data_on_a_forgotten_cus
     assert cli("customer", "merge", "C000001", "C000002", "--yes").exit_code == 0
     assert cli("customer", "forget", "C000003", "--yes").exit_code == 0
     assert cli("db", "check").exit_code == 0
-    from loyaltycli.core import db as dbmod
+    from loyaltycli.store import db as dbmod
 
     for database in dbmod._databases.values():
         database.engine.dispose()
@@ -253,11 +257,12 @@ OPS = st.lists(st.tuples(st.sampled_from(["buy", "buy", "redeem", "refund", "awa
 def test_merge_keeps_every_point_property(database, keep_ops, dup_ops):
     """Whatever two customers did, a merge moves exactly the duplicate's unexpired balance, zeroes it, and
     the points still expire on their own dates."""
-    from loyaltycli.core import customers, ledger, points
-    from loyaltycli.core.check import check_database
-    from loyaltycli.core.errors import LoyaltyError
-    from loyaltycli.core.merge import merge_customers
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import customers, points
+    from loyaltycli.store import ledger
+    from loyaltycli.services.check import check_database
+    from loyaltycli.base.errors import LoyaltyError
+    from loyaltycli.services.merge import merge_customers
+    from loyaltycli.store.program import load_program
 
     with database.session() as session:
         program = load_program(session)
@@ -303,7 +308,7 @@ def test_merge_keeps_every_point_property(database, keep_ops, dup_ops):
 
 def ledger_last(session, customer):
     """Redemptions are recorded after the customer's latest row (the statement stays in order)."""
-    from loyaltycli.core.models import LedgerEntry
+    from loyaltycli.store.models import LedgerEntry
 
     last = session.execute(select(func.max(LedgerEntry.at)).where(LedgerEntry.customer_id == customer.id)).scalar()
     return min(max(last, customer.enrolled_at), clock.now()) if last else customer.enrolled_at

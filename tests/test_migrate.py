@@ -3,7 +3,7 @@ foreign file is refused with exit 4 and one clear line."""
 
 from __future__ import annotations
 
-from loyaltycli.core.db import SCHEMA_HEAD
+from loyaltycli.store.db import SCHEMA_HEAD
 
 import os
 import sqlite3
@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from safety_helpers import dump, execute, schema_of
-from loyaltycli.core.db import SCHEMA_HEAD
+from loyaltycli.store.db import SCHEMA_HEAD
 
 NEWER = f"error: the database schema (ffff) is newer than this program ({SCHEMA_HEAD}); upgrade loyaltycli\n"
 
@@ -21,14 +21,14 @@ NEWER = f"error: the database schema (ffff) is newer than this program ({SCHEMA_
 def oldest_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    from loyaltycli.migrations import alembic_config
+    from loyaltycli.store.migrations import alembic_config
 
     script = ScriptDirectory.from_config(alembic_config())
     return list(script.walk_revisions())[-1].revision
 
 
 def migrated_db(path, revision: str) -> None:
-    from loyaltycli.migrations import run_upgrade
+    from loyaltycli.store.migrations import run_upgrade
 
     engine = create_engine("sqlite:///" + str(path))
     run_upgrade(engine, revision)
@@ -56,8 +56,8 @@ INSERT INTO survey_response (id, customer_id, at, nps, comment) VALUES (1, 1, '2
 
 
 def test_oldest_schema_upgrades_to_newest_with_every_row_kept(tmp_path, cli):
-    from loyaltycli.core.db import SCHEMA_HEAD, Database
-    from loyaltycli.migrations import head_revision
+    from loyaltycli.store.db import SCHEMA_HEAD, Database
+    from loyaltycli.store.migrations import head_revision
 
     path = tmp_path / "old.db"
     migrated_db(path, oldest_revision())
@@ -92,7 +92,7 @@ def test_migrations_produce_exactly_the_models(tmp_path):
     from alembic.migration import MigrationContext
     from sqlmodel import SQLModel
 
-    from loyaltycli.core import models  # noqa: F401
+    from loyaltycli.store import models  # noqa: F401
 
     path = tmp_path / "migrated.db"
     migrated_db(path, "head")
@@ -161,7 +161,7 @@ def test_random_bytes_file_exits_4_with_one_line(cli, tmp_path, content):
 def test_a_table_missing_from_the_schema_exits_4(cli, db_path):
     """Regression: a damaged schema used to end as 'internal error' (exit 1)."""
     assert cli("enroll", "Aoife Byrne").exit_code == 0
-    from loyaltycli.core import db as dbmod
+    from loyaltycli.store import db as dbmod
 
     for database in dbmod._databases.values():
         database.engine.dispose()

@@ -1,7 +1,7 @@
 import pytest
 
-from loyaltycli.core.errors import InvalidInput
-from loyaltycli.core.money import MAX_AMOUNT, format_amount, parse_amount, parse_decimal
+from loyaltycli.base.errors import InvalidInput
+from loyaltycli.base.money import MAX_AMOUNT, format_amount, parse_amount, parse_decimal
 
 
 @pytest.mark.parametrize("text,cents", [

@@ -31,7 +31,7 @@ def imported(cli, path) -> dict:
 
 
 def purchases(database) -> dict:
-    from loyaltycli.core.models import Purchase
+    from loyaltycli.store.models import Purchase
 
     with database.session(write=False) as s:
         return {p.receipt_id: (p.amount, p.channel, p.refund_of_id) for p in s.execute(select(Purchase)).scalars()}
@@ -87,7 +87,7 @@ def test_a_refund_of_a_refund_is_refused_and_db_check_finds_one(cli, database, t
     assert imported(cli, later)["rejected"] == 1
     assert cli("db", "check").exit_code == 0
     # a refund of a refund written behind the program's back is reported
-    from loyaltycli.core.models import Purchase
+    from loyaltycli.store.models import Purchase
 
     with database.session() as s:
         s.add(Purchase(customer_id=1, source="till", receipt_id="R1/R1-R", at=s.execute(
@@ -160,7 +160,7 @@ def test_an_imported_receipt_over_max_purchase_is_rejected_with_the_reason(cli, 
 def test_an_import_enrolls_unknown_customers_set_based_as_enroll_would(cli, database, tmp_path):
     from sqlalchemy import func
 
-    from loyaltycli.core.models import Customer, LedgerEntry
+    from loyaltycli.store.models import Customer, LedgerEntry
 
     enroll(cli, "Ann", "6000100000001")
     lines = [f"R{n},2026-02-01T10:{n:02d}:00,70000000{n:04d},10.00,store,A,1,10.00\n" for n in range(40)]
@@ -186,14 +186,14 @@ def test_an_import_enrolls_unknown_customers_set_based_as_enroll_would(cli, data
     assert new["balance"] == 50 + 10 and new["code"] == "C000007"
 
 
-# -- divergence 7: items checked in imports as at the counter (one function: core/checks.check_items) ------------
+# -- divergence 7: items checked in imports as at the counter (one function: base/checks.check_items) ------------
 def test_the_one_item_check_quantity_times_price_rounded_half_even():
     from decimal import Decimal
 
     import pytest
 
-    from loyaltycli.core.checks import check_item, check_items
-    from loyaltycli.core.errors import InvalidInput
+    from loyaltycli.base.checks import check_item, check_items
+    from loyaltycli.base.errors import InvalidInput
 
     check_item("PAO", Decimal("0.755"), Decimal("3.99"), 301)    # 3.01245 -> 3.01
     check_item("X", Decimal("0.5"), Decimal("0.05"), 2)          # 0.025 -> 0.02 (half-even, not 0.03)

@@ -93,7 +93,7 @@ def test_stored_control_characters_are_escaped_when_printed(shop, database, monk
     fields and messages show it escaped, never send it to the terminal."""
     from sqlalchemy import update
 
-    from loyaltycli.core.models import Customer, LedgerEntry
+    from loyaltycli.store.models import Customer, LedgerEntry
 
     with database.session() as s:
         s.execute(update(Customer).where(Customer.code == "C000003").values(name="Evil\x1b[2J\x07Name\u202e"))

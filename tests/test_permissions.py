@@ -48,7 +48,7 @@ def test_backup_restore_and_export_files_are_owner_only(cli, tmp_path, db_path, 
     files = list((tmp_path / "csv").iterdir())
     from sqlmodel import SQLModel
 
-    from loyaltycli.core import models  # noqa: F401  every table, one file each
+    from loyaltycli.store import models  # noqa: F401  every table, one file each
 
     assert len(files) == len(SQLModel.metadata.tables)
     assert all(mode(f) == 0o600 for f in files)

@@ -6,13 +6,13 @@ LOYALTY_TEST_PG_URL is set); the ones marked `needs_pg` only on PostgreSQL.
 
 from __future__ import annotations
 
-from loyaltycli.core.db import SCHEMA_HEAD
+from loyaltycli.store.db import SCHEMA_HEAD
 
 import multiprocessing
 import os
 
 import pytest
-from loyaltycli.core.db import SCHEMA_HEAD
+from loyaltycli.store.db import SCHEMA_HEAD
 
 PG_URL = os.environ.get("LOYALTY_TEST_PG_URL")
 needs_pg = pytest.mark.skipif(not PG_URL, reason="needs a PostgreSQL server: set LOYALTY_TEST_PG_URL")
@@ -41,8 +41,9 @@ def test_amounts_and_balances_beyond_32_bits(cli):
 
 
 def test_core_sums_are_ints(cli, database):
-    from loyaltycli.core import clock, ledger, rules
-    from loyaltycli.core.program import load_program
+    from loyaltycli.shop import clock
+    from loyaltycli.store import ledger, tiers as rules
+    from loyaltycli.store.program import load_program
 
     cli("enroll", "Aoife Byrne")
     cli("purchase", "C000001", "12.34")
@@ -115,7 +116,7 @@ def _till(url: str, barrier, results) -> None:
     from typer.testing import CliRunner
 
     from loyaltycli.cli import app
-    from loyaltycli.core import db as dbmod
+    from loyaltycli.store import db as dbmod
 
     dbmod._databases.clear()  # the parent's engine is not ours to use
     database = dbmod.open_database(url)
@@ -156,7 +157,7 @@ def test_sixteen_tills_redeem_from_one_balance(cli, db_path):
 def test_a_till_waiting_too_long_for_a_lock_exits_4(cli, db_path, monkeypatch):
     from sqlalchemy import create_engine, text
 
-    from loyaltycli.core import db as dbmod
+    from loyaltycli.store import db as dbmod
 
     cli("enroll", "Aoife Byrne")
     cli("award", "C000001", "500", "--reason", "x")
@@ -179,7 +180,7 @@ def _init(url: str, results) -> None:
     from typer.testing import CliRunner
 
     from loyaltycli.cli import app
-    from loyaltycli.core import db as dbmod
+    from loyaltycli.store import db as dbmod
 
     dbmod._databases.clear()
     result = CliRunner().invoke(app, ["--db", url, "init"])
@@ -203,9 +204,9 @@ def test_tills_creating_the_schema_at_once_create_it_once(pg_server):
         from sqlalchemy import create_engine, text
         from sqlmodel import SQLModel
 
-        from loyaltycli.core import models  # noqa: F401  every table, and alembic_version
+        from loyaltycli.store import models  # noqa: F401  every table, and alembic_version
 
-        from loyaltycli.core.db import SCHEMA_HEAD
+        from loyaltycli.store.db import SCHEMA_HEAD
 
         engine = create_engine(url)
         with engine.connect() as conn:
@@ -222,7 +223,7 @@ def test_each_test_gets_its_own_empty_database(db_path, database):
     """The conftest mechanism itself: LOYALTY_DB is this test's PostgreSQL database, empty, ids from 1."""
     from sqlalchemy import func, select
 
-    from loyaltycli.core.models import Customer
+    from loyaltycli.store.models import Customer
 
     assert os.environ["LOYALTY_DB"] == db_path
     assert database.engine.dialect.name == "postgresql"
@@ -248,7 +249,7 @@ def test_the_migration_builds_the_same_schema_as_a_new_database(pg_server, db_pa
     database gets (columns, types, nullability, indexes, constraints)."""
     from sqlalchemy import create_engine
 
-    from loyaltycli.migrations import run_upgrade
+    from loyaltycli.store.migrations import run_upgrade
 
     shape = [
         "SELECT table_name, column_name, data_type, is_nullable, coalesce(column_default, '') "

@@ -4,8 +4,8 @@ import tomllib
 
 import pytest
 
-from loyaltycli.core.errors import InvalidInput, NotFound
-from loyaltycli.core.program import load_program, load_toml, set_setting
+from loyaltycli.base.errors import InvalidInput, NotFound
+from loyaltycli.store.program import load_program, load_toml, set_setting
 
 
 def test_defaults_are_specs(cli):

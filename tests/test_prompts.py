@@ -28,7 +28,7 @@ def finish(child) -> int:
 
 
 def customers(database) -> int:
-    from loyaltycli.core.models import Customer
+    from loyaltycli.store.models import Customer
 
     with database.session(write=False) as s:
         return s.execute(select(func.count()).select_from(Customer)).scalar_one()
@@ -93,7 +93,7 @@ def test_ctrl_c_during_survey_cancels_and_saves_nothing(cli, database):
     child.sendintr()
     child.expect("survey cancelled; nothing was saved")
     assert finish(child) == 1
-    from loyaltycli.core.models import SurveyResponse
+    from loyaltycli.store.models import SurveyResponse
 
     with database.session(write=False) as s:
         assert s.execute(select(func.count()).select_from(SurveyResponse)).scalar_one() == 0
@@ -117,7 +117,7 @@ def test_survey_asks_recommend_once_keeps_nothing_half_and_says_what_was_recorde
     child.send("\r")
     child.expect("C000001: survey recorded \\(NPS 9\\); skipped: CSAT, loyalty index, comment")
     assert finish(child) == 0
-    from loyaltycli.core.models import SurveyResponse
+    from loyaltycli.store.models import SurveyResponse
 
     with database.session(write=False) as s:
         [row] = s.execute(select(SurveyResponse)).scalars().all()

@@ -7,9 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from loyaltycli.core import customers, ledger, points
-from loyaltycli.core.errors import LoyaltyError
-from loyaltycli.core.models import LedgerEntry, Purchase
+from loyaltycli.services import customers, points
+from loyaltycli.store import ledger
+from loyaltycli.base.errors import LoyaltyError
+from loyaltycli.store.models import LedgerEntry, Purchase
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 names = count()
@@ -30,7 +31,7 @@ def test_ledger_invariants(database, steps):
     """Whatever happens: the balance is the sum of the ledger, the statement ends on it, and no
     redemption ever takes a balance below zero."""
     with database.session() as session:
-        from loyaltycli.core.program import load_program
+        from loyaltycli.store.program import load_program
 
         program = load_program(session)
         customer = customers.enroll(session, program, f"P{next(names)}", at=T0)

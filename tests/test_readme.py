@@ -197,7 +197,7 @@ def test_demo_refused_on_a_shop_of_its_own_without_circular_advice(cli):
 
 
 def test_every_preset_ships_a_sample_export_the_readme_imports():
-    from loyaltycli.core import importer
+    from loyaltycli.services import importer
 
     text = README.read_text(encoding="utf-8")
     for preset in importer.list_presets():

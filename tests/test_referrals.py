@@ -6,10 +6,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from loyaltycli.core import clock, customers, ledger, points, referrals
-from loyaltycli.core.customers import REFERRAL_ALPHABET
-from loyaltycli.core.errors import RuleNotMet
-from loyaltycli.core.models import Referral
+from loyaltycli.shop import clock
+from loyaltycli.services import customers, points, referrals
+from loyaltycli.store import ledger
+from loyaltycli.services.customers import REFERRAL_ALPHABET
+from loyaltycli.base.errors import RuleNotMet
+from loyaltycli.store.models import Referral
 
 
 def at(text: str) -> datetime:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from loyaltycli.core import report_sql, reports
+from loyaltycli.reports import sql as report_sql, aggregates as reports
 
 
 def enroll(cli, name, at):
@@ -179,7 +179,7 @@ def test_tiers_by_hand(cli):
 
 
 def test_tiers_core_lists_who_is_close(cli, database):
-    from loyaltycli.core.program import load_program
+    from loyaltycli.store.program import load_program
 
     a = enroll(cli, "Ann Almost", "2025-01-01T09:00")
     buy(cli, a, "1300.00", "2026-01-10T10:00")                          # Silver, 200 short of Gold (1200+)
@@ -320,7 +320,7 @@ def test_report_commands_have_help_with_an_example(cli):
 
 @pytest.mark.shop_zone("UTC")  # its expected instants are UTC
 def test_core_nps_report_in_one_session(session, program):
-    from loyaltycli.core import customers, surveys
+    from loyaltycli.services import customers, surveys
 
     customer = customers.enroll(session, program, "Core Respondent", at=datetime(2025, 1, 1, tzinfo=timezone.utc))
     for day, score in enumerate([10, 9, 9, 8, 7, 6, 5, 10, 3, 9], start=1):
@@ -395,7 +395,7 @@ def test_the_same_day_of_a_redemption_is_the_shops_local_day(cli):
 def test_offsets_of_the_shop_zone_change_to_the_second():
     from datetime import datetime, timezone
 
-    from loyaltycli.core import clock
+    from loyaltycli.shop import clock
 
     clock.use_zone("Europe/Lisbon")
     try:

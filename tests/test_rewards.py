@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from loyaltycli.core import customers, ledger, points, rewards
-from loyaltycli.core.errors import InsufficientPoints, NotFound, RuleNotMet
-from loyaltycli.core.models import Redemption, Reward
+from loyaltycli.services import customers, points, rewards
+from loyaltycli.store import ledger
+from loyaltycli.base.errors import InsufficientPoints, NotFound, RuleNotMet
+from loyaltycli.store.models import Redemption, Reward
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def receipts_in(path: Path) -> set[str]:
 
 
 def release(cli_db_path=None):
-    from loyaltycli.core import db as dbmod
+    from loyaltycli.store import db as dbmod
 
     for database in dbmod._databases.values():
         database.engine.dispose()

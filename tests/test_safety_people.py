@@ -71,7 +71,7 @@ def _state(pid: int) -> str:
 def test_a_forget_killed_before_compacting_is_reported_and_finished(cli, db_path, tmp_path):
     assert cli("enroll", "Orla Quigley-Secret", "--email", "orla.secret@example.ie").exit_code == 0
     assert cli("enroll", "Other Person").exit_code == 0
-    from loyaltycli.core import db as dbmod
+    from loyaltycli.store import db as dbmod
 
     for database in dbmod._databases.values():
         database.engine.dispose()

@@ -47,7 +47,7 @@ def test_counter_history_is_owner_only_and_keeps_no_personal_data(tmp_path):
 
 def test_counter_history_cleaning_uses_a_temp_file_of_its_own_and_removes_a_stale_one(tmp_path):
     from loyaltycli.cli import counter
-    from loyaltycli.core.files import temp_beside
+    from loyaltycli.base.files import temp_beside
 
     path = tmp_path / "data" / "counter_history"
     path.parent.mkdir()
@@ -101,8 +101,8 @@ def test_rejects_file_is_new_and_owner_only_unless_force(cli, db_path, tmp_path,
 
 # -- 14. secrets -------------------------------------------------------------------------------------------------
 def test_passwords_are_masked_in_every_url_shown():
-    from loyaltycli.core.db import Database
-    from loyaltycli.core.files import mask_secrets
+    from loyaltycli.store.db import Database
+    from loyaltycli.base.files import mask_secrets
 
     assert mask_secrets("postgresql+psycopg://shop:s3cret@db/loyalty?password=s3cret&sslmode=require") == \
         "postgresql+psycopg://shop:***@db/loyalty?password=***&sslmode=require"

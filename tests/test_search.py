@@ -70,7 +70,7 @@ def test_the_key_follows_edits_and_forget(cli, people, database):
 
 
 def test_counter_completion_uses_the_key(people, database):
-    from loyaltycli.core.lookup import customers_starting_with
+    from loyaltycli.services.lookup import customers_starting_with
 
     with database.session(write=False) as session:
         assert [m.code for m in customers_starting_with(session, "stef")] == ["C000003"]

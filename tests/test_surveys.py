@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from loyaltycli.core import surveys
-from loyaltycli.core.errors import InvalidInput
-from loyaltycli.core.models import SurveyResponse
+from loyaltycli.services import surveys
+from loyaltycli.base.errors import InvalidInput
+from loyaltycli.store.models import SurveyResponse
 
 
 def enroll(cli, name="Aoife Byrne", at="2025-01-10T09:00"):
@@ -102,7 +102,7 @@ def test_interactive_survey_cancelled_saves_nothing(cli, database, monkeypatch):
 
 
 def test_core_record_survey_validates(session, program):
-    from loyaltycli.core import customers
+    from loyaltycli.services import customers
 
     customer = customers.enroll(session, program, "Core Customer")
     response = surveys.record_survey(session, customer, nps="8", cli=[6, 6, 6])
@@ -156,7 +156,7 @@ def test_nps_report_without_answers_has_no_score(cli):
 def test_demo_stores_the_sample_surveys(cli, database, tmp_path):
     import csv
 
-    from loyaltycli.core.demo import sample_dir
+    from loyaltycli.services.demo import sample_dir
 
     # A slice of the sample shop (three customers, their survey answers) keeps the test quick.
     with (sample_dir() / "customers.csv").open(encoding="utf-8") as handle:

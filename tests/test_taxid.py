@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from loyaltycli.core.errors import DuplicateCustomer, InvalidInput
+from loyaltycli.base.errors import DuplicateCustomer, InvalidInput
 
 VALID = {  # country -> (as typed, as stored)
     "PT": ("PT 123 456 789", "123456789"),
@@ -101,7 +101,7 @@ def test_forget_erases_it_and_merge_moves_it(cli):
 def test_db_check_notices_a_tax_id_left_on_a_forgotten_customer(cli, db_path):
     assert cli("enroll", "Gone", "--tax-id", "123456789").exit_code == 0
     assert cli("customer", "forget", "C000001", "--yes").exit_code == 0
-    from loyaltycli.core import db as dbmod
+    from loyaltycli.store import db as dbmod
 
     for database in dbmod._databases.values():
         database.engine.dispose()
@@ -127,8 +127,8 @@ def test_a_nif_imported_from_saft_finds_the_customer_whose_tax_id_it_is(cli, tmp
 
 
 def test_library(session):
-    from loyaltycli.core import customers
-    from loyaltycli.core.program import load_program, set_setting
+    from loyaltycli.services import customers
+    from loyaltycli.store.program import load_program, set_setting
 
     set_setting(session, "country", "PT")
     program_pt = load_program(session)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from loyaltycli.core.errors import InvalidInput
+from loyaltycli.base.errors import InvalidInput
 from loyaltycli.tillcsv import saft
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "saft-pt.xml"

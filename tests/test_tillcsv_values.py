@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from loyaltycli.core.errors import InvalidInput
+from loyaltycli.base.errors import InvalidInput
 from loyaltycli.tillcsv import dates, numbers
 
 

@@ -88,7 +88,7 @@ def test_report_days_are_local_days(cli, bucharest):
 
 
 def test_expire_as_of_a_local_day_on_a_short_day(cli, bucharest, monkeypatch):
-    from loyaltycli.core import clock
+    from loyaltycli.shop import clock
 
     clock.use_zone("Europe/Bucharest")
     try:
@@ -155,8 +155,8 @@ def test_the_hour_cache_reads_every_time_as_the_zone_does(zone, naive):
     a change (gap, repeated hour, Lord Howe's half-hour shift) take the full reading: the same answer."""
     from zoneinfo import ZoneInfo
 
-    from loyaltycli.core import clock
-    from loyaltycli.core.errors import InvalidInput
+    from loyaltycli.shop import clock
+    from loyaltycli.base.errors import InvalidInput
 
     tz = ZoneInfo(zone)
     first, second = naive.replace(tzinfo=tz), naive.replace(tzinfo=tz, fold=1)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from loyaltycli.core import backup, importer
-from loyaltycli.core.db import Database
+from loyaltycli.services import backup, importer
+from loyaltycli.store.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -70,7 +70,7 @@ class LoyaltyGroup(TyperGroup):
         return super().parse_args(ctx, hoist_global_options(list(args)))
 
     def invoke(self, ctx):
-        from loyaltycli.core.errors import LoyaltyError
+        from loyaltycli.base.errors import LoyaltyError
 
         try:
             try:
@@ -97,7 +97,7 @@ class LoyaltyGroup(TyperGroup):
                 raise
             from sqlalchemy.exc import IntegrityError
 
-            from loyaltycli.core.files import disk_full, mask_secrets
+            from loyaltycli.base.files import disk_full, mask_secrets
 
             if disk_full(exc):
                 fail(_("disk full: the command could not finish writing; nothing was changed (free some space "
@@ -113,7 +113,7 @@ class LoyaltyGroup(TyperGroup):
 
 def _print_notes() -> None:
     """How input was read when it could be read two ways (an autumn hour): one line each, on stderr."""
-    from loyaltycli.core import clock
+    from loyaltycli.shop import clock
 
     for text in clock.take_notes():
         typer.echo(_("note: {text}").format(text=text), err=True)
@@ -122,7 +122,7 @@ def _print_notes() -> None:
 def _checkpoint() -> None:
     """A command that wrote leaves the .db file current (its WAL copied in), so the file alone is a
     usable copy; a command that only read costs nothing here."""
-    db = sys.modules.get("loyaltycli.core.db")
+    db = sys.modules.get("loyaltycli.store.db")
     if db is not None:
         db.checkpoint_all()
 

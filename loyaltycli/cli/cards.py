@@ -18,7 +18,7 @@ NUMBERS = {"ignore_unknown_options": True}
 
 
 def _money(cents):
-    from loyaltycli.core.money import format_amount
+    from loyaltycli.base.money import format_amount
 
     return format_amount(cents)
 
@@ -50,8 +50,8 @@ def card_add(
 
     Example: loyalty card add Coffee --stamps 10 --reward "Free coffee" --sku 'COF-*' --per item --expires-days 90
     """
-    from loyaltycli.core import cards
-    from loyaltycli.core.money import parse_money
+    from loyaltycli.services import cards
+    from loyaltycli.base.money import parse_money
 
     minimum = parse_money(min_amount, what="--min-amount")  # typed the shop's way, like every amount
     with options.database().session() as session:
@@ -73,7 +73,7 @@ def card_list() -> None:
 
     Example: loyalty card list --json
     """
-    from loyaltycli.core import cards
+    from loyaltycli.services import cards
 
     with options.database().session(write=False) as session:
         rows = [_card_json(c) for c in cards.list_cards(session)]
@@ -93,7 +93,7 @@ def rule_add(
 
     Example: loyalty program rule add "Croissant bonus" --sku 'CRO-*' --points 5 --per item
     """
-    from loyaltycli.core.program import add_item_rule
+    from loyaltycli.store.program import add_item_rule
 
     with options.database().session() as session:
         rule = add_item_rule(session, name, sku, points, per)
@@ -107,7 +107,7 @@ def rule_list() -> None:
 
     Example: loyalty program rule list
     """
-    from loyaltycli.core.program import load_program
+    from loyaltycli.store.program import load_program
 
     with options.database().session(write=False) as session:
         rules = load_program(session).item_rules

@@ -19,7 +19,7 @@ def db_copy(to: str = typer.Option(..., "--to", metavar="URL_OR_PATH",
 
     Example: loyalty --db shop.db db copy --to postgresql+psycopg://loyalty@db.example.ie/chain
     """
-    from loyaltycli.core.copy import copy_database
+    from loyaltycli.store.copy import copy_database
 
     result = copy_database(options.database(), to)
     if options.current.json:

@@ -98,7 +98,7 @@ def private_history(path: Path):
     if path.exists() and not path.is_symlink():
         os.chmod(path, 0o600)
         kept = [line for line in PrivateHistory(str(path)).load_history_strings() if line_is_safe_to_keep(line)]
-        from loyaltycli.core.files import remove_stale_temps, temp_beside
+        from loyaltycli.base.files import remove_stale_temps, temp_beside
 
         remove_stale_temps(path.parent, ("history",))  # left by a counter killed while it cleaned the file
         temp = temp_beside(path, "history")

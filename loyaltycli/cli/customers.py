@@ -14,15 +14,15 @@ customer_app = typer.Typer(help="Look up, list and edit customers.", no_args_is_
 
 
 def _money(cents):
-    from loyaltycli.core.money import money
+    from loyaltycli.base.money import money
 
     return money(cents)
 
 
 def _shown_phone(e164):
     """A phone as the shop's region writes it (core.customers.shown_phone, the one formatter)."""
-    from loyaltycli.core import place
-    from loyaltycli.core.customers import shown_phone
+    from loyaltycli.shop import place
+    from loyaltycli.services.customers import shown_phone
 
     return shown_phone(e164, place.get("phone_region", "IE"))
 
@@ -52,7 +52,7 @@ def show_account(acct: dict) -> None:
                                    "tier", "spend", "referral_code", "tax_id")}
     fields["phone"] = _shown_phone(fields["phone"])
     if data["consent"]:
-        from loyaltycli.core.clock import local_text
+        from loyaltycli.shop.clock import local_text
 
         fields["offers"] = (_("agreed {when}, {how}").format(when=local_text(data["consent_at"]),
                                                               how=data["consent_how"]) if data.get("consent_at")
@@ -71,13 +71,13 @@ def show_account(acct: dict) -> None:
         fields["next tier"] = _("top tier reached")
     for lot in data["expiring_soon"]:
         fields.setdefault("expiring soon", "")
-        from loyaltycli.core.clock import local_text
+        from loyaltycli.shop.clock import local_text
 
         fields["expiring soon"] += ngettext("{points} point on {day}", "{points} points on {day}",
                                            abs(lot["points"])).format(points=lot["points"],
                                                                      day=local_text(lot["expires_at"])[:10]) + "  "
     if data.get("cards"):
-        from loyaltycli.core.cards import describe
+        from loyaltycli.services.cards import describe
 
         fields["stamp cards"] = describe(data["cards"])
     table_of_fields(fields, title=f"{data['name'] or data['code']}")
@@ -107,8 +107,9 @@ def enroll(
 
     Example: loyalty enroll "Aoife Byrne" --phone 0851234567 --email aoife@example.ie --consent
     """
-    from loyaltycli.core import accounts, clock, customers
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import accounts, customers
+    from loyaltycli.shop import clock
+    from loyaltycli.store.program import load_program
 
     db = options.database()
     if name is None:
@@ -155,8 +156,8 @@ def customer_show(key: str = typer.Argument(..., help="Code, card, e-mail, phone
 
     Example: loyalty customer show C000001
     """
-    from loyaltycli.core import accounts, customers
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import accounts, customers
+    from loyaltycli.store.program import load_program
 
     with options.database().session(write=False) as session:
         program = load_program(session)
@@ -173,8 +174,8 @@ def customer_list(tier: Optional[str] = typer.Option(None, "--tier", help="Only 
 
     Example: loyalty customer list --tier Gold --csv
     """
-    from loyaltycli.core import accounts
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import accounts
+    from loyaltycli.store.program import load_program
 
     with options.database().session(write=False) as session:
         program = load_program(session)
@@ -206,8 +207,8 @@ def customer_edit(
 
     Example: loyalty customer edit C000001 --email new@example.ie
     """
-    from loyaltycli.core import accounts, customers
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import accounts, customers
+    from loyaltycli.store.program import load_program
 
     if all(v is None for v in (name, phone, email, card, birthday, consent, tax_id)):
         fail(_("nothing to change: give --name, --phone, --email, --card, --birthday, --tax-id or --consent"))

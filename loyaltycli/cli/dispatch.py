@@ -213,7 +213,7 @@ def _short_help(command) -> str:
 def customer_suggestions(prefix: str, *, limit: int = 12) -> list[Suggestion]:
     """Customers whose code, name, e-mail, card or phone starts with ``prefix``; each completes to its code."""
     from loyaltycli.cli import options
-    from loyaltycli.core.lookup import customers_starting_with
+    from loyaltycli.services.lookup import customers_starting_with
 
     with options.database().session(write=False) as session:
         found = customers_starting_with(session, prefix, limit=limit)

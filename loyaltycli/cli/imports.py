@@ -64,7 +64,7 @@ def import_(
 
     Example: loyalty import till.csv --source shop1 --enroll-unknown
     """
-    from loyaltycli.core import importer
+    from loyaltycli.services import importer
     from loyaltycli.tillcsv.translate import ReadOptions
 
     if str(file) == "inspect" and inspected is not None:

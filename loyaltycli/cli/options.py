@@ -28,18 +28,18 @@ current = Options()
 def reset(**values) -> Options:
     global current
     current = Options(**values)
-    from loyaltycli.core import place
+    from loyaltycli.shop import place
 
     # Amounts and times typed on the line are read the shop's way: its settings, read when first needed.
     place.set_loader(_read_place)
-    from loyaltycli.core import clock
+    from loyaltycli.shop import clock
 
     clock.take_notes()
     return current
 
 
 def _read_place():
-    from loyaltycli.core import place
+    from loyaltycli.shop import place
 
     with database().session(write=False) as session:
         return place.read_settings(session)
@@ -47,7 +47,7 @@ def _read_place():
 
 def database(create: bool = False):
     """The Database named by --db / LOYALTY_DB / the default (created only with ``create``: `init`)."""
-    from loyaltycli.core.db import open_database
+    from loyaltycli.store.db import open_database
     from loyaltycli.gcpause import resume_gc
 
     resume_gc()  # the command's imports are done: collect garbage again from here on
@@ -57,6 +57,6 @@ def database(create: bool = False):
 def by_hand():
     """Context for a command whose ledger rows are written by hand (award, refund, redeem, merge, forget,
     restore): they record the operator (--by, LOYALTY_OPERATOR, else the OS user)."""
-    from loyaltycli.core import ledger
+    from loyaltycli.store import ledger
 
     return ledger.acting(ledger.operator_name(current.by))

@@ -12,13 +12,13 @@ from loyaltycli.i18n import N_, _, ngettext
 
 
 def _money(cents: int) -> str:
-    from loyaltycli.core.money import Money
+    from loyaltycli.base.money import Money
 
     return Money(cents)
 
 
 def _when(at: Optional[str]):
-    from loyaltycli.core import clock
+    from loyaltycli.shop import clock
 
     return clock.parse_timestamp(at, what="--at", local_formats=True) if at else None
 
@@ -35,11 +35,11 @@ def purchase(
 
     Example: loyalty purchase C000001 24.50 --receipt R-1001 --item COF-250:1:24.50
     """
-    from loyaltycli.core import cards, customers, points
-    from loyaltycli.core.money import parse_money
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import cards, customers, points
+    from loyaltycli.base.money import parse_money
+    from loyaltycli.store.program import load_program
 
-    from loyaltycli.core.errors import AboveMaxPurchase, DatabaseUnavailable
+    from loyaltycli.base.errors import AboveMaxPurchase, DatabaseUnavailable
 
     def record(confirmed: bool):
         with options.database().session() as session:
@@ -68,7 +68,7 @@ def purchase(
             raise
         # Asked outside the transaction: no lock is held while the person thinks.
         from loyaltycli.cli import prompts
-        from loyaltycli.core.errors import Cancelled
+        from loyaltycli.base.errors import Cancelled
 
         if not prompts.confirm(_("{problem}. Record it anyway?").format(problem=exc)):
             raise Cancelled(_("purchase cancelled; nothing was recorded"))
@@ -115,9 +115,9 @@ def refund(
 
     Example: loyalty refund R-1001 --item COF-250:1
     """
-    from loyaltycli.core import points
-    from loyaltycli.core.money import parse_money
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import points
+    from loyaltycli.base.money import parse_money
+    from loyaltycli.store.program import load_program
 
     cents = parse_money(amount, allow_zero=False) if amount is not None else None
     when = _when(at)
@@ -145,8 +145,8 @@ def award(
 
     Example: loyalty award C000001 100 --reason "sorry for the wait"
     """
-    from loyaltycli.core import customers, points
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import customers, points
+    from loyaltycli.store.program import load_program
 
     when = _when(at)
     with options.database().session() as session, options.by_hand():
@@ -171,9 +171,9 @@ def redeem(
 
     Example: loyalty redeem C000001 200 --basket 30.00
     """
-    from loyaltycli.core import customers, points
-    from loyaltycli.core.money import parse_money
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import customers, points
+    from loyaltycli.base.money import parse_money
+    from loyaltycli.store.program import load_program
 
     if voucher is not None:
         return _use_voucher(key, voucher, points_, reward, basket, at)
@@ -198,8 +198,8 @@ def redeem(
 
 def _use_voucher(key: str, voucher: str, points_, reward, basket, at) -> None:
     """`redeem KEY --voucher REWARD`: one stamp-card voucher, no points."""
-    from loyaltycli.core import cards, customers
-    from loyaltycli.core.errors import InvalidInput
+    from loyaltycli.services import cards, customers
+    from loyaltycli.base.errors import InvalidInput
 
     if points_ is not None or reward is not None or basket is not None:
         raise InvalidInput(_("--voucher uses a stamp-card voucher: give no POINTS, --reward or --basket with it"))
@@ -216,8 +216,8 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
 
     Example: loyalty balance C000001
     """
-    from loyaltycli.core import accounts, cards, customers
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import accounts, cards, customers
+    from loyaltycli.store.program import load_program
 
     with options.database().session(write=False) as session:
         program = load_program(session)
@@ -261,7 +261,8 @@ def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
 
     Example: loyalty history C000001 --csv
     """
-    from loyaltycli.core import cards, customers, ledger
+    from loyaltycli.services import cards, customers
+    from loyaltycli.store import ledger
 
     with options.database().session(write=False) as session:
         customer = customers.find(session, key, usable=False)

@@ -24,27 +24,27 @@ NUMBERS = {"ignore_unknown_options": True}
 
 
 def _money(cents):
-    from loyaltycli.core.money import money
+    from loyaltycli.base.money import money
 
     return money(cents)
 
 
 def _day(text: Optional[str], what: str):
-    from loyaltycli.core import clock
+    from loyaltycli.shop import clock
 
     return clock.parse_date(text, what=what) if text else None
 
 
 def _when(at: Optional[str]):
-    from loyaltycli.core import clock
+    from loyaltycli.shop import clock
 
     return clock.parse_timestamp(at, what="--at", local_formats=True) if at else None
 
 
 def _period(start: Optional[str], end: Optional[str]):
     """--from (inclusive) and --to (exclusive) days as UTC moments."""
-    from loyaltycli.core import clock
-    from loyaltycli.core.errors import InvalidInput
+    from loyaltycli.shop import clock
+    from loyaltycli.base.errors import InvalidInput
 
     first, last = _day(start, "--from"), _day(end, "--to")
     if first and last and last <= first:
@@ -62,7 +62,7 @@ def referral_code(key: str = typer.Argument(..., help="Customer code, card, e-ma
 
     Example: loyalty referral code C000001
     """
-    from loyaltycli.core import customers, referrals
+    from loyaltycli.services import customers, referrals
 
     with options.database().session() as session:
         customer = customers.find(session, key)
@@ -83,7 +83,7 @@ def referral_list(key: Optional[str] = typer.Argument(None, help="Only this refe
 
     Example: loyalty referral list C000001 --json
     """
-    from loyaltycli.core import customers, referrals
+    from loyaltycli.services import customers, referrals
 
     with options.database().session(write=False) as session:
         referrer = customers.find(session, key, usable=False) if key else None
@@ -100,9 +100,9 @@ def referral_add(key: str = typer.Argument(..., help="The new customer (referee)
 
     Example: loyalty referral add C000002 K7M4PQ2X
     """
-    from loyaltycli.core import customers, referrals
-    from loyaltycli.core.models import Customer
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import customers, referrals
+    from loyaltycli.store.models import Customer
+    from loyaltycli.store.program import load_program
 
     with options.database().session() as session:
         program = load_program(session)
@@ -124,7 +124,7 @@ def expire(as_of: Optional[str] = typer.Option(None, "--as-of", help="YYYY-MM-DD
 
     Example: loyalty expire --as-of 2026-06-30
     """
-    from loyaltycli.core import expiry
+    from loyaltycli.services import expiry
 
     day = _day(as_of, "--as-of")
     moment = expiry.as_of_moment(day)
@@ -158,8 +158,8 @@ def donate(key: str = typer.Argument(..., help="Customer code, card, e-mail or p
 
     Example: loyalty donate C000001 200 --cause "Food bank"
     """
-    from loyaltycli.core import customers, donations
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import customers, donations
+    from loyaltycli.store.program import load_program
 
     with options.database().session() as session:
         program = load_program(session)
@@ -179,7 +179,7 @@ def cause_add(name: str = typer.Argument(..., help="Name of the cause.")) -> Non
 
     Example: loyalty cause add "Food bank"
     """
-    from loyaltycli.core import donations
+    from loyaltycli.services import donations
 
     with options.database().session() as session:
         cause = donations.add_cause(session, name)
@@ -192,7 +192,7 @@ def cause_list() -> None:
 
     Example: loyalty cause list --csv
     """
-    from loyaltycli.core import donations
+    from loyaltycli.services import donations
 
     with options.database().session(write=False) as session:
         rows = donations.list_causes(session)
@@ -206,7 +206,7 @@ def donations_report(start: Optional[str] = typer.Option(None, "--from", help="F
 
     Example: loyalty report donations --from 2026-01-01 --to 2027-01-01
     """
-    from loyaltycli.core import donations
+    from loyaltycli.services import donations
 
     first, last = _period(start, end)
     with options.database().session(write=False) as session:
@@ -231,8 +231,8 @@ def plan_add(name: str = typer.Argument(..., help="Plan name."),
 
     Example: loyalty membership plan add Club --fee 30.00 --months 12 --multiplier 2 --perk "free delivery"
     """
-    from loyaltycli.core import memberships
-    from loyaltycli.core.money import parse_money
+    from loyaltycli.services import memberships
+    from loyaltycli.base.money import parse_money
 
     cents = parse_money(fee, what="--fee")
     with options.database().session() as session:
@@ -249,7 +249,7 @@ def plan_list() -> None:
 
     Example: loyalty membership plan list
     """
-    from loyaltycli.core import memberships
+    from loyaltycli.services import memberships
 
     with options.database().session(write=False) as session:
         rows = memberships.list_plans(session)
@@ -265,7 +265,7 @@ def membership_join(key: str = typer.Argument(..., help="Customer code, card, e-
 
     Example: loyalty membership join C000001 Club
     """
-    from loyaltycli.core import customers, memberships
+    from loyaltycli.services import customers, memberships
 
     with options.database().session() as session:
         customer = customers.find(session, key)
@@ -283,7 +283,7 @@ def membership_renew(key: str = typer.Argument(..., help="Customer code, card, e
 
     Example: loyalty membership renew C000001
     """
-    from loyaltycli.core import customers, memberships
+    from loyaltycli.services import customers, memberships
 
     with options.database().session() as session:
         customer = customers.find(session, key)
@@ -299,7 +299,7 @@ def membership_cancel(key: str = typer.Argument(..., help="Customer code, card, 
 
     Example: loyalty membership cancel C000001
     """
-    from loyaltycli.core import customers, memberships
+    from loyaltycli.services import customers, memberships
 
     with options.database().session() as session:
         customer = customers.find(session, key)
@@ -314,7 +314,7 @@ def membership_list(active: bool = typer.Option(False, "--active", help="Only ru
 
     Example: loyalty membership list --active --csv
     """
-    from loyaltycli.core import memberships
+    from loyaltycli.services import memberships
 
     with options.database().session(write=False) as session:
         rows = memberships.list_memberships(session, active_only=active)
@@ -330,8 +330,8 @@ def reward_add(name: str = typer.Argument(..., help="Reward name."),
 
     Example: loyalty reward add "Free coffee" --cost 100
     """
-    from loyaltycli.core import rewards
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import rewards
+    from loyaltycli.store.program import load_program
 
     with options.database().session() as session:
         program = load_program(session)
@@ -348,8 +348,8 @@ def reward_list() -> None:
 
     Example: loyalty reward list --json
     """
-    from loyaltycli.core import rewards
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import rewards
+    from loyaltycli.store.program import load_program
 
     with options.database().session(write=False) as session:
         rows = rewards.list_rewards(session, load_program(session))
@@ -363,7 +363,7 @@ def reward_remove(name: str = typer.Argument(..., help="Reward name.")) -> None:
 
     Example: loyalty reward remove "Free coffee"
     """
-    from loyaltycli.core import rewards
+    from loyaltycli.services import rewards
 
     with options.database().session() as session:
         reward = rewards.remove_reward(session, name)
@@ -377,7 +377,7 @@ def program_preset(name: str = typer.Argument(..., help="cashback or points."),
 
     Example: loyalty program preset cashback --percent 5
     """
-    from loyaltycli.core.program import apply_preset
+    from loyaltycli.store.program import apply_preset
 
     with options.database().session() as session:
         values = apply_preset(session, name, percent)
@@ -392,8 +392,8 @@ def birthdays(days: int = typer.Option(0, "--days", help="Also the next N days (
 
     Example: loyalty birthdays --days 7 --award
     """
-    from loyaltycli.core import bonuses
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import bonuses
+    from loyaltycli.store.program import load_program
 
     with options.database().session(write=award) as session:
         program = load_program(session)
@@ -416,8 +416,8 @@ def rebate(year: int = typer.Option(..., "--year", help="A finished calendar yea
 
     Example: loyalty rebate --year 2025 --percent 2 --dry-run
     """
-    from loyaltycli.core import bonuses
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import bonuses
+    from loyaltycli.store.program import load_program
 
     with options.database().session(write=not dry_run) as session:
         program = load_program(session)

@@ -23,7 +23,7 @@ class _Cancelled(Exception):
 
 def _validator(check, optional: bool = True):
     """Turn a check (raises LoyaltyError) into questionary's True-or-message form."""
-    from loyaltycli.core.errors import LoyaltyError
+    from loyaltycli.base.errors import LoyaltyError
 
     def validate(text: str):
         if not text.strip():
@@ -62,7 +62,8 @@ def enroll_flow(program, check: Check | None = None, given: dict | None = None) 
 def _enroll_flow(program, check: Check | None, answers: dict) -> dict | None:
     import questionary
 
-    from loyaltycli.core import clock, customers
+    from loyaltycli.shop import clock
+    from loyaltycli.services import customers
 
     def db_check(field):
         def run(text):
@@ -131,7 +132,7 @@ def survey_flow(code: str, nps_question: str | None = None, csat_question: str |
 def _survey_flow(code: str, nps_question: str, csat_question: str) -> dict | None:
     import questionary
 
-    from loyaltycli.core import surveys
+    from loyaltycli.services import surveys
 
     def score(low, high, what):
         return _validator(lambda t: surveys.check_score(t, low, high, what))

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
 from loyaltycli.cli import options
-from loyaltycli.core.money import Money
+from loyaltycli.base.money import Money
 from loyaltycli.i18n import _
 
 
@@ -25,7 +25,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, str):  # Money: its plain decimal string
         return str(value)
     if isinstance(value, datetime):
-        from loyaltycli.core.clock import iso
+        from loyaltycli.shop.clock import iso
 
         return iso(value)
     if isinstance(value, date):
@@ -35,7 +35,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         out = {k: _plain(v) for k, v in value.items()}
         if "currency" not in value and any(isinstance(v, Money) for v in value.values()):
-            from loyaltycli.core.money import shop_currency
+            from loyaltycli.base.money import shop_currency
 
             out["currency"] = shop_currency()  # beside the amounts: which money they are
         return out
@@ -59,7 +59,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, Money):
         return value.shown() if not options.current.csv else str(value)
     if isinstance(value, datetime):
-        from loyaltycli.core.clock import local_text
+        from loyaltycli.shop.clock import local_text
 
         return local_text(value)
     if isinstance(value, bool):
@@ -121,15 +121,15 @@ def emit(data: Any, *, columns: Sequence[str] | None = None, title: str | None =
 
 
 def write_csv(stream, rows: Iterable[dict], columns: Sequence[str] | None = None) -> None:
-    """CSV for people: formula-like cells escaped (core/spreadsheet.py); with --excel a UTF-8 BOM, and
+    """CSV for people: formula-like cells escaped (base/spreadsheet.py); with --excel a UTF-8 BOM, and
     ``;`` with decimal commas where the shop's locale writes them."""
-    from loyaltycli.core.spreadsheet import BOM, PLAIN, excel_dialect, safe_cell
+    from loyaltycli.base.spreadsheet import BOM, PLAIN, excel_dialect, safe_cell
 
     rows = list(rows)
     columns = list(columns or (rows[0].keys() if rows else []))
     dialect = PLAIN
     if options.current.excel:
-        from loyaltycli.core import place
+        from loyaltycli.shop import place
 
         dialect = excel_dialect(place.get("locale", ""))
         stream.write(BOM)
@@ -270,7 +270,7 @@ def printable(text: str) -> str:
         return text
     import unicodedata
 
-    from loyaltycli.core.textkey import BIDI  # the overrides refused at entry
+    from loyaltycli.base.textkey import BIDI  # the overrides refused at entry
 
     return "".join(ch.encode("unicode_escape").decode("ascii")
                    if (ch != "\n" and unicodedata.category(ch) == "Cc") or ch in BIDI else ch for ch in text)

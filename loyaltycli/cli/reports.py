@@ -21,7 +21,7 @@ AMOUNT_KEYS = {"spend", "total_spend", "min_spend", "qualifying_spend", "missing
 
 def amounts(data):
     """Cents -> decimal strings for every amount key, recursively."""
-    from loyaltycli.core.money import Money
+    from loyaltycli.base.money import Money
 
     if isinstance(data, list):
         return [amounts(v) for v in data]
@@ -43,7 +43,8 @@ def _to_option():
 
 def _period(from_: Optional[str], to: Optional[str]):
     """The report period from --from/--to: dates (local midnight) or ISO-8601 timestamps."""
-    from loyaltycli.core import clock, report_sql
+    from loyaltycli.shop import clock
+    from loyaltycli.reports import sql as report_sql
 
     def moment(text: Optional[str], what: str):
         if text is None:
@@ -57,8 +58,8 @@ def _period(from_: Optional[str], to: Optional[str]):
 
 def _run(report: str, from_: Optional[str], to: Optional[str], **kwargs):
     """Open a read-only session and run core.reports.<report>_report over the period."""
-    from loyaltycli.core import reports
-    from loyaltycli.core.program import load_program
+    from loyaltycli.reports import aggregates as reports
+    from loyaltycli.store.program import load_program
 
     period = _period(from_, to)
     with options.database().session(write=False) as session:
@@ -68,7 +69,7 @@ def _run(report: str, from_: Optional[str], to: Optional[str], **kwargs):
 
 
 def _title(name: str, data: dict) -> str:
-    from loyaltycli.core.clock import local_text
+    from loyaltycli.shop.clock import local_text
 
     period = data["period"]
     return _("{report}, {start} to {end}").format(report=name, start=local_text(period["from"])[:10],
@@ -235,8 +236,8 @@ def report_segments(
 
     Example: loyalty report segments --segment "at risk" --csv > win-back.csv
     """
-    from loyaltycli.core import reports
-    from loyaltycli.core.program import load_program
+    from loyaltycli.reports import aggregates as reports
+    from loyaltycli.store.program import load_program
 
     period = _period(from_, to)
     with options.database().session(write=False) as session:
@@ -250,7 +251,7 @@ def report_segments(
     columns = ["code", "name", "phone", "email", "consent", "segment", "recency_days", "frequency", "monetary",
                "consent_at", "consent_how"]
     if rows is not None:
-        from loyaltycli.core.money import format_amount, money
+        from loyaltycli.base.money import format_amount, money
 
         # flat rows: format in place rather than walking them recursively (CSV: an amount, so that
         # --excel writes it with the locale's decimal mark)
@@ -364,8 +365,9 @@ def suggest(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
 
     Example: loyalty customer suggest C000001 --limit 3
     """
-    from loyaltycli.core import customers, products
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import customers
+    from loyaltycli.reports import products
+    from loyaltycli.store.program import load_program
 
     with options.database().session(write=False) as session:
         customer = customers.find(session, key, load_program(session), usable=False)

@@ -13,7 +13,7 @@ from loyaltycli.i18n import _, ngettext
 
 def confirmed(yes: bool, what: str, details: list[str]) -> None:
     """Irreversible commands: go on with --yes; on a terminal show ``details`` and ask; else refuse."""
-    from loyaltycli.core.errors import Cancelled
+    from loyaltycli.base.errors import Cancelled
 
     if yes:
         return
@@ -43,7 +43,7 @@ def backup(file: Path = typer.Argument(..., help="Backup file to write (0600, vi
 
     Example: loyalty backup /var/backups/loyalty-$(date +%a).db --force
     """
-    from loyaltycli.core.backup import backup as run_backup
+    from loyaltycli.services.backup import backup as run_backup
 
     info = run_backup(options.database(), file, force=force)
     emit(info, message=_("backed up {customers} and {rows} to {file} ({bytes} bytes)").format(
@@ -60,8 +60,8 @@ def restore(file: Path = typer.Argument(..., help="A backup written by `loyalty 
 
     Example: loyalty restore /var/backups/loyalty-Mon.db --yes
     """
-    from loyaltycli.core import ledger
-    from loyaltycli.core.backup import restore as run_restore
+    from loyaltycli.store import ledger
+    from loyaltycli.services.backup import restore as run_restore
 
     def ask(facts: dict) -> bool:
         confirmed(yes, _("restore"), [
@@ -89,7 +89,7 @@ def export(folder: Path = typer.Argument(..., help="Folder for the CSV files (cr
 
     Example: loyalty export exports/2026-06-15
     """
-    from loyaltycli.core.backup import export as run_export
+    from loyaltycli.services.backup import export as run_export
 
     info = run_export(options.database(), folder)
     rows = sum(info["tables"].values())
@@ -103,7 +103,7 @@ def db_check() -> None:
 
     Example: loyalty db check
     """
-    from loyaltycli.core.check import CHECKS, run_checks
+    from loyaltycli.services.check import CHECKS, run_checks
 
     problems = run_checks(options.database())
     data = {"ok": not problems, "checks": [name for name, _ in CHECKS],
@@ -133,7 +133,7 @@ def _fault_point(name: str) -> None:
 
 
 def _describe(session, customer) -> str:
-    from loyaltycli.core import ledger
+    from loyaltycli.store import ledger
 
     return _("{code} {name}, {contact}, balance {balance} points").format(
         code=customer.code, name=customer.name or _("(no name)"),
@@ -151,10 +151,10 @@ def customer_merge(keep: str = typer.Argument(..., help="The customer to keep (c
 
     Example: loyalty customer merge C000001 C000007 --yes
     """
-    from loyaltycli.core import customers
-    from loyaltycli.core.errors import RuleNotMet
-    from loyaltycli.core.merge import merge_customers
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import customers
+    from loyaltycli.base.errors import RuleNotMet
+    from loyaltycli.services.merge import merge_customers
+    from loyaltycli.store.program import load_program
 
     db = options.database()
     if not yes:
@@ -192,10 +192,10 @@ def customer_forget(key: str = typer.Argument(..., help="Code, card, e-mail or p
 
     Example: loyalty customer forget C000007 --yes
     """
-    from loyaltycli.core import customers
-    from loyaltycli.core.errors import RuleNotMet
-    from loyaltycli.core.merge import forget_customer, scrub_file
-    from loyaltycli.core.program import load_program
+    from loyaltycli.services import customers
+    from loyaltycli.base.errors import RuleNotMet
+    from loyaltycli.services.merge import forget_customer, scrub_file
+    from loyaltycli.store.program import load_program
 
     db = options.database()
     if not yes:

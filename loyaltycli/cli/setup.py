@@ -27,19 +27,19 @@ def init(demo: bool = typer.Option(False, "--demo", help="Load sample_data (cust
     Example: loyalty init --country PT
     """
     if country is not None:
-        from loyaltycli.core.country import place_for
+        from loyaltycli.shop.country import place_for
 
         place_for(country)  # a wrong code is refused before the database is created
     db = options.database(create=True)
     db.ensure_schema(create=True)
     summary = {"database": db.safe_url, "demo": None}
     if country is not None:
-        from loyaltycli.core.country import set_country
+        from loyaltycli.shop.country import set_country
 
         with db.session() as session:
             summary["place"] = set_country(session, country)
     if demo:
-        from loyaltycli.core.demo import load_demo
+        from loyaltycli.services.demo import load_demo
 
         with db.session() as session:
             summary["demo"] = load_demo(session, sample_dir)
@@ -73,7 +73,7 @@ def program_show() -> None:
 
     Example: loyalty program show
     """
-    from loyaltycli.core.program import load_program
+    from loyaltycli.store.program import load_program
 
     with options.database().session(write=False) as session:
         program = load_program(session)
@@ -94,10 +94,10 @@ def program_set(key: str = typer.Argument(..., help="Setting name, see `program 
 
     Example: loyalty program set country RO
     """
-    from loyaltycli.core.program import set_setting
+    from loyaltycli.store.program import set_setting
 
     if key.strip().lower() == "country" and value.strip():
-        from loyaltycli.core.country import place_for, set_country
+        from loyaltycli.shop.country import place_for, set_country
 
         place_for(value)
         with options.database().session() as session:
@@ -115,8 +115,8 @@ def program_load(file: Path = typer.Argument(..., help="TOML file as written by 
 
     Example: loyalty program load program.toml
     """
-    from loyaltycli.core.files import read_toml
-    from loyaltycli.core.program import load_toml
+    from loyaltycli.base.files import read_toml
+    from loyaltycli.store.program import load_toml
 
     data = read_toml(file, str(file))
     with options.database().session() as session:
@@ -130,7 +130,7 @@ def program_dump() -> None:
 
     Example: loyalty program dump > program.toml
     """
-    from loyaltycli.core.program import dump_toml, load_program
+    from loyaltycli.store.program import dump_toml, load_program
 
     if options.current.csv:
         from loyaltycli.cli import fail

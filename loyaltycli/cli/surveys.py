@@ -25,9 +25,10 @@ def survey(
 
     Example: loyalty survey C000001 --nps 9 --csat 5 --comment "Lovely scones"
     """
-    from loyaltycli.core import clock, customers
-    from loyaltycli.core import surveys as core
-    from loyaltycli.core.program import load_program
+    from loyaltycli.shop import clock
+    from loyaltycli.services import customers
+    from loyaltycli.services import surveys as core
+    from loyaltycli.store.program import load_program
 
     cli_scores = list(cli_) if cli_ and any(v is not None for v in cli_) else None
     db = options.database()

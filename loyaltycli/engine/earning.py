@@ -15,14 +15,14 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from loyaltycli.core.errors import InvalidInput, RuleNotMet
-from loyaltycli.core.money import floor_int, format_amount
+from loyaltycli.base.errors import InvalidInput, RuleNotMet
+from loyaltycli.base.money import floor_int, format_amount
 from loyaltycli.engine.account import Account, Referral
 from loyaltycli.engine.cards import card_refund, card_sale, expire_cards, item_points
 from loyaltycli.i18n import _
 
 if TYPE_CHECKING:  # the Program is read by attribute only: the engine does not import the settings' storage
-    from loyaltycli.core.program import Program, Tier
+    from loyaltycli.store.program import Program, Tier
 
 LEDGER_COLUMNS = ("customer_id", "kind", "delta", "at", "expires_at", "purchase_id", "lot_id", "bonus_key", "note",
                   "recorded_at")

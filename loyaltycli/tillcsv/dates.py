@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, timezone
 
-from loyaltycli.core.errors import InvalidInput
+from loyaltycli.base.errors import InvalidInput
 from loyaltycli.i18n import gettext
 
 ORDERS = ("DMY", "MDY", "YMD")

@@ -7,7 +7,7 @@ import csv
 import re
 from pathlib import Path
 
-from loyaltycli.core.errors import InvalidInput
+from loyaltycli.base.errors import InvalidInput
 from loyaltycli.tillcsv import dates, presets
 from loyaltycli.tillcsv.translate import check_encoding
 from loyaltycli.i18n import _

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from loyaltycli.core.errors import InvalidInput, NotFound
+from loyaltycli.base.errors import InvalidInput, NotFound
 from loyaltycli.i18n import _, ngettext
 
 # what a customer column holds (--customer-kind); a preset may also say "contact": a phone or an e-mail
@@ -94,7 +94,7 @@ def load_preset(name: str) -> Preset:
 
 
 def _load_file(path: Path, name: str, origin: str) -> Preset:
-    from loyaltycli.core.files import read_toml
+    from loyaltycli.base.files import read_toml
 
     data = read_toml(path, f"preset {path}")
     unknown = sorted(set(data) - _KEYS)

@@ -12,11 +12,12 @@ from operator import gt, mul, ne
 from pathlib import Path
 from typing import Iterator
 
-from loyaltycli.core import clock, import_files
-from loyaltycli.core.checks import check_item, check_sku
-from loyaltycli.core.spreadsheet import safe_row
-from loyaltycli.core.clock import UTC
-from loyaltycli.core.errors import InvalidInput, LoyaltyError
+from loyaltycli.shop import clock
+from loyaltycli.services import import_files
+from loyaltycli.base.checks import check_item, check_sku
+from loyaltycli.base.spreadsheet import safe_row
+from loyaltycli.shop.clock import UTC
+from loyaltycli.base.errors import InvalidInput, LoyaltyError
 from loyaltycli.tillcsv import numbers, translate
 from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.lines import MAX_LINE_BYTES, Lines

@@ -7,8 +7,8 @@ from datetime import datetime
 from itertools import repeat
 from typing import Iterable, Iterator, NamedTuple
 
-from loyaltycli.core.errors import LoyaltyError
-from loyaltycli.core.money import parse_amount
+from loyaltycli.base.errors import LoyaltyError
+from loyaltycli.base.money import parse_amount
 from loyaltycli.tillcsv import numbers
 
 # how a till names the sale a refund belongs to: R1-R, R1/R2

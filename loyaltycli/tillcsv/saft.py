@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Iterator
 from xml.etree.ElementTree import ParseError, iterparse
 
-from loyaltycli.core.errors import InvalidInput
+from loyaltycli.base.errors import InvalidInput
 from loyaltycli.tillcsv import numbers
 from loyaltycli.i18n import _
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
 
-from loyaltycli.core.errors import InvalidInput, LoyaltyError
+from loyaltycli.base.errors import InvalidInput, LoyaltyError
 from loyaltycli.tillcsv import dates, numbers
 from loyaltycli.tillcsv.lines import Lines
 from loyaltycli.tillcsv.presets import CUSTOMER_KINDS

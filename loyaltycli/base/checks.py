@@ -1,0 +1,65 @@
+"""What a receipt id, a channel, a SKU and a receipt's items may be: plain checks, shared by the counter and
+the till reader."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Iterable
+
+from loyaltycli.base.errors import InvalidInput
+from loyaltycli.base.money import format_amount
+from loyaltycli.tillcsv import numbers
+from loyaltycli.i18n import _
+
+_CHANNEL = re.compile(r"^[a-z0-9_-]{1,32}$")
+
+
+def check_sku(text: str) -> str:
+    sku = (text or "").strip()
+    if not sku or len(sku) > 64 or any(ord(ch) < 32 for ch in sku):
+        raise InvalidInput(_('sku {text!r} must be 1 to 64 printable characters').format(text=text))
+    return sku
+
+
+def check_receipt(text: str) -> str:
+    """1 to 64 printable characters, spaces inside allowed (a Portuguese 'FS 2026/101')."""
+    value = (text or "").strip()
+    if not value or len(value) > 64 or not value.isprintable():
+        raise InvalidInput(_('receipt id {text!r} must be 1 to 64 printable characters (e.g. 0042 or FS 2026/101)').format(text=text))
+    return value
+
+
+def check_channel(text: str) -> str:
+    value = (text or "").strip().lower()
+    if not _CHANNEL.match(value):
+        raise InvalidInput(_('channel {text!r} must be a short word such as store or online').format(text=text))
+    return value
+
+
+
+def check_item(sku: str, quantity: Decimal, unit_price: Decimal, amount: int) -> None:
+    """An item's amount (cents) is its quantity (up to 3 decimals) x its unit price, rounded half-even to
+    cents. A return may carry its sign on the quantity, the amount or both (tills differ), so the sign is
+    not compared."""
+    expected = numbers.line_amount(quantity, unit_price)
+    if abs(amount) != abs(expected):
+        quantity_text = numbers.plain(quantity, 3).rstrip("0").rstrip(".")
+        price_text = numbers.plain(unit_price, 6).rstrip("0")
+        price_text = price_text if len(price_text.partition(".")[2]) > 2 else numbers.plain(unit_price)
+        raise InvalidInput(_("item {sku}: amount {amount} is not quantity {quantity} x unit price {price} = "
+                             "{expected} (rounded half-even to cents)").format(
+            sku=sku or _("(no sku)"), amount=format_amount(amount), quantity=quantity_text, price=price_text,
+            expected=format_amount(expected)))
+
+
+def check_items(amount: int, items: Iterable[tuple[str, Decimal, Decimal, int]]) -> None:
+    """A receipt's items, (sku, quantity, unit price, amount in cents) each: every item's amount is its
+    quantity x unit price (``check_item``) and they add up to the receipt's ``amount``."""
+    total = 0
+    for sku, quantity, unit_price, item_amount in items:
+        check_item(sku, quantity, unit_price, item_amount)
+        total += item_amount
+    if total != amount:
+        raise InvalidInput(_("items add up to {sum} but the amount is {amount}").format(
+            sum=format_amount(total), amount=format_amount(amount)))

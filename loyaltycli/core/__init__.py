@@ -1,1 +1,0 @@
-"""The loyaltycli library: no Typer, no Rich; importable and testable alone."""

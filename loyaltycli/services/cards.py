@@ -1,0 +1,361 @@
+"""Stamp cards: definitions (`card add`, `card list`), the stamp-card ledger read for the rules (stamps held,
+stamps a sale earned), a customer's cards and vouchers, voucher use (`report cards` is in reports/aggregates.py).
+
+The rules themselves are in loyaltycli.engine.cards; stamps and vouchers are rows of the ``card_ledger``
+table (units stamp and voucher), never of the points ledger, so no points balance ever counts them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from loyaltycli.shop import clock
+from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet
+from loyaltycli.store.models import Card, CardEntry, Customer
+from loyaltycli.engine.cards import CARD_COLUMNS, C_DELTA, C_PURCHASE, PER, CardRule
+from loyaltycli.i18n import gettext, ngettext
+
+MAX_STAMPS = 1000
+VOUCHER_GONE = ("voucher_used", "merge_out")  # rows that end a voucher (naming it by voucher_id)
+
+
+# -- definitions ---------------------------------------------------------------------------------------
+def rule_of(card: Card) -> CardRule:
+    return CardRule(card.id, card.name, card.stamps, card.reward, tuple(p for p in card.skus.split("\n") if p),
+                    card.min_amount, card.per, card.expires_days)
+
+
+def load_rules(session: Session) -> tuple[CardRule, ...]:
+    """The active cards, as the engine reads them."""
+    return tuple(rule_of(card) for card in session.execute(
+        select(Card).where(Card.active.is_(True)).order_by(Card.id)).scalars())
+
+
+def add_card(session: Session, name: str, stamps: int, reward: str, *, skus: list[str] | None = None,
+             min_amount: int = 0, per: str = "visit", expires_days: int | None = None) -> Card:
+    """A new stamp card; refused with a clear reason when a value is wrong or the name is taken."""
+    from loyaltycli.base.textkey import check_plain_text
+
+    name = (check_plain_text(name, "name") or "").strip()
+    reward = (check_plain_text(reward, "reward") or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidInput(gettext('card name must be 1 to 100 characters'))
+    if not reward or len(reward) > 200:
+        raise InvalidInput(gettext('--reward must be 1 to 200 characters (e.g. "Free coffee")'))
+    if not 1 <= stamps <= MAX_STAMPS:
+        raise InvalidInput(gettext('--stamps must be 1 to {max_stamps}').format(max_stamps=MAX_STAMPS))
+    per = (per or "").strip().lower()
+    if per not in PER:
+        raise InvalidInput(gettext('--per {per!r} is not one of {per2}').format(per=per, per2=', '.join(PER)))
+    patterns = [p.strip() for p in skus or [] if p.strip()]
+    if any(len(p) > 64 or "\n" in p for p in patterns) or sum(len(p) + 1 for p in patterns) > 1000:
+        raise InvalidInput(gettext('--sku patterns must be at most 64 characters each'))
+    if min_amount < 0:
+        raise InvalidInput(gettext('--min-amount cannot be negative'))
+    if expires_days is not None and not 1 <= expires_days <= 36500:
+        raise InvalidInput(gettext('--expires-days must be 1 to 36500'))
+    if session.execute(select(Card.id).where(func.lower(Card.name) == name.lower())).first():
+        raise InvalidInput(gettext('a card named {name!r} already exists; see `loyalty card list`').format(name=name))
+    card = Card(name=name, stamps=stamps, reward=reward, skus="\n".join(patterns), min_amount=min_amount, per=per,
+                expires_days=expires_days, created_at=clock.now())
+    session.add(card)
+    session.flush()
+    return card
+
+
+def list_cards(session: Session) -> list[Card]:
+    return list(session.execute(select(Card).order_by(Card.id)).scalars())
+
+
+# -- what the rules need ----------------------------------------------------------------------------------
+def load_held(session: Session, accounts: dict) -> None:
+    """Stamps on each current card of ``accounts`` (id -> engine Account), into ``account.cards``."""
+    ids = list(accounts)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for customer_id, card_id, stamps in session.execute(
+                select(CardEntry.customer_id, CardEntry.card_id, func.sum(CardEntry.delta))
+                .where(CardEntry.customer_id.in_(chunk), CardEntry.unit == "stamp")
+                .group_by(CardEntry.customer_id, CardEntry.card_id)):
+            account = accounts[customer_id]
+            if account.cards is None:
+                account.cards = {}
+            account.cards[card_id] = int(stamps)
+    for (customer_id, card_id), end in deadlines(session, ids).items():
+        account = accounts[customer_id]
+        if account.card_ends is None:
+            account.card_ends = {}
+        account.card_ends[card_id] = end
+
+
+OPENING = ("stamp", "merge_in")  # stamp rows that carry the deadline of the card they leave open
+
+
+def deadlines(session: Session, customer_ids: list[int]) -> dict[tuple[int, int], datetime | None]:
+    """(customer id, card id) -> the deadline of the current card (cards with --expires-days): the
+    ``expires_at`` of its latest stamp row (None: no card open)."""
+    expiring = list(session.execute(select(Card.id).where(Card.expires_days.is_not(None))).scalars())
+    out: dict[tuple[int, int], datetime | None] = {}
+    if not expiring:
+        return out
+    for i in range(0, len(customer_ids), 500):
+        chunk = customer_ids[i:i + 500]
+        latest = (select(CardEntry.customer_id, CardEntry.card_id, func.max(CardEntry.at).label("at"))
+                  .where(CardEntry.customer_id.in_(chunk), CardEntry.card_id.in_(expiring),
+                         CardEntry.kind.in_(OPENING))
+                  .group_by(CardEntry.customer_id, CardEntry.card_id).subquery())
+        for customer_id, card_id, end in session.execute(
+                select(CardEntry.customer_id, CardEntry.card_id, CardEntry.expires_at)
+                .join(latest, (latest.c.customer_id == CardEntry.customer_id)
+                      & (latest.c.card_id == CardEntry.card_id) & (latest.c.at == CardEntry.at))
+                .where(CardEntry.kind.in_(OPENING)).order_by(CardEntry.id)):
+            out[(customer_id, card_id)] = end  # the latest row wins (ties of time: the last written)
+    return out
+
+
+def expire_customers(session: Session, customer_ids: list[int], as_of: datetime) -> int:
+    """Write off the stamps of these customers' cards not filled by their deadline, as of ``as_of`` (the
+    engine's rule, as a sale or refund applies it); returns the stamps expired."""
+    return -sum(row[C_DELTA] for row in _expire(session, customer_ids, as_of))
+
+
+def _expire(session: Session, customer_ids: list[int], as_of: datetime) -> list[list]:
+    from types import SimpleNamespace
+
+    from loyaltycli.engine.cards import expire_cards
+
+    rules = [rule_of(card) for card in list_cards(session) if card.expires_days]
+    if not rules or not customer_ids:
+        return []
+    accounts = {i: SimpleNamespace(cards=None, card_ends=None) for i in customer_ids}
+    load_held(session, accounts)
+    rows, recorded = [], clock.now()
+    for customer_id, account in accounts.items():
+        if account.card_ends and account.cards:
+            rows.extend(expire_cards(rules, account.cards, account.card_ends, customer_id, as_of, recorded))
+    write(session, rows)
+    return rows
+
+
+def expire_due(session: Session, as_of: datetime) -> tuple[int, int]:
+    """`expire`: every customer's stamps on cards past their deadline by ``as_of``; (customers, stamps)."""
+    expiring = list(session.execute(select(Card.id).where(Card.expires_days.is_not(None))).scalars())
+    if not expiring:
+        return 0, 0
+    due = case((CardEntry.kind.in_(OPENING) & CardEntry.expires_at.is_not(None) & (CardEntry.expires_at <= as_of), 1),
+               else_=0)
+    ids = sorted(set(session.execute(
+        select(CardEntry.customer_id).where(CardEntry.card_id.in_(expiring), CardEntry.unit == "stamp")
+        .group_by(CardEntry.customer_id, CardEntry.card_id)
+        .having((func.sum(CardEntry.delta) > 0) & (func.max(due) == 1))).scalars()))
+    touched = stamps = 0
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        # PostgreSQL: hold these customers as a sale would (SQLite already holds the write lock)
+        session.execute(select(Customer.id).where(Customer.id.in_(chunk)).with_for_update())
+        rows = _expire(session, chunk, as_of)
+        touched += len({row[0] for row in rows})
+        stamps -= sum(row[C_DELTA] for row in rows)
+    return touched, stamps
+
+
+def stamps_of_sales(session: Session, purchase_ids: list[int]) -> dict[int, dict[int, int]]:
+    """purchase id -> {card id: stamps that sale earned}."""
+    out: dict[int, dict[int, int]] = {}
+    for i in range(0, len(purchase_ids), 500):
+        for purchase_id, card_id, stamps in session.execute(
+                select(CardEntry.purchase_id, CardEntry.card_id, func.sum(CardEntry.delta))
+                .where(CardEntry.purchase_id.in_(purchase_ids[i:i + 500]), CardEntry.kind == "stamp")
+                .group_by(CardEntry.purchase_id, CardEntry.card_id)):
+            out.setdefault(purchase_id, {})[card_id] = int(stamps)
+    return out
+
+
+def stamps_taken_back(session: Session, refunds: dict[int, int]) -> dict[int, dict[int, int]]:
+    """sale id -> {card id: stamps its refunds took back}; ``refunds``: refund id -> the sale's id."""
+    out: dict[int, dict[int, int]] = {}
+    ids = list(refunds)
+    for i in range(0, len(ids), 500):
+        for refund_id, card_id, stamps in session.execute(
+                select(CardEntry.purchase_id, CardEntry.card_id, func.sum(CardEntry.delta))
+                .where(CardEntry.purchase_id.in_(ids[i:i + 500]), CardEntry.kind == "unstamp")
+                .group_by(CardEntry.purchase_id, CardEntry.card_id)):
+            mine = out.setdefault(refunds[refund_id], {})
+            mine[card_id] = mine.get(card_id, 0) - int(stamps)
+    return out
+
+
+def write(session: Session, rows: list[list], purchase_ids=None) -> None:
+    """Write engine card rows; ``purchase_ids`` maps each row's purchase placeholder to its id (a list or
+    dict indexed by the placeholder), or None when the rows already hold ids."""
+    if not rows:
+        return
+    from loyaltycli.store import storage
+
+    if purchase_ids is not None:
+        for row in rows:
+            row[C_PURCHASE] = purchase_ids[row[C_PURCHASE]]
+    storage.write_rows(session, CardEntry.__table__, CARD_COLUMNS, rows)
+
+
+# -- a customer's cards ---------------------------------------------------------------------------------
+def _unused_vouchers(session: Session, customer_id: int, card_ids: list[int] | None = None):
+    used = select(CardEntry.voucher_id).where(CardEntry.customer_id == customer_id,
+                                              CardEntry.kind.in_(VOUCHER_GONE))
+    query = (select(CardEntry).where(CardEntry.customer_id == customer_id, CardEntry.kind == "voucher",
+                                     CardEntry.id.not_in(used)).order_by(CardEntry.at, CardEntry.id))
+    if card_ids is not None:
+        query = query.where(CardEntry.card_id.in_(card_ids))
+    return list(session.execute(query).scalars())
+
+
+def customer_cards(session: Session, customer_id: int, now: datetime | None = None,
+                   active: tuple[CardRule, ...] | None = None) -> list[dict]:
+    """Each card the customer has stamps or vouchers on: stamps now, of how many, usable vouchers.
+    ``active``: the active cards already loaded (``Program.cards``); the card table is read only for a
+    card no longer active."""
+    now = now or clock.now()
+    stamps = dict(((card_id, int(total)) for card_id, total in session.execute(
+        select(CardEntry.card_id, func.sum(CardEntry.delta))
+        .where(CardEntry.customer_id == customer_id, CardEntry.unit == "stamp").group_by(CardEntry.card_id))))
+    vouchers: dict[int, list] = {}
+    for voucher in _unused_vouchers(session, customer_id):
+        if voucher.expires_at is None or voucher.expires_at > now:
+            vouchers.setdefault(voucher.card_id, []).append(voucher)
+    if not stamps and not vouchers:  # no stamp or voucher: the cards need not be read
+        return []
+    ends = deadlines(session, [customer_id])
+    out = []
+    known = {rule.id: rule for rule in active or ()}
+    held = sorted(stamps.keys() | vouchers.keys())
+    for card in ([known[i] for i in held] if all(i in known for i in held) else list_cards(session)):
+        if card.id not in stamps and card.id not in vouchers:
+            continue
+        mine = vouchers.get(card.id, [])
+        held, end = stamps.get(card.id, 0), ends.get((customer_id, card.id))
+        if end is not None and end <= now and held > 0:  # past its deadline: expired, written at the next event
+            held = 0
+        out.append({"card": card.name, "stamps": held, "stamps_needed": card.stamps,
+                    "reward": card.reward, "vouchers": len(mine),
+                    "voucher_expires": [clock.local_text(v.expires_at) for v in mine if v.expires_at],
+                    "stamps_expire": clock.local_text(end) if end is not None and held > 0 else None})
+    return out
+
+
+def describe(cards: list[dict]) -> str:
+    """'Coffee 7/10, 1 voucher: Free coffee'."""
+    parts = []
+    for c in cards:
+        if c["vouchers"]:
+            text = ngettext("{card} {stamps}/{needed}, {count} voucher: {reward}",
+                            "{card} {stamps}/{needed}, {count} vouchers: {reward}", c["vouchers"]).format(
+                card=c["card"], stamps=c["stamps"], needed=c["stamps_needed"], count=c["vouchers"],
+                reward=c["reward"])
+        else:
+            text = f"{c['card']} {c['stamps']}/{c['stamps_needed']}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def use_voucher(session: Session, customer: Customer, reward: str, at: datetime | None = None) -> dict:
+    """Use the customer's oldest usable voucher for ``reward`` (a card's reward or name)."""
+    from loyaltycli.store import ledger
+    from loyaltycli.services import points
+
+    wanted = (reward or "").strip().lower()
+    if not wanted:
+        raise InvalidInput(gettext('--voucher needs the reward, e.g. --voucher "Free coffee"'))
+    cards = [c for c in list_cards(session) if c.reward.lower() == wanted or c.name.lower() == wanted]
+    if not cards:
+        raise NotFound(gettext('no stamp card gives {reward!r}; see `loyalty card list`').format(reward=reward.strip()))
+    at = points.check_when(at)
+    ledger.lock_customer(session, customer.id)
+    found = _unused_vouchers(session, customer.id, [c.id for c in cards])
+    usable = [v for v in found if v.expires_at is None or v.expires_at > at]
+    if not usable:
+        if found:
+            raise RuleNotMet(gettext("{code}'s voucher for {reward} expired on {expires_at}").format(code=customer.code, reward=cards[0].reward, expires_at=clock.local_text(found[-1].expires_at)[:10]))
+        raise RuleNotMet(gettext('{code} has no voucher for {reward}').format(code=customer.code, reward=cards[0].reward))
+    voucher = usable[0]
+    card = next(c for c in cards if c.id == voucher.card_id)
+    session.add(CardEntry(customer_id=customer.id, card_id=card.id, kind="voucher_used", unit="voucher", delta=-1,
+                          at=at, voucher_id=voucher.id, note=f"used: {card.reward}", recorded_at=clock.now()))
+    session.flush()
+    return {"code": customer.code, "card": card.name, "reward": card.reward,
+            "vouchers_left": len(usable) - 1}
+
+
+def history(session: Session, customer_id: int) -> list[dict]:
+    """The customer's stamp-card rows, oldest first, with the stamps on the card after each."""
+    names = {c.id: c for c in list_cards(session)}
+    held: dict[int, int] = {}
+    out = []
+    for row in session.execute(select(CardEntry).where(CardEntry.customer_id == customer_id)
+                               .order_by(CardEntry.at, CardEntry.id)).scalars():
+        card = names[row.card_id]
+        if row.unit == "stamp":
+            held[row.card_id] = held.get(row.card_id, 0) + row.delta
+        out.append({"at": row.at, "kind": row.kind, "card": card.name, "unit": row.unit, "delta": row.delta,
+                    "note": f"{row.note} ({card.name} {held.get(row.card_id, 0)}/{card.stamps})"})
+    return out
+
+
+# -- the import's hooks -----------------------------------------------------------------------------------
+def sale_items(engine, lines) -> list[tuple]:
+    """A till receipt's items as the engine reads them ((sku, quantity, amount)), read only when a stamp
+    card or an item rule may need them."""
+    if not (engine.cards or engine.item_rules):
+        return []
+    from loyaltycli.tillcsv.records import receipt_items
+
+    return [(sku, int(quantity / 1000), amount) for _, sku, quantity, _, amount in receipt_items(lines, 0)]  # thousandths to whole units
+
+
+def returned_items(engine, lines) -> list[tuple]:
+    """A till return's items as the engine reads them ((sku, quantity, amount), positive): its lines of a
+    negative amount (a return line's quantity may be written negative or, negated by a preset, positive)."""
+    if not engine.cards:
+        return []
+    from loyaltycli.tillcsv.records import receipt_items
+
+    return [(sku, abs(int(quantity / 1000)), -amount) for _, sku, quantity, _, amount in receipt_items(lines, 0)
+            if amount < 0]
+
+
+def placed(rows: list[list], index: int) -> list[list]:
+    """Card rows with their purchase's index (its id once written, see ``write``)."""
+    for row in rows:
+        row[C_PURCHASE] = index
+    return rows
+
+
+# -- merge -----------------------------------------------------------------------------------------------
+def merge(session: Session, keep_id: int, duplicate_id: int, at: datetime, note: str) -> None:
+    """Move the duplicate's stamps (per card) and usable vouchers (each with its own expiry) to the customer
+    kept, with merge_out / merge_in rows: the stamp-card ledger stays append-only."""
+    expire_customers(session, [keep_id, duplicate_id], at)  # cards past their deadline expire first
+    ends = deadlines(session, [keep_id, duplicate_id])
+    now = clock.now()
+    rows = []
+
+    def row(customer_id, card_id, kind, unit, delta, expires=None, voucher_id=None):
+        rows.append(CardEntry(customer_id=customer_id, card_id=card_id, kind=kind, unit=unit, delta=delta, at=at,
+                              expires_at=expires, voucher_id=voucher_id, note=note, recorded_at=now))
+
+    for card_id, stamps in session.execute(
+            select(CardEntry.card_id, func.sum(CardEntry.delta))
+            .where(CardEntry.customer_id == duplicate_id, CardEntry.unit == "stamp").group_by(CardEntry.card_id)):
+        if stamps:
+            # the stamps join the kept customer's open card (its deadline), else keep their own card's
+            kept, own = ends.get((keep_id, card_id)), ends.get((duplicate_id, card_id))
+            row(duplicate_id, card_id, "merge_out", "stamp", -int(stamps))
+            row(keep_id, card_id, "merge_in", "stamp", int(stamps), expires=kept if kept is not None else own)
+    for voucher in _unused_vouchers(session, duplicate_id):
+        if voucher.expires_at is None or voucher.expires_at > at:
+            row(duplicate_id, voucher.card_id, "merge_out", "voucher", -1, voucher_id=voucher.id)
+            row(keep_id, voucher.card_id, "voucher", "voucher", 1, expires=voucher.expires_at)
+    session.add_all(rows)
+    session.flush()

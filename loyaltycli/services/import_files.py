@@ -1,0 +1,100 @@
+"""Files an import reads and writes: the input must be a regular file; the rejects file (phones, e-mails)
+is created exclusively, 0600, never through a link, never over another file unless asked; and an error
+quotes no more of a file that is not CSV than its name and the reason.
+
+Plain functions, called from ``services/importer.py`` at a few places."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from pathlib import Path
+
+from loyaltycli.base import files
+from loyaltycli.base.errors import InvalidInput
+from loyaltycli.i18n import N_, _
+
+
+def check_input(path: Path, label: str) -> None:
+    """Refuse what is not a regular file (a device such as /dev/zero, a FIFO, a socket) before reading."""
+    if str(path) == "-":
+        return
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # the caller's open() reports a missing or unreadable file
+    if stat.S_ISDIR(mode):
+        return
+    if not stat.S_ISREG(mode):
+        kind = _(N_("a device") if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else N_("a pipe")
+                 if stat.S_ISFIFO(mode) else N_("not a regular file"))
+        raise InvalidInput(_('{label} is {kind}; give a CSV file').format(label=files.shown(label), kind=kind))
+
+
+def _is_our_rejects_file(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(65536)
+    except OSError:
+        return False
+    return first.rstrip(b"\r\n").endswith(b",reason")
+
+
+def check_rejects(path: Path, *, force: bool, default: bool) -> bool:
+    """Before anything is imported: may the rejects file be written? Returns True when an existing file
+    will be replaced (``force``, or the default FILE.rejects.csv of an earlier run). Refuses links,
+    non-regular files and other existing files."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise InvalidInput(_('cannot use the rejects file {path}: {value}').format(path=files.shown(path), value=exc.strerror or exc)) from None
+    if stat.S_ISLNK(info.st_mode):
+        raise InvalidInput(_('the rejects file {path} is a symbolic link; refusing to write through it (remove it or give --rejects FILE)').format(path=files.shown(path)))
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidInput(_('the rejects file {path} is not a regular file; give --rejects FILE').format(path=files.shown(path)))
+    if force or (default and _is_our_rejects_file(path)):
+        return True
+    raise InvalidInput(_('the rejects file {path} already exists; remove it, give another --rejects FILE, or add --force to replace it').format(path=files.shown(path)))
+
+
+def open_rejects(path: Path, *, replace: bool):
+    """The rejects file as a new 0600 text file (an existing one is unlinked first when ``replace``: the new
+    file is ours, whoever owned the old one)."""
+    if replace:
+        try:
+            if stat.S_ISREG(os.lstat(path).st_mode):
+                os.unlink(path)
+        except FileNotFoundError:
+            pass
+    raw = files.create_private(path, what=N_("the rejects file"))
+    return io.TextIOWrapper(raw, encoding="utf-8", newline="")
+
+
+def describe_header(names: list[str]) -> str:
+    """The header quoted in an error: as it is when it looks like a CSV header, else only what it is not
+    (a binary or environment-like file is never echoed: it may hold passwords)."""
+    text = ", ".join(names)
+    looks_like_csv = (len(names) > 1 and all(name.isprintable() for name in names)
+                      and all(len(name) <= 64 for name in names) and "=" not in text)
+    if not looks_like_csv:
+        return _("no CSV header (the file does not look like a CSV export)")
+    return repr(files.mask_secrets(text)[:300])
+
+
+def lock_active(session, ids: list[int]) -> None:
+    """PostgreSQL: lock a batch's customers (in id order, so two imports never deadlock) before their
+    state is read, and refuse the batch when one was merged or forgotten by another till since it was
+    looked up: the batch rolls back, earlier batches stay, and a re-run finishes the file."""
+    from sqlalchemy import select
+
+    from loyaltycli.base.errors import DatabaseUnavailable
+    from loyaltycli.store.models import Customer
+
+    rows = session.execute(select(Customer.id, Customer.code, Customer.status)
+                           .where(Customer.id.in_(sorted(ids))).order_by(Customer.id).with_for_update()).all()
+    gone = [f"{code} ({status})" for _id, code, status in rows if status != "active"]
+    if gone:
+        raise DatabaseUnavailable(_('customer {gone} changed while this import ran (another till); this batch was rolled back, the batches before it are kept: run the import again to finish it (what was imported is skipped)').format(gone=', '.join(gone[:5])))

@@ -1,0 +1,74 @@
+"""Files already imported: each run records its file's SHA-256 and size. The same file under another source
+(a forgotten or mistyped ``--source``) is refused unless ``--again``, and so is a file most of whose receipts
+another source already has. Under the same source a re-run goes on: its receipts are skipped one by one
+(idempotent), and a run killed half-way is completed."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from loyaltycli.shop import clock
+from loyaltycli.base.errors import InvalidInput
+from loyaltycli.store.models import ImportFile, ImportRun, Purchase
+from loyaltycli.i18n import _
+
+# a file is "mostly known" when more than this share of its first receipts exist under other sources
+KNOWN_SHARE = 0.5
+SAMPLE_RECEIPTS = 500
+
+
+def digest(path: Path) -> tuple[str, int]:
+    """(SHA-256 in hex, size in bytes) of a file, read a megabyte at a time."""
+    sha = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while True:
+            chunk = handle.read(1 << 20)
+            if not chunk:
+                break
+            sha.update(chunk)
+            size += len(chunk)
+    return sha.hexdigest(), size
+
+
+def check_not_imported(session: Session, sha256: str, size: int, label: str, source: str) -> None:
+    """Refuse a file an earlier finished run imported under another source (same SHA-256 and size)."""
+    # a run killed half-way (not finished) does not count: its re-run completes it
+    earlier = session.execute(
+        select(ImportFile.imported_at, ImportFile.source, ImportFile.run_id)
+        .join(ImportRun, ImportRun.id == ImportFile.run_id)
+        .where(ImportFile.sha256 == sha256, ImportFile.size == size, ImportFile.source != source,
+               ImportRun.finished_at.is_not(None))
+        .order_by(ImportFile.id).limit(1)).first()
+    if earlier is not None:
+        raise InvalidInput(_('{label} was already imported on {imported_at} (source {source}, run {run_id}); nothing changed. Give --again to import it anyway').format(label=label, imported_at=clock.local_text(earlier.imported_at), source=earlier.source, run_id=earlier.run_id))
+
+
+def record(session: Session, run_id: int, sha256: str, size: int, source: str) -> None:
+    session.add(ImportFile(run_id=run_id, sha256=sha256, size=size, source=source, imported_at=clock.now()))
+
+
+def check_other_sources(session: Session, receipt_ids: list[str], source: str, label: str) -> None:
+    """Refuse when most of these receipt ids (the file's first receipts) exist under another source and
+    none under this one: the same export under a forgotten or new --source."""
+    sample = sorted(set(receipt_ids))[:SAMPLE_RECEIPTS]
+    if len(sample) < 2:
+        return
+    mine = session.execute(select(func.count(func.distinct(Purchase.receipt_id))).where(
+        Purchase.source == source, Purchase.receipt_id.in_(sample))).scalar_one()
+    if mine:
+        return
+    rows = session.execute(select(Purchase.source, func.count(func.distinct(Purchase.receipt_id)))
+                           .where(Purchase.source != source, Purchase.receipt_id.in_(sample))
+                           .group_by(Purchase.source).order_by(func.count(func.distinct(Purchase.receipt_id)).desc())
+                           ).all()
+    if not rows or rows[0][1] <= len(sample) * KNOWN_SHARE:
+        return
+    other, found = rows[0]
+    last = session.execute(select(func.max(ImportRun.started_at)).where(ImportRun.source == other)).scalar()
+    when = f", last imported on {clock.local_text(last)}" if last else ""
+    raise InvalidInput(_('{label}: {found} of its first {count} receipts already exist under source {other}{when}; is this the same export under another --source? Nothing changed. Give --again to import it anyway').format(label=label, found=found, count=len(sample), other=other, when=when))

@@ -1,0 +1,538 @@
+"""Import of till exports: the file read by loyaltycli.tillcsv into blocks of whole receipts, the rules
+applied, the rows written with a few set-based INSERTs.
+
+The receipts of a block get their points in Python with the same rules as ``points.post_purchase`` /
+``points.post_refund`` (tier at the time of each sale, membership multiplier, milestone and referral
+bonuses), from per-customer states (purchases in the tier window and the year as running totals) read once
+and kept from block to block. Blocks are committed in short transactions paced so that tills keep selling
+(store/batches.py); returns find their sales in services/import_returns.py.
+A receipt already recorded from the same source is skipped, so a re-run (or the run after a kill)
+completes the file without writing anything twice.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
+
+from loyaltycli.services import cards, customers, points
+from loyaltycli.shop import clock
+from loyaltycli.reports import products
+from loyaltycli.store import spill, storage
+from loyaltycli.store.batches import BATCH_ROWS, HOLD_SECONDS, Transactions
+from loyaltycli.services.import_returns import BlockReturns
+from loyaltycli.base.errors import InvalidInput, LoyaltyError, RuleNotMet
+from loyaltycli.base.money import format_amount
+from loyaltycli.store.models import ImportRun, LedgerEntry, Purchase, PurchaseItem
+from loyaltycli.store.program import Program, load_program
+from loyaltycli.engine.account import Account, Referrer
+from loyaltycli.engine.earning import LEDGER_COLUMNS, PURCHASE, Engine, microseconds
+from loyaltycli.services import import_runs as runs
+from loyaltycli.tillcsv.translate import ReadOptions
+from loyaltycli.tillcsv.presets import CANONICAL, CUSTOMER_KINDS, Preset, list_presets, load_preset, parse_map
+from loyaltycli.tillcsv.reader import Reader
+from loyaltycli.tillcsv.records import Receipt, receipt_items
+from loyaltycli.i18n import gettext
+
+# rows held in memory and applied at once (transactions: store/batches.py)
+BLOCK_ROWS = 2_500
+SQLITE_CACHE_KIB = 32_768
+# customers whose state is kept from block to block, and purchases kept per customer, before forgetting
+MAX_STATES = 50_000
+MAX_HISTORY = 64
+
+
+# -- results -------------------------------------------------------------------------------------
+@dataclass
+class ImportSummary:
+    file: str
+    source: str
+    dry_run: bool = False
+    read: int = 0
+    imported: int = 0
+    skipped: int = 0
+    anonymous: int = 0
+    rejected: int = 0
+    points_awarded: int = 0
+    receipts: int = 0
+    refunds: int = 0
+    refunds_linked: int = 0
+    enrolled: int = 0
+    rejects_file: str | None = None
+    run_id: int | None = None
+    legacy_encoding_lines: int = 0
+    first_rejects: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "source": self.source, "dry_run": self.dry_run, "read": self.read,
+                "imported": self.imported, "skipped": self.skipped, "anonymous": self.anonymous,
+                "rejected": self.rejected,
+                "points_awarded": self.points_awarded, "sales": self.receipts, "refunds": self.refunds,
+                "refunds_linked": self.refunds_linked, "refunds_unlinked": self.refunds - self.refunds_linked,
+                "customers_enrolled": self.enrolled, "rejects_file": self.rejects_file, "run_id": self.run_id,
+                "legacy_encoding_lines": self.legacy_encoding_lines, "first_rejects": self.first_rejects}
+
+# -- the import --------------------------------------------------------------------------------------
+class Importer:
+    """One import of one file. ``run()`` returns the summary; it raises only when the file cannot be read."""
+
+    def __init__(self, path: str | Path, *, source: str = "till", preset: str | None = None,
+                 mapping: dict[str, str] | None = None, enroll_unknown: bool = False, dry_run: bool = False,
+                 rejects: str | Path | None = None, batch_rows: int = BATCH_ROWS,
+                 progress: Callable[[int, int], None] | None = None,
+                 after_batch: Callable[[Session, int], None] | None = None,
+                 options: ReadOptions | None = None, again: bool = False):
+        self.path = Path(path)
+        self.label = str(path)
+        self.source = (source or "till").strip()
+        if not re.fullmatch(r"[\w.:-]{1,64}", self.source):
+            raise InvalidInput(gettext('--source {source!r} must be 1 to 64 letters, digits or . : - _').format(source=source))
+        self.preset = load_preset(preset) if preset else Preset()
+        self.mapping = mapping or {}
+        self.enroll_unknown = enroll_unknown
+        self.dry_run = dry_run
+        self.rejects_path = Path(rejects) if rejects else None
+        self.batch_rows = max(1, batch_rows)
+        self.progress = progress
+        self.after_batch = after_batch
+        self.summary = ImportSummary(file=self.label, source=self.source, dry_run=dry_run)
+        self.reader = Reader(self.path, self.label, self.preset, self.mapping, self.summary, self.rejects_path, dry_run,
+                             options=options)
+        self.again = again
+        self._options = options
+        self._digest: tuple[str, int] | None = None
+        self._first_block = True
+        self._temp: Path | None = None
+        self._customer_cache: dict[str, object] = {}
+        self._watermark = 0
+        self._zone = clock.local_zone()
+        self._channels: dict[str, str] = {}
+        self._record_run = False
+        self._tuned = False
+        self._started = clock.now()
+        self._transactions: Transactions | None = None
+        self._accounts: dict[int, Account] = {}
+        self._referrers: dict[int, Referrer] = {}
+        self._data_version = None
+
+    # -- entry points ----------------------------------------------------------------------------
+    def run(self, database) -> ImportSummary:
+        """Import into ``database`` (a Database: paced transactions, store/batches.py; dry run: one, rolled
+        back)."""
+        self._prepare(database)
+        if self.dry_run:
+            with database.session() as session:
+                self._run(lambda: _Same(session), float("inf"))
+                session.rollback()
+        else:
+            self._record_run = True
+            self._run(database.session, HOLD_SECONDS)
+        return self.summary
+
+    def run_in(self, session: Session) -> ImportSummary:
+        """Import inside the caller's transaction (used by `init --demo`); no rejects file unless given."""
+        self._prepare()
+        self._run(lambda: _Same(session), float("inf"))
+        return self.summary
+
+    @property
+    def kept_receipts(self) -> int:
+        """Receipts in committed transactions: what a killed run keeps."""
+        return self._transactions.kept_receipts if self._transactions is not None else 0
+
+    def _prepare(self, database=None) -> None:
+        """Before anything is read: the file's digest checked against earlier runs (unless --again); a
+        SAF-T (PT) file turned into canonical rows in a temporary file (tillcsv/saft.py)."""
+        if not self.path.is_file():
+            self.reader.open().close()  # its one-line message for a folder or a missing file
+        if database is not None:
+            self._digest = runs.digest(self.path)
+            if not self.again:
+                with database.session() as session:
+                    runs.check_not_imported(session, *self._digest, self.label, self.source)
+        if self.preset.format == "saft-pt":
+            import tempfile
+
+            from loyaltycli.tillcsv import saft
+
+            fd, name = tempfile.mkstemp(prefix="loyalty-saft-", suffix=".csv")
+            self._temp = Path(name)
+            with open(fd, "w", encoding="utf-8", newline="") as out, self.path.open("rb") as xml:
+                saft.to_csv(xml, out, self.label)
+            self.reader.path = self._temp
+
+    def _run(self, transaction, hold_seconds: float) -> None:
+        # The run allocates millions of short-lived objects (rows, receipts, ledger rows) beside the
+        # long-lived customer states, and makes no reference cycles of its own: Python's cyclic collector
+        # would walk the states over and over (a third of the time of a 1M-row import). Reference counting
+        # frees the rows; the collector runs once per transaction instead.
+        self._transactions = Transactions(transaction, batch_rows=self.batch_rows, hold_seconds=hold_seconds,
+                                          begin=self._begin, end=self._end)
+        collecting = gc.isenabled()
+        gc.disable()
+        handle = None
+        try:
+            handle = self.reader.open()
+            self._read(handle)
+        except BaseException as exc:
+            if not self._transactions.open:
+                raise
+            self._transactions.abort(exc)
+        finally:
+            if collecting:
+                gc.enable()
+            if handle is not None:
+                handle.close()
+            self.reader.close_rejects()
+            if self._temp is not None:
+                self._temp.unlink(missing_ok=True)
+                self._temp = None
+
+    def _read(self, handle) -> None:
+        size = min(self.batch_rows, BLOCK_ROWS)
+        scan = Reader(self.reader.path, self.label, self.preset, self.mapping,
+                      ImportSummary(file=self.label, source=self.source), None, True,
+                      options=self._options)  # the same file (SAF-T: its canonical rows), read the same way
+        with self.reader.path.open("rb") as again:
+            streamed = spill.in_order(scan, again, size)
+        if streamed:  # receipts in time order, each on consecutive lines: applied as they are read
+            for receipts, rows, last in self.reader.blocks(handle, size):
+                self._flush(receipts, rows, last)
+            return
+        # out of time order, or a receipt's lines apart: every receipt set aside first, then applied oldest first
+        aside = spill.Spill(self.reader)
+        try:
+            for receipts, _, _ in self.reader.blocks(handle, size):
+                aside.add(receipts)
+            for receipts, rows, last in aside.blocks(size):
+                self._flush(receipts, rows, last)
+        finally:
+            aside.close()
+
+    # -- blocks of receipts, in paced transactions ------------------------------------------------------
+    def _flush(self, batch: list[Receipt], rows: int, last: bool = False) -> None:
+        """Apply one block of whole receipts in the open transaction (opened first if need be)."""
+        transactions = self._transactions
+        if not transactions.open and not batch and not last:
+            return
+        session = transactions.enter()
+        self._process(session, self._program, batch)
+        if transactions.done(rows, len(batch), last):
+            gc.collect(1)
+            self.reader.flush_rejects()
+        if self.progress is not None:
+            self.progress(self.reader.lines.bytes_read, self.reader.total_bytes)
+
+    def _end(self, session: Session, receipts: int, last: bool) -> None:
+        """Before each commit: the run's row brought up to date, the caller's hook, this import's own
+        changes noted (so that they do not count as another writer's)."""
+        if self.summary.run_id is not None and not self.dry_run:
+            values = dict(read=self.summary.read, imported=self.summary.imported,
+                          skipped=self.summary.skipped, rejected=self.summary.rejected,
+                          points_awarded=self.summary.points_awarded)
+            if last:
+                values["finished_at"] = clock.now()
+            session.execute(update(ImportRun).where(ImportRun.id == self.summary.run_id).values(**values))
+        if self.after_batch is not None:
+            self.after_batch(session, receipts)
+        if self._sqlite and self._data_version is not None:
+            driver = session.connection().connection.dbapi_connection
+            self._data_version = (*self._data_version[:2], driver.total_changes)
+
+    def _begin(self, session: Session) -> None:
+        """What every transaction needs first: locks, settings, the run's row, still-valid caches."""
+        self._sqlite = session.get_bind().dialect.name == "sqlite"
+        if not self._sqlite:
+            # PostgreSQL: SQLite's BEGIN IMMEDIATE lets one writer at a time take the watermark and look
+            # for the batch's receipts; here two imports of overlapping files would both find a receipt
+            # missing and both insert it. One batch per source at a time, until its transaction ends.
+            session.execute(text("SELECT pg_advisory_xact_lock(7412002, hashtext(:source))"),
+                            {"source": self.source})
+            self._forget_accounts()  # row locks are per transaction: reload (and lock) the customers
+            self._customer_cache.clear()  # and look their keys up again (merged or forgotten meanwhile?)
+        else:
+            driver = session.connection().connection.dbapi_connection
+            if not self._tuned:
+                # a bigger page cache for this connection: index pages of a long backfill stay in memory
+                session.connection().exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+                self._tuned = True
+            # Customer states carry over from one transaction to the next unless something else wrote in
+            # between (a till's sale, a merge): another connection (data_version), or this very connection
+            # used by someone else (its count of changes moved since this import's last commit).
+            version = (id(driver), session.connection().exec_driver_sql("PRAGMA data_version").scalar(),
+                       driver.total_changes)
+            if version != self._data_version:
+                self._forget_accounts()
+                self._customer_cache.clear()
+                self._data_version = version
+        program = self._program = load_program(session)
+        self._engine = Engine(program, self._zone, clock.now())
+        if not self._watermark:
+            self._watermark = session.execute(select(func.coalesce(func.max(Purchase.id), 0))).scalar_one() or -1
+        if self._record_run and self.summary.run_id is None:
+            # written with the first batch: a file refused at its header leaves no trace
+            run = ImportRun(source=self.source, file=self.label[-255:], started_at=self._started)
+            session.add(run)
+            session.flush()
+            self.summary.run_id = run.id
+            if self._digest is not None:
+                runs.record(session, run.id, *self._digest, self.source)
+
+    def _forget_accounts(self) -> None:
+        self._accounts.clear()
+        self._referrers.clear()
+
+    def _process(self, session: Session, program: Program, batch: list[Receipt]) -> None:
+        summary = self.summary
+        reject = self.reader.reject_receipt
+        summary.legacy_encoding_lines = self.reader.lines.legacy
+        # 1. receipts with a bad line, bad id or time; duplicates within the batch
+        seen: dict[str, Receipt] = {}
+        ready: list[Receipt] = []
+        now_limit = clock.now() + points.FUTURE_SLACK
+        for receipt in batch:
+            if receipt.error is not None:
+                reject(receipt, receipt.error.reason, receipt.error.line)
+                continue
+            try:
+                points.check_receipt(receipt.receipt_id)
+                channel = self._channels.get(receipt.channel)
+                if channel is None:
+                    channel = self._channels[receipt.channel] = points.check_channel(receipt.channel)
+                receipt.channel = channel
+                receipt.at = self.reader.when(receipt.at_text)
+                receipt.us = microseconds(receipt.at)
+            except LoyaltyError as exc:
+                reject(receipt, str(exc))
+                continue
+            if receipt.at > now_limit:
+                reject(receipt, gettext('time {at} is in the future').format(at=clock.local_text(receipt.at)))
+                continue
+            if receipt.amount == 0:
+                reject(receipt, gettext('receipt {receipt_id} adds up to 0.00: nothing to record').format(receipt_id=receipt.receipt_id))
+                continue
+            if receipt.amount > program.max_purchase:  # as at the counter: an amount typed in the wrong box?
+                reject(receipt, gettext('receipt {receipt_id} of {amount} is more than max_purchase {max_purchase}').format(receipt_id=receipt.receipt_id, amount=format_amount(receipt.amount), max_purchase=format_amount(program.max_purchase)))
+                continue
+            if not receipt.customer_key:
+                reject(receipt, gettext('customer is empty; give a code, card, e-mail or phone'))
+                continue
+            earlier = seen.get(receipt.receipt_id)
+            if earlier is not None:
+                reject(receipt, gettext('receipt {receipt_id} appears twice in the file (first at line {first_line}); lines of a receipt must be consecutive').format(receipt_id=receipt.receipt_id, first_line=earlier.first_line))
+                continue
+            seen[receipt.receipt_id] = receipt
+            ready.append(receipt)
+        if self._first_block and ready and not self.again:  # the same export under another --source?
+            runs.check_other_sources(session, [r.receipt_id for r in ready], self.source, self.label)
+        self._first_block = False
+        # 2. receipts already recorded from this source: skipped (or, recorded by this very run: duplicates)
+        existing = {}
+        q = storage.queries(session)
+        for chunk in storage.id_lists(session, [r.receipt_id for r in ready]):
+            for receipt_id, purchase_id, line in session.execute(q["existing"], {"source": self.source, "ids": chunk}):
+                existing[receipt_id] = (purchase_id, line)
+        if existing:
+            kept = []
+            for receipt in ready:
+                found = existing.get(receipt.receipt_id)
+                if found is None:
+                    kept.append(receipt)
+                elif found[0] > self._watermark and found[1] != receipt.first_line:
+                    reject(receipt, gettext('receipt {receipt_id} appears twice in the file (first at line {found}); lines of a receipt must be consecutive').format(receipt_id=receipt.receipt_id, found=found[1]))
+                else:
+                    summary.skipped += len(receipt.lines)
+            ready = kept
+        if not ready:
+            return
+        # 3. customers
+        self._resolve_customers(session, program, ready)
+        ready = [r for r in ready if r.customer is not None]
+        if not ready:
+            return
+        # 4. what the rules need, loaded once for the batch
+        self._load_accounts(session, ready)
+        returns = BlockReturns(session, self.reader, self.source, ready, seen)
+        # 5. the rules, in time order (per customer this is the order of the sales)
+        ready.sort(key=lambda r: (r.at, r.first_line))
+        engine = self._engine
+        purchases: list[list] = []
+        ledger_rows: list[list] = []
+        card_rows: list[list] = []
+        rewarded: list[tuple[int, int, datetime]] = []
+        source, import_file = self.source, self.label[-255:]
+        accepted: list[Receipt] = []
+        for receipt in ready:
+            account: Account = receipt.customer
+            index = len(purchases)
+            refund_of = None
+            try:
+                if receipt.amount > 0:
+                    decision = engine.sale(account, receipt.receipt_id, receipt.at, receipt.amount, receipt.channel,
+                                           receipt.us, cards.sale_items(engine, receipt.lines))
+                    returns.add_sale(receipt, index, decision.earned, decision.stamps)
+                    if decision.rewarded is not None:
+                        rewarded.append((account.id, index, receipt.at))
+                else:
+                    sale = returns.sale_of(receipt)
+                    if sale is None and receipt.at < account.enrolled_at:  # nothing to return yet
+                        raise RuleNotMet(gettext("return {receipt_id} at {at} is before {code} enrolled ({enrolled})")
+                                         .format(receipt_id=receipt.receipt_id, at=clock.local_text(receipt.at),
+                                                 code=account.code, enrolled=clock.local_text(account.enrolled_at)))
+                    decision = engine.refund(account, receipt.receipt_id, receipt.at, -receipt.amount, sale,
+                                             receipt.us, cards.returned_items(engine, receipt.lines) if sale else ())
+                    if sale is not None:
+                        summary.refunds_linked += 1
+                        receipt.channel = sale.channel  # a refund goes back through the sale's channel
+                        if sale.id is None:  # the sale is in this batch: linked once its id is known
+                            receipt.sale_link = sale.index
+                        else:
+                            refund_of = sale.id
+            except LoyaltyError as exc:
+                reject(receipt, str(exc))
+                continue
+            receipt.index = index
+            purchases.append([None, account.id, source, receipt.receipt_id, receipt.at, receipt.amount,
+                              receipt.channel, refund_of, import_file, receipt.first_line])
+            for row in decision.rows:
+                row[PURCHASE] = index  # the purchase's index for now; its id once written
+                ledger_rows.append(row)
+            card_rows.extend(cards.placed(decision.card_rows, index))  # stamp cards: index for now too
+            accepted.append(receipt)
+        if not purchases:
+            return
+        # 6. write: purchases (ids back), their items, their ledger rows (in the order of events)
+        # refunds of a sale in this batch: (refund's index, sale's index), linked once ids are known
+        links = [(r.index, r.sale_link) for r in accepted if r.sale_link is not None]
+        times: dict[datetime, str] = {}
+        ids = storage.insert_purchases(session, purchases, links, times)
+        items: list[tuple] = []
+        for receipt in accepted:  # a return's items too (negative quantities): what is left of a sale to return
+            items.extend(receipt_items(receipt.lines, ids[receipt.index]))
+        if items:
+            storage.write_rows(session, PurchaseItem.__table__, storage.ITEM_COLUMNS, items, times)
+            names = self.reader.descriptions(accepted)  # the description column, per SKU (latest wins)
+            if names:
+                products.remember(session, names, clock.now())
+        if ledger_rows:
+            for row in ledger_rows:
+                row[PURCHASE] = ids[row[PURCHASE]]
+            storage.write_rows(session, LedgerEntry.__table__, LEDGER_COLUMNS, ledger_rows, times)
+        cards.write(session, card_rows, ids)
+        storage.mark_rewarded(session, [(referee, ids[i], at) for referee, i, at in rewarded])
+        summary.points_awarded += sum(row[2] for row in ledger_rows)
+        summary.imported += sum(len(r.lines) for r in accepted)
+        summary.receipts += sum(1 for r in accepted if r.amount > 0)
+        summary.refunds += sum(1 for r in accepted if r.amount < 0)
+
+    # -- customers ----------------------------------------------------------------------------------
+    def _resolve_customers(self, session: Session, program: Program, ready: list[Receipt]) -> None:
+        cache = self._customer_cache
+        if len(cache) > 200_000:
+            cache.clear()
+        keys = {r.customer_key for r in ready} - cache.keys()
+        if keys:
+            storage.find_many(session, program, keys, cache)
+        unknown: dict[str, datetime] = {}
+        for receipt in ready:
+            if receipt.amount < 0:
+                continue  # a return never enrolls anyone (nor earns a welcome bonus)
+            found = cache.get(receipt.customer_key)
+            if found is None and receipt.customer_key not in unknown:
+                unknown[receipt.customer_key] = receipt.at
+            elif found is None:
+                unknown[receipt.customer_key] = min(unknown[receipt.customer_key], receipt.at)
+        if unknown and self.enroll_unknown:
+            wanted = []
+            for key, at in unknown.items():
+                kind = self._kind(key, program)
+                if kind == "code":  # the file names our customer codes: an unknown one is not enrolled
+                    cache[key] = f"unknown customer code {key!r}; --customer-kind code enrolls no one"
+                else:
+                    wanted.append((key, kind, at))
+            enrolled = storage.enroll_many(session, program, wanted, self._engine.recorded) if wanted else {}
+            cache.update(enrolled)
+            fresh = sum(1 for found in enrolled.values() if not isinstance(found, str))
+            self.summary.enrolled += fresh
+            self.summary.points_awarded += fresh * program.welcome_bonus
+        states = self._accounts
+        for receipt in ready:
+            found = cache.get(receipt.customer_key)
+            if found is None:
+                self.reader.reject_receipt(receipt, gettext('unknown customer {customer_key!r}; enroll them first or run the import with --enroll-unknown').format(customer_key=receipt.customer_key))
+                continue
+            if isinstance(found, str):
+                self.reader.reject_receipt(receipt, found)
+                continue
+            id_, code, enrolled_at = found
+            state = states.get(id_)
+            if state is None:
+                state = states[id_] = Account(id_, code, enrolled_at)
+            receipt.customer = state
+
+    def _kind(self, key: str, program: Program) -> str:
+        """How an unknown customer's key enrolls them: card, email, phone, or code (not enrolled); the
+        preset or --customer-kind may say."""
+        kind = self.reader.options.customer_kind
+        if kind == "contact":  # a phone or an e-mail, never a card
+            return "email" if "@" in key else "phone"
+        if kind not in CUSTOMER_KINDS:
+            # a number valid for the shop's phone region is a phone; anything else a card
+            return "email" if "@" in key else "phone" if customers.is_phone_key(key, program.phone_region) else "card"
+        return kind
+
+    def _load_accounts(self, session: Session, ready: list[Receipt]) -> None:
+        """Read what the rules need of the block's customers, unless an earlier block of the run already did
+        (their accounts then hold everything since, the run's own sales included)."""
+        since = self._engine.since(min(r.at for r in ready))
+        mine = {r.customer.id: r.customer for r in ready}
+        accounts = self._accounts
+        if len(accounts) > MAX_STATES:  # memory stays flat: forget customers this block does not name
+            for id_ in [i for i in accounts if i not in mine]:
+                del accounts[id_]
+        since_us = microseconds(since)
+        for account in mine.values():
+            if account.loaded_from is not None and account.loaded_from <= since_us and len(account.times) > MAX_HISTORY:
+                account.trim(since_us)
+        storage.load_accounts(session, mine.values(), since, self._referrers, importing=True,
+                              cards=bool(self._program.cards))  # as the counter: stamps only where cards run
+
+
+class _Same:
+    """A 'transaction' that reuses the caller's session (dry run, demo)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def __enter__(self) -> Session:
+        return self.session
+
+    def __exit__(self, *exc) -> bool:
+        if exc[0] is None:
+            self.session.flush()
+        return False
+
+
+def default_rejects_path(path: str | Path) -> Path:
+    """till.csv -> till.csv.rejects.csv, next to the input."""
+    path = Path(path)
+    if not path.name:
+        raise InvalidInput(gettext('{path!r} is not a file name; give the CSV file to import').format(path=str(path)))
+    return path.with_name(path.name + ".rejects.csv")
+
+
+def import_file(database, path: str | Path, **kwargs) -> ImportSummary:
+    """Import one CSV file; see ``Importer`` for the options."""
+    return Importer(path, **kwargs).run(database)
+
+
+__all__ = ["CANONICAL", "Importer", "ImportSummary", "Preset", "default_rejects_path", "import_file",
+           "list_presets", "load_preset", "parse_map"]
+

@@ -1,0 +1,301 @@
+"""The points ledger: post entries, balances, lots, expiry.
+
+A balance is the sum of a customer's rows. Earned rows are lots that expire; debits use the
+oldest (soonest-expiring) points first; an expiry row writes off what was left of one lot.
+"""
+
+from __future__ import annotations
+
+import heapq
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterator
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from loyaltycli.shop import clock
+from loyaltycli.store.models import Customer, LedgerEntry
+from loyaltycli.i18n import gettext
+
+MAX_POINTS = 10**9
+
+# Who writes rows by hand right now (award, refund, redeem, merge, forget): set by the command around
+# its transaction (``acting``); rows written by rules alone (purchases, imports, expiry) carry none.
+_operator: ContextVar[str | None] = ContextVar("loyalty_operator", default=None)
+
+
+def operator_name(given: str | None = None) -> str:
+    """``--by NAME``, else LOYALTY_OPERATOR, else the OS user; trimmed to 64 characters."""
+    import getpass
+    import os
+
+    name = (given or "").strip() or os.environ.get("LOYALTY_OPERATOR", "").strip()
+    if not name:
+        try:
+            name = getpass.getuser()
+        except Exception:  # noqa: BLE001  no user name known (a container without passwd entry)
+            name = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    return "".join(ch for ch in name if ch.isprintable())[:64]
+
+
+def current_operator() -> str | None:
+    """The operator of rows written by hand in this block (see ``acting``), else None."""
+    return _operator.get()
+
+
+@contextmanager
+def acting(operator: str) -> Iterator[None]:
+    """Rows posted inside the block record ``operator`` as the person who wrote them."""
+    token = _operator.set(operator)
+    try:
+        yield
+    finally:
+        _operator.reset(token)
+
+
+def post(session: Session, customer_id: int, kind: str, delta: int, at: datetime, *,
+         expires_at: datetime | None = None, purchase_id: int | None = None, lot_id: int | None = None,
+         bonus_key: str | None = None, note: str = "") -> LedgerEntry:
+    """Append one row to the ledger."""
+    entry = LedgerEntry(customer_id=customer_id, kind=kind, delta=int(delta), at=at, expires_at=expires_at,
+                        purchase_id=purchase_id, lot_id=lot_id, bonus_key=bonus_key, note=note[:500],
+                        recorded_at=clock.now(), operator=_operator.get())
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def balance(session: Session, customer_id: int) -> int:
+    """The customer's balance: the sum of the ledger."""
+    return session.execute(
+        select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(LedgerEntry.customer_id == customer_id)
+    ).scalar_one()
+
+
+def unwritten_expiry(session: Session, customer_ids: list[int], now: datetime) -> dict[int, int]:
+    """Points expired by ``now`` but not written off, per customer (only customers who have any)."""
+    from itertools import groupby
+
+    out: dict[int, int] = {}
+    for start in range(0, len(customer_ids), 500):
+        chunk = customer_ids[start:start + 500]
+        rows = session.execute(
+            select(LedgerEntry.customer_id, LedgerEntry.id, LedgerEntry.kind, LedgerEntry.delta, LedgerEntry.at,
+                   LedgerEntry.expires_at, LedgerEntry.lot_id)
+            .where(LedgerEntry.customer_id.in_(chunk))
+            .order_by(LedgerEntry.customer_id, LedgerEntry.at, LedgerEntry.id)).all()
+        for customer_id, group in groupby(rows, key=lambda r: r[0]):
+            due = sum(replay([r[1:] for r in group], now).due.values())
+            if due:
+                out[customer_id] = due
+    return out
+
+
+def lock_customer(session: Session, customer_id: int, *, require_active: bool = True) -> Customer:
+    """Serialize writers of one customer's ledger (row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE
+    already holds the database's write lock), and re-read the customer under the lock: a customer merged
+    or forgotten by another till since it was looked up is refused (``require_active``)."""
+    customer = _held(session, customer_id)
+    if customer is None:
+        customer = session.get(Customer, customer_id, populate_existing=True, with_for_update=True)
+    if require_active and customer is not None and customer.status != "active":
+        from loyaltycli.base.errors import UnknownCustomer
+
+        if customer.status == "merged":
+            target = session.get(Customer, customer.merged_into_id)
+            code = target.code if target else "?"
+            raise UnknownCustomer(gettext('customer {code} was merged into {code2} (by another till, just now); nothing was changed, use {code2}').format(code=customer.code, code2=code))
+        raise UnknownCustomer(gettext('customer {code} was {status} (by another till, just now); nothing was changed').format(code=customer.code, status=gettext(customer.status)))
+    return customer
+
+
+def _held(session: Session, customer_id: int) -> Customer | None:
+    """The customer as this transaction already read it, when reading it again cannot tell more: on SQLite
+    a write transaction holds the database's write lock from its BEGIN IMMEDIATE, so a customer read
+    inside it (the counter's look-up) is current. None elsewhere (PostgreSQL takes the row lock)."""
+    if session.get_bind().dialect.name != "sqlite" or not session.in_transaction():
+        return None
+    if not session.connection().get_execution_options().get("loyalty_write", True):
+        return None
+    from sqlalchemy.orm.util import identity_key
+
+    return session.identity_map.get(identity_key(Customer, customer_id))
+
+
+def spend(session: Session, customer, points: int, at: datetime, kind: str, note: str) -> tuple[LedgerEntry, int]:
+    """Take ``points`` from a customer (oldest first), after writing off lots that have expired by ``at``;
+    never below zero. Returns the new row and the balance after it."""
+    from loyaltycli.base.errors import InsufficientPoints
+
+    lock_customer(session, customer.id)
+    expire_customer(session, customer.id, at)
+    available = balance(session, customer.id)
+    if available < points:
+        raise InsufficientPoints(gettext('{code} has {available} points; {points} needed').format(code=customer.code, available=available, points=points))
+    return post(session, customer.id, kind, -points, at, note=note), available - points
+
+
+@dataclass
+class Lot:
+    entry_id: int
+    at: datetime
+    expires_at: datetime | None
+    amount: int
+    remaining: int
+    expired_written: int = 0
+
+
+@dataclass
+class LotState:
+    lots: list[Lot]
+    # points that expired (by the lot's date) beyond what expiry rows already wrote off, per lot
+    due: dict[int, int]
+    deficit: int
+
+
+def lot_state(session: Session, customer_id: int, as_of: datetime) -> LotState:
+    """Replay the customer's ledger up to ``as_of``: what is left of each lot, what is due to expire."""
+    return replay(_lot_rows(session, customer_id), as_of)
+
+
+def _lot_rows(session: Session, customer_id: int) -> list:
+    """The customer's ledger rows as the lot replay reads them, in time order."""
+    return session.execute(
+        select(LedgerEntry.id, LedgerEntry.kind, LedgerEntry.delta, LedgerEntry.at, LedgerEntry.expires_at,
+               LedgerEntry.lot_id)
+        .where(LedgerEntry.customer_id == customer_id)
+        .order_by(LedgerEntry.at, LedgerEntry.id)
+    ).all()
+
+
+def replay(rows, as_of: datetime) -> LotState:
+    """FIFO replay of ledger rows (id, kind, delta, at, expires_at, lot_id) ordered by time.
+
+    Two heaps keep it O(n log n): lots by expiry date (to expire them as time passes) and lots in
+    the order debits use them (soonest-expiring first, lots without expiry last).
+    """
+    lots: list[Lot] = []
+    by_id: dict[int, Lot] = {}
+    written: dict[int, int] = {}
+    due: dict[int, int] = {}
+    deficit = 0
+    by_expiry: list[tuple[datetime, int]] = []
+    by_use: list[tuple[bool, datetime, datetime, int]] = []
+
+    def expire_until(moment: datetime) -> None:
+        while by_expiry and by_expiry[0][0] <= moment:
+            _, index = heapq.heappop(by_expiry)
+            lot = lots[index]
+            if lot.remaining > 0:
+                due[lot.entry_id] = lot.remaining
+                lot.remaining = 0
+
+    for entry_id, kind, delta, at, expires_at, lot_id in rows:
+        if kind == "expire":
+            written[lot_id] = written.get(lot_id, 0) - delta
+            continue
+        if at > as_of:
+            break
+        expire_until(at)
+        if delta > 0:
+            # a credit first pays back any deficit left by a refund
+            paid = min(deficit, delta)
+            deficit -= paid
+            lot = Lot(entry_id, at, expires_at, delta, delta - paid)
+            index = len(lots)
+            lots.append(lot)
+            by_id[entry_id] = lot
+            if expires_at is not None:
+                heapq.heappush(by_expiry, (expires_at, index))
+            heapq.heappush(by_use, (expires_at is None, expires_at or at, at, index))
+        elif delta < 0:
+            need = -delta
+            while need and by_use:
+                lot = lots[by_use[0][3]]
+                take = min(lot.remaining, need)
+                lot.remaining -= take
+                need -= take
+                if lot.remaining == 0:
+                    heapq.heappop(by_use)
+            deficit += need
+    expire_until(as_of)
+    for lot_id, amount in written.items():
+        if lot_id in by_id:
+            by_id[lot_id].expired_written = amount
+    outstanding = {}
+    for lot_id, amount in due.items():
+        left = amount - written.get(lot_id, 0)
+        if left > 0:
+            outstanding[lot_id] = left
+    return LotState(lots, outstanding, deficit)
+
+
+def expire_customer(session: Session, customer_id: int, as_of: datetime) -> int:
+    """Write expiry rows for every lot of one customer that expired by ``as_of``; returns points expired."""
+    state = lot_state(session, customer_id, as_of)
+    total = 0
+    for lot in state.lots:
+        amount = state.due.get(lot.entry_id, 0)
+        if amount > 0:
+            post(session, customer_id, "expire", -amount, lot.expires_at, lot_id=lot.entry_id,
+                 note=f"{amount} points earned {clock.local_text(lot.at)[:10]} expired")
+            total += amount
+    return total
+
+
+def expiring_soon(session: Session, customer_id: int, now: datetime, days: int = 30) -> list[tuple[datetime, int]]:
+    """(expiry date, points) of lots that still hold points and expire within ``days``."""
+    return _expiring(lot_state(session, customer_id, now), now, days)
+
+
+def spendable_and_expiring(session: Session, customer_id: int, now: datetime,
+                           days: int = 30) -> tuple[int, list[tuple[datetime, int]]]:
+    """``spendable`` and ``expiring_soon`` from one read and one replay of the ledger (`balance`)."""
+    return _spendable(_lot_rows(session, customer_id), now, days)
+
+
+def _spendable(rows, now: datetime, days: int) -> tuple[int, list[tuple[datetime, int]]]:
+    """The balance (every row, as ``balance`` sums them) less the points expired and not yet written off,
+    and the points due soon, from the customer's rows (id, kind, delta, at, expires_at, lot_id) by time."""
+    total = sum(row[2] for row in rows)
+    state = replay(rows, now)
+    return total - (sum(state.due.values()) if total > 0 else 0), _expiring(state, now, days)
+
+
+def statement_and_spendable(session: Session, customer_id: int, now: datetime,
+                            days: int = 30) -> tuple[list[dict], int, list[tuple[datetime, int]]]:
+    """``history``, ``spendable`` and ``expiring_soon`` from one read of the ledger (`customer show`)."""
+    entries = _entries(session, customer_id)
+    points, expiring = _spendable([(e.id, e.kind, e.delta, e.at, e.expires_at, e.lot_id) for e in entries],
+                                  now, days)
+    return _statement(entries), points, expiring
+
+
+def _expiring(state: LotState, now: datetime, days: int) -> list[tuple[datetime, int]]:
+    horizon = now + clock.DAY * days
+    return sorted((lot.expires_at, lot.remaining) for lot in state.lots
+                  if lot.remaining > 0 and lot.expires_at is not None and now < lot.expires_at <= horizon)
+
+
+def history(session: Session, customer_id: int) -> list[dict]:
+    """The statement: every row oldest first with the running balance."""
+    return _statement(_entries(session, customer_id))
+
+
+def _entries(session: Session, customer_id: int) -> list[LedgerEntry]:
+    return session.execute(
+        select(LedgerEntry).where(LedgerEntry.customer_id == customer_id).order_by(LedgerEntry.at, LedgerEntry.id)
+    ).scalars().all()
+
+
+def _statement(rows: list[LedgerEntry]) -> list[dict]:
+    running = 0
+    out = []
+    for row in rows:
+        running += row.delta
+        out.append({"at": row.at, "kind": row.kind, "points": row.delta, "balance": running, "note": row.note,
+                    "purchase_id": row.purchase_id, "operator": row.operator})
+    return out

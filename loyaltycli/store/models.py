@@ -1,0 +1,326 @@
+"""SQLModel tables. The ledger is the truth: balances, lots and tiers derive from it."""
+
+# No `from __future__ import annotations` here: real annotations spare pydantic and SQLAlchemy from
+# evaluating some 280 strings while the 14 table classes are built at every start.
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, UniqueConstraint, text
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from loyaltycli.shop.clock import UTC
+
+# Table models are built without pydantic validation (SQLModel fills them field by field), so their
+# validators need not be compiled at import: a faster start for every command; built on first use if ever.
+SQLModel.model_config["defer_build"] = True
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class BigInt(TypeDecorator):
+    """64-bit integers for money and points (PostgreSQL's INTEGER stops at 2**31), read back as int:
+    PostgreSQL sums BIGINT into NUMERIC, which would otherwise arrive as Decimal."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else int(value)
+
+
+def big(default=..., **kwargs):
+    """A 64-bit integer column (cents or points)."""
+    return Field(default=default, sa_type=BigInt, **kwargs)
+
+
+def ts(nullable: bool = False, index: bool = False):
+    """A timestamp column."""
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Customer(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=16)
+    name: Optional[str] = Field(default=None, max_length=200)
+    phone: Optional[str] = Field(default=None, unique=True, max_length=32)
+    email: Optional[str] = Field(default=None, unique=True, max_length=254)
+    card: Optional[str] = Field(default=None, unique=True, max_length=40)
+    birthday: Optional[date] = None
+    consent: bool = False
+    referral_code: str = Field(unique=True, max_length=16)
+    enrolled_at: datetime = ts()
+    # active | merged | forgotten
+    status: str = Field(default="active", max_length=16)
+    merged_into_id: Optional[int] = Field(default=None, foreign_key="customer.id")
+    # The name folded for search (case, accents; base/textkey.py), kept in step by the listener below.
+    search_key: Optional[str] = Field(default=None, max_length=200, index=True)
+    # A tax id (NIF, NIE, CNP, CUI, codice fiscale) in stdnum's compact form (base/taxid.py): a KEY.
+    tax_id: Optional[str] = Field(default=None, unique=True, index=True, max_length=32)
+
+
+class ConsentRecord(SQLModel, table=True):
+    """When and how a customer agreed to (or withdrew from) receiving offers: the proof GDPR and
+    ePrivacy ask for before a campaign. Append-only; ``customer.consent`` is the latest answer."""
+
+    __tablename__ = "consent_record"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    at: datetime = ts()
+    given: bool
+    # how it was given: "enroll --consent", "asked at the counter (enroll)", "customer edit --no-consent"...
+    how: str = Field(max_length=200)
+
+
+class Purchase(SQLModel, table=True):
+    """A sale (amount > 0) or a refund (amount < 0, refund_of set when it names its sale)."""
+
+    __table_args__ = (
+        UniqueConstraint("source", "receipt_id", name="uq_purchase_source_receipt"),
+        # amount (and channel) ride along so that reports aggregate from the index alone
+        Index("ix_purchase_customer_at", "customer_id", "at", "amount"),
+        Index("ix_purchase_at", "at", "amount", "customer_id", "channel"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    source: str = Field(default="counter", max_length=64)
+    receipt_id: str = Field(max_length=64)
+    at: datetime = ts()
+    amount: int = big()
+    channel: str = Field(default="store", max_length=32)
+    refund_of_id: Optional[int] = Field(default=None, foreign_key="purchase.id", index=True)
+    # provenance of imported rows: file name and first line
+    import_file: Optional[str] = Field(default=None, max_length=255)
+    import_line: Optional[int] = None
+
+
+class PurchaseItem(SQLModel, table=True):
+    __tablename__ = "purchase_item"
+    __table_args__ = (Index("ix_purchase_item_purchase_id", "purchase_id", "sku"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    purchase_id: int = Field(foreign_key="purchase.id")
+    sku: str = Field(max_length=64, index=True)
+    # thousandths of a unit, exact: 2 items = 2000, 0.750 kg = 750 (tillcsv/numbers.py)
+    quantity_milli: int
+    unit_price: int = big()
+    amount: int = big()
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One change of a balance. Append-only: never deleted, never updated (but for the free-text reason of
+    an award, erased when its customer is forgotten)."""
+
+    __tablename__ = "ledger"
+    __table_args__ = (
+        Index("ix_ledger_customer_at", "customer_id", "at"),
+        Index("ix_ledger_kind_at", "kind", "at", "delta"),
+        # once-only bonuses (welcome, milestone:2026, referral:7...) cannot be written twice. Rows without
+        # a bonus key never clash: NULLs are distinct in a unique index on SQLite and PostgreSQL alike.
+        # (No postgresql_where: naming a postgresql_* option imports SQLAlchemy's PostgreSQL dialect and
+        # its drivers' modules into every SQLite command, some 30 ms of each counter command's start.)
+        Index("uq_ledger_bonus", "customer_id", "bonus_key", unique=True,
+              sqlite_where=text("bonus_key IS NOT NULL")),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    # earn, refund, welcome, milestone, referral, award, adjust, redeem, expire, donate, ...
+    kind: str = Field(max_length=24)
+    delta: int = big()
+    at: datetime = ts()
+    expires_at: Optional[datetime] = ts(nullable=True)
+    purchase_id: Optional[int] = Field(default=None, foreign_key="purchase.id", index=True)
+    # for kind=expire: the earning row whose remainder expired
+    lot_id: Optional[int] = Field(default=None, foreign_key="ledger.id")
+    bonus_key: Optional[str] = Field(default=None, max_length=64)
+    note: str = Field(default="", max_length=500)
+    recorded_at: datetime = ts()
+    # who wrote the row by hand (award, refund, redeem, merge, forget); None for rows written by rules
+    operator: Optional[str] = Field(default=None, max_length=64)
+
+
+class ProgramSetting(SQLModel, table=True):
+    __tablename__ = "program_setting"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+
+
+class Referral(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    referee_id: int = Field(foreign_key="customer.id", unique=True)
+    referrer_id: int = Field(foreign_key="customer.id", index=True)
+    code: str = Field(max_length=16)
+    at: datetime = ts()
+    rewarded_purchase_id: Optional[int] = Field(default=None, foreign_key="purchase.id")
+    rewarded_at: Optional[datetime] = ts(nullable=True)
+
+
+class Reward(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    cost: int = big()
+    active: bool = True
+    created_at: datetime = ts()
+
+
+class Redemption(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ledger_id: int = Field(foreign_key="ledger.id", unique=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    points: int = big()
+    value: int = big()
+    reward_id: Optional[int] = Field(default=None, foreign_key="reward.id")
+    basket: Optional[int] = big(None)
+    at: datetime = ts(index=True)
+
+
+class MembershipPlan(SQLModel, table=True):
+    __tablename__ = "membership_plan"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    fee: int = big()
+    months: int
+    multiplier: str = Field(default="1", max_length=16)
+    perk: str = Field(default="", max_length=500)
+    active: bool = True
+
+
+class Membership(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    plan_id: int = Field(foreign_key="membership_plan.id")
+    started_at: datetime = ts()
+    ends_at: datetime = ts()
+    cancelled_at: Optional[datetime] = ts(nullable=True)
+    # the fee paid for this period: a payment, never qualifying spend
+    fee: int = big()
+
+
+class Cause(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    created_at: datetime = ts()
+
+
+class Donation(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ledger_id: int = Field(foreign_key="ledger.id", unique=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    cause_id: int = Field(foreign_key="cause.id", index=True)
+    points: int = big()
+    value: int = big()
+    at: datetime = ts()
+
+
+class SurveyResponse(SQLModel, table=True):
+    __tablename__ = "survey_response"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: Optional[int] = Field(default=None, foreign_key="customer.id", index=True)
+    at: datetime = ts(index=True)
+    nps: Optional[int] = None
+    csat: Optional[int] = None
+    cli1: Optional[int] = None
+    cli2: Optional[int] = None
+    cli3: Optional[int] = None
+    comment: Optional[str] = Field(default=None, max_length=2000)
+
+
+class Product(SQLModel, table=True):
+    """A product's name as the till exports describe it (the latest import wins)."""
+
+    __tablename__ = "product"
+    sku: str = Field(primary_key=True, max_length=64)
+    description: str = Field(max_length=200)
+    updated_at: datetime = ts()
+
+
+class ImportFile(SQLModel, table=True):
+    """A file an import run read: its SHA-256 and size, so that the same file is not imported twice."""
+
+    __tablename__ = "import_file"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="import_run.id", index=True)
+    sha256: str = Field(max_length=64, index=True)
+    size: int = big()
+    source: str = Field(max_length=64)
+    imported_at: datetime = ts()
+
+
+class ImportRun(SQLModel, table=True):
+    __tablename__ = "import_run"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64)
+    file: str = Field(max_length=255)
+    started_at: datetime = ts()
+    finished_at: Optional[datetime] = ts(nullable=True)
+    read: int = 0
+    imported: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    points_awarded: int = big(0)
+
+
+class Card(SQLModel, table=True):
+    """A stamp card: ``stamps`` stamps (one per matching item unit, or per visit) make a voucher for ``reward``."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    stamps: int
+    reward: str = Field(max_length=200)
+    # SKU patterns (fnmatch), one per line; empty: every item (per item) or any purchase (per visit)
+    skus: str = Field(default="", max_length=1000)
+    min_amount: int = big(0)
+    per: str = Field(default="visit", max_length=8)  # visit | item
+    expires_days: Optional[int] = None  # a card not filled within N days of its first stamp expires; a voucher N days
+    active: bool = True
+    created_at: datetime = ts()
+
+
+class CardEntry(SQLModel, table=True):
+    """The stamp-card ledger: stamps and vouchers, never points. Append-only like the points ledger.
+    kind stamp (+, a sale), unstamp (-, its refund), complete (-, a full card), expire (-, a card not filled
+    by its deadline) in unit stamp; voucher (+1, issued), voucher_used (-1, naming its voucher) in unit voucher.
+    A stamp row's expires_at is the deadline of the card it leaves open (cards with --expires-days)."""
+
+    __tablename__ = "card_ledger"
+    __table_args__ = (Index("ix_card_ledger_customer_card", "customer_id", "card_id", "at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    card_id: int = Field(foreign_key="card.id", index=True)
+    kind: str = Field(max_length=24)
+    unit: str = Field(max_length=8)  # stamp | voucher
+    delta: int
+    at: datetime = ts()
+    expires_at: Optional[datetime] = ts(nullable=True)
+    purchase_id: Optional[int] = Field(default=None, foreign_key="purchase.id", index=True)
+    voucher_id: Optional[int] = Field(default=None, foreign_key="card_ledger.id")
+    note: str = Field(default="", max_length=500)
+    recorded_at: datetime = ts()
+
+
+def _keep_search_key(_mapper, _connection, target) -> None:
+    from loyaltycli.base.textkey import search_key
+
+    target.search_key = search_key(target.name)
+
+
+from sqlalchemy import event  # noqa: E402  (after the tables: listeners on the Customer class)
+
+event.listen(Customer, "before_insert", _keep_search_key)
+event.listen(Customer, "before_update", _keep_search_key)

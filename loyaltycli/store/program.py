@@ -1,0 +1,425 @@
+"""The program's settings: SPEC defaults in code, the shop's changes in the database."""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_right
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loyaltycli.base.errors import InvalidInput, NotFound
+from loyaltycli.store.models import ProgramSetting
+from loyaltycli.base.money import format_amount, parse_amount, parse_decimal
+from loyaltycli.i18n import N_, _
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    min_spend: int  # minor units
+    multiplier: Decimal
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: how to read it from text, how to write it back, and what it means."""
+
+    key: str
+    default: str
+    help: str
+    parse: Callable[[str], Any]
+    format: Callable[[Any], str] = str
+    toml_type: str = "str"  # str | int | tiers
+    # Strict validation when a person sets the value (imports that cost start-up time live here, not
+    # in ``parse``, which reads the stored value at every command); returns the canonical text.
+    check: Callable[[str], str] | None = None
+
+
+def _int(minimum: int = 0, maximum: int = 10**9):
+    def parse(text: str) -> int:
+        try:
+            value = int(str(text).strip())
+        except ValueError:
+            raise InvalidInput(_('{text!r} is not a whole number').format(text=text)) from None
+        if not minimum <= value <= maximum:
+            raise InvalidInput(_('{value} is out of range ({minimum} to {maximum})').format(value=value, minimum=minimum, maximum=maximum))
+        return value
+    return parse
+
+
+def _amount(text: str) -> int:
+    return parse_amount(str(text))
+
+
+def _money_check(text: str) -> str:
+    """An amount setting as a person types it: the shop's way (12,50 in pt_PT, like every other amount
+    option); stored canonical (12.50), which ``_amount`` reads back."""
+    from loyaltycli.base.money import parse_money
+
+    return format_amount(parse_money(str(text)))
+
+
+def _decimal(minimum: str = "0", maximum: str = "1000"):
+    def parse(text: str) -> Decimal:
+        return parse_decimal(text, minimum=Decimal(minimum), maximum=Decimal(maximum))
+    return parse
+
+
+def _bool(text: str) -> bool:
+    lowered = str(text).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise InvalidInput(_('{text!r} is not true or false').format(text=text))
+
+
+def _text(max_length: int = 64):
+    def parse(text: str) -> str:
+        value = str(text).strip()
+        if not value or len(value) > max_length:
+            raise InvalidInput(_('{text!r} must be 1 to {max_length} characters').format(text=text, max_length=max_length))
+        return value
+    return parse
+
+
+def _choice(*allowed: str):
+    def parse(text: str) -> str:
+        value = str(text).strip().lower()
+        if value not in allowed:
+            raise InvalidInput(_('{text!r} is not one of {allowed}').format(text=text, allowed=', '.join(allowed)))
+        return value
+    return parse
+
+
+def parse_tiers(text: str) -> tuple[Tier, ...]:
+    """'Bronze:0:1.0,Silver:500:1.25,Gold:1500:1.5' -> tiers sorted by minimum spend."""
+    tiers = []
+    for part in str(text).split(","):
+        bits = [b.strip() for b in part.split(":")]
+        if len(bits) != 3 or not bits[0]:
+            raise InvalidInput(_('tier {part!r} is not NAME:MIN_SPEND:MULTIPLIER (e.g. Silver:500:1.25)').format(part=part.strip()))
+        tiers.append(Tier(bits[0], parse_amount(bits[1], what=N_("tier minimum spend")),
+                          parse_decimal(bits[2], what=N_("tier multiplier"), minimum=Decimal(0),
+                                        maximum=Decimal(100))))
+    tiers.sort(key=lambda t: t.min_spend)
+    if tiers[0].min_spend != 0:
+        raise InvalidInput(_('the first tier must start at 0 spend'))
+    names = [t.name.lower() for t in tiers]
+    if len(set(names)) != len(names) or len({t.min_spend for t in tiers}) != len(tiers):
+        raise InvalidInput(_('tier names and minimum spends must be unique'))
+    return tuple(tiers)
+
+
+def format_tiers(tiers: tuple[Tier, ...]) -> str:
+    return ",".join(f"{t.name}:{format_amount(t.min_spend)}:{t.multiplier}" for t in tiers)
+
+
+def parse_steps(text: str) -> tuple[tuple[int, int], ...]:
+    """'1:200,5:300': from the 1st successful referral 200 points, from the 5th 300."""
+    steps = []
+    for part in str(text).split(","):
+        bits = [b.strip() for b in part.split(":")]
+        if len(bits) != 2:
+            raise InvalidInput(_('step {part!r} is not FROM_COUNT:POINTS (e.g. 5:300)').format(part=part.strip()))
+        steps.append((_int(1, 10**6)(bits[0]), _int(0, 10**9)(bits[1])))
+    steps.sort()
+    if steps[0][0] != 1:
+        raise InvalidInput(_('the first referral step must start at 1'))
+    return tuple(steps)
+
+
+def format_steps(steps) -> str:
+    return ",".join(f"{n}:{p}" for n, p in steps)
+
+
+def _item_rules(text: str):
+    """The item rules as stored (a JSON list of {name, skus, points, per}) -> engine ItemRules."""
+    from loyaltycli.engine.cards import ItemRule
+
+    try:
+        data = json.loads(str(text) or "[]")
+        rules = tuple(ItemRule(str(r["name"]), tuple(str(p) for p in r["skus"]), int(r["points"]),
+                               str(r.get("per", "item"))) for r in data)
+    except (ValueError, TypeError, KeyError):
+        raise InvalidInput(_("item_rules must be a JSON list of {fields}; use `program rule add`").format(
+            fields="{name, skus, points, per}"))
+    for rule in rules:
+        if not rule.name or not rule.skus or rule.per not in ("item", "visit") or not 0 < rule.points <= 10**6:
+            raise InvalidInput(_('item rule {name!r} needs a name, SKU patterns, 1 to 1000000 points and per item or visit').format(name=rule.name))
+    return rules
+
+
+def _format_item_rules(rules) -> str:
+    return json.dumps([{"name": r.name, "skus": list(r.skus), "points": r.points, "per": r.per} for r in rules])
+
+
+def _place_check(key: str):
+    def check(text: str) -> str:
+        from loyaltycli.shop import country
+
+        return country.validate(key, text)
+    return check
+
+
+def _question(text: str) -> str:
+    value = " ".join(str(text).split())
+    if len(value) > 300:
+        raise InvalidInput(_("a survey question is at most 300 characters"))
+    return value
+
+
+def _timezone(text: str) -> str:
+    from loyaltycli.shop import clock
+
+    value = str(text).strip()
+    return value or clock.system_zone_name()
+
+
+SETTINGS: dict[str, Setting] = {s.key: s for s in [
+    Setting("country", "", N_("ISO 3166 country of the shop; `program set country PT` also sets currency, "
+            "phone_region, timezone and locale"), lambda t: str(t).strip().upper(), check=_place_check("country")),
+    Setting("currency", "EUR", N_("ISO 4217 currency of every amount"), lambda t: str(t).strip().upper(),
+            check=_place_check("currency")),
+    Setting("timezone", "", N_("IANA time zone of the shop's clock (default: the machine's zone)"), _timezone,
+            check=_place_check("timezone")),
+    Setting("locale", "", N_("how amounts and dates are shown and typed (pt_PT, ro_RO, it_IT, es_ES, en_IE...; "
+            "empty: plain 12.50)"),
+            lambda t: str(t).strip().replace("-", "_"), check=_place_check("locale")),
+    Setting("max_purchase", "10000.00", N_("largest counter sale accepted without confirmation"), _amount,
+            format_amount, check=_money_check),
+    Setting("earn_rate", "1", N_("points per whole currency unit spent, before multipliers"), _decimal()),
+    Setting("tiers", "Bronze:0.00:1.0,Silver:500.00:1.25,Gold:1500.00:1.5",
+            N_("tiers as NAME:MIN_SPEND:MULTIPLIER, by qualifying spend in the window"), parse_tiers,
+            format_tiers, "tiers"),
+    Setting("tier_window_days", "365", N_("days of qualifying spend that set the tier"), _int(1, 3650), str, "int"),
+    Setting("welcome_bonus", "50", N_("points at enrollment"), _int(), str, "int"),
+    Setting("milestone_spend", "500.00", N_("calendar-year spend that earns the milestone bonus"), _amount,
+            format_amount, check=_money_check),
+    Setting("milestone_bonus", "250", N_("points when the year's spend first reaches milestone_spend (0: off)"),
+            _int(), str, "int"),
+    Setting("point_value", "0.05", N_("currency value of one point when redeemed"), _amount, format_amount,
+            check=_money_check),
+    Setting("min_redemption", "100", N_("fewest points one redemption may use"), _int(1), str, "int"),
+    Setting("min_basket", "0.00", N_("smallest basket a redemption may be used on (0: any)"), _amount, format_amount,
+            check=_money_check),
+    Setting("expiry_days", "365", N_("days after which earned points expire (0: never)"), _int(0, 36500), str, "int"),
+    Setting("referral_min_purchase", "10.00", N_("the referee's first purchase of at least this rewards both"),
+            _amount, format_amount,
+            check=_money_check),
+    Setting("referral_referee_bonus", "100", N_("points for the new customer"), _int(), str, "int"),
+    Setting("referral_steps", "1:200,5:300",
+            N_("referrer points by count of successful referrals, FROM:POINTS"), parse_steps, format_steps),
+    Setting("earn_mode", "points", N_("points: units spent x earn_rate; cashback: store credit in cents, "
+            "cashback_percent of the amount (see `program preset`)"), _choice("points", "cashback")),
+    Setting("cashback_percent", "5", N_("cashback: percent of the amount given back as credit (1 point = 1 cent)"),
+            _decimal("0", "100")),
+    Setting("birthday_bonus", "100", N_("points `birthdays --award` gives once a year (0: off)"), _int(), str, "int"),
+    Setting("earn_per_visit", "0", N_("points for every purchase of at least visit_min_amount (0: off)"), _int(),
+            str, "int"),
+    Setting("visit_min_amount", "0.00", N_("smallest purchase that earns earn_per_visit points"), _amount,
+            format_amount, check=_money_check),
+    Setting("item_rules", "[]", N_("bonus points for items of SKU patterns (see `program rule add`)"), _item_rules,
+            _format_item_rules),
+    Setting("phone_region", "IE", N_("region for phone numbers written without +country code"),
+            lambda t: str(t).strip().upper(), check=_place_check("phone_region")),
+    Setting("survey_nps_question", "", N_("the NPS question as the shop words it, read to customers by `loyalty "
+            "survey` (empty: the default, in the shop's language)"), _question),
+    Setting("survey_csat_question", "", N_("the CSAT question as the shop words it (empty: the default, in the "
+            "shop's language)"), _question),
+]}
+
+
+class Program:
+    """The settings in force: typed attributes (``program.welcome_bonus``)."""
+
+    def __init__(self, values: dict[str, Any]):
+        self._values = values
+        self._minimums = [tier.min_spend for tier in values["tiers"]]
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._values[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def text(self, key: str) -> str:
+        return SETTINGS[key].format(self._values[key])
+
+    def items(self):
+        return [(key, self.text(key), SETTINGS[key].help) for key in SETTINGS]
+
+    def tier_for_spend(self, spend: int) -> Tier:
+        """The highest tier whose minimum the spend reaches (the first tier below every minimum)."""
+        # tiers are sorted by minimum spend: found by bisection (the importer asks once per sale)
+        return self.tiers[max(bisect_right(self._minimums, spend) - 1, 0)]
+
+    def next_tier(self, spend: int) -> Tier | None:
+        for tier in self.tiers:
+            if tier.min_spend > spend:
+                return tier
+        return None
+
+    def expiry_for(self, at):
+        """When points earned at ``at`` expire (None: never)."""
+        from loyaltycli.shop.clock import DAY
+
+        return at + DAY * self.expiry_days if self.expiry_days else None
+
+    def referrer_bonus(self, successful_count: int) -> int:
+        """Points for the referrer's ``successful_count``-th successful referral."""
+        points = 0
+        for start, value in self.referral_steps:
+            if successful_count >= start:
+                points = value
+        return points
+
+
+def load_program(session: Session) -> Program:
+    """The program in force: defaults overlaid with the stored settings."""
+    stored = dict(session.execute(select(ProgramSetting.key, ProgramSetting.value)).all())
+    values = {}
+    for key, setting in SETTINGS.items():
+        raw = json.loads(stored[key]) if key in stored else setting.default
+        values[key] = setting.parse(raw)
+    from loyaltycli.services.cards import load_rules
+
+    values["cards"] = load_rules(session)  # the stamp cards in force, for the rules engine
+    from loyaltycli.shop import place
+
+    place.activate(values)
+    return Program(values)
+
+
+def unknown_setting(key: str) -> str:
+    """The refusal of an unknown setting, with the nearest key when one is close."""
+    import difflib
+
+    close = difflib.get_close_matches(key, list(SETTINGS), n=1, cutoff=0.6)
+    if close:
+        return _("unknown setting {key!r}; did you mean {match}? see `loyalty program show` for the keys").format(
+            key=key, match=close[0])
+    return _("unknown setting {key!r}; see `loyalty program show` for the keys").format(key=key)
+
+
+def add_item_rule(session: Session, name: str, skus: list[str], points: int, per: str = "item") -> dict:
+    """`program rule add`: bonus points for items of SKU patterns, on top of the spend points."""
+    from loyaltycli.engine.cards import ItemRule
+
+    name = (name or "").strip()
+    patterns = tuple(p.strip() for p in skus or [] if p.strip())
+    if not name or len(name) > 100:
+        raise InvalidInput(_('rule name must be 1 to 100 characters'))
+    if not patterns:
+        raise InvalidInput(_("give at least one --sku pattern (e.g. --sku 'CRO-*')"))
+    if not 0 < points <= 10**6:
+        raise InvalidInput(_('--points must be 1 to 1000000'))
+    per = (per or "").strip().lower()
+    if per not in ("item", "visit"):
+        raise InvalidInput(_('--per {per!r} is not one of item, visit').format(per=per))
+    current = load_program(session).item_rules
+    if any(r.name.lower() == name.lower() for r in current):
+        raise InvalidInput(_('a rule named {name!r} already exists; see `loyalty program rule list`').format(name=name))
+    set_setting(session, "item_rules", _format_item_rules((*current, ItemRule(name, patterns, points, per))))
+    return {"name": name, "skus": list(patterns), "points": points, "per": per}
+
+
+def set_setting(session: Session, key: str, value: str) -> str:
+    """Validate and store one setting; returns its canonical text."""
+    key = key.strip().lower().replace("-", "_")
+    if key not in SETTINGS:
+        raise NotFound(unknown_setting(key))
+    setting = SETTINGS[key]
+    try:
+        if setting.check is not None:
+            value = setting.check(value)
+        canonical = setting.format(setting.parse(value))
+    except InvalidInput as exc:
+        raise InvalidInput(_('{key}: {exc}').format(key=key, exc=exc)) from None
+    row = session.get(ProgramSetting, key)
+    if row is None:
+        session.add(ProgramSetting(key=key, value=json.dumps(canonical)))
+    else:
+        row.value = json.dumps(canonical)
+    session.flush()
+    return canonical
+
+
+def load_toml(session: Session, data: dict) -> list[str]:
+    """Apply a TOML document's settings (all validated before any is stored)."""
+    texts = {}
+    for key, value in data.items():
+        norm = key.strip().lower().replace("-", "_")
+        if norm == "tiers" and isinstance(value, list):
+            try:
+                value = ",".join(f"{t['name']}:{t['min_spend']}:{t['multiplier']}" for t in value)
+            except (KeyError, TypeError):
+                raise InvalidInput(_('tiers: each [[tiers]] needs name, min_spend and multiplier')) from None
+        if isinstance(value, (dict, list)):
+            raise InvalidInput(_('{key}: expected a single value').format(key=key))
+        texts[norm] = str(value).lower() if isinstance(value, bool) else str(value)
+    if texts.get("country", "").strip():  # a country brings its currency, zone, locale... unless the file says
+        from loyaltycli.shop.country import place_for
+
+        try:
+            texts = {**place_for(texts["country"]), **texts}
+        except InvalidInput as exc:
+            raise InvalidInput(_('country: {exc}').format(exc=exc)) from None
+    for key, value in texts.items():  # validate all first: a bad file changes nothing
+        if key not in SETTINGS:
+            raise NotFound(unknown_setting(key))
+        try:
+            if SETTINGS[key].check is not None:
+                SETTINGS[key].check(value)
+            SETTINGS[key].parse(value)
+        except InvalidInput as exc:
+            raise InvalidInput(_('{key}: {exc}').format(key=key, exc=exc)) from None
+    return [set_setting(session, key, value) and key for key, value in texts.items()]
+
+
+def dump_toml(program: Program) -> str:
+    """The program as a TOML document that `program load` reads back."""
+    import tomli_w
+
+    doc: dict[str, Any] = {}
+    tiers = []
+    for key, setting in SETTINGS.items():
+        value = getattr(program, key)
+        if setting.toml_type == "int":
+            doc[key] = value
+        elif setting.toml_type == "tiers":
+            tiers = [{"name": t.name, "min_spend": format_amount(t.min_spend), "multiplier": str(t.multiplier)}
+                     for t in value]
+        else:
+            doc[key] = setting.format(value)
+    doc["tiers"] = tiers
+    return tomli_w.dumps(doc)
+
+
+# `program preset NAME`: several settings that only make sense together.
+PRESETS = ("points", "cashback")
+
+
+def apply_preset(session: Session, name: str, percent: str | None = None) -> dict[str, str]:
+    """Switch the program to plain points (SPEC defaults) or to cashback: points are store credit in
+    cents (point_value 0.01, no minimum redemption), ``percent`` of each amount."""
+    name = (name or "").strip().lower()
+    if name == "cashback":
+        values = {"earn_mode": "cashback", "cashback_percent": percent or SETTINGS["cashback_percent"].default,
+                  "point_value": "0.01", "min_redemption": "1"}
+    elif name == "points":
+        if percent is not None:
+            raise InvalidInput(_('--percent belongs to the cashback preset'))
+        values = {key: SETTINGS[key].default for key in ("earn_mode", "point_value", "min_redemption")}
+    else:
+        raise NotFound(_('unknown preset {name!r}; presets are {presets}').format(name=name, presets=', '.join(PRESETS)))
+    for key, value in values.items():  # validate all first: a bad value changes nothing
+        try:
+            SETTINGS[key].parse(value)
+        except InvalidInput as exc:
+            raise InvalidInput(_('{key}: {exc}').format(key=key, exc=exc)) from None
+    return {key: set_setting(session, key, value) for key, value in values.items()}

@@ -1,0 +1,148 @@
+"""A till file out of time order, or with a receipt's lines apart: every receipt put aside on disk first,
+then applied in time order (memory stays flat: the receipts wait in a temporary SQLite file, not in a list).
+
+``in_order`` reads the file once, cheaply (the reader's column-wise path, times parsed once each), to tell
+whether it may be streamed: receipts in time order and each receipt id on consecutive lines (every till
+export). Otherwise ``Spill`` holds the receipts keyed by id (lines of one id merged wherever they stand;
+the receipt's time is its earliest line's) and gives them back in blocks, oldest first, so that the
+outcome never depends on where blocks fall.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+import tempfile
+from typing import Iterator
+
+from loyaltycli.base.errors import LoyaltyError
+from loyaltycli.engine.earning import microseconds
+from loyaltycli.tillcsv.records import Line, Receipt, Reject
+from loyaltycli.i18n import gettext
+
+_FETCH = 2_000
+_KEYS = 500  # ids per look-up (SQLite allows 999 parameters in older builds)
+
+
+def in_order(scan, handle, block_rows: int) -> bool:
+    """True when ``scan`` (a Reader of its own, writing no rejects) finds every receipt no earlier than the
+    one before it and no receipt id twice (apart)."""
+    last = None
+    seen: set[int] = set()
+    for receipts, _, _ in scan.blocks(handle, block_rows):
+        for receipt in receipts:
+            if receipt.error is not None or not receipt.receipt_id:
+                continue
+            key = hash(receipt.receipt_id)
+            if key in seen:
+                return False
+            seen.add(key)
+            try:
+                us = microseconds(scan.when(receipt.at_text))
+            except LoyaltyError:
+                continue
+            if last is not None and us < last:
+                return False
+            last = us
+    return True
+
+
+class Spill:
+    """Receipts set aside in a temporary SQLite file, keyed by receipt id, read back oldest first."""
+
+    def __init__(self, reader):
+        self.reader = reader
+        self._dir = tempfile.TemporaryDirectory(prefix="loyalty-import-")
+        self._db = sqlite3.connect(os.path.join(self._dir.name, "spill.db"))
+        self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8192;"
+                               "CREATE TABLE spill (key TEXT PRIMARY KEY, us INTEGER, line INTEGER, rows INTEGER,"
+                               " data BLOB)")
+        self._odd = 0
+
+    def close(self) -> None:
+        self._db.close()
+        self._dir.cleanup()
+
+    def add(self, receipts: list[Receipt]) -> None:
+        """Put a block's receipts aside (lines of an id already aside are merged into it)."""
+        db = self._db
+        # the receipts of ids already aside: one query per block (not one per receipt)
+        keys = list({r.receipt_id for r in receipts if r.error is None and r.receipt_id})
+        aside: dict[str, Receipt] = {}
+        for start in range(0, len(keys), _KEYS):
+            chunk = keys[start:start + _KEYS]
+            aside.update((key, _receipt(data)) for key, data in db.execute(
+                f"SELECT key, data FROM spill WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        rows = {}
+        for receipt in receipts:
+            key = receipt.receipt_id
+            if receipt.error is not None or not key:
+                self._odd += 1
+                key = f"\x00{self._odd}"  # rejected anyway, on its own
+            else:
+                earlier = aside.get(key)
+                if earlier is not None:  # lines of this id set aside before (or earlier in this block)
+                    receipt = _merged(earlier, receipt, self.reader)
+                aside[key] = receipt
+            rows[key] = receipt
+        db.executemany("INSERT OR REPLACE INTO spill VALUES (?, ?, ?, ?, ?)",
+                       [(key, self._us(r), r.first_line, len(r.lines), _data(r)) for key, r in rows.items()])
+
+    def _us(self, receipt: Receipt) -> int:
+        if receipt.error is not None:
+            return -1
+        try:
+            return microseconds(self.reader.when(receipt.at_text))
+        except LoyaltyError:
+            return -1  # rejected with its reason when applied
+
+    def blocks(self, block_rows: int) -> Iterator[tuple[list[Receipt], int, bool]]:
+        """(receipts, rows, last?) in time order, about ``block_rows`` rows a block."""
+        cursor = self._db.execute("SELECT data, rows FROM spill ORDER BY us, line")
+        block: list[Receipt] = []
+        rows = 0
+        while True:
+            fetched = cursor.fetchmany(_FETCH)
+            if not fetched:
+                break
+            for data, count in fetched:
+                block.append(_receipt(data))
+                rows += count
+                if rows >= block_rows:
+                    yield block, rows, False
+                    block, rows = [], 0
+        yield block, rows, True
+
+
+def _data(receipt: Receipt) -> bytes:
+    error = (receipt.error.reason, receipt.error.line) if receipt.error is not None else None
+    lines = [(line.line, line.fields, line.amount, line.sku, line.quantity, line.unit_price) for line in receipt.lines]
+    return pickle.dumps((receipt.receipt_id, receipt.first_line, receipt.at_text, receipt.customer_key,
+                         receipt.channel, receipt.amount, lines, error), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _receipt(data: bytes) -> Receipt:
+    receipt_id, first_line, at_text, key, channel, amount, lines, error = pickle.loads(data)
+    receipt = Receipt(receipt_id, first_line, at_text, key, channel)
+    receipt.amount = amount
+    receipt.lines = [Line(*line) for line in lines]
+    receipt.error = Reject(*error) if error is not None else None
+    return receipt
+
+
+def _merged(first: Receipt, later: Receipt, reader) -> Receipt:
+    """One receipt of the lines of both: its time the earliest line's, its first line the first line's."""
+    if first.error is None and later.error is None and first.customer_key != later.customer_key:
+        first.error = Reject(gettext('lines of receipt {receipt_id} disagree on the customer (line {first_line} has {customer_key!r})').format(receipt_id=first.receipt_id, first_line=first.first_line, customer_key=first.customer_key), later.first_line)
+    elif first.error is None and later.error is not None:
+        first.error = later.error
+    try:
+        if later.error is None and first.error is None and reader.when(later.at_text) < reader.when(first.at_text):
+            first.at_text = later.at_text
+    except LoyaltyError:
+        pass
+    first.lines = list(first.lines) + list(later.lines)
+    first.amount += later.amount
+    first.first_line = min(first.first_line, later.first_line)
+    return first

@@ -1,0 +1,550 @@
+"""Storage for the rules engine: accounts loaded for one customer or a batch (``load_accounts``), customers
+found by many keys at once (``find_many``), the sales refunds name (``sales_by_receipt``), and one bulk
+writer (``write_rows``; a row is a batch of one). The counter and the import both go through here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Iterable
+
+from sqlalchemy import bindparam, func, insert, literal_column, select, update
+from sqlalchemy.orm import Session
+
+from loyaltycli.services import customers, import_files
+from loyaltycli.shop.clock import UTC
+from loyaltycli.base.errors import LoyaltyError
+from loyaltycli.store.models import (Customer, LedgerEntry, Membership, MembershipPlan, Purchase, Referral,
+                                    UTCDateTime)
+from loyaltycli.store.program import Program
+from loyaltycli.base.taxid import loose as loose_tax_id
+from loyaltycli.engine.account import Account, Referral as PendingReferral, Referrer
+from loyaltycli.engine.earning import EPOCH, MICROSECOND, Sale
+
+_IN_CHUNK = 500
+_END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+PURCHASE_COLUMNS = ("id", "customer_id", "source", "receipt_id", "at", "amount", "channel", "refund_of_id",
+                    "import_file", "import_line")
+ITEM_COLUMNS = ("purchase_id", "sku", "quantity_milli", "unit_price", "amount")
+_SQLITE_SPEND = ("SELECT customer_id, at, amount FROM purchase WHERE customer_id IN (SELECT value FROM json_each(?)) "
+                 "AND at >= ? AND at <= ? ORDER BY customer_id, at")
+
+
+def is_sqlite(session: Session) -> bool:
+    """SQLite: ids taken under the write lock and rows handed straight to the driver. Elsewhere
+    (PostgreSQL) the portable SQLAlchemy statements, which tests also run on SQLite."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def id_param(session: Session, values: list):
+    return json.dumps(values) if is_sqlite(session) else values
+
+
+def id_lists(session: Session, values: list):
+    """The parameter values for ``ids`` that cover ``values``: one JSON list on SQLite, else chunks."""
+    if is_sqlite(session):
+        if values:
+            yield json.dumps(values)
+        return
+    yield from chunks(values)
+
+
+def chunks(values: list, size: int = _IN_CHUNK):
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def queries(session: Session) -> dict:
+    return _QUERIES["sqlite" if is_sqlite(session) else "other"]
+
+
+# -- accounts ------------------------------------------------------------------------------------------
+def load_accounts(session: Session, accounts: Iterable[Account], since: datetime,
+                  referrers: dict[int, Referrer] | None = None, *, importing: bool = False,
+                  locked: bool = False, cards: bool = True) -> None:
+    """Read what the rules need of ``accounts`` from ``since`` on (purchases, memberships, milestone keys, a
+    pending referral); accounts already read from ``since`` or earlier are left as they are. ``referrers``
+    (kept by the caller for a run) shares one Referrer per referrer among all their referees. ``locked``: the
+    caller holds the customers' row locks already (``ledger.lock_customer``); ``cards``: the program has
+    stamp cards (else the stamps held are not read)."""
+    referrers = {} if referrers is None else referrers
+    sqlite = is_sqlite(session)
+    lo_us = (since - EPOCH) // MICROSECOND
+    states = {}
+    for account in accounts:
+        if account.loaded_from is None or account.loaded_from > lo_us:
+            account.reset(lo_us)
+            states[account.id] = account
+    if not states:
+        return
+    ids = sorted(states)
+    q = queries(session)
+    for chunk in chunks(ids, len(ids) if sqlite else _IN_CHUNK):
+        param = id_param(session, chunk)
+        if not sqlite and not locked:  # PostgreSQL: lock first (in id order), then read: another import may add a bonus
+            if importing:  # and a batch whose customer was merged or forgotten meanwhile rolls back
+                import_files.lock_active(session, chunk)
+            else:
+                session.execute(select(Customer.id).where(Customer.id.in_(chunk)).order_by(Customer.id)
+                                .with_for_update())
+        if sqlite:
+            # the driver's rows, each stored time parsed once (SQLAlchemy's per-row conversion costs more)
+            spend = session.connection().exec_driver_sql(_SQLITE_SPEND, (param, stored(since), stored(_END_OF_TIME)))
+            parsed: dict[str, int] = {}
+            rows = []
+            for customer_id, stamp, amount in spend:
+                us = parsed.get(stamp)
+                if us is None:
+                    us = parsed[stamp] = (datetime.fromisoformat(stamp) - _EPOCH_NAIVE) // MICROSECOND
+                rows.append((customer_id, us, amount))
+        else:
+            rows = [(customer_id, (at - EPOCH) // MICROSECOND, amount) for customer_id, at, amount
+                    in session.execute(q["spend"], {"ids": param, "lo": since, "hi": _END_OF_TIME})]
+        for customer_id, us, amount in rows:  # by customer and time
+            state = states[customer_id]
+            state.times.append(us)
+            state.amounts.append(amount)
+            state.cum.append(state.cum[-1] + amount)
+        for customer_id, start, end, cancelled, multiplier in session.execute(q["memberships"], {"ids": param}):
+            states[customer_id].add_membership(start, end, cancelled, Decimal(multiplier))
+        for customer_id, key in session.execute(q["milestones"], {"ids": param}):
+            states[customer_id].add_bonus(key)
+        pending = session.execute(q["referrals"], {"ids": param}).all()
+        if pending:
+            new = sorted({r.referrer_id for r in pending} - referrers.keys())
+            counts = dict(session.execute(
+                select(Referral.referrer_id, func.count()).where(Referral.referrer_id.in_(new or [-1]),
+                                                                 Referral.rewarded_purchase_id.is_not(None))
+                .group_by(Referral.referrer_id)).all())
+            for row in pending:
+                if row.referrer_id not in referrers:
+                    referrers[row.referrer_id] = Referrer(row.referrer_id, row.code, row.status == "active",
+                                                          counts.get(row.referrer_id, 0))
+                states[row.referee_id].referral = PendingReferral(referrers[row.referrer_id])
+    if cards:
+        from loyaltycli.services.cards import load_held
+
+        load_held(session, states)  # stamps on each current stamp card
+
+
+def load_account(session: Session, customer: Customer, since: datetime, *, cards: bool = True) -> Account:
+    """One customer's account (the counter's case of ``load_accounts``), read under the customer's lock,
+    which the caller holds (``ledger.lock_customer``)."""
+    account = Account(customer.id, customer.code, customer.enrolled_at)
+    load_accounts(session, [account], since, locked=True, cards=cards)
+    return account
+
+
+def mark_rewarded(session: Session, rewarded: list[tuple[int, int, datetime]]) -> None:
+    """Referrals rewarded: (referee id, purchase id, time)."""
+    if rewarded:
+        table = Referral.__table__
+        session.execute(update(table).where(table.c.referee_id == bindparam("referee"))
+                        .values(rewarded_purchase_id=bindparam("purchase"), rewarded_at=bindparam("when")),
+                        [{"referee": r, "purchase": p, "when": at} for r, p, at in rewarded])
+
+
+# -- sales that refunds name --------------------------------------------------------------------------
+def sales_by_receipt(session: Session, source: str, receipt_ids: list[str]) -> tuple[dict[str, Sale], set[str]]:
+    """The sales of ``source`` with these receipt ids, with what they earned and what was refunded of them;
+    and the ids among them that are refunds (a refund of a refund is refused)."""
+    found: dict[str, Sale] = {}
+    refunds_named: set[str] = set()
+    for chunk in chunks(sorted(set(receipt_ids))):
+        rows = session.execute(select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at,
+                                      Purchase.amount, Purchase.channel, Purchase.refund_of_id, Customer.code)
+                               .join(Customer, Customer.id == Purchase.customer_id)
+                               .where(Purchase.source == source, Purchase.receipt_id.in_(chunk))).all()
+        sales = []
+        for row in rows:
+            if row.amount > 0 and row.refund_of_id is None:
+                sales.append(row)
+            else:
+                refunds_named.add(row.receipt_id)
+        found.update((sale.receipt_id, sale) for sale in _sales(session, sales))
+    return found, refunds_named
+
+
+def sale_record(session: Session, purchase: Purchase) -> Sale:
+    """The counter's case: one sale, by its row."""
+    code = session.execute(select(Customer.code).where(Customer.id == purchase.customer_id)).scalar_one()
+    row = type("Row", (), dict(id=purchase.id, receipt_id=purchase.receipt_id, customer_id=purchase.customer_id,
+                                at=purchase.at, amount=purchase.amount, channel=purchase.channel, code=code))
+    return next(iter(_sales(session, [row])))
+
+
+def _sales(session: Session, sales: list) -> Iterable[Sale]:
+    if not sales:
+        return []
+    ids = [sale.id for sale in sales]
+    earned = dict(session.execute(select(LedgerEntry.purchase_id, func.sum(LedgerEntry.delta)).where(
+        LedgerEntry.purchase_id.in_(ids), LedgerEntry.kind == "earn").group_by(LedgerEntry.purchase_id)).all())
+    refunds = session.execute(select(Purchase.id, Purchase.refund_of_id, Purchase.amount)
+                              .where(Purchase.refund_of_id.in_(ids))).all()
+    reversed_ = dict(session.execute(select(LedgerEntry.purchase_id, func.sum(LedgerEntry.delta)).where(
+        LedgerEntry.purchase_id.in_([r.id for r in refunds] or [-1]), LedgerEntry.kind == "refund")
+        .group_by(LedgerEntry.purchase_id)).all())
+    from loyaltycli.services.cards import stamps_of_sales, stamps_taken_back
+
+    stamps = stamps_of_sales(session, ids)  # what each sale earned on stamp cards
+    taken = stamps_taken_back(session, {r.id: r.refund_of_id for r in refunds}) if stamps else {}
+    by_sale: dict[int, list] = {}
+    for refund in refunds:
+        by_sale.setdefault(refund.refund_of_id, []).append(refund)
+    out = []
+    for sale in sales:
+        mine = by_sale.get(sale.id, ())
+        out.append(Sale(sale.receipt_id, sale.customer_id, sale.code, sale.at, sale.amount, earned.get(sale.id, 0),
+                        sale.channel, id=sale.id, refunded=-sum(r.amount for r in mine),
+                        reversed=-sum(reversed_.get(r.id, 0) for r in mine), refunds=len(mine),
+                        stamps=stamps.get(sale.id), stamps_back=taken.get(sale.id, {})))
+    return out
+
+
+# -- customers ---------------------------------------------------------------------------------------------
+def find_many(session: Session, program: Program, keys: Iterable[str], cache: dict) -> None:
+    """customers.find for many keys at once, answers into ``cache``: (id, code, enrolled_at) of an active
+    customer, None for an unknown key, else the reason (ambiguous, merged, forgotten). Odd keys (phones to
+    normalize) go one by one through customers.find; the counter's find is the one-key case."""
+    sqlite = is_sqlite(session)
+    keys = list(keys)
+    phones: dict[str, str | None] = {}
+    code_match = customers._CODE.match
+    for chunk in chunks(keys, 5_000 if sqlite else 200):
+        candidates, lowered = set(), set()
+        for key in chunk:
+            candidates.update((key, key.upper(), key.lower()))
+            if code_match(key):
+                candidates.add(customers.customer_code(int(key[1:])))
+            lowered.add(key.lower())
+        tax_ids = {key: loose_tax_id(key) for key in chunk}  # a NIF (SAF-T) finds the customer whose tax id it is
+        rows = session.execute(queries(session)["customers"], {"ids": id_param(session, sorted(candidates)),
+                                                      "lowered": id_param(session, sorted(lowered)),
+                                                      "keys": id_param(session, chunk),
+                                                      "tax_ids": id_param(session, sorted(set(tax_ids.values())))
+                                                      }).all()
+        index: dict[str, dict] = {}
+        for row in rows:
+            for value in {row.code, row.card}:
+                if value:
+                    index.setdefault(("id", value), {})[row.id] = row
+            if row.email:
+                index.setdefault(("email", row.email), {})[row.id] = row
+            if row.phone:
+                index.setdefault(("phone", row.phone), {})[row.id] = row
+            if row.tax_id:
+                index.setdefault(("tax_id", row.tax_id), {})[row.id] = row
+        for key in chunk:
+            cands = {key, key.upper(), key.lower()}
+            if customers._CODE.match(key):
+                cands.add(customers.customer_code(int(key[1:])))
+            matches = {}
+            for probe in [("id", c) for c in cands] + [("email", key.lower()), ("phone", key),
+                                                       ("tax_id", tax_ids[key])]:
+                matches.update(index.get(probe, {}))
+            if len(matches) == 1:
+                row = next(iter(matches.values()))
+                if row.status == "active":
+                    cache[key] = (row.id, row.code, row.enrolled_at)
+                    continue
+            if matches:
+                _find_one(session, program, key, cache)  # the library says it best: ambiguous, merged, forgotten
+            elif _PHONE_LIKE.match(key):
+                phones[key] = None
+            else:
+                cache[key] = None
+    if phones:  # keys that may be phones written another way: normalized, then looked up at once
+        from loyaltycli.base.errors import InvalidInput
+
+        # a phone a key normalizes to ends in the key's last seven digits: only keys whose seven last
+        # digits end some customer's phone are worth normalizing (parsing a phone number is slow)
+        tails = {key: re.sub(r"\D", "", key)[-7:] for key in phones}
+        ending = func.substr(Customer.phone, -7) if is_sqlite(session) else func.right(Customer.phone, 7)
+        known: set[str] = set()
+        for chunk in chunks(sorted(set(tails.values()))):
+            known.update(session.execute(select(ending).where(ending.in_(chunk))).scalars())
+        for key in phones:
+            if tails[key] not in known:
+                continue
+            try:
+                phones[key] = customers.normalize_phone(key, program.phone_region if program else "IE")
+            except InvalidInput:
+                pass
+        owners: dict[str, list] = {}
+        for chunk in chunks(sorted({p for p in phones.values() if p})):
+            for row in session.execute(select(Customer.id, Customer.code, Customer.enrolled_at, Customer.phone,
+                                              Customer.status).where(Customer.phone.in_(chunk))):
+                owners.setdefault(row.phone, []).append(row)
+        for key, phone in phones.items():
+            found = owners.get(phone) if phone else None
+            if not found:
+                cache[key] = None
+            elif len(found) == 1 and found[0].status == "active":
+                cache[key] = (found[0].id, found[0].code, found[0].enrolled_at)
+            else:
+                _find_one(session, program, key, cache)
+
+
+_PHONE_LIKE = re.compile(r"^[+0-9][0-9 ()./-]{5,}$")
+
+
+def _find_one(session: Session, program: Program, key: str, cache: dict) -> None:
+    try:
+        customer = customers.find(session, key, program)
+        cache[key] = (customer.id, customer.code, customer.enrolled_at)
+    except LoyaltyError as exc:
+        cache[key] = None if "unknown customer" in str(exc) else str(exc)
+
+
+# -- writing ---------------------------------------------------------------------------------------------
+def insert_purchases(session: Session, purchases: list[list], links: list[tuple[int, int]] = (),
+                     cache: dict | None = None) -> list[int]:
+    """Purchases as lists in PURCHASE_COLUMNS order (id left None); their ids back. ``links``: (refund's index,
+    sale's index) of refunds of a sale in the same list."""
+    table = Purchase.__table__
+    if is_sqlite(session):
+        # BEGIN IMMEDIATE holds the database's write lock: the next ids are ours to take,
+        # so a refund of a sale in the same batch is written already linked (the sale comes first).
+        first = (session.execute(select(func.max(Purchase.id))).scalar() or 0) + 1
+        for offset, row in enumerate(purchases):
+            row[0] = first + offset
+        for refund, sale in links:
+            purchases[refund][7] = first + sale
+        write_rows(session, table, PURCHASE_COLUMNS, purchases, cache)
+        return list(range(first, first + len(purchases)))
+    rows = [dict(zip(PURCHASE_COLUMNS[1:], row[1:])) for row in purchases]
+    result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    ids = list(result.scalars())
+    if links:
+        session.execute(update(table).where(table.c.id == bindparam("refund_id"))
+                        .values(refund_of_id=bindparam("sale_id")),
+                        [{"refund_id": ids[refund], "sale_id": ids[sale]} for refund, sale in links])
+    return ids
+
+
+def _expanding(column, name="ids"):
+    return column.in_(bindparam(name, expanding=True))
+
+
+def _json_each(column, name="ids"):
+    # SQLite: the whole id list as one JSON parameter, instead of one bound parameter per id
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(name))))
+
+
+def _queries(ids_in) -> dict:
+    return {
+        "spend": (select(Purchase.customer_id, Purchase.at, Purchase.amount)
+                  .where(ids_in(Purchase.customer_id), Purchase.at >= bindparam("lo"), Purchase.at <= bindparam("hi"))
+                  .order_by(Purchase.customer_id, Purchase.at)),
+        "memberships": (select(Membership.customer_id, Membership.started_at, Membership.ends_at,
+                               Membership.cancelled_at, MembershipPlan.multiplier)
+                        .join(MembershipPlan, Membership.plan_id == MembershipPlan.id)
+                        .where(ids_in(Membership.customer_id))),
+        "milestones": (select(LedgerEntry.customer_id, LedgerEntry.bonus_key)
+                       .where(ids_in(LedgerEntry.customer_id), LedgerEntry.bonus_key.like("milestone:%"))),
+        "referrals": (select(Referral.referee_id, Referral.referrer_id, Customer.code, Customer.status)
+                      .join(Customer, Customer.id == Referral.referrer_id)
+                      .where(ids_in(Referral.referee_id), Referral.rewarded_purchase_id.is_(None))),
+        "customers": (select(Customer.id, Customer.code, Customer.card, Customer.email, Customer.phone,
+                             Customer.status, Customer.enrolled_at, Customer.merged_into_id, Customer.tax_id)
+                      .where(ids_in(Customer.code) | ids_in(Customer.card) | ids_in(Customer.email, "lowered")
+                             | ids_in(Customer.phone, "keys") | ids_in(Customer.tax_id, "tax_ids"))),
+        "existing": (select(Purchase.receipt_id, Purchase.id, Purchase.import_line)
+                     .where(Purchase.source == bindparam("source"), ids_in(Purchase.receipt_id))),
+    }
+
+
+# Built once: compiled once and cached. Elsewhere the id lists are expanded at execution, in chunks.
+_QUERIES = {"sqlite": _queries(_json_each), "other": _queries(_expanding)}
+
+
+def stored(value: datetime) -> str:
+    """How the UTCDateTime column stores an aware time on SQLite (naive UTC, microseconds)."""
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+
+
+def write_rows(session: Session, table, columns: tuple[str, ...], rows: list,
+                cache: dict[datetime, str] | None = None) -> None:
+    """One executemany of rows given as sequences in ``columns`` order. On SQLite straight to the driver,
+    with times written the way the UTCDateTime column stores them (lists in place; each distinct time formatted once:
+    ``cache`` holds a block's times, as a sale's time recurs in its ledger rows); elsewhere through
+    SQLAlchemy."""
+    if not is_sqlite(session):
+        session.execute(insert(table), [dict(zip(columns, row)) for row in rows])
+        return
+    times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
+    if times:
+        cache = {} if cache is None else cache
+        params = []
+        for row in rows:
+            if not isinstance(row, list):
+                row = list(row)
+            for i in times:
+                value = row[i]
+                if value is not None:
+                    text = cache.get(value)
+                    if text is None:
+                        stored = value if value.tzinfo is UTC else value.astimezone(UTC)
+                        text = cache[value] = stored.isoformat(" ", "microseconds")[:26]
+                    row[i] = text
+            params.append(row)
+    else:
+        params = rows
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    cursor = session.connection().connection.cursor()  # the DBAPI cursor, in the session's transaction
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()
+
+
+# -- enrolling many --------------------------------------------------------------------------------------
+def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str, datetime]],
+                recorded: datetime) -> dict[str, tuple | str]:
+    """Enroll customers first seen in an import, set-based: (key, kind, enrolled_at) with kind card, email
+    or phone. Each key gets (id, code, enrolled_at), or the reason it cannot be enrolled, as
+    customers.enroll would say it (a value that is not valid, or already another customer's). One INSERT
+    for the customers, one for their welcome bonuses."""
+    from loyaltycli.base.errors import InvalidInput
+
+    out: dict[str, tuple | str] = {}
+    rows = []  # (key, column, value, at)
+    taken: dict[tuple[str, str], str] = {}
+    for key, kind, at in wanted:
+        try:
+            profile = customers.validate_profile(program, **{kind: key})
+        except InvalidInput as exc:
+            out[key] = f"cannot enroll unknown customer {key!r}: {exc}"
+            continue
+        value = getattr(profile, kind)
+        if (kind, value) in taken:  # two keys of the file, one customer: the first one enrolls
+            label = "e-mail" if kind == "email" else kind
+            out[key] = f"cannot enroll unknown customer {key!r}: {label} {value} is given twice ({taken[kind, value]!r})"
+            continue
+        taken[kind, value] = key
+        rows.append((key, kind, value, at))
+    # values that normalize to an existing customer's
+    for kind in ("card", "email", "phone"):
+        values = sorted({value for _, k, value, _ in rows if k == kind})
+        column = getattr(Customer, kind)
+        for chunk in chunks(values):
+            for value, code in session.execute(select(column, Customer.code).where(column.in_(chunk))):
+                label = "e-mail" if kind == "email" else kind
+                taken[kind, value] = f"{label} {value} already belongs to customer {code}"
+    kept = []
+    for key, kind, value, at in rows:
+        owner = taken.get((kind, value))
+        if owner != key:
+            out[key] = f"cannot enroll unknown customer {key!r}: {owner}"
+        else:
+            kept.append((key, kind, value, at))
+    if not kept:
+        return out
+    codes = _referral_codes(session, len(kept))
+    table = Customer.__table__
+    records = [{"code": f"tmp-{i}-{code}", "name": None, "phone": None, "email": None, "card": None,
+                "birthday": None, "consent": False, "referral_code": code, "enrolled_at": at, "status": "active",
+                "merged_into_id": None, kind: value}
+               for i, ((key, kind, value, at), code) in enumerate(zip(kept, codes))]
+    if is_sqlite(session):  # the write lock is ours: so are the next ids
+        first = (session.execute(select(func.max(Customer.id))).scalar() or 0) + 1
+        ids = list(range(first, first + len(records)))
+        for id_, record in zip(ids, records):
+            record["id"] = id_
+            record["code"] = customers.customer_code(id_)
+        session.execute(insert(table), records)
+    else:
+        ids = list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                   records).scalars())
+        session.execute(update(table).where(table.c.id == bindparam("cid")).values(code=bindparam("new_code")),
+                        [{"cid": id_, "new_code": customers.customer_code(id_)} for id_ in ids])
+    welcome = []
+    for id_, (key, _, _, at) in zip(ids, kept):
+        out[key] = (id_, customers.customer_code(id_), at)
+        if program.welcome_bonus:
+            welcome.append([id_, "welcome", program.welcome_bonus, at, program.expiry_for(at), None, None, "welcome",
+                            "welcome bonus", recorded])
+    if welcome:
+        from loyaltycli.engine.earning import LEDGER_COLUMNS
+
+        write_rows(session, LedgerEntry.__table__, LEDGER_COLUMNS, welcome)
+    return out
+
+
+def _referral_codes(session: Session, count: int) -> list[str]:
+    """``count`` new referral codes, none in use (checked set-based)."""
+    import secrets
+
+    alphabet, length = customers.REFERRAL_ALPHABET, customers.REFERRAL_LENGTH
+    limit = 256 - 256 % len(alphabet)  # bytes at or over this are dropped: every letter equally likely
+    codes: list[str] = []
+    while len(codes) < count:
+        letters = "".join(alphabet[b % len(alphabet)] for b in secrets.token_bytes(2 * length * (count - len(codes)))
+                          if b < limit)
+        fresh = {letters[i:i + length] for i in range(0, len(letters) - length + 1, length)}
+        fresh = set(list(fresh)[:count - len(codes)])
+        fresh -= set(codes)
+        for chunk in chunks(sorted(fresh)):
+            fresh -= set(session.execute(select(Customer.referral_code).where(
+                Customer.referral_code.in_(chunk))).scalars())
+        codes.extend(fresh)
+    return codes
+
+
+# -- returns without a link: the sales they may belong to (issue 12) ----------------------------------------
+def _returnable_query(ids_in):
+    """Per sale of the given customers (at or before ``until``) and per (sku, unit price) of the given SKUs:
+    the quantity sold and the quantity already returned by the refunds linked to it."""
+    from sqlalchemy.orm import aliased
+
+    from loyaltycli.store.models import PurchaseItem
+
+    refund, returned_item = aliased(Purchase), aliased(PurchaseItem)
+    returned = (select(func.coalesce(-func.sum(returned_item.quantity_milli), 0))
+                .select_from(returned_item).join(refund, refund.id == returned_item.purchase_id)
+                .where(refund.refund_of_id == Purchase.id, returned_item.sku == PurchaseItem.sku,
+                       returned_item.unit_price == PurchaseItem.unit_price)
+                .scalar_subquery())
+    return (select(Purchase.id, Purchase.customer_id, PurchaseItem.sku, PurchaseItem.unit_price,
+                   func.sum(PurchaseItem.quantity_milli), returned)
+            .join(PurchaseItem, PurchaseItem.purchase_id == Purchase.id)
+            .where(ids_in(Purchase.customer_id), ids_in(PurchaseItem.sku, "skus"), Purchase.amount > 0,
+                   Purchase.refund_of_id.is_(None), Purchase.at <= bindparam("until"))
+            .group_by(Purchase.id, Purchase.customer_id, PurchaseItem.sku, PurchaseItem.unit_price))
+
+
+_RETURNABLE: dict = {}
+
+
+def returnable_sales(session: Session, customer_ids: Iterable[int], skus: Iterable[str], until: datetime
+                     ) -> tuple[dict[int, list[tuple[str, int, int]]], dict[int, Sale]]:
+    """The sales (any source) of ``customer_ids`` up to ``until`` that sold one of ``skus``: per purchase id
+    its items not returned yet (sku, quantity left in thousandths, unit price), and the Sale records (what
+    they earned, what was refunded of them). One query for the items of a batch (SQLite; elsewhere one per
+    500 customers), a few for the records, whatever the number of returns."""
+    sqlite = is_sqlite(session)
+    kind = "sqlite" if sqlite else "other"
+    if kind not in _RETURNABLE:
+        _RETURNABLE[kind] = _returnable_query(_json_each if sqlite else _expanding)
+    query = _RETURNABLE[kind]
+    ids, skus = sorted(set(customer_ids)), sorted(set(skus))
+    items: dict[int, list[tuple[str, int, int]]] = {}
+    if not ids or not skus:
+        return items, {}
+    for chunk in chunks(ids, len(ids) if sqlite else _IN_CHUNK):
+        for purchase_id, _, sku, price, sold, returned in session.execute(
+                query, {"ids": id_param(session, chunk), "skus": id_param(session, skus), "until": until}):
+            if sold - returned > 0:
+                items.setdefault(purchase_id, []).append((sku, sold - returned, price))
+    records: dict[int, Sale] = {}
+    for chunk in chunks(sorted(items)):
+        rows = session.execute(select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at,
+                                      Purchase.amount, Purchase.channel, Customer.code)
+                               .join(Customer, Customer.id == Purchase.customer_id)
+                               .where(Purchase.id.in_(chunk))).all()
+        records.update((sale.id, sale) for sale in _sales(session, rows))
+    return items, records
