@@ -96,7 +96,7 @@ def help_language() -> str:
 def _shop_language() -> str | None:
     global _shop_locale
     if _shop_locale is _UNSET:
-        place = sys.modules.get("loyaltycli.shop.place")
+        place = sys.modules.get("loyaltycli.base.place")
         if place is None:
             return None
         value = place.get("locale")  # reads the settings on first need (the CLI installs the reader)

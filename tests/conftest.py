@@ -115,7 +115,8 @@ def db_path(request, tmp_path, monkeypatch):
     # Messages in English (the source language), whatever the machine's locale; i18n tests set another.
     monkeypatch.setenv("LOYALTY_LANG", "en")
     from loyaltycli import i18n
-    from loyaltycli.shop import clock, place
+    from loyaltycli.shop import clock
+    from loyaltycli.base import place
 
     i18n.reset()
     place.set_loader(None)  # no shop's place or zone left over from the test before

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def i18n():
     from loyaltycli import i18n as module
-    from loyaltycli.shop import place
+    from loyaltycli.base import place
 
     place.set_loader(None)  # no shop settings left over from an earlier test of this process
     module.reset()

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from loyaltycli.base.errors import InvalidInput
-from loyaltycli.tillcsv import dates, numbers
+from loyaltycli.tillcsv import dates
+from loyaltycli.base import numbers
 
 
 @pytest.mark.parametrize("text, orders", [

@@ -1,2 +1,2 @@
-"""The bottom layer: errors, money, text keys, tax ids, file and spreadsheet helpers. Pure: no
-database, no shop state, no Typer or Rich."""
+"""The bottom layer: errors, money, numbers, text keys, tax ids, file and spreadsheet helpers, and the
+shop's place in force for one command. Pure: no database, no Typer or Rich."""

@@ -9,7 +9,7 @@ from typing import Iterable
 
 from loyaltycli.base.errors import InvalidInput
 from loyaltycli.base.money import format_amount
-from loyaltycli.tillcsv import numbers
+from loyaltycli.base import numbers
 from loyaltycli.i18n import _
 
 _CHANNEL = re.compile(r"^[a-z0-9_-]{1,32}$")

@@ -89,14 +89,14 @@ SIGNS = {"€": "EUR", "£": "GBP", "$": "USD", "lei": "RON", "leu": "RON", "kr"
 
 
 def shop_currency() -> str:
-    from loyaltycli.shop import place
+    from loyaltycli.base import place
 
     return (place.get("currency", "EUR") or "EUR").upper()
 
 
 def shop_locale() -> str:
     """The locale amounts are shown and typed in ('' : plain 12.50 with a decimal point)."""
-    from loyaltycli.shop import place
+    from loyaltycli.base import place
 
     return place.get("locale", "") or ""
 

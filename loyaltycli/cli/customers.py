@@ -21,7 +21,7 @@ def _money(cents):
 
 def _shown_phone(e164):
     """A phone as the shop's region writes it (core.customers.shown_phone, the one formatter)."""
-    from loyaltycli.shop import place
+    from loyaltycli.base import place
     from loyaltycli.services.customers import shown_phone
 
     return shown_phone(e164, place.get("phone_region", "IE"))

@@ -28,7 +28,7 @@ current = Options()
 def reset(**values) -> Options:
     global current
     current = Options(**values)
-    from loyaltycli.shop import place
+    from loyaltycli.base import place
 
     # Amounts and times typed on the line are read the shop's way: its settings, read when first needed.
     place.set_loader(_read_place)
@@ -39,10 +39,10 @@ def reset(**values) -> Options:
 
 
 def _read_place():
-    from loyaltycli.shop import place
+    from loyaltycli.store.program import read_settings
 
     with database().session(write=False) as session:
-        return place.read_settings(session)
+        return read_settings(session)
 
 
 def database(create: bool = False):

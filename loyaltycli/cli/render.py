@@ -129,7 +129,7 @@ def write_csv(stream, rows: Iterable[dict], columns: Sequence[str] | None = None
     columns = list(columns or (rows[0].keys() if rows else []))
     dialect = PLAIN
     if options.current.excel:
-        from loyaltycli.shop import place
+        from loyaltycli.base import place
 
         dialect = excel_dialect(place.get("locale", ""))
         stream.write(BOM)

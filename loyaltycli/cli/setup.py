@@ -34,7 +34,7 @@ def init(demo: bool = typer.Option(False, "--demo", help="Load sample_data (cust
     db.ensure_schema(create=True)
     summary = {"database": db.safe_url, "demo": None}
     if country is not None:
-        from loyaltycli.shop.country import set_country
+        from loyaltycli.store.program import set_country
 
         with db.session() as session:
             summary["place"] = set_country(session, country)
@@ -97,7 +97,8 @@ def program_set(key: str = typer.Argument(..., help="Setting name, see `program 
     from loyaltycli.store.program import set_setting
 
     if key.strip().lower() == "country" and value.strip():
-        from loyaltycli.shop.country import place_for, set_country
+        from loyaltycli.shop.country import place_for
+        from loyaltycli.store.program import set_country
 
         place_for(value)
         with options.database().session() as session:

@@ -300,7 +300,7 @@ def top_products(session: Session, period: Period, limit: int = 10) -> list[dict
     """The period's most bought products (by customers who bought them, then quantity), with the product's
     name (the description column of imports, core.products)."""
     from loyaltycli.reports import products
-    from loyaltycli.tillcsv.numbers import quantity_text
+    from loyaltycli.base.numbers import quantity_text
 
     buyers = func.count(distinct(Purchase.customer_id))
     quantity = func.sum(PurchaseItem.quantity_milli)

@@ -350,10 +350,9 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
 def _phone_region(session: Session) -> str:
     """The shop's `phone_region` when the caller has no Program at hand (a look-up by KEY): the setting as
     stored, else its default."""
-    from loyaltycli.shop import place
-    from loyaltycli.store.program import SETTINGS
+    from loyaltycli.store.program import SETTINGS, read_settings
 
-    return place.read_settings(session).get("phone_region") or SETTINGS["phone_region"].default
+    return read_settings(session).get("phone_region") or SETTINGS["phone_region"].default
 
 
 def edit(session: Session, program: Program, customer: Customer, *, name=None, phone=None, email=None,

@@ -19,7 +19,7 @@ from loyaltycli.base.errors import (AmbiguousCustomer, DuplicateReceipt, Insuffi
 from loyaltycli.store.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, Reward
 from loyaltycli.base.money import format_amount, parse_money
 from loyaltycli.store.program import Program
-from loyaltycli.tillcsv import numbers
+from loyaltycli.base import numbers
 from loyaltycli.engine.earning import DELTA, KIND, LEDGER_COLUMNS, PURCHASE, Engine
 from loyaltycli.i18n import N_, _
 

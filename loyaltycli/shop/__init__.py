@@ -1,2 +1,2 @@
-"""Where and when the shop is: the place in force for one command (country, currency, zone, locale),
-the clock, dates typed the local way, and country facts. No database."""
+"""When and where the shop is: the clock in the shop's zone, dates typed the local way, and what follows
+from a country. No database."""

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import os
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable
-
+from loyaltycli.base import place
 from loyaltycli.base.errors import InvalidInput
 from loyaltycli.i18n import _
 
 UTC = timezone.utc
 DAY = timedelta(days=1)
 
-# The shop's zone in force (set from the program's `timezone` setting); None: not known yet.
+# The shop's zone in force (the place's `timezone`, found when first needed); None: not known yet.
 _zone = None
-# Where to find the setting when a time is read before the program is loaded (the CLI installs it).
-_loader: Callable[[], str | None] | None = None
 # Things worth telling the person (an ambiguous time read one way); the CLI prints them on stderr.
 _notes: list[str] = []
 
@@ -103,10 +100,12 @@ def use_zone(name: str | None) -> None:
     _zone = _zoneinfo(name) if name else None
 
 
-def set_loader(loader: Callable[[], str | None] | None) -> None:
-    """How to find the shop's zone name when it is first needed; forgets the zone in force."""
-    global _loader, _zone
-    _loader, _zone = loader, None
+def _forget_zone() -> None:
+    global _zone
+    _zone = None
+
+
+place.on_change(_forget_zone)  # a new place in force: its zone is looked up again when first needed
 
 
 def _system_zone():
@@ -119,12 +118,7 @@ def local_zone():
     """The shop's time zone (a ZoneInfo): the `timezone` setting, else the machine's zone."""
     global _zone
     if _zone is None:
-        name = None
-        if _loader is not None:
-            try:
-                name = _loader()
-            except Exception:  # noqa: BLE001  no database yet: the machine's zone
-                name = None
+        name = place.get("timezone")
         if not name or not zone_name_ok(name):
             return _system_zone()
         _zone = _zoneinfo(name)

@@ -135,10 +135,3 @@ def _known_locale(name: str) -> bool:
 
     return localedata.exists(name)
 
-
-def set_country(session, text: str) -> dict[str, str]:
-    """Store the country and the four settings that follow from it; returns what was set."""
-    from loyaltycli.store.program import set_setting
-
-    values = place_for(text)
-    return {key: set_setting(session, key, value) for key, value in values.items()}

@@ -17,7 +17,7 @@ _STAMP = re.compile(r"^(?P<date>\d{1,2}([./-])\d{1,2}\2\d{4})(?:[ T,]+(?P<h>\d{1
 
 
 def locale_name() -> str:
-    from loyaltycli.shop import place
+    from loyaltycli.base import place
 
     return place.get("locale", "") or "en_IE"
 

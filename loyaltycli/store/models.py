@@ -117,7 +117,7 @@ class PurchaseItem(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     purchase_id: int = Field(foreign_key="purchase.id")
     sku: str = Field(max_length=64, index=True)
-    # thousandths of a unit, exact: 2 items = 2000, 0.750 kg = 750 (tillcsv/numbers.py)
+    # thousandths of a unit, exact: 2 items = 2000, 0.750 kg = 750 (base/numbers.py)
     quantity_milli: int
     unit_price: int = big()
     amount: int = big()

@@ -11,6 +11,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loyaltycli.base import place
 from loyaltycli.base.errors import InvalidInput, NotFound
 from loyaltycli.store.models import ProgramSetting
 from loyaltycli.base.money import format_amount, parse_amount, parse_decimal
@@ -289,7 +290,7 @@ def load_program(session: Session) -> Program:
     from loyaltycli.services.cards import load_rules
 
     values["cards"] = load_rules(session)  # the stamp cards in force, for the rules engine
-    from loyaltycli.shop import place
+    from loyaltycli.base import place
 
     place.activate(values)
     return Program(values)
@@ -422,4 +423,19 @@ def apply_preset(session: Session, name: str, percent: str | None = None) -> dic
             SETTINGS[key].parse(value)
         except InvalidInput as exc:
             raise InvalidInput(_('{key}: {exc}').format(key=key, exc=exc)) from None
+    return {key: set_setting(session, key, value) for key, value in values.items()}
+
+
+def read_settings(session) -> dict:
+    """The place's settings as stored (text), without loading the whole program."""
+    rows = session.execute(select(ProgramSetting.key, ProgramSetting.value)
+                           .where(ProgramSetting.key.in_(place.KEYS + ("max_purchase",)))).all()
+    return {key: json.loads(value) for key, value in rows}
+
+
+def set_country(session, text: str) -> dict[str, str]:
+    """Store the country and the four settings that follow from it; returns what was set."""
+    from loyaltycli.shop.country import place_for
+
+    values = place_for(text)
     return {key: set_setting(session, key, value) for key, value in values.items()}

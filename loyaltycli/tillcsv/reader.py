@@ -18,7 +18,8 @@ from loyaltycli.base.checks import check_item, check_sku
 from loyaltycli.base.spreadsheet import safe_row
 from loyaltycli.shop.clock import UTC
 from loyaltycli.base.errors import InvalidInput, LoyaltyError
-from loyaltycli.tillcsv import numbers, translate
+from loyaltycli.base import numbers
+from loyaltycli.tillcsv import translate
 from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.lines import MAX_LINE_BYTES, Lines
 from loyaltycli.tillcsv.presets import CANONICAL, REQUIRED, Preset

@@ -9,7 +9,7 @@ from typing import Iterable, Iterator, NamedTuple
 
 from loyaltycli.base.errors import LoyaltyError
 from loyaltycli.base.money import parse_amount
-from loyaltycli.tillcsv import numbers
+from loyaltycli.base import numbers
 
 # how a till names the sale a refund belongs to: R1-R, R1/R2
 REFUND_SUFFIX = re.compile(r"^(.+?)(?:-R|/R\d+)$")

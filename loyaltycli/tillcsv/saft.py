@@ -22,7 +22,7 @@ from typing import IO, Iterator
 from xml.etree.ElementTree import ParseError, iterparse
 
 from loyaltycli.base.errors import InvalidInput
-from loyaltycli.tillcsv import numbers
+from loyaltycli.base import numbers
 from loyaltycli.i18n import _
 
 ANONYMOUS_NIF = "999999990"

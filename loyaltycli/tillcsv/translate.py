@@ -17,7 +17,8 @@ from datetime import datetime
 from itertools import chain
 
 from loyaltycli.base.errors import InvalidInput, LoyaltyError
-from loyaltycli.tillcsv import dates, numbers
+from loyaltycli.tillcsv import dates
+from loyaltycli.base import numbers
 from loyaltycli.tillcsv.lines import Lines
 from loyaltycli.tillcsv.presets import CUSTOMER_KINDS
 from loyaltycli.i18n import _

@@ -16,27 +16,34 @@ KEYS = ("country", "currency", "phone_region", "timezone", "locale")
 
 _values: dict | None = None
 _loader: Callable[[], dict | None] | None = None
+# Told whenever the place in force changes (the clock forgets the zone it found); registered by them.
+_listeners: list[Callable[[], None]] = []
+
+
+def on_change(listener: Callable[[], None]) -> None:
+    """Call ``listener`` whenever the place in force is set or forgotten."""
+    _listeners.append(listener)
+
+
+def _changed() -> None:
+    for listener in _listeners:
+        listener()
 
 
 def set_loader(loader: Callable[[], dict | None] | None) -> None:
     """Forget the place in force; ``loader`` finds it again when first needed."""
     global _values, _loader
-    from loyaltycli.shop import clock
-
     _values, _loader = None, loader
-    clock.set_loader(lambda: get("timezone"))
     i18n.forget_shop()
+    _changed()
 
 
 def activate(values: dict) -> None:
     """Put a place in force (the program's settings)."""
     global _values
-    from loyaltycli.shop import clock
-
     _values = {key: values.get(key) for key in KEYS}
     i18n.set_shop_locale(_values.get("locale"))  # messages in the shop's language from here on
-    if _values.get("timezone"):
-        clock.use_zone(_values["timezone"])
+    _changed()
 
 
 def get(key: str, default=None):
@@ -53,15 +60,3 @@ def get(key: str, default=None):
     value = _values.get(key)
     return default if value is None else value
 
-
-def read_settings(session) -> dict:
-    """The place's settings as stored (text), without loading the whole program."""
-    import json
-
-    from sqlalchemy import select
-
-    from loyaltycli.store.models import ProgramSetting
-
-    rows = session.execute(select(ProgramSetting.key, ProgramSetting.value)
-                           .where(ProgramSetting.key.in_(KEYS + ("max_purchase",)))).all()
-    return {key: json.loads(value) for key, value in rows}
