@@ -217,3 +217,12 @@ def test_the_sheet_printed_by_a_real_browser_scans(cli, tmp_path):
     from PIL import Image
 
     assert decode(Image.open(shot).convert("L")) == codes
+
+
+def test_db_copy_onto_an_initialised_target_keeps_the_cards_working(shop, tmp_path):
+    code = shop.json("pass", "show", "C000001")["pass_code"]
+    target = tmp_path / "chain.db"
+    assert shop("--db", target, "init").exit_code == 0  # its own key, replaced by the shop's
+    assert shop("db", "copy", "--to", target).exit_code == 0
+    assert shop.json("--db", target, "balance", code)["code"] == "C000001"
+    assert shop.json("--db", target, "pass", "show", "C000001")["pass_code"] == code
