@@ -78,7 +78,7 @@ def export(key: str = KEY,
 
 
 @pass_app.command("sheet")
-def sheet(keys: Optional[List[str]] = typer.Argument(None, metavar="[KEY]...",
+def sheet(keys: Optional[List[str]] = typer.Argument(None, metavar="KEY",
                                                      help="Customers to print (default: every active customer)."),
           out: Path = typer.Option(..., "--out", metavar="FILE", help="The HTML page to write (e.g. cards.html)."),
           shop: Optional[str] = typer.Option(None, "--shop", metavar="NAME", help="The shop's name, on every card."),
