@@ -74,9 +74,13 @@ def new_ref() -> str:
 def signing_key(session: Session) -> PassKey:
     """The key that signs new codes: the newest one not retired; the database's first is made here when it
     has none yet (a new database gets it at `init`, an upgraded one from its migration)."""
-    key = session.execute(select(PassKey).where(PassKey.retired_at.is_(None))
-                          .order_by(PassKey.id.desc()).limit(1)).scalar()
+    key = _newest_key(session)
     return key if key is not None else _new_key(session)
+
+
+def _newest_key(session: Session) -> PassKey | None:
+    return session.execute(select(PassKey).where(PassKey.retired_at.is_(None))
+                           .order_by(PassKey.id.desc()).limit(1)).scalar()
 
 
 def _new_key(session: Session) -> PassKey:
@@ -179,8 +183,7 @@ def current_code(session: Session, customer_id: int) -> str | None:
     customer = session.get(Customer, customer_id)
     if row is None or customer is None or customer.status != "active":
         return None
-    key = session.execute(select(PassKey).where(PassKey.retired_at.is_(None))
-                          .order_by(PassKey.id.desc()).limit(1)).scalar()
+    key = _newest_key(session)
     return sign(key.secret, key.id, row.ref) if key is not None else None
 
 
