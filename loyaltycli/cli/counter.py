@@ -181,7 +181,8 @@ def counter() -> None:
 
     Type commands as in the CLI without `loyalty` (purchase C000001 12.50, balance aoife@example.ie,
     enroll ..., customer show C000001); Tab completes command names and customers (code, name, e-mail,
-    card or phone; it inserts the code). History is kept in the user data directory (0600, and only lines
+    card or phone; it inserts the code). A customer's card code scanned on a line of its own (a USB scanner
+    types it and Enter) shows whose card it is and the balance; in a command it is the KEY. History is kept in the user data directory (0600, and only lines
     with no personal data: codes, amounts, receipts; never names, e-mails or phones); `exit` or Ctrl-D
     leaves. Global options given before `counter` (--db, --json...) apply to every line. Without a
     terminal, lines are read from stdin and the exit code is that of the last failing line.
