@@ -38,9 +38,11 @@ def test_every_change_is_a_record(cli, database):
     cli("customer", "edit", "C000001", "--no-consent")  # no change, no record
     cli("customer", "edit", "C000001", "--consent", "--consent-how", "web form")
     with database.session(write=False) as s:
-        rows = [(r.given, r.how) for r in s.execute(select(ConsentRecord).order_by(ConsentRecord.id)).scalars()]
-    assert rows == [(True, "loyalty enroll --consent"), (False, "loyalty customer edit --no-consent"),
-                    (True, "web form")]
+        rows = [(r.channel, r.given, r.how) for r in s.execute(select(ConsentRecord).order_by(ConsentRecord.id))
+                .scalars()]
+    # enrolling is joining (membership); --consent is the e-mail offers answer
+    assert rows == [("membership", True, "loyalty enroll --consent"), ("email", True, "loyalty enroll --consent"),
+                    ("email", False, "loyalty customer edit --no-consent"), ("email", True, "web form")]
 
 
 def test_campaign_export_lists_consented_customers_only_unless_all(cli):

@@ -256,22 +256,36 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
     emit(data, message=message)
 
 
-def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone.")) -> None:
-    """The statement: every ledger row, oldest first, with the running balance.
+def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone."),
+            lang: Optional[str] = typer.Option(None, "--lang", metavar="LANG",
+                                               help="Render the statement in this language ('shop': the "
+                                                    "shop's; default: the customer's own, else the shop's)."),
+            ) -> None:
+    """The statement: every ledger row, oldest first, with the running balance. It is the customer's: the
+    table speaks the customer's own language (enroll --lang), with amounts the shop's currency written
+    that language's way; --json and --csv keep the fixed English notes.
+
+    In the shop's language: loyalty history C000001 --lang shop
 
     Example: loyalty history C000001 --csv
     """
     from loyaltycli.core import cards, customers, ledger
+    from loyaltycli.engine.notes import row_note
+    from loyaltycli.i18n import speaking
 
+    wanted = None if lang in (None, "shop") else customers.customer_language(lang)
     with options.database().session(write=False) as session:
         customer = customers.find(session, key, usable=False)
         rows = ledger.history(session, customer.id)
         stamps = cards.history(session, customer.id)
-    out = [{"at": r["at"], "kind": r["kind"], "points": r["points"], "balance": r["balance"], "note": r["note"],
-            "operator": r["operator"] or ""} for r in rows]
-    if stamps:  # stamp-card rows in time order among the points rows: 0 points, the balance unchanged
-        out = _with_stamps(out, stamps)
-    emit(out, columns=["at", "kind", "points", "balance", "note", "operator"], title=_("Statement of {code}").format(code=customer.code))
+    people = not (options.current.json or options.current.csv)
+    with speaking((wanted or (customer.language if lang is None else None)) if people else None):
+        out = [{"at": r["at"], "kind": r["kind"], "points": r["points"], "balance": r["balance"],
+                "note": row_note(r) if people else r["note"], "operator": r["operator"] or ""} for r in rows]
+        if stamps:  # stamp-card rows in time order among the points rows: 0 points, the balance unchanged
+            out = _with_stamps(out, stamps)
+        emit(out, columns=["at", "kind", "points", "balance", "note", "operator"],
+             title=_("Statement of {code}").format(code=customer.code))
 
 
 def _with_stamps(rows: list[dict], stamps: list[dict]) -> list[dict]:
