@@ -76,7 +76,7 @@ def merge_customers(session: Session, keep: Customer, duplicate: Customer, *,
 
     from loyaltycli.core import cards
 
-    cards.merge(session, keep.id, duplicate.id, at, note[0])  # stamps and vouchers travel too
+    cards.merge(session, keep.id, duplicate.id, at, note)  # stamps and vouchers travel too
     moved = {}
     for name, model in (("purchases", Purchase), ("surveys", SurveyResponse), ("redemptions", Redemption),
                         ("donations", Donation), ("memberships", Membership)):

@@ -323,6 +323,9 @@ class CardEntry(SQLModel, table=True):
     voucher_id: Optional[int] = Field(default=None, foreign_key="card_ledger.id")
     note: str = Field(default="", max_length=500)
     recorded_at: datetime = ts()
+    # the note as data, as the points ledger has it (engine/notes.py)
+    note_kind: Optional[str] = Field(default=None, max_length=24)
+    note_args: Optional[str] = Field(default=None, max_length=1000)
 
 
 def _keep_search_key(_mapper, _connection, target) -> None:

@@ -40,7 +40,18 @@ KINDS: dict[str, tuple[str, str | None, str | None]] = {
     "donate": (N_("donated to {cause}"), None, None),
     "birthday": (N_("happy birthday ({day})"), None, None),
     "rebate": (N_("rebate {percent}% on {year} spend {amount}"), None, None),
+    # the stamp-card ledger
+    "stamp": (N_("receipt {receipt}: {stamps} stamp on {card}"), N_("receipt {receipt}: {stamps} stamps on {card}"),
+              "stamps"),
+    "unstamp": (N_("refund of receipt {receipt}: {stamps} stamp taken back"),
+                N_("refund of receipt {receipt}: {stamps} stamps taken back"), "stamps"),
+    "card_complete": (N_("{card} card complete ({stamps} stamps)"), None, None),
+    "card_expire": (N_("{stamps} stamp on {card} expired: the card was not filled within {days} days"),
+                    N_("{stamps} stamps on {card} expired: the card was not filled within {days} days"), "stamps"),
+    "voucher_used": (N_("used: {reward}"), None, None),
 }
+# Kinds whose stored English always took the plural wording ("1 points earned ... expired"): kept so.
+ALWAYS_PLURAL = frozenset({"expire", "merge_lot"})
 
 # Values that are amounts in cents: written as plain decimals in the stored text, the shop's way when
 # shown ('2.80' / '2,80 €'); goals are whole units in the stored text ('reached 500').
@@ -53,7 +64,7 @@ WORDS = frozenset({"channel"})
 def english(kind: str, args: dict) -> str:
     """The fixed English text of a note (stored in ``note``; JSON and CSV show it)."""
     template, plural, count = KINDS[kind]
-    if plural is not None:  # the stored text always used the plural wording ("1 points"): kept as it was
+    if plural is not None and (kind in ALWAYS_PLURAL or abs(int(args[count])) != 1):
         template = plural
     values = dict(args)
     for name in MONEY & values.keys():

@@ -1,6 +1,6 @@
 """notes as data, the customer's language, consent per channel
 
-ledger.note_kind / note_args: a note's kind and values, rendered in the reader's language (old rows keep
+ledger and card_ledger .note_kind / note_args: a note's kind and values, rendered in the reader's language (old rows keep
 their text and have none); customer.language: the customer's own language (NULL: the shop's);
 consent_record.channel (membership, email, sms) and .version (the wording's version). Consent recorded
 before channels was the answer to "receive offers", which the e-mail channel carries on.
@@ -23,6 +23,9 @@ def upgrade() -> None:
     with op.batch_alter_table('ledger') as batch:
         batch.add_column(sa.Column('note_kind', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=True))
         batch.add_column(sa.Column('note_args', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True))
+    with op.batch_alter_table('card_ledger') as batch:
+        batch.add_column(sa.Column('note_kind', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=True))
+        batch.add_column(sa.Column('note_args', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True))
     with op.batch_alter_table('customer') as batch:
         batch.add_column(sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
     with op.batch_alter_table('consent_record') as batch:
@@ -37,6 +40,9 @@ def downgrade() -> None:
         batch.drop_column('channel')
     with op.batch_alter_table('customer') as batch:
         batch.drop_column('language')
+    with op.batch_alter_table('card_ledger') as batch:
+        batch.drop_column('note_args')
+        batch.drop_column('note_kind')
     with op.batch_alter_table('ledger') as batch:
         batch.drop_column('note_args')
         batch.drop_column('note_kind')
