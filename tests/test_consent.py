@@ -162,9 +162,10 @@ def test_bad_consent_answers_are_refused_and_change_nothing(cli):
          "error: --grant and --withdraw both name email; give one answer per channel"),
         (("--grant", "email", "--how", "counter\x1b[2J"),
          "error: how consent was given contains a control character (\\x1b); type plain text"),
-        (("--grant", "email", "--version", "v\u202e1"),
+        (("--grant", "email", "--wording", "v\u202e1"),
          "error: consent wording version contains a control character (\\u202e); type plain text"),
-        (("--withdraw", "sms", "--version", "v2"), "error: --version is the wording agreed to: give it with --grant"),
+        (("--withdraw", "sms", "--wording", "v2"),
+         "error: --wording is the version of the wording agreed to: give it with --grant"),
     ]:
         result = cli("customer", "consent", "C000001", *args)
         assert (result.exit_code, result.stderr.strip()) == (1, message), args

@@ -109,6 +109,7 @@ def consent_fields(data: dict) -> dict:
         out[LABELS[channel]] = text  # translated as a field's label
     return out
 
+
 def enroll(
     name: Optional[str] = typer.Argument(None, help="Full name (asked for on a terminal when omitted)."),
     phone: Optional[str] = typer.Option(None, "--phone", help="Phone, +country code or a local number."),
@@ -322,7 +323,7 @@ def customer_consent(
     how: Optional[str] = typer.Option(None, "--how", metavar="TEXT",
                                       help="How the customer answered, e.g. 'counter', 'phone call', 'letter' "
                                            "(default: this command)."),
-    version: Optional[str] = typer.Option(None, "--version", metavar="TEXT",
+    version: Optional[str] = typer.Option(None, "--wording", metavar="VERSION",
                                           help="Version of the wording the customer agreed to (with --grant)."),
 ) -> None:
     """A customer's consent per channel (membership, e-mail offers, SMS offers): record a yes or a no, or
@@ -330,7 +331,7 @@ def customer_consent(
 
     Withdraw everything at once: loyalty customer consent C000001 --withdraw all --how "asked by phone"
 
-    Example: loyalty customer consent C000001 --grant email --how "paper form" --version "form 2026-03"
+    Example: loyalty customer consent C000001 --grant email --how "paper form" --wording "form 2026-03"
     """
     from loyaltycli import consent
     from loyaltycli.core import customers
@@ -341,7 +342,7 @@ def customer_consent(
     if both:
         fail(_("--grant and --withdraw both name {channel}; give one answer per channel").format(channel=both[0]))
     if version and not granted:
-        fail(_("--version is the wording agreed to: give it with --grant"))
+        fail(_("--wording is the version of the wording agreed to: give it with --grant"))
     db = options.database()
     if not (granted or withdrawn):
         with db.session(write=False) as session:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from loyaltycli.core import clock
 from loyaltycli.core.errors import InvalidInput, RuleNotMet
 from loyaltycli.core.models import Customer, LedgerEntry, Purchase
-from loyaltycli.core.money import floor_int, format_amount, parse_decimal
+from loyaltycli.core.money import floor_int, parse_decimal
 from loyaltycli.core.program import Program
 from loyaltycli.engine.notes import make as make_note
 from loyaltycli.i18n import _
