@@ -48,6 +48,11 @@ def N_(message: str) -> str:
     return message
 
 
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message with its plural form for extraction (translated where shown, with ``ngettext``)."""
+    return singular, plural
+
+
 def available_languages() -> list[str]:
     """Languages with a compiled catalog in the package."""
     global _available

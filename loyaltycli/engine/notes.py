@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 
-from loyaltycli.i18n import N_
+from loyaltycli.i18n import N_, Nn_
 
-# kind -> (English template; a plural template or None; the value that chooses the plural form).
+# kind -> (English template; a plural template or None; the value that chooses the plural form). A
+# template with a plural is marked Nn_ (extracted as one message with its plural forms).
 # The template is also the message id of the translation: the stored text is the template filled in
 # English with amounts as plain decimals, exactly the text each writer stored before notes were data.
 KINDS: dict[str, tuple[str, str | None, str | None]] = {
@@ -29,10 +30,10 @@ KINDS: dict[str, tuple[str, str | None, str | None]] = {
     "referrer": (N_("referral: {code} made a first purchase (referral #{count})"), None, None),
     "refund": (N_("refund of receipt {receipt}: {amount}"), None, None),
     "refund_unlinked": (N_("refund {receipt}: {amount} ({tier} x{multiplier}, no sale linked)"), None, None),
-    "expire": (N_("{points} point earned {day} expired"), N_("{points} points earned {day} expired"), "points"),
+    "expire": (*Nn_("{points} point earned {day} expired", "{points} points earned {day} expired"), "points"),
     "merge": (N_("merged {duplicate} into {keep}"), None, None),
-    "merge_lot": (N_("merged {duplicate} into {keep}: {points} point earned {day}"),
-                  N_("merged {duplicate} into {keep}: {points} points earned {day}"), "points"),
+    "merge_lot": (*Nn_("merged {duplicate} into {keep}: {points} point earned {day}",
+                       "merged {duplicate} into {keep}: {points} points earned {day}"), "points"),
     "merge_bonus": (N_("merged {duplicate} into {keep}: bonus {key} was already given to {duplicate}"), None, None),
     "forget": (N_("points forfeited: personal data erased"), None, None),
     "redeem_value": (N_("redeemed for {value}"), None, None),
@@ -41,13 +42,13 @@ KINDS: dict[str, tuple[str, str | None, str | None]] = {
     "birthday": (N_("happy birthday ({day})"), None, None),
     "rebate": (N_("rebate {percent}% on {year} spend {amount}"), None, None),
     # the stamp-card ledger
-    "stamp": (N_("receipt {receipt}: {stamps} stamp on {card}"), N_("receipt {receipt}: {stamps} stamps on {card}"),
+    "stamp": (*Nn_("receipt {receipt}: {stamps} stamp on {card}", "receipt {receipt}: {stamps} stamps on {card}"),
               "stamps"),
-    "unstamp": (N_("refund of receipt {receipt}: {stamps} stamp taken back"),
-                N_("refund of receipt {receipt}: {stamps} stamps taken back"), "stamps"),
+    "unstamp": (*Nn_("refund of receipt {receipt}: {stamps} stamp taken back",
+                     "refund of receipt {receipt}: {stamps} stamps taken back"), "stamps"),
     "card_complete": (N_("{card} card complete ({stamps} stamps)"), None, None),
-    "card_expire": (N_("{stamps} stamp on {card} expired: the card was not filled within {days} days"),
-                    N_("{stamps} stamps on {card} expired: the card was not filled within {days} days"), "stamps"),
+    "card_expire": (*Nn_("{stamps} stamp on {card} expired: the card was not filled within {days} days",
+                         "{stamps} stamps on {card} expired: the card was not filled within {days} days"), "stamps"),
     "voucher_used": (N_("used: {reward}"), None, None),
 }
 # Kinds whose stored English always took the plural wording ("1 points earned ... expired"): kept so.
