@@ -13,6 +13,10 @@ A source that names a language without a catalog (``fr_FR``) is skipped; ``C``, 
 mean English. Help texts and Click's usage errors are drawn before any database is opened: they follow
 1 and 3 only (``help_gettext``), so `--help` never reads the database.
 
+A block of output may be rendered in another language (a customer's statement, slip or e-mail in the
+customer's own language): ``with speaking("pt_PT"): ...`` makes messages and the amounts shown
+(``base.money.format_money``) speak it inside the block, whatever the order above says.
+
 Plural forms come from the catalogs (Babel writes each language's ``Plural-Forms``: Romanian has three).
 No Typer or Rich here: the core and the CLI both use it.
 """
@@ -33,11 +37,20 @@ _message_language = None     # resolved language for messages (None: not resolve
 _resolving = False           # re-entrancy guard: reading the settings may itself raise a message
 _catalogs: dict = {}         # language -> gettext translations object (opened once)
 _available = None            # languages with a catalog, listed on first need
+_speaking: list = []         # languages of ``speaking`` blocks, innermost last
+
+# The locale a language's amounts are written in when the shop's own locale speaks another language.
+LANGUAGE_LOCALES = {"pt_PT": "pt_PT", "ro": "ro_RO", "it": "it_IT", "es": "es_ES", "en": "en_IE"}
 
 
 def N_(message: str) -> str:
     """Mark a message for extraction without translating it here (translated where it is shown)."""
     return message
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message with its plural form for extraction (translated where shown, with ``ngettext``)."""
+    return singular, plural
 
 
 def available_languages() -> list[str]:
@@ -109,6 +122,8 @@ def _shop_language() -> str | None:
 def language() -> str:
     """The language of messages (see the module's docstring for the order)."""
     global _message_language, _resolving
+    if _speaking:
+        return _speaking[-1]
     if _message_language is not None:
         return _message_language
     explicit = match(os.environ.get("LOYALTY_LANG"))
@@ -124,6 +139,56 @@ def language() -> str:
         _resolving = False
     _message_language = chosen
     return chosen
+
+
+def languages() -> list[str]:
+    """The languages the program speaks: English and every language with a catalog (pt_PT, ro, it, es)."""
+    return [ENGLISH, *[name for name in available_languages() if name != ENGLISH]]
+
+
+def language_of(tag: str | None) -> str:
+    """The language we speak for a tag a person typed ('pt', 'pt_PT', 'ro_RO', 'EN'); ValueError when
+    there is no catalog for it (the caller words the refusal)."""
+    found = match(tag)
+    if found is None:
+        raise ValueError(tag)
+    return found
+
+
+class speaking:
+    """Messages, and the amounts shown, in ``lang`` inside the block (None, '' or a tag without a
+    catalog: the block speaks as its surroundings do). Blocks nest:
+
+        with speaking(customer.language):
+            text = render(...)
+    """
+
+    def __init__(self, lang: str | None):
+        self.lang = match(lang) if lang else None
+
+    def __enter__(self) -> str:
+        if self.lang:
+            _speaking.append(self.lang)
+        return language()
+
+    def __exit__(self, *exc) -> None:
+        if self.lang:
+            _speaking.pop()
+
+
+def speaking_locale() -> str | None:
+    """The locale amounts are shown in inside a ``speaking`` block (None outside one, or when the block
+    speaks the shop's own language: the shop's locale then)."""
+    if not _speaking:
+        return None
+    lang = _speaking[-1]
+    shop = _shop_locale if isinstance(_shop_locale, str) else None
+    if shop is None:
+        place = sys.modules.get("loyaltycli.base.place")
+        shop = (place.get("locale", "") if place is not None else "") or None
+    if shop and match(shop) == lang:
+        return None
+    return LANGUAGE_LOCALES.get(lang) or lang
 
 
 def set_shop_locale(locale: str | None) -> None:
@@ -145,6 +210,7 @@ def reset() -> None:
     """Forget everything resolved or opened (tests that switch languages or catalogs)."""
     global _available
     forget_shop()
+    _speaking.clear()
     _catalogs.clear()
     _available = None
 

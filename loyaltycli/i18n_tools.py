@@ -21,7 +21,7 @@ from loyaltycli.i18n import DOMAIN, LOCALE_DIR
 
 PACKAGE = Path(__file__).resolve().parent
 POT = Path(LOCALE_DIR) / f"{DOMAIN}.pot"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None,
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "Nn_": (1, 2),
             "help_gettext": None, "help_ngettext": (1, 2)}
 COPYRIGHT = "loyaltycli contributors"
 

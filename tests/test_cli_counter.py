@@ -234,7 +234,7 @@ def test_enroll_prompts_on_a_terminal(cli, monkeypatch):
     monkeypatch.setattr(options.Options, "interactive", property(lambda self: True))
     monkeypatch.setattr(prompts, "enroll_flow", lambda program, **kw: {
         "name": "Prompted Person", "phone": "0851234567", "email": None, "card": None, "birthday": "1990-05-01",
-        "referral_code": None, "consent": True})
+        "referral_code": None, "email_offers": True, "sms_offers": False})
     data = cli.json("enroll")
     assert (data["name"], data["phone"], data["birthday"], data["consent"]) == (
         "Prompted Person", "+353851234567", "1990-05-01", True)

@@ -51,7 +51,8 @@ def dump(url: str) -> dict[str, list[tuple]]:
         database.engine.dispose()
 
 
-EXPECTED_ROWS = {"customer": 3, "purchase": 4, "purchase_item": 1, "ledger": 10, "redemption": 1}
+# each enrolment records the customer's membership answer: a consent_record row
+EXPECTED_ROWS = {"customer": 3, "purchase": 4, "purchase_item": 1, "ledger": 10, "redemption": 1, "consent_record": 3}
 
 
 def test_copy_to_new_sqlite_file_keeps_every_row(cli, database, tmp_path):
@@ -63,7 +64,7 @@ def test_copy_to_new_sqlite_file_keeps_every_row(cli, database, tmp_path):
     counts = {row["table"]: row["rows"] for row in result["tables"]}
     for name, rows in EXPECTED_ROWS.items():
         assert counts[name] == rows
-    assert result["rows"] == sum(counts.values()) == 19
+    assert result["rows"] == sum(counts.values()) == 22
     assert result["target"] == "sqlite:///" + str(target)
     assert dump("sqlite:///" + str(target)) == dump(database.url)
     kinds = [row[2] for row in dump("sqlite:///" + str(target))["ledger"]]
@@ -95,7 +96,7 @@ def test_copy_refuses_a_target_with_data_and_changes_nothing(cli, database, tmp_
     assert result.stderr == (f"error: sqlite:///{target} is not empty (table customer has rows); "
                              "copy into a new, empty database\n")
     assert {name: len(rows) for name, rows in dump("sqlite:///" + str(target)).items()
-            if rows} == {"customer": 1, "ledger": 1, "pass_key": 1}
+            if rows} == {"customer": 1, "ledger": 1, "pass_key": 1, "consent_record": 1}
 
 
 def test_copy_refuses_a_database_of_another_program(cli, database, tmp_path):
@@ -136,7 +137,7 @@ def test_a_failed_copy_leaves_the_target_empty(cli, database, tmp_path, monkeypa
 
     assert all(rows == [] for rows in dump("sqlite:///" + str(target)).values())
     monkeypatch.setattr(copy, "_copy_table", real)
-    assert copy.copy_database(database, str(target))["rows"] == 19  # and it can be retried
+    assert copy.copy_database(database, str(target))["rows"] == 22  # and it can be retried
 
 
 @pytest.mark.skipif(not PG_URL, reason="needs a PostgreSQL server: set LOYALTY_TEST_PG_URL")
@@ -153,7 +154,7 @@ def test_copy_sqlite_shop_to_postgresql(cli, tmp_path, monkeypatch, pg_server):
     target = pg_server.create(name)
     try:
         result = cli.json("db", "copy", "--to", target)
-        assert result["rows"] == 20  # the 19 of fill_shop and the card key `init` made
+        assert result["rows"] == 23  # the 22 of fill_shop and the card key `init` made
         assert dump(target) == dump(database.url)
         # ids continue after the copied ones (sequences were moved past them)
         enrolled = cli.json("--db", target, "enroll", "Dara Quinn")

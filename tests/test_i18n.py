@@ -352,7 +352,8 @@ def test_enroll_on_a_terminal_speaks_the_language(cli, lang, i18n):
     child.logfile_read = seen
     for question, answer in [("Name:", "Ana Sousa\r"), ("Phone (optional):", "\r"), ("E-mail (optional):", "\r"),
                              ("Card number (optional):", "\r"), ("Birthday YYYY-MM-DD (optional):", "\r"),
-                             ("Referral code (optional):", "\r"), ("Agrees to receive offers?", "y")]:
+                             ("Referral code (optional):", "\r"), ("Agrees to receive offers by e-mail?", "y"),
+                             ("Agrees to receive offers by SMS?", "\r")]:
         translated = t.gettext(question)
         assert translated != question
         child.expect_exact(translated)

@@ -71,8 +71,10 @@ def test_enroll_flags_what_is_in_use_at_that_question(cli, database):
     child.send("ZZZZZZZZ\r")
     child.expect("unknown referral code 'ZZZZZZZZ'")
     child.send(CLEAR + first["referral_code"].lower() + "\r")
-    child.expect("Agrees to receive offers")
+    child.expect("Agrees to receive offers by e-mail")
     child.send("y")
+    child.expect("Agrees to receive offers by SMS")  # a separate answer, "no" unless said
+    child.send("\r")
     # the confirmation shows the phone as people read it
     child.expect("Enroll Bob Byrne, \\+353 85 123 4568, referral code " + first["referral_code"])
     child.send("\r")
@@ -81,6 +83,9 @@ def test_enroll_flags_what_is_in_use_at_that_question(cli, database):
     bob = cli.json("customer", "show", "C000002")
     assert (bob["phone"], bob["email"]) == ("+353851234568", None)
     assert (bob["consent"], bob["consent_how"]) == (True, "asked at the counter (loyalty enroll, step by step)")
+    assert {channel: (answer or {}).get("given") for channel, answer in bob["consents"].items()} == {
+        "membership": True, "email": True, "sms": None}
+    assert bob["consents"]["email"]["version"] == "loyaltycli-1"  # the questions' own wording
     assert cli.json("referral", "list", "C000001")[0]["referee"] == "C000002"
 
 

@@ -7,6 +7,7 @@ from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from loyaltycli.base.errors import InvalidInput
 from loyaltycli.i18n import gettext
+from loyaltycli.i18n import gettext, speaking_locale
 
 # Optional currency sign or code, optional sign, digits with optional thousands separators, decimals.
 _AMOUNT = re.compile(
@@ -103,8 +104,10 @@ def shop_locale() -> str:
 
 def format_money(cents: int, *, currency: str | None = None, locale: str | None = None) -> str:
     """Minor units the shop's way: '12,50 €' (pt_PT), '149,90 lei' (ro_RO), '€12.50' (en_IE); with no
-    locale set, the plain decimal '12.50'."""
-    locale = shop_locale() if locale is None else locale
+    locale set, the plain decimal '12.50'. Inside ``i18n.speaking(lang)`` the shop's currency is written
+    the way that language writes it ('2,80 €' for a Portuguese customer of an Irish shop)."""
+    if locale is None:
+        locale = speaking_locale() or shop_locale()
     if not locale:
         return format_amount(cents)
     currency = currency or shop_currency()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -28,7 +28,7 @@ def _shown_phone(e164):
 
 
 def customer_json(acct: dict) -> dict:
-    """The public JSON of a customer (SPEC keys first)."""
+    """The public JSON of a customer (SPEC keys first). Notes stay the fixed English text."""
     out = dict(acct)
     out["spend"] = _money(acct["spend"])
     out["missing_for_next"] = _money(acct["missing_for_next"])
@@ -46,19 +46,13 @@ def show_account(acct: dict) -> None:
         emit(data)
         return
     if options.current.csv:  # one row: the profile (the statement is `history KEY --csv`)
-        emit({k: v for k, v in data.items() if not isinstance(v, list)})
+        emit({k: v for k, v in data.items() if not isinstance(v, (list, dict))})
         return
     fields = {k: data[k] for k in ("code", "name", "phone", "email", "card", "birthday", "enrolled_at", "balance",
                                    "tier", "spend", "referral_code", "tax_id")}
     fields["phone"] = _shown_phone(fields["phone"])
-    if data["consent"]:
-        from loyaltycli.shop.clock import local_text
-
-        fields["offers"] = (_("agreed {when}, {how}").format(when=local_text(data["consent_at"]),
-                                                              how=data["consent_how"]) if data.get("consent_at")
-                            else _("agreed"))
-    else:
-        fields["offers"] = _("no consent: not in campaign exports")
+    fields["language"] = _language_shown(data.get("language"))
+    fields.update(consent_fields(data))
     if data.get("merged_into"):
         fields["status"] = _("merged into {code}: its points and purchases are there").format(
             code=data["merged_into"])
@@ -81,7 +75,39 @@ def show_account(acct: dict) -> None:
 
         fields["stamp cards"] = describe(data["cards"])
     table_of_fields(fields, title=f"{data['name'] or data['code']}")
-    table(data["recent"], columns=["at", "kind", "points", "balance", "note"], title=_("Recent"))
+    from loyaltycli.engine.notes import row_note
+
+    recent = [{**r, "note": row_note(r)} for r in acct["recent"]]
+    table(recent, columns=["at", "kind", "points", "balance", "note"], title=_("Recent"))
+
+
+def _language_shown(language: str | None) -> str:
+    from loyaltycli.i18n import language as shop_language
+
+    return language or _("the shop's ({language})").format(language=shop_language())
+
+
+def consent_fields(data: dict) -> dict:
+    """The answers per channel as people read them: agreed (when, how, wording) or not."""
+    from loyaltycli.services.consent import EMAIL, LABELS
+    from loyaltycli.shop.clock import local_text
+
+    out = {}
+    for channel, answer in (data.get("consents") or {}).items():
+        if answer and answer["given"]:
+            text = _("agreed {when}, {how}").format(when=local_text(answer["at"]), how=answer["how"])
+            if answer["version"]:
+                text += " " + _("(wording {version})").format(version=answer["version"])
+        elif channel == EMAIL and data["consent"]:
+            text = _("agreed")  # before consent records were kept
+        elif answer:
+            text = _("no: withdrawn {when}, {how}").format(when=local_text(answer["at"]), how=answer["how"])
+        else:
+            text = _("no")
+        if channel == EMAIL and not (answer and answer["given"]) and not data["consent"]:
+            text += "; " + _("no consent: not in campaign exports")
+        out[LABELS[channel]] = text  # translated as a field's label
+    return out
 
 
 def enroll(
@@ -95,13 +121,30 @@ def enroll(
                                               "IT codice fiscale (any of them when the country is another "
                                               "or not set); a KEY."),
     referral_code: Optional[str] = typer.Option(None, "--referral-code", help="Code of the customer who referred them."),
-    consent: bool = typer.Option(False, "--consent/--no-consent", help="Agreed to receive offers."),
+    consent: bool = typer.Option(False, "--consent/--no-consent",
+                                 help="Agreed to receive offers: the e-mail offers answer (older flag)."),
+    email_offers: Optional[bool] = typer.Option(None, "--email-offers/--no-email-offers",
+                                                help="Agreed to receive offers by e-mail (default: no)."),
+    sms_offers: Optional[bool] = typer.Option(None, "--sms-offers/--no-sms-offers",
+                                              help="Agreed to receive offers by SMS (default: no)."),
     consent_how: Optional[str] = typer.Option(None, "--consent-how", metavar="TEXT",
                                               help="How consent was given, e.g. 'signed paper form' (kept with "
                                                    "its time; default: this command)."),
+    consent_version: Optional[str] = typer.Option(None, "--consent-version", metavar="TEXT",
+                                                  help="Version of the wording the customer agreed to (default: "
+                                                       "loyaltycli's own questions')."),
+    lang: Optional[str] = typer.Option(None, "--lang", metavar="LANG",
+                                       help="The customer's own language: pt_PT, ro, it, es, en (pt, ro_RO... "
+                                            "are read too; default: the shop's)."),
     at: Optional[str] = typer.Option(None, "--at", help="Enrollment time (ISO-8601), for back-dating."),
 ) -> None:
     """Enroll a customer: flags for scripts, step-by-step questions at the counter when NAME is omitted.
+
+    Enrolling records the customer's membership (they asked to join); offers by e-mail and by SMS are
+    separate answers, "no" unless given.
+
+    A Portuguese customer who wants offers by e-mail: loyalty enroll "Rui Costa" --lang pt --email
+    rui@example.pt --email-offers
 
     A shop in Portugal: loyalty enroll "Ana Sousa" --phone 912345678 --tax-id 123456789
 
@@ -110,6 +153,7 @@ def enroll(
     from loyaltycli.services import accounts, customers
     from loyaltycli.shop import clock
     from loyaltycli.store.program import load_program
+    from loyaltycli.services.consent import EMAIL, MEMBERSHIP, SMS, WORDING_VERSION
 
     db = options.database()
     if name is None:
@@ -127,22 +171,30 @@ def enroll(
                                                  email=answers.get("email"))
 
         given = {"phone": phone, "email": email, "card": card, "birthday": birthday,
-                 "referral_code": referral_code, "consent": True if consent else None}
+                 "referral_code": referral_code,
+                 "email_offers": email_offers if email_offers is not None else (True if consent else None),
+                 "sms_offers": sms_offers}
         answers = prompts.enroll_flow(program, check=check, given=given)
         if answers is None:
             fail(_("enrollment cancelled; nothing was saved"))
         consent_how = consent_how or "asked at the counter (loyalty enroll, step by step)"
-        name, phone, email, card, birthday, referral_code, consent = (
+        name, phone, email, card, birthday, referral_code, email_offers, sms_offers = (
             answers["name"], answers["phone"], answers["email"], answers["card"], answers["birthday"],
-            answers["referral_code"], answers["consent"])
+            answers["referral_code"], answers["email_offers"], answers["sms_offers"])
+        consent_version = consent_version or WORDING_VERSION  # the prompt's own questions were answered
     else:
-        consent_how = consent_how or "loyalty enroll --consent"
+        consent_how = consent_how or _enroll_how(consent, email_offers, sms_offers)
+    if lang is not None:
+        customers.customer_language(lang)  # refused before anything else is read
+    answers = {MEMBERSHIP: True, EMAIL: bool(consent) if email_offers is None else email_offers,
+               SMS: bool(sms_offers)}
     when = clock.parse_timestamp(at, what="--at", local_formats=True) if at else None
     with db.session() as session:
         program = load_program(session)
         customer = customers.enroll(session, program, name, phone=phone, email=email, card=card,
-                                    birthday=birthday, consent=consent, referral_code=referral_code, at=when,
-                                    consent_how=consent_how, tax_id=tax_id)
+                                    birthday=birthday, referral_code=referral_code, at=when,
+                                    consent_how=consent_how, tax_id=tax_id, language=lang, consents=answers,
+                                    consent_version=consent_version)
         acct = accounts.account(session, program, customer)
     emit(customer_json(acct), message=_("enrolled {code} {name}: balance {balance} points, tier {tier}, referral "
                                         "code {referral_code}").format(code=acct["code"], name=acct["name"],
@@ -150,20 +202,37 @@ def enroll(
                                                                         referral_code=acct["referral_code"]))
 
 
+def _enroll_how(consent: bool, email_offers: bool | None, sms_offers: bool | None) -> str:
+    """The enrolment command as typed, as the record of how its answers were given."""
+    flags = [flag for flag, on in (("--consent", consent and email_offers is None),
+                                   ("--email-offers", email_offers), ("--sms-offers", sms_offers)) if on]
+    return " ".join(["loyalty enroll", *flags])
+
+
 @customer_app.command("show")
-def customer_show(key: str = typer.Argument(..., help="Code, card, e-mail, phone or tax id.")) -> None:
+def customer_show(key: str = typer.Argument(..., help="Code, card, e-mail, phone or tax id."),
+                  lang: Optional[str] = typer.Option(None, "--lang", metavar="LANG",
+                                                     help="Show it in this language (default: the shop's; "
+                                                          "'customer': the customer's own)."),
+                  ) -> None:
     """Profile, balance, tier and progress to the next, points expiring soon, recent ledger.
+
+    The owner's card of the customer, in the shop's language; --lang customer shows it in the
+    customer's own (to turn the screen to them).
 
     Example: loyalty customer show C000001
     """
     from loyaltycli.services import accounts, customers
     from loyaltycli.store.program import load_program
+    from loyaltycli.i18n import speaking
 
+    wanted = None if lang in (None, "customer") else customers.customer_language(lang)
     with options.database().session(write=False) as session:
         program = load_program(session)
         customer = customers.find(session, key, program, usable=False)
         acct = accounts.account(session, program, customer)
-    show_account(acct)
+    with speaking(customer.language if lang == "customer" else wanted):
+        show_account(acct)
 
 
 @customer_app.command("list")
@@ -197,11 +266,23 @@ def customer_edit(
     birthday: Optional[str] = typer.Option(None, "--birthday", help="YYYY-MM-DD ('' clears it)."),
     tax_id: Optional[str] = typer.Option(None, "--tax-id", metavar="ID",
                                          help="New tax id: NIF, NIE, CNP, CUI or codice fiscale ('' clears it)."),
-    consent: Optional[bool] = typer.Option(None, "--consent/--no-consent"),
+    lang: Optional[str] = typer.Option(None, "--lang", metavar="LANG",
+                                       help="The customer's own language: pt_PT, ro, it, es, en ('' : the "
+                                            "shop's)."),
+    consent: Optional[bool] = typer.Option(None, "--consent/--no-consent",
+                                           help="Agreed to (or withdrew from) offers by e-mail (older flag)."),
+    email_offers: Optional[bool] = typer.Option(None, "--email-offers/--no-email-offers",
+                                                help="Agreed to (or withdrew from) offers by e-mail."),
+    sms_offers: Optional[bool] = typer.Option(None, "--sms-offers/--no-sms-offers",
+                                              help="Agreed to (or withdrew from) offers by SMS."),
     consent_how: Optional[str] = typer.Option(None, "--consent-how", metavar="TEXT",
                                               help="How consent was given or withdrawn (kept with its time)."),
+    consent_version: Optional[str] = typer.Option(None, "--consent-version", metavar="TEXT",
+                                                  help="Version of the wording the customer agreed to."),
 ) -> None:
     """Change a customer's details; give only the fields to change.
+
+    Also: loyalty customer edit C000001 --lang pt --sms-offers
 
     Also: loyalty customer edit C000001 --tax-id "PT 123 456 789"
 
@@ -209,17 +290,81 @@ def customer_edit(
     """
     from loyaltycli.services import accounts, customers
     from loyaltycli.store.program import load_program
+    from loyaltycli.services.consent import EMAIL, SMS
 
-    if all(v is None for v in (name, phone, email, card, birthday, consent, tax_id)):
-        fail(_("nothing to change: give --name, --phone, --email, --card, --birthday, --tax-id or --consent"))
+    if all(v is None for v in (name, phone, email, card, birthday, consent, tax_id, lang, email_offers, sms_offers)):
+        fail(_("nothing to change: give --name, --phone, --email, --card, --birthday, --tax-id, --lang, "
+               "--email-offers, --sms-offers or --consent"))
+    if lang:
+        customers.customer_language(lang)  # refused before anything is read
+    answers = {channel: value for channel, value in ((EMAIL, consent if email_offers is None else email_offers),
+                                                     (SMS, sms_offers)) if value is not None}
+    flags = [f"--{'' if value else 'no-'}{flag}" for flag, value in
+             (("consent", consent if email_offers is None else None), ("email-offers", email_offers),
+              ("sms-offers", sms_offers)) if value is not None]
     with options.database().session() as session:
         program = load_program(session)
         customer = customers.find(session, key, program)
-        how = consent_how or f"loyalty customer edit --{'' if consent else 'no-'}consent"
+        how = consent_how or " ".join(["loyalty customer edit", *flags])
         customers.edit(session, program, customer, name=name, phone=phone, email=email, card=card,
-                       birthday=birthday, consent=consent, consent_how=how, tax_id=tax_id)
+                       birthday=birthday, consent_how=how, tax_id=tax_id, language=lang, consents=answers,
+                       consent_version=consent_version)
         acct = accounts.account(session, program, customer)
     emit(customer_json(acct), message=_("updated {code} {name}").format(code=acct["code"], name=acct["name"]))
+
+
+@customer_app.command("consent")
+def customer_consent(
+    key: str = typer.Argument(..., help="Code, card, e-mail, phone or tax id."),
+    grant: Optional[List[str]] = typer.Option(None, "--grant", metavar="CHANNEL",
+                                              help="Record a yes: email, sms, membership or all (repeatable)."),
+    withdraw: Optional[List[str]] = typer.Option(None, "--withdraw", metavar="CHANNEL",
+                                                 help="Record a no, in force at once: email, sms, membership "
+                                                      "(which withdraws the offers too) or all (repeatable)."),
+    how: Optional[str] = typer.Option(None, "--how", metavar="TEXT",
+                                      help="How the customer answered, e.g. 'counter', 'phone call', 'letter' "
+                                           "(default: this command)."),
+    version: Optional[str] = typer.Option(None, "--wording", metavar="VERSION",
+                                          help="Version of the wording the customer agreed to (with --grant)."),
+) -> None:
+    """A customer's consent per channel (membership, e-mail offers, SMS offers): record a yes or a no, or
+    list every answer ever given (time, how, wording) when no --grant or --withdraw is given.
+
+    Withdraw everything at once: loyalty customer consent C000001 --withdraw all --how "asked by phone"
+
+    Example: loyalty customer consent C000001 --grant email --how "paper form" --wording "form 2026-03"
+    """
+    from loyaltycli.services import consent
+    from loyaltycli.services import customers
+
+    granted = [channel for text in grant or [] for channel in consent.channels_of(text)]
+    withdrawn = [channel for text in withdraw or [] for channel in consent.channels_of(text)]
+    both = sorted(set(granted) & set(withdrawn))
+    if both:
+        fail(_("--grant and --withdraw both name {channel}; give one answer per channel").format(channel=both[0]))
+    if version and not granted:
+        fail(_("--wording is the version of the wording agreed to: give it with --grant"))
+    db = options.database()
+    if not (granted or withdrawn):
+        with db.session(write=False) as session:
+            customer = customers.find(session, key, usable=False)
+            rows = consent.history(session, customer.id)
+        emit(rows, columns=["at", "channel", "given", "how", "version"],
+             title=_("Consent of {code}").format(code=customer.code), optional=["version"])
+        return
+    flags = [f"--grant {c}" for c in granted] + [f"--withdraw {c}" for c in withdrawn]
+    with db.session() as session:
+        customer = customers.find(session, key)
+        said = how or " ".join(["loyalty customer consent", *flags])
+        if withdrawn:
+            consent.withdraw(session, customer, withdrawn, how=said)
+        if granted:
+            consent.grant(session, customer, granted, how=said, version=version)
+        answers = consent.current(session, customer.id)
+        code = customer.code
+    data = {"code": code, **{channel: bool(answer and answer.given) for channel, answer in answers.items()}}
+    now = ", ".join(f"{_(consent.LABELS[c])} {_('yes') if data[c] else _('no')}" for c in consent.CHANNELS)
+    emit(data, message=_("{code}: {answers}").format(code=code, answers=now))
 
 
 def register(app: typer.Typer) -> None:

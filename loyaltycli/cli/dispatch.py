@@ -1,7 +1,7 @@
 """One command line of the counter, run by the warm process: no terminal needed, so tests drive it.
 
 The root Typer app is turned into its Click command once and reused; the database engine stays
-open (``core.db.open_database`` keeps one per URL) and its schema is checked once. Each line is
+open (``store.db.open_database`` keeps one per URL) and its schema is checked once. Each line is
 one transaction, exactly as the same command typed after ``loyalty``; a bad line prints its error
 and the counter goes on.
 """

@@ -256,43 +256,60 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
     emit(data, message=message)
 
 
-def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone.")) -> None:
-    """The statement: every ledger row, oldest first, with the running balance.
+def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone."),
+            lang: Optional[str] = typer.Option(None, "--lang", metavar="LANG",
+                                               help="Render the statement in this language ('shop': the "
+                                                    "shop's; default: the customer's own, else the shop's)."),
+            ) -> None:
+    """The statement: every ledger row, oldest first, with the running balance. It is the customer's: the
+    table speaks the customer's own language (enroll --lang), with amounts the shop's currency written
+    that language's way; --json and --csv keep the fixed English notes.
+
+    In the shop's language: loyalty history C000001 --lang shop
 
     Example: loyalty history C000001 --csv
     """
     from loyaltycli.services import cards, customers
     from loyaltycli.store import ledger
+    from loyaltycli.engine.notes import row_note
+    from loyaltycli.i18n import speaking
 
+    wanted = None if lang in (None, "shop") else customers.customer_language(lang)
     with options.database().session(write=False) as session:
         customer = customers.find(session, key, usable=False)
         rows = ledger.history(session, customer.id)
         stamps = cards.history(session, customer.id)
-    out = [{"at": r["at"], "kind": r["kind"], "points": r["points"], "balance": r["balance"], "note": r["note"],
-            "operator": r["operator"] or ""} for r in rows]
-    if stamps:  # stamp-card rows in time order among the points rows: 0 points, the balance unchanged
-        out = _with_stamps(out, stamps)
-    emit(out, columns=["at", "kind", "points", "balance", "note", "operator"], title=_("Statement of {code}").format(code=customer.code))
+    people = not (options.current.json or options.current.csv)
+    with speaking((wanted or (customer.language if lang is None else None)) if people else None):
+        out = [{"at": r["at"], "kind": r["kind"], "points": r["points"], "balance": r["balance"],
+                "note": row_note(r) if people else r["note"], "operator": r["operator"] or ""} for r in rows]
+        if stamps:  # stamp-card rows in time order among the points rows: 0 points, the balance unchanged
+            out = _with_stamps(out, stamps, people)
+        emit(out, columns=["at", "kind", "points", "balance", "note", "operator"],
+             title=_("Statement of {code}").format(code=customer.code))
 
 
-def _with_stamps(rows: list[dict], stamps: list[dict]) -> list[dict]:
+def _with_stamps(rows: list[dict], stamps: list[dict], people: bool) -> list[dict]:
     merged, balance, i = [], 0, 0
     for row in rows:
         while i < len(stamps) and stamps[i]["at"] < row["at"]:
-            merged.append(_stamp_row(stamps[i], balance))
+            merged.append(_stamp_row(stamps[i], balance, people))
             i += 1
         merged.append(row)
         balance = row["balance"]
-    merged.extend(_stamp_row(s, balance) for s in stamps[i:])
+    merged.extend(_stamp_row(s, balance, people) for s in stamps[i:])
     return merged
 
 
-def _stamp_row(row: dict, balance: int) -> dict:
+def _stamp_row(row: dict, balance: int, people: bool) -> dict:
+    from loyaltycli.engine.notes import render
+
     if row["unit"] == "stamp":
         delta = ngettext("{count} stamp", "{count} stamps", abs(row["delta"])).format(count=f"{row['delta']:+d}")
     else:
         delta = ngettext("{count} voucher", "{count} vouchers", abs(row["delta"])).format(count=f"{row['delta']:+d}")
-    return {"at": row["at"], "kind": row["kind"], "points": 0, "balance": balance, "note": f"{delta}: {row['note']}",
+    note = f"{render(row['note_kind'], row['note_args'], row['text'])} {row['progress']}" if people else row["note"]
+    return {"at": row["at"], "kind": row["kind"], "points": 0, "balance": balance, "note": f"{delta}: {note}",
             "operator": ""}
 
 

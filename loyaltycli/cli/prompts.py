@@ -49,7 +49,8 @@ def _ask(question):
 
 
 def enroll_flow(program, check: Check | None = None, given: dict | None = None) -> dict | None:
-    """Ask name, phone, e-mail, card, birthday, referral code, consent; confirm. None when cancelled.
+    """Ask name, phone, e-mail, card, birthday, referral code, e-mail offers, SMS offers (each "no" unless
+    answered yes); confirm. None when cancelled.
 
     ``check`` validates an answer against the database (see cli/customers.py); ``given`` holds values
     already given as flags, whose questions are not asked."""
@@ -90,8 +91,10 @@ def _enroll_flow(program, check: Check | None, answers: dict) -> dict | None:
         if answers.get(field):
             continue
         answers[field] = _ask(questionary.text(text, validate=_validator(validate))).strip() or None
-    if answers.get("consent") is None:
-        answers["consent"] = bool(_ask(_yes_no(_("Agrees to receive offers?"), default=False)))
+    if answers.get("email_offers") is None:
+        answers["email_offers"] = bool(_ask(_yes_no(_("Agrees to receive offers by e-mail?"), default=False)))
+    if answers.get("sms_offers") is None:
+        answers["sms_offers"] = bool(_ask(_yes_no(_("Agrees to receive offers by SMS?"), default=False)))
     phone = answers.get("phone")
     if phone:
         try:
@@ -102,11 +105,19 @@ def _enroll_flow(program, check: Check | None, answers: dict) -> dict | None:
              answers.get("card") and _("card {card}").format(card=answers["card"]),
              answers.get("birthday") and _("born {birthday}").format(birthday=answers["birthday"]),
              answers.get("referral_code") and _("referral code {code}").format(code=answers["referral_code"].upper()),
-             _("agrees to offers") if answers["consent"] else _("no offers")]
+             _offers(answers["email_offers"], answers["sms_offers"])]
     summary = _("Enroll {details}?").format(details=", ".join(p for p in parts if p))
     if not _ask(_yes_no(summary, default=True)):
         return None
     return answers
+
+
+def _offers(email: bool, sms: bool) -> str:
+    if email and sms:
+        return _("offers by e-mail and SMS")
+    if email or sms:
+        return _("offers by e-mail only") if email else _("offers by SMS only")
+    return _("no offers")
 
 
 # The questions read to customers (a shop may word them its own way: `program set survey_nps_question`).

@@ -21,8 +21,10 @@ from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Iterable, Sequence
 
+from loyaltycli.engine.notes import make as note
+
 CARD_COLUMNS = ("customer_id", "card_id", "kind", "unit", "delta", "at", "expires_at", "purchase_id", "voucher_id",
-                "note", "recorded_at")
+                "note", "recorded_at", "note_kind", "note_args")
 C_KIND, C_DELTA, C_PURCHASE = 2, 4, 7  # columns of a card row (engine tests read kind and delta)
 PER = ("visit", "item")
 
@@ -83,8 +85,10 @@ def item_points(rules: Sequence[ItemRule], items: Sequence[tuple]) -> list[tuple
     return out
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if abs(n) == 1 else f"{n} {word}s"
+def _noted(made: tuple[str, str, str], recorded: datetime) -> tuple:
+    """The note's text, ``recorded`` and the note's kind and values, as CARD_COLUMNS hold them."""
+    text, kind, args = made
+    return text, recorded, kind, args
 
 
 def expire_cards(cards: Sequence[CardRule], held: dict, ends: dict, customer_id: int, at: datetime,
@@ -100,8 +104,8 @@ def expire_cards(cards: Sequence[CardRule], held: dict, ends: dict, customer_id:
         stamps = held.get(card.id, 0)
         if stamps > 0:
             rows.append([customer_id, card.id, "expire", "stamp", -stamps, end, None, None, None,
-                         f"{_plural(stamps, 'stamp')} on {card.name} expired: the card was not filled within "
-                         f"{card.expires_days} days"[:500], recorded])
+                         *_noted(note("card_expire", stamps=stamps, card=card.name, days=card.expires_days),
+                                 recorded)])
             held[card.id] = 0
         ends[card.id] = None
     return rows
@@ -130,14 +134,14 @@ def card_sale(cards: Sequence[CardRule], held: dict, customer_id: int, receipt_i
             ends[card.id] = at + days  # the first stamp of a new card: it must be filled within N days
         stamps = held.get(card.id, 0) + n
         stamp_row = [customer_id, card.id, "stamp", "stamp", n, at, None, None, None,
-                     f"receipt {receipt_id}: {_plural(n, 'stamp')} on {card.name}"[:500], recorded]
+                     *_noted(note("stamp", receipt=receipt_id, stamps=n, card=card.name), recorded)]
         rows.append(stamp_row)
         while stamps >= card.stamps:
             stamps -= card.stamps
             rows.append([customer_id, card.id, "complete", "stamp", -card.stamps, at, None, None, None,
-                         f"{card.name} card complete ({card.stamps} stamps)"[:500], recorded])
+                         *_noted(note("card_complete", card=card.name, stamps=card.stamps), recorded)])
             rows.append([customer_id, card.id, "voucher", "voucher", 1, at, at + days if days else None, None,
-                         None, f"{card.reward}"[:500], recorded])
+                         None, f"{card.reward}"[:500], recorded, None, None])  # the reward as the shop wrote it
             if days is not None:  # the extra stamps start a new card now; none: the next stamp starts it
                 ends[card.id] = at + days if stamps > 0 else None
         held[card.id] = stamps
@@ -176,5 +180,5 @@ def card_refund(cards: Sequence[CardRule], stamps: dict[int, int], taken: dict[i
             taken[card_id] = taken.get(card_id, 0) + back
             held[card_id] = held.get(card_id, 0) - back
             rows.append([customer_id, card_id, "unstamp", "stamp", -back, at, None, None, None,
-                         f"refund of receipt {receipt_id}: {_plural(back, 'stamp')} taken back"[:500], recorded])
+                         *_noted(note("unstamp", receipt=receipt_id, stamps=back), recorded)])
     return rows

@@ -13,19 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from json import dumps
 from typing import TYPE_CHECKING
 
 from loyaltycli.base.errors import InvalidInput, RuleNotMet
 from loyaltycli.base.money import floor_int, format_amount
 from loyaltycli.engine.account import Account, Referral
 from loyaltycli.engine.cards import card_refund, card_sale, expire_cards, item_points
+from loyaltycli.engine.notes import make as note
 from loyaltycli.i18n import _
 
 if TYPE_CHECKING:  # the Program is read by attribute only: the engine does not import the settings' storage
     from loyaltycli.store.program import Program, Tier
 
 LEDGER_COLUMNS = ("customer_id", "kind", "delta", "at", "expires_at", "purchase_id", "lot_id", "bonus_key", "note",
-                  "recorded_at")
+                  "recorded_at", "note_kind", "note_args")
 KIND, DELTA, PURCHASE = 1, 2, 5
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MICROSECOND = timedelta(microseconds=1)
@@ -93,7 +95,7 @@ class Engine:
         # times are held in UTC: where the shop's zone is UTC too, a sale's year needs no conversion
         self.utc = isinstance(zone, timezone) and zone.utcoffset(None) == timedelta(0)
         self._points: dict[tuple, int] = {}
-        self._rates: dict[tuple, str] = {}
+        self._rates: dict[tuple, tuple[str, str]] = {}
         self._year_starts: dict[int, datetime] = {}
         self._amounts: dict[int, str] = {}
         # stamp cards, item rules and visit points (engine.cards); absent from programs made by hand
@@ -142,10 +144,12 @@ class Engine:
         multiplier = tier.multiplier * account.membership_multiplier(at) if account.memberships else tier.multiplier
         return tier, multiplier
 
-    def row(self, customer_id: int, kind: str, delta: int, at: datetime, expires: datetime | None, note: str,
-            bonus_key: str | None = None) -> list:
-        """A ledger row as a list in LEDGER_COLUMNS order."""
-        return [customer_id, kind, delta, at, expires, None, None, bonus_key, note[:500], self.recorded]
+    def row(self, customer_id: int, kind: str, delta: int, at: datetime, expires: datetime | None,
+            note: tuple[str, str, str], bonus_key: str | None = None) -> list:
+        """A ledger row as a list in LEDGER_COLUMNS order; ``note`` as ``engine.notes.make`` gives it."""
+        text, note_kind, note_args = note
+        return [customer_id, kind, delta, at, expires, None, None, bonus_key, text, self.recorded, note_kind,
+                note_args]
 
     # -- the rules ------------------------------------------------------------------------------------
     def sale(self, account: Account, receipt_id: str, at: datetime, amount: int, channel: str,
@@ -159,12 +163,17 @@ class Engine:
         earned = self.points(amount, multiplier)
         expires = at + self.expiry if self.expiry else None
         rows = []
-        if earned:
-            rate = self._rates.get((tier.name, multiplier))
+        if earned:  # the note of engine.notes' kind "earn", built here at the import's pace
+            rate = self._rates.get((tier.name, multiplier, channel))
             if rate is None:
-                rate = self._rates[(tier.name, multiplier)] = f"({tier.name} x{multiplier.normalize()})"
+                mult = str(multiplier.normalize())
+                rate = self._rates[(tier.name, multiplier, channel)] = (
+                    f"{channel} ({tier.name} x{mult})",
+                    "," + dumps({"channel": channel, "tier": tier.name, "multiplier": mult},
+                                ensure_ascii=False, separators=(",", ":"))[1:])
             rows.append([account.id, "earn", earned, at, expires, None, None, None,
-                         f"receipt {receipt_id} {self.amount_text(amount)} {channel} {rate}"[:500], self.recorded])
+                         f"receipt {receipt_id} {self.amount_text(amount)} {rate[0]}"[:500], self.recorded, "earn",
+                         f'{{"receipt":{dumps(receipt_id, ensure_ascii=False)},"amount":{amount}{rate[1]}'])
         if self.visit_points or self.item_rules:  # fixed points: earn rows, reversed by a refund with the rest
             earned += self._fixed_points(rows, account, receipt_id, at, amount, items, expires)
         bonus, goal = program.milestone_bonus, program.milestone_spend
@@ -176,7 +185,7 @@ class Engine:
                 if account.spend_between(start, us, inclusive=True) + amount >= goal:
                     account.add_bonus(key)
                     rows.append(self.row(account.id, "milestone", bonus, at, expires,
-                                         f"milestone: {year} spend reached {goal // 100}", key))
+                                         note("milestone", year=year, goal=goal), key))
         decision = Decision(rows, earned, tier, multiplier)
         referral = account.referral
         if referral is not None and amount >= program.referral_min_purchase:
@@ -185,12 +194,11 @@ class Engine:
             key = f"referral:{account.id}"
             if program.referral_referee_bonus:
                 rows.append(self.row(account.id, "referral", program.referral_referee_bonus, at, expires,
-                                     f"referral: welcome via {referrer.code}", key))
+                                     note("referee", code=referrer.code), key))
             points = program.referrer_bonus(referrer.successful)
             if points and referrer.active:
                 rows.append(self.row(referrer.id, "referral", points, at, expires,
-                                     f"referral: {account.code} made a first purchase (referral "
-                                     f"#{referrer.successful})", key))
+                                     note("referrer", code=account.code, count=referrer.successful), key))
             account.referral = None
             decision.rewarded = referral
         account.add(us, amount)
@@ -210,10 +218,11 @@ class Engine:
         if self.visit_points and amount >= self.visit_min:
             total += self.visit_points
             rows.append(self.row(account.id, "earn", self.visit_points, at, expires,
-                                 f"receipt {receipt_id}: visit points"))
+                                 note("visit", receipt=receipt_id)))
         for rule, points in item_points(self.item_rules, items):
             total += points
-            rows.append(self.row(account.id, "earn", points, at, expires, f"receipt {receipt_id}: {rule.name}"))
+            rows.append(self.row(account.id, "earn", points, at, expires,
+                                 note("item_rule", receipt=receipt_id, rule=rule.name)))
         return total
 
     def refund(self, account: Account, receipt_id: str, at: datetime, amount: int, sale: Sale | None,
@@ -229,8 +238,8 @@ class Engine:
             rows = []
             if reverse:
                 rows.append(self.row(account.id, "refund", -reverse, at, None,
-                                     f"refund {receipt_id}: {format_amount(amount)} "
-                                     f"({tier.name} x{multiplier.normalize()}, no sale linked)"))
+                                     note("refund_unlinked", receipt=receipt_id, amount=amount, tier=tier.name,
+                                          multiplier=str(multiplier.normalize()))))
             account.add(us, -amount)
             return Decision(rows, -reverse, tier, multiplier)
         if sale.customer_id != account.id:
@@ -256,7 +265,7 @@ class Engine:
         rows = []
         if reverse:
             rows.append(self.row(account.id, "refund", -reverse, at, None,
-                                 f"refund of receipt {sale.receipt_id}: {format_amount(amount)}"))
+                                 note("refund", receipt=sale.receipt_id, amount=amount)))
         account.add(us, -amount)
         return Decision(rows, -reverse, card_rows=card_rows)
 

@@ -392,8 +392,9 @@ def segment_members(session: Session, program: Program, period: Period, *, segme
     from loyaltycli.store.models import ConsentRecord
 
     # the proof of consent: the latest record of each customer (when and how it was given)
+    # of e-mail offers (``consent`` is that answer: loyaltycli/services/consent.py)
     latest = (select(ConsentRecord.customer_id, func.max(ConsentRecord.id).label("record_id"))
-              .group_by(ConsentRecord.customer_id).subquery())
+              .where(ConsentRecord.channel == "email").group_by(ConsentRecord.customer_id).subquery())
     query = (select(base.c.code, base.c.name, base.c.phone, base.c.email, base.c.consent, base.c.segment,
                     base.c.recency_days, base.c.frequency, base.c.monetary, ConsentRecord.at, ConsentRecord.how)
              .select_from(base)

@@ -13,11 +13,15 @@ from loyaltycli.i18n import _
 
 
 def _consent(session: Session, customer: Customer) -> dict:
-    """When and how the current consent was given (None when never recorded)."""
-    from loyaltycli.services.customers import consent_record
+    """Every channel's current answer (loyaltycli/services/consent.py), and when and how the e-mail offers were
+    agreed to under the older keys (None when not agreed, or agreed before records were kept)."""
+    from loyaltycli.services import consent
 
-    record = consent_record(session, customer.id) if customer.consent else None
-    return {"consent_at": record.at if record else None, "consent_how": record.how if record else None}
+    answers = consent.current(session, customer.id)
+    email = answers[consent.EMAIL] if customer.consent else None
+    return {"consent_at": email.at if email and email.given else None,
+            "consent_how": email.how if email and email.given else None,
+            "consents": {channel: answer.as_dict() if answer else None for channel, answer in answers.items()}}
 
 
 def merged_into(session: Session, customer: Customer) -> str | None:
@@ -63,6 +67,7 @@ def account(session: Session, program: Program, customer: Customer, *, recent: i
         "next_tier": nxt.name if nxt else None, "missing_for_next": (nxt.min_spend - spend) if nxt else None,
         "referral_code": customer.referral_code,
         "tax_id": customer.tax_id,  # after the older keys: CSV columns keep their places
+        "language": customer.language,  # None: the shop's
         "expiring_soon": _expiring(expiring),
         "recent": rows[-recent:],
     }

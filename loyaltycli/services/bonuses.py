@@ -19,6 +19,8 @@ from loyaltycli.base.errors import InvalidInput, RuleNotMet
 from loyaltycli.store.models import Customer, LedgerEntry, Purchase
 from loyaltycli.base.money import floor_int, format_amount, parse_decimal
 from loyaltycli.store.program import Program
+from loyaltycli.base.money import floor_int, parse_decimal
+from loyaltycli.engine.notes import make as make_note
 from loyaltycli.i18n import _
 
 
@@ -88,7 +90,8 @@ def birthdays(session: Session, program: Program, *, as_of: date | None = None, 
         d["awarded"] = (d["id"], d["bonus_key"]) in given
         if award and not d["awarded"]:
             new_rows.append(_row(d["id"], "birthday", program.birthday_bonus, at, program, d["bonus_key"],
-                                 f"happy birthday ({d['on'].isoformat()})", expires_at=expires, recorded_at=now))
+                                 make_note("birthday", day=d['on'].isoformat()), expires_at=expires,
+                                 recorded_at=now))
             d["awarded"] = True
             d["points"] = program.birthday_bonus
         else:
@@ -101,10 +104,12 @@ def birthdays(session: Session, program: Program, *, as_of: date | None = None, 
 
 
 def _row(customer_id: int, kind: str, points: int, at: datetime, program: Program, bonus_key: str,
-         note: str, *, expires_at: datetime | None = None, recorded_at: datetime | None = None) -> dict:
+         note: tuple[str, str, str], *, expires_at: datetime | None = None,
+         recorded_at: datetime | None = None) -> dict:
     return {"customer_id": customer_id, "kind": kind, "delta": points, "at": at,
             "expires_at": expires_at if expires_at is not None else program.expiry_for(at), "purchase_id": None,
-            "lot_id": None, "bonus_key": bonus_key, "note": note[:500], "recorded_at": recorded_at or clock.now()}
+            "lot_id": None, "bonus_key": bonus_key, "note": note[0], "note_kind": note[1], "note_args": note[2],
+            "recorded_at": recorded_at or clock.now()}
 
 
 def bulk_post(session: Session, rows: list[dict]) -> None:
@@ -156,7 +161,7 @@ def rebate(session: Session, program: Program, year: int, percent: str | Decimal
         run.points += points
         run.spend += net
         rows.append(_row(customer_id, "rebate", points, now, program, key,
-                         f"rebate {pct.normalize()}% on {year} spend {format_amount(net)}",
+                         make_note("rebate", percent=str(pct.normalize()), year=year, amount=net),
                          expires_at=expires, recorded_at=now))
     if not dry_run:
         bulk_post(session, rows)

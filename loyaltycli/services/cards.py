@@ -16,6 +16,7 @@ from loyaltycli.shop import clock
 from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet
 from loyaltycli.store.models import Card, CardEntry, Customer
 from loyaltycli.engine.cards import CARD_COLUMNS, C_DELTA, C_PURCHASE, PER, CardRule
+from loyaltycli.engine.notes import make as make_note
 from loyaltycli.i18n import gettext, ngettext
 
 MAX_STAMPS = 1000
@@ -282,7 +283,8 @@ def use_voucher(session: Session, customer: Customer, reward: str, at: datetime 
     voucher = usable[0]
     card = next(c for c in cards if c.id == voucher.card_id)
     session.add(CardEntry(customer_id=customer.id, card_id=card.id, kind="voucher_used", unit="voucher", delta=-1,
-                          at=at, voucher_id=voucher.id, note=f"used: {card.reward}", recorded_at=clock.now()))
+                          at=at, voucher_id=voucher.id, recorded_at=clock.now(),
+                          **_note(make_note("voucher_used", reward=card.reward))))
     session.flush()
     return {"code": customer.code, "card": card.name, "reward": card.reward,
             "vouchers_left": len(usable) - 1}
@@ -298,8 +300,10 @@ def history(session: Session, customer_id: int) -> list[dict]:
         card = names[row.card_id]
         if row.unit == "stamp":
             held[row.card_id] = held.get(row.card_id, 0) + row.delta
+        progress = f"({card.name} {held.get(row.card_id, 0)}/{card.stamps})"
         out.append({"at": row.at, "kind": row.kind, "card": card.name, "unit": row.unit, "delta": row.delta,
-                    "note": f"{row.note} ({card.name} {held.get(row.card_id, 0)}/{card.stamps})"})
+                    "note": f"{row.note} {progress}", "note_kind": row.note_kind, "note_args": row.note_args,
+                    "text": row.note, "progress": progress})
     return out
 
 
@@ -332,8 +336,13 @@ def placed(rows: list[list], index: int) -> list[list]:
     return rows
 
 
+def _note(made: tuple[str, str, str]) -> dict:
+    """A note made by ``engine.notes.make`` as CardEntry's fields."""
+    return {"note": made[0], "note_kind": made[1], "note_args": made[2]}
+
+
 # -- merge -----------------------------------------------------------------------------------------------
-def merge(session: Session, keep_id: int, duplicate_id: int, at: datetime, note: str) -> None:
+def merge(session: Session, keep_id: int, duplicate_id: int, at: datetime, note: tuple[str, str, str]) -> None:
     """Move the duplicate's stamps (per card) and usable vouchers (each with its own expiry) to the customer
     kept, with merge_out / merge_in rows: the stamp-card ledger stays append-only."""
     expire_customers(session, [keep_id, duplicate_id], at)  # cards past their deadline expire first
@@ -343,7 +352,7 @@ def merge(session: Session, keep_id: int, duplicate_id: int, at: datetime, note:
 
     def row(customer_id, card_id, kind, unit, delta, expires=None, voucher_id=None):
         rows.append(CardEntry(customer_id=customer_id, card_id=card_id, kind=kind, unit=unit, delta=delta, at=at,
-                              expires_at=expires, voucher_id=voucher_id, note=note, recorded_at=now))
+                              expires_at=expires, voucher_id=voucher_id, recorded_at=now, **_note(note)))
 
     for card_id, stamps in session.execute(
             select(CardEntry.card_id, func.sum(CardEntry.delta))

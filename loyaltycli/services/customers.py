@@ -18,6 +18,8 @@ from loyaltycli.base.errors import (AmbiguousCustomer, DuplicateCustomer, Invali
                                     UnknownCustomer)
 from loyaltycli.store.models import ConsentRecord, Customer, Referral
 from loyaltycli.store.program import Program
+from loyaltycli.store.models import Customer, Referral
+from loyaltycli.engine.notes import make as make_note
 from loyaltycli.i18n import N_, gettext
 
 # No look-alikes: no 0/O, 1/I/L.
@@ -230,9 +232,19 @@ def validate_profile(program: Program, name=None, phone=None, email=None, card=N
 def enroll(session: Session, program: Program, name: str, *, phone: str | None = None,
            email: str | None = None, card: str | None = None, birthday: str | date | None = None,
            consent: bool = False, referral_code: str | None = None, at: datetime | None = None,
-           consent_how: str = "enroll --consent", tax_id: str | None = None) -> Customer:
-    """Enroll a customer: validate, refuse duplicates, link the referrer, post the welcome bonus."""
+           consent_how: str = "enroll --consent", tax_id: str | None = None, language: str | None = None,
+           consents: dict[str, bool] | None = None, consent_version: str | None = None) -> Customer:
+    """Enroll a customer: validate, refuse duplicates, link the referrer, post the welcome bonus.
+    ``consents``: the answers per channel (loyaltycli/services/consent.py: membership, email, sms), recorded with
+    ``consent_how`` and ``consent_version``; ``consent`` is the older single answer, the e-mail one.
+    ``language``: the customer's own language (None: the shop's)."""
+    from loyaltycli.services import consent as channels
+
+    answers = dict(consents or {})
+    if consent and channels.EMAIL not in answers:
+        answers[channels.EMAIL] = True
     profile = validate_profile(program, name, phone, email, card, birthday, tax_id)
+    language = customer_language(language) if language else None
     at = at or clock.now()
     if profile.birthday and profile.birthday > at.date():
         raise InvalidInput(gettext('birthday is in the future'))
@@ -250,8 +262,8 @@ def enroll(session: Session, program: Program, name: str, *, phone: str | None =
     _check_unique(session, Customer.tax_id, profile.tax_id, "tax id")
     _check_key_crossing(session, profile.card, profile.tax_id)
     customer = Customer(code="tmp-" + uuid.uuid4().hex[:10], name=profile.name, phone=profile.phone,
-                        email=profile.email, card=profile.card, birthday=profile.birthday, consent=consent,
-                        tax_id=profile.tax_id,
+                        email=profile.email, card=profile.card, birthday=profile.birthday,
+                        consent=bool(answers.get(channels.EMAIL)), tax_id=profile.tax_id, language=language,
                         referral_code=new_referral_code(session), enrolled_at=at)
     session.add(customer)
     session.flush()
@@ -259,11 +271,11 @@ def enroll(session: Session, program: Program, name: str, *, phone: str | None =
     session.flush()
     if referrer is not None:
         session.add(Referral(referee_id=customer.id, referrer_id=referrer.id, code=referrer.referral_code, at=at))
-    if consent:
-        record_consent(session, customer, True, consent_how, at)
+    if answers:
+        channels.answer(session, customer, answers, how=consent_how, version=consent_version, at=at)
     if program.welcome_bonus:
         ledger.post(session, customer.id, "welcome", program.welcome_bonus, at,
-                    expires_at=program.expiry_for(at), bonus_key="welcome", note="welcome bonus")
+                    expires_at=program.expiry_for(at), bonus_key="welcome", note=make_note("welcome"))
     return customer
 
 
@@ -361,9 +373,12 @@ def _phone_region(session: Session) -> str:
 
 def edit(session: Session, program: Program, customer: Customer, *, name=None, phone=None, email=None,
          card=None, birthday=None, consent: bool | None = None,
-         consent_how: str = "customer edit", tax_id=None) -> Customer:
-    """Change the given fields; '' clears phone, e-mail, card, birthday or tax id. A change of consent is
-    recorded with when and ``consent_how``."""
+         consent_how: str = "customer edit", tax_id=None, language: str | None = None,
+         consents: dict[str, bool] | None = None, consent_version: str | None = None) -> Customer:
+    """Change the given fields; '' clears phone, e-mail, card, birthday, tax id or language (the shop's
+    then). A change of consent (``consents`` per channel; ``consent``: the e-mail answer) is recorded with
+    when, ``consent_how`` and ``consent_version``."""
+    from loyaltycli.services import consent as channels
     from loyaltycli.store import ledger
 
     ledger.lock_customer(session, customer.id)  # merged or forgotten meanwhile: refused, no data written back
@@ -385,27 +400,27 @@ def edit(session: Session, program: Program, customer: Customer, *, name=None, p
         if field_name == "tax_id":
             _check_key_crossing(session, None, value, exclude_id=customer.id)
         setattr(customer, field_name, value)
-    if consent is not None and bool(consent) != bool(customer.consent):
-        customer.consent = consent
-        record_consent(session, customer, bool(consent), consent_how)
+    if language is not None:
+        customer.language = customer_language(language) if language.strip() else None
+    answers = dict(consents or {})
+    if consent is not None and channels.EMAIL not in answers:
+        answers[channels.EMAIL] = bool(consent)
+    if answers:
+        channels.answer(session, customer, answers, how=consent_how, version=consent_version)
     session.flush()
     return customer
 
 
-def record_consent(session: Session, customer: Customer, given: bool, how: str,
-                   at: datetime | None = None) -> ConsentRecord:
-    """Keep the proof of a consent given or withdrawn: when, and how it was asked."""
-    if customer.id is None:
-        session.flush()
-    record = ConsentRecord(customer_id=customer.id, at=at or clock.now(), given=given, how=how[:200])
-    session.add(record)
-    return record
+def customer_language(text: str) -> str:
+    """The language a customer's ``--lang`` names, as the program speaks it: 'pt', 'pt_PT' and 'pt-PT'
+    are pt_PT, 'ro_RO' is ro, 'en_GB' is en. Refused when the program has no catalog for it."""
+    from loyaltycli import i18n
 
-
-def consent_record(session: Session, customer_id: int) -> ConsentRecord | None:
-    """The latest consent record of a customer (None: never asked, or before records were kept)."""
-    return session.execute(select(ConsentRecord).where(ConsentRecord.customer_id == customer_id)
-                           .order_by(ConsentRecord.at.desc(), ConsentRecord.id.desc()).limit(1)).scalar()
+    try:
+        return i18n.language_of(text)
+    except ValueError:
+        raise InvalidInput(gettext("language {text!r} is not one this program speaks; languages: {languages}")
+                           .format(text=(text or "").strip(), languages=", ".join(i18n.languages()))) from None
 
 
 def search_conditions(text: str, program: Program | None = None) -> list:

@@ -13,6 +13,7 @@ from loyaltycli.store import ledger
 from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet
 from loyaltycli.store.models import Cause, Customer, Donation
 from loyaltycli.store.program import Program
+from loyaltycli.engine.notes import make as make_note
 from loyaltycli.i18n import _
 
 
@@ -77,7 +78,7 @@ def donate(session: Session, program: Program, customer: Customer, points: int, 
     if customer.status != "active":
         raise RuleNotMet(_('customer {code} is not active').format(code=customer.code))
     value = points * program.point_value
-    entry, left = ledger.spend(session, customer, points, at, "donate", f"donated to {cause.name}")
+    entry, left = ledger.spend(session, customer, points, at, "donate", make_note("donate", cause=cause.name))
     session.add(Donation(ledger_id=entry.id, customer_id=customer.id, cause_id=cause.id, points=points,
                          value=value, at=at))
     session.flush()

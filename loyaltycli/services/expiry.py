@@ -90,11 +90,11 @@ def expire_all(session: Session, as_of: datetime | None = None) -> ExpiryResult:
             for lot in state.lots:
                 amount = state.due.get(lot.entry_id, 0)
                 if amount > 0:
+                    note = ledger.expiry_note(amount, lot.at)
                     new_rows.append({
                         "customer_id": customer_id, "kind": "expire", "delta": -amount, "at": lot.expires_at,
                         "expires_at": None, "purchase_id": None, "lot_id": lot.entry_id, "bonus_key": None,
-                        "note": f"{amount} points earned {clock.local_text(lot.at)[:10]} expired",
-                        "recorded_at": recorded})
+                        "note": note[0], "note_kind": note[1], "note_args": note[2], "recorded_at": recorded})
                     expired += amount
             if expired:
                 touched += 1

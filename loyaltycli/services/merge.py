@@ -48,14 +48,18 @@ def merge_customers(session: Session, keep: Customer, duplicate: Customer, *,
     ledger.expire_customer(session, duplicate.id, at)
     points = ledger.balance(session, duplicate.id)
     state = ledger.lot_state(session, duplicate.id, at)
-    note = f"merged {duplicate.code} into {keep.code}"
+    from loyaltycli.engine.notes import make as make_note
+
+    codes = {"duplicate": duplicate.code, "keep": keep.code}
+    note = make_note("merge", **codes)
     ledger.post(session, duplicate.id, "merge_out", -points, at, note=note)
     lots = []
     carried = 0
     for lot in state.lots:
         if lot.remaining > 0:
             ledger.post(session, keep.id, "merge_in", lot.remaining, at, expires_at=lot.expires_at,
-                        note=f"{note}: {lot.remaining} points earned {clock.local_text(lot.at)[:10]}")
+                        note=make_note("merge_lot", **codes, points=lot.remaining,
+                                       day=clock.local_text(lot.at)[:10]))
             lots.append({"points": lot.remaining, "expires_at": lot.expires_at})
             carried += lot.remaining
     rest = points - carried
@@ -69,7 +73,7 @@ def merge_customers(session: Session, keep: Customer, duplicate: Customer, *,
             LedgerEntry.customer_id == duplicate.id, LedgerEntry.bonus_key.is_not(None))).scalars().all():
         if key not in keep_keys:
             ledger.post(session, keep.id, "merge_in", 0, at, bonus_key=key,
-                        note=f"{note}: bonus {key} was already given to {duplicate.code}")
+                        note=make_note("merge_bonus", **codes, key=key))
 
     from loyaltycli.services import cards
 
@@ -103,7 +107,11 @@ def merge_customers(session: Session, keep: Customer, duplicate: Customer, *,
                 session.flush()
             setattr(keep, name, value)
             filled.append(name)
-    keep.consent = keep.consent or duplicate.consent
+    from loyaltycli.services import consent
+
+    consent.merge(session, keep, duplicate)
+    if keep.language is None:
+        keep.language = duplicate.language
     duplicate.status = "merged"
     duplicate.merged_into_id = keep.id
     session.flush()
@@ -147,6 +155,8 @@ def forget_customer(session: Session, customer: Customer, *, at: datetime | None
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite:
         session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
+    from loyaltycli.services import consent
+
     again = customer.status == "forgotten"
     left = 0
     if not again:
@@ -154,7 +164,9 @@ def forget_customer(session: Session, customer: Customer, *, at: datetime | None
         left = ledger.balance(session, customer.id)
         if left > 0:
             # Nobody can spend them any more: write them off so the points owed add up.
-            ledger.post(session, customer.id, "forget", -left, at, note="points forfeited: personal data erased")
+            from loyaltycli.engine.notes import make as make_note
+
+            ledger.post(session, customer.id, "forget", -left, at, note=make_note("forget"))
     duplicates = session.execute(select(Customer).where(Customer.merged_into_id == customer.id)
                                  .order_by(Customer.id)).scalars().all()
     people = [customer, *duplicates]
@@ -162,7 +174,7 @@ def forget_customer(session: Session, customer: Customer, *, at: datetime | None
     for person in people:
         for name in PERSONAL_FIELDS:
             setattr(person, name, None)
-        person.consent = False
+        consent.withdraw(session, person, how="customer forget (personal data erased)", at=at)
     customer.status = "forgotten"
     ids = [person.id for person in people]
     from loyaltycli.customer.passes import revoke_all

@@ -21,6 +21,7 @@ from loyaltycli.base.money import format_amount, parse_money
 from loyaltycli.store.program import Program
 from loyaltycli.base import numbers
 from loyaltycli.engine.earning import DELTA, KIND, LEDGER_COLUMNS, PURCHASE, Engine
+from loyaltycli.engine.notes import make as make_note
 from loyaltycli.i18n import N_, _
 
 # Clocks of two tills may differ a little; anything later than this is a typo.
@@ -382,7 +383,8 @@ def redeem(session: Session, program: Program, customer: Customer, points: int |
         raise RuleNotMet(_('{points} points are worth {value}, more than the basket {basket}').format(points=points, value=format_amount(value), basket=format_amount(basket)))
     at = check_when(at)
     entry, left = ledger.spend(session, customer, points, at, "redeem",
-                               f"reward {chosen.name}" if chosen else f"redeemed for {format_amount(value)}")
+                               make_note("redeem_reward", reward=chosen.name) if chosen
+                               else make_note("redeem_value", value=value))
     session.add(Redemption(ledger_id=entry.id, customer_id=customer.id, points=points, value=value,
                            reward_id=chosen.id if chosen else None, basket=basket, at=at))
     return RedeemResult(code=customer.code, points=points, value=value, balance=left,

@@ -58,11 +58,14 @@ def acting(operator: str) -> Iterator[None]:
 
 def post(session: Session, customer_id: int, kind: str, delta: int, at: datetime, *,
          expires_at: datetime | None = None, purchase_id: int | None = None, lot_id: int | None = None,
-         bonus_key: str | None = None, note: str = "") -> LedgerEntry:
-    """Append one row to the ledger."""
+         bonus_key: str | None = None, note: str | tuple[str, str, str] = "") -> LedgerEntry:
+    """Append one row to the ledger. ``note``: a note as ``engine.notes.make`` gives it, or plain text
+    (a reason typed by staff, shown as typed)."""
+    text, note_kind, note_args = (note, None, None) if isinstance(note, str) else note
     entry = LedgerEntry(customer_id=customer_id, kind=kind, delta=int(delta), at=at, expires_at=expires_at,
-                        purchase_id=purchase_id, lot_id=lot_id, bonus_key=bonus_key, note=note[:500],
-                        recorded_at=clock.now(), operator=_operator.get())
+                        purchase_id=purchase_id, lot_id=lot_id, bonus_key=bonus_key, note=text[:500],
+                        recorded_at=clock.now(), operator=_operator.get(), note_kind=note_kind,
+                        note_args=note_args)
     session.add(entry)
     session.flush()
     return entry
@@ -125,7 +128,8 @@ def _held(session: Session, customer_id: int) -> Customer | None:
     return session.identity_map.get(identity_key(Customer, customer_id))
 
 
-def spend(session: Session, customer, points: int, at: datetime, kind: str, note: str) -> tuple[LedgerEntry, int]:
+def spend(session: Session, customer, points: int, at: datetime, kind: str,
+          note: str | tuple[str, str, str]) -> tuple[LedgerEntry, int]:
     """Take ``points`` from a customer (oldest first), after writing off lots that have expired by ``at``;
     never below zero. Returns the new row and the balance after it."""
     from loyaltycli.base.errors import InsufficientPoints
@@ -241,9 +245,16 @@ def expire_customer(session: Session, customer_id: int, as_of: datetime) -> int:
         amount = state.due.get(lot.entry_id, 0)
         if amount > 0:
             post(session, customer_id, "expire", -amount, lot.expires_at, lot_id=lot.entry_id,
-                 note=f"{amount} points earned {clock.local_text(lot.at)[:10]} expired")
+                 note=expiry_note(amount, lot.at))
             total += amount
     return total
+
+
+def expiry_note(points: int, earned_at: datetime) -> tuple[str, str, str]:
+    """The note of an expiry row: the points of a lot earned on a (local) day."""
+    from loyaltycli.engine.notes import make
+
+    return make("expire", points=points, day=clock.local_text(earned_at)[:10])
 
 
 def expiring_soon(session: Session, customer_id: int, now: datetime, days: int = 30) -> list[tuple[datetime, int]]:
@@ -297,5 +308,6 @@ def _statement(rows: list[LedgerEntry]) -> list[dict]:
     for row in rows:
         running += row.delta
         out.append({"at": row.at, "kind": row.kind, "points": row.delta, "balance": running, "note": row.note,
-                    "purchase_id": row.purchase_id, "operator": row.operator})
+                    "purchase_id": row.purchase_id, "operator": row.operator, "note_kind": row.note_kind,
+                    "note_args": row.note_args})
     return out

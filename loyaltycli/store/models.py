@@ -74,11 +74,14 @@ class Customer(SQLModel, table=True):
     search_key: Optional[str] = Field(default=None, max_length=200, index=True)
     # A tax id (NIF, NIE, CNP, CUI, codice fiscale) in stdnum's compact form (base/taxid.py): a KEY.
     tax_id: Optional[str] = Field(default=None, unique=True, index=True, max_length=32)
+    # The customer's own language (pt_PT, ro, it, es, en: i18n.languages()); None: the shop's.
+    language: Optional[str] = Field(default=None, max_length=16)
 
 
 class ConsentRecord(SQLModel, table=True):
-    """When and how a customer agreed to (or withdrew from) receiving offers: the proof GDPR and
-    ePrivacy ask for before a campaign. Append-only; ``customer.consent`` is the latest answer."""
+    """When and how a customer answered (gave or withdrew) consent on one channel: membership, e-mail
+    offers, SMS offers (loyaltycli/services/consent.py). The proof GDPR and ePrivacy ask for before a campaign.
+    Append-only: a channel's answer is its latest record; ``customer.consent`` mirrors the e-mail one."""
 
     __tablename__ = "consent_record"
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -87,6 +90,10 @@ class ConsentRecord(SQLModel, table=True):
     given: bool
     # how it was given: "enroll --consent", "asked at the counter (enroll)", "customer edit --no-consent"...
     how: str = Field(max_length=200)
+    # membership | email | sms (rows from before channels answered "offers": the e-mail channel)
+    channel: str = Field(default="email", max_length=16, sa_column_kwargs={"server_default": "email"})
+    # the version of the wording the customer answered (None: not known)
+    version: Optional[str] = Field(default=None, max_length=64)
 
 
 class Purchase(SQLModel, table=True):
@@ -153,6 +160,10 @@ class LedgerEntry(SQLModel, table=True):
     recorded_at: datetime = ts()
     # who wrote the row by hand (award, refund, redeem, merge, forget); None for rows written by rules
     operator: Optional[str] = Field(default=None, max_length=64)
+    # the note as data (engine/notes.py): its kind and values (JSON), rendered in the reader's language;
+    # None for rows written before notes were data, and for reasons typed by staff (``note`` as typed)
+    note_kind: Optional[str] = Field(default=None, max_length=24)
+    note_args: Optional[str] = Field(default=None, max_length=1000)
 
 
 class ProgramSetting(SQLModel, table=True):
@@ -312,6 +323,9 @@ class CardEntry(SQLModel, table=True):
     voucher_id: Optional[int] = Field(default=None, foreign_key="card_ledger.id")
     note: str = Field(default="", max_length=500)
     recorded_at: datetime = ts()
+    # the note as data, as the points ledger has it (engine/notes.py)
+    note_kind: Optional[str] = Field(default=None, max_length=24)
+    note_args: Optional[str] = Field(default=None, max_length=1000)
 
 
 class PassKey(SQLModel, table=True):

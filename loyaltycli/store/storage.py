@@ -23,6 +23,9 @@ from loyaltycli.store.program import Program
 from loyaltycli.base.taxid import loose as loose_tax_id
 from loyaltycli.engine.account import Account, Referral as PendingReferral, Referrer
 from loyaltycli.engine.earning import EPOCH, MICROSECOND, Sale
+from loyaltycli.engine.notes import make as make_note
+
+WELCOME = make_note("welcome")  # the welcome bonus's note, as rows store it
 
 _IN_CHUNK = 500
 _END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
@@ -467,7 +470,7 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
         out[key] = (id_, customers.customer_code(id_), at)
         if program.welcome_bonus:
             welcome.append([id_, "welcome", program.welcome_bonus, at, program.expiry_for(at), None, None, "welcome",
-                            "welcome bonus", recorded])
+                            *WELCOME[:1], recorded, *WELCOME[1:]])
     if welcome:
         from loyaltycli.engine.earning import LEDGER_COLUMNS
 
