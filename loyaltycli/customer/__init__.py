@@ -1,0 +1,1 @@
+"""What the customer sees: card codes, slips, statements."""
