@@ -33,6 +33,10 @@ def init(demo: bool = typer.Option(False, "--demo", help="Load sample_data (cust
     db = options.database(create=True)
     db.ensure_schema(create=True)
     summary = {"database": db.safe_url, "demo": None}
+    from loyaltycli.customer.passes import signing_key
+
+    with db.session() as session:
+        signing_key(session)  # the secret that signs card codes, made once (`loyalty pass`)
     if country is not None:
         from loyaltycli.core.country import set_country
 

@@ -369,6 +369,10 @@ def _aside_name(target: Path) -> Path:
     return aside
 
 
+# Secrets stay in the database (and its backups): an export is for spreadsheets and accountants.
+NOT_EXPORTED = {("pass_key", "secret")}
+
+
 @_os_errors(lambda folder: f"cannot export to {shown(folder)[:100]}")
 def export(database, folder: str | Path) -> dict:
     """Write every table as ``<table>.csv`` (header row; values as stored: cents, UTC times) into ``folder``,
@@ -396,8 +400,10 @@ def export(database, folder: str | Path) -> dict:
                     writer = csv.writer(fh, lineterminator="\n")
                     writer.writerow([c.name for c in table.columns])
                     n = 0
+                    hidden = [i for i, c in enumerate(table.columns) if (table.name, c.name) in NOT_EXPORTED]
                     result = session.execute(select(table).order_by(*table.primary_key.columns))
                     for row in result:
+                        row = [None if i in hidden else v for i, v in enumerate(row)]
                         writer.writerow([_csv_value(v) for v in row])
                         n += 1
                 os.replace(temp, path)

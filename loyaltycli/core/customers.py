@@ -312,6 +312,10 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
     given = (key or "").strip()
     if not given:
         raise UnknownCustomer(gettext('customer KEY is empty; give a code (C000042), card, e-mail or phone'))
+    from loyaltycli.customer import passes
+
+    if passes.looks_like_code(given):  # a scanned card code: signed, current, of an active customer
+        return passes.customer_for_code(session, given)
     # Looked up as stored: NFC (an NFD e-mail), ASCII digits (fullwidth or Arabic-Indic ones in a phone)
     raw = unicodedata.normalize("NFC", plain_digits(given)).strip()
     candidates = [raw, raw.upper(), raw.lower()]

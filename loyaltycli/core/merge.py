@@ -164,6 +164,9 @@ def forget_customer(session: Session, customer: Customer, *, at: datetime | None
         person.consent = False
     customer.status = "forgotten"
     ids = [person.id for person in people]
+    from loyaltycli.customer.passes import revoke_all
+
+    revoke_all(session, ids, at=at)  # their cards stop working
     comments = session.execute(update(SurveyResponse).where(SurveyResponse.customer_id.in_(ids),
                                                             SurveyResponse.comment.is_not(None))
                                .values(comment=None)).rowcount

@@ -314,6 +314,29 @@ class CardEntry(SQLModel, table=True):
     recorded_at: datetime = ts()
 
 
+class PassKey(SQLModel, table=True):
+    """A secret that signs the customers' card codes (loyaltycli/customer/passes.py): the newest key not
+    retired signs new codes; every key not retired still verifies the codes it signed."""
+
+    __tablename__ = "pass_key"
+    id: Optional[int] = Field(default=None, primary_key=True)  # the key id written in a code
+    secret: str = Field(max_length=64)  # 32 random bytes, hex
+    created_at: datetime = ts()
+    retired_at: Optional[datetime] = ts(nullable=True)
+
+
+class CustomerPass(SQLModel, table=True):
+    """A customer's card reference: random, no personal data in it. The one without revoked_at is current;
+    revoked ones are kept so that a reference is never given twice."""
+
+    __tablename__ = "customer_pass"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    ref: str = Field(max_length=16, unique=True)
+    issued_at: datetime = ts()
+    revoked_at: Optional[datetime] = ts(nullable=True)
+
+
 def _keep_search_key(_mapper, _connection, target) -> None:
     from loyaltycli.core.textkey import search_key
 
