@@ -70,7 +70,8 @@ def test_slip_json_has_stable_keys_amounts_as_strings_and_points_as_integers(sho
     assert data["cards"][0] == {"card": "Café", "stamps": 4, "stamps_needed": 10, "stamps_this_visit": 4,
                                      "reward": "Café grátis", "vouchers": 0, "voucher_expires": []}
     assert data["at"] == "2026-06-15T12:00:00+00:00"
-    assert data["offers"] is True and data["qr"] is None
+    assert data["offers"] is True
+    assert _holder(data["qr"]) == "C000001"  # the customer's card code
     assert "Café ●●●●○○○○○○ 4/10" in data["lines"]
 
 
@@ -146,7 +147,9 @@ def test_escpos_slip_in_each_language(cli, monkeypatch, tmp_path, lang, country,
     assert f"{card} {dots} 4/10" in printed.lines
     balance = next(line for line in printed.lines if money in line)
     assert "62" in balance
-    assert printed.qr == []  # no card code: no QR
+    assert len(printed.qr) == 1 and _holder(printed.qr[0]) == "C000001"  # the card code, as the printer's QR
+    assert printed.qr_settings == [{"model": 2, "module": 6, "correction": "M"}]
+    assert printed.qr[0] in printed.lines  # and in letters under it
     # the same slip as JSON says the same lines, in Unicode
     as_json = cli.json("slip", "R-1")
     assert as_json["language"] == lang
@@ -154,17 +157,37 @@ def test_escpos_slip_in_each_language(cli, monkeypatch, tmp_path, lang, country,
     assert f"{card} ●●●●○○○○○○ 4/10" in as_json["lines"]
 
 
-def test_the_qr_field_prints_as_the_printers_qr_code(shop, database):
-    from loyaltycli.core.program import load_program
-    from loyaltycli.customer import slip
+def _holder(code: str) -> str:
+    """The customer code a card code names (through the card codes' own check)."""
+    from loyaltycli.core.db import open_database
+    from loyaltycli.customer.passes import customer_for_code
 
-    with database.session(write=False) as session:
+    with open_database(None).session(write=False) as session:
+        return customer_for_code(session, code).code
+
+
+def test_the_slip_is_built_in_the_library_with_the_card_code_as_its_qr(shop, database):
+    from loyaltycli.core.program import load_program
+    from loyaltycli.customer import passes, slip
+
+    with database.session() as session:
         made = slip.for_receipt(session, load_program(session), "R-1")
-    code = "LC1.ABCDEFGH.1.ABCDEFGHIJKL"
-    printed = parse(slip.escpos_bytes(dataclasses.replace(made, qr=code)))
-    assert printed.qr == [code]
-    assert code in printed.lines  # under the symbol, for a scanner that fails
-    assert parse(slip.escpos_bytes(made)).qr == []
+        assert made.qr == passes.current_code(session, 1)
+    assert (made.code, made.points, made.balance, made.value, made.tier) == ("C000001", 12, 62, 310, "Bronze")
+    printed = parse(slip.escpos_bytes(made))
+    assert printed.qr == [made.qr]
+    assert parse(slip.escpos_bytes(dataclasses.replace(made, qr=None))).qr == []  # no code: no QR
+
+
+def test_a_lost_card_revoked_gives_the_new_code_on_the_next_slip(shop, cli, database):
+    from loyaltycli.customer import passes
+
+    first = cli.json("slip", "R-1")["qr"]
+    assert cli.json("slip", "R-1")["qr"] == first  # issued once, then the same code
+    with database.session() as session:
+        new = passes.revoke(session, 1)
+    assert new != first
+    assert cli.json("slip", "R-1")["qr"] == new
 
 
 def test_a_code_page_may_be_chosen_for_the_printer(shop, cli, tmp_path):

@@ -118,7 +118,7 @@ def slip(
 
     out = Output(printer, width, code_page)
     try:
-        with options.database().session(write=False) as session:
+        with options.database().session() as session:  # a customer's first slip issues their card code
             made = for_receipt(session, load_program(session), receipt, source)
         out.give(made)
     finally:

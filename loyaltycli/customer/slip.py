@@ -116,9 +116,11 @@ def build(session: Session, program: Program, sale: Purchase) -> Slip:
         offers=bool(customer.consent), qr=card_code(session, customer))
 
 
-def card_code(session: Session, customer: Customer) -> str | None:
-    """The customer's current card code for the QR (None: no card codes in this program yet)."""
-    return None
+def card_code(session: Session, customer: Customer) -> str:
+    """The customer's current card code for the QR (issued on first use: a write session)."""
+    from loyaltycli.customer import passes
+
+    return passes.code_for(session, customer.id)
 
 
 def _next_reward(session: Session, program: Program, balance: int) -> tuple[str | None, int | None]:
