@@ -167,8 +167,8 @@ def lines(slip: Slip, width: int = DEFAULT_WIDTH) -> list[escpos.Line | escpos.Q
     if slip.name:
         add(slip.name, bold=True, align="center")
     add(_("Card {code}").format(code=slip.code), align="center")
-    add(_("Receipt {receipt} · {date}").format(receipt=slip.receipt_id, date=clock.local_text(slip.at)),
-        align="center")
+    add(_("Receipt {receipt}").format(receipt=slip.receipt_id), align="center")
+    add(clock.local_text(slip.at), align="center")
     out.append(escpos.Line("-" * width))
     cashback = slip.earn_mode == "cashback"
     if cashback:
@@ -192,18 +192,15 @@ def lines(slip: Slip, width: int = DEFAULT_WIDTH) -> list[escpos.Line | escpos.Q
             add("  " + text, bold=True)
     if slip.next_reward_cost is not None:
         if slip.next_reward:
-            add(ngettext("Next reward: {reward} at {cost} points, {missing} point to go",
-                         "Next reward: {reward} at {cost} points, {missing} points to go",
-                         slip.missing_for_next_reward).format(reward=slip.next_reward, cost=slip.next_reward_cost,
-                                                              missing=slip.missing_for_next_reward))
+            add(_("Next reward: {reward} ({cost} points)").format(reward=slip.next_reward,
+                                                                   cost=slip.next_reward_cost))
         else:
-            add(ngettext("Money off from {cost} points: {missing} point to go",
-                         "Money off from {cost} points: {missing} points to go",
-                         slip.missing_for_next_reward).format(cost=slip.next_reward_cost,
-                                                              missing=slip.missing_for_next_reward))
+            add(_("Money off from {cost} points").format(cost=slip.next_reward_cost))
+        add("  " + ngettext("{missing} point to go", "{missing} points to go", slip.missing_for_next_reward)
+            .format(missing=slip.missing_for_next_reward))
     if slip.next_tier:
-        add(_("Next tier: {tier}, {missing} more to spend").format(tier=slip.next_tier,
-                                                                   missing=money(slip.missing_for_next_tier)))
+        add(_("Next tier: {tier}").format(tier=slip.next_tier))
+        add("  " + _("{missing} more to spend").format(missing=money(slip.missing_for_next_tier)))
     for when, points in slip.expiring:
         if cashback:
             add(_("{credit} of credit expires on {date}").format(credit=money(points), date=_date(when)))
