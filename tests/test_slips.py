@@ -106,6 +106,23 @@ def test_no_opt_out_line_for_a_customer_who_gets_no_offers(shop, cli):
     assert not any("offers" in line for line in data["slip"]["lines"])
 
 
+def test_without_a_catalogue_the_next_step_is_money_off(cli):
+    assert cli("enroll", "Ann Walsh", "--no-input").exit_code == 0
+    data = cli.json("purchase", "C000001", "5.00", "--receipt", "R-1", "--slip")["slip"]
+    assert data["next_reward"] == {"reward": None, "cost": 100, "missing": 45}
+    assert data["lines"][data["lines"].index("Money off from 100 points") + 1] == "  45 points to go"
+
+
+def test_a_cashback_shop_speaks_of_credit(cli):
+    for args in (("program", "set", "country", "ES"), ("program", "set", "earn_mode", "cashback"),
+                 ("program", "set", "point_value", "0.01"), ("enroll", "Iñaki Muñoz", "--no-input")):
+        assert cli(*args).exit_code == 0
+    data = cli.json("purchase", "C000001", "20.00", "--receipt", "T-1", "--slip")["slip"]
+    assert (data["points"], data["balance"], data["value"], data["next_reward"]) == (100, 150, "1.50", None)
+    assert "This visit: +1,00\xa0€ credit" in data["lines"]
+    assert "Credit: 1,50\xa0€" in data["lines"]
+
+
 # ------------------------------------------------------------------ ESC/POS in each language
 
 LANGUAGES = [

@@ -64,6 +64,7 @@ class Slip:
     bonuses: list[tuple[str, int]]  # (ledger kind, points) of this visit beyond the spend points
     balance: int
     value: int  # cents the balance is worth
+    point_value: int  # cents a point is worth
     tier: str
     next_tier: str | None
     missing_for_next_tier: int | None  # cents of spend
@@ -108,7 +109,7 @@ def build(session: Session, program: Program, sale: Purchase) -> Slip:
         receipt_id=sale.receipt_id, at=sale.at, printed_at=clock.now(), code=customer.code, name=customer.name,
         language=i18n.language(), currency=shop_currency(), earn_mode=program.earn_mode, amount=sale.amount,
         points=sum(r.delta for r in rows), bonuses=bonuses, balance=balance,
-        value=max(balance, 0) * program.point_value, tier=account["tier"], next_tier=nxt,
+        value=max(balance, 0) * program.point_value, point_value=program.point_value, tier=account["tier"], next_tier=nxt,
         missing_for_next_tier=account["missing_for_next"] if nxt else None,
         next_reward=reward, next_reward_cost=cost,
         missing_for_next_reward=(cost - max(balance, 0)) if cost is not None else None,
@@ -172,8 +173,8 @@ def lines(slip: Slip, width: int = DEFAULT_WIDTH) -> list[escpos.Line | escpos.Q
     out.append(escpos.Line("-" * width))
     cashback = slip.earn_mode == "cashback"
     if cashback:
-        add(_("This visit: {credit} credit").format(credit=_signed_money(slip.points)), bold=True)
-        add(_("Credit: {credit}").format(credit=money(slip.balance)), bold=True)
+        add(_("This visit: {credit} credit").format(credit=_signed_money(slip.points * slip.point_value)), bold=True)
+        add(_("Credit: {credit}").format(credit=money(slip.value)), bold=True)
     else:
         add(ngettext("This visit: {points} point", "This visit: {points} points", abs(slip.points))
             .format(points=f"{slip.points:+d}"), bold=True)
@@ -203,7 +204,8 @@ def lines(slip: Slip, width: int = DEFAULT_WIDTH) -> list[escpos.Line | escpos.Q
         add("  " + _("{missing} more to spend").format(missing=money(slip.missing_for_next_tier)))
     for when, points in slip.expiring:
         if cashback:
-            add(_("{credit} of credit expires on {date}").format(credit=money(points), date=_date(when)))
+            add(_("{credit} of credit expires on {date}").format(credit=money(points * slip.point_value),
+                                                                 date=_date(when)))
         else:
             add(ngettext("{points} point expires on {date}", "{points} points expire on {date}", points)
                 .format(points=points, date=_date(when)))
