@@ -11,6 +11,7 @@ No Typer or Rich here.
 from __future__ import annotations
 
 import textwrap
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -107,7 +108,7 @@ def build(session: Session, program: Program, sale: Purchase) -> Slip:
     nxt = account["next_tier"]
     return Slip(
         receipt_id=sale.receipt_id, at=sale.at, printed_at=clock.now(), code=customer.code, name=customer.name,
-        language=i18n.language(), currency=shop_currency(), earn_mode=program.earn_mode, amount=sale.amount,
+        language=_language_of(customer), currency=shop_currency(), earn_mode=program.earn_mode, amount=sale.amount,
         points=sum(r.delta for r in rows), bonuses=bonuses, balance=balance,
         value=max(balance, 0) * program.point_value, point_value=program.point_value, tier=account["tier"], next_tier=nxt,
         missing_for_next_tier=account["missing_for_next"] if nxt else None,
@@ -122,6 +123,19 @@ def card_code(session: Session, customer: Customer) -> str:
     from loyaltycli.customer import passes
 
     return passes.code_for(session, customer.id)
+
+
+def _language_of(customer: Customer) -> str:
+    """The language the customer reads: their own once customers have one (``Customer.language``, with
+    ``i18n.speaking``: another branch adds both), else the language of messages (the shop's)."""
+    with _speaking(getattr(customer, "language", None)):
+        return i18n.language()
+
+
+def _speaking(language: str | None):
+    """A block in ``language`` (``i18n.speaking`` where it exists; else the language of messages)."""
+    speaking = getattr(i18n, "speaking", None)
+    return speaking(language) if speaking is not None and language else nullcontext()
 
 
 def _next_reward(session: Session, program: Program, balance: int) -> tuple[str | None, int | None]:
@@ -155,7 +169,12 @@ def stamps_text(card: Card) -> str:
 
 
 def lines(slip: Slip, width: int = DEFAULT_WIDTH) -> list[escpos.Line | escpos.QR]:
-    """The slip's lines in the language of messages, wrapped to ``width`` characters, and its QR code."""
+    """The slip's lines in its language, wrapped to ``width`` characters, and its QR code."""
+    with _speaking(slip.language):
+        return _lines(slip, width)
+
+
+def _lines(slip: Slip, width: int) -> list[escpos.Line | escpos.QR]:
     money = format_money
     out: list[escpos.Line | escpos.QR] = []
 
