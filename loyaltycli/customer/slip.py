@@ -57,7 +57,7 @@ class Slip:
     printed_at: datetime
     code: str
     name: str | None
-    language: str
+    language: str  # the language the slip speaks (its code page follows it)
     currency: str
     earn_mode: str  # points | cashback (points are cents of credit)
     amount: int  # cents
@@ -76,6 +76,7 @@ class Slip:
     expiring: list[tuple[datetime, int]]
     offers: bool  # the customer agreed to offers: the slip says how to stop them
     qr: str | None = None  # the card code the QR holds (None: no QR printed)
+    own_language: str | None = None  # the customer's own language, when they have one
 
 
 def for_receipt(session: Session, program: Program, receipt_id: str, source: str | None = None) -> Slip:
@@ -106,16 +107,19 @@ def build(session: Session, program: Program, sale: Purchase) -> Slip:
                  c["vouchers"], list(c.get("voucher_expires") or [])) for c in account.get("cards", [])]
     reward, cost = _next_reward(session, program, balance)
     nxt = account["next_tier"]
+    own = getattr(customer, "language", None)  # once customers have a language of their own (another branch)
+    with _speaking(own):
+        language = i18n.language()
     return Slip(
         receipt_id=sale.receipt_id, at=sale.at, printed_at=clock.now(), code=customer.code, name=customer.name,
-        language=_language_of(customer), currency=shop_currency(), earn_mode=program.earn_mode, amount=sale.amount,
+        language=language, currency=shop_currency(), earn_mode=program.earn_mode, amount=sale.amount,
         points=sum(r.delta for r in rows), bonuses=bonuses, balance=balance,
         value=max(balance, 0) * program.point_value, point_value=program.point_value, tier=account["tier"], next_tier=nxt,
         missing_for_next_tier=account["missing_for_next"] if nxt else None,
         next_reward=reward, next_reward_cost=cost,
         missing_for_next_reward=(cost - max(balance, 0)) if cost is not None else None,
         cards=held, expiring=[(e["expires_at"], e["points"]) for e in account["expiring_soon"]],
-        offers=bool(customer.consent), qr=card_code(session, customer))
+        offers=bool(customer.consent), qr=card_code(session, customer), own_language=own)
 
 
 def card_code(session: Session, customer: Customer) -> str:
@@ -125,15 +129,9 @@ def card_code(session: Session, customer: Customer) -> str:
     return passes.code_for(session, customer.id)
 
 
-def _language_of(customer: Customer) -> str:
-    """The language the customer reads: their own once customers have one (``Customer.language``, with
-    ``i18n.speaking``: another branch adds both), else the language of messages (the shop's)."""
-    with _speaking(getattr(customer, "language", None)):
-        return i18n.language()
-
-
 def _speaking(language: str | None):
-    """A block in ``language`` (``i18n.speaking`` where it exists; else the language of messages)."""
+    """A block in the customer's own ``language`` (``i18n.speaking``, added with customers' languages by
+    another branch); None: the language of messages and the shop's money format, as every message."""
     speaking = getattr(i18n, "speaking", None)
     return speaking(language) if speaking is not None and language else nullcontext()
 
@@ -170,7 +168,7 @@ def stamps_text(card: Card) -> str:
 
 def lines(slip: Slip, width: int = DEFAULT_WIDTH) -> list[escpos.Line | escpos.QR]:
     """The slip's lines in its language, wrapped to ``width`` characters, and its QR code."""
-    with _speaking(slip.language):
+    with _speaking(slip.own_language):
         return _lines(slip, width)
 
 
