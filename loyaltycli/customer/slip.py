@@ -229,7 +229,7 @@ def _lines(slip: Slip, width: int) -> list[escpos.Line | escpos.QR]:
     if slip.qr:
         out.append(escpos.Line(""))
         out.append(escpos.QR(slip.qr))
-        add(slip.qr, align="center")
+        out.append(escpos.Line(slip.qr, align="center"))  # in letters, whole, for a scanner that fails
     if slip.offers:
         out.append(escpos.Line(""))
         add(_("No more offers? Tell us at the counter: they stop at once."), align="center")
