@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import stat
 import socket
 import threading
 
@@ -341,3 +343,32 @@ def test_the_slip_json_is_valid_json_with_no_currency_formatting(shop, cli):
     result = cli("slip", "R-1", "--json")
     data = json.loads(result.stdout)
     assert data["value"] == "3.10" and isinstance(data["balance"], int)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_device_is_written_as_it_is(shop, cli, tmp_path):
+    """A printer device (/dev/usb/lp0) is opened for writing, never created nor replaced: a FIFO stands for it."""
+    device = tmp_path / "lp0"
+    os.mkfifo(device)
+    received = bytearray()
+
+    def printer():
+        with open(device, "rb") as fh:
+            received.extend(fh.read())
+
+    thread = threading.Thread(target=printer, daemon=True)
+    thread.start()
+    result = cli("slip", "R-1", "--printer", str(device))
+    thread.join(10)
+    assert result.exit_code == 0, result.stderr
+    assert parse(bytes(received)).lines[0] == "João Gonçalves"
+    assert stat.S_ISFIFO(device.stat().st_mode)  # still the device, not a file put in its place
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_device_nobody_reads_is_refused_at_once(shop, cli, tmp_path):
+    device = tmp_path / "lp0"
+    os.mkfifo(device)
+    result = cli("slip", "R-1", "--printer", str(device))
+    assert result.exit_code == 1
+    assert result.stderr == f"error: cannot use the printer {device}: no such device or address\n"
