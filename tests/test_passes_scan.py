@@ -66,3 +66,18 @@ def test_run_line_with_a_scanned_code(code):
 
     status, output = run_line(f"  {code}  ")
     assert status == 0 and "Aoife Byrne" in output
+
+
+def test_an_email_that_starts_like_a_code_is_an_email(cli):
+    assert cli("enroll", "Lc One", "--email", "lc1.ann@example.ie").exit_code == 0
+    assert cli.json("balance", "LC1.ann@example.ie")["code"] == "C000001"
+
+
+def test_a_card_of_another_shops_database_is_refused(cli, tmp_path, code):
+    other = tmp_path / "other.db"
+    assert cli("--db", other, "init").exit_code == 0
+    assert cli("--db", other, "enroll", "Aoife Byrne").exit_code == 0
+    theirs = cli.json("--db", other, "pass", "show", "C000001")["pass_code"]
+    assert theirs != code
+    result = cli("purchase", theirs, "10.00")
+    assert result.exit_code == 1 and REFUSED in result.stderr

@@ -40,8 +40,10 @@ _SHAPE = re.compile(r"^LC1\.([A-Z2-7]{%d})\.([0-9]{1,6})\.([A-Z2-7]{%d})$" % (RE
 
 # -- the code itself (no database) ----------------------------------------------------------------
 def looks_like_code(text: str | None) -> bool:
-    """Whether a KEY is meant as a card code (then it is checked as one, and never as anything else)."""
-    return (text or "").strip().upper().startswith(VERSION + ".")
+    """Whether a KEY is meant as a card code (then it is checked as one, and never as anything else);
+    an e-mail address that starts the same way (lc1.ann@example.ie) is not one."""
+    text = (text or "").strip()
+    return text.upper().startswith(VERSION + ".") and "@" not in text
 
 
 def mac(secret_hex: str, kid: int, ref: str) -> str:

@@ -63,3 +63,23 @@ def terminal_text(code: str, *, ansi: bool = True, border: int = BORDER) -> str:
             line = "".join(FULL if t and b else UPPER if t else LOWER if b else EMPTY for t, b in zip(top, bottom))
             lines.append(line.rstrip())
     return "\n".join(lines)
+
+
+def save(path, data: bytes, *, force: bool = False, what: str = "file") -> None:
+    """Write ``data`` to a new file ``path`` (0600: a card code lets its holder spend the points);
+    ``force`` replaces a regular file. Problems are InvalidInput, one line."""
+    from pathlib import Path
+
+    from loyaltycli.core import files
+    from loyaltycli.core.errors import InvalidInput
+    from loyaltycli.i18n import gettext
+
+    path = Path(path).expanduser()
+    try:
+        with files.create_private(path, force=force, what=what) as fh:
+            fh.write(data)
+    except OSError as exc:
+        if files.disk_full(exc):
+            raise files.disk_full_error(f"cannot write {files.shown(path)}") from None
+        raise InvalidInput(gettext('cannot write {path}: {value}').format(
+            path=files.shown(path), value=exc.strerror or exc)) from None

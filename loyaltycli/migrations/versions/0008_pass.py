@@ -38,7 +38,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_customer_pass_customer_id'), 'customer_pass', ['customer_id'], unique=False)
     # An upgraded database gets its signing secret now (a new one gets it at `init` or on first use).
-    op.bulk_insert(key, [{"id": 1, "secret": secrets.token_hex(32), "created_at": datetime.now(timezone.utc),
+    # (no id given: PostgreSQL's sequence then stays in step for the keys made later)
+    op.bulk_insert(key, [{"secret": secrets.token_hex(32), "created_at": datetime.now(timezone.utc),
                           "retired_at": None}])
 
 
