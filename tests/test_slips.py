@@ -52,6 +52,16 @@ def test_purchase_slip_previews_the_customers_part_of_the_receipt(shop, cli):
     assert "No more offers? Tell us at the" in body  # João agreed to offers: how to stop them
 
 
+def test_the_preview_draws_the_card_qr_that_scans(shop, cli):
+    from test_passes_cli import decode, image_of, terminal_modules
+
+    out = cli("slip", "R-1").stdout
+    blocks = [line for line in out.splitlines() if line.strip() and set(line.strip()) <= set("█▀▄ ")]
+    code = next(line.strip() for line in out.splitlines() if line.strip().startswith("LC1."))
+    assert code.startswith("LC1.") and _holder(code) == "C000001"
+    assert decode(image_of(terminal_modules("\n".join(blocks)))) == [code]
+
+
 def test_slip_prints_a_sale_again_with_its_own_points(shop, cli):
     assert cli("purchase", "C000001", "3.00", "--receipt", "R-2").exit_code == 0
     result = cli("slip", "R-1")

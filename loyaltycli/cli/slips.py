@@ -94,8 +94,24 @@ class Output:
             print_line(_("slip of receipt {receipt} sent to {printer} ({count} bytes)").format(
                 receipt=made.receipt_id, printer=self.target, count=sent))
         else:
-            for line in slip.preview(made, self.width).splitlines():
-                print_line(line)
+            preview(made, self.width)
+
+
+def preview(made, width: int) -> None:
+    """The slip on the terminal: its lines placed as on paper, the QR code drawn as the printer would."""
+    import os
+    import sys
+
+    from loyaltycli.cli.render import print_line
+    from loyaltycli.customer import escpos, qr, slip
+
+    for part in slip.lines(made, width):
+        if isinstance(part, escpos.QR):
+            # colours on a terminal (it scans on dark and light screens alike), block characters elsewhere
+            ansi = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+            sys.stdout.write(qr.terminal_text(part.data, ansi=ansi) + "\n")
+        else:
+            print_line(slip.placed(part, width))
 
 
 def slip(

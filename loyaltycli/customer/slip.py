@@ -245,19 +245,13 @@ def text_lines(parts: list[escpos.Line | escpos.QR]) -> list[str]:
     return [part.text for part in parts if isinstance(part, escpos.Line)]
 
 
-def preview(slip: Slip, width: int = DEFAULT_WIDTH) -> str:
-    """The slip as the terminal shows it: the lines, centred where the paper centres them."""
-    out = []
-    for part in lines(slip, width):
-        if isinstance(part, escpos.QR):
-            out.append("[QR]".center(width).rstrip())
-        elif part.align == "center":
-            out.append(part.text.center(width).rstrip())
-        elif part.align == "right":
-            out.append(part.text.rjust(width))
-        else:
-            out.append(part.text)
-    return "\n".join(out)
+def placed(line: escpos.Line, width: int = DEFAULT_WIDTH) -> str:
+    """A line as a terminal shows it: centred or right-aligned in ``width`` as the paper has it."""
+    if line.align == "center":
+        return line.text.center(width).rstrip()
+    if line.align == "right":
+        return line.text.rjust(width)
+    return line.text
 
 
 def escpos_bytes(slip: Slip, width: int = DEFAULT_WIDTH, page: str | None = None) -> bytes:
