@@ -30,15 +30,17 @@ def purchase(
     channel: str = typer.Option("store", "--channel", help="store, online, phone, ..."),
     at: Optional[str] = typer.Option(None, "--at", help="Time of sale (ISO-8601), for back-dated sales."),
     item: Optional[List[str]] = typer.Option(None, "--item", help="Line item SKU:QTY:PRICE (repeatable)."),
-    slip: bool = typer.Option(False, "--slip", help="Print the customer's slip after the sale (see `loyalty slip`)."),
+    slip: bool = typer.Option(False, "--slip",
+                              help="Print the customer's slip after the sale (see `loyalty slip`)."),
     printer: Optional[str] = slips.printer_option(),
     width: Optional[int] = slips.width_option(),
     code_page: Optional[str] = slips.page_option(),
 ) -> None:
     """Record a purchase and earn its points (tier, membership, milestone and referral rules).
 
-    --slip prints the customer's slip after the sale: a preview on the terminal, or ESC/POS bytes with
-    --printer (or LOYALTY_PRINTER); the printer is reached first: no sale is recorded while it cannot be.
+    --slip prints the customer's slip after the sale: a preview on the terminal, or ESC/POS bytes
+    with --printer (or LOYALTY_PRINTER); the printer is reached first: no sale is recorded while it
+    cannot be.
 
     Example: loyalty purchase C000001 24.50 --receipt R-1001 --item COF-250:1:24.50 --slip
     """

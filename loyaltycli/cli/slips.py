@@ -1,7 +1,7 @@
 """The customer's slip: `slip RECEIPT` (print it again) and the output of `purchase --slip`.
 
-A preview on the terminal by default, ESC/POS bytes to a receipt printer with `--printer`, the slip's
-fields with `--json`. The slip itself is made in loyaltycli.customer.slip.
+A preview on the terminal by default, ESC/POS bytes to a receipt printer with `--printer`, the
+slip's fields with `--json`. The slip itself is made in loyaltycli.customer.slip.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ import typer
 from loyaltycli.cli import options
 from loyaltycli.i18n import _
 
-PRINTER_HELP = ("Send the slip to a receipt printer: a device (/dev/usb/lp0), a file, or tcp://HOST:9100 "
-                "(default: LOYALTY_PRINTER; none: a preview on the terminal).")
+PRINTER_HELP = ("Send the slip to a receipt printer: a device (/dev/usb/lp0), a file, or "
+                "tcp://HOST:9100 (default: LOYALTY_PRINTER; none: a preview on the terminal).")
 WIDTH_HELP = "Characters per line: 32 for 58 mm paper, 42 or 48 for 80 mm."
 PAGE_HELP = "Code page of the printer's text (cp858, cp852, cp1250...; default: by the language)."
 
 
 def printer_option():
-    # LOYALTY_PRINTER is read by Output, not as the option's envvar: `purchase --printer X` alone means
-    # --slip, while LOYALTY_PRINTER alone must not print a slip for every sale.
+    # LOYALTY_PRINTER is read by Output, not as the option's envvar: `purchase --printer X` alone
+    # means --slip, while LOYALTY_PRINTER alone must not print a slip for every sale.
     return typer.Option(None, "--printer", metavar="FILE|tcp://HOST:9100", help=PRINTER_HELP)
 
 
@@ -37,6 +37,8 @@ class Output:
     """How one slip is given out: checked, and its printer opened, before anything is recorded."""
 
     def __init__(self, printer: Optional[str], width: Optional[int], code_page: Optional[str]):
+        import os
+
         from loyaltycli.core.errors import InvalidInput
         from loyaltycli.customer import escpos, slip
 
@@ -51,25 +53,21 @@ class Output:
             except ValueError as exc:
                 raise InvalidInput(_("unknown code page {name!r}; known: {known}").format(
                     name=code_page, known=exc)) from None
+        self.target = printer if printer is not None else os.environ.get("LOYALTY_PRINTER") or None
         self.printer = None
-        if printer is None:
-            import os
-
-            printer = os.environ.get("LOYALTY_PRINTER") or None
-        if printer is not None:
+        if self.target is not None:
             from loyaltycli.customer.printer import open_printer
 
-            self.printer = open_printer(printer)
-        self.target = printer
+            self.printer = open_printer(self.target)
 
     def close(self) -> None:
         if self.printer is not None:
             self.printer.close()
 
     def give(self, made, answer: dict | None = None, *, recorded: str | None = None) -> None:
-        """Give out the slip ``made``: to the printer, then as JSON (under ``slip`` in ``answer`` when given:
-        the purchase's own answer) or, on the terminal, a preview (or where it was sent). ``recorded``: the
-        receipt of the sale just recorded, named when the printer fails now."""
+        """Give out the slip ``made``: to the printer, then as JSON (under ``slip`` in ``answer``,
+        the purchase's own answer, when given) or, on the terminal, a preview (or where it went).
+        ``recorded``: the receipt of the sale just recorded, named when the printer fails now."""
         from loyaltycli.cli.render import emit, print_line
         from loyaltycli.customer import slip
 
@@ -82,9 +80,9 @@ class Output:
             except PrinterUnavailable as exc:
                 if recorded is None:
                     raise
-                raise PrinterUnavailable(_("{error}; the sale was recorded (receipt {receipt}): print its slip "
-                                           "with `loyalty slip {receipt}`").format(error=exc, receipt=recorded)) \
-                    from None
+                raise PrinterUnavailable(
+                    _("{error}; the sale was recorded (receipt {receipt}): print its slip with "
+                      "`loyalty slip {receipt}`").format(error=exc, receipt=recorded)) from None
         if options.current.json:
             fields = slip.as_json(made, self.width)
             if sent is not None:
@@ -98,7 +96,7 @@ class Output:
 
 
 def preview(made, width: int) -> None:
-    """The slip on the terminal: its lines placed as on paper, the QR code drawn as the printer would."""
+    """The slip on the terminal: its lines placed as on paper, its QR code drawn."""
     import os
     import sys
 
@@ -107,7 +105,7 @@ def preview(made, width: int) -> None:
 
     for part in slip.lines(made, width):
         if isinstance(part, escpos.QR):
-            # colours on a terminal (it scans on dark and light screens alike), block characters elsewhere
+            # colours on a terminal (it scans on dark and light screens alike), blocks elsewhere
             ansi = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
             sys.stdout.write(qr.terminal_text(part.data, ansi=ansi) + "\n")
         else:
@@ -116,16 +114,18 @@ def preview(made, width: int) -> None:
 
 def slip(
     receipt: str = typer.Argument(..., help="Receipt id of the sale."),
-    source: Optional[str] = typer.Option(None, "--source", help="Source of the receipt when several have it."),
+    source: Optional[str] = typer.Option(None, "--source",
+                                         help="Source of the receipt when several have it."),
     printer: Optional[str] = printer_option(),
     width: Optional[int] = width_option(),
     code_page: Optional[str] = page_option(),
 ) -> None:
-    """Print a sale's slip again: the visit's points, balance and its worth, stamps, vouchers, the next
-    reward or tier, points expiring soon, the card's QR code, how to stop offers.
+    """Print a sale's slip again: the visit's points, the balance and its worth, stamps, vouchers,
+    the next reward or tier, points expiring soon, the card's QR code, how to stop offers.
 
-    A preview on the terminal; ESC/POS bytes with --printer (a device, a file or tcp://HOST:9100); the
-    slip's fields with --json, for a till that prints itself. The account is shown as it stands now.
+    A preview on the terminal; ESC/POS bytes with --printer (a device, a file or tcp://HOST:9100);
+    the slip's fields with --json, for a till that prints itself. The account is shown as it stands
+    now.
 
     Example: loyalty slip R-1001 --printer tcp://192.168.1.50:9100
     """
@@ -134,7 +134,8 @@ def slip(
 
     out = Output(printer, width, code_page)
     try:
-        with options.database().session() as session:  # a customer's first slip issues their card code
+        # a write session: a customer's first slip issues their card code
+        with options.database().session() as session:
             made = for_receipt(session, load_program(session), receipt, source)
         out.give(made)
     finally:

@@ -5,11 +5,11 @@ Only the commands a customer's slip needs, as Epson documents them and the compa
 
 - ``ESC @`` initialise; ``ESC t n`` select the code page the text bytes are in;
 - ``ESC E n`` bold, ``ESC a n`` alignment, ``GS ! n`` character size, ``LF`` line feed;
-- ``GS ( k`` the printer's own QR code: model, module size, error correction, store the data, print it;
+- ``GS ( k`` the printer's own QR code: model, module size, error correction, store, print;
 - ``GS V 66 n`` feed to the cutter and cut (partial cut).
 
 Text is encoded in the code page selected; a character the page lacks is replaced predictably (see
-``to_page``), never an error; control characters in text (a name holding ESC...) are never sent as such.
+``to_page``), never an error; control characters in text (a name holding ESC...) are never sent.
 """
 
 from __future__ import annotations
@@ -74,8 +74,8 @@ def _encodable(text: str, page: str) -> bool:
 
 
 def substitute(char: str, page: str) -> str:
-    """What prints for ``char`` in ``page``: itself, else its listed substitute, else the letter without its
-    accent, else '?'. Control characters print as '?'."""
+    """What prints for ``char`` in ``page``: itself, else its listed substitute, else the letter
+    without its accent, else '?'. Control characters print as '?'."""
     if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
         return UNKNOWN
     if _encodable(char, page):
@@ -90,7 +90,7 @@ def substitute(char: str, page: str) -> str:
 
 
 def to_page(text: str, page: str) -> str:
-    """``text`` with every character the page lacks replaced (``substitute``): what the paper shows."""
+    """``text`` with what the page lacks replaced (``substitute``): what the paper shows."""
     return "".join(substitute(ch, page) for ch in text.translate(SPACES))
 
 
@@ -129,8 +129,10 @@ def init(page: str) -> bytes:
 def styled(line: Line, page: str) -> bytes:
     """One text line, its whole style (alignment, bold, size) set before it."""
     size = max(1, min(int(line.size), 8)) - 1
-    return (ESC + b"a" + bytes([ALIGN.get(line.align, 0)]) + ESC + b"E" + bytes([1 if line.bold else 0])
-            + GS + b"!" + bytes([size << 4 | size]) + encode_text(line.text, page) + LF)
+    return (ESC + b"a" + bytes([ALIGN.get(line.align, 0)])
+            + ESC + b"E" + bytes([1 if line.bold else 0])
+            + GS + b"!" + bytes([size << 4 | size])
+            + encode_text(line.text, page) + LF)
 
 
 def _qr_function(fn: int, payload: bytes) -> bytes:
@@ -140,14 +142,14 @@ def _qr_function(fn: int, payload: bytes) -> bytes:
 
 
 def qr(code: QR) -> bytes:
-    """The QR code: model 2, module size, error correction, store the data (ASCII), print; centred."""
+    """The QR code, centred: model 2, module size, error correction, store the data, print."""
     data = code.data.encode("ascii", "replace")
     if len(data) > 7000:
         raise ValueError("QR data too long")
     return (ESC + b"a\x01"
             + _qr_function(65, bytes([50, 0]))  # fn 165: model 2
             + _qr_function(67, bytes([max(1, min(code.module, 16))]))  # fn 167: module size
-            + _qr_function(69, bytes([QR_CORRECTION.get(code.correction, 49)]))  # fn 169: error correction
+            + _qr_function(69, bytes([QR_CORRECTION.get(code.correction, 49)]))  # fn 169
             + _qr_function(80, b"0" + data)  # fn 180: store (m = 48)
             + _qr_function(81, b"0")  # fn 181: print
             + LF + ESC + b"a\x00")

@@ -1,10 +1,10 @@
 """Where a slip's ESC/POS bytes go: a receipt printer on the network (raw TCP, `tcp://HOST:9100`), a
 printer device (`/dev/usb/lp0`) or a file.
 
-A printer is opened before anything is recorded (`purchase --slip` refuses the sale while its printer
-cannot be reached); a failure is one ``PrinterUnavailable`` line, never a traceback. Folders are never
-created; a regular file is written owner-only and only over an empty file or an earlier slip (never over
-the database or any other file given by mistake).
+A printer is opened before anything is recorded (`purchase --slip` refuses the sale while its
+printer cannot be reached); a failure is one ``PrinterUnavailable`` line, never a traceback. Folders
+are never created; a regular file is written owner-only and only over an empty file or an earlier
+slip (never over the database or any other file given by mistake).
 """
 
 from __future__ import annotations
@@ -40,13 +40,14 @@ def parse_target(text: str) -> Target:
     """`tcp://HOST[:PORT]` (PORT 9100 when omitted) or a path; InvalidInput for anything else."""
     raw = (text or "").strip()
     if not raw:
-        raise InvalidInput(_("--printer needs a file, a device such as /dev/usb/lp0, or tcp://HOST:9100"))
+        raise InvalidInput(_("--printer needs a file, a device such as /dev/usb/lp0, or "
+                             "tcp://HOST:9100"))
     if "://" not in raw:
         return Target(raw, path=Path(raw))
     scheme, _sep, rest = raw.partition("://")
     if scheme.lower() != "tcp":
-        raise InvalidInput(_("printer {target!r}: only tcp://HOST:PORT is understood (or a file or device)")
-                           .format(target=raw))
+        raise InvalidInput(_("printer {target!r}: only tcp://HOST:PORT is understood (or a file or "
+                             "device)").format(target=raw))
     host, port = rest.rstrip("/"), DEFAULT_PORT
     if host.startswith("["):  # [IPv6]:port
         address, _sep, tail = host[1:].partition("]")
@@ -57,14 +58,15 @@ def parse_target(text: str) -> Target:
         host, number = host.split(":")
         port = _port(raw, number)
     if not host or "/" in host:
-        raise InvalidInput(_("printer {target!r} names no host; write it like tcp://192.168.1.50:9100")
-                           .format(target=raw))
+        raise InvalidInput(_("printer {target!r} names no host; write it like "
+                             "tcp://192.168.1.50:9100").format(target=raw))
     return Target(raw, host=host, port=port)
 
 
 def _port(target: str, text: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
-        raise InvalidInput(_("printer {target!r}: the port must be a number from 1 to 65535").format(target=target))
+        raise InvalidInput(_("printer {target!r}: the port must be a number from 1 to 65535")
+                           .format(target=target))
     return int(text)
 
 
@@ -85,7 +87,8 @@ class Printer:
         try:
             return socket.create_connection((t.host, t.port), timeout=TIMEOUT)
         except socket.timeout:
-            raise self._error(_("no answer within {seconds} seconds").format(seconds=int(TIMEOUT))) from None
+            raise self._error(_("no answer within {seconds} seconds")
+                              .format(seconds=int(TIMEOUT))) from None
         except OSError as exc:
             raise self._error(_reason(exc)) from None
 
@@ -106,7 +109,8 @@ class Printer:
                 self._file.write(data)
                 self._file.flush()
         except socket.timeout:
-            raise self._error(_("it stopped taking data for {seconds} seconds").format(seconds=int(TIMEOUT))) from None
+            raise self._error(_("it stopped taking data for {seconds} seconds")
+                              .format(seconds=int(TIMEOUT))) from None
         except OSError as exc:
             raise self._error(_reason(exc)) from None
         finally:
@@ -130,35 +134,40 @@ def _reason(exc: OSError) -> str:
 
 
 def _open_file(target: Target):
-    """A device or FIFO as it is (never created, never truncated); a regular file new or over an earlier
-    slip, owner-only; the folder must exist."""
+    """A device or FIFO as it is (never created, never truncated); a regular file new or over an
+    earlier slip, owner-only; the folder must exist."""
     path = target.path
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         if not path.parent.is_dir():
-            raise PrinterUnavailable(_("printer {path}: folder {folder} does not exist (it is not created)")
-                                     .format(path=shown(path), folder=shown(path.parent))) from None
+            raise PrinterUnavailable(_("printer {path}: folder {folder} does not exist (it is not "
+                                       "created)").format(path=shown(path),
+                                                          folder=shown(path.parent))) from None
         mode = None
     except OSError as exc:
         raise PrinterUnavailable(_("cannot use the printer {path}: {reason}")
                                  .format(path=shown(path), reason=_reason(exc))) from None
     try:
         if mode is not None and stat.S_ISDIR(mode):
-            raise PrinterUnavailable(_("printer {path} is a folder; give a device or a file").format(path=shown(path)))
+            raise PrinterUnavailable(_("printer {path} is a folder; give a device or a file")
+                                     .format(path=shown(path)))
         if mode is not None and (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
             # O_NONBLOCK: a FIFO without a reader is refused at once instead of hanging
-            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
+            flags = (os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
+                     | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(path, flags)
             os.set_blocking(fd, True)
             return os.fdopen(fd, "wb")
         if mode is not None and stat.S_ISREG(mode):
             with open(path, "rb") as fh:
                 head = fh.read(len(SLIP_START))
             if head and head != SLIP_START:
-                raise PrinterUnavailable(_("printer file {path} holds something else than a slip; give another "
-                                           "name").format(path=shown(path)))
+                raise PrinterUnavailable(_("printer file {path} holds something else than a slip; "
+                                           "give another name").format(path=shown(path)))
         elif mode is not None:
-            raise PrinterUnavailable(_("printer {path} is neither a device nor a file").format(path=shown(path)))
+            raise PrinterUnavailable(_("printer {path} is neither a device nor a file")
+                                     .format(path=shown(path)))
         return create_private(path, force=True, what="printer file")
     except OSError as exc:
         raise PrinterUnavailable(_("cannot use the printer {path}: {reason}")
@@ -166,5 +175,5 @@ def _open_file(target: Target):
 
 
 def open_printer(text: str) -> Printer:
-    """The printer named by ``text`` (see ``parse_target``), opened; PrinterUnavailable when it cannot be."""
+    """The printer named by ``text`` (see ``parse_target``), opened (else PrinterUnavailable)."""
     return Printer(parse_target(text))

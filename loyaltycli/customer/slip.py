@@ -1,10 +1,10 @@
-"""The customer's slip after a sale: what it says, built from the database, and its lines in the reader's
-language (the terminal preview, the printer's ESC/POS bytes and the till's JSON all come from here).
+"""The customer's slip after a sale: what it says, built from the database, and its lines in the
+reader's language (the terminal's preview, the printer's ESC/POS bytes and the till's JSON).
 
-A slip tells the points of this visit, the balance and what it is worth (the shop's money format), the
-stamp cards (``Café ●●●●○○○○○○ 4/10``), the vouchers held, the next reward or tier and what is missing,
-the points expiring soon, the card's QR code and how to stop offers. Printed again later (`slip RECEIPT`),
-the visit's points are the sale's own and the account is as it stands at the time of printing.
+A slip tells the points of this visit, the balance and what it is worth (the shop's money format),
+the stamp cards (``Café ●●●●○○○○○○ 4/10``), the vouchers held, the next reward or tier and what is
+missing, the points expiring soon, the card's QR code and how to stop offers. Printed again later
+(`slip RECEIPT`), the visit's points are the sale's own and the account is as it stands then.
 No Typer or Rich here.
 """
 
@@ -79,7 +79,8 @@ class Slip:
     own_language: str | None = None  # the customer's own language, when they have one
 
 
-def for_receipt(session: Session, program: Program, receipt_id: str, source: str | None = None) -> Slip:
+def for_receipt(session: Session, program: Program, receipt_id: str,
+                source: str | None = None) -> Slip:
     """The slip of a sale, by its receipt id (`slip RECEIPT`)."""
     from loyaltycli.core import points
 
@@ -88,38 +89,51 @@ def for_receipt(session: Session, program: Program, receipt_id: str, source: str
 
 def build(session: Session, program: Program, sale: Purchase) -> Slip:
     """The slip of ``sale``: the visit's points and stamps, and the customer's account now."""
-    from loyaltycli.core import accounts, cards
+    from loyaltycli.core import accounts
 
     customer = session.get(Customer, sale.customer_id)
     if customer is None or customer.status != "active":
-        raise RuleNotMet(_('receipt {receipt} belongs to a customer merged into another or forgotten; there is '
-                           'no slip to print').format(receipt=sale.receipt_id))
+        raise RuleNotMet(_('receipt {receipt} belongs to a customer merged into another or '
+                           'forgotten; there is no slip to print').format(receipt=sale.receipt_id))
     rows = session.execute(select(LedgerEntry.kind, LedgerEntry.delta)
-                           .where(LedgerEntry.purchase_id == sale.id, LedgerEntry.customer_id == customer.id)
+                           .where(LedgerEntry.purchase_id == sale.id,
+                                  LedgerEntry.customer_id == customer.id)
                            .order_by(LedgerEntry.id)).all()
-    # earn rows are the spend's, the visit's and the item rules' points; other kinds are bonuses
-    bonuses = [(r.kind, r.delta) for r in rows if r.kind != "earn"]
     account = accounts.account(session, program, customer, recent=1)
     balance = account["balance"]
-    stamped = cards.stamps_of_sales(session, [sale.id]).get(sale.id, {}) if program.cards else {}
-    names = {rule.name: rule.id for rule in program.cards}
-    held = [Card(c["card"], c["stamps"], c["stamps_needed"], stamped.get(names.get(c["card"]), 0), c["reward"],
-                 c["vouchers"], list(c.get("voucher_expires") or [])) for c in account.get("cards", [])]
     reward, cost = _next_reward(session, program, balance)
     nxt = account["next_tier"]
-    own = getattr(customer, "language", None)  # once customers have a language of their own (another branch)
+    own = getattr(customer, "language", None)  # customers' own languages come with another branch
     with _speaking(own):
         language = i18n.language()
     return Slip(
-        receipt_id=sale.receipt_id, at=sale.at, printed_at=clock.now(), code=customer.code, name=customer.name,
-        language=language, currency=shop_currency(), earn_mode=program.earn_mode, amount=sale.amount,
-        points=sum(r.delta for r in rows), bonuses=bonuses, balance=balance,
-        value=max(balance, 0) * program.point_value, point_value=program.point_value, tier=account["tier"],
-        next_tier=nxt, missing_for_next_tier=account["missing_for_next"] if nxt else None,
+        receipt_id=sale.receipt_id, at=sale.at, printed_at=clock.now(), code=customer.code,
+        name=customer.name, language=language, currency=shop_currency(),
+        earn_mode=program.earn_mode,
+        amount=sale.amount, points=sum(r.delta for r in rows),
+        # earn rows are the spend's, the visit's and the item rules' points; other kinds are bonuses
+        bonuses=[(r.kind, r.delta) for r in rows if r.kind != "earn"],
+        balance=balance, value=max(balance, 0) * program.point_value,
+        point_value=program.point_value,
+        tier=account["tier"], next_tier=nxt,
+        missing_for_next_tier=account["missing_for_next"] if nxt else None,
         next_reward=reward, next_reward_cost=cost,
         missing_for_next_reward=(cost - max(balance, 0)) if cost is not None else None,
-        cards=held, expiring=[(e["expires_at"], e["points"]) for e in account["expiring_soon"]],
+        cards=_cards(session, program, sale, account.get("cards", [])),
+        expiring=[(e["expires_at"], e["points"]) for e in account["expiring_soon"]],
         offers=bool(customer.consent), qr=card_code(session, customer), own_language=own)
+
+
+def _cards(session: Session, program: Program, sale: Purchase, held: list[dict]) -> list[Card]:
+    """The customer's stamp cards now, each with the stamps this sale gave."""
+    if not held:
+        return []
+    from loyaltycli.core import cards
+
+    stamped = cards.stamps_of_sales(session, [sale.id]).get(sale.id, {})
+    ids = {rule.name: rule.id for rule in program.cards}
+    return [Card(c["card"], c["stamps"], c["stamps_needed"], stamped.get(ids.get(c["card"]), 0),
+                 c["reward"], c["vouchers"], list(c.get("voucher_expires") or [])) for c in held]
 
 
 def card_code(session: Session, customer: Customer) -> str:
@@ -130,15 +144,15 @@ def card_code(session: Session, customer: Customer) -> str:
 
 
 def _speaking(language: str | None):
-    """A block in the customer's own ``language`` (``i18n.speaking``, added with customers' languages by
-    another branch); None: the language of messages and the shop's money format, as every message."""
+    """A block in the customer's own ``language`` (``i18n.speaking``, which comes with customers'
+    languages from another branch); None: the language and money format of every message."""
     speaking = getattr(i18n, "speaking", None)
     return speaking(language) if speaking is not None and language else nullcontext()
 
 
 def _next_reward(session: Session, program: Program, balance: int) -> tuple[str | None, int | None]:
-    """(name, cost) of the cheapest catalogue reward the balance does not reach yet; with no catalogue,
-    (None, min_redemption) while the balance is below it; (None, None) when nothing is ahead."""
+    """(name, cost) of the cheapest catalogue reward the balance does not reach yet; with no
+    catalogue, (None, min_redemption) while the balance is below it; (None, None): nothing ahead."""
     if program.earn_mode == "cashback":
         return None, None
     from loyaltycli.core.rewards import list_rewards
@@ -152,7 +166,7 @@ def _next_reward(session: Session, program: Program, balance: int) -> tuple[str 
     return None, None
 
 
-# -- what the slip says -------------------------------------------------------------------------------
+# -- what the slip says ---------------------------------------------------------------------------
 def _date(value: datetime) -> str:
     return clock.local_text(value)[:10]
 
@@ -190,21 +204,24 @@ def _lines(slip: Slip, width: int) -> list[escpos.Line | escpos.QR]:
     out.append(escpos.Line("-" * width))
     cashback = slip.earn_mode == "cashback"
     if cashback:
-        add(_("This visit: {credit} credit").format(credit=_signed_money(slip.points * slip.point_value)), bold=True)
+        credit = _signed_money(slip.points * slip.point_value)
+        add(_("This visit: {credit} credit").format(credit=credit), bold=True)
         add(_("Credit: {credit}").format(credit=money(slip.value)), bold=True)
     else:
         add(ngettext("This visit: {points} point", "This visit: {points} points", abs(slip.points))
             .format(points=f"{slip.points:+d}"), bold=True)
         for kind, points in slip.bonuses:
-            add("  " + _("incl. {bonus} {points}").format(bonus=_(BONUS_NAMES.get(kind, kind)), points=f"{points:+d}"))
-        add(ngettext("Balance: {points} point ({value})", "Balance: {points} points ({value})", abs(slip.balance))
-            .format(points=slip.balance, value=money(slip.value)), bold=True)
+            add("  " + _("incl. {bonus} {points}").format(bonus=_(BONUS_NAMES.get(kind, kind)),
+                                                         points=f"{points:+d}"))
+        add(ngettext("Balance: {points} point ({value})", "Balance: {points} points ({value})",
+                     abs(slip.balance)).format(points=slip.balance, value=money(slip.value)),
+            bold=True)
     add(_("Tier: {tier}").format(tier=slip.tier))
     for card in slip.cards:
         add(stamps_text(card))
         if card.vouchers:
-            text = ngettext("{count} voucher: {reward}", "{count} vouchers: {reward}", card.vouchers).format(
-                count=card.vouchers, reward=card.reward)
+            text = ngettext("{count} voucher: {reward}", "{count} vouchers: {reward}",
+                            card.vouchers).format(count=card.vouchers, reward=card.reward)
             if card.voucher_expires:
                 text += " " + _("(until {date})").format(date=card.voucher_expires[0][:10])
             add("  " + text, bold=True)
@@ -214,22 +231,23 @@ def _lines(slip: Slip, width: int) -> list[escpos.Line | escpos.QR]:
                                                                    cost=slip.next_reward_cost))
         else:
             add(_("Money off from {cost} points").format(cost=slip.next_reward_cost))
-        add("  " + ngettext("{missing} point to go", "{missing} points to go", slip.missing_for_next_reward)
-            .format(missing=slip.missing_for_next_reward))
+        missing = slip.missing_for_next_reward
+        add("  " + ngettext("{missing} point to go", "{missing} points to go", missing)
+            .format(missing=missing))
     if slip.next_tier:
         add(_("Next tier: {tier}").format(tier=slip.next_tier))
         add("  " + _("{missing} more to spend").format(missing=money(slip.missing_for_next_tier)))
     for when, points in slip.expiring:
         if cashback:
-            add(_("{credit} of credit expires on {date}").format(credit=money(points * slip.point_value),
-                                                                 date=_date(when)))
+            add(_("{credit} of credit expires on {date}").format(
+                credit=money(points * slip.point_value), date=_date(when)))
         else:
-            add(ngettext("{points} point expires on {date}", "{points} points expire on {date}", points)
-                .format(points=points, date=_date(when)))
+            add(ngettext("{points} point expires on {date}", "{points} points expire on {date}",
+                         points).format(points=points, date=_date(when)))
     if slip.qr:
         out.append(escpos.Line(""))
         out.append(escpos.QR(slip.qr))
-        out.append(escpos.Line(slip.qr, align="center"))  # in letters, whole, for a scanner that fails
+        out.append(escpos.Line(slip.qr, align="center"))  # whole, in letters, should a scan fail
     if slip.offers:
         out.append(escpos.Line(""))
         add(_("No more offers? Tell us at the counter: they stop at once."), align="center")
@@ -255,28 +273,32 @@ def placed(line: escpos.Line, width: int = DEFAULT_WIDTH) -> str:
 
 
 def escpos_bytes(slip: Slip, width: int = DEFAULT_WIDTH, page: str | None = None) -> bytes:
-    """The slip for a receipt printer: the code page of its language (or ``page``), the QR code native."""
+    """The slip for a receipt printer: the code page of its language (or ``page``)."""
     return escpos.document(lines(slip, width), page or escpos.page_for(slip.language))
 
 
 def as_json(slip: Slip, width: int = DEFAULT_WIDTH) -> dict:
-    """The slip for a till that prints itself: stable snake_case keys, amounts as decimal strings, points as
-    integers, times ISO-8601; ``lines`` is the text to print, in the customer's language."""
+    """The slip for a till that prints itself: stable snake_case keys, amounts as decimal strings,
+    points as integers, times ISO-8601; ``lines``: the text to print, in the customer's language."""
+    missing_spend = slip.missing_for_next_tier
     return {
-        "receipt_id": slip.receipt_id, "at": clock.iso(slip.at), "printed_at": clock.iso(slip.printed_at),
-        "code": slip.code, "name": slip.name, "language": slip.language, "currency": slip.currency,
+        "receipt_id": slip.receipt_id, "at": clock.iso(slip.at),
+        "printed_at": clock.iso(slip.printed_at), "code": slip.code, "name": slip.name,
+        "language": slip.language, "currency": slip.currency,
         "amount": format_amount(slip.amount), "points": slip.points,
         "bonuses": [{"kind": kind, "points": points} for kind, points in slip.bonuses],
         "balance": slip.balance, "value": format_amount(slip.value), "tier": slip.tier,
         "next_tier": slip.next_tier,
-        "missing_for_next_tier": format_amount(slip.missing_for_next_tier)
-        if slip.missing_for_next_tier is not None else None,
-        "next_reward": ({"reward": slip.next_reward, "cost": slip.next_reward_cost,
-                         "missing": slip.missing_for_next_reward} if slip.next_reward_cost is not None else None),
+        "missing_for_next_tier": None if missing_spend is None else format_amount(missing_spend),
+        "next_reward": None if slip.next_reward_cost is None else {
+            "reward": slip.next_reward, "cost": slip.next_reward_cost,
+            "missing": slip.missing_for_next_reward},
         "cards": [{"card": c.card, "stamps": c.stamps, "stamps_needed": c.stamps_needed,
-                   "stamps_this_visit": c.stamps_this_visit, "reward": c.reward, "vouchers": c.vouchers,
-                   "voucher_expires": c.voucher_expires} for c in slip.cards],
-        "expiring_soon": [{"expires_at": clock.iso(when), "points": points} for when, points in slip.expiring],
+                   "stamps_this_visit": c.stamps_this_visit, "reward": c.reward,
+                   "vouchers": c.vouchers, "voucher_expires": c.voucher_expires}
+                  for c in slip.cards],
+        "expiring_soon": [{"expires_at": clock.iso(when), "points": points}
+                          for when, points in slip.expiring],
         "qr": slip.qr, "offers": slip.offers,
         "lines": text_lines(lines(slip, width)),
     }
