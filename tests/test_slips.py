@@ -317,6 +317,13 @@ def test_a_printer_file_in_a_missing_folder_is_refused_and_no_folder_is_made(sho
     assert not (tmp_path / "no").exists()
 
 
+def test_a_sale_refused_leaves_the_printer_file_alone(shop, cli, tmp_path):
+    target = tmp_path / "slip.bin"
+    result = cli("purchase", "C000999", "3.00", "--slip", "--printer", str(target))
+    assert result.exit_code == 1
+    assert not target.exists()
+
+
 def test_a_printer_file_never_overwrites_another_file(shop, cli, tmp_path, db_path):
     other = tmp_path / "notes.txt"
     other.write_text("my notes")
@@ -331,6 +338,11 @@ def test_a_printer_file_never_overwrites_another_file(shop, cli, tmp_path, db_pa
     assert cli("slip", "R-1", "--printer", str(target)).exit_code == 0
     assert target.read_bytes() == first
     assert target.stat().st_mode & 0o777 == 0o600
+    link = tmp_path / "link.bin"
+    link.symlink_to(target)
+    result = cli("slip", "R-1", "--printer", str(link))
+    assert (result.exit_code, result.stderr) == (1, f"error: printer file {link} is a symbolic link; refusing "
+                                                    "to write through it\n")
 
 
 def test_loyalty_printer_is_the_default_printer_of_slip_not_a_slip_for_every_sale(shop, cli, tmp_path, monkeypatch):

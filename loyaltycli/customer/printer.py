@@ -9,6 +9,7 @@ slip (never over the database or any other file given by mistake).
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import stat
@@ -106,6 +107,8 @@ class Printer:
                 except OSError:
                     pass
             else:
+                if self._file is None:  # a regular file: written owner-only, never through a link
+                    self._file = create_private(self.target.path, force=True, what="printer file")
                 self._file.write(data)
                 self._file.flush()
         except socket.timeout:
@@ -134,8 +137,8 @@ def _reason(exc: OSError) -> str:
 
 
 def _open_file(target: Target):
-    """A device or FIFO as it is (never created, never truncated); a regular file new or over an
-    earlier slip, owner-only; the folder must exist."""
+    """A device or FIFO opened as it is (never created, never truncated); None for a regular file,
+    new or an earlier slip, checked here and written at ``send`` (a sale refused leaves it be)."""
     path = target.path
     try:
         mode = os.stat(path).st_mode
@@ -160,6 +163,9 @@ def _open_file(target: Target):
             os.set_blocking(fd, True)
             return os.fdopen(fd, "wb")
         if mode is not None and stat.S_ISREG(mode):
+            if os.path.islink(path):  # a device may be a link (/dev/printer); a file is not
+                raise PrinterUnavailable(_("printer file {path} is a symbolic link; refusing to write "
+                                           "through it").format(path=shown(path)))
             with open(path, "rb") as fh:
                 head = fh.read(len(SLIP_START))
             if head and head != SLIP_START:
@@ -168,7 +174,9 @@ def _open_file(target: Target):
         elif mode is not None:
             raise PrinterUnavailable(_("printer {path} is neither a device nor a file")
                                      .format(path=shown(path)))
-        return create_private(path, force=True, what="printer file")
+        if not os.access(path if mode is not None else path.parent, os.W_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        return None
     except OSError as exc:
         raise PrinterUnavailable(_("cannot use the printer {path}: {reason}")
                                  .format(path=shown(path), reason=_reason(exc))) from None
