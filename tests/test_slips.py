@@ -324,7 +324,7 @@ def test_a_sale_refused_leaves_the_printer_file_alone(shop, cli, tmp_path):
     assert not target.exists()
 
 
-def test_a_printer_file_never_overwrites_another_file(shop, cli, tmp_path, db_path):
+def test_a_printer_file_never_overwrites_another_file(shop, cli, tmp_path):
     other = tmp_path / "notes.txt"
     other.write_text("my notes")
     result = cli("slip", "R-1", "--printer", str(other))
