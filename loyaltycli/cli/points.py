@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from loyaltycli.cli import options
+from loyaltycli.cli import options, slips
 from loyaltycli.cli.render import emit, label
 from loyaltycli.i18n import N_, _, ngettext
 
@@ -30,11 +30,30 @@ def purchase(
     channel: str = typer.Option("store", "--channel", help="store, online, phone, ..."),
     at: Optional[str] = typer.Option(None, "--at", help="Time of sale (ISO-8601), for back-dated sales."),
     item: Optional[List[str]] = typer.Option(None, "--item", help="Line item SKU:QTY:PRICE (repeatable)."),
+    slip: bool = typer.Option(False, "--slip",
+                              help="Print the customer's slip after the sale (see `loyalty slip`)."),
+    printer: Optional[str] = slips.printer_option(),
+    width: Optional[int] = slips.width_option(),
+    code_page: Optional[str] = slips.page_option(),
 ) -> None:
     """Record a purchase and earn its points (tier, membership, milestone and referral rules).
 
-    Example: loyalty purchase C000001 24.50 --receipt R-1001 --item COF-250:1:24.50
+    --slip prints the customer's slip after the sale: a preview on the terminal, or ESC/POS bytes
+    with --printer (or LOYALTY_PRINTER); the printer is reached first: no sale is recorded while it
+    cannot be.
+
+    Example: loyalty purchase C000001 24.50 --receipt R-1001 --item COF-250:1:24.50 --slip
     """
+    if not (slip or printer):
+        return _purchase(key, amount, receipt, channel, at, item, None)
+    out = slips.Output(printer, width, code_page)
+    try:
+        _purchase(key, amount, receipt, channel, at, item, out)
+    finally:
+        out.close()
+
+
+def _purchase(key, amount, receipt, channel, at, item, out) -> None:
     from loyaltycli.services import cards, customers, points
     from loyaltycli.base.money import parse_money
     from loyaltycli.store.program import load_program
@@ -51,11 +70,13 @@ def purchase(
             if not confirmed:
                 points.check_max_purchase(program, cents)
             customer = customers.find(session, key, program)
-            return program, customer, points.post_purchase(session, program, customer, cents, at=when,
-                                                           receipt_id=receipt, channel=channel, items=items)
+            result = points.post_purchase(session, program, customer, cents, at=when, receipt_id=receipt,
+                                          channel=channel, items=items)
+            made = slip_of(session, program, result.purchase_id) if out is not None else None
+            return program, customer, result, made
 
     try:
-        program, customer, result = record(False)
+        program, customer, result, made = record(False)
     except DatabaseUnavailable:
         # no database (or it stayed locked): a mistyped amount is still the error shown, as the input is
         # read first the plain way when the shop's settings cannot be read
@@ -72,7 +93,7 @@ def purchase(
 
         if not prompts.confirm(_("{problem}. Record it anyway?").format(problem=exc)):
             raise Cancelled(_("purchase cancelled; nothing was recorded"))
-        program, customer, result = record(True)
+        program, customer, result, made = record(True)
     data = {"receipt_id": result.receipt_id, "code": result.code, "amount": _money(result.amount),
             "points": result.points, "balance": result.balance, "tier": result.tier,
             "earn_tier": result.earn_tier, "multiplier": result.multiplier, "channel": channel.strip().lower(),
@@ -82,21 +103,34 @@ def purchase(
         data["cards"] = result.cards
     mine = [b for b in result.bonuses if b.note and b.customer_id == customer.id]
     stamped = f"; {cards.describe(result.cards)}" if result.cards else ""
+    if made is not None and options.current.json:
+        out.give(made, data, recorded=result.receipt_id)
+        return
     if program.earn_mode == "cashback":  # points are cents of store credit: speak currency
         extra = "".join(f" + {_money(b.points)} {label(b.kind)}" for b in mine)
-        emit(data, message=_("{code}: +{credit} credit{bonuses} for {amount} (receipt {receipt}); credit {balance}, "
-                             "tier {tier}{cards}").format(code=result.code, credit=_money(result.points),
-                                                          bonuses=extra, amount=_money(result.amount),
-                                                          receipt=result.receipt_id, balance=_money(result.balance),
-                                                          tier=result.tier, cards=stamped))
-        return
-    extra = "".join(f" + {b.points} {label(b.kind)}" for b in mine)
-    emit(data, message=ngettext(
-        "{code}: +{points} point{bonuses} for {amount} (receipt {receipt}); balance {balance}, tier {tier}{cards}",
-        "{code}: +{points} points{bonuses} for {amount} (receipt {receipt}); balance {balance}, tier {tier}{cards}",
-        abs(result.points)).format(code=result.code, points=result.points, bonuses=extra, amount=_money(result.amount),
-                                   receipt=result.receipt_id, balance=result.balance, tier=result.tier,
-                                   cards=stamped))
+        message = _("{code}: +{credit} credit{bonuses} for {amount} (receipt {receipt}); credit {balance}, "
+                    "tier {tier}{cards}").format(code=result.code, credit=_money(result.points), bonuses=extra,
+                                                 amount=_money(result.amount), receipt=result.receipt_id,
+                                                 balance=_money(result.balance), tier=result.tier, cards=stamped)
+    else:
+        extra = "".join(f" + {b.points} {label(b.kind)}" for b in mine)
+        message = ngettext(
+            "{code}: +{points} point{bonuses} for {amount} (receipt {receipt}); balance {balance}, tier {tier}{cards}",
+            "{code}: +{points} points{bonuses} for {amount} (receipt {receipt}); balance {balance}, tier {tier}{cards}",
+            abs(result.points)).format(code=result.code, points=result.points, bonuses=extra,
+                                       amount=_money(result.amount), receipt=result.receipt_id,
+                                       balance=result.balance, tier=result.tier, cards=stamped)
+    emit(data, message=message)
+    if made is not None:
+        out.give(made, recorded=result.receipt_id)
+
+
+def slip_of(session, program, purchase_id: int):
+    """The slip of the sale just recorded, in its transaction."""
+    from loyaltycli.store.models import Purchase
+    from loyaltycli.customer.slip import build
+
+    return build(session, program, session.get(Purchase, purchase_id))
 
 
 def refund(
