@@ -1,4 +1,4 @@
-"""Card codes (loyaltycli/customer/passes.py): signed, short, free of personal data, a KEY everywhere;
+"""Card codes (loyaltycli/services/passes.py): signed, short, free of personal data, a KEY everywhere;
 tampered, foreign, revoked, retired and forgotten codes refused alike."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from loyaltycli.services import customers
 from loyaltycli.base.errors import DuplicateCustomer, InvalidInput, RuleNotMet, UnknownCustomer
-from loyaltycli.customer import passes
+from loyaltycli.services import passes
 
 QR_ALPHANUMERIC = set(string.ascii_uppercase + string.digits + " $%*+-./:")
 REFUSED = re.compile(r"^unknown card '.*': not a card of this shop, or no longer valid")

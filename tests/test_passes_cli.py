@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-from loyaltycli.customer import passes, qr
+from loyaltycli.services import passes
+from loyaltycli.customer import qr
 
 CODE = re.compile(r"LC1\.[A-Z2-7]{8}\.[0-9]+\.[A-Z2-7]{12}")
 

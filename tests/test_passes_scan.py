@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from loyaltycli.customer import passes
+from loyaltycli.services import passes
 
 REFUSED = "not a card of this shop, or no longer valid"
 

@@ -189,7 +189,7 @@ def test_escpos_slip_in_each_language(cli, monkeypatch, tmp_path, lang, country,
 def _holder(code: str) -> str:
     """The customer code a card code names (through the card codes' own check)."""
     from loyaltycli.store.db import open_database
-    from loyaltycli.customer.passes import customer_for_code
+    from loyaltycli.services.passes import customer_for_code
 
     with open_database(None).session(write=False) as session:
         return customer_for_code(session, code).code
@@ -197,7 +197,8 @@ def _holder(code: str) -> str:
 
 def test_the_slip_is_built_in_the_library_with_the_card_code_as_its_qr(shop, database):
     from loyaltycli.store.program import load_program
-    from loyaltycli.customer import passes, slip
+    from loyaltycli.services import passes
+    from loyaltycli.customer import slip
 
     with database.session() as session:
         made = slip.for_receipt(session, load_program(session), "R-1")
@@ -209,7 +210,7 @@ def test_the_slip_is_built_in_the_library_with_the_card_code_as_its_qr(shop, dat
 
 
 def test_a_lost_card_revoked_gives_the_new_code_on_the_next_slip(shop, cli, database):
-    from loyaltycli.customer import passes
+    from loyaltycli.services import passes
 
     first = cli.json("slip", "R-1")["qr"]
     assert cli.json("slip", "R-1")["qr"] == first  # issued once, then the same code

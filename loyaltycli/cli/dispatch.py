@@ -23,7 +23,7 @@ from loyaltycli.i18n import _
 EXIT_WORDS = ("exit", "quit")
 # Positional arguments that name a customer: completed with customer codes.
 CUSTOMER_ARGUMENTS = {"key", "keep", "duplicate", "customer"}
-# A customer's card code (loyaltycli/customer/passes.py) starts so; a USB scanner types it and Enter.
+# A customer's card code (loyaltycli/services/passes.py) starts so; a USB scanner types it and Enter.
 CARD_CODE_PREFIX = "LC1."
 
 _root = None

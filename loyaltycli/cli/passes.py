@@ -23,7 +23,7 @@ FORCE = typer.Option(False, "--force", help="Replace the file if it exists.")
 def _code_of(key: str) -> tuple[str, str]:
     """(customer code, current card code) of KEY, issuing the card on first use."""
     from loyaltycli.services import customers
-    from loyaltycli.customer import passes
+    from loyaltycli.services import passes
 
     with options.database().session() as session:
         customer = customers.find(session, key)
@@ -94,7 +94,8 @@ def sheet(keys: Optional[List[str]] = typer.Argument(None, metavar="KEY",
 
     from loyaltycli.services import customers
     from loyaltycli.store.models import Customer
-    from loyaltycli.customer import passes, qr
+    from loyaltycli.services import passes
+    from loyaltycli.customer import qr
     from loyaltycli.customer.sheet import SheetCard, first_name, sheet_html
 
     if shop is not None:
@@ -129,7 +130,7 @@ def revoke(key: str = KEY) -> None:
     Example: loyalty pass revoke C000001
     """
     from loyaltycli.services import customers
-    from loyaltycli.customer import passes
+    from loyaltycli.services import passes
 
     with options.database().session() as session:
         customer = customers.find(session, key)
@@ -150,7 +151,7 @@ def keys_() -> None:
 
     Example: loyalty pass keys
     """
-    from loyaltycli.customer import passes
+    from loyaltycli.services import passes
 
     with options.database().session() as session:
         rows = _key_rows(passes.list_keys(session))
@@ -168,7 +169,7 @@ def rotate_key(retire_old: bool = typer.Option(False, "--retire-old", help="Also
     Example: loyalty pass rotate-key
     """
     from loyaltycli.cli.safety import confirmed
-    from loyaltycli.customer import passes
+    from loyaltycli.services import passes
 
     if retire_old:
         confirmed(yes, _("retire every card key"), [_("every card printed so far stops working")])
@@ -187,7 +188,7 @@ def retire_key(kid: int = typer.Argument(..., help="The key id (see `loyalty pas
     Example: loyalty pass retire-key 1 --yes
     """
     from loyaltycli.cli.safety import confirmed
-    from loyaltycli.customer import passes
+    from loyaltycli.services import passes
 
     confirmed(yes, _("retire card key {kid}").format(kid=kid), [_("cards signed by key {kid} stop working").format(kid=kid)])
     with options.database().session() as session:

@@ -43,7 +43,7 @@ def init(demo: bool = typer.Option(False, "--demo", help="Load sample_data (cust
 
         with db.session() as session:
             summary["demo"] = load_demo(session, sample_dir)
-    from loyaltycli.customer.passes import signing_key
+    from loyaltycli.services.passes import signing_key
 
     with db.session() as session:  # last: an init refused above (a bad --sample-dir) changed nothing
         signing_key(session)  # the secret that signs card codes, made once (`loyalty pass`)

@@ -138,7 +138,7 @@ def _cards(session: Session, program: Program, sale: Purchase, held: list[dict])
 
 def card_code(session: Session, customer: Customer) -> str:
     """The customer's current card code for the QR (issued on first use: a write session)."""
-    from loyaltycli.customer import passes
+    from loyaltycli.services import passes
 
     return passes.code_for(session, customer.id)
 

@@ -325,7 +325,7 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
     given = (key or "").strip()
     if not given:
         raise UnknownCustomer(gettext('customer KEY is empty; give a code (C000042), card, e-mail or phone'))
-    from loyaltycli.customer import passes
+    from loyaltycli.services import passes
 
     if passes.looks_like_code(given):  # a scanned card code: signed, current, of an active customer
         return passes.customer_for_code(session, given)

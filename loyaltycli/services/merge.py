@@ -177,7 +177,7 @@ def forget_customer(session: Session, customer: Customer, *, at: datetime | None
         consent.withdraw(session, person, how="customer forget (personal data erased)", at=at)
     customer.status = "forgotten"
     ids = [person.id for person in people]
-    from loyaltycli.customer.passes import revoke_all
+    from loyaltycli.services.passes import revoke_all
 
     revoke_all(session, ids, at=at)  # their cards stop working
     comments = session.execute(update(SurveyResponse).where(SurveyResponse.customer_id.in_(ids),

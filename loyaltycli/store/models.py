@@ -329,7 +329,7 @@ class CardEntry(SQLModel, table=True):
 
 
 class PassKey(SQLModel, table=True):
-    """A secret that signs the customers' card codes (loyaltycli/customer/passes.py): the newest key not
+    """A secret that signs the customers' card codes (loyaltycli/services/passes.py): the newest key not
     retired signs new codes; every key not retired still verifies the codes it signed."""
 
     __tablename__ = "pass_key"
