@@ -15,12 +15,9 @@ import time
 from contextlib import closing
 
 import pytest
-from loyaltycli.store.db import SCHEMA_HEAD
 
-from loyaltycli.store.db import SCHEMA_HEAD
 
 from safety_helpers import balance_of, dump
-from loyaltycli.store.db import SCHEMA_HEAD
 
 
 SHOP = [("enroll", "Aoife Byrne", "--email", "aoife@example.ie"), ("enroll", "Brian Walsh", "--phone", "+353851234567"),

@@ -8,9 +8,7 @@ import os
 
 import pytest
 from sqlalchemy import select, text
-from loyaltycli.store.db import SCHEMA_HEAD
 
-from loyaltycli.store.db import SCHEMA_HEAD
 
 PG_URL = os.environ.get("LOYALTY_TEST_PG_URL")
 

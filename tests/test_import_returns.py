@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from loyaltycli.services import importer
 from loyaltycli.store import storage
 from loyaltycli.store.models import Customer, LedgerEntry, Purchase, PurchaseItem
 from loyaltycli.engine.returns import ReturnMatcher, wanted

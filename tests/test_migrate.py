@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import create_engine
 
 from safety_helpers import dump, execute, schema_of
-from loyaltycli.store.db import SCHEMA_HEAD
 
 NEWER = f"error: the database schema (ffff) is newer than this program ({SCHEMA_HEAD}); upgrade loyaltycli\n"
 

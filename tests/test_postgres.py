@@ -6,13 +6,11 @@ LOYALTY_TEST_PG_URL is set); the ones marked `needs_pg` only on PostgreSQL.
 
 from __future__ import annotations
 
-from loyaltycli.store.db import SCHEMA_HEAD
 
 import multiprocessing
 import os
 
 import pytest
-from loyaltycli.store.db import SCHEMA_HEAD
 
 PG_URL = os.environ.get("LOYALTY_TEST_PG_URL")
 needs_pg = pytest.mark.skipif(not PG_URL, reason="needs a PostgreSQL server: set LOYALTY_TEST_PG_URL")

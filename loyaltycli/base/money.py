@@ -7,7 +7,7 @@ from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from loyaltycli.base.errors import InvalidInput
 from loyaltycli.i18n import gettext
-from loyaltycli.i18n import gettext, speaking_locale
+from loyaltycli.i18n import speaking_locale
 
 # Optional currency sign or code, optional sign, digits with optional thousands separators, decimals.
 _AMOUNT = re.compile(

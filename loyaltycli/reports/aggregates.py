@@ -298,8 +298,8 @@ def upsell_report(session: Session, program: Program, period: Period) -> dict:
 
 def top_products(session: Session, period: Period, limit: int = 10) -> list[dict]:
     """The period's most bought products (by customers who bought them, then quantity), with the product's
-    name (the description column of imports, core.products)."""
-    from loyaltycli.reports import products
+    name (the description column of imports, store/products.py)."""
+    from loyaltycli.store import products
     from loyaltycli.base.numbers import quantity_text
 
     buyers = func.count(distinct(Purchase.customer_id))

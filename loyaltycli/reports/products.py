@@ -1,45 +1,16 @@
-"""Products: their names as the till exports describe them (one description per SKU, the latest import
-wins), and the products to suggest to a customer (`customer suggest`)."""
+"""The products to suggest to a customer (`customer suggest`): what customers with similar baskets bought."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.shop import clock
-from loyaltycli.store.models import Product, Purchase, PurchaseItem
+from loyaltycli.store.models import Purchase, PurchaseItem
 from loyaltycli.reports.sql import YEAR_DAYS, fetch, tune
-
-MAX_DESCRIPTION = 200
-
-
-def remember(session: Session, descriptions: dict[str, str], at: datetime) -> None:
-    """Store each SKU's description (insert, or replace the one stored): one statement per batch."""
-    rows = [{"sku": sku, "description": text[:MAX_DESCRIPTION], "updated_at": at}
-            for sku, text in descriptions.items() if sku and text]
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(Product.__table__)
-    statement = statement.on_conflict_do_update(
-        index_elements=["sku"], set_={"description": statement.excluded.description,
-                                      "updated_at": statement.excluded.updated_at})
-    session.execute(statement, rows)
-
-
-def descriptions(session: Session, skus: list[str]) -> dict[str, str]:
-    """SKU -> description, for the SKUs that have one."""
-    if not skus:
-        return {}
-    return dict(session.execute(select(Product.sku, Product.description).where(Product.sku.in_(sorted(set(skus)))))
-                .all())
-
+from loyaltycli.store.products import descriptions
 
 def suggest_products(session: Session, customer_id: int, *, limit: int = 5, neighbours: int = 50,
                      favourites: int = 10, days: int = YEAR_DAYS) -> list[dict]:

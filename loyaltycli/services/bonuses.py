@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session
 from loyaltycli.shop import clock
 from loyaltycli.base.errors import InvalidInput, RuleNotMet
 from loyaltycli.store.models import Customer, LedgerEntry, Purchase
-from loyaltycli.base.money import floor_int, format_amount, parse_decimal
-from loyaltycli.store.program import Program
 from loyaltycli.base.money import floor_int, parse_decimal
+from loyaltycli.store.program import Program
 from loyaltycli.engine.notes import make as make_note
 from loyaltycli.i18n import _
 

@@ -16,9 +16,8 @@ from loyaltycli.shop import clock
 from loyaltycli.store import ledger
 from loyaltycli.base.errors import (AmbiguousCustomer, DuplicateCustomer, InvalidInput, RuleNotMet,
                                     UnknownCustomer)
-from loyaltycli.store.models import ConsentRecord, Customer, Referral
-from loyaltycli.store.program import Program
 from loyaltycli.store.models import Customer, Referral
+from loyaltycli.store.program import Program
 from loyaltycli.engine.notes import make as make_note
 from loyaltycli.i18n import N_, gettext
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from loyaltycli.services import cards, customers, points
 from loyaltycli.shop import clock
-from loyaltycli.reports import products
+from loyaltycli.store import products
 from loyaltycli.store import spill, storage
 from loyaltycli.store.batches import BATCH_ROWS, HOLD_SECONDS, Transactions
 from loyaltycli.services.import_returns import BlockReturns
