@@ -292,7 +292,8 @@ def customer_edit(
     from loyaltycli.store.program import load_program
     from loyaltycli.services.consent import EMAIL, SMS
 
-    if all(v is None for v in (name, phone, email, card, birthday, consent, tax_id, lang, email_offers, sms_offers)):
+    given = (name, phone, email, card, birthday, consent, tax_id, lang, email_offers, sms_offers)
+    if all(v is None for v in given):
         fail(_("nothing to change: give --name, --phone, --email, --card, --birthday, --tax-id, --lang, "
                "--email-offers, --sms-offers or --consent"))
     if lang:

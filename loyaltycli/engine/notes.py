@@ -34,7 +34,8 @@ KINDS: dict[str, tuple[str, str | None, str | None]] = {
     "merge": (N_("merged {duplicate} into {keep}"), None, None),
     "merge_lot": (*Nn_("merged {duplicate} into {keep}: {points} point earned {day}",
                        "merged {duplicate} into {keep}: {points} points earned {day}"), "points"),
-    "merge_bonus": (N_("merged {duplicate} into {keep}: bonus {key} was already given to {duplicate}"), None, None),
+    "merge_bonus": (N_("merged {duplicate} into {keep}: bonus {key} was already given to {duplicate}"), None,
+                    None),
     "forget": (N_("points forfeited: personal data erased"), None, None),
     "redeem_value": (N_("redeemed for {value}"), None, None),
     "redeem_reward": (N_("reward {reward}"), None, None),
@@ -42,13 +43,14 @@ KINDS: dict[str, tuple[str, str | None, str | None]] = {
     "birthday": (N_("happy birthday ({day})"), None, None),
     "rebate": (N_("rebate {percent}% on {year} spend {amount}"), None, None),
     # the stamp-card ledger
-    "stamp": (*Nn_("receipt {receipt}: {stamps} stamp on {card}", "receipt {receipt}: {stamps} stamps on {card}"),
-              "stamps"),
+    "stamp": (*Nn_("receipt {receipt}: {stamps} stamp on {card}",
+                   "receipt {receipt}: {stamps} stamps on {card}"), "stamps"),
     "unstamp": (*Nn_("refund of receipt {receipt}: {stamps} stamp taken back",
                      "refund of receipt {receipt}: {stamps} stamps taken back"), "stamps"),
     "card_complete": (N_("{card} card complete ({stamps} stamps)"), None, None),
     "card_expire": (*Nn_("{stamps} stamp on {card} expired: the card was not filled within {days} days",
-                         "{stamps} stamps on {card} expired: the card was not filled within {days} days"), "stamps"),
+                         "{stamps} stamps on {card} expired: the card was not filled within {days} days"),
+                    "stamps"),
     "voucher_used": (N_("used: {reward}"), None, None),
 }
 # Kinds whose stored English always took the plural wording ("1 points earned ... expired"): kept so.
