@@ -20,4 +20,7 @@
   // A page brought back by the back button is not shown again from the browser's memory.
   window.addEventListener("pageshow", function (event) { if (event.persisted) { leave(); } });
   wake();
+  // The field a USB scanner types into has the focus, even where the browser skipped `autofocus`.
+  var first = document.querySelector("[autofocus]");
+  if (first && (!document.activeElement || document.activeElement === document.body)) { first.focus(); }
 }());
