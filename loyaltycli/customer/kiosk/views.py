@@ -35,7 +35,7 @@ def words() -> dict[str, str]:
         "phone": _("phone"),
         "email": _("e-mail"),
         "birthday": _("birthday"),
-        "referral": _("Referral code of a friend (optional)"),
+        "referral": _("referral code of a friend"),
         "your_language": _("Your language"),
         "phone_or_email": _("Give a phone number or an e-mail address (or both)."),
         "consents": _("Your choices"),
