@@ -204,6 +204,24 @@ def test_no_personal_data_in_logs(client, caplog):
     assert "0851234567" not in caplog.text and "ann@example.ie" not in caplog.text
 
 
+def test_an_unexpected_error_shows_nothing_of_it_and_logs_its_type_only(client, monkeypatch, caplog):
+    from loyaltycli.customer.kiosk import views
+
+    def broken(session, customer):
+        raise RuntimeError("secret 0851234567")
+
+    monkeypatch.setattr(views, "card_summary", broken)
+    joined = join(client, phone="0851234567", consent_membership="yes").get_data(as_text=True)
+    code = re.search(r'id="code">(LC1\.[A-Z0-9.]+)<', joined).group(1)
+    with caplog.at_level(logging.DEBUG):
+        answer = client.post("/ro/card", data={"csrf_token": token(client, "ro", "card"), "code": code},
+                             headers={"Host": HOST})
+    assert answer.status_code == 500
+    text = answer.get_data(as_text=True)
+    assert '<html lang="ro">' in text and "0851234567" not in text and "RuntimeError" not in text
+    assert "RuntimeError" in caplog.text and "0851234567" not in caplog.text
+
+
 def test_kiosk_command_refuses_bad_options(cli):
     bad_lang = cli("kiosk", "--lang", "fr")
     assert bad_lang.exit_code == 2 and "unknown language 'fr'" in bad_lang.stderr

@@ -140,9 +140,15 @@ def page(app, lang: str, template: str, *, status: int = 200, **context):
 
 def trouble():
     """The page of an unexpected error (nothing of the error shown)."""
-    from flask import current_app
+    from flask import current_app, request
 
-    return page(current_app, "en", "message.html", message=words()["trouble"])[0]
+    lang = (request.view_args or {}).get("lang")
+    lang = lang if lang in LANGUAGE_NAMES else "en"
+    from loyaltycli import i18n
+
+    with i18n.speaking(lang):
+        message = words()["trouble"]
+    return page(current_app, lang, "message.html", message=message)[0]
 
 
 def enrol(app, lang: str, form) -> tuple[str, int]:

@@ -1,5 +1,5 @@
-// After a short time without a touch or a key, go back to the start screen: the page is replaced (not
-// kept in history), so what the last customer saw or typed is gone.
+// After a short time without a touch or a key, go back to the start screen in the shop's language: the
+// page is replaced (not kept in history), so what the last customer saw or typed is gone.
 (function () {
   "use strict";
   var body = document.body;
