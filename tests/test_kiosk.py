@@ -228,3 +228,25 @@ def test_kiosk_command_refuses_bad_options(cli):
     bad_listen = cli("kiosk", "--listen", "shop.example")
     assert bad_listen.exit_code == 2 and "is not an IP address" in bad_listen.stderr
     assert "chromium --kiosk" in cli("kiosk", "--help").stdout
+
+
+@pytest.mark.sqlite_only
+def test_a_till_holding_the_database_past_the_busy_timeout_gets_a_polite_refusal(client, database, db_path,
+                                                                                 monkeypatch):
+    import sqlite3
+
+    from loyaltycli.store import db as dbmod
+
+    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_SECONDS", 0.2)
+    database.engine.dispose()  # new connections take the short timeout
+    till = sqlite3.connect(str(db_path), isolation_level=None)
+    till.execute("BEGIN IMMEDIATE")  # another till's long write
+    try:
+        answer = join(client, phone="0851234567", consent_membership="yes")
+    finally:
+        till.execute("ROLLBACK")
+        till.close()
+    assert answer.status_code == 422
+    assert "The till is busy; please try again in a moment." in answer.get_data(as_text=True)
+    assert customers(database) == []
+    assert join(client, phone="0851234567", consent_membership="yes").status_code == 200
