@@ -250,3 +250,15 @@ def test_a_till_holding_the_database_past_the_busy_timeout_gets_a_polite_refusal
     assert "The till is busy; please try again in a moment." in answer.get_data(as_text=True)
     assert customers(database) == []
     assert join(client, phone="0851234567", consent_membership="yes").status_code == 200
+
+
+def test_my_card_shows_stamps_and_vouchers(cafe, client):
+    for receipt in ("R-1", "R-2", "R-3", "R-4"):
+        assert cafe("purchase", "C000001", "7.50", "--receipt", receipt, "--item", "COF-1:3:2.50").exit_code == 0
+    code = cafe("pass", "show", "C000001", "--quiet").stdout.strip()
+    seen = client.post("/en/card", data={"csrf_token": token(client, "en", "card"), "code": code},
+                       headers={"Host": HOST})
+    page = seen.get_data(as_text=True)
+    assert seen.status_code == 200
+    # 12 stamps: a full card of 10 became a voucher, 2 stamps on the next
+    assert re.search(r'id="stamps"><span class="stamp-card">Coffee: 2/10 · vouchers: 1 \(Free coffee\)<', page), page

@@ -12,7 +12,7 @@ from loyaltycli.i18n import N_, _
 
 # The languages of the switch, each named in itself.
 LANGUAGE_NAMES = {"pt_PT": "Português", "ro": "Română", "it": "Italiano", "es": "Español", "en": "English"}
-# The pages the language switch links to as they are (any other: the start screen in that language).
+# The pages the language switch links to as they are (after a POST: the start screen in that language).
 PAGES = ("start", "join_form", "card_form")
 FIELD_LIMIT = 254  # the longest field we store (an e-mail); longer input is cut, then refused by validation
 
@@ -48,7 +48,6 @@ def words() -> dict[str, str]:
         "card_hint": _("Show this code at the counter, or take a photo of it. Your card number is {code}."),
         "referral_yours": _("Your referral code for friends: {code}"),
         "scan": _("Scan your card, or type the code written under it, then press Enter."),
-        "card_code": _("Card code"),
         "submit_card": _("Show my points"),
         "unknown_card": _("We do not know this card. Check the code, or ask at the counter."),
         "points": _("points"),
@@ -64,7 +63,6 @@ def words() -> dict[str, str]:
         "nothing_expiring": _("No points expire in the next 30 days."),
         "trouble": _("Something went wrong. Please ask at the counter."),
         "busy": _("The till is busy; please try again in a moment."),
-        "idle": _("Returning to the start screen soon."),
     }
 
 
@@ -131,10 +129,11 @@ def page(app, lang: str, template: str, *, status: int = 200, **context):
     from loyaltycli import i18n
     from loyaltycli.customer.kiosk import csrf_token
 
+    # The language switch links to the same page in another language; after a POST, to the start screen.
+    here = request.endpoint if request.method == "GET" and request.endpoint in PAGES else "start"
     with i18n.speaking(lang):
-        body = render_template(template, lang=lang, t=words(), languages=LANGUAGE_NAMES,
-                               csrf_token=csrf_token(), idle=app.config["KIOSK_IDLE_SECONDS"],
-                               here=request.endpoint if request.method == "GET" and request.endpoint in PAGES else "start", **context)
+        body = render_template(template, lang=lang, t=words(), languages=LANGUAGE_NAMES, here=here,
+                               csrf_token=csrf_token(), idle=app.config["KIOSK_IDLE_SECONDS"], **context)
     return body, status
 
 
@@ -225,7 +224,7 @@ def show_card(app, lang: str, text: str) -> tuple[str, int]:
 
 def card_summary(session, customer) -> dict:
     """What the card page shows, with amounts in the language being spoken (what `balance` shows)."""
-    from loyaltycli.base.money import Money, format_money
+    from loyaltycli.base.money import format_money
     from loyaltycli.i18n import ngettext
     from loyaltycli.services import accounts, rewards
     from loyaltycli.shop import clock
@@ -237,23 +236,21 @@ def card_summary(session, customer) -> dict:
     catalogue = rewards.list_rewards(session, program)
     ahead = [r for r in catalogue if r["cost"] > points]
     cashback = program.earn_mode == "cashback"
-    out = {
+    return {
         "name": customer.name or "",
         "points": points,
         "cashback": cashback,
         "value": format_money(max(points, 0) * program.point_value),
         "tier": found["tier"],
-        "next_tier": (_("{tier}: {amount} more to spend").format(tier=found["next_tier"],
-                                                                 amount=Money(found["missing_for_next"]))
-                      if found["next_tier"] else None),
+        "next_tier": _("{tier}: {amount} more to spend").format(
+            tier=found["next_tier"], amount=format_money(found["missing_for_next"])) if found["next_tier"] else None,
         "expiring": [ngettext("{points} point on {date}", "{points} points on {date}", e["points"]).format(
             points=e["points"], date=clock.local_text(e["expires_at"])[:10]) for e in found["expiring_soon"]],
         "ready": [r["reward"] for r in catalogue if r["cost"] <= points],
-        "next_reward": (ngettext("{reward}: {missing} point to go", "{reward}: {missing} points to go",
-                                 ahead[0]["cost"] - points).format(reward=ahead[0]["reward"],
-                                                                    missing=ahead[0]["cost"] - points)
-                        if ahead else None),
+        "next_reward": ngettext("{reward}: {missing} point to go", "{reward}: {missing} points to go",
+                                ahead[0]["cost"] - points).format(reward=ahead[0]["reward"],
+                                                                   missing=ahead[0]["cost"] - points)
+        if ahead else None,
         "cards": [{"card": c["card"], "stamps": c["stamps"], "needed": c["stamps_needed"],
                    "reward": c["reward"], "vouchers": c["vouchers"]} for c in found.get("cards", [])],
     }
-    return out
