@@ -34,9 +34,10 @@ def probe(*args: str) -> tuple[dict, str]:
 
 
 HEAVY_FOR_HELP = {"sqlalchemy", "sqlmodel", "pydantic", "rich", "questionary", "prompt_toolkit", "alembic",
-                  "phonenumbers", "email_validator", "markdown_it", "pygments"}
+                  "phonenumbers", "email_validator", "markdown_it", "pygments", "flask", "werkzeug", "jinja2",
+                  "waitress"}
 NOT_AT_THE_COUNTER = {"questionary", "prompt_toolkit", "alembic", "phonenumbers", "email_validator", "rich",
-                      "markdown_it", "pygments"}
+                      "markdown_it", "pygments", "flask", "werkzeug", "jinja2", "waitress"}
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"], []])

@@ -192,7 +192,10 @@ def _check_unique(session: Session, column, value, label: str, exclude_id: int |
         return
     other = _holder(session, column, value, exclude_id)
     if other:
-        raise DuplicateCustomer(gettext('{label} {value} already belongs to customer {other}').format(label=gettext(label), value=value, other=other))
+        error = DuplicateCustomer(gettext('{label} {value} already belongs to customer {other}').format(
+            label=gettext(label), value=value, other=other))
+        error.field = label  # which key clashed, for a screen that must not say whose it is (the kiosk)
+        raise error
 
 
 @dataclass
