@@ -250,12 +250,12 @@ class Smtp:
         try:
             self.conn.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
-            raise Refused(self.mask("; ".join(_reply(code, text) for code, text in exc.recipients.values())))
+            raise Refused(self.mask("; ".join(_reply(code, text) for code, text in exc.recipients.values()))) from None
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
             if 500 <= exc.smtp_code < 600:
-                raise Refused(self.mask(_reply(exc.smtp_code, exc.smtp_error)))
+                raise Refused(self.mask(_reply(exc.smtp_code, exc.smtp_error))) from None
             raise MailUnavailable(_("mail server {host}:{port}: {error}").format(
-                host=self.host, port=self.port, error=self.mask(_reply(exc.smtp_code, exc.smtp_error))))
+                host=self.host, port=self.port, error=self.mask(_reply(exc.smtp_code, exc.smtp_error)))) from None
         except (smtplib.SMTPException, OSError) as exc:
             self.conn = None
             raise MailUnavailable(_("mail server {host}:{port}: {error}").format(
