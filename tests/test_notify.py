@@ -188,6 +188,21 @@ def test_the_password_never_appears_even_when_the_login_is_refused(shop, smtp, m
             assert not any(form in text for form in forms)
 
 
+def test_a_server_that_cannot_be_reached_stops_the_run_and_the_next_run_gives_the_messages(shop, smtp, database):
+    from loyaltycli.store.models import Notice
+
+    use_server(shop, smtp)
+    assert shop("program", "set", "smtp_port", str(free_port())).exit_code == 0  # nobody listens there
+    result = shop("notify", "statements")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: mail server 127.0.0.1:") and result.stderr.count("\n") == 1
+    with database.session(write=False) as s:
+        assert [n.status for n in s.query(Notice)] == ["failed"]  # it never left: not 'sending'
+    assert shop("program", "set", "smtp_port", str(smtp.port)).exit_code == 0
+    assert shop("notify", "statements").exit_code == 0
+    assert len(smtp.messages) == 2
+
+
 def test_the_password_is_masked_in_a_server_reply_that_echoes_it(program, monkeypatch):
     from loyaltycli.services import notify
 

@@ -24,7 +24,7 @@ RETRY = typer.Option(False, "--retry",
 def _give(kind: str, outbox: Optional[Path], retry: bool, *, since=None, days: int = 30) -> None:
     import sys
 
-    from loyaltycli.cli.render import emit, print_line
+    from loyaltycli.cli.render import emit
     from loyaltycli.services import notify
     from loyaltycli.store.program import load_program
 
@@ -34,15 +34,16 @@ def _give(kind: str, outbox: Optional[Path], retry: bool, *, since=None, days: i
     else:
         with db.session(write=False) as session:
             transport = notify.Smtp(load_program(session))
-    result = notify.run(db, kind, transport, since=since, days=days, retry=retry)
+    try:
+        result = notify.run(db, kind, transport, since=since, days=days, retry=retry)
+    except notify.MailUnavailable as exc:  # the server went away: what was sent before, then why
+        if exc.run is not None and not options.current.json:
+            _sent(exc.run, kind)
+        raise
     if options.current.json:
         emit(result.as_dict())
     else:
-        for outcome in result.outcomes:
-            if outcome.status == "sent":
-                where = outcome.file or outcome.email
-                print_line(_("{code}: {kind} to {where}").format(code=outcome.code, kind=_(kind),
-                                                                 where=where))
+        _sent(result, kind)
         for outcome in result.refused:
             typer.echo(_("refused: {code} <{email}>: {error}").format(
                 code=outcome.code, email=outcome.email, error=outcome.error), err=True)
@@ -55,6 +56,15 @@ def _give(kind: str, outbox: Optional[Path], retry: bool, *, since=None, days: i
     sys.stdout.flush()
     if result.refused:
         raise typer.Exit(3)
+
+
+def _sent(result, kind: str) -> None:
+    from loyaltycli.cli.render import print_line
+    from loyaltycli.customer.statements import LABELS
+
+    for outcome in result.sent:
+        print_line(_("{code}: {kind} to {where}").format(code=outcome.code, kind=_(LABELS[kind]),
+                                                         where=outcome.file or outcome.email))
 
 
 @notify_app.command("statements")

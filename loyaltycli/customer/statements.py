@@ -21,10 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyaltycli.base.errors import InvalidInput
-from loyaltycli.i18n import _, ngettext, speaking
+from loyaltycli.i18n import N_, _, ngettext, speaking
 
 STATEMENT, EXPIRING = "statement", "expiring"
 KINDS = (STATEMENT, EXPIRING)
+LABELS = {STATEMENT: N_("statement"), EXPIRING: N_("expiry reminder")}  # as people read them
 TEMPLATES = Path(__file__).with_name("templates")
 
 

@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from loyaltycli.base.errors import InvalidInput, LoyaltyError
@@ -37,9 +38,12 @@ TIMEOUT = 30  # seconds for the SMTP server to answer
 
 
 class MailUnavailable(LoyaltyError):
-    """The mail server cannot be used (connection, TLS, login): the run stops; what left is recorded."""
+    """The mail server cannot be used (connection, TLS, login): the run stops; what left is recorded.
+    ``maybe_sent``: the server may have taken the message being given (it stays 'sending')."""
 
     exit_code = 1
+    maybe_sent = False
+    run: "Run | None" = None
 
 
 @dataclass
@@ -127,8 +131,8 @@ def due(session: Session, program, customer: Customer, kind: str, *, days: int, 
 
 # -- giving out -----------------------------------------------------------------------------------------
 class Outbox:
-    """Messages as .eml files in a folder: made when missing (its parent must exist), mode 0700; each
-    file new (never replaced), mode 0600 (a message holds the card code)."""
+    """Messages as .eml files in a folder: made at the first message when missing (its parent must
+    exist), mode 0700; each file new (never replaced), mode 0600 (a message holds the card code)."""
 
     via = "outbox"
 
@@ -136,15 +140,19 @@ class Outbox:
         from loyaltycli.base import files
 
         self.folder = Path(folder).expanduser()
-        try:
-            self.folder.mkdir(mode=0o700)
-        except FileExistsError:
-            if not self.folder.is_dir() or self.folder.is_symlink():
-                raise InvalidInput(_("outbox {path} is not a folder").format(
-                    path=files.shown(self.folder))) from None
-        except FileNotFoundError:
+        shown = files.shown(self.folder)
+        if self.folder.is_symlink() or (self.folder.exists() and not self.folder.is_dir()):
+            raise InvalidInput(_("outbox {path} is not a folder").format(path=shown))
+        if not self.folder.exists() and not self.folder.absolute().parent.is_dir():
             raise InvalidInput(_("cannot make the outbox {path}: its parent folder does not exist").format(
-                path=files.shown(self.folder))) from None
+                path=shown))
+
+    def _make(self) -> None:
+        """The folder, made at the first message (a run that gives nothing leaves no folder)."""
+        from loyaltycli.base import files
+
+        try:
+            self.folder.mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
             raise InvalidInput(_("cannot make the outbox {path}: {value}").format(
                 path=files.shown(self.folder), value=exc.strerror or exc)) from None
@@ -152,6 +160,7 @@ class Outbox:
     def give(self, msg, name: str) -> str:
         from loyaltycli.base import files
 
+        self._make()
         path = self.folder / f"{name}.eml"
         n = 1
         while path.exists() or path.is_symlink():
@@ -258,8 +267,10 @@ class Smtp:
                 host=self.host, port=self.port, error=self.mask(_reply(exc.smtp_code, exc.smtp_error)))) from None
         except (smtplib.SMTPException, OSError) as exc:
             self.conn = None
-            raise MailUnavailable(_("mail server {host}:{port}: {error}").format(
-                host=self.host, port=self.port, error=self.mask(_error_text(exc)))) from None
+            failure = MailUnavailable(_("mail server {host}:{port}: {error}").format(
+                host=self.host, port=self.port, error=self.mask(_error_text(exc))))
+            failure.maybe_sent = True  # the connection broke while the message was on its way
+            raise failure from None
         return None
 
     def close(self) -> None:
@@ -304,25 +315,32 @@ def run(db, kind: str, transport, *, since: datetime | None = None, days: int = 
     result = Run(kind, transport.via)
     try:
         for customer_id in ids:
-            with db.session() as session:
-                customer = session.get(Customer, customer_id)
-                if not consent.may_send(session, customer, consent.EMAIL, now):
-                    continue  # withdrawn since the list was read: at once means at once
-                plan = due(session, program, customer, kind, days=days, retry=retry, now=now)
-                if isinstance(plan, str):
-                    result.up_to_date += plan == "up_to_date"
-                    result.pending += plan == "pending"
-                    continue
-                made = statements.build(session, program, customer, kind, after_row=plan.after_row,
-                                        since=since, days=days, now=now)
-                msg = statements.message(made, sender, now=now)
-                notice = _record_sending(session, plan, kind, transport.via, msg["Message-ID"], now)
-                notice_id, code, email = notice.id, customer.code, customer.email
+            try:
+                prepared = _prepare(db, program, sender, customer_id, kind, transport.via, since=since,
+                                    days=days, retry=retry, now=now)
+            except IntegrityError:  # another run recorded this very message a moment ago: it gives it
+                prepared = "pending"
+            if isinstance(prepared, str):
+                result.up_to_date += prepared == "up_to_date"
+                result.pending += prepared == "pending"
+                continue
+            notice_id, code, email, msg = prepared
             outcome = Outcome(code, email, kind, "sent", msg["Message-ID"])
             try:
                 outcome.file = transport.give(msg, f"{now:%Y%m%d}-{code}-{kind}")
             except Refused as exc:
                 outcome.status, outcome.error = "refused", str(exc)[:300]
+            except MailUnavailable as exc:
+                if not exc.maybe_sent:  # it never left: the next run gives it
+                    with db.session() as session:
+                        notice = session.get(Notice, notice_id)
+                        notice.status, notice.error = "failed", str(exc)[:300]
+                exc.run = result
+                raise
+            except LoyaltyError:  # an outbox file that cannot be written: it did not leave
+                with db.session() as session:
+                    session.get(Notice, notice_id).status = "failed"
+                raise
             with db.session() as session:
                 notice = session.get(Notice, notice_id)
                 notice.status = outcome.status
@@ -332,6 +350,26 @@ def run(db, kind: str, transport, *, since: datetime | None = None, days: int = 
     finally:
         transport.close()
     return result
+
+
+def _prepare(db, program, sender, customer_id: int, kind: str, via: str, *, since, days: int,
+             retry: bool, now: datetime):
+    """One transaction: is a message due, make it, record it as 'sending'. Returns (notice id, customer
+    code, e-mail, message), or why nothing is due ('up_to_date', 'pending', 'withdrawn')."""
+    from loyaltycli.services import consent
+
+    with db.session() as session:
+        customer = session.get(Customer, customer_id)
+        if not consent.may_send(session, customer, consent.EMAIL, now):
+            return "withdrawn"  # since the list was read: at once means at once
+        plan = due(session, program, customer, kind, days=days, retry=retry, now=now)
+        if isinstance(plan, str):
+            return plan
+        made = statements.build(session, program, customer, kind, after_row=plan.after_row,
+                                since=since, days=days, now=now)
+        msg = statements.message(made, sender, now=now)
+        notice = _record_sending(session, plan, kind, via, msg["Message-ID"], now)
+        return notice.id, customer.code, customer.email, msg
 
 
 def _record_sending(session: Session, plan: Due, kind: str, via: str, message_id: str,
