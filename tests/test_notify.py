@@ -203,6 +203,14 @@ def test_a_server_that_cannot_be_reached_stops_the_run_and_the_next_run_gives_th
     assert len(smtp.messages) == 2
 
 
+def test_a_password_auth_cannot_carry_is_refused_without_showing_it(shop, smtp, monkeypatch):
+    use_server(shop, smtp)
+    monkeypatch.setenv("LOYALTY_SMTP_PASSWORD", "pässwörd-Ünicode")
+    result = shop("notify", "statements")
+    assert result.exit_code == 1 and "ASCII only" in result.stderr
+    assert not any(ch in result.stderr for ch in "äöÜ")
+
+
 def test_the_password_is_masked_in_a_server_reply_that_echoes_it(program, monkeypatch):
     from loyaltycli.services import notify
 

@@ -233,7 +233,7 @@ class Smtp:
                     conn.starttls(context=context)
             if self.user:
                 self._login(conn)
-        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+        except (smtplib.SMTPException, OSError, ssl.SSLError, UnicodeError) as exc:
             raise MailUnavailable(_("mail server {host}:{port}: {error}").format(
                 host=self.host, port=self.port, error=self.mask(_error_text(exc)))) from None
         return conn
@@ -293,6 +293,8 @@ def _error_text(exc: BaseException) -> str:
 
     if isinstance(exc, smtplib.SMTPResponseException):
         return _reply(exc.smtp_code, exc.smtp_error)
+    if isinstance(exc, UnicodeError):  # smtplib sends the login in ASCII; never quote the text
+        return _("the login or password has characters the server's AUTH cannot carry (ASCII only)")
     return str(exc) or type(exc).__name__
 
 
