@@ -126,6 +126,16 @@ def test_a_second_run_sends_nothing_and_a_new_sale_sends_only_what_is_new(shop, 
     assert "R9" in latest and "R1" not in latest  # only what happened since the last statement
 
 
+def test_since_lists_the_rows_from_that_day_on(shop, tmp_path):
+    out = tmp_path / "out"
+    assert shop("notify", "statements", "--since", "2026-06-01", "--outbox", out).exit_code == 0
+    ana = email.message_from_bytes(sorted(out.iterdir())[0].read_bytes(), policy=email.policy.default)
+    assert "R1" in plain(ana) and "2025-07-01" not in plain(ana)  # not the welcome bonus of last July
+    assert "2026-06-01" in plain(ana)
+    bad = shop("notify", "statements", "--since", "June", "--outbox", out)
+    assert bad.exit_code == 1 and bad.stderr.startswith("error: ")
+
+
 def test_withdrawn_consent_stops_at_once(shop, smtp):
     use_server(shop, smtp)
     assert shop("customer", "consent", "C000002", "--withdraw", "email").exit_code == 0

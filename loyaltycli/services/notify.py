@@ -367,7 +367,8 @@ def _prepare(db, program, sender, customer_id: int, kind: str, via: str, *, sinc
         plan = due(session, program, customer, kind, days=days, retry=retry, now=now)
         if isinstance(plan, str):
             return plan
-        made = statements.build(session, program, customer, kind, after_row=plan.after_row,
+        made = statements.build(session, program, customer, kind,
+                                after_row=0 if since else plan.after_row,
                                 since=since, days=days, now=now)
         msg = statements.message(made, sender, now=now)
         notice = _record_sending(session, plan, kind, via, msg["Message-ID"], now)
