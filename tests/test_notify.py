@@ -323,3 +323,15 @@ def test_statement_library_builds_the_message_in_the_customer_language(shop, dat
         msg = statements.message(made, statements.Sender.of(program))
     assert msg["Subject"] and msg["Content-Language"] == "ro"
     assert "70" in plain(msg) and "3,50\xa0EUR" in html(msg)
+
+
+def test_a_cashback_shop_tells_the_credit(cli, tmp_path):
+    for args in [("program", "set", "country", "PT"), ("program", "set", "mail_from", "loja@example.pt"),
+                 ("program", "preset", "cashback", "--percent", "5")]:
+        assert cli(*args).exit_code == 0
+    assert cli("enroll", "Rita", "--email", "rita@example.pt", "--email-offers").exit_code == 0
+    assert cli("purchase", "C000001", "40.00", "--receipt", "R1").exit_code == 0
+    assert cli("notify", "statements", "--outbox", tmp_path / "out").exit_code == 0
+    [path] = list((tmp_path / "out").iterdir())
+    text = plain(email.message_from_bytes(path.read_bytes(), policy=email.policy.default))
+    assert "Credit: 2,50\xa0€" in text  # the welcome bonus of 50 cents and 5% of 40,00 €

@@ -54,6 +54,8 @@ class Statement:
     expiring: list[tuple[datetime, int]] = field(default_factory=list)
     card_code: str = ""
     since: datetime | None = None
+    earn_mode: str = "points"  # cashback: points are cents of credit
+    point_value: int = 0
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,8 @@ def build(session: Session, program, customer, kind: str, *, after_row: int = 0,
     return Statement(kind=kind, customer_id=customer.id, code=customer.code, name=customer.name,
                      email=customer.email, language=customer.language, balance=balance,
                      value=max(balance, 0) * program.point_value, rows=rows, expiring=expiring,
-                     card_code=passes.code_for(session, customer.id, at=now), since=since)
+                     card_code=passes.code_for(session, customer.id, at=now), since=since,
+                     earn_mode=program.earn_mode, point_value=program.point_value)
 
 
 def _date(value: datetime) -> str:
@@ -160,9 +163,11 @@ def words(statement: Statement, sender: Sender) -> dict:
         "subject": subject,
         "greeting": _("Hello {name},").format(name=name),
         "intro": intro,
-        "balance": ngettext("Balance: {points} point ({value})", "Balance: {points} points ({value})",
-                            abs(statement.balance)).format(points=statement.balance,
-                                                           value=format_money(statement.value)),
+        "balance": (_("Credit: {credit}").format(credit=format_money(statement.value))
+                    if statement.earn_mode == "cashback" else
+                    ngettext("Balance: {points} point ({value})", "Balance: {points} points ({value})",
+                             abs(statement.balance)).format(points=statement.balance,
+                                                            value=format_money(statement.value))),
         "since_heading": (_("Since {date}").format(date=_date(statement.since)) if statement.since
                           else _("Since your last statement")),
         "expiring_heading": _("Points about to expire"),
@@ -172,6 +177,16 @@ def words(statement: Statement, sender: Sender) -> dict:
         "opt_out_link": _("Unsubscribe"),
         "sender": shop,
     }
+
+
+def _expiry_text(statement: Statement, when: datetime, points: int) -> str:
+    from loyaltycli.base.money import format_money
+
+    if statement.earn_mode == "cashback":
+        return _("{credit} of credit expires on {date}").format(
+            credit=format_money(points * statement.point_value), date=_date(when))
+    return ngettext("{points} point expires on {date}", "{points} points expire on {date}",
+                    points).format(points=points, date=_date(when))
 
 
 def render(statement: Statement, sender: Sender, qr_cid: str) -> tuple[str, str, str]:
@@ -185,10 +200,7 @@ def render(statement: Statement, sender: Sender, qr_cid: str) -> tuple[str, str,
     with speaking(statement.language) as lang:
         t = words(statement, sender)
         rows = [{"date": _date(r.at), "points": f"{r.points:+d}", "note": r.note} for r in statement.rows]
-        expiring = [{"text": ngettext("{points} point expires on {date}",
-                                      "{points} points expire on {date}", points).format(
-                                          points=points, date=_date(when))}
-                    for when, points in statement.expiring]
+        expiring = [{"text": _expiry_text(statement, when, points)} for when, points in statement.expiring]
         values = {"t": t, "rows": rows, "expiring": expiring, "code": statement.card_code,
                   "qr_cid": qr_cid, "subject": t["subject"], "html_lang": lang.replace("_", "-"),
                   "unsubscribe_url": unsubscribe_url(sender, statement)}

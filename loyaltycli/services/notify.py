@@ -329,7 +329,7 @@ def run(db, kind: str, transport, *, since: datetime | None = None, days: int = 
             notice_id, code, email, msg = prepared
             outcome = Outcome(code, email, kind, "sent", msg["Message-ID"])
             try:
-                outcome.file = transport.give(msg, f"{now:%Y%m%d}-{code}-{kind}")
+                outcome.file = transport.give(msg, f"{clock.to_local(now):%Y%m%d}-{code}-{kind}")
             except Refused as exc:
                 outcome.status, outcome.error = "refused", str(exc)[:300]
             except MailUnavailable as exc:
