@@ -351,6 +351,27 @@ class CustomerPass(SQLModel, table=True):
     revoked_at: Optional[datetime] = ts(nullable=True)
 
 
+class Notice(SQLModel, table=True):
+    """A statement or expiry reminder given to a customer by e-mail (loyaltycli/services/notify.py): recorded
+    as ``sending`` before it leaves and ``sent`` after, so that a re-run never gives it twice; ``refused``
+    when the mail server refused the address, ``failed`` when it never left (a re-run tries both again)."""
+
+    __tablename__ = "notice"
+    __table_args__ = (UniqueConstraint("customer_id", "kind", "period", name="uq_notice_customer_kind_period"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    kind: str = Field(max_length=16)  # statement | expiring
+    period: str = Field(max_length=64)  # what it covers: 'ledger:<last row id>', 'until:<date>'
+    last_ledger_id: Optional[int] = None  # a statement: the newest ledger row it shows
+    covered_until: Optional[datetime] = ts(nullable=True)  # a reminder: the latest expiry it announces
+    status: str = Field(max_length=12)  # sending | sent | refused | failed (never left)
+    via: str = Field(max_length=12)  # smtp | outbox
+    message_id: str = Field(max_length=255)
+    created_at: datetime = ts()
+    sent_at: Optional[datetime] = ts(nullable=True)
+    error: Optional[str] = Field(default=None, max_length=300)
+
+
 def _keep_search_key(_mapper, _connection, target) -> None:
     from loyaltycli.base.textkey import search_key
 

@@ -181,6 +181,19 @@ def _timezone(text: str) -> str:
     return value or clock.system_zone_name()
 
 
+def _mail_check(kind: str):
+    """Strict checks of the e-mail settings (loyaltycli/services/notify.py reads them)."""
+    def check(text: str) -> str:
+        from loyaltycli.customer import statements
+
+        return statements.check_setting(kind, text)
+    return check
+
+
+def _plain_setting(text: str) -> str:
+    return str(text).strip()
+
+
 SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("country", "", N_("ISO 3166 country of the shop; `program set country PT` also sets currency, "
             "phone_region, timezone and locale"), lambda t: str(t).strip().upper(), check=_place_check("country")),
@@ -231,7 +244,26 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("survey_nps_question", "", N_("the NPS question as the shop words it, read to customers by `loyalty "
             "survey` (empty: the default, in the shop's language)"), _question),
     Setting("survey_csat_question", "", N_("the CSAT question as the shop words it (empty: the default, in the "
-            "shop's language)"), _question),
+            "shop's language)"), _question),    # E-mail statements and reminders (`loyalty notify`); the SMTP password is never a setting: it is read
+    # from LOYALTY_SMTP_PASSWORD when a message is sent.
+    Setting("shop_name", "", N_("the shop's name as customers know it (e-mails' sender name and greeting)"),
+            _plain_setting, check=_mail_check("name")),
+    Setting("mail_from", "", N_("the address e-mails to customers come from (`notify`)"), _plain_setting,
+            check=_mail_check("address")),
+    Setting("mail_reply_to", "", N_("where customers' replies go (empty: mail_from)"), _plain_setting,
+            check=_mail_check("address")),
+    Setting("smtp_host", "", N_("SMTP server that sends the e-mails (empty: `notify` writes an --outbox only)"),
+            _plain_setting, check=_mail_check("host")),
+    Setting("smtp_port", "0", N_("SMTP port (0: 587 for starttls, 465 for ssl, 25 for none)"), _int(0, 65535),
+            str, "int"),
+    Setting("smtp_security", "starttls", N_("starttls, ssl (TLS from the start) or none (a local relay only)"),
+            _choice("starttls", "ssl", "none")),
+    Setting("smtp_user", "", N_("SMTP login (empty: no login); the password comes from LOYALTY_SMTP_PASSWORD"),
+            _plain_setting, check=_mail_check("user")),
+    Setting("unsubscribe_mailto", "", N_("address of the List-Unsubscribe header (empty: mail_from)"),
+            _plain_setting, check=_mail_check("address")),
+    Setting("unsubscribe_url", "", N_("https address of a one-click unsubscribe page (empty: e-mail only)"),
+            _plain_setting, check=_mail_check("url")),
 ]}
 
 
