@@ -306,7 +306,7 @@ def history(session: Session, customer_id: int) -> list[dict]:
 def sale_items(engine, lines) -> list[tuple]:
     """A till receipt's items as the engine reads them ((sku, quantity, amount)), read only when a stamp
     card or an item rule may need them."""
-    if not (engine.cards or engine.item_rules):
+    if not engine.wants_items:
         return []
     from loyaltycli.tillcsv.records import receipt_items
 
@@ -316,7 +316,7 @@ def sale_items(engine, lines) -> list[tuple]:
 def returned_items(engine, lines) -> list[tuple]:
     """A till return's items as the engine reads them ((sku, quantity, amount), positive): its lines of a
     negative amount (a return line's quantity may be written negative or, negated by a preset, positive)."""
-    if not engine.cards:
+    if not engine.wants_items:
         return []
     from loyaltycli.tillcsv.records import receipt_items
 

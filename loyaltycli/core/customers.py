@@ -260,9 +260,13 @@ def enroll(session: Session, program: Program, name: str, *, phone: str | None =
         session.add(Referral(referee_id=customer.id, referrer_id=referrer.id, code=referrer.referral_code, at=at))
     if consent:
         record_consent(session, customer, True, consent_how, at)
-    if program.welcome_bonus:
-        ledger.post(session, customer.id, "welcome", program.welcome_bonus, at,
-                    expires_at=program.expiry_for(at), bonus_key="welcome", note="welcome bonus")
+    from loyaltycli.engine.account import Account
+    from loyaltycli.engine.earning import Engine
+
+    # the rules of an enrollment (the welcome bonus), as the import's storage.enroll_many asks them
+    for row in Engine(program, clock.local_zone(), clock.now()).enroll(Account(customer.id, customer.code, at), at).rows:
+        _, kind, delta, when, expires, _, _, bonus_key, note, _ = row
+        ledger.post(session, customer.id, kind, delta, when, expires_at=expires, bonus_key=bonus_key, note=note)
     return customer
 
 

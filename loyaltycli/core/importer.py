@@ -22,6 +22,7 @@ from typing import Callable
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from loyaltycli import programs
 from loyaltycli.core import cards, clock, customers, points, products, spill, storage
 from loyaltycli.core.batches import BATCH_ROWS, HOLD_SECONDS, Transactions
 from loyaltycli.core.import_returns import BlockReturns
@@ -362,7 +363,7 @@ class Importer:
         engine = self._engine
         purchases: list[list] = []
         ledger_rows: list[list] = []
-        card_rows: list[list] = []
+        writes: dict[str, list] = {}  # the rules' own rows (stamp cards...), by table
         rewarded: list[tuple[int, int, datetime]] = []
         source, import_file = self.source, self.label[-255:]
         accepted: list[Receipt] = []
@@ -372,9 +373,10 @@ class Importer:
             refund_of = None
             try:
                 if receipt.amount > 0:
+                    items = cards.sale_items(engine, receipt.lines)
                     decision = engine.sale(account, receipt.receipt_id, receipt.at, receipt.amount, receipt.channel,
-                                           receipt.us, cards.sale_items(engine, receipt.lines))
-                    returns.add_sale(receipt, index, decision.earned, decision.stamps)
+                                           receipt.us, items)
+                    returns.add_sale(receipt, index, decision)
                     if decision.rewarded is not None:
                         rewarded.append((account.id, index, receipt.at))
                 else:
@@ -401,7 +403,7 @@ class Importer:
             for row in decision.rows:
                 row[PURCHASE] = index  # the purchase's index for now; its id once written
                 ledger_rows.append(row)
-            card_rows.extend(cards.placed(decision.card_rows, index))  # stamp cards: index for now too
+            programs.placed(decision.writes, index, writes)  # the rules' own rows: index for now too
             accepted.append(receipt)
         if not purchases:
             return
@@ -422,7 +424,7 @@ class Importer:
             for row in ledger_rows:
                 row[PURCHASE] = ids[row[PURCHASE]]
             storage.write_rows(session, LedgerEntry.__table__, LEDGER_COLUMNS, ledger_rows, times)
-        cards.write(session, card_rows, ids)
+        programs.write(session, writes, ids)
         storage.mark_rewarded(session, [(referee, ids[i], at) for referee, i, at in rewarded])
         summary.points_awarded += sum(row[2] for row in ledger_rows)
         summary.imported += sum(len(r.lines) for r in accepted)
@@ -499,7 +501,7 @@ class Importer:
             if account.loaded_from is not None and account.loaded_from <= since_us and len(account.times) > MAX_HISTORY:
                 account.trim(since_us)
         storage.load_accounts(session, mine.values(), since, self._referrers, importing=True,
-                              cards=bool(self._program.cards))  # as the counter: stamps only where cards run
+                              needs=self._engine.needs)  # as the counter: what the shop's rules need
 
 
 class _Same:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from loyaltycli import programs
 from loyaltycli.core import cards, clock, ledger, rules, storage
 from loyaltycli.core.checks import check_channel, check_items, check_receipt, check_sku  # noqa: F401 (callers use points.check_*)
 from loyaltycli.core.errors import (AmbiguousCustomer, DuplicateReceipt, InsufficientPoints, InvalidInput,
@@ -111,7 +112,7 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
                                                  Purchase.receipt_id == receipt_id)).first():
         raise DuplicateReceipt(_('receipt {receipt_id} was already recorded (source {source}); nothing changed').format(receipt_id=receipt_id, source=source))
     engine = Engine(program, clock.local_zone(), clock.now())
-    account = storage.load_account(session, customer, engine.since(at), cards=bool(program.cards))
+    account = storage.load_account(session, customer, engine.since(at), needs=engine.needs)
     decision = engine.sale(account, receipt_id, at, amount, channel,
                            items=[(i.sku, int(i.quantity), i.amount) for i in items])
     if decision.rewarded is not None:  # the referrer's ledger is written too
@@ -119,7 +120,7 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
     purchase_id = _write(session, [None, customer.id, source, receipt_id, at, amount, channel, None, import_file,
                                    import_line], decision.rows,
                          [(sku_item.sku, sku_item.quantity_milli, sku_item.unit_price, sku_item.amount) for sku_item in items])
-    cards.write(session, decision.card_rows, {None: purchase_id})
+    programs.write(session, decision.writes, {None: purchase_id})  # the rules' own rows (stamp cards...)
     if decision.rewarded is not None:
         storage.mark_rewarded(session, [(customer.id, purchase_id, at)])
         session.expire_all()  # the referral was updated past the ORM: what it holds is read again
@@ -130,7 +131,7 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
         receipt_id=receipt_id, code=customer.code, amount=amount, points=decision.earned,
         balance=balance, tier=program.tier_for_spend(spend).name, earn_tier=tier.name,
         multiplier=str(multiplier.normalize()), bonuses=bonuses, purchase_id=purchase_id,
-        cards=cards.customer_cards(session, customer.id, active=program.cards) if decision.card_rows else [])
+        cards=cards.customer_cards(session, customer.id, active=program.cards) if decision.writes.get("card_ledger") else [])
 
 
 def _balance_and_spend(session: Session, program: Program, customer_id: int) -> tuple[int, int]:
@@ -287,7 +288,7 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
     amount = remaining if amount is None else amount
     at = check_when(at)
     engine = Engine(program, clock.local_zone(), clock.now())
-    account = storage.load_account(session, customer, engine.since(at))
+    account = storage.load_account(session, customer, engine.since(at), needs=engine.needs)
     decision = engine.refund(account, refund_receipt or sale.receipt_id, at, amount, record,
                              items=[(i.sku, int(i.quantity), i.amount) for i in items])
     refund_id = check_receipt(refund_receipt) if refund_receipt else _refund_id(session, sale)
@@ -297,7 +298,7 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
     # a refund goes back through the sale's channel
     refund_pk = _write(session, [None, sale.customer_id, sale.source, refund_id, at, -amount, sale.channel, sale.id,
                                  None, None], decision.rows)
-    cards.write(session, decision.card_rows, {None: refund_pk})
+    programs.write(session, decision.writes, {None: refund_pk})
     return RefundResult(receipt_id=sale.receipt_id, refund_id=refund_id, code=customer.code, amount=amount,
                         points=decision.earned, balance=ledger.balance(session, sale.customer_id))
 

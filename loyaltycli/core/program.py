@@ -266,9 +266,9 @@ class Program:
 
     def expiry_for(self, at):
         """When points earned at ``at`` expire (None: never)."""
-        from loyaltycli.core.clock import DAY
+        from loyaltycli.engine.earning import credit_expiry
 
-        return at + DAY * self.expiry_days if self.expiry_days else None
+        return credit_expiry(self, at)
 
     def referrer_bonus(self, successful_count: int) -> int:
         """Points for the referrer's ``successful_count``-th successful referral."""

@@ -1,0 +1,37 @@
+"""The milestone: when a customer's spend in a calendar year (the shop's) first reaches
+``milestone_spend``, ``milestone_bonus`` points, once a year (its key ``milestone:YEAR``)."""
+
+from __future__ import annotations
+
+from loyaltycli.engine.rules import Rule
+
+ORDER = 40
+
+
+class Milestone(Rule):
+    KEY = "milestone"
+    needs = frozenset({"spend", "bonus_keys"})
+
+    def __init__(self, bonus: int, goal: int):
+        self.bonus = bonus
+        self.goal = goal
+
+    def sale(self, engine, event) -> None:
+        from loyaltycli.engine.earning import microseconds
+
+        account, at = event.account, event.at
+        year = engine.year_of(at)
+        key = f"milestone:{year}"
+        if key in account.bonus_keys:
+            return
+        start = microseconds(engine.year_start(year))
+        if account.spend_between(start, event.us, inclusive=True) + event.amount >= self.goal:
+            account.add_bonus(key)
+            event.out.rows.append(engine.row(account.id, "milestone", self.bonus, at, engine.expires(at),
+                                             f"milestone: {year} spend reached {self.goal // 100}", key))
+
+
+def build(program):
+    if program.milestone_bonus and program.milestone_spend:
+        return Milestone(program.milestone_bonus, program.milestone_spend)
+    return None
