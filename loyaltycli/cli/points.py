@@ -228,10 +228,13 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
     stamp_cards = found.get("cards", [])
     soon = sum(e["points"] for e in expiring)
     stamped = f"; {cards.describe(stamp_cards)}" if stamp_cards else ""
+    stamped += "".join(f"; {text}" for text in found["shown"].values())  # goals and other program types
     data = {"code": customer.code, "name": customer.name, "balance": points_, "tier": tier,
             "value": _money(max(points_, 0) * program.point_value), "expiring_soon": expiring}
     if program.cards:  # a shop with stamp cards: the customer's cards (stamps, vouchers)
         data["cards"] = stamp_cards
+    for key in found["shown"]:
+        data[key] = found[key]
     if merged:
         data["merged_into"] = merged
         emit(data, message=_("{code} {name}: merged into {merged}; its points are there (loyalty balance {merged})")

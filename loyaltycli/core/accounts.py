@@ -41,7 +41,19 @@ def balance(session: Session, program: Program, customer: Customer) -> dict:
            "merged_into": merged_into(session, customer)}
     if program.cards:
         out["cards"] = _cards(session, customer.id, now, program)
+    _programs(session, program, customer.id, now, out)
     return out
+
+
+def _programs(session: Session, program: Program, customer_id: int, now, out: dict) -> None:
+    """What the other program types show of the customer (loyaltycli.programs: goals...): each under its
+    JSON key, and their texts for people under ``shown`` (key -> text; not part of the JSON)."""
+    from loyaltycli import programs
+
+    out["shown"] = {}
+    for key, value, text in programs.shown(session, program, customer_id, now):
+        out[key] = value
+        out["shown"][key] = text
 
 
 def account(session: Session, program: Program, customer: Customer, *, recent: int = 10) -> dict:
@@ -67,6 +79,7 @@ def account(session: Session, program: Program, customer: Customer, *, recent: i
     }
     if program.cards:  # a shop with stamp cards: the customer's cards (stamps, vouchers)
         out["cards"] = _cards(session, customer.id, now, program)
+    _programs(session, program, customer.id, now, out)
     return out
 
 

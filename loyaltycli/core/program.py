@@ -289,6 +289,9 @@ def load_program(session: Session) -> Program:
     from loyaltycli.core.cards import load_rules
 
     values["cards"] = load_rules(session)  # the stamp cards in force, for the rules engine
+    from loyaltycli import programs
+
+    programs.load_settings(session, values)  # the definitions of the other program types (goals...)
     from loyaltycli.core import place
 
     place.activate(values)
