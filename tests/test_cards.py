@@ -199,7 +199,7 @@ def test_item_rule_and_visit_points_at_the_counter(cli):
     assert cli.json("refund", "R1")["points"] == -27
     assert cli.json("balance", "C000001")["balance"] == 51
     rules = cli.json("program", "rule", "list")
-    assert rules == [{"name": "Croissant bonus", "skus": "CRO-*", "points": 5, "per": "item"}]
+    assert rules == [{"name": "Croissant bonus", "skus": "CRO-*", "points": 5, "per": "item", "earn": None}]
     bad = cli("program", "rule", "add", "Nothing", "--sku", "X-*", "--points", "0")
     assert (bad.exit_code, bad.stderr) == (1, "error: --points must be 1 to 1000000\n")
 

@@ -158,6 +158,12 @@ def _format_item_rules(rules) -> str:
     return json.dumps([{"name": r.name, "skus": list(r.skus), "points": r.points, "per": r.per} for r in rules])
 
 
+def _by_product():
+    from loyaltycli.programs import by_product
+
+    return by_product
+
+
 def _place_check(key: str):
     def check(text: str) -> str:
         from loyaltycli.core import country
@@ -225,6 +231,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             format_amount, check=_money_check),
     Setting("item_rules", "[]", N_("bonus points for items of SKU patterns (see `program rule add`)"), _item_rules,
             _format_item_rules),
+    Setting("earn_rules", "[]", N_("items of SKU patterns earning spend points at another rate, 0: none (see "
+            "`program rule add --earn`)"), lambda t: _by_product().parse(t), lambda r: _by_product().format_rules(r)),
     Setting("phone_region", "IE", N_("region for phone numbers written without +country code"),
             lambda t: str(t).strip().upper(), check=_place_check("phone_region")),
     Setting("survey_nps_question", "", N_("the NPS question as the shop words it, read to customers by `loyalty "
