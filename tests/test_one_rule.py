@@ -251,3 +251,25 @@ def test_a_plain_block_with_one_wrong_item_is_read_row_by_row_and_the_item_rejec
     assert data["first_rejects"][0].endswith(":19: item A: amount 35.00 is not quantity 2 x unit price 18.00 = 36.00 "
                                              "(rounded half-even to cents)")
     assert "R17" not in purchases(database)
+
+
+# -- divergences found by the random differential run (issue 29) -------------------------------------------
+def test_a_partial_amount_refund_of_a_one_product_sale_takes_stamps_back_at_the_counter_and_in_an_import(
+        cafe, tmp_path):
+    """(a) 3.00 back of three coffees at 3.00 is one coffee, wherever the refund comes from: the engine
+    reads a refund naming no items (engine.earning.refund_items), once for both callers."""
+    from cards_helpers import stamps
+
+    cli = cafe
+    assert cli("enroll", "Bob", "--card", "6000100000002", "--at", "2026-05-01T09:00:00+00:00").exit_code == 0
+    cli("purchase", "C000001", "9.00", "--item", "COF-1:3:3.00", "--receipt", "A1", "--at", "2026-05-02T10:00:00")
+    assert cli("refund", "A1", "--amount", "3.00", "--at", "2026-05-03T10:00:00").exit_code == 0
+    till = write(tmp_path / "till.csv", "B1,2026-05-02T10:00:00,6000100000002,9.00,store,COF-1,3,3.00\n"
+                                        "B1-R,2026-05-03T10:00:00,6000100000002,-3.00,store,,,\n")
+    assert imported(cli, till)["rejected"] == 0
+    assert stamps(cli, "C000001") == stamps(cli, "C000002") == {"Coffee": (2, 0)}
+    # an amount that is not a whole number of the product takes no per-item stamp, in both
+    cli("refund", "A1", "--amount", "1.00", "--at", "2026-05-04T10:00:00")
+    later = write(tmp_path / "later.csv", "B1/R2,2026-05-04T10:00:00,6000100000002,-1.00,store,,,\n")
+    assert imported(cli, later)["rejected"] == 0
+    assert stamps(cli, "C000001") == stamps(cli, "C000002") == {"Coffee": (2, 0)}

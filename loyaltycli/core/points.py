@@ -247,18 +247,6 @@ def _sold(session: Session, sale: Purchase) -> dict[str, PurchaseItem]:
     return sold
 
 
-def _one_product(session: Session, sale: Purchase, amount: int) -> list[Item]:
-    """A partial refund naming no items, of a sale of one product at one price, read as that many of it
-    (3.00 back of three coffees at 3.00: one coffee); else no items."""
-    rows = list(session.execute(select(PurchaseItem).where(PurchaseItem.purchase_id == sale.id)).scalars())
-    if not rows or len({(r.sku.upper(), r.unit_price) for r in rows}) != 1 or rows[0].unit_price <= 0:
-        return []
-    price = rows[0].unit_price
-    if amount % price or amount // price * 1000 > sum(r.quantity_milli for r in rows):
-        return []
-    return [Item(rows[0].sku, amount // price, price)]
-
-
 def post_refund(session: Session, program: Program, sale: Purchase, amount: int | None = None, *,
                 at: datetime | None = None, refund_receipt: str | None = None,
                 items: list[Item] | None = None) -> RefundResult:
@@ -283,8 +271,6 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
             raise InvalidInput(_('items add up to {sum} but the amount is {amount}').format(
                 sum=format_amount(total), amount=format_amount(amount)))
         amount = total
-    elif amount is not None and amount < remaining:
-        items = _one_product(session, sale, amount)
     amount = remaining if amount is None else amount
     at = check_when(at)
     engine = Engine(program, clock.local_zone(), clock.now())
