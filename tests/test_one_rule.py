@@ -273,3 +273,23 @@ def test_a_partial_amount_refund_of_a_one_product_sale_takes_stamps_back_at_the_
     later = write(tmp_path / "later.csv", "B1/R2,2026-05-04T10:00:00,6000100000002,-1.00,store,,,\n")
     assert imported(cli, later)["rejected"] == 0
     assert stamps(cli, "C000001") == stamps(cli, "C000002") == {"Coffee": (2, 0)}
+
+
+def test_a_refund_takes_its_own_sales_points_first_so_old_points_still_expire(cli, database, tmp_path):
+    """(c) Refunding a new sale takes that sale's points back, not the oldest lot's: the old points
+    still expire on their date (the lot replay, core/ledger.replay, for the counter and the import)."""
+    for name, card in (("Ann", "6000100000001"), ("Bob", "6000100000002")):
+        assert cli("enroll", name, "--card", card, "--at", "2025-01-01T09:00:00", "--no-input").exit_code == 0
+    cli("purchase", "C000001", "100.00", "--receipt", "A1", "--at", "2025-03-01T10:00:00")
+    cli("purchase", "C000001", "40.00", "--receipt", "A2", "--at", "2026-02-01T10:00:00")
+    assert cli.json("refund", "A2", "--at", "2026-02-02T10:00:00")["points"] == -40
+    till = write(tmp_path / "till.csv", "B1,2025-03-01T10:00:00,6000100000002,100.00,store,A,1,100.00\n"
+                                        "B2,2026-02-01T10:00:00,6000100000002,40.00,store,A,1,40.00\n"
+                                        "B2-R,2026-02-02T10:00:00,6000100000002,-40.00,store,A,-1,40.00\n")
+    assert imported(cli, till)["rejected"] == 0
+    # now (2026-06-15): the welcome bonus and A1's 100 points have expired, A2's 40 were refunded
+    assert cli.json("balance", "C000001")["balance"] == cli.json("balance", "C000002")["balance"] == 0
+    assert cli.json("customer", "show", "C000001")["balance"] == 0
+    assert cli.json("expire")["points"] == 2 * (50 + 100)
+    notes = [h["note"] for h in cli.json("history", "C000001") if h["kind"] == "expire"]
+    assert notes == ["50 points earned 2025-01-01 expired", "100 points earned 2025-03-01 expired"]
