@@ -96,7 +96,7 @@ def list_accounts(session: Session, program: Program, *, search: str | None = No
     balances = (select(LedgerEntry.customer_id, func.sum(LedgerEntry.delta).label("balance"))
                 .group_by(LedgerEntry.customer_id).subquery())
     spends = (select(Purchase.customer_id, func.sum(Purchase.amount).label("spend"))
-              .where(Purchase.at >= now - clock.DAY * program.tier_window_days, Purchase.at <= now)
+              .where(rules.in_window(program, now, inclusive=True))
               .group_by(Purchase.customer_id).subquery())
     query = (select(Customer.id, Customer.code, Customer.name, Customer.phone, Customer.email, Customer.card,
                     func.coalesce(balances.c.balance, 0), func.coalesce(spends.c.spend, 0))

@@ -316,7 +316,7 @@ class Importer:
             if receipt.amount == 0:
                 reject(receipt, gettext('receipt {receipt_id} adds up to 0.00: nothing to record').format(receipt_id=receipt.receipt_id))
                 continue
-            if receipt.amount > program.max_purchase:  # as at the counter: an amount typed in the wrong box?
+            if points.above_max_purchase(program, receipt.amount):  # as at the counter: typed in the wrong box?
                 reject(receipt, gettext('receipt {receipt_id} of {amount} is more than max_purchase {max_purchase}').format(receipt_id=receipt.receipt_id, amount=format_amount(receipt.amount), max_purchase=format_amount(program.max_purchase)))
                 continue
             if not receipt.customer_key:

@@ -290,13 +290,15 @@ def _spendable(rows, now: datetime, days: int) -> tuple[int, list[tuple[datetime
 def statement_and_spendable(session: Session, customer_id: int, now: datetime,
                             days: int = 30) -> tuple[list[dict], int, list[tuple[datetime, int]]]:
     """``history``, ``spendable`` and ``expiring_soon`` from one read of the ledger (`customer show`)."""
-    entries = _entries(session, customer_id)
     from loyaltycli.core.models import Purchase
 
-    refunded = dict(session.execute(select(Purchase.id, Purchase.refund_of_id).where(
-        Purchase.customer_id == customer_id, Purchase.refund_of_id.is_not(None))).all())
-    points, expiring = _spendable([(e.id, e.kind, e.delta, e.at, e.expires_at, e.lot_id,
-                                    refunded.get(e.purchase_id, e.purchase_id)) for e in entries], now, days)
+    found = session.execute(
+        select(LedgerEntry, func.coalesce(Purchase.refund_of_id, LedgerEntry.purchase_id))  # the row's sale
+        .outerjoin(Purchase, Purchase.id == LedgerEntry.purchase_id)
+        .where(LedgerEntry.customer_id == customer_id).order_by(LedgerEntry.at, LedgerEntry.id)).all()
+    entries = [e for e, _ in found]
+    points, expiring = _spendable([(e.id, e.kind, e.delta, e.at, e.expires_at, e.lot_id, sale) for e, sale in found],
+                                  now, days)
     return _statement(entries), points, expiring
 
 

@@ -139,9 +139,7 @@ def _balance_and_spend(session: Session, program: Program, customer_id: int) -> 
     now = clock.now()
     points = (select(func.coalesce(func.sum(LedgerEntry.delta), 0))
               .where(LedgerEntry.customer_id == customer_id).scalar_subquery())
-    spend = (select(func.coalesce(func.sum(Purchase.amount), 0))
-             .where(Purchase.customer_id == customer_id, Purchase.at >= now - clock.DAY * program.tier_window_days,
-                    Purchase.at <= now).scalar_subquery())
+    spend = rules.window_spend(program, customer_id, now, inclusive=True)
     return tuple(session.execute(select(points, spend)).one())
 
 
@@ -162,12 +160,18 @@ def _write(session: Session, purchase: list, rows: list[list], items: list[tuple
     return purchase_id
 
 
+def above_max_purchase(program, amount: int) -> bool:
+    """Whether a sale is above ``max_purchase`` (an amount typed in the wrong box?): the one home of the rule,
+    for the counter (``check_max_purchase``) and the import (the receipt is rejected)."""
+    return amount > program.max_purchase
+
+
 def check_max_purchase(program, amount: int) -> None:
     """Refuse a sale above ``max_purchase`` (the CLI asks on a terminal and then skips this check)."""
     from loyaltycli.core.errors import AboveMaxPurchase
     from loyaltycli.core.money import format_amount
 
-    if amount > program.max_purchase:
+    if above_max_purchase(program, amount):
         raise AboveMaxPurchase(_('{amount} is more than max_purchase {max_purchase} (an amount typed in the wrong box?); raise it with `loyalty program set max_purchase AMOUNT` if it is right').format(amount=format_amount(amount), max_purchase=format_amount(program.max_purchase)),
                                amount, program.max_purchase)
 
