@@ -293,3 +293,36 @@ def test_a_refund_takes_its_own_sales_points_first_so_old_points_still_expire(cl
     assert cli.json("expire")["points"] == 2 * (50 + 100)
     notes = [h["note"] for h in cli.json("history", "C000001") if h["kind"] == "expire"]
     assert notes == ["50 points earned 2025-01-01 expired", "100 points earned 2025-03-01 expired"]
+
+
+def test_a_receipt_arriving_late_joins_the_stamp_card_of_its_own_time_and_expires_with_it(cli, database, tmp_path):
+    """(b) Stamp cards are read at the time of each receipt, as points are: a sale typed after a later one
+    joins the card open at its own time, and expires with that card on that card's deadline, at the
+    counter as in an import (which applies receipts in time order)."""
+    from sqlalchemy import func
+
+    from loyaltycli.core.models import CardEntry
+
+    assert cli("card", "add", "Coffee", "--stamps", "10", "--reward", "Free coffee", "--sku", "COF-*",
+               "--per", "item", "--expires-days", "30").exit_code == 0
+    enroll(cli, "Ann", "6000100000001")
+    enroll(cli, "Bob", "6000100000002")
+    sales = [("S1", "2026-05-01"), ("S2", "2026-06-05"), ("S3", "2026-05-10")]  # S3 arrives late
+    lines = []
+    for receipt, day in sales:
+        assert cli("purchase", "C000001", "3.00", "--receipt", receipt, "--at", f"{day}T09:00:00",
+                   "--item", "COF-1:1:3.00").exit_code == 0
+        lines.append(f"T{receipt},{day}T09:00:00,6000100000002,3.00,store,COF-1,1,3.00\n")
+    assert imported(cli, write(tmp_path / "till.csv", "".join(lines)))["rejected"] == 0
+
+    def card_rows(customer_id):
+        with database.session(write=False) as s:
+            return s.execute(select(CardEntry.kind, func.date(CardEntry.at), func.sum(CardEntry.delta))
+                             .where(CardEntry.customer_id == customer_id)
+                             .group_by(CardEntry.kind, func.date(CardEntry.at))
+                             .order_by(func.date(CardEntry.at), CardEntry.kind)).all()
+
+    assert card_rows(1) == card_rows(2)
+    assert ("expire", "2026-05-31", -2) in [(k, str(d)[:10], n) for k, d, n in card_rows(1)]  # S1's and S3's stamps
+    assert [c["stamps"] for c in cli.json("balance", "C000001")["cards"]] == [1]
+    assert cli.json("balance", "C000001")["cards"] == cli.json("balance", "C000002")["cards"]

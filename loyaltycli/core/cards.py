@@ -89,6 +89,24 @@ def load_held(session: Session, accounts: dict) -> None:
         if account.card_ends is None:
             account.card_ends = {}
         account.card_ends[card_id] = end
+    _load_log(session, accounts, ids)
+
+
+def _load_log(session: Session, accounts: dict, ids: list[int]) -> None:
+    """The stamp rows of cards that expire, in time order, into ``account.card_log`` (engine/rules/cards.py)."""
+    expiring = list(session.execute(select(Card.id).where(Card.expires_days.is_not(None))).scalars())
+    if not expiring:
+        return
+    for i in range(0, len(ids), 500):
+        for customer_id, card_id, at, kind, delta, expires_at in session.execute(
+                select(CardEntry.customer_id, CardEntry.card_id, CardEntry.at, CardEntry.kind, CardEntry.delta,
+                       CardEntry.expires_at)
+                .where(CardEntry.customer_id.in_(ids[i:i + 500]), CardEntry.card_id.in_(expiring),
+                       CardEntry.unit == "stamp").order_by(CardEntry.at, CardEntry.id)):
+            account = accounts[customer_id]
+            if getattr(account, "card_log", None) is None:
+                account.card_log = {}
+            account.card_log.setdefault(card_id, []).append((at, kind, delta, expires_at))
 
 
 OPENING = ("stamp", "merge_in")  # stamp rows that carry the deadline of the card they leave open

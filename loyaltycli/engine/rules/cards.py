@@ -5,7 +5,9 @@ not filled by its deadline expires (before a sale or a refund, and by `expire`).
 
 from __future__ import annotations
 
-from loyaltycli.engine.cards import card_refund, card_sale, expire_cards
+from bisect import insort
+
+from loyaltycli.engine.cards import _plural, card_refund, card_sale, expire_cards
 from loyaltycli.engine.rules import Rule
 
 ORDER = 60
@@ -25,8 +27,8 @@ class StampCards(Rule):
     def expire(self, engine, event) -> None:
         account = event.account
         if account.card_ends and account.cards is not None:
-            event.out.writes.setdefault(TABLE, []).extend(
-                expire_cards(self.cards, account.cards, account.card_ends, account.id, event.at, engine.recorded))
+            self._emit(event, expire_cards(self.cards, account.cards, account.card_ends, account.id, event.at,
+                                           engine.recorded))
 
     def sale(self, engine, event) -> None:
         if not self.cards:
@@ -36,10 +38,57 @@ class StampCards(Rule):
             account.cards = {}
         if account.card_ends is None and self.expiring:
             account.card_ends = {}
-        rows, earned = card_sale(self.cards, account.cards, account.id, event.receipt_id, event.at, event.amount,
+        cards, late_rows, late_earned = self.cards, [], {}
+        if account.card_log:  # receipts arriving after later ones: the card open at their own time
+            late_rows, late_earned = self._late(engine, event)
+            cards = tuple(card for card in cards if card.id not in late_earned)
+        rows, earned = card_sale(cards, account.cards, account.id, event.receipt_id, event.at, event.amount,
                                  event.items, engine.recorded, account.card_ends)
-        event.out.writes.setdefault(TABLE, []).extend(rows)
-        event.out.given[self.KEY] = earned
+        self._emit(event, late_rows + rows)
+        event.out.given[self.KEY] = {**late_earned, **earned}
+
+    def _late(self, engine, event) -> tuple[list, dict]:
+        """The stamps of a sale dated before the card's latest row (a receipt arriving late), on a card
+        that was open at the sale's time and has expired since: they join that card and expire with it,
+        at its deadline, as in time order (an ``expire`` row dated at the deadline). A sale that would
+        fill that card, or that comes when no card was open, is left to the usual rule."""
+        from loyaltycli.engine.cards import stamps_for
+
+        account, at, rows, earned = event.account, event.at, [], {}
+        for card in self.cards:
+            log = account.card_log.get(card.id)
+            if not card.expires_days or not log or log[-1][0] <= at:
+                continue
+            n = stamps_for(card, event.amount, event.items)
+            held, deadline = 0, None
+            for when, kind, delta, expires in log:
+                if when > at:
+                    break
+                held += delta
+                if kind in ("stamp", "merge_in"):
+                    deadline = expires
+                elif kind == "expire":
+                    deadline = None
+            expired_later = any(kind == "expire" and when == deadline for when, kind, _, _ in log)
+            if not n or deadline is None or deadline <= at or not expired_later or held + n >= card.stamps:
+                continue
+            earned[card.id] = n
+            rows.append([account.id, card.id, "stamp", "stamp", n, at, deadline, None, None,
+                         f"receipt {event.receipt_id}: {_plural(n, 'stamp')} on {card.name}"[:500], engine.recorded])
+            rows.append([account.id, card.id, "expire", "stamp", -n, deadline, None, None, None,
+                         f"{_plural(n, 'stamp')} on {card.name} expired: the card was not filled within "
+                         f"{card.expires_days} days"[:500], engine.recorded])
+        return rows, earned
+
+    def _log(self, account, rows: list) -> None:
+        """The rows written, into the account's time-ordered log of cards that expire."""
+        if account.card_log is None:
+            account.card_log = {}
+        expiring = {card.id for card in self.cards if card.expires_days}
+        for row in rows:
+            if row[1] in expiring and row[3] == "stamp":
+                insort(account.card_log.setdefault(row[1], []), (row[5], row[2], row[4], row[6]),
+                       key=lambda r: r[0])
 
     def refund(self, engine, event) -> None:
         sale, account = event.sale, event.account
@@ -48,9 +97,14 @@ class StampCards(Rule):
             return
         if account.cards is None:
             account.cards = {}
-        event.out.writes.setdefault(TABLE, []).extend(card_refund(
+        self._emit(event, card_refund(
             self.cards, stamps, sale.taken.setdefault(self.KEY, {}), account.cards, account.id, sale.receipt_id,
             event.at, sale.amount - sale.refunded - event.amount, event.items, engine.recorded))
+
+    def _emit(self, event, rows: list) -> None:
+        event.out.writes.setdefault(TABLE, []).extend(rows)
+        if self.expiring and rows:
+            self._log(event.account, rows)
 
 
 def build(program):
