@@ -66,10 +66,15 @@ def test_goal_at_the_counter_shown_by_balance_and_customer_show_refund_and_repor
     assert goals(cli) == {"Pastries": ("30.40", 1)}
     assert cli("refund", "R2", "--at", "2026-06-04T10:00:00").exit_code == 0  # all of it back; the voucher kept
     assert goals(cli) == {"Pastries": ("18.40", 1)}
+    used = cli.json("redeem", "C000001", "--voucher", "Free coffee", "--at", "2026-06-05T10:00:00")
+    assert (used["goal"], used["vouchers_left"]) == ("Pastries", 0)
+    assert goals(cli) == {"Pastries": ("18.40", 0)}
+    again = cli("redeem", "C000001", "--voucher", "Free coffee")
+    assert again.exit_code == 1 and "C000001 has no voucher for Free coffee" in again.stderr
     assert cli.json("customer", "show", "C000001")["goals"][0]["target"] == "30.00"
     report = cli.json("report", "goals", "--from", "2026-06-01", "--to", "2026-07-01")
     assert report == [{"goal": "Pastries", "reward": "Free coffee", "target": "30.00", "per": "month",
-                       "active": True, "customers": 1, "spend": "18.40", "vouchers_issued": 1, "vouchers_used": 0,
+                       "active": True, "customers": 1, "spend": "18.40", "vouchers_issued": 1, "vouchers_used": 1,
                        "currency": "EUR"}]
 
 

@@ -197,8 +197,9 @@ def redeem(
 
 
 def _use_voucher(key: str, voucher: str, points_, reward, basket, at) -> None:
-    """`redeem KEY --voucher REWARD`: one stamp-card voucher, no points."""
-    from loyaltycli.core import cards, customers
+    """`redeem KEY --voucher REWARD`: one voucher (a stamp card's, a goal's...), no points."""
+    from loyaltycli import programs
+    from loyaltycli.core import customers
     from loyaltycli.core.errors import InvalidInput
 
     if points_ is not None or reward is not None or basket is not None:
@@ -206,9 +207,14 @@ def _use_voucher(key: str, voucher: str, points_, reward, basket, at) -> None:
     when = _when(at)
     with options.database().session() as session:
         customer = customers.find(session, key)
-        used = cards.use_voucher(session, customer, voucher, when)
-    emit(used, message=_("{code}: used a voucher for {reward} ({card} card); {left} left").format(
-        code=used["code"], reward=used["reward"], card=used["card"], left=used["vouchers_left"]))
+        used = programs.use_voucher(session, customer, voucher, when)  # from the program type that gives it
+    if "goal" in used:
+        message = _("{code}: used a voucher for {reward} ({goal} goal); {left} left").format(
+            code=used["code"], reward=used["reward"], goal=used["goal"], left=used["vouchers_left"])
+    else:
+        message = _("{code}: used a voucher for {reward} ({card} card); {left} left").format(
+            code=used["code"], reward=used["reward"], card=used["card"], left=used["vouchers_left"])
+    emit(used, message=message)
 
 
 def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone.")) -> None:

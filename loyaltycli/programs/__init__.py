@@ -7,7 +7,8 @@ rows of its own, one module here with its ``KEY`` (the rule's) and any of
 - ``given(session, sale_ids, refund_of)``: sale id -> (what the sale gave, what its refunds took back);
 - ``shown(session, program, customer_id, now)``: (JSON key, value, text) for `balance` and `customer show`,
   or None;
-- ``load_settings(session, values)``: its definitions into the program's values (``load_program``).
+- ``load_settings(session, values)``: its definitions into the program's values (``load_program``);
+- ``use_voucher(session, customer, reward, at)``: use a voucher it gave (NotFound: it gives none for that).
 
 The callers (counter, import, displays) go through the functions below, whatever the program types.
 """
@@ -81,6 +82,21 @@ def placed(writes: dict[str, list], index: int, into: dict[str, list]) -> None:
             for row in rows:
                 row[at] = index
             into.setdefault(name, []).extend(rows)
+
+
+def use_voucher(session, customer, reward: str, at):
+    """`redeem KEY --voucher REWARD`: the customer's oldest usable voucher for ``reward`` (or a card's or
+    goal's name) from the program type that gives it; the first type's refusal when none does."""
+    from loyaltycli.core.errors import NotFound
+
+    refused = None
+    for store in stores():
+        if hasattr(store, "use_voucher"):
+            try:
+                return store.use_voucher(session, customer, reward, at)
+            except NotFound as exc:
+                refused = refused or exc
+    raise refused
 
 
 def shown(session, program, customer_id: int, now) -> list[tuple[str, object, str]]:

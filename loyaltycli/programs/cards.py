@@ -25,6 +25,12 @@ def load(session, accounts: dict) -> None:
     load_held(session, accounts)
 
 
+def use_voucher(session, customer, reward: str, at) -> dict:
+    from loyaltycli.core.cards import use_voucher
+
+    return use_voucher(session, customer, reward, at)
+
+
 def given(session, sale_ids: list[int], refund_of: dict[int, int]) -> dict[int, tuple[dict, dict]]:
     from loyaltycli.core.cards import stamps_of_sales, stamps_taken_back
 

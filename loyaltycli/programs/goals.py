@@ -164,6 +164,35 @@ def shown(session: Session, program, customer_id: int, now: datetime):
     return "goals", data, describe(found)
 
 
+def use_voucher(session: Session, customer, reward: str, at: datetime | None = None) -> dict:
+    """Use the customer's oldest unused voucher of a goal giving ``reward`` (or named so)."""
+    from loyaltycli.core import clock, ledger, points
+    from loyaltycli.core.errors import InvalidInput, NotFound, RuleNotMet
+    from loyaltycli.core.models import Goal, GoalEntry
+
+    wanted = (reward or "").strip().lower()
+    if not wanted:
+        raise InvalidInput(gettext('--voucher needs the reward, e.g. --voucher "Free coffee"'))
+    goals = [g for g in list_goals(session) if g.reward.lower() == wanted or g.name.lower() == wanted]
+    if not goals:
+        raise NotFound(gettext('no goal gives {reward!r}; see `loyalty goal list`').format(reward=reward.strip()))
+    at = points.check_when(at)
+    ledger.lock_customer(session, customer.id)
+    used = select(GoalEntry.voucher_id).where(GoalEntry.customer_id == customer.id, GoalEntry.kind == "voucher_used")
+    found = list(session.execute(
+        select(GoalEntry).where(GoalEntry.customer_id == customer.id, GoalEntry.kind == "voucher",
+                                GoalEntry.goal_id.in_([g.id for g in goals]), GoalEntry.id.not_in(used))
+        .order_by(GoalEntry.at, GoalEntry.id)).scalars())
+    if not found:
+        raise RuleNotMet(gettext('{code} has no voucher for {reward}').format(code=customer.code, reward=goals[0].reward))
+    voucher = found[0]
+    goal: Goal = next(g for g in goals if g.id == voucher.goal_id)
+    session.add(GoalEntry(customer_id=customer.id, goal_id=goal.id, kind="voucher_used", period=voucher.period,
+                          delta=-1, at=at, voucher_id=voucher.id, note=f"used: {goal.reward}", recorded_at=clock.now()))
+    session.flush()
+    return {"code": customer.code, "goal": goal.name, "reward": goal.reward, "vouchers_left": len(found) - 1}
+
+
 def goals_report(session: Session, program, period) -> dict:
     """Per goal, in the period: customers who made progress, spend counted (net of refunds), vouchers
     issued and used. One GROUP BY over the goals' ledger."""
