@@ -112,7 +112,6 @@ class Engine:
         self.program = program
         self.zone = zone
         self.recorded = recorded
-        self.expiry = DAY * program.expiry_days if program.expiry_days else None
         self.window_us = program.tier_window_days * 86_400_000_000
         self.window = DAY * program.tier_window_days
         self.cashback = program.earn_mode == "cashback"
@@ -122,14 +121,13 @@ class Engine:
         self._rates: dict[tuple, str] = {}
         self._year_starts: dict[int, datetime] = {}
         self._amounts: dict[int, str] = {}
+        # the one rule of a credit's expiry (credit_expiry), as a span worked out once
+        probe = credit_expiry(program, EPOCH)
+        self._expiry = None if probe is None else probe - EPOCH
         self.rules = compose(program)
         self.needs = frozenset().union(*(rule.needs for rule in self.rules))
         self.wants_items = any(rule.items for rule in self.rules)
         self._hooks: dict[str, tuple] = {}
-
-    def rule(self, key: str):
-        """The shop's rule of that KEY (None: not run)."""
-        return next((rule for rule in self.rules if rule.KEY == key), None)
 
     def hooks(self, name: str) -> tuple:
         """The rules that implement hook ``name``, in order (a rule's no-op is skipped)."""
@@ -155,7 +153,7 @@ class Engine:
 
     def expires(self, at: datetime) -> datetime | None:
         """When points credited at ``at`` expire (credit_expiry)."""
-        return at + self.expiry if self.expiry else None
+        return at + self._expiry if self._expiry is not None else None
 
     def points(self, amount: int, multiplier: Decimal) -> int:
         """points_for_amount, remembered: it depends only on whole units (or cents in cashback mode)."""

@@ -14,15 +14,50 @@ ORDER = 60
 TABLE = "card_ledger"
 
 
-class StampCards(Rule):
+class StampCardRefunds(Rule):
+    """No card running (all retired): only a refund taking back the stamps its sale earned."""
+
     KEY = "cards"
+
+    def __init__(self, cards: tuple = ()):
+        self.cards = cards
+        self.expiring = False
+
+    def refund(self, engine, event) -> None:
+        sale, account = event.sale, event.account
+        stamps = sale.given.get(self.KEY) if sale is not None else None
+        if not stamps:
+            return
+        if account.cards is None:
+            account.cards = {}
+        self._emit(event, card_refund(
+            self.cards, stamps, sale.taken.setdefault(self.KEY, {}), account.cards, account.id, sale.receipt_id,
+            event.at, sale.amount - sale.refunded - event.amount, event.items, engine.recorded))
+
+    def _emit(self, event, rows: list) -> None:
+        event.out.writes.setdefault(TABLE, []).extend(rows)
+        if self.expiring and rows:
+            self._log(event.account, rows)
+
+    def _log(self, account, rows: list) -> None:
+        """The rows written, into the account's time-ordered log of cards that expire."""
+        if account.card_log is None:
+            account.card_log = {}
+        expiring = {card.id for card in self.cards if card.expires_days}
+        for row in rows:
+            if row[1] in expiring and row[3] == "stamp":
+                insort(account.card_log.setdefault(row[1], []), (row[5], row[2], row[4], row[6]),
+                       key=lambda r: r[0])
+
+
+class StampCards(StampCardRefunds):
+    """The cards the shop runs: stamps, full cards, deadlines, and refunds."""
 
     def __init__(self, cards: tuple):
         self.cards = cards
         self.expiring = any(card.expires_days for card in cards)
-        # no card running: nothing to load or stamp, but a full refund still takes back a sale's stamps
-        self.needs = frozenset({"cards"}) if cards else frozenset()
-        self.items = bool(cards)
+        self.needs = frozenset({"cards"})
+        self.items = True
 
     def expire(self, engine, event) -> None:
         account = event.account
@@ -31,8 +66,6 @@ class StampCards(Rule):
                                            engine.recorded))
 
     def sale(self, engine, event) -> None:
-        if not self.cards:
-            return
         account = event.account
         if account.cards is None:
             account.cards = {}
@@ -80,32 +113,6 @@ class StampCards(Rule):
                          f"{card.expires_days} days"[:500], engine.recorded])
         return rows, earned
 
-    def _log(self, account, rows: list) -> None:
-        """The rows written, into the account's time-ordered log of cards that expire."""
-        if account.card_log is None:
-            account.card_log = {}
-        expiring = {card.id for card in self.cards if card.expires_days}
-        for row in rows:
-            if row[1] in expiring and row[3] == "stamp":
-                insort(account.card_log.setdefault(row[1], []), (row[5], row[2], row[4], row[6]),
-                       key=lambda r: r[0])
-
-    def refund(self, engine, event) -> None:
-        sale, account = event.sale, event.account
-        stamps = sale.given.get(self.KEY) if sale is not None else None
-        if not stamps:
-            return
-        if account.cards is None:
-            account.cards = {}
-        self._emit(event, card_refund(
-            self.cards, stamps, sale.taken.setdefault(self.KEY, {}), account.cards, account.id, sale.receipt_id,
-            event.at, sale.amount - sale.refunded - event.amount, event.items, engine.recorded))
-
-    def _emit(self, event, rows: list) -> None:
-        event.out.writes.setdefault(TABLE, []).extend(rows)
-        if self.expiring and rows:
-            self._log(event.account, rows)
-
-
 def build(program):
-    return StampCards(tuple(getattr(program, "cards", None) or ()))
+    cards = tuple(getattr(program, "cards", None) or ())
+    return StampCards(cards) if cards else StampCardRefunds()

@@ -42,7 +42,8 @@ class SpendPoints(Rule):
         # Cumulative rounding: after a full refund exactly the earned points are reversed. Expiry comes
         # before any debit: once the sale's points have expired there is nothing of them to take back.
         reversed_total = sale.earned * (sale.refunded + amount) // sale.amount
-        if engine.expiry is not None and at >= sale.at + engine.expiry:
+        expires = engine.expires(sale.at)
+        if expires is not None and at >= expires:
             reversed_total = sale.reversed
         reverse = reversed_total - sale.reversed
         sale.reversed = reversed_total
