@@ -84,17 +84,22 @@ def load_held(session: Session, accounts: dict) -> None:
             if account.cards is None:
                 account.cards = {}
             account.cards[card_id] = int(stamps)
-    for (customer_id, card_id), end in deadlines(session, ids).items():
+    expiring = _expiring(session)
+    for (customer_id, card_id), end in deadlines(session, ids, expiring).items():
         account = accounts[customer_id]
         if account.card_ends is None:
             account.card_ends = {}
         account.card_ends[card_id] = end
-    _load_log(session, accounts, ids)
+    _load_log(session, accounts, ids, expiring)
 
 
-def _load_log(session: Session, accounts: dict, ids: list[int]) -> None:
+def _expiring(session: Session) -> list[int]:
+    """The ids of the cards with --expires-days."""
+    return list(session.execute(select(Card.id).where(Card.expires_days.is_not(None))).scalars())
+
+
+def _load_log(session: Session, accounts: dict, ids: list[int], expiring: list[int]) -> None:
     """The stamp rows of cards that expire, in time order, into ``account.card_log`` (engine/rules/cards.py)."""
-    expiring = list(session.execute(select(Card.id).where(Card.expires_days.is_not(None))).scalars())
     if not expiring:
         return
     for i in range(0, len(ids), 500):
@@ -112,10 +117,11 @@ def _load_log(session: Session, accounts: dict, ids: list[int]) -> None:
 OPENING = ("stamp", "merge_in")  # stamp rows that carry the deadline of the card they leave open
 
 
-def deadlines(session: Session, customer_ids: list[int]) -> dict[tuple[int, int], datetime | None]:
-    """(customer id, card id) -> the deadline of the current card (cards with --expires-days): the
-    ``expires_at`` of its latest stamp row (None: no card open)."""
-    expiring = list(session.execute(select(Card.id).where(Card.expires_days.is_not(None))).scalars())
+def deadlines(session: Session, customer_ids: list[int],
+              expiring: list[int] | None = None) -> dict[tuple[int, int], datetime | None]:
+    """(customer id, card id) -> the deadline of the current card (cards with --expires-days, ``expiring``
+    when the caller has read them): the ``expires_at`` of its latest stamp row (None: no card open)."""
+    expiring = _expiring(session) if expiring is None else expiring
     out: dict[tuple[int, int], datetime | None] = {}
     if not expiring:
         return out
