@@ -317,25 +317,36 @@ def unknown_setting(key: str) -> str:
     return _("unknown setting {key!r}; see `loyalty program show` for the keys").format(key=key)
 
 
-def add_item_rule(session: Session, name: str, skus: list[str], points: int, per: str = "item") -> dict:
-    """`program rule add`: bonus points for items of SKU patterns, on top of the spend points."""
-    from loyaltycli.engine.cards import ItemRule
-
+def rule_definition(name: str, skus: list[str] | None) -> tuple[str, tuple[str, ...]]:
+    """An item rule's name and SKU patterns as typed (`program rule add`, --points or --earn), checked."""
     name = (name or "").strip()
     patterns = tuple(p.strip() for p in skus or [] if p.strip())
     if not name or len(name) > 100:
         raise InvalidInput(_('rule name must be 1 to 100 characters'))
     if not patterns:
         raise InvalidInput(_("give at least one --sku pattern (e.g. --sku 'CRO-*')"))
+    return name, patterns
+
+
+def check_rule_name_free(program: Program, name: str) -> None:
+    """No two item rules (bonus points or spend rates) share a name: `program rule remove` names one."""
+    if any(r.name.lower() == name.lower() for r in (*program.item_rules, *program.earn_rules)):
+        raise InvalidInput(_('a rule named {name!r} already exists; see `loyalty program rule list`').format(name=name))
+
+
+def add_item_rule(session: Session, name: str, skus: list[str], points: int, per: str = "item") -> dict:
+    """`program rule add`: bonus points for items of SKU patterns, on top of the spend points."""
+    from loyaltycli.engine.cards import ItemRule
+
+    name, patterns = rule_definition(name, skus)
     if not 0 < points <= 10**6:
         raise InvalidInput(_('--points must be 1 to 1000000'))
     per = (per or "").strip().lower()
     if per not in ("item", "visit"):
         raise InvalidInput(_('--per {per!r} is not one of item, visit').format(per=per))
-    current = load_program(session).item_rules
-    if any(r.name.lower() == name.lower() for r in current):
-        raise InvalidInput(_('a rule named {name!r} already exists; see `loyalty program rule list`').format(name=name))
-    set_setting(session, "item_rules", _format_item_rules((*current, ItemRule(name, patterns, points, per))))
+    program = load_program(session)
+    check_rule_name_free(program, name)
+    set_setting(session, "item_rules", _format_item_rules((*program.item_rules, ItemRule(name, patterns, points, per))))
     return {"name": name, "skus": list(patterns), "points": points, "per": per}
 
 

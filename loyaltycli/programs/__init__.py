@@ -18,6 +18,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+from loyaltycli.i18n import gettext
+
 _FOUND: list | None = None
 
 
@@ -87,8 +89,10 @@ def placed(writes: dict[str, list], index: int, into: dict[str, list]) -> None:
 def use_voucher(session, customer, reward: str, at):
     """`redeem KEY --voucher REWARD`: the customer's oldest usable voucher for ``reward`` (or a card's or
     goal's name) from the program type that gives it; the first type's refusal when none does."""
-    from loyaltycli.core.errors import NotFound
+    from loyaltycli.core.errors import InvalidInput, NotFound
 
+    if not (reward or "").strip():
+        raise InvalidInput(gettext('--voucher needs the reward, e.g. --voucher "Free coffee"'))
     refused = None
     for store in stores():
         if hasattr(store, "use_voucher"):

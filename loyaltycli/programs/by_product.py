@@ -36,21 +36,14 @@ def format_rules(rules) -> str:
 
 def add_earn_rule(session, name: str, skus: list[str], earn: str) -> dict:
     """`program rule add NAME --sku PATTERN --earn RATE`: matching items earn spend points at RATE (0: none)."""
-    from loyaltycli.core.errors import InvalidInput
     from loyaltycli.core.money import parse_decimal
-    from loyaltycli.core.program import load_program, set_setting
+    from loyaltycli.core.program import check_rule_name_free, load_program, rule_definition, set_setting
     from loyaltycli.engine.rules.by_product import EarnRule
 
-    name = (name or "").strip()
-    patterns = tuple(p.strip() for p in skus or [] if p.strip())
-    if not name or len(name) > 100:
-        raise InvalidInput(gettext('rule name must be 1 to 100 characters'))
-    if not patterns:
-        raise InvalidInput(gettext("give at least one --sku pattern (e.g. --sku 'CAF-*')"))
+    name, patterns = rule_definition(name, skus)
     rate = parse_decimal(earn, what="--earn", minimum=Decimal(0), maximum=Decimal(1000))
     program = load_program(session)
-    if any(r.name.lower() == name.lower() for r in (*program.earn_rules, *program.item_rules)):
-        raise InvalidInput(gettext('a rule named {name!r} already exists; see `loyalty program rule list`').format(name=name))
+    check_rule_name_free(program, name)
     set_setting(session, "earn_rules", format_rules((*program.earn_rules, EarnRule(name, patterns, rate))))
     return {"name": name, "skus": list(patterns), "earn": str(rate.normalize())}
 

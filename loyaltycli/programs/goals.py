@@ -167,12 +167,10 @@ def shown(session: Session, program, customer_id: int, now: datetime):
 def use_voucher(session: Session, customer, reward: str, at: datetime | None = None) -> dict:
     """Use the customer's oldest unused voucher of a goal giving ``reward`` (or named so)."""
     from loyaltycli.core import clock, ledger, points
-    from loyaltycli.core.errors import InvalidInput, NotFound, RuleNotMet
+    from loyaltycli.core.errors import NotFound, RuleNotMet
     from loyaltycli.core.models import Goal, GoalEntry
 
-    wanted = (reward or "").strip().lower()
-    if not wanted:
-        raise InvalidInput(gettext('--voucher needs the reward, e.g. --voucher "Free coffee"'))
+    wanted = reward.strip().lower()  # not empty: programs.use_voucher
     goals = [g for g in list_goals(session) if g.reward.lower() == wanted or g.name.lower() == wanted]
     if not goals:
         raise NotFound(gettext('no goal gives {reward!r}; see `loyalty goal list`').format(reward=reward.strip()))
