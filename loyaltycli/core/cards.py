@@ -34,25 +34,32 @@ def load_rules(session: Session) -> tuple[CardRule, ...]:
         select(Card).where(Card.active.is_(True)).order_by(Card.id)).scalars())
 
 
-def add_card(session: Session, name: str, stamps: int, reward: str, *, skus: list[str] | None = None,
-             min_amount: int = 0, per: str = "visit", expires_days: int | None = None) -> Card:
-    """A new stamp card; refused with a clear reason when a value is wrong or the name is taken."""
+def checked_offer(name: str, reward: str, skus: list[str] | None, name_refused: str) -> tuple[str, str, list[str]]:
+    """The name, reward and SKU patterns of a program type that gives vouchers (stamp cards, goals), as
+    typed, checked; ``name_refused``: the refusal of a name that is empty or too long."""
     from loyaltycli.core.textkey import check_plain_text
 
     name = (check_plain_text(name, "name") or "").strip()
     reward = (check_plain_text(reward, "reward") or "").strip()
     if not name or len(name) > 100:
-        raise InvalidInput(gettext('card name must be 1 to 100 characters'))
+        raise InvalidInput(name_refused)
     if not reward or len(reward) > 200:
         raise InvalidInput(gettext('--reward must be 1 to 200 characters (e.g. "Free coffee")'))
+    patterns = [p.strip() for p in skus or [] if p.strip()]
+    if any(len(p) > 64 or "\n" in p for p in patterns) or sum(len(p) + 1 for p in patterns) > 1000:
+        raise InvalidInput(gettext('--sku patterns must be at most 64 characters each'))
+    return name, reward, patterns
+
+
+def add_card(session: Session, name: str, stamps: int, reward: str, *, skus: list[str] | None = None,
+             min_amount: int = 0, per: str = "visit", expires_days: int | None = None) -> Card:
+    """A new stamp card; refused with a clear reason when a value is wrong or the name is taken."""
+    name, reward, patterns = checked_offer(name, reward, skus, gettext('card name must be 1 to 100 characters'))
     if not 1 <= stamps <= MAX_STAMPS:
         raise InvalidInput(gettext('--stamps must be 1 to {max_stamps}').format(max_stamps=MAX_STAMPS))
     per = (per or "").strip().lower()
     if per not in PER:
         raise InvalidInput(gettext('--per {per!r} is not one of {per2}').format(per=per, per2=', '.join(PER)))
-    patterns = [p.strip() for p in skus or [] if p.strip()]
-    if any(len(p) > 64 or "\n" in p for p in patterns) or sum(len(p) + 1 for p in patterns) > 1000:
-        raise InvalidInput(gettext('--sku patterns must be at most 64 characters each'))
     if min_amount < 0:
         raise InvalidInput(gettext('--min-amount cannot be negative'))
     if expires_days is not None and not 1 <= expires_days <= 36500:

@@ -41,24 +41,16 @@ def add_goal(session: Session, name: str, spend: int, reward: str, *, skus: list
              per: str = "month"):
     """A new goal; refused with a clear reason when a value is wrong or the name is taken."""
     from loyaltycli.core import clock
+    from loyaltycli.core.cards import checked_offer
     from loyaltycli.core.errors import InvalidInput
     from loyaltycli.core.models import Goal
-    from loyaltycli.core.textkey import check_plain_text
 
-    name = (check_plain_text(name, "name") or "").strip()
-    reward = (check_plain_text(reward, "reward") or "").strip()
-    if not name or len(name) > 100:
-        raise InvalidInput(gettext('goal name must be 1 to 100 characters'))
-    if not reward or len(reward) > 200:
-        raise InvalidInput(gettext('--reward must be 1 to 200 characters (e.g. "Free coffee")'))
+    name, reward, patterns = checked_offer(name, reward, skus, gettext('goal name must be 1 to 100 characters'))
     if not 0 < spend <= 10**9:
         raise InvalidInput(gettext('--spend must be more than zero'))
     per = (per or "").strip().lower()
     if per not in PER:
         raise InvalidInput(gettext('--per {per!r} is not one of {per2}').format(per=per, per2=', '.join(PER)))
-    patterns = [p.strip() for p in skus or [] if p.strip()]
-    if any(len(p) > 64 or "\n" in p for p in patterns) or sum(len(p) + 1 for p in patterns) > 1000:
-        raise InvalidInput(gettext('--sku patterns must be at most 64 characters each'))
     if session.execute(select(Goal.id).where(func.lower(Goal.name) == name.lower())).first():
         raise InvalidInput(gettext('a goal named {name!r} already exists; see `loyalty goal list`').format(name=name))
     goal = Goal(name=name, spend=spend, reward=reward, skus="\n".join(patterns), per=per, created_at=clock.now())
