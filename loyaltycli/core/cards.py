@@ -200,7 +200,8 @@ def stamps_of_sales(session: Session, purchase_ids: list[int]) -> dict[int, dict
         for purchase_id, card_id, stamps in session.execute(
                 select(CardEntry.purchase_id, CardEntry.card_id, func.sum(CardEntry.delta))
                 .where(CardEntry.purchase_id.in_(purchase_ids[i:i + 500]), CardEntry.kind == "stamp")
-                .group_by(CardEntry.purchase_id, CardEntry.card_id)):
+                .group_by(CardEntry.purchase_id, CardEntry.card_id)
+                .order_by(CardEntry.purchase_id, CardEntry.card_id)):  # cards in their order, on any database
             out.setdefault(purchase_id, {})[card_id] = int(stamps)
     return out
 
