@@ -326,3 +326,30 @@ def test_a_receipt_arriving_late_joins_the_stamp_card_of_its_own_time_and_expire
     assert ("expire", "2026-05-31", -2) in [(k, str(d)[:10], n) for k, d, n in card_rows(1)]  # S1's and S3's stamps
     assert [c["stamps"] for c in cli.json("balance", "C000001")["cards"]] == [1]
     assert cli.json("balance", "C000001")["cards"] == cli.json("balance", "C000002")["cards"]
+
+
+def test_a_late_receipt_with_no_card_open_at_its_time_starts_its_own_card_that_expired(cli, database, tmp_path):
+    """(b), no card open at the late receipt's time: a card of its own from then, written off N days later
+    (no later stamp came before that), the counter as the import in time order."""
+    from sqlalchemy import func
+
+    from loyaltycli.core.models import CardEntry
+
+    assert cli("card", "add", "Coffee", "--stamps", "10", "--reward", "Free coffee", "--sku", "COF-*",
+               "--per", "item", "--expires-days", "30").exit_code == 0
+    enroll(cli, "Ann", "6000100000001")
+    enroll(cli, "Bob", "6000100000002")
+    sales = [("S1", "2026-04-01"), ("S2", "2026-06-01"), ("S3", "2026-05-01")]  # S3 arrives late
+    lines = []
+    for receipt, day in sales:
+        assert cli("purchase", "C000001", "3.00", "--receipt", receipt, "--at", f"{day}T09:00:00",
+                   "--item", "COF-1:1:3.00").exit_code == 0
+        lines.append(f"T{receipt},{day}T09:00:00,6000100000002,3.00,store,COF-1,1,3.00\n")
+    assert imported(cli, write(tmp_path / "till.csv", "".join(lines)))["rejected"] == 0
+    with database.session(write=False) as s:
+        rows = s.execute(select(CardEntry.customer_id, CardEntry.kind, func.date(CardEntry.at), func.sum(CardEntry.delta))
+                         .group_by(CardEntry.customer_id, CardEntry.kind, func.date(CardEntry.at))
+                         .order_by(func.date(CardEntry.at), CardEntry.kind)).all()
+    ann = [(k, str(d)[:10], n) for c, k, d, n in rows if c == 1]
+    assert ann == [(k, str(d)[:10], n) for c, k, d, n in rows if c == 2]
+    assert ("expire", "2026-05-31", -1) in ann  # S3's own card

@@ -6,6 +6,7 @@ not filled by its deadline expires (before a sale or a refund, and by `expire`).
 from __future__ import annotations
 
 from bisect import insort
+from datetime import timedelta
 
 from loyaltycli.engine.cards import _plural, card_refund, card_sale, expire_cards
 from loyaltycli.engine.rules import Rule
@@ -81,10 +82,11 @@ class StampCards(StampCardRefunds):
         event.out.given[self.KEY] = {**late_earned, **earned}
 
     def _late(self, engine, event) -> tuple[list, dict]:
-        """The stamps of a sale dated before the card's latest row (a receipt arriving late), on a card
-        that was open at the sale's time and has expired since: they join that card and expire with it,
-        at its deadline, as in time order (an ``expire`` row dated at the deadline). A sale that would
-        fill that card, or that comes when no card was open, is left to the usual rule."""
+        """The stamps of a sale dated before the card's latest row (a receipt arriving late): they join the
+        card open at the sale's time and, if it has expired since, expire with it at its deadline, as in
+        time order (an ``expire`` row dated at the deadline); with no card open then, they start a card
+        of their own, which expired N days later since no later stamp joined it. Left to the usual rule:
+        a sale that would fill that card, and one whose own card later stamps would have joined."""
         from loyaltycli.engine.cards import stamps_for
 
         account, at, rows, earned = event.account, event.at, [], {}
@@ -102,9 +104,14 @@ class StampCards(StampCardRefunds):
                     deadline = expires
                 elif kind == "expire":
                     deadline = None
-            expired_later = any(kind == "expire" and when == deadline for when, kind, _, _ in log)
-            if not n or deadline is None or deadline <= at or not expired_later or held + n >= card.stamps:
+            if not n or held + n >= card.stamps:
                 continue
+            if deadline is None or deadline <= at:  # no card open then: one of its own, if no later stamp joined it
+                deadline = at + timedelta(days=card.expires_days)
+                if any(at < when < deadline and kind != "expire" for when, kind, _, _ in log):
+                    continue
+            elif not any(kind == "expire" and when == deadline for when, kind, _, _ in log):
+                continue  # the card open then is still open: the usual rule
             earned[card.id] = n
             rows.append([account.id, card.id, "stamp", "stamp", n, at, deadline, None, None,
                          f"receipt {event.receipt_id}: {_plural(n, 'stamp')} on {card.name}"[:500], engine.recorded])
