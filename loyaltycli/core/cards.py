@@ -356,13 +356,6 @@ def returned_items(engine, lines) -> list[tuple]:
             if amount < 0]
 
 
-def placed(rows: list[list], index: int) -> list[list]:
-    """Card rows with their purchase's index (its id once written, see ``write``)."""
-    for row in rows:
-        row[C_PURCHASE] = index
-    return rows
-
-
 # -- merge -----------------------------------------------------------------------------------------------
 def merge(session: Session, keep_id: int, duplicate_id: int, at: datetime, note: str) -> None:
     """Move the duplicate's stamps (per card) and usable vouchers (each with its own expiry) to the customer

@@ -67,17 +67,9 @@ class Sale:
     refunded: int = 0
     reversed: int = 0
     refunds: int = 0
-    stamps: dict | None = None  # card id -> stamps the sale earned (stamp cards; kept in given["cards"])
-    stamps_back: dict = field(default_factory=dict)  # card id -> stamps its refunds took back so far
     given: dict = field(default_factory=dict)
     taken: dict = field(default_factory=dict)
     items: tuple | list = ()
-
-    def __post_init__(self):
-        if self.stamps is not None:
-            self.given.setdefault("cards", self.stamps)
-        if self.given.get("cards") is not None:
-            self.taken.setdefault("cards", self.stamps_back)
 
 
 @dataclass
