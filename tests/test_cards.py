@@ -74,24 +74,24 @@ def test_a_refund_takes_back_the_stamps_of_its_items_and_may_go_below_zero():
     d = e.sale(a, "R1", T0, 1_550, "store", items=[("COF-1", 4, 1_200), ("BRD-1", 1, 350)])
     assert d.stamps == {1: 4, 2: 1}
     a.cards[1] = 1  # meanwhile the card filled and was used: 1 stamp left
-    sale = Sale("R1", 1, "C000001", T0, 1_550, d.earned, stamps=d.stamps)
+    sale = Sale("R1", 1, "C000001", T0, 1_550, d.earned, given=d.given)
     # one coffee of four (3.00 of 15.50): its stamp, not 4 x 300 / 1550 = 0 in proportion
     part = e.refund(a, "R1/C1", T0 + timedelta(hours=1), 300, sale, items=[("COF-1", 1, 300)])
     assert cards_of(part) == [(1, "unstamp", -1)] and a.cards == {1: 0, 2: 1}
-    assert sale.stamps_back == {1: 1}
+    assert sale.taken["cards"] == {1: 1}
     # 9.00 back naming no items: no coffee stamp; what is left (3.50) still earns the bread visit
     nameless = e.refund(a, "R1/C2", T0 + timedelta(hours=2), 900, sale)
     assert cards_of(nameless) == [] and a.cards == {1: 0, 2: 1}
     # the last 3.50: nothing left of the sale, every stamp it still holds goes back
     rest = e.refund(a, "R1/C3", T0 + timedelta(hours=3), 350, sale)
     assert cards_of(rest) == [(1, "unstamp", -3), (2, "unstamp", -1)] and a.cards == {1: -3, 2: 0}
-    assert sale.stamps_back == {1: 4, 2: 1}
+    assert sale.taken["cards"] == {1: 4, 2: 1}
 
 
 def test_a_refund_of_items_takes_back_at_most_what_they_earned_and_the_visit_stamp_below_the_minimum():
     e, a = engine((COFFEE, BREAD)), account()
     d = e.sale(a, "R1", T0, 950, "store", items=[("COF-1", 2, 600), ("BRD-1", 1, 350)])
-    sale = Sale("R1", 1, "C000001", T0, 950, d.earned, stamps=d.stamps)
+    sale = Sale("R1", 1, "C000001", T0, 950, d.earned, given=d.given)
     # a croissant-free refund of 3 coffees claims more than the 2 stamps the sale gave: 2 go back
     back = e.refund(a, "R1/C1", T0, 650, sale, items=[("COF-1", 3, 650)])
     assert cards_of(back) == [(1, "unstamp", -2)]
@@ -199,7 +199,7 @@ def test_item_rule_and_visit_points_at_the_counter(cli):
     assert cli.json("refund", "R1")["points"] == -27
     assert cli.json("balance", "C000001")["balance"] == 51
     rules = cli.json("program", "rule", "list")
-    assert rules == [{"name": "Croissant bonus", "skus": "CRO-*", "points": 5, "per": "item"}]
+    assert rules == [{"name": "Croissant bonus", "skus": "CRO-*", "points": 5, "per": "item", "earn": None}]
     bad = cli("program", "rule", "add", "Nothing", "--sku", "X-*", "--points", "0")
     assert (bad.exit_code, bad.stderr) == (1, "error: --points must be 1 to 1000000\n")
 

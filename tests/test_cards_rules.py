@@ -219,7 +219,7 @@ def test_engine_a_card_not_filled_in_time_expires_and_the_next_stamp_starts_a_ne
     assert rows(d3) == [("stamp", 3, t0 + 12 * day, t0 + 22 * day), ("complete", -3, t0 + 12 * day, None),
                         ("voucher", 1, t0 + 12 * day, t0 + 22 * day)]
     # a refund at day 30 finds that card past its deadline: its stamp expires first, then R3's coffee goes back
-    sale = Sale("R3", 1, "C000001", t0 + 12 * day, 900, d3.earned, stamps=d3.stamps)
+    sale = Sale("R3", 1, "C000001", t0 + 12 * day, 900, d3.earned, given=d3.given)
     back = engine.refund(a, "R3/C1", t0 + 30 * day, 300, sale, items=[("COF-1", 1, 300)])
     assert rows(back) == [("expire", -1, t0 + 22 * day, None), ("unstamp", -1, t0 + 30 * day, None)]
     assert a.cards == {1: -1}

@@ -19,12 +19,13 @@ from sqlalchemy.engine import Engine
 PG = bool(os.environ.get("LOYALTY_TEST_PG_URL"))
 # (statements, transactions) per line, at most. On SQLite BEGIN (IMMEDIATE) is a statement and the bulk writer's
 # INSERTs are not; on PostgreSQL the customer's row lock is a statement of its own and the INSERTs count.
+# Each program type with definitions of its own (stamp cards, goals) is read with the settings: one each.
 BOUNDS = {
-    "balance": (5, 1) if PG else (6, 1),
-    "balance, stamp cards": (8, 1) if PG else (9, 1),
-    "customer show": (6, 1) if PG else (7, 1),  # one of them the consent answers per channel
-    "purchase": (12, 1) if PG else (11, 1),
-    "purchase, stamp cards": (19, 1) if PG else (16, 1),
+    "balance": (6, 1) if PG else (7, 1),
+    "balance, stamp cards": (9, 1) if PG else (10, 1),
+    "customer show": (7, 1) if PG else (8, 1),  # one of them the consent answers per channel
+    "purchase": (13, 1) if PG else (12, 1),
+    "purchase, stamp cards": (20, 1) if PG else (17, 1),
 }
 
 

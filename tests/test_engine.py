@@ -113,3 +113,33 @@ def test_property_refunds_of_a_sale_add_up_to_what_it_earned_and_spend_is_net(sa
     if sale.refunded == sale.amount:
         assert taken == earned[last]
     assert a.spend_between(0, 2**62) == sum(amount for _, amount in sales) - sale.refunded
+
+
+def test_every_rule_module_is_pure_and_the_order_is_the_documented_one():
+    """The program types are rules of engine/rules/, run in the order its docstring gives; none of them
+    reaches the database, the clock or the CLI."""
+    import json
+    import subprocess
+    import sys
+
+    import loyaltycli.engine.rules as rules
+
+    code = ("import json, sys; from loyaltycli.engine import rules; rules.modules(); "
+            "print(json.dumps(sorted(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    modules = set(json.loads(done.stdout))
+    assert not {m.split(".")[0] for m in modules} & {"sqlalchemy", "sqlmodel", "typer", "rich"}
+    assert "loyaltycli.shop.clock" not in modules and "loyaltycli.store.db" not in modules
+    assert rules.order() == [(5, "by_product"), (10, "spend"), (20, "visits"), (30, "items"), (40, "milestone"),
+                             (50, "referral"), (60, "cards"), (70, "goals"), (80, "welcome"), (90, "birthday")]
+    for position, name in rules.order():
+        assert f"{position:>3}  " in rules.__doc__  # each one in the documented order
+
+
+def test_a_rule_hook_left_out_is_not_called():
+    e = engine(earn_per_visit=0, milestone_bonus=0)
+    # no stamp card runs: the stamp-card rule is there only for refunds of sales that earned stamps
+    assert [type(hook.__self__).__name__ for hook in e.hooks("sale")] == ["SpendPoints", "ReferralBonus"]
+    assert [type(hook.__self__).__name__ for hook in e.hooks("refund")] == ["SpendPoints", "StampCardRefunds"]
+    assert [type(hook.__self__).__name__ for hook in e.hooks("enroll")] == ["Welcome"]

@@ -14,7 +14,8 @@ from loyaltycli.shop import clock
 from loyaltycli.services import customers, importer, points
 from loyaltycli.store import storage
 from loyaltycli.store.db import Database
-from loyaltycli.store.models import Customer, ImportRun, LedgerEntry, Membership, MembershipPlan, Purchase, PurchaseItem
+from loyaltycli.store.models import (Customer, GoalEntry, ImportRun, LedgerEntry, Membership, MembershipPlan, Purchase,
+                                    PurchaseItem)
 from loyaltycli.store.program import load_program
 
 HEADER = "receipt_id,timestamp,customer,amount,channel,sku,quantity,unit_price\n"
@@ -109,7 +110,11 @@ def sums(database: Database) -> dict:
         # the counter's refund has none)
         items = s.execute(select(func.count(), func.sum(PurchaseItem.amount))
                           .join(Purchase, Purchase.id == PurchaseItem.purchase_id).where(Purchase.amount > 0)).one()
-    return {"ledger": sorted(map(tuple, ledger)), "purchases": sorted(map(tuple, purchases)), "items": tuple(items)}
+        goals = s.execute(select(Customer.code, GoalEntry.kind, GoalEntry.period, func.sum(GoalEntry.delta))
+                          .join(Customer, Customer.id == GoalEntry.customer_id)
+                          .group_by(Customer.code, GoalEntry.kind, GoalEntry.period)).all()
+    return {"ledger": sorted(map(tuple, ledger)), "purchases": sorted(map(tuple, purchases)), "items": tuple(items),
+            "goals": sorted(map(tuple, goals))}
 
 
 @pytest.fixture
@@ -331,16 +336,39 @@ def test_a_shuffled_file_gives_the_ledger_of_the_sorted_one_wherever_blocks_fall
     assert shuffled_sums["items"] == sorted_sums["items"]
 
 
+# goals and earning by product (engine/rules/goals.py, by_product.py)
+GOALS_AND_EARNING = [
+    {"goal": "SKU-0-*", "earn_rules": '[{"name": "none", "skus": ["SKU-1-*"], "earn": "0"}, '
+                                      '{"name": "double", "skus": ["SKU-2-*"], "earn": "2"}]'},
+    {"goal": "", "earn_mode": "cashback", "earn_rules": '[{"name": "half", "skus": ["SKU-0-*"], "earn": "2.5"}]'}]
+
+
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10**6), files=st.integers(1, 3), program_changes=st.sampled_from([
     {}, {"earn_mode": "cashback"}, {"milestone_spend": "200.00", "referral_min_purchase": "50.00"},
-    {"tiers": "Bronze:0.00:1.0,Silver:100.00:1.5"}]))
+    {"tiers": "Bronze:0.00:1.0,Silver:100.00:1.5"}, *GOALS_AND_EARNING]))
 def test_differential_counter_against_one_to_three_imported_files(tmp_path_factory, seed, files, program_changes):
-    """Random sales, refunds, memberships, referrals and settings: typed at the counter one by one, or
-    imported as 1 to 3 files (cut anywhere between receipts), the ledgers are identical."""
-    from loyaltycli.store.program import set_setting
+    """Random sales, refunds, memberships, referrals, goals, earning by product and settings: typed at the
+    counter one by one, or imported as 1 to 3 files (cut anywhere between receipts), the ledgers (points and
+    goals) are identical."""
+    _differential(tmp_path_factory.mktemp("diff"), seed, files, program_changes)
 
-    folder = tmp_path_factory.mktemp("diff")
+
+
+@pytest.mark.parametrize("seed, program_changes", [(21, GOALS_AND_EARNING[0]), (22, GOALS_AND_EARNING[1])])
+def test_differential_with_goals_and_earning_by_product(tmp_path, seed, program_changes):
+    """The random differential run always covers the two program types added as rules (the sampled run
+    above may not draw them)."""
+    imported = _differential(tmp_path, seed, 2, program_changes)
+    assert {kind for _, kind, _, _ in imported["goals"]} >= {"progress", "voucher"}
+
+
+def _differential(folder, seed: int, files: int, program_changes: dict) -> dict:
+    """The run of the differential tests: the ledgers of the imported and the typed database, compared;
+    the imported one's sums returned."""
+    from loyaltycli.store.program import set_setting
+    from loyaltycli.programs.goals import add_goal
+
     rng = random.Random(seed)
     text, plan = generate(rng, receipts=40)
     header, *rows = text.splitlines(keepends=True)
@@ -355,7 +383,10 @@ def test_differential_counter_against_one_to_three_imported_files(tmp_path_facto
         setup_shop(db)
         with db.session() as s:
             for key, value in program_changes.items():
-                set_setting(s, key, value)
+                if key == "goal":  # a goal of 150.00 a month on the pattern (empty: the whole amount)
+                    add_goal(s, "Monthly", 15_000, "Free coffee", skus=[value] if value else [])
+                else:
+                    set_setting(s, key, value)
         databases.append(db)
     imported_db, typed_db = databases
     try:
@@ -364,11 +395,13 @@ def test_differential_counter_against_one_to_three_imported_files(tmp_path_facto
             path.write_text(header + "".join(part))
             assert importer.import_file(imported_db, path, batch_rows=rng.choice([5, 50, 10_000])).rejected == 0
         counter(typed_db, plan)
-        assert sums(imported_db) == sums(typed_db)
+        found = sums(imported_db)
+        assert found == sums(typed_db)
         with imported_db.session(write=False) as a, typed_db.session(write=False) as b:
             order = select(LedgerEntry.customer_id, LedgerEntry.kind, LedgerEntry.delta, LedgerEntry.at).order_by(
                 LedgerEntry.customer_id, LedgerEntry.at, LedgerEntry.id)
             assert a.execute(order).all() == b.execute(order).all()  # row by row, in the order of events
+        return found
     finally:
         for db in databases:
             db.engine.dispose()

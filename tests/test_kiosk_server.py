@@ -8,7 +8,6 @@ import sys
 import threading
 import urllib.parse
 
-import pytest
 from sqlalchemy import func, select
 
 from kiosk_server import Browser, Kiosk, listening_addresses, raw_request, reachable

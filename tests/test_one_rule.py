@@ -251,3 +251,105 @@ def test_a_plain_block_with_one_wrong_item_is_read_row_by_row_and_the_item_rejec
     assert data["first_rejects"][0].endswith(":19: item A: amount 35.00 is not quantity 2 x unit price 18.00 = 36.00 "
                                              "(rounded half-even to cents)")
     assert "R17" not in purchases(database)
+
+
+# -- divergences found by the random differential run (issue 29) -------------------------------------------
+def test_a_partial_amount_refund_of_a_one_product_sale_takes_stamps_back_at_the_counter_and_in_an_import(
+        cafe, tmp_path):
+    """(a) 3.00 back of three coffees at 3.00 is one coffee, wherever the refund comes from: the engine
+    reads a refund naming no items (engine.earning.refund_items), once for both callers."""
+    from cards_helpers import stamps
+
+    cli = cafe
+    assert cli("enroll", "Bob", "--card", "6000100000002", "--at", "2026-05-01T09:00:00+00:00").exit_code == 0
+    cli("purchase", "C000001", "9.00", "--item", "COF-1:3:3.00", "--receipt", "A1", "--at", "2026-05-02T10:00:00")
+    assert cli("refund", "A1", "--amount", "3.00", "--at", "2026-05-03T10:00:00").exit_code == 0
+    till = write(tmp_path / "till.csv", "B1,2026-05-02T10:00:00,6000100000002,9.00,store,COF-1,3,3.00\n"
+                                        "B1-R,2026-05-03T10:00:00,6000100000002,-3.00,store,,,\n")
+    assert imported(cli, till)["rejected"] == 0
+    assert stamps(cli, "C000001") == stamps(cli, "C000002") == {"Coffee": (2, 0)}
+    # an amount that is not a whole number of the product takes no per-item stamp, in both
+    cli("refund", "A1", "--amount", "1.00", "--at", "2026-05-04T10:00:00")
+    later = write(tmp_path / "later.csv", "B1/R2,2026-05-04T10:00:00,6000100000002,-1.00,store,,,\n")
+    assert imported(cli, later)["rejected"] == 0
+    assert stamps(cli, "C000001") == stamps(cli, "C000002") == {"Coffee": (2, 0)}
+
+
+def test_a_refund_takes_its_own_sales_points_first_so_old_points_still_expire(cli, database, tmp_path):
+    """(c) Refunding a new sale takes that sale's points back, not the oldest lot's: the old points
+    still expire on their date (the lot replay, core/ledger.replay, for the counter and the import)."""
+    for name, card in (("Ann", "6000100000001"), ("Bob", "6000100000002")):
+        assert cli("enroll", name, "--card", card, "--at", "2025-01-01T09:00:00", "--no-input").exit_code == 0
+    cli("purchase", "C000001", "100.00", "--receipt", "A1", "--at", "2025-03-01T10:00:00")
+    cli("purchase", "C000001", "40.00", "--receipt", "A2", "--at", "2026-02-01T10:00:00")
+    assert cli.json("refund", "A2", "--at", "2026-02-02T10:00:00")["points"] == -40
+    till = write(tmp_path / "till.csv", "B1,2025-03-01T10:00:00,6000100000002,100.00,store,A,1,100.00\n"
+                                        "B2,2026-02-01T10:00:00,6000100000002,40.00,store,A,1,40.00\n"
+                                        "B2-R,2026-02-02T10:00:00,6000100000002,-40.00,store,A,-1,40.00\n")
+    assert imported(cli, till)["rejected"] == 0
+    # now (2026-06-15): the welcome bonus and A1's 100 points have expired, A2's 40 were refunded
+    assert cli.json("balance", "C000001")["balance"] == cli.json("balance", "C000002")["balance"] == 0
+    assert cli.json("customer", "show", "C000001")["balance"] == 0
+    assert cli.json("expire")["points"] == 2 * (50 + 100)
+    notes = [h["note"] for h in cli.json("history", "C000001") if h["kind"] == "expire"]
+    assert notes == ["50 points earned 2025-01-01 expired", "100 points earned 2025-03-01 expired"]
+
+
+def test_a_receipt_arriving_late_joins_the_stamp_card_of_its_own_time_and_expires_with_it(cli, database, tmp_path):
+    """(b) Stamp cards are read at the time of each receipt, as points are: a sale typed after a later one
+    joins the card open at its own time, and expires with that card on that card's deadline, at the
+    counter as in an import (which applies receipts in time order)."""
+    from sqlalchemy import func
+
+    from loyaltycli.store.models import CardEntry
+
+    assert cli("card", "add", "Coffee", "--stamps", "10", "--reward", "Free coffee", "--sku", "COF-*",
+               "--per", "item", "--expires-days", "30").exit_code == 0
+    enroll(cli, "Ann", "6000100000001")
+    enroll(cli, "Bob", "6000100000002")
+    sales = [("S1", "2026-05-01"), ("S2", "2026-06-05"), ("S3", "2026-05-10")]  # S3 arrives late
+    lines = []
+    for receipt, day in sales:
+        assert cli("purchase", "C000001", "3.00", "--receipt", receipt, "--at", f"{day}T09:00:00",
+                   "--item", "COF-1:1:3.00").exit_code == 0
+        lines.append(f"T{receipt},{day}T09:00:00,6000100000002,3.00,store,COF-1,1,3.00\n")
+    assert imported(cli, write(tmp_path / "till.csv", "".join(lines)))["rejected"] == 0
+
+    def card_rows(customer_id):
+        with database.session(write=False) as s:
+            return s.execute(select(CardEntry.kind, func.date(CardEntry.at), func.sum(CardEntry.delta))
+                             .where(CardEntry.customer_id == customer_id)
+                             .group_by(CardEntry.kind, func.date(CardEntry.at))
+                             .order_by(func.date(CardEntry.at), CardEntry.kind)).all()
+
+    assert card_rows(1) == card_rows(2)
+    assert ("expire", "2026-05-31", -2) in [(k, str(d)[:10], n) for k, d, n in card_rows(1)]  # S1's and S3's stamps
+    assert [c["stamps"] for c in cli.json("balance", "C000001")["cards"]] == [1]
+    assert cli.json("balance", "C000001")["cards"] == cli.json("balance", "C000002")["cards"]
+
+
+def test_a_late_receipt_with_no_card_open_at_its_time_starts_its_own_card_that_expired(cli, database, tmp_path):
+    """(b), no card open at the late receipt's time: a card of its own from then, written off N days later
+    (no later stamp came before that), the counter as the import in time order."""
+    from sqlalchemy import func
+
+    from loyaltycli.store.models import CardEntry
+
+    assert cli("card", "add", "Coffee", "--stamps", "10", "--reward", "Free coffee", "--sku", "COF-*",
+               "--per", "item", "--expires-days", "30").exit_code == 0
+    enroll(cli, "Ann", "6000100000001")
+    enroll(cli, "Bob", "6000100000002")
+    sales = [("S1", "2026-04-01"), ("S2", "2026-06-01"), ("S3", "2026-05-01")]  # S3 arrives late
+    lines = []
+    for receipt, day in sales:
+        assert cli("purchase", "C000001", "3.00", "--receipt", receipt, "--at", f"{day}T09:00:00",
+                   "--item", "COF-1:1:3.00").exit_code == 0
+        lines.append(f"T{receipt},{day}T09:00:00,6000100000002,3.00,store,COF-1,1,3.00\n")
+    assert imported(cli, write(tmp_path / "till.csv", "".join(lines)))["rejected"] == 0
+    with database.session(write=False) as s:
+        rows = s.execute(select(CardEntry.customer_id, CardEntry.kind, func.date(CardEntry.at), func.sum(CardEntry.delta))
+                         .group_by(CardEntry.customer_id, CardEntry.kind, func.date(CardEntry.at))
+                         .order_by(func.date(CardEntry.at), CardEntry.kind)).all()
+    ann = [(k, str(d)[:10], n) for c, k, d, n in rows if c == 1]
+    assert ann == [(k, str(d)[:10], n) for c, k, d, n in rows if c == 2]
+    assert ("expire", "2026-05-31", -1) in ann  # S3's own card

@@ -174,7 +174,7 @@ def root(
 
 # One module per concern, each with register(app); they import only Typer at load time.
 COMMAND_MODULES = ("setup", "customers", "points", "programs", "imports", "surveys", "reports", "safety",
-                   "counter", "chain", "cards", "passes", "slips", "kiosk", "notify")
+                   "counter", "chain", "cards", "passes", "slips", "kiosk", "notify", "goals")
 
 
 def _register() -> None:

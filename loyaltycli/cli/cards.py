@@ -13,7 +13,8 @@ from loyaltycli.i18n import _
 
 card_app = typer.Typer(help="Stamp cards: the 10th coffee is on us (vouchers: `loyalty redeem KEY --voucher`).",
                        no_args_is_help=True)
-rule_app = typer.Typer(help="Item rules: bonus points for items of SKU patterns.", no_args_is_help=True)
+rule_app = typer.Typer(help="Item rules: bonus points for items of SKU patterns, or the rate their spend earns at.",
+                       no_args_is_help=True)
 NUMBERS = {"ignore_unknown_options": True}
 
 
@@ -86,33 +87,69 @@ def card_list() -> None:
 def rule_add(
     name: str = typer.Argument(..., help="Rule name, e.g. \"Croissant bonus\"."),
     sku: List[str] = typer.Option(..., "--sku", help="SKU pattern, e.g. 'CRO-*' (repeatable)."),
-    points: int = typer.Option(..., "--points", help="Bonus points."),
-    per: str = typer.Option("item", "--per", help="item: per matching item unit; visit: once per purchase."),
+    points: Optional[int] = typer.Option(None, "--points", help="Bonus points, on top of the spend points."),
+    per: str = typer.Option("item", "--per", help="With --points: item, per matching item unit; visit, once per "
+                                                  "purchase."),
+    earn: Optional[str] = typer.Option(None, "--earn", metavar="RATE",
+                                       help="Matching items earn spend points at RATE per whole currency unit "
+                                            "instead of earn_rate (cashback: percent); 0: none."),
 ) -> None:
-    """Add an item rule: bonus points for items of SKU patterns, on top of the spend points.
+    """Add an item rule: bonus points for items of SKU patterns (--points), or the rate their spend earns
+    at (--earn; 0: they earn no spend points, e.g. coffee that earns stamps only).
 
-    Example: loyalty program rule add "Croissant bonus" --sku 'CRO-*' --points 5 --per item
+    Example: loyalty program rule add "Coffee earns stamps only" --sku 'CAF-*' --earn 0
     """
     from loyaltycli.store.program import add_item_rule
+    from loyaltycli.base.errors import InvalidInput
 
+    if (points is None) == (earn is None):
+        raise InvalidInput(_("give --points (bonus points) or --earn RATE (the spend's rate), one of them"))
     with options.database().session() as session:
-        rule = add_item_rule(session, name, sku, points, per)
-    emit(rule, message=_("rule {rule}: +{points} points per {per} ({skus})").format(
-        rule=rule["name"], points=rule["points"], per=_(rule["per"]), skus=", ".join(rule["skus"])))
+        if earn is not None:
+            from loyaltycli.programs.by_product import add_earn_rule
+
+            rule = add_earn_rule(session, name, sku, earn)
+        else:
+            from loyaltycli.store.program import add_item_rule
+
+            rule = add_item_rule(session, name, sku, points, per)
+    if earn is not None:
+        message = _("rule {rule}: items {skus} earn {rate} points per unit spent").format(
+            rule=rule["name"], skus=", ".join(rule["skus"]), rate=rule["earn"])
+    else:
+        message = _("rule {rule}: +{points} points per {per} ({skus})").format(
+            rule=rule["name"], points=rule["points"], per=_(rule["per"]), skus=", ".join(rule["skus"]))
+    emit(rule, message=message)
 
 
 @rule_app.command("list")
 def rule_list() -> None:
-    """List the item rules.
+    """List the item rules: bonus points (points, per) and spend rates (earn).
 
     Example: loyalty program rule list
     """
     from loyaltycli.store.program import load_program
 
     with options.database().session(write=False) as session:
-        rules = load_program(session).item_rules
-    emit([{"name": r.name, "skus": " ".join(r.skus), "points": r.points, "per": r.per} for r in rules],
-         columns=["name", "skus", "points", "per"], title=_("Item rules"))
+        program = load_program(session)
+    rows = [{"name": r.name, "skus": " ".join(r.skus), "points": r.points, "per": r.per, "earn": None}
+            for r in program.item_rules]
+    rows += [{"name": r.name, "skus": " ".join(r.skus), "points": None, "per": None, "earn": str(r.rate.normalize())}
+             for r in program.earn_rules]
+    emit(rows, columns=["name", "skus", "points", "per", "earn"], title=_("Item rules"))
+
+
+@rule_app.command("remove")
+def rule_remove(name: str = typer.Argument(..., help="The rule's name.")) -> None:
+    """Remove an item rule (bonus points or spend rate) by its name.
+
+    Example: loyalty program rule remove "Coffee earns stamps only"
+    """
+    from loyaltycli.programs.by_product import remove_rule
+
+    with options.database().session() as session:
+        removed = remove_rule(session, name)
+    emit(removed, message=_("rule {rule} removed").format(rule=removed["name"]))
 
 
 def register(app: typer.Typer) -> None:

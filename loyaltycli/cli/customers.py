@@ -30,6 +30,7 @@ def _shown_phone(e164):
 def customer_json(acct: dict) -> dict:
     """The public JSON of a customer (SPEC keys first). Notes stay the fixed English text."""
     out = dict(acct)
+    out.pop("shown", None)  # the program types' texts for people (show_account)
     out["spend"] = _money(acct["spend"])
     out["missing_for_next"] = _money(acct["missing_for_next"])
     out["recent"] = [{"at": r["at"], "kind": r["kind"], "points": r["points"], "balance": r["balance"],
@@ -74,6 +75,8 @@ def show_account(acct: dict) -> None:
         from loyaltycli.services.cards import describe
 
         fields["stamp cards"] = describe(data["cards"])
+    for key, text in acct.get("shown", {}).items():  # goals and any other program type's progress
+        fields[key] = text
     table_of_fields(fields, title=f"{data['name'] or data['code']}")
     from loyaltycli.engine.notes import row_note
 

@@ -231,8 +231,9 @@ def redeem(
 
 
 def _use_voucher(key: str, voucher: str, points_, reward, basket, at) -> None:
-    """`redeem KEY --voucher REWARD`: one stamp-card voucher, no points."""
-    from loyaltycli.services import cards, customers
+    """`redeem KEY --voucher REWARD`: one voucher (a stamp card's, a goal's...), no points."""
+    from loyaltycli import programs
+    from loyaltycli.services import customers
     from loyaltycli.base.errors import InvalidInput
 
     if points_ is not None or reward is not None or basket is not None:
@@ -240,9 +241,14 @@ def _use_voucher(key: str, voucher: str, points_, reward, basket, at) -> None:
     when = _when(at)
     with options.database().session() as session:
         customer = customers.find(session, key)
-        used = cards.use_voucher(session, customer, voucher, when)
-    emit(used, message=_("{code}: used a voucher for {reward} ({card} card); {left} left").format(
-        code=used["code"], reward=used["reward"], card=used["card"], left=used["vouchers_left"]))
+        used = programs.use_voucher(session, customer, voucher, when)  # from the program type that gives it
+    if "goal" in used:
+        message = _("{code}: used a voucher for {reward} ({goal} goal); {left} left").format(
+            code=used["code"], reward=used["reward"], goal=used["goal"], left=used["vouchers_left"])
+    else:
+        message = _("{code}: used a voucher for {reward} ({card} card); {left} left").format(
+            code=used["code"], reward=used["reward"], card=used["card"], left=used["vouchers_left"])
+    emit(used, message=message)
 
 
 def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone.")) -> None:
@@ -262,10 +268,13 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
     stamp_cards = found.get("cards", [])
     soon = sum(e["points"] for e in expiring)
     stamped = f"; {cards.describe(stamp_cards)}" if stamp_cards else ""
+    stamped += "".join(f"; {text}" for text in found["shown"].values())  # goals and other program types
     data = {"code": customer.code, "name": customer.name, "balance": points_, "tier": tier,
             "value": _money(max(points_, 0) * program.point_value), "expiring_soon": expiring}
     if program.cards:  # a shop with stamp cards: the customer's cards (stamps, vouchers)
         data["cards"] = stamp_cards
+    for key in found["shown"]:
+        data[key] = found[key]
     if merged:
         data["merged_into"] = merged
         emit(data, message=_("{code} {name}: merged into {merged}; its points are there (loyalty balance {merged})")

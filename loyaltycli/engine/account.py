@@ -35,7 +35,7 @@ class Account:
     """One customer as the rules see it (purchases in time order from ``loaded_from`` on)."""
 
     __slots__ = ("id", "code", "enrolled_at", "times", "amounts", "cum", "memberships", "bonus_keys", "referral",
-                 "loaded_from", "cards", "card_ends")
+                 "loaded_from", "cards", "card_ends", "card_log", "state")
 
     def __init__(self, id_: int, code: str, enrolled_at: datetime):
         self.id = id_
@@ -57,6 +57,10 @@ class Account:
         self.loaded_from = loaded_from
         self.cards: dict[int, int] | None = None  # stamp card id -> stamps on the current card (read with the rest)
         self.card_ends: dict[int, datetime | None] | None = None  # card id -> its deadline (--expires-days cards)
+        # card id -> its stamp rows in time order, (at, kind, delta, expires_at), for cards that expire: the
+        # card state at any time (a receipt arriving late joins the card open at its own time)
+        self.card_log: dict[int, list] | None = None
+        self.state: dict = {}  # rule KEY -> the state a rule of its own declares (engine.rules), as its store loads it
 
     def trim(self, start: int) -> None:
         """Forget purchases before ``start`` (a later sale before it has the account read again)."""

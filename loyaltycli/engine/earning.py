@@ -1,11 +1,12 @@
-"""The earning rules, once, for the counter and the import: a sale earns points at the tier of the spend
-in the window before it, times the best membership multiplier; a year's spend reaching the milestone
-earns the milestone bonus once; a referee's first purchase of at least the minimum rewards referee and
-referrer; a refund reverses the sale's points in proportion (cumulative, rounded down).
+"""The engine: the shop's rules (loyaltycli.engine.rules, one module per program type) composed in their
+fixed order and run on each event (a sale, a refund, an enrollment, an expiry, an occasion), once for the
+counter and the import. The helpers the rules share (the tier of the window, the multiplier, the expiry
+date of a credit, ledger rows) are here; what each program type decides is in its rule module.
 
 Pure: no database, no clock, no I/O. The caller gives the program, the shop's time zone and the moment
-the rows are recorded, loads the accounts, and writes the rows the engine returns (lists in
-``LEDGER_COLUMNS`` order; ``purchase_id`` is left for the caller to fill in).
+the rows are recorded, loads the accounts (the state ``Engine.needs``), and writes the rows the engine
+returns (lists in ``LEDGER_COLUMNS`` order, and ``Decision.writes`` for the rules' own tables;
+``purchase_id`` is left for the caller to fill in).
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from typing import TYPE_CHECKING
 from loyaltycli.base.errors import InvalidInput, RuleNotMet
 from loyaltycli.base.money import floor_int, format_amount
 from loyaltycli.engine.account import Account, Referral
-from loyaltycli.engine.cards import card_refund, card_sale, expire_cards, item_points
-from loyaltycli.engine.notes import make as note
+from loyaltycli.engine.rules import Event, Rule, compose, rate_points
 from loyaltycli.i18n import _
 
 if TYPE_CHECKING:  # the Program is read by attribute only: the engine does not import the settings' storage
@@ -41,16 +41,20 @@ def microseconds(at: datetime) -> int:
 
 def points_for_amount(program: Program, amount: int, multiplier: Decimal) -> int:
     """Points for a purchase: whole currency units x earn rate x multipliers, rounded down."""
-    if amount <= 0:
-        return 0
-    if program.earn_mode == "cashback":  # 1 point = 1 cent of store credit
-        return floor_int(Decimal(amount) * program.cashback_percent / 100 * multiplier)
-    return floor_int(Decimal(amount // 100) * program.earn_rate * multiplier)
+    return floor_int(rate_points(program, amount, multiplier))
+
+
+def credit_expiry(program: Program, at: datetime) -> datetime | None:
+    """When points credited at ``at`` expire (None: never): the one home of the rule."""
+    return at + DAY * program.expiry_days if program.expiry_days else None
 
 
 @dataclass
 class Sale:
-    """What a refund needs of the sale it names (``index``: a sale the caller has not written yet)."""
+    """What a refund needs of the sale it names (``index``: a sale the caller has not written yet).
+    ``given``: rule KEY -> what the sale gave that rule (stamps per card, a goal's progress...);
+    ``taken``: rule KEY -> what its refunds took back so far; ``items``: the sale's lines as
+    (sku, quantity in thousandths, unit price)."""
 
     receipt_id: str
     customer_id: int
@@ -64,31 +68,43 @@ class Sale:
     refunded: int = 0
     reversed: int = 0
     refunds: int = 0
-    stamps: dict | None = None  # card id -> stamps the sale earned (stamp cards)
-    stamps_back: dict = field(default_factory=dict)  # card id -> stamps its refunds took back so far
+    given: dict = field(default_factory=dict)
+    taken: dict = field(default_factory=dict)
+    items: tuple | list = ()
 
 
 @dataclass
 class Decision:
-    """The rows of one sale or refund, and what the caller reports or must also write."""
+    """The rows of one event, and what the caller reports or must also write: ``rows`` for the points
+    ledger, ``writes`` table name -> rows for the rules' own tables, ``given`` rule KEY -> what a sale gave."""
 
     rows: list
     earned: int = 0
     tier: Tier | None = None
     multiplier: Decimal = Decimal(1)
     rewarded: Referral | None = None  # a referral this sale rewarded: mark it rewarded
-    card_rows: list = field(default_factory=list)  # stamp-card ledger rows (engine.cards.CARD_COLUMNS)
-    stamps: dict | None = None  # card id -> stamps this sale earned
+    writes: dict = field(default_factory=dict)
+    given: dict = field(default_factory=dict)
+
+    @property
+    def card_rows(self) -> list:
+        """Stamp-card ledger rows (engine.cards.CARD_COLUMNS)."""
+        return self.writes.setdefault("card_ledger", [])
+
+    @property
+    def stamps(self) -> dict | None:
+        """Card id -> stamps this sale earned."""
+        return self.given.get("cards")
 
 
 class Engine:
-    """The rules of one program in one time zone; rows stamped ``recorded``."""
+    """The rules of one program in one time zone, composed in their order (engine.rules); rows stamped
+    ``recorded``."""
 
     def __init__(self, program: Program, zone, recorded: datetime):
         self.program = program
         self.zone = zone
         self.recorded = recorded
-        self.expiry = DAY * program.expiry_days if program.expiry_days else None
         self.window_us = program.tier_window_days * 86_400_000_000
         self.window = DAY * program.tier_window_days
         self.cashback = program.earn_mode == "cashback"
@@ -98,14 +114,23 @@ class Engine:
         self._rates: dict[tuple, tuple[str, str]] = {}
         self._year_starts: dict[int, datetime] = {}
         self._amounts: dict[int, str] = {}
-        # stamp cards, item rules and visit points (engine.cards); absent from programs made by hand
-        self.cards = tuple(getattr(program, "cards", None) or ())
-        self.cards_expire = any(card.expires_days for card in self.cards)
-        self.item_rules = tuple(getattr(program, "item_rules", None) or ())
-        self.visit_points = getattr(program, "earn_per_visit", 0) or 0
-        self.visit_min = getattr(program, "visit_min_amount", 0) or 0
+        # the one rule of a credit's expiry (credit_expiry), as a span worked out once
+        probe = credit_expiry(program, EPOCH)
+        self._expiry = None if probe is None else probe - EPOCH
+        self.rules = compose(program)
+        self.needs = frozenset().union(*(rule.needs for rule in self.rules))
+        self.wants_items = any(rule.items for rule in self.rules)
+        self._hooks: dict[str, tuple] = {}
 
-    # -- helpers ------------------------------------------------------------------------------------
+    def hooks(self, name: str) -> tuple:
+        """The rules that implement hook ``name``, in order (a rule's no-op is skipped)."""
+        found = self._hooks.get(name)
+        if found is None:
+            found = self._hooks[name] = tuple(getattr(rule, name) for rule in self.rules
+                                              if getattr(type(rule), name) is not getattr(Rule, name))
+        return found
+
+    # -- helpers the rules share ----------------------------------------------------------------------
     def year_of(self, at: datetime) -> int:
         return at.year if self.utc else at.astimezone(self.zone).year
 
@@ -119,6 +144,10 @@ class Engine:
         """The earliest purchase time the rules look at for a sale at ``at``: tier window and year."""
         return min(at - self.window, self.year_start(self.year_of(at)))
 
+    def expires(self, at: datetime) -> datetime | None:
+        """When points credited at ``at`` expire (credit_expiry)."""
+        return at + self._expiry if self._expiry is not None else None
+
     def points(self, amount: int, multiplier: Decimal) -> int:
         """points_for_amount, remembered: it depends only on whole units (or cents in cashback mode)."""
         if amount <= 0:
@@ -128,6 +157,14 @@ class Engine:
         if earned is None:
             earned = self._points[key] = points_for_amount(self.program, amount, multiplier)
         return earned
+
+    def portion_points(self, portions: list, multiplier: Decimal) -> int:
+        """The points of an amount cut into (cents, rate) portions (rate None: the program's), rounded
+        down once."""
+        if len(portions) == 1 and portions[0][1] is None:
+            return self.points(portions[0][0], multiplier)
+        return floor_int(sum((rate_points(self.program, cents, multiplier, rate) for cents, rate in portions),
+                             Decimal(0)))
 
     def amount_text(self, cents: int) -> str:
         """format_amount, remembered (a till's prices repeat)."""
@@ -144,6 +181,19 @@ class Engine:
         multiplier = tier.multiplier * account.membership_multiplier(at) if account.memberships else tier.multiplier
         return tier, multiplier
 
+    def earn_note(self, receipt_id: str, amount: int, channel: str, tier: Tier, multiplier: Decimal) -> tuple:
+        """The note of a sale's spend points (engine.notes' kind "earn"), built here at the import's pace:
+        (English text, "earn", JSON of the values), the rate's part cached per tier, multiplier and channel."""
+        rate = self._rates.get((tier.name, multiplier, channel))
+        if rate is None:
+            mult = str(multiplier.normalize())
+            rate = self._rates[(tier.name, multiplier, channel)] = (
+                f"{channel} ({tier.name} x{mult})",
+                "," + dumps({"channel": channel, "tier": tier.name, "multiplier": mult},
+                            ensure_ascii=False, separators=(",", ":"))[1:])
+        return (f"receipt {receipt_id} {self.amount_text(amount)} {rate[0]}"[:500], "earn",
+                f'{{"receipt":{dumps(receipt_id, ensure_ascii=False)},"amount":{amount}{rate[1]}')
+
     def row(self, customer_id: int, kind: str, delta: int, at: datetime, expires: datetime | None,
             note: tuple[str, str, str], bonus_key: str | None = None) -> list:
         """A ledger row as a list in LEDGER_COLUMNS order; ``note`` as ``engine.notes.make`` gives it."""
@@ -151,123 +201,78 @@ class Engine:
         return [customer_id, kind, delta, at, expires, None, None, bonus_key, text, self.recorded, note_kind,
                 note_args]
 
-    # -- the rules ------------------------------------------------------------------------------------
+    def _run(self, hook: str, event: Event) -> None:
+        for call in self.hooks(hook):
+            call(self, event)
+
+    # -- the events -------------------------------------------------------------------------------------
     def sale(self, account: Account, receipt_id: str, at: datetime, amount: int, channel: str,
              us: int | None = None, items: tuple | list = ()) -> Decision:
-        """A sale of ``amount`` cents at ``at``: its points and bonuses. The account takes the sale."""
+        """A sale of ``amount`` cents at ``at``: what each rule decides, in order. The account takes the sale."""
         if at < account.enrolled_at:
             raise RuleNotMet(_('{at} is before {code} enrolled ({enrolled_at})').format(at=_local(at, self.zone), code=account.code, enrolled_at=_local(account.enrolled_at, self.zone)))
         us = microseconds(at) if us is None else us
-        program = self.program
-        tier, multiplier = self.rate(account, at, us)
-        earned = self.points(amount, multiplier)
-        expires = at + self.expiry if self.expiry else None
-        rows = []
-        if earned:  # the note of engine.notes' kind "earn", built here at the import's pace
-            rate = self._rates.get((tier.name, multiplier, channel))
-            if rate is None:
-                mult = str(multiplier.normalize())
-                rate = self._rates[(tier.name, multiplier, channel)] = (
-                    f"{channel} ({tier.name} x{mult})",
-                    "," + dumps({"channel": channel, "tier": tier.name, "multiplier": mult},
-                                ensure_ascii=False, separators=(",", ":"))[1:])
-            rows.append([account.id, "earn", earned, at, expires, None, None, None,
-                         f"receipt {receipt_id} {self.amount_text(amount)} {rate[0]}"[:500], self.recorded, "earn",
-                         f'{{"receipt":{dumps(receipt_id, ensure_ascii=False)},"amount":{amount}{rate[1]}'])
-        if self.visit_points or self.item_rules:  # fixed points: earn rows, reversed by a refund with the rest
-            earned += self._fixed_points(rows, account, receipt_id, at, amount, items, expires)
-        bonus, goal = program.milestone_bonus, program.milestone_spend
-        if bonus and goal:
-            year = self.year_of(at)
-            key = f"milestone:{year}"
-            if key not in account.bonus_keys:
-                start = microseconds(self.year_start(year))
-                if account.spend_between(start, us, inclusive=True) + amount >= goal:
-                    account.add_bonus(key)
-                    rows.append(self.row(account.id, "milestone", bonus, at, expires,
-                                         note("milestone", year=year, goal=goal), key))
-        decision = Decision(rows, earned, tier, multiplier)
-        referral = account.referral
-        if referral is not None and amount >= program.referral_min_purchase:
-            referrer = referral.referrer
-            referrer.successful += 1
-            key = f"referral:{account.id}"
-            if program.referral_referee_bonus:
-                rows.append(self.row(account.id, "referral", program.referral_referee_bonus, at, expires,
-                                     note("referee", code=referrer.code), key))
-            points = program.referrer_bonus(referrer.successful)
-            if points and referrer.active:
-                rows.append(self.row(referrer.id, "referral", points, at, expires,
-                                     note("referrer", code=account.code, count=referrer.successful), key))
-            account.referral = None
-            decision.rewarded = referral
+        event = Event("sale", account, at, Decision([]), receipt_id, amount, channel, us, items,
+                      portions=[(amount, None)])
+        self._run("expire", event)
+        self._run("sale", event)
         account.add(us, amount)
-        if self.cards:
-            if account.cards is None:
-                account.cards = {}
-            if account.card_ends is None and self.cards_expire:
-                account.card_ends = {}
-            decision.card_rows, decision.stamps = card_sale(self.cards, account.cards, account.id, receipt_id, at,
-                                                            amount, items, self.recorded, account.card_ends)
-        return decision
-
-    def _fixed_points(self, rows: list, account: Account, receipt_id: str, at: datetime, amount: int, items,
-                      expires: datetime | None) -> int:
-        """Visit points and item rules' points of a sale, appended to ``rows`` as earn rows; their sum."""
-        total = 0
-        if self.visit_points and amount >= self.visit_min:
-            total += self.visit_points
-            rows.append(self.row(account.id, "earn", self.visit_points, at, expires,
-                                 note("visit", receipt=receipt_id)))
-        for rule, points in item_points(self.item_rules, items):
-            total += points
-            rows.append(self.row(account.id, "earn", points, at, expires,
-                                 note("item_rule", receipt=receipt_id, rule=rule.name)))
-        return total
+        return event.out
 
     def refund(self, account: Account, receipt_id: str, at: datetime, amount: int, sale: Sale | None,
                us: int | None = None, items: tuple | list = ()) -> Decision:
         """A refund of ``amount`` cents (positive) at ``at``, of ``sale`` (None: no sale linked, the points
         reversed at the customer's earn rate at the time), returning ``items`` ((sku, quantity, amount),
-        quantities positive; they decide the stamps taken back). ``sale`` is updated; the account takes the
+        quantities positive; none named: see ``refund_items``). ``sale`` is updated; the account takes the
         refund."""
         us = microseconds(at) if us is None else us
-        if sale is None:
-            tier, multiplier = self.rate(account, at, us)
-            reverse = points_for_amount(self.program, amount, multiplier)
-            rows = []
-            if reverse:
-                rows.append(self.row(account.id, "refund", -reverse, at, None,
-                                     note("refund_unlinked", receipt=receipt_id, amount=amount, tier=tier.name,
-                                          multiplier=str(multiplier.normalize()))))
-            account.add(us, -amount)
-            return Decision(rows, -reverse, tier, multiplier)
-        if sale.customer_id != account.id:
-            raise RuleNotMet(_('refund {receipt_id} names {code} but sale {receipt_id2} belongs to {customer_code}').format(receipt_id=receipt_id, code=account.code, receipt_id2=sale.receipt_id, customer_code=sale.customer_code))
-        check_refund(sale, amount, at)
-        # Cumulative rounding: after a full refund exactly the earned points are reversed. Expiry comes
-        # before any debit: once the sale's points have expired there is nothing of them to take back.
-        reversed_total = sale.earned * (sale.refunded + amount) // sale.amount
-        if self.expiry is not None and at >= sale.at + self.expiry:
-            reversed_total = sale.reversed
-        reverse = reversed_total - sale.reversed
-        card_rows = []
-        if account.card_ends and account.cards is not None:  # cards past their deadline expire first
-            card_rows = expire_cards(self.cards, account.cards, account.card_ends, account.id, at, self.recorded)
-        if sale.stamps:
-            if account.cards is None:
-                account.cards = {}
-            card_rows += card_refund(self.cards, sale.stamps, sale.stamps_back, account.cards, account.id,
-                                    sale.receipt_id, at, sale.amount - sale.refunded - amount, items, self.recorded)
-        sale.refunded += amount
-        sale.reversed = reversed_total
-        sale.refunds += 1
-        rows = []
-        if reverse:
-            rows.append(self.row(account.id, "refund", -reverse, at, None,
-                                 note("refund", receipt=sale.receipt_id, amount=amount)))
+        if sale is not None:
+            if sale.customer_id != account.id:
+                raise RuleNotMet(_('refund {receipt_id} names {code} but sale {receipt_id2} belongs to {customer_code}').format(receipt_id=receipt_id, code=account.code, receipt_id2=sale.receipt_id, customer_code=sale.customer_code))
+            check_refund(sale, amount, at)
+            items = refund_items(sale, amount, items)
+        event = Event("refund", account, at, Decision([]), receipt_id, amount, "", us, items, sale,
+                      portions=[(amount, None)])
+        self._run("expire", event)
+        self._run("refund", event)
+        if sale is not None:
+            sale.refunded += amount
+            sale.refunds += 1
         account.add(us, -amount)
-        return Decision(rows, -reverse, card_rows=card_rows)
+        return event.out
+
+    def enroll(self, account: Account, at: datetime) -> Decision:
+        """An enrollment at ``at``: its rows (the welcome bonus)."""
+        event = Event("enroll", account, at, Decision([]))
+        self._run("enroll", event)
+        return event.out
+
+    def expire(self, account: Account, at: datetime) -> Decision:
+        """What has lapsed by ``at`` (stamp cards past their deadline)."""
+        event = Event("expire", account, at, Decision([]))
+        self._run("expire", event)
+        return event.out
+
+    def occasion(self, account: Account, occasion: str, at: datetime, key: str, detail: str = "") -> Decision:
+        """A dated bonus (``occasion``: birthday) at ``at``, once per ``key`` (the caller checks)."""
+        event = Event("occasion", account, at, Decision([]), occasion=occasion, key=key, detail=detail)
+        self._run("occasion", event)
+        return event.out
+
+
+def refund_items(sale: Sale, amount: int, items: tuple | list) -> tuple | list:
+    """The items a refund returns. Named: as named. None named, a partial refund of a sale of one product
+    at one price: that many of it when the amount is a whole number of them (3.00 back of three coffees
+    at 3.00: one coffee); else none. One reading for the counter and the import."""
+    if items or not sale.items or amount >= sale.amount - sale.refunded:
+        return items
+    kinds = {(sku.upper(), price) for sku, _, price in sale.items}
+    if len(kinds) != 1:
+        return items
+    sku, _, price = sale.items[0]
+    if price <= 0 or amount % price or amount // price * 1000 > sum(q for _, q, _ in sale.items):
+        return items
+    return [(sku, amount // price, amount)]
 
 
 def check_refund(sale: Sale, amount: int, at: datetime) -> None:

@@ -18,6 +18,7 @@ from loyaltycli.base.errors import InvalidInput
 from loyaltycli.store.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, SurveyResponse
 from loyaltycli.store.program import Program
 from loyaltycli.reports.sql import (YEAR_DAYS, Period, as_days, by_customer_at, counted_customers, dialect,
+from loyaltycli.store import tiers as rules
                                         fetch, ledger_kinds, month_bounds, months, pct, ratio, rounded,
                                         tier_case, to_cents, tune)
 from loyaltycli.i18n import gettext
@@ -42,7 +43,7 @@ def tiers_report(session: Session, program: Program, period: Period, *, close_li
     to the next tier (missing at most CLOSE_TO_NEXT_PCT % of its minimum); ``close_list`` names the
     closest customers (a second pass)."""
     tune(session)
-    window_start = period.end - timedelta(days=program.tier_window_days)
+    window_start = rules.window_start(program, period.end)
     lower = min(window_start, period.start)
     at = by_customer_at(session)
     per = (select(Purchase.customer_id.label("customer_id"),
@@ -99,10 +100,7 @@ def nps_report(session: Session, program: Program, period: Period, *, comments: 
            "detractors": detractors, "nps": _nps(promoters, detractors, responses),
            "csat_responses": row[4], "csat": pct(row[5] or 0, row[4]),
            "cli": rounded(sum(cli_means) / len(cli_means), 2) if len(cli_means) == 3 else None}
-    window_start = period.end - timedelta(days=program.tier_window_days)
-    qual = (select(func.coalesce(func.sum(Purchase.amount), 0))
-            .where(Purchase.customer_id == s.customer_id, Purchase.at >= window_start, Purchase.at < period.end)
-            .correlate(s).scalar_subquery())
+    qual = rules.window_spend(program, s.customer_id, period.end).correlate(s)
     scored = (select(tier_case(program, qual).label("tier"), s.nps.label("nps"))
               .where(in_period, s.nps.is_not(None), s.customer_id.is_not(None)).subquery())
     by_tier = fetch(session, 
@@ -165,7 +163,7 @@ def clv_report(session: Session, program: Program, period: Period) -> dict:
     history up to the period's end), at least one period long.
     """
     tune(session)
-    window_start = period.end - timedelta(days=program.tier_window_days)
+    window_start = rules.window_start(program, period.end)
     sale = Purchase.amount > 0
     at = by_customer_at(session)
     in_period = at >= period.start

@@ -46,7 +46,19 @@ def balance(session: Session, program: Program, customer: Customer) -> dict:
            "merged_into": merged_into(session, customer)}
     if program.cards:
         out["cards"] = _cards(session, customer.id, now, program)
+    _programs(session, program, customer.id, now, out)
     return out
+
+
+def _programs(session: Session, program: Program, customer_id: int, now, out: dict) -> None:
+    """What the other program types show of the customer (loyaltycli.programs: goals...): each under its
+    JSON key, and their texts for people under ``shown`` (key -> text; not part of the JSON)."""
+    from loyaltycli import programs
+
+    out["shown"] = {}
+    for key, value, text in programs.shown(session, program, customer_id, now):
+        out[key] = value
+        out["shown"][key] = text
 
 
 def account(session: Session, program: Program, customer: Customer, *, recent: int = 10) -> dict:
@@ -73,6 +85,7 @@ def account(session: Session, program: Program, customer: Customer, *, recent: i
     }
     if program.cards:  # a shop with stamp cards: the customer's cards (stamps, vouchers)
         out["cards"] = _cards(session, customer.id, now, program)
+    _programs(session, program, customer.id, now, out)
     return out
 
 
@@ -89,7 +102,7 @@ def list_accounts(session: Session, program: Program, *, search: str | None = No
     balances = (select(LedgerEntry.customer_id, func.sum(LedgerEntry.delta).label("balance"))
                 .group_by(LedgerEntry.customer_id).subquery())
     spends = (select(Purchase.customer_id, func.sum(Purchase.amount).label("spend"))
-              .where(Purchase.at >= now - clock.DAY * program.tier_window_days, Purchase.at <= now)
+              .where(rules.in_window(program, now, inclusive=True))
               .group_by(Purchase.customer_id).subquery())
     query = (select(Customer.id, Customer.code, Customer.name, Customer.phone, Customer.email, Customer.card,
                     func.coalesce(balances.c.balance, 0), func.coalesce(spends.c.spend, 0))

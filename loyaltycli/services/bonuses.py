@@ -83,16 +83,21 @@ def birthdays(session: Session, program: Program, *, as_of: date | None = None, 
     given = {(cid, key) for cid, key in session.execute(
         select(LedgerEntry.customer_id, LedgerEntry.bonus_key).where(LedgerEntry.bonus_key.in_(sorted(keys))))}
     run = BirthdayRun(first, days)
-    now, expires = clock.now(), program.expiry_for(at)
     new_rows = []
+    engine = None
     for d in due:
         d["awarded"] = (d["id"], d["bonus_key"]) in given
         if award and not d["awarded"]:
-            new_rows.append(_row(d["id"], "birthday", program.birthday_bonus, at, program, d["bonus_key"],
-                                 make_note("birthday", day=d['on'].isoformat()), expires_at=expires,
-                                 recorded_at=now))
+            if engine is None:
+                from loyaltycli.engine.account import Account
+                from loyaltycli.engine.earning import LEDGER_COLUMNS, Engine
+
+                engine = Engine(program, clock.local_zone(), clock.now())
+            decision = engine.occasion(Account(d["id"], d["code"], at), "birthday", at, d["bonus_key"],
+                                       d["on"].isoformat())
+            new_rows.extend(dict(zip(LEDGER_COLUMNS, row)) for row in decision.rows)
             d["awarded"] = True
-            d["points"] = program.birthday_bonus
+            d["points"] = decision.earned
         else:
             d.setdefault("points", 0)
     bulk_post(session, new_rows)

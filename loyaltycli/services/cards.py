@@ -35,25 +35,32 @@ def load_rules(session: Session) -> tuple[CardRule, ...]:
         select(Card).where(Card.active.is_(True)).order_by(Card.id)).scalars())
 
 
-def add_card(session: Session, name: str, stamps: int, reward: str, *, skus: list[str] | None = None,
-             min_amount: int = 0, per: str = "visit", expires_days: int | None = None) -> Card:
-    """A new stamp card; refused with a clear reason when a value is wrong or the name is taken."""
+def checked_offer(name: str, reward: str, skus: list[str] | None, name_refused: str) -> tuple[str, str, list[str]]:
+    """The name, reward and SKU patterns of a program type that gives vouchers (stamp cards, goals), as
+    typed, checked; ``name_refused``: the refusal of a name that is empty or too long."""
     from loyaltycli.base.textkey import check_plain_text
 
     name = (check_plain_text(name, "name") or "").strip()
     reward = (check_plain_text(reward, "reward") or "").strip()
     if not name or len(name) > 100:
-        raise InvalidInput(gettext('card name must be 1 to 100 characters'))
+        raise InvalidInput(name_refused)
     if not reward or len(reward) > 200:
         raise InvalidInput(gettext('--reward must be 1 to 200 characters (e.g. "Free coffee")'))
+    patterns = [p.strip() for p in skus or [] if p.strip()]
+    if any(len(p) > 64 or "\n" in p for p in patterns) or sum(len(p) + 1 for p in patterns) > 1000:
+        raise InvalidInput(gettext('--sku patterns must be at most 64 characters each'))
+    return name, reward, patterns
+
+
+def add_card(session: Session, name: str, stamps: int, reward: str, *, skus: list[str] | None = None,
+             min_amount: int = 0, per: str = "visit", expires_days: int | None = None) -> Card:
+    """A new stamp card; refused with a clear reason when a value is wrong or the name is taken."""
+    name, reward, patterns = checked_offer(name, reward, skus, gettext('card name must be 1 to 100 characters'))
     if not 1 <= stamps <= MAX_STAMPS:
         raise InvalidInput(gettext('--stamps must be 1 to {max_stamps}').format(max_stamps=MAX_STAMPS))
     per = (per or "").strip().lower()
     if per not in PER:
         raise InvalidInput(gettext('--per {per!r} is not one of {per2}').format(per=per, per2=', '.join(PER)))
-    patterns = [p.strip() for p in skus or [] if p.strip()]
-    if any(len(p) > 64 or "\n" in p for p in patterns) or sum(len(p) + 1 for p in patterns) > 1000:
-        raise InvalidInput(gettext('--sku patterns must be at most 64 characters each'))
     if min_amount < 0:
         raise InvalidInput(gettext('--min-amount cannot be negative'))
     if expires_days is not None and not 1 <= expires_days <= 36500:
@@ -85,20 +92,44 @@ def load_held(session: Session, accounts: dict) -> None:
             if account.cards is None:
                 account.cards = {}
             account.cards[card_id] = int(stamps)
-    for (customer_id, card_id), end in deadlines(session, ids).items():
+    expiring = _expiring(session)
+    for (customer_id, card_id), end in deadlines(session, ids, expiring).items():
         account = accounts[customer_id]
         if account.card_ends is None:
             account.card_ends = {}
         account.card_ends[card_id] = end
+    _load_log(session, accounts, ids, expiring)
+
+
+def _expiring(session: Session) -> list[int]:
+    """The ids of the cards with --expires-days."""
+    return list(session.execute(select(Card.id).where(Card.expires_days.is_not(None))).scalars())
+
+
+def _load_log(session: Session, accounts: dict, ids: list[int], expiring: list[int]) -> None:
+    """The stamp rows of cards that expire, in time order, into ``account.card_log`` (engine/rules/cards.py)."""
+    if not expiring:
+        return
+    for i in range(0, len(ids), 500):
+        for customer_id, card_id, at, kind, delta, expires_at in session.execute(
+                select(CardEntry.customer_id, CardEntry.card_id, CardEntry.at, CardEntry.kind, CardEntry.delta,
+                       CardEntry.expires_at)
+                .where(CardEntry.customer_id.in_(ids[i:i + 500]), CardEntry.card_id.in_(expiring),
+                       CardEntry.unit == "stamp").order_by(CardEntry.at, CardEntry.id)):
+            account = accounts[customer_id]
+            if getattr(account, "card_log", None) is None:
+                account.card_log = {}
+            account.card_log.setdefault(card_id, []).append((at, kind, delta, expires_at))
 
 
 OPENING = ("stamp", "merge_in")  # stamp rows that carry the deadline of the card they leave open
 
 
-def deadlines(session: Session, customer_ids: list[int]) -> dict[tuple[int, int], datetime | None]:
-    """(customer id, card id) -> the deadline of the current card (cards with --expires-days): the
-    ``expires_at`` of its latest stamp row (None: no card open)."""
-    expiring = list(session.execute(select(Card.id).where(Card.expires_days.is_not(None))).scalars())
+def deadlines(session: Session, customer_ids: list[int],
+              expiring: list[int] | None = None) -> dict[tuple[int, int], datetime | None]:
+    """(customer id, card id) -> the deadline of the current card (cards with --expires-days, ``expiring``
+    when the caller has read them): the ``expires_at`` of its latest stamp row (None: no card open)."""
+    expiring = _expiring(session) if expiring is None else expiring
     out: dict[tuple[int, int], datetime | None] = {}
     if not expiring:
         return out
@@ -170,7 +201,8 @@ def stamps_of_sales(session: Session, purchase_ids: list[int]) -> dict[int, dict
         for purchase_id, card_id, stamps in session.execute(
                 select(CardEntry.purchase_id, CardEntry.card_id, func.sum(CardEntry.delta))
                 .where(CardEntry.purchase_id.in_(purchase_ids[i:i + 500]), CardEntry.kind == "stamp")
-                .group_by(CardEntry.purchase_id, CardEntry.card_id)):
+                .group_by(CardEntry.purchase_id, CardEntry.card_id)
+                .order_by(CardEntry.purchase_id, CardEntry.card_id)):  # cards in their order, on any database
             out.setdefault(purchase_id, {})[card_id] = int(stamps)
     return out
 
@@ -311,7 +343,7 @@ def history(session: Session, customer_id: int) -> list[dict]:
 def sale_items(engine, lines) -> list[tuple]:
     """A till receipt's items as the engine reads them ((sku, quantity, amount)), read only when a stamp
     card or an item rule may need them."""
-    if not (engine.cards or engine.item_rules):
+    if not engine.wants_items:
         return []
     from loyaltycli.tillcsv.records import receipt_items
 
@@ -321,19 +353,12 @@ def sale_items(engine, lines) -> list[tuple]:
 def returned_items(engine, lines) -> list[tuple]:
     """A till return's items as the engine reads them ((sku, quantity, amount), positive): its lines of a
     negative amount (a return line's quantity may be written negative or, negated by a preset, positive)."""
-    if not engine.cards:
+    if not engine.wants_items:
         return []
     from loyaltycli.tillcsv.records import receipt_items
 
     return [(sku, abs(int(quantity / 1000)), -amount) for _, sku, quantity, _, amount in receipt_items(lines, 0)
             if amount < 0]
-
-
-def placed(rows: list[list], index: int) -> list[list]:
-    """Card rows with their purchase's index (its id once written, see ``write``)."""
-    for row in rows:
-        row[C_PURCHASE] = index
-    return rows
 
 
 def _note(made: tuple[str, str, str]) -> dict:

@@ -18,7 +18,6 @@ from loyaltycli.base.errors import (AmbiguousCustomer, DuplicateCustomer, Invali
                                     UnknownCustomer)
 from loyaltycli.store.models import Customer, Referral
 from loyaltycli.store.program import Program
-from loyaltycli.engine.notes import make as make_note
 from loyaltycli.i18n import N_, gettext
 
 # No look-alikes: no 0/O, 1/I/L.
@@ -275,9 +274,14 @@ def enroll(session: Session, program: Program, name: str, *, phone: str | None =
         session.add(Referral(referee_id=customer.id, referrer_id=referrer.id, code=referrer.referral_code, at=at))
     if answers:
         channels.answer(session, customer, answers, how=consent_how, version=consent_version, at=at)
-    if program.welcome_bonus:
-        ledger.post(session, customer.id, "welcome", program.welcome_bonus, at,
-                    expires_at=program.expiry_for(at), bonus_key="welcome", note=make_note("welcome"))
+    from loyaltycli.engine.account import Account
+    from loyaltycli.engine.earning import Engine
+
+    # the rules of an enrollment (the welcome bonus), as the import's storage.enroll_many asks them
+    for row in Engine(program, clock.local_zone(), clock.now()).enroll(Account(customer.id, customer.code, at), at).rows:
+        _, kind, delta, when, expires, _, _, bonus_key, text, _, note_kind, note_args = row
+        ledger.post(session, customer.id, kind, delta, when, expires_at=expires, bonus_key=bonus_key,
+                    note=(text, note_kind, note_args))
     return customer
 
 

@@ -79,8 +79,7 @@ def expire_all(session: Session, as_of: datetime | None = None) -> ExpiryResult:
         # PostgreSQL: hold these customers as a redemption would (SQLite already holds the write lock)
         session.execute(select(Customer.id).where(Customer.id.in_(chunk)).with_for_update())
         rows = session.execute(
-            select(LedgerEntry.customer_id, LedgerEntry.id, LedgerEntry.kind, LedgerEntry.delta, LedgerEntry.at,
-                   LedgerEntry.expires_at, LedgerEntry.lot_id)
+            ledger.lot_query(LedgerEntry.customer_id)
             .where(LedgerEntry.customer_id.in_(chunk))
             .order_by(LedgerEntry.customer_id, LedgerEntry.at, LedgerEntry.id)).all()
         new_rows = []

@@ -37,9 +37,10 @@ class BlockReturns:
     def _candidates(self, receipt: Receipt) -> list[str]:
         return self._named_by[receipt.receipt_id]
 
-    def add_sale(self, receipt: Receipt, index: int, earned: int, stamps) -> None:
-        """A sale of the block, applied (``index``: its purchase row, written later)."""
-        self.sales[receipt.receipt_id] = (receipt, index, earned, stamps)
+    def add_sale(self, receipt: Receipt, index: int, decision) -> None:
+        """A sale of the block, applied (``index``: its purchase row, written later; ``decision``: the
+        engine's, what it earned and gave each rule)."""
+        self.sales[receipt.receipt_id] = (receipt, index, decision.earned, decision.given)
         if self.matcher is not None:
             self.matcher.add(receipt.customer.id, receipt.receipt_id, receipt.us,
                              [(line.sku, line.quantity, line.unit_price) for line in receipt.lines])
@@ -69,10 +70,12 @@ class BlockReturns:
         """A sale of this block as a Sale record (made once, when a return needs it)."""
         sale = self.sales[receipt_id]
         if isinstance(sale, tuple):
-            original, index, earned, stamps = sale
+            original, index, earned, given = sale
             sale = self.sales[receipt_id] = Sale(original.receipt_id, original.customer.id, original.customer.code,
                                                  original.at, original.amount, earned, original.channel,
-                                                 index=index, stamps=stamps)
+                                                 index=index, given=given,
+                                                 items=[(line.sku, line.quantity, line.unit_price)
+                                                        for line in original.lines if line.sku and line.quantity > 0])
         return sale
 
     def _named(self, receipt: Receipt) -> Sale | None:

@@ -32,6 +32,8 @@ from loyaltycli.base.errors import InvalidInput, LoyaltyError, RuleNotMet
 from loyaltycli.base.money import format_amount
 from loyaltycli.store.models import ImportRun, LedgerEntry, Purchase, PurchaseItem
 from loyaltycli.store.program import Program, load_program
+from loyaltycli import programs
+from loyaltycli.reports import products
 from loyaltycli.engine.account import Account, Referrer
 from loyaltycli.engine.earning import LEDGER_COLUMNS, PURCHASE, Engine, microseconds
 from loyaltycli.services import import_runs as runs
@@ -318,7 +320,7 @@ class Importer:
             if receipt.amount == 0:
                 reject(receipt, gettext('receipt {receipt_id} adds up to 0.00: nothing to record').format(receipt_id=receipt.receipt_id))
                 continue
-            if receipt.amount > program.max_purchase:  # as at the counter: an amount typed in the wrong box?
+            if points.above_max_purchase(program, receipt.amount):  # as at the counter: typed in the wrong box?
                 reject(receipt, gettext('receipt {receipt_id} of {amount} is more than max_purchase {max_purchase}').format(receipt_id=receipt.receipt_id, amount=format_amount(receipt.amount), max_purchase=format_amount(program.max_purchase)))
                 continue
             if not receipt.customer_key:
@@ -365,7 +367,7 @@ class Importer:
         engine = self._engine
         purchases: list[list] = []
         ledger_rows: list[list] = []
-        card_rows: list[list] = []
+        writes: dict[str, list] = {}  # the rules' own rows (stamp cards...), by table
         rewarded: list[tuple[int, int, datetime]] = []
         source, import_file = self.source, self.label[-255:]
         accepted: list[Receipt] = []
@@ -375,9 +377,10 @@ class Importer:
             refund_of = None
             try:
                 if receipt.amount > 0:
+                    items = cards.sale_items(engine, receipt.lines)
                     decision = engine.sale(account, receipt.receipt_id, receipt.at, receipt.amount, receipt.channel,
-                                           receipt.us, cards.sale_items(engine, receipt.lines))
-                    returns.add_sale(receipt, index, decision.earned, decision.stamps)
+                                           receipt.us, items)
+                    returns.add_sale(receipt, index, decision)
                     if decision.rewarded is not None:
                         rewarded.append((account.id, index, receipt.at))
                 else:
@@ -404,7 +407,7 @@ class Importer:
             for row in decision.rows:
                 row[PURCHASE] = index  # the purchase's index for now; its id once written
                 ledger_rows.append(row)
-            card_rows.extend(cards.placed(decision.card_rows, index))  # stamp cards: index for now too
+            programs.placed(decision.writes, index, writes)  # the rules' own rows: index for now too
             accepted.append(receipt)
         if not purchases:
             return
@@ -425,7 +428,7 @@ class Importer:
             for row in ledger_rows:
                 row[PURCHASE] = ids[row[PURCHASE]]
             storage.write_rows(session, LedgerEntry.__table__, LEDGER_COLUMNS, ledger_rows, times)
-        cards.write(session, card_rows, ids)
+        programs.write(session, writes, ids)
         storage.mark_rewarded(session, [(referee, ids[i], at) for referee, i, at in rewarded])
         summary.points_awarded += sum(row[2] for row in ledger_rows)
         summary.imported += sum(len(r.lines) for r in accepted)
@@ -502,7 +505,7 @@ class Importer:
             if account.loaded_from is not None and account.loaded_from <= since_us and len(account.times) > MAX_HISTORY:
                 account.trim(since_us)
         storage.load_accounts(session, mine.values(), since, self._referrers, importing=True,
-                              cards=bool(self._program.cards))  # as the counter: stamps only where cards run
+                              needs=self._engine.needs)  # as the counter: what the shop's rules need
 
 
 class _Same:

@@ -15,6 +15,7 @@ from loyaltycli.shop import clock
 from loyaltycli.store import ledger, tiers as rules, storage
 from loyaltycli.base.checks import check_channel, check_items, check_receipt, check_sku  # noqa: F401 (callers use points.check_*)
 from loyaltycli.base.errors import (AmbiguousCustomer, DuplicateReceipt, InsufficientPoints, InvalidInput,
+from loyaltycli import programs
                                     NotFound, RuleNotMet, UnknownReceipt)
 from loyaltycli.store.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, Reward
 from loyaltycli.base.money import format_amount, parse_money
@@ -114,7 +115,7 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
                                                  Purchase.receipt_id == receipt_id)).first():
         raise DuplicateReceipt(_('receipt {receipt_id} was already recorded (source {source}); nothing changed').format(receipt_id=receipt_id, source=source))
     engine = Engine(program, clock.local_zone(), clock.now())
-    account = storage.load_account(session, customer, engine.since(at), cards=bool(program.cards))
+    account = storage.load_account(session, customer, engine.since(at), needs=engine.needs)
     decision = engine.sale(account, receipt_id, at, amount, channel,
                            items=[(i.sku, int(i.quantity), i.amount) for i in items])
     if decision.rewarded is not None:  # the referrer's ledger is written too
@@ -122,7 +123,7 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
     purchase_id = _write(session, [None, customer.id, source, receipt_id, at, amount, channel, None, import_file,
                                    import_line], decision.rows,
                          [(sku_item.sku, sku_item.quantity_milli, sku_item.unit_price, sku_item.amount) for sku_item in items])
-    cards.write(session, decision.card_rows, {None: purchase_id})
+    programs.write(session, decision.writes, {None: purchase_id})  # the rules' own rows (stamp cards...)
     if decision.rewarded is not None:
         storage.mark_rewarded(session, [(customer.id, purchase_id, at)])
         session.expire_all()  # the referral was updated past the ORM: what it holds is read again
@@ -133,7 +134,7 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
         receipt_id=receipt_id, code=customer.code, amount=amount, points=decision.earned,
         balance=balance, tier=program.tier_for_spend(spend).name, earn_tier=tier.name,
         multiplier=str(multiplier.normalize()), bonuses=bonuses, purchase_id=purchase_id,
-        cards=cards.customer_cards(session, customer.id, active=program.cards) if decision.card_rows else [])
+        cards=cards.customer_cards(session, customer.id, active=program.cards) if decision.writes.get("card_ledger") else [])
 
 
 def _balance_and_spend(session: Session, program: Program, customer_id: int) -> tuple[int, int]:
@@ -141,9 +142,7 @@ def _balance_and_spend(session: Session, program: Program, customer_id: int) -> 
     now = clock.now()
     points = (select(func.coalesce(func.sum(LedgerEntry.delta), 0))
               .where(LedgerEntry.customer_id == customer_id).scalar_subquery())
-    spend = (select(func.coalesce(func.sum(Purchase.amount), 0))
-             .where(Purchase.customer_id == customer_id, Purchase.at >= now - clock.DAY * program.tier_window_days,
-                    Purchase.at <= now).scalar_subquery())
+    spend = rules.window_spend(program, customer_id, now, inclusive=True)
     return tuple(session.execute(select(points, spend)).one())
 
 
@@ -164,12 +163,18 @@ def _write(session: Session, purchase: list, rows: list[list], items: list[tuple
     return purchase_id
 
 
+def above_max_purchase(program, amount: int) -> bool:
+    """Whether a sale is above ``max_purchase`` (an amount typed in the wrong box?): the one home of the rule,
+    for the counter (``check_max_purchase``) and the import (the receipt is rejected)."""
+    return amount > program.max_purchase
+
+
 def check_max_purchase(program, amount: int) -> None:
     """Refuse a sale above ``max_purchase`` (the CLI asks on a terminal and then skips this check)."""
     from loyaltycli.base.errors import AboveMaxPurchase
     from loyaltycli.base.money import format_amount
 
-    if amount > program.max_purchase:
+    if above_max_purchase(program, amount):
         raise AboveMaxPurchase(_('{amount} is more than max_purchase {max_purchase} (an amount typed in the wrong box?); raise it with `loyalty program set max_purchase AMOUNT` if it is right').format(amount=format_amount(amount), max_purchase=format_amount(program.max_purchase)),
                                amount, program.max_purchase)
 
@@ -249,18 +254,6 @@ def _sold(session: Session, sale: Purchase) -> dict[str, PurchaseItem]:
     return sold
 
 
-def _one_product(session: Session, sale: Purchase, amount: int) -> list[Item]:
-    """A partial refund naming no items, of a sale of one product at one price, read as that many of it
-    (3.00 back of three coffees at 3.00: one coffee); else no items."""
-    rows = list(session.execute(select(PurchaseItem).where(PurchaseItem.purchase_id == sale.id)).scalars())
-    if not rows or len({(r.sku.upper(), r.unit_price) for r in rows}) != 1 or rows[0].unit_price <= 0:
-        return []
-    price = rows[0].unit_price
-    if amount % price or amount // price * 1000 > sum(r.quantity_milli for r in rows):
-        return []
-    return [Item(rows[0].sku, amount // price, price)]
-
-
 def post_refund(session: Session, program: Program, sale: Purchase, amount: int | None = None, *,
                 at: datetime | None = None, refund_receipt: str | None = None,
                 items: list[Item] | None = None) -> RefundResult:
@@ -285,12 +278,10 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
             raise InvalidInput(_('items add up to {sum} but the amount is {amount}').format(
                 sum=format_amount(total), amount=format_amount(amount)))
         amount = total
-    elif amount is not None and amount < remaining:
-        items = _one_product(session, sale, amount)
     amount = remaining if amount is None else amount
     at = check_when(at)
     engine = Engine(program, clock.local_zone(), clock.now())
-    account = storage.load_account(session, customer, engine.since(at))
+    account = storage.load_account(session, customer, engine.since(at), needs=engine.needs)
     decision = engine.refund(account, refund_receipt or sale.receipt_id, at, amount, record,
                              items=[(i.sku, int(i.quantity), i.amount) for i in items])
     refund_id = check_receipt(refund_receipt) if refund_receipt else _refund_id(session, sale)
@@ -300,7 +291,7 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
     # a refund goes back through the sale's channel
     refund_pk = _write(session, [None, sale.customer_id, sale.source, refund_id, at, -amount, sale.channel, sale.id,
                                  None, None], decision.rows)
-    cards.write(session, decision.card_rows, {None: refund_pk})
+    programs.write(session, decision.writes, {None: refund_pk})
     return RefundResult(receipt_id=sale.receipt_id, refund_id=refund_id, code=customer.code, amount=amount,
                         points=decision.earned, balance=ledger.balance(session, sale.customer_id))
 

@@ -86,8 +86,7 @@ def unwritten_expiry(session: Session, customer_ids: list[int], now: datetime) -
     for start in range(0, len(customer_ids), 500):
         chunk = customer_ids[start:start + 500]
         rows = session.execute(
-            select(LedgerEntry.customer_id, LedgerEntry.id, LedgerEntry.kind, LedgerEntry.delta, LedgerEntry.at,
-                   LedgerEntry.expires_at, LedgerEntry.lot_id)
+            lot_query(LedgerEntry.customer_id)
             .where(LedgerEntry.customer_id.in_(chunk))
             .order_by(LedgerEntry.customer_id, LedgerEntry.at, LedgerEntry.id)).all()
         for customer_id, group in groupby(rows, key=lambda r: r[0]):
@@ -165,21 +164,34 @@ def lot_state(session: Session, customer_id: int, as_of: datetime) -> LotState:
     return replay(_lot_rows(session, customer_id), as_of)
 
 
+def lot_query(*first):
+    """The ledger rows as the lot replay reads them (after the ``first`` columns): id, kind, delta, at,
+    expires_at, lot_id and the sale the row belongs to (the purchase a credit was earned on; for a
+    refund's row, the sale it gives back)."""
+    from loyaltycli.store.models import Purchase
+
+    return (select(*first, LedgerEntry.id, LedgerEntry.kind, LedgerEntry.delta, LedgerEntry.at, LedgerEntry.expires_at,
+                   LedgerEntry.lot_id, func.coalesce(Purchase.refund_of_id, LedgerEntry.purchase_id))
+            .outerjoin(Purchase, Purchase.id == LedgerEntry.purchase_id))
+
+
 def _lot_rows(session: Session, customer_id: int) -> list:
     """The customer's ledger rows as the lot replay reads them, in time order."""
     return session.execute(
-        select(LedgerEntry.id, LedgerEntry.kind, LedgerEntry.delta, LedgerEntry.at, LedgerEntry.expires_at,
-               LedgerEntry.lot_id)
+        lot_query()
         .where(LedgerEntry.customer_id == customer_id)
         .order_by(LedgerEntry.at, LedgerEntry.id)
     ).all()
 
 
 def replay(rows, as_of: datetime) -> LotState:
-    """FIFO replay of ledger rows (id, kind, delta, at, expires_at, lot_id) ordered by time.
+    """FIFO replay of ledger rows (id, kind, delta, at, expires_at, lot_id[, sale]) ordered by time (``sale``:
+    see ``lot_query``).
 
     Two heaps keep it O(n log n): lots by expiry date (to expire them as time passes) and lots in
-    the order debits use them (soonest-expiring first, lots without expiry last).
+    the order debits use them (soonest-expiring first, lots without expiry last). A refund's row takes
+    the points of its own sale's lots first (what is left of them), then the oldest as any debit: a
+    refund of a new sale does not keep old points from expiring.
     """
     lots: list[Lot] = []
     by_id: dict[int, Lot] = {}
@@ -188,6 +200,7 @@ def replay(rows, as_of: datetime) -> LotState:
     deficit = 0
     by_expiry: list[tuple[datetime, int]] = []
     by_use: list[tuple[bool, datetime, datetime, int]] = []
+    of_sale: dict[int, list[int]] = {}  # sale -> its earn lots (indices)
 
     def expire_until(moment: datetime) -> None:
         while by_expiry and by_expiry[0][0] <= moment:
@@ -197,7 +210,8 @@ def replay(rows, as_of: datetime) -> LotState:
                 due[lot.entry_id] = lot.remaining
                 lot.remaining = 0
 
-    for entry_id, kind, delta, at, expires_at, lot_id in rows:
+    for entry_id, kind, delta, at, expires_at, lot_id, *rest in rows:
+        sale = rest[0] if rest else None
         if kind == "expire":
             written[lot_id] = written.get(lot_id, 0) - delta
             continue
@@ -212,11 +226,19 @@ def replay(rows, as_of: datetime) -> LotState:
             index = len(lots)
             lots.append(lot)
             by_id[entry_id] = lot
+            if kind == "earn" and sale is not None:
+                of_sale.setdefault(sale, []).append(index)
             if expires_at is not None:
                 heapq.heappush(by_expiry, (expires_at, index))
             heapq.heappush(by_use, (expires_at is None, expires_at or at, at, index))
         elif delta < 0:
             need = -delta
+            if kind == "refund" and sale in of_sale:  # its own sale's lots first
+                for index in of_sale[sale]:
+                    lot = lots[index]
+                    take = min(lot.remaining, need)
+                    lot.remaining -= take
+                    need -= take
             while need and by_use:
                 lot = lots[by_use[0][3]]
                 take = min(lot.remaining, need)
@@ -279,8 +301,14 @@ def _spendable(rows, now: datetime, days: int) -> tuple[int, list[tuple[datetime
 def statement_and_spendable(session: Session, customer_id: int, now: datetime,
                             days: int = 30) -> tuple[list[dict], int, list[tuple[datetime, int]]]:
     """``history``, ``spendable`` and ``expiring_soon`` from one read of the ledger (`customer show`)."""
-    entries = _entries(session, customer_id)
-    points, expiring = _spendable([(e.id, e.kind, e.delta, e.at, e.expires_at, e.lot_id) for e in entries],
+    from loyaltycli.store.models import Purchase
+
+    found = session.execute(
+        select(LedgerEntry, func.coalesce(Purchase.refund_of_id, LedgerEntry.purchase_id))  # the row's sale
+        .outerjoin(Purchase, Purchase.id == LedgerEntry.purchase_id)
+        .where(LedgerEntry.customer_id == customer_id).order_by(LedgerEntry.at, LedgerEntry.id)).all()
+    entries = [e for e, _ in found]
+    points, expiring = _spendable([(e.id, e.kind, e.delta, e.at, e.expires_at, e.lot_id, sale) for e, sale in found],
                                   now, days)
     return _statement(entries), points, expiring
 

@@ -382,3 +382,36 @@ from sqlalchemy import event  # noqa: E402  (after the tables: listeners on the 
 
 event.listen(Customer, "before_insert", _keep_search_key)
 event.listen(Customer, "before_update", _keep_search_key)
+
+
+class Goal(SQLModel, table=True):
+    """A goal: spend of ``spend`` cents on items of the SKU patterns within a calendar ``per`` (month or
+    year) gives a voucher for ``reward`` (engine/rules/goals.py)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    spend: int = big(0)
+    skus: str = Field(default="", max_length=1000)  # SKU patterns, one per line; empty: the whole amount
+    per: str = Field(default="month", max_length=8)  # month | year
+    reward: str = Field(max_length=200)
+    active: bool = True
+    created_at: datetime = ts()
+
+
+class GoalEntry(SQLModel, table=True):
+    """The goals' ledger, append-only: kind progress (+cents, a sale's matching spend), unprogress (-cents,
+    its refund), voucher (+1, the goal reached in ``period``), voucher_used (-1, naming its voucher)."""
+
+    __tablename__ = "goal_ledger"
+    __table_args__ = (Index("ix_goal_ledger_customer_goal", "customer_id", "goal_id", "period"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    goal_id: int = Field(foreign_key="goal.id", index=True)
+    kind: str = Field(max_length=24)
+    period: str = Field(max_length=8)  # 2026-05 (per month) or 2026 (per year), the shop's calendar
+    delta: int = big(0)
+    at: datetime = ts()
+    purchase_id: Optional[int] = Field(default=None, foreign_key="purchase.id", index=True)
+    voucher_id: Optional[int] = Field(default=None, foreign_key="goal_ledger.id")
+    note: str = Field(default="", max_length=500)
+    recorded_at: datetime = ts()

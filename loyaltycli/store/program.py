@@ -159,6 +159,12 @@ def _format_item_rules(rules) -> str:
     return json.dumps([{"name": r.name, "skus": list(r.skus), "points": r.points, "per": r.per} for r in rules])
 
 
+def _by_product():
+    from loyaltycli.programs import by_product
+
+    return by_product
+
+
 def _place_check(key: str):
     def check(text: str) -> str:
         from loyaltycli.shop import country
@@ -239,6 +245,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             format_amount, check=_money_check),
     Setting("item_rules", "[]", N_("bonus points for items of SKU patterns (see `program rule add`)"), _item_rules,
             _format_item_rules),
+    Setting("earn_rules", "[]", N_("items of SKU patterns earning spend points at another rate, 0: none (see "
+            "`program rule add --earn`)"), lambda t: _by_product().parse(t), lambda r: _by_product().format_rules(r)),
     Setting("phone_region", "IE", N_("region for phone numbers written without +country code"),
             lambda t: str(t).strip().upper(), check=_place_check("phone_region")),
     Setting("survey_nps_question", "", N_("the NPS question as the shop words it, read to customers by `loyalty "
@@ -299,9 +307,9 @@ class Program:
 
     def expiry_for(self, at):
         """When points earned at ``at`` expire (None: never)."""
-        from loyaltycli.shop.clock import DAY
+        from loyaltycli.engine.earning import credit_expiry
 
-        return at + DAY * self.expiry_days if self.expiry_days else None
+        return credit_expiry(self, at)
 
     def referrer_bonus(self, successful_count: int) -> int:
         """Points for the referrer's ``successful_count``-th successful referral."""
@@ -322,6 +330,9 @@ def load_program(session: Session) -> Program:
     from loyaltycli.services.cards import load_rules
 
     values["cards"] = load_rules(session)  # the stamp cards in force, for the rules engine
+    from loyaltycli import programs
+
+    programs.load_settings(session, values)  # the definitions of the other program types (goals...)
     from loyaltycli.base import place
 
     place.activate(values)
@@ -339,25 +350,36 @@ def unknown_setting(key: str) -> str:
     return _("unknown setting {key!r}; see `loyalty program show` for the keys").format(key=key)
 
 
-def add_item_rule(session: Session, name: str, skus: list[str], points: int, per: str = "item") -> dict:
-    """`program rule add`: bonus points for items of SKU patterns, on top of the spend points."""
-    from loyaltycli.engine.cards import ItemRule
-
+def rule_definition(name: str, skus: list[str] | None) -> tuple[str, tuple[str, ...]]:
+    """An item rule's name and SKU patterns as typed (`program rule add`, --points or --earn), checked."""
     name = (name or "").strip()
     patterns = tuple(p.strip() for p in skus or [] if p.strip())
     if not name or len(name) > 100:
         raise InvalidInput(_('rule name must be 1 to 100 characters'))
     if not patterns:
         raise InvalidInput(_("give at least one --sku pattern (e.g. --sku 'CRO-*')"))
+    return name, patterns
+
+
+def check_rule_name_free(program: Program, name: str) -> None:
+    """No two item rules (bonus points or spend rates) share a name: `program rule remove` names one."""
+    if any(r.name.lower() == name.lower() for r in (*program.item_rules, *program.earn_rules)):
+        raise InvalidInput(_('a rule named {name!r} already exists; see `loyalty program rule list`').format(name=name))
+
+
+def add_item_rule(session: Session, name: str, skus: list[str], points: int, per: str = "item") -> dict:
+    """`program rule add`: bonus points for items of SKU patterns, on top of the spend points."""
+    from loyaltycli.engine.cards import ItemRule
+
+    name, patterns = rule_definition(name, skus)
     if not 0 < points <= 10**6:
         raise InvalidInput(_('--points must be 1 to 1000000'))
     per = (per or "").strip().lower()
     if per not in ("item", "visit"):
         raise InvalidInput(_('--per {per!r} is not one of item, visit').format(per=per))
-    current = load_program(session).item_rules
-    if any(r.name.lower() == name.lower() for r in current):
-        raise InvalidInput(_('a rule named {name!r} already exists; see `loyalty program rule list`').format(name=name))
-    set_setting(session, "item_rules", _format_item_rules((*current, ItemRule(name, patterns, points, per))))
+    program = load_program(session)
+    check_rule_name_free(program, name)
+    set_setting(session, "item_rules", _format_item_rules((*program.item_rules, ItemRule(name, patterns, points, per))))
     return {"name": name, "skus": list(patterns), "points": points, "per": per}
 
 

@@ -68,12 +68,13 @@ def queries(session: Session) -> dict:
 # -- accounts ------------------------------------------------------------------------------------------
 def load_accounts(session: Session, accounts: Iterable[Account], since: datetime,
                   referrers: dict[int, Referrer] | None = None, *, importing: bool = False,
-                  locked: bool = False, cards: bool = True) -> None:
+                  locked: bool = False, needs=frozenset({"cards"})) -> None:
     """Read what the rules need of ``accounts`` from ``since`` on (purchases, memberships, milestone keys, a
     pending referral); accounts already read from ``since`` or earlier are left as they are. ``referrers``
     (kept by the caller for a run) shares one Referrer per referrer among all their referees. ``locked``: the
-    caller holds the customers' row locks already (``ledger.lock_customer``); ``cards``: the program has
-    stamp cards (else the stamps held are not read)."""
+    caller holds the customers' row locks already (``ledger.lock_customer``); ``needs``: the state the
+    shop's rules declare (``Engine.needs``): a rule's own (stamp cards, goals...) is read by its store
+    (loyaltycli.programs) only where a rule needs it."""
     referrers = {} if referrers is None else referrers
     sqlite = is_sqlite(session)
     lo_us = (since - EPOCH) // MICROSECOND
@@ -128,17 +129,16 @@ def load_accounts(session: Session, accounts: Iterable[Account], since: datetime
                     referrers[row.referrer_id] = Referrer(row.referrer_id, row.code, row.status == "active",
                                                           counts.get(row.referrer_id, 0))
                 states[row.referee_id].referral = PendingReferral(referrers[row.referrer_id])
-    if cards:
-        from loyaltycli.services.cards import load_held
+    from loyaltycli import programs
 
-        load_held(session, states)  # stamps on each current stamp card
+    programs.load(session, needs, states)  # stamps on each current stamp card, goals' progress...
 
 
-def load_account(session: Session, customer: Customer, since: datetime, *, cards: bool = True) -> Account:
+def load_account(session: Session, customer: Customer, since: datetime, *, needs=frozenset({"cards"})) -> Account:
     """One customer's account (the counter's case of ``load_accounts``), read under the customer's lock,
     which the caller holds (``ledger.lock_customer``)."""
     account = Account(customer.id, customer.code, customer.enrolled_at)
-    load_accounts(session, [account], since, locked=True, cards=cards)
+    load_accounts(session, [account], since, locked=True, needs=needs)
     return account
 
 
@@ -191,10 +191,15 @@ def _sales(session: Session, sales: list) -> Iterable[Sale]:
     reversed_ = dict(session.execute(select(LedgerEntry.purchase_id, func.sum(LedgerEntry.delta)).where(
         LedgerEntry.purchase_id.in_([r.id for r in refunds] or [-1]), LedgerEntry.kind == "refund")
         .group_by(LedgerEntry.purchase_id)).all())
-    from loyaltycli.services.cards import stamps_of_sales, stamps_taken_back
+    from loyaltycli import programs
+    from loyaltycli.store.models import PurchaseItem
 
-    stamps = stamps_of_sales(session, ids)  # what each sale earned on stamp cards
-    taken = stamps_taken_back(session, {r.id: r.refund_of_id for r in refunds}) if stamps else {}
+    given = programs.given(session, ids, {r.id: r.refund_of_id for r in refunds})  # stamps, goals' progress...
+    items: dict[int, list] = {}
+    for purchase_id, sku, quantity, price in session.execute(
+            select(PurchaseItem.purchase_id, PurchaseItem.sku, PurchaseItem.quantity_milli, PurchaseItem.unit_price)
+            .where(PurchaseItem.purchase_id.in_(ids)).order_by(PurchaseItem.id)):
+        items.setdefault(purchase_id, []).append((sku, quantity, price))
     by_sale: dict[int, list] = {}
     for refund in refunds:
         by_sale.setdefault(refund.refund_of_id, []).append(refund)
@@ -204,7 +209,8 @@ def _sales(session: Session, sales: list) -> Iterable[Sale]:
         out.append(Sale(sale.receipt_id, sale.customer_id, sale.code, sale.at, sale.amount, earned.get(sale.id, 0),
                         sale.channel, id=sale.id, refunded=-sum(r.amount for r in mine),
                         reversed=-sum(reversed_.get(r.id, 0) for r in mine), refunds=len(mine),
-                        stamps=stamps.get(sale.id), stamps_back=taken.get(sale.id, {})))
+                        given=given.get(sale.id, ({}, {}))[0], taken=given.get(sale.id, ({}, {}))[1],
+                        items=items.get(sale.id, ())))
     return out
 
 
@@ -466,14 +472,14 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
         session.execute(update(table).where(table.c.id == bindparam("cid")).values(code=bindparam("new_code")),
                         [{"cid": id_, "new_code": customers.customer_code(id_)} for id_ in ids])
     welcome = []
+    from loyaltycli.shop.clock import local_zone
+    from loyaltycli.engine.earning import LEDGER_COLUMNS, Engine
+
+    engine = Engine(program, local_zone(), recorded)
     for id_, (key, _, _, at) in zip(ids, kept):
         out[key] = (id_, customers.customer_code(id_), at)
-        if program.welcome_bonus:
-            welcome.append([id_, "welcome", program.welcome_bonus, at, program.expiry_for(at), None, None, "welcome",
-                            *WELCOME[:1], recorded, *WELCOME[1:]])
+        welcome.extend(engine.enroll(Account(id_, customers.customer_code(id_), at), at).rows)  # the welcome bonus
     if welcome:
-        from loyaltycli.engine.earning import LEDGER_COLUMNS
-
         write_rows(session, LedgerEntry.__table__, LEDGER_COLUMNS, welcome)
     return out
 

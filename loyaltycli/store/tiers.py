@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.shop import clock
@@ -16,16 +16,31 @@ from loyaltycli.store.program import Program, Tier
 from loyaltycli.engine.earning import points_for_amount  # noqa: F401 (the one rule, in the engine)
 
 
+def window_start(program: Program, at: datetime) -> datetime:
+    """The start of the tier window that ends at ``at``: the one home of the "tier now" window, for the
+    displays, the counter's answers and the reports (the engine holds the same rule for its sales)."""
+    return at - clock.DAY * program.tier_window_days
+
+
+def in_window(program: Program, at: datetime, column=None, *, inclusive: bool = False):
+    """The SQL condition: a purchase (its time ``column``, default ``Purchase.at``) counts towards the tier
+    at ``at`` (``at`` itself excluded unless ``inclusive``)."""
+    column = Purchase.at if column is None else column
+    return and_(column >= window_start(program, at), column <= at if inclusive else column < at)
+
+
+def window_spend(program: Program, customer_id, at: datetime, *, inclusive: bool = False):
+    """The SQL scalar: net spend of ``customer_id`` (a value or a correlated column) in the window."""
+    return (select(func.coalesce(func.sum(Purchase.amount), 0))
+            .where(Purchase.customer_id == customer_id, in_window(program, at, inclusive=inclusive))
+            .scalar_subquery())
+
+
 def qualifying_spend(session: Session, program: Program, customer_id: int, at: datetime,
                      *, inclusive: bool = False) -> int:
     """Net spend (sales less refunds) in the tier window before ``at`` (``at`` itself excluded unless
     ``inclusive``)."""
-    start = at - clock.DAY * program.tier_window_days
-    upper = Purchase.at <= at if inclusive else Purchase.at < at
-    return session.execute(
-        select(func.coalesce(func.sum(Purchase.amount), 0))
-        .where(Purchase.customer_id == customer_id, Purchase.at >= start, upper)
-    ).scalar_one()
+    return session.execute(select(window_spend(program, customer_id, at, inclusive=inclusive))).scalar_one()
 
 
 def current_tier(session: Session, program: Program, customer_id: int, now: datetime | None = None) -> Tier:

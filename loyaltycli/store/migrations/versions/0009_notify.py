@@ -10,7 +10,7 @@ import loyaltycli.store.models
 
 
 revision = '0009_notify'
-down_revision = '0008_notes'
+down_revision = '0008_rules'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,27 @@
+"""The birthday bonus: ``birthday_bonus`` points on a customer's birthday (`birthdays --award`), once a
+year (key ``birthday:YEAR``; who is due, and who had it already, the caller reads)."""
+
+from __future__ import annotations
+
+from loyaltycli.engine.notes import make as note
+from loyaltycli.engine.rules import Rule
+
+ORDER = 90
+
+
+class Birthday(Rule):
+    KEY = "birthday"
+
+    def __init__(self, points: int):
+        self.points = points
+
+    def occasion(self, engine, event) -> None:
+        if event.occasion != "birthday":
+            return
+        event.out.rows.append(engine.row(event.account.id, "birthday", self.points, event.at,
+                                         engine.expires(event.at), note("birthday", day=event.detail), event.key))
+        event.out.earned += self.points
+
+
+def build(program):
+    return Birthday(program.birthday_bonus) if getattr(program, "birthday_bonus", 0) else None

@@ -1,0 +1,42 @@
+"""The milestone: when a customer's spend in a calendar year (the shop's) first reaches
+``milestone_spend``, ``milestone_bonus`` points, once a year (its key ``milestone:YEAR``)."""
+
+from __future__ import annotations
+
+from loyaltycli.engine.notes import make as note
+from loyaltycli.engine.rules import Rule
+
+ORDER = 40
+
+
+class Milestone(Rule):
+    KEY = "milestone"
+    needs = frozenset({"spend", "bonus_keys"})
+
+    def __init__(self, bonus: int, goal: int):
+        self.bonus = bonus
+        self.goal = goal
+        self._keys: dict[int, str] = {}
+        self._starts: dict[int, int] = {}
+
+    def sale(self, engine, event) -> None:
+        account, at = event.account, event.at
+        year = engine.year_of(at)
+        key = self._keys.get(year)
+        if key is None:
+            from loyaltycli.engine.earning import microseconds
+
+            key = self._keys[year] = f"milestone:{year}"
+            self._starts[year] = microseconds(engine.year_start(year))
+        if key in account.bonus_keys:
+            return
+        if account.spend_between(self._starts[year], event.us, inclusive=True) + event.amount >= self.goal:
+            account.add_bonus(key)
+            event.out.rows.append(engine.row(account.id, "milestone", self.bonus, at, engine.expires(at),
+                                             note("milestone", year=year, goal=self.goal), key))
+
+
+def build(program):
+    if program.milestone_bonus and program.milestone_spend:
+        return Milestone(program.milestone_bonus, program.milestone_spend)
+    return None

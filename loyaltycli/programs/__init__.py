@@ -1,0 +1,114 @@
+"""The store side of the engine's rules (loyaltycli.engine.rules): per program type that keeps state or
+rows of its own, one module here with its ``KEY`` (the rule's) and any of
+
+- ``TABLES``: table name -> (SQLAlchemy table, columns) of the rows its rule returns (``Decision.writes``);
+- ``load(session, accounts)``: its state into ``account.state[KEY]`` (or its slots) for a batch of accounts
+  (id -> Account), set-based;
+- ``given(session, sale_ids, refund_of)``: sale id -> (what the sale gave, what its refunds took back);
+- ``shown(session, program, customer_id, now)``: (JSON key, value, text) for `balance` and `customer show`,
+  or None;
+- ``load_settings(session, values)``: its definitions into the program's values (``load_program``);
+- ``use_voucher(session, customer, reward, at)``: use a voucher it gave (NotFound: it gives none for that).
+
+The callers (counter, import, displays) go through the functions below, whatever the program types.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from loyaltycli.i18n import gettext
+
+_FOUND: list | None = None
+
+
+def stores() -> list:
+    """The store modules, by name."""
+    global _FOUND
+    if _FOUND is None:
+        _FOUND = [importlib.import_module(f"{__name__}.{info.name}")
+                  for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name)]
+    return _FOUND
+
+
+def load_settings(session, values: dict) -> None:
+    for store in stores():
+        if hasattr(store, "load_settings"):
+            store.load_settings(session, values)
+
+
+def load(session, needs, accounts: dict) -> None:
+    """The state the rules need (``needs``: engine.needs) of ``accounts`` (id -> Account)."""
+    for store in stores():
+        if store.KEY in needs and hasattr(store, "load"):
+            store.load(session, accounts)
+
+
+def given(session, sale_ids: list[int], refund_of: dict[int, int]) -> dict[int, tuple[dict, dict]]:
+    """sale id -> (rule KEY -> what the sale gave it, rule KEY -> what its refunds took back)."""
+    out: dict[int, tuple[dict, dict]] = {}
+    for store in stores():
+        if not hasattr(store, "given"):
+            continue
+        for sale_id, (gave, took) in store.given(session, sale_ids, refund_of).items():
+            mine = out.setdefault(sale_id, ({}, {}))
+            mine[0][store.KEY] = gave
+            mine[1][store.KEY] = took
+    return out
+
+
+def write(session, writes: dict[str, list], purchase_ids=None) -> None:
+    """The rules' own rows (``Decision.writes``, table -> rows); ``purchase_ids`` maps each row's purchase
+    placeholder to its id (a list or dict), None when the rows hold ids already."""
+    from loyaltycli.store import storage
+
+    tables = {name: spec for store in stores() for name, spec in getattr(store, "TABLES", {}).items()}
+    for name, rows in writes.items():
+        if not rows:
+            continue
+        table, columns = tables[name]
+        if purchase_ids is not None:
+            at = columns.index("purchase_id")
+            for row in rows:
+                row[at] = purchase_ids[row[at]]
+        storage.write_rows(session, table, columns, rows)
+
+
+def placed(writes: dict[str, list], index: int, into: dict[str, list]) -> None:
+    """A decision's rows with their purchase's index (its id once written, see ``write``), added to ``into``."""
+    tables = {name: spec for store in stores() for name, spec in getattr(store, "TABLES", {}).items()}
+    for name, rows in writes.items():
+        if rows:
+            at = tables[name][1].index("purchase_id")
+            for row in rows:
+                row[at] = index
+            into.setdefault(name, []).extend(rows)
+
+
+def use_voucher(session, customer, reward: str, at):
+    """`redeem KEY --voucher REWARD`: the customer's oldest usable voucher for ``reward`` (or a card's or
+    goal's name) from the program type that gives it; the first type's refusal when none does."""
+    from loyaltycli.base.errors import InvalidInput, NotFound
+
+    if not (reward or "").strip():
+        raise InvalidInput(gettext('--voucher needs the reward, e.g. --voucher "Free coffee"'))
+    refused = None
+    for store in stores():
+        if hasattr(store, "use_voucher"):
+            try:
+                return store.use_voucher(session, customer, reward, at)
+            except NotFound as exc:
+                refused = refused or exc
+    raise refused
+
+
+def shown(session, program, customer_id: int, now) -> list[tuple[str, object, str]]:
+    """(JSON key, value, text) of each program type a customer has something on (`balance`, `customer show`)."""
+    out = []
+    for store in stores():
+        if hasattr(store, "shown"):
+            found = store.shown(session, program, customer_id, now)
+            if found is not None:
+                out.append(found)
+    return out

@@ -1,0 +1,208 @@
+"""Goals' store side: definitions (`goal add`, `goal list`), the goals' ledger read for the rule (progress
+per goal and period), what a sale gave, a customer's progress (`balance`, `customer show`) and `report
+goals`. The rule itself is loyaltycli.engine.rules.goals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from loyaltycli.engine.rules.goals import GOAL_COLUMNS, PER, GoalRule, period_of
+from loyaltycli.i18n import gettext
+
+KEY = "goals"
+
+
+def __getattr__(name):
+    if name == "TABLES":
+        from loyaltycli.store.models import GoalEntry
+
+        return {"goal_ledger": (GoalEntry.__table__, GOAL_COLUMNS)}
+    raise AttributeError(name)
+
+
+# -- definitions ------------------------------------------------------------------------------------------
+def rule_of(goal) -> GoalRule:
+    return GoalRule(goal.id, goal.name, goal.spend, goal.reward, tuple(p for p in goal.skus.split("\n") if p),
+                    goal.per)
+
+
+def load_settings(session: Session, values: dict) -> None:
+    """The active goals, as the engine reads them (``Program.goals``)."""
+    from loyaltycli.store.models import Goal
+
+    values["goals"] = tuple(rule_of(goal) for goal in session.execute(
+        select(Goal).where(Goal.active.is_(True)).order_by(Goal.id)).scalars())
+
+
+def add_goal(session: Session, name: str, spend: int, reward: str, *, skus: list[str] | None = None,
+             per: str = "month"):
+    """A new goal; refused with a clear reason when a value is wrong or the name is taken."""
+    from loyaltycli.shop import clock
+    from loyaltycli.services.cards import checked_offer
+    from loyaltycli.base.errors import InvalidInput
+    from loyaltycli.store.models import Goal
+
+    name, reward, patterns = checked_offer(name, reward, skus, gettext('goal name must be 1 to 100 characters'))
+    if not 0 < spend <= 10**9:
+        raise InvalidInput(gettext('--spend must be more than zero'))
+    per = (per or "").strip().lower()
+    if per not in PER:
+        raise InvalidInput(gettext('--per {per!r} is not one of {per2}').format(per=per, per2=', '.join(PER)))
+    if session.execute(select(Goal.id).where(func.lower(Goal.name) == name.lower())).first():
+        raise InvalidInput(gettext('a goal named {name!r} already exists; see `loyalty goal list`').format(name=name))
+    goal = Goal(name=name, spend=spend, reward=reward, skus="\n".join(patterns), per=per, created_at=clock.now())
+    session.add(goal)
+    session.flush()
+    return goal
+
+
+def list_goals(session: Session) -> list:
+    from loyaltycli.store.models import Goal
+
+    return list(session.execute(select(Goal).order_by(Goal.id)).scalars())
+
+
+# -- what the rule needs ------------------------------------------------------------------------------------
+def load(session: Session, accounts: dict) -> None:
+    """Progress and vouchers per (goal, period) of ``accounts`` (id -> Account), into ``state["goals"]``."""
+    from loyaltycli.store.models import GoalEntry
+
+    ids = list(accounts)
+    progress = func.sum(case((GoalEntry.kind.in_(("progress", "unprogress")), GoalEntry.delta), else_=0))
+    vouchers = func.sum(case((GoalEntry.kind == "voucher", 1), else_=0))
+    for i in range(0, len(ids), 500):
+        for customer_id, goal_id, period, cents, issued in session.execute(
+                select(GoalEntry.customer_id, GoalEntry.goal_id, GoalEntry.period, progress, vouchers)
+                .where(GoalEntry.customer_id.in_(ids[i:i + 500]))
+                .group_by(GoalEntry.customer_id, GoalEntry.goal_id, GoalEntry.period)):
+            accounts[customer_id].state.setdefault(KEY, {})[(goal_id, period)] = [int(cents or 0), bool(issued)]
+
+
+def given(session: Session, sale_ids: list[int], refund_of: dict[int, int]) -> dict[int, tuple[dict, dict]]:
+    """sale id -> ({goal id: (period, cents) the sale gave}, {goal id: cents its refunds took back})."""
+    from loyaltycli.store.models import GoalEntry
+
+    out: dict[int, tuple[dict, dict]] = {}
+    for i in range(0, len(sale_ids), 500):
+        for purchase_id, goal_id, period, cents in session.execute(
+                select(GoalEntry.purchase_id, GoalEntry.goal_id, GoalEntry.period, GoalEntry.delta)
+                .where(GoalEntry.purchase_id.in_(sale_ids[i:i + 500]), GoalEntry.kind == "progress")):
+            out.setdefault(purchase_id, ({}, {}))[0][goal_id] = (period, int(cents))
+    if not out:
+        return out
+    refunds = list(refund_of)
+    for i in range(0, len(refunds), 500):
+        for refund_id, goal_id, cents in session.execute(
+                select(GoalEntry.purchase_id, GoalEntry.goal_id, GoalEntry.delta)
+                .where(GoalEntry.purchase_id.in_(refunds[i:i + 500]), GoalEntry.kind == "unprogress")):
+            sale = out.get(refund_of[refund_id])
+            if sale is not None:
+                sale[1][goal_id] = sale[1].get(goal_id, 0) - int(cents)
+    return out
+
+
+# -- what people see -----------------------------------------------------------------------------------------
+def customer_goals(session: Session, program, customer_id: int, now: datetime) -> list[dict]:
+    """Each active goal: the customer's progress in the current period, of how much, unused vouchers."""
+    from loyaltycli.shop import clock
+    from loyaltycli.store.models import GoalEntry
+
+    goals = getattr(program, "goals", ())
+    if not goals:
+        return []
+    zone = clock.local_zone()
+    periods = {goal.id: period_of(now, zone, goal.per) for goal in goals}
+    progress: dict[int, int] = {}
+    vouchers: dict[int, int] = {}
+    for goal_id, kind, period, delta in session.execute(
+            select(GoalEntry.goal_id, GoalEntry.kind, GoalEntry.period, func.sum(GoalEntry.delta))
+            .where(GoalEntry.customer_id == customer_id)
+            .group_by(GoalEntry.goal_id, GoalEntry.kind, GoalEntry.period)):
+        if kind in ("progress", "unprogress") and periods.get(goal_id) == period:
+            progress[goal_id] = progress.get(goal_id, 0) + int(delta)
+        elif kind in ("voucher", "voucher_used"):
+            vouchers[goal_id] = vouchers.get(goal_id, 0) + int(delta)
+    return [{"goal": goal.name, "period": periods[goal.id], "spend": progress.get(goal.id, 0),
+             "target": goal.spend, "reward": goal.reward, "vouchers": vouchers.get(goal.id, 0)} for goal in goals]
+
+
+def describe(goals: list[dict]) -> str:
+    """'Pastries 18,40 € of 30,00 €' (the shop's money format), with the vouchers to use."""
+    from loyaltycli.base.money import format_money
+    from loyaltycli.i18n import ngettext
+
+    parts = []
+    for g in goals:
+        text = gettext("{goal} {spend} of {target}").format(goal=g["goal"], spend=format_money(g["spend"]),
+                                                          target=format_money(g["target"]))
+        if g["vouchers"]:
+            text += ngettext(", {count} voucher: {reward}", ", {count} vouchers: {reward}", g["vouchers"]).format(
+                count=g["vouchers"], reward=g["reward"])
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def shown(session: Session, program, customer_id: int, now: datetime):
+    """For `balance` and `customer show`: ("goals", progress as JSON, text), None in a shop without goals."""
+    from loyaltycli.base.money import format_amount
+
+    found = customer_goals(session, program, customer_id, now)
+    if not found:
+        return None
+    data = [{**g, "spend": format_amount(g["spend"]), "target": format_amount(g["target"])} for g in found]
+    return "goals", data, describe(found)
+
+
+def use_voucher(session: Session, customer, reward: str, at: datetime | None = None) -> dict:
+    """Use the customer's oldest unused voucher of a goal giving ``reward`` (or named so)."""
+    from loyaltycli.shop import clock
+    from loyaltycli.store import ledger
+    from loyaltycli.services import points
+    from loyaltycli.base.errors import NotFound, RuleNotMet
+    from loyaltycli.store.models import Goal, GoalEntry
+
+    wanted = reward.strip().lower()  # not empty: programs.use_voucher
+    goals = [g for g in list_goals(session) if g.reward.lower() == wanted or g.name.lower() == wanted]
+    if not goals:
+        raise NotFound(gettext('no goal gives {reward!r}; see `loyalty goal list`').format(reward=reward.strip()))
+    at = points.check_when(at)
+    ledger.lock_customer(session, customer.id)
+    used = select(GoalEntry.voucher_id).where(GoalEntry.customer_id == customer.id, GoalEntry.kind == "voucher_used")
+    found = list(session.execute(
+        select(GoalEntry).where(GoalEntry.customer_id == customer.id, GoalEntry.kind == "voucher",
+                                GoalEntry.goal_id.in_([g.id for g in goals]), GoalEntry.id.not_in(used))
+        .order_by(GoalEntry.at, GoalEntry.id)).scalars())
+    if not found:
+        raise RuleNotMet(gettext('{code} has no voucher for {reward}').format(code=customer.code, reward=goals[0].reward))
+    voucher = found[0]
+    goal: Goal = next(g for g in goals if g.id == voucher.goal_id)
+    session.add(GoalEntry(customer_id=customer.id, goal_id=goal.id, kind="voucher_used", period=voucher.period,
+                          delta=-1, at=at, voucher_id=voucher.id, note=f"used: {goal.reward}", recorded_at=clock.now()))
+    session.flush()
+    return {"code": customer.code, "goal": goal.name, "reward": goal.reward, "vouchers_left": len(found) - 1}
+
+
+def goals_report(session: Session, program, period) -> dict:
+    """Per goal, in the period: customers who made progress, spend counted (net of refunds), vouchers
+    issued and used. One GROUP BY over the goals' ledger."""
+    from loyaltycli.store.models import Goal, GoalEntry
+
+    start, end = period.start, period.end
+    inside = (GoalEntry.at >= start) & (GoalEntry.at < end)
+    spend = func.coalesce(func.sum(case((inside & GoalEntry.kind.in_(("progress", "unprogress")), GoalEntry.delta),
+                                        else_=0)), 0)
+    customers = func.count(func.distinct(case((inside & (GoalEntry.kind == "progress"), GoalEntry.customer_id))))
+    issued = func.coalesce(func.sum(case((inside & (GoalEntry.kind == "voucher"), 1), else_=0)), 0)
+    used = func.coalesce(func.sum(case((inside & (GoalEntry.kind == "voucher_used"), 1), else_=0)), 0)
+    rows = session.execute(select(Goal.name, Goal.reward, Goal.spend, Goal.per, Goal.active, customers, spend,
+                                  issued, used)
+                           .outerjoin(GoalEntry, GoalEntry.goal_id == Goal.id)
+                           .group_by(Goal.id, Goal.name, Goal.reward, Goal.spend, Goal.per, Goal.active)
+                           .order_by(Goal.id)).all()
+    return {"period": {"from": start, "to": end},
+            "goals": [{"goal": name, "reward": reward, "target": target, "per": per, "active": active,
+                       "customers": int(n), "spend": int(cents), "vouchers_issued": int(i), "vouchers_used": int(u)}
+                      for name, reward, target, per, active, n, cents, i, u in rows]}

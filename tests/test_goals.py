@@ -1,0 +1,115 @@
+"""Goals (engine/rules/goals.py): spend on SKU patterns in a calendar month gives a voucher; refunds take the
+progress back; the counter and the import give the same goals' ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+HEADER = "receipt_id,timestamp,customer,amount,channel,sku,quantity,unit_price\n"
+
+
+@pytest.fixture
+def bakery(cli):
+    assert cli("goal", "add", "Pastries", "--spend", "30.00", "--sku", "PAS-*", "--per", "month",
+               "--reward", "Free coffee").exit_code == 0
+    assert cli("enroll", "Ann", "--card", "6000100000001", "--at", "2026-05-01T09:00:00", "--no-input").exit_code == 0
+    assert cli("enroll", "Bob", "--card", "6000100000002", "--at", "2026-05-01T09:00:00", "--no-input").exit_code == 0
+    return cli
+
+
+def goals(cli, key="C000001"):
+    return {g["goal"]: (g["spend"], g["vouchers"]) for g in cli.json("balance", key).get("goals", [])}
+
+
+def test_engine_progress_in_the_sales_month_a_voucher_once_and_a_refund_takes_progress_back():
+    from loyaltycli.store.program import SETTINGS, Program
+    from loyaltycli.engine.account import Account
+    from loyaltycli.engine.earning import Engine, Sale
+    from loyaltycli.engine.rules.goals import GoalRule
+
+    utc = timezone.utc
+    values = {key: s.parse(s.default) for key, s in SETTINGS.items()}
+    values["goals"] = (GoalRule(1, "Pastries", 3_000, "Free coffee", ("PAS-*",)),)
+    e = Engine(Program(values), utc, datetime(2026, 6, 1, tzinfo=utc))
+    a = Account(1, "C000001", datetime(2026, 1, 1, tzinfo=utc))
+    a.reset(0)
+    t = datetime(2026, 5, 3, 10, tzinfo=utc)
+    d1 = e.sale(a, "R1", t, 2_340, "store", items=[("PAS-1", 2, 1_840), ("COF-1", 1, 500)])
+    assert [(r[2], r[3], r[4]) for r in d1.writes["goal_ledger"]] == [("progress", "2026-05", 1_840)]
+    d2 = e.sale(a, "R2", t + timedelta(days=1), 1_200, "store", items=[("PAS-2", 1, 1_200)])
+    assert [(r[2], r[4]) for r in d2.writes["goal_ledger"]] == [("progress", 1_200), ("voucher", 1)]
+    d3 = e.sale(a, "R3", t + timedelta(days=2), 5_000, "store", items=[("PAS-2", 1, 5_000)])
+    assert [r[2] for r in d3.writes["goal_ledger"]] == ["progress"]  # once a month
+    d4 = e.sale(a, "R4", t + timedelta(days=30), 1_000, "store", items=[("PAS-2", 1, 1_000)])
+    assert d4.writes["goal_ledger"][0][3] == "2026-06"  # a new month starts from nothing
+    assert a.state["goals"][(1, "2026-06")] == [1_000, False]
+    sale = Sale("R1", 1, "C000001", t, 2_340, d1.earned, given=d1.given)
+    back = e.refund(a, "R1/1", t + timedelta(days=40), 1_170, sale)  # half the amount: half the progress
+    assert [(r[2], r[3], r[4]) for r in back.writes["goal_ledger"]] == [("unprogress", "2026-05", -920)]
+    back = e.refund(a, "R1/2", t + timedelta(days=41), 1_170, sale)  # the rest: all of it
+    assert [r[4] for r in back.writes["goal_ledger"]] == [-920]
+    assert a.state["goals"][(1, "2026-05")][0] == 8_040 - 1_840
+
+
+@pytest.mark.shop_zone("UTC")
+def test_goal_at_the_counter_shown_by_balance_and_customer_show_refund_and_report(bakery):
+    cli = bakery
+    cli("program", "set", "locale", "pt_PT")
+    cli("purchase", "C000001", "23.40", "--item", "PAS-1:2:9.20", "--item", "COF-1:1:5.00",
+        "--receipt", "R1", "--at", "2026-06-02T10:00:00")
+    assert goals(cli) == {"Pastries": ("18.40", 0)}
+    assert "Pastries 18,40\u00a0€ of 30,00\u00a0€" in cli("balance", "C000001").stdout
+    assert "Pastries 18,40\u00a0€ of 30,00\u00a0€" in cli("customer", "show", "C000001").stdout
+    cli("purchase", "C000001", "12.00", "--item", "PAS-2:1:12.00", "--receipt", "R2", "--at", "2026-06-03T10:00:00")
+    assert goals(cli) == {"Pastries": ("30.40", 1)}
+    assert cli("refund", "R2", "--at", "2026-06-04T10:00:00").exit_code == 0  # all of it back; the voucher kept
+    assert goals(cli) == {"Pastries": ("18.40", 1)}
+    used = cli.json("redeem", "C000001", "--voucher", "Free coffee", "--at", "2026-06-05T10:00:00")
+    assert (used["goal"], used["vouchers_left"]) == ("Pastries", 0)
+    assert goals(cli) == {"Pastries": ("18.40", 0)}
+    again = cli("redeem", "C000001", "--voucher", "Free coffee")
+    assert again.exit_code == 1 and "C000001 has no voucher for Free coffee" in again.stderr
+    assert cli.json("customer", "show", "C000001")["goals"][0]["target"] == "30.00"
+    report = cli.json("report", "goals", "--from", "2026-06-01", "--to", "2026-07-01")
+    assert report == [{"goal": "Pastries", "reward": "Free coffee", "target": "30.00", "per": "month",
+                       "active": True, "customers": 1, "spend": "18.40", "vouchers_issued": 1, "vouchers_used": 1,
+                       "currency": "EUR"}]
+
+
+@pytest.mark.shop_zone("UTC")
+def test_the_same_sales_imported_give_the_counters_goals_ledger(bakery, database, tmp_path):
+    from sqlalchemy import select
+
+    from loyaltycli.store.models import GoalEntry
+
+    cli = bakery
+    cli("purchase", "C000001", "23.40", "--item", "PAS-1:2:9.20", "--item", "COF-1:1:5.00",
+        "--receipt", "A1", "--at", "2026-06-02T10:00:00")
+    cli("purchase", "C000001", "12.00", "--item", "PAS-2:1:12.00", "--receipt", "A2", "--at", "2026-06-03T10:00:00")
+    assert cli("refund", "A1", "--amount", "9.20", "--at", "2026-06-04T10:00:00").exit_code == 0
+    till = tmp_path / "till.csv"
+    till.write_text(HEADER + "B1,2026-06-02T10:00:00,6000100000002,,store,PAS-1,2,9.20\n"
+                             "B1,2026-06-02T10:00:00,6000100000002,,store,COF-1,1,5.00\n"
+                             "B2,2026-06-03T10:00:00,6000100000002,12.00,store,PAS-2,1,12.00\n"
+                             "B1-R,2026-06-04T10:00:00,6000100000002,-9.20,store,,,\n")
+    assert cli.json("import", till)["rejected"] == 0
+    with database.session(write=False) as s:
+        rows = s.execute(select(GoalEntry.customer_id, GoalEntry.kind, GoalEntry.period, GoalEntry.delta)
+                         .order_by(GoalEntry.id)).all()
+    assert [r[1:] for r in rows if r[0] == 1] == [r[1:] for r in rows if r[0] == 2]
+    assert goals(cli, "C000002") == goals(cli) == {"Pastries": ("23.17", 1)}  # 18.40 x 9.20 / 23.40 back
+
+
+def test_goal_add_refuses_bad_values_and_changes_nothing(cli):
+    assert cli("goal", "add", "Pastries", "--spend", "30.00", "--reward", "Free coffee", "--sku", "PAS-*").exit_code == 0
+    for args, message in [(["--spend", "0"], "--spend must be more than zero"),
+                          (["--spend", "30.00", "--per", "week"], "--per 'week' is not one of month, year"),
+                          (["--spend", "abc"], "--spend")]:
+        result = cli("goal", "add", "Cakes", "--reward", "Free coffee", *args)
+        assert result.exit_code != 0 and message in result.stderr and "Traceback" not in result.stderr
+    again = cli("goal", "add", "pastries", "--spend", "10", "--reward", "X")
+    assert again.exit_code != 0 and "already exists" in again.stderr
+    assert [g["goal"] for g in cli.json("goal", "list")] == ["Pastries"]
+    assert "Example: loyalty goal add" in cli("goal", "add", "--help").stdout
