@@ -18,9 +18,9 @@ from loyaltycli.base.errors import InvalidInput
 from loyaltycli.store.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, SurveyResponse
 from loyaltycli.store.program import Program
 from loyaltycli.reports.sql import (YEAR_DAYS, Period, as_days, by_customer_at, counted_customers, dialect,
-from loyaltycli.store import tiers as rules
                                         fetch, ledger_kinds, month_bounds, months, pct, ratio, rounded,
                                         tier_case, to_cents, tune)
+from loyaltycli.store import tiers as rules
 from loyaltycli.i18n import gettext
 
 RETENTION_DAYS = 365  # SPEC: counted at D when enrolled or purchased within the 365 days before D

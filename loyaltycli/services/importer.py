@@ -33,7 +33,6 @@ from loyaltycli.base.money import format_amount
 from loyaltycli.store.models import ImportRun, LedgerEntry, Purchase, PurchaseItem
 from loyaltycli.store.program import Program, load_program
 from loyaltycli import programs
-from loyaltycli.reports import products
 from loyaltycli.engine.account import Account, Referrer
 from loyaltycli.engine.earning import LEDGER_COLUMNS, PURCHASE, Engine, microseconds
 from loyaltycli.services import import_runs as runs

@@ -15,8 +15,8 @@ from loyaltycli.shop import clock
 from loyaltycli.store import ledger, tiers as rules, storage
 from loyaltycli.base.checks import check_channel, check_items, check_receipt, check_sku  # noqa: F401 (callers use points.check_*)
 from loyaltycli.base.errors import (AmbiguousCustomer, DuplicateReceipt, InsufficientPoints, InvalidInput,
-from loyaltycli import programs
                                     NotFound, RuleNotMet, UnknownReceipt)
+from loyaltycli import programs
 from loyaltycli.store.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, Reward
 from loyaltycli.base.money import format_amount, parse_money
 from loyaltycli.store.program import Program
