@@ -12,7 +12,7 @@ from loyaltycli.cli import options
 from loyaltycli.cli.render import emit
 from loyaltycli.i18n import _, ngettext
 
-SUMMARY_KEYS = ("read", "imported", "skipped", "anonymous", "rejected", "points_awarded", "sales", "refunds",
+SUMMARY_KEYS = ("read", "imported", "skipped", "anonymous", "returns_without_sale", "rejected", "points_awarded", "sales", "refunds",
                 "customers_enrolled")
 
 
@@ -143,19 +143,35 @@ def _report(data: dict) -> None:
             count=data["customers_enrolled"]),
         "points": ngettext("{count} point", "{count} points", abs(data["points_awarded"])).format(
             count=data["points_awarded"])}
-    line = (_("{file}: read {read}, would import {imported}, skipped {skipped}, rejected {rejected}; {sales}, "
-              "{refunds}, {customers} enrolled, {points}") if data["dry_run"] else
-            _("{file}: read {read}, imported {imported}, skipped {skipped}, rejected {rejected}; {sales}, "
-              "{refunds}, {customers} enrolled, {points}")).format(
+    # every row read is counted once: imported, skipped, anonymous, a return without sale, or rejected
+    line = (_("{file}: read {read}, would import {imported}, skipped {skipped}, anonymous {anonymous}, rejected "
+              "{rejected}; {sales}, {refunds}, {customers} enrolled, {points}") if data["dry_run"] else
+            _("{file}: read {read}, imported {imported}, skipped {skipped}, anonymous {anonymous}, rejected "
+              "{rejected}; {sales}, {refunds}, {customers} enrolled, {points}")).format(
         file=data["file"], read=data["read"], imported=data["imported"], skipped=data["skipped"],
-        rejected=data["rejected"], **counts)
+        anonymous=data["anonymous"], rejected=data["rejected"], **counts)
+    if data.get("returns_without_sale"):
+        line += ngettext("; {count} return without sale skipped", "; {count} returns without sale skipped",
+                         data["returns_without_sale"]).format(count=data["returns_without_sale"])
+    if data.get("date_order_source") == "shop":
+        line += "; " + _date_order_note(data)
     if options.current.json or options.current.csv:
         emit(data, columns=["file", "source", "dry_run", *SUMMARY_KEYS, "rejects_file", "run_id"])
     elif sys.stdout.isatty():
         shown = {k: data[k] for k in ("file", "source", *SUMMARY_KEYS, "rejects_file")}
+        if data.get("date_order_source") == "shop":
+            shown["date_order"] = _date_order_note(data)
         emit(shown, title=_("Import (dry run: nothing written)") if data["dry_run"] else _("Import"))
     else:
         emit(data, message=line)  # a cron job's mail: one line
+        sys.stdout.flush()  # before the rejects line on stderr: the mail reads them in this order
+
+
+def _date_order_note(data: dict) -> str:
+    """'dates read day-first (the shop's locale ro_RO; --date-order overrides)'."""
+    order = _("day-first") if data["date_order"] == "DMY" else _("month-first")
+    return _("dates read {order} (the shop's locale {locale}; --date-order overrides)").format(
+        order=order, locale=data.get("shop_locale") or "")
 
 
 def presets() -> None:

@@ -56,6 +56,7 @@ class ImportSummary:
     imported: int = 0
     skipped: int = 0
     anonymous: int = 0
+    returns_without_sale: int = 0  # rows of returns of customers never seen (their sales predate us): skipped
     rejected: int = 0
     points_awarded: int = 0
     receipts: int = 0
@@ -65,16 +66,21 @@ class ImportSummary:
     rejects_file: str | None = None
     run_id: int | None = None
     legacy_encoding_lines: int = 0
+    date_order: str | None = None  # DMY or MDY when the file's dates needed one; None: year-first dates
+    date_order_source: str | None = None  # option, preset, file (what its dates show) or shop (its locale)
+    shop_locale: str | None = None
     first_rejects: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"file": self.file, "source": self.source, "dry_run": self.dry_run, "read": self.read,
                 "imported": self.imported, "skipped": self.skipped, "anonymous": self.anonymous,
-                "rejected": self.rejected,
+                "returns_without_sale": self.returns_without_sale, "rejected": self.rejected,
                 "points_awarded": self.points_awarded, "sales": self.receipts, "refunds": self.refunds,
                 "refunds_linked": self.refunds_linked, "refunds_unlinked": self.refunds - self.refunds_linked,
                 "customers_enrolled": self.enrolled, "rejects_file": self.rejects_file, "run_id": self.run_id,
-                "legacy_encoding_lines": self.legacy_encoding_lines, "first_rejects": self.first_rejects}
+                "legacy_encoding_lines": self.legacy_encoding_lines, "date_order": self.date_order,
+                "date_order_source": self.date_order_source, "shop_locale": self.shop_locale,
+                "first_rejects": self.first_rejects}
 
 # -- the import --------------------------------------------------------------------------------------
 class Importer:
@@ -103,11 +109,12 @@ class Importer:
         self.reader = Reader(self.path, self.label, self.preset, self.mapping, self.summary, self.rejects_path, dry_run,
                              options=options)
         self.again = again
-        self._options = options
+        self._options = options or ReadOptions()
         self._digest: tuple[str, int] | None = None
         self._first_block = True
         self._temp: Path | None = None
         self._customer_cache: dict[str, object] = {}
+        self._enrolled_some = False  # customers enrolled by this run: unknown phones are looked up again
         self._watermark = 0
         self._zone = clock.local_zone()
         self._channels: dict[str, str] = {}
@@ -149,6 +156,7 @@ class Importer:
         SAF-T (PT) file turned into canonical rows in a temporary file (tillcsv/saft.py)."""
         if not self.path.is_file():
             self.reader.open().close()  # its one-line message for a folder or a missing file
+        self._use_shop_locale(database)
         if database is not None:
             self._digest = runs.digest(self.path)
             if not self.again:
@@ -164,6 +172,21 @@ class Importer:
             with open(fd, "w", encoding="utf-8", newline="") as out, self.path.open("rb") as xml:
                 saft.to_csv(xml, out, self.label)
             self.reader.path = self._temp
+
+    def _use_shop_locale(self, database) -> None:
+        """The shop's locale: its date order reads a file whose dates read both ways (pt/ro/it/es: DMY)."""
+        from loyaltycli.core import place
+
+        locale = None
+        if database is not None:
+            try:
+                with database.session(write=False) as session:
+                    locale = place.read_settings(session).get("locale")
+            except LoyaltyError:
+                locale = None
+        locale = locale or place.get("locale")
+        self._options.shop_locale = self.reader.options.shop_locale = locale or None
+        self.summary.shop_locale = locale or None
 
     def _run(self, transaction, hold_seconds: float) -> None:
         # The run allocates millions of short-lived objects (rows, receipts, ledger rows) beside the
@@ -379,10 +402,10 @@ class Importer:
                         rewarded.append((account.id, index, receipt.at))
                 else:
                     sale = returns.sale_of(receipt)
-                    if sale is None and receipt.at < account.enrolled_at:  # nothing to return yet
-                        raise RuleNotMet(gettext("return {receipt_id} at {at} is before {code} enrolled ({enrolled})")
-                                         .format(receipt_id=receipt.receipt_id, at=clock.local_text(receipt.at),
-                                                 code=account.code, enrolled=clock.local_text(account.enrolled_at)))
+                    if sale is None and receipt.at < account.enrolled_at:
+                        # a return from before the customer was ours: its sale predates what we have
+                        summary.returns_without_sale += len(receipt.lines)
+                        continue
                     decision = engine.refund(account, receipt.receipt_id, receipt.at, -receipt.amount, sale,
                                              receipt.us, cards.returned_items(engine, receipt.lines) if sale else ())
                     if sale is not None:
@@ -456,14 +479,30 @@ class Importer:
                     wanted.append((key, kind, at))
             enrolled = storage.enroll_many(session, program, wanted, self._engine.recorded) if wanted else {}
             cache.update(enrolled)
-            fresh = sum(1 for found in enrolled.values() if not isinstance(found, str))
+            fresh = len({found[0] for found in enrolled.values() if not isinstance(found, str)})
             self.summary.enrolled += fresh
             self.summary.points_awarded += fresh * program.welcome_bonus
+            self._enrolled_some = self._enrolled_some or bool(fresh)
+        if self._enrolled_some:
+            # a key looked up before this run enrolled its customer under another spelling (a phone typed
+            # 0722 123 456 on the sale, 0722123456 on its return): looked up again, as `balance` finds it
+            again = {r.customer_key for r in ready if cache.get(r.customer_key) is None
+                     and storage.is_phone_like(r.customer_key)}
+            for key in again:
+                del cache[key]
+            if again:
+                storage.find_many(session, program, again, cache)
         states = self._accounts
         for receipt in ready:
             found = cache.get(receipt.customer_key)
+            if found is None and receipt.amount < 0:
+                # a return of a customer never seen: their sale predates what we have; counted, skipped
+                self.summary.returns_without_sale += len(receipt.lines)
+                continue
             if found is None:
-                self.reader.reject_receipt(receipt, gettext('unknown customer {customer_key!r}; enroll them first or run the import with --enroll-unknown').format(customer_key=receipt.customer_key))
+                hint = (gettext('unknown customer {customer_key!r}') if self.enroll_unknown else
+                        gettext('unknown customer {customer_key!r}; enroll them first or run the import with --enroll-unknown'))
+                self.reader.reject_receipt(receipt, hint.format(customer_key=receipt.customer_key))
                 continue
             if isinstance(found, str):
                 self.reader.reject_receipt(receipt, found)
@@ -473,6 +512,18 @@ class Importer:
             if state is None:
                 state = states[id_] = Account(id_, code, enrolled_at)
             receipt.customer = state
+        # a missed night imported late: customers this import enrolled on a later night move back to it
+        early: dict[int, datetime] = {}
+        for receipt in ready:
+            account = receipt.customer
+            if account is not None and receipt.amount > 0 and receipt.at < account.enrolled_at:
+                early[account.id] = min(receipt.at, early.get(account.id, receipt.at))
+        if early:
+            for id_, at in storage.move_enrolment_back(session, program, early).items():
+                states[id_].enrolled_at = at
+            for key in [k for k, v in cache.items() if isinstance(v, tuple) and v[0] in early]:
+                id_, code, _ = cache[key]
+                cache[key] = (id_, code, states[id_].enrolled_at)
 
     def _kind(self, key: str, program: Program) -> str:
         """How an unknown customer's key enrolls them: card, email, phone, or code (not enrolled); the

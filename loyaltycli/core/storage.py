@@ -292,6 +292,11 @@ def find_many(session: Session, program: Program, keys: Iterable[str], cache: di
 _PHONE_LIKE = re.compile(r"^[+0-9][0-9 ()./-]{5,}$")
 
 
+def is_phone_like(key: str) -> bool:
+    """A key that may be a phone written some other way (spaces, dots, +country)."""
+    return bool(_PHONE_LIKE.match(key))
+
+
 def _find_one(session: Session, program: Program, key: str, cache: dict) -> None:
     try:
         customer = customers.find(session, key, program)
@@ -414,6 +419,7 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
     out: dict[str, tuple | str] = {}
     rows = []  # (key, column, value, at)
     taken: dict[tuple[str, str], str] = {}
+    aliases: list[tuple[str, str]] = []  # (key, the key of the same customer that enrolls them)
     for key, kind, at in wanted:
         try:
             profile = customers.validate_profile(program, **{kind: key})
@@ -421,9 +427,8 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
             out[key] = f"cannot enroll unknown customer {key!r}: {exc}"
             continue
         value = getattr(profile, kind)
-        if (kind, value) in taken:  # two keys of the file, one customer: the first one enrolls
-            label = "e-mail" if kind == "email" else kind
-            out[key] = f"cannot enroll unknown customer {key!r}: {label} {value} is given twice ({taken[kind, value]!r})"
+        if (kind, value) in taken:  # two ways of typing one customer (0722 123 456, 0722123456): one enrolls
+            aliases.append((key, taken[kind, value]))
             continue
         taken[kind, value] = key
         rows.append((key, kind, value, at))
@@ -443,6 +448,7 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
         else:
             kept.append((key, kind, value, at))
     if not kept:
+        out.update((alias, out[key]) for alias, key in aliases if key in out)
         return out
     codes = _referral_codes(session, len(kept))
     table = Customer.__table__
@@ -472,7 +478,34 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
         from loyaltycli.engine.earning import LEDGER_COLUMNS
 
         write_rows(session, LedgerEntry.__table__, LEDGER_COLUMNS, welcome)
+    out.update((alias, out[key]) for alias, key in aliases if key in out)
     return out
+
+
+def move_enrolment_back(session: Session, program: Program, earliest: dict[int, datetime]) -> dict[int, datetime]:
+    """A late file (a missed night imported after later ones) holds sales from before its customers were
+    enrolled by an import: such a customer is enrolled at their earliest imported sale, so their enrolment
+    and welcome bonus move back to it (``earliest``: customer id -> the earliest sale of the block). Only
+    customers an import enrolled move (their enrolment is the time of an imported purchase); the welcome
+    row is the one ledger row whose time changes, written by the import that enrolled them, for a ledger
+    that reads as if the nights had come in order. Returns id -> new enrolment time of those moved."""
+    moved: dict[int, datetime] = {}
+    for chunk in chunks(sorted(earliest)):
+        rows = session.execute(
+            select(Customer.id, Customer.enrolled_at)
+            .where(Customer.id.in_(chunk), Customer.status == "active",
+                   select(Purchase.id).where(Purchase.customer_id == Customer.id,
+                                             Purchase.at == Customer.enrolled_at,
+                                             Purchase.import_file.is_not(None)).exists())).all()
+        for id_, enrolled_at in rows:
+            if earliest[id_] < enrolled_at:
+                moved[id_] = earliest[id_]
+    for id_, at in moved.items():
+        session.execute(update(Customer).where(Customer.id == id_, Customer.enrolled_at > at).values(enrolled_at=at))
+        session.execute(update(LedgerEntry).where(LedgerEntry.customer_id == id_, LedgerEntry.kind == "welcome",
+                                                  LedgerEntry.bonus_key == "welcome", LedgerEntry.at > at)
+                        .values(at=at, expires_at=program.expiry_for(at)))
+    return moved
 
 
 def _referral_codes(session: Session, count: int) -> list[str]:

@@ -219,18 +219,19 @@ class Engine:
     def refund(self, account: Account, receipt_id: str, at: datetime, amount: int, sale: Sale | None,
                us: int | None = None, items: tuple | list = ()) -> Decision:
         """A refund of ``amount`` cents (positive) at ``at``, of ``sale`` (None: no sale linked, the points
-        reversed at the customer's earn rate at the time), returning ``items`` ((sku, quantity, amount),
+        reversed at the base rate: the lowest tier's, no membership), returning ``items`` ((sku, quantity, amount),
         quantities positive; they decide the stamps taken back). ``sale`` is updated; the account takes the
         refund."""
         us = microseconds(at) if us is None else us
-        if sale is None:
-            tier, multiplier = self.rate(account, at, us)
+        if sale is None:  # at the base rate: never more than any sale of that amount could have earned
+            tier = self.program.tier_for_spend(0)
+            multiplier = tier.multiplier
             reverse = points_for_amount(self.program, amount, multiplier)
             rows = []
             if reverse:
                 rows.append(self.row(account.id, "refund", -reverse, at, None,
                                      f"refund {receipt_id}: {format_amount(amount)} "
-                                     f"({tier.name} x{multiplier.normalize()}, no sale linked)"))
+                                     f"(base rate x{multiplier.normalize()}, no sale linked)"))
             account.add(us, -amount)
             return Decision(rows, -reverse, tier, multiplier)
         if sale.customer_id != account.id:

@@ -168,6 +168,9 @@ class Reader:
         # dates in the file's one order, decimal commas, date and time columns, anonymous values (tillcsv/translate.py)
         reader = translate.translated(reader, self.path, self._delimiter, self._get, self.options, self.label)
         self._translator = translate.translator_of(reader)
+        if self._translator is not None and self._translator.order in ("DMY", "MDY"):
+            self.summary.date_order = self._translator.order
+            self.summary.date_order_source = self._translator.order_source
         held: list = []  # the rows of the receipt held back from the last block, their lines and errors
         held_starts: list[int] = []
         held_errors: dict[int, str] = {}
