@@ -1,0 +1,153 @@
+"""The nightly import every night of the month (issue 25): a Romanian till's own files (Windows-1250, `;`,
+decimal comma, dates 05.05.2026 and the time apart), its returns, its mistakes, a night imported late."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+HEADER = "Nr. bon;Data;Ora;Client;Cod produs;Denumire;Cantitate;Preţ unitar;Valoare;Bon iniţial"
+
+
+def ro_file(path, rows, header: str = HEADER, newline: str = "\r\n"):
+    """A till file as the Romanian till writes it: Windows-1250, CRLF, `;`."""
+    path.write_bytes((newline.join([header, *rows]) + newline).encode("cp1250"))
+    return path
+
+
+def run(cli, path, *extra):
+    result = cli("import", path, "--preset", "ro-bonuri", "--enroll-unknown", "--json", *extra)
+    return result.exit_code, (json.loads(result.stdout) if result.stdout.strip() else {}), result.stderr
+
+
+@pytest.fixture
+def ro_shop(cli):
+    assert cli("program", "set", "country", "RO").exit_code == 0  # ro_RO, phone region RO, Europe/Bucharest
+    return cli
+
+
+def points(cli, key):
+    return [(h["at"], h["kind"], h["points"]) for h in cli.json("history", key)]
+
+
+# -- 1. day-first shops from the 1st to the 12th -------------------------------------------------------------
+def test_a_romanian_file_of_the_5th_reads_day_first_as_the_shop_does(ro_shop, tmp_path):
+    night = ro_file(tmp_path / "bonuri-05.csv", ["BF 1;05.05.2026;09:12;0722123456;PAINE;Pâine;2;3,50;7,00;"])
+    code, data, err = run(ro_shop, night)
+    assert code == 0, err
+    assert (data["imported"], data["date_order"], data["date_order_source"]) == (1, "DMY", "shop")
+    assert [at for at, kind, _ in points(ro_shop, "0722123456")] == ["2026-05-05T06:12:00+00:00"] * 2
+    # said in the cron line, and --date-order overrides the shop
+    plain = ro_shop("import", ro_file(tmp_path / "b2.csv", ["BF 2;06.05.2026;09:12;0722123456;P;P;1;1,00;1,00;"]),
+                    "--preset", "ro-bonuri")
+    assert plain.exit_code == 0 and "dates read day-first (the shop's locale ro_RO" in plain.stdout
+    us = ro_file(tmp_path / "b3.csv", ["BF 3;05.07.2026;09:12;0722123456;P;P;1;1,00;1,00;"])
+    code, data, _ = run(ro_shop, us, "--date-order", "MDY")
+    assert (code, data["date_order"], data["date_order_source"]) == (0, "MDY", "option")
+    assert points(ro_shop, "0722123456")[-1][0] == "2026-05-07T06:12:00+00:00"
+
+
+def test_a_shop_without_a_day_first_locale_still_asks_for_the_order(cli, tmp_path):
+    night = ro_file(tmp_path / "b.csv", ["BF 1;05.05.2026;09:12;0722123456;PAINE;Pâine;2;3,50;7,00;"])
+    code, data, err = run(cli, night)
+    assert code == 1 and "give --date-order DMY or --date-order MDY" in err
+
+
+# -- 2. the same phone typed two ways ----------------------------------------------------------------------
+def test_a_phone_typed_two_ways_in_one_file_is_one_customer(ro_shop, tmp_path):
+    night = ro_file(tmp_path / "b.csv", [
+        "BF 1;15.05.2026;09:12;0722 123 456;CAFEA;Cafea;1;40,00;40,00;",
+        "BF 2;15.05.2026;18:00;0722123456;CAFEA;Cafea;-1;40,00;-40,00;BF 1",
+        "BF 3;15.05.2026;19:00;+40 722 123 456;CAFEA;Cafea;1;10,00;10,00;"])
+    code, data, err = run(ro_shop, night)
+    assert code == 0, err
+    assert (data["customers_enrolled"], data["sales"], data["refunds"], data["refunds_linked"]) == (1, 2, 1, 1)
+    assert [(k, p) for _, k, p in points(ro_shop, "0722123456")] == [("welcome", 50), ("earn", 40),
+                                                                    ("refund", -40), ("earn", 10)]
+
+
+def test_an_unknown_customer_hint_names_no_option_already_given(cli, tmp_path):
+    till = tmp_path / "t.csv"
+    till.write_text("receipt_id,timestamp,customer,amount\nR1,2026-01-05T10:00:00,C000123,5.00\n")
+    result = cli("import", till, "--customer-kind", "code", "--enroll-unknown", "--json")
+    assert result.exit_code == 3 and "--enroll-unknown" not in json.loads(result.stdout)["first_rejects"][0]
+    result = cli("import", till, "--json", "--again")
+    assert "run the import with --enroll-unknown" in json.loads(result.stdout)["first_rejects"][0]
+
+
+# -- 3. a missed night imported late -----------------------------------------------------------------------
+def test_a_missed_night_imported_late_moves_the_enrolment_back(ro_shop, tmp_path):
+    for day in ("05", "06"):
+        code, _, err = run(ro_shop, ro_file(tmp_path / f"b{day}.csv", [
+            f"BF {day}1;{day}.05.2026;10:00;0722123456;CAFEA;Cafea;1;20,00;20,00;"]))
+        assert code == 0, err
+    code, data, err = run(ro_shop, ro_file(tmp_path / "b04.csv", [
+        "BF 041;04.05.2026;10:00;0722123456;CAFEA;Cafea;1;20,00;20,00;",
+        "BF 042;04.05.2026;11:00;0722123456;CAFEA;Cafea;-1;20,00;-20,00;BF 041"]))
+    assert code == 0 and data["rejected"] == 0, err
+    # as if the nights had come in order: enrolled (and welcomed) at the first sale, on the 4th
+    assert points(ro_shop, "0722123456") == [
+        ("2026-05-04T07:00:00+00:00", "welcome", 50), ("2026-05-04T07:00:00+00:00", "earn", 20),
+        ("2026-05-04T08:00:00+00:00", "refund", -20), ("2026-05-05T07:00:00+00:00", "earn", 20),
+        ("2026-05-06T07:00:00+00:00", "earn", 20)]
+    assert ro_shop.json("customer", "show", "0722123456")["enrolled_at"].startswith("2026-05-04T07:00")
+
+
+def test_a_customer_enrolled_at_the_counter_is_not_moved(ro_shop, tmp_path):
+    assert ro_shop("enroll", "Ana", "--phone", "0722123456", "--at", "2026-05-05T12:00").exit_code == 0
+    code, data, _ = run(ro_shop, ro_file(tmp_path / "b.csv", [
+        "BF 1;04.05.2026;10:00;0722123456;CAFEA;Cafea;1;20,00;20,00;"]))
+    assert code == 3 and "is before C000001 enrolled" in data["first_rejects"][0]
+
+
+# -- 6. returns of customers never seen ----------------------------------------------------------------------
+def test_returns_of_customers_never_seen_are_counted_apart_and_exit_0(ro_shop, tmp_path):
+    night = ro_file(tmp_path / "b.csv", [
+        "BF 1;15.05.2026;09:00;0722123456;CAFEA;Cafea;1;20,00;20,00;",
+        "BF 2;15.05.2026;09:30;0744555666;CAFEA;Cafea;-1;20,00;-20,00;",
+        "BF 2;15.05.2026;09:30;0744555666;APA;Apă;-2;4,20;-8,40;",
+        "BF 3;15.05.2026;09:40;Client ocazional;APA;Apă;1;4,20;4,20;"])
+    result = ro_shop("import", night, "--preset", "ro-bonuri", "--enroll-unknown")
+    assert result.exit_code == 0, result.stderr
+    # 13: every row read is in one count
+    assert result.stdout.startswith(f"{night}: read 4, imported 1, skipped 0, anonymous 1, rejected 0;")
+    assert "; 2 returns without sale skipped" in result.stdout
+    assert ro_shop("balance", "0744555666").exit_code != 0  # no one enrolled by a return
+    again = ro_shop.json("import", night, "--preset", "ro-bonuri", "--enroll-unknown", "--again")
+    assert (again["returns_without_sale"], again["skipped"], again["rejected"]) == (2, 1, 0)
+
+
+# -- 7. an unlinked return at the base rate --------------------------------------------------------------------
+def test_an_unlinked_return_takes_back_no_more_than_the_base_rate(ro_shop, tmp_path):
+    assert ro_shop("program", "set", "expiry_days", "0").exit_code == 0
+    code, _, err = run(ro_shop, ro_file(tmp_path / "b1.csv", [
+        "BF 1;10.05.2026;09:00;0722123456;TV;Televizor;1;2.000,00;2.000,00;"]))
+    assert code == 0, err
+    # Gold from here (2,000.00 spent): a return naming no sale, of something never bought, at Gold x1.5
+    # would take back 1,500 points; the base rate takes 1,000
+    code, data, err = run(ro_shop, ro_file(tmp_path / "b2.csv", [
+        "BF 9;11.05.2026;09:00;0722123456;FRIGIDER;Frigider;-1;1.000,00;-1.000,00;"]))
+    assert code == 0 and data["refunds_unlinked"] == 1, err
+    assert points(ro_shop, "0722123456")[-1] == ("2026-05-11T06:00:00+00:00", "refund", -1000)
+    assert ro_shop.json("history", "0722123456")[-1]["note"] == "refund BF 9: 1000.00 (base rate x1, no sale linked)"
+
+
+# -- 13. the summary adds up, and comes before the rejects line --------------------------------------------
+def test_the_cron_line_adds_up_and_comes_before_the_rejects_line(cli, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    till = tmp_path / "till.csv"
+    till.write_text("receipt_id,timestamp,customer,amount\nR1,2026-01-05T10:00:00,4001,5.00\n"
+                    "R2,2026-01-05T10:01:00,,5.00\nR3,2026-01-05T10:02:00,4002,abc\n")
+    db = os.environ["LOYALTY_DB"]
+    if "://" in db:
+        pytest.skip("a database file")
+    out = subprocess.run([sys.executable, "-m", "loyaltycli", "import", str(till), "--enroll-unknown"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ})
+    lines = out.stdout.splitlines()
+    assert out.returncode == 3
+    assert lines[0].startswith(f"{till}: read 3, imported 1, skipped 0, anonymous 1, rejected 1;")
+    assert lines[1] == f"1 row rejected: see {till}.rejects.csv"
