@@ -151,3 +151,28 @@ def test_the_cron_line_adds_up_and_comes_before_the_rejects_line(cli, tmp_path):
     assert out.returncode == 3
     assert lines[0].startswith(f"{till}: read 3, imported 1, skipped 0, anonymous 1, rejected 1;")
     assert lines[1] == f"1 row rejected: see {till}.rejects.csv"
+
+
+# -- 4. the rejects file, fixed and imported again -------------------------------------------------------------
+def test_the_rejects_file_is_the_rows_byte_for_byte_and_imports_once_fixed(ro_shop, tmp_path):
+    rows = ["BF 3;15.05.2026;11:00;0722123456;CAFEA;Cafea \"Doncafé\";1;149,90;149,90;",
+            "BF 1;15.05.2026;09:00;0722123456;PAINE;Pâine;2;3,50;7,00;",
+            "BF 2;15.05.2026;10:00;0744555666;ŞUNCĂ;Şuncă;1;12,5O;12,50;",  # a letter O typed for a zero
+            "BF 2;15.05.2026;10:00;0744555666;APA;Apă;1;4,20;4,20;",
+            "BF 4;15.05.2026;12:00;0733111222;APA;Apă;1;4,20;4,21;"]     # 4,21 is not 1 x 4,20
+    night = ro_file(tmp_path / "bonuri.csv", rows)
+    code, data, _ = run(ro_shop, night)
+    assert (code, data["imported"], data["rejected"]) == (3, 2, 3)
+    raw = (tmp_path / "bonuri.csv.rejects.csv").read_bytes()
+    lines = raw.split(b"\r\n")
+    assert lines[0] == (HEADER + ";reason").encode("cp1250") and lines[-1] == b""
+    # the rows as read, in the file's order, each with its reason in an added last column
+    assert [line.rsplit(b";", 1)[0] for line in lines[1:-1]] == [r.encode("cp1250") for r in rows[2:]]
+    reasons = [line.rsplit(b";", 1)[1].decode("cp1250") for line in lines[1:-1]]
+    assert reasons[0].startswith(f"{night}:4: unit price '12,5O'") and "see line 4" in reasons[1]
+    # fixed in place (the reason column left as it is) and imported: only the fixed rows go in
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_bytes(raw.replace(b"12,5O", b"12,50").replace(b"4,20;4,21", b"4,21;4,21"))
+    code, data, err = run(ro_shop, fixed)
+    assert (code, data["imported"], data["rejected"], data["skipped"]) == (0, 3, 0, 0), err
+    assert ro_shop.json("balance", "0744555666")["balance"] == 50 + 16

@@ -38,7 +38,7 @@ def _is_our_rejects_file(path: Path) -> bool:
             first = fh.readline(65536)
     except OSError:
         return False
-    return first.rstrip(b"\r\n").endswith(b",reason")
+    return first.rstrip(b"\r\n").endswith((b",reason", b";reason", b"\treason", b"|reason"))
 
 
 def check_rejects(path: Path, *, force: bool, default: bool) -> bool:
@@ -60,9 +60,9 @@ def check_rejects(path: Path, *, force: bool, default: bool) -> bool:
     raise InvalidInput(_('the rejects file {path} already exists; remove it, give another --rejects FILE, or add --force to replace it').format(path=files.shown(path)))
 
 
-def open_rejects(path: Path, *, replace: bool):
-    """The rejects file as a new 0600 text file (an existing one is unlinked first when ``replace``: the new
-    file is ours, whoever owned the old one)."""
+def open_rejects(path: Path, *, replace: bool, binary: bool = False):
+    """The rejects file as a new 0600 text file (``binary``: bytes; an existing one is unlinked first when
+    ``replace``: the new file is ours, whoever owned the old one)."""
     if replace:
         try:
             if stat.S_ISREG(os.lstat(path).st_mode):
@@ -70,7 +70,7 @@ def open_rejects(path: Path, *, replace: bool):
         except FileNotFoundError:
             pass
     raw = files.create_private(path, what=N_("the rejects file"))
-    return io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    return raw if binary else io.TextIOWrapper(raw, encoding="utf-8", newline="")
 
 
 def describe_header(names: list[str]) -> str:

@@ -44,8 +44,7 @@ class Reader:
         self.rejected_ids: set[str] = set()
         self.total_bytes = 0
         self.lines: Lines | None = None
-        self._rejects_writer = None
-        self._rejects_handle = None
+        self._rejected_rows: list[tuple[int, int, str]] = []  # (first line, lines, reason) of each rejected row
         # --force lets the rejects file replace an existing one; the default name may replace our own
         self.force_rejects = False
         self.default_rejects = False
@@ -411,20 +410,10 @@ class Reader:
             self.summary.first_rejects.append(text)
         if self.rejects_path is None or self.dry_run:
             return
-        if self._rejects_writer is None:
-            try:
-                self._rejects_handle = import_files.open_rejects(self.rejects_path, replace=self._replace_rejects)
-            except OSError as exc:
-                raise InvalidInput(_('cannot write the rejects file {rejects_path}: {value}').format(rejects_path=self.rejects_path, value=exc.strerror or exc)) from None
-            self._rejects_writer = csv.writer(self._rejects_handle)
-            self._rejects_writer.writerow([*self._header, "reason"])
-            self.summary.rejects_file = str(self.rejects_path)
-        row = list(fields[:self._width]) + [""] * (self._width - len(fields))
-        if len(fields) > self._width:  # keep what did not fit, rather than lose it
-            row[-1] = ",".join([row[-1], *fields[self._width:]]) if self._width else ",".join(fields)
-        # meant for people (a spreadsheet): formula-like cells escaped, as --csv does
-        self._rejects_writer.writerow(safe_row([*row, text]))
-
+        # the row is copied from the file itself when the run ends (rejects.write_rejects): byte for byte
+        lines = 1 + sum(field.count("\n") for field in fields)  # a quoted line break spans lines
+        self._rejected_rows.append((line, lines, text))
+        self.summary.rejects_file = str(self.rejects_path)
     def reject_receipt(self, receipt: Receipt, reason: str, line: int | None = None) -> None:
         if len(self.rejected_ids) < 100_000:  # so that a refund of a rejected sale is rejected too
             self.rejected_ids.add(receipt.receipt_id)
@@ -436,13 +425,23 @@ class Reader:
                                  _('receipt {receipt_id} rejected: see line {line}').format(receipt_id=receipt.receipt_id, line=line))
 
     def flush_rejects(self) -> None:
-        if self._rejects_handle is not None:
-            self._rejects_handle.flush()
+        """Nothing to flush: the rejects file is written once, when the run ends (close_rejects)."""
 
     def close_rejects(self) -> None:
-        if self._rejects_handle is not None:
-            self._rejects_handle.close()
-            self._rejects_handle = None
+        """Write the rejects file: the rejected rows copied byte for byte from the file, in its order, with
+        the header and a last `reason` column (tillcsv/rejects.py)."""
+        rows, self._rejected_rows = self._rejected_rows, []
+        if not rows or self.rejects_path is None or self.dry_run:
+            return
+        from loyaltycli.tillcsv import rejects
+
+        try:
+            handle = import_files.open_rejects(self.rejects_path, replace=self._replace_rejects, binary=True)
+        except OSError as exc:
+            raise InvalidInput(_('cannot write the rejects file {rejects_path}: {value}').format(rejects_path=self.rejects_path, value=exc.strerror or exc)) from None
+        with handle, self.path.open("rb") as source:
+            rejects.write_rejects(source, handle, rows, delimiter=getattr(self, "_delimiter", ","),
+                                  encoding=self.options.encoding or "utf-8")
 
 
     def descriptions(self, receipts: list[Receipt]) -> dict[str, str]:
