@@ -176,3 +176,21 @@ def test_the_rejects_file_is_the_rows_byte_for_byte_and_imports_once_fixed(ro_sh
     code, data, err = run(ro_shop, fixed)
     assert (code, data["imported"], data["rejected"], data["skipped"]) == (0, 3, 0, 0), err
     assert ro_shop.json("balance", "0744555666")["balance"] == 50 + 16
+
+
+# -- 5. a receipt's lines straddling a minute -------------------------------------------------------------------
+@pytest.mark.shop_zone("UTC")
+@pytest.mark.parametrize("apart", [False, True])
+def test_a_receipt_straddling_a_minute_is_one_receipt_wherever_its_lines_stand(cli, tmp_path, apart):
+    header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+    first = ["536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom\n",
+             "536365,71053,WHITE METAL LANTERN,6,12/1/2010 8:27,3.39,17850,United Kingdom\n"]
+    other = "536366,22633,HAND WARMER UNION JACK,6,12/1/2010 8:26,1.85,13047,United Kingdom\n"
+    rows = [first[0], other, first[1]] if apart else [*first, other]
+    till = tmp_path / "retail.csv"
+    till.write_text(header + "".join(rows))
+    data = cli.json("import", till, "--preset", "uci-online-retail", "--enroll-unknown", "--date-order", "MDY")
+    assert (data["imported"], data["rejected"], data["sales"]) == (3, 0, 2)
+    # its time is its earliest line's
+    assert [(h["at"], h["points"]) for h in cli.json("history", "17850")] == [
+        ("2010-12-01T08:26:00+00:00", 50), ("2010-12-01T08:26:00+00:00", 35)]

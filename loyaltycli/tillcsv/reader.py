@@ -353,9 +353,15 @@ class Reader:
             try:
                 if not receipt_id:
                     raise Reject(_('receipt id is empty'), start)
-                if when != current.at_text or key != current.customer_key:
-                    raise Reject(_('lines of receipt {receipt_id} disagree on timestamp or customer (line {first_line} has {at_text!r}, {customer_key!r})').format(receipt_id=receipt_id, first_line=current.first_line, at_text=current.at_text, customer_key=current.customer_key),
+                if key != current.customer_key:
+                    raise Reject(_('lines of receipt {receipt_id} disagree on the customer (line {first_line} has {customer_key!r})').format(receipt_id=receipt_id, first_line=current.first_line, customer_key=current.customer_key),
                                   start)
+                if when != current.at_text:  # lines straddling a minute: the receipt's time is its earliest line's
+                    try:
+                        if self.when(when) < self.when(current.at_text):
+                            current.at_text = when
+                    except InvalidInput as exc:
+                        raise Reject(str(exc), start) from None
                 self._parse_line(line, fields, i_amount, i_sku, i_qty, i_price)
                 if negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules):
                     line.amount = -abs(line.amount)
