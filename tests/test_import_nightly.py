@@ -194,3 +194,58 @@ def test_a_receipt_straddling_a_minute_is_one_receipt_wherever_its_lines_stand(c
     # its time is its earliest line's
     assert [(h["at"], h["points"]) for h in cli.json("history", "17850")] == [
         ("2010-12-01T08:26:00+00:00", 50), ("2010-12-01T08:26:00+00:00", 35)]
+
+
+# -- 8, 9, 10, 12: a Portuguese POS export (cp1252, `;`, decimal comma) ------------------------------------------
+PT_HEADER = ("Documento;Tipo;Data;Hora;NIF;Cliente;Artigo;Descrição;Quantidade;Preço unitário;Total;Estado;"
+             "Doc. origem")
+PT_ROWS = [
+    "FS A/101;FS;03/05/2026;09:15;234567813;Maria João Simões;CAF01;Café em grão 1 kg;2;14,90;29,80;N;",
+    "FS A/101;FS;03/05/2026;09:15;234567813;Maria João Simões;PAO;Pão de centeio;1;2,10;2,10;N;",
+    # a 10% discount: 40 x 1,20 = 48,00, paid 43,20
+    "FS A/102;FS;03/05/2026;10:02;123456789;José Conceição;AGUA;Água 1,5 l;40;1,20;43,20;N;",
+    # annulled: left out
+    "FS A/103;FS;03/05/2026;10:30;123456789;José Conceição;CAF01;Café em grão 1 kg;1;14,90;14,90;A;",
+    # anonymous
+    "FS A/104;FS;03/05/2026;11:00;999999990;Consumidor final;PAO;Pão de centeio;3;2,10;6,30;N;",
+    # a credit note exported with positive amounts, naming the invoice it credits
+    "NC A/7;NC;04/05/2026;16:40;234567813;Maria João Simões;CAF01;Café em grão 1 kg;1;14,90;14,90;N;FS A/101",
+    # a line total above quantity x unit price: refused in the file's own numbers
+    "FS A/105;FS;04/05/2026;17:00;501234560;Café Central Lda;CAF01;Café em grão 1 kg;2;14,90;31,00;N;",
+]
+
+
+def test_a_portuguese_pos_file_credit_notes_discounts_annulled_documents_and_names(cli, tmp_path):
+    assert cli("program", "set", "country", "PT").exit_code == 0
+    assert cli("program", "set", "expiry_days", "0").exit_code == 0
+    till = tmp_path / "documentos.csv"
+    till.write_bytes(("\r\n".join([PT_HEADER, *PT_ROWS]) + "\r\n").encode("cp1252"))
+    result = cli("import", till, "--preset", "pt-pos", "--enroll-unknown", "--json")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 3
+    assert (data["read"], data["imported"], data["skipped"], data["anonymous"], data["rejected"]) == (7, 4, 1, 1, 1)
+    assert (data["sales"], data["refunds"], data["refunds_linked"], data["date_order_source"]) == (2, 1, 1, "shop")
+    assert data["first_rejects"] == [
+        f"{till}:8: item CAF01: amount 31,00 is more than quantity 2 x unit price 14,90 = 29,80"]
+    # 8: the credit note is a return of FS A/101 (31,90 earned 31): 14,90 of it takes back 14
+    maria = cli.json("customer", "show", "234567813")
+    assert (maria["name"], maria["balance"]) == ("Maria João Simões", 50 + 31 - 14)
+    # 9: the discounted line is recorded as paid: 43 points
+    assert cli.json("balance", "123456789")["balance"] == 50 + 43
+    # 12: enrolled with their names and their NIF as tax id (not as a phone or a card)
+    jose = cli.json("customer", "show", "123456789")
+    assert jose["name"] == "José Conceição" and jose.get("phone") in (None, "")
+
+
+def test_skip_when_leaves_out_annulled_documents_without_a_preset(cli, tmp_path):
+    assert cli("program", "set", "country", "PT").exit_code == 0
+    till = tmp_path / "docs.csv"
+    till.write_bytes(("\r\n".join([PT_HEADER, *PT_ROWS[2:4]]) + "\r\n").encode("cp1252"))
+    maps = [x for column, field in (("Documento", "receipt_id"), ("Data", "date"), ("Hora", "time"),
+                                    ("NIF", "customer"), ("Total", "amount")) for x in ("--map", f"{column}={field}")]
+    data = cli.json("import", till, *maps, "--encoding", "cp1252", "--decimal-comma", "--customer-kind", "card",
+                    "--enroll-unknown", "--skip-when", "estado=a", "--skip-when", "Estado=X")
+    assert (data["imported"], data["skipped"], data["sales"]) == (1, 1, 1)
+    bad = cli("import", till, *maps, "--skip-when", "Status=A", "--again")
+    assert bad.exit_code == 1 and "--skip-when column 'Status' is not in the header" in bad.stderr
+    assert cli("import", till, "--skip-when", "Estado", "--again").exit_code == 1

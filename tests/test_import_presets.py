@@ -82,7 +82,7 @@ def test_loyverse_receipts(cli, tmp_path):
 
 def test_presets_are_data_and_listed(cli):
     names = [p.name for p in importer.list_presets()]
-    assert names == ["loyverse", "loyverse-eu", "loyverse-us", "online-retail-ii", "saft-pt", "shopify-orders",
+    assert names == ["loyverse", "loyverse-eu", "loyverse-us", "online-retail-ii", "pt-pos", "ro-bonuri", "saft-pt", "shopify-orders",
                      "square-items", "uci-online-retail"]
     uci = importer.load_preset("UCI-Online-Retail")
     assert uci.columns["InvoiceNo"] == "receipt_id" and uci.cancellation_prefix == "C"

@@ -46,10 +46,14 @@ def import_(
     anonymous: Optional[List[str]] = typer.Option(None, "--anonymous", metavar="VALUE",
                                                   help="A customer value meaning no customer (repeatable); such "
                                                        "rows and empty ones are skipped and counted."),
-    customer_kind: Optional[str] = typer.Option(None, "--customer-kind", metavar="card|phone|email|code",
+    customer_kind: Optional[str] = typer.Option(None, "--customer-kind", metavar="card|phone|email|code|tax_id",
                                                 help="What the customer column holds (default: e-mail if it has "
-                                                     "@, phone if valid for the shop's region, else card)."),
+                                                     "@, phone if valid for the shop's region, else card; tax_id: "
+                                                     "a NIF, CNP... the customer is enrolled with as tax id)."),
     again: bool = typer.Option(False, "--again", help="Import a file even if it was imported before."),
+    skip_when: Optional[List[str]] = typer.Option(None, "--skip-when", metavar="COLUMN=VALUE",
+                                                  help="Leave out rows whose COLUMN is VALUE (any case; repeatable), "
+                                                       "e.g. annulled documents: --skip-when Estado=A."),
     save: Optional[str] = typer.Option(None, "--save", metavar="NAME",
                                        help="With `import inspect FILE`: save the preset under NAME."),
 ) -> None:
@@ -75,13 +79,14 @@ def import_(
     read_options = ReadOptions(date_order=date_order, decimal_comma=decimal_comma, encoding=encoding,
                                anonymous=list(anonymous or []), customer_kind=customer_kind)
     mapping = importer.parse_map(map_ or [])
+    skipping = importer.parse_skip_when(skip_when or [])
     rejects_path = rejects or importer.default_rejects_path(file)
     show_bar = sys.stderr.isatty() and not options.current.json and not options.current.csv
     database = options.database()
     database.ensure_schema()
     engine = importer.Importer(file, source=source, preset=preset, mapping=mapping, enroll_unknown=enroll_unknown,
                                dry_run=dry_run, rejects=rejects_path, batch_rows=batch_rows,
-                               options=read_options, again=again)
+                               options=read_options, again=again, skip_when=skipping)
     engine.reader.force_rejects, engine.reader.default_rejects = force, rejects is None
     if show_bar:
         from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn,

@@ -33,7 +33,8 @@ from loyaltycli.engine.account import Account, Referrer
 from loyaltycli.engine.earning import LEDGER_COLUMNS, PURCHASE, Engine, microseconds
 from loyaltycli.tillcsv import runs
 from loyaltycli.tillcsv.translate import ReadOptions
-from loyaltycli.tillcsv.presets import CANONICAL, CUSTOMER_KINDS, Preset, list_presets, load_preset, parse_map
+from loyaltycli.tillcsv.presets import (CANONICAL, CUSTOMER_KINDS, Preset, list_presets, load_preset, parse_map,
+                                       parse_skip_when)
 from loyaltycli.tillcsv.reader import Reader
 from loyaltycli.tillcsv.records import Receipt, receipt_items
 from loyaltycli.i18n import gettext
@@ -91,7 +92,8 @@ class Importer:
                  rejects: str | Path | None = None, batch_rows: int = BATCH_ROWS,
                  progress: Callable[[int, int], None] | None = None,
                  after_batch: Callable[[Session, int], None] | None = None,
-                 options: ReadOptions | None = None, again: bool = False):
+                 options: ReadOptions | None = None, again: bool = False,
+                 skip_when: dict[str, list[str]] | None = None):
         self.path = Path(path)
         self.label = str(path)
         self.source = (source or "till").strip()
@@ -106,8 +108,9 @@ class Importer:
         self.progress = progress
         self.after_batch = after_batch
         self.summary = ImportSummary(file=self.label, source=self.source, dry_run=dry_run)
+        self.skip_when = skip_when or {}  # --skip-when COLUMN=VALUE: rows left out (annulled documents...)
         self.reader = Reader(self.path, self.label, self.preset, self.mapping, self.summary, self.rejects_path, dry_run,
-                             options=options)
+                             options=options, skip_when=self.skip_when)
         self.again = again
         self._options = options or ReadOptions()
         self._digest: tuple[str, int] | None = None
@@ -219,7 +222,7 @@ class Importer:
         size = min(self.batch_rows, BLOCK_ROWS)
         scan = Reader(self.reader.path, self.label, self.preset, self.mapping,
                       ImportSummary(file=self.label, source=self.source), None, True,
-                      options=self._options)  # the same file (SAF-T: its canonical rows), read the same way
+                      options=self._options, skip_when=self.skip_when)  # the same file (SAF-T: its canonical rows), read the same way
         with self.reader.path.open("rb") as again:
             streamed = spill.in_order(scan, again, size)
         if streamed:  # receipts in time order, each on consecutive lines: applied as they are read
@@ -477,7 +480,9 @@ class Importer:
                     cache[key] = f"unknown customer code {key!r}; --customer-kind code enrolls no one"
                 else:
                     wanted.append((key, kind, at))
-            enrolled = storage.enroll_many(session, program, wanted, self._engine.recorded) if wanted else {}
+            profiles = self.reader.names([r for r in ready if r.customer_key in unknown]) if wanted else {}
+            enrolled = (storage.enroll_many(session, program, wanted, self._engine.recorded, profiles=profiles)
+                        if wanted else {})
             cache.update(enrolled)
             fresh = len({found[0] for found in enrolled.values() if not isinstance(found, str)})
             self.summary.enrolled += fresh
@@ -582,5 +587,5 @@ def import_file(database, path: str | Path, **kwargs) -> ImportSummary:
 
 
 __all__ = ["CANONICAL", "Importer", "ImportSummary", "Preset", "default_rejects_path", "import_file",
-           "list_presets", "load_preset", "parse_map"]
+           "list_presets", "load_preset", "parse_map", "parse_skip_when"]
 

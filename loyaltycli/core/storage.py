@@ -409,11 +409,12 @@ def write_rows(session: Session, table, columns: tuple[str, ...], rows: list,
 
 # -- enrolling many --------------------------------------------------------------------------------------
 def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str, datetime]],
-                recorded: datetime) -> dict[str, tuple | str]:
+                recorded: datetime, profiles: dict[str, dict[str, str]] | None = None) -> dict[str, tuple | str]:
     """Enroll customers first seen in an import, set-based: (key, kind, enrolled_at) with kind card, email
     or phone. Each key gets (id, code, enrolled_at), or the reason it cannot be enrolled, as
     customers.enroll would say it (a value that is not valid, or already another customer's). One INSERT
-    for the customers, one for their welcome bonuses."""
+    for the customers, one for their welcome bonuses. ``profiles``: key -> name and tax id the file gives
+    (a name that is not valid is left out; a tax id that is not valid, or another customer's, too)."""
     from loyaltycli.core.errors import InvalidInput
 
     out: dict[str, tuple | str] = {}
@@ -433,12 +434,12 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
         taken[kind, value] = key
         rows.append((key, kind, value, at))
     # values that normalize to an existing customer's
-    for kind in ("card", "email", "phone"):
+    for kind in ("card", "email", "phone", "tax_id"):
         values = sorted({value for _, k, value, _ in rows if k == kind})
         column = getattr(Customer, kind)
         for chunk in chunks(values):
             for value, code in session.execute(select(column, Customer.code).where(column.in_(chunk))):
-                label = "e-mail" if kind == "email" else kind
+                label = {"email": "e-mail", "tax_id": "tax id"}.get(kind, kind)
                 taken[kind, value] = f"{label} {value} already belongs to customer {code}"
     kept = []
     for key, kind, value, at in rows:
@@ -452,9 +453,10 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
         return out
     codes = _referral_codes(session, len(kept))
     table = Customer.__table__
+    extra = _profiles(session, program, [key for key, *_ in kept], profiles or {})
     records = [{"code": f"tmp-{i}-{code}", "name": None, "phone": None, "email": None, "card": None,
                 "birthday": None, "consent": False, "referral_code": code, "enrolled_at": at, "status": "active",
-                "merged_into_id": None, kind: value}
+                "merged_into_id": None, "search_key": None, "tax_id": None, **extra.get(key, {}), kind: value}
                for i, ((key, kind, value, at), code) in enumerate(zip(kept, codes))]
     if is_sqlite(session):  # the write lock is ours: so are the next ids
         first = (session.execute(select(func.max(Customer.id))).scalar() or 0) + 1
@@ -479,6 +481,42 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
 
         write_rows(session, LedgerEntry.__table__, LEDGER_COLUMNS, welcome)
     out.update((alias, out[key]) for alias, key in aliases if key in out)
+    return out
+
+
+def _profiles(session: Session, program: Program, keys: list[str],
+              profiles: dict[str, dict[str, str]]) -> dict[str, dict]:
+    """The name (and its search key) and tax id of customers an import enrolls, as the file gives them;
+    a value that is not valid (or a tax id already another customer's, or given twice) is left out."""
+    from loyaltycli.core.textkey import search_key
+
+    out: dict[str, dict] = {}
+    tax_ids: dict[str, str] = {}
+    for key in keys:
+        given = profiles.get(key)
+        if not given:
+            continue
+        record: dict = {}
+        try:
+            name = customers.clean_name(given.get("name"))
+            record.update(name=name, search_key=search_key(name))
+        except LoyaltyError:
+            pass
+        if given.get("tax_id"):
+            try:
+                tax_id = customers.normalize_tax_id(given["tax_id"], program)
+                if tax_id not in tax_ids.values():
+                    tax_ids[key] = tax_id
+            except LoyaltyError:
+                pass
+        out[key] = record
+    if tax_ids:
+        taken = set()
+        for chunk in chunks(sorted(set(tax_ids.values()))):
+            taken.update(session.execute(select(Customer.tax_id).where(Customer.tax_id.in_(chunk))).scalars())
+        for key, tax_id in tax_ids.items():
+            if tax_id not in taken:
+                out[key]["tax_id"] = tax_id
     return out
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from loyaltycli.core import clock, import_files
-from loyaltycli.core.checks import check_item, check_sku
+from loyaltycli.core.checks import check_sku
 from loyaltycli.core.spreadsheet import safe_row
 from loyaltycli.core.clock import UTC
 from loyaltycli.core.errors import InvalidInput, LoyaltyError
@@ -32,8 +32,10 @@ class Reader:
     ``summary``, written to the rejects file with the reason and file:line)."""
 
     def __init__(self, path: Path, label: str, preset: Preset, mapping: dict[str, str], summary,
-                 rejects_path: Path | None = None, dry_run: bool = False, options: ReadOptions | None = None):
+                 rejects_path: Path | None = None, dry_run: bool = False, options: ReadOptions | None = None,
+                 skip_when: dict[str, list[str]] | None = None):
         self.path = path
+        self.skip_when = skip_when or {}
         self.options = (options or ReadOptions()).merged(preset)
         self.label = label
         self.preset = preset
@@ -103,10 +105,14 @@ class Reader:
         self._rule_columns = {}
         for kind in ("negate_when", "skip_when"):
             rules_ = []
-            for column, value in getattr(self.preset, kind).items():
+            for column, values in getattr(self.preset, kind).items():
                 if column.lower() in lowered:
-                    rules_.append((lowered[column.lower()], value.strip().lower()))
+                    rules_.extend((lowered[column.lower()], value.strip().lower()) for value in values)
             self._rule_columns[kind] = rules_
+        for column, values in self.skip_when.items():  # --skip-when COLUMN=VALUE: the column must be there
+            if column.lower() not in lowered:
+                raise InvalidInput(_('{label}:1: --skip-when column {column!r} is not in the header ({describe_header})').format(label=self.label, column=column, describe_header=import_files.describe_header(names)))
+            self._rule_columns["skip_when"].extend((lowered[column.lower()], v.strip().lower()) for v in values)
         return index
 
     def _open_reader(self, handle):
@@ -241,6 +247,9 @@ class Reader:
         if (None in (i_amount, i_sku, i_qty, i_price) or self._rule_columns["negate_when"]
                 or self._rule_columns["skip_when"]):
             return None
+        i_refund = get.get("refund_of")
+        if i_refund is not None and any(len(row) > i_refund and row[i_refund].strip() for row in rows):
+            return None  # credit notes: row by row (a row naming the document it credits is a return)
         widths = set(map(len, rows))
         if widths != {width}:
             return None
@@ -297,6 +306,7 @@ class Reader:
         i_qty, i_price = get["quantity"], get["unit_price"]
         negate_rules = self._rule_columns["negate_when"]
         skip_rules = self._rule_columns["skip_when"]
+        i_refund = get.get("refund_of")
         anonymous_skip = self.preset.anonymous == "skip"
         card_numbers = self.options.customer_kind == "card"  # the preset's, or --customer-kind
         default_channel = self.preset.default_channel
@@ -343,8 +353,9 @@ class Reader:
                         and 0 < len(sku) <= 64 and sku.isprintable()):
                     quantity = int(qty_text) * 1000  # thousandths
                     if 0 < quantity <= 100_000_000 and abs(amount) == abs(quantity // 1000 * unit_price):
-                        if negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules):
-                            amount = -abs(amount)
+                        if ((negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules))
+                                or (i_refund is not None and fields[i_refund].strip())):
+                            amount, quantity = -abs(amount), -quantity  # a credit note: a return
                         current.lines.append(Line(start, fields, amount, sku, quantity, unit_price))
                         current.amount += amount
                         continue
@@ -363,8 +374,11 @@ class Reader:
                     except InvalidInput as exc:
                         raise Reject(str(exc), start) from None
                 self._parse_line(line, fields, i_amount, i_sku, i_qty, i_price)
-                if negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules):
-                    line.amount = -abs(line.amount)
+                if ((negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules))
+                        or (i_refund is not None and fields[i_refund].strip())):
+                    # a return by its type (a preset's negate_when: NC, Refund...) or because it names the
+                    # document it credits (refund_of), whatever the sign the till wrote
+                    line.amount, line.quantity = -abs(line.amount), -abs(line.quantity)
                 current.amount += line.amount
             except Reject as exc:
                 current.error = exc if exc.line else Reject(exc.reason, start)
@@ -391,8 +405,8 @@ class Reader:
         unit_price = numbers.cents(price) if price is not None else None
         if amount_text:
             amount = cents(amount_text, "amount")
-            if price is not None and qty_text:  # as at the counter: quantity x unit price
-                check_item(fields[i_sku].strip() if i_sku is not None else "", exact, price, amount)
+            if price is not None and qty_text:  # quantity x unit price, or less (a discount)
+                self._check_line_total(fields[i_sku].strip() if i_sku is not None else "", exact, price, amount)
         elif price is not None:
             amount = numbers.line_amount(exact, price)
         else:
@@ -407,6 +421,25 @@ class Reader:
         if unit_price is None and amount * 1000 % quantity:
             line.quantity = 1000
         line.amount = amount
+
+    def _check_line_total(self, sku: str, quantity: Decimal, price: Decimal, amount: int) -> None:
+        """A line total below quantity x unit price is a discount (recorded as paid: points on what was paid);
+        above it, the line is refused, its numbers written as the file writes them (1.234,56 or 1,234.56)."""
+        expected = numbers.line_amount(quantity, price)
+        if abs(amount) <= abs(expected):
+            return
+        comma = self.options.decimal_comma
+
+        def shown(text: str) -> str:
+            return text.translate(str.maketrans(".,", ",.")) if comma else text
+
+        quantity_text = numbers.plain(quantity, 3).rstrip("0").rstrip(".")
+        price_text = numbers.plain(price, 6).rstrip("0")
+        price_text = price_text if len(price_text.partition(".")[2]) > 2 else numbers.plain(price)
+        raise Reject(_("item {sku}: amount {amount} is more than quantity {quantity} x unit price {price} = "
+                       "{expected}").format(sku=sku or _("(no sku)"), amount=shown(numbers.plain(Decimal(abs(amount)) / 100)),
+                                            quantity=shown(quantity_text), price=shown(price_text),
+                                            expected=shown(numbers.plain(Decimal(abs(expected)) / 100))))
 
     # -- rejects --------------------------------------------------------------------------------------
     def reject_row(self, line: int, fields: list[str], reason: str) -> None:
@@ -474,6 +507,26 @@ class Reader:
             if i < len(line.fields) and line.fields[i].strip():
                 return line.fields[i].strip()
         return ""
+
+    def names(self, receipts: list[Receipt]) -> dict[str, dict[str, str]]:
+        """Customer key -> {"name": ..., "tax_id": ...} from the name and tax_id columns of their receipts'
+        lines (what enrolling them records); {} without those columns."""
+        columns = [(field, self._get.get(field)) for field in ("name", "tax_id")]
+        columns = [(field, i) for field, i in columns if i is not None]
+        if not columns:
+            return {}
+        out: dict[str, dict[str, str]] = {}
+        for receipt in receipts:
+            if receipt.customer_key in out:
+                continue
+            found = {}
+            for line in receipt.lines:
+                for field, i in columns:
+                    if field not in found and i < len(line.fields) and line.fields[i].strip():
+                        found[field] = line.fields[i].strip()
+            if found:
+                out[receipt.customer_key] = found
+        return out
 
     def sale_candidates(self, receipt_id: str, refund_of: str = "") -> list[str]:
         """The receipt ids a return may name: its `refund_of` first, then what its own id says (``R1-R``,
