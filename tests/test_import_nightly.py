@@ -249,3 +249,59 @@ def test_skip_when_leaves_out_annulled_documents_without_a_preset(cli, tmp_path)
     bad = cli("import", till, *maps, "--skip-when", "Status=A", "--again")
     assert bad.exit_code == 1 and "--skip-when column 'Status' is not in the header" in bad.stderr
     assert cli("import", till, "--skip-when", "Estado", "--again").exit_code == 1
+
+
+# -- 11. `import inspect` finds what the import finds ----------------------------------------------------------
+def test_inspect_reads_a_portuguese_file_as_the_import_does(cli, tmp_path):
+    assert cli("program", "set", "country", "PT").exit_code == 0
+    till = tmp_path / "documentos.csv"
+    till.write_bytes(("\r\n".join([PT_HEADER, *PT_ROWS]) + "\r\n").encode("cp1252"))
+    report = cli.json("import", "inspect", till)
+    assert (report["encoding"], report["delimiter"], report["decimal"]) == ("cp1252", ";", ",")
+    assert report["header"][7] == "Descrição"
+    assert report["columns"] == {"Documento": "receipt_id", "Data": "date", "Hora": "time", "NIF": "customer",
+                                 "Cliente": "name", "Artigo": "sku", "Descrição": "description",
+                                 "Quantidade": "quantity", "Preço unitário": "unit_price", "Total": "amount",
+                                 "Doc. origem": "refund_of"}
+    assert report["customer_kind"] == "tax_id"  # a NIF is never a phone
+    import tomllib
+
+    preset = tomllib.loads(report["preset_toml"])
+    assert (preset["skip_when"], preset["negate_when"]) == ({"Estado": ["A"]}, {"Tipo": ["NC", "NCR", "Nota de crédito"]})
+    assert preset["anonymous_values"] == ["999999990"]
+    # the preset it writes imports the file as pt-pos does: annulled left out, the credit note a return
+    assert cli("import", "inspect", till, "--save", "loja", "--json").exit_code == 0
+    till.write_bytes(("\r\n".join([PT_HEADER, *PT_ROWS[:-1]]) + "\r\n").encode("cp1252"))
+    data = cli.json("import", till, "--preset", "loja", "--enroll-unknown")
+    assert (data["encoding"], data["imported"], data["skipped"], data["refunds_linked"]) == ("cp1252", 4, 1, 1)
+    assert cli.json("customer", "show", "234567813")["name"] == "Maria João Simões"
+
+
+def test_inspect_maps_a_romanian_header_and_reads_the_date_order_from_the_whole_file(cli, tmp_path):
+    rows = [f"BF {n};0{1 + n % 9}.05.2026;10:00;0722123456;PAINE;Pâine albă;1;3,50;3,50;" for n in range(12_000)]
+    rows.append("BF X;25.05.2026;10:00;0722123456;PAINE;Pâine albă;1;3,50;3,50;")  # past the first megabyte
+    header = "Nr. bon;Data;Ora;Client;Cod produs;Denumire;Cantitate;Preţ unitar;Valoare;Bon iniţial"
+    till = ro_file(tmp_path / "bonuri.csv", rows, header=header)
+    assert till.stat().st_size > 300_000
+    report = cli.json("import", "inspect", till)
+    assert (report["encoding"], report["date_order"]) == ("cp1250", "DMY")
+    assert report["columns"] == {"Nr. bon": "receipt_id", "Data": "date", "Ora": "time", "Client": "customer",
+                                 "Cod produs": "sku", "Denumire": "description", "Cantitate": "quantity",
+                                 "Preţ unitar": "unit_price", "Valoare": "amount", "Bon iniţial": "refund_of"}
+    assert report["customer_kind"] is None  # phones stay phones
+
+
+def test_inspect_refuses_what_is_not_a_regular_file_and_echoes_no_secret(cli, tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setenv("PGPASSWORD", "s3cret-of-the-shop")
+    result = cli("import", "inspect", "/proc/self/environ")
+    assert result.exit_code == 1 and "s3cret" not in result.stdout + result.stderr
+    assert "is not a regular file" in result.stderr
+    env = tmp_path / "env.csv"
+    env.write_text("PGPASSWORD=s3cret-of-the-shop,DB=postgresql://u:pw@host/db\nx,y\n")
+    result = cli("import", "inspect", env)
+    assert result.exit_code == 1 and "s3cret" not in result.stdout + result.stderr and "pw@" not in result.stderr
+    if os.path.exists("/dev/zero"):
+        result = cli("import", "inspect", "/dev/zero")
+        assert result.exit_code == 1 and "is a device" in result.stderr

@@ -195,7 +195,9 @@ def presets() -> None:
 def _inspect(path: Path, save: Optional[str], encoding: Optional[str]) -> None:
     from loyaltycli.tillcsv import inspect as inspecting
 
-    report = inspecting.inspect_file(path, encoding=encoding)
+    from loyaltycli.core import place
+
+    report = inspecting.inspect_file(path, encoding=encoding, country=place.get("country") or None)
     machine = options.current.json or options.current.csv
     if not machine and options.current.interactive:
         _walk_mapping(report, save)  # on a terminal: the mapping walked through, then saved

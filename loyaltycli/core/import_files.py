@@ -73,13 +73,17 @@ def open_rejects(path: Path, *, replace: bool, binary: bool = False):
     return raw if binary else io.TextIOWrapper(raw, encoding="utf-8", newline="")
 
 
+def looks_like_header(names: list[str]) -> bool:
+    """A CSV header: several short printable names, no `NAME=value` (an environment file is not one)."""
+    return (len(names) > 1 and all(name.isprintable() for name in names)
+            and all(len(name) <= 64 for name in names) and "=" not in ", ".join(names))
+
+
 def describe_header(names: list[str]) -> str:
     """The header quoted in an error: as it is when it looks like a CSV header, else only what it is not
     (a binary or environment-like file is never echoed: it may hold passwords)."""
     text = ", ".join(names)
-    looks_like_csv = (len(names) > 1 and all(name.isprintable() for name in names)
-                      and all(len(name) <= 64 for name in names) and "=" not in text)
-    if not looks_like_csv:
+    if not looks_like_header(names):
         return _("no CSV header (the file does not look like a CSV export)")
     return repr(files.mask_secrets(text)[:300])
 

@@ -70,6 +70,7 @@ class ImportSummary:
     date_order: str | None = None  # DMY or MDY when the file's dates needed one; None: year-first dates
     date_order_source: str | None = None  # option, preset, file (what its dates show) or shop (its locale)
     shop_locale: str | None = None
+    encoding: str | None = None  # the file's encoding: given, or found (utf-8, cp1250, cp1252)
     first_rejects: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -81,7 +82,7 @@ class ImportSummary:
                 "customers_enrolled": self.enrolled, "rejects_file": self.rejects_file, "run_id": self.run_id,
                 "legacy_encoding_lines": self.legacy_encoding_lines, "date_order": self.date_order,
                 "date_order_source": self.date_order_source, "shop_locale": self.shop_locale,
-                "first_rejects": self.first_rejects}
+                "encoding": self.encoding, "first_rejects": self.first_rejects}
 
 # -- the import --------------------------------------------------------------------------------------
 class Importer:
@@ -160,6 +161,19 @@ class Importer:
         if not self.path.is_file():
             self.reader.open().close()  # its one-line message for a folder or a missing file
         self._use_shop_locale(database)
+        if self.preset.format == "csv" and not self.reader.options.encoding and self.path.is_file():
+            # a file that is not UTF-8: the encoding `import inspect` finds too (tillcsv/detect.py); Windows-1252
+            # is read line by line anyway, Windows-1250 (a Romanian till) must be said
+            from loyaltycli.tillcsv import detect
+
+            try:
+                found = detect.file_encoding(self.path)
+            except OSError:
+                found = "utf-8"
+            self.summary.encoding = found
+            if found == "cp1250":
+                self._options.encoding = self.reader.options.encoding = found
+        self.summary.encoding = self.summary.encoding or self.reader.options.encoding
         if database is not None:
             self._digest = runs.digest(self.path)
             if not self.again:

@@ -175,6 +175,9 @@ def to_toml(preset: Preset) -> str:
     if preset.customer_kind:
         data["customer_kind"] = preset.customer_kind
     data["columns"] = dict(preset.columns)
+    for key in ("negate_when", "skip_when"):
+        if getattr(preset, key):
+            data[key] = {column: list(values) for column, values in getattr(preset, key).items()}
     return tomli_w.dumps(data)
 
 
