@@ -305,3 +305,17 @@ def test_inspect_refuses_what_is_not_a_regular_file_and_echoes_no_secret(cli, tm
     if os.path.exists("/dev/zero"):
         result = cli("import", "inspect", "/dev/zero")
         assert result.exit_code == 1 and "is a device" in result.stderr
+
+
+# -- 12. names from the till ------------------------------------------------------------------------------------
+def test_a_name_column_names_the_customers_an_import_enrolls(cli, tmp_path):
+    till = tmp_path / "t.csv"
+    till.write_text("receipt_id,timestamp,customer,name,amount\n"
+                    "R1,2026-05-05T10:00:00,4001,Aoife Byrne,5.00\nR2,2026-05-05T10:01:00,4002,,5.00\n"
+                    "R3,2026-05-05T10:02:00,4003,\x1b[31mRed,5.00\n")
+    assert cli.json("import", till, "--enroll-unknown")["customers_enrolled"] == 3
+    assert cli.json("customer", "show", "4001")["name"] == "Aoife Byrne"
+    assert cli.json("customer", "show", "4003")["name"] is None  # a name that is not valid is left out
+    assert cli.json("customer", "list", "--search", "aoife")[0]["code"] == "C000001"  # found by its name
+    result = cli("customer", "edit", "4002", "--email", "b@example.ie")
+    assert result.exit_code == 0 and result.stdout == "updated C000002\n"

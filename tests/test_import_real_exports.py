@@ -287,8 +287,9 @@ def test_saft_pt(cli, tmp_path, database):
         nc, ft = (s.execute(select(Purchase).where(Purchase.receipt_id == r)).scalar_one() for r in ("NC 2026/7", "FT 2026/5"))
         assert nc.refund_of_id == ft.id
     assert (data["refunds_linked"], data["refunds_unlinked"]) == (1, 0)
-    # the NIF is the key, enrolled as a card number (a Portuguese NIF may look like a phone number)
-    assert cli.json("customer", "show", "215876342")["card"] == "215876342"
+    # the NIF is the key, enrolled as the customer's tax id (never a phone) with their name (issue 25)
+    ana = cli.json("customer", "show", "215876342")
+    assert (ana["name"], ana["tax_id"], ana.get("phone")) == ("Ana Sousa", "215876342", None)
 
 
 def test_a_return_names_its_sale_in_refund_of_even_from_an_earlier_file(cli, tmp_path, database):

@@ -218,7 +218,7 @@ def customer_edit(
         customers.edit(session, program, customer, name=name, phone=phone, email=email, card=card,
                        birthday=birthday, consent=consent, consent_how=how, tax_id=tax_id)
         acct = accounts.account(session, program, customer)
-    emit(customer_json(acct), message=_("updated {code} {name}").format(code=acct["code"], name=acct["name"]))
+    emit(customer_json(acct), message=_("updated {code} {name}").format(code=acct["code"], name=acct["name"] or "").rstrip())
 
 
 def register(app: typer.Typer) -> None:
