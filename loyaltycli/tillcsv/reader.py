@@ -8,7 +8,7 @@ import csv
 from datetime import datetime
 from decimal import Decimal
 from itertools import accumulate, chain, compress, islice, repeat
-from operator import gt, mul, ne
+from operator import gt, methodcaller, mul, ne
 from pathlib import Path
 from typing import Iterator
 
@@ -272,6 +272,10 @@ class Reader:
         quantities = parsed_column(columns[i_qty], QUANTITY_MEMO, quantity_or_none)
         if amounts is None or prices is None or quantities is None:
             return None
+        prefix = preset.cancellation_prefix
+        if prefix and any(map(methodcaller("startswith", prefix), receipt_ids)) and any(
+                amount > 0 and rid.startswith(prefix) for rid, amount in zip(receipt_ids, amounts)):
+            return None  # a cancellation written with positive amounts: row by row, where it is made a return
         # every amount quantity x unit price (checks.check_item), compared in thousandths of a cent, in C;
         # a weighed quantity to round, or an amount that is not that, goes row by row (with the reason)
         if any(map(ne, map(abs, map(mul, quantities, prices)), map(abs, map(mul, amounts, repeat(1000))))):
@@ -307,6 +311,7 @@ class Reader:
         negate_rules = self._rule_columns["negate_when"]
         skip_rules = self._rule_columns["skip_when"]
         i_refund = get.get("refund_of")
+        prefix = self.preset.cancellation_prefix or None
         anonymous_skip = self.preset.anonymous == "skip"
         card_numbers = self.options.customer_kind == "card"  # the preset's, or --customer-kind
         default_channel = self.preset.default_channel
@@ -354,7 +359,8 @@ class Reader:
                     quantity = int(qty_text) * 1000  # thousandths
                     if 0 < quantity <= 100_000_000 and abs(amount) == abs(quantity // 1000 * unit_price):
                         if ((negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules))
-                                or (i_refund is not None and fields[i_refund].strip())):
+                                or (i_refund is not None and fields[i_refund].strip())
+                                or (prefix and receipt_id.startswith(prefix) and receipt_id != prefix)):
                             amount, quantity = -abs(amount), -quantity  # a credit note: a return
                         current.lines.append(Line(start, fields, amount, sku, quantity, unit_price))
                         current.amount += amount
@@ -375,9 +381,10 @@ class Reader:
                         raise Reject(str(exc), start) from None
                 self._parse_line(line, fields, i_amount, i_sku, i_qty, i_price)
                 if ((negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules))
-                        or (i_refund is not None and fields[i_refund].strip())):
-                    # a return by its type (a preset's negate_when: NC, Refund...) or because it names the
-                    # document it credits (refund_of), whatever the sign the till wrote
+                        or (i_refund is not None and fields[i_refund].strip())
+                        or (prefix and receipt_id.startswith(prefix) and receipt_id != prefix)):
+                    # a return by its type (a preset's negate_when: NC, Refund...; its cancellation_prefix) or
+                    # because it names the document it credits (refund_of), whatever the sign the till wrote
                     line.amount, line.quantity = -abs(line.amount), -abs(line.quantity)
                 current.amount += line.amount
             except Reject as exc:
