@@ -1,7 +1,8 @@
 """What `import` and `import inspect` both find out about a till file before reading it: its encoding when it is
 not UTF-8 (Windows-1250 for a Romanian till, Windows-1252 for a Portuguese, Italian or Spanish one), told by
-charset-normalizer, and where it cannot tell (a short file reads as well either way) by the letters each
-reading gives: one detection, so that the two never disagree."""
+charset-normalizer where the letters each reading gives differ, and where it cannot tell (a short file reads as
+well either way) by those letters; Windows-1252 when no letter tells them apart. One detection, so that the two
+never disagree."""
 
 from __future__ import annotations
 
@@ -34,16 +35,18 @@ def legacy_encoding(raw: bytes) -> str:
     """cp1250 or cp1252 for bytes that are not UTF-8 (see the module's docstring)."""
     from charset_normalizer import from_bytes
 
+    central = raw.decode("cp1250", errors="replace")
+    western = raw.decode("cp1252", errors="replace")
+    score_central = sum(ch in _CENTRAL for ch in central) - sum(ch in _ODD for ch in central)
+    score_western = sum(ch in _WESTERN for ch in western) - sum(ch in _ODD for ch in western)
+    if score_central == score_western:  # no letter tells them apart (É reads the same in both): Western
+        return "cp1252"
     matches = list(from_bytes(raw, cp_isolation=list(LEGACY)))
     if matches:
         best = min((m.chaos, -m.coherence) for m in matches)
         tied = [m.encoding for m in matches if (m.chaos, -m.coherence) <= (best[0] + 0.005, best[1] + 0.005)]
         if len(tied) == 1 and tied[0] in LEGACY:
             return tied[0]
-    central = raw.decode("cp1250", errors="replace")
-    western = raw.decode("cp1252", errors="replace")
-    score_central = sum(ch in _CENTRAL for ch in central) - sum(ch in _ODD for ch in central)
-    score_western = sum(ch in _WESTERN for ch in western) - sum(ch in _ODD for ch in western)
     return "cp1250" if score_central > score_western else "cp1252"
 
 
