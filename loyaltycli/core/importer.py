@@ -236,7 +236,7 @@ class Importer:
         size = min(self.batch_rows, BLOCK_ROWS)
         scan = Reader(self.reader.path, self.label, self.preset, self.mapping,
                       ImportSummary(file=self.label, source=self.source), None, True,
-                      options=self._options, skip_when=self.skip_when)  # the same file (SAF-T: its canonical rows), read the same way
+                      options=self._options, skip_when=self.skip_when)  # the same file, read the same way
         with self.reader.path.open("rb") as again:
             streamed = spill.in_order(scan, again, size)
         if streamed:  # receipts in time order, each on consecutive lines: applied as they are read

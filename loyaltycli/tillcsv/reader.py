@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from loyaltycli.core import clock, import_files
-from loyaltycli.core.checks import check_sku
-from loyaltycli.core.spreadsheet import safe_row
+from loyaltycli.core.checks import check_sku, item_texts
 from loyaltycli.core.clock import UTC
 from loyaltycli.core.errors import InvalidInput, LoyaltyError
 from loyaltycli.tillcsv import numbers, translate
@@ -312,6 +311,14 @@ class Reader:
         skip_rules = self._rule_columns["skip_when"]
         i_refund = get.get("refund_of")
         prefix = self.preset.cancellation_prefix or None
+
+        def credits(fields: list[str], receipt_id: str) -> bool:
+            """A return whatever the sign the till wrote: by its type (a preset's negate_when: NC, Refund...;
+            its cancellation prefix), or because it names the document it credits (refund_of)."""
+            return bool((negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules))
+                        or (i_refund is not None and fields[i_refund].strip())
+                        or (prefix and receipt_id.startswith(prefix) and receipt_id != prefix))
+
         anonymous_skip = self.preset.anonymous == "skip"
         card_numbers = self.options.customer_kind == "card"  # the preset's, or --customer-kind
         default_channel = self.preset.default_channel
@@ -358,10 +365,8 @@ class Reader:
                         and 0 < len(sku) <= 64 and sku.isprintable()):
                     quantity = int(qty_text) * 1000  # thousandths
                     if 0 < quantity <= 100_000_000 and abs(amount) == abs(quantity // 1000 * unit_price):
-                        if ((negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules))
-                                or (i_refund is not None and fields[i_refund].strip())
-                                or (prefix and receipt_id.startswith(prefix) and receipt_id != prefix)):
-                            amount, quantity = -abs(amount), -quantity  # a credit note: a return
+                        if credits(fields, receipt_id):
+                            amount, quantity = -abs(amount), -quantity
                         current.lines.append(Line(start, fields, amount, sku, quantity, unit_price))
                         current.amount += amount
                         continue
@@ -380,11 +385,7 @@ class Reader:
                     except InvalidInput as exc:
                         raise Reject(str(exc), start) from None
                 self._parse_line(line, fields, i_amount, i_sku, i_qty, i_price)
-                if ((negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules))
-                        or (i_refund is not None and fields[i_refund].strip())
-                        or (prefix and receipt_id.startswith(prefix) and receipt_id != prefix)):
-                    # a return by its type (a preset's negate_when: NC, Refund...; its cancellation_prefix) or
-                    # because it names the document it credits (refund_of), whatever the sign the till wrote
+                if credits(fields, receipt_id):
                     line.amount, line.quantity = -abs(line.amount), -abs(line.quantity)
                 current.amount += line.amount
             except Reject as exc:
@@ -440,11 +441,10 @@ class Reader:
         def shown(text: str) -> str:
             return text.translate(str.maketrans(".,", ",.")) if comma else text
 
-        quantity_text = numbers.plain(quantity, 3).rstrip("0").rstrip(".")
-        price_text = numbers.plain(price, 6).rstrip("0")
-        price_text = price_text if len(price_text.partition(".")[2]) > 2 else numbers.plain(price)
+        quantity_text, price_text = item_texts(quantity, price)
         raise Reject(_("item {sku}: amount {amount} is more than quantity {quantity} x unit price {price} = "
-                       "{expected}").format(sku=sku or _("(no sku)"), amount=shown(numbers.plain(Decimal(abs(amount)) / 100)),
+                       "{expected}").format(sku=sku or _("(no sku)"),
+                                            amount=shown(numbers.plain(Decimal(abs(amount)) / 100)),
                                             quantity=shown(quantity_text), price=shown(price_text),
                                             expected=shown(numbers.plain(Decimal(abs(expected)) / 100))))
 
