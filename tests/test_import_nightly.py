@@ -319,3 +319,12 @@ def test_a_name_column_names_the_customers_an_import_enrolls(cli, tmp_path):
     assert cli.json("customer", "list", "--search", "aoife")[0]["code"] == "C000001"  # found by its name
     result = cli("customer", "edit", "4002", "--email", "b@example.ie")
     assert result.exit_code == 0 and result.stdout == "updated C000002\n"
+
+
+def test_inspect_says_the_shops_date_order_where_the_import_would_take_it(cli, tmp_path):
+    night = ro_file(tmp_path / "bonuri-05.csv", ["BF 1;05.05.2026;09:12;0722123456;PAINE;Pâine;2;3,50;7,00;"])
+    assert cli.json("import", "inspect", night)["date_order"].startswith("unknown")
+    assert cli("program", "set", "country", "RO").exit_code == 0
+    report = cli.json("import", "inspect", night)
+    assert report["date_order"] == "DMY (the shop's locale)"
+    assert "date_order" not in report["preset_toml"]  # the shop's locale reads it on import, as it does here

@@ -197,7 +197,8 @@ def _inspect(path: Path, save: Optional[str], encoding: Optional[str]) -> None:
 
     from loyaltycli.core import place
 
-    report = inspecting.inspect_file(path, encoding=encoding, country=place.get("country") or None)
+    report = inspecting.inspect_file(path, encoding=encoding, country=place.get("country") or None,
+                                     locale=place.get("locale") or None)
     machine = options.current.json or options.current.csv
     if not machine and options.current.interactive:
         _walk_mapping(report, save)  # on a terminal: the mapping walked through, then saved

@@ -59,7 +59,8 @@ _COMMA_NUMBER = re.compile(r"-?\d{1,3}(?:\.\d{3})*,\d{1,3}")
 _DOT_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})*\.\d{1,3}")
 
 
-def inspect_file(path: Path, *, encoding: str | None = None, country: str | None = None) -> dict:
+def inspect_file(path: Path, *, encoding: str | None = None, country: str | None = None,
+                 locale: str | None = None) -> dict:
     """Delimiter, encoding, decimal style, date order, header and a starting preset of a CSV file, found as the
     import finds them (tillcsv/detect.py; the date order from the whole file)."""
     from loyaltycli.core import files, import_files
@@ -102,7 +103,7 @@ def inspect_file(path: Path, *, encoding: str | None = None, country: str | None
             elif _DOT_NUMBER.fullmatch(value):
                 dot += 1
     decimal = "," if comma > dot else "."
-    order = _date_order(path, name, delimiter, header, columns, body)
+    order = _date_order(path, name, delimiter, header, columns, body, dates.shop_order(locale))
     kind = _customer_kind(header, columns, body, country)
     preset = presets.Preset(name=path.stem.lower(), description=f"made by `loyalty import inspect {path.name}`",
                             columns=columns, decimal=decimal,
@@ -181,9 +182,9 @@ def _guess_columns(header: list[str]) -> dict[str, str]:
 
 
 def _date_order(path: Path, encoding: str, delimiter: str, header: list[str], columns: dict[str, str],
-                body: list[list[str]]) -> str:
-    """DMY, MDY or YMD as the file shows, read to its end as the import reads it (streamed, until a date shows
-    the order); 'unknown' when its dates read both ways."""
+                body: list[list[str]], shop: str | None = None) -> str:
+    """DMY, MDY or YMD as the file shows, read to its end as the import reads it (streamed); where its dates
+    read both ways, the shop's order (``shop``: a day-first locale's DMY, said so), else 'unknown'."""
     from loyaltycli.tillcsv.translate import ReadOptions, lines_for
 
     index = [i for i, h in enumerate(header) if columns.get(h) in ("timestamp", "date")]
@@ -208,6 +209,8 @@ def _date_order(path: Path, encoding: str, delimiter: str, header: list[str], co
                         break
         except csv.Error:
             pass
+    if shop and finder.ambiguous and not (finder.day_first or finder.month_first):
+        return f"{shop} (the shop's locale)"
     try:
         order = finder.order()
     except InvalidInput:
