@@ -263,7 +263,6 @@ class Importer:
         self._process(session, self._program, batch)
         if transactions.done(rows, len(batch), last):
             gc.collect(1)
-            self.reader.flush_rejects()
         if self.progress is not None:
             self.progress(self.reader.lines.bytes_read, self.reader.total_bytes)
 

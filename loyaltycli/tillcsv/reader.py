@@ -470,9 +470,6 @@ class Reader:
                 self.reject_row(item.line, item.fields,
                                  _('receipt {receipt_id} rejected: see line {line}').format(receipt_id=receipt.receipt_id, line=line))
 
-    def flush_rejects(self) -> None:
-        """Nothing to flush: the rejects file is written once, when the run ends (close_rejects)."""
-
     def close_rejects(self) -> None:
         """Write the rejects file: the rejected rows copied byte for byte from the file, in its order, with
         the header and a last `reason` column (tillcsv/rejects.py)."""
