@@ -12,8 +12,8 @@ from loyaltycli.cli import options
 from loyaltycli.cli.render import emit
 from loyaltycli.i18n import _, ngettext
 
-SUMMARY_KEYS = ("read", "imported", "skipped", "anonymous", "returns_without_sale", "rejected", "points_awarded", "sales", "refunds",
-                "customers_enrolled")
+SUMMARY_KEYS = ("read", "imported", "skipped", "anonymous", "returns_without_sale", "rejected", "points_awarded",
+                "sales", "refunds", "customers_enrolled")
 
 
 def import_(
@@ -193,9 +193,8 @@ def presets() -> None:
 
 
 def _inspect(path: Path, save: Optional[str], encoding: Optional[str]) -> None:
-    from loyaltycli.tillcsv import inspect as inspecting
-
     from loyaltycli.core import place
+    from loyaltycli.tillcsv import inspect as inspecting
 
     report = inspecting.inspect_file(path, encoding=encoding, country=place.get("country") or None,
                                      locale=place.get("locale") or None)

@@ -90,7 +90,8 @@ def inspect_file(path: Path, *, encoding: str | None = None, country: str | None
     rows = list(csv.reader(lines[:SAMPLE_ROWS + 1], delimiter=delimiter))
     header = [h.strip() for h in rows[0]] if rows else []
     if not import_files.looks_like_header(header):  # never echo what may be an environment or a binary file
-        raise InvalidInput(_('{path}: {describe_header}').format(path=path, describe_header=import_files.describe_header(header)))
+        raise InvalidInput(_('{path}: {describe_header}').format(
+            path=path, describe_header=import_files.describe_header(header)))
     header = [files.mask_secrets(h) for h in header]
     body = [r for r in rows[1:] if r]
     columns = _guess_columns(header)
@@ -116,7 +117,8 @@ def inspect_file(path: Path, *, encoding: str | None = None, country: str | None
             "rows_read": len(body), "preset_toml": presets.to_toml(preset)}
 
 
-def _customer_kind(header: list[str], columns: dict[str, str], body: list[list[str]], country: str | None) -> str | None:
+def _customer_kind(header: list[str], columns: dict[str, str], body: list[list[str]],
+                   country: str | None) -> str | None:
     """'tax_id' when the customer column is a tax id (its header says so, or most of its values are valid
     tax ids for the shop's country, checked with python-stdnum): a NIF is never a phone."""
     from loyaltycli.core import taxid
