@@ -298,6 +298,8 @@ def test_inspect_refuses_what_is_not_a_regular_file_and_echoes_no_secret(cli, tm
     result = cli("import", "inspect", "/proc/self/environ")
     assert result.exit_code == 1 and "s3cret" not in result.stdout + result.stderr
     assert "is not a regular file" in result.stderr
+    result = cli("import", "/proc/self/environ")  # as the import refuses it
+    assert result.exit_code == 1 and "is not a regular file" in result.stderr and "s3cret" not in result.stderr
     env = tmp_path / "env.csv"
     env.write_text("PGPASSWORD=s3cret-of-the-shop,DB=postgresql://u:pw@host/db\nx,y\n")
     result = cli("import", "inspect", env)

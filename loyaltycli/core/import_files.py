@@ -26,10 +26,22 @@ def check_input(path: Path, label: str) -> None:
         return  # the caller's open() reports a missing or unreadable file
     if stat.S_ISDIR(mode):
         return
+    if stat.S_ISREG(mode) and os.stat(path).st_size == 0 and _has_bytes(path):
+        # /proc/self/environ and the like: size 0, yet it reads (the environment, passwords included)
+        raise InvalidInput(_('{label} is {kind}; give a CSV file').format(label=files.shown(label),
+                                                                         kind=_(N_("not a regular file"))))
     if not stat.S_ISREG(mode):
         kind = _(N_("a device") if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else N_("a pipe")
                  if stat.S_ISFIFO(mode) else N_("not a regular file"))
         raise InvalidInput(_('{label} is {kind}; give a CSV file').format(label=files.shown(label), kind=kind))
+
+
+def _has_bytes(path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return bool(handle.read(1))
+    except OSError:
+        return False
 
 
 def _is_our_rejects_file(path: Path) -> bool:

@@ -6,7 +6,6 @@ tills (pt, ro, it, es included). Guesses are shown, never applied."""
 from __future__ import annotations
 
 import csv
-import os
 import re
 from pathlib import Path
 
@@ -66,11 +65,9 @@ def inspect_file(path: Path, *, encoding: str | None = None, country: str | None
     from loyaltycli.core import files, import_files
     from loyaltycli.tillcsv import detect
 
-    import_files.check_input(path, str(path))  # a device, a pipe: refused as the import refuses them
+    import_files.check_input(path, str(path))  # a device, a pipe, /proc/self/environ: refused as the import does
     try:
         raw = detect.sample(path)
-        if raw and os.stat(path).st_size == 0:  # /proc/self/environ and the like: not a file's own bytes
-            raise InvalidInput(_('{path} is not a regular file; give a CSV file').format(path=files.shown(str(path))))
     except IsADirectoryError:
         raise InvalidInput(_('{path} is a folder, not a CSV file').format(path=path)) from None
     except OSError as exc:
