@@ -11,7 +11,10 @@ CustomerID, Country; a year from 1 December 2010 to 9 December 2011 in shop hour
 25,900 invoices for 541,909 rows (both scale with --rows); about 2% cancellations (`C` + the next invoice
 number, negative quantities) that mirror some lines of an earlier sale of the same customer (same StockCode
 and UnitPrice, part or all of the quantity), minutes to three weeks later; a fifth of the invoices without
-CustomerID (anonymous); a few invoices whose lines are all priced 0.00 (samples, write-offs). Deterministic
+CustomerID (anonymous); a few invoices whose lines are all priced 0.00 (samples, write-offs). And the quirks
+of the real year (issue 25): invoices whose lines straddle a minute (their later lines a minute on), returns of
+customers who bought nothing that year (their sales predate the file: counted as returns without sale), and
+cancellations written with positive quantities (a `C` invoice is a return whatever its sign). Deterministic
 for a seed. The same invoices are written three times: US (`12/1/2010 8:26`), ISO (`2010-12-01 08:26`) and
 UK day-first (`01/12/2010 08:26`) dates.
 """
@@ -74,6 +77,9 @@ class Stats:
     zero_invoices: int = 0  # invoices with a customer whose lines are all 0.00: the only ones refused
     zero_rows: int = 0
     customers: int = 0
+    straddling: int = 0  # invoices whose lines straddle a minute
+    returns_without_sale: int = 0  # rows of returns of customers who bought nothing in the file
+    positive_cancellations: int = 0  # cancellations written with positive quantities
 
 
 def _price_text(cents: int) -> str:
@@ -84,6 +90,7 @@ def generate(out: Path, rows: int = FULL_ROWS, seed: int = 2010, customers: int 
              forms: tuple[str, ...] = ("us", "iso", "uk")) -> tuple[dict[str, Path], Stats]:
     """Write the year in each date form (``out/online-retail-<form>.csv``); the files and what they hold."""
     rng = random.Random(seed)
+    quirks = random.Random(seed + 1)  # the quirks of issue 25 drawn apart: the other invoices are drawn as before
     n_customers = customers or max(20, round(FULL_CUSTOMERS * rows / FULL_ROWS))
     ids = rng.sample(range(12346, 18288), min(n_customers, 18288 - 12346))
     country = {c: rng.choice(COUNTRIES) for c in ids}
@@ -112,11 +119,14 @@ def generate(out: Path, rows: int = FULL_ROWS, seed: int = 2010, customers: int 
         m = min(int(m), open_minutes - 1)
         return START + timedelta(days=m // (CLOSE - OPEN), minutes=OPEN + m % (CLOSE - OPEN))
 
-    def emit(invoice: str, lines: list, at: datetime, customer: str, where: str) -> None:
+    def emit(invoice: str, lines: list, at: datetime, customer: str, where: str, later: int | None = None) -> None:
+        """``later``: the lines from this one on are written a minute on (the invoice straddles a minute)."""
         texts = {form: FORMS[form](at) for form in forms}
-        for sku, name, qty, price in lines:
+        nexts = {form: FORMS[form](at + timedelta(minutes=1)) for form in forms}
+        for i, (sku, name, qty, price) in enumerate(lines):
+            shown = nexts if later is not None and i >= later else texts
             for form, w in writers.items():
-                w.writerow([invoice, sku, name, qty, texts[form], _price_text(price), customer, where])
+                w.writerow([invoice, sku, name, qty, shown[form], _price_text(price), customer, where])
         stats.rows += len(lines)
         stats.invoices += 1
 
@@ -128,8 +138,18 @@ def generate(out: Path, rows: int = FULL_ROWS, seed: int = 2010, customers: int 
             due, _, customer, lines = heapq.heappop(pending)
             lines = lines[:rows - stats.rows]
             number += 1
+            if stats.cancellations % 10 == 0:  # one in ten exported with positive quantities
+                lines = [(sku, name, -qty, price) for sku, name, qty, price in lines]
+                stats.positive_cancellations += 1
             emit(f"C{number}", lines, when(due), str(customer), country[customer])
             stats.cancellations += 1
+        if quirks.random() < 0.004 and stats.rows < rows:  # a return of a customer whose sale predates the file
+            sku, name, price = quirks.choice(skus)
+            stranger = 18300 + quirks.randint(0, 99)
+            number += 1
+            emit(f"C{number}", [(sku, name, -quirks.choice(QUANTITIES), price)], when(minute), str(stranger),
+                 "United Kingdom")
+            stats.returns_without_sale += 1
         if stats.rows >= rows:
             break
         number += 1
@@ -152,7 +172,12 @@ def generate(out: Path, rows: int = FULL_ROWS, seed: int = 2010, customers: int 
             lines.append((sku, name, qty, price))
         lines = lines[:rows - stats.rows]
         at = when(minute)
-        emit(str(number), lines, at, "" if anonymous else str(customer), country.get(customer, "United Kingdom"))
+        later = None
+        if len(lines) >= 2 and quirks.random() < 0.03:  # its lines straddle a minute
+            later = quirks.randint(1, len(lines) - 1)
+            stats.straddling += 1
+        emit(str(number), lines, at, "" if anonymous else str(customer), country.get(customer, "United Kingdom"),
+             later)
         if anonymous:
             stats.anonymous_rows += len(lines)
             continue
@@ -232,7 +257,8 @@ def main() -> None:
         Path(str(path) + ".rejects.csv").unlink(missing_ok=True)
         summary = run_import(path, db)
         print(f"{form}: {summary['seconds']} s ({summary['cpu_seconds']} s CPU), peak {summary['peak_mib']} MiB, "
-              + ", ".join(f"{k} {summary[k]}" for k in ("read", "imported", "anonymous", "rejected", "sales",
+              + ", ".join(f"{k} {summary[k]}" for k in ("read", "imported", "anonymous", "returns_without_sale",
+                                                         "rejected", "sales",
                                                          "refunds", "refunds_linked", "refunds_unlinked",
                                                          "customers_enrolled", "points_awarded")))
         ledgers[form] = ledger_rows(db, args.out / f"export-{form}")

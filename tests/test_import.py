@@ -183,7 +183,7 @@ def test_piped_output_is_one_line_and_has_no_bar(cli, ann, tmp_path):
     till = write(tmp_path / "till.csv", EXAMPLE)
     result = cli("import", till)
     assert result.exit_code == 0
-    assert result.stdout == (f"{till}: read 6, imported 6, skipped 0, rejected 0; 3 sales, 2 refunds, "
+    assert result.stdout == (f"{till}: read 6, imported 6, skipped 0, anonymous 0, rejected 0; 3 sales, 2 refunds, "
                              "0 customers enrolled, 578 points\n")
     assert result.stderr == ""
 

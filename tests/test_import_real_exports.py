@@ -169,9 +169,16 @@ def test_the_same_invoices_under_another_source_are_refused(cli, tmp_path, datab
 
 
 # -- 12.8 local exports ------------------------------------------------------------------------------------
-def test_a_cp1250_header_maps_only_with_its_encoding(cli, tmp_path):
+def test_a_cp1250_header_is_found_as_import_inspect_finds_it(cli, tmp_path):
+    """The import finds Windows-1250 as `import inspect` does (issue 25): `Număr bon` maps without --encoding."""
     ro = sample(tmp_path, "bonuri-ro-cp1250.csv")
-    garbled = cli("import", ro, "--map", "Număr bon=receipt_id")
+    maps = ["--map", "Număr bon=receipt_id", "--map", "Data=date", "--map", "Ora=time", "--map", "Client=customer",
+            "--map", "Valoare=amount", "--decimal-comma", "--date-order", "DMY", "--dry-run", "--enroll-unknown",
+            "--anonymous", "Client ocazional"]
+    data = cli.json("import", ro, *maps)
+    assert data["encoding"] == "cp1250" and data["rejected"] == 0
+    assert cli.json("import", "inspect", ro)["encoding"] == "cp1250"
+    garbled = cli("import", ro, *maps[:2], "--encoding", "cp1252")
     assert garbled.exit_code == 1 and "--map column 'Număr bon' is not in the header" in garbled.stderr
 
 
@@ -280,8 +287,9 @@ def test_saft_pt(cli, tmp_path, database):
         nc, ft = (s.execute(select(Purchase).where(Purchase.receipt_id == r)).scalar_one() for r in ("NC 2026/7", "FT 2026/5"))
         assert nc.refund_of_id == ft.id
     assert (data["refunds_linked"], data["refunds_unlinked"]) == (1, 0)
-    # the NIF is the key, enrolled as a card number (a Portuguese NIF may look like a phone number)
-    assert cli.json("customer", "show", "215876342")["card"] == "215876342"
+    # the NIF is the key, enrolled as the customer's tax id (never a phone) with their name (issue 25)
+    ana = cli.json("customer", "show", "215876342")
+    assert (ana["name"], ana["tax_id"], ana.get("phone")) == ("Ana Sousa", "215876342", None)
 
 
 def test_a_return_names_its_sale_in_refund_of_even_from_an_earlier_file(cli, tmp_path, database):

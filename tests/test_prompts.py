@@ -166,8 +166,8 @@ def test_import_inspect_walks_through_the_mapping_and_saves_it(cli, tmp_path):
     for column in ("Número", "Data", "Hora", "Cliente", "Valor"):  # the guesses, taken as they are
         child.expect(f"Column '{column}' is:")
         child.send("\r")
-    child.expect("Column 'Observações' is:")  # no guess: skip is the default; two up is `description`
-    child.send(UP + UP + "\r")
+    child.expect("Column 'Observações' is:")  # no guess: skip is the default; four up is `description`
+    child.send(UP * 4 + "\r")
     child.expect("Save as preset")
     child.send("pt-loja\r")
     child.expect("saved to .*pt-loja.toml; use it with --preset pt-loja")

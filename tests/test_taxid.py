@@ -122,8 +122,9 @@ def test_a_nif_imported_from_saft_finds_the_customer_whose_tax_id_it_is(cli, tmp
     assert data["imported"] == 4
     ana = cli.json("customer", "show", "C000001")
     assert ana["tax_id"] == "215876342" and ana["card"] is None and ana["balance"] > 0
-    # the other NIF of the file was not anyone's tax id: enrolled as a card, as before
-    assert cli.json("customer", "show", "C000002")["card"] == "256314780"
+    # the other NIF of the file was not anyone's tax id: enrolled with it as tax id and their name (issue 25)
+    rui = cli.json("customer", "show", "C000002")
+    assert (rui["tax_id"], rui["card"], rui["name"]) == ("256314780", None, "Rui Lima")
 
 
 def test_library(session):

@@ -1,5 +1,6 @@
 """A UCI-Online-Retail-shaped year (benchmarks/uci_year.py, 5,000 rows) in US, ISO and UK day-first dates:
-three imports, one ledger (issue 12, "Done when")."""
+three imports, one ledger (issue 12, "Done when"); with the real year's quirks (issue 25): invoices straddling a
+minute, returns of customers never seen, cancellations written positive, all imported exactly."""
 
 from __future__ import annotations
 
@@ -59,15 +60,22 @@ def test_generator_is_real_shaped_and_deterministic(tmp_path):
     assert first["uk"].startswith("01/12/2010 ")
     rows = list(csv.DictReader(paths["us"].open()))
     cancels = [r for r in rows if r["InvoiceNo"].startswith("C")]
-    assert cancels and all(int(r["Quantity"]) < 0 and r["CustomerID"] for r in cancels)
+    assert cancels and all(r["CustomerID"] for r in cancels)
+    assert any(int(r["Quantity"]) > 0 for r in cancels) and stats.positive_cancellations  # written positive
     assert any(not r["CustomerID"] for r in rows)
-    assert stats.cancellations == len({r["InvoiceNo"] for r in cancels})
+    assert stats.cancellations + stats.returns_without_sale == len({r["InvoiceNo"] for r in cancels})
+    # invoices whose lines straddle a minute
+    times: dict[str, set] = {}
+    for r in rows:
+        times.setdefault(r["InvoiceNo"], set()).add(r["InvoiceDate"])
+    assert sum(1 for t in times.values() if len(t) > 1) == stats.straddling > 0
 
 
 def test_a_year_in_three_date_forms_gives_one_ledger(cli, database, fresh_db, tmp_path):
     year = _year_module()
     paths, stats = year.generate(tmp_path / "year", rows=5000, seed=2010)
     assert stats.zero_invoices and stats.cancellations >= 3
+    assert stats.straddling and stats.returns_without_sale and stats.positive_cancellations
     # UK day-first through the CLI (its date order read from the file), US and ISO at library level
     result = cli("import", paths["uk"], "--preset", "uci-online-retail", "--source", "uk", "--enroll-unknown",
                  "--json")
@@ -80,6 +88,8 @@ def test_a_year_in_three_date_forms_gives_one_ledger(cli, database, fresh_db, tm
                                                source="uk", enroll_unknown=True).as_dict()
     for form, data in summaries.items():
         assert (data["read"], data["anonymous"], data["sales"]) == (5000, stats.anonymous_rows, stats.sales), form
+        # straddling invoices are whole sales; returns of customers never seen counted apart, not rejected
+        assert data["returns_without_sale"] == stats.returns_without_sale, form
         # the only receipts refused are the 0.00 ones
         assert data["rejected"] == stats.zero_rows, form
         assert all("adds up to 0.00: nothing to record" in r for r in data["first_rejects"]), form

@@ -38,15 +38,20 @@ def check_channel(text: str) -> str:
 
 
 
+def item_texts(quantity: Decimal, unit_price: Decimal) -> tuple[str, str]:
+    """A quantity and unit price as a message shows them: 0.5 and 0.05, 1.2345 (no trailing zeros past cents)."""
+    quantity_text = numbers.plain(quantity, 3).rstrip("0").rstrip(".")
+    price_text = numbers.plain(unit_price, 6).rstrip("0")
+    return quantity_text, price_text if len(price_text.partition(".")[2]) > 2 else numbers.plain(unit_price)
+
+
 def check_item(sku: str, quantity: Decimal, unit_price: Decimal, amount: int) -> None:
     """An item's amount (cents) is its quantity (up to 3 decimals) x its unit price, rounded half-even to
     cents. A return may carry its sign on the quantity, the amount or both (tills differ), so the sign is
     not compared."""
     expected = numbers.line_amount(quantity, unit_price)
     if abs(amount) != abs(expected):
-        quantity_text = numbers.plain(quantity, 3).rstrip("0").rstrip(".")
-        price_text = numbers.plain(unit_price, 6).rstrip("0")
-        price_text = price_text if len(price_text.partition(".")[2]) > 2 else numbers.plain(unit_price)
+        quantity_text, price_text = item_texts(quantity, unit_price)
         raise InvalidInput(_("item {sku}: amount {amount} is not quantity {quantity} x unit price {price} = "
                              "{expected} (rounded half-even to cents)").format(
             sku=sku or _("(no sku)"), amount=format_amount(amount), quantity=quantity_text, price=price_text,

@@ -314,7 +314,7 @@ def customer_edit(
                        birthday=birthday, consent_how=how, tax_id=tax_id, language=lang, consents=answers,
                        consent_version=consent_version)
         acct = accounts.account(session, program, customer)
-    emit(customer_json(acct), message=_("updated {code} {name}").format(code=acct["code"], name=acct["name"]))
+    emit(customer_json(acct), message=_("updated {code} {name}").format(code=acct["code"], name=acct["name"] or "").rstrip())
 
 
 @customer_app.command("consent")

@@ -12,8 +12,8 @@ from loyaltycli.cli import options
 from loyaltycli.cli.render import emit
 from loyaltycli.i18n import _, ngettext
 
-SUMMARY_KEYS = ("read", "imported", "skipped", "anonymous", "rejected", "points_awarded", "sales", "refunds",
-                "customers_enrolled")
+SUMMARY_KEYS = ("read", "imported", "skipped", "anonymous", "returns_without_sale", "rejected", "points_awarded",
+                "sales", "refunds", "customers_enrolled")
 
 
 def import_(
@@ -46,10 +46,14 @@ def import_(
     anonymous: Optional[List[str]] = typer.Option(None, "--anonymous", metavar="VALUE",
                                                   help="A customer value meaning no customer (repeatable); such "
                                                        "rows and empty ones are skipped and counted."),
-    customer_kind: Optional[str] = typer.Option(None, "--customer-kind", metavar="card|phone|email|code",
+    customer_kind: Optional[str] = typer.Option(None, "--customer-kind", metavar="card|phone|email|code|tax_id",
                                                 help="What the customer column holds (default: e-mail if it has "
-                                                     "@, phone if valid for the shop's region, else card)."),
+                                                     "@, phone if valid for the shop's region, else card; tax_id: "
+                                                     "a NIF, CNP... the customer is enrolled with as tax id)."),
     again: bool = typer.Option(False, "--again", help="Import a file even if it was imported before."),
+    skip_when: Optional[List[str]] = typer.Option(None, "--skip-when", metavar="COLUMN=VALUE",
+                                                  help="Leave out rows whose COLUMN is VALUE (any case; repeatable), "
+                                                       "e.g. annulled documents: --skip-when Estado=A."),
     save: Optional[str] = typer.Option(None, "--save", metavar="NAME",
                                        help="With `import inspect FILE`: save the preset under NAME."),
 ) -> None:
@@ -75,13 +79,14 @@ def import_(
     read_options = ReadOptions(date_order=date_order, decimal_comma=decimal_comma, encoding=encoding,
                                anonymous=list(anonymous or []), customer_kind=customer_kind)
     mapping = importer.parse_map(map_ or [])
+    skipping = importer.parse_skip_when(skip_when or [])
     rejects_path = rejects or importer.default_rejects_path(file)
     show_bar = sys.stderr.isatty() and not options.current.json and not options.current.csv
     database = options.database()
     database.ensure_schema()
     engine = importer.Importer(file, source=source, preset=preset, mapping=mapping, enroll_unknown=enroll_unknown,
                                dry_run=dry_run, rejects=rejects_path, batch_rows=batch_rows,
-                               options=read_options, again=again)
+                               options=read_options, again=again, skip_when=skipping)
     engine.reader.force_rejects, engine.reader.default_rejects = force, rejects is None
     if show_bar:
         from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn,
@@ -143,19 +148,35 @@ def _report(data: dict) -> None:
             count=data["customers_enrolled"]),
         "points": ngettext("{count} point", "{count} points", abs(data["points_awarded"])).format(
             count=data["points_awarded"])}
-    line = (_("{file}: read {read}, would import {imported}, skipped {skipped}, rejected {rejected}; {sales}, "
-              "{refunds}, {customers} enrolled, {points}") if data["dry_run"] else
-            _("{file}: read {read}, imported {imported}, skipped {skipped}, rejected {rejected}; {sales}, "
-              "{refunds}, {customers} enrolled, {points}")).format(
+    # every row read is counted once: imported, skipped, anonymous, a return without sale, or rejected
+    line = (_("{file}: read {read}, would import {imported}, skipped {skipped}, anonymous {anonymous}, rejected "
+              "{rejected}; {sales}, {refunds}, {customers} enrolled, {points}") if data["dry_run"] else
+            _("{file}: read {read}, imported {imported}, skipped {skipped}, anonymous {anonymous}, rejected "
+              "{rejected}; {sales}, {refunds}, {customers} enrolled, {points}")).format(
         file=data["file"], read=data["read"], imported=data["imported"], skipped=data["skipped"],
-        rejected=data["rejected"], **counts)
+        anonymous=data["anonymous"], rejected=data["rejected"], **counts)
+    if data.get("returns_without_sale"):
+        line += ngettext("; {count} return without sale skipped", "; {count} returns without sale skipped",
+                         data["returns_without_sale"]).format(count=data["returns_without_sale"])
+    if data.get("date_order_source") == "shop":
+        line += "; " + _date_order_note(data)
     if options.current.json or options.current.csv:
         emit(data, columns=["file", "source", "dry_run", *SUMMARY_KEYS, "rejects_file", "run_id"])
     elif sys.stdout.isatty():
         shown = {k: data[k] for k in ("file", "source", *SUMMARY_KEYS, "rejects_file")}
+        if data.get("date_order_source") == "shop":
+            shown["date_order"] = _date_order_note(data)
         emit(shown, title=_("Import (dry run: nothing written)") if data["dry_run"] else _("Import"))
     else:
         emit(data, message=line)  # a cron job's mail: one line
+        sys.stdout.flush()  # before the rejects line on stderr: the mail reads them in this order
+
+
+def _date_order_note(data: dict) -> str:
+    """'dates read day-first (the shop's locale ro_RO; --date-order overrides)'."""
+    order = _("day-first") if data["date_order"] == "DMY" else _("month-first")
+    return _("dates read {order} (the shop's locale {locale}; --date-order overrides)").format(
+        order=order, locale=data.get("shop_locale") or "")
 
 
 def presets() -> None:
@@ -172,9 +193,11 @@ def presets() -> None:
 
 
 def _inspect(path: Path, save: Optional[str], encoding: Optional[str]) -> None:
+    from loyaltycli.base import place
     from loyaltycli.tillcsv import inspect as inspecting
 
-    report = inspecting.inspect_file(path, encoding=encoding)
+    report = inspecting.inspect_file(path, encoding=encoding, country=place.get("country") or None,
+                                     locale=place.get("locale") or None)
     machine = options.current.json or options.current.csv
     if not machine and options.current.interactive:
         _walk_mapping(report, save)  # on a terminal: the mapping walked through, then saved

@@ -29,7 +29,7 @@ KINDS: dict[str, tuple[str, str | None, str | None]] = {
     "referee": (N_("referral: welcome via {code}"), None, None),
     "referrer": (N_("referral: {code} made a first purchase (referral #{count})"), None, None),
     "refund": (N_("refund of receipt {receipt}: {amount}"), None, None),
-    "refund_unlinked": (N_("refund {receipt}: {amount} ({tier} x{multiplier}, no sale linked)"), None, None),
+    "refund_unlinked": (N_("refund {receipt}: {amount} (base rate x{multiplier}, no sale linked)"), None, None),
     "expire": (*Nn_("{points} point earned {day} expired", "{points} points earned {day} expired"), "points"),
     "merge": (N_("merged {duplicate} into {keep}"), None, None),
     "merge_lot": (*Nn_("merged {duplicate} into {keep}: {points} point earned {day}",

@@ -26,10 +26,22 @@ def check_input(path: Path, label: str) -> None:
         return  # the caller's open() reports a missing or unreadable file
     if stat.S_ISDIR(mode):
         return
+    if stat.S_ISREG(mode) and os.stat(path).st_size == 0 and _has_bytes(path):
+        # /proc/self/environ and the like: size 0, yet it reads (the environment, passwords included)
+        raise InvalidInput(_('{label} is {kind}; give a CSV file').format(label=files.shown(label),
+                                                                         kind=_(N_("not a regular file"))))
     if not stat.S_ISREG(mode):
         kind = _(N_("a device") if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else N_("a pipe")
                  if stat.S_ISFIFO(mode) else N_("not a regular file"))
         raise InvalidInput(_('{label} is {kind}; give a CSV file').format(label=files.shown(label), kind=kind))
+
+
+def _has_bytes(path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return bool(handle.read(1))
+    except OSError:
+        return False
 
 
 def _is_our_rejects_file(path: Path) -> bool:
@@ -38,7 +50,7 @@ def _is_our_rejects_file(path: Path) -> bool:
             first = fh.readline(65536)
     except OSError:
         return False
-    return first.rstrip(b"\r\n").endswith(b",reason")
+    return first.rstrip(b"\r\n").endswith((b",reason", b";reason", b"\treason", b"|reason"))
 
 
 def check_rejects(path: Path, *, force: bool, default: bool) -> bool:
@@ -60,9 +72,9 @@ def check_rejects(path: Path, *, force: bool, default: bool) -> bool:
     raise InvalidInput(_('the rejects file {path} already exists; remove it, give another --rejects FILE, or add --force to replace it').format(path=files.shown(path)))
 
 
-def open_rejects(path: Path, *, replace: bool):
-    """The rejects file as a new 0600 text file (an existing one is unlinked first when ``replace``: the new
-    file is ours, whoever owned the old one)."""
+def open_rejects(path: Path, *, replace: bool, binary: bool = False):
+    """The rejects file as a new 0600 text file (``binary``: bytes; an existing one is unlinked first when
+    ``replace``: the new file is ours, whoever owned the old one)."""
     if replace:
         try:
             if stat.S_ISREG(os.lstat(path).st_mode):
@@ -70,16 +82,20 @@ def open_rejects(path: Path, *, replace: bool):
         except FileNotFoundError:
             pass
     raw = files.create_private(path, what=N_("the rejects file"))
-    return io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    return raw if binary else io.TextIOWrapper(raw, encoding="utf-8", newline="")
+
+
+def looks_like_header(names: list[str]) -> bool:
+    """A CSV header: several short printable names, no `NAME=value` (an environment file is not one)."""
+    return (len(names) > 1 and all(name.isprintable() for name in names)
+            and all(len(name) <= 64 for name in names) and "=" not in ", ".join(names))
 
 
 def describe_header(names: list[str]) -> str:
     """The header quoted in an error: as it is when it looks like a CSV header, else only what it is not
     (a binary or environment-like file is never echoed: it may hold passwords)."""
     text = ", ".join(names)
-    looks_like_csv = (len(names) > 1 and all(name.isprintable() for name in names)
-                      and all(len(name) <= 64 for name in names) and "=" not in text)
-    if not looks_like_csv:
+    if not looks_like_header(names):
         return _("no CSV header (the file does not look like a CSV export)")
     return repr(files.mask_secrets(text)[:300])
 

@@ -37,7 +37,8 @@ from loyaltycli.engine.account import Account, Referrer
 from loyaltycli.engine.earning import LEDGER_COLUMNS, PURCHASE, Engine, microseconds
 from loyaltycli.services import import_runs as runs
 from loyaltycli.tillcsv.translate import ReadOptions
-from loyaltycli.tillcsv.presets import CANONICAL, CUSTOMER_KINDS, Preset, list_presets, load_preset, parse_map
+from loyaltycli.tillcsv.presets import (CANONICAL, CUSTOMER_KINDS, Preset, list_presets, load_preset, parse_map,
+                                       parse_skip_when)
 from loyaltycli.tillcsv.reader import Reader
 from loyaltycli.tillcsv.records import Receipt, receipt_items
 from loyaltycli.i18n import gettext
@@ -60,6 +61,7 @@ class ImportSummary:
     imported: int = 0
     skipped: int = 0
     anonymous: int = 0
+    returns_without_sale: int = 0  # rows of returns of customers never seen (their sales predate us): skipped
     rejected: int = 0
     points_awarded: int = 0
     receipts: int = 0
@@ -69,16 +71,22 @@ class ImportSummary:
     rejects_file: str | None = None
     run_id: int | None = None
     legacy_encoding_lines: int = 0
+    date_order: str | None = None  # DMY or MDY when the file's dates needed one; None: year-first dates
+    date_order_source: str | None = None  # option, preset, file (what its dates show) or shop (its locale)
+    shop_locale: str | None = None
+    encoding: str | None = None  # the file's encoding: given, or found (utf-8, cp1250, cp1252)
     first_rejects: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"file": self.file, "source": self.source, "dry_run": self.dry_run, "read": self.read,
                 "imported": self.imported, "skipped": self.skipped, "anonymous": self.anonymous,
-                "rejected": self.rejected,
+                "returns_without_sale": self.returns_without_sale, "rejected": self.rejected,
                 "points_awarded": self.points_awarded, "sales": self.receipts, "refunds": self.refunds,
                 "refunds_linked": self.refunds_linked, "refunds_unlinked": self.refunds - self.refunds_linked,
                 "customers_enrolled": self.enrolled, "rejects_file": self.rejects_file, "run_id": self.run_id,
-                "legacy_encoding_lines": self.legacy_encoding_lines, "first_rejects": self.first_rejects}
+                "legacy_encoding_lines": self.legacy_encoding_lines, "date_order": self.date_order,
+                "date_order_source": self.date_order_source, "shop_locale": self.shop_locale,
+                "encoding": self.encoding, "first_rejects": self.first_rejects}
 
 # -- the import --------------------------------------------------------------------------------------
 class Importer:
@@ -89,7 +97,8 @@ class Importer:
                  rejects: str | Path | None = None, batch_rows: int = BATCH_ROWS,
                  progress: Callable[[int, int], None] | None = None,
                  after_batch: Callable[[Session, int], None] | None = None,
-                 options: ReadOptions | None = None, again: bool = False):
+                 options: ReadOptions | None = None, again: bool = False,
+                 skip_when: dict[str, list[str]] | None = None):
         self.path = Path(path)
         self.label = str(path)
         self.source = (source or "till").strip()
@@ -104,14 +113,16 @@ class Importer:
         self.progress = progress
         self.after_batch = after_batch
         self.summary = ImportSummary(file=self.label, source=self.source, dry_run=dry_run)
+        self.skip_when = skip_when or {}  # --skip-when COLUMN=VALUE: rows left out (annulled documents...)
         self.reader = Reader(self.path, self.label, self.preset, self.mapping, self.summary, self.rejects_path, dry_run,
-                             options=options)
+                             options=options, skip_when=self.skip_when)
         self.again = again
-        self._options = options
+        self._options = options or ReadOptions()
         self._digest: tuple[str, int] | None = None
         self._first_block = True
         self._temp: Path | None = None
         self._customer_cache: dict[str, object] = {}
+        self._enrolled_some = False  # customers enrolled by this run: unknown phones are looked up again
         self._watermark = 0
         self._zone = clock.local_zone()
         self._channels: dict[str, str] = {}
@@ -153,6 +164,20 @@ class Importer:
         SAF-T (PT) file turned into canonical rows in a temporary file (tillcsv/saft.py)."""
         if not self.path.is_file():
             self.reader.open().close()  # its one-line message for a folder or a missing file
+        self._use_shop_locale(database)
+        if self.preset.format == "csv" and not self.reader.options.encoding and self.path.is_file():
+            # a file that is not UTF-8: the encoding `import inspect` finds too (tillcsv/detect.py); Windows-1252
+            # is read line by line anyway, Windows-1250 (a Romanian till) must be said
+            from loyaltycli.tillcsv import detect
+
+            try:
+                found = detect.file_encoding(self.path)
+            except OSError:
+                found = "utf-8"
+            self.summary.encoding = found
+            if found == "cp1250":
+                self._options.encoding = self.reader.options.encoding = found
+        self.summary.encoding = self.summary.encoding or self.reader.options.encoding
         if database is not None:
             self._digest = runs.digest(self.path)
             if not self.again:
@@ -168,6 +193,21 @@ class Importer:
             with open(fd, "w", encoding="utf-8", newline="") as out, self.path.open("rb") as xml:
                 saft.to_csv(xml, out, self.label)
             self.reader.path = self._temp
+
+    def _use_shop_locale(self, database) -> None:
+        """The shop's locale: its date order reads a file whose dates read both ways (pt/ro/it/es: DMY)."""
+        from loyaltycli.base import place
+
+        locale = None
+        if database is not None:
+            try:
+                with database.session(write=False) as session:
+                    locale = place.read_settings(session).get("locale")
+            except LoyaltyError:
+                locale = None
+        locale = locale or place.get("locale")
+        self._options.shop_locale = self.reader.options.shop_locale = locale or None
+        self.summary.shop_locale = locale or None
 
     def _run(self, transaction, hold_seconds: float) -> None:
         # The run allocates millions of short-lived objects (rows, receipts, ledger rows) beside the
@@ -200,7 +240,7 @@ class Importer:
         size = min(self.batch_rows, BLOCK_ROWS)
         scan = Reader(self.reader.path, self.label, self.preset, self.mapping,
                       ImportSummary(file=self.label, source=self.source), None, True,
-                      options=self._options)  # the same file (SAF-T: its canonical rows), read the same way
+                      options=self._options, skip_when=self.skip_when)  # the same file, read the same way
         with self.reader.path.open("rb") as again:
             streamed = spill.in_order(scan, again, size)
         if streamed:  # receipts in time order, each on consecutive lines: applied as they are read
@@ -227,7 +267,6 @@ class Importer:
         self._process(session, self._program, batch)
         if transactions.done(rows, len(batch), last):
             gc.collect(1)
-            self.reader.flush_rejects()
         if self.progress is not None:
             self.progress(self.reader.lines.bytes_read, self.reader.total_bytes)
 
@@ -384,10 +423,10 @@ class Importer:
                         rewarded.append((account.id, index, receipt.at))
                 else:
                     sale = returns.sale_of(receipt)
-                    if sale is None and receipt.at < account.enrolled_at:  # nothing to return yet
-                        raise RuleNotMet(gettext("return {receipt_id} at {at} is before {code} enrolled ({enrolled})")
-                                         .format(receipt_id=receipt.receipt_id, at=clock.local_text(receipt.at),
-                                                 code=account.code, enrolled=clock.local_text(account.enrolled_at)))
+                    if sale is None and receipt.at < account.enrolled_at:
+                        # a return from before the customer was ours: its sale predates what we have
+                        summary.returns_without_sale += len(receipt.lines)
+                        continue
                     decision = engine.refund(account, receipt.receipt_id, receipt.at, -receipt.amount, sale,
                                              receipt.us, cards.returned_items(engine, receipt.lines) if sale else ())
                     if sale is not None:
@@ -459,16 +498,34 @@ class Importer:
                     cache[key] = f"unknown customer code {key!r}; --customer-kind code enrolls no one"
                 else:
                     wanted.append((key, kind, at))
-            enrolled = storage.enroll_many(session, program, wanted, self._engine.recorded) if wanted else {}
+            profiles = self.reader.names([r for r in ready if r.customer_key in unknown]) if wanted else {}
+            enrolled = (storage.enroll_many(session, program, wanted, self._engine.recorded, profiles=profiles)
+                        if wanted else {})
             cache.update(enrolled)
-            fresh = sum(1 for found in enrolled.values() if not isinstance(found, str))
+            fresh = len({found[0] for found in enrolled.values() if not isinstance(found, str)})
             self.summary.enrolled += fresh
             self.summary.points_awarded += fresh * program.welcome_bonus
+            self._enrolled_some = self._enrolled_some or bool(fresh)
+        if self._enrolled_some:
+            # a key looked up before this run enrolled its customer under another spelling (a phone typed
+            # 0722 123 456 on the sale, 0722123456 on its return): looked up again, as `balance` finds it
+            again = {r.customer_key for r in ready if cache.get(r.customer_key) is None
+                     and storage.is_phone_like(r.customer_key)}
+            for key in again:
+                del cache[key]
+            if again:
+                storage.find_many(session, program, again, cache)
         states = self._accounts
         for receipt in ready:
             found = cache.get(receipt.customer_key)
+            if found is None and receipt.amount < 0:
+                # a return of a customer never seen: their sale predates what we have; counted, skipped
+                self.summary.returns_without_sale += len(receipt.lines)
+                continue
             if found is None:
-                self.reader.reject_receipt(receipt, gettext('unknown customer {customer_key!r}; enroll them first or run the import with --enroll-unknown').format(customer_key=receipt.customer_key))
+                hint = (gettext('unknown customer {customer_key!r}') if self.enroll_unknown else
+                        gettext('unknown customer {customer_key!r}; enroll them first or run the import with --enroll-unknown'))
+                self.reader.reject_receipt(receipt, hint.format(customer_key=receipt.customer_key))
                 continue
             if isinstance(found, str):
                 self.reader.reject_receipt(receipt, found)
@@ -478,6 +535,18 @@ class Importer:
             if state is None:
                 state = states[id_] = Account(id_, code, enrolled_at)
             receipt.customer = state
+        # a missed night imported late: customers this import enrolled on a later night move back to it
+        early: dict[int, datetime] = {}
+        for receipt in ready:
+            account = receipt.customer
+            if account is not None and receipt.amount > 0 and receipt.at < account.enrolled_at:
+                early[account.id] = min(receipt.at, early.get(account.id, receipt.at))
+        if early:
+            for id_, at in storage.move_enrolment_back(session, program, early).items():
+                states[id_].enrolled_at = at
+            for key in [k for k, v in cache.items() if isinstance(v, tuple) and v[0] in early]:
+                id_, code, _ = cache[key]
+                cache[key] = (id_, code, states[id_].enrolled_at)
 
     def _kind(self, key: str, program: Program) -> str:
         """How an unknown customer's key enrolls them: card, email, phone, or code (not enrolled); the
@@ -536,5 +605,5 @@ def import_file(database, path: str | Path, **kwargs) -> ImportSummary:
 
 
 __all__ = ["CANONICAL", "Importer", "ImportSummary", "Preset", "default_rejects_path", "import_file",
-           "list_presets", "load_preset", "parse_map"]
+           "list_presets", "load_preset", "parse_map", "parse_skip_when"]
 

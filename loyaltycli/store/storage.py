@@ -301,6 +301,11 @@ def find_many(session: Session, program: Program, keys: Iterable[str], cache: di
 _PHONE_LIKE = re.compile(r"^[+0-9][0-9 ()./-]{5,}$")
 
 
+def is_phone_like(key: str) -> bool:
+    """A key that may be a phone written some other way (spaces, dots, +country)."""
+    return bool(_PHONE_LIKE.match(key))
+
+
 def _find_one(session: Session, program: Program, key: str, cache: dict) -> None:
     try:
         customer = customers.find(session, key, program)
@@ -413,16 +418,18 @@ def write_rows(session: Session, table, columns: tuple[str, ...], rows: list,
 
 # -- enrolling many --------------------------------------------------------------------------------------
 def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str, datetime]],
-                recorded: datetime) -> dict[str, tuple | str]:
+                recorded: datetime, profiles: dict[str, dict[str, str]] | None = None) -> dict[str, tuple | str]:
     """Enroll customers first seen in an import, set-based: (key, kind, enrolled_at) with kind card, email
     or phone. Each key gets (id, code, enrolled_at), or the reason it cannot be enrolled, as
     customers.enroll would say it (a value that is not valid, or already another customer's). One INSERT
-    for the customers, one for their welcome bonuses."""
+    for the customers, one for their welcome bonuses. ``profiles``: key -> name and tax id the file gives
+    (a name that is not valid is left out; a tax id that is not valid, or another customer's, too)."""
     from loyaltycli.base.errors import InvalidInput
 
     out: dict[str, tuple | str] = {}
     rows = []  # (key, column, value, at)
     taken: dict[tuple[str, str], str] = {}
+    aliases: list[tuple[str, str]] = []  # (key, the key of the same customer that enrolls them)
     for key, kind, at in wanted:
         try:
             profile = customers.validate_profile(program, **{kind: key})
@@ -430,19 +437,18 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
             out[key] = f"cannot enroll unknown customer {key!r}: {exc}"
             continue
         value = getattr(profile, kind)
-        if (kind, value) in taken:  # two keys of the file, one customer: the first one enrolls
-            label = "e-mail" if kind == "email" else kind
-            out[key] = f"cannot enroll unknown customer {key!r}: {label} {value} is given twice ({taken[kind, value]!r})"
+        if (kind, value) in taken:  # two ways of typing one customer (0722 123 456, 0722123456): one enrolls
+            aliases.append((key, taken[kind, value]))
             continue
         taken[kind, value] = key
         rows.append((key, kind, value, at))
     # values that normalize to an existing customer's
-    for kind in ("card", "email", "phone"):
+    for kind in ("card", "email", "phone", "tax_id"):
         values = sorted({value for _, k, value, _ in rows if k == kind})
         column = getattr(Customer, kind)
         for chunk in chunks(values):
             for value, code in session.execute(select(column, Customer.code).where(column.in_(chunk))):
-                label = "e-mail" if kind == "email" else kind
+                label = {"email": "e-mail", "tax_id": "tax id"}.get(kind, kind)
                 taken[kind, value] = f"{label} {value} already belongs to customer {code}"
     kept = []
     for key, kind, value, at in rows:
@@ -452,12 +458,14 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
         else:
             kept.append((key, kind, value, at))
     if not kept:
+        out.update((alias, out[key]) for alias, key in aliases if key in out)
         return out
     codes = _referral_codes(session, len(kept))
     table = Customer.__table__
+    extra = _profiles(session, program, [key for key, *_ in kept], profiles or {})
     records = [{"code": f"tmp-{i}-{code}", "name": None, "phone": None, "email": None, "card": None,
                 "birthday": None, "consent": False, "referral_code": code, "enrolled_at": at, "status": "active",
-                "merged_into_id": None, kind: value}
+                "merged_into_id": None, "search_key": None, "tax_id": None, **extra.get(key, {}), kind: value}
                for i, ((key, kind, value, at), code) in enumerate(zip(kept, codes))]
     if is_sqlite(session):  # the write lock is ours: so are the next ids
         first = (session.execute(select(func.max(Customer.id))).scalar() or 0) + 1
@@ -481,7 +489,70 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
         welcome.extend(engine.enroll(Account(id_, customers.customer_code(id_), at), at).rows)  # the welcome bonus
     if welcome:
         write_rows(session, LedgerEntry.__table__, LEDGER_COLUMNS, welcome)
+    out.update((alias, out[key]) for alias, key in aliases if key in out)
     return out
+
+
+def _profiles(session: Session, program: Program, keys: list[str],
+              profiles: dict[str, dict[str, str]]) -> dict[str, dict]:
+    """The name (and its search key) and tax id of customers an import enrolls, as the file gives them;
+    a value that is not valid (or a tax id already another customer's, or given twice) is left out."""
+    from loyaltycli.base.textkey import search_key
+
+    out: dict[str, dict] = {}
+    tax_ids: dict[str, str] = {}
+    for key in keys:
+        given = profiles.get(key)
+        if not given:
+            continue
+        record: dict = {}
+        try:
+            name = customers.clean_name(given.get("name"))
+            record.update(name=name, search_key=search_key(name))
+        except LoyaltyError:
+            pass
+        if given.get("tax_id"):
+            try:
+                tax_id = customers.normalize_tax_id(given["tax_id"], program)
+                if tax_id not in tax_ids.values():
+                    tax_ids[key] = tax_id
+            except LoyaltyError:
+                pass
+        out[key] = record
+    if tax_ids:
+        taken = set()
+        for chunk in chunks(sorted(set(tax_ids.values()))):
+            taken.update(session.execute(select(Customer.tax_id).where(Customer.tax_id.in_(chunk))).scalars())
+        for key, tax_id in tax_ids.items():
+            if tax_id not in taken:
+                out[key]["tax_id"] = tax_id
+    return out
+
+
+def move_enrolment_back(session: Session, program: Program, earliest: dict[int, datetime]) -> dict[int, datetime]:
+    """A late file (a missed night imported after later ones) holds sales from before its customers were
+    enrolled by an import: such a customer is enrolled at their earliest imported sale, so their enrolment
+    and welcome bonus move back to it (``earliest``: customer id -> the earliest sale of the block). Only
+    customers an import enrolled move (their enrolment is the time of an imported purchase); the welcome
+    row is the one ledger row whose time changes, written by the import that enrolled them, for a ledger
+    that reads as if the nights had come in order. Returns id -> new enrolment time of those moved."""
+    moved: dict[int, datetime] = {}
+    for chunk in chunks(sorted(earliest)):
+        rows = session.execute(
+            select(Customer.id, Customer.enrolled_at)
+            .where(Customer.id.in_(chunk), Customer.status == "active",
+                   select(Purchase.id).where(Purchase.customer_id == Customer.id,
+                                             Purchase.at == Customer.enrolled_at,
+                                             Purchase.import_file.is_not(None)).exists())).all()
+        for id_, enrolled_at in rows:
+            if earliest[id_] < enrolled_at:
+                moved[id_] = earliest[id_]
+    for id_, at in moved.items():
+        session.execute(update(Customer).where(Customer.id == id_, Customer.enrolled_at > at).values(enrolled_at=at))
+        session.execute(update(LedgerEntry).where(LedgerEntry.customer_id == id_, LedgerEntry.kind == "welcome",
+                                                  LedgerEntry.bonus_key == "welcome", LedgerEntry.at > at)
+                        .values(at=at, expires_at=program.expiry_for(at)))
+    return moved
 
 
 def _referral_codes(session: Session, count: int) -> list[str]:

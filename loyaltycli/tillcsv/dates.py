@@ -16,6 +16,8 @@ from loyaltycli.base.errors import InvalidInput
 from loyaltycli.i18n import gettext
 
 ORDERS = ("DMY", "MDY", "YMD")
+# languages whose shops write dates day-first: a file that reads both ways takes this order (issue 25)
+DAY_FIRST_LANGUAGES = ("pt", "ro", "it", "es")
 _DATE = re.compile(r"(\d{1,4})([./-])(\d{1,2})\2(\d{1,4})")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*([AaPp]\.?[Mm]\.?)?")
 _OFFSET = re.compile(r"\s*(?:(Z)|(?:UTC|GMT)?([+-])(\d{2}):?(\d{2}))$")
@@ -30,6 +32,12 @@ def check_order(text: str | None) -> str | None:
     if order not in ORDERS:
         raise InvalidInput(gettext('--date-order {text!r} must be one of {orders}').format(text=text, orders=', '.join(ORDERS)))
     return order
+
+
+def shop_order(locale: str | None) -> str | None:
+    """The date order of the shop's locale: 'DMY' for pt/ro/it/es shops (pt_PT, ro_RO...); None otherwise."""
+    language = (locale or "").strip().replace("-", "_").split("_")[0].lower()
+    return "DMY" if language in DAY_FIRST_LANGUAGES else None
 
 
 def _split(text: str) -> tuple[tuple[str, str, str], str] | None:
@@ -106,9 +114,10 @@ class OrderFinder:
         elif self.ambiguous is None:
             self.ambiguous = (line, text.strip())
 
-    def order(self, label: str = "the file") -> str | None:
+    def order(self, label: str = "the file", shop: str | None = None) -> str | None:
         """'DMY' or 'MDY'; None when every value is year-first (or none is a date); InvalidInput when the
-        file shows both orders, or none while some value reads two ways."""
+        file shows both orders, or none while some value reads two ways and the shop's locale gives no
+        order (``shop``: shop_order of its locale)."""
         if self.day_first and self.month_first:
             (l1, v1), (l2, v2) = self.day_first, self.month_first
             raise InvalidInput(gettext('{label}: dates in two orders: line {l1} has {v1!r} (day first), line {l2} has {v2!r} (month first); fix the file, nothing was imported').format(label=label, l1=l1, v1=v1, l2=l2, v2=v2))
@@ -116,6 +125,8 @@ class OrderFinder:
             return "DMY"
         if self.month_first:
             return "MDY"
+        if self.ambiguous and shop:
+            return shop
         if self.ambiguous:
             line, value = self.ambiguous
             raise InvalidInput(gettext('{label}: the dates can be read day-first or month-first (line {line}: {value!r}) and none shows which; give --date-order DMY or --date-order MDY').format(label=label, line=line, value=value))

@@ -12,10 +12,10 @@ from loyaltycli.base.errors import InvalidInput, NotFound
 from loyaltycli.i18n import _, ngettext
 
 # what a customer column holds (--customer-kind); a preset may also say "contact": a phone or an e-mail
-CUSTOMER_KINDS = ("card", "phone", "email", "code")
+CUSTOMER_KINDS = ("card", "phone", "email", "code", "tax_id")
 PRESET_CUSTOMER_KINDS = (*CUSTOMER_KINDS, "contact")
 CANONICAL = ("receipt_id", "timestamp", "customer", "amount", "channel", "sku", "quantity", "unit_price",
-             "date", "time", "description", "refund_of")
+             "date", "time", "description", "refund_of", "name", "tax_id")
 REQUIRED = ("receipt_id", "timestamp", "customer")
 PRESET_DIR = Path(__file__).resolve().parents[1] / "presets"
 _NAME = re.compile(r"[a-z0-9_-]{1,64}")
@@ -44,8 +44,9 @@ class Preset:
     format: str = "csv"  # or "saft-pt" (the Portuguese SAF-T XML file)
     origin: str = "built-in"  # built-in, user (config folder) or a file path
     customer_kind: str | None = None  # card | email | phone | contact: how to enroll an unknown customer
-    negate_when: dict[str, str] = field(default_factory=dict)
-    skip_when: dict[str, str] = field(default_factory=dict)
+    # column -> the values that make a row a return (negate_when) or leave it out (skip_when, e.g. Estado = A)
+    negate_when: dict[str, list[str]] = field(default_factory=dict)
+    skip_when: dict[str, list[str]] = field(default_factory=dict)
 
 
 def user_dir() -> Path:
@@ -111,8 +112,8 @@ def _load_file(path: Path, name: str, origin: str) -> Preset:
                     default_channel=data.get("default_channel", "store"),
                     cancellation_prefix=data.get("cancellation_prefix"),
                     anonymous=data.get("anonymous", "skip"), customer_kind=data.get("customer_kind"),
-                    negate_when={str(k): str(v) for k, v in data.get("negate_when", {}).items()},
-                    skip_when={str(k): str(v) for k, v in data.get("skip_when", {}).items()},
+                    negate_when=_values_of(data.get("negate_when", {})),
+                    skip_when=_values_of(data.get("skip_when", {})),
                     anonymous_values=[str(v) for v in anonymous_values],
                     date_order=data.get("date_order"), decimal=str(data.get("decimal", ".")),
                     encoding=data.get("encoding"), currency=data.get("currency"),
@@ -138,6 +139,25 @@ def _load_file(path: Path, name: str, origin: str) -> Preset:
     return preset
 
 
+def _values_of(table) -> dict[str, list[str]]:
+    """A preset's negate_when / skip_when: COLUMN = "VALUE" or COLUMN = ["VALUE", ...]."""
+    if not isinstance(table, dict):
+        return {}
+    return {str(k): [str(x) for x in v] if isinstance(v, list) else [str(v)] for k, v in table.items()}
+
+
+def parse_skip_when(items: Iterable[str]) -> dict[str, list[str]]:
+    """--skip-when ['Estado=A', ...] -> {'Estado': ['A']} (repeatable; a column may take several values)."""
+    out: dict[str, list[str]] = {}
+    for item in items or []:
+        column, sep, value = (item or "").partition("=")
+        column, value = column.strip(), value.strip()
+        if not sep or not column or not value:
+            raise InvalidInput(_('--skip-when {item!r} is not COLUMN=VALUE (e.g. --skip-when Estado=A)').format(item=item))
+        out.setdefault(column, []).append(value)
+    return out
+
+
 def to_toml(preset: Preset) -> str:
     """A preset as TOML text (what `loyalty import inspect --save` writes)."""
     import tomli_w
@@ -155,6 +175,9 @@ def to_toml(preset: Preset) -> str:
     if preset.customer_kind:
         data["customer_kind"] = preset.customer_kind
     data["columns"] = dict(preset.columns)
+    for key in ("negate_when", "skip_when"):
+        if getattr(preset, key):
+            data[key] = {column: list(values) for column, values in getattr(preset, key).items()}
     return tomli_w.dumps(data)
 
 

@@ -8,7 +8,7 @@ import csv
 from datetime import datetime
 from decimal import Decimal
 from itertools import accumulate, chain, compress, islice, repeat
-from operator import gt, mul, ne
+from operator import gt, methodcaller, mul, ne
 from pathlib import Path
 from typing import Iterator
 
@@ -20,6 +20,7 @@ from loyaltycli.shop.clock import UTC
 from loyaltycli.base.errors import InvalidInput, LoyaltyError
 from loyaltycli.base import numbers
 from loyaltycli.tillcsv import translate
+from loyaltycli.base.checks import check_sku, item_texts
 from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.lines import MAX_LINE_BYTES, Lines
 from loyaltycli.tillcsv.presets import CANONICAL, REQUIRED, Preset
@@ -34,8 +35,10 @@ class Reader:
     ``summary``, written to the rejects file with the reason and file:line)."""
 
     def __init__(self, path: Path, label: str, preset: Preset, mapping: dict[str, str], summary,
-                 rejects_path: Path | None = None, dry_run: bool = False, options: ReadOptions | None = None):
+                 rejects_path: Path | None = None, dry_run: bool = False, options: ReadOptions | None = None,
+                 skip_when: dict[str, list[str]] | None = None):
         self.path = path
+        self.skip_when = skip_when or {}
         self.options = (options or ReadOptions()).merged(preset)
         self.label = label
         self.preset = preset
@@ -46,8 +49,7 @@ class Reader:
         self.rejected_ids: set[str] = set()
         self.total_bytes = 0
         self.lines: Lines | None = None
-        self._rejects_writer = None
-        self._rejects_handle = None
+        self._rejected_rows: list[tuple[int, int, str]] = []  # (first line, lines, reason) of each rejected row
         # --force lets the rejects file replace an existing one; the default name may replace our own
         self.force_rejects = False
         self.default_rejects = False
@@ -106,10 +108,14 @@ class Reader:
         self._rule_columns = {}
         for kind in ("negate_when", "skip_when"):
             rules_ = []
-            for column, value in getattr(self.preset, kind).items():
+            for column, values in getattr(self.preset, kind).items():
                 if column.lower() in lowered:
-                    rules_.append((lowered[column.lower()], value.strip().lower()))
+                    rules_.extend((lowered[column.lower()], value.strip().lower()) for value in values)
             self._rule_columns[kind] = rules_
+        for column, values in self.skip_when.items():  # --skip-when COLUMN=VALUE: the column must be there
+            if column.lower() not in lowered:
+                raise InvalidInput(_('{label}:1: --skip-when column {column!r} is not in the header ({describe_header})').format(label=self.label, column=column, describe_header=import_files.describe_header(names)))
+            self._rule_columns["skip_when"].extend((lowered[column.lower()], v.strip().lower()) for v in values)
         return index
 
     def _open_reader(self, handle):
@@ -170,6 +176,9 @@ class Reader:
         # dates in the file's one order, decimal commas, date and time columns, anonymous values (tillcsv/translate.py)
         reader = translate.translated(reader, self.path, self._delimiter, self._get, self.options, self.label)
         self._translator = translate.translator_of(reader)
+        if self._translator is not None and self._translator.order in ("DMY", "MDY"):
+            self.summary.date_order = self._translator.order
+            self.summary.date_order_source = self._translator.order_source
         held: list = []  # the rows of the receipt held back from the last block, their lines and errors
         held_starts: list[int] = []
         held_errors: dict[int, str] = {}
@@ -241,6 +250,9 @@ class Reader:
         if (None in (i_amount, i_sku, i_qty, i_price) or self._rule_columns["negate_when"]
                 or self._rule_columns["skip_when"]):
             return None
+        i_refund = get.get("refund_of")
+        if i_refund is not None and any(len(row) > i_refund and row[i_refund].strip() for row in rows):
+            return None  # credit notes: row by row (a row naming the document it credits is a return)
         widths = set(map(len, rows))
         if widths != {width}:
             return None
@@ -263,6 +275,10 @@ class Reader:
         quantities = parsed_column(columns[i_qty], QUANTITY_MEMO, quantity_or_none)
         if amounts is None or prices is None or quantities is None:
             return None
+        prefix = preset.cancellation_prefix
+        if prefix and any(map(methodcaller("startswith", prefix), receipt_ids)) and any(
+                amount > 0 and rid.startswith(prefix) for rid, amount in zip(receipt_ids, amounts)):
+            return None  # a cancellation written with positive amounts: row by row, where it is made a return
         # every amount quantity x unit price (checks.check_item), compared in thousandths of a cent, in C;
         # a weighed quantity to round, or an amount that is not that, goes row by row (with the reason)
         if any(map(ne, map(abs, map(mul, quantities, prices)), map(abs, map(mul, amounts, repeat(1000))))):
@@ -297,6 +313,16 @@ class Reader:
         i_qty, i_price = get["quantity"], get["unit_price"]
         negate_rules = self._rule_columns["negate_when"]
         skip_rules = self._rule_columns["skip_when"]
+        i_refund = get.get("refund_of")
+        prefix = self.preset.cancellation_prefix or None
+
+        def credits(fields: list[str], receipt_id: str) -> bool:
+            """A return whatever the sign the till wrote: by its type (a preset's negate_when: NC, Refund...;
+            its cancellation prefix), or because it names the document it credits (refund_of)."""
+            return bool((negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules))
+                        or (i_refund is not None and fields[i_refund].strip())
+                        or (prefix and receipt_id.startswith(prefix) and receipt_id != prefix))
+
         anonymous_skip = self.preset.anonymous == "skip"
         card_numbers = self.options.customer_kind == "card"  # the preset's, or --customer-kind
         default_channel = self.preset.default_channel
@@ -343,8 +369,8 @@ class Reader:
                         and 0 < len(sku) <= 64 and sku.isprintable()):
                     quantity = int(qty_text) * 1000  # thousandths
                     if 0 < quantity <= 100_000_000 and abs(amount) == abs(quantity // 1000 * unit_price):
-                        if negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules):
-                            amount = -abs(amount)
+                        if credits(fields, receipt_id):
+                            amount, quantity = -abs(amount), -quantity
                         current.lines.append(Line(start, fields, amount, sku, quantity, unit_price))
                         current.amount += amount
                         continue
@@ -353,12 +379,18 @@ class Reader:
             try:
                 if not receipt_id:
                     raise Reject(_('receipt id is empty'), start)
-                if when != current.at_text or key != current.customer_key:
-                    raise Reject(_('lines of receipt {receipt_id} disagree on timestamp or customer (line {first_line} has {at_text!r}, {customer_key!r})').format(receipt_id=receipt_id, first_line=current.first_line, at_text=current.at_text, customer_key=current.customer_key),
+                if key != current.customer_key:
+                    raise Reject(_('lines of receipt {receipt_id} disagree on the customer (line {first_line} has {customer_key!r})').format(receipt_id=receipt_id, first_line=current.first_line, customer_key=current.customer_key),
                                   start)
+                if when != current.at_text:  # lines straddling a minute: the receipt's time is its earliest line's
+                    try:
+                        if self.when(when) < self.when(current.at_text):
+                            current.at_text = when
+                    except InvalidInput as exc:
+                        raise Reject(str(exc), start) from None
                 self._parse_line(line, fields, i_amount, i_sku, i_qty, i_price)
-                if negate_rules and any(fields[i].strip().lower() == v for i, v in negate_rules):
-                    line.amount = -abs(line.amount)
+                if credits(fields, receipt_id):
+                    line.amount, line.quantity = -abs(line.amount), -abs(line.quantity)
                 current.amount += line.amount
             except Reject as exc:
                 current.error = exc if exc.line else Reject(exc.reason, start)
@@ -385,8 +417,8 @@ class Reader:
         unit_price = numbers.cents(price) if price is not None else None
         if amount_text:
             amount = cents(amount_text, "amount")
-            if price is not None and qty_text:  # as at the counter: quantity x unit price
-                check_item(fields[i_sku].strip() if i_sku is not None else "", exact, price, amount)
+            if price is not None and qty_text:  # quantity x unit price, or less (a discount)
+                self._check_line_total(fields[i_sku].strip() if i_sku is not None else "", exact, price, amount)
         elif price is not None:
             amount = numbers.line_amount(exact, price)
         else:
@@ -402,6 +434,24 @@ class Reader:
             line.quantity = 1000
         line.amount = amount
 
+    def _check_line_total(self, sku: str, quantity: Decimal, price: Decimal, amount: int) -> None:
+        """A line total below quantity x unit price is a discount (recorded as paid: points on what was paid);
+        above it, the line is refused, its numbers written as the file writes them (1.234,56 or 1,234.56)."""
+        expected = numbers.line_amount(quantity, price)
+        if abs(amount) <= abs(expected):
+            return
+        comma = self.options.decimal_comma
+
+        def shown(text: str) -> str:
+            return text.translate(str.maketrans(".,", ",.")) if comma else text
+
+        quantity_text, price_text = item_texts(quantity, price)
+        raise Reject(_("item {sku}: amount {amount} is more than quantity {quantity} x unit price {price} = "
+                       "{expected}").format(sku=sku or _("(no sku)"),
+                                            amount=shown(numbers.plain(Decimal(abs(amount)) / 100)),
+                                            quantity=shown(quantity_text), price=shown(price_text),
+                                            expected=shown(numbers.plain(Decimal(abs(expected)) / 100))))
+
     # -- rejects --------------------------------------------------------------------------------------
     def reject_row(self, line: int, fields: list[str], reason: str) -> None:
         self.summary.rejected += 1
@@ -410,20 +460,10 @@ class Reader:
             self.summary.first_rejects.append(text)
         if self.rejects_path is None or self.dry_run:
             return
-        if self._rejects_writer is None:
-            try:
-                self._rejects_handle = import_files.open_rejects(self.rejects_path, replace=self._replace_rejects)
-            except OSError as exc:
-                raise InvalidInput(_('cannot write the rejects file {rejects_path}: {value}').format(rejects_path=self.rejects_path, value=exc.strerror or exc)) from None
-            self._rejects_writer = csv.writer(self._rejects_handle)
-            self._rejects_writer.writerow([*self._header, "reason"])
-            self.summary.rejects_file = str(self.rejects_path)
-        row = list(fields[:self._width]) + [""] * (self._width - len(fields))
-        if len(fields) > self._width:  # keep what did not fit, rather than lose it
-            row[-1] = ",".join([row[-1], *fields[self._width:]]) if self._width else ",".join(fields)
-        # meant for people (a spreadsheet): formula-like cells escaped, as --csv does
-        self._rejects_writer.writerow(safe_row([*row, text]))
-
+        # the row is copied from the file itself when the run ends (rejects.write_rejects): byte for byte
+        lines = 1 + sum(field.count("\n") for field in fields)  # a quoted line break spans lines
+        self._rejected_rows.append((line, lines, text))
+        self.summary.rejects_file = str(self.rejects_path)
     def reject_receipt(self, receipt: Receipt, reason: str, line: int | None = None) -> None:
         if len(self.rejected_ids) < 100_000:  # so that a refund of a rejected sale is rejected too
             self.rejected_ids.add(receipt.receipt_id)
@@ -434,14 +474,21 @@ class Reader:
                 self.reject_row(item.line, item.fields,
                                  _('receipt {receipt_id} rejected: see line {line}').format(receipt_id=receipt.receipt_id, line=line))
 
-    def flush_rejects(self) -> None:
-        if self._rejects_handle is not None:
-            self._rejects_handle.flush()
-
     def close_rejects(self) -> None:
-        if self._rejects_handle is not None:
-            self._rejects_handle.close()
-            self._rejects_handle = None
+        """Write the rejects file: the rejected rows copied byte for byte from the file, in its order, with
+        the header and a last `reason` column (tillcsv/rejects.py)."""
+        rows, self._rejected_rows = self._rejected_rows, []
+        if not rows or self.rejects_path is None or self.dry_run:
+            return
+        from loyaltycli.tillcsv import rejects
+
+        try:
+            handle = import_files.open_rejects(self.rejects_path, replace=self._replace_rejects, binary=True)
+        except OSError as exc:
+            raise InvalidInput(_('cannot write the rejects file {rejects_path}: {value}').format(rejects_path=self.rejects_path, value=exc.strerror or exc)) from None
+        with handle, self.path.open("rb") as source:
+            rejects.write_rejects(source, handle, rows, delimiter=getattr(self, "_delimiter", ","),
+                                  encoding=self.options.encoding or "utf-8")
 
 
     def descriptions(self, receipts: list[Receipt]) -> dict[str, str]:
@@ -468,6 +515,26 @@ class Reader:
             if i < len(line.fields) and line.fields[i].strip():
                 return line.fields[i].strip()
         return ""
+
+    def names(self, receipts: list[Receipt]) -> dict[str, dict[str, str]]:
+        """Customer key -> {"name": ..., "tax_id": ...} from the name and tax_id columns of their receipts'
+        lines (what enrolling them records); {} without those columns."""
+        columns = [(field, self._get.get(field)) for field in ("name", "tax_id")]
+        columns = [(field, i) for field, i in columns if i is not None]
+        if not columns:
+            return {}
+        out: dict[str, dict[str, str]] = {}
+        for receipt in receipts:
+            if receipt.customer_key in out:
+                continue
+            found = {}
+            for line in receipt.lines:
+                for field, i in columns:
+                    if field not in found and i < len(line.fields) and line.fields[i].strip():
+                        found[field] = line.fields[i].strip()
+            if found:
+                out[receipt.customer_key] = found
+        return out
 
     def sale_candidates(self, receipt_id: str, refund_of: str = "") -> list[str]:
         """The receipt ids a return may name: its `refund_of` first, then what its own id says (``R1-R``,

@@ -6,7 +6,8 @@ each customer and invoice is dropped from the tree once read, so memory stays fl
 - Invoices (FT), simplified invoices (FS) and invoice-receipts (FR) are sales; credit notes (NC) are
   returns, linked by ``refund_of`` to the invoice their lines reference. Debit notes (ND) and annulled
   documents (status A) are left out and counted.
-- The customer's key is the NIF (CustomerTaxID); ``Consumidor final`` (NIF 999999990) is anonymous.
+- The customer's key is the NIF (CustomerTaxID), recorded as their tax id with their name (CompanyName)
+  when the import enrolls them; ``Consumidor final`` (NIF 999999990) is anonymous.
 - Points are earned on what the customer paid, VAT included: a line's unit price is its UnitPrice (net)
   plus its TaxPercentage, its amount quantity x that price rounded half-even to cents, and the
   document's total the sum of its lines (GrossTotal, give or take a cent of rounding).
@@ -29,7 +30,7 @@ ANONYMOUS_NIF = "999999990"
 SALES = {"FT", "FS", "FR"}
 RETURNS = {"NC"}
 COLUMNS = ("receipt_id", "timestamp", "customer", "amount", "channel", "sku", "quantity", "unit_price",
-           "refund_of", "description")
+           "refund_of", "description", "name", "tax_id")
 
 
 @dataclass
@@ -73,6 +74,7 @@ def rows(handle: IO[bytes], label: str = "saft.xml", counts: SaftCounts | None =
     """Canonical rows (dicts keyed by COLUMNS) of the sales documents of a SAF-T (PT) file."""
     counts = counts if counts is not None else SaftCounts()
     customers: dict[str, str] = {}  # CustomerID -> NIF ('' for the final consumer)
+    names: dict[str, str] = {}  # CustomerID -> CompanyName (the customer's name, recorded when enrolled)
     stack: list = []
     seen_root = False
     try:
@@ -93,11 +95,13 @@ def rows(handle: IO[bytes], label: str = "saft.xml", counts: SaftCounts | None =
                 company = _text(elem, "CompanyName").lower()
                 anonymous = nif in ("", ANONYMOUS_NIF) or company == "consumidor final"
                 customers[_text(elem, "CustomerID")] = "" if anonymous else nif
+                if not anonymous:
+                    names[_text(elem, "CustomerID")] = _text(elem, "CompanyName")
                 stack[-1].remove(elem)
             elif name == "Product" and stack and _local(stack[-1].tag) == "MasterFiles":
                 stack[-1].remove(elem)
             elif name == "Invoice" and stack:
-                yield from _invoice(elem, customers, counts, label)
+                yield from _invoice(elem, customers, counts, label, names)
                 stack[-1].remove(elem)
     except ParseError as exc:
         raise InvalidInput(_('{label}: not well-formed XML ({exc})').format(label=label, exc=exc)) from None
@@ -105,7 +109,8 @@ def rows(handle: IO[bytes], label: str = "saft.xml", counts: SaftCounts | None =
         raise InvalidInput(_('{label} is empty: expected a SAF-T (PT) XML file').format(label=label))
 
 
-def _invoice(elem, customers: dict[str, str], counts: SaftCounts, label: str) -> Iterator[dict]:
+def _invoice(elem, customers: dict[str, str], counts: SaftCounts, label: str,
+             names: dict[str, str] | None = None) -> Iterator[dict]:
     number = _text(elem, "InvoiceNo")
     where = f"{label}: {number or 'an invoice without InvoiceNo'}"
     kind = _text(elem, "InvoiceType") or number.split(" ")[0]
@@ -123,6 +128,7 @@ def _invoice(elem, customers: dict[str, str], counts: SaftCounts, label: str) ->
         counts.invoices += 1
     when = _text(elem, "SystemEntryDate") or _text(elem, "InvoiceDate")
     customer = customers.get(_text(elem, "CustomerID"), "")
+    name = (names or {}).get(_text(elem, "CustomerID"), "") if customer else ""
     if not customer:
         counts.anonymous_documents += 1
     lines = [line for line in elem if _local(line.tag) == "Line"]
@@ -147,7 +153,7 @@ def _invoice(elem, customers: dict[str, str], counts: SaftCounts, label: str) ->
             "channel": "store", "sku": _text(line, "ProductCode"),
             "quantity": f"{(sign * quantity).normalize():f}", "unit_price": f"{gross_price.normalize():f}",
             "refund_of": _text(refs, "Reference") if refs is not None else "",
-            "description": _text(line, "ProductDescription")})
+            "description": _text(line, "ProductDescription"), "name": name, "tax_id": customer})
     refs = {row["refund_of"] for row in out if row["refund_of"]}
     if refund and len(refs) == 1:  # one invoice credited: every line names it
         for row in out:

@@ -36,11 +36,15 @@ class ReadOptions:
     encoding: str | None = None  # None: UTF-8, line by line Windows-1252 where that fails
     anonymous: list[str] = field(default_factory=list)  # customer values that mean "no customer"
     customer_kind: str | None = None
+    shop_locale: str | None = None  # the shop's locale: its date order reads a file that reads both ways
+    date_order_given: str | None = None  # "option" or "preset" when the order was given
 
     def merged(self, preset) -> "ReadOptions":
         """These options over the preset's keys (date_order, decimal, encoding, anonymous_values)."""
+        given = "option" if self.date_order else "preset" if getattr(preset, "date_order", None) else None
         return ReadOptions(
             date_order=dates.check_order(self.date_order or getattr(preset, "date_order", None)),
+            shop_locale=self.shop_locale, date_order_given=given,
             decimal_comma=self.decimal_comma or getattr(preset, "decimal", ".") == ",",
             encoding=check_encoding(self.encoding or getattr(preset, "encoding", None)),
             anonymous=[*getattr(preset, "anonymous_values", []), *self.anonymous],
@@ -129,7 +133,8 @@ class _Translated:
 class RowTranslator:
     """Rewrites one row's mapped fields into canonical text (see the module's docstring)."""
 
-    def __init__(self, get: dict[str, int | None], options: ReadOptions, order: str | None):
+    def __init__(self, get: dict[str, int | None], options: ReadOptions, order: str | None,
+                 order_source: str | None = None):
         self.i_when = get.get("timestamp")
         self.i_time = get.get("time")
         self.numbers = [(get[f], f) for f in ("amount", "unit_price", "quantity") if get.get(f) is not None]
@@ -138,6 +143,7 @@ class RowTranslator:
         self.anonymous = {v.strip().lower() for v in options.anonymous if v.strip()}
         self.options = options
         self.order = order
+        self.order_source = order_source  # option, preset, file or shop (its locale)
         self._dates: dict[tuple[str, str], str] = {}
         self._numbers: dict[tuple[str, str], str] = {}
         self.date_errors: dict[str, str] = {}  # text left as it was -> why (the reader's reject reason)
@@ -209,8 +215,11 @@ def needed(get: dict[str, int | None], options: ReadOptions, first_row: list[str
     return False
 
 
-def find_date_order(rows, i_when: int, label: str, first_line: int = 2) -> str | None:
-    """The order the file's dates show (read until one shows it); refused when they read two ways."""
+def find_date_order(rows, i_when: int, label: str, first_line: int = 2,
+                    shop: str | None = None) -> tuple[str | None, str | None]:
+    """The order the file's dates show (read until one shows it), and where it comes from ('file', or
+    'shop': the file reads both ways and ``shop``, the order of the shop's locale, reads it); refused when
+    they read two ways and the shop gives no order."""
     finder = dates.OrderFinder()
     line = first_line - 1
     for row in rows:
@@ -219,7 +228,10 @@ def find_date_order(rows, i_when: int, label: str, first_line: int = 2) -> str |
             finder.add(row[i_when], line)
             if finder.day_first or finder.month_first:
                 break
-    return finder.order(label)
+    order = finder.order(label, shop)
+    if order is None:
+        return None, None
+    return order, "file" if finder.day_first or finder.month_first else "shop"
 
 
 def translated(reader, path, delimiter: str, get: dict[str, int | None], options: ReadOptions,
@@ -235,11 +247,12 @@ def translated(reader, path, delimiter: str, get: dict[str, int | None], options
             first = next(scan, None)
         if not needed(get, options, first):
             return reader
-        order = options.date_order
+        order, source = options.date_order, options.date_order_given
         i_when = get.get("timestamp")
         if order is None and i_when is not None and first is not None:
-            order = find_date_order(chain([first], scan), i_when, label)
-    return _Translated(reader, RowTranslator(get, options, order))
+            order, source = find_date_order(chain([first], scan), i_when, label,
+                                            shop=dates.shop_order(options.shop_locale))
+    return _Translated(reader, RowTranslator(get, options, order, source))
 
 
 def translator_of(reader) -> RowTranslator | None:

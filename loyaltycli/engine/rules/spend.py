@@ -29,13 +29,15 @@ class SpendPoints(Rule):
 
     def refund(self, engine, event) -> None:
         account, out, at, sale, amount = event.account, event.out, event.at, event.sale, event.amount
-        if sale is None:
-            tier, multiplier = engine.rate(account, at, event.us)
+        if sale is None:  # at the base rate (the lowest tier's, no membership): never more than any sale of
+            # that amount could have earned, whatever the customer's tier on the refund day
+            tier = engine.program.tier_for_spend(0)
+            multiplier = tier.multiplier
             reverse = engine.portion_points(event.portions, multiplier)
             if reverse:
                 out.rows.append(engine.row(account.id, "refund", -reverse, at, None,
                                            note("refund_unlinked", receipt=event.receipt_id, amount=amount,
-                                                tier=tier.name, multiplier=str(multiplier.normalize()))))
+                                                multiplier=str(multiplier.normalize()))))
             out.earned -= reverse
             out.tier, out.multiplier = tier, multiplier
             return
