@@ -28,7 +28,7 @@ from loyaltycli.store import products
 from loyaltycli.store import spill, storage
 from loyaltycli.store.batches import BATCH_ROWS, HOLD_SECONDS, Transactions
 from loyaltycli.services.import_returns import BlockReturns
-from loyaltycli.base.errors import InvalidInput, LoyaltyError, RuleNotMet
+from loyaltycli.base.errors import InvalidInput, LoyaltyError
 from loyaltycli.base.money import format_amount
 from loyaltycli.store.models import ImportRun, LedgerEntry, Purchase, PurchaseItem
 from loyaltycli.store.program import Program, load_program
@@ -197,12 +197,13 @@ class Importer:
     def _use_shop_locale(self, database) -> None:
         """The shop's locale: its date order reads a file whose dates read both ways (pt/ro/it/es: DMY)."""
         from loyaltycli.base import place
+        from loyaltycli.store.program import read_settings
 
         locale = None
         if database is not None:
             try:
                 with database.session(write=False) as session:
-                    locale = place.read_settings(session).get("locale")
+                    locale = read_settings(session).get("locale")
             except LoyaltyError:
                 locale = None
         locale = locale or place.get("locale")

@@ -14,13 +14,12 @@ from typing import Iterator
 
 from loyaltycli.shop import clock
 from loyaltycli.services import import_files
-from loyaltycli.base.checks import check_item, check_sku
-from loyaltycli.base.spreadsheet import safe_row
+from loyaltycli.base.checks import check_sku
 from loyaltycli.shop.clock import UTC
 from loyaltycli.base.errors import InvalidInput, LoyaltyError
 from loyaltycli.base import numbers
 from loyaltycli.tillcsv import translate
-from loyaltycli.base.checks import check_sku, item_texts
+from loyaltycli.base.checks import item_texts
 from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.lines import MAX_LINE_BYTES, Lines
 from loyaltycli.tillcsv.presets import CANONICAL, REQUIRED, Preset
