@@ -31,7 +31,10 @@ def default_path() -> Path:
 
 
 def resolve_url(db: str | None = None) -> str:
-    """--db, then LOYALTY_DB, then the default file; a plain path becomes a sqlite URL."""
+    """--db, then LOYALTY_DB, then the default file; a plain path becomes a sqlite URL.
+
+    A value without ``scheme://`` is a path byte for byte: its ``%``, ``?`` and ``#`` are quoted so that
+    the URL names that very file (``shop?branch=1.db`` is not the file ``shop`` with a query)."""
     value = db or os.environ.get("LOYALTY_DB") or str(default_path())
     if not value.strip():
         raise DatabaseUnavailable(_('the database name is blank (--db or LOYALTY_DB); give a file or a URL'))
@@ -41,7 +44,13 @@ def resolve_url(db: str | None = None) -> str:
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix):]
         return value
-    return "sqlite:///" + str(Path(value).expanduser().resolve())
+    return path_url(Path(value).expanduser().resolve())
+
+
+def path_url(path: Path) -> str:
+    """The sqlite URL of the file ``path``, whatever characters its name holds."""
+    quoted = str(path).replace("%", "%25").replace("?", "%3F").replace("#", "%23")
+    return "sqlite:///" + quoted
 
 
 def _prepare_sqlite_file(url: str) -> None:
