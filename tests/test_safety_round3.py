@@ -41,3 +41,18 @@ def test_two_branches_with_query_like_names_are_two_files(cli, tmp_path, monkeyp
     assert cli("--db", "shop?branch=1.db", "enroll", "Ana", "--phone", "0851234567").exit_code == 0
     assert cli.json("--db", "shop?branch=2.db", "customer", "list") == []
     assert not (tmp_path / "shop").exists()
+
+
+# -- 4. customer list --search with 100,000 characters -------------------------------------------------------
+def test_huge_search_is_refused_in_one_line(cli):
+    assert cli("enroll", "Ana", "--phone", "0851234567").exit_code == 0
+    result = cli("customer", "list", "--search", "a" * 100_000)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("error: --search text of 100000 characters is too long; give at most 200")
+    assert cli.json("customer", "list", "--search", "an")[0]["name"] == "Ana"
+
+
+def test_huge_key_prefix_finds_no_one(session):
+    from loyaltycli.core.lookup import customers_starting_with
+
+    assert customers_starting_with(session, "a" * 100_000) == []

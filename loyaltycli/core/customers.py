@@ -404,6 +404,9 @@ def consent_record(session: Session, customer_id: int) -> ConsentRecord | None:
                            .order_by(ConsentRecord.at.desc(), ConsentRecord.id.desc()).limit(1)).scalar()
 
 
+MAX_SEARCH = 200  # characters of `customer list --search`
+
+
 def search_conditions(text: str, program: Program | None = None) -> list:
     """Where `--search TEXT` may match: the stored name key (case and accents folded), code, e-mail
     and card as typed (NFC, lower-case), and the phone as typed or as the E.164 number it means."""
@@ -411,6 +414,9 @@ def search_conditions(text: str, program: Program | None = None) -> list:
 
     from loyaltycli.core.textkey import fold, plain_digits
 
+    if len(text) > MAX_SEARCH:  # no name, e-mail or card is that long (and SQLite caps LIKE patterns)
+        raise InvalidInput(gettext('--search text of {count} characters is too long; give at most {limit}').format(
+            count=len(text), limit=MAX_SEARCH))
     typed = unicodedata.normalize("NFC", plain_digits(text)).strip()
     pattern = like_pattern(typed)
     out = [Customer.search_key.like(like_pattern(fold(text)), escape="\\"),
