@@ -3,9 +3,12 @@ refusal clean. One section per finding; real processes and signals where the fin
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,40 @@ def loyalty(*args: str, db=None, env: dict | None = None, timeout: float = 120, 
         full["LOYALTY_DB"] = str(db)
     return subprocess.run([sys.executable, "-m", "loyaltycli", *map(str, args)], capture_output=True,
                           text=True, env=full, cwd=str(ROOT), timeout=timeout, **kwargs)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "?"
+
+
+def killed_at_fault(fault: str, *args: str, db=None) -> int:
+    """Run `python -m loyaltycli ARGS` with the fault point ``fault`` set: it stops itself (SIGSTOP) there;
+    then it is killed with SIGKILL. Returns its pid."""
+    env = dict(os.environ, **{fault: "1"})
+    if db is not None:
+        env["LOYALTY_DB"] = str(db)
+    proc = subprocess.Popen([sys.executable, "-m", "loyaltycli", *map(str, args)], env=env, cwd=str(ROOT),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    end = time.time() + 120
+    while _state(proc.pid) != "T":
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.time() < end
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+    return proc.pid
+
+
+def dispose_all() -> None:
+    from loyaltycli.core import db as dbmod
+
+    for database in dbmod._databases.values():
+        database.engine.dispose()
+    dbmod._databases.clear()
 
 
 # -- 3. a --db value without scheme:// is a path, byte for byte ---------------------------------------------
@@ -56,3 +93,20 @@ def test_huge_key_prefix_finds_no_one(session):
     from loyaltycli.core.lookup import customers_starting_with
 
     assert customers_starting_with(session, "a" * 100_000) == []
+
+
+# -- 5. a killed restore's staged copy: backup and export sweep it too ---------------------------------------
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("sweeper", ["backup", "export"])
+def test_a_killed_restores_copy_is_swept_by_backup_and_export(cli, db_path, tmp_path, sweeper):
+    assert cli("enroll", "Orla Secret", "--email", "orla.secret@example.ie").exit_code == 0
+    assert cli("backup", tmp_path / "good.db").exit_code == 0
+    dispose_all()
+    pid = killed_at_fault("LOYALTY_FAULT_IN_RESTORE", "restore", tmp_path / "good.db", "--yes", db=db_path)
+    staged = db_path.parent / f".{db_path.name}.restore-{pid}.tmp"
+    assert b"orla.secret@example.ie" in staged.read_bytes()  # what the finding saw
+    target = tmp_path / ("again.db" if sweeper == "backup" else "csv")
+    result = loyalty(sweeper, target, db=db_path)
+    assert result.returncode == 0, result.stderr
+    assert not staged.exists()
+    assert [p.name for p in db_path.parent.iterdir() if p.name.endswith(".tmp")] == []

@@ -64,6 +64,7 @@ def restore(file: Path = typer.Argument(..., help="A backup written by `loyalty 
     from loyaltycli.core.backup import restore as run_restore
 
     def ask(facts: dict) -> bool:
+        _fault_point("LOYALTY_FAULT_IN_RESTORE")  # the kill tests: the staged copy is there now
         confirmed(yes, _("restore"), [
             _("restore {file}: written {time}, {customers} customers, {rows} ledger rows, schema {schema}").format(
                 file=file, time=facts["backup_time"], customers=facts["customers"], rows=facts["ledger_rows"],

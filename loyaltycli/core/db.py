@@ -143,6 +143,30 @@ class Database:
         self.engine = self._make_engine(url)
         self._checked = False
         self.wrote = False  # a write transaction committed since the last checkpoint
+        self.swept: list[Path] = []  # temporary files of killed runs removed when this handle was opened
+
+    @property
+    def temp_base(self) -> Path:
+        """The file that temporary data is kept beside (``.NAME.TAG-PID.tmp``, 0600): the SQLite file, or
+        for a server database the default file's place in the user's data directory."""
+        path = sqlite_file(self.url)
+        return path if path is not None else default_path()
+
+    def temp_path(self, tag: str) -> Path:
+        """A new temporary file's name beside the database, owned by this process (its folder made 0700)."""
+        from loyaltycli.core.files import temp_beside
+
+        base = self.temp_base
+        base.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return temp_beside(base, tag)
+
+    def sweep(self) -> list[Path]:
+        """Remove the temporary files that killed runs (restores, imports) left beside the database."""
+        from loyaltycli.core.files import DATABASE_TEMP_TAGS, remove_stale_temps
+
+        removed = remove_stale_temps(self.temp_base.parent, DATABASE_TEMP_TAGS)
+        self.swept.extend(removed)
+        return removed
 
     @property
     def safe_url(self) -> str:
@@ -275,6 +299,7 @@ class Database:
             return
         create = self.create if create is None else create
         self._preflight(create)
+        self.sweep()  # what a killed restore or import left (personal data): any run removes it
         version = self.schema_version()
         if version == SCHEMA_HEAD:
             self._checked = True

@@ -115,19 +115,31 @@ def _alive(pid: int) -> bool:
     return True
 
 
+# Temporary data kept beside the database: a restore's staged copy, an import's SAF-T rows and spill file.
+DATABASE_TEMP_TAGS = ("restore", "aside", "saft", "spill")
+
+
+def leftovers(folder: Path, tags: tuple[str, ...]) -> list[tuple[Path, int, bool]]:
+    """Our temporary files in ``folder`` with one of ``tags``: (path, pid, its process still running?)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        match = _TEMP.match(name)
+        if match and match["tag"] in tags:
+            found.append((Path(folder) / name, int(match["pid"]), _alive(int(match["pid"]))))
+    return found
+
+
 def remove_stale_temps(folder: Path, tags: tuple[str, ...]) -> list[Path]:
     """Remove temporary copies (ours, by name) left in ``folder`` by processes that are gone (killed
     backups, restores, exports). Returns what was removed."""
     removed = []
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return removed
-    for name in names:
-        match = _TEMP.match(name)
-        if not match or match["tag"] not in tags or _alive(int(match["pid"])):
+    for path, _pid, alive in leftovers(folder, tags):
+        if alive:
             continue
-        path = Path(folder) / name
         try:
             if stat.S_ISREG(os.lstat(path).st_mode):
                 path.unlink()
