@@ -110,3 +110,118 @@ def test_a_killed_restores_copy_is_swept_by_backup_and_export(cli, db_path, tmp_
     assert result.returncode == 0, result.stderr
     assert not staged.exists()
     assert [p.name for p in db_path.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+# -- 1. temporary copies: beside the database, 0600, removed on every way out, swept after a kill -----------
+SECRET = "orla.secret@example.ie"
+
+
+def _unsorted_till(folder: Path, rows: int) -> Path:
+    """A till file newest first (so the import sets every receipt aside in its spill file first)."""
+    folder.mkdir(exist_ok=True)
+    path = folder / "till.csv"
+    with path.open("w") as fh:
+        fh.write("receipt_id,timestamp,customer,amount\n")
+        for n in range(rows, 0, -1):
+            who = SECRET if n % 3 == 0 else f"c{n % 500}@example.ie"
+            fh.write(f"R{n},2026-05-{1 + n % 28:02d}T{8 + n % 10:02d}:{n % 60:02d}:00,{who},{5 + n % 40}.00\n")
+    return path
+
+
+def _files_beside(db_path: Path) -> list[str]:
+    return sorted(p.name for p in db_path.parent.iterdir() if p.name.endswith(".tmp"))
+
+
+def _wait_for(path_glob, folder: Path, proc, min_bytes: int = 1):
+    end = time.time() + 120
+    while True:
+        found = [p for p in folder.glob(path_glob) if p.stat().st_size >= min_bytes]
+        if found:
+            return found[0]
+        assert proc.poll() is None, "the import ended before it could be killed"
+        assert time.time() < end
+        time.sleep(0.005)
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("after", ["db check", "customer forget", "balance"])
+def test_a_killed_unsorted_import_leaves_its_spill_file_for_the_next_run_to_remove(cli, db_path, tmp_path, after):
+    assert cli("enroll", "Orla Secret", "--email", SECRET, "--at", "2026-01-01T09:00:00+00:00").exit_code == 0
+    till = _unsorted_till(tmp_path / "in", 60_000)
+    dispose_all()
+    proc = subprocess.Popen([sys.executable, "-m", "loyaltycli", "import", till, "--enroll-unknown"],
+                            env=dict(os.environ, LOYALTY_DB=str(db_path)), cwd=str(ROOT),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spill = _wait_for(f".{db_path.name}.spill-{proc.pid}.tmp", db_path.parent, proc, 64 * 1024)
+    assert spill.stat().st_mode & 0o777 == 0o600
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert SECRET.encode() in spill.read_bytes()  # what the finding saw: the killed run's copy
+    if after == "db check":
+        result = cli("db", "check", "--json")
+        assert result.exit_code == 0, result.stderr
+        notes = json.loads(result.stdout)["leftovers"]
+        assert [(n["file"], n["state"]) for n in notes] == [(str(spill), "removed")]
+        assert "an import's receipts set aside left by a run that was killed" in notes[0]["detail"]
+    elif after == "customer forget":
+        assert cli("customer", "forget", "C000001", "--yes").exit_code == 0
+        dispose_all()
+        for path in db_path.parent.iterdir():  # no file the program wrote still holds the person's e-mail
+            if path.is_file() and path.parent != till.parent:
+                assert SECRET.encode() not in path.read_bytes(), path
+    else:
+        assert cli("balance", "C000001").exit_code == 0
+    assert not spill.exists()
+    assert _files_beside(db_path) == []
+
+
+def _saft(invoices: int, *, customer_nif: str = "215876342", extra: str = "", line: str | None = None,
+          head: str = "<?xml version='1.0' encoding='UTF-8'?>", tail: str = "") -> bytes:
+    line = line or ("<Line><ProductCode>PAO</ProductCode><Quantity>2</Quantity><UnitPrice>1.50</UnitPrice>"
+                    "<CreditAmount>3.00</CreditAmount><Tax><TaxPercentage>0</TaxPercentage></Tax></Line>")
+    invoice = ("<Invoice><InvoiceNo>FS A/{n}</InvoiceNo><DocumentStatus><InvoiceStatus>N</InvoiceStatus>"
+               "</DocumentStatus><InvoiceDate>2026-05-04</InvoiceDate><InvoiceType>FS</InvoiceType>"
+               "<SystemEntryDate>2026-05-04T10:{m:02d}:{s:02d}</SystemEntryDate>"
+               "<CustomerID>C1</CustomerID>" + line + "</Invoice>")
+    return (head + "<AuditFile xmlns='urn:OECD:StandardAuditFile-Tax:PT_1.04_01'><Header><CurrencyCode>EUR"
+            "</CurrencyCode></Header><MasterFiles><Customer><CustomerID>C1</CustomerID><CustomerTaxID>"
+            + customer_nif + "</CustomerTaxID><CompanyName>Orla Secret</CompanyName></Customer></MasterFiles>"
+            + extra + "<SourceDocuments><SalesInvoices>"
+            + "".join(invoice.format(n=n, m=n // 60 % 60, s=n % 60) for n in range(invoices))
+            + "</SalesInvoices></SourceDocuments>" + tail + "</AuditFile>").encode()
+
+
+@pytest.mark.sqlite_only
+def test_a_refused_saft_import_leaves_no_copy_anywhere(cli, db_path, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    tempfile.tempdir = None
+    try:
+        bad = tmp_path / "in" / "bad.xml"
+        bad.parent.mkdir()
+        bad.write_bytes(_saft(50)[:-40])  # cut short: not well-formed at its end
+        result = cli("import", bad, "--preset", "saft-pt", "--enroll-unknown")
+        assert result.exit_code == 1 and "not well-formed XML" in result.stderr
+        assert _files_beside(db_path) == [] and list((tmp_path / "tmp").iterdir()) == []
+    finally:
+        tempfile.tempdir = None
+
+
+@pytest.mark.sqlite_only
+def test_a_killed_saft_import_leaves_its_rows_for_the_next_run_to_remove(cli, db_path, tmp_path):
+    xml = tmp_path / "in" / "saft.xml"
+    xml.parent.mkdir()
+    xml.write_bytes(_saft(150_000))
+    dispose_all()
+    proc = subprocess.Popen([sys.executable, "-m", "loyaltycli", "import", xml, "--preset", "saft-pt",
+                             "--enroll-unknown"], env=dict(os.environ, LOYALTY_DB=str(db_path)), cwd=str(ROOT),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rows = _wait_for(f".{db_path.name}.saft-{proc.pid}.tmp", db_path.parent, proc, 64 * 1024)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert rows.stat().st_mode & 0o777 == 0o600 and b"215876342" in rows.read_bytes()
+    result = cli("db", "check", "--json")
+    assert [n["state"] for n in json.loads(result.stdout)["leftovers"]] == ["removed"]
+    assert not rows.exists() and _files_beside(db_path) == []

@@ -104,11 +104,16 @@ def db_check() -> None:
 
     Example: loyalty db check
     """
-    from loyaltycli.core.check import CHECKS, run_checks
+    from loyaltycli.core.check import CHECKS, leftover_notes, run_checks
 
-    problems = run_checks(options.database())
+    database = options.database()
+    problems = run_checks(database)
+    notes = leftover_notes(database)
     data = {"ok": not problems, "checks": [name for name, _ in CHECKS],
-            "problems": [{"check": p.check, "detail": p.detail} for p in problems]}
+            "problems": [{"check": p.check, "detail": p.detail} for p in problems], "leftovers": notes}
+    if not options.current.json:
+        for note in notes:
+            typer.echo(_("note: {detail}").format(detail=note["detail"]), err=True)
     if options.current.json:
         emit(data)
     elif problems:

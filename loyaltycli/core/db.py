@@ -76,6 +76,23 @@ def sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
+def temp_base(url: str) -> Path:
+    """The file that a database's temporary data is kept beside (``.NAME.TAG-PID.tmp``, 0600): the SQLite
+    file, or for a server database the default file's place in the user's data directory."""
+    path = sqlite_file(str(url))
+    return path if path is not None else default_path()
+
+
+def temp_path(url: str, tag: str) -> Path:
+    """A new temporary file's name beside the database of ``url``, owned by this process (where every run
+    finds it: a killed run's is removed by the next; see Database.sweep)."""
+    from loyaltycli.core.files import temp_beside
+
+    base = temp_base(url)
+    base.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return temp_beside(base, tag)
+
+
 def _preflight_sqlite(path: Path, label: str, create: bool, url_label: str) -> None:
     """Look at a SQLite file read-only before any connection that may write to it (WAL mode, -wal and
     -shm files): refuse a missing file (unless creating), a foreign file and a newer schema unchanged."""
@@ -147,18 +164,7 @@ class Database:
 
     @property
     def temp_base(self) -> Path:
-        """The file that temporary data is kept beside (``.NAME.TAG-PID.tmp``, 0600): the SQLite file, or
-        for a server database the default file's place in the user's data directory."""
-        path = sqlite_file(self.url)
-        return path if path is not None else default_path()
-
-    def temp_path(self, tag: str) -> Path:
-        """A new temporary file's name beside the database, owned by this process (its folder made 0700)."""
-        from loyaltycli.core.files import temp_beside
-
-        base = self.temp_base
-        base.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return temp_beside(base, tag)
+        return temp_base(self.url)
 
     def sweep(self) -> list[Path]:
         """Remove the temporary files that killed runs (restores, imports) left beside the database."""

@@ -103,6 +103,12 @@ def temp_beside(path: Path, tag: str) -> Path:
 _TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<tag>[a-z]+)-(?P<pid>\d+)\.tmp(?:-wal|-shm|-journal)?$")
 
 
+def temp_tag(path: Path) -> str:
+    """What a temporary file of ours is for ('restore', 'spill'...; '' when it is not one of ours)."""
+    match = _TEMP.match(Path(path).name)
+    return match["tag"] if match else ""
+
+
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return True

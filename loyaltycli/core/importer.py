@@ -107,6 +107,7 @@ class Importer:
         self._digest: tuple[str, int] | None = None
         self._first_block = True
         self._temp: Path | None = None
+        self._url = ""  # the database's: temporary data is kept beside it
         self._customer_cache: dict[str, object] = {}
         self._watermark = 0
         self._zone = clock.local_zone()
@@ -123,21 +124,35 @@ class Importer:
     def run(self, database) -> ImportSummary:
         """Import into ``database`` (a Database: paced transactions, core/batches.py; dry run: one, rolled
         back)."""
-        self._prepare(database)
-        if self.dry_run:
-            with database.session() as session:
-                self._run(lambda: _Same(session), float("inf"))
-                session.rollback()
-        else:
-            self._record_run = True
-            self._run(database.session, HOLD_SECONDS)
+        self._url = database.url
+        try:
+            self._prepare(database)
+            if self.dry_run:
+                with database.session() as session:
+                    self._run(lambda: _Same(session), float("inf"))
+                    session.rollback()
+            else:
+                self._record_run = True
+                self._run(database.session, HOLD_SECONDS)
+        finally:
+            self._drop_temp()
         return self.summary
 
     def run_in(self, session: Session) -> ImportSummary:
         """Import inside the caller's transaction (used by `init --demo`); no rejects file unless given."""
-        self._prepare()
-        self._run(lambda: _Same(session), float("inf"))
+        self._url = str(session.get_bind().url)
+        try:
+            self._prepare()
+            self._run(lambda: _Same(session), float("inf"))
+        finally:
+            self._drop_temp()
         return self.summary
+
+    def _drop_temp(self) -> None:
+        """The SAF-T file's canonical rows (personal data) removed on every way out."""
+        if self._temp is not None:
+            self._temp.unlink(missing_ok=True)
+            self._temp = None
 
     @property
     def kept_receipts(self) -> int:
@@ -155,13 +170,16 @@ class Importer:
                 with database.session() as session:
                     runs.check_not_imported(session, *self._digest, self.label, self.source)
         if self.preset.format == "saft-pt":
-            import tempfile
+            import io
 
+            from loyaltycli.core.db import temp_path
+            from loyaltycli.core.files import create_private
             from loyaltycli.tillcsv import saft
 
-            fd, name = tempfile.mkstemp(prefix="loyalty-saft-", suffix=".csv")
-            self._temp = Path(name)
-            with open(fd, "w", encoding="utf-8", newline="") as out, self.path.open("rb") as xml:
+            # beside the database (0600), where the next run finds it should this one be killed
+            self._temp = temp_path(self._url, "saft")
+            with create_private(self._temp) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as out, \
+                    self.path.open("rb") as xml:
                 saft.to_csv(xml, out, self.label)
             self.reader.path = self._temp
 
@@ -188,9 +206,7 @@ class Importer:
             if handle is not None:
                 handle.close()
             self.reader.close_rejects()
-            if self._temp is not None:
-                self._temp.unlink(missing_ok=True)
-                self._temp = None
+            self._drop_temp()
 
     def _read(self, handle) -> None:
         size = min(self.batch_rows, BLOCK_ROWS)
@@ -204,7 +220,9 @@ class Importer:
                 self._flush(receipts, rows, last)
             return
         # out of time order, or a receipt's lines apart: every receipt set aside first, then applied oldest first
-        aside = spill.Spill(self.reader)
+        from loyaltycli.core.db import temp_path
+
+        aside = spill.Spill(self.reader, temp_path(self._url, "spill"))
         try:
             for receipts, _, _ in self.reader.blocks(handle, size):
                 aside.add(receipts)
