@@ -225,3 +225,62 @@ def test_a_killed_saft_import_leaves_its_rows_for_the_next_run_to_remove(cli, db
     result = cli("db", "check", "--json")
     assert [n["state"] for n in json.loads(result.stdout)["leftovers"]] == ["removed"]
     assert not rows.exists() and _files_beside(db_path) == []
+
+
+# -- 2. SAF-T memory flat in the file's size ----------------------------------------------------------------
+# the child's peak resident memory: VmHWM (ru_maxrss would carry the forking parent's peak over exec)
+_PEAK = """
+import sys
+from loyaltycli.tillcsv import saft
+with open(sys.argv[1], "rb") as xml, open("/dev/null", "w") as out:
+    saft.to_csv(xml, out, "x.xml")
+status = open("/proc/self/status").read()
+print(int(status.split("VmHWM:")[1].split()[0]) * 1024)
+"""
+
+
+def _saft_with_sections(path: Path, invoices: int) -> int:
+    """A SAF-T file of ``invoices`` invoices and, after them, ten payments per invoice (a section the
+    import does not read) and as many stock movements; returns its size."""
+    payment = ("<Payment><PaymentRefNo>RG {n}</PaymentRefNo><TransactionDate>2026-05-04</TransactionDate>"
+               "<PaymentType>RG</PaymentType><CustomerID>C1</CustomerID><Line><SourceDocumentID><OriginatingON>"
+               "FS A/{n}</OriginatingON></SourceDocumentID><CreditAmount>3.00</CreditAmount></Line></Payment>")
+    movement = ("<StockMovement><DocumentNumber>GT {n}</DocumentNumber><Line><ProductCode>PAO</ProductCode>"
+                "<Quantity>1</Quantity></Line></StockMovement>")
+    extra = ("<SourceDocuments><Payments>" + "".join(payment.format(n=n) for n in range(invoices * 10))
+             + "</Payments><MovementOfGoods>" + "".join(movement.format(n=n) for n in range(invoices * 10))
+             + "</MovementOfGoods></SourceDocuments>")
+    data = _saft(invoices, tail=extra)
+    path.write_bytes(data)
+    return len(data)
+
+
+def _peak(path: Path) -> int:
+    result = subprocess.run([sys.executable, "-c", _PEAK, str(path)], capture_output=True, text=True,
+                            cwd=str(ROOT), timeout=600)
+    assert result.returncode == 0, result.stderr
+    return int(result.stdout)
+
+
+def test_saft_memory_stays_flat_in_the_files_size(tmp_path):
+    # today's largest SAF-T test file (2,000 invoices, ~0.6 MB) and one ten times its size, same shape
+    small = _saft_with_sections(tmp_path / "small.xml", 400)
+    big = _saft_with_sections(tmp_path / "big.xml", 4000)
+    assert big >= 10 * 600_000
+    baseline, peak = _peak(tmp_path / "small.xml"), _peak(tmp_path / "big.xml")
+    # kept in memory, the file's elements take more than its size; streamed, the growth is noise
+    assert peak - baseline < (big - small) / 4, (baseline, peak, small, big)
+
+
+def test_a_document_of_too_many_lines_is_refused(cli, tmp_path):
+    from loyaltycli.tillcsv.saft import MAX_DOCUMENT_LINES
+
+    line = ("<Line><ProductCode>PAO</ProductCode><Quantity>1</Quantity><UnitPrice>1.00</UnitPrice>"
+            "<CreditAmount>1.00</CreditAmount></Line>")
+    xml = tmp_path / "long.xml"
+    xml.write_bytes(_saft(1, line=line * (MAX_DOCUMENT_LINES + 1)))
+    result = cli("import", xml, "--preset", "saft-pt", "--enroll-unknown")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"error: {xml}: FS A/0 has more than 10000 lines; no till receipt is that "
+                                     "long (is the file damaged?)")
+    assert cli.json("customer", "list") == []

@@ -1,7 +1,7 @@
 """The Portuguese SAF-T (PT) 1.04_01 audit file, streamed into canonical till rows.
 
 Every certified invoicing program in Portugal exports it. Read with ``xml.etree.ElementTree.iterparse``:
-each customer and invoice is dropped from the tree once read, so memory stays flat however long the file.
+every element is dropped from the tree once read, so memory stays flat however long the file.
 
 - Invoices (FT), simplified invoices (FS) and invoice-receipts (FR) are sales; credit notes (NC) are
   returns, linked by ``refund_of`` to the invoice their lines reference. Debit notes (ND) and annulled
@@ -69,11 +69,24 @@ def _decimal(text: str, what: str, where: str) -> Decimal:
         raise InvalidInput(_('{where}: {what} {text!r} is not a number').format(where=where, what=_(what), text=text)) from None
 
 
+# One document may hold this many lines (a till's receipt holds tens): the lines of the document being read
+# are the only part of the file kept in memory, so this caps the memory a file can take.
+MAX_DOCUMENT_LINES = 10_000
+_RECORDS = {"Invoice", "Customer"}  # what is read whole (then dropped); every other element is dropped at once
+
+
 def rows(handle: IO[bytes], label: str = "saft.xml", counts: SaftCounts | None = None) -> Iterator[dict]:
-    """Canonical rows (dicts keyed by COLUMNS) of the sales documents of a SAF-T (PT) file."""
+    """Canonical rows (dicts keyed by COLUMNS) of the sales documents of a SAF-T (PT) file.
+
+    Memory stays flat in the file's size: every element is dropped from the tree as soon as it ends
+    (payments, movements of goods, ledger entries, tax tables...), except the parts of the one invoice or
+    customer being read, which go when it ends; a document of more than MAX_DOCUMENT_LINES lines is
+    refused."""
     counts = counts if counts is not None else SaftCounts()
     customers: dict[str, str] = {}  # CustomerID -> NIF ('' for the final consumer)
     stack: list = []
+    record = None  # the invoice or master-file customer being read
+    lines = 0
     seen_root = False
     try:
         for event, elem in iterparse(handle, events=("start", "end")):
@@ -82,23 +95,33 @@ def rows(handle: IO[bytes], label: str = "saft.xml", counts: SaftCounts | None =
                     seen_root = True
                     if _local(elem.tag) != "AuditFile":
                         raise InvalidInput(_('{label} is not a SAF-T (PT) file: its root is <{tag}>, not <AuditFile>').format(label=label, tag=_local(elem.tag)))
+                elif record is None:
+                    name = _local(elem.tag)
+                    if name == "Invoice" or (name == "Customer" and _local(stack[-1].tag) == "MasterFiles"):
+                        record, lines = elem, 0
                 stack.append(elem)
                 continue
             stack.pop()
-            name = _local(elem.tag)
-            if name == "CurrencyCode" and len(stack) >= 2 and _local(stack[-1].tag) == "Header":
+            parent = stack[-1] if stack else None
+            if elem is record:
+                record = None
+                if _local(elem.tag) == "Invoice":
+                    yield from _invoice(elem, customers, counts, label)
+                else:
+                    nif = _text(elem, "CustomerTaxID")
+                    company = _text(elem, "CompanyName").lower()
+                    anonymous = nif in ("", ANONYMOUS_NIF) or company == "consumidor final"
+                    customers[_text(elem, "CustomerID")] = "" if anonymous else nif
+            elif record is not None:
+                if parent is record and _local(elem.tag) == "Line":
+                    lines += 1
+                    if lines > MAX_DOCUMENT_LINES:
+                        raise InvalidInput(_('{label}: {number} has more than {limit} lines; no till receipt is that long (is the file damaged?)').format(label=label, number=_text(record, "InvoiceNo") or _("an invoice"), limit=MAX_DOCUMENT_LINES))
+                continue  # part of the record: read when it ends
+            elif _local(elem.tag) == "CurrencyCode" and parent is not None and _local(parent.tag) == "Header":
                 counts.currency = (elem.text or "").strip()
-            elif name == "Customer" and stack and _local(stack[-1].tag) == "MasterFiles":
-                nif = _text(elem, "CustomerTaxID")
-                company = _text(elem, "CompanyName").lower()
-                anonymous = nif in ("", ANONYMOUS_NIF) or company == "consumidor final"
-                customers[_text(elem, "CustomerID")] = "" if anonymous else nif
-                stack[-1].remove(elem)
-            elif name == "Product" and stack and _local(stack[-1].tag) == "MasterFiles":
-                stack[-1].remove(elem)
-            elif name == "Invoice" and stack:
-                yield from _invoice(elem, customers, counts, label)
-                stack[-1].remove(elem)
+            if parent is not None:
+                parent.remove(elem)
     except ParseError as exc:
         raise InvalidInput(_('{label}: not well-formed XML ({exc})').format(label=label, exc=exc)) from None
     if not seen_root:
