@@ -284,3 +284,46 @@ def test_a_document_of_too_many_lines_is_refused(cli, tmp_path):
     assert result.stderr.strip() == (f"error: {xml}: FS A/0 has more than 10000 lines; no till receipt is that "
                                      "long (is the file damaged?)")
     assert cli.json("customer", "list") == []
+
+
+# -- 7. SAF-T with NaN, Infinity, huge exponents, quantity 0, unknown encodings: a rejected document -------
+def _bad_line(quantity="2", price="1.50", tax="23", amount="3.00") -> str:
+    return ("<Line><ProductCode>PAO</ProductCode>" + (f"<Quantity>{quantity}</Quantity>" if quantity else "")
+            + (f"<UnitPrice>{price}</UnitPrice>" if price else "") + f"<CreditAmount>{amount}</CreditAmount>"
+            + f"<Tax><TaxPercentage>{tax}</TaxPercentage></Tax></Line>")
+
+
+@pytest.mark.parametrize("line, reason", [
+    (_bad_line(quantity="NaN"), "quantity 'NaN' must be a number"),
+    (_bad_line(quantity="sNaN"), "quantity 'sNaN' must be a number"),
+    (_bad_line(price="Infinity"), "unit price 'Infinity +23% VAT' is not a number"),
+    (_bad_line(price="-Infinity"), "unit price '-Infinity +23% VAT' is not a number"),
+    (_bad_line(quantity="1E+999999"), "quantity '1E+999999' must be a number"),
+    (_bad_line(price="1E-999999999"), "unit price '1E-999999999 +23% VAT' is not a number"),
+    (_bad_line(tax="NaN"), "unit price '1.50 +NaN% VAT' is not a number"),
+    (_bad_line(quantity="0", price=""), "quantity '0' must be a number"),
+    (_bad_line(price="", amount="sNaN"), "unit price 'sNaN +23% VAT' is not a number"),
+])
+def test_saft_values_that_are_no_numbers_reject_their_document(cli, tmp_path, line, reason):
+    bad = ("<Invoice><InvoiceNo>FS B/1</InvoiceNo><DocumentStatus><InvoiceStatus>N</InvoiceStatus>"
+           "</DocumentStatus><InvoiceType>FS</InvoiceType><SystemEntryDate>2026-05-04T11:00:00</SystemEntryDate>"
+           "<CustomerID>C1</CustomerID>" + line + "</Invoice>")
+    xml = tmp_path / "saft.xml"
+    xml.write_bytes(_saft(1).replace(b"</SalesInvoices>", bad.encode() + b"</SalesInvoices>"))
+    result = cli("import", xml, "--preset", "saft-pt", "--enroll-unknown", "--json")
+    assert result.exit_code == 3, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["imported"], summary["rejected"]) == (1, 1)
+    rejects = (tmp_path / "saft.xml.rejects.csv").read_text()
+    assert "FS B/1" in rejects and reason in rejects, rejects
+
+
+@pytest.mark.parametrize("encoding", ["x-unknown", "rot13", "base64", "hex", "zlib"])
+def test_saft_of_an_unknown_or_binary_encoding_is_refused(cli, tmp_path, encoding):
+    xml = tmp_path / "saft.xml"
+    xml.write_bytes(_saft(1, head=f"<?xml version='1.0' encoding='{encoding}'?>"))
+    result = cli("import", xml, "--preset", "saft-pt", "--enroll-unknown")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {xml}: cannot read its encoding (")
+    assert result.stderr.strip().endswith("a SAF-T (PT) file is UTF-8 or Windows-1252")
+    assert cli.json("customer", "list") == []
