@@ -327,3 +327,55 @@ def test_saft_of_an_unknown_or_binary_encoding_is_refused(cli, tmp_path, encodin
     assert result.stderr.startswith(f"error: {xml}: cannot read its encoding (")
     assert result.stderr.strip().endswith("a SAF-T (PT) file is UTF-8 or Windows-1252")
     assert cli.json("customer", "list") == []
+
+
+# -- 9. only text encodings; preset values of the wrong type -------------------------------------------------
+@pytest.mark.parametrize("encoding, message", [
+    ("rot13", "--encoding 'rot13' is not a text encoding; give the one the till wrote text in"),
+    ("base64", "--encoding 'base64' is not a text encoding"),
+    ("hex", "--encoding 'hex' is not a text encoding"),
+    ("zlib", "--encoding 'zlib' is not a text encoding"),
+    ("punycode", "--encoding 'punycode' does not write ASCII letters and digits as single bytes"),
+    ("utf-16", "--encoding 'utf-16' does not write ASCII letters and digits as single bytes"),
+    ("idna", "--encoding 'idna' does not write ASCII letters and digits as single bytes"),
+    ("no-such-thing", "--encoding 'no-such-thing' is not an encoding Python knows"),
+])
+def test_import_takes_only_text_encodings(cli, tmp_path, encoding, message):
+    till = tmp_path / "till.csv"
+    till.write_text("receipt_id,timestamp,customer,amount\nR1,2026-05-04T10:00:00,0851234567,5.00\n")
+    result = cli("import", till, "--encoding", encoding, "--enroll-unknown")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: " + message), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert cli.json("customer", "list") == []
+
+
+def test_import_in_a_legacy_text_encoding_still_works(cli, tmp_path):
+    till = tmp_path / "till.csv"
+    till.write_bytes("receipt_id,timestamp,customer,amount,description\nR1,2026-05-04T10:00:00,0851234567,5.00,"
+                     "Pâine\n".encode("cp1250"))
+    data = cli.json("import", till, "--encoding", "cp1250", "--enroll-unknown")
+    assert data["imported"] == 1
+
+
+@pytest.mark.parametrize("toml, problem", [
+    ('columns = 5', "columns must be a table of texts, e.g. [columns] then \"Column\" = \"field\" (it is 5)"),
+    ('date_formats = "%d/%m/%Y"', "date_formats must be a list of texts, e.g. date_formats = [\"...\"] (it is '%d/%m/%Y')"),
+    ('default_channel = 7', "default_channel must be text in quotes, e.g. default_channel = \"...\" (it is 7)"),
+    ('encoding = 1252', "encoding must be text in quotes, e.g. encoding = \"...\" (it is 1252)"),
+    ('encoding = "rot13"', "encoding 'rot13' is not a text encoding"),
+    ('anonymous_values = [1, 2]', "anonymous_values must be a list of texts"),
+    ('customer_kind = ["card"]', "customer_kind must be text in quotes"),
+    ('[negate_when]\nType = 1', "negate_when must be a table of texts"),
+    ('decimal = true', "decimal must be text in quotes, e.g. decimal = \"...\" (it is True)"),
+])
+def test_preset_values_of_the_wrong_type_are_refused_clearly(cli, tmp_path, toml, problem):
+    preset = tmp_path / "mine.toml"
+    preset.write_text(toml + "\n")
+    till = tmp_path / "till.csv"
+    till.write_text("receipt_id,timestamp,customer,amount\nR1,2026-05-04T10:00:00,0851234567,5.00\n")
+    result = cli("import", till, "--preset", preset, "--enroll-unknown")
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.startswith(f"error: preset mine ({preset}) is broken: "), result.stderr
+    assert problem in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
