@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -379,3 +380,36 @@ def test_preset_values_of_the_wrong_type_are_refused_clearly(cli, tmp_path, toml
     assert result.stderr.startswith(f"error: preset mine ({preset}) is broken: "), result.stderr
     assert problem in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# -- 10. purchase on a read-only database file: exit 4, as forget ---------------------------------------------
+@contextmanager
+def read_only_file(path: Path):
+    """``path`` made read-only for this process: chmod 0444, or for root (who writes anyway) the immutable
+    attribute (chattr +i); undone afterwards."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        try:
+            yield path
+        finally:
+            path.chmod(0o600)
+        return
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("running as root on a file system without chattr +i: no way to make the file read-only")
+    try:
+        yield path
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+@pytest.mark.sqlite_only
+def test_purchase_on_a_read_only_database_exits_4(cli, db_path):
+    assert cli("enroll", "Ana", "--phone", "0851234567").exit_code == 0
+    dispose_all()
+    with read_only_file(db_path):
+        for args in (["purchase", "C000001", "10.00"], ["purchase", "C000001", "10.00", "--item", "A:1:10.00"],
+                     ["award", "C000001", "5", "--reason", "x"], ["customer", "forget", "C000001", "--yes"]):
+            result = loyalty(*args, db=db_path)
+            assert result.returncode == 4, (args, result.stderr)
+            assert result.stderr.strip() == "error: the database cannot be used: attempt to write a readonly database"
+    assert cli.json("balance", "C000001")["balance"] == 50

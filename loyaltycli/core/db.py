@@ -381,8 +381,11 @@ class Database:
         except DBAPIError as exc:
             session.rollback()
             raise _unavailable(exc) from exc
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
+            mapped = _unavailable(exc) if _driver_error(exc) else exc  # raw cursors (core/storage.py)
+            if mapped is not exc:
+                raise mapped from exc
             raise
         finally:
             session.close()
@@ -392,17 +395,32 @@ def _shown(path) -> str:
     return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _unavailable(exc: DBAPIError) -> Exception:
-    """Locked, full or unreadable databases exit 4; anything else is re-raised as it is."""
+def _driver_error(exc: BaseException) -> bool:
+    """An error of the database driver itself (not wrapped by SQLAlchemy): sqlite3's, or psycopg's."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.Error):
+        return True
+    return type(exc).__module__.startswith("psycopg") and hasattr(exc, "sqlstate")
+
+
+def _unavailable(exc: Exception) -> Exception:
+    """Locked, full, read-only or unreadable databases exit 4; anything else is re-raised as it is.
+    ``exc``: SQLAlchemy's DBAPIError, or the driver's own error (raw cursors)."""
+    import sqlite3
+
     from loyaltycli.core.files import disk_full, disk_full_error, mask_secrets
 
-    message = mask_secrets(str(exc.orig) if exc.orig is not None else str(exc))
+    orig = getattr(exc, "orig", None)
+    message = mask_secrets(str(orig) if orig is not None else str(exc))
     lowered = message.lower()
     if disk_full(exc):
         return disk_full_error("the database could not grow")
     # "file is not a database" arrives as a plain DatabaseError, not an OperationalError.
+    raw = orig if orig is not None else exc
     unusable = isinstance(exc, OperationalError) or (
-        isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError))
+        isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError)) or (
+        isinstance(raw, sqlite3.DatabaseError) and not isinstance(raw, sqlite3.IntegrityError))
     if unusable and any(word in lowered for word in (
             "locked", "busy", "unable to open", "not a database", "disk i/o", "malformed",
             "readonly", "read-only", "connection", "could not connect", "does not exist", "no such table",
