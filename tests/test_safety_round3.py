@@ -413,3 +413,34 @@ def test_purchase_on_a_read_only_database_exits_4(cli, db_path):
             assert result.returncode == 4, (args, result.stderr)
             assert result.stderr.strip() == "error: the database cannot be used: attempt to write a readonly database"
     assert cli.json("balance", "C000001")["balance"] == 50
+
+
+# -- 6. a NUL character in a KEY (PostgreSQL text cannot hold one): a clean refusal on every backend -------
+def test_a_nul_in_a_key_is_refused_cleanly(cli, db_path, database):
+    from loyaltycli.core import customers
+    from loyaltycli.core.errors import InvalidInput, UnknownCustomer
+
+    assert cli("enroll", "Ana", "--phone", "0851234567").exit_code == 0
+    with database.session(write=False) as session, pytest.raises(UnknownCustomer, match="holds a NUL character"):
+        customers.find(session, "C0\x00001")
+    with pytest.raises(InvalidInput, match="holds a NUL character"):
+        customers.search_conditions("a\x00b")
+    dispose_all()
+    # at the counter (the only way a NUL reaches a command: argv cannot hold one), as a real process
+    lines = "balance C0\x00001\ncustomer list --search a\x00b\nhistory \x00\nbalance C000001\n"
+    result = subprocess.run([sys.executable, "-m", "loyaltycli", "counter"], input=lines, capture_output=True,
+                            text=True, env=dict(os.environ, LOYALTY_DB=str(db_path)), cwd=str(ROOT), timeout=120)
+    assert "internal error" not in result.stdout + result.stderr
+    assert (result.stdout + result.stderr).count("holds a NUL character (\\x00); type it again") == 3
+    assert "C000001 Ana: 50 points" in result.stdout
+
+
+def test_a_nul_in_a_key_never_reaches_the_database(session):
+    from loyaltycli.core import customers
+    from loyaltycli.core.errors import UnknownCustomer
+    from loyaltycli.core.lookup import customers_starting_with
+
+    assert customers_starting_with(session, "C0\x00") == []
+    for key in ("\x00", "ana\x00@example.ie", "0851\x00234567"):
+        with pytest.raises(UnknownCustomer):
+            customers.find(session, key)

@@ -312,6 +312,8 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
     given = (key or "").strip()
     if not given:
         raise UnknownCustomer(gettext('customer KEY is empty; give a code (C000042), card, e-mail or phone'))
+    if "\x00" in given:  # nobody's key holds one, and PostgreSQL text cannot: refused before any query
+        raise UnknownCustomer(gettext('customer KEY {key!r} holds a NUL character; give a code (C000042), card, e-mail or phone').format(key=given))
     # Looked up as stored: NFC (an NFD e-mail), ASCII digits (fullwidth or Arabic-Indic ones in a phone)
     raw = unicodedata.normalize("NFC", plain_digits(given)).strip()
     candidates = [raw, raw.upper(), raw.lower()]
@@ -414,6 +416,8 @@ def search_conditions(text: str, program: Program | None = None) -> list:
 
     from loyaltycli.core.textkey import fold, plain_digits
 
+    if "\x00" in text:
+        raise InvalidInput(gettext('--search text {text!r} holds a NUL character').format(text=text[:40]))
     if len(text) > MAX_SEARCH:  # no name, e-mail or card is that long (and SQLite caps LIKE patterns)
         raise InvalidInput(gettext('--search text of {count} characters is too long; give at most {limit}').format(
             count=len(text), limit=MAX_SEARCH))
