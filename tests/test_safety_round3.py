@@ -444,3 +444,49 @@ def test_a_nul_in_a_key_never_reaches_the_database(session):
     for key in ("\x00", "ana\x00@example.ie", "0851\x00234567"):
         with pytest.raises(UnknownCustomer):
             customers.find(session, key)
+
+
+# -- 8. terminal escapes refused at entry; stored ones never printed raw by --csv ------------------------------
+ESC = "\x1b]0;pwned\x07\x1b[2J"
+
+
+@pytest.mark.parametrize("args", [
+    ["enroll", "Ana", "--consent", "--consent-how", f"paper form{ESC}"],
+    ["program", "rule", "add", f"Croissant{ESC}", "--sku", "CRO-*", "--points", "5"],
+    ["program", "rule", "add", "Croissant", "--sku", f"CRO-{ESC}", "--points", "5"],
+    ["program", "set", "survey_nps_question", f"Would you recommend us?{ESC}"],
+    ["program", "set", "survey_csat_question", "How was it?\u202e"],
+])
+def test_terminal_escapes_are_refused_at_entry(cli, db_path, args):
+    from safety_helpers import dump
+
+    before = dump(db_path)
+    result = cli(*args)
+    assert result.exit_code == 1, result.output
+    assert "contains a control character" in result.stderr and "type plain text" in result.stderr
+    assert "\x1b" not in result.stderr and "\x1b" not in result.stdout
+    assert dump(db_path) == before
+
+
+def test_consent_how_is_checked_on_edit_too(cli):
+    assert cli("enroll", "Ana", "--phone", "0851234567").exit_code == 0
+    result = cli("customer", "edit", "C000001", "--consent", "--consent-how", f"x{ESC}")
+    assert result.exit_code == 1 and "--consent-how contains a control character" in result.stderr
+
+
+@pytest.mark.shop_zone("UTC")
+def test_csv_outputs_never_print_stored_escapes_raw(cli, db_path):
+    from safety_helpers import execute
+
+    assert cli("enroll", "Ana", "--phone", "0851234567", "--consent", "--at", "2026-01-01T09:00:00+00:00").exit_code == 0
+    assert cli("purchase", "C000001", "20.00", "--at", "2026-02-01T10:00:00+00:00").exit_code == 0
+    assert cli("award", "C000001", "5", "--reason", "goodwill").exit_code == 0
+    # rows written before the entry checks, or by another program
+    execute(db_path, f"UPDATE customer SET name = 'Ana{ESC}' WHERE code = 'C000001'",
+            f"UPDATE consent_record SET how = 'form{ESC}'",
+            f"UPDATE ledger SET note = 'goodwill{ESC}' WHERE kind = 'award'")
+    for args in (["report", "segments", "--all"], ["customer", "show", "C000001"], ["history", "C000001"]):
+        result = cli(*args, "--csv")
+        assert result.exit_code == 0, (args, result.stderr)
+        assert "\x1b" not in result.stdout and "\x07" not in result.stdout, args
+        assert "\\x1b]0;pwned\\x07\\x1b[2J" in result.stdout, (args, result.stdout)

@@ -393,6 +393,9 @@ def edit(session: Session, program: Program, customer: Customer, *, name=None, p
 def record_consent(session: Session, customer: Customer, given: bool, how: str,
                    at: datetime | None = None) -> ConsentRecord:
     """Keep the proof of a consent given or withdrawn: when, and how it was asked."""
+    from loyaltycli.core.textkey import check_plain_text
+
+    check_plain_text(how, "--consent-how")
     if customer.id is None:
         session.flush()
     record = ConsentRecord(customer_id=customer.id, at=at or clock.now(), given=given, how=how[:200])

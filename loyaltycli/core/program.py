@@ -173,6 +173,13 @@ def _question(text: str) -> str:
     return value
 
 
+def _question_check(text: str) -> str:
+    """A question set by a person: read to customers on a terminal, so no control characters."""
+    from loyaltycli.core.textkey import check_plain_text
+
+    return _question(check_plain_text(str(text), "question"))
+
+
 def _timezone(text: str) -> str:
     from loyaltycli.core import clock
 
@@ -228,9 +235,9 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("phone_region", "IE", N_("region for phone numbers written without +country code"),
             lambda t: str(t).strip().upper(), check=_place_check("phone_region")),
     Setting("survey_nps_question", "", N_("the NPS question as the shop words it, read to customers by `loyalty "
-            "survey` (empty: the default, in the shop's language)"), _question),
+            "survey` (empty: the default, in the shop's language)"), _question, check=_question_check),
     Setting("survey_csat_question", "", N_("the CSAT question as the shop words it (empty: the default, in the "
-            "shop's language)"), _question),
+            "shop's language)"), _question, check=_question_check),
 ]}
 
 
@@ -310,8 +317,10 @@ def add_item_rule(session: Session, name: str, skus: list[str], points: int, per
     """`program rule add`: bonus points for items of SKU patterns, on top of the spend points."""
     from loyaltycli.engine.cards import ItemRule
 
-    name = (name or "").strip()
-    patterns = tuple(p.strip() for p in skus or [] if p.strip())
+    from loyaltycli.core.textkey import check_plain_text
+
+    name = (check_plain_text(name, "rule name") or "").strip()
+    patterns = tuple(check_plain_text(p, "--sku pattern").strip() for p in skus or [] if p.strip())
     if not name or len(name) > 100:
         raise InvalidInput(_('rule name must be 1 to 100 characters'))
     if not patterns:
