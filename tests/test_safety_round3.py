@@ -490,3 +490,26 @@ def test_csv_outputs_never_print_stored_escapes_raw(cli, db_path):
         assert result.exit_code == 0, (args, result.stderr)
         assert "\x1b" not in result.stdout and "\x07" not in result.stdout, args
         assert "\\x1b]0;pwned\\x07\\x1b[2J" in result.stdout, (args, result.stdout)
+
+
+# -- 12. forget scrubs the counter's history ------------------------------------------------------------------
+def test_forget_drops_the_customers_lines_from_the_counter_history(cli, tmp_path):
+    from loyaltycli.cli.counter import private_history
+
+    assert cli("enroll", "Orla", "--card", "SECRET001").exit_code == 0
+    assert cli("enroll", "Other", "--card", "OTHER002").exit_code == 0
+    data_home = tmp_path / "data-home"
+    path = data_home / "loyaltycli" / "counter_history"
+    path.parent.mkdir(parents=True)
+    history = private_history(path)  # what a counter session writes, line by line
+    for line in ("customer show SECRET001", "purchase SECRET001 12.50", "balance OTHER002",
+                 "balance C000001", "purchase secret001 3.00", "report summary"):
+        history.store_string(line)
+    assert "SECRET001" in path.read_text()
+    result = loyalty("customer", "forget", "SECRET001", "--yes", env={"XDG_DATA_HOME": str(data_home)})
+    assert result.returncode == 0, result.stderr
+    text = path.read_text()
+    assert "SECRET001" not in text.upper()
+    assert [line for line in private_history(path).load_history_strings()] == [
+        "report summary", "balance C000001", "balance OTHER002"]
+    assert path.stat().st_mode & 0o777 == 0o600

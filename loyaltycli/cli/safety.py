@@ -219,7 +219,11 @@ def customer_forget(key: str = typer.Argument(..., help="Code, card, e-mail or p
             customers.find(session, key, program)  # says which customer it was merged into
         if not yes and customer.id != shown:
             raise RuleNotMet(_("the customer changed while you were deciding; nothing was erased, run it again"))
+        keys = {customer.card, customer.tax_id, customer.phone, customer.email}  # before they are erased
         result = forget_customer(session, customer)
+    from loyaltycli.cli.counter import forget_in_history
+
+    forget_in_history({key for key in keys if key})  # `customer show CARD` typed at the counter
     _fault_point("LOYALTY_FAULT_BEFORE_SCRUB")
     scrubbed = scrub_file(db)
     if not scrubbed:
