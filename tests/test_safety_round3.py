@@ -513,3 +513,64 @@ def test_forget_drops_the_customers_lines_from_the_counter_history(cli, tmp_path
     assert [line for line in private_history(path).load_history_strings()] == [
         "report summary", "balance C000001", "balance OTHER002"]
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+# -- 13. a full disk during an import says what was committed; a failed export takes its folder away --------
+def _unshare_works() -> bool:
+    import shutil
+
+    if not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=64k none /mnt && echo ok"],
+                           capture_output=True, text=True)
+    return probe.stdout.strip() == "ok"
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.skipif(not _unshare_works(), reason="needs `unshare -rm` to mount a small tmpfs")
+def test_a_full_disk_stops_an_import_saying_what_was_committed(cli, db_path, tmp_path):
+    dispose_all()
+    till = tmp_path / "till.csv"
+    with till.open("w") as fh:
+        fh.write("receipt_id,timestamp,customer,amount\n")
+        for n in range(30_000):
+            fh.write(f"R{n},2026-05-{1 + n * 27 // 30_000:02d}T{8 + n % 10:02d}:{n % 60:02d}:00,"
+                     f"c{n % 3000}@example.ie,{5 + n % 40}.00\n")
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    script = f"""
+mount -t tmpfs -o size=3m none {mnt}
+cp {db_path} {mnt}/loyalty.db
+L="{sys.executable} -m loyaltycli --db {mnt}/loyalty.db"
+$L import {till} --enroll-unknown --batch-rows 2500 --rejects {tmp_path}/rejects.csv >/dev/null 2>{tmp_path}/err1
+echo "first|$?"
+$L export {mnt}/csv/today >/dev/null 2>{tmp_path}/err2
+echo "export|$?|$(ls {mnt})"
+mount -o remount,size=64m {mnt}
+$L import {till} --enroll-unknown --json --rejects {tmp_path}/rejects.csv >{tmp_path}/out3 2>{tmp_path}/err3
+echo "again|$?"
+$L db check >/dev/null 2>&1; echo "check|$?"
+"""
+    result = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=600,
+                            cwd=str(ROOT))
+    outcomes = {line.split("|")[0]: line.split("|")[1:] for line in result.stdout.splitlines() if "|" in line}
+    first = (tmp_path / "err1").read_text().strip()
+    assert outcomes["first"] == ["4"], (result.stdout, result.stderr, first)
+    import re
+
+    found = re.fullmatch(rf"error: disk full: the import of {re.escape(str(till))} stopped after (\d+) receipts "
+                         r"were committed \(whole batches; the batch in progress was rolled back\); free some "
+                         r"space and run the same command again: it skips what was imported and finishes the "
+                         r"file", first)
+    assert found, first
+    committed = int(found[1])
+    assert 0 < committed < 30_000 and committed % 2500 == 0
+    # the export found no room either: it says so and leaves no empty folder behind
+    code, listing = outcomes["export"]
+    assert code == "4" and "csv" not in listing.split(), outcomes
+    assert (tmp_path / "err2").read_text().startswith("error: disk full: ")
+    # with room again, the same command finishes the file: the receipts kept are skipped, not counted twice
+    assert outcomes["again"] == ["0"], (tmp_path / "err3").read_text()
+    again = json.loads((tmp_path / "out3").read_text())
+    assert (again["imported"], again["skipped"]) == (30_000 - committed, committed)
+    assert outcomes["check"] == ["0"]

@@ -42,7 +42,9 @@ def no_space(folder: Path) -> bool:
 
 def disk_full_error(what: str) -> DatabaseUnavailable:
     """The one message for a full disk (exit 4)."""
-    return DatabaseUnavailable(_('disk full: {what}; nothing was changed (free some space and run it again)').format(what=_(what)))
+    error = DatabaseUnavailable(_('disk full: {what}; nothing was changed (free some space and run it again)').format(what=_(what)))
+    error.disk_full = True
+    return error
 
 
 def create_private(path: Path, *, force: bool = False, what: str = "file"):

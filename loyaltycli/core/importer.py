@@ -134,9 +134,37 @@ class Importer:
             else:
                 self._record_run = True
                 self._run(database.session, HOLD_SECONDS)
+        except Exception as exc:
+            stopped = self._disk_full(exc)
+            if stopped is None:
+                raise
+            raise stopped from None
         finally:
             self._drop_temp()
         return self.summary
+
+    def _disk_full(self, exc: Exception):
+        """A full disk (the database, the spill file, the rejects file...) as one message that says what
+        was committed before it and that a re-run finishes the file; None for any other error."""
+        from loyaltycli.core import files
+
+        if not (getattr(exc, "disk_full", False) or files.disk_full(exc)):
+            return None
+        kept = 0 if self.dry_run else self.kept_receipts
+        if not kept:
+            return exc if getattr(exc, "disk_full", False) else files.disk_full_error(f"cannot import {self.label}")
+        from loyaltycli.core.errors import DatabaseUnavailable
+        from loyaltycli.i18n import ngettext
+
+        error = DatabaseUnavailable(ngettext(
+            "disk full: the import of {file} stopped after {count} receipt was committed (whole batches; the batch "
+            "in progress was rolled back); free some space and run the same command again: it skips what was "
+            "imported and finishes the file",
+            "disk full: the import of {file} stopped after {count} receipts were committed (whole batches; the "
+            "batch in progress was rolled back); free some space and run the same command again: it skips what "
+            "was imported and finishes the file", kept).format(file=self.label, count=kept))
+        error.disk_full = True
+        return error
 
     def run_in(self, session: Session) -> ImportSummary:
         """Import inside the caller's transaction (used by `init --demo`); no rejects file unless given."""
