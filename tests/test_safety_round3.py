@@ -574,3 +574,42 @@ $L db check >/dev/null 2>&1; echo "check|$?"
     again = json.loads((tmp_path / "out3").read_text())
     assert (again["imported"], again["skipped"]) == (30_000 - committed, committed)
     assert outcomes["check"] == ["0"]
+
+
+# -- 14. receipt ids that differ only in case are one receipt -------------------------------------------------
+def _till(path: Path, *rows: str) -> Path:
+    path.write_text("receipt_id,timestamp,customer,amount\n" + "".join(row + "\n" for row in rows))
+    return path
+
+
+def test_an_import_skips_a_receipt_already_imported_in_another_case(cli, db_path, tmp_path):
+    from safety_helpers import balance_of
+
+    assert cli("enroll", "Ana", "--phone", "0851234567", "--at", "2026-01-01T09:00:00+00:00").exit_code == 0
+    first = _till(tmp_path / "monday.csv", "AB-1,2026-05-04T10:00:00,C000001,30.00")
+    assert cli.json("import", first)["imported"] == 1
+    balance = balance_of(db_path, "C000001")
+    again = _till(tmp_path / "tuesday.csv", "ab-1,2026-05-04T10:00:00,C000001,30.00",
+                  "AB-2,2026-05-05T10:00:00,C000001,10.00")
+    data = cli.json("import", again)
+    assert (data["imported"], data["skipped"]) == (1, 1)  # the finding: +30 points
+    assert balance_of(db_path, "C000001") == balance + 10
+
+
+def test_ids_differing_in_case_within_one_file_are_one_receipt_twice(cli, tmp_path):
+    assert cli("enroll", "Ana", "--phone", "0851234567", "--at", "2026-01-01T09:00:00+00:00").exit_code == 0
+    till = _till(tmp_path / "till.csv", "AB-1,2026-05-04T10:00:00,C000001,30.00",
+                 "AB-3,2026-05-04T11:00:00,C000001,5.00", "ab-1,2026-05-04T12:00:00,C000001,30.00")
+    result = cli("import", till, "--json")
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["imported"] == 2
+    assert "receipt ab-1 appears twice in the file (first at line 2)" in (tmp_path / "till.csv.rejects.csv").read_text()
+
+
+def test_the_counter_refuses_a_receipt_id_in_another_case(cli):
+    assert cli("enroll", "Ana", "--phone", "0851234567").exit_code == 0
+    assert cli("purchase", "C000001", "30.00", "--receipt", "AB-1").exit_code == 0
+    result = cli("purchase", "C000001", "30.00", "--receipt", "ab-1")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: receipt ab-1 was already recorded (source counter); nothing changed"
+    assert cli.json("balance", "C000001")["balance"] == 80

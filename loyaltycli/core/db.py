@@ -16,9 +16,9 @@ from loyaltycli.core.errors import DatabaseUnavailable
 from loyaltycli.i18n import _
 
 # The newest migration this program knows, and every older one it can upgrade from.
-SCHEMA_HEAD = "0007_taxid"
+SCHEMA_HEAD = "0008_safe"
 KNOWN_REVISIONS = ("0001", "0002_shop", "0003_safety", "0004_consent", "0005_imports", "0006_cards",
-                   "0007_taxid")
+                   "0007_taxid", "0008_safe")
 
 BUSY_TIMEOUT_SECONDS = float(os.environ.get("LOYALTY_BUSY_TIMEOUT", "15"))
 

@@ -338,6 +338,7 @@ class Importer:
         summary.legacy_encoding_lines = self.reader.lines.legacy
         # 1. receipts with a bad line, bad id or time; duplicates within the batch
         seen: dict[str, Receipt] = {}
+        any_case: dict[str, Receipt] = {}
         ready: list[Receipt] = []
         now_limit = clock.now() + points.FUTURE_SLACK
         for receipt in batch:
@@ -367,11 +368,11 @@ class Importer:
             if not receipt.customer_key:
                 reject(receipt, gettext('customer is empty; give a code, card, e-mail or phone'))
                 continue
-            earlier = seen.get(receipt.receipt_id)
+            earlier = any_case.get(receipt.receipt_id.upper())  # receipt ids in any case: ab-1 is AB-1
             if earlier is not None:
                 reject(receipt, gettext('receipt {receipt_id} appears twice in the file (first at line {first_line}); lines of a receipt must be consecutive').format(receipt_id=receipt.receipt_id, first_line=earlier.first_line))
                 continue
-            seen[receipt.receipt_id] = receipt
+            seen[receipt.receipt_id] = any_case[receipt.receipt_id.upper()] = receipt
             ready.append(receipt)
         if self._first_block and ready and not self.again:  # the same export under another --source?
             runs.check_other_sources(session, [r.receipt_id for r in ready], self.source, self.label)
@@ -379,13 +380,13 @@ class Importer:
         # 2. receipts already recorded from this source: skipped (or, recorded by this very run: duplicates)
         existing = {}
         q = storage.queries(session)
-        for chunk in storage.id_lists(session, [r.receipt_id for r in ready]):
+        for chunk in storage.id_lists(session, [r.receipt_id.upper() for r in ready]):
             for receipt_id, purchase_id, line in session.execute(q["existing"], {"source": self.source, "ids": chunk}):
                 existing[receipt_id] = (purchase_id, line)
         if existing:
             kept = []
             for receipt in ready:
-                found = existing.get(receipt.receipt_id)
+                found = existing.get(receipt.receipt_id.upper())
                 if found is None:
                     kept.append(receipt)
                 elif found[0] > self._watermark and found[1] != receipt.first_line:

@@ -353,8 +353,9 @@ def _queries(ids_in) -> dict:
                              Customer.status, Customer.enrolled_at, Customer.merged_into_id, Customer.tax_id)
                       .where(ids_in(Customer.code) | ids_in(Customer.card) | ids_in(Customer.email, "lowered")
                              | ids_in(Customer.phone, "keys") | ids_in(Customer.tax_id, "tax_ids"))),
-        "existing": (select(Purchase.receipt_id, Purchase.id, Purchase.import_line)
-                     .where(Purchase.source == bindparam("source"), ids_in(Purchase.receipt_id))),
+        # receipt ids in any case (ab-1 is AB-1): the ids are given upper-cased (index on upper(receipt_id))
+        "existing": (select(func.upper(Purchase.receipt_id), Purchase.id, Purchase.import_line)
+                     .where(Purchase.source == bindparam("source"), ids_in(func.upper(Purchase.receipt_id)))),
     }
 
 
