@@ -613,3 +613,29 @@ def test_the_counter_refuses_a_receipt_id_in_another_case(cli):
     assert result.exit_code == 1
     assert result.stderr.strip() == "error: receipt ab-1 was already recorded (source counter); nothing changed"
     assert cli.json("balance", "C000001")["balance"] == 80
+
+
+# -- 15. the same till's receipts under another --source ----------------------------------------------------
+def test_receipts_already_imported_under_another_source_are_refused_as_duplicates(cli, db_path, tmp_path):
+    from safety_helpers import balance_of, query
+
+    assert cli("enroll", "Ana", "--phone", "0851234567", "--at", "2026-01-01T09:00:00+00:00").exit_code == 0
+    old = [f"R{n},2026-05-0{1 + n % 5}T1{n}:00:00,C000001,{10 + n}.00" for n in range(8)]
+    assert cli.json("import", _till(tmp_path / "week1.csv", *old), "--source", "shop1")["imported"] == 8
+    balance = balance_of(db_path, "C000001")
+    # an overlapping export that starts with new receipts (the first-receipts sample sees nothing known),
+    # imported under a new --source: the old receipts are refused, the new ones imported
+    new = [f"N{n:04d},2026-05-06T{8 + n // 60:02d}:{n % 60:02d}:00,C000001,1.00" for n in range(600)]
+    changed = "R7,2026-05-03T17:00:00,C000001,99.00"  # same id, another amount: another sale, imported
+    result = cli("import", _till(tmp_path / "week2.csv", *new, *old[:7], changed), "--source", "shop1-new", "--json")
+    assert result.exit_code == 3, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["imported"], data["rejected"]) == (601, 7)
+    rejects = (tmp_path / "week2.csv.rejects.csv").read_text()
+    assert ("receipt R0 was already imported under source shop1 (same customer, time and amount): the same till "
+            "under another --source? Add --again if it is another sale") in rejects
+    assert balance_of(db_path, "C000001") - balance == data["points_awarded"]
+    assert query(db_path, "SELECT count(*) FROM purchase WHERE source = 'shop1-new' AND receipt_id LIKE 'R%'") == (1,)
+    # --again imports them anyway (the owner says they are other sales)
+    again = cli.json("import", tmp_path / "week2.csv", "--source", "shop1-new", "--again")
+    assert (again["imported"], again["skipped"], again["rejected"]) == (7, 601, 0)

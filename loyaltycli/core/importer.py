@@ -399,6 +399,8 @@ class Importer:
         # 3. customers
         self._resolve_customers(session, program, ready)
         ready = [r for r in ready if r.customer is not None]
+        if ready and not self.again:
+            ready = self._not_under_other_sources(session, ready)
         if not ready:
             return
         # 4. what the rules need, loaded once for the batch
@@ -475,6 +477,26 @@ class Importer:
         summary.imported += sum(len(r.lines) for r in accepted)
         summary.receipts += sum(1 for r in accepted if r.amount > 0)
         summary.refunds += sum(1 for r in accepted if r.amount < 0)
+
+    def _not_under_other_sources(self, session: Session, ready: list[Receipt]) -> list[Receipt]:
+        """Receipts already imported under another --source of the same till (same id in any case, same
+        customer, time and amount) are rejected as duplicates (``--again`` imports them anyway); the rest."""
+        q = storage.queries(session)
+        found: dict[tuple, str] = {}
+        for chunk in storage.id_lists(session, [r.receipt_id.upper() for r in ready]):
+            for receipt_id, customer_id, at, amount, source in session.execute(
+                    q["elsewhere"], {"source": self.source, "ids": chunk}):
+                found.setdefault((receipt_id, customer_id, microseconds(clock.as_utc(at)), amount), source)
+        if not found:
+            return ready
+        kept = []
+        for receipt in ready:
+            other = found.get((receipt.receipt_id.upper(), receipt.customer.id, receipt.us, receipt.amount))
+            if other is None:
+                kept.append(receipt)
+            else:
+                self.reader.reject_receipt(receipt, gettext('receipt {receipt_id} was already imported under source {other} (same customer, time and amount): the same till under another --source? Add --again if it is another sale').format(receipt_id=receipt.receipt_id, other=other))
+        return kept
 
     # -- customers ----------------------------------------------------------------------------------
     def _resolve_customers(self, session: Session, program: Program, ready: list[Receipt]) -> None:

@@ -1,4 +1,5 @@
-"""receipt ids compared case-insensitively: an index on purchase (source, upper(receipt_id))
+"""receipt ids compared case-insensitively: an index on purchase (upper(receipt_id), source), for one source
+or across sources (the same till imported under another --source)
 
 Revision ID: 0008_safe
 Revises: 0007_taxid
@@ -14,8 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index('ix_purchase_source_receipt_ci', 'purchase', ['source', sa.text('upper(receipt_id)')])
+    op.create_index('ix_purchase_receipt_ci', 'purchase', [sa.text('upper(receipt_id)'), 'source'])
 
 
 def downgrade() -> None:
-    op.drop_index('ix_purchase_source_receipt_ci', table_name='purchase')
+    op.drop_index('ix_purchase_receipt_ci', table_name='purchase')
