@@ -59,10 +59,14 @@ class Spill:
         self.reader = reader
         self.path = path
         create_private_empty(path)
-        self._db = sqlite3.connect(os.fsencode(path))
-        self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8192;"
-                               "CREATE TABLE spill (key TEXT PRIMARY KEY, us INTEGER, line INTEGER, rows INTEGER,"
-                               " data BLOB)")
+        try:
+            self._db = sqlite3.connect(os.fsencode(path))
+            self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8192;"
+                                   "CREATE TABLE spill (key TEXT PRIMARY KEY, us INTEGER, line INTEGER, rows INTEGER,"
+                                   " data BLOB)")
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
         self._odd = 0
 
     def close(self) -> None:

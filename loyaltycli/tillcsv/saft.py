@@ -65,7 +65,6 @@ def _text(elem, *path: str) -> str:
 # One document may hold this many lines (a till's receipt holds tens): the lines of the document being read
 # are the only part of the file kept in memory, so this caps the memory a file can take.
 MAX_DOCUMENT_LINES = 10_000
-_RECORDS = {"Invoice", "Customer"}  # what is read whole (then dropped); every other element is dropped at once
 
 
 def rows(handle: IO[bytes], label: str = "saft.xml", counts: SaftCounts | None = None) -> Iterator[dict]:
