@@ -516,14 +516,7 @@ def test_forget_drops_the_customers_lines_from_the_counter_history(cli, tmp_path
 
 
 # -- 13. a full disk during an import says what was committed; a failed export takes its folder away --------
-def _unshare_works() -> bool:
-    import shutil
-
-    if not shutil.which("unshare"):
-        return False
-    probe = subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=64k none /mnt && echo ok"],
-                           capture_output=True, text=True)
-    return probe.stdout.strip() == "ok"
+from test_safety_files import _unshare_works  # noqa: E402  (the probe of the other full-disk test)
 
 
 @pytest.mark.sqlite_only
