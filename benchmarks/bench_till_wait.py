@@ -10,8 +10,10 @@ Method
   time, start of the process to its exit, is its wait (interpreter start-up included, as at a real till).
 - Phases, in this order: idle; an import of another file of ``--rows`` rows (under another --source)
   running; idle; `loyalty backup` run over and over; `loyalty restore --yes` of that backup run over and
-  over; idle. The idle samples are pooled: they are the baseline measured in the same run, on the same
-  (possibly loaded) machine, around the busy phases.
+  over; idle; a process that only burns CPU ("cpu"). The idle samples are pooled: they are the baseline
+  measured in the same run, on the same (possibly loaded) machine, around the busy phases. The "cpu" phase
+  tells how much of a busy phase's extra wait is the CPU the back-office process takes (on a machine with
+  few, shared cores) rather than waiting for the database.
 - Reported per phase: sales timed, median, 95th percentile and maximum wait, and the extra over the idle
   baseline (p95 - idle p95, max - idle max). A sale that fails is counted and shown (none should).
 """
@@ -134,12 +136,19 @@ def main() -> None:
         for path in folder.glob("shop.db.before-restore-*"):
             path.unlink()
     record("idle", *sales(env, args.sales, customers))
+    # a process that only burns CPU, as long as a backup phase: what the till loses to a busy CPU alone,
+    # with no lock to wait for (the import, backup and restore each keep one CPU busy too)
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    stop = time.perf_counter()
+    record("cpu", *sales(env, 10_000, customers, busy=lambda: time.perf_counter() - stop < PHASE_SECONDS))
+    burner.kill()
+    burner.wait()
 
     idle = phases["idle"]
     print(f"import of {args.rows} rows took {import_seconds:.1f} s while the till sold")
     print(f"{'phase':<8} {'sales':>5} {'median':>8} {'p95':>8} {'max':>8} {'p95 extra':>10} {'max extra':>10} "
           f"{'failed':>6}")
-    for name in ("idle", "import", "backup", "restore"):
+    for name in ("idle", "cpu", "import", "backup", "restore"):
         waits = phases.get(name) or [float("nan")]
         print(f"{name:<8} {len(waits):>5} {statistics.median(waits):>7.2f}s {p95(waits):>7.2f}s {max(waits):>7.2f}s "
               f"{p95(waits) - p95(idle):>+9.2f}s {max(waits) - max(idle):>+9.2f}s {failures.get(name, 0):>6}")
