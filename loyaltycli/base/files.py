@@ -42,7 +42,9 @@ def no_space(folder: Path) -> bool:
 
 def disk_full_error(what: str) -> DatabaseUnavailable:
     """The one message for a full disk (exit 4)."""
-    return DatabaseUnavailable(_('disk full: {what}; nothing was changed (free some space and run it again)').format(what=_(what)))
+    error = DatabaseUnavailable(_('disk full: {what}; nothing was changed (free some space and run it again)').format(what=_(what)))
+    error.disk_full = True
+    return error
 
 
 def create_private(path: Path, *, force: bool = False, what: str = "file"):
@@ -103,6 +105,12 @@ def temp_beside(path: Path, tag: str) -> Path:
 _TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<tag>[a-z]+)-(?P<pid>\d+)\.tmp(?:-wal|-shm|-journal)?$")
 
 
+def temp_tag(path: Path) -> str:
+    """What a temporary file of ours is for ('restore', 'spill'...; '' when it is not one of ours)."""
+    match = _TEMP.match(Path(path).name)
+    return match["tag"] if match else ""
+
+
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
@@ -115,19 +123,31 @@ def _alive(pid: int) -> bool:
     return True
 
 
+# Temporary data kept beside the database: a restore's staged copy, an import's SAF-T rows and spill file.
+DATABASE_TEMP_TAGS = ("restore", "aside", "saft", "spill")
+
+
+def leftovers(folder: Path, tags: tuple[str, ...]) -> list[tuple[Path, int, bool]]:
+    """Our temporary files in ``folder`` with one of ``tags``: (path, pid, its process still running?)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        match = _TEMP.match(name)
+        if match and match["tag"] in tags:
+            found.append((Path(folder) / name, int(match["pid"]), _alive(int(match["pid"]))))
+    return found
+
+
 def remove_stale_temps(folder: Path, tags: tuple[str, ...]) -> list[Path]:
     """Remove temporary copies (ours, by name) left in ``folder`` by processes that are gone (killed
     backups, restores, exports). Returns what was removed."""
     removed = []
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return removed
-    for name in names:
-        match = _TEMP.match(name)
-        if not match or match["tag"] not in tags or _alive(int(match["pid"])):
+    for path, _pid, alive in leftovers(folder, tags):
+        if alive:
             continue
-        path = Path(folder) / name
         try:
             if stat.S_ISREG(os.lstat(path).st_mode):
                 path.unlink()

@@ -97,17 +97,51 @@ def private_history(path: Path):
 
     if path.exists() and not path.is_symlink():
         os.chmod(path, 0o600)
-        kept = [line for line in PrivateHistory(str(path)).load_history_strings() if line_is_safe_to_keep(line)]
-        from loyaltycli.base.files import remove_stale_temps, temp_beside
-
-        remove_stale_temps(path.parent, ("history",))  # left by a counter killed while it cleaned the file
-        temp = temp_beside(path, "history")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for line in reversed(kept):  # load_history_strings gives the newest first
-                fh.write("\n# kept\n" + "".join(f"+{part}\n" for part in line.split("\n")))
-        os.replace(temp, path)
+        _rewrite_history(path, line_is_safe_to_keep)
     return PrivateHistory(str(path))
+
+
+def _rewrite_history(path: Path, keep) -> int:
+    """Rewrite the history file with only the entries ``keep`` accepts (via a 0600 temporary copy and an
+    atomic rename); returns how many entries were dropped."""
+    from prompt_toolkit.history import FileHistory
+
+    from loyaltycli.base.files import remove_stale_temps, temp_beside
+
+    entries = list(FileHistory(str(path)).load_history_strings())  # newest first
+    kept = [line for line in entries if keep(line)]
+    remove_stale_temps(path.parent, ("history",))  # left by a counter killed while it cleaned the file
+    temp = temp_beside(path, "history")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        for line in reversed(kept):
+            fh.write("\n# kept\n" + "".join(f"+{part}\n" for part in line.split("\n")))
+    os.replace(temp, path)
+    return len(entries) - len(kept)
+
+
+def forget_in_history(keys: set[str], path: Path | None = None) -> int:
+    """After `customer forget`: drop every history line naming one of the customer's ``keys`` (card, tax id,
+    phone, e-mail: a line such as `customer show SECRET001` was safe to keep until the card was erased).
+    Returns how many lines were dropped."""
+    import shlex
+
+    path = path or history_path()
+    wanted = {key.strip().lower() for key in keys if key and key.strip()}
+    if not wanted or not path.is_file() or path.is_symlink():
+        return 0
+
+    def keep(line: str) -> bool:
+        try:
+            words = shlex.split(line)
+        except ValueError:
+            words = line.split()
+        return not any(word.lower() in wanted for word in words)
+
+    try:
+        return _rewrite_history(path, keep)
+    except OSError:
+        return 0
 
 
 def prompt_session(history_file: Path | None = None, **kwargs):

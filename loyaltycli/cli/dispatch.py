@@ -64,6 +64,8 @@ def run_line(line: str, *, capture: bool = True, base_args: Sequence[str] = ()) 
 
 
 def _run(line: str, base_args: Sequence[str]) -> int:
+    if "\x00" in line:  # no command line can hold one (argv cannot); PostgreSQL text cannot either
+        return _error(_("the line holds a NUL character (\\x00); type it again"))
     try:
         words = split_line(line)
     except ValueError as exc:

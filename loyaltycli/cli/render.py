@@ -121,7 +121,8 @@ def emit(data: Any, *, columns: Sequence[str] | None = None, title: str | None =
 
 
 def write_csv(stream, rows: Iterable[dict], columns: Sequence[str] | None = None) -> None:
-    """CSV for people: formula-like cells escaped (base/spreadsheet.py); with --excel a UTF-8 BOM, and
+    """CSV for people: formula-like cells escaped (base/spreadsheet.py), control characters and bidi
+    overrides shown as ``\\x1b`` (``printable``); with --excel a UTF-8 BOM, and
     ``;`` with decimal commas where the shop's locale writes them."""
     from loyaltycli.base.spreadsheet import BOM, PLAIN, excel_dialect, safe_cell
 
@@ -135,8 +136,12 @@ def write_csv(stream, rows: Iterable[dict], columns: Sequence[str] | None = None
         stream.write(BOM)
     writer = csv.writer(stream, lineterminator="\n", delimiter=dialect.delimiter)
     writer.writerow(columns)
-    for row in rows:
-        writer.writerow([safe_cell(_csv_cell(row.get(col), dialect)) for col in columns])
+    for row in rows:  # stored text with terminal escapes (rows older than the entry checks) shown escaped
+        writer.writerow([safe_cell(_printable_cell(_csv_cell(row.get(col), dialect))) for col in columns])
+
+
+def _printable_cell(value):
+    return printable(value) if isinstance(value, str) else value
 
 
 def _csv_cell(value: Any, dialect) -> str:

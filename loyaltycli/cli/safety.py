@@ -64,6 +64,7 @@ def restore(file: Path = typer.Argument(..., help="A backup written by `loyalty 
     from loyaltycli.services.backup import restore as run_restore
 
     def ask(facts: dict) -> bool:
+        _fault_point("LOYALTY_FAULT_IN_RESTORE")  # the kill tests: the staged copy is there now
         confirmed(yes, _("restore"), [
             _("restore {file}: written {time}, {customers} customers, {rows} ledger rows, schema {schema}").format(
                 file=file, time=facts["backup_time"], customers=facts["customers"], rows=facts["ledger_rows"],
@@ -104,10 +105,16 @@ def db_check() -> None:
     Example: loyalty db check
     """
     from loyaltycli.services.check import CHECKS, run_checks
+    from loyaltycli.services.check import leftover_notes
 
-    problems = run_checks(options.database())
+    database = options.database()
+    problems = run_checks(database)
+    notes = leftover_notes(database)
     data = {"ok": not problems, "checks": [name for name, _ in CHECKS],
-            "problems": [{"check": p.check, "detail": p.detail} for p in problems]}
+            "problems": [{"check": p.check, "detail": p.detail} for p in problems], "leftovers": notes}
+    if not options.current.json:
+        for note in notes:
+            typer.echo(_("note: {detail}").format(detail=note["detail"]), err=True)
     if options.current.json:
         emit(data)
     elif problems:
@@ -213,7 +220,11 @@ def customer_forget(key: str = typer.Argument(..., help="Code, card, e-mail or p
             customers.find(session, key, program)  # says which customer it was merged into
         if not yes and customer.id != shown:
             raise RuleNotMet(_("the customer changed while you were deciding; nothing was erased, run it again"))
+        keys = {customer.card, customer.tax_id, customer.phone, customer.email}  # before they are erased
         result = forget_customer(session, customer)
+    from loyaltycli.cli.counter import forget_in_history
+
+    forget_in_history({key for key in keys if key})  # `customer show CARD` typed at the counter
     _fault_point("LOYALTY_FAULT_BEFORE_SCRUB")
     scrubbed = scrub_file(db)
     if not scrubbed:

@@ -377,18 +377,34 @@ NOT_EXPORTED = {("pass_key", "secret")}
 @_os_errors(lambda folder: f"cannot export to {shown(folder)[:100]}")
 def export(database, folder: str | Path) -> dict:
     """Write every table as ``<table>.csv`` (header row; values as stored: cents, UTC times) into ``folder``,
-    all from one read transaction."""
-    from sqlmodel import SQLModel
+    all from one read transaction. A failed export takes away the folders it made."""
 
     from loyaltycli.store import models  # noqa: F401  (registers the tables)
 
     folder = Path(folder).expanduser()
     if folder.exists() and not folder.is_dir():
         raise InvalidInput(gettext('{folder} is a file; give a folder for the CSV files').format(folder=shown(folder)))
+    made = [p for p in (folder, *folder.parents) if not p.exists()]  # what a failed export takes away again
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise InvalidInput(gettext('cannot create {folder}: {value}').format(folder=shown(folder), value=exc.strerror or exc)) from None
+    try:
+        return _export_into(database, folder)
+    except BaseException:
+        for path in made:  # innermost first: an empty folder we made is not left behind
+            try:
+                path.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def _export_into(database, folder: Path) -> dict:
+    from sqlmodel import SQLModel
+
+    from loyaltycli.store import models  # noqa: F401  (registers the tables)
+
     files.remove_stale_temps(folder, ("export",))
     counts = {}
     with database.session(write=False) as session:

@@ -56,6 +56,29 @@ def _owner(merged: dict[int, int], customer_id: int) -> int:
 DAMAGED = N_('the file is damaged, other checks skipped: restore the latest good backup (`loyalty restore FILE`)')
 
 
+_TEMP_KINDS = {"restore": N_("a restore's copy of a backup"), "aside": N_("a restore's copy of the database"),
+               "saft": N_("an import's rows of a SAF-T file"), "spill": N_("an import's receipts set aside")}
+
+
+def leftover_notes(database) -> list[dict]:
+    """Temporary files beside the database: those of killed runs (removed when the database was opened,
+    Database.sweep) and those of runs still going (left alone)."""
+    from loyaltycli.base import files
+
+    database.sweep()
+    notes = []
+    for path in database.swept:
+        tag = files.temp_tag(path)
+        notes.append({"file": files.shown(path), "state": "removed", "detail": _(
+            'removed {file}: {what} left by a run that was killed (it held personal data)').format(
+            file=files.shown(path), what=_(_TEMP_KINDS.get(tag, N_("a temporary file"))))})
+    for path, pid, _alive in files.leftovers(database.temp_base.parent, files.DATABASE_TEMP_TAGS):
+        notes.append({"file": files.shown(path), "state": "in_use", "detail": _(
+            '{file} belongs to process {pid}, still running (removed when it ends)').format(
+            file=files.shown(path), pid=pid)})
+    return notes
+
+
 def run_checks(database) -> list[Problem]:
     """All checks of one database; a damaged SQLite file is reported without reading it further."""
     if database.is_sqlite:

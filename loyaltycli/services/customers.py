@@ -331,6 +331,8 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
     given = (key or "").strip()
     if not given:
         raise UnknownCustomer(gettext('customer KEY is empty; give a code (C000042), card, e-mail or phone'))
+    if "\x00" in given:  # nobody's key holds one, and PostgreSQL text cannot: refused before any query
+        raise UnknownCustomer(gettext('customer KEY {key!r} holds a NUL character; give a code (C000042), card, e-mail or phone').format(key=given))
     from loyaltycli.services import passes
 
     if passes.looks_like_code(given):  # a scanned card code: signed, current, of an active customer
@@ -429,6 +431,9 @@ def customer_language(text: str) -> str:
                            .format(text=(text or "").strip(), languages=", ".join(i18n.languages()))) from None
 
 
+MAX_SEARCH = 200  # characters of `customer list --search`
+
+
 def search_conditions(text: str, program: Program | None = None) -> list:
     """Where `--search TEXT` may match: the stored name key (case and accents folded), code, e-mail
     and card as typed (NFC, lower-case), and the phone as typed or as the E.164 number it means."""
@@ -436,6 +441,11 @@ def search_conditions(text: str, program: Program | None = None) -> list:
 
     from loyaltycli.base.textkey import fold, plain_digits
 
+    if "\x00" in text:
+        raise InvalidInput(gettext('--search text {text!r} holds a NUL character').format(text=text[:40]))
+    if len(text) > MAX_SEARCH:  # no name, e-mail or card is that long (and SQLite caps LIKE patterns)
+        raise InvalidInput(gettext('--search text of {count} characters is too long; give at most {limit}').format(
+            count=len(text), limit=MAX_SEARCH))
     typed = unicodedata.normalize("NFC", plain_digits(text)).strip()
     pattern = like_pattern(typed)
     out = [Customer.search_key.like(like_pattern(fold(text)), escape="\\"),

@@ -121,6 +121,7 @@ class Importer:
         self._digest: tuple[str, int] | None = None
         self._first_block = True
         self._temp: Path | None = None
+        self._url = ""  # the database's: temporary data is kept beside it
         self._customer_cache: dict[str, object] = {}
         self._enrolled_some = False  # customers enrolled by this run: unknown phones are looked up again
         self._watermark = 0
@@ -138,21 +139,63 @@ class Importer:
     def run(self, database) -> ImportSummary:
         """Import into ``database`` (a Database: paced transactions, store/batches.py; dry run: one, rolled
         back)."""
-        self._prepare(database)
-        if self.dry_run:
-            with database.session() as session:
-                self._run(lambda: _Same(session), float("inf"))
-                session.rollback()
-        else:
-            self._record_run = True
-            self._run(database.session, HOLD_SECONDS)
+        self._url = database.url
+        try:
+            self._prepare(database)
+            if self.dry_run:
+                with database.session() as session:
+                    self._run(lambda: _Same(session), float("inf"))
+                    session.rollback()
+            else:
+                self._record_run = True
+                self._run(database.session, HOLD_SECONDS)
+        except Exception as exc:
+            stopped = self._disk_full(exc)
+            if stopped is None:
+                raise
+            raise stopped from None
+        finally:
+            self._drop_temp()
         return self.summary
+
+    def _disk_full(self, exc: Exception):
+        """A full disk (the database, the spill file, the rejects file...) as one message that says what
+        was committed before it and that a re-run finishes the file; None for any other error."""
+        from loyaltycli.base import files
+
+        if not (getattr(exc, "disk_full", False) or files.disk_full(exc)):
+            return None
+        kept = 0 if self.dry_run else self.kept_receipts
+        if not kept:
+            return exc if getattr(exc, "disk_full", False) else files.disk_full_error(f"cannot import {self.label}")
+        from loyaltycli.base.errors import DatabaseUnavailable
+        from loyaltycli.i18n import ngettext
+
+        error = DatabaseUnavailable(ngettext(
+            "disk full: the import of {file} stopped after {count} receipt was committed (whole batches; the batch "
+            "in progress was rolled back); free some space and run the same command again: it skips what was "
+            "imported and finishes the file",
+            "disk full: the import of {file} stopped after {count} receipts were committed (whole batches; the "
+            "batch in progress was rolled back); free some space and run the same command again: it skips what "
+            "was imported and finishes the file", kept).format(file=self.label, count=kept))
+        error.disk_full = True
+        return error
 
     def run_in(self, session: Session) -> ImportSummary:
         """Import inside the caller's transaction (used by `init --demo`); no rejects file unless given."""
-        self._prepare()
-        self._run(lambda: _Same(session), float("inf"))
+        self._url = str(session.get_bind().url)
+        try:
+            self._prepare()
+            self._run(lambda: _Same(session), float("inf"))
+        finally:
+            self._drop_temp()
         return self.summary
+
+    def _drop_temp(self) -> None:
+        """The SAF-T file's canonical rows (personal data) removed on every way out."""
+        if self._temp is not None:
+            self._temp.unlink(missing_ok=True)
+            self._temp = None
 
     @property
     def kept_receipts(self) -> int:
@@ -184,13 +227,16 @@ class Importer:
                 with database.session() as session:
                     runs.check_not_imported(session, *self._digest, self.label, self.source)
         if self.preset.format == "saft-pt":
-            import tempfile
+            import io
 
+            from loyaltycli.store.db import temp_path
+            from loyaltycli.base.files import create_private
             from loyaltycli.tillcsv import saft
 
-            fd, name = tempfile.mkstemp(prefix="loyalty-saft-", suffix=".csv")
-            self._temp = Path(name)
-            with open(fd, "w", encoding="utf-8", newline="") as out, self.path.open("rb") as xml:
+            # beside the database (0600), where the next run finds it should this one be killed
+            self._temp = temp_path(self._url, "saft")
+            with create_private(self._temp) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as out, \
+                    self.path.open("rb") as xml:
                 saft.to_csv(xml, out, self.label)
             self.reader.path = self._temp
 
@@ -233,9 +279,7 @@ class Importer:
             if handle is not None:
                 handle.close()
             self.reader.close_rejects()
-            if self._temp is not None:
-                self._temp.unlink(missing_ok=True)
-                self._temp = None
+            self._drop_temp()
 
     def _read(self, handle) -> None:
         size = min(self.batch_rows, BLOCK_ROWS)
@@ -249,7 +293,9 @@ class Importer:
                 self._flush(receipts, rows, last)
             return
         # out of time order, or a receipt's lines apart: every receipt set aside first, then applied oldest first
-        aside = spill.Spill(self.reader)
+        from loyaltycli.store.db import temp_path
+
+        aside = spill.Spill(self.reader, temp_path(self._url, "spill"))
         try:
             for receipts, _, _ in self.reader.blocks(handle, size):
                 aside.add(receipts)
@@ -336,6 +382,7 @@ class Importer:
         summary.legacy_encoding_lines = self.reader.lines.legacy
         # 1. receipts with a bad line, bad id or time; duplicates within the batch
         seen: dict[str, Receipt] = {}
+        any_case: dict[str, Receipt] = {}
         ready: list[Receipt] = []
         now_limit = clock.now() + points.FUTURE_SLACK
         for receipt in batch:
@@ -365,11 +412,11 @@ class Importer:
             if not receipt.customer_key:
                 reject(receipt, gettext('customer is empty; give a code, card, e-mail or phone'))
                 continue
-            earlier = seen.get(receipt.receipt_id)
+            earlier = any_case.get(receipt.receipt_id.upper())  # receipt ids in any case: ab-1 is AB-1
             if earlier is not None:
                 reject(receipt, gettext('receipt {receipt_id} appears twice in the file (first at line {first_line}); lines of a receipt must be consecutive').format(receipt_id=receipt.receipt_id, first_line=earlier.first_line))
                 continue
-            seen[receipt.receipt_id] = receipt
+            seen[receipt.receipt_id] = any_case[receipt.receipt_id.upper()] = receipt
             ready.append(receipt)
         if self._first_block and ready and not self.again:  # the same export under another --source?
             runs.check_other_sources(session, [r.receipt_id for r in ready], self.source, self.label)
@@ -377,13 +424,13 @@ class Importer:
         # 2. receipts already recorded from this source: skipped (or, recorded by this very run: duplicates)
         existing = {}
         q = storage.queries(session)
-        for chunk in storage.id_lists(session, [r.receipt_id for r in ready]):
+        for chunk in storage.id_lists(session, [r.receipt_id.upper() for r in ready]):
             for receipt_id, purchase_id, line in session.execute(q["existing"], {"source": self.source, "ids": chunk}):
                 existing[receipt_id] = (purchase_id, line)
         if existing:
             kept = []
             for receipt in ready:
-                found = existing.get(receipt.receipt_id)
+                found = existing.get(receipt.receipt_id.upper())
                 if found is None:
                     kept.append(receipt)
                 elif found[0] > self._watermark and found[1] != receipt.first_line:
@@ -396,6 +443,8 @@ class Importer:
         # 3. customers
         self._resolve_customers(session, program, ready)
         ready = [r for r in ready if r.customer is not None]
+        if ready and not self.again:
+            ready = self._not_under_other_sources(session, ready)
         if not ready:
             return
         # 4. what the rules need, loaded once for the batch
@@ -473,6 +522,26 @@ class Importer:
         summary.imported += sum(len(r.lines) for r in accepted)
         summary.receipts += sum(1 for r in accepted if r.amount > 0)
         summary.refunds += sum(1 for r in accepted if r.amount < 0)
+
+    def _not_under_other_sources(self, session: Session, ready: list[Receipt]) -> list[Receipt]:
+        """Receipts already imported under another --source of the same till (same id in any case, same
+        customer, time and amount) are rejected as duplicates (``--again`` imports them anyway); the rest."""
+        q = storage.queries(session)
+        found: dict[tuple, str] = {}
+        for chunk in storage.id_lists(session, [r.receipt_id.upper() for r in ready]):
+            for receipt_id, customer_id, at, amount, source in session.execute(
+                    q["elsewhere"], {"source": self.source, "ids": chunk}):
+                found.setdefault((receipt_id, customer_id, microseconds(clock.as_utc(at)), amount), source)
+        if not found:
+            return ready
+        kept = []
+        for receipt in ready:
+            other = found.get((receipt.receipt_id.upper(), receipt.customer.id, receipt.us, receipt.amount))
+            if other is None:
+                kept.append(receipt)
+            else:
+                self.reader.reject_receipt(receipt, gettext('receipt {receipt_id} was already imported under source {other} (same customer, time and amount): the same till under another --source? Add --again if it is another sale').format(receipt_id=receipt.receipt_id, other=other))
+        return kept
 
     # -- customers ----------------------------------------------------------------------------------
     def _resolve_customers(self, session: Session, program: Program, ready: list[Receipt]) -> None:

@@ -31,7 +31,7 @@ def customers_starting_with(session: Session, text: str, *, limit: int = 12) -> 
     words does (case-insensitive), or whose code it is in short form (c12 is C000012); by code.
     Merged and forgotten customers are left out."""
     raw = (text or "").strip()
-    if not raw:
+    if not raw or len(raw) > 200 or "\x00" in raw:  # nobody's key is that long (and SQLite caps LIKE patterns)
         return []
     low = raw.lower()
     exact = [customer_code(int(raw[1:]))] if raw[:1] in "cC" and raw[1:].isdigit() and len(raw) < 14 else []

@@ -230,6 +230,7 @@ def scrub_file(database) -> bool:
     reports it and the next forget finishes it)."""
     import sqlite3
 
+    database.sweep()  # an import or restore killed earlier may have left the person's data beside the database
     if not database.is_sqlite:
         return True
     with database.engine.connect() as conn:

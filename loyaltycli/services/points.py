@@ -111,8 +111,7 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
     channel = check_channel(channel)
     receipt_id = check_receipt(receipt_id) if receipt_id else new_receipt_id(at)
     ledger.lock_customer(session, customer.id)
-    if session.execute(select(Purchase.id).where(Purchase.source == source,
-                                                 Purchase.receipt_id == receipt_id)).first():
+    if _recorded(session, source, receipt_id):
         raise DuplicateReceipt(_('receipt {receipt_id} was already recorded (source {source}); nothing changed').format(receipt_id=receipt_id, source=source))
     engine = Engine(program, clock.local_zone(), clock.now())
     account = storage.load_account(session, customer, engine.since(at), needs=engine.needs)
@@ -192,6 +191,13 @@ class RefundResult:
     amount: int
     points: int
     balance: int
+
+
+def _recorded(session: Session, source: str, receipt_id: str) -> bool:
+    """Whether ``source`` has a receipt of this id, in any case (ab-1 is AB-1; index on upper(receipt_id))."""
+    # (.at: a column the (source, receipt_id) index lacks, or SQLite would scan all of the source's rows in it)
+    return session.execute(select(Purchase.id, Purchase.at).where(
+        Purchase.source == source, func.upper(Purchase.receipt_id) == receipt_id.upper())).first() is not None
 
 
 def find_sale(session: Session, receipt_id: str, source: str | None = None) -> Purchase:
@@ -285,8 +291,7 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
     decision = engine.refund(account, refund_receipt or sale.receipt_id, at, amount, record,
                              items=[(i.sku, int(i.quantity), i.amount) for i in items])
     refund_id = check_receipt(refund_receipt) if refund_receipt else _refund_id(session, sale)
-    if session.execute(select(Purchase.id).where(Purchase.source == sale.source,
-                                                 Purchase.receipt_id == refund_id)).first():
+    if _recorded(session, sale.source, refund_id):
         raise DuplicateReceipt(_('refund {refund_id} was already recorded; nothing changed').format(refund_id=refund_id))
     # a refund goes back through the sale's channel
     refund_pk = _write(session, [None, sale.customer_id, sale.source, refund_id, at, -amount, sale.channel, sale.id,

@@ -16,9 +16,9 @@ from loyaltycli.base.errors import DatabaseUnavailable
 from loyaltycli.i18n import _
 
 # The newest migration this program knows, and every older one it can upgrade from.
-SCHEMA_HEAD = "0009_notify"
+SCHEMA_HEAD = "0008_safe"
 KNOWN_REVISIONS = ("0001", "0002_shop", "0003_safety", "0004_consent", "0005_imports", "0006_cards",
-                   "0007_taxid", "0008_pass", "0008_notes", "0008_rules", "0009_notify")
+                   "0007_taxid", "0008_pass", "0008_notes", "0008_rules", "0009_notify", "0008_safe")
 
 BUSY_TIMEOUT_SECONDS = float(os.environ.get("LOYALTY_BUSY_TIMEOUT", "15"))
 
@@ -31,7 +31,10 @@ def default_path() -> Path:
 
 
 def resolve_url(db: str | None = None) -> str:
-    """--db, then LOYALTY_DB, then the default file; a plain path becomes a sqlite URL."""
+    """--db, then LOYALTY_DB, then the default file; a plain path becomes a sqlite URL.
+
+    A value without ``scheme://`` is a path byte for byte: its ``%``, ``?`` and ``#`` are quoted so that
+    the URL names that very file (``shop?branch=1.db`` is not the file ``shop`` with a query)."""
     value = db or os.environ.get("LOYALTY_DB") or str(default_path())
     if not value.strip():
         raise DatabaseUnavailable(_('the database name is blank (--db or LOYALTY_DB); give a file or a URL'))
@@ -41,7 +44,13 @@ def resolve_url(db: str | None = None) -> str:
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix):]
         return value
-    return "sqlite:///" + str(Path(value).expanduser().resolve())
+    return path_url(Path(value).expanduser().resolve())
+
+
+def path_url(path: Path) -> str:
+    """The sqlite URL of the file ``path``, whatever characters its name holds."""
+    quoted = str(path).replace("%", "%25").replace("?", "%3F").replace("#", "%23")
+    return "sqlite:///" + quoted
 
 
 def _prepare_sqlite_file(url: str) -> None:
@@ -65,6 +74,23 @@ def sqlite_file(url: str) -> Path | None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return Path(database)
+
+
+def temp_base(url: str) -> Path:
+    """The file that a database's temporary data is kept beside (``.NAME.TAG-PID.tmp``, 0600): the SQLite
+    file, or for a server database the default file's place in the user's data directory."""
+    path = sqlite_file(str(url))
+    return path if path is not None else default_path()
+
+
+def temp_path(url: str, tag: str) -> Path:
+    """A new temporary file's name beside the database of ``url``, owned by this process (where every run
+    finds it: a killed run's is removed by the next; see Database.sweep)."""
+    from loyaltycli.base.files import temp_beside
+
+    base = temp_base(url)
+    base.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return temp_beside(base, tag)
 
 
 def _preflight_sqlite(path: Path, label: str, create: bool, url_label: str) -> None:
@@ -134,6 +160,19 @@ class Database:
         self.engine = self._make_engine(url)
         self._checked = False
         self.wrote = False  # a write transaction committed since the last checkpoint
+        self.swept: list[Path] = []  # temporary files of killed runs removed when this handle was opened
+
+    @property
+    def temp_base(self) -> Path:
+        return temp_base(self.url)
+
+    def sweep(self) -> list[Path]:
+        """Remove the temporary files that killed runs (restores, imports) left beside the database."""
+        from loyaltycli.base.files import DATABASE_TEMP_TAGS, remove_stale_temps
+
+        removed = remove_stale_temps(self.temp_base.parent, DATABASE_TEMP_TAGS)
+        self.swept.extend(removed)
+        return removed
 
     @property
     def safe_url(self) -> str:
@@ -266,6 +305,7 @@ class Database:
             return
         create = self.create if create is None else create
         self._preflight(create)
+        self.sweep()  # what a killed restore or import left (personal data): any run removes it
         version = self.schema_version()
         if version == SCHEMA_HEAD:
             self._checked = True
@@ -341,8 +381,11 @@ class Database:
         except DBAPIError as exc:
             session.rollback()
             raise _unavailable(exc) from exc
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
+            mapped = _unavailable(exc) if _driver_error(exc) else exc  # raw cursors (store/storage.py)
+            if mapped is not exc:
+                raise mapped from exc
             raise
         finally:
             session.close()
@@ -352,17 +395,32 @@ def _shown(path) -> str:
     return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _unavailable(exc: DBAPIError) -> Exception:
-    """Locked, full or unreadable databases exit 4; anything else is re-raised as it is."""
+def _driver_error(exc: BaseException) -> bool:
+    """An error of the database driver itself (not wrapped by SQLAlchemy): sqlite3's, or psycopg's."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.Error):
+        return True
+    return type(exc).__module__.startswith("psycopg") and hasattr(exc, "sqlstate")
+
+
+def _unavailable(exc: Exception) -> Exception:
+    """Locked, full, read-only or unreadable databases exit 4; anything else is re-raised as it is.
+    ``exc``: SQLAlchemy's DBAPIError, or the driver's own error (raw cursors)."""
+    import sqlite3
+
     from loyaltycli.base.files import disk_full, disk_full_error, mask_secrets
 
-    message = mask_secrets(str(exc.orig) if exc.orig is not None else str(exc))
+    orig = getattr(exc, "orig", None)
+    message = mask_secrets(str(orig) if orig is not None else str(exc))
     lowered = message.lower()
     if disk_full(exc):
         return disk_full_error("the database could not grow")
     # "file is not a database" arrives as a plain DatabaseError, not an OperationalError.
+    raw = orig if orig is not None else exc
     unusable = isinstance(exc, OperationalError) or (
-        isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError))
+        isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError)) or (
+        isinstance(raw, sqlite3.DatabaseError) and not isinstance(raw, sqlite3.IntegrityError))
     if unusable and any(word in lowered for word in (
             "locked", "busy", "unable to open", "not a database", "disk i/o", "malformed",
             "readonly", "read-only", "connection", "could not connect", "does not exist", "no such table",

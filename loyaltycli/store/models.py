@@ -103,6 +103,9 @@ class Purchase(SQLModel, table=True):
         UniqueConstraint("source", "receipt_id", name="uq_purchase_source_receipt"),
         # amount (and channel) ride along so that reports aggregate from the index alone
         Index("ix_purchase_customer_at", "customer_id", "at", "amount"),
+        # receipt ids compare case-insensitively (ab-1 is AB-1): looked up by upper(receipt_id), in one
+        # source or across them (the same till's receipts imported under another --source)
+        Index("ix_purchase_receipt_ci", text("upper(receipt_id)"), "source"),
         Index("ix_purchase_at", "at", "amount", "customer_id", "channel"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)

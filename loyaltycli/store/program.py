@@ -180,6 +180,13 @@ def _question(text: str) -> str:
     return value
 
 
+def _question_check(text: str) -> str:
+    """A question set by a person: read to customers on a terminal, so no control characters."""
+    from loyaltycli.base.textkey import check_plain_text
+
+    return _question(check_plain_text(str(text), "question"))
+
+
 def _timezone(text: str) -> str:
     from loyaltycli.shop import clock
 
@@ -250,9 +257,11 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("phone_region", "IE", N_("region for phone numbers written without +country code"),
             lambda t: str(t).strip().upper(), check=_place_check("phone_region")),
     Setting("survey_nps_question", "", N_("the NPS question as the shop words it, read to customers by `loyalty "
-            "survey` (empty: the default, in the shop's language)"), _question),
+            "survey` (empty: the default, in the shop's language)"), _question, check=_question_check),
     Setting("survey_csat_question", "", N_("the CSAT question as the shop words it (empty: the default, in the "
-            "shop's language)"), _question),    # E-mail statements and reminders (`loyalty notify`); the SMTP password is never a setting: it is read
+            "shop's language)"), _question, check=_question_check),
+
+    # E-mail statements and reminders (`loyalty notify`); the SMTP password is never a setting: it is read
     # from LOYALTY_SMTP_PASSWORD when a message is sent.
     Setting("shop_name", "", N_("the shop's name as customers know it (e-mails' sender name and greeting)"),
             _plain_setting, check=_mail_check("name")),
@@ -352,8 +361,10 @@ def unknown_setting(key: str) -> str:
 
 def rule_definition(name: str, skus: list[str] | None) -> tuple[str, tuple[str, ...]]:
     """An item rule's name and SKU patterns as typed (`program rule add`, --points or --earn), checked."""
-    name = (name or "").strip()
-    patterns = tuple(p.strip() for p in skus or [] if p.strip())
+    from loyaltycli.base.textkey import check_plain_text
+
+    name = (check_plain_text(name, "rule name") or "").strip()
+    patterns = tuple(check_plain_text(p, "--sku pattern").strip() for p in skus or [] if p.strip())
     if not name or len(name) > 100:
         raise InvalidInput(_('rule name must be 1 to 100 characters'))
     if not patterns:

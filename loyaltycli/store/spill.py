@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import pickle
 import sqlite3
-import tempfile
+from pathlib import Path
 from typing import Iterator
 
 from loyaltycli.base.errors import LoyaltyError
@@ -51,18 +51,27 @@ def in_order(scan, handle, block_rows: int) -> bool:
 class Spill:
     """Receipts set aside in a temporary SQLite file, keyed by receipt id, read back oldest first."""
 
-    def __init__(self, reader):
+    def __init__(self, reader, path: Path):
+        """``path``: a new file beside the database (store/db.py temp_path), created 0600 here and removed
+        by ``close``; one left by a killed run is removed by the next run."""
+        from loyaltycli.base.files import create_private_empty
+
         self.reader = reader
-        self._dir = tempfile.TemporaryDirectory(prefix="loyalty-import-")
-        self._db = sqlite3.connect(os.path.join(self._dir.name, "spill.db"))
-        self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8192;"
-                               "CREATE TABLE spill (key TEXT PRIMARY KEY, us INTEGER, line INTEGER, rows INTEGER,"
-                               " data BLOB)")
+        self.path = path
+        create_private_empty(path)
+        try:
+            self._db = sqlite3.connect(os.fsencode(path))
+            self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8192;"
+                                   "CREATE TABLE spill (key TEXT PRIMARY KEY, us INTEGER, line INTEGER, rows INTEGER,"
+                                   " data BLOB)")
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
         self._odd = 0
 
     def close(self) -> None:
         self._db.close()
-        self._dir.cleanup()
+        self.path.unlink(missing_ok=True)
 
     def add(self, receipts: list[Receipt]) -> None:
         """Put a block's receipts aside (lines of an id already aside are merged into it)."""

@@ -367,8 +367,13 @@ def _queries(ids_in) -> dict:
                              Customer.status, Customer.enrolled_at, Customer.merged_into_id, Customer.tax_id)
                       .where(ids_in(Customer.code) | ids_in(Customer.card) | ids_in(Customer.email, "lowered")
                              | ids_in(Customer.phone, "keys") | ids_in(Customer.tax_id, "tax_ids"))),
-        "existing": (select(Purchase.receipt_id, Purchase.id, Purchase.import_line)
-                     .where(Purchase.source == bindparam("source"), ids_in(Purchase.receipt_id))),
+        # receipt ids in any case (ab-1 is AB-1): the ids are given upper-cased (index on upper(receipt_id))
+        "existing": (select(func.upper(Purchase.receipt_id), Purchase.id, Purchase.import_line)
+                     .where(Purchase.source == bindparam("source"), ids_in(func.upper(Purchase.receipt_id)))),
+        # the same ids under other sources: the same till's receipts imported under another --source?
+        "elsewhere": (select(func.upper(Purchase.receipt_id), Purchase.customer_id, Purchase.at, Purchase.amount,
+                             Purchase.source)
+                      .where(ids_in(func.upper(Purchase.receipt_id)), Purchase.source != bindparam("source"))),
     }
 
 

@@ -10,6 +10,7 @@ from typing import Iterable
 
 from loyaltycli.base.errors import InvalidInput, NotFound
 from loyaltycli.i18n import _, ngettext
+from loyaltycli.i18n import N_
 
 # what a customer column holds (--customer-kind); a preset may also say "contact": a phone or an e-mail
 CUSTOMER_KINDS = ("card", "phone", "email", "code", "tax_id")
@@ -103,6 +104,9 @@ def _load_file(path: Path, name: str, origin: str) -> Preset:
         raise InvalidInput(ngettext('preset {path}: unknown key {unknown}; known: {keys}',
                                     'preset {path}: unknown keys {unknown}; known: {keys}', len(unknown)).format(
             path=path, unknown=', '.join(unknown), keys=', '.join(sorted(_KEYS))))
+    wrong = _wrong_types(data)
+    if wrong:
+        raise InvalidInput(_('preset {name} ({path}) is broken: {problems}').format(name=name, path=path, problems='; '.join(wrong)))
     anonymous_values = data.get("anonymous_values", [])
     if isinstance(anonymous_values, str):
         anonymous_values = [anonymous_values]
@@ -134,6 +138,13 @@ def _load_file(path: Path, name: str, origin: str) -> Preset:
         problems.append(_('format {format!r} is not csv or saft-pt').format(format=preset.format))
     if preset.customer_kind is not None and preset.customer_kind not in PRESET_CUSTOMER_KINDS:
         problems.append(_('customer_kind {customer_kind!r} is not {preset_customer_kinds} or {preset_customer_kinds2}').format(customer_kind=preset.customer_kind, preset_customer_kinds=', '.join(PRESET_CUSTOMER_KINDS[:-1]), preset_customer_kinds2=PRESET_CUSTOMER_KINDS[-1]))
+    if preset.encoding is not None:
+        from loyaltycli.tillcsv.translate import check_encoding
+
+        try:
+            check_encoding(preset.encoding)
+        except InvalidInput as exc:
+            problems.append(str(exc).replace("--encoding", "encoding", 1))
     if problems:
         raise InvalidInput(_('preset {name} ({path}) is broken: {problems}').format(name=name, path=path, problems='; '.join(problems)))
     return preset
@@ -156,6 +167,39 @@ def parse_skip_when(items: Iterable[str]) -> dict[str, list[str]]:
             raise InvalidInput(_('--skip-when {item!r} is not COLUMN=VALUE (e.g. --skip-when Estado=A)').format(item=item))
         out.setdefault(column, []).append(value)
     return out
+# what each key of a preset file holds: text, a list of texts, a table of text = text
+_TEXT, _TEXTS, _TABLE = "text", "list of texts", "table"
+_TYPES = {"description": _TEXT, "columns": _TABLE, "date_formats": _TEXTS, "default_channel": _TEXT,
+          "cancellation_prefix": _TEXT, "anonymous": _TEXT, "customer_kind": _TEXT, "negate_when": _TABLE,
+          "skip_when": _TABLE, "anonymous_values": _TEXTS, "date_order": _TEXT, "decimal": _TEXT,
+          "encoding": _TEXT, "currency": _TEXT, "format": _TEXT}
+_SHAPES = {_TEXT: N_('text in quotes, e.g. {key} = "..."'), _TEXTS: N_('a list of texts, e.g. {key} = ["..."]'),
+           _TABLE: N_('a table of texts, e.g. [{key}] then "Column" = "field"')}
+
+
+def _wrong_types(data: dict) -> list[str]:
+    """One problem per key whose value is not of its kind (a number where text is wanted...)."""
+    problems = []
+    for key, kind in _TYPES.items():
+        if key not in data:
+            continue
+        value = data[key]
+        if kind == _TEXT:
+            ok = isinstance(value, str)
+        elif kind == _TEXTS:
+            ok = (isinstance(value, list) and all(isinstance(v, str) for v in value)) or (
+                key == "anonymous_values" and isinstance(value, str))
+        else:
+            ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+        if not ok:
+            problems.append(_('{key} must be {shape} (it is {value})').format(
+                key=key, shape=_(_SHAPES[kind]).format(key=key), value=_shown_value(value)))
+    return problems
+
+
+def _shown_value(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def to_toml(preset: Preset) -> str:

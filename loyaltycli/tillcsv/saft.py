@@ -1,7 +1,7 @@
 """The Portuguese SAF-T (PT) 1.04_01 audit file, streamed into canonical till rows.
 
 Every certified invoicing program in Portugal exports it. Read with ``xml.etree.ElementTree.iterparse``:
-each customer and invoice is dropped from the tree once read, so memory stays flat however long the file.
+every element is dropped from the tree once read, so memory stays flat however long the file.
 
 - Invoices (FT), simplified invoices (FS) and invoice-receipts (FR) are sales; credit notes (NC) are
   returns, linked by ``refund_of`` to the invoice their lines reference. Debit notes (ND) and annulled
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import IO, Iterator
 from xml.etree.ElementTree import ParseError, iterparse
 
@@ -63,19 +63,24 @@ def _text(elem, *path: str) -> str:
     return (elem.text or "").strip() if elem is not None else ""
 
 
-def _decimal(text: str, what: str, where: str) -> Decimal:
-    try:
-        return Decimal(text)
-    except (InvalidOperation, ValueError):
-        raise InvalidInput(_('{where}: {what} {text!r} is not a number').format(where=where, what=_(what), text=text)) from None
+# One document may hold this many lines (a till's receipt holds tens): the lines of the document being read
+# are the only part of the file kept in memory, so this caps the memory a file can take.
+MAX_DOCUMENT_LINES = 10_000
 
 
 def rows(handle: IO[bytes], label: str = "saft.xml", counts: SaftCounts | None = None) -> Iterator[dict]:
-    """Canonical rows (dicts keyed by COLUMNS) of the sales documents of a SAF-T (PT) file."""
+    """Canonical rows (dicts keyed by COLUMNS) of the sales documents of a SAF-T (PT) file.
+
+    Memory stays flat in the file's size: every element is dropped from the tree as soon as it ends
+    (payments, movements of goods, ledger entries, tax tables...), except the parts of the one invoice or
+    customer being read, which go when it ends; a document of more than MAX_DOCUMENT_LINES lines is
+    refused."""
     counts = counts if counts is not None else SaftCounts()
     customers: dict[str, str] = {}  # CustomerID -> NIF ('' for the final consumer)
     names: dict[str, str] = {}  # CustomerID -> CompanyName (the customer's name, recorded when enrolled)
     stack: list = []
+    record = None  # the invoice or master-file customer being read
+    lines = 0
     seen_root = False
     try:
         for event, elem in iterparse(handle, events=("start", "end")):
@@ -84,27 +89,39 @@ def rows(handle: IO[bytes], label: str = "saft.xml", counts: SaftCounts | None =
                     seen_root = True
                     if _local(elem.tag) != "AuditFile":
                         raise InvalidInput(_('{label} is not a SAF-T (PT) file: its root is <{tag}>, not <AuditFile>').format(label=label, tag=_local(elem.tag)))
+                elif record is None:
+                    name = _local(elem.tag)
+                    if name == "Invoice" or (name == "Customer" and _local(stack[-1].tag) == "MasterFiles"):
+                        record, lines = elem, 0
                 stack.append(elem)
                 continue
             stack.pop()
-            name = _local(elem.tag)
-            if name == "CurrencyCode" and len(stack) >= 2 and _local(stack[-1].tag) == "Header":
+            parent = stack[-1] if stack else None
+            if elem is record:
+                record = None
+                if _local(elem.tag) == "Invoice":
+                    yield from _invoice(elem, customers, counts, label, names)
+                else:
+                    nif = _text(elem, "CustomerTaxID")
+                    company = _text(elem, "CompanyName").lower()
+                    anonymous = nif in ("", ANONYMOUS_NIF) or company == "consumidor final"
+                    customers[_text(elem, "CustomerID")] = "" if anonymous else nif
+                    if not anonymous:
+                        names[_text(elem, "CustomerID")] = _text(elem, "CompanyName")
+            elif record is not None:
+                if parent is record and _local(elem.tag) == "Line":
+                    lines += 1
+                    if lines > MAX_DOCUMENT_LINES:
+                        raise InvalidInput(_('{label}: {number} has more than {limit} lines; no till receipt is that long (is the file damaged?)').format(label=label, number=_text(record, "InvoiceNo") or _("an invoice"), limit=MAX_DOCUMENT_LINES))
+                continue  # part of the record: read when it ends
+            elif _local(elem.tag) == "CurrencyCode" and parent is not None and _local(parent.tag) == "Header":
                 counts.currency = (elem.text or "").strip()
-            elif name == "Customer" and stack and _local(stack[-1].tag) == "MasterFiles":
-                nif = _text(elem, "CustomerTaxID")
-                company = _text(elem, "CompanyName").lower()
-                anonymous = nif in ("", ANONYMOUS_NIF) or company == "consumidor final"
-                customers[_text(elem, "CustomerID")] = "" if anonymous else nif
-                if not anonymous:
-                    names[_text(elem, "CustomerID")] = _text(elem, "CompanyName")
-                stack[-1].remove(elem)
-            elif name == "Product" and stack and _local(stack[-1].tag) == "MasterFiles":
-                stack[-1].remove(elem)
-            elif name == "Invoice" and stack:
-                yield from _invoice(elem, customers, counts, label, names)
-                stack[-1].remove(elem)
+            if parent is not None:
+                parent.remove(elem)
     except ParseError as exc:
         raise InvalidInput(_('{label}: not well-formed XML ({exc})').format(label=label, exc=exc)) from None
+    except (LookupError, ValueError) as exc:  # an encoding Python does not know, or not a text encoding
+        raise InvalidInput(_('{label}: cannot read its encoding ({exc}); a SAF-T (PT) file is UTF-8 or Windows-1252').format(label=label, exc=exc)) from None
     if not seen_root:
         raise InvalidInput(_('{label} is empty: expected a SAF-T (PT) XML file').format(label=label))
 
@@ -112,7 +129,6 @@ def rows(handle: IO[bytes], label: str = "saft.xml", counts: SaftCounts | None =
 def _invoice(elem, customers: dict[str, str], counts: SaftCounts, label: str,
              names: dict[str, str] | None = None) -> Iterator[dict]:
     number = _text(elem, "InvoiceNo")
-    where = f"{label}: {number or 'an invoice without InvoiceNo'}"
     kind = _text(elem, "InvoiceType") or number.split(" ")[0]
     status = _text(elem, "DocumentStatus", "InvoiceStatus")
     if status == "A":
@@ -133,32 +149,53 @@ def _invoice(elem, customers: dict[str, str], counts: SaftCounts, label: str,
         counts.anonymous_documents += 1
     lines = [line for line in elem if _local(line.tag) == "Line"]
     out = []
-    sign = -1 if refund else 1
     for line in lines:
-        quantity = _decimal(_text(line, "Quantity") or "1", "Quantity", where)
-        price_text = _text(line, "UnitPrice")
-        if price_text:
-            price = _decimal(price_text, "UnitPrice", where)
-        else:  # no unit price: the line's net amount over its quantity
-            net = _text(line, "DebitAmount" if refund else "CreditAmount") or "0"
-            price = _decimal(net, "line amount", where) / quantity
-        tax = _text(line, "Tax", "TaxPercentage")
-        rate = _decimal(tax, "TaxPercentage", where) if tax else Decimal(0)
-        # what the customer paid for one unit, VAT included (6 decimals, as SAF-T writes unit prices)
-        gross_price = (price * (1 + rate / 100)).quantize(Decimal("0.000001"))
         refs = _child(line, "References")
-        out.append({
-            "receipt_id": number, "timestamp": when, "customer": customer,
-            "amount": numbers.plain(Decimal(sign * numbers.line_amount(quantity, gross_price)) / 100),
-            "channel": "store", "sku": _text(line, "ProductCode"),
-            "quantity": f"{(sign * quantity).normalize():f}", "unit_price": f"{gross_price.normalize():f}",
-            "refund_of": _text(refs, "Reference") if refs is not None else "",
-            "description": _text(line, "ProductDescription"), "name": name, "tax_id": customer})
+        row = {"receipt_id": number, "timestamp": when, "customer": customer, "channel": "store",
+               "sku": _text(line, "ProductCode"), "refund_of": _text(refs, "Reference") if refs is not None else "",
+               "description": _text(line, "ProductDescription"), "name": name, "tax_id": customer}
+        row.update(_amounts(line, refund))
+        out.append(row)
     refs = {row["refund_of"] for row in out if row["refund_of"]}
     if refund and len(refs) == 1:  # one invoice credited: every line names it
         for row in out:
             row["refund_of"] = next(iter(refs))
     yield from out
+
+
+def _number(text: str) -> Decimal:
+    """A finite number of sane size (NaN, sNaN, Infinity and 1E+999999 are not), else ValueError."""
+    value = Decimal(text)
+    if not value.is_finite() or (value and not -12 <= value.adjusted() <= 12):
+        raise ValueError(text)
+    return value
+
+
+def _amounts(line, refund: bool) -> dict:
+    """A line's amount, quantity and unit price (VAT included) as canonical text. A value that is no
+    number (NaN, Infinity, a huge exponent, a quantity of 0 to divide the amount by...) is passed on as it
+    stands with no amount: the import rejects the document with the reason, citing the value."""
+    quantity_text = _text(line, "Quantity") or "1"
+    price_text = _text(line, "UnitPrice")
+    net_text = _text(line, "DebitAmount" if refund else "CreditAmount") or "0"
+    tax = _text(line, "Tax", "TaxPercentage")
+    sign = -1 if refund else 1
+    try:
+        quantity = _number(quantity_text)
+        # no unit price: the line's net amount over its quantity
+        price = _number(price_text) if price_text else _number(net_text) / quantity
+        rate = _number(tax) if tax else Decimal(0)
+        # what the customer paid for one unit, VAT included (6 decimals, as SAF-T writes unit prices)
+        gross_price = (price * (1 + rate / 100)).quantize(Decimal("0.000001"))
+        amount = numbers.plain(Decimal(sign * numbers.line_amount(quantity, gross_price)) / 100)
+    except (ArithmeticError, ValueError):  # InvalidOperation, DivisionByZero
+        shown_price = price_text or net_text
+        if tax:
+            shown_price += f" +{tax}% VAT"
+        return {"amount": "", "quantity": f"-{quantity_text}" if refund and quantity_text[:1] != "-" else quantity_text,
+                "unit_price": shown_price}
+    return {"amount": amount, "quantity": f"{(sign * quantity).normalize():f}",
+            "unit_price": f"{gross_price.normalize():f}"}
 
 
 def to_csv(handle: IO[bytes], out: IO[str], label: str = "saft.xml") -> SaftCounts:
