@@ -27,6 +27,12 @@ def _shown_phone(e164):
     return shown_phone(e164, place.get("phone_region", "IE"))
 
 
+def who(name: str | None, phone: str | None) -> str:
+    """How people see a customer next to its code: the name, else the phone as the shop writes it (a
+    customer enrolled by phone alone is `C000002 912 345 678`, never `C000002 None`)."""
+    return name or _shown_phone(phone) or ""
+
+
 def customer_json(acct: dict) -> dict:
     """The public JSON of a customer (SPEC keys first)."""
     out = dict(acct)
@@ -80,12 +86,13 @@ def show_account(acct: dict) -> None:
         from loyaltycli.services.cards import describe
 
         fields["stamp cards"] = describe(data["cards"])
-    table_of_fields(fields, title=f"{data['name'] or data['code']}")
+    table_of_fields(fields, title=f"{data['code']} {who(data['name'], data['phone'])}".strip())
     table(data["recent"], columns=["at", "kind", "points", "balance", "note"], title=_("Recent"))
 
 
 def enroll(
-    name: Optional[str] = typer.Argument(None, help="Full name (asked for on a terminal when omitted)."),
+    name: Optional[str] = typer.Argument(None, help="Full name (optional when a phone, e-mail, card or tax id "
+                                                    "is given; asked for on a terminal when nothing is)."),
     phone: Optional[str] = typer.Option(None, "--phone", help="Phone, +country code or a local number."),
     email: Optional[str] = typer.Option(None, "--email", help="E-mail address."),
     card: Optional[str] = typer.Option(None, "--card", help="Loyalty card number."),
@@ -101,7 +108,9 @@ def enroll(
                                                    "its time; default: this command)."),
     at: Optional[str] = typer.Option(None, "--at", help="Enrollment time (ISO-8601), for back-dating."),
 ) -> None:
-    """Enroll a customer: flags for scripts, step-by-step questions at the counter when NAME is omitted.
+    """Enroll a customer: flags for scripts, step-by-step questions at the counter when nothing is given.
+
+    The name is optional: a phone alone is a customer (loyalty enroll --phone 912345678).
 
     A shop in Portugal: loyalty enroll "Ana Sousa" --phone 912345678 --tax-id 123456789
 
@@ -112,9 +121,10 @@ def enroll(
     from loyaltycli.store.program import load_program
 
     db = options.database()
-    if name is None:
+    if name is None and not any((phone, email, card, tax_id)):
         if not options.current.interactive:
-            fail(_("NAME is required (run on a terminal without --no-input to be asked step by step)"))
+            fail(_("give a NAME, --phone, --email, --card or --tax-id (or run on a terminal without --no-input "
+                   "to be asked step by step)"))
         from loyaltycli.cli import prompts
 
         with db.session(write=False) as session:
@@ -126,15 +136,15 @@ def enroll(
                 return customers.check_new_field(session, program, field, text, phone=answers.get("phone"),
                                                  email=answers.get("email"))
 
-        given = {"phone": phone, "email": email, "card": card, "birthday": birthday,
-                 "referral_code": referral_code, "consent": True if consent else None}
+        given = {"birthday": birthday, "referral_code": referral_code, "consent": True if consent else None}
         answers = prompts.enroll_flow(program, check=check, given=given)
-        if answers is None:
-            fail(_("enrollment cancelled; nothing was saved"))
+        if answers is None:  # Ctrl-C or Ctrl-D: interrupted, as everywhere (README, exit codes)
+            fail(_("enrollment cancelled; nothing was saved"), code=130)
         consent_how = consent_how or "asked at the counter (loyalty enroll, step by step)"
         name, phone, email, card, birthday, referral_code, consent = (
             answers["name"], answers["phone"], answers["email"], answers["card"], answers["birthday"],
             answers["referral_code"], answers["consent"])
+        tax_id = answers.get("tax_id")
     else:
         consent_how = consent_how or "loyalty enroll --consent"
     when = clock.parse_timestamp(at, what="--at", local_formats=True) if at else None
@@ -145,7 +155,7 @@ def enroll(
                                     consent_how=consent_how, tax_id=tax_id)
         acct = accounts.account(session, program, customer)
     emit(customer_json(acct), message=_("enrolled {code} {name}: balance {balance} points, tier {tier}, referral "
-                                        "code {referral_code}").format(code=acct["code"], name=acct["name"],
+                                        "code {referral_code}").format(code=acct["code"], name=who(acct["name"], acct["phone"]),
                                                                         balance=acct["balance"], tier=acct["tier"],
                                                                         referral_code=acct["referral_code"]))
 
@@ -219,7 +229,7 @@ def customer_edit(
         customers.edit(session, program, customer, name=name, phone=phone, email=email, card=card,
                        birthday=birthday, consent=consent, consent_how=how, tax_id=tax_id)
         acct = accounts.account(session, program, customer)
-    emit(customer_json(acct), message=_("updated {code} {name}").format(code=acct["code"], name=acct["name"]))
+    emit(customer_json(acct), message=_("updated {code} {name}").format(code=acct["code"], name=who(acct["name"], acct["phone"])))
 
 
 def register(app: typer.Typer) -> None:

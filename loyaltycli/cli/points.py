@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from loyaltycli.cli import options
+from loyaltycli.cli.customers import who
 from loyaltycli.cli.render import emit, label
 from loyaltycli.i18n import N_, _, ngettext
 
@@ -235,11 +236,11 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
     if merged:
         data["merged_into"] = merged
         emit(data, message=_("{code} {name}: merged into {merged}; its points are there (loyalty balance {merged})")
-             .format(code=customer.code, name=customer.name or "", merged=merged))
+             .format(code=customer.code, name=who(customer.name, customer.phone), merged=merged))
         return
     if program.earn_mode == "cashback":
         message = _("{code} {name}: credit {credit}, tier {tier}{cards}").format(
-            code=customer.code, name=customer.name or "", credit=_money(points_ * program.point_value), tier=tier,
+            code=customer.code, name=who(customer.name, customer.phone), credit=_money(points_ * program.point_value), tier=tier,
             cards=stamped)
     else:
         if soon:
@@ -250,7 +251,7 @@ def balance(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
         else:
             message = ngettext("{code} {name}: {points} point (worth {value}), tier {tier}{cards}",
                                "{code} {name}: {points} points (worth {value}), tier {tier}{cards}", abs(points_))
-        message = message.format(code=customer.code, name=customer.name or "", points=points_,
+        message = message.format(code=customer.code, name=who(customer.name, customer.phone), points=points_,
                                  value=_money(max(points_, 0) * program.point_value), tier=tier, soon=soon,
                                  cards=stamped)
     emit(data, message=message)

@@ -49,7 +49,8 @@ def _ask(question):
 
 
 def enroll_flow(program, check: Check | None = None, given: dict | None = None) -> dict | None:
-    """Ask name, phone, e-mail, card, birthday, referral code, consent; confirm. None when cancelled.
+    """Ask phone, name (optional once a phone is given), the tax id where the shop's country uses one,
+    e-mail, card, birthday, referral code, consent; confirm. None when cancelled.
 
     ``check`` validates an answer against the database (see cli/customers.py); ``given`` holds values
     already given as flags, whose questions are not asked."""
@@ -73,21 +74,32 @@ def _enroll_flow(program, check: Check | None, answers: dict) -> dict | None:
                 customers.normalize_email(text)
             elif field == "card":
                 customers.normalize_card(text)
+            elif field == "tax_id":
+                customers.normalize_tax_id(text, program)
             if check is not None:
                 check(field, text, answers)
         return run
 
+    # Phone first: a phone alone is a customer (a few keys at a busy till); the name is then optional.
+    asked = set()
+    if not answers.get("phone") and not answers.get("name"):
+        asked.add("phone")
+        answers["phone"] = _ask(questionary.text(_("Phone (Enter to give a name instead):"),
+                                                 validate=_validator(db_check("phone")))).strip() or None
     if not answers.get("name"):
-        answers["name"] = _ask(questionary.text(_("Name:"), validate=_validator(customers.clean_name, optional=False))).strip()
+        needed = not any(answers.get(f) for f in ("phone", "email", "card", "tax_id"))
+        answers["name"] = _ask(questionary.text(_("Name:") if needed else _("Name (optional):"), validate=_validator(
+            customers.clean_name, optional=not needed))).strip() or None
     questions = [
         ("phone", _("Phone (optional):"), db_check("phone")),
+        *_tax_id_question(program, db_check),
         ("email", _("E-mail (optional):"), db_check("email")),
         ("card", _("Card number (optional):"), db_check("card")),
         ("birthday", _("Birthday YYYY-MM-DD (optional):"), lambda t: clock.parse_date(t, what=_("birthday"))),
         ("referral_code", _("Referral code (optional):"), db_check("referral_code")),
     ]
     for field, text, validate in questions:
-        if answers.get(field):
+        if answers.get(field) or field in asked:
             continue
         answers[field] = _ask(questionary.text(text, validate=_validator(validate))).strip() or None
     if answers.get("consent") is None:
@@ -98,7 +110,7 @@ def _enroll_flow(program, check: Check | None, answers: dict) -> dict | None:
             phone = customers.shown_phone(customers.normalize_phone(phone, program.phone_region))
         except Exception:  # noqa: BLE001  the enroll itself says why
             pass
-    parts = [answers["name"], phone, answers.get("email"),
+    parts = [answers.get("name"), phone, answers.get("tax_id"), answers.get("email"),
              answers.get("card") and _("card {card}").format(card=answers["card"]),
              answers.get("birthday") and _("born {birthday}").format(birthday=answers["birthday"]),
              answers.get("referral_code") and _("referral code {code}").format(code=answers["referral_code"].upper()),
@@ -107,6 +119,18 @@ def _enroll_flow(program, check: Check | None, answers: dict) -> dict | None:
     if not _ask(_yes_no(summary, default=True)):
         return None
     return answers
+
+
+def _tax_id_question(program, db_check) -> list:
+    """The tax id question (checked as typed: python-stdnum) when the shop's country uses one, e.g.
+    ``PT NIF (optional):``; none for a shop whose country has no scheme or is not set."""
+    from loyaltycli.base import taxid
+
+    country = (getattr(program, "country", "") or "").strip().upper()
+    if country not in taxid.SCHEMES:
+        return []
+    names = " / ".join(f"{country} {name}" for name, _module in taxid.SCHEMES[country])
+    return [("tax_id", _("{names} (optional):").format(names=names), db_check("tax_id"))]
 
 
 # The questions read to customers (a shop may word them its own way: `program set survey_nps_question`).

@@ -336,7 +336,7 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
 
         raise UnknownCustomer(gettext('unknown customer {raw!r}; try `loyalty customer list --search {quote}`').format(raw=raw, quote=shlex.quote(raw)))
     if len(matches) > 1:
-        listed = ", ".join(f"{c.code} ({c.name})" for c in matches)
+        listed = ", ".join(f"{c.code} ({c.name or shown_phone(c.phone) or '-'})" for c in matches)
         raise AmbiguousCustomer(gettext('customer {raw!r} is ambiguous: it matches {listed}; use the code').format(raw=raw, listed=listed))
     customer = matches[0]
     if usable and customer.status == "merged":
