@@ -70,10 +70,21 @@ class LoyaltyGroup(TyperGroup):
         return super().parse_args(ctx, hoist_global_options(list(args)))
 
     def invoke(self, ctx):
-        from loyaltycli.base.errors import LoyaltyError
+        from loyaltycli.base.errors import LoyaltyError, UnknownCustomer
 
         try:
             try:
+                words = [*ctx._protected_args, *ctx.args]
+                for _tries in range(3):  # on a terminal, a name where a KEY goes: pick, run again (merge: 2)
+                    try:
+                        return super().invoke(ctx)
+                    except UnknownCustomer as exc:
+                        from loyaltycli.cli import byname
+
+                        words = byname.settle(exc, words)
+                        if words is None:
+                            raise
+                        ctx._protected_args, ctx.args = words[:1], words[1:]
                 return super().invoke(ctx)
             finally:
                 _checkpoint()

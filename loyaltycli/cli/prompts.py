@@ -221,7 +221,31 @@ def _yes_no(question: str, *, default: bool):
 
     confirm_prompt.YES, confirm_prompt.NO = _("Yes"), _("No")
     hint = _("(Y/n)") if default else _("(y/N)")
-    return questionary.confirm(question, default=default, instruction=hint + " ")
+    return _own_letters(questionary.confirm(question, default=default, instruction=hint + " "))
+
+
+def _own_letters(question):
+    """A yes/no question that also takes the first letters of the language's own yes and no (s/n for
+    Sim/Não, d/n for Da/Nu): each is read as y or n, so the answer is echoed as usual."""
+    from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+    from prompt_toolkit.key_binding.key_processor import KeyPress
+
+    import unicodedata
+
+    def letter(word: str) -> str:
+        return unicodedata.normalize("NFD", word.strip()[:1].lower())[:1]
+
+    extra = KeyBindings()
+    for word, key in ((_("Yes"), "y"), (_("No"), "n")):
+        own = letter(word)
+        if own.isalpha() and own not in "yn":
+            def feed(event, key=key):
+                event.app.key_processor.feed(KeyPress(key, key))
+            extra.add(own)(feed)
+            extra.add(own.upper())(feed)
+    app = question.application
+    app.key_bindings = merge_key_bindings([extra, app.key_bindings])
+    return question
 
 
 def confirm(question: str) -> bool:

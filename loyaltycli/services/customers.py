@@ -334,7 +334,9 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
     if not matches:
         import shlex  # the hint is pasted into a shell: quote what needs it ('Ann Walsh', O'Brien)
 
-        raise UnknownCustomer(gettext('unknown customer {raw!r}; try `loyalty customer list --search {quote}`').format(raw=raw, quote=shlex.quote(raw)))
+        unknown = UnknownCustomer(gettext('unknown customer {raw!r}; try `loyalty customer list --search {quote}`').format(raw=raw, quote=shlex.quote(raw)))
+        unknown.key = raw  # on a terminal the CLI may read it as a name (cli/byname.py)
+        raise unknown
     if len(matches) > 1:
         listed = ", ".join(f"{c.code} ({c.name or shown_phone(c.phone) or '-'})" for c in matches)
         raise AmbiguousCustomer(gettext('customer {raw!r} is ambiguous: it matches {listed}; use the code').format(raw=raw, listed=listed))
