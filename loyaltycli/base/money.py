@@ -44,7 +44,7 @@ def parse_amount(text: str, *, decimals: int = 2, allow_negative: bool = False,
     if cents == 0 and not allow_zero:
         raise InvalidInput(gettext('{what} must be more than zero').format(what=gettext(what)))
     if abs(cents) > MAX_AMOUNT:
-        raise InvalidInput(gettext('{what} {raw!r} is too large (at most {max_amount})').format(what=gettext(what), raw=raw.strip(), max_amount=format_amount(MAX_AMOUNT)))
+        raise InvalidInput(gettext('{what} {raw!r} is too large (at most {max_amount})').format(what=gettext(what), raw=raw.strip(), max_amount=format_money(MAX_AMOUNT)))
     return cents
 
 

@@ -52,7 +52,9 @@ def fail(message: str, code: int = 1) -> None:
     """One line on stderr, then exit with ``code``."""
     # User text quoted in a message (a file name, a KEY) may hold line breaks, terminal escapes or
     # undecodable bytes: show them escaped, on one line.
-    message = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(message))
+    # (The no-break spaces of a local amount, 99 999,00 €, are text, not escapes.)
+    message = "".join(ch if ch.isprintable() or ch in "\u00a0\u202f" else ch.encode("unicode_escape").decode("ascii")
+                      for ch in str(message))
     typer.echo(_("error: {message}").format(message=message), err=True)
     raise typer.Exit(code)
 
