@@ -167,9 +167,11 @@ def _build(rows: list[dict], columns: list[str], cells: dict[str, list[str]], ti
         numeric = bool(given) and all(_is_number(v) for v in given)
         wraps = col in WRAPPING and not plain and not numeric
         widest = max((len(c) for c in cells[col]), default=0)
+        # A column on one line (codes, amounts, percentages, dates) is never cut, nor is its label: when
+        # the table cannot hold them all, it is printed one record per block instead.
         t.add_column(label(col), justify="right" if numeric else "left",
                      overflow="fold" if wraps else "ellipsis", no_wrap=not wraps,
-                     min_width=widest if numeric or plain else None)
+                     min_width=None if wraps else max(widest, len(label(col))))
     for i in range(len(rows)):
         t.add_row(*[cells[col][i] for col in columns])
     return t
