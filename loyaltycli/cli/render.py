@@ -16,7 +16,7 @@ from typing import Any, Iterable, Sequence
 
 from loyaltycli.cli import options
 from loyaltycli.base.money import Money
-from loyaltycli.i18n import _
+from loyaltycli.i18n import N_, _
 
 
 def _plain(value: Any) -> Any:
@@ -68,7 +68,19 @@ def _cell(value: Any) -> str:
         return _("yes") if value else _("no")
     if isinstance(value, (list, dict)):
         return json.dumps(_plain(value), ensure_ascii=False)
+    if isinstance(value, (Decimal, float)) and not options.current.csv:  # 20.8 -> 20,8 where it is written so
+        return _local_decimal(value)
     return str(_plain(value))
+
+
+def _local_decimal(value) -> str:
+    """A share, an NPS, a multiplier the shop's way, with the digits it has (Decimal('1.25') -> '1,25')."""
+    from loyaltycli.base.money import format_number
+
+    text = str(_plain(value))
+    if "." not in text or not text.replace(".", "").lstrip("-").isdigit():
+        return text
+    return format_number(Decimal(text), decimals=len(text.partition(".")[2]))
 
 
 def console(stderr: bool = False, width: int | None = None):
@@ -145,12 +157,17 @@ def _csv_cell(value: Any, dialect) -> str:
     return _cell(value)
 
 
+# Columns whose values are the program's own words (a ledger kind, a channel, a segment): shown translated.
+NAMED_VALUES = {"kind", "channel", "segment"}
+# The program's own values shown translated (marked for extraction; the others are in cli/columns.py).
+VALUE_WORDS = (N_("champions"), N_("loyal"), N_("occasional"), N_("at risk"))
+
 # Free-text columns wrap; codes, numbers and dates stay on one line.
 WRAPPING = {"name", "note", "comment", "meaning", "email", "description", "perk", "reason", "value"}
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, Decimal, Money)) and not isinstance(value, bool)
+    return isinstance(value, (int, float, Decimal, Money)) and not isinstance(value, bool)
 
 
 def _build(rows: list[dict], columns: list[str], cells: dict[str, list[str]], title: str | None, plain: bool):
@@ -188,7 +205,7 @@ def table(rows: list[dict], *, columns: Sequence[str] | None = None, title: str 
     if not rows:
         print_line(_("{title}: nothing to show").format(title=title) if title else _("nothing to show"))
         return
-    cells = {col: [_escape(printable(label(row[col]) if col == "kind" and type(row.get(col)) is str
+    cells = {col: [_escape(printable(label(row[col]) if col in NAMED_VALUES and type(row.get(col)) is str
                                      else _cell(row.get(col)))) for row in rows] for col in columns}
     width = fit_width()
     if width is None:  # piped, no COLUMNS: as wide as it needs
@@ -230,7 +247,8 @@ def records(rows: list[dict], columns: Sequence[str], *, title: str | None = Non
     for i, row in enumerate(rows):
         if i:
             out.print()
-        table_of_fields({col: row.get(col) for col in columns}, width=width)
+        table_of_fields({col: label(row[col]) if col in NAMED_VALUES and type(row.get(col)) is str else row.get(col)
+                         for col in columns}, width=width)
 
 
 def table_of_fields(data: dict, *, title: str | None = None, width: int | None = None) -> None:
