@@ -69,7 +69,7 @@ class LoyaltyGroup(TyperGroup):
             except UnicodeEncodeError:  # argv bytes that are not UTF-8 (a Latin-1 terminal, junk)
                 fail(help_gettext("argument {argument!r} is not valid UTF-8 text; check the terminal's encoding")
                      .format(argument=arg))
-        return super().parse_args(ctx, hoist_global_options(list(args)))
+        return super().parse_args(ctx, join_command_words(hoist_global_options(list(args))))
 
     def invoke(self, ctx):
         from loyaltycli.base.errors import LoyaltyError, UnknownCustomer
@@ -214,10 +214,21 @@ def main() -> None:
     _app_for(sys.argv[1:])()
 
 
+def join_command_words(words: list[str]) -> list[str]:
+    """`import inspect FILE` as the one command it is (named "import inspect"), once global options were
+    put first: so `import inspect --help` shows its own help, and `import --help` one FILE."""
+    i = 0
+    while i < len(words) and words[i].startswith("-"):
+        i += 2 if words[i] in GLOBAL_VALUED else 1
+    if words[i:i + 2] == ["import", "inspect"]:
+        return [*words[:i], "import inspect", *words[i + 2:]]
+    return words
+
+
 def _app_for(args: list[str]) -> typer.Typer:
     """The root app with only the command named on the line (when there is one it knows), so that a
     one-shot command builds the Click command of itself alone, not of every command of every module."""
-    words = hoist_global_options(list(args))
+    words = join_command_words(hoist_global_options(list(args)))
     i = 0
     while i < len(words) and words[i].startswith("-"):
         i += 2 if words[i] in GLOBAL_VALUED else 1

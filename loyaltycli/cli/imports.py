@@ -19,8 +19,6 @@ SUMMARY_KEYS = ("read", "imported", "skipped", "anonymous", "rejected", "points_
 def import_(
     file: Path = typer.Argument(..., metavar="FILE", help="CSV export of the till (UTF-8 or Latin-1; , or ;), "
                                                           "or a SAF-T (PT) XML file with --preset saft-pt."),
-    inspected: Optional[Path] = typer.Argument(None, metavar="[FILE]", hidden=True,
-                                               help="With `import inspect FILE`: the file to look at."),
     source: str = typer.Option("till", "--source", help="Name of the till or shop; receipts are unique per source."),
     preset: Optional[str] = typer.Option(None, "--preset", metavar="NAME|PATH.toml",
                                          help="Column layout of a known export (see `loyalty import-presets`), "
@@ -50,8 +48,6 @@ def import_(
                                                 help="What the customer column holds (default: e-mail if it has "
                                                      "@, phone if valid for the shop's region, else card)."),
     again: bool = typer.Option(False, "--again", help="Import a file even if it was imported before."),
-    save: Optional[str] = typer.Option(None, "--save", metavar="NAME",
-                                       help="With `import inspect FILE`: save the preset under NAME."),
 ) -> None:
     """Import a till's CSV export: sales, line items and refunds, with the counter's points rules.
 
@@ -67,11 +63,6 @@ def import_(
     from loyaltycli.services import importer
     from loyaltycli.tillcsv.translate import ReadOptions
 
-    if str(file) == "inspect" and inspected is not None:
-        _inspect(inspected, save, encoding)
-        return
-    if inspected is not None:
-        raise typer.BadParameter(_("one file at a time (got {file} and {other})").format(file=file, other=inspected))
     read_options = ReadOptions(date_order=date_order, decimal_comma=decimal_comma, encoding=encoding,
                                anonymous=list(anonymous or []), customer_kind=customer_kind)
     mapping = importer.parse_map(map_ or [])
@@ -223,6 +214,30 @@ def _walk_mapping(report: dict, save: Optional[str]) -> None:
                    err=True)
 
 
+def inspect(
+    file: Path = typer.Argument(..., metavar="FILE", help="The till's export to look at (CSV or SAF-T XML)."),
+    save: Optional[str] = typer.Option(None, "--save", metavar="NAME",
+                                       help="Save the preset under NAME, in the user's config folder."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", metavar="NAME",
+                                           help="The file's encoding (default: what the file shows)."),
+) -> None:
+    """Look at a till's export before importing it: delimiter, encoding, decimal style, date order, header,
+    and a preset to start from (on a terminal, a walk through the column mapping).
+
+    --save NAME keeps the preset in the user's config folder (e.g. ~/.config/loyaltycli/presets/NAME.toml),
+    to use with `loyalty import FILE --preset NAME`.
+
+    Example: loyalty import inspect till.csv --save mytill
+    """
+    _inspect(file, save, encoding)
+
+
+# `import inspect FILE` is a command of its own (its own help and usage line); the words are joined
+# into this name before Click reads the line (cli/__init__.py).
+INSPECT_NAME = "import inspect"
+
+
 def register(app: typer.Typer) -> None:
     app.command("import")(import_)
+    app.command(INSPECT_NAME, hidden=True)(inspect)
     app.command("import-presets")(presets)
