@@ -214,6 +214,34 @@ def main() -> None:
     _app_for(sys.argv[1:])()
 
 
+def _listing_view() -> typer.Typer:
+    """The root app for `loyalty --help`: each command and group as its name and help alone. Building a
+    command's parameters (type hints read from every signature) is most of what the full help costs, and
+    the root's help shows none of them."""
+    def stub(callback):
+        def command() -> None:  # never run: the listing only names it
+            raise typer.Exit(2)
+        command.__doc__, command.__name__ = callback.__doc__, callback.__name__
+        return command
+
+    view = copy.copy(app)
+    view.registered_commands = []
+    for info in app.registered_commands:
+        light = copy.copy(info)
+        light.name = info.name or typer.main.get_command_name(info.callback.__name__)
+        light.callback = stub(info.callback)
+        view.registered_commands.append(light)
+    view.registered_groups = []
+    for group in app.registered_groups:
+        light = copy.copy(group)
+        if group.typer_instance is not None:
+            inner = copy.copy(group.typer_instance)
+            inner.registered_commands, inner.registered_groups = [], []
+            light.typer_instance = inner
+        view.registered_groups.append(light)
+    return view
+
+
 def join_command_words(words: list[str]) -> list[str]:
     """`import inspect FILE` as the one command it is (named "import inspect"), once global options were
     put first: so `import inspect --help` shows its own help, and `import --help` one FILE."""
@@ -232,8 +260,10 @@ def _app_for(args: list[str]) -> typer.Typer:
     i = 0
     while i < len(words) and words[i].startswith("-"):
         i += 2 if words[i] in GLOBAL_VALUED else 1
-    if i >= len(words) or any(key.endswith("_COMPLETE") for key in os.environ):
+    if any(key.endswith("_COMPLETE") for key in os.environ):
         return app
+    if i >= len(words):  # the root's own help (or --version): the list of commands, not their parameters
+        return _listing_view()
     name = words[i]
     commands = [c for c in app.registered_commands
                 if (c.name or typer.main.get_command_name(c.callback.__name__)) == name]
