@@ -87,7 +87,10 @@ def show_account(acct: dict) -> None:
 
         fields["stamp cards"] = describe(data["cards"])
     table_of_fields(fields, title=f"{data['code']} {who(data['name'], data['phone'])}".strip())
-    table(data["recent"], columns=["at", "kind", "points", "balance", "note"], title=_("Recent"))
+    from loyaltycli.cli.ledger_words import shown_note
+
+    recent = [{**row, "note": shown_note(row["note"])} for row in data["recent"]]
+    table(recent, columns=["at", "kind", "points", "balance", "note"], title=_("Recent"))
 
 
 def enroll(

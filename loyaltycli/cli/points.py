@@ -273,6 +273,10 @@ def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
             "operator": r["operator"] or ""} for r in rows]
     if stamps:  # stamp-card rows in time order among the points rows: 0 points, the balance unchanged
         out = _with_stamps(out, stamps)
+    if not (options.current.json or options.current.csv):  # people read the notes in their language
+        from loyaltycli.cli.ledger_words import shown_note
+
+        out = [{**row, "note": shown_note(row["note"])} for row in out]
     emit(out, columns=["at", "kind", "points", "balance", "note", "operator"], title=_("Statement of {code}").format(code=customer.code))
 
 
@@ -293,7 +297,10 @@ def _stamp_row(row: dict, balance: int) -> dict:
         delta = ngettext("{count} stamp", "{count} stamps", abs(row["delta"])).format(count=f"{row['delta']:+d}")
     else:
         delta = ngettext("{count} voucher", "{count} vouchers", abs(row["delta"])).format(count=f"{row['delta']:+d}")
-    return {"at": row["at"], "kind": row["kind"], "points": 0, "balance": balance, "note": f"{delta}: {row['note']}",
+    from loyaltycli.cli.ledger_words import shown_note
+
+    note = row["note"] if options.current.json or options.current.csv else shown_note(row["note"])
+    return {"at": row["at"], "kind": row["kind"], "points": 0, "balance": balance, "note": f"{delta}: {note}",
             "operator": ""}
 
 
