@@ -158,9 +158,10 @@ def _csv_cell(value: Any, dialect) -> str:
 
 
 # Columns whose values are the program's own words (a ledger kind, a channel, a segment): shown translated.
-NAMED_VALUES = {"kind", "channel", "segment"}
+NAMED_VALUES = {"kind", "channel", "segment", "status", "per"}
 # The program's own values shown translated (marked for extraction; the others are in cli/columns.py).
-VALUE_WORDS = (N_("champions"), N_("loyal"), N_("occasional"), N_("at risk"))
+VALUE_WORDS = (N_("champions"), N_("loyal"), N_("occasional"), N_("at risk"), N_("item"), N_("visit"),
+               N_("rewarded"), N_("pending"), N_("expired"), N_("open"), N_("used"))
 
 # Free-text columns wrap; codes, numbers and dates stay on one line.
 WRAPPING = {"name", "note", "comment", "meaning", "email", "description", "perk", "reason", "value"}
