@@ -67,6 +67,22 @@ def _place_message(values: dict) -> str:
     return _("set {settings}").format(settings=", ".join(f"{key} = {value}" for key, value in values.items()))
 
 
+def _shown_setting(key: str, value):
+    """A setting as people read it: an amount the shop's way (0,05 €); the rest as it is typed."""
+    from decimal import Decimal, InvalidOperation
+
+    from loyaltycli.base.money import format_amount, money
+    from loyaltycli.store.program import SETTINGS
+
+    setting = SETTINGS.get(key)
+    if setting is None or setting.format is not format_amount:
+        return value
+    try:
+        return money(int(Decimal(str(value)) * 100))
+    except (InvalidOperation, ValueError):
+        return value
+
+
 @program_app.command("show")
 def program_show() -> None:
     """Show every setting of the program with its meaning.
@@ -78,8 +94,8 @@ def program_show() -> None:
     with options.database().session(write=False) as session:
         program = load_program(session)
     machine = options.current.json or options.current.csv
-    rows = [{"key": key, "value": value, "meaning": meaning if machine else _(meaning)}
-            for key, value, meaning in program.items()]
+    rows = [{"key": key, "value": value if machine else _shown_setting(key, value),
+             "meaning": meaning if machine else _(meaning)} for key, value, meaning in program.items()]
     if options.current.json:
         emit({key: value for key, value, _ in program.items()})
     else:
