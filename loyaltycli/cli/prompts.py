@@ -25,6 +25,8 @@ def _validator(check, optional: bool = True):
     """Turn a check (raises LoyaltyError) into questionary's True-or-message form."""
     from loyaltycli.base.errors import LoyaltyError
 
+    _wrapping_validation_messages()
+
     def validate(text: str):
         if not text.strip():
             return True if optional else _("an answer is needed (Ctrl-C cancels, nothing is saved)")
@@ -34,6 +36,31 @@ def _validator(check, optional: bool = True):
             return str(exc)
         return True
     return validate
+
+
+def _wrapping_validation_messages() -> None:
+    """A refusal shown under the question wraps onto as many lines as it needs (prompt_toolkit gives it
+    one line, cut at the terminal's width: half a reason at 80 columns, less at 40)."""
+    from prompt_toolkit.filters import has_validation_error
+    from prompt_toolkit.layout import ConditionalContainer, Window
+    import importlib
+
+    from prompt_toolkit.widgets import toolbars
+
+    prompt_module = importlib.import_module("prompt_toolkit.shortcuts.prompt")  # the module, not the function
+
+    if getattr(prompt_module.ValidationToolbar, "wraps", False):
+        return
+
+    class WrappingValidationToolbar(toolbars.ValidationToolbar):
+        wraps = True
+
+        def __init__(self, show_position: bool = False) -> None:
+            super().__init__(show_position)
+            self.container = ConditionalContainer(content=Window(self.control, wrap_lines=True),
+                                                  filter=has_validation_error)
+
+    prompt_module.ValidationToolbar = WrappingValidationToolbar
 
 
 def _ask(question):
