@@ -10,7 +10,7 @@ import typer
 
 from loyaltycli.cli import options
 from loyaltycli.cli.render import emit
-from loyaltycli.i18n import _, ngettext
+from loyaltycli.i18n import N_, _, ngettext
 
 SUMMARY_KEYS = ("read", "imported", "skipped", "anonymous", "rejected", "points_awarded", "sales", "refunds",
                 "customers_enrolled")
@@ -75,10 +75,9 @@ def import_(
                                options=read_options, again=again)
     engine.reader.force_rejects, engine.reader.default_rejects = force, rejects is None
     if show_bar:
-        from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-        with Progress(TextColumn(_("importing {file}").replace("{file}", "{task.description}")), BarColumn(), DownloadColumn(),
+        with Progress(TextColumn(_("importing {file}").replace("{file}", "{task.description}")), BarColumn(), _size_column(),
                       TimeElapsedColumn(), TimeRemainingColumn(), transient=True,
                       console=_stderr_console()) as bar:
             task = bar.add_task(file.name, total=None)
@@ -118,6 +117,30 @@ def _run(engine, database, file: Path):
                       "interrupted; {count} receipts of {file} were kept (committed in whole batches; the batch in "
                       "progress was rolled back). Run the same command again to finish the job: it skips the "
                       "receipts already kept", kept).format(count=kept, file=file), 130)
+
+
+def _size_column():
+    """The progress bar's 'read of total' in unit symbols (B, kB, MB, GB) and the shop's decimals, not
+    Rich's English 'bytes'."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    from loyaltycli.base.money import format_number
+
+    def size(n) -> str:
+        n = float(n or 0)
+        for unit in ("B", "kB", "MB"):
+            if n < 1000:
+                return f"{int(n)} {unit}" if unit == "B" else f"{format_number(n, decimals=1)} {unit}"
+            n /= 1000
+        return f"{format_number(n, decimals=1)} GB"
+
+    class SizeColumn(ProgressColumn):
+        def render(self, task):
+            done = size(task.completed)
+            return Text(f"{done}/{size(task.total)}" if task.total else done, style="progress.download")
+
+    return SizeColumn()
 
 
 def _stderr_console():
@@ -162,6 +185,18 @@ def presets() -> None:
     emit(rows, columns=["preset", "from", "description", *(["columns"] if machine else [])], title=_("Import presets"))
 
 
+# What inspect may say of a file's date order besides DMY, MDY or YMD (tillcsv/inspect.py), translated.
+DATE_ORDER_WORDS = (N_("unknown (dates read both ways: give --date-order)"), N_("mixed"))
+
+
+def _show_inspected(report: dict) -> None:
+    shown = {k: report[k] for k in ("file", "delimiter", "encoding", "decimal", "date_order", "header")}
+    shown["header"] = ", ".join(report["header"])
+    if shown["date_order"] in DATE_ORDER_WORDS:
+        shown["date_order"] = _(shown["date_order"])
+    emit(shown, title=_("Inspect"))
+
+
 def _inspect(path: Path, save: Optional[str], encoding: Optional[str]) -> None:
     from loyaltycli.tillcsv import inspect as inspecting
 
@@ -175,9 +210,7 @@ def _inspect(path: Path, save: Optional[str], encoding: Optional[str]) -> None:
     if machine:
         emit(report)
         return
-    shown = {k: report[k] for k in ("file", "delimiter", "encoding", "decimal", "date_order", "header")}
-    shown["header"] = ", ".join(report["header"])
-    emit(shown, title=_("Inspect"))
+    _show_inspected(report)
     typer.echo(_("# a preset to start from (--save NAME keeps it):"))
     typer.echo(report["preset_toml"])
     if save:
@@ -192,9 +225,7 @@ def _walk_mapping(report: dict, save: Optional[str]) -> None:
     from loyaltycli.tillcsv import inspect as inspecting
     from loyaltycli.tillcsv.presets import CANONICAL
 
-    shown = {k: report[k] for k in ("file", "delimiter", "encoding", "decimal", "date_order", "header")}
-    shown["header"] = ", ".join(report["header"])
-    emit(shown, title=_("Inspect"))
+    _show_inspected(report)
     columns = prompts.mapping_flow(report["header"], report["columns"], CANONICAL)
     if columns is not None:
         report = inspecting.with_columns(report, columns)

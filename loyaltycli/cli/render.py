@@ -161,7 +161,7 @@ def _csv_cell(value: Any, dialect) -> str:
 NAMED_VALUES = {"kind", "channel", "segment", "status", "per"}
 # The program's own values shown translated (marked for extraction; the others are in cli/columns.py).
 VALUE_WORDS = (N_("champions"), N_("loyal"), N_("occasional"), N_("at risk"), N_("item"), N_("visit"),
-               N_("rewarded"), N_("pending"), N_("expired"), N_("open"), N_("used"))
+               N_("rewarded"), N_("pending"), N_("expired"), N_("open"), N_("used"), N_("anonymous"))
 
 # Free-text columns wrap; codes, numbers and dates stay on one line.
 WRAPPING = {"name", "note", "comment", "meaning", "email", "description", "perk", "reason", "value"}
