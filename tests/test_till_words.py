@@ -143,3 +143,48 @@ def test_summary_and_history_fit(cli, shop, lang, width):
         lines = out.split("\n")
         assert all(len(line) <= width for line in lines), (args, [line for line in lines if len(line) > width])
         assert "…" not in out, (args, out)
+
+
+# -- without a terminal: the library side of the same promises ----------------------------------------------
+def test_email_reasons_are_the_programs_own_words(cli):
+    for address, reason in (("abc", "it has no @"), ("a@", "nothing after the @"), ("a..b@x.pt", "two dots in a row")):
+        result = cli("enroll", "--email", address)
+        assert result.exit_code == 1 and result.stderr.endswith(f"is not valid: {reason}\n"), result.stderr
+
+
+def test_ledger_notes_are_said_the_shops_way(cli):
+    from loyaltycli.cli.ledger_words import shown_note
+    from loyaltycli.shop import place
+
+    cli("program", "set", "country", "PT")
+    cli("enroll", "Ana", "--phone", "912345678")
+    cli("purchase", "C000001", "1234,50", "--receipt", "R-1")
+    out = cli("history", "C000001").stdout.replace("\u00a0", " ").replace("\u202f", " ")
+    assert "1 234,50 €" in out and "1234.50" not in out, out
+    assert cli.json("history", "C000001")[1]["note"] == "receipt R-1 1234.50 store (Bronze x1)"  # stored as is
+    place.set_loader(lambda: {"locale": "pt_PT", "currency": "EUR"})
+    try:
+        assert shown_note("milestone: 2026 spend reached 500") == "milestone: 2026 spend reached 500,00\u00a0€"
+        assert shown_note("refund R-9: 12.50 (Silver x1.25, no sale linked)") == (
+            "refund R-9: 12,50\u00a0€ (Silver x1,25, no sale linked)")
+        assert shown_note("a reason typed by hand: 12.50") == "a reason typed by hand: 12.50"
+    finally:
+        place.set_loader(None)
+
+
+def test_program_show_and_percentages_are_local(cli):
+    from loyaltycli.base.money import format_percent
+
+    cli("program", "set", "country", "RO")
+    shown = cli("program", "show").stdout.replace("\u00a0", " ")
+    assert "0,05 lei" in shown and "10.000,00 lei" in shown, shown
+    assert cli.json("program", "show")["point_value"] == "0.05"
+    assert format_percent(20.833, locale="pt_PT") == "20,8\u00a0%" and format_percent(20.833, locale="") == "20.8%"
+
+
+def test_empty_or_missing_folder_database_and_import_inspect_help(cli, tmp_path):
+    result = cli("import", "inspect", "--help")
+    assert result.exit_code == 0 and "Usage: loyalty import inspect [OPTIONS] FILE" in result.stdout
+    assert "config folder" in result.stdout
+    usage = cli("import", "--help").stdout.splitlines()[0]
+    assert usage == "Usage: loyalty import [OPTIONS] FILE"
