@@ -188,3 +188,18 @@ def test_empty_or_missing_folder_database_and_import_inspect_help(cli, tmp_path)
     assert "config folder" in result.stdout
     usage = cli("import", "--help").stdout.splitlines()[0]
     assert usage == "Usage: loyalty import [OPTIONS] FILE"
+
+
+def test_piped_summary_follows_columns_or_is_plain_text(cli, monkeypatch):
+    cli("program", "set", "country", "RO")
+    cli("enroll", "Ana", "--phone", "0721234567")
+    cli("purchase", "C000001", "45,50")
+    monkeypatch.setenv("LOYALTY_LANG", "ro")
+    monkeypatch.delenv("COLUMNS", raising=False)
+    plain = cli("report", "summary").stdout
+    assert "╭" not in plain and "│" not in plain and "45,50 lei" in plain.replace("\u00a0", " "), plain
+    for width in ("80", "40"):
+        monkeypatch.setenv("COLUMNS", width)
+        out = cli("report", "summary").stdout
+        assert all(len(line) <= int(width) for line in out.splitlines()), out
+        assert "…" not in out and "45,50" in out and "45.50" not in out, out
