@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
 from loyaltycli.cli import options
-from loyaltycli.base.money import Money
 from loyaltycli.i18n import N_, _
 
 
@@ -34,6 +33,8 @@ def _plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, dict):
         out = {k: _plain(v) for k, v in value.items()}
+        from loyaltycli.base.money import Money
+
         if "currency" not in value and any(isinstance(v, Money) for v in value.values()):
             from loyaltycli.base.money import shop_currency
 
@@ -56,6 +57,8 @@ def _cell(value: Any) -> str:
         return value
     if value is None:
         return ""
+    from loyaltycli.base.money import Money  # not at import: `loyalty --help` needs none of it
+
     if isinstance(value, Money):
         return value.shown() if not options.current.csv else str(value)
     if isinstance(value, datetime):
@@ -152,6 +155,8 @@ def write_csv(stream, rows: Iterable[dict], columns: Sequence[str] | None = None
 
 
 def _csv_cell(value: Any, dialect) -> str:
+    from loyaltycli.base.money import Money
+
     if dialect.decimal != "." and isinstance(value, (Money, Decimal, float)) and not isinstance(value, bool):
         return dialect.amount(str(value))
     return _cell(value)
@@ -168,6 +173,8 @@ WRAPPING = {"name", "note", "comment", "meaning", "email", "description", "perk"
 
 
 def _is_number(value: Any) -> bool:
+    from loyaltycli.base.money import Money
+
     return isinstance(value, (int, float, Decimal, Money)) and not isinstance(value, bool)
 
 
