@@ -41,10 +41,10 @@ def _validator(check, optional: bool = True):
 def _wrapping_validation_messages() -> None:
     """A refusal shown under the question wraps onto as many lines as it needs (prompt_toolkit gives it
     one line, cut at the terminal's width: half a reason at 80 columns, less at 40)."""
-    from prompt_toolkit.filters import has_validation_error
-    from prompt_toolkit.layout import ConditionalContainer, Window
     import importlib
 
+    from prompt_toolkit.filters import has_validation_error
+    from prompt_toolkit.layout import ConditionalContainer, Window
     from prompt_toolkit.widgets import toolbars
 
     prompt_module = importlib.import_module("prompt_toolkit.shortcuts.prompt")  # the module, not the function
