@@ -29,7 +29,8 @@ COMMANDS = [
 
 # Text the demo shop holds (what its people typed): never "the program's English".
 DATA_TABLES = {"customer": ("name", "email"), "product": None, "purchase_item": None, "reward": None,
-               "cause": None, "membership_plan": None, "card": None, "survey_response": ("comment",)}
+               "cause": None, "membership_plan": None, "card": None, "survey_response": ("comment",),
+               "consent_record": ("how",)}
 _WORD = re.compile(r"[A-Za-z][a-z]{3,}")
 # 12.50 or 1542.53 as an amount: digits, a dot, exactly two digits, not part of a date, a version or a code.
 DOT_AMOUNT = re.compile(r"(?<![\w.\-/])\d{1,3}(?:,\d{3})*\.\d{2}(?![\w.\-/])|(?<![\w.\-/])\d+\.\d{2}(?![\w.\-/])")
@@ -91,8 +92,8 @@ def findings(output: str, english: set[str], allowed: set[str]) -> tuple[list[st
     words, amounts = [], []
     for line in output.splitlines():
         plain = re.sub(r"`[^`]*`|--[\w-]+|\S+@\S+|\S+_\S+|[A-Z]{1,3}\d[\w-]*", " ", line)
-        for word in _WORD.findall(plain):
-            if word.lower() in english and word.lower() not in allowed:
+        for word in re.findall(r"[^\W\d_]+", plain):  # whole words: 'começaram' holds no English 'come'
+            if word.isascii() and len(word) >= 4 and word.lower() in english and word.lower() not in allowed:
                 words.append(f"{word}: {line.strip()}")
         for amount in DOT_AMOUNT.findall(line):
             amounts.append(f"{amount}: {line.strip()}")

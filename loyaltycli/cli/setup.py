@@ -75,12 +75,32 @@ def _shown_setting(key: str, value):
     from loyaltycli.store.program import SETTINGS
 
     setting = SETTINGS.get(key)
+    if key == "tiers":  # typed NAME:MIN:MULT,... with dots (commas part tiers); read the shop's way
+        return _shown_tiers(str(value))
     if setting is None or setting.format is not format_amount:
         return value
     try:
         return money(int(Decimal(str(value)) * 100))
     except (InvalidOperation, ValueError):
         return value
+
+
+def _shown_tiers(value: str) -> str:
+    """'Bronze:0.00:1.0,Silver:500.00:1.25' as 'Bronze 0,00 € x1,0; Silver 500,00 € x1,25' (pt_PT)."""
+    from decimal import Decimal, InvalidOperation
+
+    from loyaltycli.base.money import format_money, format_number
+
+    parts = []
+    try:
+        for tier in value.split(","):
+            name, spend, multiplier = tier.split(":")
+            digits = len(multiplier.partition(".")[2])
+            parts.append(f"{name} {format_money(int(Decimal(spend) * 100))} "
+                         f"x{format_number(Decimal(multiplier), decimals=digits)}")
+    except (ValueError, InvalidOperation):
+        return value
+    return "; ".join(parts)
 
 
 @program_app.command("show")
