@@ -225,7 +225,18 @@ def test_enroll_refuses_empty_name_and_duplicates(cli):
 
 
 def test_enroll_without_name_off_a_terminal(cli):
-    refused(cli("enroll"), "NAME is required")
+    refused(cli("enroll"), "give a NAME, --phone, --email, --card or --tax-id")
+
+
+def test_enroll_by_phone_alone_is_shown_by_code_and_phone(cli):
+    cli("program", "set", "country", "PT")
+    data = cli.json("enroll", "--phone", "912345678")
+    assert (data["code"], data["name"], data["phone"]) == ("C000001", None, "+351912345678")
+    result = cli("--no-input", "enroll", "--phone", "912345679")
+    assert result.exit_code == 0 and "C000002 912 345 679:" in result.stdout, result.stdout
+    shown = cli("balance", "912345679").stdout
+    assert shown.startswith("C000002 912 345 679: 50 points") and "None" not in shown, shown
+    assert "C000002 912 345 679" in cli("customer", "show", "C000002").stdout
 
 
 def test_enroll_prompts_on_a_terminal(cli, monkeypatch):
@@ -239,7 +250,7 @@ def test_enroll_prompts_on_a_terminal(cli, monkeypatch):
     assert (data["name"], data["phone"], data["birthday"], data["consent"]) == (
         "Prompted Person", "+353851234567", "1990-05-01", True)
     monkeypatch.setattr(prompts, "enroll_flow", lambda program, **kw: None)
-    refused(cli("enroll"), "enrollment cancelled; nothing was saved")
+    refused(cli("enroll"), "enrollment cancelled; nothing was saved", code=130)
 
 
 def test_referral_rewards_both_on_the_first_qualifying_purchase(cli):

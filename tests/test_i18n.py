@@ -350,7 +350,8 @@ def test_enroll_on_a_terminal_speaks_the_language(cli, lang, i18n):
                           timeout=30, dimensions=(40, 200))
     seen = io.StringIO()
     child.logfile_read = seen
-    for question, answer in [("Name:", "Ana Sousa\r"), ("Phone (optional):", "\r"), ("E-mail (optional):", "\r"),
+    for question, answer in [("Phone (Enter to give a name instead):", "\r"), ("Name:", "Ana Sousa\r"),
+                             ("E-mail (optional):", "\r"),
                              ("Card number (optional):", "\r"), ("Birthday YYYY-MM-DD (optional):", "\r"),
                              ("Referral code (optional):", "\r"), ("Agrees to receive offers by e-mail?", "y"),
                              ("Agrees to receive offers by SMS?", "\r")]:

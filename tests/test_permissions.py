@@ -20,12 +20,20 @@ def mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def test_new_database_file_is_owner_only(cli, tmp_path, open_umask):
-    target = tmp_path / "shop" / "new.db"
+def test_new_database_file_is_owner_only(cli, tmp_path, open_umask, monkeypatch):
+    # the default place: the user data directory is made on first use, owner-only
+    monkeypatch.delenv("LOYALTY_DB")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    result = cli("init")
+    assert result.exit_code == 0, result.output
+    default = tmp_path / "data" / "loyaltycli" / "loyalty.db"
+    assert mode(default) == 0o600
+    assert mode(default.parent) == 0o700
+    target = tmp_path / "shop" / "new.db"  # a folder given by hand must exist (init refuses a typo)
+    target.parent.mkdir()
     result = cli("--db", str(target), "init")
     assert result.exit_code == 0, result.output
     assert mode(target) == 0o600
-    assert mode(target.parent) == 0o700
     # the WAL and shared-memory files SQLite creates next to it take the database's mode
     cli("--db", str(target), "enroll", "Aoife Byrne")
     for extra in (target.with_name("new.db-wal"), target.with_name("new.db-shm")):

@@ -173,6 +173,13 @@ def test_commands_other_than_init_never_create_a_database(cli, tmp_path, args):
     assert (result.exit_code, result.stderr) == (
         4, f"error: no database at {missing}; run `loyalty init` to create one (or check --db / LOYALTY_DB)\n")
     assert not missing.exists() and not missing.parent.exists()
+    # init does not make the folder either: a typo would leave the shop's database astray
+    result = cli("--db", str(missing), "init")
+    assert (result.exit_code, result.stderr) == (
+        4, f"error: folder {missing.parent} does not exist; create it first (mkdir -p {missing.parent}) or give "
+           "another path\n")
+    assert not missing.parent.exists()
+    missing.parent.mkdir()
     assert cli("--db", str(missing), "init").exit_code == 0
     assert missing.exists()
 
@@ -181,11 +188,31 @@ def test_a_blank_database_name_is_refused(cli, tmp_path, monkeypatch):
     here = tmp_path / "cwd"
     here.mkdir()
     monkeypatch.chdir(here)
-    monkeypatch.setenv("LOYALTY_DB", " ")
-    result = cli("balance", "C000001")
-    assert (result.exit_code, result.stderr) == (
-        4, "error: the database name is blank (--db or LOYALTY_DB); give a file or a URL\n")
+    for blank in (" ", ""):  # empty is blank too, not "the default database"
+        monkeypatch.setenv("LOYALTY_DB", blank)
+        result = cli("balance", "C000001")
+        assert (result.exit_code, result.stderr) == (
+            4, "error: the database name is blank (--db or LOYALTY_DB); give a file or a URL\n")
+        result = cli("--db", blank, "init")
+        assert (result.exit_code, result.stderr) == (
+            4, "error: the database name is blank (--db or LOYALTY_DB); give a file or a URL\n")
     assert list(here.iterdir()) == []
+
+
+def test_init_leaves_a_db_file_that_opens_alone(cli, tmp_path):
+    import shutil
+
+    shop = tmp_path / "shop.db"
+    assert cli("--db", str(shop), "init").exit_code == 0
+    assert cli("--db", str(shop), "enroll", "Ann", "--phone", "0851234567").exit_code == 0
+    alone = tmp_path / "copy" / "shop.db"
+    alone.parent.mkdir()
+    shutil.copyfile(shop, alone)  # the .db alone, without its -wal
+    assert cli("--db", str(alone), "balance", "C000001").exit_code == 0
+    fresh = tmp_path / "fresh.db"
+    assert cli("--db", str(fresh), "init").exit_code == 0
+    shutil.copyfile(fresh, alone)
+    assert cli("--db", str(alone), "customer", "list").exit_code == 0
 
 
 # -- 5. disk full ---------------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Iterable
 
 from loyaltycli.base.errors import InvalidInput
-from loyaltycli.base.money import format_amount
 from loyaltycli.base import numbers
+from loyaltycli.base.money import format_money
 from loyaltycli.i18n import _
 
 _CHANNEL = re.compile(r"^[a-z0-9_-]{1,32}$")
@@ -54,8 +54,8 @@ def check_item(sku: str, quantity: Decimal, unit_price: Decimal, amount: int) ->
         quantity_text, price_text = item_texts(quantity, unit_price)
         raise InvalidInput(_("item {sku}: amount {amount} is not quantity {quantity} x unit price {price} = "
                              "{expected} (rounded half-even to cents)").format(
-            sku=sku or _("(no sku)"), amount=format_amount(amount), quantity=quantity_text, price=price_text,
-            expected=format_amount(expected)))
+            sku=sku or _("(no sku)"), amount=format_money(amount), quantity=quantity_text, price=price_text,
+            expected=format_money(expected)))
 
 
 def check_items(amount: int, items: Iterable[tuple[str, Decimal, Decimal, int]]) -> None:
@@ -67,4 +67,4 @@ def check_items(amount: int, items: Iterable[tuple[str, Decimal, Decimal, int]])
         total += item_amount
     if total != amount:
         raise InvalidInput(_("items add up to {sum} but the amount is {amount}").format(
-            sum=format_amount(total), amount=format_amount(amount)))
+            sum=format_money(total), amount=format_money(amount)))

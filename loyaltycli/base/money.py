@@ -45,7 +45,7 @@ def parse_amount(text: str, *, decimals: int = 2, allow_negative: bool = False,
     if cents == 0 and not allow_zero:
         raise InvalidInput(gettext('{what} must be more than zero').format(what=gettext(what)))
     if abs(cents) > MAX_AMOUNT:
-        raise InvalidInput(gettext('{what} {raw!r} is too large (at most {max_amount})').format(what=gettext(what), raw=raw.strip(), max_amount=format_amount(MAX_AMOUNT)))
+        raise InvalidInput(gettext('{what} {raw!r} is too large (at most {max_amount})').format(what=gettext(what), raw=raw.strip(), max_amount=format_money(MAX_AMOUNT)))
     return cents
 
 
@@ -241,3 +241,23 @@ def _read_separators(number: str, shown: str, decimal_symbol: str, what: str) ->
         as_group, as_decimal = (t.replace("\xa0", " ").replace("\u202f", " ") for t in (as_group, as_decimal))
         raise InvalidInput(gettext('{what} {shown!r} could be {as_group} or {as_decimal}; write {whole}{frac} or {whole}{decimal_symbol}{frac2}').format(what=gettext(what), shown=shown, as_group=as_group, as_decimal=as_decimal, whole=whole, frac=frac, decimal_symbol=decimal_symbol, frac2=frac[:2]))
     return whole + "." + frac
+
+
+def format_percent(value, *, decimals: int = 1, locale: str | None = None) -> str:
+    """A percentage (20.83 for 20.83 %) the shop's way: '20,8 %' (pt_PT, ro_RO...), '20.8%' (English or
+    no locale)."""
+    locale = shop_locale() if locale is None else locale
+    number = format_number(value, decimals=decimals, locale=locale)
+    return number + ("%" if not locale or locale.split("_")[0] == "en" else "\u00a0%")
+
+
+def format_number(value, *, decimals: int = 1, locale: str | None = None) -> str:
+    """A decimal number (an NPS of 42.5) the shop's way: '42,5' (pt_PT), '42.5' (English or no locale)."""
+    locale = shop_locale() if locale is None else locale
+    number = f"{Decimal(str(value)):.{decimals}f}"
+    if not locale:
+        return number
+    from babel.numbers import format_decimal
+
+    return format_decimal(Decimal(number), format="#,##0." + "0" * decimals if decimals else "#,##0",
+                          locale=locale)

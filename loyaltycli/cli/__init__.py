@@ -52,7 +52,9 @@ def fail(message: str, code: int = 1) -> None:
     """One line on stderr, then exit with ``code``."""
     # User text quoted in a message (a file name, a KEY) may hold line breaks, terminal escapes or
     # undecodable bytes: show them escaped, on one line.
-    message = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(message))
+    # (The no-break spaces of a local amount, 99 999,00 €, are text, not escapes.)
+    message = "".join(ch if ch.isprintable() or ch in "\u00a0\u202f" else ch.encode("unicode_escape").decode("ascii")
+                      for ch in str(message))
     typer.echo(_("error: {message}").format(message=message), err=True)
     raise typer.Exit(code)
 
@@ -67,13 +69,24 @@ class LoyaltyGroup(TyperGroup):
             except UnicodeEncodeError:  # argv bytes that are not UTF-8 (a Latin-1 terminal, junk)
                 fail(help_gettext("argument {argument!r} is not valid UTF-8 text; check the terminal's encoding")
                      .format(argument=arg))
-        return super().parse_args(ctx, hoist_global_options(list(args)))
+        return super().parse_args(ctx, join_command_words(hoist_global_options(list(args))))
 
     def invoke(self, ctx):
-        from loyaltycli.base.errors import LoyaltyError
+        from loyaltycli.base.errors import LoyaltyError, UnknownCustomer
 
         try:
             try:
+                words = [*ctx._protected_args, *ctx.args]
+                for _tries in range(3):  # on a terminal, a name where a KEY goes: pick, run again (merge: 2)
+                    try:
+                        return super().invoke(ctx)
+                    except UnknownCustomer as exc:
+                        from loyaltycli.cli import byname
+
+                        words = byname.settle(exc, words)
+                        if words is None:
+                            raise
+                        ctx._protected_args, ctx.args = words[:1], words[1:]
                 return super().invoke(ctx)
             finally:
                 _checkpoint()
@@ -201,15 +214,56 @@ def main() -> None:
     _app_for(sys.argv[1:])()
 
 
-def _app_for(args: list[str]) -> typer.Typer:
-    """The root app with only the command named on the line (when there is one it knows), so that a
-    one-shot command builds the Click command of itself alone, not of every command of every module."""
-    words = hoist_global_options(list(args))
+def _listing_view() -> typer.Typer:
+    """The root app for `loyalty --help`: each command and group as its name and help alone. Building a
+    command's parameters (type hints read from every signature) is most of what the full help costs, and
+    the root's help shows none of them."""
+    def stub(callback):
+        def command() -> None:  # never run: the listing only names it
+            raise typer.Exit(2)
+        command.__doc__, command.__name__ = callback.__doc__, callback.__name__
+        return command
+
+    view = copy.copy(app)
+    view.registered_commands = []
+    for info in app.registered_commands:
+        light = copy.copy(info)
+        light.name = info.name or typer.main.get_command_name(info.callback.__name__)
+        light.callback = stub(info.callback)
+        view.registered_commands.append(light)
+    view.registered_groups = []
+    for group in app.registered_groups:
+        light = copy.copy(group)
+        if group.typer_instance is not None:
+            inner = copy.copy(group.typer_instance)
+            inner.registered_commands, inner.registered_groups = [], []
+            light.typer_instance = inner
+        view.registered_groups.append(light)
+    return view
+
+
+def join_command_words(words: list[str]) -> list[str]:
+    """`import inspect FILE` as the one command it is (named "import inspect"), once global options were
+    put first: so `import inspect --help` shows its own help, and `import --help` one FILE."""
     i = 0
     while i < len(words) and words[i].startswith("-"):
         i += 2 if words[i] in GLOBAL_VALUED else 1
-    if i >= len(words) or any(key.endswith("_COMPLETE") for key in os.environ):
+    if words[i:i + 2] == ["import", "inspect"]:
+        return [*words[:i], "import inspect", *words[i + 2:]]
+    return words
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """The root app with only the command named on the line (when there is one it knows), so that a
+    one-shot command builds the Click command of itself alone, not of every command of every module."""
+    words = join_command_words(hoist_global_options(list(args)))
+    i = 0
+    while i < len(words) and words[i].startswith("-"):
+        i += 2 if words[i] in GLOBAL_VALUED else 1
+    if any(key.endswith("_COMPLETE") for key in os.environ):
         return app
+    if i >= len(words):  # the root's own help (or --version): the list of commands, not their parameters
+        return _listing_view()
     name = words[i]
     commands = [c for c in app.registered_commands
                 if (c.name or typer.main.get_command_name(c.callback.__name__)) == name]

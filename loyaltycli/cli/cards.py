@@ -19,9 +19,9 @@ NUMBERS = {"ignore_unknown_options": True}
 
 
 def _money(cents):
-    from loyaltycli.base.money import format_amount
+    from loyaltycli.base.money import money
 
-    return format_amount(cents)
+    return money(cents)  # the plain decimal in JSON and CSV, the shop's way in tables
 
 
 def _card_json(card) -> dict:

@@ -27,6 +27,12 @@ def _shown_phone(e164):
     return shown_phone(e164, place.get("phone_region", "IE"))
 
 
+def who(name: str | None, phone: str | None) -> str:
+    """How people see a customer next to its code: the name, else the phone as the shop writes it (a
+    customer enrolled by phone alone is `C000002 912 345 678`, never `C000002 None`)."""
+    return name or _shown_phone(phone) or ""
+
+
 def customer_json(acct: dict) -> dict:
     """The public JSON of a customer (SPEC keys first). Notes stay the fixed English text."""
     out = dict(acct)
@@ -75,6 +81,7 @@ def show_account(acct: dict) -> None:
         from loyaltycli.services.cards import describe
 
         fields["stamp cards"] = describe(data["cards"])
+<<<<<<< HEAD
     for key, text in acct.get("shown", {}).items():  # goals and any other program type's progress
         fields[key] = text
     table_of_fields(fields, title=f"{data['name'] or data['code']}")
@@ -111,10 +118,18 @@ def consent_fields(data: dict) -> dict:
             text += "; " + _("no consent: not in campaign exports")
         out[LABELS[channel]] = text  # translated as a field's label
     return out
+=======
+    table_of_fields(fields, title=f"{data['code']} {who(data['name'], data['phone'])}".strip())
+    from loyaltycli.cli.ledger_words import shown_note
+
+    recent = [{**row, "note": shown_note(row["note"])} for row in data["recent"]]
+    table(recent, columns=["at", "kind", "points", "balance", "note"], title=_("Recent"))
+>>>>>>> words
 
 
 def enroll(
-    name: Optional[str] = typer.Argument(None, help="Full name (asked for on a terminal when omitted)."),
+    name: Optional[str] = typer.Argument(None, help="Full name (optional when a phone, e-mail, card or tax id "
+                                                    "is given; asked for on a terminal when nothing is)."),
     phone: Optional[str] = typer.Option(None, "--phone", help="Phone, +country code or a local number."),
     email: Optional[str] = typer.Option(None, "--email", help="E-mail address."),
     card: Optional[str] = typer.Option(None, "--card", help="Loyalty card number."),
@@ -141,7 +156,9 @@ def enroll(
                                             "are read too; default: the shop's)."),
     at: Optional[str] = typer.Option(None, "--at", help="Enrollment time (ISO-8601), for back-dating."),
 ) -> None:
-    """Enroll a customer: flags for scripts, step-by-step questions at the counter when NAME is omitted.
+    """Enroll a customer: flags for scripts, step-by-step questions at the counter when nothing is given.
+
+    The name is optional: a phone alone is a customer (loyalty enroll --phone 912345678).
 
     Enrolling records the customer's membership (they asked to join); offers by e-mail and by SMS are
     separate answers, "no" unless given.
@@ -159,9 +176,10 @@ def enroll(
     from loyaltycli.services.consent import EMAIL, MEMBERSHIP, SMS, WORDING_VERSION
 
     db = options.database()
-    if name is None:
+    if name is None and not any((phone, email, card, tax_id)):
         if not options.current.interactive:
-            fail(_("NAME is required (run on a terminal without --no-input to be asked step by step)"))
+            fail(_("give a NAME, --phone, --email, --card or --tax-id (or run on a terminal without --no-input "
+                   "to be asked step by step)"))
         from loyaltycli.cli import prompts
 
         with db.session(write=False) as session:
@@ -173,18 +191,27 @@ def enroll(
                 return customers.check_new_field(session, program, field, text, phone=answers.get("phone"),
                                                  email=answers.get("email"))
 
+<<<<<<< HEAD
         given = {"phone": phone, "email": email, "card": card, "birthday": birthday,
                  "referral_code": referral_code,
                  "email_offers": email_offers if email_offers is not None else (True if consent else None),
                  "sms_offers": sms_offers}
+=======
+        given = {"birthday": birthday, "referral_code": referral_code, "consent": True if consent else None}
+>>>>>>> words
         answers = prompts.enroll_flow(program, check=check, given=given)
-        if answers is None:
-            fail(_("enrollment cancelled; nothing was saved"))
+        if answers is None:  # Ctrl-C or Ctrl-D: interrupted, as everywhere (README, exit codes)
+            fail(_("enrollment cancelled; nothing was saved"), code=130)
         consent_how = consent_how or "asked at the counter (loyalty enroll, step by step)"
         name, phone, email, card, birthday, referral_code, email_offers, sms_offers = (
             answers["name"], answers["phone"], answers["email"], answers["card"], answers["birthday"],
+<<<<<<< HEAD
             answers["referral_code"], answers["email_offers"], answers["sms_offers"])
         consent_version = consent_version or WORDING_VERSION  # the prompt's own questions were answered
+=======
+            answers["referral_code"], answers["consent"])
+        tax_id = answers.get("tax_id")
+>>>>>>> words
     else:
         consent_how = consent_how or _enroll_how(consent, email_offers, sms_offers)
     if lang is not None:
@@ -200,7 +227,7 @@ def enroll(
                                     consent_version=consent_version)
         acct = accounts.account(session, program, customer)
     emit(customer_json(acct), message=_("enrolled {code} {name}: balance {balance} points, tier {tier}, referral "
-                                        "code {referral_code}").format(code=acct["code"], name=acct["name"],
+                                        "code {referral_code}").format(code=acct["code"], name=who(acct["name"], acct["phone"]),
                                                                         balance=acct["balance"], tier=acct["tier"],
                                                                         referral_code=acct["referral_code"]))
 
@@ -314,6 +341,7 @@ def customer_edit(
                        birthday=birthday, consent_how=how, tax_id=tax_id, language=lang, consents=answers,
                        consent_version=consent_version)
         acct = accounts.account(session, program, customer)
+<<<<<<< HEAD
     emit(customer_json(acct), message=_("updated {code} {name}").format(code=acct["code"], name=acct["name"] or "").rstrip())
 
 
@@ -369,6 +397,9 @@ def customer_consent(
     data = {"code": code, **{channel: bool(answer and answer.given) for channel, answer in answers.items()}}
     now = ", ".join(f"{_(consent.LABELS[c])} {_('yes') if data[c] else _('no')}" for c in consent.CHANNELS)
     emit(data, message=_("{code}: {answers}").format(code=code, answers=now))
+=======
+    emit(customer_json(acct), message=_("updated {code} {name}").format(code=acct["code"], name=who(acct["name"], acct["phone"])))
+>>>>>>> words
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ import typer
 
 from loyaltycli.cli import options
 from loyaltycli.cli.render import emit
-from loyaltycli.i18n import _, ngettext
+from loyaltycli.i18n import N_, _, ngettext
 
 SUMMARY_KEYS = ("read", "imported", "skipped", "anonymous", "returns_without_sale", "rejected", "points_awarded",
                 "sales", "refunds", "customers_enrolled")
@@ -19,8 +19,6 @@ SUMMARY_KEYS = ("read", "imported", "skipped", "anonymous", "returns_without_sal
 def import_(
     file: Path = typer.Argument(..., metavar="FILE", help="CSV export of the till (UTF-8 or Latin-1; , or ;), "
                                                           "or a SAF-T (PT) XML file with --preset saft-pt."),
-    inspected: Optional[Path] = typer.Argument(None, metavar="[FILE]", hidden=True,
-                                               help="With `import inspect FILE`: the file to look at."),
     source: str = typer.Option("till", "--source", help="Name of the till or shop; receipts are unique per source."),
     preset: Optional[str] = typer.Option(None, "--preset", metavar="NAME|PATH.toml",
                                          help="Column layout of a known export (see `loyalty import-presets`), "
@@ -51,11 +49,12 @@ def import_(
                                                      "@, phone if valid for the shop's region, else card; tax_id: "
                                                      "a NIF, CNP... the customer is enrolled with as tax id)."),
     again: bool = typer.Option(False, "--again", help="Import a file even if it was imported before."),
+<<<<<<< HEAD
     skip_when: Optional[List[str]] = typer.Option(None, "--skip-when", metavar="COLUMN=VALUE",
                                                   help="Leave out rows whose COLUMN is VALUE (any case; repeatable), "
                                                        "e.g. annulled documents: --skip-when Estado=A."),
-    save: Optional[str] = typer.Option(None, "--save", metavar="NAME",
-                                       help="With `import inspect FILE`: save the preset under NAME."),
+=======
+>>>>>>> words
 ) -> None:
     """Import a till's CSV export: sales, line items and refunds, with the counter's points rules.
 
@@ -71,11 +70,6 @@ def import_(
     from loyaltycli.services import importer
     from loyaltycli.tillcsv.translate import ReadOptions
 
-    if str(file) == "inspect" and inspected is not None:
-        _inspect(inspected, save, encoding)
-        return
-    if inspected is not None:
-        raise typer.BadParameter(_("one file at a time (got {file} and {other})").format(file=file, other=inspected))
     read_options = ReadOptions(date_order=date_order, decimal_comma=decimal_comma, encoding=encoding,
                                anonymous=list(anonymous or []), customer_kind=customer_kind)
     mapping = importer.parse_map(map_ or [])
@@ -89,10 +83,9 @@ def import_(
                                options=read_options, again=again, skip_when=skipping)
     engine.reader.force_rejects, engine.reader.default_rejects = force, rejects is None
     if show_bar:
-        from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-        with Progress(TextColumn(_("importing {file}").replace("{file}", "{task.description}")), BarColumn(), DownloadColumn(),
+        with Progress(TextColumn(_("importing {file}").replace("{file}", "{task.description}")), BarColumn(), _size_column(),
                       TimeElapsedColumn(), TimeRemainingColumn(), transient=True,
                       console=_stderr_console()) as bar:
             task = bar.add_task(file.name, total=None)
@@ -132,6 +125,30 @@ def _run(engine, database, file: Path):
                       "interrupted; {count} receipts of {file} were kept (committed in whole batches; the batch in "
                       "progress was rolled back). Run the same command again to finish the job: it skips the "
                       "receipts already kept", kept).format(count=kept, file=file), 130)
+
+
+def _size_column():
+    """The progress bar's 'read of total' in unit symbols (B, kB, MB, GB) and the shop's decimals, not
+    Rich's English 'bytes'."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    from loyaltycli.base.money import format_number
+
+    def size(n) -> str:
+        n = float(n or 0)
+        for unit in ("B", "kB", "MB"):
+            if n < 1000:
+                return f"{int(n)} {unit}" if unit == "B" else f"{format_number(n, decimals=1)} {unit}"
+            n /= 1000
+        return f"{format_number(n, decimals=1)} GB"
+
+    class SizeColumn(ProgressColumn):
+        def render(self, task):
+            done = size(task.completed)
+            return Text(f"{done}/{size(task.total)}" if task.total else done, style="progress.download")
+
+    return SizeColumn()
 
 
 def _stderr_console():
@@ -192,6 +209,18 @@ def presets() -> None:
     emit(rows, columns=["preset", "from", "description", *(["columns"] if machine else [])], title=_("Import presets"))
 
 
+# What inspect may say of a file's date order besides DMY, MDY or YMD (tillcsv/inspect.py), translated.
+DATE_ORDER_WORDS = (N_("unknown (dates read both ways: give --date-order)"), N_("mixed"))
+
+
+def _show_inspected(report: dict) -> None:
+    shown = {k: report[k] for k in ("file", "delimiter", "encoding", "decimal", "date_order", "header")}
+    shown["header"] = ", ".join(report["header"])
+    if shown["date_order"] in DATE_ORDER_WORDS:
+        shown["date_order"] = _(shown["date_order"])
+    emit(shown, title=_("Inspect"))
+
+
 def _inspect(path: Path, save: Optional[str], encoding: Optional[str]) -> None:
     from loyaltycli.base import place
     from loyaltycli.tillcsv import inspect as inspecting
@@ -207,9 +236,7 @@ def _inspect(path: Path, save: Optional[str], encoding: Optional[str]) -> None:
     if machine:
         emit(report)
         return
-    shown = {k: report[k] for k in ("file", "delimiter", "encoding", "decimal", "date_order", "header")}
-    shown["header"] = ", ".join(report["header"])
-    emit(shown, title=_("Inspect"))
+    _show_inspected(report)
     typer.echo(_("# a preset to start from (--save NAME keeps it):"))
     typer.echo(report["preset_toml"])
     if save:
@@ -224,9 +251,7 @@ def _walk_mapping(report: dict, save: Optional[str]) -> None:
     from loyaltycli.tillcsv import inspect as inspecting
     from loyaltycli.tillcsv.presets import CANONICAL
 
-    shown = {k: report[k] for k in ("file", "delimiter", "encoding", "decimal", "date_order", "header")}
-    shown["header"] = ", ".join(report["header"])
-    emit(shown, title=_("Inspect"))
+    _show_inspected(report)
     columns = prompts.mapping_flow(report["header"], report["columns"], CANONICAL)
     if columns is not None:
         report = inspecting.with_columns(report, columns)
@@ -246,6 +271,30 @@ def _walk_mapping(report: dict, save: Optional[str]) -> None:
                    err=True)
 
 
+def inspect(
+    file: Path = typer.Argument(..., metavar="FILE", help="The till's export to look at (CSV or SAF-T XML)."),
+    save: Optional[str] = typer.Option(None, "--save", metavar="NAME",
+                                       help="Save the preset under NAME, in the user's config folder."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", metavar="NAME",
+                                           help="The file's encoding (default: what the file shows)."),
+) -> None:
+    """Look at a till's export before importing it: delimiter, encoding, decimal style, date order, header,
+    and a preset to start from (on a terminal, a walk through the column mapping).
+
+    --save NAME keeps the preset in the user's config folder (e.g. ~/.config/loyaltycli/presets/NAME.toml),
+    to use with `loyalty import FILE --preset NAME`.
+
+    Example: loyalty import inspect till.csv --save mytill
+    """
+    _inspect(file, save, encoding)
+
+
+# `import inspect FILE` is a command of its own (its own help and usage line); the words are joined
+# into this name before Click reads the line (cli/__init__.py).
+INSPECT_NAME = "import inspect"
+
+
 def register(app: typer.Typer) -> None:
     app.command("import")(import_)
+    app.command(INSPECT_NAME, hidden=True)(inspect)
     app.command("import-presets")(presets)

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from loyaltycli.cli import options
+from loyaltycli.cli.customers import who
 from loyaltycli.cli.render import emit
 from loyaltycli.i18n import _, ngettext
 
@@ -74,7 +75,7 @@ def referral_code(key: str = typer.Argument(..., help="Customer code, card, e-ma
     emit({"code": customer.code, "referral_code": code, "successful_referrals": count},
          message=ngettext("{code} {name}: referral code {referral_code} ({count} successful referral)",
                           "{code} {name}: referral code {referral_code} ({count} successful referrals)", count).format(
-             code=customer.code, name=customer.name or "", referral_code=code, count=count))
+             code=customer.code, name=who(customer.name, customer.phone), referral_code=code, count=count))
 
 
 @referral_app.command("list")

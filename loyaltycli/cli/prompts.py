@@ -25,6 +25,8 @@ def _validator(check, optional: bool = True):
     """Turn a check (raises LoyaltyError) into questionary's True-or-message form."""
     from loyaltycli.base.errors import LoyaltyError
 
+    _wrapping_validation_messages()
+
     def validate(text: str):
         if not text.strip():
             return True if optional else _("an answer is needed (Ctrl-C cancels, nothing is saved)")
@@ -34,6 +36,31 @@ def _validator(check, optional: bool = True):
             return str(exc)
         return True
     return validate
+
+
+def _wrapping_validation_messages() -> None:
+    """A refusal shown under the question wraps onto as many lines as it needs (prompt_toolkit gives it
+    one line, cut at the terminal's width: half a reason at 80 columns, less at 40)."""
+    import importlib
+
+    from prompt_toolkit.filters import has_validation_error
+    from prompt_toolkit.layout import ConditionalContainer, Window
+    from prompt_toolkit.widgets import toolbars
+
+    prompt_module = importlib.import_module("prompt_toolkit.shortcuts.prompt")  # the module, not the function
+
+    if getattr(prompt_module.ValidationToolbar, "wraps", False):
+        return
+
+    class WrappingValidationToolbar(toolbars.ValidationToolbar):
+        wraps = True
+
+        def __init__(self, show_position: bool = False) -> None:
+            super().__init__(show_position)
+            self.container = ConditionalContainer(content=Window(self.control, wrap_lines=True),
+                                                  filter=has_validation_error)
+
+    prompt_module.ValidationToolbar = WrappingValidationToolbar
 
 
 def _ask(question):
@@ -49,8 +76,9 @@ def _ask(question):
 
 
 def enroll_flow(program, check: Check | None = None, given: dict | None = None) -> dict | None:
-    """Ask name, phone, e-mail, card, birthday, referral code, e-mail offers, SMS offers (each "no" unless
-    answered yes); confirm. None when cancelled.
+    """Ask phone, name (optional once a phone is given), the tax id where the shop's country uses one,
+    e-mail, card, birthday, referral code, e-mail offers, SMS offers (each "no" unless answered yes);
+    confirm. None when cancelled.
 
     ``check`` validates an answer against the database (see cli/customers.py); ``given`` holds values
     already given as flags, whose questions are not asked."""
@@ -74,21 +102,32 @@ def _enroll_flow(program, check: Check | None, answers: dict) -> dict | None:
                 customers.normalize_email(text)
             elif field == "card":
                 customers.normalize_card(text)
+            elif field == "tax_id":
+                customers.normalize_tax_id(text, program)
             if check is not None:
                 check(field, text, answers)
         return run
 
+    # Phone first: a phone alone is a customer (a few keys at a busy till); the name is then optional.
+    asked = set()
+    if not answers.get("phone") and not answers.get("name"):
+        asked.add("phone")
+        answers["phone"] = _ask(questionary.text(_("Phone (Enter to give a name instead):"),
+                                                 validate=_validator(db_check("phone")))).strip() or None
     if not answers.get("name"):
-        answers["name"] = _ask(questionary.text(_("Name:"), validate=_validator(customers.clean_name, optional=False))).strip()
+        needed = not any(answers.get(f) for f in ("phone", "email", "card", "tax_id"))
+        answers["name"] = _ask(questionary.text(_("Name:") if needed else _("Name (optional):"), validate=_validator(
+            customers.clean_name, optional=not needed))).strip() or None
     questions = [
         ("phone", _("Phone (optional):"), db_check("phone")),
+        *_tax_id_question(program, db_check),
         ("email", _("E-mail (optional):"), db_check("email")),
         ("card", _("Card number (optional):"), db_check("card")),
         ("birthday", _("Birthday YYYY-MM-DD (optional):"), lambda t: clock.parse_date(t, what=_("birthday"))),
         ("referral_code", _("Referral code (optional):"), db_check("referral_code")),
     ]
     for field, text, validate in questions:
-        if answers.get(field):
+        if answers.get(field) or field in asked:
             continue
         answers[field] = _ask(questionary.text(text, validate=_validator(validate))).strip() or None
     if answers.get("email_offers") is None:
@@ -101,7 +140,7 @@ def _enroll_flow(program, check: Check | None, answers: dict) -> dict | None:
             phone = customers.shown_phone(customers.normalize_phone(phone, program.phone_region))
         except Exception:  # noqa: BLE001  the enroll itself says why
             pass
-    parts = [answers["name"], phone, answers.get("email"),
+    parts = [answers.get("name"), phone, answers.get("tax_id"), answers.get("email"),
              answers.get("card") and _("card {card}").format(card=answers["card"]),
              answers.get("birthday") and _("born {birthday}").format(birthday=answers["birthday"]),
              answers.get("referral_code") and _("referral code {code}").format(code=answers["referral_code"].upper()),
@@ -118,6 +157,18 @@ def _offers(email: bool, sms: bool) -> str:
     if email or sms:
         return _("offers by e-mail only") if email else _("offers by SMS only")
     return _("no offers")
+
+
+def _tax_id_question(program, db_check) -> list:
+    """The tax id question (checked as typed: python-stdnum) when the shop's country uses one, e.g.
+    ``PT NIF (optional):``; none for a shop whose country has no scheme or is not set."""
+    from loyaltycli.base import taxid
+
+    country = (getattr(program, "country", "") or "").strip().upper()
+    if country not in taxid.SCHEMES:
+        return []
+    names = " / ".join(f"{country} {name}" for name, _module in taxid.SCHEMES[country])
+    return [("tax_id", _("{names} (optional):").format(names=names), db_check("tax_id"))]
 
 
 # The questions read to customers (a shop may word them its own way: `program set survey_nps_question`).
@@ -208,7 +259,31 @@ def _yes_no(question: str, *, default: bool):
 
     confirm_prompt.YES, confirm_prompt.NO = _("Yes"), _("No")
     hint = _("(Y/n)") if default else _("(y/N)")
-    return questionary.confirm(question, default=default, instruction=hint + " ")
+    return _own_letters(questionary.confirm(question, default=default, instruction=hint + " "))
+
+
+def _own_letters(question):
+    """A yes/no question that also takes the first letters of the language's own yes and no (s/n for
+    Sim/Não, d/n for Da/Nu): each is read as y or n, so the answer is echoed as usual."""
+    from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+    from prompt_toolkit.key_binding.key_processor import KeyPress
+
+    import unicodedata
+
+    def letter(word: str) -> str:
+        return unicodedata.normalize("NFD", word.strip()[:1].lower())[:1]
+
+    extra = KeyBindings()
+    for word, key in ((_("Yes"), "y"), (_("No"), "n")):
+        own = letter(word)
+        if own.isalpha() and own not in "yn":
+            def feed(event, key=key):
+                event.app.key_processor.feed(KeyPress(key, key))
+            extra.add(own)(feed)
+            extra.add(own.upper())(feed)
+    app = question.application
+    app.key_bindings = merge_key_bindings([extra, app.key_bindings])
+    return question
 
 
 def confirm(question: str) -> bool:

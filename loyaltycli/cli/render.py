@@ -15,8 +15,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
 from loyaltycli.cli import options
-from loyaltycli.base.money import Money
-from loyaltycli.i18n import _
+from loyaltycli.i18n import N_, _
 
 
 def _plain(value: Any) -> Any:
@@ -34,6 +33,8 @@ def _plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, dict):
         out = {k: _plain(v) for k, v in value.items()}
+        from loyaltycli.base.money import Money
+
         if "currency" not in value and any(isinstance(v, Money) for v in value.values()):
             from loyaltycli.base.money import shop_currency
 
@@ -56,6 +57,8 @@ def _cell(value: Any) -> str:
         return value
     if value is None:
         return ""
+    from loyaltycli.base.money import Money  # not at import: `loyalty --help` needs none of it
+
     if isinstance(value, Money):
         return value.shown() if not options.current.csv else str(value)
     if isinstance(value, datetime):
@@ -68,7 +71,19 @@ def _cell(value: Any) -> str:
         return _("yes") if value else _("no")
     if isinstance(value, (list, dict)):
         return json.dumps(_plain(value), ensure_ascii=False)
+    if isinstance(value, (Decimal, float)) and not options.current.csv:  # 20.8 -> 20,8 where it is written so
+        return _local_decimal(value)
     return str(_plain(value))
+
+
+def _local_decimal(value) -> str:
+    """A share, an NPS, a multiplier the shop's way, with the digits it has (Decimal('1.25') -> '1,25')."""
+    from loyaltycli.base.money import format_number
+
+    text = str(_plain(value))
+    if "." not in text or not text.replace(".", "").lstrip("-").isdigit():
+        return text
+    return format_number(Decimal(text), decimals=len(text.partition(".")[2]))
 
 
 def console(stderr: bool = False, width: int | None = None):
@@ -145,17 +160,27 @@ def _printable_cell(value):
 
 
 def _csv_cell(value: Any, dialect) -> str:
+    from loyaltycli.base.money import Money
+
     if dialect.decimal != "." and isinstance(value, (Money, Decimal, float)) and not isinstance(value, bool):
         return dialect.amount(str(value))
     return _cell(value)
 
+
+# Columns whose values are the program's own words (a ledger kind, a channel, a segment): shown translated.
+NAMED_VALUES = {"kind", "channel", "segment", "status", "per"}
+# The program's own values shown translated (marked for extraction; the others are in cli/columns.py).
+VALUE_WORDS = (N_("champions"), N_("loyal"), N_("occasional"), N_("at risk"), N_("item"), N_("visit"),
+               N_("rewarded"), N_("pending"), N_("expired"), N_("open"), N_("used"), N_("anonymous"))
 
 # Free-text columns wrap; codes, numbers and dates stay on one line.
 WRAPPING = {"name", "note", "comment", "meaning", "email", "description", "perk", "reason", "value"}
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, Decimal, Money)) and not isinstance(value, bool)
+    from loyaltycli.base.money import Money
+
+    return isinstance(value, (int, float, Decimal, Money)) and not isinstance(value, bool)
 
 
 def _build(rows: list[dict], columns: list[str], cells: dict[str, list[str]], title: str | None, plain: bool):
@@ -172,9 +197,11 @@ def _build(rows: list[dict], columns: list[str], cells: dict[str, list[str]], ti
         numeric = bool(given) and all(_is_number(v) for v in given)
         wraps = col in WRAPPING and not plain and not numeric
         widest = max((len(c) for c in cells[col]), default=0)
+        # A column on one line (codes, amounts, percentages, dates) is never cut, nor is its label: when
+        # the table cannot hold them all, it is printed one record per block instead.
         t.add_column(label(col), justify="right" if numeric else "left",
                      overflow="fold" if wraps else "ellipsis", no_wrap=not wraps,
-                     min_width=widest if numeric or plain else None)
+                     min_width=None if wraps else max(widest, len(label(col))))
     for i in range(len(rows)):
         t.add_row(*[cells[col][i] for col in columns])
     return t
@@ -191,7 +218,7 @@ def table(rows: list[dict], *, columns: Sequence[str] | None = None, title: str 
     if not rows:
         print_line(_("{title}: nothing to show").format(title=title) if title else _("nothing to show"))
         return
-    cells = {col: [_escape(printable(label(row[col]) if col == "kind" and type(row.get(col)) is str
+    cells = {col: [_escape(printable(label(row[col]) if col in NAMED_VALUES and type(row.get(col)) is str
                                      else _cell(row.get(col)))) for row in rows] for col in columns}
     width = fit_width()
     if width is None:  # piped, no COLUMNS: as wide as it needs
@@ -233,7 +260,8 @@ def records(rows: list[dict], columns: Sequence[str], *, title: str | None = Non
     for i, row in enumerate(rows):
         if i:
             out.print()
-        table_of_fields({col: row.get(col) for col in columns}, width=width)
+        table_of_fields({col: label(row[col]) if col in NAMED_VALUES and type(row.get(col)) is str else row.get(col)
+                         for col in columns}, width=width)
 
 
 def table_of_fields(data: dict, *, title: str | None = None, width: int | None = None) -> None:

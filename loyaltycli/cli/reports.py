@@ -285,73 +285,126 @@ def report_summary(from_: Optional[str] = _from_option(), to: Optional[str] = _t
 
 
 def _dashboard(data: dict) -> None:
-    """Rich layout: headline figures on top, charts below (where a picture reads faster than a table)."""
+    """Headline figures on top, charts below (where a picture reads faster than a table), sized to the
+    width (``render.fit_width``): the figures three, two or one pair a row, the charts side by side or one
+    above the other, never a figure dropped or cut; piped without COLUMNS, plain text without borders."""
     from decimal import Decimal
 
     from rich.console import Group
-    from rich.layout import Layout
+    from rich.measure import Measurement
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
-    from loyaltycli.cli.render import bar, console, sparkline
+    from loyaltycli.base.money import format_number, format_percent, money
+    from loyaltycli.cli.render import bar, console, fit_width, sparkline
 
     def show(value, suffix=""):
-        return "-" if value is None else f"{value}{suffix}"
+        if value is None:
+            return "-"
+        if suffix == "%":
+            return format_percent(value)
+        return format_number(value) if isinstance(value, (float, Decimal)) else f"{value}"
 
-    head = Table.grid(padding=(0, 3))
-    for _column in range(3):
-        head.add_column(style="bold")
-        head.add_column(justify="right")
     rate = data["redemption_rate"]
     cells = [(_("customers"), show(data["customers"])), (_("new"), show(data["new"])),
              (_("sales"), show(data["sales"])), (_("net spend"), show(data["spend"])),
              (_("avg order"), show(data["aov"])), (_("CLV"), show(data["clv"])),
              (_("points earned"), show(data["points_earned"])), (_("points redeemed"), show(data["points_redeemed"])),
-             (_("redeemed %"), "-" if rate is None else f"{rate * 100:.1f}%"), (_("NPS"), show(data["nps"])),
+             (_("redeemed %"), "-" if rate is None else format_percent(rate * 100)), (_("NPS"), show(data["nps"])),
              (_("retention"), show(data["crr"], "%")), (_("churn"), show(data["churn"], "%"))]
-    for i in range(0, len(cells), 3):
-        head.add_row(*[x for cell in cells[i:i + 3] for x in cell])
+    width = fit_width()
+    plain = width is None
+    wide = console(width=10_000)
+
+    def needs(renderable) -> int:
+        return Measurement.get(wide, wide.options, renderable).maximum
+
+    def boxed(body, title):
+        if plain or len(title) + 6 > width:  # a title longer than the width: a line above, not cut
+            return Group(Text(title, style="bold", overflow="fold"), body, Text(""))
+        return Panel(body, title=title, title_align="left", width=min(width, max(needs(body) + 4, len(title) + 6)))
+
+    def head_grid(per_row: int):
+        grid = Table.grid(padding=(0, 2))
+        for _column in range(per_row):
+            grid.add_column(style="bold", no_wrap=True)
+            grid.add_column(justify="right", no_wrap=True)
+        for i in range(0, len(cells), per_row):
+            grid.add_row(*[x for cell in cells[i:i + per_row] for x in cell])
+        return grid
+
+    title = _title(_("Summary"), data)
+    for per_row in (3, 2, 1):
+        head = boxed(head_grid(per_row), title)
+        if plain or needs(head_grid(per_row)) + 4 <= width:
+            break
 
     monthly = data["monthly"][-12:]
     spend = [Decimal(m["spend"]) for m in monthly]
     largest = max(spend, default=0)
-    sales_chart = Table.grid(padding=(0, 1))
-    sales_chart.add_column()
-    sales_chart.add_column(style="green")
-    sales_chart.add_column(justify="right")
-    for m, value in zip(monthly, spend):
-        sales_chart.add_row(m["month"], bar(value, largest, 16), m["spend"])
+    shown_spend = [f"{money(int(value * 100))}" for value in spend]
 
-    trends = Table.grid(padding=(0, 2))
-    trends.add_column(style="bold")
-    trends.add_column()
-    trends.add_column(justify="right")
+    def sales_chart(bar_width: int):
+        chart = Table.grid(padding=(0, 1))
+        chart.add_column(no_wrap=True)
+        chart.add_column(style="green", no_wrap=True)
+        chart.add_column(justify="right", no_wrap=True)
+        for m, value, text in zip(monthly, spend, shown_spend):
+            chart.add_row(m["month"], bar(value, largest, bar_width), text)
+        return chart
+
     earned = [m["points_earned"] for m in monthly]
     redeemed = [m["points_redeemed"] for m in monthly]
     nps = [m["nps"] for m in monthly]
-    trends.add_row(_("earned"), Text(sparkline(earned), style="cyan"),
-                   _("max {value}").format(value=max(earned, default=0)))
-    trends.add_row(_("redeemed"), Text(sparkline(redeemed), style="magenta"),
-                   _("max {value}").format(value=max(redeemed, default=0)))
     known = [v for v in nps if v is not None]
-    trends.add_row(_("NPS"), Text(sparkline(nps), style="yellow"),
-                   _("last {value}").format(value=known[-1]) if known else _("no answers"))
-    if monthly:
-        trends.add_row("", Text(f"{monthly[0]['month']} .. {monthly[-1]['month']}", style="dim"), "")
+    lines = [(_("earned"), Text(sparkline(earned), style="cyan"), _("max {value}").format(value=max(earned, default=0))),
+             (_("redeemed"), Text(sparkline(redeemed), style="magenta"),
+              _("max {value}").format(value=max(redeemed, default=0))),
+             (_("NPS"), Text(sparkline(nps), style="yellow"),
+              _("last {value}").format(value=format_number(known[-1])) if known else _("no answers"))]
+    span = Text(f"{monthly[0]['month']} .. {monthly[-1]['month']}", style="dim") if monthly else Text("")
+    trends = Table.grid(padding=(0, 2))
+    trends.add_column(style="bold", no_wrap=True)
+    trends.add_column(no_wrap=True)
+    trends.add_column(justify="right", no_wrap=True)
+    for name, chart, note in lines:
+        trends.add_row(name, chart, note)
+    trends.add_row("", span, "")
+    if not plain and needs(trends) + 4 > width:  # narrow: the label above its chart
+        trends = Table.grid()
+        trends.add_column(no_wrap=True)
+        for name, chart, note in lines:
+            trends.add_row(Text.assemble((name, "bold"), "  ", note))
+            trends.add_row(chart)
+        trends.add_row(span)
     comments = Group(*[Text(f"{c['nps'] if c['nps'] is not None else '-'}  {c['comment']}", overflow="fold")
                        for c in data["comments"]]) if data["comments"] else Text(_("no comments in the period"))
 
-    layout = Layout()
-    head_rows = (len(cells) + 2) // 3 + 2
-    layout.split_column(Layout(Panel(head, title=_title(_("Summary"), data)), size=head_rows),
-                        Layout(name="charts", size=len(monthly) + 2),
-                        Layout(Panel(comments, title=_("Latest comments")), size=len(data["comments"]) + 2 or 3))
-    layout["charts"].split_row(Layout(Panel(sales_chart, title=_("Net spend by month"))),
-                               Layout(Panel(Group(trends), title=_("Trends by month"))))
-    out = console()
-    height = head_rows + len(monthly) + 2 + (len(data["comments"]) + 2 or 3)
-    out.print(layout, height=height)
+    out = console(width=10_000 if plain else width)
+    out.print(head)
+    trend_box = boxed(trends, _("Trends by month"))
+    for bar_width in (16, 10, 6, 3):
+        sales = boxed(sales_chart(bar_width), _("Net spend by month"))
+        if plain or needs(sales_chart(bar_width)) + needs(trends) + 9 <= width:
+            side = Table.grid(padding=(0, 1))
+            side.add_column()
+            side.add_column()
+            side.add_row(sales, trend_box)
+            out.print(side)
+            break
+        if needs(sales_chart(bar_width)) + 4 <= width:  # one above the other, the widest bars that fit
+            out.print(sales)
+            out.print(trend_box)
+            break
+    else:
+        out.print(sales)
+        out.print(trend_box)
+    if plain:
+        out.print(Text(_("Latest comments"), style="bold"))
+        out.print(comments)
+    else:
+        out.print(Panel(comments, title=_("Latest comments"), title_align="left", width=width))
     for card in data.get("cards", []):  # stamp cards, one line each
         out.print(_("stamp card {card}: {started} customers started, {completed} completed; vouchers {issued} "
                     "issued, {used} used, {expired} expired, {open} open").format(

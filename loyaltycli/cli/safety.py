@@ -66,9 +66,12 @@ def restore(file: Path = typer.Argument(..., help="A backup written by `loyalty 
     def ask(facts: dict) -> bool:
         _fault_point("LOYALTY_FAULT_IN_RESTORE")  # the kill tests: the staged copy is there now
         confirmed(yes, _("restore"), [
-            _("restore {file}: written {time}, {customers} customers, {rows} ledger rows, schema {schema}").format(
-                file=file, time=facts["backup_time"], customers=facts["customers"], rows=facts["ledger_rows"],
-                schema=facts["schema"]),
+            _("restore {file}: written {time}, {customers}, {rows}, schema {schema}").format(
+                file=file, time=facts["backup_time"],
+                customers=ngettext("{count} customer", "{count} customers", facts["customers"]).format(
+                    count=facts["customers"]),
+                rows=ngettext("{count} ledger row", "{count} ledger rows", facts["ledger_rows"]).format(
+                    count=facts["ledger_rows"]), schema=facts["schema"]),
             _("the current database is replaced (and kept aside)")])
         return True
 

@@ -71,6 +71,42 @@ def _place_message(values: dict) -> str:
     return _("set {settings}").format(settings=", ".join(f"{key} = {value}" for key, value in values.items()))
 
 
+def _shown_setting(key: str, value):
+    """A setting as people read it: an amount the shop's way (0,05 €); the rest as it is typed."""
+    from decimal import Decimal, InvalidOperation
+
+    from loyaltycli.base.money import format_amount, money
+    from loyaltycli.store.program import SETTINGS
+
+    setting = SETTINGS.get(key)
+    if key == "tiers":  # typed NAME:MIN:MULT,... with dots (commas part tiers); read the shop's way
+        return _shown_tiers(str(value))
+    if setting is None or setting.format is not format_amount:
+        return value
+    try:
+        return money(int(Decimal(str(value)) * 100))
+    except (InvalidOperation, ValueError):
+        return value
+
+
+def _shown_tiers(value: str) -> str:
+    """'Bronze:0.00:1.0,Silver:500.00:1.25' as 'Bronze 0,00 € x1,0; Silver 500,00 € x1,25' (pt_PT)."""
+    from decimal import Decimal, InvalidOperation
+
+    from loyaltycli.base.money import format_money, format_number
+
+    parts = []
+    try:
+        for tier in value.split(","):
+            name, spend, multiplier = tier.split(":")
+            digits = len(multiplier.partition(".")[2])
+            parts.append(f"{name} {format_money(int(Decimal(spend) * 100))} "
+                         f"x{format_number(Decimal(multiplier), decimals=digits)}")
+    except (ValueError, InvalidOperation):
+        return value
+    return "; ".join(parts)
+
+
 @program_app.command("show")
 def program_show() -> None:
     """Show every setting of the program with its meaning.
@@ -82,8 +118,8 @@ def program_show() -> None:
     with options.database().session(write=False) as session:
         program = load_program(session)
     machine = options.current.json or options.current.csv
-    rows = [{"key": key, "value": value, "meaning": meaning if machine else _(meaning)}
-            for key, value, meaning in program.items()]
+    rows = [{"key": key, "value": value if machine else _shown_setting(key, value),
+             "meaning": meaning if machine else _(meaning)} for key, value, meaning in program.items()]
     if options.current.json:
         emit({key: value for key, value, _ in program.items()})
     else:

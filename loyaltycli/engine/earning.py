@@ -18,7 +18,7 @@ from json import dumps
 from typing import TYPE_CHECKING
 
 from loyaltycli.base.errors import InvalidInput, RuleNotMet
-from loyaltycli.base.money import floor_int, format_amount
+from loyaltycli.base.money import floor_int, format_amount, format_money
 from loyaltycli.engine.account import Account, Referral
 from loyaltycli.engine.rules import Event, Rule, compose, rate_points
 from loyaltycli.i18n import _
@@ -283,7 +283,7 @@ def check_refund(sale: Sale, amount: int, at: datetime) -> None:
     if amount <= 0:
         raise InvalidInput(_('refund amount must be more than zero'))
     if amount > remaining:
-        raise RuleNotMet(_('refund {amount} is more than what is left of receipt {receipt_id} ({remaining})').format(amount=format_amount(amount), receipt_id=sale.receipt_id, remaining=format_amount(remaining)))
+        raise RuleNotMet(_('refund {amount} is more than what is left of receipt {receipt_id} ({remaining})').format(amount=format_money(amount), receipt_id=sale.receipt_id, remaining=format_money(remaining)))
     if at < sale.at:
         raise InvalidInput(_('a refund cannot be earlier than its sale'))
 

@@ -127,8 +127,37 @@ def normalize_email(text: str) -> str:
     try:
         result = validate_email(raw, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise InvalidInput(gettext('e-mail {raw!r} is not valid: {exc}').format(raw=raw, exc=exc)) from None
+        raise InvalidInput(gettext('e-mail {raw!r} is not valid: {exc}').format(raw=raw, exc=email_reason(exc))) from None
     return result.normalized.lower()
+
+
+# email_validator's reasons (English), said in the person's language: (start of its message, ours).
+EMAIL_REASONS = (
+    ("An email address must have an @-sign", N_("it has no @")),
+    ("There must be something before the @-sign", N_("nothing before the @")),
+    ("There must be something after the @-sign", N_("nothing after the @")),
+    ("The part after the @-sign is not valid. It should have a period", N_("the part after the @ needs a dot "
+                                                                          "(example.com)")),
+    ("An email address cannot have two periods in a row", N_("two dots in a row")),
+    ("An email address cannot have a period immediately after the @-sign", N_("a dot right after the @")),
+    ("An email address cannot end with a period", N_("it ends with a dot")),
+    ("An email address cannot start with a period", N_("it starts with a dot")),
+    ("The email address contains invalid characters before the @-sign", N_("characters not allowed before the @")),
+    ("The part after the @-sign contains invalid characters", N_("characters not allowed after the @")),
+    ("The email address is too long", N_("it is too long")),
+    ("The part after the @-sign is a special-use or reserved name", N_("the part after the @ is a reserved name")),
+    ("The email address contains an invalid character", N_("a character not allowed")),
+)
+
+
+def email_reason(exc) -> str:
+    """Why an address is refused, in the person's language (email_validator speaks English only); a
+    reason not known here is given as the library words it."""
+    text = str(exc)
+    for start, reason in EMAIL_REASONS:
+        if text.startswith(start):
+            return gettext(reason)
+    return text
 
 
 def normalize_card(text: str) -> str:
@@ -358,9 +387,11 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
     if not matches:
         import shlex  # the hint is pasted into a shell: quote what needs it ('Ann Walsh', O'Brien)
 
-        raise UnknownCustomer(gettext('unknown customer {raw!r}; try `loyalty customer list --search {quote}`').format(raw=raw, quote=shlex.quote(raw)))
+        unknown = UnknownCustomer(gettext('unknown customer {raw!r}; try `loyalty customer list --search {quote}`').format(raw=raw, quote=shlex.quote(raw)))
+        unknown.key = raw  # on a terminal the CLI may read it as a name (cli/byname.py)
+        raise unknown
     if len(matches) > 1:
-        listed = ", ".join(f"{c.code} ({c.name})" for c in matches)
+        listed = ", ".join(f"{c.code} ({c.name or shown_phone(c.phone) or '-'})" for c in matches)
         raise AmbiguousCustomer(gettext('customer {raw!r} is ambiguous: it matches {listed}; use the code').format(raw=raw, listed=listed))
     customer = matches[0]
     if usable and customer.status == "merged":

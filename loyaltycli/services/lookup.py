@@ -52,3 +52,25 @@ def customers_starting_with(session: Session, text: str, *, limit: int = 12) -> 
         .limit(limit)
     )
     return [Match(*row) for row in session.execute(query)]
+
+
+def looks_like_a_name(text: str) -> bool:
+    """Whether a KEY that named nobody may be a person's name: letters, no digit and no '@' (a code,
+    phone, e-mail, card or tax id that is unknown is not searched as a name)."""
+    raw = (text or "").strip()
+    return any(ch.isalpha() for ch in raw) and not any(ch.isdigit() or ch == "@" for ch in raw)
+
+
+def customers_named(session: Session, text: str, *, limit: int = 20) -> list[Match]:
+    """Active customers whose name holds ``text``, case and accents folded as `customer list --search`
+    reads it (alvaro finds Álvaro Costa); by name, then code."""
+    from loyaltycli.services.customers import like_pattern
+
+    key = fold(text or "").strip()
+    if not key:
+        return []
+    columns = (Customer.code, Customer.name, Customer.email, Customer.phone, Customer.card)
+    query = (select(*columns)
+             .where(Customer.status == "active", Customer.search_key.like(like_pattern(key), escape="\\"))
+             .order_by(Customer.search_key, Customer.code).limit(limit))
+    return [Match(*row) for row in session.execute(query)]

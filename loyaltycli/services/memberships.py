@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from loyaltycli.shop import clock
 from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet
 from loyaltycli.store.models import Customer, Membership, MembershipPlan
-from loyaltycli.base.money import format_amount, parse_decimal
+from loyaltycli.base.money import format_money, parse_decimal
 from loyaltycli.i18n import _, ngettext
 
 
@@ -188,4 +188,4 @@ def list_memberships(session: Session, *, active_only: bool = False) -> list[dic
 
 def fee_text(plan: MembershipPlan) -> str:
     return ngettext("{fee} per {months} month", "{fee} per {months} months", plan.months).format(
-        fee=format_amount(plan.fee), months=plan.months)
+        fee=format_money(plan.fee), months=plan.months)

@@ -18,7 +18,7 @@ from loyaltycli.base.errors import (AmbiguousCustomer, DuplicateReceipt, Insuffi
                                     NotFound, RuleNotMet, UnknownReceipt)
 from loyaltycli import programs
 from loyaltycli.store.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, Reward
-from loyaltycli.base.money import format_amount, parse_money
+from loyaltycli.base.money import format_amount, format_money, parse_money
 from loyaltycli.store.program import Program
 from loyaltycli.base import numbers
 from loyaltycli.engine.earning import DELTA, KIND, LEDGER_COLUMNS, PURCHASE, Engine
@@ -171,10 +171,14 @@ def above_max_purchase(program, amount: int) -> bool:
 def check_max_purchase(program, amount: int) -> None:
     """Refuse a sale above ``max_purchase`` (the CLI asks on a terminal and then skips this check)."""
     from loyaltycli.base.errors import AboveMaxPurchase
-    from loyaltycli.base.money import format_amount
 
+<<<<<<< HEAD
     if above_max_purchase(program, amount):
         raise AboveMaxPurchase(_('{amount} is more than max_purchase {max_purchase} (an amount typed in the wrong box?); raise it with `loyalty program set max_purchase AMOUNT` if it is right').format(amount=format_amount(amount), max_purchase=format_amount(program.max_purchase)),
+=======
+    if amount > program.max_purchase:
+        raise AboveMaxPurchase(_('{amount} is more than max_purchase {max_purchase} (an amount typed in the wrong box?); raise it with `loyalty program set max_purchase AMOUNT` if it is right').format(amount=format_money(amount), max_purchase=format_money(program.max_purchase)),
+>>>>>>> words
                                amount, program.max_purchase)
 
 
@@ -282,7 +286,7 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
         total = sum(i.amount for i in items)
         if amount is not None and amount != total:
             raise InvalidInput(_('items add up to {sum} but the amount is {amount}').format(
-                sum=format_amount(total), amount=format_amount(amount)))
+                sum=format_money(total), amount=format_money(amount)))
         amount = total
     amount = remaining if amount is None else amount
     at = check_when(at)
@@ -371,12 +375,12 @@ def redeem(session: Session, program: Program, customer: Customer, points: int |
         raise RuleNotMet(_('the minimum redemption is {min_redemption} points').format(min_redemption=program.min_redemption))
     if program.min_basket:
         if basket is None:
-            raise RuleNotMet(_('redemptions need a basket of at least {min_basket} (give --basket AMOUNT)').format(min_basket=format_amount(program.min_basket)))
+            raise RuleNotMet(_('redemptions need a basket of at least {min_basket} (give --basket AMOUNT)').format(min_basket=format_money(program.min_basket)))
         if basket < program.min_basket:
-            raise RuleNotMet(_('basket {basket} is below the minimum {min_basket} for a redemption').format(basket=format_amount(basket), min_basket=format_amount(program.min_basket)))
+            raise RuleNotMet(_('basket {basket} is below the minimum {min_basket} for a redemption').format(basket=format_money(basket), min_basket=format_money(program.min_basket)))
     value = points * program.point_value
     if basket is not None and chosen is None and value > basket:
-        raise RuleNotMet(_('{points} points are worth {value}, more than the basket {basket}').format(points=points, value=format_amount(value), basket=format_amount(basket)))
+        raise RuleNotMet(_('{points} points are worth {value}, more than the basket {basket}').format(points=points, value=format_money(value), basket=format_money(basket)))
     at = check_when(at)
     entry, left = ledger.spend(session, customer, points, at, "redeem",
                                make_note("redeem_reward", reward=chosen.name) if chosen

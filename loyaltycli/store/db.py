@@ -35,7 +35,9 @@ def resolve_url(db: str | None = None) -> str:
 
     A value without ``scheme://`` is a path byte for byte: its ``%``, ``?`` and ``#`` are quoted so that
     the URL names that very file (``shop?branch=1.db`` is not the file ``shop`` with a query)."""
-    value = db or os.environ.get("LOYALTY_DB") or str(default_path())
+    # Given but empty (--db "", LOYALTY_DB=) is refused as a blank name, not read as "the default".
+    value = db if db is not None else os.environ.get("LOYALTY_DB")
+    value = str(default_path()) if value is None else value
     if not value.strip():
         raise DatabaseUnavailable(_('the database name is blank (--db or LOYALTY_DB); give a file or a URL'))
     if "://" in value:
@@ -61,7 +63,13 @@ def _prepare_sqlite_file(url: str) -> None:
     path = Path(database)
     if path.exists():
         return
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.parent == default_path().parent:  # the user data directory: made on first use
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    elif not path.parent.is_dir():  # a typo in a folder name would otherwise leave a database astray
+        import shlex
+
+        raise DatabaseUnavailable(_('folder {folder} does not exist; create it first (mkdir -p {quoted}) or give '
+                                    'another path').format(folder=_shown(path.parent), quoted=shlex.quote(str(path.parent))))
     fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
     os.close(fd)
 
@@ -341,6 +349,7 @@ class Database:
                 conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
                                   "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"))
                 conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": SCHEMA_HEAD})
+                self.wrote = True  # `init` leaves the .db file current on its own (checkpoint_all)
         except DBAPIError as exc:
             raise _unavailable(exc) from exc
 
@@ -363,6 +372,7 @@ class Database:
                 run_upgrade(self.engine)
             except DBAPIError as exc:
                 raise _unavailable(exc) from exc
+            self.wrote = True
         self._checked = True
         return before, SCHEMA_HEAD
 
