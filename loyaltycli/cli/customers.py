@@ -81,10 +81,9 @@ def show_account(acct: dict) -> None:
         from loyaltycli.services.cards import describe
 
         fields["stamp cards"] = describe(data["cards"])
-<<<<<<< HEAD
     for key, text in acct.get("shown", {}).items():  # goals and any other program type's progress
         fields[key] = text
-    table_of_fields(fields, title=f"{data['name'] or data['code']}")
+    table_of_fields(fields, title=f"{data['code']} {who(data['name'], data['phone'])}".strip())
     from loyaltycli.engine.notes import row_note
 
     recent = [{**r, "note": row_note(r)} for r in acct["recent"]]
@@ -118,13 +117,6 @@ def consent_fields(data: dict) -> dict:
             text += "; " + _("no consent: not in campaign exports")
         out[LABELS[channel]] = text  # translated as a field's label
     return out
-=======
-    table_of_fields(fields, title=f"{data['code']} {who(data['name'], data['phone'])}".strip())
-    from loyaltycli.cli.ledger_words import shown_note
-
-    recent = [{**row, "note": shown_note(row["note"])} for row in data["recent"]]
-    table(recent, columns=["at", "kind", "points", "balance", "note"], title=_("Recent"))
->>>>>>> words
 
 
 def enroll(
@@ -191,27 +183,19 @@ def enroll(
                 return customers.check_new_field(session, program, field, text, phone=answers.get("phone"),
                                                  email=answers.get("email"))
 
-<<<<<<< HEAD
         given = {"phone": phone, "email": email, "card": card, "birthday": birthday,
                  "referral_code": referral_code,
                  "email_offers": email_offers if email_offers is not None else (True if consent else None),
                  "sms_offers": sms_offers}
-=======
-        given = {"birthday": birthday, "referral_code": referral_code, "consent": True if consent else None}
->>>>>>> words
         answers = prompts.enroll_flow(program, check=check, given=given)
         if answers is None:  # Ctrl-C or Ctrl-D: interrupted, as everywhere (README, exit codes)
             fail(_("enrollment cancelled; nothing was saved"), code=130)
         consent_how = consent_how or "asked at the counter (loyalty enroll, step by step)"
         name, phone, email, card, birthday, referral_code, email_offers, sms_offers = (
             answers["name"], answers["phone"], answers["email"], answers["card"], answers["birthday"],
-<<<<<<< HEAD
             answers["referral_code"], answers["email_offers"], answers["sms_offers"])
         consent_version = consent_version or WORDING_VERSION  # the prompt's own questions were answered
-=======
-            answers["referral_code"], answers["consent"])
         tax_id = answers.get("tax_id")
->>>>>>> words
     else:
         consent_how = consent_how or _enroll_how(consent, email_offers, sms_offers)
     if lang is not None:
@@ -341,8 +325,7 @@ def customer_edit(
                        birthday=birthday, consent_how=how, tax_id=tax_id, language=lang, consents=answers,
                        consent_version=consent_version)
         acct = accounts.account(session, program, customer)
-<<<<<<< HEAD
-    emit(customer_json(acct), message=_("updated {code} {name}").format(code=acct["code"], name=acct["name"] or "").rstrip())
+    emit(customer_json(acct), message=_("updated {code} {name}").format(code=acct["code"], name=who(acct["name"], acct["phone"])))
 
 
 @customer_app.command("consent")
@@ -397,9 +380,6 @@ def customer_consent(
     data = {"code": code, **{channel: bool(answer and answer.given) for channel, answer in answers.items()}}
     now = ", ".join(f"{_(consent.LABELS[c])} {_('yes') if data[c] else _('no')}" for c in consent.CHANNELS)
     emit(data, message=_("{code}: {answers}").format(code=code, answers=now))
-=======
-    emit(customer_json(acct), message=_("updated {code} {name}").format(code=acct["code"], name=who(acct["name"], acct["phone"])))
->>>>>>> words
 
 
 def register(app: typer.Typer) -> None:

@@ -49,12 +49,9 @@ def import_(
                                                      "@, phone if valid for the shop's region, else card; tax_id: "
                                                      "a NIF, CNP... the customer is enrolled with as tax id)."),
     again: bool = typer.Option(False, "--again", help="Import a file even if it was imported before."),
-<<<<<<< HEAD
     skip_when: Optional[List[str]] = typer.Option(None, "--skip-when", metavar="COLUMN=VALUE",
                                                   help="Leave out rows whose COLUMN is VALUE (any case; repeatable), "
                                                        "e.g. annulled documents: --skip-when Estado=A."),
-=======
->>>>>>> words
 ) -> None:
     """Import a till's CSV export: sales, line items and refunds, with the counter's points rules.
 

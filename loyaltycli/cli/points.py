@@ -7,7 +7,6 @@ from typing import List, Optional
 import typer
 
 from loyaltycli.cli import options, slips
-from loyaltycli.cli import options
 from loyaltycli.cli.customers import who
 from loyaltycli.cli.render import emit, label
 from loyaltycli.i18n import N_, _, ngettext
@@ -324,7 +323,6 @@ def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
         customer = customers.find(session, key, usable=False)
         rows = ledger.history(session, customer.id)
         stamps = cards.history(session, customer.id)
-<<<<<<< HEAD
     people = not (options.current.json or options.current.csv)
     with speaking((wanted or (customer.language if lang is None else None)) if people else None):
         out = [{"at": r["at"], "kind": r["kind"], "points": r["points"], "balance": r["balance"],
@@ -333,17 +331,6 @@ def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
             out = _with_stamps(out, stamps, people)
         emit(out, columns=["at", "kind", "points", "balance", "note", "operator"],
              title=_("Statement of {code}").format(code=customer.code))
-=======
-    out = [{"at": r["at"], "kind": r["kind"], "points": r["points"], "balance": r["balance"], "note": r["note"],
-            "operator": r["operator"] or ""} for r in rows]
-    if stamps:  # stamp-card rows in time order among the points rows: 0 points, the balance unchanged
-        out = _with_stamps(out, stamps)
-    if not (options.current.json or options.current.csv):  # people read the notes in their language
-        from loyaltycli.cli.ledger_words import shown_note
-
-        out = [{**row, "note": shown_note(row["note"])} for row in out]
-    emit(out, columns=["at", "kind", "points", "balance", "note", "operator"], title=_("Statement of {code}").format(code=customer.code))
->>>>>>> words
 
 
 def _with_stamps(rows: list[dict], stamps: list[dict], people: bool) -> list[dict]:
@@ -365,13 +352,7 @@ def _stamp_row(row: dict, balance: int, people: bool) -> dict:
         delta = ngettext("{count} stamp", "{count} stamps", abs(row["delta"])).format(count=f"{row['delta']:+d}")
     else:
         delta = ngettext("{count} voucher", "{count} vouchers", abs(row["delta"])).format(count=f"{row['delta']:+d}")
-<<<<<<< HEAD
     note = f"{render(row['note_kind'], row['note_args'], row['text'])} {row['progress']}" if people else row["note"]
-=======
-    from loyaltycli.cli.ledger_words import shown_note
-
-    note = row["note"] if options.current.json or options.current.csv else shown_note(row["note"])
->>>>>>> words
     return {"at": row["at"], "kind": row["kind"], "points": 0, "balance": balance, "note": f"{delta}: {note}",
             "operator": ""}
 

@@ -29,8 +29,6 @@ from loyaltycli.store import spill, storage
 from loyaltycli.store.batches import BATCH_ROWS, HOLD_SECONDS, Transactions
 from loyaltycli.services.import_returns import BlockReturns
 from loyaltycli.base.errors import InvalidInput, LoyaltyError
-from loyaltycli.base.money import format_amount
-from loyaltycli.base.errors import InvalidInput, LoyaltyError, RuleNotMet
 from loyaltycli.base.money import format_money
 from loyaltycli.store.models import ImportRun, LedgerEntry, Purchase, PurchaseItem
 from loyaltycli.store.program import Program, load_program
@@ -408,13 +406,8 @@ class Importer:
             if receipt.amount == 0:
                 reject(receipt, gettext('receipt {receipt_id} adds up to 0.00: nothing to record').format(receipt_id=receipt.receipt_id))
                 continue
-<<<<<<< HEAD
             if points.above_max_purchase(program, receipt.amount):  # as at the counter: typed in the wrong box?
-                reject(receipt, gettext('receipt {receipt_id} of {amount} is more than max_purchase {max_purchase}').format(receipt_id=receipt.receipt_id, amount=format_amount(receipt.amount), max_purchase=format_amount(program.max_purchase)))
-=======
-            if receipt.amount > program.max_purchase:  # as at the counter: an amount typed in the wrong box?
                 reject(receipt, gettext('receipt {receipt_id} of {amount} is more than max_purchase {max_purchase}').format(receipt_id=receipt.receipt_id, amount=format_money(receipt.amount), max_purchase=format_money(program.max_purchase)))
->>>>>>> words
                 continue
             if not receipt.customer_key:
                 reject(receipt, gettext('customer is empty; give a code, card, e-mail or phone'))

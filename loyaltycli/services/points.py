@@ -18,7 +18,7 @@ from loyaltycli.base.errors import (AmbiguousCustomer, DuplicateReceipt, Insuffi
                                     NotFound, RuleNotMet, UnknownReceipt)
 from loyaltycli import programs
 from loyaltycli.store.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, Reward
-from loyaltycli.base.money import format_amount, format_money, parse_money
+from loyaltycli.base.money import format_money, parse_money
 from loyaltycli.store.program import Program
 from loyaltycli.base import numbers
 from loyaltycli.engine.earning import DELTA, KIND, LEDGER_COLUMNS, PURCHASE, Engine
@@ -172,13 +172,8 @@ def check_max_purchase(program, amount: int) -> None:
     """Refuse a sale above ``max_purchase`` (the CLI asks on a terminal and then skips this check)."""
     from loyaltycli.base.errors import AboveMaxPurchase
 
-<<<<<<< HEAD
     if above_max_purchase(program, amount):
-        raise AboveMaxPurchase(_('{amount} is more than max_purchase {max_purchase} (an amount typed in the wrong box?); raise it with `loyalty program set max_purchase AMOUNT` if it is right').format(amount=format_amount(amount), max_purchase=format_amount(program.max_purchase)),
-=======
-    if amount > program.max_purchase:
         raise AboveMaxPurchase(_('{amount} is more than max_purchase {max_purchase} (an amount typed in the wrong box?); raise it with `loyalty program set max_purchase AMOUNT` if it is right').format(amount=format_money(amount), max_purchase=format_money(program.max_purchase)),
->>>>>>> words
                                amount, program.max_purchase)
 
 
