@@ -160,8 +160,31 @@ def program(session):
     return load_program(session)
 
 
+def _build_once() -> None:
+    """Typer turns the app into a Click command on every ``CliRunner.invoke``: about four fifths of the CPU
+    of an in-process `purchase` (57 ms against 11 ms). Build each app's Click command once per test
+    session instead. The command holds no state of an invocation: the global options, the language (help
+    is translated when drawn, cli/language.py), the shop's place and clock are reset by every invocation's
+    root callback and by the ``db_path`` fixture."""
+    import typer.testing
+
+    build = typer.testing._get_command
+    built: dict[int, tuple] = {}
+
+    def get_command(app):
+        entry = built.get(id(app))
+        if entry is None or entry[0] is not app:  # the app itself is kept, so its id is never reused
+            entry = built[id(app)] = (app, build(app))
+        return entry[1]
+
+    typer.testing._get_command = get_command
+
+
+_build_once()
+
+
 class Cli:
-    """Runs `loyalty ...` in-process with Typer's CliRunner."""
+    """Runs `loyalty ...` in-process with Typer's CliRunner (the Click command built once, above)."""
 
     def __init__(self):
         self.runner = CliRunner()
