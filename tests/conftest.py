@@ -26,6 +26,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "shop_zone(name): the shop's `timezone` setting is NAME before the test "
                                        "starts, so times typed or imported without an offset are read in "
                                        "that zone whatever the machine's (LOYALTY_TEST_TZ)")
+    config.addinivalue_line("markers", "pacing: the test measures an import's pacing (core/batches.py), so the "
+                                       "pause between its transactions is the real one, not zero")
 
 
 def pytest_report_header(config):
@@ -84,6 +86,18 @@ def template_db(tmp_path_factory):
     database.ensure_schema()
     database.engine.dispose()
     return path
+
+
+@pytest.fixture(autouse=True)
+def no_import_pacing(request, monkeypatch):
+    """An in-process import starts its next transaction at once instead of LOCK_GAP_SECONDS after the last
+    commit (a pause that lets tills in; about 40 s of sleep over the suite, imports with --batch-rows 2 most):
+    no till sells meanwhile in these tests. Tests marked ``pacing`` keep the real pause, and so do imports
+    run as child processes (tests/test_import_tills.py measures a till's wait during one)."""
+    if request.node.get_closest_marker("pacing") is None:
+        from loyaltycli.core import batches
+
+        monkeypatch.setattr(batches, "LOCK_GAP_SECONDS", 0.0)
 
 
 @pytest.fixture(autouse=True)
