@@ -121,11 +121,18 @@ def db_path(request, tmp_path, monkeypatch):
         monkeypatch.setenv("LOYALTY_DB", str(path))
     monkeypatch.setenv("LOYALTY_NOW", NOW)
     monkeypatch.setenv("LOYALTY_PRESETS_DIR", str(tmp_path / "user-presets"))  # never the user's own folder
+    # Nor the user's data folder (the counter's history): each test has its own, so tests running side by
+    # side (pytest -n) never share a file.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))
     # The machine's zone: UTC unless LOYALTY_TEST_TZ names another (.ci/run's PostgreSQL pass runs under
     # Europe/Bucharest); tests that need a zone of their own set it (tests/test_timezone.py), and tests
     # whose expected instants are UTC say so with @pytest.mark.shop_zone("UTC").
     monkeypatch.setenv("TZ", os.environ.get("LOYALTY_TEST_TZ", "UTC"))
     monkeypatch.delenv("NO_COLOR", raising=False)
+    # Output piped, as by a script: no terminal size (pytest-xdist's workers set COLUMNS=80 and LINES=24;
+    # tests of the fitted layout set their own).
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
     # Messages in English (the source language), whatever the machine's locale; i18n tests set another.
     monkeypatch.setenv("LOYALTY_LANG", "en")
     from loyaltycli import i18n
