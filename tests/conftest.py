@@ -190,13 +190,12 @@ def _build_once() -> None:
     import typer.testing
 
     build = typer.testing._get_command
-    built: dict[int, tuple] = {}
+    built: dict[int, tuple] = {}  # id(app) -> (app, command): the app is kept, so its id is never reused
 
     def get_command(app):
-        entry = built.get(id(app))
-        if entry is None or entry[0] is not app:  # the app itself is kept, so its id is never reused
-            entry = built[id(app)] = (app, build(app))
-        return entry[1]
+        if id(app) not in built:
+            built[id(app)] = (app, build(app))
+        return built[id(app)][1]
 
     typer.testing._get_command = get_command
 
