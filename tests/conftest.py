@@ -26,6 +26,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "shop_zone(name): the shop's `timezone` setting is NAME before the test "
                                        "starts, so times typed or imported without an offset are read in "
                                        "that zone whatever the machine's (LOYALTY_TEST_TZ)")
+    config.addinivalue_line("markers", "pacing: the test measures an import's pacing (store/batches.py), so the "
+                                       "pause between its transactions is the real one, not zero")
 
 
 def pytest_report_header(config):
@@ -87,6 +89,18 @@ def template_db(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def no_import_pacing(request, monkeypatch):
+    """An in-process import starts its next transaction at once instead of LOCK_GAP_SECONDS after the last
+    commit (a pause that lets tills in; about 40 s of sleep over the suite, imports with --batch-rows 2 most):
+    no till sells meanwhile in these tests. Tests marked ``pacing`` keep the real pause, and so do imports
+    run as child processes (tests/test_import_tills.py measures a till's wait during one)."""
+    if request.node.get_closest_marker("pacing") is None:
+        from loyaltycli.store import batches
+
+        monkeypatch.setattr(batches, "LOCK_GAP_SECONDS", 0.0)
+
+
+@pytest.fixture(autouse=True)
 def db_path(request, tmp_path, monkeypatch):
     """Point the app at a fresh copy of the template database; pin 'now'.
 
@@ -107,11 +121,18 @@ def db_path(request, tmp_path, monkeypatch):
         monkeypatch.setenv("LOYALTY_DB", str(path))
     monkeypatch.setenv("LOYALTY_NOW", NOW)
     monkeypatch.setenv("LOYALTY_PRESETS_DIR", str(tmp_path / "user-presets"))  # never the user's own folder
+    # Nor the user's data folder (the counter's history): each test has its own, so tests running side by
+    # side (pytest -n) never share a file.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))
     # The machine's zone: UTC unless LOYALTY_TEST_TZ names another (.ci/run's PostgreSQL pass runs under
     # Europe/Bucharest); tests that need a zone of their own set it (tests/test_timezone.py), and tests
     # whose expected instants are UTC say so with @pytest.mark.shop_zone("UTC").
     monkeypatch.setenv("TZ", os.environ.get("LOYALTY_TEST_TZ", "UTC"))
     monkeypatch.delenv("NO_COLOR", raising=False)
+    # Output piped, as by a script: no terminal size (pytest-xdist's workers set COLUMNS=80 and LINES=24;
+    # tests of the fitted layout set their own).
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
     # Messages in English (the source language), whatever the machine's locale; i18n tests set another.
     monkeypatch.setenv("LOYALTY_LANG", "en")
     from loyaltycli import i18n
@@ -161,8 +182,30 @@ def program(session):
     return load_program(session)
 
 
+def _build_once() -> None:
+    """Typer turns the app into a Click command on every ``CliRunner.invoke``: about four fifths of the CPU
+    of an in-process `purchase` (57 ms against 11 ms). Build each app's Click command once per test
+    session instead. The command holds no state of an invocation: the global options, the language (help
+    is translated when drawn, cli/language.py), the shop's place and clock are reset by every invocation's
+    root callback and by the ``db_path`` fixture."""
+    import typer.testing
+
+    build = typer.testing._get_command
+    built: dict[int, tuple] = {}  # id(app) -> (app, command): the app is kept, so its id is never reused
+
+    def get_command(app):
+        if id(app) not in built:
+            built[id(app)] = (app, build(app))
+        return built[id(app)][1]
+
+    typer.testing._get_command = get_command
+
+
+_build_once()
+
+
 class Cli:
-    """Runs `loyalty ...` in-process with Typer's CliRunner."""
+    """Runs `loyalty ...` in-process with Typer's CliRunner (the Click command built once, above)."""
 
     def __init__(self):
         self.runner = CliRunner()

@@ -8,6 +8,8 @@ import pytest
 
 from loyaltycli.store import batches
 
+pytestmark = pytest.mark.pacing  # the real LOCK_GAP_SECONDS (tests/conftest.py sets it to zero elsewhere)
+
 
 class FakeClock:
     def __init__(self):

@@ -101,12 +101,19 @@ def test_rejects_file_is_new_and_owner_only_unless_force(cli, db_path, tmp_path,
 
 # -- 14. secrets -------------------------------------------------------------------------------------------------
 def test_passwords_are_masked_in_every_url_shown():
-    from loyaltycli.store.db import Database
     from loyaltycli.base.files import mask_secrets
 
     assert mask_secrets("postgresql+psycopg://shop:s3cret@db/loyalty?password=s3cret&sslmode=require") == \
         "postgresql+psycopg://shop:***@db/loyalty?password=***&sslmode=require"
     assert mask_secrets("PGPASSWORD=s3cret HOME=/root") == "PGPASSWORD=*** HOME=/root"
+
+
+def test_a_postgresql_database_shows_its_url_with_the_password_masked():
+    # Without the driver (`.[test]` alone) a PostgreSQL URL is refused before a Database exists; that
+    # refusal masks the password too (tests/test_postgres.py::test_missing_driver_says_how_to_install_it).
+    pytest.importorskip("psycopg")
+    from loyaltycli.store.db import Database
+
     database = Database("postgresql+psycopg://shop@db.example/loyalty?password=s3cret&connect_timeout=1")
     assert "s3cret" not in database.safe_url and "password=***" in database.safe_url
 

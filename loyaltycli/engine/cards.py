@@ -163,7 +163,7 @@ def card_refund(cards: Sequence[CardRule], stamps: dict[int, int], taken: dict[i
     updated (a card may go below zero); a voucher already issued is kept."""
     rules = {card.id: card for card in cards}
     rows = []
-    for card_id, earned in stamps.items():
+    for card_id, earned in sorted(stamps.items()):  # card order, whatever order the store read them in
         due = earned - taken.get(card_id, 0)
         if due <= 0:
             continue
