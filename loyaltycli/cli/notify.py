@@ -1,5 +1,5 @@
 """E-mail to customers: `notify statements` and `notify expiring` (the library is
-loyaltycli/services/notify.py and loyaltycli/customer/statements.py)."""
+loyaltycli/customer/notify.py and loyaltycli/customer/statements.py)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def _give(kind: str, outbox: Optional[Path], retry: bool, *, since=None, days: i
     import sys
 
     from loyaltycli.cli.render import emit
-    from loyaltycli.services import notify
+    from loyaltycli.customer import notify
     from loyaltycli.store.program import load_program
 
     db = options.database()

@@ -78,41 +78,6 @@ class Sender:
 
 
 # -- settings --------------------------------------------------------------------------------------
-def check_setting(kind: str, text: str) -> str:
-    """The canonical text of an e-mail setting (`program set`); InvalidInput when it is not valid."""
-    from loyaltycli.base.textkey import check_plain_text
-
-    value = (check_plain_text(str(text), "value") or "").strip()
-    if not value:
-        return ""
-    if any(ch in value for ch in "\r\n"):
-        raise InvalidInput(_("one line only"))
-    if kind == "address":
-        from email_validator import EmailNotValidError, validate_email
-
-        try:
-            return validate_email(value, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            raise InvalidInput(_("{value!r} is not an e-mail address: {reason}").format(
-                value=value, reason=exc)) from None
-    if kind == "url":
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(value)
-        if parts.scheme != "https" or not parts.netloc or parts.fragment or " " in value:
-            raise InvalidInput(_("{value!r} is not an https:// address").format(value=value))
-        return value
-    if kind == "host":
-        if len(value) > 253 or any(ch.isspace() or ch in "/@:" for ch in value):
-            raise InvalidInput(_("{value!r} is not a host name (give the port as smtp_port)").format(
-                value=value))
-        return value
-    if len(value) > 120:
-        raise InvalidInput(_("at most 120 characters"))
-    return value
-
-
-# -- what a statement says ---------------------------------------------------------------------------
 def build(session: Session, program, customer, kind: str, *, after_row: int = 0,
           since: datetime | None = None, days: int = 30, now: datetime | None = None) -> Statement:
     """A customer's statement (``kind`` statement: the rows after ledger row ``after_row`` and, with

@@ -355,7 +355,7 @@ class CustomerPass(SQLModel, table=True):
 
 
 class Notice(SQLModel, table=True):
-    """A statement or expiry reminder given to a customer by e-mail (loyaltycli/services/notify.py): recorded
+    """A statement or expiry reminder given to a customer by e-mail (loyaltycli/customer/notify.py): recorded
     as ``sending`` before it leaves and ``sent`` after, so that a re-run never gives it twice; ``refused``
     when the mail server refused the address, ``failed`` when it never left (a re-run tries both again)."""
 

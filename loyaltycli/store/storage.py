@@ -14,7 +14,7 @@ from typing import Iterable
 from sqlalchemy import bindparam, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
-from loyaltycli.services import customers, import_files
+from loyaltycli.services import customers
 from loyaltycli.shop.clock import UTC
 from loyaltycli.base.errors import LoyaltyError
 from loyaltycli.store.models import (Customer, LedgerEntry, Membership, MembershipPlan, Purchase, Referral,
@@ -24,6 +24,7 @@ from loyaltycli.base.taxid import loose as loose_tax_id
 from loyaltycli.engine.account import Account, Referral as PendingReferral, Referrer
 from loyaltycli.engine.earning import EPOCH, MICROSECOND, Sale
 from loyaltycli.engine.notes import make as make_note
+from loyaltycli.i18n import gettext
 
 WELCOME = make_note("welcome")  # the welcome bonus's note, as rows store it
 
@@ -91,7 +92,7 @@ def load_accounts(session: Session, accounts: Iterable[Account], since: datetime
         param = id_param(session, chunk)
         if not sqlite and not locked:  # PostgreSQL: lock first (in id order), then read: another import may add a bonus
             if importing:  # and a batch whose customer was merged or forgotten meanwhile rolls back
-                import_files.lock_active(session, chunk)
+                lock_active(session, chunk)
             else:
                 session.execute(select(Customer.id).where(Customer.id.in_(chunk)).order_by(Customer.id)
                                 .with_for_update())
@@ -633,3 +634,19 @@ def returnable_sales(session: Session, customer_ids: Iterable[int], skus: Iterab
                                .where(Purchase.id.in_(chunk))).all()
         records.update((sale.id, sale) for sale in _sales(session, rows))
     return items, records
+
+
+def lock_active(session, ids: list[int]) -> None:
+    """PostgreSQL: lock a batch's customers (in id order, so two imports never deadlock) before their
+    state is read, and refuse the batch when one was merged or forgotten by another till since it was
+    looked up: the batch rolls back, earlier batches stay, and a re-run finishes the file."""
+    from sqlalchemy import select
+
+    from loyaltycli.base.errors import DatabaseUnavailable
+    from loyaltycli.store.models import Customer
+
+    rows = session.execute(select(Customer.id, Customer.code, Customer.status)
+                           .where(Customer.id.in_(sorted(ids))).order_by(Customer.id).with_for_update()).all()
+    gone = [f"{code} ({status})" for _id, code, status in rows if status != "active"]
+    if gone:
+        raise DatabaseUnavailable(gettext('customer {gone} changed while this import ran (another till); this batch was rolled back, the batches before it are kept: run the import again to finish it (what was imported is skipped)').format(gone=', '.join(gone[:5])))

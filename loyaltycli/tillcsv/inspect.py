@@ -63,7 +63,7 @@ def inspect_file(path: Path, *, encoding: str | None = None, country: str | None
     """Delimiter, encoding, decimal style, date order, header and a starting preset of a CSV file, found as the
     import finds them (tillcsv/detect.py; the date order from the whole file)."""
     from loyaltycli.base import files
-    from loyaltycli.services import import_files
+    from loyaltycli.tillcsv import files as import_files
     from loyaltycli.tillcsv import detect
 
     import_files.check_input(path, str(path))  # a device, a pipe, /proc/self/environ: refused as the import does

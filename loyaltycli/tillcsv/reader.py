@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from loyaltycli.shop import clock
-from loyaltycli.services import import_files
+from loyaltycli.tillcsv import files as import_files
 from loyaltycli.base.checks import check_sku
 from loyaltycli.shop.clock import UTC
 from loyaltycli.base.errors import InvalidInput, LoyaltyError

@@ -98,19 +98,3 @@ def describe_header(names: list[str]) -> str:
     if not looks_like_header(names):
         return _("no CSV header (the file does not look like a CSV export)")
     return repr(files.mask_secrets(text)[:300])
-
-
-def lock_active(session, ids: list[int]) -> None:
-    """PostgreSQL: lock a batch's customers (in id order, so two imports never deadlock) before their
-    state is read, and refuse the batch when one was merged or forgotten by another till since it was
-    looked up: the batch rolls back, earlier batches stay, and a re-run finishes the file."""
-    from sqlalchemy import select
-
-    from loyaltycli.base.errors import DatabaseUnavailable
-    from loyaltycli.store.models import Customer
-
-    rows = session.execute(select(Customer.id, Customer.code, Customer.status)
-                           .where(Customer.id.in_(sorted(ids))).order_by(Customer.id).with_for_update()).all()
-    gone = [f"{code} ({status})" for _id, code, status in rows if status != "active"]
-    if gone:
-        raise DatabaseUnavailable(_('customer {gone} changed while this import ran (another till); this batch was rolled back, the batches before it are kept: run the import again to finish it (what was imported is skipped)').format(gone=', '.join(gone[:5])))
