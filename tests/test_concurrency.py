@@ -166,7 +166,8 @@ def _timed_purchase(path, expect=None):
     """`loyalty --db PATH purchase C000001 10.00` in its own process (busy timeout 0.2 s): (process, seconds)."""
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "loyaltycli", "--db", str(path), "purchase", "C000001", "10.00"],
-                          capture_output=True, text=True, timeout=120, env={**os.environ, "LOYALTY_BUSY_TIMEOUT": "0.2"})
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "LOYALTY_BUSY_TIMEOUT": "0.2"})
     seconds = time.monotonic() - started
     if expect is not None:
         assert proc.returncode == expect, proc.stderr

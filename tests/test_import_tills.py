@@ -1,6 +1,7 @@
 """Tills keep selling during an import (issue 15): the import commits in short transactions and gives the
 write lock back between them, so a counter command started meanwhile waits about a second more than on
-an idle database; an import killed half-way leaves whole transactions that a re-run completes without writing anything twice.
+an idle database; an import killed half-way leaves whole transactions that a re-run completes without
+writing anything twice.
 
 Real processes, on SQLite and (with LOYALTY_TEST_PG_URL) on PostgreSQL."""
 
@@ -78,7 +79,7 @@ def imported(db_path) -> int:
     return query(db_path, "SELECT count(*) FROM purchase WHERE source = 'till'")[0]
 
 
-def test_a_purchase_during_a_long_import_waits_about_a_second_more_than_on_an_idle_database_and_both_land(cli, db_path, tmp_path):
+def test_a_purchase_during_a_long_import_waits_about_a_second_more_than_when_idle_and_both_land(cli, db_path, tmp_path):
     assert cli("enroll", "Aoife Byrne", "--at", "2024-01-01T09:00").exit_code == 0
     rows = big_till_file(tmp_path / "till.csv", 60_000)
     till = subprocess.Popen([sys.executable, "-c", TILL], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
