@@ -16,14 +16,14 @@ PT = {
     "welcome bonus": "bónus de boas-vindas",
     "receipt {receipt} {amount} {channel} ({tier} x{multiplier})": "talão {receipt} {amount} {channel} ({tier} x{multiplier})",
     "refund of receipt {receipt}: {amount}": "devolução do talão {receipt}: {amount}",
-    "milestone: {year} spend reached {goal}": "meta: compras de {year} chegaram a {goal}",
+    "milestone: {year} spend reached {goal}": "meta: gasto de {year} atingiu {goal}",
     "Statement of {code}": "Extrato de {code}",
     ("{points} point earned {day} expired", "{points} points earned {day} expired"):
         ("{points} ponto ganho em {day} expirou", "{points} de pontos ganhos em {day} expiraram",
          "{points} pontos ganhos em {day} expiraram"),  # Portuguese has a third form (a million of ...)
     ("receipt {receipt}: {stamps} stamp on {card}", "receipt {receipt}: {stamps} stamps on {card}"):
-        ("talão {receipt}: {stamps} carimbo no {card}", "talão {receipt}: {stamps} de carimbos no {card}",
-         "talão {receipt}: {stamps} carimbos no {card}"),
+        ("talão {receipt}: {stamps} carimbo em {card}", "talão {receipt}: {stamps} carimbos em {card}",
+         "talão {receipt}: {stamps} carimbos em {card}"),
 }
 
 
@@ -112,9 +112,9 @@ def test_refund_milestone_expiry_and_stamps_are_rendered_too(cli, portuguese):
     assert cli("expire").exit_code == 0
     shown = cli("history", "C000001").stdout
     assert "devolução do talão R1: 100,00\xa0€" in shown
-    assert "meta: compras de 2025 chegaram a 500,00\xa0€" in shown
+    assert "meta: gasto de 2025 atingiu 500,00\xa0€" in shown
     assert "250 pontos ganhos em 2025-01-03 expiraram" in shown  # the milestone's lot, a year on
-    assert "talão R1: 2 carimbos no Café" in shown
+    assert "talão R1: 2 carimbos em Café" in shown
     notes = [r["note"] for r in cli.json("history", "C000001")]
     assert "refund of receipt R1: 100.00" in notes and "milestone: 2025 spend reached 500" in notes
     assert "250 points earned 2025-01-03 expired" in notes

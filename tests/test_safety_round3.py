@@ -471,7 +471,7 @@ def test_terminal_escapes_are_refused_at_entry(cli, db_path, args):
 def test_consent_how_is_checked_on_edit_too(cli):
     assert cli("enroll", "Ana", "--phone", "0851234567").exit_code == 0
     result = cli("customer", "edit", "C000001", "--consent", "--consent-how", f"x{ESC}")
-    assert result.exit_code == 1 and "--consent-how contains a control character" in result.stderr
+    assert result.exit_code == 1 and "contains a control character" in result.stderr
 
 
 @pytest.mark.shop_zone("UTC")
@@ -532,7 +532,7 @@ def test_a_full_disk_stops_an_import_saying_what_was_committed(cli, db_path, tmp
     mnt = tmp_path / "small"
     mnt.mkdir()
     script = f"""
-mount -t tmpfs -o size=3m none {mnt}
+mount -t tmpfs -o size=5m none {mnt}
 cp {db_path} {mnt}/loyalty.db
 L="{sys.executable} -m loyaltycli --db {mnt}/loyalty.db"
 $L import {till} --enroll-unknown --batch-rows 2500 --rejects {tmp_path}/rejects.csv >/dev/null 2>{tmp_path}/err1

@@ -135,7 +135,8 @@ def test_an_import_of_a_non_csv_file_quotes_no_secret(tmp_path):
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "s3cret" not in result.stderr and "HOME" not in result.stderr
-    assert "does not look like a CSV export" in result.stderr
+    # refused before a byte is read: it reads but is no regular file (issue 27 item 11)
+    assert "not a regular file" in result.stderr
 
 
 # -- 16. files that are not regular files ------------------------------------------------------------------------

@@ -64,8 +64,9 @@ def test_enrol_by_phone_alone_with_a_tax_id(cli, shop, lang, width):
     for _question in range(4):  # e-mail, card, birthday, referral code: Enter skips each
         child.expect(r"\?")
         child.send("\r")
-    child.expect(r"\?")  # offers: no
-    child.send("n")
+    for _question in range(2):  # offers by e-mail, offers by SMS: each no
+        child.expect(r"\?")
+        child.send("n")
     child.expect(r"\?")  # the summary, answered with the language's own yes
     child.send(yes)
     code, out = finish(child)

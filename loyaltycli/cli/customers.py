@@ -325,7 +325,8 @@ def customer_edit(
                        birthday=birthday, consent_how=how, tax_id=tax_id, language=lang, consents=answers,
                        consent_version=consent_version)
         acct = accounts.account(session, program, customer)
-    emit(customer_json(acct), message=_("updated {code} {name}").format(code=acct["code"], name=who(acct["name"], acct["phone"])))
+    emit(customer_json(acct), message=_("updated {code} {name}").format(
+        code=acct["code"], name=who(acct["name"], acct["phone"])).strip())
 
 
 @customer_app.command("consent")

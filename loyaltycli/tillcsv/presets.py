@@ -190,7 +190,9 @@ def _wrong_types(data: dict) -> list[str]:
             ok = (isinstance(value, list) and all(isinstance(v, str) for v in value)) or (
                 key == "anonymous_values" and isinstance(value, str))
         else:
-            ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+            ok = isinstance(value, dict) and all(
+                isinstance(v, str) or (key in ("negate_when", "skip_when") and isinstance(v, list)
+                                       and all(isinstance(x, str) for x in v)) for v in value.values())
         if not ok:
             problems.append(_('{key} must be {shape} (it is {value})').format(
                 key=key, shape=_(_SHAPES[kind]).format(key=key), value=_shown_value(value)))
