@@ -141,11 +141,15 @@ class Outbox:
 
         self.folder = Path(folder).expanduser()
         shown = files.shown(self.folder)
-        if self.folder.is_symlink() or (self.folder.exists() and not self.folder.is_dir()):
-            raise InvalidInput(_("outbox {path} is not a folder").format(path=shown))
-        if not self.folder.exists() and not self.folder.absolute().parent.is_dir():
-            raise InvalidInput(_("cannot make the outbox {path}: its parent folder does not exist").format(
-                path=shown))
+        try:
+            if self.folder.is_symlink() or (self.folder.exists() and not self.folder.is_dir()):
+                raise InvalidInput(_("outbox {path} is not a folder").format(path=shown))
+            if not self.folder.exists() and not self.folder.absolute().parent.is_dir():
+                raise InvalidInput(_("cannot make the outbox {path}: its parent folder does not exist").format(
+                    path=shown))
+        except OSError as exc:  # a name too long, a folder we may not look into...
+            raise InvalidInput(_("cannot make the outbox {path}: {value}").format(
+                path=shown[:100], value=exc.strerror or exc)) from None
 
     def _make(self) -> None:
         """The folder, made at the first message (a run that gives nothing leaves no folder)."""
