@@ -373,16 +373,22 @@ def test_a_device_is_written_as_it_is(shop, cli, tmp_path):
     """A printer device (/dev/usb/lp0) is opened for writing, never created nor replaced: a FIFO stands for it."""
     device = tmp_path / "lp0"
     os.mkfifo(device)
-    received = bytearray()
-
-    def printer():
-        with open(device, "rb") as fh:
-            received.extend(fh.read())
-
-    thread = threading.Thread(target=printer, daemon=True)
-    thread.start()
-    result = cli("slip", "R-1", "--printer", str(device))
-    thread.join(10)
+    # the printer is there (its end open) before the slip is sent, as a plugged-in device is; a slip fits
+    # in the FIFO's buffer, read once the command is done (no thread racing the command's open)
+    reader = os.open(device, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        result = cli("slip", "R-1", "--printer", str(device))
+        received = bytearray()
+        while True:
+            try:
+                chunk = os.read(reader, 65536)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            received.extend(chunk)
+    finally:
+        os.close(reader)
     assert result.exit_code == 0, result.stderr
     assert parse(bytes(received)).lines[0] == "João Gonçalves"
     assert stat.S_ISFIFO(device.stat().st_mode)  # still the device, not a file put in its place
