@@ -330,3 +330,17 @@ def test_inspect_says_the_shops_date_order_where_the_import_would_take_it(cli, t
     report = cli.json("import", "inspect", night)
     assert report["date_order"] == "DMY (the shop's locale)"
     assert "date_order" not in report["preset_toml"]  # the shop's locale reads it on import, as it does here
+
+
+def test_a_windows_1252_files_rejects_keep_its_encoding_in_the_reason_too(cli, tmp_path, monkeypatch):
+    """A Western-European till file (found to be Windows-1252, no --encoding given): the reason column is
+    written in that encoding as the rows are, so the rejects file is one encoding, not two."""
+    monkeypatch.setenv("LOYALTY_LANG", "pt_PT")
+    till = tmp_path / "loja.csv"
+    till.write_bytes("receipt_id;timestamp;customer;amount\nR1;2026-05-01T10:00;José@example.pt;12,50\n"
+                     "R2;xx;ana@example.pt;5\n".encode("cp1252"))
+    rejects = tmp_path / "loja.rejects.csv"
+    result = cli("import", str(till), "--enroll-unknown", "--decimal-comma", "--rejects", str(rejects))
+    assert result.exit_code == 3, result.stderr
+    text = rejects.read_bytes().decode("cp1252")  # would raise on UTF-8 bytes of "não"
+    assert text.splitlines()[1].startswith("R2;xx;ana@example.pt;5;") and "não é uma data" in text

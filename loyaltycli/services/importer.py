@@ -217,7 +217,7 @@ class Importer:
                 found = detect.file_encoding(self.path)
             except OSError:
                 found = "utf-8"
-            self.summary.encoding = found
+            self.summary.encoding = self.reader.file_encoding = found
             if found == "cp1250":
                 self._options.encoding = self.reader.options.encoding = found
         self.summary.encoding = self.summary.encoding or self.reader.options.encoding

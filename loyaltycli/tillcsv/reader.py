@@ -52,6 +52,7 @@ class Reader:
         # --force lets the rejects file replace an existing one; the default name may replace our own
         self.force_rejects = False
         self.default_rejects = False
+        self.file_encoding: str | None = None  # the encoding the file was found in (the rejects file's reasons)
         self._replace_rejects = False
         self._header: list[str] = []
         self._last_when: tuple[str, datetime | None, str | None] = ("", None, None)
@@ -487,7 +488,7 @@ class Reader:
             raise InvalidInput(_('cannot write the rejects file {rejects_path}: {value}').format(rejects_path=self.rejects_path, value=exc.strerror or exc)) from None
         with handle, self.path.open("rb") as source:
             rejects.write_rejects(source, handle, rows, delimiter=getattr(self, "_delimiter", ","),
-                                  encoding=self.options.encoding or "utf-8")
+                                  encoding=self.options.encoding or self.file_encoding or "utf-8")
 
 
     def descriptions(self, receipts: list[Receipt]) -> dict[str, str]:
