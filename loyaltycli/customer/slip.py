@@ -128,7 +128,7 @@ def _cards(session: Session, program: Program, sale: Purchase, held: list[dict])
     """The customer's stamp cards now, each with the stamps this sale gave."""
     if not held:
         return []
-    from loyaltycli.services import cards
+    from loyaltycli.store import cards
 
     stamped = cards.stamps_of_sales(session, [sale.id]).get(sale.id, {})
     ids = {rule.name: rule.id for rule in program.cards}

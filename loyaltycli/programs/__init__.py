@@ -7,10 +7,11 @@ rows of its own, one module here with its ``KEY`` (the rule's) and any of
 - ``given(session, sale_ids, refund_of)``: sale id -> (what the sale gave, what its refunds took back);
 - ``shown(session, program, customer_id, now)``: (JSON key, value, text) for `balance` and `customer show`,
   or None;
-- ``load_settings(session, values)``: its definitions into the program's values (``load_program``);
 - ``use_voucher(session, customer, reward, at)``: use a voucher it gave (NotFound: it gives none for that).
 
-The callers (counter, import, displays) go through the functions below, whatever the program types.
+A program type's definitions (its rules as the engine reads them: ``Program.cards``, ``Program.goals``) are
+read by the settings, store/program.py, from the store below. The callers (counter, import, displays) go
+through the functions below, whatever the program types.
 """
 
 from __future__ import annotations
@@ -30,12 +31,6 @@ def stores() -> list:
         _FOUND = [importlib.import_module(f"{__name__}.{info.name}")
                   for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name)]
     return _FOUND
-
-
-def load_settings(session, values: dict) -> None:
-    for store in stores():
-        if hasattr(store, "load_settings"):
-            store.load_settings(session, values)
 
 
 def load(session, needs, accounts: dict) -> None:
@@ -112,3 +107,21 @@ def shown(session, program, customer_id: int, now) -> list[tuple[str, object, st
             if found is not None:
                 out.append(found)
     return out
+
+
+def checked_offer(name: str, reward: str, skus: list[str] | None, name_refused: str) -> tuple[str, str, list[str]]:
+    """The name, reward and SKU patterns of a program type that gives vouchers (stamp cards, goals), as
+    typed, checked; ``name_refused``: the refusal of a name that is empty or too long."""
+    from loyaltycli.base.errors import InvalidInput
+    from loyaltycli.base.textkey import check_plain_text
+
+    name = (check_plain_text(name, "name") or "").strip()
+    reward = (check_plain_text(reward, "reward") or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidInput(name_refused)
+    if not reward or len(reward) > 200:
+        raise InvalidInput(gettext('--reward must be 1 to 200 characters (e.g. "Free coffee")'))
+    patterns = [p.strip() for p in skus or [] if p.strip()]
+    if any(len(p) > 64 or "\n" in p for p in patterns) or sum(len(p) + 1 for p in patterns) > 1000:
+        raise InvalidInput(gettext('--sku patterns must be at most 64 characters each'))
+    return name, reward, patterns

@@ -1,9 +1,8 @@
-"""Earning by product's settings: the ``earn_rules`` setting (a JSON list of {name, skus, earn}) read into
-engine EarnRules, and `program rule add --earn` / `program rule remove` (with the item rules' --points)."""
+"""Earning by product: `program rule add --earn` / `program rule remove` (with the item rules' --points); the
+``earn_rules`` setting (a JSON list of {name, skus, earn}) is read into engine EarnRules by store/program.py."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 from loyaltycli.i18n import gettext
@@ -11,51 +10,29 @@ from loyaltycli.i18n import gettext
 KEY = "by_product"
 
 
-def parse(text: str):
-    """The stored rules -> engine EarnRules."""
-    from loyaltycli.base.errors import InvalidInput
-    from loyaltycli.engine.rules.by_product import EarnRule
-
-    try:
-        data = json.loads(str(text) or "[]")
-        rules = tuple(EarnRule(str(r["name"]), tuple(str(p) for p in r["skus"]), Decimal(str(r["earn"])))
-                      for r in data)
-    except (ValueError, TypeError, KeyError, ArithmeticError):
-        raise InvalidInput(gettext("earn_rules must be a JSON list of {fields}; use `program rule add --earn`").format(
-            fields="{name, skus, earn}")) from None
-    for rule in rules:
-        if not rule.name or not rule.skus or not rule.rate.is_finite() or not 0 <= rule.rate <= 1000:
-            raise InvalidInput(gettext('earn rule {name!r} needs a name, SKU patterns and a rate of 0 to 1000').format(
-                name=rule.name))
-    return rules
-
-
-def format_rules(rules) -> str:
-    return json.dumps([{"name": r.name, "skus": list(r.skus), "earn": str(r.rate)} for r in rules])
-
-
 def add_earn_rule(session, name: str, skus: list[str], earn: str) -> dict:
     """`program rule add NAME --sku PATTERN --earn RATE`: matching items earn spend points at RATE (0: none)."""
     from loyaltycli.base.money import parse_decimal
-    from loyaltycli.store.program import check_rule_name_free, load_program, rule_definition, set_setting
+    from loyaltycli.store.program import (check_rule_name_free, format_earn_rules, load_program,
+                                          rule_definition, set_setting)
     from loyaltycli.engine.rules.by_product import EarnRule
 
     name, patterns = rule_definition(name, skus)
     rate = parse_decimal(earn, what="--earn", minimum=Decimal(0), maximum=Decimal(1000))
     program = load_program(session)
     check_rule_name_free(program, name)
-    set_setting(session, "earn_rules", format_rules((*program.earn_rules, EarnRule(name, patterns, rate))))
+    set_setting(session, "earn_rules", format_earn_rules((*program.earn_rules, EarnRule(name, patterns, rate))))
     return {"name": name, "skus": list(patterns), "earn": str(rate.normalize())}
 
 
 def remove_rule(session, name: str) -> dict:
     """`program rule remove NAME`: an earn rule or an item rule, by name (any case)."""
     from loyaltycli.base.errors import NotFound
-    from loyaltycli.store.program import _format_item_rules, load_program, set_setting
+    from loyaltycli.store.program import _format_item_rules, format_earn_rules, load_program, set_setting
 
     wanted = (name or "").strip().lower()
     program = load_program(session)
-    for key, rules, fmt in (("earn_rules", program.earn_rules, format_rules),
+    for key, rules, fmt in (("earn_rules", program.earn_rules, format_earn_rules),
                             ("item_rules", program.item_rules, _format_item_rules)):
         kept = tuple(r for r in rules if r.name.lower() != wanted)
         if len(kept) != len(rules):

@@ -1,6 +1,6 @@
-"""Goals' store side: definitions (`goal add`, `goal list`), the goals' ledger read for the rule (progress
-per goal and period), what a sale gave, a customer's progress (`balance`, `customer show`) and `report
-goals`. The rule itself is loyaltycli.engine.rules.goals."""
+"""Goals' store side: `goal add`, `goal list`, the goals' ledger read for the rule (progress per goal and
+period), what a sale gave, a customer's progress (`balance`, `customer show`) and `report goals`. The rule
+itself is loyaltycli.engine.rules.goals; the settings read the definitions through store/goals.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from loyaltycli.engine.rules.goals import GOAL_COLUMNS, PER, GoalRule, period_of
+from loyaltycli.engine.rules.goals import GOAL_COLUMNS, PER, period_of
 from loyaltycli.i18n import gettext
 
 KEY = "goals"
@@ -24,24 +24,11 @@ def __getattr__(name):
 
 
 # -- definitions ------------------------------------------------------------------------------------------
-def rule_of(goal) -> GoalRule:
-    return GoalRule(goal.id, goal.name, goal.spend, goal.reward, tuple(p for p in goal.skus.split("\n") if p),
-                    goal.per)
-
-
-def load_settings(session: Session, values: dict) -> None:
-    """The active goals, as the engine reads them (``Program.goals``)."""
-    from loyaltycli.store.models import Goal
-
-    values["goals"] = tuple(rule_of(goal) for goal in session.execute(
-        select(Goal).where(Goal.active.is_(True)).order_by(Goal.id)).scalars())
-
-
 def add_goal(session: Session, name: str, spend: int, reward: str, *, skus: list[str] | None = None,
              per: str = "month"):
     """A new goal; refused with a clear reason when a value is wrong or the name is taken."""
     from loyaltycli.shop import clock
-    from loyaltycli.services.cards import checked_offer
+    from loyaltycli.programs import checked_offer
     from loyaltycli.base.errors import InvalidInput
     from loyaltycli.store.models import Goal
 
@@ -160,7 +147,6 @@ def use_voucher(session: Session, customer, reward: str, at: datetime | None = N
     """Use the customer's oldest unused voucher of a goal giving ``reward`` (or named so)."""
     from loyaltycli.shop import clock
     from loyaltycli.store import ledger
-    from loyaltycli.services import points
     from loyaltycli.base.errors import NotFound, RuleNotMet
     from loyaltycli.store.models import Goal, GoalEntry
 
@@ -168,7 +154,7 @@ def use_voucher(session: Session, customer, reward: str, at: datetime | None = N
     goals = [g for g in list_goals(session) if g.reward.lower() == wanted or g.name.lower() == wanted]
     if not goals:
         raise NotFound(gettext('no goal gives {reward!r}; see `loyalty goal list`').format(reward=reward.strip()))
-    at = points.check_when(at)
+    at = ledger.check_when(at)
     ledger.lock_customer(session, customer.id)
     used = select(GoalEntry.voucher_id).where(GoalEntry.customer_id == customer.id, GoalEntry.kind == "voucher_used")
     found = list(session.execute(

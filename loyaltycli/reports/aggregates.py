@@ -454,7 +454,7 @@ def cards_report(session: Session, program: Program, period: Period) -> dict:
     """Per stamp card, in the period: customers who got a stamp (started), stamps given, taken back by
     refunds and expired, cards completed, vouchers issued, used, expired (their date in the period, unused);
     vouchers open (usable) at the end of the period. One GROUP BY over the stamp-card ledger."""
-    from loyaltycli.services.cards import VOUCHER_GONE
+    from loyaltycli.store.cards import VOUCHER_GONE
     from loyaltycli.store.models import Card, CardEntry
 
     tune(session)

@@ -1,5 +1,6 @@
-"""Stamp cards: definitions (`card add`, `card list`), the stamp-card ledger read for the rules (stamps held,
-stamps a sale earned), a customer's cards and vouchers, voucher use (`report cards` is in reports/aggregates.py).
+"""Stamp cards' use cases: definitions (`card add`, `card list`), expiry, a customer's cards and vouchers, the
+import's item hooks, merge. The ledger as stored is store/cards.py, voucher use programs/cards.py, `report
+cards` reports/aggregates.py.
 
 The rules themselves are in loyaltycli.engine.cards; stamps and vouchers are rows of the ``card_ledger``
 table (units stamp and voucher), never of the points ledger, so no points balance ever counts them.
@@ -13,45 +14,18 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.shop import clock
-from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet
+from loyaltycli.base.errors import InvalidInput
 from loyaltycli.store.models import Card, CardEntry, Customer
-from loyaltycli.engine.cards import CARD_COLUMNS, C_DELTA, C_PURCHASE, PER, CardRule
-from loyaltycli.engine.notes import make as make_note
+from loyaltycli.store.cards import (OPENING, deadlines, list_cards, load_held, note_fields, rule_of,
+                                    unused_vouchers, write)
+from loyaltycli.engine.cards import C_DELTA, PER, CardRule
+from loyaltycli.programs import checked_offer
 from loyaltycli.i18n import gettext, ngettext
 
 MAX_STAMPS = 1000
-VOUCHER_GONE = ("voucher_used", "merge_out")  # rows that end a voucher (naming it by voucher_id)
 
 
 # -- definitions ---------------------------------------------------------------------------------------
-def rule_of(card: Card) -> CardRule:
-    return CardRule(card.id, card.name, card.stamps, card.reward, tuple(p for p in card.skus.split("\n") if p),
-                    card.min_amount, card.per, card.expires_days)
-
-
-def load_rules(session: Session) -> tuple[CardRule, ...]:
-    """The active cards, as the engine reads them."""
-    return tuple(rule_of(card) for card in session.execute(
-        select(Card).where(Card.active.is_(True)).order_by(Card.id)).scalars())
-
-
-def checked_offer(name: str, reward: str, skus: list[str] | None, name_refused: str) -> tuple[str, str, list[str]]:
-    """The name, reward and SKU patterns of a program type that gives vouchers (stamp cards, goals), as
-    typed, checked; ``name_refused``: the refusal of a name that is empty or too long."""
-    from loyaltycli.base.textkey import check_plain_text
-
-    name = (check_plain_text(name, "name") or "").strip()
-    reward = (check_plain_text(reward, "reward") or "").strip()
-    if not name or len(name) > 100:
-        raise InvalidInput(name_refused)
-    if not reward or len(reward) > 200:
-        raise InvalidInput(gettext('--reward must be 1 to 200 characters (e.g. "Free coffee")'))
-    patterns = [p.strip() for p in skus or [] if p.strip()]
-    if any(len(p) > 64 or "\n" in p for p in patterns) or sum(len(p) + 1 for p in patterns) > 1000:
-        raise InvalidInput(gettext('--sku patterns must be at most 64 characters each'))
-    return name, reward, patterns
-
-
 def add_card(session: Session, name: str, stamps: int, reward: str, *, skus: list[str] | None = None,
              min_amount: int = 0, per: str = "visit", expires_days: int | None = None) -> Card:
     """A new stamp card; refused with a clear reason when a value is wrong or the name is taken."""
@@ -74,80 +48,7 @@ def add_card(session: Session, name: str, stamps: int, reward: str, *, skus: lis
     return card
 
 
-def list_cards(session: Session) -> list[Card]:
-    return list(session.execute(select(Card).order_by(Card.id)).scalars())
-
-
 # -- what the rules need ----------------------------------------------------------------------------------
-def load_held(session: Session, accounts: dict) -> None:
-    """Stamps on each current card of ``accounts`` (id -> engine Account), into ``account.cards``."""
-    ids = list(accounts)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        for customer_id, card_id, stamps in session.execute(
-                select(CardEntry.customer_id, CardEntry.card_id, func.sum(CardEntry.delta))
-                .where(CardEntry.customer_id.in_(chunk), CardEntry.unit == "stamp")
-                .group_by(CardEntry.customer_id, CardEntry.card_id)):
-            account = accounts[customer_id]
-            if account.cards is None:
-                account.cards = {}
-            account.cards[card_id] = int(stamps)
-    expiring = _expiring(session)
-    for (customer_id, card_id), end in deadlines(session, ids, expiring).items():
-        account = accounts[customer_id]
-        if account.card_ends is None:
-            account.card_ends = {}
-        account.card_ends[card_id] = end
-    _load_log(session, accounts, ids, expiring)
-
-
-def _expiring(session: Session) -> list[int]:
-    """The ids of the cards with --expires-days."""
-    return list(session.execute(select(Card.id).where(Card.expires_days.is_not(None))).scalars())
-
-
-def _load_log(session: Session, accounts: dict, ids: list[int], expiring: list[int]) -> None:
-    """The stamp rows of cards that expire, in time order, into ``account.card_log`` (engine/rules/cards.py)."""
-    if not expiring:
-        return
-    for i in range(0, len(ids), 500):
-        for customer_id, card_id, at, kind, delta, expires_at in session.execute(
-                select(CardEntry.customer_id, CardEntry.card_id, CardEntry.at, CardEntry.kind, CardEntry.delta,
-                       CardEntry.expires_at)
-                .where(CardEntry.customer_id.in_(ids[i:i + 500]), CardEntry.card_id.in_(expiring),
-                       CardEntry.unit == "stamp").order_by(CardEntry.at, CardEntry.id)):
-            account = accounts[customer_id]
-            if getattr(account, "card_log", None) is None:
-                account.card_log = {}
-            account.card_log.setdefault(card_id, []).append((at, kind, delta, expires_at))
-
-
-OPENING = ("stamp", "merge_in")  # stamp rows that carry the deadline of the card they leave open
-
-
-def deadlines(session: Session, customer_ids: list[int],
-              expiring: list[int] | None = None) -> dict[tuple[int, int], datetime | None]:
-    """(customer id, card id) -> the deadline of the current card (cards with --expires-days, ``expiring``
-    when the caller has read them): the ``expires_at`` of its latest stamp row (None: no card open)."""
-    expiring = _expiring(session) if expiring is None else expiring
-    out: dict[tuple[int, int], datetime | None] = {}
-    if not expiring:
-        return out
-    for i in range(0, len(customer_ids), 500):
-        chunk = customer_ids[i:i + 500]
-        latest = (select(CardEntry.customer_id, CardEntry.card_id, func.max(CardEntry.at).label("at"))
-                  .where(CardEntry.customer_id.in_(chunk), CardEntry.card_id.in_(expiring),
-                         CardEntry.kind.in_(OPENING))
-                  .group_by(CardEntry.customer_id, CardEntry.card_id).subquery())
-        for customer_id, card_id, end in session.execute(
-                select(CardEntry.customer_id, CardEntry.card_id, CardEntry.expires_at)
-                .join(latest, (latest.c.customer_id == CardEntry.customer_id)
-                      & (latest.c.card_id == CardEntry.card_id) & (latest.c.at == CardEntry.at))
-                .where(CardEntry.kind.in_(OPENING)).order_by(CardEntry.id)):
-            out[(customer_id, card_id)] = end  # the latest row wins (ties of time: the last written)
-    return out
-
-
 def expire_customers(session: Session, customer_ids: list[int], as_of: datetime) -> int:
     """Write off the stamps of these customers' cards not filled by their deadline, as of ``as_of`` (the
     engine's rule, as a sale or refund applies it); returns the stamps expired."""
@@ -194,57 +95,7 @@ def expire_due(session: Session, as_of: datetime) -> tuple[int, int]:
     return touched, stamps
 
 
-def stamps_of_sales(session: Session, purchase_ids: list[int]) -> dict[int, dict[int, int]]:
-    """purchase id -> {card id: stamps that sale earned}."""
-    out: dict[int, dict[int, int]] = {}
-    for i in range(0, len(purchase_ids), 500):
-        for purchase_id, card_id, stamps in session.execute(
-                select(CardEntry.purchase_id, CardEntry.card_id, func.sum(CardEntry.delta))
-                .where(CardEntry.purchase_id.in_(purchase_ids[i:i + 500]), CardEntry.kind == "stamp")
-                .group_by(CardEntry.purchase_id, CardEntry.card_id)
-                .order_by(CardEntry.purchase_id, CardEntry.card_id)):  # cards in their order, on any database
-            out.setdefault(purchase_id, {})[card_id] = int(stamps)
-    return out
-
-
-def stamps_taken_back(session: Session, refunds: dict[int, int]) -> dict[int, dict[int, int]]:
-    """sale id -> {card id: stamps its refunds took back}; ``refunds``: refund id -> the sale's id."""
-    out: dict[int, dict[int, int]] = {}
-    ids = list(refunds)
-    for i in range(0, len(ids), 500):
-        for refund_id, card_id, stamps in session.execute(
-                select(CardEntry.purchase_id, CardEntry.card_id, func.sum(CardEntry.delta))
-                .where(CardEntry.purchase_id.in_(ids[i:i + 500]), CardEntry.kind == "unstamp")
-                .group_by(CardEntry.purchase_id, CardEntry.card_id)):
-            mine = out.setdefault(refunds[refund_id], {})
-            mine[card_id] = mine.get(card_id, 0) - int(stamps)
-    return out
-
-
-def write(session: Session, rows: list[list], purchase_ids=None) -> None:
-    """Write engine card rows; ``purchase_ids`` maps each row's purchase placeholder to its id (a list or
-    dict indexed by the placeholder), or None when the rows already hold ids."""
-    if not rows:
-        return
-    from loyaltycli.store import storage
-
-    if purchase_ids is not None:
-        for row in rows:
-            row[C_PURCHASE] = purchase_ids[row[C_PURCHASE]]
-    storage.write_rows(session, CardEntry.__table__, CARD_COLUMNS, rows)
-
-
 # -- a customer's cards ---------------------------------------------------------------------------------
-def _unused_vouchers(session: Session, customer_id: int, card_ids: list[int] | None = None):
-    used = select(CardEntry.voucher_id).where(CardEntry.customer_id == customer_id,
-                                              CardEntry.kind.in_(VOUCHER_GONE))
-    query = (select(CardEntry).where(CardEntry.customer_id == customer_id, CardEntry.kind == "voucher",
-                                     CardEntry.id.not_in(used)).order_by(CardEntry.at, CardEntry.id))
-    if card_ids is not None:
-        query = query.where(CardEntry.card_id.in_(card_ids))
-    return list(session.execute(query).scalars())
-
-
 def customer_cards(session: Session, customer_id: int, now: datetime | None = None,
                    active: tuple[CardRule, ...] | None = None) -> list[dict]:
     """Each card the customer has stamps or vouchers on: stamps now, of how many, usable vouchers.
@@ -255,7 +106,7 @@ def customer_cards(session: Session, customer_id: int, now: datetime | None = No
         select(CardEntry.card_id, func.sum(CardEntry.delta))
         .where(CardEntry.customer_id == customer_id, CardEntry.unit == "stamp").group_by(CardEntry.card_id))))
     vouchers: dict[int, list] = {}
-    for voucher in _unused_vouchers(session, customer_id):
+    for voucher in unused_vouchers(session, customer_id):
         if voucher.expires_at is None or voucher.expires_at > now:
             vouchers.setdefault(voucher.card_id, []).append(voucher)
     if not stamps and not vouchers:  # no stamp or voucher: the cards need not be read
@@ -291,35 +142,6 @@ def describe(cards: list[dict]) -> str:
             text = f"{c['card']} {c['stamps']}/{c['stamps_needed']}"
         parts.append(text)
     return "; ".join(parts)
-
-
-def use_voucher(session: Session, customer: Customer, reward: str, at: datetime | None = None) -> dict:
-    """Use the customer's oldest usable voucher for ``reward`` (a card's reward or name)."""
-    from loyaltycli.store import ledger
-    from loyaltycli.services import points
-
-    wanted = (reward or "").strip().lower()
-    if not wanted:
-        raise InvalidInput(gettext('--voucher needs the reward, e.g. --voucher "Free coffee"'))
-    cards = [c for c in list_cards(session) if c.reward.lower() == wanted or c.name.lower() == wanted]
-    if not cards:
-        raise NotFound(gettext('no stamp card gives {reward!r}; see `loyalty card list`').format(reward=reward.strip()))
-    at = points.check_when(at)
-    ledger.lock_customer(session, customer.id)
-    found = _unused_vouchers(session, customer.id, [c.id for c in cards])
-    usable = [v for v in found if v.expires_at is None or v.expires_at > at]
-    if not usable:
-        if found:
-            raise RuleNotMet(gettext("{code}'s voucher for {reward} expired on {expires_at}").format(code=customer.code, reward=cards[0].reward, expires_at=clock.local_text(found[-1].expires_at)[:10]))
-        raise RuleNotMet(gettext('{code} has no voucher for {reward}').format(code=customer.code, reward=cards[0].reward))
-    voucher = usable[0]
-    card = next(c for c in cards if c.id == voucher.card_id)
-    session.add(CardEntry(customer_id=customer.id, card_id=card.id, kind="voucher_used", unit="voucher", delta=-1,
-                          at=at, voucher_id=voucher.id, recorded_at=clock.now(),
-                          **_note(make_note("voucher_used", reward=card.reward))))
-    session.flush()
-    return {"code": customer.code, "card": card.name, "reward": card.reward,
-            "vouchers_left": len(usable) - 1}
 
 
 def history(session: Session, customer_id: int) -> list[dict]:
@@ -361,11 +183,6 @@ def returned_items(engine, lines) -> list[tuple]:
             if amount < 0]
 
 
-def _note(made: tuple[str, str, str]) -> dict:
-    """A note made by ``engine.notes.make`` as CardEntry's fields."""
-    return {"note": made[0], "note_kind": made[1], "note_args": made[2]}
-
-
 # -- merge -----------------------------------------------------------------------------------------------
 def merge(session: Session, keep_id: int, duplicate_id: int, at: datetime, note: tuple[str, str, str]) -> None:
     """Move the duplicate's stamps (per card) and usable vouchers (each with its own expiry) to the customer
@@ -377,7 +194,7 @@ def merge(session: Session, keep_id: int, duplicate_id: int, at: datetime, note:
 
     def row(customer_id, card_id, kind, unit, delta, expires=None, voucher_id=None):
         rows.append(CardEntry(customer_id=customer_id, card_id=card_id, kind=kind, unit=unit, delta=delta, at=at,
-                              expires_at=expires, voucher_id=voucher_id, recorded_at=now, **_note(note)))
+                              expires_at=expires, voucher_id=voucher_id, recorded_at=now, **note_fields(note)))
 
     for card_id, stamps in session.execute(
             select(CardEntry.card_id, func.sum(CardEntry.delta))
@@ -387,7 +204,7 @@ def merge(session: Session, keep_id: int, duplicate_id: int, at: datetime, note:
             kept, own = ends.get((keep_id, card_id)), ends.get((duplicate_id, card_id))
             row(duplicate_id, card_id, "merge_out", "stamp", -int(stamps))
             row(keep_id, card_id, "merge_in", "stamp", int(stamps), expires=kept if kept is not None else own)
-    for voucher in _unused_vouchers(session, duplicate_id):
+    for voucher in unused_vouchers(session, duplicate_id):
         if voucher.expires_at is None or voucher.expires_at > at:
             row(duplicate_id, voucher.card_id, "merge_out", "voucher", -1, voucher_id=voucher.id)
             row(keep_id, voucher.card_id, "voucher", "voucher", 1, expires=voucher.expires_at)

@@ -83,7 +83,8 @@ def load_demo(session: Session, folder: Path | None = None) -> dict:
 def _living_program(session: Session, program) -> tuple[int, int]:
     """A reward catalogue, a membership plan, a free coffee for every customer who could afford one at
     their latest visit, and the expiry of lots older than a year: a program as it looks after a while."""
-    from loyaltycli.services import cards, expiry, memberships, points, rewards
+    from loyaltycli.programs import cards
+    from loyaltycli.services import expiry, memberships, points, rewards
     from loyaltycli.store import ledger
 
     rewards.add_reward(session, program, "Free coffee", 150)

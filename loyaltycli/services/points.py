@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from loyaltycli.services import cards
 from loyaltycli.shop import clock
 from loyaltycli.store import ledger, tiers as rules, storage
+from loyaltycli.store.ledger import FUTURE_SLACK, check_when  # noqa: F401 (callers use points.check_when)
 from loyaltycli.base.checks import check_channel, check_items, check_receipt, check_sku  # noqa: F401 (callers use points.check_*)
 from loyaltycli.base.errors import (AmbiguousCustomer, DuplicateReceipt, InsufficientPoints, InvalidInput,
                                     NotFound, RuleNotMet, UnknownReceipt)
@@ -25,8 +26,6 @@ from loyaltycli.engine.earning import DELTA, KIND, LEDGER_COLUMNS, PURCHASE, Eng
 from loyaltycli.engine.notes import make as make_note
 from loyaltycli.i18n import N_, _
 
-# Clocks of two tills may differ a little; anything later than this is a typo.
-FUTURE_SLACK = clock.DAY / 24 / 12
 
 
 @dataclass
@@ -69,17 +68,6 @@ def parse_item(text: str) -> Item:
         raise InvalidInput(_('item {text!r}: unit price must not be negative').format(text=text))
     exact = price if price != price.quantize(Decimal("0.01")) else None
     return Item(check_sku(bits[0]), quantity, numbers.cents(price), exact)
-
-
-def check_when(at: datetime | None, customer: Customer | None = None) -> datetime:
-    """``at`` or now; never in the future, never before the customer enrolled."""
-    now = clock.now()
-    at = at or now
-    if at > now + FUTURE_SLACK:
-        raise InvalidInput(_('time {at} is in the future').format(at=clock.local_text(at)))
-    if customer is not None and at < customer.enrolled_at:
-        raise RuleNotMet(_('{at} is before {code} enrolled ({enrolled_at})').format(at=clock.local_text(at), code=customer.code, enrolled_at=clock.local_text(customer.enrolled_at)))
-    return at
 
 
 @dataclass

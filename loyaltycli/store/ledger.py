@@ -17,10 +17,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.shop import clock
+from loyaltycli.base.errors import InvalidInput, RuleNotMet
 from loyaltycli.store.models import Customer, LedgerEntry
 from loyaltycli.i18n import gettext
 
 MAX_POINTS = 10**9
+# Clocks of two tills may differ a little; anything later than this is a typo.
+FUTURE_SLACK = clock.DAY / 24 / 12
 
 # Who writes rows by hand right now (award, refund, redeem, merge, forget): set by the command around
 # its transaction (``acting``); rows written by rules alone (purchases, imports, expiry) carry none.
@@ -94,6 +97,17 @@ def unwritten_expiry(session: Session, customer_ids: list[int], now: datetime) -
             if due:
                 out[customer_id] = due
     return out
+
+
+def check_when(at: datetime | None, customer: Customer | None = None) -> datetime:
+    """``at`` or now; never in the future, never before the customer enrolled."""
+    now = clock.now()
+    at = at or now
+    if at > now + FUTURE_SLACK:
+        raise InvalidInput(gettext('time {at} is in the future').format(at=clock.local_text(at)))
+    if customer is not None and at < customer.enrolled_at:
+        raise RuleNotMet(gettext('{at} is before {code} enrolled ({enrolled_at})').format(at=clock.local_text(at), code=customer.code, enrolled_at=clock.local_text(customer.enrolled_at)))
+    return at
 
 
 def lock_customer(session: Session, customer_id: int, *, require_active: bool = True) -> Customer:

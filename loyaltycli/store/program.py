@@ -159,10 +159,26 @@ def _format_item_rules(rules) -> str:
     return json.dumps([{"name": r.name, "skus": list(r.skus), "points": r.points, "per": r.per} for r in rules])
 
 
-def _by_product():
-    from loyaltycli.programs import by_product
+def _earn_rules(text: str):
+    """The earn rules as stored (a JSON list of {name, skus, earn}) -> engine EarnRules."""
+    from loyaltycli.engine.rules.by_product import EarnRule
 
-    return by_product
+    try:
+        data = json.loads(str(text) or "[]")
+        rules = tuple(EarnRule(str(r["name"]), tuple(str(p) for p in r["skus"]), Decimal(str(r["earn"])))
+                      for r in data)
+    except (ValueError, TypeError, KeyError, ArithmeticError):
+        raise InvalidInput(_("earn_rules must be a JSON list of {fields}; use `program rule add --earn`").format(
+            fields="{name, skus, earn}")) from None
+    for rule in rules:
+        if not rule.name or not rule.skus or not rule.rate.is_finite() or not 0 <= rule.rate <= 1000:
+            raise InvalidInput(_('earn rule {name!r} needs a name, SKU patterns and a rate of 0 to 1000').format(
+                name=rule.name))
+    return rules
+
+
+def format_earn_rules(rules) -> str:
+    return json.dumps([{"name": r.name, "skus": list(r.skus), "earn": str(r.rate)} for r in rules])
 
 
 def _place_check(key: str):
@@ -288,7 +304,7 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("item_rules", "[]", N_("bonus points for items of SKU patterns (see `program rule add`)"), _item_rules,
             _format_item_rules),
     Setting("earn_rules", "[]", N_("items of SKU patterns earning spend points at another rate, 0: none (see "
-            "`program rule add --earn`)"), lambda t: _by_product().parse(t), lambda r: _by_product().format_rules(r)),
+            "`program rule add --earn`)"), _earn_rules, format_earn_rules),
     Setting("phone_region", "IE", N_("region for phone numbers written without +country code"),
             lambda t: str(t).strip().upper(), check=_place_check("phone_region")),
     Setting("survey_nps_question", "", N_("the NPS question as the shop words it, read to customers by `loyalty "
@@ -371,12 +387,11 @@ def load_program(session: Session) -> Program:
     for key, setting in SETTINGS.items():
         raw = json.loads(stored[key]) if key in stored else setting.default
         values[key] = setting.parse(raw)
-    from loyaltycli.services.cards import load_rules
+    from loyaltycli.store import cards, goals
 
-    values["cards"] = load_rules(session)  # the stamp cards in force, for the rules engine
-    from loyaltycli import programs
-
-    programs.load_settings(session, values)  # the definitions of the other program types (goals...)
+    # the definitions of the program types with tables of their own, as the rules engine reads them
+    values["cards"] = cards.load_rules(session)
+    values["goals"] = goals.load_rules(session)
     from loyaltycli.base import place
 
     place.activate(values)
