@@ -57,8 +57,8 @@ class Account:
         self.loaded_from = loaded_from
         self.cards: dict[int, int] | None = None  # stamp card id -> stamps on the current card (read with the rest)
         self.card_ends: dict[int, datetime | None] | None = None  # card id -> its deadline (--expires-days cards)
-        # card id -> its stamp rows in time order, (at, kind, delta, expires_at), for cards that expire: the
-        # card state at any time (a receipt arriving late joins the card open at its own time)
+        # card id -> its rows in time order (engine.cards.Logged), for cards that expire: the card at any
+        # time (a receipt arriving late is put in its place and the card replayed, engine.cards.restate)
         self.card_log: dict[int, list] | None = None
         self.state: dict = {}  # rule KEY -> the state a rule of its own declares (engine.rules), as its store loads it
 

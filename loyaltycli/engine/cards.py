@@ -16,10 +16,11 @@ fills in ``purchase_id``) for the stamp-card ledger, never the points ledger.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from loyaltycli.engine.notes import make as note
 
@@ -27,6 +28,9 @@ CARD_COLUMNS = ("customer_id", "card_id", "kind", "unit", "delta", "at", "expire
                 "note", "recorded_at", "note_kind", "note_args")
 C_KIND, C_DELTA, C_PURCHASE = 2, 4, 7  # columns of a card row (engine tests read kind and delta)
 PER = ("visit", "item")
+EVENTS = ("stamp", "unstamp", "merge_in", "merge_out")  # stamp rows that are events (the others follow from them)
+OPENING = ("stamp", "merge_in", "restate")  # stamp rows that carry the deadline of the card they leave open
+ENDED = ("voucher_used", "merge_out", "voucher_void")  # rows that end a voucher (naming it by voucher_id)
 
 
 @dataclass(frozen=True)
@@ -182,3 +186,152 @@ def card_refund(cards: Sequence[CardRule], stamps: dict[int, int], taken: dict[i
             rows.append([customer_id, card_id, "unstamp", "stamp", -back, at, None, None, None,
                          *_noted(note("unstamp", receipt=receipt_id, stamps=back), recorded)])
     return rows
+
+
+# -- card state indexed by time -------------------------------------------------------------------------------
+class Logged(NamedTuple):
+    """One row of a customer's card as the replay reads it (``account.card_log``): stored rows carry their
+    ``id``; rows written with this decision or batch have none yet."""
+
+    at: datetime
+    kind: str
+    unit: str
+    delta: int
+    expires_at: datetime | None = None
+    id: int | None = None
+    voucher_id: int | None = None
+
+
+def logged(row: list) -> Logged:
+    """An engine card row (CARD_COLUMNS order) as the log holds it."""
+    return Logged(row[5], row[2], row[3], row[4], row[6], None, row[8])
+
+
+def is_late(log: Sequence[Logged] | None, at: datetime) -> bool:
+    """Whether a card's log has a stamp row later than ``at`` (a receipt arriving after later ones)."""
+    for e in reversed(log or ()):  # in time order: the latest stamp row decides (a used voucher may be later)
+        if e.unit == "stamp":
+            return e.at > at
+    return False
+
+
+def replay(card: CardRule, log: Sequence[Logged]) -> tuple[Counter, Counter, list, int, datetime | None, list]:
+    """The card as the rule gives it with its events in time order (``log``, sorted by time, ties in the
+    order written): completions (time -> stamps, negative), expiries (time -> stamps, negative), vouchers
+    ((time, expiry)), the stamps on the current card, its deadline, and the deadline each row leaves open.
+    Before each event a card past its deadline expires (as before a sale, a refund or a merge); at the end,
+    one past its deadline by the latest stamp row's time (as `expire` wrote it then)."""
+    days = timedelta(days=card.expires_days) if card.expires_days else None
+    complete, expire, vouchers, after = Counter(), Counter(), [], []
+    held, end = 0, None
+    horizon = max((e.at for e in log if e.unit == "stamp"), default=None)
+    for e in log:
+        if e.unit != "stamp" or e.kind not in EVENTS:
+            after.append(None)
+            continue
+        if end is not None and end <= e.at:
+            if held > 0:
+                expire[end] -= held
+                held = 0
+            end = None
+        if e.kind == "stamp":
+            if days is not None and end is None:
+                end = e.at + days
+            held += e.delta
+            while held >= card.stamps:
+                held -= card.stamps
+                complete[e.at] -= card.stamps
+                vouchers.append((e.at, e.at + days if days else None))
+                if days is not None:
+                    end = e.at + days if held > 0 else None
+        elif e.kind == "merge_in":  # stamps joining the open card, else keeping their own card's deadline
+            if end is None:
+                end = e.expires_at
+            held += e.delta
+        else:
+            held += e.delta
+        after.append(end)
+    if end is not None and horizon is not None and end <= horizon and held > 0:
+        expire[end] -= held
+        held, end = 0, None
+    return complete, expire, vouchers, held, end, after
+
+
+def restate(card: CardRule, log: list[Logged], new: int, customer_id: int, recorded: datetime,
+            made: tuple[str, str, str]) -> tuple[list[list], int, datetime | None, datetime | None]:
+    """The rows that make a card's ledger say what the rule says of its events in time order, after a
+    receipt arrived later than others (``log``: every row of the card sorted by time, ``log[new]`` the new
+    event's): completions and expiries put right per time, vouchers not due voided (``voucher_void``,
+    naming the voucher by its time and expiry: the writer finds its id), vouchers due issued at their time,
+    the deadline restated (``restate``, a row of no stamps). Append-only: nothing written is changed; a
+    voucher already used stays and stands for one due. Returns (rows, stamps held, deadline, the deadline
+    the new event's row leaves open)."""
+    complete, expire, due, held, end, after = replay(card, log)
+    log[new] = log[new]._replace(expires_at=after[new])
+    had_complete, had_expire = Counter(), Counter()
+    issued: list[Logged] = []
+    used, voided_ids, voided_at = set(), set(), Counter()
+    for e in log:
+        if e.unit == "stamp" and e.kind == "complete":
+            had_complete[e.at] += e.delta
+        elif e.unit == "stamp" and e.kind == "expire":
+            had_expire[e.at] += e.delta
+        elif e.unit == "voucher" and e.kind == "voucher":
+            issued.append(e)
+        elif e.kind == "voucher_void":
+            if e.voucher_id is None:  # written with this batch: names its voucher by time and expiry
+                voided_at[(e.at, e.expires_at)] += 1
+            else:
+                voided_ids.add(e.voucher_id)
+        elif e.kind in ENDED and e.voucher_id is not None:
+            used.add(e.voucher_id)
+    completions = Counter({at: -n // card.stamps for at, n in had_complete.items()})
+    mine = []  # the live vouchers of completions (a merge's came with the customer: not the rule's)
+    for v in issued:
+        if v.id in voided_ids and v.id is not None:
+            continue
+        if v.id not in used and voided_at[(v.at, v.expires_at)] > 0:
+            voided_at[(v.at, v.expires_at)] -= 1
+            continue
+        if completions[v.at] > 0:
+            completions[v.at] -= 1
+            mine.append(v)
+    text, kind, args = made
+    rows = []
+
+    def row(kind_, unit, delta, at, expires=None):
+        rows.append([customer_id, card.id, kind_, unit, delta, at, expires, None, None, text, recorded, kind, args])
+
+    for at in sorted(complete.keys() | had_complete.keys()):
+        if complete[at] != had_complete[at]:
+            row("complete", "stamp", complete[at] - had_complete[at], at)
+    for at in sorted(expire.keys() | had_expire.keys()):
+        if expire[at] != had_expire[at]:
+            row("expire", "stamp", expire[at] - had_expire[at], at)
+    wanted, extra = Counter(due), []
+    for v in mine:
+        if wanted[(v.at, v.expires_at)] > 0:
+            wanted[(v.at, v.expires_at)] -= 1
+        else:
+            extra.append(v)
+    missing = sorted(wanted.elements(), key=lambda v: v[0])
+    for v in extra:
+        if v.id is not None and v.id in used:
+            if missing:
+                missing.pop(0)  # used already: it stands for one due
+        else:
+            row("voucher_void", "voucher", -1, v.at, v.expires_at)
+    for at, expires in missing:
+        rows.append([customer_id, card.id, "voucher", "voucher", 1, at, expires, None, None, f"{card.reward}"[:500],
+                     recorded, None, None])
+    opening = [e for e in log if e.unit == "stamp" and e.kind in OPENING]
+    if opening and card.expires_days:
+        last = opening[-1]  # the row the store reads the deadline from (the latest; ties: the last written)
+        if _open(last.expires_at, held, last.at) != _open(end, held, last.at):
+            row("restate", "stamp", 0, last.at, end)
+    return rows, held, end, after[new]
+
+
+def _open(end: datetime | None, held: int, now: datetime) -> datetime | None:
+    """A deadline as the next event reads it: one passed with no stamp held is no card open."""
+    return None if end is None or (end <= now and held <= 0) else end

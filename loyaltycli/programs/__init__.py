@@ -7,7 +7,8 @@ rows of its own, one module here with its ``KEY`` (the rule's) and any of
 - ``given(session, sale_ids, refund_of)``: sale id -> (what the sale gave, what its refunds took back);
 - ``shown(session, program, customer_id, now)``: (JSON key, value, text) for `balance` and `customer show`,
   or None;
-- ``use_voucher(session, customer, reward, at)``: use a voucher it gave (NotFound: it gives none for that).
+- ``use_voucher(session, customer, reward, at)``: use a voucher it gave (NotFound: it gives none for that);
+- ``write_rows(session, rows)``: writes its rows itself (ids filled in), instead of one plain insert.
 
 A program type's definitions (its rules as the engine reads them: ``Program.cards``, ``Program.goals``) are
 read by the settings, store/program.py, from the store below. The callers (counter, import, displays) go
@@ -58,16 +59,19 @@ def write(session, writes: dict[str, list], purchase_ids=None) -> None:
     placeholder to its id (a list or dict), None when the rows hold ids already."""
     from loyaltycli.store import storage
 
-    tables = {name: spec for store in stores() for name, spec in getattr(store, "TABLES", {}).items()}
+    tables = {name: (store, spec) for store in stores() for name, spec in getattr(store, "TABLES", {}).items()}
     for name, rows in writes.items():
         if not rows:
             continue
-        table, columns = tables[name]
+        store, (table, columns) = tables[name]
         if purchase_ids is not None:
             at = columns.index("purchase_id")
             for row in rows:
                 row[at] = purchase_ids[row[at]]
-        storage.write_rows(session, table, columns, rows)
+        if hasattr(store, "write_rows"):  # a type that completes its rows as they are written
+            store.write_rows(session, rows)
+        else:
+            storage.write_rows(session, table, columns, rows)
 
 
 def placed(writes: dict[str, list], index: int, into: dict[str, list]) -> None:

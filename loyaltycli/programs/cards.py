@@ -27,6 +27,13 @@ def load(session, accounts: dict) -> None:
     load_held(session, accounts)
 
 
+def write_rows(session, rows: list[list]) -> None:
+    """The engine's card rows, a voided voucher's id found as they are written (store.cards.write)."""
+    from loyaltycli.store.cards import write
+
+    write(session, rows)
+
+
 def use_voucher(session, customer, reward: str, at=None) -> dict:
     """Use the customer's oldest usable voucher for ``reward`` (a card's reward or name)."""
     from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet

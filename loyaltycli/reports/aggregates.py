@@ -476,9 +476,11 @@ def cards_report(session: Session, program: Program, period: Period) -> dict:
                      total(and_(within, row.kind == "stamp")).label("stamps"),
                      -total(and_(within, row.kind == "unstamp")).label("stamps_taken_back"),
                      -total(and_(within, row.kind == "expire", row.unit == "stamp")).label("stamps_expired"),
-                     total(and_(within, row.kind == "complete"), 1).label("completed"),
+                     # a receipt that came late may undo a completion (a complete row giving stamps back)
+                     total(and_(within, row.kind == "complete"), case((row.delta < 0, 1), else_=-1)).label("completed"),
                      (total(and_(within, voucher), 1)
-                      - total(and_(within, row.kind == "merge_out", row.unit == "voucher"), 1)).label("issued"),
+                      - total(and_(within, row.kind.in_(("merge_out", "voucher_void")), row.unit == "voucher"), 1)
+                      ).label("issued"),
                      total(and_(within, row.kind == "voucher_used"), 1).label("used"),
                      total(and_(voucher, row.expires_at.is_not(None), row.expires_at >= start, row.expires_at < end,
                                 row.expires_at <= moment, unused_at(row.expires_at)), 1).label("expired"),

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.store.models import Card, CardEntry
-from loyaltycli.engine.cards import CARD_COLUMNS, C_PURCHASE, CardRule
+from loyaltycli.engine.cards import CARD_COLUMNS, C_PURCHASE, ENDED, OPENING, CardRule, Logged
 
-VOUCHER_GONE = ("voucher_used", "merge_out")  # rows that end a voucher (naming it by voucher_id)
+VOUCHER_GONE = ENDED  # rows that end a voucher (naming it by voucher_id): used, moved by a merge, voided
 
 
 def rule_of(card: Card) -> CardRule:
@@ -61,22 +61,21 @@ def _expiring(session: Session) -> list[int]:
 
 
 def _load_log(session: Session, accounts: dict, ids: list[int], expiring: list[int]) -> None:
-    """The stamp rows of cards that expire, in time order, into ``account.card_log`` (engine/rules/cards.py)."""
+    """The rows of cards that expire, in time order (ties: as written), into ``account.card_log`` (card id ->
+    engine.cards.Logged rows): the card at any time, replayed when a receipt arrives late."""
     if not expiring:
         return
     for i in range(0, len(ids), 500):
-        for customer_id, card_id, at, kind, delta, expires_at in session.execute(
-                select(CardEntry.customer_id, CardEntry.card_id, CardEntry.at, CardEntry.kind, CardEntry.delta,
-                       CardEntry.expires_at)
-                .where(CardEntry.customer_id.in_(ids[i:i + 500]), CardEntry.card_id.in_(expiring),
-                       CardEntry.unit == "stamp").order_by(CardEntry.at, CardEntry.id)):
+        for customer_id, card_id, at, kind, unit, delta, expires_at, id_, voucher_id in session.execute(
+                select(CardEntry.customer_id, CardEntry.card_id, CardEntry.at, CardEntry.kind, CardEntry.unit,
+                       CardEntry.delta, CardEntry.expires_at, CardEntry.id, CardEntry.voucher_id)
+                .where(CardEntry.customer_id.in_(ids[i:i + 500]), CardEntry.card_id.in_(expiring))
+                .order_by(CardEntry.at, CardEntry.id)):
             account = accounts[customer_id]
             if getattr(account, "card_log", None) is None:
                 account.card_log = {}
-            account.card_log.setdefault(card_id, []).append((at, kind, delta, expires_at))
-
-
-OPENING = ("stamp", "merge_in")  # stamp rows that carry the deadline of the card they leave open
+            account.card_log.setdefault(card_id, []).append(
+                Logged(at, kind, unit, delta, expires_at, id_, voucher_id))
 
 
 def deadlines(session: Session, customer_ids: list[int],
@@ -131,7 +130,9 @@ def stamps_taken_back(session: Session, refunds: dict[int, int]) -> dict[int, di
 
 def write(session: Session, rows: list[list], purchase_ids=None) -> None:
     """Write engine card rows; ``purchase_ids`` maps each row's purchase placeholder to its id (a list or
-    dict indexed by the placeholder), or None when the rows already hold ids."""
+    dict indexed by the placeholder), or None when the rows already hold ids. A ``voucher_void`` row names
+    its voucher by time and expiry (the engine knows no ids): it gets the id of the oldest such voucher of
+    the customer's card that nothing has ended yet, once the vouchers written with it are in."""
     if not rows:
         return
     from loyaltycli.store import storage
@@ -139,7 +140,31 @@ def write(session: Session, rows: list[list], purchase_ids=None) -> None:
     if purchase_ids is not None:
         for row in rows:
             row[C_PURCHASE] = purchase_ids[row[C_PURCHASE]]
-    storage.write_rows(session, CardEntry.__table__, CARD_COLUMNS, rows)
+    voids = [row for row in rows if row[2] == "voucher_void" and row[8] is None]
+    if voids:
+        rows = [row for row in rows if not (row[2] == "voucher_void" and row[8] is None)]
+    if rows:
+        storage.write_rows(session, CardEntry.__table__, CARD_COLUMNS, rows)
+    if voids:
+        session.flush()
+        chosen: list[int] = []  # two voids of like vouchers name two of them
+        for row in voids:
+            row[8] = _voucher_named(session, row[0], row[1], row[5], row[6], chosen)
+            row[6] = None
+            chosen.append(row[8])
+        storage.write_rows(session, CardEntry.__table__, CARD_COLUMNS, voids)
+
+
+def _voucher_named(session: Session, customer_id: int, card_id: int, at: datetime,
+                   expires_at: datetime | None, chosen: list[int]) -> int:
+    ended = select(CardEntry.voucher_id).where(CardEntry.customer_id == customer_id,
+                                               CardEntry.kind.in_(VOUCHER_GONE), CardEntry.voucher_id.is_not(None))
+    query = (select(CardEntry.id).where(CardEntry.customer_id == customer_id, CardEntry.card_id == card_id,
+                                        CardEntry.kind == "voucher", CardEntry.at == at, CardEntry.id.not_in(ended),
+                                        CardEntry.id.not_in(chosen))
+             .order_by(CardEntry.id).limit(1))
+    query = query.where(CardEntry.expires_at.is_(None) if expires_at is None else CardEntry.expires_at == expires_at)
+    return session.execute(query).scalar_one()
 
 
 def unused_vouchers(session: Session, customer_id: int, card_ids: list[int] | None = None):

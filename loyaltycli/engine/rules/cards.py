@@ -1,14 +1,18 @@
 """Stamp cards as a rule (the card arithmetic is in loyaltycli.engine.cards): a sale stamps the cards its
 items or visit earn, a full card becomes a voucher; a refund takes back what its items earned; a card
 not filled by its deadline expires (before a sale or a refund, and by `expire`). Rows go to the
-``card_ledger`` table; what a sale gave is ``given["cards"]`` (card id -> stamps)."""
+``card_ledger`` table; what a sale gave is ``given["cards"]`` (card id -> stamps).
+
+A card that expires is indexed by time, as points are: a receipt dated before the card's latest row (it
+arrived late) is put in its place and the card replayed from its events in time order
+(``engine.cards.restate``); the rows that put the ledger right are appended, so the same receipts give
+the same stamps, vouchers and expiries in whatever order they arrive, at the counter or by import."""
 
 from __future__ import annotations
 
 from bisect import insort
-from datetime import timedelta
 
-from loyaltycli.engine.cards import _noted, card_refund, card_sale, expire_cards
+from loyaltycli.engine.cards import card_refund, card_sale, expire_cards, is_late, logged, restate, stamps_for, _noted
 from loyaltycli.engine.notes import make as note
 from loyaltycli.engine.rules import Rule
 
@@ -32,9 +36,14 @@ class StampCardRefunds(Rule):
             return
         if account.cards is None:
             account.cards = {}
-        self._emit(event, card_refund(
-            self.cards, stamps, sale.taken.setdefault(self.KEY, {}), account.cards, account.id, sale.receipt_id,
-            event.at, sale.amount - sale.refunded - event.amount, event.items, engine.recorded))
+        rows = card_refund(self.cards, stamps, sale.taken.setdefault(self.KEY, {}), account.cards, account.id,
+                           sale.receipt_id, event.at, sale.amount - sale.refunded - event.amount, event.items,
+                           engine.recorded)
+        self._emit(event, self._in_time(engine, event, rows))
+
+    def _in_time(self, engine, event, rows: list) -> list:
+        """``rows`` (the event's own), each card's put in time order when the event came late."""
+        return rows
 
     def _emit(self, event, rows: list) -> None:
         event.out.writes.setdefault(TABLE, []).extend(rows)
@@ -47,9 +56,8 @@ class StampCardRefunds(Rule):
             account.card_log = {}
         expiring = {card.id for card in self.cards if card.expires_days}
         for row in rows:
-            if row[1] in expiring and row[3] == "stamp":
-                insort(account.card_log.setdefault(row[1], []), (row[5], row[2], row[4], row[6]),
-                       key=lambda r: r[0])
+            if row[1] in expiring:
+                insort(account.card_log.setdefault(row[1], []), logged(row), key=lambda e: e.at)
 
 
 class StampCards(StampCardRefunds):
@@ -73,53 +81,51 @@ class StampCards(StampCardRefunds):
             account.cards = {}
         if account.card_ends is None and self.expiring:
             account.card_ends = {}
-        cards, late_rows, late_earned = self.cards, [], {}
-        if account.card_log:  # receipts arriving after later ones: the card open at their own time
-            late_rows, late_earned = self._late(engine, event)
-            cards = tuple(card for card in cards if card.id not in late_earned)
+        late = self._late(account, event.at)
+        cards = tuple(card for card in self.cards if card.id not in late) if late else self.cards
         rows, earned = card_sale(cards, account.cards, account.id, event.receipt_id, event.at, event.amount,
                                  event.items, engine.recorded, account.card_ends)
-        self._emit(event, late_rows + rows)
-        event.out.given[self.KEY] = {**late_earned, **earned}
-
-    def _late(self, engine, event) -> tuple[list, dict]:
-        """The stamps of a sale dated before the card's latest row (a receipt arriving late): they join the
-        card open at the sale's time and, if it has expired since, expire with it at its deadline, as in
-        time order (an ``expire`` row dated at the deadline); with no card open then, they start a card
-        of their own, which expired N days later since no later stamp joined it. Left to the usual rule:
-        a sale that would fill that card, and one whose own card later stamps would have joined."""
-        from loyaltycli.engine.cards import stamps_for
-
-        account, at, rows, earned = event.account, event.at, [], {}
         for card in self.cards:
-            log = account.card_log.get(card.id)
-            if not card.expires_days or not log or log[-1][0] <= at:
+            n = stamps_for(card, event.amount, event.items) if card.id in late else 0
+            if n:  # the card in time order (below): the sale's stamp row first, the rest from the replay
+                earned[card.id] = n
+                rows.append([account.id, card.id, "stamp", "stamp", n, event.at, None, None, None,
+                             *_noted(note("stamp", receipt=event.receipt_id, stamps=n, card=card.name),
+                                     engine.recorded)])
+        self._emit(event, self._in_time(engine, event, rows, late))
+        event.out.given[self.KEY] = {card.id: earned[card.id] for card in self.cards if card.id in earned}
+
+    def _late(self, account, at) -> set[int]:
+        """The cards that expire whose log has a stamp row after ``at``."""
+        log = account.card_log
+        if not log:
+            return set()
+        return {card.id for card in self.cards if card.expires_days and is_late(log.get(card.id), at)}
+
+    def _in_time(self, engine, event, rows: list, late: set | None = None) -> list:
+        account = event.account
+        late = self._late(account, event.at) if late is None else late
+        if not late:
+            return rows
+        out = []
+        for card in self.cards:
+            if card.id not in late:
                 continue
-            n = stamps_for(card, event.amount, event.items)
-            held, deadline = 0, None
-            for when, kind, delta, expires in log:
-                if when > at:
-                    break
-                held += delta
-                if kind in ("stamp", "merge_in"):
-                    deadline = expires
-                elif kind == "expire":
-                    deadline = None
-            if not n or held + n >= card.stamps:
+            own = [row for row in rows if row[1] == card.id and row[2] in ("stamp", "unstamp")]
+            if not own:
                 continue
-            if deadline is None or deadline <= at:  # no card open then: one of its own, if no later stamp joined it
-                deadline = at + timedelta(days=card.expires_days)
-                if any(at < when < deadline and kind != "expire" for when, kind, _, _ in log):
-                    continue
-            elif not any(kind == "expire" and when == deadline for when, kind, _, _ in log):
-                continue  # the card open then is still open: the usual rule
-            earned[card.id] = n
-            rows.append([account.id, card.id, "stamp", "stamp", n, at, deadline, None, None,
-                         *_noted(note("stamp", receipt=event.receipt_id, stamps=n, card=card.name), engine.recorded)])
-            rows.append([account.id, card.id, "expire", "stamp", -n, deadline, None, None, None,
-                         *_noted(note("card_expire", stamps=n, card=card.name, days=card.expires_days),
-                                 engine.recorded)])
-        return rows, earned
+            (row,) = own  # one stamp or unstamp row per card and event
+            log = list(account.card_log.get(card.id, ()))
+            insort(log, logged(row), key=lambda e: e.at)
+            new = max(i for i, e in enumerate(log) if e.at <= event.at)  # ties: after the rows written before
+            made = note("card_restated", card=card.name, receipt=event.receipt_id, day=event.at.date().isoformat())
+            fixes, held, end, row[6] = restate(card, log, new, account.id, engine.recorded, made)
+            account.cards[card.id] = held
+            if account.card_ends is not None:
+                account.card_ends[card.id] = end
+            out.extend([row, *fixes])
+        return [row for row in rows if row[1] not in late] + out
+
 
 def build(program):
     cards = tuple(getattr(program, "cards", None) or ())
