@@ -385,6 +385,7 @@ def coffee_card(cli, stamps: int = 3, days: int = 30):
                "--per", "item", "--expires-days", str(days)).exit_code == 0
 
 
+@pytest.mark.shop_zone("UTC")
 def test_a_late_receipt_that_fills_the_card_at_its_time_gives_the_voucher_of_that_time(cli, database, tmp_path):
     """(b) A receipt arriving after later ones that would have filled the card at its own time: the card is
     replayed in time order and put right with appended rows (the voucher of the later fill voided, the one
