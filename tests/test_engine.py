@@ -143,3 +143,26 @@ def test_a_rule_hook_left_out_is_not_called():
     assert [type(hook.__self__).__name__ for hook in e.hooks("sale")] == ["SpendPoints", "ReferralBonus"]
     assert [type(hook.__self__).__name__ for hook in e.hooks("refund")] == ["SpendPoints", "StampCardRefunds"]
     assert [type(hook.__self__).__name__ for hook in e.hooks("enroll")] == ["Welcome"]
+
+
+def test_a_late_stamp_restates_the_card_with_appended_rows_only():
+    """engine.cards.restate: a stamp dated before a later fill that it would have filled at its own time;
+    the fill's completion moves to its time, its voucher is voided and the one of its time issued, the
+    deadline restated (pure: the log in, rows out)."""
+    from datetime import datetime, timedelta, timezone
+
+    from loyaltycli.engine.cards import CardRule, Logged, restate
+
+    card = CardRule(1, "Coffee", 3, "Free coffee", ("COF-*",), 0, "item", 30)
+    day = lambda n: datetime(2026, 5, n, 9, tzinfo=timezone.utc)  # noqa: E731
+    later = day(20) + timedelta(days=30)
+    log = [Logged(day(1), "stamp", "stamp", 1, day(31), 1), Logged(day(3), "stamp", "stamp", 1, None),  # the late one
+           Logged(day(5), "stamp", "stamp", 1, day(31), 2), Logged(day(20), "stamp", "stamp", 1, None, 3),
+           Logged(day(20), "complete", "stamp", -3, None, 4), Logged(day(20), "voucher", "voucher", 1, later, 5)]
+    rows, held, end, own = restate(card, log, 1, 7, day(25), ("n", "card_restated", "{}"))
+    assert [(r[2], r[3], r[4], r[5], r[6]) for r in rows] == [
+        ("complete", "stamp", -3, day(5), None), ("complete", "stamp", 3, day(20), None),
+        ("voucher_void", "voucher", -1, day(20), later),
+        ("voucher", "voucher", 1, day(5), day(5) + timedelta(days=30)),
+        ("restate", "stamp", 0, day(20), later)]
+    assert (held, end, own) == (1, later, day(31))

@@ -118,7 +118,8 @@ class StampCards(StampCardRefunds):
             log = list(account.card_log.get(card.id, ()))
             insort(log, logged(row), key=lambda e: e.at)
             new = max(i for i, e in enumerate(log) if e.at <= event.at)  # ties: after the rows written before
-            made = note("card_restated", card=card.name, receipt=event.receipt_id, day=event.at.date().isoformat())
+            made = note("card_restated", card=card.name, receipt=event.receipt_id,
+                        day=event.at.astimezone(engine.zone).date().isoformat())  # the shop's day
             fixes, held, end, row[6] = restate(card, log, new, account.id, engine.recorded, made)
             account.cards[card.id] = held
             if account.card_ends is not None:
