@@ -22,7 +22,7 @@ from typing import Callable
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from loyaltycli.services import cards, customers, points
+from loyaltycli.services import cards, customers, import_customers, points
 from loyaltycli.shop import clock
 from loyaltycli.store import products
 from loyaltycli.store import spill, storage
@@ -550,7 +550,7 @@ class Importer:
             cache.clear()
         keys = {r.customer_key for r in ready} - cache.keys()
         if keys:
-            storage.find_many(session, program, keys, cache)
+            import_customers.find_many(session, program, keys, cache)
         unknown: dict[str, datetime] = {}
         for receipt in ready:
             if receipt.amount < 0:
@@ -569,7 +569,7 @@ class Importer:
                 else:
                     wanted.append((key, kind, at))
             profiles = self.reader.names([r for r in ready if r.customer_key in unknown]) if wanted else {}
-            enrolled = (storage.enroll_many(session, program, wanted, self._engine.recorded, profiles=profiles)
+            enrolled = (import_customers.enroll_many(session, program, wanted, self._engine.recorded, profiles=profiles)
                         if wanted else {})
             cache.update(enrolled)
             fresh = len({found[0] for found in enrolled.values() if not isinstance(found, str)})
@@ -580,11 +580,11 @@ class Importer:
             # a key looked up before this run enrolled its customer under another spelling (a phone typed
             # 0722 123 456 on the sale, 0722123456 on its return): looked up again, as `balance` finds it
             again = {r.customer_key for r in ready if cache.get(r.customer_key) is None
-                     and storage.is_phone_like(r.customer_key)}
+                     and import_customers.is_phone_like(r.customer_key)}
             for key in again:
                 del cache[key]
             if again:
-                storage.find_many(session, program, again, cache)
+                import_customers.find_many(session, program, again, cache)
         states = self._accounts
         for receipt in ready:
             found = cache.get(receipt.customer_key)
@@ -643,7 +643,7 @@ class Importer:
             if account.loaded_from is not None and account.loaded_from <= since_us and len(account.times) > MAX_HISTORY:
                 account.trim(since_us)
         storage.load_accounts(session, mine.values(), since, self._referrers, importing=True,
-                              needs=self._engine.needs)  # as the counter: what the shop's rules need
+                              needs=self._engine.needs, rules=programs)  # as the counter: what the shop's rules need
 
 
 class _Same:
