@@ -26,7 +26,7 @@ from loyaltycli.services import cards, customers, import_customers, points
 from loyaltycli.shop import clock
 from loyaltycli.store import products
 from loyaltycli.store import spill, storage
-from loyaltycli.store.batches import BATCH_ROWS, HOLD_SECONDS, Transactions
+from loyaltycli.store.batches import BATCH_ROWS, LONG_HOLD_SECONDS, Transactions
 from loyaltycli.services.import_returns import BlockReturns
 from loyaltycli.base.errors import InvalidInput, LoyaltyError
 from loyaltycli.base.money import format_money
@@ -148,7 +148,11 @@ class Importer:
                     session.rollback()
             else:
                 self._record_run = True
-                self._run(database.session, HOLD_SECONDS)
+                # transactions of up to LONG_HOLD_SECONDS, committed at once when a till waits for the lock
+                if database.is_sqlite:
+                    database.waiters.any()  # its file made now: a till that starts waiting from here says so
+                self._run(database.session, LONG_HOLD_SECONDS,
+                          waiting=lambda: database.writers_waiting(self._transactions.session))
         except Exception as exc:
             stopped = self._disk_full(exc)
             if stopped is None:
@@ -256,13 +260,13 @@ class Importer:
         self._options.shop_locale = self.reader.options.shop_locale = locale or None
         self.summary.shop_locale = locale or None
 
-    def _run(self, transaction, hold_seconds: float) -> None:
+    def _run(self, transaction, hold_seconds: float, waiting=None) -> None:
         # The run allocates millions of short-lived objects (rows, receipts, ledger rows) beside the
         # long-lived customer states, and makes no reference cycles of its own: Python's cyclic collector
         # would walk the states over and over (a third of the time of a 1M-row import). Reference counting
         # frees the rows; the collector runs once per transaction instead.
         self._transactions = Transactions(transaction, batch_rows=self.batch_rows, hold_seconds=hold_seconds,
-                                          begin=self._begin, end=self._end)
+                                          begin=self._begin, end=self._end, waiting=waiting)
         collecting = gc.isenabled()
         gc.disable()
         handle = None
