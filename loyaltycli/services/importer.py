@@ -134,6 +134,7 @@ class Importer:
         self._accounts: dict[int, Account] = {}
         self._referrers: dict[int, Referrer] = {}
         self._data_version = None
+        self._described: dict[str, str] = {}  # SKU -> the description this run wrote (not written again)
 
     # -- entry points ----------------------------------------------------------------------------
     def run(self, database) -> ImportSummary:
@@ -514,8 +515,13 @@ class Importer:
         if items:
             storage.write_rows(session, PurchaseItem.__table__, storage.ITEM_COLUMNS, items, times)
             names = self.reader.descriptions(accepted)  # the description column, per SKU (latest wins)
+            written = self._described
+            names = {sku: name for sku, name in names.items() if written.get(sku) != name}  # new to this run
             if names:
                 products.remember(session, names, clock.now())
+                if len(written) > 200_000:
+                    written.clear()
+                written.update(names)
         if ledger_rows:
             for row in ledger_rows:
                 row[PURCHASE] = ids[row[PURCHASE]]

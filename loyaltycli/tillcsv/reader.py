@@ -56,6 +56,7 @@ class Reader:
         self._replace_rejects = False
         self._header: list[str] = []
         self._last_when: tuple[str, datetime | None, str | None] = ("", None, None)
+        self._line_numbers: dict[tuple[str, str, str], tuple[int, int, int]] = {}  # _parse_line
         self._zone = clock.local_zone()
         self._translator = None
 
@@ -404,6 +405,24 @@ class Reader:
         qty_text = fields[i_qty].strip() if i_qty is not None else ""
         price_text = fields[i_price].strip() if i_price is not None else ""
         amount_text = fields[i_amount].strip() if i_amount is not None else ""
+        # a file repeats a few quantities and prices (UCI: ~50 quantities, ~20 prices in 540,000 lines): each
+        # combination read once (the outcome depends on these texts only; a refusal is not kept)
+        key = (qty_text, price_text, amount_text)
+        numbers_of = self._line_numbers.get(key)
+        if numbers_of is None:
+            self._parse_numbers(line, fields, i_amount, i_sku, qty_text, price_text, amount_text)
+            if len(self._line_numbers) > 50_000:
+                self._line_numbers.clear()
+            self._line_numbers[key] = (line.quantity, line.unit_price, line.amount)
+        else:
+            line.quantity, line.unit_price, line.amount = numbers_of
+        if i_sku is not None:
+            sku = fields[i_sku].strip()
+            if sku:
+                line.sku = sku if len(sku) <= 64 and sku.isprintable() else check_sku(sku)
+
+    def _parse_numbers(self, line: Line, fields: list[str], i_amount, i_sku, qty_text: str, price_text: str,
+                       amount_text: str) -> None:
         # quantities whole or up to 3 decimals (weighed goods), in thousandths; unit prices to 6 decimals
         if qty_text:
             try:
@@ -423,10 +442,6 @@ class Reader:
             amount = numbers.line_amount(exact, price)
         else:
             raise Reject(_('amount is empty (and there is no unit_price to compute it)'))
-        if i_sku is not None:
-            sku = fields[i_sku].strip()
-            if sku:
-                line.sku = sku if len(sku) <= 64 and sku.isprintable() else check_sku(sku)
         line.quantity = quantity
         line.unit_price = unit_price if unit_price is not None else (
             amount * 1000 // quantity if amount * 1000 % quantity == 0 else amount)
