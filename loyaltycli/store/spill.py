@@ -27,24 +27,29 @@ _KEYS = 500  # ids per look-up (SQLite allows 999 parameters in older builds)
 
 def in_order(scan, handle, block_rows: int) -> bool:
     """True when ``scan`` (a Reader of its own, writing no rejects) finds every receipt no earlier than the
-    one before it and no receipt id twice (apart)."""
+    one before it and no receipt id twice (apart).
+
+    It reads only ids and times (Reader.receipt_times), so it also sees the receipts that the import will
+    reject for their amounts; those the import keeps are a subsequence of them, with the same lines and
+    times, so a file found in order here is in order for the import too (and one found out of order only
+    takes the spill path, which gives the same outcome)."""
     last = None
     seen: set[int] = set()
-    for receipts, _, _ in scan.blocks(handle, block_rows):
-        for receipt in receipts:
-            if receipt.error is not None or not receipt.receipt_id:
-                continue
-            key = hash(receipt.receipt_id)
-            if key in seen:
-                return False
-            seen.add(key)
-            try:
-                us = microseconds(scan.when(receipt.at_text))
-            except LoyaltyError:
-                continue
-            if last is not None and us < last:
-                return False
-            last = us
+    when = scan.when
+    for receipt_id, times in scan.receipt_times(handle, block_rows):
+        if not receipt_id:
+            continue  # refused by the import
+        key = hash(receipt_id)
+        if key in seen:
+            return False
+        seen.add(key)
+        try:
+            us = min(microseconds(when(text)) for text in times)  # a receipt's time is its earliest line's
+        except LoyaltyError:
+            continue  # refused by the import
+        if last is not None and us < last:
+            return False
+        last = us
     return True
 
 

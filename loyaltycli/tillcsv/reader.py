@@ -211,6 +211,52 @@ class Reader:
             del rows[cut:], starts[cut:]
             yield self._receipts(rows, starts, {i: e for i, e in errors.items() if i < cut}), cut, False
 
+    def receipt_times(self, handle, block_rows: int) -> Iterator[tuple[str, list[str]]]:
+        """(receipt id, the time texts of its lines) of each receipt, read the way ``blocks`` reads them but
+        no further: the rows it passes over (blank, unreadable, skipped by the preset, anonymous) left out, a
+        receipt's lines being the consecutive rows of its id. Its amounts, quantities and prices are not
+        read: a receipt ``blocks`` would reject is here too (spill.in_order: a cheap first pass)."""
+        reader = self._open_reader(handle)
+        index = self._columns(self._header)
+        self._get = get = {f: index.get(f) for f in CANONICAL}
+        reader = translate.translated(reader, self.path, self._delimiter, self._get, self.options, self.label)
+        translator = self._translator = translate.translator_of(reader)
+        if translator is not None:
+            translator.numbers = []  # amounts are not read here: their canonical text is not needed
+        i_receipt, i_when, i_customer = get["receipt_id"], get["timestamp"], get["customer"]
+        width = max(i for i in (i_receipt, i_when, i_customer) if i is not None) + 1
+        skip_rules = self._rule_columns["skip_when"]
+        anonymous_skip = self.preset.anonymous == "skip"
+        card_numbers = self.options.customer_kind == "card"
+        current: str | None = None
+        times: list[str] = []
+        for rows, _, errors, ended in self._record_blocks(reader, block_rows):
+            for i, fields in enumerate(rows):
+                if not fields or i in errors:
+                    continue  # a blank line; a row refused as it was read
+                if len(fields) < width:
+                    fields = fields + [""] * (width - len(fields))
+                if skip_rules and any(len(fields) > c and fields[c].strip().lower() == v for c, v in skip_rules):
+                    continue
+                if anonymous_skip:
+                    key = fields[i_customer].strip()
+                    if card_numbers and key.endswith(".0") and key[:-2].isdigit():
+                        key = key[:-2]
+                    if not key:
+                        continue
+                receipt_id = fields[i_receipt].strip()
+                when = fields[i_when].strip()
+                if receipt_id != current or not receipt_id:
+                    if current is not None:
+                        yield current, times
+                    current, times = receipt_id, [when]
+                elif when != times[-1]:
+                    times.append(when)
+            if ended:
+                break
+        if current is not None:
+            yield current, times
+
     def _last_receipt(self, rows: list, errors: dict[int, str]) -> tuple[int | None, str | None]:
         """Where the last receipt of ``rows`` starts, and its id; (None, id) when every row belongs to it or
         is passed over (None, None: every row is passed over)."""
