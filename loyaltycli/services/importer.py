@@ -500,7 +500,8 @@ class Importer:
             for row in decision.rows:
                 row[PURCHASE] = index  # the purchase's index for now; its id once written
                 ledger_rows.append(row)
-            programs.placed(decision.writes, index, writes)  # the rules' own rows: index for now too
+            if decision.writes and any(decision.writes.values()):
+                programs.placed(decision.writes, index, writes)  # the rules' own rows: index for now too
             accepted.append(receipt)
         if not purchases:
             return

@@ -5,6 +5,7 @@ block row by row with every rule and message; the last receipt of a block is hel
 from __future__ import annotations
 
 import csv
+import re
 from datetime import datetime
 from decimal import Decimal
 from itertools import accumulate, chain, compress, islice, repeat
@@ -26,6 +27,8 @@ from loyaltycli.tillcsv.presets import CANONICAL, REQUIRED, Preset
 from loyaltycli.tillcsv.records import (AMOUNT_MEMO, QUANTITY_MEMO, REFUND_SUFFIX, Block, Line, Receipt, Reject, Span, cents,
                                         cents_or_none, parsed_column, quantity_or_none)
 from loyaltycli.i18n import N_, _, ngettext
+
+_HOUR_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}")  # an ISO time's first 13 characters: its hour
 
 
 
@@ -57,6 +60,7 @@ class Reader:
         self._header: list[str] = []
         self._last_when: tuple[str, datetime | None, str | None] = ("", None, None)
         self._line_numbers: dict[tuple[str, str, str], tuple[int, int, int]] = {}  # _parse_line
+        self._offsets: dict = {}  # _parse_when: '2021-06-01T09' -> the UTC offset of that whole hour
         self._zone = clock.local_zone()
         self._translator = None
 
@@ -629,8 +633,20 @@ class Reader:
             value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
             if 1900 < value.year < 9998:
                 if value.tzinfo is None:
-                    # the shop's zone, this date's offset; a DST gap refused
-                    return clock.localize(value, text=text, zone=self._zone)
+                    # the shop's zone, this date's offset; a DST gap refused. The offset of a whole hour
+                    # with no change of the clocks is kept by the hour's text (2021-06-01T09)
+                    hour = text[:13]
+                    offset = self._offsets.get(hour)
+                    if offset is not None:
+                        return (value - offset).replace(tzinfo=UTC)
+                    out = clock.localize(value, text=text, zone=self._zone)
+                    if _HOUR_TEXT.fullmatch(hour):
+                        offset = clock.hour_offset(self._zone, value)
+                        if offset is not None:
+                            if len(self._offsets) > 100_000:
+                                self._offsets.clear()
+                            self._offsets[hour] = offset
+                    return out
                 return value.astimezone(UTC)
         except ValueError:
             pass
