@@ -28,6 +28,7 @@ from loyaltycli.store import products
 from loyaltycli.store import spill, storage
 from loyaltycli.store.batches import BATCH_ROWS, LONG_HOLD_SECONDS, Transactions
 from loyaltycli.services.import_returns import BlockReturns
+from loyaltycli.services.import_setup import ImportSetUp
 from loyaltycli.base.errors import InvalidInput, LoyaltyError
 from loyaltycli.base.money import format_money
 from loyaltycli.store.models import ImportRun, LedgerEntry, Purchase, PurchaseItem
@@ -89,7 +90,7 @@ class ImportSummary:
                 "encoding": self.encoding, "first_rejects": self.first_rejects}
 
 # -- the import --------------------------------------------------------------------------------------
-class Importer:
+class Importer(ImportSetUp):
     """One import of one file. ``run()`` returns the summary; it raises only when the file cannot be read."""
 
     def __init__(self, path: str | Path, *, source: str = "till", preset: str | None = None,
@@ -163,29 +164,6 @@ class Importer:
             self._drop_temp()
         return self.summary
 
-    def _disk_full(self, exc: Exception):
-        """A full disk (the database, the spill file, the rejects file...) as one message that says what
-        was committed before it and that a re-run finishes the file; None for any other error."""
-        from loyaltycli.base import files
-
-        if not (getattr(exc, "disk_full", False) or files.disk_full(exc)):
-            return None
-        kept = 0 if self.dry_run else self.kept_receipts
-        if not kept:
-            return exc if getattr(exc, "disk_full", False) else files.disk_full_error(f"cannot import {self.label}")
-        from loyaltycli.base.errors import DatabaseUnavailable
-        from loyaltycli.i18n import ngettext
-
-        error = DatabaseUnavailable(ngettext(
-            "disk full: the import of {file} stopped after {count} receipt was committed (whole batches; the batch "
-            "in progress was rolled back); free some space and run the same command again: it skips what was "
-            "imported and finishes the file",
-            "disk full: the import of {file} stopped after {count} receipts were committed (whole batches; the "
-            "batch in progress was rolled back); free some space and run the same command again: it skips what "
-            "was imported and finishes the file", kept).format(file=self.label, count=kept))
-        error.disk_full = True
-        return error
-
     def run_in(self, session: Session) -> ImportSummary:
         """Import inside the caller's transaction (used by `init --demo`); no rejects file unless given."""
         self._url = str(session.get_bind().url)
@@ -196,70 +174,10 @@ class Importer:
             self._drop_temp()
         return self.summary
 
-    def _drop_temp(self) -> None:
-        """The SAF-T file's canonical rows (personal data) removed on every way out."""
-        if self._temp is not None:
-            self._temp.unlink(missing_ok=True)
-            self._temp = None
-
     @property
     def kept_receipts(self) -> int:
         """Receipts in committed transactions: what a killed run keeps."""
         return self._transactions.kept_receipts if self._transactions is not None else 0
-
-    def _prepare(self, database=None) -> None:
-        """Before anything is read: the file's digest checked against earlier runs (unless --again); a
-        SAF-T (PT) file turned into canonical rows in a temporary file (tillcsv/saft.py)."""
-        if not self.path.is_file():
-            self.reader.open().close()  # its one-line message for a folder or a missing file
-        self._use_shop_locale(database)
-        if self.preset.format == "csv" and not self.reader.options.encoding and self.path.is_file():
-            # a file that is not UTF-8: the encoding `import inspect` finds too (tillcsv/detect.py); Windows-1252
-            # is read line by line anyway, Windows-1250 (a Romanian till) must be said
-            from loyaltycli.tillcsv import detect
-
-            try:
-                found = detect.file_encoding(self.path)
-            except OSError:
-                found = "utf-8"
-            self.summary.encoding = self.reader.file_encoding = found
-            if found == "cp1250":
-                self._options.encoding = self.reader.options.encoding = found
-        self.summary.encoding = self.summary.encoding or self.reader.options.encoding
-        if database is not None:
-            self._digest = runs.digest(self.path)
-            if not self.again:
-                with database.session() as session:
-                    runs.check_not_imported(session, *self._digest, self.label, self.source)
-        if self.preset.format == "saft-pt":
-            import io
-
-            from loyaltycli.store.db import temp_path
-            from loyaltycli.base.files import create_private
-            from loyaltycli.tillcsv import saft
-
-            # beside the database (0600), where the next run finds it should this one be killed
-            self._temp = temp_path(self._url, "saft")
-            with create_private(self._temp) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as out, \
-                    self.path.open("rb") as xml:
-                saft.to_csv(xml, out, self.label)
-            self.reader.path = self._temp
-
-    def _use_shop_locale(self, database) -> None:
-        """The shop's locale: its date order reads a file whose dates read both ways (pt/ro/it/es: DMY)."""
-        from loyaltycli.base import place
-        from loyaltycli.store.program import read_settings
-
-        locale = None
-        if database is not None:
-            try:
-                with database.session(write=False) as session:
-                    locale = read_settings(session).get("locale")
-            except LoyaltyError:
-                locale = None
-        locale = locale or place.get("locale")
-        self._options.shop_locale = self.reader.options.shop_locale = locale or None
-        self.summary.shop_locale = locale or None
 
     def _run(self, transaction, hold_seconds: float, waiting=None) -> None:
         # The run allocates millions of short-lived objects (rows, receipts, ledger rows) beside the
