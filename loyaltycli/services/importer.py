@@ -15,7 +15,7 @@ from __future__ import annotations
 import gc
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
@@ -35,7 +35,7 @@ from loyaltycli.store.models import ImportRun, LedgerEntry, Purchase, PurchaseIt
 from loyaltycli.store.program import Program, load_program
 from loyaltycli import programs
 from loyaltycli.engine.account import Account, Referrer
-from loyaltycli.engine.earning import LEDGER_COLUMNS, PURCHASE, Engine, microseconds
+from loyaltycli.engine.earning import EPOCH, LEDGER_COLUMNS, PURCHASE, Engine, microseconds
 from loyaltycli.services import import_runs as runs
 from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.presets import (CANONICAL, CUSTOMER_KINDS, Preset, list_presets, load_preset, parse_map,
@@ -135,6 +135,7 @@ class Importer(ImportSetUp):
         self._accounts: dict[int, Account] = {}
         self._referrers: dict[int, Referrer] = {}
         self._data_version = None
+        self._times: spill.Times | None = None  # the first pass's times of the receipts (streamed files)
         self._described: dict[str, str] = {}  # SKU -> the description this run wrote (not written again)
 
     # -- entry points ----------------------------------------------------------------------------
@@ -210,8 +211,10 @@ class Importer(ImportSetUp):
                       ImportSummary(file=self.label, source=self.source), None, True,
                       options=self._options, skip_when=self.skip_when)  # the same file, read the same way
         with self.reader.path.open("rb") as again:
-            streamed = spill.in_order(scan, again, size)
+            times = spill.Times()
+            streamed = spill.in_order(scan, again, size, times)
         if streamed:  # receipts in time order, each on consecutive lines: applied as they are read
+            self._times = times  # the times it read: not read again
             for receipts, rows, last in self.reader.blocks(handle, size):
                 self._flush(receipts, rows, last)
             return
@@ -318,8 +321,12 @@ class Importer(ImportSetUp):
                 if channel is None:
                     channel = self._channels[receipt.channel] = points.check_channel(receipt.channel)
                 receipt.channel = channel
-                receipt.at = self.reader.when(receipt.at_text)
-                receipt.us = microseconds(receipt.at)
+                us = self._times.of(receipt.receipt_id) if self._times is not None else None
+                if us is None:
+                    receipt.at = self.reader.when(receipt.at_text)
+                    receipt.us = microseconds(receipt.at)
+                else:
+                    receipt.at, receipt.us = EPOCH + timedelta(microseconds=us), us
             except LoyaltyError as exc:
                 reject(receipt, str(exc))
                 continue
