@@ -97,3 +97,18 @@ def test_with_a_waiting_check_a_transaction_grows_while_nobody_waits_and_ends_wh
     clock.now += 2.0
     assert transactions.done(10, 1, False) is True            # held the long limit
     assert ends == [(1, False), (2, False), (1, False)] and transactions.commits == 3
+
+
+def test_a_writer_waiting_for_the_sqlite_lock_is_seen_by_the_import(tmp_path):
+    from loyaltycli.store.db import WriteWaiters
+
+    path = tmp_path / "loyalty.db"
+    importer, till = WriteWaiters(path), WriteWaiters(path)
+    with till.waiting():  # no file yet (no import asked): nothing said, nothing made
+        assert not (tmp_path / "loyalty.db-wait").exists()
+    assert importer.any() is False  # the import makes the file (0600)
+    assert (tmp_path / "loyalty.db-wait").stat().st_mode & 0o777 == 0o600
+    with till.waiting():
+        assert importer.any() is True
+    assert importer.any() is False
+    assert WriteWaiters(None).any() is False  # not a file database: nobody is said to wait
