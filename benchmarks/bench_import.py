@@ -7,6 +7,10 @@
     python benchmarks/bench_import.py --new-customers # nobody enrolled first: the import enrolls them all
     python benchmarks/bench_import.py --one-line      # one line per receipt
     python benchmarks/bench_import.py --unsorted      # the file's tenths in reverse order: the spill path
+    python benchmarks/bench_import.py --shape all --rows 300000   # every shape, and the UCI-shaped year
+
+Each shape prints the import, its write floor (bench_write_floor.py: the same rows stored with no rules,
+same schema, same transactions) and `sqlite3 .import` of the same file, as CPU seconds and ratios.
 
 It generates a deterministic till file (receipts of 1 to 5 lines over five years, about 2% of them
 refunded later with an `-R` receipt at its own time), enrolls the customers it names (not timed), then runs each
@@ -29,6 +33,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 NOW = "2026-06-15T12:00:00+00:00"
 SKUS = [(f"SKU-{i:04d}", random.Random(i).randint(150, 4500)) for i in range(400)]
 
@@ -102,7 +108,6 @@ def unsort(path: Path) -> None:
 def enroll(db: Path, customers: int) -> None:
     """Enroll the customers the file names (card numbers), with their welcome bonus (not timed)."""
     os.environ["LOYALTY_DB"] = str(db)
-    sys.path.insert(0, str(ROOT))
     from sqlalchemy import insert
 
     from loyaltycli.shop import clock
@@ -139,15 +144,114 @@ def run_child(args: list[str], env: dict | None = None) -> tuple[float, int, int
     return elapsed, usage.ru_maxrss // 1024, code, usage.ru_utime + usage.ru_stime
 
 
+SHAPES = {  # name: (one line per receipt, every customer new)
+    "lines3": (False, False),
+    "lines3-new": (False, True),
+    "one-line": (True, False),
+}
+
+
+def clean(*paths: Path) -> None:
+    for path in paths:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+def floor_child(folder: Path, rows: int, batch_rows: int) -> float:
+    """bench_write_floor.py in a child of its own (the rows it holds would be every later child's peak RSS)."""
+    out = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_write_floor.py")), str(folder),
+                          "--file-rows", str(rows), "--batch-rows", str(batch_rows)],
+                         check=True, capture_output=True, text=True).stdout
+    return float(out.split("write floor: ")[1].split("s cpu")[0])
+
+
+def run_shape(name: str, folder: Path, args) -> dict:
+    """One shape: its file, the import (and its re-run), its write floor and `sqlite3 .import`, CPU seconds."""
+    from loyaltycli.store.batches import BATCH_ROWS, LOCK_GAP_SECONDS, LONG_HOLD_SECONDS
+
+    folder.mkdir(parents=True, exist_ok=True)
+    till = folder / "till.csv"
+    db, plain = folder / "loyalty.db", folder / "plain.db"
+    clean(db, plain)
+    began = time.perf_counter()
+    loyalty = [sys.executable, "-m", "loyaltycli", "import", str(till), "--source", "bench", "--json"]
+    env = dict(os.environ, LOYALTY_DB=str(db), LOYALTY_NOW=NOW)
+    if name == "uci":
+        from uci_year import generate as uci_generate
+
+        files, _ = uci_generate(folder, rows=args.uci_rows, forms=("uk",))
+        shutil.move(files["uk"], till)
+        rows = args.uci_rows
+        receipts = None
+        subprocess.run([sys.executable, __file__, "--enroll-only", str(db), "--customers", "0"], check=True)
+        loyalty += ["--preset", "uci-online-retail", "--enroll-unknown"]
+        env["TZ"] = "UTC"
+    else:
+        one_line, new = SHAPES[name]
+        rows = args.rows
+        receipts = generate(till, rows, args.customers, one_line=one_line)
+        if args.unsorted:  # in a child: the file held in memory would become every later child's peak RSS
+            subprocess.run([sys.executable, __file__, "--unsort-only", str(till)], check=True)
+        # in a child of its own: a forked child's peak RSS starts from its parent's, so the parent stays small
+        subprocess.run([sys.executable, __file__, "--enroll-only", str(db), "--customers",
+                        str(0 if new else args.customers)], check=True)
+        if new:
+            loyalty.append("--enroll-unknown")
+    print(f"[{name}] generated {rows:,} rows ({receipts or '?'} receipts, {till.stat().st_size / 1e6:.0f} MB) "
+          f"in {time.perf_counter() - began:.1f}s", flush=True)
+    template = folder / "enrolled.db"
+    shutil.copyfile(db, template)
+    # The machine's speed drifts from minute to minute: the commands take turns (A B A B), and each one's
+    # fastest run (by CPU time) is compared with the other's.
+    sqlite_runs, import_runs, floor_runs = [], [], []
+    for _ in range(args.repeat):
+        clean(db, plain)
+        shutil.copyfile(template, db)
+        sqlite_runs.append(run_child(["sqlite3", str(plain), ".mode csv", f".import {till} till"]))
+        import_runs.append(run_child(loyalty, env))
+        # the floor in the import's transactions: it commits every LONG_HOLD_SECONDS (or BATCH_ROWS rows)
+        # when no till waits, so about one transaction per that much of its wall time
+        commits = max(-(-rows // BATCH_ROWS), round(import_runs[-1][0] / (LONG_HOLD_SECONDS + LOCK_GAP_SECONDS)))
+        floor_runs.append(floor_child(folder, rows, max(1, rows // max(1, commits))))
+    sqlite_s, sqlite_mb, _, sqlite_cpu = min(sqlite_runs, key=lambda run: run[3])
+    import_s, import_mb, code, import_cpu = min(import_runs, key=lambda run: run[3])
+    floor_cpu = min(floor_runs)
+    rerun_s, rerun_mb, rerun_code, rerun_cpu = run_child(loyalty, env)
+
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    purchases, items, ledger_rows, points = con.execute(
+        "SELECT (SELECT count(*) FROM purchase), (SELECT count(*) FROM purchase_item), (SELECT count(*) FROM ledger), "
+        "(SELECT sum(delta) FROM ledger)").fetchone()
+    con.close()
+    if args.repeat > 1:
+        print(f"[{name}] {args.repeat} runs each; CPU seconds: sqlite3 {sorted(round(r[3], 2) for r in sqlite_runs)}, "
+              f"loyalty {sorted(round(r[3], 2) for r in import_runs)}, floor {sorted(round(r, 2) for r in floor_runs)}")
+    print(f"[{name}] sqlite3 .import     : {sqlite_s:7.2f}s (cpu {sqlite_cpu:6.2f}s)  peak RSS {sqlite_mb} MB")
+    print(f"[{name}] write floor         :          (cpu {floor_cpu:6.2f}s)  {floor_cpu / sqlite_cpu:.1f}x sqlite3")
+    print(f"[{name}] loyalty import      : {import_s:7.2f}s (cpu {import_cpu:6.2f}s)  peak RSS {import_mb} MB  "
+          f"exit {code}  {import_cpu / sqlite_cpu:.1f}x sqlite3, {import_cpu / floor_cpu:.2f}x floor")
+    print(f"[{name}] loyalty import again: {rerun_s:7.2f}s (cpu {rerun_cpu:6.2f}s)  peak RSS {rerun_mb} MB  "
+          f"exit {rerun_code}  (everything skipped)")
+    print(f"[{name}] database: {purchases:,} purchases, {items:,} line items, {ledger_rows:,} ledger rows, "
+          f"{points:,} points", flush=True)
+    return {"shape": name, "rows": rows, "sqlite": sqlite_cpu, "floor": floor_cpu, "import": import_cpu,
+            "peak_mb": import_mb, "rerun": rerun_cpu}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--uci-rows", type=int, default=541_909, help="rows of the UCI-shaped year (shape uci)")
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--keep", type=Path, help="folder to keep the files in")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each command (the fastest counts)")
+    parser.add_argument("--shape", action="append", choices=[*SHAPES, "uci", "all"],
+                        help="lines3 (default), lines3-new, one-line, uci (the UCI-shaped year), all; repeatable")
     parser.add_argument("--new-customers", action="store_true",
-                        help="enroll nobody first: the import enrolls every customer (--enroll-unknown)")
-    parser.add_argument("--one-line", action="store_true", help="one line per receipt")
+                        help="enroll nobody first: the import enrolls every customer (--shape lines3-new)")
+    parser.add_argument("--one-line", action="store_true", help="one line per receipt (--shape one-line)")
     parser.add_argument("--unsorted", action="store_true",
                         help="the file's tenths in reverse order (out of time order: the spill path)")
     parser.add_argument("--enroll-only", type=Path, help=argparse.SUPPRESS)
@@ -159,61 +263,23 @@ def main() -> None:
     if args.enroll_only:
         enroll(args.enroll_only, args.customers)
         return
+    shapes = args.shape or []
+    if args.new_customers:
+        shapes.append("lines3-new")
+    if args.one_line:
+        shapes.append("one-line")
+    if "all" in shapes:
+        shapes = [*SHAPES, "uci"]
+    shapes = list(dict.fromkeys(shapes or ["lines3"]))
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench_import_"))
-    folder.mkdir(parents=True, exist_ok=True)
-    till = folder / "till.csv"
-    db = folder / "loyalty.db"
-    plain = folder / "plain.db"
-    for path in (db, plain):
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-    began = time.perf_counter()
-    receipts = generate(till, args.rows, args.customers, one_line=args.one_line)
-    if args.unsorted:  # in a child: the file held in memory would become every later child's peak RSS
-        subprocess.run([sys.executable, __file__, "--unsort-only", str(till)], check=True)
-    print(f"generated {args.rows:,} rows ({receipts:,} receipts, {till.stat().st_size / 1e6:.0f} MB) "
-          f"in {time.perf_counter() - began:.1f}s")
     os.environ["LOYALTY_NOW"] = NOW
-    # in a child of its own: a forked child's peak RSS starts from its parent's, so the parent stays small
-    subprocess.run([sys.executable, __file__, "--enroll-only", str(db), "--customers",
-                    str(0 if args.new_customers else args.customers)], check=True)
-
-    template = folder / "enrolled.db"
-    shutil.copyfile(db, template)
-    env = dict(os.environ, LOYALTY_DB=str(db), LOYALTY_NOW=NOW)
-    loyalty = [sys.executable, "-m", "loyaltycli", "import", str(till), "--source", "bench", "--json",
-               *(["--enroll-unknown"] if args.new_customers else [])]
-    # The machine's speed drifts from minute to minute: the two commands take turns, and each one's
-    # fastest run (by CPU time) is compared with the other's.
-    sqlite_runs, import_runs = [], []
-    for _ in range(args.repeat):
-        for path in (db, plain):
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(path) + suffix).unlink(missing_ok=True)
-        shutil.copyfile(template, db)
-        sqlite_runs.append(run_child(["sqlite3", str(plain), ".mode csv", f".import {till} till"]))
-        import_runs.append(run_child(loyalty, env))
-    sqlite_s, sqlite_mb, _, sqlite_cpu = min(sqlite_runs, key=lambda run: run[3])
-    import_s, import_mb, code, import_cpu = min(import_runs, key=lambda run: run[3])
-    rerun_s, rerun_mb, rerun_code, rerun_cpu = run_child(loyalty, env)
-
-    import sqlite3
-
-    con = sqlite3.connect(db)
-    purchases, items, ledger_rows, points = con.execute(
-        "SELECT (SELECT count(*) FROM purchase), (SELECT count(*) FROM purchase_item), (SELECT count(*) FROM ledger), "
-        "(SELECT sum(delta) FROM ledger)").fetchone()
-    con.close()
-    if args.repeat > 1:
-        print(f"{args.repeat} runs each; CPU seconds: sqlite3 {sorted(round(r[3], 2) for r in sqlite_runs)}, "
-              f"loyalty {sorted(round(r[3], 2) for r in import_runs)}")
-    print(f"sqlite3 .import     : {sqlite_s:7.2f}s (cpu {sqlite_cpu:6.2f}s)  {args.rows / sqlite_s:>9,.0f} rows/s"
-          f"  peak RSS {sqlite_mb} MB")
-    print(f"loyalty import      : {import_s:7.2f}s (cpu {import_cpu:6.2f}s)  {args.rows / import_s:>9,.0f} rows/s"
-          f"  peak RSS {import_mb} MB  exit {code}  ratio {import_s / sqlite_s:.1f}x (cpu {import_cpu / sqlite_cpu:.1f}x)")
-    print(f"loyalty import again: {rerun_s:7.2f}s (cpu {rerun_cpu:6.2f}s)  {args.rows / rerun_s:>9,.0f} rows/s"
-          f"  peak RSS {rerun_mb} MB  exit {rerun_code}  (everything skipped)")
-    print(f"database: {purchases:,} purchases, {items:,} line items, {ledger_rows:,} ledger rows, {points:,} points")
+    results = [run_shape(name, folder / name if len(shapes) > 1 else folder, args) for name in shapes]
+    print(f"\n{'shape':12} {'rows':>9} {'sqlite3 s':>9} {'floor s':>8} {'import s':>9} {'x sqlite3':>9} "
+          f"{'x floor':>8} {'floor x':>8} {'peak MB':>8}")
+    for r in results:
+        print(f"{r['shape']:12} {r['rows']:>9,} {r['sqlite']:>9.2f} {r['floor']:>8.2f} {r['import']:>9.2f} "
+              f"{r['import'] / r['sqlite']:>9.1f} {r['import'] / r['floor']:>8.2f} {r['floor'] / r['sqlite']:>8.1f} "
+              f"{r['peak_mb']:>8}")
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -1,15 +1,16 @@
 """How long SQLite alone takes to store what an import writes: the floor under `loyalty import`.
 
     python benchmarks/bench_import.py --keep /tmp/bench          # makes /tmp/bench/loyalty.db and enrolled.db
-    python benchmarks/bench_write_floor.py /tmp/bench
+    python benchmarks/bench_write_floor.py /tmp/bench [--batch-rows 100000]
 
-It copies the purchases, line items and ledger rows that the import wrote (loyalty.db) into a fresh copy
-of the database as it was before the import (enrolled.db), in one transaction per table, two ways:
-from Python with `executemany` (rows already computed: no CSV, no rules), and inside SQLite with
-`INSERT ... SELECT` from temporary tables (no Python at all), in the importer's batches (transactions of
-about 100,000 file rows). Both keep the schema's indexes and foreign keys, the importer's page cache and
-pragmas. The CPU seconds it prints are what any import
-into this schema through Python's sqlite3 module must spend before reading a single line.
+It copies every row the import wrote (loyalty.db: customers it enrolled, purchases, line items, ledger rows,
+anything else) into a fresh copy of the database as it was before the import (enrolled.db), from Python
+with `executemany` (rows already computed: no CSV, no rules), in transactions of about ``--batch-rows``
+file rows each (the import's own, when no till waits: store/batches.py BATCH_ROWS), each holding its
+purchases, their line items, their ledger rows and the customers they name. It keeps the schema's indexes
+and foreign keys, the importer's page cache and pragmas. The CPU seconds it prints are what any import into
+this schema, in those transactions, must spend before reading a single line. bench_import.py prints it
+beside each shape's import.
 """
 
 from __future__ import annotations
@@ -17,42 +18,40 @@ from __future__ import annotations
 import argparse
 import shutil
 import sqlite3
+import sys
 import time
 from pathlib import Path
 
-from bench_import import run_child  # noqa: E402  (this folder is on the path when run as a script)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-TABLES = {
-    "purchase": "id, customer_id, source, receipt_id, at, amount, channel, refund_of_id, import_file, import_line",
-    "purchase_item": "purchase_id, sku, quantity_milli, unit_price, amount",
-    "ledger": "customer_id, kind, delta, at, expires_at, purchase_id, lot_id, bonus_key, note, recorded_at",
-}
-WHERE = {"ledger": "WHERE kind <> 'welcome'"}
-BATCH_PURCHASES = 33_000  # the enrolled database has the welcome rows already
+from loyaltycli.store.batches import BATCH_ROWS  # noqa: E402
+
+# tables in the order a transaction fills them (foreign keys); any other table that grew comes last
+ORDER = ("customer", "purchase", "purchase_item", "ledger")
+SKIP = ("import_run", "import_file", "sqlite_sequence", "alembic_version")
 
 
-def in_batches(con: sqlite3.Connection, batches, write) -> dict[str, float]:
-    """CPU seconds per table (and for the commits) of ``write(table, columns, low, high)`` per batch."""
-    spent = dict.fromkeys(TABLES, 0.0)
-    spent["commit"] = 0.0
-    for low, high in batches:
-        con.execute("BEGIN IMMEDIATE")
-        for table, columns in TABLES.items():
-            began = time.process_time()
-            write(table, columns, low, high)
-            spent[table] += time.process_time() - began
-        began = time.process_time()
-        con.execute("COMMIT")
-        spent["commit"] += time.process_time() - began
-    return spent
+def _columns(con: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in con.execute(f"PRAGMA main.table_info({table})")]
 
 
-def report(how: str, spent: dict, rows: dict, scale: float) -> None:
-    for table, seconds in spent.items():
-        count = f"{len(rows[table]):>10,} rows" if table in rows else " " * 15
-        print(f"{how:15} {table:14} {count}  {seconds:6.2f}s cpu")
-    total = sum(spent.values())
-    print(f"{how:15} {'all':14} {'':15}  {total:6.2f}s cpu  = {total / scale:.1f}x sqlite3 .import")
+def new_rows(folder: Path) -> dict[str, tuple[list[str], list[tuple]]]:
+    """Per table, (columns, rows) that loyalty.db holds beyond enrolled.db, by rowid."""
+    con = sqlite3.connect(folder / "loyalty.db")
+    con.execute(f"ATTACH '{folder / 'enrolled.db'}' AS before")
+    out = {}
+    tables = [r[0] for r in con.execute("SELECT name FROM main.sqlite_master WHERE type='table'")]
+    for table in tables:
+        if table in SKIP:
+            continue
+        high = con.execute(f"SELECT coalesce(max(rowid), 0) FROM before.{table}").fetchone()[0]
+        columns = _columns(con, table)
+        rows = con.execute(f"SELECT {', '.join(columns)} FROM main.{table} WHERE rowid > ? ORDER BY rowid",
+                           (high,)).fetchall()
+        if rows:
+            out[table] = (columns, rows)
+    con.close()
+    return out
 
 
 def fresh(folder: Path, name: str) -> sqlite3.Connection:
@@ -66,54 +65,87 @@ def fresh(folder: Path, name: str) -> sqlite3.Connection:
     return con
 
 
+def transactions(tables: dict, file_rows: int, batch_rows: int) -> list[dict[str, list]]:
+    """The rows cut into the import's transactions: by purchase id, each with the customers its purchases
+    name (not yet written) and the ledger rows of its purchases and of those customers."""
+    purchases = tables.get("purchase", ([], []))[1]
+    count = max(1, -(-file_rows // max(1, batch_rows)))
+    per = max(1, -(-len(purchases) // count))
+    customers = tables.get("customer", (None, []))[1]
+    by_customer_id = {row[0]: row for row in customers}
+    ledger_cols, ledger = tables.get("ledger", (["purchase_id", "customer_id"], []))
+    p_i, c_i = ledger_cols.index("purchase_id"), ledger_cols.index("customer_id")
+    item_rows = tables.get("purchase_item", (None, []))[1]
+    item_p = tables["purchase_item"][0].index("purchase_id") if item_rows else 0
+    out = []
+    written: set[int] = set()
+    items_at = ledger_at = 0
+    ledger_by_purchase: dict[int, list] = {}
+    ledger_by_customer: dict[int, list] = {}
+    for row in ledger:
+        if row[p_i] is None:
+            ledger_by_customer.setdefault(row[c_i], []).append(row)
+        else:
+            ledger_by_purchase.setdefault(row[p_i], []).append(row)
+    for start in range(0, max(1, len(purchases)), per):
+        chunk = purchases[start:start + per]
+        ids = {row[0] for row in chunk}
+        batch: dict[str, list] = {"customer": [], "purchase": chunk, "purchase_item": [], "ledger": []}
+        for row in chunk:
+            cid = row[1]
+            if cid in by_customer_id and cid not in written:
+                written.add(cid)
+                batch["customer"].append(by_customer_id[cid])
+                batch["ledger"].extend(ledger_by_customer.pop(cid, []))
+            batch["ledger"].extend(ledger_by_purchase.pop(row[0], []))
+        while items_at < len(item_rows) and item_rows[items_at][item_p] in ids:
+            batch["purchase_item"].append(item_rows[items_at])
+            items_at += 1
+        out.append(batch)
+    last = out[-1]
+    last["customer"].extend(row for row in customers if row[0] not in written)
+    last["purchase_item"].extend(item_rows[items_at:])
+    for rest in (*ledger_by_customer.values(), *ledger_by_purchase.values()):
+        last["ledger"].extend(rest)
+    for table, (_, rows) in tables.items():
+        if table not in ORDER:
+            last[table] = rows
+    return out
+
+
+def write_floor(folder: Path, file_rows: int, batch_rows: int = BATCH_ROWS) -> tuple[float, int, dict]:
+    """(CPU seconds, transactions, rows per table) of storing loyalty.db's new rows into enrolled.db."""
+    tables = new_rows(folder)
+    batches = transactions(tables, file_rows, batch_rows)
+    con = fresh(folder, "floor.db")
+    sql = {table: f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+           for table, (cols, _) in tables.items()}
+    began = time.process_time()
+    for batch in batches:
+        con.execute("BEGIN IMMEDIATE")
+        for table in [*ORDER, *(t for t in batch if t not in ORDER)]:
+            if batch.get(table):
+                con.executemany(sql[table], batch[table])
+        con.execute("COMMIT")
+    spent = time.process_time() - began
+    con.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(folder / "floor.db") + suffix).unlink(missing_ok=True)
+    return spent, len(batches), {table: len(rows) for table, (_, rows) in tables.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="a folder kept by bench_import.py --keep")
+    parser.add_argument("--batch-rows", type=int, default=BATCH_ROWS, help="file rows per transaction")
+    parser.add_argument("--file-rows", type=int, help="the till file's rows (default: counted)")
     args = parser.parse_args()
-    plain = args.folder / "floor_plain.db"
-    plain.unlink(missing_ok=True)
-    _, _, _, sqlite_cpu = run_child(["sqlite3", str(plain), ".mode csv", f".import {args.folder / 'till.csv'} till"])
-    plain.unlink(missing_ok=True)
-    print(f"sqlite3 .import of till.csv: {sqlite_cpu:.2f}s cpu (for scale)")
-    source = sqlite3.connect(args.folder / "loyalty.db")
-    rows = {table: source.execute(f"SELECT {columns} FROM {table} {WHERE.get(table, '')} ORDER BY rowid").fetchall()
-            for table, columns in TABLES.items()}
-    source.close()
-
-    # as the importer does: batches of about 100,000 file rows (a third as many purchases), each one
-    # transaction with its purchases, their line items and their ledger rows
-    ids = [row[0] for row in rows["purchase"]]
-    bounds = [ids[i] for i in range(0, len(ids), BATCH_PURCHASES)] + [ids[-1] + 1]
-    batches = list(zip(bounds, bounds[1:]))
-    key = {"purchase": 0, "purchase_item": 0, "ledger": 5}  # the column holding the purchase id
-
-    con = fresh(args.folder, "floor_executemany.db")
-
-    def from_python(table: str, columns: str, low: int, high: int) -> None:
-        chunk = [row for row in rows[table] if low <= row[key[table]] < high]
-        con.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(columns.split(',')))})",
-                        chunk)
-
-    report("executemany", in_batches(con, batches, from_python), rows, sqlite_cpu)
-    con.close()
-
-    con = fresh(args.folder, "floor_insert_select.db")
-    con.execute("PRAGMA temp_store=MEMORY")
-    con.execute(f"ATTACH '{args.folder / 'loyalty.db'}' AS src")
-    for table, columns in TABLES.items():
-        con.execute(f"CREATE TEMP TABLE copy_{table} AS SELECT {columns} FROM src.{table} {WHERE.get(table, '')} "
-                    "ORDER BY rowid")
-
-    def within_sqlite(table: str, columns: str, low: int, high: int) -> None:
-        column = columns.split(", ")[key[table]]
-        con.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM copy_{table} "
-                    f"WHERE {column} >= ? AND {column} < ?", (low, high))
-
-    report("insert..select", in_batches(con, batches, within_sqlite), rows, sqlite_cpu)
-    con.close()
-    for name in ("floor_executemany.db", "floor_insert_select.db"):
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(args.folder / name) + suffix).unlink(missing_ok=True)
+    file_rows = args.file_rows
+    if file_rows is None:
+        with (args.folder / "till.csv").open("rb") as handle:
+            file_rows = sum(1 for _ in handle) - 1
+    spent, count, rows = write_floor(args.folder, file_rows, args.batch_rows)
+    print(f"write floor: {spent:.2f}s cpu in {count} transactions; rows {rows}")
 
 
 if __name__ == "__main__":

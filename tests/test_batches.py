@@ -78,3 +78,37 @@ def test_one_transaction_when_the_hold_is_infinite_and_a_failure_rolls_back(cloc
     with pytest.raises(ValueError):
         transactions.abort(ValueError("disk full"))
     assert Tx.log == ["begin", "first", "rollback"] and ends == [] and transactions.kept_receipts == 0
+
+
+def test_with_a_waiting_check_a_transaction_grows_while_nobody_waits_and_ends_when_a_writer_waits(clock):
+    waits = []
+    transactions, ends = paced(batch_rows=10**9, hold_seconds=2.0, waiting=lambda: bool(waits))
+    transactions.enter()
+    assert transactions.done(10, 1, False) is True            # the first block: its own transaction
+    clock.now += 1
+    transactions.enter()
+    clock.now += 1.0
+    assert transactions.done(10, 1, False) is False           # held 1 s, nobody waits: go on
+    waits.append("till")
+    assert transactions.done(10, 1, False) is True            # a till waits: committed at once
+    waits.clear()
+    clock.now += 1
+    transactions.enter()
+    clock.now += 2.0
+    assert transactions.done(10, 1, False) is True            # held the long limit
+    assert ends == [(1, False), (2, False), (1, False)] and transactions.commits == 3
+
+
+def test_a_writer_waiting_for_the_sqlite_lock_is_seen_by_the_import(tmp_path):
+    from loyaltycli.store.db import WriteWaiters
+
+    path = tmp_path / "loyalty.db"
+    importer, till = WriteWaiters(path), WriteWaiters(path)
+    with till.waiting():  # no file yet (no import asked): nothing said, nothing made
+        assert not (tmp_path / "loyalty.db-wait").exists()
+    assert importer.any() is False  # the import makes the file (0600)
+    assert (tmp_path / "loyalty.db-wait").stat().st_mode & 0o777 == 0o600
+    with till.waiting():
+        assert importer.any() is True
+    assert importer.any() is False
+    assert WriteWaiters(None).any() is False  # not a file database: nobody is said to wait

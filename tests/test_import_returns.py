@@ -144,6 +144,8 @@ def test_returnable_sales_one_query_per_batch(cli, tmp_path, database):
         statements = []
         from sqlalchemy import event
 
+        from loyaltycli import programs
+
         engine = s.get_bind()
         def seen(conn, cursor, sql, *rest):
             statements.append(sql)
@@ -152,7 +154,7 @@ def test_returnable_sales_one_query_per_batch(cli, tmp_path, database):
         try:
             items, records = storage.returnable_sales(
                 s, [customers["12346"], customers["13047"]], ["23166", "22423"],
-                datetime(2011, 1, 12, 12, tzinfo=timezone.utc))
+                datetime(2011, 1, 12, 12, tzinfo=timezone.utc), rules=programs)
         finally:
             event.remove(engine, "before_cursor_execute", seen)
         assert items == {ids["540001"]: [("23166", 100_000, 104)], ids["540002"]: [("23166", 200_000, 104)],

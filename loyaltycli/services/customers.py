@@ -306,7 +306,7 @@ def enroll(session: Session, program: Program, name: str, *, phone: str | None =
     from loyaltycli.engine.account import Account
     from loyaltycli.engine.earning import Engine
 
-    # the rules of an enrollment (the welcome bonus), as the import's storage.enroll_many asks them
+    # the rules of an enrollment (the welcome bonus), as the import's import_customers.enroll_many asks them
     for row in Engine(program, clock.local_zone(), clock.now()).enroll(Account(customer.id, customer.code, at), at).rows:
         _, kind, delta, when, expires, _, _, bonus_key, text, _, note_kind, note_args = row
         ledger.post(session, customer.id, kind, delta, when, expires_at=expires, bonus_key=bonus_key,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from loyaltycli import programs
 from loyaltycli.store import storage
 from loyaltycli.base.errors import InvalidInput, RuleNotMet
 from loyaltycli.engine.earning import Sale, microseconds
@@ -30,7 +31,7 @@ class BlockReturns:
         self._named_by: dict[str, list[str]] = {
             r.receipt_id: reader.sale_candidates(r.receipt_id, reader.refund_of(r)) for r in ready if r.amount < 0}
         named = [c for candidates in self._named_by.values() for c in candidates]
-        self.db_sales, self.db_refunds = (storage.sales_by_receipt(session, source, named) if named
+        self.db_sales, self.db_refunds = (storage.sales_by_receipt(session, source, named, rules=programs) if named
                                           else ({}, set()))
         self.matcher, self.db_by_id = self._returnable(session, ready)
 
@@ -109,7 +110,7 @@ class BlockReturns:
         if not skus:
             return None, {}
         items, records = storage.returnable_sales(session, {r.customer.id for r in returns}, skus,
-                                                  max(r.at for r in returns))
+                                                  max(r.at for r in returns), rules=programs)
         by_id = {sale.id: sale for sale in self.db_sales.values()}  # one Sale per purchase, named or matched
         for purchase_id, sale in records.items():
             by_id.setdefault(purchase_id, sale)

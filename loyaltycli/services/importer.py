@@ -15,26 +15,27 @@ from __future__ import annotations
 import gc
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from loyaltycli.services import cards, customers, points
+from loyaltycli.services import cards, customers, import_customers, points
 from loyaltycli.shop import clock
 from loyaltycli.store import products
 from loyaltycli.store import spill, storage
-from loyaltycli.store.batches import BATCH_ROWS, HOLD_SECONDS, Transactions
+from loyaltycli.store.batches import BATCH_ROWS, LONG_HOLD_SECONDS, Transactions
 from loyaltycli.services.import_returns import BlockReturns
+from loyaltycli.services.import_setup import ImportSetUp
 from loyaltycli.base.errors import InvalidInput, LoyaltyError
 from loyaltycli.base.money import format_money
 from loyaltycli.store.models import ImportRun, LedgerEntry, Purchase, PurchaseItem
 from loyaltycli.store.program import Program, load_program
 from loyaltycli import programs
 from loyaltycli.engine.account import Account, Referrer
-from loyaltycli.engine.earning import LEDGER_COLUMNS, PURCHASE, Engine, microseconds
+from loyaltycli.engine.earning import EPOCH, LEDGER_COLUMNS, PURCHASE, Engine, microseconds
 from loyaltycli.services import import_runs as runs
 from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.presets import (CANONICAL, CUSTOMER_KINDS, Preset, list_presets, load_preset, parse_map,
@@ -89,7 +90,7 @@ class ImportSummary:
                 "encoding": self.encoding, "first_rejects": self.first_rejects}
 
 # -- the import --------------------------------------------------------------------------------------
-class Importer:
+class Importer(ImportSetUp):
     """One import of one file. ``run()`` returns the summary; it raises only when the file cannot be read."""
 
     def __init__(self, path: str | Path, *, source: str = "till", preset: str | None = None,
@@ -134,6 +135,8 @@ class Importer:
         self._accounts: dict[int, Account] = {}
         self._referrers: dict[int, Referrer] = {}
         self._data_version = None
+        self._times: spill.Times | None = None  # the first pass's times of the receipts (streamed files)
+        self._described: dict[str, str] = {}  # SKU -> the description this run wrote (not written again)
 
     # -- entry points ----------------------------------------------------------------------------
     def run(self, database) -> ImportSummary:
@@ -148,7 +151,11 @@ class Importer:
                     session.rollback()
             else:
                 self._record_run = True
-                self._run(database.session, HOLD_SECONDS)
+                # transactions of up to LONG_HOLD_SECONDS, committed at once when a till waits for the lock
+                if database.is_sqlite:
+                    database.waiters.any()  # its file made now: a till that starts waiting from here says so
+                self._run(database.session, LONG_HOLD_SECONDS,
+                          waiting=lambda: database.writers_waiting(self._transactions.session))
         except Exception as exc:
             stopped = self._disk_full(exc)
             if stopped is None:
@@ -157,29 +164,6 @@ class Importer:
         finally:
             self._drop_temp()
         return self.summary
-
-    def _disk_full(self, exc: Exception):
-        """A full disk (the database, the spill file, the rejects file...) as one message that says what
-        was committed before it and that a re-run finishes the file; None for any other error."""
-        from loyaltycli.base import files
-
-        if not (getattr(exc, "disk_full", False) or files.disk_full(exc)):
-            return None
-        kept = 0 if self.dry_run else self.kept_receipts
-        if not kept:
-            return exc if getattr(exc, "disk_full", False) else files.disk_full_error(f"cannot import {self.label}")
-        from loyaltycli.base.errors import DatabaseUnavailable
-        from loyaltycli.i18n import ngettext
-
-        error = DatabaseUnavailable(ngettext(
-            "disk full: the import of {file} stopped after {count} receipt was committed (whole batches; the batch "
-            "in progress was rolled back); free some space and run the same command again: it skips what was "
-            "imported and finishes the file",
-            "disk full: the import of {file} stopped after {count} receipts were committed (whole batches; the "
-            "batch in progress was rolled back); free some space and run the same command again: it skips what "
-            "was imported and finishes the file", kept).format(file=self.label, count=kept))
-        error.disk_full = True
-        return error
 
     def run_in(self, session: Session) -> ImportSummary:
         """Import inside the caller's transaction (used by `init --demo`); no rejects file unless given."""
@@ -191,78 +175,18 @@ class Importer:
             self._drop_temp()
         return self.summary
 
-    def _drop_temp(self) -> None:
-        """The SAF-T file's canonical rows (personal data) removed on every way out."""
-        if self._temp is not None:
-            self._temp.unlink(missing_ok=True)
-            self._temp = None
-
     @property
     def kept_receipts(self) -> int:
         """Receipts in committed transactions: what a killed run keeps."""
         return self._transactions.kept_receipts if self._transactions is not None else 0
 
-    def _prepare(self, database=None) -> None:
-        """Before anything is read: the file's digest checked against earlier runs (unless --again); a
-        SAF-T (PT) file turned into canonical rows in a temporary file (tillcsv/saft.py)."""
-        if not self.path.is_file():
-            self.reader.open().close()  # its one-line message for a folder or a missing file
-        self._use_shop_locale(database)
-        if self.preset.format == "csv" and not self.reader.options.encoding and self.path.is_file():
-            # a file that is not UTF-8: the encoding `import inspect` finds too (tillcsv/detect.py); Windows-1252
-            # is read line by line anyway, Windows-1250 (a Romanian till) must be said
-            from loyaltycli.tillcsv import detect
-
-            try:
-                found = detect.file_encoding(self.path)
-            except OSError:
-                found = "utf-8"
-            self.summary.encoding = self.reader.file_encoding = found
-            if found == "cp1250":
-                self._options.encoding = self.reader.options.encoding = found
-        self.summary.encoding = self.summary.encoding or self.reader.options.encoding
-        if database is not None:
-            self._digest = runs.digest(self.path)
-            if not self.again:
-                with database.session() as session:
-                    runs.check_not_imported(session, *self._digest, self.label, self.source)
-        if self.preset.format == "saft-pt":
-            import io
-
-            from loyaltycli.store.db import temp_path
-            from loyaltycli.base.files import create_private
-            from loyaltycli.tillcsv import saft
-
-            # beside the database (0600), where the next run finds it should this one be killed
-            self._temp = temp_path(self._url, "saft")
-            with create_private(self._temp) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as out, \
-                    self.path.open("rb") as xml:
-                saft.to_csv(xml, out, self.label)
-            self.reader.path = self._temp
-
-    def _use_shop_locale(self, database) -> None:
-        """The shop's locale: its date order reads a file whose dates read both ways (pt/ro/it/es: DMY)."""
-        from loyaltycli.base import place
-        from loyaltycli.store.program import read_settings
-
-        locale = None
-        if database is not None:
-            try:
-                with database.session(write=False) as session:
-                    locale = read_settings(session).get("locale")
-            except LoyaltyError:
-                locale = None
-        locale = locale or place.get("locale")
-        self._options.shop_locale = self.reader.options.shop_locale = locale or None
-        self.summary.shop_locale = locale or None
-
-    def _run(self, transaction, hold_seconds: float) -> None:
+    def _run(self, transaction, hold_seconds: float, waiting=None) -> None:
         # The run allocates millions of short-lived objects (rows, receipts, ledger rows) beside the
         # long-lived customer states, and makes no reference cycles of its own: Python's cyclic collector
         # would walk the states over and over (a third of the time of a 1M-row import). Reference counting
         # frees the rows; the collector runs once per transaction instead.
         self._transactions = Transactions(transaction, batch_rows=self.batch_rows, hold_seconds=hold_seconds,
-                                          begin=self._begin, end=self._end)
+                                          begin=self._begin, end=self._end, waiting=waiting)
         collecting = gc.isenabled()
         gc.disable()
         handle = None
@@ -287,8 +211,10 @@ class Importer:
                       ImportSummary(file=self.label, source=self.source), None, True,
                       options=self._options, skip_when=self.skip_when)  # the same file, read the same way
         with self.reader.path.open("rb") as again:
-            streamed = spill.in_order(scan, again, size)
+            times = spill.Times()
+            streamed = spill.in_order(scan, again, size, times)
         if streamed:  # receipts in time order, each on consecutive lines: applied as they are read
+            self._times = times  # the times it read: not read again
             for receipts, rows, last in self.reader.blocks(handle, size):
                 self._flush(receipts, rows, last)
             return
@@ -395,8 +321,12 @@ class Importer:
                 if channel is None:
                     channel = self._channels[receipt.channel] = points.check_channel(receipt.channel)
                 receipt.channel = channel
-                receipt.at = self.reader.when(receipt.at_text)
-                receipt.us = microseconds(receipt.at)
+                us = self._times.of(receipt.receipt_id) if self._times is not None else None
+                if us is None:
+                    receipt.at = self.reader.when(receipt.at_text)
+                    receipt.us = microseconds(receipt.at)
+                else:
+                    receipt.at, receipt.us = EPOCH + timedelta(microseconds=us), us
             except LoyaltyError as exc:
                 reject(receipt, str(exc))
                 continue
@@ -495,7 +425,8 @@ class Importer:
             for row in decision.rows:
                 row[PURCHASE] = index  # the purchase's index for now; its id once written
                 ledger_rows.append(row)
-            programs.placed(decision.writes, index, writes)  # the rules' own rows: index for now too
+            if decision.writes and any(decision.writes.values()):
+                programs.placed(decision.writes, index, writes)  # the rules' own rows: index for now too
             accepted.append(receipt)
         if not purchases:
             return
@@ -510,8 +441,13 @@ class Importer:
         if items:
             storage.write_rows(session, PurchaseItem.__table__, storage.ITEM_COLUMNS, items, times)
             names = self.reader.descriptions(accepted)  # the description column, per SKU (latest wins)
+            written = self._described
+            names = {sku: name for sku, name in names.items() if written.get(sku) != name}  # new to this run
             if names:
                 products.remember(session, names, clock.now())
+                if len(written) > 200_000:
+                    written.clear()
+                written.update(names)
         if ledger_rows:
             for row in ledger_rows:
                 row[PURCHASE] = ids[row[PURCHASE]]
@@ -550,7 +486,7 @@ class Importer:
             cache.clear()
         keys = {r.customer_key for r in ready} - cache.keys()
         if keys:
-            storage.find_many(session, program, keys, cache)
+            import_customers.find_many(session, program, keys, cache)
         unknown: dict[str, datetime] = {}
         for receipt in ready:
             if receipt.amount < 0:
@@ -569,7 +505,7 @@ class Importer:
                 else:
                     wanted.append((key, kind, at))
             profiles = self.reader.names([r for r in ready if r.customer_key in unknown]) if wanted else {}
-            enrolled = (storage.enroll_many(session, program, wanted, self._engine.recorded, profiles=profiles)
+            enrolled = (import_customers.enroll_many(session, program, wanted, self._engine.recorded, profiles=profiles)
                         if wanted else {})
             cache.update(enrolled)
             fresh = len({found[0] for found in enrolled.values() if not isinstance(found, str)})
@@ -580,11 +516,11 @@ class Importer:
             # a key looked up before this run enrolled its customer under another spelling (a phone typed
             # 0722 123 456 on the sale, 0722123456 on its return): looked up again, as `balance` finds it
             again = {r.customer_key for r in ready if cache.get(r.customer_key) is None
-                     and storage.is_phone_like(r.customer_key)}
+                     and import_customers.is_phone_like(r.customer_key)}
             for key in again:
                 del cache[key]
             if again:
-                storage.find_many(session, program, again, cache)
+                import_customers.find_many(session, program, again, cache)
         states = self._accounts
         for receipt in ready:
             found = cache.get(receipt.customer_key)
@@ -643,7 +579,7 @@ class Importer:
             if account.loaded_from is not None and account.loaded_from <= since_us and len(account.times) > MAX_HISTORY:
                 account.trim(since_us)
         storage.load_accounts(session, mine.values(), since, self._referrers, importing=True,
-                              needs=self._engine.needs)  # as the counter: what the shop's rules need
+                              needs=self._engine.needs, rules=programs)  # as the counter: what the shop's rules need
 
 
 class _Same:

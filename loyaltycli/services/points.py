@@ -102,7 +102,7 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
     if _recorded(session, source, receipt_id):
         raise DuplicateReceipt(_('receipt {receipt_id} was already recorded (source {source}); nothing changed').format(receipt_id=receipt_id, source=source))
     engine = Engine(program, clock.local_zone(), clock.now())
-    account = storage.load_account(session, customer, engine.since(at), needs=engine.needs)
+    account = storage.load_account(session, customer, engine.since(at), needs=engine.needs, rules=programs)
     decision = engine.sale(account, receipt_id, at, amount, channel,
                            items=[(i.sku, int(i.quantity), i.amount) for i in items])
     if decision.rewarded is not None:  # the referrer's ledger is written too
@@ -260,7 +260,7 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
     if sale.customer_id != looked_up:
         ledger.lock_customer(session, sale.customer_id)
     customer = session.get(Customer, sale.customer_id)
-    record = storage.sale_record(session, sale)
+    record = storage.sale_record(session, sale, rules=programs)
     remaining = record.amount - record.refunded
     if remaining <= 0:
         raise RuleNotMet(_('receipt {receipt_id} is already fully refunded').format(receipt_id=sale.receipt_id))
@@ -274,7 +274,7 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
     amount = remaining if amount is None else amount
     at = check_when(at)
     engine = Engine(program, clock.local_zone(), clock.now())
-    account = storage.load_account(session, customer, engine.since(at), needs=engine.needs)
+    account = storage.load_account(session, customer, engine.since(at), needs=engine.needs, rules=programs)
     decision = engine.refund(account, refund_receipt or sale.receipt_id, at, amount, record,
                              items=[(i.sku, int(i.quantity), i.amount) for i in items])
     refund_id = check_receipt(refund_receipt) if refund_receipt else _refund_id(session, sale)

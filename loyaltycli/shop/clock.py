@@ -179,6 +179,12 @@ def _hour_offset(zone, naive: datetime) -> timedelta | None:
     return offset
 
 
+def hour_offset(zone, naive: datetime) -> timedelta | None:
+    """The one UTC offset of every moment of ``naive``'s whole hour in ``zone``; None when the clocks
+    change within it."""
+    return _hour_offset(zone, naive)
+
+
 def localize(naive: datetime, *, what: str = "time", text: str | None = None, strict: bool = True,
              zone=None) -> datetime:
     """A naive local time of the shop as an aware UTC datetime, with the offset of that very date.

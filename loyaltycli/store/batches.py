@@ -1,6 +1,9 @@
 """An import's transactions, paced so that tills keep selling: each one is committed once it holds enough
-rows or has held the write lock long enough (at the end of a block), and the next one starts a little
-later, so a till waiting for the lock (SQLite retries about every 0.1 s) gets it in between."""
+rows, has held the write lock long enough, or (when the caller can tell) as soon as another writer waits
+for the lock (at the end of a block), and the next one starts a little later, so a till waiting for the
+lock (SQLite retries about every 0.1 s) gets it in between. Nobody waiting, transactions grow to
+LONG_HOLD_SECONDS: each commit rewrites the index pages it touched into the WAL, so many small ones cost
+an import of a million rows about as much as all of its rules."""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from sqlalchemy.orm import Session
 BATCH_ROWS = 100_000
 # a transaction is committed once it has held the write lock this long (at the end of a block) ...
 HOLD_SECONDS = 0.3
+# ... or this long when the caller tells whether another writer waits (and nobody does)
+LONG_HOLD_SECONDS = 2.0
 # ... and the next one starts no sooner than this after
 LOCK_GAP_SECONDS = 0.12
 
@@ -21,15 +26,19 @@ class Transactions:
     """Open one transaction at a time from ``transaction()`` (a context manager yielding a Session).
 
     ``begin(session)`` runs first in each one; ``end(session, receipts, last)`` last, before the commit.
-    ``hold_seconds`` infinite: one transaction (a dry run, the caller's own)."""
+    ``hold_seconds`` infinite: one transaction (a dry run, the caller's own). ``waiting()``, when given,
+    tells whether another writer waits for the lock: the transaction is then committed at once (and the
+    first one after its first block, so that a run's record and first receipts are soon kept)."""
 
     def __init__(self, transaction: Callable[[], ContextManager[Session]], *, batch_rows: int = BATCH_ROWS,
                  hold_seconds: float = HOLD_SECONDS, begin: Callable[[Session], None],
-                 end: Callable[[Session, int, bool], None]):
+                 end: Callable[[Session, int, bool], None], waiting: Callable[[], bool] | None = None):
         self._transaction = transaction
         self.batch_rows = max(1, batch_rows)
         self.hold_seconds = hold_seconds
         self._begin, self._end = begin, end
+        self._waiting = waiting
+        self.commits = 0
         self._tx = None
         self.session: Session | None = None
         self._rows = self._receipts = 0
@@ -60,12 +69,15 @@ class Transactions:
         the file ends. True when it committed."""
         self._rows += rows
         self._receipts += receipts
-        if not (last or self._rows >= self.batch_rows or time.monotonic() - self._began >= self.hold_seconds):
+        if not (last or self._rows >= self.batch_rows or time.monotonic() - self._began >= self.hold_seconds
+                or (self._waiting is not None and self.hold_seconds != float("inf")
+                    and (self.commits == 0 or self._waiting()))):
             return False
         self._end(self.session, self._receipts, last)
         tx, self._tx, self.session = self._tx, None, None
         tx.__exit__(None, None, None)  # commits
         self.kept_receipts += self._receipts
+        self.commits += 1
         if self.hold_seconds != float("inf"):
             self._released = time.monotonic()
         return True

@@ -101,6 +101,61 @@ def temp_path(url: str, tag: str) -> Path:
     return temp_beside(base, tag)
 
 
+class WriteWaiters:
+    """Writers waiting for a SQLite database's write lock, told apart from none: each writer holds a shared
+    lock (flock) on ``NAME-wait`` beside the database while its BEGIN IMMEDIATE waits; ``any()`` (the
+    import, between its blocks) asks for an exclusive one without waiting, which fails while a writer
+    waits. SQLite itself cannot tell who waits for its lock. No file (a read-only folder, not a file
+    database): nobody is ever said to wait."""
+
+    def __init__(self, path: Path | None):
+        self.path = Path(str(path) + "-wait") if path is not None else None
+        self._fd: int | None = None
+
+    def _open(self, create: bool = False) -> int | None:
+        if self.path is None:
+            return None
+        try:  # made by the first import that asks (0600); a writer only opens it
+            return os.open(self.path, os.O_RDWR | (os.O_CREAT if create else 0) | getattr(os, "O_CLOEXEC", 0),
+                           0o600)
+        except OSError:
+            return None
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        fd = self._open()
+        if fd is not None:
+            try:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except (OSError, ImportError):
+                pass  # someone's check holds it for a moment: this wait goes unsaid
+        try:
+            yield
+        finally:
+            if fd is not None:
+                os.close(fd)  # the lock goes with it
+
+    def any(self) -> bool:
+        """True while another writer waits for the write lock."""
+        if self._fd is None:
+            self._fd = self._open(create=True)
+            if self._fd is None:
+                self.path = None
+                return False
+        try:
+            import fcntl
+
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except (OSError, ImportError):
+            return False
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        return False
+
+
 def _preflight_sqlite(path: Path, label: str, create: bool, url_label: str) -> None:
     """Look at a SQLite file read-only before any connection that may write to it (WAL mode, -wal and
     -shm files): refuse a missing file (unless creating), a foreign file and a newer schema unchanged."""
@@ -165,6 +220,7 @@ class Database:
         self.url = url
         self.create = create
         self.is_sqlite = url.startswith("sqlite")
+        self.waiters = WriteWaiters(None)  # a file database: its own (_make_engine)
         self.engine = self._make_engine(url)
         self._checked = False
         self.wrote = False  # a write transaction committed since the last checkpoint
@@ -181,6 +237,13 @@ class Database:
         removed = remove_stale_temps(self.temp_base.parent, DATABASE_TEMP_TAGS)
         self.swept.extend(removed)
         return removed
+
+    def writers_waiting(self, session: Session) -> bool:
+        """True while another writer waits for a lock this session's transaction holds (or may hold): on
+        SQLite a till's BEGIN IMMEDIATE (WriteWaiters), on PostgreSQL any lock not granted yet."""
+        if self.is_sqlite:
+            return self.waiters.any()
+        return bool(session.execute(text("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted)")).scalar())
 
     @property
     def safe_url(self) -> str:
@@ -254,12 +317,20 @@ class Database:
             cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
             cursor.close()
 
+        waiters = WriteWaiters(sqlite_file(url))
+        self.waiters = waiters
+
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
             # A writer takes SQLite's write lock at BEGIN: two tills never read the same balance
-            # and both spend it.
+            # and both spend it. While it waits for the lock it says so (WriteWaiters): a long import
+            # then commits at once and lets it in.
             write = conn.get_execution_options().get("loyalty_write", True)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            if not write:
+                conn.exec_driver_sql("BEGIN")
+                return
+            with waiters.waiting():
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
 

@@ -5,6 +5,7 @@ block row by row with every rule and message; the last receipt of a block is hel
 from __future__ import annotations
 
 import csv
+import re
 from datetime import datetime
 from decimal import Decimal
 from itertools import accumulate, chain, compress, islice, repeat
@@ -26,6 +27,8 @@ from loyaltycli.tillcsv.presets import CANONICAL, REQUIRED, Preset
 from loyaltycli.tillcsv.records import (AMOUNT_MEMO, QUANTITY_MEMO, REFUND_SUFFIX, Block, Line, Receipt, Reject, Span, cents,
                                         cents_or_none, parsed_column, quantity_or_none)
 from loyaltycli.i18n import N_, _, ngettext
+
+_HOUR_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}")  # an ISO time's first 13 characters: its hour
 
 
 
@@ -56,6 +59,8 @@ class Reader:
         self._replace_rejects = False
         self._header: list[str] = []
         self._last_when: tuple[str, datetime | None, str | None] = ("", None, None)
+        self._line_numbers: dict[tuple[str, str, str], tuple[int, int, int]] = {}  # _parse_line
+        self._offsets: dict = {}  # _parse_when: '2021-06-01T09' -> the UTC offset of that whole hour
         self._zone = clock.local_zone()
         self._translator = None
 
@@ -209,6 +214,52 @@ class Reader:
             held_errors = {i - cut: e for i, e in errors.items() if i >= cut}
             del rows[cut:], starts[cut:]
             yield self._receipts(rows, starts, {i: e for i, e in errors.items() if i < cut}), cut, False
+
+    def receipt_times(self, handle, block_rows: int) -> Iterator[tuple[str, list[str]]]:
+        """(receipt id, the time texts of its lines) of each receipt, read the way ``blocks`` reads them but
+        no further: the rows it passes over (blank, unreadable, skipped by the preset, anonymous) left out, a
+        receipt's lines being the consecutive rows of its id. Its amounts, quantities and prices are not
+        read: a receipt ``blocks`` would reject is here too (spill.in_order: a cheap first pass)."""
+        reader = self._open_reader(handle)
+        index = self._columns(self._header)
+        self._get = get = {f: index.get(f) for f in CANONICAL}
+        reader = translate.translated(reader, self.path, self._delimiter, self._get, self.options, self.label)
+        translator = self._translator = translate.translator_of(reader)
+        if translator is not None:
+            translator.numbers = []  # amounts are not read here: their canonical text is not needed
+        i_receipt, i_when, i_customer = get["receipt_id"], get["timestamp"], get["customer"]
+        width = max(i for i in (i_receipt, i_when, i_customer) if i is not None) + 1
+        skip_rules = self._rule_columns["skip_when"]
+        anonymous_skip = self.preset.anonymous == "skip"
+        card_numbers = self.options.customer_kind == "card"
+        current: str | None = None
+        times: list[str] = []
+        for rows, _, errors, ended in self._record_blocks(reader, block_rows):
+            for i, fields in enumerate(rows):
+                if not fields or i in errors:
+                    continue  # a blank line; a row refused as it was read
+                if len(fields) < width:
+                    fields = fields + [""] * (width - len(fields))
+                if skip_rules and any(len(fields) > c and fields[c].strip().lower() == v for c, v in skip_rules):
+                    continue
+                if anonymous_skip:
+                    key = fields[i_customer].strip()
+                    if card_numbers and key.endswith(".0") and key[:-2].isdigit():
+                        key = key[:-2]
+                    if not key:
+                        continue
+                receipt_id = fields[i_receipt].strip()
+                when = fields[i_when].strip()
+                if receipt_id != current or not receipt_id:
+                    if current is not None:
+                        yield current, times
+                    current, times = receipt_id, [when]
+                elif when != times[-1]:
+                    times.append(when)
+            if ended:
+                break
+        if current is not None:
+            yield current, times
 
     def _last_receipt(self, rows: list, errors: dict[int, str]) -> tuple[int | None, str | None]:
         """Where the last receipt of ``rows`` starts, and its id; (None, id) when every row belongs to it or
@@ -404,6 +455,24 @@ class Reader:
         qty_text = fields[i_qty].strip() if i_qty is not None else ""
         price_text = fields[i_price].strip() if i_price is not None else ""
         amount_text = fields[i_amount].strip() if i_amount is not None else ""
+        # a file repeats a few quantities and prices (UCI: ~50 quantities, ~20 prices in 540,000 lines): each
+        # combination read once (the outcome depends on these texts only; a refusal is not kept)
+        key = (qty_text, price_text, amount_text)
+        numbers_of = self._line_numbers.get(key)
+        if numbers_of is None:
+            self._parse_numbers(line, fields, i_amount, i_sku, qty_text, price_text, amount_text)
+            if len(self._line_numbers) > 50_000:
+                self._line_numbers.clear()
+            self._line_numbers[key] = (line.quantity, line.unit_price, line.amount)
+        else:
+            line.quantity, line.unit_price, line.amount = numbers_of
+        if i_sku is not None:
+            sku = fields[i_sku].strip()
+            if sku:
+                line.sku = sku if len(sku) <= 64 and sku.isprintable() else check_sku(sku)
+
+    def _parse_numbers(self, line: Line, fields: list[str], i_amount, i_sku, qty_text: str, price_text: str,
+                       amount_text: str) -> None:
         # quantities whole or up to 3 decimals (weighed goods), in thousandths; unit prices to 6 decimals
         if qty_text:
             try:
@@ -423,10 +492,6 @@ class Reader:
             amount = numbers.line_amount(exact, price)
         else:
             raise Reject(_('amount is empty (and there is no unit_price to compute it)'))
-        if i_sku is not None:
-            sku = fields[i_sku].strip()
-            if sku:
-                line.sku = sku if len(sku) <= 64 and sku.isprintable() else check_sku(sku)
         line.quantity = quantity
         line.unit_price = unit_price if unit_price is not None else (
             amount * 1000 // quantity if amount * 1000 % quantity == 0 else amount)
@@ -568,8 +633,20 @@ class Reader:
             value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
             if 1900 < value.year < 9998:
                 if value.tzinfo is None:
-                    # the shop's zone, this date's offset; a DST gap refused
-                    return clock.localize(value, text=text, zone=self._zone)
+                    # the shop's zone, this date's offset; a DST gap refused. The offset of a whole hour
+                    # with no change of the clocks is kept by the hour's text (2021-06-01T09)
+                    hour = text[:13]
+                    offset = self._offsets.get(hour)
+                    if offset is not None:
+                        return (value - offset).replace(tzinfo=UTC)
+                    out = clock.localize(value, text=text, zone=self._zone)
+                    if _HOUR_TEXT.fullmatch(hour):
+                        offset = clock.hour_offset(self._zone, value)
+                        if offset is not None:
+                            if len(self._offsets) > 100_000:
+                                self._offsets.clear()
+                            self._offsets[hour] = offset
+                    return out
                 return value.astimezone(UTC)
         except ValueError:
             pass
