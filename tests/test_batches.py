@@ -112,3 +112,13 @@ def test_a_writer_waiting_for_the_sqlite_lock_is_seen_by_the_import(tmp_path):
         assert importer.any() is True
     assert importer.any() is False
     assert WriteWaiters(None).any() is False  # not a file database: nobody is said to wait
+
+
+def test_a_link_planted_as_the_wait_file_is_not_followed(tmp_path):
+    from loyaltycli.store.db import WriteWaiters
+
+    target = tmp_path / "elsewhere"
+    (tmp_path / "loyalty.db-wait").symlink_to(target)
+    importer = WriteWaiters(tmp_path / "loyalty.db")
+    assert importer.any() is False  # nobody is said to wait; the link is refused, not followed
+    assert not target.exists()

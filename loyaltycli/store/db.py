@@ -116,7 +116,8 @@ class WriteWaiters:
         if self.path is None:
             return None
         try:  # made by the first import that asks (0600); a writer only opens it
-            return os.open(self.path, os.O_RDWR | (os.O_CREAT if create else 0) | getattr(os, "O_CLOEXEC", 0),
+            return os.open(self.path, os.O_RDWR | (os.O_CREAT if create else 0) | getattr(os, "O_CLOEXEC", 0)
+                           | getattr(os, "O_NOFOLLOW", 0),  # a planted link is not followed
                            0o600)
         except OSError:
             return None
