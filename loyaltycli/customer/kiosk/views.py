@@ -45,6 +45,9 @@ def words() -> dict[str, str]:
         "consent_note": _("Offers are optional; you can change your mind at the counter at any time."),
         "submit_join": _("Join"),
         "joined": _("Welcome to the program! Here is your card."),
+        "slip_printed": _("Your card is also printed on a slip: take it from the printer."),
+        "slip_failed": _("Your card is ready, but its slip could not be printed. Take a photo of "
+                         "this code, or ask at the counter for a slip."),
         "card_hint": _("Show this code at the counter, or take a photo of it. Your card number is {code}."),
         "referral_yours": _("Your referral code for friends: {code}"),
         "scan": _("Scan your card, or type the code written under it, then press Enter."),
@@ -187,7 +190,7 @@ def enrol(app, lang: str, form) -> tuple[str, int]:
                         consents={MEMBERSHIP: True, EMAIL: ticked[EMAIL], SMS: ticked[SMS]},
                         consent_how="kiosk", consent_version=WORDING_VERSION)
                     code = passes.code_for(session, customer.id)
-                    number, referral = customer.code, customer.referral_code
+                    number, referral, customer_id = customer.code, customer.referral_code, customer.id
             except DuplicateCustomer as exc:
                 problem = _(TAKEN.get(getattr(exc, "field", ""), TAKEN["phone"]))
             except RuleNotMet:  # a referral code unknown, or the customer's own: whose is not said
@@ -198,8 +201,31 @@ def enrol(app, lang: str, form) -> tuple[str, int]:
                 problem = str(exc)  # which field and why, as the CLI says it (in the page's language)
     if problem is not None:
         return page(app, lang, "join.html", status=422, form=shown, problem=problem)
+    printed = print_welcome(app, customer_id) if app.config.get("KIOSK_PRINTER") else None
     return page(app, lang, "welcome.html", qr_svg=qr.svg(code, scale=8, xmldecl=False), code=code,
-                number=number, referral=referral)
+                number=number, referral=referral, printed=printed)
+
+
+def print_welcome(app, customer_id: int) -> bool:
+    """The welcome slip of a customer just enrolled, sent to the kiosk's printer: True when it was.
+    The enrolment is recorded already: a printer that fails (unreachable, out of paper, anything) only
+    makes the page say so, and the log names the failure's type (never what the slip says)."""
+    from loyaltycli.customer import slip
+    from loyaltycli.customer.printer import open_printer
+    from loyaltycli.store.models import Customer
+    from loyaltycli.store.program import load_program
+
+    try:
+        with database(app).session(write=False) as session:
+            made = slip.for_enrolment(session, load_program(session), session.get(Customer, customer_id))
+        data = slip.escpos_bytes(made)
+        open_printer(app.config["KIOSK_PRINTER"]).send(data)
+    except Exception as exc:  # noqa: BLE001  the card is made: a slip is a nicety, never an error page
+        from loyaltycli.customer.kiosk import log
+
+        log.warning("kiosk: the welcome slip was not printed (%s)", type(exc).__name__)
+        return False
+    return True
 
 
 def show_card(app, lang: str, text: str) -> tuple[str, int]:
