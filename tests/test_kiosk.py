@@ -340,3 +340,23 @@ def test_a_printer_file_gets_the_slip_in_the_customers_language(cli, db_path, tm
 def test_kiosk_refuses_a_printer_it_cannot_name(cli):
     bad = cli("kiosk", "--printer", "lpd://host")
     assert bad.exit_code == 1 and "only tcp://HOST:PORT is understood" in bad.stderr
+
+
+@pytest.mark.parametrize("lang,country,typed,example", [
+    ("pt_PT", "PT", "02/04/1990", "31/12/1990"), ("ro", "RO", "2.4.1990", "31.12.1990"),
+    ("it", "IT", "02/04/1990", "31/12/1990"), ("es", "ES", "02-04-1990", "31/12/1990")])
+def test_the_birthday_is_written_day_first_the_pages_way(cli, client, database, lang, country, typed, example):
+    assert cli("program", "set", "country", country).exit_code == 0
+    form = client.get(f"/{lang}/join", headers={"Host": HOST}).get_data(as_text=True)
+    assert 'type="date"' not in form  # the browser's own locale would order it (mm/dd/yyyy in en-US)
+    assert f'placeholder="{example}"' in form and example in re.search(r'id="birthday-hint">([^<]+)<', form).group(1)
+    phone = {"PT": "912345678", "RO": "0712345678", "IT": "3123456789", "ES": "612345678"}[country]
+    refused = join(client, lang, phone=phone, birthday="31.02.1990", consent_membership="yes")
+    assert refused.status_code == 422
+    problem = re.search(r'id="problem">([^<]+)<', refused.get_data(as_text=True)).group(1)
+    assert "31.02.1990" in problem.replace("&#39;", "'") and example in problem
+    assert 'value="31.02.1990"' in refused.get_data(as_text=True)  # kept as typed, to be mended
+    assert customers(database) == []
+    assert join(client, lang, phone=phone, birthday=typed, consent_membership="yes").status_code == 200
+    [customer] = customers(database)
+    assert str(customer.birthday) == "1990-04-02"
