@@ -204,3 +204,21 @@ def test_piped_summary_follows_columns_or_is_plain_text(cli, monkeypatch):
         out = cli("report", "summary").stdout
         assert all(len(line) <= int(width) for line in out.splitlines()), out
         assert "…" not in out and "45,50" in out and "45.50" not in out, out
+
+
+def test_names_at_the_till_rerun_the_line_through_clicks_public_api(cli, monkeypatch):
+    """In-process (the pty tests above run the real terminal): each name is replaced by the code picked and
+    the whole line, global options included, is parsed anew; no private Click attribute is touched."""
+    from loyaltycli.cli import byname, options
+
+    assert cli("enroll", "Álvaro Costa", "--phone", "0851111111").exit_code == 0
+    assert cli("enroll", "Maria Dias", "--phone", "0852222222").exit_code == 0
+    monkeypatch.setattr(options.Options, "interactive", property(lambda self: True))
+    picked = []
+    monkeypatch.setattr(byname, "_choose", lambda found: picked.append(found[0].name) or found[0].code)
+    data = cli.json("purchase", "alvaro", "12.50", "--by", "Maria", "--receipt", "R-9")
+    assert picked == ["Álvaro Costa"] and data["code"] == "C000001"
+    merged = cli("customer", "merge", "maria", "alvaro", "--yes")
+    assert merged.exit_code == 0, merged.stderr
+    assert picked == ["Álvaro Costa", "Maria Dias", "Álvaro Costa"]  # two names, two picks, one merge
+    assert cli.json("customer", "show", "C000002")["spend"] == "12.50"
