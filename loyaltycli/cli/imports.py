@@ -200,9 +200,9 @@ def presets() -> None:
     """
     from loyaltycli.tillcsv.presets import list_presets
 
-    rows = [{"preset": p.name, "from": p.origin, "columns": ", ".join(f"{k}={v}" for k, v in p.columns.items()),
-             "description": p.description} for p in list_presets()]
     machine = options.current.json or options.current.csv
+    rows = [{"preset": p.name, "from": p.origin, "columns": ", ".join(f"{k}={v}" for k, v in p.columns.items()),
+             "description": p.described(translated=not machine)} for p in list_presets()]
     emit(rows, columns=["preset", "from", "description", *(["columns"] if machine else [])], title=_("Import presets"))
 
 
