@@ -87,7 +87,7 @@ def test_the_owners_screens_speak_the_shops_language_unless_asked(rui):
     assert rui.json("customer", "show", "C000001")["language"] == "pt_PT"
 
 
-def test_old_text_notes_still_render_as_they_are(rui, database):
+def test_old_text_notes_are_said_again_and_unknown_ones_shown_as_they_are(rui, database):
     from loyaltycli.shop import clock
     from loyaltycli.store.models import LedgerEntry
 
@@ -96,9 +96,12 @@ def test_old_text_notes_still_render_as_they_are(rui, database):
                           note="receipt OLD-1 3.10 store (Bronze x1)"))
         s.add(LedgerEntry(customer_id=1, kind="award", delta=1, at=clock.now(), recorded_at=clock.now(),
                           note="a kind note from a newer program", note_kind="no-such-kind", note_args="{}"))
+        s.add(LedgerEntry(customer_id=1, kind="award", delta=1, at=clock.now(), recorded_at=clock.now(),
+                          note="typed by hand: 3.10"))
     shown = rui("history", "C000001").stdout
-    assert "receipt OLD-1 3.10 store (Bronze x1)" in shown
-    assert "a kind note from a newer program" in shown
+    assert "talão OLD-1 3,10\xa0€ loja (Bronze x1)" in shown  # the old English text, said in Rui's language
+    assert "a kind note from a newer program" in shown and "typed by hand: 3.10" in shown
+    assert "receipt OLD-1 3.10 store (Bronze x1)" in rui("history", "C000001", "--json").stdout
 
 
 def test_refund_milestone_expiry_and_stamps_are_rendered_too(cli, portuguese):

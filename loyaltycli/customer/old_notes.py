@@ -1,9 +1,11 @@
-"""Ledger notes as people read them: in their language, amounts the shop's way.
+"""Ledger notes as people read them, for rows written before notes were data (migration 0008).
 
-The ledger keeps its notes as written (English, amounts as 12.50: append-only, the same for every till
-and every export). A statement shown to people (`history`, `customer show`) reads the notes the program
-wrote itself and says them again in the person's language; a note typed by a person (`award --reason`),
-or one of a shape not known here, is shown as it is. JSON and CSV keep the stored note.
+A row written since keeps its note as a kind and values (``engine.notes``), rendered in the reader's
+language. An older row has its English text alone (amounts as 12.50: append-only, the same for every
+till and every export): a statement shown to people (`history`, `customer show`, e-mailed statements)
+reads the notes the program wrote itself then and says them again in the person's language; a note
+typed by a person (`award --reason`), or one of a shape not known here, is shown as it is. JSON and
+CSV keep the stored note.
 """
 
 from __future__ import annotations
@@ -90,6 +92,16 @@ def _percent(text: str) -> str:
     from loyaltycli.base.money import format_percent
 
     return format_percent(text, decimals=len(text.partition(".")[2]))
+
+
+def row_note(row) -> str:
+    """A statement row's note for people (a dict with ``note``, ``note_kind`` and ``note_args``): from its
+    kind and values, else (an older row) its stored text said again."""
+    from loyaltycli.engine.notes import row_note as from_kind
+
+    if row.get("note_kind"):
+        return from_kind(row)
+    return shown_note(row.get("note")) or ""
 
 
 def shown_note(note: str | None) -> str | None:
