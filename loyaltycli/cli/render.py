@@ -135,6 +135,14 @@ def emit(data: Any, *, columns: Sequence[str] | None = None, title: str | None =
         table(rows, columns=columns, title=title, optional=optional)
 
 
+def emit_lists(rows: list[dict], *, joined: Sequence[str], columns: Sequence[str], title: str | None = None) -> None:
+    """``emit`` rows some of whose values are lists (a card's or a goal's SKU patterns): a JSON list as it
+    is; in a table or CSV, the values of the ``joined`` keys joined by spaces."""
+    if not options.current.json:
+        rows = [{**row, **{key: " ".join(row[key]) for key in joined}} for row in rows]
+    emit(rows, columns=columns, title=title)
+
+
 def write_csv(stream, rows: Iterable[dict], columns: Sequence[str] | None = None) -> None:
     """CSV for people: formula-like cells escaped (base/spreadsheet.py), control characters and bidi
     overrides shown as ``\\x1b`` (``printable``); with --excel a UTF-8 BOM, and
