@@ -18,7 +18,7 @@ PT = {
     "refund of receipt {receipt}: {amount}": "devolução do talão {receipt}: {amount}",
     "milestone: {year} spend reached {goal}": "meta: gasto de {year} atingiu {goal}",
     "Statement of {code}": "Extrato de {code}",
-    ("{points} point earned {day} expired", "{points} points earned {day} expired"):
+    ("{points} point earned on {day} expired", "{points} points earned on {day} expired"):
         ("{points} ponto ganho em {day} expirou", "{points} de pontos ganhos em {day} expiraram",
          "{points} pontos ganhos em {day} expiraram"),  # Portuguese has a third form (a million of ...)
     ("receipt {receipt}: {stamps} stamp on {card}", "receipt {receipt}: {stamps} stamps on {card}"):
@@ -120,7 +120,7 @@ def test_refund_milestone_expiry_and_stamps_are_rendered_too(cli, portuguese):
     assert "talão R1: 2 carimbos em Café" in shown
     notes = [r["note"] for r in cli.json("history", "C000001")]
     assert "refund of receipt R1: 100.00" in notes and "milestone: 2025 spend reached 500" in notes
-    assert "250 points earned 2025-01-03 expired" in notes
+    assert "250 points earned on 2025-01-03 expired" in notes
 
 
 def test_every_kind_stored_text_is_the_text_written_before_notes_were_data():
@@ -128,11 +128,11 @@ def test_every_kind_stored_text_is_the_text_written_before_notes_were_data():
 
     assert make("welcome")[0] == "welcome bonus"
     assert english("milestone", {"year": 2026, "goal": 50000}) == "milestone: 2026 spend reached 500"
-    assert english("expire", {"points": 1, "day": "2026-01-02"}) == "1 points earned 2026-01-02 expired"
+    assert english("expire", {"points": 1, "day": "2026-01-02"}) == "1 points earned on 2026-01-02 expired"
     assert english("stamp", {"receipt": "R1", "stamps": 1, "card": "Café"}) == "receipt R1: 1 stamp on Café"
     assert english("stamp", {"receipt": "R1", "stamps": 2, "card": "Café"}) == "receipt R1: 2 stamps on Café"
     assert english("refund", {"receipt": "R1", "amount": 1050}) == "refund of receipt R1: 10.50"
-    assert english("rebate", {"percent": "2", "year": 2025, "amount": 123456}) == "rebate 2% on 2025 spend 1234.56"
+    assert english("rebate", {"percent": "2", "year": 2025, "amount": 123456}) == "year-end rebate: 2% of 1234.56 spent in 2025"
     assert english("merge_lot", {"duplicate": "C000002", "keep": "C000001", "points": 7, "day": "2026-01-01"}) == (
         "merged C000002 into C000001: 7 points earned 2026-01-01")
 

@@ -50,7 +50,7 @@ def pick(name: str) -> str:
     with options.database().session(write=False) as session:
         found = customers_named(session, name, limit=30)
     if not found:
-        raise UnknownCustomer(_("no customer is named {name!r}, and it is no code, phone, e-mail, card or tax id; "
+        raise UnknownCustomer(_("no customer is named {name!r}, and it is not a customer code, phone, e-mail, card or tax id; "
                                 "try `loyalty customer list --search {quote}`").format(name=name,
                                                                                      quote=shlex.quote(name)))
     try:

@@ -47,7 +47,8 @@ def import_(
     customer_kind: Optional[str] = typer.Option(None, "--customer-kind", metavar="card|phone|email|code|tax_id",
                                                 help="What the customer column holds (default: e-mail if it has "
                                                      "@, phone if valid for the shop's region, else card; tax_id: "
-                                                     "a NIF, CNP... the customer is enrolled with as tax id)."),
+                                                     "a NIF, CNP... that an unknown customer is enrolled "
+                                                     "with)."),
     again: bool = typer.Option(False, "--again", help="Import a file even if it was imported before."),
     skip_when: Optional[List[str]] = typer.Option(None, "--skip-when", metavar="COLUMN=VALUE",
                                                   help="Leave out rows whose COLUMN is VALUE (any case; repeatable), "

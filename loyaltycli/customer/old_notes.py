@@ -73,9 +73,9 @@ _NOTES = [
                 r"no sale linked\)$"),
      lambda m: _("refund {receipt}: {amount} ({rate}, no sale linked)").format(
          receipt=m["id"], amount=_money(m["amount"]), rate=_rate(m["tier"], m["mult"]))),
-    (re.compile(r"^(?P<n>\d+) points earned (?P<day>\d{4}-\d{2}-\d{2}) expired$"),
-     lambda m: ngettext("{count} point earned {day} expired", "{count} points earned {day} expired",
-                        int(m["n"])).format(count=m["n"], day=m["day"])),
+    (re.compile(r"^(?P<n>\d+) points earned (?:on )?(?P<day>\d{4}-\d{2}-\d{2}) expired$"),
+     lambda m: ngettext("{points} point earned on {day} expired", "{points} points earned on {day} expired",
+                        int(m["n"])).format(points=m["n"], day=m["day"])),
     (re.compile(r"^points forfeited: personal data erased$"), lambda m: _("points forfeited: personal data erased")),
     (re.compile(rf"^redeemed for (?P<amount>{_AMOUNT})$"),
      lambda m: _("redeemed for {amount}").format(amount=_money(m["amount"]))),
@@ -83,15 +83,15 @@ _NOTES = [
     (re.compile(r"^donated to (?P<cause>.+)$"), lambda m: _("donated to {cause}").format(cause=m["cause"])),
     (re.compile(r"^used: (?P<reward>.+)$"), lambda m: _("used: {reward}").format(reward=m["reward"])),
     (re.compile(rf"^rebate (?P<pct>[\d.]+)% on (?P<year>\d{{4}}) spend (?P<amount>{_AMOUNT})$"),
-     lambda m: _("rebate {percent} on {year} spend {amount}").format(
-         percent=_percent(m["pct"]), year=m["year"], amount=_money(m["amount"]))),
+     lambda m: _("year-end rebate: {percent}% of {amount} spent in {year}").format(
+         percent=_number(m["pct"]), year=m["year"], amount=_money(m["amount"]))),
 ]
 
 
-def _percent(text: str) -> str:
-    from loyaltycli.base.money import format_percent
+def _number(text: str) -> str:
+    from loyaltycli.base.money import format_number
 
-    return format_percent(text, decimals=len(text.partition(".")[2]))
+    return format_number(text, decimals=len(text.partition(".")[2]))
 
 
 def row_note(row) -> str:
