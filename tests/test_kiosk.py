@@ -266,33 +266,12 @@ def test_my_card_shows_stamps_and_vouchers(cafe, client):
 
 # ------------------------------------------------------------------ the welcome slip
 
-def _tcp_printer():
-    """A receipt printer on 127.0.0.1: takes one connection and keeps what it received."""
-    import socket
-    import threading
-
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    received = bytearray()
-
-    def serve():
-        connection, _ = server.accept()
-        with connection:
-            while chunk := connection.recv(4096):
-                received.extend(chunk)
-        server.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    return f"tcp://127.0.0.1:{server.getsockname()[1]}", received, thread
-
-
 def test_a_printer_set_prints_a_welcome_slip_with_the_cards_qr(cli, db_path, database):
-    from escpos_helpers import parse
+    from escpos_helpers import parse, tcp_printer
 
     assert cli("program", "set", "shop_name", "Café Aurora").exit_code == 0
-    target, received, thread = _tcp_printer()
+    port, received, thread = tcp_printer()
+    target = f"tcp://127.0.0.1:{port}"
     client = create_app(db=str(db_path), hosts=allowed_hosts("127.0.0.1", 8765), printer=target).test_client()
     done = join(client, "en", name="Ann Walsh", phone="0851234567", consent_membership="yes")
     thread.join(10)
