@@ -339,3 +339,26 @@ def test_the_birthday_is_written_day_first_the_pages_way(cli, client, database, 
     assert join(client, lang, phone=phone, birthday=typed, consent_membership="yes").status_code == 200
     [customer] = customers(database)
     assert str(customer.birthday) == "1990-04-02"
+
+
+def test_kiosk_takes_its_printer_from_loyalty_printer_or_the_option(cli, monkeypatch, tmp_path):
+    from loyaltycli.customer import kiosk
+
+    seen = []
+
+    class Server:
+        def run(self):
+            pass
+
+        def close(self):
+            pass
+
+    real = kiosk.create_app
+    monkeypatch.setattr(kiosk, "create_app", lambda **kw: seen.append(kw["printer"]) or real(**kw))
+    monkeypatch.setattr(kiosk, "make_server", lambda app, **kw: Server())
+    monkeypatch.setenv("LOYALTY_PRINTER", "tcp://192.0.2.7:9100")
+    assert cli("kiosk").exit_code == 0
+    assert cli("kiosk", "--printer", str(tmp_path / "slips.bin")).exit_code == 0
+    monkeypatch.setenv("LOYALTY_PRINTER", "")
+    assert cli("kiosk").exit_code == 0
+    assert seen == ["tcp://192.0.2.7:9100", str(tmp_path / "slips.bin"), None]
