@@ -27,8 +27,7 @@ def kiosk(
 ) -> None:
     """Serve the kiosk: a page where customers enroll themselves (with their consent per channel) and see
     their card by scanning it. Open it full screen in the shop's browser, e.g.
-    `chromium --kiosk --app=http://127.0.0.1:8765`; Ctrl+C stops it. With --printer (or LOYALTY_PRINTER)
-    each new card is printed on a welcome slip too; a printer that fails leaves the card made.
+    `chromium --kiosk --app=http://127.0.0.1:8765`; Ctrl+C stops it.
 
     Example: loyalty kiosk --port 8765 --lang pt_PT
     """
