@@ -5,9 +5,10 @@
     python -m loyaltycli.i18n_tools update         # every .po takes the new and changed msgids
     python -m loyaltycli.i18n_tools compile        # every .po -> .mo (committed, shipped in the package)
 
-Extraction reads two sources: the ``_()``/``ngettext()``/``N_()`` calls in the code (Babel's Python
-extractor), and the help texts of every command and option as Typer builds them (docstrings and
-``help=``), which are translated when help is drawn (``cli/language.py``).
+Extraction reads three sources: the ``_()``/``ngettext()``/``N_()`` calls in the code (Babel's Python
+extractor), the descriptions of the built-in import presets (``presets/*.toml``), and the help texts of
+every command and option as Typer builds them (docstrings and ``help=``), which are translated when
+help is drawn (``cli/language.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,17 @@ def code_messages():
             str(PACKAGE), method_map=method_map, keywords=KEYWORDS, comment_tags=("Translators:",),
             strip_comment_tags=True):
         yield f"loyaltycli/{filename}", lineno, message, comments
+
+
+def preset_messages():
+    """(where, text) for the description of every built-in import preset (loyaltycli/presets/*.toml),
+    which `import-presets` shows translated; the export's own column names (``headers``) are not."""
+    from loyaltycli.base.files import read_toml
+
+    for path in sorted((PACKAGE / "presets").glob("*.toml")):
+        description = read_toml(path, f"preset {path}").get("description")
+        if description:
+            yield f"loyaltycli/presets/{path.name}", description
 
 
 def help_messages():
@@ -67,6 +79,8 @@ def build_catalog():
     for filename, lineno, message, comments in code_messages():
         flags = ("python-brace-format",) if _has_braces(message) else ()
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, flags=flags)
+    for where, text in preset_messages():
+        catalog.add(text, None, [(where, 0)])
     for where, text in help_messages():
         flags = ("python-brace-format",) if _has_braces(text) else ()
         catalog.add(text, None, [(f"help: {where}", 0)], flags=flags)

@@ -7,6 +7,8 @@ sends that this reader does not know fails the test.
 
 from __future__ import annotations
 
+import socket
+import threading
 from dataclasses import dataclass, field
 
 # ESC t n -> the Python codec of that table (Epson's numbering)
@@ -98,3 +100,23 @@ def parse(data: bytes) -> Printed:
             i += 1
     assert not text, "text left without a line feed"
     return out
+
+
+def tcp_printer():
+    """A receipt printer on 127.0.0.1: takes one connection and keeps what it received; (port, the bytes
+    received so far, the thread to join)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    received = bytearray()
+
+    def serve():
+        connection, _ = server.accept()
+        with connection:
+            while chunk := connection.recv(4096):
+                received.extend(chunk)
+        server.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return server.getsockname()[1], received, thread

@@ -123,13 +123,13 @@ def test_rebate_dry_run_then_once_per_year(cli, rebate_shop):
     assert (dry["points"], dry["dry_run"], dry["already_rebated"]) == (364, True, 0)
     assert {c: cli.json("balance", c)["balance"] for c in before} == before
     result = cli("rebate", "--year", "2025", "--percent", "2")
-    assert result.stdout == "rebate 2025: gave 364 points to 2 customers (0 had it already)\n"
+    assert result.stdout == "year-end rebate for 2025: 364 points given to 2 customers (0 already had it)\n"
     assert cli.json("balance", "C000001")["balance"] == before["C000001"] + 360
     assert cli.json("balance", "C000002")["balance"] == before["C000002"] + 4
     assert cli.json("balance", "C000003")["balance"] == before["C000003"]
     again = cli.json("rebate", "--year", "2025", "--percent", "5")
     assert (again["points"], again["customers"], again["already_rebated"]) == (0, 0, 2)
-    assert cli.json("history", "C000001")[-1]["note"] == "rebate 2% on 2025 spend 900.00"
+    assert cli.json("history", "C000001")[-1]["note"] == "year-end rebate: 2% of 900.00 spent in 2025"
 
 
 def test_rebate_refuses_an_unfinished_year(cli, rebate_shop):

@@ -76,6 +76,15 @@ def data_words(path) -> set[str]:
     return words
 
 
+def till_words() -> set[str]:
+    """The column names of the tills' own exports (a built-in preset's ``headers``): the till's words, shown
+    as they are beside the translated description, like data."""
+    from loyaltycli.tillcsv.presets import list_presets
+
+    return {w.lower() for preset in list_presets() for header in preset.headers
+            for w in re.findall(r"\w+", header)}
+
+
 def command_words() -> set[str]:
     from i18n_helpers import command_names
 
@@ -100,10 +109,9 @@ def findings(output: str, english: set[str], allowed: set[str]) -> tuple[list[st
     return words, amounts
 
 
-@pytest.mark.xfail(strict=False, reason="strings not yet translated: the coordinator's translation pass (extract, "
-                                        "update, translate) fills the catalogs for the new msgids (ledger notes said "
-                                        "again in cli/ledger_words.py, status values such as 'rewarded'); the "
-                                        "built-in presets' descriptions (presets/*.toml) are English too")
+@pytest.mark.xfail(strict=False, reason="strings not yet translated: the built-in presets' descriptions "
+                                        "(presets/*.toml, extracted by i18n_tools) wait for the coordinator's "
+                                        "translation pass (extract, update, translate)")
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
 def test_every_screen_speaks_the_language_and_writes_amounts_its_way(cli, db_path, monkeypatch, english, lang):
     monkeypatch.setenv("LOYALTY_NOW", "2026-12-01T12:00:00+00:00")  # the demo's sales lie before it
@@ -117,7 +125,7 @@ def test_every_screen_speaks_the_language_and_writes_amounts_its_way(cli, db_pat
 
     place.set_loader(None)
     i18n.reset()
-    allowed = language_words(lang) | data_words(db_path) | command_words()
+    allowed = language_words(lang) | data_words(db_path) | command_words() | till_words()
     problems = []
     for args in COMMANDS:
         result = cli(*args)

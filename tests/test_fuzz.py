@@ -96,8 +96,18 @@ def invocation(draw):
 
 @pytest.fixture
 def seeded(cli, tmp_path, monkeypatch):
-    """A small shop to be hostile to, with the test's folder as the working directory."""
+    """A small shop to be hostile to, with the test's folder as the working directory. `kiosk` checks its options
+    and its database, then returns instead of serving until Ctrl+C (a printer path it accepts, as most text is)."""
     monkeypatch.chdir(tmp_path)
+
+    class NotServing:
+        def run(self):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr("loyaltycli.customer.kiosk.make_server", lambda app, **kw: NotServing())
     assert cli("enroll", "Aoife Byrne", "--email", "aoife@example.ie", "--phone", "0851234567").exit_code == 0
     assert cli("enroll", "Brian Walsh", "--card", "CARD-0002").exit_code == 0
     assert cli("purchase", "C000001", "240.00", "--receipt", "R-1").exit_code == 0

@@ -113,3 +113,16 @@ def test_goal_add_refuses_bad_values_and_changes_nothing(cli):
     assert again.exit_code != 0 and "already exists" in again.stderr
     assert [g["goal"] for g in cli.json("goal", "list")] == ["Pastries"]
     assert "Example: loyalty goal add" in cli("goal", "add", "--help").stdout
+
+
+def test_goal_and_card_lists_give_skus_as_a_list_in_json_and_joined_elsewhere(cli):
+    assert cli("goal", "add", "Pastries", "--spend", "30.00", "--reward", "Free coffee", "--sku", "PAS-*",
+               "--sku", "CAKE-*").exit_code == 0
+    assert cli("card", "add", "Coffee", "--stamps", "10", "--reward", "Free coffee", "--sku", "COF-*", "--sku", "ESP-*",
+               "--per", "item").exit_code == 0
+    for noun, name in (("goal", "Pastries"), ("card", "Coffee")):
+        [row] = cli.json(noun, "list")
+        assert row[noun] == name and isinstance(row["skus"], list) and len(row["skus"]) == 2
+        csv_text = cli(noun, "list", "--csv").stdout
+        assert " ".join(row["skus"]) in csv_text
+        assert " ".join(row["skus"]) in cli(noun, "list").stdout.replace("\n", " ") or row["skus"][0] in cli(noun, "list").stdout

@@ -90,6 +90,23 @@ def test_presets_are_data_and_listed(cli):
     assert [row["preset"] for row in listed] == names
 
 
+def test_built_in_descriptions_are_translated_and_the_tills_column_names_are_not(cli, monkeypatch):
+    from loyaltycli.i18n_tools import preset_messages
+
+    built_in = [p for p in importer.list_presets() if p.origin == "built-in"]
+    # every built-in description is a msgid the catalogs' extraction finds
+    assert sorted(text for _where, text in preset_messages()) == sorted(p.description for p in built_in)
+    loyverse = importer.load_preset("loyverse")
+    assert loyverse.described() == ("Loyverse receipts: Date, Receipt number, Receipt type, Net sales, "
+                                    "Customer contacts, Status")
+    from loyaltycli.tillcsv import presets
+
+    monkeypatch.setattr(presets, "_", lambda text: f"<{text}>")
+    assert loyverse.described() == "<Loyverse receipts>: Date, Receipt number, Receipt type, Net sales, Customer contacts, Status"
+    assert loyverse.described(translated=False).startswith("Loyverse receipts: Date")  # JSON and CSV: stable
+    assert {row["description"] for row in cli.json("import-presets")} == {p.described(translated=False) for p in built_in}
+
+
 def test_map_overrides_a_preset(cli, tmp_path):
     cli("program", "set", "expiry_days", "0")  # 2010's points would have expired: balances show what is spendable
     assert cli("enroll", "Bo", "--card", "9999", "--at", "2010-01-01T00:00:00", "--no-input").exit_code == 0

@@ -262,3 +262,103 @@ def test_my_card_shows_stamps_and_vouchers(cafe, client):
     assert seen.status_code == 200
     # 12 stamps: a full card of 10 became a voucher, 2 stamps on the next
     assert re.search(r'id="stamps"><span class="stamp-card">Coffee: 2/10 · vouchers: 1 \(Free coffee\)<', page), page
+
+
+# ------------------------------------------------------------------ the welcome slip
+
+def test_a_printer_set_prints_a_welcome_slip_with_the_cards_qr(cli, db_path, database):
+    from escpos_helpers import parse, tcp_printer
+
+    assert cli("program", "set", "shop_name", "Café Aurora").exit_code == 0
+    port, received, thread = tcp_printer()
+    target = f"tcp://127.0.0.1:{port}"
+    client = create_app(db=str(db_path), hosts=allowed_hosts("127.0.0.1", 8765), printer=target).test_client()
+    done = join(client, "en", name="Ann Walsh", phone="0851234567", consent_membership="yes")
+    thread.join(10)
+    page = done.get_data(as_text=True)
+    assert done.status_code == 200
+    assert 'id="slip" role="status">Your card is also printed on a slip' in page
+    code = re.search(r'id="code">(LC1\.[A-Z0-9.]+)<', page).group(1)
+    printed = parse(bytes(received))
+    assert printed.qr == [code]  # the card on screen, on paper
+    assert printed.lines[:4] == ["Café Aurora", "Welcome to our loyalty program!", "Ann Walsh", "Card C000001"]
+    assert "On joining: +50 points" in printed.lines  # the welcome bonus
+    assert "  incl. welcome bonus +50" in printed.lines
+    assert "Balance: 50 points (€2.50)" in printed.lines
+    assert not any(line.startswith("Receipt") for line in printed.lines)
+    assert printed.cuts == 1
+
+
+def test_a_printer_that_fails_leaves_the_card_made_and_says_so(client, db_path, database):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = create_app(db=str(db_path), hosts=allowed_hosts("127.0.0.1", 8765), printer=f"tcp://127.0.0.1:{port}")
+    done = join(app.test_client(), "en", phone="0851234567", consent_membership="yes")
+    page = done.get_data(as_text=True)
+    assert done.status_code == 200 and 'id="qr"' in page  # the card on screen all the same
+    assert "Your card is ready, but its slip could not be printed." in page
+    assert [c.phone.endswith("851234567") for c in customers(database)] == [True]
+
+
+def test_a_printer_file_gets_the_slip_in_the_customers_language(cli, db_path, tmp_path):
+    from escpos_helpers import parse
+
+    assert cli("program", "set", "country", "PT").exit_code == 0
+    target = tmp_path / "slips.bin"
+    client = create_app(db=str(db_path), hosts=allowed_hosts("127.0.0.1", 8765), printer=str(target)).test_client()
+    assert join(client, "pt_PT", phone="912345678", consent_membership="yes").status_code == 200
+    printed = parse(target.read_bytes())
+    assert printed.page == 19  # cp858, the Portuguese slip's code page
+    assert any(line.startswith("Cartão C000001") for line in printed.lines), printed.lines
+    assert any("2,50" in line for line in printed.lines)  # the balance's worth, the locale's way
+
+
+def test_kiosk_refuses_a_printer_it_cannot_name(cli):
+    bad = cli("kiosk", "--printer", "lpd://host")
+    assert bad.exit_code == 1 and "only tcp://HOST:PORT is understood" in bad.stderr
+
+
+@pytest.mark.parametrize("lang,country,typed,example", [
+    ("pt_PT", "PT", "02/04/1990", "31/12/1990"), ("ro", "RO", "2.4.1990", "31.12.1990"),
+    ("it", "IT", "02/04/1990", "31/12/1990"), ("es", "ES", "02-04-1990", "31/12/1990")])
+def test_the_birthday_is_written_day_first_the_pages_way(cli, client, database, lang, country, typed, example):
+    assert cli("program", "set", "country", country).exit_code == 0
+    form = client.get(f"/{lang}/join", headers={"Host": HOST}).get_data(as_text=True)
+    assert 'type="date"' not in form  # the browser's own locale would order it (mm/dd/yyyy in en-US)
+    assert f'placeholder="{example}"' in form and example in re.search(r'id="birthday-hint">([^<]+)<', form).group(1)
+    phone = {"PT": "912345678", "RO": "0712345678", "IT": "3123456789", "ES": "612345678"}[country]
+    refused = join(client, lang, phone=phone, birthday="31.02.1990", consent_membership="yes")
+    assert refused.status_code == 422
+    problem = re.search(r'id="problem">([^<]+)<', refused.get_data(as_text=True)).group(1)
+    assert "31.02.1990" in problem.replace("&#39;", "'") and example in problem
+    assert 'value="31.02.1990"' in refused.get_data(as_text=True)  # kept as typed, to be mended
+    assert customers(database) == []
+    assert join(client, lang, phone=phone, birthday=typed, consent_membership="yes").status_code == 200
+    [customer] = customers(database)
+    assert str(customer.birthday) == "1990-04-02"
+
+
+def test_kiosk_takes_its_printer_from_loyalty_printer_or_the_option(cli, monkeypatch, tmp_path):
+    from loyaltycli.customer import kiosk
+
+    seen = []
+
+    class Server:
+        def run(self):
+            pass
+
+        def close(self):
+            pass
+
+    real = kiosk.create_app
+    monkeypatch.setattr(kiosk, "create_app", lambda **kw: seen.append(kw["printer"]) or real(**kw))
+    monkeypatch.setattr(kiosk, "make_server", lambda app, **kw: Server())
+    monkeypatch.setenv("LOYALTY_PRINTER", "tcp://192.0.2.7:9100")
+    assert cli("kiosk").exit_code == 0
+    assert cli("kiosk", "--printer", str(tmp_path / "slips.bin")).exit_code == 0
+    monkeypatch.setenv("LOYALTY_PRINTER", "")
+    assert cli("kiosk").exit_code == 0
+    assert seen == ["tcp://192.0.2.7:9100", str(tmp_path / "slips.bin"), None]

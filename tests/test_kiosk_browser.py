@@ -24,6 +24,9 @@ TABLET = {"width": 1024, "height": 768}
 # Each language's shop: a country (its currency, locale and phone region) and a local mobile number.
 SHOPS = {"pt_PT": ("PT", "912 345 678", "pontos"), "ro": ("RO", "0712 345 678", "puncte"),
          "it": ("IT", "312 345 6789", "punti"), "es": ("ES", "612 345 678", "puntos")}
+# A birthday typed the way each page shows it (day first; Romanian with dots), and the page's example.
+BIRTHDAYS = {"pt_PT": ("02/04/1990", "31/12/1990"), "ro": ("02.04.1990", "31.12.1990"),
+             "it": ("02/04/1990", "31/12/1990"), "es": ("02/04/1990", "31/12/1990")}
 
 
 def _missing(why: str):
@@ -55,7 +58,8 @@ def shots() -> Path:
 
 @pytest.fixture
 def page(chromium):
-    context = chromium.new_context(viewport=TABLET)
+    # An en-US browser: the page must not follow its month-first dates.
+    context = chromium.new_context(viewport=TABLET, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(60_000)
     yield page
@@ -91,6 +95,11 @@ def test_enrol_see_the_card_and_scan_it_back(lang, cli, database, page, shots):
         page.fill("#name", "Ana Test")
         page.fill("#phone", phone)
         page.fill("#email", f"ana.{lang.lower()}@example.eu")
+        typed, example = BIRTHDAYS[lang]
+        assert page.get_attribute("#birthday", "placeholder") == example
+        assert example in page.text_content("#birthday-hint")
+        page.focus("#birthday")
+        page.keyboard.type(typed)
         page.check("#membership")  # the e-mail and SMS boxes stay unticked
         page.screenshot(path=str(shots / f"kiosk-{lang}-join.png"), full_page=True)
         page.click("#submit")
@@ -100,6 +109,7 @@ def test_enrol_see_the_card_and_scan_it_back(lang, cli, database, page, shots):
         page.screenshot(path=str(shots / f"kiosk-{lang}-card.png"), full_page=True)
         customer, answers = consents_of(database, phone.replace(" ", "")[-6:])
         assert customer.language == lang and customer.email == f"ana.{lang.lower()}@example.eu"
+        assert str(customer.birthday) == "1990-04-02"
         assert answers == {"membership": (True, "kiosk", WORDING_VERSION)}  # no e-mail consent stored
         assert not customer.consent
 
@@ -152,6 +162,9 @@ def test_keyboard_only_enrolment(cli, database, page, shots):
         page.keyboard.type("0857654321")
         page.keyboard.press("Tab")
         page.keyboard.type("kate@example.ie")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "birthday"
+        page.keyboard.type("29/02/2000")
         _tab_to(page, "membership")
         page.keyboard.press("Space")
         page.keyboard.press("Tab")  # the e-mail offers box: left unticked
@@ -164,6 +177,7 @@ def test_keyboard_only_enrolment(cli, database, page, shots):
         page.wait_for_selector("#qr svg")
     customer, answers = consents_of(database, "857654321")
     assert customer.name == "Keyboard Kate" and customer.email == "kate@example.ie"
+    assert str(customer.birthday) == "2000-02-29"
     assert answers == {"membership": (True, "kiosk", WORDING_VERSION), "sms": (True, "kiosk", WORDING_VERSION)}
 
 
@@ -184,3 +198,23 @@ def test_language_switch_and_idle_return_to_start(cli, page):
         assert "Aoife" not in page.content()
         page.go_back()  # the card's page is not in the history to come back to
         assert "Aoife" not in page.content()
+
+
+def test_a_birthday_that_is_no_date_is_explained_the_pages_way(cli, database, page, shots):
+    shop_in(cli, "RO")
+    with Kiosk("--lang", "ro") as kiosk:
+        page.goto(kiosk.url + "/ro/join")
+        page.fill("#phone", "0712 345 679")
+        page.focus("#birthday")
+        page.keyboard.type("31.02.1990")
+        page.check("#membership")
+        page.click("#submit")
+        problem = page.text_content("#problem")
+        page.screenshot(path=str(shots / "kiosk-ro-birthday.png"), full_page=True)
+        assert "31.02.1990" in problem and "31.12.1990" in problem
+        assert page.input_value("#birthday") == "31.02.1990"  # kept, to be mended
+        page.fill("#birthday", "28.02.1990")
+        page.click("#submit")
+        page.wait_for_selector("#qr svg")
+    customer, _answers = consents_of(database, "345679")
+    assert str(customer.birthday) == "1990-02-28"

@@ -18,7 +18,7 @@ PT = {
     "refund of receipt {receipt}: {amount}": "devolução do talão {receipt}: {amount}",
     "milestone: {year} spend reached {goal}": "meta: gasto de {year} atingiu {goal}",
     "Statement of {code}": "Extrato de {code}",
-    ("{points} point earned {day} expired", "{points} points earned {day} expired"):
+    ("{points} point earned on {day} expired", "{points} points earned on {day} expired"):
         ("{points} ponto ganho em {day} expirou", "{points} de pontos ganhos em {day} expiraram",
          "{points} pontos ganhos em {day} expiraram"),  # Portuguese has a third form (a million of ...)
     ("receipt {receipt}: {stamps} stamp on {card}", "receipt {receipt}: {stamps} stamps on {card}"):
@@ -87,7 +87,7 @@ def test_the_owners_screens_speak_the_shops_language_unless_asked(rui):
     assert rui.json("customer", "show", "C000001")["language"] == "pt_PT"
 
 
-def test_old_text_notes_still_render_as_they_are(rui, database):
+def test_old_text_notes_are_said_again_and_unknown_ones_shown_as_they_are(rui, database):
     from loyaltycli.shop import clock
     from loyaltycli.store.models import LedgerEntry
 
@@ -96,9 +96,12 @@ def test_old_text_notes_still_render_as_they_are(rui, database):
                           note="receipt OLD-1 3.10 store (Bronze x1)"))
         s.add(LedgerEntry(customer_id=1, kind="award", delta=1, at=clock.now(), recorded_at=clock.now(),
                           note="a kind note from a newer program", note_kind="no-such-kind", note_args="{}"))
+        s.add(LedgerEntry(customer_id=1, kind="award", delta=1, at=clock.now(), recorded_at=clock.now(),
+                          note="typed by hand: 3.10"))
     shown = rui("history", "C000001").stdout
-    assert "receipt OLD-1 3.10 store (Bronze x1)" in shown
-    assert "a kind note from a newer program" in shown
+    assert "talão OLD-1 3,10\xa0€ loja (Bronze x1)" in shown  # the old English text, said in Rui's language
+    assert "a kind note from a newer program" in shown and "typed by hand: 3.10" in shown
+    assert "receipt OLD-1 3.10 store (Bronze x1)" in rui("history", "C000001", "--json").stdout
 
 
 def test_refund_milestone_expiry_and_stamps_are_rendered_too(cli, portuguese):
@@ -117,7 +120,7 @@ def test_refund_milestone_expiry_and_stamps_are_rendered_too(cli, portuguese):
     assert "talão R1: 2 carimbos em Café" in shown
     notes = [r["note"] for r in cli.json("history", "C000001")]
     assert "refund of receipt R1: 100.00" in notes and "milestone: 2025 spend reached 500" in notes
-    assert "250 points earned 2025-01-03 expired" in notes
+    assert "250 points earned on 2025-01-03 expired" in notes
 
 
 def test_every_kind_stored_text_is_the_text_written_before_notes_were_data():
@@ -125,11 +128,11 @@ def test_every_kind_stored_text_is_the_text_written_before_notes_were_data():
 
     assert make("welcome")[0] == "welcome bonus"
     assert english("milestone", {"year": 2026, "goal": 50000}) == "milestone: 2026 spend reached 500"
-    assert english("expire", {"points": 1, "day": "2026-01-02"}) == "1 points earned 2026-01-02 expired"
+    assert english("expire", {"points": 1, "day": "2026-01-02"}) == "1 points earned on 2026-01-02 expired"
     assert english("stamp", {"receipt": "R1", "stamps": 1, "card": "Café"}) == "receipt R1: 1 stamp on Café"
     assert english("stamp", {"receipt": "R1", "stamps": 2, "card": "Café"}) == "receipt R1: 2 stamps on Café"
     assert english("refund", {"receipt": "R1", "amount": 1050}) == "refund of receipt R1: 10.50"
-    assert english("rebate", {"percent": "2", "year": 2025, "amount": 123456}) == "rebate 2% on 2025 spend 1234.56"
+    assert english("rebate", {"percent": "2", "year": 2025, "amount": 123456}) == "year-end rebate: 2% of 1234.56 spent in 2025"
     assert english("merge_lot", {"duplicate": "C000002", "keep": "C000001", "points": 7, "day": "2026-01-01"}) == (
         "merged C000002 into C000001: 7 points earned 2026-01-01")
 

@@ -293,7 +293,7 @@ def test_a_refund_takes_its_own_sales_points_first_so_old_points_still_expire(cl
     assert cli.json("customer", "show", "C000001")["balance"] == 0
     assert cli.json("expire")["points"] == 2 * (50 + 100)
     notes = [h["note"] for h in cli.json("history", "C000001") if h["kind"] == "expire"]
-    assert notes == ["50 points earned 2025-01-01 expired", "100 points earned 2025-03-01 expired"]
+    assert notes == ["50 points earned on 2025-01-01 expired", "100 points earned on 2025-03-01 expired"]
 
 
 def test_a_receipt_arriving_late_joins_the_stamp_card_of_its_own_time_and_expires_with_it(cli, database, tmp_path):

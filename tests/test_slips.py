@@ -8,11 +8,10 @@ import json
 import os
 import stat
 import socket
-import threading
 
 import pytest
 
-from escpos_helpers import parse
+from escpos_helpers import parse, tcp_printer as _tcp_printer
 
 SLIP_KEYS = {"receipt_id", "at", "printed_at", "code", "name", "language", "currency", "amount", "points",
              "bonuses", "balance", "value", "tier", "next_tier", "missing_for_next_tier", "next_reward", "cards",
@@ -229,25 +228,6 @@ def test_a_code_page_may_be_chosen_for_the_printer(shop, cli, tmp_path):
 
 
 # ------------------------------------------------------------------ printers
-
-def _tcp_printer():
-    """A printer on 127.0.0.1: takes one connection and keeps what it received."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    received = bytearray()
-
-    def serve():
-        connection, _ = server.accept()
-        with connection:
-            while chunk := connection.recv(4096):
-                received.extend(chunk)
-        server.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    return server.getsockname()[1], received, thread
-
 
 def test_a_slip_sent_to_a_tcp_printer_arrives_byte_for_byte(shop, cli, tmp_path):
     port, received, thread = _tcp_printer()

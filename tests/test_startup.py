@@ -163,3 +163,36 @@ def test_a_library_user_keeps_its_collector_setting():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _cpu_of(argv: list[str], env: dict) -> float:
+    """CPU seconds (user + system) of one run of ``argv``, from the OS's accounting of the finished child."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert done.returncode == 0, done.stderr
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="CPU accounting of children as on Linux")
+def test_help_costs_at_most_one_and_a_half_times_importing_typer(tmp_path):
+    """`loyalty --help` against its floor, `python -c 'import typer'`, measured here, in turn (A B A B...):
+    the median of the pairs' CPU ratios under 1.5 (issue 28's goal). Both run with warm bytecode caches of
+    their own (one cache folder for both, filled by a first run of each): PYTHONDONTWRITEBYTECODE would
+    otherwise compile our modules at every start and not Typer's, which pip compiled at install."""
+    import statistics
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")
+    ours = [sys.executable, "-m", "loyaltycli", "--help"]
+    floor = [sys.executable, "-c", "import typer"]
+    for argv in (ours, floor, ours, floor):  # warm-up: the caches written, the files in the OS's cache
+        _cpu_of(argv, env)
+    ratios = []
+    for _pair in range(9):
+        a = _cpu_of(ours, env)
+        b = _cpu_of(floor, env)
+        ratios.append(a / max(b, 1e-3))
+    assert statistics.median(ratios) < 1.5, sorted(round(r, 2) for r in ratios)

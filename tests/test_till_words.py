@@ -154,7 +154,7 @@ def test_email_reasons_are_the_programs_own_words(cli):
 
 
 def test_ledger_notes_are_said_the_shops_way(cli):
-    from loyaltycli.cli.ledger_words import shown_note
+    from loyaltycli.customer.old_notes import shown_note
     from loyaltycli.base import place
 
     cli("program", "set", "country", "PT")
@@ -204,3 +204,40 @@ def test_piped_summary_follows_columns_or_is_plain_text(cli, monkeypatch):
         out = cli("report", "summary").stdout
         assert all(len(line) <= int(width) for line in out.splitlines()), out
         assert "…" not in out and "45,50" in out and "45.50" not in out, out
+
+
+def test_names_at_the_till_rerun_the_line_through_clicks_public_api(cli, monkeypatch):
+    """In-process (the pty tests above run the real terminal): each name is replaced by the code picked and
+    the whole line, global options included, is parsed anew; no private Click attribute is touched."""
+    from loyaltycli.cli import byname, options
+
+    assert cli("enroll", "Álvaro Costa", "--phone", "0851111111").exit_code == 0
+    assert cli("enroll", "Maria Dias", "--phone", "0852222222").exit_code == 0
+    monkeypatch.setattr(options.Options, "interactive", property(lambda self: True))
+    picked = []
+    monkeypatch.setattr(byname, "_choose", lambda found: picked.append(found[0].name) or found[0].code)
+    data = cli.json("purchase", "alvaro", "12.50", "--by", "Maria", "--receipt", "R-9")
+    assert picked == ["Álvaro Costa"] and data["code"] == "C000001"
+    merged = cli("customer", "merge", "maria", "alvaro", "--yes")
+    assert merged.exit_code == 0, merged.stderr
+    assert picked == ["Álvaro Costa", "Maria Dias", "Álvaro Costa"]  # two names, two picks, one merge
+    assert cli.json("customer", "show", "C000002")["spend"] == "12.50"
+
+
+@pytest.mark.sqlite_only
+def test_rows_written_before_notes_were_data_are_said_the_shops_way_too(cli, db_path):
+    """Migration 0008 left older rows with their English text alone (no note_kind): history, customer show
+    and statements say them again in the reader's language (customer/old_notes.py)."""
+    import json
+    import sqlite3
+
+    cli("program", "set", "country", "PT")
+    cli("enroll", "Ana", "--phone", "912345678")
+    cli("purchase", "C000001", "1234,50", "--receipt", "R-1")
+    with sqlite3.connect(db_path) as db:  # as a database migrated from before 0008 holds them
+        db.execute("UPDATE ledger SET note_kind = NULL, note_args = NULL")
+    for args in (("history", "C000001"), ("customer", "show", "C000001")):
+        out = cli(*args).stdout.replace("\u00a0", " ").replace("\u202f", " ")
+        assert "1 234,50 €" in out and "1234.50" not in out, out
+    assert cli.json("history", "C000001")[1]["note"] == "receipt R-1 1234.50 store (Bronze x1)"  # stored as is
+    assert json.dumps(cli.json("customer", "show", "C000001")).count("1234.50") >= 1

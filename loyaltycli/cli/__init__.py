@@ -69,25 +69,16 @@ class LoyaltyGroup(TyperGroup):
             except UnicodeEncodeError:  # argv bytes that are not UTF-8 (a Latin-1 terminal, junk)
                 fail(help_gettext("argument {argument!r} is not valid UTF-8 text; check the terminal's encoding")
                      .format(argument=arg))
-        return super().parse_args(ctx, join_command_words(hoist_global_options(list(args))))
+        words = join_command_words(hoist_global_options(list(args)))
+        ctx.meta[WORDS] = list(words)  # the line as parsed: run again with a name replaced (cli/byname.py)
+        return super().parse_args(ctx, words)
 
     def invoke(self, ctx):
         from loyaltycli.base.errors import LoyaltyError, UnknownCustomer
 
         try:
             try:
-                words = [*ctx._protected_args, *ctx.args]
-                for _tries in range(3):  # on a terminal, a name where a KEY goes: pick, run again (merge: 2)
-                    try:
-                        return super().invoke(ctx)
-                    except UnknownCustomer as exc:
-                        from loyaltycli.cli import byname
-
-                        words = byname.settle(exc, words)
-                        if words is None:
-                            raise
-                        ctx._protected_args, ctx.args = words[:1], words[1:]
-                return super().invoke(ctx)
+                return self._invoke_naming(ctx)
             finally:
                 _checkpoint()
         except LoyaltyError as exc:
@@ -122,6 +113,28 @@ class LoyaltyGroup(TyperGroup):
                 error=type(exc).__name__, detail=mask_secrets(str(exc).splitlines()[0]) if str(exc) else ""), 1)
         finally:
             _print_notes()
+
+
+    def _invoke_naming(self, ctx):
+        """Run the command line; on a terminal, a name where a KEY goes is picked (cli/byname.py) and the
+        line runs again, parsed anew in a new context, with the customer's code in its place."""
+        from loyaltycli.base.errors import UnknownCustomer
+
+        for _tries in range(3):  # a name per KEY (merge takes two), then the line as it stands
+            try:
+                return super().invoke(ctx)
+            except UnknownCustomer as exc:
+                from loyaltycli.cli import byname
+
+                words = byname.settle(exc, ctx.meta[WORDS])
+                if words is None:
+                    raise
+                ctx = self.make_context(ctx.info_name, words, parent=ctx.parent)
+        return super().invoke(ctx)
+
+
+# Where the root context keeps its command line (ctx.meta is Click's public store for such things).
+WORDS = "loyaltycli.words"
 
 
 def _print_notes() -> None:

@@ -3,8 +3,9 @@
 A KEY that names nobody (no code, phone, e-mail, card or tax id) and looks like a name (letters, no digit,
 no '@') is searched by name, case and accents folded as `customer list --search` does: one match is used
 after the person confirms it (name and phone shown), several are offered as a pick list, none says so.
-The command then runs again with the customer's code in place of the name: the first run was refused
-before it changed anything, and no transaction is held open while the person chooses.
+The command line then runs again, parsed anew in a new context (Click's public API), with the customer's
+code in place of the name: the first run was refused before it changed anything, and no transaction is
+held open while the person chooses.
 
 Off a terminal (scripts, pipes, --no-input) a name is never a KEY: the refusal stands as it is.
 """
@@ -22,7 +23,7 @@ def _same(word: str, key: str) -> bool:
 
 
 def settle(exc, words: list[str]) -> list[str] | None:
-    """``words`` (the command's own arguments) with the name replaced by the code the person picked, or
+    """``words`` (the command line as parsed) with the name replaced by the code the person picked, or
     None when the refusal stands (off a terminal, not a name, not among the words). Raises UnknownCustomer
     when no customer has that name, Cancelled when the person says no; Ctrl-C exits 130."""
     from loyaltycli.services.lookup import looks_like_a_name
@@ -49,7 +50,7 @@ def pick(name: str) -> str:
     with options.database().session(write=False) as session:
         found = customers_named(session, name, limit=30)
     if not found:
-        raise UnknownCustomer(_("no customer is named {name!r}, and it is no code, phone, e-mail, card or tax id; "
+        raise UnknownCustomer(_("no customer is named {name!r}, and it is not a customer code, phone, e-mail, card or tax id; "
                                 "try `loyalty customer list --search {quote}`").format(name=name,
                                                                                      quote=shlex.quote(name)))
     try:

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from loyaltycli.cli import options
-from loyaltycli.cli.render import emit
+from loyaltycli.cli.render import emit, emit_lists
 from loyaltycli.i18n import _
 
 card_app = typer.Typer(help="Stamp cards: the 10th coffee is on us (vouchers: `loyalty redeem KEY --voucher`).",
@@ -78,9 +78,8 @@ def card_list() -> None:
 
     with options.database().session(write=False) as session:
         rows = [_card_json(c) for c in cards.list_cards(session)]
-    emit([{**r, "skus": " ".join(r["skus"])} for r in rows] if options.current.csv or not options.current.json
-         else rows, columns=["card", "stamps", "reward", "per", "skus", "min_amount", "expires_days", "active"],
-         title=_("Stamp cards"))
+    emit_lists(rows, joined=["skus"], columns=["card", "stamps", "reward", "per", "skus", "min_amount", "expires_days",
+                                               "active"], title=_("Stamp cards"))
 
 
 @rule_app.command("add", context_settings=NUMBERS)

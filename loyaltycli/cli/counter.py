@@ -64,8 +64,9 @@ def make_completer():
 # amounts and points, dates.
 # Anything else (a name, an e-mail, a phone, a card, a typed reason or comment) keeps the line out of the
 # file: it stays in this session's memory only.
-_SAFE_WORD = re.compile(r"^(?:--?[a-z][a-z-]*(?:=[\w.:-]{0,20})?|[a-z][a-z-]*|[A-Z][A-Z0-9]*(?:[-_/][A-Z0-9]+)*|"
-                        r"-?\d{1,6}(?:[.,]\d{1,2})?|\d{4}-\d{2}-\d{2}(?:T[\d:]+)?)$")
+# (A pattern, compiled by ``re`` at its first use and cached there: not at import, which `--help` pays.)
+_SAFE_WORD = (r"^(?:--?[a-z][a-z-]*(?:=[\w.:-]{0,20})?|[a-z][a-z-]*|[A-Z][A-Z0-9]*(?:[-_/][A-Z0-9]+)*|"
+              r"-?\d{1,6}(?:[.,]\d{1,2})?|\d{4}-\d{2}-\d{2}(?:T[\d:]+)?)$")
 _PERSONAL_COMMANDS = {"enroll", "edit", "survey", "referral"}
 
 
@@ -77,7 +78,7 @@ def line_is_safe_to_keep(line: str) -> bool:
         words = shlex.split(line)
     except ValueError:
         return False
-    return bool(words) and not _PERSONAL_COMMANDS.intersection(words) and all(_SAFE_WORD.match(w) for w in words)
+    return bool(words) and not _PERSONAL_COMMANDS.intersection(words) and all(re.match(_SAFE_WORD, w) for w in words)
 
 
 def private_history(path: Path):

@@ -84,7 +84,7 @@ def show_account(acct: dict) -> None:
     for key, text in acct.get("shown", {}).items():  # goals and any other program type's progress
         fields[key] = text
     table_of_fields(fields, title=f"{data['code']} {who(data['name'], data['phone'])}".strip())
-    from loyaltycli.engine.notes import row_note
+    from loyaltycli.customer.old_notes import row_note
 
     recent = [{**r, "note": row_note(r)} for r in acct["recent"]]
     table(recent, columns=["at", "kind", "points", "balance", "note"], title=_("Recent"))

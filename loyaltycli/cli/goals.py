@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from loyaltycli.cli import options
-from loyaltycli.cli.render import emit
+from loyaltycli.cli.render import emit, emit_lists
 from loyaltycli.i18n import _
 
 goal_app = typer.Typer(help="Goals: spend an amount on some products in a month, get a voucher.",
@@ -59,8 +59,7 @@ def goal_list() -> None:
 
     with options.database().session(write=False) as session:
         rows = [_goal_json(g) for g in goals.list_goals(session)]
-    emit([{**r, "skus": " ".join(r["skus"])} for r in rows] if options.current.csv or not options.current.json
-         else rows, columns=["goal", "spend", "skus", "per", "reward", "active"], title=_("Goals"))
+    emit_lists(rows, joined=["skus"], columns=["goal", "spend", "skus", "per", "reward", "active"], title=_("Goals"))
 
 
 def report_goals(from_: Optional[str] = None, to: Optional[str] = None) -> None:

@@ -47,7 +47,8 @@ def import_(
     customer_kind: Optional[str] = typer.Option(None, "--customer-kind", metavar="card|phone|email|code|tax_id",
                                                 help="What the customer column holds (default: e-mail if it has "
                                                      "@, phone if valid for the shop's region, else card; tax_id: "
-                                                     "a NIF, CNP... the customer is enrolled with as tax id)."),
+                                                     "a NIF, CNP... that an unknown customer is enrolled "
+                                                     "with)."),
     again: bool = typer.Option(False, "--again", help="Import a file even if it was imported before."),
     skip_when: Optional[List[str]] = typer.Option(None, "--skip-when", metavar="COLUMN=VALUE",
                                                   help="Leave out rows whose COLUMN is VALUE (any case; repeatable), "
@@ -200,9 +201,9 @@ def presets() -> None:
     """
     from loyaltycli.tillcsv.presets import list_presets
 
-    rows = [{"preset": p.name, "from": p.origin, "columns": ", ".join(f"{k}={v}" for k, v in p.columns.items()),
-             "description": p.description} for p in list_presets()]
     machine = options.current.json or options.current.csv
+    rows = [{"preset": p.name, "from": p.origin, "columns": ", ".join(f"{k}={v}" for k, v in p.columns.items()),
+             "description": p.described(translated=not machine)} for p in list_presets()]
     emit(rows, columns=["preset", "from", "description", *(["columns"] if machine else [])], title=_("Import presets"))
 
 

@@ -20,6 +20,10 @@ def kiosk(
                                     "network (a warning is printed)."),
     idle: int = typer.Option(60, "--idle", min=5, max=3600, metavar="SECONDS",
                              help="Seconds without a touch or key before a page returns to the start screen."),
+    printer: Optional[str] = typer.Option(None, "--printer", envvar="LOYALTY_PRINTER", metavar="FILE|tcp://HOST:9100",
+                                          help="Print a welcome slip (the card's QR code, the welcome bonus) after "
+                                               "each enrolment: a device (/dev/usb/lp0), a file or tcp://HOST:9100 "
+                                               "(default: LOYALTY_PRINTER; none: no slip)."),
 ) -> None:
     """Serve the kiosk: a page where customers enroll themselves (with their consent per channel) and see
     their card by scanning it. Open it full screen in the shop's browser, e.g.
@@ -43,13 +47,20 @@ def kiosk(
         fail(_("--listen {address!r} is not an IP address (e.g. 127.0.0.1 or 192.168.1.20)").format(
             address=listen), 2)
     listen = str(address)
+    if printer is not None and printer.strip():
+        from loyaltycli.customer.printer import parse_target
+
+        parse_target(printer)  # a target that cannot name a printer is refused now (InvalidInput)
+    else:
+        printer = None
     db = options.database()
     with db.session(write=False):
         pass  # a missing or locked database is refused now, not at the first customer's touch
     from loyaltycli.customer.kiosk import allowed_hosts, create_app, make_server
 
     host = f"[{listen}]" if address.version == 6 else listen
-    app = create_app(db=options.current.db, lang=lang, hosts=allowed_hosts(host, port), idle_seconds=idle)
+    app = create_app(db=options.current.db, lang=lang, hosts=allowed_hosts(host, port), idle_seconds=idle,
+                     printer=printer)
     if listen != "127.0.0.1":
         typer.echo(_("warning: serving on {address}: the kiosk speaks plain HTTP, so anyone on this network "
                      "can reach it and read what customers type (phones, e-mails) as it travels; keep it on "

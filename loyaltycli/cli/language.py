@@ -118,7 +118,7 @@ def translate_usage_message(message: str) -> str:
                                                                            suggestions=suggestions[:-1])
     if message.startswith("No such option: "):
         return help_gettext("No such option: {name}").format(name=message[len("No such option: "):])
-    extra = _EXTRA.fullmatch(message)  # Click writes "argument(s) (a b)"
+    extra = re.fullmatch(_EXTRA, message)  # Click writes "argument(s) (a b)"
     if extra:
         arguments = extra.group(1)
         text = (N_("Got unexpected extra arguments ({arguments})") if " " in arguments
@@ -135,7 +135,8 @@ def translate_usage_message(message: str) -> str:
     return message
 
 
-_EXTRA = re.compile(r"Got unexpected extra arguments?(?:\(s\))? \((.*)\)")
+# compiled by ``re`` at its first use (an error message), not at import (which `--help` pays)
+_EXTRA = r"Got unexpected extra arguments?(?:\(s\))? \((.*)\)"
 
 
 def _unquote(text: str) -> str:

@@ -18,7 +18,8 @@ OUTBOX = typer.Option(None, "--outbox", metavar="DIR",
                       help="Write the messages as .eml files in DIR (made if missing; its parent must "
                            "exist) instead of sending them.")
 RETRY = typer.Option(False, "--retry",
-                     help="Give again the messages a stopped run left as 'sending' (they may have left).")
+                     help="Send again the messages a stopped run left marked 'sending' (they may have gone out "
+                          "already).")
 
 
 def _give(kind: str, outbox: Optional[Path], retry: bool, *, since=None, days: int = 30) -> None:

@@ -315,7 +315,7 @@ def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
     """
     from loyaltycli.services import cards, customers
     from loyaltycli.store import ledger
-    from loyaltycli.engine.notes import row_note
+    from loyaltycli.customer.old_notes import row_note
     from loyaltycli.i18n import speaking
 
     wanted = None if lang in (None, "shop") else customers.customer_language(lang)
@@ -346,13 +346,13 @@ def _with_stamps(rows: list[dict], stamps: list[dict], people: bool) -> list[dic
 
 
 def _stamp_row(row: dict, balance: int, people: bool) -> dict:
-    from loyaltycli.engine.notes import render
+    from loyaltycli.customer.old_notes import row_note
 
     if row["unit"] == "stamp":
         delta = ngettext("{count} stamp", "{count} stamps", abs(row["delta"])).format(count=f"{row['delta']:+d}")
     else:
         delta = ngettext("{count} voucher", "{count} vouchers", abs(row["delta"])).format(count=f"{row['delta']:+d}")
-    note = f"{render(row['note_kind'], row['note_args'], row['text'])} {row['progress']}" if people else row["note"]
+    note = f"{row_note({**row, 'note': row['text']})} {row['progress']}" if people else row["note"]
     return {"at": row["at"], "kind": row["kind"], "points": 0, "balance": balance, "note": f"{delta}: {note}",
             "operator": ""}
 

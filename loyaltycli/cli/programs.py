@@ -430,7 +430,7 @@ def rebate(year: int = typer.Option(..., "--year", help="A finished calendar yea
               "already_rebated": run.already, "rebates": rows})
         return
     emit(rows, columns=["code", "name", "spend", "points"],
-         message=None if dry_run else _("rebate {year}: gave {points} to {customers} ({already} had it already)").format(
+         message=None if dry_run else _("year-end rebate for {year}: {points} given to {customers} ({already} already had it)").format(
              year=run.year, points=ngettext("{count} point", "{count} points", abs(run.points)).format(count=run.points),
              customers=ngettext("{count} customer", "{count} customers", len(rows)).format(count=len(rows)),
              already=run.already),

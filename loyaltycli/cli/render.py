@@ -6,12 +6,9 @@ errors go to stderr (see ``loyaltycli.cli.fail``).
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import sys
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
 from loyaltycli.cli import options
@@ -29,6 +26,8 @@ def _plain(value: Any) -> Any:
         return iso(value)
     if isinstance(value, date):
         return value.isoformat()
+    from decimal import Decimal  # here, not at import: `loyalty --help` needs neither decimal nor json
+
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dict):
@@ -49,6 +48,8 @@ _SIMPLE = (str, int, float, type(None))
 
 
 def to_json(data: Any) -> str:
+    import json
+
     return json.dumps(_plain(data), ensure_ascii=False, indent=2)
 
 
@@ -70,14 +71,24 @@ def _cell(value: Any) -> str:
             return "yes" if value else "no"
         return _("yes") if value else _("no")
     if isinstance(value, (list, dict)):
-        return json.dumps(_plain(value), ensure_ascii=False)
+        return to_json_line(value)
+    from decimal import Decimal
+
     if isinstance(value, (Decimal, float)) and not options.current.csv:  # 20.8 -> 20,8 where it is written so
         return _local_decimal(value)
     return str(_plain(value))
 
 
+def to_json_line(value: Any) -> str:
+    import json
+
+    return json.dumps(_plain(value), ensure_ascii=False)
+
+
 def _local_decimal(value) -> str:
     """A share, an NPS, a multiplier the shop's way, with the digits it has (Decimal('1.25') -> '1,25')."""
+    from decimal import Decimal
+
     from loyaltycli.base.money import format_number
 
     text = str(_plain(value))
@@ -135,6 +146,14 @@ def emit(data: Any, *, columns: Sequence[str] | None = None, title: str | None =
         table(rows, columns=columns, title=title, optional=optional)
 
 
+def emit_lists(rows: list[dict], *, joined: Sequence[str], columns: Sequence[str], title: str | None = None) -> None:
+    """``emit`` rows some of whose values are lists (a card's or a goal's SKU patterns): a JSON list as it
+    is; in a table or CSV, the values of the ``joined`` keys joined by spaces."""
+    if not options.current.json:
+        rows = [{**row, **{key: " ".join(row[key]) for key in joined}} for row in rows]
+    emit(rows, columns=columns, title=title)
+
+
 def write_csv(stream, rows: Iterable[dict], columns: Sequence[str] | None = None) -> None:
     """CSV for people: formula-like cells escaped (base/spreadsheet.py), control characters and bidi
     overrides shown as ``\\x1b`` (``printable``); with --excel a UTF-8 BOM, and
@@ -149,6 +168,8 @@ def write_csv(stream, rows: Iterable[dict], columns: Sequence[str] | None = None
 
         dialect = excel_dialect(place.get("locale", ""))
         stream.write(BOM)
+    import csv
+
     writer = csv.writer(stream, lineterminator="\n", delimiter=dialect.delimiter)
     writer.writerow(columns)
     for row in rows:  # stored text with terminal escapes (rows older than the entry checks) shown escaped
@@ -160,6 +181,8 @@ def _printable_cell(value):
 
 
 def _csv_cell(value: Any, dialect) -> str:
+    from decimal import Decimal
+
     from loyaltycli.base.money import Money
 
     if dialect.decimal != "." and isinstance(value, (Money, Decimal, float)) and not isinstance(value, bool):
@@ -178,6 +201,8 @@ WRAPPING = {"name", "note", "comment", "meaning", "email", "description", "perk"
 
 
 def _is_number(value: Any) -> bool:
+    from decimal import Decimal
+
     from loyaltycli.base.money import Money
 
     return isinstance(value, (int, float, Decimal, Money)) and not isinstance(value, bool)

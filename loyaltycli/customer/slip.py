@@ -77,6 +77,8 @@ class Slip:
     offers: bool  # the customer agreed to offers: the slip says how to stop them
     qr: str | None = None  # the card code the QR holds (None: no QR printed)
     own_language: str | None = None  # the customer's own language, when they have one
+    welcome: bool = False  # the slip of an enrolment (the kiosk's): no receipt, the joining bonuses
+    shop: str = ""  # the shop's name, printed at the top of a welcome slip
 
 
 def for_receipt(session: Session, program: Program, receipt_id: str,
@@ -89,8 +91,6 @@ def for_receipt(session: Session, program: Program, receipt_id: str,
 
 def build(session: Session, program: Program, sale: Purchase) -> Slip:
     """The slip of ``sale``: the visit's points and stamps, and the customer's account now."""
-    from loyaltycli.services import accounts
-
     customer = session.get(Customer, sale.customer_id)
     if customer is None or customer.status != "active":
         raise RuleNotMet(_('receipt {receipt} belongs to a customer merged into another or '
@@ -99,6 +99,25 @@ def build(session: Session, program: Program, sale: Purchase) -> Slip:
                            .where(LedgerEntry.purchase_id == sale.id,
                                   LedgerEntry.customer_id == customer.id)
                            .order_by(LedgerEntry.id)).all()
+    return _made(session, program, customer, rows, sale=sale)
+
+
+def for_enrolment(session: Session, program: Program, customer: Customer) -> Slip:
+    """The welcome slip of a customer just enrolled (the kiosk's): the shop, the card's code and QR,
+    the bonuses of joining (welcome, referral) and the balance they make."""
+    rows = session.execute(select(LedgerEntry.kind, LedgerEntry.delta)
+                           .where(LedgerEntry.customer_id == customer.id,
+                                  LedgerEntry.purchase_id.is_(None))
+                           .order_by(LedgerEntry.id)).all()
+    return _made(session, program, customer, rows, sale=None)
+
+
+def _made(session: Session, program: Program, customer: Customer, rows,
+          sale: Purchase | None) -> Slip:
+    """A slip of ``customer``'s account now; ``rows``: (kind, delta) of the visit (of a sale) or of
+    joining (``sale`` None: a welcome slip)."""
+    from loyaltycli.services import accounts
+
     account = accounts.account(session, program, customer, recent=1)
     balance = account["balance"]
     reward, cost = _next_reward(session, program, balance)
@@ -107,10 +126,11 @@ def build(session: Session, program: Program, sale: Purchase) -> Slip:
     with _speaking(own):
         language = i18n.language()
     return Slip(
-        receipt_id=sale.receipt_id, at=sale.at, printed_at=clock.now(), code=customer.code,
+        receipt_id=sale.receipt_id if sale else "", at=sale.at if sale else customer.enrolled_at,
+        printed_at=clock.now(), code=customer.code,
         name=customer.name, language=language, currency=shop_currency(),
         earn_mode=program.earn_mode,
-        amount=sale.amount, points=sum(r.delta for r in rows),
+        amount=sale.amount if sale else 0, points=sum(r.delta for r in rows),
         # earn rows are the spend's, the visit's and the item rules' points; other kinds are bonuses
         bonuses=[(r.kind, r.delta) for r in rows if r.kind != "earn"],
         balance=balance, value=max(balance, 0) * program.point_value,
@@ -121,16 +141,18 @@ def build(session: Session, program: Program, sale: Purchase) -> Slip:
         missing_for_next_reward=(cost - max(balance, 0)) if cost is not None else None,
         cards=_cards(session, program, sale, account.get("cards", [])),
         expiring=[(e["expires_at"], e["points"]) for e in account["expiring_soon"]],
-        offers=bool(customer.consent), qr=card_code(session, customer), own_language=own)
+        offers=bool(customer.consent), qr=card_code(session, customer), own_language=own,
+        welcome=sale is None, shop=program.shop_name if sale is None else "")
 
 
-def _cards(session: Session, program: Program, sale: Purchase, held: list[dict]) -> list[Card]:
-    """The customer's stamp cards now, each with the stamps this sale gave."""
+def _cards(session: Session, program: Program, sale: Purchase | None,
+           held: list[dict]) -> list[Card]:
+    """The customer's stamp cards now, each with the stamps this sale gave (none without a sale)."""
     if not held:
         return []
     from loyaltycli.store import cards
 
-    stamped = cards.stamps_of_sales(session, [sale.id]).get(sale.id, {})
+    stamped = cards.stamps_of_sales(session, [sale.id]).get(sale.id, {}) if sale else {}
     ids = {rule.name: rule.id for rule in program.cards}
     return [Card(c["card"], c["stamps"], c["stamps_needed"], stamped.get(ids.get(c["card"]), 0),
                  c["reward"], c["vouchers"], list(c.get("voucher_expires") or [])) for c in held]
@@ -196,20 +218,32 @@ def _lines(slip: Slip, width: int) -> list[escpos.Line | escpos.QR]:
                                   break_on_hyphens=False) or [""]:
             out.append(escpos.Line(part, **style))
 
+    if slip.welcome:
+        if slip.shop:
+            add(slip.shop, bold=True, align="center")
+        add(_("Welcome to our loyalty program!"), align="center")
     if slip.name:
         add(slip.name, bold=True, align="center")
     add(_("Card {code}").format(code=slip.code), align="center")
-    add(_("Receipt {receipt}").format(receipt=slip.receipt_id), align="center")
+    if slip.receipt_id:
+        add(_("Receipt {receipt}").format(receipt=slip.receipt_id), align="center")
     add(clock.local_text(slip.at), align="center")
     out.append(escpos.Line("-" * width))
     cashback = slip.earn_mode == "cashback"
     if cashback:
         credit = _signed_money(slip.points * slip.point_value)
-        add(_("This visit: {credit} credit").format(credit=credit), bold=True)
+        if slip.welcome:
+            add(_("On joining: {credit} credit").format(credit=credit), bold=True)
+        else:
+            add(_("This visit: {credit} credit").format(credit=credit), bold=True)
         add(_("Credit: {credit}").format(credit=money(slip.value)), bold=True)
     else:
-        add(ngettext("This visit: {points} point", "This visit: {points} points", abs(slip.points))
-            .format(points=f"{slip.points:+d}"), bold=True)
+        if slip.welcome:
+            add(ngettext("On joining: {points} point", "On joining: {points} points",
+                         abs(slip.points)).format(points=f"{slip.points:+d}"), bold=True)
+        else:
+            add(ngettext("This visit: {points} point", "This visit: {points} points",
+                         abs(slip.points)).format(points=f"{slip.points:+d}"), bold=True)
         for kind, points in slip.bonuses:
             add("  " + _("incl. {bonus} {points}").format(bonus=_(BONUS_NAMES.get(kind, kind)),
                                                          points=f"{points:+d}"))

@@ -84,7 +84,7 @@ def build(session: Session, program, customer, kind: str, *, after_row: int = 0,
     ``since``, from that time on) or expiry reminder (``kind`` expiring: points expiring within
     ``days``). Issues the card code on first use: call it in a write session."""
     from loyaltycli.services import passes
-    from loyaltycli.engine.notes import row_note
+    from loyaltycli.customer.old_notes import row_note
     from loyaltycli.shop import clock
     from loyaltycli.store import ledger
     from loyaltycli.store.models import LedgerEntry

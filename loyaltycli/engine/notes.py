@@ -30,7 +30,8 @@ KINDS: dict[str, tuple[str, str | None, str | None]] = {
     "referrer": (N_("referral: {code} made a first purchase (referral #{count})"), None, None),
     "refund": (N_("refund of receipt {receipt}: {amount}"), None, None),
     "refund_unlinked": (N_("refund {receipt}: {amount} (base rate x{multiplier}, no sale linked)"), None, None),
-    "expire": (*Nn_("{points} point earned {day} expired", "{points} points earned {day} expired"), "points"),
+    "expire": (*Nn_("{points} point earned on {day} expired", "{points} points earned on {day} expired"),
+               "points"),
     "merge": (N_("merged {duplicate} into {keep}"), None, None),
     "merge_lot": (*Nn_("merged {duplicate} into {keep}: {points} point earned {day}",
                        "merged {duplicate} into {keep}: {points} points earned {day}"), "points"),
@@ -41,7 +42,7 @@ KINDS: dict[str, tuple[str, str | None, str | None]] = {
     "redeem_reward": (N_("reward {reward}"), None, None),
     "donate": (N_("donated to {cause}"), None, None),
     "birthday": (N_("happy birthday ({day})"), None, None),
-    "rebate": (N_("rebate {percent}% on {year} spend {amount}"), None, None),
+    "rebate": (N_("year-end rebate: {percent}% of {amount} spent in {year}"), None, None),
     # the stamp-card ledger
     "stamp": (*Nn_("receipt {receipt}: {stamps} stamp on {card}",
                    "receipt {receipt}: {stamps} stamps on {card}"), "stamps"),
@@ -55,7 +56,7 @@ KINDS: dict[str, tuple[str, str | None, str | None]] = {
     "card_restated": (N_("{card} put in time order: receipt {receipt} of {day} came after later ones"), None,
                       None),
 }
-# Kinds whose stored English always took the plural wording ("1 points earned ... expired"): kept so.
+# Kinds whose stored English always took the plural wording ("1 points earned on ... expired"): kept so.
 ALWAYS_PLURAL = frozenset({"expire", "merge_lot"})
 
 # Values that are amounts in cents: written as plain decimals in the stored text, the shop's way when

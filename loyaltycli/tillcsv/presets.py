@@ -20,7 +20,7 @@ CANONICAL = ("receipt_id", "timestamp", "customer", "amount", "channel", "sku", 
 REQUIRED = ("receipt_id", "timestamp", "customer")
 PRESET_DIR = Path(__file__).resolve().parents[1] / "presets"
 _NAME = re.compile(r"[a-z0-9_-]{1,64}")
-_KEYS = {"description", "columns", "date_formats", "default_channel", "cancellation_prefix", "anonymous",
+_KEYS = {"description", "headers", "columns", "date_formats", "default_channel", "cancellation_prefix", "anonymous",
          "customer_kind", "negate_when", "skip_when", "anonymous_values", "date_order", "decimal", "encoding",
          "currency", "format"}
 
@@ -48,6 +48,15 @@ class Preset:
     # column -> the values that make a row a return (negate_when) or leave it out (skip_when, e.g. Estado = A)
     negate_when: dict[str, list[str]] = field(default_factory=dict)
     skip_when: dict[str, list[str]] = field(default_factory=dict)
+    # the export's own column names, shown after the description as they are: the till's words
+    headers: list[str] = field(default_factory=list)
+
+    def described(self, translated: bool = True) -> str:
+        """'Loyverse receipts: Date, Receipt number...': the description (a built-in one in the language
+        of messages, its msgid extracted from the preset files) and the export's column names as they are."""
+        text = _(self.description) if translated and self.origin == "built-in" and self.description \
+            else self.description
+        return f"{text}: {', '.join(self.headers)}" if self.headers else text
 
 
 def user_dir() -> Path:
@@ -111,6 +120,7 @@ def _load_file(path: Path, name: str, origin: str) -> Preset:
     if isinstance(anonymous_values, str):
         anonymous_values = [anonymous_values]
     preset = Preset(name=name, description=str(data.get("description", "")),
+                    headers=[str(h) for h in data.get("headers", [])],
                     columns={str(k): str(v) for k, v in data.get("columns", {}).items()},
                     date_formats=list(data.get("date_formats", [])),
                     default_channel=data.get("default_channel", "store"),
@@ -169,7 +179,7 @@ def parse_skip_when(items: Iterable[str]) -> dict[str, list[str]]:
     return out
 # what each key of a preset file holds: text, a list of texts, a table of text = text
 _TEXT, _TEXTS, _TABLE = "text", "list of texts", "table"
-_TYPES = {"description": _TEXT, "columns": _TABLE, "date_formats": _TEXTS, "default_channel": _TEXT,
+_TYPES = {"description": _TEXT, "headers": _TEXTS, "columns": _TABLE, "date_formats": _TEXTS, "default_channel": _TEXT,
           "cancellation_prefix": _TEXT, "anonymous": _TEXT, "customer_kind": _TEXT, "negate_when": _TABLE,
           "skip_when": _TABLE, "anonymous_values": _TEXTS, "date_order": _TEXT, "decimal": _TEXT,
           "encoding": _TEXT, "currency": _TEXT, "format": _TEXT}
@@ -209,6 +219,8 @@ def to_toml(preset: Preset) -> str:
     import tomli_w
 
     data: dict = {"description": preset.description}
+    if preset.headers:
+        data["headers"] = list(preset.headers)
     for key in ("date_order", "encoding", "currency"):
         if getattr(preset, key):
             data[key] = getattr(preset, key)

@@ -41,9 +41,11 @@ def allowed_hosts(listen: str, port: int) -> set[str]:
 
 
 def create_app(*, db: str | None = None, lang: str | None = None, hosts: set[str] | None = None,
-               idle_seconds: int = IDLE_SECONDS):
+               idle_seconds: int = IDLE_SECONDS, printer: str | None = None):
     """The kiosk's Flask app. ``db``: the database (--db / LOYALTY_DB / the default); ``lang``: the page's
-    language at the start screen (default: the shop's); ``hosts``: the Host headers answered."""
+    language at the start screen (default: the shop's); ``hosts``: the Host headers answered;
+    ``printer``: where a welcome slip is printed after each enrolment (a file, a device or
+    tcp://HOST:PORT; None: no slip)."""
     from flask import Flask, abort, request, session
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
@@ -61,6 +63,7 @@ def create_app(*, db: str | None = None, lang: str | None = None, hosts: set[str
     app.config["KIOSK_LANG"] = lang
     app.config["KIOSK_HOSTS"] = {h.lower() for h in (hosts or allowed_hosts(LOOPBACK, DEFAULT_PORT))}
     app.config["KIOSK_IDLE_SECONDS"] = idle_seconds
+    app.config["KIOSK_PRINTER"] = printer or None
 
     @app.before_request
     def _guard():

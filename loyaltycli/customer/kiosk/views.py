@@ -16,6 +16,10 @@ LANGUAGE_NAMES = {"pt_PT": "Português", "ro": "Română", "it": "Italiano", "es
 PAGES = ("start", "join_form", "card_form")
 FIELD_LIMIT = 254  # the longest field we store (an e-mail); longer input is cut, then refused by validation
 
+# The separator of a written date, by the page's language (day, month and year in the shop's order).
+DATE_SEPARATORS = {"ro": "."}
+EXAMPLE_DAY = (31, 12, 1990)  # day, month, year: every part unmistakable
+
 # What the customer is told when a phone or e-mail is someone's already: never whose.
 TAKEN = {"phone": N_("This phone number is already registered. Ask at the counter to find your card."),
          "e-mail": N_("This e-mail address is already registered. Ask at the counter to find your card.")}
@@ -35,6 +39,7 @@ def words() -> dict[str, str]:
         "phone": _("phone"),
         "email": _("e-mail"),
         "birthday": _("birthday"),
+        "birthday_hint": _("day, month and year, like {example}"),
         "referral": _("referral code of a friend"),
         "your_language": _("Your language"),
         "phone_or_email": _("Give a phone number or an e-mail address (or both)."),
@@ -45,6 +50,9 @@ def words() -> dict[str, str]:
         "consent_note": _("Offers are optional; you can change your mind at the counter at any time."),
         "submit_join": _("Join"),
         "joined": _("Welcome to the program! Here is your card."),
+        "slip_printed": _("Your card is also printed on a slip: take it from the printer."),
+        "slip_failed": _("Your card is ready, but its slip could not be printed. Take a photo of "
+                         "this code, or ask at the counter for a slip."),
         "card_hint": _("Show this code at the counter, or take a photo of it. Your card number is {code}."),
         "referral_yours": _("Your referral code for friends: {code}"),
         "scan": _("Scan your card, or type the code written under it, then press Enter."),
@@ -85,7 +93,8 @@ def install(app) -> None:
 
     @app.get("/<lang>/join")
     def join_form(lang):
-        return page(app, language(lang), "join.html", form={"language": lang})
+        return page(app, language(lang), "join.html", form={"language": lang},
+                    date_example=date_example(app, lang))
 
     @app.post("/<lang>/join")
     def join(lang):
@@ -114,6 +123,37 @@ def default_language(app) -> str:
 
         chosen = i18n.match(place.get("locale") or "") or i18n.language()
     return chosen if chosen in LANGUAGE_NAMES else "en"
+
+
+def date_order(app) -> str:
+    """'DMY' (or 'MDY', 'YMD'): the order the shop's locale writes a date in."""
+    from loyaltycli.shop import localformat
+    from loyaltycli.store.program import load_program
+
+    with database(app).session(write=False) as session:
+        load_program(session)  # the shop's settings (its locale) in force
+    return localformat.date_order()
+
+
+def date_example(app, lang: str, order: str | None = None) -> str:
+    """31/12/1990 (31.12.1990 in Romanian): a birthday written the way the field reads it, not the way
+    the browser's own locale would (an <input type=date> shows 12/31/1990 under an en-US browser)."""
+    day, month, year = (str(part) for part in EXAMPLE_DAY)
+    parts = {"DMY": (day, month, year), "MDY": (month, day, year), "YMD": (year, month, day)}
+    return DATE_SEPARATORS.get(lang, "/").join(parts.get(order or date_order(app), parts["DMY"]))
+
+
+def read_birthday(text: str, example: str):
+    """The birthday typed in the page (the shop's order, any of / . - between the parts, or ISO), or
+    InvalidInput that says how to write it."""
+    from loyaltycli.base.errors import InvalidInput
+    from loyaltycli.shop import clock
+
+    try:
+        return clock.parse_date(text, what="birthday")
+    except InvalidInput:
+        raise InvalidInput(_("The birthday {text!r} is not a date: write the day, the month and the "
+                             "year, like {example}.").format(text=text, example=example)) from None
 
 
 def database(app):
@@ -176,18 +216,20 @@ def enrol(app, lang: str, form) -> tuple[str, int]:
             problem = _("Give an e-mail address to receive offers by e-mail.")
         elif ticked[SMS] and not given["phone"]:
             problem = _("Give a phone number to receive offers by SMS.")
+        example = date_example(app, lang)
         if problem is None:
             try:
+                birthday = read_birthday(given["birthday"], example) if given["birthday"] else None
                 with database(app).session() as session:
                     program = load_program(session)
                     customer = customers.enroll(
                         session, program, given["name"] or None, phone=given["phone"] or None,
-                        email=given["email"] or None, birthday=given["birthday"] or None,
+                        email=given["email"] or None, birthday=birthday,
                         referral_code=given["referral_code"] or None, language=customer_lang,
                         consents={MEMBERSHIP: True, EMAIL: ticked[EMAIL], SMS: ticked[SMS]},
                         consent_how="kiosk", consent_version=WORDING_VERSION)
                     code = passes.code_for(session, customer.id)
-                    number, referral = customer.code, customer.referral_code
+                    number, referral, customer_id = customer.code, customer.referral_code, customer.id
             except DuplicateCustomer as exc:
                 problem = _(TAKEN.get(getattr(exc, "field", ""), TAKEN["phone"]))
             except RuleNotMet:  # a referral code unknown, or the customer's own: whose is not said
@@ -197,9 +239,33 @@ def enrol(app, lang: str, form) -> tuple[str, int]:
             except InvalidInput as exc:
                 problem = str(exc)  # which field and why, as the CLI says it (in the page's language)
     if problem is not None:
-        return page(app, lang, "join.html", status=422, form=shown, problem=problem)
+        return page(app, lang, "join.html", status=422, form=shown, problem=problem,
+                    date_example=example)
+    printed = print_welcome(app, customer_id) if app.config.get("KIOSK_PRINTER") else None
     return page(app, lang, "welcome.html", qr_svg=qr.svg(code, scale=8, xmldecl=False), code=code,
-                number=number, referral=referral)
+                number=number, referral=referral, printed=printed)
+
+
+def print_welcome(app, customer_id: int) -> bool:
+    """The welcome slip of a customer just enrolled, sent to the kiosk's printer: True when it was.
+    The enrolment is recorded already: a printer that fails (unreachable, out of paper, anything) only
+    makes the page say so, and the log names the failure's type (never what the slip says)."""
+    from loyaltycli.customer import slip
+    from loyaltycli.customer.printer import open_printer
+    from loyaltycli.store.models import Customer
+    from loyaltycli.store.program import load_program
+
+    try:
+        with database(app).session(write=False) as session:
+            made = slip.for_enrolment(session, load_program(session), session.get(Customer, customer_id))
+        data = slip.escpos_bytes(made)
+        open_printer(app.config["KIOSK_PRINTER"]).send(data)
+    except Exception as exc:  # noqa: BLE001  the card is made: a slip is a nicety, never an error page
+        from loyaltycli.customer.kiosk import log
+
+        log.warning("kiosk: the welcome slip was not printed (%s)", type(exc).__name__)
+        return False
+    return True
 
 
 def show_card(app, lang: str, text: str) -> tuple[str, int]:

@@ -1,9 +1,11 @@
-"""Ledger notes as people read them: in their language, amounts the shop's way.
+"""Ledger notes as people read them, for rows written before notes were data (migration 0008).
 
-The ledger keeps its notes as written (English, amounts as 12.50: append-only, the same for every till
-and every export). A statement shown to people (`history`, `customer show`) reads the notes the program
-wrote itself and says them again in the person's language; a note typed by a person (`award --reason`),
-or one of a shape not known here, is shown as it is. JSON and CSV keep the stored note.
+A row written since keeps its note as a kind and values (``engine.notes``), rendered in the reader's
+language. An older row has its English text alone (amounts as 12.50: append-only, the same for every
+till and every export): a statement shown to people (`history`, `customer show`, e-mailed statements)
+reads the notes the program wrote itself then and says them again in the person's language; a note
+typed by a person (`award --reason`), or one of a shape not known here, is shown as it is. JSON and
+CSV keep the stored note.
 """
 
 from __future__ import annotations
@@ -71,9 +73,9 @@ _NOTES = [
                 r"no sale linked\)$"),
      lambda m: _("refund {receipt}: {amount} ({rate}, no sale linked)").format(
          receipt=m["id"], amount=_money(m["amount"]), rate=_rate(m["tier"], m["mult"]))),
-    (re.compile(r"^(?P<n>\d+) points earned (?P<day>\d{4}-\d{2}-\d{2}) expired$"),
-     lambda m: ngettext("{count} point earned {day} expired", "{count} points earned {day} expired",
-                        int(m["n"])).format(count=m["n"], day=m["day"])),
+    (re.compile(r"^(?P<n>\d+) points earned (?:on )?(?P<day>\d{4}-\d{2}-\d{2}) expired$"),
+     lambda m: ngettext("{points} point earned on {day} expired", "{points} points earned on {day} expired",
+                        int(m["n"])).format(points=m["n"], day=m["day"])),
     (re.compile(r"^points forfeited: personal data erased$"), lambda m: _("points forfeited: personal data erased")),
     (re.compile(rf"^redeemed for (?P<amount>{_AMOUNT})$"),
      lambda m: _("redeemed for {amount}").format(amount=_money(m["amount"]))),
@@ -81,15 +83,25 @@ _NOTES = [
     (re.compile(r"^donated to (?P<cause>.+)$"), lambda m: _("donated to {cause}").format(cause=m["cause"])),
     (re.compile(r"^used: (?P<reward>.+)$"), lambda m: _("used: {reward}").format(reward=m["reward"])),
     (re.compile(rf"^rebate (?P<pct>[\d.]+)% on (?P<year>\d{{4}}) spend (?P<amount>{_AMOUNT})$"),
-     lambda m: _("rebate {percent} on {year} spend {amount}").format(
-         percent=_percent(m["pct"]), year=m["year"], amount=_money(m["amount"]))),
+     lambda m: _("year-end rebate: {percent}% of {amount} spent in {year}").format(
+         percent=_number(m["pct"]), year=m["year"], amount=_money(m["amount"]))),
 ]
 
 
-def _percent(text: str) -> str:
-    from loyaltycli.base.money import format_percent
+def _number(text: str) -> str:
+    from loyaltycli.base.money import format_number
 
-    return format_percent(text, decimals=len(text.partition(".")[2]))
+    return format_number(text, decimals=len(text.partition(".")[2]))
+
+
+def row_note(row) -> str:
+    """A statement row's note for people (a dict with ``note``, ``note_kind`` and ``note_args``): from its
+    kind and values, else (an older row) its stored text said again."""
+    from loyaltycli.engine.notes import row_note as from_kind
+
+    if row.get("note_kind"):
+        return from_kind(row)
+    return shown_note(row.get("note")) or ""
 
 
 def shown_note(note: str | None) -> str | None:
