@@ -84,7 +84,7 @@ def build_catalog():
     for where, text in help_messages():
         flags = ("python-brace-format",) if _has_braces(text) else ()
         catalog.add(text, None, [(f"help: {where}", 0)], flags=flags)
-    return catalog
+    return _brace_only(catalog)
 
 
 def _has_braces(message) -> bool:
@@ -119,10 +119,19 @@ def read(path: Path, locale: str | None = None):
         return read_po(fh, locale=locale)
 
 
+def _brace_only(catalog):
+    """Our messages use braces only: Babel reads '100% scale' as a '% s' directive and flags it
+    python-format (at every read), which makes ``msgfmt -c`` refuse a translation ending in '100%'."""
+    for message in catalog:
+        message.flags.discard("python-format")
+    return catalog
+
+
 def write(path: Path, catalog) -> None:
     from babel.messages.pofile import write_po
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    _brace_only(catalog)
     with open(path, "wb") as fh:
         write_po(fh, catalog, width=100, include_lineno=False, ignore_obsolete=True)
 

@@ -53,7 +53,7 @@ KINDS: dict[str, tuple[str, str | None, str | None]] = {
                          "{stamps} stamps on {card} expired: the card was not filled within {days} days"),
                     "stamps"),
     "voucher_used": (N_("used: {reward}"), None, None),
-    "card_restated": (N_("{card} put in time order: receipt {receipt} of {day} came after later ones"), None,
+    "card_restated": (N_("{card} put in time order: receipt {receipt} of {day} was recorded after later ones"), None,
                       None),
 }
 # Kinds whose stored English always took the plural wording ("1 points earned on ... expired"): kept so.
