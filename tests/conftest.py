@@ -129,6 +129,11 @@ def db_path(request, tmp_path, monkeypatch):
     # whose expected instants are UTC say so with @pytest.mark.shop_zone("UTC").
     monkeypatch.setenv("TZ", os.environ.get("LOYALTY_TEST_TZ", "UTC"))
     monkeypatch.delenv("NO_COLOR", raising=False)
+    # Terminal tests (pexpect: tests/test_prompts.py, test_till_words.py, test_i18n.py) run prompt_toolkit in
+    # a pseudo-terminal that never answers its cursor-position request (CPR): each questionary question then
+    # waited a second for the answer before giving up, ~8 s of sleep per enrolment. What it draws is the same
+    # either way (without an answer it draws as for a terminal without CPR), so tell it not to ask.
+    monkeypatch.setenv("PROMPT_TOOLKIT_NO_CPR", "1")
     # Output piped, as by a script: no terminal size (pytest-xdist's workers set COLUMNS=80 and LINES=24;
     # tests of the fitted layout set their own).
     monkeypatch.delenv("COLUMNS", raising=False)
