@@ -71,7 +71,22 @@ def _check_dialect_free(item, marker, tests: set[str], free: set[str]) -> None:
             raise pytest.UsageError(f"{item.nodeid}: covered_by names {test}, itself dialect-free")
 
 
+# The modules of real processes, pseudo-terminals and browsers, costliest first (CPU of the SQLite pass): run
+# before the rest, so that pytest-xdist's workers (`--dist worksteal`, pyproject.toml) end on short tests
+# instead of one of them finishing a long one alone. Only the order: a module missing here runs after them.
+HEAVY_FIRST = ("test_till_words.py", "test_safety_files.py", "test_safety_round3.py", "test_kiosk_browser.py",
+               "test_import_rules.py", "test_i18n.py", "test_kiosk_server.py", "test_prompts.py",
+               "test_import_tills.py", "test_every_screen_local.py", "test_readme.py", "test_fuzz.py",
+               "test_concurrency.py", "test_slips.py", "test_startup.py", "test_notify.py", "test_cli_counter.py")
+
+
+def _heavy_first(item) -> int:
+    name = item.nodeid.split("::")[0].rsplit("/", 1)[-1]
+    return HEAVY_FIRST.index(name) if name in HEAVY_FIRST else len(HEAVY_FIRST)
+
+
 def pytest_collection_modifyitems(config, items):
+    items.sort(key=_heavy_first)  # stable: a module's tests keep their order and stay together
     tests = {item.nodeid.split("[")[0] for item in items}
     free = {item.nodeid.split("[")[0] for item in items if item.get_closest_marker("dialect_free")}
     for item in items:
