@@ -7,13 +7,14 @@ marked ``@pytest.mark.sqlite_only`` (file permissions, backup API, raw file byte
 
 Tests marked ``@pytest.mark.dialect_free("why")`` are skipped on PostgreSQL too: their outcome cannot depend
 on the database's dialect nor on the machine's zone (the PostgreSQL pass of .ci/run also runs under
-Europe/Bucharest): they open no database and read no clock, or open only SQLite files of their own, or check
-what a browser makes of pages whose path through the database other tests, named in ``covered_by``, check on
-PostgreSQL. .ci/run runs them in its SQLite pass, just before; LOYALTY_TEST_ALL_DIALECTS=1 runs them anyway.
+Europe/Bucharest): they open no database and read no clock, or they check what a browser makes of pages
+whose path through the database other tests, named in ``covered_by``, check on PostgreSQL. .ci/run runs
+them in its SQLite pass, just before; LOYALTY_TEST_ALL_DIALECTS=1 runs them anyway.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 
@@ -25,8 +26,9 @@ NOW = "2026-06-15T12:00:00+00:00"
 
 PG_URL = os.environ.get("LOYALTY_TEST_PG_URL") or None
 ALL_DIALECTS = os.environ.get("LOYALTY_TEST_ALL_DIALECTS") == "1"
-# The fixtures that reach the test's database (the CLI and the library alike).
-DATABASE_FIXTURES = {"cli", "database", "session", "program", "cafe"}
+# The fixtures that reach the test's database (the CLI and the library alike; ``db_path`` is every test's, so
+# only a test that asks for it by name counts as using it).
+DATABASE_FIXTURES = {"cli", "database", "session", "program", "cafe", "pg_server"}
 
 
 def pytest_configure(config):
@@ -60,6 +62,8 @@ def _check_dialect_free(item, marker, tests: set[str], free: set[str]) -> None:
     if not marker.args or not str(marker.args[0]).strip():
         raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.dialect_free needs its reason")
     uses = DATABASE_FIXTURES & set(item.fixturenames)
+    if "db_path" in inspect.signature(item.function).parameters:
+        uses.add("db_path")
     if uses and not _covered_by(marker):
         raise pytest.UsageError(f"{item.nodeid}: dialect_free, yet it uses the database ({', '.join(sorted(uses))}): "
                                 "name the tests that check its data path on PostgreSQL (covered_by=...)")
