@@ -4,10 +4,17 @@ By default the database is a temp SQLite file. With LOYALTY_TEST_PG_URL set (a S
 PostgreSQL server we may create databases on, e.g. postgresql+psycopg://postgres@127.0.0.1:54329/postgres),
 every test gets a fresh, empty PostgreSQL database instead (tests/pg_testdb.py); tests
 marked ``@pytest.mark.sqlite_only`` (file permissions, backup API, raw file bytes) are skipped there.
+
+Tests marked ``@pytest.mark.dialect_free("why")`` are skipped on PostgreSQL too: their outcome cannot depend
+on the database's dialect nor on the machine's zone (the PostgreSQL pass of .ci/run also runs under
+Europe/Bucharest): they open no database and read no clock, or they check what a browser makes of pages
+whose path through the database other tests, named in ``covered_by``, check on PostgreSQL. .ci/run runs
+them in its SQLite pass, just before; LOYALTY_TEST_ALL_DIALECTS=1 runs them anyway.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 
@@ -18,6 +25,10 @@ NOW = "2026-06-15T12:00:00+00:00"
 
 
 PG_URL = os.environ.get("LOYALTY_TEST_PG_URL") or None
+ALL_DIALECTS = os.environ.get("LOYALTY_TEST_ALL_DIALECTS") == "1"
+# The fixtures that reach the test's database (the CLI and the library alike; ``db_path`` is every test's, so
+# only a test that asks for it by name counts as using it).
+DATABASE_FIXTURES = {"cli", "database", "session", "program", "cafe", "pg_server"}
 
 
 def pytest_configure(config):
@@ -28,19 +39,71 @@ def pytest_configure(config):
                                        "that zone whatever the machine's (LOYALTY_TEST_TZ)")
     config.addinivalue_line("markers", "pacing: the test measures an import's pacing (store/batches.py), so the "
                                        "pause between its transactions is the real one, not zero")
+    config.addinivalue_line("markers", "dialect_free(reason, covered_by=None): the outcome cannot depend on the "
+                                       "database dialect nor the machine's zone (REASON says why); skipped when "
+                                       "the suite runs on PostgreSQL, as .ci/run runs it on SQLite just before. "
+                                       "A test that uses the database fixtures names in COVERED_BY the test(s) "
+                                       "that check its data path on PostgreSQL")
 
 
 def pytest_report_header(config):
     return f"loyaltycli database backend: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}"
 
 
+def _covered_by(marker) -> tuple[str, ...]:
+    covered_by = marker.kwargs.get("covered_by") or ()
+    return (covered_by,) if isinstance(covered_by, str) else tuple(covered_by)
+
+
+def _check_dialect_free(item, marker, tests: set[str], free: set[str]) -> None:
+    """A ``dialect_free`` mark says why; one on a test that reaches the database names the tests that check
+    that data path on PostgreSQL: tests of the suite (checked when their file is collected) that are not
+    dialect-free themselves."""
+    if not marker.args or not str(marker.args[0]).strip():
+        raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.dialect_free needs its reason")
+    uses = DATABASE_FIXTURES & set(item.fixturenames)
+    if "db_path" in inspect.signature(item.function).parameters:
+        uses.add("db_path")
+    if uses and not _covered_by(marker):
+        raise pytest.UsageError(f"{item.nodeid}: dialect_free, yet it uses the database ({', '.join(sorted(uses))}): "
+                                "name the tests that check its data path on PostgreSQL (covered_by=...)")
+    files = {test.split("::")[0] for test in tests}
+    for test in _covered_by(marker):
+        if test.split("::")[0] in files and test not in tests:
+            raise pytest.UsageError(f"{item.nodeid}: covered_by names {test}, which is not a test of the suite")
+        if test in free:
+            raise pytest.UsageError(f"{item.nodeid}: covered_by names {test}, itself dialect-free")
+
+
+# The modules of real processes, pseudo-terminals and browsers, costliest first (CPU of the SQLite pass): run
+# before the rest, so that pytest-xdist's workers (`--dist worksteal`, pyproject.toml) end on short tests
+# instead of one of them finishing a long one alone. Only the order: a module missing here runs after them.
+HEAVY_FIRST = ("test_till_words.py", "test_safety_files.py", "test_safety_round3.py", "test_kiosk_browser.py",
+               "test_import_rules.py", "test_i18n.py", "test_kiosk_server.py", "test_prompts.py",
+               "test_import_tills.py", "test_every_screen_local.py", "test_readme.py", "test_fuzz.py",
+               "test_concurrency.py", "test_slips.py", "test_startup.py", "test_notify.py", "test_cli_counter.py")
+
+
+def _heavy_first(item) -> int:
+    name = item.nodeid.split("::")[0].rsplit("/", 1)[-1]
+    return HEAVY_FIRST.index(name) if name in HEAVY_FIRST else len(HEAVY_FIRST)
+
+
 def pytest_collection_modifyitems(config, items):
+    items.sort(key=_heavy_first)  # stable: a module's tests keep their order and stay together
+    tests = {item.nodeid.split("[")[0] for item in items}
+    free = {item.nodeid.split("[")[0] for item in items if item.get_closest_marker("dialect_free")}
+    for item in items:
+        if (marker := item.get_closest_marker("dialect_free")) is not None:
+            _check_dialect_free(item, marker, tests, free)
     if not PG_URL:
         return
     skip = pytest.mark.skip(reason="SQLite-only test (LOYALTY_TEST_PG_URL is set)")
     for item in items:
         if "sqlite_only" in item.keywords:
             item.add_marker(skip)
+        elif not ALL_DIALECTS and (marker := item.get_closest_marker("dialect_free")) is not None:
+            item.add_marker(pytest.mark.skip(reason=f"dialect-free, ran in the SQLite pass: {marker.args[0]}"))
 
 
 class PgDatabaseUrl(str):
@@ -129,6 +192,11 @@ def db_path(request, tmp_path, monkeypatch):
     # whose expected instants are UTC say so with @pytest.mark.shop_zone("UTC").
     monkeypatch.setenv("TZ", os.environ.get("LOYALTY_TEST_TZ", "UTC"))
     monkeypatch.delenv("NO_COLOR", raising=False)
+    # Terminal tests (pexpect: tests/test_prompts.py, test_till_words.py, test_i18n.py) run prompt_toolkit in
+    # a pseudo-terminal that never answers its cursor-position request (CPR): each questionary question then
+    # waited a second for the answer before giving up, ~8 s of sleep per enrolment. What it draws is the same
+    # either way (without an answer it draws as for a terminal without CPR), so tell it not to ask.
+    monkeypatch.setenv("PROMPT_TOOLKIT_NO_CPR", "1")
     # Output piped, as by a script: no terminal size (pytest-xdist's workers set COLUMNS=80 and LINES=24;
     # tests of the fitted layout set their own).
     monkeypatch.delenv("COLUMNS", raising=False)

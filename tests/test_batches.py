@@ -8,7 +8,8 @@ import pytest
 
 from loyaltycli.store import batches
 
-pytestmark = pytest.mark.pacing  # the real LOCK_GAP_SECONDS (tests/conftest.py sets it to zero elsewhere)
+pytestmark = [pytest.mark.pacing,  # the real LOCK_GAP_SECONDS (tests/conftest.py sets it to zero elsewhere)
+              pytest.mark.dialect_free("a fake clock and fake transactions: no database")]
 
 
 class FakeClock:

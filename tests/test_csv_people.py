@@ -15,6 +15,7 @@ from loyaltycli.base.spreadsheet import excel_dialect, safe_cell
 FORMULA = "=HYPERLINK(\"http://x\",\"y\")"
 
 
+@pytest.mark.dialect_free("spreadsheet cells and dialects: pure functions, no database")
 @pytest.mark.parametrize("text,expected", [
     ("=1+1", "'=1+1"), ("+1+1", "'+1+1"), ("@SUM(A1)", "'@SUM(A1)"), ("-2+3", "'-2+3"), ("\tx", "'\tx"),
     ("\rx", "'\rx"), ("-cmd|' /C calc'!A0", "'-cmd|' /C calc'!A0"),
@@ -25,10 +26,12 @@ def test_safe_cell(text, expected):
     assert safe_cell(text) == expected
 
 
+@pytest.mark.dialect_free("spreadsheet cells and dialects: pure functions, no database")
 def test_safe_cell_leaves_other_values_alone():
     assert safe_cell(-5) == -5 and safe_cell(None) is None
 
 
+@pytest.mark.dialect_free("spreadsheet cells and dialects: pure functions, no database")
 def test_excel_dialect_follows_the_locale():
     assert (excel_dialect("pt_PT").delimiter, excel_dialect("pt_PT").decimal) == (";", ",")
     assert (excel_dialect("ro_RO").delimiter, excel_dialect("it_IT").decimal) == (";", ",")

@@ -14,6 +14,8 @@ from loyaltycli.store.program import SETTINGS, Program
 from loyaltycli.engine.account import Account, Referral, Referrer
 from loyaltycli.engine.earning import DELTA, KIND, Engine, Sale
 
+pytestmark = pytest.mark.dialect_free("the engine is pure: no database (import-linter checks it)")
+
 UTC = timezone.utc
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 

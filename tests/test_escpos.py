@@ -10,6 +10,8 @@ from escpos_helpers import parse
 from loyaltycli.customer import escpos
 from loyaltycli.customer.escpos import QR, Line
 
+pytestmark = pytest.mark.dialect_free("ESC/POS bytes from text and QR codes: no database")
+
 
 def test_a_document_starts_with_init_and_its_code_page_and_ends_with_a_cut():
     data = escpos.document([Line("Olá")], "cp858")

@@ -38,6 +38,7 @@ def clean_env(monkeypatch):
 
 # ------------------------------------------------------------------ choosing the language
 
+@pytest.mark.dialect_free("message catalogs and the language chosen: no database")
 def test_loyalty_lang_beats_the_shop_locale_which_beats_the_environment(i18n, clean_env):
     clean_env.setenv("LANG", "ro_RO.UTF-8")
     assert i18n.language() == "ro"
@@ -49,6 +50,7 @@ def test_loyalty_lang_beats_the_shop_locale_which_beats_the_environment(i18n, cl
     assert i18n.language() == "es"
 
 
+@pytest.mark.dialect_free("message catalogs and the language chosen: no database")
 def test_help_follows_loyalty_lang_and_the_environment_only(i18n, clean_env):
     clean_env.setenv("LC_ALL", "it_IT.UTF-8")
     i18n.set_shop_locale("pt_PT")
@@ -56,6 +58,7 @@ def test_help_follows_loyalty_lang_and_the_environment_only(i18n, clean_env):
     assert i18n.language() == "pt_PT"
 
 
+@pytest.mark.dialect_free("message catalogs and the language chosen: no database")
 def test_language_list_skips_languages_without_catalog_and_english_means_source(i18n, clean_env):
     clean_env.setenv("LANGUAGE", "fr:de:es_MX")
     assert i18n.language() == "es"  # a Mexican asks for Spanish: the Spanish catalog beats English
@@ -84,6 +87,7 @@ def test_the_shop_locale_set_by_program_set_speaks_to_the_counter(cli, clean_env
 
 # ------------------------------------------------------------------ lazy loading
 
+@pytest.mark.dialect_free("message catalogs and the language chosen: no database")
 def test_importing_the_cli_opens_no_catalog_even_in_another_language():
     code = (
         "import builtins, io, os\n"
@@ -113,6 +117,7 @@ def test_english_help_and_commands_never_open_a_catalog(cli, i18n):
 
 # ------------------------------------------------------------------ plurals and fallback
 
+@pytest.mark.dialect_free("message catalogs and the language chosen: no database")
 def test_romanian_has_three_plural_forms_from_babel(tmp_path, monkeypatch, i18n, clean_env):
     from babel.messages.catalog import Catalog
     from babel.messages.mofile import write_mo
@@ -133,6 +138,7 @@ def test_romanian_has_three_plural_forms_from_babel(tmp_path, monkeypatch, i18n,
     assert i18n.gettext("a message nobody translated") == "a message nobody translated"
 
 
+@pytest.mark.dialect_free("message catalogs and the language chosen: no database")
 def test_the_catalog_looked_up_in_place_answers_as_gettext_does(tmp_path, i18n):
     import gettext
 
@@ -148,6 +154,7 @@ def test_the_catalog_looked_up_in_place_answers_as_gettext_does(tmp_path, i18n):
     assert ours.gettext("not in the catalog") == "not in the catalog"
 
 
+@pytest.mark.dialect_free("message catalogs and the language chosen: no database")
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_shipped_catalog_is_sorted_for_lookup_in_place(lang):
     import struct
@@ -163,6 +170,7 @@ def test_shipped_catalog_is_sorted_for_lookup_in_place(lang):
     assert keys == sorted(keys)
 
 
+@pytest.mark.dialect_free("message catalogs and the language chosen: no database")
 def test_english_plurals_without_catalog(i18n):
     assert i18n.ngettext("{count} point", "{count} points", 1).format(count=1) == "1 point"
     assert i18n.ngettext("{count} point", "{count} points", 0).format(count=0) == "0 points"
@@ -238,6 +246,7 @@ def _read_po(lang):
         return read_po(fh, locale=lang)
 
 
+@pytest.mark.dialect_free("message catalogs and the language chosen: no database")
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_catalog_is_complete_and_consistent(lang):
     import gettext
@@ -369,6 +378,7 @@ def test_enroll_on_a_terminal_speaks_the_language(cli, lang, i18n):
     assert cli.json("customer", "show", "C000001")["name"] == "Ana Sousa"
 
 
+@pytest.mark.dialect_free("message catalogs and the language chosen: no database")
 def test_a_truncated_catalog_falls_back_to_english(tmp_path, monkeypatch):
     from loyaltycli import i18n
 

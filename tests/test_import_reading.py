@@ -9,6 +9,8 @@ import pytest
 
 from loyaltycli.tillcsv import lines as tilllines
 
+pytestmark = pytest.mark.dialect_free("the import's line reader (tillcsv): no database")
+
 
 def read(data: bytes) -> tuple[list[str], tilllines.Lines]:
     lines = tilllines.Lines(io.BytesIO(data))

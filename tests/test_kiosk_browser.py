@@ -21,6 +21,16 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TABLET = {"width": 1024, "height": 768}
+# What the browser does with the kiosk's pages (keys, focus, the idle return, the card drawn and scanned):
+# nothing of it is the database's. The same enrolments, refusals and card look-ups through the database,
+# and the real kiosk process beside a selling counter, are checked on PostgreSQL by these tests:
+pytestmark = pytest.mark.dialect_free(
+    "a browser driving the kiosk's pages; their data path runs on PostgreSQL in the tests named",
+    covered_by=("tests/test_kiosk.py::test_enrol_records_membership_and_only_the_ticked_offers",
+                "tests/test_kiosk.py::test_duplicate_phone_or_email_is_refused_without_saying_whose",
+                "tests/test_kiosk.py::test_my_card_by_signed_code_only",
+                "tests/test_kiosk.py::test_start_screen_speaks_the_shops_language_and_nothing_is_cached",
+                "tests/test_kiosk_server.py::test_counter_sells_while_the_kiosk_enrolls"))
 # Each language's shop: a country (its currency, locale and phone region) and a local mobile number.
 SHOPS = {"pt_PT": ("PT", "912 345 678", "pontos"), "ro": ("RO", "0712 345 678", "puncte"),
          "it": ("IT", "312 345 6789", "punti"), "es": ("ES", "612 345 678", "puntos")}

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.dialect_free("import-linter's layer contracts: no database")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -3,6 +3,8 @@ import pytest
 from loyaltycli.base.errors import InvalidInput
 from loyaltycli.base.money import MAX_AMOUNT, format_amount, parse_amount, parse_decimal
 
+pytestmark = pytest.mark.dialect_free("money parsing and formatting: pure functions, no database")
+
 
 @pytest.mark.parametrize("text,cents", [
     ("12.34", 1234), ("12", 1200), ("12.5", 1250), ("€8.00", 800), ("$8.00", 800), ("1,234.56", 123456),

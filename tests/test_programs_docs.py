@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import typer.main
 
+pytestmark = pytest.mark.dialect_free("help texts and the README: no database")
+
 COMMANDS = [
     "referral code", "referral list", "referral add", "expire", "donate", "cause add", "cause list",
     "report donations", "membership plan add", "membership plan list", "membership join", "membership renew",

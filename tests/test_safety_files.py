@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from contextlib import closing
 from pathlib import Path
@@ -61,21 +62,52 @@ def test_restore_while_a_till_sells_loses_no_acknowledged_sale(filled, tmp_path)
     db = filled
     backup = tmp_path / "before.db"
     assert run("backup", backup, db=db).returncode == 0
-    script = tmp_path / "sales.txt"
-    script.write_text("".join(f"purchase C000001 1.00 --receipt W-{i}\n" for i in range(400)))
     out_file, err_file = tmp_path / "till.out", tmp_path / "till.err"
-    with open(script) as stdin, open(out_file, "w") as stdout, open(err_file, "w") as stderr:
+    with open(out_file, "w") as stdout, open(err_file, "w") as stderr:
         till = subprocess.Popen([sys.executable, "-m", "loyaltycli", "--db", str(db), "--json", "counter"],
-                                stdin=stdin, stdout=stdout, stderr=stderr, env={**os.environ, "LOYALTY_NOW": ""})
+                                stdin=subprocess.PIPE, stdout=stdout, stderr=stderr, text=True,
+                                env={**os.environ, "LOYALTY_NOW": ""})
+
+    def acknowledged_now() -> set[str]:
+        return set(re.findall(r'"receipt_id": "(W-\d+)"', out_file.read_text()))
+
+    # Up to 400 sales, fed a few ahead of the till's answers (it flushes each), while the restores run;
+    # once they are done and 50 sales are acknowledged, the till is sent no more (the sales after the last
+    # restore checked nothing more) and ends at the end of its input.
+    restoring = threading.Event()
+    restoring.set()
+
+    def feed():
+        sent = 0
+        try:
+            while sent < 400 and (restoring.is_set() or len(acknowledged_now()) < 50) and till.poll() is None:
+                if sent - len(acknowledged_now()) < 20:
+                    till.stdin.write(f"purchase C000001 1.00 --receipt W-{sent}\n")
+                    till.stdin.flush()
+                    sent += 1
+                else:
+                    time.sleep(0.01)
+        finally:
+            try:
+                till.stdin.close()
+            except BrokenPipeError:  # the till is gone: what it acknowledged is checked below
+                pass
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
     restores = 0
-    deadline = time.time() + 60
-    while till.poll() is None and time.time() < deadline and restores < 4:
-        result = run("restore", backup, "--yes", db=db)
-        assert result.returncode == 0, result.stderr
-        restores += 1
+    try:
+        deadline = time.time() + 60
+        while till.poll() is None and time.time() < deadline and restores < 4:
+            result = run("restore", backup, "--yes", db=db)
+            assert result.returncode == 0, result.stderr
+            restores += 1
+    finally:
+        restoring.clear()
+        feeder.join(timeout=120)
     till.wait(timeout=90)
-    out, err = out_file.read_text(), err_file.read_text()
-    acknowledged = set(re.findall(r'"receipt_id": "(W-\d+)"', out))
+    err = err_file.read_text()
+    acknowledged = acknowledged_now()
     assert restores >= 2 and len(acknowledged) >= 50, (restores, len(acknowledged), err[-500:])
     kept = receipts_in(db)
     for aside in tmp_path.glob("loyalty.db.before-restore-*"):

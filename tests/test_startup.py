@@ -40,6 +40,7 @@ NOT_AT_THE_COUNTER = {"questionary", "prompt_toolkit", "alembic", "phonenumbers"
                       "markdown_it", "pygments", "flask", "werkzeug", "jinja2", "waitress"}
 
 
+@pytest.mark.dialect_free("help, version, completion and a mistyped command open no database")
 @pytest.mark.parametrize("args", [["--help"], ["--version"], []])
 def test_help_and_version_import_no_database_layer_and_no_rich(args):
     report, out = probe(*args)
@@ -51,6 +52,7 @@ def test_help_and_version_import_no_database_layer_and_no_rich(args):
         assert "purchase" in out and "counter" in out and "Usage: loyalty" in out
 
 
+@pytest.mark.dialect_free("help, version, completion and a mistyped command open no database")
 def test_help_lists_every_command_of_every_module():
     import re
 
@@ -85,6 +87,7 @@ def test_purchase_imports_nothing_needless(cli):
         assert "sqlalchemy.dialects.postgresql" not in report["modules"]
 
 
+@pytest.mark.dialect_free("help, version, completion and a mistyped command open no database")
 def test_one_shot_builds_only_the_named_command():
     from loyaltycli.cli import _app_for, app
 
@@ -105,6 +108,7 @@ def test_one_shot_builds_only_the_named_command():
     assert app.registered_commands and len(names(app)) > 2  # the root app itself is untouched
 
 
+@pytest.mark.dialect_free("help, version, completion and a mistyped command open no database")
 def test_a_mistyped_command_still_gets_a_suggestion():
     done = subprocess.run([sys.executable, "-m", "loyaltycli", "balanc", "C000001"], capture_output=True,
                           text=True, timeout=60)
@@ -112,6 +116,7 @@ def test_a_mistyped_command_still_gets_a_suggestion():
     assert "No such command 'balanc'. Did you mean 'balance'?" in done.stderr
 
 
+@pytest.mark.dialect_free("help, version, completion and a mistyped command open no database")
 def test_shell_completion_imports_no_database_layer(monkeypatch):
     monkeypatch.setenv("_LOYALTY_COMPLETE", "complete_bash")
     monkeypatch.setenv("COMP_WORDS", "loyalty bal")
@@ -152,6 +157,7 @@ def test_the_collector_waits_for_startup_then_resumes(cli):
     assert report["frozen"] > 10_000  # with the startup objects frozen out of its sight
 
 
+@pytest.mark.dialect_free("help, version, completion and a mistyped command open no database")
 def test_a_library_user_keeps_its_collector_setting():
     import gc
 

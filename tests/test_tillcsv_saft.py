@@ -10,6 +10,8 @@ import pytest
 from loyaltycli.base.errors import InvalidInput
 from loyaltycli.tillcsv import saft
 
+pytestmark = pytest.mark.dialect_free("tillcsv reads SAF-T files into receipts: no ORM, no database")
+
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "saft-pt.xml"
 
 

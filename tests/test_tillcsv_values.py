@@ -11,6 +11,8 @@ from loyaltycli.base.errors import InvalidInput
 from loyaltycli.tillcsv import dates
 from loyaltycli.base import numbers
 
+pytestmark = pytest.mark.dialect_free("tillcsv reads values from text: no ORM, no database")
+
 
 @pytest.mark.parametrize("text, orders", [
     ("01/12/2010 08:26", {"DMY", "MDY"}),
