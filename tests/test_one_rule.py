@@ -421,7 +421,7 @@ def test_a_late_receipt_that_fills_the_card_at_its_time_gives_the_voucher_of_tha
     report = cli.json("report", "cards", "--from", "2026-05-01", "--to", "2026-06-01")[0]  # four customers
     assert (report["completed"], report["vouchers_issued"], report["vouchers_open"]) == (4, 4, 4)
     notes = [h["note"] for h in cli.json("history", "C000001") if h["kind"] == "voucher_void"]
-    assert len(notes) == 1 and "Coffee put in time order: receipt S4 of 2026-05-03 came after later ones" in notes[0]
+    assert len(notes) == 1 and "Coffee put in time order: receipt S4 of 2026-05-03 was recorded after later ones" in notes[0]
     assert cli("db", "check").exit_code == 0
 
 
