@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from json import dumps
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
 from loyaltycli.base.errors import InvalidInput, RuleNotMet
@@ -121,6 +122,10 @@ class Engine:
         self.needs = frozenset().union(*(rule.needs for rule in self.rules))
         self.wants_items = any(rule.items for rule in self.rules)
         self._hooks: dict[str, tuple] = {}
+        # the hooks of the events the import runs per receipt, found once (a rule not in force costs nothing)
+        self._expire_hooks = self.hooks("expire")
+        self._sale_hooks = self.hooks("sale")
+        self._refund_hooks = self.hooks("refund")
 
     def hooks(self, name: str) -> tuple:
         """The rules that implement hook ``name``, in order (a rule's no-op is skipped)."""
@@ -192,7 +197,7 @@ class Engine:
                 "," + dumps({"channel": channel, "tier": tier.name, "multiplier": mult},
                             ensure_ascii=False, separators=(",", ":"))[1:])
         return (f"receipt {receipt_id} {self.amount_text(amount)} {rate[0]}"[:500], "earn",
-                f'{{"receipt":{dumps(receipt_id, ensure_ascii=False)},"amount":{amount}{rate[1]}')
+                f'{{"receipt":{encode_basestring(receipt_id)},"amount":{amount}{rate[1]}')  # = dumps(ensure_ascii=False)
 
     def row(self, customer_id: int, kind: str, delta: int, at: datetime, expires: datetime | None,
             note: tuple[str, str, str], bonus_key: str | None = None) -> list:
@@ -214,8 +219,10 @@ class Engine:
         us = microseconds(at) if us is None else us
         event = Event("sale", account, at, Decision([]), receipt_id, amount, channel, us, items,
                       portions=[(amount, None)])
-        self._run("expire", event)
-        self._run("sale", event)
+        for call in self._expire_hooks:
+            call(self, event)
+        for call in self._sale_hooks:
+            call(self, event)
         account.add(us, amount)
         return event.out
 
@@ -233,8 +240,10 @@ class Engine:
             items = refund_items(sale, amount, items)
         event = Event("refund", account, at, Decision([]), receipt_id, amount, "", us, items, sale,
                       portions=[(amount, None)])
-        self._run("expire", event)
-        self._run("refund", event)
+        for call in self._expire_hooks:
+            call(self, event)
+        for call in self._refund_hooks:
+            call(self, event)
         if sale is not None:
             sale.refunded += amount
             sale.refunds += 1

@@ -311,17 +311,20 @@ class Importer(ImportSetUp):
         any_case: dict[str, Receipt] = {}
         ready: list[Receipt] = []
         now_limit = clock.now() + points.FUTURE_SLACK
+        # per receipt: what the checks call, looked up once per block
+        check_receipt, channels, above_max = points.check_receipt, self._channels, points.above_max_purchase
+        times_of = self._times.of if self._times is not None else None
         for receipt in batch:
             if receipt.error is not None:
                 reject(receipt, receipt.error.reason, receipt.error.line)
                 continue
             try:
-                points.check_receipt(receipt.receipt_id)
-                channel = self._channels.get(receipt.channel)
+                check_receipt(receipt.receipt_id)
+                channel = channels.get(receipt.channel)
                 if channel is None:
-                    channel = self._channels[receipt.channel] = points.check_channel(receipt.channel)
+                    channel = channels[receipt.channel] = points.check_channel(receipt.channel)
                 receipt.channel = channel
-                us = self._times.of(receipt.receipt_id) if self._times is not None else None
+                us = times_of(receipt.receipt_id) if times_of is not None else None
                 if us is None:
                     receipt.at = self.reader.when(receipt.at_text)
                     receipt.us = microseconds(receipt.at)
@@ -336,17 +339,18 @@ class Importer(ImportSetUp):
             if receipt.amount == 0:
                 reject(receipt, gettext('receipt {receipt_id} adds up to 0.00: nothing to record').format(receipt_id=receipt.receipt_id))
                 continue
-            if points.above_max_purchase(program, receipt.amount):  # as at the counter: typed in the wrong box?
+            if above_max(program, receipt.amount):  # as at the counter: typed in the wrong box?
                 reject(receipt, gettext('receipt {receipt_id} of {amount} is more than max_purchase {max_purchase}').format(receipt_id=receipt.receipt_id, amount=format_money(receipt.amount), max_purchase=format_money(program.max_purchase)))
                 continue
             if not receipt.customer_key:
                 reject(receipt, gettext('customer is empty; give a code, card, e-mail or phone'))
                 continue
-            earlier = any_case.get(receipt.receipt_id.upper())  # receipt ids in any case: ab-1 is AB-1
+            upper = receipt.receipt_id.upper()
+            earlier = any_case.get(upper)  # receipt ids in any case: ab-1 is AB-1
             if earlier is not None:
                 reject(receipt, gettext('receipt {receipt_id} appears twice in the file (first at line {first_line}); lines of a receipt must be consecutive').format(receipt_id=receipt.receipt_id, first_line=earlier.first_line))
                 continue
-            seen[receipt.receipt_id] = any_case[receipt.receipt_id.upper()] = receipt
+            seen[receipt.receipt_id] = any_case[upper] = receipt
             ready.append(receipt)
         if self._first_block and ready and not self.again:  # the same export under another --source?
             runs.check_other_sources(session, [r.receipt_id for r in ready], self.source, self.label)
@@ -389,16 +393,18 @@ class Importer(ImportSetUp):
         rewarded: list[tuple[int, int, datetime]] = []
         source, import_file = self.source, self.label[-255:]
         accepted: list[Receipt] = []
+        on_sale, add_sale, wants_items = engine.sale, returns.add_sale, engine.wants_items
+        add_purchase, add_ledger, accept = purchases.append, ledger_rows.append, accepted.append
         for receipt in ready:
             account: Account = receipt.customer
             index = len(purchases)
             refund_of = None
             try:
                 if receipt.amount > 0:
-                    items = cards.sale_items(engine, receipt.lines)
-                    decision = engine.sale(account, receipt.receipt_id, receipt.at, receipt.amount, receipt.channel,
-                                           receipt.us, items)
-                    returns.add_sale(receipt, index, decision)
+                    items = cards.sale_items(engine, receipt.lines) if wants_items else []
+                    decision = on_sale(account, receipt.receipt_id, receipt.at, receipt.amount, receipt.channel,
+                                       receipt.us, items)
+                    add_sale(receipt, index, decision)
                     if decision.rewarded is not None:
                         rewarded.append((account.id, index, receipt.at))
                 else:
@@ -420,14 +426,14 @@ class Importer(ImportSetUp):
                 reject(receipt, str(exc))
                 continue
             receipt.index = index
-            purchases.append([None, account.id, source, receipt.receipt_id, receipt.at, receipt.amount,
-                              receipt.channel, refund_of, import_file, receipt.first_line])
+            add_purchase([None, account.id, source, receipt.receipt_id, receipt.at, receipt.amount,
+                          receipt.channel, refund_of, import_file, receipt.first_line])
             for row in decision.rows:
                 row[PURCHASE] = index  # the purchase's index for now; its id once written
-                ledger_rows.append(row)
+                add_ledger(row)
             if decision.writes and any(decision.writes.values()):
                 programs.placed(decision.writes, index, writes)  # the rules' own rows: index for now too
-            accepted.append(receipt)
+            accept(receipt)
         if not purchases:
             return
         # 6. write: purchases (ids back), their items, their ledger rows (in the order of events)

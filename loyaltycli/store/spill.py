@@ -71,7 +71,8 @@ def in_order(scan, handle, block_rows: int, times: Times | None = None) -> bool:
             return False
         seen.add(key)
         try:
-            us = min(microseconds(when(text)) for text in lines)  # a receipt's time is its earliest line's
+            # a receipt's time is its earliest line's (one line: no generator)
+            us = microseconds(when(lines[0])) if len(lines) == 1 else min(microseconds(when(text)) for text in lines)
         except LoyaltyError:
             if times is not None:
                 times.ids.append(key)

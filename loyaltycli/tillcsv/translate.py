@@ -167,13 +167,17 @@ class RowTranslator:
         width = len(row)
         if not width:
             return row
+        # the texts seen before are looked up here (a call per field only for a new text: _date, _number)
         i = self.i_when
         if i is not None and i < width:
             time_text = row[self.i_time] if self.i_time is not None and self.i_time < width else ""
-            row[i] = self._date(row[i], time_text)
+            out = self._dates.get((row[i], time_text))
+            row[i] = self._date(row[i], time_text) if out is None else out
+        known = self._numbers
         for i, what in self.numbers:
             if i < width:
-                row[i] = self._number(row[i], what)
+                out = known.get((row[i], what))
+                row[i] = self._number(row[i], what) if out is None else out
         i = self.i_channel
         if i is not None and i < width and row[i] and not _CHANNEL.fullmatch(row[i]):
             row[i] = _SLUG.sub("-", row[i].strip().lower()).strip("-")[:32]  # "Point of Sale" -> point-of-sale
