@@ -286,7 +286,22 @@ def test_a_printer_set_prints_a_welcome_slip_with_the_cards_qr(cli, db_path, dat
     assert "  incl. welcome bonus +50" in printed.lines
     assert "Balance: 50 points (€2.50)" in printed.lines
     assert not any(line.startswith("Receipt") for line in printed.lines)
+    [customer] = customers(database)  # the customer's own invite code, and what a friend brings them
+    text = " ".join(line.strip() for line in printed.lines)  # 32 columns: long lines wrap
+    assert (f"Invite friends with your code {customer.referral_code} "
+            "200 points for you when a friend first spends €10.00 or more") in text
     assert printed.cuts == 1
+
+
+def test_a_welcome_slip_has_no_invite_when_referring_earns_nothing(cli, db_path, database):
+    from escpos_helpers import parse
+
+    assert cli("program", "set", "referral_steps", "1:0").exit_code == 0
+    target = db_path.parent / "slips.bin"
+    client = create_app(db=str(db_path), hosts=allowed_hosts("127.0.0.1", 8765), printer=str(target)).test_client()
+    assert join(client, "en", phone="0851234567", consent_membership="yes").status_code == 200
+    printed = parse(target.read_bytes())
+    assert printed.qr and not any("Invite" in line or "friend" in line for line in printed.lines)
 
 
 def test_a_printer_that_fails_leaves_the_card_made_and_says_so(client, db_path, database):
@@ -314,6 +329,8 @@ def test_a_printer_file_gets_the_slip_in_the_customers_language(cli, db_path, tm
     assert printed.page == 19  # cp858, the Portuguese slip's code page
     assert any(line.startswith("Cartão C000001") for line in printed.lines), printed.lines
     assert any("2,50" in line for line in printed.lines)  # the balance's worth, the locale's way
+    text = " ".join(line.strip() for line in printed.lines)
+    assert "Convide amigos com o seu código" in text and "200 pontos para si" in text, text
 
 
 def test_kiosk_refuses_a_printer_it_cannot_name(cli):

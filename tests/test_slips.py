@@ -208,6 +208,24 @@ def test_the_slip_is_built_in_the_library_with_the_card_code_as_its_qr(shop, dat
     assert parse(slip.escpos_bytes(dataclasses.replace(made, qr=None))).qr == []  # no code: no QR
 
 
+def test_a_welcome_slip_names_the_invite_code_in_the_customers_language(shop, cli, database):
+    from loyaltycli.customer import slip
+    from loyaltycli.store.models import Customer
+    from loyaltycli.store.program import load_program
+
+    assert cli("program", "set", "referral_steps", "1:150,5:300").exit_code == 0
+    assert cli("program", "set", "referral_min_purchase", "5.00").exit_code == 0
+    with database.session() as session:
+        customer = session.get(Customer, 1)
+        made = slip.for_enrolment(session, load_program(session), customer)
+        code = customer.referral_code
+    assert (made.welcome, made.invite_code, made.invite_points, made.invite_min) == (True, code, 150, 500)
+    text = " ".join(line.strip() for line in slip.as_json(made)["lines"])
+    assert f"code {code} 150 points for you when a friend first spends 5,00\xa0€ or more" in text, text
+    assert slip.as_json(made)["invite"] == {"referral_code": code, "points": 150, "min_purchase": "5.00"}
+    assert "invite" not in cli.json("slip", "R-1")  # a sale's slip keeps its keys
+
+
 def test_a_lost_card_revoked_gives_the_new_code_on_the_next_slip(shop, cli, database):
     from loyaltycli.services import passes
 

@@ -79,6 +79,11 @@ class Slip:
     own_language: str | None = None  # the customer's own language, when they have one
     welcome: bool = False  # the slip of an enrolment (the kiosk's): no receipt, the joining bonuses
     shop: str = ""  # the shop's name, printed at the top of a welcome slip
+    # a welcome slip's invite: the customer's referral code, and what a friend's first purchase of at
+    # least ``invite_min`` gives them (points, or cents of credit); None: no referral bonus is in force
+    invite_code: str | None = None
+    invite_points: int = 0
+    invite_min: int = 0
 
 
 def for_receipt(session: Session, program: Program, receipt_id: str,
@@ -142,7 +147,17 @@ def _made(session: Session, program: Program, customer: Customer, rows,
         cards=_cards(session, program, sale, account.get("cards", [])),
         expiring=[(e["expires_at"], e["points"]) for e in account["expiring_soon"]],
         offers=bool(customer.consent), qr=card_code(session, customer), own_language=own,
-        welcome=sale is None, shop=program.shop_name if sale is None else "")
+        welcome=sale is None, shop=program.shop_name if sale is None else "",
+        **(_invite(program, customer) if sale is None else {}))
+
+
+def _invite(program: Program, customer: Customer) -> dict:
+    """A welcome slip's invite: the code to give friends, when referring someone earns anything."""
+    points = program.referrer_bonus(1)
+    if not points or not customer.referral_code:
+        return {}
+    return {"invite_code": customer.referral_code, "invite_points": points,
+            "invite_min": program.referral_min_purchase}
 
 
 def _cards(session: Session, program: Program, sale: Purchase | None,
@@ -278,6 +293,16 @@ def _lines(slip: Slip, width: int) -> list[escpos.Line | escpos.QR]:
         else:
             add(ngettext("{points} point expires on {date}", "{points} points expire on {date}",
                          points).format(points=points, date=_date(when)))
+    if slip.invite_code:
+        add(_("Invite friends with your code {code}").format(code=slip.invite_code), bold=True)
+        if cashback:
+            text = _("{credit} of credit for you when a friend first spends {amount} or more").format(
+                credit=money(slip.invite_points * slip.point_value), amount=money(slip.invite_min))
+        else:
+            text = ngettext("{points} point for you when a friend first spends {amount} or more",
+                            "{points} points for you when a friend first spends {amount} or more",
+                            slip.invite_points).format(points=slip.invite_points, amount=money(slip.invite_min))
+        add("  " + text)
     if slip.qr:
         out.append(escpos.Line(""))
         out.append(escpos.QR(slip.qr))
@@ -335,4 +360,6 @@ def as_json(slip: Slip, width: int = DEFAULT_WIDTH) -> dict:
                           for when, points in slip.expiring],
         "qr": slip.qr, "offers": slip.offers,
         "lines": text_lines(lines(slip, width)),
-    }
+    } | ({"invite": None if slip.invite_code is None else {
+        "referral_code": slip.invite_code, "points": slip.invite_points,
+        "min_purchase": format_amount(slip.invite_min)}} if slip.welcome else {})  # a sale's keys stay as they are
