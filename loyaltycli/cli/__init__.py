@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from loyaltycli import __version__
 from loyaltycli.cli import language, options, wording
+from loyaltycli.cli.exits import fail  # noqa: F401  (re-exported: `from loyaltycli.cli import fail`)
 from loyaltycli.i18n import _, help_gettext
 
 wording.install()
@@ -46,17 +47,6 @@ def hoist_global_options(args: list[str]) -> list[str]:
             rest.append(arg)
         i += 1
     return front + rest
-
-
-def fail(message: str, code: int = 1) -> None:
-    """One line on stderr, then exit with ``code``."""
-    # User text quoted in a message (a file name, a KEY) may hold line breaks, terminal escapes or
-    # undecodable bytes: show them escaped, on one line.
-    # (The no-break spaces of a local amount, 99 999,00 €, are text, not escapes.)
-    message = "".join(ch if ch.isprintable() or ch in "\u00a0\u202f" else ch.encode("unicode_escape").decode("ascii")
-                      for ch in str(message))
-    typer.echo(_("error: {message}").format(message=message), err=True)
-    raise typer.Exit(code)
 
 
 class LoyaltyGroup(TyperGroup):

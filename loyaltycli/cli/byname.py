@@ -56,7 +56,7 @@ def pick(name: str) -> str:
     try:
         code = _choose(found)
     except _Interrupted:
-        from loyaltycli.cli import fail
+        from loyaltycli.cli.exits import fail
 
         fail(_("cancelled; nothing was done"), 130)
     if code is None:

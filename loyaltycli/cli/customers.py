@@ -6,7 +6,8 @@ from typing import List, Optional
 
 import typer
 
-from loyaltycli.cli import fail, options
+from loyaltycli.cli import options
+from loyaltycli.cli.exits import fail
 from loyaltycli.cli.render import emit
 from loyaltycli.i18n import _, ngettext
 

@@ -107,7 +107,7 @@ def import_(
 
 def _run(engine, database, file: Path):
     """The import; Ctrl-C says what was kept (whole batches are committed) and how to finish."""
-    from loyaltycli.cli import fail
+    from loyaltycli.cli.exits import fail
     try:
         return engine.run(database)
     except KeyboardInterrupt:

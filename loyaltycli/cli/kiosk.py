@@ -34,7 +34,7 @@ def kiosk(
     import ipaddress
 
     from loyaltycli import i18n
-    from loyaltycli.cli import fail
+    from loyaltycli.cli.exits import fail
 
     if lang is not None:
         try:

@@ -125,7 +125,7 @@ def db_check() -> None:
     else:
         emit(data, message=_("database OK: {count} checks passed").format(count=len(CHECKS)))
     if problems:
-        from loyaltycli.cli import fail
+        from loyaltycli.cli.exits import fail
 
         fail(_("db check found {count} problems (listed above); restore a good backup or correct them with new "
                "ledger rows").format(count=len(problems)))

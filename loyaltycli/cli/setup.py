@@ -174,7 +174,7 @@ def program_dump() -> None:
     from loyaltycli.store.program import dump_toml, load_program
 
     if options.current.csv:
-        from loyaltycli.cli import fail
+        from loyaltycli.cli.exits import fail
 
         fail(_("program dump prints TOML; --csv does not apply (for a table: loyalty program show --csv)"), 2)
     with options.database().session(write=False) as session:

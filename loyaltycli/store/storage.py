@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from sqlalchemy import bindparam, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 from loyaltycli.shop.clock import UTC
 from loyaltycli.store.models import (Customer, LedgerEntry, Membership, MembershipPlan, Purchase, Referral,
                                     UTCDateTime)
-from loyaltycli.store.program import Program
 from loyaltycli.engine.account import Account, Referral as PendingReferral, Referrer
 from loyaltycli.engine.earning import EPOCH, MICROSECOND, Sale
 from loyaltycli.engine.notes import make as make_note
 from loyaltycli.i18n import gettext
+
+if TYPE_CHECKING:  # the program is passed in (store/program.py writes card and goal rows through here)
+    from loyaltycli.store.program import Program
 
 WELCOME = make_note("welcome")  # the welcome bonus's note, as rows store it
 

@@ -6,6 +6,7 @@ Plain functions, called from ``services/importer.py`` at a few places."""
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import stat
@@ -98,3 +99,27 @@ def describe_header(names: list[str]) -> str:
     if not looks_like_header(names):
         return _("no CSV header (the file does not look like a CSV export)")
     return repr(files.mask_secrets(text)[:300])
+
+
+def check_encoding(name: str | None) -> str | None:
+    """The codec name of a till file's encoding: a text encoding that writes ASCII as ASCII (the file is
+    split into lines at its b'\\n' bytes): utf-8, cp1250, iso-8859-2...; never rot13, base64, zlib or
+    utf-16."""
+    if not name:
+        return None
+    try:
+        info = codecs.lookup(name.strip())
+    except LookupError:
+        raise InvalidInput(_('--encoding {name!r} is not an encoding Python knows (e.g. utf-8, cp1250, iso-8859-2, iso-8859-16, cp1252)').format(name=name)) from None
+    if not getattr(info, "_is_text_encoding", True):  # rot13, base64, hex, zlib, bz2, uu, quopri
+        raise InvalidInput(_('--encoding {name!r} is not a text encoding; give the one the till wrote text in (e.g. utf-8, cp1250, iso-8859-2, cp1252)').format(name=name))
+    sample = 'receipt_id,amount;"\n09'
+    try:
+        encoder = info.incrementalencoder()
+        encoder.encode("x")  # a byte order mark (utf-8-sig) comes first, not in every line
+        keeps_ascii = encoder.encode(sample) == sample.encode("ascii") and info.name not in ("idna",)
+    except (UnicodeError, LookupError, TypeError):
+        keeps_ascii = False
+    if not keeps_ascii:  # utf-16, utf-32, EBCDIC (cp037...), punycode, idna
+        raise InvalidInput(_('--encoding {name!r} does not write ASCII letters and digits as single bytes; a till CSV in it cannot be read line by line (convert it to UTF-8 first, e.g. with iconv)').format(name=name))
+    return info.name

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from loyaltycli.base.errors import InvalidInput
 from loyaltycli.tillcsv import dates, presets
-from loyaltycli.tillcsv.translate import check_encoding
+from loyaltycli.tillcsv.files import check_encoding
 from loyaltycli.i18n import _
 
 SAMPLE_ROWS = 2000

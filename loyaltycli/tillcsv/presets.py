@@ -149,7 +149,7 @@ def _load_file(path: Path, name: str, origin: str) -> Preset:
     if preset.customer_kind is not None and preset.customer_kind not in PRESET_CUSTOMER_KINDS:
         problems.append(_('customer_kind {customer_kind!r} is not {preset_customer_kinds} or {preset_customer_kinds2}').format(customer_kind=preset.customer_kind, preset_customer_kinds=', '.join(PRESET_CUSTOMER_KINDS[:-1]), preset_customer_kinds2=PRESET_CUSTOMER_KINDS[-1]))
     if preset.encoding is not None:
-        from loyaltycli.tillcsv.translate import check_encoding
+        from loyaltycli.tillcsv.files import check_encoding
 
         try:
             check_encoding(preset.encoding)

@@ -23,13 +23,14 @@ import hmac
 import logging
 import secrets
 
+from loyaltycli.customer.kiosk.tokens import CSRF_FIELD
+
 LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 8765
 # A form of a dozen short fields: anything larger is not one of ours.
 MAX_REQUEST_BYTES = 16 * 1024
 # Seconds without a touch or a key before a page returns to the start screen (and forgets what it showed).
 IDLE_SECONDS = 60
-CSRF_FIELD = "csrf_token"
 
 log = logging.getLogger("loyaltycli.kiosk")
 
@@ -103,16 +104,6 @@ def create_app(*, db: str | None = None, lang: str | None = None, hosts: set[str
 
     views.install(app)
     return app
-
-
-def csrf_token() -> str:
-    """This browser session's token (made on first need), for the hidden field of every form."""
-    from flask import session
-
-    token = session.get(CSRF_FIELD)
-    if not token:
-        token = session[CSRF_FIELD] = secrets.token_urlsafe(32)
-    return token
 
 
 def make_server(app, *, listen: str = LOOPBACK, port: int = DEFAULT_PORT):

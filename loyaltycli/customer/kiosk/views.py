@@ -8,6 +8,8 @@ The page's language is in its path (``/ro/join``); personal data only ever trave
 
 from __future__ import annotations
 
+import logging
+
 from loyaltycli.i18n import N_, _
 
 # The languages of the switch, each named in itself.
@@ -167,7 +169,7 @@ def page(app, lang: str, template: str, *, status: int = 200, **context):
     from flask import render_template, request
 
     from loyaltycli import i18n
-    from loyaltycli.customer.kiosk import csrf_token
+    from loyaltycli.customer.kiosk.tokens import csrf_token
 
     # The language switch links to the same page in another language; after a POST, to the start screen.
     here = request.endpoint if request.method == "GET" and request.endpoint in PAGES else "start"
@@ -261,7 +263,7 @@ def print_welcome(app, customer_id: int) -> bool:
         data = slip.escpos_bytes(made)
         open_printer(app.config["KIOSK_PRINTER"]).send(data)
     except Exception as exc:  # noqa: BLE001  the card is made: a slip is a nicety, never an error page
-        from loyaltycli.customer.kiosk import log
+        log = logging.getLogger("loyaltycli.kiosk")  # the package's logger, by its name
 
         log.warning("kiosk: the welcome slip was not printed (%s)", type(exc).__name__)
         return False
