@@ -131,9 +131,18 @@ def test_an_import_killed_half_way_is_completed_by_a_rerun(cli, db_path, tmp_pat
     importing.wait(30)
     kept = imported(db_path)
     assert 0 < kept < rows, "the import ended before it was killed: nothing was tested"
+    check = cli("db", "check", "--json")  # the data is whole (each transaction wrote whole receipts) ...
+    assert check.exit_code == 0, check.stderr
+    [run] = json.loads(check.stdout)["unfinished_imports"]  # ... and the run that did not finish is named
+    assert (run["run_id"], run["source"], run["file"].endswith("till.csv"), run["imported"]) == (1, "till", True, kept)
+    shown = cli("db", "check")
+    assert shown.exit_code == 0 and "database OK" in shown.stdout
+    assert (f"note: import run 1 of {run['file']} (source till, started " in shown.stderr
+            and "or is still running; run the same import again to complete it" in shown.stderr), shown.stderr
     again = cli.json("import", path, "--enroll-unknown")
     assert again["imported"] == rows - kept
     assert again["skipped"] == kept
+    assert cli.json("db", "check")["unfinished_imports"] == []  # completed by the re-run
     assert imported(db_path) == rows
     # every sale once, every customer once, and the points a single run gives
     assert query(db_path, "SELECT count(*), count(DISTINCT receipt_id) FROM purchase") == (rows, rows)

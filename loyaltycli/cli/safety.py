@@ -108,15 +108,17 @@ def db_check() -> None:
     Example: loyalty db check
     """
     from loyaltycli.services.check import CHECKS, run_checks
-    from loyaltycli.services.check import leftover_notes
+    from loyaltycli.services.check import leftover_notes, unfinished_imports
 
     database = options.database()
     problems = run_checks(database)
     notes = leftover_notes(database)
+    unfinished = unfinished_imports(database) if not any(p.check == "integrity" for p in problems) else []
     data = {"ok": not problems, "checks": [name for name, _ in CHECKS],
-            "problems": [{"check": p.check, "detail": p.detail} for p in problems], "leftovers": notes}
+            "problems": [{"check": p.check, "detail": p.detail} for p in problems], "leftovers": notes,
+            "unfinished_imports": unfinished}
     if not options.current.json:
-        for note in notes:
+        for note in [*notes, *unfinished]:
             typer.echo(_("note: {detail}").format(detail=note["detail"]), err=True)
     if options.current.json:
         emit(data)

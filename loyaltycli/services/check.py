@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from loyaltycli.services.merge import ERASED_REASON, FREE_TEXT_KINDS, PERSONAL_FIELDS  # what forget erases
 from loyaltycli.tillcsv.records import REFUND_SUFFIX  # how a till names the sale it refunds
-from loyaltycli.i18n import N_, _
+from loyaltycli.i18n import N_, _, ngettext
 
 
 @dataclass
@@ -77,6 +77,27 @@ def leftover_notes(database) -> list[dict]:
             '{file} belongs to process {pid}, still running (removed when it ends)').format(
             file=files.shown(path), pid=pid)})
     return notes
+
+
+def unfinished_imports(database) -> list[dict]:
+    """Import runs stopped half-way that no later run completed (services/import_runs.py), each with a
+    ``detail`` saying what to do. Not a problem of the data: each of a run's transactions wrote whole
+    receipts, and running the same import again writes the rest."""
+    from loyaltycli.services import import_runs
+    from loyaltycli.shop import clock
+
+    with database.session(write=False) as session:
+        runs = import_runs.unfinished(session)
+    for run in runs:
+        run["detail"] = ngettext(
+            "import run {run} of {file} (source {source}, started {at}) did not finish: it was stopped "
+            "after {count} receipt, or is still running; run the same import again to complete it",
+            "import run {run} of {file} (source {source}, started {at}) did not finish: it was stopped "
+            "after {count} receipts, or is still running; run the same import again to complete it",
+            run["imported"]).format(run=run["run_id"], file=run["file"], source=run["source"],
+                                    at=clock.local_text(run["started_at"]), count=run["imported"])
+        run["started_at"] = clock.iso(run["started_at"])
+    return runs
 
 
 def run_checks(database) -> list[Problem]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from loyaltycli.shop import clock
 from loyaltycli.base.errors import InvalidInput
@@ -72,3 +72,20 @@ def check_other_sources(session: Session, receipt_ids: list[str], source: str, l
     last = session.execute(select(func.max(ImportRun.started_at)).where(ImportRun.source == other)).scalar()
     when = f", last imported on {clock.local_text(last)}" if last else ""
     raise InvalidInput(_('{label}: {found} of its first {count} receipts already exist under source {other}{when}; is this the same export under another --source? Nothing changed. Give --again to import it anyway').format(label=label, found=found, count=len(sample), other=other, when=when))
+
+
+def unfinished(session: Session) -> list[dict]:
+    """Import runs that did not finish (stopped half-way: killed, interrupted, the disk full; or running
+    now) and that no later run completed: a later run of the same source that finished, over the same file
+    (by its digest, or by its name when a run read no file it could digest). Its receipts are skipped by
+    such a re-run, which writes the rest."""
+    later, mine, theirs = aliased(ImportRun), aliased(ImportFile), aliased(ImportFile)
+    same_file = exists().where(mine.run_id == ImportRun.id, theirs.run_id == later.id,
+                               theirs.sha256 == mine.sha256, theirs.size == mine.size)
+    completed = exists().where(later.id > ImportRun.id, later.source == ImportRun.source,
+                               later.finished_at.is_not(None), or_(later.file == ImportRun.file, same_file))
+    rows = session.execute(select(ImportRun.id, ImportRun.file, ImportRun.source, ImportRun.started_at,
+                                  ImportRun.imported)
+                           .where(ImportRun.finished_at.is_(None), ~completed).order_by(ImportRun.id))
+    return [{"run_id": run_id, "file": file, "source": source, "started_at": started, "imported": imported}
+            for run_id, file, source, started, imported in rows]
