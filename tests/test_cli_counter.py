@@ -332,6 +332,22 @@ def test_customer_edit(cli):
     refused(cli("customer", "edit", "C1"), "nothing to change")
 
 
+def test_customer_edit_clears_a_name_but_never_leaves_nothing_to_find_a_customer_by(cli, database):
+    from loyaltycli.store.models import Customer
+
+    enroll(cli, "Aoife", "--phone", "0851234567")
+    data = cli.json("customer", "edit", "C1", "--name", "")  # the name cleared: the phone is left
+    assert (data["name"], data["phone"]) == (None, "+353851234567")
+    assert cli("customer", "edit", "C1", "--name", "Aoife").stdout.strip() == "updated C000001 Aoife"
+    refused(cli("customer", "edit", "C1", "--name", "", "--phone", ""),
+            "C000001 would be left with nothing to find them by: keep a name, phone, e-mail, card or tax id")
+    refused(cli("customer", "edit", "C1", "--birthday", "2090-01-01"), "birthday is in the future")
+    with database.session() as session:  # both refusals changed nothing
+        customer = session.get(Customer, 1)
+        assert (customer.name, customer.phone, customer.birthday) == ("Aoife", "+353851234567", None)
+    assert cli.json("enroll", "", "--phone", "0859876543")["name"] is None  # an empty NAME is no name
+
+
 def test_usage_errors_exit_2(cli):
     assert cli("no-such-command").exit_code == 2
     assert cli("balance").exit_code == 2

@@ -28,10 +28,10 @@ def _shown_phone(e164):
     return shown_phone(e164, place.get("phone_region", "IE"))
 
 
-def who(name: str | None, phone: str | None) -> str:
+def who(name: str | None, phone: str | None, email: str | None = None) -> str:
     """How people see a customer next to its code: the name, else the phone as the shop writes it (a
-    customer enrolled by phone alone is `C000002 912 345 678`, never `C000002 None`)."""
-    return name or _shown_phone(phone) or ""
+    customer enrolled by phone alone is `C000002 912 345 678`, never `C000002 None`), else the e-mail."""
+    return name or _shown_phone(phone) or email or ""
 
 
 def customer_json(acct: dict) -> dict:
@@ -169,6 +169,8 @@ def enroll(
     from loyaltycli.services.consent import EMAIL, MEMBERSHIP, SMS, WORDING_VERSION
 
     db = options.database()
+    if name is not None and not name.strip() and any((phone, email, card, tax_id)):
+        name = None  # `enroll "" --phone 912345678`: no name, as with the phone alone
     if name is None and not any((phone, email, card, tax_id)):
         if not options.current.interactive:
             fail(_("give a NAME, --phone, --email, --card or --tax-id (or run on a terminal without --no-input "
@@ -327,7 +329,7 @@ def customer_edit(
                        consent_version=consent_version)
         acct = accounts.account(session, program, customer)
     emit(customer_json(acct), message=_("updated {code} {name}").format(
-        code=acct["code"], name=who(acct["name"], acct["phone"])).strip())
+        code=acct["code"], name=who(acct["name"], acct["phone"], acct.get("email"))).strip())
 
 
 @customer_app.command("consent")

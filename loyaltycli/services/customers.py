@@ -414,17 +414,20 @@ def edit(session: Session, program: Program, customer: Customer, *, name=None, p
          card=None, birthday=None, consent: bool | None = None,
          consent_how: str = "customer edit", tax_id=None, language: str | None = None,
          consents: dict[str, bool] | None = None, consent_version: str | None = None) -> Customer:
-    """Change the given fields; '' clears phone, e-mail, card, birthday, tax id or language (the shop's
-    then). A change of consent (``consents`` per channel; ``consent``: the e-mail answer) is recorded with
+    """Change the given fields; '' clears the name, phone, e-mail, card, birthday, tax id or language (the
+    shop's then), as long as something is left to find the customer by. A change of consent (``consents`` per channel; ``consent``: the e-mail answer) is recorded with
     when, ``consent_how`` and ``consent_version``."""
     from loyaltycli.services import consent as channels
     from loyaltycli.store import ledger
 
     ledger.lock_customer(session, customer.id)  # merged or forgotten meanwhile: refused, no data written back
-    profile = validate_profile(program, name, phone or None, email or None, card or None, birthday or None,
-                               tax_id or None)
+    blank_name = name is not None and not name.strip()
+    profile = validate_profile(program, None if blank_name else name, phone or None, email or None, card or None,
+                               birthday or None, tax_id or None)
+    if profile.birthday and profile.birthday > clock.now().date():
+        raise InvalidInput(gettext('birthday is in the future'))
     if name is not None:
-        customer.name = profile.name
+        customer.name = None if blank_name else profile.name  # '' clears it: a phone alone is a customer
     for field_name, given in (("phone", phone), ("email", email), ("card", card), ("birthday", birthday),
                               ("tax_id", tax_id)):
         if given is None:
@@ -439,6 +442,9 @@ def edit(session: Session, program: Program, customer: Customer, *, name=None, p
         if field_name == "tax_id":
             _check_key_crossing(session, None, value, exclude_id=customer.id)
         setattr(customer, field_name, value)
+    if not any((customer.name, customer.phone, customer.email, customer.card, customer.tax_id)):
+        raise InvalidInput(gettext('{code} would be left with nothing to find them by: keep a name, phone, '
+                                   'e-mail, card or tax id').format(code=customer.code))
     if language is not None:
         customer.language = customer_language(language) if language.strip() else None
     answers = dict(consents or {})
