@@ -186,8 +186,21 @@ def test_tiers_core_lists_who_is_close(cli, database):
     with database.session(write=False) as s:
         program = load_program(s)
         data = reports.tiers_report(s, program, report_sql.make_period(), close_list=5)
-    assert data["close_to_next"] == [{"code": a, "name": "Ann Almost", "tier": "Silver",
+    assert data["close_to_next"] == [{"code": a, "name": "Ann Almost", "phone": None, "tier": "Silver",
                                       "qualifying_spend": 130000, "next_tier": "Gold", "missing": 20000}]
+
+
+def test_a_nameless_customer_is_named_by_the_phone_even_in_a_narrow_table(cli, monkeypatch):
+    result = cli("enroll", "--phone", "0851234567", "--at", "2025-01-01T09:00", "--json")
+    assert result.exit_code == 0, result.stderr
+    code = json.loads(result.stdout)["code"]
+    buy(cli, code, "1300.00", "2026-01-10T10:00")  # Silver, close to Gold
+    monkeypatch.setenv("COLUMNS", "60")  # too narrow for the phone column: the name column says it
+    listed = cli("customer", "list").stdout
+    assert "085 123 4567" in listed, listed
+    close = cli("report", "tiers").stdout
+    assert code in close and "085 123 4567" in close, close
+    assert cli.json("customer", "list")[0]["name"] is None  # scripts see the stored name: none
 
 
 def test_channels_by_hand(cli):

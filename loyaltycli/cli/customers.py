@@ -268,7 +268,9 @@ def customer_list(tier: Optional[str] = typer.Option(None, "--tier", help="Only 
         rows = accounts.list_accounts(session, program, search=search, tier=tier)
     out = [{**r, "spend": _money(r["spend"])} for r in rows]
     if not (options.current.json or options.current.csv):  # people read national numbers; scripts E.164
-        out = [{**r, "phone": _shown_phone(r["phone"])} for r in out]
+        # a nameless customer is named by the phone (else the e-mail) even where a narrow table drops those
+        out = [{**r, "phone": _shown_phone(r["phone"]), "name": who(r["name"], r["phone"], r["email"])}
+               for r in out]
     emit(out, columns=["code", "name", "phone", "email", "card", "balance", "tier", "spend"], title=_("Customers"),
          optional=["card", "phone", "email"])
 

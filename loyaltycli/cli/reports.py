@@ -108,7 +108,10 @@ def report_tiers(from_: Optional[str] = _from_option(), to: Optional[str] = _to_
         emit(data["tiers"], columns=columns)
         return
     table(data["tiers"], columns=columns, title=_title(_("Tiers"), data))
-    table(data["close_to_next"], columns=["code", "name", "tier", "qualifying_spend", "next_tier", "missing"],
+    from loyaltycli.cli.customers import who
+
+    close = [{**r, "name": who(r["name"], r.pop("phone"))} for r in data["close_to_next"]]  # nameless: the phone
+    table(close, columns=["code", "name", "tier", "qualifying_spend", "next_tier", "missing"],
           title=_("Close to the next tier"))
 
 

@@ -58,7 +58,7 @@ def tiers_report(session: Session, program: Program, period: Period, *, close_li
     close_whens = [(tier_case(program, qual) == literal(name),
                     qual >= n.min_spend * (100 - CLOSE_TO_NEXT_PCT) // 100) for name, n in nxt.items()]
     is_close = case(*close_whens, else_=False) if close_whens else literal(False)
-    base = (select(Customer.id, Customer.code, Customer.name, tier, qual.label("qual"),
+    base = (select(Customer.id, Customer.code, Customer.name, Customer.phone, tier, qual.label("qual"),
                    func.coalesce(per.c.spend, 0).label("spend"), is_close.label("close"))
             .outerjoin(per, per.c.customer_id == Customer.id)
             .where(counted_customers(period.end))).subquery("base")
@@ -75,10 +75,10 @@ def tiers_report(session: Session, program: Program, period: Period, *, close_li
         tiers.append({"tier": t.name, "customers": customers, "spend": spend, "share": pct(spend, total),
                       "min_spend": t.min_spend, "close_to_next": close})
     close_rows = fetch(session, 
-        select(base.c.code, base.c.name, base.c.tier, base.c.qual)
+        select(base.c.code, base.c.name, base.c.phone, base.c.tier, base.c.qual)
         .where(base.c.close).order_by(base.c.qual.desc(), base.c.code).limit(close_list)).all() if close_list else []
-    close = [{"code": code, "name": name, "tier": t, "qualifying_spend": q, "next_tier": nxt[t].name,
-              "missing": nxt[t].min_spend - q} for code, name, t, q in close_rows]
+    close = [{"code": code, "name": name, "phone": phone, "tier": t, "qualifying_spend": q, "next_tier": nxt[t].name,
+              "missing": nxt[t].min_spend - q} for code, name, phone, t, q in close_rows]
     return {"period": period.as_dict(), "tiers": tiers, "total_spend": total, "close_to_next": close}
 
 
