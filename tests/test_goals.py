@@ -62,8 +62,12 @@ def test_goal_at_the_counter_shown_by_balance_and_customer_show_refund_and_repor
     assert goals(cli) == {"Pastries": ("18.40", 0)}
     assert "Pastries 18,40\u00a0€ of 30,00\u00a0€" in cli("balance", "C000001").stdout
     assert "Pastries 18,40\u00a0€ of 30,00\u00a0€" in cli("customer", "show", "C000001").stdout
-    cli("purchase", "C000001", "12.00", "--item", "PAS-2:1:12.00", "--receipt", "R2", "--at", "2026-06-03T10:00:00")
+    sold = cli("purchase", "C000001", "12.00", "--item", "PAS-2:1:12.00", "--receipt", "R2", "--at", "2026-06-03T10:00:00")
     assert goals(cli) == {"Pastries": ("30.40", 1)}
+    # the sale that reaches the goal says so at the till (the goal's line, as `balance` shows it)
+    assert sold.stdout.rstrip().endswith("; Pastries 30,40\u00a0€ of 30,00\u00a0€, 1 voucher: Free coffee"), sold.stdout
+    coffee = cli.json("purchase", "C000001", "2.00", "--item", "COF-1:1:2.00", "--at", "2026-06-03T11:00:00")
+    assert "goals" not in coffee  # a sale that moved no goal names none
     assert cli("refund", "R2", "--at", "2026-06-04T10:00:00").exit_code == 0  # all of it back; the voucher kept
     assert goals(cli) == {"Pastries": ("18.40", 1)}
     used = cli.json("redeem", "C000001", "--voucher", "Free coffee", "--at", "2026-06-05T10:00:00")

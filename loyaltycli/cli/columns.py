@@ -26,6 +26,7 @@ LABELS = (
     N_("merged"), N_("merged into"), N_("min amount"), N_("min spend"), N_("missing"),
     N_("missing for next"), N_("monetary"), N_("month"), N_("monthly"), N_("months"), N_("moved"),
     N_("membership"), N_("e-mail offers"), N_("SMS offers"), N_("given"), N_("how"), N_("version"),
+    N_("goal"), N_("goals"), N_("target"),
     N_("multiplier"), N_("name"), N_("new"), N_("next tier"), N_("note"), N_("nps"), N_("offers"),
     N_("ok"), N_("on"), N_("online"), N_("operator"), N_("orders"), N_("paid until"), N_("passives"),
     N_("per"), N_("percent"), N_("period"), N_("perk"), N_("phone"), N_("plan"), N_("points"),

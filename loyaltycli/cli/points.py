@@ -102,8 +102,11 @@ def _purchase(key, amount, receipt, channel, at, item, out) -> None:
             "bonuses": [{"kind": b.kind, "points": b.points, "note": b.note} for b in result.bonuses]}
     if program.cards:
         data["cards"] = result.cards
+    for key, value, _text in result.shown:  # goals and other program types this sale moved
+        data[key] = value
     mine = [b for b in result.bonuses if b.note and b.customer_id == customer.id]
     stamped = f"; {cards.describe(result.cards)}" if result.cards else ""
+    stamped += "".join(f"; {text}" for _key, _value, text in result.shown)
     if made is not None and options.current.json:
         out.give(made, data, recorded=result.receipt_id)
         return

@@ -102,10 +102,13 @@ def use_voucher(session, customer, reward: str, at):
     raise refused
 
 
-def shown(session, program, customer_id: int, now) -> list[tuple[str, object, str]]:
-    """(JSON key, value, text) of each program type a customer has something on (`balance`, `customer show`)."""
+def shown(session, program, customer_id: int, now, written: set[str] | None = None) -> list[tuple[str, object, str]]:
+    """(JSON key, value, text) of each program type a customer has something on (`balance`, `customer show`);
+    ``written``: only the types that wrote rows to these tables (what a sale just moved)."""
     out = []
     for store in stores():
+        if written is not None and not written & set(getattr(store, "TABLES", {})):
+            continue
         if hasattr(store, "shown"):
             found = store.shown(session, program, customer_id, now)
             if found is not None:

@@ -83,6 +83,8 @@ class PurchaseResult:
     bonuses: list[rules.Bonus] = field(default_factory=list)
     purchase_id: int = 0
     cards: list[dict] = field(default_factory=list)  # the stamp cards this sale stamped, after it
+    # (JSON key, value, text) of the other program types this sale moved (a goal's progress, its voucher)
+    shown: list[tuple[str, object, str]] = field(default_factory=list)
 
 
 def post_purchase(session: Session, program: Program, customer: Customer, amount: int, *,
@@ -121,7 +123,9 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
         receipt_id=receipt_id, code=customer.code, amount=amount, points=decision.earned,
         balance=balance, tier=program.tier_for_spend(spend).name, earn_tier=tier.name,
         multiplier=str(multiplier.normalize()), bonuses=bonuses, purchase_id=purchase_id,
-        cards=cards.customer_cards(session, customer.id, active=program.cards) if decision.writes.get("card_ledger") else [])
+        cards=cards.customer_cards(session, customer.id, active=program.cards) if decision.writes.get("card_ledger") else [],
+        shown=programs.shown(session, program, customer.id, clock.now(),
+                             written={table for table, rows in decision.writes.items() if rows}))
 
 
 def _balance_and_spend(session: Session, program: Program, customer_id: int) -> tuple[int, int]:

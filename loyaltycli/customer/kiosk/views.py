@@ -65,6 +65,7 @@ def words() -> dict[str, str]:
         "credit": _("Credit"),
         "tier": _("tier"),
         "stamps": _("Stamp cards"),
+        "progress": _("Goals"),
         "vouchers": _("vouchers"),
         "expiring": _("Points about to expire"),
         "next_reward": _("Next reward"),
@@ -322,4 +323,6 @@ def card_summary(session, customer) -> dict:
         if ahead else None,
         "cards": [{"card": c["card"], "stamps": c["stamps"], "needed": c["stamps_needed"],
                    "reward": c["reward"], "vouchers": c["vouchers"]} for c in found.get("cards", [])],
+        # goals and any other program type's progress, as `balance` says it ("Pastries 18,40 € of 30,00 €")
+        "progress": list(found["shown"].values()),
     }
