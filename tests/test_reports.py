@@ -203,6 +203,18 @@ def test_a_nameless_customer_is_named_by_the_phone_even_in_a_narrow_table(cli, m
     assert cli.json("customer", "list")[0]["name"] is None  # scripts see the stored name: none
 
 
+def test_shares_read_as_percentages_the_shops_way_and_stay_numbers_for_scripts(cli, monkeypatch):
+    assert cli("program", "set", "country", "PT").exit_code == 0
+    a = enroll(cli, "Ana Loja", "2025-01-01T09:00")
+    buy(cli, a, "10.00", "2026-02-01T10:00")
+    buy(cli, a, "20.00", "2026-02-02T10:00", channel="online", receipt="O-1")
+    monkeypatch.setenv("COLUMNS", "120")
+    shown = cli("report", "channels", "--from", "2026-01-01", "--to", "2026-03-01").stdout
+    assert "33,3\u00a0%" in shown and "66,7\u00a0%" in shown, shown
+    assert cli.json("report", "channels", "--from", "2026-01-01", "--to", "2026-03-01")[0]["share"] in (33.3, 66.7)
+    assert "\u00a0%" in cli("report", "tiers").stdout
+
+
 def test_channels_by_hand(cli):
     a = enroll(cli, "Ann Shopper", "2025-01-01T09:00")
     buy(cli, a, "10.00", "2026-02-01T10:00")

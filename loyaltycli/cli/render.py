@@ -53,11 +53,19 @@ def to_json(data: Any) -> str:
     return json.dumps(_plain(data), ensure_ascii=False, indent=2)
 
 
+class Percent(float):
+    """A percentage for people (61.4 -> '61,4 %' the shop's way), a number still: right-aligned."""
+
+
 def _cell(value: Any) -> str:
     if type(value) is str:
         return value
     if value is None:
         return ""
+    if isinstance(value, Percent) and not options.current.csv:
+        from loyaltycli.base.money import format_percent
+
+        return format_percent(value)
     from loyaltycli.base.money import Money  # not at import: `loyalty --help` needs none of it
 
     if isinstance(value, Money):

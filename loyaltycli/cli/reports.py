@@ -80,6 +80,15 @@ def _machine() -> bool:
     return options.current.json or options.current.csv
 
 
+def _shares(rows: list[dict]) -> list[dict]:
+    """Rows with their ``share`` as people read a percentage ('61,4 %'); scripts keep the number."""
+    if _machine():
+        return rows
+    from loyaltycli.cli.render import Percent
+
+    return [{**r, "share": Percent(r["share"])} if r.get("share") is not None else r for r in rows]
+
+
 def _fields(data: dict, keys) -> dict:
     return {k: data[k] for k in keys}
 
@@ -107,7 +116,7 @@ def report_tiers(from_: Optional[str] = _from_option(), to: Optional[str] = _to_
     if _machine():
         emit(data["tiers"], columns=columns)
         return
-    table(data["tiers"], columns=columns, title=_title(_("Tiers"), data))
+    table(_shares(data["tiers"]), columns=columns, title=_title(_("Tiers"), data))
     from loyaltycli.cli.customers import who
 
     close = [{**r, "name": who(r["name"], r.pop("phone"))} for r in data["close_to_next"]]  # nameless: the phone
@@ -204,8 +213,8 @@ def report_channels(from_: Optional[str] = _from_option(), to: Optional[str] = _
     Example: loyalty report channels --csv
     """
     data = _run("channels", from_, to)
-    emit(data["channels"], columns=["channel", "sales", "gross", "refunds", "spend", "customers", "avg_basket",
-                                    "share"], title=_title(_("Channels"), data))
+    emit(_shares(data["channels"]), columns=["channel", "sales", "gross", "refunds", "spend", "customers",
+                                             "avg_basket", "share"], title=_title(_("Channels"), data))
 
 
 @report_app.command("cards")
@@ -267,7 +276,7 @@ def report_segments(
     if options.current.json:
         emit({**amounts(summary), "members": rows} if rows is not None else amounts(summary))
         return
-    emit(amounts(summary["segments"]), columns=["segment", "customers", "share", "spend", "with_consent"],
+    emit(_shares(amounts(summary["segments"])), columns=["segment", "customers", "share", "spend", "with_consent"],
          title=_title(_("Segments"), summary))
 
 

@@ -49,7 +49,8 @@ def sheet_html(cards: list[SheetCard], *, shop: str | None = None, title: str = 
                lang: str = "en") -> str:
     """The HTML page: pages of ``PER_PAGE`` cards, every text escaped, every QR an inline SVG image."""
     pages = [cards[i:i + PER_PAGE] for i in range(0, len(cards), PER_PAGE)] or [[]]
-    parts = [f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+    html_lang = lang.replace("_", "-")  # BCP 47: pt-PT
+    parts = [f'<!DOCTYPE html>\n<html lang="{escape(html_lang)}">\n<head>\n<meta charset="utf-8">\n'
              f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"]
     for page in pages:
         parts.append('<div class="page">\n')

@@ -276,10 +276,11 @@ def _lines(slip: Slip, width: int) -> list[escpos.Line | escpos.QR]:
             add("  " + text, bold=True)
     if slip.next_reward_cost is not None:
         if slip.next_reward:
-            add(_("Next reward: {reward} ({cost} points)").format(reward=slip.next_reward,
-                                                                   cost=slip.next_reward_cost))
+            add(ngettext("Next reward: {reward} ({cost} point)", "Next reward: {reward} ({cost} points)",
+                         slip.next_reward_cost).format(reward=slip.next_reward, cost=slip.next_reward_cost))
         else:
-            add(_("Money off from {cost} points").format(cost=slip.next_reward_cost))
+            add(ngettext("Money off from {cost} point", "Money off from {cost} points",
+                         slip.next_reward_cost).format(cost=slip.next_reward_cost))
         missing = slip.missing_for_next_reward
         add("  " + ngettext("{missing} point to go", "{missing} points to go", missing)
             .format(missing=missing))

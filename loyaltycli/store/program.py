@@ -156,7 +156,7 @@ def _item_rules(text: str):
 
 
 def _format_item_rules(rules) -> str:
-    return json.dumps([{"name": r.name, "skus": list(r.skus), "points": r.points, "per": r.per} for r in rules])
+    return json.dumps([{"name": r.name, "skus": list(r.skus), "points": r.points, "per": r.per} for r in rules], ensure_ascii=False)
 
 
 def _earn_rules(text: str):
@@ -178,7 +178,7 @@ def _earn_rules(text: str):
 
 
 def format_earn_rules(rules) -> str:
-    return json.dumps([{"name": r.name, "skus": list(r.skus), "earn": str(r.rate)} for r in rules])
+    return json.dumps([{"name": r.name, "skus": list(r.skus), "earn": str(r.rate)} for r in rules], ensure_ascii=False)
 
 
 def _place_check(key: str):
