@@ -46,6 +46,17 @@ def test_amounts_refused_in_portugal(cli, lisbon, typed, message):
     assert cli.json("balance", lisbon)["balance"] == 50
 
 
+def test_refusals_give_their_examples_the_shops_way(cli, lisbon):
+    for args, message in (
+            (("purchase", lisbon, "abc"), "amount 'abc' is not a decimal amount like 12,50"),
+            (("purchase", lisbon, "5,00", "--item", "X:abc:5,00"), "quantity 'abc' is not a number like 2 or 0,750"),
+            (("purchase", lisbon, "5,00", "--item", "X:-1:5,00"), "quantity must be 0,001 to 100\u00a0000"),
+            (("enroll", "--phone", "12"), "add the country code, e.g. +351...")):
+        result = cli(*args)
+        assert result.exit_code == 1 and message in result.stderr, (args, result.stderr)
+    assert cli.json("balance", lisbon)["balance"] == 50  # nothing changed
+
+
 def test_an_english_locale_refuses_2_500_and_shows_euro_first(cli, dublin):
     result = cli("purchase", dublin, "2,500")
     assert result.exit_code == 1

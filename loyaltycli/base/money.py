@@ -20,6 +20,11 @@ _AMOUNT = re.compile(
 MAX_AMOUNT = 100_000_000_000
 
 
+def _like() -> str:
+    """An amount as the shop writes it, for messages: '12,50' (pt_PT, ro...), '12.50' (English)."""
+    return format_number(Decimal("12.50"), decimals=2)
+
+
 def parse_amount(text: str, *, decimals: int = 2, allow_negative: bool = False,
                  allow_zero: bool = True, what: str = "amount", shown: str | None = None) -> int:
     """Parse a decimal string such as '12.50', '€8', '1,234.56' into minor units. ``shown``: the text as the
@@ -30,9 +35,9 @@ def parse_amount(text: str, *, decimals: int = 2, allow_negative: bool = False,
     text = str(text)
     m = _AMOUNT.match(text)
     if not m or (m.group("int") is None and not m.group("frac")):
-        raise InvalidInput(gettext('{what} {raw!r} is not a decimal amount like 12.50').format(what=gettext(what), raw=raw.strip()))
+        raise InvalidInput(gettext('{what} {raw!r} is not a decimal amount like {example}').format(example=_like(), what=gettext(what), raw=raw.strip()))
     if m.group("sign") and m.group("sign2"):
-        raise InvalidInput(gettext('{what} {raw!r} is not a decimal amount like 12.50').format(what=gettext(what), raw=raw.strip()))
+        raise InvalidInput(gettext('{what} {raw!r} is not a decimal amount like {example}').format(example=_like(), what=gettext(what), raw=raw.strip()))
     sign = -1 if "-" in (m.group("sign") + m.group("sign2")) else 1
     whole = int((m.group("int") or "0").replace(",", ""))
     frac = m.group("frac") or ""
@@ -169,7 +174,7 @@ def _strip_currency(raw: str, what: str) -> str:
     if not sign_text:
         return text
     if not re.search(r"\d", number or ""):
-        raise InvalidInput(gettext('{what} {raw!r} is not a decimal amount like 12.50').format(what=gettext(what), raw=raw.strip()))
+        raise InvalidInput(gettext('{what} {raw!r} is not a decimal amount like {example}').format(example=_like(), what=gettext(what), raw=raw.strip()))
     if len(sign_text) > 1:
         raise InvalidInput(gettext('{what} {raw!r} names a currency twice').format(what=gettext(what), raw=raw.strip()))
     token = sign_text[0].strip()
@@ -183,7 +188,7 @@ def _strip_currency(raw: str, what: str) -> str:
     if token.lower() == (local or "").lower():
         meant = shop
     if meant is None:
-        raise InvalidInput(gettext('{what} {raw!r} is not an amount like 12.50').format(what=gettext(what), raw=raw.strip()))
+        raise InvalidInput(gettext('{what} {raw!r} is not an amount like {example}').format(example=_like(), what=gettext(what), raw=raw.strip()))
     if meant != shop:
         raise InvalidInput(gettext('{what} {raw!r} is in {meant}; this shop counts in {shop}').format(what=gettext(what), raw=raw.strip(), meant=meant, shop=shop))
     return sign + number
@@ -201,7 +206,7 @@ def parse_money(text: str, *, allow_negative: bool = False, allow_zero: bool = T
     raw = str(text)
     number = _strip_currency(raw, what).strip()
     if not number or not _TYPED.match(number):
-        raise InvalidInput(gettext('{what} {raw!r} is not a decimal amount like 12.50').format(what=gettext(what), raw=raw.strip()))
+        raise InvalidInput(gettext('{what} {raw!r} is not a decimal amount like {example}').format(example=_like(), what=gettext(what), raw=raw.strip()))
     sign = ""
     if number[0] in "+-":
         sign, number = number[0], number[1:].strip()
@@ -224,13 +229,13 @@ def _read_separators(number: str, shown: str, decimal_symbol: str, what: str) ->
         group = "," if decimal == "." else "."
         whole, _, frac = number.rpartition(decimal)
         if not re.fullmatch(r"\d{1,3}(?:" + re.escape(group) + r"\d{3})*", whole):
-            raise InvalidInput(gettext('{what} {shown!r} is not a decimal amount like 12.50').format(what=gettext(what), shown=shown))
+            raise InvalidInput(gettext('{what} {shown!r} is not a decimal amount like {example}').format(example=_like(), what=gettext(what), shown=shown))
         return whole.replace(group, "") + "." + frac
     mark = marks[0]
     parts = number.split(mark)
     if len(parts) > 2:  # 1.234.567: only thousands
         if not re.fullmatch(r"\d{1,3}(?:" + re.escape(mark) + r"\d{3})+", number):
-            raise InvalidInput(gettext('{what} {shown!r} is not a decimal amount like 12.50').format(what=gettext(what), shown=shown))
+            raise InvalidInput(gettext('{what} {shown!r} is not a decimal amount like {example}').format(example=_like(), what=gettext(what), shown=shown))
         return number.replace(mark, "")
     whole, frac = parts
     if len(frac) == 3 and whole and len(whole) <= 3 and whole != "0" and mark != decimal_symbol.strip():

@@ -53,7 +53,9 @@ def normalize_phone(text: str, region: str) -> str:
     except phonenumbers.NumberParseException:
         raise InvalidInput(gettext('phone {raw!r} is not a phone number').format(raw=raw)) from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidInput(gettext('phone {raw!r} is not a valid number (add the country code, e.g. +353...)').format(raw=raw))
+        prefix = phonenumbers.country_code_for_region(region or "") or 353  # the shop's own, as an example
+        raise InvalidInput(gettext('phone {raw!r} is not a valid number (add the country code, e.g. {prefix}...)')
+                           .format(raw=raw, prefix=f"+{prefix}"))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -19,7 +19,7 @@ from loyaltycli.base.errors import (AmbiguousCustomer, DuplicateReceipt, Insuffi
                                     NotFound, RuleNotMet, UnknownReceipt)
 from loyaltycli import programs
 from loyaltycli.store.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, Reward
-from loyaltycli.base.money import format_money, parse_money
+from loyaltycli.base.money import format_money, format_number, parse_money
 from loyaltycli.store.program import Program
 from loyaltycli.base import numbers
 from loyaltycli.engine.earning import DELTA, KIND, LEDGER_COLUMNS, PURCHASE, Engine
@@ -57,9 +57,11 @@ def parse_item(text: str) -> Item:
     try:
         quantity = numbers.parse_quantity(bits[1])
     except InvalidInput:
-        raise InvalidInput(_('item {text!r}: quantity {bits!r} is not a number like 2 or 0.750').format(text=text, bits=bits[1])) from None
+        raise InvalidInput(_('item {text!r}: quantity {bits!r} is not a number like 2 or {fraction}').format(
+            text=text, bits=bits[1], fraction=format_number(Decimal("0.750"), decimals=3))) from None
     if quantity < 0:
-        raise InvalidInput(_('item {text!r}: quantity must be 0.001 to 100000').format(text=text))
+        raise InvalidInput(_('item {text!r}: quantity must be {least} to {most}').format(
+            text=text, least=format_number(Decimal("0.001"), decimals=3), most=format_number(100_000, decimals=0)))
     try:
         price = numbers.to_decimal(bits[2], decimals=6, what=N_("unit price"))
     except InvalidInput:  # the shop's own way (3,50 in a decimal-comma locale), to the cent
