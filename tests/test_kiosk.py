@@ -156,6 +156,21 @@ def test_foreign_host_and_missing_csrf_change_nothing(client, database):
     assert len(customers(database)) == 1
 
 
+def test_a_stale_form_a_missing_page_and_a_large_form_answer_in_the_pages_language(client, database):
+    stale = client.post("/pt_PT/join", data={"csrf_token": "from-before-a-restart", "phone": "912345678"},
+                        headers={"Host": HOST})
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 403 and '<html lang="pt-PT">' in page
+    assert "Esta página esteve aberta demasiado tempo. Por favor, comece de novo." in page, page
+    assert 'href="/pt_PT/"' in page  # the way back to the start
+    missing = client.get("/ro/nothing-here", headers={"Host": HOST})
+    assert missing.status_code == 404 and "Forbidden" not in missing.get_data(as_text=True)
+    big = client.post("/es/join", data={"csrf_token": token(client, "es"), "name": "x" * 40_000},
+                      headers={"Host": HOST})
+    assert big.status_code == 413 and '<html lang="es">' in big.get_data(as_text=True)
+    assert customers(database) == []
+
+
 def test_large_requests_are_refused(client, database):
     form = {"csrf_token": token(client), "phone": "0851234567", "consent_membership": "yes", "name": "x" * 40_000}
     assert client.post("/en/join", data=form, headers={"Host": HOST}).status_code == 413

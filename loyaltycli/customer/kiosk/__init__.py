@@ -93,7 +93,11 @@ def create_app(*, db: str | None = None, lang: str | None = None, hosts: set[str
         from werkzeug.exceptions import HTTPException
 
         if isinstance(exc, HTTPException):
-            return exc
+            if exc.code == 400 or (exc.code or 500) < 400:
+                return exc  # a foreign Host (another site's name pointing here): no page of ours
+            from loyaltycli.customer.kiosk import views
+
+            return views.trouble(exc.code), exc.code  # a stale form, no such page, too big: in their language
         # The type only: a message may quote what a customer typed.
         log.error("kiosk: %s while answering %s %s", type(exc).__name__, request.method, request.path)
         from loyaltycli.customer.kiosk import views

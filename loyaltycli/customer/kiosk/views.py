@@ -73,6 +73,9 @@ def words() -> dict[str, str]:
         "next_tier": _("Next tier"),
         "nothing_expiring": _("No points expire in the next 30 days."),
         "trouble": _("Something went wrong. Please ask at the counter."),
+        "stale": _("This page was open too long. Please start again."),
+        "no_page": _("There is no such page here."),
+        "too_big": _("That was more than this form takes. Please start again."),
         "busy": _("The till is busy; please try again in a moment."),
     }
 
@@ -180,16 +183,25 @@ def page(app, lang: str, template: str, *, status: int = 200, **context):
     return body, status
 
 
-def trouble():
-    """The page of an unexpected error (nothing of the error shown)."""
+# What a refused request tells the customer (the status's page; anything else: "trouble")
+REFUSALS = {403: "stale", 404: "no_page", 405: "no_page", 413: "too_big"}
+
+
+def trouble(status: int = 500):
+    """The page of an unexpected error or a refused request, in the page's language (else the start
+    screen's), with the way back to the start (nothing of the error shown)."""
     from flask import current_app, request
 
     lang = (request.view_args or {}).get("lang")
-    lang = lang if lang in LANGUAGE_NAMES else "en"
+    if lang not in LANGUAGE_NAMES:
+        try:
+            lang = default_language(current_app)
+        except Exception:  # noqa: BLE001  the database is the trouble: English, still a page
+            lang = "en"
     from loyaltycli import i18n
 
     with i18n.speaking(lang):
-        message = words()["trouble"]
+        message = words()[REFUSALS.get(status, "trouble")]
     return page(current_app, lang, "message.html", message=message)[0]
 
 
