@@ -44,7 +44,7 @@ def test_bad_lines_report_and_the_session_goes_on(aoife):
     assert code == 2 and "Missing argument 'AMOUNT'" in out
     code, out = run_line("bogus")
     assert code == 2 and "No such command 'bogus'" in out
-    assert run_line('enroll "Brid') == (2, "error: cannot read the line (No closing quotation); close the quotes\n")
+    assert run_line('enroll "Brid') == (2, "error: cannot read the line (a quote is not closed); close the quotes\n")
     assert run_line("counter") == (
         2, "error: already at the counter; type a command such as `balance C000001`\n")
     assert run_line("purchase C000001 -5")[0] == 1

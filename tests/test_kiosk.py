@@ -239,9 +239,9 @@ def test_an_unexpected_error_shows_nothing_of_it_and_logs_its_type_only(client, 
 
 def test_kiosk_command_refuses_bad_options(cli):
     bad_lang = cli("kiosk", "--lang", "fr")
-    assert bad_lang.exit_code == 2 and "unknown language 'fr'" in bad_lang.stderr
+    assert bad_lang.exit_code == 1 and "unknown language 'fr'" in bad_lang.stderr
     bad_listen = cli("kiosk", "--listen", "shop.example")
-    assert bad_listen.exit_code == 2 and "is not an IP address" in bad_listen.stderr
+    assert bad_listen.exit_code == 1 and "is not an IP address" in bad_listen.stderr
     assert "chromium --kiosk" in cli("kiosk", "--help").stdout
 
 

@@ -69,7 +69,10 @@ def _run(line: str, base_args: Sequence[str]) -> int:
     try:
         words = split_line(line)
     except ValueError as exc:
-        return _error(_("cannot read the line ({problem}); close the quotes").format(problem=exc), 2)
+        # shlex says why in English: "No closing quotation" or "No escaped character" (a lone \ at the end)
+        problem = (_("a quote is not closed") if "quotation" in str(exc)
+                   else _("a backslash at the end escapes nothing"))
+        return _error(_("cannot read the line ({problem}); close the quotes").format(problem=problem), 2)
     if not words:
         return 0
     if words[0] == "counter":

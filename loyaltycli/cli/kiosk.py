@@ -40,12 +40,12 @@ def kiosk(
         try:
             lang = i18n.language_of(lang)
         except ValueError:
-            fail(_("unknown language {lang!r}; give pt_PT, ro, it, es or en").format(lang=lang), 2)
+            fail(_("unknown language {lang!r}; give pt_PT, ro, it, es or en").format(lang=lang))
     try:
         address = ipaddress.ip_address(listen.strip().strip("[]"))
     except ValueError:
         fail(_("--listen {address!r} is not an IP address (e.g. 127.0.0.1 or 192.168.1.20)").format(
-            address=listen), 2)
+            address=listen))
     listen = str(address)
     if printer is not None and printer.strip():
         from loyaltycli.customer.printer import parse_target

@@ -134,6 +134,11 @@ def _looks_like_option(token: str) -> bool:
         return True
 
 
+def is_bad_value(exc) -> bool:
+    """A value given that the option or argument does not take (not a missing one)."""
+    return isinstance(exc, click_exc.BadParameter) and not isinstance(exc, click_exc.MissingParameter)
+
+
 def improve(exc) -> None:
     """Reword a usage error in place (Click prints it with the usage line; exit 2 stays)."""
     ctx = getattr(exc, "ctx", None)
