@@ -194,7 +194,32 @@ def test_short_and_long_rows(cli, ann, tmp_path):
                               "R2,2026-02-01T10:00:00,ann@example.ie,5.00,store,A,1,5.00,extra,more\n"))
     result = cli("import", till, "--json")
     assert result.exit_code == 3 and json.loads(result.stdout)["imported"] == 1
-    assert "amount is empty" in rejects_of(till)[1][-1]
+    assert "line 2 has 3 fields; the header has 8" in rejects_of(till)[1][-1]
+
+
+def test_a_row_cut_short_before_its_amount_is_rejected_not_read_as_anonymous(cli, ann, tmp_path):
+    till = tmp_path / "till.csv"
+    till.write_text("receipt_id,timestamp,customer,amount\n"
+                    "X-1,2026-02-01T10:00:00,ann@example.ie,5.00\nX-2,2026-02-01T10:00:00\n"
+                    "X-3,2026-02-01T11:00:00,,7.00\n")  # X-3: a sale without a customer, a whole row
+    summary = json.loads(cli("import", till, "--json").stdout)
+    assert (summary["imported"], summary["anonymous"], summary["rejected"]) == (1, 1, 1)
+    assert rejects_of(till)[1][-1].endswith("line 3 has 2 fields; the header has 4")
+
+
+def test_a_quote_left_open_rejects_what_it_swallowed_and_says_so(cli, ann, tmp_path):
+    till = tmp_path / "till.csv"
+    till.write_text("receipt_id,timestamp,customer,amount\n"
+                    "Q-1,2026-02-01T10:00:00,ann@example.ie,5.00\n"
+                    '"Q-2,2026-02-01T10:05:00,ann@example.ie,6.00\n'  # the quote never closes
+                    "Q-3,2026-02-01T10:10:00,ann@example.ie,7.00\n")
+    result = cli("import", till, "--json")
+    assert result.exit_code == 3  # not a quiet success that lost Q-2 and Q-3
+    summary = json.loads(result.stdout)
+    assert (summary["imported"], summary["rejected"], summary["anonymous"]) == (1, 1, 0)
+    rejected = (till.parent / (till.name + ".rejects.csv")).read_text()
+    assert "Q-3,2026-02-01T10:10:00" in rejected  # the swallowed lines are in the rejects file, to mend
+    assert "a quote opened in line 3 is not closed: the lines after it were read as one field" in rejected
 
 
 def test_unknown_preset(cli, tmp_path):

@@ -320,7 +320,7 @@ def test_a_name_column_names_the_customers_an_import_enrolls(cli, tmp_path):
     assert cli.json("customer", "show", "4003")["name"] is None  # a name that is not valid is left out
     assert cli.json("customer", "list", "--search", "aoife")[0]["code"] == "C000001"  # found by its name
     result = cli("customer", "edit", "4002", "--email", "b@example.ie")
-    assert result.exit_code == 0 and result.stdout == "updated C000002\n"
+    assert result.exit_code == 0 and result.stdout == "updated C000002 b@example.ie\n"  # nameless: by e-mail
 
 
 def test_inspect_says_the_shops_date_order_where_the_import_would_take_it(cli, tmp_path):

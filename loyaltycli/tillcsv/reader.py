@@ -382,6 +382,10 @@ class Reader:
         # anything else goes through _parse_line, which has the full rules and messages
         fast = None not in (i_amount, i_sku, i_qty, i_price)
         known_amount = AMOUNT_MEMO.get
+        # a row may leave out empty fields at its end, but not the receipt, its time or its amount: a row
+        # that stops before them was cut short, or a quote left open swallowed the lines after it
+        needed = max(i for i in (i_receipt, i_when, *((i_amount,) if i_amount is not None else (i_qty, i_price)))
+                     if i is not None) + 1
         for i, fields in enumerate(rows):
             start, error = starts[i], errors.get(i)
             if error is None and not fields:
@@ -389,6 +393,13 @@ class Reader:
             summary.read += 1
             if error is not None:
                 self.reject_row(start, fields or [], error)
+                continue
+            if len(fields) < needed:
+                swallowed = any("\n" in field for field in fields)
+                self.reject_row(start, fields, (_(
+                    'a quote opened in line {line} is not closed: the lines after it were read as one field') if swallowed
+                    else _('line {line} has {count} fields; the header has {width}')).format(
+                    line=start, count=len(fields), width=width))
                 continue
             if len(fields) < width:
                 fields = fields + [""] * (width - len(fields))
