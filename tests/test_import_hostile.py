@@ -56,13 +56,27 @@ def test_missing_columns_exit_1_and_name_them(cli, tmp_path):
     assert f"{till}:1: missing column timestamp;" in result.stderr and "--map COLUMN=FIELD" in result.stderr
 
 
+def test_no_header_says_so_alone_and_column_names_stay_as_they_are(cli, tmp_path, monkeypatch):
+    one = tmp_path / "one.csv"
+    one.write_text("receipts\n1\n")  # one column: no CSV header at all
+    result = cli("import", one)
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {one}:1: no CSV header (the file does not look like a CSV export)\n"
+    monkeypatch.setenv("LOYALTY_LANG", "pt_PT")
+    two = tmp_path / "two.csv"
+    two.write_text("a,b\n1,2\n")
+    result = cli("import", two)
+    assert result.exit_code == 1  # the columns the import needs are named as the header must name them
+    assert "receipt_id, timestamp, customer, amount (ou quantity e unit_price); o cabeçalho tem 'a, b'" in result.stderr
+
+
 def test_random_bytes_exit_1_without_traceback(cli, tmp_path):
     junk = tmp_path / "junk.csv"
     junk.write_bytes(random.Random(3).randbytes(50_000))
     result = cli("import", junk)
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
-    assert "missing column" in result.stderr
+    assert "no CSV header (the file does not look like a CSV export)" in result.stderr  # never echoed
 
 
 def test_random_bytes_after_a_good_header_are_rejected(cli, ann, tmp_path):

@@ -102,7 +102,11 @@ class Reader:
             index["timestamp"] = index["date"]
         missing = [f for f in REQUIRED if f not in index]
         if "amount" not in index and "unit_price" not in index:
-            missing.append(_("amount (or quantity and unit_price)"))
+            missing.append(_("{amount} (or {quantity} and {unit_price})").format(  # column names, as they are
+                amount="amount", quantity="quantity", unit_price="unit_price"))
+        if missing and not import_files.looks_like_header(names):  # no header at all: say that alone
+            raise InvalidInput(_('{path}: {describe_header}').format(
+                path=f"{self.label}:1", describe_header=import_files.describe_header(names)))
         if missing:
             raise InvalidInput(ngettext(
                 '{label}:1: missing column {missing}; the header has {describe_header} (use --map COLUMN=FIELD or '
