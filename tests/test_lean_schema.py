@@ -4,6 +4,7 @@ look-ups of purchases and ledger rows go through an index, never a scan of the t
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from contextlib import closing
@@ -155,3 +156,49 @@ def test_the_counters_lookups_of_purchases_and_ledger_rows_use_an_index(db_path,
             scans += [(step, text) for step in plan
                       if re.match(r"SCAN (purchase|purchase_item|ledger)\b", step) and "INDEX" not in step]
     assert scans == []
+
+
+PG_URL = os.environ.get("LOYALTY_TEST_PG_URL")
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs a PostgreSQL server: set LOYALTY_TEST_PG_URL")
+def test_postgresql_at_the_previous_head_is_upgraded_with_every_row_kept(pg_server, cli):
+    """On PostgreSQL the unique constraint and the look-up index give way to the one unique index; rows,
+    `db check` and the receipts' uniqueness are as before."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from loyaltycli.store.db import SCHEMA_HEAD
+    from loyaltycli.store.migrations import run_upgrade
+
+    name = f"{pg_server.prefix}_lean"
+    url = pg_server.create(name)
+    engine = create_engine(url)
+    try:
+        run_upgrade(engine, PREVIOUS_HEAD)
+        with engine.begin() as conn:
+            for statement in ROWS.strip().split(";"):
+                if statement.strip():
+                    conn.exec_driver_sql(statement.replace(", 1, 'ABCDEFGH'", ", true, 'ABCDEFGH'")
+                                         .replace(", 0, 'HJKMNPQR'", ", false, 'HJKMNPQR'"))
+        table_rows = "SELECT * FROM {} ORDER BY id"
+        with engine.connect() as conn:
+            before = {t: conn.exec_driver_sql(table_rows.format(t)).all() for t in ("purchase", "ledger")}
+        result = cli("--db", url, "db", "upgrade")
+        assert result.exit_code == 0, result.output
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == SCHEMA_HEAD
+            for table, rows in before.items():
+                assert conn.exec_driver_sql(table_rows.format(table)).all() == rows
+            names = {row[0] for row in conn.exec_driver_sql(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'purchase'")}
+            assert "uq_purchase_receipt" in names and "ix_purchase_receipt_ci" not in names
+            assert "uq_purchase_source_receipt" not in names
+        check = cli("--db", url, "db", "check")
+        assert check.exit_code == 0, check.output
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(text("INSERT INTO purchase (customer_id, source, receipt_id, at, amount, channel) "
+                              "VALUES (1, 'till', 'r-1', '2026-03-05 12:00:00', 100, 'store')"))
+    finally:
+        engine.dispose()
+        pg_server.drop(name)
