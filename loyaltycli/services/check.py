@@ -180,11 +180,11 @@ def check_database(session: Session, *, integrity: bool = True) -> list[Problem]
 
     for sale_id, receipt, amount, refunded in _rows(session, """
             SELECT s.id, s.receipt_id, s.amount, -SUM(r.amount) FROM purchase r JOIN purchase s ON s.id = r.refund_of_id
-            GROUP BY s.id, s.receipt_id, s.amount HAVING -SUM(r.amount) > s.amount"""):
+            WHERE r.refund_of_id IS NOT NULL GROUP BY s.id, s.receipt_id, s.amount HAVING -SUM(r.amount) > s.amount"""):
         add("refunds", _('receipt {receipt} (purchase {sale_id}) of {amount} cents has {refunded} cents refunded').format(receipt=receipt, sale_id=sale_id, amount=amount, refunded=refunded))
     for refund_id, receipt, sale_receipt in _rows(session, """
             SELECT r.id, r.receipt_id, s.receipt_id FROM purchase r JOIN purchase s ON s.id = r.refund_of_id
-            WHERE s.amount <= 0 OR s.refund_of_id IS NOT NULL"""):
+            WHERE r.refund_of_id IS NOT NULL AND (s.amount <= 0 OR s.refund_of_id IS NOT NULL)"""):
         add("refunds", _('refund {receipt} (purchase {refund_id}) is of {sale_receipt}, which is a refund').format(receipt=receipt, refund_id=refund_id, sale_receipt=sale_receipt))
     refunds = {(source, receipt) for source, receipt in _rows(session, """
             SELECT source, receipt_id FROM purchase WHERE amount < 0""")}

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from loyaltycli.shop import clock
 from loyaltycli.base.errors import InvalidInput
 from loyaltycli.store.models import ImportFile, ImportRun, Purchase
+from loyaltycli.store.storage import receipts_in
 from loyaltycli.i18n import _
 
 # a file is "mostly known" when more than this share of its first receipts exist under other sources
@@ -58,14 +59,16 @@ def check_other_sources(session: Session, receipt_ids: list[str], source: str, l
     sample = sorted(set(receipt_ids))[:SAMPLE_RECEIPTS]
     if len(sample) < 2:
         return
-    mine = session.execute(select(func.count(func.distinct(Purchase.receipt_id))).where(
-        Purchase.source == source, Purchase.receipt_id.in_(sample))).scalar_one()
-    if mine:
+    # (receipt ids in any case through the receipts' index, then those in the exact case)
+    wanted = set(sample)
+    found_where: dict[str, set[str]] = {}
+    for where, receipt in session.execute(select(Purchase.source, Purchase.receipt_id).where(receipts_in(sample))):
+        if receipt in wanted:
+            found_where.setdefault(where, set()).add(receipt)
+    if found_where.get(source):
         return
-    rows = session.execute(select(Purchase.source, func.count(func.distinct(Purchase.receipt_id)))
-                           .where(Purchase.source != source, Purchase.receipt_id.in_(sample))
-                           .group_by(Purchase.source).order_by(func.count(func.distinct(Purchase.receipt_id)).desc())
-                           ).all()
+    rows = sorted(((where, len(ids)) for where, ids in found_where.items() if where != source),
+                  key=lambda row: (-row[1], row[0]))
     if not rows or rows[0][1] <= len(sample) * KNOWN_SHARE:
         return
     other, found = rows[0]

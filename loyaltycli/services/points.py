@@ -188,25 +188,21 @@ class RefundResult:
 
 def _recorded(session: Session, source: str, receipt_id: str) -> bool:
     """Whether ``source`` has a receipt of this id, in any case (ab-1 is AB-1; index on upper(receipt_id))."""
-    # (.at: a column the (source, receipt_id) index lacks, or SQLite would scan all of the source's rows in it)
-    return session.execute(select(Purchase.id, Purchase.at).where(
+    return session.execute(select(Purchase.id).where(
         Purchase.source == source, func.upper(Purchase.receipt_id) == receipt_id.upper())).first() is not None
 
 
 def find_sale(session: Session, receipt_id: str, source: str | None = None) -> Purchase:
-    query = select(Purchase).where(Purchase.receipt_id == receipt_id.strip(), Purchase.refund_of_id.is_(None),
+    # Receipt ids are read as typed first; a clerk typing `r-1005` for R-1005 finds it too, as codes are
+    # found in any case (only when no receipt has the id as typed: several may differ only in case).
+    query = select(Purchase).where(storage.receipts_in([receipt_id.strip()]), Purchase.refund_of_id.is_(None),
                                    Purchase.amount > 0)
     if source:
         query = query.where(Purchase.source == source)
-    sales = session.execute(query).scalars().all()
+    any_case = session.execute(query).scalars().all()
+    sales = [sale for sale in any_case if sale.receipt_id == receipt_id.strip()]
     if not sales:
-        # Receipt ids are read as typed first; a clerk typing `r-1005` for R-1005 finds it too, as codes
-        # are found in any case (only on a miss: the case-insensitive look-up cannot use the index).
-        query = select(Purchase).where(func.upper(Purchase.receipt_id) == receipt_id.strip().upper(),
-                                       Purchase.refund_of_id.is_(None), Purchase.amount > 0)
-        if source:
-            query = query.where(Purchase.source == source)
-        sales = session.execute(query).scalars().all()
+        sales = any_case
         if len({s.receipt_id for s in sales}) > 1:
             raise AmbiguousCustomer(_('receipt {receipt_id!r} matches {value}; type it exactly').format(receipt_id=receipt_id.strip(), value=', '.join(sorted({s.receipt_id for s in sales}))))
     if not sales:
@@ -297,12 +293,16 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
 def _refund_id(session: Session, sale: Purchase) -> str:
     """The counter's id for a refund of ``sale``: ``<receipt>/C1``, ``/C2``... the first number free in the
     sale's source. Tills write their own refunds as ``/R1`` or ``-R``: the two never collide."""
-    taken = set(session.execute(select(Purchase.receipt_id).where(
-        Purchase.source == sale.source, Purchase.receipt_id.like(f"{sale.receipt_id}/C%"))).scalars())
-    n = 1
-    while f"{sale.receipt_id}/C{n}" in taken:
-        n += 1
-    return f"{sale.receipt_id}/C{n}"
+    # The candidates are looked up by their exact ids, 16 at a time (through the receipts' index).
+    first = 1
+    while True:
+        ids = [f"{sale.receipt_id}/C{n}" for n in range(first, first + 16)]
+        taken = set(session.execute(select(Purchase.receipt_id).where(
+            Purchase.source == sale.source, storage.receipts_in(ids))).scalars())
+        for candidate in ids:
+            if candidate not in taken:
+                return candidate
+        first += 16
 
 
 def award(session: Session, program: Program, customer: Customer, points: int, reason: str, *,

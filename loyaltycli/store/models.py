@@ -100,13 +100,17 @@ class Purchase(SQLModel, table=True):
     """A sale (amount > 0) or a refund (amount < 0, refund_of set when it names its sale)."""
 
     __table_args__ = (
-        UniqueConstraint("source", "receipt_id", name="uq_purchase_source_receipt"),
+        # One index for a receipt's identity and its look-ups (0010_lean): unique on (source, receipt_id),
+        # as upper(receipt_id) is a function of receipt_id, and led by upper(receipt_id) because receipt
+        # ids compare case-insensitively (ab-1 is AB-1), in one source or across them (the same till's
+        # receipts imported under another --source). A look-up by the exact id names upper() too.
+        Index("uq_purchase_receipt", text("upper(receipt_id)"), "source", "receipt_id", unique=True),
         # amount (and channel) ride along so that reports aggregate from the index alone
         Index("ix_purchase_customer_at", "customer_id", "at", "amount"),
-        # receipt ids compare case-insensitively (ab-1 is AB-1): looked up by upper(receipt_id), in one
-        # source or across them (the same till's receipts imported under another --source)
-        Index("ix_purchase_receipt_ci", text("upper(receipt_id)"), "source"),
         Index("ix_purchase_at", "at", "amount", "customer_id", "channel"),
+        # Only refunds that name their sale are looked up by it: most purchases are sales (NULL here).
+        # (sqlite_where only, as uq_ledger_bonus below: PostgreSQL keeps the whole index.)
+        Index("ix_purchase_refund_of_id", "refund_of_id", sqlite_where=text("refund_of_id IS NOT NULL")),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
@@ -115,7 +119,7 @@ class Purchase(SQLModel, table=True):
     at: datetime = ts()
     amount: int = big()
     channel: str = Field(default="store", max_length=32)
-    refund_of_id: Optional[int] = Field(default=None, foreign_key="purchase.id", index=True)
+    refund_of_id: Optional[int] = Field(default=None, foreign_key="purchase.id")
     # provenance of imported rows: file name and first line
     import_file: Optional[str] = Field(default=None, max_length=255)
     import_line: Optional[int] = None
@@ -147,6 +151,9 @@ class LedgerEntry(SQLModel, table=True):
         # its drivers' modules into every SQLite command, some 30 ms of each counter command's start.)
         Index("uq_ledger_bonus", "customer_id", "bonus_key", unique=True,
               sqlite_where=text("bonus_key IS NOT NULL")),
+        # a sale's rows (earned, reversed); rows of no sale (welcome, redeem, expire...) are never
+        # looked up by it (0010_lean; on PostgreSQL the whole index, as above)
+        Index("ix_ledger_purchase_id", "purchase_id", sqlite_where=text("purchase_id IS NOT NULL")),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
@@ -155,7 +162,7 @@ class LedgerEntry(SQLModel, table=True):
     delta: int = big()
     at: datetime = ts()
     expires_at: Optional[datetime] = ts(nullable=True)
-    purchase_id: Optional[int] = Field(default=None, foreign_key="purchase.id", index=True)
+    purchase_id: Optional[int] = Field(default=None, foreign_key="purchase.id")
     # for kind=expire: the earning row whose remainder expired
     lot_id: Optional[int] = Field(default=None, foreign_key="ledger.id")
     bonus_key: Optional[str] = Field(default=None, max_length=64)

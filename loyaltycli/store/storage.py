@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Iterable
 
-from sqlalchemy import bindparam, func, insert, literal_column, select, update
+from sqlalchemy import bindparam, func, insert, literal, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from loyaltycli.shop.clock import UTC
@@ -151,6 +151,15 @@ def mark_rewarded(session: Session, rewarded: list[tuple[int, int, datetime]]) -
                         [{"referee": r, "purchase": p, "when": at} for r, p, at in rewarded])
 
 
+def receipts_in(receipt_ids) -> object:
+    """Purchases whose receipt id is one of ``receipt_ids`` in any case, found through the unique index on
+    (upper(receipt_id), source, receipt_id) (0010_lean); the caller keeps those in the exact case it wants.
+    The ids are upper-cased by the database itself (SQLite's upper() folds ASCII only, PostgreSQL's more:
+    the database's own is the one that matches its index). (Not ``AND receipt_id IN (...)``: SQLite puts a
+    lone id's constant into upper(receipt_id) too, and then no longer sees the index.)"""
+    return func.upper(Purchase.receipt_id).in_([func.upper(literal(i)) for i in receipt_ids])
+
+
 # -- sales that refunds name --------------------------------------------------------------------------
 def sales_by_receipt(session: Session, source: str, receipt_ids: list[str], *,
                      rules) -> tuple[dict[str, Sale], set[str]]:
@@ -163,9 +172,12 @@ def sales_by_receipt(session: Session, source: str, receipt_ids: list[str], *,
         rows = session.execute(select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at,
                                       Purchase.amount, Purchase.channel, Purchase.refund_of_id, Customer.code)
                                .join(Customer, Customer.id == Purchase.customer_id)
-                               .where(Purchase.source == source, Purchase.receipt_id.in_(chunk))).all()
+                               .where(Purchase.source == source, receipts_in(chunk))).all()
+        exact = set(chunk)
         sales = []
         for row in rows:
+            if row.receipt_id not in exact:
+                continue  # the same id in another case: another receipt
             if row.amount > 0 and row.refund_of_id is None:
                 sales.append(row)
             else:
