@@ -213,6 +213,7 @@ class Importer(ImportSetUp):
         with self.reader.path.open("rb") as again:
             times = spill.Times()
             streamed = spill.in_order(scan, again, size, times)
+        self.reader.dates_read = scan._translator  # a preset's dates it read: not read again
         if streamed:  # receipts in time order, each on consecutive lines: applied as they are read
             self._times = times  # the times it read: not read again
             for receipts, rows, last in self.reader.blocks(handle, size):

@@ -194,17 +194,28 @@ def sale_record(session: Session, purchase: Purchase, *, rules) -> Sale:
     return next(iter(_sales(session, [row], rules)))
 
 
+def _ledger_sums(session: Session, purchase_ids: list[int], kind: str) -> dict[int, int]:
+    """Purchase id -> the sum of its ledger rows of ``kind`` (purchases with none left out). The kind is
+    picked here, not in SQL: with ``kind = ?`` beside the id list SQLite chose the (kind, at) index and
+    read every row of that kind, once per import block (a cost growing with the ledger)."""
+    sums: dict[int, int] = {}
+    for purchase_id, row_kind, total in session.execute(
+            select(LedgerEntry.purchase_id, LedgerEntry.kind, func.sum(LedgerEntry.delta))
+            .where(LedgerEntry.purchase_id.in_(purchase_ids))
+            .group_by(LedgerEntry.purchase_id, LedgerEntry.kind)):
+        if row_kind == kind:
+            sums[purchase_id] = total
+    return sums
+
+
 def _sales(session: Session, sales: list, rules) -> Iterable[Sale]:
     if not sales:
         return []
     ids = [sale.id for sale in sales]
-    earned = dict(session.execute(select(LedgerEntry.purchase_id, func.sum(LedgerEntry.delta)).where(
-        LedgerEntry.purchase_id.in_(ids), LedgerEntry.kind == "earn").group_by(LedgerEntry.purchase_id)).all())
+    earned = _ledger_sums(session, ids, "earn")
     refunds = session.execute(select(Purchase.id, Purchase.refund_of_id, Purchase.amount)
                               .where(Purchase.refund_of_id.in_(ids))).all()
-    reversed_ = dict(session.execute(select(LedgerEntry.purchase_id, func.sum(LedgerEntry.delta)).where(
-        LedgerEntry.purchase_id.in_([r.id for r in refunds] or [-1]), LedgerEntry.kind == "refund")
-        .group_by(LedgerEntry.purchase_id)).all())
+    reversed_ = _ledger_sums(session, [r.id for r in refunds], "refund") if refunds else {}
     from loyaltycli.store.models import PurchaseItem
 
     given = rules.given(session, ids, {r.id: r.refund_of_id for r in refunds})  # stamps, goals' progress...
@@ -368,17 +379,20 @@ def _returnable_query(ids_in):
 
     from loyaltycli.store.models import PurchaseItem
 
+    # The customers' sales are found by customer (not by "refund_of_id IS NULL", every sale), a sale's
+    # returned quantity through its refunds (not through every line of that SKU): ``+ 0`` and ``|| ''``
+    # keep SQLite from choosing those indexes, whose reads grew with the database, once per import block.
     refund, returned_item = aliased(Purchase), aliased(PurchaseItem)
     returned = (select(func.coalesce(-func.sum(returned_item.quantity_milli), 0))
-                .select_from(returned_item).join(refund, refund.id == returned_item.purchase_id)
-                .where(refund.refund_of_id == Purchase.id, returned_item.sku == PurchaseItem.sku,
+                .select_from(refund).join(returned_item, refund.id == returned_item.purchase_id)
+                .where(refund.refund_of_id == Purchase.id, returned_item.sku.concat("") == PurchaseItem.sku,
                        returned_item.unit_price == PurchaseItem.unit_price)
                 .scalar_subquery())
     return (select(Purchase.id, Purchase.customer_id, PurchaseItem.sku, PurchaseItem.unit_price,
                    func.sum(PurchaseItem.quantity_milli), returned)
             .join(PurchaseItem, PurchaseItem.purchase_id == Purchase.id)
             .where(ids_in(Purchase.customer_id), ids_in(PurchaseItem.sku, "skus"), Purchase.amount > 0,
-                   Purchase.refund_of_id.is_(None), Purchase.at <= bindparam("until"))
+                   (Purchase.refund_of_id + 0).is_(None), Purchase.at <= bindparam("until"))
             .group_by(Purchase.id, Purchase.customer_id, PurchaseItem.sku, PurchaseItem.unit_price))
 
 

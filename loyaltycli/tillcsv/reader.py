@@ -9,7 +9,7 @@ import re
 from datetime import datetime
 from decimal import Decimal
 from itertools import accumulate, chain, compress, islice, repeat
-from operator import gt, methodcaller, mul, ne
+from operator import floordiv, gt, itemgetter, methodcaller, mod, mul, ne
 from pathlib import Path
 from typing import Iterator
 
@@ -63,6 +63,7 @@ class Reader:
         self._offsets: dict = {}  # _parse_when: '2021-06-01T09' -> the UTC offset of that whole hour
         self._zone = clock.local_zone()
         self._translator = None
+        self.dates_read = None  # the first pass's RowTranslator (services/importer.py): its dates taken
 
     def open(self):
         if self.rejects_path is not None and self.rejects_path.resolve() == self.path.resolve():
@@ -148,14 +149,21 @@ class Reader:
         """Blocks of up to ``size`` records: (rows, first line of each, errors by position, last block?).
         A record the CSV reader cannot read is an empty row with its error; so is an over-long line."""
         oversized = self.lines.oversized
+        # a preset's or an option's rewriting (tillcsv/translate.py) applied to each block, column by column
+        translator = translate.translator_of(reader)
+        source = reader.raw if translator is not None else reader
         while True:
             before = reader.line_num
             rows: list = []
             errors: dict[int, str] = {}
             try:
-                rows.extend(islice(reader, size))  # in C; what was read before an error stays in the list
+                rows.extend(islice(source, size))  # in C; what was read before an error stays in the list
                 ended = len(rows) < size
+                if translator is not None:
+                    translator.block(rows)
             except csv.Error as exc:
+                if translator is not None:
+                    translator.block(rows)
                 errors[len(rows)] = f"not a readable CSV line: {exc}"
                 rows.append([])
                 ended = False
@@ -185,6 +193,8 @@ class Reader:
         # dates in the file's one order, decimal commas, date and time columns, anonymous values (tillcsv/translate.py)
         reader = translate.translated(reader, self.path, self._delimiter, self._get, self.options, self.label)
         self._translator = translate.translator_of(reader)
+        if self._translator is not None and self.dates_read is not None:
+            self._translator.adopt(self.dates_read)
         if self._translator is not None and self._translator.order in ("DMY", "MDY"):
             self.summary.date_order = self._translator.order
             self.summary.date_order_source = self._translator.order_source
@@ -291,10 +301,99 @@ class Reader:
     def _receipts(self, rows: list, starts: list[int], errors: dict[int, str]) -> list[Receipt]:
         """The whole receipts of a block of records."""
         if not errors and rows:
-            receipts = self._fast_receipts(rows, starts)
+            if self._get["amount"] is None:
+                receipts = self._fast_priced_receipts(rows, starts)
+            else:
+                receipts = self._fast_receipts(rows, starts)
             if receipts is not None:
                 return receipts
         return self._slow_receipts(rows, starts, errors)
+
+    def _fast_priced_receipts(self, rows: list, starts: list[int]) -> list[Receipt] | None:
+        """``_fast_receipts`` for a file with no amount column (UCI Online Retail: quantity x unit price),
+        with what such presets do, column by column: anonymous rows passed over and counted, a
+        cancellation's lines made a return whatever their sign, a receipt's time its earliest line's (lines
+        straddling a minute). None for any other block (row by row, with every rule and message): an amount
+        that is not a whole number of cents, a negative or over-precise price, a receipt whose customer
+        changes, a time that does not read..."""
+        get, width, preset = self._get, self._width, self.preset
+        i_sku, i_qty, i_price = get["sku"], get["quantity"], get["unit_price"]
+        if (None in (i_sku, i_qty, i_price) or self._rule_columns["negate_when"]
+                or self._rule_columns["skip_when"]):
+            return None
+        i_refund = get.get("refund_of")
+        if i_refund is not None and any(len(row) > i_refund and row[i_refund].strip() for row in rows):
+            return None  # credit notes: row by row (a row naming the document it credits is a return)
+        if set(map(len, rows)) != {width}:
+            return None
+        strip = str.strip
+        read = len(rows)
+        keys = list(map(strip, map(itemgetter(get["customer"]), rows)))
+        anonymous = 0
+        if "" in keys:
+            if preset.anonymous != "skip":
+                return None
+            anonymous = keys.count("")
+            rows, starts, keys = list(compress(rows, keys)), list(compress(starts, keys)), list(filter(None, keys))
+            if not rows:
+                self.summary.read += read
+                self.summary.anonymous += anonymous
+                return []
+        if self.options.customer_kind == "card" and ".0\x00" in "\x00".join(keys) + "\x00":
+            return None
+        columns = list(zip(*rows))
+        receipt_ids = list(map(strip, columns[get["receipt_id"]]))
+        whens = list(map(strip, columns[get["timestamp"]]))
+        if "" in receipt_ids:
+            return None
+        # a new receipt where the id changes; within a receipt the customer must not change
+        new = list(map(ne, receipt_ids[1:], receipt_ids[:-1]))
+        if any(map(gt, map(ne, keys[1:], keys[:-1]), new)):
+            return None
+        prices = parsed_column(columns[i_price], AMOUNT_MEMO, cents_or_none)
+        quantities = parsed_column(columns[i_qty], QUANTITY_MEMO, quantity_or_none)
+        if prices is None or quantities is None or min(prices) < 0:
+            return None
+        # quantity (thousandths) x unit price (cents): whole cents, or row by row (rounded there, with the rules)
+        products = list(map(mul, quantities, prices))
+        if any(map(mod, products, repeat(1000))):
+            return None
+        amounts = list(map(floordiv, products, repeat(1000)))
+        prefix = preset.cancellation_prefix
+        if prefix and any(map(methodcaller("startswith", prefix), receipt_ids)):
+            for i, receipt_id in enumerate(receipt_ids):  # a return whatever the sign the till wrote
+                if receipt_id.startswith(prefix) and receipt_id != prefix:
+                    amounts[i], quantities[i] = -abs(amounts[i]), -abs(quantities[i])
+        skus = list(map(strip, columns[i_sku]))
+        if max(map(len, skus)) > 64 or not all(map(str.isprintable, skus)):
+            return None
+        i_channel = get["channel"]
+        channels = list(map(strip, columns[i_channel])) if i_channel is not None else None
+        default_channel = preset.default_channel
+        block = Block(rows, starts, skus, quantities, prices, amounts)
+        totals = list(accumulate(amounts, initial=0))
+        firsts = [0, *compress(range(1, len(rows)), new)]
+        # the lines where the time changes within a receipt (a receipt straddling a minute)
+        moved = set(compress(range(1, len(rows)), map(gt, map(ne, whens[1:], whens[:-1]), new)))
+        when = self.when
+        out = []
+        for first, end in zip(firsts, firsts[1:] + [len(rows)]):
+            at_text = whens[first]
+            if moved and not moved.isdisjoint(range(first + 1, end)):
+                try:  # as the row-by-row path: the earliest line's time (the first of equal ones)
+                    for text in whens[first + 1:end]:
+                        if text != at_text and when(text) < when(at_text):
+                            at_text = text
+                except InvalidInput:
+                    return None
+            receipt = Receipt(receipt_ids[first], starts[first], at_text, keys[first],
+                               (channels[first] if channels is not None else "") or default_channel)
+            receipt.lines = Span(block, first, end)
+            receipt.amount = totals[end] - totals[first]
+            out.append(receipt)
+        self.summary.read += read
+        self.summary.anonymous += anonymous
+        return out
 
     def _fast_receipts(self, rows: list, starts: list[int]) -> list[Receipt] | None:
         """The common block (every row as wide as the header, plain amounts and quantities, whole receipts

@@ -13,7 +13,8 @@ import csv
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import chain
+from itertools import chain, compress, repeat
+from operator import is_, itemgetter
 
 from loyaltycli.base.errors import InvalidInput, LoyaltyError
 from loyaltycli.tillcsv import dates
@@ -117,8 +118,29 @@ class _Translated:
         return self._translate(next(self._reader))
 
     @property
+    def raw(self):
+        """The CSV reader itself (rows as the file has them), for a caller that rewrites whole blocks."""
+        return self._reader
+
+    @property
     def line_num(self) -> int:
         return self._reader.line_num
+
+
+def _looked_up(keys: list, known: dict, compute) -> list:
+    """``known``'s answer for each key, looked up in C; a key it lacks computed once (``compute(key)``)."""
+    out = list(map(known.get, keys))
+    if None in out:
+        new = {key: compute(*key) if isinstance(key, tuple) else compute(key)
+               for key in set(compress(keys, map(is_, out, repeat(None))))}
+        out = list(map(new.get, keys, out))
+    return out
+
+
+def _put(rows: list, i: int, values: list) -> None:
+    """Column ``i`` of each row set to ``values`` (in place: the rows are the CSV reader's lists)."""
+    for row, value in zip(rows, values):
+        row[i] = value
 
 
 class RowTranslator:
@@ -137,6 +159,8 @@ class RowTranslator:
         self.order_source = order_source  # option, preset, file or shop (its locale)
         self._dates: dict[tuple[str, str], str] = {}
         self._numbers: dict[tuple[str, str], str] = {}
+        self._date_texts: dict[str, str] = {}  # block(): the same answers keyed by text alone
+        self._number_texts: dict[str, dict[str, str]] = {}
         self.date_errors: dict[str, str] = {}  # text left as it was -> why (the reader's reject reason)
 
     def __call__(self, row: list[str]) -> list[str]:
@@ -161,6 +185,66 @@ class RowTranslator:
         if self.anonymous and i is not None and i < width and row[i].strip().lower() in self.anonymous:
             row[i] = ""
         return row
+
+    def block(self, rows: list) -> None:
+        """Rewrite a block of rows in place, as ``__call__`` rewrites each one, column by column when every
+        row is as wide: the texts seen before looked up in C, each new text read once however often the block
+        repeats it (``__call__`` per row otherwise)."""
+        if not rows:
+            return
+        width = len(rows[0])
+        if not width or any(map(width.__ne__, map(len, rows))):
+            for row in rows:
+                self(row)
+            return
+        i = self.i_when
+        if i is not None and i < width:
+            texts = list(map(itemgetter(i), rows))
+            if self.i_time is not None and self.i_time < width:
+                keys = list(zip(texts, map(itemgetter(self.i_time), rows)))
+                _put(rows, i, _looked_up(keys, self._dates, self._date))
+            else:
+                _put(rows, i, _looked_up(texts, self._date_texts, self._date_only))
+        for i, what in self.numbers:
+            if i < width:
+                known = self._number_texts.get(what)
+                if known is None:
+                    known = self._number_texts[what] = {}
+                _put(rows, i, _looked_up(list(map(itemgetter(i), rows)), known,
+                                         lambda text, what=what, known=known: self._number_of(text, what, known)))
+        i = self.i_channel
+        if i is not None and i < width:
+            for row in rows:
+                if row[i] and not _CHANNEL.fullmatch(row[i]):
+                    row[i] = _SLUG.sub("-", row[i].strip().lower()).strip("-")[:32]
+        i = self.i_customer
+        if self.anonymous and i is not None and i < width:
+            anonymous = self.anonymous
+            for row in rows:
+                if row[i].strip().lower() in anonymous:
+                    row[i] = ""
+
+    def adopt(self, other: "RowTranslator") -> None:
+        """Take the dates ``other`` (the first pass's, on the same file) has read, with why some did not
+        read: the same texts in the same order give the same answers, so they are not read again."""
+        if (other.order, other.i_when, other.i_time) == (self.order, self.i_when, self.i_time):
+            self._dates.update(other._dates)
+            self._date_texts.update(other._date_texts)
+            self.date_errors.update(other.date_errors)
+
+    def _date_only(self, text: str) -> str:
+        out = self._date(text, "")
+        if len(self._date_texts) > 50_000:
+            self._date_texts.clear()
+        self._date_texts[text] = out
+        return out
+
+    def _number_of(self, text: str, what: str, known: dict) -> str:
+        out = self._number(text, what)
+        if len(known) > 50_000:
+            known.clear()
+        known[text] = out
+        return out
 
     def _date(self, text: str, time_text: str) -> str:
         key = (text, time_text)
