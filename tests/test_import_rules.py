@@ -382,6 +382,9 @@ def _differential(folder, seed: int, files: int, program_changes: dict) -> dict:
         db.ensure_schema()
         setup_shop(db)
         with db.session() as s:
+            # the file's times are written without an offset and meant in UTC (START): in the machine's zone
+            # (Europe/Bucharest on the PostgreSQL pass) a random one may fall in the spring-forward gap
+            set_setting(s, "timezone", "UTC")
             for key, value in program_changes.items():
                 if key == "goal":  # a goal of 150.00 a month on the pattern (empty: the whole amount)
                     add_goal(s, "Monthly", 15_000, "Free coffee", skus=[value] if value else [])

@@ -116,6 +116,20 @@ def test_imported_summer_times_take_the_summer_offset(cli, bucharest, tmp_path):
     assert "does not exist" in (tmp_path / "rej.csv").read_text(encoding="utf-8")
 
 
+def test_a_library_import_reads_times_in_the_shops_zone_not_the_one_last_in_force(cli, bucharest, db_path, database):
+    """`import_file` called by a library user (a till integration), not through a command that loaded the
+    program first: the shop's zone still reads the file's times, whatever place was in force before."""
+    from loyaltycli.base import place
+    from loyaltycli.services import importer
+
+    path = db_path.parent / "till.csv"
+    path.write_text("receipt_id,timestamp,customer,amount\nL1,2026-07-15T00:30:00,C000001,10.00\n")
+    place.activate({"timezone": "Asia/Tokyo"})  # another shop's place left in force in this process
+    assert importer.import_file(database, path).imported == 1
+    times = [row["at"] for row in cli.json("history", bucharest) if row["kind"] == "earn"]
+    assert times == ["2026-07-14T21:30:00+00:00"]  # Bucharest summer time, not Tokyo's nor the machine's
+
+
 def test_timezone_setting_is_validated(cli):
     result = cli("program", "set", "timezone", "Europe/Atlantis")
     assert result.exit_code == 1 and "not an IANA time zone" in result.stderr

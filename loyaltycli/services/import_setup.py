@@ -81,17 +81,22 @@ class ImportSetUp:
             self.reader.path = self._temp
 
     def _use_shop_locale(self, database) -> None:
-        """The shop's locale: its date order reads a file whose dates read both ways (pt/ro/it/es: DMY)."""
+        """The shop's place in force, as a command has it after loading the program (a library caller too):
+        its zone reads times written without an offset; its locale's date order reads a file whose dates
+        read both ways (pt/ro/it/es: DMY)."""
         from loyaltycli.base import place
-        from loyaltycli.store.program import read_settings
+        from loyaltycli.shop import clock
+        from loyaltycli.store.program import load_program
 
         locale = None
         if database is not None:
             try:
                 with database.session(write=False) as session:
-                    locale = read_settings(session).get("locale")
+                    load_program(session)  # puts the shop's place (zone, locale) in force
+                locale = place.get("locale")
             except LoyaltyError:
                 locale = None
+            self._zone = clock.local_zone()
         locale = locale or place.get("locale")
         self._options.shop_locale = self.reader.options.shop_locale = locale or None
         self.summary.shop_locale = locale or None
