@@ -241,7 +241,7 @@ def test_file_name_too_long_is_a_refusal(cli, db_path, tmp_path, monkeypatch, co
     if ON_PG and command[0] in ("backup", "restore"):  # refused before the name is looked at
         expected = "for PostgreSQL use pg_dump and pg_restore (`loyalty export DIR` works on both)\n"
     else:
-        expected = "File name too long\n" if command[0] != "init" else "; give --sample-dir\n"
+        expected = "the name is too long\n" if command[0] != "init" else "; give --sample-dir\n"
     assert result.stderr.endswith(expected)
     assert result.stderr.count("\n") == 1
     assert dump(db_path) == before

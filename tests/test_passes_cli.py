@@ -124,6 +124,16 @@ def test_unknown_and_refused_keys_exit_1(shop):
     assert result.exit_code == 1 and result.stderr.startswith("error: unknown card ")
 
 
+def test_export_refusals_speak_the_persons_language(shop, tmp_path, monkeypatch):
+    monkeypatch.setenv("LOYALTY_LANG", "pt_PT")
+    scale = shop("pass", "export", "C000001", "--scale", "0", "--png", str(tmp_path / "c.png"))
+    assert scale.exit_code == 1  # a value the option does not take: bad input, one line, in Portuguese
+    assert scale.stderr == "erro: Valor inválido para '--scale': tem de ser pelo menos 1\n"
+    folder = shop("pass", "export", "C000001", "--png", str(tmp_path / "no-such-folder" / "c.png"))
+    assert folder.exit_code == 1 and folder.stderr.endswith(": não existe esse ficheiro ou pasta\n"), folder.stderr
+    assert not (tmp_path / "c.png").exists()
+
+
 def test_revoke_gives_a_new_code_and_the_old_one_stops(shop):
     old = shop.json("pass", "show", "C000001")["pass_code"]
     data = shop.json("pass", "revoke", old)

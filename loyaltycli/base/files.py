@@ -18,6 +18,21 @@ from loyaltycli.base.errors import DatabaseUnavailable, InvalidInput
 from loyaltycli.i18n import N_, _
 
 
+# The operating system's reasons, in the person's language (its own strerror is English)
+_REASONS = {errno.ENOENT: N_("no such file or folder"), errno.EACCES: N_("permission denied"),
+            errno.EPERM: N_("permission denied"), errno.ENOSPC: N_("the disk is full"),
+            errno.EEXIST: N_("it exists already"), errno.EISDIR: N_("it is a folder"),
+            errno.ENOTDIR: N_("a part of the path is not a folder"), errno.EROFS: N_("the disk is read-only"),
+            errno.ENAMETOOLONG: N_("the name is too long")}
+
+
+def reason(exc: BaseException) -> str:
+    """Why an operation on a file failed, as people read it: the common reasons translated, else the
+    system's own words."""
+    known = _REASONS.get(getattr(exc, "errno", None))
+    return _(known) if known else str(getattr(exc, "strerror", None) or exc)
+
+
 def shown(path) -> str:
     """A path as text that can always be printed (undecodable bytes as \\xNN escapes)."""
     return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
@@ -85,7 +100,7 @@ def regular_file(path: Path, what: str = "file") -> Path:
     except FileNotFoundError:
         raise InvalidInput(_('{what} {path} does not exist').format(what=_(what), path=shown(path))) from None
     except OSError as exc:
-        raise InvalidInput(_('cannot read {path}: {value}').format(path=shown(path), value=exc.strerror or exc)) from None
+        raise InvalidInput(_('cannot read {path}: {value}').format(path=shown(path), value=reason(exc))) from None
     if stat.S_ISDIR(mode):
         raise InvalidInput(_('{path} is a folder; give a {what}').format(path=shown(path), what=_(what)))
     if not stat.S_ISREG(mode):
@@ -182,6 +197,6 @@ def read_toml(path: Path, label: str) -> dict:
     try:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(_('cannot read {label}: {value}').format(label=label, value=getattr(exc, 'strerror', None) or exc)) from None
+        raise InvalidInput(_('cannot read {label}: {value}').format(label=label, value=reason(exc))) from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(_('{label} is not valid TOML: {exc}').format(label=label, exc=exc)) from None

@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from loyaltycli.base.files import reason as os_reason
 from loyaltycli.cli import options
 from loyaltycli.i18n import _
 
@@ -70,7 +71,7 @@ def kiosk(
         server = make_server(app, listen=listen, port=port)
     except OSError as exc:
         fail(_("cannot listen on {address}:{port}: {problem}").format(address=listen, port=port,
-                                                                     problem=exc.strerror or exc), 1)
+                                                                     problem=os_reason(exc)), 1)
     typer.echo(_("kiosk on http://{host}:{port}/ (Ctrl+C stops it)").format(host=host, port=port), err=True)
     try:
         server.run()

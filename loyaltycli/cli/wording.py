@@ -159,3 +159,10 @@ def improve(exc) -> None:
         name = (getattr(param, "name", "") or "value").strip("_").replace("_", " ")
         exc.message = (_("points are whole numbers, e.g. 100") if name == "points"
                        else _("{name} is a whole number, e.g. 3").format(name=name))
+    elif isinstance(exc, click_exc.BadParameter) and message.startswith("Input should be "):
+        # Typer's range check speaks English ("Input should be greater than or equal to 1")
+        bound = message.rstrip(".").rsplit(" ", 1)[-1]
+        if "greater than or equal to" in message:
+            exc.message = _("it must be at least {least}").format(least=bound)
+        elif "less than or equal to" in message:
+            exc.message = _("it must be at most {most}").format(most=bound)

@@ -149,7 +149,7 @@ class Outbox:
                     path=shown))
         except OSError as exc:  # a name too long, a folder we may not look into...
             raise InvalidInput(_("cannot make the outbox {path}: {value}").format(
-                path=shown[:100], value=exc.strerror or exc)) from None
+                path=shown[:100], value=files.reason(exc))) from None
 
     def _make(self) -> None:
         """The folder, made at the first message (a run that gives nothing leaves no folder)."""
@@ -159,7 +159,7 @@ class Outbox:
             self.folder.mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
             raise InvalidInput(_("cannot make the outbox {path}: {value}").format(
-                path=files.shown(self.folder), value=exc.strerror or exc)) from None
+                path=files.shown(self.folder), value=files.reason(exc))) from None
 
     def give(self, msg, name: str) -> str:
         from loyaltycli.base import files
@@ -177,7 +177,7 @@ class Outbox:
             if files.disk_full(exc):
                 raise files.disk_full_error(f"cannot write {files.shown(path)}") from None
             raise InvalidInput(_("cannot write {path}: {value}").format(
-                path=files.shown(path), value=exc.strerror or exc)) from None
+                path=files.shown(path), value=files.reason(exc))) from None
         return str(path)
 
     def close(self) -> None:

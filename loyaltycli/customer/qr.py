@@ -82,4 +82,4 @@ def save(path, data: bytes, *, force: bool = False, what: str = "file") -> None:
         if files.disk_full(exc):
             raise files.disk_full_error(f"cannot write {files.shown(path)}") from None
         raise InvalidInput(gettext('cannot write {path}: {value}').format(
-            path=files.shown(path), value=exc.strerror or exc)) from None
+            path=files.shown(path), value=files.reason(exc))) from None

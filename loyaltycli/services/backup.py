@@ -90,7 +90,7 @@ def _os_errors(what):
                     raise files.disk_full_error(what(path)) from None
                 if isinstance(exc, sqlite3.Error):
                     raise DatabaseUnavailable(gettext('{what}: {exc}').format(what=what(path), exc=exc)) from None
-                raise InvalidInput(gettext('{what}: {value}').format(what=what(path), value=exc.strerror or exc)) from None
+                raise InvalidInput(gettext('{what}: {value}').format(what=what(path), value=files.reason(exc))) from None
         return wrapper
     return decorate
 
@@ -191,7 +191,7 @@ def inspect_file(path: Path, name: str | Path | None = None) -> dict:
         with open(path, "rb") as fh:
             head = fh.read(len(SQLITE_MAGIC))
     except OSError as exc:
-        raise InvalidInput(gettext('cannot read {label}: {value}').format(label=label, value=exc.strerror or exc)) from None
+        raise InvalidInput(gettext('cannot read {label}: {value}').format(label=label, value=files.reason(exc))) from None
     if head != SQLITE_MAGIC:
         raise InvalidInput(gettext('{label} is not a SQLite database').format(label=label))
     try:
@@ -244,7 +244,7 @@ def restore(database, source: str | Path, *, confirm=None) -> dict:
     try:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise InvalidInput(gettext('cannot create the folder of {target}: {value}').format(target=shown(target), value=exc.strerror or exc)) from None
+        raise InvalidInput(gettext('cannot create the folder of {target}: {value}').format(target=shown(target), value=files.reason(exc))) from None
     files.remove_stale_temps(target.parent, ("restore", "aside"))
     staged = _temp_beside(target, "restore")
     aside = None
@@ -388,7 +388,7 @@ def export(database, folder: str | Path) -> dict:
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise InvalidInput(gettext('cannot create {folder}: {value}').format(folder=shown(folder), value=exc.strerror or exc)) from None
+        raise InvalidInput(gettext('cannot create {folder}: {value}').format(folder=shown(folder), value=files.reason(exc))) from None
     try:
         return _export_into(database, folder)
     except BaseException:
@@ -427,7 +427,7 @@ def _export_into(database, folder: Path) -> dict:
             except OSError as exc:
                 if files.disk_full(exc):
                     raise files.disk_full_error(f"cannot write {shown(path)}") from None
-                raise InvalidInput(gettext('cannot write {path}: {value}').format(path=shown(path), value=exc.strerror or exc)) from None
+                raise InvalidInput(gettext('cannot write {path}: {value}').format(path=shown(path), value=files.reason(exc))) from None
             finally:
                 _remove(temp)
             counts[table.name] = n

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from loyaltycli.base.files import reason as os_reason
 from loyaltycli.base.errors import DatabaseUnavailable
 from loyaltycli.i18n import _
 
@@ -171,7 +172,7 @@ def _preflight_sqlite(path: Path, label: str, create: bool, url_label: str) -> N
             return
         raise DatabaseUnavailable(_('no database at {label}; run `loyalty init` to create one (or check --db / LOYALTY_DB)').format(label=label)) from None
     except OSError as exc:
-        raise DatabaseUnavailable(_('cannot use database {label}: {value}').format(label=label, value=exc.strerror or exc)) from None
+        raise DatabaseUnavailable(_('cannot use database {label}: {value}').format(label=label, value=os_reason(exc))) from None
     if path.is_dir():
         raise DatabaseUnavailable(_('{label} is a folder, not a database file').format(label=label))
     if size == 0:
@@ -182,7 +183,7 @@ def _preflight_sqlite(path: Path, label: str, create: bool, url_label: str) -> N
         with open(path, "rb") as fh:
             head = fh.read(16)
     except OSError as exc:
-        raise DatabaseUnavailable(_('cannot read database {label}: {value}').format(label=label, value=exc.strerror or exc)) from None
+        raise DatabaseUnavailable(_('cannot read database {label}: {value}').format(label=label, value=os_reason(exc))) from None
     if head != b"SQLite format 3\x00":
         raise DatabaseUnavailable(_('the database cannot be used: {label} is not a SQLite file (nothing was changed)').format(label=label))
     uri = "file:" + quote(os.fsencode(path.absolute())) + "?mode=ro"
@@ -377,7 +378,7 @@ class Database:
             try:
                 _prepare_sqlite_file(self.url)
             except OSError as exc:
-                raise DatabaseUnavailable(_('cannot create database file: {value}').format(value=exc.strerror or exc)) from exc
+                raise DatabaseUnavailable(_('cannot create database file: {value}').format(value=os_reason(exc))) from exc
 
     def ensure_schema(self, create: bool | None = None) -> None:
         """Create a new database (only when ``create``), upgrade an old one, refuse a newer one."""

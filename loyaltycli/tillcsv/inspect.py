@@ -9,6 +9,7 @@ import csv
 import re
 from pathlib import Path
 
+from loyaltycli.base.files import reason as os_reason
 from loyaltycli.base.errors import InvalidInput
 from loyaltycli.tillcsv import dates, presets
 from loyaltycli.tillcsv.files import check_encoding
@@ -72,7 +73,7 @@ def inspect_file(path: Path, *, encoding: str | None = None, country: str | None
     except IsADirectoryError:
         raise InvalidInput(_('{path} is a folder, not a CSV file').format(path=path)) from None
     except OSError as exc:
-        raise InvalidInput(_('cannot read {path}: {value}').format(path=path, value=exc.strerror or exc)) from None
+        raise InvalidInput(_('cannot read {path}: {value}').format(path=path, value=os_reason(exc))) from None
     if not raw.strip():
         raise InvalidInput(_('{path} is empty').format(path=path))
     cut = raw.rfind(b"\n")
@@ -249,5 +250,5 @@ def save_preset(report: dict, name: str) -> Path:
         target = folder / f"{norm}.toml"
         target.write_text(report["preset_toml"], encoding="utf-8")
     except OSError as exc:
-        raise InvalidInput(_('cannot save the preset in {folder}: {value}').format(folder=folder, value=exc.strerror or exc)) from None
+        raise InvalidInput(_('cannot save the preset in {folder}: {value}').format(folder=folder, value=os_reason(exc))) from None
     return target

@@ -13,6 +13,7 @@ from operator import floordiv, gt, itemgetter, methodcaller, mod, mul, ne
 from pathlib import Path
 from typing import Iterator
 
+from loyaltycli.base.files import reason as os_reason
 from loyaltycli.shop import clock
 from loyaltycli.tillcsv import files as import_files
 from loyaltycli.base.checks import check_sku
@@ -80,7 +81,7 @@ class Reader:
         except FileNotFoundError:
             raise InvalidInput(_('cannot read {label}: no such file').format(label=self.label)) from None
         except OSError as exc:
-            raise InvalidInput(_('cannot read {label}: {value}').format(label=self.label, value=exc.strerror or exc)) from None
+            raise InvalidInput(_('cannot read {label}: {value}').format(label=self.label, value=os_reason(exc))) from None
         return handle
 
     # -- reading and grouping -----------------------------------------------------------------------
@@ -664,7 +665,7 @@ class Reader:
         try:
             handle = import_files.open_rejects(self.rejects_path, replace=self._replace_rejects, binary=True)
         except OSError as exc:
-            raise InvalidInput(_('cannot write the rejects file {rejects_path}: {value}').format(rejects_path=self.rejects_path, value=exc.strerror or exc)) from None
+            raise InvalidInput(_('cannot write the rejects file {rejects_path}: {value}').format(rejects_path=self.rejects_path, value=os_reason(exc))) from None
         with handle, self.path.open("rb") as source:
             rejects.write_rejects(source, handle, rows, delimiter=getattr(self, "_delimiter", ","),
                                   encoding=self.options.encoding or self.file_encoding or "utf-8")
