@@ -53,6 +53,19 @@ def test_engine_progress_in_the_sales_month_a_voucher_once_and_a_refund_takes_pr
     assert a.state["goals"][(1, "2026-05")][0] == 8_040 - 1_840
 
 
+def test_a_voucher_is_found_whichever_program_type_gave_it(bakery):
+    cli = bakery
+    assert cli("card", "add", "Coffee", "--stamps", "10", "--reward", "Free coffee", "--sku", "COF-*").exit_code == 0
+    cli("purchase", "C000001", "31.00", "--item", "PAS-1:1:31.00", "--receipt", "R1", "--at", "2026-06-02T10:00:00")
+    used = cli.json("redeem", "C000001", "--voucher", "Free coffee", "--at", "2026-06-03T10:00:00")
+    assert (used["goal"], used["vouchers_left"]) == ("Pastries", 0)  # the goal's, though a card gives it too
+    again = cli("redeem", "C000001", "--voucher", "Free coffee")
+    assert again.exit_code == 1 and "C000001 has no voucher for Free coffee" in again.stderr
+    unknown = cli("redeem", "C000001", "--voucher", "Nada")
+    assert unknown.exit_code == 1
+    assert "no stamp card or goal gives 'Nada'; see `loyalty card list` and `loyalty goal list`" in unknown.stderr
+
+
 @pytest.mark.shop_zone("UTC")
 def test_goal_at_the_counter_shown_by_balance_and_customer_show_refund_and_report(bakery):
     cli = bakery

@@ -92,14 +92,22 @@ def use_voucher(session, customer, reward: str, at):
 
     if not (reward or "").strip():
         raise InvalidInput(gettext('--voucher needs the reward, e.g. --voucher "Free coffee"'))
-    refused = None
-    for store in stores():
+    from loyaltycli.base.errors import RuleNotMet
+
+    refused = []
+    for store in stores():  # a card and a goal may give the same reward: the first that has a voucher
         if hasattr(store, "use_voucher"):
             try:
                 return store.use_voucher(session, customer, reward, at)
-            except NotFound as exc:
-                refused = refused or exc
-    raise refused
+            except (NotFound, RuleNotMet) as exc:
+                refused.append(exc)
+    held = [exc for exc in refused if not isinstance(exc, NotFound)]
+    if held:
+        raise held[0]  # a type that gives it, but the customer has no (unexpired) voucher of it
+    if len(refused) > 1:  # no program type gives it: say so of them all, not of the first one asked
+        raise NotFound(gettext('no stamp card or goal gives {reward!r}; see `loyalty card list` and '
+                               '`loyalty goal list`').format(reward=reward.strip()))
+    raise refused[0]
 
 
 def shown(session, program, customer_id: int, now, written: set[str] | None = None) -> list[tuple[str, object, str]]:
