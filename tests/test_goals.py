@@ -53,6 +53,23 @@ def test_engine_progress_in_the_sales_month_a_voucher_once_and_a_refund_takes_pr
     assert a.state["goals"][(1, "2026-05")][0] == 8_040 - 1_840
 
 
+def test_history_shows_a_goals_progress_voucher_and_its_use_in_the_readers_language(bakery):
+    cli = bakery
+    assert cli("program", "set", "country", "PT").exit_code == 0
+    cli("purchase", "C000001", "31.00", "--item", "PAS-1:1:31.00", "--receipt", "R1", "--at", "2026-06-02T10:00:00")
+    cli("refund", "R1", "--amount", "1.00", "--at", "2026-06-02T11:00:00")
+    cli("redeem", "C000001", "--voucher", "Free coffee", "--at", "2026-06-03T10:00:00")
+    rows = [(r["kind"], r["points"], r["note"]) for r in cli.json("history", "C000001") if r["points"] == 0]
+    assert rows == [("progress", 0, "Pastries +31.00 (2026-06)"),
+                    ("voucher", 0, "Pastries reached (2026-06): a voucher for Free coffee"),
+                    ("unprogress", 0, "Pastries -1.00 (2026-06)"),
+                    ("voucher_used", 0, "Pastries: voucher for Free coffee used")]  # scripts: English, as typed
+    shown = cli("history", "C000001", "--lang", "pt_PT").stdout
+    for text in ("Pastries +31,00\u00a0€ (2026-06)", "Pastries -1,00\u00a0€ (2026-06)",
+                 "Pastries atingido (2026-06): um vale para Free coffee", "Pastries: vale para Free coffee usado"):
+        assert text in shown, (text, shown)
+
+
 def test_a_voucher_is_found_whichever_program_type_gave_it(bakery):
     cli = bakery
     assert cli("card", "add", "Coffee", "--stamps", "10", "--reward", "Free coffee", "--sku", "COF-*").exit_code == 0

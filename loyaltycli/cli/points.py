@@ -316,6 +316,7 @@ def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
 
     Example: loyalty history C000001 --csv
     """
+    from loyaltycli import programs
     from loyaltycli.services import cards, customers
     from loyaltycli.store import ledger
     from loyaltycli.customer.old_notes import row_note
@@ -326,12 +327,16 @@ def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
         customer = customers.find(session, key, usable=False)
         rows = ledger.history(session, customer.id)
         stamps = cards.history(session, customer.id)
+        others = programs.history(session, customer.id)  # goals' progress and vouchers
     people = not (options.current.json or options.current.csv)
     with speaking((wanted or (customer.language if lang is None else None)) if people else None):
         out = [{"at": r["at"], "kind": r["kind"], "points": r["points"], "balance": r["balance"],
                 "note": row_note(r) if people else r["note"], "operator": r["operator"] or ""} for r in rows]
         if stamps:  # stamp-card rows in time order among the points rows: 0 points, the balance unchanged
             out = _with_stamps(out, stamps, people)
+        if others:  # likewise the other program types' rows
+            out = _with_rows(out, [{"at": r["at"], "kind": r["kind"], "points": 0,
+                                    "note": r["say"]() if people else r["note"], "operator": ""} for r in others])
         emit(out, columns=["at", "kind", "points", "balance", "note", "operator"],
              title=_("Statement of {code}").format(code=customer.code))
 
@@ -345,6 +350,19 @@ def _with_stamps(rows: list[dict], stamps: list[dict], people: bool) -> list[dic
         merged.append(row)
         balance = row["balance"]
     merged.extend(_stamp_row(s, balance, people) for s in stamps[i:])
+    return merged
+
+
+def _with_rows(rows: list[dict], extra: list[dict]) -> list[dict]:
+    """``extra`` rows (0 points, oldest first) put in time order among ``rows``, with the balance then."""
+    merged, balance, i = [], 0, 0
+    for row in rows:
+        while i < len(extra) and extra[i]["at"] < row["at"]:
+            merged.append({**extra[i], "balance": balance})
+            i += 1
+        merged.append(row)
+        balance = row["balance"]
+    merged.extend({**r, "balance": balance} for r in extra[i:])
     return merged
 
 

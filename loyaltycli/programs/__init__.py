@@ -8,7 +8,8 @@ rows of its own, one module here with its ``KEY`` (the rule's) and any of
 - ``shown(session, program, customer_id, now)``: (JSON key, value, text) for `balance` and `customer show`,
   or None;
 - ``use_voucher(session, customer, reward, at)``: use a voucher it gave (NotFound: it gives none for that);
-- ``write_rows(session, rows)``: writes its rows itself (ids filled in), instead of one plain insert.
+- ``write_rows(session, rows)``: writes its rows itself (ids filled in), instead of one plain insert;
+- ``history(session, customer_id)``: its rows for `history` (at, kind, note for scripts, say() for people).
 
 A program type's definitions (its rules as the engine reads them: ``Program.cards``, ``Program.goals``) are
 read by the settings, store/program.py, from the store below. The callers (counter, import, displays) go
@@ -122,6 +123,13 @@ def shown(session, program, customer_id: int, now, written: set[str] | None = No
             if found is not None:
                 out.append(found)
     return out
+
+
+def history(session, customer_id: int) -> list[dict]:
+    """The rows of the program types that keep their own ledger and say it in `history` (goals), oldest
+    first: ``at``, ``kind``, ``note`` (English, for scripts), ``say()`` (for people, in the language then)."""
+    rows = [row for store in stores() if hasattr(store, "history") for row in store.history(session, customer_id)]
+    return sorted(rows, key=lambda row: row["at"])
 
 
 def checked_offer(name: str, reward: str, skus: list[str] | None, name_refused: str) -> tuple[str, str, list[str]]:

@@ -132,6 +132,39 @@ def describe(goals: list[dict]) -> str:
     return "; ".join(parts)
 
 
+def history(session: Session, customer_id: int) -> list[dict]:
+    """The customer's goal rows for `history`, oldest first: ``at``, ``kind``, ``note`` (the fixed English
+    text scripts read) and ``say`` (a function: the row said from its own values in the language then in
+    force, so that the statement speaks its reader's language)."""
+    from loyaltycli.base.money import format_amount, format_money
+    from loyaltycli.store.models import Goal, GoalEntry
+
+    def saying(kind: str, name: str, reward: str, period: str, delta: int):
+        def say() -> str:
+            if kind in ("progress", "unprogress"):
+                return gettext("{goal} {amount} ({period})").format(
+                    goal=name, amount=("+" if delta >= 0 else "-") + format_money(abs(delta)), period=period)
+            if kind == "voucher":
+                return gettext("{goal} reached ({period}): a voucher for {reward}").format(
+                    goal=name, period=period, reward=reward)
+            return gettext("{goal}: voucher for {reward} used").format(goal=name, reward=reward)
+        return say
+
+    out = []
+    for row, name, reward in session.execute(
+            select(GoalEntry, Goal.name, Goal.reward).join(Goal, Goal.id == GoalEntry.goal_id)
+            .where(GoalEntry.customer_id == customer_id).order_by(GoalEntry.at, GoalEntry.id)):
+        if row.kind in ("progress", "unprogress"):
+            note = f"{name} {'+' if row.delta >= 0 else '-'}{format_amount(abs(row.delta))} ({row.period})"
+        elif row.kind == "voucher":
+            note = f"{name} reached ({row.period}): a voucher for {reward}"
+        else:  # voucher_used
+            note = f"{name}: voucher for {reward} used"
+        out.append({"at": row.at, "kind": row.kind, "note": note,
+                    "say": saying(row.kind, name, reward, row.period, row.delta)})
+    return out
+
+
 def shown(session: Session, program, customer_id: int, now: datetime):
     """For `balance` and `customer show`: ("goals", progress as JSON, text), None in a shop without goals."""
     from loyaltycli.base.money import format_amount
