@@ -267,14 +267,19 @@ def test_a_till_holding_the_database_past_the_busy_timeout_gets_a_polite_refusal
     assert join(client, phone="0851234567", consent_membership="yes").status_code == 200
 
 
+def my_card(cli, client, key="C000001") -> str:
+    """The My card page of ``key``'s card code, as a scan types it."""
+    code = cli("pass", "show", key, "--quiet").stdout.strip()
+    seen = client.post("/en/card", data={"csrf_token": token(client, "en", "card"), "code": code},
+                       headers={"Host": HOST})
+    assert seen.status_code == 200
+    return seen.get_data(as_text=True)
+
+
 def test_my_card_shows_stamps_and_vouchers(cafe, client):
     for receipt in ("R-1", "R-2", "R-3", "R-4"):
         assert cafe("purchase", "C000001", "7.50", "--receipt", receipt, "--item", "COF-1:3:2.50").exit_code == 0
-    code = cafe("pass", "show", "C000001", "--quiet").stdout.strip()
-    seen = client.post("/en/card", data={"csrf_token": token(client, "en", "card"), "code": code},
-                       headers={"Host": HOST})
-    page = seen.get_data(as_text=True)
-    assert seen.status_code == 200
+    page = my_card(cafe, client)
     # 12 stamps: a full card of 10 became a voucher, 2 stamps on the next
     assert re.search(r'id="stamps"><span class="stamp-card">Coffee: 2/10 · vouchers: 1 \(Free coffee\)<', page), page
     assert 'id="progress"' not in page  # no goal in this shop
@@ -283,11 +288,7 @@ def test_my_card_shows_stamps_and_vouchers(cafe, client):
 def test_my_card_shows_a_goals_progress_as_balance_says_it(cafe, client):
     assert cafe("goal", "add", "Pastries", "--spend", "30.00", "--sku", "PAS-*", "--reward", "Free cake").exit_code == 0
     assert cafe("purchase", "C000001", "18.40", "--item", "PAS-1:2:9.20").exit_code == 0
-    code = cafe("pass", "show", "C000001", "--quiet").stdout.strip()
-    seen = client.post("/en/card", data={"csrf_token": token(client, "en", "card"), "code": code},
-                       headers={"Host": HOST})
-    page = seen.get_data(as_text=True)
-    assert seen.status_code == 200
+    page = my_card(cafe, client)
     assert re.search(r'<dt>Goals</dt>\s*<dd id="progress"><span class="goal">Pastries €18.40 of €30.00</span>', page), page
 
 

@@ -365,15 +365,11 @@ class Reader:
             for i, receipt_id in enumerate(receipt_ids):  # a return whatever the sign the till wrote
                 if receipt_id.startswith(prefix) and receipt_id != prefix:
                     amounts[i], quantities[i] = -abs(amounts[i]), -abs(quantities[i])
-        skus = list(map(strip, columns[i_sku]))
-        if max(map(len, skus)) > 64 or not all(map(str.isprintable, skus)):
+        parts = self._block_parts(columns, rows, starts, new, quantities, prices, amounts)
+        if parts is None:
             return None
-        i_channel = get["channel"]
-        channels = list(map(strip, columns[i_channel])) if i_channel is not None else None
+        channels, block, totals, firsts = parts
         default_channel = preset.default_channel
-        block = Block(rows, starts, skus, quantities, prices, amounts)
-        totals = list(accumulate(amounts, initial=0))
-        firsts = [0, *compress(range(1, len(rows)), new)]
         # the lines where the time changes within a receipt (a receipt straddling a minute)
         moved = set(compress(range(1, len(rows)), map(gt, map(ne, whens[1:], whens[:-1]), new)))
         when = self.when
@@ -395,6 +391,19 @@ class Reader:
         self.summary.read += read
         self.summary.anonymous += anonymous
         return out
+
+    def _block_parts(self, columns, rows, starts, new, quantities, prices, amounts):
+        """What both column-by-column paths build once a block's numbers are read: (channels, the Block,
+        running totals, each receipt's first row); None when a SKU is too long or unprintable (row by row,
+        with the reason)."""
+        strip = str.strip
+        skus = list(map(strip, columns[self._get["sku"]]))
+        if max(map(len, skus)) > 64 or not all(map(str.isprintable, skus)):
+            return None
+        i_channel = self._get["channel"]
+        channels = list(map(strip, columns[i_channel])) if i_channel is not None else None
+        return (channels, Block(rows, starts, skus, quantities, prices, amounts),
+                list(accumulate(amounts, initial=0)), [0, *compress(range(1, len(rows)), new)])
 
     def _fast_receipts(self, rows: list, starts: list[int]) -> list[Receipt] | None:
         """The common block (every row as wide as the header, plain amounts and quantities, whole receipts
@@ -438,15 +447,11 @@ class Reader:
         # a weighed quantity to round, or an amount that is not that, goes row by row (with the reason)
         if any(map(ne, map(abs, map(mul, quantities, prices)), map(abs, map(mul, amounts, repeat(1000))))):
             return None
-        skus = list(map(strip, columns[i_sku]))
-        if max(map(len, skus)) > 64 or not all(map(str.isprintable, skus)):
+        parts = self._block_parts(columns, rows, starts, new, quantities, prices, amounts)
+        if parts is None:
             return None
-        i_channel = get["channel"]
-        channels = list(map(strip, columns[i_channel])) if i_channel is not None else None
+        channels, block, totals, firsts = parts
         default_channel = preset.default_channel
-        block = Block(rows, starts, skus, quantities, prices, amounts)
-        totals = list(accumulate(amounts, initial=0))
-        firsts = [0, *compress(range(1, len(rows)), new)]
         out = []
         for first, end in zip(firsts, firsts[1:] + [len(rows)]):
             receipt = Receipt(receipt_ids[first], starts[first], whens[first], keys[first],
