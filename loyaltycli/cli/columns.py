@@ -53,6 +53,6 @@ KINDS = (
     N_("welcome"), N_("award"), N_("birthday"), N_("rebate"), N_("donate"), N_("forget"),
     N_("merge in"), N_("merge out"), N_("cashback"), N_("stamp"), N_("unstamp"), N_("complete"),
     N_("voucher"), N_("voucher used"), N_("voucher expires"), N_("item"), N_("visit"),
-    N_("voucher void"), N_("restate"),
-    N_("progress"), N_("unprogress"),  # a goal's progress, and what a refund took back of it  # a stamp card put in time order (engine.cards.restate)
+    N_("voucher void"), N_("restate"),  # a stamp card put in time order (engine.cards.restate)
+    N_("progress"), N_("unprogress"),  # a goal's progress, and what a refund took back of it
 )

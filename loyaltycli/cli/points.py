@@ -102,8 +102,8 @@ def _purchase(key, amount, receipt, channel, at, item, out) -> None:
             "bonuses": [{"kind": b.kind, "points": b.points, "note": b.note} for b in result.bonuses]}
     if program.cards:
         data["cards"] = result.cards
-    for key, value, _text in result.shown:  # goals and other program types this sale moved
-        data[key] = value
+    for name, value, _text in result.shown:  # goals and other program types this sale moved
+        data[name] = value
     mine = [b for b in result.bonuses if b.note and b.customer_id == customer.id]
     stamped = f"; {cards.describe(result.cards)}" if result.cards else ""
     stamped += "".join(f"; {text}" for _key, _value, text in result.shown)
@@ -332,41 +332,35 @@ def history(key: str = typer.Argument(..., help="Customer code, card, e-mail or 
     with speaking((wanted or (customer.language if lang is None else None)) if people else None):
         out = [{"at": r["at"], "kind": r["kind"], "points": r["points"], "balance": r["balance"],
                 "note": row_note(r) if people else r["note"], "operator": r["operator"] or ""} for r in rows]
-        if stamps:  # stamp-card rows in time order among the points rows: 0 points, the balance unchanged
-            out = _with_stamps(out, stamps, people)
-        if others:  # likewise the other program types' rows
+        # stamp-card and other program types' rows in time order among the points rows: 0 points, the
+        # balance unchanged
+        if stamps:
+            out = _with_rows(out, [_stamp_row(s, people) for s in stamps])
+        if others:
             out = _with_rows(out, [{"at": r["at"], "kind": r["kind"], "points": 0,
                                     "note": r["say"]() if people else r["note"], "operator": ""} for r in others])
         emit(out, columns=["at", "kind", "points", "balance", "note", "operator"],
              title=_("Statement of {code}").format(code=customer.code))
 
 
-def _with_stamps(rows: list[dict], stamps: list[dict], people: bool) -> list[dict]:
-    merged, balance, i = [], 0, 0
-    for row in rows:
-        while i < len(stamps) and stamps[i]["at"] < row["at"]:
-            merged.append(_stamp_row(stamps[i], balance, people))
-            i += 1
-        merged.append(row)
-        balance = row["balance"]
-    merged.extend(_stamp_row(s, balance, people) for s in stamps[i:])
-    return merged
-
-
 def _with_rows(rows: list[dict], extra: list[dict]) -> list[dict]:
     """``extra`` rows (0 points, oldest first) put in time order among ``rows``, with the balance then."""
+    def placed(r: dict, balance: int) -> dict:
+        return {"at": r["at"], "kind": r["kind"], "points": 0, "balance": balance, "note": r["note"],
+                "operator": r["operator"]}
+
     merged, balance, i = [], 0, 0
     for row in rows:
         while i < len(extra) and extra[i]["at"] < row["at"]:
-            merged.append({**extra[i], "balance": balance})
+            merged.append(placed(extra[i], balance))
             i += 1
         merged.append(row)
         balance = row["balance"]
-    merged.extend({**r, "balance": balance} for r in extra[i:])
+    merged.extend(placed(r, balance) for r in extra[i:])
     return merged
 
 
-def _stamp_row(row: dict, balance: int, people: bool) -> dict:
+def _stamp_row(row: dict, people: bool) -> dict:
     from loyaltycli.customer.old_notes import row_note
 
     if row["unit"] == "stamp":
@@ -374,8 +368,7 @@ def _stamp_row(row: dict, balance: int, people: bool) -> dict:
     else:
         delta = ngettext("{count} voucher", "{count} vouchers", abs(row["delta"])).format(count=f"{row['delta']:+d}")
     note = f"{row_note({**row, 'note': row['text']})} {row['progress']}" if people else row["note"]
-    return {"at": row["at"], "kind": row["kind"], "points": 0, "balance": balance, "note": f"{delta}: {note}",
-            "operator": ""}
+    return {"at": row["at"], "kind": row["kind"], "points": 0, "note": f"{delta}: {note}", "operator": ""}
 
 
 # Negative numbers ('-5') reach the command as values, to be refused with a clear reason.

@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.engine.rules.goals import GOAL_COLUMNS, PER, period_of
-from loyaltycli.i18n import gettext
+from loyaltycli.i18n import N_, gettext
 
 KEY = "goals"
 
@@ -134,34 +134,29 @@ def describe(goals: list[dict]) -> str:
 
 def history(session: Session, customer_id: int) -> list[dict]:
     """The customer's goal rows for `history`, oldest first: ``at``, ``kind``, ``note`` (the fixed English
-    text scripts read) and ``say`` (a function: the row said from its own values in the language then in
-    force, so that the statement speaks its reader's language)."""
+    text scripts read) and ``say`` (a function: the same words in the language then in force, amounts the
+    shop's way, so that the statement speaks its reader's language)."""
+    from functools import partial
+
     from loyaltycli.base.money import format_amount, format_money
     from loyaltycli.store.models import Goal, GoalEntry
 
-    def saying(kind: str, name: str, reward: str, period: str, delta: int):
-        def say() -> str:
-            if kind in ("progress", "unprogress"):
-                return gettext("{goal} {amount} ({period})").format(
-                    goal=name, amount=("+" if delta >= 0 else "-") + format_money(abs(delta)), period=period)
-            if kind == "voucher":
-                return gettext("{goal} reached ({period}): a voucher for {reward}").format(
-                    goal=name, period=period, reward=reward)
-            return gettext("{goal}: voucher for {reward} used").format(goal=name, reward=reward)
-        return say
+    def said(kind, name, reward, period, delta, words=str, money=format_amount) -> str:
+        if kind in ("progress", "unprogress"):
+            return words(N_("{goal} {amount} ({period})")).format(
+                goal=name, amount=("+" if delta >= 0 else "-") + money(abs(delta)), period=period)
+        if kind == "voucher":
+            return words(N_("{goal} reached ({period}): a voucher for {reward}")).format(
+                goal=name, period=period, reward=reward)
+        return words(N_("{goal}: voucher for {reward} used")).format(goal=name, reward=reward)  # voucher_used
 
     out = []
     for row, name, reward in session.execute(
             select(GoalEntry, Goal.name, Goal.reward).join(Goal, Goal.id == GoalEntry.goal_id)
             .where(GoalEntry.customer_id == customer_id).order_by(GoalEntry.at, GoalEntry.id)):
-        if row.kind in ("progress", "unprogress"):
-            note = f"{name} {'+' if row.delta >= 0 else '-'}{format_amount(abs(row.delta))} ({row.period})"
-        elif row.kind == "voucher":
-            note = f"{name} reached ({row.period}): a voucher for {reward}"
-        else:  # voucher_used
-            note = f"{name}: voucher for {reward} used"
-        out.append({"at": row.at, "kind": row.kind, "note": note,
-                    "say": saying(row.kind, name, reward, row.period, row.delta)})
+        values = (row.kind, name, reward, row.period, row.delta)
+        out.append({"at": row.at, "kind": row.kind, "note": said(*values),
+                    "say": partial(said, *values, words=gettext, money=format_money)})
     return out
 
 
