@@ -248,9 +248,10 @@ def normalize_tax_id(text: str, program: Program | None) -> str:
 
 
 def validate_profile(program: Program, name=None, phone=None, email=None, card=None,
-                     birthday: str | date | None = None, tax_id=None) -> Profile:
-    """Check and normalize every given field; raises InvalidInput on the first bad one."""
-    return Profile(
+                     birthday: str | date | None = None, tax_id=None, today: date | None = None) -> Profile:
+    """Check and normalize every given field; raises InvalidInput on the first bad one. ``today``: the day
+    a birthday may not be after (enrolment's day, or now for an edit)."""
+    profile = Profile(
         name=clean_name(name) if name is not None else None,
         phone=normalize_phone(phone, program.phone_region) if phone else None,
         email=normalize_email(email) if email else None,
@@ -259,6 +260,9 @@ def validate_profile(program: Program, name=None, phone=None, email=None, card=N
         if birthday else None,
         tax_id=normalize_tax_id(tax_id, program) if tax_id else None,
     )
+    if today is not None and profile.birthday and profile.birthday > today:
+        raise InvalidInput(gettext('birthday is in the future'))
+    return profile
 
 
 def enroll(session: Session, program: Program, name: str, *, phone: str | None = None,
@@ -275,11 +279,9 @@ def enroll(session: Session, program: Program, name: str, *, phone: str | None =
     answers = dict(consents or {})
     if consent and channels.EMAIL not in answers:
         answers[channels.EMAIL] = True
-    profile = validate_profile(program, name, phone, email, card, birthday, tax_id)
-    language = customer_language(language) if language else None
     at = at or clock.now()
-    if profile.birthday and profile.birthday > at.date():
-        raise InvalidInput(gettext('birthday is in the future'))
+    profile = validate_profile(program, name, phone, email, card, birthday, tax_id, today=at.date())
+    language = customer_language(language) if language else None
     # self-referral first: its reason is clearer than 'phone already belongs to ...'
     referrer = find_by_referral_code(session, referral_code) if referral_code else None
     if referrer is not None:
@@ -425,9 +427,7 @@ def edit(session: Session, program: Program, customer: Customer, *, name=None, p
     ledger.lock_customer(session, customer.id)  # merged or forgotten meanwhile: refused, no data written back
     blank_name = name is not None and not name.strip()
     profile = validate_profile(program, None if blank_name else name, phone or None, email or None, card or None,
-                               birthday or None, tax_id or None)
-    if profile.birthday and profile.birthday > clock.now().date():
-        raise InvalidInput(gettext('birthday is in the future'))
+                               birthday or None, tax_id or None, today=clock.now().date())
     if name is not None:
         customer.name = None if blank_name else profile.name  # '' clears it: a phone alone is a customer
     for field_name, given in (("phone", phone), ("email", email), ("card", card), ("birthday", birthday),

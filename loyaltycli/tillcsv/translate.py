@@ -127,6 +127,11 @@ class _Translated:
         return self._reader.line_num
 
 
+def _channel(text: str) -> str:
+    """A till's channel name as ours: "Point of Sale" -> point-of-sale."""
+    return _SLUG.sub("-", text.strip().lower()).strip("-")[:32]
+
+
 def _looked_up(keys: list, known: dict, compute) -> list:
     """``known``'s answer for each key, looked up in C; a key it lacks computed once (``compute(key)``)."""
     out = list(map(known.get, keys))
@@ -180,7 +185,7 @@ class RowTranslator:
                 row[i] = self._number(row[i], what) if out is None else out
         i = self.i_channel
         if i is not None and i < width and row[i] and not _CHANNEL.fullmatch(row[i]):
-            row[i] = _SLUG.sub("-", row[i].strip().lower()).strip("-")[:32]  # "Point of Sale" -> point-of-sale
+            row[i] = _channel(row[i])
         i = self.i_customer
         if self.anonymous and i is not None and i < width and row[i].strip().lower() in self.anonymous:
             row[i] = ""
@@ -216,7 +221,7 @@ class RowTranslator:
         if i is not None and i < width:
             for row in rows:
                 if row[i] and not _CHANNEL.fullmatch(row[i]):
-                    row[i] = _SLUG.sub("-", row[i].strip().lower()).strip("-")[:32]
+                    row[i] = _channel(row[i])
         i = self.i_customer
         if self.anonymous and i is not None and i < width:
             anonymous = self.anonymous
