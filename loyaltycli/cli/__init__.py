@@ -64,7 +64,7 @@ class LoyaltyGroup(TyperGroup):
         return super().parse_args(ctx, words)
 
     def invoke(self, ctx):
-        from loyaltycli.base.errors import LoyaltyError, UnknownCustomer
+        from loyaltycli.base.errors import LoyaltyError
 
         try:
             try:
