@@ -226,3 +226,28 @@ def test_demo_loads_its_till_through_the_importer(cli, database, monkeypatch):
             LedgerEntry.kind.not_in(("redeem", "expire")))).scalar_one()
     # the points the counter loop (post_purchase/post_refund per receipt) gave before the importer existed
     assert total == 35606
+
+
+def test_a_return_names_its_sale_in_any_case_as_at_the_counter(cli, ann, tmp_path, database):
+    """`r2-r` gives back R2 (the same file) and `r5-r` R5 (an earlier file), as `loyalty refund r2` finds
+    R2: an id as written first, else the one receipt differing from it only in case."""
+    first = write(tmp_path / "day1.csv", HEADER + (
+        "R2,2026-02-02T10:00:00,6000100000001,600.00,online,TV-1,1,600.00\n"
+        "r2-R,2026-02-03T10:00:00,6000100000001,-300.00,online,TV-1,-1,300.00\n"
+        "R5,2026-02-04T10:00:00,6000100000001,50.00,store,MUG-001,5,10.00\n"))
+    data = cli.json("import", first)
+    assert (data["refunds"], data["refunds_linked"], data["rejected"]) == (1, 1, 0)
+    second = write(tmp_path / "day2.csv", HEADER + "r5-r,2026-02-05T10:00:00,6000100000001,-10.00,store,MUG-001,-1,10.00\n")
+    data = cli.json("import", second)
+    assert (data["refunds"], data["refunds_linked"], data["rejected"]) == (1, 1, 0)
+    from loyaltycli.store.models import Purchase
+
+    with database.session(write=False) as s:
+        purchases = {p.receipt_id: p for p in s.execute(select(Purchase)).scalars()}
+    assert purchases["r2-R"].refund_of_id == purchases["R2"].id
+    assert purchases["r5-r"].refund_of_id == purchases["R5"].id
+    assert purchases["r5-r"].channel == "store"
+    # half of R2's 600 given back; a fifth of R5's 50 (earned at Bronze: the window's spend is 300 by then)
+    history = [(h["kind"], h["points"]) for h in cli.json("history", ann)]
+    assert history == [("welcome", 50), ("earn", 600), ("milestone", 250), ("refund", -300), ("earn", 50),
+                       ("refund", -10)]

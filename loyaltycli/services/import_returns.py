@@ -24,6 +24,8 @@ class BlockReturns:
     def __init__(self, session: Session, reader, source: str, ready: list[Receipt], block: dict[str, Receipt]):
         self.reader = reader
         self.block = block
+        # ids in any case (ab-1 names AB-1, as at the counter): a block holds no two ids differing only in case
+        self._cases = {receipt_id.upper(): receipt_id for receipt_id in block}
         # this block's sales applied so far: receipt id -> (receipt, index, earned, stamps), or its Sale
         # once a return needs it
         self.sales: dict[str, tuple | Sale] = {}
@@ -37,6 +39,10 @@ class BlockReturns:
 
     def _candidates(self, receipt: Receipt) -> list[str]:
         return self._named_by[receipt.receipt_id]
+
+    def _in_block(self, candidate: str) -> str | None:
+        """The id of this block's receipt that ``candidate`` names, as written or in another case."""
+        return candidate if candidate in self.block else self._cases.get(candidate.upper())
 
     def add_sale(self, receipt: Receipt, index: int, decision) -> None:
         """A sale of the block, applied (``index``: its purchase row, written later; ``decision``: the
@@ -84,16 +90,17 @@ class BlockReturns:
         database; None when it names none. A refund of a refund, or of a sale later than itself, is refused."""
         candidates = self._candidates(receipt)
         for candidate in candidates:
-            sale = self._block_sale(candidate) if candidate in self.sales else self.db_sales.get(candidate)
+            mine = self._in_block(candidate)
+            sale = self._block_sale(mine) if mine in self.sales else self.db_sales.get(candidate)
             if sale is not None:
                 return sale
-            other = self.block.get(candidate)
+            other = self.block.get(mine) if mine is not None else None
             if candidate in self.db_refunds or (other is not None and other.amount < 0):
                 raise RuleNotMet(gettext('refund {receipt_id} names {candidate}, which is a refund: a refund of a refund is refused').format(receipt_id=receipt.receipt_id, candidate=candidate))
         for candidate in candidates:
-            if candidate in self.reader.rejected_ids:
+            if candidate.upper() in self.reader.rejected_ids:
                 raise RuleNotMet(gettext('refund {receipt_id} is of receipt {candidate}, which was rejected').format(receipt_id=receipt.receipt_id, candidate=candidate))
-            if candidate in self.block:  # a sale of this block not applied yet: it comes later than the refund
+            if self._in_block(candidate) is not None:  # a sale of this block not applied yet: later than the refund
                 raise InvalidInput(gettext('a refund cannot be earlier than its sale'))
         return None
 
@@ -102,7 +109,7 @@ class BlockReturns:
         SKUs, from the database, read set-based at once (storage.returnable_sales). None when every return
         names its sale (a till's `R1-R`: nothing more is read) or none has SKUs."""
         def named(receipt: Receipt) -> bool:
-            return any(c in self.db_sales or (c in self.block and self.block[c].amount > 0)
+            return any(c in self.db_sales or (self._in_block(c) is not None and self.block[self._in_block(c)].amount > 0)
                        for c in self._candidates(receipt))
 
         returns = [r for r in ready if r.amount < 0 and not named(r)]

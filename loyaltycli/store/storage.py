@@ -168,21 +168,31 @@ def sales_by_receipt(session: Session, source: str, receipt_ids: list[str], *,
     (what each sale gave: stamps, goals' progress)."""
     found: dict[str, Sale] = {}
     refunds_named: set[str] = set()
+    records: dict[int, Sale] = {}  # one Sale per purchase, however many ids name it
     for chunk in chunks(sorted(set(receipt_ids))):
         rows = session.execute(select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at,
                                       Purchase.amount, Purchase.channel, Purchase.refund_of_id, Customer.code)
                                .join(Customer, Customer.id == Purchase.customer_id)
                                .where(Purchase.source == source, receipts_in(chunk))).all()
-        exact = set(chunk)
-        sales = []
+        # as the counter finds a sale (services/points.find_sale): the id as written first, else the one
+        # receipt that differs from it only in case (ab-1 names AB-1); several such receipts: none
+        by_case: dict[str, list] = {}
         for row in rows:
-            if row.receipt_id not in exact:
-                continue  # the same id in another case: another receipt
-            if row.amount > 0 and row.refund_of_id is None:
-                sales.append(row)
+            by_case.setdefault(row.receipt_id.upper(), []).append(row)
+        named: dict[str, object] = {}  # the id a return names -> the purchase it names
+        for receipt_id in chunk:
+            same = by_case.get(receipt_id.upper(), ())
+            exact = [row for row in same if row.receipt_id == receipt_id]
+            if exact or len(same) == 1:
+                named[receipt_id] = (exact or same)[0]
+        sales = {row.id: row for row in named.values() if row.amount > 0 and row.refund_of_id is None}
+        records.update((sale.id, sale) for sale in _sales(session, [row for key, row in sales.items()
+                                                                    if key not in records], rules))
+        for receipt_id, row in named.items():
+            if row.id in sales:
+                found[receipt_id] = records[row.id]
             else:
-                refunds_named.add(row.receipt_id)
-        found.update((sale.receipt_id, sale) for sale in _sales(session, sales, rules))
+                refunds_named.add(receipt_id)
     return found, refunds_named
 
 

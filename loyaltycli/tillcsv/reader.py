@@ -310,7 +310,7 @@ class Reader(BlockParsing):
         self.summary.rejects_file = str(self.rejects_path)
     def reject_receipt(self, receipt: Receipt, reason: str, line: int | None = None) -> None:
         if len(self.rejected_ids) < 100_000:  # so that a refund of a rejected sale is rejected too
-            self.rejected_ids.add(receipt.receipt_id)
+            self.rejected_ids.add(receipt.receipt_id.upper())  # in any case, as returns name sales
         for item in receipt.lines:
             if line is None or item.line == line:
                 self.reject_row(item.line, item.fields, reason)
