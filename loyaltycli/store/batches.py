@@ -17,7 +17,7 @@ BATCH_ROWS = 100_000
 # a transaction is committed once it has held the write lock this long (at the end of a block) ...
 HOLD_SECONDS = 0.3
 # ... or this long when the caller tells whether another writer waits (and nobody does)
-LONG_HOLD_SECONDS = 2.0
+LONG_HOLD_SECONDS = 10.0
 # ... and the next one starts no sooner than this after
 LOCK_GAP_SECONDS = 0.12
 

@@ -341,6 +341,9 @@ class Program:
     def __init__(self, values: dict[str, Any]):
         self._values = values
         self._minimums = [tier.min_spend for tier in values["tiers"]]
+        # the settings as plain attributes: read per receipt by an import (``__getattr__`` is a call each time)
+        self.__dict__.update((key, value) for key, value in values.items()
+                             if key not in self.__dict__ and not hasattr(type(self), key))
 
     def __getattr__(self, key: str) -> Any:
         try:
