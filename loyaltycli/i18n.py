@@ -292,35 +292,82 @@ def translations(lang: str):
     return found
 
 
+class Message(str):
+    """A translated message that quotes what the user typed (``{value!r}``): ``format`` quotes each such
+    value shortened (``base.errors.shortened``: 40 characters and an ellipsis), so that a refusal never
+    echoes a 5,000-character name or value whole. Other fields are formatted as ``str.format`` does."""
+
+    __slots__ = ()
+
+    def format(self, *args, **kwargs) -> str:
+        from loyaltycli.base.errors import shortened
+
+        names, places = _quoted_fields(str(self))
+        if names or places:
+            args = tuple(shortened(a) if i in places else a for i, a in enumerate(args))
+            kwargs = {k: shortened(v) if k in names else v for k, v in kwargs.items()}
+        return str.format(self, *args, **kwargs)
+
+
+_QUOTED: dict[str, tuple[frozenset, frozenset]] = {}
+
+
+def _quoted_fields(text: str) -> tuple[frozenset, frozenset]:
+    """(names, positions) of the fields of ``text`` formatted with ``!r`` (read once per message)."""
+    found = _QUOTED.get(text)
+    if found is None:
+        import string
+
+        names, places, auto = set(), set(), 0
+        try:
+            for _literal, field, _spec, conversion in string.Formatter().parse(text):
+                if field is None:
+                    continue
+                root = field.split(".")[0].split("[")[0]
+                if root == "":
+                    root, auto = str(auto), auto + 1
+                if conversion == "r":
+                    (places.add(int(root)) if root.isdigit() else names.add(root))
+        except ValueError:  # not a format string after all: formatted as it is
+            names, places = set(), set()
+        found = _QUOTED[text] = (frozenset(names), frozenset(places))
+    return found
+
+
+def _quoting(text: str) -> str:
+    """``text`` as a Message when it quotes a field (``!r``), else as it is."""
+    return Message(text) if "!r" in text else text
+
+
 def gettext(message: str) -> str:
     """``message`` in the language of messages."""
     lang = language()
     if lang == ENGLISH or not message:
-        return message
-    return translations(lang).gettext(message)
+        return _quoting(message)
+    return _quoting(translations(lang).gettext(message))
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of a message for the count ``n`` (the language's own plural rules)."""
     lang = language()
     if lang == ENGLISH:
-        return singular if n == 1 else plural
-    return translations(lang).ngettext(singular, plural, n)
+        return _quoting(singular if n == 1 else plural)
+    return _quoting(translations(lang).ngettext(singular, plural, n))
 
 
 def help_gettext(message: str) -> str:
     """``message`` in the language of help texts (no database read)."""
     lang = help_language()
     if lang == ENGLISH or not message:
-        return message
-    return translations(lang).gettext(message)
+        return _quoting(message)
+    return _quoting(translations(lang).gettext(message))
 
 
 def help_ngettext(singular: str, plural: str, n: int) -> str:
     lang = help_language()
     if lang == ENGLISH:
-        return singular if n == 1 else plural
-    return translations(lang).ngettext(singular, plural, n)
+        return _quoting(singular if n == 1 else plural)
+    return _quoting(translations(lang).ngettext(singular, plural, n))
 
 
 _ = gettext

@@ -122,7 +122,7 @@ def test_bad_amounts_and_dates(cli, ann, tmp_path):
         "receipt R7 adds up to 0.00: nothing to record",
         "2025-06-01 10:00 is before C000001 enrolled (2026-01-01 09:00)",
         "amount '99999999999.00' is too large (at most 1000000000.00)",
-        f"receipt id {'R' * 65!r} must be 1 to 64 printable characters (e.g. 0042 or FS 2026/101)",
+        f"receipt id {'R' * 40 + '…'!r} must be 1 to 64 printable characters (e.g. 0042 or FS 2026/101)",  # quoted shortened
         "receipt id is empty",
         "channel 'in store!' must be a short word such as store or online",
     ]

@@ -108,3 +108,73 @@ def test_stored_control_characters_are_escaped_when_printed(shop, database, monk
     assert "wipe\\x1b]0;title\\x07" in shop("history", "C000001").stdout
     result = shop("customer", "edit", "C000003", "--email", "evil@example.pt")
     assert result.stdout == "updated C000003 Evil\\x1b[2J\\x07Name\\u202e\n"
+
+
+# -- narrow terminals: amounts, codes, dates and words are never broken -----------------------------------------
+def whole_on_a_line(text: str, pieces) -> None:
+    """Each piece (an amount, a code, a date and time, a word) stands whole on one line of ``text``."""
+    lines = text.splitlines()
+    broken = [piece for piece in pieces if not any(piece in line for line in lines)]
+    assert not broken, (broken, text)
+
+
+@pytest.fixture
+def cafe_shop(shop):
+    """The shop above, with a stamp card, a goal and a customer whose card says amounts in sentences."""
+    def run(*args):
+        result = shop(*args)
+        assert result.exit_code == 0, result.stderr
+
+    run("card", "add", "Café", "--stamps", "10", "--reward", "Café grátis", "--sku", "COF-*", "--per", "item")
+    run("goal", "add", "Pastelaria", "--spend", "30,00", "--sku", "PAS-*", "--reward", "Café grátis")
+    run("enroll", "Maria Fernanda Albuquerque de Sousa", "--phone", "912345678", "--at", "2026-06-01T09:00:00",
+         "--email", "maria.fernanda.albuquerque@example.com", "--email-offers")
+    run("purchase", "C000004", "487,50", "--receipt", "R-1", "--at", "2026-06-10T10:00:00")
+    run("purchase", "C000004", "24,40", "--receipt", "R-2", "--item", "PAS-1:2:9,20", "--item", "COF-1:2:3,00",
+         "--at", "2026-06-11T10:00:00")
+    run("survey", "C000004", "--nps", "9", "--comment", "Excelente serviço, o café custa 1,20 € e vale cada "
+                                                          "cêntimo da conta de 487,50 €")
+    return shop
+
+
+AMOUNTS = ["487,50 €", "24,40 €", "18,40 €", "30,00 €", "988,10 €"]
+
+
+@pytest.mark.parametrize("width", [40, 30])
+def test_customer_show_at_a_narrow_width_never_breaks_an_amount_a_code_or_a_word(cafe_shop, monkeypatch, width):
+    text = shown_at(width, monkeypatch, cafe_shop, "customer", "show", "C000004")
+    whole_on_a_line(text, ["Maria", "Fernanda", "Albuquerque", "Sousa", "C000004", "912 345 678",
+                           "2026-06-01 09:00", "2026-06-10 10:00", "2026-06-11 10:00", "511,90 €", "milestone:",
+                           *AMOUNTS])
+    email = "maria.fernanda.albuquerque@example.com"  # 38 characters: whole on a line of its own at 40
+    assert (email in text) == (width == 40)
+    if width == 40:  # on the lines under its label, the room beside the labels being too small for it
+        lines = [line.strip() for line in text.splitlines()]
+        assert lines[lines.index("email") + 1] == email
+    for label in ("code", "email", "next tier", "goals", "note"):
+        assert label in text
+
+
+@pytest.mark.parametrize("args, pieces", [
+    (("history", "C000004"), ["487,50 €", "24,40 €", "2026-06-10 10:00", "Bronze"]),
+    (("customer", "list"), ["98 765,43 €", "511,90 €", "Albuquerque", "maria.fernanda.albuquerque@example.com"]),
+    (("report", "nps"), ["1,20 €", "487,50 €", "Excelente", "cêntimo"]),
+    (("report", "summary"), ["1,20 €", "487,50 €", "99 277,33 €", "cêntimo"]),
+    (("report", "tiers"), ["98 765,43 €"]),
+    (("report", "clv"), ["99 277,33 €"]),
+    (("report", "goals"), ["30,00 €", "18,40 €"]),
+])
+def test_customer_and_report_screens_at_40_columns_keep_amounts_whole(cafe_shop, monkeypatch, args, pieces):
+    whole_on_a_line(shown_at(40, monkeypatch, cafe_shop, *args), pieces)
+
+
+def test_words_wrap_at_ordinary_spaces_only():
+    from loyaltycli.cli.render import widest_atom, wrap_words
+
+    text = "talão R1 487,50\u00a0€ loja em 2026-06-15 13:00 ao telefone +40 712 345 678"
+    assert wrap_words(text, 16) == ["talão R1", "487,50\u00a0€ loja em", "2026-06-15 13:00", "ao telefone",
+                                    "+40 712 345 678"]
+    assert all(len(line) <= 16 for line in wrap_words(text, 16))
+    assert widest_atom(text) == len("2026-06-15 13:00")
+    assert wrap_words("a\nb c", 80) == ["a", "b c"]  # line breaks kept
+    assert wrap_words("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]  # only wider than the line: cut

@@ -399,3 +399,84 @@ def test_a_device_nobody_reads_is_refused_at_once(shop, cli, tmp_path):
     result = cli("slip", "R-1", "--printer", str(device))
     assert result.exit_code == 1
     assert result.stderr == f"error: cannot use the printer {device}: no such device or address\n"
+
+
+# ------------------------------------------------------------------ nothing wider than the paper
+
+WIDTHS = [24, 32, 42, 48]
+
+
+def _within(printed, width: int) -> None:
+    too_wide = [line for line, _bold, _align, size in printed.styles if len(line) * size > width]
+    assert not too_wide, (width, too_wide)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_line_of_a_printed_slip_is_wider_than_the_paper(shop, cli, tmp_path, width):
+    """Every text line the printer gets fits ``--width``, as printed (a '€' the code page lacks prints as
+    'EUR'): the 27-character card code is cut at its dots, long names and rewards wrap at spaces."""
+    def run(*args):
+        result = cli(*args)
+        assert result.exit_code == 0, result.stderr
+
+    run("card", "add", "Pastelaria tradicional portuguesa", "--stamps", "12", "--per", "visit",
+        "--reward", "Um pastel de nata e um galão à escolha do cliente")
+    run("enroll", "Maria Fernanda Albuquerque de Sousa Magalhães", "--phone", "912345679", "--lang", "ro",
+        "--consent", "--no-input")
+    run("purchase", "C000002", "1234,56", "--receipt", "R-LONG-RECEIPT-2026-06-15-0001", "--item",
+        "COF-1:4:1,00", "--item", "BOL-1:1:1230,56")
+    for receipt in ("R-1", "R-LONG-RECEIPT-2026-06-15-0001"):
+        target = tmp_path / f"{receipt}-{width}.bin"
+        run("slip", receipt, "--printer", str(target), "--width", str(width))
+        printed = parse(target.read_bytes())
+        _within(printed, width)
+        code = printed.qr[0]
+        # the code in letters under the QR: whole when it fits, else in pieces cut after its dots
+        start = next(i for i, line in enumerate(printed.lines) if code.startswith(line) and line)
+        pieces = []
+        while "".join(pieces) != code:
+            pieces.append(printed.lines[start + len(pieces)])
+        assert "".join(pieces) == code
+        assert len(pieces) == (1 if width >= len(code) else 2), pieces
+        if len(pieces) > 1:
+            assert all(piece.endswith(".") for piece in pieces[:-1]), pieces
+    if width == 24:
+        text = "\n".join(printed.lines)
+        assert "EUR" in text  # a Romanian slip (cp852) of a euro shop: '€' printed as EUR, and it still fits
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_line_of_a_welcome_or_a_preview_slip_is_wider_than_the_paper(shop, cli, database, width):
+    from loyaltycli.customer import slip
+    from loyaltycli.store.models import Customer
+    from loyaltycli.store.program import load_program
+
+    assert cli("program", "set", "shop_name", "Pastelaria e Padaria Tradicional do Bairro Alto").exit_code == 0
+    with database.session() as session:
+        made = slip.for_enrolment(session, load_program(session), session.get(Customer, 1))
+        _within(parse(slip.escpos_bytes(made, width)), width)
+        assert all(len(line) <= width for line in slip.as_json(made, width)["lines"])
+    preview = cli("slip", "R-1", "--width", str(width)).stdout.splitlines()
+    text_lines = [line for line in preview if not set(line.strip()) <= set("█▀▄ ")]
+    assert all(len(line) <= width for line in text_lines), [line for line in text_lines if len(line) > width]
+
+
+def test_a_code_is_cut_at_its_separators_else_evenly():
+    from loyaltycli.customer.slip import cut_code
+
+    code = "LC1.ABCDEFGH.12.MNOPQRSTUVWX"
+    assert cut_code(code, 24) == ["LC1.ABCDEFGH.12.", "MNOPQRSTUVWX"]
+    assert cut_code(code, 12) == ["LC1.", "ABCDEFGH.12.", "MNOPQRSTUVWX"]
+    assert cut_code(code, 40) == [code]
+    assert cut_code("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 10) == ["ABCDEFGHI", "JKLMNOPQR", "STUVWXYZ"]  # evenly
+
+
+def test_a_line_is_measured_as_printed_in_its_code_page():
+    """'€' prints as 'EUR' in PC852 (Romanian): a line that fits in characters may not fit on paper."""
+    from loyaltycli.customer.slip import fit
+
+    text = "abcdefghijklmnop 1,50\u00a0€"  # 23 characters; 25 on paper in cp852
+    assert fit(text, 24, "cp858") == [text]
+    assert fit(text, 24, "cp852") == ["abcdefghijklmnop", "1,50\u00a0€"]  # the amount whole, on its line
+    assert fit("  incl. welcome bonus +50", 12) == ["  incl.", "welcome", "bonus +50"]
+    assert fit("", 24) == [""]

@@ -61,3 +61,17 @@ class AboveMaxPurchase(LoyaltyError):
     def __init__(self, message: str, amount: int, limit: int):
         super().__init__(message)
         self.amount, self.limit = amount, limit
+
+
+# A refusal quotes what was typed so that the user sees which value is meant; a value of 5,000 characters
+# (a pasted file, a runaway script) would fill the screen, so it is quoted shortened.
+QUOTED_MAX = 40
+
+
+def shortened(value):
+    """User input as a message quotes it (``{value!r}``): text longer than QUOTED_MAX characters is cut
+    there and ends in an ellipsis; anything else is returned as it is. Applied to every quoted field of a
+    translated message when it is formatted (``loyaltycli.i18n.Message``)."""
+    if isinstance(value, str) and len(value) > QUOTED_MAX:
+        return value[:QUOTED_MAX] + "…"
+    return value

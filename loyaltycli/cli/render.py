@@ -7,6 +7,7 @@ errors go to stderr (see ``loyaltycli.cli.fail``).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from datetime import date, datetime
 from typing import Any, Iterable, Sequence
@@ -218,7 +219,8 @@ def _is_number(value: Any) -> bool:
 
 def _build(rows: list[dict], columns: list[str], cells: dict[str, list[str]], title: str | None, plain: bool):
     """A Rich table of ``columns``: numbers right-aligned, never wrapped nor cut (no_wrap, min_width);
-    free text folds; other columns stay on one line."""
+    free text wraps at ordinary spaces only (``Words``: an amount or a date in a note stays whole); other
+    columns stay on one line."""
     from rich import box
     from rich.table import Table
 
@@ -235,8 +237,11 @@ def _build(rows: list[dict], columns: list[str], cells: dict[str, list[str]], ti
         t.add_column(label(col), justify="right" if numeric else "left",
                      overflow="fold" if wraps else "ellipsis", no_wrap=not wraps,
                      min_width=None if wraps else max(widest, len(label(col))))
+    wrapping = {col for col in columns if col in WRAPPING and not plain
+                and not any(_is_number(r.get(col)) for r in rows if r.get(col) is not None)}
     for i in range(len(rows)):
-        t.add_row(*[cells[col][i] for col in columns])
+        t.add_row(*[Words(cells[col][i], markup=True) if col in wrapping else cells[col][i]
+                    for col in columns])
     return t
 
 
@@ -289,7 +294,7 @@ def records(rows: list[dict], columns: Sequence[str], *, title: str | None = Non
     """Rows one record per block (a narrow terminal): every field on its own line, a blank line between."""
     out = console(width=width)
     if title:
-        out.print(_escape(printable(title)), style="bold")
+        out.print(Words(printable(title), style="bold"))
     for i, row in enumerate(rows):
         if i:
             out.print()
@@ -298,16 +303,115 @@ def records(rows: list[dict], columns: Sequence[str], *, title: str | None = Non
 
 
 def table_of_fields(data: dict, *, title: str | None = None, width: int | None = None) -> None:
+    """Fields as `label  value` lines that fit the width: a value wraps at ordinary spaces only (``Words``),
+    so an amount, a code, a date and time or a word is never broken; a value holding something wider
+    than the space beside the labels goes whole on the lines under its label. Narrow (below NARROW
+    columns) the gaps are one column, to leave the values room."""
+    from rich.cells import cell_len
+    from rich.console import Group
+    from rich.padding import Padding
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title=_escape(printable(title)) if title else None, show_header=False, box=None, padding=(0, 2))
-    t.add_column(style="bold", no_wrap=True)
-    t.add_column(overflow="fold")
-    for key, value in data.items():
-        if isinstance(value, list):
+    out = console(width=width if width is not None else fit_width())
+    fields = [(label(key), printable(_cell(value))) for key, value in data.items()
+              if not isinstance(value, list)]
+    pad = 1 if out.width < NARROW else 2
+    widest = max((cell_len(name) for name, _value in fields), default=0)
+    room = out.width - widest - 4 * pad  # what is left of a line beside the labels
+
+    def block() -> Table:
+        t = Table(show_header=False, box=None, padding=(0, pad))
+        t.add_column(style="bold", no_wrap=True, width=widest)
+        t.add_column()
+        return t
+
+    parts: list = []
+    if title:  # a title wraps at its spaces too (a customer's long name)
+        parts.append(Text("\n".join(wrap_words(printable(title), out.width)), justify="center",
+                          style="table.title"))
+    current = None
+    for name, value in fields:
+        if widest_atom(value) <= room:
+            if current is None:
+                current = block()
+                parts.append(current)
+            current.add_row(name, Words(value))
             continue
-        t.add_row(label(key), _escape(printable(_cell(value))))
-    console(width=width if width is not None else fit_width()).print(t)
+        current = None  # wider than the room beside the labels: its label, then the value under it
+        parts.append(Padding(Text(name, style="bold"), (0, pad)))
+        indent = max(0, min(3 * pad, out.width - widest_atom(value)))  # less, for a piece nearly as wide
+        parts.append(Padding(Words(value), (0, 0, 0, indent)))
+    out.print(Group(*parts))
+
+
+# Text breaks at ordinary spaces only: the no-break spaces of an amount (487,50\u00a0€) never, nor the space
+# between a date and its time (2026-06-15 13:00) or between the digit groups of a phone (+40 712 345 678).
+_DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})")
+_DIGIT_GROUPS = re.compile(r"(?<![^ ])\+?\d+(?: \d+)+(?![^ ])")
+_KEPT = "\x00"
+
+
+def _atoms(line: str) -> list[str]:
+    kept = _DATE_TIME.sub(r"\1" + _KEPT + r"\2", line)
+    kept = _DIGIT_GROUPS.sub(lambda found: found.group(0).replace(" ", _KEPT), kept)
+    return [atom.replace(_KEPT, " ") for atom in kept.split(" ") if atom]
+
+
+def widest_atom(text: str) -> int:
+    """The width of the widest piece of ``text`` that is never broken (a word, an amount, a date and time)."""
+    from rich.cells import cell_len
+
+    return max((cell_len(atom) for line in text.split("\n") for atom in _atoms(line)), default=0)
+
+
+def wrap_words(text: str, width: int) -> list[str]:
+    """``text`` as lines of at most ``width`` cells, broken at ordinary spaces only: a word, an amount (its
+    no-break spaces), a code or a date and time stays whole on its line. Only a piece wider than the whole
+    width is cut, in pieces of the width (nothing else could show it). Line breaks in the text are kept."""
+    from rich.cells import cell_len, chop_cells
+
+    width = max(width, 1)
+    out: list[str] = []
+    for given in text.split("\n"):
+        line = ""
+        for atom in _atoms(given):
+            if line and cell_len(line) + 1 + cell_len(atom) <= width:
+                line += " " + atom
+                continue
+            if line:
+                out.append(line)
+            pieces = chop_cells(atom, width) if cell_len(atom) > width else [atom]
+            out.extend(pieces[:-1])
+            line = pieces[-1]
+        out.append(line)
+    return out
+
+
+class Words:
+    """A Rich renderable of text that wraps at ordinary spaces only (``wrap_words``): a table cell or a
+    field's value whose amounts, codes and dates stay whole. Measured so: at least its widest piece."""
+
+    def __init__(self, text: str, *, markup: bool = False, style: str = ""):
+        if markup:  # a cell escaped for Rich's markup: the text itself
+            from rich.text import Text
+
+            text = Text.from_markup(text).plain
+        self.text, self.style = text, style
+
+    def __rich_measure__(self, console, options):
+        from rich.cells import cell_len
+        from rich.measure import Measurement
+
+        longest = max((cell_len(line) for line in self.text.split("\n")), default=0)
+        return Measurement(min(widest_atom(self.text), options.max_width),
+                           min(longest, options.max_width))
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        yield Text("\n".join(wrap_words(self.text, options.max_width)), style=self.style, no_wrap=True,
+                   overflow="ignore")
 
 
 def label(key: str) -> str:

@@ -309,7 +309,14 @@ def _dashboard(data: dict) -> None:
     from rich.text import Text
 
     from loyaltycli.base.money import format_number, format_percent, money
-    from loyaltycli.cli.render import bar, console, fit_width, sparkline
+    from loyaltycli.cli.render import (
+        Words,
+        bar,
+        console,
+        fit_width,
+        printable,
+        sparkline,
+    )
 
     def show(value, suffix=""):
         if value is None:
@@ -390,7 +397,7 @@ def _dashboard(data: dict) -> None:
             trends.add_row(Text.assemble((name, "bold"), "  ", note))
             trends.add_row(chart)
         trends.add_row(span)
-    comments = Group(*[Text(f"{c['nps'] if c['nps'] is not None else '-'}  {c['comment']}", overflow="fold")
+    comments = Group(*[Words(printable(f"{c['nps'] if c['nps'] is not None else '-'}  {c['comment']}"))
                        for c in data["comments"]]) if data["comments"] else Text(_("no comments in the period"))
 
     out = console(width=10_000 if plain else width)
@@ -417,11 +424,12 @@ def _dashboard(data: dict) -> None:
         out.print(comments)
     else:
         out.print(Panel(comments, title=_("Latest comments"), title_align="left", width=width))
-    for card in data.get("cards", []):  # stamp cards, one line each
-        out.print(_("stamp card {card}: {started} customers started, {completed} completed; vouchers {issued} "
-                    "issued, {used} used, {expired} expired, {open} open").format(
+    for card in data.get("cards", []):  # stamp cards, one line each (words whole on a narrow terminal)
+        line = _("stamp card {card}: {started} customers started, {completed} completed; vouchers {issued} "
+                 "issued, {used} used, {expired} expired, {open} open").format(
             card=card["card"], started=card["started"], completed=card["completed"], issued=card["vouchers_issued"],
-            used=card["vouchers_used"], expired=card["vouchers_expired"], open=card["vouchers_open"]))
+            used=card["vouchers_used"], expired=card["vouchers_expired"], open=card["vouchers_open"])
+        out.print(Words(printable(line)))
 
 
 def suggest(key: str = typer.Argument(..., help="Customer code, card, e-mail or phone."),

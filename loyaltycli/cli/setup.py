@@ -152,34 +152,38 @@ def program_set(key: str = typer.Argument(..., help="Setting name, see `program 
 
 @program_app.command("load")
 def program_load(file: Path = typer.Argument(..., help="TOML file as written by `program dump`.")) -> None:
-    """Apply the settings of a TOML file (all or nothing).
+    """Apply a program file: its settings, and the stamp cards and goals the database has not got (all or
+    nothing). A card or goal already there with the same terms is left as it is; one of the same name
+    with other terms is refused.
 
     Example: loyalty program load program.toml
     """
     from loyaltycli.base.files import read_toml
-    from loyaltycli.store.program import load_toml
+    from loyaltycli.services import program_file
 
     data = read_toml(file, str(file))
     with options.database().session() as session:
-        keys = load_toml(session, data)
-    emit({"loaded": keys}, message=_("loaded {count} settings from {file}").format(count=len(keys), file=file))
+        loaded = program_file.load(session, data)
+    message = _("loaded {count} settings from {file}").format(count=len(loaded["loaded"]), file=file)
+    emit(loaded, message="; ".join([message, *program_file.summary(loaded)]))
 
 
 @program_app.command("dump")
 def program_dump() -> None:
-    """Print the program as TOML (to keep, edit and `program load` again).
+    """Print the program as TOML (to keep, edit and `program load` again): the settings, the stamp cards
+    ([[cards]]) and the goals ([[goals]]); no customer's data.
 
     Example: loyalty program dump > program.toml
     """
-    from loyaltycli.store.program import dump_toml, load_program
+    from loyaltycli.services import program_file
 
     if options.current.csv:
         from loyaltycli.cli.exits import fail
 
         fail(_("program dump prints TOML; --csv does not apply (for a table: loyalty program show --csv)"), 2)
     with options.database().session(write=False) as session:
-        program = load_program(session)
-    typer.echo(dump_toml(program), nl=False)
+        text = program_file.dump(session)
+    typer.echo(text, nl=False)
 
 
 @db_app.command("upgrade")

@@ -10,7 +10,6 @@ No Typer or Rich here.
 
 from __future__ import annotations
 
-import textwrap
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -217,20 +216,83 @@ def stamps_text(card: Card) -> str:
     return f"{card.card} {card.stamps}/{card.stamps_needed}"
 
 
-def lines(slip: Slip, width: int = DEFAULT_WIDTH) -> list[escpos.Line | escpos.QR]:
-    """The slip's lines in its language, wrapped to ``width`` characters, and its QR code."""
+def lines(slip: Slip, width: int = DEFAULT_WIDTH, page: str | None = None) -> list[escpos.Line | escpos.QR]:
+    """The slip's lines in its language, each no wider than ``width`` characters as printed in the code page
+    ``page`` (default: the language's), and its QR code."""
     with _speaking(slip.own_language):
-        return _lines(slip, width)
+        return _lines(slip, width, page or escpos.page_for(slip.language))
 
 
-def _lines(slip: Slip, width: int) -> list[escpos.Line | escpos.QR]:
+def printed_width(text: str, page: str) -> int:
+    """How many characters ``text`` takes on paper in ``page``: '€' is 'EUR' where the page has no €."""
+    return len(escpos.to_page(text, page))
+
+
+def fit(text: str, width: int, page: str = escpos.DEFAULT_PAGE) -> list[str]:
+    """``text`` as lines that print no wider than ``width`` in ``page``: broken at spaces (an amount's
+    no-break spaces hold it together; the text's leading spaces stay on its first line); a word wider than
+    the line (a code, a long name) is cut at its separators, else evenly (``cut_code``)."""
+    indent = text[:len(text) - len(text.lstrip(" "))]
+    out: list[str] = []
+    line = indent
+    for word in (w for w in text.split(" ") if w):
+        joined = f"{line} {word}" if line.strip() else line + word
+        if printed_width(joined, page) <= width:
+            line = joined
+            continue
+        if line.strip():
+            out.append(line)
+        pieces = cut_code(word, width, page) if printed_width(word, page) > width else [word]
+        out.extend(pieces[:-1])
+        line = pieces[-1]
+    if line.strip() or not out:
+        out.append(line if line.strip() else "")
+    return out
+
+
+SEPARATORS = ".-/:_"
+
+
+def cut_code(code: str, width: int, page: str = escpos.DEFAULT_PAGE) -> list[str]:
+    """A code (the card code ``LC1.REF.KID.MAC``, a receipt id) in pieces that print no wider than ``width``:
+    cut after its separators, the pieces packed as full as they go; a piece still too wide is cut evenly."""
+    width = max(width, 1)
+    parts, start = [], 0
+    for i, ch in enumerate(code):
+        if ch in SEPARATORS:
+            parts.append(code[start:i + 1])
+            start = i + 1
+    if start < len(code):
+        parts.append(code[start:])
+    out: list[str] = []
+    for part in parts:
+        if out and printed_width(out[-1] + part, page) <= width:
+            out[-1] += part
+        elif printed_width(part, page) <= width:
+            out.append(part)
+        else:
+            out.extend(_evenly(part, width, page))
+    return out
+
+
+def _evenly(text: str, width: int, page: str) -> list[str]:
+    """``text`` in the fewest pieces no wider than ``width`` when printed, of nearly equal length."""
+    count = -(-printed_width(text, page) // width)
+    while True:
+        size = -(-len(text) // count)
+        pieces = [text[i:i + size] for i in range(0, len(text), size)]
+        if all(printed_width(piece, page) <= width for piece in pieces) or size == 1:
+            return pieces
+        count += 1
+
+
+def _lines(slip: Slip, width: int, page: str) -> list[escpos.Line | escpos.QR]:
     money = format_money
     out: list[escpos.Line | escpos.QR] = []
 
     def add(text: str, **style) -> None:
         size = style.get("size", 1)
-        for part in textwrap.wrap(text, max(width // size, 8), break_long_words=True,
-                                  break_on_hyphens=False) or [""]:
+        for part in fit(text, max(width // size, 8), page):
             out.append(escpos.Line(part, **style))
 
     if slip.welcome:
@@ -307,7 +369,8 @@ def _lines(slip: Slip, width: int) -> list[escpos.Line | escpos.QR]:
     if slip.qr:
         out.append(escpos.Line(""))
         out.append(escpos.QR(slip.qr))
-        out.append(escpos.Line(slip.qr, align="center"))  # whole, in letters, should a scan fail
+        for piece in cut_code(slip.qr, width, page):  # in letters, should a scan fail: cut at its dots
+            out.append(escpos.Line(piece, align="center"))
     if slip.offers:
         out.append(escpos.Line(""))
         add(_("No more offers? Tell us at the counter: they stop at once."), align="center")
@@ -334,7 +397,8 @@ def placed(line: escpos.Line, width: int = DEFAULT_WIDTH) -> str:
 
 def escpos_bytes(slip: Slip, width: int = DEFAULT_WIDTH, page: str | None = None) -> bytes:
     """The slip for a receipt printer: the code page of its language (or ``page``)."""
-    return escpos.document(lines(slip, width), page or escpos.page_for(slip.language))
+    page = page or escpos.page_for(slip.language)
+    return escpos.document(lines(slip, width, page), page)
 
 
 def as_json(slip: Slip, width: int = DEFAULT_WIDTH) -> dict:

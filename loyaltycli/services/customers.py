@@ -391,7 +391,12 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
     if not matches:
         import shlex  # the hint is pasted into a shell: quote what needs it ('Ann Walsh', O'Brien)
 
-        unknown = UnknownCustomer(gettext('unknown customer {raw!r}; try `loyalty customer list --search {quote}`').format(raw=raw, quote=shlex.quote(raw)))
+        from loyaltycli.base.errors import QUOTED_MAX
+
+        # a KEY of thousands of characters is quoted shortened (base.errors.shortened); the hint searches its
+        # beginning, a text --search takes and that still finds what contains it
+        unknown = UnknownCustomer(gettext('unknown customer {raw!r}; try `loyalty customer list --search {quote}`')
+                                  .format(raw=raw, quote=shlex.quote(raw[:QUOTED_MAX])))
         unknown.key = raw  # on a terminal the CLI may read it as a name (cli/byname.py)
         raise unknown
     if len(matches) > 1:

@@ -501,9 +501,15 @@ def load_toml(session: Session, data: dict) -> list[str]:
 
 
 def dump_toml(program: Program) -> str:
-    """The program as a TOML document that `program load` reads back."""
+    """The settings as a TOML document that `program load` reads back (the whole program file, with the
+    stamp cards and goals, is services/program_file.py)."""
     import tomli_w
 
+    return tomli_w.dumps(toml_document(program))
+
+
+def toml_document(program: Program) -> dict[str, Any]:
+    """The settings as the TOML document's keys (``[[tiers]]`` as tables)."""
     doc: dict[str, Any] = {}
     tiers = []
     for key, setting in SETTINGS.items():
@@ -516,7 +522,7 @@ def dump_toml(program: Program) -> str:
         else:
             doc[key] = setting.format(value)
     doc["tiers"] = tiers
-    return tomli_w.dumps(doc)
+    return doc
 
 
 # `program preset NAME`: several settings that only make sense together.

@@ -1,0 +1,231 @@
+"""The program as a file: `program dump` writes it as TOML, `program load` reads it back (all or nothing).
+
+The file holds the settings (store/program.py) and the definitions of the program types with tables of
+their own: the stamp cards (``[[cards]]``) and the goals (``[[goals]]``), in the order they were added.
+Definitions only, as for the settings: no customer's stamps, progress or vouchers. A file without
+``cards`` or ``goals`` (one dumped before they were written there) loads as before.
+
+Loading adds the cards and goals the database has not got, and leaves alone the ones it has with the
+same terms (a file loads twice to the same result). One of the same name (in any case) with other terms is
+refused: customers hold stamps and progress on it, and no command changes a card's or goal's terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from loyaltycli.base.errors import InvalidInput
+from loyaltycli.i18n import N_, Nn_, gettext, ngettext
+
+# What a value of the file must be, as the refusal says it.
+WHOLE, TEXT, PATTERNS, YES_NO, AMOUNT = (N_("a whole number"), N_("text"), N_("a list of SKU patterns"),
+                                         N_("true or false"), N_("an amount such as \"12.50\""))
+
+
+class Section:
+    """One ``[[NAME]]`` list of the file: the keys of its tables (and what each must be), the ones it needs,
+    what the database holds, how a table is written and how one is added."""
+
+    def __init__(self, name: str, keys: dict[str, str], defaults: dict[str, Any], listed: Callable,
+                 written: Callable[[Any], dict], added: Callable, differs: str):
+        self.name, self.keys, self.defaults = name, keys, defaults  # a key without a default is required
+        self.required = tuple(key for key in keys if key not in defaults)
+        self.listed, self.written, self.added, self.differs = listed, written, added, differs
+
+
+# -- stamp cards -----------------------------------------------------------------------------------------
+def _patterns(skus: str) -> list[str]:
+    return [p for p in skus.split("\n") if p]
+
+
+def _card_written(card) -> dict:
+    from loyaltycli.base.money import format_amount
+
+    table = {"name": card.name, "stamps": card.stamps, "reward": card.reward, "skus": _patterns(card.skus),
+             "per": card.per, "min_amount": format_amount(card.min_amount)}
+    if card.expires_days is not None:  # TOML has no null: a card that never expires has no such key
+        table["expires_days"] = card.expires_days
+    table["active"] = bool(card.active)
+    return table
+
+
+def _card_added(session: Session, table: dict):
+    from loyaltycli.base.money import parse_money
+    from loyaltycli.services.cards import add_card
+
+    minimum = parse_money(str(table["min_amount"]), what="min_amount")
+    return add_card(session, table["name"], table["stamps"], table["reward"], skus=table["skus"],
+                    min_amount=minimum, per=table["per"], expires_days=table["expires_days"])
+
+
+def _cards():
+    from loyaltycli.services.cards import list_cards
+
+    return Section("cards", {"name": TEXT, "stamps": WHOLE, "reward": TEXT, "skus": PATTERNS, "per": TEXT,
+                             "min_amount": AMOUNT, "expires_days": WHOLE, "active": YES_NO},
+                   {"skus": [], "per": "visit", "min_amount": "0.00", "expires_days": None, "active": True},
+                   list_cards, _card_written, _card_added,
+                   N_("a stamp card named {name!r} already exists with other terms ({key}: {have} here, {given} "
+                      "in the file); a file does not change a card's terms"))
+
+
+# -- goals -------------------------------------------------------------------------------------------------
+def _goal_written(goal) -> dict:
+    from loyaltycli.base.money import format_amount
+
+    return {"name": goal.name, "spend": format_amount(goal.spend), "reward": goal.reward,
+            "skus": _patterns(goal.skus), "per": goal.per, "active": bool(goal.active)}
+
+
+def _goal_added(session: Session, table: dict):
+    from loyaltycli.base.money import parse_money
+    from loyaltycli.programs.goals import add_goal
+
+    spend = parse_money(str(table["spend"]), what="spend")
+    return add_goal(session, table["name"], spend, table["reward"], skus=table["skus"], per=table["per"])
+
+
+def _goals():
+    from loyaltycli.programs.goals import list_goals
+
+    return Section("goals", {"name": TEXT, "spend": AMOUNT, "reward": TEXT, "skus": PATTERNS, "per": TEXT,
+                             "active": YES_NO},
+                   {"skus": [], "per": "month", "active": True}, list_goals, _goal_written, _goal_added,
+                   N_("a goal named {name!r} already exists with other terms ({key}: {have} here, {given} in "
+                      "the file); a file does not change a goal's terms"))
+
+
+def sections() -> list[Section]:
+    return [_cards(), _goals()]
+
+
+# -- the file ----------------------------------------------------------------------------------------------
+def dump(session: Session) -> str:
+    """The program as a TOML document: the settings, then ``[[cards]]`` and ``[[goals]]`` when there are any."""
+    import tomli_w
+
+    from loyaltycli.store.program import load_program, toml_document
+
+    doc = toml_document(load_program(session))
+    for section in sections():
+        tables = [section.written(row) for row in section.listed(session)]
+        if tables:
+            doc[section.name] = tables
+    return tomli_w.dumps(doc)
+
+
+def load(session: Session, data: dict) -> dict[str, list[str]]:
+    """Apply a program file's document: its settings, and the stamp cards and goals the database has not got.
+    Returns the settings loaded (``loaded``) and, per section, the names added and the names already there
+    with the same terms (``cards_added``, ``cards_unchanged``, ``goals_added``, ``goals_unchanged``). A
+    refusal (InvalidInput, NotFound) names the table; the caller's transaction then changes nothing."""
+    from loyaltycli.store.program import load_toml
+
+    data = dict(data)
+    found = {}
+    for section in sections():
+        key = next((k for k in data if k.strip().lower() == section.name), None)
+        found[section.name] = (section, _tables(section, data.pop(key)) if key is not None else [])
+    out: dict[str, list[str]] = {"loaded": load_toml(session, data)}
+    for name, (section, tables) in found.items():
+        added, unchanged = [], []
+        held = {row.name.lower(): row for row in section.listed(session)}
+        for number, table in tables:
+            try:
+                row = held.get(str(table["name"]).strip().lower())
+                if row is not None:
+                    _same_terms(section, row, table)
+                    unchanged.append(row.name)
+                    continue
+                row = section.added(session, table)
+                if not table["active"]:
+                    row.active = False
+                    session.flush()
+            except InvalidInput as exc:
+                raise InvalidInput(gettext("[[{section}]] #{number} ({name}): {exc}").format(
+                    section=name, number=number, name=str(table["name"]).strip(), exc=exc)) from None
+            held[row.name.lower()] = row
+            added.append(row.name)
+        out[f"{name}_added"], out[f"{name}_unchanged"] = added, unchanged
+    return out
+
+
+def _tables(section: Section, value) -> list[tuple[int, dict]]:
+    """(number from 1, table) of a section's tables, each checked for its keys and the kinds of their values."""
+    if not isinstance(value, list) or not all(isinstance(table, dict) for table in value):
+        raise InvalidInput(gettext("{section} must be a list of [[{section}]] tables, each with {keys}").format(
+            section=section.name, keys=", ".join(section.required)))
+    out = []
+    for number, table in enumerate(value, start=1):
+        def refused(text: str, number: int = number, **values) -> InvalidInput:
+            return InvalidInput(gettext("[[{section}]] #{number}: {problem}").format(
+                section=section.name, number=number, problem=gettext(text).format(**values)))
+
+        for key in table:
+            if key not in section.keys:
+                raise refused(N_("unknown key {key!r}; the keys are {keys}"), key=key, keys=", ".join(section.keys))
+        for key in section.required:
+            if key not in table:
+                raise refused(N_("{key} is missing"), key=key)
+        for key, value_ in table.items():
+            if not _is(section.keys[key], value_):
+                raise refused(N_("{key} must be {kind}"), key=key, kind=gettext(section.keys[key]))
+        out.append((number, {**section.defaults, **table}))  # a key left out: its default, as when typed
+    return out
+
+
+def _is(kind: str, value) -> bool:
+    if kind == WHOLE:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == YES_NO:
+        return isinstance(value, bool)
+    if kind == PATTERNS:
+        return isinstance(value, list) and all(isinstance(p, str) for p in value)
+    if kind == AMOUNT:
+        return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def _same_terms(section: Section, row, table: dict) -> None:
+    """Refuse a table naming a card or goal the database has with other terms (case of the name aside)."""
+    from loyaltycli.base.money import format_amount, parse_money
+
+    have = {**section.defaults, **section.written(row)}
+    for key, value in table.items():
+        if key == "name":
+            continue
+        if key in ("min_amount", "spend"):
+            value = format_amount(parse_money(str(value), what=key))
+        elif key == "skus":
+            value = [p.strip() for p in value if p.strip()]
+        elif key in ("per", "reward"):
+            value = str(value).strip().lower() if key == "per" else str(value).strip()
+        if value != have.get(key):
+            raise InvalidInput(gettext(section.differs).format(
+                name=row.name, key=key, have=_shown(have.get(key)), given=_shown(value)))
+
+
+def _shown(value) -> str:
+    if value is None:
+        return gettext("none")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(value) or gettext("none")
+    return str(value)
+
+
+def summary(loaded: dict[str, list[str]]) -> list[str]:
+    """What a load did to the stamp cards and goals, in words (one part per list that is not empty)."""
+    words = {
+        "cards_added": Nn_("{count} stamp card added ({names})", "{count} stamp cards added ({names})"),
+        "cards_unchanged": Nn_("{count} stamp card already there ({names})",
+                               "{count} stamp cards already there ({names})"),
+        "goals_added": Nn_("{count} goal added ({names})", "{count} goals added ({names})"),
+        "goals_unchanged": Nn_("{count} goal already there ({names})", "{count} goals already there ({names})"),
+    }
+    return [ngettext(*words[key], len(names)).format(count=len(names), names=", ".join(names))
+            for key, names in loaded.items() if key in words and names]
