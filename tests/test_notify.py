@@ -222,10 +222,12 @@ def test_a_password_auth_cannot_carry_is_refused_without_showing_it(shop, smtp, 
     assert not any(ch in result.stderr for ch in "äöÜ")
 
 
-def test_the_password_is_masked_in_a_server_reply_that_echoes_it(program, monkeypatch):
+def test_the_password_is_masked_in_a_server_reply_that_echoes_it(program):
     from loyaltycli.customer import notify
 
-    monkeypatch.setattr(program, "_values", {**program._values, "smtp_host": "127.0.0.1", "smtp_user": "cafe"})
+    from loyaltycli.store.program import Program
+
+    program = Program({**program._values, "smtp_host": "127.0.0.1", "smtp_user": "cafe"})
     smtp = notify.Smtp(program, password=PASSWORD)
     assert PASSWORD not in smtp.mask(f"535 bad credentials {PASSWORD}")
     echoed = __import__("base64").b64encode(f"\0cafe\0{PASSWORD}".encode()).decode()
