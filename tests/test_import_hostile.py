@@ -33,6 +33,19 @@ def test_missing_file_and_folder_exit_1(cli, tmp_path):
     assert result.exit_code == 1 and "is a folder, not a CSV file" in result.stderr
 
 
+def test_a_file_name_too_long_for_the_system_exit_1_in_one_line(cli, tmp_path, database):
+    name = tmp_path / ("x" * 5000 + ".csv")
+    result = cli("import", name)
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr == f"error: cannot read {name}: the name is too long\n"
+    from sqlalchemy import func, select
+
+    from loyaltycli.store.models import ImportRun
+
+    with database.session(write=False) as s:
+        assert s.execute(select(func.count()).select_from(ImportRun)).scalar_one() == 0
+
+
 def test_empty_file_exit_1(cli, tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")

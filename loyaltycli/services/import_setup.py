@@ -45,10 +45,14 @@ class ImportSetUp:
     def _prepare(self, database=None) -> None:
         """Before anything is read: the file's digest checked against earlier runs (unless --again); a
         SAF-T (PT) file turned into canonical rows in a temporary file (tillcsv/saft.py)."""
-        if not self.path.is_file():
-            self.reader.open().close()  # its one-line message for a folder or a missing file
+        try:
+            is_file = self.path.is_file()
+        except OSError:  # a name too long for the system, and the like: open() says why
+            is_file = False
+        if not is_file:
+            self.reader.open().close()  # its one-line message for a folder, a missing file, a name too long
         self._use_shop_locale(database)
-        if self.preset.format == "csv" and not self.reader.options.encoding and self.path.is_file():
+        if self.preset.format == "csv" and not self.reader.options.encoding and is_file:
             # a file that is not UTF-8: the encoding `import inspect` finds too (tillcsv/detect.py); Windows-1252
             # is read line by line anyway, Windows-1250 (a Romanian till) must be said
             from loyaltycli.tillcsv import detect

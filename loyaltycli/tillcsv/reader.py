@@ -67,9 +67,6 @@ class Reader(BlockParsing):
         if self.rejects_path is not None and self.rejects_path.resolve() == self.path.resolve():
             raise InvalidInput(_('--rejects {rejects_path} is the file being imported; give another file').format(rejects_path=self.rejects_path))
         import_files.check_input(self.path, self.label)
-        if self.rejects_path is not None and not self.dry_run:
-            self._replace_rejects = import_files.check_rejects(
-                self.rejects_path, force=self.force_rejects, default=self.default_rejects)
         try:
             handle = self.path.open("rb")
             self.total_bytes = self.path.stat().st_size
@@ -79,6 +76,13 @@ class Reader(BlockParsing):
             raise InvalidInput(_('cannot read {label}: no such file').format(label=self.label)) from None
         except OSError as exc:
             raise InvalidInput(_('cannot read {label}: {value}').format(label=self.label, value=os_reason(exc))) from None
+        if self.rejects_path is not None and not self.dry_run:  # the file read first: its own trouble said first
+            try:
+                self._replace_rejects = import_files.check_rejects(
+                    self.rejects_path, force=self.force_rejects, default=self.default_rejects)
+            except BaseException:
+                handle.close()
+                raise
         return handle
 
     # -- reading and grouping -----------------------------------------------------------------------
