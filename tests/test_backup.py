@@ -382,3 +382,34 @@ def test_restore_into_a_new_database(cli, shop, db_path, tmp_path):
     assert dump(fresh) == dump(db_path)
     assert not list(fresh.parent.glob("*.before-restore-*"))
     assert cli.json("--db", str(fresh), "balance", "C000001")["balance"] == 150
+
+
+@pytest.mark.sqlite_only
+def test_a_restore_waiting_for_the_lock_says_so_to_an_import(cli, shop, db_path, tmp_path):
+    """A running import gives the write lock back at its next block when a writer waits (store/db.py
+    WriteWaiters); `restore` (a real process) says that it waits too, as tills do, instead of waiting out
+    the import's long transaction."""
+    from loyaltycli.store.db import WriteWaiters
+
+    backup = tmp_path / "b.db"
+    assert cli("backup", str(backup)).exit_code == 0
+    importer = WriteWaiters(db_path)
+    assert importer.any() is False  # the import's wait file, made as an import makes it
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the import's transaction, holding the lock
+    env = dict(os.environ, LOYALTY_DB=str(db_path), LOYALTY_NOW="2026-06-15T12:00:00+00:00",
+               LOYALTY_BUSY_TIMEOUT="60")
+    restore = subprocess.Popen([sys.executable, "-m", "loyaltycli", "restore", str(backup), "--yes"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not importer.any() and time.monotonic() < deadline and restore.poll() is None:
+            time.sleep(0.05)
+        assert importer.any() is True, restore.stderr.read() if restore.poll() is not None else "not seen"
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+        out, err = restore.communicate(timeout=60)
+    assert restore.returncode == 0, err
+    assert out.startswith("restored 2 customers")
+    assert importer.any() is False

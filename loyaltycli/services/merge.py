@@ -240,7 +240,8 @@ def scrub_file(database) -> bool:
             raw.execute("VACUUM")
             busy, _log, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
             if busy == 0:
-                raw.execute("BEGIN IMMEDIATE")
+                with database.waiters.waiting():  # an import running says so and gives the lock back soon
+                    raw.execute("BEGIN IMMEDIATE")
                 raw.execute("DELETE FROM program_setting WHERE key = ?", (SCRUB_PENDING,))
                 raw.execute("COMMIT")
                 raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
