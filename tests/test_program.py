@@ -42,6 +42,16 @@ def test_dump_and_load_round_trip(cli, tmp_path):
     assert cli.json("program", "show")["tiers"] == "Member:0.00:1,VIP:1000.00:2"
 
 
+def test_load_names_every_setting_it_loaded(cli, tmp_path):
+    """`loaded` names each setting, an empty one too (it was listed as "" when its value was empty)."""
+    path = tmp_path / "program.toml"
+    path.write_text('welcome_bonus = 80\nshop_name = ""\n')
+    assert cli.json("program", "load", str(path))["loaded"] == ["welcome_bonus", "shop_name"]
+    dumped = tomllib.loads(cli("program", "dump").stdout)
+    path.write_text(cli("program", "dump").stdout)
+    assert sorted(cli.json("program", "load", str(path))["loaded"]) == sorted(dumped)
+
+
 def test_load_is_all_or_nothing(cli, tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('welcome_bonus = 80\nmin_redemption = "many"\n')

@@ -497,7 +497,9 @@ def load_toml(session: Session, data: dict) -> list[str]:
             SETTINGS[key].parse(value)
         except InvalidInput as exc:
             raise InvalidInput(_('{key}: {exc}').format(key=key, exc=exc)) from None
-    return [set_setting(session, key, value) and key for key, value in texts.items()]
+    for key, value in texts.items():
+        set_setting(session, key, value)
+    return list(texts)
 
 
 def dump_toml(program: Program) -> str:
