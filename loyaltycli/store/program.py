@@ -383,8 +383,9 @@ class Program:
         return points
 
 
-def load_program(session: Session) -> Program:
-    """The program in force: defaults overlaid with the stored settings."""
+def load_program(session: Session, *, activate: bool = True) -> Program:
+    """The program in force: defaults overlaid with the stored settings. ``activate=False``: its place (zone,
+    locale, language of messages) is not put in force, for a command that reads the program it is changing."""
     stored = dict(session.execute(select(ProgramSetting.key, ProgramSetting.value)).all())
     values = {}
     for key, setting in SETTINGS.items():
@@ -395,9 +396,10 @@ def load_program(session: Session) -> Program:
     # the definitions of the program types with tables of their own, as the rules engine reads them
     values["cards"] = cards.load_rules(session)
     values["goals"] = goals.load_rules(session)
-    from loyaltycli.base import place
+    if activate:
+        from loyaltycli.base import place
 
-    place.activate(values)
+        place.activate(values)
     return Program(values)
 
 
