@@ -503,3 +503,16 @@ def test_rewards_plans_and_causes_in_the_program_file_in_the_library(session):
     assert [c.name for c in donations.all_causes(session)] == ["Food bank", "Library"]
     again = program_file.load(session, tomllib.loads(program_file.dump(session)))
     assert (again["plans_added"], again["plans_unchanged"]) == ([], ["Max", "Paused"])
+
+
+def test_the_readmes_program_file_example_loads(cli, tmp_path):
+    """The README's example of the lists of a program file is one that loads, and loads twice the same."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```toml\n[[cards]]\n") + len("```toml\n")
+    path = tmp_path / "example.toml"
+    path.write_text(readme[start:readme.index("```", start)], encoding="utf-8")
+    first, again = cli.json("program", "load", str(path)), cli.json("program", "load", str(path))
+    for section in ("cards", "goals", "rewards", "plans", "causes"):
+        assert len(first[f"{section}_added"]) == 1 and again[f"{section}_unchanged"] == first[f"{section}_added"]
