@@ -42,6 +42,16 @@ def test_dump_and_load_round_trip(cli, tmp_path):
     assert cli.json("program", "show")["tiers"] == "Member:0.00:1,VIP:1000.00:2"
 
 
+def test_load_names_every_setting_it_loaded(cli, tmp_path):
+    """`loaded` names each setting, an empty one too (it was listed as "" when its value was empty)."""
+    path = tmp_path / "program.toml"
+    path.write_text('welcome_bonus = 80\nshop_name = ""\n')
+    assert cli.json("program", "load", str(path))["loaded"] == ["welcome_bonus", "shop_name"]
+    dumped = tomllib.loads(cli("program", "dump").stdout)
+    path.write_text(cli("program", "dump").stdout)
+    assert sorted(cli.json("program", "load", str(path))["loaded"]) == sorted(dumped)
+
+
 def test_load_is_all_or_nothing(cli, tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('welcome_bonus = 80\nmin_redemption = "many"\n')
@@ -223,3 +233,286 @@ def test_the_program_file_in_the_library(session):
     assert (tea.name, tea.stamps, tea.per, tea.skus, tea.min_amount, tea.expires_days) == (
         "Tea", 5, "visit", "", 0, None)
     assert len(list_goals(session)) == 1
+
+
+# -- the reward catalogue, membership plans and causes in the program file --------------------------------------
+
+LISTINGS = (("reward", "list"), ("membership", "plan", "list"), ("cause", "list"))
+# what customers did with each definition: counted in the listings, never carried by the file
+USED = {("reward", "list"): {"redeemed": 0}, ("membership", "plan", "list"): {"members": 0},
+        ("cause", "list"): {"donations": 0, "points": 0, "value": "0.00"}}
+
+
+def _customers_use_it(cli, *db):
+    """Ana (C000001) buys, redeems a catalogue reward, joins a plan and gives points to a cause; returns what
+    each command answered (JSON)."""
+    def run(*args):
+        return cli.json(*db, *args)
+    run("enroll", "Ana", "--phone", "0851234567", "--no-input")
+    run("purchase", "C000001", "300.00", "--receipt", "R-1")
+    return [run("redeem", "C000001", "--reward", "slice of cake"), run("membership", "join", "C000001", "Club"),
+            run("donate", "C000001", "20", "--cause", "food bank"), run("balance", "C000001")]
+
+
+def _shop_program(cli, db):
+    """A shop's program in the database ``db``: a setting, rewards (one removed), membership plans and causes,
+    and a customer who used them (which the file leaves out)."""
+    def run(*args):
+        result = cli("--db", str(db), *args)
+        assert result.exit_code == 0, result.output + result.stderr
+    run("init")
+    run("program", "set", "min_redemption", "50")
+    run("reward", "add", "Slice of cake", "--cost", "100")
+    run("reward", "add", "Old mug", "--cost", "300")
+    run("reward", "add", "Tote bag", "--cost", "60")
+    run("reward", "remove", "Old mug")
+    run("membership", "plan", "add", "Club", "--fee", "30.00", "--months", "12", "--multiplier", "2",
+        "--perk", "free delivery")
+    run("membership", "plan", "add", "Monthly", "--fee", "4.50", "--months", "1", "--multiplier", "1.5")
+    run("cause", "add", "Food bank")
+    run("cause", "add", "Animal shelter")
+    return _customers_use_it(cli, "--db", str(db))
+
+
+def test_dump_carries_rewards_plans_and_causes_and_load_makes_them_in_a_fresh_database(cli, tmp_path):
+    """`program dump` then `program load` into a fresh database gives the same reward catalogue, plans and
+    causes (their definitions: no customer's redemption, membership or donation), and a redemption, a
+    membership and a donation then work on them as in the shop they came from."""
+    source = tmp_path / "source.db"
+    answers = _shop_program(cli, source)
+    dumped = cli("--db", str(source), "program", "dump").stdout
+    doc = tomllib.loads(dumped)
+    assert doc["rewards"] == [{"name": "Slice of cake", "cost": 100}, {"name": "Tote bag", "cost": 60}]
+    assert doc["plans"] == [
+        {"name": "Club", "fee": "30.00", "months": 12, "multiplier": "2", "perk": "free delivery", "active": True},
+        {"name": "Monthly", "fee": "4.50", "months": 1, "multiplier": "1.5", "perk": "", "active": True}]
+    assert doc["causes"] == [{"name": "Food bank"}, {"name": "Animal shelter"}]
+    assert "C000001" not in dumped and "Ana" not in dumped and "Old mug" not in dumped
+    path = tmp_path / "program.toml"
+    path.write_text(dumped, encoding="utf-8")
+
+    result = cli("program", "load", str(path))  # the test's own database: fresh
+    assert result.exit_code == 0, result.stderr
+    assert ("2 rewards added (Slice of cake, Tote bag); 2 membership plans added (Club, Monthly); "
+            "2 causes added (Food bank, Animal shelter)") in result.stdout
+    for listing in LISTINGS:  # the same definitions, nobody's use of them yet
+        assert cli.json(*listing) == [{**row, **USED[listing]} for row in cli.json("--db", str(source), *listing)]
+    assert cli("program", "dump").stdout == dumped  # the same file again
+    assert cli.json("customer", "list") == [] and cli.json("membership", "list") == []
+    # the counter uses them at once, as in the shop they came from: the same answers, the same listings
+    assert _customers_use_it(cli) == answers
+    assert answers[1]["multiplier"] == "2" and answers[3]["balance"] == 50 + 300 - 100 - 20
+    for listing in LISTINGS:
+        assert cli.json(*listing) == cli.json("--db", str(source), *listing), listing
+    assert cli.json("purchase", "C000001", "10.00")["points"] == 20  # the Club's x2
+
+
+def test_loading_rewards_plans_and_causes_again_changes_nothing(cli, tmp_path):
+    source = tmp_path / "source.db"
+    _shop_program(cli, source)
+    path = tmp_path / "program.toml"
+    path.write_text(cli("--db", str(source), "program", "dump").stdout, encoding="utf-8")
+    first = cli.json("program", "load", str(path))
+    assert (first["rewards_added"], first["plans_added"], first["causes_added"]) == (
+        ["Slice of cake", "Tote bag"], ["Club", "Monthly"], ["Food bank", "Animal shelter"])
+    listings = [cli.json(*listing) for listing in LISTINGS]
+    again = cli.json("program", "load", str(path))
+    assert (again["rewards_added"], again["rewards_unchanged"]) == ([], ["Slice of cake", "Tote bag"])
+    assert (again["plans_added"], again["plans_unchanged"]) == ([], ["Club", "Monthly"])
+    assert (again["causes_added"], again["causes_unchanged"]) == ([], ["Food bank", "Animal shelter"])
+    assert [cli.json(*listing) for listing in LISTINGS] == listings
+    result = cli("program", "load", str(path))
+    assert ("2 rewards already there (Slice of cake, Tote bag); 2 membership plans already there (Club, "
+            "Monthly); 2 causes already there (Food bank, Animal shelter)") in result.stdout
+
+
+def test_the_same_terms_written_another_way_are_the_same(cli, tmp_path):
+    """A name in another case or spacing, an amount or multiplier written another way: the same definition."""
+    assert cli("reward", "add", "Slice of cake", "--cost", "100").exit_code == 0
+    assert cli("membership", "plan", "add", "Club", "--fee", "30", "--months", "12", "--multiplier", "2").exit_code == 0
+    assert cli("cause", "add", "Food bank").exit_code == 0
+    path = tmp_path / "program.toml"
+    path.write_text('[[rewards]]\nname = "  SLICE  of cake"\ncost = 100\n'
+                    '[[plans]]\nname = "club"\nfee = 30\nmonths = 12\nmultiplier = 2.0\nperk = " "\n'
+                    '[[causes]]\nname = "food   BANK"\n', encoding="utf-8")
+    loaded = cli.json("program", "load", str(path))
+    assert (loaded["rewards_unchanged"], loaded["plans_unchanged"], loaded["causes_unchanged"]) == (
+        ["Slice of cake"], ["Club"], ["Food bank"])
+    assert (loaded["rewards_added"], loaded["plans_added"], loaded["causes_added"]) == ([], [], [])
+
+
+def test_a_dump_without_rewards_plans_or_causes_looks_as_before_and_an_old_file_leaves_them_alone(cli, tmp_path):
+    """A shop without any: no such lists in its dump. A file without them (written before dumps carried them):
+    its settings load; the rewards, plans and causes in the database stay as they are."""
+    before = tomllib.loads(cli("program", "dump").stdout)
+    assert not {"rewards", "plans", "causes", "cards", "goals"} & set(before)
+    assert cli("reward", "add", "Slice of cake", "--cost", "100").exit_code == 0
+    assert cli("membership", "plan", "add", "Club", "--fee", "30", "--months", "12", "--multiplier", "2").exit_code == 0
+    assert cli("cause", "add", "Food bank").exit_code == 0
+    after = tomllib.loads(cli("program", "dump").stdout)
+    assert {key: value for key, value in after.items() if key not in ("rewards", "plans", "causes")} == before
+    import tomli_w
+
+    path = tmp_path / "old.toml"
+    path.write_text(tomli_w.dumps({**before, "welcome_bonus": 80}), encoding="utf-8")
+    result = cli.json("program", "load", str(path))
+    assert (result["rewards_added"], result["plans_added"], result["causes_added"]) == ([], [], [])
+    assert cli.json("program", "show")["welcome_bonus"] == "80"
+    assert [r["reward"] for r in cli.json("reward", "list")] == ["Slice of cake"]
+    assert [p["plan"] for p in cli.json("membership", "plan", "list")] == ["Club"]
+    assert [c["cause"] for c in cli.json("cause", "list")] == ["Food bank"]
+
+
+GOOD = {"rewards": '{ name = "Good", cost = 500 }', "causes": '{ name = "Good" }',
+        "plans": '{ name = "Good", fee = "1.00", months = 1, multiplier = "1" }'}
+
+
+@pytest.mark.parametrize("section, entry, message", [
+    ("rewards", '{ name = "Mug", cost = "100" }', "error: [[rewards]] #2: cost must be a whole number\n"),
+    ("rewards", '{ name = "Mug" }', "error: [[rewards]] #2: cost is missing\n"),
+    ("rewards", '{ name = "Mug", cost = 100, value = "5.00" }',
+     "error: [[rewards]] #2: unknown key 'value'; the keys are name, cost\n"),
+    ("rewards", '{ name = "Mug", cost = 0 }', "error: [[rewards]] #2 (Mug): --cost must be a positive whole number "
+                                              "of points\n"),
+    ("rewards", '{ name = "Mug", cost = 60 }',
+     "error: [[rewards]] #2 (Mug): --cost 60 is below the minimum redemption (100 points); raise the cost or "
+     "`loyalty program set min_redemption N`\n"),
+    ("rewards", '{ name = "", cost = 100 }', "error: [[rewards]] #2 (): reward name must be 1 to 100 characters\n"),
+    ("plans", '{ name = "Club", fee = "30.00", months = 12 }', "error: [[plans]] #2: multiplier is missing\n"),
+    ("plans", '{ name = "Club", fee = "30.00", months = 0, multiplier = "2" }',
+     "error: [[plans]] #2 (Club): --months must be 1 to 120\n"),
+    ("plans", '{ name = "Club", fee = "30.00", months = 12, multiplier = "20" }',
+     "error: [[plans]] #2 (Club): --multiplier '20' must be at most 10\n"),
+    ("plans", '{ name = "Club", fee = "30.00", months = 12, multiplier = true }',
+     'error: [[plans]] #2: multiplier must be a number such as "1.5"\n'),
+    ("plans", '{ name = "Club", fee = "lots", months = 12, multiplier = "2" }',
+     "error: [[plans]] #2 (Club): fee 'lots' is not a decimal amount like 12.50\n"),
+    ("plans", '{ name = "Club", fee = "30.00", months = "12", multiplier = "2" }',
+     "error: [[plans]] #2: months must be a whole number\n"),
+    ("plans", '{ name = "Club", fee = "30.00", months = 12, multiplier = "2", members = 3 }',
+     "error: [[plans]] #2: unknown key 'members'; the keys are name, fee, months, multiplier, perk, active\n"),
+    ("causes", '{ name = "" }', "error: [[causes]] #2 (): cause name must be 1 to 100 characters\n"),
+    ("causes", '{ name = 7 }', "error: [[causes]] #2: name must be text\n"),
+    ("causes", '{ cause = "Food bank" }',
+     "error: [[causes]] #2: unknown key 'cause'; the keys are name\n"),
+])
+def test_a_bad_reward_plan_or_cause_in_the_file_is_refused_and_nothing_is_loaded(cli, tmp_path, section, entry,
+                                                                                 message):
+    path = tmp_path / "bad.toml"
+    # a good one of the kind before it (#1): added, then taken back with the rest
+    path.write_text(f"welcome_bonus = 80\n{section} = [{GOOD[section]}, {entry}]\n", encoding="utf-8")
+    result = cli("program", "load", str(path))
+    assert (result.exit_code, result.stderr) == (1, message)
+    assert cli.json("program", "show")["welcome_bonus"] == "50"
+    assert [cli.json(*listing) for listing in LISTINGS] == [[], [], []]
+    for value in ("3", '["Food bank"]', '"Food bank"'):
+        path.write_text(f"welcome_bonus = 80\n{section} = {value}\n", encoding="utf-8")
+        result = cli("program", "load", str(path))
+        assert result.exit_code == 1 and f"{section} must be a list of [[{section}]] tables" in result.stderr
+    assert cli.json("program", "show")["welcome_bonus"] == "50"
+
+
+def test_a_reward_or_plan_of_the_same_name_with_other_terms_is_refused(cli, tmp_path):
+    """A plan's terms are not changed by a file (members joined on them), nor a reward's cost (that is `reward
+    remove` then `reward add`): one of the same name with other terms is refused, and nothing in the file is
+    loaded, the definitions before it included."""
+    assert cli("reward", "add", "Slice of cake", "--cost", "100").exit_code == 0
+    assert cli("membership", "plan", "add", "Club", "--fee", "30.00", "--months", "12", "--multiplier", "2",
+               "--perk", "free delivery").exit_code == 0
+    path = tmp_path / "other.toml"
+    path.write_text('welcome_bonus = 80\n[[causes]]\nname = "Food bank"\n'
+                    '[[rewards]]\nname = "Tote bag"\ncost = 400\n'
+                    '[[rewards]]\nname = "slice of cake"\ncost = 150\n', encoding="utf-8")
+    result = cli("program", "load", str(path))
+    assert (result.exit_code, result.stderr) == (
+        1, "error: [[rewards]] #2 (slice of cake): a reward named 'Slice of cake' is already offered with other "
+           "terms (cost: 100 here, 150 in the file); to change its cost, remove it first (`loyalty reward "
+           "remove`)\n")
+    for plan, difference in [('fee = "25.00"\nmonths = 12\nmultiplier = "2"\nperk = "free delivery"',
+                              "fee: 30.00 here, 25.00 in the file"),
+                             ('fee = "30.00"\nmonths = 12\nmultiplier = "2.5"\nperk = "free delivery"',
+                              "multiplier: 2 here, 2.5 in the file"),
+                             ('fee = "30.00"\nmonths = 12\nmultiplier = "2"',  # perk left out: none
+                              "perk: free delivery here, none in the file"),
+                             ('fee = "30.00"\nmonths = 12\nmultiplier = "2"\nperk = "free delivery"\nactive = false',
+                              "active: true here, false in the file")]:
+        path.write_text(f'welcome_bonus = 80\n[[rewards]]\nname = "Tote bag"\ncost = 400\n'
+                        f'[[plans]]\nname = "CLUB"\n{plan}\n', encoding="utf-8")
+        result = cli("program", "load", str(path))
+        assert (result.exit_code, result.stderr) == (
+            1, f"error: [[plans]] #1 (CLUB): a membership plan named 'Club' already exists with other terms "
+               f"({difference}); a file does not change a plan's terms\n")
+    assert cli.json("program", "show")["welcome_bonus"] == "50"
+    assert [(r["reward"], r["cost"]) for r in cli.json("reward", "list")] == [("Slice of cake", 100)]
+    assert [(p["plan"], p["fee"], p["multiplier"]) for p in cli.json("membership", "plan", "list")] == [
+        ("Club", "30.00", "2")]
+    assert cli.json("cause", "list") == []
+
+
+def test_a_removed_reward_the_file_names_is_offered_again_at_the_files_cost(cli, tmp_path):
+    """As `reward add` does: the catalogue of the file is what is on offer after it."""
+    assert cli("reward", "add", "Slice of cake", "--cost", "100").exit_code == 0
+    assert cli("reward", "remove", "Slice of cake").exit_code == 0
+    path = tmp_path / "program.toml"
+    path.write_text('[[rewards]]\nname = "Slice of cake"\ncost = 120\n', encoding="utf-8")
+    assert cli.json("program", "load", str(path))["rewards_added"] == ["Slice of cake"]
+    assert cli.json("program", "load", str(path))["rewards_unchanged"] == ["Slice of cake"]
+    assert [(r["reward"], r["cost"]) for r in cli.json("reward", "list")] == [("Slice of cake", 120)]
+
+
+def test_a_rewards_cost_is_checked_against_the_files_own_min_redemption(cli, tmp_path, monkeypatch):
+    """The settings of the file load first: a reward the file's min_redemption allows is taken. The summary
+    is in the language of the one who reads it."""
+    path = tmp_path / "program.toml"
+    path.write_text('min_redemption = 40\n[[rewards]]\nname = "Biscuit"\ncost = 40\n'
+                    '[[causes]]\nname = "Banco alimentar"\n', encoding="utf-8")
+    result = cli("program", "load", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert "1 reward added (Biscuit); 1 cause added (Banco alimentar)" in result.stdout
+    assert cli.json("reward", "list")[0]["cost"] == 40
+    path.write_text('min_redemption = 40\n[[rewards]]\nname = "Biscuit"\ncost = 40\n[[rewards]]\nname = "Mug"\n'
+                    'cost = 200\n[[causes]]\nname = "Banco alimentar"\n', encoding="utf-8")
+    monkeypatch.setenv("LOYALTY_LANG", "pt_PT")
+    result = cli("program", "load", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert ("1 prémio adicionado (Mug); 1 prémio já existente (Biscuit); 1 causa já existente (Banco alimentar)"
+            in result.stdout)
+
+
+def test_rewards_plans_and_causes_in_the_program_file_in_the_library(session):
+    from loyaltycli.services import donations, memberships, program_file, rewards
+    from loyaltycli.store.program import load_program
+
+    rewards.add_reward(session, load_program(session), "Slice of cake", 100)
+    memberships.add_plan(session, "Max", 500, 1, "10")  # kept as 1E+1: the file says 10
+    donations.add_cause(session, "Food bank")
+    doc = tomllib.loads(program_file.dump(session))
+    assert doc["rewards"] == [{"name": "Slice of cake", "cost": 100}]
+    assert doc["plans"] == [{"name": "Max", "fee": "5.00", "months": 1, "multiplier": "10", "perk": "",
+                             "active": True}]
+    assert doc["causes"] == [{"name": "Food bank"}]
+    doc["plans"].append({"name": "Paused", "fee": "1.00", "months": 3, "multiplier": 1.25, "active": False})
+    doc["causes"].append({"name": "Library"})
+    loaded = program_file.load(session, doc)
+    assert (loaded["rewards_unchanged"], loaded["plans_unchanged"], loaded["plans_added"],
+            loaded["causes_added"]) == (["Slice of cake"], ["Max"], ["Paused"], ["Library"])
+    paused = memberships.all_plans(session)[-1]
+    assert (paused.name, paused.fee, paused.months, paused.multiplier, paused.perk, paused.active) == (
+        "Paused", 100, 3, "1.25", "", False)
+    assert [p["plan"] for p in memberships.list_plans(session)] == ["Max"]  # not offered, as in the file
+    assert [c.name for c in donations.all_causes(session)] == ["Food bank", "Library"]
+    again = program_file.load(session, tomllib.loads(program_file.dump(session)))
+    assert (again["plans_added"], again["plans_unchanged"]) == ([], ["Max", "Paused"])
+
+
+def test_the_readmes_program_file_example_loads(cli, tmp_path):
+    """The README's example of the lists of a program file is one that loads, and loads twice the same."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```toml\n[[cards]]\n") + len("```toml\n")
+    path = tmp_path / "example.toml"
+    path.write_text(readme[start:readme.index("```", start)], encoding="utf-8")
+    first, again = cli.json("program", "load", str(path)), cli.json("program", "load", str(path))
+    for section in ("cards", "goals", "rewards", "plans", "causes"):
+        assert len(first[f"{section}_added"]) == 1 and again[f"{section}_unchanged"] == first[f"{section}_added"]

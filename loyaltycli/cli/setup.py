@@ -152,9 +152,9 @@ def program_set(key: str = typer.Argument(..., help="Setting name, see `program 
 
 @program_app.command("load")
 def program_load(file: Path = typer.Argument(..., help="TOML file as written by `program dump`.")) -> None:
-    """Apply a program file: its settings, and the stamp cards and goals the database has not got (all or
-    nothing). A card or goal already there with the same terms is left as it is; one of the same name
-    with other terms is refused.
+    """Apply a program file: its settings, and the stamp cards, goals, rewards, membership plans and causes
+    the database has not got (all or nothing). One already there with the same terms is left as it is; one
+    of the same name with other terms is refused.
 
     Example: loyalty program load program.toml
     """
@@ -171,7 +171,8 @@ def program_load(file: Path = typer.Argument(..., help="TOML file as written by 
 @program_app.command("dump")
 def program_dump() -> None:
     """Print the program as TOML (to keep, edit and `program load` again): the settings, the stamp cards
-    ([[cards]]) and the goals ([[goals]]); no customer's data.
+    ([[cards]]), goals ([[goals]]), rewards ([[rewards]]), membership plans ([[plans]]) and causes
+    ([[causes]]); no customer's data.
 
     Example: loyalty program dump > program.toml
     """

@@ -45,6 +45,11 @@ def find_cause(session: Session, name: str) -> Cause:
     return cause
 
 
+def all_causes(session: Session) -> list[Cause]:
+    """Every cause, in the order they were added."""
+    return list(session.execute(select(Cause).order_by(Cause.id)).scalars())
+
+
 def list_causes(session: Session) -> list[dict]:
     """Every cause with what it has received so far."""
     totals = (select(Donation.cause_id, func.count().label("n"), func.sum(Donation.points).label("points"),

@@ -64,6 +64,11 @@ def find_plan(session: Session, name: str) -> MembershipPlan:
     return plan
 
 
+def all_plans(session: Session) -> list[MembershipPlan]:
+    """Every plan, offered or not, in the order they were added."""
+    return list(session.execute(select(MembershipPlan).order_by(MembershipPlan.id)).scalars())
+
+
 def list_plans(session: Session) -> list[dict]:
     now = clock.now()
     members = (select(Membership.plan_id, func.count(func.distinct(Membership.customer_id)).label("n"))

@@ -1,13 +1,16 @@
 """The program as a file: `program dump` writes it as TOML, `program load` reads it back (all or nothing).
 
-The file holds the settings (store/program.py) and the definitions of the program types with tables of
-their own: the stamp cards (``[[cards]]``) and the goals (``[[goals]]``), in the order they were added.
-Definitions only, as for the settings: no customer's stamps, progress or vouchers. A file without
-``cards`` or ``goals`` (one dumped before they were written there) loads as before.
+The file holds the settings (store/program.py) and the definitions the shop sets up in tables of their
+own: the stamp cards (``[[cards]]``), the goals (``[[goals]]``), the reward catalogue (``[[rewards]]``), the
+paid membership plans (``[[plans]]``) and the donation causes (``[[causes]]``), in the order they were added.
+Definitions only, as for the settings: no customer's stamps, progress, vouchers, redemptions, memberships
+or donations. A file without some of these lists (one dumped before they were written there) loads as
+before, and a shop without any of one kind dumps no list for it.
 
-Loading adds the cards and goals the database has not got, and leaves alone the ones it has with the
-same terms (a file loads twice to the same result). One of the same name (in any case) with other terms is
-refused: customers hold stamps and progress on it, and no command changes a card's or goal's terms.
+Loading adds the definitions the database has not got, through the services that add them at the counter
+(the same checks), and leaves alone the ones it has with the same terms (a file loads twice to the same
+result). One of the same name (in any case) with other terms is refused: customers hold stamps, progress,
+memberships on it, and no command changes its terms (a reward's cost changes only by removing it first).
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from loyaltycli.base.errors import InvalidInput
+from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet
 from loyaltycli.i18n import N_, Nn_, gettext, ngettext
 
 # What a value of the file must be, as the refusal says it.
 WHOLE, TEXT, PATTERNS, YES_NO, AMOUNT = (N_("a whole number"), N_("text"), N_("a list of SKU patterns"),
                                          N_("true or false"), N_("an amount such as \"12.50\""))
+NUMBER = N_("a number such as \"1.5\"")
 
 
 class Section:
@@ -30,8 +34,9 @@ class Section:
     what the database holds, how a table is written and how one is added."""
 
     def __init__(self, name: str, keys: dict[str, str], defaults: dict[str, Any], listed: Callable,
-                 written: Callable[[Any], dict], added: Callable, differs: str):
-        self.name, self.keys, self.defaults = name, keys, defaults  # a key without a default is required
+                 written: Callable[[Any], dict], added: Callable, differs: str | None):
+        # a key without a default is required; ``differs``: None when a name is all there is to compare
+        self.name, self.keys, self.defaults = name, keys, defaults
         self.required = tuple(key for key in keys if key not in defaults)
         self.listed, self.written, self.added, self.differs = listed, written, added, differs
 
@@ -98,13 +103,80 @@ def _goals():
                       "the file); a file does not change a goal's terms"))
 
 
+# -- the reward catalogue --------------------------------------------------------------------------------
+def _reward_written(reward) -> dict:
+    return {"name": reward.name, "cost": reward.cost}
+
+
+def _reward_added(session: Session, table: dict):
+    from loyaltycli.services.rewards import add_reward
+    from loyaltycli.store.program import load_program
+
+    # the file's settings are stored by now: a cost is checked against its min_redemption
+    return add_reward(session, load_program(session, activate=False), table["name"], table["cost"])
+
+
+def _rewards():
+    from loyaltycli.services.rewards import offered
+
+    # the rewards on offer: a removed one is history (past redemptions name it), and a file naming it offers
+    # it again, as `reward add` does
+    return Section("rewards", {"name": TEXT, "cost": WHOLE}, {}, offered, _reward_written, _reward_added,
+                   N_("a reward named {name!r} is already offered with other terms ({key}: {have} here, {given} "
+                      "in the file); to change its cost, remove it first (`loyalty reward remove`)"))
+
+
+# -- paid membership plans --------------------------------------------------------------------------------
+def _plan_written(plan) -> dict:
+    from decimal import Decimal
+
+    from loyaltycli.base.money import format_amount
+
+    return {"name": plan.name, "fee": format_amount(plan.fee), "months": plan.months,
+            "multiplier": f"{Decimal(plan.multiplier).normalize():f}", "perk": plan.perk,
+            "active": bool(plan.active)}
+
+
+def _plan_added(session: Session, table: dict):
+    from loyaltycli.base.money import parse_money
+    from loyaltycli.services.memberships import add_plan
+
+    fee = parse_money(str(table["fee"]), what="fee")
+    return add_plan(session, table["name"], fee, table["months"], str(table["multiplier"]), table["perk"])
+
+
+def _plans():
+    from loyaltycli.services.memberships import all_plans
+
+    return Section("plans", {"name": TEXT, "fee": AMOUNT, "months": WHOLE, "multiplier": NUMBER, "perk": TEXT,
+                             "active": YES_NO},
+                   {"perk": "", "active": True}, all_plans, _plan_written, _plan_added,
+                   N_("a membership plan named {name!r} already exists with other terms ({key}: {have} here, "
+                      "{given} in the file); a file does not change a plan's terms"))
+
+
+# -- donation causes --------------------------------------------------------------------------------------
+def _cause_added(session: Session, table: dict):
+    from loyaltycli.services.donations import add_cause
+
+    return add_cause(session, table["name"])
+
+
+def _causes():
+    from loyaltycli.services.donations import all_causes
+
+    return Section("causes", {"name": TEXT}, {}, all_causes, lambda cause: {"name": cause.name}, _cause_added,
+                   None)
+
+
 def sections() -> list[Section]:
-    return [_cards(), _goals()]
+    return [_cards(), _goals(), _rewards(), _plans(), _causes()]
 
 
 # -- the file ----------------------------------------------------------------------------------------------
 def dump(session: Session) -> str:
-    """The program as a TOML document: the settings, then ``[[cards]]`` and ``[[goals]]`` when there are any."""
+    """The program as a TOML document: the settings, then each list of definitions (``[[cards]]``,
+    ``[[goals]]``, ``[[rewards]]``, ``[[plans]]``, ``[[causes]]``) that is not empty."""
     import tomli_w
 
     from loyaltycli.store.program import load_program, toml_document
@@ -118,10 +190,11 @@ def dump(session: Session) -> str:
 
 
 def load(session: Session, data: dict) -> dict[str, list[str]]:
-    """Apply a program file's document: its settings, and the stamp cards and goals the database has not got.
+    """Apply a program file's document: its settings, and the definitions the database has not got.
     Returns the settings loaded (``loaded``) and, per section, the names added and the names already there
-    with the same terms (``cards_added``, ``cards_unchanged``, ``goals_added``, ``goals_unchanged``). A
-    refusal (InvalidInput, NotFound) names the table; the caller's transaction then changes nothing."""
+    with the same terms (``cards_added``, ``cards_unchanged``, ``goals_added``... ``causes_unchanged``). A
+    refusal (InvalidInput, RuleNotMet, NotFound) names the table; the caller's transaction then changes
+    nothing."""
     from loyaltycli.store.program import load_toml
 
     data = dict(data)
@@ -132,25 +205,30 @@ def load(session: Session, data: dict) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {"loaded": load_toml(session, data)}
     for name, (section, tables) in found.items():
         added, unchanged = [], []
-        held = {row.name.lower(): row for row in section.listed(session)}
+        held = {_named(row.name): row for row in section.listed(session)}
         for number, table in tables:
             try:
-                row = held.get(str(table["name"]).strip().lower())
+                row = held.get(_named(table["name"]))
                 if row is not None:
                     _same_terms(section, row, table)
                     unchanged.append(row.name)
                     continue
                 row = section.added(session, table)
-                if not table["active"]:
+                if "active" in section.keys and not table["active"]:
                     row.active = False
                     session.flush()
-            except InvalidInput as exc:
-                raise InvalidInput(gettext("[[{section}]] #{number} ({name}): {exc}").format(
+            except (InvalidInput, RuleNotMet, NotFound) as exc:
+                raise type(exc)(gettext("[[{section}]] #{number} ({name}): {exc}").format(
                     section=name, number=number, name=str(table["name"]).strip(), exc=exc)) from None
-            held[row.name.lower()] = row
+            held[_named(row.name)] = row
             added.append(row.name)
         out[f"{name}_added"], out[f"{name}_unchanged"] = added, unchanged
     return out
+
+
+def _named(name) -> str:
+    """A name as the services compare them: any case, runs of spaces as one."""
+    return " ".join(str(name).split()).lower()
 
 
 def _tables(section: Section, value) -> list[tuple[int, dict]]:
@@ -184,32 +262,42 @@ def _is(kind: str, value) -> bool:
         return isinstance(value, bool)
     if kind == PATTERNS:
         return isinstance(value, list) and all(isinstance(p, str) for p in value)
-    if kind == AMOUNT:
+    if kind in (AMOUNT, NUMBER):
         return isinstance(value, (str, int, float)) and not isinstance(value, bool)
     return isinstance(value, str)
 
 
 def _same_terms(section: Section, row, table: dict) -> None:
-    """Refuse a table naming a card or goal the database has with other terms (case of the name aside)."""
-    from loyaltycli.base.money import format_amount, parse_money
-
+    """Refuse a table naming a definition the database has with other terms (case of the name aside)."""
     have = {**section.defaults, **section.written(row)}
-    for key, value in table.items():
-        if key == "name":
+    for key in section.keys:  # the first difference in the order of the keys, as the file is written
+        if key == "name" or key not in table:
             continue
-        if key in ("min_amount", "spend"):
-            value = format_amount(parse_money(str(value), what=key))
-        elif key == "skus":
-            value = [p.strip() for p in value if p.strip()]
-        elif key in ("per", "reward"):
-            value = str(value).strip().lower() if key == "per" else str(value).strip()
-        if value != have.get(key):
+        value = _term(section.keys[key], key, table[key])
+        if value != _term(section.keys[key], key, have.get(key)):
             raise InvalidInput(gettext(section.differs).format(
                 name=row.name, key=key, have=_shown(have.get(key)), given=_shown(value)))
 
 
-def _shown(value) -> str:
+def _term(kind: str, key: str, value):
+    """A value of the file as the database would hold it, to compare with what it holds."""
+    from loyaltycli.base.money import format_amount, parse_decimal, parse_money
+
     if value is None:
+        return None
+    if kind == AMOUNT:
+        return format_amount(parse_money(str(value), what=key))
+    if kind == NUMBER:
+        return f"{parse_decimal(str(value), what=key).normalize():f}"
+    if kind == PATTERNS:
+        return [p.strip() for p in value if p.strip()]
+    if kind == TEXT:
+        return str(value).strip().lower() if key == "per" else str(value).strip()
+    return value
+
+
+def _shown(value) -> str:
+    if value is None or value == "":
         return gettext("none")
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -219,13 +307,21 @@ def _shown(value) -> str:
 
 
 def summary(loaded: dict[str, list[str]]) -> list[str]:
-    """What a load did to the stamp cards and goals, in words (one part per list that is not empty)."""
+    """What a load did to the definitions, in words (one part per list that is not empty)."""
     words = {
         "cards_added": Nn_("{count} stamp card added ({names})", "{count} stamp cards added ({names})"),
         "cards_unchanged": Nn_("{count} stamp card already there ({names})",
                                "{count} stamp cards already there ({names})"),
         "goals_added": Nn_("{count} goal added ({names})", "{count} goals added ({names})"),
         "goals_unchanged": Nn_("{count} goal already there ({names})", "{count} goals already there ({names})"),
+        "rewards_added": Nn_("{count} reward added ({names})", "{count} rewards added ({names})"),
+        "rewards_unchanged": Nn_("{count} reward already there ({names})",
+                                 "{count} rewards already there ({names})"),
+        "plans_added": Nn_("{count} membership plan added ({names})", "{count} membership plans added ({names})"),
+        "plans_unchanged": Nn_("{count} membership plan already there ({names})",
+                               "{count} membership plans already there ({names})"),
+        "causes_added": Nn_("{count} cause added ({names})", "{count} causes added ({names})"),
+        "causes_unchanged": Nn_("{count} cause already there ({names})", "{count} causes already there ({names})"),
     }
     return [ngettext(*words[key], len(names)).format(count=len(names), names=", ".join(names))
             for key, names in loaded.items() if key in words and names]

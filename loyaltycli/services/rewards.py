@@ -53,6 +53,11 @@ def remove_reward(session: Session, name: str) -> Reward:
     return reward
 
 
+def offered(session: Session) -> list[Reward]:
+    """The rewards on offer (not removed), in the order they were first added."""
+    return list(session.execute(select(Reward).where(Reward.active.is_(True)).order_by(Reward.id)).scalars())
+
+
 def list_rewards(session: Session, program: Program) -> list[dict]:
     """The catalogue with each reward's value at the program's point value and how often it was taken."""
     taken = (select(Redemption.reward_id, func.count().label("n")).where(Redemption.reward_id.is_not(None))

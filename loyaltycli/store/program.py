@@ -383,8 +383,9 @@ class Program:
         return points
 
 
-def load_program(session: Session) -> Program:
-    """The program in force: defaults overlaid with the stored settings."""
+def load_program(session: Session, *, activate: bool = True) -> Program:
+    """The program in force: defaults overlaid with the stored settings. ``activate=False``: its place (zone,
+    locale, language of messages) is not put in force, for a command that reads the program it is changing."""
     stored = dict(session.execute(select(ProgramSetting.key, ProgramSetting.value)).all())
     values = {}
     for key, setting in SETTINGS.items():
@@ -395,9 +396,10 @@ def load_program(session: Session) -> Program:
     # the definitions of the program types with tables of their own, as the rules engine reads them
     values["cards"] = cards.load_rules(session)
     values["goals"] = goals.load_rules(session)
-    from loyaltycli.base import place
+    if activate:
+        from loyaltycli.base import place
 
-    place.activate(values)
+        place.activate(values)
     return Program(values)
 
 
@@ -497,7 +499,9 @@ def load_toml(session: Session, data: dict) -> list[str]:
             SETTINGS[key].parse(value)
         except InvalidInput as exc:
             raise InvalidInput(_('{key}: {exc}').format(key=key, exc=exc)) from None
-    return [set_setting(session, key, value) and key for key, value in texts.items()]
+    for key, value in texts.items():
+        set_setting(session, key, value)
+    return list(texts)
 
 
 def dump_toml(program: Program) -> str:
