@@ -35,6 +35,17 @@ def test_plan_list(cli, club):
     assert cli.json("membership", "plan", "list")[0]["members"] == 1
 
 
+def test_a_multiplier_of_ten_is_written_10_not_1E1(cli):
+    result = cli("membership", "plan", "add", "Gold", "--fee", "90.00", "--months", "12", "--multiplier", "10")
+    assert result.stdout == "plan Gold: 90.00 per 12 months, points x10\n"
+    assert cli.json("membership", "plan", "list")[0]["multiplier"] == "10"
+    cli("enroll", "Ann", "--email", "ann@example.ie", "--at", "2025-01-01")
+    cli("membership", "join", "C000001", "Gold")
+    sale = cli.json("purchase", "C000001", "5.00")
+    assert (sale["points"], sale["multiplier"]) == (50, "10")
+    assert "x10)" in cli.json("history", "C000001")[-1]["note"]
+
+
 def test_multiplier_applies_while_active_and_fee_is_not_spend(cli, club):
     result = cli("membership", "join", "C000001", "Club")
     assert result.stdout == "C000001 joined Club until 2027-06-15 (fee 30.00 paid; points x2)\n"

@@ -80,6 +80,11 @@ def plain(value: Decimal, places: int = 2) -> str:
     return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN):f}"
 
 
+def decimal_text(value: Decimal) -> str:
+    """A rate or multiplier as written: no trailing zeros, never an exponent (10, not 1E+1; 1.25; 0.5)."""
+    return f"{value.normalize():f}"
+
+
 def quantity_text(quantity_milli: int) -> str:
     """Thousandths as shown: 2000 -> '2', 750 -> '0.75'."""
     value = (Decimal(quantity_milli) / MILLI).normalize()

@@ -10,6 +10,7 @@ import typer
 from loyaltycli.cli import options
 from loyaltycli.cli.render import emit, emit_lists
 from loyaltycli.i18n import _
+from loyaltycli.base.numbers import decimal_text
 
 card_app = typer.Typer(help="Stamp cards: the 10th coffee is on us (vouchers: `loyalty redeem KEY --voucher`).",
                        no_args_is_help=True)
@@ -133,7 +134,7 @@ def rule_list() -> None:
         program = load_program(session)
     rows = [{"name": r.name, "skus": " ".join(r.skus), "points": r.points, "per": r.per, "earn": None}
             for r in program.item_rules]
-    rows += [{"name": r.name, "skus": " ".join(r.skus), "points": None, "per": None, "earn": str(r.rate.normalize())}
+    rows += [{"name": r.name, "skus": " ".join(r.skus), "points": None, "per": None, "earn": decimal_text(r.rate)}
              for r in program.earn_rules]
     emit(rows, columns=["name", "skus", "points", "per", "earn"], title=_("Item rules"))
 

@@ -11,6 +11,7 @@ from loyaltycli.cli import options
 from loyaltycli.cli.customers import who
 from loyaltycli.cli.render import emit
 from loyaltycli.i18n import _, ngettext
+from loyaltycli.base.numbers import decimal_text
 
 referral_app = typer.Typer(help="Referral codes and who referred whom.", no_args_is_help=True)
 cause_app = typer.Typer(help="Causes customers can donate points to.", no_args_is_help=True)
@@ -425,7 +426,7 @@ def rebate(year: int = typer.Option(..., "--year", help="A finished calendar yea
         run = bonuses.rebate(session, program, year, percent, dry_run=dry_run)
     rows = [{**c, "spend": _money(c["spend"])} for c in run.customers]
     if options.current.json:
-        emit({"year": run.year, "percent": str(run.percent.normalize()), "dry_run": dry_run,
+        emit({"year": run.year, "percent": decimal_text(run.percent), "dry_run": dry_run,
               "customers": len(rows), "points": run.points, "spend": _money(run.spend),
               "already_rebated": run.already, "rebates": rows})
         return

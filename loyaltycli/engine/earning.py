@@ -23,6 +23,7 @@ from loyaltycli.base.money import floor_int, format_amount, format_money
 from loyaltycli.engine.account import Account, Referral
 from loyaltycli.engine.rules import Event, Rule, compose, rate_points
 from loyaltycli.i18n import _
+from loyaltycli.base.numbers import decimal_text
 
 if TYPE_CHECKING:  # the Program is read by attribute only: the engine does not import the settings' storage
     from loyaltycli.store.program import Program, Tier
@@ -191,7 +192,7 @@ class Engine:
         (English text, "earn", JSON of the values), the rate's part cached per tier, multiplier and channel."""
         rate = self._rates.get((tier.name, multiplier, channel))
         if rate is None:
-            mult = str(multiplier.normalize())
+            mult = decimal_text(multiplier)
             rate = self._rates[(tier.name, multiplier, channel)] = (
                 f"{channel} ({tier.name} x{mult})",
                 "," + dumps({"channel": channel, "tier": tier.name, "multiplier": mult},

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from loyaltycli.i18n import gettext
+from loyaltycli.base.numbers import decimal_text
 
 KEY = "by_product"
 
@@ -22,7 +23,7 @@ def add_earn_rule(session, name: str, skus: list[str], earn: str) -> dict:
     program = load_program(session)
     check_rule_name_free(program, name)
     set_setting(session, "earn_rules", format_earn_rules((*program.earn_rules, EarnRule(name, patterns, rate))))
-    return {"name": name, "skus": list(patterns), "earn": str(rate.normalize())}
+    return {"name": name, "skus": list(patterns), "earn": decimal_text(rate)}
 
 
 def remove_rule(session, name: str) -> dict:

@@ -21,6 +21,7 @@ from loyaltycli.base.money import floor_int, parse_decimal
 from loyaltycli.store.program import Program
 from loyaltycli.engine.notes import make as make_note
 from loyaltycli.i18n import _
+from loyaltycli.base.numbers import decimal_text
 
 
 def birthday_in(year: int, birthday: date) -> date:
@@ -165,7 +166,7 @@ def rebate(session: Session, program: Program, year: int, percent: str | Decimal
         run.points += points
         run.spend += net
         rows.append(_row(customer_id, "rebate", points, now, program, key,
-                         make_note("rebate", percent=str(pct.normalize()), year=year, amount=net),
+                         make_note("rebate", percent=decimal_text(pct), year=year, amount=net),
                          expires_at=expires, recorded_at=now))
     if not dry_run:
         bulk_post(session, rows)

@@ -20,6 +20,7 @@ from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet
 from loyaltycli.store.models import Customer, Membership, MembershipPlan
 from loyaltycli.base.money import format_money, parse_decimal
 from loyaltycli.i18n import _, ngettext
+from loyaltycli.base.numbers import decimal_text
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -48,7 +49,7 @@ def add_plan(session: Session, name: str, fee: int, months: int, multiplier: str
     factor = parse_decimal(multiplier, what="--multiplier", minimum=Decimal(1), maximum=Decimal(10))
     if session.execute(select(MembershipPlan.id).where(func.lower(MembershipPlan.name) == value.lower())).first():
         raise RuleNotMet(_('plan {value!r} already exists; see `loyalty membership plan list`').format(value=value))
-    plan = MembershipPlan(name=value, fee=fee, months=months, multiplier=str(factor.normalize()),
+    plan = MembershipPlan(name=value, fee=fee, months=months, multiplier=decimal_text(factor),
                           perk=(perk or "").strip()[:500])
     session.add(plan)
     session.flush()

@@ -124,7 +124,7 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
     return PurchaseResult(
         receipt_id=receipt_id, code=customer.code, amount=amount, points=decision.earned,
         balance=balance, tier=program.tier_for_spend(spend).name, earn_tier=tier.name,
-        multiplier=str(multiplier.normalize()), bonuses=bonuses, purchase_id=purchase_id,
+        multiplier=numbers.decimal_text(multiplier), bonuses=bonuses, purchase_id=purchase_id,
         cards=cards.customer_cards(session, customer.id, active=program.cards) if decision.writes.get("card_ledger") else [],
         shown=programs.shown(session, program, customer.id, clock.now(),
                              written={table for table, rows in decision.writes.items() if rows}))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet
 from loyaltycli.i18n import N_, Nn_, gettext, ngettext
+from loyaltycli.base.numbers import decimal_text
 
 # What a value of the file must be, as the refusal says it.
 WHOLE, TEXT, PATTERNS, YES_NO, AMOUNT = (N_("a whole number"), N_("text"), N_("a list of SKU patterns"),
@@ -133,7 +134,7 @@ def _plan_written(plan) -> dict:
     from loyaltycli.base.money import format_amount
 
     return {"name": plan.name, "fee": format_amount(plan.fee), "months": plan.months,
-            "multiplier": f"{Decimal(plan.multiplier).normalize():f}", "perk": plan.perk,
+            "multiplier": decimal_text(Decimal(plan.multiplier)), "perk": plan.perk,
             "active": bool(plan.active)}
 
 
@@ -288,7 +289,7 @@ def _term(kind: str, key: str, value):
     if kind == AMOUNT:
         return format_amount(parse_money(str(value), what=key))
     if kind == NUMBER:
-        return f"{parse_decimal(str(value), what=key).normalize():f}"
+        return decimal_text(parse_decimal(str(value), what=key))
     if kind == PATTERNS:
         return [p.strip() for p in value if p.strip()]
     if kind == TEXT:

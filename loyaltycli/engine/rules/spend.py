@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from loyaltycli.engine.notes import make as note
 from loyaltycli.engine.rules import Rule
+from loyaltycli.base.numbers import decimal_text
 
 ORDER = 10
 
@@ -37,7 +38,7 @@ class SpendPoints(Rule):
             if reverse:
                 out.rows.append(engine.row(account.id, "refund", -reverse, at, None,
                                            note("refund_unlinked", receipt=event.receipt_id, amount=amount,
-                                                multiplier=str(multiplier.normalize()))))
+                                                multiplier=decimal_text(multiplier))))
             out.earned -= reverse
             out.tier, out.multiplier = tier, multiplier
             return
