@@ -46,6 +46,15 @@ def test_a_file_name_too_long_for_the_system_exit_1_in_one_line(cli, tmp_path, d
         assert s.execute(select(func.count()).select_from(ImportRun)).scalar_one() == 0
 
 
+def test_a_name_too_long_for_its_rejects_file_says_to_give_one(cli, tmp_path):
+    name = tmp_path / ("y" * 250 + ".csv")  # a file name the system takes; with .rejects.csv added it does not
+    name.write_text("receipt_id,timestamp,customer,amount\n", encoding="utf-8")
+    result = cli("import", name)
+    assert (result.exit_code, result.stderr) == (
+        1, f"error: cannot use the rejects file {name}.rejects.csv: the name is too long; give --rejects FILE\n")
+    assert cli.json("import", name, "--rejects", tmp_path / "r.csv")["read"] == 0
+
+
 def test_empty_file_exit_1(cli, tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")

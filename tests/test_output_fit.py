@@ -178,3 +178,13 @@ def test_words_wrap_at_ordinary_spaces_only():
     assert widest_atom(text) == len("2026-06-15 13:00")
     assert wrap_words("a\nb c", 80) == ["a", "b c"]  # line breaks kept
     assert wrap_words("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]  # only wider than the line: cut
+
+
+def test_a_list_of_numbers_is_words_and_a_phone_too_wide_is_cut_at_its_spaces():
+    from loyaltycli.cli.render import wrap_words
+
+    numbers = " ".join(str(i) for i in range(1, 21))
+    assert wrap_words(numbers, 20) == ["1 2 3 4 5 6 7 8 9 10", "11 12 13 14 15 16 17", "18 19 20"]
+    assert wrap_words("ring +40 712 345 678 now", 16) == ["ring", "+40 712 345 678", "now"]
+    assert wrap_words("ring +40 712 345 678 now", 10) == ["ring +40", "712 345", "678 now"]
+    assert wrap_words("  a   b", 40) == ["  a   b"]  # a line that fits is printed as written

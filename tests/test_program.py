@@ -217,6 +217,38 @@ def test_a_card_or_goal_of_the_same_name_with_other_terms_is_refused(cli, tmp_pa
     assert cli.json("card", "list")[0]["stamps"] == 10 and cli.json("goal", "list")[0]["spend"] == "30.00"
 
 
+def test_a_name_twice_in_one_file_is_refused_and_nothing_is_loaded(cli, tmp_path):
+    path = tmp_path / "twice.toml"
+    path.write_text('welcome_bonus = 80\n[[cards]]\nname = "Dup"\nstamps = 8\nreward = "Tea"\n'
+                    '[[cards]]\nname = "DUP"\nstamps = 8\nreward = "Tea"\n', encoding="utf-8")
+    result = cli("program", "load", str(path))
+    assert (result.exit_code, result.stderr) == (
+        1, "error: [[cards]] #2 (DUP): the same name as #1: each name once in a file\n")
+    assert cli.json("card", "list") == [] and cli.json("program", "show")["welcome_bonus"] == "50"
+
+
+def test_patterns_in_another_order_are_the_same_terms_and_a_difference_the_file_wrote_is_named_first(cli, tmp_path):
+    assert cli("card", "add", "Coffee", "--stamps", "10", "--reward", "Free coffee", "--sku", "CAP-*", "--sku",
+               "LAT-*").exit_code == 0
+    path = tmp_path / "same.toml"
+    path.write_text('[[cards]]\nname = "coffee"\nstamps = 10\nreward = "Free coffee"\n'
+                    'skus = ["LAT-*", "CAP-*", "LAT-*"]\n', encoding="utf-8")
+    assert cli.json("program", "load", str(path))["cards_unchanged"] == ["Coffee"]
+    # the file leaves skus out (its default: none) and writes other stamps: the stamps are what it is told
+    path.write_text('[[cards]]\nname = "coffee"\nstamps = 11\nreward = "Free coffee"\n', encoding="utf-8")
+    result = cli("program", "load", str(path))
+    assert result.exit_code == 1 and "(stamps: 10 here, 11 in the file)" in result.stderr
+
+
+def test_a_refusal_of_the_program_file_quotes_a_long_name_shortened(cli, tmp_path):
+    path = tmp_path / "long.toml"
+    name = "T" * 5000
+    path.write_text(f'[[cards]]\nname = "{name}"\nstamps = 0\nreward = "Tea"\n', encoding="utf-8")
+    result = cli("program", "load", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == f"error: [[cards]] #1 ({'T' * 40}…): card name must be 1 to 100 characters\n"
+
+
 def test_the_program_file_in_the_library(session):
     from loyaltycli.programs.goals import add_goal, list_goals
     from loyaltycli.services import cards, program_file

@@ -348,7 +348,8 @@ def table_of_fields(data: dict, *, title: str | None = None, width: int | None =
 # Text breaks at ordinary spaces only: the no-break spaces of an amount (487,50\u00a0€) never, nor the space
 # between a date and its time (2026-06-15 13:00) or between the digit groups of a phone (+40 712 345 678).
 _DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})")
-_DIGIT_GROUPS = re.compile(r"(?<![^ ])\+?\d+(?: \d+)+(?![^ ])")
+# a phone's groups: two to five short groups, the run standing alone (a longer list of numbers is words)
+_DIGIT_GROUPS = re.compile(r"(?<![^ ])(?<!\d )\+?\d{1,4}(?: \d{2,4}){1,4}(?![^ ])(?! \d)")
 _KEPT = "\x00"
 
 
@@ -374,8 +375,14 @@ def wrap_words(text: str, width: int) -> list[str]:
     width = max(width, 1)
     out: list[str] = []
     for given in text.split("\n"):
+        if cell_len(given) <= width:  # it fits: as written, its spaces and indentation kept
+            out.append(given)
+            continue
         line = ""
-        for atom in _atoms(given):
+        # a piece kept whole (a phone's groups) that is wider than the line is cut at its own spaces first
+        atoms = [part for atom in _atoms(given)
+                 for part in (atom.split(" ") if cell_len(atom) > width and " " in atom else [atom])]
+        for atom in atoms:
             if line and cell_len(line) + 1 + cell_len(atom) <= width:
                 line += " " + atom
                 continue

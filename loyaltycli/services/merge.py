@@ -237,14 +237,16 @@ def scrub_file(database) -> bool:
         raw = conn.connection.dbapi_connection
         try:
             raw.execute("PRAGMA secure_delete=ON")
-            raw.execute("VACUUM")
-            busy, _log, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            if busy == 0:
-                with database.waiters.waiting():  # an import running says so and gives the lock back soon
+            # VACUUM, the checkpoints and the BEGIN each wait for the write lock: an import running is told
+            # (WriteWaiters) and gives it back at its next block instead of holding it its 10 s
+            with database.waiters.waiting():
+                raw.execute("VACUUM")
+                busy, _log, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if busy == 0:
                     raw.execute("BEGIN IMMEDIATE")
-                raw.execute("DELETE FROM program_setting WHERE key = ?", (SCRUB_PENDING,))
-                raw.execute("COMMIT")
-                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    raw.execute("DELETE FROM program_setting WHERE key = ?", (SCRUB_PENDING,))
+                    raw.execute("COMMIT")
+                    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error:
             # Another till held the lock past the timeout: the erasure is committed and its freed pages
             # were zeroed (secure_delete); only the compaction is left for the next forget.

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet
+from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet, shortened
 from loyaltycli.i18n import N_, Nn_, gettext, ngettext
 from loyaltycli.base.numbers import decimal_text
 
@@ -207,11 +207,16 @@ def load(session: Session, data: dict) -> dict[str, list[str]]:
     for name, (section, tables) in found.items():
         added, unchanged = [], []
         held = {_named(row.name): row for row in section.listed(session)}
-        for number, table in tables:
+        in_file: dict[str, int] = {}  # a name -> the number of its first table in this file
+        for number, table, given in tables:
             try:
+                first = in_file.setdefault(_named(table["name"]), number)
+                if first != number:
+                    raise InvalidInput(gettext("the same name as #{first}: each name once in a file").format(
+                        first=first))
                 row = held.get(_named(table["name"]))
                 if row is not None:
-                    _same_terms(section, row, table)
+                    _same_terms(section, row, table, given)
                     unchanged.append(row.name)
                     continue
                 row = section.added(session, table)
@@ -220,7 +225,7 @@ def load(session: Session, data: dict) -> dict[str, list[str]]:
                     session.flush()
             except (InvalidInput, RuleNotMet, NotFound) as exc:
                 raise type(exc)(gettext("[[{section}]] #{number} ({name}): {exc}").format(
-                    section=name, number=number, name=str(table["name"]).strip(), exc=exc)) from None
+                    section=name, number=number, name=shortened(str(table["name"]).strip()), exc=exc)) from None
             held[_named(row.name)] = row
             added.append(row.name)
         out[f"{name}_added"], out[f"{name}_unchanged"] = added, unchanged
@@ -232,8 +237,9 @@ def _named(name) -> str:
     return " ".join(str(name).split()).lower()
 
 
-def _tables(section: Section, value) -> list[tuple[int, dict]]:
-    """(number from 1, table) of a section's tables, each checked for its keys and the kinds of their values."""
+def _tables(section: Section, value) -> list[tuple[int, dict, tuple[str, ...]]]:
+    """(number from 1, table, the keys the file gave) of a section's tables, each checked for its keys and the
+    kinds of their values; a key left out takes its default."""
     if not isinstance(value, list) or not all(isinstance(table, dict) for table in value):
         raise InvalidInput(gettext("{section} must be a list of [[{section}]] tables, each with {keys}").format(
             section=section.name, keys=", ".join(section.required)))
@@ -252,7 +258,7 @@ def _tables(section: Section, value) -> list[tuple[int, dict]]:
         for key, value_ in table.items():
             if not _is(section.keys[key], value_):
                 raise refused(N_("{key} must be {kind}"), key=key, kind=gettext(section.keys[key]))
-        out.append((number, {**section.defaults, **table}))  # a key left out: its default, as when typed
+        out.append((number, {**section.defaults, **table}, tuple(table)))  # a key left out: its default, as typed
     return out
 
 
@@ -268,10 +274,12 @@ def _is(kind: str, value) -> bool:
     return isinstance(value, str)
 
 
-def _same_terms(section: Section, row, table: dict) -> None:
-    """Refuse a table naming a definition the database has with other terms (case of the name aside)."""
+def _same_terms(section: Section, row, table: dict, given: tuple[str, ...] = ()) -> None:
+    """Refuse a table naming a definition the database has with other terms (case of the name aside). The
+    first difference is said: among the keys the file ``given`` first, then those it left to their defaults."""
     have = {**section.defaults, **section.written(row)}
-    for key in section.keys:  # the first difference in the order of the keys, as the file is written
+    keys = [key for key in section.keys if key in given] + [key for key in section.keys if key not in given]
+    for key in keys:
         if key == "name" or key not in table:
             continue
         value = _term(section.keys[key], key, table[key])
@@ -290,8 +298,8 @@ def _term(kind: str, key: str, value):
         return format_amount(parse_money(str(value), what=key))
     if kind == NUMBER:
         return decimal_text(parse_decimal(str(value), what=key))
-    if kind == PATTERNS:
-        return [p.strip() for p in value if p.strip()]
+    if kind == PATTERNS:  # the same patterns in another order, or one twice, are the same terms
+        return sorted({p.strip() for p in value if p.strip()})
     if kind == TEXT:
         return str(value).strip().lower() if key == "per" else str(value).strip()
     return value

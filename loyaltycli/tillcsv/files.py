@@ -63,6 +63,8 @@ def check_rejects(path: Path, *, force: bool, default: bool) -> bool:
     except FileNotFoundError:
         return False
     except OSError as exc:
+        if default:  # FILE.rejects.csv beside the file (a name too long once .rejects.csv is added...)
+            raise InvalidInput(_('cannot use the rejects file {path}: {value}; give --rejects FILE').format(path=files.shown(path), value=files.reason(exc))) from None
         raise InvalidInput(_('cannot use the rejects file {path}: {value}').format(path=files.shown(path), value=files.reason(exc))) from None
     if stat.S_ISLNK(info.st_mode):
         raise InvalidInput(_('the rejects file {path} is a symbolic link; refusing to write through it (remove it or give --rejects FILE)').format(path=files.shown(path)))
