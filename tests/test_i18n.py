@@ -362,7 +362,7 @@ def test_enroll_on_a_terminal_speaks_the_language(cli, lang, i18n):
     for question, answer in [("Phone (Enter to give a name instead):", "\r"), ("Name:", "Ana Sousa\r"),
                              ("E-mail (optional):", "\r"),
                              ("Card number (optional):", "\r"), ("Birthday YYYY-MM-DD (optional):", "\r"),
-                             ("Referral code (optional):", "\r"), ("Agrees to receive offers by e-mail?", "y"),
+                             ("Referral code (optional):", "\r"), ("Agrees to receive offers by e-mail?", "y\r"),
                              ("Agrees to receive offers by SMS?", "\r")]:
         translated = t.gettext(question)
         assert translated != question

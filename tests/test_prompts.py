@@ -74,7 +74,7 @@ def test_enroll_flags_what_is_in_use_at_that_question(cli, database):
     child.expect("unknown referral code 'ZZZZZZZZ'")
     child.send(CLEAR + first["referral_code"].lower() + "\r")
     child.expect("Agrees to receive offers by e-mail")
-    child.send("y")
+    child.send("y\r")
     child.expect("Agrees to receive offers by SMS")  # a separate answer, "no" unless said
     child.send("\r")
     # the confirmation shows the phone as people read it
@@ -190,3 +190,35 @@ def test_import_inspect_piped_asks_nothing(cli, tmp_path):
     result = cli("import", "inspect", till)
     assert result.exit_code == 0 and "Walk through" not in result.output
     assert '"Número" = "receipt_id"' in result.stdout
+
+
+@pytest.mark.parametrize("lang, yes, email_question, sms_question", [
+    ("pt_PT", "s", "por e-mail", "por SMS"),
+    ("ro", "D", "prin e-mail", "prin SMS"),
+    ("en", "y", "by e-mail", "by SMS"),
+])
+def test_a_yes_typed_with_its_enter_answers_its_own_question_only(cli, lang, yes, email_question, sms_question,
+                                                                  monkeypatch):
+    """A clerk types the answer and Enter at once (s⏎): the e-mail consent is yes, and the Enter does not
+    run on to answer the SMS question (which is asked, and left at no)."""
+    monkeypatch.setenv("LOYALTY_LANG", lang)
+    child = spawn("enroll")
+    child.expect(r"\?|:")
+    child.send("\r")  # no phone: a name instead
+    child.expect(":")
+    child.send("Ana Sousa\r")
+    child.expect(":")
+    child.send("ana@example.pt\r")
+    for _question in range(3):  # card, birthday, referral code: Enter skips each
+        child.expect(":")
+        child.send("\r")
+    child.expect(email_question)
+    child.send(yes + "\r")  # in one go
+    child.expect(sms_question)
+    child.send("\r")
+    child.expect(r"\?")  # the summary
+    child.send("\r")
+    assert finish(child) == 0
+    consents = cli.json("customer", "show", "C000001")["consents"]
+    assert (consents["email"] or {}).get("given") is True
+    assert (consents["sms"] or {}).get("given") is None

@@ -66,9 +66,9 @@ def test_enrol_by_phone_alone_with_a_tax_id(cli, shop, lang, width):
         child.send("\r")
     for _question in range(2):  # offers by e-mail, offers by SMS: each no
         child.expect(r"\?")
-        child.send("n")
+        child.send("n\r")
     child.expect(r"\?")  # the summary, answered with the language's own yes
-    child.send(yes)
+    child.send(yes + "\r")
     code, out = finish(child)
     assert code == 0, out
     data = cli.json("customer", "show", "C000003")

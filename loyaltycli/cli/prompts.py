@@ -259,7 +259,9 @@ def _yes_no(question: str, *, default: bool):
 
     confirm_prompt.YES, confirm_prompt.NO = _("Yes"), _("No")
     hint = _("(Y/n)") if default else _("(y/N)")
-    return _own_letters(questionary.confirm(question, default=default, instruction=hint + " "))
+    # auto_enter off: a letter is taken by Enter, so the Enter typed after it (s⏎) is not kept for the next
+    # question, where it would answer it (a consent nobody gave, or a default nobody chose)
+    return _own_letters(questionary.confirm(question, default=default, instruction=hint + " ", auto_enter=False))
 
 
 def _own_letters(question):
@@ -277,8 +279,8 @@ def _own_letters(question):
     for word, key in ((_("Yes"), "y"), (_("No"), "n")):
         own = letter(word)
         if own.isalpha() and own not in "yn":
-            def feed(event, key=key):
-                event.app.key_processor.feed(KeyPress(key, key))
+            def feed(event, key=key):  # read before any key typed after it (first), as if it were y or n
+                event.app.key_processor.feed(KeyPress(key, key), first=True)
             extra.add(own)(feed)
             extra.add(own.upper())(feed)
     app = question.application
