@@ -251,3 +251,16 @@ def test_a_return_names_its_sale_in_any_case_as_at_the_counter(cli, ann, tmp_pat
     history = [(h["kind"], h["points"]) for h in cli.json("history", ann)]
     assert history == [("welcome", 50), ("earn", 600), ("milestone", 250), ("refund", -300), ("earn", 50),
                        ("refund", -10)]
+
+
+def test_an_import_says_its_counts_and_why_it_could_not_enroll_in_the_shops_words(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("LOYALTY_LANG", "ro")
+    bad = "=HYPERLINK(" + "x" * 300 + ")"
+    till = write(tmp_path / "till.csv", HEADER + (
+        "R1,2026-02-01T10:00:00,6000100000009,20.00,store,COF-250,2,10.00\n"
+        f"R2,2026-02-01T11:00:00,{bad},5.00,store,COF-250,1,5.00\n"))
+    result = cli("import", till, "--enroll-unknown", "--customer-kind", "card")
+    assert result.exit_code == 3, result.stderr
+    assert "1 client înscris," in result.stdout + result.stderr
+    rejects = (tmp_path / "till.csv.rejects.csv").read_text(encoding="utf-8")
+    assert f"clientul necunoscut '{bad[:40]}…' nu poate fi înscris: " in rejects

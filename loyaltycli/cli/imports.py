@@ -159,15 +159,15 @@ def _report(data: dict) -> None:
     counts = {
         "sales": ngettext("{count} sale", "{count} sales", data["sales"]).format(count=data["sales"]),
         "refunds": ngettext("{count} refund", "{count} refunds", data["refunds"]).format(count=data["refunds"]),
-        "customers": ngettext("{count} customer", "{count} customers", data["customers_enrolled"]).format(
-            count=data["customers_enrolled"]),
+        "enrolled": ngettext("{count} customer enrolled", "{count} customers enrolled",
+                             data["customers_enrolled"]).format(count=data["customers_enrolled"]),
         "points": ngettext("{count} point", "{count} points", abs(data["points_awarded"])).format(
             count=data["points_awarded"])}
     # every row read is counted once: imported, skipped, anonymous, a return without sale, or rejected
     line = (_("{file}: read {read}, would import {imported}, skipped {skipped}, anonymous {anonymous}, rejected "
-              "{rejected}; {sales}, {refunds}, {customers} enrolled, {points}") if data["dry_run"] else
+              "{rejected}; {sales}, {refunds}, {enrolled}, {points}") if data["dry_run"] else
             _("{file}: read {read}, imported {imported}, skipped {skipped}, anonymous {anonymous}, rejected "
-              "{rejected}; {sales}, {refunds}, {customers} enrolled, {points}")).format(
+              "{rejected}; {sales}, {refunds}, {enrolled}, {points}")).format(
         file=data["file"], read=data["read"], imported=data["imported"], skipped=data["skipped"],
         anonymous=data["anonymous"], rejected=data["rejected"], **counts)
     if data.get("returns_without_sale"):

@@ -16,6 +16,7 @@ from loyaltycli.base.errors import LoyaltyError
 from loyaltycli.base.taxid import loose as loose_tax_id
 from loyaltycli.engine.account import Account
 from loyaltycli.services import customers
+from loyaltycli.i18n import N_, gettext
 from loyaltycli.store.models import Customer, LedgerEntry
 from loyaltycli.store.program import Program
 from loyaltycli.store.storage import chunks, id_param, is_sqlite, queries, write_rows
@@ -139,7 +140,7 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
         try:
             profile = customers.validate_profile(program, **{kind: key})
         except InvalidInput as exc:
-            out[key] = f"cannot enroll unknown customer {key!r}: {exc}"
+            out[key] = gettext("cannot enroll unknown customer {key!r}: {reason}").format(key=key, reason=exc)
             continue
         value = getattr(profile, kind)
         if (kind, value) in taken:  # two ways of typing one customer (0722 123 456, 0722123456): one enrolls
@@ -153,13 +154,15 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
         column = getattr(Customer, kind)
         for chunk in chunks(values):
             for value, code in session.execute(select(column, Customer.code).where(column.in_(chunk))):
-                label = {"email": "e-mail", "tax_id": "tax id"}.get(kind, kind)
-                taken[kind, value] = f"{label} {value} already belongs to customer {code}"
+                label = gettext({"email": N_("e-mail"), "tax_id": N_("tax id"), "card": N_("card"),
+                                 "phone": N_("phone")}[kind])
+                taken[kind, value] = gettext("{label} {value} already belongs to customer {other}").format(
+                    label=label, value=value, other=code)
     kept = []
     for key, kind, value, at in rows:
         owner = taken.get((kind, value))
         if owner != key:
-            out[key] = f"cannot enroll unknown customer {key!r}: {owner}"
+            out[key] = gettext("cannot enroll unknown customer {key!r}: {reason}").format(key=key, reason=owner)
         else:
             kept.append((key, kind, value, at))
     if not kept:
