@@ -548,3 +548,29 @@ def test_the_readmes_program_file_example_loads(cli, tmp_path):
     first, again = cli.json("program", "load", str(path)), cli.json("program", "load", str(path))
     for section in ("cards", "goals", "rewards", "plans", "causes"):
         assert len(first[f"{section}_added"]) == 1 and again[f"{section}_unchanged"] == first[f"{section}_added"]
+
+
+def test_point_value_must_be_more_than_0_and_a_database_holding_0_refuses_what_needs_it(cli, tmp_path, database):
+    refused = "point_value: must be more than 0 (the money one point is worth when redeemed)"
+    result = cli("program", "set", "point_value", "0")
+    assert (result.exit_code, result.stderr) == (1, f"error: {refused}\n")
+    path = tmp_path / "zero.toml"
+    path.write_text('point_value = "0.00"\nwelcome_bonus = 80\n', encoding="utf-8")
+    result = cli("program", "load", str(path))
+    assert result.exit_code == 1 and refused in result.stderr
+    refused = "point_value is 0: points are worth nothing here; set it with `loyalty program set point_value AMOUNT`"
+    assert cli.json("program", "show")["point_value"] == "0.05"
+    # a database written before the check: what turns points into money says so, nothing is written
+    from loyaltycli.store.models import ProgramSetting
+
+    with database.session() as s:
+        s.add(ProgramSetting(key="point_value", value="0.00"))
+    cli("enroll", "Ann", "--email", "ann@example.ie", "--at", "2025-01-01")
+    assert cli("purchase", "C000001", "120.00", "--at", "2025-03-01").exit_code == 0
+    assert cli("cause", "add", "Food bank").exit_code == 0
+    before = cli.json("history", "C000001")
+    for args in (("redeem", "C000001", "100"), ("rebate", "--year", "2025", "--percent", "2"),
+                 ("donate", "C000001", "100", "--cause", "Food bank")):
+        result = cli(*args)
+        assert (result.exit_code, result.stderr) == (1, f"error: {refused}\n"), args
+    assert cli.json("history", "C000001") == before

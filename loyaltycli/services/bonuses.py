@@ -18,7 +18,7 @@ from loyaltycli.shop import clock
 from loyaltycli.base.errors import InvalidInput, RuleNotMet
 from loyaltycli.store.models import Customer, LedgerEntry, Purchase
 from loyaltycli.base.money import floor_int, parse_decimal
-from loyaltycli.store.program import Program
+from loyaltycli.store.program import Program, point_value
 from loyaltycli.engine.notes import make as make_note
 from loyaltycli.i18n import _
 from loyaltycli.base.numbers import decimal_text
@@ -148,6 +148,7 @@ def rebate(session: Session, program: Program, year: int, percent: str | Decimal
     if end > now:
         raise RuleNotMet(_("{year} has not ended yet; the rebate is paid on a finished year's spend").format(year=year))
     key = f"rebate:{year}"
+    worth = point_value(program)
     has_key = exists().where(and_(LedgerEntry.customer_id == Customer.id, LedgerEntry.bonus_key == key))
     spend = func.sum(Purchase.amount)
     base = (select(Customer.id, Customer.code, Customer.name, spend)
@@ -159,7 +160,7 @@ def rebate(session: Session, program: Program, year: int, percent: str | Decimal
     run.already = session.execute(select(func.count()).select_from(base.where(has_key).subquery())).scalar_one()
     rows = []
     for customer_id, code, name, net in session.execute(base.where(~has_key).order_by(Customer.id)):
-        points = floor_int(Decimal(net) * pct / 100 / program.point_value)
+        points = floor_int(Decimal(net) * pct / 100 / worth)
         if points <= 0:
             continue
         run.customers.append({"code": code, "name": name, "spend": net, "points": points})

@@ -12,7 +12,7 @@ from loyaltycli.shop import clock
 from loyaltycli.store import ledger
 from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet
 from loyaltycli.store.models import Cause, Customer, Donation
-from loyaltycli.store.program import Program
+from loyaltycli.store.program import Program, point_value
 from loyaltycli.engine.notes import make as make_note
 from loyaltycli.i18n import _
 
@@ -82,7 +82,7 @@ def donate(session: Session, program: Program, customer: Customer, points: int, 
     at = check_when(at)
     if customer.status != "active":
         raise RuleNotMet(_('customer {code} is not active').format(code=customer.code))
-    value = points * program.point_value
+    value = points * point_value(program)
     entry, left = ledger.spend(session, customer, points, at, "donate", make_note("donate", cause=cause.name))
     session.add(Donation(ledger_id=entry.id, customer_id=customer.id, cause_id=cause.id, points=points,
                          value=value, at=at))

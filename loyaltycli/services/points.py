@@ -20,7 +20,7 @@ from loyaltycli.base.errors import (AmbiguousCustomer, DuplicateReceipt, Insuffi
 from loyaltycli import programs
 from loyaltycli.store.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, Reward
 from loyaltycli.base.money import format_money, format_number, parse_money
-from loyaltycli.store.program import Program
+from loyaltycli.store.program import Program, point_value
 from loyaltycli.base import numbers
 from loyaltycli.engine.earning import DELTA, KIND, LEDGER_COLUMNS, PURCHASE, Engine
 from loyaltycli.engine.notes import make as make_note
@@ -367,7 +367,7 @@ def redeem(session: Session, program: Program, customer: Customer, points: int |
             raise RuleNotMet(_('redemptions need a basket of at least {min_basket} (give --basket AMOUNT)').format(min_basket=format_money(program.min_basket)))
         if basket < program.min_basket:
             raise RuleNotMet(_('basket {basket} is below the minimum {min_basket} for a redemption').format(basket=format_money(basket), min_basket=format_money(program.min_basket)))
-    value = points * program.point_value
+    value = points * (program.point_value if chosen is not None else point_value(program))
     if basket is not None and chosen is None and value > basket:
         raise RuleNotMet(_('{points} points are worth {value}, more than the basket {basket}').format(points=points, value=format_money(value), basket=format_money(basket)))
     at = check_when(at)

@@ -64,6 +64,24 @@ def _money_check(text: str) -> str:
     return format_amount(parse_money(str(text)))
 
 
+def _point_value_check(text: str) -> str:
+    """point_value: more than nothing (a rebate divides by it; a redemption worth 0.00 takes points for
+    nothing)."""
+    value = _money_check(text)
+    if parse_amount(value) <= 0:
+        raise InvalidInput(_("must be more than 0 (the money one point is worth when redeemed)"))
+    return value
+
+
+def point_value(program) -> int:
+    """What one point is worth (cents), for what turns points into money or money into points (a redemption
+    for value, a donation, a rebate); refused when a database from before the check holds 0."""
+    if program.point_value <= 0:
+        raise InvalidInput(_("point_value is 0: points are worth nothing here; set it with `loyalty program set "
+                             "point_value AMOUNT`"))
+    return program.point_value
+
+
 def _decimal(minimum: str = "0", maximum: str = "1000"):
     def parse(text: str) -> Decimal:
         return parse_decimal(text, minimum=Decimal(minimum), maximum=Decimal(maximum))
@@ -281,7 +299,7 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("milestone_bonus", "250", N_("points when the year's spend first reaches milestone_spend (0: off)"),
             _int(), str, "int"),
     Setting("point_value", "0.05", N_("currency value of one point when redeemed"), _amount, format_amount,
-            check=_money_check),
+            check=_point_value_check),
     Setting("min_redemption", "100", N_("fewest points one redemption may use"), _int(1), str, "int"),
     Setting("min_basket", "0.00", N_("smallest basket a redemption may be used on (0: any)"), _amount, format_amount,
             check=_money_check),
