@@ -208,3 +208,13 @@ def test_library_answers_and_may_send(session, program):
     assert not consent.may_send(session, no_address, "email")  # nowhere to send it
     with pytest.raises(ValueError):
         consent.may_send(session, kiosk, "membership")
+
+
+def test_how_loyaltycli_recorded_an_answer_is_shown_in_the_readers_language(cli, monkeypatch):
+    cli("enroll", "Ana", "--email", "ana@example.pt")
+    assert cli("customer", "consent", "C000001", "--grant", "sms", "--how", "kiosk").exit_code == 0
+    assert cli("customer", "consent", "C000001", "--grant", "email", "--how", "papel assinado").exit_code == 0
+    monkeypatch.setenv("LOYALTY_LANG", "pt_PT")
+    shown = cli("customer", "show", "C000001").stdout
+    assert "quiosque" in shown and "papel assinado" in shown  # ours translated; what staff typed, as typed
+    assert cli.json("customer", "show", "C000001")["consents"]["sms"]["how"] == "kiosk"  # stored as recorded

@@ -9,7 +9,7 @@ import typer
 from loyaltycli.cli import options
 from loyaltycli.cli.exits import fail
 from loyaltycli.cli.render import emit
-from loyaltycli.i18n import _, ngettext
+from loyaltycli.i18n import N_, _, ngettext
 
 customer_app = typer.Typer(help="Look up, list and edit customers.", no_args_is_help=True)
 
@@ -97,6 +97,16 @@ def _language_shown(language: str | None) -> str:
     return language or _("the shop's ({language})").format(language=shop_language())
 
 
+# How answers were given, recorded in English as written by loyaltycli itself; shown in the reader's language
+# (what staff typed with --consent-how is shown as typed)
+STEP_BY_STEP = N_("asked at the counter (loyalty enroll, step by step)")
+_OWN_HOWS = frozenset({STEP_BY_STEP, N_("kiosk"), N_("customer forget (personal data erased)")})
+
+
+def _how(text: str | None) -> str | None:
+    return _(text) if text in _OWN_HOWS else text
+
+
 def consent_fields(data: dict) -> dict:
     """The answers per channel as people read them: agreed (when, how, wording) or not."""
     from loyaltycli.services.consent import EMAIL, LABELS
@@ -105,13 +115,13 @@ def consent_fields(data: dict) -> dict:
     out = {}
     for channel, answer in (data.get("consents") or {}).items():
         if answer and answer["given"]:
-            text = _("agreed {when}, {how}").format(when=local_text(answer["at"]), how=answer["how"])
+            text = _("agreed {when}, {how}").format(when=local_text(answer["at"]), how=_how(answer["how"]))
             if answer["version"]:
                 text += " " + _("(wording {version})").format(version=answer["version"])
         elif channel == EMAIL and data["consent"]:
             text = _("agreed")  # before consent records were kept
         elif answer:
-            text = _("no: withdrawn {when}, {how}").format(when=local_text(answer["at"]), how=answer["how"])
+            text = _("no: withdrawn {when}, {how}").format(when=local_text(answer["at"]), how=_how(answer["how"]))
         else:
             text = _("no")
         if channel == EMAIL and not (answer and answer["given"]) and not data["consent"]:
@@ -193,7 +203,7 @@ def enroll(
         answers = prompts.enroll_flow(program, check=check, given=given)
         if answers is None:  # Ctrl-C or Ctrl-D: interrupted, as everywhere (README, exit codes)
             fail(_("enrollment cancelled; nothing was saved"), code=130)
-        consent_how = consent_how or "asked at the counter (loyalty enroll, step by step)"
+        consent_how = consent_how or STEP_BY_STEP
         name, phone, email, card, birthday, referral_code, email_offers, sms_offers = (
             answers["name"], answers["phone"], answers["email"], answers["card"], answers["birthday"],
             answers["referral_code"], answers["email_offers"], answers["sms_offers"])
