@@ -344,3 +344,18 @@ def test_a_windows_1252_files_rejects_keep_its_encoding_in_the_reason_too(cli, t
     assert result.exit_code == 3, result.stderr
     text = rejects.read_bytes().decode("cp1252")  # would raise on UTF-8 bytes of "não"
     assert text.splitlines()[1].startswith("R2;xx;ana@example.pt;5;") and "não é uma data" in text
+
+
+def test_a_romanian_reason_in_a_windows_1250_rejects_file_keeps_its_letters(ro_shop, tmp_path, monkeypatch):
+    """ș and ț (comma below) are not in Windows-1250: the reason is written with ş and ţ, as Romanian
+    tills write them, not with '?'."""
+    from loyaltycli.tillcsv.rejects import reason_cell
+
+    assert reason_cell("prețul unitar și €", ";", "cp1250").decode("cp1250") == "preţul unitar şi €"
+    assert reason_cell("preț", ";", "utf-8").decode("utf-8") == "preț"  # kept where the encoding has it
+    monkeypatch.setenv("LOYALTY_LANG", "ro")
+    night = ro_file(tmp_path / "bonuri.csv", ["BF 4;15.05.2026;12:00;0733111222;APA;Apă;1;4,20;4,21;"])
+    code, data, _ = run(ro_shop, night)
+    assert (code, data["rejected"]) == (3, 1)
+    reason = (tmp_path / "bonuri.csv.rejects.csv").read_bytes().split(b"\r\n")[1].rsplit(b";", 1)[1].decode("cp1250")
+    assert "preţul unitar" in reason and "?" not in reason

@@ -14,12 +14,21 @@ from loyaltycli.base.spreadsheet import safe_cell
 _CHUNK = 1 << 20
 
 
+# Romanian's ș and ț (comma below) are not in Windows-1250, whose ş and ţ (cedilla) Romanian tills and
+# spreadsheets have always used for them: written so instead of '?'
+_CEDILLA = str.maketrans("șțȘȚ", "şţŞŢ")
+
+
 def reason_cell(text: str, delimiter: str, encoding: str) -> bytes:
-    """The reason as one CSV cell in the file's delimiter and encoding (quoted when it must be)."""
+    """The reason as one CSV cell in the file's delimiter and encoding (quoted when it must be; a letter the
+    encoding lacks as '?', Romanian's comma-below letters as their cedilla forms)."""
     text = safe_cell(text.replace("\r", " ").replace("\n", " "))
     if delimiter in text or '"' in text:
         text = '"' + text.replace('"', '""') + '"'
-    return text.encode(encoding, errors="replace")
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError:
+        return text.translate(_CEDILLA).encode(encoding, errors="replace")
 
 
 def write_rejects(source: BinaryIO, out: BinaryIO, rows: Iterable[tuple[int, int, str]], *, delimiter: str,
