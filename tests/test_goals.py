@@ -160,3 +160,11 @@ def test_goal_and_card_lists_give_skus_as_a_list_in_json_and_joined_elsewhere(cl
         csv_text = cli(noun, "list", "--csv").stdout
         assert " ".join(row["skus"]) in csv_text
         assert " ".join(row["skus"]) in cli(noun, "list").stdout.replace("\n", " ") or row["skus"][0] in cli(noun, "list").stdout
+
+
+def test_goal_list_shows_the_spend_the_shops_way_and_json_keeps_it_plain(cli, monkeypatch):
+    assert cli("program", "set", "country", "PT").exit_code == 0
+    assert cli("goal", "add", "Pastelaria", "--spend", "20,00", "--reward", "Café").exit_code == 0
+    assert cli.json("goal", "list")[0]["spend"] == "20.00"
+    monkeypatch.setenv("COLUMNS", "120")
+    assert "20,00\u00a0€" in cli("goal", "list").stdout
