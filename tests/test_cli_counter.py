@@ -161,6 +161,13 @@ def test_duplicate_receipt_changes_nothing(cli):
     assert len(cli.json("history", "C1")) == 2
 
 
+def test_an_empty_receipt_id_is_refused_not_made_up(cli):
+    enroll(cli)
+    refused(cli("purchase", "C1", "10.00", "--receipt", ""), "receipt id '' must be 1 to 64 printable characters")
+    refused(cli("purchase", "C1", "10.00", "--receipt", "   "), "receipt id '   ' must be 1 to 64 printable")
+    assert len(cli.json("history", "C1")) == 1  # the welcome bonus only
+
+
 @pytest.mark.parametrize("amount,message", [
     ("12.345", "has more than 2 decimals"), ("-5", "must not be negative"),
     ("1e309", "is not a decimal amount like 12.50"), ("abc", "is not a decimal amount"),

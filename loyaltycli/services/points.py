@@ -101,7 +101,7 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
         check_items(amount, [(i.sku, Decimal(i.quantity), i.exact_price, i.amount) for i in items])
     at = check_when(at, customer)
     channel = check_channel(channel)
-    receipt_id = check_receipt(receipt_id) if receipt_id else new_receipt_id(at)
+    receipt_id = check_receipt(receipt_id) if receipt_id is not None else new_receipt_id(at)  # "" is refused
     ledger.lock_customer(session, customer.id)
     if _recorded(session, source, receipt_id):
         raise DuplicateReceipt(_('receipt {receipt_id} was already recorded (source {source}); nothing changed').format(receipt_id=receipt_id, source=source))
