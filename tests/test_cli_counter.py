@@ -86,6 +86,8 @@ def test_line_items_must_add_up(cli):
     refused(cli("purchase", "C1", "10.00", "--item", "COF-250:2:4.50", "--receipt", "X"),
             "items add up to 9.00 but the amount is 10.00")
     refused(cli("purchase", "C1", "10.00", "--item", "COF-250:two:5"), "quantity 'two' is not a number like 2 or 0.750")
+    for quantity in ("99999999", "0"):  # numbers, but no sale's quantity: said so, not "not a number"
+        refused(cli("purchase", "C1", "10.00", "--item", f"COF-250:{quantity}:5"), "quantity must be 0.001 to 100000")
 
 
 def test_weighed_items_and_receipt_ids_with_spaces_at_the_counter(cli, database):

@@ -55,11 +55,11 @@ def parse_item(text: str) -> Item:
     if len(bits) != 3 or not bits[0].strip():
         raise InvalidInput(_('item {text!r} is not SKU:QTY:PRICE (e.g. COF-250:2:4.50)').format(text=text))
     try:
-        quantity = numbers.parse_quantity(bits[1])
+        quantity = numbers.to_decimal(bits[1], decimals=3, what=_("quantity"))
     except InvalidInput:
         raise InvalidInput(_('item {text!r}: quantity {bits!r} is not a number like 2 or {fraction}').format(
             text=text, bits=bits[1], fraction=format_number(Decimal("0.750"), decimals=3))) from None
-    if quantity < 0:
+    if not 0 < quantity <= numbers.MAX_QUANTITY:  # a number, but none a sale has (0, negative, 99999999)
         raise InvalidInput(_('item {text!r}: quantity must be {least} to {most}').format(
             text=text, least=format_number(Decimal("0.001"), decimals=3), most=format_number(100_000, decimals=0)))
     try:
