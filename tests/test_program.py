@@ -574,3 +574,15 @@ def test_point_value_must_be_more_than_0_and_a_database_holding_0_refuses_what_n
         result = cli(*args)
         assert (result.exit_code, result.stderr) == (1, f"error: {refused}\n"), args
     assert cli.json("history", "C000001") == before
+
+
+def test_a_table_under_a_name_that_is_no_setting_is_said_to_be_unknown(cli, tmp_path):
+    path = tmp_path / "odd.toml"
+    path.write_text('welcome_bonus = 80\n[foo]\nbar = 1\n', encoding="utf-8")
+    result = cli("program", "load", str(path))
+    assert result.exit_code == 1 and "unknown setting 'foo'" in result.stderr
+    path.write_text('welcome_bonus = 80\nwelcome_bonus_x = [1]\n', encoding="utf-8")
+    assert "unknown setting 'welcome_bonus_x'" in cli("program", "load", str(path)).stderr
+    path.write_text('welcome_bonus = [80]\n', encoding="utf-8")
+    assert "welcome_bonus: expected a single value" in cli("program", "load", str(path)).stderr
+    assert cli.json("program", "show")["welcome_bonus"] == "50"

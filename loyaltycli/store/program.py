@@ -499,6 +499,8 @@ def load_toml(session: Session, data: dict) -> list[str]:
             except (KeyError, TypeError):
                 raise InvalidInput(_('tiers: each [[tiers]] needs name, min_spend and multiplier')) from None
         if isinstance(value, (dict, list)):
+            if norm not in SETTINGS:  # [foo] or foo = [...]: a name the file got wrong, said as such
+                raise NotFound(unknown_setting(norm))
             raise InvalidInput(_('{key}: expected a single value').format(key=key))
         texts[norm] = str(value).lower() if isinstance(value, bool) else str(value)
     if texts.get("country", "").strip():  # a country brings its currency, zone, locale... unless the file says
