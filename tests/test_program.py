@@ -201,18 +201,16 @@ def test_a_card_or_goal_of_the_same_name_with_other_terms_is_refused(cli, tmp_pa
     assert cli("card", "add", "Coffee", "--stamps", "10", "--reward", "Free coffee").exit_code == 0
     assert cli("goal", "add", "Pastries", "--spend", "30.00", "--reward", "Free coffee").exit_code == 0
     path = tmp_path / "other.toml"
-    path.write_text('welcome_bonus = 80\n[[cards]]\nname = "coffee"\nstamps = 8\nreward = "Free coffee"\n',
-                    encoding="utf-8")
-    result = cli("program", "load", str(path))
-    assert result.exit_code == 1
-    assert result.stderr == ("error: [[cards]] #1 (coffee): a stamp card named 'Coffee' already exists with other "
-                             "terms (stamps: 10 here, 8 in the file); a file does not change a card's terms\n")
-    path.write_text('welcome_bonus = 80\n[[goals]]\nname = "Pastries"\nspend = "25.00"\nreward = "Free coffee"\n',
-                    encoding="utf-8")
-    result = cli("program", "load", str(path))
-    assert result.exit_code == 1
-    assert result.stderr == ("error: [[goals]] #1 (Pastries): a goal named 'Pastries' already exists with other "
-                             "terms (spend: 30.00 here, 25.00 in the file); a file does not change a goal's terms\n")
+    for table, refusal in (
+            ('[[cards]]\nname = "coffee"\nstamps = 8\nreward = "Free coffee"\n',
+             "error: [[cards]] #1 (coffee): a stamp card named 'Coffee' already exists with other terms (stamps: 10 "
+             "here, 8 in the file); a file does not change a card's terms\n"),
+            ('[[goals]]\nname = "Pastries"\nspend = "25.00"\nreward = "Free coffee"\n',
+             "error: [[goals]] #1 (Pastries): a goal named 'Pastries' already exists with other terms (spend: 30.00 "
+             "here, 25.00 in the file); a file does not change a goal's terms\n")):
+        path.write_text("welcome_bonus = 80\n" + table, encoding="utf-8")
+        result = cli("program", "load", str(path))
+        assert (result.exit_code, result.stderr) == (1, refusal)
     assert cli.json("program", "show")["welcome_bonus"] == "50"
     assert cli.json("card", "list")[0]["stamps"] == 10 and cli.json("goal", "list")[0]["spend"] == "30.00"
 

@@ -109,8 +109,11 @@ class BlockReturns:
         SKUs, from the database, read set-based at once (storage.returnable_sales). None when every return
         names its sale (a till's `R1-R`: nothing more is read) or none has SKUs."""
         def named(receipt: Receipt) -> bool:
-            return any(c in self.db_sales or (self._in_block(c) is not None and self.block[self._in_block(c)].amount > 0)
-                       for c in self._candidates(receipt))
+            for candidate in self._candidates(receipt):
+                mine = self._in_block(candidate)  # the block's receipt of that id, in any case
+                if candidate in self.db_sales or (mine is not None and self.block[mine].amount > 0):
+                    return True
+            return False
 
         returns = [r for r in ready if r.amount < 0 and not named(r)]
         skus = {line.sku for r in returns for line in r.lines if line.sku}
