@@ -22,13 +22,14 @@ from typing import Callable
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from loyaltycli.services import cards, customers, import_customers, points
+from loyaltycli.services import cards, points
 from loyaltycli.shop import clock
 from loyaltycli.store import products
 from loyaltycli.store import spill, storage
 from loyaltycli.store.batches import BATCH_ROWS, LONG_HOLD_SECONDS, Transactions
 from loyaltycli.services.import_returns import BlockReturns
 from loyaltycli.services.import_setup import ImportSetUp
+from loyaltycli.services.import_customers import BlockCustomers
 from loyaltycli.base.errors import InvalidInput, LoyaltyError
 from loyaltycli.base.money import format_money
 from loyaltycli.store.models import ImportRun, LedgerEntry, Purchase, PurchaseItem
@@ -38,7 +39,7 @@ from loyaltycli.engine.account import Account, Referrer
 from loyaltycli.engine.earning import EPOCH, LEDGER_COLUMNS, PURCHASE, Engine, microseconds
 from loyaltycli.services import import_runs as runs
 from loyaltycli.tillcsv.translate import ReadOptions
-from loyaltycli.tillcsv.presets import (CANONICAL, CUSTOMER_KINDS, Preset, list_presets, load_preset, parse_map,
+from loyaltycli.tillcsv.presets import (CANONICAL, Preset, list_presets, load_preset, parse_map,
                                        parse_skip_when)
 from loyaltycli.tillcsv.reader import Reader
 from loyaltycli.tillcsv.records import Receipt, receipt_items
@@ -90,7 +91,7 @@ class ImportSummary:
                 "encoding": self.encoding, "first_rejects": self.first_rejects}
 
 # -- the import --------------------------------------------------------------------------------------
-class Importer(ImportSetUp):
+class Importer(ImportSetUp, BlockCustomers):
     """One import of one file. ``run()`` returns the summary; it raises only when the file cannot be read."""
 
     def __init__(self, path: str | Path, *, source: str = "till", preset: str | None = None,
@@ -485,92 +486,6 @@ class Importer(ImportSetUp):
             else:
                 self.reader.reject_receipt(receipt, gettext('receipt {receipt_id} was already imported under source {other} (same customer, time and amount): the same till under another --source? Add --again if it is another sale').format(receipt_id=receipt.receipt_id, other=other))
         return kept
-
-    # -- customers ----------------------------------------------------------------------------------
-    def _resolve_customers(self, session: Session, program: Program, ready: list[Receipt]) -> None:
-        cache = self._customer_cache
-        if len(cache) > 200_000:
-            cache.clear()
-        keys = {r.customer_key for r in ready} - cache.keys()
-        if keys:
-            import_customers.find_many(session, program, keys, cache)
-        unknown: dict[str, datetime] = {}
-        for receipt in ready:
-            if receipt.amount < 0:
-                continue  # a return never enrolls anyone (nor earns a welcome bonus)
-            found = cache.get(receipt.customer_key)
-            if found is None and receipt.customer_key not in unknown:
-                unknown[receipt.customer_key] = receipt.at
-            elif found is None:
-                unknown[receipt.customer_key] = min(unknown[receipt.customer_key], receipt.at)
-        if unknown and self.enroll_unknown:
-            wanted = []
-            for key, at in unknown.items():
-                kind = self._kind(key, program)
-                if kind == "code":  # the file names our customer codes: an unknown one is not enrolled
-                    cache[key] = f"unknown customer code {key!r}; --customer-kind code enrolls no one"
-                else:
-                    wanted.append((key, kind, at))
-            profiles = self.reader.names([r for r in ready if r.customer_key in unknown]) if wanted else {}
-            enrolled = (import_customers.enroll_many(session, program, wanted, self._engine.recorded, profiles=profiles)
-                        if wanted else {})
-            cache.update(enrolled)
-            fresh = len({found[0] for found in enrolled.values() if not isinstance(found, str)})
-            self.summary.enrolled += fresh
-            self.summary.points_awarded += fresh * program.welcome_bonus
-            self._enrolled_some = self._enrolled_some or bool(fresh)
-        if self._enrolled_some:
-            # a key looked up before this run enrolled its customer under another spelling (a phone typed
-            # 0722 123 456 on the sale, 0722123456 on its return): looked up again, as `balance` finds it
-            again = {r.customer_key for r in ready if cache.get(r.customer_key) is None
-                     and import_customers.is_phone_like(r.customer_key)}
-            for key in again:
-                del cache[key]
-            if again:
-                import_customers.find_many(session, program, again, cache)
-        states = self._accounts
-        for receipt in ready:
-            found = cache.get(receipt.customer_key)
-            if found is None and receipt.amount < 0:
-                # a return of a customer never seen: their sale predates what we have; counted, skipped
-                self.summary.returns_without_sale += len(receipt.lines)
-                continue
-            if found is None:
-                hint = (gettext('unknown customer {customer_key!r}') if self.enroll_unknown else
-                        gettext('unknown customer {customer_key!r}; enroll them first or run the import with --enroll-unknown'))
-                self.reader.reject_receipt(receipt, hint.format(customer_key=receipt.customer_key))
-                continue
-            if isinstance(found, str):
-                self.reader.reject_receipt(receipt, found)
-                continue
-            id_, code, enrolled_at = found
-            state = states.get(id_)
-            if state is None:
-                state = states[id_] = Account(id_, code, enrolled_at)
-            receipt.customer = state
-        # a missed night imported late: customers this import enrolled on a later night move back to it
-        early: dict[int, datetime] = {}
-        for receipt in ready:
-            account = receipt.customer
-            if account is not None and receipt.amount > 0 and receipt.at < account.enrolled_at:
-                early[account.id] = min(receipt.at, early.get(account.id, receipt.at))
-        if early:
-            for id_, at in storage.move_enrolment_back(session, program, early).items():
-                states[id_].enrolled_at = at
-            for key in [k for k, v in cache.items() if isinstance(v, tuple) and v[0] in early]:
-                id_, code, _ = cache[key]
-                cache[key] = (id_, code, states[id_].enrolled_at)
-
-    def _kind(self, key: str, program: Program) -> str:
-        """How an unknown customer's key enrolls them: card, email, phone, or code (not enrolled); the
-        preset or --customer-kind may say."""
-        kind = self.reader.options.customer_kind
-        if kind == "contact":  # a phone or an e-mail, never a card
-            return "email" if "@" in key else "phone"
-        if kind not in CUSTOMER_KINDS:
-            # a number valid for the shop's phone region is a phone; anything else a card
-            return "email" if "@" in key else "phone" if customers.is_phone_key(key, program.phone_region) else "card"
-        return kind
 
     def _load_accounts(self, session: Session, ready: list[Receipt]) -> None:
         """Read what the rules need of the block's customers, unless an earlier block of the run already did
