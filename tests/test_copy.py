@@ -117,6 +117,12 @@ def test_copy_refuses_itself(cli, database):
     assert result.stderr == "error: the target is the database being copied; give another --to URL\n"
 
 
+def test_a_blank_target_is_bad_input(cli, database):
+    for blank in ("", "   "):  # found by test_fuzz under Europe/Lisbon: it exited 4, as if no database could be used
+        result = cli("db", "copy", "--to", blank)
+        assert (result.exit_code, result.stderr) == (1, "error: --to is blank; give the target database: a file or a URL\n")
+
+
 def test_a_failed_copy_leaves_the_target_empty(cli, database, tmp_path, monkeypatch):
     from loyaltycli.store import copy
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from loyaltycli.store.db import Database, _unavailable, resolve_url
-from loyaltycli.base.errors import LoyaltyError
+from loyaltycli.base.errors import InvalidInput, LoyaltyError
 from loyaltycli.i18n import _
 
 BATCH_ROWS = 5000
@@ -35,6 +35,8 @@ def tables() -> list[Table]:
 
 def copy_database(source: Database, target_url: str) -> dict:
     """Copy every row of ``source`` into the empty database at ``target_url``; returns rows per table."""
+    if not (target_url or "").strip():  # bad input for --to, not a database that cannot be used (exit 4)
+        raise InvalidInput(_('--to is blank; give the target database: a file or a URL'))
     target_url = resolve_url(target_url)
     if target_url == source.url:
         raise TargetNotEmpty(_('the target is the database being copied; give another --to URL'))
