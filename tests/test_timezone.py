@@ -187,3 +187,39 @@ def test_the_hour_cache_reads_every_time_as_the_zone_does(zone, naive):
         assert clock.localize(naive, zone=tz, strict=False) == first.astimezone(timezone.utc)
     if first.utcoffset() == second.utcoffset():
         assert clock._hour_offset(tz, naive) in (None, first.utcoffset())
+    day = clock.day_offset(tz, naive)
+    assert day is None or (not in_gap and first.utcoffset() == second.utcoffset() == day)
+
+
+@settings(max_examples=300, deadline=None)
+@example(zone="Europe/Lisbon", first=datetime(2026, 3, 29, 0, 30), later=datetime(2026, 3, 29, 3, 30))
+@example(zone="Europe/Bucharest", first=datetime(2026, 10, 25, 2, 0), later=datetime(2026, 10, 25, 3, 30))
+@example(zone="Australia/Lord_Howe", first=datetime(2026, 4, 5, 0, 10), later=datetime(2026, 4, 5, 1, 45))
+@given(zone=st.sampled_from(["Europe/Lisbon", "Europe/Bucharest", "America/New_York", "Australia/Lord_Howe",
+                             "Asia/Kolkata", "UTC"]),
+       first=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2040, 12, 31)),
+       later=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2040, 12, 31)))
+def test_the_importers_day_cache_reads_every_time_as_the_zone_does(zone, first, later):
+    """The import keeps the offset of each whole day without a change of the clocks (tillcsv/reader.py):
+    a time read after another of its day (or of any day) is read as clock.localize reads it."""
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from loyaltycli.base.errors import InvalidInput
+    from loyaltycli.shop import clock
+    from loyaltycli.tillcsv.presets import Preset
+    from loyaltycli.tillcsv.reader import Reader
+
+    tz = ZoneInfo(zone)
+    reader = Reader(Path("till.csv"), "till.csv", Preset(), {}, None)
+    reader._zone = tz
+    later = later.replace(year=first.year, month=first.month, day=first.day) if later.second % 2 else later
+    for naive, sep in ((first, "T"), (later, " "), (first, " ")):
+        text = naive.isoformat(sep)
+        try:
+            expected = clock.localize(naive, zone=tz)
+        except InvalidInput:
+            with pytest.raises(InvalidInput):
+                reader._parse_when(text)
+            continue
+        assert reader._parse_when(text) == expected

@@ -331,7 +331,7 @@ class Importer(ImportSetUp, BlockCustomers):
                     receipt.at = self.reader.when(receipt.at_text)
                     receipt.us = microseconds(receipt.at)
                 else:
-                    receipt.at, receipt.us = EPOCH + timedelta(microseconds=us), us
+                    receipt.at, receipt.us = EPOCH + timedelta(0, 0, us), us  # (positional: faster)
             except LoyaltyError as exc:
                 reject(receipt, str(exc))
                 continue

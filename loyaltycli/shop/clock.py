@@ -185,6 +185,14 @@ def hour_offset(zone, naive: datetime) -> timedelta | None:
     return _hour_offset(zone, naive)
 
 
+def day_offset(zone, naive: datetime) -> timedelta | None:
+    """The one UTC offset of every moment of ``naive``'s whole day in ``zone`` (each of its hours has the
+    same one); None on a day the clocks change."""
+    day = naive.replace(hour=0, minute=0, second=0, microsecond=0)
+    offsets = {_hour_offset(zone, day.replace(hour=hour)) for hour in range(24)}
+    return offsets.pop() if len(offsets) == 1 else None
+
+
 def localize(naive: datetime, *, what: str = "time", text: str | None = None, strict: bool = True,
              zone=None) -> datetime:
     """A naive local time of the shop as an aware UTC datetime, with the offset of that very date.

@@ -26,7 +26,7 @@ from loyaltycli.tillcsv.presets import CANONICAL, REQUIRED, Preset
 from loyaltycli.tillcsv.records import REFUND_SUFFIX, Receipt
 from loyaltycli.i18n import _, ngettext
 
-_HOUR_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}")  # an ISO time's first 13 characters: its hour
+_DAY_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")  # an ISO time's first 10 characters: its day
 
 
 
@@ -58,7 +58,7 @@ class Reader(BlockParsing):
         self._header: list[str] = []
         self._last_when: tuple[str, datetime | None, str | None] = ("", None, None)
         self._line_numbers: dict[tuple[str, str, str], tuple[int, int, int]] = {}  # _parse_line
-        self._offsets: dict = {}  # _parse_when: '2021-06-01T09' -> the UTC offset of that whole hour
+        self._offsets: dict = {}  # _parse_when: '2021-06-01' -> the UTC offset of that whole day
         self._zone = clock.local_zone()
         self._translator = None
         self.dates_read = None  # the first pass's RowTranslator (services/importer.py): its dates taken
@@ -416,19 +416,19 @@ class Reader(BlockParsing):
             value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
             if 1900 < value.year < 9998:
                 if value.tzinfo is None:
-                    # the shop's zone, this date's offset; a DST gap refused. The offset of a whole hour
-                    # with no change of the clocks is kept by the hour's text (2021-06-01T09)
-                    hour = text[:13]
-                    offset = self._offsets.get(hour)
+                    # the shop's zone, this date's offset; a DST gap refused. The offset of a whole day
+                    # with no change of the clocks is kept by the day's text (2021-06-01)
+                    day = text[:10]
+                    offset = self._offsets.get(day)
                     if offset is not None:
                         return (value - offset).replace(tzinfo=UTC)
                     out = clock.localize(value, text=text, zone=self._zone)
-                    if _HOUR_TEXT.fullmatch(hour):
-                        offset = clock.hour_offset(self._zone, value)
+                    if _DAY_TEXT.fullmatch(day) and text[10:11] in ("", "T", " "):
+                        offset = clock.day_offset(self._zone, value)
                         if offset is not None:
                             if len(self._offsets) > 100_000:
                                 self._offsets.clear()
-                            self._offsets[hour] = offset
+                            self._offsets[day] = offset
                     return out
                 return value.astimezone(UTC)
         except ValueError:
