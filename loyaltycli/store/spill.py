@@ -18,6 +18,7 @@ from typing import Iterator
 
 from loyaltycli.base.errors import LoyaltyError
 from loyaltycli.engine.earning import microseconds
+from operator import gt
 from loyaltycli.tillcsv.records import Line, Receipt, Reject
 from loyaltycli.i18n import gettext
 
@@ -56,34 +57,35 @@ def in_order(scan, handle, block_rows: int, times: Times | None = None) -> bool:
     """True when ``scan`` (a Reader of its own, writing no rejects) finds every receipt no earlier than the
     one before it and no receipt id twice (apart). ``times``: filled with each receipt's time.
 
-    It reads only ids and times (Reader.receipt_times), so it also sees the receipts that the import will
-    reject for their amounts; those the import keeps are a subsequence of them, with the same lines and
-    times, so a file found in order here is in order for the import too (and one found out of order only
-    takes the spill path, which gives the same outcome)."""
+    It reads only ids and times (Reader.receipt_time_blocks, a block at a time), so it also sees the receipts
+    that the import will reject for their amounts; those the import keeps are a subsequence of them, with
+    the same lines and times, so a file found in order here is in order for the import too (and one found
+    out of order only takes the spill path, which gives the same outcome)."""
     last = None
     seen: set[int] = set()
-    when = scan.when
-    for receipt_id, lines in scan.receipt_times(handle, block_rows):
-        if not receipt_id:
-            continue  # refused by the import
-        key = hash(receipt_id)
-        if key in seen:
+    for ids, texts in scan.receipt_time_blocks(handle, block_rows):
+        if "" in ids:  # refused by the import
+            texts = [t for receipt_id, t in zip(ids, texts) if receipt_id]
+            ids = [receipt_id for receipt_id in ids if receipt_id]
+        keys = list(map(hash, ids))
+        fresh = set(keys)
+        if len(fresh) < len(keys) or not seen.isdisjoint(fresh):
             return False
-        seen.add(key)
-        try:
-            # a receipt's time is its earliest line's (one line: no generator)
-            us = microseconds(when(lines[0])) if len(lines) == 1 else min(microseconds(when(text)) for text in lines)
-        except LoyaltyError:
-            if times is not None:
-                times.ids.append(key)
-                times.us.append(Times.MISSING)
-            continue  # refused by the import
+        seen |= fresh
+        # a receipt's time is its earliest line's (its lines' times apart: a list, read one by one)
+        several = [k for k, text in enumerate(texts) if not isinstance(text, str)]
+        us = scan.time_values([text if isinstance(text, str) else text[0] for text in texts] if several else texts)
+        for k in several:
+            values = scan.time_values(texts[k])
+            us[k] = None if None in values else min(values)
         if times is not None:
-            times.ids.append(key)
-            times.us.append(us)
-        if last is not None and us < last:
-            return False
-        last = us
+            times.ids.extend(keys)
+            times.us.extend([Times.MISSING if value is None else value for value in us] if None in us else us)
+        readable = list(filter(None.__ne__, us)) if None in us else us  # the unreadable: refused by the import
+        if readable:
+            if (last is not None and readable[0] < last) or any(map(gt, readable[:-1], readable[1:])):
+                return False
+            last = readable[-1]
     return True
 
 

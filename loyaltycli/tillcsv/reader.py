@@ -1,6 +1,5 @@
 """Reading a till file into receipts and row rejects, with no database: the header mapped onto our fields
-(preset, --map), records read in blocks (the last receipt of a block held back for the next), the first
-pass's receipt times, the rejects, and what the importer asks of a receipt (its names, descriptions, the
+(preset, --map), records read in blocks (the last receipt of a block held back for the next), the rejects, and what the importer asks of a receipt (its names, descriptions, the
 sale a return names). A block's records become receipts in tillcsv/parse.py (column by column in C, or
 row by row with every rule and message)."""
 
@@ -21,6 +20,7 @@ from loyaltycli.base.errors import InvalidInput
 from loyaltycli.tillcsv import translate
 from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.lines import MAX_LINE_BYTES, Lines
+from loyaltycli.tillcsv.first_pass import ReceiptTimes
 from loyaltycli.tillcsv.parse import BlockParsing
 from loyaltycli.tillcsv.presets import CANONICAL, REQUIRED, Preset
 from loyaltycli.tillcsv.records import REFUND_SUFFIX, Receipt
@@ -30,7 +30,7 @@ _DAY_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")  # an ISO time's first 10 character
 
 
 
-class Reader(BlockParsing):
+class Reader(BlockParsing, ReceiptTimes):
     """One till file read into blocks of whole receipts; rows that cannot be read are rejected here (counted in
     ``summary``, written to the rejects file with the reason and file:line)."""
 
@@ -230,52 +230,6 @@ class Reader(BlockParsing):
             held_errors = {i - cut: e for i, e in errors.items() if i >= cut}
             del rows[cut:], starts[cut:]
             yield self._receipts(rows, starts, {i: e for i, e in errors.items() if i < cut}), cut, False
-
-    def receipt_times(self, handle, block_rows: int) -> Iterator[tuple[str, list[str]]]:
-        """(receipt id, the time texts of its lines) of each receipt, read the way ``blocks`` reads them but
-        no further: the rows it passes over (blank, unreadable, skipped by the preset, anonymous) left out, a
-        receipt's lines being the consecutive rows of its id. Its amounts, quantities and prices are not
-        read: a receipt ``blocks`` would reject is here too (spill.in_order: a cheap first pass)."""
-        reader = self._open_reader(handle)
-        index = self._columns(self._header)
-        self._get = get = {f: index.get(f) for f in CANONICAL}
-        reader = translate.translated(reader, self.path, self._delimiter, self._get, self.options, self.label)
-        translator = self._translator = translate.translator_of(reader)
-        if translator is not None:
-            translator.numbers = []  # amounts are not read here: their canonical text is not needed
-        i_receipt, i_when, i_customer = get["receipt_id"], get["timestamp"], get["customer"]
-        width = max(i for i in (i_receipt, i_when, i_customer) if i is not None) + 1
-        skip_rules = self._rule_columns["skip_when"]
-        anonymous_skip = self.preset.anonymous == "skip"
-        card_numbers = self.options.customer_kind == "card"
-        current: str | None = None
-        times: list[str] = []
-        for rows, _starts, errors, ended in self._record_blocks(reader, block_rows):
-            for i, fields in enumerate(rows):
-                if not fields or i in errors:
-                    continue  # a blank line; a row refused as it was read
-                if len(fields) < width:
-                    fields = fields + [""] * (width - len(fields))
-                if skip_rules and any(len(fields) > c and fields[c].strip().lower() == v for c, v in skip_rules):
-                    continue
-                if anonymous_skip:
-                    key = fields[i_customer].strip()
-                    if card_numbers and key.endswith(".0") and key[:-2].isdigit():
-                        key = key[:-2]
-                    if not key:
-                        continue
-                receipt_id = fields[i_receipt].strip()
-                when = fields[i_when].strip()
-                if receipt_id != current or not receipt_id:
-                    if current is not None:
-                        yield current, times
-                    current, times = receipt_id, [when]
-                elif when != times[-1]:
-                    times.append(when)
-            if ended:
-                break
-        if current is not None:
-            yield current, times
 
     def _last_receipt(self, rows: list, errors: dict[int, str]) -> tuple[int | None, str | None]:
         """Where the last receipt of ``rows`` starts, and its id; (None, id) when every row belongs to it or
