@@ -359,8 +359,8 @@ def test_enroll_on_a_terminal_speaks_the_language(cli, lang, i18n):
                           timeout=30, dimensions=(40, 200))
     seen = io.StringIO()
     child.logfile_read = seen
-    for question, answer in [("Phone (Enter to give a name instead):", "\r"), ("Name:", "Ana Sousa\r"),
-                             ("E-mail (optional):", "\r"),
+    for question, answer in [("Phone (Enter to give a name instead):", "+351912345678\r"),
+                             ("Name (optional):", "Ana Sousa\r"), ("E-mail (optional):", "ana@example.pt\r"),
                              ("Card number (optional):", "\r"), ("Birthday YYYY-MM-DD (optional):", "\r"),
                              ("Referral code (optional):", "\r"), ("Agrees to receive offers by e-mail?", "y\r"),
                              ("Agrees to receive offers by SMS?", "\r")]:

@@ -35,6 +35,16 @@ def test_plan_list(cli, club):
     assert cli.json("membership", "plan", "list")[0]["members"] == 1
 
 
+def test_a_perk_over_500_characters_is_refused_not_cut(cli):
+    result = cli("membership", "plan", "add", "Long", "--fee", "9.00", "--months", "1", "--multiplier", "1", "--perk", "p" * 501)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: the perk must be at most 500 characters"
+    assert cli.json("membership", "plan", "list") == []
+    result = cli("membership", "plan", "add", "Long", "--fee", "9.00", "--months", "1", "--multiplier", "1", "--perk", "p" * 500)
+    assert result.exit_code == 0, result.stderr
+    assert cli.json("membership", "plan", "list")[0]["perk"] == "p" * 500
+
+
 def test_a_multiplier_of_ten_is_written_10_not_1E1(cli):
     result = cli("membership", "plan", "add", "Gold", "--fee", "90.00", "--months", "12", "--multiplier", "10")
     assert result.stdout == "plan Gold: 90.00 per 12 months, points x10\n"

@@ -65,6 +65,20 @@ def test_load_is_all_or_nothing(cli, tmp_path):
     assert result.exit_code == 1 and "cannot read" in result.stderr
 
 
+@pytest.mark.parametrize("name", ["Gold, VIP", "Gold: VIP"])
+def test_a_tier_name_with_a_comma_or_a_colon_is_refused_by_name(cli, tmp_path, name):
+    """The tiers setting's text separates tiers by commas and their parts by colons: such a name in a program
+    file is refused as what it is (not as a tier cut at the mark), and nothing is loaded."""
+    path = tmp_path / "tiers.toml"
+    path.write_text('welcome_bonus = 80\ntiers = [\n  { name = "Bronze", min_spend = "0", multiplier = "1" },\n'
+                    f'  {{ name = "{name}", min_spend = "900", multiplier = "2" }},\n]\n')
+    result = cli("program", "load", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: tiers: tier name {name!r} may not contain a comma or a colon"
+    shown = cli.json("program", "show")
+    assert shown["welcome_bonus"] == "50" and "VIP" not in shown["tiers"]
+
+
 def test_core_settings(session):
     assert set_setting(session, "Earn-Rate", "2") == "2"
     assert load_program(session).earn_rate == 2

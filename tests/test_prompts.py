@@ -73,21 +73,20 @@ def test_enroll_flags_what_is_in_use_at_that_question(cli, database):
     child.send("ZZZZZZZZ\r")
     child.expect("unknown referral code 'ZZZZZZZZ'")
     child.send(CLEAR + first["referral_code"].lower() + "\r")
-    child.expect("Agrees to receive offers by e-mail")
+    child.expect("Agrees to receive offers by SMS")  # by e-mail: not asked, Bob gave no e-mail
+    assert "by e-mail" not in child.before
     child.send("y\r")
-    child.expect("Agrees to receive offers by SMS")  # a separate answer, "no" unless said
-    child.send("\r")
     # the confirmation shows the phone as people read it
-    child.expect("Enroll Bob Byrne, \\+353 85 123 4568, referral code " + first["referral_code"])
+    child.expect("Enroll Bob Byrne, \\+353 85 123 4568, referral code " + first["referral_code"] + ", offers by SMS only")
     child.send("\r")
     child.expect("enrolled C000002 Bob Byrne")
     assert finish(child) == 0
     bob = cli.json("customer", "show", "C000002")
     assert (bob["phone"], bob["email"]) == ("+353851234568", None)
-    assert (bob["consent"], bob["consent_how"]) == (True, "asked at the counter (loyalty enroll, step by step)")
+    assert (bob["consent"], bob["consents"]["sms"]["how"]) == (False, "asked at the counter (loyalty enroll, step by step)")
     assert {channel: (answer or {}).get("given") for channel, answer in bob["consents"].items()} == {
-        "membership": True, "email": True, "sms": None}
-    assert bob["consents"]["email"]["version"] == "loyaltycli-1"  # the questions' own wording
+        "membership": True, "email": None, "sms": True}
+    assert bob["consents"]["sms"]["version"] == "loyaltycli-1"  # the questions' own wording
     assert cli.json("referral", "list", "C000001")[0]["referee"] == "C000002"
 
 
@@ -204,7 +203,7 @@ def test_a_yes_typed_with_its_enter_answers_its_own_question_only(cli, lang, yes
     monkeypatch.setenv("LOYALTY_LANG", lang)
     child = spawn("enroll")
     child.expect(r"\?|:")
-    child.send("\r")  # no phone: a name instead
+    child.send("+351912345678\r")  # a phone (so that offers by SMS are asked too)
     child.expect(":")
     child.send("Ana Sousa\r")
     child.expect(":")

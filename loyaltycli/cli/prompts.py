@@ -130,10 +130,13 @@ def _enroll_flow(program, check: Check | None, answers: dict) -> dict | None:
         if answers.get(field) or field in asked:
             continue
         answers[field] = _ask(questionary.text(text, validate=_validator(validate))).strip() or None
+    # offers by a channel are asked only when its contact was given (`customer edit --email-offers` later)
     if answers.get("email_offers") is None:
-        answers["email_offers"] = bool(_ask(_yes_no(_("Agrees to receive offers by e-mail?"), default=False)))
+        answers["email_offers"] = bool(answers.get("email")) and bool(
+            _ask(_yes_no(_("Agrees to receive offers by e-mail?"), default=False)))
     if answers.get("sms_offers") is None:
-        answers["sms_offers"] = bool(_ask(_yes_no(_("Agrees to receive offers by SMS?"), default=False)))
+        answers["sms_offers"] = bool(answers.get("phone")) and bool(
+            _ask(_yes_no(_("Agrees to receive offers by SMS?"), default=False)))
     phone = answers.get("phone")
     if phone:
         try:

@@ -39,6 +39,8 @@ def add_plan(session: Session, name: str, fee: int, months: int, multiplier: str
     from loyaltycli.base.textkey import check_plain_text
 
     check_plain_text(perk, "perk")
+    if len((perk or "").strip()) > 500:
+        raise InvalidInput(_('the perk must be at most 500 characters'))
     value = " ".join((check_plain_text(name, "plan name") or "").split())
     if not value or len(value) > 100:
         raise InvalidInput(_('plan name must be 1 to 100 characters'))
@@ -50,7 +52,7 @@ def add_plan(session: Session, name: str, fee: int, months: int, multiplier: str
     if session.execute(select(MembershipPlan.id).where(func.lower(MembershipPlan.name) == value.lower())).first():
         raise RuleNotMet(_('plan {value!r} already exists; see `loyalty membership plan list`').format(value=value))
     plan = MembershipPlan(name=value, fee=fee, months=months, multiplier=decimal_text(factor),
-                          perk=(perk or "").strip()[:500])
+                          perk=(perk or "").strip())
     session.add(plan)
     session.flush()
     return plan

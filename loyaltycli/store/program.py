@@ -498,6 +498,9 @@ def load_toml(session: Session, data: dict) -> list[str]:
                 value = ",".join(f"{t['name']}:{t['min_spend']}:{t['multiplier']}" for t in value)
             except (KeyError, TypeError):
                 raise InvalidInput(_('tiers: each [[tiers]] needs name, min_spend and multiplier')) from None
+            for tier in data[key]:  # the setting's own text separates tiers by commas, their parts by colons
+                if any(mark in str(tier["name"]) for mark in ",:"):
+                    raise InvalidInput(_('tiers: tier name {name!r} may not contain a comma or a colon').format(name=str(tier["name"])))
         if isinstance(value, (dict, list)):
             if norm not in SETTINGS:  # [foo] or foo = [...]: a name the file got wrong, said as such
                 raise NotFound(unknown_setting(norm))
