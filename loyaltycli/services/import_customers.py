@@ -5,6 +5,8 @@ block of unknown keys). Use cases over the store: services, not store/storage.py
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 import re
 from datetime import datetime
 from typing import Iterable
@@ -270,18 +272,20 @@ class BlockCustomers:
         cache = self._customer_cache
         if len(cache) > 200_000:
             cache.clear()
-        keys = {r.customer_key for r in ready} - cache.keys()
+        named = set(map(attrgetter("customer_key"), ready))
+        keys = named - cache.keys()
         if keys:
             find_many(session, program, keys, cache)
         unknown: dict[str, datetime] = {}
-        for receipt in ready:
-            if receipt.amount < 0:
-                continue  # a return never enrolls anyone (nor earns a welcome bonus)
-            found = cache.get(receipt.customer_key)
-            if found is None and receipt.customer_key not in unknown:
-                unknown[receipt.customer_key] = receipt.at
-            elif found is None:
-                unknown[receipt.customer_key] = min(unknown[receipt.customer_key], receipt.at)
+        if None in map(cache.get, named):  # some key that finds no one
+            for receipt in ready:
+                if receipt.amount < 0:
+                    continue  # a return never enrolls anyone (nor earns a welcome bonus)
+                found = cache.get(receipt.customer_key)
+                if found is None and receipt.customer_key not in unknown:
+                    unknown[receipt.customer_key] = receipt.at
+                elif found is None:
+                    unknown[receipt.customer_key] = min(unknown[receipt.customer_key], receipt.at)
         if unknown and self.enroll_unknown:
             wanted = []
             for key, at in unknown.items():
@@ -308,6 +312,8 @@ class BlockCustomers:
             if again:
                 find_many(session, program, again, cache)
         states = self._accounts
+        # a missed night imported late: customers this import enrolled on a later night move back to it
+        early: dict[int, datetime] = {}
         for receipt in ready:
             found = cache.get(receipt.customer_key)
             if found is None and receipt.amount < 0:
@@ -327,12 +333,8 @@ class BlockCustomers:
             if state is None:
                 state = states[id_] = Account(id_, code, enrolled_at)
             receipt.customer = state
-        # a missed night imported late: customers this import enrolled on a later night move back to it
-        early: dict[int, datetime] = {}
-        for receipt in ready:
-            account = receipt.customer
-            if account is not None and receipt.amount > 0 and receipt.at < account.enrolled_at:
-                early[account.id] = min(receipt.at, early.get(account.id, receipt.at))
+            if receipt.at < state.enrolled_at and receipt.amount > 0:
+                early[id_] = min(receipt.at, early.get(id_, receipt.at))
         if early:
             for id_, at in storage.move_enrolment_back(session, program, early).items():
                 states[id_].enrolled_at = at

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import re
+from itertools import repeat
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,7 +43,7 @@ from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.presets import (CANONICAL, Preset, list_presets, load_preset, parse_map,
                                        parse_skip_when)
 from loyaltycli.tillcsv.reader import Reader
-from loyaltycli.tillcsv.records import Receipt, receipt_items
+from loyaltycli.tillcsv.records import Receipt, block_items
 from loyaltycli.i18n import gettext
 
 # rows held in memory and applied at once (transactions: store/batches.py)
@@ -316,7 +317,11 @@ class Importer(ImportSetUp, BlockCustomers):
         # per receipt: what the checks call, looked up once per block
         check_receipt, channels, above_max = points.check_receipt, self._channels, points.above_max_purchase
         times_of = self._times.of if self._times is not None else None
-        for receipt in batch:
+        # the times the first pass read: the whole block's at once when it is the next receipts there
+        block_us = self._times.block([r.receipt_id for r in batch]) if self._times is not None else None
+        block_at = (map(EPOCH.__add__, map(timedelta, repeat(0), repeat(0), block_us)) if block_us is not None
+                    else repeat(None))
+        for receipt, at, us in zip(batch, block_at, block_us if block_us is not None else repeat(None)):
             if receipt.error is not None:
                 reject(receipt, receipt.error.reason, receipt.error.line)
                 continue
@@ -326,12 +331,15 @@ class Importer(ImportSetUp, BlockCustomers):
                 if channel is None:
                     channel = channels[receipt.channel] = points.check_channel(receipt.channel)
                 receipt.channel = channel
-                us = times_of(receipt.receipt_id) if times_of is not None else None
-                if us is None:
-                    receipt.at = self.reader.when(receipt.at_text)
-                    receipt.us = microseconds(receipt.at)
+                if at is not None:
+                    receipt.at, receipt.us = at, us
                 else:
-                    receipt.at, receipt.us = EPOCH + timedelta(0, 0, us), us  # (positional: faster)
+                    us = times_of(receipt.receipt_id) if times_of is not None else None
+                    if us is None:
+                        receipt.at = self.reader.when(receipt.at_text)
+                        receipt.us = microseconds(receipt.at)
+                    else:
+                        receipt.at, receipt.us = EPOCH + timedelta(0, 0, us), us  # (positional: faster)
             except LoyaltyError as exc:
                 reject(receipt, str(exc))
                 continue
@@ -443,9 +451,7 @@ class Importer(ImportSetUp, BlockCustomers):
         links = [(r.index, r.sale_link) for r in accepted if r.sale_link is not None]
         times: dict[datetime, str] = {}
         ids = storage.insert_purchases(session, purchases, links, times)
-        items: list[tuple] = []
-        for receipt in accepted:  # a return's items too (negative quantities): what is left of a sale to return
-            items.extend(receipt_items(receipt.lines, ids[receipt.index]))
+        items = block_items(accepted, ids)  # a return's items too (negative quantities): what is left to return
         if items:
             storage.write_rows(session, PurchaseItem.__table__, storage.ITEM_COLUMNS, items, times)
             names = self.reader.descriptions(accepted)  # the description column, per SKU (latest wins)

@@ -338,27 +338,22 @@ def _stored_text(value: datetime) -> str:
 def write_rows(session: Session, table, columns: tuple[str, ...], rows: list,
                 cache: dict[datetime, str] | None = None) -> None:
     """One executemany of rows given as sequences in ``columns`` order. On SQLite straight to the driver,
-    with times written the way the UTCDateTime column stores them (lists in place; each distinct time formatted once:
-    ``cache`` holds a block's times, as a sale's time recurs in its ledger rows); elsewhere through
-    SQLAlchemy."""
+    with times written the way the UTCDateTime column stores them (the rows as given are left alone; each
+    distinct time formatted once: ``cache`` holds a block's times, as a sale's time recurs in its ledger
+    rows); elsewhere through SQLAlchemy."""
     if not is_sqlite(session):
         session.execute(insert(table), [dict(zip(columns, row)) for row in rows])
         return
     times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
-    if times:
+    if times and rows:  # column by column: each new time formatted once, the rest looked up in C
         cache = {} if cache is None else cache
-        params = []
-        for row in rows:
-            if not isinstance(row, list):
-                row = list(row)
-            for i in times:
-                value = row[i]
-                if value is not None:
-                    text = cache.get(value)
-                    if text is None:
-                        text = cache[value] = _stored_text(value if value.tzinfo is UTC else value.astimezone(UTC))
-                    row[i] = text
-            params.append(row)
+        cache[None] = None
+        cols: list = list(zip(*rows))
+        for i in times:
+            for value in set(cols[i]).difference(cache):
+                cache[value] = _stored_text(value if value.tzinfo is UTC else value.astimezone(UTC))
+            cols[i] = map(cache.__getitem__, cols[i])
+        params = list(zip(*cols))
     else:
         params = rows
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"

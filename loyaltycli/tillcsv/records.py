@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from itertools import repeat
+from itertools import compress, repeat
+from operator import is_not
 from typing import Iterable, Iterator, NamedTuple
 
 from loyaltycli.base.errors import LoyaltyError
@@ -79,6 +80,32 @@ def receipt_items(lines, purchase_id: int) -> Iterable[tuple]:
         rows = zip(repeat(purchase_id, j - i), b.skus[i:j], b.quantities[i:j], b.prices[i:j], b.amounts[i:j])
         return rows if "" not in b.skus[i:j] else [row for row in rows if row[1]]
     return [(purchase_id, line.sku, line.quantity, line.unit_price, line.amount) for line in lines if line.sku]
+
+
+def block_items(receipts: list, purchase_ids: list[int]) -> list[tuple]:
+    """``receipt_items`` of many receipts (``purchase_ids[receipt.index]`` each), the lines of each Block taken
+    column by column in C, in the Block's order (a receipt's lines in file order); other receipts' one by one."""
+    items: list[tuple] = []
+    by_block: dict[int, tuple[Block, list]] = {}
+    for receipt in receipts:
+        lines = receipt.lines
+        if isinstance(lines, Span):
+            found = by_block.get(id(lines.block))
+            if found is None:
+                found = by_block[id(lines.block)] = (lines.block, [None] * len(lines.block.skus))
+            column = found[1]
+            if lines.end - lines.first == 1:
+                column[lines.first] = purchase_ids[receipt.index]
+            else:
+                column[lines.first:lines.end] = repeat(purchase_ids[receipt.index], lines.end - lines.first)
+        else:
+            items.extend(receipt_items(lines, purchase_ids[receipt.index]))
+    for b, column in by_block.values():
+        rows = zip(column, b.skus, b.quantities, b.prices, b.amounts)
+        if None in column or "" in b.skus:
+            rows = compress(rows, map(all, zip(map(is_not, column, repeat(None)), b.skus)))
+        items.extend(rows)
+    return items
 
 
 
