@@ -15,8 +15,8 @@ from sqlalchemy import bindparam, func, insert, literal, literal_column, select,
 from sqlalchemy.orm import Session
 
 from loyaltycli.shop.clock import UTC
-from loyaltycli.store.models import (Customer, LedgerEntry, Membership, MembershipPlan, Purchase, Referral,
-                                    UTCDateTime)
+from loyaltycli.store.models import (Customer, LedgerEntry, Membership, MembershipPlan, Purchase, PurchaseItem,
+                                    Referral, UTCDateTime)
 from loyaltycli.engine.account import Account, Referral as PendingReferral, Referrer
 from loyaltycli.engine.earning import EPOCH, MICROSECOND, Sale
 from loyaltycli.engine.notes import make as make_note
@@ -169,11 +169,15 @@ def sales_by_receipt(session: Session, source: str, receipt_ids: list[str], *,
     found: dict[str, Sale] = {}
     refunds_named: set[str] = set()
     records: dict[int, Sale] = {}  # one Sale per purchase, however many ids name it
+    named_query = queries(session)["named"]  # built and compiled once (SQLite); else built per chunk
     for chunk in chunks(sorted(set(receipt_ids))):
-        rows = session.execute(select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at,
-                                      Purchase.amount, Purchase.channel, Purchase.refund_of_id, Customer.code)
-                               .join(Customer, Customer.id == Purchase.customer_id)
-                               .where(Purchase.source == source, receipts_in(chunk))).all()
+        if named_query is not None:
+            rows = session.execute(named_query, {"source": source, "ids": id_param(session, chunk)}).all()
+        else:
+            rows = session.execute(select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at,
+                                          Purchase.amount, Purchase.channel, Purchase.refund_of_id, Customer.code)
+                                   .join(Customer, Customer.id == Purchase.customer_id)
+                                   .where(Purchase.source == source, receipts_in(chunk))).all()
         # as the counter finds a sale (services/points.find_sale): the id as written first, else the one
         # receipt that differs from it only in case (ab-1 names AB-1); several such receipts: none
         by_case: dict[str, list] = {}
@@ -209,12 +213,10 @@ def _ledger_sums(session: Session, purchase_ids: list[int], kind: str) -> dict[i
     picked here, not in SQL: with ``kind = ?`` beside the id list SQLite chose the (kind, at) index and
     read every row of that kind, once per import block (a cost growing with the ledger)."""
     sums: dict[int, int] = {}
-    for purchase_id, row_kind, total in session.execute(
-            select(LedgerEntry.purchase_id, LedgerEntry.kind, func.sum(LedgerEntry.delta))
-            .where(LedgerEntry.purchase_id.in_(purchase_ids))
-            .group_by(LedgerEntry.purchase_id, LedgerEntry.kind)):
-        if row_kind == kind:
-            sums[purchase_id] = total
+    for ids in id_lists(session, purchase_ids):
+        for purchase_id, row_kind, total in session.execute(queries(session)["ledger_sums"], {"ids": ids}):
+            if row_kind == kind:
+                sums[purchase_id] = total
     return sums
 
 
@@ -223,17 +225,14 @@ def _sales(session: Session, sales: list, rules) -> Iterable[Sale]:
         return []
     ids = [sale.id for sale in sales]
     earned = _ledger_sums(session, ids, "earn")
-    refunds = session.execute(select(Purchase.id, Purchase.refund_of_id, Purchase.amount)
-                              .where(Purchase.refund_of_id.in_(ids))).all()
+    q = queries(session)
+    refunds = [row for chunk in id_lists(session, ids) for row in session.execute(q["refunds_of"], {"ids": chunk})]
     reversed_ = _ledger_sums(session, [r.id for r in refunds], "refund") if refunds else {}
-    from loyaltycli.store.models import PurchaseItem
-
     given = rules.given(session, ids, {r.id: r.refund_of_id for r in refunds})  # stamps, goals' progress...
     items: dict[int, list] = {}
-    for purchase_id, sku, quantity, price in session.execute(
-            select(PurchaseItem.purchase_id, PurchaseItem.sku, PurchaseItem.quantity_milli, PurchaseItem.unit_price)
-            .where(PurchaseItem.purchase_id.in_(ids)).order_by(PurchaseItem.id)):
-        items.setdefault(purchase_id, []).append((sku, quantity, price))
+    for chunk in id_lists(session, ids):
+        for purchase_id, sku, quantity, price in session.execute(q["items_of"], {"ids": chunk}):
+            items.setdefault(purchase_id, []).append((sku, quantity, price))
     by_sale: dict[int, list] = {}
     for refund in refunds:
         by_sale.setdefault(refund.refund_of_id, []).append(refund)
@@ -279,8 +278,10 @@ def _expanding(column, name="ids"):
 
 
 def _json_each(column, name="ids"):
-    # SQLite: the whole id list as one JSON parameter, instead of one bound parameter per id
-    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(name))))
+    # SQLite: the whole id list as one JSON parameter, instead of one bound parameter per id ("upper": the
+    # ids upper-cased by SQLite itself, as its index on upper(receipt_id) holds them)
+    value = func.upper(literal_column("value")) if name == "upper" else literal_column("value")
+    return column.in_(select(value).select_from(func.json_each(bindparam("ids" if name == "upper" else name))))
 
 
 def _queries(ids_in) -> dict:
@@ -304,6 +305,19 @@ def _queries(ids_in) -> dict:
         # receipt ids in any case (ab-1 is AB-1): the ids are given upper-cased (index on upper(receipt_id))
         "existing": (select(func.upper(Purchase.receipt_id), Purchase.id, Purchase.import_line)
                      .where(Purchase.source == bindparam("source"), ids_in(func.upper(Purchase.receipt_id)))),
+        # the sales (and refunds) returns name: ids in any case, through the unique index on upper(receipt_id)
+        "named": (select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at, Purchase.amount,
+                         Purchase.channel, Purchase.refund_of_id, Customer.code)
+                  .join(Customer, Customer.id == Purchase.customer_id)
+                  .where(Purchase.source == bindparam("source"), ids_in(func.upper(Purchase.receipt_id), "upper")))
+        if ids_in is _json_each else None,
+        "ledger_sums": (select(LedgerEntry.purchase_id, LedgerEntry.kind, func.sum(LedgerEntry.delta))
+                        .where(ids_in(LedgerEntry.purchase_id))
+                        .group_by(LedgerEntry.purchase_id, LedgerEntry.kind)),
+        "refunds_of": select(Purchase.id, Purchase.refund_of_id, Purchase.amount).where(ids_in(Purchase.refund_of_id)),
+        "items_of": (select(PurchaseItem.purchase_id, PurchaseItem.sku, PurchaseItem.quantity_milli,
+                            PurchaseItem.unit_price)
+                     .where(ids_in(PurchaseItem.purchase_id)).order_by(PurchaseItem.id)),
         # the same ids under other sources: the same till's receipts imported under another --source?
         "elsewhere": (select(func.upper(Purchase.receipt_id), Purchase.customer_id, Purchase.at, Purchase.amount,
                              Purchase.source)
