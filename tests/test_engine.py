@@ -168,3 +168,24 @@ def test_a_late_stamp_restates_the_card_with_appended_rows_only():
         ("voucher", "voucher", 1, day(5), day(5) + timedelta(days=30)),
         ("restate", "stamp", 0, day(20), later)]
     assert (held, end, own) == (1, later, day(31))
+
+
+@settings(max_examples=200, deadline=None)
+@given(hours=st.lists(st.integers(min_value=-40, max_value=40), min_size=1, max_size=12),
+       zone=st.sampled_from(["Europe/Bucharest", "Europe/Lisbon", "America/New_York", "UTC"]))
+def test_the_year_kept_between_sales_is_the_shops_calendar_year_of_each(hours, zone):
+    """Engine.year_span keeps the last year asked (sales come in time order), and answers any other time
+    too: around a new year's local midnight, forward and back, the shop's year as year_of reads it."""
+    from zoneinfo import ZoneInfo
+
+    from loyaltycli.engine.earning import microseconds
+
+    tz = ZoneInfo(zone)
+    e = Engine(program(), tz, T0)
+    new_year = datetime(2026, 1, 1, tzinfo=tz).astimezone(UTC)
+    for hour in hours:
+        at = new_year + timedelta(hours=hour, minutes=30)
+        year, start, end = e.year_span(at, microseconds(at))
+        assert year == at.astimezone(tz).year == e.year_of(at)
+        assert (start, end) == (microseconds(e.year_start(year)), microseconds(e.year_start(year + 1)))
+        assert start <= microseconds(at) < end

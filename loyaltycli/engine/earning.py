@@ -11,6 +11,7 @@ returns (lists in ``LEDGER_COLUMNS`` order, and ``Decision.writes`` for the rule
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -115,6 +116,7 @@ class Engine:
         self._points: dict[tuple, int] = {}
         self._rates: dict[tuple, tuple[str, str]] = {}
         self._year_starts: dict[int, datetime] = {}
+        self._span = (0, 0, 0)  # year_span's last answer
         self._amounts: dict[int, str] = {}
         # the one rule of a credit's expiry (credit_expiry), as a span worked out once
         probe = credit_expiry(program, EPOCH)
@@ -139,6 +141,16 @@ class Engine:
     # -- helpers the rules share ----------------------------------------------------------------------
     def year_of(self, at: datetime) -> int:
         return at.year if self.utc else at.astimezone(self.zone).year
+
+    def year_span(self, at: datetime, us: int) -> tuple[int, int, int]:
+        """(year, its start, the next year's start) of the shop's calendar year of ``at`` (``us`` its
+        microseconds), starts in microseconds: the last one asked is kept (sales come in time order)."""
+        span = self._span
+        if span[1] <= us < span[2]:
+            return span
+        year = self.year_of(at)
+        span = self._span = (year, microseconds(self.year_start(year)), microseconds(self.year_start(year + 1)))
+        return span
 
     def year_start(self, year: int) -> datetime:
         start = self._year_starts.get(year)
@@ -183,7 +195,8 @@ class Engine:
 
     def rate(self, account: Account, at: datetime, us: int) -> tuple[Tier, Decimal]:
         """The tier in force at ``at`` (spend in the window before it) and the multiplier with membership."""
-        tier = self.program.tier_for_spend(account.spend_between(us - self.window_us, us))
+        times, cum = account.times, account.cum  # (account.spend_between, inline: once per sale)
+        tier = self.program.tier_for_spend(cum[bisect_left(times, us)] - cum[bisect_left(times, us - self.window_us)])
         multiplier = tier.multiplier * account.membership_multiplier(at) if account.memberships else tier.multiplier
         return tier, multiplier
 

@@ -318,7 +318,11 @@ class Importer(ImportSetUp, BlockCustomers):
         check_receipt, channels, above_max = points.check_receipt, self._channels, points.above_max_purchase
         times_of = self._times.of if self._times is not None else None
         # the times the first pass read: the whole block's at once when it is the next receipts there
-        block_us = self._times.block([r.receipt_id for r in batch]) if self._times is not None else None
+        block_ids = [r.receipt_id for r in batch]
+        block_us = self._times.block(block_ids) if self._times is not None else None
+        # every id 1 to 64 printable characters (check_receipt), seen in C for the whole block
+        sizes = list(map(len, map(str.strip, block_ids)))
+        ids_checked = bool(sizes) and min(sizes) >= 1 and max(sizes) <= 64 and "".join(block_ids).isprintable()
         block_at = (map(EPOCH.__add__, map(timedelta, repeat(0), repeat(0), block_us)) if block_us is not None
                     else repeat(None))
         for receipt, at, us in zip(batch, block_at, block_us if block_us is not None else repeat(None)):
@@ -326,7 +330,8 @@ class Importer(ImportSetUp, BlockCustomers):
                 reject(receipt, receipt.error.reason, receipt.error.line)
                 continue
             try:
-                check_receipt(receipt.receipt_id)
+                if not ids_checked:
+                    check_receipt(receipt.receipt_id)
                 channel = channels.get(receipt.channel)
                 if channel is None:
                     channel = channels[receipt.channel] = points.check_channel(receipt.channel)

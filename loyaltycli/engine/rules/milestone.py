@@ -17,20 +17,16 @@ class Milestone(Rule):
         self.bonus = bonus
         self.goal = goal
         self._keys: dict[int, str] = {}
-        self._starts: dict[int, int] = {}
 
     def sale(self, engine, event) -> None:
         account, at = event.account, event.at
-        year = engine.year_of(at)
+        year, start, _ = engine.year_span(at, event.us)
         key = self._keys.get(year)
         if key is None:
-            from loyaltycli.engine.earning import microseconds
-
             key = self._keys[year] = f"milestone:{year}"
-            self._starts[year] = microseconds(engine.year_start(year))
         if key in account.bonus_keys:
             return
-        if account.spend_between(self._starts[year], event.us, inclusive=True) + event.amount >= self.goal:
+        if account.spend_between(start, event.us, inclusive=True) + event.amount >= self.goal:
             account.add_bonus(key)
             event.out.rows.append(engine.row(account.id, "milestone", self.bonus, at, engine.expires(at),
                                              note("milestone", year=year, goal=self.goal), key))
