@@ -15,7 +15,7 @@ from loyaltycli.base.errors import InvalidInput, RuleNotMet
 from loyaltycli.engine.earning import Sale, microseconds
 from loyaltycli.engine.returns import ReturnMatcher, wanted
 from loyaltycli.i18n import gettext
-from loyaltycli.tillcsv.records import Receipt
+from loyaltycli.tillcsv.records import Receipt, sku_quantity_price
 
 
 class BlockReturns:
@@ -49,8 +49,7 @@ class BlockReturns:
         engine's, what it earned and gave each rule)."""
         self.sales[receipt.receipt_id] = (receipt, index, decision.earned, decision.given)
         if self.matcher is not None:
-            self.matcher.add(receipt.customer.id, receipt.receipt_id, receipt.us,
-                             [(line.sku, line.quantity, line.unit_price) for line in receipt.lines])
+            self.matcher.add(receipt.customer.id, receipt.receipt_id, receipt.us, sku_quantity_price(receipt.lines))
 
     def sale_of(self, receipt: Receipt) -> Sale | None:
         """The sale a return gives back; None when it names none and none fits (the documented fallback).

@@ -188,13 +188,11 @@ def hour_offset(zone, naive: datetime) -> timedelta | None:
 def day_offset(zone, naive: datetime) -> timedelta | None:
     """The one UTC offset of every moment of ``naive``'s whole day in ``zone`` (each of its hours has the
     same one); None on a day the clocks change."""
-    # every hour's start and the day's last moment, each in both readings of a repeated time: one offset
-    # in all of them is a day without a change (a change and its undoing within one hour aside)
+    # every hour's start and the day's last moment: one offset in all of them is a day without a change (a
+    # change and its undoing within one hour aside; a repeated hour has another offset before or after it)
     day = naive.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=zone, fold=0)
-    moments = [day.replace(hour=hour) for hour in range(24)]
-    moments.append(day.replace(hour=23, minute=59, second=59, microsecond=999_999))
-    offsets = {moment.utcoffset() for moment in moments}
-    offsets.update(moment.replace(fold=1).utcoffset() for moment in moments)
+    offsets = {day.replace(hour=hour).utcoffset() for hour in range(24)}
+    offsets.add(day.replace(hour=23, minute=59, second=59, microsecond=999_999).utcoffset())
     return offsets.pop() if len(offsets) == 1 else None
 
 

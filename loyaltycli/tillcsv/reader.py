@@ -8,7 +8,8 @@ from __future__ import annotations
 import csv
 import re
 from datetime import datetime
-from itertools import chain, islice
+from itertools import chain, compress, islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterator
 
@@ -23,7 +24,7 @@ from loyaltycli.tillcsv.lines import MAX_LINE_BYTES, Lines
 from loyaltycli.tillcsv.first_pass import ReceiptTimes
 from loyaltycli.tillcsv.parse import BlockParsing
 from loyaltycli.tillcsv.presets import CANONICAL, REQUIRED, Preset
-from loyaltycli.tillcsv.records import REFUND_SUFFIX, Receipt
+from loyaltycli.tillcsv.records import REFUND_SUFFIX, Receipt, Span
 from loyaltycli.i18n import _, ngettext
 
 _DAY_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")  # an ISO time's first 10 characters: its day
@@ -299,7 +300,17 @@ class Reader(BlockParsing, ReceiptTimes):
         if i is None:
             return {}
         out: dict[str, str] = {}
+        strip = str.strip
         for receipt in receipts:
+            lines = receipt.lines
+            if receipt.amount > 0 and isinstance(lines, Span):  # column by column, in C
+                b, first, end = lines.block, lines.first, lines.end
+                rows = b.rows[first:end]
+                if min(map(len, rows)) > i:
+                    skus, texts = b.skus[first:end], list(map(strip, map(itemgetter(i), rows)))
+                    if "".join(texts).isprintable():
+                        out.update(compress(zip(skus, texts), map(all, zip(skus, texts))))
+                        continue
             if receipt.amount > 0:
                 for line in receipt.lines:
                     if line.sku and i < len(line.fields):

@@ -82,6 +82,14 @@ def receipt_items(lines, purchase_id: int) -> Iterable[tuple]:
     return [(purchase_id, line.sku, line.quantity, line.unit_price, line.amount) for line in lines if line.sku]
 
 
+def sku_quantity_price(lines) -> list[tuple]:
+    """(sku, quantity in thousandths, unit price) of each of a receipt's lines (a Span's in C)."""
+    if isinstance(lines, Span):
+        b, i, j = lines.block, lines.first, lines.end
+        return list(zip(b.skus[i:j], b.quantities[i:j], b.prices[i:j]))
+    return [(line.sku, line.quantity, line.unit_price) for line in lines]
+
+
 def block_items(receipts: list, purchase_ids: list[int]) -> list[tuple]:
     """``receipt_items`` of many receipts (``purchase_ids[receipt.index]`` each), the lines of each Block taken
     column by column in C, in the Block's order (a receipt's lines in file order); other receipts' one by one."""
