@@ -133,3 +133,13 @@ def test_a_block_of_new_days_is_read_in_c_and_a_day_of_a_change_one_by_one(tmp_p
     assert "2026-03-29" not in reader._offsets  # the clocks moved that day
     assert reader.time_values(["2026-03-29T01:30:00", "nope", "2026-06-01T09:00:00Z"]) == [
         None, None, microseconds(datetime(2026, 6, 1, 9, tzinfo=timezone.utc))]
+
+
+def test_a_change_of_the_clocks_in_a_days_last_hour_is_not_cached_over(tmp_path):
+    """Nuuk moves its clocks at 23:00 on a Saturday: the day is not kept as one offset, so a time in that
+    night's gap is refused as reading it alone refuses it, in the same block as a morning time of the day."""
+    reader = _reader(tmp_path / "till.csv")
+    reader._zone = ZoneInfo("America/Nuuk")
+    morning, gap = "2024-03-30T10:00:00", "2024-03-30T23:30:00"
+    assert reader.time_values([morning, gap]) == [microseconds(datetime(2024, 3, 30, 12, tzinfo=timezone.utc)), None]
+    assert "2024-03-30" not in reader._offsets

@@ -161,8 +161,11 @@ def test_dates_typed_day_first_where_the_locale_writes_so(cli, monkeypatch):
 @example(zone="Australia/Lord_Howe", naive=datetime(2026, 4, 5, 1, 45))   # half an hour twice
 @example(zone="Australia/Lord_Howe", naive=datetime(2026, 4, 5, 1, 15))   # its hour, before the change
 @example(zone="Australia/Lord_Howe", naive=datetime(2026, 10, 4, 2, 15))  # a half-hour gap
+@example(zone="America/Nuuk", naive=datetime(2024, 3, 30, 23, 30))       # a gap in the day's last hour
+@example(zone="America/Santiago", naive=datetime(2022, 4, 2, 23, 30))     # its last hour twice
 @given(zone=st.sampled_from(["Europe/Lisbon", "Europe/Bucharest", "America/New_York", "Australia/Lord_Howe",
-                             "Asia/Kolkata", "America/St_Johns", "UTC"]),
+                             "Asia/Kolkata", "America/St_Johns", "America/Nuuk", "America/Santiago",
+                             "Africa/Cairo", "Asia/Beirut", "UTC"]),
        naive=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2040, 12, 31)))
 def test_the_hour_cache_reads_every_time_as_the_zone_does(zone, naive):
     """clock.localize answers from a cache of whole hours without a change of the clocks; times in an hour with
@@ -195,8 +198,12 @@ def test_the_hour_cache_reads_every_time_as_the_zone_does(zone, naive):
 @example(zone="Europe/Lisbon", first=datetime(2026, 3, 29, 0, 30), later=datetime(2026, 3, 29, 3, 30))
 @example(zone="Europe/Bucharest", first=datetime(2026, 10, 25, 2, 0), later=datetime(2026, 10, 25, 3, 30))
 @example(zone="Australia/Lord_Howe", first=datetime(2026, 4, 5, 0, 10), later=datetime(2026, 4, 5, 1, 45))
+@example(zone="America/Nuuk", first=datetime(2024, 3, 30, 10, 0), later=datetime(2024, 3, 30, 23, 30, 1))
+@example(zone="America/Santiago", first=datetime(2022, 4, 2, 10, 0), later=datetime(2022, 4, 2, 23, 30, 1))
+@example(zone="Africa/Cairo", first=datetime(2023, 10, 26, 10, 0), later=datetime(2023, 10, 26, 23, 30, 1))
 @given(zone=st.sampled_from(["Europe/Lisbon", "Europe/Bucharest", "America/New_York", "Australia/Lord_Howe",
-                             "Asia/Kolkata", "UTC"]),
+                             "Asia/Kolkata", "America/Nuuk", "America/Santiago", "Africa/Cairo", "Asia/Beirut",
+                             "UTC"]),
        first=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2040, 12, 31)),
        later=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2040, 12, 31)))
 def test_the_importers_day_cache_reads_every_time_as_the_zone_does(zone, first, later):
@@ -216,10 +223,13 @@ def test_the_importers_day_cache_reads_every_time_as_the_zone_does(zone, first, 
     later = later.replace(year=first.year, month=first.month, day=first.day) if later.second % 2 else later
     for naive, sep in ((first, "T"), (later, " "), (first, " ")):
         text = naive.isoformat(sep)
+        clock.take_notes()
         try:
             expected = clock.localize(naive, zone=tz)
         except InvalidInput:
             with pytest.raises(InvalidInput):
                 reader._parse_when(text)
             continue
+        noted = bool(clock.take_notes())  # "happened twice ... read as the first one"
         assert reader._parse_when(text) == expected
+        assert bool(clock.take_notes()) == noted

@@ -137,7 +137,7 @@ class ReceiptTimes:
             missing = set(days).difference(offsets)
             if missing:  # a day not seen yet: one of its times read the long way keeps its offset
                 first = dict(zip(reversed(days), range(len(days) - 1, -1, -1)))
-                for day in missing:
+                for day in sorted(missing, key=first.__getitem__):  # in file order (notes keep theirs)
                     try:
                         when(texts[first[day]])
                     except LoyaltyError:
