@@ -35,6 +35,7 @@ class BlockReturns:
         named = [c for candidates in self._named_by.values() for c in candidates]
         self.db_sales, self.db_refunds = (storage.sales_by_receipt(session, source, named, rules=programs) if named
                                           else ({}, set()))
+        self._matching: set[int] = set()  # customers with a return that names no sale: theirs are matched
         self.matcher, self.db_by_id = self._returnable(session, ready)
 
     def _candidates(self, receipt: Receipt) -> list[str]:
@@ -48,7 +49,9 @@ class BlockReturns:
         """A sale of the block, applied (``index``: its purchase row, written later; ``decision``: the
         engine's, what it earned and gave each rule)."""
         self.sales[receipt.receipt_id] = (receipt, index, decision.earned, decision.given)
-        if self.matcher is not None:
+        # only the sales of customers whose returns are matched by their items can be matched (the others'
+        # would never be asked for)
+        if self.matcher is not None and receipt.customer.id in self._matching:
             self.matcher.add(receipt.customer.id, receipt.receipt_id, receipt.us, sku_quantity_price(receipt.lines))
 
     def sale_of(self, receipt: Receipt) -> Sale | None:
@@ -118,6 +121,7 @@ class BlockReturns:
         skus = {line.sku for r in returns for line in r.lines if line.sku}
         if not skus:
             return None, {}
+        self._matching = {r.customer.id for r in returns}
         items, records = storage.returnable_sales(session, {r.customer.id for r in returns}, skus,
                                                   max(r.at for r in returns), rules=programs)
         by_id = {sale.id: sale for sale in self.db_sales.values()}  # one Sale per purchase, named or matched
