@@ -43,18 +43,11 @@ def _reader(path: Path) -> Reader:
 def _reference(path: Path) -> tuple[bool, list[int], list[int]]:
     """(in order?, receipt id hashes, microseconds) read row by row, the file's rows as the reader reads them
     (its CSV reading and a preset's rewriting of dates), in one block."""
-    from loyaltycli.tillcsv import translate
-    from loyaltycli.tillcsv.presets import CANONICAL
-
     receipts: list[tuple[str, list[str]]] = []
     current, times = None, []
     reader = _reader(path)
     with path.open("rb") as handle:
-        records = reader._open_reader(handle)
-        index = reader._columns(reader._header)
-        reader._get = {field: index.get(field) for field in CANONICAL}
-        records = translate.translated(records, path, reader._delimiter, reader._get, reader.options, path.name)
-        rows, _starts, errors, _ended = next(reader._record_blocks(records, 10 ** 6))
+        rows, _starts, errors, _ended = next(reader._record_blocks(reader.records(handle), 10 ** 6))
     for i, fields in enumerate(rows):
         if not fields or i in errors:
             continue

@@ -1,7 +1,7 @@
 """The import's first pass over a till file: each receipt's id and time, read a block at a time, column by
 column in C (store/spill.in_order tells from them whether the file may be streamed, and keeps the times for
-the second pass). A mixin of ``tillcsv.reader.Reader``: it uses the reader's file opening, column indexes,
-preset, translator and ``when``.
+the second pass). A mixin of ``tillcsv.reader.Reader``: it uses the reader's records (``Reader.records``),
+column indexes, preset, translator and ``when``.
 
 A receipt here is a run of consecutive rows of one id, as the second pass reads them: rows the row-by-row
 path passes over (blank, unreadable, skipped by the preset, anonymous) are left out and do not end a run;
@@ -17,8 +17,6 @@ from operator import attrgetter, floordiv, itemgetter, ne, sub
 from typing import Iterator
 
 from loyaltycli.base.errors import LoyaltyError
-from loyaltycli.tillcsv import translate
-from loyaltycli.tillcsv.presets import CANONICAL
 
 _EPOCH = datetime(1970, 1, 1)
 _EPOCH_UTC = _EPOCH.replace(tzinfo=timezone.utc)
@@ -33,11 +31,8 @@ class ReceiptTimes:
         """Per block of the file, (receipt ids, times): a receipt's time is the text of its lines' one time,
         or the list of its lines' different times in file order. The ids are in file order; an empty id is
         a row with no id. The last receipt of a block waits for the next (its lines may go on there)."""
-        reader = self._open_reader(handle)
-        index = self._columns(self._header)
-        self._get = get = {f: index.get(f) for f in CANONICAL}
-        reader = translate.translated(reader, self.path, self._delimiter, self._get, self.options, self.label)
-        translator = self._translator = translate.translator_of(reader)
+        reader = self.records(handle)
+        get, translator = self._get, self._translator
         if translator is not None:
             translator.numbers = []  # amounts are not read here: their canonical text is not needed
         i_receipt, i_when, i_customer = get["receipt_id"], get["timestamp"], get["customer"]

@@ -188,14 +188,20 @@ class Reader(BlockParsing, ReceiptTimes):
             if ended:
                 return
 
-    def blocks(self, handle, block_rows: int) -> Iterator[tuple[list[Receipt], int, bool]]:
-        """(whole receipts, rows they took, last?) for each block of about ``block_rows`` records."""
+    def records(self, handle):
+        """The file's records past its header, as a preset or the options rewrite them (dates in the file's
+        one order, decimal commas, date and time columns, anonymous values: tillcsv/translate.py); the
+        columns found (``_get``) and the rewriting (``_translator``) kept. Both passes read through it."""
         reader = self._open_reader(handle)
         index = self._columns(self._header)
         self._get = {f: index.get(f) for f in CANONICAL}
-        # dates in the file's one order, decimal commas, date and time columns, anonymous values (tillcsv/translate.py)
         reader = translate.translated(reader, self.path, self._delimiter, self._get, self.options, self.label)
         self._translator = translate.translator_of(reader)
+        return reader
+
+    def blocks(self, handle, block_rows: int) -> Iterator[tuple[list[Receipt], int, bool]]:
+        """(whole receipts, rows they took, last?) for each block of about ``block_rows`` records."""
+        reader = self.records(handle)
         if self._translator is not None and self.dates_read is not None:
             self._translator.adopt(self.dates_read)
         if self._translator is not None and self._translator.order in ("DMY", "MDY"):
