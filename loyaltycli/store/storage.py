@@ -174,10 +174,7 @@ def sales_by_receipt(session: Session, source: str, receipt_ids: list[str], *,
         if named_query is not None:
             rows = session.execute(named_query, {"source": source, "ids": id_param(session, chunk)}).all()
         else:
-            rows = session.execute(select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at,
-                                          Purchase.amount, Purchase.channel, Purchase.refund_of_id, Customer.code)
-                                   .join(Customer, Customer.id == Purchase.customer_id)
-                                   .where(Purchase.source == source, receipts_in(chunk))).all()
+            rows = session.execute(_named_sales(receipts_in(chunk)), {"source": source}).all()
         # as the counter finds a sale (services/points.find_sale): the id as written first, else the one
         # receipt that differs from it only in case (ab-1 names AB-1); several such receipts: none
         by_case: dict[str, list] = {}
@@ -278,10 +275,16 @@ def _expanding(column, name="ids"):
 
 
 def _json_each(column, name="ids"):
-    # SQLite: the whole id list as one JSON parameter, instead of one bound parameter per id ("upper": the
-    # ids upper-cased by SQLite itself, as its index on upper(receipt_id) holds them)
-    value = func.upper(literal_column("value")) if name == "upper" else literal_column("value")
-    return column.in_(select(value).select_from(func.json_each(bindparam("ids" if name == "upper" else name))))
+    # SQLite: the whole id list as one JSON parameter, instead of one bound parameter per id
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(name))))
+
+
+def _named_sales(receipts):
+    """The purchases of a source (``source``) whose receipt ids ``receipts`` finds, with their customer's code."""
+    return (select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at, Purchase.amount,
+                   Purchase.channel, Purchase.refund_of_id, Customer.code)
+            .join(Customer, Customer.id == Purchase.customer_id)
+            .where(Purchase.source == bindparam("source"), receipts))
 
 
 def _queries(ids_in) -> dict:
@@ -305,12 +308,11 @@ def _queries(ids_in) -> dict:
         # receipt ids in any case (ab-1 is AB-1): the ids are given upper-cased (index on upper(receipt_id))
         "existing": (select(func.upper(Purchase.receipt_id), Purchase.id, Purchase.import_line)
                      .where(Purchase.source == bindparam("source"), ids_in(func.upper(Purchase.receipt_id)))),
-        # the sales (and refunds) returns name: ids in any case, through the unique index on upper(receipt_id)
-        "named": (select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at, Purchase.amount,
-                         Purchase.channel, Purchase.refund_of_id, Customer.code)
-                  .join(Customer, Customer.id == Purchase.customer_id)
-                  .where(Purchase.source == bindparam("source"), ids_in(func.upper(Purchase.receipt_id), "upper")))
-        if ids_in is _json_each else None,
+        # the sales (and refunds) returns name, ids in any case: on SQLite the ids upper-cased by SQLite itself,
+        # as its unique index on upper(receipt_id) holds them (elsewhere built per chunk: receipts_in)
+        "named": (_named_sales(func.upper(Purchase.receipt_id).in_(
+            select(func.upper(literal_column("value"))).select_from(func.json_each(bindparam("ids")))))
+                  if ids_in is _json_each else None),
         "ledger_sums": (select(LedgerEntry.purchase_id, LedgerEntry.kind, func.sum(LedgerEntry.delta))
                         .where(ids_in(LedgerEntry.purchase_id))
                         .group_by(LedgerEntry.purchase_id, LedgerEntry.kind)),
