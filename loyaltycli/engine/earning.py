@@ -11,7 +11,6 @@ returns (lists in ``LEDGER_COLUMNS`` order, and ``Decision.writes`` for the rule
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -195,8 +194,7 @@ class Engine:
 
     def rate(self, account: Account, at: datetime, us: int) -> tuple[Tier, Decimal]:
         """The tier in force at ``at`` (spend in the window before it) and the multiplier with membership."""
-        times, cum = account.times, account.cum  # (account.spend_between, inline: once per sale)
-        tier = self.program.tier_for_spend(cum[bisect_left(times, us)] - cum[bisect_left(times, us - self.window_us)])
+        tier = self.program.tier_for_spend(account.spend_between(us - self.window_us, us))
         multiplier = tier.multiplier * account.membership_multiplier(at) if account.memberships else tier.multiplier
         return tier, multiplier
 

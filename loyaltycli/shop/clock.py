@@ -188,14 +188,9 @@ def hour_offset(zone, naive: datetime) -> timedelta | None:
 def day_offset(zone, naive: datetime) -> timedelta | None:
     """The one UTC offset of every moment of ``naive``'s whole day in ``zone`` (each of its hours has the
     same one); None on a day the clocks change."""
-    # every hour's start and the day's last moment, each in both readings (fold): one offset in all of them
-    # is a day without a change (a change and its undoing within one hour aside). Both readings, as a
-    # change inside the day's last hour (Nuuk: 23:00 -> 24:00) shows in no hour start's first reading
-    day = naive.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=zone, fold=0)
-    moments = [day.replace(hour=hour) for hour in range(24)]
-    moments.append(day.replace(hour=23, minute=59, second=59, microsecond=999_999))
-    offsets = {moment.utcoffset() for moment in moments}
-    offsets.update(moment.replace(fold=1).utcoffset() for moment in moments)
+    # each of its hours with one offset (``_hour_offset``: both readings of its start and its end), the same
+    day = naive.replace(hour=0, minute=0, second=0, microsecond=0)
+    offsets = {_hour_offset(zone, day.replace(hour=hour)) for hour in range(24)}
     return offsets.pop() if len(offsets) == 1 else None
 
 

@@ -359,15 +359,9 @@ class Program:
     def __init__(self, values: dict[str, Any]):
         self._values = values
         self._minimums = [tier.min_spend for tier in values["tiers"]]
-        # the settings as plain attributes: read per receipt by an import (``__getattr__`` is a call each time)
+        # the settings as plain attributes (an import reads them per receipt)
         self.__dict__.update((key, value) for key, value in values.items()
                              if key not in self.__dict__ and not hasattr(type(self), key))
-
-    def __getattr__(self, key: str) -> Any:
-        try:
-            return self._values[key]
-        except KeyError:
-            raise AttributeError(key) from None
 
     def text(self, key: str) -> str:
         return SETTINGS[key].format(self._values[key])
@@ -525,14 +519,6 @@ def load_toml(session: Session, data: dict) -> list[str]:
     for key, value in texts.items():
         set_setting(session, key, value)
     return list(texts)
-
-
-def dump_toml(program: Program) -> str:
-    """The settings as a TOML document that `program load` reads back (the whole program file, with the
-    stamp cards and goals, is services/program_file.py)."""
-    import tomli_w
-
-    return tomli_w.dumps(toml_document(program))
 
 
 def toml_document(program: Program) -> dict[str, Any]:
