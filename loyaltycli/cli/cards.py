@@ -26,8 +26,10 @@ def _money(cents):
 
 
 def _card_json(card) -> dict:
+    from loyaltycli.store.models import sku_patterns
+
     return {"card": card.name, "stamps": card.stamps, "reward": card.reward,
-            "skus": [p for p in card.skus.split("\n") if p], "min_amount": _money(card.min_amount),
+            "skus": list(sku_patterns(card.skus)), "min_amount": _money(card.min_amount),
             "per": card.per, "expires_days": card.expires_days, "active": card.active}
 
 

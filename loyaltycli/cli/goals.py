@@ -18,8 +18,9 @@ NUMBERS = {"ignore_unknown_options": True}
 
 def _goal_json(goal) -> dict:
     from loyaltycli.base.money import Money  # '30.00' in JSON and CSV, the shop's way in a table
+    from loyaltycli.store.models import sku_patterns
 
-    return {"goal": goal.name, "spend": Money(goal.spend), "skus": [p for p in goal.skus.split("\n") if p],
+    return {"goal": goal.name, "spend": Money(goal.spend), "skus": list(sku_patterns(goal.skus)),
             "per": goal.per, "reward": goal.reward, "active": goal.active}
 
 

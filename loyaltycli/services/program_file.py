@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet, shortened
 from loyaltycli.i18n import N_, Nn_, gettext, ngettext
 from loyaltycli.base.numbers import decimal_text
+from loyaltycli.store.models import sku_patterns
 
 # What a value of the file must be, as the refusal says it.
 WHOLE, TEXT, PATTERNS, YES_NO, AMOUNT = (N_("a whole number"), N_("text"), N_("a list of SKU patterns"),
@@ -43,14 +44,10 @@ class Section:
 
 
 # -- stamp cards -----------------------------------------------------------------------------------------
-def _patterns(skus: str) -> list[str]:
-    return [p for p in skus.split("\n") if p]
-
-
 def _card_written(card) -> dict:
     from loyaltycli.base.money import format_amount
 
-    table = {"name": card.name, "stamps": card.stamps, "reward": card.reward, "skus": _patterns(card.skus),
+    table = {"name": card.name, "stamps": card.stamps, "reward": card.reward, "skus": list(sku_patterns(card.skus)),
              "per": card.per, "min_amount": format_amount(card.min_amount)}
     if card.expires_days is not None:  # TOML has no null: a card that never expires has no such key
         table["expires_days"] = card.expires_days
@@ -83,7 +80,7 @@ def _goal_written(goal) -> dict:
     from loyaltycli.base.money import format_amount
 
     return {"name": goal.name, "spend": format_amount(goal.spend), "reward": goal.reward,
-            "skus": _patterns(goal.skus), "per": goal.per, "active": bool(goal.active)}
+            "skus": list(sku_patterns(goal.skus)), "per": goal.per, "active": bool(goal.active)}
 
 
 def _goal_added(session: Session, table: dict):

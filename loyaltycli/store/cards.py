@@ -11,14 +11,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from loyaltycli.store.models import Card, CardEntry
+from loyaltycli.store.models import Card, CardEntry, sku_patterns
 from loyaltycli.engine.cards import CARD_COLUMNS, C_PURCHASE, ENDED, OPENING, CardRule, Logged
 
 VOUCHER_GONE = ENDED  # rows that end a voucher (naming it by voucher_id): used, moved by a merge, voided
 
 
 def rule_of(card: Card) -> CardRule:
-    return CardRule(card.id, card.name, card.stamps, card.reward, tuple(p for p in card.skus.split("\n") if p),
+    return CardRule(card.id, card.name, card.stamps, card.reward, sku_patterns(card.skus),
                     card.min_amount, card.per, card.expires_days)
 
 

@@ -7,11 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyaltycli.engine.rules.goals import GoalRule
-from loyaltycli.store.models import Goal
+from loyaltycli.store.models import Goal, sku_patterns
 
 
 def rule_of(goal: Goal) -> GoalRule:
-    return GoalRule(goal.id, goal.name, goal.spend, goal.reward, tuple(p for p in goal.skus.split("\n") if p),
+    return GoalRule(goal.id, goal.name, goal.spend, goal.reward, sku_patterns(goal.skus),
                     goal.per)
 
 

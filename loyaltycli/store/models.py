@@ -297,6 +297,11 @@ class ImportRun(SQLModel, table=True):
     points_awarded: int = big(0)
 
 
+def sku_patterns(skus: str) -> tuple[str, ...]:
+    """The SKU patterns a card's or a goal's ``skus`` column holds (one per line)."""
+    return tuple(p for p in skus.split("\n") if p)
+
+
 class Card(SQLModel, table=True):
     """A stamp card: ``stamps`` stamps (one per matching item unit, or per visit) make a voucher for ``reward``."""
 
