@@ -11,6 +11,9 @@ rows of its own, one module here with its ``KEY`` (the rule's) and any of
 - ``write_rows(session, rows)``: writes its rows itself (ids filled in), instead of one plain insert;
 - ``history(session, customer_id)``: its rows for `history` (at, kind, note for scripts, say() for people).
 
+- ``file_section()``: a ``Section``, its definitions' ``[[list]]`` in the program file (`program dump` and
+  `program load`, services/program_file.py): their keys, how one is written and how one is added.
+
 A program type's definitions (its rules as the engine reads them: ``Program.cards``, ``Program.goals``) are
 read by the settings, store/program.py, from the store below. The callers (counter, import, displays) go
 through the functions below, whatever the program types.
@@ -21,9 +24,33 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from loyaltycli.i18n import gettext
+from loyaltycli.i18n import N_, gettext
 
 _FOUND: list | None = None
+
+# What a value of the program file must be, as its refusal says it (``Section.keys``).
+WHOLE, TEXT, PATTERNS, YES_NO, AMOUNT = (N_("a whole number"), N_("text"), N_("a list of SKU patterns"),
+                                         N_("true or false"), N_("an amount such as \"12.50\""))
+NUMBER = N_("a number such as \"1.5\"")
+
+
+class Section:
+    """One ``[[NAME]]`` list of the program file: the keys of its tables (and what each must be), the ones it
+    needs, what the database holds (``listed(session)``), how a table is written (``written(row)``) and how one
+    is added (``added(session, table)``); ``differs``: the refusal of a name held with other terms (None when a
+    name is all there is); ``words``: (added, already there) as (singular, plural) for `program load`'s line."""
+
+    def __init__(self, name: str, keys: dict, defaults: dict, listed, written, added, differs: str | None,
+                 words: tuple[tuple[str, str], tuple[str, str]]):
+        # a key without a default is required
+        self.name, self.keys, self.defaults = name, keys, defaults
+        self.required = tuple(key for key in keys if key not in defaults)
+        self.listed, self.written, self.added, self.differs, self.words = listed, written, added, differs, words
+
+
+def file_sections() -> list[Section]:
+    """The program types' lists in the program file, in the stores' order."""
+    return [store.file_section() for store in stores() if hasattr(store, "file_section")]
 
 
 def stores() -> list:

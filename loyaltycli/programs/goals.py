@@ -220,3 +220,31 @@ def goals_report(session: Session, program, period) -> dict:
             "goals": [{"goal": name, "reward": reward, "target": target, "per": per, "active": active,
                        "customers": int(n), "spend": int(cents), "vouchers_issued": int(i), "vouchers_used": int(u)}
                       for name, reward, target, per, active, n, cents, i, u in rows]}
+
+
+def _goal_written(goal) -> dict:
+    from loyaltycli.base.money import format_amount
+    from loyaltycli.store.models import sku_patterns
+
+    return {"name": goal.name, "spend": format_amount(goal.spend), "reward": goal.reward,
+            "skus": list(sku_patterns(goal.skus)), "per": goal.per, "active": bool(goal.active)}
+
+
+def _goal_added(session, table: dict):
+    from loyaltycli.base.money import parse_money
+
+    spend = parse_money(str(table["spend"]), what="spend")
+    return add_goal(session, table["name"], spend, table["reward"], skus=table["skus"], per=table["per"])
+
+
+def file_section():
+    from loyaltycli.i18n import Nn_
+    from loyaltycli.programs import AMOUNT, PATTERNS, TEXT, YES_NO, Section
+
+    return Section("goals", {"name": TEXT, "spend": AMOUNT, "reward": TEXT, "skus": PATTERNS, "per": TEXT,
+                             "active": YES_NO},
+                   {"skus": [], "per": "month", "active": True}, list_goals, _goal_written, _goal_added,
+                   N_("a goal named {name!r} already exists with other terms ({key}: {have} here, {given} in "
+                      "the file); a file does not change a goal's terms"),
+                   (Nn_("{count} goal added ({names})", "{count} goals added ({names})"),
+                    Nn_("{count} goal already there ({names})", "{count} goals already there ({names})")))

@@ -1,6 +1,6 @@
-"""Stamp cards' use cases: definitions (`card add`, `card list`), expiry, a customer's cards and vouchers, the
-import's item hooks, merge. The ledger as stored is store/cards.py, voucher use programs/cards.py, `report
-cards` reports/aggregates.py.
+"""Stamp cards' use cases: expiry, a customer's cards and vouchers, the import's item hooks, merge. A card's
+definition (`card add`, its list in the program file) and voucher use are programs/cards.py, the ledger as
+stored store/cards.py, `report cards` reports/aggregates.py.
 
 The rules themselves are in loyaltycli.engine.cards; stamps and vouchers are rows of the ``card_ledger``
 table (units stamp and voucher), never of the points ledger, so no points balance ever counts them.
@@ -14,41 +14,14 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.shop import clock
-from loyaltycli.base.errors import InvalidInput
 from loyaltycli.store.models import Card, CardEntry, Customer
 from loyaltycli.store.cards import (OPENING, deadlines, list_cards, load_held, note_fields, rule_of,
                                     unused_vouchers, write)
-from loyaltycli.engine.cards import C_DELTA, PER, CardRule
-from loyaltycli.programs import checked_offer
-from loyaltycli.i18n import gettext, ngettext
-
-MAX_STAMPS = 1000
+from loyaltycli.engine.cards import C_DELTA, CardRule
+from loyaltycli.i18n import ngettext
+from loyaltycli.programs.cards import MAX_STAMPS, add_card  # noqa: F401  (the counter's `card add`, the demo)
 
 
-# -- definitions ---------------------------------------------------------------------------------------
-def add_card(session: Session, name: str, stamps: int, reward: str, *, skus: list[str] | None = None,
-             min_amount: int = 0, per: str = "visit", expires_days: int | None = None) -> Card:
-    """A new stamp card; refused with a clear reason when a value is wrong or the name is taken."""
-    name, reward, patterns = checked_offer(name, reward, skus, gettext('card name must be 1 to 100 characters'))
-    if not 1 <= stamps <= MAX_STAMPS:
-        raise InvalidInput(gettext('--stamps must be 1 to {max_stamps}').format(max_stamps=MAX_STAMPS))
-    per = (per or "").strip().lower()
-    if per not in PER:
-        raise InvalidInput(gettext('--per {per!r} is not one of {per2}').format(per=per, per2=', '.join(PER)))
-    if min_amount < 0:
-        raise InvalidInput(gettext('--min-amount cannot be negative'))
-    if expires_days is not None and not 1 <= expires_days <= 36500:
-        raise InvalidInput(gettext('--expires-days must be 1 to 36500'))
-    if session.execute(select(Card.id).where(func.lower(Card.name) == name.lower())).first():
-        raise InvalidInput(gettext('a card named {name!r} already exists; see `loyalty card list`').format(name=name))
-    card = Card(name=name, stamps=stamps, reward=reward, skus="\n".join(patterns), min_amount=min_amount, per=per,
-                expires_days=expires_days, created_at=clock.now())
-    session.add(card)
-    session.flush()
-    return card
-
-
-# -- what the rules need ----------------------------------------------------------------------------------
 def expire_customers(session: Session, customer_ids: list[int], as_of: datetime) -> int:
     """Write off the stamps of these customers' cards not filled by their deadline, as of ``as_of`` (the
     engine's rule, as a sale or refund applies it); returns the stamps expired."""

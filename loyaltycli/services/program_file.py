@@ -1,8 +1,9 @@
 """The program as a file: `program dump` writes it as TOML, `program load` reads it back (all or nothing).
 
 The file holds the settings (store/program.py) and the definitions the shop sets up in tables of their
-own: the stamp cards (``[[cards]]``), the goals (``[[goals]]``), the reward catalogue (``[[rewards]]``), the
-paid membership plans (``[[plans]]``) and the donation causes (``[[causes]]``), in the order they were added.
+own: the program types' (each type's ``file_section`` in loyaltycli.programs: the stamp cards ``[[cards]]``,
+the goals ``[[goals]]``), the reward catalogue (``[[rewards]]``), the paid membership plans (``[[plans]]``)
+and the donation causes (``[[causes]]``), in the order they were added.
 Definitions only, as for the settings: no customer's stamps, progress, vouchers, redemptions, memberships
 or donations. A file without some of these lists (one dumped before they were written there) loads as
 before, and a shop without any of one kind dumps no list for it.
@@ -15,91 +16,12 @@ memberships on it, and no command changes its terms (a reward's cost changes onl
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet, shortened
 from loyaltycli.i18n import N_, Nn_, gettext, ngettext
 from loyaltycli.base.numbers import decimal_text
-from loyaltycli.store.models import sku_patterns
-
-# What a value of the file must be, as the refusal says it.
-WHOLE, TEXT, PATTERNS, YES_NO, AMOUNT = (N_("a whole number"), N_("text"), N_("a list of SKU patterns"),
-                                         N_("true or false"), N_("an amount such as \"12.50\""))
-NUMBER = N_("a number such as \"1.5\"")
-
-
-class Section:
-    """One ``[[NAME]]`` list of the file: the keys of its tables (and what each must be), the ones it needs,
-    what the database holds, how a table is written and how one is added."""
-
-    def __init__(self, name: str, keys: dict[str, str], defaults: dict[str, Any], listed: Callable,
-                 written: Callable[[Any], dict], added: Callable, differs: str | None):
-        # a key without a default is required; ``differs``: None when a name is all there is to compare
-        self.name, self.keys, self.defaults = name, keys, defaults
-        self.required = tuple(key for key in keys if key not in defaults)
-        self.listed, self.written, self.added, self.differs = listed, written, added, differs
-
-
-# -- stamp cards -----------------------------------------------------------------------------------------
-def _card_written(card) -> dict:
-    from loyaltycli.base.money import format_amount
-
-    table = {"name": card.name, "stamps": card.stamps, "reward": card.reward, "skus": list(sku_patterns(card.skus)),
-             "per": card.per, "min_amount": format_amount(card.min_amount)}
-    if card.expires_days is not None:  # TOML has no null: a card that never expires has no such key
-        table["expires_days"] = card.expires_days
-    table["active"] = bool(card.active)
-    return table
-
-
-def _card_added(session: Session, table: dict):
-    from loyaltycli.base.money import parse_money
-    from loyaltycli.services.cards import add_card
-
-    minimum = parse_money(str(table["min_amount"]), what="min_amount")
-    return add_card(session, table["name"], table["stamps"], table["reward"], skus=table["skus"],
-                    min_amount=minimum, per=table["per"], expires_days=table["expires_days"])
-
-
-def _cards():
-    from loyaltycli.services.cards import list_cards
-
-    return Section("cards", {"name": TEXT, "stamps": WHOLE, "reward": TEXT, "skus": PATTERNS, "per": TEXT,
-                             "min_amount": AMOUNT, "expires_days": WHOLE, "active": YES_NO},
-                   {"skus": [], "per": "visit", "min_amount": "0.00", "expires_days": None, "active": True},
-                   list_cards, _card_written, _card_added,
-                   N_("a stamp card named {name!r} already exists with other terms ({key}: {have} here, {given} "
-                      "in the file); a file does not change a card's terms"))
-
-
-# -- goals -------------------------------------------------------------------------------------------------
-def _goal_written(goal) -> dict:
-    from loyaltycli.base.money import format_amount
-
-    return {"name": goal.name, "spend": format_amount(goal.spend), "reward": goal.reward,
-            "skus": list(sku_patterns(goal.skus)), "per": goal.per, "active": bool(goal.active)}
-
-
-def _goal_added(session: Session, table: dict):
-    from loyaltycli.base.money import parse_money
-    from loyaltycli.programs.goals import add_goal
-
-    spend = parse_money(str(table["spend"]), what="spend")
-    return add_goal(session, table["name"], spend, table["reward"], skus=table["skus"], per=table["per"])
-
-
-def _goals():
-    from loyaltycli.programs.goals import list_goals
-
-    return Section("goals", {"name": TEXT, "spend": AMOUNT, "reward": TEXT, "skus": PATTERNS, "per": TEXT,
-                             "active": YES_NO},
-                   {"skus": [], "per": "month", "active": True}, list_goals, _goal_written, _goal_added,
-                   N_("a goal named {name!r} already exists with other terms ({key}: {have} here, {given} in "
-                      "the file); a file does not change a goal's terms"))
-
+from loyaltycli.programs import AMOUNT, NUMBER, PATTERNS, TEXT, WHOLE, YES_NO, Section, file_sections
 
 # -- the reward catalogue --------------------------------------------------------------------------------
 def _reward_written(reward) -> dict:
@@ -121,7 +43,9 @@ def _rewards():
     # it again, as `reward add` does
     return Section("rewards", {"name": TEXT, "cost": WHOLE}, {}, offered, _reward_written, _reward_added,
                    N_("a reward named {name!r} is already offered with other terms ({key}: {have} here, {given} "
-                      "in the file); to change its cost, remove it first (`loyalty reward remove`)"))
+                      "in the file); to change its cost, remove it first (`loyalty reward remove`)"),
+                   (Nn_("{count} reward added ({names})", "{count} rewards added ({names})"),
+                    Nn_("{count} reward already there ({names})", "{count} rewards already there ({names})")))
 
 
 # -- paid membership plans --------------------------------------------------------------------------------
@@ -150,7 +74,10 @@ def _plans():
                              "active": YES_NO},
                    {"perk": "", "active": True}, all_plans, _plan_written, _plan_added,
                    N_("a membership plan named {name!r} already exists with other terms ({key}: {have} here, "
-                      "{given} in the file); a file does not change a plan's terms"))
+                      "{given} in the file); a file does not change a plan's terms"),
+                   (Nn_("{count} membership plan added ({names})", "{count} membership plans added ({names})"),
+                    Nn_("{count} membership plan already there ({names})",
+                        "{count} membership plans already there ({names})")))
 
 
 # -- donation causes --------------------------------------------------------------------------------------
@@ -164,11 +91,13 @@ def _causes():
     from loyaltycli.services.donations import all_causes
 
     return Section("causes", {"name": TEXT}, {}, all_causes, lambda cause: {"name": cause.name}, _cause_added,
-                   None)
+                   None, (Nn_("{count} cause added ({names})", "{count} causes added ({names})"),
+                          Nn_("{count} cause already there ({names})", "{count} causes already there ({names})")))
 
 
 def sections() -> list[Section]:
-    return [_cards(), _goals(), _rewards(), _plans(), _causes()]
+    """The program types' lists (loyaltycli.programs: stamp cards, goals...), then the catalogue's."""
+    return [*file_sections(), _rewards(), _plans(), _causes()]
 
 
 # -- the file ----------------------------------------------------------------------------------------------
@@ -314,20 +243,7 @@ def _shown(value) -> str:
 
 def summary(loaded: dict[str, list[str]]) -> list[str]:
     """What a load did to the definitions, in words (one part per list that is not empty)."""
-    words = {
-        "cards_added": Nn_("{count} stamp card added ({names})", "{count} stamp cards added ({names})"),
-        "cards_unchanged": Nn_("{count} stamp card already there ({names})",
-                               "{count} stamp cards already there ({names})"),
-        "goals_added": Nn_("{count} goal added ({names})", "{count} goals added ({names})"),
-        "goals_unchanged": Nn_("{count} goal already there ({names})", "{count} goals already there ({names})"),
-        "rewards_added": Nn_("{count} reward added ({names})", "{count} rewards added ({names})"),
-        "rewards_unchanged": Nn_("{count} reward already there ({names})",
-                                 "{count} rewards already there ({names})"),
-        "plans_added": Nn_("{count} membership plan added ({names})", "{count} membership plans added ({names})"),
-        "plans_unchanged": Nn_("{count} membership plan already there ({names})",
-                               "{count} membership plans already there ({names})"),
-        "causes_added": Nn_("{count} cause added ({names})", "{count} causes added ({names})"),
-        "causes_unchanged": Nn_("{count} cause already there ({names})", "{count} causes already there ({names})"),
-    }
+    words = {f"{section.name}_{done}": said for section in sections()
+             for done, said in zip(("added", "unchanged"), section.words)}
     return [ngettext(*words[key], len(names)).format(count=len(names), names=", ".join(names))
             for key, names in loaded.items() if key in words and names]

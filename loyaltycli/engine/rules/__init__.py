@@ -36,7 +36,8 @@ into parts earning at their own rate, read by the spend points). A sale's accoun
 every rule has run (the spend window and the year's spend are those before it).
 
 Pure: no database, no clock, no I/O. Adding a program type is adding a module here (and, for its own
-state and rows, one in ``loyaltycli.programs``): the engine and its callers stay as they are.
+state, rows and definitions, one in ``loyaltycli.programs``, whose ``file_section`` puts the definitions in
+the program file) and its CLI: the engine, the program file and the other callers stay as they are.
 """
 
 from __future__ import annotations
