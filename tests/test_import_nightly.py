@@ -67,6 +67,26 @@ def test_a_phone_typed_two_ways_in_one_file_is_one_customer(ro_shop, tmp_path):
                                                                     ("refund", -40), ("earn", 10)]
 
 
+def test_a_phone_typed_two_ways_in_blocks_apart_is_one_customer(ro_shop, tmp_path, monkeypatch):
+    """The phones' last digits are read once per transaction and kept up to date as the import enrolls: a
+    phone enrolled in one block is found in the next typed another way, as one enrolled at the counter is."""
+    from loyaltycli.services import importer
+
+    monkeypatch.setattr(importer, "BLOCK_ROWS", 1)  # each receipt a block of its own
+    assert ro_shop("enroll", "Ion", "--phone", "0744555666", "--at", "2026-05-01T09:00:00+00:00").exit_code == 0
+    night = ro_file(tmp_path / "b.csv", [
+        "BF 1;15.05.2026;09:12;0722 123 456;CAFEA;Cafea;1;40,00;40,00;",
+        "BF 2;15.05.2026;18:00;0722123456;CAFEA;Cafea;-1;40,00;-40,00;BF 1",
+        "BF 3;15.05.2026;18:30;0744 555 666;CAFEA;Cafea;1;20,00;20,00;",
+        "BF 4;15.05.2026;19:00;+40 722 123 456;CAFEA;Cafea;1;10,00;10,00;"])
+    code, data, err = run(ro_shop, night)
+    assert code == 0, err
+    assert (data["customers_enrolled"], data["sales"], data["refunds"], data["refunds_linked"]) == (1, 3, 1, 1)
+    assert [(k, p) for _, k, p in points(ro_shop, "0722123456")] == [("welcome", 50), ("earn", 40),
+                                                                    ("refund", -40), ("earn", 10)]
+    assert [(k, p) for _, k, p in points(ro_shop, "0744555666")][-1] == ("earn", 20)
+
+
 def test_an_unknown_customer_hint_names_no_option_already_given(cli, tmp_path):
     till = tmp_path / "t.csv"
     till.write_text("receipt_id,timestamp,customer,amount\nR1,2026-01-05T10:00:00,C000123,5.00\n")

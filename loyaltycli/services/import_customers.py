@@ -10,7 +10,7 @@ from operator import attrgetter
 
 import re
 from datetime import datetime
-from typing import Iterable
+from typing import Callable, Iterable
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -29,10 +29,13 @@ from loyaltycli.tillcsv.records import Receipt
 
 
 # -- finding ---------------------------------------------------------------------------------------------
-def find_many(session: Session, program: Program, keys: Iterable[str], cache: dict) -> None:
+def find_many(session: Session, program: Program, keys: Iterable[str], cache: dict,
+              tails: Callable[[], set[str]] | None = None) -> None:
     """customers.find for many keys at once, answers into ``cache``: (id, code, enrolled_at) of an active
     customer, None for an unknown key, else the reason (ambiguous, merged, forgotten). Odd keys (phones to
-    normalize) go one by one through customers.find; the counter's find is the one-key case."""
+    normalize) go one by one through customers.find; the counter's find is the one-key case. ``tails``: gives
+    the last seven digits of every customer's phone (``phone_tails``) when the caller keeps them; else the
+    ones needed are looked up here."""
     sqlite = is_sqlite(session)
     keys = list(keys)
     phones: dict[str, str | None] = {}
@@ -85,13 +88,10 @@ def find_many(session: Session, program: Program, keys: Iterable[str], cache: di
 
         # a phone a key normalizes to ends in the key's last seven digits: only keys whose seven last
         # digits end some customer's phone are worth normalizing (parsing a phone number is slow)
-        tails = {key: re.sub(r"\D", "", key)[-7:] for key in phones}
-        ending = func.substr(Customer.phone, -7) if is_sqlite(session) else func.right(Customer.phone, 7)
-        known: set[str] = set()
-        for chunk in chunks(sorted(set(tails.values()))):
-            known.update(session.execute(select(ending).where(ending.in_(chunk))).scalars())
+        ends = {key: re.sub(r"\D", "", key)[-7:] for key in phones}
+        known = tails() if tails is not None else phone_tails(session, set(ends.values()))
         for key in phones:
-            if tails[key] not in known:
+            if ends[key] not in known:
                 continue
             try:
                 phones[key] = customers.normalize_phone(key, program.phone_region if program else "IE")
@@ -112,6 +112,18 @@ def find_many(session: Session, program: Program, keys: Iterable[str], cache: di
                 _find_one(session, program, key, cache)
 
 
+def phone_tails(session: Session, among: set[str] | None = None) -> set[str]:
+    """The last seven digits of the customers' phones (those in ``among``; None: all of them)."""
+    ending = func.substr(Customer.phone, -7) if is_sqlite(session) else func.right(Customer.phone, 7)
+    query = select(ending).where(Customer.phone.is_not(None))
+    if among is None:
+        return set(session.execute(query).scalars())
+    found: set[str] = set()
+    for ids in storage.id_lists(session, sorted(among)):
+        found.update(session.execute(query.where(storage.in_ids(session, ending)), {"ids": ids}).scalars())
+    return found
+
+
 _PHONE_LIKE = re.compile(r"^[+0-9][0-9 ()./-]{5,}$")
 
 
@@ -130,12 +142,14 @@ def _find_one(session: Session, program: Program, key: str, cache: dict) -> None
 
 # -- enrolling many --------------------------------------------------------------------------------------
 def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str, datetime]],
-                recorded: datetime, profiles: dict[str, dict[str, str]] | None = None) -> dict[str, tuple | str]:
+                recorded: datetime, profiles: dict[str, dict[str, str]] | None = None,
+                phone_tails: set[str] | None = None) -> dict[str, tuple | str]:
     """Enroll customers first seen in an import, set-based: (key, kind, enrolled_at) with kind card, email
     or phone. Each key gets (id, code, enrolled_at), or the reason it cannot be enrolled, as
     customers.enroll would say it (a value that is not valid, or already another customer's). One INSERT
     for the customers, one for their welcome bonuses. ``profiles``: key -> name and tax id the file gives
-    (a name that is not valid is left out; a tax id that is not valid, or another customer's, too)."""
+    (a name that is not valid is left out; a tax id that is not valid, or another customer's, too).
+    ``phone_tails``: the caller's set of the last seven digits of every customer's phone, kept up to date."""
     from loyaltycli.base.errors import InvalidInput
 
     out: dict[str, tuple | str] = {}
@@ -158,8 +172,9 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
     for kind in ("card", "email", "phone", "tax_id"):
         values = sorted({value for _, k, value, _ in rows if k == kind})
         column = getattr(Customer, kind)
-        for chunk in chunks(values):
-            for value, code in session.execute(select(column, Customer.code).where(column.in_(chunk))):
+        query = select(column, Customer.code).where(storage.in_ids(session, column))
+        for ids in storage.id_lists(session, values):
+            for value, code in session.execute(query, {"ids": ids}):
                 label = gettext({"email": N_("e-mail"), "tax_id": N_("tax id"), "card": N_("card"),
                                  "phone": N_("phone")}[kind])
                 taken[kind, value] = gettext("{label} {value} already belongs to customer {other}").format(
@@ -187,12 +202,15 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
         for id_, record in zip(ids, records):
             record["id"] = id_
             record["code"] = customers.customer_code(id_)
-        session.execute(insert(table), records)
+        columns = tuple(records[0])
+        write_rows(session, table, columns, [list(map(record.get, columns)) for record in records])
     else:
         ids = list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
                                    records).scalars())
         session.execute(update(table).where(table.c.id == bindparam("cid")).values(code=bindparam("new_code")),
                         [{"cid": id_, "new_code": customers.customer_code(id_)} for id_ in ids])
+    if phone_tails is not None:
+        phone_tails.update(value[-7:] for _, kind, value, _ in kept if kind == "phone")
     welcome = []
     from loyaltycli.shop.clock import local_zone
     from loyaltycli.engine.earning import LEDGER_COLUMNS, Engine
@@ -276,7 +294,7 @@ class BlockCustomers:
         named = set(map(attrgetter("customer_key"), ready))
         keys = set(filterfalse(cache.__contains__, named))  # (not named - cache.keys(): that walks every key kept)
         if keys:
-            find_many(session, program, keys, cache)
+            find_many(session, program, keys, cache, lambda: self._known_tails(session))
         unknown: dict[str, datetime] = {}
         if None in map(cache.get, named):  # some key that finds no one
             for receipt in ready:
@@ -296,8 +314,8 @@ class BlockCustomers:
                 else:
                     wanted.append((key, kind, at))
             profiles = self.reader.names([r for r in ready if r.customer_key in unknown]) if wanted else {}
-            enrolled = (enroll_many(session, program, wanted, self._engine.recorded, profiles=profiles)
-                        if wanted else {})
+            enrolled = (enroll_many(session, program, wanted, self._engine.recorded, profiles=profiles,
+                                    phone_tails=self._phone_tails) if wanted else {})
             cache.update(enrolled)
             fresh = len({found[0] for found in enrolled.values() if not isinstance(found, str)})
             self.summary.enrolled += fresh
@@ -311,7 +329,7 @@ class BlockCustomers:
             for key in again:
                 del cache[key]
             if again:
-                find_many(session, program, again, cache)
+                find_many(session, program, again, cache, lambda: self._known_tails(session))
         states = self._accounts
         # a missed night imported late: customers this import enrolled on a later night move back to it
         early: dict[int, datetime] = {}
@@ -342,6 +360,13 @@ class BlockCustomers:
             for key in [k for k, v in cache.items() if isinstance(v, tuple) and v[0] in early]:
                 id_, code, _ = cache[key]
                 cache[key] = (id_, code, states[id_].enrolled_at)
+
+    def _known_tails(self, session: Session) -> set[str]:
+        """The last seven digits of every customer's phone, read once until customers are forgotten
+        (``Importer._forget_customers``); the phones this run enrolls are added as it goes."""
+        if self._phone_tails is None:
+            self._phone_tails = phone_tails(session)
+        return self._phone_tails
 
     def _kind(self, key: str, program: Program) -> str:
         """How an unknown customer's key enrolls them: card, email, phone, or code (not enrolled); the

@@ -126,6 +126,7 @@ class Importer(ImportSetUp, BlockCustomers):
         self._temp: Path | None = None
         self._url = ""  # the database's: temporary data is kept beside it
         self._customer_cache: dict[str, object] = {}
+        self._phone_tails: set[str] | None = None  # find_many: the customers' phones' last 7 digits
         self._enrolled_some = False  # customers enrolled by this run: unknown phones are looked up again
         self._watermark = 0
         self._zone = clock.local_zone()
@@ -271,8 +272,9 @@ class Importer(ImportSetUp, BlockCustomers):
             # missing and both insert it. One batch per source at a time, until its transaction ends.
             session.execute(text("SELECT pg_advisory_xact_lock(7412002, hashtext(:source))"),
                             {"source": self.source})
-            self._forget_accounts()  # row locks are per transaction: reload (and lock) the customers
-            self._customer_cache.clear()  # and look their keys up again (merged or forgotten meanwhile?)
+            # row locks are per transaction: reload (and lock) the customers, and look their keys up again
+            # (merged or forgotten meanwhile?)
+            self._forget_customers()
         else:
             driver = session.connection().connection.dbapi_connection
             if not self._tuned:
@@ -285,8 +287,7 @@ class Importer(ImportSetUp, BlockCustomers):
             version = (id(driver), session.connection().exec_driver_sql("PRAGMA data_version").scalar(),
                        driver.total_changes)
             if version != self._data_version:
-                self._forget_accounts()
-                self._customer_cache.clear()
+                self._forget_customers()
                 self._data_version = version
         program = self._program = load_program(session)
         self._engine = Engine(program, self._zone, clock.now())
@@ -301,9 +302,13 @@ class Importer(ImportSetUp, BlockCustomers):
             if self._digest is not None:
                 runs.record(session, run.id, *self._digest, self.source)
 
-    def _forget_accounts(self) -> None:
+    def _forget_customers(self) -> None:
+        """Forget what was read of customers (their accounts, referrers, the keys looked up, the phones
+        known): another writer may have changed them."""
         self._accounts.clear()
         self._referrers.clear()
+        self._customer_cache.clear()
+        self._phone_tails = None
 
     def _process(self, session: Session, program: Program, batch: list[Receipt]) -> None:
         summary = self.summary

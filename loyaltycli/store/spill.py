@@ -18,7 +18,8 @@ from typing import Iterator
 
 from loyaltycli.base.errors import LoyaltyError
 from loyaltycli.engine.earning import microseconds
-from operator import gt
+from functools import partial
+from operator import gt, is_not
 from loyaltycli.tillcsv.records import Line, Receipt, Reject
 from loyaltycli.i18n import gettext
 
@@ -93,7 +94,7 @@ def in_order(scan, handle, block_rows: int, times: Times | None = None) -> bool:
         if times is not None:
             times.ids.extend(keys)
             times.us.extend([Times.MISSING if value is None else value for value in us] if None in us else us)
-        readable = list(filter(None.__ne__, us)) if None in us else us  # the unreadable: refused by the import
+        readable = list(filter(partial(is_not, None), us)) if None in us else us  # the unreadable: refused by the import
         if readable:
             if (last is not None and readable[0] < last) or any(map(gt, readable[:-1], readable[1:])):
                 return False

@@ -56,6 +56,12 @@ def id_lists(session: Session, values: list):
     yield from chunks(values)
 
 
+def in_ids(session: Session, column, name: str = "ids"):
+    """``column IN`` the parameter ``name`` as ``id_lists`` gives it: one JSON list on SQLite, a chunk
+    elsewhere (one statement, compiled once)."""
+    return (_json_each if is_sqlite(session) else _expanding)(column, name)
+
+
 def chunks(values: list, size: int = _IN_CHUNK):
     for i in range(0, len(values), size):
         yield values[i:i + size]
