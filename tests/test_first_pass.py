@@ -2,8 +2,8 @@
 column, it finds what reading the file row by row finds: each receipt's time, the same order verdict.
 
 The reference below reads the file with the csv module, one row at a time, as the import's rules say a
-receipt is made (consecutive rows of one id; blank and anonymous rows passed over; a row with no id a receipt
-of its own, refused), and reads each time with the reader's own one-time reading (``Reader.when``).
+receipt is made (consecutive rows of one id; blank, cut short and anonymous rows passed over; a row with no
+id a receipt of its own, refused), and reads each time with the reader's own one-time reading (``Reader.when``).
 """
 
 from __future__ import annotations
@@ -49,9 +49,8 @@ def _reference(path: Path) -> tuple[bool, list[int], list[int]]:
     with path.open("rb") as handle:
         rows, _starts, errors, _ended = next(reader._record_blocks(reader.records(handle), 10 ** 6))
     for i, fields in enumerate(rows):
-        if not fields or i in errors:
-            continue
-        fields = fields + [""] * (4 - len(fields))
+        if len(fields) < 4 or i in errors:
+            continue  # blank, unreadable, or cut short before its amount (the import rejects it): passed over
         if not fields[2].strip():
             continue  # anonymous: passed over
         receipt_id, when = fields[0].strip(), fields[1].strip()
@@ -84,21 +83,24 @@ def _reference(path: Path) -> tuple[bool, list[int], list[int]]:
     return True, ids, values
 
 
+IDS = ["A", "B", "C", "D", "", " A"]
 rows = st.lists(st.one_of(
     st.just(None),  # a blank line
-    st.tuples(st.sampled_from(["A", "B", "C", "D", "", " A"]), st.sampled_from(TIMES),
-              st.sampled_from(["K1", "K2", ""]))), max_size=14)
+    # a row: id, time, customer, and its amount (or none: a row cut short, which the import rejects)
+    st.tuples(st.sampled_from(IDS), st.sampled_from(TIMES), st.sampled_from(["K1", "K2", ""]), st.booleans())),
+    max_size=14)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@example(lines=[("A", TIMES[4], "K1"), None, ("A", TIMES[6], "K1"), ("B", TIMES[5], "K2")], block=2)
-@example(lines=[("A", TIMES[4], "K1"), ("", TIMES[4], "K1"), ("A", TIMES[4], "K1")], block=1)
-@example(lines=[("A", TIMES[0], "K1"), ("B", TIMES[2], "K1"), ("C", TIMES[3], "K1")], block=3)
+@example(lines=[("A", TIMES[4], "K1", True), None, ("A", TIMES[6], "K1", True), ("B", TIMES[5], "K2", True)], block=2)
+@example(lines=[("A", TIMES[4], "K1", True), ("", TIMES[4], "K1", True), ("A", TIMES[4], "K1", True)], block=1)
+@example(lines=[("A", TIMES[0], "K1", True), ("B", TIMES[2], "K1", True), ("C", TIMES[3], "K1", True)], block=3)
+@example(lines=[("A", TIMES[4], "K1", True), ("B", TIMES[0], "K1", False), ("A", TIMES[4], "K1", True)], block=2)
 @given(lines=rows, block=st.integers(min_value=1, max_value=5))
 def test_the_first_pass_reads_what_a_row_by_row_reading_reads(tmp_path, lines, block):
     path = tmp_path / "till.csv"
     text = "receipt_id,timestamp,customer,amount\n" + "".join(
-        "\n" if line is None else f"{line[0]},{line[1]},{line[2]},1.00\n" for line in lines)
+        "\n" if line is None else f"{line[0]},{line[1]},{line[2]}{',1.00' if line[3] else ''}\n" for line in lines)
     path.write_text(text, encoding="utf-8")
     expected, ids, values = _reference(path)
     times = spill.Times()

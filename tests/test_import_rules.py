@@ -312,6 +312,25 @@ def test_states_forgotten_or_trimmed_change_nothing_in_a_file_out_of_time_order(
     assert sums(database) == sums(other_db)
 
 
+@pytest.mark.parametrize("block_rows", [1, 2, 3, 2_500])
+def test_a_row_cut_short_inside_a_receipt_is_rejected_wherever_blocks_fall(database, tmp_path, monkeypatch,
+                                                                          block_rows):
+    """A row that stops before its amount is rejected and, as on the row-by-row path, does not end the
+    receipt around it: the same outcome wherever the reader's blocks fall (a block's last receipt is found
+    past it)."""
+    setup_shop(database)
+    at = START.replace(tzinfo=None).isoformat()
+    till = tmp_path / "till.csv"
+    till.write_text(f"receipt_id,timestamp,customer,amount\nR1,{at},6000100000001,5.00\nR2,{at}\n"
+                    f"R1,{at},6000100000001,3.00\nR3,{at},6000100000001,2.00\n")
+    monkeypatch.setattr(importer, "BLOCK_ROWS", block_rows)
+    summary = importer.import_file(database, till, rejects=tmp_path / "rejects.csv")
+    assert (summary.rejected, summary.receipts) == (1, 2), summary.first_rejects
+    assert "till.csv:3: line 3 has 2 fields" in summary.first_rejects[0]
+    assert sorted((receipt_id, amount) for receipt_id, amount, *_ in sums(database)["purchases"]) == [
+        ("R1", 800), ("R3", 200)]
+
+
 @pytest.mark.parametrize("seed", [4, 5])
 def test_a_shuffled_file_gives_the_ledger_of_the_sorted_one_wherever_blocks_fall(database, other_db, tmp_path,
                                                                                 monkeypatch, seed):

@@ -63,15 +63,14 @@ class ReceiptTimes:
                 break
 
     def _id_and_time_columns(self, rows: list, errors: dict, width: int) -> tuple[list[str], list[str]]:
-        """The id and time of each row the row-by-row path reads (blank, unreadable, skipped and anonymous
-        rows left out), stripped: in C for a plain block, else row by row."""
+        """The id and time of each row the row-by-row path gives to a receipt (``_passed_over`` leaves out
+        the others), stripped: in C for a plain block, else row by row."""
         get = self._get
         i_receipt, i_when, i_customer = get["receipt_id"], get["timestamp"], get["customer"]
-        skip_rules = self._rule_columns["skip_when"]
         anonymous_skip = self.preset.anonymous == "skip"
-        card_numbers = self.options.customer_kind == "card"
         strip = str.strip
-        if not errors and not skip_rules and not card_numbers and rows and min(map(len, rows)) >= width:
+        if (not errors and not self._rule_columns["skip_when"] and rows
+                and min(map(len, rows)) >= max(width, self._needed())):
             ids = list(map(strip, map(itemgetter(i_receipt), rows)))
             whens = list(map(strip, map(itemgetter(i_when), rows)))
             if anonymous_skip:
@@ -80,21 +79,11 @@ class ReceiptTimes:
                     ids, whens = list(compress(ids, keys)), list(compress(whens, keys))
             return ids, whens
         ids, whens = [], []
+        passed_over = self._passed_over
         for i, fields in enumerate(rows):
-            if not fields or i in errors:
-                continue  # a blank line; a row refused as it was read
-            if len(fields) < width:
-                fields = fields + [""] * (width - len(fields))
-            if skip_rules and any(len(fields) > c and fields[c].strip().lower() == v for c, v in skip_rules):
-                continue
-            if anonymous_skip:
-                key = fields[i_customer].strip()
-                if card_numbers and key.endswith(".0") and key[:-2].isdigit():
-                    key = key[:-2]
-                if not key:
-                    continue
-            ids.append(fields[i_receipt].strip())
-            whens.append(fields[i_when].strip())
+            if not passed_over(fields, i in errors):
+                ids.append(fields[i_receipt].strip())
+                whens.append(fields[i_when].strip())
         return ids, whens
 
     @staticmethod

@@ -19,6 +19,28 @@ from loyaltycli.i18n import N_, _
 
 
 class BlockParsing:
+    def _needed(self) -> int:
+        """The fields a row must have: up to its receipt, its time and its amount (or quantity and unit price).
+        A row that stops before them is rejected: it was cut short, or a quote left open swallowed the lines
+        after it."""
+        get = self._get
+        amount = (get["amount"],) if get["amount"] is not None else (get["quantity"], get["unit_price"])
+        return max(i for i in (get["receipt_id"], get["timestamp"], *amount) if i is not None) + 1
+
+    def _passed_over(self, fields: list[str], error: bool) -> bool:
+        """Whether the row-by-row path (``_slow_receipts``) gives this row to no receipt: blank, unreadable or
+        cut short (both rejected), skipped by the preset or --skip-when, or anonymous where the preset skips
+        those. The lines of a receipt around such a row stay one receipt. (A customer number's '.0', which
+        card numbers drop, never leaves a key empty.)"""
+        if error or len(fields) < self._needed():
+            return True
+        width = len(fields)  # fields missing at the row's end read as empty
+        skip_rules = self._rule_columns["skip_when"]
+        if skip_rules and any((fields[c] if c < width else "").strip().lower() == v for c, v in skip_rules):
+            return True
+        i = self._get["customer"]
+        return self.preset.anonymous == "skip" and not (fields[i] if i < width else "").strip()
+
     def _receipts(self, rows: list, starts: list[int], errors: dict[int, str]) -> list[Receipt]:
         """The whole receipts of a block of records."""
         if not errors and rows:
@@ -211,10 +233,9 @@ class BlockParsing:
         # anything else goes through _parse_line, which has the full rules and messages
         fast = None not in (i_amount, i_sku, i_qty, i_price)
         known_amount = AMOUNT_MEMO.get
-        # a row may leave out empty fields at its end, but not the receipt, its time or its amount: a row
-        # that stops before them was cut short, or a quote left open swallowed the lines after it
-        needed = max(i for i in (i_receipt, i_when, *((i_amount,) if i_amount is not None else (i_qty, i_price)))
-                     if i is not None) + 1
+        # a row may leave out empty fields at its end, but not the receipt, its time or its amount
+        # (the rows it gives to no receipt are those ``_passed_over`` tells)
+        needed = self._needed()
         for i, fields in enumerate(rows):
             start, error = starts[i], errors.get(i)
             if error is None and not fields:

@@ -241,17 +241,13 @@ class Reader(BlockParsing, ReceiptTimes):
     def _last_receipt(self, rows: list, errors: dict[int, str]) -> tuple[int | None, str | None]:
         """Where the last receipt of ``rows`` starts, and its id; (None, id) when every row belongs to it or
         is passed over (None, None: every row is passed over)."""
-        i_receipt, i_customer = self._get["receipt_id"], self._get["customer"]
-        skip_rules = self._rule_columns["skip_when"]
-        anonymous_skip = self.preset.anonymous == "skip"
+        i_receipt = self._get["receipt_id"]
         receipt_id = None
         i = len(rows)
         while i:
             row = rows[i - 1]
-            if (i - 1 in errors or len(row) <= i_receipt
-                    or (skip_rules and any(len(row) > c and row[c].strip().lower() == v for c, v in skip_rules))
-                    or (anonymous_skip and len(row) > i_customer and not row[i_customer].strip())):
-                i -= 1  # passed over by the row-by-row path
+            if self._passed_over(row, i - 1 in errors):
+                i -= 1
                 continue
             this = row[i_receipt].strip()
             if receipt_id is None:
