@@ -182,7 +182,7 @@ def test_a_cp1250_header_is_found_as_import_inspect_finds_it(cli, tmp_path):
     assert garbled.exit_code == 1 and "--map column 'Număr bon' is not in the header" in garbled.stderr
 
 
-def test_a_number_valid_for_the_shops_region_is_enrolled_as_a_phone(cli, tmp_path):
+def test_a_number_valid_for_the_shops_region_is_enrolled_as_a_phone(cli, tmp_path, monkeypatch):
     assert cli("program", "set", "phone_region", "RO").exit_code == 0
     till = tmp_path / "t.csv"
     till.write_text("receipt_id,timestamp,customer,amount\nR1,2026-02-01T10:00:00,0722123456,5.00\n"
@@ -204,6 +204,10 @@ def test_a_number_valid_for_the_shops_region_is_enrolled_as_a_phone(cli, tmp_pat
                                      "enrolls no one"]
     bad = cli("import", other, "--customer-kind", "nif")
     assert bad.exit_code == 1 and "--customer-kind 'nif' must be one of card, phone, email, code" in bad.stderr
+    monkeypatch.setenv("LOYALTY_LANG", "ro")  # in the shop's language, as every other refusal
+    result = cli("import", unknown, "--customer-kind", "code", "--enroll-unknown", "--json", "--again")
+    assert json.loads(result.stdout)["first_rejects"] == [
+        f"{unknown}:2: cod de client necunoscut 'C000099'; --customer-kind code nu înscrie pe nimeni"]
 
 
 def test_presets_as_files_from_a_path_and_the_users_folder(cli, tmp_path, monkeypatch):

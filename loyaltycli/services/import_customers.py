@@ -310,7 +310,7 @@ class BlockCustomers:
             for key, at in unknown.items():
                 kind = self._kind(key, program)
                 if kind == "code":  # the file names our customer codes: an unknown one is not enrolled
-                    cache[key] = f"unknown customer code {key!r}; --customer-kind code enrolls no one"
+                    cache[key] = gettext('unknown customer code {key!r}; --customer-kind code enrolls no one').format(key=key)
                 else:
                     wanted.append((key, kind, at))
             profiles = self.reader.names([r for r in ready if r.customer_key in unknown]) if wanted else {}
