@@ -280,8 +280,30 @@ def main() -> None:
         print(f"{r['shape']:12} {r['rows']:>9,} {r['sqlite']:>9.2f} {r['floor']:>8.2f} {r['import']:>9.2f} "
               f"{r['import'] / r['sqlite']:>9.1f} {r['import'] / r['floor']:>8.2f} {r['floor'] / r['sqlite']:>8.1f} "
               f"{r['peak_mb']:>8}")
+    print(machine())
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def machine() -> str:
+    """The machine the figures were taken on: its processor, CPUs, load, and how fast it runs plain Python
+    (the ratios to `sqlite3` move with that: a machine slow at Python beside C gives larger ones)."""
+    model = "unknown processor"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    began = time.process_time()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    loop = time.process_time() - began
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"machine: {model}, {os.cpu_count()} CPUs, load {load:.1f}; Python {sys.version.split()[0]}, "
+            f"5,000,000 additions in a loop {loop:.2f} s CPU")
 
 
 if __name__ == "__main__":
