@@ -5,6 +5,8 @@ columns; below 60 one record per block; a number is never cut; piped output with
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 NAMES = ["Álvaro Magalhães Gonçalves", "Ștefan Popescu-Ionescu", "Aoife Byrne"]
 
@@ -188,3 +190,24 @@ def test_a_list_of_numbers_is_words_and_a_phone_too_wide_is_cut_at_its_spaces():
     assert wrap_words("ring +40 712 345 678 now", 16) == ["ring", "+40 712 345 678", "now"]
     assert wrap_words("ring +40 712 345 678 now", 10) == ["ring +40", "712 345", "678 now"]
     assert wrap_words("  a   b", 40) == ["  a   b"]  # a line that fits is printed as written
+
+
+@pytest.mark.dialect_free("words packed into lines: no database")
+@given(words=st.lists(st.text(alphabet="ab€ç", min_size=1, max_size=12), max_size=12),
+       width=st.integers(min_value=1, max_value=14), indent=st.sampled_from(["", "  "]))
+def test_one_packing_for_the_screen_and_the_paper_keeps_every_word_in_order_within_the_width(words, width, indent):
+    """base/wrapping.pack, under both wrap_words (cells) and the slip's fit (code page width): no line is wider
+    than the width; the words come back in order, whole unless wider than a whole line (then cut in order)."""
+    from loyaltycli.base.wrapping import pack
+
+    def cut(word):
+        return [word[i:i + width] for i in range(0, len(word), width)]
+
+    lines = pack(words, width + len(indent), len, cut, indent=indent)
+    assert all(len(line) <= width + len(indent) for line in lines)
+    if words and len(words[0]) <= width:  # the first line starts indented when its first word fits beside it
+        assert lines[0].startswith(indent + words[0])
+    assert "".join(" ".join(lines).split()) == "".join(words)  # nothing lost, nothing added, in order
+    for word in words:
+        if len(word) <= width:  # a word that fits a line is never cut
+            assert any(word in line.split() for line in lines)

@@ -372,26 +372,18 @@ def wrap_words(text: str, width: int) -> list[str]:
     width is cut, in pieces of the width (nothing else could show it). Line breaks in the text are kept."""
     from rich.cells import cell_len, chop_cells
 
+    from loyaltycli.base.wrapping import pack
+
     width = max(width, 1)
     out: list[str] = []
     for given in text.split("\n"):
         if cell_len(given) <= width:  # it fits: as written, its spaces and indentation kept
             out.append(given)
             continue
-        line = ""
         # a piece kept whole (a phone's groups) that is wider than the line is cut at its own spaces first
         atoms = [part for atom in _atoms(given)
                  for part in (atom.split(" ") if cell_len(atom) > width and " " in atom else [atom])]
-        for atom in atoms:
-            if line and cell_len(line) + 1 + cell_len(atom) <= width:
-                line += " " + atom
-                continue
-            if line:
-                out.append(line)
-            pieces = chop_cells(atom, width) if cell_len(atom) > width else [atom]
-            out.extend(pieces[:-1])
-            line = pieces[-1]
-        out.append(line)
+        out.extend(pack(atoms, width, cell_len, lambda atom: chop_cells(atom, width)))
     return out
 
 

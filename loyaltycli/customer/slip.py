@@ -232,22 +232,10 @@ def fit(text: str, width: int, page: str = escpos.DEFAULT_PAGE) -> list[str]:
     """``text`` as lines that print no wider than ``width`` in ``page``: broken at spaces (an amount's
     no-break spaces hold it together; the text's leading spaces stay on its first line); a word wider than
     the line (a code, a long name) is cut at its separators, else evenly (``cut_code``)."""
-    indent = text[:len(text) - len(text.lstrip(" "))]
-    out: list[str] = []
-    line = indent
-    for word in (w for w in text.split(" ") if w):
-        joined = f"{line} {word}" if line.strip() else line + word
-        if printed_width(joined, page) <= width:
-            line = joined
-            continue
-        if line.strip():
-            out.append(line)
-        pieces = cut_code(word, width, page) if printed_width(word, page) > width else [word]
-        out.extend(pieces[:-1])
-        line = pieces[-1]
-    if line.strip() or not out:
-        out.append(line if line.strip() else "")
-    return out
+    from loyaltycli.base.wrapping import pack
+
+    return pack((word for word in text.split(" ") if word), width, lambda line: printed_width(line, page),
+                lambda word: cut_code(word, width, page), indent=text[:len(text) - len(text.lstrip(" "))])
 
 
 SEPARATORS = ".-/:_"

@@ -1,0 +1,30 @@
+"""Words packed into lines no wider than a width, greedily: the one packing that the terminal's cells
+(cli/render.wrap_words) and the receipt printer's paper (customer/slip.fit) share, each with its own measure
+of a text's width and its own way of cutting a word wider than a whole line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+
+def pack(words: Iterable[str], width: int, measure: Callable[[str], int],
+         cut: Callable[[str], list[str]], indent: str = "") -> list[str]:
+    """``words`` joined by single spaces into lines no wider than ``width`` (as ``measure`` tells): a word
+    that does not fit starts the next line; a word wider than a whole line is cut (``cut(word)``: pieces no
+    wider, each on its own line, the last one going on with the next words). The first line starts with
+    ``indent`` (the words after it with no space between); a line of nothing but it is not kept."""
+    out: list[str] = []
+    line = indent
+    for word in words:
+        joined = f"{line} {word}" if line.strip() else line + word
+        if measure(joined) <= width:
+            line = joined
+            continue
+        if line.strip():
+            out.append(line)
+        pieces = cut(word) if measure(word) > width else [word]
+        out.extend(pieces[:-1])
+        line = pieces[-1]
+    if line.strip() or not out:
+        out.append(line if line.strip() else "")
+    return out
