@@ -68,23 +68,32 @@ def load(session: Session, accounts: dict) -> None:
             accounts[customer_id].state.setdefault(KEY, {})[(goal_id, period)] = [int(cents or 0), bool(issued)]
 
 
-def given(session: Session, sale_ids: list[int], refund_of: dict[int, int]) -> dict[int, tuple[dict, dict]]:
-    """sale id -> ({goal id: (period, cents) the sale gave}, {goal id: cents its refunds took back})."""
+def _progress_of(ids_in):
     from loyaltycli.store.models import GoalEntry
 
+    return (select(GoalEntry.purchase_id, GoalEntry.goal_id, GoalEntry.period, GoalEntry.delta)
+            .where(ids_in(GoalEntry.purchase_id), GoalEntry.kind == "progress"))
+
+
+def _taken_back_by(ids_in):
+    from loyaltycli.store.models import GoalEntry
+
+    return (select(GoalEntry.purchase_id, GoalEntry.goal_id, GoalEntry.delta)
+            .where(ids_in(GoalEntry.purchase_id), GoalEntry.kind == "unprogress"))
+
+
+def given(session: Session, sale_ids: list[int], refund_of: dict[int, int]) -> dict[int, tuple[dict, dict]]:
+    """sale id -> ({goal id: (period, cents) the sale gave}, {goal id: cents its refunds took back})."""
+    from loyaltycli.store.storage import built, id_lists
+
     out: dict[int, tuple[dict, dict]] = {}
-    for i in range(0, len(sale_ids), 500):
-        for purchase_id, goal_id, period, cents in session.execute(
-                select(GoalEntry.purchase_id, GoalEntry.goal_id, GoalEntry.period, GoalEntry.delta)
-                .where(GoalEntry.purchase_id.in_(sale_ids[i:i + 500]), GoalEntry.kind == "progress")):
+    for ids in id_lists(session, sale_ids):
+        for purchase_id, goal_id, period, cents in session.execute(built(session, _progress_of), {"ids": ids}):
             out.setdefault(purchase_id, ({}, {}))[0][goal_id] = (period, int(cents))
     if not out:
         return out
-    refunds = list(refund_of)
-    for i in range(0, len(refunds), 500):
-        for refund_id, goal_id, cents in session.execute(
-                select(GoalEntry.purchase_id, GoalEntry.goal_id, GoalEntry.delta)
-                .where(GoalEntry.purchase_id.in_(refunds[i:i + 500]), GoalEntry.kind == "unprogress")):
+    for ids in id_lists(session, list(refund_of)):
+        for refund_id, goal_id, cents in session.execute(built(session, _taken_back_by), {"ids": ids}):
             sale = out.get(refund_of[refund_id])
             if sale is not None:
                 sale[1][goal_id] = sale[1].get(goal_id, 0) - int(cents)

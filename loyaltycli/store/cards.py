@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyaltycli.store.models import Card, CardEntry, sku_patterns
+from loyaltycli.store.storage import built, id_lists
 from loyaltycli.engine.cards import CARD_COLUMNS, C_PURCHASE, ENDED, OPENING, CardRule, Logged
 
 VOUCHER_GONE = ENDED  # rows that end a voucher (naming it by voucher_id): used, moved by a merge, voided
@@ -101,15 +102,23 @@ def deadlines(session: Session, customer_ids: list[int],
     return out
 
 
+def _stamps_by_purchase(kind: str):
+    def build(ids_in):
+        return (select(CardEntry.purchase_id, CardEntry.card_id, func.sum(CardEntry.delta))
+                .where(ids_in(CardEntry.purchase_id), CardEntry.kind == kind)
+                .group_by(CardEntry.purchase_id, CardEntry.card_id)
+                .order_by(CardEntry.purchase_id, CardEntry.card_id))  # cards in their order, on any database
+    return build
+
+
+_STAMPS, _UNSTAMPS = _stamps_by_purchase("stamp"), _stamps_by_purchase("unstamp")
+
+
 def stamps_of_sales(session: Session, purchase_ids: list[int]) -> dict[int, dict[int, int]]:
     """purchase id -> {card id: stamps that sale earned}."""
     out: dict[int, dict[int, int]] = {}
-    for i in range(0, len(purchase_ids), 500):
-        for purchase_id, card_id, stamps in session.execute(
-                select(CardEntry.purchase_id, CardEntry.card_id, func.sum(CardEntry.delta))
-                .where(CardEntry.purchase_id.in_(purchase_ids[i:i + 500]), CardEntry.kind == "stamp")
-                .group_by(CardEntry.purchase_id, CardEntry.card_id)
-                .order_by(CardEntry.purchase_id, CardEntry.card_id)):  # cards in their order, on any database
+    for ids in id_lists(session, purchase_ids):
+        for purchase_id, card_id, stamps in session.execute(built(session, _STAMPS), {"ids": ids}):
             out.setdefault(purchase_id, {})[card_id] = int(stamps)
     return out
 
@@ -117,12 +126,8 @@ def stamps_of_sales(session: Session, purchase_ids: list[int]) -> dict[int, dict
 def stamps_taken_back(session: Session, refunds: dict[int, int]) -> dict[int, dict[int, int]]:
     """sale id -> {card id: stamps its refunds took back}; ``refunds``: refund id -> the sale's id."""
     out: dict[int, dict[int, int]] = {}
-    ids = list(refunds)
-    for i in range(0, len(ids), 500):
-        for refund_id, card_id, stamps in session.execute(
-                select(CardEntry.purchase_id, CardEntry.card_id, func.sum(CardEntry.delta))
-                .where(CardEntry.purchase_id.in_(ids[i:i + 500]), CardEntry.kind == "unstamp")
-                .group_by(CardEntry.purchase_id, CardEntry.card_id)):
+    for ids in id_lists(session, list(refunds)):
+        for refund_id, card_id, stamps in session.execute(built(session, _UNSTAMPS), {"ids": ids}):
             mine = out.setdefault(refunds[refund_id], {})
             mine[card_id] = mine.get(card_id, 0) - int(stamps)
     return out

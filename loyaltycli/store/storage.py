@@ -62,6 +62,20 @@ def in_ids(session: Session, column, name: str = "ids"):
     return (_json_each if is_sqlite(session) else _expanding)(column, name)
 
 
+_BUILT: dict = {}  # (builder, SQLite?) -> the statement it built
+
+
+def built(session: Session, build):
+    """The statement ``build(ids_in)`` makes, built once per kind of database and kept (compiled once):
+    ``ids_in(column)`` is ``column IN`` the parameter ``ids`` as ``id_lists`` gives it. For the set-based
+    reads of a rule's store, which would otherwise build (and look up) their statement at every block."""
+    key = (build, is_sqlite(session))
+    statement = _BUILT.get(key)
+    if statement is None:
+        statement = _BUILT[key] = build(_json_each if key[1] else _expanding)
+    return statement
+
+
 def chunks(values: list, size: int = _IN_CHUNK):
     for i in range(0, len(values), size):
         yield values[i:i + size]
