@@ -451,9 +451,6 @@ def _returnable_query(ids_in):
             .group_by(Purchase.id, Purchase.customer_id, PurchaseItem.sku, PurchaseItem.unit_price))
 
 
-_RETURNABLE: dict = {}
-
-
 def returnable_sales(session: Session, customer_ids: Iterable[int], skus: Iterable[str], until: datetime,
                      *, rules) -> tuple[dict[int, list[tuple[str, int, int]]], dict[int, Sale]]:
     """The sales (any source) of ``customer_ids`` up to ``until`` that sold one of ``skus``: per purchase id
@@ -461,10 +458,7 @@ def returnable_sales(session: Session, customer_ids: Iterable[int], skus: Iterab
     they earned, what was refunded of them). One query for the items of a batch (SQLite; elsewhere one per
     500 customers), a few for the records, whatever the number of returns."""
     sqlite = is_sqlite(session)
-    kind = "sqlite" if sqlite else "other"
-    if kind not in _RETURNABLE:
-        _RETURNABLE[kind] = _returnable_query(_json_each if sqlite else _expanding)
-    query = _RETURNABLE[kind]
+    query = built(session, _returnable_query)
     ids, skus = sorted(set(customer_ids)), sorted(set(skus))
     items: dict[int, list[tuple[str, int, int]]] = {}
     if not ids or not skus:
@@ -475,13 +469,16 @@ def returnable_sales(session: Session, customer_ids: Iterable[int], skus: Iterab
             if sold - returned > 0:
                 items.setdefault(purchase_id, []).append((sku, sold - returned, price))
     records: dict[int, Sale] = {}
-    for chunk in chunks(sorted(items)):
-        rows = session.execute(select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at,
-                                      Purchase.amount, Purchase.channel, Customer.code)
-                               .join(Customer, Customer.id == Purchase.customer_id)
-                               .where(Purchase.id.in_(chunk))).all()
+    for chunk in id_lists(session, sorted(items)):
+        rows = session.execute(built(session, _sale_rows), {"ids": chunk}).all()
         records.update((sale.id, sale) for sale in _sales(session, rows, rules))
     return items, records
+
+
+def _sale_rows(ids_in):
+    return (select(Purchase.id, Purchase.receipt_id, Purchase.customer_id, Purchase.at, Purchase.amount,
+                   Purchase.channel, Customer.code)
+            .join(Customer, Customer.id == Purchase.customer_id).where(ids_in(Purchase.id)))
 
 
 def lock_active(session, ids: list[int]) -> None:
