@@ -78,6 +78,38 @@ def test_a_phone_typed_two_ways_in_one_file_is_one_customer(ro_shop, tmp_path, m
     assert [(k, p) for _, k, p in points(ro_shop, "0744555666")][-1] == ("earn", 20)
 
 
+def test_a_phone_another_till_enrolls_during_an_import_is_found_on_postgresql(database, tmp_path, monkeypatch):
+    """PostgreSQL lets a till commit a customer while an import's transaction is open: a phone enrolled at the
+    counter between two blocks is found in the next one typed another way, not enrolled twice. (On SQLite the
+    till waits for the import's transaction to end, and the import reads its customers again after it.)"""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite: another writer waits for the import's transaction")
+    from datetime import datetime, timezone
+
+    from loyaltycli.services import customers, importer
+    from loyaltycli.store.program import load_program
+
+    database.ensure_schema(create=True)
+    monkeypatch.setattr(importer, "BLOCK_ROWS", 1)  # each receipt a block of its own, one transaction
+    process, blocks = importer.Importer._process, []
+
+    def a_till_enrolls_before_the_third_block(self, session, program, batch):
+        blocks.append(batch)
+        if len(blocks) == 3:
+            with database.session() as other:  # another connection: committed at once
+                customers.enroll(other, load_program(other), "Counter", phone="0872222222",
+                                 at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+        return process(self, session, program, batch)
+
+    monkeypatch.setattr(importer.Importer, "_process", a_till_enrolls_before_the_third_block)
+    till = tmp_path / "t.csv"
+    till.write_text("receipt_id,timestamp,customer,amount\nR1,2026-03-01T10:00:00,087 111 1111,5.00\n"
+                    "R2,2026-03-01T10:05:00,087 333 3333,3.00\nR3,2026-03-01T10:07:00,087 222 2222,3.00\n")
+    summary = importer.import_file(database, till, enroll_unknown=True, rejects=tmp_path / "rejects.csv")
+    assert (summary.imported, summary.rejected, summary.enrolled) == (3, 0, 2), summary.first_rejects
+    assert len(blocks) >= 3
+
+
 def test_an_unknown_customer_hint_names_no_option_already_given(cli, tmp_path):
     till = tmp_path / "t.csv"
     till.write_text("receipt_id,timestamp,customer,amount\nR1,2026-01-05T10:00:00,C000123,5.00\n")

@@ -293,8 +293,11 @@ class BlockCustomers:
             cache.clear()
         named = set(map(attrgetter("customer_key"), ready))
         keys = set(filterfalse(cache.__contains__, named))  # (not named - cache.keys(): that walks every key kept)
+        # on SQLite the phones' last digits are kept for the transaction (it holds the write lock: no one
+        # enrolls meanwhile); on PostgreSQL another till may commit a customer at any moment: read each time
+        tails = (lambda: self._known_tails(session)) if is_sqlite(session) else None
         if keys:
-            find_many(session, program, keys, cache, lambda: self._known_tails(session))
+            find_many(session, program, keys, cache, tails)
         unknown: dict[str, datetime] = {}
         if None in map(cache.get, named):  # some key that finds no one
             for receipt in ready:
@@ -329,7 +332,7 @@ class BlockCustomers:
             for key in again:
                 del cache[key]
             if again:
-                find_many(session, program, again, cache, lambda: self._known_tails(session))
+                find_many(session, program, again, cache, tails)
         states = self._accounts
         # a missed night imported late: customers this import enrolled on a later night move back to it
         early: dict[int, datetime] = {}
@@ -363,7 +366,8 @@ class BlockCustomers:
 
     def _known_tails(self, session: Session) -> set[str]:
         """The last seven digits of every customer's phone, read once until customers are forgotten
-        (``Importer._forget_customers``); the phones this run enrolls are added as it goes."""
+        (``Importer._forget_customers``: another writer wrote between two transactions); the phones this
+        run enrolls are added as it goes. SQLite only: nobody else writes during the transaction."""
         if self._phone_tails is None:
             self._phone_tails = phone_tails(session)
         return self._phone_tails
