@@ -180,6 +180,7 @@ def test_words_wrap_at_ordinary_spaces_only():
     assert widest_atom(text) == len("2026-06-15 13:00")
     assert wrap_words("a\nb c", 80) == ["a", "b c"]  # line breaks kept
     assert wrap_words("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]  # only wider than the line: cut
+    assert wrap_words("code ABCDEFGHIJ\u00a0 next", 5) == ["code", "ABCDE", "FGHIJ", "\u00a0", "next"]  # kept
 
 
 def test_a_list_of_numbers_is_words_and_a_phone_too_wide_is_cut_at_its_spaces():
@@ -193,21 +194,28 @@ def test_a_list_of_numbers_is_words_and_a_phone_too_wide_is_cut_at_its_spaces():
 
 
 @pytest.mark.dialect_free("words packed into lines: no database")
-@given(words=st.lists(st.text(alphabet="ab€ç", min_size=1, max_size=12), max_size=12),
-       width=st.integers(min_value=1, max_value=14), indent=st.sampled_from(["", "  "]))
-def test_one_packing_for_the_screen_and_the_paper_keeps_every_word_in_order_within_the_width(words, width, indent):
-    """base/wrapping.pack, under both wrap_words (cells) and the slip's fit (code page width): no line is wider
-    than the width; the words come back in order, whole unless wider than a whole line (then cut in order)."""
+@given(words=st.lists(st.text(alphabet="ab€ç\u00a0\t", min_size=1, max_size=12), max_size=12),
+       width=st.integers(min_value=1, max_value=14), indent=st.sampled_from(["", "  "]),
+       paper=st.booleans())
+def test_one_packing_for_the_screen_and_the_paper_keeps_every_word_in_order_within_the_width(words, width, indent,
+                                                                                             paper):
+    """base/wrapping.pack as the screen (wrap_words: a word of spaces is a word) and the paper (slip.fit: a line
+    of nothing but spaces holds nothing) use it: no line is wider than the width; the words come back in
+    order, whole unless wider than a whole line (then cut in order); the screen loses nothing at all."""
     from loyaltycli.base.wrapping import pack
 
     def cut(word):
         return [word[i:i + width] for i in range(0, len(word), width)]
 
-    lines = pack(words, width + len(indent), len, cut, indent=indent)
+    holds = str.strip if paper else bool
+    lines = pack(words, width + len(indent), len, cut, indent=indent, holds=holds)
     assert all(len(line) <= width + len(indent) for line in lines)
-    if words and len(words[0]) <= width:  # the first line starts indented when its first word fits beside it
-        assert lines[0].startswith(indent + words[0])
-    assert "".join(" ".join(lines).split()) == "".join(words)  # nothing lost, nothing added, in order
+    if paper:
+        assert "".join("".join(lines).split()) == "".join("".join(words).split())
+    else:
+        assert "".join(lines).replace(" ", "") == "".join(words)  # (words never hold a plain space)
     for word in words:
-        if len(word) <= width:  # a word that fits a line is never cut
-            assert any(word in line.split() for line in lines)
+        if len(word) <= width and word.strip():  # a word that fits a line is never cut
+            assert any(word in line for line in lines)
+    if words and len(words[0]) <= width and holds(words[0]):  # indented when its first word fits beside it
+        assert lines[0].startswith(indent + words[0])

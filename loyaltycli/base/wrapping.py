@@ -8,23 +8,28 @@ from collections.abc import Callable, Iterable
 
 
 def pack(words: Iterable[str], width: int, measure: Callable[[str], int],
-         cut: Callable[[str], list[str]], indent: str = "") -> list[str]:
+         cut: Callable[[str], list[str]], indent: str = "", holds: Callable[[str], object] = bool) -> list[str]:
     """``words`` joined by single spaces into lines no wider than ``width`` (as ``measure`` tells): a word
     that does not fit starts the next line; a word wider than a whole line is cut (``cut(word)``: pieces no
     wider, each on its own line, the last one going on with the next words). The first line starts with
-    ``indent`` (the words after it with no space between); a line of nothing but it is not kept."""
+    ``indent``, which holds nothing. ``holds(line)``: whether a line holds anything yet (the screen keeps a
+    word of spaces; the paper counts a line of nothing but spaces as empty): a line that holds nothing is not
+    kept, and the next word goes on it with no space before."""
+    def filled(text: str) -> bool:
+        return text != indent and bool(holds(text))
+
     out: list[str] = []
     line = indent
     for word in words:
-        joined = f"{line} {word}" if line.strip() else line + word
+        joined = f"{line} {word}" if filled(line) else line + word
         if measure(joined) <= width:
             line = joined
             continue
-        if line.strip():
+        if filled(line):
             out.append(line)
         pieces = cut(word) if measure(word) > width else [word]
         out.extend(pieces[:-1])
         line = pieces[-1]
-    if line.strip() or not out:
-        out.append(line if line.strip() else "")
+    if filled(line) or not out:
+        out.append(line if filled(line) else "")
     return out

@@ -235,7 +235,8 @@ def fit(text: str, width: int, page: str = escpos.DEFAULT_PAGE) -> list[str]:
     from loyaltycli.base.wrapping import pack
 
     return pack((word for word in text.split(" ") if word), width, lambda line: printed_width(line, page),
-                lambda word: cut_code(word, width, page), indent=text[:len(text) - len(text.lstrip(" "))])
+                lambda word: cut_code(word, width, page), indent=text[:len(text) - len(text.lstrip(" "))],
+                holds=str.strip)
 
 
 SEPARATORS = ".-/:_"
