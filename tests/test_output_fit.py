@@ -181,6 +181,8 @@ def test_words_wrap_at_ordinary_spaces_only():
     assert wrap_words("a\nb c", 80) == ["a", "b c"]  # line breaks kept
     assert wrap_words("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]  # only wider than the line: cut
     assert wrap_words("code ABCDEFGHIJ\u00a0 next", 5) == ["code", "ABCDE", "FGHIJ", "\u00a0", "next"]  # kept
+    assert wrap_words("Ana\u200d Maria Silva", 8) == ["Ana\u200d", "Maria", "Silva"]  # a joiner's space counts
+    assert wrap_words("\u200d\u200d漢 a", 1) == ["\u200d\u200d漢", "a"]  # wider than the width: alone, no crash
 
 
 def test_a_list_of_numbers_is_words_and_a_phone_too_wide_is_cut_at_its_spaces():

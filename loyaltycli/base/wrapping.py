@@ -21,13 +21,18 @@ def pack(words: Iterable[str], width: int, measure: Callable[[str], int],
     out: list[str] = []
     line = indent
     for word in words:
-        joined = f"{line} {word}" if filled(line) else line + word
-        if measure(joined) <= width:
+        # widths added, not the joined text measured: a terminal's width of a text is not always the sum of
+        # its parts' (a zero-width joiner makes the next character, the space here, count as nothing)
+        if filled(line):
+            joined, wide = f"{line} {word}", measure(line) + 1 + measure(word)
+        else:
+            joined, wide = line + word, measure(line) + measure(word)
+        if wide <= width:
             line = joined
             continue
         if filled(line):
             out.append(line)
-        pieces = cut(word) if measure(word) > width else [word]
+        pieces = (cut(word) if measure(word) > width else None) or [word]
         out.extend(pieces[:-1])
         line = pieces[-1]
     if filled(line) or not out:

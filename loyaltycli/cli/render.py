@@ -383,7 +383,8 @@ def wrap_words(text: str, width: int) -> list[str]:
         # a piece kept whole (a phone's groups) that is wider than the line is cut at its own spaces first
         atoms = [part for atom in _atoms(given)
                  for part in (atom.split(" ") if cell_len(atom) > width and " " in atom else [atom])]
-        out.extend(pack(atoms, width, cell_len, lambda atom: chop_cells(atom, width)))
+        # (a character wider than the whole width is a piece of its own: chop_cells gives it an empty one first)
+        out.extend(pack(atoms, width, cell_len, lambda atom: [piece for piece in chop_cells(atom, width) if piece]))
     return out
 
 
