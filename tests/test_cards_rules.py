@@ -102,10 +102,11 @@ def test_an_imported_return_takes_back_the_stamps_of_its_lines(cafe, tmp_path):
 
 
 def test_library_refund_with_items(session):
+    from loyaltycli.programs.cards import add_card
     from loyaltycli.services import cards, customers, points
     from loyaltycli.store.program import load_program
 
-    cards.add_card(session, "Coffee", 10, "Free coffee", skus=["COF-*"], per="item")
+    add_card(session, "Coffee", 10, "Free coffee", skus=["COF-*"], per="item")
     program = load_program(session)
     customer = customers.enroll(session, program, "Ann", email="ann@example.ie")
     points.post_purchase(session, program, customer, 1_300, receipt_id="L1",
@@ -161,12 +162,13 @@ def test_cards_report_is_one_query_however_many_cards(session):
 
     from sqlalchemy import event
 
-    from loyaltycli.services import cards, customers, points
+    from loyaltycli.programs.cards import add_card
+    from loyaltycli.services import customers, points
     from loyaltycli.reports import sql as report_sql, aggregates as reports
     from loyaltycli.store.program import load_program
 
     for n in range(12):
-        cards.add_card(session, f"Card {n}", 3, f"Reward {n}", skus=[f"S{n}-*"], per="item")
+        add_card(session, f"Card {n}", 3, f"Reward {n}", skus=[f"S{n}-*"], per="item")
     program = load_program(session)
     customer = customers.enroll(session, program, "Ann", email="ann@example.ie")
     for n in range(12):

@@ -262,10 +262,11 @@ def test_a_refusal_of_the_program_file_quotes_a_long_name_shortened(cli, tmp_pat
 
 
 def test_the_program_file_in_the_library(session):
+    from loyaltycli.programs.cards import add_card
     from loyaltycli.programs.goals import add_goal, list_goals
     from loyaltycli.services import cards, program_file
 
-    cards.add_card(session, "Coffee", 10, "Free coffee", skus=["COF-*"], per="item", expires_days=30)
+    add_card(session, "Coffee", 10, "Free coffee", skus=["COF-*"], per="item", expires_days=30)
     add_goal(session, "Pastries", 3_000, "Free coffee", skus=["PAS-*"])
     doc = tomllib.loads(program_file.dump(session))
     assert [c["name"] for c in doc["cards"]] == ["Coffee"] and [g["name"] for g in doc["goals"]] == ["Pastries"]

@@ -54,8 +54,8 @@ def card_add(
 
     Example: loyalty card add Coffee --stamps 10 --reward "Free coffee" --sku 'COF-*' --per item --expires-days 90
     """
-    from loyaltycli.services import cards
     from loyaltycli.base.money import parse_money
+    from loyaltycli.programs import cards
 
     minimum = parse_money(min_amount, what="--min-amount")  # typed the shop's way, like every amount
     with options.database().session() as session:

@@ -19,7 +19,6 @@ from loyaltycli.store.cards import (OPENING, deadlines, list_cards, load_held, n
                                     unused_vouchers, write)
 from loyaltycli.engine.cards import C_DELTA, CardRule
 from loyaltycli.i18n import ngettext
-from loyaltycli.programs.cards import MAX_STAMPS, add_card  # noqa: F401  (the counter's `card add`, the demo)
 
 
 def expire_customers(session: Session, customer_ids: list[int], as_of: datetime) -> int:

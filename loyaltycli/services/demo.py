@@ -55,7 +55,7 @@ def load_demo(session: Session, folder: Path | None = None) -> dict:
         if customer.email:
             by_email[customer.email] = customer
     # A café's coffee card: every latte, espresso or cappuccino a stamp, the 10th is on the house.
-    from loyaltycli.services.cards import add_card
+    from loyaltycli.programs.cards import add_card
 
     add_card(session, "Coffee", 10, "Free coffee", skus=["LAT-*", "ESP-*", "CAP-*"], per="item", expires_days=365)
     # The sample till goes through the nightly importer, exactly as a shop's own export would.
