@@ -70,7 +70,7 @@ class ReceiptTimes:
         anonymous_skip = self.preset.anonymous == "skip"
         strip = str.strip
         if (not errors and not self._rule_columns["skip_when"] and rows
-                and min(map(len, rows)) >= max(width, self._needed())):
+                and min(map(len, rows)) >= max(width, self._needed)):
             ids = list(map(strip, map(itemgetter(i_receipt), rows)))
             whens = list(map(strip, map(itemgetter(i_when), rows)))
             if anonymous_skip:

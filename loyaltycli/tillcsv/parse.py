@@ -7,6 +7,7 @@ options, summary, ``when`` and ``reject_row``."""
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cached_property
 from itertools import accumulate, compress, repeat
 from operator import floordiv, gt, itemgetter, methodcaller, mod, mul, ne
 
@@ -19,10 +20,11 @@ from loyaltycli.i18n import N_, _
 
 
 class BlockParsing:
+    @cached_property
     def _needed(self) -> int:
         """The fields a row must have: up to its receipt, its time and its amount (or quantity and unit price).
         A row that stops before them is rejected: it was cut short, or a quote left open swallowed the lines
-        after it."""
+        after it. (Worked out once: the columns are found before any row is read.)"""
         get = self._get
         amount = (get["amount"],) if get["amount"] is not None else (get["quantity"], get["unit_price"])
         return max(i for i in (get["receipt_id"], get["timestamp"], *amount) if i is not None) + 1
@@ -32,7 +34,7 @@ class BlockParsing:
         cut short (both rejected), skipped by the preset or --skip-when, or anonymous where the preset skips
         those. The lines of a receipt around such a row stay one receipt. (A customer number's '.0', which
         card numbers drop, never leaves a key empty.)"""
-        if error or len(fields) < self._needed():
+        if error or len(fields) < self._needed:
             return True
         width = len(fields)  # fields missing at the row's end read as empty
         skip_rules = self._rule_columns["skip_when"]
@@ -235,7 +237,7 @@ class BlockParsing:
         known_amount = AMOUNT_MEMO.get
         # a row may leave out empty fields at its end, but not the receipt, its time or its amount
         # (the rows it gives to no receipt are those ``_passed_over`` tells)
-        needed = self._needed()
+        needed = self._needed
         for i, fields in enumerate(rows):
             start, error = starts[i], errors.get(i)
             if error is None and not fields:
