@@ -122,7 +122,7 @@ class BlockReturns:
         if not skus:
             return None, {}
         self._matching = {r.customer.id for r in returns}
-        items, records = storage.returnable_sales(session, {r.customer.id for r in returns}, skus,
+        items, records = storage.returnable_sales(session, self._matching, skus,
                                                   max(r.at for r in returns), rules=programs)
         by_id = {sale.id: sale for sale in self.db_sales.values()}  # one Sale per purchase, named or matched
         for purchase_id, sale in records.items():
