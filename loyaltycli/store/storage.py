@@ -56,10 +56,10 @@ def id_lists(session: Session, values: list):
     yield from chunks(values)
 
 
-def in_ids(session: Session, column, name: str = "ids"):
-    """``column IN`` the parameter ``name`` as ``id_lists`` gives it: one JSON list on SQLite, a chunk
+def in_ids(session: Session, column):
+    """``column IN`` the parameter ``ids`` as ``id_lists`` gives it: one JSON list on SQLite, a chunk
     elsewhere (one statement, compiled once)."""
-    return (_json_each if is_sqlite(session) else _expanding)(column, name)
+    return (_json_each if is_sqlite(session) else _expanding)(column)
 
 
 _BUILT: dict = {}  # (builder, SQLite?) -> the statement it built
@@ -82,7 +82,8 @@ def chunks(values: list, size: int = _IN_CHUNK):
 
 
 def queries(session: Session) -> dict:
-    return _QUERIES["sqlite" if is_sqlite(session) else "other"]
+    """The statements of storage's set-based reads, built once per kind of database (``built``)."""
+    return built(session, _queries)
 
 
 # -- accounts ------------------------------------------------------------------------------------------
@@ -190,7 +191,8 @@ def sales_by_receipt(session: Session, source: str, receipt_ids: list[str], *,
     refunds_named: set[str] = set()
     records: dict[int, Sale] = {}  # one Sale per purchase, however many ids name it
     named_query = queries(session)["named"]  # built and compiled once (SQLite); else built per chunk
-    for chunk in chunks(sorted(set(receipt_ids))):
+    ids = sorted(set(receipt_ids))
+    for chunk in chunks(ids, max(1, len(ids)) if named_query is not None else _IN_CHUNK):  # SQLite: at once
         if named_query is not None:
             rows = session.execute(named_query, {"source": source, "ids": id_param(session, chunk)}).all()
         else:
@@ -345,10 +347,6 @@ def _queries(ids_in) -> dict:
                              Purchase.source)
                       .where(ids_in(func.upper(Purchase.receipt_id)), Purchase.source != bindparam("source"))),
     }
-
-
-# Built once: compiled once and cached. Elsewhere the id lists are expanded at execution, in chunks.
-_QUERIES = {"sqlite": _queries(_json_each), "other": _queries(_expanding)}
 
 
 def stored(value: datetime) -> str:
