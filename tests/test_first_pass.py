@@ -138,3 +138,22 @@ def test_a_change_of_the_clocks_in_a_days_last_hour_is_not_cached_over(tmp_path)
     morning, gap = "2024-03-30T10:00:00", "2024-03-30T23:30:00"
     assert reader.time_values([morning, gap]) == [microseconds(datetime(2024, 3, 30, 12, tzinfo=timezone.utc)), None]
     assert "2024-03-30" not in reader._offsets
+
+
+@settings(max_examples=300, deadline=None)
+@given(ids=st.lists(st.text(alphabet="AB1 /\t\u00e9\x00", max_size=70), min_size=1, max_size=6))
+def test_a_block_of_receipt_ids_passes_only_when_each_one_does(ids):
+    """base/checks.receipts_pass, the import's check of a whole block's ids in C, never lets through an id that
+    check_receipt refuses."""
+    from loyaltycli.base.checks import check_receipt, receipts_pass
+
+    def passes(text):
+        try:
+            check_receipt(text)
+            return True
+        except LoyaltyError:
+            return False
+
+    if receipts_pass(ids):
+        assert all(map(passes, ids))
+    assert receipts_pass(["R1", "FS 2026/101", "X" * 64]) and not receipts_pass(["R1", "X" * 65])

@@ -22,12 +22,22 @@ def check_sku(text: str) -> str:
     return sku
 
 
+MAX_RECEIPT = 64  # characters of a receipt id
+
+
 def check_receipt(text: str) -> str:
-    """1 to 64 printable characters, spaces inside allowed (a Portuguese 'FS 2026/101')."""
+    """1 to MAX_RECEIPT printable characters, spaces inside allowed (a Portuguese 'FS 2026/101')."""
     value = (text or "").strip()
-    if not value or len(value) > 64 or not value.isprintable():
+    if not value or len(value) > MAX_RECEIPT or not value.isprintable():
         raise InvalidInput(_('receipt id {text!r} must be 1 to 64 printable characters (e.g. 0042 or FS 2026/101)').format(text=text))
     return value
+
+
+def receipts_pass(texts: list[str]) -> bool:
+    """Whether every one of many receipt ids (an import's block) passes ``check_receipt``, seen in C; False
+    may still leave them all valid (one with a tab around it): then ask ``check_receipt`` one by one."""
+    sizes = list(map(len, map(str.strip, texts)))
+    return bool(sizes) and min(sizes) >= 1 and max(sizes) <= MAX_RECEIPT and "".join(texts).isprintable()
 
 
 def check_channel(text: str) -> str:

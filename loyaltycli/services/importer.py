@@ -31,6 +31,7 @@ from loyaltycli.store.batches import BATCH_ROWS, LONG_HOLD_SECONDS, Transactions
 from loyaltycli.services.import_returns import BlockReturns
 from loyaltycli.services.import_setup import ImportSetUp
 from loyaltycli.services.import_customers import BlockCustomers
+from loyaltycli.base.checks import receipts_pass
 from loyaltycli.base.errors import InvalidInput, LoyaltyError
 from loyaltycli.base.money import format_money
 from loyaltycli.store.models import ImportRun, LedgerEntry, Purchase, PurchaseItem
@@ -325,9 +326,7 @@ class Importer(ImportSetUp, BlockCustomers):
         # the times the first pass read: the whole block's at once when it is the next receipts there
         block_ids = [r.receipt_id for r in batch]
         block_us = self._times.block(block_ids) if self._times is not None else None
-        # every id 1 to 64 printable characters (check_receipt), seen in C for the whole block
-        sizes = list(map(len, map(str.strip, block_ids)))
-        ids_checked = bool(sizes) and min(sizes) >= 1 and max(sizes) <= 64 and "".join(block_ids).isprintable()
+        ids_checked = receipts_pass(block_ids)  # check_receipt for the whole block at once
         block_at = (map(EPOCH.__add__, map(timedelta, repeat(0), repeat(0), block_us)) if block_us is not None
                     else repeat(None))
         for receipt, at, us in zip(batch, block_at, block_us if block_us is not None else repeat(None)):
