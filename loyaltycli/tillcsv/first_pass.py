@@ -21,8 +21,9 @@ from loyaltycli.base.errors import LoyaltyError
 _EPOCH = datetime(1970, 1, 1)
 _EPOCH_UTC = _EPOCH.replace(tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
-# the years the reader takes as they are (Reader._parse_when); any other goes its own way, one by one
-_FIRST, _END = datetime(1901, 1, 1), datetime(9998, 1, 1)
+# the years a time is read as it is written (Reader._parse_when, and here in C); any other goes its own way
+FIRST_YEAR, END_YEAR = 1901, 9998
+_FIRST, _END = datetime(FIRST_YEAR, 1, 1), datetime(END_YEAR, 1, 1)
 _DAY = itemgetter(slice(0, 10))
 
 

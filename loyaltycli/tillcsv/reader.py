@@ -21,7 +21,7 @@ from loyaltycli.base.errors import InvalidInput
 from loyaltycli.tillcsv import translate
 from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.lines import MAX_LINE_BYTES, Lines
-from loyaltycli.tillcsv.first_pass import ReceiptTimes
+from loyaltycli.tillcsv.first_pass import END_YEAR, FIRST_YEAR, ReceiptTimes
 from loyaltycli.tillcsv.parse import BlockParsing
 from loyaltycli.tillcsv.presets import CANONICAL, REQUIRED, Preset
 from loyaltycli.tillcsv.records import REFUND_SUFFIX, Receipt, Span
@@ -381,7 +381,7 @@ class Reader(BlockParsing, ReceiptTimes):
         # clock.parse_timestamp's answer, without asking the system for the local zone twice per receipt
         try:
             value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-            if 1900 < value.year < 9998:
+            if FIRST_YEAR <= value.year < END_YEAR:
                 if value.tzinfo is None:
                     # the shop's zone, this date's offset; a DST gap refused. The offset of a whole day
                     # with no change of the clocks is kept by the day's text (2021-06-01)
