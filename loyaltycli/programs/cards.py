@@ -110,9 +110,7 @@ def add_card(session, name: str, stamps: int, reward: str, *, skus: list[str] | 
     return card
 
 
-# -- what the rules need ----------------------------------------------------------------------------------
-
-
+# -- the program file ------------------------------------------------------------------------------------
 def _card_written(card) -> dict:
     from loyaltycli.base.money import format_amount
     from loyaltycli.store.models import sku_patterns

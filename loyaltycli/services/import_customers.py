@@ -143,13 +143,14 @@ def _find_one(session: Session, program: Program, key: str, cache: dict) -> None
 # -- enrolling many --------------------------------------------------------------------------------------
 def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str, datetime]],
                 recorded: datetime, profiles: dict[str, dict[str, str]] | None = None,
-                phone_tails: set[str] | None = None) -> dict[str, tuple | str]:
+                known_tails: set[str] | None = None) -> dict[str, tuple | str]:
     """Enroll customers first seen in an import, set-based: (key, kind, enrolled_at) with kind card, email
     or phone. Each key gets (id, code, enrolled_at), or the reason it cannot be enrolled, as
     customers.enroll would say it (a value that is not valid, or already another customer's). One INSERT
     for the customers, one for their welcome bonuses. ``profiles``: key -> name and tax id the file gives
     (a name that is not valid is left out; a tax id that is not valid, or another customer's, too).
-    ``phone_tails``: the caller's set of the last seven digits of every customer's phone, kept up to date."""
+    ``known_tails``: the caller's set of the last seven digits of every customer's phone (``phone_tails``),
+    kept up to date here."""
     from loyaltycli.base.errors import InvalidInput
 
     out: dict[str, tuple | str] = {}
@@ -209,8 +210,8 @@ def enroll_many(session: Session, program: Program, wanted: list[tuple[str, str,
                                    records).scalars())
         session.execute(update(table).where(table.c.id == bindparam("cid")).values(code=bindparam("new_code")),
                         [{"cid": id_, "new_code": customers.customer_code(id_)} for id_ in ids])
-    if phone_tails is not None:
-        phone_tails.update(value[-7:] for _, kind, value, _ in kept if kind == "phone")
+    if known_tails is not None:
+        known_tails.update(value[-7:] for _, kind, value, _ in kept if kind == "phone")
     welcome = []
     from loyaltycli.shop.clock import local_zone
     from loyaltycli.engine.earning import LEDGER_COLUMNS, Engine
@@ -318,7 +319,7 @@ class BlockCustomers:
                     wanted.append((key, kind, at))
             profiles = self.reader.names([r for r in ready if r.customer_key in unknown]) if wanted else {}
             enrolled = (enroll_many(session, program, wanted, self._engine.recorded, profiles=profiles,
-                                    phone_tails=self._phone_tails) if wanted else {})
+                                    known_tails=self._phone_tails) if wanted else {})
             cache.update(enrolled)
             fresh = len({found[0] for found in enrolled.values() if not isinstance(found, str)})
             self.summary.enrolled += fresh
