@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from cards_helpers import stamps
 
-from loyaltycli.store.program import SETTINGS, Program
+from loyaltycli.store.program import Program, settings as program_settings
 from loyaltycli.engine.account import Account
 from loyaltycli.engine.cards import C_DELTA, C_KIND, CardRule, ItemRule, stamps_for
 from loyaltycli.engine.earning import DELTA, KIND, Engine, Sale
@@ -18,7 +18,7 @@ BREAD = CardRule(2, "Bread", 8, "Free loaf", ("BRD-*",), 300, "visit", 30)
 
 
 def engine(cards=(COFFEE,), **changes) -> Engine:
-    values = {key: setting.parse(setting.default) for key, setting in SETTINGS.items()}
+    values = {key: setting.parse(setting.default) for key, setting in program_settings().items()}
     values.update(changes, cards=tuple(cards))
     return Engine(Program(values), UTC, T0)
 

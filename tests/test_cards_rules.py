@@ -193,7 +193,7 @@ def test_cards_report_is_one_query_however_many_cards(session):
 def test_engine_a_card_not_filled_in_time_expires_and_the_next_stamp_starts_a_new_one():
     from datetime import datetime, timedelta, timezone
 
-    from loyaltycli.store.program import SETTINGS, Program
+    from loyaltycli.store.program import Program, settings as program_settings
     from loyaltycli.engine.account import Account
     from loyaltycli.engine.cards import CardRule
     from loyaltycli.engine.earning import Engine, Sale
@@ -201,7 +201,7 @@ def test_engine_a_card_not_filled_in_time_expires_and_the_next_stamp_starts_a_ne
     t0 = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
     day = timedelta(days=1)
     card = CardRule(1, "Coffee", 3, "Free coffee", ("COF-*",), 0, "item", 10)
-    values = {key: setting.parse(setting.default) for key, setting in SETTINGS.items()}
+    values = {key: setting.parse(setting.default) for key, setting in program_settings().items()}
     values.update(cards=(card,))
     engine = Engine(Program(values), timezone.utc, t0)
     a = Account(1, "C000001", t0 - 30 * day)

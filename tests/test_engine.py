@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loyaltycli.base.errors import InvalidInput, RuleNotMet
-from loyaltycli.store.program import SETTINGS, Program
+from loyaltycli.store.program import Program, settings as program_settings
 from loyaltycli.engine.account import Account, Referral, Referrer
 from loyaltycli.engine.earning import DELTA, KIND, Engine, Sale
 
@@ -21,7 +21,7 @@ T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
 
 def program(**changes) -> Program:
-    values = {key: setting.parse(setting.default) for key, setting in SETTINGS.items()}
+    values = {key: setting.parse(setting.default) for key, setting in program_settings().items()}
     values.update(changes)
     return Program(values)
 

@@ -24,13 +24,13 @@ def goals(cli, key="C000001"):
 
 
 def test_engine_progress_in_the_sales_month_a_voucher_once_and_a_refund_takes_progress_back():
-    from loyaltycli.store.program import SETTINGS, Program
+    from loyaltycli.store.program import Program, settings as program_settings
     from loyaltycli.engine.account import Account
     from loyaltycli.engine.earning import Engine, Sale
     from loyaltycli.engine.rules.goals import GoalRule
 
     utc = timezone.utc
-    values = {key: s.parse(s.default) for key, s in SETTINGS.items()}
+    values = {key: s.parse(s.default) for key, s in program_settings().items()}
     values["goals"] = (GoalRule(1, "Pastries", 3_000, "Free coffee", ("PAS-*",)),)
     e = Engine(Program(values), utc, datetime(2026, 6, 1, tzinfo=utc))
     a = Account(1, "C000001", datetime(2026, 1, 1, tzinfo=utc))

@@ -599,3 +599,55 @@ def test_a_table_under_a_name_that_is_no_setting_is_said_to_be_unknown(cli, tmp_
     path.write_text('welcome_bonus = [80]\n', encoding="utf-8")
     assert "welcome_bonus: expected a single value" in cli("program", "load", str(path)).stderr
     assert cli.json("program", "show")["welcome_bonus"] == "50"
+
+
+def test_a_program_type_is_its_rule_module_alone(cli, monkeypatch):
+    """A rule module that declares its settings and its notes (``SETTINGS``, ``NOTES``) is a program type:
+    `program set`, `program show`, the program file, a sale and `history` know it, and nothing else changed.
+    Once the module is gone, its rows keep their stored English and its stored setting is left alone."""
+    import types
+    import tomllib
+
+    from loyaltycli.base.settings import whole_setting
+    from loyaltycli.engine import notes, rules
+    from loyaltycli.engine.note import Note
+    from loyaltycli.store import program as program_store
+
+    tip = Note("tip", "receipt {receipt}: {points} tip points")
+
+    class Tips(rules.Rule):
+        KEY = "tips"
+
+        def __init__(self, points):
+            self.points = points
+
+        def sale(self, engine, event):
+            event.out.rows.append(engine.row(event.account.id, "earn", self.points, event.at,
+                                             engine.expires(event.at), tip.make(receipt=event.receipt_id,
+                                                                                points=self.points)))
+            event.out.earned += self.points
+
+    module = types.ModuleType("loyaltycli.engine.rules.tips")
+    module.ORDER, module.NOTES = 25, (tip,)
+    module.SETTINGS = (whole_setting("tip_points", "0", "points for every sale (0: off)"),)
+    module.build = lambda program: Tips(program.tip_points) if program.tip_points else None
+
+    code = cli.json("enroll", "Aoife")["code"]
+    with monkeypatch.context() as plugged:
+        plugged.setattr(rules, "_FOUND", sorted([*rules.modules(), module], key=lambda m: m.ORDER))
+        plugged.setattr(program_store, "_SETTINGS", None)
+        plugged.setattr(notes, "_KINDS", None)
+        assert cli.json("program", "show")["tip_points"] == "0"
+        assert cli("program", "set", "tip_points", "7").stdout.strip() == "tip_points = 7"
+        refused = cli("program", "set", "tip_points", "-1")
+        assert refused.exit_code == 1 and "tip_points" in refused.stderr
+        assert tomllib.loads(cli("program", "dump").stdout)["tip_points"] == 7
+        assert cli.json("purchase", code, "12.00", "--receipt", "T1")["points"] == 12 + 7
+        history = cli.json("history", code)
+        assert [(e["points"], e["note"]) for e in history if e["kind"] == "earn"] == [
+            (12, "receipt T1 12.00 store (Bronze x1)"), (7, "receipt T1: 7 tip points")]
+        assert "receipt T1: 7 tip points" in cli("history", code).stdout
+    assert "tip_points" not in cli.json("program", "show")
+    assert cli.json("purchase", code, "12.00", "--receipt", "T2")["points"] == 12
+    assert [e["note"] for e in cli.json("history", code) if e["points"] == 7] == ["receipt T1: 7 tip points"]
+    assert "receipt T1: 7 tip points" in cli("history", code).stdout

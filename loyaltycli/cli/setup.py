@@ -76,9 +76,9 @@ def _shown_setting(key: str, value):
     from decimal import Decimal, InvalidOperation
 
     from loyaltycli.base.money import format_amount, money
-    from loyaltycli.store.program import SETTINGS
+    from loyaltycli.store.program import settings
 
-    setting = SETTINGS.get(key)
+    setting = settings().get(key)
     if key == "tiers":  # typed NAME:MIN:MULT,... with dots (commas part tiers); read the shop's way
         return _shown_tiers(str(value))
     if setting is None or setting.format is not format_amount:

@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Iterable, NamedTuple, Sequence
 
-from loyaltycli.engine.notes import make as note
+from loyaltycli.engine.note import Note
+from loyaltycli.i18n import N_, Nn_
 
 CARD_COLUMNS = ("customer_id", "card_id", "kind", "unit", "delta", "at", "expires_at", "purchase_id", "voucher_id",
                 "note", "recorded_at", "note_kind", "note_args")
@@ -31,6 +32,20 @@ PER = ("visit", "item")
 EVENTS = ("stamp", "unstamp", "merge_in", "merge_out")  # stamp rows that are events (the others follow from them)
 OPENING = ("stamp", "merge_in", "restate")  # stamp rows that carry the deadline of the card they leave open
 ENDED = ("voucher_used", "merge_out", "voucher_void")  # rows that end a voucher (naming it by voucher_id)
+
+# the notes of the stamp-card ledger (the stamp-card rule's NOTES)
+STAMP = Note("stamp", *Nn_("receipt {receipt}: {stamps} stamp on {card}", "receipt {receipt}: {stamps} stamps on {card}"),
+             count="stamps")
+UNSTAMP = Note("unstamp", *Nn_("refund of receipt {receipt}: {stamps} stamp taken back",
+                               "refund of receipt {receipt}: {stamps} stamps taken back"), count="stamps")
+CARD_COMPLETE = Note("card_complete", N_("{card} card complete ({stamps} stamps)"))
+CARD_EXPIRE = Note("card_expire", *Nn_("{stamps} stamp on {card} expired: the card was not filled within {days} days",
+                                       "{stamps} stamps on {card} expired: the card was not filled within {days} days"),
+                   count="stamps")
+VOUCHER_USED = Note("voucher_used", N_("used: {reward}"))
+CARD_RESTATED = Note("card_restated",
+                     N_("{card} put in time order: receipt {receipt} of {day} was recorded after later ones"))
+NOTES = (STAMP, UNSTAMP, CARD_COMPLETE, CARD_EXPIRE, VOUCHER_USED, CARD_RESTATED)
 
 
 @dataclass(frozen=True)
@@ -108,7 +123,7 @@ def expire_cards(cards: Sequence[CardRule], held: dict, ends: dict, customer_id:
         stamps = held.get(card.id, 0)
         if stamps > 0:
             rows.append([customer_id, card.id, "expire", "stamp", -stamps, end, None, None, None,
-                         *_noted(note("card_expire", stamps=stamps, card=card.name, days=card.expires_days),
+                         *_noted(CARD_EXPIRE.make(stamps=stamps, card=card.name, days=card.expires_days),
                                  recorded)])
             held[card.id] = 0
         ends[card.id] = None
@@ -138,12 +153,12 @@ def card_sale(cards: Sequence[CardRule], held: dict, customer_id: int, receipt_i
             ends[card.id] = at + days  # the first stamp of a new card: it must be filled within N days
         stamps = held.get(card.id, 0) + n
         stamp_row = [customer_id, card.id, "stamp", "stamp", n, at, None, None, None,
-                     *_noted(note("stamp", receipt=receipt_id, stamps=n, card=card.name), recorded)]
+                     *_noted(STAMP.make(receipt=receipt_id, stamps=n, card=card.name), recorded)]
         rows.append(stamp_row)
         while stamps >= card.stamps:
             stamps -= card.stamps
             rows.append([customer_id, card.id, "complete", "stamp", -card.stamps, at, None, None, None,
-                         *_noted(note("card_complete", card=card.name, stamps=card.stamps), recorded)])
+                         *_noted(CARD_COMPLETE.make(card=card.name, stamps=card.stamps), recorded)])
             rows.append([customer_id, card.id, "voucher", "voucher", 1, at, at + days if days else None, None,
                          None, f"{card.reward}"[:500], recorded, None, None])  # the reward as the shop wrote it
             if days is not None:  # the extra stamps start a new card now; none: the next stamp starts it
@@ -184,7 +199,7 @@ def card_refund(cards: Sequence[CardRule], stamps: dict[int, int], taken: dict[i
             taken[card_id] = taken.get(card_id, 0) + back
             held[card_id] = held.get(card_id, 0) - back
             rows.append([customer_id, card_id, "unstamp", "stamp", -back, at, None, None, None,
-                         *_noted(note("unstamp", receipt=receipt_id, stamps=back), recorded)])
+                         *_noted(UNSTAMP.make(receipt=receipt_id, stamps=back), recorded)])
     return rows
 
 

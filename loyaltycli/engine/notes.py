@@ -14,110 +14,83 @@ from __future__ import annotations
 
 import json
 
+from loyaltycli.engine.note import MONEY, WHOLE_UNITS, WORDS, Note
 from loyaltycli.i18n import N_, Nn_
 
-# kind -> (English template; a plural template or None; the value that chooses the plural form). A
-# template with a plural is marked Nn_ (extracted as one message with its plural forms).
-# The template is also the message id of the translation: the stored text is the template filled in
-# English with amounts as plain decimals, exactly the text each writer stored before notes were data.
-KINDS: dict[str, tuple[str, str | None, str | None]] = {
-    "welcome": (N_("welcome bonus"), None, None),
-    "earn": (N_("receipt {receipt} {amount} {channel} ({tier} x{multiplier})"), None, None),
-    "visit": (N_("receipt {receipt}: visit points"), None, None),
-    "item_rule": (N_("receipt {receipt}: {rule}"), None, None),
-    "milestone": (N_("milestone: {year} spend reached {goal}"), None, None),
-    "referee": (N_("referral: welcome via {code}"), None, None),
-    "referrer": (N_("referral: {code} made a first purchase (referral #{count})"), None, None),
-    "refund": (N_("refund of receipt {receipt}: {amount}"), None, None),
-    "refund_unlinked": (N_("refund {receipt}: {amount} (base rate x{multiplier}, no sale linked)"), None, None),
-    "expire": (*Nn_("{points} point earned on {day} expired", "{points} points earned on {day} expired"),
-               "points"),
-    "merge": (N_("merged {duplicate} into {keep}"), None, None),
-    "merge_lot": (*Nn_("merged {duplicate} into {keep}: {points} point earned {day}",
-                       "merged {duplicate} into {keep}: {points} points earned {day}"), "points"),
-    "merge_bonus": (N_("merged {duplicate} into {keep}: bonus {key} was already given to {duplicate}"), None,
-                    None),
-    "forget": (N_("points forfeited: personal data erased"), None, None),
-    "redeem_value": (N_("redeemed for {value}"), None, None),
-    "redeem_reward": (N_("reward {reward}"), None, None),
-    "donate": (N_("donated to {cause}"), None, None),
-    "birthday": (N_("happy birthday ({day})"), None, None),
-    "rebate": (N_("year-end rebate: {percent}% of {amount} spent in {year}"), None, None),
-    # the stamp-card ledger
-    "stamp": (*Nn_("receipt {receipt}: {stamps} stamp on {card}",
-                   "receipt {receipt}: {stamps} stamps on {card}"), "stamps"),
-    "unstamp": (*Nn_("refund of receipt {receipt}: {stamps} stamp taken back",
-                     "refund of receipt {receipt}: {stamps} stamps taken back"), "stamps"),
-    "card_complete": (N_("{card} card complete ({stamps} stamps)"), None, None),
-    "card_expire": (*Nn_("{stamps} stamp on {card} expired: the card was not filled within {days} days",
-                         "{stamps} stamps on {card} expired: the card was not filled within {days} days"),
-                    "stamps"),
-    "voucher_used": (N_("used: {reward}"), None, None),
-    "card_restated": (N_("{card} put in time order: receipt {receipt} of {day} was recorded after later ones"), None,
-                      None),
-}
-# Kinds whose stored English always took the plural wording ("1 points earned on ... expired"): kept so.
-ALWAYS_PLURAL = frozenset({"expire", "merge_lot"})
+# The kinds of the points themselves and of the services (a program type's own are in its rule module's
+# NOTES). The template is also the message id of the translation: the stored text is the template filled
+# in English with amounts as plain decimals, exactly the text each writer stored before notes were data.
+CORE = (
+    Note("expire", *Nn_("{points} point earned on {day} expired", "{points} points earned on {day} expired"),
+         count="points", always_plural=True),
+    Note("merge", N_("merged {duplicate} into {keep}")),
+    Note("merge_lot", *Nn_("merged {duplicate} into {keep}: {points} point earned {day}",
+                           "merged {duplicate} into {keep}: {points} points earned {day}"),
+         count="points", always_plural=True),
+    Note("merge_bonus", N_("merged {duplicate} into {keep}: bonus {key} was already given to {duplicate}")),
+    Note("forget", N_("points forfeited: personal data erased")),
+    Note("redeem_value", N_("redeemed for {value}")),
+    Note("redeem_reward", N_("reward {reward}")),
+    Note("donate", N_("donated to {cause}")),
+    Note("rebate", N_("year-end rebate: {percent}% of {amount} spent in {year}")),
+)
 
-# Values that are amounts in cents: written as plain decimals in the stored text, the shop's way when
-# shown ('2.80' / '2,80 €'); goals are whole units in the stored text ('reached 500').
-MONEY = frozenset({"amount", "value"})
-WHOLE_UNITS = frozenset({"goal"})
-# Values that are words of ours (a sale's channel): translated when shown, when the catalog has them.
-WORDS = frozenset({"channel"})
+_KINDS: dict[str, Note] | None = None
+
+
+def kinds() -> dict[str, Note]:
+    """Every kind of note by its name: the core ones and each rule module's ``NOTES``."""
+    global _KINDS
+    if _KINDS is None:
+        from loyaltycli.engine import rules
+
+        found = {note.kind: note for note in CORE}
+        for module in rules.modules():
+            for note in getattr(module, "NOTES", ()):
+                if found.setdefault(note.kind, note) is not note:
+                    raise ValueError(f"note kind {note.kind!r} is declared twice")
+        _KINDS = found
+    return _KINDS
 
 
 def english(kind: str, args: dict) -> str:
     """The fixed English text of a note (stored in ``note``; JSON and CSV show it)."""
-    template, plural, count = KINDS[kind]
-    if plural is not None and (kind in ALWAYS_PLURAL or abs(int(args[count])) != 1):
-        template = plural
-    values = dict(args)
-    for name in MONEY & values.keys():
-        values[name] = _plain(values[name])
-    for name in WHOLE_UNITS & values.keys():
-        values[name] = str(int(values[name]) // 100)
-    return template.format(**values)[:500]
+    return kinds()[kind].english(args)
 
 
 def make(kind: str, **args) -> tuple[str, str, str]:
-    """A note as a row stores it: (English text, kind, JSON of the values)."""
-    return english(kind, args), kind, json.dumps(args, ensure_ascii=False, separators=(",", ":"))
+    """A note of a kind named by the caller, as a row stores it: (English text, kind, JSON of the values)."""
+    return kinds()[kind].make(**args)
 
 
 def render(kind: str | None, args: str | dict | None, text: str | None) -> str:
     """A note for people, in the current language (``i18n.speaking``) with amounts the shop's way. A row
     without a kind (written before notes were data, or a reason typed by staff) is its stored text; so is
     a kind or values this version does not know (a newer program wrote them)."""
-    if not kind or kind not in KINDS:
+    note = kinds().get(kind) if kind else None
+    if note is None:
         return text or ""
     try:
         values = json.loads(args) if isinstance(args, str) else dict(args or {})
-        return _render(kind, values)
+        return _render(note, values)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError):
         return text or ""
 
 
-def _render(kind: str, values: dict) -> str:
+def _render(note: Note, values: dict) -> str:
     from loyaltycli.base.money import format_money
     from loyaltycli.i18n import gettext, ngettext
 
-    template, plural, count = KINDS[kind]
     for name in (MONEY | WHOLE_UNITS) & values.keys():
         values[name] = format_money(int(values[name]))
     for name in WORDS & values.keys():
         values[name] = gettext(str(values[name]))
-    if plural is not None:
-        return ngettext(template, plural, abs(int(values[count]))).format(**values)
-    return gettext(template).format(**values)
+    if note.plural is not None:
+        return ngettext(note.template, note.plural, abs(int(values[note.count]))).format(**values)
+    return gettext(note.template).format(**values)
 
 
 def row_note(row) -> str:
     """``render`` of a statement row (a dict with ``note``, ``note_kind`` and ``note_args``)."""
     return render(row.get("note_kind"), row.get("note_args"), row.get("note"))
 
-
-def _plain(cents) -> str:
-    from loyaltycli.base.money import format_amount
-
-    return format_amount(int(cents))

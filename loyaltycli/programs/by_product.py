@@ -1,5 +1,6 @@
 """Earning by product: `program rule add --earn` / `program rule remove` (with the item rules' --points); the
-``earn_rules`` setting (a JSON list of {name, skus, earn}) is read into engine EarnRules by store/program.py."""
+``earn_rules`` setting (a JSON list of {name, skus, earn}) is declared and read by its rule module,
+engine/rules/by_product.py."""
 
 from __future__ import annotations
 
@@ -14,9 +15,8 @@ KEY = "by_product"
 def add_earn_rule(session, name: str, skus: list[str], earn: str) -> dict:
     """`program rule add NAME --sku PATTERN --earn RATE`: matching items earn spend points at RATE (0: none)."""
     from loyaltycli.base.money import parse_decimal
-    from loyaltycli.store.program import (check_rule_name_free, format_earn_rules, load_program,
-                                          rule_definition, set_setting)
-    from loyaltycli.engine.rules.by_product import EarnRule
+    from loyaltycli.engine.rules.by_product import EarnRule, format_earn_rules
+    from loyaltycli.store.program import check_rule_name_free, load_program, rule_definition, set_setting
 
     name, patterns = rule_definition(name, skus)
     rate = parse_decimal(earn, what="--earn", minimum=Decimal(0), maximum=Decimal(1000))
@@ -29,12 +29,14 @@ def add_earn_rule(session, name: str, skus: list[str], earn: str) -> dict:
 def remove_rule(session, name: str) -> dict:
     """`program rule remove NAME`: an earn rule or an item rule, by name (any case)."""
     from loyaltycli.base.errors import NotFound
-    from loyaltycli.store.program import _format_item_rules, format_earn_rules, load_program, set_setting
+    from loyaltycli.engine.rules.by_product import format_earn_rules
+    from loyaltycli.engine.rules.items import format_item_rules
+    from loyaltycli.store.program import load_program, set_setting
 
     wanted = (name or "").strip().lower()
     program = load_program(session)
     for key, rules, fmt in (("earn_rules", program.earn_rules, format_earn_rules),
-                            ("item_rules", program.item_rules, _format_item_rules)):
+                            ("item_rules", program.item_rules, format_item_rules)):
         kept = tuple(r for r in rules if r.name.lower() != wanted)
         if len(kept) != len(rules):
             set_setting(session, key, fmt(kept))

@@ -39,7 +39,7 @@ def write_rows(session, rows: list[list]) -> None:
 def use_voucher(session, customer, reward: str, at=None) -> dict:
     """Use the customer's oldest usable voucher for ``reward`` (a card's reward or name)."""
     from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet
-    from loyaltycli.engine.notes import make as make_note
+    from loyaltycli.engine.cards import VOUCHER_USED
     from loyaltycli.shop import clock
     from loyaltycli.store import ledger
     from loyaltycli.store.cards import list_cards, note_fields, unused_vouchers
@@ -63,7 +63,7 @@ def use_voucher(session, customer, reward: str, at=None) -> dict:
     card = next(c for c in cards if c.id == voucher.card_id)
     session.add(CardEntry(customer_id=customer.id, card_id=card.id, kind="voucher_used", unit="voucher", delta=-1,
                           at=at, voucher_id=voucher.id, recorded_at=clock.now(),
-                          **note_fields(make_note("voucher_used", reward=card.reward))))
+                          **note_fields(VOUCHER_USED.make(reward=card.reward))))
     session.flush()
     return {"code": customer.code, "card": card.name, "reward": card.reward,
             "vouchers_left": len(usable) - 1}

@@ -340,7 +340,7 @@ def _replace_content(conn, schema: str) -> None:
         return '"' + name.replace('"', '""') + '"'
 
     for kind in ("view", "trigger", "table"):
-        for (name,) in conn.execute(f"SELECT name FROM main.sqlite_master WHERE type = ? "
+        for (name,) in conn.execute("SELECT name FROM main.sqlite_master WHERE type = ? "
                                     "AND name NOT LIKE 'sqlite_%'", (kind,)).fetchall():
             conn.execute(f"DROP {kind.upper()} IF EXISTS main.{quote(name)}")
     objects = conn.execute(f"SELECT type, name, sql FROM {schema}.sqlite_master WHERE sql IS NOT NULL "

@@ -414,9 +414,9 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
 def _phone_region(session: Session) -> str:
     """The shop's `phone_region` when the caller has no Program at hand (a look-up by KEY): the setting as
     stored, else its default."""
-    from loyaltycli.store.program import SETTINGS, read_settings
+    from loyaltycli.store.program import read_settings, settings
 
-    return read_settings(session).get("phone_region") or SETTINGS["phone_region"].default
+    return read_settings(session).get("phone_region") or settings()["phone_region"].default
 
 
 def edit(session: Session, program: Program, customer: Customer, *, name=None, phone=None, email=None,

@@ -6,13 +6,14 @@ import json
 from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyaltycli.base import place
 from loyaltycli.base.errors import InvalidInput, NotFound
+from loyaltycli.base.settings import Setting, amount, amount_setting, choice, decimal, money_check, whole_setting
 from loyaltycli.store.models import ProgramSetting
 from loyaltycli.base.money import format_amount, parse_amount, parse_decimal
 from loyaltycli.i18n import N_, _
@@ -25,49 +26,10 @@ class Tier:
     multiplier: Decimal
 
 
-@dataclass(frozen=True)
-class Setting:
-    """One setting: how to read it from text, how to write it back, and what it means."""
-
-    key: str
-    default: str
-    help: str
-    parse: Callable[[str], Any]
-    format: Callable[[Any], str] = str
-    toml_type: str = "str"  # str | int | tiers
-    # Strict validation when a person sets the value (imports that cost start-up time live here, not
-    # in ``parse``, which reads the stored value at every command); returns the canonical text.
-    check: Callable[[str], str] | None = None
-
-
-def _int(minimum: int = 0, maximum: int = 10**9):
-    def parse(text: str) -> int:
-        try:
-            value = int(str(text).strip())
-        except ValueError:
-            raise InvalidInput(_('{text!r} is not a whole number').format(text=text)) from None
-        if not minimum <= value <= maximum:
-            raise InvalidInput(_('{value} is out of range ({minimum} to {maximum})').format(value=value, minimum=minimum, maximum=maximum))
-        return value
-    return parse
-
-
-def _amount(text: str) -> int:
-    return parse_amount(str(text))
-
-
-def _money_check(text: str) -> str:
-    """An amount setting as a person types it: the shop's way (12,50 in pt_PT, like every other amount
-    option); stored canonical (12.50), which ``_amount`` reads back."""
-    from loyaltycli.base.money import parse_money
-
-    return format_amount(parse_money(str(text)))
-
-
 def _point_value_check(text: str) -> str:
     """point_value: more than nothing (a rebate divides by it; a redemption worth 0.00 takes points for
     nothing)."""
-    value = _money_check(text)
+    value = money_check(text)
     if parse_amount(value) <= 0:
         raise InvalidInput(_("must be more than 0 (the money one point is worth when redeemed)"))
     return value
@@ -80,39 +42,6 @@ def point_value(program) -> int:
         raise InvalidInput(_("point_value is 0: points are worth nothing here; set it with `loyalty program set "
                              "point_value AMOUNT`"))
     return program.point_value
-
-
-def _decimal(minimum: str = "0", maximum: str = "1000"):
-    def parse(text: str) -> Decimal:
-        return parse_decimal(text, minimum=Decimal(minimum), maximum=Decimal(maximum))
-    return parse
-
-
-def _bool(text: str) -> bool:
-    lowered = str(text).strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise InvalidInput(_('{text!r} is not true or false').format(text=text))
-
-
-def _text(max_length: int = 64):
-    def parse(text: str) -> str:
-        value = str(text).strip()
-        if not value or len(value) > max_length:
-            raise InvalidInput(_('{text!r} must be 1 to {max_length} characters').format(text=text, max_length=max_length))
-        return value
-    return parse
-
-
-def _choice(*allowed: str):
-    def parse(text: str) -> str:
-        value = str(text).strip().lower()
-        if value not in allowed:
-            raise InvalidInput(_('{text!r} is not one of {allowed}').format(text=text, allowed=', '.join(allowed)))
-        return value
-    return parse
 
 
 def parse_tiers(text: str) -> tuple[Tier, ...]:
@@ -136,67 +65,6 @@ def parse_tiers(text: str) -> tuple[Tier, ...]:
 
 def format_tiers(tiers: tuple[Tier, ...]) -> str:
     return ",".join(f"{t.name}:{format_amount(t.min_spend)}:{t.multiplier}" for t in tiers)
-
-
-def parse_steps(text: str) -> tuple[tuple[int, int], ...]:
-    """'1:200,5:300': from the 1st successful referral 200 points, from the 5th 300."""
-    steps = []
-    for part in str(text).split(","):
-        bits = [b.strip() for b in part.split(":")]
-        if len(bits) != 2:
-            raise InvalidInput(_('step {part!r} is not FROM_COUNT:POINTS (e.g. 5:300)').format(part=part.strip()))
-        steps.append((_int(1, 10**6)(bits[0]), _int(0, 10**9)(bits[1])))
-    steps.sort()
-    if steps[0][0] != 1:
-        raise InvalidInput(_('the first referral step must start at 1'))
-    return tuple(steps)
-
-
-def format_steps(steps) -> str:
-    return ",".join(f"{n}:{p}" for n, p in steps)
-
-
-def _item_rules(text: str):
-    """The item rules as stored (a JSON list of {name, skus, points, per}) -> engine ItemRules."""
-    from loyaltycli.engine.cards import ItemRule
-
-    try:
-        data = json.loads(str(text) or "[]")
-        rules = tuple(ItemRule(str(r["name"]), tuple(str(p) for p in r["skus"]), int(r["points"]),
-                               str(r.get("per", "item"))) for r in data)
-    except (ValueError, TypeError, KeyError):
-        raise InvalidInput(_("item_rules must be a JSON list of {fields}; use `program rule add`").format(
-            fields="{name, skus, points, per}"))
-    for rule in rules:
-        if not rule.name or not rule.skus or rule.per not in ("item", "visit") or not 0 < rule.points <= 10**6:
-            raise InvalidInput(_('item rule {name!r} needs a name, SKU patterns, 1 to 1000000 points and per item or visit').format(name=rule.name))
-    return rules
-
-
-def _format_item_rules(rules) -> str:
-    return json.dumps([{"name": r.name, "skus": list(r.skus), "points": r.points, "per": r.per} for r in rules], ensure_ascii=False)
-
-
-def _earn_rules(text: str):
-    """The earn rules as stored (a JSON list of {name, skus, earn}) -> engine EarnRules."""
-    from loyaltycli.engine.rules.by_product import EarnRule
-
-    try:
-        data = json.loads(str(text) or "[]")
-        rules = tuple(EarnRule(str(r["name"]), tuple(str(p) for p in r["skus"]), Decimal(str(r["earn"])))
-                      for r in data)
-    except (ValueError, TypeError, KeyError, ArithmeticError):
-        raise InvalidInput(_("earn_rules must be a JSON list of {fields}; use `program rule add --earn`").format(
-            fields="{name, skus, earn}")) from None
-    for rule in rules:
-        if not rule.name or not rule.skus or not rule.rate.is_finite() or not 0 <= rule.rate <= 1000:
-            raise InvalidInput(_('earn rule {name!r} needs a name, SKU patterns and a rate of 0 to 1000').format(
-                name=rule.name))
-    return rules
-
-
-def format_earn_rules(rules) -> str:
-    return json.dumps([{"name": r.name, "skus": list(r.skus), "earn": str(r.rate)} for r in rules], ensure_ascii=False)
 
 
 def _place_check(key: str):
@@ -276,7 +144,9 @@ def _plain_setting(text: str) -> str:
     return str(text).strip()
 
 
-SETTINGS: dict[str, Setting] = {s.key: s for s in [
+# The core settings: the shop's place, the spend points and tiers, expiry and redemption; then, after each
+# program type's own (``SETTINGS`` of its rule module, in the rules' order), what the shop says to customers.
+_CORE = (
     Setting("country", "", N_("ISO 3166 country of the shop; `program set country PT` also sets currency, "
             "phone_region, timezone and locale"), lambda t: str(t).strip().upper(), check=_place_check("country")),
     Setting("currency", "EUR", N_("ISO 4217 currency of every amount"), lambda t: str(t).strip().upper(),
@@ -286,45 +156,25 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("locale", "", N_("how amounts and dates are shown and typed (pt_PT, ro_RO, it_IT, es_ES, en_IE...; "
             "empty: plain 12.50)"),
             lambda t: str(t).strip().replace("-", "_"), check=_place_check("locale")),
-    Setting("max_purchase", "10000.00", N_("largest counter sale accepted without confirmation"), _amount,
-            format_amount, check=_money_check),
-    Setting("earn_rate", "1", N_("points per whole currency unit spent, before multipliers"), _decimal()),
+    Setting("phone_region", "IE", N_("region for phone numbers written without +country code"),
+            lambda t: str(t).strip().upper(), check=_place_check("phone_region")),
+    amount_setting("max_purchase", "10000.00", N_("largest counter sale accepted without confirmation")),
+    Setting("earn_mode", "points", N_("points: units spent x earn_rate; cashback: store credit in cents, "
+            "cashback_percent of the amount (see `program preset`)"), choice("points", "cashback")),
+    Setting("earn_rate", "1", N_("points per whole currency unit spent, before multipliers"), decimal()),
+    Setting("cashback_percent", "5", N_("cashback: percent of the amount given back as credit (1 point = 1 cent)"),
+            decimal("0", "100")),
     Setting("tiers", "Bronze:0.00:1.0,Silver:500.00:1.25,Gold:1500.00:1.5",
             N_("tiers as NAME:MIN_SPEND:MULTIPLIER, by qualifying spend in the window"), parse_tiers,
             format_tiers, "tiers"),
-    Setting("tier_window_days", "365", N_("days of qualifying spend that set the tier"), _int(1, 3650), str, "int"),
-    Setting("welcome_bonus", "50", N_("points at enrollment"), _int(), str, "int"),
-    Setting("milestone_spend", "500.00", N_("calendar-year spend that earns the milestone bonus"), _amount,
-            format_amount, check=_money_check),
-    Setting("milestone_bonus", "250", N_("points when the year's spend first reaches milestone_spend (0: off)"),
-            _int(), str, "int"),
-    Setting("point_value", "0.05", N_("currency value of one point when redeemed"), _amount, format_amount,
+    whole_setting("tier_window_days", "365", N_("days of qualifying spend that set the tier"), 1, 3650),
+    whole_setting("expiry_days", "365", N_("days after which earned points expire (0: never)"), 0, 36500),
+    Setting("point_value", "0.05", N_("currency value of one point when redeemed"), amount, format_amount,
             check=_point_value_check),
-    Setting("min_redemption", "100", N_("fewest points one redemption may use"), _int(1), str, "int"),
-    Setting("min_basket", "0.00", N_("smallest basket a redemption may be used on (0: any)"), _amount, format_amount,
-            check=_money_check),
-    Setting("expiry_days", "365", N_("days after which earned points expire (0: never)"), _int(0, 36500), str, "int"),
-    Setting("referral_min_purchase", "10.00", N_("the referee's first purchase of at least this rewards both"),
-            _amount, format_amount,
-            check=_money_check),
-    Setting("referral_referee_bonus", "100", N_("points for the new customer"), _int(), str, "int"),
-    Setting("referral_steps", "1:200,5:300",
-            N_("referrer points by count of successful referrals, FROM:POINTS"), parse_steps, format_steps),
-    Setting("earn_mode", "points", N_("points: units spent x earn_rate; cashback: store credit in cents, "
-            "cashback_percent of the amount (see `program preset`)"), _choice("points", "cashback")),
-    Setting("cashback_percent", "5", N_("cashback: percent of the amount given back as credit (1 point = 1 cent)"),
-            _decimal("0", "100")),
-    Setting("birthday_bonus", "100", N_("points `birthdays --award` gives once a year (0: off)"), _int(), str, "int"),
-    Setting("earn_per_visit", "0", N_("points for every purchase of at least visit_min_amount (0: off)"), _int(),
-            str, "int"),
-    Setting("visit_min_amount", "0.00", N_("smallest purchase that earns earn_per_visit points"), _amount,
-            format_amount, check=_money_check),
-    Setting("item_rules", "[]", N_("bonus points for items of SKU patterns (see `program rule add`)"), _item_rules,
-            _format_item_rules),
-    Setting("earn_rules", "[]", N_("items of SKU patterns earning spend points at another rate, 0: none (see "
-            "`program rule add --earn`)"), _earn_rules, format_earn_rules),
-    Setting("phone_region", "IE", N_("region for phone numbers written without +country code"),
-            lambda t: str(t).strip().upper(), check=_place_check("phone_region")),
+    whole_setting("min_redemption", "100", N_("fewest points one redemption may use"), 1),
+    amount_setting("min_basket", "0.00", N_("smallest basket a redemption may be used on (0: any)")),
+)
+_CONTACT = (
     Setting("survey_nps_question", "", N_("the NPS question as the shop words it, read to customers by `loyalty "
             "survey` (empty: the default, in the shop's language)"), _question, check=_question_check),
     Setting("survey_csat_question", "", N_("the CSAT question as the shop words it (empty: the default, in the "
@@ -340,17 +190,34 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             check=_mail_check("address")),
     Setting("smtp_host", "", N_("SMTP server that sends the e-mails (empty: `notify` writes an --outbox only)"),
             _plain_setting, check=_mail_check("host")),
-    Setting("smtp_port", "0", N_("SMTP port (0: 587 for starttls, 465 for ssl, 25 for none)"), _int(0, 65535),
-            str, "int"),
+    whole_setting("smtp_port", "0", N_("SMTP port (0: 587 for starttls, 465 for ssl, 25 for none)"), 0, 65535),
     Setting("smtp_security", "starttls", N_("starttls, ssl (TLS from the start) or none (a local relay only)"),
-            _choice("starttls", "ssl", "none")),
+            choice("starttls", "ssl", "none")),
     Setting("smtp_user", "", N_("SMTP login (empty: no login); the password comes from LOYALTY_SMTP_PASSWORD"),
             _plain_setting, check=_mail_check("user")),
     Setting("unsubscribe_mailto", "", N_("address of the List-Unsubscribe header (empty: mail_from)"),
             _plain_setting, check=_mail_check("address")),
     Setting("unsubscribe_url", "", N_("https address of a one-click unsubscribe page (empty: e-mail only)"),
             _plain_setting, check=_mail_check("url")),
-]}
+)
+
+_SETTINGS: dict[str, Setting] | None = None
+
+
+def settings() -> dict[str, Setting]:
+    """Every setting by its key, in the order `program show` and the program file list them: the core
+    ones, each rule module's ``SETTINGS`` (in the rules' order), what the shop says to customers."""
+    global _SETTINGS
+    if _SETTINGS is None:
+        from loyaltycli.engine import rules
+
+        found: dict[str, Setting] = {}
+        declared = [*_CORE, *(s for module in rules.modules() for s in getattr(module, "SETTINGS", ())), *_CONTACT]
+        for setting in declared:
+            if found.setdefault(setting.key, setting) is not setting:
+                raise ValueError(f"setting {setting.key!r} is declared twice")
+        _SETTINGS = found
+    return _SETTINGS
 
 
 class Program:
@@ -364,10 +231,10 @@ class Program:
                              if key not in self.__dict__ and not hasattr(type(self), key))
 
     def text(self, key: str) -> str:
-        return SETTINGS[key].format(self._values[key])
+        return settings()[key].format(self._values[key])
 
     def items(self):
-        return [(key, self.text(key), SETTINGS[key].help) for key in SETTINGS]
+        return [(key, self.text(key), settings()[key].help) for key in settings()]
 
     def tier_for_spend(self, spend: int) -> Tier:
         """The highest tier whose minimum the spend reaches (the first tier below every minimum)."""
@@ -400,7 +267,7 @@ def load_program(session: Session, *, activate: bool = True) -> Program:
     locale, language of messages) is not put in force, for a command that reads the program it is changing."""
     stored = dict(session.execute(select(ProgramSetting.key, ProgramSetting.value)).all())
     values = {}
-    for key, setting in SETTINGS.items():
+    for key, setting in settings().items():
         raw = json.loads(stored[key]) if key in stored else setting.default
         values[key] = setting.parse(raw)
     from loyaltycli.store import cards, goals
@@ -419,7 +286,7 @@ def unknown_setting(key: str) -> str:
     """The refusal of an unknown setting, with the nearest key when one is close."""
     import difflib
 
-    close = difflib.get_close_matches(key, list(SETTINGS), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(key, list(settings()), n=1, cutoff=0.6)
     if close:
         return _("unknown setting {key!r}; did you mean {match}? see `loyalty program show` for the keys").format(
             key=key, match=close[0])
@@ -448,6 +315,7 @@ def check_rule_name_free(program: Program, name: str) -> None:
 def add_item_rule(session: Session, name: str, skus: list[str], points: int, per: str = "item") -> dict:
     """`program rule add`: bonus points for items of SKU patterns, on top of the spend points."""
     from loyaltycli.engine.cards import ItemRule
+    from loyaltycli.engine.rules.items import format_item_rules
 
     name, patterns = rule_definition(name, skus)
     if not 0 < points <= 10**6:
@@ -457,16 +325,16 @@ def add_item_rule(session: Session, name: str, skus: list[str], points: int, per
         raise InvalidInput(_('--per {per!r} is not one of item, visit').format(per=per))
     program = load_program(session)
     check_rule_name_free(program, name)
-    set_setting(session, "item_rules", _format_item_rules((*program.item_rules, ItemRule(name, patterns, points, per))))
+    set_setting(session, "item_rules", format_item_rules((*program.item_rules, ItemRule(name, patterns, points, per))))
     return {"name": name, "skus": list(patterns), "points": points, "per": per}
 
 
 def set_setting(session: Session, key: str, value: str) -> str:
     """Validate and store one setting; returns its canonical text."""
     key = key.strip().lower().replace("-", "_")
-    if key not in SETTINGS:
+    if key not in settings():
         raise NotFound(unknown_setting(key))
-    setting = SETTINGS[key]
+    setting = settings()[key]
     try:
         if setting.check is not None:
             value = setting.check(value)
@@ -496,7 +364,7 @@ def load_toml(session: Session, data: dict) -> list[str]:
                 if any(mark in str(tier["name"]) for mark in ",:"):
                     raise InvalidInput(_('tiers: tier name {name!r} may not contain a comma or a colon').format(name=str(tier["name"])))
         if isinstance(value, (dict, list)):
-            if norm not in SETTINGS:  # [foo] or foo = [...]: a name the file got wrong, said as such
+            if norm not in settings():  # [foo] or foo = [...]: a name the file got wrong, said as such
                 raise NotFound(unknown_setting(norm))
             raise InvalidInput(_('{key}: expected a single value').format(key=key))
         texts[norm] = str(value).lower() if isinstance(value, bool) else str(value)
@@ -508,12 +376,12 @@ def load_toml(session: Session, data: dict) -> list[str]:
         except InvalidInput as exc:
             raise InvalidInput(_('country: {exc}').format(exc=exc)) from None
     for key, value in texts.items():  # validate all first: a bad file changes nothing
-        if key not in SETTINGS:
+        if key not in settings():
             raise NotFound(unknown_setting(key))
         try:
-            if SETTINGS[key].check is not None:
-                SETTINGS[key].check(value)
-            SETTINGS[key].parse(value)
+            if settings()[key].check is not None:
+                settings()[key].check(value)
+            settings()[key].parse(value)
         except InvalidInput as exc:
             raise InvalidInput(_('{key}: {exc}').format(key=key, exc=exc)) from None
     for key, value in texts.items():
@@ -525,7 +393,7 @@ def toml_document(program: Program) -> dict[str, Any]:
     """The settings as the TOML document's keys (``[[tiers]]`` as tables)."""
     doc: dict[str, Any] = {}
     tiers = []
-    for key, setting in SETTINGS.items():
+    for key, setting in settings().items():
         value = getattr(program, key)
         if setting.toml_type == "int":
             doc[key] = value
@@ -547,17 +415,17 @@ def apply_preset(session: Session, name: str, percent: str | None = None) -> dic
     cents (point_value 0.01, no minimum redemption), ``percent`` of each amount."""
     name = (name or "").strip().lower()
     if name == "cashback":
-        values = {"earn_mode": "cashback", "cashback_percent": percent or SETTINGS["cashback_percent"].default,
+        values = {"earn_mode": "cashback", "cashback_percent": percent or settings()["cashback_percent"].default,
                   "point_value": "0.01", "min_redemption": "1"}
     elif name == "points":
         if percent is not None:
             raise InvalidInput(_('--percent belongs to the cashback preset'))
-        values = {key: SETTINGS[key].default for key in ("earn_mode", "point_value", "min_redemption")}
+        values = {key: settings()[key].default for key in ("earn_mode", "point_value", "min_redemption")}
     else:
         raise NotFound(_('unknown preset {name!r}; presets are {presets}').format(name=name, presets=', '.join(PRESETS)))
     for key, value in values.items():  # validate all first: a bad value changes nothing
         try:
-            SETTINGS[key].parse(value)
+            settings()[key].parse(value)
         except InvalidInput as exc:
             raise InvalidInput(_('{key}: {exc}').format(key=key, exc=exc)) from None
     return {key: set_setting(session, key, value) for key, value in values.items()}

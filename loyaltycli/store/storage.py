@@ -19,13 +19,13 @@ from loyaltycli.store.models import (Customer, LedgerEntry, Membership, Membersh
                                     Referral, UTCDateTime)
 from loyaltycli.engine.account import Account, Referral as PendingReferral, Referrer
 from loyaltycli.engine.earning import EPOCH, MICROSECOND, Sale
-from loyaltycli.engine.notes import make as make_note
+from loyaltycli.engine.rules.welcome import WELCOME as WELCOME_NOTE
 from loyaltycli.i18n import gettext
 
 if TYPE_CHECKING:  # the program is passed in (store/program.py writes card and goal rows through here)
     from loyaltycli.store.program import Program
 
-WELCOME = make_note("welcome")  # the welcome bonus's note, as rows store it
+WELCOME = WELCOME_NOTE.make()  # the welcome bonus's note, as rows store it
 
 _IN_CHUNK = 500
 _END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)

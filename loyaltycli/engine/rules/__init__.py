@@ -4,7 +4,10 @@ The protocol (as pluggy's hook specs: every hook is optional, ``Rule`` gives the
 plugins: each rule is a pure function over the event, run in sequence):
 
 - at module level, ``ORDER`` (an int: where the rule runs) and ``build(program) -> Rule | None`` (the
-  rule as the shop's settings make it; None where the shop does not run it);
+  rule as the shop's settings make it; None where the shop does not run it); optionally ``SETTINGS``
+  (``base.settings.Setting``s: the program's settings of this type, read into ``program``'s attributes,
+  listed by `program show` after the core ones in this order) and ``NOTES`` (``engine.note.Note``s: the
+  kinds of note its rows keep, with their English templates, found by ``engine.notes`` to show them);
 - ``Rule.KEY``: the rule's name (what a sale gave it is kept under this key: ``Sale.given[KEY]``);
 - ``Rule.needs``: the account state the rule reads, by name (``STATE``); the store loads each named state
   set-based, for one customer or a batch (the store side of a rule's own state:
@@ -35,9 +38,10 @@ A rule earlier in the order may set what a later one reads of the event: ``porti
 into parts earning at their own rate, read by the spend points). A sale's account takes the sale after
 every rule has run (the spend window and the year's spend are those before it).
 
-Pure: no database, no clock, no I/O. Adding a program type is adding a module here (and, for its own
-state, rows and definitions, one in ``loyaltycli.programs``, whose ``file_section`` puts the definitions in
-the program file) and its CLI: the engine, the program file and the other callers stay as they are.
+Pure: no database, no clock, no I/O. Adding a program type is adding a module here, with its settings
+and notes (and, for its own state, rows and definitions, one in ``loyaltycli.programs``, whose
+``file_section`` puts the definitions in the program file) and its CLI: the engine, the settings' store,
+the notes, the program file and the other callers stay as they are.
 """
 
 from __future__ import annotations

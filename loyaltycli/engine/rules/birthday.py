@@ -3,10 +3,15 @@ year (key ``birthday:YEAR``; who is due, and who had it already, the caller read
 
 from __future__ import annotations
 
-from loyaltycli.engine.notes import make as note
+from loyaltycli.base.settings import whole_setting
+from loyaltycli.engine.note import Note
 from loyaltycli.engine.rules import Rule
+from loyaltycli.i18n import N_
 
 ORDER = 90
+SETTINGS = (whole_setting("birthday_bonus", "100", N_("points `birthdays --award` gives once a year (0: off)")),)
+BIRTHDAY = Note("birthday", N_("happy birthday ({day})"))
+NOTES = (BIRTHDAY,)
 
 
 class Birthday(Rule):
@@ -19,7 +24,7 @@ class Birthday(Rule):
         if event.occasion != "birthday":
             return
         event.out.rows.append(engine.row(event.account.id, "birthday", self.points, event.at,
-                                         engine.expires(event.at), note("birthday", day=event.detail), event.key))
+                                         engine.expires(event.at), BIRTHDAY.make(day=event.detail), event.key))
         event.out.earned += self.points
 
 

@@ -6,11 +6,15 @@ those items given back."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+from loyaltycli.base.errors import InvalidInput
+from loyaltycli.base.settings import Setting
 from loyaltycli.engine.cards import matches
 from loyaltycli.engine.rules import Rule
+from loyaltycli.i18n import N_, _
 
 ORDER = 5
 
@@ -24,11 +28,35 @@ class EarnRule:
     rate: Decimal
 
 
+def read_earn_rules(text: str) -> tuple[EarnRule, ...]:
+    """The earn rules as stored (a JSON list of {name, skus, earn})."""
+    try:
+        data = json.loads(str(text) or "[]")
+        rules = tuple(EarnRule(str(r["name"]), tuple(str(p) for p in r["skus"]), Decimal(str(r["earn"])))
+                      for r in data)
+    except (ValueError, TypeError, KeyError, ArithmeticError):
+        raise InvalidInput(_("earn_rules must be a JSON list of {fields}; use `program rule add --earn`").format(
+            fields="{name, skus, earn}")) from None
+    for rule in rules:
+        if not rule.name or not rule.skus or not rule.rate.is_finite() or not 0 <= rule.rate <= 1000:
+            raise InvalidInput(_('earn rule {name!r} needs a name, SKU patterns and a rate of 0 to 1000').format(
+                name=rule.name))
+    return rules
+
+
+def format_earn_rules(rules) -> str:
+    return json.dumps([{"name": r.name, "skus": list(r.skus), "earn": str(r.rate)} for r in rules], ensure_ascii=False)
+
+
+SETTINGS = (Setting("earn_rules", "[]", N_("items of SKU patterns earning spend points at another rate, 0: none "
+                                           "(see `program rule add --earn`)"), read_earn_rules, format_earn_rules),)
+
+
 def portions(rules, amount: int, items) -> list:
     """``amount`` as (cents, rate) portions: each rule's matching items at its rate, the rest at None
     (the program's own)."""
     taken: dict[int, int] = {}
-    for sku, _, cents in ((item[0], item[1], item[2]) for item in items):
+    for sku, cents in ((item[0], item[2]) for item in items):
         if not sku or cents <= 0:
             continue
         for n, rule in enumerate(rules):

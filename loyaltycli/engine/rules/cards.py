@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from bisect import insort
 
-from loyaltycli.engine.cards import card_refund, card_sale, expire_cards, is_late, logged, restate, stamps_for, _noted
-from loyaltycli.engine.notes import make as note
+from loyaltycli.engine.cards import (CARD_RESTATED, NOTES as CARD_NOTES, STAMP, card_refund, card_sale, expire_cards, is_late, logged,
+                                     restate, stamps_for, _noted)
 from loyaltycli.engine.rules import Rule
 
 ORDER = 60
+NOTES = CARD_NOTES  # the stamp-card ledger's (engine/cards.py writes most of them)
 TABLE = "card_ledger"
 
 
@@ -90,7 +91,7 @@ class StampCards(StampCardRefunds):
             if n:  # the card in time order (below): the sale's stamp row first, the rest from the replay
                 earned[card.id] = n
                 rows.append([account.id, card.id, "stamp", "stamp", n, event.at, None, None, None,
-                             *_noted(note("stamp", receipt=event.receipt_id, stamps=n, card=card.name),
+                             *_noted(STAMP.make(receipt=event.receipt_id, stamps=n, card=card.name),
                                      engine.recorded)])
         self._emit(event, self._in_time(engine, event, rows, late))
         event.out.given[self.KEY] = {card.id: earned[card.id] for card in self.cards if card.id in earned}
@@ -118,7 +119,7 @@ class StampCards(StampCardRefunds):
             log = list(account.card_log.get(card.id, ()))
             insort(log, logged(row), key=lambda e: e.at)
             new = max(i for i, e in enumerate(log) if e.at <= event.at)  # ties: after the rows written before
-            made = note("card_restated", card=card.name, receipt=event.receipt_id,
+            made = CARD_RESTATED.make(card=card.name, receipt=event.receipt_id,
                         day=event.at.astimezone(engine.zone).date().isoformat())  # the shop's day
             fixes, held, end, row[6] = restate(card, log, new, account.id, engine.recorded, made)
             account.cards[card.id] = held

@@ -3,11 +3,41 @@ with a matching item, as earn rows (a refund reverses them with the spend points
 
 from __future__ import annotations
 
-from loyaltycli.engine.cards import item_points
-from loyaltycli.engine.notes import make as note
+import json
+
+from loyaltycli.base.errors import InvalidInput
+from loyaltycli.base.settings import Setting
+from loyaltycli.engine.cards import ItemRule, item_points
+from loyaltycli.engine.note import Note
 from loyaltycli.engine.rules import Rule
+from loyaltycli.i18n import N_, _
 
 ORDER = 30
+
+
+def read_item_rules(text: str) -> tuple[ItemRule, ...]:
+    """The item rules as stored (a JSON list of {name, skus, points, per})."""
+    try:
+        data = json.loads(str(text) or "[]")
+        rules = tuple(ItemRule(str(r["name"]), tuple(str(p) for p in r["skus"]), int(r["points"]),
+                               str(r.get("per", "item"))) for r in data)
+    except (ValueError, TypeError, KeyError):
+        raise InvalidInput(_("item_rules must be a JSON list of {fields}; use `program rule add`").format(
+            fields="{name, skus, points, per}"))
+    for rule in rules:
+        if not rule.name or not rule.skus or rule.per not in ("item", "visit") or not 0 < rule.points <= 10**6:
+            raise InvalidInput(_('item rule {name!r} needs a name, SKU patterns, 1 to 1000000 points and per item or visit').format(name=rule.name))
+    return rules
+
+
+def format_item_rules(rules) -> str:
+    return json.dumps([{"name": r.name, "skus": list(r.skus), "points": r.points, "per": r.per} for r in rules], ensure_ascii=False)
+
+
+SETTINGS = (Setting("item_rules", "[]", N_("bonus points for items of SKU patterns (see `program rule add`)"),
+                    read_item_rules, format_item_rules),)
+ITEM_RULE = Note("item_rule", N_("receipt {receipt}: {rule}"))
+NOTES = (ITEM_RULE,)
 
 
 class ItemPoints(Rule):
@@ -21,7 +51,7 @@ class ItemPoints(Rule):
         for rule, points in item_points(self.rules, event.items):
             event.out.earned += points
             event.out.rows.append(engine.row(event.account.id, "earn", points, event.at, engine.expires(event.at),
-                                             note("item_rule", receipt=event.receipt_id, rule=rule.name)))
+                                             ITEM_RULE.make(receipt=event.receipt_id, rule=rule.name)))
 
 
 def build(program):

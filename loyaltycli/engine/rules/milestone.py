@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
-from loyaltycli.engine.notes import make as note
+from loyaltycli.base.settings import amount_setting, whole_setting
+from loyaltycli.engine.note import Note
 from loyaltycli.engine.rules import Rule
+from loyaltycli.i18n import N_
 
 ORDER = 40
+SETTINGS = (amount_setting("milestone_spend", "500.00", N_("calendar-year spend that earns the milestone bonus")),
+            whole_setting("milestone_bonus", "250",
+                          N_("points when the year's spend first reaches milestone_spend (0: off)")))
+MILESTONE = Note("milestone", N_("milestone: {year} spend reached {goal}"))
+NOTES = (MILESTONE,)
 
 
 class Milestone(Rule):
@@ -29,7 +36,7 @@ class Milestone(Rule):
         if account.spend_between(start, event.us, inclusive=True) + event.amount >= self.goal:
             account.add_bonus(key)
             event.out.rows.append(engine.row(account.id, "milestone", self.bonus, at, engine.expires(at),
-                                             note("milestone", year=year, goal=self.goal), key))
+                                             MILESTONE.make(year=year, goal=self.goal), key))
 
 
 def build(program):

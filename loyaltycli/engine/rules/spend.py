@@ -6,11 +6,17 @@ points have expired; a refund linked to no sale reverses the amount at the rate 
 
 from __future__ import annotations
 
-from loyaltycli.engine.notes import make as note
-from loyaltycli.engine.rules import Rule
 from loyaltycli.base.numbers import decimal_text
+from loyaltycli.engine.note import Note
+from loyaltycli.engine.rules import Rule
+from loyaltycli.i18n import N_
 
 ORDER = 10
+# a sale's note is built by the engine at the import's pace (``Engine.earn_note``), as EARN makes it
+EARN = Note("earn", N_("receipt {receipt} {amount} {channel} ({tier} x{multiplier})"))
+REFUND = Note("refund", N_("refund of receipt {receipt}: {amount}"))
+REFUND_UNLINKED = Note("refund_unlinked", N_("refund {receipt}: {amount} (base rate x{multiplier}, no sale linked)"))
+NOTES = (EARN, REFUND, REFUND_UNLINKED)
 
 
 class SpendPoints(Rule):
@@ -37,7 +43,7 @@ class SpendPoints(Rule):
             reverse = engine.portion_points(event.portions, multiplier)
             if reverse:
                 out.rows.append(engine.row(account.id, "refund", -reverse, at, None,
-                                           note("refund_unlinked", receipt=event.receipt_id, amount=amount,
+                                           REFUND_UNLINKED.make(receipt=event.receipt_id, amount=amount,
                                                 multiplier=decimal_text(multiplier))))
             out.earned -= reverse
             out.tier, out.multiplier = tier, multiplier
@@ -52,7 +58,7 @@ class SpendPoints(Rule):
         sale.reversed = reversed_total
         if reverse:
             out.rows.append(engine.row(account.id, "refund", -reverse, at, None,
-                                       note("refund", receipt=sale.receipt_id, amount=amount)))
+                                       REFUND.make(receipt=sale.receipt_id, amount=amount)))
         out.earned -= reverse
 
 

@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
-from loyaltycli.engine.notes import make as note
+from loyaltycli.base.settings import amount_setting, whole_setting
+from loyaltycli.engine.note import Note
 from loyaltycli.engine.rules import Rule
+from loyaltycli.i18n import N_
 
 ORDER = 20
+SETTINGS = (whole_setting("earn_per_visit", "0", N_("points for every purchase of at least visit_min_amount (0: off)")),
+            amount_setting("visit_min_amount", "0.00", N_("smallest purchase that earns earn_per_visit points")))
+VISIT = Note("visit", N_("receipt {receipt}: visit points"))
+NOTES = (VISIT,)
 
 
 class VisitPoints(Rule):
@@ -19,7 +25,7 @@ class VisitPoints(Rule):
     def sale(self, engine, event) -> None:
         if event.amount >= self.minimum:
             event.out.rows.append(engine.row(event.account.id, "earn", self.points, event.at,
-                                             engine.expires(event.at), note("visit", receipt=event.receipt_id)))
+                                             engine.expires(event.at), VISIT.make(receipt=event.receipt_id)))
             event.out.earned += self.points
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from loyaltycli.engine.notes import make as note
+from loyaltycli.base.settings import whole_setting
+from loyaltycli.engine.note import Note
 from loyaltycli.engine.rules import Rule
+from loyaltycli.i18n import N_
 
 ORDER = 80
+SETTINGS = (whole_setting("welcome_bonus", "50", N_("points at enrollment")),)
+WELCOME = Note("welcome", N_("welcome bonus"))
+NOTES = (WELCOME,)
 
 
 class Welcome(Rule):
@@ -16,7 +21,7 @@ class Welcome(Rule):
 
     def enroll(self, engine, event) -> None:
         event.out.rows.append(engine.row(event.account.id, "welcome", self.points, event.at,
-                                         engine.expires(event.at), note("welcome"), "welcome"))
+                                         engine.expires(event.at), WELCOME.make(), "welcome"))
         event.out.earned += self.points
 
 
