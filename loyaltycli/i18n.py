@@ -10,8 +10,10 @@ Which language:
   3. ``LANGUAGE`` (a colon list), ``LC_ALL``, ``LC_MESSAGES``, ``LANG``;
   4. English.
 A source that names a language without a catalog (``fr_FR``) is skipped; ``C``, ``POSIX`` and ``en*``
-mean English. Help texts and Click's usage errors are drawn before any database is opened: they follow
-1 and 3 only (``help_gettext``), so `--help` never reads the database.
+mean English. Help texts are drawn before any database is opened: they follow 1 and 3 only
+(``help_gettext``), so `--help` never reads the database. A usage error (Click's words, the usage line)
+is worded inside ``usage_errors``, in the language of messages: the CLI reads the shop's setting then,
+on the way out.
 
 A block of output may be rendered in another language (a customer's statement, slip or e-mail in the
 customer's own language): ``with speaking("pt_PT"): ...`` makes messages and the amounts shown
@@ -38,6 +40,7 @@ _resolving = False           # re-entrancy guard: reading the settings may itsel
 _catalogs: dict = {}         # language -> gettext translations object (opened once)
 _available = None            # languages with a catalog, listed on first need
 _speaking: list = []         # languages of ``speaking`` blocks, innermost last
+_usage_language: list = []   # the language of a usage error being drawn (``usage_errors``)
 
 # The locale a language's amounts are written in when the shop's own locale speaks another language.
 LANGUAGE_LOCALES = {"pt_PT": "pt_PT", "ro": "ro_RO", "it": "it_IT", "es": "es_ES", "en": "en_IE"}
@@ -102,8 +105,26 @@ def _from_environment() -> str | None:
 
 
 def help_language() -> str:
-    """The language of help texts and usage errors: LOYALTY_LANG, then the environment (no database)."""
+    """The language of help texts: LOYALTY_LANG, then the environment (no database); inside ``usage_errors``
+    the language of messages."""
+    if _usage_language:
+        return _usage_language[-1]
     return match(os.environ.get("LOYALTY_LANG")) or _from_environment() or ENGLISH
+
+
+class usage_errors:
+    """A usage error (unknown command or option, a missing argument...) drawn, Click's words and the
+    command's usage line included, in the language of messages: LOYALTY_LANG, then the shop's locale
+    (read now, on the way out: help and a command's start never open the database for it), then the
+    environment."""
+
+    def __enter__(self) -> str:
+        lang = language()
+        _usage_language.append(lang)
+        return lang
+
+    def __exit__(self, *exc) -> None:
+        _usage_language.pop()
 
 
 def _shop_language() -> str | None:

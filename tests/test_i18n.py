@@ -388,3 +388,38 @@ def test_a_truncated_catalog_falls_back_to_english(tmp_path, monkeypatch):
     monkeypatch.setattr(i18n, "LOCALE_DIR", str(tmp_path))
     monkeypatch.setattr(i18n, "_catalogs", {})
     assert i18n.translations("xx").gettext("unknown customer") == "unknown customer"
+
+
+def test_usage_errors_speak_the_shops_locale_and_help_stays_off_the_database(cli, clean_env, tmp_path, i18n,
+                                                                             db_path):
+    """A mistyped command or option at the counter is answered in the shop's language (its `locale`
+    setting, read from the database on the way out), the usage line included; LOYALTY_LANG still wins;
+    help follows LOYALTY_LANG and the environment only; no database at the path: English, none created."""
+    clean_env.setenv("LANG", "C.UTF-8")
+    assert cli("program", "set", "locale", "pt_PT").exit_code == 0
+    cli("enroll", "Ann Walsh")
+    typo = cli("purchase", "C000001", "12", "--recept", "X")
+    assert typo.exit_code == 2
+    assert typo.stderr.splitlines()[0] == "Utilização: loyalty purchase [OPTIONS] KEY AMOUNT"
+    assert typo.stderr.splitlines()[-1] == "Erro: a opção --recept não existe; queria dizer --receipt?"
+    assert cli("purchase").stderr.splitlines()[-1] == "Erro: Falta o argumento 'KEY'."
+    assert cli("purchase", "-h").stdout.startswith("Usage: loyalty purchase")
+    clean_env.setenv("LOYALTY_LANG", "es")
+    assert cli("purchase", "C000001", "12", "--recept", "X").stderr.splitlines()[-1] == (
+        "Error: no existe la opción --recept; ¿quería decir --receipt?")
+    clean_env.delenv("LOYALTY_LANG")
+
+    # a fresh process: the command name is found wrong before the root's options (--db) are taken
+    env = {**os.environ, "LOYALTY_DB": str(db_path)}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "loyaltycli", *args], capture_output=True,  # noqa: E731
+                                       text=True, env=env, timeout=120)
+    unknown = run("purchse", "C000001", "12")
+    assert unknown.returncode == 2
+    assert unknown.stderr.splitlines()[-1] == "Erro: O comando 'purchse' não existe. Queria dizer 'purchase'?"
+    missing = tmp_path / "nowhere.db"
+    assert run("--db", str(missing), "purchse").stderr.splitlines()[-1] == (
+        "Error: No such command 'purchse'. Did you mean 'purchase'?")
+    assert run("--db", str(db_path), "purchse").stderr.splitlines()[-1].startswith("Erro: O comando")
+    env["LOYALTY_DB"] = str(missing)
+    assert run("bogus").stderr.splitlines()[-1] == "Error: No such command 'bogus'."
+    assert not missing.exists()

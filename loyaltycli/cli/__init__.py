@@ -85,11 +85,13 @@ class LoyaltyGroup(TyperGroup):
             raise typer.Exit(0) from None
         except Exception as exc:  # noqa: BLE001  the edge: no traceback for users
             if _is_control_flow(exc):
-                wording.improve(exc)
-                if wording.is_bad_value(exc):
-                    # a value that is not what the option takes is bad input (SPEC: exit 1, one line), as
-                    # the same value refused by the library is; a missing or unknown one stays a usage error
-                    fail(exc.format_message(), 1)
+                with language.shop_words(ctx):
+                    wording.improve(exc)
+                    if wording.is_bad_value(exc):
+                        # a value that is not what the option takes is bad input (SPEC: exit 1, one line), as
+                        # the same value refused by the library is; a missing or unknown one stays a usage
+                        # error
+                        fail(exc.format_message(), 1)
                 raise
             if options.current.debug:
                 raise

@@ -4,7 +4,9 @@ Typer reads docstrings and ``help=`` when the commands are defined, in English: 
 msgid, and it is looked up when help is rendered (``i18n.help_gettext``: LOYALTY_LANG, then the
 environment; help never opens the database). The words Click and Typer print themselves (Usage, Options,
 Commands, Error, Missing argument, No such option...) are patched here the same way; the English strings
-below are marked so that extraction puts them in the catalog. Command and option names never change.
+below are marked so that extraction puts them in the catalog. A usage error is worded and drawn in the
+language of messages instead (``shop_words``: the shop's locale is read from the database on the way out).
+Command and option names never change.
 """
 
 from __future__ import annotations
@@ -53,6 +55,41 @@ def _write_usage(self, prog, args="", prefix=None):
     if prefix is None:
         prefix = help_gettext("Usage:") + " "
     return _original_write_usage(self, prog, args, prefix)
+
+
+def shop_words(ctx=None):
+    """A block in which a usage error is worded and drawn in the language of messages (LOYALTY_LANG, the
+    shop's locale, the environment): the shop's place is read from the database (--db, LOYALTY_DB or the
+    default) when no command has read it yet, as when a command name is mistyped, found before the root's
+    options are taken."""
+    from loyaltycli.base import place
+    from loyaltycli.i18n import usage_errors
+
+    if place._loader is None and place._values is None:
+        from loyaltycli.cli import options
+
+        root = ctx.find_root() if ctx is not None else None
+        path = root.params.get("db") if root is not None else None
+        place.set_loader(lambda: options.read_place(path))
+    return usage_errors()
+
+
+def _show_in_shop_words(show):
+    def wrapper(self, file=None):
+        with shop_words(getattr(self, "ctx", None)):
+            return show(self, file)
+    return wrapper
+
+
+def _resolve_in_shop_words(resolve):
+    """An unknown command's error worded in the language of messages (Typer words it when it is raised)."""
+    def wrapper(self, ctx, args):
+        try:
+            return resolve(self, ctx, args)
+        except click_exc.UsageError:
+            with shop_words(ctx):
+                return resolve(self, ctx, args)  # raises again, worded so
+    return wrapper
 
 
 def _click_show(self, file=None):
@@ -154,7 +191,8 @@ def install() -> None:
     click_core.Command.format_help_text = _translated_help(click_core.Command.format_help_text)
     typer_core.TyperOption.get_help_record = _translated_help(typer_core.TyperOption.get_help_record)
     typer_core.TyperArgument.get_help_record = _translated_help(typer_core.TyperArgument.get_help_record)
-    click_exc.ClickException.show = _click_show
-    click_exc.UsageError.show = _usage_show
+    click_exc.ClickException.show = _show_in_shop_words(_click_show)
+    click_exc.UsageError.show = _show_in_shop_words(_usage_show)
+    typer_core.TyperGroup.resolve_command = _resolve_in_shop_words(typer_core.TyperGroup.resolve_command)
     click_exc.BadParameter.format_message = _bad_parameter_message
     click_exc.MissingParameter.format_message = _missing_message
