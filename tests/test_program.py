@@ -651,3 +651,39 @@ def test_a_program_type_is_its_rule_module_alone(cli, monkeypatch):
     assert cli.json("purchase", code, "12.00", "--receipt", "T2")["points"] == 12
     assert [e["note"] for e in cli.json("history", code) if e["points"] == 7] == ["receipt T1: 7 tip points"]
     assert "receipt T1: 7 tip points" in cli("history", code).stdout
+
+
+def test_the_program_file_writes_rules_as_tables_and_still_reads_them_as_text(cli, tmp_path):
+    """`program dump` writes item rules and earn rules as tables ([[item_rules]], [[earn_rules]]), as the tiers
+    are, and `program load` reads them back; a file from before (the rules as a JSON text) still loads; a
+    table without its fields is refused with the setting's name, and nothing changes."""
+    assert cli("program", "rule", "add", "Croissants", "--sku", "CRO-*", "--points", "5").exit_code == 0
+    assert cli("program", "rule", "add", "Coffee", "--sku", "COF-*", "--sku", "ESP-*", "--earn", "0.5").exit_code == 0
+    dumped = cli("program", "dump").stdout
+    doc = tomllib.loads(dumped)
+    assert doc["item_rules"] == [{"name": "Croissants", "skus": ["CRO-*"], "points": 5, "per": "item"}]
+    assert doc["earn_rules"] == [{"name": "Coffee", "skus": ["COF-*", "ESP-*"], "earn": "0.5"}]
+    assert "[[item_rules]]" in dumped and '"[{' not in dumped
+    assert cli("program", "rule", "remove", "Croissants").exit_code == 0
+    assert cli("program", "rule", "remove", "Coffee").exit_code == 0
+    path = tmp_path / "program.toml"
+    path.write_text(dumped)
+    assert cli("program", "load", str(path)).exit_code == 0
+    assert tomllib.loads(cli("program", "dump").stdout) == doc
+
+    path.write_text('earn_rules = "[{\\"name\\": \\"Tea\\", \\"skus\\": [\\"TEA-*\\"], \\"earn\\": \\"2\\"}]"\n')
+    assert cli("program", "load", str(path)).exit_code == 0
+    before = cli.json("program", "show")
+    assert before["earn_rules"] == '[{"name": "Tea", "skus": ["TEA-*"], "earn": "2"}]'
+    for text, message in [('welcome_bonus = 80\n[[item_rules]]\nname = "Buns"\nskus = ["BUN-*"]\n',
+                           "error: item_rules: a list of tables, each with name, skus, points"),
+                          ('welcome_bonus = 80\n[[earn_rules]]\nname = "Tea"\nskus = ["TEA-*"]\nearn = "-1"\n',
+                           "error: earn_rules: earn rule 'Tea' needs a name, SKU patterns and a rate of 0 to 1000"),
+                          ('welcome_bonus = 80\ntiers = [{ name = "A:B", min_spend = "0", multiplier = "1" }]\n',
+                           "error: tiers: tier name 'A:B' may not contain a comma or a colon"),
+                          ('welcome_bonus = 80\nreferral_steps = [1, 200]\n',
+                           "error: referral_steps: expected a single value")]:
+        path.write_text(text)
+        refused = cli("program", "load", str(path))
+        assert (refused.exit_code, refused.stderr.strip()) == (1, message)
+    assert cli.json("program", "show") == before

@@ -26,10 +26,17 @@ class Setting:
     help: str
     parse: Callable[[str], Any]
     format: Callable[[Any], str] = str
-    toml_type: str = "str"  # str | int | tiers
+    # How the program file writes the value (None: its text); a number, or a list of tables, reads better.
+    to_toml: Callable[[Any], Any] | None = None
+    # The setting's text from a list or a table of the program file (None: the file gives a single value).
+    from_toml: Callable[[Any], str] | None = None
     # Strict validation when a person sets the value (imports that cost start-up time live here, not
     # in ``parse``, which reads the stored value at every command); returns the canonical text.
     check: Callable[[str], str] | None = None
+
+    def toml(self, value) -> Any:
+        """The value as the program file writes it."""
+        return self.format(value) if self.to_toml is None else self.to_toml(value)
 
 
 def whole(minimum: int = 0, maximum: int = 10**9):
@@ -75,9 +82,16 @@ def choice(*allowed: str):
     return parse
 
 
+def tables(fields: tuple[str, ...], value) -> list[dict]:
+    """A list of tables of the program file (``[[key]]`` or ``key = [{...}]``), each with ``fields``."""
+    if not isinstance(value, list) or not all(isinstance(t, dict) and set(fields) <= set(t) for t in value):
+        raise InvalidInput(_("a list of tables, each with {fields}").format(fields=", ".join(fields)))
+    return value
+
+
 def whole_setting(key: str, default: str, help: str, minimum: int = 0, maximum: int = 10**9) -> Setting:
     """A whole-number setting (points, days), a TOML integer in the program file."""
-    return Setting(key, default, help, whole(minimum, maximum), str, "int")
+    return Setting(key, default, help, whole(minimum, maximum), str, to_toml=int)
 
 
 def amount_setting(key: str, default: str, help: str) -> Setting:

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from loyaltycli.base import place
 from loyaltycli.base.errors import InvalidInput, NotFound
-from loyaltycli.base.settings import Setting, amount, amount_setting, choice, decimal, money_check, whole_setting
+from loyaltycli.base.settings import (Setting, amount, amount_setting, choice, decimal, money_check, tables,
+                                      whole_setting)
 from loyaltycli.store.models import ProgramSetting
 from loyaltycli.base.money import format_amount, parse_amount, parse_decimal
 from loyaltycli.i18n import N_, _
@@ -65,6 +66,20 @@ def parse_tiers(text: str) -> tuple[Tier, ...]:
 
 def format_tiers(tiers: tuple[Tier, ...]) -> str:
     return ",".join(f"{t.name}:{format_amount(t.min_spend)}:{t.multiplier}" for t in tiers)
+
+
+def tiers_toml(tiers: tuple[Tier, ...]) -> list[dict]:
+    """The tiers as the program file writes them: a table each (name, min_spend, multiplier)."""
+    return [{"name": t.name, "min_spend": format_amount(t.min_spend), "multiplier": str(t.multiplier)} for t in tiers]
+
+
+def tiers_from_toml(value) -> str:
+    """The tiers' text (NAME:MIN_SPEND:MULTIPLIER,...) from the program file's tables."""
+    for tier in tables(("name", "min_spend", "multiplier"), value):
+        if any(mark in str(tier["name"]) for mark in ",:"):  # the text parts tiers by commas, fields by colons
+            raise InvalidInput(_('tier name {name!r} may not contain a comma or a colon').format(
+                name=str(tier["name"])))
+    return ",".join(f"{t['name']}:{t['min_spend']}:{t['multiplier']}" for t in value)
 
 
 def _place_check(key: str):
@@ -166,7 +181,7 @@ _CORE = (
             decimal("0", "100")),
     Setting("tiers", "Bronze:0.00:1.0,Silver:500.00:1.25,Gold:1500.00:1.5",
             N_("tiers as NAME:MIN_SPEND:MULTIPLIER, by qualifying spend in the window"), parse_tiers,
-            format_tiers, "tiers"),
+            format_tiers, to_toml=tiers_toml, from_toml=tiers_from_toml),
     whole_setting("tier_window_days", "365", N_("days of qualifying spend that set the tier"), 1, 3650),
     whole_setting("expiry_days", "365", N_("days after which earned points expire (0: never)"), 0, 36500),
     Setting("point_value", "0.05", N_("currency value of one point when redeemed"), amount, format_amount,
@@ -355,18 +370,15 @@ def load_toml(session: Session, data: dict) -> list[str]:
     texts = {}
     for key, value in data.items():
         norm = key.strip().lower().replace("-", "_")
-        if norm == "tiers" and isinstance(value, list):
-            try:
-                value = ",".join(f"{t['name']}:{t['min_spend']}:{t['multiplier']}" for t in value)
-            except (KeyError, TypeError):
-                raise InvalidInput(_('tiers: each [[tiers]] needs name, min_spend and multiplier')) from None
-            for tier in data[key]:  # the setting's own text separates tiers by commas, their parts by colons
-                if any(mark in str(tier["name"]) for mark in ",:"):
-                    raise InvalidInput(_('tiers: tier name {name!r} may not contain a comma or a colon').format(name=str(tier["name"])))
         if isinstance(value, (dict, list)):
             if norm not in settings():  # [foo] or foo = [...]: a name the file got wrong, said as such
                 raise NotFound(unknown_setting(norm))
-            raise InvalidInput(_('{key}: expected a single value').format(key=key))
+            if settings()[norm].from_toml is None:
+                raise InvalidInput(_('{key}: expected a single value').format(key=key))
+            try:
+                value = settings()[norm].from_toml(value)
+            except InvalidInput as exc:
+                raise InvalidInput(_('{key}: {exc}').format(key=norm, exc=exc)) from None
         texts[norm] = str(value).lower() if isinstance(value, bool) else str(value)
     if texts.get("country", "").strip():  # a country brings its currency, zone, locale... unless the file says
         from loyaltycli.shop.country import place_for
@@ -390,20 +402,8 @@ def load_toml(session: Session, data: dict) -> list[str]:
 
 
 def toml_document(program: Program) -> dict[str, Any]:
-    """The settings as the TOML document's keys (``[[tiers]]`` as tables)."""
-    doc: dict[str, Any] = {}
-    tiers = []
-    for key, setting in settings().items():
-        value = getattr(program, key)
-        if setting.toml_type == "int":
-            doc[key] = value
-        elif setting.toml_type == "tiers":
-            tiers = [{"name": t.name, "min_spend": format_amount(t.min_spend), "multiplier": str(t.multiplier)}
-                     for t in value]
-        else:
-            doc[key] = setting.format(value)
-    doc["tiers"] = tiers
-    return doc
+    """The settings as the TOML document's keys (numbers as numbers, the tiers and rules as tables)."""
+    return {key: setting.toml(getattr(program, key)) for key, setting in settings().items()}
 
 
 # `program preset NAME`: several settings that only make sense together.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from loyaltycli.base.errors import InvalidInput
-from loyaltycli.base.settings import Setting
+from loyaltycli.base.settings import Setting, tables
 from loyaltycli.engine.cards import matches
 from loyaltycli.engine.rules import Rule
 from loyaltycli.i18n import N_, _
@@ -44,12 +44,22 @@ def read_earn_rules(text: str) -> tuple[EarnRule, ...]:
     return rules
 
 
+def earn_rules_toml(rules) -> list[dict]:
+    """The earn rules as the program file writes them: a table each (name, skus, earn)."""
+    return [{"name": r.name, "skus": list(r.skus), "earn": str(r.rate)} for r in rules]
+
+
 def format_earn_rules(rules) -> str:
-    return json.dumps([{"name": r.name, "skus": list(r.skus), "earn": str(r.rate)} for r in rules], ensure_ascii=False)
+    return json.dumps(earn_rules_toml(rules), ensure_ascii=False)
+
+
+def earn_rules_from_toml(value) -> str:
+    return json.dumps(tables(("name", "skus", "earn"), value), ensure_ascii=False, default=str)
 
 
 SETTINGS = (Setting("earn_rules", "[]", N_("items of SKU patterns earning spend points at another rate, 0: none "
-                                           "(see `program rule add --earn`)"), read_earn_rules, format_earn_rules),)
+                                           "(see `program rule add --earn`)"), read_earn_rules, format_earn_rules,
+                    to_toml=earn_rules_toml, from_toml=earn_rules_from_toml),)
 
 
 def portions(rules, amount: int, items) -> list:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from loyaltycli.base.errors import InvalidInput
-from loyaltycli.base.settings import Setting
+from loyaltycli.base.settings import Setting, tables
 from loyaltycli.engine.cards import ItemRule, item_points
 from loyaltycli.engine.note import Note
 from loyaltycli.engine.rules import Rule
@@ -30,12 +30,21 @@ def read_item_rules(text: str) -> tuple[ItemRule, ...]:
     return rules
 
 
+def item_rules_toml(rules) -> list[dict]:
+    """The item rules as the program file writes them: a table each (name, skus, points, per)."""
+    return [{"name": r.name, "skus": list(r.skus), "points": r.points, "per": r.per} for r in rules]
+
+
 def format_item_rules(rules) -> str:
-    return json.dumps([{"name": r.name, "skus": list(r.skus), "points": r.points, "per": r.per} for r in rules], ensure_ascii=False)
+    return json.dumps(item_rules_toml(rules), ensure_ascii=False)
+
+
+def item_rules_from_toml(value) -> str:
+    return json.dumps(tables(("name", "skus", "points"), value), ensure_ascii=False, default=str)
 
 
 SETTINGS = (Setting("item_rules", "[]", N_("bonus points for items of SKU patterns (see `program rule add`)"),
-                    read_item_rules, format_item_rules),)
+                    read_item_rules, format_item_rules, to_toml=item_rules_toml, from_toml=item_rules_from_toml),)
 ITEM_RULE = Note("item_rule", N_("receipt {receipt}: {rule}"))
 NOTES = (ITEM_RULE,)
 
