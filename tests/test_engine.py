@@ -178,7 +178,7 @@ def test_the_year_kept_between_sales_is_the_shops_calendar_year_of_each(hours, z
     too: around a new year's local midnight, forward and back, the shop's year as year_of reads it."""
     from zoneinfo import ZoneInfo
 
-    from loyaltycli.engine.earning import microseconds
+    from loyaltycli.base.instants import microseconds
 
     tz = ZoneInfo(zone)
     e = Engine(program(), tz, T0)

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from loyaltycli.base.errors import LoyaltyError
-from loyaltycli.engine.earning import microseconds
+from loyaltycli.base.instants import microseconds
 from loyaltycli.store import spill
 from loyaltycli.tillcsv.presets import Preset
 from loyaltycli.tillcsv.reader import Reader

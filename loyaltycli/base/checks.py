@@ -15,9 +15,12 @@ from loyaltycli.i18n import _
 _CHANNEL = re.compile(r"^[a-z0-9_-]{1,32}$")
 
 
+MAX_SKU = 64  # characters of a SKU
+
+
 def check_sku(text: str) -> str:
     sku = (text or "").strip()
-    if not sku or len(sku) > 64 or any(ord(ch) < 32 for ch in sku):
+    if not sku or len(sku) > MAX_SKU or any(ord(ch) < 32 for ch in sku):
         raise InvalidInput(_('sku {text!r} must be 1 to 64 printable characters').format(text=text))
     return sku
 

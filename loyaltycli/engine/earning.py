@@ -19,6 +19,7 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
 from loyaltycli.base.errors import InvalidInput, RuleNotMet
+from loyaltycli.base.instants import EPOCH, microseconds
 from loyaltycli.base.money import floor_int, format_amount, format_money
 from loyaltycli.engine.account import Account, Referral
 from loyaltycli.engine.rules import Event, Rule, compose, rate_points
@@ -31,14 +32,7 @@ if TYPE_CHECKING:  # the Program is read by attribute only: the engine does not 
 LEDGER_COLUMNS = ("customer_id", "kind", "delta", "at", "expires_at", "purchase_id", "lot_id", "bonus_key", "note",
                   "recorded_at", "note_kind", "note_args")
 KIND, DELTA, PURCHASE = 1, 2, 5
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-MICROSECOND = timedelta(microseconds=1)
 DAY = timedelta(days=1)
-
-
-def microseconds(at: datetime) -> int:
-    """An aware time as microseconds since 1970 (UTC): how accounts hold purchase times."""
-    return (at - EPOCH) // MICROSECOND
 
 
 def points_for_amount(program: Program, amount: int, multiplier: Decimal) -> int:

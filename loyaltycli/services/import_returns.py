@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from loyaltycli import programs
 from loyaltycli.store import storage
 from loyaltycli.base.errors import InvalidInput, RuleNotMet
-from loyaltycli.engine.earning import Sale, microseconds
+from loyaltycli.base.instants import microseconds
+from loyaltycli.engine.earning import Sale
 from loyaltycli.engine.returns import ReturnMatcher, wanted
 from loyaltycli.i18n import gettext
 from loyaltycli.tillcsv.records import Receipt, sku_quantity_price

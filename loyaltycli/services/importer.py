@@ -38,7 +38,8 @@ from loyaltycli.store.models import ImportRun, LedgerEntry, Purchase, PurchaseIt
 from loyaltycli.store.program import Program, load_program
 from loyaltycli import programs
 from loyaltycli.engine.account import Account, Referrer
-from loyaltycli.engine.earning import EPOCH, LEDGER_COLUMNS, PURCHASE, Engine, microseconds
+from loyaltycli.base.instants import EPOCH, microseconds
+from loyaltycli.engine.earning import LEDGER_COLUMNS, PURCHASE, Engine
 from loyaltycli.services import import_runs as runs
 from loyaltycli.tillcsv.translate import ReadOptions
 from loyaltycli.tillcsv.presets import (CANONICAL, Preset, list_presets, load_preset, parse_map,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from loyaltycli.base.errors import LoyaltyError
-from loyaltycli.engine.earning import microseconds
+from loyaltycli.base.instants import microseconds
 from functools import partial
 from operator import gt, is_not
 from loyaltycli.tillcsv.records import Line, Receipt, Reject

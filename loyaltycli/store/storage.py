@@ -18,7 +18,8 @@ from loyaltycli.shop.clock import UTC
 from loyaltycli.store.models import (Customer, LedgerEntry, Membership, MembershipPlan, Purchase, PurchaseItem,
                                     Referral, UTCDateTime)
 from loyaltycli.engine.account import Account, Referral as PendingReferral, Referrer
-from loyaltycli.engine.earning import EPOCH, MICROSECOND, Sale
+from loyaltycli.base.instants import EPOCH, EPOCH_NAIVE, MICROSECOND
+from loyaltycli.engine.earning import Sale
 from loyaltycli.engine.rules.welcome import WELCOME as WELCOME_NOTE
 from loyaltycli.i18n import gettext
 
@@ -29,7 +30,6 @@ WELCOME = WELCOME_NOTE.make()  # the welcome bonus's note, as rows store it
 
 _IN_CHUNK = 500
 _END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
-_EPOCH_NAIVE = datetime(1970, 1, 1)
 PURCHASE_COLUMNS = ("id", "customer_id", "source", "receipt_id", "at", "amount", "channel", "refund_of_id",
                     "import_file", "import_line")
 ITEM_COLUMNS = ("purchase_id", "sku", "quantity_milli", "unit_price", "amount")
@@ -125,7 +125,7 @@ def load_accounts(session: Session, accounts: Iterable[Account], since: datetime
             for customer_id, stamp, amount in spend:
                 us = parsed.get(stamp)
                 if us is None:
-                    us = parsed[stamp] = (datetime.fromisoformat(stamp) - _EPOCH_NAIVE) // MICROSECOND
+                    us = parsed[stamp] = (datetime.fromisoformat(stamp) - EPOCH_NAIVE) // MICROSECOND
                 rows.append((customer_id, us, amount))
         else:
             rows = [(customer_id, (at - EPOCH) // MICROSECOND, amount) for customer_id, at, amount

@@ -11,16 +11,14 @@ read, so a receipt the import will reject for them is here too.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from itertools import compress, count, repeat
 from operator import attrgetter, floordiv, itemgetter, ne, sub
 from typing import Iterator
 
 from loyaltycli.base.errors import LoyaltyError
+from loyaltycli.base.instants import EPOCH, EPOCH_NAIVE, MICROSECOND
 
-_EPOCH = datetime(1970, 1, 1)
-_EPOCH_UTC = _EPOCH.replace(tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
 # the years a time is read as it is written (Reader._parse_when, and here in C); any other goes its own way
 FIRST_YEAR, END_YEAR = 1901, 9998
 _FIRST, _END = datetime(FIRST_YEAR, 1, 1), datetime(END_YEAR, 1, 1)
@@ -129,11 +127,11 @@ class ReceiptTimes:
                         pass
             found = list(map(offsets.get, days))
             if None not in found:
-                return list(map(floordiv, map(sub, map(sub, values, repeat(_EPOCH)), found), repeat(_MICROSECOND)))
+                return list(map(floordiv, map(sub, map(sub, values, repeat(EPOCH_NAIVE)), found), repeat(MICROSECOND)))
         out: list[int | None] = []
         for text in texts:
             try:
-                out.append((when(text) - _EPOCH_UTC) // _MICROSECOND)
+                out.append((when(text) - EPOCH) // MICROSECOND)
             except LoyaltyError:
                 out.append(None)
         return out

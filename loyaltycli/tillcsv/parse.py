@@ -12,7 +12,7 @@ from itertools import accumulate, compress, repeat
 from operator import floordiv, gt, itemgetter, methodcaller, mod, mul, ne
 
 from loyaltycli.base import numbers
-from loyaltycli.base.checks import check_sku, item_texts
+from loyaltycli.base.checks import MAX_SKU, check_sku, item_texts
 from loyaltycli.base.errors import InvalidInput, LoyaltyError
 from loyaltycli.tillcsv.records import (AMOUNT_MEMO, QUANTITY_MEMO, Block, Line, Receipt, Reject, Span, cents,
                                         cents_or_none, parsed_column, quantity_or_none)
@@ -142,7 +142,7 @@ class BlockParsing:
         with the reason)."""
         strip = str.strip
         skus = list(map(strip, columns[self._get["sku"]]))
-        if max(map(len, skus)) > 64 or not all(map(str.isprintable, skus)):
+        if max(map(len, skus)) > MAX_SKU or not all(map(str.isprintable, skus)):
             return None
         i_channel = self._get["channel"]
         channels = list(map(strip, columns[i_channel])) if i_channel is not None else None
@@ -280,7 +280,7 @@ class BlockParsing:
                 amount = known_amount(fields[i_amount].strip())
                 sku = fields[i_sku].strip()
                 if (unit_price is not None and amount is not None and qty_text.isdecimal()
-                        and 0 < len(sku) <= 64 and sku.isprintable()):
+                        and 0 < len(sku) <= MAX_SKU and sku.isprintable()):
                     quantity = int(qty_text) * 1000  # thousandths
                     if 0 < quantity <= 100_000_000 and abs(amount) == abs(quantity // 1000 * unit_price):
                         if credits(fields, receipt_id):
@@ -332,7 +332,7 @@ class BlockParsing:
         if i_sku is not None:
             sku = fields[i_sku].strip()
             if sku:
-                line.sku = sku if len(sku) <= 64 and sku.isprintable() else check_sku(sku)
+                line.sku = sku if len(sku) <= MAX_SKU and sku.isprintable() else check_sku(sku)
 
     def _parse_numbers(self, line: Line, fields: list[str], i_amount, i_sku, qty_text: str, price_text: str,
                        amount_text: str) -> None:
