@@ -240,3 +240,20 @@ def test_rows_written_before_notes_were_data_are_said_the_shops_way_too(cli, db_
         assert "1 234,50 €" in out and "1234.50" not in out, out
     assert cli.json("history", "C000001")[1]["note"] == "receipt R-1 1234.50 store (Bronze x1)"  # stored as is
     assert json.dumps(cli.json("customer", "show", "C000001")).count("1234.50") >= 1
+
+
+@pytest.mark.parametrize("lang", sorted(SHOPS))
+def test_the_counter_greets_in_the_shops_words_and_serves(cli, shop, lang):
+    """`loyalty counter` on a terminal: its opening line in the shop's language, the example amount written
+    the shop's way; a line served, `exit` leaves."""
+    shop(lang)
+    child = spawn(lang, 120, "counter")
+    child.expect("loyalty>")
+    greeting = next(line for line in plain(child.before) if line.strip())
+    assert "purchase C000001 12,50, balance " in greeting and "12.50" not in greeting
+    assert greeting.startswith({"pt_PT": "balcão: ", "ro": "la casă: "}[lang])
+    child.send("balance C000001\r")
+    child.expect("Álvaro Costa")
+    child.expect("loyalty>")
+    child.send("exit\r")
+    assert finish(child)[0] == 0

@@ -17,7 +17,8 @@ from loyaltycli.cli import options
 from loyaltycli.i18n import N_, _
 
 PROMPT = "loyalty> "
-GREETING = N_("counter: type commands without `loyalty` (purchase C000001 12.50, balance aoife@example.ie); "
+# the example amount is written the shop's way (12,50 in Portugal); each language has its own example e-mail
+GREETING = N_("counter: type commands without `loyalty` (purchase C000001 {amount}, balance aoife@example.ie); "
               "Tab completes commands and customers; exit or Ctrl-D leaves")
 
 
@@ -230,9 +231,12 @@ def counter() -> None:
     if not sys.stdin.isatty():
         code = run_lines(sys.stdin, base_args())
         raise typer.Exit(code)
+    from decimal import Decimal
+
+    from loyaltycli.base.money import format_number
     from loyaltycli.cli.render import print_line
 
-    print_line(_(GREETING))
+    print_line(_(GREETING).format(amount=format_number(Decimal("12.50"), decimals=2)))
     raise typer.Exit(serve(prompt_session()))
 
 
