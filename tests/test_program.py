@@ -183,7 +183,9 @@ def test_a_dump_without_cards_or_goals_still_loads_and_leaves_them_alone(cli, tm
 
 @pytest.mark.parametrize("section, entry, message", [
     ("cards", '{ name = "Tea", stamps = 0, reward = "Free tea" }',
-     "error: [[cards]] #1 (Tea): --stamps must be 1 to 1000\n"),
+     "error: [[cards]] #1 (Tea): stamps must be 1 to 1000\n"),
+    ("cards", '{ name = "Tea", stamps = 10, reward = "Free tea", expires_days = 0 }',
+     "error: [[cards]] #1 (Tea): expires_days must be 1 to 36500\n"),
     ("cards", '{ name = "Tea", stamps = "ten", reward = "Free tea" }',
      "error: [[cards]] #1: stamps must be a whole number\n"),
     ("cards", '{ name = "Tea", stamps = 10 }', "error: [[cards]] #1: reward is missing\n"),
@@ -191,7 +193,7 @@ def test_a_dump_without_cards_or_goals_still_loads_and_leaves_them_alone(cli, tm
      ("error: [[cards]] #1: unknown key 'colour'; the keys are name, stamps, reward, skus, per, min_amount, "
       "expires_days, active\n")),
     ("cards", '{ name = "Tea", stamps = 10, reward = "Free tea", per = "week" }',
-     "error: [[cards]] #1 (Tea): --per 'week' is not one of visit, item\n"),
+     "error: [[cards]] #1 (Tea): per 'week' is not one of visit, item\n"),
     ("goals", '{ name = "Cakes", spend = "lots", reward = "Free cake" }',
      "error: [[goals]] #1 (Cakes): spend 'lots' is not a decimal amount like 12.50\n"),
     ("goals", '{ name = "Cakes", spend = "30.00", reward = "Free cake", skus = "CAK-*" }',
@@ -417,17 +419,17 @@ GOOD = {"rewards": '{ name = "Good", cost = 500 }', "causes": '{ name = "Good" }
     ("rewards", '{ name = "Mug" }', "error: [[rewards]] #2: cost is missing\n"),
     ("rewards", '{ name = "Mug", cost = 100, value = "5.00" }',
      "error: [[rewards]] #2: unknown key 'value'; the keys are name, cost\n"),
-    ("rewards", '{ name = "Mug", cost = 0 }', "error: [[rewards]] #2 (Mug): --cost must be a positive whole number "
+    ("rewards", '{ name = "Mug", cost = 0 }', "error: [[rewards]] #2 (Mug): cost must be a positive whole number "
                                               "of points\n"),
     ("rewards", '{ name = "Mug", cost = 60 }',
-     "error: [[rewards]] #2 (Mug): --cost 60 is below the minimum redemption (100 points); raise the cost or "
+     "error: [[rewards]] #2 (Mug): cost 60 is below the minimum redemption (100 points); raise the cost or "
      "`loyalty program set min_redemption N`\n"),
     ("rewards", '{ name = "", cost = 100 }', "error: [[rewards]] #2 (): reward name must be 1 to 100 characters\n"),
     ("plans", '{ name = "Club", fee = "30.00", months = 12 }', "error: [[plans]] #2: multiplier is missing\n"),
     ("plans", '{ name = "Club", fee = "30.00", months = 0, multiplier = "2" }',
-     "error: [[plans]] #2 (Club): --months must be 1 to 120\n"),
+     "error: [[plans]] #2 (Club): months must be 1 to 120\n"),
     ("plans", '{ name = "Club", fee = "30.00", months = 12, multiplier = "20" }',
-     "error: [[plans]] #2 (Club): --multiplier '20' must be at most 10\n"),
+     "error: [[plans]] #2 (Club): multiplier '20' must be at most 10\n"),
     ("plans", '{ name = "Club", fee = "30.00", months = 12, multiplier = true }',
      'error: [[plans]] #2: multiplier must be a number such as "1.5"\n'),
     ("plans", '{ name = "Club", fee = "lots", months = 12, multiplier = "2" }',

@@ -16,6 +16,8 @@ memberships on it, and no command changes its terms (a reward's cost changes onl
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.orm import Session
 
 from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet, shortened
@@ -151,11 +153,23 @@ def load(session: Session, data: dict) -> dict[str, list[str]]:
                     session.flush()
             except (InvalidInput, RuleNotMet, NotFound) as exc:
                 raise type(exc)(gettext("[[{section}]] #{number} ({name}): {exc}").format(
-                    section=name, number=number, name=shortened(str(table["name"]).strip()), exc=exc)) from None
+                    section=name, number=number, name=shortened(str(table["name"]).strip()),
+                    exc=_file_words(str(exc), section))) from None
             held[_named(row.name)] = row
             added.append(row.name)
         out[f"{name}_added"], out[f"{name}_unchanged"] = added, unchanged
     return out
+
+
+def _file_words(message: str, section: Section) -> str:
+    """A refusal worded for the command line (``--stamps must be 1 to 1000``) as the file says it (``stamps
+    must be 1 to 1000``): each option named by its key in the table (option names are the same in every
+    language; a list key is the repeatable option's plural: ``--sku`` is ``skus``)."""
+    for key in sorted(section.keys, key=len, reverse=True):
+        option = "--" + key.replace("_", "-")
+        for said in (option, option[:-1]) if key.endswith("s") else (option,):
+            message = re.sub(re.escape(said) + r"(?![\w-])", key, message)
+    return message
 
 
 def _named(name) -> str:
