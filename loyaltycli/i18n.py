@@ -115,11 +115,15 @@ def help_language() -> str:
 class usage_errors:
     """A usage error (unknown command or option, a missing argument...) drawn, Click's words and the
     command's usage line included, in the language of messages: LOYALTY_LANG, then the shop's locale
-    (read now, on the way out: help and a command's start never open the database for it), then the
-    environment."""
+    (``shop_locale``: the caller reads it on the way out; help and a command's start never open the
+    database for it), then the environment."""
+
+    def __init__(self, shop_locale: str | None):
+        self.shop_locale = shop_locale
 
     def __enter__(self) -> str:
-        lang = language()
+        lang = (match(os.environ.get("LOYALTY_LANG")) or (match(self.shop_locale) if self.shop_locale else None)
+                or _from_environment() or ENGLISH)
         _usage_language.append(lang)
         return lang
 

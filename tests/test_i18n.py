@@ -423,3 +423,44 @@ def test_usage_errors_speak_the_shops_locale_and_help_stays_off_the_database(cli
     env["LOYALTY_DB"] = str(missing)
     assert run("bogus").stderr.splitlines()[-1] == "Error: No such command 'bogus'."
     assert not missing.exists()
+
+
+@pytest.mark.sqlite_only
+def test_help_and_usage_errors_leave_the_database_file_alone_and_never_wait_for_its_lock(cli, clean_env, db_path):
+    """Help never opens the database; a usage error peeks at the shop's locale read-only: the file is not
+    written (no schema upgrade, no -wal or -shm made), and a database locked by another process is not waited
+    for (English then). Real processes; the lock is held by a child process in exclusive locking mode."""
+    import hashlib
+
+    clean_env.setenv("LANG", "C.UTF-8")
+    assert cli("program", "set", "locale", "pt_PT").exit_code == 0
+    from loyaltycli.store.db import checkpoint_all
+
+    checkpoint_all()
+    env = {**os.environ, "LOYALTY_DB": str(db_path), "LOYALTY_BUSY_TIMEOUT": "600"}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "loyaltycli", *args], capture_output=True,  # noqa: E731
+                                       text=True, env=env, timeout=120)
+    for side in ("-wal", "-shm"):
+        Path(f"{db_path}{side}").unlink(missing_ok=True)
+    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    assert run("purchase", "-h").stdout.startswith("Usage: python -m loyaltycli purchase")
+    assert run("program").stderr.startswith("Usage: python -m loyaltycli program")  # a group alone: its help
+    assert run("purchse").stderr.splitlines()[-1].startswith("Erro: O comando 'purchse' não existe")
+    assert run("purchase", "C1", "12", "--recept", "X").stderr.splitlines()[-1].startswith("Erro: a opção --recept")
+    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+    assert not Path(f"{db_path}-wal").exists() and not Path(f"{db_path}-shm").exists()
+
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys, time\n"
+        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "c.execute('PRAGMA journal_mode=WAL'); c.execute('PRAGMA locking_mode=EXCLUSIVE')\n"
+        "c.execute('BEGIN EXCLUSIVE'); c.execute('UPDATE program_setting SET value = value')\n"
+        "print('held', flush=True); time.sleep(300)\n"), str(db_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        locked = run("purchse")  # the busy timeout is 600 s: run's 120 s guard fails the test if it waited
+        assert (locked.returncode, locked.stderr.splitlines()[-1]) == (
+            2, "Error: No such command 'purchse'. Did you mean 'purchase'?")
+    finally:
+        holder.kill()
+        holder.wait()

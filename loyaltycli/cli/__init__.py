@@ -49,6 +49,19 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return front + rest
 
 
+def _given_db(words: list[str]) -> str | None:
+    """The --db the (hoisted) words give, the last one winning as Click's would; None when none."""
+    given = None
+    for i, word in enumerate(words):
+        if word == "--":
+            break
+        if word == "--db" and i + 1 < len(words):
+            given = words[i + 1]
+        elif word.startswith("--db="):
+            given = word[len("--db="):]
+    return given
+
+
 class LoyaltyGroup(TyperGroup):
     """Root group: global options anywhere, and every domain error turned into one line + exit code."""
 
@@ -61,6 +74,7 @@ class LoyaltyGroup(TyperGroup):
                      .format(argument=arg))
         words = join_command_words(hoist_global_options(list(args)))
         ctx.meta[WORDS] = list(words)  # the line as parsed: run again with a name replaced (cli/byname.py)
+        ctx.meta[language.DB_GIVEN] = _given_db(words)  # for a usage error's words, should parsing fail
         return super().parse_args(ctx, words)
 
     def invoke(self, ctx):
@@ -85,6 +99,8 @@ class LoyaltyGroup(TyperGroup):
             raise typer.Exit(0) from None
         except Exception as exc:  # noqa: BLE001  the edge: no traceback for users
             if _is_control_flow(exc):
+                if not _worded_usage_error(exc):
+                    raise
                 with language.shop_words(ctx):
                     wording.improve(exc)
                     if wording.is_bad_value(exc):
@@ -147,6 +163,13 @@ def _checkpoint() -> None:
     db = sys.modules.get("loyaltycli.store.db")
     if db is not None:
         db.checkpoint_all()
+
+
+def _worded_usage_error(exc: BaseException) -> bool:
+    """A usage error we word (help asked for, an exit or an abort is not one)."""
+    from typer._click import exceptions as click_exc
+
+    return isinstance(exc, click_exc.UsageError) and not isinstance(exc, click_exc.NoArgsIsHelpError)
 
 
 def _is_control_flow(exc: BaseException) -> bool:

@@ -57,21 +57,28 @@ def _write_usage(self, prog, args="", prefix=None):
     return _original_write_usage(self, prog, args, prefix)
 
 
+# ctx.meta key: the --db the root's words gave (set before they are parsed, which may fail)
+DB_GIVEN = "loyaltycli.db_given"
+
+
 def shop_words(ctx=None):
     """A block in which a usage error is worded and drawn in the language of messages (LOYALTY_LANG, the
-    shop's locale, the environment): the shop's place is read from the database (--db, LOYALTY_DB or the
-    default) when no command has read it yet, as when a command name is mistyped, found before the root's
-    options are taken."""
+    shop's locale, the environment). The shop's locale is the one in force when a command has read its
+    settings already; else it is peeked at in the SQLite file (--db, LOYALTY_DB or the default) without
+    opening the database for use: no schema check or upgrade, no wait for a lock, nothing created; a
+    server database is not asked (the environment decides)."""
     from loyaltycli.base import place
     from loyaltycli.i18n import usage_errors
 
-    if place._loader is None and place._values is None:
-        from loyaltycli.cli import options
+    if place._values is not None:
+        locale = place._values.get("locale")
+    else:
+        from loyaltycli.store.db import peek_setting
 
         root = ctx.find_root() if ctx is not None else None
-        path = root.params.get("db") if root is not None else None
-        place.set_loader(lambda: options.read_place(path))
-    return usage_errors()
+        given = (root.params.get("db") or root.meta.get(DB_GIVEN)) if root is not None else None
+        locale = peek_setting(given, "locale")
+    return usage_errors(locale)
 
 
 def _show_in_shop_words(show):

@@ -31,26 +31,17 @@ def reset(**values) -> Options:
     from loyaltycli.base import place
 
     # Amounts and times typed on the line are read the shop's way: its settings, read when first needed.
-    place.set_loader(read_place)
+    place.set_loader(_read_place)
     from loyaltycli.shop import clock
 
     clock.take_notes()
     return current
 
 
-def read_place(path: str | None = None):
-    """The shop's place as stored in the database at ``path`` (None: the one in use)."""
-    from loyaltycli.store.db import open_database
-
-    if path is None:
-        return _read_settings(database())
-    return _read_settings(open_database(path))
-
-
-def _read_settings(db):
+def _read_place():
     from loyaltycli.store.program import read_settings
 
-    with db.session(write=False) as session:
+    with database().session(write=False) as session:
         return read_settings(session)
 
 

@@ -50,6 +50,31 @@ def resolve_url(db: str | None = None) -> str:
     return path_url(Path(value).expanduser().resolve())
 
 
+def peek_setting(db: str | None, key: str) -> str | None:
+    """One stored program setting of the SQLite file named by ``db`` (--db), LOYALTY_DB or the default,
+    read without opening the database for use: read-only, no schema check or upgrade, no wait for a lock,
+    nothing created. None when it cannot be read so (no file, a server database, locked, no such table):
+    for words drawn on the way out (a usage error), never for a command's work."""
+    import json
+    import sqlite3
+
+    try:
+        path = sqlite_file(resolve_url(db))
+        if path is None or not path.is_file():
+            return None
+        # no write-ahead log beside it: nothing but the file to read, and immutable creates no -wal or -shm
+        mode = "mode=ro" if path.with_name(path.name + "-wal").exists() else "immutable=1"
+        connection = sqlite3.connect(f"{path.as_uri()}?{mode}", uri=True, timeout=0)
+        try:
+            row = connection.execute("SELECT value FROM program_setting WHERE key = ?", (key,)).fetchone()
+        finally:
+            connection.close()
+        value = json.loads(row[0]) if row is not None else None
+        return value if isinstance(value, str) else None
+    except Exception:  # noqa: BLE001  best effort: the words of an error, never its cause
+        return None
+
+
 def path_url(path: Path) -> str:
     """The sqlite URL of the file ``path``, whatever characters its name holds."""
     quoted = str(path).replace("%", "%25").replace("?", "%3F").replace("#", "%23")
