@@ -83,6 +83,20 @@ def test_a_voucher_is_found_whichever_program_type_gave_it(bakery):
     assert "no stamp card or goal gives 'Nada'; see `loyalty card list` and `loyalty goal list`" in unknown.stderr
 
 
+def test_vouchers_left_counts_every_program_type_giving_the_reward(bakery):
+    """A card's voucher and a goal's for the same reward: using one says the other is left."""
+    cli = bakery
+    assert cli("card", "add", "Coffee", "--stamps", "2", "--reward", "Free coffee", "--sku", "COF-*",
+               "--per", "item").exit_code == 0
+    cli("purchase", "C000001", "33.00", "--item", "PAS-1:1:31.00", "--item", "COF-1:2:1.00", "--receipt", "R1",
+        "--at", "2026-06-02T10:00:00")
+    first = cli.json("redeem", "C000001", "--voucher", "Free coffee", "--at", "2026-06-03T10:00:00")
+    assert (first.get("card"), first.get("goal"), first["vouchers_left"]) == ("Coffee", None, 1)
+    said = cli("redeem", "C000001", "--voucher", "Free coffee", "--at", "2026-06-03T10:01:00")
+    assert said.stdout.strip() == "C000001: used a voucher for Free coffee (Pastries goal); 0 left"
+    assert "no voucher for Free coffee" in cli("redeem", "C000001", "--voucher", "Free coffee").stderr
+
+
 @pytest.mark.shop_zone("UTC")
 def test_goal_at_the_counter_shown_by_balance_and_customer_show_refund_and_report(bakery):
     cli = bakery

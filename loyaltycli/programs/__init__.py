@@ -121,14 +121,22 @@ def use_voucher(session, customer, reward: str, at):
     if not (reward or "").strip():
         raise InvalidInput(gettext('--voucher needs the reward, e.g. --voucher "Free coffee"'))
     from loyaltycli.base.errors import RuleNotMet
+    from loyaltycli.store.ledger import check_when
+
+    at = check_when(at)
 
     refused = []
     for store in stores():  # a card and a goal may give the same reward: the first that has a voucher
         if hasattr(store, "use_voucher"):
             try:
-                return store.use_voucher(session, customer, reward, at)
+                used = store.use_voucher(session, customer, reward, at)
             except (NotFound, RuleNotMet) as exc:
                 refused.append(exc)
+                continue
+            # left: the customer's vouchers for that reward, whichever program type gave them
+            used["vouchers_left"] += sum(other.vouchers_held(session, customer, reward, at) for other in stores()
+                                         if other is not store and hasattr(other, "vouchers_held"))
+            return used
     held = [exc for exc in refused if not isinstance(exc, NotFound)]
     if held:
         raise held[0]  # a type that gives it, but the customer has no (unexpired) voucher of it

@@ -36,25 +36,45 @@ def write_rows(session, rows: list[list]) -> None:
     write(session, rows)
 
 
+def _giving(session, reward: str) -> list:
+    """The stamp cards whose reward (or name) is ``reward``, any case."""
+    from loyaltycli.store.cards import list_cards
+
+    wanted = reward.strip().lower()
+    return [c for c in list_cards(session) if c.reward.lower() == wanted or c.name.lower() == wanted]
+
+
+def _vouchers(session, customer_id: int, cards: list, at) -> tuple[list, list]:
+    """The customer's unused vouchers of ``cards``, oldest first, and those still usable at ``at``."""
+    from loyaltycli.store.cards import unused_vouchers
+
+    found = unused_vouchers(session, customer_id, [c.id for c in cards])
+    return found, [v for v in found if v.expires_at is None or v.expires_at > at]
+
+
+def vouchers_held(session, customer, reward: str, at) -> int:
+    """How many usable vouchers for ``reward`` the customer holds of the stamp cards (0: none gives it)."""
+    cards = _giving(session, reward)
+    return len(_vouchers(session, customer.id, cards, at)[1]) if cards else 0
+
+
 def use_voucher(session, customer, reward: str, at=None) -> dict:
     """Use the customer's oldest usable voucher for ``reward`` (a card's reward or name)."""
     from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet
     from loyaltycli.engine.cards import VOUCHER_USED
     from loyaltycli.shop import clock
     from loyaltycli.store import ledger
-    from loyaltycli.store.cards import list_cards, note_fields, unused_vouchers
+    from loyaltycli.store.cards import note_fields
     from loyaltycli.store.models import CardEntry
 
-    wanted = (reward or "").strip().lower()
-    if not wanted:
+    if not (reward or "").strip():
         raise InvalidInput(gettext('--voucher needs the reward, e.g. --voucher "Free coffee"'))
-    cards = [c for c in list_cards(session) if c.reward.lower() == wanted or c.name.lower() == wanted]
+    cards = _giving(session, reward)
     if not cards:
         raise NotFound(gettext('no stamp card gives {reward!r}; see `loyalty card list`').format(reward=reward.strip()))
     at = ledger.check_when(at)
     ledger.lock_customer(session, customer.id)
-    found = unused_vouchers(session, customer.id, [c.id for c in cards])
-    usable = [v for v in found if v.expires_at is None or v.expires_at > at]
+    found, usable = _vouchers(session, customer.id, cards, at)
     if not usable:
         if found:
             raise RuleNotMet(gettext("{code}'s voucher for {reward} expired on {expires_at}").format(code=customer.code, reward=cards[0].reward, expires_at=clock.local_text(found[-1].expires_at)[:10]))

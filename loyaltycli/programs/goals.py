@@ -180,6 +180,29 @@ def shown(session: Session, program, customer_id: int, now: datetime):
     return "goals", data, describe(found)
 
 
+def _giving(session: Session, reward: str) -> list:
+    """The goals whose reward (or name) is ``reward``, any case."""
+    wanted = reward.strip().lower()
+    return [g for g in list_goals(session) if g.reward.lower() == wanted or g.name.lower() == wanted]
+
+
+def _unused(session: Session, customer_id: int, goals: list) -> list:
+    """The customer's unused vouchers of ``goals``, oldest first (a goal's voucher does not expire)."""
+    from loyaltycli.store.models import GoalEntry
+
+    used = select(GoalEntry.voucher_id).where(GoalEntry.customer_id == customer_id, GoalEntry.kind == "voucher_used")
+    return list(session.execute(
+        select(GoalEntry).where(GoalEntry.customer_id == customer_id, GoalEntry.kind == "voucher",
+                                GoalEntry.goal_id.in_([g.id for g in goals]), GoalEntry.id.not_in(used))
+        .order_by(GoalEntry.at, GoalEntry.id)).scalars())
+
+
+def vouchers_held(session: Session, customer, reward: str, at) -> int:
+    """How many unused vouchers for ``reward`` the customer holds of the goals (0: none gives it)."""
+    goals = _giving(session, reward)
+    return len(_unused(session, customer.id, goals)) if goals else 0
+
+
 def use_voucher(session: Session, customer, reward: str, at: datetime | None = None) -> dict:
     """Use the customer's oldest unused voucher of a goal giving ``reward`` (or named so)."""
     from loyaltycli.shop import clock
@@ -187,17 +210,12 @@ def use_voucher(session: Session, customer, reward: str, at: datetime | None = N
     from loyaltycli.base.errors import NotFound, RuleNotMet
     from loyaltycli.store.models import Goal, GoalEntry
 
-    wanted = reward.strip().lower()  # not empty: programs.use_voucher
-    goals = [g for g in list_goals(session) if g.reward.lower() == wanted or g.name.lower() == wanted]
+    goals = _giving(session, reward)  # the reward is not empty: programs.use_voucher
     if not goals:
         raise NotFound(gettext('no goal gives {reward!r}; see `loyalty goal list`').format(reward=reward.strip()))
     at = ledger.check_when(at)
     ledger.lock_customer(session, customer.id)
-    used = select(GoalEntry.voucher_id).where(GoalEntry.customer_id == customer.id, GoalEntry.kind == "voucher_used")
-    found = list(session.execute(
-        select(GoalEntry).where(GoalEntry.customer_id == customer.id, GoalEntry.kind == "voucher",
-                                GoalEntry.goal_id.in_([g.id for g in goals]), GoalEntry.id.not_in(used))
-        .order_by(GoalEntry.at, GoalEntry.id)).scalars())
+    found = _unused(session, customer.id, goals)
     if not found:
         raise RuleNotMet(gettext('{code} has no voucher for {reward}').format(code=customer.code, reward=goals[0].reward))
     voucher = found[0]
