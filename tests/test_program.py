@@ -678,14 +678,44 @@ def test_the_program_file_writes_rules_as_tables_and_still_reads_them_as_text(cl
     before = cli.json("program", "show")
     assert before["earn_rules"] == '[{"name": "Tea", "skus": ["TEA-*"], "earn": "2"}]'
     for text, message in [('welcome_bonus = 80\n[[item_rules]]\nname = "Buns"\nskus = ["BUN-*"]\n',
-                           "error: item_rules: a list of tables, each with name, skus, points"),
+                           "error: item_rules: #1: points is missing"),
                           ('welcome_bonus = 80\n[[earn_rules]]\nname = "Tea"\nskus = ["TEA-*"]\nearn = "-1"\n',
-                           "error: earn_rules: earn rule 'Tea' needs a name, SKU patterns and a rate of 0 to 1000"),
+                           "error: earn_rules: #1 (Tea): earn '-1' must be at least 0"),
                           ('welcome_bonus = 80\ntiers = [{ name = "A:B", min_spend = "0", multiplier = "1" }]\n',
                            "error: tiers: tier name 'A:B' may not contain a comma or a colon"),
                           ('welcome_bonus = 80\nreferral_steps = [1, 200]\n',
-                           "error: referral_steps: expected a single value")]:
+                           "error: referral_steps: expected a single value"),
+                          # a table given wrong: refused as `program rule add` refuses it, not read another way
+                          ('welcome_bonus = 80\n[[item_rules]]\nname = "Buns"\nskus = "BUN-*"\npoints = 50\n',
+                           "error: item_rules: #1 (Buns): item rule 'Buns' needs a name, SKU patterns, 1 to 1000000 "
+                           "points and per item or visit"),
+                          ('[[item_rules]]\nname = "Buns"\nskus = ["BUN-*"]\npoints = 5\npre = "visit"\n',
+                           "error: item_rules: #1: unknown key 'pre'; the keys are name, skus, points, per"),
+                          ('[[item_rules]]\nname = "Buns"\nskus = ["BUN-*"]\npoints = true\n',
+                           "error: item_rules: #1 (Buns): item rule 'Buns' needs a name, SKU patterns, 1 to 1000000 "
+                           "points and per item or visit"),
+                          ('[[earn_rules]]\nname = "Tea"\nskus = ["TEA-*"]\nearn = "1"\n'
+                           '[[earn_rules]]\nname = "TEA"\nskus = ["CHA-*"]\nearn = "2"\n',
+                           "error: earn_rules: #2 (TEA): the same name as a rule before it: each name once"),
+                          ('[[earn_rules]]\nname = "Tea"\nskus = [" "]\nearn = "1"\n',
+                           "error: earn_rules: #1 (Tea): give at least one --sku pattern (e.g. --sku 'CRO-*')")]:
         path.write_text(text)
         refused = cli("program", "load", str(path))
         assert (refused.exit_code, refused.stderr.strip()) == (1, message)
     assert cli.json("program", "show") == before
+    refused = cli("program", "set", "item_rules", '[{"name": "X", "skus": "AB", "points": 3}]')
+    assert refused.exit_code == 1 and "item rule 'X' needs a name, SKU patterns" in refused.stderr
+    assert cli.json("program", "show") == before
+
+
+def test_a_refusal_in_the_file_names_keys_but_leaves_the_files_own_words_alone(cli, tmp_path):
+    """`--cost` in a service's refusal is the file's `cost`; a name or value that holds the same word is shown
+    as the file gave it."""
+    path = tmp_path / "program.toml"
+    path.write_text('[[rewards]]\nname = "Coffee --cost"\ncost = 50\n', encoding="utf-8")
+    refused = cli("program", "load", str(path))
+    assert refused.stderr == ("error: [[rewards]] #1 (Coffee --cost): cost 50 is below the minimum redemption "
+                              "(100 points); raise the cost or `loyalty program set min_redemption N`\n")
+    path.write_text('[[cards]]\nname = "Tea"\nstamps = 5\nreward = "Free tea"\nper = "--stamps"\n', encoding="utf-8")
+    assert cli("program", "load", str(path)).stderr == (
+        "error: [[cards]] #1 (Tea): per '--stamps' is not one of visit, item\n")

@@ -82,11 +82,44 @@ def choice(*allowed: str):
     return parse
 
 
-def tables(fields: tuple[str, ...], value) -> list[dict]:
-    """A list of tables of the program file (``[[key]]`` or ``key = [{...}]``), each with ``fields``."""
-    if not isinstance(value, list) or not all(isinstance(t, dict) and set(fields) <= set(t) for t in value):
-        raise InvalidInput(_("a list of tables, each with {fields}").format(fields=", ".join(fields)))
+def tables(keys: tuple[str, ...], value, required: int | None = None) -> list[dict]:
+    """A list of tables of the program file (``[[key]]`` or ``key = [{...}]``) or of a JSON setting, with
+    no key but ``keys``, the first ``required`` of them (all by default) in each."""
+    needed = keys if required is None else keys[:required]
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise InvalidInput(_("a list of tables, each with {fields}").format(fields=", ".join(needed)))
+    for number, table in enumerate(value, start=1):
+        for key in table:
+            if key not in keys:
+                raise InvalidInput(_("#{number}: unknown key {key!r}; the keys are {keys}").format(
+                    number=number, key=key, keys=", ".join(keys)))
+        for key in needed:
+            if key not in table:
+                raise InvalidInput(_("#{number}: {key} is missing").format(number=number, key=key))
     return value
+
+
+
+def each_rule(value, check) -> list:
+    """``check(table)`` of every rule of a list in turn, its refusal numbered (``#2 (Tea): ...``); no two
+    rules of one name (any case: `program rule remove` names one)."""
+    out, names = [], set()
+    for number, table in enumerate(value, start=1):
+        try:
+            rule = check(table)
+            if rule.name.lower() in names:
+                raise InvalidInput(_("the same name as a rule before it: each name once"))
+        except InvalidInput as exc:
+            raise InvalidInput(_("#{number} ({name}): {problem}").format(
+                number=number, name=str(table.get("name", ""))[:40], problem=exc)) from None
+        names.add(rule.name.lower())
+        out.append(rule)
+    return out
+
+
+def plain(value, kind) -> bool:
+    """``value`` is of ``kind`` as a file or JSON gives it (True is not a whole number)."""
+    return isinstance(value, kind) and not isinstance(value, bool)
 
 
 def whole_setting(key: str, default: str, help: str, minimum: int = 0, maximum: int = 10**9) -> Setting:

@@ -72,6 +72,22 @@ class ItemRule:
     per: str = "item"
 
 
+def rule_definition(name: str, skus: list[str] | None) -> tuple[str, tuple[str, ...]]:
+    """An item rule's name and SKU patterns as a person gives them (`program rule add`, --points or --earn;
+    `program set` and the program file), checked."""
+    from loyaltycli.base.errors import InvalidInput
+    from loyaltycli.base.textkey import check_plain_text
+    from loyaltycli.i18n import _
+
+    name = (check_plain_text(name, "rule name") or "").strip()
+    patterns = tuple(check_plain_text(p, "--sku pattern").strip() for p in skus or [] if p.strip())
+    if not name or len(name) > 100:
+        raise InvalidInput(_('rule name must be 1 to 100 characters'))
+    if not patterns:
+        raise InvalidInput(_("give at least one --sku pattern (e.g. --sku 'CRO-*')"))
+    return name, patterns
+
+
 def matches(sku: str, patterns: Iterable[str]) -> bool:
     """Whether ``sku`` matches one of the patterns (fnmatch, case-insensitive)."""
     sku = sku.upper()

@@ -15,8 +15,9 @@ KEY = "by_product"
 def add_earn_rule(session, name: str, skus: list[str], earn: str) -> dict:
     """`program rule add NAME --sku PATTERN --earn RATE`: matching items earn spend points at RATE (0: none)."""
     from loyaltycli.base.money import parse_decimal
+    from loyaltycli.engine.cards import rule_definition
     from loyaltycli.engine.rules.by_product import EarnRule, format_earn_rules
-    from loyaltycli.store.program import check_rule_name_free, load_program, rule_definition, set_setting
+    from loyaltycli.store.program import check_rule_name_free, load_program, set_setting
 
     name, patterns = rule_definition(name, skus)
     rate = parse_decimal(earn, what="--earn", minimum=Decimal(0), maximum=Decimal(1000))

@@ -147,28 +147,39 @@ def load(session: Session, data: dict) -> dict[str, list[str]]:
                     _same_terms(section, row, table, given)
                     unchanged.append(row.name)
                     continue
-                row = section.added(session, table)
+                try:
+                    row = section.added(session, table)
+                except (InvalidInput, RuleNotMet, NotFound) as exc:  # worded for the command line
+                    raise type(exc)(_file_words(str(exc), section, table)) from None
                 if "active" in section.keys and not table["active"]:
                     row.active = False
                     session.flush()
             except (InvalidInput, RuleNotMet, NotFound) as exc:
                 raise type(exc)(gettext("[[{section}]] #{number} ({name}): {exc}").format(
-                    section=name, number=number, name=shortened(str(table["name"]).strip()),
-                    exc=_file_words(str(exc), section))) from None
+                    section=name, number=number, name=shortened(str(table["name"]).strip()), exc=exc)) from None
             held[_named(row.name)] = row
             added.append(row.name)
         out[f"{name}_added"], out[f"{name}_unchanged"] = added, unchanged
     return out
 
 
-def _file_words(message: str, section: Section) -> str:
-    """A refusal worded for the command line (``--stamps must be 1 to 1000``) as the file says it (``stamps
-    must be 1 to 1000``): each option named by its key in the table (option names are the same in every
-    language; a list key is the repeatable option's plural: ``--sku`` is ``skus``)."""
+def _file_words(message: str, section: Section, table: dict) -> str:
+    """A service's refusal worded for the command line (``--stamps must be 1 to 1000``) as the file says it
+    (``stamps must be 1 to 1000``): each option named by its key in the table (option names are the same in
+    every language; a list's key is its repeatable option's plural: ``--sku`` is ``skus``). The table's
+    own values quoted in the message (a reward named "Tea --cost") are left as they are."""
+    given = {v for value in table.values() for v in (value if isinstance(value, list) else [value])
+             if isinstance(v, str) and "--" in v}
+    kept = {}
+    for n, value in enumerate(sorted(given, key=len, reverse=True)):
+        kept[f"\0{n}\0"] = value
+        message = message.replace(value, f"\0{n}\0")
     for key in sorted(section.keys, key=len, reverse=True):
         option = "--" + key.replace("_", "-")
-        for said in (option, option[:-1]) if key.endswith("s") else (option,):
+        for said in (option, option[:-1]) if section.keys[key] == PATTERNS else (option,):
             message = re.sub(re.escape(said) + r"(?![\w-])", key, message)
+    for mark, value in kept.items():
+        message = message.replace(mark, value)
     return message
 
 

@@ -62,9 +62,12 @@ def peek_setting(db: str | None, key: str) -> str | None:
         path = sqlite_file(resolve_url(db))
         if path is None or not path.is_file():
             return None
-        # no write-ahead log beside it: nothing but the file to read, and immutable creates no -wal or -shm
-        mode = "mode=ro" if path.with_name(path.name + "-wal").exists() else "immutable=1"
-        connection = sqlite3.connect(f"{path.as_uri()}?{mode}", uri=True, timeout=0)
+        # a log being written beside it is read with it (its -wal and -shm there); else the file alone, as
+        # immutable, which makes neither
+        path = path.absolute()
+        live = all(path.with_name(path.name + side).exists() for side in ("-wal", "-shm"))
+        connection = sqlite3.connect(f"{path.as_uri()}?{'mode=ro' if live else 'immutable=1'}", uri=True,
+                                     timeout=0)
         try:
             row = connection.execute("SELECT value FROM program_setting WHERE key = ?", (key,)).fetchone()
         finally:

@@ -308,19 +308,6 @@ def unknown_setting(key: str) -> str:
     return _("unknown setting {key!r}; see `loyalty program show` for the keys").format(key=key)
 
 
-def rule_definition(name: str, skus: list[str] | None) -> tuple[str, tuple[str, ...]]:
-    """An item rule's name and SKU patterns as typed (`program rule add`, --points or --earn), checked."""
-    from loyaltycli.base.textkey import check_plain_text
-
-    name = (check_plain_text(name, "rule name") or "").strip()
-    patterns = tuple(check_plain_text(p, "--sku pattern").strip() for p in skus or [] if p.strip())
-    if not name or len(name) > 100:
-        raise InvalidInput(_('rule name must be 1 to 100 characters'))
-    if not patterns:
-        raise InvalidInput(_("give at least one --sku pattern (e.g. --sku 'CRO-*')"))
-    return name, patterns
-
-
 def check_rule_name_free(program: Program, name: str) -> None:
     """No two item rules (bonus points or spend rates) share a name: `program rule remove` names one."""
     if any(r.name.lower() == name.lower() for r in (*program.item_rules, *program.earn_rules)):
@@ -329,7 +316,7 @@ def check_rule_name_free(program: Program, name: str) -> None:
 
 def add_item_rule(session: Session, name: str, skus: list[str], points: int, per: str = "item") -> dict:
     """`program rule add`: bonus points for items of SKU patterns, on top of the spend points."""
-    from loyaltycli.engine.cards import ItemRule
+    from loyaltycli.engine.cards import ItemRule, rule_definition
     from loyaltycli.engine.rules.items import format_item_rules
 
     name, patterns = rule_definition(name, skus)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from loyaltycli.base.errors import InvalidInput
-from loyaltycli.base.settings import Setting, tables
-from loyaltycli.engine.cards import matches
+from loyaltycli.base.settings import Setting, each_rule, plain, tables
+from loyaltycli.engine.cards import matches, rule_definition
 from loyaltycli.engine.rules import Rule
 from loyaltycli.i18n import N_, _
 
@@ -53,13 +53,38 @@ def format_earn_rules(rules) -> str:
     return json.dumps(earn_rules_toml(rules), ensure_ascii=False)
 
 
+KEYS = ("name", "skus", "earn")
+
+
 def earn_rules_from_toml(value) -> str:
-    return json.dumps(tables(("name", "skus", "earn"), value), ensure_ascii=False, default=str)
+    return json.dumps(tables(KEYS, value), ensure_ascii=False, default=str)
+
+
+def check_earn_rules(text: str) -> str:
+    """The earn rules as a person gives them (`program set`, the program file's ``[[earn_rules]]``), each
+    checked as `program rule add --earn` checks one; their canonical text."""
+    try:
+        value = json.loads(str(text) or "[]")
+    except ValueError:
+        value = None
+    return format_earn_rules(each_rule(tables(KEYS, value), _checked_rule))
+
+
+def _checked_rule(table: dict) -> EarnRule:
+    from loyaltycli.base.money import parse_decimal
+
+    skus, earn = table["skus"], table["earn"]
+    if not (plain(table["name"], str) and plain(skus, list) and all(plain(p, str) for p in skus)
+            and (plain(earn, str) or plain(earn, (int, float)))):
+        raise InvalidInput(_('earn rule {name!r} needs a name, SKU patterns and a rate of 0 to 1000').format(
+            name=str(table["name"])))
+    name, patterns = rule_definition(table["name"], skus)
+    return EarnRule(name, patterns, parse_decimal(str(earn), what="earn", minimum=Decimal(0), maximum=Decimal(1000)))
 
 
 SETTINGS = (Setting("earn_rules", "[]", N_("items of SKU patterns earning spend points at another rate, 0: none "
                                            "(see `program rule add --earn`)"), read_earn_rules, format_earn_rules,
-                    to_toml=earn_rules_toml, from_toml=earn_rules_from_toml),)
+                    to_toml=earn_rules_toml, from_toml=earn_rules_from_toml, check=check_earn_rules),)
 
 
 def portions(rules, amount: int, items) -> list:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from loyaltycli.base.errors import InvalidInput
-from loyaltycli.base.settings import Setting, tables
-from loyaltycli.engine.cards import ItemRule, item_points
+from loyaltycli.base.settings import Setting, each_rule, plain, tables
+from loyaltycli.engine.cards import ItemRule, item_points, rule_definition
 from loyaltycli.engine.note import Note
 from loyaltycli.engine.rules import Rule
 from loyaltycli.i18n import N_, _
@@ -40,11 +40,35 @@ def format_item_rules(rules) -> str:
 
 
 def item_rules_from_toml(value) -> str:
-    return json.dumps(tables(("name", "skus", "points"), value), ensure_ascii=False, default=str)
+    return json.dumps(tables(KEYS, value, required=3), ensure_ascii=False, default=str)
+
+
+KEYS = ("name", "skus", "points", "per")
+
+
+def check_item_rules(text: str) -> str:
+    """The item rules as a person gives them (`program set`, the program file's ``[[item_rules]]``), each
+    checked as `program rule add` checks one; their canonical text."""
+    try:
+        value = json.loads(str(text) or "[]")
+    except ValueError:
+        value = None
+    return format_item_rules(each_rule(tables(KEYS, value, required=3), _checked_rule))
+
+
+def _checked_rule(table: dict) -> ItemRule:
+    skus, points, per = table["skus"], table["points"], table.get("per", "item")
+    if not (plain(table["name"], str) and plain(skus, list) and all(plain(p, str) for p in skus)
+            and plain(points, int) and 0 < points <= 10**6 and per in ("item", "visit")):
+        raise InvalidInput(_('item rule {name!r} needs a name, SKU patterns, 1 to 1000000 points and per item or '
+                             'visit').format(name=str(table["name"])))
+    name, patterns = rule_definition(table["name"], skus)
+    return ItemRule(name, patterns, points, per)
 
 
 SETTINGS = (Setting("item_rules", "[]", N_("bonus points for items of SKU patterns (see `program rule add`)"),
-                    read_item_rules, format_item_rules, to_toml=item_rules_toml, from_toml=item_rules_from_toml),)
+                    read_item_rules, format_item_rules, to_toml=item_rules_toml, from_toml=item_rules_from_toml,
+                    check=check_item_rules),)
 ITEM_RULE = Note("item_rule", N_("receipt {receipt}: {rule}"))
 NOTES = (ITEM_RULE,)
 
