@@ -46,6 +46,11 @@ def activate(values: dict) -> None:
     _changed()
 
 
+def known() -> dict | None:
+    """The place in force if it is known already (read or put in force), without reading it; else None."""
+    return _values
+
+
 def get(key: str, default=None):
     """One value of the place in force (``default`` when unknown)."""
     global _values

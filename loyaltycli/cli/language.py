@@ -5,7 +5,7 @@ msgid, and it is looked up when help is rendered (``i18n.help_gettext``: LOYALTY
 environment; help never opens the database). The words Click and Typer print themselves (Usage, Options,
 Commands, Error, Missing argument, No such option...) are patched here the same way; the English strings
 below are marked so that extraction puts them in the catalog. A usage error is worded and drawn in the
-language of messages instead (``shop_words``: the shop's locale is read from the database on the way out).
+language of messages instead (``shop_words``: the shop's locale is peeked at in the file on the way out).
 Command and option names never change.
 """
 
@@ -70,8 +70,9 @@ def shop_words(ctx=None):
     from loyaltycli.base import place
     from loyaltycli.i18n import usage_errors
 
-    if place._values is not None:
-        locale = place._values.get("locale")
+    known = place.known()
+    if known is not None:
+        locale = known.get("locale")
     else:
         from loyaltycli.store.db import peek_setting
 
