@@ -1,5 +1,6 @@
 """Program settings: show, set, dump, load (all or nothing)."""
 
+import json
 import tomllib
 
 import pytest
@@ -687,13 +688,11 @@ def test_the_program_file_writes_rules_as_tables_and_still_reads_them_as_text(cl
                            "error: referral_steps: expected a single value"),
                           # a table given wrong: refused as `program rule add` refuses it, not read another way
                           ('welcome_bonus = 80\n[[item_rules]]\nname = "Buns"\nskus = "BUN-*"\npoints = 50\n',
-                           "error: item_rules: #1 (Buns): item rule 'Buns' needs a name, SKU patterns, 1 to 1000000 "
-                           "points and per item or visit"),
+                           "error: item_rules: #1: skus must be a list of SKU patterns"),
                           ('[[item_rules]]\nname = "Buns"\nskus = ["BUN-*"]\npoints = 5\npre = "visit"\n',
                            "error: item_rules: #1: unknown key 'pre'; the keys are name, skus, points, per"),
                           ('[[item_rules]]\nname = "Buns"\nskus = ["BUN-*"]\npoints = true\n',
-                           "error: item_rules: #1 (Buns): item rule 'Buns' needs a name, SKU patterns, 1 to 1000000 "
-                           "points and per item or visit"),
+                           "error: item_rules: #1: points must be a whole number"),
                           ('[[earn_rules]]\nname = "Tea"\nskus = ["TEA-*"]\nearn = "1"\n'
                            '[[earn_rules]]\nname = "TEA"\nskus = ["CHA-*"]\nearn = "2"\n',
                            "error: earn_rules: #2 (TEA): the same name as a rule before it: each name once"),
@@ -704,7 +703,7 @@ def test_the_program_file_writes_rules_as_tables_and_still_reads_them_as_text(cl
         assert (refused.exit_code, refused.stderr.strip()) == (1, message)
     assert cli.json("program", "show") == before
     refused = cli("program", "set", "item_rules", '[{"name": "X", "skus": "AB", "points": 3}]')
-    assert refused.exit_code == 1 and "item rule 'X' needs a name, SKU patterns" in refused.stderr
+    assert refused.exit_code == 1 and "item_rules: #1: skus must be a list of SKU patterns" in refused.stderr
     assert cli.json("program", "show") == before
 
 
@@ -719,3 +718,26 @@ def test_a_refusal_in_the_file_names_keys_but_leaves_the_files_own_words_alone(c
     path.write_text('[[cards]]\nname = "Tea"\nstamps = 5\nreward = "Free tea"\nper = "--stamps"\n', encoding="utf-8")
     assert cli("program", "load", str(path)).stderr == (
         "error: [[cards]] #1 (Tea): per '--stamps' is not one of visit, item\n")
+    path.write_text('[[cards]]\nname = "Tea"\nstamps = 0\nreward = "--"\n', encoding="utf-8")  # a part of an option
+    assert cli("program", "load", str(path)).stderr == "error: [[cards]] #1 (Tea): stamps must be 1 to 1000\n"
+    path.write_text('[[tiers]]\nname = "Base"\nmin_spend = "0"\nmultiplier = "1"\nnote = "x"\n', encoding="utf-8")
+    assert cli("program", "load", str(path)).stderr == (
+        "error: tiers: #1: unknown key 'note'; the keys are name, min_spend, multiplier\n")
+    path.write_text('[[item_rules]]\nname = "Buns"\nskus = ["BUN-*"]\npoints = 5.0\n', encoding="utf-8")
+    assert cli("program", "load", str(path)).stderr == "error: item_rules: #1: points must be a whole number\n"
+
+
+def test_rules_stored_by_a_laxer_version_do_not_stop_adding_or_removing_another(cli):
+    """`program rule add` and `remove` check the rule they change; rules stored before the whole list was
+    checked (two names differing in case only) do not block them."""
+    from loyaltycli.store.db import open_database
+    from loyaltycli.store.models import ProgramSetting
+
+    lax = '[{"name": "Tea", "skus": ["A"], "points": 1, "per": "item"}, {"name": "TEA", "skus": ["B"], "points": 2, "per": "item"}]'
+    with open_database().session() as session:
+        session.add(ProgramSetting(key="item_rules", value=json.dumps(lax)))
+    assert cli("program", "rule", "add", "Other", "--sku", "X*", "--points", "1").exit_code == 0
+    assert cli("program", "rule", "remove", "Other").exit_code == 0
+    assert cli.json("program", "show")["item_rules"] == lax
+    refused = cli("program", "set", "item_rules", lax)  # set whole by a person: checked whole
+    assert refused.exit_code == 1 and "#2 (TEA): the same name as a rule before it" in refused.stderr

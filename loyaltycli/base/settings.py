@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from loyaltycli.base.errors import InvalidInput
 from loyaltycli.base.money import format_amount, parse_amount, parse_decimal
-from loyaltycli.i18n import _
+from loyaltycli.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -82,20 +82,52 @@ def choice(*allowed: str):
     return parse
 
 
-def tables(keys: tuple[str, ...], value, required: int | None = None) -> list[dict]:
-    """A list of tables of the program file (``[[key]]`` or ``key = [{...}]``) or of a JSON setting, with
-    no key but ``keys``, the first ``required`` of them (all by default) in each."""
-    needed = keys if required is None else keys[:required]
+# What a value of a table (the program file's, a JSON setting's) must be, as its refusal says it.
+WHOLE, TEXT, PATTERNS, YES_NO, AMOUNT = (N_("a whole number"), N_("text"), N_("a list of SKU patterns"),
+                                         N_("true or false"), N_("an amount such as \"12.50\""))
+NUMBER = N_("a number such as \"1.5\"")
+
+
+def is_kind(kind: str, value) -> bool:
+    """``value`` is of ``kind`` as TOML or JSON gives it (true is not a whole number)."""
+    if kind == WHOLE:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == YES_NO:
+        return isinstance(value, bool)
+    if kind == PATTERNS:
+        return isinstance(value, list) and all(isinstance(p, str) for p in value)
+    if kind in (AMOUNT, NUMBER):
+        return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def table_problem(keys: dict[str, str], required, table: dict) -> tuple[str, dict] | None:
+    """What is wrong with one table whose keys are ``keys`` (key -> kind), the ``required`` ones in it:
+    (message id, its values) of the first problem, None when there is none."""
+    for key in table:
+        if key not in keys:
+            return N_("unknown key {key!r}; the keys are {keys}"), {"key": key, "keys": ", ".join(keys)}
+    for key in required:
+        if key not in table:
+            return N_("{key} is missing"), {"key": key}
+    for key, value in table.items():
+        if not is_kind(keys[key], value):
+            return N_("{key} must be {kind}"), {"key": key, "kind": _(keys[key])}
+    return None
+
+
+def tables(keys: dict[str, str], value, required: int | None = None) -> list[dict]:
+    """A list of tables (the program file's ``[[key]]`` or ``key = [{...}]``, a JSON setting's list), each
+    with no key but ``keys`` (key -> kind), the first ``required`` of them (all by default), each value of
+    its kind."""
+    needed = tuple(keys)[:required]
     if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
         raise InvalidInput(_("a list of tables, each with {fields}").format(fields=", ".join(needed)))
     for number, table in enumerate(value, start=1):
-        for key in table:
-            if key not in keys:
-                raise InvalidInput(_("#{number}: unknown key {key!r}; the keys are {keys}").format(
-                    number=number, key=key, keys=", ".join(keys)))
-        for key in needed:
-            if key not in table:
-                raise InvalidInput(_("#{number}: {key} is missing").format(number=number, key=key))
+        problem = table_problem(keys, needed, table)
+        if problem is not None:
+            raise InvalidInput(_("#{number}: {problem}").format(number=number,
+                                                                 problem=_(problem[0]).format(**problem[1])))
     return value
 
 
@@ -115,11 +147,6 @@ def each_rule(value, check) -> list:
         names.add(rule.name.lower())
         out.append(rule)
     return out
-
-
-def plain(value, kind) -> bool:
-    """``value`` is of ``kind`` as a file or JSON gives it (True is not a whole number)."""
-    return isinstance(value, kind) and not isinstance(value, bool)
 
 
 def whole_setting(key: str, default: str, help: str, minimum: int = 0, maximum: int = 10**9) -> Setting:

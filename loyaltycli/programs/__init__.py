@@ -24,14 +24,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from loyaltycli.i18n import N_, gettext
+from loyaltycli.i18n import gettext
 
 _FOUND: list | None = None
-
-# What a value of the program file must be, as its refusal says it (``Section.keys``).
-WHOLE, TEXT, PATTERNS, YES_NO, AMOUNT = (N_("a whole number"), N_("text"), N_("a list of SKU patterns"),
-                                         N_("true or false"), N_("an amount such as \"12.50\""))
-NUMBER = N_("a number such as \"1.5\"")
 
 
 class Section:

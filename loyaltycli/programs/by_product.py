@@ -23,7 +23,8 @@ def add_earn_rule(session, name: str, skus: list[str], earn: str) -> dict:
     rate = parse_decimal(earn, what="--earn", minimum=Decimal(0), maximum=Decimal(1000))
     program = load_program(session)
     check_rule_name_free(program, name)
-    set_setting(session, "earn_rules", format_earn_rules((*program.earn_rules, EarnRule(name, patterns, rate))))
+    set_setting(session, "earn_rules", format_earn_rules((*program.earn_rules, EarnRule(name, patterns, rate))),
+                whole=False)
     return {"name": name, "skus": list(patterns), "earn": decimal_text(rate)}
 
 
@@ -40,6 +41,6 @@ def remove_rule(session, name: str) -> dict:
                             ("item_rules", program.item_rules, format_item_rules)):
         kept = tuple(r for r in rules if r.name.lower() != wanted)
         if len(kept) != len(rules):
-            set_setting(session, key, fmt(kept))
+            set_setting(session, key, fmt(kept), whole=False)
             return {"name": next(r.name for r in rules if r.name.lower() == wanted), "removed": True}
     raise NotFound(gettext('unknown rule {name!r}; see `loyalty program rule list`').format(name=(name or "").strip()))

@@ -153,7 +153,8 @@ def _card_added(session, table: dict):
 
 def file_section():
     from loyaltycli.i18n import N_, Nn_
-    from loyaltycli.programs import AMOUNT, PATTERNS, TEXT, WHOLE, YES_NO, Section
+    from loyaltycli.base.settings import AMOUNT, PATTERNS, TEXT, WHOLE, YES_NO
+    from loyaltycli.programs import Section
     from loyaltycli.store.cards import list_cards
 
     return Section("cards", {"name": TEXT, "stamps": WHOLE, "reward": TEXT, "skus": PATTERNS, "per": TEXT,

@@ -266,7 +266,8 @@ def _goal_added(session, table: dict):
 
 def file_section():
     from loyaltycli.i18n import Nn_
-    from loyaltycli.programs import AMOUNT, PATTERNS, TEXT, YES_NO, Section
+    from loyaltycli.base.settings import AMOUNT, PATTERNS, TEXT, YES_NO
+    from loyaltycli.programs import Section
 
     return Section("goals", {"name": TEXT, "spend": AMOUNT, "reward": TEXT, "skus": PATTERNS, "per": TEXT,
                              "active": YES_NO},

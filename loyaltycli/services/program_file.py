@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from loyaltycli.base.errors import InvalidInput, NotFound, RuleNotMet, shortened
 from loyaltycli.i18n import N_, Nn_, gettext, ngettext
 from loyaltycli.base.numbers import decimal_text
-from loyaltycli.programs import AMOUNT, NUMBER, PATTERNS, TEXT, WHOLE, YES_NO, Section, file_sections
+from loyaltycli.base.settings import AMOUNT, NUMBER, PATTERNS, TEXT, WHOLE, YES_NO, table_problem
+from loyaltycli.programs import Section, file_sections
 
 # -- the reward catalogue --------------------------------------------------------------------------------
 def _reward_written(reward) -> dict:
@@ -166,21 +167,20 @@ def load(session: Session, data: dict) -> dict[str, list[str]]:
 def _file_words(message: str, section: Section, table: dict) -> str:
     """A service's refusal worded for the command line (``--stamps must be 1 to 1000``) as the file says it
     (``stamps must be 1 to 1000``): each option named by its key in the table (option names are the same in
-    every language; a list's key is its repeatable option's plural: ``--sku`` is ``skus``). The table's
-    own values quoted in the message (a reward named "Tea --cost") are left as they are."""
+    every language; a list's key is its repeatable option's plural: ``--sku`` is ``skus``). An option name
+    inside one of the table's own values quoted in the message (a reward named "Tea --cost") is left as it
+    is."""
     given = {v for value in table.values() for v in (value if isinstance(value, list) else [value])
              if isinstance(v, str) and "--" in v}
-    kept = {}
-    for n, value in enumerate(sorted(given, key=len, reverse=True)):
-        kept[f"\0{n}\0"] = value
-        message = message.replace(value, f"\0{n}\0")
-    for key in sorted(section.keys, key=len, reverse=True):
+    quoted = [m.span() for v in given for m in re.finditer(re.escape(v), message)]
+    names = {}
+    for key in section.keys:
         option = "--" + key.replace("_", "-")
-        for said in (option, option[:-1]) if section.keys[key] == PATTERNS else (option,):
-            message = re.sub(re.escape(said) + r"(?![\w-])", key, message)
-    for mark, value in kept.items():
-        message = message.replace(mark, value)
-    return message
+        names.update({said: key for said in ((option, option[:-1]) if section.keys[key] == PATTERNS else (option,))})
+    pattern = "|".join(re.escape(said) for said in sorted(names, key=len, reverse=True))
+    return re.sub(f"(?:{pattern})(?![\\w-])",
+                  lambda m: m[0] if any(a <= m.start() and m.end() <= b for a, b in quoted) else names[m[0]],
+                  message)
 
 
 def _named(name) -> str:
@@ -200,29 +200,11 @@ def _tables(section: Section, value) -> list[tuple[int, dict, tuple[str, ...]]]:
             return InvalidInput(gettext("[[{section}]] #{number}: {problem}").format(
                 section=section.name, number=number, problem=gettext(text).format(**values)))
 
-        for key in table:
-            if key not in section.keys:
-                raise refused(N_("unknown key {key!r}; the keys are {keys}"), key=key, keys=", ".join(section.keys))
-        for key in section.required:
-            if key not in table:
-                raise refused(N_("{key} is missing"), key=key)
-        for key, value_ in table.items():
-            if not _is(section.keys[key], value_):
-                raise refused(N_("{key} must be {kind}"), key=key, kind=gettext(section.keys[key]))
+        problem = table_problem(section.keys, section.required, table)
+        if problem is not None:
+            raise refused(problem[0], **problem[1])
         out.append((number, {**section.defaults, **table}, tuple(table)))  # a key left out: its default, as typed
     return out
-
-
-def _is(kind: str, value) -> bool:
-    if kind == WHOLE:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == YES_NO:
-        return isinstance(value, bool)
-    if kind == PATTERNS:
-        return isinstance(value, list) and all(isinstance(p, str) for p in value)
-    if kind in (AMOUNT, NUMBER):
-        return isinstance(value, (str, int, float)) and not isinstance(value, bool)
-    return isinstance(value, str)
 
 
 def _same_terms(section: Section, row, table: dict, given: tuple[str, ...] = ()) -> None:

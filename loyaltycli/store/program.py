@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from loyaltycli.base import place
 from loyaltycli.base.errors import InvalidInput, NotFound
-from loyaltycli.base.settings import (Setting, amount, amount_setting, choice, decimal, money_check, tables,
-                                      whole_setting)
+from loyaltycli.base.settings import (AMOUNT, NUMBER, TEXT, Setting, amount, amount_setting, choice, decimal,
+                                      money_check, tables, whole_setting)
 from loyaltycli.store.models import ProgramSetting
 from loyaltycli.base.money import format_amount, parse_amount, parse_decimal
 from loyaltycli.i18n import N_, _
@@ -75,7 +75,7 @@ def tiers_toml(tiers: tuple[Tier, ...]) -> list[dict]:
 
 def tiers_from_toml(value) -> str:
     """The tiers' text (NAME:MIN_SPEND:MULTIPLIER,...) from the program file's tables."""
-    for tier in tables(("name", "min_spend", "multiplier"), value):
+    for tier in tables({"name": TEXT, "min_spend": AMOUNT, "multiplier": NUMBER}, value):
         if any(mark in str(tier["name"]) for mark in ",:"):  # the text parts tiers by commas, fields by colons
             raise InvalidInput(_('tier name {name!r} may not contain a comma or a colon').format(
                 name=str(tier["name"])))
@@ -327,18 +327,21 @@ def add_item_rule(session: Session, name: str, skus: list[str], points: int, per
         raise InvalidInput(_('--per {per!r} is not one of item, visit').format(per=per))
     program = load_program(session)
     check_rule_name_free(program, name)
-    set_setting(session, "item_rules", format_item_rules((*program.item_rules, ItemRule(name, patterns, points, per))))
+    set_setting(session, "item_rules", format_item_rules((*program.item_rules, ItemRule(name, patterns, points, per))),
+                whole=False)
     return {"name": name, "skus": list(patterns), "points": points, "per": per}
 
 
-def set_setting(session: Session, key: str, value: str) -> str:
-    """Validate and store one setting; returns its canonical text."""
+def set_setting(session: Session, key: str, value: str, *, whole: bool = True) -> str:
+    """Validate and store one setting; returns its canonical text. ``whole=False``: the caller changed one
+    part of it (`program rule add`, `remove`) and checked that part; the rest, stored before, is not
+    checked again (a rule a laxer version stored must not stop the shop adding another)."""
     key = key.strip().lower().replace("-", "_")
     if key not in settings():
         raise NotFound(unknown_setting(key))
     setting = settings()[key]
     try:
-        if setting.check is not None:
+        if setting.check is not None and whole:
             value = setting.check(value)
         canonical = setting.format(setting.parse(value))
     except InvalidInput as exc:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from loyaltycli.base.errors import InvalidInput
-from loyaltycli.base.settings import Setting, each_rule, plain, tables
+from loyaltycli.base.settings import NUMBER, PATTERNS, TEXT, Setting, each_rule, tables
 from loyaltycli.engine.cards import matches, rule_definition
 from loyaltycli.engine.rules import Rule
 from loyaltycli.i18n import N_, _
@@ -53,7 +53,7 @@ def format_earn_rules(rules) -> str:
     return json.dumps(earn_rules_toml(rules), ensure_ascii=False)
 
 
-KEYS = ("name", "skus", "earn")
+KEYS = {"name": TEXT, "skus": PATTERNS, "earn": NUMBER}
 
 
 def earn_rules_from_toml(value) -> str:
@@ -73,13 +73,9 @@ def check_earn_rules(text: str) -> str:
 def _checked_rule(table: dict) -> EarnRule:
     from loyaltycli.base.money import parse_decimal
 
-    skus, earn = table["skus"], table["earn"]
-    if not (plain(table["name"], str) and plain(skus, list) and all(plain(p, str) for p in skus)
-            and (plain(earn, str) or plain(earn, (int, float)))):
-        raise InvalidInput(_('earn rule {name!r} needs a name, SKU patterns and a rate of 0 to 1000').format(
-            name=str(table["name"])))
-    name, patterns = rule_definition(table["name"], skus)
-    return EarnRule(name, patterns, parse_decimal(str(earn), what="earn", minimum=Decimal(0), maximum=Decimal(1000)))
+    name, patterns = rule_definition(table["name"], table["skus"])  # keys and kinds checked already
+    return EarnRule(name, patterns, parse_decimal(str(table["earn"]), what="earn", minimum=Decimal(0),
+                                                  maximum=Decimal(1000)))
 
 
 SETTINGS = (Setting("earn_rules", "[]", N_("items of SKU patterns earning spend points at another rate, 0: none "

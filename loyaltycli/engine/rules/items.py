@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from loyaltycli.base.errors import InvalidInput
-from loyaltycli.base.settings import Setting, each_rule, plain, tables
+from loyaltycli.base.settings import PATTERNS, TEXT, WHOLE, Setting, each_rule, tables
 from loyaltycli.engine.cards import ItemRule, item_points, rule_definition
 from loyaltycli.engine.note import Note
 from loyaltycli.engine.rules import Rule
@@ -43,7 +43,7 @@ def item_rules_from_toml(value) -> str:
     return json.dumps(tables(KEYS, value, required=3), ensure_ascii=False, default=str)
 
 
-KEYS = ("name", "skus", "points", "per")
+KEYS = {"name": TEXT, "skus": PATTERNS, "points": WHOLE, "per": TEXT}
 
 
 def check_item_rules(text: str) -> str:
@@ -57,12 +57,12 @@ def check_item_rules(text: str) -> str:
 
 
 def _checked_rule(table: dict) -> ItemRule:
-    skus, points, per = table["skus"], table["points"], table.get("per", "item")
-    if not (plain(table["name"], str) and plain(skus, list) and all(plain(p, str) for p in skus)
-            and plain(points, int) and 0 < points <= 10**6 and per in ("item", "visit")):
+    """One rule of the list, its keys and their kinds checked already: as `program rule add` checks it."""
+    points, per = table["points"], table.get("per", "item")
+    if not 0 < points <= 10**6 or per not in ("item", "visit"):
         raise InvalidInput(_('item rule {name!r} needs a name, SKU patterns, 1 to 1000000 points and per item or '
-                             'visit').format(name=str(table["name"])))
-    name, patterns = rule_definition(table["name"], skus)
+                             'visit').format(name=table["name"]))
+    name, patterns = rule_definition(table["name"], table["skus"])
     return ItemRule(name, patterns, points, per)
 
 
