@@ -75,6 +75,8 @@ class LoyaltyGroup(TyperGroup):
         words = join_command_words(hoist_global_options(list(args)))
         ctx.meta[WORDS] = list(words)  # the line as parsed: run again with a name replaced (cli/byname.py)
         ctx.meta[language.DB_GIVEN] = _given_db(words)  # for a usage error's words, should parsing fail
+        if args and args[-1] in GLOBAL_VALUED:  # `balance C1 --by`: its value is missing (worded when shown)
+            ctx.fail(f"Option '{args[-1]}' requires an argument.")
         return super().parse_args(ctx, words)
 
     def invoke(self, ctx):

@@ -161,6 +161,8 @@ def translate_usage_message(message: str) -> str:
         head = head if head.endswith((".", "!", "?")) else head + "."
         return help_gettext("{message} Did you mean {suggestions}?").format(message=head,
                                                                            suggestions=suggestions[:-1])
+    if message == "Missing command.":  # Click words it itself
+        return help_gettext("Missing command.")
     if message.startswith("No such option: "):
         return help_gettext("No such option: {name}").format(name=message[len("No such option: "):])
     extra = re.fullmatch(_EXTRA, message)  # Click writes "argument(s) (a b)"
