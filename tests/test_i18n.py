@@ -404,6 +404,8 @@ def test_usage_errors_speak_the_shops_locale_and_help_stays_off_the_database(cli
     assert typo.stderr.splitlines()[-1] == "Erro: a opção --recept não existe; queria dizer --receipt?"
     assert cli("purchase").stderr.splitlines()[-1] == "Erro: Falta o argumento 'KEY'."
     assert cli("--db", str(db_path)).stderr.splitlines()[-1] == "Erro: Falta o comando."  # Click's own words
+    root = cli("--jsn", "balance", "C000001")  # the root's own options, worded as a command's
+    assert (root.exit_code, root.stderr.splitlines()[-1]) == (2, "Erro: a opção --jsn não existe; queria dizer --json?")
     no_value = cli("balance", "C000001", "--by")  # was "no such option --by; did you mean --db?"
     assert (no_value.exit_code, no_value.stderr.splitlines()[-1]) == (2, "Erro: A opção '--by' precisa de um argumento.")
     assert cli("purchase", "-h").stdout.startswith("Usage: loyalty purchase")

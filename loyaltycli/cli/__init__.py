@@ -12,6 +12,7 @@ import sys
 from typing import Optional
 
 import typer
+from typer._click import exceptions as typer_click_exceptions
 from typer.core import TyperGroup
 
 from loyaltycli import __version__
@@ -77,7 +78,12 @@ class LoyaltyGroup(TyperGroup):
         ctx.meta[language.DB_GIVEN] = _given_db(words)  # for a usage error's words, should parsing fail
         if args and args[-1] in GLOBAL_VALUED:  # `balance C1 --by`: its value is missing (worded when shown)
             ctx.fail(f"Option '{args[-1]}' requires an argument.")
-        return super().parse_args(ctx, words)
+        try:
+            return super().parse_args(ctx, words)
+        except typer_click_exceptions.NoSuchOption as exc:  # `loyalty --jsn`: worded as a command's options are
+            with language.shop_words(ctx):
+                wording.improve(exc)
+            raise
 
     def invoke(self, ctx):
         from loyaltycli.base.errors import LoyaltyError
