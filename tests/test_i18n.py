@@ -408,6 +408,11 @@ def test_usage_errors_speak_the_shops_locale_and_help_stays_off_the_database(cli
     assert (root.exit_code, root.stderr.splitlines()[-1]) == (2, "Erro: a opção --jsn não existe; queria dizer --json?")
     no_value = cli("balance", "C000001", "--by")  # was "no such option --by; did you mean --db?"
     assert (no_value.exit_code, no_value.stderr.splitlines()[-1]) == (2, "Erro: A opção '--by' precisa de um argumento.")
+    assert no_value.stderr.splitlines()[0] == "Utilização: loyalty balance [OPTIONS] KEY"
+    # ... but a word that only looks like it is a value or an argument, as Click reads it
+    assert cli("award", "C000001", "5", "--reason", "--by").exit_code == 0
+    assert cli("customer", "edit", "C000001", "--name", "--db").exit_code == 0
+    assert cli("--help", "balance", "--by").exit_code == 0
     assert cli("purchase", "-h").stdout.startswith("Usage: loyalty purchase")
     clean_env.setenv("LOYALTY_LANG", "es")
     assert cli("purchase", "C000001", "12", "--recept", "X").stderr.splitlines()[-1] == (

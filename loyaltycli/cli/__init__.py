@@ -25,7 +25,7 @@ language.install()
 
 # Options that belong to the root but are welcome anywhere on the line (`loyalty balance C1 --json`).
 GLOBAL_FLAGS = {"--json", "--csv", "--excel", "--no-input", "--debug"}
-GLOBAL_VALUED = {"--db", "--by"}
+GLOBAL_VALUED = wording.GLOBAL_VALUED
 
 
 def hoist_global_options(args: list[str]) -> list[str]:
@@ -52,14 +52,15 @@ def hoist_global_options(args: list[str]) -> list[str]:
 
 def _given_db(words: list[str]) -> str | None:
     """The --db the (hoisted) words give, the last one winning as Click's would; None when none."""
-    given = None
-    for i, word in enumerate(words):
-        if word == "--":
-            break
-        if word == "--db" and i + 1 < len(words):
-            given = words[i + 1]
+    given, i = None, 0
+    while i < len(words) and words[i] != "--":
+        word = words[i]
+        if word in GLOBAL_VALUED and i + 1 < len(words):
+            given = words[i + 1] if word == "--db" else given
+            i += 1  # the value of --db or --by
         elif word.startswith("--db="):
             given = word[len("--db="):]
+        i += 1
     return given
 
 
@@ -76,8 +77,6 @@ class LoyaltyGroup(TyperGroup):
         words = join_command_words(hoist_global_options(list(args)))
         ctx.meta[WORDS] = list(words)  # the line as parsed: run again with a name replaced (cli/byname.py)
         ctx.meta[language.DB_GIVEN] = _given_db(words)  # for a usage error's words, should parsing fail
-        if args and args[-1] in GLOBAL_VALUED:  # `balance C1 --by`: its value is missing (worded when shown)
-            ctx.fail(f"Option '{args[-1]}' requires an argument.")
         try:
             return super().parse_args(ctx, words)
         except typer_click_exceptions.NoSuchOption as exc:  # `loyalty --jsn`: worded as a command's options are

@@ -16,6 +16,9 @@ from typer._click import exceptions as click_exc
 
 from loyaltycli.i18n import help_gettext as _
 
+# The root's options that take a value, welcome anywhere on the line (cli/__init__ moves them to the front).
+GLOBAL_VALUED = {"--db", "--by"}
+
 # Words shown for option values, by Python type.
 _WORDS = {str: "TEXT", int: "N", float: "NUMBER", Path: "PATH"}
 
@@ -144,7 +147,11 @@ def improve(exc) -> None:
     ctx = getattr(exc, "ctx", None)
     command = getattr(ctx, "command", None)
     message = getattr(exc, "message", "") or ""
-    if isinstance(exc, click_exc.NoSuchOption):
+    if isinstance(exc, click_exc.NoSuchOption) and exc.option_name in GLOBAL_VALUED:
+        # `balance C1 --by` at the end of the line: the root's option, with no value left for it
+        exc.message = _("Option {name} requires an argument.").format(name=f"'{exc.option_name}'")
+        exc.possibilities = None
+    elif isinstance(exc, click_exc.NoSuchOption):
         exc.message = _did_you_mean(exc.option_name, command, ctx)
         exc.possibilities = None
     elif message.startswith("Got unexpected extra argument") and "(" in message:
