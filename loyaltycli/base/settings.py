@@ -131,7 +131,6 @@ def tables(keys: dict[str, str], value, required: int | None = None) -> list[dic
     return value
 
 
-
 def each_rule(value, check) -> list:
     """``check(table)`` of every rule of a list in turn, its refusal numbered (``#2 (Tea): ...``); no two
     rules of one name (any case: `program rule remove` names one)."""
@@ -147,6 +146,33 @@ def each_rule(value, check) -> list:
         names.add(rule.name.lower())
         out.append(rule)
     return out
+
+
+def rules_setting(key: str, help: str, keys: dict[str, str], required: int, read: Callable[[str], tuple],
+                  table: Callable[[Any], dict], checked: Callable[[dict], Any]) -> Setting:
+    """A setting holding a list of rules (item rules, earn rules): stored as JSON text (``read`` reads it
+    back), written by the program file as tables (``table`` of each rule), checked when a person gives it
+    (`program set`, the file) table by table: ``keys`` (key -> kind), the first ``required`` of them in
+    each, then ``checked(table)`` as `program rule add` checks one rule."""
+    import json
+
+    def listed(rules) -> list[dict]:
+        return [table(rule) for rule in rules]
+
+    def text(rules) -> str:
+        return json.dumps(listed(rules), ensure_ascii=False)
+
+    def check(given: str) -> str:
+        try:
+            value = json.loads(str(given) or "[]")
+        except ValueError:
+            value = None
+        return text(each_rule(tables(keys, value, required), checked))
+
+    def from_toml(value) -> str:  # checked by ``check`` as any value a person gives
+        return json.dumps(value, ensure_ascii=False, default=str)
+
+    return Setting(key, "[]", help, read, text, to_toml=listed, from_toml=from_toml, check=check)
 
 
 def whole_setting(key: str, default: str, help: str, minimum: int = 0, maximum: int = 10**9) -> Setting:

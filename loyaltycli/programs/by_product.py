@@ -16,14 +16,14 @@ def add_earn_rule(session, name: str, skus: list[str], earn: str) -> dict:
     """`program rule add NAME --sku PATTERN --earn RATE`: matching items earn spend points at RATE (0: none)."""
     from loyaltycli.base.money import parse_decimal
     from loyaltycli.engine.cards import rule_definition
-    from loyaltycli.engine.rules.by_product import EarnRule, format_earn_rules
+    from loyaltycli.engine.rules.by_product import EARN_RULES, EarnRule
     from loyaltycli.store.program import check_rule_name_free, load_program, set_setting
 
     name, patterns = rule_definition(name, skus)
     rate = parse_decimal(earn, what="--earn", minimum=Decimal(0), maximum=Decimal(1000))
     program = load_program(session)
     check_rule_name_free(program, name)
-    set_setting(session, "earn_rules", format_earn_rules((*program.earn_rules, EarnRule(name, patterns, rate))),
+    set_setting(session, "earn_rules", EARN_RULES.format((*program.earn_rules, EarnRule(name, patterns, rate))),
                 whole=False)
     return {"name": name, "skus": list(patterns), "earn": decimal_text(rate)}
 
@@ -31,14 +31,14 @@ def add_earn_rule(session, name: str, skus: list[str], earn: str) -> dict:
 def remove_rule(session, name: str) -> dict:
     """`program rule remove NAME`: an earn rule or an item rule, by name (any case)."""
     from loyaltycli.base.errors import NotFound
-    from loyaltycli.engine.rules.by_product import format_earn_rules
-    from loyaltycli.engine.rules.items import format_item_rules
+    from loyaltycli.engine.rules.by_product import EARN_RULES
+    from loyaltycli.engine.rules.items import ITEM_RULES
     from loyaltycli.store.program import load_program, set_setting
 
     wanted = (name or "").strip().lower()
     program = load_program(session)
-    for key, rules, fmt in (("earn_rules", program.earn_rules, format_earn_rules),
-                            ("item_rules", program.item_rules, format_item_rules)):
+    for key, rules, fmt in (("earn_rules", program.earn_rules, EARN_RULES.format),
+                            ("item_rules", program.item_rules, ITEM_RULES.format)):
         kept = tuple(r for r in rules if r.name.lower() != wanted)
         if len(kept) != len(rules):
             set_setting(session, key, fmt(kept), whole=False)

@@ -317,7 +317,7 @@ def check_rule_name_free(program: Program, name: str) -> None:
 def add_item_rule(session: Session, name: str, skus: list[str], points: int, per: str = "item") -> dict:
     """`program rule add`: bonus points for items of SKU patterns, on top of the spend points."""
     from loyaltycli.engine.cards import ItemRule, rule_definition
-    from loyaltycli.engine.rules.items import format_item_rules
+    from loyaltycli.engine.rules.items import ITEM_RULES
 
     name, patterns = rule_definition(name, skus)
     if not 0 < points <= 10**6:
@@ -327,7 +327,7 @@ def add_item_rule(session: Session, name: str, skus: list[str], points: int, per
         raise InvalidInput(_('--per {per!r} is not one of item, visit').format(per=per))
     program = load_program(session)
     check_rule_name_free(program, name)
-    set_setting(session, "item_rules", format_item_rules((*program.item_rules, ItemRule(name, patterns, points, per))),
+    set_setting(session, "item_rules", ITEM_RULES.format((*program.item_rules, ItemRule(name, patterns, points, per))),
                 whole=False)
     return {"name": name, "skus": list(patterns), "points": points, "per": per}
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from loyaltycli.base.errors import InvalidInput
-from loyaltycli.base.settings import NUMBER, PATTERNS, TEXT, Setting, each_rule, tables
+from loyaltycli.base.settings import NUMBER, PATTERNS, TEXT, rules_setting
 from loyaltycli.engine.cards import matches, rule_definition
 from loyaltycli.engine.rules import Rule
 from loyaltycli.i18n import N_, _
@@ -44,43 +44,21 @@ def read_earn_rules(text: str) -> tuple[EarnRule, ...]:
     return rules
 
 
-def earn_rules_toml(rules) -> list[dict]:
-    """The earn rules as the program file writes them: a table each (name, skus, earn)."""
-    return [{"name": r.name, "skus": list(r.skus), "earn": str(r.rate)} for r in rules]
-
-
-def format_earn_rules(rules) -> str:
-    return json.dumps(earn_rules_toml(rules), ensure_ascii=False)
-
-
-KEYS = {"name": TEXT, "skus": PATTERNS, "earn": NUMBER}
-
-
-def earn_rules_from_toml(value) -> str:
-    return json.dumps(tables(KEYS, value), ensure_ascii=False, default=str)
-
-
-def check_earn_rules(text: str) -> str:
-    """The earn rules as a person gives them (`program set`, the program file's ``[[earn_rules]]``), each
-    checked as `program rule add --earn` checks one; their canonical text."""
-    try:
-        value = json.loads(str(text) or "[]")
-    except ValueError:
-        value = None
-    return format_earn_rules(each_rule(tables(KEYS, value), _checked_rule))
-
-
 def _checked_rule(table: dict) -> EarnRule:
+    """One rule given, its keys and their kinds checked already: as `program rule add --earn` checks it."""
     from loyaltycli.base.money import parse_decimal
 
-    name, patterns = rule_definition(table["name"], table["skus"])  # keys and kinds checked already
+    name, patterns = rule_definition(table["name"], table["skus"])
     return EarnRule(name, patterns, parse_decimal(str(table["earn"]), what="earn", minimum=Decimal(0),
                                                   maximum=Decimal(1000)))
 
 
-SETTINGS = (Setting("earn_rules", "[]", N_("items of SKU patterns earning spend points at another rate, 0: none "
-                                           "(see `program rule add --earn`)"), read_earn_rules, format_earn_rules,
-                    to_toml=earn_rules_toml, from_toml=earn_rules_from_toml, check=check_earn_rules),)
+EARN_RULES = rules_setting(
+    "earn_rules", N_("items of SKU patterns earning spend points at another rate, 0: none (see `program rule add "
+                     "--earn`)"),
+    {"name": TEXT, "skus": PATTERNS, "earn": NUMBER}, 3, read_earn_rules,
+    lambda r: {"name": r.name, "skus": list(r.skus), "earn": str(r.rate)}, _checked_rule)
+SETTINGS = (EARN_RULES,)
 
 
 def portions(rules, amount: int, items) -> list:

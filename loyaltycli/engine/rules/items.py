@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from loyaltycli.base.errors import InvalidInput
-from loyaltycli.base.settings import PATTERNS, TEXT, WHOLE, Setting, each_rule, tables
+from loyaltycli.base.settings import PATTERNS, TEXT, WHOLE, rules_setting
 from loyaltycli.engine.cards import ItemRule, item_points, rule_definition
 from loyaltycli.engine.note import Note
 from loyaltycli.engine.rules import Rule
@@ -30,34 +30,8 @@ def read_item_rules(text: str) -> tuple[ItemRule, ...]:
     return rules
 
 
-def item_rules_toml(rules) -> list[dict]:
-    """The item rules as the program file writes them: a table each (name, skus, points, per)."""
-    return [{"name": r.name, "skus": list(r.skus), "points": r.points, "per": r.per} for r in rules]
-
-
-def format_item_rules(rules) -> str:
-    return json.dumps(item_rules_toml(rules), ensure_ascii=False)
-
-
-def item_rules_from_toml(value) -> str:
-    return json.dumps(tables(KEYS, value, required=3), ensure_ascii=False, default=str)
-
-
-KEYS = {"name": TEXT, "skus": PATTERNS, "points": WHOLE, "per": TEXT}
-
-
-def check_item_rules(text: str) -> str:
-    """The item rules as a person gives them (`program set`, the program file's ``[[item_rules]]``), each
-    checked as `program rule add` checks one; their canonical text."""
-    try:
-        value = json.loads(str(text) or "[]")
-    except ValueError:
-        value = None
-    return format_item_rules(each_rule(tables(KEYS, value, required=3), _checked_rule))
-
-
 def _checked_rule(table: dict) -> ItemRule:
-    """One rule of the list, its keys and their kinds checked already: as `program rule add` checks it."""
+    """One rule given, its keys and their kinds checked already: as `program rule add` checks it."""
     points, per = table["points"], table.get("per", "item")
     if not 0 < points <= 10**6 or per not in ("item", "visit"):
         raise InvalidInput(_('item rule {name!r} needs a name, SKU patterns, 1 to 1000000 points and per item or '
@@ -66,9 +40,11 @@ def _checked_rule(table: dict) -> ItemRule:
     return ItemRule(name, patterns, points, per)
 
 
-SETTINGS = (Setting("item_rules", "[]", N_("bonus points for items of SKU patterns (see `program rule add`)"),
-                    read_item_rules, format_item_rules, to_toml=item_rules_toml, from_toml=item_rules_from_toml,
-                    check=check_item_rules),)
+ITEM_RULES = rules_setting(
+    "item_rules", N_("bonus points for items of SKU patterns (see `program rule add`)"),
+    {"name": TEXT, "skus": PATTERNS, "points": WHOLE, "per": TEXT}, 3, read_item_rules,
+    lambda r: {"name": r.name, "skus": list(r.skus), "points": r.points, "per": r.per}, _checked_rule)
+SETTINGS = (ITEM_RULES,)
 ITEM_RULE = Note("item_rule", N_("receipt {receipt}: {rule}"))
 NOTES = (ITEM_RULE,)
 
