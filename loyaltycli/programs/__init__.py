@@ -108,6 +108,12 @@ def placed(writes: dict[str, list], index: int, into: dict[str, list]) -> None:
             into.setdefault(name, []).extend(rows)
 
 
+def giving(offers, reward: str) -> list:
+    """The definitions among ``offers`` (stamp cards, goals) whose reward or name is ``reward``, any case."""
+    wanted = reward.strip().lower()
+    return [offer for offer in offers if offer.reward.lower() == wanted or offer.name.lower() == wanted]
+
+
 def use_voucher(session, customer, reward: str, at):
     """`redeem KEY --voucher REWARD`: the customer's oldest usable voucher for ``reward`` (or a card's or
     goal's name) from the program type that gives it; the first type's refusal when none does."""

@@ -37,11 +37,11 @@ def write_rows(session, rows: list[list]) -> None:
 
 
 def _giving(session, reward: str) -> list:
-    """The stamp cards whose reward (or name) is ``reward``, any case."""
+    """The stamp cards whose reward (or name) is ``reward``."""
+    from loyaltycli.programs import giving
     from loyaltycli.store.cards import list_cards
 
-    wanted = reward.strip().lower()
-    return [c for c in list_cards(session) if c.reward.lower() == wanted or c.name.lower() == wanted]
+    return giving(list_cards(session), reward)
 
 
 def _vouchers(session, customer_id: int, cards: list, at) -> tuple[list, list]:

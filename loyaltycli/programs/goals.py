@@ -181,9 +181,10 @@ def shown(session: Session, program, customer_id: int, now: datetime):
 
 
 def _giving(session: Session, reward: str) -> list:
-    """The goals whose reward (or name) is ``reward``, any case."""
-    wanted = reward.strip().lower()
-    return [g for g in list_goals(session) if g.reward.lower() == wanted or g.name.lower() == wanted]
+    """The goals whose reward (or name) is ``reward``."""
+    from loyaltycli.programs import giving
+
+    return giving(list_goals(session), reward)
 
 
 def _unused(session: Session, customer_id: int, goals: list) -> list:
