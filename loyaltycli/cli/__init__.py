@@ -51,16 +51,14 @@ def hoist_global_options(args: list[str]) -> list[str]:
 
 
 def _given_db(words: list[str]) -> str | None:
-    """The --db the (hoisted) words give, the last one winning as Click's would; None when none."""
-    given, i = None, 0
-    while i < len(words) and words[i] != "--":
-        word = words[i]
-        if word in GLOBAL_VALUED and i + 1 < len(words):
-            given = words[i + 1] if word == "--db" else given
-            i += 1  # the value of --db or --by
-        elif word.startswith("--db="):
-            given = word[len("--db="):]
-        i += 1
+    """The --db the words give once global options were put first (the last one wins, as Click's would)."""
+    given, i, end = None, 0, _command_at(words)
+    while i < end:
+        if words[i] == "--db" and i + 1 < end:
+            given = words[i + 1]
+        elif words[i].startswith("--db="):
+            given = words[i][len("--db="):]
+        i += 2 if words[i] in GLOBAL_VALUED else 1
     return given
 
 
@@ -281,12 +279,18 @@ def _listing_view() -> typer.Typer:
     return view
 
 
-def join_command_words(words: list[str]) -> list[str]:
-    """`import inspect FILE` as the one command it is (named "import inspect"), once global options were
-    put first: so `import inspect --help` shows its own help, and `import --help` one FILE."""
+def _command_at(words: list[str]) -> int:
+    """Where the command's name is once global options were put first (past them and their values)."""
     i = 0
     while i < len(words) and words[i].startswith("-"):
         i += 2 if words[i] in GLOBAL_VALUED else 1
+    return i
+
+
+def join_command_words(words: list[str]) -> list[str]:
+    """`import inspect FILE` as the one command it is (named "import inspect"), once global options were
+    put first: so `import inspect --help` shows its own help, and `import --help` one FILE."""
+    i = _command_at(words)
     if words[i:i + 2] == ["import", "inspect"]:
         return [*words[:i], "import inspect", *words[i + 2:]]
     return words
@@ -296,9 +300,7 @@ def _app_for(args: list[str]) -> typer.Typer:
     """The root app with only the command named on the line (when there is one it knows), so that a
     one-shot command builds the Click command of itself alone, not of every command of every module."""
     words = join_command_words(hoist_global_options(list(args)))
-    i = 0
-    while i < len(words) and words[i].startswith("-"):
-        i += 2 if words[i] in GLOBAL_VALUED else 1
+    i = _command_at(words)
     if any(key.endswith("_COMPLETE") for key in os.environ):
         return app
     if i >= len(words):  # the root's own help (or --version): the list of commands, not their parameters
