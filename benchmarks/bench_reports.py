@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 NOW = "2026-06-15T12:00:00+00:00"
-TS = "strftime('%Y-%m-%d %H:%M:%S', {}) || '.000000'"  # SQLAlchemy's SQLite DateTime text format
+TS = "CAST(strftime('%s', {}) AS INTEGER) * 1000000"  # a time as SQLite stores it: microseconds since 1970
 
 
 def build(path: Path, customers: int, purchases: int) -> None:
@@ -55,7 +55,7 @@ def build(path: Path, customers: int, purchases: int) -> None:
                    CASE WHEN i % 50 = 0 THEN -(100 + abs(random()) % 2000) ELSE 100 + abs(random()) % 9900 END,
                    CASE WHEN i % 10 < 7 THEN 'store' WHEN i % 10 < 9 THEN 'online' ELSE 'phone' END
             FROM n""")
-        con.execute("CREATE TEMP TABLE first_sale (customer_id INTEGER PRIMARY KEY, at TEXT)")
+        con.execute("CREATE TEMP TABLE first_sale (customer_id INTEGER PRIMARY KEY, at INTEGER)")
         con.execute("INSERT INTO first_sale SELECT customer_id, min(at) FROM purchase GROUP BY customer_id")
         con.execute("""
             UPDATE customer SET enrolled_at = (SELECT at FROM first_sale WHERE customer_id = customer.id)

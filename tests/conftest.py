@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import shutil
+from datetime import datetime
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 NOW = "2026-06-15T12:00:00+00:00"
@@ -44,6 +48,27 @@ def pytest_configure(config):
                                        "the suite runs on PostgreSQL, as .ci/run runs it on SQLite just before. "
                                        "A test that uses the database fixtures names in COVERED_BY the test(s) "
                                        "that check its data path on PostgreSQL")
+
+
+# On SQLite a time column holds microseconds (store/models.UTCDateTime): a time bound as text there compares
+# with it silently wrong (every integer sorts before every text). Any statement SQLAlchemy sends to SQLite with
+# a parameter that reads as a stored time of old ('2026-03-01 12:00:00...'), or a datetime that reached the
+# driver unconverted (its type lost on the way: sqlite3 would write it as text), is refused in every test.
+_TIME_TEXT = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d")
+
+
+def _refuse_time_text(conn, cursor, statement, parameters, context, executemany):
+    if conn.dialect.name != "sqlite":
+        return
+    rows = parameters if isinstance(parameters, list) else [parameters]  # (insertmanyvalues: one row)
+    for row in rows:
+        for value in (row.values() if isinstance(row, dict) else row or ()):
+            if isinstance(value, str) and _TIME_TEXT.match(value) or isinstance(value, datetime):
+                raise AssertionError(f"a time bound as text on SQLite ({value!r}): bind it through the column's "
+                                     f"type (UTCDateTime), in {statement[:200]}")
+
+
+event.listen(Engine, "before_cursor_execute", _refuse_time_text)
 
 
 def pytest_report_header(config):

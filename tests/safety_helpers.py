@@ -6,7 +6,9 @@ and read through SQLAlchemy, so the same assertions hold on both backends.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import MetaData, Table, create_engine, inspect, text
@@ -53,6 +55,20 @@ def dump(path: Path | str) -> dict[str, list[tuple]]:
     with _connect(path) as conn:
         return {name: [tuple(r) for r in conn.exec_driver_sql(_select_all(conn, name))]
                 for name in sorted(inspect(conn).get_table_names())}
+
+
+_TIME_TEXT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?$")
+
+
+def as_0011(rows: list[tuple]) -> list[tuple]:
+    """Rows dumped before 0011_instants as they read after it: every stored time text ('2026-03-01
+    12:00:00.000000', naive UTC) as microseconds since 1970."""
+    from loyaltycli.base.instants import microseconds_of
+
+    def value(v):
+        return microseconds_of(datetime.fromisoformat(v)) if isinstance(v, str) and _TIME_TEXT.match(v) else v
+
+    return [tuple(map(value, row)) for row in rows]
 
 
 def balance_of(path: Path | str, code: str) -> int:

@@ -69,7 +69,7 @@ def test_migration_backfills_consent_given_before_records(tmp_path, cli):
     assert cli("--db", str(path), "db", "upgrade").exit_code == 0
     with closing(sqlite3.connect(path)) as conn:
         rows = conn.execute("SELECT customer_id, at, given, how FROM consent_record").fetchall()
-    assert rows == [(1, "2025-01-10 09:00:00.000000", 1,
+    assert rows == [(1, 1736499600_000000, 1,  # 2025-01-10 09:00 UTC in microseconds (0011_instants)
                      "recorded before loyaltycli kept consent records (time: enrollment)")]
     shown = cli.json("--db", str(path), "customer", "show", "C000001")
     assert shown["consent_at"] == "2025-01-10T09:00:00+00:00"

@@ -13,3 +13,14 @@ MICROSECOND = timedelta(microseconds=1)
 def microseconds(at: datetime) -> int:
     """An aware time as microseconds since 1970 (UTC)."""
     return (at - EPOCH) // MICROSECOND
+
+
+def microseconds_of(at: datetime) -> int:
+    """A time as microseconds since 1970 (UTC); a naive time is read as UTC. How SQLite stores times
+    (store/models.UTCDateTime)."""
+    return ((at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)) - EPOCH) // MICROSECOND
+
+
+def instant(us: int) -> datetime:
+    """The aware UTC time of ``us`` microseconds since 1970 (the inverse of ``microseconds``)."""
+    return EPOCH + timedelta(microseconds=us)

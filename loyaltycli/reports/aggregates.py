@@ -18,8 +18,8 @@ from loyaltycli.base.errors import InvalidInput
 from loyaltycli.store.models import Customer, LedgerEntry, Purchase, PurchaseItem, Redemption, SurveyResponse
 from loyaltycli.store.program import Program
 from loyaltycli.reports.sql import (YEAR_DAYS, Period, as_days, by_customer_at, counted_customers, dialect,
-                                        fetch, ledger_kinds, month_bounds, months, pct, ratio, rounded,
-                                        tier_case, to_cents, tune)
+                                    fetch, ledger_kinds, month_bounds, months, pct, ratio, rounded, tier_case,
+                                    to_cents, tune, unix_seconds)
 from loyaltycli.store import tiers as rules
 from loyaltycli.i18n import gettext
 
@@ -227,7 +227,7 @@ def _local_day(session: Session, column, shifts: list[tuple[datetime, int]]):
     def shifted(seconds: int):
         if postgres:
             return func.date(column + literal(timedelta(seconds=seconds)))
-        return func.date(column, f"{seconds:+d} seconds")
+        return func.date(unix_seconds(column) + seconds, "unixepoch")
 
     if len(shifts) == 1:
         return shifted(shifts[0][1])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, func, literal, literal_column, text, type_coerce
+from sqlalchemy import Float, Integer, and_, case, func, literal, literal_column, text, type_coerce
 from sqlalchemy.orm import Session
 
 from loyaltycli.shop import clock
@@ -115,7 +115,19 @@ def as_days(session: Session, column):
     """A timestamp as a number of days (for differences), on SQLite and PostgreSQL."""
     if dialect(session) == "postgresql":
         return func.extract("epoch", column) / 86400.0
-    return func.julianday(column)
+    # SQLite: microseconds since 1970 (UTCDateTime). op() keeps the operand's own type, so that a time
+    # given as a parameter is still bound through UTCDateTime (type_coerce would bind it as a datetime).
+    return column.op("/", return_type=Float)(literal(86_400_000_000.0, Float))
+
+
+def unix_seconds(column):
+    """SQLite: a time column's whole seconds since 1970, rounded down (before 1970 too: SQLite's ``/``
+    truncates toward zero), for SQLite's date functions with the 'unixepoch' modifier."""
+    def arithmetic(operator, left, right):
+        return left.op(operator, return_type=Integer)(literal(right, Integer) if isinstance(right, int) else right)
+
+    below = arithmetic("%", arithmetic("+", arithmetic("%", column, 1_000_000), 1_000_000), 1_000_000)
+    return arithmetic("/", arithmetic("-", column, below), 1_000_000)
 
 
 def by_customer_at(session: Session):

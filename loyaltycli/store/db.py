@@ -17,9 +17,10 @@ from loyaltycli.base.errors import DatabaseUnavailable
 from loyaltycli.i18n import _
 
 # The newest migration this program knows, and every older one it can upgrade from.
-SCHEMA_HEAD = "0010_lean"
+SCHEMA_HEAD = "0011_instants"
 KNOWN_REVISIONS = ("0001", "0002_shop", "0003_safety", "0004_consent", "0005_imports", "0006_cards",
-                   "0007_taxid", "0008_pass", "0008_notes", "0008_rules", "0009_notify", "0008_safe", "0010_lean")
+                   "0007_taxid", "0008_pass", "0008_notes", "0008_rules", "0009_notify", "0008_safe", "0010_lean",
+                   "0011_instants")
 
 BUSY_TIMEOUT_SECONDS = float(os.environ.get("LOYALTY_BUSY_TIMEOUT", "15"))
 

@@ -18,7 +18,7 @@ from loyaltycli.shop.clock import UTC
 from loyaltycli.store.models import (Customer, LedgerEntry, Membership, MembershipPlan, Purchase, PurchaseItem,
                                     Referral, UTCDateTime)
 from loyaltycli.engine.account import Account, Referral as PendingReferral, Referrer
-from loyaltycli.base.instants import EPOCH, EPOCH_NAIVE, MICROSECOND
+from loyaltycli.base.instants import EPOCH, MICROSECOND
 from loyaltycli.engine.earning import Sale
 from loyaltycli.engine.rules.welcome import WELCOME as WELCOME_NOTE
 from loyaltycli.i18n import gettext
@@ -118,15 +118,8 @@ def load_accounts(session: Session, accounts: Iterable[Account], since: datetime
                 session.execute(select(Customer.id).where(Customer.id.in_(chunk)).order_by(Customer.id)
                                 .with_for_update())
         if sqlite:
-            # the driver's rows, each stored time parsed once (SQLAlchemy's per-row conversion costs more)
-            spend = session.connection().exec_driver_sql(_SQLITE_SPEND, (param, stored(since), stored(_END_OF_TIME)))
-            parsed: dict[str, int] = {}
-            rows = []
-            for customer_id, stamp, amount in spend:
-                us = parsed.get(stamp)
-                if us is None:
-                    us = parsed[stamp] = (datetime.fromisoformat(stamp) - EPOCH_NAIVE) // MICROSECOND
-                rows.append((customer_id, us, amount))
+            # the driver's rows: the stored times are the microseconds the accounts hold
+            rows = session.connection().exec_driver_sql(_SQLITE_SPEND, (param, stored(since), stored(_END_OF_TIME)))
         else:
             rows = [(customer_id, (at - EPOCH) // MICROSECOND, amount) for customer_id, at, amount
                     in session.execute(q["spend"], {"ids": param, "lo": since, "hi": _END_OF_TIME})]
@@ -349,43 +342,28 @@ def _queries(ids_in) -> dict:
     }
 
 
-def stored(value: datetime) -> str:
-    """How the UTCDateTime column stores an aware time on SQLite (naive UTC, microseconds)."""
-    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
-
-
-_DAYS: dict[int, str] = {}  # _stored_text: a day's ordinal -> its text ('2021-06-01 ')
-
-
-def _stored_text(value: datetime) -> str:
-    """``stored(value)`` of a time already in UTC, at an import's pace: the day's text kept, the rest put
-    together with %-formatting (isoformat of an aware time asks it for its offset first)."""
-    ordinal = value.toordinal()
-    day = _DAYS.get(ordinal)
-    if day is None:
-        if len(_DAYS) > 100_000:
-            _DAYS.clear()
-        day = _DAYS[ordinal] = f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
-    return "%s%02d:%02d:%02d.%06d" % (day, value.hour, value.minute, value.second, value.microsecond)
+def stored(value: datetime) -> int:
+    """How the UTCDateTime column stores an aware time on SQLite: microseconds since 1970 (UTC)."""
+    return (value - EPOCH) // MICROSECOND
 
 
 def write_rows(session: Session, table, columns: tuple[str, ...], rows: list,
-                cache: dict[datetime, str] | None = None) -> None:
+               cache: dict[datetime, int] | None = None) -> None:
     """One executemany of rows given as sequences in ``columns`` order. On SQLite straight to the driver,
     with times written the way the UTCDateTime column stores them (the rows as given are left alone; each
-    distinct time formatted once: ``cache`` holds a block's times, as a sale's time recurs in its ledger
+    distinct time converted once: ``cache`` holds a block's times, as a sale's time recurs in its ledger
     rows); elsewhere through SQLAlchemy."""
     if not is_sqlite(session):
         session.execute(insert(table), [dict(zip(columns, row)) for row in rows])
         return
     times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
-    if times and rows:  # column by column: each new time formatted once, the rest looked up in C
+    if times and rows:  # column by column: each new time converted once, the rest looked up in C
         cache = {} if cache is None else cache
         cache[None] = None
         cols: list = list(zip(*rows))
         for i in times:
             for value in set(cols[i]).difference(cache):
-                cache[value] = _stored_text(value if value.tzinfo is UTC else value.astimezone(UTC))
+                cache[value] = stored(value)
             cols[i] = map(cache.__getitem__, cols[i])
         params = list(zip(*cols))
     else:
