@@ -239,3 +239,21 @@ def test_db_copy_onto_an_initialised_target_keeps_the_cards_working(shop, tmp_pa
     assert shop("db", "copy", "--to", target).exit_code == 0
     assert shop.json("--db", target, "balance", code)["code"] == "C000001"
     assert shop.json("--db", target, "pass", "show", "C000001")["pass_code"] == code
+
+
+@pytest.mark.parametrize("args", [
+    ("pass", "export", "C000001", "--png", "{folder}"),
+    ("pass", "export", "C000001", "--png", "{folder}/c.png", "--svg", "{folder}"),
+    ("pass", "sheet", "--out", "{folder}", "--names", "--force"),
+    ("pass", "sheet", "C000001", "--out", ""),
+])
+def test_a_card_file_that_cannot_be_written_leaves_no_card_issued(shop, tmp_path, db_path, args):
+    """Issuing a customer's first card and writing it are one step: refused, nothing is issued (the
+    database as it was), so the card printed is never one the shop does not know."""
+    from safety_helpers import dump
+
+    before = dump(db_path)
+    assert before["customer_pass"] == []
+    result = shop(*(a.format(folder=tmp_path) for a in args))
+    assert result.exit_code == 1 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert dump(db_path) == before

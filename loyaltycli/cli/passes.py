@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import List, Optional
 
@@ -20,14 +21,22 @@ KEY = typer.Argument(..., help="Customer code, card code, card, e-mail or phone.
 FORCE = typer.Option(False, "--force", help="Replace the file if it exists.")
 
 
-def _code_of(key: str) -> tuple[str, str]:
-    """(customer code, current card code) of KEY, issuing the card on first use."""
+@contextmanager
+def _issued(key: str):
+    """(customer code, current card code) of KEY, issuing the card on first use: the issue is committed when
+    the block ends well, so a file that cannot be written leaves nothing issued."""
     from loyaltycli.services import customers
     from loyaltycli.services import passes
 
     with options.database().session() as session:
         customer = customers.find(session, key)
-        return customer.code, passes.code_for(session, customer.id)
+        yield customer.code, passes.code_for(session, customer.id)
+
+
+def _code_of(key: str) -> tuple[str, str]:
+    """(customer code, current card code) of KEY, issuing the card on first use."""
+    with _issued(key) as codes:
+        return codes
 
 
 @pass_app.command("show")
@@ -66,11 +75,11 @@ def export(key: str = KEY,
 
     if png is None and svg is None:
         raise InvalidInput(_("give --png FILE and/or --svg FILE"))
-    code, pass_code = _code_of(key)
-    if png is not None:
-        qr.save(png, qr.png(pass_code, scale=scale), force=force)
-    if svg is not None:
-        qr.save(svg, qr.svg(pass_code, scale=scale).encode("utf-8"), force=force)
+    with _issued(key) as (code, pass_code):
+        if png is not None:
+            qr.save(png, qr.png(pass_code, scale=scale), force=force)
+        if svg is not None:
+            qr.save(svg, qr.svg(pass_code, scale=scale).encode("utf-8"), force=force)
     written = [str(p) for p in (png, svg) if p is not None]
     emit({"code": code, "pass_code": pass_code, "png": str(png) if png else None, "svg": str(svg) if svg else None},
          message=_("{code}: card {pass_code} written to {files}").format(code=code, pass_code=pass_code,
@@ -112,10 +121,11 @@ def sheet(keys: Optional[List[str]] = typer.Argument(None, metavar="KEY",
                                      .order_by(Customer.id)).scalars().all()
         cards = [SheetCard(passes.code_for(session, p.id), first_name(p.name) if names else None) for p in people]
         printed = [p.code for p in people]
-    from loyaltycli.i18n import language
+        from loyaltycli.i18n import language
 
-    qr.save(out, sheet_html(cards, shop=shop, title=_("Loyalty cards"), lang=language()).encode("utf-8"),
-            force=force)
+        # written before the cards issued are committed: a file that cannot be written leaves none issued
+        qr.save(out, sheet_html(cards, shop=shop, title=_("Loyalty cards"), lang=language()).encode("utf-8"),
+                force=force)
     emit({"out": str(out), "cards": len(cards), "customers": printed},
          message=ngettext("{count} card written to {out}; open it in a browser and print at 100% scale",
                           "{count} cards written to {out}; open it in a browser and print at 100% scale",
