@@ -259,6 +259,7 @@ def restore(database, source: str | Path, *, confirm=None) -> dict:
             from loyaltycli.base.errors import Cancelled
 
             raise Cancelled(gettext('restore cancelled; nothing was changed'))
+        _upgrade_staged(staged)
         database.engine.dispose()
         if not target.exists() or target.stat().st_size == 0:  # an empty new file has nothing to keep
             os.replace(staged, target)
@@ -275,6 +276,21 @@ def restore(database, source: str | Path, *, confirm=None) -> dict:
     database._checked = False
     return {"file": shown(source), "database": shown(target), "kept_aside": shown(aside) if aside else None,
             **facts}
+
+
+def _upgrade_staged(staged: Path) -> None:
+    """The staged copy of a backup taken by an older loyaltycli, upgraded to this program's schema before it
+    replaces anything: tills and kiosks left open (which checked the schema when they started) never read
+    rows of an older schema (0011_instants: times as text)."""
+    from loyaltycli.store.db import Database, resolve_url
+
+    staged_db = Database(resolve_url(str(staged)), create=False)
+    try:
+        staged_db.upgrade()
+    finally:
+        staged_db.engine.dispose()
+    with closing(sqlite3.connect(os.fsencode(staged))) as conn:  # one file again, as a backup is (opened in WAL mode)
+        conn.execute("PRAGMA journal_mode=DELETE")
 
 
 def _target_replaced(target: Path, staged: Path) -> bool:

@@ -459,7 +459,7 @@ class Importer(ImportSetUp, BlockCustomers):
         # 6. write: purchases (ids back), their items, their ledger rows (in the order of events)
         # refunds of a sale in this batch: (refund's index, sale's index), linked once ids are known
         links = [(r.index, r.sale_link) for r in accepted if r.sale_link is not None]
-        times: dict[datetime, str] = {}
+        times: dict[datetime, int] = {}
         ids = storage.insert_purchases(session, purchases, links, times)
         items = block_items(accepted, ids)  # a return's items too (negative quantities): what is left to return
         if items:

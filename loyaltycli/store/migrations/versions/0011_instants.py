@@ -46,17 +46,35 @@ def microseconds(column: str) -> str:
             f"+ CAST(substr(substr({column}, 21) || '000000', 1, 6) AS INTEGER) ELSE {column} END")
 
 
+def readable(column: str) -> str:
+    """SQL: ``column`` holds a text this migration reads exactly: 'YYYY-MM-DD[ HH:MM[:SS[.ffffff]]]' (a 'T'
+    for the space too), as SQLAlchemy and the import wrote it, with no offset; or no text at all."""
+    return (f"(typeof({column}) IN ('null', 'integer') OR typeof({column}) = 'text' "
+            f"AND strftime('%s', substr({column}, 1, 19)) IS NOT NULL AND (length({column}) <= 19 "
+            f"OR substr({column}, 20, 1) = '.' AND length({column}) <= 26 "
+            f"AND substr({column}, 21) NOT GLOB '*[^0-9]*'))")
+
+
+def _refuse_unreadable(bind, table: str, columns: tuple[str, ...]) -> None:
+    """Stops the upgrade (its transaction rolls back: nothing changed) at a time it could not convert
+    exactly, naming the row: strftime would read such a text as NULL, or ignore an offset."""
+    for column in columns:
+        row = bind.exec_driver_sql(f"SELECT rowid, {column} FROM {table} WHERE NOT {readable(column)} LIMIT 1").first()
+        if row is not None:
+            from loyaltycli.store.db import not_a_time
+
+            raise not_a_time(table, column, row[0], row[1])
+
+
 def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != 'sqlite':
         return
     for table, columns in TIMES.items():
+        _refuse_unreadable(bind, table, columns)
         sets = ", ".join(f"{c} = {microseconds(c)}" for c in columns)
         texts = " OR ".join(f"typeof({c}) = 'text'" for c in columns)
         bind.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE {texts}")
-        left = bind.exec_driver_sql(f"SELECT count(*) FROM {table} WHERE {texts}").scalar()
-        if left:  # a text strftime could not read: refused (the migration's transaction rolls back)
-            raise RuntimeError(f"0011_instants: {left} rows of {table} hold a time that is not a time")
 
 
 def text(column: str) -> str:

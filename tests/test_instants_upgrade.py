@@ -1,0 +1,109 @@
+"""0011_instants (issue 26) from the outside: a database at 0010_lean, whose times are text, is upgraded by
+the CLI with its times as microseconds; a time the migration cannot convert exactly stops the upgrade in one
+line with nothing changed; and a backup of the older schema restored under a process that already checked
+the schema is upgraded before it replaces anything."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import create_engine
+
+from safety_helpers import dump
+
+pytestmark = pytest.mark.sqlite_only  # SQLite's own storage of times; PostgreSQL keeps its timestamps
+
+ROWS = """
+INSERT INTO customer (id, code, name, consent, referral_code, enrolled_at, status, search_key)
+  VALUES (1, 'C000001', 'Ana Sousa', 1, 'ABCDEFGH', '2026-01-10 09:00:00.000000', 'active', 'ana sousa');
+INSERT INTO purchase (id, customer_id, source, receipt_id, at, amount, channel)
+  VALUES (1, 1, 'counter', 'R-1', '2026-03-29 00:59:59.999999', 2450, 'store');
+INSERT INTO ledger (id, customer_id, kind, delta, at, expires_at, purchase_id, bonus_key, note, recorded_at)
+  VALUES (1, 1, 'welcome', 50, '2026-01-10 09:00:00.000000', '2027-01-10 09:00:00.000000', NULL, 'welcome', '',
+          '2026-01-10 09:00:00.000000'),
+         (2, 1, 'earn', 24, '2026-03-29 00:59:59.999999', '2027-03-29 00:59:59.999999', 1, NULL, '',
+          '2026-03-29 00:59:59.999999');
+"""
+
+
+def _us(text: str) -> int:
+    """Microseconds since 1970 of a naive UTC text, by whole days, seconds and microseconds."""
+    since = datetime.fromisoformat(text) - datetime(1970, 1, 1)
+    return since.days * 86_400_000_000 + since.seconds * 1_000_000 + since.microseconds
+
+
+def at_0010(path, rows: str = ROWS):
+    from loyaltycli.store.migrations import run_upgrade
+
+    engine = create_engine("sqlite:///" + str(path))
+    run_upgrade(engine, "0010_lean")
+    engine.dispose()
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript(rows)
+        conn.commit()
+    return path
+
+
+def test_the_cli_upgrades_text_times_to_microseconds_and_reads_them_back(tmp_path, cli):
+    path = at_0010(tmp_path / "old.db")
+    result = cli("--db", str(path), "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "schema 0010_lean -> 0011_instants\n"
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT at, expires_at, recorded_at FROM ledger ORDER BY id").fetchall() == [
+            (_us("2026-01-10 09:00:00"), _us("2027-01-10 09:00:00"), _us("2026-01-10 09:00:00")),
+            (_us("2026-03-29 00:59:59.999999"), _us("2027-03-29 00:59:59.999999"), _us("2026-03-29 00:59:59.999999"))]
+        assert conn.execute("SELECT typeof(enrolled_at) FROM customer").fetchone() == ("integer",)
+    history = cli.json("--db", str(path), "history", "C000001")
+    assert [(row["at"], row["balance"]) for row in history] == [
+        ("2026-01-10T09:00:00+00:00", 50), ("2026-03-29T00:59:59+00:00", 74)]
+    assert cli("--db", str(path), "db", "check").exit_code == 0
+
+
+@pytest.mark.parametrize("table, column, value", [
+    ("ledger", "expires_at", "never"),                         # NULL to strftime: the points would never expire
+    ("purchase", "at", "2026-03-01 13:00:00+01:00"),           # an offset strftime's substring would ignore
+    ("ledger", "recorded_at", "2026-03-01 12:00:00.1234567"),  # more digits than microseconds
+    ("customer", "enrolled_at", 46000.5),                      # a number that is not microseconds
+])
+def test_a_time_the_migration_cannot_read_exactly_stops_the_upgrade_with_nothing_changed(
+        tmp_path, cli, table, column, value):
+    path = at_0010(tmp_path / "old.db")
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = 1", (value,))
+        conn.commit()
+    before = dump(path)
+    result = cli("--db", str(path), "db", "upgrade")
+    assert result.exit_code == 4
+    assert result.stderr == (
+        f"error: cannot upgrade the database: {table}.{column} of row 1 holds {value!r}, which is not a time "
+        "this program wrote; mend that row (or restore a backup) and run `loyalty db upgrade`; nothing was "
+        "changed\n")
+    assert dump(path) == before  # still 0010_lean, every row as it was
+
+
+def test_a_backup_of_the_older_schema_is_upgraded_before_it_replaces_the_database(tmp_path, cli, db_path):
+    """A till that checked the schema when it started (the Database below) reads the restored rows as
+    times: the staged backup was upgraded before the swap, not after by whoever opens it next."""
+    from loyaltycli.store import ledger
+    from loyaltycli.store.db import Database, resolve_url
+
+    backup = at_0010(tmp_path / "old-backup.db")
+    with closing(sqlite3.connect(backup)) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    till = Database(resolve_url(str(db_path)))  # its own engine, as another process's (not the CLI's cached one)
+    with till.session(write=False) as session:  # the till's schema checked, at the newest
+        assert ledger.history(session, 1) == []
+    result = cli("restore", str(backup), "--yes")
+    assert result.exit_code == 0, result.output
+    with till.session(write=False) as session:
+        assert [(row["at"], row["balance"]) for row in ledger.history(session, 1)] == [
+            (datetime(2026, 1, 10, 9, tzinfo=timezone.utc), 50),
+            (datetime(2026, 3, 29, 0, 59, 59, 999_999, tzinfo=timezone.utc), 74)]
+    till.engine.dispose()
+    with closing(sqlite3.connect(backup)) as conn:  # the user's backup file itself is left as it was
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0010_lean",)
+        assert conn.execute("SELECT typeof(at) FROM purchase").fetchone() == ("text",)
