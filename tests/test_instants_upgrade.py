@@ -35,6 +35,11 @@ def _us(text: str) -> int:
     return since.days * 86_400_000_000 + since.seconds * 1_000_000 + since.microseconds
 
 
+def _schema(path) -> list[tuple]:
+    with closing(sqlite3.connect(path)) as conn:
+        return conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").fetchall()
+
+
 def at_0010(path, rows: str = ROWS):
     from loyaltycli.store.migrations import run_upgrade
 
@@ -61,6 +66,10 @@ def test_the_cli_upgrades_text_times_to_microseconds_and_reads_them_back(tmp_pat
     assert [(row["at"], row["balance"]) for row in history] == [
         ("2026-01-10T09:00:00+00:00", 50), ("2026-03-29T00:59:59+00:00", 74)]
     assert cli("--db", str(path), "db", "check").exit_code == 0
+    # the indexes holding a time, dropped and built again around the update, are the ones it had
+    fresh = at_0010(tmp_path / "fresh.db", rows="")
+    assert cli("--db", str(fresh), "db", "upgrade").exit_code == 0
+    assert _schema(path) == _schema(fresh)
 
 
 @pytest.mark.parametrize("table, column, value", [
@@ -75,7 +84,7 @@ def test_a_time_the_migration_cannot_read_exactly_stops_the_upgrade_with_nothing
     with closing(sqlite3.connect(path)) as conn:
         conn.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = 1", (value,))
         conn.commit()
-    before = dump(path)
+    before, schema = dump(path), _schema(path)
     result = cli("--db", str(path), "db", "upgrade")
     assert result.exit_code == 4
     assert result.stderr == (
@@ -83,6 +92,7 @@ def test_a_time_the_migration_cannot_read_exactly_stops_the_upgrade_with_nothing
         "this program wrote; mend that row (or restore a backup) and run `loyalty db upgrade`; nothing was "
         "changed\n")
     assert dump(path) == before  # still 0010_lean, every row as it was
+    assert _schema(path) == schema  # and every index (those of a time are built again as the rows change)
 
 
 def test_a_backup_of_the_older_schema_is_upgraded_before_it_replaces_the_database(tmp_path, cli, db_path):

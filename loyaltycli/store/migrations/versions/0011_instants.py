@@ -66,15 +66,34 @@ def _refuse_unreadable(bind, table: str, columns: tuple[str, ...]) -> None:
             raise not_a_time(table, column, row[0], row[1])
 
 
+def _time_indexes(bind, table: str, columns: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(name, CREATE INDEX) of ``table``'s own indexes that hold one of ``columns``."""
+    out = []
+    for name, sql in bind.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                          "AND tbl_name = ? AND sql IS NOT NULL", (table,)).all():
+        held = {row[2] for row in bind.exec_driver_sql(f'PRAGMA index_info("{name}")')}
+        if held & set(columns):
+            out.append((name, sql))
+    return out
+
+
 def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != 'sqlite':
         return
     for table, columns in TIMES.items():
         _refuse_unreadable(bind, table, columns)
+        # The indexes that hold a time are built again after the rows changed, not kept up row by row: an
+        # UPDATE of every row would move each of their entries in random order (a large database's pages
+        # written many times over). Same SQL, same names: the schema is as it was.
+        indexes = _time_indexes(bind, table, columns)
+        for name, _sql in indexes:
+            bind.exec_driver_sql(f'DROP INDEX "{name}"')
         sets = ", ".join(f"{c} = {microseconds(c)}" for c in columns)
         texts = " OR ".join(f"typeof({c}) = 'text'" for c in columns)
         bind.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE {texts}")
+        for _name, sql in indexes:
+            bind.exec_driver_sql(sql)
 
 
 def text(column: str) -> str:
