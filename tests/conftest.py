@@ -52,9 +52,11 @@ def pytest_configure(config):
 
 # On SQLite a time column holds microseconds (store/models.UTCDateTime): a time bound as text there compares
 # with it silently wrong (every integer sorts before every text). Any statement SQLAlchemy sends to SQLite with
-# a parameter that reads as a stored time of old ('2026-03-01 12:00:00...'), or a datetime that reached the
+# a parameter that reads as a stored time of old ('2026-03-01 12:00:00.000000'), or a datetime that reached the
 # driver unconverted (its type lost on the way: sqlite3 would write it as text), is refused in every test.
-_TIME_TEXT = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d")
+# The text is exactly SQLAlchemy's SQLite DateTime form (a datetime bound through the wrong type, e.g. a literal
+# without the column's); a customer's key that merely looks like a time ('9999-12-31T23:59') is no such thing.
+_TIME_TEXT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
 
 
 def _refuse_time_text(conn, cursor, statement, parameters, context, executemany):
@@ -63,7 +65,7 @@ def _refuse_time_text(conn, cursor, statement, parameters, context, executemany)
     rows = parameters if isinstance(parameters, list) else [parameters]  # (insertmanyvalues: one row)
     for row in rows:
         for value in (row.values() if isinstance(row, dict) else row or ()):
-            if isinstance(value, str) and _TIME_TEXT.match(value) or isinstance(value, datetime):
+            if isinstance(value, str) and _TIME_TEXT.fullmatch(value) or isinstance(value, datetime):
                 raise AssertionError(f"a time bound as text on SQLite ({value!r}): bind it through the column's "
                                      f"type (UTCDateTime), in {statement[:200]}")
 

@@ -77,6 +77,8 @@ def test_the_cli_upgrades_text_times_to_microseconds_and_reads_them_back(tmp_pat
     ("purchase", "at", "2026-03-01 13:00:00+01:00"),           # an offset strftime's substring would ignore
     ("ledger", "recorded_at", "2026-03-01 12:00:00.1234567"),  # more digits than microseconds
     ("customer", "enrolled_at", 46000.5),                      # a number that is not microseconds
+    ("ledger", "expires_at", "now"),                           # strftime's word: the moment of the upgrade
+    ("purchase", "at", "2026-02-30 10:00:00"),                 # strftime's 2 March
 ])
 def test_a_time_the_migration_cannot_read_exactly_stops_the_upgrade_with_nothing_changed(
         tmp_path, cli, table, column, value):
@@ -117,3 +119,35 @@ def test_a_backup_of_the_older_schema_is_upgraded_before_it_replaces_the_databas
     with closing(sqlite3.connect(backup)) as conn:  # the user's backup file itself is left as it was
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0010_lean",)
         assert conn.execute("SELECT typeof(at) FROM purchase").fetchone() == ("text",)
+
+
+def test_a_backup_holding_a_time_that_is_not_one_is_refused_in_the_backups_name(tmp_path, cli, db_path):
+    backup = at_0010(tmp_path / "old-backup.db")
+    with closing(sqlite3.connect(backup)) as conn:
+        conn.execute("UPDATE ledger SET expires_at = 'never' WHERE id = 2")
+        conn.commit()
+        conn.execute("PRAGMA journal_mode=DELETE")
+    before = dump(db_path)
+    result = cli("restore", str(backup), "--yes")
+    assert (result.exit_code, result.stderr) == (1, (
+        f"error: cannot restore {backup}: ledger.expires_at of row 2 holds 'never', which is not a time this "
+        "program wrote; mend that row in the backup or restore another; nothing was changed\n"))
+    assert dump(db_path) == before
+    assert sorted(p.name for p in db_path.parent.iterdir() if p.name.startswith((".", db_path.name))) == [
+        db_path.name]  # no copy set aside, no temporary file left
+
+
+def test_the_suites_guard_refuses_a_time_bound_past_the_columns_type(session):
+    """tests/conftest.py's listener: a time that reaches SQLite as DateTime's text or as a bare datetime
+    (compared with an INTEGER column, silently wrong) fails the test that sends it; through the column's type
+    it is fine."""
+    from sqlalchemy import DateTime, func, literal, select
+
+    from loyaltycli.store.models import Purchase
+
+    at = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    for wrong in (literal(at.replace(tzinfo=None), DateTime), literal(at)):
+        with pytest.raises(AssertionError, match="a time bound as text on SQLite"):
+            session.execute(select(func.count()).where(Purchase.at < wrong))
+        session.rollback()
+    assert session.execute(select(func.count()).where(Purchase.at < at)).scalar() == 0

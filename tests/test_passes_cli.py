@@ -257,3 +257,33 @@ def test_a_card_file_that_cannot_be_written_leaves_no_card_issued(shop, tmp_path
     result = shop(*(a.format(folder=tmp_path) for a in args))
     assert result.exit_code == 1 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert dump(db_path) == before
+
+
+def test_the_sheet_is_drawn_after_the_cards_are_issued_so_tills_need_not_wait(shop, tmp_path, db_path, monkeypatch):
+    """Drawing a sheet of thousands of cards takes seconds: a till must be able to write meanwhile."""
+    if not str(db_path).endswith(".db"):
+        pytest.skip("SQLite's write lock")
+    import sqlite3
+
+    from loyaltycli.customer import sheet
+
+    drawn = sheet.sheet_html
+    free = []
+
+    def drawing(*args, **kwargs):
+        till = sqlite3.connect(db_path, timeout=0)
+        try:
+            till.execute("BEGIN IMMEDIATE")  # a till's sale would start so
+            till.execute("ROLLBACK")
+            free.append(True)
+        except sqlite3.OperationalError:
+            free.append(False)
+        finally:
+            till.close()
+        return drawn(*args, **kwargs)
+
+    monkeypatch.setattr(sheet, "sheet_html", drawing)
+    result = shop("pass", "sheet", "--out", tmp_path / "cards.html")
+    assert result.exit_code == 0, result.output
+    assert free == [True]
+    assert (tmp_path / "cards.html").read_text().count('<div class="code">LC1.') == 3

@@ -83,6 +83,7 @@ def test_the_migration_turns_the_old_text_into_the_same_integer_and_back(values)
         texts = [at.replace(tzinfo=None).isoformat(" ", "microseconds") for at in values]
         # as 0010 stored them (always six digits), and the shorter forms SQLite accepts
         conn.executemany("INSERT INTO t VALUES (?)", [(t,) for t in texts] + [(texts[0][:19],), (None,)])
+        assert conn.execute(f"SELECT count(*) FROM t WHERE NOT {migration.readable('c')}").fetchone() == (0,)
         conn.execute(f"UPDATE t SET c = {migration.microseconds('c')}")
         got = [r[0] for r in conn.execute("SELECT c FROM t ORDER BY rowid")]
         assert got == [microseconds_of(v) for v in values] + [microseconds_of(values[0].replace(microsecond=0)),

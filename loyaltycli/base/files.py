@@ -72,19 +72,42 @@ def create_private(path: Path, *, force: bool = False, what: str = "file"):
     try:
         fd = os.open(path, flags, 0o600)
     except FileExistsError:
-        info = os.lstat(path)
-        if stat.S_ISLNK(info.st_mode):
-            raise InvalidInput(_('{what} {path} is a symbolic link; refusing to write through it').format(what=_(what), path=shown(path))) from None
-        if not stat.S_ISREG(info.st_mode):
-            raise InvalidInput(_('{what} {path} exists and is not a regular file; give another name').format(what=_(what), path=shown(path))) from None
-        if not force:
-            raise InvalidInput(_('{what} {path} already exists; remove it, give another name, or add --force to replace it').format(what=_(what), path=shown(path))) from None
+        _refuse_existing(path, os.lstat(path), force, what)
         fd = os.open(path, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
         if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped between lstat and open
             os.close(fd)
             raise InvalidInput(_('{what} {path} is not a regular file; give another name').format(what=_(what), path=shown(path)))
         os.fchmod(fd, 0o600)
     return os.fdopen(fd, "wb")
+
+
+def _refuse_existing(path: Path, info: os.stat_result, force: bool, what: str) -> None:
+    """What is at ``path`` already (``info``: its lstat) and may not be written over: a link, anything but a
+    regular file, a file unless ``force``."""
+    if stat.S_ISLNK(info.st_mode):
+        raise InvalidInput(_('{what} {path} is a symbolic link; refusing to write through it').format(what=_(what), path=shown(path))) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidInput(_('{what} {path} exists and is not a regular file; give another name').format(what=_(what), path=shown(path))) from None
+    if not force:
+        raise InvalidInput(_('{what} {path} already exists; remove it, give another name, or add --force to replace it').format(what=_(what), path=shown(path))) from None
+
+
+def check_new(path: Path, *, force: bool = False, what: str = "file") -> None:
+    """Refuse now what ``create_private(path, force=...)`` would refuse later (a link, a folder, a file there
+    without ``force``, a folder missing or not writable), before the work whose result the file will hold;
+    nothing is created. A full disk can still fail the write itself."""
+    path = Path(path)
+    try:
+        _refuse_existing(path, os.lstat(path), force, what)
+        return
+    except FileNotFoundError:
+        pass
+    folder = path.parent
+    problem = (None if os.access(folder, os.W_OK | os.X_OK) else
+               FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT)) if not folder.is_dir() else
+               PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
+    if problem is not None:
+        raise InvalidInput(_('cannot write {path}: {value}').format(path=shown(path), value=reason(problem)))
 
 
 def create_private_empty(path: Path) -> None:

@@ -101,6 +101,7 @@ def sheet(keys: Optional[List[str]] = typer.Argument(None, metavar="KEY",
     """
     from sqlalchemy import select
 
+    from loyaltycli.base import files
     from loyaltycli.services import customers
     from loyaltycli.store.models import Customer
     from loyaltycli.services import passes
@@ -109,6 +110,9 @@ def sheet(keys: Optional[List[str]] = typer.Argument(None, metavar="KEY",
 
     if shop is not None:
         shop = customers.clean_name(shop)
+    # A file that cannot be written is refused before any card is issued; the page is drawn after the
+    # issue is committed, so tills wait only for the issue (a few ms a card), not for the drawing.
+    files.check_new(Path(out).expanduser(), force=force)
     with options.database().session() as session:
         if keys:
             people = []
@@ -121,11 +125,10 @@ def sheet(keys: Optional[List[str]] = typer.Argument(None, metavar="KEY",
                                      .order_by(Customer.id)).scalars().all()
         cards = [SheetCard(passes.code_for(session, p.id), first_name(p.name) if names else None) for p in people]
         printed = [p.code for p in people]
-        from loyaltycli.i18n import language
+    from loyaltycli.i18n import language
 
-        # written before the cards issued are committed: a file that cannot be written leaves none issued
-        qr.save(out, sheet_html(cards, shop=shop, title=_("Loyalty cards"), lang=language()).encode("utf-8"),
-                force=force)
+    qr.save(out, sheet_html(cards, shop=shop, title=_("Loyalty cards"), lang=language()).encode("utf-8"),
+            force=force)
     emit({"out": str(out), "cards": len(cards), "customers": printed},
          message=ngettext("{count} card written to {out}; open it in a browser and print at 100% scale",
                           "{count} cards written to {out}; open it in a browser and print at 100% scale",

@@ -259,7 +259,7 @@ def restore(database, source: str | Path, *, confirm=None) -> dict:
             from loyaltycli.base.errors import Cancelled
 
             raise Cancelled(gettext('restore cancelled; nothing was changed'))
-        _upgrade_staged(staged)
+        _upgrade_staged(staged, source)
         database.engine.dispose()
         if not target.exists() or target.stat().st_size == 0:  # an empty new file has nothing to keep
             os.replace(staged, target)
@@ -278,15 +278,19 @@ def restore(database, source: str | Path, *, confirm=None) -> dict:
             **facts}
 
 
-def _upgrade_staged(staged: Path) -> None:
+def _upgrade_staged(staged: Path, source: Path) -> None:
     """The staged copy of a backup taken by an older loyaltycli, upgraded to this program's schema before it
     replaces anything: tills and kiosks left open (which checked the schema when they started) never read
     rows of an older schema (0011_instants: times as text)."""
-    from loyaltycli.store.db import Database, resolve_url
+    from loyaltycli.store.db import Database, NotATime, resolve_url
 
     staged_db = Database(resolve_url(str(staged)), create=False)
     try:
         staged_db.upgrade()
+    except NotATime as refused:  # the backup's own row: said of the backup, not of the live database
+        table, column, row, value = refused.where
+        raise InvalidInput(gettext('cannot restore {file}: {table}.{column} of row {row} holds {value}, which is not a time this program wrote; mend that row in the backup or restore another; nothing was changed').format(
+            file=shown(source), table=table, column=column, row=row, value=value)) from None
     finally:
         staged_db.engine.dispose()
     with closing(sqlite3.connect(os.fsencode(staged))) as conn:  # one file again, as a backup is (opened in WAL mode)

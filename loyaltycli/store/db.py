@@ -25,11 +25,14 @@ KNOWN_REVISIONS = ("0001", "0002_shop", "0003_safety", "0004_consent", "0005_imp
 BUSY_TIMEOUT_SECONDS = float(os.environ.get("LOYALTY_BUSY_TIMEOUT", "15"))
 
 
-def not_a_time(table: str, column: str, row: int, value) -> DatabaseUnavailable:
+class NotATime(DatabaseUnavailable):
     """A migration's refusal of a stored time it cannot convert exactly (0011_instants), in the shop's words
-    (migrations are not scanned for messages)."""
-    return DatabaseUnavailable(_('cannot upgrade the database: {table}.{column} of row {row} holds {value}, which is not a time this program wrote; mend that row (or restore a backup) and run `loyalty db upgrade`; nothing was changed').format(
-        table=table, column=column, row=row, value=repr(value)[:60]))
+    (migrations are not scanned for messages). ``where``: (table, column, row, the value as shown)."""
+
+    def __init__(self, table: str, column: str, row: int, value):
+        self.where = (table, column, row, repr(value)[:60])
+        super().__init__(_('cannot upgrade the database: {table}.{column} of row {row} holds {value}, which is not a time this program wrote; mend that row (or restore a backup) and run `loyalty db upgrade`; nothing was changed').format(
+            table=table, column=column, row=row, value=self.where[3]))
 
 
 def default_path() -> Path:

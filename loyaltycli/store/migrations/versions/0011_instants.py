@@ -46,13 +46,25 @@ def microseconds(column: str) -> str:
             f"+ CAST(substr(substr({column}, 21) || '000000', 1, 6) AS INTEGER) ELSE {column} END")
 
 
+_DATE = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+_MINUTE = _DATE + "[ T][0-9][0-9]:[0-9][0-9]"
+_SECOND = _MINUTE + ":[0-9][0-9]"
+
+
 def readable(column: str) -> str:
-    """SQL: ``column`` holds a text this migration reads exactly: 'YYYY-MM-DD[ HH:MM[:SS[.ffffff]]]' (a 'T'
-    for the space too), as SQLAlchemy and the import wrote it, with no offset; or no text at all."""
-    return (f"(typeof({column}) IN ('null', 'integer') OR typeof({column}) = 'text' "
-            f"AND strftime('%s', substr({column}, 1, 19)) IS NOT NULL AND (length({column}) <= 19 "
-            f"OR substr({column}, 20, 1) = '.' AND length({column}) <= 26 "
-            f"AND substr({column}, 21) NOT GLOB '*[^0-9]*'))")
+    """SQL: ``column`` is NULL, an integer, or a text this migration reads exactly: 'YYYY-MM-DD[ HH:MM[:SS[.ffffff]]]' (a
+    'T' for the space too; no offset), a real date (not 2026-02-30, not year 0) and a real time of day (not
+    24:00), as SQLAlchemy and the import wrote it. strftime alone would also read 'now', '12:00', a Julian
+    day number, 2026-02-30 (as 2 March) or an offset it then drops."""
+    c = column
+    shape = (f"({c} GLOB '{_DATE}' OR {c} GLOB '{_MINUTE}' OR {c} GLOB '{_SECOND}' "
+             f"OR {c} GLOB '{_SECOND}.[0-9]*' AND length({c}) <= 26 AND substr({c}, 21) NOT GLOB '*[^0-9]*')")
+    real = (f"(substr({c}, 1, 4) > '0000' AND date(substr({c}, 1, 10), '+0 days') = substr({c}, 1, 10) "
+            f"AND (length({c}) = 10 OR substr({c}, 12, 2) < '24' AND substr({c}, 15, 2) < '60' "
+            f"AND (length({c}) = 16 OR substr({c}, 18, 2) < '60')))")
+    # an integer is a time already converted: written through UTCDateTime by an earlier migration of the
+    # same upgrade (0008_pass makes the first card key)
+    return f"(typeof({c}) IN ('null', 'integer') OR typeof({c}) = 'text' AND {shape} AND {real})"
 
 
 def _refuse_unreadable(bind, table: str, columns: tuple[str, ...]) -> None:
@@ -61,9 +73,9 @@ def _refuse_unreadable(bind, table: str, columns: tuple[str, ...]) -> None:
     for column in columns:
         row = bind.exec_driver_sql(f"SELECT rowid, {column} FROM {table} WHERE NOT {readable(column)} LIMIT 1").first()
         if row is not None:
-            from loyaltycli.store.db import not_a_time
+            from loyaltycli.store.db import NotATime
 
-            raise not_a_time(table, column, row[0], row[1])
+            raise NotATime(table, column, row[0], row[1])
 
 
 def _time_indexes(bind, table: str, columns: tuple[str, ...]) -> list[tuple[str, str]]:
