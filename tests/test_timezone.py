@@ -176,6 +176,7 @@ def test_the_hour_cache_reads_every_time_as_the_zone_does(zone, naive):
     from loyaltycli.base.errors import InvalidInput
 
     tz = ZoneInfo(zone)
+    naive = naive.replace(fold=0)  # as a till's text reads (hypothesis also draws fold=1: the later reading)
     first, second = naive.replace(tzinfo=tz), naive.replace(tzinfo=tz, fold=1)
     in_gap = first.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None) != naive
     twice = not in_gap and first.utcoffset() != second.utcoffset()
