@@ -63,10 +63,10 @@ _TIME_TEXT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?$")
 def as_0011(rows: list[tuple]) -> list[tuple]:
     """Rows dumped before 0011_instants as they read after it: every stored time text ('2026-03-01
     12:00:00.000000', naive UTC) as microseconds since 1970."""
-    from loyaltycli.base.instants import microseconds_of
+    from loyaltycli.base.instants import microseconds
 
     def value(v):
-        return microseconds_of(datetime.fromisoformat(v)) if isinstance(v, str) and _TIME_TEXT.match(v) else v
+        return microseconds(datetime.fromisoformat(v)) if isinstance(v, str) and _TIME_TEXT.match(v) else v
 
     return [tuple(map(value, row)) for row in rows]
 

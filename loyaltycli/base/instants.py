@@ -11,16 +11,11 @@ MICROSECOND = timedelta(microseconds=1)
 
 
 def microseconds(at: datetime) -> int:
-    """An aware time as microseconds since 1970 (UTC)."""
-    return (at - EPOCH) // MICROSECOND
-
-
-def microseconds_of(at: datetime) -> int:
-    """A time as microseconds since 1970 (UTC); a naive time is read as UTC. How SQLite stores times
+    """A time as microseconds since 1970 (UTC); a naive time is read as UTC. Also how SQLite stores a time
     (store/models.UTCDateTime)."""
     return ((at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)) - EPOCH) // MICROSECOND
 
 
 def instant(us: int) -> datetime:
     """The aware UTC time of ``us`` microseconds since 1970 (the inverse of ``microseconds``)."""
-    return EPOCH + timedelta(microseconds=us)
+    return EPOCH + timedelta(0, 0, us)  # (positional: faster)

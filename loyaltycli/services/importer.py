@@ -38,7 +38,7 @@ from loyaltycli.store.models import ImportRun, LedgerEntry, Purchase, PurchaseIt
 from loyaltycli.store.program import Program, load_program
 from loyaltycli import programs
 from loyaltycli.engine.account import Account, Referrer
-from loyaltycli.base.instants import EPOCH, microseconds
+from loyaltycli.base.instants import EPOCH, instant, microseconds
 from loyaltycli.engine.earning import LEDGER_COLUMNS, PURCHASE, Engine
 from loyaltycli.services import import_runs as runs
 from loyaltycli.tillcsv.translate import ReadOptions
@@ -349,7 +349,7 @@ class Importer(ImportSetUp, BlockCustomers):
                         receipt.at = self.reader.when(receipt.at_text)
                         receipt.us = microseconds(receipt.at)
                     else:
-                        receipt.at, receipt.us = EPOCH + timedelta(0, 0, us), us  # (positional: faster)
+                        receipt.at, receipt.us = instant(us), us
             except LoyaltyError as exc:
                 reject(receipt, str(exc))
                 continue

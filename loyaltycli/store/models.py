@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Column, DateTime, Index, UniqueConstraint, te
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from loyaltycli.base.instants import instant, microseconds_of
+from loyaltycli.base.instants import instant, microseconds
 from loyaltycli.shop.clock import UTC
 
 # Table models are built without pydantic validation (SQLModel fills them field by field), so their
@@ -38,7 +38,7 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return microseconds_of(value)
+            return microseconds(value)
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
         return value

@@ -18,7 +18,7 @@ from loyaltycli.shop.clock import UTC
 from loyaltycli.store.models import (Customer, LedgerEntry, Membership, MembershipPlan, Purchase, PurchaseItem,
                                     Referral, UTCDateTime)
 from loyaltycli.engine.account import Account, Referral as PendingReferral, Referrer
-from loyaltycli.base.instants import EPOCH, MICROSECOND
+from loyaltycli.base.instants import microseconds
 from loyaltycli.engine.earning import Sale
 from loyaltycli.engine.rules.welcome import WELCOME as WELCOME_NOTE
 from loyaltycli.i18n import gettext
@@ -99,7 +99,7 @@ def load_accounts(session: Session, accounts: Iterable[Account], since: datetime
     a rule needs it."""
     referrers = {} if referrers is None else referrers
     sqlite = is_sqlite(session)
-    lo_us = (since - EPOCH) // MICROSECOND
+    lo_us = microseconds(since)
     states = {}
     for account in accounts:
         if account.loaded_from is None or account.loaded_from > lo_us:
@@ -119,9 +119,9 @@ def load_accounts(session: Session, accounts: Iterable[Account], since: datetime
                                 .with_for_update())
         if sqlite:
             # the driver's rows: the stored times are the microseconds the accounts hold
-            rows = session.connection().exec_driver_sql(_SQLITE_SPEND, (param, stored(since), stored(_END_OF_TIME)))
+            rows = session.connection().exec_driver_sql(_SQLITE_SPEND, (param, microseconds(since), microseconds(_END_OF_TIME)))
         else:
-            rows = [(customer_id, (at - EPOCH) // MICROSECOND, amount) for customer_id, at, amount
+            rows = [(customer_id, microseconds(at), amount) for customer_id, at, amount
                     in session.execute(q["spend"], {"ids": param, "lo": since, "hi": _END_OF_TIME})]
         for customer_id, us, amount in rows:  # by customer and time
             state = states[customer_id]
@@ -342,11 +342,6 @@ def _queries(ids_in) -> dict:
     }
 
 
-def stored(value: datetime) -> int:
-    """How the UTCDateTime column stores an aware time on SQLite: microseconds since 1970 (UTC)."""
-    return (value - EPOCH) // MICROSECOND
-
-
 def write_rows(session: Session, table, columns: tuple[str, ...], rows: list,
                cache: dict[datetime, int] | None = None) -> None:
     """One executemany of rows given as sequences in ``columns`` order. On SQLite straight to the driver,
@@ -363,7 +358,7 @@ def write_rows(session: Session, table, columns: tuple[str, ...], rows: list,
         cols: list = list(zip(*rows))
         for i in times:
             for value in set(cols[i]).difference(cache):
-                cache[value] = stored(value)
+                cache[value] = microseconds(value)
             cols[i] = map(cache.__getitem__, cols[i])
         params = list(zip(*cols))
     else:
