@@ -389,7 +389,7 @@ def test_a_restore_waiting_for_the_lock_says_so_to_an_import(cli, shop, db_path,
     """A running import gives the write lock back at its next block when a writer waits (store/db.py
     WriteWaiters); `restore` (a real process) says that it waits too, as tills do, instead of waiting out
     the import's long transaction."""
-    from loyaltycli.store.db import WriteWaiters
+    from loyaltycli.store.waiters import WriteWaiters
 
     backup = tmp_path / "b.db"
     assert cli("backup", str(backup)).exit_code == 0

@@ -101,7 +101,7 @@ def test_with_a_waiting_check_a_transaction_grows_while_nobody_waits_and_ends_wh
 
 
 def test_a_writer_waiting_for_the_sqlite_lock_is_seen_by_the_import(tmp_path):
-    from loyaltycli.store.db import WriteWaiters
+    from loyaltycli.store.waiters import WriteWaiters
 
     path = tmp_path / "loyalty.db"
     importer, till = WriteWaiters(path), WriteWaiters(path)
@@ -116,7 +116,7 @@ def test_a_writer_waiting_for_the_sqlite_lock_is_seen_by_the_import(tmp_path):
 
 
 def test_a_link_planted_as_the_wait_file_is_not_followed(tmp_path):
-    from loyaltycli.store.db import WriteWaiters
+    from loyaltycli.store.waiters import WriteWaiters
 
     target = tmp_path / "elsewhere"
     (tmp_path / "loyalty.db-wait").symlink_to(target)

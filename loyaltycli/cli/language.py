@@ -74,7 +74,7 @@ def shop_words(ctx=None):
     if known is not None:
         locale = known.get("locale")
     else:
-        from loyaltycli.store.db import peek_setting
+        from loyaltycli.store.peek import peek_setting
 
         root = ctx.find_root() if ctx is not None else None
         given = (root.params.get("db") or root.meta.get(DB_GIVEN)) if root is not None else None

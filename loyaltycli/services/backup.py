@@ -313,7 +313,7 @@ def _swap_locked(target: Path, staged: Path, aside: Path, timeout: float) -> Non
         try:
             conn.execute("PRAGMA foreign_keys=OFF")
             conn.execute("ATTACH DATABASE ? AS restored", (_read_only_uri(staged),))
-            from loyaltycli.store.db import WriteWaiters
+            from loyaltycli.store.waiters import WriteWaiters
 
             with WriteWaiters(target).waiting():  # an import running says so and gives the lock back soon
                 conn.execute("BEGIN IMMEDIATE")  # tills wait from here until COMMIT

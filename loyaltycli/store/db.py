@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from loyaltycli.base.files import reason as os_reason
 from loyaltycli.base.errors import DatabaseUnavailable
 from loyaltycli.i18n import _
+from loyaltycli.store.waiters import WriteWaiters
 
 # The newest migration this program knows, and every older one it can upgrade from.
 SCHEMA_HEAD = "0011_instants"
@@ -59,57 +60,6 @@ def resolve_url(db: str | None = None) -> str:
                 return "postgresql+psycopg://" + value[len(prefix):]
         return value
     return path_url(Path(value).expanduser().resolve())
-
-
-PEEK_SECONDS = 2  # the longest a PostgreSQL server is waited for when peeking
-
-
-def peek_setting(db: str | None, key: str) -> str | None:
-    """One stored program setting of the database named by ``db`` (--db), LOYALTY_DB or the default, read
-    without opening the database for use: read-only, no schema check or upgrade, nothing created, no wait
-    for a lock (SQLite) and at most PEEK_SECONDS for a server (PostgreSQL). None when it cannot be read so
-    (no file, locked, unreachable, no such table): for words drawn on the way out (a usage error), never
-    for a command's work."""
-    import json
-    import sqlite3
-
-    try:
-        url = resolve_url(db)
-        if url.startswith("postgresql"):
-            return _peek_server(url, key)
-        path = sqlite_file(url)
-        if path is None or not path.is_file():
-            return None
-        # a log being written beside it is read with it (its -wal and -shm there); else the file alone, as
-        # immutable, which makes neither
-        path = path.absolute()
-        live = all(path.with_name(path.name + side).exists() for side in ("-wal", "-shm"))
-        connection = sqlite3.connect(f"{path.as_uri()}?{'mode=ro' if live else 'immutable=1'}", uri=True,
-                                     timeout=0)
-        try:
-            row = connection.execute("SELECT value FROM program_setting WHERE key = ?", (key,)).fetchone()
-        finally:
-            connection.close()
-        value = json.loads(row[0]) if row is not None else None
-        return value if isinstance(value, str) else None
-    except Exception:  # noqa: BLE001  best effort: the words of an error, never its cause
-        return None
-
-
-def _peek_server(url: str, key: str) -> str | None:
-    import json
-
-    import psycopg
-
-    parsed = make_url(url)
-    conninfo = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    given = parsed.query.get("options") or ""  # the URL's own (a search_path) are kept
-    with psycopg.connect(conninfo, connect_timeout=PEEK_SECONDS,
-                         options=f"-c statement_timeout={PEEK_SECONDS * 1000} -c default_transaction_read_only=on "
-                                 f"{given}".strip()) as connection:
-        row = connection.execute("SELECT value FROM program_setting WHERE key = %s", (key,)).fetchone()
-    value = json.loads(row[0]) if row is not None else None
-    return value if isinstance(value, str) else None
 
 
 def path_url(path: Path) -> str:
@@ -162,62 +112,6 @@ def temp_path(url: str, tag: str) -> Path:
     base = temp_base(url)
     base.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     return temp_beside(base, tag)
-
-
-class WriteWaiters:
-    """Writers waiting for a SQLite database's write lock, told apart from none: each writer holds a shared
-    lock (flock) on ``NAME-wait`` beside the database while its BEGIN IMMEDIATE waits; ``any()`` (the
-    import, between its blocks) asks for an exclusive one without waiting, which fails while a writer
-    waits. SQLite itself cannot tell who waits for its lock. No file (a read-only folder, not a file
-    database): nobody is ever said to wait."""
-
-    def __init__(self, path: Path | None):
-        self.path = Path(str(path) + "-wait") if path is not None else None
-        self._fd: int | None = None
-
-    def _open(self, create: bool = False) -> int | None:
-        if self.path is None:
-            return None
-        try:  # made by the first import that asks (0600); a writer only opens it
-            return os.open(self.path, os.O_RDWR | (os.O_CREAT if create else 0) | getattr(os, "O_CLOEXEC", 0)
-                           | getattr(os, "O_NOFOLLOW", 0),  # a planted link is not followed
-                           0o600)
-        except OSError:
-            return None
-
-    @contextmanager
-    def waiting(self) -> Iterator[None]:
-        fd = self._open()
-        if fd is not None:
-            try:
-                import fcntl
-
-                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except (OSError, ImportError):
-                pass  # someone's check holds it for a moment: this wait goes unsaid
-        try:
-            yield
-        finally:
-            if fd is not None:
-                os.close(fd)  # the lock goes with it
-
-    def any(self) -> bool:
-        """True while another writer waits for the write lock."""
-        if self._fd is None:
-            self._fd = self._open(create=True)
-            if self._fd is None:
-                self.path = None
-                return False
-        try:
-            import fcntl
-
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        except (OSError, ImportError):
-            return False
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-        return False
 
 
 def _preflight_sqlite(path: Path, label: str, create: bool, url_label: str) -> None:
