@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import List, Optional
 
@@ -21,22 +20,24 @@ KEY = typer.Argument(..., help="Customer code, card code, card, e-mail or phone.
 FORCE = typer.Option(False, "--force", help="Replace the file if it exists.")
 
 
-@contextmanager
-def _issued(key: str):
-    """(customer code, current card code) of KEY, issuing the card on first use: the issue is committed when
-    the block ends well, so a file that cannot be written leaves nothing issued."""
+def _code_of(key: str) -> tuple[str, str]:
+    """(customer code, current card code) of KEY, issuing the card on first use."""
     from loyaltycli.services import customers
     from loyaltycli.services import passes
 
     with options.database().session() as session:
         customer = customers.find(session, key)
-        yield customer.code, passes.code_for(session, customer.id)
+        return customer.code, passes.code_for(session, customer.id)
 
 
-def _code_of(key: str) -> tuple[str, str]:
-    """(customer code, current card code) of KEY, issuing the card on first use."""
-    with _issued(key) as codes:
-        return codes
+def _check_files(paths, force: bool) -> None:
+    """The files a command will write refused now (a folder, a link, a file there without --force, a folder
+    missing or read-only), before a customer's first card is issued for them."""
+    from loyaltycli.base import files
+
+    for path in paths:
+        if path is not None:
+            files.check_new(Path(path).expanduser(), force=force)
 
 
 @pass_app.command("show")
@@ -75,11 +76,12 @@ def export(key: str = KEY,
 
     if png is None and svg is None:
         raise InvalidInput(_("give --png FILE and/or --svg FILE"))
-    with _issued(key) as (code, pass_code):
-        if png is not None:
-            qr.save(png, qr.png(pass_code, scale=scale), force=force)
-        if svg is not None:
-            qr.save(svg, qr.svg(pass_code, scale=scale).encode("utf-8"), force=force)
+    _check_files((png, svg), force)
+    code, pass_code = _code_of(key)
+    if png is not None:
+        qr.save(png, qr.png(pass_code, scale=scale), force=force)
+    if svg is not None:
+        qr.save(svg, qr.svg(pass_code, scale=scale).encode("utf-8"), force=force)
     written = [str(p) for p in (png, svg) if p is not None]
     emit({"code": code, "pass_code": pass_code, "png": str(png) if png else None, "svg": str(svg) if svg else None},
          message=_("{code}: card {pass_code} written to {files}").format(code=code, pass_code=pass_code,
@@ -101,7 +103,6 @@ def sheet(keys: Optional[List[str]] = typer.Argument(None, metavar="KEY",
     """
     from sqlalchemy import select
 
-    from loyaltycli.base import files
     from loyaltycli.services import customers
     from loyaltycli.store.models import Customer
     from loyaltycli.services import passes
@@ -112,7 +113,7 @@ def sheet(keys: Optional[List[str]] = typer.Argument(None, metavar="KEY",
         shop = customers.clean_name(shop)
     # A file that cannot be written is refused before any card is issued; the page is drawn after the
     # issue is committed, so tills wait only for the issue (a few ms a card), not for the drawing.
-    files.check_new(Path(out).expanduser(), force=force)
+    _check_files((out,), force)
     with options.database().session() as session:
         if keys:
             people = []

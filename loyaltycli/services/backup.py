@@ -259,7 +259,7 @@ def restore(database, source: str | Path, *, confirm=None) -> dict:
             from loyaltycli.base.errors import Cancelled
 
             raise Cancelled(gettext('restore cancelled; nothing was changed'))
-        _upgrade_staged(staged, source)
+        _upgrade_staged(staged, source, facts["schema"])
         database.engine.dispose()
         if not target.exists() or target.stat().st_size == 0:  # an empty new file has nothing to keep
             os.replace(staged, target)
@@ -278,12 +278,14 @@ def restore(database, source: str | Path, *, confirm=None) -> dict:
             **facts}
 
 
-def _upgrade_staged(staged: Path, source: Path) -> None:
-    """The staged copy of a backup taken by an older loyaltycli, upgraded to this program's schema before it
-    replaces anything: tills and kiosks left open (which checked the schema when they started) never read
-    rows of an older schema (0011_instants: times as text)."""
-    from loyaltycli.store.db import Database, NotATime, resolve_url
+def _upgrade_staged(staged: Path, source: Path, schema: str) -> None:
+    """The staged copy of a backup taken by an older loyaltycli (``schema``: its version), upgraded to this
+    program's schema before it replaces anything: tills and kiosks left open (which checked the schema when
+    they started) never read rows of an older schema (0011_instants: times as text)."""
+    from loyaltycli.store.db import SCHEMA_HEAD, Database, NotATime, resolve_url
 
+    if schema == SCHEMA_HEAD:
+        return
     staged_db = Database(resolve_url(str(staged)), create=False)
     try:
         staged_db.upgrade()
