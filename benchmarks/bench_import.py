@@ -10,7 +10,10 @@
     python benchmarks/bench_import.py --shape all --rows 300000   # every shape, and the UCI-shaped year
 
 Each shape prints the import, its write floor (bench_write_floor.py: the same rows stored with no rules,
-same schema, same transactions) and `sqlite3 .import` of the same file, as CPU seconds and ratios.
+same schema, same transactions) and `sqlite3 .import` of the same file, as CPU seconds and ratios; and the
+bare read (bench_bare_read.py: Python reading the same file into rows and doing nothing else, libraries
+loaded): floor + bare read, as a multiple of the floor ("least x"), is the least any import in Python could
+cost.
 
 It generates a deterministic till file (receipts of 1 to 5 lines over five years, about 2% of them
 refunded later with an `-R` receipt at its own time), enrolls the customers it names (not timed), then runs each
@@ -165,6 +168,12 @@ def floor_child(folder: Path, rows: int, batch_rows: int) -> float:
     return float(out.split("write floor: ")[1].split("s cpu")[0])
 
 
+def bare_child(till: Path, uci: bool) -> float:
+    """bench_bare_read.py over the same file: the whole process's CPU seconds (reading it and nothing else)."""
+    bare = [sys.executable, str(Path(__file__).with_name("bench_bare_read.py")), str(till)]
+    return run_child(bare + ["--uci"] if uci else bare)[3]
+
+
 def run_shape(name: str, folder: Path, args) -> dict:
     """One shape: its file, the import (and its re-run), its write floor and `sqlite3 .import`, CPU seconds."""
     from loyaltycli.store.batches import BATCH_ROWS, LOCK_GAP_SECONDS, LONG_HOLD_SECONDS
@@ -203,7 +212,7 @@ def run_shape(name: str, folder: Path, args) -> dict:
     shutil.copyfile(db, template)
     # The machine's speed drifts from minute to minute: the commands take turns (A B A B), and each one's
     # fastest run (by CPU time) is compared with the other's.
-    sqlite_runs, import_runs, floor_runs = [], [], []
+    sqlite_runs, import_runs, floor_runs, bare_runs = [], [], [], []
     for _ in range(args.repeat):
         clean(db, plain)
         shutil.copyfile(template, db)
@@ -213,9 +222,11 @@ def run_shape(name: str, folder: Path, args) -> dict:
         # when no till waits, so about one transaction per that much of its wall time
         commits = max(-(-rows // BATCH_ROWS), round(import_runs[-1][0] / (LONG_HOLD_SECONDS + LOCK_GAP_SECONDS)))
         floor_runs.append(floor_child(folder, rows, max(1, rows // max(1, commits))))
+        bare_runs.append(bare_child(till, name == "uci"))
     sqlite_s, sqlite_mb, _, sqlite_cpu = min(sqlite_runs, key=lambda run: run[3])
     import_s, import_mb, code, import_cpu = min(import_runs, key=lambda run: run[3])
     floor_cpu = min(floor_runs)
+    bare_cpu = min(bare_runs)
     rerun_s, rerun_mb, rerun_code, rerun_cpu = run_child(loyalty, env)
 
     import sqlite3
@@ -227,9 +238,12 @@ def run_shape(name: str, folder: Path, args) -> dict:
     con.close()
     if args.repeat > 1:
         print(f"[{name}] {args.repeat} runs each; CPU seconds: sqlite3 {sorted(round(r[3], 2) for r in sqlite_runs)}, "
-              f"loyalty {sorted(round(r[3], 2) for r in import_runs)}, floor {sorted(round(r, 2) for r in floor_runs)}")
+              f"loyalty {sorted(round(r[3], 2) for r in import_runs)}, floor {sorted(round(r, 2) for r in floor_runs)}, "
+              f"bare read {sorted(round(r, 2) for r in bare_runs)}")
     print(f"[{name}] sqlite3 .import     : {sqlite_s:7.2f}s (cpu {sqlite_cpu:6.2f}s)  peak RSS {sqlite_mb} MB")
     print(f"[{name}] write floor         :          (cpu {floor_cpu:6.2f}s)  {floor_cpu / sqlite_cpu:.1f}x sqlite3")
+    print(f"[{name}] bare read           :          (cpu {bare_cpu:6.2f}s)  floor + bare read = "
+          f"{(floor_cpu + bare_cpu) / floor_cpu:.2f}x floor: the least any import in Python could cost")
     print(f"[{name}] loyalty import      : {import_s:7.2f}s (cpu {import_cpu:6.2f}s)  peak RSS {import_mb} MB  "
           f"exit {code}  {import_cpu / sqlite_cpu:.1f}x sqlite3, {import_cpu / floor_cpu:.2f}x floor")
     print(f"[{name}] loyalty import again: {rerun_s:7.2f}s (cpu {rerun_cpu:6.2f}s)  peak RSS {rerun_mb} MB  "
@@ -237,7 +251,7 @@ def run_shape(name: str, folder: Path, args) -> dict:
     print(f"[{name}] database: {purchases:,} purchases, {items:,} line items, {ledger_rows:,} ledger rows, "
           f"{points:,} points", flush=True)
     return {"shape": name, "rows": rows, "sqlite": sqlite_cpu, "floor": floor_cpu, "import": import_cpu,
-            "peak_mb": import_mb, "rerun": rerun_cpu}
+            "bare": bare_cpu, "peak_mb": import_mb, "rerun": rerun_cpu}
 
 
 def main() -> None:
@@ -275,11 +289,11 @@ def main() -> None:
     os.environ["LOYALTY_NOW"] = NOW
     results = [run_shape(name, folder / name if len(shapes) > 1 else folder, args) for name in shapes]
     print(f"\n{'shape':12} {'rows':>9} {'sqlite3 s':>9} {'floor s':>8} {'import s':>9} {'x sqlite3':>9} "
-          f"{'x floor':>8} {'floor x':>8} {'peak MB':>8}")
+          f"{'x floor':>8} {'floor x':>8} {'bare s':>7} {'least x':>8} {'peak MB':>8}")
     for r in results:
         print(f"{r['shape']:12} {r['rows']:>9,} {r['sqlite']:>9.2f} {r['floor']:>8.2f} {r['import']:>9.2f} "
               f"{r['import'] / r['sqlite']:>9.1f} {r['import'] / r['floor']:>8.2f} {r['floor'] / r['sqlite']:>8.1f} "
-              f"{r['peak_mb']:>8}")
+              f"{r['bare']:>7.2f} {(r['floor'] + r['bare']) / r['floor']:>8.2f} {r['peak_mb']:>8}")
     print(machine())
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)

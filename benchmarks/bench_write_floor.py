@@ -79,7 +79,7 @@ def transactions(tables: dict, file_rows: int, batch_rows: int) -> list[dict[str
     item_p = tables["purchase_item"][0].index("purchase_id") if item_rows else 0
     out = []
     written: set[int] = set()
-    items_at = ledger_at = 0
+    items_at = 0
     ledger_by_purchase: dict[int, list] = {}
     ledger_by_customer: dict[int, list] = {}
     for row in ledger:
