@@ -79,6 +79,8 @@ def test_the_cli_upgrades_text_times_to_microseconds_and_reads_them_back(tmp_pat
     ("customer", "enrolled_at", 46000.5),                      # a number that is not microseconds
     ("ledger", "expires_at", "now"),                           # strftime's word: the moment of the upgrade
     ("purchase", "at", "2026-02-30 10:00:00"),                 # strftime's 2 March
+    ("ledger", "expires_at", "2026-13-01 10:00:00.000000"),    # no such month: NULL to strftime (and to date())
+    ("customer", "enrolled_at", "2026-01-00 10:00:00.000000"), # no such day
 ])
 def test_a_time_the_migration_cannot_read_exactly_stops_the_upgrade_with_nothing_changed(
         tmp_path, cli, table, column, value):

@@ -64,7 +64,8 @@ def readable(column: str) -> str:
             f"AND (length({c}) = 16 OR substr({c}, 18, 2) < '60')))")
     # an integer is a time already converted: written through UTCDateTime by an earlier migration of the
     # same upgrade (0008_pass makes the first card key)
-    return f"(typeof({c}) IN ('null', 'integer') OR typeof({c}) = 'text' AND {shape} AND {real})"
+    # coalesce: date() of a month 13 or a day 0 is NULL, which would make the whole test NULL (not false)
+    return f"coalesce(typeof({c}) IN ('null', 'integer') OR typeof({c}) = 'text' AND {shape} AND {real}, 0)"
 
 
 def _refuse_unreadable(bind, table: str, columns: tuple[str, ...]) -> None:
