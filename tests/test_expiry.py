@@ -233,3 +233,24 @@ def test_refund_of_expired_points_gives_the_same_result_whenever_expire_runs(cli
     result = cli.json("expire")
     assert (result["candidates"], result["points"]) == (1, 1)
     assert cli.json("balance", "C000002")["balance"] == 0
+
+
+def test_every_command_that_reports_a_balance_reports_the_spendable_one(cli):
+    """Points expired and not written off yet are not the customer's: a sale, an award, a refund, a merge and
+    its confirmation report the balance `balance` shows, not the sum of the rows (which still holds them)."""
+    _shop(cli)  # of 190 points, 150 expired by now (welcome and March) and `expire` has not run
+    assert cli.json("balance", "C000001")["balance"] == 40
+    sale = cli.json("purchase", "C000001", "10.00", "--receipt", "N1")
+    assert (sale["points"], sale["balance"]) == (10, 50)
+    assert cli("purchase", "C000001", "5.00", "--receipt", "N2").stdout == (
+        "C000001: +5 points for 5.00 (receipt N2); balance 55, tier Bronze\n")
+    assert cli.json("award", "C000001", "5", "--reason", "goodwill")["balance"] == 60
+    refund = cli.json("refund", "N1")
+    assert (refund["points"], refund["balance"]) == (-10, 50)
+    assert cli.json("balance", "C000001")["balance"] == 50
+    cli("enroll", "Ann B", "--email", "annb@example.ie", "--at", "2025-01-10")  # her 50 expired too
+    merged = cli.json("customer", "merge", "C000001", "C000002", "--yes")
+    assert merged["balance"] == 50
+    assert cli.json("balance", "C000001")["balance"] == 50
+    refused = cli("redeem", "C000001", "100")  # and 50 is what can be spent
+    assert (refused.exit_code, refused.stderr) == (1, "error: C000001 has 50 points; 100 needed\n")

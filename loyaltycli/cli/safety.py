@@ -145,12 +145,13 @@ def _fault_point(name: str) -> None:
 
 
 def _describe(session, customer) -> str:
+    from loyaltycli.shop import clock
     from loyaltycli.store import ledger
 
     return _("{code} {name}, {contact}, balance {balance} points").format(
         code=customer.code, name=customer.name or _("(no name)"),
         contact=customer.email or customer.phone or customer.card or _("no contact"),
-        balance=ledger.balance(session, customer.id))
+        balance=ledger.spendable(session, customer.id, clock.now()))
 
 
 def customer_merge(keep: str = typer.Argument(..., help="The customer to keep (code, card, e-mail or phone)."),

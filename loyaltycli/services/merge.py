@@ -116,7 +116,7 @@ def merge_customers(session: Session, keep: Customer, duplicate: Customer, *,
     duplicate.merged_into_id = keep.id
     session.flush()
     return MergeResult(keep=keep.code, duplicate=duplicate.code, points=points, lots=lots, moved=moved,
-                       filled=filled, balance=ledger.balance(session, keep.id))
+                       filled=filled, balance=ledger.spendable(session, keep.id, at))
 
 
 PERSONAL_FIELDS = ("name", "phone", "email", "card", "birthday", "tax_id")

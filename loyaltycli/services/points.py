@@ -131,12 +131,10 @@ def post_purchase(session: Session, program: Program, customer: Customer, amount
 
 
 def _balance_and_spend(session: Session, program: Program, customer_id: int) -> tuple[int, int]:
-    """``ledger.balance`` and the qualifying spend now (``rules.current_tier``'s), in one statement."""
+    """``ledger.spendable`` and the qualifying spend now (``rules.current_tier``'s)."""
     now = clock.now()
-    points = (select(func.coalesce(func.sum(LedgerEntry.delta), 0))
-              .where(LedgerEntry.customer_id == customer_id).scalar_subquery())
-    spend = rules.window_spend(program, customer_id, now, inclusive=True)
-    return tuple(session.execute(select(points, spend)).one())
+    spend = session.execute(select(rules.window_spend(program, customer_id, now, inclusive=True))).scalar_one()
+    return ledger.spendable(session, customer_id, now), spend
 
 
 def _write(session: Session, purchase: list, rows: list[list], items: list[tuple] = ()) -> int:
@@ -287,7 +285,7 @@ def post_refund(session: Session, program: Program, sale: Purchase, amount: int 
                                  None, None], decision.rows)
     programs.write(session, decision.writes, {None: refund_pk})
     return RefundResult(receipt_id=sale.receipt_id, refund_id=refund_id, code=customer.code, amount=amount,
-                        points=decision.earned, balance=ledger.balance(session, sale.customer_id))
+                        points=decision.earned, balance=ledger.spendable(session, sale.customer_id, clock.now()))
 
 
 def _refund_id(session: Session, sale: Purchase) -> str:
@@ -327,7 +325,7 @@ def award(session: Session, program: Program, customer: Customer, points: int, r
     else:
         expires = program.expiry_for(at)
     ledger.post(session, customer.id, kind, points, at, expires_at=expires, bonus_key=bonus_key, note=reason)
-    return ledger.balance(session, customer.id)
+    return ledger.spendable(session, customer.id, clock.now())
 
 
 @dataclass

@@ -304,6 +304,12 @@ def spendable_and_expiring(session: Session, customer_id: int, now: datetime,
     return _spendable(_lot_rows(session, customer_id), now, days)
 
 
+def spendable(session: Session, customer_id: int, now: datetime) -> int:
+    """The balance a customer can spend at ``now``, as `balance` shows it: every row, less the points that
+    expired by then and are not written off yet (what a sale, refund or award reports after it)."""
+    return _spendable(_lot_rows(session, customer_id), now, 0)[0]
+
+
 def _spendable(rows, now: datetime, days: int) -> tuple[int, list[tuple[datetime, int]]]:
     """The balance (every row, as ``balance`` sums them) less the points expired and not yet written off,
     and the points due soon, from the customer's rows (id, kind, delta, at, expires_at, lot_id) by time."""
