@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import re
 import email.policy
+import email.utils
 import io
 import socket
 import stat
@@ -263,6 +264,24 @@ def test_outbox_writes_parseable_eml_files_with_the_card_qr_inline(shop, tmp_pat
     assert len(list(out.iterdir())) == 2
 
 
+@pytest.mark.parametrize("name, shop_name", [
+    ("Zé <outro@evil.example>", "Café <Aurora>"),       # not ASCII, and an address in the name
+    ("Ana \"Nini\" Silva", "Café \"Aurora\""),         # quotes
+    ("Ana (Silva)", "Café (Aurora)"),                    # a comment's brackets
+    ("Silva, Ana", "Padaria Silva, Lda."),               # a comma: two addresses when unquoted
+])
+def test_the_headers_name_the_shop_and_the_customer_whatever_their_names_hold(cli, tmp_path, name, shop_name):
+    for key, value in [("mail_from", "loja@example.pt"), ("shop_name", shop_name)]:
+        assert cli("program", "set", key, value).exit_code == 0
+    assert cli("enroll", name, "--email", "ze@example.pt", "--consent").exit_code == 0
+    assert cli("notify", "statements", "--outbox", tmp_path / "out").exit_code == 0
+    [path] = (tmp_path / "out").iterdir()
+    msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert [(a.display_name, a.addr_spec) for a in msg["To"].addresses] == [(name, "ze@example.pt")]
+    assert [(a.display_name, a.addr_spec) for a in msg["From"].addresses] == [(shop_name, "loja@example.pt")]
+    assert email.utils.getaddresses([str(msg["To"])]) == [(name, "ze@example.pt")]  # as a mail program reads it
+
+
 def test_one_click_unsubscribe_with_an_https_page(shop, tmp_path):
     assert shop("program", "set", "unsubscribe_url", "http://cafe.example.pt/stop").exit_code == 1
     assert shop("program", "set", "unsubscribe_url", "https://cafe.example.pt/stop").exit_code == 0
@@ -303,6 +322,12 @@ def test_bad_settings_and_missing_server_are_refused(shop, tmp_path, monkeypatch
     assert result.exit_code == 1 and "is not a folder" in result.stderr
     result = shop("notify", "statements", "--outbox", tmp_path / "no" / "out")
     assert result.exit_code == 1 and "parent folder does not exist" in result.stderr
+    monkeypatch.chdir(tmp_path)
+    for empty in ("", "  "):  # a script's unset variable: not the current folder
+        result = shop("notify", "statements", "--outbox", empty)
+        assert (result.exit_code, result.stderr) == (
+            1, "error: --outbox is empty; give the folder to write the messages in\n")
+    assert not list(tmp_path.glob("*.eml"))
     assert not (tmp_path / "no").exists()
     assert shop("program", "set", "smtp_host", "127.0.0.1").exit_code == 0
     assert shop("program", "set", "smtp_user", "cafe").exit_code == 0

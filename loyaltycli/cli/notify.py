@@ -3,7 +3,6 @@ loyaltycli/customer/notify.py and loyaltycli/customer/statements.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import typer
@@ -22,7 +21,7 @@ RETRY = typer.Option(False, "--retry",
                           "already).")
 
 
-def _give(kind: str, outbox: Optional[Path], retry: bool, *, since=None, days: int = 30) -> None:
+def _give(kind: str, outbox: Optional[str], retry: bool, *, since=None, days: int = 30) -> None:
     import sys
 
     from loyaltycli.cli.render import emit
@@ -73,7 +72,7 @@ def statements(
     since: Optional[str] = typer.Option(None, "--since", metavar="DATE",
                                         help="List the rows from DATE on (default: since each customer's "
                                              "last statement; the first one lists every row)."),
-    outbox: Optional[Path] = OUTBOX,
+    outbox: Optional[str] = OUTBOX,
     retry: bool = RETRY,
 ) -> None:
     """E-mail each customer who agreed to e-mail offers a statement: balance and its value, what
@@ -92,7 +91,7 @@ def statements(
 @notify_app.command("expiring")
 def expiring(
     days: int = typer.Option(30, "--days", min=1, max=3650, help="Points expiring within this many days."),
-    outbox: Optional[Path] = OUTBOX,
+    outbox: Optional[str] = OUTBOX,
     retry: bool = RETRY,
 ) -> None:
     """E-mail each customer who agreed to e-mail offers and has points expiring within --days a

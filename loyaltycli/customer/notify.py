@@ -136,9 +136,11 @@ class Outbox:
 
     via = "outbox"
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: str | Path):
         from loyaltycli.base import files
 
+        if not str(folder).strip():  # Path("") is the current folder: a script's unset variable would write there
+            raise InvalidInput(_("--outbox is empty; give the folder to write the messages in"))
         self.folder = Path(folder).expanduser()
         shown = files.shown(self.folder)
         try:

@@ -184,7 +184,8 @@ def unsubscribe_url(sender: Sender, statement: Statement) -> str:
 
 def message(statement: Statement, sender: Sender, *, now: datetime | None = None) -> EmailMessage:
     """The e-mail: text and HTML alternatives, the card's QR inline, List-Unsubscribe headers."""
-    from email.utils import format_datetime, formataddr, make_msgid
+    from email.headerregistry import Address
+    from email.utils import format_datetime, make_msgid
 
     from loyaltycli.customer import qr
     from loyaltycli.shop import clock
@@ -194,8 +195,10 @@ def message(statement: Statement, sender: Sender, *, now: datetime | None = None
     subject, text, html = render(statement, sender, cid[1:-1])
     msg = EmailMessage()
     msg["Subject"] = subject
-    msg["From"] = formataddr((sender.shop_name, sender.mail_from)) if sender.shop_name else sender.mail_from
-    msg["To"] = formataddr((statement.name, statement.email)) if statement.name else statement.email
+    # Address objects: the header is written from the name as it is (quoted, or encoded when it is not
+    # ASCII); formataddr's text would be read again, and 'Zé <x@y>' would name x@y as the address
+    msg["From"] = Address(sender.shop_name or "", addr_spec=sender.mail_from)
+    msg["To"] = Address(statement.name or "", addr_spec=statement.email)
     if sender.reply_to:
         msg["Reply-To"] = sender.reply_to
     msg["Date"] = format_datetime(now or clock.now())
