@@ -69,6 +69,18 @@ def test_slip_prints_a_sale_again_with_its_own_points(shop, cli):
     assert "Balance: 65 points" in result.stdout  # the account as it stands now
 
 
+def test_a_sale_moved_by_a_merge_keeps_its_own_points_on_the_slip(shop, cli):
+    """Merge moves the duplicate's purchases to the customer kept and carries the points over; the sale's
+    rows stay the duplicate's (append-only). The reprint names the customer kept and the sale's points."""
+    shop("enroll", "João G.", "--email", "joao@example.pt", "--no-input")
+    shop("purchase", "C000002", "20.00", "--receipt", "M-2")
+    assert cli.json("slip", "M-2")["points"] == 20
+    shop("customer", "merge", "C000001", "C000002", "--yes")
+    moved = cli.json("slip", "M-2")
+    assert (moved["code"], moved["points"], moved["balance"]) == ("C000001", 20, 62 + 50 + 20)
+    assert "This visit: +20 points" in cli("slip", "M-2").stdout
+
+
 def test_slip_json_has_stable_keys_amounts_as_strings_and_points_as_integers(shop, cli):
     data = cli.json("slip", "R-1")
     assert set(data) == SLIP_KEYS

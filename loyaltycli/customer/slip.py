@@ -14,7 +14,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from loyaltycli import i18n
@@ -99,9 +99,12 @@ def build(session: Session, program: Program, sale: Purchase) -> Slip:
     if customer is None or customer.status != "active":
         raise RuleNotMet(_('receipt {receipt} belongs to a customer merged into another or '
                            'forgotten; there is no slip to print').format(receipt=sale.receipt_id))
+    # the sale's own rows: the customer's, or a duplicate's merged into them (merge moves the purchase and
+    # carries the points over; the rows stay where they were written). A referrer's bonus is not the visit's.
+    holders = select(Customer.id).where(Customer.merged_into_id == customer.id)
     rows = session.execute(select(LedgerEntry.kind, LedgerEntry.delta)
                            .where(LedgerEntry.purchase_id == sale.id,
-                                  LedgerEntry.customer_id == customer.id)
+                                  or_(LedgerEntry.customer_id == customer.id, LedgerEntry.customer_id.in_(holders)))
                            .order_by(LedgerEntry.id)).all()
     return _made(session, program, customer, rows, sale=sale)
 
