@@ -490,5 +490,6 @@ def test_a_line_is_measured_as_printed_in_its_code_page():
     text = "abcdefghijklmnop 1,50\u00a0€"  # 23 characters; 25 on paper in cp852
     assert fit(text, 24, "cp858") == [text]
     assert fit(text, 24, "cp852") == ["abcdefghijklmnop", "1,50\u00a0€"]  # the amount whole, on its line
-    assert fit("  incl. welcome bonus +50", 12) == ["  incl.", "welcome", "bonus +50"]
+    assert fit("  incl. welcome bonus +50", 12) == ["  incl.", "  welcome", "  bonus +50"]  # each line indented
+    assert fit("  LC1.ABCDEFGH.12.MNOPQRSTUVWX", 20) == ["  LC1.ABCDEFGH.12.", "  MNOPQRSTUVWX"]
     assert fit("", 24) == [""]

@@ -233,13 +233,18 @@ def printed_width(text: str, page: str) -> int:
 
 def fit(text: str, width: int, page: str = escpos.DEFAULT_PAGE) -> list[str]:
     """``text`` as lines that print no wider than ``width`` in ``page``: broken at spaces (an amount's
-    no-break spaces hold it together; the text's leading spaces stay on its first line); a word wider than
-    the line (a code, a long name) is cut at its separators, else evenly (``cut_code``)."""
+    no-break spaces hold it together; the text's leading spaces begin each of its lines, unless they would
+    take half the line); a word wider than the line (a code, a long name) is cut at its separators, else
+    evenly (``cut_code``)."""
     from loyaltycli.base.wrapping import pack
 
-    return pack((word for word in text.split(" ") if word), width, lambda line: printed_width(line, page),
-                lambda word: cut_code(word, width, page), indent=text[:len(text) - len(text.lstrip(" "))],
-                holds=str.strip)
+    indent = text[:len(text) - len(text.lstrip(" "))]
+    if len(indent) * 2 > width:
+        indent = ""
+    inner = width - len(indent)
+    lines = pack((word for word in text.split(" ") if word), inner, lambda line: printed_width(line, page),
+                 lambda word: cut_code(word, inner, page), holds=str.strip)
+    return [indent + line if line else line for line in lines]
 
 
 SEPARATORS = ".-/:_"
