@@ -15,7 +15,7 @@ from escpos_helpers import parse, tcp_printer as _tcp_printer
 
 SLIP_KEYS = {"receipt_id", "at", "printed_at", "code", "name", "language", "currency", "amount", "points",
              "bonuses", "balance", "value", "tier", "next_tier", "missing_for_next_tier", "next_reward", "cards",
-             "expiring_soon", "qr", "offers", "lines"}
+             "expiring_soon", "refunded", "points_refunded", "qr", "offers", "lines"}
 CARD_KEYS = {"card", "stamps", "stamps_needed", "stamps_this_visit", "reward", "vouchers", "voucher_expires"}
 
 
@@ -79,6 +79,23 @@ def test_a_sale_moved_by_a_merge_keeps_its_own_points_on_the_slip(shop, cli):
     moved = cli.json("slip", "M-2")
     assert (moved["code"], moved["points"], moved["balance"]) == ("C000001", 20, 62 + 50 + 20)
     assert "This visit: +20 points" in cli("slip", "M-2").stdout
+
+
+def test_a_reprint_after_refunds_says_what_they_gave_back(shop, cli):
+    """R-1: 12.50, 12 points. Two partial refunds, then the rest: each reprint says what went back so far,
+    under the visit's own points, in the customer's language; the balance is the account's now."""
+    assert (cli.json("slip", "R-1")["refunded"], cli.json("slip", "R-1")["points_refunded"]) == ("0.00", 0)
+    shop("refund", "R-1", "--amount", "2.50")
+    shop("refund", "R-1", "--amount", "5.00")
+    data = cli.json("slip", "R-1")
+    assert (data["points"], data["refunded"], data["points_refunded"], data["balance"]) == (12, "7.50", -7, 55)
+    at = data["lines"].index("This visit: +12 points")
+    assert data["lines"][at + 1] == "  refunded 7,50\xa0€: -7 points"
+    shop("refund", "R-1")
+    data = cli.json("slip", "R-1")
+    assert (data["refunded"], data["points_refunded"], data["balance"]) == ("12.50", -12, 50)
+    shop("customer", "edit", "C000001", "--lang", "pt")
+    assert "  devolvido 12,50\xa0€: -12 pontos" in cli("slip", "R-1").stdout
 
 
 def test_slip_json_has_stable_keys_amounts_as_strings_and_points_as_integers(shop, cli):

@@ -14,7 +14,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from loyaltycli import i18n
@@ -83,6 +83,9 @@ class Slip:
     invite_code: str | None = None
     invite_points: int = 0
     invite_min: int = 0
+    # a sale's refunds so far (a reprint after a return): cents given back and the points they took back (<= 0)
+    refunded: int = 0
+    refund_points: int = 0
 
 
 def for_receipt(session: Session, program: Program, receipt_id: str,
@@ -101,12 +104,17 @@ def build(session: Session, program: Program, sale: Purchase) -> Slip:
                            'forgotten; there is no slip to print').format(receipt=sale.receipt_id))
     # the sale's own rows: the customer's, or a duplicate's merged into them (merge moves the purchase and
     # carries the points over; the rows stay where they were written). A referrer's bonus is not the visit's.
-    holders = select(Customer.id).where(Customer.merged_into_id == customer.id)
+    holders = or_(LedgerEntry.customer_id == customer.id,
+                  LedgerEntry.customer_id.in_(select(Customer.id).where(Customer.merged_into_id == customer.id)))
     rows = session.execute(select(LedgerEntry.kind, LedgerEntry.delta)
-                           .where(LedgerEntry.purchase_id == sale.id,
-                                  or_(LedgerEntry.customer_id == customer.id, LedgerEntry.customer_id.in_(holders)))
+                           .where(LedgerEntry.purchase_id == sale.id, holders)
                            .order_by(LedgerEntry.id)).all()
-    return _made(session, program, customer, rows, sale=sale)
+    refunds = select(Purchase.id).where(Purchase.refund_of_id == sale.id)
+    refunded, taken = session.execute(select(
+        select(func.coalesce(-func.sum(Purchase.amount), 0)).where(Purchase.refund_of_id == sale.id).scalar_subquery(),
+        select(func.coalesce(func.sum(LedgerEntry.delta), 0))
+        .where(LedgerEntry.purchase_id.in_(refunds), holders).scalar_subquery())).one()
+    return _made(session, program, customer, rows, sale=sale, refunded=refunded, refund_points=taken)
 
 
 def for_enrolment(session: Session, program: Program, customer: Customer) -> Slip:
@@ -120,9 +128,9 @@ def for_enrolment(session: Session, program: Program, customer: Customer) -> Sli
 
 
 def _made(session: Session, program: Program, customer: Customer, rows,
-          sale: Purchase | None) -> Slip:
+          sale: Purchase | None, **refunds) -> Slip:
     """A slip of ``customer``'s account now; ``rows``: (kind, delta) of the visit (of a sale) or of
-    joining (``sale`` None: a welcome slip)."""
+    joining (``sale`` None: a welcome slip); ``refunds``: the sale's (``refunded``, ``refund_points``)."""
     from loyaltycli.services import accounts
 
     account = accounts.account(session, program, customer, recent=1)
@@ -150,7 +158,7 @@ def _made(session: Session, program: Program, customer: Customer, rows,
         expiring=[(e["expires_at"], e["points"]) for e in account["expiring_soon"]],
         offers=bool(customer.consent), qr=card_code(session, customer), own_language=own,
         welcome=sale is None, shop=program.shop_name if sale is None else "",
-        **(_invite(program, customer) if sale is None else {}))
+        **refunds, **(_invite(program, customer) if sale is None else {}))
 
 
 def _invite(program: Program, customer: Customer) -> dict:
@@ -310,6 +318,9 @@ def _lines(slip: Slip, width: int, page: str) -> list[escpos.Line | escpos.QR]:
             add(_("On joining: {credit} credit").format(credit=credit), bold=True)
         else:
             add(_("This visit: {credit} credit").format(credit=credit), bold=True)
+        if slip.refunded:
+            add("  " + _("refunded {amount}: {credit} credit").format(
+                amount=money(slip.refunded), credit=_signed_money(slip.refund_points * slip.point_value)))
         add(_("Credit: {credit}").format(credit=money(slip.value)), bold=True)
     else:
         if slip.welcome:
@@ -321,6 +332,10 @@ def _lines(slip: Slip, width: int, page: str) -> list[escpos.Line | escpos.QR]:
         for kind, points in slip.bonuses:
             add("  " + _("incl. {bonus} {points}").format(bonus=_(BONUS_NAMES.get(kind, kind)),
                                                          points=f"{points:+d}"))
+        if slip.refunded:
+            add("  " + ngettext("refunded {amount}: {points} point", "refunded {amount}: {points} points",
+                                abs(slip.refund_points)).format(amount=money(slip.refunded),
+                                                                points=f"{slip.refund_points:+d}"))
         add(ngettext("Balance: {points} point ({value})", "Balance: {points} points ({value})",
                      abs(slip.balance)).format(points=slip.balance, value=money(slip.value)),
             bold=True)
@@ -420,6 +435,7 @@ def as_json(slip: Slip, width: int = DEFAULT_WIDTH) -> dict:
                   for c in slip.cards],
         "expiring_soon": [{"expires_at": clock.iso(when), "points": points}
                           for when, points in slip.expiring],
+        "refunded": format_amount(slip.refunded), "points_refunded": slip.refund_points,
         "qr": slip.qr, "offers": slip.offers,
         "lines": text_lines(lines(slip, width)),
     } | ({"invite": None if slip.invite_code is None else {
