@@ -24,8 +24,9 @@ BOUNDS = {
     "balance": (6, 1) if PG else (7, 1),
     "balance, stamp cards": (9, 1) if PG else (10, 1),
     "customer show": (7, 1) if PG else (8, 1),  # one of them the consent answers per channel
-    "purchase": (13, 1) if PG else (12, 1),
-    "purchase, stamp cards": (20, 1) if PG else (17, 1),
+    # the balance a purchase reports is the spendable one: the customer's ledger read for it (one statement)
+    "purchase": (14, 1) if PG else (13, 1),
+    "purchase, stamp cards": (21, 1) if PG else (18, 1),
 }
 
 

@@ -87,7 +87,7 @@ def test_csv_refused_where_it_does_not_apply(cli):
 def test_plurals_agree_with_their_count(cli):
     shop(cli)
     result = cli("award", "C000001", "1", "--reason", "a penny")
-    assert result.stdout == "C000001: +1 point (a penny); balance 75\n"
+    assert result.stdout == "C000001: +1 point (a penny); balance 1\n"  # the 74 expired by now: spendable
     result = cli("expire", "--as-of", "2026-06-14")
     assert result.stdout == ("expired 74 points of 1 customer (as of the end of 2026-06-14; 1 checked)\n"
                              ), result.stdout

@@ -45,12 +45,14 @@ def release(cli_db_path=None):
 
 @pytest.fixture
 def filled(cli, db_path):
-    """The test's database with a customer and ~40k ledger rows (so copies take a moment), checkpointed."""
+    """The test's database with a customer who buys (C000001) and ~40k ledger rows of another (so copies take
+    a moment; a sale reads its own customer's rows for the balance it reports), checkpointed."""
     assert cli("enroll", "Aoife Byrne", "--email", "aoife@example.ie").exit_code == 0
+    assert cli("enroll", "Filler", "--email", "filler@example.ie").exit_code == 0
     release()
     with closing(sqlite3.connect(db_path)) as conn:
         conn.executemany("INSERT INTO ledger (customer_id, kind, delta, at, note, recorded_at) "
-                         "VALUES (1, 'award', 1, '2026-01-01 00:00:00.000000', ?, '2026-01-01 00:00:00.000000')",
+                         "VALUES (2, 'award', 1, 1767225600000000, ?, 1767225600000000)",
                          [(f"filler row {i} " + "x" * 60,) for i in range(40000)])
         conn.commit()
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
