@@ -81,6 +81,22 @@ def test_a_sale_moved_by_a_merge_keeps_its_own_points_on_the_slip(shop, cli):
     assert "This visit: +20 points" in cli("slip", "M-2").stdout
 
 
+@pytest.mark.parametrize("keep, duplicate", [("C000002", "C000003"), ("C000003", "C000002")])
+def test_a_referrers_bonus_is_not_the_visit_when_referrer_and_referee_are_merged(shop, cli, keep, duplicate):
+    """Someone enrols again with their own referral code: their first sale gives the referee bonus (theirs,
+    the visit's) and the referrer bonus (the other account's). Merged either way, the slip of that sale
+    shows the visit's points alone: the sale's points and the referee bonus."""
+    shop("enroll", "Rita", "--email", "rita@example.pt", "--at", "2026-05-01")
+    code = shop("referral", "code", "C000002", "-q").stdout.strip()
+    shop("enroll", "Rita S.", "--email", "rita.s@example.pt", "--referral-code", code, "--at", "2026-05-02")
+    shop("purchase", "C000003", "30.00", "--receipt", "K-1", "--at", "2026-05-03")
+    before = cli.json("slip", "K-1")
+    assert (before["points"], before["bonuses"]) == (130, [{"kind": "referral", "points": 100}])
+    shop("customer", "merge", keep, duplicate, "--yes")
+    after = cli.json("slip", "K-1")
+    assert (after["code"], after["points"], after["bonuses"]) == (keep, 130, [{"kind": "referral", "points": 100}])
+
+
 def test_a_reprint_after_refunds_says_what_they_gave_back(shop, cli):
     """R-1: 12.50, 12 points. Two partial refunds, then the rest: each reprint says what went back so far,
     under the visit's own points, in the customer's language; the balance is the account's now."""

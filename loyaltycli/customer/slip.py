@@ -14,7 +14,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from loyaltycli import i18n
@@ -102,19 +102,22 @@ def build(session: Session, program: Program, sale: Purchase) -> Slip:
     if customer is None or customer.status != "active":
         raise RuleNotMet(_('receipt {receipt} belongs to a customer merged into another or '
                            'forgotten; there is no slip to print').format(receipt=sale.receipt_id))
-    # the sale's own rows: the customer's, or a duplicate's merged into them (merge moves the purchase and
-    # carries the points over; the rows stay where they were written). A referrer's bonus is not the visit's.
+    # The visit's own rows, of the sale and of its refunds: the customer's, or those of a duplicate merged
+    # into them (merge moves the purchase and carries the points over; the rows stay where they were
+    # written). A referrer's bonus for this sale is not the visit's: both referral rows are keyed by the
+    # referee ("referral:ID"), and the referrer's belongs to another customer (who may be merged in too).
+    refunds = session.execute(select(Purchase.id, Purchase.amount).where(Purchase.refund_of_id == sale.id)).all()
     holders = or_(LedgerEntry.customer_id == customer.id,
                   LedgerEntry.customer_id.in_(select(Customer.id).where(Customer.merged_into_id == customer.id)))
-    rows = session.execute(select(LedgerEntry.kind, LedgerEntry.delta)
-                           .where(LedgerEntry.purchase_id == sale.id, holders)
-                           .order_by(LedgerEntry.id)).all()
-    refunds = select(Purchase.id).where(Purchase.refund_of_id == sale.id)
-    refunded, taken = session.execute(select(
-        select(func.coalesce(-func.sum(Purchase.amount), 0)).where(Purchase.refund_of_id == sale.id).scalar_subquery(),
-        select(func.coalesce(func.sum(LedgerEntry.delta), 0))
-        .where(LedgerEntry.purchase_id.in_(refunds), holders).scalar_subquery())).one()
-    return _made(session, program, customer, rows, sale=sale, refunded=refunded, refund_points=taken)
+    found = session.execute(
+        select(LedgerEntry.purchase_id, LedgerEntry.kind, LedgerEntry.delta, LedgerEntry.customer_id,
+               LedgerEntry.bonus_key)
+        .where(LedgerEntry.purchase_id.in_([sale.id, *(r.id for r in refunds)]), holders)
+        .order_by(LedgerEntry.id)).all()
+    own = [r for r in found if r.kind != "referral" or r.bonus_key == f"referral:{r.customer_id}"]
+    return _made(session, program, customer, [r for r in own if r.purchase_id == sale.id], sale=sale,
+                 refunded=-sum(r.amount for r in refunds),
+                 refund_points=sum(r.delta for r in own if r.purchase_id != sale.id))
 
 
 def for_enrolment(session: Session, program: Program, customer: Customer) -> Slip:
@@ -128,9 +131,10 @@ def for_enrolment(session: Session, program: Program, customer: Customer) -> Sli
 
 
 def _made(session: Session, program: Program, customer: Customer, rows,
-          sale: Purchase | None, **refunds) -> Slip:
+          sale: Purchase | None, refunded: int = 0, refund_points: int = 0) -> Slip:
     """A slip of ``customer``'s account now; ``rows``: (kind, delta) of the visit (of a sale) or of
-    joining (``sale`` None: a welcome slip); ``refunds``: the sale's (``refunded``, ``refund_points``)."""
+    joining (``sale`` None: a welcome slip); ``refunded``, ``refund_points``: what the sale's refunds gave
+    back (cents) and took back (points)."""
     from loyaltycli.services import accounts
 
     account = accounts.account(session, program, customer, recent=1)
@@ -158,7 +162,7 @@ def _made(session: Session, program: Program, customer: Customer, rows,
         expiring=[(e["expires_at"], e["points"]) for e in account["expiring_soon"]],
         offers=bool(customer.consent), qr=card_code(session, customer), own_language=own,
         welcome=sale is None, shop=program.shop_name if sale is None else "",
-        **refunds, **(_invite(program, customer) if sale is None else {}))
+        refunded=refunded, refund_points=refund_points, **(_invite(program, customer) if sale is None else {}))
 
 
 def _invite(program: Program, customer: Customer) -> dict:
