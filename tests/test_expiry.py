@@ -215,6 +215,51 @@ def test_expiry_invariants_hold_for_any_history(session, program):
     check()
 
 
+def test_the_spendable_balance_without_a_replay_is_the_replayed_one(session, program):
+    """Hypothesis: ``ledger.spendable`` skips the replay when every lot expired by now has its expiry row;
+    whatever the sales, redemptions, refunds and awards (in any time order, some back-dated before an
+    `expire` that already ran), it is always the replay's spendable balance (``balance``'s)."""
+    from itertools import count
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    serial = count()
+    day = st.integers(min_value=0, max_value=560)  # days after 2025-01-01
+    step = st.tuples(st.sampled_from(["sale", "redeem", "refund", "award", "expire"]), day,
+                     st.integers(min_value=100, max_value=40000))
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(steps=st.lists(step, max_size=10))
+    def check(steps):
+        n = next(serial)
+        start = at("2025-01-01")
+        c = customers.enroll(session, program, f"S{n}", email=f"s{n}@example.ie", at=start)
+        sales = []
+        for i, (kind, offset, amount) in enumerate(steps):  # in the order drawn: times go back and forth
+            when = min(start + clock.DAY * offset + clock.DAY / 2, clock.now())
+            attempt = session.begin_nested()  # a refused step changes nothing, as one command's transaction
+            try:
+                if kind == "sale":
+                    sales.append(points.post_purchase(session, program, c, amount, at=when, receipt_id=f"S{n}-{i}"))
+                elif kind == "redeem":
+                    points.redeem(session, program, c, 100, at=when)
+                elif kind == "refund" and sales:
+                    sale = points.find_sale(session, sales[-1].receipt_id)
+                    points.post_refund(session, program, sale, min(amount, sale.amount), at=when)
+                elif kind == "award":
+                    points.award(session, program, c, amount // 100, "goodwill", at=when)
+                elif kind == "expire":
+                    expiry.expire_all(session, when)
+                attempt.commit()
+            except Exception:  # refused (not enough points, before the sale, fully refunded...)
+                attempt.rollback()
+            now = clock.now()
+            assert ledger.spendable(session, c.id, now) == ledger.spendable_and_expiring(session, c.id, now)[0]
+
+    check()
+
+
 def test_refund_of_expired_points_gives_the_same_result_whenever_expire_runs(cli):
     """Expiry comes before any debit, a refund's included: a refund after its sale's points expired takes
     nothing back (they are gone already), so the balance ends the same, never below zero, whether

@@ -37,7 +37,8 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        # as text: a message sent as UTF-8 (SMTPUTF8) has its headers so; the rest is ASCII either way
+        parsed = email.message_from_string(envelope.original_content.decode("utf-8"), policy=email.policy.default)
         self.messages.append((list(envelope.rcpt_tos), parsed))
         return "250 Message accepted for delivery"
 
@@ -280,6 +281,42 @@ def test_the_headers_name_the_shop_and_the_customer_whatever_their_names_hold(cl
     assert [(a.display_name, a.addr_spec) for a in msg["To"].addresses] == [(name, "ze@example.pt")]
     assert [(a.display_name, a.addr_spec) for a in msg["From"].addresses] == [(shop_name, "loja@example.pt")]
     assert email.utils.getaddresses([str(msg["To"])]) == [(name, "ze@example.pt")]  # as a mail program reads it
+
+
+def test_addresses_with_letters_beyond_ascii_go_as_utf8_or_are_refused_one_by_one(shop, smtp, tmp_path):
+    """josé@example.pt can only travel as UTF-8 (SMTPUTF8): sent so to a server that offers it, refused for
+    that customer alone by one that does not (the next run gives it again: here to an outbox, as UTF-8). A
+    domain of letters beyond ASCII is written in its ASCII form."""
+    from aiosmtpd.controller import Controller
+
+    assert shop("enroll", "Zé <outro@evil.example>", "--email", "josé@example.pt", "--consent").exit_code == 0
+    assert shop("enroll", "Inês", "--email", "ines@café.pt", "--consent").exit_code == 0
+    use_server(shop, smtp)  # aiosmtpd offers SMTPUTF8 unless told not to
+    assert shop("notify", "statements").exit_code == 0
+    sent = {rcpt[0]: [(a.display_name, a.addr_spec) for a in m["To"].addresses] for rcpt, m in smtp.messages}
+    assert sent == {"ana@example.pt": [("Ana Silva", "ana@example.pt")],
+                    "ion@example.ro": [("Ion Popescu", "ion@example.ro")],
+                    "josé@example.pt": [("Zé <outro@evil.example>", "josé@example.pt")],
+                    "ines@xn--caf-dma.pt": [("Inês", "ines@xn--caf-dma.pt")]}
+    assert shop("enroll", "João", "--email", "joão@example.pt", "--consent").exit_code == 0
+    plain = Mailbox()
+    server = Controller(plain, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=False)
+    server.start()
+    try:
+        assert shop("program", "set", "smtp_port", str(server.port)).exit_code == 0
+        assert shop("program", "set", "smtp_user", "").exit_code == 0
+        result = shop("notify", "statements")
+    finally:
+        server.stop()
+    assert result.exit_code == 3
+    assert ("refused: C000006 <joão@example.pt>: the mail server does not take addresses with letters beyond "
+            "ASCII before the @ (SMTPUTF8)") in result.stderr
+    assert plain.messages == []
+    out = tmp_path / "out"
+    assert shop("notify", "statements", "--outbox", out).exit_code == 0
+    [path] = out.iterdir()
+    msg = email.message_from_string(path.read_text("utf-8"), policy=email.policy.default)
+    assert [(a.display_name, a.addr_spec) for a in msg["To"].addresses] == [("João", "joão@example.pt")]
 
 
 def test_one_click_unsubscribe_with_an_https_page(shop, tmp_path):

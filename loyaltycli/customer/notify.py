@@ -266,6 +266,9 @@ class Smtp:
             self.conn.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
             raise Refused(self.mask("; ".join(_reply(code, text) for code, text in exc.recipients.values()))) from None
+        except smtplib.SMTPNotSupportedError:  # before the message left: the connection is still good
+            raise Refused(_("the mail server does not take addresses with letters beyond ASCII before the @ "
+                            "(SMTPUTF8)")) from None
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
             if 500 <= exc.smtp_code < 600:
                 raise Refused(self.mask(_reply(exc.smtp_code, exc.smtp_error))) from None

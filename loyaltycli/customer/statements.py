@@ -182,23 +182,39 @@ def unsubscribe_url(sender: Sender, statement: Statement) -> str:
     return f"{sender.unsubscribe_url}{joiner}customer={quote(statement.code)}"
 
 
+def _address(name: str | None, address: str):
+    """A header's address: the name as it is, the e-mail address's domain in its ASCII form (café.pt is
+    xn--caf-dma.pt on the wire; the part before the @ stays as written)."""
+    from email.headerregistry import Address
+
+    user, _, domain = address.rpartition("@")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:  # not a name IDNA can write: as it is (the message then goes as UTF-8)
+        pass
+    return Address(name or "", user, domain)
+
+
 def message(statement: Statement, sender: Sender, *, now: datetime | None = None) -> EmailMessage:
     """The e-mail: text and HTML alternatives, the card's QR inline, List-Unsubscribe headers."""
-    from email.headerregistry import Address
+    import email.policy
     from email.utils import format_datetime, make_msgid
 
     from loyaltycli.customer import qr
     from loyaltycli.shop import clock
 
-    domain = sender.mail_from.rpartition("@")[2] or "localhost"
-    cid = make_msgid("qr", domain=domain)
-    subject, text, html = render(statement, sender, cid[1:-1])
-    msg = EmailMessage()
-    msg["Subject"] = subject
     # Address objects: the header is written from the name as it is (quoted, or encoded when it is not
     # ASCII); formataddr's text would be read again, and 'Zé <x@y>' would name x@y as the address
-    msg["From"] = Address(sender.shop_name or "", addr_spec=sender.mail_from)
-    msg["To"] = Address(statement.name or "", addr_spec=statement.email)
+    sent_by, sent_to = _address(sender.shop_name, sender.mail_from), _address(statement.name, statement.email)
+    domain = sent_by.domain or "localhost"
+    cid = make_msgid("qr", domain=domain)
+    subject, text, html = render(statement, sender, cid[1:-1])
+    # an address with letters beyond ASCII before its @ (josé@...) can only travel as UTF-8 (SMTPUTF8)
+    plain = sent_by.username.isascii() and sent_to.username.isascii()
+    msg = EmailMessage(policy=email.policy.default if plain else email.policy.SMTPUTF8)
+    msg["Subject"] = subject
+    msg["From"] = sent_by
+    msg["To"] = sent_to
     if sender.reply_to:
         msg["Reply-To"] = sender.reply_to
     msg["Date"] = format_datetime(now or clock.now())
