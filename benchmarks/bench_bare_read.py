@@ -21,6 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 
 EPOCH = datetime(1970, 1, 1)
+_MICROSECOND = datetime(1970, 1, 1, 0, 0, 0, 1) - EPOCH
 BLOCK = 5000
 
 
@@ -80,9 +81,6 @@ def read_uci(path: str) -> int:
                 purchases.clear()
                 items.clear()
     return rows
-
-
-_MICROSECOND = datetime(1970, 1, 1, 0, 0, 0, 1) - EPOCH
 
 
 def main() -> None:

@@ -171,7 +171,10 @@ def floor_child(folder: Path, rows: int, batch_rows: int) -> float:
 def bare_child(till: Path, uci: bool) -> float:
     """bench_bare_read.py over the same file: the whole process's CPU seconds (reading it and nothing else)."""
     bare = [sys.executable, str(Path(__file__).with_name("bench_bare_read.py")), str(till)]
-    return run_child(bare + ["--uci"] if uci else bare)[3]
+    _, _, code, cpu = run_child(bare + ["--uci"] if uci else bare)
+    if code != 0:  # a crashed child's CPU is not the bare read's
+        raise SystemExit(f"bench_bare_read.py failed on {till} (exit {code})")
+    return cpu
 
 
 def run_shape(name: str, folder: Path, args) -> dict:
