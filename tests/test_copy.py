@@ -163,7 +163,8 @@ def test_copy_sqlite_shop_to_postgresql(cli, tmp_path, monkeypatch, pg_server):
         # ids continue after the copied ones (sequences were moved past them)
         enrolled = cli.json("--db", target, "enroll", "Dara Quinn")
         assert enrolled["code"] == "C000004"
-        assert cli.json("--db", target, "purchase", "C000002", "10.00", "--receipt", "R-4")["balance"] == 90
+        # 30 + 10 points: Brian's welcome 50 of 2025-01-02 has expired (not written off: spendable)
+        assert cli.json("--db", target, "purchase", "C000002", "10.00", "--receipt", "R-4")["balance"] == 40
         with Database(target).engine.connect() as conn:
             assert conn.execute(text("SELECT max(id) FROM ledger")).scalar() == 12
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
