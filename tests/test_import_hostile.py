@@ -258,6 +258,25 @@ def test_a_quote_left_open_rejects_what_it_swallowed_and_says_so(cli, ann, tmp_p
     assert "a quote opened in line 3 is not closed: the lines after it were read as one field" in rejected
 
 
+def test_a_quote_left_open_in_the_last_column_is_caught_too(cli, ann, tmp_path):
+    """The row that opens the quote has all its fields, so only the swallowed rows give it away; a
+    description's own line break (quoted and closed) is not one."""
+    till = tmp_path / "till.csv"
+    till.write_text("receipt_id,timestamp,customer,amount,description\n"
+                    'Q-1,2026-02-01T10:00:00,ann@example.ie,5.00,"two\nlines"\n'
+                    'Q-2,2026-02-01T10:05:00,ann@example.ie,6.00,"broken\n'  # never closed
+                    "Q-3,2026-02-01T10:10:00,ann@example.ie,7.00,fine\n"
+                    "Q-4,2026-02-01T10:15:00,ann@example.ie,8.00,fine\n")
+    result = cli("import", till, "--json")
+    assert result.exit_code == 3
+    summary = json.loads(result.stdout)
+    assert (summary["imported"], summary["rejected"]) == (1, 1)
+    rejected = (till.parent / (till.name + ".rejects.csv")).read_text()
+    assert "Q-3,2026-02-01T10:10:00" in rejected and "Q-4,2026-02-01T10:15:00" in rejected
+    assert "a quote opened in line 4 is not closed: the lines after it were read as one field" in rejected
+    assert [r["kind"] for r in cli.json("history", "ann@example.ie")].count("earn") == 1  # Q-1 only
+
+
 def test_unknown_preset(cli, tmp_path):
     till = tmp_path / "till.csv"
     till.write_text(HEADER)

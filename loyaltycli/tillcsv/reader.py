@@ -180,6 +180,7 @@ class Reader(BlockParsing, ReceiptTimes):
                 for row in rows:
                     starts.append(line + 1)
                     line += 1 + sum(field.count("\n") for field in row)
+                self._swallowed(rows, starts, errors)
             if oversized:
                 for i, start in enumerate(starts):
                     if start in oversized and not rows[i]:
@@ -187,6 +188,20 @@ class Reader(BlockParsing, ReceiptTimes):
             yield rows, starts, errors, ended
             if ended:
                 return
+
+    def _swallowed(self, rows: list, starts: list[int], errors: dict[int, str]) -> None:
+        """Records with a field that holds whole rows of the file, as errors: a quote opened and never
+        closed (in the last column, say) reads the lines after it as one field, and the row still has every
+        field. A line inside a field with as many separators as a row has is taken for such a row (a
+        description's own line breaks hold a few words, not a row)."""
+        least = max(self._width - 1, 1)
+        delimiter = self._delimiter
+        for i, row in enumerate(rows):
+            if i not in errors and any("\n" in field and any(text.count(delimiter) >= least
+                                                             for text in field.split("\n")[1:])
+                                       for field in row):
+                errors[i] = _('a quote opened in line {line} is not closed: the lines after it were read as '
+                              'one field').format(line=starts[i])
 
     def records(self, handle):
         """The file's records past its header, as a preset or the options rewrite them (dates in the file's
