@@ -402,3 +402,36 @@ def test_a_romanian_reason_in_a_windows_1250_rejects_file_keeps_its_letters(ro_s
     assert (code, data["rejected"]) == (3, 1)
     reason = (tmp_path / "bonuri.csv.rejects.csv").read_bytes().split(b"\r\n")[1].rsplit(b";", 1)[1].decode("cp1250")
     assert "preţul unitar" in reason and "?" not in reason
+
+
+def test_a_closed_day_at_two_tills_is_two_empty_files_not_the_same_file_twice(ro_shop, tmp_path):
+    """Both tills export the header alone: the second is not 'the same file already imported'."""
+    first, second = ro_file(tmp_path / "casa1.csv", []), ro_file(tmp_path / "casa2.csv", [])
+    assert run(ro_shop, first, "--source", "casa1")[0] == 0
+    code, summary, err = run(ro_shop, second, "--source", "casa2")
+    assert (code, summary["read"], err) == (0, 0, "")
+    again = ro_file(tmp_path / "casa3.csv", ["1;05.05.2026;10:00;0721000001;P1;Pâine;1;5,00;5,00;"])
+    assert run(ro_shop, again, "--source", "casa1")[0] == 0
+    refused = ro_shop("import", again, "--preset", "ro-bonuri", "--source", "casa2", "--enroll-unknown")
+    assert refused.exit_code == 1 and "was already imported on" in refused.stderr  # a file with rows still is
+
+
+def test_a_rejects_file_in_a_missing_folder_is_refused_before_anything_is_imported(ro_shop, tmp_path):
+    till = ro_file(tmp_path / "bonuri.csv", ["1;05.05.2026;10:00;0721000001;P1;Pâine;1;5,00;5,00;",
+                                             "2;05.05.2026;10:05;0721000001;P1;Pâine;1;abc;abc;"])
+    code, summary, err = run(ro_shop, till, "--rejects", tmp_path / "missing" / "rejects.csv")
+    assert (code, summary) == (1, {})
+    assert err == (f"error: cannot use the rejects file {tmp_path / 'missing' / 'rejects.csv'}: its folder does not "
+                   "exist or cannot be written\n")
+    assert ro_shop("customer", "list", "--json").stdout.strip() == "[]"  # nothing imported, nobody enrolled
+
+
+def test_an_amount_with_a_decimal_comma_in_a_file_read_with_points_says_how_to_read_it(cli, tmp_path):
+    till = tmp_path / "till.csv"
+    till.write_text("receipt_id,timestamp,customer,amount\n"
+                    '1,2026-05-05T10:00:00,ann@example.ie,"12,50"\n')
+    result = cli("import", till, "--enroll-unknown")
+    assert result.exit_code == 3
+    rejected = (tmp_path / "till.csv.rejects.csv").read_text()
+    assert rejected.rstrip().endswith("till.csv:2: amount '12,50' is written with a decimal comma: give "
+                                      "--decimal-comma (or a preset that reads them)\"")

@@ -38,12 +38,13 @@ def digest(path: Path) -> tuple[str, int]:
 
 def check_not_imported(session: Session, sha256: str, size: int, label: str, source: str) -> None:
     """Refuse a file an earlier finished run imported under another source (same SHA-256 and size)."""
-    # a run killed half-way (not finished) does not count: its re-run completes it
+    # a run killed half-way (not finished) does not count: its re-run completes it; nor does a file that
+    # had no rows (a day the shop was closed: every till's export is the same header line)
     earlier = session.execute(
         select(ImportFile.imported_at, ImportFile.source, ImportFile.run_id)
         .join(ImportRun, ImportRun.id == ImportFile.run_id)
         .where(ImportFile.sha256 == sha256, ImportFile.size == size, ImportFile.source != source,
-               ImportRun.finished_at.is_not(None))
+               ImportRun.finished_at.is_not(None), ImportRun.read > 0)
         .order_by(ImportFile.id).limit(1)).first()
     if earlier is not None:
         raise InvalidInput(_('{label} was already imported on {imported_at} (source {source}, run {run_id}); nothing changed. Give --again to import it anyway').format(label=label, imported_at=clock.local_text(earlier.imported_at), source=earlier.source, run_id=earlier.run_id))
@@ -73,7 +74,7 @@ def check_other_sources(session: Session, receipt_ids: list[str], source: str, l
         return
     other, found = rows[0]
     last = session.execute(select(func.max(ImportRun.started_at)).where(ImportRun.source == other)).scalar()
-    when = f", last imported on {clock.local_text(last)}" if last else ""
+    when = _(", last imported on {day}").format(day=clock.local_text(last)) if last else ""
     raise InvalidInput(_('{label}: {found} of its first {count} receipts already exist under source {other}{when}; is this the same export under another --source? Nothing changed. Give --again to import it anyway').format(label=label, found=found, count=len(sample), other=other, when=when))
 
 

@@ -61,6 +61,12 @@ def check_rejects(path: Path, *, force: bool, default: bool) -> bool:
     try:
         info = os.lstat(path)
     except FileNotFoundError:
+        folder = Path(path).absolute().parent
+        if not default and not (folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)):
+            # a --rejects FILE named in a folder that is missing or not ours to write: said before anything
+            # is imported (at the first rejected row the import would stop with some blocks committed)
+            raise InvalidInput(_('cannot use the rejects file {path}: {value}').format(
+                path=files.shown(path), value=_("its folder does not exist or cannot be written"))) from None
         return False
     except OSError as exc:
         if default:  # FILE.rejects.csv beside the file (a name too long once .rejects.csv is added...)

@@ -6,6 +6,7 @@ options, summary, ``when`` and ``reject_row``."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from functools import cached_property
 from itertools import accumulate, compress, repeat
@@ -17,6 +18,10 @@ from loyaltycli.base.errors import InvalidInput, LoyaltyError
 from loyaltycli.tillcsv.records import (AMOUNT_MEMO, QUANTITY_MEMO, Block, Line, Receipt, Reject, Span, cents,
                                         cents_or_none, parsed_column, quantity_or_none)
 from loyaltycli.i18n import N_, _
+
+
+# an amount with a decimal comma (12,50 / 1.234,50), where the file is read with decimal points
+_COMMA_DECIMAL = re.compile(r"-?\d{1,3}(?:\.\d{3})*,\d{1,2}|-?\d+,\d{1,2}")
 
 
 class BlockParsing:
@@ -348,7 +353,13 @@ class BlockParsing:
         price = numbers.to_decimal(price_text, decimals=6, what=N_("unit price")) if price_text else None
         unit_price = numbers.cents(price) if price is not None else None
         if amount_text:
-            amount = cents(amount_text, "amount")
+            try:
+                amount = cents(amount_text, "amount")
+            except InvalidInput:
+                if _COMMA_DECIMAL.fullmatch(amount_text.strip()):  # 12,50 in a file read with decimal points
+                    raise Reject(_("amount {raw!r} is written with a decimal comma: give --decimal-comma (or a "
+                                   "preset that reads them)").format(raw=amount_text.strip()[:40])) from None
+                raise
             if price is not None and qty_text:  # quantity x unit price, or less (a discount)
                 self._check_line_total(fields[i_sku].strip() if i_sku is not None else "", exact, price, amount)
         elif price is not None:
