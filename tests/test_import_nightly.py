@@ -435,3 +435,28 @@ def test_an_amount_with_a_decimal_comma_in_a_file_read_with_points_says_how_to_r
     rejected = (tmp_path / "till.csv.rejects.csv").read_text()
     assert rejected.rstrip().endswith("till.csv:2: amount '12,50' is written with a decimal comma: give "
                                       "--decimal-comma (or a preset that reads them)\"")
+
+
+@pytest.mark.parametrize("country, text, expected", [
+    ("PT", "1,500", None),   # a Portuguese shop writes 1,5 for one and a half: 1500 or 1.5?
+    ("IE", "1,500", 1500),   # an Irish shop's comma groups thousands
+    ("IE", "0,750", None),   # never 750, wherever
+])
+def test_a_quantity_with_one_comma_and_three_digits_is_refused_where_it_reads_two_ways(cli, tmp_path, country,
+                                                                                      text, expected):
+    assert cli("program", "set", "country", country).exit_code == 0
+    till = tmp_path / "till.csv"
+    till.write_text("receipt_id;timestamp;customer;sku;quantity;unit_price\n"
+                    f"K1;2026-05-05T10:00:00;ann@example.ie;BANANA;{text};0.10\n")
+    result = cli("import", till, "--enroll-unknown", "--json")
+    if expected is None:
+        assert result.exit_code == 3
+        reason = (tmp_path / "till.csv.rejects.csv").read_text().rstrip().rsplit(";", 1)[1]
+        whole, frac = text.split(",")
+        assert reason.endswith(f"quantity '{text}' is thousands or a decimal comma: give --decimal-comma if the file "
+                               f"writes decimal commas, else write {whole}{frac}")
+        fixed = cli("import", till, "--enroll-unknown", "--decimal-comma", "--json")
+        assert json.loads(fixed.stdout)["imported"] == 1  # 1,500 read as 1.5 (0.15 paid)
+    else:
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["imported"] == 1

@@ -15,6 +15,7 @@ from operator import floordiv, gt, itemgetter, methodcaller, mod, mul, ne
 from loyaltycli.base import numbers
 from loyaltycli.base.checks import MAX_SKU, check_sku, item_texts
 from loyaltycli.base.errors import InvalidInput, LoyaltyError
+from loyaltycli.tillcsv.translate import LONE_GROUP
 from loyaltycli.tillcsv.records import (AMOUNT_MEMO, QUANTITY_MEMO, Block, Line, Receipt, Reject, Span, cents,
                                         cents_or_none, parsed_column, quantity_or_none)
 from loyaltycli.i18n import N_, _
@@ -48,8 +49,33 @@ class BlockParsing:
         i = self._get["customer"]
         return self.preset.anonymous == "skip" and not (fields[i] if i < width else "").strip()
 
+    @cached_property
+    def _number_columns(self) -> list[int]:
+        """The columns of numbers a lone '1,500' may be in, when the file is read with decimal points."""
+        if self.options.decimal_comma:
+            return []
+        return [i for i in (self._get["amount"], self._get["quantity"], self._get["unit_price"]) if i is not None]
+
+    @cached_property
+    def _shop_decimal_comma(self) -> bool:
+        from loyaltycli.base.money import format_number
+
+        return format_number(Decimal("0.5"), decimals=1)[1:2] == ","
+
+    def _two_readings(self, text: str, what: str) -> None:
+        """Refuses a number the shop could read two ways: 1,500 read with decimal points is 1500, and 1.5 in
+        a shop whose locale writes decimal commas; 0,750 can only be 0.75, never 750."""
+        found = LONE_GROUP.fullmatch(text.strip()) if "," in text else None
+        if found and (found[1] == "0" or self._shop_decimal_comma):
+            raise Reject(_("{what} {raw!r} is thousands or a decimal comma: give --decimal-comma if the file "
+                           "writes decimal commas, else write {whole}{frac}").format(
+                what=_(what), raw=text.strip(), whole=found[1], frac=found[2]))
+
     def _receipts(self, rows: list, starts: list[int], errors: dict[int, str]) -> list[Receipt]:
         """The whole receipts of a block of records."""
+        if not errors and rows and any(  # a number with two readings: row by row, where it is refused
+                "," in "\x00".join(row[i] if i < len(row) else "" for row in rows) for i in self._number_columns):
+            return self._slow_receipts(rows, starts, errors)
         if not errors and rows:
             if self._get["amount"] is None:
                 receipts = self._fast_priced_receipts(rows, starts)
@@ -342,6 +368,9 @@ class BlockParsing:
     def _parse_numbers(self, line: Line, fields: list[str], i_amount, i_sku, qty_text: str, price_text: str,
                        amount_text: str) -> None:
         # quantities whole or up to 3 decimals (weighed goods), in thousandths; unit prices to 6 decimals
+        for text, what in ((qty_text, N_("quantity")), (price_text, N_("unit price")), (amount_text, N_("amount"))):
+            if text and self._number_columns:
+                self._two_readings(text, what)
         if qty_text:
             try:
                 exact = numbers.parse_quantity(qty_text[:40])

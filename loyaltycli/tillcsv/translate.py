@@ -28,6 +28,10 @@ _CHANNEL = re.compile(r"[a-z0-9_-]{1,32}")
 _SLUG = re.compile(r"[^a-z0-9_]+")
 
 
+# one comma and three digits after it (1,500 / 0,750): thousands, or a decimal comma? (tillcsv/parse.py)
+LONE_GROUP = re.compile(r"-?(\d{1,3}),(\d{3})")
+
+
 @dataclass
 class ReadOptions:
     """What the command line (or the preset) says of the file beyond its columns."""
@@ -273,6 +277,8 @@ class RowTranslator:
             raw = text.strip()
             if not raw:
                 return text
+            if not self.options.decimal_comma and "," in raw and LONE_GROUP.fullmatch(raw):
+                return text  # 1,500: thousands or a decimal comma? left for the row's reading, which decides
             try:
                 decimals = 3 if what == "quantity" else 6 if what == "unit_price" else 2
                 out = f"{numbers.to_decimal(raw, decimal_comma=self.options.decimal_comma, decimals=decimals, what=_(what)):f}"
