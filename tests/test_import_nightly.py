@@ -460,3 +460,15 @@ def test_a_quantity_with_one_comma_and_three_digits_is_refused_where_it_reads_tw
     else:
         assert result.exit_code == 0, result.stderr
         assert json.loads(result.stdout)["imported"] == 1
+
+
+def test_a_return_signed_on_its_quantity_alone_is_a_return(cli, tmp_path):
+    """-1 x 10.00 with a line total written 10.00: the till put the sign on the quantity only."""
+    till = tmp_path / "till.csv"
+    till.write_text("receipt_id,timestamp,customer,amount,sku,quantity,unit_price\n"
+                    "V1,2026-05-05T10:00:00,ann@example.ie,30.00,CAF,3,10.00\n"
+                    "V2,2026-05-05T12:00:00,ann@example.ie,10.00,CAF,-1,10.00\n")
+    summary = json.loads(cli("import", till, "--enroll-unknown", "--json").stdout)
+    assert (summary["imported"], summary["refunds"], summary["refunds_linked"]) == (2, 1, 1)
+    rows = [(r["kind"], r["points"]) for r in cli.json("history", "ann@example.ie")]
+    assert rows == [("welcome", 50), ("earn", 30), ("refund", -10)]

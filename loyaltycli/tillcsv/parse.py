@@ -222,6 +222,8 @@ class BlockParsing:
         # a weighed quantity to round, or an amount that is not that, goes row by row (with the reason)
         if any(map(ne, map(abs, map(mul, quantities, prices)), map(abs, map(mul, amounts, repeat(1000))))):
             return None
+        if any(map(gt, repeat(0), map(mul, quantities, amounts))):
+            return None  # a return signed on its quantity alone (-1 x 10.00 = 10.00): row by row, where it is made one
         parts = self._block_parts(columns, rows, starts, new, quantities, prices, amounts)
         if parts is None:
             return None
@@ -384,6 +386,8 @@ class BlockParsing:
         if amount_text:
             try:
                 amount = cents(amount_text, "amount")
+                if exact < 0 < amount:  # a return may carry its sign on the quantity alone
+                    amount = -amount
             except InvalidInput:
                 if _COMMA_DECIMAL.fullmatch(amount_text.strip()):  # 12,50 in a file read with decimal points
                     raise Reject(_("amount {raw!r} is written with a decimal comma: give --decimal-comma (or a "
