@@ -142,3 +142,35 @@ def test_library(session):
         customers.edit(session, program_pt, ana, tax_id="12345678Z")
     customers.edit(session, program_pt, ana, tax_id="")
     assert ana.tax_id is None
+
+
+def test_a_tax_id_that_is_another_customers_phone_is_refused_both_ways(cli):
+    """912345608 is a Portuguese mobile and a valid NIF: as one customer's phone and another's tax id, the
+    KEY 912345608 would name both."""
+    assert cli("program", "set", "country", "PT").exit_code == 0
+    assert cli("enroll", "Ana", "--phone", "912345608").exit_code == 0
+    refused = cli("enroll", "Bruno", "--tax-id", "912345608")
+    assert (refused.exit_code, refused.stderr) == (
+        1, "error: tax id 912345608 is the phone number of customer C000001; a KEY would name both\n")
+    assert cli("enroll", "Bruno", "--tax-id", "912345616").exit_code == 0  # a NIF, and a mobile number too
+    assert cli("customer", "edit", "C000002", "--tax-id", "912345608").exit_code == 1
+    refused = cli("enroll", "Rui", "--phone", "912 345 616")
+    assert (refused.exit_code, refused.stderr) == (
+        1, "error: phone 912345616 is the tax id of customer C000002; a KEY would name both\n")
+    assert cli.json("balance", "912345608")["code"] == "C000001"
+
+
+def test_a_key_that_is_one_customers_phone_and_anothers_tax_id_is_ambiguous(cli, db_path):
+    """Such a pair from before the refusal: the KEY names both, and says so, rather than picking one."""
+    import sqlite3
+    from contextlib import closing
+
+    assert cli("program", "set", "country", "PT").exit_code == 0
+    assert cli("enroll", "Ana", "--phone", "912345608").exit_code == 0
+    assert cli("enroll", "Bruno", "--tax-id", "123456789").exit_code == 0
+    with closing(sqlite3.connect(db_path)) as conn:
+        conn.execute("UPDATE customer SET tax_id = '912345608' WHERE code = 'C000002'")
+        conn.commit()
+    result = cli("balance", "912345608")
+    assert (result.exit_code, result.stderr) == (
+        1, "error: customer '912345608' is ambiguous: it matches C000001 (Ana), C000002 (Bruno); use the code\n")

@@ -202,6 +202,29 @@ def _check_key_crossing(session: Session, card: str | None, tax_id: str | None,
                                                                 other_label=gettext(other_label), other=other))
 
 
+def _check_phone_tax_id_crossing(session: Session, program: Program, phone: str | None, tax_id: str | None,
+                                 exclude_id: int | None = None) -> None:
+    """A tax id that is another customer's phone (912345608 is both a Portuguese mobile and a valid NIF),
+    or a phone whose digits are another customer's tax id, would make that KEY name two customers."""
+    if tax_id and tax_id.isdigit():
+        try:
+            as_phone = normalize_phone(tax_id, program.phone_region)
+        except InvalidInput:
+            as_phone = None
+        other = _holder(session, Customer.phone, as_phone, exclude_id) if as_phone else None
+        if other:
+            raise DuplicateCustomer(gettext("tax id {value} is the phone number of customer {other}; a KEY would "
+                                            "name both").format(value=tax_id, other=other))
+    if phone:
+        import phonenumbers
+
+        national = str(phonenumbers.parse(phone).national_number)
+        other = _holder(session, Customer.tax_id, national, exclude_id)
+        if other:
+            raise DuplicateCustomer(gettext("phone {value} is the tax id of customer {other}; a KEY would name "
+                                            "both").format(value=national, other=other))
+
+
 def _holder(session: Session, column, value, exclude_id: int | None) -> str | None:
     """The code of the customer (other than ``exclude_id``) whose ``column`` holds ``value``, if any."""
     query = select(Customer.code).where(column == value)
@@ -295,6 +318,7 @@ def enroll(session: Session, program: Program, name: str, *, phone: str | None =
     _check_card_not_a_phone(session, program, profile.card)
     _check_unique(session, Customer.tax_id, profile.tax_id, "tax id")
     _check_key_crossing(session, profile.card, profile.tax_id)
+    _check_phone_tax_id_crossing(session, program, profile.phone, profile.tax_id)
     customer = Customer(code="tmp-" + uuid.uuid4().hex[:10], name=profile.name, phone=profile.phone,
                         email=profile.email, card=profile.card, birthday=profile.birthday,
                         consent=bool(answers.get(channels.EMAIL)), tax_id=profile.tax_id, language=language,
@@ -380,14 +404,16 @@ def find(session: Session, key: str, program: Program | None = None, *, usable: 
     conditions = [Customer.code.in_(candidates), Customer.card.in_(candidates),
                   Customer.email == raw.lower(), Customer.phone == raw, Customer.tax_id == loose(raw)]
     matches = session.execute(select(Customer).where(or_(*conditions)).order_by(Customer.id)).scalars().all()
-    if not matches and re.match(r"^[+0-9][0-9 ()./-]{5,}$", raw):
+    if re.match(r"^[+0-9][0-9 ()./-]{5,}$", raw) and not any(c.phone == raw for c in matches):
+        # the phone as typed at home (912345608): also whoever has it, beside a card or tax id of those digits
         region = program.phone_region if program else _phone_region(session)
         try:
             phone = normalize_phone(raw, region)
         except InvalidInput:
             phone = None
         if phone:
-            matches = session.execute(select(Customer).where(Customer.phone == phone)).scalars().all()
+            found = session.execute(select(Customer).where(Customer.phone == phone)).scalars().all()
+            matches = sorted({c.id: c for c in [*matches, *found]}.values(), key=lambda c: c.id)
     if not matches:
         import shlex  # the hint is pasted into a shell: quote what needs it ('Ann Walsh', O'Brien)
 
@@ -448,6 +474,9 @@ def edit(session: Session, program: Program, customer: Customer, *, name=None, p
             _check_key_crossing(session, value, None, exclude_id=customer.id)
         if field_name == "tax_id":
             _check_key_crossing(session, None, value, exclude_id=customer.id)
+        if field_name in ("phone", "tax_id"):
+            _check_phone_tax_id_crossing(session, program, value if field_name == "phone" else None,
+                                         value if field_name == "tax_id" else None, exclude_id=customer.id)
         setattr(customer, field_name, value)
     if not any((customer.name, customer.phone, customer.email, customer.card, customer.tax_id)):
         raise InvalidInput(gettext('{code} would be left with nothing to find them by: keep a name, phone, '
