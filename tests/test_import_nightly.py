@@ -472,3 +472,24 @@ def test_a_return_signed_on_its_quantity_alone_is_a_return(cli, tmp_path):
     assert (summary["imported"], summary["refunds"], summary["refunds_linked"]) == (2, 1, 1)
     rows = [(r["kind"], r["points"]) for r in cli.json("history", "ann@example.ie")]
     assert rows == [("welcome", 50), ("earn", 30), ("refund", -10)]
+
+
+def test_a_receipt_whose_lines_are_apart_is_rejected_whole_when_a_line_is_bad(cli, tmp_path):
+    """P1's lines are apart (P2 between them) and one is bad: neither P1 line is imported, both are in the
+    rejects file, and the mended rejects file imports P1 whole."""
+    till = tmp_path / "till.csv"
+    till.write_text("receipt_id,timestamp,customer,amount\n"
+                    "P1,2026-05-05T12:00:00,ann@example.ie,5.00\n"
+                    "P2,2026-05-05T13:00:00,ann@example.ie,6.00\n"
+                    "P1,2026-05-05T12:00:00,ann@example.ie,zz\n")
+    summary = json.loads(cli("import", till, "--enroll-unknown", "--json").stdout)
+    assert (summary["imported"], summary["rejected"]) == (1, 2)
+    assert [r["note"] for r in cli.json("history", "ann@example.ie") if r["kind"] == "earn"] == [
+        "receipt P2 6.00 store (Bronze x1)"]
+    rejected = (tmp_path / "till.csv.rejects.csv").read_text().splitlines()
+    mended = tmp_path / "mended.csv"
+    mended.write_text("\n".join([rejected[0].rsplit(",", 1)[0]]
+                                + [row.rsplit(",", 1)[0].replace(",zz", ",4.00") for row in rejected[1:]]) + "\n")
+    assert json.loads(cli("import", mended, "--json").stdout)["imported"] == 2
+    assert [r["note"] for r in cli.json("history", "ann@example.ie") if r["kind"] == "earn"] == [
+        "receipt P1 9.00 store (Bronze x1)", "receipt P2 6.00 store (Bronze x1)"]

@@ -131,7 +131,7 @@ class Spill:
         """Put a block's receipts aside (lines of an id already aside are merged into it)."""
         db = self._db
         # the receipts of ids already aside: one query per block (not one per receipt)
-        keys = list({r.receipt_id for r in receipts if r.error is None and r.receipt_id})
+        keys = list({r.receipt_id for r in receipts if r.receipt_id})
         aside: dict[str, Receipt] = {}
         for start in range(0, len(keys), _KEYS):
             chunk = keys[start:start + _KEYS]
@@ -140,12 +140,13 @@ class Spill:
         rows = {}
         for receipt in receipts:
             key = receipt.receipt_id
-            if receipt.error is not None or not key:
+            if not key:
                 self._odd += 1
                 key = f"\x00{self._odd}"  # rejected anyway, on its own
             else:
                 earlier = aside.get(key)
-                if earlier is not None:  # lines of this id set aside before (or earlier in this block)
+                if earlier is not None:  # lines of this id set aside before (or earlier in this block): one
+                    # receipt, rejected whole when a part of it is (its good lines never imported alone)
                     receipt = _merged(earlier, receipt, self.reader)
                 aside[key] = receipt
             rows[key] = receipt
@@ -206,6 +207,6 @@ def _merged(first: Receipt, later: Receipt, reader) -> Receipt:
     except LoyaltyError:
         pass
     first.lines = list(first.lines) + list(later.lines)
-    first.amount += later.amount
+    first.amount = (first.amount or 0) + (later.amount or 0)
     first.first_line = min(first.first_line, later.first_line)
     return first
