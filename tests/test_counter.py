@@ -212,3 +212,10 @@ def test_lookup_in_the_core_by_prefix_with_a_limit(session, program):
     assert [m.name for m in customers_starting_with(session, "mur_")] == ["Dara Mur_phy"]  # _ is literal
     assert [m.code for m in customers_starting_with(session, "c3")] == ["C000003"]
     assert customers_starting_with(session, "  ") == []
+
+
+def test_help_in_piped_lines_shows_the_command_list_as_at_the_prompt(aoife, cli):
+    result = cli("counter", input="help\nbalance C000001\n")
+    assert result.exit_code == 0, result.stderr
+    assert "Commands" in result.stdout and "purchase" in result.stdout
+    assert result.stdout.splitlines()[-1] == "C000001 Aoife Murphy: 50 points (worth 2.50), tier Bronze"

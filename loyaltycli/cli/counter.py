@@ -196,6 +196,8 @@ def run_lines(stream, extra: list[str]) -> int:
     for number, line in enumerate(stream, start=1):
         if line.strip() in EXIT_WORDS:
             break
+        if line.strip() in ("help", "?"):  # as at the prompt: the command list
+            line = "--help"
         # A script's 40th line failing must say so: each message of a line is prefixed with its number.
         errors = io.StringIO()
         with redirect_stderr(errors):
