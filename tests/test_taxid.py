@@ -160,17 +160,17 @@ def test_a_tax_id_that_is_another_customers_phone_is_refused_both_ways(cli):
     assert cli.json("balance", "912345608")["code"] == "C000001"
 
 
-def test_a_key_that_is_one_customers_phone_and_anothers_tax_id_is_ambiguous(cli, db_path):
+def test_a_key_that_is_one_customers_phone_and_anothers_tax_id_is_ambiguous(cli, database):
     """Such a pair from before the refusal: the KEY names both, and says so, rather than picking one."""
-    import sqlite3
-    from contextlib import closing
+    from sqlalchemy import update
+
+    from loyaltycli.store.models import Customer
 
     assert cli("program", "set", "country", "PT").exit_code == 0
     assert cli("enroll", "Ana", "--phone", "912345608").exit_code == 0
     assert cli("enroll", "Bruno", "--tax-id", "123456789").exit_code == 0
-    with closing(sqlite3.connect(db_path)) as conn:
-        conn.execute("UPDATE customer SET tax_id = '912345608' WHERE code = 'C000002'")
-        conn.commit()
+    with database.session() as session:
+        session.execute(update(Customer).where(Customer.code == "C000002").values(tax_id="912345608"))
     result = cli("balance", "912345608")
     assert (result.exit_code, result.stderr) == (
         1, "error: customer '912345608' is ambiguous: it matches C000001 (Ana), C000002 (Bruno); use the code\n")
