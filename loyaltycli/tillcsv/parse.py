@@ -62,6 +62,13 @@ class BlockParsing:
 
         return format_number(Decimal("0.5"), decimals=1)[1:2] == ","
 
+    def _has_commas(self, rows: list) -> bool:
+        """Whether a number column of the block holds a comma (each column joined in C)."""
+        try:
+            return any("," in "\x00".join(map(itemgetter(i), rows)) for i in self._number_columns)
+        except IndexError:  # a short row: the row-by-row path takes the block anyway
+            return False
+
     def _two_readings(self, text: str, what: str) -> None:
         """Refuses a number the shop could read two ways: 1,500 read with decimal points is 1500, and 1.5 in
         a shop whose locale writes decimal commas; 0,750 can only be 0.75, never 750."""
@@ -73,9 +80,8 @@ class BlockParsing:
 
     def _receipts(self, rows: list, starts: list[int], errors: dict[int, str]) -> list[Receipt]:
         """The whole receipts of a block of records."""
-        if not errors and rows and any(  # a number with two readings: row by row, where it is refused
-                "," in "\x00".join(row[i] if i < len(row) else "" for row in rows) for i in self._number_columns):
-            return self._slow_receipts(rows, starts, errors)
+        if not errors and rows and self._has_commas(rows):  # a number with two readings? row by row, where
+            return self._slow_receipts(rows, starts, errors)  # it is refused
         if not errors and rows:
             if self._get["amount"] is None:
                 receipts = self._fast_priced_receipts(rows, starts)
