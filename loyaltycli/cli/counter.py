@@ -178,8 +178,6 @@ def serve(session) -> int:
         word = line.strip()
         if word in EXIT_WORDS:
             break
-        if word in ("help", "?"):
-            line = "--help"
         run_line(line, capture=False, base_args=extra)
         sys.stdout.flush()
     return 0
@@ -196,8 +194,6 @@ def run_lines(stream, extra: list[str]) -> int:
     for number, line in enumerate(stream, start=1):
         if line.strip() in EXIT_WORDS:
             break
-        if line.strip() in ("help", "?"):  # as at the prompt: the command list
-            line = "--help"
         # A script's 40th line failing must say so: each message of a line is prefixed with its number.
         errors = io.StringIO()
         with redirect_stderr(errors):

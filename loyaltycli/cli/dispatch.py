@@ -21,6 +21,7 @@ from loyaltycli.i18n import _
 
 # Words that end the counter session (handled by the session loop, listed here for completion).
 EXIT_WORDS = ("exit", "quit")
+HELP_WORDS = ("help", "?")  # a line of its own: the command list
 # Positional arguments that name a customer: completed with customer codes.
 CUSTOMER_ARGUMENTS = {"key", "keep", "duplicate", "customer"}
 # A customer's card code (loyaltycli/services/passes.py) starts so; a USB scanner types it and Enter.
@@ -79,6 +80,8 @@ def _run(line: str, base_args: Sequence[str]) -> int:
         return _error(_("already at the counter; type a command such as `balance C000001`"), 2)
     if words[0] in EXIT_WORDS:
         return 0
+    if len(words) == 1 and words[0] in HELP_WORDS:
+        words = ["--help"]
     if len(words) == 1 and words[0].upper().startswith(CARD_CODE_PREFIX):
         words = ["balance", words[0]]  # a card scanned on its own: whose it is, and the balance
     return invoke([*base_args, *words])
