@@ -173,16 +173,7 @@ def normalize_card(text: str) -> str:
 
 def _check_card_not_a_phone(session: Session, program: Program, card: str | None, exclude_id: int | None = None) -> None:
     """A card number that is another customer's phone would make that KEY name two customers."""
-    if not card or not card.isdigit():
-        return
-    try:
-        phone = normalize_phone(card, program.phone_region)
-    except InvalidInput:
-        return
-    query = select(Customer.code).where(Customer.phone == phone)
-    if exclude_id is not None:
-        query = query.where(Customer.id != exclude_id)
-    other = session.execute(query).scalar()
+    other = _phone_holder(session, program, card, exclude_id)
     if other:
         raise DuplicateCustomer(gettext('card {card} is the phone number of customer {other}; a KEY would name both').format(card=card, other=other))
 
@@ -206,12 +197,8 @@ def _check_phone_tax_id_crossing(session: Session, program: Program, phone: str 
                                  exclude_id: int | None = None) -> None:
     """A tax id that is another customer's phone (912345608 is both a Portuguese mobile and a valid NIF),
     or a phone whose digits are another customer's tax id, would make that KEY name two customers."""
-    if tax_id and tax_id.isdigit():
-        try:
-            as_phone = normalize_phone(tax_id, program.phone_region)
-        except InvalidInput:
-            as_phone = None
-        other = _holder(session, Customer.phone, as_phone, exclude_id) if as_phone else None
+    if tax_id:
+        other = _phone_holder(session, program, tax_id, exclude_id)
         if other:
             raise DuplicateCustomer(gettext("tax id {value} is the phone number of customer {other}; a KEY would "
                                             "name both").format(value=tax_id, other=other))
@@ -223,6 +210,18 @@ def _check_phone_tax_id_crossing(session: Session, program: Program, phone: str 
         if other:
             raise DuplicateCustomer(gettext("phone {value} is the tax id of customer {other}; a KEY would name "
                                             "both").format(value=national, other=other))
+
+
+def _phone_holder(session: Session, program: Program, digits: str | None, exclude_id: int | None) -> str | None:
+    """The code of the customer (other than ``exclude_id``) whose phone is ``digits`` read as a phone
+    number of the shop's region (a card or tax id typed as a KEY would find them), if any."""
+    if not digits or not digits.isdigit():
+        return None
+    try:
+        phone = normalize_phone(digits, program.phone_region)
+    except InvalidInput:
+        return None
+    return _holder(session, Customer.phone, phone, exclude_id)
 
 
 def _holder(session: Session, column, value, exclude_id: int | None) -> str | None:
