@@ -320,7 +320,7 @@ def spendable(session: Session, customer_id: int, now: datetime) -> int:
         .where(LedgerEntry.customer_id == customer_id)).one()
     if expired == written:
         return total
-    return _spendable(_lot_rows(session, customer_id), now, 0)[0]
+    return spendable_and_expiring(session, customer_id, now, 0)[0]
 
 
 def _spendable(rows, now: datetime, days: int) -> tuple[int, list[tuple[datetime, int]]]:
