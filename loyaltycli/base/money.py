@@ -161,6 +161,11 @@ def _separators(locale: str) -> tuple[str, str]:
     return get_decimal_symbol(locale), get_group_symbol(locale)
 
 
+def shop_decimal_mark() -> str:
+    """The decimal mark of the shop's locale: ',' (pt_PT, ro_RO, it_IT, es_ES) or '.'."""
+    return _separators(shop_locale())[0]
+
+
 def _strip_currency(raw: str, what: str) -> str:
     """The number of '12,50 €', '€12.50', '12.50 RON', '12,50 lei'; another currency is refused."""
     text = raw.strip()

@@ -58,9 +58,9 @@ class BlockParsing:
 
     @cached_property
     def _shop_decimal_comma(self) -> bool:
-        from loyaltycli.base.money import format_number
+        from loyaltycli.base.money import shop_decimal_mark
 
-        return format_number(Decimal("0.5"), decimals=1)[1:2] == ","
+        return shop_decimal_mark() == ","
 
     def _has_commas(self, rows: list) -> bool:
         """Whether a number column of the block holds a comma (each column joined in C)."""
